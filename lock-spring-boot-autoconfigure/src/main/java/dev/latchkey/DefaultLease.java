@@ -1,0 +1,213 @@
+package dev.latchkey;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Consumer;
+
+import org.jspecify.annotations.Nullable;
+
+import dev.latchkey.support.LeaseKeeper;
+
+/**
+ * A lease granted to this process: its local validity, its state and the actions to run if it is lost.
+ */
+final class DefaultLease implements Lease, LeaseKeeper.KeptLease {
+
+	private enum State {
+
+		HELD, RELEASED, LOST
+
+	}
+
+	private final LockTemplate template;
+
+	private final LeaseSpec spec;
+
+	private final String name;
+
+	private final long fencingToken;
+
+	private final long acquiredAtNanos;
+
+	private final long waitNanos;
+
+	private final Duration renewInterval;
+
+	private final long validityNanos;
+
+	private volatile long validUntilNanos;
+
+	private volatile State state = State.HELD;
+
+	private volatile @Nullable LockLostException lostException;
+
+	private @Nullable List<Consumer<LockLostException>> lostActions;
+
+	DefaultLease(LockTemplate template, LeaseSpec spec, String name, long fencingToken, long acquiredAtNanos,
+			long waitNanos, Duration renewInterval, Duration safetyMargin) {
+		this.template = template;
+		this.spec = spec;
+		this.name = name;
+		this.fencingToken = fencingToken;
+		this.acquiredAtNanos = acquiredAtNanos;
+		this.waitNanos = waitNanos;
+		this.renewInterval = renewInterval;
+		this.validityNanos = spec.ttl().minus(safetyMargin).toNanos();
+		this.validUntilNanos = acquiredAtNanos + this.validityNanos;
+	}
+
+	@Override
+	public String key() {
+		return this.spec.key();
+	}
+
+	@Override
+	public String name() {
+		return this.name;
+	}
+
+	@Override
+	public LeaseMode mode() {
+		return this.spec.mode();
+	}
+
+	@Override
+	public String owner() {
+		return this.spec.owner();
+	}
+
+	@Override
+	public long fencingToken() {
+		return this.fencingToken;
+	}
+
+	@Override
+	public Duration ttl() {
+		return this.spec.ttl();
+	}
+
+	@Override
+	public Duration heldFor() {
+		return Duration.ofNanos(System.nanoTime() - this.acquiredAtNanos);
+	}
+
+	Duration waited() {
+		return Duration.ofNanos(this.waitNanos);
+	}
+
+	long acquiredAtNanos() {
+		return this.acquiredAtNanos;
+	}
+
+	@Override
+	public boolean isValid() {
+		return this.state == State.HELD && System.nanoTime() - this.validUntilNanos < 0;
+	}
+
+	boolean isLost() {
+		return this.state == State.LOST;
+	}
+
+	boolean isHeld() {
+		return this.state == State.HELD;
+	}
+
+	@Override
+	public void assertValid() {
+		State current = this.state;
+		if (current == State.LOST) {
+			throw lostException();
+		}
+		if (current == State.RELEASED) {
+			throw new IllegalStateException("Lease on '" + key() + "' was released");
+		}
+		if (System.nanoTime() - this.validUntilNanos >= 0) {
+			throw new LockLostException(key(), LossReason.RENEWAL_FAILED, null);
+		}
+	}
+
+	LockLostException lostException() {
+		LockLostException exception = this.lostException;
+		return (exception != null) ? exception : new LockLostException(key(), LossReason.NOT_OWNER, null);
+	}
+
+	// LeaseKeeper.KeptLease
+
+	@Override
+	public LeaseSpec spec() {
+		return this.spec;
+	}
+
+	@Override
+	public Duration renewInterval() {
+		return this.renewInterval;
+	}
+
+	@Override
+	public long validUntilNanos() {
+		return this.validUntilNanos;
+	}
+
+	@Override
+	public void renewed(long requestedAtNanos) {
+		if (this.state == State.HELD) {
+			this.validUntilNanos = requestedAtNanos + this.validityNanos;
+			this.template.renewed(this);
+		}
+	}
+
+	@Override
+	public void lost(LossReason reason, @Nullable Throwable cause) {
+		if (markLost(reason, cause)) {
+			this.template.lost(this, true);
+		}
+	}
+
+	// State changes
+
+	synchronized boolean markReleased() {
+		if (this.state != State.HELD) {
+			return false;
+		}
+		this.state = State.RELEASED;
+		return true;
+	}
+
+	synchronized boolean markLost(LossReason reason, @Nullable Throwable cause) {
+		if (this.state == State.LOST) {
+			return false;
+		}
+		this.lostException = new LockLostException(key(), reason, cause);
+		this.state = State.LOST;
+		return true;
+	}
+
+	void onLost(Consumer<LockLostException> action) {
+		synchronized (this) {
+			if (this.state != State.LOST) {
+				if (this.lostActions == null) {
+					this.lostActions = new ArrayList<>(2);
+				}
+				this.lostActions.add(action);
+				return;
+			}
+		}
+		action.accept(lostException());
+	}
+
+	List<Consumer<LockLostException>> takeLostActions() {
+		synchronized (this) {
+			List<Consumer<LockLostException>> actions = this.lostActions;
+			this.lostActions = null;
+			return (actions != null) ? actions : List.of();
+		}
+	}
+
+	@Override
+	public String toString() {
+		return "Lease[key=" + key() + ", mode=" + mode() + ", fencingToken=" + this.fencingToken + ", state="
+				+ this.state + "]";
+	}
+
+}

@@ -1,0 +1,75 @@
+package dev.latchkey;
+
+import java.time.Duration;
+
+/**
+ * A lease this process holds on a key: what the guarded code sees. Ownership belongs to the lease, not to a thread,
+ * so a lease may be used and released on any thread.
+ * <pre class="code">
+ * &#64;Exclusive("ledger:#account")
+ * public void post(String account, Entry entry) {
+ *     Lease lease = LockContext.lease();
+ *     ledgerStore.write(entry, lease.fencingToken()); // the store rejects writes with an older token
+ * }
+ * </pre>
+ */
+public interface Lease {
+
+	/**
+	 * The lock key, with the configured prefix.
+	 * @return the lock key
+	 */
+	String key();
+
+	/**
+	 * The lock's name, as used in events and metrics.
+	 * @return the lock's name
+	 */
+	String name();
+
+	/**
+	 * Whether the key is held exclusively or as a semaphore permit.
+	 * @return the lease mode
+	 */
+	LeaseMode mode();
+
+	/**
+	 * The owner name of this process.
+	 * @return the owner name
+	 */
+	String owner();
+
+	/**
+	 * The fencing token of this grant: it strictly increases for each grant of the same key, so a downstream store can
+	 * reject writes from a holder whose lease was taken over.
+	 * @return the fencing token
+	 */
+	long fencingToken();
+
+	/**
+	 * The lease's time-to-live at the backend.
+	 * @return the time-to-live
+	 */
+	Duration ttl();
+
+	/**
+	 * How long the lease has been held.
+	 * @return the time since it was granted
+	 */
+	Duration heldFor();
+
+	/**
+	 * Whether this process still holds the lease: not released, not lost, and within its local validity deadline
+	 * (which ends a safety margin before the backend could expire it).
+	 * @return {@code true} while the lease may be relied on
+	 */
+	boolean isValid();
+
+	/**
+	 * Throws unless {@link #isValid()}.
+	 * @throws LockLostException if the lease was lost or its validity ran out
+	 * @throws IllegalStateException if the lease was released
+	 */
+	void assertValid();
+
+}

@@ -1,0 +1,71 @@
+package dev.latchkey;
+
+import java.time.Duration;
+
+import org.springframework.util.Assert;
+
+/**
+ * What a backend is asked to grant, renew or release: one lease on one key.
+ * <p>
+ * A lease is identified by its {@code token}, a value unique to one acquisition; ownership belongs to the token, never
+ * to a thread. The {@code owner} is descriptive only (shown by inspection); backends compare tokens.
+ * <pre class="code">
+ * LeaseSpec lease = LeaseSpec.exclusive("order:42", "billing@host-1:4711", token, Duration.ofSeconds(30));
+ * OptionalLong fencingToken = repository.tryAcquire(lease);
+ * </pre>
+ *
+ * @param key the lock key, with the configured prefix already applied
+ * @param mode whether the key is held exclusively or as a semaphore permit
+ * @param limit the number of holders allowed at once: 1 for exclusive leases
+ * @param owner the human-readable name of the owning instance
+ * @param token the unique token of this acquisition
+ * @param ttl how long the backend keeps the lease without a renewal
+ */
+public record LeaseSpec(String key, LeaseMode mode, int limit, String owner, String token, Duration ttl) {
+
+	public LeaseSpec {
+		Assert.hasText(key, "Lock key must not be empty");
+		Assert.notNull(mode, "Lease mode must not be null");
+		Assert.isTrue(limit >= 1, () -> "Limit must be at least 1, was " + limit);
+		Assert.isTrue(mode == LeaseMode.SHARED || limit == 1, "An exclusive lease has a limit of 1");
+		Assert.hasText(owner, "Owner must not be empty");
+		Assert.hasText(token, "Token must not be empty");
+		Assert.notNull(ttl, "TTL must not be null");
+		Assert.isTrue(!ttl.isNegative() && !ttl.isZero(), () -> "TTL must be positive, was " + ttl);
+	}
+
+	/**
+	 * An exclusive lease.
+	 * @param key the lock key
+	 * @param owner the owner name
+	 * @param token the unique token of this acquisition
+	 * @param ttl how long the backend keeps the lease without a renewal
+	 * @return the lease specification
+	 */
+	public static LeaseSpec exclusive(String key, String owner, String token, Duration ttl) {
+		return new LeaseSpec(key, LeaseMode.EXCLUSIVE, 1, owner, token, ttl);
+	}
+
+	/**
+	 * One permit of a counting semaphore.
+	 * @param key the semaphore key
+	 * @param limit the number of permits the semaphore has
+	 * @param owner the owner name
+	 * @param token the unique token of this acquisition
+	 * @param ttl how long the backend keeps the permit without a renewal
+	 * @return the lease specification
+	 */
+	public static LeaseSpec shared(String key, int limit, String owner, String token, Duration ttl) {
+		return new LeaseSpec(key, LeaseMode.SHARED, limit, owner, token, ttl);
+	}
+
+	/**
+	 * The same lease with another time-to-live, for example to shorten it to a minimum hold time.
+	 * @param ttl the new time-to-live
+	 * @return a copy with the given time-to-live
+	 */
+	public LeaseSpec withTtl(Duration ttl) {
+		return new LeaseSpec(this.key, this.mode, this.limit, this.owner, this.token, ttl);
+	}
+
+}

@@ -1,0 +1,36 @@
+package dev.latchkey;
+
+import java.time.Duration;
+import java.util.List;
+
+import org.jspecify.annotations.Nullable;
+
+/**
+ * What a backend knows about one held key: its mode and its current holders.
+ * <pre class="code">
+ * repository.inspect("order:42").ifPresent(info -&gt; log.info(info.holders()));
+ * </pre>
+ *
+ * @param key the lock key
+ * @param mode how the key is held
+ * @param limit the number of holders allowed at once (1 for exclusive keys)
+ * @param holders the current holders, never empty
+ */
+public record LockInfo(String key, LeaseMode mode, int limit, List<Holder> holders) {
+
+	public LockInfo {
+		holders = List.copyOf(holders);
+	}
+
+	/**
+	 * One holder of a key.
+	 *
+	 * @param owner the owner name given when the lease was acquired
+	 * @param fencingToken the fencing token of the holder's grant
+	 * @param remainingTtl the time until the backend expires the lease, or {@code null} where the backend does not
+	 * expire leases by time
+	 */
+	public record Holder(String owner, long fencingToken, @Nullable Duration remainingTtl) {
+	}
+
+}

@@ -1,0 +1,54 @@
+package dev.latchkey;
+
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Thrown when a lease held by this process was lost: by {@link LockContext} calls made under a lost lease, and by a
+ * guarded call whose lease was lost while it ran (unless its lost policy is
+ * {@link dev.latchkey.annotation.LostPolicy#NOTIFY}).
+ * <pre class="code">
+ * for (Batch batch : batches) {
+ *     LockContext.assertHeld(); // throws LockLostException once the lease is lost
+ *     write(batch, LockContext.fencingToken());
+ * }
+ * </pre>
+ */
+public class LockLostException extends LockException {
+
+	private static final long serialVersionUID = 1L;
+
+	private final String key;
+
+	private final LossReason reason;
+
+	public LockLostException(String key, LossReason reason, @Nullable Throwable cause) {
+		super(message(key, reason), cause);
+		this.key = key;
+		this.reason = reason;
+	}
+
+	private static String message(String key, LossReason reason) {
+		return switch (reason) {
+			case NOT_OWNER -> "Lock '" + key + "' was lost: the backend no longer holds this lease";
+			case RENEWAL_FAILED -> "Lock '" + key + "' was lost: renewal failed until the lease's validity ran out";
+			case EXPIRED_BEFORE_RELEASE -> "Lock '" + key + "' was lost: it had expired before the work finished";
+		};
+	}
+
+	/**
+	 * The key whose lease was lost.
+	 * @return the lock key
+	 */
+	public String getKey() {
+		return this.key;
+	}
+
+	/**
+	 * Why the lease was lost.
+	 * @return the reason
+	 */
+	public LossReason getReason() {
+		return this.reason;
+	}
+
+}

@@ -1,0 +1,228 @@
+package dev.latchkey;
+
+import java.time.Duration;
+import java.util.Optional;
+import java.util.function.Supplier;
+
+import org.jspecify.annotations.Nullable;
+
+import org.springframework.util.Assert;
+
+import dev.latchkey.annotation.LostPolicy;
+
+/**
+ * One lock, configured fluently and then used: made by {@link LockTemplate#exclusive(String)} or
+ * {@link LockTemplate#semaphore(String, int)}. Immutable: each {@code with}-style method returns a new operation, so
+ * an operation can be kept in a field and reused.
+ * <pre class="code">
+ * Receipt receipt = locks.exclusive("order:" + id)
+ *     .named("order")
+ *     .waitTime(Duration.ofSeconds(2))
+ *     .call(() -&gt; payments.charge(id));
+ *
+ * boolean ran = locks.semaphore("reports", 4).tryRun(() -&gt; reports.build(month));
+ * </pre>
+ * Unset values fall back to the template's {@link LockSettings}.
+ */
+public final class LockOperation {
+
+	private final LockTemplate template;
+
+	private final String key;
+
+	private final String name;
+
+	private final LeaseMode mode;
+
+	private final int limit;
+
+	private final @Nullable Duration waitTime;
+
+	private final @Nullable Duration ttl;
+
+	private final Duration minHold;
+
+	private final LostPolicy lostPolicy;
+
+	LockOperation(LockTemplate template, String key, LeaseMode mode, int limit) {
+		this(template, key, key, mode, limit, null, null, Duration.ZERO, LostPolicy.DEFAULT);
+	}
+
+	private LockOperation(LockTemplate template, String key, String name, LeaseMode mode, int limit,
+			@Nullable Duration waitTime, @Nullable Duration ttl, Duration minHold, LostPolicy lostPolicy) {
+		this.template = template;
+		this.key = key;
+		this.name = name;
+		this.mode = mode;
+		this.limit = limit;
+		this.waitTime = waitTime;
+		this.ttl = ttl;
+		this.minHold = minHold;
+		this.lostPolicy = lostPolicy;
+	}
+
+	/**
+	 * Names the lock for events and metrics; defaults to the key. Give keys with variable parts a fixed name.
+	 * @param name the lock's name
+	 * @return a new operation
+	 */
+	public LockOperation named(String name) {
+		Assert.hasText(name, "Name must not be empty");
+		return new LockOperation(this.template, this.key, name, this.mode, this.limit, this.waitTime, this.ttl,
+				this.minHold, this.lostPolicy);
+	}
+
+	/**
+	 * How long to wait for the lock; zero makes a single attempt.
+	 * @param waitTime the wait time
+	 * @return a new operation
+	 */
+	public LockOperation waitTime(Duration waitTime) {
+		Assert.isTrue(!waitTime.isNegative(), "Wait time must not be negative");
+		return new LockOperation(this.template, this.key, this.name, this.mode, this.limit, waitTime, this.ttl,
+				this.minHold, this.lostPolicy);
+	}
+
+	/**
+	 * The lease's time-to-live at the backend; renewed while the lock is held.
+	 * @param ttl the time-to-live
+	 * @return a new operation
+	 */
+	public LockOperation ttl(Duration ttl) {
+		this.template.settings().checkTtl(ttl);
+		return new LockOperation(this.template, this.key, this.name, this.mode, this.limit, this.waitTime, ttl,
+				this.minHold, this.lostPolicy);
+	}
+
+	/**
+	 * The least time the lock stays held after it was acquired, even if the work ends sooner.
+	 * @param minHold the minimum hold time
+	 * @return a new operation
+	 */
+	public LockOperation minHold(Duration minHold) {
+		Assert.isTrue(!minHold.isNegative(), "Minimum hold time must not be negative");
+		return new LockOperation(this.template, this.key, this.name, this.mode, this.limit, this.waitTime, this.ttl,
+				minHold, this.lostPolicy);
+	}
+
+	/**
+	 * What {@link #run}, {@link #call} and {@link #tryRun} do when the lease is lost while the work runs:
+	 * {@link LostPolicy#INTERRUPT} (the default) or {@link LostPolicy#NOTIFY}.
+	 * @param lostPolicy the lost policy
+	 * @return a new operation
+	 */
+	public LockOperation onLost(LostPolicy lostPolicy) {
+		Assert.isTrue(lostPolicy != LostPolicy.CANCEL,
+				"LostPolicy.CANCEL applies to asynchronous results; use LockHandle.onLost to cancel your own work");
+		return new LockOperation(this.template, this.key, this.name, this.mode, this.limit, this.waitTime, this.ttl,
+				this.minHold, lostPolicy);
+	}
+
+	/**
+	 * Acquires the lock, waiting up to the wait time.
+	 * @return the held lock, to close when done
+	 * @throws LockNotAcquiredException if the lock stayed held elsewhere
+	 */
+	public LockHandle acquire() {
+		LockHandle handle = this.template.acquire(this, true);
+		Assert.state(handle != null, "Acquisition that throws on contention returned nothing");
+		return handle;
+	}
+
+	/**
+	 * Acquires the lock if it becomes free within the wait time.
+	 * @return the held lock, or empty if it stayed held elsewhere
+	 */
+	public Optional<LockHandle> tryAcquire() {
+		return Optional.ofNullable(this.template.acquire(this, false));
+	}
+
+	/**
+	 * Runs a task under the lock.
+	 * @param task the task
+	 * @throws LockNotAcquiredException if the lock stayed held elsewhere
+	 * @throws LockLostException if the lease was lost while the task ran (unless {@link LostPolicy#NOTIFY})
+	 */
+	public void run(Runnable task) {
+		this.template.execute(this, () -> {
+			task.run();
+			return null;
+		}, null);
+	}
+
+	/**
+	 * Runs a task under the lock if the lock becomes free within the wait time.
+	 * @param task the task
+	 * @return {@code true} if the task ran, {@code false} if the lock stayed held elsewhere
+	 * @throws LockLostException if the lease was lost while the task ran (unless {@link LostPolicy#NOTIFY})
+	 */
+	public boolean tryRun(Runnable task) {
+		return Boolean.TRUE.equals(this.template.execute(this, () -> {
+			task.run();
+			return true;
+		}, () -> false));
+	}
+
+	/**
+	 * Calls a task under the lock.
+	 * @param <T> the result type
+	 * @param task the task
+	 * @return the task's result
+	 * @throws LockNotAcquiredException if the lock stayed held elsewhere
+	 * @throws LockLostException if the lease was lost while the task ran (unless {@link LostPolicy#NOTIFY})
+	 */
+	public <T extends @Nullable Object> T call(Supplier<T> task) {
+		return this.template.execute(this, task, null);
+	}
+
+	/**
+	 * Calls a task under the lock, or a fallback if the lock stays held elsewhere for the whole wait time.
+	 * @param <T> the result type
+	 * @param task the task
+	 * @param whenNotAcquired gives the result when the lock was not acquired
+	 * @return the task's result, or the fallback's
+	 * @throws LockLostException if the lease was lost while the task ran (unless {@link LostPolicy#NOTIFY})
+	 */
+	public <T extends @Nullable Object> T call(Supplier<T> task, Supplier<T> whenNotAcquired) {
+		return this.template.execute(this, task, whenNotAcquired);
+	}
+
+	String key() {
+		return this.key;
+	}
+
+	String name() {
+		return this.name;
+	}
+
+	LeaseMode mode() {
+		return this.mode;
+	}
+
+	int limit() {
+		return this.limit;
+	}
+
+	@Nullable Duration waitTime() {
+		return this.waitTime;
+	}
+
+	@Nullable Duration ttl() {
+		return this.ttl;
+	}
+
+	Duration minHold() {
+		return this.minHold;
+	}
+
+	LostPolicy lostPolicy() {
+		return this.lostPolicy;
+	}
+
+	@Override
+	public String toString() {
+		return "LockOperation[key=" + this.key + ", mode=" + this.mode
+				+ (this.mode == LeaseMode.SHARED ? ", permits=" + this.limit : "") + "]";
+	}
+
+}

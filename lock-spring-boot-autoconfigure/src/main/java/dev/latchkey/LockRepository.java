@@ -1,0 +1,97 @@
+package dev.latchkey;
+
+import java.util.Collection;
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.Set;
+
+/**
+ * The service provider interface every backend implements: atomic, single attempts against the store that holds the
+ * locks. A repository never waits, loops or schedules; waiting, renewal, reentrancy, events and metrics are written
+ * once, above it, in {@link LockTemplate}.
+ * <p>
+ * Normal outcomes are return values: an empty result when a key is held elsewhere, a lost token when a lease is no
+ * longer ours. Exceptions mean the backend itself failed (unreachable, timed out, misconfigured) and should be
+ * {@link LockBackendException}s.
+ * <p>
+ * The backend's clock decides expiry. Every grant carries a fencing token that strictly increases for each grant of
+ * the same key.
+ * <pre class="code">
+ * LeaseSpec lease = LeaseSpec.exclusive("order:42", owner, token, Duration.ofSeconds(30));
+ * OptionalLong fencingToken = repository.tryAcquire(lease);
+ * if (fencingToken.isPresent()) {
+ *     try {
+ *         // guarded work
+ *     }
+ *     finally {
+ *         repository.release(lease);
+ *     }
+ * }
+ * </pre>
+ * Every implementation must pass the backend contract test suite.
+ */
+public interface LockRepository {
+
+	/**
+	 * The short name of this backend, as used in events, metrics and {@code latchkey.backend}.
+	 * @return the backend name, for example {@code "memory"}
+	 */
+	String backend();
+
+	/**
+	 * Tries once to acquire an exclusive lease. Succeeds when the key is free or its previous lease has expired.
+	 * @param lease the lease to grant, of mode {@link LeaseMode#EXCLUSIVE}
+	 * @return the fencing token of the grant, or empty when the key is held elsewhere
+	 */
+	OptionalLong tryAcquire(LeaseSpec lease);
+
+	/**
+	 * Tries once to acquire one permit of a counting semaphore. Succeeds when fewer than {@link LeaseSpec#limit()}
+	 * unexpired permits are held.
+	 * @param lease the permit to grant, of mode {@link LeaseMode#SHARED}
+	 * @return the fencing token of the grant, or empty when all permits are held
+	 */
+	OptionalLong tryAcquirePermit(LeaseSpec lease);
+
+	/**
+	 * Renews a batch of leases in one call: each lease still held extends to the backend's now plus its own
+	 * {@link LeaseSpec#ttl()}. The traffic of one call must not grow with the number of leases (one script, one
+	 * statement, one shared lease).
+	 * @param leases the leases to renew
+	 * @return the tokens of the leases that are no longer held (expired or taken), which were not renewed
+	 */
+	Set<String> renew(Collection<LeaseSpec> leases);
+
+	/**
+	 * Releases a lease, only if it is still held by its token: never deletes another owner's lease. Waiters of the
+	 * key are notified.
+	 * @param lease the lease to release
+	 * @return {@code true} if the lease was held and is now released, {@code false} if it was no longer held
+	 */
+	boolean release(LeaseSpec lease);
+
+	/**
+	 * Describes one key.
+	 * @param key the lock key
+	 * @return the key's holders, or empty when nobody holds it
+	 */
+	Optional<LockInfo> inspect(String key);
+
+	/**
+	 * Lists the held keys: those of every instance where the backend can tell, else those of this instance.
+	 * @return the held keys, ordered by key
+	 */
+	List<LockInfo> list();
+
+	/**
+	 * Subscribes to the release notifications of one key, so that waiting is woken by the backend rather than by
+	 * polling. The listener may be called from any thread, must return quickly and may be called spuriously.
+	 * @param key the lock key
+	 * @param onRelease called when a lease on the key is released
+	 * @return the subscription, to close when no longer waiting; {@link ReleaseSubscription#NONE} if the backend cannot
+	 * notify
+	 */
+	ReleaseSubscription subscribe(String key, Runnable onRelease);
+
+}

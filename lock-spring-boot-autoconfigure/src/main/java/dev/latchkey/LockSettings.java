@@ -1,0 +1,152 @@
+package dev.latchkey;
+
+import java.time.Duration;
+
+import org.jspecify.annotations.Nullable;
+
+import org.springframework.util.Assert;
+
+import dev.latchkey.support.OwnerIdentity;
+
+/**
+ * The defaults a {@link LockTemplate} applies to every lock. Spring Boot builds them from the {@code latchkey.*}
+ * properties; without Boot, start from {@link #defaults()}:
+ * <pre class="code">
+ * LockSettings settings = LockSettings.defaults().withTtl(Duration.ofSeconds(10)).withKeyPrefix("billing:");
+ * LockTemplate locks = new LockTemplate(new MemoryLockRepository(), settings, null);
+ * </pre>
+ *
+ * @param ttl the time-to-live of a lease that does not set its own
+ * @param waitTime how long to wait for a lock that does not set its own wait time
+ * @param renewInterval the interval between renewals, or {@code null} for a third of each lease's TTL
+ * @param safetyMargin how long before the backend could expire a lease this process stops relying on it; capped at a
+ * fifth of the lease's TTL
+ * @param keyPrefix the text put before every key
+ * @param maxKeyLength the longest key allowed, prefix included
+ * @param owner the owner name of this process
+ * @param initialPollInterval the first interval between attempts of a waiter that hears no release notification
+ * @param maxPollInterval the longest interval between such attempts
+ */
+public record LockSettings(Duration ttl, Duration waitTime, @Nullable Duration renewInterval, Duration safetyMargin,
+		String keyPrefix, int maxKeyLength, String owner, Duration initialPollInterval, Duration maxPollInterval) {
+
+	public LockSettings {
+		Assert.isTrue(isPositive(ttl), "TTL must be positive");
+		Assert.isTrue(!waitTime.isNegative(), "Wait time must not be negative");
+		Assert.isTrue(renewInterval == null || isPositive(renewInterval), "Renew interval must be positive");
+		Assert.isTrue(!safetyMargin.isNegative(), "Safety margin must not be negative");
+		Assert.notNull(keyPrefix, "Key prefix must not be null");
+		Assert.isTrue(maxKeyLength > keyPrefix.length(), "Maximum key length must be longer than the key prefix");
+		Assert.hasText(owner, "Owner must not be empty");
+		Assert.isTrue(isPositive(initialPollInterval), "Initial poll interval must be positive");
+		Assert.isTrue(maxPollInterval.compareTo(initialPollInterval) >= 0,
+				"Maximum poll interval must not be shorter than the initial poll interval");
+	}
+
+	private static boolean isPositive(Duration duration) {
+		return !duration.isNegative() && !duration.isZero();
+	}
+
+	/**
+	 * The defaults: TTL 30s, no waiting, renewal every third of the TTL, safety margin 100ms, no key prefix, keys up to
+	 * 512 characters, polling from 50ms up to 1s.
+	 * @return the default settings
+	 */
+	public static LockSettings defaults() {
+		return new LockSettings(Duration.ofSeconds(30), Duration.ZERO, null, Duration.ofMillis(100), "", 512,
+				OwnerIdentity.defaultOwner(null), Duration.ofMillis(50), Duration.ofSeconds(1));
+	}
+
+	/**
+	 * A copy with another default TTL.
+	 * @param ttl the time-to-live
+	 * @return the new settings
+	 */
+	public LockSettings withTtl(Duration ttl) {
+		return new LockSettings(ttl, this.waitTime, this.renewInterval, this.safetyMargin, this.keyPrefix,
+				this.maxKeyLength, this.owner, this.initialPollInterval, this.maxPollInterval);
+	}
+
+	/**
+	 * A copy with another default wait time.
+	 * @param waitTime the wait time
+	 * @return the new settings
+	 */
+	public LockSettings withWaitTime(Duration waitTime) {
+		return new LockSettings(this.ttl, waitTime, this.renewInterval, this.safetyMargin, this.keyPrefix,
+				this.maxKeyLength, this.owner, this.initialPollInterval, this.maxPollInterval);
+	}
+
+	/**
+	 * A copy with a fixed renewal interval.
+	 * @param renewInterval the renewal interval, or {@code null} for a third of each lease's TTL
+	 * @return the new settings
+	 */
+	public LockSettings withRenewInterval(@Nullable Duration renewInterval) {
+		return new LockSettings(this.ttl, this.waitTime, renewInterval, this.safetyMargin, this.keyPrefix,
+				this.maxKeyLength, this.owner, this.initialPollInterval, this.maxPollInterval);
+	}
+
+	/**
+	 * A copy with another key prefix.
+	 * @param keyPrefix the key prefix
+	 * @return the new settings
+	 */
+	public LockSettings withKeyPrefix(String keyPrefix) {
+		return new LockSettings(this.ttl, this.waitTime, this.renewInterval, this.safetyMargin, keyPrefix,
+				this.maxKeyLength, this.owner, this.initialPollInterval, this.maxPollInterval);
+	}
+
+	/**
+	 * A copy with another maximum key length.
+	 * @param maxKeyLength the longest key allowed
+	 * @return the new settings
+	 */
+	public LockSettings withMaxKeyLength(int maxKeyLength) {
+		return new LockSettings(this.ttl, this.waitTime, this.renewInterval, this.safetyMargin, this.keyPrefix,
+				maxKeyLength, this.owner, this.initialPollInterval, this.maxPollInterval);
+	}
+
+	/**
+	 * A copy with another owner name.
+	 * @param owner the owner name
+	 * @return the new settings
+	 */
+	public LockSettings withOwner(String owner) {
+		return new LockSettings(this.ttl, this.waitTime, this.renewInterval, this.safetyMargin, this.keyPrefix,
+				this.maxKeyLength, owner, this.initialPollInterval, this.maxPollInterval);
+	}
+
+	/**
+	 * The renewal interval of a lease with the given TTL.
+	 * @param leaseTtl the lease's TTL
+	 * @return the renewal interval
+	 */
+	public Duration renewIntervalFor(Duration leaseTtl) {
+		return (this.renewInterval != null) ? this.renewInterval : leaseTtl.dividedBy(3);
+	}
+
+	/**
+	 * The safety margin of a lease with the given TTL.
+	 * @param leaseTtl the lease's TTL
+	 * @return the safety margin, at most a fifth of the TTL
+	 */
+	public Duration safetyMarginFor(Duration leaseTtl) {
+		Duration cap = leaseTtl.dividedBy(5);
+		return (this.safetyMargin.compareTo(cap) > 0) ? cap : this.safetyMargin;
+	}
+
+	/**
+	 * Checks that leases with the given TTL can be renewed in time.
+	 * @param leaseTtl the lease's TTL
+	 * @throws IllegalArgumentException if the renewal interval is not shorter than the TTL minus the safety margin
+	 */
+	public void checkTtl(Duration leaseTtl) {
+		Assert.isTrue(isPositive(leaseTtl), () -> "TTL must be positive, was " + leaseTtl);
+		Duration validity = leaseTtl.minus(safetyMarginFor(leaseTtl));
+		Assert.isTrue(renewIntervalFor(leaseTtl).compareTo(validity) < 0,
+				() -> "Renew interval " + renewIntervalFor(leaseTtl) + " must be shorter than the TTL " + leaseTtl
+						+ " minus the safety margin " + safetyMarginFor(leaseTtl));
+	}
+
+}

@@ -1,0 +1,413 @@
+package dev.latchkey;
+
+import java.lang.reflect.UndeclaredThrowableException;
+import java.time.Duration;
+import java.util.List;
+import java.util.OptionalLong;
+import java.util.Set;
+import java.util.function.Consumer;
+import java.util.function.Function;
+import java.util.function.Supplier;
+
+import org.jspecify.annotations.Nullable;
+
+import org.springframework.context.ApplicationEventPublisher;
+import org.springframework.core.log.LogAccessor;
+import org.springframework.util.Assert;
+
+import dev.latchkey.annotation.LostPolicy;
+import dev.latchkey.event.LockAcquiredEvent;
+import dev.latchkey.event.LockEvent;
+import dev.latchkey.event.LockLostEvent;
+import dev.latchkey.event.LockNotAcquiredEvent;
+import dev.latchkey.event.LockReleasedEvent;
+import dev.latchkey.event.LockRenewedEvent;
+import dev.latchkey.support.LeaseKeeper;
+import dev.latchkey.support.LockWaiter;
+import dev.latchkey.support.OwnerIdentity;
+
+/**
+ * Programmatic locking, and the engine behind {@code @Exclusive} and {@code @Semaphore}: waiting, renewal, reentrancy,
+ * the lost-lock contract and events, the same for every backend.
+ * <pre class="code">
+ * &#64;Service
+ * class Payments {
+ *
+ *     private final LockTemplate locks;
+ *
+ *     Payments(LockTemplate locks) {
+ *         this.locks = locks;
+ *     }
+ *
+ *     Receipt pay(long orderId) {
+ *         return locks.exclusive("order:" + orderId).named("order").call(() -&gt; charge(orderId));
+ *     }
+ *
+ *     void rebuildReports() {
+ *         try (LockHandle permit = locks.semaphore("reports", 4).waitTime(Duration.ofMinutes(1)).acquire()) {
+ *             reports.rebuild(permit.fencingToken());
+ *         }
+ *     }
+ * }
+ * </pre>
+ * Spring Boot creates one for the configured backend. A template owns a renewal thread: {@link #close()} it when done.
+ */
+public class LockTemplate implements AutoCloseable {
+
+	private static final LogAccessor logger = new LogAccessor(LockTemplate.class);
+
+	private final LockRepository repository;
+
+	private final LockSettings settings;
+
+	private final @Nullable ApplicationEventPublisher events;
+
+	private final OwnerIdentity identity;
+
+	private final LeaseKeeper keeper;
+
+	private final LockWaiter waiter;
+
+	/**
+	 * Creates a template.
+	 * @param repository the backend
+	 * @param settings the defaults
+	 * @param events where to publish {@link LockEvent}s, or {@code null} for none
+	 */
+	public LockTemplate(LockRepository repository, LockSettings settings, @Nullable ApplicationEventPublisher events) {
+		Assert.notNull(repository, "LockRepository must not be null");
+		Assert.notNull(settings, "LockSettings must not be null");
+		settings.checkTtl(settings.ttl());
+		this.repository = repository;
+		this.settings = settings;
+		this.events = events;
+		this.identity = new OwnerIdentity(settings.owner());
+		this.keeper = new LeaseKeeper(repository);
+		this.waiter = new LockWaiter(settings.initialPollInterval(), settings.maxPollInterval());
+	}
+
+	/**
+	 * An exclusive lock on a key: one holder at a time.
+	 * @param key the key; the configured prefix is put before it
+	 * @return the operation, to configure and run
+	 */
+	public LockOperation exclusive(String key) {
+		return new LockOperation(this, key, LeaseMode.EXCLUSIVE, 1);
+	}
+
+	/**
+	 * A permit of a counting semaphore: up to {@code permits} holders at a time.
+	 * @param key the key; the configured prefix is put before it
+	 * @param permits the number of permits
+	 * @return the operation, to configure and run
+	 */
+	public LockOperation semaphore(String key, int permits) {
+		Assert.isTrue(permits >= 1, () -> "A semaphore needs at least one permit, was " + permits);
+		return new LockOperation(this, key, LeaseMode.SHARED, permits);
+	}
+
+	/**
+	 * The backend.
+	 * @return the lock repository
+	 */
+	public LockRepository getRepository() {
+		return this.repository;
+	}
+
+	/**
+	 * The defaults this template applies.
+	 * @return the settings
+	 */
+	public LockSettings settings() {
+		return this.settings;
+	}
+
+	/**
+	 * The number of leases this template holds and renews.
+	 * @return the number of held leases
+	 */
+	public int heldLeaseCount() {
+		return this.keeper.size();
+	}
+
+	/**
+	 * Stops renewing; leases still held expire at the backend.
+	 */
+	@Override
+	public void close() {
+		this.keeper.close();
+	}
+
+	// Acquisition
+
+	@Nullable LockHandle acquire(LockOperation operation, boolean throwOnContention) {
+		String key = fullKey(operation.key());
+		Lease held = LockContext.find(key, operation.mode());
+		if (held instanceof DefaultLease reentered && reentered.isHeld()) {
+			reentered.assertValid();
+			return new LockHandle(this, reentered, true, Duration.ZERO);
+		}
+		Duration ttl = (operation.ttl() != null) ? operation.ttl() : this.settings.ttl();
+		Duration waitTime = (operation.waitTime() != null) ? operation.waitTime() : this.settings.waitTime();
+		LeaseSpec spec = new LeaseSpec(key, operation.mode(), operation.limit(), this.identity.owner(),
+				this.identity.nextToken(), ttl);
+		Function<LeaseSpec, OptionalLong> attempt = (spec.mode() == LeaseMode.EXCLUSIVE) ? this.repository::tryAcquire
+				: this.repository::tryAcquirePermit;
+		long start = System.nanoTime();
+		LockWaiter.Grant grant;
+		try {
+			grant = this.waiter.acquire(this.repository, spec, attempt, waitTime);
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+			notAcquired(operation, key, start);
+			throw new LockNotAcquiredException(key, waitTime, ex);
+		}
+		catch (LockException ex) {
+			throw ex;
+		}
+		catch (RuntimeException ex) {
+			throw new LockBackendException(this.repository.backend(),
+					"Acquiring lock '" + key + "' at the " + this.repository.backend() + " backend failed: "
+							+ ex.getMessage(), ex);
+		}
+		if (grant == null) {
+			notAcquired(operation, key, start);
+			if (throwOnContention) {
+				throw new LockNotAcquiredException(key, waitTime);
+			}
+			return null;
+		}
+		DefaultLease lease = new DefaultLease(this, spec, operation.name(), grant.fencingToken(),
+				grant.requestedAtNanos(), System.nanoTime() - start, this.settings.renewIntervalFor(ttl),
+				this.settings.safetyMarginFor(ttl));
+		this.keeper.keep(lease);
+		if (this.events != null) {
+			publish(new LockAcquiredEvent(this, key, lease.name(), this.repository.backend(), lease.owner(),
+					lease.fencingToken(), lease.waited(), Duration.ZERO));
+		}
+		return new LockHandle(this, lease, false, operation.minHold());
+	}
+
+	private String fullKey(String key) {
+		if (key == null || key.isEmpty()) {
+			throw new LockKeyException("Lock key must not be empty");
+		}
+		String full = this.settings.keyPrefix().isEmpty() ? key : this.settings.keyPrefix() + key;
+		if (full.length() > this.settings.maxKeyLength()) {
+			throw new LockKeyException("Lock key of " + full.length() + " characters is longer than the maximum of "
+					+ this.settings.maxKeyLength() + " (latchkey.max-key-length): '"
+					+ full.substring(0, Math.min(full.length(), 64)) + "...'");
+		}
+		return full;
+	}
+
+	private void notAcquired(LockOperation operation, String key, long startNanos) {
+		if (this.events != null) {
+			publish(new LockNotAcquiredEvent(this, key, operation.name(), this.repository.backend(),
+					this.identity.owner(), 0, Duration.ofNanos(System.nanoTime() - startNanos), Duration.ZERO));
+		}
+	}
+
+	// Running work under a lock
+
+	<T extends @Nullable Object> T execute(LockOperation operation, Supplier<T> task,
+			@Nullable Supplier<T> whenNotAcquired) {
+		LockHandle handle = acquire(operation, whenNotAcquired == null);
+		if (handle == null) {
+			Assert.state(whenNotAcquired != null, "No fallback");
+			return whenNotAcquired.get();
+		}
+		DefaultLease lease = handle.defaultLease();
+		ThreadInterrupter interrupter = null;
+		if (!handle.isReentrant() && operation.lostPolicy() != LostPolicy.NOTIFY) {
+			interrupter = new ThreadInterrupter(Thread.currentThread());
+			lease.onLost(interrupter);
+		}
+		T result = null;
+		Throwable failure = null;
+		try (LockContext.Binding binding = LockContext.bind(lease)) {
+			result = task.get();
+		}
+		catch (Throwable ex) {
+			failure = ex;
+		}
+		finally {
+			if (interrupter != null && interrupter.finish()) {
+				// The interrupt was ours, to stop the work: it ends here, as a LockLostException.
+				Thread.interrupted();
+			}
+			handle.close();
+		}
+		if (operation.lostPolicy() != LostPolicy.NOTIFY && lease.isLost()) {
+			LockLostException lost = lease.lostException();
+			if (failure != null && failure != lost) {
+				lost.addSuppressed(failure);
+			}
+			throw lost;
+		}
+		if (failure != null) {
+			throw rethrow(failure);
+		}
+		return result;
+	}
+
+	private static RuntimeException rethrow(Throwable failure) {
+		if (failure instanceof RuntimeException runtime) {
+			return runtime;
+		}
+		if (failure instanceof Error error) {
+			throw error;
+		}
+		return new UndeclaredThrowableException(failure);
+	}
+
+	// Release, renewal and loss, called by LockHandle, DefaultLease and the keeper
+
+	void release(DefaultLease lease, Duration minHold) {
+		this.keeper.forget(lease);
+		if (!lease.isHeld()) {
+			return;
+		}
+		long remaining = minHold.toNanos() - (System.nanoTime() - lease.acquiredAtNanos());
+		if (remaining > 0 && holdUntil(lease, remaining)) {
+			return;
+		}
+		releaseAtBackend(lease);
+	}
+
+	private boolean holdUntil(DefaultLease lease, long remainingNanos) {
+		Duration remaining = Duration.ofNanos(remainingNanos);
+		Set<String> lost;
+		try {
+			// Shorten the lease so it ends at the minimum hold time even if this process dies now.
+			lost = this.repository.renew(List.of(lease.spec().withTtl(remaining)));
+		}
+		catch (RuntimeException ex) {
+			logger.warn(ex, () -> "Could not keep lock '" + lease.key() + "' for its minimum hold time; releasing now");
+			return false;
+		}
+		if (!lost.isEmpty()) {
+			return false;
+		}
+		if (lease.markReleased()) {
+			// Release at the end, so that waiters are told at once rather than finding out by polling.
+			this.keeper.schedule(() -> releasedAtBackend(lease, releaseQuietly(lease)), remaining);
+		}
+		return true;
+	}
+
+	private void releaseAtBackend(DefaultLease lease) {
+		boolean released;
+		try {
+			released = this.repository.release(lease.spec());
+		}
+		catch (RuntimeException ex) {
+			lease.markReleased();
+			logger.warn(ex, () -> "Releasing lock '" + lease.key() + "' failed; it expires at the "
+					+ this.repository.backend() + " backend within " + lease.ttl());
+			return;
+		}
+		if (released) {
+			if (lease.markReleased()) {
+				releasedAtBackend(lease, true);
+			}
+		}
+		else if (lease.markLost(LossReason.EXPIRED_BEFORE_RELEASE, null)) {
+			lost(lease, false);
+		}
+	}
+
+	private boolean releaseQuietly(DefaultLease lease) {
+		try {
+			return this.repository.release(lease.spec());
+		}
+		catch (RuntimeException ex) {
+			logger.debug(ex, () -> "Releasing lock '" + lease.key() + "' failed; it expires at the backend");
+			return false;
+		}
+	}
+
+	private void releasedAtBackend(DefaultLease lease, boolean publish) {
+		this.waiter.released(lease.key());
+		if (publish && this.events != null) {
+			publish(new LockReleasedEvent(this, lease.key(), lease.name(), this.repository.backend(), lease.owner(),
+					lease.fencingToken(), lease.waited(), lease.heldFor()));
+		}
+	}
+
+	void renewed(DefaultLease lease) {
+		if (this.events != null) {
+			publish(new LockRenewedEvent(this, lease.key(), lease.name(), this.repository.backend(), lease.owner(),
+					lease.fencingToken(), lease.waited(), lease.heldFor()));
+		}
+	}
+
+	void lost(DefaultLease lease, boolean release) {
+		this.keeper.forget(lease);
+		LockLostException exception = lease.lostException();
+		logger.warn(exception, () -> "Lost lock '" + lease.key() + "' (fencing token " + lease.fencingToken()
+				+ ") after holding it for " + lease.heldFor());
+		if (release && exception.getReason() != LossReason.NOT_OWNER) {
+			releaseQuietly(lease);
+		}
+		this.waiter.released(lease.key());
+		if (this.events != null) {
+			publish(new LockLostEvent(this, lease.key(), lease.name(), this.repository.backend(), lease.owner(),
+					lease.fencingToken(), lease.waited(), lease.heldFor(), exception));
+		}
+		for (Consumer<LockLostException> action : lease.takeLostActions()) {
+			try {
+				action.accept(exception);
+			}
+			catch (Throwable ex) {
+				logger.error(ex, () -> "Lost-lock action for '" + lease.key() + "' failed");
+			}
+		}
+	}
+
+	private void publish(LockEvent event) {
+		ApplicationEventPublisher publisher = this.events;
+		if (publisher == null) {
+			return;
+		}
+		try {
+			publisher.publishEvent(event);
+		}
+		catch (Throwable ex) {
+			// A listener must never break locking.
+			logger.warn(ex, () -> "Listener of " + event + " failed");
+		}
+	}
+
+	/**
+	 * Interrupts the thread running guarded work when its lease is lost, but only while it still runs that work.
+	 */
+	private static final class ThreadInterrupter implements Consumer<LockLostException> {
+
+		private final Thread thread;
+
+		private boolean running = true;
+
+		private boolean interrupted;
+
+		ThreadInterrupter(Thread thread) {
+			this.thread = thread;
+		}
+
+		@Override
+		public synchronized void accept(LockLostException lost) {
+			if (this.running) {
+				this.interrupted = true;
+				this.thread.interrupt();
+			}
+		}
+
+		synchronized boolean finish() {
+			this.running = false;
+			return this.interrupted;
+		}
+
+	}
+
+}

@@ -1,0 +1,23 @@
+package dev.latchkey;
+
+/**
+ * Why a lease was lost.
+ */
+public enum LossReason {
+
+	/**
+	 * The backend answered that the lease is no longer ours: it expired there or another owner took the key.
+	 */
+	NOT_OWNER,
+
+	/**
+	 * Renewals kept failing until the lease's local validity deadline passed.
+	 */
+	RENEWAL_FAILED,
+
+	/**
+	 * The lease was found expired when the work finished and tried to release it.
+	 */
+	EXPIRED_BEFORE_RELEASE
+
+}

@@ -1,0 +1,115 @@
+package dev.latchkey.annotation;
+
+import java.lang.annotation.Documented;
+import java.lang.annotation.ElementType;
+import java.lang.annotation.Retention;
+import java.lang.annotation.RetentionPolicy;
+import java.lang.annotation.Target;
+import java.util.concurrent.TimeUnit;
+
+import org.springframework.core.annotation.AliasFor;
+
+/**
+ * Runs the annotated method under an exclusive lock: one call per key at a time, across every instance that shares the
+ * backend.
+ * <pre class="code">
+ * &#64;Exclusive("order:#id")
+ * public Receipt pay(long id) { ... }
+ *
+ * &#64;Exclusive(value = "nightly-report", onContention = ContentionPolicy.SKIP, minHoldString = "${jobs.min-hold:30s}")
+ * &#64;Scheduled(cron = "0 0 2 * * *")
+ * public void nightlyReport() { ... }
+ * </pre>
+ * The key is a template: literal text stays as written; {@code #name}, {@code #name.property} and {@code #p0} runs are
+ * evaluated against the method arguments; {@code #{...}} holds any expression; {@code ##} is a literal {@code #}.
+ * Templates are checked when the application starts. The lease is held until the method returns, or until the
+ * returned {@code CompletableFuture}, {@code CompletionStage}, {@code Mono} or {@code Flux} completes, fails or is
+ * cancelled. A nested call on the same key in the same call chain re-enters the lock.
+ * <p>
+ * Numeric attributes use {@link #timeUnit()}; their {@code ...String} variants take a number in that unit, a duration
+ * such as {@code "500ms"} or {@code "PT2S"}, or a {@code ${...}} placeholder. Unset attributes fall back to the
+ * {@code latchkey.*} properties.
+ */
+@Target({ ElementType.METHOD, ElementType.ANNOTATION_TYPE })
+@Retention(RetentionPolicy.RUNTIME)
+@Documented
+public @interface Exclusive {
+
+	/**
+	 * Alias for {@link #key()}.
+	 * @return the key template
+	 */
+	@AliasFor("key")
+	String value() default "";
+
+	/**
+	 * The key template, for example {@code "order:#id"}.
+	 * @return the key template
+	 */
+	@AliasFor("value")
+	String key() default "";
+
+	/**
+	 * The name used for this lock in events and metrics; defaults to the key template. Never contains evaluated
+	 * arguments.
+	 * @return the lock's name
+	 */
+	String name() default "";
+
+	/**
+	 * How long to wait for the lock before applying {@link #onContention()}; 0 makes a single attempt; negative means
+	 * {@code latchkey.wait-time}.
+	 * @return the wait time in {@link #timeUnit()}
+	 */
+	long waitTime() default -1;
+
+	/**
+	 * {@link #waitTime()} as a string: a number, a duration or a placeholder.
+	 * @return the wait time, or empty to use {@link #waitTime()}
+	 */
+	String waitTimeString() default "";
+
+	/**
+	 * The lease's time-to-live at the backend; renewed while the method runs. Negative means {@code latchkey.ttl}.
+	 * @return the time-to-live in {@link #timeUnit()}
+	 */
+	long ttl() default -1;
+
+	/**
+	 * {@link #ttl()} as a string: a number, a duration or a placeholder.
+	 * @return the time-to-live, or empty to use {@link #ttl()}
+	 */
+	String ttlString() default "";
+
+	/**
+	 * The least time the lock stays held after the method started, even if it returns sooner: a scheduled job that
+	 * finishes fast still blocks other instances for that long. 0 (the default) releases at once.
+	 * @return the minimum hold time in {@link #timeUnit()}
+	 */
+	long minHold() default 0;
+
+	/**
+	 * {@link #minHold()} as a string: a number, a duration or a placeholder.
+	 * @return the minimum hold time, or empty to use {@link #minHold()}
+	 */
+	String minHoldString() default "";
+
+	/**
+	 * The unit of the numeric attributes and of unit-less numbers in their string variants.
+	 * @return the time unit
+	 */
+	TimeUnit timeUnit() default TimeUnit.MILLISECONDS;
+
+	/**
+	 * What the call does when the lock stays held elsewhere for the whole wait time.
+	 * @return the contention policy
+	 */
+	ContentionPolicy onContention() default ContentionPolicy.THROW;
+
+	/**
+	 * What happens to the running work when its lease is lost.
+	 * @return the lost policy
+	 */
+	LostPolicy onLost() default LostPolicy.DEFAULT;
+
+}

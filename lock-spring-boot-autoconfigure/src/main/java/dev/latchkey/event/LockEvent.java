@@ -1,0 +1,112 @@
+package dev.latchkey.event;
+
+import java.time.Duration;
+
+import org.springframework.context.ApplicationEvent;
+
+/**
+ * The base of every lock event. Listen to it to audit all lock activity, or to one subclass for one kind of event:
+ * <pre class="code">
+ * &#64;EventListener
+ * void audit(LockEvent event) {
+ *     log.info(event.getClass().getSimpleName() + " " + event.getKey() + " fence=" + event.getFencingToken());
+ * }
+ * </pre>
+ * Events are published synchronously on the thread that acquired, released, renewed or lost the lease. A listener
+ * that throws is logged and ignored: it never breaks locking.
+ */
+public abstract class LockEvent extends ApplicationEvent {
+
+	private static final long serialVersionUID = 1L;
+
+	private final String key;
+
+	private final String name;
+
+	private final String backend;
+
+	private final String owner;
+
+	private final long fencingToken;
+
+	private final Duration waitDuration;
+
+	private final Duration holdDuration;
+
+	protected LockEvent(Object source, String key, String name, String backend, String owner, long fencingToken,
+			Duration waitDuration, Duration holdDuration) {
+		super(source);
+		this.key = key;
+		this.name = name;
+		this.backend = backend;
+		this.owner = owner;
+		this.fencingToken = fencingToken;
+		this.waitDuration = waitDuration;
+		this.holdDuration = holdDuration;
+	}
+
+	/**
+	 * The evaluated lock key, with the configured prefix.
+	 * @return the lock key
+	 */
+	public String getKey() {
+		return this.key;
+	}
+
+	/**
+	 * The lock's name: the key template of an annotation (never the evaluated key) or the name given to
+	 * {@code LockTemplate}. Safe to use as a metric tag.
+	 * @return the lock's name
+	 */
+	public String getName() {
+		return this.name;
+	}
+
+	/**
+	 * The backend that holds the lock.
+	 * @return the backend name, for example {@code "memory"}
+	 */
+	public String getBackend() {
+		return this.backend;
+	}
+
+	/**
+	 * The owner name of this instance.
+	 * @return the owner name
+	 */
+	public String getOwner() {
+		return this.owner;
+	}
+
+	/**
+	 * The fencing token of the grant; 0 when no lease was granted ({@link LockNotAcquiredEvent}).
+	 * @return the fencing token
+	 */
+	public long getFencingToken() {
+		return this.fencingToken;
+	}
+
+	/**
+	 * How long the caller waited for the lock.
+	 * @return the wait duration
+	 */
+	public Duration getWaitDuration() {
+		return this.waitDuration;
+	}
+
+	/**
+	 * How long the lease had been held when the event was published; zero for acquisitions and contention.
+	 * @return the hold duration
+	 */
+	public Duration getHoldDuration() {
+		return this.holdDuration;
+	}
+
+	@Override
+	public String toString() {
+		return getClass().getSimpleName() + "[key=" + this.key + ", name=" + this.name + ", backend=" + this.backend
+				+ ", owner=" + this.owner + ", fencingToken=" + this.fencingToken + ", wait=" + this.waitDuration
+				+ ", hold=" + this.holdDuration + "]";
+	}
+
+}

@@ -1,0 +1,206 @@
+package dev.latchkey.memory;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicLong;
+
+import org.springframework.core.log.LogAccessor;
+
+import dev.latchkey.LeaseMode;
+import dev.latchkey.LeaseSpec;
+import dev.latchkey.LockInfo;
+import dev.latchkey.LockRepository;
+import dev.latchkey.ReleaseSubscription;
+
+/**
+ * The in-JVM backend: locks shared by the threads of one process. The reference implementation of the
+ * {@link LockRepository} contract; also handy in tests.
+ * <pre class="code">
+ * LockTemplate locks = new LockTemplate(new MemoryLockRepository(), LockSettings.defaults(), null);
+ * </pre>
+ * Its clock is {@link System#nanoTime()}. Expired leases are purged whenever their key is touched and by
+ * {@link #list()}. One counter supplies the fencing tokens of every key, so they never go backwards, even for a key
+ * whose entry was purged.
+ */
+public class MemoryLockRepository implements LockRepository {
+
+	private static final LogAccessor logger = new LogAccessor(MemoryLockRepository.class);
+
+	private final Map<String, Slot> slots = new ConcurrentHashMap<>();
+
+	private final Map<String, List<Runnable>> listeners = new ConcurrentHashMap<>();
+
+	private final AtomicLong fencingTokens = new AtomicLong();
+
+	@Override
+	public String backend() {
+		return "memory";
+	}
+
+	@Override
+	public OptionalLong tryAcquire(LeaseSpec lease) {
+		return grant(lease);
+	}
+
+	@Override
+	public OptionalLong tryAcquirePermit(LeaseSpec lease) {
+		return grant(lease);
+	}
+
+	private OptionalLong grant(LeaseSpec lease) {
+		long[] granted = { -1 };
+		this.slots.compute(lease.key(), (key, existing) -> {
+			long now = System.nanoTime();
+			Slot slot = (existing != null) ? existing.purge(now) : null;
+			if (slot == null) {
+				slot = new Slot(lease.mode(), lease.limit());
+			}
+			if (slot.mode != lease.mode() || slot.holders.size() >= lease.limit()) {
+				return slot.holders.isEmpty() ? null : slot;
+			}
+			long token = this.fencingTokens.incrementAndGet();
+			slot.holders.put(lease.token(), new Holder(lease.owner(), token, now + lease.ttl().toNanos()));
+			granted[0] = token;
+			return slot;
+		});
+		return (granted[0] > 0) ? OptionalLong.of(granted[0]) : OptionalLong.empty();
+	}
+
+	@Override
+	public Set<String> renew(Collection<LeaseSpec> leases) {
+		Set<String> lost = new HashSet<>();
+		for (LeaseSpec lease : leases) {
+			boolean[] renewed = { false };
+			this.slots.computeIfPresent(lease.key(), (key, slot) -> {
+				long now = System.nanoTime();
+				Holder holder = slot.holders.get(lease.token());
+				if (holder != null && now - holder.expiresAtNanos < 0) {
+					holder.expiresAtNanos = now + lease.ttl().toNanos();
+					renewed[0] = true;
+				}
+				return slot.purge(now);
+			});
+			if (!renewed[0]) {
+				lost.add(lease.token());
+			}
+		}
+		return lost;
+	}
+
+	@Override
+	public boolean release(LeaseSpec lease) {
+		boolean[] released = { false };
+		this.slots.computeIfPresent(lease.key(), (key, slot) -> {
+			long now = System.nanoTime();
+			Holder holder = slot.holders.remove(lease.token());
+			released[0] = holder != null && now - holder.expiresAtNanos < 0;
+			return slot.purge(now);
+		});
+		if (released[0]) {
+			notifyReleased(lease.key());
+		}
+		return released[0];
+	}
+
+	private void notifyReleased(String key) {
+		List<Runnable> subscribed = this.listeners.get(key);
+		if (subscribed != null) {
+			for (Runnable listener : subscribed) {
+				try {
+					listener.run();
+				}
+				catch (RuntimeException ex) {
+					logger.warn(ex, () -> "Release listener of '" + key + "' failed");
+				}
+			}
+		}
+	}
+
+	@Override
+	public Optional<LockInfo> inspect(String key) {
+		Slot slot = this.slots.computeIfPresent(key, (k, existing) -> existing.purge(System.nanoTime()));
+		return (slot != null) ? Optional.of(slot.describe(key, System.nanoTime())) : Optional.empty();
+	}
+
+	@Override
+	public List<LockInfo> list() {
+		List<LockInfo> held = new ArrayList<>();
+		for (String key : this.slots.keySet()) {
+			inspect(key).ifPresent(held::add);
+		}
+		held.sort(Comparator.comparing(LockInfo::key));
+		return held;
+	}
+
+	@Override
+	public ReleaseSubscription subscribe(String key, Runnable onRelease) {
+		// A wrapper per subscription, so that the same Runnable subscribed twice is unsubscribed once at a time.
+		Runnable subscription = onRelease::run;
+		this.listeners.compute(key, (k, existing) -> {
+			List<Runnable> subscribed = (existing != null) ? existing : new CopyOnWriteArrayList<>();
+			subscribed.add(subscription);
+			return subscribed;
+		});
+		return () -> this.listeners.computeIfPresent(key, (k, subscribed) -> {
+			subscribed.remove(subscription);
+			return subscribed.isEmpty() ? null : subscribed;
+		});
+	}
+
+	private static final class Slot {
+
+		final LeaseMode mode;
+
+		final int limit;
+
+		final Map<String, Holder> holders = new LinkedHashMap<>();
+
+		Slot(LeaseMode mode, int limit) {
+			this.mode = mode;
+			this.limit = limit;
+		}
+
+		Slot purge(long now) {
+			this.holders.values().removeIf((holder) -> now - holder.expiresAtNanos >= 0);
+			return this.holders.isEmpty() ? null : this;
+		}
+
+		LockInfo describe(String key, long now) {
+			List<LockInfo.Holder> described = new ArrayList<>(this.holders.size());
+			for (Holder holder : this.holders.values()) {
+				described.add(new LockInfo.Holder(holder.owner, holder.fencingToken,
+						Duration.ofNanos(Math.max(0, holder.expiresAtNanos - now))));
+			}
+			return new LockInfo(key, this.mode, this.limit, described);
+		}
+
+	}
+
+	private static final class Holder {
+
+		final String owner;
+
+		final long fencingToken;
+
+		long expiresAtNanos;
+
+		Holder(String owner, long fencingToken, long expiresAtNanos) {
+			this.owner = owner;
+			this.fencingToken = fencingToken;
+			this.expiresAtNanos = expiresAtNanos;
+		}
+
+	}
+
+}

@@ -1,0 +1,268 @@
+package dev.latchkey.support;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+
+import org.jspecify.annotations.Nullable;
+
+import org.springframework.core.log.LogAccessor;
+import org.springframework.scheduling.concurrent.CustomizableThreadFactory;
+
+import dev.latchkey.LeaseSpec;
+import dev.latchkey.LockRepository;
+import dev.latchkey.LossReason;
+
+/**
+ * Renews held leases at the backend, in batches, on one scheduler thread, and declares them lost when it cannot.
+ * <p>
+ * Each lease is due for renewal every {@link KeptLease#renewInterval()} (a third of its TTL by default). When a tick
+ * runs, every lease due within half of its own interval joins the batch, so leases taken at nearby times share one
+ * {@link LockRepository#renew} call and the traffic per tick does not grow with the number of leases.
+ * <ul>
+ * <li>A lease the backend reports as no longer held is lost at once ({@link LossReason#NOT_OWNER}).</li>
+ * <li>A renewal that fails with an exception is retried until the lease's local validity deadline, then the lease is
+ * lost ({@link LossReason#RENEWAL_FAILED}).</li>
+ * </ul>
+ * <pre class="code">
+ * LeaseKeeper keeper = new LeaseKeeper(repository);
+ * keeper.keep(lease);   // renewed from now on
+ * keeper.forget(lease); // before releasing it
+ * </pre>
+ */
+public final class LeaseKeeper implements AutoCloseable {
+
+	private static final LogAccessor logger = new LogAccessor(LeaseKeeper.class);
+
+	private static final long MIN_RETRY_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
+
+	private final LockRepository repository;
+
+	private final ScheduledThreadPoolExecutor scheduler;
+
+	private final Map<String, Entry> kept = new ConcurrentHashMap<>();
+
+	private final Object schedule = new Object();
+
+	private long nextTickNanos = Long.MAX_VALUE;
+
+	private @Nullable ScheduledFuture<?> nextTick;
+
+	public LeaseKeeper(LockRepository repository) {
+		this.repository = repository;
+		CustomizableThreadFactory threads = new CustomizableThreadFactory("latchkey-lease-keeper-");
+		threads.setDaemon(true);
+		this.scheduler = new ScheduledThreadPoolExecutor(1, threads);
+		this.scheduler.setRemoveOnCancelPolicy(true);
+		this.scheduler.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
+	}
+
+	/**
+	 * Starts renewing a lease.
+	 * @param lease the lease, just granted
+	 */
+	public void keep(KeptLease lease) {
+		Entry entry = new Entry(lease, System.nanoTime() + lease.renewInterval().toNanos());
+		this.kept.put(lease.spec().token(), entry);
+		tickNoLaterThan(entry.nextRenewNanos);
+	}
+
+	/**
+	 * Stops renewing a lease, before it is released.
+	 * @param lease the lease
+	 */
+	public void forget(KeptLease lease) {
+		this.kept.remove(lease.spec().token());
+	}
+
+	/**
+	 * The number of leases being renewed.
+	 * @return the number of kept leases
+	 */
+	public int size() {
+		return this.kept.size();
+	}
+
+	/**
+	 * Runs a task later on the keeper's thread, for example a release deferred to the end of a minimum hold time.
+	 * @param task the task
+	 * @param delay the delay
+	 */
+	public void schedule(Runnable task, Duration delay) {
+		this.scheduler.schedule(() -> runSafely(task), delay.toNanos(), TimeUnit.NANOSECONDS);
+	}
+
+	/**
+	 * Stops renewing. Leases still held then expire at the backend.
+	 */
+	@Override
+	public void close() {
+		this.scheduler.shutdownNow();
+		this.kept.clear();
+	}
+
+	private void tickNoLaterThan(long dueNanos) {
+		synchronized (this.schedule) {
+			if (this.scheduler.isShutdown() || dueNanos >= this.nextTickNanos) {
+				return;
+			}
+			if (this.nextTick != null) {
+				this.nextTick.cancel(false);
+			}
+			this.nextTickNanos = dueNanos;
+			long delay = Math.max(0, dueNanos - System.nanoTime());
+			this.nextTick = this.scheduler.schedule(this::tick, delay, TimeUnit.NANOSECONDS);
+		}
+	}
+
+	private void tick() {
+		synchronized (this.schedule) {
+			this.nextTickNanos = Long.MAX_VALUE;
+			this.nextTick = null;
+		}
+		try {
+			renewDueLeases();
+		}
+		catch (Throwable ex) {
+			logger.error(ex, "Lease renewal tick failed");
+		}
+		finally {
+			long next = Long.MAX_VALUE;
+			for (Entry entry : this.kept.values()) {
+				next = Math.min(next, entry.nextRenewNanos);
+			}
+			if (next != Long.MAX_VALUE) {
+				tickNoLaterThan(next);
+			}
+		}
+	}
+
+	private void renewDueLeases() {
+		long now = System.nanoTime();
+		List<Entry> batch = new ArrayList<>();
+		for (Entry entry : this.kept.values()) {
+			if (now - entry.lease.validUntilNanos() >= 0) {
+				lose(entry, LossReason.RENEWAL_FAILED, null);
+			}
+			else if (entry.nextRenewNanos - now <= entry.lease.renewInterval().toNanos() / 2) {
+				batch.add(entry);
+			}
+		}
+		if (batch.isEmpty()) {
+			return;
+		}
+		List<LeaseSpec> specs = new ArrayList<>(batch.size());
+		for (Entry entry : batch) {
+			specs.add(entry.lease.spec());
+		}
+		long requestedAt = System.nanoTime();
+		Set<String> lost;
+		try {
+			lost = this.repository.renew(specs);
+		}
+		catch (RuntimeException ex) {
+			renewalFailed(batch, ex);
+			return;
+		}
+		for (Entry entry : batch) {
+			if (lost.contains(entry.lease.spec().token())) {
+				lose(entry, LossReason.NOT_OWNER, null);
+			}
+			else if (this.kept.get(entry.lease.spec().token()) == entry) {
+				entry.nextRenewNanos = requestedAt + entry.lease.renewInterval().toNanos();
+				runSafely(() -> entry.lease.renewed(requestedAt));
+			}
+		}
+	}
+
+	private void renewalFailed(List<Entry> batch, RuntimeException ex) {
+		long now = System.nanoTime();
+		for (Entry entry : batch) {
+			long remaining = entry.lease.validUntilNanos() - now;
+			if (remaining <= 0) {
+				lose(entry, LossReason.RENEWAL_FAILED, ex);
+			}
+			else {
+				// Retry well before the deadline: a few more attempts fit in what is left.
+				long retry = Math.max(MIN_RETRY_NANOS, Math.min(entry.lease.renewInterval().toNanos(), remaining / 3));
+				entry.nextRenewNanos = now + Math.min(retry, remaining);
+			}
+		}
+		logger.warn(ex, () -> "Renewing " + batch.size() + " lease(s) at " + this.repository.backend()
+				+ " failed; retrying until each lease's validity runs out");
+	}
+
+	private void lose(Entry entry, LossReason reason, @Nullable Throwable cause) {
+		if (this.kept.remove(entry.lease.spec().token(), entry)) {
+			runSafely(() -> entry.lease.lost(reason, cause));
+		}
+	}
+
+	private static void runSafely(Runnable task) {
+		try {
+			task.run();
+		}
+		catch (Throwable ex) {
+			logger.error(ex, "Lease keeper task failed");
+		}
+	}
+
+	/**
+	 * A lease as the keeper sees it.
+	 */
+	public interface KeptLease {
+
+		/**
+		 * The lease as the backend knows it.
+		 * @return the lease specification
+		 */
+		LeaseSpec spec();
+
+		/**
+		 * How often to renew the lease.
+		 * @return the renewal interval, shorter than the TTL
+		 */
+		Duration renewInterval();
+
+		/**
+		 * When this process stops believing it holds the lease unless it is renewed, on the {@link System#nanoTime()}
+		 * clock.
+		 * @return the local validity deadline
+		 */
+		long validUntilNanos();
+
+		/**
+		 * Called after a successful renewal.
+		 * @param requestedAtNanos when the renewal was sent, on the {@link System#nanoTime()} clock
+		 */
+		void renewed(long requestedAtNanos);
+
+		/**
+		 * Called once when the lease is lost.
+		 * @param reason why
+		 * @param cause the backend failure, if any
+		 */
+		void lost(LossReason reason, @Nullable Throwable cause);
+
+	}
+
+	private static final class Entry {
+
+		final KeptLease lease;
+
+		volatile long nextRenewNanos;
+
+		Entry(KeptLease lease, long nextRenewNanos) {
+			this.lease = lease;
+			this.nextRenewNanos = nextRenewNanos;
+		}
+
+	}
+
+}

@@ -1,0 +1,263 @@
+package dev.latchkey.support;
+
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.Map;
+import java.util.OptionalLong;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Function;
+
+import org.jspecify.annotations.Nullable;
+
+import org.springframework.util.Assert;
+
+import dev.latchkey.LeaseSpec;
+import dev.latchkey.LockRepository;
+import dev.latchkey.ReleaseSubscription;
+
+/**
+ * Waits for a lock, the same way for every backend.
+ * <p>
+ * One attempt is made at once. If it fails and there is time to wait, the caller joins the key's local wait line: a
+ * FIFO queue of this process's waiters for that key, woken by the backend's release notification (one subscription per
+ * key, however many threads wait) and by releases made in this process. Only the waiter at the head of the line asks
+ * the backend, so a thousand threads waiting on one key cost the backend no more than one. Between notifications the
+ * head polls with exponential backoff and jitter, the fallback for releases the backend cannot announce (an expired
+ * lease, a backend without notifications).
+ * <pre class="code">
+ * LockWaiter waiter = new LockWaiter(Duration.ofMillis(50), Duration.ofSeconds(1));
+ * LockWaiter.Grant grant = waiter.acquire(repository, lease, repository::tryAcquire, Duration.ofSeconds(5));
+ * </pre>
+ */
+public final class LockWaiter {
+
+	private final long initialPollNanos;
+
+	private final long maxPollNanos;
+
+	private final Map<String, WaitLine> lines = new ConcurrentHashMap<>();
+
+	public LockWaiter(Duration initialPollInterval, Duration maxPollInterval) {
+		Assert.isTrue(initialPollInterval.toNanos() > 0, "Initial poll interval must be positive");
+		Assert.isTrue(maxPollInterval.compareTo(initialPollInterval) >= 0,
+				"Maximum poll interval must not be shorter than the initial poll interval");
+		this.initialPollNanos = initialPollInterval.toNanos();
+		this.maxPollNanos = maxPollInterval.toNanos();
+	}
+
+	/**
+	 * Acquires a lease, waiting up to {@code waitTime}.
+	 * @param repository the backend, for release notifications
+	 * @param lease the lease to acquire
+	 * @param attempt one attempt at the backend, for example {@code repository::tryAcquire}
+	 * @param waitTime how long to wait; zero makes a single attempt
+	 * @return the grant, or {@code null} when the key stayed held for the whole wait time
+	 * @throws InterruptedException if the thread was interrupted while waiting
+	 */
+	public @Nullable Grant acquire(LockRepository repository, LeaseSpec lease, Function<LeaseSpec, OptionalLong> attempt,
+			Duration waitTime) throws InterruptedException {
+		long start = System.nanoTime();
+		OptionalLong granted = attempt.apply(lease);
+		if (granted.isPresent()) {
+			return new Grant(granted.getAsLong(), start);
+		}
+		if (waitTime.isZero() || waitTime.isNegative()) {
+			return null;
+		}
+		long deadline = start + waitTime.toNanos();
+		WaitLine line = join(repository, lease.key());
+		Object ticket = new Object();
+		line.lock.lock();
+		try {
+			line.queue.addLast(ticket);
+		}
+		finally {
+			line.lock.unlock();
+		}
+		try {
+			return waitInLine(line, ticket, lease, attempt, deadline);
+		}
+		finally {
+			line.lock.lock();
+			try {
+				line.queue.remove(ticket);
+				line.changed.signalAll();
+			}
+			finally {
+				line.lock.unlock();
+			}
+			leave(line);
+		}
+	}
+
+	private @Nullable Grant waitInLine(WaitLine line, Object ticket, LeaseSpec lease,
+			Function<LeaseSpec, OptionalLong> attempt, long deadline) throws InterruptedException {
+		long poll = this.initialPollNanos;
+		while (true) {
+			long version;
+			line.lock.lockInterruptibly();
+			try {
+				while (line.queue.peekFirst() != ticket) {
+					long remaining = deadline - System.nanoTime();
+					if (remaining <= 0) {
+						return null;
+					}
+					line.changed.awaitNanos(remaining);
+				}
+				// Read before the attempt, so a release between the attempt and the wait is not missed.
+				version = line.version;
+			}
+			finally {
+				line.lock.unlock();
+			}
+			long requestedAt = System.nanoTime();
+			OptionalLong granted = attempt.apply(lease);
+			if (granted.isPresent()) {
+				return new Grant(granted.getAsLong(), requestedAt);
+			}
+			long remaining = deadline - System.nanoTime();
+			if (remaining <= 0) {
+				return null;
+			}
+			long sleep = Math.min(remaining, jitter(poll));
+			boolean notified = awaitChange(line, version, sleep);
+			poll = notified ? this.initialPollNanos : Math.min(poll * 2, this.maxPollNanos);
+		}
+	}
+
+	private static boolean awaitChange(WaitLine line, long version, long nanos) throws InterruptedException {
+		line.lock.lockInterruptibly();
+		try {
+			long left = nanos;
+			while (line.version == version && left > 0) {
+				left = line.changed.awaitNanos(left);
+			}
+			return line.version != version;
+		}
+		finally {
+			line.lock.unlock();
+		}
+	}
+
+	private static long jitter(long poll) {
+		// "Equal jitter": half fixed, half random, so waiters of several processes spread out.
+		long half = Math.max(1, poll / 2);
+		return half + ThreadLocalRandom.current().nextLong(half + 1);
+	}
+
+	/**
+	 * Wakes this process's waiters of a key, after a release made here.
+	 * @param key the released key
+	 */
+	public void released(String key) {
+		WaitLine line = this.lines.get(key);
+		if (line != null) {
+			line.signal();
+		}
+	}
+
+	/**
+	 * The number of keys this process is waiting for.
+	 * @return the number of wait lines
+	 */
+	public int waitingKeys() {
+		return this.lines.size();
+	}
+
+	private WaitLine join(LockRepository repository, String key) {
+		WaitLine line = this.lines.compute(key, (k, existing) -> {
+			WaitLine joined = (existing != null) ? existing : new WaitLine(k);
+			joined.users++;
+			return joined;
+		});
+		try {
+			line.subscribeOnce(repository);
+		}
+		catch (RuntimeException ex) {
+			leave(line);
+			throw ex;
+		}
+		return line;
+	}
+
+	private void leave(WaitLine line) {
+		boolean[] last = new boolean[1];
+		this.lines.computeIfPresent(line.key, (k, existing) -> {
+			if (existing != line) {
+				return existing;
+			}
+			if (--existing.users == 0) {
+				last[0] = true;
+				return null;
+			}
+			return existing;
+		});
+		if (last[0]) {
+			line.unsubscribe();
+		}
+	}
+
+	/**
+	 * A granted lease.
+	 *
+	 * @param fencingToken the fencing token of the grant
+	 * @param requestedAtNanos when the successful attempt was sent, on the {@link System#nanoTime()} clock: the start of
+	 * the lease's local validity
+	 */
+	public record Grant(long fencingToken, long requestedAtNanos) {
+	}
+
+	private static final class WaitLine {
+
+		final ReentrantLock lock = new ReentrantLock();
+
+		final Condition changed = this.lock.newCondition();
+
+		final ArrayDeque<Object> queue = new ArrayDeque<>();
+
+		// Guarded by the lines map's compute.
+		int users;
+
+		// Guarded by lock.
+		long version;
+
+		final String key;
+
+		private @Nullable ReleaseSubscription subscription;
+
+		private boolean unsubscribed;
+
+		WaitLine(String key) {
+			this.key = key;
+		}
+
+		void signal() {
+			this.lock.lock();
+			try {
+				this.version++;
+				this.changed.signalAll();
+			}
+			finally {
+				this.lock.unlock();
+			}
+		}
+
+		synchronized void subscribeOnce(LockRepository repository) {
+			if (this.subscription == null && !this.unsubscribed) {
+				this.subscription = repository.subscribe(this.key, this::signal);
+			}
+		}
+
+		synchronized void unsubscribe() {
+			this.unsubscribed = true;
+			if (this.subscription != null) {
+				this.subscription.close();
+			}
+		}
+
+	}
+
+}

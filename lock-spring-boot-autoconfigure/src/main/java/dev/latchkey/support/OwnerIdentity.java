@@ -1,0 +1,81 @@
+package dev.latchkey.support;
+
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.security.SecureRandom;
+import java.util.Base64;
+import java.util.concurrent.atomic.AtomicLong;
+
+import org.jspecify.annotations.Nullable;
+
+import org.springframework.util.Assert;
+import org.springframework.util.StringUtils;
+
+/**
+ * Who this process is as a lock owner, and the source of lease tokens.
+ * <p>
+ * The owner name is descriptive ({@code billing@host-1:4711}): it is what inspection shows. Ownership itself is the
+ * token of each acquisition: a random 96-bit prefix drawn once per process, then a counter, so tokens are unique across
+ * processes and cheap to make.
+ * <pre class="code">
+ * OwnerIdentity identity = new OwnerIdentity(OwnerIdentity.defaultOwner("billing"));
+ * String token = identity.nextToken();
+ * </pre>
+ */
+public final class OwnerIdentity {
+
+	private final String owner;
+
+	private final String tokenPrefix;
+
+	private final AtomicLong counter = new AtomicLong();
+
+	public OwnerIdentity(String owner) {
+		Assert.hasText(owner, "Owner must not be empty");
+		this.owner = owner;
+		byte[] random = new byte[12];
+		new SecureRandom().nextBytes(random);
+		this.tokenPrefix = Base64.getUrlEncoder().withoutPadding().encodeToString(random) + ".";
+	}
+
+	/**
+	 * The default owner name: {@code application@host:pid}, or {@code host:pid} without an application name.
+	 * @param applicationName the application's name, or {@code null}
+	 * @return the owner name
+	 */
+	public static String defaultOwner(@Nullable String applicationName) {
+		String host = hostName();
+		String process = host + ":" + ProcessHandle.current().pid();
+		return StringUtils.hasText(applicationName) ? applicationName + "@" + process : process;
+	}
+
+	private static String hostName() {
+		String fromEnvironment = System.getenv("HOSTNAME");
+		if (StringUtils.hasText(fromEnvironment)) {
+			return fromEnvironment;
+		}
+		try {
+			return InetAddress.getLocalHost().getHostName();
+		}
+		catch (UnknownHostException ex) {
+			return "localhost";
+		}
+	}
+
+	/**
+	 * The owner name.
+	 * @return the owner name
+	 */
+	public String owner() {
+		return this.owner;
+	}
+
+	/**
+	 * A token no other acquisition, in this process or another, has used.
+	 * @return a new token
+	 */
+	public String nextToken() {
+		return this.tokenPrefix + Long.toString(this.counter.incrementAndGet(), 36);
+	}
+
+}
