@@ -1,0 +1,65 @@
+package dev.latchkey.autoconfigure;
+
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.beans.factory.config.BeanDefinition;
+import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.context.ApplicationEventPublisher;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Import;
+import org.springframework.context.annotation.Role;
+import org.springframework.core.env.Environment;
+
+import dev.latchkey.LockConfigurationException;
+import dev.latchkey.LockRepository;
+import dev.latchkey.LockSettings;
+import dev.latchkey.LockTemplate;
+import dev.latchkey.interceptor.LockAnnotationBeanPostProcessor;
+import dev.latchkey.support.OwnerIdentity;
+
+/**
+ * Auto-configuration for Latchkey: a {@link LockTemplate} on the configured backend, and the post-processor that
+ * applies {@code @Exclusive} and {@code @Semaphore}.
+ */
+@AutoConfiguration
+@EnableConfigurationProperties(LatchkeyProperties.class)
+@Import(MemoryBackendConfiguration.class)
+public final class LatchkeyAutoConfiguration {
+
+	@Bean
+	@ConditionalOnMissingBean
+	LockSettings lockSettings(LatchkeyProperties properties, Environment environment) {
+		String owner = (properties.getOwner() != null) ? properties.getOwner()
+				: OwnerIdentity.defaultOwner(environment.getProperty("spring.application.name"));
+		try {
+			LockSettings settings = new LockSettings(properties.getTtl(), properties.getWaitTime(),
+					properties.getRenewInterval(), properties.getSafetyMargin(), properties.getKeyPrefix(),
+					properties.getMaxKeyLength(), owner, properties.getWaiting().getInitialPollInterval(),
+					properties.getWaiting().getMaxPollInterval());
+			settings.checkTtl(settings.ttl());
+			return settings;
+		}
+		catch (IllegalArgumentException ex) {
+			throw new LockConfigurationException("Invalid latchkey.* configuration: " + ex.getMessage(),
+					"Review latchkey.ttl, latchkey.renew-interval, latchkey.safety-margin, latchkey.wait-time,"
+							+ " latchkey.max-key-length and latchkey.waiting.*",
+					ex);
+		}
+	}
+
+	@Bean(destroyMethod = "close")
+	@ConditionalOnMissingBean
+	LockTemplate lockTemplate(LockRepository lockRepository, LockSettings lockSettings,
+			ApplicationEventPublisher eventPublisher) {
+		return new LockTemplate(lockRepository, lockSettings, eventPublisher);
+	}
+
+	@Bean
+	@ConditionalOnMissingBean
+	@Role(BeanDefinition.ROLE_INFRASTRUCTURE)
+	static LockAnnotationBeanPostProcessor lockAnnotationBeanPostProcessor(ObjectProvider<LockTemplate> lockTemplate) {
+		return new LockAnnotationBeanPostProcessor(lockTemplate::getObject);
+	}
+
+}

@@ -1,0 +1,187 @@
+package dev.latchkey.autoconfigure;
+
+import java.time.Duration;
+
+import org.jspecify.annotations.Nullable;
+
+import org.springframework.boot.context.properties.ConfigurationProperties;
+
+/**
+ * Configuration properties for Latchkey.
+ * <pre class="code">
+ * latchkey:
+ *   backend: auto
+ *   ttl: 30s
+ *   wait-time: 0s
+ *   key-prefix: "billing:"
+ * </pre>
+ */
+@ConfigurationProperties("latchkey")
+public class LatchkeyProperties {
+
+	/**
+	 * Backend that holds the locks. 'auto' picks the single configured backend, or the embedded default when none is
+	 * configured.
+	 */
+	private Backend backend = Backend.AUTO;
+
+	/**
+	 * Time-to-live of a lease at the backend, for locks that do not set their own. Leases are renewed while held, so
+	 * this bounds how long a crashed holder keeps a lock.
+	 */
+	private Duration ttl = Duration.ofSeconds(30);
+
+	/**
+	 * How long a call waits for a lock held elsewhere, for locks that do not set their own. 0 makes a single attempt.
+	 */
+	private Duration waitTime = Duration.ZERO;
+
+	/**
+	 * Interval between lease renewals. Defaults to a third of each lease's time-to-live.
+	 */
+	private @Nullable Duration renewInterval;
+
+	/**
+	 * How long before the backend could expire a lease this instance stops relying on it. Capped at a fifth of the
+	 * lease's time-to-live.
+	 */
+	private Duration safetyMargin = Duration.ofMillis(100);
+
+	/**
+	 * Text put before every lock key, to keep applications that share a backend apart.
+	 */
+	private String keyPrefix = "";
+
+	/**
+	 * Longest lock key allowed, prefix included. Longer keys fail the call with a LockKeyException.
+	 */
+	private int maxKeyLength = 512;
+
+	/**
+	 * Name of this instance as a lock owner, shown when locks are inspected. Defaults to
+	 * 'spring.application.name@host:pid'.
+	 */
+	private @Nullable String owner;
+
+	private final Waiting waiting = new Waiting();
+
+	public Backend getBackend() {
+		return this.backend;
+	}
+
+	public void setBackend(Backend backend) {
+		this.backend = backend;
+	}
+
+	public Duration getTtl() {
+		return this.ttl;
+	}
+
+	public void setTtl(Duration ttl) {
+		this.ttl = ttl;
+	}
+
+	public Duration getWaitTime() {
+		return this.waitTime;
+	}
+
+	public void setWaitTime(Duration waitTime) {
+		this.waitTime = waitTime;
+	}
+
+	public @Nullable Duration getRenewInterval() {
+		return this.renewInterval;
+	}
+
+	public void setRenewInterval(@Nullable Duration renewInterval) {
+		this.renewInterval = renewInterval;
+	}
+
+	public Duration getSafetyMargin() {
+		return this.safetyMargin;
+	}
+
+	public void setSafetyMargin(Duration safetyMargin) {
+		this.safetyMargin = safetyMargin;
+	}
+
+	public String getKeyPrefix() {
+		return this.keyPrefix;
+	}
+
+	public void setKeyPrefix(String keyPrefix) {
+		this.keyPrefix = keyPrefix;
+	}
+
+	public int getMaxKeyLength() {
+		return this.maxKeyLength;
+	}
+
+	public void setMaxKeyLength(int maxKeyLength) {
+		this.maxKeyLength = maxKeyLength;
+	}
+
+	public @Nullable String getOwner() {
+		return this.owner;
+	}
+
+	public void setOwner(@Nullable String owner) {
+		this.owner = owner;
+	}
+
+	public Waiting getWaiting() {
+		return this.waiting;
+	}
+
+	/**
+	 * The backends.
+	 */
+	public enum Backend {
+
+		/**
+		 * The single configured backend, or the embedded default when none is configured.
+		 */
+		AUTO,
+
+		/**
+		 * Locks held in this JVM only.
+		 */
+		MEMORY
+
+	}
+
+	/**
+	 * How waiters poll when no release notification arrives.
+	 */
+	public static class Waiting {
+
+		/**
+		 * First interval between attempts of a waiter that hears no release notification. Doubles, with jitter, up to
+		 * the maximum.
+		 */
+		private Duration initialPollInterval = Duration.ofMillis(50);
+
+		/**
+		 * Longest interval between attempts of a waiter that hears no release notification.
+		 */
+		private Duration maxPollInterval = Duration.ofSeconds(1);
+
+		public Duration getInitialPollInterval() {
+			return this.initialPollInterval;
+		}
+
+		public void setInitialPollInterval(Duration initialPollInterval) {
+			this.initialPollInterval = initialPollInterval;
+		}
+
+		public Duration getMaxPollInterval() {
+			return this.maxPollInterval;
+		}
+
+		public void setMaxPollInterval(Duration maxPollInterval) {
+			this.maxPollInterval = maxPollInterval;
+		}
+
+	}
+
+}

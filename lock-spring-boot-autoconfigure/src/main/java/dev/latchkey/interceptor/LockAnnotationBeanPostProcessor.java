@@ -1,0 +1,70 @@
+package dev.latchkey.interceptor;
+
+import java.util.function.Supplier;
+
+import org.jspecify.annotations.Nullable;
+
+import org.springframework.aop.framework.autoproxy.AbstractBeanFactoryAwareAdvisingPostProcessor;
+import org.springframework.aop.support.AopUtils;
+import org.springframework.beans.factory.BeanFactory;
+import org.springframework.beans.factory.config.ConfigurableBeanFactory;
+import org.springframework.beans.factory.config.EmbeddedValueResolver;
+import org.springframework.util.function.SingletonSupplier;
+
+import dev.latchkey.LockTemplate;
+
+/**
+ * Proxies beans that have {@code @Exclusive} or {@code @Semaphore} methods, so that each call runs under its lock.
+ * Registered by Latchkey's auto-configuration; register it yourself only without Spring Boot:
+ * <pre class="code">
+ * &#64;Bean
+ * static LockAnnotationBeanPostProcessor lockAnnotationBeanPostProcessor(ObjectProvider&lt;LockTemplate&gt; locks) {
+ *     return new LockAnnotationBeanPostProcessor(locks::getObject);
+ * }
+ * </pre>
+ * The annotations of each bean are parsed when the bean is created, so a broken key template or attribute fails the
+ * application start and names the method. The lock advisor is put before the bean's existing advisors: a lock is
+ * taken before a {@code @Transactional} transaction begins and released after it commits.
+ */
+public class LockAnnotationBeanPostProcessor extends AbstractBeanFactoryAwareAdvisingPostProcessor {
+
+	private static final long serialVersionUID = 1L;
+
+	private final transient Supplier<LockTemplate> templates;
+
+	private transient LockInterceptor interceptor;
+
+	/**
+	 * Creates a post-processor.
+	 * @param templates supplies the template locks are taken through, when the first locked bean needs it
+	 */
+	public LockAnnotationBeanPostProcessor(Supplier<LockTemplate> templates) {
+		this.templates = SingletonSupplier.of(templates);
+		this.interceptor = createInterceptor(null);
+		this.advisor = new LockAnnotationAdvisor(this.interceptor);
+		setBeforeExistingAdvisors(true);
+	}
+
+	@Override
+	public void setBeanFactory(BeanFactory beanFactory) {
+		super.setBeanFactory(beanFactory);
+		EmbeddedValueResolver placeholders = (beanFactory instanceof ConfigurableBeanFactory configurable)
+				? new EmbeddedValueResolver(configurable) : null;
+		this.interceptor = createInterceptor(placeholders);
+		this.advisor = new LockAnnotationAdvisor(this.interceptor);
+	}
+
+	private LockInterceptor createInterceptor(@Nullable EmbeddedValueResolver placeholders) {
+		return new LockInterceptor(this.templates,
+				new LockedMethodParser(placeholders, () -> this.templates.get().settings()));
+	}
+
+	@Override
+	public Object postProcessAfterInitialization(Object bean, String beanName) {
+		if (isEligible(bean, beanName)) {
+			this.interceptor.prepare(AopUtils.getTargetClass(bean));
+		}
+		return super.postProcessAfterInitialization(bean, beanName);
+	}
+
+}

@@ -1,0 +1,66 @@
+package dev.latchkey.interceptor;
+
+import java.time.Duration;
+
+import org.jspecify.annotations.Nullable;
+
+import dev.latchkey.LeaseMode;
+import dev.latchkey.annotation.ContentionPolicy;
+import dev.latchkey.annotation.LostPolicy;
+
+/**
+ * The lock settings of one annotated method, parsed once at startup.
+ *
+ * @param description the method, as named in errors
+ * @param mode exclusive or semaphore
+ * @param permits the number of permits (1 for exclusive locks)
+ * @param key the key template
+ * @param name the lock's name for events and metrics
+ * @param waitTime the wait time, or {@code null} for the default
+ * @param ttl the time-to-live, or {@code null} for the default
+ * @param minHold the minimum hold time
+ * @param onContention what to do when the lock is not acquired
+ * @param onLost the lost policy, resolved for the return kind (never {@link LostPolicy#DEFAULT})
+ * @param returnKind how the method returns its result
+ */
+record LockedMethod(String description, LeaseMode mode, int permits, KeyTemplate key, String name,
+		@Nullable Duration waitTime, @Nullable Duration ttl, Duration minHold, ContentionPolicy onContention,
+		LostPolicy onLost, ReturnKind returnKind) {
+
+	/**
+	 * How a locked method delivers its result, which decides how long the lease is held.
+	 */
+	enum ReturnKind {
+
+		/**
+		 * A plain value or {@code void}: held until the method returns.
+		 */
+		SYNC,
+
+		/**
+		 * An {@code Optional}: held until the method returns; skipping returns {@code Optional.empty()}.
+		 */
+		OPTIONAL,
+
+		/**
+		 * A {@code CompletableFuture} or {@code CompletionStage}: held until it completes.
+		 */
+		FUTURE,
+
+		/**
+		 * A Reactor {@code Mono}: acquired on subscription, held until it terminates or is cancelled.
+		 */
+		MONO,
+
+		/**
+		 * A Reactor {@code Flux}: acquired on subscription, held until it terminates or is cancelled.
+		 */
+		FLUX;
+
+		boolean isAsynchronous() {
+			return this == FUTURE || this == MONO || this == FLUX;
+		}
+
+	}
+
+}

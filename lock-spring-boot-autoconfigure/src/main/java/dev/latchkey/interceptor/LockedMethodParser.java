@@ -1,0 +1,257 @@
+package dev.latchkey.interceptor;
+
+import java.lang.reflect.Method;
+import java.time.Duration;
+import java.time.format.DateTimeParseException;
+import java.util.Arrays;
+import java.util.Optional;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import java.util.stream.Collectors;
+
+import org.jspecify.annotations.Nullable;
+
+import org.springframework.core.DefaultParameterNameDiscoverer;
+import org.springframework.core.ParameterNameDiscoverer;
+import org.springframework.core.annotation.AnnotatedElementUtils;
+import org.springframework.format.datetime.standard.DurationFormatterUtils;
+import org.springframework.util.ClassUtils;
+import org.springframework.util.StringUtils;
+import org.springframework.util.StringValueResolver;
+
+import dev.latchkey.LeaseMode;
+import dev.latchkey.LockConfigurationException;
+import dev.latchkey.LockSettings;
+import dev.latchkey.annotation.ContentionPolicy;
+import dev.latchkey.annotation.Exclusive;
+import dev.latchkey.annotation.LostPolicy;
+import dev.latchkey.annotation.Semaphore;
+import dev.latchkey.interceptor.LockedMethod.ReturnKind;
+
+/**
+ * Reads {@code @Exclusive} and {@code @Semaphore} from a method into a {@link LockedMethod}, failing with a
+ * {@link LockConfigurationException} that names the method when anything is wrong.
+ */
+final class LockedMethodParser {
+
+	private static final boolean reactorPresent = ClassUtils.isPresent("reactor.core.publisher.Mono",
+			LockedMethodParser.class.getClassLoader());
+
+	private final ParameterNameDiscoverer parameterNames = new DefaultParameterNameDiscoverer();
+
+	private final @Nullable StringValueResolver placeholders;
+
+	private final Supplier<LockSettings> settings;
+
+	LockedMethodParser(@Nullable StringValueResolver placeholders, Supplier<LockSettings> settings) {
+		this.placeholders = placeholders;
+		this.settings = settings;
+	}
+
+	static boolean isLocked(Method method) {
+		return AnnotatedElementUtils.hasAnnotation(method, Exclusive.class)
+				|| AnnotatedElementUtils.hasAnnotation(method, Semaphore.class);
+	}
+
+	/**
+	 * Parses the lock annotation of a method.
+	 * @param method the method
+	 * @return the parsed settings, or {@code null} if the method has no lock annotation
+	 */
+	@Nullable LockedMethod parse(Method method) {
+		Exclusive exclusive = AnnotatedElementUtils.findMergedAnnotation(method, Exclusive.class);
+		Semaphore semaphore = AnnotatedElementUtils.findMergedAnnotation(method, Semaphore.class);
+		if (exclusive == null && semaphore == null) {
+			return null;
+		}
+		String description = describe(method);
+		if (exclusive != null && semaphore != null) {
+			throw new LockConfigurationException(description + " has both @Exclusive and @Semaphore",
+					"Keep one of them: a method holds one lock");
+		}
+		Attributes attributes = (exclusive != null) ? Attributes.of(exclusive) : Attributes.of(semaphore);
+		String annotation = "@" + attributes.annotation + " on " + description;
+		int permits = 1;
+		if (semaphore != null) {
+			permits = permits(semaphore, annotation);
+		}
+		KeyTemplate key = KeyTemplate.parse(attributes.key, method, annotation,
+				this.parameterNames.getParameterNames(method));
+		String name = StringUtils.hasText(attributes.name) ? attributes.name : attributes.key;
+		Duration waitTime = duration(attributes.waitTime, attributes.waitTimeString, attributes.timeUnit, annotation,
+				"waitTime");
+		Duration ttl = duration(attributes.ttl, attributes.ttlString, attributes.timeUnit, annotation, "ttl");
+		if (ttl != null) {
+			if (ttl.isZero()) {
+				throw new LockConfigurationException(annotation + " has a ttl of zero", "Give a positive ttl");
+			}
+			try {
+				this.settings.get().checkTtl(ttl);
+			}
+			catch (IllegalArgumentException ex) {
+				throw new LockConfigurationException(annotation + ": " + ex.getMessage(),
+						"Give a longer ttl, or a shorter latchkey.renew-interval", ex);
+			}
+		}
+		Duration minHold = duration(attributes.minHold, attributes.minHoldString, attributes.timeUnit, annotation,
+				"minHold");
+		ReturnKind returnKind = returnKind(method, annotation);
+		if (attributes.onContention == ContentionPolicy.SKIP && method.getReturnType().isPrimitive()
+				&& method.getReturnType() != void.class) {
+			throw new LockConfigurationException(
+					annotation + " skips on contention but returns " + method.getReturnType().getName()
+							+ ", which cannot be null",
+					"Return a wrapper type or Optional, or use onContention = ContentionPolicy.THROW");
+		}
+		LostPolicy onLost = lostPolicy(attributes.onLost, returnKind, annotation);
+		return new LockedMethod(description, (semaphore != null) ? LeaseMode.SHARED : LeaseMode.EXCLUSIVE, permits,
+				key, name, waitTime, ttl, (minHold != null) ? minHold : Duration.ZERO, attributes.onContention, onLost,
+				returnKind);
+	}
+
+	private int permits(Semaphore semaphore, String annotation) {
+		if (StringUtils.hasText(semaphore.permitsString())) {
+			String text = resolve(semaphore.permitsString());
+			try {
+				return positive(Integer.parseInt(text.trim()), annotation);
+			}
+			catch (NumberFormatException ex) {
+				throw new LockConfigurationException(annotation + " has permitsString '" + semaphore.permitsString()
+						+ "' that resolves to '" + text + "', which is not a number",
+						"Give a whole number of permits, for example permits = 4", ex);
+			}
+		}
+		if (semaphore.permits() == -1) {
+			throw new LockConfigurationException(annotation + " does not say how many permits the semaphore has",
+					"Set permits (for example permits = 4) or permitsString");
+		}
+		return positive(semaphore.permits(), annotation);
+	}
+
+	private static int positive(int permits, String annotation) {
+		if (permits < 1) {
+			throw new LockConfigurationException(annotation + " has " + permits + " permits",
+					"A semaphore needs at least one permit");
+		}
+		return permits;
+	}
+
+	private @Nullable Duration duration(long value, String text, TimeUnit unit, String annotation, String attribute) {
+		if (StringUtils.hasText(text)) {
+			String resolved = resolve(text).trim();
+			try {
+				if (resolved.matches("-?\\d+")) {
+					return duration(Long.parseLong(resolved), unit, annotation, attribute + "String");
+				}
+				return nonNegative(DurationFormatterUtils.detectAndParse(resolved), annotation, attribute + "String");
+			}
+			catch (IllegalArgumentException | DateTimeParseException ex) {
+				throw new LockConfigurationException(annotation + " has " + attribute + "String '" + text
+						+ "' that resolves to '" + resolved + "', which is not a duration",
+						"Use a number of " + unit.name().toLowerCase() + ", a duration such as 500ms, 2s or PT2S, or a"
+								+ " placeholder that resolves to one",
+						ex);
+			}
+		}
+		return duration(value, unit, annotation, attribute);
+	}
+
+	private static @Nullable Duration duration(long value, TimeUnit unit, String annotation, String attribute) {
+		if (value < 0) {
+			if (value != -1) {
+				throw new LockConfigurationException(annotation + " has a negative " + attribute + " of " + value,
+						"Use 0 or more, or leave it unset for the latchkey.* default");
+			}
+			return null;
+		}
+		return Duration.of(value, unit.toChronoUnit());
+	}
+
+	private static Duration nonNegative(Duration duration, String annotation, String attribute) {
+		if (duration.isNegative()) {
+			throw new LockConfigurationException(annotation + " has a negative " + attribute + " of " + duration,
+					"Use a duration of 0 or more");
+		}
+		return duration;
+	}
+
+	private String resolve(String text) {
+		if (this.placeholders == null) {
+			return text;
+		}
+		try {
+			String resolved = this.placeholders.resolveStringValue(text);
+			return (resolved != null) ? resolved : text;
+		}
+		catch (IllegalArgumentException ex) {
+			throw new LockConfigurationException("Could not resolve '" + text + "': " + ex.getMessage(),
+					"Define the property the placeholder names, or give the placeholder a default", ex);
+		}
+	}
+
+	private static ReturnKind returnKind(Method method, String annotation) {
+		Class<?> type = method.getReturnType();
+		if (CompletionStage.class.isAssignableFrom(type)) {
+			return ReturnKind.FUTURE;
+		}
+		if (Optional.class == type) {
+			return ReturnKind.OPTIONAL;
+		}
+		if (reactorPresent) {
+			ReturnKind reactive = ReactiveLocking.returnKind(type);
+			if (reactive != null) {
+				return reactive;
+			}
+		}
+		if (type.getName().equals("org.reactivestreams.Publisher")
+				|| Arrays.stream(type.getInterfaces()).anyMatch((i) -> i.getName().equals("org.reactivestreams.Publisher"))) {
+			throw new LockConfigurationException(annotation + " returns " + type.getName()
+					+ ", a reactive type that lock annotations do not support",
+					"Return a Reactor Mono or Flux (with reactor-core on the classpath), or a CompletableFuture");
+		}
+		return ReturnKind.SYNC;
+	}
+
+	private static LostPolicy lostPolicy(LostPolicy policy, ReturnKind returnKind, String annotation) {
+		if (policy == LostPolicy.DEFAULT) {
+			return returnKind.isAsynchronous() ? LostPolicy.CANCEL : LostPolicy.INTERRUPT;
+		}
+		if (policy == LostPolicy.INTERRUPT && returnKind.isAsynchronous()) {
+			throw new LockConfigurationException(
+					annotation + " uses LostPolicy.INTERRUPT but returns its result asynchronously",
+					"Use LostPolicy.CANCEL (or DEFAULT) to stop asynchronous work, or NOTIFY");
+		}
+		if (policy == LostPolicy.CANCEL && !returnKind.isAsynchronous()) {
+			throw new LockConfigurationException(
+					annotation + " uses LostPolicy.CANCEL but returns its result synchronously",
+					"Use LostPolicy.INTERRUPT (or DEFAULT) to stop synchronous work, or NOTIFY");
+		}
+		return policy;
+	}
+
+	static String describe(Method method) {
+		return method.getDeclaringClass().getSimpleName() + "." + method.getName() + "("
+				+ Arrays.stream(method.getParameterTypes()).map(Class::getSimpleName).collect(Collectors.joining(", "))
+				+ ")";
+	}
+
+	private record Attributes(String annotation, String key, String name, long waitTime, String waitTimeString,
+			long ttl, String ttlString, long minHold, String minHoldString, TimeUnit timeUnit,
+			ContentionPolicy onContention, LostPolicy onLost) {
+
+		static Attributes of(Exclusive exclusive) {
+			return new Attributes("Exclusive", exclusive.key(), exclusive.name(), exclusive.waitTime(),
+					exclusive.waitTimeString(), exclusive.ttl(), exclusive.ttlString(), exclusive.minHold(),
+					exclusive.minHoldString(), exclusive.timeUnit(), exclusive.onContention(), exclusive.onLost());
+		}
+
+		static Attributes of(Semaphore semaphore) {
+			return new Attributes("Semaphore", semaphore.key(), semaphore.name(), semaphore.waitTime(),
+					semaphore.waitTimeString(), semaphore.ttl(), semaphore.ttlString(), semaphore.minHold(),
+					semaphore.minHoldString(), semaphore.timeUnit(), semaphore.onContention(), semaphore.onLost());
+		}
+
+	}
+
+}

@@ -1,0 +1,85 @@
+package dev.latchkey.interceptor;
+
+import java.util.concurrent.Callable;
+import java.util.function.Supplier;
+
+import org.jspecify.annotations.Nullable;
+import org.reactivestreams.Publisher;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Schedulers;
+
+import dev.latchkey.LockHandle;
+import dev.latchkey.LockLostException;
+import dev.latchkey.annotation.LostPolicy;
+import dev.latchkey.interceptor.LockedMethod.ReturnKind;
+
+/**
+ * Locking for methods that return a Reactor {@code Mono} or {@code Flux}. Only loaded when Reactor is on the classpath.
+ * <p>
+ * The lease is acquired when the result is subscribed to (on the bounded-elastic scheduler, since acquiring may wait
+ * and talk to the backend), the method is invoked under it for each subscription, and the lease is released when the
+ * result completes, fails or is cancelled.
+ */
+final class ReactiveLocking {
+
+	private ReactiveLocking() {
+	}
+
+	static @Nullable ReturnKind returnKind(Class<?> type) {
+		if (Mono.class.isAssignableFrom(type)) {
+			return ReturnKind.MONO;
+		}
+		if (Flux.class.isAssignableFrom(type)) {
+			return ReturnKind.FLUX;
+		}
+		return null;
+	}
+
+	/**
+	 * Wraps a reactive result.
+	 * @param kind {@link ReturnKind#MONO} or {@link ReturnKind#FLUX}
+	 * @param acquire acquires the lease; returns {@code null} to skip
+	 * @param invoke invokes the method under the lease
+	 * @param onLost the lost policy
+	 * @return the {@code Mono} or {@code Flux} to return
+	 */
+	static Object lock(ReturnKind kind, Supplier<@Nullable LockHandle> acquire,
+			InvocationUnderLease invoke, LostPolicy onLost) {
+		Mono<LockHandle> lease = Mono.fromCallable((Callable<@Nullable LockHandle>) acquire::get)
+			.subscribeOn(Schedulers.boundedElastic());
+		if (kind == ReturnKind.MONO) {
+			return Mono.usingWhen(lease, (handle) -> guard(Mono.from(invoke.invoke(handle)), handle, onLost),
+					ReactiveLocking::release, (handle, error) -> release(handle), ReactiveLocking::release);
+		}
+		return Flux.usingWhen(lease, (handle) -> guard(Flux.from(invoke.invoke(handle)), handle, onLost),
+				ReactiveLocking::release, (handle, error) -> release(handle), ReactiveLocking::release);
+	}
+
+	private static <T> Mono<T> guard(Mono<T> result, LockHandle handle, LostPolicy onLost) {
+		return (onLost == LostPolicy.CANCEL) ? result.takeUntilOther(lost(handle)) : result;
+	}
+
+	private static <T> Flux<T> guard(Flux<T> result, LockHandle handle, LostPolicy onLost) {
+		return (onLost == LostPolicy.CANCEL) ? result.takeUntilOther(lost(handle)) : result;
+	}
+
+	private static Mono<Void> lost(LockHandle handle) {
+		return Mono.create((sink) -> handle.onLost((LockLostException ex) -> sink.error(ex)));
+	}
+
+	private static Mono<Void> release(LockHandle handle) {
+		return Mono.fromRunnable(handle::close);
+	}
+
+	/**
+	 * Invokes the method under a held lease.
+	 */
+	@FunctionalInterface
+	interface InvocationUnderLease {
+
+		Publisher<?> invoke(LockHandle handle);
+
+	}
+
+}
