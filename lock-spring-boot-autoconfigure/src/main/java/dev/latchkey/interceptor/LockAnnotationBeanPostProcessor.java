@@ -6,9 +6,9 @@ import org.jspecify.annotations.Nullable;
 
 import org.springframework.aop.framework.autoproxy.AbstractBeanFactoryAwareAdvisingPostProcessor;
 import org.springframework.aop.support.AopUtils;
-import org.springframework.beans.factory.BeanFactory;
-import org.springframework.beans.factory.config.ConfigurableBeanFactory;
-import org.springframework.beans.factory.config.EmbeddedValueResolver;
+import org.springframework.context.EnvironmentAware;
+import org.springframework.core.env.Environment;
+import org.springframework.util.StringValueResolver;
 import org.springframework.util.function.SingletonSupplier;
 
 import dev.latchkey.LockTemplate;
@@ -26,7 +26,8 @@ import dev.latchkey.LockTemplate;
  * application start and names the method. The lock advisor is put before the bean's existing advisors: a lock is
  * taken before a {@code @Transactional} transaction begins and released after it commits.
  */
-public class LockAnnotationBeanPostProcessor extends AbstractBeanFactoryAwareAdvisingPostProcessor {
+public class LockAnnotationBeanPostProcessor extends AbstractBeanFactoryAwareAdvisingPostProcessor
+		implements EnvironmentAware {
 
 	private static final long serialVersionUID = 1L;
 
@@ -46,15 +47,13 @@ public class LockAnnotationBeanPostProcessor extends AbstractBeanFactoryAwareAdv
 	}
 
 	@Override
-	public void setBeanFactory(BeanFactory beanFactory) {
-		super.setBeanFactory(beanFactory);
-		EmbeddedValueResolver placeholders = (beanFactory instanceof ConfigurableBeanFactory configurable)
-				? new EmbeddedValueResolver(configurable) : null;
-		this.interceptor = createInterceptor(placeholders);
+	public void setEnvironment(Environment environment) {
+		// Strict: a placeholder that names no property fails the start rather than becoming a literal.
+		this.interceptor = createInterceptor(environment::resolveRequiredPlaceholders);
 		this.advisor = new LockAnnotationAdvisor(this.interceptor);
 	}
 
-	private LockInterceptor createInterceptor(@Nullable EmbeddedValueResolver placeholders) {
+	private LockInterceptor createInterceptor(@Nullable StringValueResolver placeholders) {
 		return new LockInterceptor(this.templates,
 				new LockedMethodParser(placeholders, () -> this.templates.get().settings()));
 	}

@@ -1,0 +1,210 @@
+package dev.latchkey.autoconfigure;
+
+import java.io.File;
+import java.net.MalformedURLException;
+import java.net.URL;
+import java.net.URLClassLoader;
+import java.time.Duration;
+import java.util.Arrays;
+
+import org.junit.jupiter.api.Test;
+
+import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.test.context.FilteredClassLoader;
+import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.util.ClassUtils;
+import org.springframework.context.annotation.AnnotationConfigApplicationContext;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+
+import dev.latchkey.LockRepository;
+import dev.latchkey.LockSettings;
+import dev.latchkey.LockTemplate;
+import dev.latchkey.annotation.Exclusive;
+import dev.latchkey.interceptor.LockAnnotationBeanPostProcessor;
+import dev.latchkey.memory.MemoryLockRepository;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Tests for {@link LatchkeyAutoConfiguration}.
+ */
+class LatchkeyAutoConfigurationTests {
+
+	private final ApplicationContextRunner contextRunner = new ApplicationContextRunner()
+		.withConfiguration(AutoConfigurations.of(LatchkeyAutoConfiguration.class));
+
+	@Test
+	void defaultsToTheMemoryBackendWithDefaultSettings() {
+		this.contextRunner.withPropertyValues("spring.application.name=billing").run((context) -> {
+			assertThat(context).hasSingleBean(LockTemplate.class)
+				.hasSingleBean(MemoryLockRepository.class)
+				.hasSingleBean(LockAnnotationBeanPostProcessor.class);
+			LockSettings settings = context.getBean(LockSettings.class);
+			assertThat(settings.ttl()).isEqualTo(Duration.ofSeconds(30));
+			assertThat(settings.waitTime()).isZero();
+			assertThat(settings.renewInterval()).isNull();
+			assertThat(settings.renewIntervalFor(settings.ttl())).isEqualTo(Duration.ofSeconds(10));
+			assertThat(settings.keyPrefix()).isEmpty();
+			assertThat(settings.maxKeyLength()).isEqualTo(512);
+			assertThat(settings.owner()).startsWith("billing@").contains(":" + ProcessHandle.current().pid());
+			assertThat(context.getBean(LockTemplate.class).getRepository().backend()).isEqualTo("memory");
+		});
+	}
+
+	@Test
+	void propertiesOverrideTheDefaults() {
+		this.contextRunner
+			.withPropertyValues("latchkey.backend=memory", "latchkey.ttl=10s", "latchkey.wait-time=2s",
+					"latchkey.renew-interval=2s", "latchkey.safety-margin=50ms", "latchkey.key-prefix=billing:",
+					"latchkey.max-key-length=100", "latchkey.owner=node-1",
+					"latchkey.waiting.initial-poll-interval=20ms", "latchkey.waiting.max-poll-interval=400ms")
+			.run((context) -> {
+				LockSettings settings = context.getBean(LockSettings.class);
+				assertThat(settings).isEqualTo(new LockSettings(Duration.ofSeconds(10), Duration.ofSeconds(2),
+						Duration.ofSeconds(2), Duration.ofMillis(50), "billing:", 100, "node-1", Duration.ofMillis(20),
+						Duration.ofMillis(400)));
+				LockTemplate locks = context.getBean(LockTemplate.class);
+				locks.exclusive("order:1").run(() -> assertThat(locks.getRepository().inspect("billing:order:1"))
+					.hasValueSatisfying((info) -> assertThat(info.holders().get(0).owner()).isEqualTo("node-1")));
+			});
+	}
+
+	@Test
+	void userRepositoryWins() {
+		this.contextRunner.withUserConfiguration(UserRepositoryConfiguration.class).run((context) -> {
+			assertThat(context).hasSingleBean(LockRepository.class);
+			assertThat(context.getBean(LockTemplate.class).getRepository())
+				.isSameAs(context.getBean("myRepository"));
+		});
+	}
+
+	@Test
+	void userTemplateWins() {
+		this.contextRunner.withUserConfiguration(UserTemplateConfiguration.class).run((context) -> {
+			assertThat(context).hasSingleBean(LockTemplate.class);
+			assertThat(context.getBean(LockTemplate.class)).isSameAs(context.getBean("myTemplate"));
+		});
+	}
+
+	@Test
+	void autoConfigurationBacksOffWithoutReactorOnTheClassLoader() {
+		this.contextRunner.withClassLoader(new FilteredClassLoader("reactor.core"))
+			.withUserConfiguration(GuardedConfiguration.class)
+			.run((context) -> {
+				assertThat(context).hasNotFailed();
+				assertThat(context.getBean(Guarded.class).work()).isEqualTo("held true");
+			});
+	}
+
+	@Test
+	void locksWorkWhenReactorIsNotOnTheClasspathAtAll() throws Exception {
+		// A FilteredClassLoader cannot hide Reactor from Latchkey's own classes: load everything again without it.
+		URL[] withoutReactor = Arrays.stream(System.getProperty("java.class.path").split(File.pathSeparator))
+			.filter((entry) -> !entry.contains("reactor-core") && !entry.contains("reactive-streams"))
+			.map(LatchkeyAutoConfigurationTests::url)
+			.toArray(URL[]::new);
+		try (URLClassLoader loader = new URLClassLoader(withoutReactor, ClassLoader.getPlatformClassLoader())) {
+			assertThat(ClassUtils.isPresent("reactor.core.publisher.Mono", loader)).isFalse();
+			Class<?> check = loader.loadClass(WithoutReactor.class.getName());
+			assertThat(check.getMethod("run").invoke(null)).isEqualTo("held true");
+		}
+	}
+
+	private static URL url(String entry) {
+		try {
+			return new File(entry).toURI().toURL();
+		}
+		catch (MalformedURLException ex) {
+			throw new IllegalStateException(ex);
+		}
+	}
+
+	/**
+	 * Runs a locked method in a context of its own; loaded by a class loader without Reactor.
+	 */
+	public static final class WithoutReactor {
+
+		private WithoutReactor() {
+		}
+
+		public static String run() {
+			try (AnnotationConfigApplicationContext context = new AnnotationConfigApplicationContext()) {
+				context.setClassLoader(WithoutReactor.class.getClassLoader());
+				context.register(LatchkeyAutoConfiguration.class, GuardedConfiguration.class);
+				context.refresh();
+				return context.getBean(Guarded.class).work();
+			}
+		}
+
+	}
+
+	@Test
+	void unknownBackendFailsTheStartNamingTheProperty() {
+		this.contextRunner.withPropertyValues("latchkey.backend=zookeeper")
+			.run((context) -> assertThat(context).getFailure().hasStackTraceContaining("latchkey.backend"));
+	}
+
+	@Test
+	void renewIntervalNotShorterThanTheTtlFailsTheStart() {
+		this.contextRunner.withPropertyValues("latchkey.ttl=3s", "latchkey.renew-interval=5s")
+			.run((context) -> assertThat(context).getFailure()
+				.hasStackTraceContaining("Invalid latchkey.* configuration: Renew interval PT5S must be shorter"));
+	}
+
+	@Test
+	void maxKeyLengthNotLongerThanThePrefixFailsTheStart() {
+		this.contextRunner.withPropertyValues("latchkey.key-prefix=abcdef", "latchkey.max-key-length=4")
+			.run((context) -> assertThat(context).getFailure()
+				.hasStackTraceContaining("Maximum key length must be longer than the key prefix"));
+	}
+
+	@Configuration(proxyBeanMethods = false)
+	static class UserRepositoryConfiguration {
+
+		@Bean
+		LockRepository myRepository() {
+			return new MemoryLockRepository();
+		}
+
+	}
+
+	@Configuration(proxyBeanMethods = false)
+	static class UserTemplateConfiguration {
+
+		@Bean
+		LockTemplate myTemplate() {
+			return new LockTemplate(new MemoryLockRepository(), LockSettings.defaults(), null);
+		}
+
+	}
+
+	@Configuration(proxyBeanMethods = false)
+	static class GuardedConfiguration {
+
+		@Bean
+		Guarded guarded(LockRepository repository) {
+			return new Guarded(repository);
+		}
+
+	}
+
+	/**
+	 * Public, so that a proxy class defined by the filtered class loader can extend it.
+	 */
+	public static class Guarded {
+
+		private final LockRepository repository;
+
+		public Guarded(LockRepository repository) {
+			this.repository = repository;
+		}
+
+		@Exclusive("guarded")
+		public String work() {
+			return "held " + this.repository.inspect("guarded").isPresent();
+		}
+
+	}
+
+}

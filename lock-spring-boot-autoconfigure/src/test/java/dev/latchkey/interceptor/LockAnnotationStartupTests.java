@@ -1,0 +1,208 @@
+package dev.latchkey.interceptor;
+
+import java.util.concurrent.CompletableFuture;
+
+import org.junit.jupiter.api.Test;
+
+import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+
+import dev.latchkey.LockConfigurationException;
+import dev.latchkey.annotation.ContentionPolicy;
+import dev.latchkey.annotation.Exclusive;
+import dev.latchkey.annotation.LostPolicy;
+import dev.latchkey.annotation.Semaphore;
+import dev.latchkey.autoconfigure.LatchkeyAutoConfiguration;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * A mistake in a lock annotation fails the application start, naming the method.
+ */
+class LockAnnotationStartupTests {
+
+	private final ApplicationContextRunner contextRunner = new ApplicationContextRunner()
+		.withConfiguration(AutoConfigurations.of(LatchkeyAutoConfiguration.class));
+
+	@Test
+	void unknownParameterInTheKeyTemplateFailsTheStart() {
+		assertStartFails(UnknownParameter.class, "Lock key template 'order:#orderId' of @Exclusive on "
+				+ "UnknownParameter.pay(long) names an unknown parameter 'orderId'");
+	}
+
+	@Test
+	void keyTemplateThatDoesNotParseFailsTheStart() {
+		assertStartFails(BrokenTemplate.class, "@Exclusive on BrokenTemplate.pay(long)", "never closed");
+	}
+
+	@Test
+	void bothAnnotationsOnOneMethodFailTheStart() {
+		assertStartFails(BothAnnotations.class, "BothAnnotations.work() has both @Exclusive and @Semaphore");
+	}
+
+	@Test
+	void semaphoreWithoutPermitsFailsTheStart() {
+		assertStartFails(NoPermits.class, "@Semaphore on NoPermits.work() does not say how many permits");
+	}
+
+	@Test
+	void unreadableDurationFailsTheStart() {
+		assertStartFails(BadDuration.class, "@Exclusive on BadDuration.work() has waitTimeString 'soon'");
+	}
+
+	@Test
+	void unresolvablePlaceholderFailsTheStart() {
+		assertStartFails(MissingPlaceholder.class, "Could not resolve '${missing.permits}'");
+	}
+
+	@Test
+	void skippingAMethodThatReturnsAPrimitiveFailsTheStart() {
+		assertStartFails(SkipPrimitive.class, "@Exclusive on SkipPrimitive.count() skips on contention but returns int");
+	}
+
+	@Test
+	void lostPolicyThatDoesNotFitTheReturnTypeFailsTheStart() {
+		assertStartFails(CancelSync.class, "@Exclusive on CancelSync.work() uses LostPolicy.CANCEL");
+		assertStartFails(InterruptAsync.class, "@Exclusive on InterruptAsync.work() uses LostPolicy.INTERRUPT");
+	}
+
+	@Test
+	void ttlNotLongerThanTheRenewalIntervalFailsTheStart() {
+		this.contextRunner.withUserConfiguration(ShortTtl.class)
+			.withPropertyValues("latchkey.renew-interval=5s")
+			.run((context) -> assertThat(context).getFailure()
+				.rootCause()
+				.isInstanceOf(IllegalArgumentException.class)
+				.hasMessageContaining("Renew interval PT5S must be shorter than the TTL PT1S"));
+	}
+
+	@Test
+	void placeholdersInNumericAttributesAreResolved() {
+		this.contextRunner.withUserConfiguration(ResolvedPlaceholders.class)
+			.withPropertyValues("jobs.permits=3", "jobs.wait=250ms")
+			.run((context) -> assertThat(context).hasNotFailed());
+	}
+
+	private void assertStartFails(Class<?> configuration, String... messages) {
+		this.contextRunner.withUserConfiguration(configuration).run((context) -> {
+			assertThat(context).hasFailed();
+			Throwable failure = context.getStartupFailure();
+			while (failure != null && !(failure instanceof LockConfigurationException)) {
+				failure = failure.getCause();
+			}
+			assertThat(failure).as("LockConfigurationException in the cause chain").isNotNull();
+			assertThat(failure.getMessage()).contains(messages);
+			assertThat(((LockConfigurationException) failure).getAction()).isNotBlank();
+		});
+	}
+
+	@Configuration(proxyBeanMethods = false)
+	static class UnknownParameter {
+
+		@Bean
+		UnknownParameter bean() {
+			return new UnknownParameter();
+		}
+
+		@Exclusive("order:#orderId")
+		public void pay(long id) {
+		}
+
+	}
+
+	@Configuration(proxyBeanMethods = false)
+	static class BrokenTemplate {
+
+		@Exclusive("order:#{#id")
+		public void pay(long id) {
+		}
+
+	}
+
+	@Configuration(proxyBeanMethods = false)
+	static class BothAnnotations {
+
+		@Exclusive("a")
+		@Semaphore(value = "a", permits = 2)
+		public void work() {
+		}
+
+	}
+
+	@Configuration(proxyBeanMethods = false)
+	static class NoPermits {
+
+		@Semaphore("a")
+		public void work() {
+		}
+
+	}
+
+	@Configuration(proxyBeanMethods = false)
+	static class BadDuration {
+
+		@Exclusive(value = "a", waitTimeString = "soon")
+		public void work() {
+		}
+
+	}
+
+	@Configuration(proxyBeanMethods = false)
+	static class MissingPlaceholder {
+
+		@Semaphore(value = "a", permitsString = "${missing.permits}")
+		public void work() {
+		}
+
+	}
+
+	@Configuration(proxyBeanMethods = false)
+	static class SkipPrimitive {
+
+		@Exclusive(value = "a", onContention = ContentionPolicy.SKIP)
+		public int count() {
+			return 1;
+		}
+
+	}
+
+	@Configuration(proxyBeanMethods = false)
+	static class CancelSync {
+
+		@Exclusive(value = "a", onLost = LostPolicy.CANCEL)
+		public void work() {
+		}
+
+	}
+
+	@Configuration(proxyBeanMethods = false)
+	static class InterruptAsync {
+
+		@Exclusive(value = "a", onLost = LostPolicy.INTERRUPT)
+		public CompletableFuture<Void> work() {
+			return CompletableFuture.completedFuture(null);
+		}
+
+	}
+
+	@Configuration(proxyBeanMethods = false)
+	static class ShortTtl {
+
+		@Exclusive(value = "a", ttl = 1000)
+		public void work() {
+		}
+
+	}
+
+	@Configuration(proxyBeanMethods = false)
+	static class ResolvedPlaceholders {
+
+		@Semaphore(value = "a", permitsString = "${jobs.permits}", waitTimeString = "${jobs.wait}")
+		public void work() {
+		}
+
+	}
+
+}

@@ -1,0 +1,352 @@
+package dev.latchkey.interceptor;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import reactor.test.StepVerifier;
+
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.context.annotation.Lazy;
+
+import dev.latchkey.LockContext;
+import dev.latchkey.LockKeyException;
+import dev.latchkey.LockNotAcquiredException;
+import dev.latchkey.LockRepository;
+import dev.latchkey.annotation.ContentionPolicy;
+import dev.latchkey.annotation.Exclusive;
+import dev.latchkey.annotation.Semaphore;
+import dev.latchkey.autoconfigure.LatchkeyAutoConfiguration;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
+
+/**
+ * Tests for {@code @Exclusive} and {@code @Semaphore} on Spring beans, through the auto-configuration and the memory
+ * backend.
+ */
+class LockAnnotationTests {
+
+	private final ApplicationContextRunner contextRunner = new ApplicationContextRunner()
+		.withConfiguration(AutoConfigurations.of(LatchkeyAutoConfiguration.class))
+		.withUserConfiguration(ServicesConfiguration.class)
+		.withPropertyValues("guarded.permits=2");
+
+	private final ExecutorService executor = Executors.newCachedThreadPool();
+
+	@AfterEach
+	void shutdown() {
+		this.executor.shutdownNow();
+	}
+
+	@Test
+	void secondCallOnTheSameKeyFailsWhileTheFirstHoldsIt() {
+		this.contextRunner.run((context) -> {
+			Guarded guarded = context.getBean(Guarded.class);
+			State state = context.getBean(State.class);
+			Future<String> first = this.executor.submit(() -> guarded.pay(42, state.gate));
+			assertThat(state.entered.await(5, TimeUnit.SECONDS)).isTrue();
+			assertThatExceptionOfType(LockNotAcquiredException.class).isThrownBy(() -> guarded.pay(42, null))
+				.satisfies((ex) -> assertThat(ex.getKey()).isEqualTo("order:42"));
+			assertThat(guarded.pay(43, null)).isEqualTo("paid 43");
+			state.gate.countDown();
+			assertThat(first.get(5, TimeUnit.SECONDS)).isEqualTo("paid 42");
+			assertThat(guarded.pay(42, null)).isEqualTo("paid 42");
+		});
+	}
+
+	@Test
+	void waitingCallRunsOnceTheHolderReturns() {
+		this.contextRunner.run((context) -> {
+			Guarded guarded = context.getBean(Guarded.class);
+			State state = context.getBean(State.class);
+			Future<String> first = this.executor.submit(() -> guarded.pay(7, state.gate));
+			assertThat(state.entered.await(5, TimeUnit.SECONDS)).isTrue();
+			Future<String> waiting = this.executor.submit(() -> guarded.payWaiting(7));
+			Thread.sleep(100);
+			assertThat(waiting).isNotDone();
+			state.gate.countDown();
+			assertThat(waiting.get(5, TimeUnit.SECONDS)).isEqualTo("paid after waiting 7");
+			assertThat(first.get()).isEqualTo("paid 7");
+		});
+	}
+
+	@Test
+	void skippedCallsReturnNothingWithoutRunning() {
+		this.contextRunner.run((context) -> {
+			Guarded guarded = context.getBean(Guarded.class);
+			State state = context.getBean(State.class);
+			LockRepository repository = context.getBean(LockRepository.class);
+			Future<String> holder = this.executor.submit(() -> guarded.pay(1, state.gate));
+			assertThat(state.entered.await(5, TimeUnit.SECONDS)).isTrue();
+			// Same keys as pay(1): the skipping methods find them held.
+			guarded.skipVoid(1);
+			assertThat(guarded.skipOptional(1)).isEmpty();
+			assertThat(state.skipped.get()).isZero();
+			state.gate.countDown();
+			holder.get(5, TimeUnit.SECONDS);
+			guarded.skipVoid(1);
+			assertThat(guarded.skipOptional(1)).contains("ran");
+			assertThat(state.skipped.get()).isEqualTo(2);
+			assertThat(repository.list()).isEmpty();
+		});
+	}
+
+	@Test
+	void semaphoreAllowsItsPermitsAtOnceAndNoMore() {
+		this.contextRunner.run((context) -> {
+			Guarded guarded = context.getBean(Guarded.class);
+			State state = context.getBean(State.class);
+			state.permitsGate = new CountDownLatch(1);
+			state.permitsEntered = new CountDownLatch(2);
+			Future<?> one = this.executor.submit(() -> guarded.report("jan"));
+			Future<?> two = this.executor.submit(() -> guarded.report("feb"));
+			assertThat(state.permitsEntered.await(5, TimeUnit.SECONDS)).isTrue();
+			assertThatExceptionOfType(LockNotAcquiredException.class).isThrownBy(() -> guarded.report("mar"));
+			state.permitsGate.countDown();
+			one.get(5, TimeUnit.SECONDS);
+			two.get(5, TimeUnit.SECONDS);
+			assertThat(guarded.report("mar")).isEqualTo("report mar");
+		});
+	}
+
+	@Test
+	void nestedCallOnTheSameKeyReentersTheLease() {
+		this.contextRunner.run((context) -> {
+			Guarded guarded = context.getBean(Guarded.class);
+			State state = context.getBean(State.class);
+			assertThat(guarded.outer(5)).isEqualTo("outer:inner");
+			assertThat(context.getBean(LockRepository.class).list()).isEmpty();
+		});
+	}
+
+	@Test
+	void guardedCodeSeesItsLeaseThroughLockContext() {
+		this.contextRunner.run((context) -> {
+			Guarded guarded = context.getBean(Guarded.class);
+			State state = context.getBean(State.class);
+			long first = guarded.fencingToken(3);
+			long second = guarded.fencingToken(3);
+			assertThat(second).isGreaterThan(first);
+			assertThat(LockContext.current()).isEmpty();
+		});
+	}
+
+	@Test
+	void nullKeySegmentFailsTheCallWithoutRunningIt() {
+		this.contextRunner.run((context) -> {
+			Guarded guarded = context.getBean(Guarded.class);
+			State state = context.getBean(State.class);
+			assertThatExceptionOfType(LockKeyException.class).isThrownBy(() -> guarded.named(null))
+				.withMessageContaining("'#name' evaluated to null");
+			assertThat(state.namedCalls.get()).isZero();
+		});
+	}
+
+	@Test
+	void oversizedKeyFailsTheCall() {
+		this.contextRunner.withPropertyValues("latchkey.max-key-length=16").run((context) -> {
+			Guarded guarded = context.getBean(Guarded.class);
+			State state = context.getBean(State.class);
+			assertThatExceptionOfType(LockKeyException.class).isThrownBy(() -> guarded.named("a-very-long-name"))
+				.withMessageContaining("latchkey.max-key-length");
+			assertThat(state.namedCalls.get()).isZero();
+		});
+	}
+
+	@Test
+	void checkedExceptionsOfTheMethodPassThroughUnchanged() {
+		this.contextRunner.run((context) -> {
+			Guarded guarded = context.getBean(Guarded.class);
+			State state = context.getBean(State.class);
+			assertThatExceptionOfType(java.io.IOException.class).isThrownBy(guarded::failing).withMessage("disk full");
+			assertThat(context.getBean(LockRepository.class).list()).isEmpty();
+		});
+	}
+
+	@Test
+	void completableFutureHoldsTheLeaseUntilItCompletes() {
+		this.contextRunner.run((context) -> {
+			Guarded guarded = context.getBean(Guarded.class);
+			State state = context.getBean(State.class);
+			LockRepository repository = context.getBean(LockRepository.class);
+			CompletableFuture<String> pending = new CompletableFuture<>();
+			CompletableFuture<String> result = guarded.async(pending);
+			assertThat(repository.inspect("async")).isPresent();
+			assertThat(guarded.async(new CompletableFuture<>())).failsWithin(Duration.ofSeconds(1))
+				.withThrowableOfType(java.util.concurrent.ExecutionException.class)
+				.withCauseInstanceOf(LockNotAcquiredException.class);
+			pending.complete("done");
+			assertThat(result).succeedsWithin(Duration.ofSeconds(1)).isEqualTo("done");
+			assertThat(repository.inspect("async")).isEmpty();
+		});
+	}
+
+	@Test
+	void monoAcquiresOnSubscriptionAndReleasesWhenItCompletes() {
+		this.contextRunner.run((context) -> {
+			Guarded guarded = context.getBean(Guarded.class);
+			State state = context.getBean(State.class);
+			LockRepository repository = context.getBean(LockRepository.class);
+			Mono<String> mono = guarded.mono("m");
+			assertThat(repository.inspect("mono:m")).isEmpty();
+			StepVerifier.create(mono).expectNext("mono m held true").verifyComplete();
+			assertThat(repository.inspect("mono:m")).isEmpty();
+		});
+	}
+
+	@Test
+	void fluxSkipsWhenHeldAndReleasesWhenCancelled() {
+		this.contextRunner.run((context) -> {
+			Guarded guarded = context.getBean(Guarded.class);
+			State state = context.getBean(State.class);
+			LockRepository repository = context.getBean(LockRepository.class);
+			StepVerifier.create(guarded.flux()).expectNext(1L).thenAwait(Duration.ofMillis(50)).then(() -> {
+				assertThat(repository.inspect("flux")).isPresent();
+				StepVerifier.create(guarded.flux()).verifyComplete();
+			}).thenCancel().verify(Duration.ofSeconds(5));
+			org.awaitility.Awaitility.await().until(() -> repository.inspect("flux").isEmpty());
+		});
+	}
+
+	@Configuration(proxyBeanMethods = false)
+	static class ServicesConfiguration {
+
+		@Bean
+		State state() {
+			return new State();
+		}
+
+		@Bean
+		Guarded guarded(State state, LockRepository repository) {
+			return new Guarded(state, repository);
+		}
+
+	}
+
+	/**
+	 * What the guarded methods saw: a plain bean, since fields of a proxied bean are not visible through its proxy.
+	 */
+	static class State {
+
+		final CountDownLatch entered = new CountDownLatch(1);
+
+		final CountDownLatch gate = new CountDownLatch(1);
+
+		final AtomicInteger skipped = new AtomicInteger();
+
+		final AtomicInteger namedCalls = new AtomicInteger();
+
+		volatile CountDownLatch permitsGate = new CountDownLatch(0);
+
+		volatile CountDownLatch permitsEntered = new CountDownLatch(0);
+
+	}
+
+	static class Guarded {
+
+		private final State state;
+
+		private final LockRepository repository;
+
+		@Autowired
+		@Lazy
+		Guarded self;
+
+		Guarded(State state, LockRepository repository) {
+			this.state = state;
+			this.repository = repository;
+		}
+
+		@Exclusive("order:#id")
+		public String pay(long id, CountDownLatch gate) throws InterruptedException {
+			if (gate != null) {
+				this.state.entered.countDown();
+				gate.await(10, TimeUnit.SECONDS);
+			}
+			return "paid " + id;
+		}
+
+		@Exclusive(value = "order:#id", waitTimeString = "5s")
+		public String payWaiting(long id) {
+			return "paid after waiting " + id;
+		}
+
+		@Exclusive(value = "order:#p0", onContention = ContentionPolicy.SKIP)
+		public void skipVoid(long id) {
+			this.state.skipped.incrementAndGet();
+		}
+
+		@Exclusive(value = "order:#id", onContention = ContentionPolicy.SKIP)
+		public Optional<String> skipOptional(long id) {
+			this.state.skipped.incrementAndGet();
+			return Optional.of("ran");
+		}
+
+		@Semaphore(value = "reports", permitsString = "${guarded.permits}")
+		public String report(String month) throws InterruptedException {
+			this.state.permitsEntered.countDown();
+			this.state.permitsGate.await(10, TimeUnit.SECONDS);
+			return "report " + month;
+		}
+
+		@Exclusive("nested:#id")
+		public String outer(long id) {
+			return "outer:" + this.self.inner(id);
+		}
+
+		@Exclusive("nested:#id")
+		public String inner(long id) {
+			return "inner";
+		}
+
+		@Exclusive("fenced:#id")
+		public long fencingToken(long id) {
+			assertThat(LockContext.lease().key()).isEqualTo("fenced:" + id);
+			return LockContext.fencingToken();
+		}
+
+		@Exclusive("user:#name")
+		public void named(String name) {
+			this.state.namedCalls.incrementAndGet();
+		}
+
+		@Exclusive("failing")
+		public void failing() throws java.io.IOException {
+			throw new java.io.IOException("disk full");
+		}
+
+		@Exclusive("async")
+		public CompletableFuture<String> async(CompletableFuture<String> result) {
+			return result;
+		}
+
+		@Exclusive("mono:#id")
+		public Mono<String> mono(String id) {
+			return Mono.fromSupplier(() -> "mono " + id + " held " + this.repository.inspect("mono:" + id).isPresent());
+		}
+
+		@Exclusive(value = "flux", onContention = ContentionPolicy.SKIP)
+		public Flux<Long> flux() {
+			return Flux.interval(Duration.ofMillis(10)).map((tick) -> tick + 1);
+		}
+
+	}
+
+}
