@@ -50,7 +50,8 @@ public final class LeaseKeeper implements AutoCloseable {
 
 	private final Object schedule = new Object();
 
-	private long nextTickNanos = Long.MAX_VALUE;
+	// Written under the schedule lock; read without it on the fast path of keep().
+	private volatile long nextTickNanos = Long.MAX_VALUE;
 
 	private @Nullable ScheduledFuture<?> nextTick;
 
@@ -108,8 +109,14 @@ public final class LeaseKeeper implements AutoCloseable {
 	}
 
 	private void tickNoLaterThan(long dueNanos) {
+		long scheduled = this.nextTickNanos;
+		if (scheduled != Long.MAX_VALUE && dueNanos - scheduled >= 0) {
+			// A tick is already due by then: the common case, since leases are kept in the order they are taken.
+			return;
+		}
 		synchronized (this.schedule) {
-			if (this.scheduler.isShutdown() || dueNanos >= this.nextTickNanos) {
+			if (this.scheduler.isShutdown()
+					|| (this.nextTickNanos != Long.MAX_VALUE && dueNanos - this.nextTickNanos >= 0)) {
 				return;
 			}
 			if (this.nextTick != null) {
