@@ -129,8 +129,17 @@ public class MemoryLockRepository implements LockRepository {
 
 	@Override
 	public Optional<LockInfo> inspect(String key) {
-		Slot slot = this.slots.computeIfPresent(key, (k, existing) -> existing.purge(System.nanoTime()));
-		return (slot != null) ? Optional.of(slot.describe(key, System.nanoTime())) : Optional.empty();
+		// Described inside compute: a slot's holders may only be read while its key is locked.
+		LockInfo[] described = { null };
+		this.slots.computeIfPresent(key, (k, existing) -> {
+			long now = System.nanoTime();
+			Slot slot = existing.purge(now);
+			if (slot != null) {
+				described[0] = slot.describe(k, now);
+			}
+			return slot;
+		});
+		return Optional.ofNullable(described[0]);
 	}
 
 	@Override
