@@ -280,8 +280,11 @@ public class LockTemplate implements AutoCloseable {
 		Duration remaining = Duration.ofNanos(remainingNanos);
 		Set<String> lost;
 		try {
-			// Shorten the lease so it ends at the minimum hold time even if this process dies now.
-			lost = this.repository.renew(List.of(lease.spec().withTtl(remaining)));
+			// Shorten the lease so it ends soon after the minimum hold time even if this process dies now, but not
+			// before the release scheduled below: a lease that expired first could not be released, so neither the
+			// backend's notification nor the LockReleasedEvent would follow.
+			Duration grace = this.settings.safetyMarginFor(lease.ttl());
+			lost = this.repository.renew(List.of(lease.spec().withTtl(remaining.plus(grace))));
 		}
 		catch (RuntimeException ex) {
 			logger.warn(ex, () -> "Could not keep lock '" + lease.key() + "' for its minimum hold time; releasing now");
