@@ -1,0 +1,469 @@
+package dev.latchkey;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.BooleanSupplier;
+
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import org.springframework.context.ApplicationEventPublisher;
+
+import dev.latchkey.annotation.LostPolicy;
+import dev.latchkey.event.LockAcquiredEvent;
+import dev.latchkey.event.LockEvent;
+import dev.latchkey.event.LockLostEvent;
+import dev.latchkey.event.LockNotAcquiredEvent;
+import dev.latchkey.event.LockReleasedEvent;
+import dev.latchkey.event.LockRenewedEvent;
+import dev.latchkey.memory.MemoryLockRepository;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
+import static org.assertj.core.api.Assertions.assertThatNoException;
+
+/**
+ * Tests for {@link LockTemplate}: the core's behaviour, on the memory backend.
+ */
+@Timeout(30)
+class LockTemplateTests {
+
+	private static final Duration SHORT_TTL = Duration.ofMillis(600);
+
+	private static final String OWNER = "test-owner";
+
+	private final LockSettings settings = new LockSettings(Duration.ofSeconds(30), Duration.ZERO, null,
+			Duration.ofMillis(100), "", 512, OWNER, Duration.ofMillis(10), Duration.ofMillis(100));
+
+	private final List<Object> events = new CopyOnWriteArrayList<>();
+
+	private final MemoryLockRepository repository = new MemoryLockRepository();
+
+	private final List<LockTemplate> templates = new ArrayList<>();
+
+	private final LockTemplate template = template(this.repository, this.settings, this.events::add);
+
+	private final ExecutorService executor = Executors.newCachedThreadPool();
+
+	@AfterEach
+	void close() throws InterruptedException {
+		this.executor.shutdownNow();
+		this.executor.awaitTermination(10, TimeUnit.SECONDS);
+		this.templates.forEach(LockTemplate::close);
+	}
+
+	// Events
+
+	@Test
+	void acquireAndReleasePublishEvents() {
+		long fencingToken;
+		try (LockHandle handle = this.template.exclusive("order:1").named("order").acquire()) {
+			fencingToken = handle.fencingToken();
+			sleep(50);
+		}
+		LockAcquiredEvent acquired = single(LockAcquiredEvent.class);
+		assertEvent(acquired, "order:1", "order", fencingToken);
+		assertThat(acquired.getHoldDuration()).isZero();
+		LockReleasedEvent released = single(LockReleasedEvent.class);
+		assertEvent(released, "order:1", "order", fencingToken);
+		assertThat(released.getHoldDuration()).isGreaterThanOrEqualTo(Duration.ofMillis(50));
+		assertThat(this.events).containsExactly(acquired, released);
+	}
+
+	@Test
+	void contendedAcquirePublishesNotAcquiredEvent() {
+		try (LockHandle handle = this.template.exclusive("order:1").acquire()) {
+			assertThat(this.template.exclusive("order:1").named("order").tryAcquire()).isEmpty();
+		}
+		LockNotAcquiredEvent notAcquired = single(LockNotAcquiredEvent.class);
+		assertEvent(notAcquired, "order:1", "order", 0);
+	}
+
+	@Test
+	void renewalPublishesRenewedEvents() {
+		try (LockHandle handle = this.template.exclusive("order:1").named("order").ttl(SHORT_TTL).acquire()) {
+			Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> events(LockRenewedEvent.class).size() >= 3);
+			LockRenewedEvent renewed = events(LockRenewedEvent.class).get(0);
+			assertEvent(renewed, "order:1", "order", handle.fencingToken());
+			assertThat(renewed.getHoldDuration()).isPositive();
+			// Three renewals every third of the TTL: the lease has outlived its first TTL, and is still ours.
+			assertThat(handle.lease().heldFor()).isGreaterThanOrEqualTo(SHORT_TTL);
+			assertThat(handle.lease().isValid()).isTrue();
+			assertThat(this.repository.inspect("order:1")).isPresent();
+		}
+		assertThat(events(LockLostEvent.class)).isEmpty();
+	}
+
+	@Test
+	void throwingEventListenerNeverBreaksLocking() {
+		ApplicationEventPublisher failing = (event) -> {
+			throw new IllegalStateException("Listener failed");
+		};
+		LockTemplate template = template(this.repository, this.settings, failing);
+		assertThat(template.exclusive("order:1").call(() -> "done")).isEqualTo("done");
+		try (LockHandle handle = template.exclusive("order:1").acquire()) {
+			assertThat(this.repository.inspect("order:1")).isPresent();
+			assertThat(template.exclusive("order:1").tryAcquire()).isEmpty();
+		}
+		assertThat(this.repository.inspect("order:1")).isEmpty();
+		assertThat(template.exclusive("order:1").tryRun(() -> {
+		})).isTrue();
+	}
+
+	// Reentrancy and context
+
+	@Test
+	void nestedCallOnTheSameKeyReenters() {
+		String result = this.template.exclusive("order:1").call(() -> {
+			long outer = LockContext.fencingToken();
+			try (LockHandle inner = this.template.exclusive("order:1").acquire()) {
+				assertThat(inner.isReentrant()).isTrue();
+				assertThat(inner.fencingToken()).isEqualTo(outer);
+			}
+			assertThat(this.repository.inspect("order:1")).isPresent();
+			String nested = this.template.exclusive("order:1").call(() -> "inner:" + LockContext.fencingToken());
+			assertThat(this.repository.inspect("order:1")).isPresent();
+			assertThat(LockContext.fencingToken()).isEqualTo(outer);
+			return nested + ",outer:" + outer;
+		});
+		long fencingToken = single(LockAcquiredEvent.class).getFencingToken();
+		assertThat(result).isEqualTo("inner:" + fencingToken + ",outer:" + fencingToken);
+		assertThat(this.repository.inspect("order:1")).isEmpty();
+		assertThat(events(LockReleasedEvent.class)).hasSize(1);
+	}
+
+	@Test
+	void lockContextGivesTheLeaseInsideACall() {
+		AtomicReference<Lease> inside = new AtomicReference<>();
+		long fencingToken = this.template.exclusive("order:1").named("order").call(() -> {
+			inside.set(LockContext.lease());
+			assertThat(LockContext.current()).containsSame(inside.get());
+			LockContext.assertHeld();
+			return LockContext.fencingToken();
+		});
+		assertThat(inside.get().key()).isEqualTo("order:1");
+		assertThat(inside.get().name()).isEqualTo("order");
+		assertThat(inside.get().mode()).isEqualTo(LeaseMode.EXCLUSIVE);
+		assertThat(inside.get().owner()).isEqualTo(OWNER);
+		assertThat(inside.get().fencingToken()).isEqualTo(fencingToken)
+			.isEqualTo(single(LockAcquiredEvent.class).getFencingToken());
+		assertThat(inside.get().isValid()).isFalse();
+	}
+
+	@Test
+	void lockContextThrowsOutsideACall() {
+		assertThat(LockContext.current()).isEmpty();
+		assertThatExceptionOfType(IllegalStateException.class).isThrownBy(LockContext::lease);
+		assertThatExceptionOfType(IllegalStateException.class).isThrownBy(LockContext::fencingToken);
+		assertThatExceptionOfType(IllegalStateException.class).isThrownBy(LockContext::assertHeld);
+		try (LockHandle handle = this.template.exclusive("order:1").acquire()) {
+			// A handle is not guarded code: nothing is bound to the thread.
+			assertThat(LockContext.current()).isEmpty();
+		}
+	}
+
+	// Contention
+
+	@Test
+	void callOnAHeldKeyWithoutWaitingThrows() {
+		try (LockHandle handle = this.template.exclusive("order:1").acquire()) {
+			assertThatExceptionOfType(LockNotAcquiredException.class)
+				.isThrownBy(() -> this.template.exclusive("order:1").call(() -> "ran"))
+				.satisfies((ex) -> {
+					assertThat(ex.getKey()).isEqualTo("order:1");
+					assertThat(ex.getWaitTime()).isZero();
+				});
+		}
+	}
+
+	@Test
+	void tryRunOnAHeldKeyReturnsFalseWithoutRunning() {
+		AtomicBoolean ran = new AtomicBoolean();
+		try (LockHandle handle = this.template.exclusive("order:1").acquire()) {
+			assertThat(this.template.exclusive("order:1").tryRun(() -> ran.set(true))).isFalse();
+		}
+		assertThat(ran).isFalse();
+		assertThat(this.template.exclusive("order:1").tryRun(() -> ran.set(true))).isTrue();
+		assertThat(ran).isTrue();
+	}
+
+	@Test
+	void callWithFallbackOnAHeldKeyReturnsTheFallback() {
+		try (LockHandle handle = this.template.exclusive("order:1").acquire()) {
+			assertThat(this.template.exclusive("order:1").call(() -> "ran", () -> "fallback")).isEqualTo("fallback");
+		}
+		assertThat(this.template.exclusive("order:1").call(() -> "ran", () -> "fallback")).isEqualTo("ran");
+	}
+
+	@Test
+	void semaphoreGrantsItsPermits() {
+		try (LockHandle first = this.template.semaphore("reports", 2).acquire();
+				LockHandle second = this.template.semaphore("reports", 2).acquire()) {
+			assertThat(first.lease().mode()).isEqualTo(LeaseMode.SHARED);
+			assertThat(second.fencingToken()).isGreaterThan(first.fencingToken());
+			assertThat(this.template.semaphore("reports", 2).tryAcquire()).isEmpty();
+		}
+		assertThat(this.template.semaphore("reports", 2).tryRun(() -> {
+		})).isTrue();
+	}
+
+	// The lost-lock contract
+
+	@Test
+	void leaseReportedAsNotOursInterruptsTheCall() {
+		FaultyLockRepository faulty = new FaultyLockRepository(new MemoryLockRepository());
+		faulty.stealLeases();
+		LockTemplate template = template(faulty, this.settings, this.events::add);
+		AtomicReference<Lease> lease = new AtomicReference<>();
+		AtomicReference<Throwable> assertHeld = new AtomicReference<>();
+		AtomicBoolean interrupted = new AtomicBoolean();
+		assertThatExceptionOfType(LockLostException.class)
+			.isThrownBy(() -> template.exclusive("order:1").ttl(SHORT_TTL).call(() -> {
+				lease.set(LockContext.lease());
+				try {
+					Thread.sleep(10_000);
+					return "finished";
+				}
+				catch (InterruptedException ex) {
+					interrupted.set(true);
+					assertHeld.set(catchThrowable(LockContext::assertHeld));
+					return "interrupted";
+				}
+			}))
+			.satisfies((ex) -> {
+				assertThat(ex.getReason()).isEqualTo(LossReason.NOT_OWNER);
+				assertThat(ex.getKey()).isEqualTo("order:1");
+			});
+		assertThat(interrupted).isTrue();
+		assertThat(assertHeld.get()).isInstanceOfSatisfying(LockLostException.class,
+				(ex) -> assertThat(ex.getReason()).isEqualTo(LossReason.NOT_OWNER));
+		// The interrupt was the template's, to stop the work: it does not leak to the caller.
+		assertThat(Thread.currentThread().isInterrupted()).isFalse();
+		assertThat(lease.get().isValid()).isFalse();
+		LockLostEvent lost = single(LockLostEvent.class);
+		assertEvent(lost, "order:1", "order:1", lease.get().fencingToken());
+		assertThat(lost.getReason()).isEqualTo(LossReason.NOT_OWNER);
+		// The backend said the lease is not ours: it must not be released (it may be someone else's now).
+		assertThat(faulty.releases).isEmpty();
+		assertThat(events(LockReleasedEvent.class)).isEmpty();
+	}
+
+	@Test
+	void leaseReportedAsNotOursOnlyNotifiesWithNotifyPolicy() {
+		FaultyLockRepository faulty = new FaultyLockRepository(new MemoryLockRepository());
+		faulty.stealLeases();
+		LockTemplate template = template(faulty, this.settings, this.events::add);
+		AtomicReference<Lease> lease = new AtomicReference<>();
+		String result = template.exclusive("order:1").ttl(SHORT_TTL).onLost(LostPolicy.NOTIFY).call(() -> {
+			lease.set(LockContext.lease());
+			// Sleeps in steps: an interrupt would end the task with an exception.
+			sleepUntil(() -> !lease.get().isValid(), Duration.ofSeconds(10));
+			assertThatExceptionOfType(LockLostException.class).isThrownBy(LockContext::assertHeld);
+			return "done";
+		});
+		assertThat(result).isEqualTo("done");
+		assertThat(lease.get().isValid()).isFalse();
+		Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> !events(LockLostEvent.class).isEmpty());
+		assertThat(single(LockLostEvent.class).getReason()).isEqualTo(LossReason.NOT_OWNER);
+	}
+
+	@Test
+	void failingRenewalLosesTheLeaseAtItsValidityDeadline() {
+		FaultyLockRepository faulty = new FaultyLockRepository(new MemoryLockRepository());
+		faulty.failRenewals(new LockBackendException("memory", "Backend unreachable", null));
+		LockTemplate template = template(faulty, this.settings, this.events::add);
+		Duration validity = SHORT_TTL.minus(this.settings.safetyMarginFor(SHORT_TTL));
+		AtomicReference<Lease> lease = new AtomicReference<>();
+		assertThatExceptionOfType(LockLostException.class)
+			.isThrownBy(() -> template.exclusive("order:1").ttl(SHORT_TTL).call(() -> {
+				lease.set(LockContext.lease());
+				try {
+					Thread.sleep(10_000);
+				}
+				catch (InterruptedException ex) {
+					// Stopped by the loss.
+				}
+				return null;
+			}))
+			.satisfies((ex) -> assertThat(ex.getReason()).isEqualTo(LossReason.RENEWAL_FAILED));
+		LockLostEvent lost = single(LockLostEvent.class);
+		assertThat(lost.getReason()).isEqualTo(LossReason.RENEWAL_FAILED);
+		assertThat(lost.getFencingToken()).isEqualTo(lease.get().fencingToken());
+		// Renewal was retried while the lease was still valid, and given up only at its deadline.
+		assertThat(faulty.renewCalls.get()).isGreaterThanOrEqualTo(2);
+		assertThat(lost.getHoldDuration()).isGreaterThanOrEqualTo(validity);
+		// A best-effort release, in case the backend is reachable again.
+		assertThat(faulty.releases).extracting(LeaseSpec::key).containsExactly("order:1");
+		assertThat(lease.get().isValid()).isFalse();
+	}
+
+	// Minimum hold time
+
+	@Test
+	void minimumHoldKeepsTheKeyHeldAfterTheWorkEnds() {
+		Duration minHold = Duration.ofMillis(500);
+		long start = System.nanoTime();
+		assertThat(this.template.exclusive("order:1").named("order").minHold(minHold).call(() -> "quick"))
+			.isEqualTo("quick");
+		assertThat(this.template.exclusive("order:1").tryAcquire()).isEmpty();
+		Awaitility.await()
+			.atMost(Duration.ofSeconds(5))
+			.pollInterval(Duration.ofMillis(10))
+			.until(() -> this.repository.inspect("order:1").isEmpty());
+		assertThat(Duration.ofNanos(System.nanoTime() - start)).isGreaterThanOrEqualTo(minHold);
+		Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> !events(LockReleasedEvent.class).isEmpty());
+		LockReleasedEvent released = single(LockReleasedEvent.class);
+		assertEvent(released, "order:1", "order", single(LockAcquiredEvent.class).getFencingToken());
+		assertThat(released.getHoldDuration()).isGreaterThanOrEqualTo(minHold);
+		assertThat(events(LockLostEvent.class)).isEmpty();
+	}
+
+	@Test
+	void waiterElsewhereAcquiresSoonAfterTheMinimumHoldEnds() throws Exception {
+		// Another process: its own template, polling too slowly to get the key in time without a notification.
+		Duration poll = Duration.ofSeconds(20);
+		LockTemplate elsewhere = template(this.repository, new LockSettings(Duration.ofSeconds(30), Duration.ZERO,
+				null, Duration.ofMillis(100), "", 512, "elsewhere", poll, poll), null);
+		Duration minHold = Duration.ofMillis(500);
+		long start = System.nanoTime();
+		this.template.exclusive("order:1").minHold(minHold).run(() -> {
+		});
+		Future<Long> waiter = this.executor
+			.submit(() -> elsewhere.exclusive("order:1").waitTime(Duration.ofSeconds(10)).call(System::nanoTime));
+		long acquiredAt = waiter.get(15, TimeUnit.SECONDS);
+		assertThat(Duration.ofNanos(acquiredAt - start)).isGreaterThanOrEqualTo(minHold)
+			.isLessThan(Duration.ofSeconds(3));
+	}
+
+	// Keys
+
+	@Test
+	void emptyKeyIsRejected() {
+		assertThatExceptionOfType(LockKeyException.class).isThrownBy(() -> this.template.exclusive("").acquire());
+		assertThatExceptionOfType(LockKeyException.class)
+			.isThrownBy(() -> this.template.semaphore("", 2).run(() -> {
+			}));
+		assertThat(this.repository.list()).isEmpty();
+	}
+
+	@Test
+	void keyLongerThanTheMaximumIsRejected() {
+		LockTemplate template = template(this.repository, this.settings.withMaxKeyLength(16), null);
+		assertThatExceptionOfType(LockKeyException.class)
+			.isThrownBy(() -> template.exclusive("x".repeat(17)).acquire())
+			.withMessageContaining("latchkey.max-key-length");
+		try (LockHandle handle = template.exclusive("x".repeat(16)).acquire()) {
+			assertThat(this.repository.inspect("x".repeat(16))).isPresent();
+		}
+	}
+
+	@Test
+	void keyPrefixIsApplied() {
+		LockTemplate template = template(this.repository, this.settings.withKeyPrefix("billing:").withMaxKeyLength(16),
+				null);
+		try (LockHandle handle = template.exclusive("order:1").acquire()) {
+			assertThat(handle.lease().key()).isEqualTo("billing:order:1");
+			assertThat(this.repository.inspect("billing:order:1")).isPresent();
+			assertThat(this.repository.inspect("order:1")).isEmpty();
+		}
+		assertThat(this.repository.inspect("billing:order:1")).isEmpty();
+		// The prefix counts towards the maximum length.
+		assertThatExceptionOfType(LockKeyException.class)
+			.isThrownBy(() -> template.exclusive("order:123").acquire())
+			.withMessageContaining("latchkey.max-key-length");
+	}
+
+	// Ownership and lifecycle
+
+	@Test
+	void leaseAcquiredOnOneThreadCanBeReleasedOnAnother() throws Exception {
+		LockHandle handle = CompletableFuture.supplyAsync(() -> this.template.exclusive("order:1").acquire(), this.executor)
+			.get(10, TimeUnit.SECONDS);
+		assertThat(this.repository.inspect("order:1")).isPresent();
+		handle.close();
+		assertThat(this.repository.inspect("order:1")).isEmpty();
+		LockHandle mine = this.template.exclusive("order:1").acquire();
+		CompletableFuture.runAsync(mine::close, this.executor).get(10, TimeUnit.SECONDS);
+		assertThat(this.repository.inspect("order:1")).isEmpty();
+		assertThat(events(LockReleasedEvent.class)).hasSize(2);
+	}
+
+	@Test
+	void closeStopsRenewing() {
+		LockTemplate template = template(this.repository, this.settings, null);
+		LockHandle handle = template.exclusive("order:1").ttl(SHORT_TTL).acquire();
+		assertThat(template.heldLeaseCount()).isOne();
+		assertThatNoException().isThrownBy(template::close);
+		assertThat(template.heldLeaseCount()).isZero();
+		// No longer renewed, the lease expires at the backend.
+		Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> this.repository.inspect("order:1").isEmpty());
+		assertThat(handle.lease().isValid()).isFalse();
+		assertThatNoException().isThrownBy(template::close);
+	}
+
+	// Helpers
+
+	private LockTemplate template(LockRepository repository, LockSettings settings,
+			ApplicationEventPublisher publisher) {
+		LockTemplate template = new LockTemplate(repository, settings, publisher);
+		this.templates.add(template);
+		return template;
+	}
+
+	private <E> List<E> events(Class<E> type) {
+		return this.events.stream().filter(type::isInstance).map(type::cast).toList();
+	}
+
+	private <E> E single(Class<E> type) {
+		List<E> matching = events(type);
+		assertThat(matching).as("%s events", type.getSimpleName()).hasSize(1);
+		return matching.get(0);
+	}
+
+	private static void assertEvent(LockEvent event, String key, String name, long fencingToken) {
+		assertThat(event.getKey()).isEqualTo(key);
+		assertThat(event.getName()).isEqualTo(name);
+		assertThat(event.getBackend()).isEqualTo("memory");
+		assertThat(event.getOwner()).isEqualTo(OWNER);
+		assertThat(event.getFencingToken()).isEqualTo(fencingToken);
+	}
+
+	private static Throwable catchThrowable(Runnable action) {
+		try {
+			action.run();
+			return null;
+		}
+		catch (Throwable ex) {
+			return ex;
+		}
+	}
+
+	private static void sleepUntil(BooleanSupplier condition, Duration timeout) {
+		long deadline = System.nanoTime() + timeout.toNanos();
+		while (!condition.getAsBoolean() && System.nanoTime() - deadline < 0) {
+			sleep(10);
+		}
+	}
+
+	private static void sleep(long millis) {
+		try {
+			Thread.sleep(millis);
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+			throw new IllegalStateException("Interrupted", ex);
+		}
+	}
+
+}

@@ -1,0 +1,205 @@
+package dev.latchkey.support;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import dev.latchkey.LeaseSpec;
+import dev.latchkey.LockInfo;
+import dev.latchkey.LockRepository;
+import dev.latchkey.ReleaseSubscription;
+import dev.latchkey.memory.MemoryLockRepository;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Tests for {@link LockWaiter}, on a backend that cannot announce releases, so that only polling and this process's
+ * own wake-ups remain.
+ */
+@Timeout(30)
+class LockWaiterTests {
+
+	private static final Duration POLL = Duration.ofMillis(20);
+
+	private static final Duration LONG_TTL = Duration.ofSeconds(30);
+
+	private final MemoryLockRepository memory = new MemoryLockRepository();
+
+	private final SilentLockRepository repository = new SilentLockRepository(this.memory);
+
+	private final ExecutorService executor = Executors.newCachedThreadPool();
+
+	@AfterEach
+	void shutdown() throws InterruptedException {
+		this.executor.shutdownNow();
+		this.executor.awaitTermination(10, TimeUnit.SECONDS);
+	}
+
+	@Test
+	void waiterAcquiresByPollingOnceTheHoldersLeaseExpires() throws InterruptedException {
+		LockWaiter waiter = new LockWaiter(POLL, Duration.ofMillis(200));
+		Duration holderTtl = Duration.ofMillis(300);
+		long start = System.nanoTime();
+		long holderToken = this.memory.tryAcquire(exclusive("order:1", "holder", holderTtl)).getAsLong();
+		LockWaiter.Grant grant = waiter.acquire(this.repository, exclusive("order:1", "waiter", LONG_TTL),
+				this.repository::tryAcquire, Duration.ofSeconds(10));
+		assertThat(grant).isNotNull();
+		assertThat(Duration.ofNanos(System.nanoTime() - start)).isGreaterThanOrEqualTo(holderTtl);
+		assertThat(grant.fencingToken()).isGreaterThan(holderToken);
+		assertThat(this.repository.attempts.get()).isGreaterThan(1);
+		assertThat(this.memory.inspect("order:1")).hasValueSatisfying(
+				(info) -> assertThat(info.holders()).extracting(LockInfo.Holder::owner).containsExactly("waiter"));
+		assertThat(waiter.waitingKeys()).isZero();
+	}
+
+	@Test
+	void waiterAcquiresByPollingAfterAReleaseItWasNotToldOf() throws Exception {
+		LockWaiter waiter = new LockWaiter(POLL, Duration.ofMillis(200));
+		LeaseSpec holder = exclusive("order:1", "holder", LONG_TTL);
+		assertThat(this.memory.tryAcquire(holder)).isPresent();
+		Future<LockWaiter.Grant> waiting = this.executor.submit(() -> waiter.acquire(this.repository,
+				exclusive("order:1", "waiter", LONG_TTL), this.repository::tryAcquire, Duration.ofSeconds(10)));
+		Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> this.repository.attempts.get() >= 2);
+		assertThat(waiting).isNotDone();
+		assertThat(this.memory.release(holder)).isTrue();
+		assertThat(waiting.get(10, TimeUnit.SECONDS)).isNotNull();
+		assertThat(this.memory.inspect("order:1")).hasValueSatisfying(
+				(info) -> assertThat(info.holders()).extracting(LockInfo.Holder::owner).containsExactly("waiter"));
+	}
+
+	@Test
+	void waiterGivesUpAtTheEndOfItsWaitTime() throws InterruptedException {
+		LockWaiter waiter = new LockWaiter(POLL, Duration.ofMillis(200));
+		assertThat(this.memory.tryAcquire(exclusive("order:1", "holder", LONG_TTL))).isPresent();
+		long start = System.nanoTime();
+		assertThat(waiter.acquire(this.repository, exclusive("order:1", "waiter", LONG_TTL),
+				this.repository::tryAcquire, Duration.ofMillis(200)))
+			.isNull();
+		assertThat(Duration.ofNanos(System.nanoTime() - start)).isGreaterThanOrEqualTo(Duration.ofMillis(200));
+		assertThat(waiter.waitingKeys()).isZero();
+	}
+
+	@Test
+	void onlyTheHeadOfTheWaitLineAsksTheBackend() throws Exception {
+		int threads = 20;
+		// A fixed poll interval: twenty threads polling independently would make thousands of attempts.
+		LockWaiter waiter = new LockWaiter(POLL, POLL);
+		LeaseSpec holder = exclusive("order:1", "holder", LONG_TTL);
+		assertThat(this.memory.tryAcquire(holder)).isPresent();
+		AtomicInteger inside = new AtomicInteger();
+		AtomicInteger maxInside = new AtomicInteger();
+		List<Future<LockWaiter.Grant>> waiters = new ArrayList<>();
+		long start = System.nanoTime();
+		for (int i = 0; i < threads; i++) {
+			String owner = "waiter-" + i;
+			waiters.add(this.executor.submit(() -> {
+				LeaseSpec lease = exclusive("order:1", owner, LONG_TTL);
+				LockWaiter.Grant grant = waiter.acquire(this.repository, lease, this.repository::tryAcquire,
+						Duration.ofSeconds(20));
+				if (grant != null) {
+					maxInside.accumulateAndGet(inside.incrementAndGet(), Math::max);
+					Thread.sleep(2);
+					inside.decrementAndGet();
+					this.repository.release(lease);
+					// As LockTemplate does after a release made in this process.
+					waiter.released(lease.key());
+				}
+				return grant;
+			}));
+		}
+		Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> this.repository.attempts.get() >= threads);
+		Thread.sleep(600);
+		int attempts = this.repository.attempts.get();
+		Duration waited = Duration.ofNanos(System.nanoTime() - start);
+		assertThat(this.memory.release(holder)).isTrue();
+		// One first attempt per thread; then only the head polls, at most once per half poll interval (jitter).
+		long headPolls = waited.toNanos() / POLL.dividedBy(2).toNanos() + 1;
+		assertThat(attempts).isGreaterThan(threads + 3).isLessThanOrEqualTo((int) (threads + headPolls));
+		List<Long> fencingTokens = new ArrayList<>();
+		for (Future<LockWaiter.Grant> future : waiters) {
+			LockWaiter.Grant grant = future.get(20, TimeUnit.SECONDS);
+			assertThat(grant).isNotNull();
+			fencingTokens.add(grant.fencingToken());
+		}
+		assertThat(fencingTokens).doesNotHaveDuplicates();
+		assertThat(maxInside.get()).isOne();
+		assertThat(waiter.waitingKeys()).isZero();
+	}
+
+	private static LeaseSpec exclusive(String key, String owner, Duration ttl) {
+		return LeaseSpec.exclusive(key, owner, UUID.randomUUID().toString(), ttl);
+	}
+
+	/**
+	 * A backend that cannot announce releases, and counts acquisition attempts.
+	 */
+	private static final class SilentLockRepository implements LockRepository {
+
+		final AtomicInteger attempts = new AtomicInteger();
+
+		private final LockRepository delegate;
+
+		SilentLockRepository(LockRepository delegate) {
+			this.delegate = delegate;
+		}
+
+		@Override
+		public String backend() {
+			return this.delegate.backend();
+		}
+
+		@Override
+		public OptionalLong tryAcquire(LeaseSpec lease) {
+			this.attempts.incrementAndGet();
+			return this.delegate.tryAcquire(lease);
+		}
+
+		@Override
+		public OptionalLong tryAcquirePermit(LeaseSpec lease) {
+			this.attempts.incrementAndGet();
+			return this.delegate.tryAcquirePermit(lease);
+		}
+
+		@Override
+		public Set<String> renew(Collection<LeaseSpec> leases) {
+			return this.delegate.renew(leases);
+		}
+
+		@Override
+		public boolean release(LeaseSpec lease) {
+			return this.delegate.release(lease);
+		}
+
+		@Override
+		public Optional<LockInfo> inspect(String key) {
+			return this.delegate.inspect(key);
+		}
+
+		@Override
+		public List<LockInfo> list() {
+			return this.delegate.list();
+		}
+
+		@Override
+		public ReleaseSubscription subscribe(String key, Runnable onRelease) {
+			return ReleaseSubscription.NONE;
+		}
+
+	}
+
+}

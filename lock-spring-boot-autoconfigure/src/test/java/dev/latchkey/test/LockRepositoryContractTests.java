@@ -1,0 +1,697 @@
+package dev.latchkey.test;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+
+import org.awaitility.Awaitility;
+import org.awaitility.core.ConditionFactory;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import dev.latchkey.LeaseMode;
+import dev.latchkey.LeaseSpec;
+import dev.latchkey.LockHandle;
+import dev.latchkey.LockInfo;
+import dev.latchkey.LockRepository;
+import dev.latchkey.LockSettings;
+import dev.latchkey.LockTemplate;
+import dev.latchkey.ReleaseSubscription;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.tuple;
+
+/**
+ * The contract every {@link LockRepository} must pass: the same tests for every backend, so that the core above the
+ * SPI (waiting, renewal, reentrancy, the lost-lock contract) behaves the same whichever backend holds the locks.
+ * <p>
+ * A backend's test class extends this suite and decides nothing but how to make (and, if needed, tear down) its
+ * repository:
+ * <pre class="code">
+ * class RedisLockRepositoryTests extends LockRepositoryContractTests {
+ *
+ *     &#64;Override
+ *     protected LockRepository createRepository() {
+ *         return new RedisLockRepository(connectionFactory);
+ *     }
+ *
+ *     &#64;Override
+ *     protected void destroyRepository(LockRepository repository) {
+ *         ((RedisLockRepository) repository).close();
+ *     }
+ *
+ * }
+ * </pre>
+ * {@link #createRepository()} is called before each test and {@link #destroyRepository(LockRepository)} after it.
+ * Every test uses keys made unique by a random suffix, so a server shared between runs or builds does not disturb the
+ * suite and the suite leaves nothing behind that a later run could trip over (leases it does not release expire).
+ * A backend whose leases cannot expire as quickly as the default {@link #shortTtl()} (etcd leases count whole
+ * seconds, for example) overrides that method. The suite is packaged in this module's test jar.
+ */
+@Timeout(60)
+public abstract class LockRepositoryContractTests {
+
+	private static final Duration LONG_TTL = Duration.ofSeconds(30);
+
+	private LockRepository repository;
+
+	private CountingRepository counting;
+
+	private final List<LockTemplate> templates = new ArrayList<>();
+
+	private final ExecutorService executor = Executors.newCachedThreadPool();
+
+	private final String prefix = "latchkey-contract:" + UUID.randomUUID() + ":";
+
+	/**
+	 * Makes the repository under test, called before each test.
+	 * @return a new repository
+	 */
+	protected abstract LockRepository createRepository();
+
+	/**
+	 * Releases what {@link #createRepository()} made, called after each test. Does nothing by default.
+	 * @param repository the repository under test
+	 */
+	protected void destroyRepository(LockRepository repository) {
+	}
+
+	/**
+	 * The TTL of leases that the tests let expire. The default, 300 ms, suits a backend that expires leases with
+	 * millisecond precision; a backend whose leases count coarser units returns its shortest TTL.
+	 * @return the short TTL
+	 */
+	protected Duration shortTtl() {
+		return Duration.ofMillis(300);
+	}
+
+	/**
+	 * The repository under test.
+	 * @return the repository made for the current test
+	 */
+	protected final LockRepository repository() {
+		return this.repository;
+	}
+
+	@BeforeEach
+	void createRepositoryUnderTest() {
+		this.repository = createRepository();
+		this.counting = new CountingRepository(this.repository);
+	}
+
+	@AfterEach
+	void destroyRepositoryUnderTest() throws InterruptedException {
+		this.executor.shutdownNow();
+		this.executor.awaitTermination(10, TimeUnit.SECONDS);
+		this.templates.forEach(LockTemplate::close);
+		destroyRepository(this.repository);
+	}
+
+	// Acquire and release
+
+	@Test
+	void exclusiveAcquireOfAHeldKeyIsEmptyUntilTheKeyIsReleased() {
+		String key = key("exclusive");
+		LeaseSpec first = exclusive(key, "owner-a", LONG_TTL);
+		LeaseSpec second = exclusive(key, "owner-b", LONG_TTL);
+		assertThat(this.repository.tryAcquire(first)).isPresent();
+		assertThat(this.repository.tryAcquire(second)).isEmpty();
+		assertThat(this.repository.release(first)).isTrue();
+		assertThat(this.repository.tryAcquire(second)).isPresent();
+		assertThat(this.repository.inspect(key)).hasValueSatisfying(
+				(info) -> assertThat(info.holders()).extracting(LockInfo.Holder::owner).containsExactly("owner-b"));
+	}
+
+	@Test
+	void releaseOfALeaseThatIsNoLongerHeldReturnsFalse() {
+		String key = key("released-twice");
+		LeaseSpec lease = exclusive(key, "owner-a", LONG_TTL);
+		assertThat(this.repository.tryAcquire(lease)).isPresent();
+		assertThat(this.repository.release(lease)).isTrue();
+		assertThat(this.repository.release(lease)).isFalse();
+		assertThat(this.repository.release(exclusive(key("never-held"), "owner-a", LONG_TTL))).isFalse();
+	}
+
+	@Test
+	void releaseByAnotherOwnersTokenLeavesTheLockAlone() {
+		String key = key("foreign-release");
+		LeaseSpec holder = exclusive(key, "owner-a", LONG_TTL);
+		long fencingToken = this.repository.tryAcquire(holder).getAsLong();
+		LeaseSpec intruder = exclusive(key, "owner-b", LONG_TTL);
+		assertThat(this.repository.release(intruder)).isFalse();
+		// Same owner name, another acquisition: ownership is the token's, not the owner's.
+		assertThat(this.repository.release(exclusive(key, "owner-a", LONG_TTL))).isFalse();
+		assertThat(this.repository.inspect(key)).hasValueSatisfying((info) -> {
+			assertThat(info.holders()).hasSize(1);
+			assertThat(info.holders().get(0).owner()).isEqualTo("owner-a");
+			assertThat(info.holders().get(0).fencingToken()).isEqualTo(fencingToken);
+		});
+		assertThat(this.repository.tryAcquire(intruder)).isEmpty();
+	}
+
+	// Expiry and renewal
+
+	@Test
+	void expiredLeaseCanBeTakenByAnotherOwner() {
+		String key = key("expiry");
+		LeaseSpec expiring = exclusive(key, "owner-a", shortTtl());
+		assertThat(this.repository.tryAcquire(expiring)).isPresent();
+		LeaseSpec taker = exclusive(key, "owner-b", LONG_TTL);
+		assertThat(this.repository.tryAcquire(taker)).isEmpty();
+		awaitExpiry().until(() -> this.repository.tryAcquire(taker).isPresent());
+		assertThat(this.repository.inspect(key)).hasValueSatisfying(
+				(info) -> assertThat(info.holders()).extracting(LockInfo.Holder::owner).containsExactly("owner-b"));
+		assertThat(this.repository.release(expiring)).isFalse();
+		assertThat(this.repository.inspect(key)).isPresent();
+	}
+
+	@Test
+	void renewOfATakenLeaseReportsItsTokenLost() {
+		String key = key("renew-taken");
+		LeaseSpec expiring = exclusive(key, "owner-a", shortTtl());
+		assertThat(this.repository.tryAcquire(expiring)).isPresent();
+		LeaseSpec taker = exclusive(key, "owner-b", LONG_TTL);
+		awaitExpiry().until(() -> this.repository.tryAcquire(taker).isPresent());
+		assertThat(this.repository.renew(List.of(expiring))).containsExactly(expiring.token());
+		// The failed renewal must not disturb the new holder.
+		assertThat(this.repository.renew(List.of(taker))).isEmpty();
+		assertThat(this.repository.inspect(key)).hasValueSatisfying(
+				(info) -> assertThat(info.holders()).extracting(LockInfo.Holder::owner).containsExactly("owner-b"));
+	}
+
+	@Test
+	void renewOfAnExpiredLeaseReportsItsTokenLost() {
+		String key = key("renew-expired");
+		LeaseSpec expiring = exclusive(key, "owner-a", shortTtl());
+		assertThat(this.repository.tryAcquire(expiring)).isPresent();
+		awaitExpiry().until(() -> this.repository.inspect(key).isEmpty());
+		assertThat(this.repository.renew(List.of(expiring))).containsExactly(expiring.token());
+		assertThat(this.repository.inspect(key)).isEmpty();
+	}
+
+	@Test
+	void renewOfAHeldLeaseKeepsItPastItsOriginalTtl() throws InterruptedException {
+		String key = key("renew-held");
+		Duration ttl = shortTtl();
+		LeaseSpec lease = exclusive(key, "owner-a", ttl);
+		assertThat(this.repository.tryAcquire(lease)).isPresent();
+		long start = System.nanoTime();
+		while (System.nanoTime() - start < ttl.multipliedBy(3).toNanos()) {
+			Thread.sleep(ttl.dividedBy(4).toMillis());
+			assertThat(this.repository.renew(List.of(lease))).isEmpty();
+		}
+		assertThat(this.repository.tryAcquire(exclusive(key, "owner-b", LONG_TTL))).isEmpty();
+		assertThat(this.repository.inspect(key)).hasValueSatisfying(
+				(info) -> assertThat(info.holders()).extracting(LockInfo.Holder::owner).containsExactly("owner-a"));
+		assertThat(this.repository.release(lease)).isTrue();
+	}
+
+	@Test
+	void renewOfABatchAnswersExactlyTheLostTokens() {
+		LeaseSpec held = exclusive(key("batch-held"), "owner-a", LONG_TTL);
+		LeaseSpec otherHeld = exclusive(key("batch-other-held"), "owner-a", LONG_TTL);
+		LeaseSpec heldPermit = shared(key("batch-semaphore"), 2, "owner-a", LONG_TTL);
+		LeaseSpec released = exclusive(key("batch-released"), "owner-a", LONG_TTL);
+		LeaseSpec neverHeld = exclusive(key("batch-never-held"), "owner-a", LONG_TTL);
+		LeaseSpec foreign = exclusive(held.key(), "owner-b", LONG_TTL);
+		assertThat(this.repository.tryAcquire(held)).isPresent();
+		assertThat(this.repository.tryAcquire(otherHeld)).isPresent();
+		assertThat(this.repository.tryAcquirePermit(heldPermit)).isPresent();
+		assertThat(this.repository.tryAcquire(released)).isPresent();
+		assertThat(this.repository.release(released)).isTrue();
+		Set<String> lost = this.repository.renew(List.of(held, released, heldPermit, neverHeld, otherHeld, foreign));
+		assertThat(lost).containsExactlyInAnyOrder(released.token(), neverHeld.token(), foreign.token());
+		assertThat(this.repository.inspect(held.key())).hasValueSatisfying(
+				(info) -> assertThat(info.holders()).extracting(LockInfo.Holder::owner).containsExactly("owner-a"));
+		assertThat(this.repository.renew(List.of())).isEmpty();
+	}
+
+	// Fencing tokens
+
+	@Test
+	void fencingTokensStrictlyIncreaseAcrossHoldersOfAKey() {
+		String key = key("fencing");
+		long previous = 0;
+		for (int round = 0; round < 5; round++) {
+			LeaseSpec lease = exclusive(key, "owner-" + round, LONG_TTL);
+			long fencingToken = this.repository.tryAcquire(lease).getAsLong();
+			assertThat(fencingToken).isGreaterThan(previous);
+			assertThat(this.repository.inspect(key)).hasValueSatisfying(
+					(info) -> assertThat(info.holders().get(0).fencingToken()).isEqualTo(fencingToken));
+			assertThat(this.repository.release(lease)).isTrue();
+			previous = fencingToken;
+		}
+	}
+
+	@Test
+	void fencingTokenOfATakeoverAfterExpiryIsGreater() {
+		String key = key("fencing-takeover");
+		long expired = this.repository.tryAcquire(exclusive(key, "owner-a", shortTtl())).getAsLong();
+		LeaseSpec taker = exclusive(key, "owner-b", LONG_TTL);
+		AtomicReference<OptionalLong> taken = new AtomicReference<>(OptionalLong.empty());
+		awaitExpiry().until(() -> {
+			taken.set(this.repository.tryAcquire(taker));
+			return taken.get().isPresent();
+		});
+		assertThat(taken.get().getAsLong()).isGreaterThan(expired);
+		assertThat(this.repository.release(taker)).isTrue();
+		// After the key was purged entirely, tokens still do not go backwards.
+		long afterPurge = this.repository.tryAcquire(exclusive(key, "owner-c", LONG_TTL)).getAsLong();
+		assertThat(afterPurge).isGreaterThan(taken.get().getAsLong());
+	}
+
+	@Test
+	void fencingTokensStrictlyIncreaseAcrossPermitsOfASemaphore() {
+		String key = key("fencing-semaphore");
+		// One permit stays held throughout, so every later grant joins a semaphore that already has a holder.
+		long previous = this.repository.tryAcquirePermit(shared(key, 2, "owner-kept", LONG_TTL)).getAsLong();
+		for (int round = 0; round < 4; round++) {
+			LeaseSpec permit = shared(key, 2, "owner-" + round, LONG_TTL);
+			long fencingToken = this.repository.tryAcquirePermit(permit).getAsLong();
+			assertThat(fencingToken).isGreaterThan(previous);
+			assertThat(this.repository.release(permit)).isTrue();
+			previous = fencingToken;
+		}
+	}
+
+	// Semaphores
+
+	@Test
+	void semaphoreGrantsExactlyItsLimitOfPermits() {
+		String key = key("semaphore");
+		int limit = 3;
+		List<LeaseSpec> permits = new ArrayList<>();
+		for (int i = 0; i < limit; i++) {
+			LeaseSpec permit = shared(key, limit, "owner-" + i, LONG_TTL);
+			assertThat(this.repository.tryAcquirePermit(permit)).isPresent();
+			permits.add(permit);
+		}
+		LeaseSpec extra = shared(key, limit, "owner-extra", LONG_TTL);
+		assertThat(this.repository.tryAcquirePermit(extra)).isEmpty();
+		assertThat(this.repository.release(permits.get(1))).isTrue();
+		assertThat(this.repository.tryAcquirePermit(extra)).isPresent();
+		assertThat(this.repository.tryAcquirePermit(shared(key, limit, "owner-another", LONG_TTL))).isEmpty();
+		assertThat(this.repository.inspect(key)).hasValueSatisfying((info) -> assertThat(info.holders())
+			.extracting(LockInfo.Holder::owner)
+			.containsExactlyInAnyOrder("owner-0", "owner-2", "owner-extra"));
+	}
+
+	@Test
+	void expiredPermitsFreeUp() {
+		String key = key("semaphore-expiry");
+		int limit = 2;
+		for (int i = 0; i < limit; i++) {
+			assertThat(this.repository.tryAcquirePermit(shared(key, limit, "owner-" + i, shortTtl()))).isPresent();
+		}
+		LeaseSpec waiting = shared(key, limit, "owner-waiting", LONG_TTL);
+		assertThat(this.repository.tryAcquirePermit(waiting)).isEmpty();
+		awaitExpiry().until(() -> this.repository.tryAcquirePermit(waiting).isPresent());
+		LeaseSpec second = shared(key, limit, "owner-second", LONG_TTL);
+		awaitExpiry().until(() -> this.repository.tryAcquirePermit(second).isPresent());
+		assertThat(this.repository.inspect(key)).hasValueSatisfying((info) -> assertThat(info.holders())
+			.extracting(LockInfo.Holder::owner)
+			.containsExactlyInAnyOrder("owner-waiting", "owner-second"));
+	}
+
+	// Inspection
+
+	@Test
+	void inspectDescribesAnExclusiveHolder() {
+		String key = key("inspect");
+		LeaseSpec lease = exclusive(key, "owner-a", LONG_TTL);
+		long fencingToken = this.repository.tryAcquire(lease).getAsLong();
+		Optional<LockInfo> inspected = this.repository.inspect(key);
+		assertThat(inspected).hasValueSatisfying((info) -> {
+			assertThat(info.key()).isEqualTo(key);
+			assertThat(info.mode()).isEqualTo(LeaseMode.EXCLUSIVE);
+			assertThat(info.limit()).isOne();
+			assertThat(info.holders()).singleElement().satisfies((holder) -> {
+				assertThat(holder.owner()).isEqualTo("owner-a");
+				assertThat(holder.fencingToken()).isEqualTo(fencingToken);
+				assertRemainingTtl(holder, LONG_TTL);
+			});
+		});
+	}
+
+	@Test
+	void inspectDescribesTheHoldersOfASemaphore() {
+		String key = key("inspect-semaphore");
+		long first = this.repository.tryAcquirePermit(shared(key, 3, "owner-a", LONG_TTL)).getAsLong();
+		long second = this.repository.tryAcquirePermit(shared(key, 3, "owner-b", shortTtl())).getAsLong();
+		assertThat(this.repository.inspect(key)).hasValueSatisfying((info) -> {
+			assertThat(info.mode()).isEqualTo(LeaseMode.SHARED);
+			assertThat(info.limit()).isEqualTo(3);
+			assertThat(info.holders()).extracting(LockInfo.Holder::owner, LockInfo.Holder::fencingToken)
+				.containsExactlyInAnyOrder(tuple("owner-a", first),
+						tuple("owner-b", second));
+			for (LockInfo.Holder holder : info.holders()) {
+				assertRemainingTtl(holder, holder.owner().equals("owner-a") ? LONG_TTL : shortTtl());
+			}
+		});
+	}
+
+	@Test
+	void inspectOfAFreeKeyIsEmpty() {
+		String key = key("inspect-free");
+		assertThat(this.repository.inspect(key)).isEmpty();
+		LeaseSpec lease = exclusive(key, "owner-a", LONG_TTL);
+		assertThat(this.repository.tryAcquire(lease)).isPresent();
+		assertThat(this.repository.release(lease)).isTrue();
+		assertThat(this.repository.inspect(key)).isEmpty();
+	}
+
+	@Test
+	void listContainsHeldKeysAndNotReleasedOnes() {
+		LeaseSpec held = exclusive(key("list-held"), "owner-a", LONG_TTL);
+		LeaseSpec permit = shared(key("list-semaphore"), 2, "owner-a", LONG_TTL);
+		LeaseSpec released = exclusive(key("list-released"), "owner-a", LONG_TTL);
+		assertThat(this.repository.tryAcquire(held)).isPresent();
+		assertThat(this.repository.tryAcquirePermit(permit)).isPresent();
+		assertThat(this.repository.tryAcquire(released)).isPresent();
+		assertThat(this.repository.release(released)).isTrue();
+		List<LockInfo> listed = this.repository.list();
+		assertThat(listed).extracting(LockInfo::key)
+			.contains(held.key(), permit.key())
+			.doesNotContain(released.key())
+			.isSorted();
+		assertThat(listed).filteredOn((info) -> info.key().equals(permit.key()))
+			.singleElement()
+			.satisfies((info) -> assertThat(info.mode()).isEqualTo(LeaseMode.SHARED));
+	}
+
+	@Test
+	void inspectAndListAreSafeWhileTheKeyChanges() throws Exception {
+		String key = key("inspect-concurrently");
+		AtomicInteger cycles = new AtomicInteger();
+		Future<?> churn = this.executor.submit(() -> {
+			while (!Thread.currentThread().isInterrupted()) {
+				LeaseSpec first = shared(key, 3, "owner-a", LONG_TTL);
+				LeaseSpec second = shared(key, 3, "owner-b", LONG_TTL);
+				this.repository.tryAcquirePermit(first);
+				this.repository.tryAcquirePermit(second);
+				this.repository.release(first);
+				this.repository.release(second);
+				cycles.incrementAndGet();
+			}
+		});
+		long deadline = System.nanoTime() + Duration.ofMillis(500).toNanos();
+		int inspections = 0;
+		while (System.nanoTime() - deadline < 0 || inspections < 50) {
+			this.repository.inspect(key).ifPresent((info) -> assertThat(info.holders()).hasSizeBetween(1, 2));
+			this.repository.list();
+			inspections++;
+		}
+		churn.cancel(true);
+		assertThat(cycles.get()).isPositive();
+	}
+
+	// Release notifications
+
+	@Test
+	void subscriberIsNotifiedWhenTheKeyIsReleased() throws InterruptedException {
+		String key = key("notify");
+		CountDownLatch released = new CountDownLatch(1);
+		try (ReleaseSubscription subscription = this.repository.subscribe(key, released::countDown)) {
+			LeaseSpec lease = exclusive(key, "owner-a", LONG_TTL);
+			assertThat(this.repository.tryAcquire(lease)).isPresent();
+			assertThat(this.repository.release(lease)).isTrue();
+			assertThat(released.await(10, TimeUnit.SECONDS)).isTrue();
+		}
+	}
+
+	@Test
+	void closedSubscriptionIsNoLongerNotified() throws InterruptedException {
+		String key = key("notify-closed");
+		AtomicInteger closedNotifications = new AtomicInteger();
+		CountDownLatch witnessed = new CountDownLatch(1);
+		ReleaseSubscription closed = this.repository.subscribe(key, closedNotifications::incrementAndGet);
+		try (ReleaseSubscription witness = this.repository.subscribe(key, witnessed::countDown)) {
+			closed.close();
+			closedNotifications.set(0);
+			LeaseSpec lease = exclusive(key, "owner-a", LONG_TTL);
+			assertThat(this.repository.tryAcquire(lease)).isPresent();
+			assertThat(this.repository.release(lease)).isTrue();
+			assertThat(witnessed.await(10, TimeUnit.SECONDS)).isTrue();
+			Awaitility.await()
+				.during(Duration.ofMillis(200))
+				.atMost(Duration.ofSeconds(2))
+				.until(() -> closedNotifications.get() == 0);
+		}
+		closed.close();
+	}
+
+	// Waiting through LockTemplate
+
+	@Test
+	void waiterIsWokenByTheReleaseNotification() throws Exception {
+		// Polling so slow that only the backend's notification can wake the waiter within its wait time.
+		Duration poll = Duration.ofSeconds(20);
+		LockTemplate template = template(poll, poll);
+		String key = key("wake");
+		LeaseSpec holder = exclusive(key, "owner-elsewhere", LONG_TTL);
+		assertThat(this.repository.tryAcquire(holder)).isPresent();
+		Future<Long> waiter = this.executor.submit(() -> {
+			try (LockHandle handle = template.exclusive(key).waitTime(Duration.ofSeconds(10)).acquire()) {
+				return System.nanoTime();
+			}
+		});
+		// The first attempt, then the one made at the head of the wait line once subscribed: the waiter now sleeps.
+		awaitExpiry().until(() -> this.counting.attempts.get() >= 2);
+		long releasedAt = System.nanoTime();
+		assertThat(this.repository.release(holder)).isTrue();
+		long acquiredAt = waiter.get(15, TimeUnit.SECONDS);
+		assertThat(Duration.ofNanos(acquiredAt - releasedAt)).isLessThan(Duration.ofSeconds(3));
+	}
+
+	@Test
+	void manyWaitersAllAcquireOneAtATime() throws Exception {
+		int threads = 8;
+		String key = key("many-waiters");
+		LeaseSpec holder = exclusive(key, "owner-elsewhere", LONG_TTL);
+		assertThat(this.repository.tryAcquire(holder)).isPresent();
+		LockTemplate template = template(Duration.ofMillis(20), Duration.ofMillis(500));
+		AtomicInteger inside = new AtomicInteger();
+		AtomicInteger maxInside = new AtomicInteger();
+		AtomicInteger ran = new AtomicInteger();
+		List<Future<?>> waiters = new ArrayList<>();
+		for (int i = 0; i < threads; i++) {
+			waiters.add(this.executor.submit(() -> template.exclusive(key).waitTime(Duration.ofSeconds(10)).run(() -> {
+				maxInside.accumulateAndGet(inside.incrementAndGet(), Math::max);
+				sleep(5);
+				ran.incrementAndGet();
+				inside.decrementAndGet();
+			})));
+		}
+		awaitExpiry().until(() -> this.counting.attempts.get() >= threads);
+		assertThat(ran.get()).isZero();
+		assertThat(this.repository.release(holder)).isTrue();
+		for (Future<?> waiter : waiters) {
+			waiter.get(15, TimeUnit.SECONDS);
+		}
+		assertThat(ran.get()).isEqualTo(threads);
+		assertThat(maxInside.get()).isOne();
+		assertThat(this.repository.inspect(key)).isEmpty();
+	}
+
+	// Fuzz tests: two templates on one repository stand for two processes
+
+	@Test
+	void exclusiveLockMakesAnUnguardedIncrementExact() throws Exception {
+		int threads = 8;
+		int iterations = 25;
+		String key = key("fuzz-exclusive");
+		LockTemplate[] processes = { template(Duration.ofMillis(10), Duration.ofMillis(200)),
+				template(Duration.ofMillis(10), Duration.ofMillis(200)) };
+		int[] counter = { 0 };
+		List<Future<?>> workers = new ArrayList<>();
+		CountDownLatch start = new CountDownLatch(1);
+		for (int t = 0; t < threads; t++) {
+			LockTemplate template = processes[t % processes.length];
+			workers.add(this.executor.submit(() -> {
+				start.await();
+				for (int i = 0; i < iterations; i++) {
+					template.exclusive(key).waitTime(Duration.ofSeconds(30)).run(() -> {
+						int read = counter[0];
+						sleep(1);
+						counter[0] = read + 1;
+					});
+				}
+				return null;
+			}));
+		}
+		start.countDown();
+		for (Future<?> worker : workers) {
+			worker.get(50, TimeUnit.SECONDS);
+		}
+		assertThat(counter[0]).isEqualTo(threads * iterations);
+		assertThat(this.repository.inspect(key)).isEmpty();
+	}
+
+	@Test
+	void semaphoreAdmitsAtMostItsPermitsConcurrently() throws Exception {
+		int threads = 8;
+		int iterations = 15;
+		int permits = 3;
+		String key = key("fuzz-semaphore");
+		LockTemplate[] processes = { template(Duration.ofMillis(10), Duration.ofMillis(200)),
+				template(Duration.ofMillis(10), Duration.ofMillis(200)) };
+		AtomicInteger inside = new AtomicInteger();
+		AtomicInteger maxInside = new AtomicInteger();
+		AtomicInteger ran = new AtomicInteger();
+		List<Future<?>> workers = new ArrayList<>();
+		CountDownLatch start = new CountDownLatch(1);
+		for (int t = 0; t < threads; t++) {
+			LockTemplate template = processes[t % processes.length];
+			workers.add(this.executor.submit(() -> {
+				start.await();
+				for (int i = 0; i < iterations; i++) {
+					template.semaphore(key, permits).waitTime(Duration.ofSeconds(30)).run(() -> {
+						maxInside.accumulateAndGet(inside.incrementAndGet(), Math::max);
+						sleep(5);
+						inside.decrementAndGet();
+						ran.incrementAndGet();
+					});
+				}
+				return null;
+			}));
+		}
+		start.countDown();
+		for (Future<?> worker : workers) {
+			worker.get(50, TimeUnit.SECONDS);
+		}
+		assertThat(ran.get()).isEqualTo(threads * iterations);
+		assertThat(maxInside.get()).isLessThanOrEqualTo(permits).isGreaterThan(1);
+		assertThat(this.repository.inspect(key)).isEmpty();
+	}
+
+	// Helpers
+
+	/**
+	 * A key unique to this test run.
+	 * @param name a readable part
+	 * @return the key
+	 */
+	protected final String key(String name) {
+		return this.prefix + name;
+	}
+
+	private LockTemplate template(Duration initialPoll, Duration maxPoll) {
+		LockSettings settings = new LockSettings(LONG_TTL, Duration.ZERO, null, Duration.ofMillis(100), "", 512,
+				"contract-" + (this.templates.size() + 1), initialPoll, maxPoll);
+		LockTemplate template = new LockTemplate(this.counting, settings, null);
+		this.templates.add(template);
+		return template;
+	}
+
+	private ConditionFactory awaitExpiry() {
+		return Awaitility.await()
+			.atMost(shortTtl().multipliedBy(10).plusSeconds(5))
+			.pollInterval(Duration.ofMillis(20))
+			.pollDelay(Duration.ZERO);
+	}
+
+	private static void assertRemainingTtl(LockInfo.Holder holder, Duration ttl) {
+		if (holder.remainingTtl() != null) {
+			assertThat(holder.remainingTtl()).isPositive().isLessThanOrEqualTo(ttl);
+		}
+	}
+
+	private static LeaseSpec exclusive(String key, String owner, Duration ttl) {
+		return LeaseSpec.exclusive(key, owner, UUID.randomUUID().toString(), ttl);
+	}
+
+	private static LeaseSpec shared(String key, int limit, String owner, Duration ttl) {
+		return LeaseSpec.shared(key, limit, owner, UUID.randomUUID().toString(), ttl);
+	}
+
+	private static void sleep(long millis) {
+		try {
+			Thread.sleep(millis);
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+			throw new IllegalStateException(ex);
+		}
+	}
+
+	/**
+	 * Passes everything to the repository under test and counts acquisition attempts, so a test can tell when a
+	 * waiter has reached its wait line.
+	 */
+	private static final class CountingRepository implements LockRepository {
+
+		final AtomicInteger attempts = new AtomicInteger();
+
+		private final LockRepository delegate;
+
+		CountingRepository(LockRepository delegate) {
+			this.delegate = delegate;
+		}
+
+		@Override
+		public String backend() {
+			return this.delegate.backend();
+		}
+
+		@Override
+		public OptionalLong tryAcquire(LeaseSpec lease) {
+			try {
+				return this.delegate.tryAcquire(lease);
+			}
+			finally {
+				this.attempts.incrementAndGet();
+			}
+		}
+
+		@Override
+		public OptionalLong tryAcquirePermit(LeaseSpec lease) {
+			try {
+				return this.delegate.tryAcquirePermit(lease);
+			}
+			finally {
+				this.attempts.incrementAndGet();
+			}
+		}
+
+		@Override
+		public Set<String> renew(Collection<LeaseSpec> leases) {
+			return this.delegate.renew(leases);
+		}
+
+		@Override
+		public boolean release(LeaseSpec lease) {
+			return this.delegate.release(lease);
+		}
+
+		@Override
+		public Optional<LockInfo> inspect(String key) {
+			return this.delegate.inspect(key);
+		}
+
+		@Override
+		public List<LockInfo> list() {
+			return this.delegate.list();
+		}
+
+		@Override
+		public ReleaseSubscription subscribe(String key, Runnable onRelease) {
+			return this.delegate.subscribe(key, onRelease);
+		}
+
+	}
+
+}
