@@ -92,6 +92,10 @@ final class DefaultLease implements Lease, LeaseKeeper.KeptLease {
 		return Duration.ofNanos(System.nanoTime() - this.acquiredAtNanos);
 	}
 
+	boolean belongsTo(LockTemplate owner) {
+		return this.template == owner;
+	}
+
 	Duration waited() {
 		return Duration.ofNanos(this.waitNanos);
 	}

@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.OptionalLong;
 import java.util.Set;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.Supplier;
@@ -143,7 +144,7 @@ public class LockTemplate implements AutoCloseable {
 	@Nullable LockHandle acquire(LockOperation operation, boolean throwOnContention) {
 		String key = fullKey(operation.key());
 		Lease held = LockContext.find(key, operation.mode());
-		if (held instanceof DefaultLease reentered && reentered.isHeld()) {
+		if (held instanceof DefaultLease reentered && reentered.isHeld() && reentered.belongsTo(this)) {
 			reentered.assertValid();
 			return new LockHandle(this, reentered, true, Duration.ZERO);
 		}
@@ -293,11 +294,22 @@ public class LockTemplate implements AutoCloseable {
 		if (!lost.isEmpty()) {
 			return false;
 		}
-		if (lease.markReleased()) {
+		try {
 			// Release at the end, so that waiters are told at once rather than finding out by polling.
-			this.keeper.schedule(() -> releasedAtBackend(lease, releaseQuietly(lease)), remaining);
+			this.keeper.schedule(() -> endMinimumHold(lease), remaining);
 		}
+		catch (RejectedExecutionException ex) {
+			// The template is closed, so nothing runs later: release now.
+			return false;
+		}
+		lease.markReleased();
 		return true;
+	}
+
+	private void endMinimumHold(DefaultLease lease) {
+		releaseQuietly(lease);
+		// The hold is over, whether the release found the lease or the backend had just expired it.
+		releasedAtBackend(lease, true);
 	}
 
 	private void releaseAtBackend(DefaultLease lease) {

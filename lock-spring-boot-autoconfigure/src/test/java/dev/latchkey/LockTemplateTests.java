@@ -412,6 +412,25 @@ class LockTemplateTests {
 		assertThatNoException().isThrownBy(template::close);
 	}
 
+	@Test
+	void closingAHandleWithAMinimumHoldAfterTheTemplateClosedReleasesAtOnce() {
+		LockTemplate template = template(this.repository, this.settings, null);
+		LockHandle handle = template.exclusive("order:1").minHold(Duration.ofSeconds(30)).acquire();
+		template.close();
+		assertThatNoException().isThrownBy(handle::close);
+		assertThat(this.repository.inspect("order:1")).isEmpty();
+	}
+
+	@Test
+	void nestedCallThroughAnotherTemplateDoesNotReenter() {
+		// Two templates stand for two independent clients: one must not re-enter the other's lease.
+		LockTemplate other = template(this.repository, this.settings, null);
+		this.template.exclusive("order:1").run(() -> {
+			assertThat(other.exclusive("order:1").tryAcquire()).isEmpty();
+			assertThat(this.template.exclusive("order:1").acquire().isReentrant()).isTrue();
+		});
+	}
+
 	// Helpers
 
 	private LockTemplate template(LockRepository repository, LockSettings settings,
