@@ -1,0 +1,456 @@
+package dev.latchkey.socket;
+
+import java.io.IOException;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.FileLock;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.UserPrincipal;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+import jdk.net.ExtendedSocketOptions;
+import jdk.net.UnixDomainPrincipal;
+import org.jspecify.annotations.Nullable;
+
+import org.springframework.core.log.LogAccessor;
+
+/**
+ * The arbiter: serves the lock table of one lock directory to every process of the host over a unix-domain socket.
+ * Started by the process that won the election (it holds the election file lock for as long as it runs).
+ * <p>
+ * Each connection is served by its own thread. Leases belong to the connection that took them: when it closes, for
+ * whatever reason, they are released at once and the key's watchers are told. Leases also expire by the arbiter's
+ * clock after their TTL unless renewed.
+ */
+final class SocketArbiter implements AutoCloseable {
+
+	private static final LogAccessor logger = new LogAccessor(SocketArbiter.class);
+
+	private final Path socket;
+
+	private final ServerSocketChannel server;
+
+	private final FileLock election;
+
+	private final FencingCounter fencing;
+
+	private final @Nullable UserPrincipal user;
+
+	private final Thread acceptor;
+
+	private final Set<Peer> peers = new HashSet<>();
+
+	private final Map<String, Entry> entries = new TreeMap<>();
+
+	private final Map<String, Set<Peer>> watchers = new LinkedHashMap<>();
+
+	private final AtomicLong peerIds = new AtomicLong();
+
+	private long grants;
+
+	private volatile boolean closed;
+
+	SocketArbiter(Path socket, FileLock election, FencingCounter fencing, @Nullable UserPrincipal user)
+			throws IOException {
+		this.socket = socket;
+		this.election = election;
+		this.fencing = fencing;
+		this.user = user;
+		this.server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+		this.server.bind(UnixDomainSocketAddress.of(socket));
+		this.acceptor = new Thread(this::accept, "latchkey-socket-arbiter");
+		this.acceptor.setDaemon(true);
+		this.acceptor.start();
+		logger.info(() -> "Process " + ProcessHandle.current().pid() + " is the lock arbiter of " + socket.getParent());
+	}
+
+	private void accept() {
+		while (!this.closed) {
+			SocketChannel channel;
+			try {
+				channel = this.server.accept();
+			}
+			catch (IOException ex) {
+				if (!this.closed) {
+					logger.error(ex, "Lock arbiter stopped accepting connections");
+				}
+				return;
+			}
+			if (!isSameUser(channel)) {
+				close(channel);
+				continue;
+			}
+			Peer peer = new Peer(this.peerIds.incrementAndGet(), new LineChannel(channel));
+			synchronized (this) {
+				if (this.closed) {
+					peer.line.close();
+					return;
+				}
+				this.peers.add(peer);
+			}
+			Thread thread = new Thread(() -> serve(peer), "latchkey-socket-peer-" + peer.id);
+			thread.setDaemon(true);
+			thread.start();
+		}
+	}
+
+	private boolean isSameUser(SocketChannel channel) {
+		if (this.user == null) {
+			return true;
+		}
+		try {
+			UnixDomainPrincipal peer = channel.getOption(ExtendedSocketOptions.SO_PEERCRED);
+			if (!peer.user().equals(this.user)) {
+				logger.warn(() -> "Refused a lock client of user " + peer.user().getName());
+				return false;
+			}
+			return true;
+		}
+		catch (UnsupportedOperationException | IOException ex) {
+			// Peer credentials are not available here; the private directory still keeps other users out.
+			return true;
+		}
+	}
+
+	private static void close(SocketChannel channel) {
+		try {
+			channel.close();
+		}
+		catch (IOException ex) {
+			// Refused peer: nothing more to do.
+		}
+	}
+
+	private void serve(Peer peer) {
+		try {
+			String line;
+			while ((line = peer.line.readLine()) != null) {
+				String answer = handle(peer, line);
+				peer.line.writeLine(answer);
+			}
+		}
+		catch (IOException | RuntimeException ex) {
+			if (!this.closed) {
+				logger.debug(ex, () -> "Closing lock client " + peer.name + ": " + ex.getMessage());
+			}
+		}
+		finally {
+			disconnect(peer);
+		}
+	}
+
+	private String handle(Peer peer, String line) {
+		String[] parts = line.split(" ");
+		if (parts.length < 2) {
+			throw new IllegalArgumentException("Malformed request");
+		}
+		if (parts[0].equals("HELLO")) {
+			peer.name = Protocol.decode(parts[1]);
+			return "0 OK " + peer.id;
+		}
+		long id = Long.parseLong(parts[0]);
+		String verb = parts[1];
+		return id + " " + switch (verb) {
+			case "ACQ" -> acquire(peer, parts);
+			case "REL" -> release(peer, Protocol.decode(parts[2]), parts[3]) ? "OK" : "NO";
+			case "RENEW" -> renew(peer, parts);
+			case "INSPECT" -> inspect(Protocol.decode(parts[2]));
+			case "DUMP" -> dump();
+			case "WATCH" -> watch(peer, Protocol.decode(parts[2]), true);
+			case "UNWATCH" -> watch(peer, Protocol.decode(parts[2]), false);
+			case "STATS" -> stats();
+			default -> throw new IllegalArgumentException("Unknown request " + verb);
+		};
+	}
+
+	private String acquire(Peer peer, String[] parts) {
+		String key = Protocol.decode(parts[2]);
+		String token = parts[3];
+		int limit = Integer.parseInt(parts[4]);
+		long ttlNanos = TimeUnit.MILLISECONDS.toNanos(Long.parseLong(parts[5]));
+		String owner = Protocol.decode(parts[6]);
+		if (limit < 0 || ttlNanos <= 0) {
+			throw new IllegalArgumentException("Bad limit or TTL");
+		}
+		synchronized (this) {
+			long now = System.nanoTime();
+			Entry entry = this.entries.get(key);
+			if (entry != null && entry.purge(now)) {
+				this.entries.remove(key);
+				entry = null;
+			}
+			boolean exclusive = limit == 0;
+			if (entry == null) {
+				entry = new Entry(exclusive, exclusive ? 1 : limit);
+				this.entries.put(key, entry);
+			}
+			if (entry.exclusive != exclusive || entry.holders.size() >= (exclusive ? 1 : limit)) {
+				return "NO";
+			}
+			long fence = this.fencing.next();
+			this.grants++;
+			entry.holders.put(token, new Holder(peer, owner, fence, now + ttlNanos));
+			return "OK " + fence;
+		}
+	}
+
+	private boolean release(Peer peer, String key, String token) {
+		boolean released;
+		synchronized (this) {
+			Entry entry = this.entries.get(key);
+			if (entry == null) {
+				return false;
+			}
+			long now = System.nanoTime();
+			Holder holder = entry.holders.get(token);
+			released = holder != null && holder.peer == peer && now - holder.expiresAtNanos < 0;
+			if (holder != null && holder.peer == peer) {
+				entry.holders.remove(token);
+			}
+			if (entry.purge(now)) {
+				this.entries.remove(key);
+			}
+		}
+		if (released) {
+			announce(List.of(key));
+		}
+		return released;
+	}
+
+	private String renew(Peer peer, String[] parts) {
+		StringBuilder lost = new StringBuilder("LOST");
+		synchronized (this) {
+			long now = System.nanoTime();
+			for (int i = 2; i + 2 < parts.length; i += 3) {
+				long ttlNanos = TimeUnit.MILLISECONDS.toNanos(Long.parseLong(parts[i]));
+				String key = Protocol.decode(parts[i + 1]);
+				String token = parts[i + 2];
+				Entry entry = this.entries.get(key);
+				Holder holder = (entry != null) ? entry.holders.get(token) : null;
+				if (holder != null && holder.peer == peer && now - holder.expiresAtNanos < 0) {
+					holder.expiresAtNanos = now + ttlNanos;
+				}
+				else {
+					lost.append(' ').append(token);
+				}
+			}
+		}
+		return lost.toString();
+	}
+
+	private synchronized String inspect(String key) {
+		Entry entry = this.entries.get(key);
+		if (entry == null || entry.purge(System.nanoTime())) {
+			if (entry != null) {
+				this.entries.remove(key);
+			}
+			return "NONE";
+		}
+		return "INFO " + entry.describe(key, System.nanoTime());
+	}
+
+	private synchronized String dump() {
+		StringBuilder locks = new StringBuilder("LOCKS");
+		long now = System.nanoTime();
+		for (Iterator<Map.Entry<String, Entry>> it = this.entries.entrySet().iterator(); it.hasNext();) {
+			Map.Entry<String, Entry> entry = it.next();
+			if (entry.getValue().purge(now)) {
+				it.remove();
+			}
+			else {
+				locks.append(' ').append(entry.getValue().describe(entry.getKey(), now));
+			}
+		}
+		return locks.toString();
+	}
+
+	private synchronized String watch(Peer peer, String key, boolean watch) {
+		if (watch) {
+			this.watchers.computeIfAbsent(key, (k) -> new LinkedHashSet<>()).add(peer);
+			peer.watched.add(key);
+		}
+		else {
+			Set<Peer> watching = this.watchers.get(key);
+			if (watching != null && watching.remove(peer) && watching.isEmpty()) {
+				this.watchers.remove(key);
+			}
+			peer.watched.remove(key);
+		}
+		return "OK";
+	}
+
+	private synchronized String stats() {
+		int holders = this.entries.values().stream().mapToInt((entry) -> entry.holders.size()).sum();
+		return "STATS " + this.peers.size() + " " + this.entries.size() + " " + holders + " " + this.grants;
+	}
+
+	private void disconnect(Peer peer) {
+		List<String> freed = new ArrayList<>();
+		synchronized (this) {
+			this.peers.remove(peer);
+			for (String key : peer.watched) {
+				Set<Peer> watching = this.watchers.get(key);
+				if (watching != null && watching.remove(peer) && watching.isEmpty()) {
+					this.watchers.remove(key);
+				}
+			}
+			for (Iterator<Map.Entry<String, Entry>> it = this.entries.entrySet().iterator(); it.hasNext();) {
+				Map.Entry<String, Entry> entry = it.next();
+				if (entry.getValue().holders.values().removeIf((holder) -> holder.peer == peer)) {
+					freed.add(entry.getKey());
+				}
+				if (entry.getValue().holders.isEmpty()) {
+					it.remove();
+				}
+			}
+		}
+		peer.line.close();
+		announce(freed);
+	}
+
+	private void announce(List<String> keys) {
+		List<Map.Entry<Peer, String>> pushes = new ArrayList<>();
+		synchronized (this) {
+			for (String key : keys) {
+				Set<Peer> watching = this.watchers.get(key);
+				if (watching != null) {
+					for (Peer peer : watching) {
+						pushes.add(Map.entry(peer, key));
+					}
+				}
+			}
+		}
+		for (Map.Entry<Peer, String> push : pushes) {
+			try {
+				push.getKey().line.writeLine(Protocol.PUSH + " RELEASED " + Protocol.encode(push.getValue()));
+			}
+			catch (IOException ex) {
+				// That client is going away; its own thread cleans up.
+			}
+		}
+	}
+
+	@Override
+	public void close() {
+		List<Peer> open;
+		synchronized (this) {
+			if (this.closed) {
+				return;
+			}
+			this.closed = true;
+			open = new ArrayList<>(this.peers);
+		}
+		try {
+			this.server.close();
+		}
+		catch (IOException ex) {
+			logger.debug(ex, "Closing the arbiter socket failed");
+		}
+		for (Peer peer : open) {
+			peer.line.close();
+		}
+		try {
+			Files.deleteIfExists(this.socket);
+		}
+		catch (IOException ex) {
+			logger.debug(ex, "Removing the arbiter socket file failed");
+		}
+		try {
+			this.election.release();
+			this.election.channel().close();
+		}
+		catch (IOException ex) {
+			logger.debug(ex, "Releasing the election lock failed");
+		}
+	}
+
+	private static final class Peer {
+
+		final long id;
+
+		final LineChannel line;
+
+		final Set<String> watched = new HashSet<>();
+
+		volatile String name = "unnamed";
+
+		Peer(long id, LineChannel line) {
+			this.id = id;
+			this.line = line;
+		}
+
+	}
+
+	private static final class Holder {
+
+		final Peer peer;
+
+		final String owner;
+
+		final long fencingToken;
+
+		long expiresAtNanos;
+
+		Holder(Peer peer, String owner, long fencingToken, long expiresAtNanos) {
+			this.peer = peer;
+			this.owner = owner;
+			this.fencingToken = fencingToken;
+			this.expiresAtNanos = expiresAtNanos;
+		}
+
+	}
+
+	private static final class Entry {
+
+		final boolean exclusive;
+
+		final int limit;
+
+		final Map<String, Holder> holders = new LinkedHashMap<>();
+
+		Entry(boolean exclusive, int limit) {
+			this.exclusive = exclusive;
+			this.limit = limit;
+		}
+
+		/**
+		 * Drops expired holders.
+		 * @return whether the entry is now empty
+		 */
+		boolean purge(long now) {
+			this.holders.values().removeIf((holder) -> now - holder.expiresAtNanos >= 0);
+			return this.holders.isEmpty();
+		}
+
+		String describe(String key, long now) {
+			StringBuilder text = new StringBuilder(Protocol.encode(key)).append(',')
+				.append(this.exclusive ? "EXCLUSIVE" : "SHARED")
+				.append(',')
+				.append(this.limit);
+			for (Holder holder : this.holders.values()) {
+				text.append(',')
+					.append(Protocol.encode(holder.owner))
+					.append(':')
+					.append(holder.fencingToken)
+					.append(':')
+					.append(TimeUnit.NANOSECONDS.toMillis(Math.max(0, holder.expiresAtNanos - now)));
+			}
+			return text.toString();
+		}
+
+	}
+
+}
