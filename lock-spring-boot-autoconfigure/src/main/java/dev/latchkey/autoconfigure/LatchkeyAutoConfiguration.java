@@ -24,7 +24,7 @@ import dev.latchkey.support.OwnerIdentity;
  */
 @AutoConfiguration
 @EnableConfigurationProperties(LatchkeyProperties.class)
-@Import(MemoryBackendConfiguration.class)
+@Import({ MemoryBackendConfiguration.class, SocketBackendConfiguration.class })
 public final class LatchkeyAutoConfiguration {
 
 	@Bean

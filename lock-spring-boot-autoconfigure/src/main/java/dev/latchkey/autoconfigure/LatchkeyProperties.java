@@ -1,5 +1,6 @@
 package dev.latchkey.autoconfigure;
 
+import java.nio.file.Path;
 import java.time.Duration;
 
 import org.jspecify.annotations.Nullable;
@@ -20,8 +21,8 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
 public class LatchkeyProperties {
 
 	/**
-	 * Backend that holds the locks. 'auto' picks the single configured backend, or the embedded default when none is
-	 * configured.
+	 * Backend that holds the locks. 'auto' picks the single configured backend, or the embedded default (socket) when
+	 * none is configured.
 	 */
 	private Backend backend = Backend.AUTO;
 
@@ -64,6 +65,8 @@ public class LatchkeyProperties {
 	private @Nullable String owner;
 
 	private final Waiting waiting = new Waiting();
+
+	private final Socket socket = new Socket();
 
 	public Backend getBackend() {
 		return this.backend;
@@ -133,6 +136,10 @@ public class LatchkeyProperties {
 		return this.waiting;
 	}
 
+	public Socket getSocket() {
+		return this.socket;
+	}
+
 	/**
 	 * The backends.
 	 */
@@ -146,7 +153,47 @@ public class LatchkeyProperties {
 		/**
 		 * Locks held in this JVM only.
 		 */
-		MEMORY
+		MEMORY,
+
+		/**
+		 * Locks shared by the processes of one host through a unix-domain socket, with no server to run: the embedded
+		 * default.
+		 */
+		SOCKET
+
+	}
+
+	/**
+	 * The socket backend.
+	 */
+	public static class Socket {
+
+		/**
+		 * Lock directory of the socket backend, shared by every process that locks together; created owner-only
+		 * (0700). Defaults to 'latchkey-<user>' in the system temporary directory.
+		 */
+		private @Nullable Path directory;
+
+		/**
+		 * How long to wait for the arbiter's answer to a request, and for an arbiter to answer at all.
+		 */
+		private Duration requestTimeout = Duration.ofSeconds(5);
+
+		public @Nullable Path getDirectory() {
+			return this.directory;
+		}
+
+		public void setDirectory(@Nullable Path directory) {
+			this.directory = directory;
+		}
+
+		public Duration getRequestTimeout() {
+			return this.requestTimeout;
+		}
+
+		public void setRequestTimeout(Duration requestTimeout) {
+			this.requestTimeout = requestTimeout;
+		}
 
 	}
 

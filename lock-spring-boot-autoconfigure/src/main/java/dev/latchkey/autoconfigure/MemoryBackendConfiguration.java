@@ -9,8 +9,7 @@ import dev.latchkey.LockRepository;
 import dev.latchkey.memory.MemoryLockRepository;
 
 /**
- * The memory backend: chosen by {@code latchkey.backend=memory}, and by {@code auto} while it is the only backend this
- * version ships.
+ * The memory backend, chosen by {@code latchkey.backend=memory}: locks held within this JVM only.
  */
 @Configuration(proxyBeanMethods = false)
 @ConditionalOnMissingBean(LockRepository.class)

@@ -38,12 +38,23 @@ abstract class OnLockBackendCondition extends SpringBootCondition {
 	}
 
 	/**
-	 * The memory backend, the automatic choice until the embedded socket backend ships.
+	 * The memory backend: only when asked for.
 	 */
 	static final class Memory extends OnLockBackendCondition {
 
 		Memory() {
-			super(Backend.MEMORY, true);
+			super(Backend.MEMORY, false);
+		}
+
+	}
+
+	/**
+	 * The socket backend: the embedded default, chosen by {@code auto} when no other backend is configured.
+	 */
+	static final class Socket extends OnLockBackendCondition {
+
+		Socket() {
+			super(Backend.SOCKET, true);
 		}
 
 	}

@@ -5,9 +5,14 @@ import java.net.MalformedURLException;
 import java.net.URL;
 import java.net.URLClassLoader;
 import java.time.Duration;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Arrays;
+import java.util.Map;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.test.context.FilteredClassLoader;
@@ -16,6 +21,7 @@ import org.springframework.util.ClassUtils;
 import org.springframework.context.annotation.AnnotationConfigApplicationContext;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.core.env.MapPropertySource;
 
 import dev.latchkey.LockRepository;
 import dev.latchkey.LockSettings;
@@ -23,6 +29,7 @@ import dev.latchkey.LockTemplate;
 import dev.latchkey.annotation.Exclusive;
 import dev.latchkey.interceptor.LockAnnotationBeanPostProcessor;
 import dev.latchkey.memory.MemoryLockRepository;
+import dev.latchkey.socket.SocketLockRepository;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -34,12 +41,17 @@ class LatchkeyAutoConfigurationTests {
 	private final ApplicationContextRunner contextRunner = new ApplicationContextRunner()
 		.withConfiguration(AutoConfigurations.of(LatchkeyAutoConfiguration.class));
 
+	@TempDir
+	Path temporary;
+
 	@Test
-	void defaultsToTheMemoryBackendWithDefaultSettings() {
+	void defaultsToTheSocketBackendWithDefaultSettings() {
 		this.contextRunner.withPropertyValues("spring.application.name=billing").run((context) -> {
 			assertThat(context).hasSingleBean(LockTemplate.class)
-				.hasSingleBean(MemoryLockRepository.class)
+				.hasSingleBean(SocketLockRepository.class)
 				.hasSingleBean(LockAnnotationBeanPostProcessor.class);
+			assertThat(context.getBean(SocketLockRepository.class).getDirectory())
+				.isEqualTo(SocketLockRepository.defaultDirectory().toAbsolutePath());
 			LockSettings settings = context.getBean(LockSettings.class);
 			assertThat(settings.ttl()).isEqualTo(Duration.ofSeconds(30));
 			assertThat(settings.waitTime()).isZero();
@@ -48,7 +60,29 @@ class LatchkeyAutoConfigurationTests {
 			assertThat(settings.keyPrefix()).isEmpty();
 			assertThat(settings.maxKeyLength()).isEqualTo(512);
 			assertThat(settings.owner()).startsWith("billing@").contains(":" + ProcessHandle.current().pid());
-			assertThat(context.getBean(LockTemplate.class).getRepository().backend()).isEqualTo("memory");
+			assertThat(context.getBean(LockTemplate.class).getRepository().backend()).isEqualTo("socket");
+		});
+	}
+
+	@Test
+	void socketBackendUsesTheConfiguredDirectory() {
+		Path directory = this.temporary.resolve("locks");
+		this.contextRunner
+			.withPropertyValues("latchkey.backend=socket", "latchkey.socket.directory=" + directory,
+					"latchkey.socket.request-timeout=2s")
+			.run((context) -> {
+				LockTemplate locks = context.getBean(LockTemplate.class);
+				assertThat(locks.exclusive("job").call(() -> locks.getRepository().inspect("job").isPresent()))
+					.isTrue();
+				assertThat(directory.resolve("arbiter.sock")).exists();
+				assertThat(Files.getPosixFilePermissions(directory)).isEqualTo(PosixFilePermissions.fromString("rwx------"));
+			});
+	}
+
+	@Test
+	void memoryBackendOnlyWhenAskedFor() {
+		this.contextRunner.withPropertyValues("latchkey.backend=memory").run((context) -> {
+			assertThat(context).hasSingleBean(MemoryLockRepository.class).doesNotHaveBean(SocketLockRepository.class);
 		});
 	}
 
@@ -90,6 +124,7 @@ class LatchkeyAutoConfigurationTests {
 	@Test
 	void autoConfigurationBacksOffWithoutReactorOnTheClassLoader() {
 		this.contextRunner.withClassLoader(new FilteredClassLoader("reactor.core"))
+			.withPropertyValues("latchkey.backend=memory")
 			.withUserConfiguration(GuardedConfiguration.class)
 			.run((context) -> {
 				assertThat(context).hasNotFailed();
@@ -131,6 +166,9 @@ class LatchkeyAutoConfigurationTests {
 		public static String run() {
 			try (AnnotationConfigApplicationContext context = new AnnotationConfigApplicationContext()) {
 				context.setClassLoader(WithoutReactor.class.getClassLoader());
+				context.getEnvironment()
+					.getPropertySources()
+					.addFirst(new MapPropertySource("test", Map.of("latchkey.backend", "memory")));
 				context.register(LatchkeyAutoConfiguration.class, GuardedConfiguration.class);
 				context.refresh();
 				return context.getBean(Guarded.class).work();

@@ -24,7 +24,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 class LockAnnotationStartupTests {
 
 	private final ApplicationContextRunner contextRunner = new ApplicationContextRunner()
-		.withConfiguration(AutoConfigurations.of(LatchkeyAutoConfiguration.class));
+		.withConfiguration(AutoConfigurations.of(LatchkeyAutoConfiguration.class))
+		// These tests are about the annotations: the in-JVM backend keeps them apart from other runs on this host.
+		.withPropertyValues("latchkey.backend=memory");
 
 	@Test
 	void unknownParameterInTheKeyTemplateFailsTheStart() {

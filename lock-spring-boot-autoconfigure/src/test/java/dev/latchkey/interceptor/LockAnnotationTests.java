@@ -45,6 +45,8 @@ class LockAnnotationTests {
 
 	private final ApplicationContextRunner contextRunner = new ApplicationContextRunner()
 		.withConfiguration(AutoConfigurations.of(LatchkeyAutoConfiguration.class))
+		// These tests are about the annotations: the in-JVM backend keeps them apart from other runs on this host.
+		.withPropertyValues("latchkey.backend=memory")
 		.withUserConfiguration(ServicesConfiguration.class)
 		.withPropertyValues("guarded.permits=2");
 
