@@ -1,0 +1,50 @@
+package dev.latchkey.sample;
+
+import java.time.Instant;
+
+import org.apache.commons.logging.Log;
+import org.apache.commons.logging.LogFactory;
+
+import org.springframework.stereotype.Service;
+
+import dev.latchkey.LockContext;
+import dev.latchkey.annotation.Semaphore;
+
+/**
+ * Builds reports, at most two at a time across every instance, because each one is heavy on the database.
+ */
+@Service
+public class ReportService {
+
+	private static final Log logger = LogFactory.getLog(ReportService.class);
+
+	private final SampleProperties properties;
+
+	public ReportService(SampleProperties properties) {
+		this.properties = properties;
+	}
+
+	/**
+	 * Builds a report. A third concurrent call waits for a permit up to {@code sample.report-wait}, then fails with
+	 * {@link dev.latchkey.LockNotAcquiredException}.
+	 * @param month the month to report on, for example {@code 2025-01}
+	 * @return the report
+	 */
+	@Semaphore(value = "reports", permits = 2, waitTimeString = "${sample.report-wait:5s}")
+	public Report build(String month) {
+		logger.info("Building report " + month + " (fencing token " + LockContext.fencingToken() + ")");
+		SimulatedWork.take(this.properties.getReportDuration());
+		return new Report(month, LockContext.fencingToken(), Instant.now());
+	}
+
+	/**
+	 * A built report.
+	 *
+	 * @param month the month
+	 * @param fencingToken the fencing token of the permit the report was built under
+	 * @param builtAt when the report was finished
+	 */
+	public record Report(String month, long fencingToken, Instant builtAt) {
+	}
+
+}

@@ -1,0 +1,60 @@
+package dev.latchkey.sample;
+
+import java.time.Duration;
+
+import org.springframework.boot.context.properties.ConfigurationProperties;
+
+/**
+ * How long the sample's simulated work takes, so that locks are held long enough to race them by hand.
+ * <pre class="code">
+ * sample:
+ *   payment-duration: 2s
+ *   report-duration: 3s
+ * </pre>
+ * The wait time of the reports semaphore ({@code sample.report-wait}) and the cleanup job's interval and minimum hold
+ * time ({@code sample.cleanup-interval}, {@code sample.cleanup-min-hold}) are read by placeholders in the annotations
+ * themselves.
+ */
+@ConfigurationProperties("sample")
+public class SampleProperties {
+
+	/**
+	 * How long paying an order takes, while the order's lock is held.
+	 */
+	private Duration paymentDuration = Duration.ofSeconds(2);
+
+	/**
+	 * How long building a report takes, while a permit of the reports semaphore is held.
+	 */
+	private Duration reportDuration = Duration.ofSeconds(3);
+
+	/**
+	 * How long restocking an item takes, while the item's lock is held.
+	 */
+	private Duration restockDuration = Duration.ofMillis(200);
+
+	public Duration getPaymentDuration() {
+		return this.paymentDuration;
+	}
+
+	public void setPaymentDuration(Duration paymentDuration) {
+		this.paymentDuration = paymentDuration;
+	}
+
+	public Duration getReportDuration() {
+		return this.reportDuration;
+	}
+
+	public void setReportDuration(Duration reportDuration) {
+		this.reportDuration = reportDuration;
+	}
+
+	public Duration getRestockDuration() {
+		return this.restockDuration;
+	}
+
+	public void setRestockDuration(Duration restockDuration) {
+		this.restockDuration = restockDuration;
+	}
+
+}

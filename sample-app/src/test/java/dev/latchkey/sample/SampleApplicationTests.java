@@ -1,0 +1,180 @@
+package dev.latchkey.sample;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+
+import org.assertj.core.api.InstanceOfAssertFactories;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.context.SpringBootTest.WebEnvironment;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.core.ParameterizedTypeReference;
+import org.springframework.http.ResponseEntity;
+import org.springframework.web.client.RestClient;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Drives the sample's HTTP endpoints on a real server, the way a user would with curl.
+ */
+@SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT,
+		properties = { "sample.payment-duration=600ms", "sample.report-duration=600ms", "sample.report-wait=3s",
+				"sample.restock-duration=10ms" })
+class SampleApplicationTests {
+
+	private static final ParameterizedTypeReference<Map<String, Object>> JSON = new ParameterizedTypeReference<>() {
+	};
+
+	private static final ParameterizedTypeReference<List<Map<String, Object>>> JSON_LIST = new ParameterizedTypeReference<>() {
+	};
+
+	@LocalServerPort
+	private int port;
+
+	private RestClient http;
+
+	private final ExecutorService executor = Executors.newCachedThreadPool();
+
+	@BeforeEach
+	void createClient() {
+		// Answer 4xx as a response to assert on, not as an exception.
+		this.http = RestClient.builder()
+			.baseUrl("http://localhost:" + this.port)
+			.defaultStatusHandler((status) -> true, (request, response) -> {
+			})
+			.build();
+	}
+
+	@AfterEach
+	void stopExecutor() throws InterruptedException {
+		this.executor.shutdown();
+		this.executor.awaitTermination(10, TimeUnit.SECONDS);
+	}
+
+	@Test
+	void givenAPaymentInProgressWhenTheSameOrderIsPaidAgainThenConflict() {
+		CompletableFuture<ResponseEntity<Map<String, Object>>> first = payLater(1);
+		awaitHeld("order:1");
+		ResponseEntity<Map<String, Object>> second = pay(1);
+		assertThat(second.getStatusCode().value()).isEqualTo(409);
+		assertThat(second.getBody()).containsEntry("key", "order:1");
+		assertThat(first.join().getStatusCode().value()).isEqualTo(200);
+		assertThat(first.join().getBody()).containsEntry("orderId", 1);
+	}
+
+	@Test
+	void whenTwoPaymentsRaceOnTheSameOrderThenOneSucceedsAndOneGetsConflict() {
+		CompletableFuture<ResponseEntity<Map<String, Object>>> first = payLater(2);
+		CompletableFuture<ResponseEntity<Map<String, Object>>> second = payLater(2);
+		assertThat(List.of(first.join().getStatusCode().value(), second.join().getStatusCode().value()))
+			.containsExactlyInAnyOrder(200, 409);
+	}
+
+	@Test
+	void whenDifferentOrdersArePaidAtOnceThenBothSucceed() {
+		CompletableFuture<ResponseEntity<Map<String, Object>>> first = payLater(3);
+		CompletableFuture<ResponseEntity<Map<String, Object>>> second = payLater(4);
+		assertThat(first.join().getStatusCode().value()).isEqualTo(200);
+		assertThat(second.join().getStatusCode().value()).isEqualTo(200);
+	}
+
+	@Test
+	void whenAnOrderIsPaidTwiceInTurnThenTheFencingTokenIncreases() {
+		long firstToken = fencingToken(pay(5));
+		long secondToken = fencingToken(pay(5));
+		assertThat(firstToken).isPositive();
+		assertThat(secondToken).isGreaterThan(firstToken);
+	}
+
+	@Test
+	void givenAPaymentInProgressThenLocksListsItsKeyWithItsFencingToken() {
+		CompletableFuture<ResponseEntity<Map<String, Object>>> payment = payLater(6);
+		Map<String, Object> held = awaitHeld("order:6");
+		assertThat(held).containsEntry("mode", "EXCLUSIVE");
+		long token = fencingToken(payment.join());
+		assertThat(held.get("holders")).asInstanceOf(InstanceOfAssertFactories.LIST)
+			.singleElement()
+			.satisfies((holder) -> assertThat(((Map<?, ?>) holder).get("fencingToken")).isEqualTo((int) token));
+		assertThat(locks()).noneMatch((lock) -> "order:6".equals(lock.get("key")));
+	}
+
+	@Test
+	void givenTwoReportsInProgressWhenAThirdIsRequestedThenItWaitsForAPermit() {
+		CompletableFuture<ResponseEntity<Map<String, Object>>> first = reportLater("2025-01");
+		CompletableFuture<ResponseEntity<Map<String, Object>>> second = reportLater("2025-02");
+		awaitHolders("reports", 2);
+		long start = System.nanoTime();
+		ResponseEntity<Map<String, Object>> third = this.http.post().uri("/reports/2025-03").retrieve().toEntity(JSON);
+		Duration took = Duration.ofNanos(System.nanoTime() - start);
+		assertThat(third.getStatusCode().value()).isEqualTo(200);
+		assertThat(took).isGreaterThan(Duration.ofMillis(200));
+		assertThat(first.join().getStatusCode().value()).isEqualTo(200);
+		assertThat(second.join().getStatusCode().value()).isEqualTo(200);
+	}
+
+	@Test
+	void whenAnItemIsRestockedThenTheStockGrowsUnderTheItemsLock() {
+		ResponseEntity<Map<String, Object>> first = this.http.post()
+			.uri("/inventory/apple/restock?quantity=5")
+			.retrieve()
+			.toEntity(JSON);
+		ResponseEntity<Map<String, Object>> second = this.http.post()
+			.uri("/inventory/apple/restock?quantity=3")
+			.retrieve()
+			.toEntity(JSON);
+		assertThat(first.getBody()).containsEntry("stock", 5);
+		assertThat(second.getBody()).containsEntry("stock", 8);
+		assertThat(fencingToken(second)).isGreaterThan(fencingToken(first));
+	}
+
+	private ResponseEntity<Map<String, Object>> pay(long order) {
+		return this.http.post().uri("/orders/{id}/pay", order).retrieve().toEntity(JSON);
+	}
+
+	private CompletableFuture<ResponseEntity<Map<String, Object>>> payLater(long order) {
+		return CompletableFuture.supplyAsync(() -> pay(order), this.executor);
+	}
+
+	private CompletableFuture<ResponseEntity<Map<String, Object>>> reportLater(String month) {
+		return CompletableFuture.supplyAsync(
+				() -> this.http.post().uri("/reports/{month}", month).retrieve().toEntity(JSON), this.executor);
+	}
+
+	private List<Map<String, Object>> locks() {
+		List<Map<String, Object>> locks = this.http.get().uri("/locks").retrieve().body(JSON_LIST);
+		return (locks != null) ? locks : List.of();
+	}
+
+	private Map<String, Object> awaitHeld(String key) {
+		return awaitHolders(key, 1);
+	}
+
+	private Map<String, Object> awaitHolders(String key, int holders) {
+		long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+		while (System.nanoTime() < deadline) {
+			for (Map<String, Object> lock : locks()) {
+				if (key.equals(lock.get("key")) && ((List<?>) lock.get("holders")).size() == holders) {
+					return lock;
+				}
+			}
+			Thread.onSpinWait();
+		}
+		throw new AssertionError("'" + key + "' did not get " + holders + " holder(s) within 5s: " + locks());
+	}
+
+	private static long fencingToken(ResponseEntity<Map<String, Object>> response) {
+		assertThat(response.getStatusCode().value()).isEqualTo(200);
+		Map<String, Object> body = response.getBody();
+		assertThat(body).isNotNull();
+		return ((Number) body.get("fencingToken")).longValue();
+	}
+
+}
