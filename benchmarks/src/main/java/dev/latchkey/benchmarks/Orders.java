@@ -1,0 +1,41 @@
+package dev.latchkey.benchmarks;
+
+import dev.latchkey.annotation.Exclusive;
+import dev.latchkey.annotation.Semaphore;
+
+/**
+ * The guarded bean of {@link AspectOverheadBenchmark}: trivial work, so that what is measured is the locking around
+ * it.
+ */
+public class Orders {
+
+	/**
+	 * The work with no lock, called on the proxy: measures the proxy alone.
+	 * @param id the order
+	 * @return a value derived from the order, so the call cannot be optimized away
+	 */
+	public long look(long id) {
+		return id * 31 + 7;
+	}
+
+	/**
+	 * The same work under an exclusive lock per order.
+	 * @param id the order
+	 * @return a value derived from the order
+	 */
+	@Exclusive("order:#id")
+	public long pay(long id) {
+		return id * 31 + 7;
+	}
+
+	/**
+	 * The same work under a permit of a semaphore.
+	 * @param id the report
+	 * @return a value derived from the report
+	 */
+	@Semaphore(value = "reports", permits = 4)
+	public long report(long id) {
+		return id * 31 + 7;
+	}
+
+}
