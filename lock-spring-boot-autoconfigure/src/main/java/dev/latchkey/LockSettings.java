@@ -123,7 +123,8 @@ public record LockSettings(Duration ttl, Duration waitTime, @Nullable Duration r
 	 * @return the renewal interval
 	 */
 	public Duration renewIntervalFor(Duration leaseTtl) {
-		return (this.renewInterval != null) ? this.renewInterval : leaseTtl.dividedBy(3);
+		// Nanosecond arithmetic: Duration.dividedBy goes through BigDecimal, and this runs on every acquisition.
+		return (this.renewInterval != null) ? this.renewInterval : Duration.ofNanos(leaseTtl.toNanos() / 3);
 	}
 
 	/**
@@ -132,8 +133,8 @@ public record LockSettings(Duration ttl, Duration waitTime, @Nullable Duration r
 	 * @return the safety margin, at most a fifth of the TTL
 	 */
 	public Duration safetyMarginFor(Duration leaseTtl) {
-		Duration cap = leaseTtl.dividedBy(5);
-		return (this.safetyMargin.compareTo(cap) > 0) ? cap : this.safetyMargin;
+		long cap = leaseTtl.toNanos() / 5;
+		return (this.safetyMargin.toNanos() > cap) ? Duration.ofNanos(cap) : this.safetyMargin;
 	}
 
 	/**

@@ -27,7 +27,9 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 @SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT,
 		properties = { "sample.payment-duration=600ms", "sample.report-duration=600ms", "sample.report-wait=3s",
-				"sample.restock-duration=10ms" })
+				"sample.restock-duration=10ms",
+				// A lock directory of its own, so that a sample app running on this host does not share the test's locks.
+				"latchkey.socket.directory=${java.io.tmpdir}/latchkey-sample-test-${random.uuid}" })
 class SampleApplicationTests {
 
 	private static final ParameterizedTypeReference<Map<String, Object>> JSON = new ParameterizedTypeReference<>() {
