@@ -31,7 +31,7 @@ public class LockLostException extends LockException {
 		return switch (reason) {
 			case NOT_OWNER -> "Lock '" + key + "' was lost: the backend no longer holds this lease";
 			case RENEWAL_FAILED -> "Lock '" + key + "' was lost: renewal failed until the lease's validity ran out";
-			case EXPIRED_BEFORE_RELEASE -> "Lock '" + key + "' was lost: it had expired before the work finished";
+			case EXPIRED_BEFORE_RELEASE -> "Lock '" + key + "' was lost: the backend no longer held it when the work finished";
 		};
 	}
 

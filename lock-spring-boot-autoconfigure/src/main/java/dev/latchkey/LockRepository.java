@@ -94,4 +94,16 @@ public interface LockRepository {
 	 */
 	ReleaseSubscription subscribe(String key, Runnable onRelease);
 
+	/**
+	 * Subscribes to the backend's signal that held leases may have been lost all at once, for example because the
+	 * connection that owned them closed. The core then renews its leases at once, rather than at the next renewal, and
+	 * learns from {@link #renew} which are lost. The default answers {@link ReleaseSubscription#NONE}: losses are found
+	 * at the next renewal.
+	 * @param onPossibleLoss called, from any thread, when leases may have been lost
+	 * @return the subscription, closed when the core stops
+	 */
+	default ReleaseSubscription subscribeToLoss(Runnable onPossibleLoss) {
+		return ReleaseSubscription.NONE;
+	}
+
 }

@@ -16,7 +16,8 @@ public enum LossReason {
 	RENEWAL_FAILED,
 
 	/**
-	 * The lease was found expired when the work finished and tried to release it.
+	 * The backend no longer held the lease when the work finished and released it (it expired, or the backend lost it,
+	 * before a renewal could notice).
 	 */
 	EXPIRED_BEFORE_RELEASE
 

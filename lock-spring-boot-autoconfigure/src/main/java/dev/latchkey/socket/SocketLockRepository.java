@@ -83,6 +83,8 @@ public class SocketLockRepository implements LockRepository, AutoCloseable {
 	/** Tokens of the leases granted through each connection: when it closes, they are lost. */
 	private final Map<String, SocketConnection> grants = new ConcurrentHashMap<>();
 
+	private final List<Runnable> lossListeners = new CopyOnWriteArrayList<>();
+
 	private final Object connecting = new Object();
 
 	private volatile @Nullable SocketConnection connection;
@@ -308,6 +310,13 @@ public class SocketLockRepository implements LockRepository, AutoCloseable {
 		};
 	}
 
+	@Override
+	public ReleaseSubscription subscribeToLoss(Runnable onPossibleLoss) {
+		Runnable subscription = onPossibleLoss::run;
+		this.lossListeners.add(subscription);
+		return () -> this.lossListeners.remove(subscription);
+	}
+
 	private void watch(String key, boolean watch) {
 		SocketConnection current = this.connection;
 		if (current == null || !current.isOpen()) {
@@ -492,6 +501,8 @@ public class SocketLockRepository implements LockRepository, AutoCloseable {
 			logger.warn(() -> "Lost the connection to the lock arbiter in " + this.directory
 					+ "; leases held through it are lost, and the next request elects a new arbiter");
 		}
+		// Every lease granted through the connection is gone: let the lease keeper find out now.
+		this.lossListeners.forEach(SocketLockRepository::runQuietly);
 		// Waiters should not sleep until their next poll: the key may be free at the next arbiter.
 		this.subscribers.keySet().forEach(this::released);
 	}

@@ -9,6 +9,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 import org.jspecify.annotations.Nullable;
 
@@ -18,6 +19,7 @@ import org.springframework.scheduling.concurrent.CustomizableThreadFactory;
 import dev.latchkey.LeaseSpec;
 import dev.latchkey.LockRepository;
 import dev.latchkey.LossReason;
+import dev.latchkey.ReleaseSubscription;
 
 /**
  * Renews held leases at the backend, in batches, on one scheduler thread, and declares them lost when it cannot.
@@ -55,6 +57,10 @@ public final class LeaseKeeper implements AutoCloseable {
 
 	private @Nullable ScheduledFuture<?> nextTick;
 
+	private final AtomicBoolean renewAll = new AtomicBoolean();
+
+	private final ReleaseSubscription lossSubscription;
+
 	public LeaseKeeper(LockRepository repository) {
 		this.repository = repository;
 		CustomizableThreadFactory threads = new CustomizableThreadFactory("latchkey-lease-keeper-");
@@ -62,6 +68,18 @@ public final class LeaseKeeper implements AutoCloseable {
 		this.scheduler = new ScheduledThreadPoolExecutor(1, threads);
 		this.scheduler.setRemoveOnCancelPolicy(true);
 		this.scheduler.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
+		this.lossSubscription = repository.subscribeToLoss(this::renewNow);
+	}
+
+	/**
+	 * Renews every kept lease now, to find out at once which are lost: called when the backend signals that leases may
+	 * have been lost.
+	 */
+	public void renewNow() {
+		if (!this.kept.isEmpty() && !this.scheduler.isShutdown()) {
+			this.renewAll.set(true);
+			tickNoLaterThan(System.nanoTime());
+		}
 	}
 
 	/**
@@ -104,6 +122,7 @@ public final class LeaseKeeper implements AutoCloseable {
 	 */
 	@Override
 	public void close() {
+		this.lossSubscription.close();
 		this.scheduler.shutdownNow();
 		this.kept.clear();
 	}
@@ -152,12 +171,13 @@ public final class LeaseKeeper implements AutoCloseable {
 
 	private void renewDueLeases() {
 		long now = System.nanoTime();
+		boolean all = this.renewAll.getAndSet(false);
 		List<Entry> batch = new ArrayList<>();
 		for (Entry entry : this.kept.values()) {
 			if (now - entry.lease.validUntilNanos() >= 0) {
 				lose(entry, LossReason.RENEWAL_FAILED, null);
 			}
-			else if (entry.nextRenewNanos - now <= entry.lease.renewInterval().toNanos() / 2) {
+			else if (all || entry.nextRenewNanos - now <= entry.lease.renewInterval().toNanos() / 2) {
 				batch.add(entry);
 			}
 		}
