@@ -9,6 +9,7 @@ import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.UserPrincipal;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.Iterator;
@@ -57,6 +58,8 @@ final class SocketArbiter implements AutoCloseable {
 
 	private final Map<String, Set<Peer>> watchers = new LinkedHashMap<>();
 
+	private static final long SWEEP_MILLIS = 100;
+
 	private final AtomicLong peerIds = new AtomicLong();
 
 	private long grants;
@@ -74,6 +77,9 @@ final class SocketArbiter implements AutoCloseable {
 		this.acceptor = new Thread(this::accept, "latchkey-socket-arbiter");
 		this.acceptor.setDaemon(true);
 		this.acceptor.start();
+		Thread sweeper = new Thread(this::sweep, "latchkey-socket-sweeper");
+		sweeper.setDaemon(true);
+		sweeper.start();
 		logger.info(() -> "Process " + ProcessHandle.current().pid() + " is the lock arbiter of " + socket.getParent());
 	}
 
@@ -164,7 +170,9 @@ final class SocketArbiter implements AutoCloseable {
 		long id = Long.parseLong(parts[0]);
 		String verb = parts[1];
 		return id + " " + switch (verb) {
-			case "ACQ" -> acquire(peer, parts);
+			case "ACQ" -> acquire(peer, parts, false);
+			case "QACQ" -> acquire(peer, parts, true);
+			case "DEQ" -> dequeue(peer, Protocol.decode(parts[2]), parts[3]) ? "OK" : "NO";
 			case "REL" -> release(peer, Protocol.decode(parts[2]), parts[3]) ? "OK" : "NO";
 			case "RENEW" -> renew(peer, parts);
 			case "INSPECT" -> inspect(Protocol.decode(parts[2]));
@@ -176,7 +184,7 @@ final class SocketArbiter implements AutoCloseable {
 		};
 	}
 
-	private String acquire(Peer peer, String[] parts) {
+	private String acquire(Peer peer, String[] parts, boolean queue) {
 		String key = Protocol.decode(parts[2]);
 		String token = parts[3];
 		int limit = Integer.parseInt(parts[4]);
@@ -185,30 +193,77 @@ final class SocketArbiter implements AutoCloseable {
 		if (limit < 0 || ttlNanos <= 0) {
 			throw new IllegalArgumentException("Bad limit or TTL");
 		}
+		Request request = new Request(peer, token, limit, ttlNanos, owner);
+		List<Push> pushes = new ArrayList<>();
+		String answer;
 		synchronized (this) {
 			long now = System.nanoTime();
-			Entry entry = this.entries.get(key);
-			if (entry != null && entry.purge(now)) {
-				this.entries.remove(key);
-				entry = null;
+			Entry entry = this.entries.computeIfAbsent(key, (k) -> new Entry());
+			entry.purge(now);
+			// Holders that just expired make room for the waiters queued first.
+			drain(key, entry, now, pushes);
+			// First come, first served: a key with queued waiters is not free for newcomers.
+			if (entry.queue.isEmpty() && entry.fits(request)) {
+				answer = "OK " + grant(entry, request, now);
 			}
-			boolean exclusive = limit == 0;
-			if (entry == null) {
-				entry = new Entry(exclusive, exclusive ? 1 : limit);
-				this.entries.put(key, entry);
+			else if (queue) {
+				entry.queue.addLast(request);
+				answer = "QUEUED";
 			}
-			if (entry.exclusive != exclusive || entry.holders.size() >= (exclusive ? 1 : limit)) {
-				return "NO";
+			else {
+				answer = "NO";
 			}
-			long fence = this.fencing.next();
-			this.grants++;
-			entry.holders.put(token, new Holder(peer, owner, fence, now + ttlNanos));
-			return "OK " + fence;
 		}
+		send(pushes);
+		return answer;
+	}
+
+	// Called with the monitor held.
+	private long grant(Entry entry, Request request, long now) {
+		if (entry.holders.isEmpty()) {
+			entry.exclusive = request.limit == 0;
+			entry.limit = entry.exclusive ? 1 : request.limit;
+		}
+		long fence = this.fencing.next();
+		this.grants++;
+		entry.holders.put(request.token, new Holder(request.peer, request.owner, fence, now + request.ttlNanos));
+		return fence;
+	}
+
+	/**
+	 * Grants a key to its queued waiters, first come first served, while they fit. Called with the monitor held.
+	 */
+	private void drain(String key, Entry entry, long now, List<Push> pushes) {
+		while (!entry.queue.isEmpty() && entry.fits(entry.queue.peekFirst())) {
+			Request next = entry.queue.removeFirst();
+			long fence = grant(entry, next, now);
+			pushes.add(new Push(next.peer,
+					Protocol.PUSH + " GRANTED " + Protocol.encode(key) + " " + next.token + " " + fence));
+		}
+	}
+
+	private boolean dequeue(Peer peer, String key, String token) {
+		List<Push> pushes = new ArrayList<>();
+		boolean removed;
+		synchronized (this) {
+			Entry entry = this.entries.get(key);
+			if (entry == null) {
+				return false;
+			}
+			removed = entry.queue.removeIf((request) -> request.peer == peer && request.token.equals(token));
+			// The withdrawn request may have stood in front of others that fit now.
+			drain(key, entry, System.nanoTime(), pushes);
+			if (entry.isIdle()) {
+				this.entries.remove(key);
+			}
+		}
+		send(pushes);
+		return removed;
 	}
 
 	private boolean release(Peer peer, String key, String token) {
 		boolean released;
+		List<Push> pushes = new ArrayList<>();
 		synchronized (this) {
 			Entry entry = this.entries.get(key);
 			if (entry == null) {
@@ -220,13 +275,16 @@ final class SocketArbiter implements AutoCloseable {
 			if (holder != null && holder.peer == peer) {
 				entry.holders.remove(token);
 			}
-			if (entry.purge(now)) {
+			entry.purge(now);
+			drain(key, entry, now, pushes);
+			if (entry.isIdle()) {
 				this.entries.remove(key);
 			}
+			if (released) {
+				announce(key, pushes);
+			}
 		}
-		if (released) {
-			announce(List.of(key));
-		}
+		send(pushes);
 		return released;
 	}
 
@@ -254,9 +312,6 @@ final class SocketArbiter implements AutoCloseable {
 	private synchronized String inspect(String key) {
 		Entry entry = this.entries.get(key);
 		if (entry == null || entry.purge(System.nanoTime())) {
-			if (entry != null) {
-				this.entries.remove(key);
-			}
 			return "NONE";
 		}
 		return "INFO " + entry.describe(key, System.nanoTime());
@@ -267,10 +322,7 @@ final class SocketArbiter implements AutoCloseable {
 		long now = System.nanoTime();
 		for (Iterator<Map.Entry<String, Entry>> it = this.entries.entrySet().iterator(); it.hasNext();) {
 			Map.Entry<String, Entry> entry = it.next();
-			if (entry.getValue().purge(now)) {
-				it.remove();
-			}
-			else {
+			if (!entry.getValue().purge(now)) {
 				locks.append(' ').append(entry.getValue().describe(entry.getKey(), now));
 			}
 		}
@@ -298,7 +350,7 @@ final class SocketArbiter implements AutoCloseable {
 	}
 
 	private void disconnect(Peer peer) {
-		List<String> freed = new ArrayList<>();
+		List<Push> pushes = new ArrayList<>();
 		synchronized (this) {
 			this.peers.remove(peer);
 			for (String key : peer.watched) {
@@ -307,35 +359,74 @@ final class SocketArbiter implements AutoCloseable {
 					this.watchers.remove(key);
 				}
 			}
+			long now = System.nanoTime();
 			for (Iterator<Map.Entry<String, Entry>> it = this.entries.entrySet().iterator(); it.hasNext();) {
-				Map.Entry<String, Entry> entry = it.next();
-				if (entry.getValue().holders.values().removeIf((holder) -> holder.peer == peer)) {
-					freed.add(entry.getKey());
+				Map.Entry<String, Entry> mapped = it.next();
+				Entry entry = mapped.getValue();
+				boolean withdrawn = entry.queue.removeIf((request) -> request.peer == peer);
+				boolean freed = entry.holders.values().removeIf((holder) -> holder.peer == peer);
+				if (freed || withdrawn) {
+					drain(mapped.getKey(), entry, now, pushes);
 				}
-				if (entry.getValue().holders.isEmpty()) {
+				if (freed) {
+					announce(mapped.getKey(), pushes);
+				}
+				if (entry.isIdle()) {
 					it.remove();
 				}
 			}
 		}
 		peer.line.close();
-		announce(freed);
+		send(pushes);
 	}
 
-	private void announce(List<String> keys) {
-		List<Map.Entry<Peer, String>> pushes = new ArrayList<>();
-		synchronized (this) {
-			for (String key : keys) {
-				Set<Peer> watching = this.watchers.get(key);
-				if (watching != null) {
-					for (Peer peer : watching) {
-						pushes.add(Map.entry(peer, key));
+	/**
+	 * Expires leases whose holders stopped renewing, grants their keys to queued waiters and tells watchers.
+	 */
+	private void sweep() {
+		while (!this.closed) {
+			try {
+				Thread.sleep(SWEEP_MILLIS);
+			}
+			catch (InterruptedException ex) {
+				return;
+			}
+			List<Push> pushes = new ArrayList<>();
+			synchronized (this) {
+				long now = System.nanoTime();
+				for (Iterator<Map.Entry<String, Entry>> it = this.entries.entrySet().iterator(); it.hasNext();) {
+					Map.Entry<String, Entry> mapped = it.next();
+					Entry entry = mapped.getValue();
+					int before = entry.holders.size();
+					entry.purge(now);
+					if (entry.holders.size() < before) {
+						drain(mapped.getKey(), entry, now, pushes);
+						announce(mapped.getKey(), pushes);
+					}
+					if (entry.isIdle()) {
+						it.remove();
 					}
 				}
 			}
+			send(pushes);
 		}
-		for (Map.Entry<Peer, String> push : pushes) {
+	}
+
+	// Called with the monitor held: the pushes are sent after it is released.
+	private void announce(String key, List<Push> pushes) {
+		Set<Peer> watching = this.watchers.get(key);
+		if (watching != null) {
+			String line = Protocol.PUSH + " RELEASED " + Protocol.encode(key);
+			for (Peer peer : watching) {
+				pushes.add(new Push(peer, line));
+			}
+		}
+	}
+
+	private static void send(List<Push> pushes) {
+		for (Push push : pushes) {
 			try {
-				push.getKey().line.writeLine(Protocol.PUSH + " RELEASED " + Protocol.encode(push.getValue()));
+				push.peer.line.writeLine(push.line);
 			}
 			catch (IOException ex) {
 				// That client is going away; its own thread cleans up.
@@ -377,6 +468,12 @@ final class SocketArbiter implements AutoCloseable {
 		}
 	}
 
+	private record Push(Peer peer, String line) {
+	}
+
+	private record Request(Peer peer, String token, int limit, long ttlNanos, String owner) {
+	}
+
 	private static final class Peer {
 
 		final long id;
@@ -384,6 +481,7 @@ final class SocketArbiter implements AutoCloseable {
 		final LineChannel line;
 
 		final Set<String> watched = new HashSet<>();
+
 
 		volatile String name = "unnamed";
 
@@ -415,20 +513,29 @@ final class SocketArbiter implements AutoCloseable {
 
 	private static final class Entry {
 
-		final boolean exclusive;
+		boolean exclusive = true;
 
-		final int limit;
+		int limit = 1;
 
 		final Map<String, Holder> holders = new LinkedHashMap<>();
 
-		Entry(boolean exclusive, int limit) {
-			this.exclusive = exclusive;
-			this.limit = limit;
+		final ArrayDeque<Request> queue = new ArrayDeque<>();
+
+		boolean fits(Request request) {
+			if (this.holders.isEmpty()) {
+				return true;
+			}
+			boolean exclusiveRequest = request.limit == 0;
+			return !this.exclusive && !exclusiveRequest && this.holders.size() < request.limit;
+		}
+
+		boolean isIdle() {
+			return this.holders.isEmpty() && this.queue.isEmpty();
 		}
 
 		/**
 		 * Drops expired holders.
-		 * @return whether the entry is now empty
+		 * @return whether no holder is left
 		 */
 		boolean purge(long now) {
 			this.holders.values().removeIf((holder) -> now - holder.expiresAtNanos >= 0);

@@ -23,6 +23,8 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ThreadLocalRandom;
@@ -37,6 +39,7 @@ import dev.latchkey.LeaseSpec;
 import dev.latchkey.LockBackendException;
 import dev.latchkey.LockInfo;
 import dev.latchkey.LockRepository;
+import dev.latchkey.QueueingLockRepository;
 import dev.latchkey.ReleaseSubscription;
 
 /**
@@ -57,7 +60,7 @@ import dev.latchkey.ReleaseSubscription;
  * leases are released at once. When the arbiter's process dies, every client's leases die with it: the next renewal
  * reports them lost, a new arbiter is elected on the next request, and waiters are woken to try again.
  */
-public class SocketLockRepository implements LockRepository, AutoCloseable {
+public class SocketLockRepository implements QueueingLockRepository, AutoCloseable {
 
 	private static final LogAccessor logger = new LogAccessor(SocketLockRepository.class);
 
@@ -84,6 +87,9 @@ public class SocketLockRepository implements LockRepository, AutoCloseable {
 	private final Map<String, SocketConnection> grants = new ConcurrentHashMap<>();
 
 	private final List<Runnable> lossListeners = new CopyOnWriteArrayList<>();
+
+	/** Queued acquisitions waiting for the arbiter's grant, by token. */
+	private final Map<String, Queued> queued = new ConcurrentHashMap<>();
 
 	private final Object connecting = new Object();
 
@@ -172,6 +178,72 @@ public class SocketLockRepository implements LockRepository, AutoCloseable {
 				}
 			}
 		}
+	}
+
+	@Override
+	public CompletableFuture<Long> acquireQueued(LeaseSpec lease) {
+		String request = "QACQ " + Protocol.encode(lease.key()) + " " + lease.token() + " "
+				+ ((lease.mode() == LeaseMode.EXCLUSIVE) ? 0 : lease.limit()) + " " + Math.max(1, lease.ttl().toMillis())
+				+ " " + Protocol.encode(lease.owner());
+		for (int attempt = 1;; attempt++) {
+			SocketConnection current = connection();
+			CompletableFuture<Long> granted = new CompletableFuture<>();
+			// Registered before asking: the grant may be pushed before the answer to this request arrives.
+			this.queued.put(lease.token(), new Queued(granted, current));
+			try {
+				String[] answer = current.call(request);
+				if (answer[0].equals("OK")) {
+					this.queued.remove(lease.token());
+					this.grants.put(lease.token(), current);
+					granted.complete(Long.parseLong(answer[1]));
+				}
+				return granted;
+			}
+			catch (IOException ex) {
+				this.queued.remove(lease.token());
+				dropped(current);
+				if (attempt == 2) {
+					throw failure("Queueing for '" + lease.key() + "'", ex);
+				}
+			}
+		}
+	}
+
+	@Override
+	public boolean cancelQueued(LeaseSpec lease) {
+		Queued waiting = this.queued.get(lease.token());
+		if (waiting == null) {
+			return false;
+		}
+		try {
+			if (!waiting.connection.call("DEQ " + Protocol.encode(lease.key()) + " " + lease.token())[0].equals("OK")) {
+				// Granted meanwhile: the push completes the future.
+				return false;
+			}
+		}
+		catch (IOException ex) {
+			// The connection and its queue are gone: nothing was granted.
+			dropped(waiting.connection);
+		}
+		this.queued.remove(lease.token());
+		waiting.granted.completeExceptionally(new CancellationException("Withdrawn from the queue"));
+		return true;
+	}
+
+	private void granted(String[] grant) {
+		String key = grant[0];
+		String token = grant[1];
+		Queued waiting = this.queued.remove(token);
+		if (waiting == null) {
+			// Nobody waits for it any more: give it back, without waiting on the reader thread.
+			SocketConnection current = this.connection;
+			if (current != null) {
+				current.send("REL " + Protocol.encode(key) + " " + token);
+			}
+			return;
+		}
+		this.grants.put(token, waiting.connection);
+		waiting.granted.complete(Long.parseLong(grant[2]));
 	}
 
 	@Override
@@ -385,7 +457,8 @@ public class SocketLockRepository implements LockRepository, AutoCloseable {
 		IOException last = null;
 		while (System.nanoTime() - deadline < 0) {
 			try {
-				return SocketConnection.open(socket, this.clientName, this.timeout, this::released, this::closedByArbiter);
+				return SocketConnection.open(socket, this.clientName, this.timeout, this::released, this::granted,
+						this::closedByArbiter);
 			}
 			catch (IOException ex) {
 				last = ex;
@@ -501,10 +574,22 @@ public class SocketLockRepository implements LockRepository, AutoCloseable {
 			logger.warn(() -> "Lost the connection to the lock arbiter in " + this.directory
 					+ "; leases held through it are lost, and the next request elects a new arbiter");
 		}
+		// Queued requests died with the connection: their waiters queue again at the next arbiter.
+		IOException gone = new IOException("Connection to the lock arbiter closed");
+		this.queued.values().removeIf((waiting) -> {
+			if (!waiting.connection.isOpen()) {
+				waiting.granted.completeExceptionally(gone);
+				return true;
+			}
+			return false;
+		});
 		// Every lease granted through the connection is gone: let the lease keeper find out now.
 		this.lossListeners.forEach(SocketLockRepository::runQuietly);
 		// Waiters should not sleep until their next poll: the key may be free at the next arbiter.
 		this.subscribers.keySet().forEach(this::released);
+	}
+
+	private record Queued(CompletableFuture<Long> granted, SocketConnection connection) {
 	}
 
 	private LockBackendException failure(String action, Exception ex) {

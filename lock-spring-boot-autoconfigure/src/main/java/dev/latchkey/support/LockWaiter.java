@@ -4,7 +4,13 @@ import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Map;
 import java.util.OptionalLong;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
@@ -16,6 +22,7 @@ import org.springframework.util.Assert;
 
 import dev.latchkey.LeaseSpec;
 import dev.latchkey.LockRepository;
+import dev.latchkey.QueueingLockRepository;
 import dev.latchkey.ReleaseSubscription;
 
 /**
@@ -27,6 +34,9 @@ import dev.latchkey.ReleaseSubscription;
  * the backend, so a thousand threads waiting on one key cost the backend no more than one. Between notifications the
  * head polls with exponential backoff and jitter, the fallback for releases the backend cannot announce (an expired
  * lease, a backend without notifications).
+ * <p>
+ * A backend that keeps its own queue ({@link QueueingLockRepository}) is asked to queue the waiter instead: it grants
+ * the key to its first waiter itself, which saves the notification and the new attempt.
  * <pre class="code">
  * LockWaiter waiter = new LockWaiter(Duration.ofMillis(50), Duration.ofSeconds(1));
  * LockWaiter.Grant grant = waiter.acquire(repository, lease, repository::tryAcquire, Duration.ofSeconds(5));
@@ -68,6 +78,9 @@ public final class LockWaiter {
 			return null;
 		}
 		long deadline = start + waitTime.toNanos();
+		if (repository instanceof QueueingLockRepository queueing) {
+			return waitQueued(queueing, lease, deadline);
+		}
 		WaitLine line = join(repository, lease.key());
 		Object ticket = new Object();
 		line.lock.lock();
@@ -90,6 +103,48 @@ public final class LockWaiter {
 				line.lock.unlock();
 			}
 			leave(line);
+		}
+	}
+
+	/**
+	 * Waits in the backend's own queue: the backend grants the key to its first waiter when it frees. A grant that
+	 * arrives as the wait ends is kept; a queue lost with the backend (a new arbiter, say) is joined again.
+	 */
+	private static @Nullable Grant waitQueued(QueueingLockRepository repository, LeaseSpec lease, long deadline)
+			throws InterruptedException {
+		while (true) {
+			CompletableFuture<Long> granted = repository.acquireQueued(lease);
+			try {
+				long fencingToken = granted.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+				// Validity starts when the grant arrives: the safety margin covers the time the grant took to come.
+				return new Grant(fencingToken, System.nanoTime());
+			}
+			catch (TimeoutException ex) {
+				if (repository.cancelQueued(lease)) {
+					return null;
+				}
+				return grantedMeanwhile(granted);
+			}
+			catch (InterruptedException ex) {
+				if (!repository.cancelQueued(lease) && grantedMeanwhile(granted) != null) {
+					repository.release(lease);
+				}
+				throw ex;
+			}
+			catch (ExecutionException ex) {
+				if (deadline - System.nanoTime() <= 0) {
+					return null;
+				}
+			}
+		}
+	}
+
+	private static @Nullable Grant grantedMeanwhile(CompletableFuture<Long> granted) {
+		try {
+			return new Grant(granted.join(), System.nanoTime());
+		}
+		catch (CompletionException | CancellationException ex) {
+			return null;
 		}
 	}
 

@@ -1,0 +1,230 @@
+package dev.latchkey.benchmarks;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.OptionalLong;
+import java.util.UUID;
+
+import dev.latchkey.LeaseSpec;
+import dev.latchkey.LockHandle;
+import dev.latchkey.LockSettings;
+import dev.latchkey.LockTemplate;
+import dev.latchkey.socket.SocketLockRepository;
+
+/**
+ * The socket backend between processes, measured with a harness rather than JMH, since the arbiter and the waiting
+ * holder must be other processes.
+ * <pre>
+ * java -cp benchmarks/target/benchmarks.jar dev.latchkey.benchmarks.SocketBenchmark [iterations]
+ * </pre>
+ * Three measurements, each reported as percentiles of single operations:
+ * <ol>
+ * <li><b>floor</b>: {@code FileChannel.lock()} + release on a file in the lock directory, in this process: what a
+ * lock shared through the file system costs at the least;</li>
+ * <li><b>acquire+release</b>: an uncontended {@code tryAcquire} + {@code release} through the repository, with the
+ * arbiter in another process (and, separately, through {@link LockTemplate}, with events off);</li>
+ * <li><b>hand-off</b>: a child process holds a key and releases it; this process waits for it through
+ * {@link LockTemplate} with slow polling, so only the arbiter's release push wakes it. Measured from just before the
+ * child's release to just after this process holds the key ({@link System#nanoTime()} is the same monotonic clock in
+ * every process of a Linux host).</li>
+ * </ol>
+ */
+public final class SocketBenchmark {
+
+	private SocketBenchmark() {
+	}
+
+	public static void main(String[] args) throws Exception {
+		if (args.length > 0 && args[0].equals("child")) {
+			child(Path.of(args[1]));
+			return;
+		}
+		int iterations = (args.length > 0) ? Integer.parseInt(args[0]) : 20_000;
+		Path directory = Files.createTempDirectory("latchkey-bench").resolve("locks");
+		PrintStream out = System.out;
+		out.printf(Locale.ROOT, "socket backend, %d iterations, JDK %s%n", iterations, System.getProperty("java.version"));
+		out.println(floor(directory.getParent(), iterations));
+		Process child = startChild(directory);
+		try (BufferedReader fromChild = new BufferedReader(
+				new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8));
+				PrintWriter toChild = new PrintWriter(child.getOutputStream(), true, StandardCharsets.UTF_8)) {
+			expect(fromChild, "ARBITER true");
+			SocketLockRepository repository = new SocketLockRepository(directory);
+			out.println(acquireRelease(repository, iterations));
+			LockSettings settings = LockSettings.defaults()
+				.withOwner("bench")
+				.withWaitTime(Duration.ofSeconds(10));
+			settings = new LockSettings(settings.ttl(), settings.waitTime(), null, settings.safetyMargin(), "", 512,
+					"bench", Duration.ofSeconds(5), Duration.ofSeconds(5));
+			try (LockTemplate template = new LockTemplate(repository, settings, null)) {
+				out.println(templateAcquireRelease(template, iterations));
+				// Warm up the hand-off path in both processes, then measure.
+				handOff(template, repository, fromChild, toChild, Math.max(200, iterations / 40));
+				out.println(handOff(template, repository, fromChild, toChild, Math.max(200, iterations / 40)));
+			}
+			repository.close();
+			toChild.println("EXIT");
+		}
+		finally {
+			child.destroyForcibly();
+		}
+	}
+
+	private static String floor(Path directory, int iterations) throws IOException {
+		long[] samples = new long[iterations];
+		try (FileChannel channel = FileChannel.open(directory.resolve("floor.lock"), StandardOpenOption.CREATE,
+				StandardOpenOption.WRITE)) {
+			for (int i = -Math.max(iterations / 2, 5_000); i < iterations; i++) {
+				long start = System.nanoTime();
+				FileLock lock = channel.lock();
+				lock.release();
+				if (i >= 0) {
+					samples[i] = System.nanoTime() - start;
+				}
+			}
+		}
+		return report("floor: FileChannel.lock + release", samples);
+	}
+
+	private static String acquireRelease(SocketLockRepository repository, int iterations) {
+		long[] samples = new long[iterations];
+		for (int i = -Math.max(iterations / 2, 5_000); i < iterations; i++) {
+			LeaseSpec lease = LeaseSpec.exclusive("bench", "bench", UUID.randomUUID().toString(), Duration.ofSeconds(30));
+			long start = System.nanoTime();
+			OptionalLong granted = repository.tryAcquire(lease);
+			repository.release(lease);
+			if (granted.isEmpty()) {
+				throw new IllegalStateException("Uncontended acquire failed");
+			}
+			if (i >= 0) {
+				samples[i] = System.nanoTime() - start;
+			}
+		}
+		return report("acquire+release, repository, arbiter in another process", samples);
+	}
+
+	private static String templateAcquireRelease(LockTemplate template, int iterations) {
+		long[] samples = new long[iterations];
+		for (int i = -Math.max(iterations / 2, 5_000); i < iterations; i++) {
+			long start = System.nanoTime();
+			template.exclusive("bench").acquire().close();
+			if (i >= 0) {
+				samples[i] = System.nanoTime() - start;
+			}
+		}
+		return report("acquire+release, LockTemplate (no events), arbiter in another process", samples);
+	}
+
+	private static String handOff(LockTemplate template, SocketLockRepository repository, BufferedReader fromChild,
+			PrintWriter toChild, int rounds) throws IOException {
+		long[] samples = new long[rounds];
+		long[] pushes = new long[rounds];
+		long[] pushedAt = { 0 };
+		// Also when the arbiter's release push reaches this process: the hand-off less the waiter's own attempt.
+		repository.subscribe("handoff", () -> pushedAt[0] = System.nanoTime());
+		for (int i = 0; i < rounds; i++) {
+			toChild.println("HOLD");
+			expect(fromChild, "HELD");
+			toChild.println("RELEASE");
+			// The child prints the time just before its release; we are waiting before it releases.
+			long[] released = { 0 };
+			Thread reader = new Thread(() -> {
+				try {
+					released[0] = Long.parseLong(fromChild.readLine().substring(2));
+				}
+				catch (IOException ex) {
+					throw new IllegalStateException(ex);
+				}
+			});
+			reader.start();
+			try (LockHandle handle = template.exclusive("handoff").acquire()) {
+				long acquired = System.nanoTime();
+				reader.join();
+				samples[i] = acquired - released[0];
+				pushes[i] = pushedAt[0] - released[0];
+			}
+			catch (InterruptedException ex) {
+				Thread.currentThread().interrupt();
+				throw new IllegalStateException(ex);
+			}
+		}
+		return report("hand-off to a waiting process (release push)", samples) + System.lineSeparator()
+				+ report("  of which: release until the push arrives", pushes);
+	}
+
+	private static Process startChild(Path directory) throws IOException {
+		String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+		return new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"), SocketBenchmark.class.getName(),
+				"child", directory.toString())
+			.redirectError(ProcessBuilder.Redirect.INHERIT)
+			.start();
+	}
+
+	private static void expect(BufferedReader in, String expected) throws IOException {
+		String line = in.readLine();
+		if (line == null || !line.startsWith(expected)) {
+			throw new IllegalStateException("Expected '" + expected + "' from the child, got '" + line + "'");
+		}
+	}
+
+	/**
+	 * The child: becomes the arbiter, then holds and releases "handoff" on command.
+	 */
+	private static void child(Path directory) throws IOException {
+		SocketLockRepository repository = new SocketLockRepository(directory);
+		repository.list();
+		PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
+		out.println("ARBITER " + repository.isArbiter());
+		try (LockTemplate template = new LockTemplate(repository, LockSettings.defaults().withOwner("child"), null)) {
+			BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+			LockHandle held = null;
+			String command;
+			while ((command = in.readLine()) != null && !command.equals("EXIT")) {
+				if (command.equals("HOLD")) {
+					held = template.exclusive("handoff").acquire();
+					out.println("HELD");
+				}
+				else if (command.equals("RELEASE") && held != null) {
+					// Give the parent time to start waiting, then release.
+					sleep(2);
+					out.println("T " + System.nanoTime());
+					held.close();
+					held = null;
+				}
+			}
+		}
+	}
+
+	private static void sleep(long millis) {
+		try {
+			Thread.sleep(millis);
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+		}
+	}
+
+	private static String report(String name, long[] samples) {
+		long[] sorted = samples.clone();
+		Arrays.sort(sorted);
+		return String.format(Locale.ROOT, "%-72s p50 %7.1f us  p90 %7.1f us  p99 %7.1f us  (n=%d)", name,
+				percentile(sorted, 0.50), percentile(sorted, 0.90), percentile(sorted, 0.99), sorted.length);
+	}
+
+	private static double percentile(long[] sorted, double p) {
+		return sorted[Math.min(sorted.length - 1, (int) Math.floor(p * sorted.length))] / 1000.0;
+	}
+
+}

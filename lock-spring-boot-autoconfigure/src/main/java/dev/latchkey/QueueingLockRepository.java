@@ -1,0 +1,41 @@
+package dev.latchkey;
+
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * An extra ability of a backend that keeps its own first-in, first-out queue of waiters per key and grants a key to
+ * the next waiter itself when it frees: a hand-off then costs one message instead of a release notification followed
+ * by a new attempt. {@code LockTemplate} uses it for every wait longer than zero.
+ * <pre class="code">
+ * CompletableFuture&lt;Long&gt; grant = repository.acquireQueued(lease);
+ * try {
+ *     long fencingToken = grant.get(5, TimeUnit.SECONDS);
+ * }
+ * catch (TimeoutException ex) {
+ *     if (!repository.cancelQueued(lease)) {
+ *         long fencingToken = grant.join(); // granted meanwhile: the lease is ours
+ *     }
+ * }
+ * </pre>
+ * A backend that also offers this must keep {@link #tryAcquire} and {@link #tryAcquirePermit} fair: a key with queued
+ * waiters is not free for a single attempt.
+ */
+public interface QueueingLockRepository extends LockRepository {
+
+	/**
+	 * Acquires the lease at once if the key is free, or queues the request behind the key's earlier waiters.
+	 * @param lease the lease to acquire, of either mode
+	 * @return completes with the fencing token when the lease is granted; completes exceptionally if the backend fails
+	 * or loses the queue (the caller may queue again)
+	 */
+	CompletableFuture<Long> acquireQueued(LeaseSpec lease);
+
+	/**
+	 * Withdraws a queued request.
+	 * @param lease the lease that was queued
+	 * @return {@code true} if it was withdrawn before being granted; {@code false} if it had been granted (the lease is
+	 * then held, and the future of {@link #acquireQueued} completes with its fencing token) or was no longer queued
+	 */
+	boolean cancelQueued(LeaseSpec lease);
+
+}
