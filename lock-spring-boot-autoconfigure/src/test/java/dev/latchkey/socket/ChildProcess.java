@@ -1,0 +1,205 @@
+package dev.latchkey.socket;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStreamWriter;
+import java.io.UncheckedIOException;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import org.jspecify.annotations.Nullable;
+
+/**
+ * A {@link SocketLockChild} process started with the current JVM and class path: its output lines are queued for the
+ * test, its log is kept in a file (shown when an expected line does not come), and it is killed with
+ * {@link #kill()} (SIGKILL) or {@link #close()}.
+ */
+final class ChildProcess implements AutoCloseable {
+
+	private static final AtomicInteger counter = new AtomicInteger();
+
+	private final Process process;
+
+	private final Path log;
+
+	private final Writer input;
+
+	private final BlockingQueue<String> lines = new LinkedBlockingQueue<>();
+
+	private final List<String> seen = new ArrayList<>();
+
+	private ChildProcess(Process process, Path log) {
+		this.process = process;
+		this.log = log;
+		this.input = new OutputStreamWriter(process.getOutputStream(), StandardCharsets.UTF_8);
+		Thread reader = new Thread(this::read, "child-" + process.pid() + "-output");
+		reader.setDaemon(true);
+		reader.start();
+	}
+
+	/**
+	 * Starts a child.
+	 * @param logs where to keep the child's log
+	 * @param arguments the command and its arguments
+	 * @return the running child
+	 */
+	static ChildProcess start(Path logs, String... arguments) {
+		List<String> command = new ArrayList<>();
+		command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+		// Start fast and small: several of these run at once on a loaded machine.
+		command.addAll(List.of("-XX:+UseSerialGC", "-Xshare:auto", "-XX:TieredStopAtLevel=1", "-Xmx64m"));
+		command.addAll(List.of("-cp", System.getProperty("java.class.path"), SocketLockChild.class.getName()));
+		command.addAll(List.of(arguments));
+		Path log = logs.resolve("child-" + counter.incrementAndGet() + "-" + arguments[0] + ".log");
+		try {
+			Process process = new ProcessBuilder(command).redirectError(log.toFile()).start();
+			return new ChildProcess(process, log);
+		}
+		catch (IOException ex) {
+			throw new UncheckedIOException(ex);
+		}
+	}
+
+	private void read() {
+		try (BufferedReader reader = new BufferedReader(
+				new InputStreamReader(this.process.getInputStream(), StandardCharsets.UTF_8))) {
+			String line;
+			while ((line = reader.readLine()) != null) {
+				this.lines.add(line);
+			}
+		}
+		catch (IOException ex) {
+			// The child is gone.
+		}
+	}
+
+	Process process() {
+		return this.process;
+	}
+
+	long pid() {
+		return this.process.pid();
+	}
+
+	/**
+	 * Waits for the next output line that starts with a prefix, skipping others.
+	 * @param prefix the prefix, for example {@code "HELD "}
+	 * @param timeout how long to wait
+	 * @return the line
+	 * @throws AssertionError if no such line came in time
+	 */
+	String awaitLine(String prefix, Duration timeout) {
+		String line = pollLine(prefix, timeout);
+		if (line == null) {
+			throw new AssertionError("Child " + pid() + " printed no line starting with '" + prefix + "' within "
+					+ timeout + " (alive: " + this.process.isAlive() + ", output: " + this.seen + ")\n" + logTail());
+		}
+		return line;
+	}
+
+	/**
+	 * Waits for the next output line that starts with a prefix, skipping others.
+	 * @param prefix the prefix
+	 * @param timeout how long to wait
+	 * @return the line, or {@code null} if none came in time
+	 */
+	@Nullable String pollLine(String prefix, Duration timeout) {
+		long deadline = System.nanoTime() + timeout.toNanos();
+		try {
+			while (true) {
+				long left = deadline - System.nanoTime();
+				String line = (left > 0) ? this.lines.poll(left, TimeUnit.NANOSECONDS) : this.lines.poll();
+				if (line == null) {
+					return null;
+				}
+				this.seen.add(line);
+				if (line.startsWith(prefix)) {
+					return line;
+				}
+			}
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+			throw new IllegalStateException("Interrupted while waiting for child " + pid(), ex);
+		}
+	}
+
+	/**
+	 * Sends a command line to the child's standard input.
+	 * @param line the command
+	 */
+	void send(String line) {
+		try {
+			this.input.write(line + "\n");
+			this.input.flush();
+		}
+		catch (IOException ex) {
+			throw new UncheckedIOException("Child " + pid() + " does not take input\n" + logTail(), ex);
+		}
+	}
+
+	/**
+	 * Waits for the child to exit.
+	 * @param timeout how long to wait
+	 * @return the exit code
+	 * @throws AssertionError if it did not exit in time
+	 */
+	int awaitExit(Duration timeout) {
+		try {
+			if (!this.process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+				throw new AssertionError("Child " + pid() + " did not exit within " + timeout + "\n" + logTail());
+			}
+			return this.process.exitValue();
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+			throw new IllegalStateException("Interrupted while waiting for child " + pid(), ex);
+		}
+	}
+
+	/**
+	 * Kills the child with SIGKILL, as a crash would, and waits until it is gone.
+	 */
+	void kill() {
+		this.process.destroyForcibly();
+		try {
+			this.process.waitFor(30, TimeUnit.SECONDS);
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+		}
+	}
+
+	/**
+	 * The end of the child's log, for failure messages.
+	 * @return the last lines of the log
+	 */
+	String logTail() {
+		try {
+			List<String> all = Files.readAllLines(this.log, StandardCharsets.UTF_8);
+			List<String> tail = all.subList(Math.max(0, all.size() - 40), all.size());
+			return "Log of child " + pid() + ":\n" + String.join("\n", tail);
+		}
+		catch (IOException ex) {
+			return "No log of child " + pid() + ": " + ex;
+		}
+	}
+
+	@Override
+	public void close() {
+		if (this.process.isAlive()) {
+			kill();
+		}
+	}
+
+}
