@@ -93,6 +93,9 @@ public class SocketLockRepository implements QueueingLockRepository, AutoCloseab
 
 	private final Object connecting = new Object();
 
+	/** Guards changes of {@link #subscribers} and the WATCH and UNWATCH requests they send; taken after connecting. */
+	private final Object watching = new Object();
+
 	private volatile @Nullable SocketConnection connection;
 
 	private volatile boolean closed;
@@ -359,25 +362,22 @@ public class SocketLockRepository implements QueueingLockRepository, AutoCloseab
 	@Override
 	public ReleaseSubscription subscribe(String key, Runnable onRelease) {
 		Runnable subscription = onRelease::run;
-		boolean[] first = { false };
-		this.subscribers.compute(key, (k, existing) -> {
-			List<Runnable> listeners = (existing != null) ? existing : new CopyOnWriteArrayList<>();
-			first[0] = listeners.isEmpty();
+		// The first subscriber of a key sends WATCH, the last one to leave UNWATCH: under one lock, so that an UNWATCH
+		// can never reach the arbiter after the WATCH of a subscriber that came meanwhile.
+		synchronized (this.watching) {
+			List<Runnable> listeners = this.subscribers.computeIfAbsent(key, (k) -> new CopyOnWriteArrayList<>());
 			listeners.add(subscription);
-			return listeners;
-		});
-		if (first[0]) {
-			watch(key, true);
+			if (listeners.size() == 1) {
+				watch(key, true);
+			}
 		}
 		return () -> {
-			boolean[] last = { false };
-			this.subscribers.computeIfPresent(key, (k, listeners) -> {
-				listeners.remove(subscription);
-				last[0] = listeners.isEmpty();
-				return last[0] ? null : listeners;
-			});
-			if (last[0]) {
-				watch(key, false);
+			synchronized (this.watching) {
+				List<Runnable> listeners = this.subscribers.get(key);
+				if (listeners != null && listeners.remove(subscription) && listeners.isEmpty()) {
+					this.subscribers.remove(key);
+					watch(key, false);
+				}
 			}
 		};
 	}
@@ -441,8 +441,10 @@ public class SocketLockRepository implements QueueingLockRepository, AutoCloseab
 				throw failure("Connecting to the lock arbiter in " + this.directory, ex);
 			}
 			this.connection = current;
-			for (String key : this.subscribers.keySet()) {
-				watch(key, true);
+			synchronized (this.watching) {
+				for (String key : this.subscribers.keySet()) {
+					watch(key, true);
+				}
 			}
 			// A new arbiter has a new lock table: let waiters try again.
 			this.subscribers.keySet().forEach(this::released);
