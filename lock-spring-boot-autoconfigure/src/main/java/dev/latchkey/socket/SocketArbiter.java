@@ -309,20 +309,21 @@ final class SocketArbiter implements AutoCloseable {
 		return lost.toString();
 	}
 
+	// Reading changes nothing: expired holders are left to the sweeper, which also grants their keys to the queue.
 	private synchronized String inspect(String key) {
 		Entry entry = this.entries.get(key);
-		if (entry == null || entry.purge(System.nanoTime())) {
+		long now = System.nanoTime();
+		if (entry == null || !entry.isHeld(now)) {
 			return "NONE";
 		}
-		return "INFO " + entry.describe(key, System.nanoTime());
+		return "INFO " + entry.describe(key, now);
 	}
 
 	private synchronized String dump() {
 		StringBuilder locks = new StringBuilder("LOCKS");
 		long now = System.nanoTime();
-		for (Iterator<Map.Entry<String, Entry>> it = this.entries.entrySet().iterator(); it.hasNext();) {
-			Map.Entry<String, Entry> entry = it.next();
-			if (!entry.getValue().purge(now)) {
+		for (Map.Entry<String, Entry> entry : this.entries.entrySet()) {
+			if (entry.getValue().isHeld(now)) {
 				locks.append(' ').append(entry.getValue().describe(entry.getKey(), now));
 			}
 		}
@@ -534,6 +535,14 @@ final class SocketArbiter implements AutoCloseable {
 		}
 
 		/**
+		 * Whether a holder's lease is still running, without dropping expired holders: only a caller that also grants
+		 * the key to the queue may drop them.
+		 */
+		boolean isHeld(long now) {
+			return this.holders.values().stream().anyMatch((holder) -> now - holder.expiresAtNanos < 0);
+		}
+
+		/**
 		 * Drops expired holders.
 		 * @return whether no holder is left
 		 */
@@ -548,6 +557,9 @@ final class SocketArbiter implements AutoCloseable {
 				.append(',')
 				.append(this.limit);
 			for (Holder holder : this.holders.values()) {
+				if (now - holder.expiresAtNanos >= 0) {
+					continue;
+				}
 				text.append(',')
 					.append(Protocol.encode(holder.owner))
 					.append(':')
