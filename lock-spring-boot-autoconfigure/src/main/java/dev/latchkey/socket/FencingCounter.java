@@ -31,6 +31,14 @@ final class FencingCounter {
 		this.reserved = this.last;
 	}
 
+	/**
+	 * Whether an arbiter granted tokens from this file before.
+	 * @return {@code true} if this arbiter takes over from another
+	 */
+	boolean isTakeover() {
+		return this.last > 0;
+	}
+
 	private static long read(Path file) {
 		try {
 			if (!Files.exists(file)) {

@@ -60,6 +60,15 @@ final class SocketArbiter implements AutoCloseable {
 
 	private static final long SWEEP_MILLIS = 100;
 
+	/**
+	 * How long an arbiter that takes over from another grants nothing (it queues requests instead): the previous
+	 * arbiter's clients see their connections close at once, and this gives them time to report their leases lost and
+	 * stop before anyone else is granted a key they held. Fencing tokens cover a holder paused for longer.
+	 */
+	static final long TAKEOVER_GRACE_MILLIS = 500;
+
+	private final long grantsFromNanos;
+
 	private final AtomicLong peerIds = new AtomicLong();
 
 	private long grants;
@@ -72,6 +81,8 @@ final class SocketArbiter implements AutoCloseable {
 		this.election = election;
 		this.fencing = fencing;
 		this.user = user;
+		this.grantsFromNanos = System.nanoTime()
+				+ (fencing.isTakeover() ? TimeUnit.MILLISECONDS.toNanos(TAKEOVER_GRACE_MILLIS) : 0);
 		this.server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
 		this.server.bind(UnixDomainSocketAddress.of(socket));
 		this.acceptor = new Thread(this::accept, "latchkey-socket-arbiter");
@@ -203,7 +214,7 @@ final class SocketArbiter implements AutoCloseable {
 			// Holders that just expired make room for the waiters queued first.
 			drain(key, entry, now, pushes);
 			// First come, first served: a key with queued waiters is not free for newcomers.
-			if (entry.queue.isEmpty() && entry.fits(request)) {
+			if (entry.queue.isEmpty() && entry.fits(request) && mayGrant(now)) {
 				answer = "OK " + grant(entry, request, now);
 			}
 			else if (queue) {
@@ -216,6 +227,10 @@ final class SocketArbiter implements AutoCloseable {
 		}
 		send(pushes);
 		return answer;
+	}
+
+	private boolean mayGrant(long now) {
+		return now - this.grantsFromNanos >= 0;
 	}
 
 	// Called with the monitor held.
@@ -234,7 +249,7 @@ final class SocketArbiter implements AutoCloseable {
 	 * Grants a key to its queued waiters, first come first served, while they fit. Called with the monitor held.
 	 */
 	private void drain(String key, Entry entry, long now, List<Push> pushes) {
-		while (!entry.queue.isEmpty() && entry.fits(entry.queue.peekFirst())) {
+		while (!entry.queue.isEmpty() && entry.fits(entry.queue.peekFirst()) && mayGrant(now)) {
 			Request next = entry.queue.removeFirst();
 			long fence = grant(entry, next, now);
 			pushes.add(new Push(next.peer,
@@ -400,8 +415,9 @@ final class SocketArbiter implements AutoCloseable {
 					Entry entry = mapped.getValue();
 					int before = entry.holders.size();
 					entry.purge(now);
+					// Also after a takeover's grace period, when nothing expired but the queue may be served.
+					drain(mapped.getKey(), entry, now, pushes);
 					if (entry.holders.size() < before) {
-						drain(mapped.getKey(), entry, now, pushes);
 						announce(mapped.getKey(), pushes);
 					}
 					if (entry.isIdle()) {

@@ -503,6 +503,9 @@ public class SocketLockRepository implements QueueingLockRepository, AutoCloseab
 				SocketArbiter arbiter = new SocketArbiter(socket, lock, new FencingCounter(this.directory.resolve(FENCING)),
 						currentUser());
 				arbiters.put(this.directory, arbiter);
+				// On a normal exit, close the socket at once: clients then elect a new arbiter without waiting for the
+				// JVM to finish stopping.
+				Runtime.getRuntime().addShutdownHook(new Thread(arbiter::close, "latchkey-socket-arbiter-shutdown"));
 			}
 			catch (IOException | RuntimeException ex) {
 				lock.release();
@@ -600,8 +603,8 @@ public class SocketLockRepository implements QueueingLockRepository, AutoCloseab
 	}
 
 	/**
-	 * Closes the connection (its leases are released) and, if this process is the arbiter and no other repository of
-	 * this JVM uses the directory, stops the arbiter.
+	 * Closes the connection: its leases are released. If this process is the arbiter, the arbiter keeps serving the
+	 * other processes (and other repositories of this JVM) until the JVM exits.
 	 */
 	@Override
 	public void close() {
