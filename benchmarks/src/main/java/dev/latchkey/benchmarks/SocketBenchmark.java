@@ -40,6 +40,9 @@ import dev.latchkey.socket.SocketLockRepository;
  * child's release to just after this process holds the key ({@link System#nanoTime()} is the same monotonic clock in
  * every process of a Linux host).</li>
  * </ol>
+ * Next to the hand-off, the time one line takes through a pipe to a thread of another process that is blocked reading
+ * it: the cost of waking a thread that has been idle for milliseconds, which a hand-off pays three times (the
+ * arbiter's thread, the waiter's connection reader, the waiting thread).
  */
 public final class SocketBenchmark {
 
@@ -131,6 +134,7 @@ public final class SocketBenchmark {
 			PrintWriter toChild, int rounds) throws IOException {
 		long[] samples = new long[rounds];
 		long[] pushes = new long[rounds];
+		long[] pipe = new long[rounds];
 		long[] pushedAt = { 0 };
 		// Also when the arbiter's release push reaches this process: the hand-off less the waiter's own attempt.
 		repository.subscribe("handoff", () -> pushedAt[0] = System.nanoTime());
@@ -140,9 +144,13 @@ public final class SocketBenchmark {
 			toChild.println("RELEASE");
 			// The child prints the time just before its release; we are waiting before it releases.
 			long[] released = { 0 };
+			int round = i;
 			Thread reader = new Thread(() -> {
 				try {
-					released[0] = Long.parseLong(fromChild.readLine().substring(2));
+					String line = fromChild.readLine();
+					long arrived = System.nanoTime();
+					released[0] = Long.parseLong(line.substring(2));
+					pipe[round] = arrived - released[0];
 				}
 				catch (IOException ex) {
 					throw new IllegalStateException(ex);
@@ -161,7 +169,8 @@ public final class SocketBenchmark {
 			}
 		}
 		return report("hand-off to a waiting process (release push)", samples) + System.lineSeparator()
-				+ report("  of which: release until the push arrives", pushes);
+				+ report("  of which: release until the arbiter's push arrives", pushes) + System.lineSeparator()
+				+ report("floor: one line through a pipe to a blocked thread of another process", pipe);
 	}
 
 	private static Process startChild(Path directory) throws IOException {
