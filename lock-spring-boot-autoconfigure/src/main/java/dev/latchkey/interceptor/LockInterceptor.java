@@ -19,6 +19,7 @@ import org.springframework.core.MethodClassKey;
 import org.springframework.core.MethodIntrospector;
 import org.springframework.util.ReflectionUtils;
 
+import dev.latchkey.LeaseMode;
 import dev.latchkey.LockContext;
 import dev.latchkey.LockHandle;
 import dev.latchkey.LockNotAcquiredException;
@@ -92,7 +93,7 @@ final class LockInterceptor implements MethodInterceptor {
 
 	private LockOperation operation(LockedMethod spec, String key) {
 		LockTemplate template = this.templates.get();
-		LockOperation operation = (spec.mode() == dev.latchkey.LeaseMode.EXCLUSIVE) ? template.exclusive(key)
+		LockOperation operation = (spec.mode() == LeaseMode.EXCLUSIVE) ? template.exclusive(key)
 				: template.semaphore(key, spec.permits());
 		operation = operation.named(spec.name());
 		if (spec.waitTime() != null) {

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -18,6 +19,7 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.EnumSet;
 import java.util.HashSet;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -252,7 +254,7 @@ public class SocketLockRepository implements QueueingLockRepository, AutoCloseab
 	@Override
 	public Set<String> renew(Collection<LeaseSpec> leases) {
 		Set<String> lost = new HashSet<>();
-		Map<SocketConnection, List<LeaseSpec>> byConnection = new java.util.IdentityHashMap<>();
+		Map<SocketConnection, List<LeaseSpec>> byConnection = new IdentityHashMap<>();
 		for (LeaseSpec lease : leases) {
 			SocketConnection granted = this.grants.get(lease.token());
 			if (granted == null || !granted.isOpen()) {
@@ -533,7 +535,7 @@ public class SocketLockRepository implements QueueingLockRepository, AutoCloseab
 			try {
 				Files.createDirectory(this.directory, PosixFilePermissions.asFileAttribute(OWNER_ONLY));
 			}
-			catch (java.nio.file.FileAlreadyExistsException ex) {
+			catch (FileAlreadyExistsException ex) {
 				// Created by another process meanwhile: checked below.
 			}
 		}
