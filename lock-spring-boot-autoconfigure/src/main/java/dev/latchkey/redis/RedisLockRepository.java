@@ -1,0 +1,579 @@
+package dev.latchkey.redis;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.function.Supplier;
+
+import org.jspecify.annotations.Nullable;
+
+import org.springframework.core.NestedExceptionUtils;
+import org.springframework.core.log.LogAccessor;
+import org.springframework.dao.DataAccessException;
+import org.springframework.data.redis.connection.ClusterSlotHashUtil;
+import org.springframework.data.redis.connection.MessageListener;
+import org.springframework.data.redis.connection.RedisClusterConnection;
+import org.springframework.data.redis.connection.RedisClusterNode;
+import org.springframework.data.redis.connection.RedisConnection;
+import org.springframework.data.redis.connection.RedisConnectionFactory;
+import org.springframework.data.redis.core.Cursor;
+import org.springframework.data.redis.core.ScanOptions;
+import org.springframework.data.redis.core.StringRedisTemplate;
+import org.springframework.data.redis.core.script.RedisScript;
+import org.springframework.data.redis.listener.ChannelTopic;
+import org.springframework.data.redis.listener.RedisMessageListenerContainer;
+import org.springframework.util.Assert;
+
+import dev.latchkey.LeaseMode;
+import dev.latchkey.LeaseSpec;
+import dev.latchkey.LockBackendException;
+import dev.latchkey.LockInfo;
+import dev.latchkey.LockRepository;
+import dev.latchkey.ReleaseSubscription;
+
+/**
+ * The Redis backend: locks shared by every process that uses the same Redis, through the application's own
+ * {@link RedisConnectionFactory} (standalone, Sentinel or Cluster; TLS and ACL users work because the factory does).
+ * <pre class="code">
+ * RedisLockRepository repository = new RedisLockRepository(connectionFactory, "latchkey");
+ * LockTemplate locks = new LockTemplate(repository, LockSettings.defaults(), null);
+ * locks.exclusive("order:42").run(() -&gt; pay(42));
+ * </pre>
+ * Every operation is one Lua script, run with {@code EVALSHA} (falling back to {@code EVAL} once per script and
+ * server): acquiring, releasing and renewing any number of leases are one round trip each. Redis's clock decides
+ * expiry ({@code PEXPIRE} and {@code TIME}); the client's clock is never compared with it.
+ * <p>
+ * Key layout, for a lock key {@code k} in the namespace {@code ns}; the hash tag {@code {ns:k}} puts all of a key's
+ * entries in one Cluster slot, so that each script touches one slot only:
+ * <ul>
+ * <li>{@code {ns:k}:lock}: a hash ({@code token}, {@code owner}, {@code fence}) with the lease's TTL, while the key
+ * is held exclusively;</li>
+ * <li>{@code {ns:k}:permits}: a sorted set of the semaphore's permits, lease token to expiry (milliseconds of the
+ * server's clock), and {@code {ns:k}:holders}: a hash of lease token to {@code "<fence> <limit> <owner>"}; both
+ * expire with their last permit, and expired permits are purged by the next acquisition;</li>
+ * <li>{@code {ns:k}:fence}: the key's fencing counter, incremented by every grant. It is kept when the key is
+ * free, so that fencing tokens never go backwards.</li>
+ * </ul>
+ * A release publishes the key on the channel {@code ns:released}; one subscription per repository (started when the
+ * first waiter subscribes) dispatches those messages to the waiters of this process.
+ * <p>
+ * Redis failures (refused connection, timeout, a script refused by an ACL) are thrown as {@link LockBackendException}.
+ * Close the repository to stop its subscription.
+ */
+public class RedisLockRepository implements LockRepository, AutoCloseable {
+
+	/**
+	 * The namespace used when none is given.
+	 */
+	public static final String DEFAULT_NAMESPACE = "latchkey";
+
+	private static final LogAccessor logger = new LogAccessor(RedisLockRepository.class);
+
+	private static final String NOW = """
+			local time = redis.call('TIME')
+			local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+			""";
+
+	// KEYS: lock, permits, fence. ARGV: token, owner, ttl (ms). Answers the fencing token, or nil when held.
+	private static final RedisScript<Long> ACQUIRE = RedisScript.of("""
+			if redis.call('EXISTS', KEYS[1]) == 1 then
+				return false
+			end
+			if redis.call('EXISTS', KEYS[2]) == 1 then
+			""" + NOW + """
+				if redis.call('ZCOUNT', KEYS[2], '(' .. now, '+inf') > 0 then
+					return false
+				end
+			end
+			local fence = redis.call('INCR', KEYS[3])
+			redis.call('HSET', KEYS[1], 'token', ARGV[1], 'owner', ARGV[2], 'fence', fence)
+			redis.call('PEXPIRE', KEYS[1], ARGV[3])
+			return fence
+			""", Long.class);
+
+	// KEYS: lock, permits, holders, fence. ARGV: token, owner, ttl (ms), limit. Answers the fencing token, or nil.
+	private static final RedisScript<Long> ACQUIRE_PERMIT = RedisScript.of("""
+			if redis.call('EXISTS', KEYS[1]) == 1 then
+				return false
+			end
+			""" + NOW + """
+			local expired = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now)
+			for _, token in ipairs(expired) do
+				redis.call('ZREM', KEYS[2], token)
+				redis.call('HDEL', KEYS[3], token)
+			end
+			if redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[4]) then
+				return false
+			end
+			local fence = redis.call('INCR', KEYS[4])
+			redis.call('ZADD', KEYS[2], now + tonumber(ARGV[3]), ARGV[1])
+			redis.call('HSET', KEYS[3], ARGV[1], fence .. ' ' .. ARGV[4] .. ' ' .. ARGV[2])
+			local last = redis.call('ZRANGE', KEYS[2], -1, -1, 'WITHSCORES')[2]
+			redis.call('PEXPIREAT', KEYS[2], last)
+			redis.call('PEXPIREAT', KEYS[3], last)
+			return fence
+			""", Long.class);
+
+	// KEYS: lock, permits, holders. ARGV: token, channel, key. Answers 1 when released, 0 when no longer held.
+	private static final RedisScript<Long> RELEASE = RedisScript.of("""
+			if redis.call('HGET', KEYS[1], 'token') == ARGV[1] then
+				redis.call('DEL', KEYS[1])
+				redis.call('PUBLISH', ARGV[2], ARGV[3])
+				return 1
+			end
+			local expires = redis.call('ZSCORE', KEYS[2], ARGV[1])
+			if not expires then
+				return 0
+			end
+			redis.call('ZREM', KEYS[2], ARGV[1])
+			redis.call('HDEL', KEYS[3], ARGV[1])
+			""" + NOW + """
+			if tonumber(expires) <= now then
+				return 0
+			end
+			redis.call('PUBLISH', ARGV[2], ARGV[3])
+			return 1
+			""", Long.class);
+
+	// KEYS: lock, permits, holders of each lease. ARGV: token, ttl (ms), mode ('e' or 's') of each lease.
+	// Answers the tokens of the leases that are no longer held.
+	private static final RedisScript<List<String>> RENEW = listScript("""
+			""" + NOW + """
+			local lost = {}
+			for i = 0, #KEYS / 3 - 1 do
+				local lock, permits, holders = KEYS[i * 3 + 1], KEYS[i * 3 + 2], KEYS[i * 3 + 3]
+				local token, ttl, mode = ARGV[i * 3 + 1], ARGV[i * 3 + 2], ARGV[i * 3 + 3]
+				if mode == 'e' then
+					if redis.call('HGET', lock, 'token') == token then
+						redis.call('PEXPIRE', lock, ttl)
+					else
+						lost[#lost + 1] = token
+					end
+				else
+					local expires = redis.call('ZSCORE', permits, token)
+					if expires and tonumber(expires) > now then
+						redis.call('ZADD', permits, 'XX', now + tonumber(ttl), token)
+						local last = redis.call('ZRANGE', permits, -1, -1, 'WITHSCORES')[2]
+						redis.call('PEXPIREAT', permits, last)
+						redis.call('PEXPIREAT', holders, last)
+					else
+						if expires then
+							redis.call('ZREM', permits, token)
+							redis.call('HDEL', holders, token)
+						end
+						lost[#lost + 1] = token
+					end
+				end
+			end
+			return lost
+			""");
+
+	// KEYS: lock, permits, holders. Answers {'e', owner, fence, pttl} for an exclusive holder,
+	// {'s', now, token, expiry, holder, ...} for the unexpired permits of a semaphore, or {} when free.
+	private static final RedisScript<List<String>> INSPECT = listScript("""
+			local lock = redis.call('HMGET', KEYS[1], 'owner', 'fence')
+			if lock[1] then
+				return { 'e', lock[1], lock[2], tostring(redis.call('PTTL', KEYS[1])) }
+			end
+			""" + NOW + """
+			local permits = redis.call('ZRANGEBYSCORE', KEYS[2], '(' .. now, '+inf', 'WITHSCORES')
+			if #permits == 0 then
+				return {}
+			end
+			local result = { 's', tostring(now) }
+			for i = 1, #permits, 2 do
+				local holder = redis.call('HGET', KEYS[3], permits[i])
+				if holder then
+					result[#result + 1] = permits[i]
+					result[#result + 1] = permits[i + 1]
+					result[#result + 1] = holder
+				end
+			end
+			return result
+			""");
+
+	private final RedisConnectionFactory connectionFactory;
+
+	private final StringRedisTemplate redis;
+
+	private final String namespace;
+
+	private final String channel;
+
+	private final Map<String, List<Runnable>> listeners = new ConcurrentHashMap<>();
+
+	private final Object lifecycleMonitor = new Object();
+
+	private @Nullable RedisMessageListenerContainer container;
+
+	private @Nullable ExecutorService dispatcher;
+
+	private boolean closed;
+
+	private volatile @Nullable Boolean cluster;
+
+	/**
+	 * Makes a repository in the {@linkplain #DEFAULT_NAMESPACE default namespace}.
+	 * @param connectionFactory the application's connection factory
+	 */
+	public RedisLockRepository(RedisConnectionFactory connectionFactory) {
+		this(connectionFactory, DEFAULT_NAMESPACE);
+	}
+
+	/**
+	 * Makes a repository.
+	 * @param connectionFactory the application's connection factory
+	 * @param namespace the namespace of the repository's keys and release channel; repositories lock together only
+	 * when they use the same namespace
+	 */
+	public RedisLockRepository(RedisConnectionFactory connectionFactory, String namespace) {
+		Assert.notNull(connectionFactory, "RedisConnectionFactory must not be null");
+		Assert.hasText(namespace, "Namespace must not be empty");
+		Assert.isTrue(namespace.indexOf('{') < 0 && namespace.indexOf('}') < 0,
+				() -> "Namespace must not contain '{' or '}' (it is part of every key's hash tag): " + namespace);
+		this.connectionFactory = connectionFactory;
+		this.redis = new StringRedisTemplate(connectionFactory);
+		this.namespace = namespace;
+		this.channel = namespace + ":released";
+	}
+
+	@SuppressWarnings({ "rawtypes", "unchecked" })
+	private static RedisScript<List<String>> listScript(String script) {
+		return (RedisScript) RedisScript.of(script, List.class);
+	}
+
+	@Override
+	public String backend() {
+		return "redis";
+	}
+
+	/**
+	 * The namespace of this repository's keys.
+	 * @return the namespace
+	 */
+	public String getNamespace() {
+		return this.namespace;
+	}
+
+	@Override
+	public OptionalLong tryAcquire(LeaseSpec lease) {
+		Long fencingToken = execute(() -> "Acquiring '" + lease.key() + "'",
+				() -> this.redis.execute(ACQUIRE, keys(lease.key(), "lock", "permits", "fence"), lease.token(),
+						lease.owner(), millis(lease.ttl())));
+		return (fencingToken != null) ? OptionalLong.of(fencingToken) : OptionalLong.empty();
+	}
+
+	@Override
+	public OptionalLong tryAcquirePermit(LeaseSpec lease) {
+		Long fencingToken = execute(() -> "Acquiring a permit of '" + lease.key() + "'",
+				() -> this.redis.execute(ACQUIRE_PERMIT, keys(lease.key(), "lock", "permits", "holders", "fence"),
+						lease.token(), lease.owner(), millis(lease.ttl()), Integer.toString(lease.limit())));
+		return (fencingToken != null) ? OptionalLong.of(fencingToken) : OptionalLong.empty();
+	}
+
+	@Override
+	public Set<String> renew(Collection<LeaseSpec> leases) {
+		if (leases.isEmpty()) {
+			return Set.of();
+		}
+		Set<String> lost = new HashSet<>();
+		for (List<LeaseSpec> group : groupBySlot(leases)) {
+			List<String> keys = new ArrayList<>(group.size() * 3);
+			List<String> arguments = new ArrayList<>(group.size() * 3);
+			for (LeaseSpec lease : group) {
+				keys.addAll(keys(lease.key(), "lock", "permits", "holders"));
+				arguments.add(lease.token());
+				arguments.add(millis(lease.ttl()));
+				arguments.add((lease.mode() == LeaseMode.EXCLUSIVE) ? "e" : "s");
+			}
+			List<String> answered = execute(() -> "Renewing " + group.size() + " lease(s)",
+					() -> this.redis.execute(RENEW, keys, arguments.toArray()));
+			if (answered != null) {
+				lost.addAll(answered);
+			}
+		}
+		return lost;
+	}
+
+	/**
+	 * Groups leases so that each script call touches one Cluster slot; with a connection factory that is not for a
+	 * Cluster, all leases go in one call.
+	 */
+	private Collection<List<LeaseSpec>> groupBySlot(Collection<LeaseSpec> leases) {
+		if (!isCluster()) {
+			return List.of(List.copyOf(leases));
+		}
+		Map<Integer, List<LeaseSpec>> bySlot = new LinkedHashMap<>();
+		for (LeaseSpec lease : leases) {
+			int slot = ClusterSlotHashUtil.calculateSlot(redisKey(lease.key(), "lock"));
+			bySlot.computeIfAbsent(slot, (s) -> new ArrayList<>()).add(lease);
+		}
+		return bySlot.values();
+	}
+
+	private boolean isCluster() {
+		Boolean cluster = this.cluster;
+		if (cluster == null) {
+			cluster = execute(() -> "Opening a connection", () -> {
+				try (RedisConnection connection = this.connectionFactory.getConnection()) {
+					return connection instanceof RedisClusterConnection;
+				}
+			});
+			this.cluster = cluster;
+		}
+		return cluster;
+	}
+
+	@Override
+	public boolean release(LeaseSpec lease) {
+		Long released = execute(() -> "Releasing '" + lease.key() + "'",
+				() -> this.redis.execute(RELEASE, keys(lease.key(), "lock", "permits", "holders"), lease.token(),
+						this.channel, lease.key()));
+		return released != null && released == 1L;
+	}
+
+	@Override
+	public Optional<LockInfo> inspect(String key) {
+		List<String> answer = execute(() -> "Inspecting '" + key + "'",
+				() -> this.redis.execute(INSPECT, keys(key, "lock", "permits", "holders")));
+		if (answer == null || answer.isEmpty()) {
+			return Optional.empty();
+		}
+		if (answer.get(0).equals("e")) {
+			LockInfo.Holder holder = new LockInfo.Holder(answer.get(1), Long.parseLong(answer.get(2)),
+					Duration.ofMillis(Math.max(0, Long.parseLong(answer.get(3)))));
+			return Optional.of(new LockInfo(key, LeaseMode.EXCLUSIVE, 1, List.of(holder)));
+		}
+		long now = Long.parseLong(answer.get(1));
+		int limit = 1;
+		List<LockInfo.Holder> holders = new ArrayList<>();
+		for (int i = 2; i + 2 < answer.size(); i += 3) {
+			long expiresAt = (long) Double.parseDouble(answer.get(i + 1));
+			// "<fence> <limit> <owner>": the owner may contain spaces, the numbers do not.
+			String[] holder = answer.get(i + 2).split(" ", 3);
+			limit = Math.max(limit, Integer.parseInt(holder[1]));
+			holders.add(new LockInfo.Holder(holder[2], Long.parseLong(holder[0]),
+					Duration.ofMillis(Math.max(0, expiresAt - now))));
+		}
+		return holders.isEmpty() ? Optional.empty() : Optional.of(new LockInfo(key, LeaseMode.SHARED, limit, holders));
+	}
+
+	@Override
+	public List<LockInfo> list() {
+		Set<String> keys = execute(() -> "Listing the held keys", this::scanHeldKeys);
+		List<LockInfo> held = new ArrayList<>();
+		for (String key : keys) {
+			inspect(key).ifPresent(held::add);
+		}
+		held.sort(Comparator.comparing(LockInfo::key));
+		return held;
+	}
+
+	private Set<String> scanHeldKeys() {
+		ScanOptions options = ScanOptions.scanOptions().match("{" + escapeGlob(this.namespace) + ":*}:*").count(1000)
+			.build();
+		Set<String> keys = new TreeSet<>();
+		if (isCluster()) {
+			try (RedisClusterConnection connection = this.connectionFactory.getClusterConnection()) {
+				for (RedisClusterNode node : connection.clusterGetNodes()) {
+					if (node.isMaster()) {
+						try (Cursor<byte[]> cursor = connection.scan(node, options)) {
+							cursor.forEachRemaining(
+									(key) -> addHeldKey(keys, new String(key, StandardCharsets.UTF_8)));
+						}
+					}
+				}
+			}
+		}
+		else {
+			try (Cursor<String> cursor = this.redis.scan(options)) {
+				cursor.forEachRemaining((key) -> addHeldKey(keys, key));
+			}
+		}
+		return keys;
+	}
+
+	private void addHeldKey(Set<String> keys, String redisKey) {
+		String prefix = "{" + this.namespace + ":";
+		for (String suffix : List.of("}:lock", "}:permits")) {
+			if (redisKey.startsWith(prefix) && redisKey.endsWith(suffix)
+					&& redisKey.length() >= prefix.length() + suffix.length()) {
+				keys.add(redisKey.substring(prefix.length(), redisKey.length() - suffix.length()));
+			}
+		}
+	}
+
+	private static String escapeGlob(String text) {
+		StringBuilder escaped = new StringBuilder(text.length());
+		for (char c : text.toCharArray()) {
+			if ("*?[]\\^".indexOf(c) >= 0) {
+				escaped.append('\\');
+			}
+			escaped.append(c);
+		}
+		return escaped.toString();
+	}
+
+	@Override
+	public ReleaseSubscription subscribe(String key, Runnable onRelease) {
+		// A wrapper per subscription, so that the same Runnable subscribed twice is unsubscribed once at a time.
+		Runnable subscription = onRelease::run;
+		this.listeners.compute(key, (k, existing) -> {
+			List<Runnable> subscribed = (existing != null) ? existing : new CopyOnWriteArrayList<>();
+			subscribed.add(subscription);
+			return subscribed;
+		});
+		ReleaseSubscription unsubscribe = () -> this.listeners.computeIfPresent(key, (k, subscribed) -> {
+			subscribed.remove(subscription);
+			return subscribed.isEmpty() ? null : subscribed;
+		});
+		try {
+			listen();
+		}
+		catch (RuntimeException ex) {
+			unsubscribe.close();
+			throw ex;
+		}
+		return unsubscribe;
+	}
+
+	/**
+	 * Starts the repository's one subscription to the release channel, unless it runs already.
+	 */
+	private void listen() {
+		synchronized (this.lifecycleMonitor) {
+			if (this.closed) {
+				throw new LockBackendException(backend(), "Redis lock repository is closed", null);
+			}
+			if (this.container != null) {
+				return;
+			}
+			ExecutorService dispatcher = Executors.newSingleThreadExecutor((task) -> {
+				Thread thread = new Thread(task, "latchkey-redis-release");
+				thread.setDaemon(true);
+				return thread;
+			});
+			RedisMessageListenerContainer container = new RedisMessageListenerContainer();
+			container.setConnectionFactory(this.connectionFactory);
+			container.setTaskExecutor(dispatcher);
+			container.setBeanName("latchkey-redis-release");
+			MessageListener listener = (message, pattern) -> released(
+					new String(message.getBody(), StandardCharsets.UTF_8));
+			container.setMessageListeners(Map.of(listener, List.of(new ChannelTopic(this.channel))));
+			try {
+				execute(() -> "Subscribing to " + this.channel, () -> {
+					container.afterPropertiesSet();
+					// Waits until the subscription is registered, so that no release published after this is missed.
+					container.start();
+					return null;
+				});
+			}
+			catch (RuntimeException ex) {
+				stop(container, dispatcher);
+				throw ex;
+			}
+			this.container = container;
+			this.dispatcher = dispatcher;
+		}
+	}
+
+	private void released(String key) {
+		List<Runnable> subscribed = this.listeners.get(key);
+		if (subscribed != null) {
+			for (Runnable listener : subscribed) {
+				try {
+					listener.run();
+				}
+				catch (RuntimeException ex) {
+					logger.warn(ex, () -> "Release listener of '" + key + "' failed");
+				}
+			}
+		}
+	}
+
+	/**
+	 * Stops the release subscription. Locking operations keep working; new subscriptions are refused.
+	 */
+	@Override
+	public void close() {
+		synchronized (this.lifecycleMonitor) {
+			this.closed = true;
+			if (this.container != null && this.dispatcher != null) {
+				stop(this.container, this.dispatcher);
+			}
+			this.container = null;
+			this.dispatcher = null;
+		}
+	}
+
+	private static void stop(RedisMessageListenerContainer container, ExecutorService dispatcher) {
+		try {
+			container.destroy();
+		}
+		catch (Exception ex) {
+			logger.debug(ex, "Stopping the Redis release subscription failed");
+		}
+		dispatcher.shutdownNow();
+	}
+
+	private List<String> keys(String key, String... kinds) {
+		List<String> keys = new ArrayList<>(kinds.length);
+		for (String kind : kinds) {
+			keys.add(redisKey(key, kind));
+		}
+		return keys;
+	}
+
+	private String redisKey(String key, String kind) {
+		return "{" + this.namespace + ":" + key + "}:" + kind;
+	}
+
+	private static String millis(Duration ttl) {
+		return Long.toString(Math.max(1, ttl.toMillis()));
+	}
+
+	private <T> T execute(Supplier<String> action, Supplier<T> operation) {
+		try {
+			return operation.get();
+		}
+		catch (DataAccessException ex) {
+			throw new LockBackendException(backend(), action.get() + " at the Redis backend failed: " + reason(ex), ex);
+		}
+	}
+
+	/**
+	 * The most specific message of a failure's causes that still says what it is about: "Connection refused:
+	 * /127.0.0.1:6379" rather than "Connection refused" or "Unable to connect to Redis".
+	 */
+	private static String reason(Throwable failure) {
+		List<String> messages = new ArrayList<>();
+		for (Throwable cause = failure; cause != null && messages.size() < 20; cause = cause.getCause()) {
+			if (cause.getMessage() != null && !cause.getMessage().isBlank()) {
+				messages.add(cause.getMessage());
+			}
+		}
+		if (messages.isEmpty()) {
+			return NestedExceptionUtils.getMostSpecificCause(failure).getClass().getName();
+		}
+		int chosen = messages.size() - 1;
+		while (chosen > 0 && messages.get(chosen - 1).contains(messages.get(chosen))) {
+			chosen--;
+		}
+		return messages.get(chosen);
+	}
+
+}

@@ -1,0 +1,204 @@
+package dev.latchkey.redis;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.OptionalLong;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+
+import org.awaitility.Awaitility;
+import org.jspecify.annotations.Nullable;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+import org.springframework.context.ApplicationEventPublisher;
+import org.springframework.core.log.LogAccessor;
+import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
+
+import dev.latchkey.LeaseSpec;
+import dev.latchkey.LockBackendException;
+import dev.latchkey.LockHandle;
+import dev.latchkey.LockInfo;
+import dev.latchkey.LockSettings;
+import dev.latchkey.LockTemplate;
+import dev.latchkey.LossReason;
+import dev.latchkey.event.LockLostEvent;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
+
+/**
+ * The Redis backend under faults, each on a redis-server of the test's own: the server restarted under a holder, the
+ * server unreachable, a holder process killed.
+ */
+@Timeout(60)
+class RedisLockFaultTests {
+
+	private static final LogAccessor logger = new LogAccessor(RedisLockFaultTests.class);
+
+	@TempDir
+	Path temporary;
+
+	private final List<AutoCloseable> resources = new CopyOnWriteArrayList<>();
+
+	@AfterEach
+	void closeResources() throws Exception {
+		for (AutoCloseable resource : reversed(this.resources)) {
+			resource.close();
+		}
+	}
+
+	@Test
+	void holderReportsItsLeaseLostWhenRedisRestartsAndNeverHoldsItAgain() {
+		RedisServerProcess server = server();
+		RedisLockRepository repository = repository(server.url());
+		List<LockLostEvent> lost = new CopyOnWriteArrayList<>();
+		ApplicationEventPublisher events = (event) -> {
+			if (event instanceof LockLostEvent lockLost) {
+				lost.add(lockLost);
+			}
+		};
+		LockTemplate template = template(repository, LockSettings.defaults()
+			.withOwner("holder")
+			.withTtl(Duration.ofSeconds(3))
+			.withRenewInterval(Duration.ofMillis(200)), events);
+		LockHandle handle = template.exclusive("restarted").acquire();
+		assertThat(repository.inspect("restarted")).isPresent();
+		server.restart();
+		Awaitility.await().atMost(Duration.ofSeconds(15)).until(() -> !lost.isEmpty());
+		assertThat(lost).singleElement().satisfies((event) -> {
+			assertThat(event.getKey()).isEqualTo("restarted");
+			assertThat(event.getReason()).isIn(LossReason.NOT_OWNER, LossReason.RENEWAL_FAILED);
+		});
+		assertThat(handle.lease().isValid()).isFalse();
+		// The keeper stopped renewing the lost lease: it did not make it again on the new server.
+		Awaitility.await()
+			.during(Duration.ofMillis(600))
+			.atMost(Duration.ofSeconds(5))
+			.until(() -> repository.inspect("restarted").isEmpty());
+		assertThat(repository.tryAcquire(LeaseSpec.exclusive("restarted", "next", token(), Duration.ofSeconds(30))))
+			.isPresent();
+	}
+
+	@Test
+	void unreachableServerFailsTheCallWithABackendException() throws IOException {
+		URI nobody = URI.create("redis://127.0.0.1:" + freePort());
+		RedisLockRepository repository = repository(nobody);
+		LeaseSpec lease = LeaseSpec.exclusive("unreachable", "owner", token(), Duration.ofSeconds(30));
+		assertThatExceptionOfType(LockBackendException.class).isThrownBy(() -> repository.tryAcquire(lease))
+			.withMessageStartingWith("Acquiring 'unreachable' at the Redis backend failed: ")
+			.withMessageContaining(Integer.toString(nobody.getPort()))
+			.satisfies((ex) -> assertThat(ex.getBackend()).isEqualTo("redis"));
+		LockTemplate template = template(repository, LockSettings.defaults(), null);
+		assertThatExceptionOfType(LockBackendException.class)
+			.isThrownBy(() -> template.exclusive("unreachable").run(() -> {
+				throw new AssertionError("Ran without the lock");
+			}));
+	}
+
+	@Test
+	void killedHolderFreesItsKeyAfterItsTtlAndNotBefore() throws Exception {
+		RedisServerProcess server = server();
+		RedisLockRepository repository = repository(server.url());
+		Duration ttl = Duration.ofSeconds(2);
+		Process holder = startHolder(server.url(), "killed", ttl);
+		long heldToken = Long.parseLong(awaitHeld(holder).substring("HELD ".length()));
+		holder.destroyForcibly();
+		assertThat(holder.waitFor(30, TimeUnit.SECONDS)).isTrue();
+		long killedAt = System.nanoTime();
+		LockInfo.Holder killed = repository.inspect("killed").orElseThrow().holders().get(0);
+		assertThat(killed.fencingToken()).isEqualTo(heldToken);
+		Duration remaining = killed.remainingTtl();
+		assertThat(remaining).isPositive().isLessThanOrEqualTo(ttl);
+		LeaseSpec next = LeaseSpec.exclusive("killed", "next", token(), Duration.ofSeconds(30));
+		OptionalLong[] granted = { OptionalLong.empty() };
+		Awaitility.await().atMost(ttl.plusSeconds(5)).pollInterval(Duration.ofMillis(10)).until(() -> {
+			granted[0] = repository.tryAcquire(next);
+			return granted[0].isPresent();
+		});
+		Duration freedAfter = Duration.ofNanos(System.nanoTime() - killedAt);
+		logger.info(() -> "Key of a killed holder with " + remaining.toMillis() + " ms of its TTL left was granted "
+				+ freedAfter.toMillis() + " ms after the kill");
+		// Not before its TTL ran out (inspected after the kill, so the true remainder was at most this), and not long
+		// after.
+		assertThat(freedAfter).isGreaterThanOrEqualTo(remaining.minusMillis(50));
+		assertThat(freedAfter).isLessThan(ttl.plusSeconds(2));
+		assertThat(granted[0].getAsLong()).isGreaterThan(heldToken);
+	}
+
+	private Process startHolder(URI url, String key, Duration ttl) throws IOException {
+		List<String> command = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+				"-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xmx64m", "-cp", System.getProperty("java.class.path"),
+				RedisLockChild.class.getName(), url.toString(), "fault-test", key, Long.toString(ttl.toMillis()));
+		Process process = new ProcessBuilder(command)
+			.redirectError(this.temporary.resolve("holder.log").toFile())
+			.start();
+		this.resources.add(process::destroyForcibly);
+		return process;
+	}
+
+	private String awaitHeld(Process holder) throws Exception {
+		BufferedReader output = new BufferedReader(
+				new InputStreamReader(holder.getInputStream(), StandardCharsets.UTF_8));
+		String line = CompletableFuture.supplyAsync(() -> {
+			try {
+				return output.readLine();
+			}
+			catch (IOException ex) {
+				return null;
+			}
+		}).get(40, TimeUnit.SECONDS);
+		assertThat(line).as("first line of the holder (log in %s)", this.temporary).startsWith("HELD ");
+		return line;
+	}
+
+	private RedisServerProcess server() {
+		RedisServerProcess server = RedisServerProcess.start(this.temporary);
+		this.resources.add(server);
+		return server;
+	}
+
+	private RedisLockRepository repository(URI url) {
+		LettuceConnectionFactory connectionFactory = RedisTestSupport.connectionFactory(url);
+		this.resources.add(connectionFactory::destroy);
+		RedisLockRepository repository = new RedisLockRepository(connectionFactory, "fault-test");
+		this.resources.add(repository);
+		return repository;
+	}
+
+	private LockTemplate template(RedisLockRepository repository, LockSettings settings,
+			@Nullable ApplicationEventPublisher events) {
+		LockTemplate template = new LockTemplate(repository, settings, events);
+		this.resources.add(template);
+		return template;
+	}
+
+	private static <T> List<T> reversed(List<T> list) {
+		List<T> reversed = new java.util.ArrayList<>(list);
+		java.util.Collections.reverse(reversed);
+		return reversed;
+	}
+
+	private static int freePort() throws IOException {
+		try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+			return socket.getLocalPort();
+		}
+	}
+
+	private static String token() {
+		return UUID.randomUUID().toString();
+	}
+
+}

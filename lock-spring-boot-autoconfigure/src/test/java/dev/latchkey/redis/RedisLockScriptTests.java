@@ -1,0 +1,148 @@
+package dev.latchkey.redis;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.UUID;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+import org.springframework.core.log.LogAccessor;
+import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
+
+import dev.latchkey.LeaseSpec;
+import dev.latchkey.LockBackendException;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
+import static org.assertj.core.api.Assertions.entry;
+
+/**
+ * What the Redis backend costs the server, counted with {@code INFO commandstats} on a redis-server of this class's
+ * own (so that no other client's commands are counted), and how it fails when the server refuses its scripts.
+ */
+@Timeout(60)
+class RedisLockScriptTests {
+
+	private static final LogAccessor logger = new LogAccessor(RedisLockScriptTests.class);
+
+	private static final Pattern COMMAND_STAT = Pattern.compile("cmdstat_([a-z|]+):calls=(\\d+)");
+
+	private static final Duration TTL = Duration.ofSeconds(30);
+
+	@TempDir
+	static Path temporary;
+
+	private static RedisServerProcess server;
+
+	private static LettuceConnectionFactory connectionFactory;
+
+	@BeforeAll
+	static void startServer() {
+		server = RedisServerProcess.start(temporary);
+		connectionFactory = RedisTestSupport.connectionFactory(server.url());
+	}
+
+	@AfterAll
+	static void stopServer() {
+		if (connectionFactory != null) {
+			connectionFactory.destroy();
+		}
+		if (server != null) {
+			server.close();
+		}
+	}
+
+	@Test
+	void uncontendedAcquireAndReleaseAreOneScriptCallEach() {
+		RedisLockRepository repository = new RedisLockRepository(connectionFactory, "script-test");
+		// The first call of each script loads it (EVALSHA answers NOSCRIPT, then EVAL): not counted.
+		acquireAndRelease(repository, "warm-up");
+		int rounds = 10;
+		Map<String, Long> before = commandStats();
+		for (int i = 0; i < rounds; i++) {
+			acquireAndRelease(repository, "order:" + i);
+		}
+		Map<String, Long> calls = delta(before, commandStats());
+		logger.info(() -> "Redis commands for " + rounds + " uncontended acquire+release pairs: " + calls);
+		// The commands the scripts run are counted under their own names, and cost no round trip; INFO and QUIT are
+		// this test's own probe.
+		Map<String, Long> roundTrips = new TreeMap<>(calls);
+		roundTrips.keySet().removeAll(List.of("exists", "incr", "hset", "pexpire", "hget", "del", "publish", "info",
+				"quit"));
+		assertThat(roundTrips).containsExactly(entry("evalsha", 2L * rounds));
+	}
+
+	@Test
+	void renewalOfManyLeasesIsOneScriptCall() {
+		RedisLockRepository repository = new RedisLockRepository(connectionFactory, "script-test");
+		List<LeaseSpec> leases = new ArrayList<>();
+		for (int i = 0; i < 20; i++) {
+			LeaseSpec lease = (i % 2 == 0) ? LeaseSpec.exclusive("renew:" + i, "owner", token(), TTL)
+					: LeaseSpec.shared("renew:" + i, 3, "owner", token(), TTL);
+			assertThat((i % 2 == 0) ? repository.tryAcquire(lease) : repository.tryAcquirePermit(lease)).isPresent();
+			leases.add(lease);
+		}
+		assertThat(repository.renew(leases)).isEmpty();
+		Map<String, Long> before = commandStats();
+		assertThat(repository.renew(leases)).isEmpty();
+		assertThat(delta(before, commandStats())).containsEntry("evalsha", 1L);
+	}
+
+	@Test
+	void scriptRefusedByAnAclIsABackendFailureThatSaysSo() {
+		assertThat(server.command("ACL SETUSER no-scripts on >secret ~* &* +@all -@scripting")).isEqualTo("+OK");
+		LettuceConnectionFactory restricted = RedisTestSupport.connectionFactory(server.url(), "no-scripts", "secret");
+		try {
+			RedisLockRepository repository = new RedisLockRepository(restricted, "script-test");
+			assertThatExceptionOfType(LockBackendException.class)
+				.isThrownBy(() -> repository.tryAcquire(LeaseSpec.exclusive("acl", "owner", token(), TTL)))
+				.withMessageStartingWith("Acquiring 'acl' at the Redis backend failed: ")
+				.withMessageContaining("NOPERM")
+				.satisfies((ex) -> assertThat(ex.getBackend()).isEqualTo("redis"));
+		}
+		finally {
+			restricted.destroy();
+		}
+	}
+
+	private static void acquireAndRelease(RedisLockRepository repository, String key) {
+		LeaseSpec lease = LeaseSpec.exclusive(key, "owner", token(), TTL);
+		assertThat(repository.tryAcquire(lease)).isPresent();
+		assertThat(repository.release(lease)).isTrue();
+	}
+
+	private static Map<String, Long> commandStats() {
+		Map<String, Long> stats = new TreeMap<>();
+		Matcher matcher = COMMAND_STAT.matcher(server.reply("INFO commandstats"));
+		while (matcher.find()) {
+			stats.put(matcher.group(1), Long.parseLong(matcher.group(2)));
+		}
+		return stats;
+	}
+
+	private static Map<String, Long> delta(Map<String, Long> before, Map<String, Long> after) {
+		Map<String, Long> delta = new TreeMap<>();
+		after.forEach((command, calls) -> {
+			long difference = calls - before.getOrDefault(command, 0L);
+			if (difference > 0) {
+				delta.put(command, difference);
+			}
+		});
+		return delta;
+	}
+
+	private static String token() {
+		return UUID.randomUUID().toString();
+	}
+
+}

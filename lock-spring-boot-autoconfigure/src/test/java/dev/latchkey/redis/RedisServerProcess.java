@@ -1,0 +1,148 @@
+package dev.latchkey.redis;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import org.awaitility.Awaitility;
+
+/**
+ * A redis-server of a test's own, on a free loopback port, with nothing kept on disk: for tests that stop, restart or
+ * reconfigure a server, which they must never do to the shared one. Needs the {@code redis-server} binary on the
+ * {@code PATH} ({@code scripts/services.sh} installs it).
+ */
+final class RedisServerProcess implements AutoCloseable {
+
+	private final int port;
+
+	private final Path log;
+
+	private Process process;
+
+	private RedisServerProcess(int port, Path log) {
+		this.port = port;
+		this.log = log;
+		this.process = launch();
+	}
+
+	/**
+	 * Starts a server on a free loopback port and waits until it answers.
+	 * @param directory where to keep the server's log
+	 * @return the running server
+	 */
+	static RedisServerProcess start(Path directory) {
+		return new RedisServerProcess(freePort(), directory.resolve("redis-server.log"));
+	}
+
+	private static int freePort() {
+		try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+			return socket.getLocalPort();
+		}
+		catch (IOException ex) {
+			throw new UncheckedIOException(ex);
+		}
+	}
+
+	private Process launch() {
+		List<String> command = List.of("redis-server", "--port", Integer.toString(this.port), "--bind", "127.0.0.1",
+				"--save", "", "--appendonly", "no");
+		Process started;
+		try {
+			started = new ProcessBuilder(command).redirectErrorStream(true)
+				.redirectOutput(ProcessBuilder.Redirect.appendTo(this.log.toFile()))
+				.start();
+		}
+		catch (IOException ex) {
+			throw new IllegalStateException("Could not run redis-server, which these tests start on a port of their"
+					+ " own: install it (scripts/services.sh does) and put it on the PATH", ex);
+		}
+		Awaitility.await("redis-server on port " + this.port + " answering PING")
+			.atMost(Duration.ofSeconds(20))
+			.pollInterval(Duration.ofMillis(20))
+			.until(() -> {
+				if (!started.isAlive()) {
+					throw new IllegalStateException("redis-server exited: " + Files.readString(this.log));
+				}
+				return "+PONG".equals(command("PING"));
+			});
+		return started;
+	}
+
+	/**
+	 * The server's URL.
+	 * @return {@code redis://127.0.0.1:<port>}
+	 */
+	URI url() {
+		return URI.create("redis://127.0.0.1:" + this.port);
+	}
+
+	/**
+	 * Stops the server (SIGKILL: whatever it held is gone, as nothing is kept on disk) and starts a new one on the same
+	 * port.
+	 */
+	void restart() {
+		stop();
+		this.process = launch();
+	}
+
+	/**
+	 * Sends one inline command and answers the first line of the reply, or {@code null} if the server does not
+	 * answer.
+	 * @param command the command, for example {@code "INFO commandstats"}
+	 * @return the first line of the reply
+	 */
+	String command(String command) {
+		String reply = reply(command);
+		return (reply != null) ? reply.lines().findFirst().orElse("") : null;
+	}
+
+	/**
+	 * Sends one inline command and answers the whole reply, for commands with a bulk reply such as {@code INFO}.
+	 * @param command the command
+	 * @return the reply, or {@code null} if the server does not answer
+	 */
+	String reply(String command) {
+		try (Socket socket = new Socket()) {
+			socket.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), this.port), 1000);
+			socket.setSoTimeout(2000);
+			OutputStream out = socket.getOutputStream();
+			// QUIT: the server closes the connection once it has written the reply.
+			out.write((command + "\r\nQUIT\r\n").getBytes(StandardCharsets.UTF_8));
+			out.flush();
+			InputStream in = socket.getInputStream();
+			String reply = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+			return reply.endsWith("+OK\r\n") ? reply.substring(0, reply.length() - 5) : reply;
+		}
+		catch (IOException ex) {
+			return null;
+		}
+	}
+
+	private void stop() {
+		this.process.destroyForcibly();
+		try {
+			this.process.waitFor(10, TimeUnit.SECONDS);
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+		}
+	}
+
+	@Override
+	public void close() {
+		stop();
+	}
+
+}

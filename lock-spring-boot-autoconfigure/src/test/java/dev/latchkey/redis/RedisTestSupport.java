@@ -1,0 +1,53 @@
+package dev.latchkey.redis;
+
+import java.net.URI;
+import java.time.Duration;
+
+import org.jspecify.annotations.Nullable;
+
+import org.springframework.data.redis.connection.RedisStandaloneConfiguration;
+import org.springframework.data.redis.connection.lettuce.LettuceClientConfiguration;
+import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
+
+/**
+ * Connection factories for the Redis tests.
+ */
+final class RedisTestSupport {
+
+	private RedisTestSupport() {
+	}
+
+	/**
+	 * A started Lettuce connection factory for a {@code redis://host:port} URL, with a command timeout short enough
+	 * that a dead server fails a call well within the tests' lease TTLs.
+	 * @param url the server's URL
+	 * @return the started factory, to destroy after use
+	 */
+	static LettuceConnectionFactory connectionFactory(URI url) {
+		return connectionFactory(url, null, null);
+	}
+
+	/**
+	 * A started Lettuce connection factory that logs in as an ACL user.
+	 * @param url the server's URL
+	 * @param username the user, or {@code null} for the default user
+	 * @param password the user's password, or {@code null}
+	 * @return the started factory, to destroy after use
+	 */
+	static LettuceConnectionFactory connectionFactory(URI url, @Nullable String username, @Nullable String password) {
+		RedisStandaloneConfiguration server = new RedisStandaloneConfiguration(url.getHost(),
+				(url.getPort() > 0) ? url.getPort() : 6379);
+		server.setUsername(username);
+		if (password != null) {
+			server.setPassword(password);
+		}
+		LettuceClientConfiguration client = LettuceClientConfiguration.builder()
+			.commandTimeout(Duration.ofSeconds(2))
+			.build();
+		LettuceConnectionFactory factory = new LettuceConnectionFactory(server, client);
+		factory.afterPropertiesSet();
+		factory.start();
+		return factory;
+	}
+
+}
