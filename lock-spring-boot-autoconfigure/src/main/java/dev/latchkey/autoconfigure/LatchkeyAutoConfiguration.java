@@ -21,10 +21,16 @@ import dev.latchkey.support.OwnerIdentity;
 /**
  * Auto-configuration for Latchkey: a {@link LockTemplate} on the configured backend, and the post-processor that
  * applies {@code @Exclusive} and {@code @Semaphore}.
+ * <p>
+ * The backends' configurations are imported in order of precedence: each makes a {@link LockRepository} only when
+ * none exists yet, so a server backend the application has configured (Redis) is chosen by {@code auto} before the
+ * embedded default (socket). Ordered after Spring Boot's Redis auto-configuration, whose connection factory it
+ * reuses.
  */
-@AutoConfiguration
+@AutoConfiguration(afterName = "org.springframework.boot.data.redis.autoconfigure.DataRedisAutoConfiguration")
 @EnableConfigurationProperties(LatchkeyProperties.class)
-@Import({ MemoryBackendConfiguration.class, SocketBackendConfiguration.class })
+@Import({ RedisBackendConfiguration.class, MissingRedisBackendConfiguration.class, MemoryBackendConfiguration.class,
+		SocketBackendConfiguration.class })
 public final class LatchkeyAutoConfiguration {
 
 	@Bean

@@ -21,8 +21,8 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
 public class LatchkeyProperties {
 
 	/**
-	 * Backend that holds the locks. 'auto' picks the single configured backend, or the embedded default (socket) when
-	 * none is configured.
+	 * Backend that holds the locks. 'auto' picks the single configured backend (Redis when a RedisConnectionFactory
+	 * bean exists), or the embedded default (socket) when none is configured.
 	 */
 	private Backend backend = Backend.AUTO;
 
@@ -67,6 +67,8 @@ public class LatchkeyProperties {
 	private final Waiting waiting = new Waiting();
 
 	private final Socket socket = new Socket();
+
+	private final Redis redis = new Redis();
 
 	public Backend getBackend() {
 		return this.backend;
@@ -140,6 +142,10 @@ public class LatchkeyProperties {
 		return this.socket;
 	}
 
+	public Redis getRedis() {
+		return this.redis;
+	}
+
 	/**
 	 * The backends.
 	 */
@@ -159,7 +165,33 @@ public class LatchkeyProperties {
 		 * Locks shared by the processes of one host through a unix-domain socket, with no server to run: the embedded
 		 * default.
 		 */
-		SOCKET
+		SOCKET,
+
+		/**
+		 * Locks shared through the application's Redis (its RedisConnectionFactory): standalone, Sentinel or Cluster.
+		 */
+		REDIS
+
+	}
+
+	/**
+	 * The Redis backend.
+	 */
+	public static class Redis {
+
+		/**
+		 * Namespace of Latchkey's keys and release channel in Redis, put in the hash tag of every key
+		 * ('{namespace:key}:lock'). Applications lock together only when they use the same namespace.
+		 */
+		private String namespace = "latchkey";
+
+		public String getNamespace() {
+			return this.namespace;
+		}
+
+		public void setNamespace(String namespace) {
+			this.namespace = namespace;
+		}
 
 	}
 

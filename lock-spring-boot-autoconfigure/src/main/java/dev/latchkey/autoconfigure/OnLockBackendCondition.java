@@ -1,5 +1,7 @@
 package dev.latchkey.autoconfigure;
 
+import org.jspecify.annotations.Nullable;
+
 import org.springframework.boot.autoconfigure.condition.ConditionOutcome;
 import org.springframework.boot.autoconfigure.condition.SpringBootCondition;
 import org.springframework.boot.context.properties.bind.Binder;
@@ -9,32 +11,45 @@ import org.springframework.core.type.AnnotatedTypeMetadata;
 import dev.latchkey.autoconfigure.LatchkeyProperties.Backend;
 
 /**
- * Matches when {@code latchkey.backend} names a backend, or is {@code auto} and that backend is the automatic choice.
+ * Matches when {@code latchkey.backend} names a backend, or is {@code auto} and that backend may be the automatic
+ * choice.
+ * <p>
+ * Whether a server backend is configured (a RedisConnectionFactory bean, say) is a bean condition, which a
+ * {@link SpringBootCondition} cannot judge reliably: the backends' configurations add that condition themselves, and
+ * {@link LatchkeyAutoConfiguration} imports them in order of precedence, each backing off when an earlier one made a
+ * {@code LockRepository}.
  */
 abstract class OnLockBackendCondition extends SpringBootCondition {
 
 	private final Backend backend;
 
-	private final boolean automatic;
+	private final @Nullable String automatically;
 
-	OnLockBackendCondition(Backend backend, boolean automatic) {
+	/**
+	 * Makes a condition.
+	 * @param backend the backend it matches
+	 * @param automatically why {@code auto} may choose the backend, or {@code null} if it never does
+	 */
+	OnLockBackendCondition(Backend backend, @Nullable String automatically) {
 		this.backend = backend;
-		this.automatic = automatic;
+		this.automatically = automatically;
 	}
 
 	@Override
 	public ConditionOutcome getMatchOutcome(ConditionContext context, AnnotatedTypeMetadata metadata) {
-		Backend configured = Binder.get(context.getEnvironment())
-			.bind("latchkey.backend", Backend.class)
-			.orElse(Backend.AUTO);
+		Backend configured = configuredBackend(context);
 		String name = this.backend.name().toLowerCase();
 		if (configured == this.backend) {
 			return ConditionOutcome.match("latchkey.backend is " + name);
 		}
-		if (configured == Backend.AUTO && this.automatic) {
-			return ConditionOutcome.match("latchkey.backend is auto and " + name + " is the embedded default");
+		if (configured == Backend.AUTO && this.automatically != null) {
+			return ConditionOutcome.match("latchkey.backend is auto and " + this.automatically);
 		}
 		return ConditionOutcome.noMatch("latchkey.backend is " + configured.name().toLowerCase() + ", not " + name);
+	}
+
+	static Backend configuredBackend(ConditionContext context) {
+		return Binder.get(context.getEnvironment()).bind("latchkey.backend", Backend.class).orElse(Backend.AUTO);
 	}
 
 	/**
@@ -43,7 +58,7 @@ abstract class OnLockBackendCondition extends SpringBootCondition {
 	static final class Memory extends OnLockBackendCondition {
 
 		Memory() {
-			super(Backend.MEMORY, false);
+			super(Backend.MEMORY, null);
 		}
 
 	}
@@ -54,7 +69,30 @@ abstract class OnLockBackendCondition extends SpringBootCondition {
 	static final class Socket extends OnLockBackendCondition {
 
 		Socket() {
-			super(Backend.SOCKET, true);
+			super(Backend.SOCKET, "socket is the embedded default");
+		}
+
+	}
+
+	/**
+	 * The Redis backend: chosen by {@code auto} when the application has a RedisConnectionFactory (a bean condition
+	 * of its configuration).
+	 */
+	static final class Redis extends OnLockBackendCondition {
+
+		Redis() {
+			super(Backend.REDIS, "redis is chosen when a RedisConnectionFactory exists");
+		}
+
+	}
+
+	/**
+	 * The Redis backend asked for by name: matches {@code latchkey.backend=redis} only, never {@code auto}.
+	 */
+	static final class RedisRequired extends OnLockBackendCondition {
+
+		RedisRequired() {
+			super(Backend.REDIS, null);
 		}
 
 	}

@@ -1,0 +1,153 @@
+package dev.latchkey.autoconfigure;
+
+import java.nio.file.Path;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.data.redis.autoconfigure.DataRedisAutoConfiguration;
+import org.springframework.boot.diagnostics.FailureAnalysis;
+import org.springframework.boot.test.context.FilteredClassLoader;
+import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.data.redis.connection.RedisConnectionFactory;
+import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
+
+import dev.latchkey.LockConfigurationException;
+import dev.latchkey.LockTemplate;
+import dev.latchkey.memory.MemoryLockRepository;
+import dev.latchkey.redis.RedisLockRepository;
+import dev.latchkey.socket.SocketLockRepository;
+import dev.latchkey.test.TestServers;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Tests for the choice of the Redis backend by {@link LatchkeyAutoConfiguration}.
+ */
+class RedisBackendAutoConfigurationTests {
+
+	@TempDir
+	Path temporary;
+
+	private ApplicationContextRunner contextRunner() {
+		return new ApplicationContextRunner()
+			.withConfiguration(AutoConfigurations.of(LatchkeyAutoConfiguration.class))
+			.withPropertyValues("latchkey.socket.directory=" + this.temporary.resolve("locks"));
+	}
+
+	@Test
+	void redisBackendUsesTheApplicationsConnectionFactory() {
+		contextRunner().withUserConfiguration(ConnectionFactoryConfiguration.class)
+			.withPropertyValues("latchkey.backend=redis")
+			.run((context) -> {
+				assertThat(context).hasSingleBean(RedisLockRepository.class).doesNotHaveBean(SocketLockRepository.class);
+				RedisLockRepository repository = context.getBean(RedisLockRepository.class);
+				assertThat(repository.getNamespace()).isEqualTo("latchkey");
+				assertThat(context.getBean(LockTemplate.class).getRepository()).isSameAs(repository);
+			});
+	}
+
+	@Test
+	void namespaceCanBeConfigured() {
+		contextRunner().withUserConfiguration(ConnectionFactoryConfiguration.class)
+			.withPropertyValues("latchkey.backend=redis", "latchkey.redis.namespace=billing-locks")
+			.run((context) -> assertThat(context.getBean(RedisLockRepository.class).getNamespace())
+				.isEqualTo("billing-locks"));
+	}
+
+	@Test
+	void autoChoosesRedisWhenTheApplicationHasAConnectionFactory() {
+		contextRunner().withUserConfiguration(ConnectionFactoryConfiguration.class)
+			.run((context) -> assertThat(context).hasSingleBean(RedisLockRepository.class)
+				.doesNotHaveBean(SocketLockRepository.class));
+	}
+
+	@Test
+	void autoChoosesTheSocketBackendWithoutAConnectionFactory() {
+		contextRunner().run((context) -> assertThat(context).hasSingleBean(SocketLockRepository.class)
+			.doesNotHaveBean(RedisLockRepository.class));
+	}
+
+	@Test
+	void otherBackendsAskedForByNameWinOverAConnectionFactory() {
+		contextRunner().withUserConfiguration(ConnectionFactoryConfiguration.class)
+			.withPropertyValues("latchkey.backend=memory")
+			.run((context) -> assertThat(context).hasSingleBean(MemoryLockRepository.class)
+				.doesNotHaveBean(RedisLockRepository.class));
+		contextRunner().withUserConfiguration(ConnectionFactoryConfiguration.class)
+			.withPropertyValues("latchkey.backend=socket")
+			.run((context) -> assertThat(context).hasSingleBean(SocketLockRepository.class)
+				.doesNotHaveBean(RedisLockRepository.class));
+	}
+
+	@Test
+	void autoChoosesTheSocketBackendWithoutSpringDataRedis() {
+		contextRunner().withClassLoader(new FilteredClassLoader("org.springframework.data.redis"))
+			.run((context) -> assertThat(context).hasSingleBean(SocketLockRepository.class)
+				.doesNotHaveBean(RedisLockRepository.class));
+	}
+
+	@Test
+	void redisBackendWithoutAConnectionFactoryFailsTheStartWithWhatToConfigure() {
+		contextRunner().withPropertyValues("latchkey.backend=redis").run((context) -> {
+			assertThat(context).hasFailed();
+			FailureAnalysis analysis = analyze(context.getStartupFailure());
+			assertThat(analysis.getDescription())
+				.isEqualTo("latchkey.backend is redis, but the application has no RedisConnectionFactory bean");
+			assertThat(analysis.getAction()).contains("spring-boot-starter-data-redis", "spring.data.redis.");
+		});
+	}
+
+	@Test
+	void redisBackendWithoutSpringDataRedisFailsTheStartWithWhatToAdd() {
+		contextRunner().withClassLoader(new FilteredClassLoader("org.springframework.data.redis"))
+			.withPropertyValues("latchkey.backend=redis")
+			.run((context) -> {
+				assertThat(context).hasFailed();
+				FailureAnalysis analysis = analyze(context.getStartupFailure());
+				assertThat(analysis.getDescription()).contains("spring-data-redis is not on the class path");
+				assertThat(analysis.getAction()).contains("spring-boot-starter-data-redis");
+			});
+	}
+
+	@Test
+	void usesTheConnectionFactoryOfSpringBootsRedisAutoConfiguration() {
+		// Listed before Spring Boot's: the order comes from @AutoConfiguration(afterName = ...), not from this list.
+		new ApplicationContextRunner()
+			.withConfiguration(
+					AutoConfigurations.of(LatchkeyAutoConfiguration.class, DataRedisAutoConfiguration.class))
+			.withPropertyValues("spring.data.redis.url=" + TestServers.redisUrl(), "spring.data.redis.timeout=2s",
+					"latchkey.redis.namespace=latchkey-autoconfigure-test")
+			.run((context) -> {
+				assertThat(context).hasSingleBean(RedisLockRepository.class);
+				LockTemplate locks = context.getBean(LockTemplate.class);
+				assertThat(locks.exclusive("auto-configured").call(() -> locks.getRepository()
+					.inspect("auto-configured")
+					.map((info) -> info.holders().get(0).fencingToken())
+					.orElseThrow())).isPositive();
+				assertThat(locks.getRepository().inspect("auto-configured")).isEmpty();
+			});
+	}
+
+	private static FailureAnalysis analyze(Throwable failure) {
+		FailureAnalysis analysis = new LockConfigurationFailureAnalyzer().analyze(failure);
+		assertThat(analysis).as("analysis of %s", failure).isNotNull();
+		assertThat(analysis.getCause()).isInstanceOf(LockConfigurationException.class);
+		return analysis;
+	}
+
+	@Configuration(proxyBeanMethods = false)
+	static class ConnectionFactoryConfiguration {
+
+		@Bean
+		RedisConnectionFactory redisConnectionFactory() {
+			// Never connected: these tests only look at which beans are made.
+			return new LettuceConnectionFactory();
+		}
+
+	}
+
+}
