@@ -1,0 +1,238 @@
+package dev.latchkey.benchmarks;
+
+import java.io.PrintStream;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.UUID;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.Lock;
+
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.SetArgs;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.api.sync.RedisCommands;
+import org.redisson.Redisson;
+import org.redisson.api.RLock;
+import org.redisson.api.RedissonClient;
+import org.redisson.config.Config;
+
+import org.springframework.data.redis.connection.RedisStandaloneConfiguration;
+import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
+import org.springframework.integration.redis.util.RedisLockRegistry;
+
+import dev.latchkey.LeaseSpec;
+import dev.latchkey.LockSettings;
+import dev.latchkey.LockTemplate;
+import dev.latchkey.redis.RedisLockRepository;
+
+/**
+ * The Redis backend next to the floor of two raw Lettuce round trips, Redisson's {@code RLock} and Spring
+ * Integration's {@code RedisLockRegistry}, against the same Redis, in one run.
+ * <pre>
+ * java -cp benchmarks/target/benchmarks.jar dev.latchkey.benchmarks.RedisBenchmark [redis://host:port] [iterations]
+ * </pre>
+ * For each contender: single-thread uncontended acquire+release latency (percentiles) and throughput, the commands a
+ * client sends per acquire+release (counted with {@code MONITOR} in a separate pass, leaving out the commands that
+ * scripts run inside the server), and the throughput of 8 threads contending for one key.
+ */
+public final class RedisBenchmark {
+
+	private static final int CONTENDERS = 8;
+
+	private static final Duration CONTENDED_RUN = Duration.ofSeconds(5);
+
+	private final io.lettuce.core.RedisURI uri;
+
+	private final PrintStream out = System.out;
+
+	private RedisBenchmark(io.lettuce.core.RedisURI uri) {
+		this.uri = uri;
+	}
+
+	public static void main(String[] args) throws Exception {
+		String url = (args.length > 0) ? args[0]
+				: System.getenv().getOrDefault("LATCHKEY_REDIS_URL", "redis://127.0.0.1:6379");
+		int iterations = (args.length > 1) ? Integer.parseInt(args[1]) : 20_000;
+		io.lettuce.core.RedisURI uri = io.lettuce.core.RedisURI.create(url);
+		RedisClient client = RedisClient.create(uri);
+		LettuceConnectionFactory factory = new LettuceConnectionFactory(
+				new RedisStandaloneConfiguration(uri.getHost(), uri.getPort()));
+		factory.afterPropertiesSet();
+		factory.start();
+		Config config = new Config();
+		config.useSingleServer().setAddress("redis://" + uri.getHost() + ":" + uri.getPort());
+		RedissonClient redisson = Redisson.create(config);
+		RedisLockRegistry registry = new RedisLockRegistry(factory, "bench-registry-" + UUID.randomUUID(), 30_000);
+		RedisLockRepository repository = new RedisLockRepository(factory, "bench-" + UUID.randomUUID());
+		try (StatefulRedisConnection<String, String> floorConnection = client.connect();
+				LockTemplate template = new LockTemplate(repository,
+						LockSettings.defaults().withOwner("bench").withWaitTime(Duration.ofSeconds(30)), null)) {
+			RedisBenchmark benchmark = new RedisBenchmark(uri);
+			benchmark.out.printf(Locale.ROOT, "Redis at %s, %d iterations, %d contenders for %s, JDK %s%n", url,
+					iterations, CONTENDERS, CONTENDED_RUN, System.getProperty("java.version"));
+			benchmark.out.printf(Locale.ROOT, "%-44s %10s %10s %10s %12s %10s %14s%n", "contender", "p50 us",
+					"p90 us", "p99 us", "ops/s (1 t)", "cmds/op", "ops/s (8 t)");
+			RedisCommands<String, String> floor = floorConnection.sync();
+			benchmark.run("floor: SET NX PX + DEL (2 round trips)", iterations, () -> {
+				String key = "bench-floor";
+				floor.set(key, "token", SetArgs.Builder.nx().px(30_000));
+				floor.del(key);
+			}, null);
+			benchmark.run("Latchkey RedisLockRepository (SPI)", iterations, () -> {
+				LeaseSpec lease = LeaseSpec.exclusive("bench", "bench", UUID.randomUUID().toString(),
+						Duration.ofSeconds(30));
+				repository.tryAcquire(lease);
+				repository.release(lease);
+			}, null);
+			benchmark.run("Latchkey LockTemplate", iterations, () -> template.exclusive("bench").acquire().close(),
+					() -> template.exclusive("bench-contended").run(RedisBenchmark::work));
+			benchmark.run("Redisson RLock", iterations, () -> {
+				RLock lock = redisson.getLock("bench-redisson");
+				lock.lock();
+				lock.unlock();
+			}, () -> {
+				RLock lock = redisson.getLock("bench-redisson-contended");
+				lock.lock();
+				try {
+					work();
+				}
+				finally {
+					lock.unlock();
+				}
+			});
+			benchmark.run("Spring Integration RedisLockRegistry", iterations, () -> {
+				Lock lock = registry.obtain("bench");
+				lock.lock();
+				lock.unlock();
+			}, () -> {
+				Lock lock = registry.obtain("bench-contended");
+				lock.lock();
+				try {
+					work();
+				}
+				finally {
+					lock.unlock();
+				}
+			});
+		}
+		finally {
+			registry.destroy();
+			repository.close();
+			redisson.shutdown();
+			factory.destroy();
+			client.shutdown();
+		}
+	}
+
+	private static final AtomicLong counter = new AtomicLong();
+
+	private static void work() {
+		counter.incrementAndGet();
+	}
+
+	private void run(String name, int iterations, Runnable acquireRelease, Runnable contended) throws Exception {
+		for (int i = 0; i < Math.max(iterations / 2, 5_000); i++) {
+			acquireRelease.run();
+		}
+		long[] samples = new long[iterations];
+		long start = System.nanoTime();
+		for (int i = 0; i < iterations; i++) {
+			long begin = System.nanoTime();
+			acquireRelease.run();
+			samples[i] = System.nanoTime() - begin;
+		}
+		long elapsed = System.nanoTime() - start;
+		double commandsPerOp = commandsPerOperation(acquireRelease, 1_000);
+		Arrays.sort(samples);
+		String contendedThroughput = (contended != null) ? String.format(Locale.ROOT, "%,14.0f", contended(contended))
+				: String.format(Locale.ROOT, "%14s", "-");
+		this.out.printf(Locale.ROOT, "%-44s %10.1f %10.1f %10.1f %,12.0f %10.2f %s%n", name, percentile(samples, 0.5),
+				percentile(samples, 0.9), percentile(samples, 0.99), iterations / (elapsed / 1e9), commandsPerOp,
+				contendedThroughput);
+	}
+
+	private static double contended(Runnable lockedWork) throws InterruptedException {
+		AtomicBoolean running = new AtomicBoolean(true);
+		AtomicLong operations = new AtomicLong();
+		CountDownLatch done = new CountDownLatch(CONTENDERS);
+		List<Thread> threads = new ArrayList<>();
+		for (int i = 0; i < CONTENDERS; i++) {
+			Thread thread = new Thread(() -> {
+				try {
+					while (running.get()) {
+						lockedWork.run();
+						operations.incrementAndGet();
+					}
+				}
+				finally {
+					done.countDown();
+				}
+			});
+			threads.add(thread);
+			thread.start();
+		}
+		Thread.sleep(Duration.ofSeconds(1).toMillis());
+		long from = operations.get();
+		long start = System.nanoTime();
+		Thread.sleep(CONTENDED_RUN.toMillis());
+		long counted = operations.get() - from;
+		double seconds = (System.nanoTime() - start) / 1e9;
+		running.set(false);
+		done.await(30, TimeUnit.SECONDS);
+		return counted / seconds;
+	}
+
+	/**
+	 * Counts the commands clients send while the operation runs, with {@code MONITOR} on a connection of its own;
+	 * commands run by scripts inside the server (shown as {@code [0 lua]}) are not counted.
+	 */
+	private double commandsPerOperation(Runnable operation, int operations) throws Exception {
+		try (java.net.Socket monitor = new java.net.Socket(this.uri.getHost(), this.uri.getPort())) {
+			monitor.getOutputStream().write("MONITOR\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+			java.io.BufferedReader lines = new java.io.BufferedReader(
+					new java.io.InputStreamReader(monitor.getInputStream(), java.nio.charset.StandardCharsets.UTF_8));
+			if (!"+OK".equals(lines.readLine())) {
+				throw new IllegalStateException("MONITOR refused");
+			}
+			AtomicLong sent = new AtomicLong();
+			String marker = "bench-marker-" + UUID.randomUUID();
+			Thread reader = new Thread(() -> {
+				try {
+					String line;
+					while ((line = lines.readLine()) != null && !line.contains(marker)) {
+						if (!line.contains(" lua] ")) {
+							sent.incrementAndGet();
+						}
+					}
+				}
+				catch (java.io.IOException ex) {
+					// The socket closed: counting is over.
+				}
+			});
+			reader.start();
+			for (int i = 0; i < operations; i++) {
+				operation.run();
+			}
+			RedisClient client = RedisClient.create(this.uri);
+			try (StatefulRedisConnection<String, String> connection = client.connect()) {
+				connection.sync().echo(marker);
+			}
+			finally {
+				client.shutdown();
+			}
+			reader.join(TimeUnit.SECONDS.toMillis(30));
+			return sent.get() / (double) operations;
+		}
+	}
+
+	private static double percentile(long[] sorted, double p) {
+		return sorted[Math.min(sorted.length - 1, (int) Math.floor(p * sorted.length))] / 1000.0;
+	}
+
+}
