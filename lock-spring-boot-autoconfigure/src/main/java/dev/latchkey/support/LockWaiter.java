@@ -18,6 +18,7 @@ import java.util.function.Function;
 
 import org.jspecify.annotations.Nullable;
 
+import org.springframework.core.log.LogAccessor;
 import org.springframework.util.Assert;
 
 import dev.latchkey.LeaseSpec;
@@ -43,6 +44,8 @@ import dev.latchkey.ReleaseSubscription;
  * </pre>
  */
 public final class LockWaiter {
+
+	private static final LogAccessor logger = new LogAccessor(LockWaiter.class);
 
 	private final long initialPollNanos;
 
@@ -232,8 +235,8 @@ public final class LockWaiter {
 			line.subscribeOnce(repository);
 		}
 		catch (RuntimeException ex) {
-			leave(line);
-			throw ex;
+			// Waiting still works without notifications: the head of the line polls.
+			logger.warn(ex, () -> "Could not subscribe to releases of '" + key + "'; waiting by polling");
 		}
 		return line;
 	}

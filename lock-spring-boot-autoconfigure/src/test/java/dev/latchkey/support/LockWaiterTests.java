@@ -83,6 +83,20 @@ class LockWaiterTests {
 	}
 
 	@Test
+	void waiterFallsBackToPollingWhenTheBackendCannotSubscribe() throws Exception {
+		LockWaiter waiter = new LockWaiter(POLL, Duration.ofMillis(200));
+		this.repository.failSubscriptions = true;
+		LeaseSpec holder = exclusive("order:1", "holder", LONG_TTL);
+		assertThat(this.memory.tryAcquire(holder)).isPresent();
+		Future<LockWaiter.Grant> waiting = this.executor.submit(() -> waiter.acquire(this.repository,
+				exclusive("order:1", "waiter", LONG_TTL), this.repository::tryAcquire, Duration.ofSeconds(10)));
+		Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> this.repository.attempts.get() >= 2);
+		assertThat(this.memory.release(holder)).isTrue();
+		assertThat(waiting.get(10, TimeUnit.SECONDS)).isNotNull();
+		assertThat(waiter.waitingKeys()).isZero();
+	}
+
+	@Test
 	void waiterGivesUpAtTheEndOfItsWaitTime() throws InterruptedException {
 		LockWaiter waiter = new LockWaiter(POLL, Duration.ofMillis(200));
 		assertThat(this.memory.tryAcquire(exclusive("order:1", "holder", LONG_TTL))).isPresent();
@@ -152,6 +166,8 @@ class LockWaiterTests {
 
 		final AtomicInteger attempts = new AtomicInteger();
 
+		volatile boolean failSubscriptions;
+
 		private final LockRepository delegate;
 
 		SilentLockRepository(LockRepository delegate) {
@@ -197,6 +213,9 @@ class LockWaiterTests {
 
 		@Override
 		public ReleaseSubscription subscribe(String key, Runnable onRelease) {
+			if (this.failSubscriptions) {
+				throw new IllegalStateException("Subscriptions are down");
+			}
 			return ReleaseSubscription.NONE;
 		}
 

@@ -692,6 +692,11 @@ public abstract class LockRepositoryContractTests {
 			return this.delegate.subscribe(key, onRelease);
 		}
 
+		@Override
+		public ReleaseSubscription subscribeToLoss(Runnable onPossibleLoss) {
+			return this.delegate.subscribeToLoss(onPossibleLoss);
+		}
+
 	}
 
 }
