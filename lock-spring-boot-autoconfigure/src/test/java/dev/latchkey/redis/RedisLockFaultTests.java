@@ -41,7 +41,7 @@ import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
 
 /**
  * The Redis backend under faults, each on a redis-server of the test's own: the server restarted under a holder, the
- * server unreachable, a holder process killed.
+ * server paused past a holder's TTL, the server unreachable, a holder process killed.
  */
 @Timeout(60)
 class RedisLockFaultTests {
@@ -90,6 +90,63 @@ class RedisLockFaultTests {
 			.until(() -> repository.inspect("restarted").isEmpty());
 		assertThat(repository.tryAcquire(LeaseSpec.exclusive("restarted", "next", token(), Duration.ofSeconds(30))))
 			.isPresent();
+	}
+
+	@Test
+	void holderOfAPausedServerReportsItsLossBeforeAnotherHolderIsGrantedTheKey() throws Exception {
+		RedisServerProcess server = server();
+		// A short command timeout, so that renewals against the paused server fail quickly and are retried.
+		RedisLockRepository repository = repository(server.url(), Duration.ofMillis(200));
+		RedisLockRepository next = repository(server.url());
+		// Connect the second holder before the pause, so that its first call after the pause is the acquisition.
+		assertThat(next.inspect("paused")).isEmpty();
+		List<LockLostEvent> lost = new CopyOnWriteArrayList<>();
+		long[] lostAt = { 0 };
+		ApplicationEventPublisher events = (event) -> {
+			if (event instanceof LockLostEvent lockLost) {
+				lostAt[0] = System.nanoTime();
+				lost.add(lockLost);
+			}
+		};
+		Duration ttl = Duration.ofSeconds(1);
+		LockTemplate template = template(repository,
+				LockSettings.defaults().withOwner("holder").withTtl(ttl).withRenewInterval(Duration.ofMillis(300)),
+				events);
+		LockHandle handle = template.exclusive("paused").acquire();
+		long heldToken = handle.fencingToken();
+		signal("STOP", server.pid());
+		long pausedAt = System.nanoTime();
+		try {
+			// Past the TTL: the key expires on the server's clock, which runs on while the process is stopped.
+			Thread.sleep(ttl.plusMillis(600).toMillis());
+		}
+		finally {
+			signal("CONT", server.pid());
+		}
+		LeaseSpec spec = LeaseSpec.exclusive("paused", "next", token(), Duration.ofSeconds(30));
+		OptionalLong[] granted = { OptionalLong.empty() };
+		Awaitility.await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(10)).until(() -> {
+			granted[0] = next.tryAcquire(spec);
+			return granted[0].isPresent();
+		});
+		long grantedAt = System.nanoTime();
+		assertThat(lost).as("loss reported by the holder").singleElement().satisfies((event) -> {
+			assertThat(event.getKey()).isEqualTo("paused");
+			assertThat(event.getReason()).isEqualTo(LossReason.RENEWAL_FAILED);
+			assertThat(event.getFencingToken()).isEqualTo(heldToken);
+		});
+		logger.info(() -> "Holder of a paused server reported its loss "
+				+ TimeUnit.NANOSECONDS.toMillis(lostAt[0] - pausedAt) + " ms after the pause; the next holder was"
+				+ " granted the key " + TimeUnit.NANOSECONDS.toMillis(grantedAt - pausedAt) + " ms after it");
+		assertThat(lostAt[0]).as("loss reported before the next grant").isLessThan(grantedAt);
+		assertThat(handle.lease().isValid()).isFalse();
+		assertThat(granted[0].getAsLong()).isGreaterThan(heldToken);
+		// The lost holder's renewals, queued while the server was stopped, did not take the key back.
+		assertThat(next.inspect("paused")).hasValueSatisfying(
+				(info) -> assertThat(info.holders()).singleElement().satisfies((holder) -> {
+					assertThat(holder.owner()).isEqualTo("next");
+					assertThat(holder.fencingToken()).isEqualTo(granted[0].getAsLong());
+				}));
 	}
 
 	@Test
@@ -171,7 +228,11 @@ class RedisLockFaultTests {
 	}
 
 	private RedisLockRepository repository(URI url) {
-		LettuceConnectionFactory connectionFactory = RedisTestSupport.connectionFactory(url);
+		return repository(url, Duration.ofSeconds(2));
+	}
+
+	private RedisLockRepository repository(URI url, Duration commandTimeout) {
+		LettuceConnectionFactory connectionFactory = RedisTestSupport.connectionFactory(url, commandTimeout);
 		this.resources.add(connectionFactory::destroy);
 		RedisLockRepository repository = new RedisLockRepository(connectionFactory, "fault-test");
 		this.resources.add(repository);
@@ -183,6 +244,12 @@ class RedisLockFaultTests {
 		LockTemplate template = new LockTemplate(repository, settings, events);
 		this.resources.add(template);
 		return template;
+	}
+
+	private static void signal(String signal, long pid) throws Exception {
+		Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(pid)).redirectErrorStream(true).start();
+		assertThat(kill.waitFor(10, TimeUnit.SECONDS)).isTrue();
+		assertThat(kill.exitValue()).as("kill -%s %s", signal, pid).isZero();
 	}
 
 	private static <T> List<T> reversed(List<T> list) {

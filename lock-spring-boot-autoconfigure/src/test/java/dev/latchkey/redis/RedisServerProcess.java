@@ -13,6 +13,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -29,11 +30,14 @@ final class RedisServerProcess implements AutoCloseable {
 
 	private final Path log;
 
+	private final List<String> options;
+
 	private Process process;
 
-	private RedisServerProcess(int port, Path log) {
+	private RedisServerProcess(int port, Path log, List<String> options) {
 		this.port = port;
 		this.log = log;
+		this.options = options;
 		this.process = launch();
 	}
 
@@ -43,7 +47,20 @@ final class RedisServerProcess implements AutoCloseable {
 	 * @return the running server
 	 */
 	static RedisServerProcess start(Path directory) {
-		return new RedisServerProcess(freePort(), directory.resolve("redis-server.log"));
+		return new RedisServerProcess(freePort(), directory.resolve("redis-server.log"), List.of());
+	}
+
+	/**
+	 * Starts a server with Cluster mode enabled on a free loopback port and waits until it answers; it serves no slot
+	 * until a cluster is made of it ({@code redis-cli --cluster create}).
+	 * @param directory where to keep the server's log and Cluster configuration file
+	 * @return the running server
+	 */
+	static RedisServerProcess startClusterNode(Path directory) {
+		int port = freePort();
+		return new RedisServerProcess(port, directory.resolve("redis-server-" + port + ".log"),
+				List.of("--cluster-enabled", "yes", "--cluster-config-file",
+						directory.resolve("nodes-" + port + ".conf").toString()));
 	}
 
 	private static int freePort() {
@@ -56,8 +73,9 @@ final class RedisServerProcess implements AutoCloseable {
 	}
 
 	private Process launch() {
-		List<String> command = List.of("redis-server", "--port", Integer.toString(this.port), "--bind", "127.0.0.1",
-				"--save", "", "--appendonly", "no");
+		List<String> command = new ArrayList<>(List.of("redis-server", "--port", Integer.toString(this.port), "--bind",
+				"127.0.0.1", "--save", "", "--appendonly", "no"));
+		command.addAll(this.options);
 		Process started;
 		try {
 			started = new ProcessBuilder(command).redirectErrorStream(true)
@@ -86,6 +104,22 @@ final class RedisServerProcess implements AutoCloseable {
 	 */
 	URI url() {
 		return URI.create("redis://127.0.0.1:" + this.port);
+	}
+
+	/**
+	 * The server's port.
+	 * @return the port
+	 */
+	int port() {
+		return this.port;
+	}
+
+	/**
+	 * The process id of the server, for signals such as {@code SIGSTOP}.
+	 * @return the process id
+	 */
+	long pid() {
+		return this.process.pid();
 	}
 
 	/**

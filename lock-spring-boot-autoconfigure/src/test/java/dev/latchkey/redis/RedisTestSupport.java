@@ -35,6 +35,21 @@ final class RedisTestSupport {
 	 * @return the started factory, to destroy after use
 	 */
 	static LettuceConnectionFactory connectionFactory(URI url, @Nullable String username, @Nullable String password) {
+		return connectionFactory(url, username, password, Duration.ofSeconds(2));
+	}
+
+	/**
+	 * A started Lettuce connection factory with a command timeout of the caller's choice.
+	 * @param url the server's URL
+	 * @param commandTimeout how long a command may wait for the server's reply
+	 * @return the started factory, to destroy after use
+	 */
+	static LettuceConnectionFactory connectionFactory(URI url, Duration commandTimeout) {
+		return connectionFactory(url, null, null, commandTimeout);
+	}
+
+	private static LettuceConnectionFactory connectionFactory(URI url, @Nullable String username,
+			@Nullable String password, Duration commandTimeout) {
 		RedisStandaloneConfiguration server = new RedisStandaloneConfiguration(url.getHost(),
 				(url.getPort() > 0) ? url.getPort() : 6379);
 		server.setUsername(username);
@@ -42,7 +57,7 @@ final class RedisTestSupport {
 			server.setPassword(password);
 		}
 		LettuceClientConfiguration client = LettuceClientConfiguration.builder()
-			.commandTimeout(Duration.ofSeconds(2))
+			.commandTimeout(commandTimeout)
 			.build();
 		LettuceConnectionFactory factory = new LettuceConnectionFactory(server, client);
 		factory.afterPropertiesSet();

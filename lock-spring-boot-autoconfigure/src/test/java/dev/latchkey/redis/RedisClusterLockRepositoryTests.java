@@ -1,0 +1,98 @@
+package dev.latchkey.redis;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.io.TempDir;
+
+import org.springframework.data.redis.connection.RedisClusterConfiguration;
+import org.springframework.data.redis.connection.lettuce.LettuceClientConfiguration;
+import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
+
+import dev.latchkey.LockRepository;
+import dev.latchkey.test.LockRepositoryContractTests;
+
+/**
+ * The Redis backend passes the backend contract against a Redis Cluster: three primaries (no replicas) on free loopback
+ * ports, which the test starts with {@code redis-server --cluster-enabled yes} and joins with
+ * {@code redis-cli --cluster create}, and stops again. Every script touches the slot of one hash tag; renewals are
+ * grouped by slot and listing scans every primary.
+ */
+class RedisClusterLockRepositoryTests extends LockRepositoryContractTests {
+
+	private static final String NAMESPACE = "latchkey-cluster-test-" + UUID.randomUUID();
+
+	@TempDir
+	static Path temporary;
+
+	private static final List<RedisServerProcess> nodes = new ArrayList<>();
+
+	private static LettuceConnectionFactory connectionFactory;
+
+	@BeforeAll
+	static void startCluster() throws Exception {
+		for (int i = 0; i < 3; i++) {
+			nodes.add(RedisServerProcess.startClusterNode(temporary));
+		}
+		List<String> command = new ArrayList<>(List.of("redis-cli", "--cluster", "create"));
+		nodes.forEach((node) -> command.add("127.0.0.1:" + node.port()));
+		command.addAll(List.of("--cluster-replicas", "0", "--cluster-yes"));
+		Process create;
+		try {
+			create = new ProcessBuilder(command).redirectErrorStream(true).start();
+		}
+		catch (IOException ex) {
+			throw new IllegalStateException("Could not run redis-cli, which this test uses to make a cluster of the"
+					+ " redis-server processes it starts: install it (scripts/services.sh does) and put it on the PATH",
+					ex);
+		}
+		String output = new String(create.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+		if (!create.waitFor(30, TimeUnit.SECONDS) || create.exitValue() != 0) {
+			throw new IllegalStateException("redis-cli --cluster create failed: " + output);
+		}
+		Awaitility.await("cluster_state:ok on every node")
+			.atMost(Duration.ofSeconds(20))
+			.pollInterval(Duration.ofMillis(50))
+			.until(() -> nodes.stream().allMatch((node) -> {
+				String info = node.reply("CLUSTER INFO");
+				return info != null && info.contains("cluster_state:ok");
+			}));
+		RedisClusterConfiguration cluster = new RedisClusterConfiguration(
+				nodes.stream().map((node) -> "127.0.0.1:" + node.port()).toList());
+		LettuceClientConfiguration client = LettuceClientConfiguration.builder()
+			.commandTimeout(Duration.ofSeconds(2))
+			.build();
+		connectionFactory = new LettuceConnectionFactory(cluster, client);
+		connectionFactory.afterPropertiesSet();
+		connectionFactory.start();
+	}
+
+	@AfterAll
+	static void stopCluster() {
+		if (connectionFactory != null) {
+			connectionFactory.destroy();
+		}
+		nodes.forEach(RedisServerProcess::close);
+		nodes.clear();
+	}
+
+	@Override
+	protected LockRepository createRepository() {
+		return new RedisLockRepository(connectionFactory, NAMESPACE);
+	}
+
+	@Override
+	protected void destroyRepository(LockRepository repository) {
+		((RedisLockRepository) repository).close();
+	}
+
+}
