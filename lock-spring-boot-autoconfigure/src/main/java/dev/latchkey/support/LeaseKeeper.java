@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -59,13 +60,16 @@ public final class LeaseKeeper implements AutoCloseable {
 
 	private final AtomicBoolean renewAll = new AtomicBoolean();
 
+	private final AtomicBoolean ticking = new AtomicBoolean();
+
 	private final ReleaseSubscription lossSubscription;
 
 	public LeaseKeeper(LockRepository repository) {
 		this.repository = repository;
 		CustomizableThreadFactory threads = new CustomizableThreadFactory("latchkey-lease-keeper-");
 		threads.setDaemon(true);
-		this.scheduler = new ScheduledThreadPoolExecutor(1, threads);
+		// Two threads: while one waits on a renewal that hangs, the other still loses leases at their deadline.
+		this.scheduler = new ScheduledThreadPoolExecutor(2, threads);
 		this.scheduler.setRemoveOnCancelPolicy(true);
 		this.scheduler.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
 		this.lossSubscription = repository.subscribeToLoss(this::renewNow);
@@ -152,6 +156,10 @@ public final class LeaseKeeper implements AutoCloseable {
 			this.nextTickNanos = Long.MAX_VALUE;
 			this.nextTick = null;
 		}
+		if (!this.ticking.compareAndSet(false, true)) {
+			// A tick is still running (its renewal may hang): it schedules the next one when it ends.
+			return;
+		}
 		try {
 			renewDueLeases();
 		}
@@ -159,7 +167,8 @@ public final class LeaseKeeper implements AutoCloseable {
 			logger.error(ex, "Lease renewal tick failed");
 		}
 		finally {
-			long next = Long.MAX_VALUE;
+			this.ticking.set(false);
+			long next = this.renewAll.get() ? System.nanoTime() : Long.MAX_VALUE;
 			for (Entry entry : this.kept.values()) {
 				next = Math.min(next, entry.nextRenewNanos);
 			}
@@ -190,12 +199,16 @@ public final class LeaseKeeper implements AutoCloseable {
 		}
 		long requestedAt = System.nanoTime();
 		Set<String> lost;
+		Watchdog watchdog = new Watchdog(batch);
 		try {
 			lost = this.repository.renew(specs);
 		}
 		catch (RuntimeException ex) {
 			renewalFailed(batch, ex);
 			return;
+		}
+		finally {
+			watchdog.stop();
 		}
 		for (Entry entry : batch) {
 			if (lost.contains(entry.lease.spec().token())) {
@@ -206,6 +219,67 @@ public final class LeaseKeeper implements AutoCloseable {
 				runSafely(() -> entry.lease.renewed(requestedAt));
 			}
 		}
+	}
+
+	/**
+	 * Loses the leases of a renewal in flight at their local deadlines, should the renewal hang past them (a paused or
+	 * partitioned server, a long command timeout): the work must hear of the loss before the server can grant the key
+	 * elsewhere, not when the call finally returns.
+	 */
+	private final class Watchdog implements Runnable {
+
+		private final List<Entry> batch;
+
+		private @Nullable ScheduledFuture<?> next;
+
+		private boolean stopped;
+
+		Watchdog(List<Entry> batch) {
+			this.batch = batch;
+			scheduleNext();
+		}
+
+		@Override
+		public synchronized void run() {
+			if (this.stopped) {
+				return;
+			}
+			long now = System.nanoTime();
+			for (Entry entry : this.batch) {
+				if (now - entry.lease.validUntilNanos() >= 0) {
+					lose(entry, LossReason.RENEWAL_FAILED, null);
+				}
+			}
+			scheduleNext();
+		}
+
+		private synchronized void scheduleNext() {
+			long earliest = Long.MAX_VALUE;
+			for (Entry entry : this.batch) {
+				if (LeaseKeeper.this.kept.get(entry.lease.spec().token()) == entry) {
+					earliest = Math.min(earliest, entry.lease.validUntilNanos());
+				}
+			}
+			if (earliest == Long.MAX_VALUE || LeaseKeeper.this.scheduler.isShutdown()) {
+				this.next = null;
+				return;
+			}
+			try {
+				this.next = LeaseKeeper.this.scheduler.schedule(this, Math.max(0, earliest - System.nanoTime()),
+						TimeUnit.NANOSECONDS);
+			}
+			catch (RejectedExecutionException ex) {
+				this.next = null;
+			}
+		}
+
+		synchronized void stop() {
+			this.stopped = true;
+			if (this.next != null) {
+				this.next.cancel(false);
+			}
+		}
+
 	}
 
 	private void renewalFailed(List<Entry> batch, RuntimeException ex) {

@@ -1,0 +1,122 @@
+package dev.latchkey.support;
+
+import java.time.Duration;
+import java.util.Collection;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+import org.jspecify.annotations.Nullable;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import dev.latchkey.LeaseSpec;
+import dev.latchkey.LossReason;
+import dev.latchkey.memory.MemoryLockRepository;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Tests for {@link LeaseKeeper}.
+ */
+class LeaseKeeperTests {
+
+	private final CountDownLatch unblock = new CountDownLatch(1);
+
+	private final HangingRepository repository = new HangingRepository(this.unblock);
+
+	private final LeaseKeeper keeper = new LeaseKeeper(this.repository);
+
+	@AfterEach
+	void close() {
+		this.unblock.countDown();
+		this.keeper.close();
+	}
+
+	@Test
+	void leaseIsLostAtItsDeadlineWhileItsRenewalHangs() throws Exception {
+		LeaseSpec spec = LeaseSpec.exclusive("order:1", "test", UUID.randomUUID().toString(), Duration.ofMillis(900));
+		TestLease lease = new TestLease(spec, Duration.ofMillis(100), System.nanoTime() + Duration.ofMillis(600).toNanos());
+		this.keeper.keep(lease);
+		// The first renewal hangs (a paused server); the lease must still be lost at its local deadline.
+		LossReason reason = lease.lost.get(5, TimeUnit.SECONDS);
+		long lostAt = System.nanoTime();
+		assertThat(reason).isEqualTo(LossReason.RENEWAL_FAILED);
+		assertThat(this.repository.renewing.getCount()).as("renewal still hanging").isZero();
+		assertThat(this.unblock.getCount()).isOne();
+		assertThat(lostAt - lease.validUntilNanos()).isLessThan(Duration.ofMillis(300).toNanos());
+		assertThat(this.keeper.size()).isZero();
+	}
+
+	/**
+	 * A memory backend whose renewals hang until released.
+	 */
+	static final class HangingRepository extends MemoryLockRepository {
+
+		final CountDownLatch renewing = new CountDownLatch(1);
+
+		private final CountDownLatch unblock;
+
+		HangingRepository(CountDownLatch unblock) {
+			this.unblock = unblock;
+		}
+
+		@Override
+		public Set<String> renew(Collection<LeaseSpec> leases) {
+			this.renewing.countDown();
+			try {
+				this.unblock.await(30, TimeUnit.SECONDS);
+			}
+			catch (InterruptedException ex) {
+				Thread.currentThread().interrupt();
+			}
+			return super.renew(leases);
+		}
+
+	}
+
+	static final class TestLease implements LeaseKeeper.KeptLease {
+
+		final CompletableFuture<LossReason> lost = new CompletableFuture<>();
+
+		private final LeaseSpec spec;
+
+		private final Duration renewInterval;
+
+		private final long validUntilNanos;
+
+		TestLease(LeaseSpec spec, Duration renewInterval, long validUntilNanos) {
+			this.spec = spec;
+			this.renewInterval = renewInterval;
+			this.validUntilNanos = validUntilNanos;
+		}
+
+		@Override
+		public LeaseSpec spec() {
+			return this.spec;
+		}
+
+		@Override
+		public Duration renewInterval() {
+			return this.renewInterval;
+		}
+
+		@Override
+		public long validUntilNanos() {
+			return this.validUntilNanos;
+		}
+
+		@Override
+		public void renewed(long requestedAtNanos) {
+		}
+
+		@Override
+		public void lost(LossReason reason, @Nullable Throwable cause) {
+			this.lost.complete(reason);
+		}
+
+	}
+
+}
