@@ -1,0 +1,109 @@
+package dev.latchkey.redis;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Set;
+import java.util.UUID;
+
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.io.TempDir;
+
+import org.springframework.data.redis.connection.RedisSentinelConfiguration;
+import org.springframework.data.redis.connection.lettuce.LettuceClientConfiguration;
+import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
+
+import dev.latchkey.LockRepository;
+import dev.latchkey.test.LockRepositoryContractTests;
+
+/**
+ * The Redis backend passes the backend contract through Sentinel: a primary and one sentinel that monitors it, both on
+ * free loopback ports, started and stopped by the test; the connection factory finds the primary by asking the
+ * sentinel, as an application configured with {@code spring.data.redis.sentinel.*} does.
+ */
+class RedisSentinelLockRepositoryTests extends LockRepositoryContractTests {
+
+	private static final String NAMESPACE = "latchkey-sentinel-test-" + UUID.randomUUID();
+
+	private static final String MASTER = "latchkey";
+
+	@TempDir
+	static Path temporary;
+
+	private static RedisServerProcess primary;
+
+	private static Process sentinel;
+
+	private static LettuceConnectionFactory connectionFactory;
+
+	@BeforeAll
+	static void startSentinel() throws Exception {
+		primary = RedisServerProcess.start(temporary);
+		int sentinelPort = freePort();
+		Path configuration = temporary.resolve("sentinel.conf");
+		// Sentinel rewrites its configuration file, so it must be a file of its own.
+		Files.writeString(configuration, String.join("\n", "port " + sentinelPort, "bind 127.0.0.1",
+				"sentinel monitor " + MASTER + " 127.0.0.1 " + primary.port() + " 1", ""));
+		try {
+			sentinel = new ProcessBuilder("redis-server", configuration.toString(), "--sentinel").redirectErrorStream(true)
+				.redirectOutput(ProcessBuilder.Redirect.appendTo(temporary.resolve("sentinel.log").toFile()))
+				.start();
+		}
+		catch (IOException ex) {
+			throw new IllegalStateException("Could not run redis-server --sentinel, which this test starts on a port of"
+					+ " its own: install redis-server (scripts/services.sh does) and put it on the PATH", ex);
+		}
+		RedisSentinelConfiguration sentinels = new RedisSentinelConfiguration(MASTER,
+				Set.of("127.0.0.1:" + sentinelPort));
+		LettuceClientConfiguration client = LettuceClientConfiguration.builder()
+			.commandTimeout(Duration.ofSeconds(2))
+			.build();
+		connectionFactory = new LettuceConnectionFactory(sentinels, client);
+		connectionFactory.afterPropertiesSet();
+		connectionFactory.start();
+		Awaitility.await("the sentinel naming the primary")
+			.atMost(Duration.ofSeconds(20))
+			.pollInterval(Duration.ofMillis(100))
+			.ignoreExceptions()
+			.until(() -> {
+				try (var connection = connectionFactory.getConnection()) {
+					return "PONG".equals(connection.ping());
+				}
+			});
+	}
+
+	private static int freePort() throws IOException {
+		try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+			return socket.getLocalPort();
+		}
+	}
+
+	@AfterAll
+	static void stopSentinel() throws Exception {
+		if (connectionFactory != null) {
+			connectionFactory.destroy();
+		}
+		if (sentinel != null) {
+			sentinel.destroyForcibly().waitFor();
+		}
+		if (primary != null) {
+			primary.close();
+		}
+	}
+
+	@Override
+	protected LockRepository createRepository() {
+		return new RedisLockRepository(connectionFactory, NAMESPACE);
+	}
+
+	@Override
+	protected void destroyRepository(LockRepository repository) {
+		((RedisLockRepository) repository).close();
+	}
+
+}
