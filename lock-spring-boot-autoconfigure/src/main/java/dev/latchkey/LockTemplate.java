@@ -5,7 +5,9 @@ import java.time.Duration;
 import java.util.List;
 import java.util.OptionalLong;
 import java.util.Set;
+import java.util.Optional;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.Supplier;
@@ -69,6 +71,8 @@ public class LockTemplate implements AutoCloseable {
 
 	private final LockWaiter waiter;
 
+	private final AtomicLong lostLeases = new AtomicLong();
+
 	/**
 	 * Creates a template.
 	 * @param repository the backend
@@ -129,6 +133,31 @@ public class LockTemplate implements AutoCloseable {
 	 */
 	public int heldLeaseCount() {
 		return this.keeper.size();
+	}
+
+	/**
+	 * The number of leases this template has lost since it was created: not renewed in time, taken by another owner,
+	 * or expired before their release.
+	 * <pre class="code">
+	 * if (locks.lostLeaseCount() &gt; 0) {
+	 *     log.warn("Leases were lost; see the LockLostEvents");
+	 * }
+	 * </pre>
+	 * @return the number of lost leases
+	 */
+	public long lostLeaseCount() {
+		return this.lostLeases.get();
+	}
+
+	/**
+	 * How long ago the last renewal that the backend answered was sent: the renewal lag while leases are held.
+	 * <pre class="code">
+	 * Duration lag = locks.timeSinceLastRenewal().orElse(Duration.ZERO);
+	 * </pre>
+	 * @return the time since the last answered renewal, or empty when nothing has been renewed yet
+	 */
+	public Optional<Duration> timeSinceLastRenewal() {
+		return this.keeper.timeSinceLastRenewal();
 	}
 
 	/**
@@ -360,6 +389,7 @@ public class LockTemplate implements AutoCloseable {
 
 	void lost(DefaultLease lease, boolean release) {
 		this.keeper.forget(lease);
+		this.lostLeases.incrementAndGet();
 		LockLostException exception = lease.lostException();
 		logger.warn(exception, () -> "Lost lock '" + lease.key() + "' (fencing token " + lease.fencingToken()
 				+ ") after holding it for " + lease.heldFor());

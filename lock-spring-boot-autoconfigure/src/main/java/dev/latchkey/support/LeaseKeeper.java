@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.RejectedExecutionException;
@@ -64,6 +65,9 @@ public final class LeaseKeeper implements AutoCloseable {
 
 	private final ReleaseSubscription lossSubscription;
 
+	// When the last renewal call the backend answered was sent, on the nanoTime clock; 0 until the first.
+	private volatile long lastRenewalNanos;
+
 	public LeaseKeeper(LockRepository repository) {
 		this.repository = repository;
 		CustomizableThreadFactory threads = new CustomizableThreadFactory("latchkey-lease-keeper-");
@@ -110,6 +114,19 @@ public final class LeaseKeeper implements AutoCloseable {
 	 */
 	public int size() {
 		return this.kept.size();
+	}
+
+	/**
+	 * How long ago the last renewal that the backend answered was sent, whatever it answered: how far the keeper lags
+	 * behind when leases are held. Reported by the health indicator.
+	 * <pre class="code">
+	 * keeper.timeSinceLastRenewal().ifPresent((lag) -&gt; log.info("last renewal " + lag + " ago"));
+	 * </pre>
+	 * @return the time since the last answered renewal, or empty when none has been sent yet
+	 */
+	public Optional<Duration> timeSinceLastRenewal() {
+		long last = this.lastRenewalNanos;
+		return (last != 0) ? Optional.of(Duration.ofNanos(System.nanoTime() - last)) : Optional.empty();
 	}
 
 	/**
@@ -210,6 +227,7 @@ public final class LeaseKeeper implements AutoCloseable {
 		finally {
 			watchdog.stop();
 		}
+		this.lastRenewalNanos = (requestedAt != 0) ? requestedAt : 1;
 		for (Entry entry : batch) {
 			if (lost.contains(entry.lease.spec().token())) {
 				lose(entry, LossReason.NOT_OWNER, null);
