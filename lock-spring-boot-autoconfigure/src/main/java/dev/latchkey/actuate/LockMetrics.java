@@ -1,0 +1,132 @@
+package dev.latchkey.actuate;
+
+import java.util.Locale;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+
+import org.springframework.context.ApplicationListener;
+import org.springframework.util.Assert;
+
+import dev.latchkey.LockTemplate;
+import dev.latchkey.event.LockAcquiredEvent;
+import dev.latchkey.event.LockEvent;
+import dev.latchkey.event.LockLostEvent;
+import dev.latchkey.event.LockNotAcquiredEvent;
+import dev.latchkey.event.LockReleasedEvent;
+import dev.latchkey.event.LockRenewedEvent;
+
+/**
+ * Records Latchkey's {@link LockEvent}s as Micrometer meters:
+ * <ul>
+ * <li>{@code latchkey.acquire} (timer): how long callers waited, tagged {@code name}, {@code backend} and
+ * {@code outcome} ({@code acquired} or {@code contended});</li>
+ * <li>{@code latchkey.hold} (timer): how long leases were held, recorded on release, tagged {@code name} and
+ * {@code backend};</li>
+ * <li>{@code latchkey.lost} (counter): lost leases, tagged {@code name}, {@code backend} and {@code reason}
+ * ({@code not_owner}, {@code renewal_failed} or {@code expired_before_release});</li>
+ * <li>{@code latchkey.renewals} (counter): successful lease renewals, tagged {@code name} and {@code backend};</li>
+ * <li>{@code latchkey.leases.held} (gauge): the leases the template holds now, tagged {@code backend}.</li>
+ * </ul>
+ * The {@code name} tag is the lock's name (an annotation's key template, or the name given to
+ * {@link dev.latchkey.LockOperation#named(String)}), never the evaluated key, so the number of meters stays bounded.
+ * Spring Boot registers one when Micrometer and a {@link MeterRegistry} are present; by hand:
+ * <pre class="code">
+ * &#64;Bean
+ * LockMetrics lockMetrics(MeterRegistry registry, LockTemplate locks) {
+ *     return new LockMetrics(registry, locks);
+ * }
+ * </pre>
+ */
+public class LockMetrics implements ApplicationListener<LockEvent> {
+
+	/**
+	 * The name of the timer of waits for a lock.
+	 */
+	public static final String ACQUIRE = "latchkey.acquire";
+
+	/**
+	 * The name of the timer of hold times.
+	 */
+	public static final String HOLD = "latchkey.hold";
+
+	/**
+	 * The name of the counter of lost leases.
+	 */
+	public static final String LOST = "latchkey.lost";
+
+	/**
+	 * The name of the counter of renewals.
+	 */
+	public static final String RENEWALS = "latchkey.renewals";
+
+	/**
+	 * The name of the gauge of held leases.
+	 */
+	public static final String LEASES_HELD = "latchkey.leases.held";
+
+	private final MeterRegistry registry;
+
+	/**
+	 * Creates the meters of a template and records its events from now on.
+	 * @param registry where to register the meters
+	 * @param template the template whose held leases the gauge reports
+	 */
+	public LockMetrics(MeterRegistry registry, LockTemplate template) {
+		Assert.notNull(registry, "MeterRegistry must not be null");
+		Assert.notNull(template, "LockTemplate must not be null");
+		this.registry = registry;
+		Gauge.builder(LEASES_HELD, template, LockTemplate::heldLeaseCount)
+			.description("Leases this instance holds and renews")
+			.tag("backend", template.getRepository().backend())
+			.register(registry);
+	}
+
+	@Override
+	public void onApplicationEvent(LockEvent event) {
+		if (event instanceof LockAcquiredEvent) {
+			acquire(event, "acquired");
+		}
+		else if (event instanceof LockNotAcquiredEvent) {
+			acquire(event, "contended");
+		}
+		else if (event instanceof LockReleasedEvent) {
+			Timer.builder(HOLD)
+				.description("Time leases were held, recorded on release")
+				.tag("name", event.getName())
+				.tag("backend", event.getBackend())
+				.register(this.registry)
+				.record(event.getHoldDuration());
+		}
+		else if (event instanceof LockLostEvent lost) {
+			Counter.builder(LOST)
+				.description("Leases lost while held")
+				.tag("name", event.getName())
+				.tag("backend", event.getBackend())
+				.tag("reason", lost.getReason().name().toLowerCase(Locale.ROOT))
+				.register(this.registry)
+				.increment();
+		}
+		else if (event instanceof LockRenewedEvent) {
+			Counter.builder(RENEWALS)
+				.description("Successful lease renewals")
+				.tag("name", event.getName())
+				.tag("backend", event.getBackend())
+				.register(this.registry)
+				.increment();
+		}
+	}
+
+	private void acquire(LockEvent event, String outcome) {
+		Timer.builder(ACQUIRE)
+			.description("Time callers waited for a lock")
+			.tag("name", event.getName())
+			.tag("backend", event.getBackend())
+			.tag("outcome", outcome)
+			.register(this.registry)
+			.record(event.getWaitDuration());
+	}
+
+}
