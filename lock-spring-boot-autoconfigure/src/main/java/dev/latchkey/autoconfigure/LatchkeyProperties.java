@@ -70,6 +70,10 @@ public class LatchkeyProperties {
 
 	private final Redis redis = new Redis();
 
+	private final Health health = new Health();
+
+	private final Endpoint endpoint = new Endpoint();
+
 	public Backend getBackend() {
 		return this.backend;
 	}
@@ -144,6 +148,14 @@ public class LatchkeyProperties {
 
 	public Redis getRedis() {
 		return this.redis;
+	}
+
+	public Health getHealth() {
+		return this.health;
+	}
+
+	public Endpoint getEndpoint() {
+		return this.endpoint;
 	}
 
 	/**
@@ -259,6 +271,47 @@ public class LatchkeyProperties {
 
 		public void setMaxPollInterval(Duration maxPollInterval) {
 			this.maxPollInterval = maxPollInterval;
+		}
+
+	}
+
+	/**
+	 * The 'latchkey' health indicator.
+	 */
+	public static class Health {
+
+		/**
+		 * How long the backend may take to answer the health check before it is reported DOWN.
+		 */
+		private Duration timeout = Duration.ofSeconds(2);
+
+		public Duration getTimeout() {
+			return this.timeout;
+		}
+
+		public void setTimeout(Duration timeout) {
+			this.timeout = timeout;
+		}
+
+	}
+
+	/**
+	 * The 'locks' Actuator endpoint.
+	 */
+	public static class Endpoint {
+
+		/**
+		 * Whether the 'locks' endpoint shows the owner names of holders (application, host and process id) rather than
+		 * masking them.
+		 */
+		private boolean showOwner;
+
+		public boolean isShowOwner() {
+			return this.showOwner;
+		}
+
+		public void setShowOwner(boolean showOwner) {
+			this.showOwner = showOwner;
 		}
 
 	}

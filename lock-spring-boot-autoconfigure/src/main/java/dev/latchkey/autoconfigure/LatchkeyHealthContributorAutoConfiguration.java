@@ -1,0 +1,30 @@
+package dev.latchkey.autoconfigure;
+
+import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.boot.health.autoconfigure.contributor.ConditionalOnEnabledHealthIndicator;
+import org.springframework.boot.health.contributor.HealthIndicator;
+import org.springframework.context.annotation.Bean;
+
+import dev.latchkey.LockTemplate;
+import dev.latchkey.actuate.LatchkeyHealthIndicator;
+
+/**
+ * Auto-configuration of the {@code latchkey} health indicator ({@link LatchkeyHealthIndicator}): when Spring Boot's
+ * health support is on the class path, unless {@code management.health.latchkey.enabled=false}.
+ */
+@AutoConfiguration(after = LatchkeyAutoConfiguration.class)
+@ConditionalOnClass(HealthIndicator.class)
+@ConditionalOnBean(LockTemplate.class)
+@ConditionalOnEnabledHealthIndicator("latchkey")
+public final class LatchkeyHealthContributorAutoConfiguration {
+
+	@Bean
+	@ConditionalOnMissingBean(name = "latchkeyHealthIndicator")
+	LatchkeyHealthIndicator latchkeyHealthIndicator(LockTemplate lockTemplate, LatchkeyProperties properties) {
+		return new LatchkeyHealthIndicator(lockTemplate, properties.getHealth().getTimeout());
+	}
+
+}
