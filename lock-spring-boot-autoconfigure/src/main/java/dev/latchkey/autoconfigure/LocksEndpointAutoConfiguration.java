@@ -1,0 +1,31 @@
+package dev.latchkey.autoconfigure;
+
+import org.springframework.boot.actuate.autoconfigure.endpoint.condition.ConditionalOnAvailableEndpoint;
+import org.springframework.boot.actuate.endpoint.annotation.Endpoint;
+import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.context.annotation.Bean;
+
+import dev.latchkey.LockTemplate;
+import dev.latchkey.actuate.LocksEndpoint;
+
+/**
+ * Auto-configuration of the {@code locks} Actuator endpoint ({@link LocksEndpoint}): when Actuator is on the class
+ * path and the endpoint is available (exposed, for example with
+ * {@code management.endpoints.web.exposure.include=health,locks}, and not switched off).
+ */
+@AutoConfiguration(after = LatchkeyAutoConfiguration.class)
+@ConditionalOnClass(Endpoint.class)
+@ConditionalOnBean(LockTemplate.class)
+@ConditionalOnAvailableEndpoint(LocksEndpoint.class)
+public final class LocksEndpointAutoConfiguration {
+
+	@Bean
+	@ConditionalOnMissingBean
+	LocksEndpoint locksEndpoint(LockTemplate lockTemplate, LatchkeyProperties properties) {
+		return new LocksEndpoint(lockTemplate, properties.getEndpoint().isShowOwner());
+	}
+
+}
