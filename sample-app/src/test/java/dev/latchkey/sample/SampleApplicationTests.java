@@ -109,6 +109,50 @@ class SampleApplicationTests {
 	}
 
 	@Test
+	void givenAPaymentInProgressThenTheLocksEndpointShowsItWithTheOwnerMasked() {
+		CompletableFuture<ResponseEntity<Map<String, Object>>> payment = payLater(7);
+		awaitHeld("order:7");
+		ResponseEntity<Map<String, Object>> all = this.http.get().uri("/actuator/locks").retrieve().toEntity(JSON);
+		assertThat(all.getStatusCode().value()).isEqualTo(200);
+		assertThat(all.getBody()).containsEntry("backend", "socket");
+		ResponseEntity<Map<String, Object>> one = this.http.get().uri("/actuator/locks/order:7").retrieve().toEntity(JSON);
+		long token = fencingToken(payment.join());
+		assertThat(one.getStatusCode().value()).isEqualTo(200);
+		assertThat(one.getBody()).containsEntry("key", "order:7").containsEntry("mode", "EXCLUSIVE");
+		assertThat(one.getBody().get("holders")).asInstanceOf(InstanceOfAssertFactories.LIST)
+			.singleElement()
+			.satisfies((holder) -> {
+				Map<?, ?> fields = (Map<?, ?>) holder;
+				assertThat(fields.get("owner")).isEqualTo("******");
+				assertThat(fields.get("fencingToken")).isEqualTo((int) token);
+				assertThat(fields.get("thisInstance")).isEqualTo(true);
+			});
+		assertThat(this.http.get().uri("/actuator/locks/order:7").retrieve().toBodilessEntity().getStatusCode().value())
+			.isEqualTo(404);
+	}
+
+	@Test
+	void latchkeyHealthAndMetricsAreExposed() {
+		pay(8);
+		ResponseEntity<Map<String, Object>> health = this.http.get()
+			.uri("/actuator/health/latchkey")
+			.retrieve()
+			.toEntity(JSON);
+		assertThat(health.getStatusCode().value()).isEqualTo(200);
+		assertThat(health.getBody()).containsEntry("status", "UP");
+		assertThat(health.getBody().get("details")).asInstanceOf(InstanceOfAssertFactories.MAP)
+			.containsEntry("backend", "socket")
+			.containsKeys("heldLeases", "lostLeases");
+		ResponseEntity<Map<String, Object>> acquire = this.http.get()
+			.uri("/actuator/metrics/latchkey.acquire?tag={name}&tag={outcome}", "name:order:#id", "outcome:acquired")
+			.retrieve()
+			.toEntity(JSON);
+		assertThat(acquire.getStatusCode().value()).isEqualTo(200);
+		assertThat(this.http.get().uri("/actuator/metrics/latchkey.hold").retrieve().toBodilessEntity().getStatusCode().value())
+			.isEqualTo(200);
+	}
+
+	@Test
 	void givenTwoReportsInProgressWhenAThirdIsRequestedThenItWaitsForAPermit() {
 		CompletableFuture<ResponseEntity<Map<String, Object>>> first = reportLater("2025-01");
 		CompletableFuture<ResponseEntity<Map<String, Object>>> second = reportLater("2025-02");
