@@ -68,6 +68,8 @@ public class LatchkeyProperties {
 
 	private final Socket socket = new Socket();
 
+	private final Audit audit = new Audit();
+
 	private final Redis redis = new Redis();
 
 	private final Health health = new Health();
@@ -146,6 +148,10 @@ public class LatchkeyProperties {
 		return this.socket;
 	}
 
+	public Audit getAudit() {
+		return this.audit;
+	}
+
 	public Redis getRedis() {
 		return this.redis;
 	}
@@ -203,6 +209,27 @@ public class LatchkeyProperties {
 
 		public void setNamespace(String namespace) {
 			this.namespace = namespace;
+		}
+
+	}
+
+	/**
+	 * Auditing of lock events.
+	 */
+	public static class Audit {
+
+		/**
+		 * Whether to record lock events (acquired, released, not acquired, lost) in the application's
+		 * AuditEventRepository, where the 'auditevents' endpoint shows them.
+		 */
+		private boolean enabled;
+
+		public boolean isEnabled() {
+			return this.enabled;
+		}
+
+		public void setEnabled(boolean enabled) {
+			this.enabled = enabled;
 		}
 
 	}

@@ -1,0 +1,60 @@
+package dev.latchkey.actuate;
+
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+
+import org.springframework.boot.actuate.audit.AuditEvent;
+import org.springframework.boot.actuate.audit.AuditEventRepository;
+import org.springframework.context.ApplicationListener;
+
+import dev.latchkey.event.LockEvent;
+import dev.latchkey.event.LockLostEvent;
+import dev.latchkey.event.LockRenewedEvent;
+
+/**
+ * Records lock events in the application's {@link AuditEventRepository}, where the {@code auditevents} endpoint shows
+ * them. The principal is the lock owner; the type is {@code LOCK_ACQUIRED}, {@code LOCK_RELEASED},
+ * {@code LOCK_NOT_ACQUIRED} or {@code LOCK_LOST}; the data holds the key, name, backend, fencing token, wait and hold
+ * durations (and the reason of a loss). Renewals are not recorded: they happen every few seconds per lease.
+ * Auto-configured with {@code latchkey.audit.enabled=true}; by hand:
+ * <pre class="code">
+ * &#64;Bean
+ * LockAuditListener lockAuditListener(AuditEventRepository auditEvents) {
+ *     return new LockAuditListener(auditEvents);
+ * }
+ * </pre>
+ */
+public class LockAuditListener implements ApplicationListener<LockEvent> {
+
+	private final AuditEventRepository auditEvents;
+
+	public LockAuditListener(AuditEventRepository auditEvents) {
+		this.auditEvents = auditEvents;
+	}
+
+	@Override
+	public void onApplicationEvent(LockEvent event) {
+		if (event instanceof LockRenewedEvent) {
+			return;
+		}
+		Map<String, Object> data = new LinkedHashMap<>();
+		data.put("key", event.getKey());
+		data.put("name", event.getName());
+		data.put("backend", event.getBackend());
+		data.put("fencingToken", event.getFencingToken());
+		data.put("wait", event.getWaitDuration().toString());
+		data.put("hold", event.getHoldDuration().toString());
+		if (event instanceof LockLostEvent lost) {
+			data.put("reason", lost.getReason().name());
+		}
+		this.auditEvents.add(new AuditEvent(event.getOwner(), type(event), data));
+	}
+
+	private static String type(LockEvent event) {
+		// LockNotAcquiredEvent -> LOCK_NOT_ACQUIRED
+		String simple = event.getClass().getSimpleName().replaceFirst("Event$", "");
+		return simple.replaceAll("([a-z])([A-Z])", "$1_$2").toUpperCase(Locale.ROOT);
+	}
+
+}
