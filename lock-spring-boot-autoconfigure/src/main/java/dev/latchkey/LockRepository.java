@@ -72,6 +72,16 @@ public interface LockRepository {
 	boolean release(LeaseSpec lease);
 
 	/**
+	 * Releases every lease on a key, whoever holds it: an operator's tool (the {@code locks} endpoint's delete
+	 * operation), never used by the core. The key's fencing counter is bumped, so that the next grant's token is higher
+	 * than any the evicted holders could still present; their next renewal reports their leases lost. Waiters of the
+	 * key are notified.
+	 * @param key the lock key, prefix included
+	 * @return {@code true} if the key was held and is now free
+	 */
+	boolean forceRelease(String key);
+
+	/**
 	 * Describes one key.
 	 * @param key the lock key
 	 * @return the key's holders, or empty when nobody holds it

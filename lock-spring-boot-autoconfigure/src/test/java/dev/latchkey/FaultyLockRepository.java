@@ -80,6 +80,11 @@ class FaultyLockRepository implements LockRepository {
 	}
 
 	@Override
+	public boolean forceRelease(String key) {
+		return this.delegate.forceRelease(key);
+	}
+
+	@Override
 	public Optional<LockInfo> inspect(String key) {
 		return this.delegate.inspect(key);
 	}

@@ -5,23 +5,31 @@ import java.util.List;
 
 import org.jspecify.annotations.Nullable;
 
+import org.springframework.boot.actuate.endpoint.Access;
 import org.springframework.boot.actuate.endpoint.OperationResponseBody;
+import org.springframework.boot.actuate.endpoint.annotation.DeleteOperation;
 import org.springframework.boot.actuate.endpoint.annotation.Endpoint;
 import org.springframework.boot.actuate.endpoint.annotation.ReadOperation;
 import org.springframework.boot.actuate.endpoint.annotation.Selector;
 import org.springframework.boot.actuate.endpoint.annotation.Selector.Match;
+import org.springframework.context.ApplicationEventPublisher;
 import org.springframework.util.Assert;
 
 import dev.latchkey.LockInfo;
 import dev.latchkey.LockRepository;
 import dev.latchkey.LockTemplate;
+import dev.latchkey.event.LockForceReleasedEvent;
 
 /**
  * The {@code locks} Actuator endpoint: the keys held at the backend, and one key in detail.
  * <ul>
  * <li>{@code GET /actuator/locks}: every held key the backend can list (those of all instances where it can tell,
  * else those of this instance), each with its mode, limit and holders;</li>
- * <li>{@code GET /actuator/locks/{key}}: one key; {@code 404} when nobody holds it.</li>
+ * <li>{@code GET /actuator/locks/{key}}: one key; {@code 404} when nobody holds it;</li>
+ * <li>{@code DELETE /actuator/locks/{key}}: force-release the key, evicting every holder and bumping its fencing
+ * counter so that they are fenced off; a {@link LockForceReleasedEvent} is published (and audited where audit is on).
+ * Off unless the endpoint's access is unrestricted ({@code management.endpoint.locks.access=unrestricted}); the
+ * evicted holders report their leases lost at their next renewal.</li>
  * </ul>
  * Each holder shows its owner, fencing token, remaining time-to-live and whether it is this instance. Owner names
  * ({@code application@host:pid}) are masked as {@code ******} unless {@code latchkey.endpoint.show-owner=true}.
@@ -31,7 +39,7 @@ import dev.latchkey.LockTemplate;
  *  "remainingTtl":"PT29.1S","thisInstance":true}]}
  * </pre>
  */
-@Endpoint(id = "locks")
+@Endpoint(id = "locks", defaultAccess = Access.READ_ONLY)
 public class LocksEndpoint {
 
 	/**
@@ -43,15 +51,28 @@ public class LocksEndpoint {
 
 	private final boolean showOwner;
 
+	private final @Nullable ApplicationEventPublisher events;
+
 	/**
 	 * Creates the endpoint.
 	 * @param template the template whose backend to inspect
 	 * @param showOwner whether to show owner names rather than mask them
 	 */
 	public LocksEndpoint(LockTemplate template, boolean showOwner) {
+		this(template, showOwner, null);
+	}
+
+	/**
+	 * Creates the endpoint.
+	 * @param template the template whose backend to inspect
+	 * @param showOwner whether to show owner names rather than mask them
+	 * @param events where to publish {@link LockForceReleasedEvent}s, or {@code null}
+	 */
+	public LocksEndpoint(LockTemplate template, boolean showOwner, @Nullable ApplicationEventPublisher events) {
 		Assert.notNull(template, "LockTemplate must not be null");
 		this.template = template;
 		this.showOwner = showOwner;
+		this.events = events;
 	}
 
 	/**
@@ -72,6 +93,25 @@ public class LocksEndpoint {
 	@ReadOperation
 	public @Nullable LockDescriptor lock(@Selector(match = Match.ALL_REMAINING) String[] key) {
 		return this.template.getRepository().inspect(String.join("/", key)).map(this::describe).orElse(null);
+	}
+
+	/**
+	 * Force-releases one key: every holder is evicted and fenced off. Only with unrestricted access.
+	 * @param key the full lock key, prefix included
+	 * @return what was done, or {@code null} (404) when nobody held the key
+	 */
+	@DeleteOperation
+	public @Nullable ForceReleaseDescriptor forceRelease(@Selector(match = Match.ALL_REMAINING) String[] key) {
+		String lockKey = String.join("/", key);
+		LockRepository repository = this.template.getRepository();
+		if (!repository.forceRelease(lockKey)) {
+			return null;
+		}
+		if (this.events != null) {
+			this.events.publishEvent(new LockForceReleasedEvent(this, lockKey, repository.backend(),
+					this.template.settings().owner()));
+		}
+		return new ForceReleaseDescriptor(lockKey, true);
 	}
 
 	private LockDescriptor describe(LockInfo info) {
@@ -95,6 +135,15 @@ public class LocksEndpoint {
 	 * @param locks the held keys, ordered by key
 	 */
 	public record LocksDescriptor(String backend, List<LockDescriptor> locks) implements OperationResponseBody {
+	}
+
+	/**
+	 * The outcome of a force-release.
+	 *
+	 * @param key the lock key
+	 * @param released whether holders were evicted
+	 */
+	public record ForceReleaseDescriptor(String key, boolean released) implements OperationResponseBody {
 	}
 
 	/**

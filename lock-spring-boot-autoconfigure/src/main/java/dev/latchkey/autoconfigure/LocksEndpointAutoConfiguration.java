@@ -6,6 +6,7 @@ import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.context.ApplicationEventPublisher;
 import org.springframework.context.annotation.Bean;
 
 import dev.latchkey.LockTemplate;
@@ -24,8 +25,9 @@ public final class LocksEndpointAutoConfiguration {
 
 	@Bean
 	@ConditionalOnMissingBean
-	LocksEndpoint locksEndpoint(LockTemplate lockTemplate, LatchkeyProperties properties) {
-		return new LocksEndpoint(lockTemplate, properties.getEndpoint().isShowOwner());
+	LocksEndpoint locksEndpoint(LockTemplate lockTemplate, LatchkeyProperties properties,
+			ApplicationEventPublisher eventPublisher) {
+		return new LocksEndpoint(lockTemplate, properties.getEndpoint().isShowOwner(), eventPublisher);
 	}
 
 }

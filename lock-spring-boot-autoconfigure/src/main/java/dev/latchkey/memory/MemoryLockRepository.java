@@ -113,6 +113,21 @@ public class MemoryLockRepository implements LockRepository {
 		return released[0];
 	}
 
+	@Override
+	public boolean forceRelease(String key) {
+		boolean[] evicted = { false };
+		this.slots.computeIfPresent(key, (k, slot) -> {
+			evicted[0] = slot.purge(System.nanoTime()) != null;
+			return null;
+		});
+		if (evicted[0]) {
+			// One counter serves every key: bumping it fences the evicted holders off.
+			this.fencingTokens.incrementAndGet();
+			notifyReleased(key);
+		}
+		return evicted[0];
+	}
+
 	private void notifyReleased(String key) {
 		List<Runnable> subscribed = this.listeners.get(key);
 		if (subscribed != null) {

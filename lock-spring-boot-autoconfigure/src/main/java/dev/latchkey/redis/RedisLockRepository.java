@@ -128,6 +128,22 @@ public class RedisLockRepository implements LockRepository, AutoCloseable {
 			return fence
 			""", Long.class);
 
+	// KEYS: lock, permits, holders, fence. ARGV: channel, key. Answers 1 when a holder was evicted, else 0.
+	private static final RedisScript<Long> FORCE_RELEASE = RedisScript.of("""
+			local held = redis.call('EXISTS', KEYS[1])
+			if held == 0 and redis.call('EXISTS', KEYS[2]) == 1 then
+			""" + NOW + """
+				held = redis.call('ZCOUNT', KEYS[2], '(' .. now, '+inf')
+			end
+			redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])
+			if held == 0 then
+				return 0
+			end
+			redis.call('INCR', KEYS[4])
+			redis.call('PUBLISH', ARGV[1], ARGV[2])
+			return 1
+			""", Long.class);
+
 	// KEYS: lock, permits, holders. ARGV: token, channel, key. Answers 1 when released, 0 when no longer held.
 	private static final RedisScript<Long> RELEASE = RedisScript.of("""
 			if redis.call('HGET', KEYS[1], 'token') == ARGV[1] then
@@ -344,6 +360,14 @@ public class RedisLockRepository implements LockRepository, AutoCloseable {
 				() -> this.redis.execute(RELEASE, keys(lease.key(), "lock", "permits", "holders"), lease.token(),
 						this.channel, lease.key()));
 		return released != null && released == 1L;
+	}
+
+	@Override
+	public boolean forceRelease(String key) {
+		Long evicted = execute(() -> "Force-releasing '" + key + "'",
+				() -> this.redis.execute(FORCE_RELEASE, keys(key, "lock", "permits", "holders", "fence"), this.channel,
+						key));
+		return evicted != null && evicted == 1L;
 	}
 
 	@Override

@@ -11,6 +11,7 @@ import java.nio.charset.StandardCharsets;
  * HELLO name                                   -&gt; 0 OK clientId
  * id ACQ key token limit ttlMillis owner       -&gt; id OK fencingToken | id NO      (limit 0: exclusive)
  * id REL key token                             -&gt; id OK | id NO
+ * id FORCE key                                 -&gt; id OK | id NO      (evicts every holder)
  * id RENEW ttlMillis key token [ttl key token]  -&gt; id LOST [token ...]
  * id INSPECT key                               -&gt; id INFO lock | id NONE
  * id DUMP                                      -&gt; id LOCKS [lock ...]

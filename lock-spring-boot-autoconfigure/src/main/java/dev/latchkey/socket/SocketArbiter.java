@@ -184,6 +184,7 @@ final class SocketArbiter implements AutoCloseable {
 			case "ACQ" -> acquire(peer, parts, false);
 			case "QACQ" -> acquire(peer, parts, true);
 			case "DEQ" -> dequeue(peer, Protocol.decode(parts[2]), parts[3]) ? "OK" : "NO";
+			case "FORCE" -> forceRelease(Protocol.decode(parts[2])) ? "OK" : "NO";
 			case "REL" -> release(peer, Protocol.decode(parts[2]), parts[3]) ? "OK" : "NO";
 			case "RENEW" -> renew(peer, parts);
 			case "INSPECT" -> inspect(Protocol.decode(parts[2]));
@@ -255,6 +256,31 @@ final class SocketArbiter implements AutoCloseable {
 			pushes.add(new Push(next.peer,
 					Protocol.PUSH + " GRANTED " + Protocol.encode(key) + " " + next.token + " " + fence));
 		}
+	}
+
+	private boolean forceRelease(String key) {
+		List<Push> pushes = new ArrayList<>();
+		boolean evicted;
+		synchronized (this) {
+			Entry entry = this.entries.get(key);
+			if (entry == null) {
+				return false;
+			}
+			long now = System.nanoTime();
+			evicted = !entry.purge(now);
+			entry.holders.clear();
+			if (evicted) {
+				// Fence the evicted holders off: the next grant's token is above any of theirs.
+				this.fencing.next();
+				announce(key, pushes);
+			}
+			drain(key, entry, now, pushes);
+			if (entry.isIdle()) {
+				this.entries.remove(key);
+			}
+		}
+		send(pushes);
+		return evicted;
 	}
 
 	private boolean dequeue(Peer peer, String key, String token) {

@@ -307,6 +307,11 @@ public class SocketLockRepository implements QueueingLockRepository, AutoCloseab
 	}
 
 	@Override
+	public boolean forceRelease(String key) {
+		return query("FORCE " + Protocol.encode(key))[0].equals("OK");
+	}
+
+	@Override
 	public Optional<LockInfo> inspect(String key) {
 		String[] answer = query("INSPECT " + Protocol.encode(key));
 		return answer[0].equals("INFO") ? Optional.of(parse(answer[1])) : Optional.empty();

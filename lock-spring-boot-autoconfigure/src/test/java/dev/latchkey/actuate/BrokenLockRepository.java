@@ -54,6 +54,11 @@ public class BrokenLockRepository implements LockRepository {
 	}
 
 	@Override
+	public boolean forceRelease(String key) {
+		throw fail();
+	}
+
+	@Override
 	public Optional<LockInfo> inspect(String key) {
 		throw fail();
 	}

@@ -1,15 +1,25 @@
 package dev.latchkey.autoconfigure;
 
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 
+import org.springframework.boot.actuate.endpoint.Access;
 import org.springframework.boot.actuate.endpoint.annotation.Endpoint;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.test.context.FilteredClassLoader;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.context.ApplicationListener;
 
 import dev.latchkey.LockHandle;
 import dev.latchkey.LockTemplate;
 import dev.latchkey.actuate.LocksEndpoint;
+import dev.latchkey.event.LockEvent;
+import dev.latchkey.event.LockForceReleasedEvent;
+import dev.latchkey.event.LockLostEvent;
 import dev.latchkey.actuate.LocksEndpoint.HolderDescriptor;
 import dev.latchkey.actuate.LocksEndpoint.LockDescriptor;
 import dev.latchkey.actuate.LocksEndpoint.LocksDescriptor;
@@ -67,6 +77,50 @@ class LocksEndpointAutoConfigurationTests {
 			assertThat(endpoint.lock(new String[] { "order:42" })).isNull();
 			assertThat(endpoint.locks().locks()).isEmpty();
 		});
+	}
+
+	@Test
+	void forceReleaseEvictsTheHolderFencesItOffAndPublishesAnEvent() {
+		this.contextRunner
+			.withPropertyValues("management.endpoints.web.exposure.include=locks",
+					"management.endpoint.locks.access=UNRESTRICTED", "latchkey.ttl=3s",
+					"latchkey.renew-interval=100ms")
+			.withBean(RecordedEvents.class)
+			.run((context) -> {
+				LockTemplate locks = context.getBean(LockTemplate.class);
+				LocksEndpoint endpoint = context.getBean(LocksEndpoint.class);
+				try (LockHandle handle = locks.exclusive("order:42").acquire()) {
+					assertThat(endpoint.forceRelease(new String[] { "order:42" })).isNotNull()
+						.satisfies((released) -> assertThat(released.released()).isTrue());
+					// The evicted holder hears of it at its next renewal.
+					Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> !handle.lease().isValid());
+					try (LockHandle next = locks.exclusive("order:42").acquire()) {
+						assertThat(next.fencingToken()).isGreaterThan(handle.fencingToken() + 1);
+					}
+				}
+				assertThat(endpoint.forceRelease(new String[] { "order:42" })).isNull();
+				RecordedEvents events = context.getBean(RecordedEvents.class);
+				assertThat(events.events).filteredOn(LockForceReleasedEvent.class::isInstance)
+					.singleElement()
+					.satisfies((event) -> assertThat(event.getKey()).isEqualTo("order:42"));
+				assertThat(events.events).filteredOn(LockLostEvent.class::isInstance).hasSize(1);
+			});
+	}
+
+	@Test
+	void forceReleaseIsOffUnlessAccessIsUnrestricted() {
+		assertThat(LocksEndpoint.class.getAnnotation(Endpoint.class).defaultAccess()).isEqualTo(Access.READ_ONLY);
+	}
+
+	static class RecordedEvents implements ApplicationListener<LockEvent> {
+
+		final List<LockEvent> events = new CopyOnWriteArrayList<>();
+
+		@Override
+		public void onApplicationEvent(LockEvent event) {
+			this.events.add(event);
+		}
+
 	}
 
 	@Test

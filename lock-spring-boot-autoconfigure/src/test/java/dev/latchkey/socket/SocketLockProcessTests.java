@@ -463,6 +463,11 @@ class SocketLockProcessTests {
 		}
 
 		@Override
+		public boolean forceRelease(String key) {
+			return this.delegate.forceRelease(key);
+		}
+
+		@Override
 		public Optional<LockInfo> inspect(String key) {
 			return this.delegate.inspect(key);
 		}

@@ -202,6 +202,11 @@ class LockWaiterTests {
 		}
 
 		@Override
+		public boolean forceRelease(String key) {
+			return this.delegate.forceRelease(key);
+		}
+
+		@Override
 		public Optional<LockInfo> inspect(String key) {
 			return this.delegate.inspect(key);
 		}

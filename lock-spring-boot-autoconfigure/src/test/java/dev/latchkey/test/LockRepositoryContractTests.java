@@ -194,6 +194,35 @@ public abstract class LockRepositoryContractTests {
 	}
 
 	@Test
+	void forceReleaseEvictsEveryHolderAndFencesThemOff() {
+		String key = key("force-release");
+		LeaseSpec holder = exclusive(key, "owner-a", LONG_TTL);
+		long evictedToken = this.repository.tryAcquire(holder).getAsLong();
+		assertThat(this.repository.forceRelease(key)).isTrue();
+		assertThat(this.repository.inspect(key)).isEmpty();
+		// The evicted holder learns at its next renewal, and cannot release the next holder's lease.
+		assertThat(this.repository.renew(List.of(holder))).containsExactly(holder.token());
+		LeaseSpec next = exclusive(key, "owner-b", LONG_TTL);
+		assertThat(this.repository.tryAcquire(next).getAsLong()).isGreaterThan(evictedToken + 1);
+		assertThat(this.repository.release(holder)).isFalse();
+		assertThat(this.repository.release(next)).isTrue();
+		assertThat(this.repository.forceRelease(key)).isFalse();
+	}
+
+	@Test
+	void forceReleaseFreesEveryPermitOfASemaphore() {
+		String key = key("force-release-permits");
+		LeaseSpec first = shared(key, 2, "owner-a", LONG_TTL);
+		LeaseSpec second = shared(key, 2, "owner-b", LONG_TTL);
+		assertThat(this.repository.tryAcquirePermit(first)).isPresent();
+		assertThat(this.repository.tryAcquirePermit(second)).isPresent();
+		assertThat(this.repository.forceRelease(key)).isTrue();
+		assertThat(this.repository.inspect(key)).isEmpty();
+		assertThat(this.repository.renew(List.of(first, second))).containsExactlyInAnyOrder(first.token(),
+				second.token());
+	}
+
+	@Test
 	void renewOfAnExpiredLeaseReportsItsTokenLost() {
 		String key = key("renew-expired");
 		LeaseSpec expiring = exclusive(key, "owner-a", shortTtl());
@@ -675,6 +704,11 @@ public abstract class LockRepositoryContractTests {
 		@Override
 		public boolean release(LeaseSpec lease) {
 			return this.delegate.release(lease);
+		}
+
+		@Override
+		public boolean forceRelease(String key) {
+			return this.delegate.forceRelease(key);
 		}
 
 		@Override
