@@ -2,6 +2,8 @@ package dev.latchkey;
 
 import java.lang.reflect.UndeclaredThrowableException;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.OptionalLong;
 import java.util.Set;
@@ -133,6 +135,25 @@ public class LockTemplate implements AutoCloseable {
 	 */
 	public int heldLeaseCount() {
 		return this.keeper.size();
+	}
+
+	/**
+	 * The leases this template holds and renews, ordered by key; for operations tools such as the {@code locks}
+	 * endpoint.
+	 * <pre class="code">
+	 * locks.heldLeases().forEach((lease) -&gt; log.info(lease.key() + " held for " + lease.heldFor()));
+	 * </pre>
+	 * @return a snapshot of the held leases
+	 */
+	public List<Lease> heldLeases() {
+		List<Lease> leases = new ArrayList<>();
+		for (LeaseKeeper.KeptLease kept : this.keeper.leases()) {
+			if (kept instanceof Lease lease) {
+				leases.add(lease);
+			}
+		}
+		leases.sort(Comparator.comparing(Lease::key));
+		return leases;
 	}
 
 	/**

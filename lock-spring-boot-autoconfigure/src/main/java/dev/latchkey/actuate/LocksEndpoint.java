@@ -1,6 +1,7 @@
 package dev.latchkey.actuate;
 
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 
 import org.jspecify.annotations.Nullable;
@@ -24,7 +25,8 @@ import dev.latchkey.event.LockForceReleasedEvent;
  * The {@code locks} Actuator endpoint: the keys held at the backend, and one key in detail.
  * <ul>
  * <li>{@code GET /actuator/locks}: every held key the backend can list (those of all instances where it can tell,
- * else those of this instance), each with its mode, limit and holders;</li>
+ * else those of this instance), each with its mode, limit and holders; and the leases this instance holds, with their
+ * names, fencing tokens, grant times and time-to-live;</li>
  * <li>{@code GET /actuator/locks/{key}}: one key; {@code 404} when nobody holds it;</li>
  * <li>{@code DELETE /actuator/locks/{key}}: force-release the key, evicting every holder and bumping its fencing
  * counter so that they are fenced off; a {@link LockForceReleasedEvent} is published (and audited where audit is on).
@@ -82,7 +84,14 @@ public class LocksEndpoint {
 	@ReadOperation
 	public LocksDescriptor locks() {
 		LockRepository repository = this.template.getRepository();
-		return new LocksDescriptor(repository.backend(), repository.list().stream().map(this::describe).toList());
+		Instant now = Instant.now();
+		List<LeaseDescriptor> held = this.template.heldLeases()
+			.stream()
+			.map((lease) -> new LeaseDescriptor(lease.key(), lease.name(), lease.mode().name(), lease.fencingToken(),
+					now.minus(lease.heldFor()), lease.ttl().toString()))
+			.toList();
+		return new LocksDescriptor(repository.backend(), repository.list().stream().map(this::describe).toList(),
+				held);
 	}
 
 	/**
@@ -129,12 +138,28 @@ public class LocksEndpoint {
 	}
 
 	/**
-	 * The held keys of a backend.
+	 * The held keys of a backend, and the leases this instance holds.
 	 *
 	 * @param backend the backend's name
 	 * @param locks the held keys, ordered by key
+	 * @param thisInstance the leases this instance holds and renews, ordered by key
 	 */
-	public record LocksDescriptor(String backend, List<LockDescriptor> locks) implements OperationResponseBody {
+	public record LocksDescriptor(String backend, List<LockDescriptor> locks,
+			List<LeaseDescriptor> thisInstance) implements OperationResponseBody {
+	}
+
+	/**
+	 * A lease this instance holds.
+	 *
+	 * @param key the lock key, prefix included
+	 * @param name the lock's name (the key template of an annotation)
+	 * @param mode {@code EXCLUSIVE} or {@code SHARED} (a semaphore)
+	 * @param fencingToken the fencing token of the grant
+	 * @param acquiredAt when the lease was granted (by this instance's clock)
+	 * @param ttl the lease's time-to-live at the backend (ISO-8601), renewed while held
+	 */
+	public record LeaseDescriptor(String key, String name, String mode, long fencingToken, Instant acquiredAt,
+			String ttl) {
 	}
 
 	/**

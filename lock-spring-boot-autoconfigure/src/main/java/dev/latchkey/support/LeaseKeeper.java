@@ -117,6 +117,18 @@ public final class LeaseKeeper implements AutoCloseable {
 	}
 
 	/**
+	 * The leases being renewed.
+	 * @return a snapshot of the kept leases
+	 */
+	public List<KeptLease> leases() {
+		List<KeptLease> leases = new ArrayList<>(this.kept.size());
+		for (Entry entry : this.kept.values()) {
+			leases.add(entry.lease);
+		}
+		return leases;
+	}
+
+	/**
 	 * How long ago the last renewal that the backend answered was sent, whatever it answered: how far the keeper lags
 	 * behind when leases are held. Reported by the health indicator.
 	 * <pre class="code">

@@ -1,6 +1,7 @@
 package dev.latchkey.autoconfigure;
 
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 
@@ -59,10 +60,18 @@ class LocksEndpointAutoConfigurationTests {
 		this.contextRunner.withPropertyValues("management.endpoints.web.exposure.include=locks").run((context) -> {
 			LockTemplate locks = context.getBean(LockTemplate.class);
 			LocksEndpoint endpoint = context.getBean(LocksEndpoint.class);
-			try (LockHandle handle = locks.exclusive("order:42").acquire()) {
+			try (LockHandle handle = locks.exclusive("order:42").named("order").acquire()) {
 				LocksDescriptor all = endpoint.locks();
 				assertThat(all.backend()).isEqualTo("memory");
 				assertThat(all.locks()).extracting(LockDescriptor::key).containsExactly("order:42");
+				assertThat(all.thisInstance()).singleElement().satisfies((lease) -> {
+					assertThat(lease.key()).isEqualTo("order:42");
+					assertThat(lease.name()).isEqualTo("order");
+					assertThat(lease.mode()).isEqualTo("EXCLUSIVE");
+					assertThat(lease.fencingToken()).isEqualTo(handle.fencingToken());
+					assertThat(lease.acquiredAt()).isBefore(Instant.now().plusSeconds(1));
+					assertThat(lease.ttl()).isEqualTo("PT30S");
+				});
 				LockDescriptor one = endpoint.lock(new String[] { "order:42" });
 				assertThat(one).isNotNull();
 				assertThat(one.mode()).isEqualTo("EXCLUSIVE");
@@ -76,6 +85,7 @@ class LocksEndpointAutoConfigurationTests {
 			}
 			assertThat(endpoint.lock(new String[] { "order:42" })).isNull();
 			assertThat(endpoint.locks().locks()).isEmpty();
+			assertThat(endpoint.locks().thisInstance()).isEmpty();
 		});
 	}
 
