@@ -21,6 +21,7 @@ import org.springframework.core.log.LogAccessor;
 import org.springframework.util.Assert;
 
 import dev.latchkey.annotation.LostPolicy;
+import dev.latchkey.event.LockAcquireFailedEvent;
 import dev.latchkey.event.LockAcquiredEvent;
 import dev.latchkey.event.LockEvent;
 import dev.latchkey.event.LockLostEvent;
@@ -214,13 +215,16 @@ public class LockTemplate implements AutoCloseable {
 			notAcquired(operation, key, start);
 			throw new LockNotAcquiredException(key, waitTime, ex);
 		}
+		catch (LockBackendException ex) {
+			throw acquireFailed(operation, key, start, ex);
+		}
 		catch (LockException ex) {
 			throw ex;
 		}
 		catch (RuntimeException ex) {
-			throw new LockBackendException(this.repository.backend(),
+			throw acquireFailed(operation, key, start, new LockBackendException(this.repository.backend(),
 					"Acquiring lock '" + key + "' at the " + this.repository.backend() + " backend failed: "
-							+ ex.getMessage(), ex);
+							+ ex.getMessage(), ex));
 		}
 		if (grant == null) {
 			notAcquired(operation, key, start);
@@ -251,6 +255,15 @@ public class LockTemplate implements AutoCloseable {
 					+ full.substring(0, Math.min(full.length(), 64)) + "...'");
 		}
 		return full;
+	}
+
+	private LockBackendException acquireFailed(LockOperation operation, String key, long startNanos,
+			LockBackendException failure) {
+		if (this.events != null) {
+			publish(new LockAcquireFailedEvent(this, key, operation.name(), this.repository.backend(),
+					this.identity.owner(), Duration.ofNanos(System.nanoTime() - startNanos), failure));
+		}
+		return failure;
 	}
 
 	private void notAcquired(LockOperation operation, String key, long startNanos) {

@@ -11,6 +11,7 @@ import org.springframework.context.ApplicationListener;
 import org.springframework.util.Assert;
 
 import dev.latchkey.LockTemplate;
+import dev.latchkey.event.LockAcquireFailedEvent;
 import dev.latchkey.event.LockAcquiredEvent;
 import dev.latchkey.event.LockEvent;
 import dev.latchkey.event.LockLostEvent;
@@ -91,6 +92,9 @@ public class LockMetrics implements ApplicationListener<LockEvent> {
 		}
 		else if (event instanceof LockNotAcquiredEvent) {
 			acquire(event, "contended");
+		}
+		else if (event instanceof LockAcquireFailedEvent) {
+			acquire(event, "failed");
 		}
 		else if (event instanceof LockReleasedEvent) {
 			Timer.builder(HOLD)
