@@ -14,11 +14,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Collection;
 import java.util.List;
-import java.util.Optional;
-import java.util.OptionalLong;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
@@ -43,6 +39,7 @@ import dev.latchkey.LockSettings;
 import dev.latchkey.LockTemplate;
 import dev.latchkey.QueueingLockRepository;
 import dev.latchkey.ReleaseSubscription;
+import dev.latchkey.test.ForwardingLockRepository;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -426,67 +423,20 @@ class SocketLockProcessTests {
 	 * A repository that tells when a waiter has subscribed to release notifications, so that a test can make the
 	 * release happen only once the waiter listens for it. It hides the backend's own queue, so waiters subscribe.
 	 */
-	private static class SignallingRepository implements LockRepository {
-
-		final LockRepository delegate;
+	private static class SignallingRepository extends ForwardingLockRepository {
 
 		final CountDownLatch waiting;
 
 		SignallingRepository(LockRepository delegate, CountDownLatch waiting) {
-			this.delegate = delegate;
+			super(delegate);
 			this.waiting = waiting;
 		}
 
 		@Override
-		public String backend() {
-			return this.delegate.backend();
-		}
-
-		@Override
-		public OptionalLong tryAcquire(LeaseSpec lease) {
-			return this.delegate.tryAcquire(lease);
-		}
-
-		@Override
-		public OptionalLong tryAcquirePermit(LeaseSpec lease) {
-			return this.delegate.tryAcquirePermit(lease);
-		}
-
-		@Override
-		public Set<String> renew(Collection<LeaseSpec> leases) {
-			return this.delegate.renew(leases);
-		}
-
-		@Override
-		public boolean release(LeaseSpec lease) {
-			return this.delegate.release(lease);
-		}
-
-		@Override
-		public boolean forceRelease(String key) {
-			return this.delegate.forceRelease(key);
-		}
-
-		@Override
-		public Optional<LockInfo> inspect(String key) {
-			return this.delegate.inspect(key);
-		}
-
-		@Override
-		public List<LockInfo> list() {
-			return this.delegate.list();
-		}
-
-		@Override
 		public ReleaseSubscription subscribe(String key, Runnable onRelease) {
-			ReleaseSubscription subscription = this.delegate.subscribe(key, onRelease);
+			ReleaseSubscription subscription = delegate().subscribe(key, onRelease);
 			this.waiting.countDown();
 			return subscription;
-		}
-
-		@Override
-		public ReleaseSubscription subscribeToLoss(Runnable onPossibleLoss) {
-			return this.delegate.subscribeToLoss(onPossibleLoss);
 		}
 
 	}
@@ -503,7 +453,7 @@ class SocketLockProcessTests {
 
 		@Override
 		public CompletableFuture<Long> acquireQueued(LeaseSpec lease) {
-			CompletableFuture<Long> granted = ((QueueingLockRepository) this.delegate).acquireQueued(lease);
+			CompletableFuture<Long> granted = ((QueueingLockRepository) delegate()).acquireQueued(lease);
 			if (!granted.isDone()) {
 				this.waiting.countDown();
 			}
@@ -512,7 +462,7 @@ class SocketLockProcessTests {
 
 		@Override
 		public boolean cancelQueued(LeaseSpec lease) {
-			return ((QueueingLockRepository) this.delegate).cancelQueued(lease);
+			return ((QueueingLockRepository) delegate()).cancelQueued(lease);
 		}
 
 	}

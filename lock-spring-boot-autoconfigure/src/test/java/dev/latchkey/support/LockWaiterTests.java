@@ -2,11 +2,8 @@ package dev.latchkey.support;
 
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.List;
-import java.util.Optional;
 import java.util.OptionalLong;
-import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -24,6 +21,7 @@ import dev.latchkey.LockInfo;
 import dev.latchkey.LockRepository;
 import dev.latchkey.ReleaseSubscription;
 import dev.latchkey.memory.MemoryLockRepository;
+import dev.latchkey.test.ForwardingLockRepository;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -162,58 +160,26 @@ class LockWaiterTests {
 	/**
 	 * A backend that cannot announce releases, and counts acquisition attempts.
 	 */
-	private static final class SilentLockRepository implements LockRepository {
+	private static final class SilentLockRepository extends ForwardingLockRepository {
 
 		final AtomicInteger attempts = new AtomicInteger();
 
 		volatile boolean failSubscriptions;
 
-		private final LockRepository delegate;
-
 		SilentLockRepository(LockRepository delegate) {
-			this.delegate = delegate;
-		}
-
-		@Override
-		public String backend() {
-			return this.delegate.backend();
+			super(delegate);
 		}
 
 		@Override
 		public OptionalLong tryAcquire(LeaseSpec lease) {
 			this.attempts.incrementAndGet();
-			return this.delegate.tryAcquire(lease);
+			return delegate().tryAcquire(lease);
 		}
 
 		@Override
 		public OptionalLong tryAcquirePermit(LeaseSpec lease) {
 			this.attempts.incrementAndGet();
-			return this.delegate.tryAcquirePermit(lease);
-		}
-
-		@Override
-		public Set<String> renew(Collection<LeaseSpec> leases) {
-			return this.delegate.renew(leases);
-		}
-
-		@Override
-		public boolean release(LeaseSpec lease) {
-			return this.delegate.release(lease);
-		}
-
-		@Override
-		public boolean forceRelease(String key) {
-			return this.delegate.forceRelease(key);
-		}
-
-		@Override
-		public Optional<LockInfo> inspect(String key) {
-			return this.delegate.inspect(key);
-		}
-
-		@Override
-		public List<LockInfo> list() {
-			return this.delegate.list();
+			return delegate().tryAcquirePermit(lease);
 		}
 
 		@Override

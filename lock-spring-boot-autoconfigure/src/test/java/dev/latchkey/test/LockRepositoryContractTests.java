@@ -2,7 +2,6 @@ package dev.latchkey.test;
 
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
@@ -661,25 +660,18 @@ public abstract class LockRepositoryContractTests {
 	 * Passes everything to the repository under test and counts acquisition attempts, so a test can tell when a
 	 * waiter has reached its wait line.
 	 */
-	private static final class CountingRepository implements LockRepository {
+	private static final class CountingRepository extends ForwardingLockRepository {
 
 		final AtomicInteger attempts = new AtomicInteger();
 
-		private final LockRepository delegate;
-
 		CountingRepository(LockRepository delegate) {
-			this.delegate = delegate;
-		}
-
-		@Override
-		public String backend() {
-			return this.delegate.backend();
+			super(delegate);
 		}
 
 		@Override
 		public OptionalLong tryAcquire(LeaseSpec lease) {
 			try {
-				return this.delegate.tryAcquire(lease);
+				return delegate().tryAcquire(lease);
 			}
 			finally {
 				this.attempts.incrementAndGet();
@@ -689,46 +681,11 @@ public abstract class LockRepositoryContractTests {
 		@Override
 		public OptionalLong tryAcquirePermit(LeaseSpec lease) {
 			try {
-				return this.delegate.tryAcquirePermit(lease);
+				return delegate().tryAcquirePermit(lease);
 			}
 			finally {
 				this.attempts.incrementAndGet();
 			}
-		}
-
-		@Override
-		public Set<String> renew(Collection<LeaseSpec> leases) {
-			return this.delegate.renew(leases);
-		}
-
-		@Override
-		public boolean release(LeaseSpec lease) {
-			return this.delegate.release(lease);
-		}
-
-		@Override
-		public boolean forceRelease(String key) {
-			return this.delegate.forceRelease(key);
-		}
-
-		@Override
-		public Optional<LockInfo> inspect(String key) {
-			return this.delegate.inspect(key);
-		}
-
-		@Override
-		public List<LockInfo> list() {
-			return this.delegate.list();
-		}
-
-		@Override
-		public ReleaseSubscription subscribe(String key, Runnable onRelease) {
-			return this.delegate.subscribe(key, onRelease);
-		}
-
-		@Override
-		public ReleaseSubscription subscribeToLoss(Runnable onPossibleLoss) {
-			return this.delegate.subscribeToLoss(onPossibleLoss);
 		}
 
 	}

@@ -1,0 +1,97 @@
+package dev.latchkey.test;
+
+import java.util.Collection;
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.Set;
+
+import dev.latchkey.LeaseSpec;
+import dev.latchkey.LockInfo;
+import dev.latchkey.LockRepository;
+import dev.latchkey.ReleaseSubscription;
+
+/**
+ * A {@link LockRepository} that passes every call to another one: the base of the test doubles that change or observe
+ * a few calls of a real backend and leave the rest alone.
+ * <pre class="code">
+ * LockRepository counting = new ForwardingLockRepository(repository) {
+ *
+ *     &#64;Override
+ *     public OptionalLong tryAcquire(LeaseSpec lease) {
+ *         attempts.incrementAndGet();
+ *         return super.tryAcquire(lease);
+ *     }
+ *
+ * };
+ * </pre>
+ * It offers only the {@link LockRepository} interface, so it hides extra abilities of the backend it wraps (such as
+ * {@code QueueingLockRepository}) unless a subclass adds them.
+ */
+public class ForwardingLockRepository implements LockRepository {
+
+	private final LockRepository delegate;
+
+	public ForwardingLockRepository(LockRepository delegate) {
+		this.delegate = delegate;
+	}
+
+	/**
+	 * The repository calls are passed to.
+	 * @return the wrapped repository
+	 */
+	protected LockRepository delegate() {
+		return this.delegate;
+	}
+
+	@Override
+	public String backend() {
+		return this.delegate.backend();
+	}
+
+	@Override
+	public OptionalLong tryAcquire(LeaseSpec lease) {
+		return this.delegate.tryAcquire(lease);
+	}
+
+	@Override
+	public OptionalLong tryAcquirePermit(LeaseSpec lease) {
+		return this.delegate.tryAcquirePermit(lease);
+	}
+
+	@Override
+	public Set<String> renew(Collection<LeaseSpec> leases) {
+		return this.delegate.renew(leases);
+	}
+
+	@Override
+	public boolean release(LeaseSpec lease) {
+		return this.delegate.release(lease);
+	}
+
+	@Override
+	public boolean forceRelease(String key) {
+		return this.delegate.forceRelease(key);
+	}
+
+	@Override
+	public Optional<LockInfo> inspect(String key) {
+		return this.delegate.inspect(key);
+	}
+
+	@Override
+	public List<LockInfo> list() {
+		return this.delegate.list();
+	}
+
+	@Override
+	public ReleaseSubscription subscribe(String key, Runnable onRelease) {
+		return this.delegate.subscribe(key, onRelease);
+	}
+
+	@Override
+	public ReleaseSubscription subscribeToLoss(Runnable onPossibleLoss) {
+		return this.delegate.subscribeToLoss(onPossibleLoss);
+	}
+
+}
