@@ -80,10 +80,6 @@ final class KeyTemplate {
 		return new KeyTemplate(source, description, segments, parameterNames);
 	}
 
-	String source() {
-		return this.source;
-	}
-
 	boolean isConstant() {
 		return this.segments.stream().allMatch(LiteralSegment.class::isInstance);
 	}

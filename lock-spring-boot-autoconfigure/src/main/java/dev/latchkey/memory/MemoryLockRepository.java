@@ -12,16 +12,14 @@ import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicLong;
-
-import org.springframework.core.log.LogAccessor;
 
 import dev.latchkey.LeaseMode;
 import dev.latchkey.LeaseSpec;
 import dev.latchkey.LockInfo;
 import dev.latchkey.LockRepository;
 import dev.latchkey.ReleaseSubscription;
+import dev.latchkey.support.ReleaseListeners;
 
 /**
  * The in-JVM backend: locks shared by the threads of one process. The reference implementation of the
@@ -35,11 +33,9 @@ import dev.latchkey.ReleaseSubscription;
  */
 public class MemoryLockRepository implements LockRepository {
 
-	private static final LogAccessor logger = new LogAccessor(MemoryLockRepository.class);
-
 	private final Map<String, Slot> slots = new ConcurrentHashMap<>();
 
-	private final Map<String, List<Runnable>> listeners = new ConcurrentHashMap<>();
+	private final ReleaseListeners listeners = new ReleaseListeners();
 
 	private final AtomicLong fencingTokens = new AtomicLong();
 
@@ -108,7 +104,7 @@ public class MemoryLockRepository implements LockRepository {
 			return slot.purge(now);
 		});
 		if (released[0]) {
-			notifyReleased(lease.key());
+			this.listeners.released(lease.key());
 		}
 		return released[0];
 	}
@@ -123,23 +119,9 @@ public class MemoryLockRepository implements LockRepository {
 		if (evicted[0]) {
 			// One counter serves every key: bumping it fences the evicted holders off.
 			this.fencingTokens.incrementAndGet();
-			notifyReleased(key);
+			this.listeners.released(key);
 		}
 		return evicted[0];
-	}
-
-	private void notifyReleased(String key) {
-		List<Runnable> subscribed = this.listeners.get(key);
-		if (subscribed != null) {
-			for (Runnable listener : subscribed) {
-				try {
-					listener.run();
-				}
-				catch (RuntimeException ex) {
-					logger.warn(ex, () -> "Release listener of '" + key + "' failed");
-				}
-			}
-		}
 	}
 
 	@Override
@@ -169,17 +151,7 @@ public class MemoryLockRepository implements LockRepository {
 
 	@Override
 	public ReleaseSubscription subscribe(String key, Runnable onRelease) {
-		// A wrapper per subscription, so that the same Runnable subscribed twice is unsubscribed once at a time.
-		Runnable subscription = onRelease::run;
-		this.listeners.compute(key, (k, existing) -> {
-			List<Runnable> subscribed = (existing != null) ? existing : new CopyOnWriteArrayList<>();
-			subscribed.add(subscription);
-			return subscribed;
-		});
-		return () -> this.listeners.computeIfPresent(key, (k, subscribed) -> {
-			subscribed.remove(subscription);
-			return subscribed.isEmpty() ? null : subscribed;
-		});
+		return this.listeners.add(key, onRelease);
 	}
 
 	private static final class Slot {

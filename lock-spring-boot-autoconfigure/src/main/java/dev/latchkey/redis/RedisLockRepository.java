@@ -13,8 +13,6 @@ import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.function.Supplier;
@@ -44,6 +42,7 @@ import dev.latchkey.LockBackendException;
 import dev.latchkey.LockInfo;
 import dev.latchkey.LockRepository;
 import dev.latchkey.ReleaseSubscription;
+import dev.latchkey.support.ReleaseListeners;
 
 /**
  * The Redis backend: locks shared by every process that uses the same Redis, through the application's own
@@ -230,7 +229,7 @@ public class RedisLockRepository implements LockRepository, AutoCloseable {
 
 	private final String channel;
 
-	private final Map<String, List<Runnable>> listeners = new ConcurrentHashMap<>();
+	private final ReleaseListeners listeners = new ReleaseListeners();
 
 	private final Object lifecycleMonitor = new Object();
 
@@ -454,17 +453,7 @@ public class RedisLockRepository implements LockRepository, AutoCloseable {
 
 	@Override
 	public ReleaseSubscription subscribe(String key, Runnable onRelease) {
-		// A wrapper per subscription, so that the same Runnable subscribed twice is unsubscribed once at a time.
-		Runnable subscription = onRelease::run;
-		this.listeners.compute(key, (k, existing) -> {
-			List<Runnable> subscribed = (existing != null) ? existing : new CopyOnWriteArrayList<>();
-			subscribed.add(subscription);
-			return subscribed;
-		});
-		ReleaseSubscription unsubscribe = () -> this.listeners.computeIfPresent(key, (k, subscribed) -> {
-			subscribed.remove(subscription);
-			return subscribed.isEmpty() ? null : subscribed;
-		});
+		ReleaseSubscription unsubscribe = this.listeners.add(key, onRelease);
 		try {
 			listen();
 		}
@@ -495,7 +484,7 @@ public class RedisLockRepository implements LockRepository, AutoCloseable {
 			container.setConnectionFactory(this.connectionFactory);
 			container.setTaskExecutor(dispatcher);
 			container.setBeanName("latchkey-redis-release");
-			MessageListener listener = (message, pattern) -> released(
+			MessageListener listener = (message, pattern) -> this.listeners.released(
 					new String(message.getBody(), StandardCharsets.UTF_8));
 			container.setMessageListeners(Map.of(listener, List.of(new ChannelTopic(this.channel))));
 			try {
@@ -512,20 +501,6 @@ public class RedisLockRepository implements LockRepository, AutoCloseable {
 			}
 			this.container = container;
 			this.dispatcher = dispatcher;
-		}
-	}
-
-	private void released(String key) {
-		List<Runnable> subscribed = this.listeners.get(key);
-		if (subscribed != null) {
-			for (Runnable listener : subscribed) {
-				try {
-					listener.run();
-				}
-				catch (RuntimeException ex) {
-					logger.warn(ex, () -> "Release listener of '" + key + "' failed");
-				}
-			}
 		}
 	}
 
