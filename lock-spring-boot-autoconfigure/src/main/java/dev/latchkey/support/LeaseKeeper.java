@@ -212,10 +212,10 @@ public final class LeaseKeeper implements AutoCloseable {
 		boolean all = this.renewAll.getAndSet(false);
 		List<Entry> batch = new ArrayList<>();
 		for (Entry entry : this.kept.values()) {
-			if (now - entry.lease.validUntilNanos() >= 0) {
-				lose(entry, LossReason.RENEWAL_FAILED, null);
+			if (loseIfExpired(entry, now)) {
+				continue;
 			}
-			else if (all || entry.nextRenewNanos - now <= entry.lease.renewInterval().toNanos() / 2) {
+			if (all || entry.nextRenewNanos - now <= entry.lease.renewInterval().toNanos() / 2) {
 				batch.add(entry);
 			}
 		}
@@ -276,9 +276,7 @@ public final class LeaseKeeper implements AutoCloseable {
 			}
 			long now = System.nanoTime();
 			for (Entry entry : this.batch) {
-				if (now - entry.lease.validUntilNanos() >= 0) {
-					lose(entry, LossReason.RENEWAL_FAILED, null);
-				}
+				loseIfExpired(entry, now);
 			}
 			scheduleNext();
 		}
@@ -327,6 +325,18 @@ public final class LeaseKeeper implements AutoCloseable {
 		}
 		logger.warn(ex, () -> "Renewing " + batch.size() + " lease(s) at " + this.repository.backend()
 				+ " failed; retrying until each lease's validity runs out");
+	}
+
+	/**
+	 * Loses a lease whose local validity deadline has passed without a renewal.
+	 * @return whether the lease was past its deadline
+	 */
+	private boolean loseIfExpired(Entry entry, long now) {
+		if (now - entry.lease.validUntilNanos() < 0) {
+			return false;
+		}
+		lose(entry, LossReason.RENEWAL_FAILED, null);
+		return true;
 	}
 
 	private void lose(Entry entry, LossReason reason, @Nullable Throwable cause) {
