@@ -10,6 +10,8 @@ set -euo pipefail
 
 REDIS_HOST=127.0.0.1
 REDIS_PORT="${LATCHKEY_REDIS_PORT:-6379}"
+POSTGRES_PORT=5432
+MARIADB_PORT=3306
 
 say() {
 	echo "services.sh: $*" >&2
@@ -26,14 +28,40 @@ redis_answers() {
 	[[ "$reply" == "+PONG"* ]]
 }
 
+# Answers whether something accepts TCP connections on host and port.
+port_open() {
+	(exec 3<>"/dev/tcp/$1/$2") 2>/dev/null
+}
+
+wait_for_port() {
+	for _ in $(seq 1 150); do
+		if port_open "$1" "$2"; then
+			return 0
+		fi
+		sleep 0.2
+	done
+	return 1
+}
+
+can_install() {
+	[[ "$(id -u)" == 0 ]] && command -v apt-get >/dev/null 2>&1
+}
+
+apt_install() {
+	say "installing $*"
+	if [[ -z "${APT_UPDATED:-}" ]]; then
+		apt-get update -qq >&2
+		APT_UPDATED=1
+	fi
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >&2
+}
+
 ensure_redis_server_binary() {
 	if command -v redis-server >/dev/null 2>&1; then
 		return
 	fi
-	if [[ "$(id -u)" == 0 ]] && command -v apt-get >/dev/null 2>&1; then
-		say "installing redis-server"
-		apt-get update -qq >&2
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >&2
+	if can_install; then
+		apt_install redis-server
 	else
 		say "redis-server is not installed. Install it (for example 'sudo apt-get install redis-server' or"
 		say "'brew install redis'), or set LATCHKEY_REDIS_URL to a Redis server the tests may use."
@@ -69,4 +97,85 @@ ensure_redis() {
 	echo "export LATCHKEY_REDIS_URL=$LATCHKEY_REDIS_URL"
 }
 
+# PostgreSQL on 127.0.0.1:5432 with a database 'test' that the user 'postgres' may use without a password.
+ensure_postgres() {
+	if [[ -n "${LATCHKEY_POSTGRES_URL:-}" ]]; then
+		say "using LATCHKEY_POSTGRES_URL=$LATCHKEY_POSTGRES_URL"
+	else
+		if ! port_open 127.0.0.1 "$POSTGRES_PORT"; then
+			if ! command -v pg_ctlcluster >/dev/null 2>&1; then
+				if can_install; then
+					apt_install postgresql
+				else
+					say "PostgreSQL does not answer on 127.0.0.1:$POSTGRES_PORT and is not installed. Install it (for"
+					say "example 'sudo apt-get install postgresql'), or set LATCHKEY_POSTGRES_URL to a JDBC URL of a"
+					say "database the tests may use (jdbc:postgresql://host:port/db?user=...)."
+					exit 1
+				fi
+			fi
+			local version
+			version="$(ls /etc/postgresql | sort -V | tail -n 1)"
+			local hba="/etc/postgresql/$version/main/pg_hba.conf"
+			# The tests connect over loopback as 'postgres' without a password.
+			if [[ -w "$hba" ]] && ! grep -q '^host all postgres 127.0.0.1/32 trust' "$hba"; then
+				sed -i '1i host all postgres 127.0.0.1/32 trust' "$hba"
+			fi
+			say "starting PostgreSQL $version on 127.0.0.1:$POSTGRES_PORT"
+			pg_ctlcluster --skip-systemctl-redirect "$version" main start >&2 || true
+			if ! wait_for_port 127.0.0.1 "$POSTGRES_PORT"; then
+				say "PostgreSQL did not start on 127.0.0.1:$POSTGRES_PORT"
+				exit 1
+			fi
+		fi
+		if command -v psql >/dev/null 2>&1 && [[ "$(id -u)" == 0 ]] \
+			&& ! psql -h 127.0.0.1 -U postgres -d test -Atc 'select 1' >/dev/null 2>&1; then
+			say "creating the database 'test' in PostgreSQL"
+			runuser -u postgres -- psql -qc 'CREATE DATABASE test' >&2 || true
+		fi
+		say "PostgreSQL answers on 127.0.0.1:$POSTGRES_PORT"
+		LATCHKEY_POSTGRES_URL="jdbc:postgresql://127.0.0.1:$POSTGRES_PORT/test?user=postgres"
+	fi
+	echo "export LATCHKEY_POSTGRES_URL='$LATCHKEY_POSTGRES_URL'"
+}
+
+# MariaDB on 127.0.0.1:3306 with a database 'test' that 'root' may use with an empty password.
+ensure_mariadb() {
+	if [[ -n "${LATCHKEY_MARIADB_URL:-}" ]]; then
+		say "using LATCHKEY_MARIADB_URL=$LATCHKEY_MARIADB_URL"
+	else
+		if ! port_open 127.0.0.1 "$MARIADB_PORT"; then
+			if [[ ! -x /usr/sbin/mariadbd ]]; then
+				if can_install; then
+					apt_install mariadb-server
+				else
+					say "MariaDB does not answer on 127.0.0.1:$MARIADB_PORT and is not installed. Install it (for"
+					say "example 'sudo apt-get install mariadb-server'), or set LATCHKEY_MARIADB_URL to a JDBC URL of a"
+					say "database the tests may use (jdbc:mariadb://host:port/db?user=...)."
+					exit 1
+				fi
+			fi
+			say "starting MariaDB on 127.0.0.1:$MARIADB_PORT"
+			mkdir -p /run/mysqld && chown mysql:mysql /run/mysqld 2>/dev/null || true
+			start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd -- --user=mysql \
+				--bind-address=127.0.0.1 >&2
+			if ! wait_for_port 127.0.0.1 "$MARIADB_PORT"; then
+				say "MariaDB did not start on 127.0.0.1:$MARIADB_PORT"
+				exit 1
+			fi
+		fi
+		if command -v mariadb >/dev/null 2>&1 && [[ "$(id -u)" == 0 ]] \
+			&& ! mariadb -h 127.0.0.1 -u root test -e 'select 1' >/dev/null 2>&1; then
+			# A fresh Debian install lets root in through the unix socket only: allow loopback with no password.
+			say "letting root use the database 'test' over loopback"
+			mariadb -u root -e "CREATE DATABASE IF NOT EXISTS test; ALTER USER root@localhost IDENTIFIED VIA unix_socket
+				OR mysql_native_password USING PASSWORD('')" >&2 || true
+		fi
+		say "MariaDB answers on 127.0.0.1:$MARIADB_PORT"
+		LATCHKEY_MARIADB_URL="jdbc:mariadb://127.0.0.1:$MARIADB_PORT/test?user=root"
+	fi
+	echo "export LATCHKEY_MARIADB_URL='$LATCHKEY_MARIADB_URL'"
+}
+
 ensure_redis
+ensure_postgres
+ensure_mariadb

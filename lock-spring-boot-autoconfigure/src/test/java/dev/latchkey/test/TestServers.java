@@ -26,6 +26,18 @@ public final class TestServers {
 	 */
 	public static final String REDIS_URL = "LATCHKEY_REDIS_URL";
 
+	/**
+	 * The environment variable that holds the JDBC URL of a PostgreSQL database the tests may use, user included, for
+	 * example {@code jdbc:postgresql://127.0.0.1:5432/test?user=postgres}.
+	 */
+	public static final String POSTGRES_URL = "LATCHKEY_POSTGRES_URL";
+
+	/**
+	 * The environment variable that holds the JDBC URL of a MariaDB (or MySQL) database the tests may use, user
+	 * included, for example {@code jdbc:mariadb://127.0.0.1:3306/test?user=root}.
+	 */
+	public static final String MARIADB_URL = "LATCHKEY_MARIADB_URL";
+
 	private TestServers() {
 	}
 
@@ -55,6 +67,35 @@ public final class TestServers {
 			return "redis://" + redis.getHost() + ":" + redis.getMappedPort(6379);
 		}
 
+		private static @Nullable GenericContainer<?> postgres;
+
+		private static @Nullable GenericContainer<?> mariadb;
+
+		static synchronized String postgresUrl() {
+			if (postgres == null) {
+				GenericContainer<?> container = new GenericContainer<>(DockerImageName.parse("postgres:15"))
+					.withEnv("POSTGRES_HOST_AUTH_METHOD", "trust")
+					.withEnv("POSTGRES_DB", "test")
+					.withExposedPorts(5432);
+				container.start();
+				postgres = container;
+			}
+			return "jdbc:postgresql://" + postgres.getHost() + ":" + postgres.getMappedPort(5432)
+					+ "/test?user=postgres";
+		}
+
+		static synchronized String mariadbUrl() {
+			if (mariadb == null) {
+				GenericContainer<?> container = new GenericContainer<>(DockerImageName.parse("mariadb:10.11"))
+					.withEnv("MARIADB_ALLOW_EMPTY_ROOT_PASSWORD", "1")
+					.withEnv("MARIADB_DATABASE", "test")
+					.withExposedPorts(3306);
+				container.start();
+				mariadb = container;
+			}
+			return "jdbc:mariadb://" + mariadb.getHost() + ":" + mariadb.getMappedPort(3306) + "/test?user=root";
+		}
+
 	}
 
 	/**
@@ -63,6 +104,24 @@ public final class TestServers {
 	 */
 	public static URI redisUrl() {
 		return URI.create(required(REDIS_URL, "Redis", Containers::redisUrl));
+	}
+
+	/**
+	 * The JDBC URL of the PostgreSQL database the tests may use: shared by test classes, so each test class makes a
+	 * lock table of its own.
+	 * @return the URL from {@value #POSTGRES_URL}
+	 */
+	public static String postgresUrl() {
+		return required(POSTGRES_URL, "PostgreSQL", Containers::postgresUrl);
+	}
+
+	/**
+	 * The JDBC URL of the MariaDB database the tests may use: shared by test classes, so each test class makes a lock
+	 * table of its own.
+	 * @return the URL from {@value #MARIADB_URL}
+	 */
+	public static String mariadbUrl() {
+		return required(MARIADB_URL, "MariaDB", Containers::mariadbUrl);
 	}
 
 	private static String required(String variable, String server, Supplier<String> container) {

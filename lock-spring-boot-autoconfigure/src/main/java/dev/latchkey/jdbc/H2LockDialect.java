@@ -1,0 +1,180 @@
+package dev.latchkey.jdbc;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.util.OptionalLong;
+
+import dev.latchkey.LeaseSpec;
+
+/**
+ * H2: a standard {@code MERGE ... WHEN MATCHED AND <expired>} takes a key only when its lease has expired, read
+ * through {@code FINAL TABLE} so that the same statement answers the fencing token, drawn from the table's sequence.
+ * <p>
+ * H2's {@code MERGE} is not atomic against a concurrent insert of the same new key: the later of two statements that
+ * both found no row fails on the primary key. Such a statement is run again, once, silently: the row exists by then,
+ * and since a released exclusive row is emptied rather than deleted (as on MySQL), it still exists, so the second run
+ * decides like any other, and contention never surfaces as an error.
+ */
+final class H2LockDialect extends JdbcLockDialect {
+
+	private static final String NOW = "CURRENT_TIMESTAMP";
+
+	private final String acquireExclusive;
+
+	private final String lockHead;
+
+	private final String insertPermit;
+
+	private final String releaseExclusive;
+
+	private final String releasePermit;
+
+	private final String forceRelease;
+
+	private final String sequence;
+
+	H2LockDialect(String table) {
+		super(table);
+		this.sequence = table + "_FENCING";
+		this.acquireExclusive = """
+				SELECT FENCING FROM FINAL TABLE (
+				MERGE INTO %1$s l USING (VALUES (CAST(? AS VARCHAR), CAST(? AS VARCHAR), CAST(? AS VARCHAR), CAST(? AS BIGINT)))
+					AS v (LOCK_KEY, TOKEN, OWNER, TTL) ON l.LOCK_KEY = v.LOCK_KEY AND l.SLOT = ''
+				WHEN MATCHED AND l.EXPIRES_AT <= %2$s THEN UPDATE SET TOKEN = v.TOKEN, OWNER = v.OWNER,
+					FENCING = NEXT VALUE FOR %3$s, EXPIRES_AT = %4$s
+				WHEN NOT MATCHED THEN INSERT (LOCK_KEY, SLOT, TOKEN, OWNER, FENCING, PERMITS, EXPIRES_AT)
+					VALUES (v.LOCK_KEY, '', v.TOKEN, v.OWNER, NEXT VALUE FOR %3$s, 1, %4$s))"""
+			.formatted(table, NOW, this.sequence, nowPlus("v.TTL"));
+		this.lockHead = """
+				MERGE INTO %s l USING (VALUES (CAST(? AS VARCHAR), CAST(? AS INT))) AS v (LOCK_KEY, PERMITS)
+					ON l.LOCK_KEY = v.LOCK_KEY AND l.SLOT = '#'
+				WHEN MATCHED THEN UPDATE SET PERMITS = v.PERMITS
+				WHEN NOT MATCHED THEN INSERT (LOCK_KEY, SLOT, FENCING, PERMITS, EXPIRES_AT)
+					VALUES (v.LOCK_KEY, '#', 0, v.PERMITS, TIMESTAMP WITH TIME ZONE '9999-12-31 23:59:59Z')"""
+			.formatted(table);
+		this.insertPermit = """
+				SELECT FENCING FROM FINAL TABLE (
+				INSERT INTO %s (LOCK_KEY, SLOT, TOKEN, OWNER, FENCING, PERMITS, EXPIRES_AT)
+				VALUES (?, ?, ?, ?, NEXT VALUE FOR %s, ?, %s))""".formatted(table, this.sequence, nowPlus("?"));
+		this.releaseExclusive = """
+				UPDATE %s SET TOKEN = NULL, OWNER = NULL, EXPIRES_AT = TIMESTAMP WITH TIME ZONE '1970-01-01 00:00:01Z'
+				WHERE LOCK_KEY = ? AND SLOT = '' AND TOKEN = ? AND EXPIRES_AT > %s""".formatted(table, NOW);
+		this.releasePermit = """
+				SELECT COUNT(*) FROM OLD TABLE (DELETE FROM %s WHERE LOCK_KEY = ? AND SLOT = ? AND TOKEN = ?)
+				WHERE EXPIRES_AT > %s""".formatted(table, NOW);
+		this.forceRelease = """
+				SELECT COUNT(*) FROM OLD TABLE (DELETE FROM %s WHERE LOCK_KEY = ? AND SLOT <> '' AND SLOT <> '#')
+				WHERE EXPIRES_AT > %s""".formatted(table, NOW);
+	}
+
+	@Override
+	String name() {
+		return "H2";
+	}
+
+	@Override
+	String now() {
+		return NOW;
+	}
+
+	@Override
+	String nowPlus(String milliseconds) {
+		return "DATEADD(MILLISECOND, " + milliseconds + ", " + NOW + ")";
+	}
+
+	@Override
+	String remainingMillis() {
+		return "DATEDIFF(MICROSECOND, " + NOW + ", EXPIRES_AT) / 1000";
+	}
+
+	@Override
+	String schemaScript() {
+		return "schema-h2.sql";
+	}
+
+	@Override
+	OptionalLong acquireExclusive(Connection connection, LeaseSpec lease, String owner) throws SQLException {
+		try {
+			return mergeExclusive(connection, lease, owner);
+		}
+		catch (SQLException ex) {
+			if (!isDuplicateKey(ex)) {
+				throw ex;
+			}
+			return mergeExclusive(connection, lease, owner);
+		}
+	}
+
+	private OptionalLong mergeExclusive(Connection connection, LeaseSpec lease, String owner) throws SQLException {
+		try (PreparedStatement statement = connection.prepareStatement(this.acquireExclusive)) {
+			statement.setString(1, lease.key());
+			statement.setString(2, lease.token());
+			statement.setString(3, owner);
+			statement.setLong(4, lease.ttl().toMillis());
+			return firstLong(statement);
+		}
+	}
+
+	@Override
+	OptionalLong lockSemaphoreHead(Connection connection, LeaseSpec lease) throws SQLException {
+		try {
+			update(connection, this.lockHead, lease.key(), lease.limit());
+		}
+		catch (SQLException ex) {
+			if (!isDuplicateKey(ex)) {
+				throw ex;
+			}
+			update(connection, this.lockHead, lease.key(), lease.limit());
+		}
+		return OptionalLong.empty();
+	}
+
+	private static boolean isDuplicateKey(SQLException ex) {
+		return "23505".equals(ex.getSQLState());
+	}
+
+	@Override
+	long insertPermit(Connection connection, LeaseSpec lease, String owner, OptionalLong headFencing)
+			throws SQLException {
+		try (PreparedStatement statement = connection.prepareStatement(this.insertPermit)) {
+			statement.setString(1, lease.key());
+			statement.setString(2, lease.token());
+			statement.setString(3, lease.token());
+			statement.setString(4, owner);
+			statement.setInt(5, lease.limit());
+			statement.setLong(6, lease.ttl().toMillis());
+			return firstLong(statement).orElseThrow();
+		}
+	}
+
+	@Override
+	boolean release(Connection connection, LeaseSpec lease) throws SQLException {
+		if (EXCLUSIVE_SLOT.equals(slot(lease))) {
+			return update(connection, this.releaseExclusive, lease.key(), lease.token()) > 0;
+		}
+		try (PreparedStatement statement = connection.prepareStatement(this.releasePermit)) {
+			statement.setString(1, lease.key());
+			statement.setString(2, slot(lease));
+			statement.setString(3, lease.token());
+			return firstLong(statement).orElse(0) > 0;
+		}
+	}
+
+	@Override
+	boolean forceRelease(Connection connection, String key) throws SQLException {
+		boolean evicted = update(connection, "UPDATE " + this.table
+				+ " SET TOKEN = NULL, OWNER = NULL, EXPIRES_AT = TIMESTAMP WITH TIME ZONE '1970-01-01 00:00:01Z'"
+				+ " WHERE LOCK_KEY = ? AND SLOT = '' AND EXPIRES_AT > " + NOW, key) > 0;
+		try (PreparedStatement statement = connection.prepareStatement(this.forceRelease)) {
+			statement.setString(1, key);
+			evicted |= firstLong(statement).orElse(0) > 0;
+		}
+		// Fence the evicted holders off: the next grant's token skips one.
+		try (PreparedStatement statement = connection.prepareStatement("SELECT NEXT VALUE FOR " + this.sequence)) {
+			firstLong(statement);
+		}
+		return evicted;
+	}
+
+}

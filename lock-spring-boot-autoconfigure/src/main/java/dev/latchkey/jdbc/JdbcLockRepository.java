@@ -1,0 +1,405 @@
+package dev.latchkey.jdbc;
+
+import java.sql.Connection;
+import java.sql.DatabaseMetaData;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+import javax.sql.DataSource;
+
+import org.jspecify.annotations.Nullable;
+
+import org.springframework.dao.DataAccessException;
+import org.springframework.jdbc.support.SQLExceptionSubclassTranslator;
+import org.springframework.jdbc.support.SQLExceptionTranslator;
+import org.springframework.util.Assert;
+import org.springframework.util.ClassUtils;
+
+import dev.latchkey.LeaseMode;
+import dev.latchkey.LeaseSpec;
+import dev.latchkey.LockBackendException;
+import dev.latchkey.LockConfigurationException;
+import dev.latchkey.LockInfo;
+import dev.latchkey.LockRepository;
+import dev.latchkey.ReleaseSubscription;
+import dev.latchkey.support.ReleaseListeners;
+
+/**
+ * The JDBC backend: locks kept in a table of the application's own database (PostgreSQL, MySQL, MariaDB or H2),
+ * through its {@link DataSource}.
+ * <pre class="code">
+ * JdbcLockRepository repository = new JdbcLockRepository(dataSource);
+ * repository.checkSchema(512);
+ * LockTemplate locks = new LockTemplate(repository, LockSettings.defaults(), null);
+ * locks.exclusive("order:42").run(() -&gt; pay(42));
+ * </pre>
+ * Each lease is a row of the lock table (by default {@value #DEFAULT_TABLE_NAME}; the scripts
+ * {@code dev/latchkey/jdbc/schema-<platform>.sql} create it). Acquiring an exclusive lease is one statement, an upsert
+ * that inserts the key's row or takes it over only when its lease has expired and draws the fencing token in the same
+ * statement; releasing is one statement that deletes (or empties) the row only if the token still matches; renewing
+ * every held lease is one statement. A semaphore permit is a row of its own, granted in a short transaction that locks
+ * the semaphore's head row, so the limit holds however many instances race. Contention is a normal answer of the
+ * statement, never a caught duplicate-key error.
+ * <p>
+ * The database's clock decides expiry ({@code now()}, {@code UTC_TIMESTAMP(3)}, {@code CURRENT_TIMESTAMP}); the
+ * application's clock never enters a statement, so hosts whose clocks disagree still exclude each other.
+ * <p>
+ * Every statement runs on a connection of its own, taken from the {@link DataSource} directly and never from a
+ * transaction bound to the calling thread: a rollback of the caller's transaction cannot release a lock, nor can its
+ * commit keep one. Waiting holds no connection. On PostgreSQL a release is announced with {@code NOTIFY}, and one
+ * connection per repository (opened when the first waiter subscribes) listens, so waiters of every instance are woken
+ * at once; on the other databases waiters of other instances poll with backoff and jitter, and waiters of this one are
+ * woken by its own releases.
+ * <p>
+ * Database failures (no connection within the pool's timeout, a missing table, a database that is down) are thrown as
+ * {@link LockBackendException}. Close the repository to stop its notification listener.
+ */
+public class JdbcLockRepository implements LockRepository, AutoCloseable {
+
+	/**
+	 * The lock table's name when none is given.
+	 */
+	public static final String DEFAULT_TABLE_NAME = "LATCHKEY_LOCKS";
+
+	private static final String BACKEND = "jdbc";
+
+	private static final int OWNER_COLUMN_LENGTH = 255;
+
+	private static final Pattern IDENTIFIER = Pattern.compile("[A-Za-z_][A-Za-z0-9_]{0,62}");
+
+	private static final String POSTGRES_DRIVER = "org.postgresql.PGConnection";
+
+	private final DataSource dataSource;
+
+	private final String tableName;
+
+	private final SQLExceptionTranslator exceptionTranslator = new SQLExceptionSubclassTranslator();
+
+	private final ReleaseListeners listeners = new ReleaseListeners();
+
+	private volatile @Nullable JdbcLockDialect dialect;
+
+	private @Nullable PostgresReleaseNotifier notifier;
+
+	/**
+	 * Makes a repository on the table {@value #DEFAULT_TABLE_NAME}.
+	 * @param dataSource the application's data source
+	 */
+	public JdbcLockRepository(DataSource dataSource) {
+		this(dataSource, DEFAULT_TABLE_NAME);
+	}
+
+	/**
+	 * Makes a repository on a table of the given name.
+	 * @param dataSource the application's data source
+	 * @param tableName the lock table's name, optionally qualified by its schema ({@code locks.LATCHKEY_LOCKS})
+	 * @throws IllegalArgumentException if the name is not a plain SQL identifier
+	 */
+	public JdbcLockRepository(DataSource dataSource, String tableName) {
+		Assert.notNull(dataSource, "DataSource must not be null");
+		checkTableName(tableName);
+		this.dataSource = dataSource;
+		this.tableName = tableName;
+	}
+
+	/**
+	 * Checks that a lock table's name is a plain SQL identifier, optionally qualified by a schema: letters, digits and
+	 * underscores, not starting with a digit, at most 63 characters per part (so that the sequence's and the
+	 * notification channel's names derived from it are valid too). Nothing is quoted, so the name cannot smuggle SQL.
+	 * @param tableName the name to check
+	 * @throws IllegalArgumentException if it is not such a name
+	 */
+	public static void checkTableName(String tableName) {
+		Assert.isTrue(tableName != null && !tableName.isEmpty(), "The lock table's name must not be empty");
+		String[] parts = tableName.split("\\.", -1);
+		boolean valid = parts.length <= 2;
+		for (String part : parts) {
+			valid = valid && IDENTIFIER.matcher(part).matches();
+		}
+		// The sequence appends "_FENCING" to the table's name.
+		valid = valid && parts[parts.length - 1].length() <= 63 - "_FENCING".length();
+		Assert.isTrue(valid, () -> "'" + tableName + "' is not a valid lock table name: use letters, digits and"
+				+ " underscores, optionally qualified by a schema (schema.table), at most 55 characters for the table");
+	}
+
+	/**
+	 * The lock table's name.
+	 * @return the table name
+	 */
+	public String getTableName() {
+		return this.tableName;
+	}
+
+	@Override
+	public String backend() {
+		return BACKEND;
+	}
+
+	/**
+	 * Checks, at startup, that the database is reachable and supported, that the lock table exists and that its key
+	 * column holds keys of the given length.
+	 * @param maxKeyLength the longest key the application may use, prefix included
+	 * @throws LockConfigurationException if the table is missing or its key column is too short, or the database is not
+	 * supported
+	 * @throws LockBackendException if the database cannot be reached
+	 */
+	public void checkSchema(int maxKeyLength) {
+		JdbcLockDialect dialect = dialect();
+		int keyColumnLength;
+		try (Connection connection = this.dataSource.getConnection();
+				PreparedStatement statement = connection
+					.prepareStatement("SELECT LOCK_KEY, SLOT, TOKEN, OWNER, FENCING, PERMITS, EXPIRES_AT FROM "
+							+ this.tableName + " WHERE 1 = 0");
+				ResultSet result = statement.executeQuery()) {
+			keyColumnLength = result.getMetaData().getPrecision(1);
+		}
+		catch (SQLException ex) {
+			if (isTransientConnectionFailure(ex)) {
+				throw failure("check the lock table", null, ex);
+			}
+			throw new LockConfigurationException(
+					"The lock table " + this.tableName + " does not exist or lacks Latchkey's columns (" + dialect.name()
+							+ " said: " + ex.getMessage() + ")",
+					"Create it with the script classpath:dev/latchkey/jdbc/" + dialect.schemaScript()
+							+ " (in a Flyway or Liquibase migration, or by setting latchkey.jdbc.initialize-schema=always),"
+							+ " or set latchkey.jdbc.table-name to the table you created",
+					ex);
+		}
+		if (keyColumnLength > 0 && keyColumnLength < maxKeyLength) {
+			throw new LockConfigurationException(
+					"The lock table's LOCK_KEY column holds " + keyColumnLength
+							+ " characters, but latchkey.max-key-length allows keys of " + maxKeyLength,
+					"Lower latchkey.max-key-length to " + keyColumnLength + ", or widen " + this.tableName
+							+ ".LOCK_KEY (and keep the primary key within the database's index size limit)");
+		}
+	}
+
+	@Override
+	public OptionalLong tryAcquire(LeaseSpec lease) {
+		Assert.isTrue(lease.mode() == LeaseMode.EXCLUSIVE, "tryAcquire takes an exclusive lease");
+		JdbcLockDialect dialect = dialect();
+		return inConnection("acquire", lease.key(), false,
+				(connection) -> dialect.acquireExclusive(connection, lease, owner(lease)));
+	}
+
+	@Override
+	public OptionalLong tryAcquirePermit(LeaseSpec lease) {
+		Assert.isTrue(lease.mode() == LeaseMode.SHARED, "tryAcquirePermit takes a shared lease");
+		JdbcLockDialect dialect = dialect();
+		return inConnection("acquire a permit of", lease.key(), true, (connection) -> {
+			OptionalLong headFencing = dialect.lockSemaphoreHead(connection, lease);
+			dialect.deleteExpiredPermits(connection, lease.key());
+			if (dialect.countPermits(connection, lease.key()) >= lease.limit()) {
+				return OptionalLong.empty();
+			}
+			return OptionalLong.of(dialect.insertPermit(connection, lease, owner(lease), headFencing));
+		});
+	}
+
+	@Override
+	public Set<String> renew(Collection<LeaseSpec> leases) {
+		if (leases.isEmpty()) {
+			return Set.of();
+		}
+		JdbcLockDialect dialect = dialect();
+		String what = (leases.size() == 1) ? leases.iterator().next().key() : leases.size() + " leases";
+		return inConnection("renew", what, false, (connection) -> dialect.renew(connection, leases));
+	}
+
+	@Override
+	public boolean release(LeaseSpec lease) {
+		JdbcLockDialect dialect = dialect();
+		boolean released = inConnection("release", lease.key(), false,
+				(connection) -> dialect.release(connection, lease));
+		if (released) {
+			this.listeners.released(lease.key());
+		}
+		return released;
+	}
+
+	@Override
+	public boolean forceRelease(String key) {
+		JdbcLockDialect dialect = dialect();
+		boolean evicted = inConnection("force-release", key, true, (connection) -> dialect.forceRelease(connection, key));
+		if (evicted) {
+			this.listeners.released(key);
+		}
+		return evicted;
+	}
+
+	@Override
+	public Optional<LockInfo> inspect(String key) {
+		JdbcLockDialect dialect = dialect();
+		List<JdbcLockDialect.LeaseRow> rows = inConnection("inspect", key, false,
+				(connection) -> dialect.leases(connection, key));
+		return toInfos(rows).stream().findFirst();
+	}
+
+	@Override
+	public List<LockInfo> list() {
+		JdbcLockDialect dialect = dialect();
+		return toInfos(inConnection("list", "the held keys", false, (connection) -> dialect.leases(connection, null)));
+	}
+
+	private static List<LockInfo> toInfos(List<JdbcLockDialect.LeaseRow> rows) {
+		Map<String, List<JdbcLockDialect.LeaseRow>> byKey = new LinkedHashMap<>();
+		for (JdbcLockDialect.LeaseRow row : rows) {
+			byKey.computeIfAbsent(row.key(), (key) -> new ArrayList<>()).add(row);
+		}
+		List<LockInfo> infos = new ArrayList<>(byKey.size());
+		byKey.forEach((key, leases) -> {
+			// A key is either held exclusively or as a semaphore; should both exist, the exclusive lease is shown.
+			LeaseMode mode = leases.stream().anyMatch((row) -> row.mode() == LeaseMode.EXCLUSIVE) ? LeaseMode.EXCLUSIVE
+					: LeaseMode.SHARED;
+			List<LockInfo.Holder> holders = leases.stream()
+				.filter((row) -> row.mode() == mode)
+				.map((row) -> new LockInfo.Holder(row.owner(), row.fencingToken(),
+						Duration.ofMillis(row.remainingMillis())))
+				.toList();
+			infos.add(new LockInfo(key, mode, (mode == LeaseMode.EXCLUSIVE) ? 1 : leases.get(0).limit(), holders));
+		});
+		return infos;
+	}
+
+	@Override
+	public ReleaseSubscription subscribe(String key, Runnable onRelease) {
+		ReleaseSubscription subscription = this.listeners.add(key, onRelease);
+		if (dialect() instanceof PostgresLockDialect postgres) {
+			notifier(postgres).start();
+		}
+		return subscription;
+	}
+
+	private synchronized PostgresReleaseNotifier notifier(PostgresLockDialect postgres) {
+		if (this.notifier == null) {
+			this.notifier = new PostgresReleaseNotifier(this.dataSource, postgres.channel(), this.listeners);
+		}
+		return this.notifier;
+	}
+
+	@Override
+	public void close() {
+		PostgresReleaseNotifier notifier;
+		synchronized (this) {
+			notifier = this.notifier;
+		}
+		if (notifier != null) {
+			notifier.close();
+		}
+	}
+
+	/**
+	 * The statements of the database behind the data source, found on first use.
+	 */
+	private JdbcLockDialect dialect() {
+		JdbcLockDialect dialect = this.dialect;
+		if (dialect == null) {
+			String product = inConnection("connect to", "the database", false,
+					(connection) -> connection.getMetaData().getDatabaseProductName());
+			dialect = dialectOf(product);
+			this.dialect = dialect;
+		}
+		return dialect;
+	}
+
+	private JdbcLockDialect dialectOf(String product) {
+		String name = product.toLowerCase(Locale.ROOT);
+		if (name.contains("postgres")) {
+			if (!ClassUtils.isPresent(POSTGRES_DRIVER, getClass().getClassLoader())) {
+				throw new LockConfigurationException("The database is PostgreSQL, but its JDBC driver is not visible",
+						"Add the dependency org.postgresql:postgresql");
+			}
+			return new PostgresLockDialect(this.tableName);
+		}
+		if (name.contains("mysql") || name.contains("mariadb")) {
+			return new MySqlLockDialect(this.tableName);
+		}
+		if (name.equals("h2")) {
+			return new H2LockDialect(this.tableName);
+		}
+		throw new LockConfigurationException(
+				"Latchkey's JDBC backend does not support " + product + " (it supports PostgreSQL, MySQL, MariaDB and H2)",
+				"Use one of those databases, or set latchkey.backend to another backend");
+	}
+
+	private static String owner(LeaseSpec lease) {
+		String owner = lease.owner();
+		return (owner.length() <= OWNER_COLUMN_LENGTH) ? owner : owner.substring(0, OWNER_COLUMN_LENGTH);
+	}
+
+	/**
+	 * Runs statements on a connection taken from the data source itself, never one bound to the calling thread's
+	 * transaction; in a transaction of its own (read committed) when asked.
+	 */
+	private <T> T inConnection(String action, String key, boolean transaction, ConnectionWork<T> work) {
+		try (Connection connection = this.dataSource.getConnection()) {
+			boolean autoCommit = connection.getAutoCommit();
+			int isolation = connection.getTransactionIsolation();
+			if (!transaction) {
+				T result = work.run(connection);
+				if (!autoCommit) {
+					connection.commit();
+				}
+				return result;
+			}
+			try {
+				connection.setAutoCommit(false);
+				if (isolation != Connection.TRANSACTION_READ_COMMITTED) {
+					connection.setTransactionIsolation(Connection.TRANSACTION_READ_COMMITTED);
+				}
+				T result = work.run(connection);
+				connection.commit();
+				return result;
+			}
+			catch (SQLException | RuntimeException ex) {
+				connection.rollback();
+				throw ex;
+			}
+			finally {
+				if (isolation != Connection.TRANSACTION_READ_COMMITTED) {
+					connection.setTransactionIsolation(isolation);
+				}
+				connection.setAutoCommit(autoCommit);
+			}
+		}
+		catch (SQLException ex) {
+			throw failure(action, key, ex);
+		}
+	}
+
+	private LockBackendException failure(String action, @Nullable String key, SQLException ex) {
+		DataAccessException translated = this.exceptionTranslator.translate(action, null, ex);
+		String what = (key != null) ? " '" + key + "'" : "";
+		String cause = isTransientConnectionFailure(ex)
+				? "no database connection (is the database up, and is the connection pool large enough?): "
+				: "";
+		return new LockBackendException(BACKEND, "Could not " + action + what + " in table " + this.tableName + ": "
+				+ cause + ex.getMessage(), (translated != null) ? translated : ex);
+	}
+
+	private static boolean isTransientConnectionFailure(SQLException ex) {
+		String state = ex.getSQLState();
+		return ex instanceof java.sql.SQLTransientConnectionException
+				|| ex instanceof java.sql.SQLNonTransientConnectionException || (state != null && state.startsWith("08"));
+	}
+
+	@FunctionalInterface
+	private interface ConnectionWork<T> {
+
+		T run(Connection connection) throws SQLException;
+
+	}
+
+}

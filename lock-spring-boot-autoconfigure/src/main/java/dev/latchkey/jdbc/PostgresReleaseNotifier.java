@@ -1,0 +1,129 @@
+package dev.latchkey.jdbc;
+
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+import javax.sql.DataSource;
+
+import org.jspecify.annotations.Nullable;
+import org.postgresql.PGConnection;
+import org.postgresql.PGNotification;
+
+import org.springframework.core.log.LogAccessor;
+
+import dev.latchkey.support.ReleaseListeners;
+
+/**
+ * Listens to the release channel of a PostgreSQL lock table on one connection of the application's
+ * {@link DataSource}, held for as long as the repository lives, and hands each released key to the waiters of this
+ * process. Started by the first waiter; after a failure it reconnects, and waiters fall back on polling meanwhile.
+ */
+final class PostgresReleaseNotifier implements AutoCloseable {
+
+	private static final LogAccessor logger = new LogAccessor(PostgresReleaseNotifier.class);
+
+	private static final int POLL_MILLIS = 500;
+
+	private static final long RECONNECT_MILLIS = 1000;
+
+	private final DataSource dataSource;
+
+	private final String channel;
+
+	private final ReleaseListeners listeners;
+
+	private final CountDownLatch listening = new CountDownLatch(1);
+
+	private @Nullable Thread thread;
+
+	private volatile boolean closed;
+
+	PostgresReleaseNotifier(DataSource dataSource, String channel, ReleaseListeners listeners) {
+		this.dataSource = dataSource;
+		this.channel = channel;
+		this.listeners = listeners;
+	}
+
+	/**
+	 * Starts listening, once, and waits briefly for the {@code LISTEN} to take effect, so that the first waiter does
+	 * not miss a release announced meanwhile.
+	 */
+	synchronized void start() {
+		if (this.thread == null && !this.closed) {
+			Thread listener = new Thread(this::listen, "latchkey-jdbc-notifications");
+			listener.setDaemon(true);
+			listener.start();
+			this.thread = listener;
+		}
+		try {
+			this.listening.await(2, TimeUnit.SECONDS);
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+		}
+	}
+
+	private void listen() {
+		while (!this.closed) {
+			try (Connection connection = this.dataSource.getConnection()) {
+				try (Statement statement = connection.createStatement()) {
+					statement.execute("LISTEN " + this.channel);
+				}
+				if (!connection.getAutoCommit()) {
+					connection.commit();
+				}
+				PGConnection notifications = connection.unwrap(PGConnection.class);
+				this.listening.countDown();
+				while (!this.closed) {
+					PGNotification[] received = notifications.getNotifications(POLL_MILLIS);
+					if (received != null) {
+						for (PGNotification notification : received) {
+							this.listeners.released(notification.getParameter());
+						}
+					}
+				}
+				try (Statement statement = connection.createStatement()) {
+					statement.execute("UNLISTEN " + this.channel);
+				}
+			}
+			catch (SQLException | RuntimeException ex) {
+				if (this.closed) {
+					return;
+				}
+				logger.warn(ex, () -> "Lost the connection that listens to lock releases on channel " + this.channel
+						+ "; waiters poll until it is back");
+				sleep();
+			}
+		}
+	}
+
+	private static void sleep() {
+		try {
+			Thread.sleep(RECONNECT_MILLIS);
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+		}
+	}
+
+	@Override
+	public void close() {
+		Thread listener;
+		synchronized (this) {
+			this.closed = true;
+			listener = this.thread;
+		}
+		if (listener != null) {
+			try {
+				listener.join(POLL_MILLIS * 2L);
+			}
+			catch (InterruptedException ex) {
+				Thread.currentThread().interrupt();
+			}
+		}
+	}
+
+}

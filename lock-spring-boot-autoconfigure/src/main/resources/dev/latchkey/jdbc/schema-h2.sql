@@ -1,0 +1,18 @@
+-- Latchkey's lock table for H2. Spring Boot applies it when latchkey.jdbc.initialize-schema allows (by default for
+-- embedded databases such as H2).
+--
+-- One row per lease: SLOT is '' for an exclusive lease, the holder's token for a semaphore permit, and '#' for a
+-- semaphore's head row, which a permit's short transaction locks to enforce the limit. Fencing tokens come from the
+-- sequence, so they never go backwards even when rows are deleted.
+CREATE SEQUENCE IF NOT EXISTS LATCHKEY_LOCKS_FENCING;
+
+CREATE TABLE IF NOT EXISTS LATCHKEY_LOCKS (
+	LOCK_KEY VARCHAR(512) NOT NULL,
+	SLOT VARCHAR(64) NOT NULL,
+	TOKEN VARCHAR(64),
+	OWNER VARCHAR(255),
+	FENCING BIGINT NOT NULL,
+	PERMITS INT NOT NULL,
+	EXPIRES_AT TIMESTAMP(3) WITH TIME ZONE NOT NULL,
+	PRIMARY KEY (LOCK_KEY, SLOT)
+);

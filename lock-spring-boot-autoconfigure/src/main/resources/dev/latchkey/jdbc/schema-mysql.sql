@@ -1,0 +1,18 @@
+-- Latchkey's lock table for MySQL and MariaDB. Spring Boot applies it when latchkey.jdbc.initialize-schema allows; to
+-- apply it with Flyway or Liquibase, copy it into a migration (and replace LATCHKEY_LOCKS if latchkey.jdbc.table-name
+-- is set).
+--
+-- One row per lease: SLOT is '' for an exclusive lease, the holder's token for a semaphore permit, and '#' for a
+-- semaphore's head row, which a permit's short transaction locks to enforce the limit. MySQL has no sequences, so the
+-- fencing counter lives in the rows: an exclusive row is kept (emptied) on release and a head row is never deleted,
+-- so that their FENCING never goes backwards. Times are UTC (UTC_TIMESTAMP), whatever the session's time zone.
+CREATE TABLE IF NOT EXISTS LATCHKEY_LOCKS (
+	LOCK_KEY VARCHAR(512) NOT NULL,
+	SLOT VARCHAR(64) NOT NULL,
+	TOKEN VARCHAR(64),
+	OWNER VARCHAR(255),
+	FENCING BIGINT NOT NULL,
+	PERMITS INT NOT NULL,
+	EXPIRES_AT DATETIME(3) NOT NULL,
+	PRIMARY KEY (LOCK_KEY, SLOT)
+) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_bin;
