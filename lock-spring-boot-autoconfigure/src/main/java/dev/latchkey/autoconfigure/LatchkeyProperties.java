@@ -22,7 +22,8 @@ public class LatchkeyProperties {
 
 	/**
 	 * Backend that holds the locks. 'auto' picks the single configured backend (Redis when a RedisConnectionFactory
-	 * bean exists), or the embedded default (socket) when none is configured.
+	 * bean exists, JDBC when a DataSource bean exists), or the embedded default (socket) when none is configured; when
+	 * more than one is configured, the start fails and asks for this property.
 	 */
 	private Backend backend = Backend.AUTO;
 
@@ -188,7 +189,12 @@ public class LatchkeyProperties {
 		/**
 		 * Locks shared through the application's Redis (its RedisConnectionFactory): standalone, Sentinel or Cluster.
 		 */
-		REDIS
+		REDIS,
+
+		/**
+		 * Locks kept in a table of the application's database (its DataSource): PostgreSQL, MySQL, MariaDB or H2.
+		 */
+		JDBC
 
 	}
 

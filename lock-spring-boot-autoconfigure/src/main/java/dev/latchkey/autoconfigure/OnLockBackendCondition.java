@@ -97,4 +97,27 @@ abstract class OnLockBackendCondition extends SpringBootCondition {
 
 	}
 
+	/**
+	 * The JDBC backend: chosen by {@code auto} when the application has a DataSource (a bean condition of its
+	 * configuration).
+	 */
+	static final class Jdbc extends OnLockBackendCondition {
+
+		Jdbc() {
+			super(Backend.JDBC, "jdbc is chosen when a DataSource exists");
+		}
+
+	}
+
+	/**
+	 * The JDBC backend asked for by name: matches {@code latchkey.backend=jdbc} only, never {@code auto}.
+	 */
+	static final class JdbcRequired extends OnLockBackendCondition {
+
+		JdbcRequired() {
+			super(Backend.JDBC, null);
+		}
+
+	}
+
 }

@@ -1,0 +1,69 @@
+package dev.latchkey.autoconfigure;
+
+import javax.sql.DataSource;
+
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.boot.jdbc.init.DatabaseInitializationProperties;
+import org.springframework.boot.sql.init.dependency.DependsOnDatabaseInitialization;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Conditional;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.jdbc.core.JdbcTemplate;
+
+import dev.latchkey.LockBackendException;
+import dev.latchkey.LockConfigurationException;
+import dev.latchkey.LockRepository;
+import dev.latchkey.LockSettings;
+import dev.latchkey.jdbc.JdbcLockRepository;
+
+/**
+ * The JDBC backend: chosen by {@code latchkey.backend=jdbc}, and by {@code auto} when the application has a
+ * {@link DataSource} (for example from {@code spring-boot-starter-jdbc} and {@code spring.datasource.*}), which it
+ * reuses. The lock table is checked when the repository is made, after Spring Boot's database initialization (which
+ * creates it as {@code latchkey.jdbc.initialize-schema} says), so a missing table fails the start.
+ */
+@Configuration(proxyBeanMethods = false)
+@ConditionalOnClass({ JdbcTemplate.class, DatabaseInitializationProperties.class })
+@ConditionalOnBean(DataSource.class)
+@ConditionalOnMissingBean(LockRepository.class)
+@Conditional(OnLockBackendCondition.Jdbc.class)
+@EnableConfigurationProperties(LatchkeyJdbcProperties.class)
+class JdbcBackendConfiguration {
+
+	@Bean
+	@ConditionalOnMissingBean
+	LatchkeyJdbcSchemaInitializer latchkeyJdbcSchemaInitializer(DataSource dataSource,
+			LatchkeyJdbcProperties properties) {
+		try {
+			return new LatchkeyJdbcSchemaInitializer(dataSource, properties);
+		}
+		catch (RuntimeException ex) {
+			// Spring Boot asks the database which platform it is before any script runs.
+			throw unreachable(properties, ex);
+		}
+	}
+
+	@Bean(destroyMethod = "close")
+	@DependsOnDatabaseInitialization
+	JdbcLockRepository lockRepository(DataSource dataSource, LatchkeyJdbcProperties properties,
+			LockSettings lockSettings) {
+		JdbcLockRepository repository = new JdbcLockRepository(dataSource, properties.getTableName());
+		try {
+			repository.checkSchema(lockSettings.maxKeyLength());
+		}
+		catch (LockBackendException ex) {
+			throw unreachable(properties, ex);
+		}
+		return repository;
+	}
+
+	private static LockConfigurationException unreachable(LatchkeyJdbcProperties properties, Exception ex) {
+		return new LockConfigurationException("latchkey.backend is jdbc, but the database could not be reached to"
+				+ " check the lock table " + properties.getTableName() + ": " + ex.getMessage(),
+				"Check spring.datasource.* (url, username, password) and that the database is up", ex);
+	}
+
+}

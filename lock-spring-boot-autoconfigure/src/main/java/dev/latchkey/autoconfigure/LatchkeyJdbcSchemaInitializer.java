@@ -1,0 +1,72 @@
+package dev.latchkey.autoconfigure;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.Charset;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import javax.sql.DataSource;
+
+import org.springframework.boot.jdbc.DatabaseDriver;
+import org.springframework.boot.jdbc.init.PropertiesBasedDataSourceScriptDatabaseInitializer;
+import org.springframework.core.io.ByteArrayResource;
+import org.springframework.core.io.Resource;
+import org.springframework.util.StreamUtils;
+
+import dev.latchkey.jdbc.JdbcLockRepository;
+
+/**
+ * Creates the JDBC backend's lock table with Spring Boot's database initialization, as
+ * {@code latchkey.jdbc.initialize-schema} says (by default for embedded databases only). MariaDB uses the MySQL
+ * script. When {@code latchkey.jdbc.table-name} is set, the script's table (and sequence) name is replaced by it.
+ * <pre class="code">
+ * latchkey.jdbc.initialize-schema=always
+ * latchkey.jdbc.table-name=LOCKS.LATCHKEY_LOCKS
+ * </pre>
+ */
+public class LatchkeyJdbcSchemaInitializer
+		extends PropertiesBasedDataSourceScriptDatabaseInitializer<LatchkeyJdbcProperties> {
+
+	private final String tableName;
+
+	/**
+	 * Makes the initializer.
+	 * @param dataSource the application's data source
+	 * @param properties the JDBC backend's properties
+	 */
+	public LatchkeyJdbcSchemaInitializer(DataSource dataSource, LatchkeyJdbcProperties properties) {
+		super(dataSource, properties, Map.of(DatabaseDriver.MARIADB, "mysql"));
+		this.tableName = properties.getTableName();
+	}
+
+	@Override
+	protected void runScripts(Scripts scripts) {
+		Charset encoding = (scripts.getEncoding() != null) ? scripts.getEncoding() : StandardCharsets.UTF_8;
+		List<Resource> renamed = new ArrayList<>();
+		for (Resource script : scripts) {
+			renamed.add(withTableName(script, encoding));
+		}
+		super.runScripts(new Scripts(renamed).continueOnError(scripts.isContinueOnError())
+			.separator(scripts.getSeparator())
+			.encoding(encoding));
+	}
+
+	private Resource withTableName(Resource script, Charset encoding) {
+		if (JdbcLockRepository.DEFAULT_TABLE_NAME.equals(this.tableName)) {
+			return script;
+		}
+		try {
+			String text = StreamUtils.copyToString(script.getInputStream(), encoding);
+			return new ByteArrayResource(
+					text.replace(JdbcLockRepository.DEFAULT_TABLE_NAME, this.tableName).getBytes(encoding),
+					script.getDescription() + " for table " + this.tableName);
+		}
+		catch (IOException ex) {
+			throw new UncheckedIOException("Could not read " + script.getDescription(), ex);
+		}
+	}
+
+}
