@@ -176,6 +176,19 @@ ensure_mariadb() {
 	echo "export LATCHKEY_MARIADB_URL='$LATCHKEY_MARIADB_URL'"
 }
 
+# libfaketime: the JDBC fault tests start a process whose wall clock is hours off, to show that it changes nothing.
+ensure_faketime() {
+	if ! command -v faketime >/dev/null 2>&1; then
+		if can_install; then
+			apt_install faketime
+		else
+			say "faketime is not installed; the JDBC clock-offset tests will fail until it is (for example"
+			say "'sudo apt-get install faketime')."
+		fi
+	fi
+}
+
 ensure_redis
 ensure_postgres
 ensure_mariadb
+ensure_faketime

@@ -23,8 +23,8 @@ import dev.latchkey.LockTemplate;
 import dev.latchkey.event.LockLostEvent;
 
 /**
- * A process that locks through the socket backend, for the multi-process tests: started by {@link ChildProcess} with
- * the test's class path. Its standard output is its interface with the test (one line per event); logging goes to
+ * A process that locks through the socket backend, for the multi-process tests: started by
+ * {@link dev.latchkey.test.ChildProcess} with the test's class path. Its standard output is its interface with the test (one line per event); logging goes to
  * standard error. It exits when its standard input closes, so it never outlives the test JVM for long.
  * <p>
  * Commands (arguments):

@@ -39,6 +39,7 @@ import dev.latchkey.LockSettings;
 import dev.latchkey.LockTemplate;
 import dev.latchkey.QueueingLockRepository;
 import dev.latchkey.ReleaseSubscription;
+import dev.latchkey.test.ChildProcess;
 import dev.latchkey.test.ForwardingLockRepository;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -414,7 +415,7 @@ class SocketLockProcessTests {
 	}
 
 	private ChildProcess start(String... arguments) {
-		ChildProcess child = ChildProcess.start(this.temporary, arguments);
+		ChildProcess child = ChildProcess.start(this.temporary, List.of(), SocketLockChild.class, arguments);
 		this.children.add(child);
 		return child;
 	}

@@ -1,4 +1,4 @@
-package dev.latchkey.socket;
+package dev.latchkey.test;
 
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -20,11 +20,17 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.jspecify.annotations.Nullable;
 
 /**
- * A {@link SocketLockChild} process started with the current JVM and class path: its output lines are queued for the
- * test, its log is kept in a file (shown when an expected line does not come), and it is killed with
+ * A test's helper process: a class's {@code main} started with the current JVM and class path. Its output lines are
+ * queued for the test, its log is kept in a file (shown when an expected line does not come), and it is killed with
  * {@link #kill()} (SIGKILL) or {@link #close()}.
+ * <pre class="code">
+ * try (ChildProcess child = ChildProcess.start(logs, List.of(), HolderMain.class, "order:42")) {
+ *     child.awaitLine("HELD ", Duration.ofSeconds(30));
+ *     child.kill();
+ * }
+ * </pre>
  */
-final class ChildProcess implements AutoCloseable {
+public final class ChildProcess implements AutoCloseable {
 
 	private static final AtomicInteger counter = new AtomicInteger();
 
@@ -50,17 +56,21 @@ final class ChildProcess implements AutoCloseable {
 	/**
 	 * Starts a child.
 	 * @param logs where to keep the child's log
-	 * @param arguments the command and its arguments
+	 * @param launcher words put before the {@code java} command (for example {@code faketime} and its offset), or none
+	 * @param mainClass the class whose {@code main} the child runs
+	 * @param arguments the arguments of {@code main}; the first names the log file
 	 * @return the running child
 	 */
-	static ChildProcess start(Path logs, String... arguments) {
-		List<String> command = new ArrayList<>();
+	public static ChildProcess start(Path logs, List<String> launcher, Class<?> mainClass, String... arguments) {
+		List<String> command = new ArrayList<>(launcher);
 		command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
 		// Start fast and small: several of these run at once on a loaded machine.
 		command.addAll(List.of("-XX:+UseSerialGC", "-Xshare:auto", "-XX:TieredStopAtLevel=1", "-Xmx64m"));
-		command.addAll(List.of("-cp", System.getProperty("java.class.path"), SocketLockChild.class.getName()));
+		command.addAll(List.of("-cp", System.getProperty("java.class.path"), mainClass.getName()));
 		command.addAll(List.of(arguments));
-		Path log = logs.resolve("child-" + counter.incrementAndGet() + "-" + arguments[0] + ".log");
+		String name = (arguments.length > 0) ? arguments[0].replaceAll("[^A-Za-z0-9._-]", "_") : "";
+		Path log = logs.resolve("child-" + counter.incrementAndGet() + "-" + mainClass.getSimpleName() + "-"
+				+ name.substring(0, Math.min(name.length(), 40)) + ".log");
 		try {
 			Process process = new ProcessBuilder(command).redirectError(log.toFile()).start();
 			return new ChildProcess(process, log);
@@ -83,11 +93,11 @@ final class ChildProcess implements AutoCloseable {
 		}
 	}
 
-	Process process() {
+	public Process process() {
 		return this.process;
 	}
 
-	long pid() {
+	public long pid() {
 		return this.process.pid();
 	}
 
@@ -98,7 +108,7 @@ final class ChildProcess implements AutoCloseable {
 	 * @return the line
 	 * @throws AssertionError if no such line came in time
 	 */
-	String awaitLine(String prefix, Duration timeout) {
+	public String awaitLine(String prefix, Duration timeout) {
 		String line = pollLine(prefix, timeout);
 		if (line == null) {
 			throw new AssertionError("Child " + pid() + " printed no line starting with '" + prefix + "' within "
@@ -113,7 +123,7 @@ final class ChildProcess implements AutoCloseable {
 	 * @param timeout how long to wait
 	 * @return the line, or {@code null} if none came in time
 	 */
-	@Nullable String pollLine(String prefix, Duration timeout) {
+	public @Nullable String pollLine(String prefix, Duration timeout) {
 		long deadline = System.nanoTime() + timeout.toNanos();
 		try {
 			while (true) {
@@ -138,7 +148,7 @@ final class ChildProcess implements AutoCloseable {
 	 * Sends a command line to the child's standard input.
 	 * @param line the command
 	 */
-	void send(String line) {
+	public void send(String line) {
 		try {
 			this.input.write(line + "\n");
 			this.input.flush();
@@ -154,7 +164,7 @@ final class ChildProcess implements AutoCloseable {
 	 * @return the exit code
 	 * @throws AssertionError if it did not exit in time
 	 */
-	int awaitExit(Duration timeout) {
+	public int awaitExit(Duration timeout) {
 		try {
 			if (!this.process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
 				throw new AssertionError("Child " + pid() + " did not exit within " + timeout + "\n" + logTail());
@@ -170,7 +180,7 @@ final class ChildProcess implements AutoCloseable {
 	/**
 	 * Kills the child with SIGKILL, as a crash would, and waits until it is gone.
 	 */
-	void kill() {
+	public void kill() {
 		this.process.destroyForcibly();
 		try {
 			this.process.waitFor(30, TimeUnit.SECONDS);
@@ -184,7 +194,7 @@ final class ChildProcess implements AutoCloseable {
 	 * The end of the child's log, for failure messages.
 	 * @return the last lines of the log
 	 */
-	String logTail() {
+	public String logTail() {
 		try {
 			List<String> all = Files.readAllLines(this.log, StandardCharsets.UTF_8);
 			List<String> tail = all.subList(Math.max(0, all.size() - 40), all.size());
