@@ -1,0 +1,109 @@
+package dev.latchkey.jdbc;
+
+import java.time.Duration;
+import java.util.List;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+
+import org.springframework.jdbc.datasource.DelegatingDataSource;
+
+import dev.latchkey.LeaseSpec;
+import dev.latchkey.LockBackendException;
+import dev.latchkey.LockConfigurationException;
+import dev.latchkey.LockSettings;
+import dev.latchkey.LockTemplate;
+import dev.latchkey.test.TestServers;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
+import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
+
+/**
+ * How the JDBC backend fails: a database that goes away after the start, a table that is missing, a table name that
+ * is not an identifier. Each is a specific exception with a message that says what happened.
+ */
+class JdbcLockRepositoryFailureTests {
+
+	private static final String TABLE = JdbcTestSupport.newTableName();
+
+	private static HikariDataSource postgres;
+
+	private static HikariDataSource unreachable;
+
+	@BeforeAll
+	static void createTable() {
+		postgres = JdbcTestSupport.dataSource(TestServers.postgresUrl(), 4);
+		JdbcTestSupport.createTable(postgres, "schema-postgresql.sql", TABLE);
+		// Nothing listens on port 1: connections are refused, as by a database that is down.
+		HikariConfig config = new HikariConfig();
+		config.setJdbcUrl("jdbc:postgresql://127.0.0.1:1/test?user=postgres&connectTimeout=1");
+		config.setConnectionTimeout(1000);
+		config.setInitializationFailTimeout(-1);
+		unreachable = new HikariDataSource(config);
+	}
+
+	@AfterAll
+	static void dropTable() {
+		if (postgres != null) {
+			JdbcTestSupport.dropTable(postgres, TABLE, true);
+			postgres.close();
+		}
+		if (unreachable != null) {
+			unreachable.close();
+		}
+	}
+
+	@Test
+	void databaseThatGoesDownAfterTheStartFailsEachCallWithALockBackendException() {
+		DelegatingDataSource dataSource = new DelegatingDataSource(postgres);
+		JdbcLockRepository repository = new JdbcLockRepository(dataSource, TABLE);
+		repository.checkSchema(512);
+		LeaseSpec held = LeaseSpec.exclusive("down:held", "test", "token-held", Duration.ofSeconds(30));
+		assertThat(repository.tryAcquire(held)).isPresent();
+
+		dataSource.setTargetDataSource(unreachable);
+		LeaseSpec other = LeaseSpec.exclusive("down:other", "test", "token-other", Duration.ofSeconds(30));
+		assertThatExceptionOfType(LockBackendException.class).isThrownBy(() -> repository.tryAcquire(other))
+			.withMessageStartingWith("Could not acquire 'down:other' in table " + TABLE
+					+ ": no database connection (is the database up, and is the connection pool large enough?)")
+			.satisfies((ex) -> assertThat(ex.getBackend()).isEqualTo("jdbc"));
+		assertThatExceptionOfType(LockBackendException.class).isThrownBy(() -> repository.renew(List.of(held)))
+			.withMessageStartingWith("Could not renew 'down:held'");
+		assertThatExceptionOfType(LockBackendException.class).isThrownBy(() -> repository.release(held))
+			.withMessageStartingWith("Could not release 'down:held'");
+		try (LockTemplate locks = new LockTemplate(repository, LockSettings.defaults(), null)) {
+			assertThatExceptionOfType(LockBackendException.class)
+				.isThrownBy(() -> locks.exclusive("down:template").run(() -> {
+				}))
+				.withMessageContaining("no database connection");
+		}
+
+		dataSource.setTargetDataSource(postgres);
+		assertThat(repository.release(held)).isTrue();
+	}
+
+	@Test
+	void missingTableIsAConfigurationErrorThatNamesTheScript() {
+		JdbcLockRepository repository = new JdbcLockRepository(postgres, "NO_SUCH_TABLE");
+		assertThatExceptionOfType(LockConfigurationException.class).isThrownBy(() -> repository.checkSchema(512))
+			.withMessageStartingWith("The lock table NO_SUCH_TABLE does not exist")
+			.satisfies((ex) -> assertThat(ex.getAction()).contains("classpath:dev/latchkey/jdbc/schema-postgresql.sql"));
+	}
+
+	@Test
+	void tableNamesThatAreNotIdentifiersAreRefused() {
+		for (String name : List.of("", "LOCKS;DROP TABLE X", "1LOCKS", "a.b.c", "LOCKS-2", "\"LOCKS\"",
+				"A_TABLE_NAME_FAR_TOO_LONG_FOR_A_SEQUENCE_NAME_TO_BE_DERIVED_FROM_IT")) {
+			assertThatIllegalArgumentException().as(name)
+				.isThrownBy(() -> new JdbcLockRepository(postgres, name));
+		}
+		assertThat(new JdbcLockRepository(postgres, "locks.LATCHKEY_LOCKS").getTableName())
+			.isEqualTo("locks.LATCHKEY_LOCKS");
+	}
+
+}
