@@ -1,0 +1,33 @@
+package dev.latchkey.sample;
+
+import org.junit.jupiter.api.Test;
+
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.test.context.ActiveProfiles;
+
+import dev.latchkey.LockTemplate;
+import dev.latchkey.jdbc.JdbcLockRepository;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The sample's 'jdbc' profile runs on the JDBC backend, with the table created by the schema initialization.
+ */
+@SpringBootTest(properties = "spring.datasource.url=jdbc:h2:mem:latchkey-sample-jdbc-test;DB_CLOSE_DELAY=-1")
+@ActiveProfiles("jdbc")
+class SampleApplicationJdbcProfileTests {
+
+	@Autowired
+	private LockTemplate locks;
+
+	@Test
+	void jdbcProfileLocksInTheDatabase() {
+		assertThat(this.locks.getRepository()).isInstanceOf(JdbcLockRepository.class);
+		String holder = this.locks.exclusive("order:7")
+			.call(() -> this.locks.getRepository().inspect("order:7").orElseThrow().holders().get(0).owner());
+		assertThat(holder).startsWith("latchkey-sample@");
+		assertThat(this.locks.getRepository().inspect("order:7")).isEmpty();
+	}
+
+}
