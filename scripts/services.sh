@@ -6,7 +6,15 @@
 #
 # Progress goes to standard error; standard output carries only the 'export' lines. A variable already set (for example
 # LATCHKEY_REDIS_URL pointing at another server) is kept, and nothing is started for it.
+#
+# What it starts in the background (etcd) is recorded in a state directory, and stopped again by
+#
+#   scripts/services.sh stop
+#
+# which scripts/test.sh runs when Maven is done. A second run while those servers are up reuses them.
 set -euo pipefail
+
+STATE_DIR="${TMPDIR:-/tmp}/latchkey-services-$(id -u)"
 
 REDIS_HOST=127.0.0.1
 REDIS_PORT="${LATCHKEY_REDIS_PORT:-6379}"
@@ -188,7 +196,161 @@ ensure_faketime() {
 	fi
 }
 
+# Answers whether an etcd member answers /health with "true" on host and port, without needing curl or etcdctl.
+etcd_healthy() {
+	local reply=""
+	if exec 3<>"/dev/tcp/$1/$2"; then
+		printf 'GET /health HTTP/1.0\r\nHost: %s\r\n\r\n' "$1" >&3
+		reply="$(timeout 1 cat <&3 || true)"
+		exec 3<&- 3>&-
+	fi 2>/dev/null
+	[[ "$reply" == *'"health":"true"'* ]]
+}
+
+ensure_etcd_binary() {
+	if command -v etcd >/dev/null 2>&1; then
+		return
+	fi
+	if can_install; then
+		apt_install etcd-server
+		# The package may start a system-wide etcd on the default ports; the tests use their own.
+	else
+		say "etcd is not installed. Install it (for example 'sudo apt-get install etcd-server' or 'brew install etcd'),"
+		say "or set LATCHKEY_ETCD_ENDPOINTS and LATCHKEY_ETCD_CLUSTER_ENDPOINTS to etcd servers the tests may use."
+		exit 1
+	fi
+}
+
+# Starts one etcd member in the background: name, client port, peer port, initial cluster, cluster token. Its data
+# directory and log live in the state directory, its process id is recorded there.
+start_etcd_member() {
+	local name="$1" client_port="$2" peer_port="$3" cluster="$4" token="$5"
+	local data="$STATE_DIR/$name"
+	rm -rf "$data"
+	mkdir -p "$data"
+	# Short heartbeats and elections, so that leases may be as short as one second (etcd's minimum lease TTL is 1.5
+	# election timeouts) and a killed leader is replaced quickly.
+	nohup etcd --name "$name" --data-dir "$data/data" \
+		--listen-client-urls "http://127.0.0.1:$client_port" --advertise-client-urls "http://127.0.0.1:$client_port" \
+		--listen-peer-urls "http://127.0.0.1:$peer_port" --initial-advertise-peer-urls "http://127.0.0.1:$peer_port" \
+		--initial-cluster "$cluster" --initial-cluster-state new --initial-cluster-token "$token" \
+		--heartbeat-interval 50 --election-timeout 500 --logger zap --log-outputs stderr \
+		>"$data/etcd.log" 2>&1 </dev/null &
+	echo "$!" >>"$STATE_DIR/etcd.pids"
+	STARTED_ETCD=1
+}
+
+await_etcd() {
+	local port deadline=$((SECONDS + 30))
+	for port in "$@"; do
+		while ((SECONDS < deadline)) && ! etcd_healthy 127.0.0.1 "$port"; do
+			sleep 0.1
+		done
+		if ! etcd_healthy 127.0.0.1 "$port"; then
+			say "etcd did not become healthy on 127.0.0.1:$port (is the port taken by something else?); its log:"
+			tail -n 20 "$STATE_DIR"/etcd-*/etcd.log >&2 || true
+			stop_etcd
+			exit 1
+		fi
+	done
+}
+
+# A single node, and a three-member cluster on other loopback ports, each only if nothing healthy answers there yet (an
+# earlier run's servers are reused).
+ensure_etcd() {
+	local single_port="${LATCHKEY_ETCD_PORT:-23790}" cluster_base="${LATCHKEY_ETCD_CLUSTER_PORT:-23791}"
+	local cluster_ports=("$cluster_base" "$((cluster_base + 1))" "$((cluster_base + 2))")
+	local endpoints="" port i
+	if [[ -z "${LATCHKEY_ETCD_ENDPOINTS:-}" || -z "${LATCHKEY_ETCD_CLUSTER_ENDPOINTS:-}" ]]; then
+		mkdir -p "$STATE_DIR"
+		chmod 700 "$STATE_DIR"
+	fi
+	if [[ -n "${LATCHKEY_ETCD_ENDPOINTS:-}" ]]; then
+		say "using LATCHKEY_ETCD_ENDPOINTS=$LATCHKEY_ETCD_ENDPOINTS"
+	elif etcd_healthy 127.0.0.1 "$single_port"; then
+		say "etcd answers on 127.0.0.1:$single_port"
+		LATCHKEY_ETCD_ENDPOINTS="http://127.0.0.1:$single_port"
+	else
+		ensure_etcd_binary
+		say "starting etcd on 127.0.0.1:$single_port (loopback only, data in $STATE_DIR)"
+		start_etcd_member etcd-single "$single_port" "$((single_port + 10))" \
+			"etcd-single=http://127.0.0.1:$((single_port + 10))" latchkey-single
+		await_etcd "$single_port"
+		LATCHKEY_ETCD_ENDPOINTS="http://127.0.0.1:$single_port"
+	fi
+	if [[ -n "${LATCHKEY_ETCD_CLUSTER_ENDPOINTS:-}" ]]; then
+		say "using LATCHKEY_ETCD_CLUSTER_ENDPOINTS=$LATCHKEY_ETCD_CLUSTER_ENDPOINTS"
+	else
+		local healthy=0
+		for port in "${cluster_ports[@]}"; do
+			if etcd_healthy 127.0.0.1 "$port"; then
+				healthy=$((healthy + 1))
+			fi
+		done
+		if ((healthy == 3)); then
+			say "an etcd cluster answers on 127.0.0.1:${cluster_ports[0]}-${cluster_ports[2]}"
+		elif ((healthy > 0)); then
+			say "some but not all etcd cluster members answer on 127.0.0.1:${cluster_ports[0]}-${cluster_ports[2]};"
+			say "run 'scripts/services.sh stop' (or stop them) and try again"
+			exit 1
+		else
+			ensure_etcd_binary
+			say "starting a three-member etcd cluster on 127.0.0.1:${cluster_ports[0]}-${cluster_ports[2]}"
+			local cluster=""
+			for i in 0 1 2; do
+				cluster="${cluster:+$cluster,}etcd-cluster-$i=http://127.0.0.1:$((cluster_ports[i] + 10))"
+			done
+			for i in 0 1 2; do
+				start_etcd_member "etcd-cluster-$i" "${cluster_ports[i]}" "$((cluster_ports[i] + 10))" "$cluster" \
+					latchkey-cluster
+			done
+			await_etcd "${cluster_ports[@]}"
+		fi
+		for port in "${cluster_ports[@]}"; do
+			endpoints="${endpoints:+$endpoints,}http://127.0.0.1:$port"
+		done
+		LATCHKEY_ETCD_CLUSTER_ENDPOINTS="$endpoints"
+	fi
+	# The etcd fault tests start etcd processes of their own, so the binary is needed in any case.
+	ensure_etcd_binary
+	echo "export LATCHKEY_ETCD_ENDPOINTS=$LATCHKEY_ETCD_ENDPOINTS"
+	echo "export LATCHKEY_ETCD_CLUSTER_ENDPOINTS=$LATCHKEY_ETCD_CLUSTER_ENDPOINTS"
+	if [[ -n "${STARTED_ETCD:-}" ]]; then
+		# Tells scripts/test.sh that this run started etcd, so that it stops it again (a run that reused servers
+		# leaves them to whoever started them).
+		echo "export LATCHKEY_SERVICES_STARTED=1"
+	fi
+}
+
+# Stops the etcd processes an earlier run started (recorded in the state directory) and removes their data.
+stop_etcd() {
+	local pid
+	if [[ -f "$STATE_DIR/etcd.pids" ]]; then
+		while read -r pid; do
+			# Only an etcd process: a recorded id may have been reused since.
+			if [[ -n "$pid" ]] && [[ "$(cat "/proc/$pid/comm" 2>/dev/null || true)" == etcd* ]]; then
+				say "stopping etcd (pid $pid)"
+				kill "$pid" 2>/dev/null || true
+			fi
+		done <"$STATE_DIR/etcd.pids"
+		while read -r pid; do
+			for _ in $(seq 1 50); do
+				[[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null || break
+				sleep 0.1
+			done
+		done <"$STATE_DIR/etcd.pids"
+		rm -f "$STATE_DIR/etcd.pids"
+	fi
+	rm -rf "$STATE_DIR"/etcd-*
+}
+
+if [[ "${1:-}" == "stop" ]]; then
+	stop_etcd
+	exit 0
+fi
+
 ensure_redis
 ensure_postgres
 ensure_mariadb
 ensure_faketime
+ensure_etcd

@@ -3,5 +3,8 @@
 # the environment. Extra arguments go to Maven, for example 'scripts/test.sh -pl lock-spring-boot-autoconfigure'.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# What services.sh started in the background for this run is stopped when this script ends, whatever Maven's outcome
+# (which stays the script's exit status).
+trap 'if [[ -n "${LATCHKEY_SERVICES_STARTED:-}" ]]; then scripts/services.sh stop; fi' EXIT
 eval "$(scripts/services.sh)"
-exec ./mvnw -B -ntp verify "$@"
+./mvnw -B -ntp verify "$@"
