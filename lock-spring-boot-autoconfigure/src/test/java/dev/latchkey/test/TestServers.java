@@ -1,6 +1,8 @@
 package dev.latchkey.test;
 
 import java.net.URI;
+import java.util.Arrays;
+import java.util.List;
 import java.util.function.Supplier;
 
 import org.jspecify.annotations.Nullable;
@@ -37,6 +39,17 @@ public final class TestServers {
 	 * included, for example {@code jdbc:mariadb://127.0.0.1:3306/test?user=root}.
 	 */
 	public static final String MARIADB_URL = "LATCHKEY_MARIADB_URL";
+
+	/**
+	 * The environment variable that holds the endpoints of a single etcd node, for example
+	 * {@code http://127.0.0.1:23790}.
+	 */
+	public static final String ETCD_ENDPOINTS = "LATCHKEY_ETCD_ENDPOINTS";
+
+	/**
+	 * The environment variable that holds the endpoints of a three-member etcd cluster, separated by commas.
+	 */
+	public static final String ETCD_CLUSTER_ENDPOINTS = "LATCHKEY_ETCD_CLUSTER_ENDPOINTS";
 
 	private TestServers() {
 	}
@@ -124,16 +137,40 @@ public final class TestServers {
 		return required(MARIADB_URL, "MariaDB", Containers::mariadbUrl);
 	}
 
-	private static String required(String variable, String server, Supplier<String> container) {
+	/**
+	 * The endpoints of the single etcd node the tests may use: shared by test classes, so tests keep their keys apart
+	 * (in a namespace of their own). There is no container fallback for etcd: {@code scripts/services.sh} starts it.
+	 * @return the endpoints from {@value #ETCD_ENDPOINTS}
+	 */
+	public static List<URI> etcdEndpoints() {
+		return endpoints(required(ETCD_ENDPOINTS, "etcd", null));
+	}
+
+	/**
+	 * The endpoints of the three-member etcd cluster the tests may use, shared like {@link #etcdEndpoints()}.
+	 * @return the endpoints from {@value #ETCD_CLUSTER_ENDPOINTS}
+	 */
+	public static List<URI> etcdClusterEndpoints() {
+		return endpoints(required(ETCD_CLUSTER_ENDPOINTS, "etcd cluster", null));
+	}
+
+	private static List<URI> endpoints(String value) {
+		return Arrays.stream(value.split(",")).map(String::trim).filter((endpoint) -> !endpoint.isEmpty())
+			.map(URI::create)
+			.toList();
+	}
+
+	private static String required(String variable, String server, @Nullable Supplier<String> container) {
 		String value = System.getenv(variable);
-		if ((value == null || value.isBlank()) && Containers.dockerAvailable()) {
+		if ((value == null || value.isBlank()) && container != null && Containers.dockerAvailable()) {
 			return container.get();
 		}
 		if (value == null || value.isBlank()) {
 			Assertions.fail(server + " tests need a " + server + " server, and " + variable + " is not set. Run the"
 					+ " tests with 'scripts/test.sh' (it starts the servers on loopback and sets the variables), or run"
 					+ " 'eval \"$(scripts/services.sh)\"' in your shell first, or set " + variable
-					+ " to the server's URL yourself. (With a Docker engine, Testcontainers would start it.)");
+					+ " to the server's URL yourself."
+					+ ((container != null) ? " (With a Docker engine, Testcontainers would start it.)" : ""));
 		}
 		return value.trim();
 	}

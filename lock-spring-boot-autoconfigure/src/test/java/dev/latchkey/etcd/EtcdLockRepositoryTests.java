@@ -1,0 +1,53 @@
+package dev.latchkey.etcd;
+
+import java.time.Duration;
+import java.util.UUID;
+
+import io.etcd.jetcd.Client;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+
+import dev.latchkey.LockRepository;
+import dev.latchkey.test.LockRepositoryContractTests;
+import dev.latchkey.test.TestServers;
+
+/**
+ * The etcd backend passes the backend contract against the single etcd node of {@value TestServers#ETCD_ENDPOINTS},
+ * in a namespace of its own, so that runs sharing the server do not meet.
+ */
+class EtcdLockRepositoryTests extends LockRepositoryContractTests {
+
+	private static final String NAMESPACE = "latchkey-test-" + UUID.randomUUID() + "/";
+
+	private static Client client;
+
+	@BeforeAll
+	static void connect() {
+		client = EtcdTestSupport.client(TestServers.etcdEndpoints());
+	}
+
+	@AfterAll
+	static void deleteNamespaceAndDisconnect() {
+		if (client != null) {
+			EtcdTestSupport.deleteNamespace(client, NAMESPACE);
+			client.close();
+		}
+	}
+
+	@Override
+	protected LockRepository createRepository() {
+		return new EtcdLockRepository(client, NAMESPACE, Duration.ofSeconds(5));
+	}
+
+	@Override
+	protected void destroyRepository(LockRepository repository) {
+		((EtcdLockRepository) repository).close();
+	}
+
+	@Override
+	protected Duration shortTtl() {
+		// etcd counts lease TTLs in whole seconds.
+		return Duration.ofSeconds(1);
+	}
+
+}

@@ -1,0 +1,46 @@
+package dev.latchkey.etcd;
+
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import io.etcd.jetcd.ByteSequence;
+import io.etcd.jetcd.Client;
+import io.etcd.jetcd.options.DeleteOption;
+
+/**
+ * Clients for the etcd tests.
+ */
+final class EtcdTestSupport {
+
+	private EtcdTestSupport() {
+	}
+
+	/**
+	 * A jetcd client for endpoints, with a connect timeout short enough that a dead member fails a call quickly.
+	 * @param endpoints the endpoints
+	 * @return the client, to close after use
+	 */
+	static Client client(List<URI> endpoints) {
+		return Client.builder().endpoints(endpoints).connectTimeout(Duration.ofSeconds(2)).build();
+	}
+
+	/**
+	 * Deletes every key of a namespace, so that a shared server is left as it was.
+	 * @param client the client
+	 * @param namespace the namespace
+	 */
+	static void deleteNamespace(Client client, String namespace) {
+		try {
+			client.getKVClient()
+				.delete(ByteSequence.from(namespace, StandardCharsets.UTF_8), DeleteOption.builder().isPrefix(true).build())
+				.get(10, TimeUnit.SECONDS);
+		}
+		catch (Exception ex) {
+			// Best effort: leases expire by themselves.
+		}
+	}
+
+}
