@@ -216,7 +216,7 @@ ensure_etcd_binary() {
 		# The package may start a system-wide etcd on the default ports; the tests use their own.
 	else
 		say "etcd is not installed. Install it (for example 'sudo apt-get install etcd-server' or 'brew install etcd'),"
-		say "or set LATCHKEY_ETCD_ENDPOINTS and LATCHKEY_ETCD_CLUSTER_ENDPOINTS to etcd servers the tests may use."
+		say "or set LATCHKEY_TEST_ETCD_ENDPOINTS and LATCHKEY_TEST_ETCD_CLUSTER_ENDPOINTS to etcd servers the tests may use."
 		exit 1
 	fi
 }
@@ -256,30 +256,31 @@ await_etcd() {
 }
 
 # A single node, and a three-member cluster on other loopback ports, each only if nothing healthy answers there yet (an
-# earlier run's servers are reused).
+# earlier run's servers are reused). The variables say TEST: Spring Boot would bind LATCHKEY_ETCD_ENDPOINTS to the
+# property latchkey.etcd.endpoints, and so configure the etcd backend in every test application context.
 ensure_etcd() {
-	local single_port="${LATCHKEY_ETCD_PORT:-23790}" cluster_base="${LATCHKEY_ETCD_CLUSTER_PORT:-23791}"
+	local single_port="${LATCHKEY_TEST_ETCD_PORT:-23790}" cluster_base="${LATCHKEY_TEST_ETCD_CLUSTER_PORT:-23791}"
 	local cluster_ports=("$cluster_base" "$((cluster_base + 1))" "$((cluster_base + 2))")
 	local endpoints="" port i
-	if [[ -z "${LATCHKEY_ETCD_ENDPOINTS:-}" || -z "${LATCHKEY_ETCD_CLUSTER_ENDPOINTS:-}" ]]; then
+	if [[ -z "${LATCHKEY_TEST_ETCD_ENDPOINTS:-}" || -z "${LATCHKEY_TEST_ETCD_CLUSTER_ENDPOINTS:-}" ]]; then
 		mkdir -p "$STATE_DIR"
 		chmod 700 "$STATE_DIR"
 	fi
-	if [[ -n "${LATCHKEY_ETCD_ENDPOINTS:-}" ]]; then
-		say "using LATCHKEY_ETCD_ENDPOINTS=$LATCHKEY_ETCD_ENDPOINTS"
+	if [[ -n "${LATCHKEY_TEST_ETCD_ENDPOINTS:-}" ]]; then
+		say "using LATCHKEY_TEST_ETCD_ENDPOINTS=$LATCHKEY_TEST_ETCD_ENDPOINTS"
 	elif etcd_healthy 127.0.0.1 "$single_port"; then
 		say "etcd answers on 127.0.0.1:$single_port"
-		LATCHKEY_ETCD_ENDPOINTS="http://127.0.0.1:$single_port"
+		LATCHKEY_TEST_ETCD_ENDPOINTS="http://127.0.0.1:$single_port"
 	else
 		ensure_etcd_binary
 		say "starting etcd on 127.0.0.1:$single_port (loopback only, data in $STATE_DIR)"
 		start_etcd_member etcd-single "$single_port" "$((single_port + 10))" \
 			"etcd-single=http://127.0.0.1:$((single_port + 10))" latchkey-single
 		await_etcd "$single_port"
-		LATCHKEY_ETCD_ENDPOINTS="http://127.0.0.1:$single_port"
+		LATCHKEY_TEST_ETCD_ENDPOINTS="http://127.0.0.1:$single_port"
 	fi
-	if [[ -n "${LATCHKEY_ETCD_CLUSTER_ENDPOINTS:-}" ]]; then
-		say "using LATCHKEY_ETCD_CLUSTER_ENDPOINTS=$LATCHKEY_ETCD_CLUSTER_ENDPOINTS"
+	if [[ -n "${LATCHKEY_TEST_ETCD_CLUSTER_ENDPOINTS:-}" ]]; then
+		say "using LATCHKEY_TEST_ETCD_CLUSTER_ENDPOINTS=$LATCHKEY_TEST_ETCD_CLUSTER_ENDPOINTS"
 	else
 		local healthy=0
 		for port in "${cluster_ports[@]}"; do
@@ -309,12 +310,12 @@ ensure_etcd() {
 		for port in "${cluster_ports[@]}"; do
 			endpoints="${endpoints:+$endpoints,}http://127.0.0.1:$port"
 		done
-		LATCHKEY_ETCD_CLUSTER_ENDPOINTS="$endpoints"
+		LATCHKEY_TEST_ETCD_CLUSTER_ENDPOINTS="$endpoints"
 	fi
 	# The etcd fault tests start etcd processes of their own, so the binary is needed in any case.
 	ensure_etcd_binary
-	echo "export LATCHKEY_ETCD_ENDPOINTS=$LATCHKEY_ETCD_ENDPOINTS"
-	echo "export LATCHKEY_ETCD_CLUSTER_ENDPOINTS=$LATCHKEY_ETCD_CLUSTER_ENDPOINTS"
+	echo "export LATCHKEY_TEST_ETCD_ENDPOINTS=$LATCHKEY_TEST_ETCD_ENDPOINTS"
+	echo "export LATCHKEY_TEST_ETCD_CLUSTER_ENDPOINTS=$LATCHKEY_TEST_ETCD_CLUSTER_ENDPOINTS"
 	if [[ -n "${STARTED_ETCD:-}" ]]; then
 		# Tells scripts/test.sh that this run started etcd, so that it stops it again (a run that reused servers
 		# leaves them to whoever started them).

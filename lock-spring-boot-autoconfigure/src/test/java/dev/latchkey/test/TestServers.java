@@ -44,12 +44,12 @@ public final class TestServers {
 	 * The environment variable that holds the endpoints of a single etcd node, for example
 	 * {@code http://127.0.0.1:23790}.
 	 */
-	public static final String ETCD_ENDPOINTS = "LATCHKEY_ETCD_ENDPOINTS";
+	public static final String ETCD_ENDPOINTS = "LATCHKEY_TEST_ETCD_ENDPOINTS";
 
 	/**
 	 * The environment variable that holds the endpoints of a three-member etcd cluster, separated by commas.
 	 */
-	public static final String ETCD_CLUSTER_ENDPOINTS = "LATCHKEY_ETCD_CLUSTER_ENDPOINTS";
+	public static final String ETCD_CLUSTER_ENDPOINTS = "LATCHKEY_TEST_ETCD_CLUSTER_ENDPOINTS";
 
 	private TestServers() {
 	}
