@@ -23,17 +23,17 @@ import dev.latchkey.support.OwnerIdentity;
  * applies {@code @Exclusive} and {@code @Semaphore}.
  * <p>
  * The backends' configurations are imported in order of precedence: each makes a {@link LockRepository} only when
- * none exists yet, so a server backend the application has configured (Redis, JDBC) is chosen by {@code auto} before
- * the embedded default (socket); when {@code auto} finds more than one, the start fails and asks for
+ * none exists yet, so a server backend the application has configured (etcd, Redis, JDBC) is chosen by {@code auto}
+ * before the embedded default (socket); when {@code auto} finds more than one, the start fails and asks for
  * {@code latchkey.backend}. Ordered after Spring Boot's Redis and DataSource auto-configurations, whose beans it
  * reuses.
  */
 @AutoConfiguration(afterName = { "org.springframework.boot.data.redis.autoconfigure.DataRedisAutoConfiguration",
 		"org.springframework.boot.jdbc.autoconfigure.DataSourceAutoConfiguration" })
 @EnableConfigurationProperties(LatchkeyProperties.class)
-@Import({ AmbiguousBackendConfiguration.class, RedisBackendConfiguration.class, MissingRedisBackendConfiguration.class,
-		JdbcBackendConfiguration.class, MissingJdbcBackendConfiguration.class, MemoryBackendConfiguration.class,
-		SocketBackendConfiguration.class })
+@Import({ AmbiguousBackendConfiguration.class, EtcdBackendConfiguration.class, MissingEtcdBackendConfiguration.class,
+		RedisBackendConfiguration.class, MissingRedisBackendConfiguration.class, JdbcBackendConfiguration.class,
+		MissingJdbcBackendConfiguration.class, MemoryBackendConfiguration.class, SocketBackendConfiguration.class })
 public final class LatchkeyAutoConfiguration {
 
 	@Bean

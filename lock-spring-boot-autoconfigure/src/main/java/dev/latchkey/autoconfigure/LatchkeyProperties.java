@@ -1,7 +1,10 @@
 package dev.latchkey.autoconfigure;
 
+import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 
 import org.jspecify.annotations.Nullable;
 
@@ -22,8 +25,9 @@ public class LatchkeyProperties {
 
 	/**
 	 * Backend that holds the locks. 'auto' picks the single configured backend (Redis when a RedisConnectionFactory
-	 * bean exists, JDBC when a DataSource bean exists), or the embedded default (socket) when none is configured; when
-	 * more than one is configured, the start fails and asks for this property.
+	 * bean exists, JDBC when a DataSource bean exists, etcd when latchkey.etcd.endpoints are set), or the embedded
+	 * default (socket) when none is configured; when more than one is configured, the start fails and asks for this
+	 * property.
 	 */
 	private Backend backend = Backend.AUTO;
 
@@ -76,6 +80,8 @@ public class LatchkeyProperties {
 	private final Health health = new Health();
 
 	private final Endpoint endpoint = new Endpoint();
+
+	private final Etcd etcd = new Etcd();
 
 	public Backend getBackend() {
 		return this.backend;
@@ -165,6 +171,10 @@ public class LatchkeyProperties {
 		return this.endpoint;
 	}
 
+	public Etcd getEtcd() {
+		return this.etcd;
+	}
+
 	/**
 	 * The backends.
 	 */
@@ -194,7 +204,12 @@ public class LatchkeyProperties {
 		/**
 		 * Locks kept in a table of the application's database (its DataSource): PostgreSQL, MySQL, MariaDB or H2.
 		 */
-		JDBC
+		JDBC,
+
+		/**
+		 * Locks shared through an etcd v3 cluster (latchkey.etcd.endpoints, or the application's jetcd Client).
+		 */
+		ETCD
 
 	}
 
@@ -345,6 +360,133 @@ public class LatchkeyProperties {
 
 		public void setShowOwner(boolean showOwner) {
 			this.showOwner = showOwner;
+		}
+
+	}
+
+	/**
+	 * The etcd backend.
+	 */
+	public static class Etcd {
+
+		/**
+		 * Endpoints of the etcd cluster's members, for example 'http://etcd-1:2379'. Setting them makes 'auto' pick the
+		 * etcd backend.
+		 */
+		private List<URI> endpoints = new ArrayList<>();
+
+		/**
+		 * User to authenticate as, when the cluster has authentication enabled.
+		 */
+		private @Nullable String user;
+
+		/**
+		 * Password of the user.
+		 */
+		private @Nullable String password;
+
+		/**
+		 * Prefix of every etcd key Latchkey writes. Applications lock together only when they use the same namespace.
+		 */
+		private String namespace = "latchkey/";
+
+		/**
+		 * How long to wait for a connection to a member.
+		 */
+		private Duration connectTimeout = Duration.ofSeconds(5);
+
+		/**
+		 * How long one request may wait for etcd's answer before the call fails. Keep it well below the lease TTL.
+		 */
+		private Duration requestTimeout = Duration.ofSeconds(5);
+
+		private final Ssl ssl = new Ssl();
+
+		public List<URI> getEndpoints() {
+			return this.endpoints;
+		}
+
+		public void setEndpoints(List<URI> endpoints) {
+			this.endpoints = endpoints;
+		}
+
+		public @Nullable String getUser() {
+			return this.user;
+		}
+
+		public void setUser(@Nullable String user) {
+			this.user = user;
+		}
+
+		public @Nullable String getPassword() {
+			return this.password;
+		}
+
+		public void setPassword(@Nullable String password) {
+			this.password = password;
+		}
+
+		public String getNamespace() {
+			return this.namespace;
+		}
+
+		public void setNamespace(String namespace) {
+			this.namespace = namespace;
+		}
+
+		public Duration getConnectTimeout() {
+			return this.connectTimeout;
+		}
+
+		public void setConnectTimeout(Duration connectTimeout) {
+			this.connectTimeout = connectTimeout;
+		}
+
+		public Duration getRequestTimeout() {
+			return this.requestTimeout;
+		}
+
+		public void setRequestTimeout(Duration requestTimeout) {
+			this.requestTimeout = requestTimeout;
+		}
+
+		public Ssl getSsl() {
+			return this.ssl;
+		}
+
+		/**
+		 * TLS towards the etcd cluster.
+		 */
+		public static class Ssl {
+
+			/**
+			 * Name of the SSL bundle (spring.ssl.bundle.*) whose trust material verifies the members and whose key, if
+			 * any, is this client's certificate. Setting it turns TLS on; use https endpoints with it.
+			 */
+			private @Nullable String bundle;
+
+			/**
+			 * Authority (host name) to verify the members' certificates against, when it differs from the endpoints'
+			 * host names.
+			 */
+			private @Nullable String authority;
+
+			public @Nullable String getBundle() {
+				return this.bundle;
+			}
+
+			public void setBundle(@Nullable String bundle) {
+				this.bundle = bundle;
+			}
+
+			public @Nullable String getAuthority() {
+				return this.authority;
+			}
+
+			public void setAuthority(@Nullable String authority) {
+				this.authority = authority;
+			}
+
 		}
 
 	}

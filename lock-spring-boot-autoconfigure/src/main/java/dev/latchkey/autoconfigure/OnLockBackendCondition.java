@@ -4,6 +4,7 @@ import org.jspecify.annotations.Nullable;
 
 import org.springframework.boot.autoconfigure.condition.ConditionOutcome;
 import org.springframework.boot.autoconfigure.condition.SpringBootCondition;
+import org.springframework.boot.context.properties.bind.Bindable;
 import org.springframework.boot.context.properties.bind.Binder;
 import org.springframework.context.annotation.ConditionContext;
 import org.springframework.core.type.AnnotatedTypeMetadata;
@@ -93,6 +94,44 @@ abstract class OnLockBackendCondition extends SpringBootCondition {
 
 		RedisRequired() {
 			super(Backend.REDIS, null);
+		}
+
+	}
+
+	/**
+	 * The etcd backend: chosen by {@code auto} when {@code latchkey.etcd.endpoints} are set.
+	 */
+	static final class Etcd extends OnLockBackendCondition {
+
+		Etcd() {
+			super(Backend.ETCD, "latchkey.etcd.endpoints are set");
+		}
+
+		@Override
+		public ConditionOutcome getMatchOutcome(ConditionContext context, AnnotatedTypeMetadata metadata) {
+			ConditionOutcome outcome = super.getMatchOutcome(context, metadata);
+			if (outcome.isMatch() && configuredBackend(context) == Backend.AUTO && !endpointsSet(context)) {
+				return ConditionOutcome.noMatch("latchkey.backend is auto and latchkey.etcd.endpoints are not set");
+			}
+			return outcome;
+		}
+
+		private static boolean endpointsSet(ConditionContext context) {
+			return Binder.get(context.getEnvironment())
+				.bind("latchkey.etcd.endpoints", Bindable.listOf(String.class))
+				.map((endpoints) -> !endpoints.isEmpty())
+				.orElse(false);
+		}
+
+	}
+
+	/**
+	 * The etcd backend asked for by name: matches {@code latchkey.backend=etcd} only, never {@code auto}.
+	 */
+	static final class EtcdRequired extends OnLockBackendCondition {
+
+		EtcdRequired() {
+			super(Backend.ETCD, null);
 		}
 
 	}

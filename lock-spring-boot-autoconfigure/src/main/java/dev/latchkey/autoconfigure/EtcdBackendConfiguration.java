@@ -1,0 +1,132 @@
+package dev.latchkey.autoconfigure;
+
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+
+import javax.net.ssl.SSLException;
+
+import io.etcd.jetcd.ByteSequence;
+import io.etcd.jetcd.Client;
+import io.etcd.jetcd.ClientBuilder;
+import org.jspecify.annotations.Nullable;
+
+import org.springframework.beans.factory.ListableBeanFactory;
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.boot.ssl.NoSuchSslBundleException;
+import org.springframework.boot.ssl.SslBundle;
+import org.springframework.boot.ssl.SslBundles;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Conditional;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.util.ClassUtils;
+import org.springframework.util.StringUtils;
+
+import dev.latchkey.LockConfigurationException;
+import dev.latchkey.LockRepository;
+import dev.latchkey.autoconfigure.LatchkeyProperties.Backend;
+import dev.latchkey.etcd.EtcdLockRepository;
+
+/**
+ * The etcd backend: chosen by {@code latchkey.backend=etcd}, and by {@code auto} when {@code latchkey.etcd.endpoints}
+ * are set. Makes a jetcd {@link Client} from {@code latchkey.etcd.*} unless the application has one. Imported before
+ * the Redis backend, so that {@code auto} with both etcd endpoints and a RedisConnectionFactory stops the start and
+ * asks for {@code latchkey.backend}.
+ */
+@Configuration(proxyBeanMethods = false)
+@ConditionalOnClass(Client.class)
+@ConditionalOnMissingBean(LockRepository.class)
+@Conditional(OnLockBackendCondition.Etcd.class)
+class EtcdBackendConfiguration {
+
+	private static final String REDIS_CONNECTION_FACTORY = "org.springframework.data.redis.connection.RedisConnectionFactory";
+
+	@Bean(destroyMethod = "close")
+	@ConditionalOnMissingBean
+	Client etcdClient(LatchkeyProperties properties, ObjectProvider<SslBundles> sslBundles) {
+		LatchkeyProperties.Etcd etcd = properties.getEtcd();
+		List<URI> endpoints = etcd.getEndpoints();
+		if (endpoints.isEmpty()) {
+			throw new LockConfigurationException("latchkey.backend is etcd, but latchkey.etcd.endpoints is not set",
+					"Set latchkey.etcd.endpoints to the etcd members (for example http://etcd-1:2379,http://etcd-2:2379),"
+							+ " or define a jetcd Client bean; or set latchkey.backend to another backend");
+		}
+		for (URI endpoint : endpoints) {
+			if (!("http".equals(endpoint.getScheme()) || "https".equals(endpoint.getScheme()))
+					|| endpoint.getHost() == null || endpoint.getPort() < 0) {
+				throw new LockConfigurationException(
+						"latchkey.etcd.endpoints has '" + endpoint + "', which is not an etcd endpoint",
+						"Give each member of latchkey.etcd.endpoints as http://host:port (or https://host:port with"
+								+ " latchkey.etcd.ssl.bundle)");
+			}
+		}
+		ClientBuilder builder = Client.builder().endpoints(endpoints).connectTimeout(etcd.getConnectTimeout());
+		if (StringUtils.hasText(etcd.getUser())) {
+			builder.user(ByteSequence.from(etcd.getUser(), StandardCharsets.UTF_8));
+			String password = (etcd.getPassword() != null) ? etcd.getPassword() : "";
+			builder.password(ByteSequence.from(password, StandardCharsets.UTF_8));
+		}
+		LatchkeyProperties.Etcd.Ssl ssl = etcd.getSsl();
+		if (StringUtils.hasText(ssl.getBundle())) {
+			SslBundle bundle = sslBundle(sslBundles.getIfAvailable(), ssl.getBundle());
+			try {
+				builder.sslContext((tls) -> {
+					tls.trustManager(bundle.getManagers().getTrustManagerFactory());
+					if (bundle.getStores().getKeyStore() != null) {
+						tls.keyManager(bundle.getManagers().getKeyManagerFactory());
+					}
+				});
+			}
+			catch (SSLException ex) {
+				throw new LockConfigurationException(
+						"latchkey.etcd.ssl.bundle '" + ssl.getBundle() + "' cannot make a TLS context: " + ex.getMessage(),
+						"Review the SSL bundle's certificates and keys (spring.ssl.bundle.*)", ex);
+			}
+		}
+		if (StringUtils.hasText(ssl.getAuthority())) {
+			builder.authority(ssl.getAuthority());
+		}
+		return builder.build();
+	}
+
+	private static SslBundle sslBundle(@Nullable SslBundles sslBundles, String name) {
+		if (sslBundles == null) {
+			throw new LockConfigurationException("latchkey.etcd.ssl.bundle is set, but there are no SSL bundles",
+					"Define the bundle with spring.ssl.bundle.* (pem or jks)");
+		}
+		try {
+			return sslBundles.getBundle(name);
+		}
+		catch (NoSuchSslBundleException ex) {
+			throw new LockConfigurationException("latchkey.etcd.ssl.bundle names the SSL bundle '" + name
+					+ "', which does not exist", "Define it with spring.ssl.bundle.pem." + name + ".* or"
+							+ " spring.ssl.bundle.jks." + name + ".*, or correct latchkey.etcd.ssl.bundle",
+					ex);
+		}
+	}
+
+	@Bean(destroyMethod = "close")
+	EtcdLockRepository lockRepository(Client etcdClient, LatchkeyProperties properties,
+			ListableBeanFactory beanFactory) {
+		if (properties.getBackend() == Backend.AUTO && hasRedisConnectionFactory(beanFactory)) {
+			throw new LockConfigurationException(
+					"latchkey.backend is auto, but two backends are configured: etcd (latchkey.etcd.endpoints) and"
+							+ " Redis (a RedisConnectionFactory bean)",
+					"Set latchkey.backend to etcd or redis");
+		}
+		LatchkeyProperties.Etcd etcd = properties.getEtcd();
+		return new EtcdLockRepository(etcdClient, etcd.getNamespace(), etcd.getRequestTimeout());
+	}
+
+	private static boolean hasRedisConnectionFactory(ListableBeanFactory beanFactory) {
+		ClassLoader classLoader = EtcdBackendConfiguration.class.getClassLoader();
+		if (!ClassUtils.isPresent(REDIS_CONNECTION_FACTORY, classLoader)) {
+			return false;
+		}
+		Class<?> type = ClassUtils.resolveClassName(REDIS_CONNECTION_FACTORY, classLoader);
+		return beanFactory.getBeanNamesForType(type, true, false).length > 0;
+	}
+
+}

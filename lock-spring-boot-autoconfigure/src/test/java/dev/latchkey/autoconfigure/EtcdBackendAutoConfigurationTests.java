@@ -1,0 +1,188 @@
+package dev.latchkey.autoconfigure;
+
+import java.nio.file.Path;
+import java.util.stream.Collectors;
+
+import io.etcd.jetcd.Client;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.diagnostics.FailureAnalysis;
+import org.springframework.boot.test.context.FilteredClassLoader;
+import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.data.redis.connection.RedisConnectionFactory;
+import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
+
+import dev.latchkey.LockConfigurationException;
+import dev.latchkey.LockTemplate;
+import dev.latchkey.etcd.EtcdLockRepository;
+import dev.latchkey.redis.RedisLockRepository;
+import dev.latchkey.socket.SocketLockRepository;
+import dev.latchkey.test.TestServers;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Tests for the choice of the etcd backend by {@link LatchkeyAutoConfiguration}.
+ */
+class EtcdBackendAutoConfigurationTests {
+
+	// Nothing listens there; a jetcd client connects only when used, and these tests mostly look at beans.
+	private static final String UNUSED_ENDPOINT = "http://127.0.0.1:1";
+
+	@TempDir
+	Path temporary;
+
+	private ApplicationContextRunner contextRunner() {
+		return new ApplicationContextRunner()
+			.withConfiguration(AutoConfigurations.of(LatchkeyAutoConfiguration.class))
+			.withPropertyValues("latchkey.socket.directory=" + this.temporary.resolve("locks"));
+	}
+
+	@Test
+	void autoChoosesEtcdWhenEndpointsAreSet() {
+		contextRunner().withPropertyValues("latchkey.etcd.endpoints=" + UNUSED_ENDPOINT).run((context) -> {
+			assertThat(context).hasSingleBean(EtcdLockRepository.class)
+				.hasSingleBean(Client.class)
+				.doesNotHaveBean(SocketLockRepository.class);
+			EtcdLockRepository repository = context.getBean(EtcdLockRepository.class);
+			assertThat(repository.getNamespace()).isEqualTo("latchkey/");
+			assertThat(context.getBean(LockTemplate.class).getRepository()).isSameAs(repository);
+		});
+	}
+
+	@Test
+	void namespaceCanBeConfigured() {
+		contextRunner()
+			.withPropertyValues("latchkey.etcd.endpoints=" + UNUSED_ENDPOINT, "latchkey.etcd.namespace=billing/locks/")
+			.run((context) -> assertThat(context.getBean(EtcdLockRepository.class).getNamespace())
+				.isEqualTo("billing/locks/"));
+	}
+
+	@Test
+	void autoWithoutEndpointsKeepsTheEmbeddedDefault() {
+		contextRunner().run((context) -> assertThat(context).hasSingleBean(SocketLockRepository.class)
+			.doesNotHaveBean(EtcdLockRepository.class)
+			.doesNotHaveBean(Client.class));
+	}
+
+	@Test
+	void applicationsOwnClientWins() {
+		Client own = Client.builder().endpoints(UNUSED_ENDPOINT).build();
+		try {
+			contextRunner().withBean("ownClient", Client.class, () -> own, (definition) -> definition.setDestroyMethodName(""))
+				.withPropertyValues("latchkey.backend=etcd")
+				.run((context) -> {
+					assertThat(context).hasSingleBean(Client.class).hasSingleBean(EtcdLockRepository.class);
+					assertThat(context.getBean(Client.class)).isSameAs(own);
+				});
+		}
+		finally {
+			own.close();
+		}
+	}
+
+	@Test
+	void etcdBackendWithoutEndpointsFailsTheStartWithWhatToSet() {
+		contextRunner().withPropertyValues("latchkey.backend=etcd").run((context) -> {
+			assertThat(context).hasFailed();
+			FailureAnalysis analysis = analyze(context.getStartupFailure());
+			assertThat(analysis.getDescription()).contains("latchkey.etcd.endpoints is not set");
+			assertThat(analysis.getAction()).contains("latchkey.etcd.endpoints");
+		});
+	}
+
+	@Test
+	void etcdBackendWithoutJetcdFailsTheStartWithWhatToAdd() {
+		contextRunner().withClassLoader(new FilteredClassLoader("io.etcd.jetcd"))
+			.withPropertyValues("latchkey.backend=etcd", "latchkey.etcd.endpoints=" + UNUSED_ENDPOINT)
+			.run((context) -> {
+				assertThat(context).hasFailed();
+				FailureAnalysis analysis = analyze(context.getStartupFailure());
+				assertThat(analysis.getDescription()).contains("jetcd is not on the class path");
+				assertThat(analysis.getAction()).contains("io.etcd:jetcd-core");
+			});
+	}
+
+	@Test
+	void invalidEndpointFailsTheStartNamingTheProperty() {
+		contextRunner().withPropertyValues("latchkey.etcd.endpoints=localhost:2379").run((context) -> {
+			assertThat(context).hasFailed();
+			FailureAnalysis analysis = analyze(context.getStartupFailure());
+			assertThat(analysis.getDescription()).contains("latchkey.etcd.endpoints", "localhost:2379");
+			assertThat(analysis.getAction()).contains("http://host:port");
+		});
+	}
+
+	@Test
+	void missingSslBundleFailsTheStartNamingIt() {
+		contextRunner()
+			.withPropertyValues("latchkey.etcd.endpoints=https://127.0.0.1:1", "latchkey.etcd.ssl.bundle=etcd-client")
+			.run((context) -> {
+				assertThat(context).hasFailed();
+				FailureAnalysis analysis = analyze(context.getStartupFailure());
+				assertThat(analysis.getDescription()).contains("latchkey.etcd.ssl.bundle");
+			});
+	}
+
+	@Test
+	void autoWithEtcdEndpointsAndARedisConnectionFactoryAsksForTheBackend() {
+		contextRunner().withUserConfiguration(RedisConnectionFactoryConfiguration.class)
+			.withPropertyValues("latchkey.etcd.endpoints=" + UNUSED_ENDPOINT)
+			.run((context) -> {
+				assertThat(context).hasFailed();
+				FailureAnalysis analysis = analyze(context.getStartupFailure());
+				assertThat(analysis.getDescription()).contains("two backends");
+				assertThat(analysis.getAction()).contains("latchkey.backend");
+			});
+	}
+
+	@Test
+	void backendNamedExplicitlyWinsWhenBothAreConfigured() {
+		contextRunner().withUserConfiguration(RedisConnectionFactoryConfiguration.class)
+			.withPropertyValues("latchkey.etcd.endpoints=" + UNUSED_ENDPOINT, "latchkey.backend=redis")
+			.run((context) -> assertThat(context).hasSingleBean(RedisLockRepository.class)
+				.doesNotHaveBean(EtcdLockRepository.class));
+		contextRunner().withUserConfiguration(RedisConnectionFactoryConfiguration.class)
+			.withPropertyValues("latchkey.etcd.endpoints=" + UNUSED_ENDPOINT, "latchkey.backend=etcd")
+			.run((context) -> assertThat(context).hasSingleBean(EtcdLockRepository.class)
+				.doesNotHaveBean(RedisLockRepository.class));
+	}
+
+	@Test
+	void autoConfiguredBackendLocksOnTheEtcdNode() {
+		String endpoints = TestServers.etcdEndpoints().stream().map(Object::toString).collect(Collectors.joining(","));
+		contextRunner()
+			.withPropertyValues("latchkey.etcd.endpoints=" + endpoints, "latchkey.etcd.namespace=latchkey-autoconfigure-test/")
+			.run((context) -> {
+				LockTemplate locks = context.getBean(LockTemplate.class);
+				assertThat(locks.exclusive("auto-configured").call(() -> locks.getRepository()
+					.inspect("auto-configured")
+					.map((info) -> info.holders().get(0).fencingToken())
+					.orElseThrow())).isPositive();
+				assertThat(locks.getRepository().inspect("auto-configured")).isEmpty();
+			});
+	}
+
+	private static FailureAnalysis analyze(Throwable failure) {
+		FailureAnalysis analysis = new LockConfigurationFailureAnalyzer().analyze(failure);
+		assertThat(analysis).as("analysis of %s", failure).isNotNull();
+		assertThat(analysis.getCause()).isInstanceOf(LockConfigurationException.class);
+		return analysis;
+	}
+
+	@Configuration(proxyBeanMethods = false)
+	static class RedisConnectionFactoryConfiguration {
+
+		@Bean
+		RedisConnectionFactory redisConnectionFactory() {
+			// Never connected: these tests only look at which beans are made.
+			return new LettuceConnectionFactory();
+		}
+
+	}
+
+}
