@@ -953,8 +953,9 @@ public class EtcdLockRepository implements LockRepository, AutoCloseable {
 		}
 		catch (TimeoutException ex) {
 			future.cancel(true);
-			throw new LockBackendException(backend(),
-					action.get() + " at the etcd backend failed: no answer within " + this.requestTimeout, ex);
+			throw new LockBackendException(backend(), action.get() + " at the etcd backend failed: no answer within "
+					+ this.requestTimeout.toMillis() + " ms (are the endpoints reachable, and does the cluster have a"
+					+ " quorum?)", ex);
 		}
 		catch (ExecutionException ex) {
 			throw failed(action, (ex.getCause() != null) ? ex.getCause() : ex);

@@ -16,6 +16,7 @@ import org.springframework.context.annotation.Configuration;
 import org.springframework.data.redis.connection.RedisConnectionFactory;
 import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
 
+import dev.latchkey.LockBackendException;
 import dev.latchkey.LockConfigurationException;
 import dev.latchkey.LockTemplate;
 import dev.latchkey.etcd.EtcdLockRepository;
@@ -24,6 +25,7 @@ import dev.latchkey.socket.SocketLockRepository;
 import dev.latchkey.test.TestServers;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
 
 /**
  * Tests for the choice of the etcd backend by {@link LatchkeyAutoConfiguration}.
@@ -150,6 +152,20 @@ class EtcdBackendAutoConfigurationTests {
 			.withPropertyValues("latchkey.etcd.endpoints=" + UNUSED_ENDPOINT, "latchkey.backend=etcd")
 			.run((context) -> assertThat(context).hasSingleBean(EtcdLockRepository.class)
 				.doesNotHaveBean(RedisLockRepository.class));
+	}
+
+	@Test
+	void unreachableEndpointsLetTheApplicationStartAndFailEachLockCallClearly() {
+		contextRunner().withPropertyValues("latchkey.etcd.endpoints=" + UNUSED_ENDPOINT, "latchkey.etcd.request-timeout=1s")
+			.run((context) -> {
+				assertThat(context).hasNotFailed();
+				LockTemplate locks = context.getBean(LockTemplate.class);
+				assertThatExceptionOfType(LockBackendException.class)
+					.isThrownBy(() -> locks.exclusive("unreachable").run(() -> {
+						throw new AssertionError("Ran without the lock");
+					}))
+					.withMessageStartingWith("Granting a lease of 30 s at the etcd backend failed: no answer within 1000 ms");
+			});
 	}
 
 	@Test
