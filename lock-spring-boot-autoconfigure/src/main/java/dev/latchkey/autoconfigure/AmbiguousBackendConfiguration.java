@@ -9,11 +9,14 @@ import org.springframework.beans.factory.config.ConfigurableListableBeanFactory;
 import org.springframework.boot.autoconfigure.condition.ConditionOutcome;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.autoconfigure.condition.SpringBootCondition;
+import org.springframework.boot.context.properties.bind.Bindable;
+import org.springframework.boot.context.properties.bind.Binder;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.ConditionContext;
 import org.springframework.context.annotation.Conditional;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.context.annotation.ConfigurationCondition;
+import org.springframework.core.env.Environment;
 import org.springframework.core.type.AnnotatedTypeMetadata;
 import org.springframework.util.ClassUtils;
 
@@ -22,8 +25,8 @@ import dev.latchkey.LockRepository;
 import dev.latchkey.autoconfigure.LatchkeyProperties.Backend;
 
 /**
- * Stops the start when {@code latchkey.backend=auto} finds more than one configured backend (a RedisConnectionFactory
- * and a DataSource, say): choosing one silently would lock in a store the user may not expect, and two instances that
+ * Stops the start when {@code latchkey.backend=auto} finds more than one configured backend (etcd endpoints, a
+ * RedisConnectionFactory, a DataSource): choosing one silently would lock in a store the user may not expect, and two instances that
  * guessed differently would not exclude each other. Imported before the backends' configurations.
  */
 @Configuration(proxyBeanMethods = false)
@@ -32,8 +35,9 @@ import dev.latchkey.autoconfigure.LatchkeyProperties.Backend;
 class AmbiguousBackendConfiguration {
 
 	@Bean
-	LockRepository lockRepository(ConfigurableListableBeanFactory beanFactory) {
-		List<String> found = OnSeveralBackendsCondition.configuredBackends(beanFactory, beanFactory.getBeanClassLoader());
+	LockRepository lockRepository(ConfigurableListableBeanFactory beanFactory, Environment environment) {
+		List<String> found = OnSeveralBackendsCondition.configuredBackends(beanFactory, beanFactory.getBeanClassLoader(),
+				environment);
 		throw new LockConfigurationException(
 				"latchkey.backend is auto, and the application has more than one backend configured: "
 						+ String.join(", ", found),
@@ -44,6 +48,8 @@ class AmbiguousBackendConfiguration {
 	 * Matches when {@code latchkey.backend} is {@code auto} and more than one backend's bean exists.
 	 */
 	static final class OnSeveralBackendsCondition extends SpringBootCondition implements ConfigurationCondition {
+
+		private static final String ETCD_CLIENT = "io.etcd.jetcd.Client";
 
 		private static final String[][] BACKENDS = {
 				{ "redis (a RedisConnectionFactory bean)",
@@ -64,14 +70,20 @@ class AmbiguousBackendConfiguration {
 			if (beanFactory == null) {
 				return ConditionOutcome.noMatch("no bean factory");
 			}
-			List<String> found = configuredBackends(beanFactory, context.getClassLoader());
+			List<String> found = configuredBackends(beanFactory, context.getClassLoader(), context.getEnvironment());
 			return (found.size() > 1) ? ConditionOutcome.match("several backends are configured: " + found)
 					: ConditionOutcome.noMatch("at most one backend is configured: " + found);
 		}
 
 		static List<String> configuredBackends(ConfigurableListableBeanFactory beanFactory,
-				@Nullable ClassLoader classLoader) {
+				@Nullable ClassLoader classLoader, Environment environment) {
 			List<String> found = new ArrayList<>();
+			if (ClassUtils.isPresent(ETCD_CLIENT, classLoader) && Binder.get(environment)
+				.bind("latchkey.etcd.endpoints", Bindable.listOf(String.class))
+				.map((endpoints) -> !endpoints.isEmpty())
+				.orElse(false)) {
+				found.add("etcd (latchkey.etcd.endpoints)");
+			}
 			for (String[] backend : BACKENDS) {
 				if (ClassUtils.isPresent(backend[1], classLoader) && beanFactory
 					.getBeanNamesForType(ClassUtils.resolveClassName(backend[1], classLoader), true, false).length > 0) {

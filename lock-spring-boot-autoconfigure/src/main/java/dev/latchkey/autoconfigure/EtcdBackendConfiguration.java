@@ -11,7 +11,6 @@ import io.etcd.jetcd.Client;
 import io.etcd.jetcd.ClientBuilder;
 import org.jspecify.annotations.Nullable;
 
-import org.springframework.beans.factory.ListableBeanFactory;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
@@ -21,27 +20,23 @@ import org.springframework.boot.ssl.SslBundles;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Conditional;
 import org.springframework.context.annotation.Configuration;
-import org.springframework.util.ClassUtils;
 import org.springframework.util.StringUtils;
 
 import dev.latchkey.LockConfigurationException;
 import dev.latchkey.LockRepository;
-import dev.latchkey.autoconfigure.LatchkeyProperties.Backend;
 import dev.latchkey.etcd.EtcdLockRepository;
 
 /**
  * The etcd backend: chosen by {@code latchkey.backend=etcd}, and by {@code auto} when {@code latchkey.etcd.endpoints}
- * are set. Makes a jetcd {@link Client} from {@code latchkey.etcd.*} unless the application has one. Imported before
- * the Redis backend, so that {@code auto} with both etcd endpoints and a RedisConnectionFactory stops the start and
- * asks for {@code latchkey.backend}.
+ * are set. Makes a jetcd {@link Client} from {@code latchkey.etcd.*} unless the application has one. With
+ * {@code auto}, etcd endpoints next to another configured backend stop the start
+ * ({@link AmbiguousBackendConfiguration}).
  */
 @Configuration(proxyBeanMethods = false)
 @ConditionalOnClass(Client.class)
 @ConditionalOnMissingBean(LockRepository.class)
 @Conditional(OnLockBackendCondition.Etcd.class)
 class EtcdBackendConfiguration {
-
-	private static final String REDIS_CONNECTION_FACTORY = "org.springframework.data.redis.connection.RedisConnectionFactory";
 
 	@Bean(destroyMethod = "close")
 	@ConditionalOnMissingBean
@@ -108,25 +103,9 @@ class EtcdBackendConfiguration {
 	}
 
 	@Bean(destroyMethod = "close")
-	EtcdLockRepository lockRepository(Client etcdClient, LatchkeyProperties properties,
-			ListableBeanFactory beanFactory) {
-		if (properties.getBackend() == Backend.AUTO && hasRedisConnectionFactory(beanFactory)) {
-			throw new LockConfigurationException(
-					"latchkey.backend is auto, but two backends are configured: etcd (latchkey.etcd.endpoints) and"
-							+ " Redis (a RedisConnectionFactory bean)",
-					"Set latchkey.backend to etcd or redis");
-		}
+	EtcdLockRepository lockRepository(Client etcdClient, LatchkeyProperties properties) {
 		LatchkeyProperties.Etcd etcd = properties.getEtcd();
 		return new EtcdLockRepository(etcdClient, etcd.getNamespace(), etcd.getRequestTimeout());
-	}
-
-	private static boolean hasRedisConnectionFactory(ListableBeanFactory beanFactory) {
-		ClassLoader classLoader = EtcdBackendConfiguration.class.getClassLoader();
-		if (!ClassUtils.isPresent(REDIS_CONNECTION_FACTORY, classLoader)) {
-			return false;
-		}
-		Class<?> type = ClassUtils.resolveClassName(REDIS_CONNECTION_FACTORY, classLoader);
-		return beanFactory.getBeanNamesForType(type, true, false).length > 0;
 	}
 
 }

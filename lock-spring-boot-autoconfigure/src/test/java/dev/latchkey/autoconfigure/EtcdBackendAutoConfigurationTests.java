@@ -137,7 +137,8 @@ class EtcdBackendAutoConfigurationTests {
 			.run((context) -> {
 				assertThat(context).hasFailed();
 				FailureAnalysis analysis = analyze(context.getStartupFailure());
-				assertThat(analysis.getDescription()).contains("two backends");
+				assertThat(analysis.getDescription()).isEqualTo("latchkey.backend is auto, and the application has more"
+						+ " than one backend configured: etcd (latchkey.etcd.endpoints), redis (a RedisConnectionFactory bean)");
 				assertThat(analysis.getAction()).contains("latchkey.backend");
 			});
 	}
