@@ -427,10 +427,8 @@ public class LockTemplate implements AutoCloseable {
 		LockLostException exception = lease.lostException();
 		logger.warn(exception, () -> "Lost lock '" + lease.key() + "' (fencing token " + lease.fencingToken()
 				+ ") after holding it for " + lease.heldFor());
-		if (release && exception.getReason() != LossReason.NOT_OWNER) {
-			releaseQuietly(lease);
-		}
-		this.waiter.released(lease.key());
+		// Listeners hear of the loss, then the work is told, and only then is the release tried: with the backend
+		// down, that attempt can take a whole request timeout, which must not delay the news.
 		if (this.events != null) {
 			publish(new LockLostEvent(this, lease.key(), lease.name(), this.repository.backend(), lease.owner(),
 					lease.fencingToken(), lease.waited(), lease.heldFor(), exception));
@@ -443,6 +441,10 @@ public class LockTemplate implements AutoCloseable {
 				logger.error(ex, () -> "Lost-lock action for '" + lease.key() + "' failed");
 			}
 		}
+		if (release && exception.getReason() != LossReason.NOT_OWNER) {
+			releaseQuietly(lease);
+		}
+		this.waiter.released(lease.key());
 	}
 
 	private void publish(LockEvent event) {
