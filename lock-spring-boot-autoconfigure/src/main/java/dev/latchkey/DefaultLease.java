@@ -44,6 +44,11 @@ final class DefaultLease implements Lease, LeaseKeeper.KeptLease {
 
 	private @Nullable List<Consumer<LockLostException>> lostActions;
 
+	// Written by the keeper's renewals only.
+	private volatile long renewals;
+
+	private LockObserver.@Nullable Hold hold;
+
 	DefaultLease(LockTemplate template, LeaseSpec spec, String name, long fencingToken, long acquiredAtNanos,
 			long waitNanos, Duration renewInterval, Duration safetyMargin) {
 		this.template = template;
@@ -185,6 +190,19 @@ final class DefaultLease implements Lease, LeaseKeeper.KeptLease {
 		this.lostException = new LockLostException(key(), reason, cause);
 		this.state = State.LOST;
 		return true;
+	}
+
+	synchronized void observeHold(LockObserver.@Nullable Hold hold) {
+		this.hold = hold;
+	}
+
+	/**
+	 * Takes the observation of the hold, once: the release and a loss may race to end it.
+	 */
+	synchronized LockObserver.@Nullable Hold takeHold() {
+		LockObserver.Hold taken = this.hold;
+		this.hold = null;
+		return taken;
 	}
 
 	void onLost(Consumer<LockLostException> action) {

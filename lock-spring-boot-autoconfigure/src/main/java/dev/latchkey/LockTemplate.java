@@ -74,6 +74,8 @@ public class LockTemplate implements AutoCloseable {
 
 	private final LockWaiter waiter;
 
+	private final @Nullable LockObserver observer;
+
 	private final AtomicLong lostLeases = new AtomicLong();
 
 	/**
@@ -83,6 +85,22 @@ public class LockTemplate implements AutoCloseable {
 	 * @param events where to publish {@link LockEvent}s, or {@code null} for none
 	 */
 	public LockTemplate(LockRepository repository, LockSettings settings, @Nullable ApplicationEventPublisher events) {
+		this(repository, settings, events, null);
+	}
+
+	/**
+	 * Creates a template whose acquisitions and holds are observed, for example as Micrometer observations.
+	 * <pre class="code">
+	 * LockTemplate locks = new LockTemplate(repository, LockSettings.defaults(), events,
+	 *         new ObservationLockObserver(observationRegistry));
+	 * </pre>
+	 * @param repository the backend
+	 * @param settings the defaults
+	 * @param events where to publish {@link LockEvent}s, or {@code null} for none
+	 * @param observer what observes acquisitions and holds, or {@code null} for nothing
+	 */
+	public LockTemplate(LockRepository repository, LockSettings settings, @Nullable ApplicationEventPublisher events,
+			@Nullable LockObserver observer) {
 		Assert.notNull(repository, "LockRepository must not be null");
 		Assert.notNull(settings, "LockSettings must not be null");
 		settings.checkTtl(settings.ttl());
@@ -92,6 +110,7 @@ public class LockTemplate implements AutoCloseable {
 		this.identity = new OwnerIdentity(settings.owner());
 		this.keeper = new LeaseKeeper(repository);
 		this.waiter = new LockWaiter(settings.initialPollInterval(), settings.maxPollInterval());
+		this.observer = observer;
 	}
 
 	/**
@@ -205,6 +224,8 @@ public class LockTemplate implements AutoCloseable {
 				this.identity.nextToken(), ttl);
 		Function<LeaseSpec, OptionalLong> attempt = (spec.mode() == LeaseMode.EXCLUSIVE) ? this.repository::tryAcquire
 				: this.repository::tryAcquirePermit;
+		LockObserver.Acquisition observation = (this.observer != null) ? observeAcquisition(operation.name(), spec)
+				: null;
 		long start = System.nanoTime();
 		LockWaiter.Grant grant;
 		try {
@@ -212,22 +233,26 @@ public class LockTemplate implements AutoCloseable {
 		}
 		catch (InterruptedException ex) {
 			Thread.currentThread().interrupt();
-			notAcquired(operation, key, start);
+			notAcquired(operation, key, start, observation);
 			throw new LockNotAcquiredException(key, waitTime, ex);
 		}
 		catch (LockBackendException ex) {
-			throw acquireFailed(operation, key, start, ex);
+			throw acquireFailed(operation, key, start, ex, observation);
 		}
 		catch (LockException ex) {
+			if (observation != null) {
+				observeSafely(() -> observation.failed(ex));
+			}
 			throw ex;
 		}
 		catch (RuntimeException ex) {
 			throw acquireFailed(operation, key, start, new LockBackendException(this.repository.backend(),
 					"Acquiring lock '" + key + "' at the " + this.repository.backend() + " backend failed: "
-							+ ex.getMessage(), ex));
+							+ ex.getMessage(), ex),
+					observation);
 		}
 		if (grant == null) {
-			notAcquired(operation, key, start);
+			notAcquired(operation, key, start, observation);
 			if (throwOnContention) {
 				throw new LockNotAcquiredException(key, waitTime);
 			}
@@ -236,6 +261,9 @@ public class LockTemplate implements AutoCloseable {
 		DefaultLease lease = new DefaultLease(this, spec, operation.name(), grant.fencingToken(),
 				grant.requestedAtNanos(), System.nanoTime() - start, this.settings.renewIntervalFor(ttl),
 				this.settings.safetyMarginFor(ttl));
+		if (observation != null) {
+			lease.observeHold(observeGrant(observation, lease));
+		}
 		this.keeper.keep(lease);
 		if (this.events != null) {
 			publish(new LockAcquiredEvent(this, key, lease.name(), this.repository.backend(), lease.owner(),
@@ -258,7 +286,10 @@ public class LockTemplate implements AutoCloseable {
 	}
 
 	private LockBackendException acquireFailed(LockOperation operation, String key, long startNanos,
-			LockBackendException failure) {
+			LockBackendException failure, LockObserver.@Nullable Acquisition observation) {
+		if (observation != null) {
+			observeSafely(() -> observation.failed(failure));
+		}
 		if (this.events != null) {
 			publish(new LockAcquireFailedEvent(this, key, operation.name(), this.repository.backend(),
 					this.identity.owner(), Duration.ofNanos(System.nanoTime() - startNanos), failure));
@@ -266,10 +297,45 @@ public class LockTemplate implements AutoCloseable {
 		return failure;
 	}
 
-	private void notAcquired(LockOperation operation, String key, long startNanos) {
+	private void notAcquired(LockOperation operation, String key, long startNanos,
+			LockObserver.@Nullable Acquisition observation) {
+		if (observation != null) {
+			observeSafely(observation::notAcquired);
+		}
 		if (this.events != null) {
 			publish(new LockNotAcquiredEvent(this, key, operation.name(), this.repository.backend(),
 					this.identity.owner(), 0, Duration.ofNanos(System.nanoTime() - startNanos), Duration.ZERO));
+		}
+	}
+
+	private LockObserver.@Nullable Acquisition observeAcquisition(String name, LeaseSpec spec) {
+		LockObserver observer = this.observer;
+		try {
+			return (observer != null) ? observer.acquiring(name, spec, this.repository.backend()) : null;
+		}
+		catch (Throwable ex) {
+			logger.warn(ex, () -> "Lock observer " + observer + " failed");
+			return null;
+		}
+	}
+
+	private static LockObserver.@Nullable Hold observeGrant(LockObserver.Acquisition observation, Lease lease) {
+		try {
+			return observation.acquired(lease);
+		}
+		catch (Throwable ex) {
+			logger.warn(ex, () -> "Lock observer failed");
+			return null;
+		}
+	}
+
+	private static void observeSafely(Runnable observation) {
+		try {
+			observation.run();
+		}
+		catch (Throwable ex) {
+			// Like a listener, an observer must never break locking.
+			logger.warn(ex, () -> "Lock observer failed");
 		}
 	}
 
@@ -384,6 +450,10 @@ public class LockTemplate implements AutoCloseable {
 			lease.markReleased();
 			logger.warn(ex, () -> "Releasing lock '" + lease.key() + "' failed; it expires at the "
 					+ this.repository.backend() + " backend within " + lease.ttl());
+			LockObserver.Hold hold = lease.takeHold();
+			if (hold != null) {
+				observeSafely(() -> hold.released(ex));
+			}
 			return;
 		}
 		if (released) {
@@ -408,6 +478,10 @@ public class LockTemplate implements AutoCloseable {
 
 	private void releasedAtBackend(DefaultLease lease, boolean publish) {
 		this.waiter.released(lease.key());
+		LockObserver.Hold hold = lease.takeHold();
+		if (hold != null) {
+			observeSafely(() -> hold.released(null));
+		}
 		if (publish && this.events != null) {
 			publish(new LockReleasedEvent(this, lease.key(), lease.name(), this.repository.backend(), lease.owner(),
 					lease.fencingToken(), lease.waited(), lease.heldFor()));
@@ -427,6 +501,10 @@ public class LockTemplate implements AutoCloseable {
 		LockLostException exception = lease.lostException();
 		logger.warn(exception, () -> "Lost lock '" + lease.key() + "' (fencing token " + lease.fencingToken()
 				+ ") after holding it for " + lease.heldFor());
+		LockObserver.Hold hold = lease.takeHold();
+		if (hold != null) {
+			observeSafely(() -> hold.lost(exception));
+		}
 		// Listeners hear of the loss, then the work is told, and only then is the release tried: with the backend
 		// down, that attempt can take a whole request timeout, which must not delay the news.
 		if (this.events != null) {

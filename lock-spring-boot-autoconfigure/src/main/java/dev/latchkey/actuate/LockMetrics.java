@@ -5,27 +5,18 @@ import java.util.Locale;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.Timer;
 
 import org.springframework.context.ApplicationListener;
 import org.springframework.util.Assert;
 
 import dev.latchkey.LockTemplate;
-import dev.latchkey.event.LockAcquireFailedEvent;
-import dev.latchkey.event.LockAcquiredEvent;
 import dev.latchkey.event.LockEvent;
 import dev.latchkey.event.LockLostEvent;
-import dev.latchkey.event.LockNotAcquiredEvent;
-import dev.latchkey.event.LockReleasedEvent;
 import dev.latchkey.event.LockRenewedEvent;
 
 /**
  * Records Latchkey's {@link LockEvent}s as Micrometer meters:
  * <ul>
- * <li>{@code latchkey.acquire} (timer): how long callers waited, tagged {@code name}, {@code backend} and
- * {@code outcome} ({@code acquired} or {@code contended});</li>
- * <li>{@code latchkey.hold} (timer): how long leases were held, recorded on release, tagged {@code name} and
- * {@code backend};</li>
  * <li>{@code latchkey.lost} (counter): lost leases, tagged {@code name}, {@code backend} and {@code reason}
  * ({@code not_owner}, {@code renewal_failed} or {@code expired_before_release});</li>
  * <li>{@code latchkey.renewals} (counter): successful lease renewals, tagged {@code name} and {@code backend};</li>
@@ -33,6 +24,8 @@ import dev.latchkey.event.LockRenewedEvent;
  * </ul>
  * The {@code name} tag is the lock's name (an annotation's key template, or the name given to
  * {@link dev.latchkey.LockOperation#named(String)}), never the evaluated key, so the number of meters stays bounded.
+ * The timers {@code latchkey.acquire} and {@code latchkey.hold} are not made here: they come from the observations of
+ * {@link ObservationLockObserver}, which measure the time themselves and are spans too.
  * Spring Boot registers one when Micrometer and a {@link MeterRegistry} are present; by hand:
  * <pre class="code">
  * &#64;Bean
@@ -44,12 +37,12 @@ import dev.latchkey.event.LockRenewedEvent;
 public class LockMetrics implements ApplicationListener<LockEvent> {
 
 	/**
-	 * The name of the timer of waits for a lock.
+	 * The name of the timer of waits for a lock, made by the {@code latchkey.acquire} observation.
 	 */
 	public static final String ACQUIRE = "latchkey.acquire";
 
 	/**
-	 * The name of the timer of hold times.
+	 * The name of the timer of hold times, made by the {@code latchkey.hold} observation.
 	 */
 	public static final String HOLD = "latchkey.hold";
 
@@ -87,24 +80,7 @@ public class LockMetrics implements ApplicationListener<LockEvent> {
 
 	@Override
 	public void onApplicationEvent(LockEvent event) {
-		if (event instanceof LockAcquiredEvent) {
-			acquire(event, "acquired");
-		}
-		else if (event instanceof LockNotAcquiredEvent) {
-			acquire(event, "contended");
-		}
-		else if (event instanceof LockAcquireFailedEvent) {
-			acquire(event, "failed");
-		}
-		else if (event instanceof LockReleasedEvent) {
-			Timer.builder(HOLD)
-				.description("Time leases were held, recorded on release")
-				.tag("name", event.getName())
-				.tag("backend", event.getBackend())
-				.register(this.registry)
-				.record(event.getHoldDuration());
-		}
-		else if (event instanceof LockLostEvent lost) {
+		if (event instanceof LockLostEvent lost) {
 			Counter.builder(LOST)
 				.description("Leases lost while held")
 				.tag("name", event.getName())
@@ -121,16 +97,6 @@ public class LockMetrics implements ApplicationListener<LockEvent> {
 				.register(this.registry)
 				.increment();
 		}
-	}
-
-	private void acquire(LockEvent event, String outcome) {
-		Timer.builder(ACQUIRE)
-			.description("Time callers waited for a lock")
-			.tag("name", event.getName())
-			.tag("backend", event.getBackend())
-			.tag("outcome", outcome)
-			.register(this.registry)
-			.record(event.getWaitDuration());
 	}
 
 }

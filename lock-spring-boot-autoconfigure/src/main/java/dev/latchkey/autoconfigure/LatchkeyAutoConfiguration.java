@@ -12,6 +12,7 @@ import org.springframework.context.annotation.Role;
 import org.springframework.core.env.Environment;
 
 import dev.latchkey.LockConfigurationException;
+import dev.latchkey.LockObserver;
 import dev.latchkey.LockRepository;
 import dev.latchkey.LockSettings;
 import dev.latchkey.LockTemplate;
@@ -60,8 +61,8 @@ public final class LatchkeyAutoConfiguration {
 	@Bean(destroyMethod = "close")
 	@ConditionalOnMissingBean
 	LockTemplate lockTemplate(LockRepository lockRepository, LockSettings lockSettings,
-			ApplicationEventPublisher eventPublisher) {
-		return new LockTemplate(lockRepository, lockSettings, eventPublisher);
+			ApplicationEventPublisher eventPublisher, ObjectProvider<LockObserver> lockObserver) {
+		return new LockTemplate(lockRepository, lockSettings, eventPublisher, lockObserver.getIfUnique());
 	}
 
 	@Bean

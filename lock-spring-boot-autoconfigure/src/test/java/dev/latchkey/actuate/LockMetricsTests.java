@@ -1,26 +1,20 @@
 package dev.latchkey.actuate;
 
 import java.time.Duration;
-import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-import dev.latchkey.LockBackendException;
 import dev.latchkey.LockLostException;
 import dev.latchkey.LockSettings;
 import dev.latchkey.LockTemplate;
 import dev.latchkey.LossReason;
-import dev.latchkey.event.LockAcquireFailedEvent;
-import dev.latchkey.event.LockEvent;
 import dev.latchkey.event.LockLostEvent;
 import dev.latchkey.event.LockRenewedEvent;
 import dev.latchkey.memory.MemoryLockRepository;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
 
 /**
  * Tests for {@link LockMetrics}: the events that are hard to provoke through a backend (renewals, losses).
@@ -50,23 +44,6 @@ class LockMetricsTests {
 			.counter()
 			.count()).isEqualTo(1);
 		assertThat(this.registry.get("latchkey.lost").tag("reason", "not_owner").counter().count()).isEqualTo(1);
-	}
-
-	@Test
-	void recordsFailedAcquisitionsWhenTheBackendFails() {
-		List<Object> events = new CopyOnWriteArrayList<>();
-		LockTemplate broken = new LockTemplate(new BrokenLockRepository(), LockSettings.defaults(), events::add);
-		try {
-			assertThatExceptionOfType(LockBackendException.class)
-				.isThrownBy(() -> broken.exclusive("order:42").named("order").acquire());
-		}
-		finally {
-			broken.close();
-		}
-		assertThat(events).singleElement().isInstanceOf(LockAcquireFailedEvent.class);
-		events.forEach((event) -> this.metrics.onApplicationEvent((LockEvent) event));
-		assertThat(this.registry.get("latchkey.acquire").tags("name", "order", "outcome", "failed").timer().count())
-			.isEqualTo(1);
 	}
 
 	@Test

@@ -4,34 +4,46 @@ import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
+import io.micrometer.common.KeyValues;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tag;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.micrometer.observation.ObservationRegistry;
 import org.junit.jupiter.api.Test;
 
 import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.micrometer.metrics.autoconfigure.CompositeMeterRegistryAutoConfiguration;
+import org.springframework.boot.micrometer.metrics.autoconfigure.MetricsAutoConfiguration;
+import org.springframework.boot.micrometer.metrics.autoconfigure.export.simple.SimpleMetricsExportAutoConfiguration;
+import org.springframework.boot.micrometer.observation.autoconfigure.ObservationAutoConfiguration;
 import org.springframework.boot.test.context.FilteredClassLoader;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
 import dev.latchkey.LockHandle;
+import dev.latchkey.LockObserver;
 import dev.latchkey.LockTemplate;
+import dev.latchkey.actuate.DefaultLockAcquireObservationConvention;
+import dev.latchkey.actuate.LockAcquireContext;
+import dev.latchkey.actuate.LockAcquireObservationConvention;
 import dev.latchkey.actuate.LockMetrics;
+import dev.latchkey.actuate.ObservationLockObserver;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * Tests for {@link LatchkeyMetricsAutoConfiguration}: given a meter registry, when locks are taken, then the meters
- * show it, tagged with the lock's name and never its key.
+ * Tests for {@link LatchkeyMetricsAutoConfiguration} and {@link LatchkeyObservationAutoConfiguration}: given a meter
+ * registry (alone, or with Spring Boot's observation and metrics auto-configurations), when locks are taken, then the
+ * meters show it, tagged with the lock's name and never its key.
  */
 class LatchkeyMetricsAutoConfigurationTests {
 
 	private final ApplicationContextRunner contextRunner = new ApplicationContextRunner()
-		.withConfiguration(
-				AutoConfigurations.of(LatchkeyAutoConfiguration.class, LatchkeyMetricsAutoConfiguration.class))
+		.withConfiguration(AutoConfigurations.of(LatchkeyAutoConfiguration.class, LatchkeyMetricsAutoConfiguration.class,
+				LatchkeyObservationAutoConfiguration.class))
 		.withPropertyValues("latchkey.backend=memory");
 
 	@Test
@@ -49,8 +61,10 @@ class LatchkeyMetricsAutoConfigurationTests {
 				.tags("name", "order", "backend", "memory", "outcome", "acquired")
 				.timer();
 			assertThat(acquire.count()).isEqualTo(1);
-			assertThat(registry.get("latchkey.hold").tags("name", "order", "backend", "memory").timer().count())
-				.isEqualTo(1);
+			assertThat(registry.get("latchkey.hold")
+				.tags("name", "order", "backend", "memory", "outcome", "released")
+				.timer()
+				.count()).isEqualTo(1);
 			for (Meter meter : registry.getMeters()) {
 				assertThat(meter.getId().getTags()).extracting(Tag::getValue).doesNotContain("order:42");
 			}
@@ -85,7 +99,81 @@ class LatchkeyMetricsAutoConfigurationTests {
 	void backsOffWithoutAMeterRegistry() {
 		this.contextRunner.run((context) -> assertThat(context).hasNotFailed()
 			.hasSingleBean(LockTemplate.class)
-			.doesNotHaveBean(LockMetrics.class));
+			.doesNotHaveBean(LockMetrics.class)
+			.doesNotHaveBean(LockObserver.class));
+	}
+
+	@Test
+	void withSpringBootsObservationAndMetricsTheTimersComeFromTheApplicationsObservationRegistry() {
+		this.contextRunner
+			.withConfiguration(AutoConfigurations.of(ObservationAutoConfiguration.class, MetricsAutoConfiguration.class,
+					CompositeMeterRegistryAutoConfiguration.class, SimpleMetricsExportAutoConfiguration.class))
+			.run((context) -> {
+				assertThat(context).hasSingleBean(ObservationRegistry.class).hasSingleBean(ObservationLockObserver.class);
+				LockTemplate locks = context.getBean(LockTemplate.class);
+				MeterRegistry registry = context.getBean(MeterRegistry.class);
+				try (LockHandle held = locks.semaphore("reports", 1).named("reports").acquire()) {
+					assertThat(registry.get("latchkey.hold.active").tags("name", "reports").longTaskTimer().activeTasks())
+						.isEqualTo(1);
+					assertThat(locks.semaphore("reports", 1).named("reports").tryRun(() -> {
+					})).isFalse();
+				}
+				assertThat(registry.get("latchkey.acquire")
+					.tags("name", "reports", "backend", "memory", "outcome", "acquired", "error", "none")
+					.timer()
+					.count()).isEqualTo(1);
+				assertThat(registry.get("latchkey.acquire").tags("name", "reports", "outcome", "contended").timer().count())
+					.isEqualTo(1);
+				assertThat(registry.get("latchkey.hold")
+					.tags("name", "reports", "backend", "memory", "outcome", "released", "error", "none")
+					.timer()
+					.count()).isEqualTo(1);
+				assertThat(registry.get("latchkey.leases.held").gauge().value()).isZero();
+			});
+	}
+
+	@Test
+	void usersObservationConventionsAreUsed() {
+		this.contextRunner
+			.withConfiguration(AutoConfigurations.of(ObservationAutoConfiguration.class, MetricsAutoConfiguration.class,
+					CompositeMeterRegistryAutoConfiguration.class, SimpleMetricsExportAutoConfiguration.class))
+			.withBean(LockAcquireObservationConvention.class, () -> new DefaultLockAcquireObservationConvention() {
+				@Override
+				public KeyValues getLowCardinalityKeyValues(LockAcquireContext context) {
+					return super.getLowCardinalityKeyValues(context).and("mode", context.getMode().name());
+				}
+			})
+			.run((context) -> {
+				context.getBean(LockTemplate.class).exclusive("order:1").named("order").run(() -> {
+				});
+				assertThat(context.getBean(MeterRegistry.class)
+					.get("latchkey.acquire")
+					.tags("name", "order", "mode", "EXCLUSIVE")
+					.timer()
+					.count()).isEqualTo(1);
+			});
+	}
+
+	@Test
+	void usersLockObserverWins() {
+		LockObserver observer = (name, spec, backend) -> null;
+		this.contextRunner.withUserConfiguration(MeterRegistryConfiguration.class)
+			.withBean(LockObserver.class, () -> observer)
+			.run((context) -> {
+				assertThat(context).hasSingleBean(LockObserver.class).doesNotHaveBean(ObservationLockObserver.class);
+				context.getBean(LockTemplate.class).exclusive("order:1").run(() -> {
+				});
+				assertThat(context.getBean(MeterRegistry.class).find("latchkey.acquire").timer()).isNull();
+			});
+	}
+
+	@Test
+	void backsOffWithoutMicrometerObservation() {
+		this.contextRunner.withUserConfiguration(MeterRegistryConfiguration.class)
+			.withClassLoader(new FilteredClassLoader("io.micrometer.observation"))
+			.run((context) -> assertThat(context).hasNotFailed()
+				.hasSingleBean(LockTemplate.class)
+				.doesNotHaveBean(LockObserver.class));
 	}
 
 	@Test

@@ -1,0 +1,84 @@
+package dev.latchkey;
+
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Observes acquisitions and holds of a {@link LockTemplate} as they happen, for instrumentation that measures time
+ * itself (Micrometer observations and the tracing spans made of them). Events report the same things after the fact;
+ * an observer is told at the start, so it can time and trace the acquisition and the hold.
+ * <p>
+ * Reentrant acquisitions are not observed. An observer that returns {@code null} observes nothing, so an observer with
+ * nowhere to report costs one call per acquisition. Spring Boot uses Latchkey's Micrometer observer
+ * ({@code dev.latchkey.actuate.ObservationLockObserver}) when the application has an {@code ObservationRegistry};
+ * with {@code LockTemplate} alone:
+ * <pre class="code">
+ * LockObserver observer = (name, spec, backend) -&gt; {
+ *     long start = System.nanoTime();
+ *     return new LockObserver.Acquisition() {
+ *         public LockObserver.Hold acquired(Lease lease) { log.info(name + " waited " + (System.nanoTime() - start)); return null; }
+ *         public void notAcquired() { }
+ *         public void failed(Throwable failure) { }
+ *     };
+ * };
+ * LockTemplate locks = new LockTemplate(repository, LockSettings.defaults(), null, observer);
+ * </pre>
+ * Implementations must be thread-safe and must not throw: a failing observer is logged and ignored.
+ */
+@FunctionalInterface
+public interface LockObserver {
+
+	/**
+	 * Called when a caller starts to acquire a lock, before the first attempt.
+	 * @param name the lock's name (the key template of an annotation): never the evaluated key
+	 * @param spec the lease asked for: key (prefix included), mode, limit, owner and TTL
+	 * @param backend the backend's name
+	 * @return the observation of this acquisition, or {@code null} to observe nothing
+	 */
+	@Nullable Acquisition acquiring(String name, LeaseSpec spec, String backend);
+
+	/**
+	 * One acquisition under observation; exactly one of its methods is called.
+	 */
+	interface Acquisition {
+
+		/**
+		 * The lock was granted.
+		 * @param lease the granted lease
+		 * @return the observation of the hold that starts now, or {@code null} to observe nothing
+		 */
+		@Nullable Hold acquired(Lease lease);
+
+		/**
+		 * The lock stayed held elsewhere for the whole wait time, or the waiting thread was interrupted.
+		 */
+		void notAcquired();
+
+		/**
+		 * The backend failed.
+		 * @param failure the exception the caller gets
+		 */
+		void failed(Throwable failure);
+
+	}
+
+	/**
+	 * One hold under observation: from the grant until the lease is released (after its minimum hold time, if any) or
+	 * lost. Exactly one of its methods is called, unless the template is closed while the lease is held.
+	 */
+	interface Hold {
+
+		/**
+		 * The lease was released, or releasing it failed (it then expires at the backend).
+		 * @param failure the release's failure, or {@code null}
+		 */
+		void released(@Nullable Throwable failure);
+
+		/**
+		 * The lease was lost.
+		 * @param exception why, as the holder is told
+		 */
+		void lost(LockLostException exception);
+
+	}
+
+}

@@ -1,0 +1,44 @@
+package dev.latchkey.actuate;
+
+import dev.latchkey.LeaseMode;
+
+/**
+ * The context of a {@code latchkey.hold} observation: from the grant until the lease is released (after its minimum
+ * hold time, if any; {@code released}) or lost ({@code lost}).
+ * <pre class="code">
+ * class MyHoldConvention extends DefaultLockHoldObservationConvention {
+ *     &#64;Override
+ *     public KeyValues getHighCardinalityKeyValues(LockHoldContext context) {
+ *         return super.getHighCardinalityKeyValues(context).and("order.key", context.getKey());
+ *     }
+ * }
+ * </pre>
+ */
+public class LockHoldContext extends LockObservationContext {
+
+	private final long fencingToken;
+
+	/**
+	 * Creates the context of one hold.
+	 * @param lockName the lock's name
+	 * @param key the lock key, prefix included
+	 * @param backend the backend's name
+	 * @param mode the lease mode
+	 * @param limit the number of holders allowed at once
+	 * @param fencingToken the fencing token of the grant
+	 */
+	public LockHoldContext(String lockName, String key, String backend, LeaseMode mode, int limit,
+			long fencingToken) {
+		super(lockName, key, backend, mode, limit);
+		this.fencingToken = fencingToken;
+	}
+
+	/**
+	 * The fencing token of the grant.
+	 * @return the fencing token
+	 */
+	public long getFencingToken() {
+		return this.fencingToken;
+	}
+
+}

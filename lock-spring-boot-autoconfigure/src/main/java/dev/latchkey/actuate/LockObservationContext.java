@@ -1,0 +1,90 @@
+package dev.latchkey.actuate;
+
+import io.micrometer.observation.Observation;
+import org.jspecify.annotations.Nullable;
+
+import dev.latchkey.LeaseMode;
+
+/**
+ * What an observation of a lock knows: the lock's name, its key, the backend, the mode and limit, and once it ends its
+ * outcome. Subclassed for the two observations, {@link LockAcquireContext} and {@link LockHoldContext}, so that a
+ * convention can tell them apart.
+ */
+public abstract class LockObservationContext extends Observation.Context {
+
+	private final String lockName;
+
+	private final String key;
+
+	private final String backend;
+
+	private final LeaseMode mode;
+
+	private final int limit;
+
+	private volatile @Nullable String outcome;
+
+	LockObservationContext(String lockName, String key, String backend, LeaseMode mode, int limit) {
+		this.lockName = lockName;
+		this.key = key;
+		this.backend = backend;
+		this.mode = mode;
+		this.limit = limit;
+	}
+
+	/**
+	 * The lock's name: the key template of an annotation, or the name given to
+	 * {@link dev.latchkey.LockOperation#named(String)}. Bounded in number, so fit for metric tags.
+	 * @return the lock's name
+	 */
+	public String getLockName() {
+		return this.lockName;
+	}
+
+	/**
+	 * The evaluated lock key, prefix included. It is made of method arguments, so it is unbounded in number and may
+	 * hold personal data: the default conventions leave it out of key values.
+	 * @return the lock key
+	 */
+	public String getKey() {
+		return this.key;
+	}
+
+	/**
+	 * The backend's name.
+	 * @return the backend, for example {@code redis}
+	 */
+	public String getBackend() {
+		return this.backend;
+	}
+
+	/**
+	 * Whether the key is locked exclusively or as a semaphore permit.
+	 * @return the mode
+	 */
+	public LeaseMode getMode() {
+		return this.mode;
+	}
+
+	/**
+	 * How many holders the key allows at once: 1, or the permits of a semaphore.
+	 * @return the limit
+	 */
+	public int getLimit() {
+		return this.limit;
+	}
+
+	/**
+	 * How the observed phase ended: {@code acquired}, {@code contended} or {@code failed} for an acquisition,
+	 * {@code released} or {@code lost} for a hold.
+	 * @return the outcome, or {@code null} while the observation runs
+	 */
+	public @Nullable String getOutcome() {
+		return this.outcome;
+	}
+
+	void setOutcome(String outcome) {
+		this.outcome = outcome;
+	}
+
+}

@@ -1,0 +1,170 @@
+package dev.latchkey.actuate;
+
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+
+import io.micrometer.core.instrument.LongTaskTimer;
+import io.micrometer.core.instrument.Meter;
+import io.micrometer.core.instrument.Tag;
+import io.micrometer.core.instrument.observation.DefaultMeterObservationHandler;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.micrometer.observation.ObservationRegistry;
+import io.micrometer.observation.tck.TestObservationRegistry;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import dev.latchkey.LeaseSpec;
+import dev.latchkey.LockBackendException;
+import dev.latchkey.LockHandle;
+import dev.latchkey.LockSettings;
+import dev.latchkey.LockTemplate;
+import dev.latchkey.memory.MemoryLockRepository;
+
+import static io.micrometer.observation.tck.TestObservationRegistryAssert.assertThat;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
+
+/**
+ * Tests for {@link ObservationLockObserver}: given a template observed through an observation registry, when locks
+ * are acquired, contended, failed, released and lost, then the observations say so with the lock's name, never its
+ * key; and given a meter handler, then they are the {@code latchkey.acquire} and {@code latchkey.hold} timers.
+ */
+class ObservationLockObserverTests {
+
+	private final TestObservationRegistry observations = TestObservationRegistry.create();
+
+	private final MemoryLockRepository repository = new MemoryLockRepository();
+
+	private final LockTemplate template = new LockTemplate(this.repository, LockSettings.defaults(), null,
+			new ObservationLockObserver(this.observations));
+
+	@AfterEach
+	void close() {
+		this.template.close();
+	}
+
+	@Test
+	void acquireAndHoldAreObservedWithTheNameBackendAndOutcome() {
+		long fencingToken = this.template.exclusive("order:42").named("order:#id").call(() -> {
+			assertThat(this.observations).hasObservationWithNameEqualTo("latchkey.hold")
+				.that()
+				.hasBeenStarted()
+				.isNotStopped()
+				.doesNotHaveLowCardinalityKeyValueWithKey("outcome");
+			return 7L;
+		});
+		assertThat(fencingToken).isEqualTo(7);
+		assertThat(this.observations).hasNumberOfObservationsEqualTo(2)
+			.hasObservationWithNameEqualTo("latchkey.acquire")
+			.that()
+			.hasContextualNameEqualTo("acquire order:#id")
+			.hasLowCardinalityKeyValue("name", "order:#id")
+			.hasLowCardinalityKeyValue("backend", "memory")
+			.hasLowCardinalityKeyValue("outcome", "acquired")
+			.doesNotHaveError()
+			.hasBeenStopped();
+		assertThat(this.observations).hasObservationWithNameEqualTo("latchkey.hold")
+			.that()
+			.hasContextualNameEqualTo("hold order:#id")
+			.hasLowCardinalityKeyValue("name", "order:#id")
+			.hasLowCardinalityKeyValue("backend", "memory")
+			.hasLowCardinalityKeyValue("outcome", "released")
+			.hasHighCardinalityKeyValueWithKey("latchkey.fencing.token")
+			.hasBeenStopped();
+		assertThat(this.observations).hasHandledContextsThatSatisfy((contexts) -> contexts
+			.forEach((context) -> assertThat(context.getAllKeyValues()).noneMatch((keyValue) -> keyValue.getValue()
+				.contains("order:42"))));
+	}
+
+	@Test
+	void contentionIsObservedAsContended() throws Exception {
+		try (LockHandle held = this.template.exclusive("report:7").named("report").acquire()) {
+			boolean ran = CompletableFuture
+				.supplyAsync(() -> this.template.exclusive("report:7").named("report").waitTime(Duration.ofMillis(20))
+					.tryRun(() -> {
+					}))
+				.get();
+			assertThat(ran).isFalse();
+		}
+		assertThat(this.observations).hasNumberOfObservationsWithNameEqualTo("latchkey.acquire", 2)
+			.hasAnObservation((observation) -> observation.hasNameEqualTo("latchkey.acquire")
+				.hasLowCardinalityKeyValue("outcome", "contended")
+				.doesNotHaveError());
+	}
+
+	@Test
+	void aFailingBackendIsObservedAsFailedWithTheError() {
+		LockTemplate broken = new LockTemplate(new BrokenLockRepository(), LockSettings.defaults(), null,
+				new ObservationLockObserver(this.observations));
+		try {
+			assertThatExceptionOfType(LockBackendException.class)
+				.isThrownBy(() -> broken.exclusive("order:42").named("order").acquire());
+		}
+		finally {
+			broken.close();
+		}
+		assertThat(this.observations).hasSingleObservationThat()
+			.hasNameEqualTo("latchkey.acquire")
+			.hasLowCardinalityKeyValue("outcome", "failed")
+			.hasLowCardinalityKeyValue("backend", "broken")
+			.hasError();
+	}
+
+	@Test
+	void aForceReleasedLeaseEndsItsHoldAsLost() {
+		LockTemplate renewing = new LockTemplate(this.repository,
+				LockSettings.defaults().withTtl(Duration.ofSeconds(3)).withRenewInterval(Duration.ofMillis(50)), null,
+				new ObservationLockObserver(this.observations));
+		try (LockHandle handle = renewing.exclusive("job").acquire()) {
+			this.repository.forceRelease("job");
+			org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> !handle.lease().isValid());
+		}
+		finally {
+			renewing.close();
+		}
+		assertThat(this.observations).hasObservationWithNameEqualTo("latchkey.hold")
+			.that()
+			.hasLowCardinalityKeyValue("outcome", "lost")
+			.hasError()
+			.hasBeenStopped();
+	}
+
+	@Test
+	void nothingIsCreatedWhenTheRegistryIsANoop() {
+		LeaseSpec spec = LeaseSpec.exclusive("order:42", "me", "token", Duration.ofSeconds(30));
+		assertThat(new ObservationLockObserver(ObservationRegistry.NOOP).acquiring("order", spec, "memory")).isNull();
+		assertThat(new ObservationLockObserver(ObservationRegistry.create()).acquiring("order", spec, "memory"))
+			.isNull();
+	}
+
+	@Test
+	void withAMeterHandlerTheObservationsAreTheAcquireAndHoldTimers() {
+		SimpleMeterRegistry meters = new SimpleMeterRegistry();
+		ObservationRegistry registry = ObservationRegistry.create();
+		registry.observationConfig().observationHandler(new DefaultMeterObservationHandler(meters));
+		LockTemplate metered = new LockTemplate(this.repository, LockSettings.defaults(), null,
+				new ObservationLockObserver(registry));
+		try {
+			metered.exclusive("order:42").named("order").run(() -> {
+				LongTaskTimer active = meters.get("latchkey.hold.active").tags("name", "order", "backend", "memory")
+					.longTaskTimer();
+				assertThat(active.activeTasks()).isEqualTo(1);
+			});
+		}
+		finally {
+			metered.close();
+		}
+		assertThat(meters.get("latchkey.acquire")
+			.tags("name", "order", "backend", "memory", "outcome", "acquired", "error", "none")
+			.timer()
+			.count()).isEqualTo(1);
+		assertThat(meters.get("latchkey.hold")
+			.tags("name", "order", "backend", "memory", "outcome", "released", "error", "none")
+			.timer()
+			.count()).isEqualTo(1);
+		for (Meter meter : meters.getMeters()) {
+			assertThat(meter.getId().getTags()).extracting(Tag::getValue).doesNotContain("order:42");
+		}
+	}
+
+}
