@@ -93,6 +93,23 @@ final class DefaultLease implements Lease, LeaseKeeper.KeptLease {
 	}
 
 	@Override
+	public int limit() {
+		return this.spec.limit();
+	}
+
+	@Override
+	public long renewals() {
+		return this.renewals;
+	}
+
+	@Override
+	public Duration remainingTtl() {
+		// The backend's deadline is the local one plus the safety margin: last renewal request + TTL.
+		long remaining = this.validUntilNanos - this.validityNanos + this.spec.ttl().toNanos() - System.nanoTime();
+		return Duration.ofNanos(Math.max(0, remaining));
+	}
+
+	@Override
 	public Duration heldFor() {
 		return Duration.ofNanos(System.nanoTime() - this.acquiredAtNanos);
 	}
@@ -162,6 +179,7 @@ final class DefaultLease implements Lease, LeaseKeeper.KeptLease {
 	public void renewed(long requestedAtNanos) {
 		if (this.state == State.HELD) {
 			this.validUntilNanos = requestedAtNanos + this.validityNanos;
+			this.renewals++;
 			this.template.renewed(this);
 		}
 	}

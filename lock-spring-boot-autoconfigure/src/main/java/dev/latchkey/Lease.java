@@ -34,6 +34,12 @@ public interface Lease {
 	LeaseMode mode();
 
 	/**
+	 * How many holders the key allows at once: 1 for an exclusive lease, the permits of a semaphore.
+	 * @return the limit
+	 */
+	int limit();
+
+	/**
 	 * The owner name of this process.
 	 * @return the owner name
 	 */
@@ -51,6 +57,19 @@ public interface Lease {
 	 * @return the time-to-live
 	 */
 	Duration ttl();
+
+	/**
+	 * How many times the lease has been renewed at the backend since it was granted.
+	 * @return the number of successful renewals
+	 */
+	long renewals();
+
+	/**
+	 * The time until the backend expires the lease unless it is renewed again, as this process estimates it from its
+	 * last renewal (the backend's clock decides; this estimate errs early by the request's round trip).
+	 * @return the estimated remaining time-to-live, zero once past
+	 */
+	Duration remainingTtl();
 
 	/**
 	 * How long the lease has been held.

@@ -177,6 +177,19 @@ public class LockTemplate implements AutoCloseable {
 	}
 
 	/**
+	 * The number of this process's callers waiting for a key through this template (those that found it held and
+	 * wait for it now); for operations tools such as the {@code locks} endpoint.
+	 * <pre class="code">
+	 * int queued = locks.waiterCount("order:42");
+	 * </pre>
+	 * @param key the full lock key, prefix included, as {@link Lease#key()} shows it
+	 * @return the number of local waiters, 0 when none
+	 */
+	public int waiterCount(String key) {
+		return this.waiter.waiting(key);
+	}
+
+	/**
 	 * The number of leases this template has lost since it was created: not renewed in time, taken by another owner,
 	 * or expired before their release.
 	 * <pre class="code">

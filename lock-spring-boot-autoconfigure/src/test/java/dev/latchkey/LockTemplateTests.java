@@ -63,6 +63,44 @@ class LockTemplateTests {
 		this.templates.forEach(LockTemplate::close);
 	}
 
+	// What operations tools see of held leases
+
+	@Test
+	void aHeldLeaseCountsItsRenewalsAndKnowsWhenTheBackendWouldExpireIt() {
+		LockTemplate renewing = template(this.repository,
+				this.settings.withTtl(Duration.ofSeconds(3)).withRenewInterval(Duration.ofMillis(50)), null);
+		try (LockHandle handle = renewing.semaphore("reports", 4).acquire()) {
+			Lease lease = handle.lease();
+			assertThat(lease.limit()).isEqualTo(4);
+			Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> lease.renewals() >= 3);
+			assertThat(renewing.heldLeases()).singleElement()
+				.satisfies((held) -> assertThat(held.renewals()).isGreaterThanOrEqualTo(3));
+			// Renewed every 50 ms with a TTL of 3 s: the backend would expire it between 2.5 s and 3 s from now.
+			assertThat(lease.remainingTtl()).isBetween(Duration.ofMillis(2500), Duration.ofSeconds(3));
+		}
+	}
+
+	@Test
+	void waiterCountTellsHowManyCallersOfThisProcessWaitForAKey() throws Exception {
+		try (LockHandle handle = this.template.exclusive("order:1").acquire()) {
+			assertThat(handle.lease().renewals()).isZero();
+			List<Future<Boolean>> waiters = new ArrayList<>();
+			for (int i = 0; i < 2; i++) {
+				waiters.add(this.executor.submit(() -> this.template.exclusive("order:1")
+					.waitTime(Duration.ofSeconds(10))
+					.tryRun(() -> {
+					})));
+			}
+			Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> this.template.waiterCount("order:1") == 2);
+			assertThat(this.template.waiterCount("order:2")).isZero();
+			handle.close();
+			for (Future<Boolean> waiter : waiters) {
+				assertThat(waiter.get(10, TimeUnit.SECONDS)).isTrue();
+			}
+		}
+		assertThat(this.template.waiterCount("order:1")).isZero();
+	}
+
 	// Events
 
 	@Test

@@ -53,6 +53,9 @@ public final class LockWaiter {
 
 	private final Map<String, WaitLine> lines = new ConcurrentHashMap<>();
 
+	// Callers waiting per key, in a wait line or in the backend's queue; only keys with waiters have an entry.
+	private final Map<String, Integer> waiting = new ConcurrentHashMap<>();
+
 	public LockWaiter(Duration initialPollInterval, Duration maxPollInterval) {
 		Assert.isTrue(initialPollInterval.toNanos() > 0, "Initial poll interval must be positive");
 		Assert.isTrue(maxPollInterval.compareTo(initialPollInterval) >= 0,
@@ -81,9 +84,20 @@ public final class LockWaiter {
 			return null;
 		}
 		long deadline = start + waitTime.toNanos();
-		if (repository instanceof QueueingLockRepository queueing) {
-			return waitQueued(queueing, lease, deadline);
+		this.waiting.merge(lease.key(), 1, Integer::sum);
+		try {
+			if (repository instanceof QueueingLockRepository queueing) {
+				return waitQueued(queueing, lease, deadline);
+			}
+			return joinLineAndWait(repository, lease, attempt, deadline);
 		}
+		finally {
+			this.waiting.computeIfPresent(lease.key(), (key, count) -> (count > 1) ? count - 1 : null);
+		}
+	}
+
+	private @Nullable Grant joinLineAndWait(LockRepository repository, LeaseSpec lease,
+			Function<LeaseSpec, OptionalLong> attempt, long deadline) throws InterruptedException {
 		WaitLine line = join(repository, lease.key());
 		Object ticket = new Object();
 		line.lock.lock();
@@ -215,6 +229,17 @@ public final class LockWaiter {
 		if (line != null) {
 			line.signal();
 		}
+	}
+
+	/**
+	 * The number of callers of this process waiting for a key now (after their first attempt failed), shown by the
+	 * {@code locks} endpoint.
+	 * @param key the key
+	 * @return the number of waiters, 0 when none
+	 */
+	public int waiting(String key) {
+		Integer count = this.waiting.get(key);
+		return (count != null) ? count : 0;
 	}
 
 	/**
