@@ -3,11 +3,14 @@ package dev.latchkey.actuate;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Set;
 
 import org.jspecify.annotations.Nullable;
 
 import org.springframework.boot.actuate.endpoint.Access;
 import org.springframework.boot.actuate.endpoint.OperationResponseBody;
+import org.springframework.boot.actuate.endpoint.SecurityContext;
+import org.springframework.boot.actuate.endpoint.Show;
 import org.springframework.boot.actuate.endpoint.annotation.DeleteOperation;
 import org.springframework.boot.actuate.endpoint.annotation.Endpoint;
 import org.springframework.boot.actuate.endpoint.annotation.ReadOperation;
@@ -26,7 +29,8 @@ import dev.latchkey.event.LockForceReleasedEvent;
  * <ul>
  * <li>{@code GET /actuator/locks}: every held key the backend can list (those of all instances where it can tell,
  * else those of this instance), each with its mode, limit and holders; and the leases this instance holds, with their
- * names, fencing tokens, grant times and time-to-live;</li>
+ * names, mode, limit, owner, fencing tokens, grant and expiry times, time-to-live, renewals and the callers of this
+ * instance waiting for the same key;</li>
  * <li>{@code GET /actuator/locks/{key}}: one key; {@code 404} when nobody holds it;</li>
  * <li>{@code DELETE /actuator/locks/{key}}: force-release the key, evicting every holder and bumping its fencing
  * counter so that they are fenced off; a {@link LockForceReleasedEvent} is published (and audited where audit is on).
@@ -34,7 +38,10 @@ import dev.latchkey.event.LockForceReleasedEvent;
  * evicted holders report their leases lost at their next renewal.</li>
  * </ul>
  * Each holder shows its owner, fencing token, remaining time-to-live and whether it is this instance. Owner names
- * ({@code application@host:pid}) are masked as {@code ******} unless {@code latchkey.endpoint.show-owner=true}.
+ * ({@code application@host:pid}) may be personal data: they are masked as {@code ******} unless the endpoint's
+ * {@link Show show-values} setting allows them ({@code management.endpoint.locks.show-values}: {@code never} by
+ * default, {@code when-authorized} for an authenticated caller in one of the {@code roles}, or {@code always}), as
+ * Spring Boot's {@code env} and {@code configprops} endpoints do with their values.
  * <pre class="code">
  * $ curl localhost:8080/actuator/locks/order:42
  * {"key":"order:42","mode":"EXCLUSIVE","limit":1,"holders":[{"owner":"******","fencingToken":7,
@@ -51,7 +58,9 @@ public class LocksEndpoint {
 
 	private final LockTemplate template;
 
-	private final boolean showOwner;
+	private final Show showOwner;
+
+	private final Set<String> roles;
 
 	private final @Nullable ApplicationEventPublisher events;
 
@@ -61,7 +70,7 @@ public class LocksEndpoint {
 	 * @param showOwner whether to show owner names rather than mask them
 	 */
 	public LocksEndpoint(LockTemplate template, boolean showOwner) {
-		this(template, showOwner, null);
+		this(template, showOwner ? Show.ALWAYS : Show.NEVER, Set.of(), null);
 	}
 
 	/**
@@ -71,37 +80,66 @@ public class LocksEndpoint {
 	 * @param events where to publish {@link LockForceReleasedEvent}s, or {@code null}
 	 */
 	public LocksEndpoint(LockTemplate template, boolean showOwner, @Nullable ApplicationEventPublisher events) {
+		this(template, showOwner ? Show.ALWAYS : Show.NEVER, Set.of(), events);
+	}
+
+	/**
+	 * Creates the endpoint.
+	 * <pre class="code">
+	 * new LocksEndpoint(locks, Show.WHEN_AUTHORIZED, Set.of("OPS"), eventPublisher);
+	 * </pre>
+	 * @param template the template whose backend to inspect
+	 * @param showOwner when to show owner names rather than mask them
+	 * @param roles the roles a caller needs to see owner names with {@link Show#WHEN_AUTHORIZED}; empty for any
+	 * authenticated caller
+	 * @param events where to publish {@link LockForceReleasedEvent}s, or {@code null}
+	 */
+	public LocksEndpoint(LockTemplate template, Show showOwner, Set<String> roles,
+			@Nullable ApplicationEventPublisher events) {
 		Assert.notNull(template, "LockTemplate must not be null");
+		Assert.notNull(showOwner, "Show must not be null");
+		Assert.notNull(roles, "Roles must not be null");
 		this.template = template;
 		this.showOwner = showOwner;
+		this.roles = Set.copyOf(roles);
 		this.events = events;
 	}
 
 	/**
 	 * Lists the held keys.
+	 * @param securityContext the caller, to decide whether owners are shown
 	 * @return the backend and its held keys, ordered by key
 	 */
 	@ReadOperation
-	public LocksDescriptor locks() {
+	public LocksDescriptor locks(SecurityContext securityContext) {
+		boolean showOwners = this.showOwner.isShown(securityContext, this.roles);
 		LockRepository repository = this.template.getRepository();
 		Instant now = Instant.now();
 		List<LeaseDescriptor> held = this.template.heldLeases()
 			.stream()
-			.map((lease) -> new LeaseDescriptor(lease.key(), lease.name(), lease.mode().name(), lease.fencingToken(),
-					now.minus(lease.heldFor()), lease.ttl().toString()))
+			.map((lease) -> new LeaseDescriptor(lease.key(), lease.name(), lease.mode().name(), lease.limit(),
+					showOwners ? lease.owner() : MASK, lease.fencingToken(), now.minus(lease.heldFor()),
+					now.plus(lease.remainingTtl()), lease.ttl().toString(), lease.renewals(),
+					this.template.waiterCount(lease.key())))
 			.toList();
-		return new LocksDescriptor(repository.backend(), repository.list().stream().map(this::describe).toList(),
-				held);
+		return new LocksDescriptor(repository.backend(),
+				repository.list().stream().map((info) -> describe(info, showOwners)).toList(), held);
 	}
 
 	/**
 	 * Describes one key. A key that contains {@code /} is given as several path segments.
-	 * @param key the full lock key, prefix included, as {@link #locks()} lists it
+	 * @param securityContext the caller, to decide whether owners are shown
+	 * @param key the full lock key, prefix included, as {@link #locks(SecurityContext)} lists it
 	 * @return the key's holders, or {@code null} (404) when nobody holds it
 	 */
 	@ReadOperation
-	public @Nullable LockDescriptor lock(@Selector(match = Match.ALL_REMAINING) String[] key) {
-		return this.template.getRepository().inspect(String.join("/", key)).map(this::describe).orElse(null);
+	public @Nullable LockDescriptor lock(SecurityContext securityContext,
+			@Selector(match = Match.ALL_REMAINING) String[] key) {
+		boolean showOwners = this.showOwner.isShown(securityContext, this.roles);
+		return this.template.getRepository()
+			.inspect(String.join("/", key))
+			.map((info) -> describe(info, showOwners))
+			.orElse(null);
 	}
 
 	/**
@@ -123,11 +161,11 @@ public class LocksEndpoint {
 		return new ForceReleaseDescriptor(lockKey, true);
 	}
 
-	private LockDescriptor describe(LockInfo info) {
+	private LockDescriptor describe(LockInfo info, boolean showOwners) {
 		String self = this.template.settings().owner();
 		List<HolderDescriptor> holders = info.holders()
 			.stream()
-			.map((holder) -> new HolderDescriptor(this.showOwner ? holder.owner() : MASK, holder.fencingToken(),
+			.map((holder) -> new HolderDescriptor(showOwners ? holder.owner() : MASK, holder.fencingToken(),
 					format(holder.remainingTtl()), holder.owner().equals(self)))
 			.toList();
 		return new LockDescriptor(info.key(), info.mode().name(), info.limit(), holders);
@@ -154,12 +192,18 @@ public class LocksEndpoint {
 	 * @param key the lock key, prefix included
 	 * @param name the lock's name (the key template of an annotation)
 	 * @param mode {@code EXCLUSIVE} or {@code SHARED} (a semaphore)
+	 * @param limit the number of holders the key allows: 1, or the semaphore's permits
+	 * @param owner this instance's owner name, or {@value LocksEndpoint#MASK} when owners are masked
 	 * @param fencingToken the fencing token of the grant
 	 * @param acquiredAt when the lease was granted (by this instance's clock)
+	 * @param expiresAt when the backend expires the lease unless it is renewed again, as this instance estimates it
+	 * from its last renewal (by this instance's clock; the backend's clock decides)
 	 * @param ttl the lease's time-to-live at the backend (ISO-8601), renewed while held
+	 * @param renewals how many times the lease has been renewed
+	 * @param waitersHere how many callers of this instance wait for the same key now
 	 */
-	public record LeaseDescriptor(String key, String name, String mode, long fencingToken, Instant acquiredAt,
-			String ttl) {
+	public record LeaseDescriptor(String key, String name, String mode, int limit, String owner, long fencingToken,
+			Instant acquiredAt, Instant expiresAt, String ttl, long renewals, int waitersHere) {
 	}
 
 	/**

@@ -9,6 +9,7 @@ import java.util.List;
 import org.jspecify.annotations.Nullable;
 
 import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.context.properties.DeprecatedConfigurationProperty;
 
 /**
  * Configuration properties for Latchkey.
@@ -349,15 +350,19 @@ public class LatchkeyProperties {
 	public static class Endpoint {
 
 		/**
-		 * Whether the 'locks' endpoint shows the owner names of holders (application, host and process id) rather than
-		 * masking them.
+		 * Whether the 'locks' endpoint always shows the owner names of holders (application, host and process id)
+		 * rather than masking them. When true, it wins over 'management.endpoint.locks.show-values'.
 		 */
 		private boolean showOwner;
 
+		@Deprecated(since = "0.1.0")
+		@DeprecatedConfigurationProperty(replacement = "management.endpoint.locks.show-values",
+				reason = "Spring Boot's show-values convention also allows owners for authorized callers only")
 		public boolean isShowOwner() {
 			return this.showOwner;
 		}
 
+		@Deprecated(since = "0.1.0")
 		public void setShowOwner(boolean showOwner) {
 			this.showOwner = showOwner;
 		}

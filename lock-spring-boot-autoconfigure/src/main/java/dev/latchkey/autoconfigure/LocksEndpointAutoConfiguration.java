@@ -1,11 +1,13 @@
 package dev.latchkey.autoconfigure;
 
 import org.springframework.boot.actuate.autoconfigure.endpoint.condition.ConditionalOnAvailableEndpoint;
+import org.springframework.boot.actuate.endpoint.Show;
 import org.springframework.boot.actuate.endpoint.annotation.Endpoint;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.context.ApplicationEventPublisher;
 import org.springframework.context.annotation.Bean;
 
@@ -15,19 +17,24 @@ import dev.latchkey.actuate.LocksEndpoint;
 /**
  * Auto-configuration of the {@code locks} Actuator endpoint ({@link LocksEndpoint}): when Actuator is on the class
  * path and the endpoint is available (exposed, for example with
- * {@code management.endpoints.web.exposure.include=health,locks}, and not switched off).
+ * {@code management.endpoints.web.exposure.include=health,locks}, and not switched off). Owner names are shown as
+ * {@code management.endpoint.locks.show-values} and {@code roles} say ({@link LocksEndpointProperties}); the
+ * deprecated {@code latchkey.endpoint.show-owner=true} still shows them always.
  */
 @AutoConfiguration(after = LatchkeyAutoConfiguration.class)
 @ConditionalOnClass(Endpoint.class)
 @ConditionalOnBean(LockTemplate.class)
 @ConditionalOnAvailableEndpoint(LocksEndpoint.class)
+@EnableConfigurationProperties(LocksEndpointProperties.class)
 public final class LocksEndpointAutoConfiguration {
 
 	@Bean
 	@ConditionalOnMissingBean
+	@SuppressWarnings("deprecation")
 	LocksEndpoint locksEndpoint(LockTemplate lockTemplate, LatchkeyProperties properties,
-			ApplicationEventPublisher eventPublisher) {
-		return new LocksEndpoint(lockTemplate, properties.getEndpoint().isShowOwner(), eventPublisher);
+			LocksEndpointProperties endpointProperties, ApplicationEventPublisher eventPublisher) {
+		Show showOwner = properties.getEndpoint().isShowOwner() ? Show.ALWAYS : endpointProperties.getShowValues();
+		return new LocksEndpoint(lockTemplate, showOwner, endpointProperties.getRoles(), eventPublisher);
 	}
 
 }

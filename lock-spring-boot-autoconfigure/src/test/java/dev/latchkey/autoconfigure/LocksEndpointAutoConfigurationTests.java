@@ -1,17 +1,24 @@
 package dev.latchkey.autoconfigure;
 
 import java.time.Duration;
+import java.security.Principal;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
 
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 
 import org.springframework.boot.actuate.endpoint.Access;
+import org.springframework.boot.actuate.endpoint.SecurityContext;
 import org.springframework.boot.actuate.endpoint.annotation.Endpoint;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.test.context.FilteredClassLoader;
+import org.springframework.boot.test.context.assertj.AssertableApplicationContext;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.context.ApplicationListener;
 
@@ -22,6 +29,7 @@ import dev.latchkey.event.LockEvent;
 import dev.latchkey.event.LockForceReleasedEvent;
 import dev.latchkey.event.LockLostEvent;
 import dev.latchkey.actuate.LocksEndpoint.HolderDescriptor;
+import dev.latchkey.actuate.LocksEndpoint.LeaseDescriptor;
 import dev.latchkey.actuate.LocksEndpoint.LockDescriptor;
 import dev.latchkey.actuate.LocksEndpoint.LocksDescriptor;
 
@@ -61,18 +69,24 @@ class LocksEndpointAutoConfigurationTests {
 			LockTemplate locks = context.getBean(LockTemplate.class);
 			LocksEndpoint endpoint = context.getBean(LocksEndpoint.class);
 			try (LockHandle handle = locks.exclusive("order:42").named("order").acquire()) {
-				LocksDescriptor all = endpoint.locks();
+				LocksDescriptor all = endpoint.locks(SecurityContext.NONE);
 				assertThat(all.backend()).isEqualTo("memory");
 				assertThat(all.locks()).extracting(LockDescriptor::key).containsExactly("order:42");
 				assertThat(all.thisInstance()).singleElement().satisfies((lease) -> {
 					assertThat(lease.key()).isEqualTo("order:42");
 					assertThat(lease.name()).isEqualTo("order");
 					assertThat(lease.mode()).isEqualTo("EXCLUSIVE");
+					assertThat(lease.limit()).isEqualTo(1);
+					assertThat(lease.owner()).isEqualTo("******");
 					assertThat(lease.fencingToken()).isEqualTo(handle.fencingToken());
 					assertThat(lease.acquiredAt()).isBefore(Instant.now().plusSeconds(1));
+					assertThat(lease.expiresAt()).isAfter(Instant.now().plusSeconds(25))
+						.isBefore(Instant.now().plusSeconds(31));
 					assertThat(lease.ttl()).isEqualTo("PT30S");
+					assertThat(lease.renewals()).isZero();
+					assertThat(lease.waitersHere()).isZero();
 				});
-				LockDescriptor one = endpoint.lock(new String[] { "order:42" });
+				LockDescriptor one = endpoint.lock(SecurityContext.NONE, new String[] { "order:42" });
 				assertThat(one).isNotNull();
 				assertThat(one.mode()).isEqualTo("EXCLUSIVE");
 				assertThat(one.limit()).isEqualTo(1);
@@ -83,9 +97,9 @@ class LocksEndpointAutoConfigurationTests {
 					assertThat(holder.thisInstance()).isTrue();
 				});
 			}
-			assertThat(endpoint.lock(new String[] { "order:42" })).isNull();
-			assertThat(endpoint.locks().locks()).isEmpty();
-			assertThat(endpoint.locks().thisInstance()).isEmpty();
+			assertThat(endpoint.lock(SecurityContext.NONE, new String[] { "order:42" })).isNull();
+			assertThat(endpoint.locks(SecurityContext.NONE).locks()).isEmpty();
+			assertThat(endpoint.locks(SecurityContext.NONE).thisInstance()).isEmpty();
 		});
 	}
 
@@ -134,6 +148,123 @@ class LocksEndpointAutoConfigurationTests {
 	}
 
 	@Test
+	void listsRenewalsAndTheCallersOfThisInstanceWaitingForALease() {
+		this.contextRunner
+			.withPropertyValues("management.endpoints.web.exposure.include=locks", "latchkey.ttl=3s",
+					"latchkey.renew-interval=100ms")
+			.run((context) -> {
+				LockTemplate locks = context.getBean(LockTemplate.class);
+				LocksEndpoint endpoint = context.getBean(LocksEndpoint.class);
+				ExecutorService waiters = Executors.newFixedThreadPool(2);
+				try (LockHandle handle = locks.semaphore("reports", 1).acquire()) {
+					for (int i = 0; i < 2; i++) {
+						waiters.submit(() -> locks.semaphore("reports", 1).waitTime(Duration.ofSeconds(10)).tryRun(() -> {
+						}));
+					}
+					Awaitility.await()
+						.atMost(Duration.ofSeconds(5))
+						.until(() -> endpoint.locks(SecurityContext.NONE).thisInstance().get(0), (lease) -> lease
+							.renewals() >= 2 && lease.waitersHere() == 2);
+					LeaseDescriptor lease = endpoint.locks(SecurityContext.NONE).thisInstance().get(0);
+					assertThat(lease.mode()).isEqualTo("SHARED");
+					assertThat(lease.limit()).isEqualTo(1);
+					assertThat(lease.expiresAt()).isBefore(Instant.now().plusSeconds(4));
+				}
+				finally {
+					waiters.shutdown();
+					assertThat(waiters.awaitTermination(10, TimeUnit.SECONDS)).isTrue();
+				}
+				assertThat(locks.waiterCount("reports")).isZero();
+			});
+	}
+
+	@Test
+	void ownersAreMaskedWhenShowValuesIsNever() {
+		this.contextRunner
+			.withPropertyValues("management.endpoints.web.exposure.include=locks",
+					"management.endpoint.locks.show-values=never")
+			.run((context) -> assertThat(ownersSeenBy(context, AUTHORIZED)).containsOnly("******"));
+	}
+
+	@Test
+	void ownersAreShownWhenShowValuesIsAlways() {
+		this.contextRunner
+			.withPropertyValues("management.endpoints.web.exposure.include=locks",
+					"management.endpoint.locks.show-values=always")
+			.run((context) -> assertThat(ownersSeenBy(context, SecurityContext.NONE))
+				.containsOnly("billing@host-1:4711"));
+	}
+
+	@Test
+	void ownersAreShownOnlyToAuthenticatedCallersWhenAuthorized() {
+		this.contextRunner
+			.withPropertyValues("management.endpoints.web.exposure.include=locks",
+					"management.endpoint.locks.show-values=when-authorized")
+			.run((context) -> {
+				assertThat(ownersSeenBy(context, AUTHORIZED)).containsOnly("billing@host-1:4711");
+				assertThat(ownersSeenBy(context, SecurityContext.NONE)).containsOnly("******");
+			});
+	}
+
+	@Test
+	void ownersAreShownOnlyToCallersInTheRolesWhenAuthorizedWithRoles() {
+		this.contextRunner
+			.withPropertyValues("management.endpoints.web.exposure.include=locks",
+					"management.endpoint.locks.show-values=when-authorized", "management.endpoint.locks.roles=OPS")
+			.run((context) -> {
+				assertThat(ownersSeenBy(context, AUTHORIZED)).containsOnly("billing@host-1:4711");
+				assertThat(ownersSeenBy(context, new Caller("dev", "DEV"))).containsOnly("******");
+			});
+	}
+
+	@Test
+	void deprecatedShowOwnerShowsOwnersWhateverShowValuesSays() {
+		this.contextRunner
+			.withPropertyValues("management.endpoints.web.exposure.include=locks", "latchkey.endpoint.show-owner=true",
+					"management.endpoint.locks.show-values=never")
+			.run((context) -> assertThat(ownersSeenBy(context, SecurityContext.NONE))
+				.containsOnly("billing@host-1:4711"));
+	}
+
+	private static final SecurityContext AUTHORIZED = new Caller("alice", "OPS");
+
+	/**
+	 * The owners a caller sees in every part of the endpoint's answers that shows one.
+	 */
+	private static List<String> ownersSeenBy(AssertableApplicationContext context, SecurityContext caller) {
+		LockTemplate locks = context.getBean(LockTemplate.class);
+		LocksEndpoint endpoint = context.getBean(LocksEndpoint.class);
+		return locks.exclusive("order:42").call(() -> {
+			List<String> owners = new ArrayList<>();
+			LocksDescriptor all = endpoint.locks(caller);
+			all.locks().forEach((lock) -> lock.holders().forEach((holder) -> owners.add(holder.owner())));
+			all.thisInstance().forEach((lease) -> owners.add(lease.owner()));
+			LockDescriptor one = endpoint.lock(caller, new String[] { "order:42" });
+			assertThat(one).isNotNull();
+			one.holders().forEach((holder) -> owners.add(holder.owner()));
+			assertThat(owners).hasSize(3);
+			return owners;
+		});
+	}
+
+	/**
+	 * An authenticated caller with one role.
+	 */
+	private record Caller(String name, String role) implements SecurityContext {
+
+		@Override
+		public Principal getPrincipal() {
+			return () -> this.name;
+		}
+
+		@Override
+		public boolean isUserInRole(String role) {
+			return this.role.equals(role);
+		}
+
+	}
+
+	@Test
 	void showsOwnersWhenAllowed() {
 		this.contextRunner
 			.withPropertyValues("management.endpoints.web.exposure.include=locks", "latchkey.endpoint.show-owner=true")
@@ -141,7 +272,7 @@ class LocksEndpointAutoConfigurationTests {
 				LockTemplate locks = context.getBean(LockTemplate.class);
 				LocksEndpoint endpoint = context.getBean(LocksEndpoint.class);
 				locks.semaphore("reports/daily", 2).run(() -> {
-					LockDescriptor one = endpoint.lock(new String[] { "reports", "daily" });
+					LockDescriptor one = endpoint.lock(SecurityContext.NONE, new String[] { "reports", "daily" });
 					assertThat(one).isNotNull();
 					assertThat(one.mode()).isEqualTo("SHARED");
 					assertThat(one.limit()).isEqualTo(2);
