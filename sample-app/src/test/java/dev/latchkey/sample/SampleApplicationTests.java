@@ -109,12 +109,23 @@ class SampleApplicationTests {
 	}
 
 	@Test
+	@SuppressWarnings("unchecked")
 	void givenAPaymentInProgressThenTheLocksEndpointShowsItWithTheOwnerMasked() {
 		CompletableFuture<ResponseEntity<Map<String, Object>>> payment = payLater(7);
 		awaitHeld("order:7");
 		ResponseEntity<Map<String, Object>> all = this.http.get().uri("/actuator/locks").retrieve().toEntity(JSON);
 		assertThat(all.getStatusCode().value()).isEqualTo(200);
 		assertThat(all.getBody()).containsEntry("backend", "socket");
+		assertThat(all.getBody().get("thisInstance")).asInstanceOf(InstanceOfAssertFactories.LIST)
+			.filteredOn((lease) -> "order:7".equals(((Map<?, ?>) lease).get("key")))
+			.singleElement()
+			.satisfies((lease) -> assertThat((Map<Object, Object>) lease).containsEntry("name", "order:#id")
+				.containsEntry("mode", "EXCLUSIVE")
+				.containsEntry("limit", 1)
+				.containsEntry("owner", "******")
+				.containsEntry("ttl", "PT30S")
+				.containsEntry("waitersHere", 0)
+				.containsKeys("fencingToken", "acquiredAt", "expiresAt", "renewals"));
 		ResponseEntity<Map<String, Object>> one = this.http.get().uri("/actuator/locks/order:7").retrieve().toEntity(JSON);
 		long token = fencingToken(payment.join());
 		assertThat(one.getStatusCode().value()).isEqualTo(200);
@@ -129,6 +140,35 @@ class SampleApplicationTests {
 			});
 		assertThat(this.http.get().uri("/actuator/locks/order:7").retrieve().toBodilessEntity().getStatusCode().value())
 			.isEqualTo(404);
+	}
+
+	@Test
+	@SuppressWarnings("unchecked")
+	void givenBothReportPermitsHeldWhenAThirdReportWaitsThenTheLocksEndpointCountsItsWaiter() {
+		CompletableFuture<ResponseEntity<Map<String, Object>>> first = reportLater("2024-01");
+		CompletableFuture<ResponseEntity<Map<String, Object>>> second = reportLater("2024-02");
+		awaitHolders("reports", 2);
+		CompletableFuture<ResponseEntity<Map<String, Object>>> third = reportLater("2024-03");
+		long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+		List<Map<String, Object>> reports = List.of();
+		while (System.nanoTime() < deadline) {
+			Map<String, Object> all = this.http.get().uri("/actuator/locks").retrieve().body(JSON);
+			reports = ((List<?>) all.get("thisInstance")).stream()
+				.map((lease) -> (Map<String, Object>) lease)
+				.filter((lease) -> "reports".equals(lease.get("key")))
+				.toList();
+			if (reports.stream().anyMatch((lease) -> Integer.valueOf(1).equals(lease.get("waitersHere")))) {
+				break;
+			}
+			Thread.onSpinWait();
+		}
+		assertThat(reports).isNotEmpty()
+			.allSatisfy((lease) -> assertThat(lease).containsEntry("mode", "SHARED")
+				.containsEntry("limit", 2)
+				.containsEntry("waitersHere", 1));
+		assertThat(first.join().getStatusCode().value()).isEqualTo(200);
+		assertThat(second.join().getStatusCode().value()).isEqualTo(200);
+		assertThat(third.join().getStatusCode().value()).isEqualTo(200);
 	}
 
 	@Test
@@ -148,8 +188,14 @@ class SampleApplicationTests {
 			.retrieve()
 			.toEntity(JSON);
 		assertThat(acquire.getStatusCode().value()).isEqualTo(200);
-		assertThat(this.http.get().uri("/actuator/metrics/latchkey.hold").retrieve().toBodilessEntity().getStatusCode().value())
-			.isEqualTo(200);
+		ResponseEntity<Map<String, Object>> hold = this.http.get()
+			.uri("/actuator/metrics/latchkey.hold?tag={name}&tag={outcome}", "name:order:#id", "outcome:released")
+			.retrieve()
+			.toEntity(JSON);
+		assertThat(hold.getStatusCode().value()).isEqualTo(200);
+		assertThat(hold.getBody().get("availableTags")).asInstanceOf(InstanceOfAssertFactories.LIST)
+			.extracting((tag) -> (Object) ((Map<?, ?>) tag).get("tag"))
+			.contains("backend", "error");
 	}
 
 	@Test
