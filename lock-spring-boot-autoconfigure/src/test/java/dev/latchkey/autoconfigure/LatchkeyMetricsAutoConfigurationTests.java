@@ -168,6 +168,15 @@ class LatchkeyMetricsAutoConfigurationTests {
 	}
 
 	@Test
+	void observesWithAnObservationRegistryEvenWithoutMicrometersMeters() {
+		this.contextRunner.withBean(ObservationRegistry.class, ObservationRegistry::create)
+			.withClassLoader(new FilteredClassLoader("io.micrometer.core"))
+			.run((context) -> assertThat(context).hasNotFailed()
+				.hasSingleBean(ObservationLockObserver.class)
+				.doesNotHaveBean(LockMetrics.class));
+	}
+
+	@Test
 	void backsOffWithoutMicrometerObservation() {
 		this.contextRunner.withUserConfiguration(MeterRegistryConfiguration.class)
 			.withClassLoader(new FilteredClassLoader("io.micrometer.observation"))
