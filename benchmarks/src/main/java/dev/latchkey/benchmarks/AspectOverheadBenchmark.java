@@ -3,6 +3,9 @@ package dev.latchkey.benchmarks;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
+import io.micrometer.core.instrument.observation.DefaultMeterObservationHandler;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.micrometer.observation.ObservationRegistry;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -24,6 +27,7 @@ import dev.latchkey.LeaseSpec;
 import dev.latchkey.LockOperation;
 import dev.latchkey.LockRepository;
 import dev.latchkey.LockTemplate;
+import dev.latchkey.actuate.ObservationLockObserver;
 
 /**
  * What {@code @Exclusive} and {@code @Semaphore} cost per call when the lock is free, on the memory backend, one
@@ -33,7 +37,9 @@ import dev.latchkey.LockTemplate;
  * java -jar benchmarks/target/benchmarks.jar AspectOverhead -f 1 -wi 3 -w 2s -i 5 -r 2s
  * </pre>
  * The last benchmarks break the cost down: the proxy alone, the template without the annotation, the template
- * without events, and the backend alone.
+ * without events, the template observed by Micrometer (timers of the acquire and hold observations in a simple meter
+ * registry), and the backend alone. The application above has no meter or observation registry, so its calls observe
+ * nothing.
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
@@ -59,6 +65,8 @@ public class AspectOverheadBenchmark {
 
 	private LockTemplate locksWithoutEvents;
 
+	private LockTemplate observedLocks;
+
 	private LockRepository repository;
 
 	private LeaseSpec lease;
@@ -77,6 +85,10 @@ public class AspectOverheadBenchmark {
 		this.operation = this.locks.exclusive("order:42");
 		this.repository = this.locks.getRepository();
 		this.locksWithoutEvents = new LockTemplate(this.repository, this.locks.settings(), null);
+		ObservationRegistry observations = ObservationRegistry.create();
+		observations.observationConfig().observationHandler(new DefaultMeterObservationHandler(new SimpleMeterRegistry()));
+		this.observedLocks = new LockTemplate(this.repository, this.locks.settings(), null,
+				new ObservationLockObserver(observations));
 		this.lease = LeaseSpec.exclusive("order:42", this.locks.settings().owner(), "benchmark",
 				Duration.ofSeconds(30));
 	}
@@ -87,6 +99,7 @@ public class AspectOverheadBenchmark {
 			throw new IllegalStateException("Leases left held: " + this.repository.list());
 		}
 		this.locksWithoutEvents.close();
+		this.observedLocks.close();
 		this.context.close();
 	}
 
@@ -152,6 +165,16 @@ public class AspectOverheadBenchmark {
 	@Benchmark
 	public void breakdownTemplateWithoutEvents() {
 		this.locksWithoutEvents.exclusive("order:42").run(NOTHING);
+	}
+
+	/**
+	 * Breakdown: the template with no event publisher, observed by Micrometer: compare with
+	 * {@link #breakdownTemplateWithoutEvents()} for the cost of the {@code latchkey.acquire} and {@code latchkey.hold}
+	 * observations and their timers.
+	 */
+	@Benchmark
+	public void breakdownTemplateObserved() {
+		this.observedLocks.exclusive("order:42").named("order").run(NOTHING);
 	}
 
 	/**
