@@ -15,7 +15,10 @@ import org.jspecify.annotations.Nullable;
  * LockObserver observer = (name, spec, backend) -&gt; {
  *     long start = System.nanoTime();
  *     return new LockObserver.Acquisition() {
- *         public LockObserver.Hold acquired(Lease lease) { log.info(name + " waited " + (System.nanoTime() - start)); return null; }
+ *         public LockObserver.Hold acquired(Lease lease) {
+ *             log.info(name + " waited " + (System.nanoTime() - start) + " ns");
+ *             return null;
+ *         }
  *         public void notAcquired() { }
  *         public void failed(Throwable failure) { }
  *     };

@@ -237,8 +237,8 @@ public class LockTemplate implements AutoCloseable {
 				this.identity.nextToken(), ttl);
 		Function<LeaseSpec, OptionalLong> attempt = (spec.mode() == LeaseMode.EXCLUSIVE) ? this.repository::tryAcquire
 				: this.repository::tryAcquirePermit;
-		LockObserver.Acquisition observation = (this.observer != null) ? observeAcquisition(operation.name(), spec)
-				: null;
+		LockObserver.@Nullable Acquisition observation = (this.observer != null)
+				? observeAcquisition(operation.name(), spec) : null;
 		long start = System.nanoTime();
 		LockWaiter.Grant grant;
 		try {

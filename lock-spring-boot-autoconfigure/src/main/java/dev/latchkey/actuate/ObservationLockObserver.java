@@ -26,9 +26,9 @@ import dev.latchkey.LockObserver;
  */
 public class ObservationLockObserver implements LockObserver {
 
-	private static final DefaultLockAcquireObservationConvention DEFAULT_ACQUIRE = new DefaultLockAcquireObservationConvention();
+	private static final LockAcquireObservationConvention DEFAULT_ACQUIRE = new DefaultLockAcquireObservationConvention();
 
-	private static final DefaultLockHoldObservationConvention DEFAULT_HOLD = new DefaultLockHoldObservationConvention();
+	private static final LockHoldObservationConvention DEFAULT_HOLD = new DefaultLockHoldObservationConvention();
 
 	private final ObservationRegistry registry;
 
