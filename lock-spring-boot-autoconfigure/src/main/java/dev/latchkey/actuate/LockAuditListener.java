@@ -15,7 +15,8 @@ import dev.latchkey.event.LockRenewedEvent;
 /**
  * Records lock events in the application's {@link AuditEventRepository}, where the {@code auditevents} endpoint shows
  * them. The principal is the lock owner; the type is {@code LOCK_ACQUIRED}, {@code LOCK_RELEASED},
- * {@code LOCK_NOT_ACQUIRED} or {@code LOCK_LOST}; the data holds the key, name, backend, fencing token, wait and hold
+ * {@code LOCK_NOT_ACQUIRED}, {@code LOCK_ACQUIRE_FAILED}, {@code LOCK_LOST} or {@code LOCK_FORCE_RELEASED} (an
+ * operator's force-release through the {@code locks} endpoint); the data holds the key, name, backend, fencing token, wait and hold
  * durations (and the reason of a loss). Renewals are not recorded: they happen every few seconds per lease.
  * Auto-configured with {@code latchkey.audit.enabled=true}; by hand:
  * <pre class="code">

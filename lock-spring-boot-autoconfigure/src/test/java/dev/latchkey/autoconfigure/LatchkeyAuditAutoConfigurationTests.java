@@ -1,7 +1,9 @@
 package dev.latchkey.autoconfigure;
 
+import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 
 import org.springframework.boot.actuate.audit.AuditEvent;
@@ -13,10 +15,16 @@ import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
+import dev.latchkey.LockBackendException;
+import dev.latchkey.LockHandle;
+import dev.latchkey.LockRepository;
 import dev.latchkey.LockTemplate;
+import dev.latchkey.actuate.BrokenLockRepository;
 import dev.latchkey.actuate.LockAuditListener;
+import dev.latchkey.actuate.LocksEndpoint;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
 
 /**
  * Tests for {@link LatchkeyAuditAutoConfiguration}.
@@ -49,6 +57,41 @@ class LatchkeyAuditAutoConfigurationTests {
 						.containsEntry("backend", "memory")
 						.containsKey("fencingToken");
 				});
+			});
+	}
+
+	@Test
+	void recordsForceReleasesTheLossesTheyCauseAndFailedAcquisitions() {
+		this.contextRunner.withUserConfiguration(AuditConfiguration.class)
+			.withConfiguration(AutoConfigurations.of(LocksEndpointAutoConfiguration.class))
+			.withPropertyValues("latchkey.audit.enabled=true", "management.endpoints.web.exposure.include=locks",
+					"management.endpoint.locks.access=UNRESTRICTED", "latchkey.ttl=3s", "latchkey.renew-interval=100ms")
+			.run((context) -> {
+				LockTemplate locks = context.getBean(LockTemplate.class);
+				AuditEventRepository audit = context.getBean(AuditEventRepository.class);
+				try (LockHandle handle = locks.exclusive("order:42").acquire()) {
+					context.getBean(LocksEndpoint.class).forceRelease(new String[] { "order:42" });
+					// The evicted holder hears of it at its next renewal, and its loss is audited then.
+					Awaitility.await()
+						.atMost(Duration.ofSeconds(5))
+						.until(() -> !audit.find("node-1", null, "LOCK_LOST").isEmpty());
+					assertThat(handle.lease().isValid()).isFalse();
+				}
+				assertThat(audit.find("node-1", null, null)).extracting(AuditEvent::getType)
+					.containsExactly("LOCK_ACQUIRED", "LOCK_FORCE_RELEASED", "LOCK_LOST");
+				assertThat(audit.find("node-1", null, "LOCK_LOST")).singleElement()
+					.satisfies((event) -> assertThat(event.getData()).containsEntry("key", "order:42")
+						.containsEntry("reason", "NOT_OWNER"));
+			});
+		this.contextRunner.withUserConfiguration(AuditConfiguration.class)
+			.withBean(LockRepository.class, BrokenLockRepository::new)
+			.withPropertyValues("latchkey.audit.enabled=true")
+			.run((context) -> {
+				LockTemplate locks = context.getBean(LockTemplate.class);
+				assertThatExceptionOfType(LockBackendException.class)
+					.isThrownBy(() -> locks.exclusive("order:42").named("order").acquire());
+				assertThat(context.getBean(AuditEventRepository.class).find("node-1", null, null)).singleElement()
+					.satisfies((event) -> assertThat(event.getType()).isEqualTo("LOCK_ACQUIRE_FAILED"));
 			});
 	}
 

@@ -127,6 +127,10 @@ class LocksEndpointAutoConfigurationTests {
 				assertThat(events.events).filteredOn(LockForceReleasedEvent.class::isInstance)
 					.singleElement()
 					.satisfies((event) -> assertThat(event.getKey()).isEqualTo("order:42"));
+				// The lease turns invalid just before its LockLostEvent is published, on the keeper's thread.
+				Awaitility.await()
+					.atMost(Duration.ofSeconds(5))
+					.until(() -> events.events.stream().anyMatch(LockLostEvent.class::isInstance));
 				assertThat(events.events).filteredOn(LockLostEvent.class::isInstance).hasSize(1);
 			});
 	}
