@@ -145,14 +145,15 @@ public class LocksEndpoint {
 	/**
 	 * Force-releases one key: every holder is evicted and fenced off. Only with unrestricted access.
 	 * @param key the full lock key, prefix included
-	 * @return what was done, or {@code null} (404) when nobody held the key
+	 * @return what was done: {@code released} is {@code false} when nobody held the key (then nothing is published)
 	 */
 	@DeleteOperation
-	public @Nullable ForceReleaseDescriptor forceRelease(@Selector(match = Match.ALL_REMAINING) String[] key) {
+	public ForceReleaseDescriptor forceRelease(@Selector(match = Match.ALL_REMAINING) String[] key) {
 		String lockKey = String.join("/", key);
 		LockRepository repository = this.template.getRepository();
 		if (!repository.forceRelease(lockKey)) {
-			return null;
+			// An answer rather than null: Actuator turns a null from a delete operation into 204, not 404.
+			return new ForceReleaseDescriptor(lockKey, false);
 		}
 		if (this.events != null) {
 			this.events.publishEvent(new LockForceReleasedEvent(this, lockKey, repository.backend(),
@@ -210,7 +211,7 @@ public class LocksEndpoint {
 	 * The outcome of a force-release.
 	 *
 	 * @param key the lock key
-	 * @param released whether holders were evicted
+	 * @param released whether holders were evicted; {@code false} when nobody held the key
 	 */
 	public record ForceReleaseDescriptor(String key, boolean released) implements OperationResponseBody {
 	}

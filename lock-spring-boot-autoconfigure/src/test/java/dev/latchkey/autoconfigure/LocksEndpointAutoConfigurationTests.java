@@ -122,7 +122,7 @@ class LocksEndpointAutoConfigurationTests {
 						assertThat(next.fencingToken()).isGreaterThan(handle.fencingToken() + 1);
 					}
 				}
-				assertThat(endpoint.forceRelease(new String[] { "order:42" })).isNull();
+				assertThat(endpoint.forceRelease(new String[] { "order:42" }).released()).isFalse();
 				RecordedEvents events = context.getBean(RecordedEvents.class);
 				assertThat(events.events).filteredOn(LockForceReleasedEvent.class::isInstance)
 					.singleElement()
