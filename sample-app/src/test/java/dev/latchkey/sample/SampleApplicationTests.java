@@ -143,6 +143,17 @@ class SampleApplicationTests {
 	}
 
 	@Test
+	void givenTheEndpointsDefaultReadOnlyAccessThenAKeyCannotBeForceReleased() {
+		CompletableFuture<ResponseEntity<Map<String, Object>>> payment = payLater(10);
+		awaitHeld("order:10");
+		ResponseEntity<Void> deleted = this.http.delete().uri("/actuator/locks/order:10").retrieve().toBodilessEntity();
+		assertThat(deleted.getStatusCode().value()).isEqualTo(405);
+		assertThat(this.http.get().uri("/actuator/locks/order:10").retrieve().toBodilessEntity().getStatusCode().value())
+			.isEqualTo(200);
+		assertThat(payment.join().getStatusCode().value()).isEqualTo(200);
+	}
+
+	@Test
 	@SuppressWarnings("unchecked")
 	void givenBothReportPermitsHeldWhenAThirdReportWaitsThenTheLocksEndpointCountsItsWaiter() {
 		CompletableFuture<ResponseEntity<Map<String, Object>>> first = reportLater("2024-01");

@@ -1,0 +1,97 @@
+package dev.latchkey.sample;
+
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.context.SpringBootTest.WebEnvironment;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.core.ParameterizedTypeReference;
+import org.springframework.http.ResponseEntity;
+import org.springframework.web.client.RestClient;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * An operator force-releases a key over HTTP, with the {@code locks} endpoint's access set to unrestricted: the
+ * holder's work is stopped at its next renewal and the next holder gets a fencing token above the evicted one's.
+ */
+@SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT,
+		properties = { "sample.payment-duration=10s", "management.endpoint.locks.access=unrestricted",
+				"latchkey.renew-interval=100ms",
+				"latchkey.socket.directory=${java.io.tmpdir}/latchkey-sample-test-${random.uuid}" })
+class SampleForceReleaseTests {
+
+	private static final ParameterizedTypeReference<Map<String, Object>> JSON = new ParameterizedTypeReference<>() {
+	};
+
+	@LocalServerPort
+	private int port;
+
+	private RestClient http;
+
+	private final ExecutorService executor = Executors.newCachedThreadPool();
+
+	@BeforeEach
+	void createClient() {
+		this.http = RestClient.builder()
+			.baseUrl("http://localhost:" + this.port)
+			.defaultStatusHandler((status) -> true, (request, response) -> {
+			})
+			.build();
+	}
+
+	@AfterEach
+	void stopExecutor() throws InterruptedException {
+		this.executor.shutdown();
+		this.executor.awaitTermination(20, TimeUnit.SECONDS);
+	}
+
+	@Test
+	void givenAPaymentInProgressWhenAnOperatorDeletesItsKeyThenThePaymentStopsAndTheNextHolderIsFencedAbove() {
+		CompletableFuture<ResponseEntity<Map<String, Object>>> payment = CompletableFuture
+			.supplyAsync(() -> this.http.post().uri("/orders/9/pay").retrieve().toEntity(JSON), this.executor);
+		long evictedToken = awaitHolderToken("order:9");
+		ResponseEntity<Map<String, Object>> deleted = this.http.delete()
+			.uri("/actuator/locks/order:9")
+			.retrieve()
+			.toEntity(JSON);
+		assertThat(deleted.getStatusCode().value()).isEqualTo(200);
+		assertThat(deleted.getBody()).containsEntry("key", "order:9").containsEntry("released", true);
+		// The payment's lease is lost at its next renewal, which interrupts the work long before its 10 s are up.
+		assertThat(payment.join().getStatusCode().is2xxSuccessful()).isFalse();
+		ResponseEntity<Map<String, Object>> again = this.http.delete()
+			.uri("/actuator/locks/order:9")
+			.retrieve()
+			.toEntity(JSON);
+		assertThat(again.getStatusCode().value()).isEqualTo(200);
+		assertThat(again.getBody()).containsEntry("key", "order:9").containsEntry("released", false);
+		CompletableFuture<ResponseEntity<Map<String, Object>>> next = CompletableFuture
+			.supplyAsync(() -> this.http.post().uri("/orders/9/pay").retrieve().toEntity(JSON), this.executor);
+		assertThat(awaitHolderToken("order:9")).isGreaterThan(evictedToken + 1);
+		this.http.delete().uri("/actuator/locks/order:9").retrieve().toBodilessEntity();
+		next.join();
+	}
+
+	private long awaitHolderToken(String key) {
+		long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+		while (System.nanoTime() < deadline) {
+			ResponseEntity<Map<String, Object>> lock = this.http.get().uri("/actuator/locks/" + key).retrieve().toEntity(JSON);
+			if (lock.getStatusCode().value() == 200) {
+				Map<?, ?> holder = (Map<?, ?>) ((List<?>) lock.getBody().get("holders")).get(0);
+				return ((Number) holder.get("fencingToken")).longValue();
+			}
+			Thread.onSpinWait();
+		}
+		throw new AssertionError("'" + key + "' was not held within 5s");
+	}
+
+}
