@@ -8,8 +8,12 @@ import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.Tag;
 import io.micrometer.core.instrument.observation.DefaultMeterObservationHandler;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.micrometer.observation.Observation;
 import io.micrometer.observation.ObservationRegistry;
 import io.micrometer.observation.tck.TestObservationRegistry;
+import io.micrometer.tracing.handler.DefaultTracingObservationHandler;
+import io.micrometer.tracing.test.simple.SimpleSpan;
+import io.micrometer.tracing.test.simple.SimpleTracer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -27,7 +31,8 @@ import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
 /**
  * Tests for {@link ObservationLockObserver}: given a template observed through an observation registry, when locks
  * are acquired, contended, failed, released and lost, then the observations say so with the lock's name, never its
- * key; and given a meter handler, then they are the {@code latchkey.acquire} and {@code latchkey.hold} timers.
+ * key; given a meter handler, then they are the {@code latchkey.acquire} and {@code latchkey.hold} timers; and given
+ * a tracer, then they are spans of the current observation.
  */
 class ObservationLockObserverTests {
 
@@ -127,6 +132,41 @@ class ObservationLockObserverTests {
 			.hasLowCardinalityKeyValue("outcome", "lost")
 			.hasError()
 			.hasBeenStopped();
+	}
+
+	@Test
+	void withATracerAcquireAndHoldAreSpansOfTheCurrentObservation() {
+		SimpleTracer tracer = new SimpleTracer();
+		ObservationRegistry registry = ObservationRegistry.create();
+		registry.observationConfig().observationHandler(new DefaultTracingObservationHandler(tracer));
+		LockTemplate traced = new LockTemplate(this.repository, LockSettings.defaults(), null,
+				new ObservationLockObserver(registry));
+		Observation request = Observation.start("http.server.requests", registry);
+		try (Observation.Scope scope = request.openScope()) {
+			traced.exclusive("order:42").named("order:#id").run(() -> {
+			});
+		}
+		finally {
+			request.stop();
+			traced.close();
+		}
+		assertThat(tracer.getSpans()).extracting(SimpleSpan::getName)
+			.containsExactlyInAnyOrder("acquire order:#id", "hold order:#id", "http.server.requests");
+		SimpleSpan parent = tracer.getSpans()
+			.stream()
+			.filter((span) -> span.getName().equals("http.server.requests"))
+			.findFirst()
+			.orElseThrow();
+		assertThat(tracer.getSpans()).filteredOn((span) -> span != parent).allSatisfy((span) -> {
+			assertThat(span.getTraceId()).isEqualTo(parent.getTraceId());
+			assertThat(span.getParentId()).isEqualTo(parent.getSpanId());
+			assertThat(span.getTags()).containsEntry("name", "order:#id").containsEntry("backend", "memory");
+			assertThat(span.getTags().values()).noneMatch((value) -> value.contains("order:42"));
+		});
+		assertThat(tracer.getSpans()).filteredOn((span) -> span.getName().equals("hold order:#id"))
+			.singleElement()
+			.satisfies((span) -> assertThat(span.getTags()).containsEntry("outcome", "released")
+				.containsKey("latchkey.fencing.token"));
 	}
 
 	@Test
