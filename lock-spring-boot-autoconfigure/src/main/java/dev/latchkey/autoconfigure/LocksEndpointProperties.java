@@ -25,8 +25,7 @@ public class LocksEndpointProperties {
 	private Show showValues = Show.NEVER;
 
 	/**
-	 * Roles used to determine whether a user is authorized to be shown owner names. When empty, all authenticated
-	 * users are authorized.
+	 * Roles of which a caller needs one to see owner names with 'when-authorized'; any authenticated caller when empty.
 	 */
 	private final Set<String> roles = new LinkedHashSet<>();
 
