@@ -67,6 +67,7 @@ final class PostgresReleaseNotifier implements AutoCloseable {
 	}
 
 	private void listen() {
+		boolean failing = false;
 		while (!this.closed) {
 			try (Connection connection = this.dataSource.getConnection()) {
 				try (Statement statement = connection.createStatement()) {
@@ -77,6 +78,10 @@ final class PostgresReleaseNotifier implements AutoCloseable {
 				}
 				PGConnection notifications = connection.unwrap(PGConnection.class);
 				this.listening.countDown();
+				if (failing) {
+					logger.info(() -> "Listening to lock releases on channel " + this.channel + " again");
+					failing = false;
+				}
 				while (!this.closed) {
 					PGNotification[] received = notifications.getNotifications(POLL_MILLIS);
 					if (received != null) {
@@ -93,8 +98,15 @@ final class PostgresReleaseNotifier implements AutoCloseable {
 				if (this.closed) {
 					return;
 				}
-				logger.warn(ex, () -> "Lost the connection that listens to lock releases on channel " + this.channel
-						+ "; waiters poll until it is back");
+				// Once per outage: the retries of a database that stays down would flood the log.
+				if (!failing) {
+					logger.warn(ex, () -> "Lost the connection that listens to lock releases on channel " + this.channel
+							+ "; waiters poll until it is back");
+					failing = true;
+				}
+				else {
+					logger.debug(ex, () -> "Still no connection to listen to lock releases on channel " + this.channel);
+				}
 				sleep();
 			}
 		}

@@ -119,8 +119,9 @@ class JdbcLockProcessTests {
 			.isBetween(Duration.ofMinutes(110).toMillis(), Duration.ofMinutes(130).toMillis());
 		// This JVM, on the true clock, takes part too.
 		ExecutorService executor = Executors.newFixedThreadPool(2);
-		try (LockTemplate locks = new LockTemplate(new JdbcLockRepository(dataSource(database), TABLE),
-				LockSettings.defaults().withTtl(Duration.ofSeconds(5)), null)) {
+		try (JdbcLockRepository repository = new JdbcLockRepository(dataSource(database), TABLE);
+				LockTemplate locks = new LockTemplate(repository, LockSettings.defaults().withTtl(Duration.ofSeconds(5)),
+						null)) {
 			CountDownLatch start = new CountDownLatch(1);
 			List<Future<?>> workers = new ArrayList<>();
 			for (int t = 0; t < 2; t++) {
