@@ -49,7 +49,6 @@ import io.etcd.jetcd.watch.WatchResponse;
 import io.grpc.stub.StreamObserver;
 import org.jspecify.annotations.Nullable;
 
-import org.springframework.core.NestedExceptionUtils;
 import org.springframework.core.log.LogAccessor;
 import org.springframework.scheduling.concurrent.CustomizableThreadFactory;
 import org.springframework.util.Assert;
@@ -60,6 +59,7 @@ import dev.latchkey.LockBackendException;
 import dev.latchkey.LockInfo;
 import dev.latchkey.LockRepository;
 import dev.latchkey.ReleaseSubscription;
+import dev.latchkey.support.FailureMessages;
 import dev.latchkey.support.ReleaseListeners;
 
 /**
@@ -968,7 +968,8 @@ public class EtcdLockRepository implements LockRepository, AutoCloseable {
 	}
 
 	private LockBackendException failed(Supplier<String> action, Throwable failure) {
-		return new LockBackendException(backend(), action.get() + " at the etcd backend failed: " + reason(failure),
+		return new LockBackendException(backend(), action.get() + " at the etcd backend failed: "
+				+ FailureMessages.reason(failure),
 				failure);
 	}
 
@@ -983,26 +984,6 @@ public class EtcdLockRepository implements LockRepository, AutoCloseable {
 			}
 		}
 		return false;
-	}
-
-	/**
-	 * The most specific message of a failure's causes that still says what it is about.
-	 */
-	private static String reason(Throwable failure) {
-		List<String> messages = new ArrayList<>();
-		for (Throwable cause = failure; cause != null && messages.size() < 20; cause = cause.getCause()) {
-			if (cause.getMessage() != null && !cause.getMessage().isBlank()) {
-				messages.add(cause.getMessage());
-			}
-		}
-		if (messages.isEmpty()) {
-			return NestedExceptionUtils.getMostSpecificCause(failure).getClass().getName();
-		}
-		int chosen = messages.size() - 1;
-		while (chosen > 0 && messages.get(chosen - 1).contains(messages.get(chosen))) {
-			chosen--;
-		}
-		return messages.get(chosen);
 	}
 
 }

@@ -200,6 +200,23 @@ abstract class JdbcLockDialect {
 		return rows;
 	}
 
+	/**
+	 * Runs a permit's insert whose result set answers the fencing token it drew (PostgreSQL's {@code RETURNING}, H2's
+	 * {@code FINAL TABLE}), with the parameters key, slot, token, owner, limit and TTL in milliseconds.
+	 */
+	static long insertPermitReturningFencing(Connection connection, String sql, LeaseSpec lease, String owner)
+			throws SQLException {
+		try (PreparedStatement statement = connection.prepareStatement(sql)) {
+			statement.setString(1, lease.key());
+			statement.setString(2, lease.token());
+			statement.setString(3, lease.token());
+			statement.setString(4, owner);
+			statement.setInt(5, lease.limit());
+			statement.setLong(6, lease.ttl().toMillis());
+			return firstLong(statement).orElseThrow();
+		}
+	}
+
 	static String slot(LeaseSpec lease) {
 		return (lease.mode() == LeaseMode.EXCLUSIVE) ? EXCLUSIVE_SLOT : lease.token();
 	}

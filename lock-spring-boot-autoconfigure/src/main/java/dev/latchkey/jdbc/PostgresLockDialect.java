@@ -129,15 +129,7 @@ final class PostgresLockDialect extends JdbcLockDialect {
 	@Override
 	long insertPermit(Connection connection, LeaseSpec lease, String owner, OptionalLong headFencing)
 			throws SQLException {
-		try (PreparedStatement statement = connection.prepareStatement(this.insertPermit)) {
-			statement.setString(1, lease.key());
-			statement.setString(2, lease.token());
-			statement.setString(3, lease.token());
-			statement.setString(4, owner);
-			statement.setInt(5, lease.limit());
-			statement.setLong(6, lease.ttl().toMillis());
-			return firstLong(statement).orElseThrow();
-		}
+		return insertPermitReturningFencing(connection, this.insertPermit, lease, owner);
 	}
 
 	@Override

@@ -19,7 +19,6 @@ import java.util.function.Supplier;
 
 import org.jspecify.annotations.Nullable;
 
-import org.springframework.core.NestedExceptionUtils;
 import org.springframework.core.log.LogAccessor;
 import org.springframework.dao.DataAccessException;
 import org.springframework.data.redis.connection.ClusterSlotHashUtil;
@@ -42,6 +41,7 @@ import dev.latchkey.LockBackendException;
 import dev.latchkey.LockInfo;
 import dev.latchkey.LockRepository;
 import dev.latchkey.ReleaseSubscription;
+import dev.latchkey.support.FailureMessages;
 import dev.latchkey.support.ReleaseListeners;
 
 /**
@@ -550,29 +550,9 @@ public class RedisLockRepository implements LockRepository, AutoCloseable {
 			return operation.get();
 		}
 		catch (DataAccessException ex) {
-			throw new LockBackendException(backend(), action.get() + " at the Redis backend failed: " + reason(ex), ex);
+			throw new LockBackendException(backend(),
+					action.get() + " at the Redis backend failed: " + FailureMessages.reason(ex), ex);
 		}
-	}
-
-	/**
-	 * The most specific message of a failure's causes that still says what it is about: "Connection refused:
-	 * /127.0.0.1:6379" rather than "Connection refused" or "Unable to connect to Redis".
-	 */
-	private static String reason(Throwable failure) {
-		List<String> messages = new ArrayList<>();
-		for (Throwable cause = failure; cause != null && messages.size() < 20; cause = cause.getCause()) {
-			if (cause.getMessage() != null && !cause.getMessage().isBlank()) {
-				messages.add(cause.getMessage());
-			}
-		}
-		if (messages.isEmpty()) {
-			return NestedExceptionUtils.getMostSpecificCause(failure).getClass().getName();
-		}
-		int chosen = messages.size() - 1;
-		while (chosen > 0 && messages.get(chosen - 1).contains(messages.get(chosen))) {
-			chosen--;
-		}
-		return messages.get(chosen);
 	}
 
 }

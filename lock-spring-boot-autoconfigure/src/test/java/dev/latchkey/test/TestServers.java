@@ -166,7 +166,7 @@ public final class TestServers {
 			return container.get();
 		}
 		if (value == null || value.isBlank()) {
-			Assertions.fail(server + " tests need a " + server + " server, and " + variable + " is not set. Run the"
+			Assertions.fail(server + " tests need a running " + server + ", and " + variable + " is not set. Run the"
 					+ " tests with 'scripts/test.sh' (it starts the servers on loopback and sets the variables), or run"
 					+ " 'eval \"$(scripts/services.sh)\"' in your shell first, or set " + variable
 					+ " to the server's URL yourself."
