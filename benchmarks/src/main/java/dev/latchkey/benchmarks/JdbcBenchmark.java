@@ -1,0 +1,888 @@
+package dev.latchkey.benchmarks;
+
+import java.io.DataInputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.BufferedOutputStream;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.locks.Lock;
+import java.util.function.Function;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import javax.sql.DataSource;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import net.javacrumbs.shedlock.core.LockConfiguration;
+import net.javacrumbs.shedlock.core.SimpleLock;
+import net.javacrumbs.shedlock.provider.jdbctemplate.JdbcTemplateLockProvider;
+
+import org.springframework.core.io.ByteArrayResource;
+import org.springframework.core.io.ClassPathResource;
+import org.springframework.integration.jdbc.lock.DefaultLockRepository;
+import org.springframework.integration.jdbc.lock.JdbcLockRegistry;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.jdbc.datasource.DataSourceTransactionManager;
+import org.springframework.jdbc.datasource.init.ResourceDatabasePopulator;
+import org.springframework.util.StreamUtils;
+
+import dev.latchkey.LeaseSpec;
+import dev.latchkey.LockHandle;
+import dev.latchkey.LockInfo;
+import dev.latchkey.LockRepository;
+import dev.latchkey.LockSettings;
+import dev.latchkey.LockTemplate;
+import dev.latchkey.ReleaseSubscription;
+import dev.latchkey.jdbc.JdbcLockRepository;
+
+/**
+ * The JDBC backend on PostgreSQL next to the floor of two raw JDBC statements, Spring Integration's
+ * {@code JdbcLockRegistry} and ShedLock's {@code JdbcTemplateLockProvider}, against the same database, in one run.
+ * <pre>
+ * java -cp benchmarks/target/benchmarks.jar dev.latchkey.benchmarks.JdbcBenchmark [jdbc-url] [iterations] [hand-off rounds]
+ * </pre>
+ * Every contender gets its own table (created from the schema the library ships, under a random name, and dropped at
+ * the end) and its own HikariCP pool. For each: single-thread uncontended acquire+release latency (mean and
+ * percentiles), and the statements and round trips the driver sends per acquire+release, counted in a separate pass
+ * of 1,000 operations through a small proxy between the driver and PostgreSQL that reads the wire protocol. Then the
+ * hand-off: a holder releases a key that a waiter of another pool (as another process would) is waiting for; the
+ * latency is from just before the holder's release to just after the waiter holds the key.
+ */
+public final class JdbcBenchmark {
+
+	private static final int COUNTED_OPERATIONS = 1_000;
+
+	private static final Duration TTL = Duration.ofSeconds(30);
+
+	/** How long the waiter waits, in each hand-off round, before the holder releases. */
+	private static final long WAITER_HEAD_START_MILLIS = 20;
+
+	private static final PrintStream out = System.out;
+
+	private final String url;
+
+	private final String suffix = UUID.randomUUID().toString().replace("-", "").substring(0, 10).toUpperCase(Locale.ROOT);
+
+	private final List<HikariDataSource> pools = new ArrayList<>();
+
+	private final List<AutoCloseable> closeables = new ArrayList<>();
+
+	private final List<String> tables = new ArrayList<>();
+
+	private final StatementCountingProxy proxy;
+
+	private final HikariDataSource admin;
+
+	private JdbcBenchmark(String url) throws IOException {
+		this.url = url;
+		this.proxy = new StatementCountingProxy(url);
+		this.admin = pool(url, "admin");
+	}
+
+	public static void main(String[] args) throws Exception {
+		String url = (args.length > 0) ? args[0]
+				: System.getenv().getOrDefault("LATCHKEY_POSTGRES_URL", "jdbc:postgresql://127.0.0.1:5432/test?user=postgres");
+		int iterations = (args.length > 1) ? Integer.parseInt(args[1]) : 5_000;
+		int rounds = (args.length > 2) ? Integer.parseInt(args[2]) : 200;
+		JdbcBenchmark benchmark = new JdbcBenchmark(url);
+		try {
+			benchmark.run(iterations, rounds);
+		}
+		finally {
+			benchmark.close();
+		}
+	}
+
+	private void run(int iterations, int rounds) throws Exception {
+		String version = new JdbcTemplate(this.admin).queryForObject("SHOW server_version", String.class);
+		out.printf(Locale.ROOT, "PostgreSQL %s, %d iterations, %d hand-off rounds, JDK %s%n", version, iterations, rounds,
+				System.getProperty("java.version"));
+		String latchkeyTable = latchkeyTable("LKB_" + this.suffix, "schema-postgresql.sql");
+		String unloggedTable = latchkeyTable("LKB_U_" + this.suffix, "schema-postgresql-unlogged.sql");
+		String floorTable = latchkeyTable("LKB_F_" + this.suffix, "schema-postgresql.sql");
+		String floorUnloggedTable = latchkeyTable("LKB_FU_" + this.suffix, "schema-postgresql-unlogged.sql");
+		String integrationPrefix = integrationTable("LKB_SI_" + this.suffix + "_");
+		String shedLockTable = shedLockTable("LKB_SL_" + this.suffix);
+
+		out.println();
+		out.println("Uncontended acquire+release, one thread (statements and round trips counted on the wire)");
+		out.printf(Locale.ROOT, "%-46s %9s %9s %9s %9s %10s %9s %9s%n", "contender", "mean us", "p50 us", "p90 us",
+				"p99 us", "ops/s", "stmts/op", "trips/op");
+		uncontended("floor: upsert + delete (2 raw statements)", iterations, (ds) -> floor(ds, floorTable));
+		uncontended("floor, unlogged table", iterations, (ds) -> floor(ds, floorUnloggedTable));
+		uncontended("Latchkey JdbcLockRepository (SPI)", iterations, (ds) -> repository(ds, latchkeyTable));
+		uncontended("Latchkey LockTemplate", iterations, (ds) -> template(ds, latchkeyTable));
+		uncontended("Latchkey JdbcLockRepository, unlogged table", iterations, (ds) -> repository(ds, unloggedTable));
+		uncontended("Latchkey LockTemplate, unlogged table", iterations, (ds) -> template(ds, unloggedTable));
+		uncontended("Spring Integration JdbcLockRegistry", iterations, (ds) -> integration(ds, integrationPrefix));
+		uncontended("ShedLock JdbcTemplateLockProvider (DB time)", iterations, (ds) -> shedLock(ds, shedLockTable));
+		out.println();
+		out.println("What the driver sent per acquire+release (Latchkey, SPI; same " + COUNTED_OPERATIONS
+				+ " counted operations)");
+		this.lastCounts.forEach((text, count) -> out.printf(Locale.ROOT, "  %6.2f x %s%n", count, text));
+
+		out.println();
+		out.println("Hand-off: holder releases, a waiter on another pool (another process) takes the key; " + rounds
+				+ " rounds after " + Math.max(rounds / 10, 10) + " warm-up rounds; the waiter starts waiting "
+				+ WAITER_HEAD_START_MILLIS + " ms before the release");
+		out.printf(Locale.ROOT, "%-62s %9s %9s %9s %9s%n", "contender", "p50 us", "p90 us", "p99 us", "max us");
+		LockSettings settings = LockSettings.defaults().withOwner("bench").withWaitTime(Duration.ofSeconds(30));
+		LockSettings slowPolling = new LockSettings(settings.ttl(), settings.waitTime(), settings.renewInterval(),
+				settings.safetyMargin(), settings.keyPrefix(), settings.maxKeyLength(), settings.owner(),
+				Duration.ofSeconds(1), Duration.ofSeconds(1));
+		handOff("Latchkey LockTemplate, NOTIFY (polls 50 ms..1 s)", rounds,
+				(b) -> b.latchkeyHandOff(latchkeyTable, settings, false));
+		handOff("Latchkey LockTemplate, NOTIFY, polls every 1 s", rounds,
+				(b) -> b.latchkeyHandOff(latchkeyTable, slowPolling, false));
+		handOff("Latchkey LockTemplate, NOTIFY, unlogged table", rounds,
+				(b) -> b.latchkeyHandOff(unloggedTable, settings, false));
+		handOff("Latchkey LockTemplate, no NOTIFY: polling only (50 ms..1 s)", Math.max(rounds / 4, 25),
+				(b) -> b.latchkeyHandOff(latchkeyTable, settings, true));
+		handOff("Latchkey LockTemplate, both threads on one repository", rounds, (b) -> b.sameRepositoryHandOff(latchkeyTable));
+		handOff("Spring Integration JdbcLockRegistry lock() (idle 100 ms)", Math.max(rounds / 4, 25),
+				(b) -> b.integrationHandOff(integrationPrefix));
+		handOff("ShedLock, retry lock() every 50 ms (it has no waiting)", Math.max(rounds / 4, 25),
+				(b) -> b.shedLockHandOff(shedLockTable));
+		out.println();
+		out.println("uptime load: " + loadAverage());
+	}
+
+	// --- Contenders, uncontended ---
+
+	/**
+	 * One contender's acquire+release, built on a data source.
+	 */
+	private interface Operation {
+
+		void run() throws Exception;
+
+	}
+
+	private Operation floor(DataSource dataSource, String table) {
+		String acquire = """
+				INSERT INTO %s AS l (LOCK_KEY, SLOT, TOKEN, OWNER, FENCING, PERMITS, EXPIRES_AT)
+				VALUES (?, '', ?, 'bench', 1, 1, now() + INTERVAL '30 seconds')
+				ON CONFLICT (LOCK_KEY, SLOT) DO UPDATE SET TOKEN = excluded.TOKEN, EXPIRES_AT = excluded.EXPIRES_AT
+				WHERE l.EXPIRES_AT <= now()""".formatted(table);
+		String release = "DELETE FROM %s WHERE LOCK_KEY = ? AND SLOT = '' AND TOKEN = ?".formatted(table);
+		return () -> {
+			String token = UUID.randomUUID().toString();
+			try (Connection connection = dataSource.getConnection();
+					PreparedStatement statement = connection.prepareStatement(acquire)) {
+				statement.setString(1, "bench");
+				statement.setString(2, token);
+				statement.executeUpdate();
+			}
+			try (Connection connection = dataSource.getConnection();
+					PreparedStatement statement = connection.prepareStatement(release)) {
+				statement.setString(1, "bench");
+				statement.setString(2, token);
+				statement.executeUpdate();
+			}
+		};
+	}
+
+	private Operation repository(DataSource dataSource, String table) {
+		JdbcLockRepository repository = closing(new JdbcLockRepository(dataSource, table));
+		return () -> {
+			LeaseSpec lease = LeaseSpec.exclusive("bench", "bench", UUID.randomUUID().toString(), TTL);
+			if (repository.tryAcquire(lease).isEmpty()) {
+				throw new IllegalStateException("Not acquired");
+			}
+			repository.release(lease);
+		};
+	}
+
+	private Operation template(DataSource dataSource, String table) {
+		JdbcLockRepository repository = closing(new JdbcLockRepository(dataSource, table));
+		LockTemplate template = closing(new LockTemplate(repository, LockSettings.defaults().withOwner("bench"), null));
+		return () -> template.exclusive("bench").run(JdbcBenchmark::work);
+	}
+
+	private Operation integration(DataSource dataSource, String prefix) {
+		JdbcLockRegistry registry = new JdbcLockRegistry(integrationRepository(dataSource, prefix), TTL);
+		return () -> {
+			Lock lock = registry.obtain("bench");
+			lock.lock();
+			lock.unlock();
+		};
+	}
+
+	private DefaultLockRepository integrationRepository(DataSource dataSource, String prefix) {
+		DefaultLockRepository repository = new DefaultLockRepository(dataSource);
+		repository.setPrefix(prefix);
+		repository.setTransactionManager(new DataSourceTransactionManager(dataSource));
+		repository.afterPropertiesSet();
+		repository.afterSingletonsInstantiated();
+		repository.start();
+		return repository;
+	}
+
+	private Operation shedLock(DataSource dataSource, String table) {
+		JdbcTemplateLockProvider provider = shedLockProvider(dataSource, table);
+		return () -> {
+			SimpleLock lock = provider.lock(shedLockConfiguration("bench"))
+				.orElseThrow(() -> new IllegalStateException("Not acquired"));
+			lock.unlock();
+		};
+	}
+
+	private static JdbcTemplateLockProvider shedLockProvider(DataSource dataSource, String table) {
+		return new JdbcTemplateLockProvider(JdbcTemplateLockProvider.Configuration.builder()
+			.withJdbcTemplate(new JdbcTemplate(dataSource))
+			.withTableName(table)
+			.usingDbTime()
+			.build());
+	}
+
+	private static LockConfiguration shedLockConfiguration(String name) {
+		return new LockConfiguration(Instant.now(), name, TTL, Duration.ZERO);
+	}
+
+	private static final AtomicLong counter = new AtomicLong();
+
+	private static void work() {
+		counter.incrementAndGet();
+	}
+
+	// --- Uncontended measurement ---
+
+	private Map<String, Double> lastCounts = Map.of();
+
+	private void uncontended(String name, int iterations, Function<DataSource, Operation> contender) throws Exception {
+		int scope = scope();
+		try {
+			measureUncontended(name, iterations, contender);
+		}
+		finally {
+			closeScope(scope);
+		}
+	}
+
+	private void measureUncontended(String name, int iterations, Function<DataSource, Operation> contender)
+			throws Exception {
+		Operation operation = contender.apply(pool(this.url, "timed"));
+		for (int i = 0; i < Math.max(iterations / 2, 2_000); i++) {
+			operation.run();
+		}
+		long[] samples = new long[iterations];
+		long start = System.nanoTime();
+		for (int i = 0; i < iterations; i++) {
+			long begin = System.nanoTime();
+			operation.run();
+			samples[i] = System.nanoTime() - begin;
+		}
+		long elapsed = System.nanoTime() - start;
+		// The counting pass: the same contender on a pool whose connections go through the proxy.
+		Operation counted = contender.apply(pool(this.proxy.url(), "counted"));
+		for (int i = 0; i < 100; i++) {
+			counted.run();
+		}
+		this.proxy.reset();
+		for (int i = 0; i < COUNTED_OPERATIONS; i++) {
+			counted.run();
+		}
+		StatementCountingProxy.Counts counts = this.proxy.counts();
+		if (name.equals("Latchkey JdbcLockRepository (SPI)")) {
+			Map<String, Double> perOperation = new TreeMap<>();
+			counts.byText().forEach((text, count) -> perOperation.put(text, count / (double) COUNTED_OPERATIONS));
+			this.lastCounts = perOperation;
+		}
+		Arrays.sort(samples);
+		out.printf(Locale.ROOT, "%-46s %9.1f %9.1f %9.1f %9.1f %,10.0f %9.2f %9.2f%n", name,
+				elapsed / 1e3 / iterations, percentile(samples, 0.5), percentile(samples, 0.9),
+				percentile(samples, 0.99), iterations / (elapsed / 1e9), counts.statements() / (double) COUNTED_OPERATIONS,
+				counts.roundTrips() / (double) COUNTED_OPERATIONS);
+	}
+
+	// --- Hand-off ---
+
+	/**
+	 * One contender's hand-off: the holder's side and the waiter's side, each on a pool of its own.
+	 */
+	private interface HandOff {
+
+		void holderAcquire() throws Exception;
+
+		void holderRelease() throws Exception;
+
+		/** Blocks until the waiter holds the key. */
+		void waiterAcquire() throws Exception;
+
+		void waiterRelease() throws Exception;
+
+	}
+
+	private HandOff latchkeyHandOff(String table, LockSettings settings, boolean withoutNotifications) {
+		LockTemplate holder = closing(new LockTemplate(
+				closing(new JdbcLockRepository(pool(this.url, "holder"), table)), settings.withWaitTime(Duration.ZERO),
+				null));
+		LockRepository waiterRepository = closing(new JdbcLockRepository(pool(this.url, "waiter"), table));
+		if (withoutNotifications) {
+			waiterRepository = new WithoutNotifications(waiterRepository);
+		}
+		LockTemplate waiter = closing(new LockTemplate(waiterRepository, settings, null));
+		return templateHandOff(holder, waiter);
+	}
+
+	private HandOff sameRepositoryHandOff(String table) {
+		LockSettings settings = LockSettings.defaults().withOwner("bench").withWaitTime(Duration.ofSeconds(30));
+		JdbcLockRepository repository = closing(new JdbcLockRepository(pool(this.url, "shared"), table));
+		return templateHandOff(closing(new LockTemplate(repository, settings.withWaitTime(Duration.ZERO), null)),
+				closing(new LockTemplate(repository, settings, null)));
+	}
+
+	private static HandOff templateHandOff(LockTemplate holder, LockTemplate waiter) {
+		String key = "bench-handoff";
+		return new HandOff() {
+
+			private LockHandle held;
+
+			private LockHandle waited;
+
+			@Override
+			public void holderAcquire() {
+				this.held = holder.exclusive(key).acquire();
+			}
+
+			@Override
+			public void holderRelease() {
+				this.held.close();
+			}
+
+			@Override
+			public void waiterAcquire() {
+				this.waited = waiter.exclusive(key).acquire();
+			}
+
+			@Override
+			public void waiterRelease() {
+				this.waited.close();
+			}
+
+		};
+	}
+
+	private HandOff integrationHandOff(String prefix) {
+		Lock holder = new JdbcLockRegistry(integrationRepository(pool(this.url, "holder"), prefix), TTL)
+			.obtain("bench-handoff");
+		Lock waiter = new JdbcLockRegistry(integrationRepository(pool(this.url, "waiter"), prefix), TTL)
+			.obtain("bench-handoff");
+		return new HandOff() {
+
+			@Override
+			public void holderAcquire() {
+				holder.lock();
+			}
+
+			@Override
+			public void holderRelease() {
+				holder.unlock();
+			}
+
+			@Override
+			public void waiterAcquire() {
+				waiter.lock();
+			}
+
+			@Override
+			public void waiterRelease() {
+				waiter.unlock();
+			}
+
+		};
+	}
+
+	private HandOff shedLockHandOff(String table) {
+		JdbcTemplateLockProvider holder = shedLockProvider(pool(this.url, "holder"), table);
+		JdbcTemplateLockProvider waiter = shedLockProvider(pool(this.url, "waiter"), table);
+		String name = "bench-handoff";
+		return new HandOff() {
+
+			private SimpleLock held;
+
+			private SimpleLock waited;
+
+			@Override
+			public void holderAcquire() {
+				this.held = holder.lock(shedLockConfiguration(name)).orElseThrow();
+			}
+
+			@Override
+			public void holderRelease() {
+				this.held.unlock();
+			}
+
+			@Override
+			public void waiterAcquire() throws InterruptedException {
+				Optional<SimpleLock> lock;
+				while ((lock = waiter.lock(shedLockConfiguration(name))).isEmpty()) {
+					Thread.sleep(50);
+				}
+				this.waited = lock.get();
+			}
+
+			@Override
+			public void waiterRelease() {
+				this.waited.unlock();
+			}
+
+		};
+	}
+
+	private void handOff(String name, int rounds, Function<JdbcBenchmark, HandOff> contender) throws Exception {
+		int scope = scope();
+		try {
+			measureHandOff(name, rounds, contender.apply(this));
+		}
+		finally {
+			closeScope(scope);
+		}
+	}
+
+	private void measureHandOff(String name, int rounds, HandOff handOff) throws Exception {
+		SynchronousQueue<Long> acquiredAt = new SynchronousQueue<>();
+		SynchronousQueue<Boolean> go = new SynchronousQueue<>();
+		Thread waiter = new Thread(() -> {
+			try {
+				while (go.take()) {
+					handOff.waiterAcquire();
+					long at = System.nanoTime();
+					handOff.waiterRelease();
+					acquiredAt.put(at);
+				}
+			}
+			catch (Exception ex) {
+				ex.printStackTrace();
+				acquiredAt.offer(-1L);
+			}
+		}, "bench-waiter");
+		waiter.start();
+		int warmUp = Math.max(rounds / 10, 10);
+		long[] samples = new long[rounds];
+		int early = 0;
+		try {
+			for (int round = -warmUp; round < rounds; round++) {
+				handOff.holderAcquire();
+				go.put(true);
+				Thread.sleep(WAITER_HEAD_START_MILLIS);
+				long releasedAt = System.nanoTime();
+				handOff.holderRelease();
+				Long at = acquiredAt.poll(30, TimeUnit.SECONDS);
+				if (at == null || at == -1L) {
+					throw new IllegalStateException(name + ": the waiter failed");
+				}
+				if (at < releasedAt) {
+					early++;
+				}
+				if (round >= 0) {
+					samples[round] = at - releasedAt;
+				}
+			}
+		}
+		finally {
+			go.offer(false, 1, TimeUnit.SECONDS);
+			waiter.join(5_000);
+		}
+		Arrays.sort(samples);
+		out.printf(Locale.ROOT, "%-62s %9.0f %9.0f %9.0f %9.0f%s%n", name, percentile(samples, 0.5),
+				percentile(samples, 0.9), percentile(samples, 0.99), samples[samples.length - 1] / 1e3,
+				(early > 0) ? "  (" + early + " rounds acquired before the release: broken)" : "");
+	}
+
+	/**
+	 * A repository that cannot announce releases: its waiters poll.
+	 */
+	private record WithoutNotifications(LockRepository delegate) implements LockRepository {
+
+		@Override
+		public String backend() {
+			return this.delegate.backend();
+		}
+
+		@Override
+		public OptionalLong tryAcquire(LeaseSpec lease) {
+			return this.delegate.tryAcquire(lease);
+		}
+
+		@Override
+		public OptionalLong tryAcquirePermit(LeaseSpec lease) {
+			return this.delegate.tryAcquirePermit(lease);
+		}
+
+		@Override
+		public Set<String> renew(java.util.Collection<LeaseSpec> leases) {
+			return this.delegate.renew(leases);
+		}
+
+		@Override
+		public boolean release(LeaseSpec lease) {
+			return this.delegate.release(lease);
+		}
+
+		@Override
+		public boolean forceRelease(String key) {
+			return this.delegate.forceRelease(key);
+		}
+
+		@Override
+		public Optional<LockInfo> inspect(String key) {
+			return this.delegate.inspect(key);
+		}
+
+		@Override
+		public List<LockInfo> list() {
+			return this.delegate.list();
+		}
+
+		@Override
+		public ReleaseSubscription subscribe(String key, Runnable onRelease) {
+			return ReleaseSubscription.NONE;
+		}
+
+	}
+
+	// --- Tables, pools, clean-up ---
+
+	/**
+	 * Creates a lock table from the schema script Latchkey ships, under another name, as its schema initializer does.
+	 */
+	private String latchkeyTable(String table, String script) throws IOException {
+		String text = StreamUtils.copyToString(new ClassPathResource("dev/latchkey/jdbc/" + script).getInputStream(),
+				StandardCharsets.UTF_8);
+		this.tables.add("TABLE " + table);
+		this.tables.add("SEQUENCE " + table + "_FENCING");
+		execute(text.replace(JdbcLockRepository.DEFAULT_TABLE_NAME, table));
+		return table;
+	}
+
+	/**
+	 * Creates Spring Integration's lock table from the PostgreSQL script it ships (only its {@code INT_LOCK} table), with
+	 * another prefix.
+	 */
+	private String integrationTable(String prefix) throws IOException {
+		String text = StreamUtils.copyToString(
+				new ClassPathResource("org/springframework/integration/jdbc/schema-postgresql.sql").getInputStream(),
+				StandardCharsets.UTF_8);
+		Matcher lockTable = Pattern.compile("CREATE TABLE INT_LOCK\\s*\\(.*?\\);", Pattern.DOTALL).matcher(text);
+		if (!lockTable.find()) {
+			throw new IllegalStateException("No INT_LOCK table in Spring Integration's schema-postgresql.sql");
+		}
+		this.tables.add("TABLE " + prefix + "LOCK");
+		execute(lockTable.group().replace("INT_", prefix));
+		return prefix;
+	}
+
+	/**
+	 * Creates ShedLock's table as its documentation gives it for PostgreSQL.
+	 */
+	private String shedLockTable(String table) {
+		this.tables.add("TABLE " + table);
+		execute("CREATE TABLE " + table + " (name VARCHAR(64) NOT NULL, lock_until TIMESTAMP NOT NULL,"
+				+ " locked_at TIMESTAMP NOT NULL, locked_by VARCHAR(255) NOT NULL, PRIMARY KEY (name));");
+		return table;
+	}
+
+	private void execute(String script) {
+		new ResourceDatabasePopulator(new ByteArrayResource(script.getBytes(StandardCharsets.UTF_8))).execute(this.admin);
+	}
+
+	private HikariDataSource pool(String url, String name) {
+		HikariConfig config = new HikariConfig();
+		config.setJdbcUrl(url);
+		config.setMaximumPoolSize(4);
+		config.setMinimumIdle(1);
+		config.setConnectionTimeout(5000);
+		config.setPoolName("bench-" + name + "-" + this.pools.size());
+		HikariDataSource pool = new HikariDataSource(config);
+		this.pools.add(pool);
+		return pool;
+	}
+
+	/**
+	 * Marks where a contender's pools and closeables start, so that they are closed after it ran: the database serves
+	 * other clients too, and its connections are limited.
+	 */
+	private int scope() {
+		return this.pools.size() * 100_000 + this.closeables.size();
+	}
+
+	private void closeScope(int scope) {
+		int closeablesFrom = scope % 100_000;
+		int poolsFrom = scope / 100_000;
+		while (this.closeables.size() > closeablesFrom) {
+			try {
+				this.closeables.remove(this.closeables.size() - 1).close();
+			}
+			catch (Exception ex) {
+				out.println("Could not close: " + ex);
+			}
+		}
+		while (this.pools.size() > poolsFrom) {
+			this.pools.remove(this.pools.size() - 1).close();
+		}
+	}
+
+	private <T extends AutoCloseable> T closing(T closeable) {
+		this.closeables.add(closeable);
+		return closeable;
+	}
+
+	private void close() {
+		for (int i = this.closeables.size() - 1; i >= 0; i--) {
+			try {
+				this.closeables.get(i).close();
+			}
+			catch (Exception ex) {
+				// Best effort: the tables are dropped anyway.
+			}
+		}
+		JdbcTemplate jdbc = new JdbcTemplate(this.admin);
+		for (String table : this.tables) {
+			try {
+				jdbc.execute("DROP " + table.replaceFirst(" ", " IF EXISTS "));
+			}
+			catch (RuntimeException ex) {
+				out.println("Could not drop " + table + ": " + ex.getMessage());
+			}
+		}
+		this.pools.forEach(HikariDataSource::close);
+		this.admin.close();
+		this.proxy.close();
+	}
+
+	private static String loadAverage() {
+		try {
+			return new String(java.nio.file.Files.readAllBytes(java.nio.file.Path.of("/proc/loadavg")),
+					StandardCharsets.US_ASCII).trim();
+		}
+		catch (IOException ex) {
+			return "unknown";
+		}
+	}
+
+	private static double percentile(long[] sorted, double p) {
+		return sorted[Math.min(sorted.length - 1, (int) Math.floor(p * sorted.length))] / 1000.0;
+	}
+
+	/**
+	 * A TCP proxy between the driver and PostgreSQL that reads the messages the driver sends (frontend protocol v3) and
+	 * counts, while counting is on, the statements it runs ({@code Execute} of the extended protocol, or a simple
+	 * {@code Query}) by their text and the round trips ({@code Sync}, or a simple {@code Query}). The texts come from
+	 * the {@code Parse} of each prepared statement, so server-side prepared statements (which skip {@code Parse}) are
+	 * still named. Connections through it use neither SSL nor GSS encryption, so the protocol can be read.
+	 */
+	static final class StatementCountingProxy implements AutoCloseable {
+
+		private static final Pattern HOST_PORT = Pattern.compile("^jdbc:postgresql://([^/:?]+)(?::(\\d+))?/");
+
+		private final String url;
+
+		private final String host;
+
+		private final int port;
+
+		private final ServerSocket server;
+
+		private final Map<String, LongAdder> byText = new ConcurrentHashMap<>();
+
+		private final LongAdder roundTrips = new LongAdder();
+
+		private volatile boolean counting;
+
+		StatementCountingProxy(String url) throws IOException {
+			Matcher matcher = HOST_PORT.matcher(url);
+			if (!matcher.find()) {
+				throw new IllegalArgumentException("Expected jdbc:postgresql://host[:port]/database...: " + url);
+			}
+			this.host = matcher.group(1);
+			this.port = (matcher.group(2) != null) ? Integer.parseInt(matcher.group(2)) : 5432;
+			this.server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+			String rest = url.substring(matcher.end());
+			this.url = "jdbc:postgresql://127.0.0.1:" + this.server.getLocalPort() + "/" + rest
+					+ (rest.contains("?") ? "&" : "?") + "sslmode=disable&gssEncMode=disable";
+			Thread acceptor = new Thread(this::accept, "bench-proxy");
+			acceptor.setDaemon(true);
+			acceptor.start();
+		}
+
+		String url() {
+			return this.url;
+		}
+
+		void reset() {
+			this.byText.clear();
+			this.roundTrips.reset();
+			this.counting = true;
+		}
+
+		Counts counts() {
+			this.counting = false;
+			Map<String, Long> texts = new HashMap<>();
+			this.byText.forEach((text, count) -> texts.put(text, count.sum()));
+			return new Counts(texts.values().stream().mapToLong(Long::longValue).sum(), this.roundTrips.sum(), texts);
+		}
+
+		record Counts(long statements, long roundTrips, Map<String, Long> byText) {
+		}
+
+		private void accept() {
+			while (!this.server.isClosed()) {
+				try {
+					Socket client = this.server.accept();
+					Socket upstream = new Socket(this.host, this.port);
+					client.setTcpNoDelay(true);
+					upstream.setTcpNoDelay(true);
+					daemon(() -> read(client, upstream), "bench-proxy-in");
+					daemon(() -> pipe(upstream, client), "bench-proxy-out");
+				}
+				catch (IOException ex) {
+					return;
+				}
+			}
+		}
+
+		private static void daemon(Runnable task, String name) {
+			Thread thread = new Thread(task, name);
+			thread.setDaemon(true);
+			thread.start();
+		}
+
+		private static void pipe(Socket from, Socket to) {
+			try (from; to) {
+				from.getInputStream().transferTo(to.getOutputStream());
+			}
+			catch (IOException ex) {
+				// One side closed.
+			}
+		}
+
+		private void read(Socket client, Socket upstream) {
+			try (client; upstream) {
+				DataInputStream in = new DataInputStream(client.getInputStream());
+				OutputStream to = new BufferedOutputStream(upstream.getOutputStream(), 65536);
+				// The untyped messages first: an SSL or GSS request (refused, as the URL disables both) and startup.
+				while (true) {
+					int length = in.readInt();
+					byte[] body = in.readNBytes(length - 4);
+					to.write(header(length));
+					to.write(body);
+					to.flush();
+					int code = ((body[0] & 0xff) << 24) | ((body[1] & 0xff) << 16) | ((body[2] & 0xff) << 8) | (body[3] & 0xff);
+					if (code != 80877103 && code != 80877104) {
+						break;
+					}
+				}
+				Map<String, String> statements = new HashMap<>();
+				String bound = "";
+				while (true) {
+					int type = in.read();
+					if (type < 0) {
+						return;
+					}
+					int length = in.readInt();
+					byte[] body = in.readNBytes(length - 4);
+					if (body.length != length - 4) {
+						throw new EOFException();
+					}
+					switch (type) {
+						case 'P' -> {
+							String[] strings = strings(body, 2);
+							statements.put(strings[0], strings[1]);
+						}
+						case 'B' -> bound = statements.getOrDefault(strings(body, 2)[1], "?");
+						case 'E' -> count(bound);
+						case 'S' -> {
+							if (this.counting) {
+								this.roundTrips.increment();
+							}
+						}
+						case 'Q' -> {
+							count(strings(body, 1)[0]);
+							if (this.counting) {
+								this.roundTrips.increment();
+							}
+						}
+						default -> {
+						}
+					}
+					to.write(type);
+					to.write(header(length));
+					to.write(body);
+					if (in.available() == 0) {
+						to.flush();
+					}
+				}
+			}
+			catch (IOException ex) {
+				// One side closed.
+			}
+		}
+
+		private void count(String text) {
+			if (this.counting) {
+				String shown = text.replaceAll("\\s+", " ").trim();
+				if (shown.length() > 90) {
+					shown = shown.substring(0, 87) + "...";
+				}
+				this.byText.computeIfAbsent(shown, (key) -> new LongAdder()).increment();
+			}
+		}
+
+		private static byte[] header(int length) {
+			return new byte[] { (byte) (length >>> 24), (byte) (length >>> 16), (byte) (length >>> 8), (byte) length };
+		}
+
+		private static String[] strings(byte[] body, int count) {
+			String[] strings = new String[count];
+			int from = 0;
+			for (int i = 0; i < count; i++) {
+				int end = from;
+				while (body[end] != 0) {
+					end++;
+				}
+				strings[i] = new String(body, from, end - from, StandardCharsets.UTF_8);
+				from = end + 1;
+			}
+			return strings;
+		}
+
+		@Override
+		public void close() {
+			try {
+				this.server.close();
+			}
+			catch (IOException ex) {
+				// Closing anyway.
+			}
+		}
+
+	}
+
+}
