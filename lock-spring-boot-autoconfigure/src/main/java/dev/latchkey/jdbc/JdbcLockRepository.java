@@ -346,7 +346,6 @@ public class JdbcLockRepository implements LockRepository, AutoCloseable {
 	private <T> T inConnection(String action, String key, boolean transaction, ConnectionWork<T> work) {
 		try (Connection connection = this.dataSource.getConnection()) {
 			boolean autoCommit = connection.getAutoCommit();
-			int isolation = connection.getTransactionIsolation();
 			if (!transaction) {
 				T result = work.run(connection);
 				if (!autoCommit) {
@@ -354,6 +353,8 @@ public class JdbcLockRepository implements LockRepository, AutoCloseable {
 				}
 				return result;
 			}
+			// Read only here: some drivers (PostgreSQL's) ask the database for it, a round trip per call.
+			int isolation = connection.getTransactionIsolation();
 			try {
 				connection.setAutoCommit(false);
 				if (isolation != Connection.TRANSACTION_READ_COMMITTED) {
