@@ -78,6 +78,8 @@ public final class JdbcBenchmark {
 
 	private static final int COUNTED_OPERATIONS = 1_000;
 
+	private static final int TURNS = 10;
+
 	private static final Duration TTL = Duration.ofSeconds(30);
 
 	/** How long the waiter waits, in each hand-off round, before the holder releases. */
@@ -131,22 +133,19 @@ public final class JdbcBenchmark {
 		String shedLockTable = shedLockTable("LKB_SL_" + this.suffix);
 
 		out.println();
-		out.println("Uncontended acquire+release, one thread (statements and round trips counted on the wire)");
-		out.printf(Locale.ROOT, "%-46s %9s %9s %9s %9s %10s %9s %9s%n", "contender", "mean us", "p50 us", "p90 us",
-				"p99 us", "ops/s", "stmts/op", "trips/op");
-		uncontended("floor: upsert + delete (2 raw statements)", iterations, (ds) -> floor(ds, floorTable));
-		uncontended("floor, unlogged table", iterations, (ds) -> floor(ds, floorUnloggedTable));
-		uncontended("Latchkey JdbcLockRepository (SPI)", iterations, (ds) -> repository(ds, latchkeyTable));
-		uncontended("Latchkey LockTemplate", iterations, (ds) -> template(ds, latchkeyTable));
-		uncontended("Latchkey JdbcLockRepository, unlogged table", iterations, (ds) -> repository(ds, unloggedTable));
-		uncontended("Latchkey LockTemplate, unlogged table", iterations, (ds) -> template(ds, unloggedTable));
-		uncontended("Spring Integration JdbcLockRegistry", iterations, (ds) -> integration(ds, integrationPrefix));
-		uncontended("ShedLock JdbcTemplateLockProvider (DB time)", iterations, (ds) -> shedLock(ds, shedLockTable));
+		Map<String, Function<DataSource, Operation>> contenders = new java.util.LinkedHashMap<>();
+		contenders.put("floor: upsert + delete (2 raw statements)", (ds) -> floor(ds, floorTable));
+		contenders.put("floor, unlogged table", (ds) -> floor(ds, floorUnloggedTable));
+		contenders.put("Latchkey JdbcLockRepository (SPI)", (ds) -> repository(ds, latchkeyTable));
+		contenders.put("Latchkey LockTemplate", (ds) -> template(ds, latchkeyTable));
+		contenders.put("Latchkey JdbcLockRepository, unlogged table", (ds) -> repository(ds, unloggedTable));
+		contenders.put("Latchkey LockTemplate, unlogged table", (ds) -> template(ds, unloggedTable));
+		contenders.put("Spring Integration JdbcLockRegistry", (ds) -> integration(ds, integrationPrefix));
+		contenders.put("ShedLock JdbcTemplateLockProvider (DB time)", (ds) -> shedLock(ds, shedLockTable));
 		out.println();
-		out.println("What the driver sent per acquire+release (Latchkey, SPI; same " + COUNTED_OPERATIONS
-				+ " counted operations)");
-		this.lastCounts.forEach((text, count) -> out.printf(Locale.ROOT, "  %6.2f x %s%n", count, text));
-
+		out.println("Uncontended acquire+release, one thread, the contenders measured in turns (statements and round"
+				+ " trips counted on the wire)");
+		uncontended(contenders, iterations);
 		out.println();
 		out.println("Hand-off: holder releases, a waiter on another pool (another process) takes the key; " + rounds
 				+ " rounds after " + Math.max(rounds / 10, 10) + " warm-up rounds; the waiter starts waiting "
@@ -273,52 +272,90 @@ public final class JdbcBenchmark {
 
 	// --- Uncontended measurement ---
 
-	private Map<String, Double> lastCounts = Map.of();
-
-	private void uncontended(String name, int iterations, Function<DataSource, Operation> contender) throws Exception {
+	/**
+	 * Measures the contenders in turns of {@link #TURNS} slices each, one contender after the other, so that every
+	 * contender sees the same share of a load that changes while the benchmark runs (other processes' builds, and the
+	 * disk that commits wait for); then counts each one's statements through the proxy.
+	 */
+	private void uncontended(Map<String, Function<DataSource, Operation>> contenders, int iterations) throws Exception {
 		int scope = scope();
+		Map<String, Operation> operations = new java.util.LinkedHashMap<>();
+		Map<String, long[]> samples = new HashMap<>();
+		Map<String, Long> elapsed = new HashMap<>();
 		try {
-			measureUncontended(name, iterations, contender);
+			for (Map.Entry<String, Function<DataSource, Operation>> contender : contenders.entrySet()) {
+				Operation operation = contender.getValue().apply(pool(this.url, "timed"));
+				for (int i = 0; i < Math.max(iterations / 2, 2_000); i++) {
+					operation.run();
+				}
+				operations.put(contender.getKey(), operation);
+				samples.put(contender.getKey(), new long[iterations]);
+				elapsed.put(contender.getKey(), 0L);
+			}
+			int slice = (iterations + TURNS - 1) / TURNS;
+			for (int from = 0; from < iterations; from += slice) {
+				int to = Math.min(iterations, from + slice);
+				for (Map.Entry<String, Operation> contender : operations.entrySet()) {
+					long[] times = samples.get(contender.getKey());
+					long start = System.nanoTime();
+					for (int i = from; i < to; i++) {
+						long begin = System.nanoTime();
+						contender.getValue().run();
+						times[i] = System.nanoTime() - begin;
+					}
+					elapsed.merge(contender.getKey(), System.nanoTime() - start, Long::sum);
+				}
+			}
 		}
 		finally {
 			closeScope(scope);
 		}
+		out.printf(Locale.ROOT, "%-46s %9s %9s %9s %9s %10s %9s %9s%n", "contender", "mean us", "p50 us", "p90 us",
+				"p99 us", "ops/s", "stmts/op", "trips/op");
+		Map<String, Map<String, Long>> sent = new java.util.LinkedHashMap<>();
+		for (Map.Entry<String, Function<DataSource, Operation>> contender : contenders.entrySet()) {
+			StatementCountingProxy.Counts counts = count(contender.getValue());
+			sent.put(contender.getKey(), counts.byText());
+			long[] times = samples.get(contender.getKey());
+			Arrays.sort(times);
+			long total = elapsed.get(contender.getKey());
+			out.printf(Locale.ROOT, "%-46s %9.1f %9.1f %9.1f %9.1f %,10.0f %9.2f %9.2f%n", contender.getKey(),
+					total / 1e3 / iterations, percentile(times, 0.5), percentile(times, 0.9), percentile(times, 0.99),
+					iterations / (total / 1e9), counts.statements() / (double) COUNTED_OPERATIONS,
+					counts.roundTrips() / (double) COUNTED_OPERATIONS);
+		}
+		out.println();
+		out.println("What the driver sent per acquire+release (" + COUNTED_OPERATIONS + " counted operations each)");
+		sent.forEach((name, texts) -> {
+			out.println("  " + name + ":");
+			// Left out: what a connection opened during the pass sent once (its SET application_name).
+			new TreeMap<>(texts).entrySet()
+				.stream()
+				.filter((text) -> text.getValue() * 100 >= COUNTED_OPERATIONS)
+				.forEach((text) -> out.printf(Locale.ROOT, "    %5.2f x %s%n",
+						text.getValue() / (double) COUNTED_OPERATIONS, text.getKey().replace(this.suffix, "")));
+		});
 	}
 
-	private void measureUncontended(String name, int iterations, Function<DataSource, Operation> contender)
-			throws Exception {
-		Operation operation = contender.apply(pool(this.url, "timed"));
-		for (int i = 0; i < Math.max(iterations / 2, 2_000); i++) {
-			operation.run();
+	/**
+	 * The same contender on a pool whose connections go through the proxy.
+	 */
+	private StatementCountingProxy.Counts count(Function<DataSource, Operation> contender) throws Exception {
+		int scope = scope();
+		try {
+			Operation counted = contender.apply(pool(this.proxy.url(), "counted"));
+			for (int i = 0; i < 100; i++) {
+				counted.run();
+			}
+			this.proxy.reset();
+			for (int i = 0; i < COUNTED_OPERATIONS; i++) {
+				counted.run();
+			}
+			return this.proxy.counts();
 		}
-		long[] samples = new long[iterations];
-		long start = System.nanoTime();
-		for (int i = 0; i < iterations; i++) {
-			long begin = System.nanoTime();
-			operation.run();
-			samples[i] = System.nanoTime() - begin;
+		finally {
+			closeScope(scope);
 		}
-		long elapsed = System.nanoTime() - start;
-		// The counting pass: the same contender on a pool whose connections go through the proxy.
-		Operation counted = contender.apply(pool(this.proxy.url(), "counted"));
-		for (int i = 0; i < 100; i++) {
-			counted.run();
-		}
-		this.proxy.reset();
-		for (int i = 0; i < COUNTED_OPERATIONS; i++) {
-			counted.run();
-		}
-		StatementCountingProxy.Counts counts = this.proxy.counts();
-		if (name.equals("Latchkey JdbcLockRepository (SPI)")) {
-			Map<String, Double> perOperation = new TreeMap<>();
-			counts.byText().forEach((text, count) -> perOperation.put(text, count / (double) COUNTED_OPERATIONS));
-			this.lastCounts = perOperation;
-		}
-		Arrays.sort(samples);
-		out.printf(Locale.ROOT, "%-46s %9.1f %9.1f %9.1f %9.1f %,10.0f %9.2f %9.2f%n", name,
-				elapsed / 1e3 / iterations, percentile(samples, 0.5), percentile(samples, 0.9),
-				percentile(samples, 0.99), iterations / (elapsed / 1e9), counts.statements() / (double) COUNTED_OPERATIONS,
-				counts.roundTrips() / (double) COUNTED_OPERATIONS);
 	}
 
 	// --- Hand-off ---
