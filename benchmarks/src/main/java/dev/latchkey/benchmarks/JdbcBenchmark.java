@@ -129,8 +129,10 @@ public final class JdbcBenchmark {
 		String unloggedTable = latchkeyTable("LKB_U_" + this.suffix, "schema-postgresql-unlogged.sql");
 		String floorTable = latchkeyTable("LKB_F_" + this.suffix, "schema-postgresql.sql");
 		String floorUnloggedTable = latchkeyTable("LKB_FU_" + this.suffix, "schema-postgresql-unlogged.sql");
-		String integrationPrefix = integrationTable("LKB_SI_" + this.suffix + "_");
-		String shedLockTable = shedLockTable("LKB_SL_" + this.suffix);
+		String integrationPrefix = integrationTable("LKB_SI_" + this.suffix + "_", false);
+		String shedLockTable = shedLockTable("LKB_SL_" + this.suffix, false);
+		String integrationUnloggedPrefix = integrationTable("LKB_SIU_" + this.suffix + "_", true);
+		String shedLockUnloggedTable = shedLockTable("LKB_SLU_" + this.suffix, true);
 
 		out.println();
 		Map<String, Function<DataSource, Operation>> contenders = new java.util.LinkedHashMap<>();
@@ -142,6 +144,9 @@ public final class JdbcBenchmark {
 		contenders.put("Latchkey LockTemplate, unlogged table", (ds) -> template(ds, unloggedTable));
 		contenders.put("Spring Integration JdbcLockRegistry", (ds) -> integration(ds, integrationPrefix));
 		contenders.put("ShedLock JdbcTemplateLockProvider (DB time)", (ds) -> shedLock(ds, shedLockTable));
+		// Not something the peers offer: their tables made UNLOGGED here, to compare the work without WAL flushes.
+		contenders.put("Spring Integration, its table made unlogged", (ds) -> integration(ds, integrationUnloggedPrefix));
+		contenders.put("ShedLock, its table made unlogged", (ds) -> shedLock(ds, shedLockUnloggedTable));
 		out.println();
 		out.println("Uncontended acquire+release, one thread, the contenders measured in turns (statements and round"
 				+ " trips counted on the wire)");
@@ -150,7 +155,8 @@ public final class JdbcBenchmark {
 		out.println("Hand-off: holder releases, a waiter on another pool (another process) takes the key; " + rounds
 				+ " rounds after " + Math.max(rounds / 10, 10) + " warm-up rounds; the waiter starts waiting "
 				+ WAITER_HEAD_START_MILLIS + " ms before the release");
-		out.printf(Locale.ROOT, "%-62s %9s %9s %9s %9s%n", "contender", "p50 us", "p90 us", "p99 us", "max us");
+		out.printf(Locale.ROOT, "%-62s %9s %9s %9s %9s %11s%n", "contender", "p50 us", "p90 us", "p99 us", "max us",
+				"release p50");
 		LockSettings settings = LockSettings.defaults().withOwner("bench").withWaitTime(Duration.ofSeconds(30));
 		LockSettings slowPolling = new LockSettings(settings.ttl(), settings.waitTime(), settings.renewInterval(),
 				settings.safetyMargin(), settings.keyPrefix(), settings.maxKeyLength(), settings.owner(),
@@ -523,6 +529,7 @@ public final class JdbcBenchmark {
 		waiter.start();
 		int warmUp = Math.max(rounds / 10, 10);
 		long[] samples = new long[rounds];
+		long[] releases = new long[rounds];
 		int early = 0;
 		try {
 			for (int round = -warmUp; round < rounds; round++) {
@@ -531,6 +538,7 @@ public final class JdbcBenchmark {
 				Thread.sleep(WAITER_HEAD_START_MILLIS);
 				long releasedAt = System.nanoTime();
 				handOff.holderRelease();
+				long releaseReturnedAt = System.nanoTime();
 				Long at = acquiredAt.poll(30, TimeUnit.SECONDS);
 				if (at == null || at == -1L) {
 					throw new IllegalStateException(name + ": the waiter failed");
@@ -540,6 +548,7 @@ public final class JdbcBenchmark {
 				}
 				if (round >= 0) {
 					samples[round] = at - releasedAt;
+					releases[round] = releaseReturnedAt - releasedAt;
 				}
 			}
 		}
@@ -548,8 +557,10 @@ public final class JdbcBenchmark {
 			waiter.join(5_000);
 		}
 		Arrays.sort(samples);
-		out.printf(Locale.ROOT, "%-62s %9.0f %9.0f %9.0f %9.0f%s%n", name, percentile(samples, 0.5),
+		Arrays.sort(releases);
+		out.printf(Locale.ROOT, "%-62s %9.0f %9.0f %9.0f %9.0f %11.0f%s%n", name, percentile(samples, 0.5),
 				percentile(samples, 0.9), percentile(samples, 0.99), samples[samples.length - 1] / 1e3,
+				percentile(releases, 0.5),
 				(early > 0) ? "  (" + early + " rounds acquired before the release: broken)" : "");
 	}
 
@@ -623,7 +634,7 @@ public final class JdbcBenchmark {
 	 * Creates Spring Integration's lock table from the PostgreSQL script it ships (only its {@code INT_LOCK} table), with
 	 * another prefix.
 	 */
-	private String integrationTable(String prefix) throws IOException {
+	private String integrationTable(String prefix, boolean unlogged) throws IOException {
 		String text = StreamUtils.copyToString(
 				new ClassPathResource("org/springframework/integration/jdbc/schema-postgresql.sql").getInputStream(),
 				StandardCharsets.UTF_8);
@@ -632,16 +643,17 @@ public final class JdbcBenchmark {
 			throw new IllegalStateException("No INT_LOCK table in Spring Integration's schema-postgresql.sql");
 		}
 		this.tables.add("TABLE " + prefix + "LOCK");
-		execute(lockTable.group().replace("INT_", prefix));
+		String create = lockTable.group().replace("INT_", prefix);
+		execute(unlogged ? create.replace("CREATE TABLE", "CREATE UNLOGGED TABLE") : create);
 		return prefix;
 	}
 
 	/**
 	 * Creates ShedLock's table as its documentation gives it for PostgreSQL.
 	 */
-	private String shedLockTable(String table) {
+	private String shedLockTable(String table, boolean unlogged) {
 		this.tables.add("TABLE " + table);
-		execute("CREATE TABLE " + table + " (name VARCHAR(64) NOT NULL, lock_until TIMESTAMP NOT NULL,"
+		execute("CREATE " + (unlogged ? "UNLOGGED " : "") + "TABLE " + table + " (name VARCHAR(64) NOT NULL, lock_until TIMESTAMP NOT NULL,"
 				+ " locked_at TIMESTAMP NOT NULL, locked_by VARCHAR(255) NOT NULL, PRIMARY KEY (name));");
 		return table;
 	}
