@@ -3,14 +3,11 @@ package dev.latchkey.benchmarks;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.UUID;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
 import io.etcd.jetcd.ByteSequence;
@@ -97,7 +94,7 @@ public final class EtcdBenchmark {
 			AtomicLong turn = new AtomicLong();
 			benchmark.run("Latchkey LockTemplate", iterations, () -> template.exclusive("bench").acquire().close(),
 					() -> templates[(int) (turn.getAndIncrement() % 2)].exclusive("bench-contended")
-						.run(EtcdBenchmark::work));
+						.run(Measurements::work));
 			ByteSequence lockName = bytes(namespace + "jetcd-lock");
 			benchmark.run("jetcd Lock client (lease grant + lock + unlock)", iterations, () -> {
 				long lease = join(client.getLeaseClient().grant(30)).getID();
@@ -107,7 +104,7 @@ public final class EtcdBenchmark {
 				long lease = join(client.getLeaseClient().grant(30)).getID();
 				ByteSequence owned = join(client.getLockClient().lock(bytes(namespace + "jetcd-contended"), lease))
 					.getKey();
-				work();
+				Measurements.work();
 				join(client.getLockClient().unlock(owned));
 			});
 			ThreadLocal<Long> threadLease = ThreadLocal.withInitial(() -> join(client.getLeaseClient().grant(60)).getID());
@@ -118,7 +115,7 @@ public final class EtcdBenchmark {
 				ByteSequence owned = join(
 						client.getLockClient().lock(bytes(namespace + "jetcd-contended-once"), threadLease.get()))
 					.getKey();
-				work();
+				Measurements.work();
 				join(client.getLockClient().unlock(owned));
 			});
 			join(kv.delete(bytes(namespace), DeleteOption.builder().isPrefix(true).build()));
@@ -133,12 +130,6 @@ public final class EtcdBenchmark {
 
 	private static Client client(String endpoints) {
 		return Client.builder().endpoints(endpoints.split(",")).interceptor(new CountingInterceptor()).build();
-	}
-
-	private static final AtomicLong counter = new AtomicLong();
-
-	private static void work() {
-		counter.incrementAndGet();
 	}
 
 	private void run(String name, int iterations, Runnable acquireRelease, Runnable contended) throws Exception {
@@ -160,43 +151,15 @@ public final class EtcdBenchmark {
 		}
 		double callsPerOp = (calls.get() - before) / (double) counted;
 		Arrays.sort(samples);
-		String contendedThroughput = (contended != null) ? String.format(Locale.ROOT, "%,14.0f", contended(contended))
+		String contendedThroughput = (contended != null)
+				? String.format(Locale.ROOT, "%,14.0f",
+						Measurements.contendedThroughput(contended, CONTENDERS, CONTENDED_RUN))
 				: String.format(Locale.ROOT, "%14s", "-");
-		this.out.printf(Locale.ROOT, "%-50s %10.1f %10.1f %10.1f %,12.0f %10.2f %s%n", name, percentile(samples, 0.5),
-				percentile(samples, 0.9), percentile(samples, 0.99), iterations / (elapsed / 1e9), callsPerOp,
-				contendedThroughput);
+		this.out.printf(Locale.ROOT, "%-50s %10.1f %10.1f %10.1f %,12.0f %10.2f %s%n", name,
+				Measurements.percentileMicros(samples, 0.5), Measurements.percentileMicros(samples, 0.9),
+				Measurements.percentileMicros(samples, 0.99), iterations / (elapsed / 1e9), callsPerOp, contendedThroughput);
 	}
 
-	private static double contended(Runnable lockedWork) throws InterruptedException {
-		AtomicBoolean running = new AtomicBoolean(true);
-		AtomicLong operations = new AtomicLong();
-		CountDownLatch done = new CountDownLatch(CONTENDERS);
-		List<Thread> threads = new ArrayList<>();
-		for (int i = 0; i < CONTENDERS; i++) {
-			Thread thread = new Thread(() -> {
-				try {
-					while (running.get()) {
-						lockedWork.run();
-						operations.incrementAndGet();
-					}
-				}
-				finally {
-					done.countDown();
-				}
-			});
-			threads.add(thread);
-			thread.start();
-		}
-		Thread.sleep(Duration.ofSeconds(1).toMillis());
-		long from = operations.get();
-		long start = System.nanoTime();
-		Thread.sleep(CONTENDED_RUN.toMillis());
-		long counted = operations.get() - from;
-		double seconds = (System.nanoTime() - start) / 1e9;
-		running.set(false);
-		done.await(60, TimeUnit.SECONDS);
-		return counted / seconds;
-	}
 
 	private static <T> T join(java.util.concurrent.CompletableFuture<T> future) {
 		try {
@@ -211,9 +174,6 @@ public final class EtcdBenchmark {
 		return ByteSequence.from(text, StandardCharsets.UTF_8);
 	}
 
-	private static double percentile(long[] sorted, double p) {
-		return sorted[Math.min(sorted.length - 1, (int) Math.floor(p * sorted.length))] / 1000.0;
-	}
 
 	/**
 	 * Counts the gRPC calls the clients start: one per unary request, one per stream.

@@ -28,7 +28,6 @@ import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.Lock;
 import java.util.function.Function;
@@ -65,7 +64,8 @@ import dev.latchkey.jdbc.JdbcLockRepository;
  * The JDBC backend on PostgreSQL next to the floor of two raw JDBC statements, Spring Integration's
  * {@code JdbcLockRegistry} and ShedLock's {@code JdbcTemplateLockProvider}, against the same database, in one run.
  * <pre>
- * java -cp benchmarks/target/benchmarks.jar dev.latchkey.benchmarks.JdbcBenchmark [jdbc-url] [iterations] [hand-off rounds]
+ * java -cp benchmarks/target/benchmarks.jar dev.latchkey.benchmarks.JdbcBenchmark \
+ *     [jdbc-url] [iterations] [hand-off rounds]
  * </pre>
  * Every contender gets its own table (created from the schema the library ships, under a random name, and dropped at
  * the end) and its own HikariCP pool. For each: single-thread uncontended acquire+release latency (mean and
@@ -169,7 +169,8 @@ public final class JdbcBenchmark {
 				(b) -> b.latchkeyHandOff(unloggedTable, settings, false));
 		handOff("Latchkey LockTemplate, no NOTIFY: polling only (50 ms..1 s)", Math.max(rounds / 4, 25),
 				(b) -> b.latchkeyHandOff(latchkeyTable, settings, true));
-		handOff("Latchkey LockTemplate, both threads on one repository", rounds, (b) -> b.sameRepositoryHandOff(latchkeyTable));
+		handOff("Latchkey LockTemplate, both threads on one repository", rounds,
+				(b) -> b.sameRepositoryHandOff(latchkeyTable));
 		handOff("Spring Integration JdbcLockRegistry lock() (idle 100 ms)", Math.max(rounds / 4, 25),
 				(b) -> b.integrationHandOff(integrationPrefix));
 		handOff("ShedLock, retry lock() every 50 ms (it has no waiting)", Math.max(rounds / 4, 25),
@@ -227,7 +228,7 @@ public final class JdbcBenchmark {
 	private Operation template(DataSource dataSource, String table) {
 		JdbcLockRepository repository = closing(new JdbcLockRepository(dataSource, table));
 		LockTemplate template = closing(new LockTemplate(repository, LockSettings.defaults().withOwner("bench"), null));
-		return () -> template.exclusive("bench").run(JdbcBenchmark::work);
+		return () -> template.exclusive("bench").run(Measurements::work);
 	}
 
 	private Operation integration(DataSource dataSource, String prefix) {
@@ -268,12 +269,6 @@ public final class JdbcBenchmark {
 
 	private static LockConfiguration shedLockConfiguration(String name) {
 		return new LockConfiguration(Instant.now(), name, TTL, Duration.ZERO);
-	}
-
-	private static final AtomicLong counter = new AtomicLong();
-
-	private static void work() {
-		counter.incrementAndGet();
 	}
 
 	// --- Uncontended measurement ---
@@ -326,7 +321,8 @@ public final class JdbcBenchmark {
 			Arrays.sort(times);
 			long total = elapsed.get(contender.getKey());
 			out.printf(Locale.ROOT, "%-46s %9.1f %9.1f %9.1f %9.1f %,10.0f %9.2f %9.2f%n", contender.getKey(),
-					total / 1e3 / iterations, percentile(times, 0.5), percentile(times, 0.9), percentile(times, 0.99),
+					total / 1e3 / iterations, Measurements.percentileMicros(times, 0.5),
+					Measurements.percentileMicros(times, 0.9), Measurements.percentileMicros(times, 0.99),
 					iterations / (total / 1e9), counts.statements() / (double) COUNTED_OPERATIONS,
 					counts.roundTrips() / (double) COUNTED_OPERATIONS);
 		}
@@ -558,9 +554,10 @@ public final class JdbcBenchmark {
 		}
 		Arrays.sort(samples);
 		Arrays.sort(releases);
-		out.printf(Locale.ROOT, "%-62s %9.0f %9.0f %9.0f %9.0f %11.0f%s%n", name, percentile(samples, 0.5),
-				percentile(samples, 0.9), percentile(samples, 0.99), samples[samples.length - 1] / 1e3,
-				percentile(releases, 0.5),
+		out.printf(Locale.ROOT, "%-62s %9.0f %9.0f %9.0f %9.0f %11.0f%s%n", name,
+				Measurements.percentileMicros(samples, 0.5), Measurements.percentileMicros(samples, 0.9),
+				Measurements.percentileMicros(samples, 0.99), samples[samples.length - 1] / 1e3,
+				Measurements.percentileMicros(releases, 0.5),
 				(early > 0) ? "  (" + early + " rounds acquired before the release: broken)" : "");
 	}
 
@@ -653,7 +650,8 @@ public final class JdbcBenchmark {
 	 */
 	private String shedLockTable(String table, boolean unlogged) {
 		this.tables.add("TABLE " + table);
-		execute("CREATE " + (unlogged ? "UNLOGGED " : "") + "TABLE " + table + " (name VARCHAR(64) NOT NULL, lock_until TIMESTAMP NOT NULL,"
+		execute("CREATE " + (unlogged ? "UNLOGGED " : "") + "TABLE " + table
+				+ " (name VARCHAR(64) NOT NULL, lock_until TIMESTAMP NOT NULL,"
 				+ " locked_at TIMESTAMP NOT NULL, locked_by VARCHAR(255) NOT NULL, PRIMARY KEY (name));");
 		return table;
 	}
@@ -736,9 +734,6 @@ public final class JdbcBenchmark {
 		}
 	}
 
-	private static double percentile(long[] sorted, double p) {
-		return sorted[Math.min(sorted.length - 1, (int) Math.floor(p * sorted.length))] / 1000.0;
-	}
 
 	/**
 	 * A TCP proxy between the driver and PostgreSQL that reads the messages the driver sends (frontend protocol v3) and

@@ -2,14 +2,11 @@ package dev.latchkey.benchmarks;
 
 import java.io.PrintStream;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.UUID;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Lock;
 
@@ -91,7 +88,7 @@ public final class RedisBenchmark {
 				repository.release(lease);
 			}, null);
 			benchmark.run("Latchkey LockTemplate", iterations, () -> template.exclusive("bench").acquire().close(),
-					() -> template.exclusive("bench-contended").run(RedisBenchmark::work));
+					() -> template.exclusive("bench-contended").run(Measurements::work));
 			benchmark.run("Redisson RLock", iterations, () -> {
 				RLock lock = redisson.getLock("bench-redisson");
 				lock.lock();
@@ -100,7 +97,7 @@ public final class RedisBenchmark {
 				RLock lock = redisson.getLock("bench-redisson-contended");
 				lock.lock();
 				try {
-					work();
+					Measurements.work();
 				}
 				finally {
 					lock.unlock();
@@ -114,7 +111,7 @@ public final class RedisBenchmark {
 				Lock lock = registry.obtain("bench-contended");
 				lock.lock();
 				try {
-					work();
+					Measurements.work();
 				}
 				finally {
 					lock.unlock();
@@ -128,12 +125,6 @@ public final class RedisBenchmark {
 			factory.destroy();
 			client.shutdown();
 		}
-	}
-
-	private static final AtomicLong counter = new AtomicLong();
-
-	private static void work() {
-		counter.incrementAndGet();
 	}
 
 	private void run(String name, int iterations, Runnable acquireRelease, Runnable contended) throws Exception {
@@ -150,43 +141,15 @@ public final class RedisBenchmark {
 		long elapsed = System.nanoTime() - start;
 		double commandsPerOp = commandsPerOperation(acquireRelease, 1_000);
 		Arrays.sort(samples);
-		String contendedThroughput = (contended != null) ? String.format(Locale.ROOT, "%,14.0f", contended(contended))
+		String contendedThroughput = (contended != null)
+				? String.format(Locale.ROOT, "%,14.0f",
+						Measurements.contendedThroughput(contended, CONTENDERS, CONTENDED_RUN))
 				: String.format(Locale.ROOT, "%14s", "-");
-		this.out.printf(Locale.ROOT, "%-44s %10.1f %10.1f %10.1f %,12.0f %10.2f %s%n", name, percentile(samples, 0.5),
-				percentile(samples, 0.9), percentile(samples, 0.99), iterations / (elapsed / 1e9), commandsPerOp,
-				contendedThroughput);
+		this.out.printf(Locale.ROOT, "%-44s %10.1f %10.1f %10.1f %,12.0f %10.2f %s%n", name,
+				Measurements.percentileMicros(samples, 0.5), Measurements.percentileMicros(samples, 0.9),
+				Measurements.percentileMicros(samples, 0.99), iterations / (elapsed / 1e9), commandsPerOp, contendedThroughput);
 	}
 
-	private static double contended(Runnable lockedWork) throws InterruptedException {
-		AtomicBoolean running = new AtomicBoolean(true);
-		AtomicLong operations = new AtomicLong();
-		CountDownLatch done = new CountDownLatch(CONTENDERS);
-		List<Thread> threads = new ArrayList<>();
-		for (int i = 0; i < CONTENDERS; i++) {
-			Thread thread = new Thread(() -> {
-				try {
-					while (running.get()) {
-						lockedWork.run();
-						operations.incrementAndGet();
-					}
-				}
-				finally {
-					done.countDown();
-				}
-			});
-			threads.add(thread);
-			thread.start();
-		}
-		Thread.sleep(Duration.ofSeconds(1).toMillis());
-		long from = operations.get();
-		long start = System.nanoTime();
-		Thread.sleep(CONTENDED_RUN.toMillis());
-		long counted = operations.get() - from;
-		double seconds = (System.nanoTime() - start) / 1e9;
-		running.set(false);
-		done.await(30, TimeUnit.SECONDS);
-		return counted / seconds;
-	}
 
 	/**
 	 * Counts the commands clients send while the operation runs, with {@code MONITOR} on a connection of its own;
@@ -231,8 +194,5 @@ public final class RedisBenchmark {
 		}
 	}
 
-	private static double percentile(long[] sorted, double p) {
-		return sorted[Math.min(sorted.length - 1, (int) Math.floor(p * sorted.length))] / 1000.0;
-	}
 
 }

@@ -11,13 +11,9 @@ import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.diagnostics.FailureAnalysis;
 import org.springframework.boot.test.context.FilteredClassLoader;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
-import org.springframework.context.annotation.Bean;
-import org.springframework.context.annotation.Configuration;
 import org.springframework.data.redis.connection.RedisConnectionFactory;
-import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
 
 import dev.latchkey.LockBackendException;
-import dev.latchkey.LockConfigurationException;
 import dev.latchkey.LockTemplate;
 import dev.latchkey.etcd.EtcdLockRepository;
 import dev.latchkey.redis.RedisLockRepository;
@@ -91,7 +87,7 @@ class EtcdBackendAutoConfigurationTests {
 	void etcdBackendWithoutEndpointsFailsTheStartWithWhatToSet() {
 		contextRunner().withPropertyValues("latchkey.backend=etcd").run((context) -> {
 			assertThat(context).hasFailed();
-			FailureAnalysis analysis = analyze(context.getStartupFailure());
+			FailureAnalysis analysis = BackendStartup.analyze(context.getStartupFailure());
 			assertThat(analysis.getDescription()).contains("latchkey.etcd.endpoints is not set");
 			assertThat(analysis.getAction()).contains("latchkey.etcd.endpoints");
 		});
@@ -103,7 +99,7 @@ class EtcdBackendAutoConfigurationTests {
 			.withPropertyValues("latchkey.backend=etcd", "latchkey.etcd.endpoints=" + UNUSED_ENDPOINT)
 			.run((context) -> {
 				assertThat(context).hasFailed();
-				FailureAnalysis analysis = analyze(context.getStartupFailure());
+				FailureAnalysis analysis = BackendStartup.analyze(context.getStartupFailure());
 				assertThat(analysis.getDescription()).contains("jetcd is not on the class path");
 				assertThat(analysis.getAction()).contains("io.etcd:jetcd-core");
 			});
@@ -113,7 +109,7 @@ class EtcdBackendAutoConfigurationTests {
 	void invalidEndpointFailsTheStartNamingTheProperty() {
 		contextRunner().withPropertyValues("latchkey.etcd.endpoints=localhost:2379").run((context) -> {
 			assertThat(context).hasFailed();
-			FailureAnalysis analysis = analyze(context.getStartupFailure());
+			FailureAnalysis analysis = BackendStartup.analyze(context.getStartupFailure());
 			assertThat(analysis.getDescription()).contains("latchkey.etcd.endpoints", "localhost:2379");
 			assertThat(analysis.getAction()).contains("http://host:port");
 		});
@@ -125,18 +121,18 @@ class EtcdBackendAutoConfigurationTests {
 			.withPropertyValues("latchkey.etcd.endpoints=https://127.0.0.1:1", "latchkey.etcd.ssl.bundle=etcd-client")
 			.run((context) -> {
 				assertThat(context).hasFailed();
-				FailureAnalysis analysis = analyze(context.getStartupFailure());
+				FailureAnalysis analysis = BackendStartup.analyze(context.getStartupFailure());
 				assertThat(analysis.getDescription()).contains("latchkey.etcd.ssl.bundle");
 			});
 	}
 
 	@Test
 	void autoWithEtcdEndpointsAndARedisConnectionFactoryAsksForTheBackend() {
-		contextRunner().withUserConfiguration(RedisConnectionFactoryConfiguration.class)
+		contextRunner().withUserConfiguration(BackendStartup.UnconnectedRedisConfiguration.class)
 			.withPropertyValues("latchkey.etcd.endpoints=" + UNUSED_ENDPOINT)
 			.run((context) -> {
 				assertThat(context).hasFailed();
-				FailureAnalysis analysis = analyze(context.getStartupFailure());
+				FailureAnalysis analysis = BackendStartup.analyze(context.getStartupFailure());
 				assertThat(analysis.getDescription()).isEqualTo("latchkey.backend is auto, and the application has more"
 						+ " than one backend configured: etcd (latchkey.etcd.endpoints), redis (a RedisConnectionFactory bean)");
 				assertThat(analysis.getAction()).contains("latchkey.backend");
@@ -145,11 +141,11 @@ class EtcdBackendAutoConfigurationTests {
 
 	@Test
 	void backendNamedExplicitlyWinsWhenBothAreConfigured() {
-		contextRunner().withUserConfiguration(RedisConnectionFactoryConfiguration.class)
+		contextRunner().withUserConfiguration(BackendStartup.UnconnectedRedisConfiguration.class)
 			.withPropertyValues("latchkey.etcd.endpoints=" + UNUSED_ENDPOINT, "latchkey.backend=redis")
 			.run((context) -> assertThat(context).hasSingleBean(RedisLockRepository.class)
 				.doesNotHaveBean(EtcdLockRepository.class));
-		contextRunner().withUserConfiguration(RedisConnectionFactoryConfiguration.class)
+		contextRunner().withUserConfiguration(BackendStartup.UnconnectedRedisConfiguration.class)
 			.withPropertyValues("latchkey.etcd.endpoints=" + UNUSED_ENDPOINT, "latchkey.backend=etcd")
 			.run((context) -> assertThat(context).hasSingleBean(EtcdLockRepository.class)
 				.doesNotHaveBean(RedisLockRepository.class));
@@ -182,24 +178,6 @@ class EtcdBackendAutoConfigurationTests {
 					.orElseThrow())).isPositive();
 				assertThat(locks.getRepository().inspect("auto-configured")).isEmpty();
 			});
-	}
-
-	private static FailureAnalysis analyze(Throwable failure) {
-		FailureAnalysis analysis = new LockConfigurationFailureAnalyzer().analyze(failure);
-		assertThat(analysis).as("analysis of %s", failure).isNotNull();
-		assertThat(analysis.getCause()).isInstanceOf(LockConfigurationException.class);
-		return analysis;
-	}
-
-	@Configuration(proxyBeanMethods = false)
-	static class RedisConnectionFactoryConfiguration {
-
-		@Bean
-		RedisConnectionFactory redisConnectionFactory() {
-			// Never connected: these tests only look at which beans are made.
-			return new LettuceConnectionFactory();
-		}
-
 	}
 
 }

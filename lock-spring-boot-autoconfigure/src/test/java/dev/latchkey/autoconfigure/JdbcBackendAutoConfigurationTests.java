@@ -13,13 +13,9 @@ import org.springframework.boot.diagnostics.FailureAnalysis;
 import org.springframework.boot.jdbc.autoconfigure.DataSourceAutoConfiguration;
 import org.springframework.boot.test.context.FilteredClassLoader;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
-import org.springframework.context.annotation.Bean;
-import org.springframework.context.annotation.Configuration;
 import org.springframework.data.redis.connection.RedisConnectionFactory;
-import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
 import org.springframework.jdbc.core.JdbcTemplate;
 
-import dev.latchkey.LockConfigurationException;
 import dev.latchkey.LockTemplate;
 import dev.latchkey.jdbc.JdbcLockRepository;
 import dev.latchkey.redis.RedisLockRepository;
@@ -92,7 +88,7 @@ class JdbcBackendAutoConfigurationTests {
 	void missingTableFailsTheStartWithTheScriptToRun() {
 		contextRunner().withPropertyValues(h2Url(), "latchkey.jdbc.initialize-schema=never").run((context) -> {
 			assertThat(context).hasFailed();
-			FailureAnalysis analysis = analyze(context.getStartupFailure());
+			FailureAnalysis analysis = BackendStartup.analyze(context.getStartupFailure());
 			assertThat(analysis.getDescription()).startsWith("The lock table LATCHKEY_LOCKS does not exist");
 			assertThat(analysis.getAction()).contains("classpath:dev/latchkey/jdbc/schema-h2.sql",
 					"latchkey.jdbc.initialize-schema=always", "latchkey.jdbc.table-name");
@@ -106,7 +102,7 @@ class JdbcBackendAutoConfigurationTests {
 					"latchkey.jdbc.table-name=NO_SUCH_LOCKS_TABLE")
 			.run((context) -> {
 				assertThat(context).hasFailed();
-				FailureAnalysis analysis = analyze(context.getStartupFailure());
+				FailureAnalysis analysis = BackendStartup.analyze(context.getStartupFailure());
 				assertThat(analysis.getDescription()).startsWith("The lock table NO_SUCH_LOCKS_TABLE does not exist");
 				assertThat(analysis.getAction()).contains("classpath:dev/latchkey/jdbc/schema-postgresql.sql");
 			});
@@ -158,7 +154,7 @@ class JdbcBackendAutoConfigurationTests {
 					"spring.datasource.hikari.connection-timeout=1000")
 			.run((context) -> {
 				assertThat(context).hasFailed();
-				FailureAnalysis analysis = analyze(context.getStartupFailure());
+				FailureAnalysis analysis = BackendStartup.analyze(context.getStartupFailure());
 				assertThat(analysis.getDescription())
 					.startsWith("latchkey.backend is jdbc, but the database could not be reached");
 				assertThat(analysis.getAction()).contains("spring.datasource.");
@@ -169,7 +165,7 @@ class JdbcBackendAutoConfigurationTests {
 	void keyColumnShorterThanTheMaximumKeyLengthFailsTheStart() {
 		contextRunner().withPropertyValues(h2Url(), "latchkey.max-key-length=2000").run((context) -> {
 			assertThat(context).hasFailed();
-			FailureAnalysis analysis = analyze(context.getStartupFailure());
+			FailureAnalysis analysis = BackendStartup.analyze(context.getStartupFailure());
 			assertThat(analysis.getDescription()).isEqualTo(
 					"The lock table's LOCK_KEY column holds 512 characters, but latchkey.max-key-length allows keys of 2000");
 			assertThat(analysis.getAction()).contains("latchkey.max-key-length");
@@ -182,7 +178,7 @@ class JdbcBackendAutoConfigurationTests {
 			.withPropertyValues("latchkey.backend=jdbc")
 			.run((context) -> {
 				assertThat(context).hasFailed();
-				FailureAnalysis analysis = analyze(context.getStartupFailure());
+				FailureAnalysis analysis = BackendStartup.analyze(context.getStartupFailure());
 				assertThat(analysis.getDescription())
 					.isEqualTo("latchkey.backend is jdbc, but the application has no DataSource bean");
 				assertThat(analysis.getAction()).contains("spring.datasource.");
@@ -196,7 +192,7 @@ class JdbcBackendAutoConfigurationTests {
 			.withPropertyValues("latchkey.backend=jdbc")
 			.run((context) -> {
 				assertThat(context).hasFailed();
-				FailureAnalysis analysis = analyze(context.getStartupFailure());
+				FailureAnalysis analysis = BackendStartup.analyze(context.getStartupFailure());
 				assertThat(analysis.getDescription()).contains("spring-jdbc or Spring Boot's JDBC support is not on");
 				assertThat(analysis.getAction()).contains("spring-boot-starter-jdbc");
 			});
@@ -204,11 +200,11 @@ class JdbcBackendAutoConfigurationTests {
 
 	@Test
 	void autoWithBothARedisConnectionFactoryAndADataSourceFailsTheStart() {
-		contextRunner().withUserConfiguration(ConnectionFactoryConfiguration.class)
+		contextRunner().withUserConfiguration(BackendStartup.UnconnectedRedisConfiguration.class)
 			.withPropertyValues(h2Url())
 			.run((context) -> {
 				assertThat(context).hasFailed();
-				FailureAnalysis analysis = analyze(context.getStartupFailure());
+				FailureAnalysis analysis = BackendStartup.analyze(context.getStartupFailure());
 				assertThat(analysis.getDescription()).isEqualTo("latchkey.backend is auto, and the application has"
 						+ " more than one backend configured: redis (a RedisConnectionFactory bean), jdbc (a DataSource bean)");
 				assertThat(analysis.getAction()).contains("latchkey.backend");
@@ -217,32 +213,14 @@ class JdbcBackendAutoConfigurationTests {
 
 	@Test
 	void backendAskedForByNameSettlesTheChoiceBetweenRedisAndJdbc() {
-		contextRunner().withUserConfiguration(ConnectionFactoryConfiguration.class)
+		contextRunner().withUserConfiguration(BackendStartup.UnconnectedRedisConfiguration.class)
 			.withPropertyValues(h2Url(), "latchkey.backend=jdbc")
 			.run((context) -> assertThat(context).hasSingleBean(JdbcLockRepository.class)
 				.doesNotHaveBean(RedisLockRepository.class));
-		contextRunner().withUserConfiguration(ConnectionFactoryConfiguration.class)
+		contextRunner().withUserConfiguration(BackendStartup.UnconnectedRedisConfiguration.class)
 			.withPropertyValues(h2Url(), "latchkey.backend=redis")
 			.run((context) -> assertThat(context).hasSingleBean(RedisLockRepository.class)
 				.doesNotHaveBean(JdbcLockRepository.class));
-	}
-
-	private static FailureAnalysis analyze(Throwable failure) {
-		FailureAnalysis analysis = new LockConfigurationFailureAnalyzer().analyze(failure);
-		assertThat(analysis).as("analysis of %s", failure).isNotNull();
-		assertThat(analysis.getCause()).isInstanceOf(LockConfigurationException.class);
-		return analysis;
-	}
-
-	@Configuration(proxyBeanMethods = false)
-	static class ConnectionFactoryConfiguration {
-
-		@Bean
-		RedisConnectionFactory redisConnectionFactory() {
-			// Never connected: these tests only look at which beans are made.
-			return new LettuceConnectionFactory();
-		}
-
 	}
 
 }

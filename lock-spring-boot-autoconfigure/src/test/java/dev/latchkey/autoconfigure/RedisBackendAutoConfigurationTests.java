@@ -10,12 +10,8 @@ import org.springframework.boot.data.redis.autoconfigure.DataRedisAutoConfigurat
 import org.springframework.boot.diagnostics.FailureAnalysis;
 import org.springframework.boot.test.context.FilteredClassLoader;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
-import org.springframework.context.annotation.Bean;
-import org.springframework.context.annotation.Configuration;
 import org.springframework.data.redis.connection.RedisConnectionFactory;
-import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
 
-import dev.latchkey.LockConfigurationException;
 import dev.latchkey.LockTemplate;
 import dev.latchkey.memory.MemoryLockRepository;
 import dev.latchkey.redis.RedisLockRepository;
@@ -40,7 +36,7 @@ class RedisBackendAutoConfigurationTests {
 
 	@Test
 	void redisBackendUsesTheApplicationsConnectionFactory() {
-		contextRunner().withUserConfiguration(ConnectionFactoryConfiguration.class)
+		contextRunner().withUserConfiguration(BackendStartup.UnconnectedRedisConfiguration.class)
 			.withPropertyValues("latchkey.backend=redis")
 			.run((context) -> {
 				assertThat(context).hasSingleBean(RedisLockRepository.class).doesNotHaveBean(SocketLockRepository.class);
@@ -52,7 +48,7 @@ class RedisBackendAutoConfigurationTests {
 
 	@Test
 	void namespaceCanBeConfigured() {
-		contextRunner().withUserConfiguration(ConnectionFactoryConfiguration.class)
+		contextRunner().withUserConfiguration(BackendStartup.UnconnectedRedisConfiguration.class)
 			.withPropertyValues("latchkey.backend=redis", "latchkey.redis.namespace=billing-locks")
 			.run((context) -> assertThat(context.getBean(RedisLockRepository.class).getNamespace())
 				.isEqualTo("billing-locks"));
@@ -60,7 +56,7 @@ class RedisBackendAutoConfigurationTests {
 
 	@Test
 	void autoChoosesRedisWhenTheApplicationHasAConnectionFactory() {
-		contextRunner().withUserConfiguration(ConnectionFactoryConfiguration.class)
+		contextRunner().withUserConfiguration(BackendStartup.UnconnectedRedisConfiguration.class)
 			.run((context) -> assertThat(context).hasSingleBean(RedisLockRepository.class)
 				.doesNotHaveBean(SocketLockRepository.class));
 	}
@@ -73,11 +69,11 @@ class RedisBackendAutoConfigurationTests {
 
 	@Test
 	void otherBackendsAskedForByNameWinOverAConnectionFactory() {
-		contextRunner().withUserConfiguration(ConnectionFactoryConfiguration.class)
+		contextRunner().withUserConfiguration(BackendStartup.UnconnectedRedisConfiguration.class)
 			.withPropertyValues("latchkey.backend=memory")
 			.run((context) -> assertThat(context).hasSingleBean(MemoryLockRepository.class)
 				.doesNotHaveBean(RedisLockRepository.class));
-		contextRunner().withUserConfiguration(ConnectionFactoryConfiguration.class)
+		contextRunner().withUserConfiguration(BackendStartup.UnconnectedRedisConfiguration.class)
 			.withPropertyValues("latchkey.backend=socket")
 			.run((context) -> assertThat(context).hasSingleBean(SocketLockRepository.class)
 				.doesNotHaveBean(RedisLockRepository.class));
@@ -94,7 +90,7 @@ class RedisBackendAutoConfigurationTests {
 	void redisBackendWithoutAConnectionFactoryFailsTheStartWithWhatToConfigure() {
 		contextRunner().withPropertyValues("latchkey.backend=redis").run((context) -> {
 			assertThat(context).hasFailed();
-			FailureAnalysis analysis = analyze(context.getStartupFailure());
+			FailureAnalysis analysis = BackendStartup.analyze(context.getStartupFailure());
 			assertThat(analysis.getDescription())
 				.isEqualTo("latchkey.backend is redis, but the application has no RedisConnectionFactory bean");
 			assertThat(analysis.getAction()).contains("spring-boot-starter-data-redis", "spring.data.redis.");
@@ -107,7 +103,7 @@ class RedisBackendAutoConfigurationTests {
 			.withPropertyValues("latchkey.backend=redis")
 			.run((context) -> {
 				assertThat(context).hasFailed();
-				FailureAnalysis analysis = analyze(context.getStartupFailure());
+				FailureAnalysis analysis = BackendStartup.analyze(context.getStartupFailure());
 				assertThat(analysis.getDescription()).contains("spring-data-redis is not on the class path");
 				assertThat(analysis.getAction()).contains("spring-boot-starter-data-redis");
 			});
@@ -130,24 +126,6 @@ class RedisBackendAutoConfigurationTests {
 					.orElseThrow())).isPositive();
 				assertThat(locks.getRepository().inspect("auto-configured")).isEmpty();
 			});
-	}
-
-	private static FailureAnalysis analyze(Throwable failure) {
-		FailureAnalysis analysis = new LockConfigurationFailureAnalyzer().analyze(failure);
-		assertThat(analysis).as("analysis of %s", failure).isNotNull();
-		assertThat(analysis.getCause()).isInstanceOf(LockConfigurationException.class);
-		return analysis;
-	}
-
-	@Configuration(proxyBeanMethods = false)
-	static class ConnectionFactoryConfiguration {
-
-		@Bean
-		RedisConnectionFactory redisConnectionFactory() {
-			// Never connected: these tests only look at which beans are made.
-			return new LettuceConnectionFactory();
-		}
-
 	}
 
 }

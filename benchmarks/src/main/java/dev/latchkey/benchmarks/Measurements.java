@@ -1,0 +1,84 @@
+package dev.latchkey.benchmarks;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * What the backend harnesses ({@link RedisBenchmark}, {@link EtcdBenchmark}, {@link JdbcBenchmark}) measure the same
+ * way: the guarded work, percentiles of latency samples, and the throughput of threads contending for one lock.
+ * <pre class="code">
+ * Arrays.sort(samples);
+ * double p99 = Measurements.percentileMicros(samples, 0.99);
+ * double opsPerSecond = Measurements.contendedThroughput(() -&gt; locks.exclusive("k").run(Measurements::work), 8,
+ *         Duration.ofSeconds(5));
+ * </pre>
+ */
+final class Measurements {
+
+	private static final AtomicLong counter = new AtomicLong();
+
+	private Measurements() {
+	}
+
+	/**
+	 * The work done under a lock: as little as can be, so that what is measured is the locking around it.
+	 */
+	static void work() {
+		counter.incrementAndGet();
+	}
+
+	/**
+	 * A percentile of sorted samples in nanoseconds.
+	 * @param sorted the samples, sorted
+	 * @param p the percentile, from 0 to 1
+	 * @return the percentile in microseconds
+	 */
+	static double percentileMicros(long[] sorted, double p) {
+		return sorted[Math.min(sorted.length - 1, (int) Math.floor(p * sorted.length))] / 1000.0;
+	}
+
+	/**
+	 * Runs a locked operation on several threads at once, after a second of warm-up, and counts how many complete.
+	 * @param lockedWork one acquire, work and release
+	 * @param contenders the number of threads
+	 * @param run how long to count
+	 * @return completed operations per second
+	 * @throws InterruptedException if interrupted while waiting
+	 */
+	static double contendedThroughput(Runnable lockedWork, int contenders, Duration run) throws InterruptedException {
+		AtomicBoolean running = new AtomicBoolean(true);
+		AtomicLong operations = new AtomicLong();
+		CountDownLatch done = new CountDownLatch(contenders);
+		List<Thread> threads = new ArrayList<>();
+		for (int i = 0; i < contenders; i++) {
+			Thread thread = new Thread(() -> {
+				try {
+					while (running.get()) {
+						lockedWork.run();
+						operations.incrementAndGet();
+					}
+				}
+				finally {
+					done.countDown();
+				}
+			});
+			threads.add(thread);
+			thread.start();
+		}
+		Thread.sleep(Duration.ofSeconds(1).toMillis());
+		long from = operations.get();
+		long start = System.nanoTime();
+		Thread.sleep(run.toMillis());
+		long counted = operations.get() - from;
+		double seconds = (System.nanoTime() - start) / 1e9;
+		running.set(false);
+		done.await(30, TimeUnit.SECONDS);
+		return counted / seconds;
+	}
+
+}
