@@ -48,11 +48,15 @@ final class PostgresReleaseNotifier implements AutoCloseable {
 	}
 
 	/**
-	 * Starts listening, once, and waits briefly for the {@code LISTEN} to take effect, so that the first waiter does
-	 * not miss a release announced meanwhile.
+	 * Starts listening, once, and the first time waits briefly for the {@code LISTEN} to take effect, so that the
+	 * first waiter does not miss a release announced meanwhile (a waiter also polls, so a miss only delays it).
 	 */
-	synchronized void start() {
-		if (this.thread == null && !this.closed) {
+	void start() {
+		synchronized (this) {
+			if (this.thread != null || this.closed) {
+				// Started before: waiters are not held up again, even while the listener reconnects.
+				return;
+			}
 			Thread listener = new Thread(this::listen, "latchkey-jdbc-notifications");
 			listener.setDaemon(true);
 			listener.start();
