@@ -30,6 +30,11 @@ abstract class JdbcLockDialect {
 
 	static final String HEAD_SLOT = "#";
 
+	/**
+	 * The most leases one renewal statement names, where a statement names each lease (MySQL, H2).
+	 */
+	static final int MAX_RENEWAL_BATCH = 500;
+
 	protected final String table;
 
 	JdbcLockDialect(String table) {
@@ -100,11 +105,24 @@ abstract class JdbcLockDialect {
 	abstract boolean forceRelease(Connection connection, String key) throws SQLException;
 
 	/**
-	 * Renews a batch of leases in one statement.
+	 * Renews a batch of leases in one statement (one per {@value #MAX_RENEWAL_BATCH} leases), and a second only when
+	 * some lease was lost, to tell which.
 	 * @return the tokens of the leases that were no longer held
 	 */
 	Set<String> renew(Connection connection, Collection<LeaseSpec> leases) throws SQLException {
-		List<LeaseSpec> batch = List.copyOf(leases);
+		List<LeaseSpec> all = List.copyOf(leases);
+		if (all.size() <= MAX_RENEWAL_BATCH) {
+			return renewBatch(connection, all);
+		}
+		// Thousands of held leases would make one statement of megabytes: a statement per slice of them instead.
+		Set<String> lost = new HashSet<>();
+		for (int from = 0; from < all.size(); from += MAX_RENEWAL_BATCH) {
+			lost.addAll(renewBatch(connection, all.subList(from, Math.min(all.size(), from + MAX_RENEWAL_BATCH))));
+		}
+		return lost;
+	}
+
+	private Set<String> renewBatch(Connection connection, List<LeaseSpec> batch) throws SQLException {
 		String ttlByToken = batch.stream().map((lease) -> "WHEN ? THEN ?").collect(Collectors.joining(" ", "CASE TOKEN ", " END"));
 		String rows = batch.stream().map((lease) -> "(LOCK_KEY = ? AND SLOT = ? AND TOKEN = ?)").collect(Collectors.joining(" OR "));
 		String sql = "UPDATE " + this.table + " SET EXPIRES_AT = " + nowPlus(ttlByToken) + " WHERE (" + rows
