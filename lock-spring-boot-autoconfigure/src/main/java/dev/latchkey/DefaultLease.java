@@ -215,6 +215,26 @@ final class DefaultLease implements Lease, LeaseKeeper.KeptLease {
 	}
 
 	/**
+	 * Makes the observation of the hold current on this thread, while synchronous guarded work runs.
+	 */
+	LockObserver.Scope openHoldScope() {
+		LockObserver.Hold current;
+		synchronized (this) {
+			current = this.hold;
+		}
+		if (current == null) {
+			return LockObserver.Scope.NONE;
+		}
+		try {
+			return current.openScope();
+		}
+		catch (RuntimeException ex) {
+			// An observer must never break locking.
+			return LockObserver.Scope.NONE;
+		}
+	}
+
+	/**
 	 * Takes the observation of the hold, once: the release and a loss may race to end it.
 	 */
 	synchronized LockObserver.@Nullable Hold takeHold() {

@@ -82,6 +82,34 @@ public interface LockObserver {
 		 */
 		void lost(LockLostException exception);
 
+		/**
+		 * Makes the hold current on this thread while synchronous guarded work runs (a {@code LockTemplate} run or
+		 * call, an annotated method that returns a plain value), so that what the work observes, its tracing spans
+		 * for example, nests under the hold. Closed on the same thread when the work returns, before the release.
+		 * Asynchronous work is never given a scope. The default makes nothing current.
+		 * @return the scope to close when the work returns
+		 */
+		default Scope openScope() {
+			return Scope.NONE;
+		}
+
+	}
+
+	/**
+	 * What {@link Hold#openScope()} made current, undone by {@link #close()}.
+	 */
+	@FunctionalInterface
+	interface Scope extends AutoCloseable {
+
+		/**
+		 * A scope that made nothing current.
+		 */
+		Scope NONE = () -> {
+		};
+
+		@Override
+		void close();
+
 	}
 
 }

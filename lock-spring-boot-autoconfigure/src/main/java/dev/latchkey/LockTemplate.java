@@ -369,7 +369,7 @@ public class LockTemplate implements AutoCloseable {
 		}
 		T result = null;
 		Throwable failure = null;
-		try (LockContext.Binding binding = LockContext.bind(lease)) {
+		try (LockContext.Binding binding = LockContext.bind(lease); LockObserver.Scope scope = lease.openHoldScope()) {
 			result = task.get();
 		}
 		catch (Throwable ex) {

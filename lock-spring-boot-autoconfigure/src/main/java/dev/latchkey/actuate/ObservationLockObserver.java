@@ -134,6 +134,12 @@ public class ObservationLockObserver implements LockObserver {
 			this.observation.stop();
 		}
 
+		@Override
+		public Scope openScope() {
+			Observation.Scope scope = this.observation.openScope();
+			return scope::close;
+		}
+
 	}
 
 }

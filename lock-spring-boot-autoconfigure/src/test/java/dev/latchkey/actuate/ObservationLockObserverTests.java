@@ -170,6 +170,36 @@ class ObservationLockObserverTests {
 	}
 
 	@Test
+	void withATracerWhatSynchronousGuardedWorkObservesNestsUnderTheHold() {
+		SimpleTracer tracer = new SimpleTracer();
+		ObservationRegistry registry = ObservationRegistry.create();
+		registry.observationConfig().observationHandler(new DefaultTracingObservationHandler(tracer));
+		LockTemplate traced = new LockTemplate(this.repository, LockSettings.defaults(), null,
+				new ObservationLockObserver(registry));
+		Observation request = Observation.start("http.server.requests", registry);
+		try (Observation.Scope scope = request.openScope()) {
+			traced.exclusive("order:42").named("order:#id").run(() -> Observation.createNotStarted("payment", registry)
+				.observe(() -> {
+				}));
+			// The hold's scope ended with the work: what comes after is the request's again.
+			Observation.createNotStarted("after", registry).observe(() -> {
+			});
+		}
+		finally {
+			request.stop();
+			traced.close();
+		}
+		SimpleSpan hold = span(tracer, "hold order:#id");
+		assertThat(span(tracer, "payment").getParentId()).isEqualTo(hold.getSpanId());
+		assertThat(span(tracer, "after").getParentId()).isEqualTo(span(tracer, "http.server.requests").getSpanId());
+		assertThat(hold.getParentId()).isEqualTo(span(tracer, "http.server.requests").getSpanId());
+	}
+
+	private static SimpleSpan span(SimpleTracer tracer, String name) {
+		return tracer.getSpans().stream().filter((span) -> span.getName().equals(name)).findFirst().orElseThrow();
+	}
+
+	@Test
 	void nothingIsCreatedWhenTheRegistryIsANoop() {
 		LeaseSpec spec = LeaseSpec.exclusive("order:42", "me", "token", Duration.ofSeconds(30));
 		assertThat(new ObservationLockObserver(ObservationRegistry.NOOP).acquiring("order", spec, "memory")).isNull();
