@@ -130,6 +130,8 @@ ensure_postgres() {
 			fi
 			say "starting PostgreSQL $version on 127.0.0.1:$POSTGRES_PORT"
 			pg_ctlcluster --skip-systemctl-redirect "$version" main start >&2 || true
+			# The package may have started the cluster before pg_hba.conf was changed.
+			pg_ctlcluster --skip-systemctl-redirect "$version" main reload >&2 || true
 			if ! wait_for_port 127.0.0.1 "$POSTGRES_PORT"; then
 				say "PostgreSQL did not start on 127.0.0.1:$POSTGRES_PORT"
 				exit 1
