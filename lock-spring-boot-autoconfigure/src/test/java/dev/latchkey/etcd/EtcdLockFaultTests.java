@@ -1,8 +1,6 @@
 package dev.latchkey.etcd;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.URI;
@@ -14,7 +12,6 @@ import java.util.Collections;
 import java.util.List;
 import java.util.OptionalLong;
 import java.util.UUID;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -44,6 +41,7 @@ import dev.latchkey.LockSettings;
 import dev.latchkey.LockTemplate;
 import dev.latchkey.LossReason;
 import dev.latchkey.event.LockLostEvent;
+import dev.latchkey.test.ChildProcess;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
@@ -154,12 +152,12 @@ class EtcdLockFaultTests {
 		EtcdCluster cluster = cluster(1);
 		EtcdLockRepository repository = repository(cluster.endpoints());
 		Duration ttl = Duration.ofSeconds(2);
-		Process holder = startHolder(cluster.endpoint(0), "killed", ttl);
-		long heldToken = Long.parseLong(awaitHeld(holder).substring("HELD ".length()));
+		ChildProcess holder = startHolder(cluster.endpoint(0), "killed", ttl);
+		long heldToken = Long.parseLong(holder.awaitLine("HELD ", Duration.ofSeconds(60)).substring("HELD ".length()));
 		LockInfo.Holder before = repository.inspect("killed").orElseThrow().holders().get(0);
 		assertThat(before.fencingToken()).isEqualTo(heldToken);
-		holder.destroyForcibly();
-		assertThat(holder.waitFor(30, TimeUnit.SECONDS)).isTrue();
+		holder.kill();
+		assertThat(holder.process().isAlive()).isFalse();
 		long killedAt = System.nanoTime();
 		LeaseSpec next = LeaseSpec.exclusive("killed", "next", token(), Duration.ofSeconds(30));
 		assertThat(repository.tryAcquire(next)).isEmpty();
@@ -312,30 +310,11 @@ class EtcdLockFaultTests {
 		return template;
 	}
 
-	private Process startHolder(URI endpoint, String key, Duration ttl) throws IOException {
-		List<String> command = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-				"-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xmx64m", "-cp", System.getProperty("java.class.path"),
-				EtcdLockChild.class.getName(), endpoint.toString(), NAMESPACE, key, Long.toString(ttl.toMillis()));
-		Process process = new ProcessBuilder(command)
-			.redirectError(this.temporary.resolve("holder.log").toFile())
-			.start();
-		this.resources.add(process::destroyForcibly);
-		return process;
-	}
-
-	private String awaitHeld(Process holder) throws Exception {
-		BufferedReader output = new BufferedReader(
-				new InputStreamReader(holder.getInputStream(), StandardCharsets.UTF_8));
-		String line = CompletableFuture.supplyAsync(() -> {
-			try {
-				return output.readLine();
-			}
-			catch (IOException ex) {
-				return null;
-			}
-		}).get(60, TimeUnit.SECONDS);
-		assertThat(line).as("holder's output").isNotNull().startsWith("HELD ");
-		return line;
+	private ChildProcess startHolder(URI endpoint, String key, Duration ttl) {
+		ChildProcess holder = ChildProcess.start(this.temporary, List.of(), EtcdLockChild.class, endpoint.toString(), NAMESPACE,
+				key, Long.toString(ttl.toMillis()));
+		this.resources.add(holder);
+		return holder;
 	}
 
 	private static void awaitMoreRuns(AtomicInteger runs, int more) {

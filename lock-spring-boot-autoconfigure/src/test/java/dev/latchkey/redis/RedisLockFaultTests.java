@@ -1,18 +1,14 @@
 package dev.latchkey.redis;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.URI;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.OptionalLong;
 import java.util.UUID;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 
@@ -35,6 +31,7 @@ import dev.latchkey.LockSettings;
 import dev.latchkey.LockTemplate;
 import dev.latchkey.LossReason;
 import dev.latchkey.event.LockLostEvent;
+import dev.latchkey.test.ChildProcess;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
@@ -170,10 +167,10 @@ class RedisLockFaultTests {
 		RedisServerProcess server = server();
 		RedisLockRepository repository = repository(server.url());
 		Duration ttl = Duration.ofSeconds(2);
-		Process holder = startHolder(server.url(), "killed", ttl);
-		long heldToken = Long.parseLong(awaitHeld(holder).substring("HELD ".length()));
-		holder.destroyForcibly();
-		assertThat(holder.waitFor(30, TimeUnit.SECONDS)).isTrue();
+		ChildProcess holder = startHolder(server.url(), "killed", ttl);
+		long heldToken = Long.parseLong(holder.awaitLine("HELD ", Duration.ofSeconds(40)).substring("HELD ".length()));
+		holder.kill();
+		assertThat(holder.process().isAlive()).isFalse();
 		long killedAt = System.nanoTime();
 		LockInfo.Holder killed = repository.inspect("killed").orElseThrow().holders().get(0);
 		assertThat(killed.fencingToken()).isEqualTo(heldToken);
@@ -195,30 +192,11 @@ class RedisLockFaultTests {
 		assertThat(granted[0].getAsLong()).isGreaterThan(heldToken);
 	}
 
-	private Process startHolder(URI url, String key, Duration ttl) throws IOException {
-		List<String> command = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-				"-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xmx64m", "-cp", System.getProperty("java.class.path"),
-				RedisLockChild.class.getName(), url.toString(), "fault-test", key, Long.toString(ttl.toMillis()));
-		Process process = new ProcessBuilder(command)
-			.redirectError(this.temporary.resolve("holder.log").toFile())
-			.start();
-		this.resources.add(process::destroyForcibly);
-		return process;
-	}
-
-	private String awaitHeld(Process holder) throws Exception {
-		BufferedReader output = new BufferedReader(
-				new InputStreamReader(holder.getInputStream(), StandardCharsets.UTF_8));
-		String line = CompletableFuture.supplyAsync(() -> {
-			try {
-				return output.readLine();
-			}
-			catch (IOException ex) {
-				return null;
-			}
-		}).get(40, TimeUnit.SECONDS);
-		assertThat(line).as("first line of the holder (log in %s)", this.temporary).startsWith("HELD ");
-		return line;
+	private ChildProcess startHolder(URI url, String key, Duration ttl) {
+		ChildProcess holder = ChildProcess.start(this.temporary, List.of(), RedisLockChild.class, url.toString(), "fault-test",
+				key, Long.toString(ttl.toMillis()));
+		this.resources.add(holder);
+		return holder;
 	}
 
 	private RedisServerProcess server() {
