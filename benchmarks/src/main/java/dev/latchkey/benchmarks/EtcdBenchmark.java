@@ -3,7 +3,6 @@ package dev.latchkey.benchmarks;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.UUID;
@@ -23,6 +22,7 @@ import io.grpc.Channel;
 import io.grpc.ClientCall;
 import io.grpc.ClientInterceptor;
 import io.grpc.MethodDescriptor;
+import org.jspecify.annotations.Nullable;
 
 import dev.latchkey.LeaseSpec;
 import dev.latchkey.LockSettings;
@@ -132,32 +132,18 @@ public final class EtcdBenchmark {
 		return Client.builder().endpoints(endpoints.split(",")).interceptor(new CountingInterceptor()).build();
 	}
 
-	private void run(String name, int iterations, Runnable acquireRelease, Runnable contended) throws Exception {
-		for (int i = 0; i < Math.max(iterations / 5, 500); i++) {
-			acquireRelease.run();
-		}
-		long[] samples = new long[iterations];
-		long start = System.nanoTime();
-		for (int i = 0; i < iterations; i++) {
-			long begin = System.nanoTime();
-			acquireRelease.run();
-			samples[i] = System.nanoTime() - begin;
-		}
-		long elapsed = System.nanoTime() - start;
+	private void run(String name, int iterations, Runnable acquireRelease, @Nullable Runnable contended)
+			throws Exception {
+		Measurements.Timings timings = Measurements.time(acquireRelease, Math.max(iterations / 5, 500), iterations);
 		long before = calls.get();
 		int counted = 500;
 		for (int i = 0; i < counted; i++) {
 			acquireRelease.run();
 		}
 		double callsPerOp = (calls.get() - before) / (double) counted;
-		Arrays.sort(samples);
-		String contendedThroughput = (contended != null)
-				? String.format(Locale.ROOT, "%,14.0f",
-						Measurements.contendedThroughput(contended, CONTENDERS, CONTENDED_RUN))
-				: String.format(Locale.ROOT, "%14s", "-");
 		this.out.printf(Locale.ROOT, "%-50s %10.1f %10.1f %10.1f %,12.0f %10.2f %s%n", name,
-				Measurements.percentileMicros(samples, 0.5), Measurements.percentileMicros(samples, 0.9),
-				Measurements.percentileMicros(samples, 0.99), iterations / (elapsed / 1e9), callsPerOp, contendedThroughput);
+				timings.percentileMicros(0.5), timings.percentileMicros(0.9), timings.percentileMicros(0.99),
+				timings.perSecond(), callsPerOp, Measurements.contendedColumn(contended, CONTENDERS, CONTENDED_RUN));
 	}
 
 

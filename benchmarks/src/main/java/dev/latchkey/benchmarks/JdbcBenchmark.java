@@ -21,8 +21,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import java.util.OptionalLong;
-import java.util.Set;
 import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
@@ -53,12 +51,12 @@ import org.springframework.util.StreamUtils;
 
 import dev.latchkey.LeaseSpec;
 import dev.latchkey.LockHandle;
-import dev.latchkey.LockInfo;
 import dev.latchkey.LockRepository;
 import dev.latchkey.LockSettings;
 import dev.latchkey.LockTemplate;
 import dev.latchkey.ReleaseSubscription;
 import dev.latchkey.jdbc.JdbcLockRepository;
+import dev.latchkey.test.ForwardingLockRepository;
 
 /**
  * The JDBC backend on PostgreSQL next to the floor of two raw JDBC statements, Spring Integration's
@@ -564,46 +562,10 @@ public final class JdbcBenchmark {
 	/**
 	 * A repository that cannot announce releases: its waiters poll.
 	 */
-	private record WithoutNotifications(LockRepository delegate) implements LockRepository {
+	private static final class WithoutNotifications extends ForwardingLockRepository {
 
-		@Override
-		public String backend() {
-			return this.delegate.backend();
-		}
-
-		@Override
-		public OptionalLong tryAcquire(LeaseSpec lease) {
-			return this.delegate.tryAcquire(lease);
-		}
-
-		@Override
-		public OptionalLong tryAcquirePermit(LeaseSpec lease) {
-			return this.delegate.tryAcquirePermit(lease);
-		}
-
-		@Override
-		public Set<String> renew(java.util.Collection<LeaseSpec> leases) {
-			return this.delegate.renew(leases);
-		}
-
-		@Override
-		public boolean release(LeaseSpec lease) {
-			return this.delegate.release(lease);
-		}
-
-		@Override
-		public boolean forceRelease(String key) {
-			return this.delegate.forceRelease(key);
-		}
-
-		@Override
-		public Optional<LockInfo> inspect(String key) {
-			return this.delegate.inspect(key);
-		}
-
-		@Override
-		public List<LockInfo> list() {
-			return this.delegate.list();
+		WithoutNotifications(LockRepository delegate) {
+			super(delegate);
 		}
 
 		@Override

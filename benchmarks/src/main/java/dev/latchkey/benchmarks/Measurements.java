@@ -2,11 +2,15 @@ package dev.latchkey.benchmarks;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+
+import org.jspecify.annotations.Nullable;
 
 /**
  * What the backend harnesses ({@link RedisBenchmark}, {@link EtcdBenchmark}, {@link JdbcBenchmark}) measure the same
@@ -40,6 +44,45 @@ final class Measurements {
 	 */
 	static double percentileMicros(long[] sorted, double p) {
 		return sorted[Math.min(sorted.length - 1, (int) Math.floor(p * sorted.length))] / 1000.0;
+	}
+
+	/**
+	 * Times an operation on this thread, after warming it up.
+	 * @param operation one acquire and release, say
+	 * @param warmUps how many runs to make first, unmeasured
+	 * @param iterations how many runs to time
+	 * @return the runs' times
+	 */
+	static Timings time(Runnable operation, int warmUps, int iterations) {
+		for (int i = 0; i < warmUps; i++) {
+			operation.run();
+		}
+		long[] samples = new long[iterations];
+		long start = System.nanoTime();
+		for (int i = 0; i < iterations; i++) {
+			long begin = System.nanoTime();
+			operation.run();
+			samples[i] = System.nanoTime() - begin;
+		}
+		long elapsed = System.nanoTime() - start;
+		Arrays.sort(samples);
+		return new Timings(samples, elapsed);
+	}
+
+	/**
+	 * The contended throughput column of a harness's table: {@link #contendedThroughput} of the operation, or a dash
+	 * where a contender has none.
+	 * @param lockedWork one acquire, work and release, or {@code null}
+	 * @param contenders the number of threads
+	 * @param run how long to count
+	 * @return the column, 14 characters wide
+	 * @throws InterruptedException if interrupted while waiting
+	 */
+	static String contendedColumn(@Nullable Runnable lockedWork, int contenders, Duration run)
+			throws InterruptedException {
+		return (lockedWork != null)
+				? String.format(Locale.ROOT, "%,14.0f", contendedThroughput(lockedWork, contenders, run))
+				: String.format(Locale.ROOT, "%14s", "-");
 	}
 
 	/**
@@ -79,6 +122,24 @@ final class Measurements {
 		running.set(false);
 		done.await(30, TimeUnit.SECONDS);
 		return counted / seconds;
+	}
+
+	/**
+	 * The times of a run of {@link #time}.
+	 *
+	 * @param sortedNanos each operation's time, in nanoseconds, sorted
+	 * @param elapsedNanos the whole run's time
+	 */
+	record Timings(long[] sortedNanos, long elapsedNanos) {
+
+		double percentileMicros(double p) {
+			return Measurements.percentileMicros(this.sortedNanos, p);
+		}
+
+		double perSecond() {
+			return this.sortedNanos.length / (this.elapsedNanos / 1e9);
+		}
+
 	}
 
 }

@@ -2,7 +2,6 @@ package dev.latchkey.benchmarks;
 
 import java.io.PrintStream;
 import java.time.Duration;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.UUID;
@@ -14,6 +13,7 @@ import io.lettuce.core.RedisClient;
 import io.lettuce.core.SetArgs;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.sync.RedisCommands;
+import org.jspecify.annotations.Nullable;
 import org.redisson.Redisson;
 import org.redisson.api.RLock;
 import org.redisson.api.RedissonClient;
@@ -127,27 +127,13 @@ public final class RedisBenchmark {
 		}
 	}
 
-	private void run(String name, int iterations, Runnable acquireRelease, Runnable contended) throws Exception {
-		for (int i = 0; i < Math.max(iterations / 2, 5_000); i++) {
-			acquireRelease.run();
-		}
-		long[] samples = new long[iterations];
-		long start = System.nanoTime();
-		for (int i = 0; i < iterations; i++) {
-			long begin = System.nanoTime();
-			acquireRelease.run();
-			samples[i] = System.nanoTime() - begin;
-		}
-		long elapsed = System.nanoTime() - start;
+	private void run(String name, int iterations, Runnable acquireRelease, @Nullable Runnable contended)
+			throws Exception {
+		Measurements.Timings timings = Measurements.time(acquireRelease, Math.max(iterations / 2, 5_000), iterations);
 		double commandsPerOp = commandsPerOperation(acquireRelease, 1_000);
-		Arrays.sort(samples);
-		String contendedThroughput = (contended != null)
-				? String.format(Locale.ROOT, "%,14.0f",
-						Measurements.contendedThroughput(contended, CONTENDERS, CONTENDED_RUN))
-				: String.format(Locale.ROOT, "%14s", "-");
 		this.out.printf(Locale.ROOT, "%-44s %10.1f %10.1f %10.1f %,12.0f %10.2f %s%n", name,
-				Measurements.percentileMicros(samples, 0.5), Measurements.percentileMicros(samples, 0.9),
-				Measurements.percentileMicros(samples, 0.99), iterations / (elapsed / 1e9), commandsPerOp, contendedThroughput);
+				timings.percentileMicros(0.5), timings.percentileMicros(0.9), timings.percentileMicros(0.99),
+				timings.perSecond(), commandsPerOp, Measurements.contendedColumn(contended, CONTENDERS, CONTENDED_RUN));
 	}
 
 
