@@ -1,8 +1,5 @@
 package dev.latchkey.jdbc;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.util.Locale;
 import java.util.UUID;
 
@@ -11,15 +8,16 @@ import javax.sql.DataSource;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 
-import org.springframework.core.io.ByteArrayResource;
-import org.springframework.core.io.ClassPathResource;
+import org.springframework.boot.sql.init.DatabaseInitializationMode;
+import org.springframework.core.io.DefaultResourceLoader;
 import org.springframework.jdbc.core.JdbcTemplate;
-import org.springframework.jdbc.datasource.init.ResourceDatabasePopulator;
-import org.springframework.util.StreamUtils;
+
+import dev.latchkey.autoconfigure.LatchkeyJdbcProperties;
+import dev.latchkey.autoconfigure.LatchkeyJdbcSchemaInitializer;
 
 /**
  * Databases and lock tables for the JDBC tests: each test class makes a table of its own, with the schema script the
- * product ships, and drops it afterwards.
+ * product ships (run by the product's own schema initializer), and drops it afterwards.
  */
 final class JdbcTestSupport {
 
@@ -40,21 +38,17 @@ final class JdbcTestSupport {
 	}
 
 	/**
-	 * Runs a shipped schema script with another table name, as the schema initializer does.
+	 * Runs a shipped schema script with another table name, through the schema initializer the auto-configuration uses.
 	 */
 	static void createTable(DataSource dataSource, String script, String tableName) {
-		new ResourceDatabasePopulator(script(script, tableName)).execute(dataSource);
-	}
-
-	static ByteArrayResource script(String script, String tableName) {
-		try {
-			String text = StreamUtils.copyToString(new ClassPathResource("dev/latchkey/jdbc/" + script).getInputStream(),
-					StandardCharsets.UTF_8);
-			return new ByteArrayResource(text.replace(JdbcLockRepository.DEFAULT_TABLE_NAME, tableName)
-				.getBytes(StandardCharsets.UTF_8), script + " for " + tableName);
-		}
-		catch (IOException ex) {
-			throw new UncheckedIOException(ex);
+		LatchkeyJdbcProperties properties = new LatchkeyJdbcProperties();
+		properties.setTableName(tableName);
+		properties.setSchema("classpath:dev/latchkey/jdbc/" + script);
+		properties.setInitializeSchema(DatabaseInitializationMode.ALWAYS);
+		LatchkeyJdbcSchemaInitializer initializer = new LatchkeyJdbcSchemaInitializer(dataSource, properties);
+		initializer.setResourceLoader(new DefaultResourceLoader());
+		if (!initializer.initializeDatabase()) {
+			throw new IllegalStateException("No schema script ran for " + tableName);
 		}
 	}
 
