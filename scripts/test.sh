@@ -7,4 +7,4 @@ cd "$(dirname "$0")/.."
 # (which stays the script's exit status).
 trap 'if [[ -n "${LATCHKEY_SERVICES_STARTED:-}" ]]; then scripts/services.sh stop; fi' EXIT
 eval "$(scripts/services.sh)"
-./mvnw -B -ntp verify "$@"
+mvn -B -ntp verify "$@"
