@@ -242,7 +242,8 @@ public class LockTemplate implements AutoCloseable {
 		long start = System.nanoTime();
 		LockWaiter.Grant grant;
 		try {
-			grant = this.waiter.acquire(this.repository, spec, attempt, waitTime);
+			grant = this.waiter.acquire(this.repository, spec, attempt, waitTime,
+					ttl.minus(this.settings.safetyMarginFor(ttl)));
 		}
 		catch (InterruptedException ex) {
 			Thread.currentThread().interrupt();

@@ -7,13 +7,13 @@ import java.util.concurrent.CompletableFuture;
  * the next waiter itself when it frees: a hand-off then costs one message instead of a release notification followed
  * by a new attempt. {@code LockTemplate} uses it for every wait longer than zero.
  * <pre class="code">
- * CompletableFuture&lt;Long&gt; grant = repository.acquireQueued(lease);
+ * CompletableFuture&lt;QueuedGrant&gt; grant = repository.acquireQueued(lease);
  * try {
- *     long fencingToken = grant.get(5, TimeUnit.SECONDS);
+ *     long fencingToken = grant.get(5, TimeUnit.SECONDS).fencingToken();
  * }
  * catch (TimeoutException ex) {
  *     if (!repository.cancelQueued(lease)) {
- *         long fencingToken = grant.join(); // granted meanwhile: the lease is ours
+ *         long fencingToken = grant.join().fencingToken(); // granted meanwhile: the lease is ours
  *     }
  * }
  * </pre>
@@ -25,10 +25,10 @@ public interface QueueingLockRepository extends LockRepository {
 	/**
 	 * Acquires the lease at once if the key is free, or queues the request behind the key's earlier waiters.
 	 * @param lease the lease to acquire, of either mode
-	 * @return completes with the fencing token when the lease is granted; completes exceptionally if the backend fails
-	 * or loses the queue (the caller may queue again)
+	 * @return completes with the grant when the lease is granted; completes exceptionally if the backend fails or loses
+	 * the queue (the caller may queue again)
 	 */
-	CompletableFuture<Long> acquireQueued(LeaseSpec lease);
+	CompletableFuture<QueuedGrant> acquireQueued(LeaseSpec lease);
 
 	/**
 	 * Withdraws a queued request.
@@ -37,5 +37,17 @@ public interface QueueingLockRepository extends LockRepository {
 	 * then held, and the future of {@link #acquireQueued} completes with its fencing token) or was no longer queued
 	 */
 	boolean cancelQueued(LeaseSpec lease);
+
+	/**
+	 * A queued request's grant. The grant may be read long after it was made (the waiter's process was paused, say):
+	 * its validity runs from when the backend made it, not from when it is read, so a grant read after its TTL is
+	 * known to be stale.
+	 *
+	 * @param fencingToken the fencing token of the grant
+	 * @param grantedAtNanos when the backend started the lease's TTL, on this process's {@link System#nanoTime()}
+	 * clock; a backend that cannot tell answers when the request was sent, which is never later
+	 */
+	record QueuedGrant(long fencingToken, long grantedAtNanos) {
+	}
 
 }

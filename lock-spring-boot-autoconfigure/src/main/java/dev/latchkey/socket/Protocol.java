@@ -1,42 +1,492 @@
 package dev.latchkey.socket;
 
-import java.net.URLDecoder;
-import java.net.URLEncoder;
-import java.nio.charset.StandardCharsets;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+
+import org.jspecify.annotations.Nullable;
 
 /**
- * The arbiter's line protocol. One request or answer per line, fields separated by single spaces; keys, owners and
- * names are URL-encoded, so they never contain a space or a line break.
+ * The arbiter's wire format, every message in one place: how each is written and read, side by side.
+ * <p>
+ * Messages are {@link Frame frames}. A request starts with its kind and an id chosen by the client; the arbiter's
+ * answer carries the same id, so a client may have several requests in flight. The arbiter also pushes two messages
+ * of its own: a grant to a queued waiter, and a release to the watchers of a key. Times are readings of the host's
+ * monotonic clock ({@link System#nanoTime()}), which every process of the host shares; the client checks that it does
+ * when it connects ({@link Hello}).
  * <pre>
- * HELLO name                                   -&gt; 0 OK clientId
- * id ACQ key token limit ttlMillis owner       -&gt; id OK fencingToken | id NO      (limit 0: exclusive)
- * id REL key token                             -&gt; id OK | id NO
- * id FORCE key                                 -&gt; id OK | id NO      (evicts every holder)
- * id RENEW ttlMillis key token [ttl key token]  -&gt; id LOST [token ...]
- * id INSPECT key                               -&gt; id INFO lock | id NONE
- * id DUMP                                      -&gt; id LOCKS [lock ...]
- * id WATCH key / id UNWATCH key                -&gt; id OK
- * id STATS                                     -&gt; id STATS clients keys holders grants
- * (pushed)                                     -&gt; * RELEASED key
+ * request                                              answer
+ * HELLO clientId name pid started clientNanos          arbiterNanos
+ * ACQUIRE key token limit ttlNanos owner queue          GRANTED fencing expiresAt | QUEUED | HELD | LIMIT heldLimit
+ * DEQUEUE key token                                    OK | NO
+ * RELEASE key token                                    OK | NO
+ * FORCE_RELEASE key                                    OK | NO
+ * RENEW n (key token ttlNanos)*                        n token*   (those no longer held)
+ * REASSERT n (key token limit owner fencing expiresAt)*  n token* (those refused)
+ * REASSERTED                                           OK         (this client has re-asserted everything)
+ * INSPECT key                                          OK lock | NO
+ * LIST afterKey                                        n lock* more
+ * WATCH key, UNWATCH key                               OK
+ * STATS                                                clients keys holders grants
+ * pushed: GRANTED key token fencing expiresAt, RELEASED key
  * </pre>
- * A lock is written {@code key,MODE,limit[,owner:fencingToken:remainingMillis]...}. A line longer than
- * {@link #MAX_LINE} or one that does not parse closes the connection that sent it, and nothing else.
+ * A limit of 0 asks for an exclusive lease. A lock is written {@code key exclusive limit n (owner fencing
+ * remainingNanos)*}. A frame that does not parse closes the connection that sent it, and nothing else.
  */
 final class Protocol {
 
-	static final int MAX_LINE = 16 * 1024;
+	static final int HELLO = 1;
 
-	static final String PUSH = "*";
+	static final int ACQUIRE = 2;
+
+	static final int DEQUEUE = 3;
+
+	static final int RELEASE = 4;
+
+	static final int FORCE_RELEASE = 5;
+
+	static final int RENEW = 6;
+
+	static final int REASSERT = 7;
+
+	static final int REASSERTED = 8;
+
+	static final int INSPECT = 9;
+
+	static final int LIST = 10;
+
+	static final int WATCH = 11;
+
+	static final int UNWATCH = 12;
+
+	static final int STATS = 13;
+
+	static final int ANSWER = 64;
+
+	static final int PUSHED_GRANT = 65;
+
+	static final int PUSHED_RELEASE = 66;
+
+	private static final int OK = 0;
+
+	private static final int NO = 1;
+
+	private static final int QUEUED = 2;
+
+	private static final int LIMIT = 3;
 
 	private Protocol() {
 	}
 
-	static String encode(String text) {
-		return URLEncoder.encode(text, StandardCharsets.UTF_8);
+	/**
+	 * Reads one request, checking that nothing follows its fields.
+	 * @param frame the frame's payload
+	 * @return the request
+	 * @throws IllegalArgumentException if the frame is not a well-formed request
+	 */
+	static Request readRequest(Frame.Reader frame) {
+		int kind = frame.kind();
+		long id = frame.getLong();
+		Request request = switch (kind) {
+			case HELLO -> new Hello(id, frame.getString(), frame.getString(), frame.getLong(), frame.getLong(),
+					frame.getLong());
+			case ACQUIRE -> new Acquire(id, frame.getString(), frame.getString(), frame.getInt(), frame.getLong(),
+					frame.getString(), frame.getBoolean());
+			case DEQUEUE, RELEASE -> new KeyToken(id, kind, frame.getString(), frame.getString());
+			case FORCE_RELEASE, INSPECT, WATCH, UNWATCH -> new KeyOnly(id, kind, frame.getString());
+			case RENEW -> Renew.read(id, frame);
+			case REASSERT -> Reassert.read(id, frame);
+			case REASSERTED, STATS -> new Bare(id, kind);
+			case LIST -> new ListPage(id, frame.getString());
+			default -> throw new IllegalArgumentException("Unknown request kind " + kind);
+		};
+		frame.end();
+		return request;
 	}
 
-	static String decode(String text) {
-		return URLDecoder.decode(text, StandardCharsets.UTF_8);
+	/**
+	 * A request from a client.
+	 */
+	sealed interface Request permits Hello, Acquire, KeyToken, KeyOnly, Renew, Reassert, Bare, ListPage {
+
+		long id();
+
+		int kind();
+
+	}
+
+	/**
+	 * The first request on a connection.
+	 * @param clientId the client's identity, one per repository instance: what a new arbiter waits for
+	 * @param name the client's name, for logs
+	 * @param pid the client's process id
+	 * @param started when the client's process started (epoch milliseconds), to tell a reused pid, or -1
+	 * @param clientNanos the client's clock when it sent the request
+	 */
+	record Hello(long id, String clientId, String name, long pid, long started, long clientNanos) implements Request {
+
+		@Override
+		public int kind() {
+			return HELLO;
+		}
+
+		ByteBuffer write() {
+			return new Frame.Writer(HELLO).putLong(this.id)
+				.putString(this.clientId)
+				.putString(this.name)
+				.putLong(this.pid)
+				.putLong(this.started)
+				.putLong(this.clientNanos)
+				.finish();
+		}
+
+		static ByteBuffer answer(long id, long arbiterNanos) {
+			return Protocol.answer(id, OK).putLong(arbiterNanos).finish();
+		}
+
+		static long readAnswer(Frame.Reader answer) {
+			expectOk(answer);
+			return answer.getLong();
+		}
+
+	}
+
+	/**
+	 * An attempt to acquire a lease, or to queue for it.
+	 * @param limit the semaphore's permits, or 0 for an exclusive lease
+	 * @param queue whether to queue when the key is held, rather than answer {@link AcquireOutcome#held()}
+	 */
+	record Acquire(long id, String key, String token, int limit, long ttlNanos, String owner, boolean queue)
+			implements Request {
+
+		@Override
+		public int kind() {
+			return ACQUIRE;
+		}
+
+		ByteBuffer write() {
+			return new Frame.Writer(ACQUIRE).putLong(this.id)
+				.putString(this.key)
+				.putString(this.token)
+				.putInt(this.limit)
+				.putLong(this.ttlNanos)
+				.putString(this.owner)
+				.putBoolean(this.queue)
+				.finish();
+		}
+
+		static ByteBuffer granted(long id, long fencingToken, long expiresAtNanos) {
+			return answer(id, OK).putLong(fencingToken).putLong(expiresAtNanos).finish();
+		}
+
+		static ByteBuffer queued(long id) {
+			return answer(id, QUEUED).finish();
+		}
+
+		static ByteBuffer held(long id) {
+			return answer(id, NO).finish();
+		}
+
+		static ByteBuffer limitConflict(long id, int heldLimit) {
+			return answer(id, LIMIT).putInt(heldLimit).finish();
+		}
+
+		static AcquireOutcome readAnswer(Frame.Reader answer) {
+			int status = answer.getByte();
+			return switch (status) {
+				case OK -> new AcquireOutcome(status, answer.getLong(), answer.getLong(), 0);
+				case NO, QUEUED -> new AcquireOutcome(status, 0, 0, 0);
+				case LIMIT -> new AcquireOutcome(status, 0, 0, answer.getInt());
+				default -> throw new IllegalArgumentException("Unknown acquire answer " + status);
+			};
+		}
+
+	}
+
+	/**
+	 * The arbiter's answer to an {@link Acquire}.
+	 * @param fencingToken the grant's fencing token, when granted
+	 * @param expiresAtNanos when the arbiter expires the grant unless renewed, when granted
+	 * @param heldLimit the limit the key's holders have, when the request's limit conflicts with it
+	 */
+	record AcquireOutcome(int status, long fencingToken, long expiresAtNanos, int heldLimit) {
+
+		boolean granted() {
+			return this.status == OK;
+		}
+
+		boolean queued() {
+			return this.status == QUEUED;
+		}
+
+		boolean held() {
+			return this.status == NO;
+		}
+
+		boolean limitConflict() {
+			return this.status == LIMIT;
+		}
+
+	}
+
+	/**
+	 * {@code DEQUEUE} or {@code RELEASE}: a request about one lease, answered {@link #yes}/{@link #no}.
+	 */
+	record KeyToken(long id, int kind, String key, String token) implements Request {
+
+		static ByteBuffer write(int kind, long id, String key, String token) {
+			return new Frame.Writer(kind).putLong(id).putString(key).putString(token).finish();
+		}
+
+	}
+
+	/**
+	 * {@code FORCE_RELEASE}, {@code INSPECT}, {@code WATCH} or {@code UNWATCH}: a request about one key.
+	 */
+	record KeyOnly(long id, int kind, String key) implements Request {
+
+		static ByteBuffer write(int kind, long id, String key) {
+			return new Frame.Writer(kind).putLong(id).putString(key).finish();
+		}
+
+		static ByteBuffer lock(long id, LockTable.Description lock) {
+			Frame.Writer frame = answer(id, OK);
+			writeLock(frame, lock);
+			return frame.finish();
+		}
+
+		static LockTable.@Nullable Description readLock(Frame.Reader answer) {
+			return (answer.getByte() == OK) ? readLockFields(answer) : null;
+		}
+
+	}
+
+	/**
+	 * {@code REASSERTED} or {@code STATS}: a request with no fields.
+	 */
+	record Bare(long id, int kind) implements Request {
+
+		static ByteBuffer write(int kind, long id) {
+			return new Frame.Writer(kind).putLong(id).finish();
+		}
+
+		static ByteBuffer stats(long id, long clients, long keys, long holders, long grants) {
+			return answer(id, OK).putLong(clients).putLong(keys).putLong(holders).putLong(grants).finish();
+		}
+
+		static long[] readStats(Frame.Reader answer) {
+			expectOk(answer);
+			return new long[] { answer.getLong(), answer.getLong(), answer.getLong(), answer.getLong() };
+		}
+
+	}
+
+	/**
+	 * Renews leases, in frames of at most about {@link Frame#CHUNK_BYTES}.
+	 */
+	record Renew(long id, List<Renewal> renewals) implements Request {
+
+		@Override
+		public int kind() {
+			return RENEW;
+		}
+
+		static Renew read(long id, Frame.Reader frame) {
+			int count = frame.getCount(16);
+			List<Renewal> renewals = new ArrayList<>(count);
+			for (int i = 0; i < count; i++) {
+				renewals.add(new Renewal(frame.getString(), frame.getString(), frame.getLong()));
+			}
+			return new Renew(id, renewals);
+		}
+
+		ByteBuffer write() {
+			Frame.Writer frame = new Frame.Writer(RENEW).putLong(this.id).putInt(this.renewals.size());
+			for (Renewal renewal : this.renewals) {
+				frame.putString(renewal.key()).putString(renewal.token()).putLong(renewal.ttlNanos());
+			}
+			return frame.finish();
+		}
+
+	}
+
+	record Renewal(String key, String token, long ttlNanos) {
+	}
+
+	/**
+	 * Re-asserts, at a new arbiter, leases granted by an earlier one, in frames of at most about
+	 * {@link Frame#CHUNK_BYTES}.
+	 */
+	record Reassert(long id, List<Claim> claims) implements Request {
+
+		@Override
+		public int kind() {
+			return REASSERT;
+		}
+
+		static Reassert read(long id, Frame.Reader frame) {
+			int count = frame.getCount(32);
+			List<Claim> claims = new ArrayList<>(count);
+			for (int i = 0; i < count; i++) {
+				claims.add(new Claim(frame.getString(), frame.getString(), frame.getInt(), frame.getString(),
+						frame.getLong(), frame.getLong()));
+			}
+			return new Reassert(id, claims);
+		}
+
+		ByteBuffer write() {
+			Frame.Writer frame = new Frame.Writer(REASSERT).putLong(this.id).putInt(this.claims.size());
+			for (Claim claim : this.claims) {
+				frame.putString(claim.key())
+					.putString(claim.token())
+					.putInt(claim.limit())
+					.putString(claim.owner())
+					.putLong(claim.fencingToken())
+					.putLong(claim.expiresAtNanos());
+			}
+			return frame.finish();
+		}
+
+	}
+
+	/**
+	 * A lease as its holder knows it.
+	 * @param limit the semaphore's permits, or 0 for an exclusive lease
+	 * @param expiresAtNanos the holder's own deadline, never later than the arbiter's that granted or renewed it
+	 */
+	record Claim(String key, String token, int limit, String owner, long fencingToken, long expiresAtNanos) {
+	}
+
+	/**
+	 * One page of the held keys, in key order, after a key ({@code ""} for the first page).
+	 */
+	record ListPage(long id, String after) implements Request {
+
+		@Override
+		public int kind() {
+			return LIST;
+		}
+
+		ByteBuffer write() {
+			return new Frame.Writer(LIST).putLong(this.id).putString(this.after).finish();
+		}
+
+		static Frame.Writer startAnswer(long id) {
+			return answer(id, OK);
+		}
+
+		static void writeLocks(Frame.Writer frame, List<LockTable.Description> locks, boolean more) {
+			frame.putInt(locks.size());
+			locks.forEach((lock) -> writeLock(frame, lock));
+			frame.putBoolean(more);
+		}
+
+		static Page readAnswer(Frame.Reader answer) {
+			expectOk(answer);
+			int count = answer.getCount(13);
+			List<LockTable.Description> locks = new ArrayList<>(count);
+			for (int i = 0; i < count; i++) {
+				locks.add(readLockFields(answer));
+			}
+			return new Page(locks, answer.getBoolean());
+		}
+
+	}
+
+	record Page(List<LockTable.Description> locks, boolean more) {
+	}
+
+	// Answers shared by several requests
+
+	static ByteBuffer yes(long id) {
+		return answer(id, OK).finish();
+	}
+
+	static ByteBuffer no(long id) {
+		return answer(id, NO).finish();
+	}
+
+	static boolean readYesNo(Frame.Reader answer) {
+		return answer.getByte() == OK;
+	}
+
+	/**
+	 * The answer to {@link Renew} and {@link Reassert}: the tokens that are not held.
+	 */
+	static ByteBuffer tokens(long id, List<String> tokens) {
+		Frame.Writer frame = answer(id, OK).putInt(tokens.size());
+		tokens.forEach(frame::putString);
+		return frame.finish();
+	}
+
+	static List<String> readTokens(Frame.Reader answer) {
+		expectOk(answer);
+		int count = answer.getCount(4);
+		List<String> tokens = new ArrayList<>(count);
+		for (int i = 0; i < count; i++) {
+			tokens.add(answer.getString());
+		}
+		return tokens;
+	}
+
+	// Pushes
+
+	static ByteBuffer pushedGrant(String key, String token, long fencingToken, long expiresAtNanos) {
+		return new Frame.Writer(PUSHED_GRANT).putString(key)
+			.putString(token)
+			.putLong(fencingToken)
+			.putLong(expiresAtNanos)
+			.finish();
+	}
+
+	/**
+	 * A grant pushed to a queued waiter.
+	 */
+	record PushedGrant(String key, String token, long fencingToken, long expiresAtNanos) {
+
+		static PushedGrant read(Frame.Reader frame) {
+			return new PushedGrant(frame.getString(), frame.getString(), frame.getLong(), frame.getLong());
+		}
+
+	}
+
+	static ByteBuffer pushedRelease(String key) {
+		return new Frame.Writer(PUSHED_RELEASE).putString(key).finish();
+	}
+
+	static String readPushedRelease(Frame.Reader frame) {
+		return frame.getString();
+	}
+
+	// Helpers
+
+	private static Frame.Writer answer(long id, int status) {
+		return new Frame.Writer(ANSWER).putLong(id).putByte(status);
+	}
+
+	private static void expectOk(Frame.Reader answer) {
+		if (answer.getByte() != OK) {
+			throw new IllegalArgumentException("Unexpected answer");
+		}
+	}
+
+	private static void writeLock(Frame.Writer frame, LockTable.Description lock) {
+		frame.putString(lock.key()).putBoolean(lock.exclusive()).putInt(lock.limit()).putInt(lock.holders().size());
+		for (LockTable.Description.Holder holder : lock.holders()) {
+			frame.putString(holder.owner()).putLong(holder.fencingToken()).putLong(holder.remainingNanos());
+		}
+	}
+
+	private static LockTable.Description readLockFields(Frame.Reader frame) {
+		String key = frame.getString();
+		boolean exclusive = frame.getBoolean();
+		int limit = frame.getInt();
+		int count = frame.getCount(20);
+		List<LockTable.Description.Holder> holders = new ArrayList<>(count);
+		for (int i = 0; i < count; i++) {
+			holders.add(new LockTable.Description.Holder(frame.getString(), frame.getLong(), frame.getLong()));
+		}
+		return new LockTable.Description(key, exclusive, limit, holders);
 	}
 
 }

@@ -3,7 +3,11 @@ package dev.latchkey.socket;
 import java.io.IOException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.ClosedChannelException;
 import java.nio.channels.FileLock;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
@@ -11,6 +15,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.UserPrincipal;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -18,9 +23,9 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 
 import jdk.net.ExtendedSocketOptions;
 import jdk.net.UnixDomainPrincipal;
@@ -29,98 +34,180 @@ import org.jspecify.annotations.Nullable;
 import org.springframework.core.log.LogAccessor;
 
 /**
- * The arbiter: serves the lock table of one lock directory to every process of the host over a unix-domain socket.
- * Started by the process that won the election (it holds the election file lock for as long as it runs).
+ * The arbiter: serves the {@link LockTable} of one lock directory to every process of the host over a unix-domain
+ * socket, on one thread that never blocks on a client. Started by the repository that won the election (it holds the
+ * election file lock while the arbiter runs) and stopped by that repository's {@code close()}.
  * <p>
- * Each connection is served by its own thread. Leases belong to the connection that took them: when it closes, for
- * whatever reason, they are released at once and the key's watchers are told. Leases also expire by the arbiter's
- * clock after their TTL unless renewed.
+ * <b>Clients.</b> Leases belong to the connection that took them: when it closes, they are freed at once and the key's
+ * watchers are told. Writes are non-blocking; a client whose unread answers pile up beyond
+ * {@link #MAX_PENDING_BYTES} is disconnected, which costs that client alone.
+ * <p>
+ * <b>Taking over.</b> A new arbiter reads the {@link ArbiterState} its predecessor left. If a client that may hold
+ * leases is still alive and the predecessor's horizon is still ahead, it starts in a <em>grace period</em>: it grants
+ * nothing new and accepts only re-assertions of leases, until every such client has re-asserted (or its process is
+ * gone) or the horizon passes. Attempts that do not queue wait up to {@link #DEFERRAL_NANOS} for the grace to end, then
+ * are answered "held".
  */
 final class SocketArbiter implements AutoCloseable {
 
 	private static final LogAccessor logger = new LogAccessor(SocketArbiter.class);
 
+	/** Unread answers a client may leave before it is disconnected. */
+	static final int MAX_PENDING_BYTES = 8 * 1024 * 1024;
+
+	/** How long an attempt that does not queue waits for a grace period to end before it is answered "held". */
+	static final long DEFERRAL_NANOS = TimeUnit.SECONDS.toNanos(1);
+
+	private static final long SWEEP_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
+
+	private static final int READ_BUFFER = 64 * 1024;
+
 	private final Path socket;
 
 	private final ServerSocketChannel server;
 
+	private final Selector selector;
+
 	private final FileLock election;
 
-	private final FencingCounter fencing;
+	private final ArbiterState state;
 
 	private final @Nullable UserPrincipal user;
 
-	private final Thread acceptor;
+	private final LockTable<Peer> table;
 
-	private final Set<Peer> peers = new HashSet<>();
+	private final Set<Peer> peers = new LinkedHashSet<>();
 
-	private final Map<String, Entry> entries = new TreeMap<>();
+	private final Map<String, Set<Peer>> watchers = new HashMap<>();
 
-	private final Map<String, Set<Peer>> watchers = new LinkedHashMap<>();
+	/** Clients of the previous arbiter that may still re-assert leases; empty once the grace period is over. */
+	private final Map<String, ArbiterState.Client> awaited = new LinkedHashMap<>();
 
-	private static final long SWEEP_MILLIS = 100;
+	private final ArrayDeque<Deferred> deferred = new ArrayDeque<>();
+
+	private final ByteBuffer readBuffer = ByteBuffer.allocate(READ_BUFFER);
+
+	private final CountDownLatch stopped = new CountDownLatch(1);
+
+	private final Thread thread;
+
+	private long nextSweepNanos;
+
+	private volatile boolean closing;
+
+	private final String ownerId;
 
 	/**
-	 * How long an arbiter that takes over from another grants nothing (it queues requests instead): the previous
-	 * arbiter's clients see their connections close at once, and this gives them time to report their leases lost and
-	 * stop before anyone else is granted a key they held. Fencing tokens cover a holder paused for longer.
+	 * Starts serving.
+	 * @param socket where to listen
+	 * @param election the election lock, held until the arbiter stops
+	 * @param user the only user whose processes may connect, or {@code null} if the platform cannot tell
+	 * @param ownerId the client identity of the repository that runs this arbiter: it stops with the arbiter, so its
+	 * successor need not wait for it
+	 * @param threads makes the arbiter's thread
+	 * @throws IOException if the socket cannot be bound
 	 */
-	static final long TAKEOVER_GRACE_MILLIS = 500;
-
-	private final long grantsFromNanos;
-
-	private final AtomicLong peerIds = new AtomicLong();
-
-	private long grants;
-
-	private volatile boolean closed;
-
-	SocketArbiter(Path socket, FileLock election, FencingCounter fencing, @Nullable UserPrincipal user)
+	SocketArbiter(Path socket, FileLock election, @Nullable UserPrincipal user, String ownerId, ThreadFactory threads)
 			throws IOException {
 		this.socket = socket;
+		this.ownerId = ownerId;
 		this.election = election;
-		this.fencing = fencing;
 		this.user = user;
-		this.grantsFromNanos = System.nanoTime()
-				+ (fencing.isTakeover() ? TimeUnit.MILLISECONDS.toNanos(TAKEOVER_GRACE_MILLIS) : 0);
+		long now = System.nanoTime();
+		this.state = ArbiterState.read(socket.resolveSibling(SocketLockRepository.STATE), now);
+		this.table = new LockTable<>(this.state::nextToken, this.state::cover);
+		if (this.state.horizon() - now > 0) {
+			for (ArbiterState.Client client : this.state.clients()) {
+				if (client.isAlive()) {
+					this.awaited.put(client.id(), client);
+				}
+			}
+		}
+		LockTable.Effects<Peer> effects = new LockTable.Effects<>();
+		if (!this.awaited.isEmpty()) {
+			this.table.setGranting(false, now, effects);
+			logger.info(() -> "Taking over the locks of " + socket.getParent() + ": waiting for "
+					+ this.awaited.size() + " client(s) to re-assert their leases");
+		}
+		// Whoever takes over from this arbiter must still wait for the clients this one waits for.
+		this.state.clients(this.awaited.values());
+		this.selector = Selector.open();
 		this.server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
-		this.server.bind(UnixDomainSocketAddress.of(socket));
-		this.acceptor = new Thread(this::accept, "latchkey-socket-arbiter");
-		this.acceptor.setDaemon(true);
-		this.acceptor.start();
-		Thread sweeper = new Thread(this::sweep, "latchkey-socket-sweeper");
-		sweeper.setDaemon(true);
-		sweeper.start();
+		try {
+			this.server.bind(UnixDomainSocketAddress.of(socket));
+			this.server.configureBlocking(false);
+			this.server.register(this.selector, SelectionKey.OP_ACCEPT);
+		}
+		catch (IOException ex) {
+			this.server.close();
+			this.selector.close();
+			throw ex;
+		}
+		this.nextSweepNanos = now + SWEEP_NANOS;
+		this.thread = threads.newThread(this::run);
+		this.thread.start();
 		logger.info(() -> "Process " + ProcessHandle.current().pid() + " is the lock arbiter of " + socket.getParent());
 	}
 
-	private void accept() {
-		while (!this.closed) {
-			SocketChannel channel;
-			try {
-				channel = this.server.accept();
-			}
-			catch (IOException ex) {
-				if (!this.closed) {
-					logger.error(ex, "Lock arbiter stopped accepting connections");
+	private void run() {
+		try {
+			while (!this.closing) {
+				long now = System.nanoTime();
+				long wait = Math.max(1, TimeUnit.NANOSECONDS.toMillis(this.nextSweepNanos - now));
+				this.selector.select(this::ready, wait);
+				now = System.nanoTime();
+				if (now - this.nextSweepNanos >= 0) {
+					sweep(now);
+					this.nextSweepNanos = now + SWEEP_NANOS;
 				}
+			}
+		}
+		catch (IOException | RuntimeException ex) {
+			if (!this.closing) {
+				logger.error(ex, "The lock arbiter of " + this.socket.getParent() + " failed; its clients elect another");
+			}
+		}
+		finally {
+			stop();
+		}
+	}
+
+	private void ready(SelectionKey key) {
+		try {
+			if (key.isAcceptable()) {
+				accept();
 				return;
 			}
+			Peer peer = (Peer) key.attachment();
+			if (key.isWritable()) {
+				flush(peer);
+			}
+			if (key.isValid() && key.isReadable()) {
+				read(peer);
+			}
+		}
+		catch (IOException | RuntimeException ex) {
+			if (key.attachment() instanceof Peer peer) {
+				logger.debug(ex, () -> "Closing lock client " + peer.name + ": " + ex.getMessage());
+				disconnect(peer);
+			}
+			else {
+				logger.warn(ex, "Accepting a lock client failed");
+			}
+		}
+	}
+
+	private void accept() throws IOException {
+		SocketChannel channel;
+		while ((channel = this.server.accept()) != null) {
 			if (!isSameUser(channel)) {
-				close(channel);
+				channel.close();
 				continue;
 			}
-			Peer peer = new Peer(this.peerIds.incrementAndGet(), new LineChannel(channel));
-			synchronized (this) {
-				if (this.closed) {
-					peer.line.close();
-					return;
-				}
-				this.peers.add(peer);
-			}
-			Thread thread = new Thread(() -> serve(peer), "latchkey-socket-peer-" + peer.id);
-			thread.setDaemon(true);
-			thread.start();
+			channel.configureBlocking(false);
+			Peer peer = new Peer(channel);
+			peer.key = channel.register(this.selector, SelectionKey.OP_READ, peer);
+			this.peers.add(peer);
 		}
 	}
 
@@ -142,360 +229,300 @@ final class SocketArbiter implements AutoCloseable {
 		}
 	}
 
-	private static void close(SocketChannel channel) {
-		try {
-			channel.close();
+	private void read(Peer peer) throws IOException {
+		this.readBuffer.clear();
+		int read = peer.channel.read(this.readBuffer);
+		if (read < 0) {
+			disconnect(peer);
+			return;
 		}
-		catch (IOException ex) {
-			// Refused peer: nothing more to do.
+		this.readBuffer.flip();
+		peer.append(this.readBuffer);
+		ByteBuffer payload;
+		while (peer.key.isValid() && (payload = peer.nextFrame()) != null) {
+			handle(peer, Protocol.readRequest(new Frame.Reader(payload)));
 		}
 	}
 
-	private void serve(Peer peer) {
+	private void handle(Peer peer, Protocol.Request request) {
+		long now = System.nanoTime();
+		if (peer.client == null && !(request instanceof Protocol.Hello)) {
+			throw new IllegalArgumentException("The first request must be HELLO");
+		}
+		LockTable.Effects<Peer> effects = new LockTable.Effects<>();
+		long id = request.id();
+		ByteBuffer answer = switch (request.kind()) {
+			case Protocol.HELLO -> hello(peer, (Protocol.Hello) request, now);
+			case Protocol.ACQUIRE -> acquire(peer, (Protocol.Acquire) request, now, effects);
+			case Protocol.RELEASE, Protocol.DEQUEUE -> keyToken(peer, (Protocol.KeyToken) request, now, effects);
+			case Protocol.RENEW -> Protocol.tokens(id, this.table.renew(peer, ((Protocol.Renew) request).renewals(), now));
+			case Protocol.REASSERT -> reassert(peer, (Protocol.Reassert) request, now);
+			case Protocol.REASSERTED -> reasserted(peer, id, now, effects);
+			case Protocol.STATS -> Protocol.Bare.stats(id, this.peers.size(), this.table.keys(), this.table.holders(),
+					this.table.grants());
+			case Protocol.LIST -> list((Protocol.ListPage) request, now);
+			default -> keyOnly(peer, (Protocol.KeyOnly) request, now, effects);
+		};
+		if (answer != null) {
+			send(peer, answer);
+		}
+		deliver(effects);
+	}
+
+	private ByteBuffer hello(Peer peer, Protocol.Hello hello, long now) {
+		peer.name = hello.name();
+		peer.client = new ArbiterState.Client(hello.clientId(), hello.pid(), hello.started());
+		recordClients();
+		return Protocol.Hello.answer(hello.id(), now);
+	}
+
+	private @Nullable ByteBuffer acquire(Peer peer, Protocol.Acquire acquire, long now, LockTable.Effects<Peer> effects) {
+		if (!this.table.isGranting() && !acquire.queue()) {
+			// A grace period: the key may belong to a client that has not re-asserted yet. Answer when it ends.
+			this.deferred.addLast(new Deferred(peer, acquire, now + DEFERRAL_NANOS));
+			return null;
+		}
+		LockTable.Outcome outcome = this.table.acquire(peer, acquire.key(), acquire.token(), acquire.limit(),
+				acquire.ttlNanos(), acquire.owner(), acquire.queue(), now, effects);
+		return switch (outcome.kind()) {
+			case GRANTED -> Protocol.Acquire.granted(acquire.id(), outcome.fencingToken(), outcome.expiresAtNanos());
+			case QUEUED -> Protocol.Acquire.queued(acquire.id());
+			case HELD -> Protocol.Acquire.held(acquire.id());
+			case LIMIT_CONFLICT -> Protocol.Acquire.limitConflict(acquire.id(), outcome.heldLimit());
+		};
+	}
+
+	private ByteBuffer keyToken(Peer peer, Protocol.KeyToken request, long now, LockTable.Effects<Peer> effects) {
+		boolean done = (request.kind() == Protocol.RELEASE)
+				? this.table.release(peer, request.key(), request.token(), now, effects)
+				: this.table.dequeue(peer, request.key(), request.token(), now, effects);
+		return done ? Protocol.yes(request.id()) : Protocol.no(request.id());
+	}
+
+	private ByteBuffer keyOnly(Peer peer, Protocol.KeyOnly request, long now, LockTable.Effects<Peer> effects) {
+		String key = request.key();
+		return switch (request.kind()) {
+			case Protocol.FORCE_RELEASE -> this.table.forceRelease(key, now, effects) ? Protocol.yes(request.id())
+					: Protocol.no(request.id());
+			case Protocol.INSPECT -> this.table.inspect(key, now)
+				.map((lock) -> Protocol.KeyOnly.lock(request.id(), lock))
+				.orElseGet(() -> Protocol.no(request.id()));
+			case Protocol.WATCH -> {
+				this.watchers.computeIfAbsent(key, (k) -> new LinkedHashSet<>()).add(peer);
+				peer.watched.add(key);
+				yield Protocol.yes(request.id());
+			}
+			default -> {
+				unwatch(peer, key);
+				peer.watched.remove(key);
+				yield Protocol.yes(request.id());
+			}
+		};
+	}
+
+	private ByteBuffer reassert(Peer peer, Protocol.Reassert reassert, long now) {
+		List<String> refused = new ArrayList<>();
+		for (Protocol.Claim claim : reassert.claims()) {
+			// Outside a grace period every lease of a previous arbiter has expired: nothing to take back.
+			if (this.table.isGranting() || !this.table.reassert(peer, claim, now)) {
+				refused.add(claim.token());
+			}
+		}
+		return Protocol.tokens(reassert.id(), refused);
+	}
+
+	private ByteBuffer reasserted(Peer peer, long id, long now, LockTable.Effects<Peer> effects) {
+		if (peer.client != null && this.awaited.remove(peer.client.id()) != null) {
+			endGraceIfDone(now, effects);
+		}
+		return Protocol.yes(id);
+	}
+
+	private ByteBuffer list(Protocol.ListPage page, long now) {
+		Protocol.Page locks = this.table.list(page.after(), Frame.CHUNK_BYTES / 2, now);
+		Frame.Writer frame = Protocol.ListPage.startAnswer(page.id());
+		Protocol.ListPage.writeLocks(frame, locks.locks(), locks.more());
+		return frame.finish();
+	}
+
+	private void sweep(long now) {
+		LockTable.Effects<Peer> effects = new LockTable.Effects<>();
+		if (!this.awaited.isEmpty()) {
+			this.awaited.values().removeIf((client) -> !client.isAlive());
+			endGraceIfDone(now, effects);
+		}
+		this.table.expire(now, effects);
+		while (!this.deferred.isEmpty() && now - this.deferred.peekFirst().deadlineNanos >= 0) {
+			Deferred late = this.deferred.removeFirst();
+			send(late.peer, Protocol.Acquire.held(late.request.id()));
+		}
+		deliver(effects);
+	}
+
+	private void endGraceIfDone(long now, LockTable.Effects<Peer> effects) {
+		if (this.table.isGranting() || (!this.awaited.isEmpty() && this.state.horizon() - now > 0)) {
+			return;
+		}
+		if (!this.awaited.isEmpty()) {
+			logger.info(() -> "Lock arbiter grace period over: the leases of " + this.awaited.size()
+					+ " silent client(s) have expired");
+			this.awaited.clear();
+		}
+		this.table.setGranting(true, now, effects);
+		recordClients();
+		while (!this.deferred.isEmpty()) {
+			Deferred waiting = this.deferred.removeFirst();
+			if (waiting.peer.key.isValid()) {
+				ByteBuffer answer = acquire(waiting.peer, waiting.request, now, effects);
+				if (answer != null) {
+					send(waiting.peer, answer);
+				}
+			}
+		}
+	}
+
+	private void recordClients() {
+		Map<String, ArbiterState.Client> clients = new LinkedHashMap<>(this.awaited);
+		for (Peer peer : this.peers) {
+			if (peer.client != null) {
+				clients.put(peer.client.id(), peer.client);
+			}
+		}
+		this.state.clients(clients.values());
+	}
+
+	private void deliver(LockTable.Effects<Peer> effects) {
+		for (LockTable.Grant<Peer> grant : effects.grants) {
+			send(grant.client(),
+					Protocol.pushedGrant(grant.key(), grant.token(), grant.fencingToken(), grant.expiresAtNanos()));
+		}
+		for (String key : effects.released) {
+			Set<Peer> watching = this.watchers.get(key);
+			if (watching != null) {
+				ByteBuffer push = Protocol.pushedRelease(key);
+				for (Peer peer : List.copyOf(watching)) {
+					send(peer, push.duplicate());
+				}
+			}
+		}
+	}
+
+	private void send(Peer peer, ByteBuffer frame) {
+		if (!peer.key.isValid()) {
+			return;
+		}
+		peer.out.addLast(frame);
+		peer.pendingBytes += frame.remaining();
 		try {
-			String line;
-			while ((line = peer.line.readLine()) != null) {
-				String answer = handle(peer, line);
-				peer.line.writeLine(answer);
-			}
+			flush(peer);
 		}
-		catch (IOException | RuntimeException ex) {
-			if (!this.closed) {
-				logger.debug(ex, () -> "Closing lock client " + peer.name + ": " + ex.getMessage());
-			}
+		catch (IOException ex) {
+			disconnect(peer);
+			return;
 		}
-		finally {
+		if (peer.pendingBytes > MAX_PENDING_BYTES) {
+			logger.warn(() -> "Disconnecting lock client " + peer.name + ": it left " + peer.pendingBytes
+					+ " bytes of answers unread");
 			disconnect(peer);
 		}
 	}
 
-	private String handle(Peer peer, String line) {
-		String[] parts = line.split(" ");
-		if (parts.length < 2) {
-			throw new IllegalArgumentException("Malformed request");
+	private void flush(Peer peer) throws IOException {
+		while (!peer.out.isEmpty()) {
+			ByteBuffer head = peer.out.peekFirst();
+			int written = peer.channel.write(head);
+			peer.pendingBytes -= written;
+			if (head.hasRemaining()) {
+				peer.key.interestOps(SelectionKey.OP_READ | SelectionKey.OP_WRITE);
+				return;
+			}
+			peer.out.removeFirst();
 		}
-		if (parts[0].equals("HELLO")) {
-			peer.name = Protocol.decode(parts[1]);
-			return "0 OK " + peer.id;
-		}
-		long id = Long.parseLong(parts[0]);
-		String verb = parts[1];
-		return id + " " + switch (verb) {
-			case "ACQ" -> acquire(peer, parts, false);
-			case "QACQ" -> acquire(peer, parts, true);
-			case "DEQ" -> dequeue(peer, Protocol.decode(parts[2]), parts[3]) ? "OK" : "NO";
-			case "FORCE" -> forceRelease(Protocol.decode(parts[2])) ? "OK" : "NO";
-			case "REL" -> release(peer, Protocol.decode(parts[2]), parts[3]) ? "OK" : "NO";
-			case "RENEW" -> renew(peer, parts);
-			case "INSPECT" -> inspect(Protocol.decode(parts[2]));
-			case "DUMP" -> dump();
-			case "WATCH" -> watch(peer, Protocol.decode(parts[2]), true);
-			case "UNWATCH" -> watch(peer, Protocol.decode(parts[2]), false);
-			case "STATS" -> stats();
-			default -> throw new IllegalArgumentException("Unknown request " + verb);
-		};
-	}
-
-	private String acquire(Peer peer, String[] parts, boolean queue) {
-		String key = Protocol.decode(parts[2]);
-		String token = parts[3];
-		int limit = Integer.parseInt(parts[4]);
-		long ttlNanos = TimeUnit.MILLISECONDS.toNanos(Long.parseLong(parts[5]));
-		String owner = Protocol.decode(parts[6]);
-		if (limit < 0 || ttlNanos <= 0) {
-			throw new IllegalArgumentException("Bad limit or TTL");
-		}
-		Request request = new Request(peer, token, limit, ttlNanos, owner);
-		List<Push> pushes = new ArrayList<>();
-		String answer;
-		synchronized (this) {
-			long now = System.nanoTime();
-			Entry entry = this.entries.computeIfAbsent(key, (k) -> new Entry());
-			entry.purge(now);
-			// Holders that just expired make room for the waiters queued first.
-			drain(key, entry, now, pushes);
-			// First come, first served: a key with queued waiters is not free for newcomers.
-			if (entry.queue.isEmpty() && entry.fits(request) && mayGrant(now)) {
-				answer = "OK " + grant(entry, request, now);
-			}
-			else if (queue) {
-				entry.queue.addLast(request);
-				answer = "QUEUED";
-			}
-			else {
-				answer = "NO";
-			}
-		}
-		send(pushes);
-		return answer;
-	}
-
-	private boolean mayGrant(long now) {
-		return now - this.grantsFromNanos >= 0;
-	}
-
-	// Called with the monitor held.
-	private long grant(Entry entry, Request request, long now) {
-		if (entry.holders.isEmpty()) {
-			entry.exclusive = request.limit == 0;
-			entry.limit = entry.exclusive ? 1 : request.limit;
-		}
-		long fence = this.fencing.next();
-		this.grants++;
-		entry.holders.put(request.token, new Holder(request.peer, request.owner, fence, now + request.ttlNanos));
-		return fence;
-	}
-
-	/**
-	 * Grants a key to its queued waiters, first come first served, while they fit. Called with the monitor held.
-	 */
-	private void drain(String key, Entry entry, long now, List<Push> pushes) {
-		while (!entry.queue.isEmpty() && entry.fits(entry.queue.peekFirst()) && mayGrant(now)) {
-			Request next = entry.queue.removeFirst();
-			long fence = grant(entry, next, now);
-			pushes.add(new Push(next.peer,
-					Protocol.PUSH + " GRANTED " + Protocol.encode(key) + " " + next.token + " " + fence));
-		}
-	}
-
-	private boolean forceRelease(String key) {
-		List<Push> pushes = new ArrayList<>();
-		boolean evicted;
-		synchronized (this) {
-			Entry entry = this.entries.get(key);
-			if (entry == null) {
-				return false;
-			}
-			long now = System.nanoTime();
-			evicted = !entry.purge(now);
-			entry.holders.clear();
-			if (evicted) {
-				// Fence the evicted holders off: the next grant's token is above any of theirs.
-				this.fencing.next();
-				announce(key, pushes);
-			}
-			drain(key, entry, now, pushes);
-			if (entry.isIdle()) {
-				this.entries.remove(key);
-			}
-		}
-		send(pushes);
-		return evicted;
-	}
-
-	private boolean dequeue(Peer peer, String key, String token) {
-		List<Push> pushes = new ArrayList<>();
-		boolean removed;
-		synchronized (this) {
-			Entry entry = this.entries.get(key);
-			if (entry == null) {
-				return false;
-			}
-			removed = entry.queue.removeIf((request) -> request.peer == peer && request.token.equals(token));
-			// The withdrawn request may have stood in front of others that fit now.
-			drain(key, entry, System.nanoTime(), pushes);
-			if (entry.isIdle()) {
-				this.entries.remove(key);
-			}
-		}
-		send(pushes);
-		return removed;
-	}
-
-	private boolean release(Peer peer, String key, String token) {
-		boolean released;
-		List<Push> pushes = new ArrayList<>();
-		synchronized (this) {
-			Entry entry = this.entries.get(key);
-			if (entry == null) {
-				return false;
-			}
-			long now = System.nanoTime();
-			Holder holder = entry.holders.get(token);
-			released = holder != null && holder.peer == peer && now - holder.expiresAtNanos < 0;
-			if (holder != null && holder.peer == peer) {
-				entry.holders.remove(token);
-			}
-			entry.purge(now);
-			drain(key, entry, now, pushes);
-			if (entry.isIdle()) {
-				this.entries.remove(key);
-			}
-			if (released) {
-				announce(key, pushes);
-			}
-		}
-		send(pushes);
-		return released;
-	}
-
-	private String renew(Peer peer, String[] parts) {
-		StringBuilder lost = new StringBuilder("LOST");
-		synchronized (this) {
-			long now = System.nanoTime();
-			for (int i = 2; i + 2 < parts.length; i += 3) {
-				long ttlNanos = TimeUnit.MILLISECONDS.toNanos(Long.parseLong(parts[i]));
-				String key = Protocol.decode(parts[i + 1]);
-				String token = parts[i + 2];
-				Entry entry = this.entries.get(key);
-				Holder holder = (entry != null) ? entry.holders.get(token) : null;
-				if (holder != null && holder.peer == peer && now - holder.expiresAtNanos < 0) {
-					holder.expiresAtNanos = now + ttlNanos;
-				}
-				else {
-					lost.append(' ').append(token);
-				}
-			}
-		}
-		return lost.toString();
-	}
-
-	// Reading changes nothing: expired holders are left to the sweeper, which also grants their keys to the queue.
-	private synchronized String inspect(String key) {
-		Entry entry = this.entries.get(key);
-		long now = System.nanoTime();
-		if (entry == null || !entry.isHeld(now)) {
-			return "NONE";
-		}
-		return "INFO " + entry.describe(key, now);
-	}
-
-	private synchronized String dump() {
-		StringBuilder locks = new StringBuilder("LOCKS");
-		long now = System.nanoTime();
-		for (Map.Entry<String, Entry> entry : this.entries.entrySet()) {
-			if (entry.getValue().isHeld(now)) {
-				locks.append(' ').append(entry.getValue().describe(entry.getKey(), now));
-			}
-		}
-		return locks.toString();
-	}
-
-	private synchronized String watch(Peer peer, String key, boolean watch) {
-		if (watch) {
-			this.watchers.computeIfAbsent(key, (k) -> new LinkedHashSet<>()).add(peer);
-			peer.watched.add(key);
-		}
-		else {
-			Set<Peer> watching = this.watchers.get(key);
-			if (watching != null && watching.remove(peer) && watching.isEmpty()) {
-				this.watchers.remove(key);
-			}
-			peer.watched.remove(key);
-		}
-		return "OK";
-	}
-
-	private synchronized String stats() {
-		int holders = this.entries.values().stream().mapToInt((entry) -> entry.holders.size()).sum();
-		return "STATS " + this.peers.size() + " " + this.entries.size() + " " + holders + " " + this.grants;
+		peer.key.interestOps(SelectionKey.OP_READ);
 	}
 
 	private void disconnect(Peer peer) {
-		List<Push> pushes = new ArrayList<>();
-		synchronized (this) {
-			this.peers.remove(peer);
-			for (String key : peer.watched) {
-				Set<Peer> watching = this.watchers.get(key);
-				if (watching != null && watching.remove(peer) && watching.isEmpty()) {
-					this.watchers.remove(key);
-				}
-			}
-			long now = System.nanoTime();
-			for (Iterator<Map.Entry<String, Entry>> it = this.entries.entrySet().iterator(); it.hasNext();) {
-				Map.Entry<String, Entry> mapped = it.next();
-				Entry entry = mapped.getValue();
-				boolean withdrawn = entry.queue.removeIf((request) -> request.peer == peer);
-				boolean freed = entry.holders.values().removeIf((holder) -> holder.peer == peer);
-				if (freed || withdrawn) {
-					drain(mapped.getKey(), entry, now, pushes);
-				}
-				if (freed) {
-					announce(mapped.getKey(), pushes);
-				}
-				if (entry.isIdle()) {
-					it.remove();
-				}
-			}
+		if (!this.peers.remove(peer)) {
+			return;
 		}
-		peer.line.close();
-		send(pushes);
+		peer.key.cancel();
+		try {
+			peer.channel.close();
+		}
+		catch (IOException ex) {
+			// Closing: nothing left to do.
+		}
+		for (String key : peer.watched) {
+			unwatch(peer, key);
+		}
+		this.deferred.removeIf((waiting) -> waiting.peer == peer);
+		LockTable.Effects<Peer> effects = new LockTable.Effects<>();
+		this.table.disconnect(peer, System.nanoTime(), effects);
+		if (peer.client != null && !this.closing) {
+			recordClients();
+		}
+		deliver(effects);
+	}
+
+	private void unwatch(Peer peer, String key) {
+		Set<Peer> watching = this.watchers.get(key);
+		if (watching != null && watching.remove(peer) && watching.isEmpty()) {
+			this.watchers.remove(key);
+		}
 	}
 
 	/**
-	 * Expires leases whose holders stopped renewing, grants their keys to queued waiters and tells watchers.
+	 * Stops serving, in order: the state file then names exactly the clients that hold or wait for something, so that
+	 * the next arbiter waits for them alone, and no longer than their leases run. Then every connection is closed; the
+	 * clients elect a successor and re-assert their leases there.
 	 */
-	private void sweep() {
-		while (!this.closed) {
-			try {
-				Thread.sleep(SWEEP_MILLIS);
-			}
-			catch (InterruptedException ex) {
-				return;
-			}
-			List<Push> pushes = new ArrayList<>();
-			synchronized (this) {
-				long now = System.nanoTime();
-				for (Iterator<Map.Entry<String, Entry>> it = this.entries.entrySet().iterator(); it.hasNext();) {
-					Map.Entry<String, Entry> mapped = it.next();
-					Entry entry = mapped.getValue();
-					int before = entry.holders.size();
-					entry.purge(now);
-					// Also after a takeover's grace period, when nothing expired but the queue may be served.
-					drain(mapped.getKey(), entry, now, pushes);
-					if (entry.holders.size() < before) {
-						announce(mapped.getKey(), pushes);
-					}
-					if (entry.isIdle()) {
-						it.remove();
-					}
-				}
-			}
-			send(pushes);
-		}
-	}
-
-	// Called with the monitor held: the pushes are sent after it is released.
-	private void announce(String key, List<Push> pushes) {
-		Set<Peer> watching = this.watchers.get(key);
-		if (watching != null) {
-			String line = Protocol.PUSH + " RELEASED " + Protocol.encode(key);
-			for (Peer peer : watching) {
-				pushes.add(new Push(peer, line));
-			}
-		}
-	}
-
-	private static void send(List<Push> pushes) {
-		for (Push push : pushes) {
-			try {
-				push.peer.line.writeLine(push.line);
-			}
-			catch (IOException ex) {
-				// That client is going away; its own thread cleans up.
-			}
-		}
-	}
-
 	@Override
 	public void close() {
-		List<Peer> open;
-		synchronized (this) {
-			if (this.closed) {
-				return;
-			}
-			this.closed = true;
-			open = new ArrayList<>(this.peers);
-		}
+		this.closing = true;
+		this.selector.wakeup();
 		try {
-			this.server.close();
+			if (Thread.currentThread() != this.thread && !this.stopped.await(10, TimeUnit.SECONDS)) {
+				logger.warn(() -> "The lock arbiter of " + this.socket.getParent() + " did not stop within 10 s");
+			}
 		}
-		catch (IOException ex) {
-			logger.debug(ex, "Closing the arbiter socket failed");
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
 		}
-		for (Peer peer : open) {
-			peer.line.close();
+	}
+
+	boolean isRunning() {
+		return this.stopped.getCount() > 0;
+	}
+
+	// On the arbiter's thread, once.
+	private void stop() {
+		long now = System.nanoTime();
+		try {
+			Map<String, ArbiterState.Client> clients = new LinkedHashMap<>(this.awaited);
+			for (Peer peer : this.table.clientsWithLeases()) {
+				if (peer.client != null && !peer.client.id().equals(this.ownerId)) {
+					clients.put(peer.client.id(), peer.client);
+				}
+			}
+			long horizon = this.awaited.isEmpty() ? this.table.latestExpiry(now)
+					: Math.max(this.state.horizon(), this.table.latestExpiry(now));
+			this.state.handOver(clients.values(), horizon);
 		}
+		catch (RuntimeException ex) {
+			// The state written last still holds: a successor waits longer, but safely.
+			logger.warn(ex, "Could not record the hand-over of the lock arbiter");
+		}
+		for (Peer peer : new ArrayList<>(this.peers)) {
+			try {
+				peer.channel.close();
+			}
+			catch (IOException ex) {
+				// Closing: nothing left to do.
+			}
+		}
+		this.peers.clear();
+		closeQuietly(this.server);
+		closeQuietly(this.selector);
 		try {
 			Files.deleteIfExists(this.socket);
 		}
@@ -509,107 +536,76 @@ final class SocketArbiter implements AutoCloseable {
 		catch (IOException ex) {
 			logger.debug(ex, "Releasing the election lock failed");
 		}
+		this.stopped.countDown();
 	}
 
-	private record Push(Peer peer, String line) {
+	private static void closeQuietly(AutoCloseable closeable) {
+		try {
+			closeable.close();
+		}
+		catch (Exception ex) {
+			logger.debug(ex, "Closing failed");
+		}
 	}
 
-	private record Request(Peer peer, String token, int limit, long ttlNanos, String owner) {
+	private record Deferred(Peer peer, Protocol.Acquire request, long deadlineNanos) {
 	}
 
+	/**
+	 * One connection: its half-read frame, its unsent answers and what it watches.
+	 */
 	private static final class Peer {
 
-		final long id;
+		final SocketChannel channel;
 
-		final LineChannel line;
+		final ArrayDeque<ByteBuffer> out = new ArrayDeque<>();
 
 		final Set<String> watched = new HashSet<>();
 
+		// Set right after registration, before the peer is served.
+		SelectionKey key;
 
-		volatile String name = "unnamed";
+		ArbiterState.@Nullable Client client;
 
-		Peer(long id, LineChannel line) {
-			this.id = id;
-			this.line = line;
+		String name = "unnamed";
+
+		long pendingBytes;
+
+		private ByteBuffer in = ByteBuffer.allocate(0);
+
+		Peer(SocketChannel channel) {
+			this.channel = channel;
 		}
 
-	}
-
-	private static final class Holder {
-
-		final Peer peer;
-
-		final String owner;
-
-		final long fencingToken;
-
-		long expiresAtNanos;
-
-		Holder(Peer peer, String owner, long fencingToken, long expiresAtNanos) {
-			this.peer = peer;
-			this.owner = owner;
-			this.fencingToken = fencingToken;
-			this.expiresAtNanos = expiresAtNanos;
-		}
-
-	}
-
-	private static final class Entry {
-
-		boolean exclusive = true;
-
-		int limit = 1;
-
-		final Map<String, Holder> holders = new LinkedHashMap<>();
-
-		final ArrayDeque<Request> queue = new ArrayDeque<>();
-
-		boolean fits(Request request) {
-			if (this.holders.isEmpty()) {
-				return true;
+		void append(ByteBuffer bytes) {
+			if (this.in.remaining() < bytes.remaining()) {
+				ByteBuffer larger = ByteBuffer
+					.allocate(Math.max(this.in.position() + bytes.remaining(), Math.max(256, this.in.capacity() * 2)));
+				larger.put(this.in.flip());
+				this.in = larger;
 			}
-			boolean exclusiveRequest = request.limit == 0;
-			return !this.exclusive && !exclusiveRequest && this.holders.size() < request.limit;
-		}
-
-		boolean isIdle() {
-			return this.holders.isEmpty() && this.queue.isEmpty();
+			this.in.put(bytes);
 		}
 
 		/**
-		 * Whether a holder's lease is still running, without dropping expired holders: only a caller that also grants
-		 * the key to the queue may drop them.
+		 * The next complete frame's payload, or {@code null} when more bytes are needed.
 		 */
-		boolean isHeld(long now) {
-			return this.holders.values().stream().anyMatch((holder) -> now - holder.expiresAtNanos < 0);
-		}
-
-		/**
-		 * Drops expired holders.
-		 * @return whether no holder is left
-		 */
-		boolean purge(long now) {
-			this.holders.values().removeIf((holder) -> now - holder.expiresAtNanos >= 0);
-			return this.holders.isEmpty();
-		}
-
-		String describe(String key, long now) {
-			StringBuilder text = new StringBuilder(Protocol.encode(key)).append(',')
-				.append(this.exclusive ? "EXCLUSIVE" : "SHARED")
-				.append(',')
-				.append(this.limit);
-			for (Holder holder : this.holders.values()) {
-				if (now - holder.expiresAtNanos >= 0) {
-					continue;
-				}
-				text.append(',')
-					.append(Protocol.encode(holder.owner))
-					.append(':')
-					.append(holder.fencingToken)
-					.append(':')
-					.append(TimeUnit.NANOSECONDS.toMillis(Math.max(0, holder.expiresAtNanos - now)));
+		@Nullable ByteBuffer nextFrame() {
+			if (this.in.position() < 4) {
+				return null;
 			}
-			return text.toString();
+			int length = this.in.getInt(0);
+			if (length < 1 || length > Frame.MAX_BYTES) {
+				throw new IllegalArgumentException("Frame of " + length + " bytes");
+			}
+			if (this.in.position() < 4 + length) {
+				return null;
+			}
+			byte[] payload = new byte[length];
+			this.in.flip().position(4);
+			this.in.get(payload);
+			this.in.compact();
+			return ByteBuffer.wrap(payload);
 		}
 
 	}

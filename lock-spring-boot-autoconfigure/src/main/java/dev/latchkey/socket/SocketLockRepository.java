@@ -1,46 +1,37 @@
 package dev.latchkey.socket;
 
 import java.io.IOException;
-import java.nio.channels.FileChannel;
-import java.nio.channels.FileLock;
-import java.nio.channels.OverlappingFileLockException;
-import java.nio.file.FileAlreadyExistsException;
-import java.nio.file.FileSystems;
-import java.nio.file.Files;
-import java.nio.file.LinkOption;
+import java.nio.ByteBuffer;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.PosixFileAttributeView;
-import java.nio.file.attribute.PosixFilePermission;
-import java.nio.file.attribute.PosixFilePermissions;
-import java.nio.file.attribute.UserPrincipal;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.EnumSet;
 import java.util.HashSet;
-import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
+import java.util.UUID;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
 
 import org.jspecify.annotations.Nullable;
 
 import org.springframework.core.log.LogAccessor;
+import org.springframework.scheduling.concurrent.CustomizableThreadFactory;
 import org.springframework.util.Assert;
 
 import dev.latchkey.LeaseMode;
 import dev.latchkey.LeaseSpec;
 import dev.latchkey.LockBackendException;
 import dev.latchkey.LockInfo;
-import dev.latchkey.LockRepository;
+import dev.latchkey.LockKeyException;
+import dev.latchkey.LockLimitConflictException;
 import dev.latchkey.QueueingLockRepository;
 import dev.latchkey.ReleaseSubscription;
 
@@ -48,19 +39,24 @@ import dev.latchkey.ReleaseSubscription;
  * The local unix-domain-socket backend: locks shared by the processes of one host (and the threads of each), with no
  * server to run.
  * <pre class="code">
- * LockRepository repository = new SocketLockRepository(Path.of(System.getProperty("java.io.tmpdir"), "latchkey-" + user));
+ * try (SocketLockRepository repository = new SocketLockRepository(SocketLockRepository.defaultDirectory())) {
+ *     LockTemplate locks = new LockTemplate(repository, LockSettings.defaults(), null);
+ *     locks.exclusive("nightly-report").run(this::build);
+ * }
  * </pre>
  * <p>
- * <b>Election.</b> The lock directory (created owner-only, 0700) holds the socket {@code arbiter.sock}, the election
- * lock {@code arbiter.lock} and the fencing counter {@code fencing}. A process that needs a lock connects to the
- * socket. If nobody answers, it tries the election lock: the process that gets it is the arbiter (the operating system
- * releases it the moment that process dies, so a crashed arbiter never blocks an election); it removes a stale socket
- * file, checking first that it is a socket, and binds a new one. The others keep connecting until it answers. Two
- * processes can never both be arbiter, since only one can hold the file lock.
+ * <b>The arbiter.</b> One repository on the host serves the lock table to all the others over the socket
+ * {@code arbiter.sock} of the lock directory: the first that finds nobody answering wins the election
+ * ({@link ArbiterElection}) and runs a {@link SocketArbiter} until it is {@link #close() closed}.
  * <p>
- * <b>Leases</b> belong to the connection: when a client process exits or crashes, its connection closes and its
- * leases are released at once. When the arbiter's process dies, every client's leases die with it: the next renewal
- * reports them lost, a new arbiter is elected on the next request, and waiters are woken to try again.
+ * <b>Leases</b> belong to the connection that took them: when a client process exits or crashes, its connection closes
+ * and its leases are freed at once. When the <em>arbiter's</em> process exits or crashes, no lease is lost: the
+ * other clients keep theirs, elect a successor and re-assert them there (key, token, fencing token, expiry); the
+ * successor grants nothing new until every client that may hold leases has re-asserted them or is gone, or until
+ * every lease its predecessor promised has expired. Fencing continues above every token granted before.
+ * <p>
+ * <b>Validity</b> runs from the arbiter's grant, on the host's monotonic clock, which the client checks it shares with
+ * the arbiter when it connects: a queued grant read late (the process was paused) is known to be late.
  */
 public class SocketLockRepository implements QueueingLockRepository, AutoCloseable {
 
@@ -70,12 +66,15 @@ public class SocketLockRepository implements QueueingLockRepository, AutoCloseab
 
 	static final String ELECTION = "arbiter.lock";
 
-	static final String FENCING = "fencing";
+	static final String STATE = "state";
 
-	private static final Set<PosixFilePermission> OWNER_ONLY = PosixFilePermissions.fromString("rwx------");
+	/**
+	 * The longest key, in characters, the socket backend takes: far above any sensible
+	 * {@code latchkey.max-key-length}, so that one request always fits a frame.
+	 */
+	public static final int MAX_KEY_LENGTH = 1024 * 1024;
 
-	/** Arbiters running in this JVM, by directory: a JVM holds one election lock per directory. */
-	private static final Map<Path, SocketArbiter> arbiters = new ConcurrentHashMap<>();
+	private static final int RENEWALS_PER_FRAME = 4096;
 
 	private final Path directory;
 
@@ -83,22 +82,28 @@ public class SocketLockRepository implements QueueingLockRepository, AutoCloseab
 
 	private final Duration timeout;
 
+	private final ArbiterState.Client identity;
+
+	private final CustomizableThreadFactory threads;
+
 	private final Map<String, List<Runnable>> subscribers = new ConcurrentHashMap<>();
 
-	/** Tokens of the leases granted through each connection: when it closes, they are lost. */
-	private final Map<String, SocketConnection> grants = new ConcurrentHashMap<>();
+	/** The leases this repository holds, by token: what it re-asserts at a new arbiter. */
+	private final Map<String, Held> held = new ConcurrentHashMap<>();
+
+	/** Queued acquisitions waiting for the arbiter's grant, by token: queued again at a new arbiter. */
+	private final Map<String, Queued> queued = new ConcurrentHashMap<>();
 
 	private final List<Runnable> lossListeners = new CopyOnWriteArrayList<>();
-
-	/** Queued acquisitions waiting for the arbiter's grant, by token. */
-	private final Map<String, Queued> queued = new ConcurrentHashMap<>();
 
 	private final Object connecting = new Object();
 
 	/** Guards changes of {@link #subscribers} and the WATCH and UNWATCH requests they send; taken after connecting. */
 	private final Object watching = new Object();
 
-	private volatile @Nullable SocketConnection connection;
+	private volatile @Nullable ArbiterConnection connection;
+
+	private volatile @Nullable SocketArbiter arbiter;
 
 	private volatile boolean closed;
 
@@ -118,9 +123,14 @@ public class SocketLockRepository implements QueueingLockRepository, AutoCloseab
 	 */
 	public SocketLockRepository(Path directory, String clientName, Duration timeout) {
 		Assert.notNull(directory, "Directory must not be null");
+		Assert.isTrue(timeout.toMillis() > 0, "Timeout must be positive");
 		this.directory = directory.toAbsolutePath().normalize();
 		this.clientName = clientName;
 		this.timeout = timeout;
+		this.identity = new ArbiterState.Client(UUID.randomUUID().toString(), ProcessHandle.current().pid(),
+				ArbiterState.Client.currentProcessStart());
+		this.threads = new CustomizableThreadFactory("latchkey-socket-");
+		this.threads.setDaemon(true);
 	}
 
 	/**
@@ -140,11 +150,12 @@ public class SocketLockRepository implements QueueingLockRepository, AutoCloseab
 	}
 
 	/**
-	 * Whether this process is the arbiter of the directory.
-	 * @return {@code true} if this JVM serves the lock table
+	 * Whether this repository serves the directory's lock table.
+	 * @return {@code true} if this repository runs the arbiter
 	 */
 	public boolean isArbiter() {
-		return arbiters.containsKey(this.directory);
+		SocketArbiter current = this.arbiter;
+		return current != null && current.isRunning();
 	}
 
 	@Override
@@ -154,30 +165,34 @@ public class SocketLockRepository implements QueueingLockRepository, AutoCloseab
 
 	@Override
 	public OptionalLong tryAcquire(LeaseSpec lease) {
-		return acquire(lease, 0);
+		return acquire(lease);
 	}
 
 	@Override
 	public OptionalLong tryAcquirePermit(LeaseSpec lease) {
-		return acquire(lease, lease.limit());
+		return acquire(lease);
 	}
 
-	private OptionalLong acquire(LeaseSpec lease, int limit) {
-		String request = "ACQ " + Protocol.encode(lease.key()) + " " + lease.token() + " " + limit + " "
-				+ Math.max(1, lease.ttl().toMillis()) + " " + Protocol.encode(lease.owner());
+	private OptionalLong acquire(LeaseSpec lease) {
+		checkKey(lease.key());
 		for (int attempt = 1;; attempt++) {
-			SocketConnection current = connection();
+			ArbiterConnection current = connection();
 			try {
-				String[] answer = current.call(request);
-				if (answer[0].equals("OK")) {
-					this.grants.put(lease.token(), current);
-					return OptionalLong.of(Long.parseLong(answer[1]));
+				long id = current.nextId();
+				Protocol.AcquireOutcome outcome = Protocol.Acquire
+					.readAnswer(current.call(id, acquireRequest(id, lease, false)));
+				if (outcome.limitConflict()) {
+					throw new LockLimitConflictException(lease.key(), lease.limit(), outcome.heldLimit());
 				}
-				return OptionalLong.empty();
+				if (!outcome.granted()) {
+					return OptionalLong.empty();
+				}
+				this.held.put(lease.token(), new Held(lease, outcome.fencingToken(), outcome.expiresAtNanos()));
+				return OptionalLong.of(outcome.fencingToken());
 			}
 			catch (IOException ex) {
 				// The arbiter went away: a fresh connection elects a new one. A grant on the old one died with it.
-				dropped(current);
+				current.close();
 				if (attempt == 2) {
 					throw failure("Acquiring '" + lease.key() + "'", ex);
 				}
@@ -185,33 +200,64 @@ public class SocketLockRepository implements QueueingLockRepository, AutoCloseab
 		}
 	}
 
+	private static ByteBuffer acquireRequest(long id, LeaseSpec lease, boolean queue) {
+		return new Protocol.Acquire(id, lease.key(), lease.token(), limit(lease), Math.max(1, lease.ttl().toNanos()),
+				lease.owner(), queue)
+			.write();
+	}
+
+	private static int limit(LeaseSpec lease) {
+		return (lease.mode() == LeaseMode.EXCLUSIVE) ? 0 : lease.limit();
+	}
+
+	private static void checkKey(String key) {
+		if (key.length() > MAX_KEY_LENGTH) {
+			throw new LockKeyException("Lock key of " + key.length() + " characters is longer than the socket"
+					+ " backend's maximum of " + MAX_KEY_LENGTH + "; lower latchkey.max-key-length");
+		}
+	}
+
 	@Override
-	public CompletableFuture<Long> acquireQueued(LeaseSpec lease) {
-		String request = "QACQ " + Protocol.encode(lease.key()) + " " + lease.token() + " "
-				+ ((lease.mode() == LeaseMode.EXCLUSIVE) ? 0 : lease.limit()) + " " + Math.max(1, lease.ttl().toMillis())
-				+ " " + Protocol.encode(lease.owner());
+	public CompletableFuture<QueuedGrant> acquireQueued(LeaseSpec lease) {
+		checkKey(lease.key());
+		Queued waiting = new Queued(lease, new CompletableFuture<>());
 		for (int attempt = 1;; attempt++) {
-			SocketConnection current = connection();
-			CompletableFuture<Long> granted = new CompletableFuture<>();
+			ArbiterConnection current = connection();
 			// Registered before asking: the grant may be pushed before the answer to this request arrives.
-			this.queued.put(lease.token(), new Queued(granted, current));
+			this.queued.put(lease.token(), waiting);
 			try {
-				String[] answer = current.call(request);
-				if (answer[0].equals("OK")) {
-					this.queued.remove(lease.token());
-					this.grants.put(lease.token(), current);
-					granted.complete(Long.parseLong(answer[1]));
-				}
-				return granted;
+				enqueue(current, waiting);
+				return waiting.granted;
 			}
 			catch (IOException ex) {
-				this.queued.remove(lease.token());
-				dropped(current);
+				current.close();
 				if (attempt == 2) {
+					this.queued.remove(lease.token());
 					throw failure("Queueing for '" + lease.key() + "'", ex);
 				}
 			}
 		}
+	}
+
+	private void enqueue(ArbiterConnection current, Queued waiting) throws IOException {
+		long id = current.nextId();
+		Protocol.AcquireOutcome outcome = Protocol.Acquire
+			.readAnswer(current.call(id, acquireRequest(id, waiting.lease, true)));
+		if (outcome.granted()) {
+			this.queued.remove(waiting.lease.token());
+			granted(waiting, outcome.fencingToken(), outcome.expiresAtNanos());
+		}
+		else if (outcome.limitConflict()) {
+			this.queued.remove(waiting.lease.token());
+			waiting.granted.completeExceptionally(new LockLimitConflictException(waiting.lease.key(),
+					waiting.lease.limit(), outcome.heldLimit()));
+		}
+	}
+
+	private void granted(Queued waiting, long fencingToken, long expiresAtNanos) {
+		LeaseSpec lease = waiting.lease;
+		this.held.put(lease.token(), new Held(lease, fencingToken, expiresAtNanos));
+		waiting.granted.complete(new QueuedGrant(fencingToken, expiresAtNanos - Math.max(1, lease.ttl().toNanos())));
 	}
 
 	@Override
@@ -220,113 +266,127 @@ public class SocketLockRepository implements QueueingLockRepository, AutoCloseab
 		if (waiting == null) {
 			return false;
 		}
-		try {
-			if (!waiting.connection.call("DEQ " + Protocol.encode(lease.key()) + " " + lease.token())[0].equals("OK")) {
-				// Granted meanwhile: the push completes the future.
-				return false;
+		ArbiterConnection current = this.connection;
+		if (current != null && current.isOpen()) {
+			try {
+				long id = current.nextId();
+				if (!Protocol.readYesNo(current.call(id,
+						Protocol.KeyToken.write(Protocol.DEQUEUE, id, lease.key(), lease.token())))) {
+					// Granted meanwhile: the push, read before this answer, completed the future.
+					return false;
+				}
+			}
+			catch (IOException ex) {
+				// The connection and its queue are gone: nothing was granted.
+				current.close();
 			}
 		}
-		catch (IOException ex) {
-			// The connection and its queue are gone: nothing was granted.
-			dropped(waiting.connection);
+		if (this.queued.remove(lease.token(), waiting)) {
+			waiting.granted.completeExceptionally(new CancellationException("Withdrawn from the queue"));
+			return true;
 		}
-		this.queued.remove(lease.token());
-		waiting.granted.completeExceptionally(new CancellationException("Withdrawn from the queue"));
-		return true;
-	}
-
-	private void granted(String[] grant) {
-		String key = grant[0];
-		String token = grant[1];
-		Queued waiting = this.queued.remove(token);
-		if (waiting == null) {
-			// Nobody waits for it any more: give it back, without waiting on the reader thread.
-			SocketConnection current = this.connection;
-			if (current != null) {
-				current.send("REL " + Protocol.encode(key) + " " + token);
-			}
-			return;
-		}
-		this.grants.put(token, waiting.connection);
-		waiting.granted.complete(Long.parseLong(grant[2]));
+		return false;
 	}
 
 	@Override
 	public Set<String> renew(Collection<LeaseSpec> leases) {
 		Set<String> lost = new HashSet<>();
-		Map<SocketConnection, List<LeaseSpec>> byConnection = new IdentityHashMap<>();
+		List<Held> renewing = new ArrayList<>(leases.size());
 		for (LeaseSpec lease : leases) {
-			SocketConnection granted = this.grants.get(lease.token());
-			if (granted == null || !granted.isOpen()) {
+			Held mine = this.held.get(lease.token());
+			if (mine == null) {
 				lost.add(lease.token());
 			}
 			else {
-				byConnection.computeIfAbsent(granted, (c) -> new ArrayList<>()).add(lease);
+				renewing.add(mine);
 			}
 		}
-		byConnection.forEach((granted, held) -> {
-			StringBuilder request = new StringBuilder("RENEW");
-			for (LeaseSpec lease : held) {
-				request.append(' ')
-					.append(Math.max(1, lease.ttl().toMillis()))
-					.append(' ')
-					.append(Protocol.encode(lease.key()))
-					.append(' ')
-					.append(lease.token());
-			}
-			try {
-				String[] answer = granted.call(request.toString());
-				for (int i = 1; i < answer.length; i++) {
-					lost.add(answer[i]);
+		ArbiterConnection current = connection();
+		try {
+			for (int from = 0; from < renewing.size(); from += RENEWALS_PER_FRAME) {
+				List<Held> chunk = renewing.subList(from, Math.min(renewing.size(), from + RENEWALS_PER_FRAME));
+				List<Protocol.Renewal> renewals = new ArrayList<>(chunk.size());
+				for (Held mine : chunk) {
+					renewals.add(new Protocol.Renewal(mine.lease.key(), mine.lease.token(), mine.ttlNanos()));
+				}
+				long id = current.nextId();
+				long sent = System.nanoTime();
+				Set<String> notHeld = new HashSet<>(
+						Protocol.readTokens(current.call(id, new Protocol.Renew(id, renewals).write())));
+				for (Held mine : chunk) {
+					if (notHeld.contains(mine.lease.token())) {
+						this.held.remove(mine.lease.token(), mine);
+						lost.add(mine.lease.token());
+					}
+					else {
+						// Never later than the arbiter's own expiry, which counts from when it read the request.
+						mine.expiresAtNanos = sent + mine.ttlNanos();
+					}
 				}
 			}
-			catch (IOException ex) {
-				// The connection, and every lease granted on it, is gone.
-				dropped(granted);
-				held.forEach((lease) -> lost.add(lease.token()));
-			}
-		});
-		lost.forEach(this.grants::remove);
+		}
+		catch (IOException ex) {
+			current.close();
+			// Not lost: the leases are re-asserted at the next arbiter. The keeper retries until they run out.
+			throw failure("Renewing " + renewing.size() + " lease(s)", ex);
+		}
 		return lost;
 	}
 
 	@Override
 	public boolean release(LeaseSpec lease) {
-		SocketConnection granted = this.grants.remove(lease.token());
-		if (granted == null || !granted.isOpen()) {
+		Held mine = this.held.remove(lease.token());
+		if (mine == null) {
 			return false;
+		}
+		ArbiterConnection current = this.connection;
+		if (current == null || !current.isOpen()) {
+			// Its arbiter is gone, and the lease is no longer re-asserted at the next one.
+			return mine.isValid();
 		}
 		try {
-			return granted.call("REL " + Protocol.encode(lease.key()) + " " + lease.token())[0].equals("OK");
+			long id = current.nextId();
+			return Protocol.readYesNo(
+					current.call(id, Protocol.KeyToken.write(Protocol.RELEASE, id, lease.key(), lease.token())));
 		}
 		catch (IOException ex) {
-			dropped(granted);
-			// The connection closed, so the arbiter released the lease, or died with it.
-			return false;
+			current.close();
+			return mine.isValid();
 		}
 	}
 
 	@Override
 	public boolean forceRelease(String key) {
-		return query("FORCE " + Protocol.encode(key))[0].equals("OK");
+		checkKey(key);
+		return query("Releasing '" + key + "' by force", (current, id) -> Protocol
+			.readYesNo(current.call(id, Protocol.KeyOnly.write(Protocol.FORCE_RELEASE, id, key))));
 	}
 
 	@Override
 	public Optional<LockInfo> inspect(String key) {
-		String[] answer = query("INSPECT " + Protocol.encode(key));
-		return answer[0].equals("INFO") ? Optional.of(parse(answer[1])) : Optional.empty();
+		checkKey(key);
+		LockTable.Description lock = query("Inspecting '" + key + "'", (current, id) -> Protocol.KeyOnly
+			.readLock(current.call(id, Protocol.KeyOnly.write(Protocol.INSPECT, id, key))));
+		return Optional.ofNullable((lock != null) ? info(lock) : null);
 	}
 
+	/**
+	 * Lists every held key of the directory, page by page: any number of keys.
+	 */
 	@Override
 	public List<LockInfo> list() {
-		String[] answer = query("DUMP");
 		List<LockInfo> locks = new ArrayList<>();
-		for (int i = 1; i < answer.length; i++) {
-			if (!answer[i].isEmpty()) {
-				locks.add(parse(answer[i]));
+		String after = "";
+		while (true) {
+			String from = after;
+			Protocol.Page page = query("Listing the locks", (current, id) -> Protocol.ListPage
+				.readAnswer(current.call(id, new Protocol.ListPage(id, from).write())));
+			page.locks().forEach((lock) -> locks.add(info(lock)));
+			if (!page.more() || page.locks().isEmpty()) {
+				return locks;
 			}
+			after = page.locks().get(page.locks().size() - 1).key();
 		}
-		return locks;
 	}
 
 	/**
@@ -334,40 +394,39 @@ public class SocketLockRepository implements QueueingLockRepository, AutoCloseab
 	 * @return connected clients, held keys, holders and grants since the arbiter started
 	 */
 	public Map<String, Long> stats() {
-		String[] answer = query("STATS");
-		return Map.of("clients", Long.parseLong(answer[1]), "keys", Long.parseLong(answer[2]), "holders",
-				Long.parseLong(answer[3]), "grants", Long.parseLong(answer[4]));
+		long[] stats = query("Asking for the arbiter's counters", (current, id) -> Protocol.Bare
+			.readStats(current.call(id, Protocol.Bare.write(Protocol.STATS, id))));
+		return Map.of("clients", stats[0], "keys", stats[1], "holders", stats[2], "grants", stats[3]);
 	}
 
-	private String[] query(String request) {
+	private <T> T query(String action, Query<T> query) {
 		for (int attempt = 1;; attempt++) {
-			SocketConnection current = connection();
+			ArbiterConnection current = connection();
 			try {
-				return current.call(request);
+				return query.ask(current, current.nextId());
 			}
 			catch (IOException ex) {
-				dropped(current);
+				current.close();
 				if (attempt == 2) {
-					throw failure("Asking the lock arbiter", ex);
+					throw failure(action, ex);
 				}
 			}
 		}
 	}
 
-	private static LockInfo parse(String text) {
-		String[] fields = text.split(",");
-		List<LockInfo.Holder> holders = new ArrayList<>();
-		for (int i = 3; i < fields.length; i++) {
-			String[] holder = fields[i].split(":");
-			holders.add(new LockInfo.Holder(Protocol.decode(holder[0]), Long.parseLong(holder[1]),
-					Duration.ofMillis(Long.parseLong(holder[2]))));
+	private static LockInfo info(LockTable.Description lock) {
+		List<LockInfo.Holder> holders = new ArrayList<>(lock.holders().size());
+		for (LockTable.Description.Holder holder : lock.holders()) {
+			holders.add(new LockInfo.Holder(holder.owner(), holder.fencingToken(),
+					Duration.ofMillis(TimeUnit.NANOSECONDS.toMillis(holder.remainingNanos()))));
 		}
-		return new LockInfo(Protocol.decode(fields[0]), LeaseMode.valueOf(fields[1]), Integer.parseInt(fields[2]),
+		return new LockInfo(lock.key(), lock.exclusive() ? LeaseMode.EXCLUSIVE : LeaseMode.SHARED, lock.limit(),
 				holders);
 	}
 
 	@Override
 	public ReleaseSubscription subscribe(String key, Runnable onRelease) {
+		checkKey(key);
 		Runnable subscription = onRelease::run;
 		// The first subscriber of a key sends WATCH, the last one to leave UNWATCH: under one lock, so that an UNWATCH
 		// can never reach the arbiter after the WATCH of a subscriber that came meanwhile.
@@ -375,7 +434,7 @@ public class SocketLockRepository implements QueueingLockRepository, AutoCloseab
 			List<Runnable> listeners = this.subscribers.computeIfAbsent(key, (k) -> new CopyOnWriteArrayList<>());
 			listeners.add(subscription);
 			if (listeners.size() == 1) {
-				watch(key, true);
+				watch(this.connection, key, true);
 			}
 		}
 		return () -> {
@@ -383,7 +442,7 @@ public class SocketLockRepository implements QueueingLockRepository, AutoCloseab
 				List<Runnable> listeners = this.subscribers.get(key);
 				if (listeners != null && listeners.remove(subscription) && listeners.isEmpty()) {
 					this.subscribers.remove(key);
-					watch(key, false);
+					watch(this.connection, key, false);
 				}
 			}
 		};
@@ -396,17 +455,17 @@ public class SocketLockRepository implements QueueingLockRepository, AutoCloseab
 		return () -> this.lossListeners.remove(subscription);
 	}
 
-	private void watch(String key, boolean watch) {
-		SocketConnection current = this.connection;
+	private static void watch(@Nullable ArbiterConnection current, String key, boolean watch) {
 		if (current == null || !current.isOpen()) {
-			// Watches are (re)sent when a connection opens.
+			// Watches are sent again when a connection opens.
 			return;
 		}
 		try {
-			current.call((watch ? "WATCH " : "UNWATCH ") + Protocol.encode(key));
+			long id = current.nextId();
+			current.call(id, Protocol.KeyOnly.write(watch ? Protocol.WATCH : Protocol.UNWATCH, id, key));
 		}
 		catch (IOException ex) {
-			dropped(current);
+			current.close();
 		}
 	}
 
@@ -422,14 +481,14 @@ public class SocketLockRepository implements QueueingLockRepository, AutoCloseab
 			listener.run();
 		}
 		catch (RuntimeException ex) {
-			logger.warn(ex, "Release listener failed");
+			logger.warn(ex, "Socket backend listener failed");
 		}
 	}
 
-	// Connection and election
+	// Connection, election and re-assertion
 
-	private SocketConnection connection() {
-		SocketConnection current = this.connection;
+	private ArbiterConnection connection() {
+		ArbiterConnection current = this.connection;
 		if (current != null && current.isOpen()) {
 			return current;
 		}
@@ -443,40 +502,39 @@ public class SocketLockRepository implements QueueingLockRepository, AutoCloseab
 			}
 			try {
 				current = connectOrElect();
+				reassert(current);
 			}
 			catch (IOException ex) {
+				if (current != null) {
+					current.close();
+				}
 				throw failure("Connecting to the lock arbiter in " + this.directory, ex);
 			}
 			this.connection = current;
-			synchronized (this.watching) {
-				for (String key : this.subscribers.keySet()) {
-					watch(key, true);
-				}
-			}
-			// A new arbiter has a new lock table: let waiters try again.
+			// The new arbiter's table may differ: let waiters look again.
 			this.subscribers.keySet().forEach(this::released);
 			return current;
 		}
 	}
 
-	private SocketConnection connectOrElect() throws IOException {
-		prepareDirectory();
+	private ArbiterConnection connectOrElect() throws IOException {
+		ArbiterElection.prepare(this.directory);
 		Path socket = this.directory.resolve(SOCKET);
 		long deadline = System.nanoTime() + this.timeout.toNanos();
 		IOException last = null;
 		while (System.nanoTime() - deadline < 0) {
 			try {
-				return SocketConnection.open(socket, this.clientName, this.timeout, this::released, this::granted,
-						this::closedByArbiter);
+				return ArbiterConnection.open(socket, this.identity, this.clientName, this.timeout, this.listener,
+						this.threads);
 			}
 			catch (IOException ex) {
 				last = ex;
 			}
-			if (!arbiters.containsKey(this.directory)) {
-				elect(socket);
+			if (!isArbiter() && !this.closed) {
+				this.arbiter = ArbiterElection.tryElect(this.directory, this.identity.id(), this.threads);
 			}
 			try {
-				Thread.sleep(ThreadLocalRandom.current().nextLong(1, 10));
+				Thread.sleep(ThreadLocalRandom.current().nextLong(1, 5));
 			}
 			catch (InterruptedException ex) {
 				Thread.currentThread().interrupt();
@@ -486,122 +544,97 @@ public class SocketLockRepository implements QueueingLockRepository, AutoCloseab
 		throw new IOException("No lock arbiter answered in " + this.directory + " within " + this.timeout, last);
 	}
 
-	private void elect(Path socket) throws IOException {
-		synchronized (arbiters) {
-			if (arbiters.containsKey(this.directory)) {
-				return;
+	/**
+	 * Tells a new connection's arbiter what this repository holds and waits for: its leases (those still valid), then
+	 * that it is done, then its queued requests and watches. The leases an arbiter refuses are lost, and the lease
+	 * keeper is told at once.
+	 */
+	private void reassert(ArbiterConnection current) throws IOException {
+		List<String> refused = new ArrayList<>();
+		List<Held> claims = new ArrayList<>(this.held.values());
+		long now = System.nanoTime();
+		claims.removeIf((mine) -> {
+			if (now - mine.expiresAtNanos < 0) {
+				return false;
 			}
-			FileChannel channel = FileChannel.open(this.directory.resolve(ELECTION), StandardOpenOption.CREATE,
-					StandardOpenOption.WRITE);
-			FileLock lock;
-			try {
-				lock = channel.tryLock();
-			}
-			catch (OverlappingFileLockException ex) {
-				lock = null;
-			}
-			if (lock == null) {
-				// Another process is the arbiter, or is becoming it: keep connecting.
-				channel.close();
-				return;
-			}
-			try {
-				removeStaleSocket(socket);
-				SocketArbiter arbiter = new SocketArbiter(socket, lock, new FencingCounter(this.directory.resolve(FENCING)),
-						currentUser());
-				arbiters.put(this.directory, arbiter);
-				// On a normal exit, close the socket at once: clients then elect a new arbiter without waiting for the
-				// JVM to finish stopping.
-				Runtime.getRuntime().addShutdownHook(new Thread(arbiter::close, "latchkey-socket-arbiter-shutdown"));
-			}
-			catch (IOException | RuntimeException ex) {
-				lock.release();
-				channel.close();
-				throw ex;
-			}
-		}
-	}
-
-	private static void removeStaleSocket(Path socket) throws IOException {
-		if (!Files.exists(socket, LinkOption.NOFOLLOW_LINKS)) {
-			return;
-		}
-		// We hold the election lock, so no live arbiter serves this file. Remove it only if it is a socket.
-		Object mode = Files.getAttribute(socket, "unix:mode", LinkOption.NOFOLLOW_LINKS);
-		if (!(mode instanceof Integer bits) || (bits & 0170000) != 0140000) {
-			throw new IOException(socket + " exists and is not a socket; remove it or choose another lock directory");
-		}
-		Files.delete(socket);
-	}
-
-	private void prepareDirectory() throws IOException {
-		if (!Files.exists(this.directory)) {
-			Files.createDirectories(this.directory.getParent());
-			try {
-				Files.createDirectory(this.directory, PosixFilePermissions.asFileAttribute(OWNER_ONLY));
-			}
-			catch (FileAlreadyExistsException ex) {
-				// Created by another process meanwhile: checked below.
-			}
-		}
-		PosixFileAttributeView view = Files.getFileAttributeView(this.directory, PosixFileAttributeView.class,
-				LinkOption.NOFOLLOW_LINKS);
-		if (view == null) {
-			return;
-		}
-		var attributes = view.readAttributes();
-		UserPrincipal user = currentUser();
-		if (!attributes.isDirectory()) {
-			throw new IOException("Lock directory " + this.directory + " is not a directory");
-		}
-		if (user != null && !attributes.owner().equals(user)) {
-			throw new IOException("Lock directory " + this.directory + " belongs to " + attributes.owner().getName()
-					+ ", not to " + user.getName() + "; choose another latchkey.socket.directory");
-		}
-		Set<PosixFilePermission> open = EnumSet.copyOf(attributes.permissions());
-		open.removeAll(OWNER_ONLY);
-		if (!open.isEmpty()) {
-			throw new IOException("Lock directory " + this.directory + " is accessible by other users ("
-					+ PosixFilePermissions.toString(attributes.permissions()) + "); run chmod 700 on it");
-		}
-	}
-
-	private static @Nullable UserPrincipal currentUser() {
-		try {
-			return FileSystems.getDefault()
-				.getUserPrincipalLookupService()
-				.lookupPrincipalByName(System.getProperty("user.name"));
-		}
-		catch (IOException | UnsupportedOperationException ex) {
-			return null;
-		}
-	}
-
-	private void dropped(SocketConnection failed) {
-		failed.close();
-	}
-
-	private void closedByArbiter() {
-		if (!this.closed) {
-			logger.warn(() -> "Lost the connection to the lock arbiter in " + this.directory
-					+ "; leases held through it are lost, and the next request elects a new arbiter");
-		}
-		// Queued requests died with the connection: their waiters queue again at the next arbiter.
-		IOException gone = new IOException("Connection to the lock arbiter closed");
-		this.queued.values().removeIf((waiting) -> {
-			if (!waiting.connection.isOpen()) {
-				waiting.granted.completeExceptionally(gone);
-				return true;
-			}
-			return false;
+			refused.add(mine.lease.token());
+			return true;
 		});
-		// Every lease granted through the connection is gone: let the lease keeper find out now.
-		this.lossListeners.forEach(SocketLockRepository::runQuietly);
-		// Waiters should not sleep until their next poll: the key may be free at the next arbiter.
-		this.subscribers.keySet().forEach(this::released);
+		for (int from = 0; from < claims.size(); from += RENEWALS_PER_FRAME) {
+			List<Protocol.Claim> chunk = new ArrayList<>();
+			for (Held mine : claims.subList(from, Math.min(claims.size(), from + RENEWALS_PER_FRAME))) {
+				LeaseSpec lease = mine.lease;
+				chunk.add(new Protocol.Claim(lease.key(), lease.token(), limit(lease), lease.owner(), mine.fencingToken,
+						mine.expiresAtNanos));
+			}
+			long id = current.nextId();
+			refused.addAll(Protocol.readTokens(current.call(id, new Protocol.Reassert(id, chunk).write())));
+		}
+		long id = current.nextId();
+		current.call(id, Protocol.Bare.write(Protocol.REASSERTED, id));
+		for (Queued waiting : this.queued.values()) {
+			enqueue(current, waiting);
+		}
+		synchronized (this.watching) {
+			for (String key : this.subscribers.keySet()) {
+				watch(current, key, true);
+			}
+		}
+		if (!refused.isEmpty()) {
+			refused.forEach(this.held::remove);
+			logger.warn(() -> "The lock arbiter of " + this.directory + " did not take back " + refused.size()
+					+ " lease(s) of this process (they had expired, or conflicted); they are lost");
+			this.lossListeners.forEach(SocketLockRepository::runQuietly);
+		}
 	}
 
-	private record Queued(CompletableFuture<Long> granted, SocketConnection connection) {
+	private final ArbiterConnection.Listener listener = new ArbiterConnection.Listener() {
+
+		@Override
+		public void granted(ArbiterConnection from, Protocol.PushedGrant grant) {
+			Queued waiting = SocketLockRepository.this.queued.remove(grant.token());
+			if (waiting == null) {
+				// Nobody waits for it any more: give it back, without waiting on the reader thread.
+				long id = from.nextId();
+				from.send(Protocol.KeyToken.write(Protocol.RELEASE, id, grant.key(), grant.token()));
+				return;
+			}
+			SocketLockRepository.this.granted(waiting, grant.fencingToken(), grant.expiresAtNanos());
+		}
+
+		@Override
+		public void released(String key) {
+			SocketLockRepository.this.released(key);
+		}
+
+		@Override
+		public void closed(ArbiterConnection connection) {
+			connectionClosed(connection);
+		}
+
+	};
+
+	/**
+	 * The arbiter went away (or this connection failed). Nothing is lost yet: connect again at once, electing a
+	 * successor if needed, and re-assert there, so that the successor's grace period ends quickly.
+	 */
+	private void connectionClosed(ArbiterConnection closedConnection) {
+		if (this.closed || this.connection != closedConnection) {
+			return;
+		}
+		logger.debug(() -> "The connection to the lock arbiter in " + this.directory + " closed; reconnecting");
+		this.threads.newThread(() -> {
+			try {
+				connection();
+			}
+			catch (RuntimeException ex) {
+				if (!this.closed) {
+					logger.warn(ex, "Could not reconnect to a lock arbiter in " + this.directory
+							+ "; held leases are lost when they run out");
+					this.lossListeners.forEach(SocketLockRepository::runQuietly);
+				}
+			}
+		}).start();
 	}
 
 	private LockBackendException failure(String action, Exception ex) {
@@ -610,28 +643,66 @@ public class SocketLockRepository implements QueueingLockRepository, AutoCloseab
 	}
 
 	/**
-	 * Closes the connection: its leases are released. If this process is the arbiter, the arbiter keeps serving the
-	 * other processes (and other repositories of this JVM) until the JVM exits.
+	 * Closes this repository: its connection closes, which frees its leases, and if it runs the arbiter, the arbiter
+	 * hands over (the other processes elect a successor and keep their leases). Called by the application context
+	 * when it closes, after the lock template that uses this repository.
 	 */
 	@Override
 	public void close() {
 		this.closed = true;
-		SocketConnection current = this.connection;
+		ArbiterConnection current = this.connection;
 		if (current != null) {
 			current.close();
 		}
+		CancellationException gone = new CancellationException("The socket lock repository is closed");
+		this.queued.values().forEach((waiting) -> waiting.granted.completeExceptionally(gone));
+		this.queued.clear();
+		this.held.clear();
+		synchronized (this.connecting) {
+			SocketArbiter running = this.arbiter;
+			if (running != null) {
+				running.close();
+				this.arbiter = null;
+			}
+		}
+	}
+
+	@FunctionalInterface
+	private interface Query<T> {
+
+		T ask(ArbiterConnection connection, long id) throws IOException;
+
+	}
+
+	private record Queued(LeaseSpec lease, CompletableFuture<QueuedGrant> granted) {
 	}
 
 	/**
-	 * Stops this JVM's arbiter of a directory, if it runs one: every client's leases are lost and a new arbiter is
-	 * elected by the next request. For tests and for an orderly shutdown.
-	 * @param directory the lock directory
+	 * A lease this repository holds, as it would re-assert it.
 	 */
-	static void stopArbiter(Path directory) {
-		SocketArbiter arbiter = arbiters.remove(directory.toAbsolutePath().normalize());
-		if (arbiter != null) {
-			arbiter.close();
+	private static final class Held {
+
+		final LeaseSpec lease;
+
+		final long fencingToken;
+
+		/** The arbiter's expiry as this process knows it: never later than the arbiter's own. */
+		volatile long expiresAtNanos;
+
+		Held(LeaseSpec lease, long fencingToken, long expiresAtNanos) {
+			this.lease = lease;
+			this.fencingToken = fencingToken;
+			this.expiresAtNanos = expiresAtNanos;
 		}
+
+		long ttlNanos() {
+			return Math.max(1, this.lease.ttl().toNanos());
+		}
+
+		boolean isValid() {
+			return System.nanoTime() - this.expiresAtNanos < 0;
+		}
+
 	}
 
 }

@@ -75,6 +75,24 @@ public final class LockWaiter {
 	 */
 	public @Nullable Grant acquire(LockRepository repository, LeaseSpec lease, Function<LeaseSpec, OptionalLong> attempt,
 			Duration waitTime) throws InterruptedException {
+		return acquire(repository, lease, attempt, waitTime, lease.ttl());
+	}
+
+	/**
+	 * Acquires a lease, waiting up to {@code waitTime}, and refuses a queued grant that reaches this process too late
+	 * to be used: one whose validity ran out before it was read (the process was paused while the grant was in
+	 * flight). Such a grant is given back and the wait goes on.
+	 * @param repository the backend, for release notifications
+	 * @param lease the lease to acquire
+	 * @param attempt one attempt at the backend, for example {@code repository::tryAcquire}
+	 * @param waitTime how long to wait; zero makes a single attempt
+	 * @param validity how long after the backend grants it this process may trust a lease without renewing it (the TTL
+	 * less the safety margin)
+	 * @return the grant, or {@code null} when the key stayed held for the whole wait time
+	 * @throws InterruptedException if the thread was interrupted while waiting
+	 */
+	public @Nullable Grant acquire(LockRepository repository, LeaseSpec lease, Function<LeaseSpec, OptionalLong> attempt,
+			Duration waitTime, Duration validity) throws InterruptedException {
 		long start = System.nanoTime();
 		OptionalLong granted = attempt.apply(lease);
 		if (granted.isPresent()) {
@@ -87,7 +105,7 @@ public final class LockWaiter {
 		this.waiting.merge(lease.key(), 1, Integer::sum);
 		try {
 			if (repository instanceof QueueingLockRepository queueing) {
-				return waitQueued(queueing, lease, deadline);
+				return waitQueued(queueing, lease, deadline, validity.toNanos());
 			}
 			return joinLineAndWait(repository, lease, attempt, deadline);
 		}
@@ -125,22 +143,22 @@ public final class LockWaiter {
 
 	/**
 	 * Waits in the backend's own queue: the backend grants the key to its first waiter when it frees. A grant that
-	 * arrives as the wait ends is kept; a queue lost with the backend (a new arbiter, say) is joined again.
+	 * arrives as the wait ends is kept; a queue lost with the backend is joined again. A grant's validity runs from
+	 * when the backend made it: one that is already stale when it is read is given back, never used.
 	 */
-	private static @Nullable Grant waitQueued(QueueingLockRepository repository, LeaseSpec lease, long deadline)
-			throws InterruptedException {
+	private static @Nullable Grant waitQueued(QueueingLockRepository repository, LeaseSpec lease, long deadline,
+			long validityNanos) throws InterruptedException {
 		while (true) {
-			CompletableFuture<Long> granted = repository.acquireQueued(lease);
+			CompletableFuture<QueueingLockRepository.QueuedGrant> granted = repository.acquireQueued(lease);
+			QueueingLockRepository.QueuedGrant grant;
 			try {
-				long fencingToken = granted.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
-				// Validity starts when the grant arrives: the safety margin covers the time the grant took to come.
-				return new Grant(fencingToken, System.nanoTime());
+				grant = granted.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
 			}
 			catch (TimeoutException ex) {
 				if (repository.cancelQueued(lease)) {
 					return null;
 				}
-				return grantedMeanwhile(granted);
+				grant = grantedMeanwhile(granted);
 			}
 			catch (InterruptedException ex) {
 				if (!repository.cancelQueued(lease) && grantedMeanwhile(granted) != null) {
@@ -152,13 +170,28 @@ public final class LockWaiter {
 				if (deadline - System.nanoTime() <= 0) {
 					return null;
 				}
+				continue;
+			}
+			if (grant == null) {
+				return null;
+			}
+			if (System.nanoTime() - (grant.grantedAtNanos() + validityNanos) < 0) {
+				return new Grant(grant.fencingToken(), grant.grantedAtNanos());
+			}
+			long stale = grant.fencingToken();
+			logger.warn(() -> "A grant of '" + lease.key() + "' (fencing token " + stale
+					+ ") reached this process after its validity ran out (was the process paused?); giving it back");
+			repository.release(lease);
+			if (deadline - System.nanoTime() <= 0) {
+				return null;
 			}
 		}
 	}
 
-	private static @Nullable Grant grantedMeanwhile(CompletableFuture<Long> granted) {
+	private static QueueingLockRepository.@Nullable QueuedGrant grantedMeanwhile(
+			CompletableFuture<QueueingLockRepository.QueuedGrant> granted) {
 		try {
-			return new Grant(granted.join(), System.nanoTime());
+			return granted.join();
 		}
 		catch (CompletionException | CancellationException ex) {
 			return null;
@@ -287,8 +320,8 @@ public final class LockWaiter {
 	 * A granted lease.
 	 *
 	 * @param fencingToken the fencing token of the grant
-	 * @param requestedAtNanos when the successful attempt was sent, on the {@link System#nanoTime()} clock: the start of
-	 * the lease's local validity
+	 * @param requestedAtNanos when the lease's validity starts, on the {@link System#nanoTime()} clock: when the
+	 * successful attempt was sent, or when the backend made a queued grant
 	 */
 	public record Grant(long fencingToken, long requestedAtNanos) {
 	}

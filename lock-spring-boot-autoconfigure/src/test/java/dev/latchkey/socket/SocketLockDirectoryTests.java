@@ -30,7 +30,6 @@ class SocketLockDirectoryTests {
 	void stopArbiter() {
 		if (this.repository != null) {
 			this.repository.close();
-			SocketLockRepository.stopArbiter(this.directory);
 		}
 	}
 

@@ -72,7 +72,6 @@ class SocketLockProcessTests {
 		for (AutoCloseable resource : this.resources) {
 			resource.close();
 		}
-		this.directories.forEach(SocketLockRepository::stopArbiter);
 		this.executor.shutdownNow();
 	}
 
@@ -144,7 +143,7 @@ class SocketLockProcessTests {
 	}
 
 	@Test
-	void killingTheArbiterLosesItsClientsLeasesAndElectsANewArbiterWithoutADoubleGrant() throws Exception {
+	void killingTheArbiterCostsItsClientsNoLeaseAndElectsANewArbiterWithoutADoubleGrant() throws Exception {
 		Path directory = directory("locks");
 		ChildProcess arbiter = start("arbiter", directory.toString());
 		assertThat(arbiter.awaitLine("ARBITER ", START)).isEqualTo("ARBITER true");
@@ -157,36 +156,29 @@ class SocketLockProcessTests {
 		assertThat(repository.isArbiter()).isFalse();
 		CountDownLatch waiting = new CountDownLatch(1);
 		LockTemplate template = template(new QueueSignallingRepository(repository, waiting), slowPolling());
-		CompletableFuture<long[]> grant = acquireAsync(template, "k", Duration.ofSeconds(30));
+		CompletableFuture<long[]> grant = acquireAsync(template, "k", Duration.ofSeconds(60));
 		assertThat(waiting.await(30, TimeUnit.SECONDS)).isTrue();
-		long killedAt = System.nanoTime();
-		long killedAtMillis = System.currentTimeMillis();
 		arbiter.kill();
-		// The holder hears of the loss when its connection closes, not at its next renewal.
-		String[] lost = holder.awaitLine("LOST ", Duration.ofSeconds(10)).split(" ");
-		assertThat(lost[1]).isEqualTo("k");
-		assertThat(lost[2]).isEqualTo("NOT_OWNER");
-		long[] granted = grant.get(30, TimeUnit.SECONDS);
-		long lostAfterMillis = Long.parseLong(lost[3]) - killedAtMillis;
-		long grantedAfterMillis = granted[2] - killedAtMillis;
-		logger.info("Arbiter killed: the holder reported its loss " + lostAfterMillis
-				+ " ms after the kill, the waiter was granted the lock " + grantedAfterMillis + " ms after it");
-		assertThat(Duration.ofNanos(granted[1] - killedAt)).isLessThan(Duration.ofSeconds(10));
-		// No double grant: a new arbiter grants nothing for a grace period after taking over, long enough for the
-		// old holder, told at once by its closed connection, to report its lease lost first.
-		assertThat(granted[2]).as("granted at (ms)").isGreaterThanOrEqualTo(Long.parseLong(lost[3]));
-		// The fencing counter survives the arbiter: the new grant fences off the old holder.
-		assertThat(granted[0]).isGreaterThan(heldToken);
+		// The holder keeps its lease: it re-asserts it at the new arbiter, which shows it with its token.
+		Awaitility.await()
+			.atMost(Duration.ofSeconds(10))
+			.untilAsserted(() -> assertThat(repository.inspect("k")).hasValueSatisfying((info) -> assertThat(
+					info.holders())
+				.extracting(LockInfo.Holder::fencingToken)
+				.containsExactly(heldToken)));
+		assertThat(holder.pollLine("LOST ", Duration.ofSeconds(2))).as("the holder lost its lease").isNull();
+		assertThat(grant).as("granted while the holder still holds the key").isNotDone();
 		// Exactly one process is the new arbiter; the holder and any newcomer are its clients.
 		holder.send("arbiter " + directory);
 		boolean holderIsArbiter = Boolean.parseBoolean(holder.awaitLine("ARBITER ", START).substring(8));
 		assertThat(List.of(repository.isArbiter(), holderIsArbiter)).containsOnlyOnce(true);
 		ChildProcess newcomer = start("arbiter", directory.toString());
 		assertThat(newcomer.awaitLine("ARBITER ", START)).isEqualTo("ARBITER false");
-		holder.send("inspect " + directory + " k");
-		assertThat(holder.awaitLine("INFO ", START)).isEqualTo("INFO k " + granted[0]);
+		// The waiter is served when the holder goes, and the fencing counter survived the arbiter.
+		holder.kill();
+		long[] granted = grant.get(30, TimeUnit.SECONDS);
+		assertThat(granted[0]).isGreaterThan(heldToken);
 		try (SocketLockRepository fresh = new SocketLockRepository(directory)) {
-			assertThat(fresh.stats().get("clients")).isGreaterThanOrEqualTo(3L);
 			assertThat(fresh.inspect("k")).hasValueSatisfying((info) -> assertThat(info.holders())
 				.extracting(LockInfo.Holder::fencingToken)
 				.containsExactly(granted[0]));
@@ -204,15 +196,13 @@ class SocketLockProcessTests {
 		ReleaseSubscription subscription = repository.subscribe("k", notifications::incrementAndGet);
 		this.resources.add(0, subscription);
 		first.kill();
-		// A lost arbiter wakes the waiters: the key may be free at the next one.
+		// A new arbiter wakes the waiters: its table may differ.
 		Awaitility.await()
 			.atMost(Duration.ofSeconds(10))
 			.untilAsserted(() -> assertThat(notifications).hasPositiveValue());
-		ChildProcess second = start("arbiter", directory.toString());
-		assertThat(second.awaitLine("ARBITER ", START)).isEqualTo("ARBITER true");
-		// The next request connects to the new arbiter, and must watch the key there too.
+		// The only client left takes over at once, and must watch the key at its own arbiter too.
+		Awaitility.await().atMost(Duration.ofSeconds(10)).until(repository::isArbiter);
 		assertThat(repository.inspect("k")).isEmpty();
-		assertThat(repository.isArbiter()).isFalse();
 		int before = notifications.get();
 		ChildProcess holder = start("hold", directory.toString(), "k");
 		holder.awaitLine("HELD ", START);
@@ -453,8 +443,8 @@ class SocketLockProcessTests {
 		}
 
 		@Override
-		public CompletableFuture<Long> acquireQueued(LeaseSpec lease) {
-			CompletableFuture<Long> granted = ((QueueingLockRepository) delegate()).acquireQueued(lease);
+		public CompletableFuture<QueuedGrant> acquireQueued(LeaseSpec lease) {
+			CompletableFuture<QueuedGrant> granted = ((QueueingLockRepository) delegate()).acquireQueued(lease);
 			if (!granted.isDone()) {
 				this.waiting.countDown();
 			}

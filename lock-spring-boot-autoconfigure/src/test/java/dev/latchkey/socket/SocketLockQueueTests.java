@@ -34,7 +34,6 @@ class SocketLockQueueTests {
 	@AfterEach
 	void stop() {
 		this.executor.shutdownNow();
-		SocketLockRepository.stopArbiter(this.directory);
 	}
 
 	@Test

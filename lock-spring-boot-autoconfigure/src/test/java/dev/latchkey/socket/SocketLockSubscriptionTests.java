@@ -34,7 +34,6 @@ class SocketLockSubscriptionTests {
 	@AfterEach
 	void stop() {
 		this.executor.shutdownNow();
-		SocketLockRepository.stopArbiter(this.directory);
 	}
 
 	@Test

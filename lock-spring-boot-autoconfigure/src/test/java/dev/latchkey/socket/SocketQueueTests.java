@@ -10,6 +10,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import dev.latchkey.LeaseSpec;
+import dev.latchkey.QueueingLockRepository;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -34,18 +35,18 @@ class SocketQueueTests {
 		LeaseSpec first = lease("k1");
 		LeaseSpec second = lease("k1");
 		assertThat(this.repository.tryAcquire(holder)).isPresent();
-		CompletableFuture<Long> firstGrant = this.repository.acquireQueued(first);
-		CompletableFuture<Long> secondGrant = this.repository.acquireQueued(second);
+		CompletableFuture<QueueingLockRepository.QueuedGrant> firstGrant = this.repository.acquireQueued(first);
+		CompletableFuture<QueueingLockRepository.QueuedGrant> secondGrant = this.repository.acquireQueued(second);
 		assertThat(firstGrant).isNotDone();
 		assertThat(this.repository.release(holder)).isTrue();
 		assertThat(firstGrant).succeedsWithin(Duration.ofSeconds(5));
 		assertThat(secondGrant).isNotDone();
 		assertThat(this.repository.inspect("k1")).hasValueSatisfying(
 				(info) -> assertThat(info.holders()).singleElement()
-					.satisfies((h) -> assertThat(h.fencingToken()).isEqualTo(firstGrant.join())));
+					.satisfies((h) -> assertThat(h.fencingToken()).isEqualTo(firstGrant.join().fencingToken())));
 		assertThat(this.repository.release(first)).isTrue();
 		assertThat(secondGrant).succeedsWithin(Duration.ofSeconds(5));
-		assertThat(secondGrant.join()).isGreaterThan(firstGrant.join());
+		assertThat(secondGrant.join().fencingToken()).isGreaterThan(firstGrant.join().fencingToken());
 		assertThat(this.repository.release(second)).isTrue();
 	}
 
@@ -54,7 +55,7 @@ class SocketQueueTests {
 		LeaseSpec holder = lease("k2");
 		LeaseSpec waiter = lease("k2");
 		assertThat(this.repository.tryAcquire(holder)).isPresent();
-		CompletableFuture<Long> grant = this.repository.acquireQueued(waiter);
+		CompletableFuture<QueueingLockRepository.QueuedGrant> grant = this.repository.acquireQueued(waiter);
 		assertThat(this.repository.release(holder)).isTrue();
 		assertThat(grant).succeedsWithin(Duration.ofSeconds(5));
 		// The waiter got it, not a newcomer that asked at the same moment.
@@ -67,7 +68,7 @@ class SocketQueueTests {
 		LeaseSpec holder = lease("k3");
 		LeaseSpec waiter = lease("k3");
 		assertThat(this.repository.tryAcquire(holder)).isPresent();
-		CompletableFuture<Long> grant = this.repository.acquireQueued(waiter);
+		CompletableFuture<QueueingLockRepository.QueuedGrant> grant = this.repository.acquireQueued(waiter);
 		assertThat(this.repository.cancelQueued(waiter)).isTrue();
 		assertThat(grant).isCompletedExceptionally();
 		assertThat(this.repository.release(holder)).isTrue();
@@ -79,7 +80,7 @@ class SocketQueueTests {
 	void expiredHolderMakesRoomForTheQueue() {
 		LeaseSpec holder = LeaseSpec.exclusive("k4", "test", UUID.randomUUID().toString(), Duration.ofMillis(300));
 		assertThat(this.repository.tryAcquire(holder)).isPresent();
-		CompletableFuture<Long> grant = this.repository.acquireQueued(lease("k4"));
+		CompletableFuture<QueueingLockRepository.QueuedGrant> grant = this.repository.acquireQueued(lease("k4"));
 		// Nobody releases: the arbiter's sweeper expires the holder and grants the waiter.
 		assertThat(grant).succeedsWithin(Duration.ofSeconds(5));
 	}
@@ -91,7 +92,7 @@ class SocketQueueTests {
 		LeaseSpec c = LeaseSpec.shared("k5", 2, "test", UUID.randomUUID().toString(), Duration.ofSeconds(30));
 		assertThat(this.repository.tryAcquirePermit(a)).isPresent();
 		assertThat(this.repository.tryAcquirePermit(b)).isPresent();
-		CompletableFuture<Long> third = this.repository.acquireQueued(c);
+		CompletableFuture<QueueingLockRepository.QueuedGrant> third = this.repository.acquireQueued(c);
 		assertThat(third).isNotDone();
 		assertThat(this.repository.release(a)).isTrue();
 		assertThat(third).succeedsWithin(Duration.ofSeconds(5));

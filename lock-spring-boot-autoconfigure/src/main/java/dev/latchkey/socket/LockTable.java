@@ -1,0 +1,485 @@
+package dev.latchkey.socket;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.function.LongConsumer;
+import java.util.function.LongSupplier;
+
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The arbiter's lock table: holders, FIFO queues, semaphore limits, expiry and fencing, and nothing about sockets. Only
+ * the arbiter's one thread touches it, so it has no locks; every method takes the time ({@link System#nanoTime()}) as
+ * an argument, which makes it testable by the tick.
+ * <p>
+ * Rules: a key has one mode at a time (an exclusive lease or semaphore permits, never both); a semaphore's limit is
+ * fixed by its first holder or waiter while it has any, and a request with another limit is refused with the limit in
+ * force; a key with waiters is not free for newcomers (first come, first served); a holder expires at the time its
+ * grant or last renewal set, and the key then goes to the next waiter. While {@link #setGranting granting} is off (a
+ * new arbiter's grace period) nothing new is granted: only re-assertions are accepted, and requests queue.
+ *
+ * @param <C> the type that identifies a client (its connection)
+ */
+final class LockTable<C> {
+
+	private final Map<String, Entry<C>> entries = new TreeMap<>();
+
+	private final LongSupplier fencing;
+
+	private final LongConsumer horizon;
+
+	private boolean granting = true;
+
+	private long grants;
+
+	/**
+	 * Creates an empty table.
+	 * @param fencing draws the next fencing token (one counter for every key, so tokens strictly rise per key)
+	 * @param horizon told every expiry the table is about to promise, before the promise is made: what a successor
+	 * must wait for if this arbiter dies
+	 */
+	LockTable(LongSupplier fencing, LongConsumer horizon) {
+		this.fencing = fencing;
+		this.horizon = horizon;
+	}
+
+	/**
+	 * Tries to grant a lease, or queues the request.
+	 * @param limit the semaphore's permits, or 0 for an exclusive lease
+	 * @param queue whether to queue when the key cannot be granted now
+	 * @return the outcome
+	 */
+	Outcome acquire(C client, String key, String token, int limit, long ttlNanos, String owner, boolean queue,
+			long now, Effects<C> effects) {
+		Entry<C> entry = this.entries.computeIfAbsent(key, (k) -> new Entry<>());
+		Request<C> request = new Request<>(client, token, limit, ttlNanos, owner);
+		if (limit > 0) {
+			int fixed = entry.semaphoreLimit();
+			if (fixed != 0 && fixed != limit) {
+				dropIfIdle(key, entry);
+				return Outcome.limitConflict(fixed);
+			}
+		}
+		// Holders that just expired make room for the waiters queued first.
+		expire(key, entry, now, effects);
+		drain(key, entry, now, effects);
+		if (this.granting && entry.queue.isEmpty() && entry.fits(request)) {
+			Holder<C> holder = grant(entry, request, now);
+			return Outcome.granted(holder.fencingToken, holder.expiresAtNanos);
+		}
+		if (queue) {
+			entry.queue.addLast(request);
+			return Outcome.QUEUED;
+		}
+		dropIfIdle(key, entry);
+		return Outcome.HELD;
+	}
+
+	/**
+	 * Withdraws a queued request.
+	 * @return whether it was still queued
+	 */
+	boolean dequeue(C client, String key, String token, long now, Effects<C> effects) {
+		Entry<C> entry = this.entries.get(key);
+		if (entry == null) {
+			return false;
+		}
+		boolean removed = entry.queue.removeIf((request) -> request.client == client && request.token.equals(token));
+		// The withdrawn request may have stood in front of others that fit now.
+		drain(key, entry, now, effects);
+		dropIfIdle(key, entry);
+		return removed;
+	}
+
+	/**
+	 * Releases a lease of the client's.
+	 * @return whether it was held (and not expired)
+	 */
+	boolean release(C client, String key, String token, long now, Effects<C> effects) {
+		Entry<C> entry = this.entries.get(key);
+		if (entry == null) {
+			return false;
+		}
+		Holder<C> holder = entry.holders.get(token);
+		boolean released = false;
+		if (holder != null && holder.client == client) {
+			entry.holders.remove(token);
+			released = now - holder.expiresAtNanos < 0;
+		}
+		expire(key, entry, now, effects);
+		drain(key, entry, now, effects);
+		if (released) {
+			effects.released.add(key);
+		}
+		dropIfIdle(key, entry);
+		return released;
+	}
+
+	/**
+	 * Evicts every holder of a key, fencing them off: the next grant's token is above any of theirs.
+	 * @return whether a live holder was evicted
+	 */
+	boolean forceRelease(String key, long now, Effects<C> effects) {
+		Entry<C> entry = this.entries.get(key);
+		if (entry == null) {
+			return false;
+		}
+		boolean evicted = entry.holders.values().stream().anyMatch((holder) -> holder.isLive(now));
+		entry.holders.clear();
+		if (evicted) {
+			this.fencing.getAsLong();
+			effects.released.add(key);
+		}
+		drain(key, entry, now, effects);
+		dropIfIdle(key, entry);
+		return evicted;
+	}
+
+	/**
+	 * Renews leases of the client's.
+	 * @return the tokens of the leases it no longer holds
+	 */
+	List<String> renew(C client, List<Protocol.Renewal> renewals, long now) {
+		List<String> lost = new ArrayList<>();
+		long latest = now;
+		for (Protocol.Renewal renewal : renewals) {
+			latest = Math.max(latest, now + renewal.ttlNanos());
+		}
+		this.horizon.accept(latest);
+		for (Protocol.Renewal renewal : renewals) {
+			Entry<C> entry = this.entries.get(renewal.key());
+			Holder<C> holder = (entry != null) ? entry.holders.get(renewal.token()) : null;
+			if (holder != null && holder.client == client && holder.isLive(now)) {
+				holder.expiresAtNanos = now + renewal.ttlNanos();
+			}
+			else {
+				lost.add(renewal.token());
+			}
+		}
+		return lost;
+	}
+
+	/**
+	 * Takes back a lease that an earlier arbiter granted, as its holder describes it: accepted while it has not expired
+	 * and fits beside the key's other holders, keeping its fencing token and its expiry.
+	 * @return whether it was accepted
+	 */
+	boolean reassert(C client, Protocol.Claim claim, long now) {
+		if (now - claim.expiresAtNanos() >= 0) {
+			return false;
+		}
+		Entry<C> entry = this.entries.computeIfAbsent(claim.key(), (k) -> new Entry<>());
+		Request<C> request = new Request<>(client, claim.token(), claim.limit(), 0, claim.owner());
+		Holder<C> existing = entry.holders.get(claim.token());
+		if (existing != null) {
+			return existing.client == client;
+		}
+		int fixed = entry.semaphoreLimit();
+		if (!entry.fits(request) || (claim.limit() > 0 && fixed != 0 && fixed != claim.limit())) {
+			dropIfIdle(claim.key(), entry);
+			return false;
+		}
+		this.horizon.accept(claim.expiresAtNanos());
+		add(entry, request, claim.fencingToken(), claim.expiresAtNanos());
+		return true;
+	}
+
+	/**
+	 * Frees everything a client held or waited for: its connection closed.
+	 */
+	void disconnect(C client, long now, Effects<C> effects) {
+		for (Iterator<Map.Entry<String, Entry<C>>> it = this.entries.entrySet().iterator(); it.hasNext();) {
+			Map.Entry<String, Entry<C>> mapped = it.next();
+			Entry<C> entry = mapped.getValue();
+			boolean withdrawn = entry.queue.removeIf((request) -> request.client == client);
+			boolean freed = entry.holders.values().removeIf((holder) -> holder.client == client);
+			if (freed || withdrawn) {
+				drain(mapped.getKey(), entry, now, effects);
+			}
+			if (freed) {
+				effects.released.add(mapped.getKey());
+			}
+			if (entry.isIdle()) {
+				it.remove();
+			}
+		}
+	}
+
+	/**
+	 * Expires the holders whose time is up and grants their keys to the waiters.
+	 */
+	void expire(long now, Effects<C> effects) {
+		for (Iterator<Map.Entry<String, Entry<C>>> it = this.entries.entrySet().iterator(); it.hasNext();) {
+			Map.Entry<String, Entry<C>> mapped = it.next();
+			Entry<C> entry = mapped.getValue();
+			expire(mapped.getKey(), entry, now, effects);
+			// Also after a grace period, when nothing expired but the queue may be served.
+			drain(mapped.getKey(), entry, now, effects);
+			if (entry.isIdle()) {
+				it.remove();
+			}
+		}
+	}
+
+	/**
+	 * Stops or resumes granting. Resuming serves every queue at once.
+	 */
+	void setGranting(boolean granting, long now, Effects<C> effects) {
+		this.granting = granting;
+		if (granting) {
+			expire(now, effects);
+		}
+	}
+
+	boolean isGranting() {
+		return this.granting;
+	}
+
+	Optional<Description> inspect(String key, long now) {
+		Entry<C> entry = this.entries.get(key);
+		return Optional.ofNullable((entry != null) ? entry.describe(key, now) : null);
+	}
+
+	/**
+	 * The held keys after a key, in key order, up to about a number of bytes of keys and owners.
+	 * @param after the last key of the previous page, or {@code ""}
+	 * @param maxChars where to stop adding locks (at least one is added)
+	 * @return the page, and whether more follow
+	 */
+	Protocol.Page list(String after, int maxChars, long now) {
+		Map<String, Entry<C>> tail = after.isEmpty() ? this.entries
+				: ((TreeMap<String, Entry<C>>) this.entries).tailMap(after, false);
+		List<Description> locks = new ArrayList<>();
+		int chars = 0;
+		for (Map.Entry<String, Entry<C>> mapped : tail.entrySet()) {
+			if (!locks.isEmpty() && chars >= maxChars) {
+				return new Protocol.Page(locks, true);
+			}
+			Description lock = mapped.getValue().describe(mapped.getKey(), now);
+			if (lock != null) {
+				locks.add(lock);
+				chars += lock.size();
+			}
+		}
+		return new Protocol.Page(locks, false);
+	}
+
+	int keys() {
+		return this.entries.size();
+	}
+
+	long holders() {
+		return this.entries.values().stream().mapToLong((entry) -> entry.holders.size()).sum();
+	}
+
+	long grants() {
+		return this.grants;
+	}
+
+	/**
+	 * The clients that hold or wait for something: those a successor must wait for.
+	 */
+	Set<C> clientsWithLeases() {
+		Set<C> clients = new HashSet<>();
+		for (Entry<C> entry : this.entries.values()) {
+			entry.holders.values().forEach((holder) -> clients.add(holder.client));
+			entry.queue.forEach((request) -> clients.add(request.client));
+		}
+		return clients;
+	}
+
+	/**
+	 * The latest expiry of any holder, or {@code now} when nobody holds anything.
+	 */
+	long latestExpiry(long now) {
+		long latest = now;
+		for (Entry<C> entry : this.entries.values()) {
+			for (Holder<C> holder : entry.holders.values()) {
+				latest = Math.max(latest, holder.expiresAtNanos);
+			}
+		}
+		return latest;
+	}
+
+	private Holder<C> grant(Entry<C> entry, Request<C> request, long now) {
+		long expiresAt = now + request.ttlNanos;
+		this.horizon.accept(expiresAt);
+		this.grants++;
+		return add(entry, request, this.fencing.getAsLong(), expiresAt);
+	}
+
+	private Holder<C> add(Entry<C> entry, Request<C> request, long fencingToken, long expiresAt) {
+		if (entry.holders.isEmpty()) {
+			entry.exclusive = request.limit == 0;
+			entry.limit = entry.exclusive ? 1 : request.limit;
+		}
+		Holder<C> holder = new Holder<>(request.client, request.owner, fencingToken, expiresAt);
+		entry.holders.put(request.token, holder);
+		return holder;
+	}
+
+	private void drain(String key, Entry<C> entry, long now, Effects<C> effects) {
+		while (this.granting && !entry.queue.isEmpty() && entry.fits(entry.queue.peekFirst())) {
+			Request<C> next = entry.queue.removeFirst();
+			Holder<C> holder = grant(entry, next, now);
+			effects.grants.add(new Grant<>(next.client, key, next.token, holder.fencingToken, holder.expiresAtNanos));
+		}
+	}
+
+	private static <C> void expire(String key, Entry<C> entry, long now, Effects<C> effects) {
+		if (entry.holders.values().removeIf((holder) -> !holder.isLive(now))) {
+			effects.released.add(key);
+		}
+	}
+
+	private void dropIfIdle(String key, Entry<C> entry) {
+		if (entry.isIdle()) {
+			this.entries.remove(key);
+		}
+	}
+
+	/**
+	 * What a table operation asks the arbiter to tell others: grants to push to queued waiters, and keys whose
+	 * watchers to wake. Filled by the table, sent by the arbiter.
+	 */
+	static final class Effects<C> {
+
+		final List<Grant<C>> grants = new ArrayList<>();
+
+		final Set<String> released = new HashSet<>();
+
+		boolean isEmpty() {
+			return this.grants.isEmpty() && this.released.isEmpty();
+		}
+
+	}
+
+	record Grant<C>(C client, String key, String token, long fencingToken, long expiresAtNanos) {
+	}
+
+	/**
+	 * The outcome of {@link #acquire}.
+	 */
+	record Outcome(Kind kind, long fencingToken, long expiresAtNanos, int heldLimit) {
+
+		static final Outcome QUEUED = new Outcome(Kind.QUEUED, 0, 0, 0);
+
+		static final Outcome HELD = new Outcome(Kind.HELD, 0, 0, 0);
+
+		static Outcome granted(long fencingToken, long expiresAtNanos) {
+			return new Outcome(Kind.GRANTED, fencingToken, expiresAtNanos, 0);
+		}
+
+		static Outcome limitConflict(int heldLimit) {
+			return new Outcome(Kind.LIMIT_CONFLICT, 0, 0, heldLimit);
+		}
+
+		enum Kind {
+
+			GRANTED, QUEUED, HELD, LIMIT_CONFLICT
+
+		}
+
+	}
+
+	/**
+	 * One held key, as {@code inspect} and {@code list} show it.
+	 */
+	record Description(String key, boolean exclusive, int limit, List<Holder> holders) {
+
+		int size() {
+			int chars = this.key.length() + 16;
+			for (Holder holder : this.holders) {
+				chars += holder.owner().length() + 20;
+			}
+			return chars;
+		}
+
+		record Holder(String owner, long fencingToken, long remainingNanos) {
+		}
+
+	}
+
+	private record Request<C>(C client, String token, int limit, long ttlNanos, String owner) {
+	}
+
+	private static final class Holder<C> {
+
+		final C client;
+
+		final String owner;
+
+		final long fencingToken;
+
+		long expiresAtNanos;
+
+		Holder(C client, String owner, long fencingToken, long expiresAtNanos) {
+			this.client = client;
+			this.owner = owner;
+			this.fencingToken = fencingToken;
+			this.expiresAtNanos = expiresAtNanos;
+		}
+
+		boolean isLive(long now) {
+			return now - this.expiresAtNanos < 0;
+		}
+
+	}
+
+	private static final class Entry<C> {
+
+		boolean exclusive = true;
+
+		int limit = 1;
+
+		final Map<String, Holder<C>> holders = new LinkedHashMap<>();
+
+		final ArrayDeque<Request<C>> queue = new ArrayDeque<>();
+
+		boolean fits(Request<C> request) {
+			if (this.holders.isEmpty()) {
+				return true;
+			}
+			return !this.exclusive && request.limit > 0 && this.holders.size() < this.limit;
+		}
+
+		/**
+		 * The limit of this key's semaphore while it has permit holders or permit waiters; 0 when it has neither.
+		 */
+		int semaphoreLimit() {
+			if (!this.holders.isEmpty() && !this.exclusive) {
+				return this.limit;
+			}
+			for (Request<C> request : this.queue) {
+				if (request.limit > 0) {
+					return request.limit;
+				}
+			}
+			return 0;
+		}
+
+		boolean isIdle() {
+			return this.holders.isEmpty() && this.queue.isEmpty();
+		}
+
+		@Nullable Description describe(String key, long now) {
+			List<Description.Holder> live = new ArrayList<>(this.holders.size());
+			for (Holder<C> holder : this.holders.values()) {
+				if (holder.isLive(now)) {
+					live.add(new Description.Holder(holder.owner, holder.fencingToken, holder.expiresAtNanos - now));
+				}
+			}
+			return live.isEmpty() ? null : new Description(key, this.exclusive, this.limit, live);
+		}
+
+	}
+
+}
