@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.OptionalLong;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -19,6 +20,7 @@ import org.junit.jupiter.api.Timeout;
 import dev.latchkey.LeaseSpec;
 import dev.latchkey.LockInfo;
 import dev.latchkey.LockRepository;
+import dev.latchkey.QueueingLockRepository;
 import dev.latchkey.ReleaseSubscription;
 import dev.latchkey.memory.MemoryLockRepository;
 import dev.latchkey.test.ForwardingLockRepository;
@@ -153,6 +155,20 @@ class LockWaiterTests {
 		assertThat(waiter.waitingKeys()).isZero();
 	}
 
+	@Test
+	void aQueuedGrantThatIsStaleWhenReadIsGivenBackAndTheWaitGoesOn() throws InterruptedException {
+		LockWaiter waiter = new LockWaiter(POLL, POLL);
+		StaleFirstGrantRepository queueing = new StaleFirstGrantRepository(this.memory);
+		assertThat(this.memory.tryAcquire(exclusive("order:9", "holder", LONG_TTL))).isPresent();
+		LeaseSpec lease = exclusive("order:9", "waiter", Duration.ofSeconds(1));
+		LockWaiter.Grant grant = waiter.acquire(queueing, lease, queueing::tryAcquire, Duration.ofSeconds(5),
+				Duration.ofMillis(800));
+		// The first grant was made 2 s before it was read, past the 800 ms validity: never used, given back.
+		assertThat(grant).isNotNull();
+		assertThat(grant.fencingToken()).isEqualTo(StaleFirstGrantRepository.FRESH_TOKEN);
+		assertThat(queueing.released).containsExactly(lease.token());
+	}
+
 	private static LeaseSpec exclusive(String key, String owner, Duration ttl) {
 		return LeaseSpec.exclusive(key, owner, UUID.randomUUID().toString(), ttl);
 	}
@@ -188,6 +204,43 @@ class LockWaiterTests {
 				throw new IllegalStateException("Subscriptions are down");
 			}
 			return ReleaseSubscription.NONE;
+		}
+
+	}
+
+	/**
+	 * A backend with its own queue whose first grant reaches the waiter long after it was made, as when the waiter's
+	 * process was paused while the grant was in flight.
+	 */
+	private static final class StaleFirstGrantRepository extends ForwardingLockRepository
+			implements QueueingLockRepository {
+
+		static final long FRESH_TOKEN = 42;
+
+		final List<String> released = new ArrayList<>();
+
+		private final AtomicInteger queued = new AtomicInteger();
+
+		StaleFirstGrantRepository(LockRepository delegate) {
+			super(delegate);
+		}
+
+		@Override
+		public CompletableFuture<QueuedGrant> acquireQueued(LeaseSpec lease) {
+			long now = System.nanoTime();
+			return CompletableFuture.completedFuture((this.queued.incrementAndGet() == 1)
+					? new QueuedGrant(41, now - TimeUnit.SECONDS.toNanos(2)) : new QueuedGrant(FRESH_TOKEN, now));
+		}
+
+		@Override
+		public boolean cancelQueued(LeaseSpec lease) {
+			return false;
+		}
+
+		@Override
+		public boolean release(LeaseSpec lease) {
+			this.released.add(lease.token());
+			return true;
 		}
 
 	}

@@ -1,0 +1,153 @@
+package dev.latchkey.socket;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The arbiter's lock table by the tick, without sockets: grants, queues, limits, expiry, fencing and the grace period
+ * of a new arbiter.
+ */
+class LockTableTests {
+
+	private static final long TTL = 100;
+
+	private final AtomicLong fencing = new AtomicLong();
+
+	private final List<Long> promised = new ArrayList<>();
+
+	private final LockTable<String> table = new LockTable<>(this.fencing::incrementAndGet, this.promised::add);
+
+	private LockTable.Effects<String> effects = new LockTable.Effects<>();
+
+	@Test
+	void releasedKeyGoesToTheFirstWaiterAndWakesWatchers() {
+		assertThat(acquire("a", "k", "t1", 0, true, 0).kind()).isEqualTo(LockTable.Outcome.Kind.GRANTED);
+		assertThat(acquire("b", "k", "t2", 0, true, 1).kind()).isEqualTo(LockTable.Outcome.Kind.QUEUED);
+		assertThat(acquire("c", "k", "t3", 0, true, 2).kind()).isEqualTo(LockTable.Outcome.Kind.QUEUED);
+		assertThat(this.table.release("a", "k", "t1", 3, this.effects)).isTrue();
+		assertThat(this.effects.grants).singleElement().satisfies((grant) -> {
+			assertThat(grant.client()).isEqualTo("b");
+			assertThat(grant.fencingToken()).isEqualTo(2);
+			assertThat(grant.expiresAtNanos()).isEqualTo(3 + TTL);
+		});
+		assertThat(this.effects.released).containsExactly("k");
+	}
+
+	@Test
+	void aKeyWithWaitersIsNotFreeForASingleAttempt() {
+		acquire("a", "k", "t1", 0, false, 0);
+		acquire("b", "k", "t2", 0, true, 1);
+		this.table.release("a", "k", "t1", 2, this.effects);
+		assertThat(acquire("c", "k", "t3", 0, false, 3).kind()).isEqualTo(LockTable.Outcome.Kind.HELD);
+	}
+
+	@Test
+	void anExpiredHolderMakesRoomForTheQueueAndIsNoLongerRenewed() {
+		acquire("a", "k", "t1", 0, false, 0);
+		acquire("b", "k", "t2", 0, true, 10);
+		this.table.expire(TTL - 1, this.effects);
+		assertThat(this.effects.grants).isEmpty();
+		this.table.expire(TTL, this.effects);
+		assertThat(this.effects.grants).singleElement().satisfies((grant) -> assertThat(grant.token()).isEqualTo("t2"));
+		assertThat(this.table.renew("a", List.of(new Protocol.Renewal("k", "t1", TTL)), TTL + 1)).containsExactly("t1");
+	}
+
+	@Test
+	void aKeyHasOneModeAtATime() {
+		acquire("a", "k", "t1", 0, false, 0);
+		assertThat(acquire("b", "k", "t2", 3, false, 1).kind()).isEqualTo(LockTable.Outcome.Kind.HELD);
+		acquire("c", "s", "t3", 3, false, 2);
+		assertThat(acquire("d", "s", "t4", 0, false, 3).kind()).isEqualTo(LockTable.Outcome.Kind.HELD);
+		assertThat(acquire("e", "s", "t5", 3, false, 4).kind()).isEqualTo(LockTable.Outcome.Kind.GRANTED);
+	}
+
+	@Test
+	void aSemaphoreKeepsTheLimitOfItsFirstHolderWhileHeld() {
+		acquire("a", "s", "t1", 2, false, 0);
+		LockTable.Outcome other = acquire("b", "s", "t2", 5, true, 1);
+		assertThat(other.kind()).isEqualTo(LockTable.Outcome.Kind.LIMIT_CONFLICT);
+		assertThat(other.heldLimit()).isEqualTo(2);
+		this.table.release("a", "s", "t1", 2, this.effects);
+		assertThat(acquire("b", "s", "t2", 5, false, 3).kind()).isEqualTo(LockTable.Outcome.Kind.GRANTED);
+	}
+
+	@Test
+	void fencingTokensRiseAcrossGrantsAndForcedReleases() {
+		long first = acquire("a", "k", "t1", 0, false, 0).fencingToken();
+		assertThat(this.table.forceRelease("k", 1, this.effects)).isTrue();
+		long second = acquire("b", "k", "t2", 0, false, 2).fencingToken();
+		assertThat(second).isGreaterThan(first + 1);
+	}
+
+	@Test
+	void everyPromisedExpiryIsAnnouncedBeforeItIsGiven() {
+		acquire("a", "k", "t1", 0, false, 5);
+		this.table.renew("a", List.of(new Protocol.Renewal("k", "t1", 3 * TTL)), 50);
+		assertThat(this.promised).contains(5 + TTL, 50 + 3 * TTL);
+	}
+
+	@Test
+	void aDisconnectedClientsLeasesAndWaitsAreFreedAtOnce() {
+		acquire("a", "k", "t1", 0, false, 0);
+		acquire("a", "q", "t2", 0, false, 0);
+		acquire("b", "q", "t3", 0, true, 1);
+		acquire("a", "k", "t4", 0, true, 1);
+		this.table.disconnect("a", 2, this.effects);
+		assertThat(this.effects.released).containsExactlyInAnyOrder("k", "q");
+		assertThat(this.effects.grants).singleElement().satisfies((grant) -> assertThat(grant.client()).isEqualTo("b"));
+		assertThat(this.table.inspect("k", 3)).isEmpty();
+	}
+
+	@Test
+	void duringAGracePeriodOnlyReassertionsAreAcceptedAndQueuesWait() {
+		this.table.setGranting(false, 0, this.effects);
+		assertThat(this.table.reassert("a", new Protocol.Claim("k", "t1", 0, "a", 7, 50), 1)).isTrue();
+		// A claim that conflicts with one already taken back, or that has expired, is refused.
+		assertThat(this.table.reassert("b", new Protocol.Claim("k", "t2", 0, "b", 6, 60), 1)).isFalse();
+		assertThat(this.table.reassert("b", new Protocol.Claim("x", "t3", 0, "b", 5, 1), 1)).isFalse();
+		assertThat(acquire("c", "free", "t4", 0, true, 2).kind()).isEqualTo(LockTable.Outcome.Kind.QUEUED);
+		assertThat(this.table.inspect("k", 3)).hasValueSatisfying(
+				(lock) -> assertThat(lock.holders()).singleElement().satisfies((holder) -> {
+					assertThat(holder.fencingToken()).isEqualTo(7);
+					assertThat(holder.remainingNanos()).isEqualTo(47);
+				}));
+		this.table.setGranting(true, 4, this.effects);
+		assertThat(this.effects.grants).singleElement().satisfies((grant) -> assertThat(grant.key()).isEqualTo("free"));
+		// The re-asserted holder keeps its expiry: the key goes to the next waiter when it runs out.
+		acquire("d", "k", "t5", 0, true, 5);
+		this.effects = new LockTable.Effects<>();
+		this.table.expire(50, this.effects);
+		assertThat(this.effects.grants).singleElement().satisfies((grant) -> assertThat(grant.client()).isEqualTo("d"));
+	}
+
+	@Test
+	void listingIsPagedInKeyOrder() {
+		for (int i = 0; i < 100; i++) {
+			acquire("a", "key-%03d".formatted(i), "t" + i, 0, false, 0);
+		}
+		List<String> keys = new ArrayList<>();
+		String after = "";
+		int pages = 0;
+		while (true) {
+			Protocol.Page page = this.table.list(after, 500, 1);
+			pages++;
+			page.locks().forEach((lock) -> keys.add(lock.key()));
+			if (!page.more()) {
+				break;
+			}
+			after = page.locks().get(page.locks().size() - 1).key();
+		}
+		assertThat(pages).isGreaterThan(1);
+		assertThat(keys).hasSize(100).isSorted();
+	}
+
+	private LockTable.Outcome acquire(String client, String key, String token, int limit, boolean queue, long now) {
+		return this.table.acquire(client, key, token, limit, TTL, client, queue, now, this.effects);
+	}
+
+}
