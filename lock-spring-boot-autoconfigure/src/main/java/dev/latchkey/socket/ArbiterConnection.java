@@ -91,7 +91,7 @@ final class ArbiterConnection implements AutoCloseable {
 		long id = nextId();
 		long sent = System.nanoTime();
 		long arbiterNanos = Protocol.Hello
-			.readAnswer(call(id, new Protocol.Hello(id, client.id(), name, client.pid(), client.started(), sent).write()));
+			.readAnswer(call(id, new Protocol.Hello(id, client.id(), name, client.pid(), client.started(), client.pidNamespace(), sent).write()));
 		long received = System.nanoTime();
 		if (arbiterNanos - sent < 0 || received - arbiterNanos < 0) {
 			throw new IOException("The lock arbiter (" + socket() + ") does not share this process's monotonic clock"

@@ -70,7 +70,7 @@ final class ArbiterState {
 					case "fencing" -> fencing = Long.parseLong(fields[1]);
 					case "horizon" -> horizon = Long.parseLong(fields[1]);
 					case "client" -> clients.add(new Client(fields[1], Long.parseLong(fields[2]),
-							Long.parseLong(fields[3])));
+							Long.parseLong(fields[3]), fields[4]));
 					case "" -> {
 					}
 					default -> throw new IllegalStateException("Unknown line '" + line + "'");
@@ -160,6 +160,8 @@ final class ArbiterState {
 				.append(client.pid())
 				.append(' ')
 				.append(client.started())
+				.append(' ')
+				.append(client.pidNamespace())
 				.append('\n');
 		}
 		try {
@@ -177,8 +179,12 @@ final class ArbiterState {
 	 * @param id the repository instance's identity
 	 * @param pid its process id
 	 * @param started when its process started (epoch milliseconds), or -1 if unknown
+	 * @param pidNamespace the process-id namespace its pid belongs to ({@code pid:[4026531836]} on Linux), or
+	 * {@code -} if the platform has none
 	 */
-	record Client(String id, long pid, long started) {
+	record Client(String id, long pid, long started, String pidNamespace) {
+
+		private static final String PID_NAMESPACE = readPidNamespace();
 
 		/**
 		 * How far two readings of one process's start time may differ (they are derived from clock ticks since boot):
@@ -191,6 +197,10 @@ final class ArbiterState {
 		 * @return {@code false} if the process is gone
 		 */
 		boolean isAlive() {
+			if (!this.pidNamespace.equals(PID_NAMESPACE)) {
+				// Another container's pid means nothing here: wait for it to re-assert, or for the horizon.
+				return true;
+			}
 			return ProcessHandle.of(this.pid)
 				.filter(ProcessHandle::isAlive)
 				.filter((process) -> this.started < 0 || process.info()
@@ -200,7 +210,25 @@ final class ArbiterState {
 				.isPresent();
 		}
 
-		static long currentProcessStart() {
+		/**
+		 * This process as a client, with a fresh identity.
+		 * @param id the repository instance's identity
+		 * @return the client
+		 */
+		static Client current(String id) {
+			return new Client(id, ProcessHandle.current().pid(), currentProcessStart(), PID_NAMESPACE);
+		}
+
+		private static String readPidNamespace() {
+			try {
+				return Files.readSymbolicLink(Path.of("/proc/self/ns/pid")).toString().replace(' ', '_');
+			}
+			catch (IOException | UnsupportedOperationException | SecurityException ex) {
+				return "-";
+			}
+		}
+
+		private static long currentProcessStart() {
 			return ProcessHandle.current().info().startInstant().map((instant) -> instant.toEpochMilli()).orElse(-1L);
 		}
 

@@ -16,7 +16,7 @@ import org.jspecify.annotations.Nullable;
  * when it connects ({@link Hello}).
  * <pre>
  * request                                              answer
- * HELLO clientId name pid started clientNanos          arbiterNanos
+ * HELLO clientId name pid started pidNamespace clientNanos   arbiterNanos
  * ACQUIRE key token limit ttlNanos owner queue          GRANTED fencing expiresAt | QUEUED | HELD | LIMIT heldLimit
  * DEQUEUE key token                                    OK | NO
  * RELEASE key token                                    OK | NO
@@ -89,7 +89,7 @@ final class Protocol {
 		long id = frame.getLong();
 		Request request = switch (kind) {
 			case HELLO -> new Hello(id, frame.getString(), frame.getString(), frame.getLong(), frame.getLong(),
-					frame.getLong());
+					frame.getString(), frame.getLong());
 			case ACQUIRE -> new Acquire(id, frame.getString(), frame.getString(), frame.getInt(), frame.getLong(),
 					frame.getString(), frame.getBoolean());
 			case DEQUEUE, RELEASE -> new KeyToken(id, kind, frame.getString(), frame.getString());
@@ -121,9 +121,11 @@ final class Protocol {
 	 * @param name the client's name, for logs
 	 * @param pid the client's process id
 	 * @param started when the client's process started (epoch milliseconds), to tell a reused pid, or -1
+	 * @param pidNamespace the namespace of the pid, so that the arbiter checks only pids it can see
 	 * @param clientNanos the client's clock when it sent the request
 	 */
-	record Hello(long id, String clientId, String name, long pid, long started, long clientNanos) implements Request {
+	record Hello(long id, String clientId, String name, long pid, long started, String pidNamespace,
+			long clientNanos) implements Request {
 
 		@Override
 		public int kind() {
@@ -136,6 +138,7 @@ final class Protocol {
 				.putString(this.name)
 				.putLong(this.pid)
 				.putLong(this.started)
+				.putString(this.pidNamespace)
 				.putLong(this.clientNanos)
 				.finish();
 		}

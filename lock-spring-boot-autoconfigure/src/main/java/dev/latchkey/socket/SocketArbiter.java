@@ -271,7 +271,7 @@ final class SocketArbiter implements AutoCloseable {
 
 	private ByteBuffer hello(Peer peer, Protocol.Hello hello, long now) {
 		peer.name = hello.name();
-		peer.client = new ArbiterState.Client(hello.clientId(), hello.pid(), hello.started());
+		peer.client = new ArbiterState.Client(hello.clientId(), hello.pid(), hello.started(), hello.pidNamespace());
 		recordClients();
 		return Protocol.Hello.answer(hello.id(), now);
 	}

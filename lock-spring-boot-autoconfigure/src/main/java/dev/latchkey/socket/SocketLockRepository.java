@@ -127,8 +127,7 @@ public class SocketLockRepository implements QueueingLockRepository, AutoCloseab
 		this.directory = directory.toAbsolutePath().normalize();
 		this.clientName = clientName;
 		this.timeout = timeout;
-		this.identity = new ArbiterState.Client(UUID.randomUUID().toString(), ProcessHandle.current().pid(),
-				ArbiterState.Client.currentProcessStart());
+		this.identity = ArbiterState.Client.current(UUID.randomUUID().toString());
 		this.threads = new CustomizableThreadFactory("latchkey-socket-");
 		this.threads.setDaemon(true);
 	}

@@ -35,8 +35,8 @@ class SocketSlowClientTests {
 			assertThat(arbiter.tryAcquire(other)).isPresent();
 			assertThat(arbiter.isArbiter()).isTrue();
 			slow.connect(UnixDomainSocketAddress.of(directory.resolve(SocketLockRepository.SOCKET)));
-			write(slow, new Protocol.Hello(1, "slow", "slow", ProcessHandle.current().pid(), -1, System.nanoTime())
-				.write());
+			long pid = ProcessHandle.current().pid();
+			write(slow, new Protocol.Hello(1, "slow", "slow", pid, -1, "-", System.nanoTime()).write());
 			write(slow, Protocol.KeyOnly.write(Protocol.WATCH, 2, key));
 			// Each release pushes about 10 kB to the slow client, which never reads: 8 MiB pile up within ~850.
 			long slowest = 0;
