@@ -118,20 +118,33 @@ final class ArbiterConnection implements AutoCloseable {
 	}
 
 	/**
-	 * Sends a request and waits for its answer.
+	 * Sends a request and waits for its answer, up to the connection's time-out.
 	 * @param id the request's id, from {@link #nextId()}
 	 * @param request the request's frame
 	 * @return the answer's fields after its id
-	 * @throws IOException if the connection failed or the arbiter did not answer in time (the connection is then
-	 * closed)
+	 * @throws IOException if the connection failed (it is then closed), or {@link NoAnswerException} if the arbiter
+	 * did not answer in time (the connection stays open: the leases it holds are not given up for a slow arbiter)
 	 */
 	Frame.Reader call(long id, ByteBuffer request) throws IOException {
+		return call(id, request, this.timeout);
+	}
+
+	/**
+	 * Sends a request and waits for its answer.
+	 * @param id the request's id, from {@link #nextId()}
+	 * @param request the request's frame
+	 * @param timeout how long to wait
+	 * @return the answer's fields after its id
+	 * @throws IOException if the connection failed (it is then closed), or {@link NoAnswerException} if the arbiter
+	 * did not answer in time
+	 */
+	Frame.Reader call(long id, ByteBuffer request, Duration timeout) throws IOException {
 		CompletableFuture<Frame.Reader> answer = new CompletableFuture<>();
 		this.pending.put(id, answer);
 		try {
 			write(request);
 			spinBriefly(answer);
-			return answer.get(this.timeout.toNanos(), TimeUnit.NANOSECONDS);
+			return answer.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
 		}
 		catch (InterruptedException ex) {
 			Thread.currentThread().interrupt();
@@ -141,8 +154,7 @@ final class ArbiterConnection implements AutoCloseable {
 			throw new IOException("Connection to the lock arbiter failed", ex.getCause());
 		}
 		catch (TimeoutException ex) {
-			close();
-			throw new IOException("The lock arbiter did not answer within " + this.timeout, ex);
+			throw new NoAnswerException("The lock arbiter did not answer within " + timeout, ex);
 		}
 		finally {
 			this.pending.remove(id);
@@ -159,7 +171,7 @@ final class ArbiterConnection implements AutoCloseable {
 			write(request);
 		}
 		catch (IOException ex) {
-			close();
+			// Closed by write: nothing more to do.
 		}
 	}
 
@@ -167,10 +179,16 @@ final class ArbiterConnection implements AutoCloseable {
 		if (this.closed.get()) {
 			throw new IOException("Connection to the lock arbiter is closed");
 		}
-		synchronized (this.writing) {
-			while (frame.hasRemaining()) {
-				this.channel.write(frame);
+		try {
+			synchronized (this.writing) {
+				while (frame.hasRemaining()) {
+					this.channel.write(frame);
+				}
 			}
+		}
+		catch (IOException ex) {
+			close();
+			throw ex;
 		}
 	}
 
@@ -262,6 +280,19 @@ final class ArbiterConnection implements AutoCloseable {
 		catch (RuntimeException ex) {
 			logger.warn(ex, "Handling the end of the connection to the lock arbiter failed");
 		}
+	}
+
+	/**
+	 * The arbiter did not answer in time; the connection is still open, and the answer is dropped if it comes.
+	 */
+	static final class NoAnswerException extends IOException {
+
+		private static final long serialVersionUID = 1L;
+
+		NoAnswerException(String message, Throwable cause) {
+			super(message, cause);
+		}
+
 	}
 
 	/**

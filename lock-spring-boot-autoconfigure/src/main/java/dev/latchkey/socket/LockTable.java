@@ -168,20 +168,28 @@ final class LockTable<C> {
 	}
 
 	/**
-	 * Takes back a lease that an earlier arbiter granted, as its holder describes it: accepted while it has not expired
-	 * and fits beside the key's other holders, keeping its fencing token and its expiry.
+	 * Takes back a lease, as its holder describes it. A lease this table still has under the claim's token and fencing
+	 * token (its holder lost its connection and came back) moves to the new connection, keeping its expiry. Otherwise,
+	 * only while not {@link #isGranting() granting} (a new arbiter's grace period), a lease that an earlier arbiter
+	 * granted is accepted if it has not expired and fits beside the key's other holders, keeping its fencing token and
+	 * its expiry.
 	 * @return whether it was accepted
 	 */
 	boolean reassert(C client, Protocol.Claim claim, long now) {
-		if (now - claim.expiresAtNanos() >= 0) {
+		Entry<C> known = this.entries.get(claim.key());
+		Holder<C> existing = (known != null) ? known.holders.get(claim.token()) : null;
+		if (existing != null) {
+			if (existing.fencingToken != claim.fencingToken() || !existing.isLive(now)) {
+				return false;
+			}
+			existing.client = client;
+			return true;
+		}
+		if (this.granting || now - claim.expiresAtNanos() >= 0) {
 			return false;
 		}
 		Entry<C> entry = this.entries.computeIfAbsent(claim.key(), (k) -> new Entry<>());
 		Request<C> request = new Request<>(client, claim.token(), claim.limit(), 0, claim.owner());
-		Holder<C> existing = entry.holders.get(claim.token());
-		if (existing != null) {
-			return existing.client == client;
-		}
 		int fixed = entry.semaphoreLimit();
 		if (!entry.fits(request) || (claim.limit() > 0 && fixed != 0 && fixed != claim.limit())) {
 			dropIfIdle(claim.key(), entry);
@@ -206,6 +214,24 @@ final class LockTable<C> {
 			}
 			if (freed) {
 				effects.released.add(mapped.getKey());
+			}
+			if (entry.isIdle()) {
+				it.remove();
+			}
+		}
+	}
+
+	/**
+	 * Withdraws what a client waited for, but leaves its leases to run out: its connection was closed by the arbiter
+	 * (it stopped reading, or sent garbage), so it may still believe it holds them. It may take them back on a new
+	 * connection with {@link #reassert}.
+	 */
+	void orphan(C client, long now, Effects<C> effects) {
+		for (Iterator<Map.Entry<String, Entry<C>>> it = this.entries.entrySet().iterator(); it.hasNext();) {
+			Map.Entry<String, Entry<C>> mapped = it.next();
+			Entry<C> entry = mapped.getValue();
+			if (entry.queue.removeIf((request) -> request.client == client)) {
+				drain(mapped.getKey(), entry, now, effects);
 			}
 			if (entry.isIdle()) {
 				it.remove();
@@ -413,7 +439,7 @@ final class LockTable<C> {
 
 	private static final class Holder<C> {
 
-		final C client;
+		C client;
 
 		final String owner;
 

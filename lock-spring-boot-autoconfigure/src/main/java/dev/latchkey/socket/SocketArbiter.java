@@ -186,10 +186,19 @@ final class SocketArbiter implements AutoCloseable {
 				read(peer);
 			}
 		}
-		catch (IOException | RuntimeException ex) {
+		catch (IOException ex) {
 			if (key.attachment() instanceof Peer peer) {
-				logger.debug(ex, () -> "Closing lock client " + peer.name + ": " + ex.getMessage());
-				disconnect(peer);
+				logger.debug(ex, () -> "Lock client " + peer.name + " went away: " + ex.getMessage());
+				disconnect(peer, true);
+			}
+			else {
+				logger.warn(ex, "Accepting a lock client failed");
+			}
+		}
+		catch (RuntimeException ex) {
+			if (key.attachment() instanceof Peer peer) {
+				logger.warn(() -> "Closing lock client " + peer.name + ": " + ex.getMessage());
+				disconnect(peer, false);
 			}
 			else {
 				logger.warn(ex, "Accepting a lock client failed");
@@ -233,7 +242,7 @@ final class SocketArbiter implements AutoCloseable {
 		this.readBuffer.clear();
 		int read = peer.channel.read(this.readBuffer);
 		if (read < 0) {
-			disconnect(peer);
+			disconnect(peer, true);
 			return;
 		}
 		this.readBuffer.flip();
@@ -323,8 +332,7 @@ final class SocketArbiter implements AutoCloseable {
 	private ByteBuffer reassert(Peer peer, Protocol.Reassert reassert, long now) {
 		List<String> refused = new ArrayList<>();
 		for (Protocol.Claim claim : reassert.claims()) {
-			// Outside a grace period every lease of a previous arbiter has expired: nothing to take back.
-			if (this.table.isGranting() || !this.table.reassert(peer, claim, now)) {
+			if (!this.table.reassert(peer, claim, now)) {
 				refused.add(claim.token());
 			}
 		}
@@ -381,9 +389,18 @@ final class SocketArbiter implements AutoCloseable {
 		}
 	}
 
+	/**
+	 * Records whom a successor must wait for: the clients still awaited, the connected ones, and those whose leases
+	 * outlive their connection (the arbiter closed it).
+	 */
 	private void recordClients() {
 		Map<String, ArbiterState.Client> clients = new LinkedHashMap<>(this.awaited);
 		for (Peer peer : this.peers) {
+			if (peer.client != null) {
+				clients.put(peer.client.id(), peer.client);
+			}
+		}
+		for (Peer peer : this.table.clientsWithLeases()) {
 			if (peer.client != null) {
 				clients.put(peer.client.id(), peer.client);
 			}
@@ -417,13 +434,13 @@ final class SocketArbiter implements AutoCloseable {
 			flush(peer);
 		}
 		catch (IOException ex) {
-			disconnect(peer);
+			disconnect(peer, true);
 			return;
 		}
 		if (peer.pendingBytes > MAX_PENDING_BYTES) {
 			logger.warn(() -> "Disconnecting lock client " + peer.name + ": it left " + peer.pendingBytes
-					+ " bytes of answers unread");
-			disconnect(peer);
+					+ " bytes of answers unread; its leases run out unless it takes them back");
+			disconnect(peer, false);
 		}
 	}
 
@@ -441,7 +458,13 @@ final class SocketArbiter implements AutoCloseable {
 		peer.key.interestOps(SelectionKey.OP_READ);
 	}
 
-	private void disconnect(Peer peer) {
+	/**
+	 * Drops a connection.
+	 * @param peer the connection
+	 * @param gone whether the client closed it (it exited, crashed or gave up its leases): its leases are freed at
+	 * once; otherwise the arbiter closed it, and its leases run out unless it takes them back
+	 */
+	private void disconnect(Peer peer, boolean gone) {
 		if (!this.peers.remove(peer)) {
 			return;
 		}
@@ -457,7 +480,12 @@ final class SocketArbiter implements AutoCloseable {
 		}
 		this.deferred.removeIf((waiting) -> waiting.peer == peer);
 		LockTable.Effects<Peer> effects = new LockTable.Effects<>();
-		this.table.disconnect(peer, System.nanoTime(), effects);
+		if (gone) {
+			this.table.disconnect(peer, System.nanoTime(), effects);
+		}
+		else {
+			this.table.orphan(peer, System.nanoTime(), effects);
+		}
 		if (peer.client != null && !this.closing) {
 			recordClients();
 		}

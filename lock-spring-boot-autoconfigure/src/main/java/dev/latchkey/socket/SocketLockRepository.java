@@ -76,6 +76,8 @@ public class SocketLockRepository implements QueueingLockRepository, AutoCloseab
 
 	private static final int RENEWALS_PER_FRAME = 4096;
 
+	private static final Duration REASSERT_TIMEOUT = Duration.ofMinutes(1);
+
 	private final Path directory;
 
 	private final String clientName;
@@ -189,9 +191,14 @@ public class SocketLockRepository implements QueueingLockRepository, AutoCloseab
 				this.held.put(lease.token(), new Held(lease, outcome.fencingToken(), outcome.expiresAtNanos()));
 				return OptionalLong.of(outcome.fencingToken());
 			}
+			catch (ArbiterConnection.NoAnswerException ex) {
+				// The arbiter may grant it later: give it back then, rather than leave the key idle for a TTL. The
+				// arbiter reads one connection's requests in order, so this release comes after the acquire.
+				current.send(releaseRequest(current.nextId(), lease));
+				throw failure("Acquiring '" + lease.key() + "'", ex);
+			}
 			catch (IOException ex) {
 				// The arbiter went away: a fresh connection elects a new one. A grant on the old one died with it.
-				current.close();
 				if (attempt == 2) {
 					throw failure("Acquiring '" + lease.key() + "'", ex);
 				}
@@ -203,6 +210,10 @@ public class SocketLockRepository implements QueueingLockRepository, AutoCloseab
 		return new Protocol.Acquire(id, lease.key(), lease.token(), limit(lease), Math.max(1, lease.ttl().toNanos()),
 				lease.owner(), queue)
 			.write();
+	}
+
+	private static ByteBuffer releaseRequest(long id, LeaseSpec lease) {
+		return Protocol.KeyToken.write(Protocol.RELEASE, id, lease.key(), lease.token());
 	}
 
 	private static int limit(LeaseSpec lease) {
@@ -228,8 +239,13 @@ public class SocketLockRepository implements QueueingLockRepository, AutoCloseab
 				enqueue(current, waiting);
 				return waiting.granted;
 			}
+			catch (ArbiterConnection.NoAnswerException ex) {
+				this.queued.remove(lease.token());
+				current.send(Protocol.KeyToken.write(Protocol.DEQUEUE, current.nextId(), lease.key(), lease.token()));
+				current.send(releaseRequest(current.nextId(), lease));
+				throw failure("Queueing for '" + lease.key() + "'", ex);
+			}
 			catch (IOException ex) {
-				current.close();
 				if (attempt == 2) {
 					this.queued.remove(lease.token());
 					throw failure("Queueing for '" + lease.key() + "'", ex);
@@ -275,9 +291,11 @@ public class SocketLockRepository implements QueueingLockRepository, AutoCloseab
 					return false;
 				}
 			}
+			catch (ArbiterConnection.NoAnswerException ex) {
+				// Withdrawn as far as this process knows: a grant that comes later finds no waiter and is given back.
+			}
 			catch (IOException ex) {
 				// The connection and its queue are gone: nothing was granted.
-				current.close();
 			}
 		}
 		if (this.queued.remove(lease.token(), waiting)) {
@@ -325,7 +343,6 @@ public class SocketLockRepository implements QueueingLockRepository, AutoCloseab
 			}
 		}
 		catch (IOException ex) {
-			current.close();
 			// Not lost: the leases are re-asserted at the next arbiter. The keeper retries until they run out.
 			throw failure("Renewing " + renewing.size() + " lease(s)", ex);
 		}
@@ -345,11 +362,13 @@ public class SocketLockRepository implements QueueingLockRepository, AutoCloseab
 		}
 		try {
 			long id = current.nextId();
-			return Protocol.readYesNo(
-					current.call(id, Protocol.KeyToken.write(Protocol.RELEASE, id, lease.key(), lease.token())));
+			return Protocol.readYesNo(current.call(id, releaseRequest(id, lease)));
+		}
+		catch (ArbiterConnection.NoAnswerException ex) {
+			// The release stays queued at the arbiter, and the lease is no longer re-asserted.
+			return mine.isValid();
 		}
 		catch (IOException ex) {
-			current.close();
 			return mine.isValid();
 		}
 	}
@@ -405,8 +424,7 @@ public class SocketLockRepository implements QueueingLockRepository, AutoCloseab
 				return query.ask(current, current.nextId());
 			}
 			catch (IOException ex) {
-				current.close();
-				if (attempt == 2) {
+				if (attempt == 2 || current.isOpen()) {
 					throw failure(action, ex);
 				}
 			}
@@ -464,7 +482,7 @@ public class SocketLockRepository implements QueueingLockRepository, AutoCloseab
 			current.call(id, Protocol.KeyOnly.write(watch ? Protocol.WATCH : Protocol.UNWATCH, id, key));
 		}
 		catch (IOException ex) {
-			current.close();
+			// Watches are sent again when a connection opens; a missed notification is made up for by polling.
 		}
 	}
 
@@ -501,13 +519,20 @@ public class SocketLockRepository implements QueueingLockRepository, AutoCloseab
 			}
 			try {
 				current = connectOrElect();
+			}
+			catch (IOException ex) {
+				throw failure("Connecting to the lock arbiter in " + this.directory, ex);
+			}
+			try {
 				reassert(current);
 			}
 			catch (IOException ex) {
-				if (current != null) {
-					current.close();
+				if (ex instanceof ArbiterConnection.NoAnswerException) {
+					// Closing the connection frees what was taken back on it: this process stops believing first.
+					giveUpLeases("the lock arbiter did not answer their re-assertion");
 				}
-				throw failure("Connecting to the lock arbiter in " + this.directory, ex);
+				current.close();
+				throw failure("Re-asserting leases at the lock arbiter in " + this.directory, ex);
 			}
 			this.connection = current;
 			// The new arbiter's table may differ: let waiters look again.
@@ -559,6 +584,8 @@ public class SocketLockRepository implements QueueingLockRepository, AutoCloseab
 			refused.add(mine.lease.token());
 			return true;
 		});
+		// The arbiter is alive while the connection is: wait for it rather than give up leases for a slow answer.
+		Duration patience = (this.timeout.compareTo(REASSERT_TIMEOUT) > 0) ? this.timeout : REASSERT_TIMEOUT;
 		for (int from = 0; from < claims.size(); from += RENEWALS_PER_FRAME) {
 			List<Protocol.Claim> chunk = new ArrayList<>();
 			for (Held mine : claims.subList(from, Math.min(claims.size(), from + RENEWALS_PER_FRAME))) {
@@ -567,10 +594,10 @@ public class SocketLockRepository implements QueueingLockRepository, AutoCloseab
 						mine.expiresAtNanos));
 			}
 			long id = current.nextId();
-			refused.addAll(Protocol.readTokens(current.call(id, new Protocol.Reassert(id, chunk).write())));
+			refused.addAll(Protocol.readTokens(current.call(id, new Protocol.Reassert(id, chunk).write(), patience)));
 		}
 		long id = current.nextId();
-		current.call(id, Protocol.Bare.write(Protocol.REASSERTED, id));
+		current.call(id, Protocol.Bare.write(Protocol.REASSERTED, id), patience);
 		for (Queued waiting : this.queued.values()) {
 			enqueue(current, waiting);
 		}
@@ -594,8 +621,7 @@ public class SocketLockRepository implements QueueingLockRepository, AutoCloseab
 			Queued waiting = SocketLockRepository.this.queued.remove(grant.token());
 			if (waiting == null) {
 				// Nobody waits for it any more: give it back, without waiting on the reader thread.
-				long id = from.nextId();
-				from.send(Protocol.KeyToken.write(Protocol.RELEASE, id, grant.key(), grant.token()));
+				from.send(Protocol.KeyToken.write(Protocol.RELEASE, from.nextId(), grant.key(), grant.token()));
 				return;
 			}
 			SocketLockRepository.this.granted(waiting, grant.fencingToken(), grant.expiresAtNanos());
@@ -634,6 +660,15 @@ public class SocketLockRepository implements QueueingLockRepository, AutoCloseab
 				}
 			}
 		}).start();
+	}
+
+	private void giveUpLeases(String why) {
+		if (!this.held.isEmpty()) {
+			int count = this.held.size();
+			this.held.clear();
+			logger.warn(() -> "Giving up " + count + " lease(s) in " + this.directory + ": " + why);
+			this.lossListeners.forEach(SocketLockRepository::runQuietly);
+		}
 	}
 
 	private LockBackendException failure(String action, Exception ex) {

@@ -126,6 +126,24 @@ class LockTableTests {
 	}
 
 	@Test
+	void aClientWhoseConnectionTheArbiterClosedKeepsItsLeasesAndTakesThemBackOnANewOne() {
+		long token = acquire("old-connection", "k", "t1", 0, false, 0).fencingToken();
+		acquire("other", "q", "t0", 0, false, 0);
+		acquire("old-connection", "q", "t2", 0, true, 0);
+		this.table.orphan("old-connection", 1, this.effects);
+		// What it waited for is withdrawn: the key goes to nobody when its holder leaves.
+		this.table.release("other", "q", "t0", 1, this.effects);
+		assertThat(this.effects.grants).isEmpty();
+		assertThat(acquire("other", "k", "t3", 0, false, 2).kind()).isEqualTo(LockTable.Outcome.Kind.HELD);
+		// Only with the token and its fencing token, and only while the lease runs.
+		assertThat(this.table.reassert("thief", new Protocol.Claim("k", "t1", 0, "x", token + 1, TTL), 3)).isFalse();
+		assertThat(this.table.reassert("new-connection", new Protocol.Claim("k", "t1", 0, "x", token, TTL), 3))
+			.isTrue();
+		assertThat(this.table.release("new-connection", "k", "t1", 4, this.effects)).isTrue();
+		assertThat(this.table.reassert("late", new Protocol.Claim("q", "t2", 0, "x", 2, TTL), 5)).isFalse();
+	}
+
+	@Test
 	void listingIsPagedInKeyOrder() {
 		for (int i = 0; i < 100; i++) {
 			acquire("a", "key-%03d".formatted(i), "t" + i, 0, false, 0);
