@@ -95,7 +95,12 @@ public final class LeaseKeeper implements AutoCloseable {
 	 * @param lease the lease, just granted
 	 */
 	public void keep(KeptLease lease) {
-		Entry entry = new Entry(lease, System.nanoTime() + lease.renewInterval().toNanos());
+		long now = System.nanoTime();
+		long interval = lease.renewInterval().toNanos();
+		// A lease granted a while before it reached this process (a queued grant) has less validity left than a fresh
+		// one: renew it sooner, so that it is renewed before its deadline.
+		long due = Math.max(now, Math.min(now + interval, lease.validUntilNanos() - interval));
+		Entry entry = new Entry(lease, due);
 		this.kept.put(lease.spec().token(), entry);
 		tickNoLaterThan(entry.nextRenewNanos);
 	}
