@@ -36,6 +36,12 @@ class EtcdClusterLockRepositoryTests extends LockRepositoryContractTests {
 	}
 
 	@Override
+	protected LockRepository createPeerRepository() {
+		// Another application instance: a repository of its own on the same store.
+		return createRepository();
+	}
+
+	@Override
 	protected LockRepository createRepository() {
 		return new EtcdLockRepository(client, NAMESPACE, Duration.ofSeconds(5));
 	}
