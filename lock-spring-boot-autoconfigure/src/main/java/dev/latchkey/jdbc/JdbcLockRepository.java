@@ -32,6 +32,7 @@ import dev.latchkey.LeaseSpec;
 import dev.latchkey.LockBackendException;
 import dev.latchkey.LockConfigurationException;
 import dev.latchkey.LockInfo;
+import dev.latchkey.LockLimitConflictException;
 import dev.latchkey.LockRepository;
 import dev.latchkey.ReleaseSubscription;
 import dev.latchkey.support.ReleaseListeners;
@@ -199,12 +200,20 @@ public class JdbcLockRepository implements LockRepository, AutoCloseable {
 		Assert.isTrue(lease.mode() == LeaseMode.SHARED, "tryAcquirePermit takes a shared lease");
 		JdbcLockDialect dialect = dialect();
 		return inConnection("acquire a permit of", lease.key(), true, (connection) -> {
-			OptionalLong headFencing = dialect.lockSemaphoreHead(connection, lease);
-			dialect.deleteExpiredPermits(connection, lease.key());
-			if (dialect.countPermits(connection, lease.key()) >= lease.limit()) {
+			if (dialect.lockKeyRow(connection, lease.key())) {
 				return OptionalLong.empty();
 			}
-			return OptionalLong.of(dialect.insertPermit(connection, lease, owner(lease), headFencing));
+			dialect.deleteExpiredPermits(connection, lease.key());
+			JdbcLockDialect.Permits permits = dialect.countPermits(connection, lease.key());
+			if (permits.count() > 0
+					&& (permits.lowestLimit() != lease.limit() || permits.highestLimit() != lease.limit())) {
+				int held = (permits.lowestLimit() != lease.limit()) ? permits.lowestLimit() : permits.highestLimit();
+				throw new LockLimitConflictException(lease.key(), lease.limit(), held);
+			}
+			if (permits.count() >= lease.limit()) {
+				return OptionalLong.empty();
+			}
+			return OptionalLong.of(dialect.grantPermit(connection, lease, owner(lease)));
 		});
 	}
 
@@ -215,14 +224,22 @@ public class JdbcLockRepository implements LockRepository, AutoCloseable {
 		}
 		JdbcLockDialect dialect = dialect();
 		String what = (leases.size() == 1) ? leases.iterator().next().key() : leases.size() + " leases";
-		return inConnection("renew", what, false, (connection) -> dialect.renew(connection, leases));
+		List<LeaseSpec> permits = leases.stream().filter((lease) -> lease.mode() == LeaseMode.SHARED).toList();
+		return inConnection("renew", what, false, (connection) -> {
+			if (!permits.isEmpty()) {
+				dialect.extendReservations(connection, permits);
+			}
+			return dialect.renew(connection, leases);
+		});
 	}
 
 	@Override
 	public boolean release(LeaseSpec lease) {
 		JdbcLockDialect dialect = dialect();
-		boolean released = inConnection("release", lease.key(), false,
-				(connection) -> dialect.release(connection, lease));
+		boolean released = (lease.mode() == LeaseMode.EXCLUSIVE)
+				? inConnection("release", lease.key(), false, (connection) -> dialect.releaseExclusive(connection, lease))
+				: inConnection("release a permit of", lease.key(), true,
+						(connection) -> dialect.releasePermit(connection, lease));
 		if (released) {
 			this.listeners.released(lease.key());
 		}
