@@ -167,7 +167,7 @@ public class JdbcLockRepository implements LockRepository, AutoCloseable {
 			keyColumnLength = result.getMetaData().getPrecision(1);
 		}
 		catch (SQLException ex) {
-			if (isTransientConnectionFailure(ex)) {
+			if (isTransientConnectionFailure(ex) || isRefusedLogin(ex)) {
 				throw failure("check the lock table", null, ex);
 			}
 			throw new LockConfigurationException(
@@ -405,6 +405,15 @@ public class JdbcLockRepository implements LockRepository, AutoCloseable {
 				: "";
 		return new LockBackendException(BACKEND, "Could not " + action + what + " in table " + this.tableName + ": "
 				+ cause + ex.getMessage(), (translated != null) ? translated : ex);
+	}
+
+	/**
+	 * A login the database refused (SQLSTATE class 28: a wrong password, an unknown role) or a database that does not
+	 * exist (3D): the table could not be looked at, which says nothing about whether it exists.
+	 */
+	private static boolean isRefusedLogin(SQLException ex) {
+		String state = ex.getSQLState();
+		return state != null && (state.startsWith("28") || state.startsWith("3D"));
 	}
 
 	private static boolean isTransientConnectionFailure(SQLException ex) {
