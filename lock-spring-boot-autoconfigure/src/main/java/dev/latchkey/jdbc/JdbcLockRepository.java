@@ -49,9 +49,11 @@ import dev.latchkey.support.ReleaseListeners;
  * Each lease is a row of the lock table (by default {@value #DEFAULT_TABLE_NAME}; the scripts
  * {@code dev/latchkey/jdbc/schema-<platform>.sql} create it). Acquiring an exclusive lease is one statement, an upsert
  * that inserts the key's row or takes it over only when its lease has expired and draws the fencing token in the same
- * statement; releasing is one statement that deletes (or empties) the row only if the token still matches; renewing
+ * statement; releasing is one statement that empties the row only if the token still matches; renewing
  * every held lease is one statement. A semaphore permit is a row of its own, granted in a short transaction that locks
- * the semaphore's head row, so the limit holds however many instances race. Contention is a normal answer of the
+ * the key's row and reserves it for the semaphore, so the limit holds however many instances race and an exclusive
+ * acquire finds the key held. A permit with another limit than the key's holders' throws
+ * {@link LockLimitConflictException}. Contention is a normal answer of the
  * statement, never a caught duplicate-key error.
  * <p>
  * The database's clock decides expiry ({@code now()}, {@code UTC_TIMESTAMP(3)}, {@code CURRENT_TIMESTAMP}); the
