@@ -1,14 +1,20 @@
 package dev.latchkey;
 
 /**
- * Thrown when a semaphore permit is requested with another limit than the one the key's holders have: the limit of a
- * key is fixed by its first holder for as long as it is held, so callers of one key must agree on it.
+ * Thrown when a semaphore permit is asked for with another limit than the key's holders use. The limit of a
+ * semaphore is fixed by its first holder for as long as the key is held: a request with another {@code permits} value
+ * would otherwise let more holders in than the first ones agreed to. Nothing is granted; the request is not retried.
  * <pre class="code">
- * &#64;Semaphore(value = "reports", permits = 4)   // every caller of "reports" must say 4
- * public Report build(String month) { ... }
+ * &#64;Semaphore(value = "reports", permits = 4)
+ * Report build(String month) { ... }
+ *
+ * &#64;Semaphore(value = "reports", permits = 2)   // while build() holds "reports": LockLimitConflictException
+ * Report preview(String month) { ... }
  * </pre>
  */
 public class LockLimitConflictException extends LockException {
+
+	private static final long serialVersionUID = 1L;
 
 	private final String key;
 
@@ -17,21 +23,34 @@ public class LockLimitConflictException extends LockException {
 	private final int heldLimit;
 
 	public LockLimitConflictException(String key, int requestedLimit, int heldLimit) {
-		super("Semaphore '" + key + "' was asked for with " + requestedLimit + " permit(s), but its holders use "
-				+ heldLimit + "; use one 'permits' value for every caller of a key");
+		super("Semaphore '" + key + "' was asked for a permit with a limit of " + requestedLimit
+				+ ", but its holders use a limit of " + heldLimit
+				+ "; use one permits value per key (the limit is fixed by the first holder while the key is held)");
 		this.key = key;
 		this.requestedLimit = requestedLimit;
 		this.heldLimit = heldLimit;
 	}
 
+	/**
+	 * The semaphore's key.
+	 * @return the lock key, prefix included
+	 */
 	public String getKey() {
 		return this.key;
 	}
 
+	/**
+	 * The limit the refused request asked for.
+	 * @return the requested number of permits
+	 */
 	public int getRequestedLimit() {
 		return this.requestedLimit;
 	}
 
+	/**
+	 * The limit the key's holders use.
+	 * @return the held number of permits
+	 */
 	public int getHeldLimit() {
 		return this.heldLimit;
 	}

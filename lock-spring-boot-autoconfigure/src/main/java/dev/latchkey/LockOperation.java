@@ -79,6 +79,8 @@ public final class LockOperation {
 	 */
 	public LockOperation waitTime(Duration waitTime) {
 		Assert.isTrue(!waitTime.isNegative(), "Wait time must not be negative");
+		Assert.isTrue(waitTime.compareTo(LockSettings.MAX_DURATION) <= 0, () -> "Wait time of " + waitTime
+				+ " is longer than the longest allowed, " + LockSettings.MAX_DURATION.toDays() + " days");
 		return new LockOperation(this.template, this.key, this.name, this.mode, this.limit, waitTime, this.ttl,
 				this.minHold, this.lostPolicy);
 	}
@@ -101,6 +103,8 @@ public final class LockOperation {
 	 */
 	public LockOperation minHold(Duration minHold) {
 		Assert.isTrue(!minHold.isNegative(), "Minimum hold time must not be negative");
+		Assert.isTrue(minHold.compareTo(LockSettings.MAX_DURATION) <= 0, () -> "Minimum hold time of " + minHold
+				+ " is longer than the longest allowed, " + LockSettings.MAX_DURATION.toDays() + " days");
 		return new LockOperation(this.template, this.key, this.name, this.mode, this.limit, this.waitTime, this.ttl,
 				minHold, this.lostPolicy);
 	}

@@ -30,7 +30,21 @@ import dev.latchkey.support.OwnerIdentity;
 public record LockSettings(Duration ttl, Duration waitTime, @Nullable Duration renewInterval, Duration safetyMargin,
 		String keyPrefix, int maxKeyLength, String owner, Duration initialPollInterval, Duration maxPollInterval) {
 
+	/**
+	 * The longest duration any setting or lock attribute may have: 365 days. Longer ones would overflow the
+	 * nanosecond arithmetic of renewal and waiting, and mean a mistake.
+	 */
+	public static final Duration MAX_DURATION = Duration.ofDays(365);
+
 	public LockSettings {
+		checkRange("TTL", ttl);
+		checkRange("Wait time", waitTime);
+		if (renewInterval != null) {
+			checkRange("Renew interval", renewInterval);
+		}
+		checkRange("Safety margin", safetyMargin);
+		checkRange("Initial poll interval", initialPollInterval);
+		checkRange("Maximum poll interval", maxPollInterval);
 		Assert.isTrue(isPositive(ttl), "TTL must be positive");
 		Assert.isTrue(!waitTime.isNegative(), "Wait time must not be negative");
 		Assert.isTrue(renewInterval == null || isPositive(renewInterval), "Renew interval must be positive");
@@ -41,6 +55,12 @@ public record LockSettings(Duration ttl, Duration waitTime, @Nullable Duration r
 		Assert.isTrue(isPositive(initialPollInterval), "Initial poll interval must be positive");
 		Assert.isTrue(maxPollInterval.compareTo(initialPollInterval) >= 0,
 				"Maximum poll interval must not be shorter than the initial poll interval");
+	}
+
+	private static void checkRange(String what, Duration duration) {
+		Assert.notNull(duration, () -> what + " must not be null");
+		Assert.isTrue(duration.compareTo(MAX_DURATION) <= 0,
+				() -> what + " of " + duration + " is longer than the longest allowed, " + MAX_DURATION.toDays() + " days");
 	}
 
 	private static boolean isPositive(Duration duration) {
@@ -144,6 +164,7 @@ public record LockSettings(Duration ttl, Duration waitTime, @Nullable Duration r
 	 */
 	public void checkTtl(Duration leaseTtl) {
 		Assert.isTrue(isPositive(leaseTtl), () -> "TTL must be positive, was " + leaseTtl);
+		checkRange("TTL", leaseTtl);
 		Duration validity = leaseTtl.minus(safetyMarginFor(leaseTtl));
 		Assert.isTrue(renewIntervalFor(leaseTtl).compareTo(validity) < 0,
 				() -> "Renew interval " + renewIntervalFor(leaseTtl) + " must be shorter than the TTL " + leaseTtl

@@ -293,10 +293,70 @@ public class LockTemplate implements AutoCloseable {
 		String full = this.settings.keyPrefix().isEmpty() ? key : this.settings.keyPrefix() + key;
 		if (full.length() > this.settings.maxKeyLength()) {
 			throw new LockKeyException("Lock key of " + full.length() + " characters is longer than the maximum of "
-					+ this.settings.maxKeyLength() + " (latchkey.max-key-length): '"
-					+ full.substring(0, Math.min(full.length(), 64)) + "...'");
+					+ this.settings.maxKeyLength() + " (latchkey.max-key-length): '" + excerpt(full) + "...'");
 		}
+		checkCharacters(full);
 		return full;
+	}
+
+	/**
+	 * Refuses keys that backends would store differently: control characters (U+0000 to U+001F and U+007F to
+	 * U+009F; the etcd backend uses NUL as a separator, and they are invisible in logs and the endpoint) and
+	 * surrogates that are not part of a pair (which UTF-8 cannot encode, so Redis and etcd would see a '?').
+	 */
+	static void checkCharacters(String key) {
+		for (int i = 0; i < key.length(); i++) {
+			char c = key.charAt(i);
+			String problem = null;
+			if (Character.isISOControl(c)) {
+				problem = "the control character " + codePoint(c);
+			}
+			else if (Character.isHighSurrogate(c) && i + 1 < key.length() && Character.isLowSurrogate(key.charAt(i + 1))) {
+				i++;
+			}
+			else if (Character.isSurrogate(c)) {
+				problem = "the unpaired surrogate " + codePoint(c);
+			}
+			if (problem != null) {
+				throw new LockKeyException("Lock key '" + excerpt(key) + (key.length() > EXCERPT_LENGTH ? "..." : "")
+						+ "' contains " + problem + " at index " + i
+						+ "; keys must not contain control characters (U+0000 to U+001F, U+007F to U+009F) or unpaired"
+						+ " surrogates");
+			}
+		}
+	}
+
+	private static final int EXCERPT_LENGTH = 64;
+
+	/**
+	 * The start of a key, for a message: at most {@value #EXCERPT_LENGTH} characters, never ending between the two
+	 * halves of a surrogate pair, with control characters and unpaired surrogates written as a backslash, {@code u} and four hexadecimal digits.
+	 */
+	static String excerpt(String key) {
+		int end = Math.min(key.length(), EXCERPT_LENGTH);
+		if (end < key.length() && end > 0 && Character.isHighSurrogate(key.charAt(end - 1))
+				&& Character.isLowSurrogate(key.charAt(end))) {
+			end--;
+		}
+		StringBuilder text = new StringBuilder(end);
+		for (int i = 0; i < end; i++) {
+			char c = key.charAt(i);
+			boolean paired = Character.isHighSurrogate(c) && i + 1 < end && Character.isLowSurrogate(key.charAt(i + 1));
+			if (paired) {
+				text.append(c).append(key.charAt(++i));
+			}
+			else if (Character.isISOControl(c) || Character.isSurrogate(c)) {
+				text.append(String.format("\\u%04X", (int) c));
+			}
+			else {
+				text.append(c);
+			}
+		}
+		return text.toString();
+	}
+
+	private static String codePoint(char c) {
+		return String.format("U+%04X", (int) c);
 	}
 
 	private LockBackendException acquireFailed(LockOperation operation, String key, long startNanos,

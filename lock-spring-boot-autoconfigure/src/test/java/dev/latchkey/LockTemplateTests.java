@@ -407,6 +407,37 @@ class LockTemplateTests {
 	}
 
 	@Test
+	void keyWithAControlCharacterOrAnUnpairedSurrogateIsRejectedBeforeTheBackendIsAsked() {
+		assertThatExceptionOfType(LockKeyException.class)
+			.isThrownBy(() -> this.template.exclusive("order\u0000 42").acquire())
+			.withMessage("Lock key 'order\\u0000 42' contains the control character U+0000 at index 5; keys must not"
+					+ " contain control characters (U+0000 to U+001F, U+007F to U+009F) or unpaired surrogates");
+		assertThatExceptionOfType(LockKeyException.class)
+			.isThrownBy(() -> this.template.semaphore("line\nbreak", 2).tryRun(() -> {
+			}))
+			.withMessageContaining("U+000A at index 4");
+		assertThatExceptionOfType(LockKeyException.class)
+			.isThrownBy(() -> this.template.exclusive("half-\uD83D").acquire())
+			.withMessageContaining("the unpaired surrogate U+D83D at index 5");
+		assertThat(this.repository.list()).isEmpty();
+		// A character outside the BMP, a pair of surrogates, is a character like any other.
+		try (LockHandle handle = this.template.exclusive("order-\uD83D\uDE00").acquire()) {
+			assertThat(this.repository.inspect("order-\uD83D\uDE00")).isPresent();
+		}
+	}
+
+	@Test
+	void keyInAMessageIsNeverCutBetweenTheHalvesOfASurrogatePair() {
+		LockTemplate template = template(this.repository, this.settings.withMaxKeyLength(70), null);
+		String key = "x".repeat(63) + "\uD83D\uDE00" + "y".repeat(10);
+		assertThatExceptionOfType(LockKeyException.class).isThrownBy(() -> template.exclusive(key).acquire())
+			.satisfies((ex) -> {
+				assertThat(ex.getMessage()).contains("'" + "x".repeat(63) + "...'");
+				assertThat(ex.getMessage().chars().filter((c) -> Character.isSurrogate((char) c)).count()).isZero();
+			});
+	}
+
+	@Test
 	void keyPrefixIsApplied() {
 		LockTemplate template = template(this.repository, this.settings.withKeyPrefix("billing:").withMaxKeyLength(16),
 				null);

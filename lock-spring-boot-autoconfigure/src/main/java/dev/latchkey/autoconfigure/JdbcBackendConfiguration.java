@@ -1,5 +1,7 @@
 package dev.latchkey.autoconfigure;
 
+import java.sql.SQLException;
+
 import javax.sql.DataSource;
 
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
@@ -18,6 +20,7 @@ import dev.latchkey.LockConfigurationException;
 import dev.latchkey.LockRepository;
 import dev.latchkey.LockSettings;
 import dev.latchkey.jdbc.JdbcLockRepository;
+import dev.latchkey.support.FailureMessages;
 
 /**
  * The JDBC backend: chosen by {@code latchkey.backend=jdbc}, and by {@code auto} when the application has a
@@ -60,9 +63,24 @@ class JdbcBackendConfiguration {
 		return repository;
 	}
 
+	/**
+	 * The message of the first {@link SQLException} of the chain, the driver's own words (a refused connection with
+	 * its address, an unknown role), else the most specific message.
+	 */
+	private static String driverReason(Throwable failure) {
+		for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
+			if (cause instanceof SQLException && cause.getMessage() != null) {
+				return cause.getMessage();
+			}
+		}
+		return FailureMessages.reason(failure);
+	}
+
 	private static LockConfigurationException unreachable(LatchkeyJdbcProperties properties, Exception ex) {
+		// The database's own answer, not the wrapper's ("Failed to determine DatabaseDriver" says nothing).
+		String reason = (ex instanceof LockBackendException) ? ex.getMessage() : driverReason(ex);
 		return new LockConfigurationException("latchkey.backend is jdbc, but the database could not be reached to"
-				+ " check the lock table " + properties.getTableName() + ": " + ex.getMessage(),
+				+ " check the lock table " + properties.getTableName() + ": " + reason,
 				"Check spring.datasource.* (url, username, password) and that the database is up", ex);
 	}
 

@@ -42,6 +42,7 @@ public final class LatchkeyAutoConfiguration {
 	LockSettings lockSettings(LatchkeyProperties properties, Environment environment) {
 		String owner = (properties.getOwner() != null) ? properties.getOwner()
 				: OwnerIdentity.defaultOwner(environment.getProperty("spring.application.name"));
+		properties.checkDurations();
 		try {
 			LockSettings settings = new LockSettings(properties.getTtl(), properties.getWaitTime(),
 					properties.getRenewInterval(), properties.getSafetyMargin(), properties.getKeyPrefix(),

@@ -11,6 +11,9 @@ import org.jspecify.annotations.Nullable;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.DeprecatedConfigurationProperty;
 
+import dev.latchkey.LockConfigurationException;
+import dev.latchkey.LockSettings;
+
 /**
  * Configuration properties for Latchkey.
  * <pre class="code">
@@ -90,6 +93,39 @@ public class LatchkeyProperties {
 
 	public void setBackend(Backend backend) {
 		this.backend = backend;
+	}
+
+	/**
+	 * Checks every duration property against its allowed range, from 0 (or just above, for those that must be
+	 * positive) to {@link LockSettings#MAX_DURATION}: a longer one would overflow the arithmetic of renewal and
+	 * waiting.
+	 * @throws LockConfigurationException naming the first property out of its range and the range
+	 */
+	public void checkDurations() {
+		checkDuration("latchkey.ttl", this.ttl, true);
+		checkDuration("latchkey.wait-time", this.waitTime, false);
+		checkDuration("latchkey.renew-interval", this.renewInterval, true);
+		checkDuration("latchkey.safety-margin", this.safetyMargin, false);
+		checkDuration("latchkey.socket.request-timeout", this.socket.getRequestTimeout(), true);
+		checkDuration("latchkey.waiting.initial-poll-interval", this.waiting.getInitialPollInterval(), true);
+		checkDuration("latchkey.waiting.max-poll-interval", this.waiting.getMaxPollInterval(), true);
+		checkDuration("latchkey.health.timeout", this.health.getTimeout(), true);
+		checkDuration("latchkey.etcd.connect-timeout", this.etcd.getConnectTimeout(), true);
+		checkDuration("latchkey.etcd.request-timeout", this.etcd.getRequestTimeout(), true);
+	}
+
+	private static void checkDuration(String property, @Nullable Duration value, boolean positive) {
+		if (value == null) {
+			return;
+		}
+		boolean tooShort = value.isNegative() || (positive && value.isZero());
+		if (tooShort || value.compareTo(LockSettings.MAX_DURATION) > 0) {
+			String range = (positive ? "longer than 0" : "0 or longer") + " and at most "
+					+ LockSettings.MAX_DURATION.toDays() + " days (" + LockSettings.MAX_DURATION.toDays() + "d)";
+			throw new LockConfigurationException(
+					property + " is " + value + ", outside its allowed range: " + range,
+					"Set " + property + " to a duration " + range + ", for example 30s");
+		}
 	}
 
 	public Duration getTtl() {

@@ -57,6 +57,7 @@ import dev.latchkey.LeaseMode;
 import dev.latchkey.LeaseSpec;
 import dev.latchkey.LockBackendException;
 import dev.latchkey.LockInfo;
+import dev.latchkey.LockLimitConflictException;
 import dev.latchkey.LockRepository;
 import dev.latchkey.ReleaseSubscription;
 import dev.latchkey.support.FailureMessages;
@@ -239,9 +240,22 @@ public class EtcdLockRepository implements LockRepository, AutoCloseable {
 		ByteSequence lockKey = lockKey(lease.key());
 		ByteSequence prefix = holdersPrefix(lease.key());
 		if (this.fullSemaphores.contains(lease.key())) {
+			GetOption firstHolder = GetOption.builder()
+				.isPrefix(true)
+				.withSortField(GetOption.SortTarget.CREATE)
+				.withSortOrder(GetOption.SortOrder.ASCEND)
+				.withLimit(1)
+				.build();
 			TxnResponse probe = call(() -> "Acquiring a permit of '" + lease.key() + "'",
-					() -> this.kv.txn().If(absent(lockKey)).Then(Op.get(prefix, countOnly())).commit());
-			if (!probe.isSucceeded() || probe.getGetResponses().get(0).getCount() >= lease.limit()) {
+					() -> this.kv.txn()
+						.If(absent(lockKey))
+						.Then(Op.get(prefix, countOnly()), Op.get(prefix, firstHolder))
+						.commit());
+			if (!probe.isSucceeded()) {
+				return OptionalLong.empty();
+			}
+			checkLimit(lease, probe.getGetResponses().get(1).getKvs());
+			if (probe.getGetResponses().get(0).getCount() >= lease.limit()) {
 				return OptionalLong.empty();
 			}
 		}
@@ -252,7 +266,6 @@ public class EtcdLockRepository implements LockRepository, AutoCloseable {
 			.withSortField(GetOption.SortTarget.CREATE)
 			.withSortOrder(GetOption.SortOrder.ASCEND)
 			.withLimit(lease.limit())
-			.withKeysOnly(true)
 			.build();
 		TxnResponse response = withLease(lease, etcdKey, value, (shared) -> call(
 				() -> "Acquiring a permit of '" + lease.key() + "'",
@@ -264,11 +277,15 @@ public class EtcdLockRepository implements LockRepository, AutoCloseable {
 			this.held.remove(lease.token());
 			return OptionalLong.empty();
 		}
-		boolean granted = response.getGetResponses()
-			.get(0)
-			.getKvs()
-			.stream()
-			.anyMatch((holder) -> holder.getKey().equals(etcdKey));
+		List<KeyValue> first = response.getGetResponses().get(0).getKvs();
+		if (!first.isEmpty() && !first.get(0).getKey().equals(etcdKey)) {
+			int heldLimit = Holder.parse(first.get(0)).limit();
+			if (heldLimit != lease.limit()) {
+				deleteIfOurs(lease, etcdKey, value);
+				throw new LockLimitConflictException(lease.key(), lease.limit(), heldLimit);
+			}
+		}
+		boolean granted = first.stream().anyMatch((holder) -> holder.getKey().equals(etcdKey));
 		if (!granted) {
 			deleteIfOurs(lease, etcdKey, value);
 			rememberFull(lease.key());
@@ -277,6 +294,18 @@ public class EtcdLockRepository implements LockRepository, AutoCloseable {
 		this.fullSemaphores.remove(lease.key());
 		granted(lease);
 		return OptionalLong.of(response.getHeader().getRevision());
+	}
+
+	/**
+	 * Refuses a permit whose limit is not the one of the key's first holder, which fixes it while the key is held.
+	 */
+	private static void checkLimit(LeaseSpec lease, List<KeyValue> firstHolder) {
+		if (!firstHolder.isEmpty()) {
+			int heldLimit = Holder.parse(firstHolder.get(0)).limit();
+			if (heldLimit != lease.limit()) {
+				throw new LockLimitConflictException(lease.key(), lease.limit(), heldLimit);
+			}
+		}
 	}
 
 	private void rememberFull(String key) {

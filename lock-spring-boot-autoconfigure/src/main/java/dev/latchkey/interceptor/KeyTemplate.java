@@ -117,6 +117,25 @@ final class KeyTemplate {
 		return context;
 	}
 
+	/**
+	 * The text of a segment's value: its {@code toString()}, whose failure names the method and the parameter (or
+	 * the expression) rather than escaping as the argument's own exception.
+	 */
+	private String text(Object value, String segment, int parameterIndex) {
+		try {
+			return value.toString();
+		}
+		catch (RuntimeException ex) {
+			String parameter = (parameterIndex < 0) ? ""
+					: " (parameter '" + ((this.variableNames != null && this.variableNames[parameterIndex] != null)
+							? this.variableNames[parameterIndex] : "p" + parameterIndex) + "', argument "
+							+ parameterIndex + ")";
+			throw new LockKeyException("Lock key template '" + this.source + "' of " + this.description + ": '"
+					+ segment + "'" + parameter + " could not be turned into text: toString() of its "
+					+ value.getClass().getName() + " threw " + ex, ex);
+		}
+	}
+
 	private LockKeyException evaluatedToNull(String segment) {
 		return new LockKeyException("Lock key template '" + this.source + "' of " + this.description + ": '"
 				+ segment + "' evaluated to null");
@@ -155,7 +174,7 @@ final class KeyTemplate {
 			if (value == null) {
 				throw template.evaluatedToNull(this.source);
 			}
-			return value.toString();
+			return template.text(value, this.source, this.index);
 		}
 
 	}
@@ -176,7 +195,7 @@ final class KeyTemplate {
 			if (value == null) {
 				throw template.evaluatedToNull(this.source);
 			}
-			return value.toString();
+			return template.text(value, this.source, -1);
 		}
 
 	}

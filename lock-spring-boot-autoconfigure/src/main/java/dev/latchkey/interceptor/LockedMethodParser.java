@@ -4,6 +4,7 @@ import java.lang.reflect.Method;
 import java.time.Duration;
 import java.time.format.DateTimeParseException;
 import java.util.Arrays;
+import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
@@ -112,7 +113,7 @@ final class LockedMethodParser {
 
 	private int permits(Semaphore semaphore, String annotation) {
 		if (StringUtils.hasText(semaphore.permitsString())) {
-			String text = resolve(semaphore.permitsString());
+			String text = resolve(semaphore.permitsString(), annotation, "permitsString");
 			try {
 				return positive(Integer.parseInt(text.trim()), annotation);
 			}
@@ -139,12 +140,13 @@ final class LockedMethodParser {
 
 	private @Nullable Duration duration(long value, String text, TimeUnit unit, String annotation, String attribute) {
 		if (StringUtils.hasText(text)) {
-			String resolved = resolve(text).trim();
+			String resolved = resolve(text, annotation, attribute + "String").trim();
+			Duration parsed;
 			try {
 				if (resolved.matches("-?\\d+")) {
 					return duration(Long.parseLong(resolved), unit, annotation, attribute + "String");
 				}
-				return nonNegative(DurationFormatterUtils.detectAndParse(resolved), annotation, attribute + "String");
+				parsed = DurationFormatterUtils.detectAndParse(resolved);
 			}
 			catch (IllegalArgumentException | DateTimeParseException ex) {
 				throw new LockConfigurationException(annotation + " has " + attribute + "String '" + text
@@ -153,6 +155,7 @@ final class LockedMethodParser {
 								+ " placeholder that resolves to one",
 						ex);
 			}
+			return inRange(nonNegative(parsed, annotation, attribute + "String"), annotation, attribute + "String");
 		}
 		return duration(value, unit, annotation, attribute);
 	}
@@ -165,7 +168,23 @@ final class LockedMethodParser {
 			}
 			return null;
 		}
+		if (unit.convert(LockSettings.MAX_DURATION) < value) {
+			throw outOfRange(annotation, attribute, value + " " + unit.name().toLowerCase(Locale.ROOT));
+		}
 		return Duration.of(value, unit.toChronoUnit());
+	}
+
+	private static Duration inRange(Duration duration, String annotation, String attribute) {
+		if (duration.compareTo(LockSettings.MAX_DURATION) > 0) {
+			throw outOfRange(annotation, attribute, duration.toString());
+		}
+		return duration;
+	}
+
+	private static LockConfigurationException outOfRange(String annotation, String attribute, String value) {
+		return new LockConfigurationException(annotation + " has a " + attribute + " of " + value
+				+ ", longer than the longest allowed, " + LockSettings.MAX_DURATION.toDays() + " days",
+				"Give " + attribute + " a duration from 0 to " + LockSettings.MAX_DURATION.toDays() + "d");
 	}
 
 	private static Duration nonNegative(Duration duration, String annotation, String attribute) {
@@ -176,7 +195,7 @@ final class LockedMethodParser {
 		return duration;
 	}
 
-	private String resolve(String text) {
+	private String resolve(String text, String annotation, String attribute) {
 		if (this.placeholders == null) {
 			return text;
 		}
@@ -185,7 +204,8 @@ final class LockedMethodParser {
 			return (resolved != null) ? resolved : text;
 		}
 		catch (IllegalArgumentException ex) {
-			throw new LockConfigurationException("Could not resolve '" + text + "': " + ex.getMessage(),
+			throw new LockConfigurationException(annotation + " has " + attribute + " '" + text
+					+ "' that could not be resolved: " + ex.getMessage(),
 					"Define the property the placeholder names, or give the placeholder a default", ex);
 		}
 	}

@@ -20,17 +20,15 @@ final class H2LockDialect extends JdbcLockDialect {
 
 	private static final String NOW = "CURRENT_TIMESTAMP";
 
+	private static final String PAST = "TIMESTAMP WITH TIME ZONE '1970-01-01 00:00:01Z'";
+
 	private final String acquireExclusive;
 
-	private final String lockHead;
+	private final String insertKeyRow;
 
 	private final String insertPermit;
 
 	private final String releaseExclusive;
-
-	private final String releasePermit;
-
-	private final String forceRelease;
 
 	private final String sequence;
 
@@ -46,26 +44,18 @@ final class H2LockDialect extends JdbcLockDialect {
 				WHEN NOT MATCHED THEN INSERT (LOCK_KEY, SLOT, TOKEN, OWNER, FENCING, PERMITS, EXPIRES_AT)
 					VALUES (v.LOCK_KEY, '', v.TOKEN, v.OWNER, NEXT VALUE FOR %3$s, 1, %4$s))"""
 			.formatted(table, NOW, this.sequence, nowPlus("v.TTL"));
-		this.lockHead = """
-				MERGE INTO %s l USING (VALUES (CAST(? AS VARCHAR), CAST(? AS INT))) AS v (LOCK_KEY, PERMITS)
-					ON l.LOCK_KEY = v.LOCK_KEY AND l.SLOT = '#'
-				WHEN MATCHED THEN UPDATE SET PERMITS = v.PERMITS
+		this.insertKeyRow = """
+				MERGE INTO %s l USING (VALUES (CAST(? AS VARCHAR))) AS v (LOCK_KEY)
+					ON l.LOCK_KEY = v.LOCK_KEY AND l.SLOT = ''
 				WHEN NOT MATCHED THEN INSERT (LOCK_KEY, SLOT, FENCING, PERMITS, EXPIRES_AT)
-					VALUES (v.LOCK_KEY, '#', 0, v.PERMITS, TIMESTAMP WITH TIME ZONE '9999-12-31 23:59:59Z')"""
-			.formatted(table);
+					VALUES (v.LOCK_KEY, '', 0, 1, %s)""".formatted(table, PAST);
 		this.insertPermit = """
 				SELECT FENCING FROM FINAL TABLE (
 				INSERT INTO %s (LOCK_KEY, SLOT, TOKEN, OWNER, FENCING, PERMITS, EXPIRES_AT)
 				VALUES (?, ?, ?, ?, NEXT VALUE FOR %s, ?, %s))""".formatted(table, this.sequence, nowPlus("?"));
 		this.releaseExclusive = """
-				UPDATE %s SET TOKEN = NULL, OWNER = NULL, EXPIRES_AT = TIMESTAMP WITH TIME ZONE '1970-01-01 00:00:01Z'
-				WHERE LOCK_KEY = ? AND SLOT = '' AND TOKEN = ? AND EXPIRES_AT > %s""".formatted(table, NOW);
-		this.releasePermit = """
-				SELECT COUNT(*) FROM OLD TABLE (DELETE FROM %s WHERE LOCK_KEY = ? AND SLOT = ? AND TOKEN = ?)
-				WHERE EXPIRES_AT > %s""".formatted(table, NOW);
-		this.forceRelease = """
-				SELECT COUNT(*) FROM OLD TABLE (DELETE FROM %s WHERE LOCK_KEY = ? AND SLOT <> '' AND SLOT <> '#')
-				WHERE EXPIRES_AT > %s""".formatted(table, NOW);
+				UPDATE %s SET TOKEN = NULL, OWNER = NULL, EXPIRES_AT = %s
+				WHERE LOCK_KEY = ? AND SLOT = '' AND TOKEN = ? AND EXPIRES_AT > %s""".formatted(table, PAST, NOW);
 	}
 
 	@Override
@@ -117,17 +107,21 @@ final class H2LockDialect extends JdbcLockDialect {
 	}
 
 	@Override
-	OptionalLong lockSemaphoreHead(Connection connection, LeaseSpec lease) throws SQLException {
+	String past() {
+		return PAST;
+	}
+
+	@Override
+	void insertKeyRowIfAbsent(Connection connection, String key) throws SQLException {
 		try {
-			update(connection, this.lockHead, lease.key(), lease.limit());
+			update(connection, this.insertKeyRow, key);
 		}
 		catch (SQLException ex) {
+			// A concurrent insert of the same row won: the row exists now.
 			if (!isDuplicateKey(ex)) {
 				throw ex;
 			}
-			update(connection, this.lockHead, lease.key(), lease.limit());
 		}
-		return OptionalLong.empty();
 	}
 
 	private static boolean isDuplicateKey(SQLException ex) {
@@ -135,38 +129,21 @@ final class H2LockDialect extends JdbcLockDialect {
 	}
 
 	@Override
-	long insertPermit(Connection connection, LeaseSpec lease, String owner, OptionalLong headFencing)
-			throws SQLException {
+	long insertPermit(Connection connection, LeaseSpec lease, String owner) throws SQLException {
 		return insertPermitReturningFencing(connection, this.insertPermit, lease, owner);
 	}
 
 	@Override
-	boolean release(Connection connection, LeaseSpec lease) throws SQLException {
-		if (EXCLUSIVE_SLOT.equals(slot(lease))) {
-			return update(connection, this.releaseExclusive, lease.key(), lease.token()) > 0;
-		}
-		try (PreparedStatement statement = connection.prepareStatement(this.releasePermit)) {
-			statement.setString(1, lease.key());
-			statement.setString(2, slot(lease));
-			statement.setString(3, lease.token());
-			return firstLong(statement).orElse(0) > 0;
-		}
+	boolean releaseExclusive(Connection connection, LeaseSpec lease) throws SQLException {
+		return update(connection, this.releaseExclusive, lease.key(), lease.token()) > 0;
 	}
 
 	@Override
-	boolean forceRelease(Connection connection, String key) throws SQLException {
-		boolean evicted = update(connection, "UPDATE " + this.table
-				+ " SET TOKEN = NULL, OWNER = NULL, EXPIRES_AT = TIMESTAMP WITH TIME ZONE '1970-01-01 00:00:01Z'"
-				+ " WHERE LOCK_KEY = ? AND SLOT = '' AND EXPIRES_AT > " + NOW, key) > 0;
-		try (PreparedStatement statement = connection.prepareStatement(this.forceRelease)) {
-			statement.setString(1, key);
-			evicted |= firstLong(statement).orElse(0) > 0;
-		}
-		// Fence the evicted holders off: the next grant's token skips one.
+	void fenceOff(Connection connection, String key) throws SQLException {
+		// The next grant's token skips one.
 		try (PreparedStatement statement = connection.prepareStatement("SELECT NEXT VALUE FOR " + this.sequence)) {
 			firstLong(statement);
 		}
-		return evicted;
 	}
 
 }

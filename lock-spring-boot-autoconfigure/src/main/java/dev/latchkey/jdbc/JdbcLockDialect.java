@@ -17,8 +17,15 @@ import dev.latchkey.LeaseSpec;
 
 /**
  * The statements of one database family. Each lease is one row of the lock table, keyed by {@code (LOCK_KEY, SLOT)}:
- * {@code SLOT} is {@value #EXCLUSIVE_SLOT} (empty) for an exclusive lease, the holder's token for a semaphore permit,
- * and {@value #HEAD_SLOT} for a semaphore's head row, which a permit's transaction locks to enforce the limit.
+ * {@code SLOT} is {@value #EXCLUSIVE_SLOT} (empty) for the key's row, and the holder's token for a semaphore permit.
+ * ({@value #HEAD_SLOT} was a semaphore's head row in earlier versions; such rows are ignored.)
+ * <p>
+ * The key's row decides the key's mode. It holds the exclusive lease (its {@code TOKEN} set), or, while permits are
+ * held, the semaphore's reservation: {@code TOKEN} empty and {@code EXPIRES_AT} no earlier than any live permit's. It
+ * is never deleted, only emptied. The exclusive acquire is one statement that reads and changes that row only, and
+ * grants the key when the row has expired; a permit's transaction locks the same row first, refuses a key held
+ * exclusively, and reserves the row for as long as the new permit. Since both modes serialize on one row and decide
+ * from it, a key is never held in both modes at once, and fencing tokens drawn while the row is locked strictly rise.
  * <p>
  * Every comparison with the current time is made by the database ({@link #now()}); the JVM's clock never enters a
  * statement. The subclasses differ in how a statement answers the fencing token it granted, and where fencing tokens
@@ -79,30 +86,145 @@ abstract class JdbcLockDialect {
 	abstract OptionalLong acquireExclusive(Connection connection, LeaseSpec lease, String owner) throws SQLException;
 
 	/**
-	 * Creates or locks a semaphore's head row, inside the permit's transaction: until the transaction ends, no other
-	 * permit of the key can be granted.
-	 * @return the fencing token drawn by the head, or empty where the permit's insert draws it
+	 * The SQL literal of a time long past, written into {@code EXPIRES_AT} to mark a key's row free.
+	 * @return the literal
 	 */
-	abstract OptionalLong lockSemaphoreHead(Connection connection, LeaseSpec lease) throws SQLException;
+	abstract String past();
 
 	/**
-	 * Inserts a permit's row, inside the permit's transaction, after the head is locked and the limit checked.
+	 * Inserts a key's row (slot {@value #EXCLUSIVE_SLOT}), free, unless it exists; inside a permit's or a release's
+	 * transaction, before the row is locked. Waits for a concurrent insert of the same row to end.
+	 */
+	abstract void insertKeyRowIfAbsent(Connection connection, String key) throws SQLException;
+
+	/**
+	 * Inserts a permit's row, inside the permit's transaction, after the key's row was locked and reserved and the
+	 * limit checked.
 	 * @return the fencing token of the grant
 	 */
-	abstract long insertPermit(Connection connection, LeaseSpec lease, String owner, OptionalLong headFencing)
-			throws SQLException;
+	abstract long insertPermit(Connection connection, LeaseSpec lease, String owner) throws SQLException;
 
 	/**
-	 * Releases one lease if it is still held by its token.
-	 * @return whether the lease was held
+	 * Creates the key's row if needed and locks it until the transaction ends: every grant of a key, exclusive or
+	 * permit, changes that one row, so while it is locked nothing else can be granted on the key.
+	 * @return whether the key is held exclusively
 	 */
-	abstract boolean release(Connection connection, LeaseSpec lease) throws SQLException;
+	boolean lockKeyRow(Connection connection, String key) throws SQLException {
+		insertKeyRowIfAbsent(connection, key);
+		String sql = "SELECT CASE WHEN TOKEN IS NOT NULL AND EXPIRES_AT > " + now() + " THEN 1 ELSE 0 END FROM "
+				+ this.table + " WHERE LOCK_KEY = ? AND SLOT = '' FOR UPDATE";
+		try (PreparedStatement statement = connection.prepareStatement(sql)) {
+			statement.setString(1, key);
+			return firstLong(statement).orElse(0) == 1;
+		}
+	}
 
 	/**
-	 * Releases every lease of a key, whoever holds it.
+	 * Reserves the key's row for its semaphore, inside a permit's transaction: the row, not held exclusively, stays
+	 * unexpired at least as long as the new permit, so that the exclusive acquire, which reads that row only, finds
+	 * the key held. Then inserts the permit.
+	 * @return the fencing token of the grant
+	 */
+	long grantPermit(Connection connection, LeaseSpec lease, String owner) throws SQLException {
+		String until = nowPlus("?");
+		update(connection, "UPDATE " + this.table + " SET TOKEN = NULL, OWNER = NULL, PERMITS = ?, EXPIRES_AT = CASE"
+				+ " WHEN EXPIRES_AT > " + until + " THEN EXPIRES_AT ELSE " + until + " END"
+				+ " WHERE LOCK_KEY = ? AND SLOT = ''", lease.limit(), lease.ttl().toMillis(), lease.ttl().toMillis(),
+				lease.key());
+		return insertPermit(connection, lease, owner);
+	}
+
+	/**
+	 * Extends the reservations of the semaphores whose permits are renewed, before the permits themselves, so that a
+	 * reservation never ends before a permit it covers. A reservation that already ended is left alone: its permits
+	 * have all expired. One statement per {@value #MAX_RENEWAL_BATCH} keys, which are locked in key order.
+	 */
+	void extendReservations(Connection connection, Collection<LeaseSpec> permits) throws SQLException {
+		List<String> keys = permits.stream().map(LeaseSpec::key).distinct().sorted().toList();
+		long ttl = permits.stream().mapToLong((lease) -> lease.ttl().toMillis()).max().orElse(0);
+		String until = nowPlus("?");
+		for (int from = 0; from < keys.size(); from += MAX_RENEWAL_BATCH) {
+			List<String> slice = keys.subList(from, Math.min(keys.size(), from + MAX_RENEWAL_BATCH));
+			String sql = "UPDATE " + this.table + " SET EXPIRES_AT = CASE WHEN EXPIRES_AT > " + until
+					+ " THEN EXPIRES_AT ELSE " + until + " END WHERE SLOT = '' AND TOKEN IS NULL AND EXPIRES_AT > "
+					+ now() + " AND LOCK_KEY IN (" + slice.stream().map((key) -> "?").collect(Collectors.joining(", "))
+					+ ")";
+			List<Object> parameters = new ArrayList<>();
+			parameters.add(ttl);
+			parameters.add(ttl);
+			parameters.addAll(slice);
+			update(connection, sql, parameters.toArray());
+		}
+	}
+
+	/**
+	 * Releases a permit, inside a transaction that locks the key's row first; when it was the last live permit, the
+	 * key's reservation ends too, so that the key is free for an exclusive lease at once.
+	 * @return whether the permit was held
+	 */
+	boolean releasePermit(Connection connection, LeaseSpec lease) throws SQLException {
+		try (PreparedStatement statement = connection.prepareStatement(
+				"SELECT 1 FROM " + this.table + " WHERE LOCK_KEY = ? AND SLOT = '' FOR UPDATE")) {
+			statement.setString(1, lease.key());
+			firstLong(statement);
+		}
+		boolean released = deletePermit(connection, lease);
+		if (countLivePermits(connection, lease.key()) == 0) {
+			update(connection, "UPDATE " + this.table + " SET EXPIRES_AT = " + past()
+					+ " WHERE LOCK_KEY = ? AND SLOT = '' AND TOKEN IS NULL", lease.key());
+		}
+		return released;
+	}
+
+	/**
+	 * Deletes a permit's row if it is still held by its token.
+	 * @return whether the permit was live
+	 */
+	boolean deletePermit(Connection connection, LeaseSpec lease) throws SQLException {
+		return update(connection, "DELETE FROM " + this.table + " WHERE LOCK_KEY = ? AND SLOT = ? AND TOKEN = ?"
+				+ " AND EXPIRES_AT > " + now(), lease.key(), lease.token(), lease.token()) > 0;
+	}
+
+	/**
+	 * Releases every lease of a key, whoever holds it, inside a transaction: the key's row is emptied (never deleted,
+	 * so that the next exclusive grant draws its token after this one), the permits are deleted, and when anything
+	 * live was evicted the fencing counter is bumped and waiters are told.
 	 * @return whether a live lease was released
 	 */
-	abstract boolean forceRelease(Connection connection, String key) throws SQLException;
+	boolean forceRelease(Connection connection, String key) throws SQLException {
+		try (PreparedStatement statement = connection.prepareStatement(
+				"SELECT 1 FROM " + this.table + " WHERE LOCK_KEY = ? AND SLOT = '' FOR UPDATE")) {
+			statement.setString(1, key);
+			firstLong(statement);
+		}
+		long live;
+		try (PreparedStatement statement = connection.prepareStatement("SELECT COUNT(*) FROM " + this.table
+				+ " WHERE LOCK_KEY = ? AND SLOT <> '#' AND TOKEN IS NOT NULL AND EXPIRES_AT > " + now())) {
+			statement.setString(1, key);
+			live = firstLong(statement).orElse(0);
+		}
+		update(connection, "UPDATE " + this.table + " SET TOKEN = NULL, OWNER = NULL, EXPIRES_AT = " + past()
+				+ " WHERE LOCK_KEY = ? AND SLOT = ''", key);
+		update(connection, "DELETE FROM " + this.table + " WHERE LOCK_KEY = ? AND SLOT <> '' AND SLOT <> '#'", key);
+		if (live == 0) {
+			return false;
+		}
+		fenceOff(connection, key);
+		return true;
+	}
+
+	/**
+	 * Bumps the fencing counter of a key whose holders were evicted, so that the next grant's token is above any they
+	 * could still present; announces the release where the database can.
+	 */
+	abstract void fenceOff(Connection connection, String key) throws SQLException;
+
+	/**
+	 * Releases an exclusive lease if it is still held by its token, in one statement: the key's row is emptied, not
+	 * deleted.
+	 * @return whether the lease was held
+	 */
+	abstract boolean releaseExclusive(Connection connection, LeaseSpec lease) throws SQLException;
 
 	/**
 	 * Renews a batch of leases in one statement (one per {@value #MAX_RENEWAL_BATCH} leases), and a second only when
@@ -181,16 +303,27 @@ abstract class JdbcLockDialect {
 	}
 
 	/**
-	 * Counts the permits of a semaphore, inside the permit's transaction, after its expired permits were deleted.
+	 * Counts the permits of a semaphore, inside the permit's transaction, after its expired permits were deleted, and
+	 * tells the limits they were granted with.
 	 */
-	int countPermits(Connection connection, String key) throws SQLException {
-		String sql = "SELECT COUNT(*) FROM " + this.table + " WHERE LOCK_KEY = ? AND SLOT <> '' AND SLOT <> '#'";
+	Permits countPermits(Connection connection, String key) throws SQLException {
+		String sql = "SELECT COUNT(*), MIN(PERMITS), MAX(PERMITS) FROM " + this.table
+				+ " WHERE LOCK_KEY = ? AND SLOT <> '' AND SLOT <> '#'";
 		try (PreparedStatement statement = connection.prepareStatement(sql)) {
 			statement.setString(1, key);
 			try (ResultSet result = statement.executeQuery()) {
 				result.next();
-				return result.getInt(1);
+				return new Permits(result.getInt(1), result.getInt(2), result.getInt(3));
 			}
+		}
+	}
+
+	private int countLivePermits(Connection connection, String key) throws SQLException {
+		String sql = "SELECT COUNT(*) FROM " + this.table + " WHERE LOCK_KEY = ? AND SLOT <> '' AND SLOT <> '#'"
+				+ " AND EXPIRES_AT > " + now();
+		try (PreparedStatement statement = connection.prepareStatement(sql)) {
+			statement.setString(1, key);
+			return (int) firstLong(statement).orElse(0);
 		}
 	}
 
@@ -199,7 +332,7 @@ abstract class JdbcLockDialect {
 	 */
 	List<LeaseRow> leases(Connection connection, @org.jspecify.annotations.Nullable String key) throws SQLException {
 		String sql = "SELECT LOCK_KEY, SLOT, OWNER, FENCING, PERMITS, " + remainingMillis() + " FROM " + this.table
-				+ " WHERE SLOT <> '#' AND EXPIRES_AT > " + now() + ((key != null) ? " AND LOCK_KEY = ?" : "")
+				+ " WHERE SLOT <> '#' AND TOKEN IS NOT NULL AND EXPIRES_AT > " + now() + ((key != null) ? " AND LOCK_KEY = ?" : "")
 				+ " ORDER BY LOCK_KEY, FENCING";
 		List<LeaseRow> rows = new ArrayList<>();
 		try (PreparedStatement statement = connection.prepareStatement(sql)) {
@@ -252,6 +385,12 @@ abstract class JdbcLockDialect {
 		try (ResultSet result = statement.executeQuery()) {
 			return result.next() ? OptionalLong.of(result.getLong(1)) : OptionalLong.empty();
 		}
+	}
+
+	/**
+	 * The permits a semaphore holds, and the lowest and highest limit they were granted with.
+	 */
+	record Permits(int count, int lowestLimit, int highestLimit) {
 	}
 
 	/**

@@ -32,6 +32,7 @@ import dev.latchkey.LeaseSpec;
 import dev.latchkey.LockBackendException;
 import dev.latchkey.LockConfigurationException;
 import dev.latchkey.LockInfo;
+import dev.latchkey.LockLimitConflictException;
 import dev.latchkey.LockRepository;
 import dev.latchkey.ReleaseSubscription;
 import dev.latchkey.support.ReleaseListeners;
@@ -48,9 +49,11 @@ import dev.latchkey.support.ReleaseListeners;
  * Each lease is a row of the lock table (by default {@value #DEFAULT_TABLE_NAME}; the scripts
  * {@code dev/latchkey/jdbc/schema-<platform>.sql} create it). Acquiring an exclusive lease is one statement, an upsert
  * that inserts the key's row or takes it over only when its lease has expired and draws the fencing token in the same
- * statement; releasing is one statement that deletes (or empties) the row only if the token still matches; renewing
+ * statement; releasing is one statement that empties the row only if the token still matches; renewing
  * every held lease is one statement. A semaphore permit is a row of its own, granted in a short transaction that locks
- * the semaphore's head row, so the limit holds however many instances race. Contention is a normal answer of the
+ * the key's row and reserves it for the semaphore, so the limit holds however many instances race and an exclusive
+ * acquire finds the key held. A permit with another limit than the key's holders' throws
+ * {@link LockLimitConflictException}. Contention is a normal answer of the
  * statement, never a caught duplicate-key error.
  * <p>
  * The database's clock decides expiry ({@code now()}, {@code UTC_TIMESTAMP(3)}, {@code CURRENT_TIMESTAMP}); the
@@ -166,7 +169,7 @@ public class JdbcLockRepository implements LockRepository, AutoCloseable {
 			keyColumnLength = result.getMetaData().getPrecision(1);
 		}
 		catch (SQLException ex) {
-			if (isTransientConnectionFailure(ex)) {
+			if (isTransientConnectionFailure(ex) || isRefusedLogin(ex)) {
 				throw failure("check the lock table", null, ex);
 			}
 			throw new LockConfigurationException(
@@ -199,12 +202,20 @@ public class JdbcLockRepository implements LockRepository, AutoCloseable {
 		Assert.isTrue(lease.mode() == LeaseMode.SHARED, "tryAcquirePermit takes a shared lease");
 		JdbcLockDialect dialect = dialect();
 		return inConnection("acquire a permit of", lease.key(), true, (connection) -> {
-			OptionalLong headFencing = dialect.lockSemaphoreHead(connection, lease);
-			dialect.deleteExpiredPermits(connection, lease.key());
-			if (dialect.countPermits(connection, lease.key()) >= lease.limit()) {
+			if (dialect.lockKeyRow(connection, lease.key())) {
 				return OptionalLong.empty();
 			}
-			return OptionalLong.of(dialect.insertPermit(connection, lease, owner(lease), headFencing));
+			dialect.deleteExpiredPermits(connection, lease.key());
+			JdbcLockDialect.Permits permits = dialect.countPermits(connection, lease.key());
+			if (permits.count() > 0
+					&& (permits.lowestLimit() != lease.limit() || permits.highestLimit() != lease.limit())) {
+				int held = (permits.lowestLimit() != lease.limit()) ? permits.lowestLimit() : permits.highestLimit();
+				throw new LockLimitConflictException(lease.key(), lease.limit(), held);
+			}
+			if (permits.count() >= lease.limit()) {
+				return OptionalLong.empty();
+			}
+			return OptionalLong.of(dialect.grantPermit(connection, lease, owner(lease)));
 		});
 	}
 
@@ -215,14 +226,22 @@ public class JdbcLockRepository implements LockRepository, AutoCloseable {
 		}
 		JdbcLockDialect dialect = dialect();
 		String what = (leases.size() == 1) ? leases.iterator().next().key() : leases.size() + " leases";
-		return inConnection("renew", what, false, (connection) -> dialect.renew(connection, leases));
+		List<LeaseSpec> permits = leases.stream().filter((lease) -> lease.mode() == LeaseMode.SHARED).toList();
+		return inConnection("renew", what, false, (connection) -> {
+			if (!permits.isEmpty()) {
+				dialect.extendReservations(connection, permits);
+			}
+			return dialect.renew(connection, leases);
+		});
 	}
 
 	@Override
 	public boolean release(LeaseSpec lease) {
 		JdbcLockDialect dialect = dialect();
-		boolean released = inConnection("release", lease.key(), false,
-				(connection) -> dialect.release(connection, lease));
+		boolean released = (lease.mode() == LeaseMode.EXCLUSIVE)
+				? inConnection("release", lease.key(), false, (connection) -> dialect.releaseExclusive(connection, lease))
+				: inConnection("release a permit of", lease.key(), true,
+						(connection) -> dialect.releasePermit(connection, lease));
 		if (released) {
 			this.listeners.released(lease.key());
 		}
@@ -388,6 +407,15 @@ public class JdbcLockRepository implements LockRepository, AutoCloseable {
 				: "";
 		return new LockBackendException(BACKEND, "Could not " + action + what + " in table " + this.tableName + ": "
 				+ cause + ex.getMessage(), (translated != null) ? translated : ex);
+	}
+
+	/**
+	 * A login the database refused (SQLSTATE class 28: a wrong password, an unknown role) or a database that does not
+	 * exist (3D): the table could not be looked at, which says nothing about whether it exists.
+	 */
+	private static boolean isRefusedLogin(SQLException ex) {
+		String state = ex.getSQLState();
+		return state != null && (state.startsWith("28") || state.startsWith("3D"));
 	}
 
 	private static boolean isTransientConnectionFailure(SQLException ex) {

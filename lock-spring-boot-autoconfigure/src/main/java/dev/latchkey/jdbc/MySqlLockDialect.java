@@ -23,19 +23,15 @@ final class MySqlLockDialect extends JdbcLockDialect {
 
 	private static final String NOW = "UTC_TIMESTAMP(3)";
 
+	private static final String PAST = "'1970-01-01 00:00:01'";
+
 	private final String acquireExclusive;
 
-	private final String lockHead;
+	private final String insertKeyRow;
 
 	private final String insertPermit;
 
 	private final String releaseExclusive;
-
-	private final String releasePermit;
-
-	private final String forceReleaseExclusive;
-
-	private final String forceReleasePermits;
 
 	MySqlLockDialect(String table) {
 		super(table);
@@ -48,26 +44,17 @@ final class MySqlLockDialect extends JdbcLockDialect {
 					TOKEN = IF(%3$s, VALUES(TOKEN), TOKEN),
 					OWNER = IF(%3$s, VALUES(OWNER), OWNER),
 					EXPIRES_AT = IF(%3$s, VALUES(EXPIRES_AT), EXPIRES_AT)""".formatted(table, nowPlus("?"), expired);
-		this.lockHead = """
-				INSERT INTO %s (LOCK_KEY, SLOT, FENCING, PERMITS, EXPIRES_AT)
-				VALUES (?, '#', LAST_INSERT_ID(1), ?, '9999-12-31 23:59:59')
-				ON DUPLICATE KEY UPDATE FENCING = LAST_INSERT_ID(FENCING + 1), PERMITS = VALUES(PERMITS)"""
-			.formatted(table);
+		// Locks the row when it exists; the assignment changes nothing.
+		this.insertKeyRow = """
+				INSERT INTO %s (LOCK_KEY, SLOT, FENCING, PERMITS, EXPIRES_AT) VALUES (?, '', 0, 1, %s)
+				ON DUPLICATE KEY UPDATE LOCK_KEY = LOCK_KEY""".formatted(table, PAST);
 		this.insertPermit = """
 				INSERT INTO %s (LOCK_KEY, SLOT, TOKEN, OWNER, FENCING, PERMITS, EXPIRES_AT)
 				VALUES (?, ?, ?, ?, ?, ?, %s)""".formatted(table, nowPlus("?"));
-		// The exclusive row keeps its fencing counter when released: it is emptied, not deleted.
+		// The key's row keeps its fencing counter when released: it is emptied, not deleted.
 		this.releaseExclusive = """
-				UPDATE %s SET TOKEN = NULL, OWNER = NULL, EXPIRES_AT = '1970-01-01 00:00:01'
-				WHERE LOCK_KEY = ? AND SLOT = '' AND TOKEN = ? AND EXPIRES_AT > %s""".formatted(table, NOW);
-		this.releasePermit = "DELETE FROM %s WHERE LOCK_KEY = ? AND SLOT = ? AND TOKEN = ? AND EXPIRES_AT > %s"
-			.formatted(table, NOW);
-		// Bumping the counter of an evicted lease fences its holder off: the next grant's token skips one.
-		this.forceReleaseExclusive = """
-				UPDATE %s SET TOKEN = NULL, OWNER = NULL, FENCING = FENCING + 1, EXPIRES_AT = '1970-01-01 00:00:01'
-				WHERE LOCK_KEY = ? AND SLOT = '' AND EXPIRES_AT > %s""".formatted(table, NOW);
-		this.forceReleasePermits = "DELETE FROM %s WHERE LOCK_KEY = ? AND SLOT <> '' AND SLOT <> '#' AND EXPIRES_AT > %s"
-			.formatted(table, NOW);
+				UPDATE %s SET TOKEN = NULL, OWNER = NULL, EXPIRES_AT = %s
+				WHERE LOCK_KEY = ? AND SLOT = '' AND TOKEN = ? AND EXPIRES_AT > %s""".formatted(table, PAST, NOW);
 	}
 
 	@Override
@@ -110,40 +97,40 @@ final class MySqlLockDialect extends JdbcLockDialect {
 	}
 
 	@Override
-	OptionalLong lockSemaphoreHead(Connection connection, LeaseSpec lease) throws SQLException {
-		try (PreparedStatement statement = connection.prepareStatement(this.lockHead,
-				Statement.RETURN_GENERATED_KEYS)) {
-			statement.setString(1, lease.key());
-			statement.setInt(2, lease.limit());
-			statement.executeUpdate();
-			return OptionalLong.of(insertId(statement));
-		}
+	String past() {
+		return PAST;
 	}
 
 	@Override
-	long insertPermit(Connection connection, LeaseSpec lease, String owner, OptionalLong headFencing)
-			throws SQLException {
-		long fencingToken = headFencing.orElseThrow();
+	void insertKeyRowIfAbsent(Connection connection, String key) throws SQLException {
+		update(connection, this.insertKeyRow, key);
+	}
+
+	@Override
+	long insertPermit(Connection connection, LeaseSpec lease, String owner) throws SQLException {
+		// Permits draw their tokens from the counter of the key's row too, locked by this transaction.
+		update(connection, "UPDATE " + this.table + " SET FENCING = FENCING + 1 WHERE LOCK_KEY = ? AND SLOT = ''",
+				lease.key());
+		long fencingToken;
+		try (PreparedStatement statement = connection
+			.prepareStatement("SELECT FENCING FROM " + this.table + " WHERE LOCK_KEY = ? AND SLOT = ''")) {
+			statement.setString(1, lease.key());
+			fencingToken = firstLong(statement).orElseThrow();
+		}
 		update(connection, this.insertPermit, lease.key(), lease.token(), lease.token(), owner, fencingToken,
 				lease.limit(), lease.ttl().toMillis());
 		return fencingToken;
 	}
 
 	@Override
-	boolean release(Connection connection, LeaseSpec lease) throws SQLException {
-		if (EXCLUSIVE_SLOT.equals(slot(lease))) {
-			return update(connection, this.releaseExclusive, lease.key(), lease.token()) > 0;
-		}
-		return update(connection, this.releasePermit, lease.key(), lease.token(), lease.token()) > 0;
+	boolean releaseExclusive(Connection connection, LeaseSpec lease) throws SQLException {
+		return update(connection, this.releaseExclusive, lease.key(), lease.token()) > 0;
 	}
 
 	@Override
-	boolean forceRelease(Connection connection, String key) throws SQLException {
-		boolean exclusive = update(connection, this.forceReleaseExclusive, key) > 0;
-		int permits = update(connection, this.forceReleasePermits, key);
-		// Permits draw their tokens from the head row: bump it too, so that the next permit's token is higher.
-		update(connection, "UPDATE " + this.table + " SET FENCING = FENCING + 1 WHERE LOCK_KEY = ? AND SLOT = '#'", key);
-		return exclusive || permits > 0;
+	void fenceOff(Connection connection, String key) throws SQLException {
+		// The next grant's token skips one.
+		update(connection, "UPDATE " + this.table + " SET FENCING = FENCING + 1 WHERE LOCK_KEY = ? AND SLOT = ''", key);
 	}
 
 	private static long insertId(Statement statement) throws SQLException {

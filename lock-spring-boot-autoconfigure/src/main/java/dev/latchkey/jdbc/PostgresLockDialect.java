@@ -15,21 +15,25 @@ import dev.latchkey.LeaseSpec;
 
 /**
  * PostgreSQL: {@code INSERT ... ON CONFLICT DO UPDATE ... WHERE} takes a key only when its lease has expired, and
- * {@code RETURNING} answers the fencing token, drawn from the table's sequence. A release deletes the row and
- * announces the key with {@code pg_notify} in the same statement, which PostgreSQL delivers at commit to every
- * {@code LISTEN}ing application.
+ * {@code RETURNING} answers the fencing token, drawn from the table's sequence once the key's row is locked. A release
+ * empties the row and announces the key with {@code pg_notify} in the same statement, which PostgreSQL delivers at
+ * commit to every {@code LISTEN}ing application.
  */
 final class PostgresLockDialect extends JdbcLockDialect {
 
+	private static final String PAST = "TIMESTAMPTZ '1970-01-01 00:00:01Z'";
+
 	private final String acquireExclusive;
 
-	private final String lockHead;
+	private final String insertKeyRow;
 
 	private final String insertPermit;
 
-	private final String release;
+	private final String releaseExclusive;
 
-	private final String forceRelease;
+	private final String deletePermit;
+
+	private final String fenceOff;
 
 	private final String renew;
 
@@ -39,30 +43,33 @@ final class PostgresLockDialect extends JdbcLockDialect {
 		super(table);
 		this.channel = channel(table);
 		String sequence = table + "_FENCING";
+		// The token of a takeover is drawn in SET, which runs only once the row is locked and found expired: a
+		// statement that waited for another transaction on the row draws after that transaction's grant. The one in
+		// VALUES serves only the very first grant of a key, since the key's row is never deleted afterwards.
 		this.acquireExclusive = """
 				INSERT INTO %1$s AS l (LOCK_KEY, SLOT, TOKEN, OWNER, FENCING, PERMITS, EXPIRES_AT)
 				VALUES (?, '', ?, ?, nextval('%2$s'), 1, now() + ? * INTERVAL '1 millisecond')
 				ON CONFLICT (LOCK_KEY, SLOT) DO UPDATE SET TOKEN = excluded.TOKEN, OWNER = excluded.OWNER,
-					FENCING = excluded.FENCING, EXPIRES_AT = excluded.EXPIRES_AT
+					FENCING = nextval('%2$s'), EXPIRES_AT = excluded.EXPIRES_AT
 				WHERE l.EXPIRES_AT <= now()
 				RETURNING FENCING""".formatted(table, sequence);
-		this.lockHead = """
-				INSERT INTO %s AS l (LOCK_KEY, SLOT, FENCING, PERMITS, EXPIRES_AT) VALUES (?, '#', 0, ?, 'infinity')
-				ON CONFLICT (LOCK_KEY, SLOT) DO UPDATE SET PERMITS = excluded.PERMITS""".formatted(table);
+		this.insertKeyRow = """
+				INSERT INTO %s (LOCK_KEY, SLOT, FENCING, PERMITS, EXPIRES_AT) VALUES (?, '', 0, 1, %s)
+				ON CONFLICT (LOCK_KEY, SLOT) DO NOTHING""".formatted(table, PAST);
 		this.insertPermit = """
 				INSERT INTO %1$s (LOCK_KEY, SLOT, TOKEN, OWNER, FENCING, PERMITS, EXPIRES_AT)
 				VALUES (?, ?, ?, ?, nextval('%2$s'), ?, now() + ? * INTERVAL '1 millisecond')
 				RETURNING FENCING""".formatted(table, sequence);
-		this.release = """
+		this.releaseExclusive = """
+				WITH released AS (UPDATE %s SET TOKEN = NULL, OWNER = NULL, EXPIRES_AT = %s
+					WHERE LOCK_KEY = ? AND SLOT = '' AND TOKEN = ? AND EXPIRES_AT > now() RETURNING LOCK_KEY)
+				SELECT COUNT(pg_notify('%s', LOCK_KEY)) FROM released""".formatted(table, PAST, this.channel);
+		this.deletePermit = """
 				WITH released AS (DELETE FROM %s WHERE LOCK_KEY = ? AND SLOT = ? AND TOKEN = ?
 					RETURNING LOCK_KEY, EXPIRES_AT)
 				SELECT COUNT(*) FILTER (WHERE EXPIRES_AT > now()), COUNT(pg_notify('%s', LOCK_KEY)) FROM released"""
 			.formatted(table, this.channel);
-		this.forceRelease = """
-				WITH released AS (DELETE FROM %s WHERE LOCK_KEY = ? AND SLOT <> '#' RETURNING LOCK_KEY, EXPIRES_AT)
-				SELECT COUNT(*) FILTER (WHERE EXPIRES_AT > now()), COUNT(pg_notify('%s', LOCK_KEY)),
-					(SELECT nextval('%s')) FROM released"""
-			.formatted(table, this.channel, sequence);
+		this.fenceOff = "SELECT nextval('%s'), pg_notify('%s', ?)".formatted(sequence, this.channel);
 		this.renew = """
 				UPDATE %s AS l SET EXPIRES_AT = now() + v.TTL * INTERVAL '1 millisecond'
 				FROM unnest(?::varchar[], ?::varchar[], ?::varchar[], ?::bigint[]) AS v (LOCK_KEY, SLOT, TOKEN, TTL)
@@ -121,20 +128,32 @@ final class PostgresLockDialect extends JdbcLockDialect {
 	}
 
 	@Override
-	OptionalLong lockSemaphoreHead(Connection connection, LeaseSpec lease) throws SQLException {
-		update(connection, this.lockHead, lease.key(), lease.limit());
-		return OptionalLong.empty();
+	String past() {
+		return PAST;
 	}
 
 	@Override
-	long insertPermit(Connection connection, LeaseSpec lease, String owner, OptionalLong headFencing)
-			throws SQLException {
+	void insertKeyRowIfAbsent(Connection connection, String key) throws SQLException {
+		update(connection, this.insertKeyRow, key);
+	}
+
+	@Override
+	long insertPermit(Connection connection, LeaseSpec lease, String owner) throws SQLException {
 		return insertPermitReturningFencing(connection, this.insertPermit, lease, owner);
 	}
 
 	@Override
-	boolean release(Connection connection, LeaseSpec lease) throws SQLException {
-		try (PreparedStatement statement = connection.prepareStatement(this.release)) {
+	boolean releaseExclusive(Connection connection, LeaseSpec lease) throws SQLException {
+		try (PreparedStatement statement = connection.prepareStatement(this.releaseExclusive)) {
+			statement.setString(1, lease.key());
+			statement.setString(2, lease.token());
+			return firstLong(statement).orElse(0) > 0;
+		}
+	}
+
+	@Override
+	boolean deletePermit(Connection connection, LeaseSpec lease) throws SQLException {
+		try (PreparedStatement statement = connection.prepareStatement(this.deletePermit)) {
 			statement.setString(1, lease.key());
 			statement.setString(2, slot(lease));
 			statement.setString(3, lease.token());
@@ -143,10 +162,10 @@ final class PostgresLockDialect extends JdbcLockDialect {
 	}
 
 	@Override
-	boolean forceRelease(Connection connection, String key) throws SQLException {
-		try (PreparedStatement statement = connection.prepareStatement(this.forceRelease)) {
+	void fenceOff(Connection connection, String key) throws SQLException {
+		try (PreparedStatement statement = connection.prepareStatement(this.fenceOff)) {
 			statement.setString(1, key);
-			return firstLong(statement).orElse(0) > 0;
+			firstLong(statement);
 		}
 	}
 

@@ -17,6 +17,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import dev.latchkey.LeaseMode;
 import dev.latchkey.LeaseSpec;
 import dev.latchkey.LockInfo;
+import dev.latchkey.LockLimitConflictException;
 import dev.latchkey.LockRepository;
 import dev.latchkey.ReleaseSubscription;
 import dev.latchkey.support.ReleaseListeners;
@@ -61,6 +62,11 @@ public class MemoryLockRepository implements LockRepository {
 			Slot slot = (existing != null) ? existing.purge(now) : null;
 			if (slot == null) {
 				slot = new Slot(lease.mode(), lease.limit());
+			}
+			if (slot.mode == LeaseMode.SHARED && lease.mode() == LeaseMode.SHARED && !slot.holders.isEmpty()
+					&& slot.limit != lease.limit()) {
+				// Thrown out of compute: the map is left unchanged.
+				throw new LockLimitConflictException(lease.key(), lease.limit(), slot.limit);
 			}
 			if (slot.mode != lease.mode() || slot.holders.size() >= lease.limit()) {
 				return slot.holders.isEmpty() ? null : slot;

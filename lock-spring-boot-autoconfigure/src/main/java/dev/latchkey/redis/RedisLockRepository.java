@@ -39,6 +39,7 @@ import dev.latchkey.LeaseMode;
 import dev.latchkey.LeaseSpec;
 import dev.latchkey.LockBackendException;
 import dev.latchkey.LockInfo;
+import dev.latchkey.LockLimitConflictException;
 import dev.latchkey.LockRepository;
 import dev.latchkey.ReleaseSubscription;
 import dev.latchkey.support.FailureMessages;
@@ -104,7 +105,8 @@ public class RedisLockRepository implements LockRepository, AutoCloseable {
 			return fence
 			""", Long.class);
 
-	// KEYS: lock, permits, holders, fence. ARGV: token, owner, ttl (ms), limit. Answers the fencing token, or nil.
+	// KEYS: lock, permits, holders, fence. ARGV: token, owner, ttl (ms), limit. Answers the fencing token, nil when
+	// all permits are held, or minus the holders' limit when it is not the requested one.
 	private static final RedisScript<Long> ACQUIRE_PERMIT = RedisScript.of("""
 			if redis.call('EXISTS', KEYS[1]) == 1 then
 				return false
@@ -115,7 +117,16 @@ public class RedisLockRepository implements LockRepository, AutoCloseable {
 				redis.call('ZREM', KEYS[2], token)
 				redis.call('HDEL', KEYS[3], token)
 			end
-			if redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[4]) then
+			local held = redis.call('ZCARD', KEYS[2])
+			if held > 0 then
+				local first = redis.call('ZRANGE', KEYS[2], 0, 0)[1]
+				local holder = redis.call('HGET', KEYS[3], first)
+				local limit = holder and tonumber(string.match(holder, '^%S+ (%d+)'))
+				if limit and limit ~= tonumber(ARGV[4]) then
+					return -limit
+				end
+			end
+			if held >= tonumber(ARGV[4]) then
 				return false
 			end
 			local fence = redis.call('INCR', KEYS[4])
@@ -297,6 +308,9 @@ public class RedisLockRepository implements LockRepository, AutoCloseable {
 		Long fencingToken = execute(() -> "Acquiring a permit of '" + lease.key() + "'",
 				() -> this.redis.execute(ACQUIRE_PERMIT, keys(lease.key(), "lock", "permits", "holders", "fence"),
 						lease.token(), lease.owner(), millis(lease.ttl()), Integer.toString(lease.limit())));
+		if (fencingToken != null && fencingToken < 0) {
+			throw new LockLimitConflictException(lease.key(), lease.limit(), (int) -fencingToken);
+		}
 		return (fencingToken != null) ? OptionalLong.of(fencingToken) : OptionalLong.empty();
 	}
 

@@ -1,8 +1,8 @@
 -- Latchkey's lock table for H2. Spring Boot applies it when latchkey.jdbc.initialize-schema allows (by default for
 -- embedded databases such as H2).
 --
--- One row per lease: SLOT is '' for an exclusive lease, the holder's token for a semaphore permit, and '#' for a
--- semaphore's head row, which a permit's short transaction locks to enforce the limit. Fencing tokens come from the
+-- One row per lease: SLOT is '' for the key's row, which holds the exclusive lease or, while permits are held, the
+-- semaphore's reservation (every grant of the key locks it), and the holder's token for a semaphore permit. Fencing tokens come from the
 -- sequence, so they never go backwards even when rows are deleted.
 CREATE SEQUENCE IF NOT EXISTS LATCHKEY_LOCKS_FENCING;
 

@@ -2,10 +2,10 @@
 -- apply it with Flyway or Liquibase, copy it into a migration (and replace LATCHKEY_LOCKS if latchkey.jdbc.table-name
 -- is set).
 --
--- One row per lease: SLOT is '' for an exclusive lease, the holder's token for a semaphore permit, and '#' for a
--- semaphore's head row, which a permit's short transaction locks to enforce the limit. MySQL has no sequences, so the
--- fencing counter lives in the rows: an exclusive row is kept (emptied) on release and a head row is never deleted,
--- so that their FENCING never goes backwards. Times are UTC (UTC_TIMESTAMP), whatever the session's time zone.
+-- One row per lease: SLOT is '' for the key's row, which holds the exclusive lease or, while permits are held, the
+-- semaphore's reservation (every grant of the key locks it), and the holder's token for a semaphore permit. MySQL has no sequences, so the
+-- fencing counter lives in the key's row, which is kept (emptied) on release, so that its FENCING never goes
+-- backwards. Times are UTC (UTC_TIMESTAMP), whatever the session's time zone.
 CREATE TABLE IF NOT EXISTS LATCHKEY_LOCKS (
 	LOCK_KEY VARCHAR(512) NOT NULL,
 	SLOT VARCHAR(64) NOT NULL,

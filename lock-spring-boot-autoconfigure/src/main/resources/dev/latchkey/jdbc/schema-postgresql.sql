@@ -1,8 +1,8 @@
 -- Latchkey's lock table for PostgreSQL. Spring Boot applies it when latchkey.jdbc.initialize-schema allows; to apply it
 -- with Flyway or Liquibase, copy it into a migration (and replace LATCHKEY_LOCKS if latchkey.jdbc.table-name is set).
 --
--- One row per lease: SLOT is '' for an exclusive lease, the holder's token for a semaphore permit, and '#' for a
--- semaphore's head row, which a permit's short transaction locks to enforce the limit. Fencing tokens come from the
+-- One row per lease: SLOT is '' for the key's row, which holds the exclusive lease or, while permits are held, the
+-- semaphore's reservation (every grant of the key locks it), and the holder's token for a semaphore permit. Fencing tokens come from the
 -- sequence, so they never go backwards even when rows are deleted.
 CREATE SEQUENCE IF NOT EXISTS LATCHKEY_LOCKS_FENCING;
 

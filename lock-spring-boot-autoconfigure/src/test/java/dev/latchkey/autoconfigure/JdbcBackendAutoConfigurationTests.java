@@ -156,8 +156,24 @@ class JdbcBackendAutoConfigurationTests {
 				assertThat(context).hasFailed();
 				FailureAnalysis analysis = BackendStartup.analyze(context.getStartupFailure());
 				assertThat(analysis.getDescription())
-					.startsWith("latchkey.backend is jdbc, but the database could not be reached");
+					.startsWith("latchkey.backend is jdbc, but the database could not be reached")
+					.doesNotContain("Failed to determine DatabaseDriver")
+					.contains("127.0.0.1:1");
 				assertThat(analysis.getAction()).contains("spring.datasource.");
+			});
+	}
+
+	@Test
+	void unknownRoleAtStartupFailsTheStartWithTheDatabasesAnswer() {
+		String url = TestServers.postgresUrl().replaceAll("user=[^&]*", "user=latchkey_no_such_role");
+		contextRunner().withPropertyValues("spring.datasource.url=" + url, "spring.datasource.hikari.connection-timeout=1000")
+			.run((context) -> {
+				assertThat(context).hasFailed();
+				FailureAnalysis analysis = BackendStartup.analyze(context.getStartupFailure());
+				assertThat(analysis.getDescription())
+					.startsWith("latchkey.backend is jdbc, but the database could not be reached")
+					.doesNotContain("Failed to determine DatabaseDriver")
+					.contains("latchkey_no_such_role");
 			});
 	}
 

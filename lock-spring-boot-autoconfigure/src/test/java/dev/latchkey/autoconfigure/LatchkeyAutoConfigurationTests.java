@@ -9,12 +9,14 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.diagnostics.FailureAnalysis;
 import org.springframework.boot.test.context.FilteredClassLoader;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.util.ClassUtils;
@@ -23,6 +25,7 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.core.env.MapPropertySource;
 
+import dev.latchkey.LockConfigurationException;
 import dev.latchkey.LockRepository;
 import dev.latchkey.LockSettings;
 import dev.latchkey.LockTemplate;
@@ -188,6 +191,23 @@ class LatchkeyAutoConfigurationTests {
 		this.contextRunner.withPropertyValues("latchkey.ttl=3s", "latchkey.renew-interval=5s")
 			.run((context) -> assertThat(context).getFailure()
 				.hasStackTraceContaining("Invalid latchkey.* configuration: Renew interval PT5S must be shorter"));
+	}
+
+	@Test
+	void durationPropertiesBeyondTheirRangeFailTheStartNamingThePropertyAndTheRange() {
+		for (String property : List.of("latchkey.ttl", "latchkey.wait-time", "latchkey.safety-margin",
+				"latchkey.renew-interval", "latchkey.waiting.max-poll-interval", "latchkey.etcd.request-timeout")) {
+			this.contextRunner.withPropertyValues(property + "=3650000d").run((context) -> {
+				assertThat(context).hasFailed();
+				FailureAnalysis analysis = BackendStartup.analyze(context.getStartupFailure());
+				assertThat(analysis.getDescription()).startsWith(property + " is PT87600000H, outside its allowed range")
+					.contains("at most 365 days");
+				assertThat(analysis.getAction()).contains(property);
+			});
+		}
+		this.contextRunner.withPropertyValues("latchkey.health.timeout=-1s")
+			.run((context) -> assertThat(BackendStartup.analyze(context.getStartupFailure()).getDescription())
+				.startsWith("latchkey.health.timeout is PT-1S, outside its allowed range: longer than 0"));
 	}
 
 	@Test

@@ -75,6 +75,26 @@ class KeyTemplateTests {
 	}
 
 	@Test
+	void argumentWhoseToStringThrowsIsAKeyErrorNamingTheMethodAndParameter() {
+		Object broken = new Object() {
+			@Override
+			public String toString() {
+				throw new IllegalStateException("not ready");
+			}
+		};
+		assertThatExceptionOfType(LockKeyException.class)
+			.isThrownBy(() -> parse("order:#order").evaluate(new Object[] { 1L, broken }))
+			.withMessageContaining("Orders.pay(long, Order)")
+			.withMessageContaining("parameter 'order'")
+			.withMessageContaining("not ready")
+			.withCauseInstanceOf(IllegalStateException.class);
+		assertThatExceptionOfType(LockKeyException.class)
+			.isThrownBy(() -> parse("order:#{#order}").evaluate(new Object[] { 1L, broken }))
+			.withMessageContaining("Orders.pay(long, Order)")
+			.withMessageContaining("'#{#order}'");
+	}
+
+	@Test
 	void nullPropertyIsAClearErrorNamingTheSegment() {
 		Order anonymous = new Order(new Customer(null, List.of()), "EUR");
 		assertThatExceptionOfType(LockKeyException.class)

@@ -55,8 +55,19 @@ class LockAnnotationStartupTests {
 	}
 
 	@Test
-	void unresolvablePlaceholderFailsTheStart() {
-		assertStartFails(MissingPlaceholder.class, "Could not resolve '${missing.permits}'");
+	void unresolvablePlaceholderFailsTheStartNamingTheMethod() {
+		assertStartFails(MissingPlaceholder.class,
+				"@Semaphore on MissingPlaceholder.work() has permitsString '${missing.permits}' that could not be resolved");
+		assertStartFails(MissingDurationPlaceholder.class,
+				"@Exclusive on MissingDurationPlaceholder.work() has ttlString '${missing.ttl}' that could not be resolved");
+	}
+
+	@Test
+	void durationBeyondTheAllowedRangeFailsTheStartNamingTheAttribute() {
+		assertStartFails(HugeTtlString.class, "@Exclusive on HugeTtlString.work() has a ttlString of PT87600000H",
+				"365 days");
+		assertStartFails(HugeWaitTime.class, "@Exclusive on HugeWaitTime.work() has a waitTime of "
+				+ Long.MAX_VALUE + " days", "365 days");
 	}
 
 	@Test
@@ -146,6 +157,33 @@ class LockAnnotationStartupTests {
 	static class BadDuration {
 
 		@Exclusive(value = "a", waitTimeString = "soon")
+		public void work() {
+		}
+
+	}
+
+	@Configuration(proxyBeanMethods = false)
+	static class MissingDurationPlaceholder {
+
+		@Exclusive(value = "a", ttlString = "${missing.ttl}")
+		public void work() {
+		}
+
+	}
+
+	@Configuration(proxyBeanMethods = false)
+	static class HugeTtlString {
+
+		@Exclusive(value = "a", ttlString = "3650000d")
+		public void work() {
+		}
+
+	}
+
+	@Configuration(proxyBeanMethods = false)
+	static class HugeWaitTime {
+
+		@Exclusive(value = "a", waitTime = Long.MAX_VALUE, timeUnit = java.util.concurrent.TimeUnit.DAYS)
 		public void work() {
 		}
 

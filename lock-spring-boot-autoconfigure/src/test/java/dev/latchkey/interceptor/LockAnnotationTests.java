@@ -26,9 +26,12 @@ import org.springframework.context.annotation.Configuration;
 import org.springframework.context.annotation.Lazy;
 
 import dev.latchkey.LockContext;
+import dev.latchkey.LockHandle;
 import dev.latchkey.LockKeyException;
+import dev.latchkey.LockLimitConflictException;
 import dev.latchkey.LockNotAcquiredException;
 import dev.latchkey.LockRepository;
+import dev.latchkey.LockTemplate;
 import dev.latchkey.annotation.ContentionPolicy;
 import dev.latchkey.annotation.Exclusive;
 import dev.latchkey.annotation.Semaphore;
@@ -70,6 +73,22 @@ class LockAnnotationTests {
 			state.gate.countDown();
 			assertThat(first.get(5, TimeUnit.SECONDS)).isEqualTo("paid 42");
 			assertThat(guarded.pay(42, null)).isEqualTo("paid 42");
+		});
+	}
+
+	@Test
+	void semaphoreWithAnotherLimitThanTheHoldersThrowsTheConflictUnchanged() {
+		this.contextRunner.run((context) -> {
+			Guarded guarded = context.getBean(Guarded.class);
+			LockTemplate locks = context.getBean(LockTemplate.class);
+			try (LockHandle held = locks.semaphore("limited", 3).acquire()) {
+				assertThatExceptionOfType(LockLimitConflictException.class).isThrownBy(guarded::limited)
+					.satisfies((ex) -> {
+						assertThat(ex.getRequestedLimit()).isOne();
+						assertThat(ex.getHeldLimit()).isEqualTo(3);
+					});
+			}
+			assertThat(guarded.limited()).isEqualTo("ran");
 		});
 	}
 
@@ -306,6 +325,11 @@ class LockAnnotationTests {
 			this.state.permitsEntered.countDown();
 			this.state.permitsGate.await(10, TimeUnit.SECONDS);
 			return "report " + month;
+		}
+
+		@Semaphore(value = "limited", permits = 1)
+		public String limited() {
+			return "ran";
 		}
 
 		@Exclusive("nested:#id")

@@ -31,6 +31,12 @@ class H2LockRepositoryTests extends LockRepositoryContractTests {
 	}
 
 	@Override
+	protected LockRepository createPeerRepository() {
+		// Another application instance: a repository of its own on the same store.
+		return createRepository();
+	}
+
+	@Override
 	protected LockRepository createRepository() {
 		JdbcLockRepository repository = new JdbcLockRepository(dataSource);
 		repository.checkSchema(512);

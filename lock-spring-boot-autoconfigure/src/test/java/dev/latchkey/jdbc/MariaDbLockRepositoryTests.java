@@ -34,6 +34,12 @@ class MariaDbLockRepositoryTests extends LockRepositoryContractTests {
 	}
 
 	@Override
+	protected LockRepository createPeerRepository() {
+		// Another application instance: a repository of its own on the same store.
+		return createRepository();
+	}
+
+	@Override
 	protected LockRepository createRepository() {
 		JdbcLockRepository repository = new JdbcLockRepository(dataSource, TABLE);
 		repository.checkSchema(512);

@@ -1,6 +1,7 @@
 package dev.latchkey.memory;
 
 import dev.latchkey.LockRepository;
+import dev.latchkey.test.ForwardingLockRepository;
 import dev.latchkey.test.LockRepositoryContractTests;
 
 /**
@@ -11,6 +12,12 @@ class MemoryLockRepositoryTests extends LockRepositoryContractTests {
 	@Override
 	protected LockRepository createRepository() {
 		return new MemoryLockRepository();
+	}
+
+	@Override
+	protected LockRepository createPeerRepository() {
+		// The store is the repository itself: other instances are other users of it.
+		return new ForwardingLockRepository(repository());
 	}
 
 }

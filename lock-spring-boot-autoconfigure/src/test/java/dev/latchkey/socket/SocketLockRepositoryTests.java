@@ -17,6 +17,12 @@ class SocketLockRepositoryTests extends LockRepositoryContractTests {
 	static Path temporary;
 
 	@Override
+	protected LockRepository createPeerRepository() {
+		// Another application instance: a repository of its own on the same store.
+		return createRepository();
+	}
+
+	@Override
 	protected LockRepository createRepository() {
 		return new SocketLockRepository(temporary.resolve("locks"));
 	}

@@ -12,6 +12,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -25,13 +26,16 @@ import org.junit.jupiter.api.Timeout;
 import dev.latchkey.LeaseMode;
 import dev.latchkey.LeaseSpec;
 import dev.latchkey.LockHandle;
+import dev.latchkey.LockContext;
 import dev.latchkey.LockInfo;
+import dev.latchkey.LockLimitConflictException;
 import dev.latchkey.LockRepository;
 import dev.latchkey.LockSettings;
 import dev.latchkey.LockTemplate;
 import dev.latchkey.ReleaseSubscription;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
 import static org.assertj.core.api.Assertions.tuple;
 
 /**
@@ -49,13 +53,19 @@ import static org.assertj.core.api.Assertions.tuple;
  *     }
  *
  *     &#64;Override
+ *     protected LockRepository createPeerRepository() {
+ *         return new RedisLockRepository(connectionFactory);   // another instance on the same Redis
+ *     }
+ *
+ *     &#64;Override
  *     protected void destroyRepository(LockRepository repository) {
  *         ((RedisLockRepository) repository).close();
  *     }
  *
  * }
  * </pre>
- * {@link #createRepository()} is called before each test and {@link #destroyRepository(LockRepository)} after it.
+ * {@link #createRepository()} is called before each test and {@link #destroyRepository(LockRepository)} after it;
+ * the tests of several instances on one store make their other instances with {@link #createPeerRepository()}.
  * Every test uses keys made unique by a random suffix, so a server shared between runs or builds does not disturb the
  * suite and the suite leaves nothing behind that a later run could trip over (leases it does not release expire).
  * A backend whose leases cannot expire as quickly as the default {@link #shortTtl()} (etcd leases count whole
@@ -83,10 +93,30 @@ public abstract class LockRepositoryContractTests {
 	protected abstract LockRepository createRepository();
 
 	/**
-	 * Releases what {@link #createRepository()} made, called after each test. Does nothing by default.
+	 * Makes another repository on the same store as {@link #createRepository()}'s: another application instance that
+	 * locks together with it (the same server and namespace, the same table, the same lock directory). A backend whose
+	 * store lives in its repository (the memory backend) answers a view of the repository under test. The tests that
+	 * call it destroy what it made with {@link #destroyRepository(LockRepository)}.
+	 * @return a new repository on the store of the repository under test
+	 */
+	protected abstract LockRepository createPeerRepository();
+
+	/**
+	 * Releases what {@link #createRepository()} or {@link #createPeerRepository()} made, called after each test. Does
+	 * nothing by default.
 	 * @param repository the repository under test
 	 */
 	protected void destroyRepository(LockRepository repository) {
+	}
+
+	/**
+	 * How many grants of one key the cross-instance test makes, across all its repositories and threads. The default,
+	 * 10,000, suits a backend that grants a contended key a thousand times a second or more; a slower backend returns
+	 * fewer (and says why).
+	 * @return the number of grants
+	 */
+	protected int crossInstanceGrants() {
+		return 10_000;
 	}
 
 	/**
@@ -535,6 +565,151 @@ public abstract class LockRepositoryContractTests {
 		assertThat(this.repository.inspect(key)).isEmpty();
 	}
 
+	// One mode and one limit per key
+
+	@Test
+	void exclusiveLeaseAndPermitOfOneKeyExcludeEachOther() {
+		String key = key("modes");
+		LeaseSpec exclusive = exclusive(key, "owner-a", LONG_TTL);
+		LeaseSpec permit = shared(key, 2, "owner-b", LONG_TTL);
+		assertThat(this.repository.tryAcquire(exclusive)).isPresent();
+		assertThat(this.repository.tryAcquirePermit(permit)).isEmpty();
+		assertThat(this.repository.inspect(key)).hasValueSatisfying((info) -> {
+			assertThat(info.mode()).isEqualTo(LeaseMode.EXCLUSIVE);
+			assertThat(info.holders()).extracting(LockInfo.Holder::owner).containsExactly("owner-a");
+		});
+		assertThat(this.repository.release(exclusive)).isTrue();
+		assertThat(this.repository.tryAcquirePermit(permit)).isPresent();
+		LeaseSpec laterExclusive = exclusive(key, "owner-c", LONG_TTL);
+		assertThat(this.repository.tryAcquire(laterExclusive)).isEmpty();
+		assertThat(this.repository.inspect(key)).hasValueSatisfying((info) -> {
+			assertThat(info.mode()).isEqualTo(LeaseMode.SHARED);
+			assertThat(info.holders()).extracting(LockInfo.Holder::owner).containsExactly("owner-b");
+		});
+		assertThat(this.repository.renew(List.of(permit))).isEmpty();
+		assertThat(this.repository.tryAcquire(laterExclusive)).isEmpty();
+		// Once the last permit is released the key is free for either mode again, at once.
+		assertThat(this.repository.release(permit)).isTrue();
+		assertThat(this.repository.tryAcquire(laterExclusive)).isPresent();
+		assertThat(this.repository.release(laterExclusive)).isTrue();
+	}
+
+	@Test
+	void permitOfAKeyWhosePermitsExpiredCanBeFollowedByAnExclusiveLease() {
+		String key = key("modes-expiry");
+		assertThat(this.repository.tryAcquirePermit(shared(key, 2, "owner-a", shortTtl()))).isPresent();
+		LeaseSpec exclusive = exclusive(key, "owner-b", LONG_TTL);
+		assertThat(this.repository.tryAcquire(exclusive)).isEmpty();
+		awaitExpiry().until(() -> this.repository.tryAcquire(exclusive).isPresent());
+		assertThat(this.repository.tryAcquirePermit(shared(key, 2, "owner-c", LONG_TTL))).isEmpty();
+	}
+
+	@Test
+	void permitWithAnotherLimitThanTheHoldersIsRefusedWithAConflict() {
+		String key = key("limits");
+		LeaseSpec single = shared(key, 1, "owner-a", LONG_TTL);
+		assertThat(this.repository.tryAcquirePermit(single)).isPresent();
+		assertThatExceptionOfType(LockLimitConflictException.class)
+			.isThrownBy(() -> this.repository.tryAcquirePermit(shared(key, 5, "owner-b", LONG_TTL)))
+			.satisfies((ex) -> {
+				assertThat(ex.getKey()).isEqualTo(key);
+				assertThat(ex.getRequestedLimit()).isEqualTo(5);
+				assertThat(ex.getHeldLimit()).isEqualTo(1);
+				assertThat(ex.getMessage()).contains(key, "5", "1", "permits");
+			});
+		assertThat(this.repository.inspect(key)).hasValueSatisfying((info) -> {
+			assertThat(info.limit()).isOne();
+			assertThat(info.holders()).extracting(LockInfo.Holder::owner).containsExactly("owner-a");
+		});
+		assertThat(this.repository.release(single)).isTrue();
+		// The limit is fixed only while the key is held.
+		LeaseSpec five = shared(key, 5, "owner-b", LONG_TTL);
+		assertThat(this.repository.tryAcquirePermit(five)).isPresent();
+		assertThatExceptionOfType(LockLimitConflictException.class)
+			.isThrownBy(() -> this.repository.tryAcquirePermit(shared(key, 1, "owner-c", LONG_TTL)))
+			.satisfies((ex) -> assertThat(ex.getHeldLimit()).isEqualTo(5));
+		assertThat(this.repository.tryAcquirePermit(shared(key, 5, "owner-d", LONG_TTL))).isPresent();
+		// Surfaced unchanged by the template.
+		LockTemplate template = template(Duration.ofMillis(10), Duration.ofMillis(100));
+		assertThatExceptionOfType(LockLimitConflictException.class)
+			.isThrownBy(() -> template.semaphore(key, 2).waitTime(Duration.ofSeconds(1)).tryRun(() -> {
+			}));
+	}
+
+	// Several instances on one store
+
+	@Test
+	@Timeout(180)
+	void repositoriesOnOneStoreGrantAKeyToOneHolderAtATimeWithRisingFencingTokens() throws Exception {
+		int instances = 4;
+		int threadsPerInstance = 2;
+		int grants = crossInstanceGrants();
+		String key = key("cross-instance");
+		List<LockRepository> peers = new ArrayList<>();
+		List<LockTemplate> templates = new ArrayList<>();
+		templates.add(template(this.repository, Duration.ofMillis(1), Duration.ofMillis(20)));
+		try {
+			for (int i = 1; i < instances; i++) {
+				LockRepository peer = createPeerRepository();
+				peers.add(peer);
+				templates.add(template(peer, Duration.ofMillis(1), Duration.ofMillis(20)));
+			}
+			AtomicBoolean occupied = new AtomicBoolean();
+			AtomicInteger overlaps = new AtomicInteger();
+			AtomicInteger order = new AtomicInteger();
+			int[] counter = { 0 };
+			long[] tokens = new long[grants + instances * threadsPerInstance];
+			CountDownLatch start = new CountDownLatch(1);
+			List<Future<?>> workers = new ArrayList<>();
+			for (LockTemplate template : templates) {
+				for (int t = 0; t < threadsPerInstance; t++) {
+					workers.add(this.executor.submit(() -> {
+						start.await();
+						while (order.get() < grants) {
+							template.exclusive(key).waitTime(Duration.ofSeconds(60)).run(() -> {
+								if (!occupied.compareAndSet(false, true)) {
+									overlaps.incrementAndGet();
+								}
+								int read = counter[0];
+								Thread.yield();
+								counter[0] = read + 1;
+								tokens[order.getAndIncrement()] = LockContext.fencingToken();
+								occupied.set(false);
+							});
+						}
+						return null;
+					}));
+				}
+			}
+			start.countDown();
+			for (Future<?> worker : workers) {
+				worker.get(170, TimeUnit.SECONDS);
+			}
+			int granted = order.get();
+			int inversions = 0;
+			long highest = 0;
+			for (int i = 0; i < granted; i++) {
+				if (tokens[i] <= highest) {
+					inversions++;
+				}
+				highest = Math.max(highest, tokens[i]);
+			}
+			assertThat(granted).isGreaterThanOrEqualTo(grants);
+			assertThat(overlaps.get()).as("grants made while another holder was inside, of %d grants", granted)
+				.isZero();
+			assertThat(inversions).as("grants whose fencing token was not above every earlier grant's, of %d grants",
+					granted)
+				.isZero();
+			assertThat(counter[0]).as("unguarded increments that survived, of %d grants", granted).isEqualTo(granted);
+			assertThat(templates).allSatisfy((template) -> assertThat(template.lostLeaseCount()).isZero());
+			assertThat(this.repository.inspect(key)).isEmpty();
+		}
+		finally {
+			templates.forEach(LockTemplate::close);
+			peers.forEach(this::destroyRepository);
+		}
+	}
+
 	// Fuzz tests: two templates on one repository stand for two processes
 
 	@Test
@@ -618,9 +793,13 @@ public abstract class LockRepositoryContractTests {
 	}
 
 	private LockTemplate template(Duration initialPoll, Duration maxPoll) {
+		return template(this.counting, initialPoll, maxPoll);
+	}
+
+	private LockTemplate template(LockRepository repository, Duration initialPoll, Duration maxPoll) {
 		LockSettings settings = new LockSettings(LONG_TTL, Duration.ZERO, null, Duration.ofMillis(100), "", 512,
 				"contract-" + (this.templates.size() + 1), initialPoll, maxPoll);
-		LockTemplate template = new LockTemplate(this.counting, settings, null);
+		LockTemplate template = new LockTemplate(repository, settings, null);
 		this.templates.add(template);
 		return template;
 	}
