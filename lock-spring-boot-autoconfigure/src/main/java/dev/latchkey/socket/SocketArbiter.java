@@ -13,6 +13,7 @@ import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.UserPrincipal;
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -23,9 +24,11 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantLock;
 
 import jdk.net.ExtendedSocketOptions;
 import jdk.net.UnixDomainPrincipal;
@@ -36,7 +39,8 @@ import org.springframework.core.log.LogAccessor;
 /**
  * The arbiter: serves the {@link LockTable} of one lock directory to every process of the host over a unix-domain
  * socket, on one thread that never blocks on a client. Started by the repository that won the election (it holds the
- * election file lock while the arbiter runs) and stopped by that repository's {@code close()}.
+ * election file lock while the arbiter runs) and stopped by that repository's {@code close()}; that repository calls
+ * it directly, on its own threads ({@link LocalConnection}). One lock guards the table and the connections.
  * <p>
  * <b>Clients.</b> Leases belong to the connection that took them: when it closes, they are freed at once and the key's
  * watchers are told. Writes are non-blocking; a client whose unread answers pile up beyond
@@ -88,6 +92,13 @@ final class SocketArbiter implements AutoCloseable {
 	private final ByteBuffer readBuffer = ByteBuffer.allocate(READ_BUFFER);
 
 	private final CountDownLatch stopped = new CountDownLatch(1);
+
+	private final ReentrantLock lock = new ReentrantLock();
+
+	/** Frames for local links, delivered after the lock is released, in order, by one thread at a time. */
+	private final ConcurrentLinkedQueue<LocalFrame> localFrames = new ConcurrentLinkedQueue<>();
+
+	private final ReentrantLock dispatching = new ReentrantLock();
 
 	private final Thread thread;
 
@@ -157,7 +168,14 @@ final class SocketArbiter implements AutoCloseable {
 				this.selector.select(this::ready, wait);
 				now = System.nanoTime();
 				if (now - this.nextSweepNanos >= 0) {
-					sweep(now);
+					this.lock.lock();
+					try {
+						sweep(now);
+					}
+					finally {
+						this.lock.unlock();
+					}
+					dispatchLocal();
 					this.nextSweepNanos = now + SWEEP_NANOS;
 				}
 			}
@@ -168,11 +186,29 @@ final class SocketArbiter implements AutoCloseable {
 			}
 		}
 		finally {
-			stop();
+			this.lock.lock();
+			try {
+				stop();
+			}
+			finally {
+				this.lock.unlock();
+			}
+			dispatchLocal();
 		}
 	}
 
 	private void ready(SelectionKey key) {
+		this.lock.lock();
+		try {
+			serve(key);
+		}
+		finally {
+			this.lock.unlock();
+		}
+		dispatchLocal();
+	}
+
+	private void serve(SelectionKey key) {
 		try {
 			if (key.isAcceptable()) {
 				accept();
@@ -240,7 +276,7 @@ final class SocketArbiter implements AutoCloseable {
 
 	private void read(Peer peer) throws IOException {
 		this.readBuffer.clear();
-		int read = peer.channel.read(this.readBuffer);
+		int read = peer.socket().read(this.readBuffer);
 		if (read < 0) {
 			disconnect(peer, true);
 			return;
@@ -249,11 +285,18 @@ final class SocketArbiter implements AutoCloseable {
 		peer.append(this.readBuffer);
 		ByteBuffer payload;
 		while (peer.key.isValid() && (payload = peer.nextFrame()) != null) {
-			handle(peer, Protocol.readRequest(new Frame.Reader(payload)));
+			ByteBuffer answer = handle(peer, Protocol.readRequest(new Frame.Reader(payload)));
+			if (answer != null) {
+				send(peer, answer);
+			}
 		}
 	}
 
-	private void handle(Peer peer, Protocol.Request request) {
+	/**
+	 * Handles one request, with the lock held.
+	 * @return the answer, or {@code null} when it is deferred (sent later)
+	 */
+	private @Nullable ByteBuffer handle(Peer peer, Protocol.Request request) {
 		long now = System.nanoTime();
 		if (peer.client == null && !(request instanceof Protocol.Hello)) {
 			throw new IllegalArgumentException("The first request must be HELLO");
@@ -272,10 +315,101 @@ final class SocketArbiter implements AutoCloseable {
 			case Protocol.LIST -> list((Protocol.ListPage) request, now);
 			default -> keyOnly(peer, (Protocol.KeyOnly) request, now, effects);
 		};
-		if (answer != null) {
-			send(peer, answer);
-		}
 		deliver(effects);
+		return answer;
+	}
+
+	// Local links
+
+	/**
+	 * Opens a link for the repository that runs this arbiter.
+	 * @param timeout how long its calls wait for a deferred answer
+	 * @param listener told of pushes and of the link's end
+	 * @return the link
+	 */
+	LocalConnection connectLocal(Duration timeout, ArbiterConnection.Listener listener) throws IOException {
+		LocalConnection local = new LocalConnection(this, timeout, listener);
+		this.lock.lock();
+		try {
+			if (this.closing || !isRunning()) {
+				throw new IOException("The lock arbiter has stopped");
+			}
+			this.peers.add(new Peer(local));
+		}
+		finally {
+			this.lock.unlock();
+		}
+		return local;
+	}
+
+	/**
+	 * Handles a local link's request on the calling thread.
+	 * @param link the link
+	 * @param request the request's frame, its length prefix included
+	 * @return the answer's frame, or {@code null} when it is deferred (it then comes through
+	 * {@link LocalConnection#receive})
+	 */
+	@Nullable ByteBuffer handleLocal(LocalConnection link, ByteBuffer request) {
+		ByteBuffer answer;
+		this.lock.lock();
+		try {
+			Peer peer = localPeer(link);
+			if (peer == null) {
+				return null;
+			}
+			answer = handle(peer, Protocol.readRequest(new Frame.Reader(request.slice(4, request.remaining() - 4))));
+		}
+		finally {
+			this.lock.unlock();
+		}
+		dispatchLocal();
+		return answer;
+	}
+
+	void disconnectLocal(LocalConnection link) {
+		this.lock.lock();
+		try {
+			Peer peer = localPeer(link);
+			if (peer != null) {
+				disconnect(peer, true);
+			}
+		}
+		finally {
+			this.lock.unlock();
+		}
+		dispatchLocal();
+	}
+
+	private @Nullable Peer localPeer(LocalConnection link) {
+		for (Peer peer : this.peers) {
+			if (peer.local == link) {
+				return peer;
+			}
+		}
+		return null;
+	}
+
+	/**
+	 * Delivers the frames queued for local links, without the lock: what they do with them (complete a waiter's
+	 * future, give a grant back) may call the arbiter again.
+	 */
+	void dispatchLocal() {
+		while (!this.localFrames.isEmpty() && this.dispatching.tryLock()) {
+			try {
+				LocalFrame next;
+				while ((next = this.localFrames.poll()) != null) {
+					try {
+						next.link().receive(next.frame());
+					}
+					catch (RuntimeException ex) {
+						logger.warn(ex, "Delivering a message to this process's lock client failed");
+					}
+				}
+			}
+			finally {
+				this.dispatching.unlock();
+			}
+		}
 	}
 
 	private ByteBuffer hello(Peer peer, Protocol.Hello hello, long now) {
@@ -380,7 +514,7 @@ final class SocketArbiter implements AutoCloseable {
 		recordClients();
 		while (!this.deferred.isEmpty()) {
 			Deferred waiting = this.deferred.removeFirst();
-			if (waiting.peer.key.isValid()) {
+			if (this.peers.contains(waiting.peer)) {
 				ByteBuffer answer = acquire(waiting.peer, waiting.request, now, effects);
 				if (answer != null) {
 					send(waiting.peer, answer);
@@ -425,6 +559,12 @@ final class SocketArbiter implements AutoCloseable {
 	}
 
 	private void send(Peer peer, ByteBuffer frame) {
+		if (peer.local != null) {
+			if (this.peers.contains(peer)) {
+				this.localFrames.add(new LocalFrame(peer.local, frame));
+			}
+			return;
+		}
 		if (!peer.key.isValid()) {
 			return;
 		}
@@ -447,15 +587,21 @@ final class SocketArbiter implements AutoCloseable {
 	private void flush(Peer peer) throws IOException {
 		while (!peer.out.isEmpty()) {
 			ByteBuffer head = peer.out.peekFirst();
-			int written = peer.channel.write(head);
+			int written = peer.socket().write(head);
 			peer.pendingBytes -= written;
 			if (head.hasRemaining()) {
-				peer.key.interestOps(SelectionKey.OP_READ | SelectionKey.OP_WRITE);
+				if (peer.key.interestOps() != (SelectionKey.OP_READ | SelectionKey.OP_WRITE)) {
+					peer.key.interestOps(SelectionKey.OP_READ | SelectionKey.OP_WRITE);
+					// Written from a local link's thread, perhaps: the selector must see the new interest.
+					this.selector.wakeup();
+				}
 				return;
 			}
 			peer.out.removeFirst();
 		}
-		peer.key.interestOps(SelectionKey.OP_READ);
+		if (peer.key.interestOps() != SelectionKey.OP_READ) {
+			peer.key.interestOps(SelectionKey.OP_READ);
+		}
 	}
 
 	/**
@@ -468,12 +614,14 @@ final class SocketArbiter implements AutoCloseable {
 		if (!this.peers.remove(peer)) {
 			return;
 		}
-		peer.key.cancel();
-		try {
-			peer.channel.close();
-		}
-		catch (IOException ex) {
-			// Closing: nothing left to do.
+		if (peer.local == null) {
+			peer.key.cancel();
+			try {
+				peer.socket().close();
+			}
+			catch (IOException ex) {
+				// Closing: nothing left to do.
+			}
 		}
 		for (String key : peer.watched) {
 			unwatch(peer, key);
@@ -541,8 +689,12 @@ final class SocketArbiter implements AutoCloseable {
 			logger.warn(ex, "Could not record the hand-over of the lock arbiter");
 		}
 		for (Peer peer : new ArrayList<>(this.peers)) {
+			if (peer.local != null) {
+				peer.local.closedByArbiter();
+				continue;
+			}
 			try {
-				peer.channel.close();
+				peer.socket().close();
 			}
 			catch (IOException ex) {
 				// Closing: nothing left to do.
@@ -579,12 +731,18 @@ final class SocketArbiter implements AutoCloseable {
 	private record Deferred(Peer peer, Protocol.Acquire request, long deadlineNanos) {
 	}
 
+	private record LocalFrame(LocalConnection link, ByteBuffer frame) {
+	}
+
 	/**
 	 * One connection: its half-read frame, its unsent answers and what it watches.
 	 */
 	private static final class Peer {
 
-		final SocketChannel channel;
+		// Exactly one of channel and local is set.
+		private final @Nullable SocketChannel channel;
+
+		final @Nullable LocalConnection local;
 
 		final ArrayDeque<ByteBuffer> out = new ArrayDeque<>();
 
@@ -603,6 +761,20 @@ final class SocketArbiter implements AutoCloseable {
 
 		Peer(SocketChannel channel) {
 			this.channel = channel;
+			this.local = null;
+		}
+
+		Peer(LocalConnection local) {
+			this.channel = null;
+			this.local = local;
+			this.name = "this process";
+		}
+
+		SocketChannel socket() {
+			if (this.channel == null) {
+				throw new IllegalStateException("A local link has no socket");
+			}
+			return this.channel;
 		}
 
 		void append(ByteBuffer bytes) {

@@ -547,15 +547,23 @@ public class SocketLockRepository implements QueueingLockRepository, AutoCloseab
 		long deadline = System.nanoTime() + this.timeout.toNanos();
 		IOException last = null;
 		while (System.nanoTime() - deadline < 0) {
+			SocketArbiter mine = this.arbiter;
+			if (mine != null && mine.isRunning()) {
+				return connectLocal(mine);
+			}
 			try {
-				return ArbiterConnection.open(socket, this.identity, this.clientName, this.timeout, this.listener,
+				return SocketConnection.open(socket, this.identity, this.clientName, this.timeout, this.listener,
 						this.threads);
 			}
 			catch (IOException ex) {
 				last = ex;
 			}
-			if (!isArbiter() && !this.closed) {
-				this.arbiter = ArbiterElection.tryElect(this.directory, this.identity.id(), this.threads);
+			if (!this.closed) {
+				SocketArbiter elected = ArbiterElection.tryElect(this.directory, this.identity.id(), this.threads);
+				if (elected != null) {
+					this.arbiter = elected;
+					return connectLocal(elected);
+				}
 			}
 			try {
 				Thread.sleep(ThreadLocalRandom.current().nextLong(1, 5));
@@ -566,6 +574,19 @@ public class SocketLockRepository implements QueueingLockRepository, AutoCloseab
 			}
 		}
 		throw new IOException("No lock arbiter answered in " + this.directory + " within " + this.timeout, last);
+	}
+
+	/**
+	 * Links this repository to the arbiter it runs: its requests are then handled on the calling thread.
+	 */
+	private ArbiterConnection connectLocal(SocketArbiter mine) throws IOException {
+		LocalConnection local = mine.connectLocal(this.timeout, this.listener);
+		long id = local.nextId();
+		ArbiterState.Client me = this.identity;
+		local.call(id, new Protocol.Hello(id, me.id(), this.clientName, me.pid(), me.started(), me.pidNamespace(),
+				System.nanoTime())
+			.write());
+		return local;
 	}
 
 	/**
