@@ -34,7 +34,8 @@ import dev.latchkey.socket.SocketLockRepository;
  * <li><b>floor</b>: {@code FileChannel.lock()} + release on a file in the lock directory, in this process: what a
  * lock shared through the file system costs at the least;</li>
  * <li><b>acquire+release</b>: an uncontended {@code tryAcquire} + {@code release} through the repository, with the
- * arbiter in another process (and, separately, through {@link LockTemplate}, with events off);</li>
+ * arbiter in another process (and, separately, through {@link LockTemplate}, with events off), and in the process that
+ * runs the arbiter (which calls it directly);</li>
  * <li><b>hand-off</b>: a child process holds a key and releases it; this process waits for it through
  * {@link LockTemplate} with slow polling, so only the arbiter's release push wakes it. Measured from just before the
  * child's release to just after this process holds the key ({@link System#nanoTime()} is the same monotonic clock in
@@ -65,7 +66,11 @@ public final class SocketBenchmark {
 				PrintWriter toChild = new PrintWriter(child.getOutputStream(), true, StandardCharsets.UTF_8)) {
 			expect(fromChild, "ARBITER true");
 			SocketLockRepository repository = new SocketLockRepository(directory);
-			out.println(acquireRelease(repository, iterations));
+			out.println(acquireRelease(repository, iterations,
+					"acquire+release, repository, arbiter in another process"));
+			try (SocketLockRepository own = new SocketLockRepository(directory.resolveSibling("own"))) {
+				out.println(acquireRelease(own, iterations, "acquire+release, repository, in the arbiter's own process"));
+			}
 			LockSettings settings = LockSettings.defaults()
 				.withOwner("bench")
 				.withWaitTime(Duration.ofSeconds(10));
@@ -101,7 +106,7 @@ public final class SocketBenchmark {
 		return report("floor: FileChannel.lock + release", samples);
 	}
 
-	private static String acquireRelease(SocketLockRepository repository, int iterations) {
+	private static String acquireRelease(SocketLockRepository repository, int iterations, String name) {
 		long[] samples = new long[iterations];
 		for (int i = -Math.max(iterations / 2, 5_000); i < iterations; i++) {
 			LeaseSpec lease = LeaseSpec.exclusive("bench", "bench", UUID.randomUUID().toString(), Duration.ofSeconds(30));
@@ -115,7 +120,7 @@ public final class SocketBenchmark {
 				samples[i] = System.nanoTime() - start;
 			}
 		}
-		return report("acquire+release, repository, arbiter in another process", samples);
+		return report(name, samples);
 	}
 
 	private static String templateAcquireRelease(LockTemplate template, int iterations) {
