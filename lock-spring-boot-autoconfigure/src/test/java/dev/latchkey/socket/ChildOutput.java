@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Predicate;
 
 import org.awaitility.Awaitility;
 import org.awaitility.core.ConditionTimeoutException;
@@ -83,11 +84,20 @@ final class ChildOutput implements AutoCloseable {
 	 * @return the lines, in order
 	 */
 	List<String> lines(String prefix, int from) {
-		List<String> all = this.lines;
-		return all.subList(Math.min(from, all.size()), all.size())
-			.stream()
-			.filter((line) -> line.startsWith(prefix))
-			.toList();
+		return lines(prefix, from, Integer.MAX_VALUE);
+	}
+
+	/**
+	 * The kept lines between two positions that start with a prefix.
+	 * @param prefix the prefix
+	 * @param from the position to start at
+	 * @param to the position to end before
+	 * @return the lines, in order
+	 */
+	List<String> lines(String prefix, int from, int to) {
+		List<String> all = List.copyOf(this.lines);
+		int end = Math.min(to, all.size());
+		return all.subList(Math.min(from, end), end).stream().filter((line) -> line.startsWith(prefix)).toList();
 	}
 
 	/**
@@ -108,24 +118,43 @@ final class ChildOutput implements AutoCloseable {
 	 * @throws AssertionError if none came in time
 	 */
 	String awaitLine(String prefix, int from, Duration timeout) {
+		return awaitLine((line) -> line.startsWith(prefix), "starting with '" + prefix + "'", from, timeout);
+	}
+
+	/**
+	 * Waits for a line that matches a regular expression, after a position.
+	 * @param regex the regular expression, for example {@code "(RAN|NOT_ACQUIRED)\\b.*"}
+	 * @param from the position to search from
+	 * @param timeout how long to wait
+	 * @return the first such line
+	 * @throws AssertionError if none came in time
+	 */
+	String awaitMatch(String regex, int from, Duration timeout) {
+		return awaitLine((line) -> line.matches(regex), "matching '" + regex + "'", from, timeout);
+	}
+
+	private String awaitLine(Predicate<String> wanted, String description, int from, Duration timeout) {
 		AtomicReference<@Nullable String> found = new AtomicReference<>();
 		try {
 			Awaitility.await().atMost(timeout).pollInterval(Duration.ofMillis(10)).until(() -> {
-				List<String> matching = lines(prefix, from);
-				if (!matching.isEmpty()) {
-					found.set(matching.get(0));
-					return true;
+				List<String> all = List.copyOf(this.lines);
+				for (String line : all.subList(Math.min(from, all.size()), all.size())) {
+					if (wanted.test(line)) {
+						found.set(line);
+						return true;
+					}
 				}
-				return false;
+				// An exited child whose every line is kept prints nothing more.
+				return !this.collector.isAlive();
 			});
 		}
 		catch (ConditionTimeoutException ex) {
-			throw new AssertionError("Child " + pid() + " printed no line starting with '" + prefix + "' within "
-					+ timeout + " (alive: " + isAlive() + ", last lines: " + tail() + ")\n" + this.child.logTail());
+			// Reported below.
 		}
 		String line = found.get();
 		if (line == null) {
-			throw new IllegalStateException("No line found");
+			throw new AssertionError("Child " + pid() + " printed no line " + description + " within " + timeout
+					+ " (alive: " + isAlive() + ", last lines: " + tail() + ")\n" + this.child.logTail());
 		}
 		return line;
 	}

@@ -52,8 +52,8 @@ import dev.latchkey.event.LockLostEvent;
  * <li>{@code waitfor <dir> <key> <ttlMillis> <waitMillis> <store>}: prints {@code WAITING <deadlineEpochMillis>}, then
  * acquires the key once, waiting up to {@code waitMillis} (in the arbiter's queue), with the given TTL. Granted, it
  * runs its critical section: writes its fencing token to the {@link FencedStore} {@code store}, prints
- * {@code RAN <fencingToken> <accepted>} and releases; otherwise prints {@code NOT_ACQUIRED}. Then serves standard
- * input.</li>
+ * {@code RAN <fencingToken> <accepted>} and releases (printing {@code ABORTED <reason>} if the lease turns out lost);
+ * otherwise prints {@code NOT_ACQUIRED}. Then serves standard input.</li>
  * <li>{@code guard <dir> <key> <ttlMillis> <store>}: acquires the key (wait 30 s, the given TTL, renewed every third
  * of it) and runs a critical section that, every 50 ms, checks the lease ({@code LockContext.assertHeld()}) and
  * writes its fencing token to the {@link FencedStore} {@code store}. Prints {@code HELD <fencingToken>} when granted,
@@ -210,11 +210,19 @@ final class SocketLockChild {
 		LockTemplate template = new LockTemplate(repository(directory), settings(), lossPrinter());
 		String writer = "waiter-" + ProcessHandle.current().pid();
 		print("WAITING " + (System.currentTimeMillis() + waitTime.toMillis()));
-		String outcome = template.exclusive(key).ttl(ttl).waitTime(waitTime).call(() -> {
-			long token = LockContext.fencingToken();
-			return "RAN " + token + " " + FencedStore.write(store, token, writer);
-		}, () -> "NOT_ACQUIRED");
-		print(outcome);
+		try {
+			template.exclusive(key).ttl(ttl).waitTime(waitTime).call(() -> {
+				long token = LockContext.fencingToken();
+				print("RAN " + token + " " + FencedStore.write(store, token, writer));
+				return true;
+			}, () -> {
+				print("NOT_ACQUIRED");
+				return false;
+			});
+		}
+		catch (LockLostException ex) {
+			print("ABORTED " + ex.getReason());
+		}
 	}
 
 	private static void guard(Path directory, String key, Duration ttl, Path store) {
