@@ -42,11 +42,11 @@ import dev.latchkey.event.LockLostEvent;
  * <li>{@code arbiter <dir>}: connects (electing itself if nobody serves the directory), prints
  * {@code ARBITER true|false}, then serves standard input.</li>
  * <li>{@code idle}: serves standard input.</li>
- * <li>{@code work <dir> <key> <counter> <store> <holdMillis>}: on a worker thread, loops until told to stop: acquires
- * the key (wait 30 s, TTL 3 s, renewed every 500 ms), writes its fencing token to the {@link FencedStore}
+ * <li>{@code work <dir> <key> <counter> <store> <holdMillis>}: holds a lease on {@code own-<pid>} all along (taken
+ * again in its next round when lost) and, on a worker thread, loops until told to stop: acquires the key (wait 30 s, TTL 3 s, renewed every 500 ms), writes its fencing token to the {@link FencedStore}
  * {@code store}, increments the integer in {@code counter} without any other guard (read, sleep
  * {@code holdMillis}, write by an atomic rename so that a kill never leaves half a number), then prints
- * {@code DID <fencingToken>}. Prints {@code WORKING} after its first round, {@code LOST <key> <reason> <fencingToken>}
+ * {@code DID <fencingToken> <valueWritten>}. Prints {@code WORKING} after its first round, {@code LOST <key> <reason> <fencingToken>}
  * for each lost lease ({@code LockLostEvent}), {@code ABORTED <reason>} when a round ended in a
  * {@code LockLostException} and {@code ERROR <exception>} when it failed otherwise; it carries on after each.</li>
  * <li>{@code waitfor <dir> <key> <ttlMillis> <waitMillis> <store>}: prints {@code WAITING <deadlineEpochMillis>}, then
@@ -67,11 +67,11 @@ import dev.latchkey.event.LockLostEvent;
  * {@code INFO <key> <fencingToken>...} or {@code NONE <key>}), {@code exit}, and:
  * <ul>
  * <li>{@code exit-clean}: a normal exit. A {@code work} loop first finishes its round (so that no critical section runs
- * on), then its template and every repository are closed, then {@code System.exit(0)}.</li>
+ * on) and releases its own lease, then its template and every repository are closed, then {@code System.exit(0)}.</li>
  * <li>{@code exit-abrupt}: {@code System.exit(0)} without closing anything. A {@code work} loop exits in its next
  * critical section, after its {@code DID} line, while it holds the lock.</li>
- * <li>{@code stop}: a {@code work} loop finishes its round, closes its template and prints {@code STOPPED}; the process
- * stays.</li>
+ * <li>{@code stop}: a {@code work} loop finishes its round, releases its own lease, closes its template and prints
+ * {@code STOPPED}; the process stays.</li>
  * </ul>
  */
 final class SocketLockChild {
@@ -140,14 +140,16 @@ final class SocketLockChild {
 	/**
 	 * Increments the integer in a file with nothing but the lock to guard it: two holders at once lose an update. The
 	 * new value replaces the file by an atomic rename, so a process killed meanwhile leaves the old value or the new.
+	 * @return the value written
 	 */
-	static void incrementReplacing(Path file, long holdMillis) {
+	static int incrementReplacing(Path file, long holdMillis) {
 		try {
 			int value = Integer.parseInt(Files.readString(file, StandardCharsets.US_ASCII).trim());
 			Thread.sleep(holdMillis);
 			Path next = file.resolveSibling(file.getFileName() + "." + ProcessHandle.current().pid());
 			Files.writeString(next, Integer.toString(value + 1), StandardCharsets.US_ASCII);
 			Files.move(next, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+			return value + 1;
 		}
 		catch (IOException ex) {
 			throw new UncheckedIOException(ex);
@@ -163,26 +165,36 @@ final class SocketLockChild {
 		LockTemplate template = new LockTemplate(repository,
 				settings().withTtl(Duration.ofSeconds(3)).withRenewInterval(Duration.ofMillis(500)), lossPrinter());
 		String writer = "pid-" + ProcessHandle.current().pid();
+		// A lease of its own, held all along (taken again when lost): a process holds leases whenever another leaves.
+		LockHandle[] own = { template.exclusive("own-" + ProcessHandle.current().pid()).acquire() };
 		Thread thread = new Thread(() -> {
 			boolean working = false;
 			while (true) {
 				String asked = exit;
 				if ("exit-clean".equals(asked)) {
+					own[0].close();
 					template.close();
 					repositories.values().forEach(SocketLockRepository::close);
 					System.exit(0);
 				}
 				if ("stop".equals(asked)) {
+					own[0].close();
 					template.close();
 					print("STOPPED");
 					return;
 				}
 				try {
+					if (!own[0].lease().isValid()) {
+						own[0].close();
+						own[0] = template.exclusive("own-" + ProcessHandle.current().pid())
+							.waitTime(Duration.ofSeconds(30))
+							.acquire();
+					}
 					template.exclusive(key).waitTime(Duration.ofSeconds(30)).run(() -> {
 						long token = LockContext.fencingToken();
 						FencedStore.write(store, token, writer);
-						incrementReplacing(counter, holdMillis);
-						print("DID " + token);
+						int written = incrementReplacing(counter, holdMillis);
+						print("DID " + token + " " + written);
 						if ("exit-abrupt".equals(exit)) {
 							// Holding the lock, without closing anything.
 							System.exit(0);
