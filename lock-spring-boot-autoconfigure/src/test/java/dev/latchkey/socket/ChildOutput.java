@@ -172,7 +172,8 @@ final class ChildOutput implements AutoCloseable {
 			throw new IllegalStateException("Interrupted while collecting the output of child " + pid(), ex);
 		}
 		if (this.collector.isAlive()) {
-			throw new AssertionError("Child " + pid() + " still prints after " + timeout + " (alive: " + isAlive() + ")");
+			throw new AssertionError(
+					"Child " + pid() + " still prints after " + timeout + " (alive: " + isAlive() + ")");
 		}
 	}
 

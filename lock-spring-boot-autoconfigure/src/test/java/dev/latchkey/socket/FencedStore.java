@@ -75,8 +75,8 @@ final class FencedStore {
 			for (String line : Files.readAllLines(log, StandardCharsets.US_ASCII)) {
 				String[] fields = line.split(" ");
 				if (fields.length == 4) {
-					attempts.add(new Attempt(fields[0].equals("A"), Long.parseLong(fields[1]), Long.parseLong(fields[2]),
-							fields[3]));
+					attempts.add(new Attempt(fields[0].equals("A"), Long.parseLong(fields[1]),
+							Long.parseLong(fields[2]), fields[3]));
 				}
 			}
 			return attempts;

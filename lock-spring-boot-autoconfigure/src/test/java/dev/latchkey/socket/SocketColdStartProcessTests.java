@@ -69,8 +69,8 @@ class SocketColdStartProcessTests {
 		}
 		assertThat(first).as("first attempt in the fresh directory").startsWith("GRANTED ");
 		assertThat(granted(outcomes))
-			.as("first attempts granted, of %d fresh processes each right after the previous arbiter exited normally: %s",
-					ATTEMPTS, outcomes)
+			.as("first attempts granted, of %d fresh processes each right after the previous arbiter exited "
+					+ "normally: %s", ATTEMPTS, outcomes)
 			.isEqualTo(ATTEMPTS);
 	}
 

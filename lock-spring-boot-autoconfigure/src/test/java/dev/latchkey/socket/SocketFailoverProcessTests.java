@@ -105,12 +105,16 @@ class SocketFailoverProcessTests {
 			}
 			ChildOutput successor = theArbiter(survivors, directory, "after round " + round);
 			long lost = 0;
+			long failed = 0;
 			for (ChildOutput survivor : survivors) {
 				lost += survivor.lines("LOST ", before.get(survivor)).size();
+				failed += survivor.lines("ERROR ", before.get(survivor)).size();
 			}
 			lostByOthers += lost;
+			// Failed acquisitions are shown, not asserted: only losses and double grants break the promise.
 			rounds.add("round " + round + ": arbiter " + arbiter.pid() + " left (" + departure + "), the "
-					+ survivors.size() + " others lost " + lost + " leases, successor " + successor.pid());
+					+ survivors.size() + " others lost " + lost + " leases (and saw " + failed
+					+ " failed acquisitions), successor " + successor.pid());
 			live = survivors;
 		}
 		logger.info(() -> String.join("\n", rounds));
@@ -223,8 +227,8 @@ class SocketFailoverProcessTests {
 	}
 
 	private ChildOutput startWorker(Path directory, Path counter, Path store) {
-		ChildOutput worker = new ChildOutput(ChildProcess.start(this.temporary, List.of(), SocketLockChild.class, "work",
-				directory.toString(), "counter", counter.toString(), store.toString(), "5"));
+		ChildOutput worker = new ChildOutput(ChildProcess.start(this.temporary, List.of(), SocketLockChild.class,
+				"work", directory.toString(), "counter", counter.toString(), store.toString(), "5"));
 		this.children.add(worker);
 		return worker;
 	}

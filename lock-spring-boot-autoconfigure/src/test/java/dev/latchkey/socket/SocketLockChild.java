@@ -8,8 +8,8 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.nio.file.StandardCopyOption;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -43,12 +43,13 @@ import dev.latchkey.event.LockLostEvent;
  * {@code ARBITER true|false}, then serves standard input.</li>
  * <li>{@code idle}: serves standard input.</li>
  * <li>{@code work <dir> <key> <counter> <store> <holdMillis>}: holds a lease on {@code own-<pid>} all along (taken
- * again in its next round when lost) and, on a worker thread, loops until told to stop: acquires the key (wait 30 s, TTL 3 s, renewed every 500 ms), writes its fencing token to the {@link FencedStore}
- * {@code store}, increments the integer in {@code counter} without any other guard (read, sleep
- * {@code holdMillis}, write by an atomic rename so that a kill never leaves half a number), then prints
- * {@code DID <fencingToken> <valueWritten>}. Prints {@code WORKING} after its first round, {@code LOST <key> <reason> <fencingToken>}
- * for each lost lease ({@code LockLostEvent}), {@code ABORTED <reason>} when a round ended in a
- * {@code LockLostException} and {@code ERROR <exception>} when it failed otherwise; it carries on after each.</li>
+ * again in its next round when lost) and, on a worker thread, loops until told to stop: acquires the key (wait 30 s,
+ * TTL 3 s, renewed every 500 ms), writes its fencing token to the {@link FencedStore} {@code store}, increments the
+ * integer in {@code counter} without any other guard (read, sleep {@code holdMillis}, write by an atomic rename so that
+ * a kill never leaves half a number), then prints {@code DID <fencingToken> <valueWritten>}. Prints {@code WORKING}
+ * after its first round, {@code LOST <key> <reason> <fencingToken>} for each lost lease ({@code LockLostEvent}),
+ * {@code ABORTED <reason>} when a round ended in a {@code LockLostException} and {@code ERROR <exception>} when it
+ * failed otherwise; it carries on after each.</li>
  * <li>{@code waitfor <dir> <key> <ttlMillis> <waitMillis> <store>}: prints {@code WAITING <deadlineEpochMillis>}, then
  * acquires the key once, waiting up to {@code waitMillis} (in the arbiter's queue), with the given TTL. Granted, it
  * runs its critical section: writes its fencing token to the {@link FencedStore} {@code store}, prints
@@ -220,6 +221,7 @@ final class SocketLockChild {
 
 	private static void waitFor(Path directory, String key, Duration ttl, Duration waitTime, Path store) {
 		LockTemplate template = new LockTemplate(repository(directory), settings(), lossPrinter());
+		templates.add(template);
 		String writer = "waiter-" + ProcessHandle.current().pid();
 		print("WAITING " + (System.currentTimeMillis() + waitTime.toMillis()));
 		try {
@@ -239,6 +241,7 @@ final class SocketLockChild {
 
 	private static void guard(Path directory, String key, Duration ttl, Path store) {
 		LockTemplate template = new LockTemplate(repository(directory), settings().withTtl(ttl), lossPrinter());
+		templates.add(template);
 		String writer = "holder-" + ProcessHandle.current().pid();
 		String how;
 		try {

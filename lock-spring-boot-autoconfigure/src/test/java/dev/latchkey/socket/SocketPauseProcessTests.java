@@ -133,8 +133,9 @@ class SocketPauseProcessTests {
 		String outcome = awaitOutcome(waiter, releasedAt);
 		assertThat(outcome).as("what the resumed waiter did once the key was free").startsWith("RAN ");
 		long ranWith = Long.parseLong(outcome.split(" ")[1]);
-		assertThat(ranWith).as("token the resumed waiter ran with (its expired grant had %d, this JVM's %d)", staleToken,
-				next.fencingToken())
+		assertThat(ranWith)
+			.as("token the resumed waiter ran with (its expired grant had %d, this JVM's %d)", staleToken,
+					next.fencingToken())
 			.isGreaterThan(next.fencingToken());
 		assertThat(FencedStore.rejected(this.store)).as("writes whose fencing token went backwards").isEmpty();
 	}
