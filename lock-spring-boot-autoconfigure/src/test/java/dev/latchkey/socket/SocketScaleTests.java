@@ -109,7 +109,10 @@ class SocketScaleTests {
 		LockTemplate template = template(LockSettings.defaults());
 		List<LockHandle> handles = acquireAll(template);
 		List<LockInfo> listed = this.repository.list();
-		assertThat(listed).as("keys listed with %d held", LEASES).hasSize(LEASES);
+		assertThat(listed)
+			.as(() -> "keys listed with " + LEASES + " held (leases reported lost so far: "
+					+ template.lostLeaseCount() + ")")
+			.hasSize(LEASES);
 		Set<String> listedKeys = listed.stream().map(LockInfo::key).collect(Collectors.toCollection(TreeSet::new));
 		assertThat(listedKeys).as("keys listed").isEqualTo(keys());
 		assertThat(template.lostLeaseCount()).as("leases lost by listing them").isZero();
@@ -121,7 +124,10 @@ class SocketScaleTests {
 		LockTemplate template = template(LockSettings.defaults());
 		acquireAll(template);
 		LocksDescriptor locks = new LocksEndpoint(template, false).locks(SecurityContext.NONE);
-		assertThat(locks.locks()).as("keys the endpoint lists with %d held", LEASES).hasSize(LEASES);
+		assertThat(locks.locks())
+			.as(() -> "keys the endpoint lists with " + LEASES + " held (leases reported lost so far: "
+					+ template.lostLeaseCount() + ")")
+			.hasSize(LEASES);
 		Set<String> shownKeys = locks.locks()
 			.stream()
 			.map(LocksEndpoint.LockDescriptor::key)
