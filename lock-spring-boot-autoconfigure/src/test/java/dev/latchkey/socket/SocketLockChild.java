@@ -8,16 +8,22 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+
+import org.jspecify.annotations.Nullable;
 
 import org.springframework.context.ApplicationEventPublisher;
 
+import dev.latchkey.LockContext;
 import dev.latchkey.LockHandle;
 import dev.latchkey.LockInfo;
+import dev.latchkey.LockLostException;
 import dev.latchkey.LockSettings;
 import dev.latchkey.LockTemplate;
 import dev.latchkey.event.LockLostEvent;
@@ -36,9 +42,38 @@ import dev.latchkey.event.LockLostEvent;
  * <li>{@code arbiter <dir>}: connects (electing itself if nobody serves the directory), prints
  * {@code ARBITER true|false}, then serves standard input.</li>
  * <li>{@code idle}: serves standard input.</li>
+ * <li>{@code work <dir> <key> <counter> <store> <holdMillis>}: holds a lease on {@code own-<pid>} all along (taken
+ * again in its next round when lost) and, on a worker thread, loops until told to stop: acquires the key (wait 30 s,
+ * TTL 3 s, renewed every 500 ms), writes its fencing token to the {@link FencedStore} {@code store}, increments the
+ * integer in {@code counter} without any other guard (read, sleep {@code holdMillis}, write by an atomic rename so that
+ * a kill never leaves half a number), then prints {@code DID <fencingToken> <valueWritten>}. Prints {@code WORKING}
+ * after its first round, {@code LOST <key> <reason> <fencingToken>} for each lost lease ({@code LockLostEvent}),
+ * {@code ABORTED <reason>} when a round ended in a {@code LockLostException} and {@code ERROR <exception>} when it
+ * failed otherwise; it carries on after each.</li>
+ * <li>{@code waitfor <dir> <key> <ttlMillis> <waitMillis> <store>}: prints {@code WAITING <deadlineEpochMillis>}, then
+ * acquires the key once, waiting up to {@code waitMillis} (in the arbiter's queue), with the given TTL. Granted, it
+ * runs its critical section: writes its fencing token to the {@link FencedStore} {@code store}, prints
+ * {@code RAN <fencingToken> <accepted>} and releases (printing {@code ABORTED <reason>} if the lease turns out lost);
+ * otherwise prints {@code NOT_ACQUIRED}. Then serves standard input.</li>
+ * <li>{@code guard <dir> <key> <ttlMillis> <store>}: acquires the key (wait 30 s, the given TTL, renewed every third
+ * of it) and runs a critical section that, every 50 ms, checks the lease ({@code LockContext.assertHeld()}) and
+ * writes its fencing token to the {@link FencedStore} {@code store}. Prints {@code HELD <fencingToken>} when granted,
+ * {@code WROTE <fencingToken> <accepted>} after its first write, {@code LOST <key> <reason> <fencingToken>} when the
+ * lease is lost ({@code LockLostEvent}), {@code ASSERT_FAILED <reason>} when the check fails, and
+ * {@code ENDED <how>} when the critical section is over. Then serves standard input.</li>
+ * <li>{@code try <dir> <key>}: makes one attempt (wait time 0) on the key, prints {@code GRANTED <fencingToken>} or
+ * {@code NOT_GRANTED}, then exits normally: releases, closes its template and repository, {@code System.exit(0)}.</li>
  * </ul>
  * Standard input (one command a line): {@code arbiter <dir>} (as above), {@code inspect <dir> <key>} (prints
- * {@code INFO <key> <fencingToken>...} or {@code NONE <key>}), {@code exit}.
+ * {@code INFO <key> <fencingToken>...} or {@code NONE <key>}), {@code exit}, and:
+ * <ul>
+ * <li>{@code exit-clean}: a normal exit. A {@code work} loop first finishes its round (so that no critical section runs
+ * on) and releases its own lease, then its template and every repository are closed, then {@code System.exit(0)}.</li>
+ * <li>{@code exit-abrupt}: {@code System.exit(0)} without closing anything. A {@code work} loop exits in its next
+ * critical section, after its {@code DID} line, while it holds the lock.</li>
+ * <li>{@code stop}: a {@code work} loop finishes its round, releases its own lease, closes its template and prints
+ * {@code STOPPED}; the process stays.</li>
+ * </ul>
  */
 final class SocketLockChild {
 
@@ -47,6 +82,13 @@ final class SocketLockChild {
 	private static final Map<Path, SocketLockRepository> repositories = new ConcurrentHashMap<>();
 
 	private static final List<LockHandle> held = new ArrayList<>();
+
+	private static final List<LockTemplate> templates = new ArrayList<>();
+
+	/** What standard input asked a {@code work} loop to do; {@code null} while it should carry on. */
+	private static volatile @Nullable String exit;
+
+	private static volatile @Nullable Thread worker;
 
 	private SocketLockChild() {
 	}
@@ -60,6 +102,12 @@ final class SocketLockChild {
 			case "arbiter" -> arbiter(Path.of(args[1]));
 			case "idle" -> {
 			}
+			case "work" -> work(Path.of(args[1]), args[2], Path.of(args[3]), Path.of(args[4]), Long.parseLong(args[5]));
+			case "waitfor" -> waitFor(Path.of(args[1]), args[2], Duration.ofMillis(Long.parseLong(args[3])),
+					Duration.ofMillis(Long.parseLong(args[4])), Path.of(args[5]));
+			case "guard" -> guard(Path.of(args[1]), args[2], Duration.ofMillis(Long.parseLong(args[3])),
+					Path.of(args[4]));
+			case "try" -> tryOnce(Path.of(args[1]), args[2]);
 			default -> throw new IllegalArgumentException("Unknown command " + args[0]);
 		}
 		serve();
@@ -90,6 +138,168 @@ final class SocketLockChild {
 		}
 	}
 
+	/**
+	 * Increments the integer in a file with nothing but the lock to guard it: two holders at once lose an update. The
+	 * new value replaces the file by an atomic rename, so a process killed meanwhile leaves the old value or the new.
+	 * @return the value written
+	 */
+	static int incrementReplacing(Path file, long holdMillis) {
+		try {
+			int value = Integer.parseInt(Files.readString(file, StandardCharsets.US_ASCII).trim());
+			Thread.sleep(holdMillis);
+			Path next = file.resolveSibling(file.getFileName() + "." + ProcessHandle.current().pid());
+			Files.writeString(next, Integer.toString(value + 1), StandardCharsets.US_ASCII);
+			Files.move(next, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+			return value + 1;
+		}
+		catch (IOException ex) {
+			throw new UncheckedIOException(ex);
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+			throw new IllegalStateException("Interrupted while incrementing", ex);
+		}
+	}
+
+	private static void work(Path directory, String key, Path counter, Path store, long holdMillis) {
+		SocketLockRepository repository = repository(directory);
+		LockTemplate template = new LockTemplate(repository,
+				settings().withTtl(Duration.ofSeconds(3)).withRenewInterval(Duration.ofMillis(500)), lossPrinter());
+		String writer = "pid-" + ProcessHandle.current().pid();
+		// A lease of its own, held all along (taken again when lost): a process holds leases whenever another leaves.
+		LockHandle[] own = { template.exclusive("own-" + ProcessHandle.current().pid()).acquire() };
+		Thread thread = new Thread(() -> {
+			boolean working = false;
+			while (true) {
+				String asked = exit;
+				if ("exit-clean".equals(asked)) {
+					own[0].close();
+					template.close();
+					repositories.values().forEach(SocketLockRepository::close);
+					System.exit(0);
+				}
+				if ("stop".equals(asked)) {
+					own[0].close();
+					template.close();
+					print("STOPPED");
+					return;
+				}
+				try {
+					if (!own[0].lease().isValid()) {
+						own[0].close();
+						own[0] = template.exclusive("own-" + ProcessHandle.current().pid())
+							.waitTime(Duration.ofSeconds(30))
+							.acquire();
+					}
+					template.exclusive(key).waitTime(Duration.ofSeconds(30)).run(() -> {
+						long token = LockContext.fencingToken();
+						FencedStore.write(store, token, writer);
+						int written = incrementReplacing(counter, holdMillis);
+						print("DID " + token + " " + written);
+						if ("exit-abrupt".equals(exit)) {
+							// Holding the lock, without closing anything.
+							System.exit(0);
+						}
+					});
+					if (!working) {
+						working = true;
+						print("WORKING");
+					}
+				}
+				catch (LockLostException ex) {
+					print("ABORTED " + ex.getReason());
+				}
+				catch (RuntimeException ex) {
+					ex.printStackTrace();
+					print("ERROR " + oneLine(ex));
+				}
+			}
+		}, "latchkey-child-worker");
+		worker = thread;
+		thread.start();
+	}
+
+	private static void waitFor(Path directory, String key, Duration ttl, Duration waitTime, Path store) {
+		LockTemplate template = new LockTemplate(repository(directory), settings(), lossPrinter());
+		templates.add(template);
+		String writer = "waiter-" + ProcessHandle.current().pid();
+		print("WAITING " + (System.currentTimeMillis() + waitTime.toMillis()));
+		try {
+			template.exclusive(key).ttl(ttl).waitTime(waitTime).call(() -> {
+				long token = LockContext.fencingToken();
+				print("RAN " + token + " " + FencedStore.write(store, token, writer));
+				return true;
+			}, () -> {
+				print("NOT_ACQUIRED");
+				return false;
+			});
+		}
+		catch (LockLostException ex) {
+			print("ABORTED " + ex.getReason());
+		}
+	}
+
+	private static void guard(Path directory, String key, Duration ttl, Path store) {
+		LockTemplate template = new LockTemplate(repository(directory), settings().withTtl(ttl), lossPrinter());
+		templates.add(template);
+		String writer = "holder-" + ProcessHandle.current().pid();
+		String how;
+		try {
+			how = template.exclusive(key).waitTime(Duration.ofSeconds(30)).call(() -> {
+				long token = LockContext.fencingToken();
+				print("HELD " + token);
+				boolean first = true;
+				while (true) {
+					try {
+						LockContext.assertHeld();
+					}
+					catch (LockLostException ex) {
+						print("ASSERT_FAILED " + ex.getReason());
+						return "assert-failed";
+					}
+					boolean accepted = FencedStore.write(store, token, writer);
+					if (first) {
+						print("WROTE " + token + " " + accepted);
+						first = false;
+					}
+					try {
+						Thread.sleep(50);
+					}
+					catch (InterruptedException ex) {
+						return "interrupted";
+					}
+				}
+			});
+		}
+		catch (LockLostException ex) {
+			how = "lost-" + ex.getReason();
+		}
+		print("ENDED " + how);
+	}
+
+	private static void tryOnce(Path directory, String key) {
+		SocketLockRepository repository = repository(directory);
+		LockTemplate template = new LockTemplate(repository, settings(), null);
+		Optional<LockHandle> handle = template.exclusive(key).tryAcquire();
+		print(handle.map((granted) -> "GRANTED " + granted.fencingToken()).orElse("NOT_GRANTED"));
+		handle.ifPresent(LockHandle::close);
+		template.close();
+		repository.close();
+		System.exit(0);
+	}
+
+	private static ApplicationEventPublisher lossPrinter() {
+		return (event) -> {
+			if (event instanceof LockLostEvent lost) {
+				print("LOST " + lost.getKey() + " " + lost.getReason() + " " + lost.getFencingToken());
+			}
+		};
+	}
+
+	private static String oneLine(Exception ex) {
+		return ex.toString().replace('\n', ' ');
+	}
+
 	private static void hold(Path directory, String key) {
 		ApplicationEventPublisher events = (event) -> {
 			if (event instanceof LockLostEvent lost) {
@@ -99,6 +309,7 @@ final class SocketLockChild {
 		// Short TTL and renewal interval: a lost lease is noticed within a fraction of a second.
 		LockTemplate template = new LockTemplate(repository(directory),
 				settings().withTtl(Duration.ofSeconds(3)).withRenewInterval(Duration.ofMillis(200)), events);
+		templates.add(template);
 		LockHandle handle = template.exclusive(key).waitTime(Duration.ofSeconds(30)).acquire();
 		held.add(handle);
 		print("HELD " + handle.fencingToken());
@@ -131,6 +342,9 @@ final class SocketLockChild {
 					case "arbiter" -> arbiter(Path.of(command[1]));
 					case "inspect" -> inspect(Path.of(command[1]), command[2]);
 					case "exit" -> System.exit(0);
+					case "exit-clean" -> exitClean();
+					case "exit-abrupt" -> exitAbrupt();
+					case "stop" -> exit = "stop";
 					default -> print("ERROR unknown command " + command[0]);
 				}
 			}
@@ -141,6 +355,27 @@ final class SocketLockChild {
 		}
 		// The test is gone: so is this process, whatever it holds.
 		Runtime.getRuntime().halt(0);
+	}
+
+	private static void exitClean() {
+		if (worker != null) {
+			// The work loop finishes its round, closes everything and exits.
+			exit = "exit-clean";
+			return;
+		}
+		held.forEach(LockHandle::close);
+		templates.forEach(LockTemplate::close);
+		repositories.values().forEach(SocketLockRepository::close);
+		System.exit(0);
+	}
+
+	private static void exitAbrupt() {
+		if (worker != null) {
+			// The work loop exits in its next critical section.
+			exit = "exit-abrupt";
+			return;
+		}
+		System.exit(0);
 	}
 
 	private static SocketLockRepository repository(Path directory) {
