@@ -705,15 +705,16 @@ public class SocketLockRepository implements QueueingLockRepository, AutoCloseab
 	@Override
 	public void close() {
 		this.closed = true;
-		ArbiterConnection current = this.connection;
-		if (current != null) {
-			current.close();
-		}
 		CancellationException gone = new CancellationException("The socket lock repository is closed");
 		this.queued.values().forEach((waiting) -> waiting.granted.completeExceptionally(gone));
 		this.queued.clear();
 		this.held.clear();
+		// Under the connecting lock: a reconnection under way finishes first, and none starts after this.
 		synchronized (this.connecting) {
+			ArbiterConnection current = this.connection;
+			if (current != null) {
+				current.close();
+			}
 			SocketArbiter running = this.arbiter;
 			if (running != null) {
 				running.close();
