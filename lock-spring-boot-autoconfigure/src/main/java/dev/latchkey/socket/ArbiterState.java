@@ -78,7 +78,8 @@ final class ArbiterState {
 			}
 		}
 		catch (NoSuchFileException ex) {
-			// A new directory: nothing was granted here before.
+			// A new directory, or one whose arbiters kept only a fencing counter (file 'fencing'): continue above it.
+			fencing = readLegacyFencing(file.resolveSibling("fencing"));
 		}
 		catch (IOException ex) {
 			throw new UncheckedIOException("Cannot read the arbiter state " + file, ex);
@@ -88,6 +89,19 @@ final class ArbiterState {
 					+ "); stop every process using this lock directory and remove the file", ex);
 		}
 		return new ArbiterState(file, fencing, horizon, clients);
+	}
+
+	private static long readLegacyFencing(Path file) {
+		try {
+			return Long.parseLong(Files.readString(file, StandardCharsets.US_ASCII).trim());
+		}
+		catch (NoSuchFileException ex) {
+			return 0;
+		}
+		catch (IOException | NumberFormatException ex) {
+			throw new IllegalStateException("The fencing counter " + file + " cannot be read (" + ex.getMessage()
+					+ "); stop every process using this lock directory and remove the file", ex);
+		}
 	}
 
 	/**

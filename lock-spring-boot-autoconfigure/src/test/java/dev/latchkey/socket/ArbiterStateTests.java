@@ -1,0 +1,66 @@
+package dev.latchkey.socket;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatIllegalStateException;
+
+/**
+ * What an arbiter leaves its successor: fencing above every token granted, the horizon, and whom to wait for.
+ */
+class ArbiterStateTests {
+
+	@TempDir
+	Path directory;
+
+	@Test
+	void aSuccessorContinuesAboveEveryTokenAndSeesTheHorizonAndClients() {
+		Path file = this.directory.resolve("state");
+		ArbiterState first = ArbiterState.read(file, 100);
+		long token = 0;
+		for (int i = 0; i < 5000; i++) {
+			token = first.nextToken();
+		}
+		first.cover(1_000);
+		ArbiterState.Client client = new ArbiterState.Client("c1", 4711, 12345, "pid:[1]");
+		first.clients(List.of(client));
+		ArbiterState second = ArbiterState.read(file, 200);
+		assertThat(second.nextToken()).isGreaterThan(token);
+		assertThat(second.horizon()).isGreaterThanOrEqualTo(1_000);
+		assertThat(second.clients()).containsExactly(client);
+	}
+
+	@Test
+	void aHandOverRecordsTheExactPicture() {
+		Path file = this.directory.resolve("state");
+		ArbiterState first = ArbiterState.read(file, 0);
+		first.cover(50_000);
+		first.handOver(List.of(), 700);
+		ArbiterState second = ArbiterState.read(file, 800);
+		assertThat(second.horizon()).isEqualTo(700);
+		assertThat(second.clients()).isEmpty();
+	}
+
+	@Test
+	void aDirectoryOfEarlierArbitersThatKeptOnlyAFencingCounterContinuesAboveIt() throws Exception {
+		Files.writeString(this.directory.resolve("fencing"), "8192", StandardCharsets.US_ASCII);
+		ArbiterState state = ArbiterState.read(this.directory.resolve("state"), 0);
+		assertThat(state.nextToken()).isGreaterThan(8192);
+	}
+
+	@Test
+	void aCorruptStateFileSaysWhatToDo() throws Exception {
+		Path file = this.directory.resolve("state");
+		Files.writeString(file, "fencing twelve\n", StandardCharsets.UTF_8);
+		assertThatIllegalStateException().isThrownBy(() -> ArbiterState.read(file, 0))
+			.withMessageContaining("is corrupt")
+			.withMessageContaining("remove the file");
+	}
+
+}
