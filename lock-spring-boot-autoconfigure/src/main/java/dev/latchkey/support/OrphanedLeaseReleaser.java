@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 
 import org.jspecify.annotations.Nullable;
@@ -45,6 +46,14 @@ public final class OrphanedLeaseReleaser implements AutoCloseable {
 
 	private static final long MAX_RETRY_NANOS = TimeUnit.SECONDS.toNanos(5);
 
+	/**
+	 * The most releases kept pending at once: during an outage every failed acquire adds one, and each is kept up to
+	 * its lease's TTL. Beyond this, a lease is left to expire at the backend.
+	 */
+	static final int MAX_PENDING = 10_000;
+
+	private final AtomicInteger pending = new AtomicInteger();
+
 	private final LockRepository repository;
 
 	private final Consumer<String> onReleased;
@@ -70,6 +79,12 @@ public final class OrphanedLeaseReleaser implements AutoCloseable {
 	 * given up when the lease's TTL has passed since then
 	 */
 	public void release(LeaseSpec lease, long attemptedAtNanos) {
+		if (this.pending.incrementAndGet() > MAX_PENDING) {
+			this.pending.decrementAndGet();
+			logger.debug(() -> "Not releasing '" + lease.key() + "' after a failed acquire: " + MAX_PENDING
+					+ " releases are pending already; it expires at the backend within " + lease.ttl());
+			return;
+		}
 		Attempt attempt = new Attempt(lease, attemptedAtNanos + lease.ttl().toNanos());
 		attempt.scheduleIn(0);
 	}
@@ -118,6 +133,7 @@ public final class OrphanedLeaseReleaser implements AutoCloseable {
 		void scheduleIn(long delayNanos) {
 			ScheduledThreadPoolExecutor scheduler = scheduler();
 			if (scheduler == null) {
+				done();
 				return;
 			}
 			try {
@@ -125,12 +141,18 @@ public final class OrphanedLeaseReleaser implements AutoCloseable {
 			}
 			catch (RejectedExecutionException ex) {
 				// Closed meanwhile: the lease, if it was granted, expires at the backend.
+				done();
 			}
+		}
+
+		private void done() {
+			OrphanedLeaseReleaser.this.pending.decrementAndGet();
 		}
 
 		@Override
 		public void run() {
 			if (System.nanoTime() - this.deadlineNanos >= 0) {
+				done();
 				logger.debug(() -> "Gave up releasing '" + this.lease.key() + "' after a failed acquire: its TTL has"
 						+ " passed");
 				return;
@@ -148,6 +170,7 @@ public final class OrphanedLeaseReleaser implements AutoCloseable {
 				scheduleIn(retry);
 				return;
 			}
+			done();
 			if (released) {
 				logger.info(() -> "An acquire of '" + this.lease.key() + "' whose answer was lost had been granted at"
 						+ " the " + OrphanedLeaseReleaser.this.repository.backend() + " backend; released it");
