@@ -30,6 +30,7 @@ import dev.latchkey.event.LockReleasedEvent;
 import dev.latchkey.event.LockRenewedEvent;
 import dev.latchkey.support.LeaseKeeper;
 import dev.latchkey.support.LockWaiter;
+import dev.latchkey.support.OrphanedLeaseReleaser;
 import dev.latchkey.support.OwnerIdentity;
 
 /**
@@ -74,6 +75,8 @@ public class LockTemplate implements AutoCloseable {
 
 	private final LockWaiter waiter;
 
+	private final OrphanedLeaseReleaser orphans;
+
 	private final @Nullable LockObserver observer;
 
 	private final AtomicLong lostLeases = new AtomicLong();
@@ -110,6 +113,7 @@ public class LockTemplate implements AutoCloseable {
 		this.identity = new OwnerIdentity(settings.owner());
 		this.keeper = new LeaseKeeper(repository);
 		this.waiter = new LockWaiter(settings.initialPollInterval(), settings.maxPollInterval());
+		this.orphans = new OrphanedLeaseReleaser(repository, this.waiter::released);
 		this.observer = observer;
 	}
 
@@ -215,11 +219,13 @@ public class LockTemplate implements AutoCloseable {
 	}
 
 	/**
-	 * Stops renewing; leases still held expire at the backend.
+	 * Stops renewing; leases still held expire at the backend, and so do those of failed acquisitions not yet given
+	 * back.
 	 */
 	@Override
 	public void close() {
 		this.keeper.close();
+		this.orphans.close();
 	}
 
 	// Acquisition
@@ -251,6 +257,7 @@ public class LockTemplate implements AutoCloseable {
 			throw new LockNotAcquiredException(key, waitTime, ex);
 		}
 		catch (LockBackendException ex) {
+			releaseOrphan(spec);
 			throw acquireFailed(operation, key, start, ex, observation);
 		}
 		catch (LockException ex) {
@@ -260,6 +267,7 @@ public class LockTemplate implements AutoCloseable {
 			throw ex;
 		}
 		catch (RuntimeException ex) {
+			releaseOrphan(spec);
 			throw acquireFailed(operation, key, start, new LockBackendException(this.repository.backend(),
 					"Acquiring lock '" + key + "' at the " + this.repository.backend() + " backend failed: "
 							+ ex.getMessage(), ex),
@@ -284,6 +292,21 @@ public class LockTemplate implements AutoCloseable {
 					lease.fencingToken(), lease.waited(), Duration.ZERO));
 		}
 		return new LockHandle(this, lease, false, operation.minHold());
+	}
+
+	/**
+	 * An attempt that failed with a backend error may still have been granted: the request reached the backend, and
+	 * its answer was lost (a timeout against a paused server, a connection that dropped, a commit whose outcome is
+	 * unknown). Nobody would hold the key until its TTL ran out, so the token this caller sent is released, in the
+	 * background, once the backend answers again. Releasing by token never touches another owner's lease.
+	 */
+	private void releaseOrphan(LeaseSpec spec) {
+		try {
+			this.orphans.release(spec, System.nanoTime());
+		}
+		catch (RuntimeException ex) {
+			logger.warn(ex, () -> "Could not schedule the release of '" + spec.key() + "' after a failed acquire");
+		}
 	}
 
 	private String fullKey(String key) {

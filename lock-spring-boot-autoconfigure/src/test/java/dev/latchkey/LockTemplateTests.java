@@ -346,6 +346,40 @@ class LockTemplateTests {
 		assertThat(lease.get().isValid()).isFalse();
 	}
 
+	@Test
+	void acquireThatFailsAfterTheBackendGrantedItGivesTheLeaseBackOnceTheBackendAnswersAgain() {
+		java.util.concurrent.atomic.AtomicInteger releaseFailures = new java.util.concurrent.atomic.AtomicInteger(2);
+		List<String> releasedTokens = new CopyOnWriteArrayList<>();
+		LockRepository answerLost = new dev.latchkey.test.ForwardingLockRepository(this.repository) {
+
+			@Override
+			public java.util.OptionalLong tryAcquire(LeaseSpec lease) {
+				// Granted at the backend; the answer is lost on its way back.
+				super.tryAcquire(lease);
+				throw new LockBackendException("memory", "Command timed out", null);
+			}
+
+			@Override
+			public boolean release(LeaseSpec lease) {
+				if (releaseFailures.getAndDecrement() > 0) {
+					throw new LockBackendException("memory", "Still unreachable", null);
+				}
+				releasedTokens.add(lease.token());
+				return super.release(lease);
+			}
+
+		};
+		LockTemplate template = template(answerLost, this.settings, this.events::add);
+		assertThatExceptionOfType(LockBackendException.class)
+			.isThrownBy(() -> template.exclusive("answer-lost").ttl(Duration.ofSeconds(60)).acquire());
+		assertThat(this.repository.inspect("answer-lost")).isPresent();
+		// Retried past the failures, and far sooner than the 60 s TTL.
+		Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> this.repository.inspect("answer-lost").isEmpty());
+		assertThat(releasedTokens).hasSize(1);
+		assertThat(this.template.exclusive("answer-lost").tryRun(() -> {
+		})).isTrue();
+	}
+
 	// Minimum hold time
 
 	@Test

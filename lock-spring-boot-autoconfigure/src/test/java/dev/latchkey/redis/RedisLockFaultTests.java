@@ -147,6 +147,73 @@ class RedisLockFaultTests {
 	}
 
 	@Test
+	void acquireWhoseAnswerWasLostToAPauseLeavesTheKeyFreeSoonAfterTheServerResumes() throws Exception {
+		RedisServerProcess server = server();
+		// The command timeout is far below the pause: the acquire is sent, the client gives up on it, and the paused
+		// server runs it when it resumes.
+		RedisLockRepository repository = repository(server.url(), Duration.ofMillis(300));
+		RedisLockRepository next = repository(server.url());
+		// Connect both before the pause, and load the scripts: a server that does not know a script answers EVALSHA
+		// with NOSCRIPT when it resumes, and the EVAL that would follow is never sent.
+		warmUp(repository);
+		warmUp(next);
+		Duration ttl = Duration.ofSeconds(60);
+		LockTemplate template = template(repository, LockSettings.defaults().withOwner("lost-answer").withTtl(ttl),
+				null);
+		signal("STOP", server.pid());
+		long resumedAt;
+		try {
+			assertThatExceptionOfType(LockBackendException.class)
+				.isThrownBy(() -> template.exclusive("answer-lost").acquire())
+				.withMessageStartingWith("Acquiring 'answer-lost' at the Redis backend failed: ");
+			Thread.sleep(1500);
+		}
+		finally {
+			signal("CONT", server.pid());
+			resumedAt = System.nanoTime();
+		}
+		// The acquire did run when the server resumed (its 60 s lease would keep the key idle); the template, which
+		// knows the token it sent, gives it back as soon as the server answers again.
+		LeaseSpec spec = LeaseSpec.exclusive("answer-lost", "next", token(), Duration.ofSeconds(30));
+		OptionalLong[] granted = { OptionalLong.empty() };
+		Awaitility.await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(50)).until(() -> {
+			granted[0] = next.tryAcquire(spec);
+			return granted[0].isPresent();
+		});
+		logger.info(() -> "Key of an acquire whose answer was lost was granted to the next holder "
+				+ TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - resumedAt) + " ms after the server resumed");
+		// The lost acquire was granted on the server: the next holder's token is the second of the key.
+		assertThat(granted[0].getAsLong()).isEqualTo(2);
+		assertThat(next.release(spec)).isTrue();
+	}
+
+	@Test
+	void repositoryAloneKeepsTheKeyOfAnAcquireWhoseAnswerWasLostForItsTtl() throws Exception {
+		RedisServerProcess server = server();
+		RedisLockRepository repository = repository(server.url(), Duration.ofMillis(300));
+		RedisLockRepository next = repository(server.url());
+		warmUp(repository);
+		warmUp(next);
+		LeaseSpec lost = LeaseSpec.exclusive("answer-lost", "lost-answer", token(), Duration.ofSeconds(60));
+		signal("STOP", server.pid());
+		try {
+			// The SPI makes single attempts and never retries or schedules: LockTemplate gives such a lease back.
+			assertThatExceptionOfType(LockBackendException.class).isThrownBy(() -> repository.tryAcquire(lost));
+		}
+		finally {
+			signal("CONT", server.pid());
+		}
+		Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> next.inspect("answer-lost").isPresent());
+		assertThat(next.inspect("answer-lost")).hasValueSatisfying((info) -> assertThat(info.holders())
+			.singleElement()
+			.satisfies((holder) -> {
+				assertThat(holder.owner()).isEqualTo("lost-answer");
+				assertThat(holder.remainingTtl()).isGreaterThan(Duration.ofSeconds(50));
+			}));
+		assertThat(repository.release(lost)).isTrue();
+	}
+
+	@Test
 	void unreachableServerFailsTheCallWithABackendException() throws IOException {
 		URI nobody = URI.create("redis://127.0.0.1:" + freePort());
 		RedisLockRepository repository = repository(nobody);
@@ -190,6 +257,13 @@ class RedisLockFaultTests {
 		assertThat(freedAfter).isGreaterThanOrEqualTo(remaining.minusMillis(50));
 		assertThat(freedAfter).isLessThan(ttl.plusSeconds(2));
 		assertThat(granted[0].getAsLong()).isGreaterThan(heldToken);
+	}
+
+	private static void warmUp(RedisLockRepository repository) {
+		LeaseSpec lease = LeaseSpec.exclusive("warm-up", "warm-up", token(), Duration.ofSeconds(30));
+		assertThat(repository.tryAcquire(lease)).isPresent();
+		assertThat(repository.inspect("warm-up")).isPresent();
+		assertThat(repository.release(lease)).isTrue();
 	}
 
 	private ChildProcess startHolder(URI url, String key, Duration ttl) {

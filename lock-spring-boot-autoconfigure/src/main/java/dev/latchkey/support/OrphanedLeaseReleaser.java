@@ -1,0 +1,188 @@
+package dev.latchkey.support;
+
+import java.time.Duration;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+
+import org.jspecify.annotations.Nullable;
+
+import org.springframework.core.log.LogAccessor;
+import org.springframework.scheduling.concurrent.CustomizableThreadFactory;
+
+import dev.latchkey.LeaseSpec;
+import dev.latchkey.LockRepository;
+
+/**
+ * Gives back the leases of acquisitions whose answer was lost. An acquire that failed with a backend exception (a
+ * timeout against a paused server, a connection that dropped after the request was sent, a commit whose outcome is
+ * unknown) may still have been granted at the backend; nobody would then hold the key for a whole TTL. The caller
+ * knows the token it sent, so this releases that token, best effort, once the backend answers again: retried with
+ * exponential backoff until the lease's TTL has passed since the attempt (by then the backend has expired it anyway),
+ * and stopped at the first answer, whatever it is. Releasing by token never deletes another owner's lease, so this is
+ * safe on every backend, whether or not the acquisition had landed.
+ * <p>
+ * Releases run on a thread of their own, started on first use, and never on the lease keeper's threads: a release
+ * that hangs against a paused server must not delay the renewals, nor the losses at their deadlines, of the leases
+ * that are held.
+ * <pre class="code">
+ * OrphanedLeaseReleaser orphans = new OrphanedLeaseReleaser(repository, waiter::released);
+ * try {
+ *     repository.tryAcquire(lease);
+ * }
+ * catch (LockBackendException ex) {
+ *     orphans.release(lease, attemptedAtNanos);
+ *     throw ex;
+ * }
+ * </pre>
+ */
+public final class OrphanedLeaseReleaser implements AutoCloseable {
+
+	private static final LogAccessor logger = new LogAccessor(OrphanedLeaseReleaser.class);
+
+	private static final long FIRST_RETRY_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
+
+	private static final long MAX_RETRY_NANOS = TimeUnit.SECONDS.toNanos(5);
+
+	/**
+	 * The most releases kept pending at once: during an outage every failed acquire adds one, and each is kept up to
+	 * its lease's TTL. Beyond this, a lease is left to expire at the backend.
+	 */
+	static final int MAX_PENDING = 10_000;
+
+	private final AtomicInteger pending = new AtomicInteger();
+
+	private final LockRepository repository;
+
+	private final Consumer<String> onReleased;
+
+	private @Nullable ScheduledThreadPoolExecutor scheduler;
+
+	private boolean closed;
+
+	/**
+	 * Makes a releaser.
+	 * @param repository the backend
+	 * @param onReleased called with the key when an orphaned lease was found and released, to wake local waiters
+	 */
+	public OrphanedLeaseReleaser(LockRepository repository, Consumer<String> onReleased) {
+		this.repository = repository;
+		this.onReleased = onReleased;
+	}
+
+	/**
+	 * Releases the lease of an acquisition that failed, as soon as the backend answers again.
+	 * @param lease the lease that was asked for
+	 * @param attemptedAtNanos when the failed attempt was sent, on the {@link System#nanoTime()} clock: the release is
+	 * given up when the lease's TTL has passed since then
+	 */
+	public void release(LeaseSpec lease, long attemptedAtNanos) {
+		if (this.pending.incrementAndGet() > MAX_PENDING) {
+			this.pending.decrementAndGet();
+			logger.debug(() -> "Not releasing '" + lease.key() + "' after a failed acquire: " + MAX_PENDING
+					+ " releases are pending already; it expires at the backend within " + lease.ttl());
+			return;
+		}
+		Attempt attempt = new Attempt(lease, attemptedAtNanos + lease.ttl().toNanos());
+		attempt.scheduleIn(0);
+	}
+
+	/**
+	 * Gives up the releases not made yet; their leases, if they were granted, expire at the backend.
+	 */
+	@Override
+	public synchronized void close() {
+		this.closed = true;
+		if (this.scheduler != null) {
+			this.scheduler.shutdownNow();
+		}
+	}
+
+	private synchronized @Nullable ScheduledThreadPoolExecutor scheduler() {
+		if (this.closed) {
+			return null;
+		}
+		if (this.scheduler == null) {
+			CustomizableThreadFactory threads = new CustomizableThreadFactory("latchkey-orphan-release-");
+			threads.setDaemon(true);
+			ScheduledThreadPoolExecutor scheduler = new ScheduledThreadPoolExecutor(1, threads);
+			scheduler.setRemoveOnCancelPolicy(true);
+			scheduler.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
+			this.scheduler = scheduler;
+		}
+		return this.scheduler;
+	}
+
+	private final class Attempt implements Runnable {
+
+		private final LeaseSpec lease;
+
+		private final long deadlineNanos;
+
+		private long backoffNanos = FIRST_RETRY_NANOS;
+
+		private int tries;
+
+		Attempt(LeaseSpec lease, long deadlineNanos) {
+			this.lease = lease;
+			this.deadlineNanos = deadlineNanos;
+		}
+
+		void scheduleIn(long delayNanos) {
+			ScheduledThreadPoolExecutor scheduler = scheduler();
+			if (scheduler == null) {
+				done();
+				return;
+			}
+			try {
+				scheduler.schedule(this, delayNanos, TimeUnit.NANOSECONDS);
+			}
+			catch (RejectedExecutionException ex) {
+				// Closed meanwhile: the lease, if it was granted, expires at the backend.
+				done();
+			}
+		}
+
+		private void done() {
+			OrphanedLeaseReleaser.this.pending.decrementAndGet();
+		}
+
+		@Override
+		public void run() {
+			if (System.nanoTime() - this.deadlineNanos >= 0) {
+				done();
+				logger.debug(() -> "Gave up releasing '" + this.lease.key() + "' after a failed acquire: its TTL has"
+						+ " passed");
+				return;
+			}
+			this.tries++;
+			boolean released;
+			try {
+				released = OrphanedLeaseReleaser.this.repository.release(this.lease);
+			}
+			catch (Throwable ex) {
+				long retry = Math.min(this.backoffNanos, Math.max(0, this.deadlineNanos - System.nanoTime()));
+				this.backoffNanos = Math.min(this.backoffNanos * 2, MAX_RETRY_NANOS);
+				logger.debug(ex, () -> "Releasing '" + this.lease.key() + "' after a failed acquire failed (try "
+						+ this.tries + "); retrying");
+				scheduleIn(retry);
+				return;
+			}
+			done();
+			if (released) {
+				logger.info(() -> "An acquire of '" + this.lease.key() + "' whose answer was lost had been granted at"
+						+ " the " + OrphanedLeaseReleaser.this.repository.backend() + " backend; released it");
+				try {
+					OrphanedLeaseReleaser.this.onReleased.accept(this.lease.key());
+				}
+				catch (Throwable ex) {
+					logger.warn(ex, () -> "Waking the waiters of '" + this.lease.key() + "' failed");
+				}
+			}
+		}
+
+	}
+
+}

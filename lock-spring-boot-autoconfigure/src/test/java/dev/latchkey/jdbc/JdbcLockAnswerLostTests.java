@@ -1,0 +1,158 @@
+package dev.latchkey.jdbc;
+
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.SQLNonTransientConnectionException;
+import java.time.Duration;
+import java.util.OptionalLong;
+import java.util.UUID;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+import javax.sql.DataSource;
+
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import com.zaxxer.hikari.HikariDataSource;
+
+import org.springframework.jdbc.datasource.DelegatingDataSource;
+
+import dev.latchkey.LeaseSpec;
+import dev.latchkey.LockBackendException;
+import dev.latchkey.LockSettings;
+import dev.latchkey.LockTemplate;
+import dev.latchkey.test.TestServers;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
+
+/**
+ * An acquire whose statement the database ran and committed, but whose answer never reached the application (the
+ * connection failed on the way back): the outcome is unknown to the caller, who gets a {@link LockBackendException},
+ * while the database holds the lease. {@link LockTemplate} gives the token back, so the key is free again long before
+ * the lease's TTL. On PostgreSQL, MariaDB and H2; the databases are real, only the answer is dropped (by a
+ * connection wrapper that throws what a driver throws when the socket breaks, after the statement has run).
+ */
+@Timeout(60)
+class JdbcLockAnswerLostTests {
+
+	private static final String TABLE = JdbcTestSupport.newTableName();
+
+	private static HikariDataSource postgres;
+
+	private static HikariDataSource mariadb;
+
+	private static HikariDataSource h2;
+
+	@BeforeAll
+	static void createTables() {
+		postgres = JdbcTestSupport.dataSource(TestServers.postgresUrl(), 4);
+		JdbcTestSupport.createTable(postgres, "schema-postgresql.sql", TABLE);
+		mariadb = JdbcTestSupport.dataSource(TestServers.mariadbUrl(), 4);
+		JdbcTestSupport.createTable(mariadb, "schema-mysql.sql", TABLE);
+		h2 = JdbcTestSupport.dataSource("jdbc:h2:mem:" + UUID.randomUUID() + ";DB_CLOSE_DELAY=-1", 4);
+		JdbcTestSupport.createTable(h2, "schema-h2.sql", TABLE);
+	}
+
+	@AfterAll
+	static void dropTables() {
+		if (postgres != null) {
+			JdbcTestSupport.dropTable(postgres, TABLE, true);
+			postgres.close();
+		}
+		if (mariadb != null) {
+			JdbcTestSupport.dropTable(mariadb, TABLE, false);
+			mariadb.close();
+		}
+		if (h2 != null) {
+			h2.close();
+		}
+	}
+
+	@ParameterizedTest
+	@ValueSource(strings = { "postgres", "mariadb", "h2" })
+	void acquireWhoseAnswerWasLostLeavesTheKeyFreeLongBeforeItsTtl(String database) {
+		DataSource target = switch (database) {
+			case "postgres" -> postgres;
+			case "mariadb" -> mariadb;
+			default -> h2;
+		};
+		AtomicBoolean loseNextAnswer = new AtomicBoolean();
+		JdbcLockRepository repository = new JdbcLockRepository(new AnswerLosingDataSource(target, loseNextAnswer),
+				TABLE);
+		JdbcLockRepository next = new JdbcLockRepository(target, TABLE);
+		String key = "answer-lost:" + database + ":" + System.nanoTime();
+		try (LockTemplate locks = new LockTemplate(repository,
+				LockSettings.defaults().withOwner("lost-answer").withTtl(Duration.ofSeconds(60)), null)) {
+			// The dialect is looked up before the statement whose answer is lost.
+			assertThat(repository.inspect(key)).isEmpty();
+			loseNextAnswer.set(true);
+			assertThatExceptionOfType(LockBackendException.class).isThrownBy(() -> locks.exclusive(key).acquire())
+				.withMessageStartingWith("Could not acquire '" + key + "' in table " + TABLE);
+			assertThat(loseNextAnswer).isFalse();
+			LeaseSpec spec = LeaseSpec.exclusive(key, "next", "next-" + UUID.randomUUID(), Duration.ofSeconds(30));
+			OptionalLong[] granted = { OptionalLong.empty() };
+			Awaitility.await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(50)).until(() -> {
+				granted[0] = next.tryAcquire(spec);
+				return granted[0].isPresent();
+			});
+			assertThat(next.release(spec)).isTrue();
+		}
+	}
+
+	/**
+	 * A data source whose next statement, once armed, runs at the database and then fails as a broken connection
+	 * does: the database has committed (auto-commit), the application never learns it.
+	 */
+	private static final class AnswerLosingDataSource extends DelegatingDataSource {
+
+		private final AtomicBoolean loseNextAnswer;
+
+		AnswerLosingDataSource(DataSource target, AtomicBoolean loseNextAnswer) {
+			super(target);
+			this.loseNextAnswer = loseNextAnswer;
+		}
+
+		@Override
+		public Connection getConnection() throws java.sql.SQLException {
+			Connection connection = super.getConnection();
+			return (Connection) Proxy.newProxyInstance(getClass().getClassLoader(), new Class<?>[] { Connection.class },
+					(proxy, method, args) -> {
+						Object result = invoke(connection, method, args);
+						if (method.getName().equals("prepareStatement") && result instanceof PreparedStatement prepared) {
+							return statement(prepared);
+						}
+						return result;
+					});
+		}
+
+		private PreparedStatement statement(PreparedStatement statement) {
+			return (PreparedStatement) Proxy.newProxyInstance(getClass().getClassLoader(),
+					new Class<?>[] { PreparedStatement.class }, (proxy, method, args) -> {
+						Object result = invoke(statement, method, args);
+						if (method.getName().startsWith("execute") && this.loseNextAnswer.compareAndSet(true, false)) {
+							throw new SQLNonTransientConnectionException(
+									"An I/O error occurred while reading the answer (connection reset)", "08006");
+						}
+						return result;
+					});
+		}
+
+		private static Object invoke(Object target, java.lang.reflect.Method method, Object[] args) throws Throwable {
+			try {
+				return method.invoke(target, args);
+			}
+			catch (InvocationTargetException ex) {
+				throw ex.getCause();
+			}
+		}
+
+	}
+
+}
