@@ -222,6 +222,20 @@ class SampleApplicationTests {
 	}
 
 	@Test
+	void lostAndRenewalCountersAreListedBeforeAnyLeaseIsLostOrRenewed() {
+		for (String meter : List.of("latchkey.lost", "latchkey.renewals")) {
+			ResponseEntity<Map<String, Object>> metric = this.http.get()
+				.uri("/actuator/metrics/{name}?tag=name:none", meter)
+				.retrieve()
+				.toEntity(JSON);
+			assertThat(metric.getStatusCode().value()).as(meter).isEqualTo(200);
+			assertThat(metric.getBody().get("measurements")).asInstanceOf(InstanceOfAssertFactories.LIST)
+				.singleElement()
+				.satisfies((measurement) -> assertThat(((Map<?, ?>) measurement).get("value")).isEqualTo(0.0));
+		}
+	}
+
+	@Test
 	void givenTwoReportsInProgressWhenAThirdIsRequestedThenItWaitsForAPermit() {
 		CompletableFuture<ResponseEntity<Map<String, Object>>> first = reportLater("2025-01");
 		CompletableFuture<ResponseEntity<Map<String, Object>>> second = reportLater("2025-02");
