@@ -149,13 +149,13 @@ final class DefaultLease implements Lease, LeaseKeeper.KeptLease {
 			throw new IllegalStateException("Lease on '" + key() + "' was released");
 		}
 		if (System.nanoTime() - this.validUntilNanos >= 0) {
-			throw new LockLostException(key(), LossReason.RENEWAL_FAILED, null);
+			throw new LockLostException(key(), this.name, LossReason.RENEWAL_FAILED, null);
 		}
 	}
 
 	LockLostException lostException() {
 		LockLostException exception = this.lostException;
-		return (exception != null) ? exception : new LockLostException(key(), LossReason.NOT_OWNER, null);
+		return (exception != null) ? exception : new LockLostException(key(), this.name, LossReason.NOT_OWNER, null);
 	}
 
 	// LeaseKeeper.KeptLease
@@ -205,7 +205,7 @@ final class DefaultLease implements Lease, LeaseKeeper.KeptLease {
 		if (this.state == State.LOST) {
 			return false;
 		}
-		this.lostException = new LockLostException(key(), reason, cause);
+		this.lostException = new LockLostException(key(), this.name, reason, cause);
 		this.state = State.LOST;
 		return true;
 	}

@@ -19,11 +19,26 @@ public class LockLostException extends LockException {
 
 	private final String key;
 
+	private final String name;
+
 	private final LossReason reason;
 
 	public LockLostException(String key, LossReason reason, @Nullable Throwable cause) {
+		this(key, key, reason, cause);
+	}
+
+	/**
+	 * Makes the exception of a lost lease.
+	 * @param key the lock key
+	 * @param name the lock's name (an annotation's key template, or the name given to
+	 * {@link LockOperation#named(String)})
+	 * @param reason why the lease was lost
+	 * @param cause the cause, or {@code null}
+	 */
+	public LockLostException(String key, String name, LossReason reason, @Nullable Throwable cause) {
 		super(message(key, reason), cause);
 		this.key = key;
+		this.name = name;
 		this.reason = reason;
 	}
 
@@ -41,6 +56,15 @@ public class LockLostException extends LockException {
 	 */
 	public String getKey() {
 		return this.key;
+	}
+
+	/**
+	 * The lock's name: the key template of an annotation ({@code order:#id}), or for {@link LockTemplate} the name
+	 * given with {@link LockOperation#named(String)}, which defaults to the key.
+	 * @return the lock's name
+	 */
+	public String getName() {
+		return this.name;
 	}
 
 	/**

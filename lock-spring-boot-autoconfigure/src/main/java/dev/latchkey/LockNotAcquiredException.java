@@ -21,15 +21,30 @@ public class LockNotAcquiredException extends LockException {
 
 	private final String key;
 
+	private final String name;
+
 	private final Duration waitTime;
 
 	public LockNotAcquiredException(String key, Duration waitTime) {
-		this(key, waitTime, null);
+		this(key, key, waitTime, null);
 	}
 
 	public LockNotAcquiredException(String key, Duration waitTime, @Nullable Throwable cause) {
+		this(key, key, waitTime, cause);
+	}
+
+	/**
+	 * Makes the exception of a lock that was not acquired.
+	 * @param key the lock key
+	 * @param name the lock's name (an annotation's key template, or the name given to
+	 * {@link LockOperation#named(String)})
+	 * @param waitTime how long the caller waited
+	 * @param cause the cause (an {@link InterruptedException} when the wait was interrupted), or {@code null}
+	 */
+	public LockNotAcquiredException(String key, String name, Duration waitTime, @Nullable Throwable cause) {
 		super(message(key, waitTime, cause), cause);
 		this.key = key;
+		this.name = name;
 		this.waitTime = waitTime;
 	}
 
@@ -47,6 +62,24 @@ public class LockNotAcquiredException extends LockException {
 	 */
 	public String getKey() {
 		return this.key;
+	}
+
+	/**
+	 * The lock's name: the key template of an annotation ({@code order:#id}), or for {@link LockTemplate} the name
+	 * given with {@link LockOperation#named(String)}, which defaults to the key. Unlike the key, an annotation's name
+	 * holds no argument values, so it can be shown where the key could be personal data.
+	 * @return the lock's name
+	 */
+	public String getName() {
+		return this.name;
+	}
+
+	/**
+	 * Whether the wait was interrupted, rather than the lock found held elsewhere for the whole wait time.
+	 * @return {@code true} if the waiting thread was interrupted
+	 */
+	public boolean isInterrupted() {
+		return getCause() instanceof InterruptedException;
 	}
 
 	/**

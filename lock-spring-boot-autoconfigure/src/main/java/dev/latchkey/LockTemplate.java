@@ -254,7 +254,7 @@ public class LockTemplate implements AutoCloseable {
 		catch (InterruptedException ex) {
 			Thread.currentThread().interrupt();
 			notAcquired(operation, key, start, observation);
-			throw new LockNotAcquiredException(key, waitTime, ex);
+			throw new LockNotAcquiredException(key, operation.name(), waitTime, ex);
 		}
 		catch (LockBackendException ex) {
 			releaseOrphan(spec);
@@ -276,7 +276,7 @@ public class LockTemplate implements AutoCloseable {
 		if (grant == null) {
 			notAcquired(operation, key, start, observation);
 			if (throwOnContention) {
-				throw new LockNotAcquiredException(key, waitTime);
+				throw new LockNotAcquiredException(key, operation.name(), waitTime, null);
 			}
 			return null;
 		}

@@ -22,6 +22,8 @@ import dev.latchkey.event.LockRenewedEvent;
  * <li>{@code latchkey.renewals} (counter): successful lease renewals, tagged {@code name} and {@code backend};</li>
  * <li>{@code latchkey.leases.held} (gauge): the leases the template holds now, tagged {@code backend}.</li>
  * </ul>
+ * Both counters are registered at zero when this is made, tagged {@code name=none} (and {@code reason=none}), so that
+ * they are listed before the first loss or renewal.
  * The {@code name} tag is the lock's name (an annotation's key template, or the name given to
  * {@link dev.latchkey.LockOperation#named(String)}), never the evaluated key, so the number of meters stays bounded.
  * The timers {@code latchkey.acquire} and {@code latchkey.hold} are not made here: they come from the observations of
@@ -61,6 +63,8 @@ public class LockMetrics implements ApplicationListener<LockEvent> {
 	 */
 	public static final String LEASES_HELD = "latchkey.leases.held";
 
+	private static final String NONE = "none";
+
 	private final MeterRegistry registry;
 
 	/**
@@ -72,30 +76,42 @@ public class LockMetrics implements ApplicationListener<LockEvent> {
 		Assert.notNull(registry, "MeterRegistry must not be null");
 		Assert.notNull(template, "LockTemplate must not be null");
 		this.registry = registry;
+		String backend = template.getRepository().backend();
 		Gauge.builder(LEASES_HELD, template, LockTemplate::heldLeaseCount)
 			.description("Leases this instance holds and renews")
-			.tag("backend", template.getRepository().backend())
+			.tag("backend", backend)
 			.register(registry);
+		// Registered at zero, so that both counters are listed (and alerts on them work) before the first event; with
+		// the same tag keys as the counters of real locks, since registries such as Prometheus require one set of keys
+		// per meter name. "none" is the value that stands for no lock, as Micrometer's "error" tag does.
+		lost(NONE, backend, NONE);
+		renewals(NONE, backend);
+	}
+
+	private Counter lost(String name, String backend, String reason) {
+		return Counter.builder(LOST)
+			.description("Leases lost while held")
+			.tag("name", name)
+			.tag("backend", backend)
+			.tag("reason", reason)
+			.register(this.registry);
+	}
+
+	private Counter renewals(String name, String backend) {
+		return Counter.builder(RENEWALS)
+			.description("Successful lease renewals")
+			.tag("name", name)
+			.tag("backend", backend)
+			.register(this.registry);
 	}
 
 	@Override
 	public void onApplicationEvent(LockEvent event) {
 		if (event instanceof LockLostEvent lost) {
-			Counter.builder(LOST)
-				.description("Leases lost while held")
-				.tag("name", event.getName())
-				.tag("backend", event.getBackend())
-				.tag("reason", lost.getReason().name().toLowerCase(Locale.ROOT))
-				.register(this.registry)
-				.increment();
+			lost(event.getName(), event.getBackend(), lost.getReason().name().toLowerCase(Locale.ROOT)).increment();
 		}
 		else if (event instanceof LockRenewedEvent) {
-			Counter.builder(RENEWALS)
-				.description("Successful lease renewals")
-				.tag("name", event.getName())
-				.tag("backend", event.getBackend())
-				.register(this.registry)
-				.increment();
+			renewals(event.getName(), event.getBackend()).increment();
 		}
 	}
 

@@ -2,6 +2,7 @@ package dev.latchkey.autoconfigure;
 
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.config.BeanDefinition;
+import org.springframework.beans.factory.config.ConfigurableListableBeanFactory;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
@@ -62,7 +63,9 @@ public final class LatchkeyAutoConfiguration {
 	@Bean(destroyMethod = "close")
 	@ConditionalOnMissingBean
 	LockTemplate lockTemplate(LockRepository lockRepository, LockSettings lockSettings,
-			ApplicationEventPublisher eventPublisher, ObjectProvider<LockObserver> lockObserver) {
+			ApplicationEventPublisher eventPublisher, ObjectProvider<LockObserver> lockObserver,
+			LatchkeyProperties properties, ConfigurableListableBeanFactory beanFactory) {
+		BackendReport.log(lockRepository, properties, beanFactory);
 		return new LockTemplate(lockRepository, lockSettings, eventPublisher, lockObserver.getIfUnique());
 	}
 

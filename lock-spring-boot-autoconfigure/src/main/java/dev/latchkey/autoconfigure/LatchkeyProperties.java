@@ -4,7 +4,9 @@ import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Set;
 
 import org.jspecify.annotations.Nullable;
 
@@ -13,6 +15,7 @@ import org.springframework.boot.context.properties.DeprecatedConfigurationProper
 
 import dev.latchkey.LockConfigurationException;
 import dev.latchkey.LockSettings;
+import dev.latchkey.web.ShowKey;
 
 /**
  * Configuration properties for Latchkey.
@@ -87,6 +90,8 @@ public class LatchkeyProperties {
 
 	private final Etcd etcd = new Etcd();
 
+	private final Web web = new Web();
+
 	public Backend getBackend() {
 		return this.backend;
 	}
@@ -112,6 +117,7 @@ public class LatchkeyProperties {
 		checkDuration("latchkey.health.timeout", this.health.getTimeout(), true);
 		checkDuration("latchkey.etcd.connect-timeout", this.etcd.getConnectTimeout(), true);
 		checkDuration("latchkey.etcd.request-timeout", this.etcd.getRequestTimeout(), true);
+		checkDuration("latchkey.web.problem-details.retry-after", this.web.getProblemDetails().getRetryAfter(), false);
 	}
 
 	private static void checkDuration(String property, @Nullable Duration value, boolean positive) {
@@ -210,6 +216,10 @@ public class LatchkeyProperties {
 
 	public Etcd getEtcd() {
 		return this.etcd;
+	}
+
+	public Web getWeb() {
+		return this.web;
 	}
 
 	/**
@@ -526,6 +536,78 @@ public class LatchkeyProperties {
 
 			public void setAuthority(@Nullable String authority) {
 				this.authority = authority;
+			}
+
+		}
+
+	}
+
+	/**
+	 * Latchkey in web applications.
+	 */
+	public static class Web {
+
+		private final ProblemDetails problemDetails = new ProblemDetails();
+
+		public ProblemDetails getProblemDetails() {
+			return this.problemDetails;
+		}
+
+		/**
+		 * Lock exceptions answered as problem details.
+		 */
+		public static class ProblemDetails {
+
+			/**
+			 * Whether to answer LockNotAcquiredException with 409 Conflict and LockLostException with 503 Service
+			 * Unavailable, as problem details, in Spring MVC applications.
+			 */
+			private boolean enabled = true;
+
+			/**
+			 * When to add the lock key, which is made of method arguments and may be personal data, to a problem
+			 * detail; the lock's name is always there.
+			 */
+			private ShowKey showKey = ShowKey.NEVER;
+
+			/**
+			 * Roles of which a caller needs one to see the lock key with 'when-authorized'; any authenticated caller
+			 * when empty.
+			 */
+			private final Set<String> roles = new LinkedHashSet<>();
+
+			/**
+			 * Delay to send in a Retry-After header (whole seconds, rounded up) with 409 Conflict. No header when not
+			 * set.
+			 */
+			private @Nullable Duration retryAfter;
+
+			public boolean isEnabled() {
+				return this.enabled;
+			}
+
+			public void setEnabled(boolean enabled) {
+				this.enabled = enabled;
+			}
+
+			public ShowKey getShowKey() {
+				return this.showKey;
+			}
+
+			public void setShowKey(ShowKey showKey) {
+				this.showKey = showKey;
+			}
+
+			public Set<String> getRoles() {
+				return this.roles;
+			}
+
+			public @Nullable Duration getRetryAfter() {
+				return this.retryAfter;
+			}
+
+			public void setRetryAfter(@Nullable Duration retryAfter) {
+				this.retryAfter = retryAfter;
 			}
 
 		}

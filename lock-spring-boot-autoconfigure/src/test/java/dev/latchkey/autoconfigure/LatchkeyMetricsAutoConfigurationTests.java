@@ -72,6 +72,20 @@ class LatchkeyMetricsAutoConfigurationTests {
 	}
 
 	@Test
+	void lostAndRenewalCountersAreRegisteredAtZeroBeforeTheFirstEvent() {
+		this.contextRunner.withUserConfiguration(MeterRegistryConfiguration.class).run((context) -> {
+			MeterRegistry registry = context.getBean(MeterRegistry.class);
+			assertThat(registry.get("latchkey.lost")
+				.tags("name", "none", "backend", "memory", "reason", "none")
+				.counter()
+				.count()).isZero();
+			assertThat(registry.get("latchkey.renewals").tags("name", "none", "backend", "memory").counter().count())
+				.isZero();
+			assertThat(registry.get("latchkey.leases.held").gauge().value()).isZero();
+		});
+	}
+
+	@Test
 	void recordsContention() {
 		this.contextRunner.withUserConfiguration(MeterRegistryConfiguration.class).run((context) -> {
 			LockTemplate locks = context.getBean(LockTemplate.class);

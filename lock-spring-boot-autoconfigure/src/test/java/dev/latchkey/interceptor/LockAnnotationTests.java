@@ -68,7 +68,10 @@ class LockAnnotationTests {
 			Future<String> first = this.executor.submit(() -> guarded.pay(42, state.gate));
 			assertThat(state.entered.await(5, TimeUnit.SECONDS)).isTrue();
 			assertThatExceptionOfType(LockNotAcquiredException.class).isThrownBy(() -> guarded.pay(42, null))
-				.satisfies((ex) -> assertThat(ex.getKey()).isEqualTo("order:42"));
+				.satisfies((ex) -> {
+					assertThat(ex.getKey()).isEqualTo("order:42");
+					assertThat(ex.getName()).isEqualTo("order:#id");
+				});
 			assertThat(guarded.pay(43, null)).isEqualTo("paid 43");
 			state.gate.countDown();
 			assertThat(first.get(5, TimeUnit.SECONDS)).isEqualTo("paid 42");

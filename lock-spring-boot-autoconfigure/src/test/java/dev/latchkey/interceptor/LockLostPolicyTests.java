@@ -52,7 +52,10 @@ class LockLostPolicyTests {
 			Probe probe = context.getBean(Probe.class);
 			repository.stealAll = true;
 			assertThatExceptionOfType(LockLostException.class).isThrownBy(() -> worker.interruptible(probe))
-				.satisfies((ex) -> assertThat(ex.getReason()).isEqualTo(LossReason.NOT_OWNER));
+				.satisfies((ex) -> {
+					assertThat(ex.getReason()).isEqualTo(LossReason.NOT_OWNER);
+					assertThat(ex.getName()).isEqualTo("interruptible");
+				});
 			assertThat(probe.interrupted).isTrue();
 			assertThat(probe.assertHeldFailure).isInstanceOf(LockLostException.class);
 			assertThat(Thread.currentThread().isInterrupted()).as("interrupt flag cleared").isFalse();

@@ -12,9 +12,12 @@ import org.assertj.core.api.InstanceOfAssertFactories;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.context.SpringBootTest.WebEnvironment;
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.core.ParameterizedTypeReference;
 import org.springframework.http.ResponseEntity;
@@ -30,6 +33,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 				"sample.restock-duration=10ms",
 				// A lock directory of its own, so that a sample app running on this host does not share the test's locks.
 				"latchkey.socket.directory=${java.io.tmpdir}/latchkey-sample-test-${random.uuid}" })
+@ExtendWith(OutputCaptureExtension.class)
 class SampleApplicationTests {
 
 	private static final ParameterizedTypeReference<Map<String, Object>> JSON = new ParameterizedTypeReference<>() {
@@ -62,12 +66,20 @@ class SampleApplicationTests {
 	}
 
 	@Test
-	void givenAPaymentInProgressWhenTheSameOrderIsPaidAgainThenConflict() {
+	void givenAPaymentInProgressWhenTheSameOrderIsPaidAgainThenConflictAsLatchkeysProblemDetailWithNoErrorLogged(
+			CapturedOutput output) {
 		CompletableFuture<ResponseEntity<Map<String, Object>>> first = payLater(1);
 		awaitHeld("order:1");
 		ResponseEntity<Map<String, Object>> second = pay(1);
 		assertThat(second.getStatusCode().value()).isEqualTo(409);
-		assertThat(second.getBody()).containsEntry("key", "order:1");
+		assertThat(second.getHeaders().getContentType()).hasToString("application/problem+json");
+		assertThat(second.getBody()).containsEntry("type", "urn:latchkey:problem:lock-not-acquired")
+			.containsEntry("title", "Lock held elsewhere")
+			.containsEntry("detail", "Lock 'order:#id' is held elsewhere; try again later")
+			.containsEntry("lock", "order:#id")
+			// application.yml sets latchkey.web.problem-details.show-key=always
+			.containsEntry("key", "order:1");
+		assertThat(output.getAll()).doesNotContain("ERROR").doesNotContain("LockNotAcquiredException");
 		assertThat(first.join().getStatusCode().value()).isEqualTo(200);
 		assertThat(first.join().getBody()).containsEntry("orderId", 1);
 	}
@@ -207,6 +219,20 @@ class SampleApplicationTests {
 		assertThat(hold.getBody().get("availableTags")).asInstanceOf(InstanceOfAssertFactories.LIST)
 			.extracting((tag) -> (Object) ((Map<?, ?>) tag).get("tag"))
 			.contains("backend", "error");
+	}
+
+	@Test
+	void lostAndRenewalCountersAreListedBeforeAnyLeaseIsLostOrRenewed() {
+		for (String meter : List.of("latchkey.lost", "latchkey.renewals")) {
+			ResponseEntity<Map<String, Object>> metric = this.http.get()
+				.uri("/actuator/metrics/{name}?tag=name:none", meter)
+				.retrieve()
+				.toEntity(JSON);
+			assertThat(metric.getStatusCode().value()).as(meter).isEqualTo(200);
+			assertThat(metric.getBody().get("measurements")).asInstanceOf(InstanceOfAssertFactories.LIST)
+				.singleElement()
+				.satisfies((measurement) -> assertThat(((Map<?, ?>) measurement).get("value")).isEqualTo(0.0));
+		}
 	}
 
 	@Test

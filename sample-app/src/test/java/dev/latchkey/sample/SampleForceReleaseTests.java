@@ -66,8 +66,13 @@ class SampleForceReleaseTests {
 			.toEntity(JSON);
 		assertThat(deleted.getStatusCode().value()).isEqualTo(200);
 		assertThat(deleted.getBody()).containsEntry("key", "order:9").containsEntry("released", true);
-		// The payment's lease is lost at its next renewal, which interrupts the work long before its 10 s are up.
-		assertThat(payment.join().getStatusCode().is2xxSuccessful()).isFalse();
+		// The payment's lease is lost at its next renewal, which interrupts the work long before its 10 s are up; the
+		// request is answered with Latchkey's problem detail for a lost lock.
+		ResponseEntity<Map<String, Object>> lost = payment.join();
+		assertThat(lost.getStatusCode().value()).isEqualTo(503);
+		assertThat(lost.getBody()).containsEntry("type", "urn:latchkey:problem:lock-lost")
+			.containsEntry("lock", "order:#id")
+			.containsEntry("reason", "not_owner");
 		ResponseEntity<Map<String, Object>> again = this.http.delete()
 			.uri("/actuator/locks/order:9")
 			.retrieve()

@@ -1,0 +1,36 @@
+package dev.latchkey.autoconfigure;
+
+import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnWebApplication;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnWebApplication.Type;
+import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.context.annotation.Bean;
+import org.springframework.web.servlet.DispatcherServlet;
+
+import dev.latchkey.web.LockProblemDetailsExceptionHandler;
+
+/**
+ * Auto-configuration that answers Latchkey's exceptions in Spring MVC applications as problem details
+ * ({@link LockProblemDetailsExceptionHandler}): {@code 409 Conflict} for a lock held elsewhere, {@code 503} for a lock
+ * lost. Off with {@code latchkey.web.problem-details.enabled=false}; the application's own exception handlers for
+ * these exceptions win, and so does its own bean of the handler's type.
+ */
+@AutoConfiguration(after = LatchkeyAutoConfiguration.class)
+@ConditionalOnWebApplication(type = Type.SERVLET)
+@ConditionalOnClass(DispatcherServlet.class)
+@ConditionalOnBooleanProperty(name = "latchkey.web.problem-details.enabled", matchIfMissing = true)
+@EnableConfigurationProperties(LatchkeyProperties.class)
+public final class LatchkeyWebMvcAutoConfiguration {
+
+	@Bean
+	@ConditionalOnMissingBean
+	LockProblemDetailsExceptionHandler latchkeyProblemDetailsExceptionHandler(LatchkeyProperties properties) {
+		LatchkeyProperties.Web.ProblemDetails problemDetails = properties.getWeb().getProblemDetails();
+		return new LockProblemDetailsExceptionHandler(problemDetails.getShowKey(), problemDetails.getRoles(),
+				problemDetails.getRetryAfter());
+	}
+
+}
