@@ -215,6 +215,9 @@ final class ArbiterState {
 				// Another container's pid means nothing here: wait for it to re-assert, or for the horizon.
 				return true;
 			}
+			if (isZombie(this.pid)) {
+				return false;
+			}
 			return ProcessHandle.of(this.pid)
 				.filter(ProcessHandle::isAlive)
 				.filter((process) -> this.started < 0 || process.info()
@@ -222,6 +225,21 @@ final class ArbiterState {
 					.map((instant) -> Math.abs(instant.toEpochMilli() - this.started) <= START_TOLERANCE_MILLIS)
 					.orElse(true))
 				.isPresent();
+		}
+
+		/**
+		 * Whether a process has died but not been reaped by its parent yet: it counts as alive for
+		 * {@link ProcessHandle#isAlive()}, yet will never re-assert anything. Known on Linux only.
+		 */
+		private static boolean isZombie(long pid) {
+			try {
+				String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"), StandardCharsets.US_ASCII);
+				int end = stat.lastIndexOf(')');
+				return end > 0 && end + 2 < stat.length() && stat.charAt(end + 2) == 'Z';
+			}
+			catch (IOException | RuntimeException ex) {
+				return false;
+			}
 		}
 
 		/**

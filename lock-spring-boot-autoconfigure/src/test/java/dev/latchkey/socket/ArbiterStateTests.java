@@ -1,11 +1,17 @@
 package dev.latchkey.socket;
 
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledOnOs;
+import org.junit.jupiter.api.condition.OS;
 import org.junit.jupiter.api.io.TempDir;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -52,6 +58,29 @@ class ArbiterStateTests {
 		Files.writeString(this.directory.resolve("fencing"), "8192", StandardCharsets.US_ASCII);
 		ArbiterState state = ArbiterState.read(this.directory.resolve("state"), 0);
 		assertThat(state.nextToken()).isGreaterThan(8192);
+	}
+
+	@Test
+	@EnabledOnOs(OS.LINUX)
+	void aClientWhoseProcessDiedButWasNotReapedCountsAsGone() throws Exception {
+		// A parent that never reaps: bash starts a child, then becomes 'sleep', which never waits for it.
+		Process parent = new ProcessBuilder("bash", "-c", "sleep 60 & echo $!; exec sleep 60").start();
+		try {
+			long child = Long.parseLong(
+					new BufferedReader(new InputStreamReader(parent.getInputStream(), StandardCharsets.US_ASCII))
+						.readLine()
+						.trim());
+			ArbiterState.Client client = ArbiterState.Client.current("probe");
+			ArbiterState.Client zombie = new ArbiterState.Client("zombie", child, -1, client.pidNamespace());
+			assertThat(zombie.isAlive()).as("the child before it is killed").isTrue();
+			assertThat(new ProcessBuilder("kill", "-KILL", Long.toString(child)).start().waitFor()).isZero();
+			Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> !zombie.isAlive());
+			assertThat(ProcessHandle.of(child).map(ProcessHandle::isAlive)).as("what the JDK alone would say")
+				.contains(true);
+		}
+		finally {
+			parent.destroyForcibly();
+		}
 	}
 
 	@Test
