@@ -75,6 +75,12 @@ class FaultMatrixEtcdTests extends FaultMatrix {
 	}
 
 	@Override
+	protected Duration remainingTtlPrecision() {
+		// etcd tells a lease's remaining TTL in whole seconds, rounded up.
+		return Duration.ofSeconds(1);
+	}
+
+	@Override
 	protected int leakCycles() {
 		// Every acquisition and release is a Raft commit with a disk flush.
 		return 2_000;

@@ -144,6 +144,14 @@ public abstract class FaultMatrix {
 	protected abstract Duration crashRecoveryBound();
 
 	/**
+	 * How much longer than the truth the backend may report a lease's remaining TTL ({@code inspect}).
+	 * @return the precision
+	 */
+	protected Duration remainingTtlPrecision() {
+		return Duration.ofMillis(100);
+	}
+
+	/**
 	 * The server the test may pause and restart, or {@code null} where the store is shared (the databases).
 	 * @return the server
 	 */
@@ -225,16 +233,25 @@ public abstract class FaultMatrix {
 		holder.awaitLine("WROTE ", 0, START);
 		holder.child().kill();
 		long killedAt = System.nanoTime();
+		Duration remaining = Duration.ZERO;
 		if (!freesKeyOfCrashedHolderAtOnce()) {
+			// Nobody released it: it is held until its lease expires, and not freed before.
+			LockInfo.Holder killed = repository().inspect(this.key).orElseThrow().holders().get(0);
+			assertThat(killed.fencingToken()).as("token of the killed holder's key").isEqualTo(held);
+			remaining = (killed.remainingTtl() != null) ? killed.remainingTtl() : Duration.ZERO;
 			assertThat(repository().tryAcquire(lease()))
 				.as("the key right after its holder was killed: nobody released it, its lease has not expired")
 				.isEmpty();
 		}
 		try (LockHandle next = template().exclusive(this.key).waitTime(crashRecoveryBound().plusSeconds(10)).acquire()) {
 			Duration freedAfter = Duration.ofNanos(System.nanoTime() - killedAt);
-			logger.info(() -> backendName() + ": key of a holder killed with SIGKILL granted "
-					+ freedAfter.toMillis() + " ms after the kill (TTL " + TTL.toMillis() + " ms)");
+			Duration left = remaining;
+			logger.info(() -> backendName() + ": key of a holder killed with SIGKILL, with " + left.toMillis()
+					+ " ms of its lease left, granted " + freedAfter.toMillis() + " ms after the kill (TTL "
+					+ TTL.toMillis() + " ms)");
 			assertThat(freedAfter).as("time from the kill to the next grant").isLessThan(crashRecoveryBound());
+			assertThat(freedAfter).as("time from the kill to the next grant, against the lease's remaining TTL")
+				.isGreaterThanOrEqualTo(remaining.minus(remainingTtlPrecision()));
 			assertThat(next.fencingToken()).as("token of the grant after the killed holder's (%d)", held)
 				.isGreaterThan(held);
 			assertThat(FencedStore.write(this.store, next.fencingToken(), "test")).isTrue();
@@ -376,6 +393,10 @@ public abstract class FaultMatrix {
 			holder.awaitLine("ENDED ", 0, Duration.ofSeconds(15));
 			assertThat(FencedStore.write(this.store, grantedToken, "test")).isTrue();
 			assertNoLateWriteAccepted("holder-");
+			// The lost holder's renewals, held up by the fault, did not take the key back.
+			assertThat(repository().inspect(this.key)).as("the key once the lost holder's section ended")
+				.hasValueSatisfying((info) -> assertThat(info.holders()).extracting(LockInfo.Holder::fencingToken)
+					.containsExactly(grantedToken));
 			assertThat(repository().release(lease)).isTrue();
 		}
 		else {
