@@ -579,12 +579,14 @@ public abstract class FaultMatrix {
 		for (String each : keys) {
 			assertThat(repository().inspect(each)).as("holders of %s", each).isEmpty();
 		}
+		// Client libraries size their pools as they please (jetcd's Vert.x, Hikari's housekeeping): a few more threads
+		// or descriptors are no leak; one left by every few hundred cycles would show.
 		Awaitility.await("threads and file descriptors back to what they were after the warm-up")
 			.atMost(Duration.ofSeconds(10))
 			.untilAsserted(() -> {
 				assertThat(ManagementFactory.getThreadMXBean().getThreadCount()).as("threads")
-					.isLessThanOrEqualTo(threadsBefore + 2);
-				assertThat(openFileDescriptors()).as("open file descriptors").isLessThanOrEqualTo(descriptorsBefore + 4);
+					.isLessThanOrEqualTo(threadsBefore + 4);
+				assertThat(openFileDescriptors()).as("open file descriptors").isLessThanOrEqualTo(descriptorsBefore + 8);
 			});
 	}
 
