@@ -387,6 +387,12 @@ public abstract class FaultMatrix {
 					+ (asked - lostAt) + " ms before the test JVM asked for the key it was then granted");
 			assertThat(lostAt).as("when the holder learned of its loss (%s), against when the test JVM asked for the"
 					+ " key it was granted", lost).isLessThan(askedAt);
+			String[] words = lost.split(" ");
+			assertThat(Long.parseLong(words[3])).as("token of the lease the holder reported lost").isEqualTo(held);
+			if (!restart) {
+				// Nothing answered while the server was stopped: the holder gave up at its lease's local deadline.
+				assertThat(words[2]).as("why the holder lost its lease").isEqualTo("RENEWAL_FAILED");
+			}
 			assertThat(grantedToken).as("token of the grant after the server %s (the holder's was %d)", fault, held)
 				.isGreaterThan(held);
 			assertThat(FencedStore.write(this.store, grantedToken, "test")).isTrue();
