@@ -80,6 +80,19 @@ final class EtcdCluster implements AutoCloseable {
 		return this.members.get(index).endpoint();
 	}
 
+	/**
+	 * The process id of a running member, for signals such as {@code SIGSTOP}.
+	 * @param index the member
+	 * @return its process id
+	 */
+	long pid(int index) {
+		Process process = this.members.get(index).process;
+		if (process == null) {
+			throw new IllegalStateException("etcd member " + index + " is not running");
+		}
+		return process.pid();
+	}
+
 	int size() {
 		return this.members.size();
 	}

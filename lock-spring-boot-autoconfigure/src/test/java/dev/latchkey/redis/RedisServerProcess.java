@@ -51,6 +51,24 @@ final class RedisServerProcess implements AutoCloseable {
 	}
 
 	/**
+	 * Starts a server that keeps its data in an append-only file, synced on every write, so that a restart
+	 * ({@link #restart()}, a SIGKILL) keeps every lease and fencing counter, and waits until it answers.
+	 * @param directory where to keep the server's log and data
+	 * @return the running server
+	 */
+	static RedisServerProcess startPersistent(Path directory) {
+		Path data = directory.resolve("redis-data");
+		try {
+			Files.createDirectories(data);
+		}
+		catch (IOException ex) {
+			throw new UncheckedIOException(ex);
+		}
+		return new RedisServerProcess(freePort(), directory.resolve("redis-server.log"),
+				List.of("--appendonly", "yes", "--appendfsync", "always", "--dir", data.toString()));
+	}
+
+	/**
 	 * Starts a server with Cluster mode enabled on a free loopback port and waits until it answers; it serves no slot
 	 * until a cluster is made of it ({@code redis-cli --cluster create}).
 	 * @param directory where to keep the server's log and Cluster configuration file

@@ -10,6 +10,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
+import dev.latchkey.test.ChildOutput;
 import dev.latchkey.test.ChildProcess;
 
 import static org.assertj.core.api.Assertions.assertThat;

@@ -19,7 +19,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 import org.springframework.core.log.LogAccessor;
 
+import dev.latchkey.test.ChildOutput;
 import dev.latchkey.test.ChildProcess;
+import dev.latchkey.test.FencedStore;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

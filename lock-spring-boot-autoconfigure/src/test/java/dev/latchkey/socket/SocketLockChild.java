@@ -27,6 +27,7 @@ import dev.latchkey.LockLostException;
 import dev.latchkey.LockSettings;
 import dev.latchkey.LockTemplate;
 import dev.latchkey.event.LockLostEvent;
+import dev.latchkey.test.FencedStore;
 
 /**
  * A process that locks through the socket backend, for the multi-process tests: started by

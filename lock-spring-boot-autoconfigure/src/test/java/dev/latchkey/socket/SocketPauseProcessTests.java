@@ -20,7 +20,9 @@ import dev.latchkey.LockHandle;
 import dev.latchkey.LockInfo;
 import dev.latchkey.LockSettings;
 import dev.latchkey.LockTemplate;
+import dev.latchkey.test.ChildOutput;
 import dev.latchkey.test.ChildProcess;
+import dev.latchkey.test.FencedStore;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

@@ -31,6 +31,7 @@ import dev.latchkey.LockTemplate;
 import dev.latchkey.actuate.LocksEndpoint;
 import dev.latchkey.actuate.LocksEndpoint.LocksDescriptor;
 import dev.latchkey.event.LockLostEvent;
+import dev.latchkey.test.ChildOutput;
 import dev.latchkey.test.ChildProcess;
 
 import static org.assertj.core.api.Assertions.assertThat;

@@ -1,4 +1,4 @@
-package dev.latchkey.socket;
+package dev.latchkey.test;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -23,7 +23,7 @@ import java.util.List;
  * </pre>
  * Used by several processes at once: the child processes and the test.
  */
-final class FencedStore {
+public final class FencedStore {
 
 	private FencedStore() {
 	}
@@ -35,7 +35,7 @@ final class FencedStore {
 	 * @param writer who writes, for the log (no spaces)
 	 * @return whether the write was accepted
 	 */
-	static boolean write(Path store, long token, String writer) {
+	public static boolean write(Path store, long token, String writer) {
 		// One JVM may hold the file lock only once: its threads take turns here first.
 		synchronized (FencedStore.class) {
 			try (FileChannel channel = FileChannel.open(store, StandardOpenOption.CREATE, StandardOpenOption.READ,
@@ -65,7 +65,7 @@ final class FencedStore {
 	 * @param store the store's file
 	 * @return the attempts
 	 */
-	static List<Attempt> attempts(Path store) {
+	public static List<Attempt> attempts(Path store) {
 		List<Attempt> attempts = new ArrayList<>();
 		Path log = log(store);
 		if (!Files.exists(log)) {
@@ -91,7 +91,7 @@ final class FencedStore {
 	 * @param store the store's file
 	 * @return the rejected attempts
 	 */
-	static List<Attempt> rejected(Path store) {
+	public static List<Attempt> rejected(Path store) {
 		return attempts(store).stream().filter((attempt) -> !attempt.accepted()).toList();
 	}
 
@@ -107,7 +107,7 @@ final class FencedStore {
 	 * @param highest the highest token written before it
 	 * @param writer who wrote
 	 */
-	record Attempt(boolean accepted, long token, long highest, String writer) {
+	public record Attempt(boolean accepted, long token, long highest, String writer) {
 
 		@Override
 		public String toString() {

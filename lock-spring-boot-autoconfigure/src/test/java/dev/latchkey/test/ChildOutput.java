@@ -1,4 +1,4 @@
-package dev.latchkey.socket;
+package dev.latchkey.test;
 
 import java.time.Duration;
 import java.util.List;
@@ -10,7 +10,6 @@ import org.awaitility.Awaitility;
 import org.awaitility.core.ConditionTimeoutException;
 import org.jspecify.annotations.Nullable;
 
-import dev.latchkey.test.ChildProcess;
 
 /**
  * Every output line of a {@link ChildProcess}, kept as it comes, so that a test can count lines of one kind (such as
@@ -23,7 +22,7 @@ import dev.latchkey.test.ChildProcess;
  * long lost = worker.count("LOST ");
  * </pre>
  */
-final class ChildOutput implements AutoCloseable {
+public final class ChildOutput implements AutoCloseable {
 
 	private final ChildProcess child;
 
@@ -33,7 +32,7 @@ final class ChildOutput implements AutoCloseable {
 
 	private volatile boolean closed;
 
-	ChildOutput(ChildProcess child) {
+	public ChildOutput(ChildProcess child) {
 		this.child = child;
 		this.collector = new Thread(this::collect, "child-" + child.pid() + "-lines");
 		this.collector.setDaemon(true);
@@ -53,19 +52,19 @@ final class ChildOutput implements AutoCloseable {
 		}
 	}
 
-	ChildProcess child() {
+	public ChildProcess child() {
 		return this.child;
 	}
 
-	long pid() {
+	public long pid() {
 		return this.child.pid();
 	}
 
-	boolean isAlive() {
+	public boolean isAlive() {
 		return this.child.process().isAlive();
 	}
 
-	void send(String command) {
+	public void send(String command) {
 		this.child.send(command);
 	}
 
@@ -73,7 +72,7 @@ final class ChildOutput implements AutoCloseable {
 	 * The position after the lines kept so far.
 	 * @return the number of lines kept
 	 */
-	int mark() {
+	public int mark() {
 		return this.lines.size();
 	}
 
@@ -83,7 +82,7 @@ final class ChildOutput implements AutoCloseable {
 	 * @param from the position to start at
 	 * @return the lines, in order
 	 */
-	List<String> lines(String prefix, int from) {
+	public List<String> lines(String prefix, int from) {
 		return lines(prefix, from, Integer.MAX_VALUE);
 	}
 
@@ -94,7 +93,7 @@ final class ChildOutput implements AutoCloseable {
 	 * @param to the position to end before
 	 * @return the lines, in order
 	 */
-	List<String> lines(String prefix, int from, int to) {
+	public List<String> lines(String prefix, int from, int to) {
 		List<String> all = List.copyOf(this.lines);
 		int end = Math.min(to, all.size());
 		return all.subList(Math.min(from, end), end).stream().filter((line) -> line.startsWith(prefix)).toList();
@@ -105,7 +104,7 @@ final class ChildOutput implements AutoCloseable {
 	 * @param prefix the prefix
 	 * @return the count
 	 */
-	long count(String prefix) {
+	public long count(String prefix) {
 		return lines(prefix, 0).size();
 	}
 
@@ -117,7 +116,7 @@ final class ChildOutput implements AutoCloseable {
 	 * @return the first such line
 	 * @throws AssertionError if none came in time
 	 */
-	String awaitLine(String prefix, int from, Duration timeout) {
+	public String awaitLine(String prefix, int from, Duration timeout) {
 		return awaitLine((line) -> line.startsWith(prefix), "starting with '" + prefix + "'", from, timeout);
 	}
 
@@ -129,7 +128,7 @@ final class ChildOutput implements AutoCloseable {
 	 * @return the first such line
 	 * @throws AssertionError if none came in time
 	 */
-	String awaitMatch(String regex, int from, Duration timeout) {
+	public String awaitMatch(String regex, int from, Duration timeout) {
 		return awaitLine((line) -> line.matches(regex), "matching '" + regex + "'", from, timeout);
 	}
 
@@ -163,7 +162,7 @@ final class ChildOutput implements AutoCloseable {
 	 * Waits until every line of the exited child is kept.
 	 * @param timeout how long to wait
 	 */
-	void awaitDrained(Duration timeout) {
+	public void awaitDrained(Duration timeout) {
 		try {
 			this.collector.join(timeout.toMillis());
 		}
@@ -181,12 +180,12 @@ final class ChildOutput implements AutoCloseable {
 	 * The last lines, for failure messages.
 	 * @return up to 20 of the last lines
 	 */
-	List<String> tail() {
+	public List<String> tail() {
 		List<String> all = List.copyOf(this.lines);
 		return all.subList(Math.max(0, all.size() - 20), all.size());
 	}
 
-	String logTail() {
+	public String logTail() {
 		return this.child.logTail();
 	}
 

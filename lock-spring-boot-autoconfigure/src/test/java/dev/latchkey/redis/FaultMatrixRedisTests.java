@@ -1,0 +1,93 @@
+package dev.latchkey.redis;
+
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.time.Duration;
+
+import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
+
+import dev.latchkey.LockRepository;
+import dev.latchkey.test.FaultMatrix;
+
+/**
+ * The {@link FaultMatrix} on the Redis backend, on a standalone redis-server of the test's own that keeps its data in
+ * an append-only file synced on every write (as the README advises where fencing matters), so that a restart keeps
+ * leases and fencing counters. A restart without persistence is {@link RedisLockFaultTests}'s.
+ */
+class FaultMatrixRedisTests extends FaultMatrix {
+
+	private RedisServerProcess server;
+
+	private LettuceConnectionFactory connectionFactory;
+
+	private RedisLockRepository repository;
+
+	@Override
+	protected void startBackend(Path temporary) {
+		this.server = RedisServerProcess.startPersistent(temporary);
+		this.connectionFactory = RedisTestSupport.connectionFactory(this.server.url(), Duration.ofSeconds(1));
+		this.repository = new RedisLockRepository(this.connectionFactory, NAMESPACE);
+	}
+
+	@Override
+	protected void stopBackend() {
+		if (this.repository != null) {
+			this.repository.close();
+		}
+		if (this.connectionFactory != null) {
+			this.connectionFactory.destroy();
+		}
+		if (this.server != null) {
+			this.server.close();
+		}
+	}
+
+	@Override
+	protected String childBackend() {
+		return "redis|" + this.server.url();
+	}
+
+	@Override
+	protected InetSocketAddress serverAddress() {
+		return new InetSocketAddress("127.0.0.1", this.server.port());
+	}
+
+	@Override
+	protected String childBackendThrough(int port) {
+		return "redis|redis://127.0.0.1:" + port;
+	}
+
+	@Override
+	protected LockRepository repository() {
+		return this.repository;
+	}
+
+	@Override
+	protected boolean freesKeyOfCrashedHolderAtOnce() {
+		return false;
+	}
+
+	@Override
+	protected Duration crashRecoveryBound() {
+		// The lease's TTL on Redis's clock; the waiter finds the expiry by polling.
+		return TTL.plusSeconds(2);
+	}
+
+	@Override
+	protected Server server() {
+		return new Server() {
+
+			@Override
+			public long pid() {
+				return FaultMatrixRedisTests.this.server.pid();
+			}
+
+			@Override
+			public void restart() {
+				FaultMatrixRedisTests.this.server.restart();
+			}
+
+		};
+	}
+
+}

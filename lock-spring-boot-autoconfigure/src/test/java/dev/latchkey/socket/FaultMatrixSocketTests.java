@@ -1,0 +1,92 @@
+package dev.latchkey.socket;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+
+import dev.latchkey.LockRepository;
+import dev.latchkey.test.ChildOutput;
+import dev.latchkey.test.FaultMatrix;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The {@link FaultMatrix} on the socket backend. The arbiter is a child process of its own (the "server" that the
+ * matrix pauses, and kills for a restart, after which a successor is elected among the other processes); the test
+ * JVM and the other children are its clients.
+ */
+class FaultMatrixSocketTests extends FaultMatrix {
+
+	private Path directory;
+
+	private ChildOutput arbiter;
+
+	private SocketLockRepository repository;
+
+	@Override
+	protected void startBackend(Path temporary) {
+		this.directory = temporary.resolve("locks");
+		this.arbiter = serve();
+		this.repository = new SocketLockRepository(this.directory, "fault-matrix", Duration.ofSeconds(5));
+		this.repository.inspect("probe");
+		assertThat(this.repository.isArbiter()).as("precondition: the arbiter is the child process").isFalse();
+	}
+
+	private ChildOutput serve() {
+		ChildOutput child = start(List.of(), "serve", childBackend());
+		child.awaitLine("READY", 0, Duration.ofSeconds(90));
+		return child;
+	}
+
+	@Override
+	protected void stopBackend() {
+		if (this.repository != null) {
+			this.repository.close();
+		}
+	}
+
+	@Override
+	protected String childBackend() {
+		return "socket|" + this.directory;
+	}
+
+	@Override
+	protected LockRepository repository() {
+		return this.repository;
+	}
+
+	@Override
+	protected boolean freesKeyOfCrashedHolderAtOnce() {
+		return true;
+	}
+
+	@Override
+	protected Duration crashRecoveryBound() {
+		// At once: the arbiter sees the connection close. Room for a loaded machine.
+		return Duration.ofMillis(1000);
+	}
+
+	@Override
+	protected int leakCycles() {
+		return 100_000;
+	}
+
+	@Override
+	protected Server server() {
+		return new Server() {
+
+			@Override
+			public long pid() {
+				return FaultMatrixSocketTests.this.arbiter.pid();
+			}
+
+			@Override
+			public void restart() {
+				FaultMatrixSocketTests.this.arbiter.child().kill();
+				FaultMatrixSocketTests.this.arbiter = serve();
+			}
+
+		};
+	}
+
+}

@@ -1,0 +1,319 @@
+package dev.latchkey.test;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import io.etcd.jetcd.Client;
+
+import org.springframework.context.ApplicationEventPublisher;
+import org.springframework.data.redis.connection.RedisStandaloneConfiguration;
+import org.springframework.data.redis.connection.lettuce.LettuceClientConfiguration;
+import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
+
+import dev.latchkey.LockContext;
+import dev.latchkey.LockLostException;
+import dev.latchkey.LockRepository;
+import dev.latchkey.LockSettings;
+import dev.latchkey.LockTemplate;
+import dev.latchkey.etcd.EtcdLockRepository;
+import dev.latchkey.event.LockLostEvent;
+import dev.latchkey.jdbc.JdbcLockRepository;
+import dev.latchkey.redis.RedisLockRepository;
+import dev.latchkey.socket.SocketLockRepository;
+
+/**
+ * The one child process of the {@link FaultMatrix}: it locks through whichever backend its first arguments name, so
+ * that every backend is driven by the same code under the same faults. Started by {@link ChildProcess} with the test's
+ * class path; standard output is its interface with the test (one line per event), logging goes to standard error,
+ * and it exits when its standard input closes, so it never outlives the test JVM for long.
+ * <p>
+ * Arguments: {@code <command> <backend> <command's own>}, where {@code <backend>} is one word, its parts separated by
+ * {@code |}: {@code socket|<directory>}, {@code redis|<url>}, {@code jdbc|<jdbcUrl>|<table>} or
+ * {@code etcd|<endpoint>}. Each prints {@code CLOCK <epochMillis>} (its wall clock, to show an injected offset) first.
+ * Commands:
+ * <ul>
+ * <li>{@code serve <backend>}: connects (for the socket backend: elects itself arbiter if nobody serves the
+ * directory) and prints {@code READY}; then only serves standard input.</li>
+ * <li>{@code guard <backend> <key> <ttlMillis> <store>}: acquires the key (wait 60 s) and runs a critical section
+ * that, every 50 ms, checks the lease ({@code LockContext.assertHeld()}) and writes its fencing token to the
+ * {@link FencedStore} {@code store}. Prints {@code HELD <token>} when granted, {@code WROTE <token> <accepted>} after
+ * its first write, {@code LOST <key> <reason> <token> <epochMillis>} when the lease is lost ({@code LockLostEvent}),
+ * {@code ASSERT_FAILED <reason> <epochMillis>} when the check fails, and {@code ENDED <how>} when the critical section
+ * is over.</li>
+ * <li>{@code waitfor <backend> <key> <ttlMillis> <waitMillis> <store>}: prints {@code WAITING}, then acquires the key
+ * once, waiting up to {@code waitMillis}. Granted, it writes its token to the store and prints
+ * {@code RAN <token> <accepted>}; otherwise {@code NOT_ACQUIRED}; {@code ABORTED <reason>} if the lease turned out
+ * lost.</li>
+ * <li>{@code count <backend> <key> <threads> <iterations> <ttlMillis> <counter> <store>}: prints {@code READY} and
+ * waits for the line {@code go}; then that many threads each take the key that many times (wait 120 s) and, holding
+ * it, write the token to the store and increment the integer in {@code counter} with no other guard (read, sleep 1
+ * ms, write by an atomic rename): two holders at once lose an update. Prints {@code DONE <grants>}, or
+ * {@code ERROR <exception>} for each failed round.</li>
+ * </ul>
+ */
+final class FaultChild {
+
+	private static final PrintStream protocol = System.out;
+
+	private static final String NAMESPACE = FaultMatrix.NAMESPACE;
+
+	private FaultChild() {
+	}
+
+	public static void main(String[] args) throws Exception {
+		System.setOut(System.err);
+		print("CLOCK " + Instant.now().toEpochMilli());
+		LockRepository repository = repository(args[1]);
+		connect(repository);
+		switch (args[0]) {
+			case "serve" -> print("READY");
+			case "guard" -> guard(repository, args[2], millis(args[3]), Path.of(args[4]));
+			case "waitfor" -> waitFor(repository, args[2], millis(args[3]), millis(args[4]), Path.of(args[5]));
+			case "count" -> count(repository, args[2], Integer.parseInt(args[3]), Integer.parseInt(args[4]),
+					millis(args[5]), Path.of(args[6]), Path.of(args[7]));
+			default -> throw new IllegalArgumentException("Unknown command " + args[0]);
+		}
+		BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+		while (in.readLine() != null) {
+			// Nothing more to do: wait until the test is gone, then go too, whatever this process holds.
+		}
+		Runtime.getRuntime().halt(0);
+	}
+
+	/**
+	 * Makes a first call, again until it succeeds: a cold JVM on a loaded machine may take longer to open its first
+	 * connection than the short timeouts that the faults need.
+	 */
+	private static void connect(LockRepository repository) throws InterruptedException {
+		long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+		while (true) {
+			try {
+				repository.inspect("probe");
+				return;
+			}
+			catch (RuntimeException ex) {
+				if (System.nanoTime() > deadline) {
+					throw ex;
+				}
+				ex.printStackTrace();
+				Thread.sleep(200);
+			}
+		}
+	}
+
+	/**
+	 * The repository a backend argument names, made the way an application would make it, with short timeouts so that
+	 * a stopped server fails calls well within the matrix's short TTLs.
+	 */
+	static LockRepository repository(String backend) {
+		String[] parts = backend.split("\\|");
+		return switch (parts[0]) {
+			case "socket" -> new SocketLockRepository(Path.of(parts[1]), "pid-" + ProcessHandle.current().pid(),
+					Duration.ofSeconds(5));
+			case "redis" -> {
+				URI url = URI.create(parts[1]);
+				LettuceConnectionFactory factory = new LettuceConnectionFactory(
+						new RedisStandaloneConfiguration(url.getHost(), url.getPort()),
+						LettuceClientConfiguration.builder().commandTimeout(Duration.ofSeconds(1)).build());
+				factory.afterPropertiesSet();
+				factory.start();
+				yield new RedisLockRepository(factory, NAMESPACE);
+			}
+			case "jdbc" -> {
+				HikariConfig config = new HikariConfig();
+				config.setJdbcUrl(parts[1]);
+				config.setMaximumPoolSize(8);
+				config.setConnectionTimeout(5000);
+				yield new JdbcLockRepository(new HikariDataSource(config), parts[2]);
+			}
+			case "etcd" -> new EtcdLockRepository(
+					Client.builder().endpoints(URI.create(parts[1])).connectTimeout(Duration.ofSeconds(2)).build(),
+					NAMESPACE + "/", Duration.ofSeconds(1));
+			default -> throw new IllegalArgumentException("Unknown backend " + backend);
+		};
+	}
+
+	private static void guard(LockRepository repository, String key, Duration ttl, Path store) {
+		LockTemplate template = new LockTemplate(repository, settings().withTtl(ttl), lossPrinter());
+		String writer = "holder-" + ProcessHandle.current().pid();
+		Thread thread = new Thread(() -> {
+			String how;
+			try {
+				how = template.exclusive(key).waitTime(Duration.ofSeconds(60)).call(() -> {
+					long token = LockContext.fencingToken();
+					print("HELD " + token);
+					boolean first = true;
+					while (true) {
+						try {
+							LockContext.assertHeld();
+						}
+						catch (LockLostException ex) {
+							print("ASSERT_FAILED " + ex.getReason() + " " + System.currentTimeMillis());
+							return "assert-failed";
+						}
+						boolean accepted = FencedStore.write(store, token, writer);
+						if (first) {
+							print("WROTE " + token + " " + accepted);
+							first = false;
+						}
+						try {
+							Thread.sleep(50);
+						}
+						catch (InterruptedException ex) {
+							return "interrupted";
+						}
+					}
+				});
+			}
+			catch (LockLostException ex) {
+				how = "lost-" + ex.getReason();
+			}
+			catch (RuntimeException ex) {
+				ex.printStackTrace();
+				how = "error-" + oneLine(ex);
+			}
+			print("ENDED " + how);
+		}, "fault-child-guard");
+		thread.start();
+	}
+
+	private static void waitFor(LockRepository repository, String key, Duration ttl, Duration waitTime, Path store) {
+		LockTemplate template = new LockTemplate(repository, settings(), lossPrinter());
+		String writer = "waiter-" + ProcessHandle.current().pid();
+		Thread thread = new Thread(() -> {
+			print("WAITING");
+			try {
+				template.exclusive(key).ttl(ttl).waitTime(waitTime).call(() -> {
+					long token = LockContext.fencingToken();
+					print("RAN " + token + " " + FencedStore.write(store, token, writer));
+					return true;
+				}, () -> {
+					print("NOT_ACQUIRED");
+					return false;
+				});
+			}
+			catch (LockLostException ex) {
+				print("ABORTED " + ex.getReason());
+			}
+			catch (RuntimeException ex) {
+				ex.printStackTrace();
+				print("ERROR " + oneLine(ex));
+			}
+		}, "fault-child-waiter");
+		thread.start();
+	}
+
+	private static void count(LockRepository repository, String key, int threads, int iterations, Duration ttl,
+			Path counter, Path store) throws IOException {
+		LockTemplate template = new LockTemplate(repository, settings().withTtl(ttl), lossPrinter());
+		// Connected before the start signal, so that every thread of every process contends from the first moment.
+		print("READY");
+		BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+		String line;
+		while ((line = in.readLine()) != null && !line.equals("go")) {
+			// Wait for the start signal.
+		}
+		CountDownLatch done = new CountDownLatch(threads);
+		AtomicInteger grants = new AtomicInteger();
+		String writer = "counter-" + ProcessHandle.current().pid();
+		List<Thread> workers = new ArrayList<>();
+		for (int t = 0; t < threads; t++) {
+			Thread worker = new Thread(() -> {
+				try {
+					for (int i = 0; i < iterations; i++) {
+						try {
+							template.exclusive(key).waitTime(Duration.ofSeconds(120)).run(() -> {
+								FencedStore.write(store, LockContext.fencingToken(), writer);
+								increment(counter);
+								grants.incrementAndGet();
+							});
+						}
+						catch (RuntimeException ex) {
+							ex.printStackTrace();
+							print("ERROR " + oneLine(ex));
+						}
+					}
+				}
+				finally {
+					done.countDown();
+				}
+			}, "fault-child-counter-" + t);
+			workers.add(worker);
+		}
+		workers.forEach(Thread::start);
+		try {
+			done.await();
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+		}
+		print("DONE " + grants.get());
+	}
+
+	/**
+	 * Increments the integer in a file with nothing but the lock to guard it: read, sleep 1 ms, write the new value by
+	 * an atomic rename (so that a killed writer leaves the old value or the new, never half a number).
+	 */
+	static void increment(Path counter) {
+		try {
+			int value = Integer.parseInt(Files.readString(counter, StandardCharsets.US_ASCII).trim());
+			Thread.sleep(1);
+			Path next = counter.resolveSibling(
+					counter.getFileName() + "." + ProcessHandle.current().pid() + "." + Thread.currentThread().getId());
+			Files.writeString(next, Integer.toString(value + 1), StandardCharsets.US_ASCII);
+			Files.move(next, counter, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+		}
+		catch (IOException ex) {
+			throw new UncheckedIOException(ex);
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+			throw new IllegalStateException("Interrupted while incrementing", ex);
+		}
+	}
+
+	private static ApplicationEventPublisher lossPrinter() {
+		return (event) -> {
+			if (event instanceof LockLostEvent lost) {
+				print("LOST " + lost.getKey() + " " + lost.getReason() + " " + lost.getFencingToken() + " "
+						+ System.currentTimeMillis());
+			}
+		};
+	}
+
+	private static LockSettings settings() {
+		return LockSettings.defaults().withOwner("child-" + ProcessHandle.current().pid());
+	}
+
+	private static Duration millis(String value) {
+		return Duration.ofMillis(Long.parseLong(value));
+	}
+
+	private static String oneLine(Exception ex) {
+		return ex.toString().replace('\n', ' ');
+	}
+
+	private static void print(String line) {
+		synchronized (protocol) {
+			protocol.println(line);
+			protocol.flush();
+		}
+	}
+
+}
