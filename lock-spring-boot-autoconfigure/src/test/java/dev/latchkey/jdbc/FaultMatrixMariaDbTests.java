@@ -1,10 +1,9 @@
 package dev.latchkey.jdbc;
 
 import dev.latchkey.test.FaultMatrix;
-import dev.latchkey.test.TestServers;
 
 /**
- * The {@link FaultMatrix} on MariaDB, in the shared database.
+ * The {@link FaultMatrix} on MariaDB, on a server of the test class's own.
  */
 class FaultMatrixMariaDbTests extends JdbcFaultMatrix {
 
@@ -13,8 +12,8 @@ class FaultMatrixMariaDbTests extends JdbcFaultMatrix {
 	}
 
 	@Override
-	String url() {
-		return TestServers.mariadbUrl();
+	DatabaseServerProcess startServer() {
+		return DatabaseServerProcess.mariadb();
 	}
 
 }

@@ -1,10 +1,9 @@
 package dev.latchkey.jdbc;
 
 import dev.latchkey.test.FaultMatrix;
-import dev.latchkey.test.TestServers;
 
 /**
- * The {@link FaultMatrix} on PostgreSQL (the logged table), in the shared database.
+ * The {@link FaultMatrix} on PostgreSQL (the logged table), on a server of the test class's own.
  */
 class FaultMatrixPostgresTests extends JdbcFaultMatrix {
 
@@ -13,8 +12,8 @@ class FaultMatrixPostgresTests extends JdbcFaultMatrix {
 	}
 
 	@Override
-	String url() {
-		return TestServers.postgresUrl();
+	DatabaseServerProcess startServer() {
+		return DatabaseServerProcess.postgres();
 	}
 
 }

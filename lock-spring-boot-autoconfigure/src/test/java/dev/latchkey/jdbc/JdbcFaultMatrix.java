@@ -4,17 +4,22 @@ import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 
 import com.zaxxer.hikari.HikariDataSource;
+import org.jspecify.annotations.Nullable;
+import org.junit.jupiter.api.AfterAll;
 
 import dev.latchkey.LockRepository;
 import dev.latchkey.test.FaultMatrix;
 
 /**
- * The {@link FaultMatrix} on a JDBC database: a lock table of the test's own in the shared database, which the matrix
- * never pauses or restarts (other tests and other users share it), so the server faults are not run here.
+ * The {@link FaultMatrix} on a JDBC database: a lock table of each test's own in a database server of the test class's
+ * own ({@link DatabaseServerProcess}), which the matrix may pause and restart, never the shared one.
  */
 abstract class JdbcFaultMatrix extends FaultMatrix {
+
+	private static @Nullable DatabaseServerProcess server;
 
 	private final String script;
 
@@ -32,10 +37,25 @@ abstract class JdbcFaultMatrix extends FaultMatrix {
 	}
 
 	/**
-	 * The JDBC URL of the database, user included.
-	 * @return the URL
+	 * Starts the test class's database server.
+	 * @return the running server
 	 */
-	abstract String url();
+	abstract DatabaseServerProcess startServer();
+
+	@AfterAll
+	static void stopServer() {
+		if (server != null) {
+			server.close();
+			server = null;
+		}
+	}
+
+	private String url() {
+		if (server == null) {
+			server = startServer();
+		}
+		return server.url();
+	}
 
 	@Override
 	protected void startBackend(Path temporary) {
@@ -87,6 +107,29 @@ abstract class JdbcFaultMatrix extends FaultMatrix {
 	protected Duration crashRecoveryBound() {
 		// The lease's TTL on the database's clock; a waiter finds the expiry by polling, with a backoff of up to 1 s.
 		return TTL.plusSeconds(3);
+	}
+
+	@Override
+	protected Server server() {
+		DatabaseServerProcess database = server;
+		return new Server() {
+
+			@Override
+			public long pid() {
+				return database.pids().get(0);
+			}
+
+			@Override
+			public List<Long> pids() {
+				return database.pids();
+			}
+
+			@Override
+			public void restart() {
+				database.restart();
+			}
+
+		};
 	}
 
 	@Override

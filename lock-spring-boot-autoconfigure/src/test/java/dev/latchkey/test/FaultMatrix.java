@@ -99,6 +99,15 @@ public abstract class FaultMatrix {
 		long pid();
 
 		/**
+		 * Every process to stop with {@code SIGSTOP} to pause the server: a server that serves each connection from a
+		 * process of its own (PostgreSQL) is paused only with all of them.
+		 * @return the pids, {@link #pid()} first
+		 */
+		default List<Long> pids() {
+			return List.of(pid());
+		}
+
+		/**
 		 * Kills the server ({@code SIGKILL}) and starts it again, keeping what it keeps on disk.
 		 */
 		void restart();
@@ -152,7 +161,7 @@ public abstract class FaultMatrix {
 	}
 
 	/**
-	 * The server the test may pause and restart, or {@code null} where the store is shared (the databases).
+	 * The server the test may pause and restart, or {@code null} where the test does not own it.
 	 * @return the server
 	 */
 	protected @Nullable Server server() {
@@ -360,7 +369,8 @@ public abstract class FaultMatrix {
 			server.restart();
 		}
 		else {
-			signal("STOP", server.pid());
+			List<Long> pids = server.pids();
+			pids.forEach((pid) -> signal("STOP", pid));
 			try {
 				// Past the TTL: the holder's renewals cannot reach the server meanwhile.
 				Thread.sleep(TTL.plusSeconds(1).toMillis());
@@ -369,7 +379,7 @@ public abstract class FaultMatrix {
 				Thread.currentThread().interrupt();
 			}
 			finally {
-				signal("CONT", server.pid());
+				pids.forEach((pid) -> signal("CONT", pid));
 			}
 		}
 		// The test JVM asks for the key until it is granted, or until the holder has clearly kept it.
