@@ -52,12 +52,6 @@ class EtcdClusterLockRepositoryTests extends LockRepositoryContractTests {
 	}
 
 	@Override
-	protected int crossInstanceGrants() {
-		// Every grant and release is a Raft commit: 2,000 grants keep the test well under a minute here.
-		return 2_000;
-	}
-
-	@Override
 	protected Duration shortTtl() {
 		// etcd counts lease TTLs in whole seconds.
 		return Duration.ofSeconds(1);

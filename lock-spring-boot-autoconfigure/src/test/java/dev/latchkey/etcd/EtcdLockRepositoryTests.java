@@ -51,12 +51,6 @@ class EtcdLockRepositoryTests extends LockRepositoryContractTests {
 	}
 
 	@Override
-	protected int crossInstanceGrants() {
-		// Every grant and release is a Raft commit: 3,000 grants keep the test well under a minute here.
-		return 3_000;
-	}
-
-	@Override
 	protected Duration shortTtl() {
 		// etcd counts lease TTLs in whole seconds.
 		return Duration.ofSeconds(1);

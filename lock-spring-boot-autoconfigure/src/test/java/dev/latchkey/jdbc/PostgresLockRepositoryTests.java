@@ -74,13 +74,6 @@ class PostgresLockRepositoryTests extends LockRepositoryContractTests {
 	}
 
 	@Override
-	protected int crossInstanceGrants() {
-		// Every grant and release on a logged table waits for a write-ahead-log flush: about 7 ms a pair here, so
-		// 4,000 grants keep the test near half a minute (the unlogged table's test makes the full 10,000).
-		return 4_000;
-	}
-
-	@Override
 	protected void destroyRepository(LockRepository repository) {
 		((JdbcLockRepository) repository).close();
 	}
