@@ -347,6 +347,36 @@ stop_etcd() {
 	rm -rf "$STATE_DIR"/etcd-*
 }
 
+# The fault matrix starts PostgreSQL and MariaDB servers of its own (it pauses and kills them), from the machine's
+# server packages, even where the tests' shared databases are elsewhere. Prints where PostgreSQL's programs are
+# (Debian keeps them off the PATH).
+ensure_database_servers() {
+	if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb >/dev/null 2>&1; then
+		if can_install; then
+			apt_install postgresql
+		else
+			say "PostgreSQL's server programs (initdb, postgres) are not installed; the fault matrix will fail until"
+			say "they are (for example 'sudo apt-get install postgresql')."
+		fi
+	fi
+	if ! command -v mariadb-install-db >/dev/null 2>&1; then
+		if can_install; then
+			apt_install mariadb-server
+		else
+			say "MariaDB's server programs (mariadb-install-db, mariadbd) are not installed; the fault matrix will"
+			say "fail until they are (for example 'sudo apt-get install mariadb-server')."
+		fi
+	fi
+	local bin
+	bin="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)"
+	if [[ -z "$bin" ]] && command -v initdb >/dev/null 2>&1; then
+		bin="$(dirname "$(command -v initdb)")"
+	fi
+	if [[ -n "$bin" ]]; then
+		echo "export LATCHKEY_POSTGRES_BIN=$bin"
+	fi
+}
+
 if [[ "${1:-}" == "stop" ]]; then
 	stop_etcd
 	exit 0
@@ -355,5 +385,6 @@ fi
 ensure_redis
 ensure_postgres
 ensure_mariadb
+ensure_database_servers
 ensure_faketime
 ensure_etcd

@@ -17,6 +17,7 @@ import java.util.stream.Stream;
 
 import org.awaitility.Awaitility;
 
+import org.springframework.core.log.LogAccessor;
 import org.springframework.test.util.TestSocketUtils;
 
 /**
@@ -36,6 +37,8 @@ import org.springframework.test.util.TestSocketUtils;
 abstract class DatabaseServerProcess implements AutoCloseable {
 
 	private static final Duration START = Duration.ofSeconds(60);
+
+	private static final LogAccessor logger = new LogAccessor(DatabaseServerProcess.class);
 
 	final Path directory;
 
@@ -172,8 +175,11 @@ abstract class DatabaseServerProcess implements AutoCloseable {
 	 * and data, which the database recovers.
 	 */
 	void restart() {
+		long started = System.nanoTime();
 		kill();
 		this.process = launch();
+		logger.info(() -> getClass().getSimpleName() + " killed and answering again after "
+				+ Duration.ofNanos(System.nanoTime() - started).toMillis() + " ms");
 	}
 
 	private void kill() {
@@ -217,11 +223,13 @@ abstract class DatabaseServerProcess implements AutoCloseable {
 	}
 
 	/**
-	 * PostgreSQL: {@code initdb} and {@code postgres} from the directory {@code pg_config --bindir} names (Debian keeps
-	 * them off the {@code PATH}). PostgreSQL refuses to run as root, so under root both run as the {@code postgres}
+	 * PostgreSQL: {@code initdb} and {@code postgres} from the directory that {@code LATCHKEY_POSTGRES_BIN} names
+	 * ({@code scripts/services.sh} prints it), else {@code pg_config --bindir} (Debian keeps them off the {@code PATH}). PostgreSQL refuses to run as root, so under root both run as the {@code postgres}
 	 * user that the package made.
 	 */
 	private static final class Postgres extends DatabaseServerProcess {
+
+		private static final String BIN = "LATCHKEY_POSTGRES_BIN";
 
 		private final boolean root = "root".equals(System.getProperty("user.name"));
 
@@ -233,7 +241,9 @@ abstract class DatabaseServerProcess implements AutoCloseable {
 
 		@Override
 		void initialize() throws IOException, InterruptedException {
-			this.bin = run(List.of("pg_config", "--bindir"), this.directory.resolve("pg_config.log")).strip();
+			String configured = System.getenv(BIN);
+			this.bin = (configured != null) ? configured
+					: run(List.of("pg_config", "--bindir"), this.directory.resolve("pg_config.log")).strip();
 			if (this.root) {
 				Files.setPosixFilePermissions(this.directory, PosixFilePermissions.fromString("rwxr-xr-x"));
 				Files.setOwner(this.directory,
