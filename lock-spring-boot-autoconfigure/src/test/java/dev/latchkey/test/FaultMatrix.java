@@ -587,6 +587,7 @@ public abstract class FaultMatrix {
 	// 8. Leaks
 
 	@Test
+	@Timeout(900) // room for -Dlatchkey.fault-matrix.leak-cycles=100000 on the databases and etcd
 	void acquireReleaseCyclesLeaveNoKeysThreadsOrFileDescriptors() throws Exception {
 		int cycles = Integer.getInteger("latchkey.fault-matrix.leak-cycles", leakCycles());
 		int threads = 4;

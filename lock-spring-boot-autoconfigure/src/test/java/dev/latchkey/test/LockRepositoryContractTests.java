@@ -1,5 +1,8 @@
 package dev.latchkey.test;
 
+import java.lang.reflect.Method;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -15,13 +18,22 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.Collectors;
 
+import jdk.jfr.Recording;
+import jdk.jfr.consumer.RecordedEvent;
+import jdk.jfr.consumer.RecordedStackTrace;
+import jdk.jfr.consumer.RecordingFile;
 import org.awaitility.Awaitility;
 import org.awaitility.core.ConditionFactory;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.condition.EnabledForJreRange;
+import org.junit.jupiter.api.condition.JRE;
+
+import org.springframework.core.task.SimpleAsyncTaskExecutor;
 
 import dev.latchkey.LeaseMode;
 import dev.latchkey.LeaseSpec;
@@ -709,6 +721,110 @@ public abstract class LockRepositoryContractTests {
 			templates.forEach(LockTemplate::close);
 			peers.forEach(this::destroyRepository);
 		}
+	}
+
+	// Virtual threads (JDK 21 and later; scripts/test.sh runs them on JDK 25 after the build)
+
+	@Test
+	@EnabledForJreRange(min = JRE.JAVA_21)
+	@Timeout(300)
+	void virtualThreadsOfSeveralInstancesHoldAndWaitForAKeyWithoutPinningTheirCarriers() throws Exception {
+		int instances = 2;
+		int threadsPerInstance = 50;
+		int grants = 2_000;
+		String key = key("virtual");
+		List<LockRepository> peers = new ArrayList<>();
+		List<LockTemplate> templates = new ArrayList<>();
+		templates.add(template(this.repository, Duration.ofMillis(1), Duration.ofMillis(20)));
+		SimpleAsyncTaskExecutor virtualThreads = new SimpleAsyncTaskExecutor("contract-virtual-");
+		virtualThreads.setVirtualThreads(true);
+		Path events = Files.createTempFile("latchkey-pinning-", ".jfr");
+		try (Recording recording = new Recording()) {
+			recording.enable("jdk.VirtualThreadPinned").withThreshold(Duration.ZERO).withStackTrace();
+			for (int i = 1; i < instances; i++) {
+				LockRepository peer = createPeerRepository();
+				peers.add(peer);
+				templates.add(template(peer, Duration.ofMillis(1), Duration.ofMillis(20)));
+			}
+			for (LockTemplate template : templates) {
+				virtualThreads.submit(() -> template.exclusive(key).run(LockContext::assertHeld)).get(60, TimeUnit.SECONDS);
+			}
+			AtomicBoolean occupied = new AtomicBoolean();
+			AtomicInteger overlaps = new AtomicInteger();
+			AtomicInteger granted = new AtomicInteger();
+			AtomicInteger platformThreads = new AtomicInteger();
+			Method isVirtual = Thread.class.getMethod("isVirtual");
+			recording.start();
+			List<Future<?>> workers = new ArrayList<>();
+			for (LockTemplate template : templates) {
+				for (int t = 0; t < threadsPerInstance; t++) {
+					workers.add(virtualThreads.submit(() -> {
+						if (!(boolean) isVirtual.invoke(Thread.currentThread())) {
+							platformThreads.incrementAndGet();
+						}
+						while (granted.get() < grants) {
+							template.exclusive(key).waitTime(Duration.ofSeconds(60)).run(() -> {
+								if (!occupied.compareAndSet(false, true)) {
+									overlaps.incrementAndGet();
+								}
+								granted.incrementAndGet();
+								LockContext.assertHeld();
+								occupied.set(false);
+							});
+						}
+						return null;
+					}));
+				}
+			}
+			for (Future<?> worker : workers) {
+				worker.get(280, TimeUnit.SECONDS);
+			}
+			recording.stop();
+			recording.dump(events);
+			List<RecordedEvent> pinned = RecordingFile.readAllEvents(events);
+			// The JDK still pins a virtual thread while a class loads or initializes (JEP 491): once per class,
+			// whoever's code asked for it, and the warm-up above loaded most of them before the recording. A pin
+			// inside a client library (Lettuce records JFR events of its own while it connects) is the library's.
+			List<String> ours = pinned.stream()
+				.map(RecordedEvent::getStackTrace)
+				.filter((trace) -> trace != null && !loadsAClass(trace) && pinnedByLatchkey(trace))
+				.map((trace) -> trace.getFrames()
+					.stream()
+					.limit(12)
+					.map((frame) -> frame.getMethod().getType().getName() + "." + frame.getMethod().getName())
+					.collect(Collectors.joining(" < ")))
+				.toList();
+			assertThat(platformThreads.get()).as("workers that did not run on a virtual thread").isZero();
+			assertThat(overlaps.get()).as("grants made while another holder was inside").isZero();
+			assertThat(templates).allSatisfy((template) -> assertThat(template.lostLeaseCount()).isZero());
+			assertThat(ours).as("carriers pinned (jdk.VirtualThreadPinned) in Latchkey's code, of %d pinning events in"
+					+ " all", pinned.size())
+				.isEmpty();
+		}
+		finally {
+			Files.deleteIfExists(events);
+			templates.forEach(LockTemplate::close);
+			peers.forEach(this::destroyRepository);
+		}
+	}
+
+	private static boolean pinnedByLatchkey(RecordedStackTrace trace) {
+		return trace.getFrames()
+			.stream()
+			.map((frame) -> frame.getMethod().getType().getName())
+			.filter((type) -> !type.startsWith("java.") && !type.startsWith("jdk.") && !type.startsWith("sun."))
+			.findFirst()
+			.filter((type) -> type.startsWith("dev.latchkey."))
+			.isPresent();
+	}
+
+	private static boolean loadsAClass(RecordedStackTrace trace) {
+		return trace.getFrames().stream().anyMatch((frame) -> {
+			String method = frame.getMethod().getType().getName() + "." + frame.getMethod().getName();
+			return method.startsWith("java.lang.ClassLoader.loadClass")
+					|| method.equals("jdk.internal.loader.BuiltinClassLoader.loadClassOrNull")
+					|| method.equals("jdk.internal.misc.Unsafe.ensureClassInitialized0");
+		});
 	}
 
 	// Fuzz tests: two templates on one repository stand for two processes
