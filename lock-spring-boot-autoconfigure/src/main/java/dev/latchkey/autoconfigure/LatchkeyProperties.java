@@ -11,7 +11,6 @@ import java.util.Set;
 import org.jspecify.annotations.Nullable;
 
 import org.springframework.boot.context.properties.ConfigurationProperties;
-import org.springframework.boot.context.properties.DeprecatedConfigurationProperty;
 
 import dev.latchkey.LockConfigurationException;
 import dev.latchkey.LockSettings;
@@ -85,8 +84,6 @@ public class LatchkeyProperties {
 	private final Redis redis = new Redis();
 
 	private final Health health = new Health();
-
-	private final Endpoint endpoint = new Endpoint();
 
 	private final Etcd etcd = new Etcd();
 
@@ -208,10 +205,6 @@ public class LatchkeyProperties {
 
 	public Health getHealth() {
 		return this.health;
-	}
-
-	public Endpoint getEndpoint() {
-		return this.endpoint;
 	}
 
 	public Etcd getEtcd() {
@@ -386,31 +379,6 @@ public class LatchkeyProperties {
 
 		public void setTimeout(Duration timeout) {
 			this.timeout = timeout;
-		}
-
-	}
-
-	/**
-	 * The 'locks' Actuator endpoint.
-	 */
-	public static class Endpoint {
-
-		/**
-		 * Whether the 'locks' endpoint always shows the owner names of holders (application, host and process id)
-		 * rather than masking them. When true, it wins over 'management.endpoint.locks.show-values'.
-		 */
-		private boolean showOwner;
-
-		@Deprecated(since = "0.1.0")
-		@DeprecatedConfigurationProperty(replacement = "management.endpoint.locks.show-values",
-				reason = "Spring Boot's show-values convention also allows owners for authorized callers only")
-		public boolean isShowOwner() {
-			return this.showOwner;
-		}
-
-		@Deprecated(since = "0.1.0")
-		public void setShowOwner(boolean showOwner) {
-			this.showOwner = showOwner;
 		}
 
 	}

@@ -1,7 +1,6 @@
 package dev.latchkey.autoconfigure;
 
 import org.springframework.boot.actuate.autoconfigure.endpoint.condition.ConditionalOnAvailableEndpoint;
-import org.springframework.boot.actuate.endpoint.Show;
 import org.springframework.boot.actuate.endpoint.annotation.Endpoint;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
@@ -18,8 +17,7 @@ import dev.latchkey.actuate.LocksEndpoint;
  * Auto-configuration of the {@code locks} Actuator endpoint ({@link LocksEndpoint}): when Actuator is on the class
  * path and the endpoint is available (exposed, for example with
  * {@code management.endpoints.web.exposure.include=health,locks}, and not switched off). Owner names are shown as
- * {@code management.endpoint.locks.show-values} and {@code roles} say ({@link LocksEndpointProperties}); the
- * deprecated {@code latchkey.endpoint.show-owner=true} still shows them always.
+ * {@code management.endpoint.locks.show-values} and {@code roles} say ({@link LocksEndpointProperties}).
  */
 @AutoConfiguration(after = LatchkeyAutoConfiguration.class)
 @ConditionalOnClass(Endpoint.class)
@@ -30,11 +28,10 @@ public final class LocksEndpointAutoConfiguration {
 
 	@Bean
 	@ConditionalOnMissingBean
-	@SuppressWarnings("deprecation")
-	LocksEndpoint locksEndpoint(LockTemplate lockTemplate, LatchkeyProperties properties,
-			LocksEndpointProperties endpointProperties, ApplicationEventPublisher eventPublisher) {
-		Show showOwner = properties.getEndpoint().isShowOwner() ? Show.ALWAYS : endpointProperties.getShowValues();
-		return new LocksEndpoint(lockTemplate, showOwner, endpointProperties.getRoles(), eventPublisher);
+	LocksEndpoint locksEndpoint(LockTemplate lockTemplate, LocksEndpointProperties endpointProperties,
+			ApplicationEventPublisher eventPublisher) {
+		return new LocksEndpoint(lockTemplate, endpointProperties.getShowValues(), endpointProperties.getRoles(),
+				eventPublisher);
 	}
 
 }

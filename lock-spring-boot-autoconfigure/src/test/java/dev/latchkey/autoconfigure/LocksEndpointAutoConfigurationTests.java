@@ -221,15 +221,6 @@ class LocksEndpointAutoConfigurationTests {
 			});
 	}
 
-	@Test
-	void deprecatedShowOwnerShowsOwnersWhateverShowValuesSays() {
-		this.contextRunner
-			.withPropertyValues("management.endpoints.web.exposure.include=locks", "latchkey.endpoint.show-owner=true",
-					"management.endpoint.locks.show-values=never")
-			.run((context) -> assertThat(ownersSeenBy(context, SecurityContext.NONE))
-				.containsOnly("billing@host-1:4711"));
-	}
-
 	private static final SecurityContext AUTHORIZED = new Caller("alice", "OPS");
 
 	/**
@@ -271,7 +262,7 @@ class LocksEndpointAutoConfigurationTests {
 	@Test
 	void showsOwnersWhenAllowed() {
 		this.contextRunner
-			.withPropertyValues("management.endpoints.web.exposure.include=locks", "latchkey.endpoint.show-owner=true")
+			.withPropertyValues("management.endpoints.web.exposure.include=locks", "management.endpoint.locks.show-values=always")
 			.run((context) -> {
 				LockTemplate locks = context.getBean(LockTemplate.class);
 				LocksEndpoint endpoint = context.getBean(LocksEndpoint.class);
