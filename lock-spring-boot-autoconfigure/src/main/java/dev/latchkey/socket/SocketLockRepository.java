@@ -408,13 +408,28 @@ public class SocketLockRepository implements QueueingLockRepository, AutoCloseab
 	}
 
 	/**
-	 * The arbiter's counters.
+	 * The arbiter's counters, for operations tools and tests.
+	 * <pre class="code">
+	 * ArbiterStats stats = repository.stats();
+	 * log.info(stats.clients() + " processes connected, " + stats.holders() + " leases held");
+	 * </pre>
 	 * @return connected clients, held keys, holders and grants since the arbiter started
 	 */
-	public Map<String, Long> stats() {
+	public ArbiterStats stats() {
 		long[] stats = query("Asking for the arbiter's counters", (current, id) -> Protocol.Bare
 			.readStats(current.call(id, Protocol.Bare.write(Protocol.STATS, id))));
-		return Map.of("clients", stats[0], "keys", stats[1], "holders", stats[2], "grants", stats[3]);
+		return new ArbiterStats(stats[0], stats[1], stats[2], stats[3]);
+	}
+
+	/**
+	 * The arbiter's counters at one moment.
+	 *
+	 * @param clients the processes connected to the arbiter, its own included
+	 * @param keys the keys held
+	 * @param holders the leases held, over all keys (a semaphore's key has one per permit)
+	 * @param grants the grants the arbiter made since it started
+	 */
+	public record ArbiterStats(long clients, long keys, long holders, long grants) {
 	}
 
 	private <T> T query(String action, Query<T> query) {

@@ -103,7 +103,7 @@ class SocketLockProcessTests {
 			assertThat(child.awaitExit(START)).as("exit code of child %d", child.pid()).isZero();
 		}
 		assertThat(Integer.parseInt(Files.readString(counter).trim())).isEqualTo(90 + mine);
-		assertThat(repository.stats().get("grants")).isGreaterThanOrEqualTo(90L + mine);
+		assertThat(repository.stats().grants()).isGreaterThanOrEqualTo(90L + mine);
 		logger.info("Counter incremented 90 times by 3 child processes and " + mine + " times by this JVM");
 	}
 
@@ -290,7 +290,7 @@ class SocketLockProcessTests {
 		// The holder and this JVM are the only clients left, and both are served as before.
 		Awaitility.await()
 			.atMost(Duration.ofSeconds(10))
-			.untilAsserted(() -> assertThat(repository.stats().get("clients")).isEqualTo(2L));
+			.untilAsserted(() -> assertThat(repository.stats().clients()).isEqualTo(2L));
 		assertThat(repository.inspect("k")).hasValueSatisfying((info) -> assertThat(info.holders())
 			.extracting(LockInfo.Holder::fencingToken)
 			.containsExactly(heldToken));

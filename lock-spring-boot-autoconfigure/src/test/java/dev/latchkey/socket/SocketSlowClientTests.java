@@ -50,7 +50,7 @@ class SocketSlowClientTests {
 			}
 			// The old arbiter blocked for its 5 s write time-out here, then dropped the releasing client.
 			assertThat(Duration.ofNanos(slowest)).isLessThan(Duration.ofSeconds(2));
-			assertThat(arbiter.stats().get("clients")).as("clients left after the slow one was dropped")
+			assertThat(arbiter.stats().clients()).as("clients left after the slow one was dropped")
 				.isEqualTo(2L);
 			assertThat(arbiter.inspect("other")).isPresent();
 			assertThat(arbiter.release(other)).isTrue();
