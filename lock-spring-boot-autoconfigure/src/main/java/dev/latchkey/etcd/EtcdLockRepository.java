@@ -57,8 +57,8 @@ import dev.latchkey.ReleaseSubscription;
  * contain the NUL character.
  * <p>
  * etcd failures (unreachable cluster, no leader, timeouts, authentication) are thrown as {@link LockBackendException}.
- * The repository runs one thread of its own ({@code latchkey-etcd-expiry-}) that deletes the keys of locks nobody
- * renews any more. Close the repository to stop it, its watches and keep-alives, and to revoke its leases, which frees
+ * The repository runs one thread ({@value #DEFAULT_THREAD_NAME_PREFIX}, or one of the application's thread factory)
+ * that deletes the keys of locks nobody renews any more. Close the repository to stop it, its watches and keep-alives, and to revoke its leases, which frees
  * the keys this instance still holds; the client stays open.
  */
 public class EtcdLockRepository implements LockRepository, AutoCloseable {
@@ -72,6 +72,11 @@ public class EtcdLockRepository implements LockRepository, AutoCloseable {
 	 * The request timeout used when none is given.
 	 */
 	public static final Duration DEFAULT_REQUEST_TIMEOUT = Duration.ofSeconds(5);
+
+	/**
+	 * The name prefix of the thread the repository makes when no thread factory is given.
+	 */
+	public static final String DEFAULT_THREAD_NAME_PREFIX = "latchkey-etcd-expiry-";
 
 	private static final LogAccessor logger = new LogAccessor(EtcdLockRepository.class);
 
@@ -108,7 +113,7 @@ public class EtcdLockRepository implements LockRepository, AutoCloseable {
 	}
 
 	/**
-	 * Makes a repository.
+	 * Makes a repository whose expiry sweep runs on a daemon thread named {@value #DEFAULT_THREAD_NAME_PREFIX}.
 	 * @param client the jetcd client, which the repository uses but does not close
 	 * @param namespace the prefix of every etcd key the repository writes; repositories lock together only when they
 	 * use the same namespace
@@ -116,18 +121,36 @@ public class EtcdLockRepository implements LockRepository, AutoCloseable {
 	 * locks' TTL
 	 */
 	public EtcdLockRepository(Client client, String namespace, Duration requestTimeout) {
+		this(client, namespace, requestTimeout, defaultThreadFactory());
+	}
+
+	/**
+	 * Makes a repository whose expiry sweep runs on a thread of the application's thread factory.
+	 * <pre class="code">
+	 * ThreadFactory threads = new CustomizableThreadFactory("locks-");
+	 * EtcdLockRepository repository = new EtcdLockRepository(client, "latchkey/", Duration.ofSeconds(5), threads);
+	 * </pre>
+	 * @param client the jetcd client, which the repository uses but does not close
+	 * @param namespace the prefix of every etcd key the repository writes; repositories lock together only when they
+	 * use the same namespace
+	 * @param requestTimeout how long one request may wait for etcd's answer before it fails; keep it well below the
+	 * locks' TTL
+	 * @param threadFactory makes the one thread the repository runs, which {@link #close()} stops
+	 */
+	public EtcdLockRepository(Client client, String namespace, Duration requestTimeout, ThreadFactory threadFactory) {
 		Assert.notNull(client, "Client must not be null");
+		Assert.notNull(threadFactory, "ThreadFactory must not be null");
 		this.keys = new EtcdKeys(namespace);
 		this.requests = new EtcdRequests(requestTimeout);
 		this.kv = client.getKVClient();
 		this.leaseClient = client.getLeaseClient();
 		this.leases = new EtcdLeasePool(this.leaseClient, this.requests);
 		this.watches = new EtcdKeyWatches(client.getWatchClient(), this.keys, requestTimeout);
-		this.held = new EtcdHeldLeases(this.kv, this.requests, defaultThreadFactory());
+		this.held = new EtcdHeldLeases(this.kv, this.requests, threadFactory);
 	}
 
 	private static ThreadFactory defaultThreadFactory() {
-		CustomizableThreadFactory threads = new CustomizableThreadFactory("latchkey-etcd-expiry-");
+		CustomizableThreadFactory threads = new CustomizableThreadFactory(DEFAULT_THREAD_NAME_PREFIX);
 		threads.setDaemon(true);
 		return threads;
 	}
