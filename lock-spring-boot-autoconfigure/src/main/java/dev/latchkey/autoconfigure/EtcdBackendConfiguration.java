@@ -20,6 +20,7 @@ import org.springframework.boot.ssl.SslBundles;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Conditional;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.core.env.Environment;
 import org.springframework.util.StringUtils;
 
 import dev.latchkey.LockConfigurationException;
@@ -103,9 +104,10 @@ class EtcdBackendConfiguration {
 	}
 
 	@Bean(destroyMethod = "close")
-	EtcdLockRepository lockRepository(Client etcdClient, LatchkeyProperties properties) {
+	EtcdLockRepository lockRepository(Client etcdClient, LatchkeyProperties properties, Environment environment) {
 		LatchkeyProperties.Etcd etcd = properties.getEtcd();
-		return new EtcdLockRepository(etcdClient, etcd.getNamespace(), etcd.getRequestTimeout());
+		return new EtcdLockRepository(etcdClient, etcd.getNamespace(), etcd.getRequestTimeout(),
+				BackendThreads.threadFactory(environment, EtcdLockRepository.DEFAULT_THREAD_NAME_PREFIX));
 	}
 
 }

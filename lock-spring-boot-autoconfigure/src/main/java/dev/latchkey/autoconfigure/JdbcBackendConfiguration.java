@@ -13,6 +13,7 @@ import org.springframework.boot.sql.init.dependency.DependsOnDatabaseInitializat
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Conditional;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.core.env.Environment;
 import org.springframework.jdbc.core.JdbcTemplate;
 
 import dev.latchkey.LockBackendException;
@@ -52,8 +53,9 @@ class JdbcBackendConfiguration {
 	@Bean(destroyMethod = "close")
 	@DependsOnDatabaseInitialization
 	JdbcLockRepository lockRepository(DataSource dataSource, LatchkeyJdbcProperties properties,
-			LockSettings lockSettings) {
-		JdbcLockRepository repository = new JdbcLockRepository(dataSource, properties.getTableName());
+			LockSettings lockSettings, Environment environment) {
+		JdbcLockRepository repository = new JdbcLockRepository(dataSource, properties.getTableName(),
+				BackendThreads.threadFactory(environment, JdbcLockRepository.DEFAULT_THREAD_NAME_PREFIX));
 		try {
 			repository.checkSchema(lockSettings.maxKeyLength());
 		}

@@ -13,7 +13,9 @@ import dev.latchkey.socket.SocketLockRepository;
 
 /**
  * The socket backend: chosen by {@code latchkey.backend=socket}, and by {@code auto} when no other backend is
- * configured.
+ * configured. Its threads stay daemon platform threads even when the application enables virtual threads: the
+ * arbiter's selector thread blocks in {@code select} and a connection's reader in a socket read for the life of the
+ * application, where a virtual thread would gain nothing.
  */
 @Configuration(proxyBeanMethods = false)
 @ConditionalOnMissingBean(LockRepository.class)

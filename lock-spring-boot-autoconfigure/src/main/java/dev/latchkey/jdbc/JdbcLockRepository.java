@@ -15,6 +15,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
+import java.util.concurrent.ThreadFactory;
 import java.util.regex.Pattern;
 
 import javax.sql.DataSource;
@@ -24,6 +25,7 @@ import org.jspecify.annotations.Nullable;
 import org.springframework.dao.DataAccessException;
 import org.springframework.jdbc.support.SQLExceptionSubclassTranslator;
 import org.springframework.jdbc.support.SQLExceptionTranslator;
+import org.springframework.scheduling.concurrent.CustomizableThreadFactory;
 import org.springframework.util.Assert;
 import org.springframework.util.ClassUtils;
 
@@ -67,7 +69,8 @@ import dev.latchkey.support.ReleaseListeners;
  * woken by its own releases.
  * <p>
  * Database failures (no connection within the pool's timeout, a missing table, a database that is down) are thrown as
- * {@link LockBackendException}. Close the repository to stop its notification listener.
+ * {@link LockBackendException}. Close the repository to stop its notification listener, whose thread is
+ * named {@value #DEFAULT_THREAD_NAME_PREFIX} unless the application gives a thread factory.
  */
 public class JdbcLockRepository implements LockRepository, AutoCloseable {
 
@@ -75,6 +78,11 @@ public class JdbcLockRepository implements LockRepository, AutoCloseable {
 	 * The lock table's name when none is given.
 	 */
 	public static final String DEFAULT_TABLE_NAME = "LATCHKEY_LOCKS";
+
+	/**
+	 * The name prefix of the thread the repository makes on PostgreSQL when no thread factory is given.
+	 */
+	public static final String DEFAULT_THREAD_NAME_PREFIX = "latchkey-jdbc-notifications-";
 
 	private static final String BACKEND = "jdbc";
 
@@ -92,9 +100,13 @@ public class JdbcLockRepository implements LockRepository, AutoCloseable {
 
 	private final ReleaseListeners listeners = new ReleaseListeners();
 
+	private final ThreadFactory threadFactory;
+
 	private volatile @Nullable JdbcLockDialect dialect;
 
 	private @Nullable PostgresReleaseNotifier notifier;
+
+	private boolean closed;
 
 	/**
 	 * Makes a repository on the table {@value #DEFAULT_TABLE_NAME}.
@@ -111,10 +123,35 @@ public class JdbcLockRepository implements LockRepository, AutoCloseable {
 	 * @throws IllegalArgumentException if the name is not a plain SQL identifier
 	 */
 	public JdbcLockRepository(DataSource dataSource, String tableName) {
+		this(dataSource, tableName, defaultThreadFactory());
+	}
+
+	/**
+	 * Makes a repository on a table of the given name whose PostgreSQL release listener runs on a thread of the
+	 * application's thread factory.
+	 * <pre class="code">
+	 * ThreadFactory threads = new CustomizableThreadFactory("locks-");
+	 * JdbcLockRepository repository = new JdbcLockRepository(dataSource, "LATCHKEY_LOCKS", threads);
+	 * </pre>
+	 * @param dataSource the application's data source
+	 * @param tableName the lock table's name, optionally qualified by its schema ({@code locks.LATCHKEY_LOCKS})
+	 * @param threadFactory makes the one thread the repository runs on PostgreSQL (from the first waiter on), which
+	 * {@link #close()} stops
+	 * @throws IllegalArgumentException if the name is not a plain SQL identifier
+	 */
+	public JdbcLockRepository(DataSource dataSource, String tableName, ThreadFactory threadFactory) {
 		Assert.notNull(dataSource, "DataSource must not be null");
+		Assert.notNull(threadFactory, "ThreadFactory must not be null");
 		checkTableName(tableName);
 		this.dataSource = dataSource;
 		this.tableName = tableName;
+		this.threadFactory = threadFactory;
+	}
+
+	private static ThreadFactory defaultThreadFactory() {
+		CustomizableThreadFactory threads = new CustomizableThreadFactory(DEFAULT_THREAD_NAME_PREFIX);
+		threads.setDaemon(true);
+		return threads;
 	}
 
 	/**
@@ -296,22 +333,33 @@ public class JdbcLockRepository implements LockRepository, AutoCloseable {
 	public ReleaseSubscription subscribe(String key, Runnable onRelease) {
 		ReleaseSubscription subscription = this.listeners.add(key, onRelease);
 		if (dialect() instanceof PostgresLockDialect postgres) {
-			notifier(postgres).start();
+			PostgresReleaseNotifier notifier = notifier(postgres);
+			if (notifier != null) {
+				notifier.start();
+			}
 		}
 		return subscription;
 	}
 
-	private synchronized PostgresReleaseNotifier notifier(PostgresLockDialect postgres) {
-		if (this.notifier == null) {
-			this.notifier = new PostgresReleaseNotifier(this.dataSource, postgres.channel(), this.listeners);
+	/**
+	 * The release notifier, made on first use; none once the repository is closed (waiters poll then).
+	 */
+	private synchronized @Nullable PostgresReleaseNotifier notifier(PostgresLockDialect postgres) {
+		if (this.notifier == null && !this.closed) {
+			this.notifier = new PostgresReleaseNotifier(this.dataSource, postgres.channel(), this.listeners,
+					this.threadFactory);
 		}
 		return this.notifier;
 	}
 
+	/**
+	 * Stops the PostgreSQL release listener, waiting for its thread to end.
+	 */
 	@Override
 	public void close() {
 		PostgresReleaseNotifier notifier;
 		synchronized (this) {
+			this.closed = true;
 			notifier = this.notifier;
 		}
 		if (notifier != null) {

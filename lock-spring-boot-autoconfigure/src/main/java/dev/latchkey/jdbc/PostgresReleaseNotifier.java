@@ -4,6 +4,7 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 
 import javax.sql.DataSource;
@@ -19,7 +20,8 @@ import dev.latchkey.support.ReleaseListeners;
 /**
  * Listens to the release channel of a PostgreSQL lock table on one connection of the application's
  * {@link DataSource}, held for as long as the repository lives, and hands each released key to the waiters of this
- * process. Started by the first waiter; after a failure it reconnects, and waiters fall back on polling meanwhile.
+ * process. Started by the first waiter; after a failure it reconnects, and waiters fall back on polling meanwhile. Its
+ * one thread comes from the repository's thread factory and ends when the notifier is closed.
  */
 final class PostgresReleaseNotifier implements AutoCloseable {
 
@@ -35,16 +37,22 @@ final class PostgresReleaseNotifier implements AutoCloseable {
 
 	private final ReleaseListeners listeners;
 
+	private final ThreadFactory threadFactory;
+
 	private final CountDownLatch listening = new CountDownLatch(1);
+
+	private final CountDownLatch closing = new CountDownLatch(1);
 
 	private @Nullable Thread thread;
 
 	private volatile boolean closed;
 
-	PostgresReleaseNotifier(DataSource dataSource, String channel, ReleaseListeners listeners) {
+	PostgresReleaseNotifier(DataSource dataSource, String channel, ReleaseListeners listeners,
+			ThreadFactory threadFactory) {
 		this.dataSource = dataSource;
 		this.channel = channel;
 		this.listeners = listeners;
+		this.threadFactory = threadFactory;
 	}
 
 	/**
@@ -57,8 +65,7 @@ final class PostgresReleaseNotifier implements AutoCloseable {
 				// Started before: waiters are not held up again, even while the listener reconnects.
 				return;
 			}
-			Thread listener = new Thread(this::listen, "latchkey-jdbc-notifications");
-			listener.setDaemon(true);
+			Thread listener = this.threadFactory.newThread(this::listen);
 			listener.start();
 			this.thread = listener;
 		}
@@ -111,20 +118,24 @@ final class PostgresReleaseNotifier implements AutoCloseable {
 				else {
 					logger.debug(ex, () -> "Still no connection to listen to lock releases on channel " + this.channel);
 				}
-				sleep();
+				awaitReconnect();
 			}
 		}
 	}
 
-	private static void sleep() {
+	private void awaitReconnect() {
 		try {
-			Thread.sleep(RECONNECT_MILLIS);
+			this.closing.await(RECONNECT_MILLIS, TimeUnit.MILLISECONDS);
 		}
 		catch (InterruptedException ex) {
 			Thread.currentThread().interrupt();
 		}
 	}
 
+	/**
+	 * Stops listening and waits for the listening thread to end: it notices within one poll, or, should it be stuck
+	 * waiting for a connection, when it is interrupted.
+	 */
 	@Override
 	public void close() {
 		Thread listener;
@@ -132,13 +143,22 @@ final class PostgresReleaseNotifier implements AutoCloseable {
 			this.closed = true;
 			listener = this.thread;
 		}
-		if (listener != null) {
-			try {
+		this.closing.countDown();
+		if (listener == null) {
+			return;
+		}
+		try {
+			listener.join(POLL_MILLIS * 2L);
+			if (listener.isAlive()) {
+				listener.interrupt();
 				listener.join(POLL_MILLIS * 2L);
 			}
-			catch (InterruptedException ex) {
-				Thread.currentThread().interrupt();
-			}
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+		}
+		if (listener.isAlive()) {
+			logger.warn(() -> "The thread that listens to lock releases on channel " + this.channel + " did not stop");
 		}
 	}
 

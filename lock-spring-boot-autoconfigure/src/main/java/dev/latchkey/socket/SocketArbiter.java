@@ -657,8 +657,12 @@ final class SocketArbiter implements AutoCloseable {
 		this.closing = true;
 		this.selector.wakeup();
 		try {
-			if (Thread.currentThread() != this.thread && !this.stopped.await(10, TimeUnit.SECONDS)) {
-				logger.warn(() -> "The lock arbiter of " + this.socket.getParent() + " did not stop within 10 s");
+			if (Thread.currentThread() != this.thread) {
+				if (!this.stopped.await(10, TimeUnit.SECONDS)) {
+					logger.warn(() -> "The lock arbiter of " + this.socket.getParent() + " did not stop within 10 s");
+				}
+				// It delivers the last frames of local links after it stopped serving: its end is near.
+				this.thread.join(TimeUnit.SECONDS.toMillis(1));
 			}
 		}
 		catch (InterruptedException ex) {

@@ -30,6 +30,8 @@ final class SocketConnection extends ArbiterConnection {
 
 	private final Object writing = new Object();
 
+	private @Nullable Thread reader;
+
 	private SocketConnection(SocketChannel channel, Duration timeout, Listener listener) {
 		super(timeout, listener);
 		this.channel = channel;
@@ -58,7 +60,9 @@ final class SocketConnection extends ArbiterConnection {
 			throw ex;
 		}
 		SocketConnection connection = new SocketConnection(channel, timeout, listener);
-		threads.newThread(connection::read).start();
+		Thread reader = threads.newThread(connection::read);
+		connection.reader = reader;
+		reader.start();
 		try {
 			connection.hello(client, name);
 		}
@@ -158,6 +162,9 @@ final class SocketConnection extends ArbiterConnection {
 		}
 	}
 
+	/**
+	 * Closes the channel, which ends the reader thread; waits briefly for it to end, unless called on it.
+	 */
 	@Override
 	void disconnect() {
 		try {
@@ -165,6 +172,15 @@ final class SocketConnection extends ArbiterConnection {
 		}
 		catch (IOException ex) {
 			// Closing: nothing left to do with the channel.
+		}
+		Thread reader = this.reader;
+		if (reader != null && reader != Thread.currentThread()) {
+			try {
+				reader.join(TimeUnit.SECONDS.toMillis(1));
+			}
+			catch (InterruptedException ex) {
+				Thread.currentThread().interrupt();
+			}
 		}
 	}
 

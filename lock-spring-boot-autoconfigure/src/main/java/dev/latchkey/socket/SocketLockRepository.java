@@ -17,6 +17,7 @@ import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
@@ -74,6 +75,11 @@ public class SocketLockRepository implements QueueingLockRepository, AutoCloseab
 	 */
 	public static final int MAX_KEY_LENGTH = 1024 * 1024;
 
+	/**
+	 * The name prefix of the repository's threads when no thread factory is given.
+	 */
+	public static final String DEFAULT_THREAD_NAME_PREFIX = "latchkey-socket-";
+
 	private static final int RENEWALS_PER_FRAME = 4096;
 
 	private static final Duration REASSERT_TIMEOUT = Duration.ofMinutes(1);
@@ -86,7 +92,10 @@ public class SocketLockRepository implements QueueingLockRepository, AutoCloseab
 
 	private final ArbiterState.Client identity;
 
-	private final CustomizableThreadFactory threads;
+	private final ThreadFactory threads;
+
+	/** Threads under way that reconnect after the arbiter went away: close() waits for them. */
+	private final Set<Thread> reconnecting = ConcurrentHashMap.newKeySet();
 
 	private final Map<String, List<Runnable>> subscribers = new ConcurrentHashMap<>();
 
@@ -124,14 +133,37 @@ public class SocketLockRepository implements QueueingLockRepository, AutoCloseab
 	 * @param timeout how long to wait for the arbiter's answer
 	 */
 	public SocketLockRepository(Path directory, String clientName, Duration timeout) {
+		this(directory, clientName, timeout, defaultThreadFactory());
+	}
+
+	/**
+	 * Creates a repository on a lock directory whose threads come from the application's thread factory: the reader
+	 * of its connection to the arbiter, the arbiter's selector thread while this repository is the arbiter, and the
+	 * short-lived threads that reconnect after the arbiter went away. {@link #close()} stops all of them.
+	 * <pre class="code">
+	 * ThreadFactory threads = new CustomizableThreadFactory("locks-");
+	 * SocketLockRepository repository = new SocketLockRepository(directory, "orders", Duration.ofSeconds(5), threads);
+	 * </pre>
+	 * @param directory the lock directory, shared by every process that locks together
+	 * @param clientName how this process is named to the arbiter
+	 * @param timeout how long to wait for the arbiter's answer
+	 * @param threadFactory makes every thread the repository runs
+	 */
+	public SocketLockRepository(Path directory, String clientName, Duration timeout, ThreadFactory threadFactory) {
 		Assert.notNull(directory, "Directory must not be null");
 		Assert.isTrue(timeout.toMillis() > 0, "Timeout must be positive");
+		Assert.notNull(threadFactory, "ThreadFactory must not be null");
 		this.directory = directory.toAbsolutePath().normalize();
 		this.clientName = clientName;
 		this.timeout = timeout;
 		this.identity = ArbiterState.Client.current(UUID.randomUUID().toString());
-		this.threads = new CustomizableThreadFactory("latchkey-socket-");
-		this.threads.setDaemon(true);
+		this.threads = threadFactory;
+	}
+
+	private static ThreadFactory defaultThreadFactory() {
+		CustomizableThreadFactory threads = new CustomizableThreadFactory(DEFAULT_THREAD_NAME_PREFIX);
+		threads.setDaemon(true);
+		return threads;
 	}
 
 	/**
@@ -684,7 +716,7 @@ public class SocketLockRepository implements QueueingLockRepository, AutoCloseab
 			return;
 		}
 		logger.debug(() -> "The connection to the lock arbiter in " + this.directory + " closed; reconnecting");
-		this.threads.newThread(() -> {
+		Thread reconnect = this.threads.newThread(() -> {
 			try {
 				connection();
 			}
@@ -695,7 +727,12 @@ public class SocketLockRepository implements QueueingLockRepository, AutoCloseab
 					this.lossListeners.forEach(SocketLockRepository::runQuietly);
 				}
 			}
-		}).start();
+			finally {
+				this.reconnecting.remove(Thread.currentThread());
+			}
+		});
+		this.reconnecting.add(reconnect);
+		reconnect.start();
 	}
 
 	private void giveUpLeases(String why) {
@@ -734,6 +771,18 @@ public class SocketLockRepository implements QueueingLockRepository, AutoCloseab
 			if (running != null) {
 				running.close();
 				this.arbiter = null;
+			}
+		}
+		// A reconnection that started before the close finds the repository closed and ends at once.
+		for (Thread reconnect : this.reconnecting) {
+			if (reconnect != Thread.currentThread()) {
+				try {
+					reconnect.join(TimeUnit.SECONDS.toMillis(1));
+				}
+				catch (InterruptedException ex) {
+					Thread.currentThread().interrupt();
+					return;
+				}
 			}
 		}
 	}

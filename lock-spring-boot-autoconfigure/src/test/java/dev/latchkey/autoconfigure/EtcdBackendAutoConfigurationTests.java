@@ -5,6 +5,8 @@ import java.util.stream.Collectors;
 
 import io.etcd.jetcd.Client;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledForJreRange;
+import org.junit.jupiter.api.condition.JRE;
 import org.junit.jupiter.api.io.TempDir;
 
 import org.springframework.boot.autoconfigure.AutoConfigurations;
@@ -18,6 +20,7 @@ import dev.latchkey.LockTemplate;
 import dev.latchkey.etcd.EtcdLockRepository;
 import dev.latchkey.redis.RedisLockRepository;
 import dev.latchkey.socket.SocketLockRepository;
+import dev.latchkey.test.LiveThreads;
 import dev.latchkey.test.TestServers;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -50,6 +53,29 @@ class EtcdBackendAutoConfigurationTests {
 			assertThat(repository.getNamespace()).isEqualTo("latchkey/");
 			assertThat(context.getBean(LockTemplate.class).getRepository()).isSameAs(repository);
 		});
+	}
+
+	@Test
+	void sweepRunsOnAPlatformThreadNamedForTheBackendAndStopsWithTheContext() {
+		String prefix = EtcdLockRepository.DEFAULT_THREAD_NAME_PREFIX;
+		int before = LiveThreads.named(prefix).size();
+		contextRunner().withPropertyValues("latchkey.etcd.endpoints=" + UNUSED_ENDPOINT)
+			.run((context) -> assertThat(LiveThreads.named(prefix)).hasSize(before + 1));
+		assertThat(LiveThreads.named(prefix)).hasSize(before);
+	}
+
+	@Test
+	@EnabledForJreRange(min = JRE.JAVA_21)
+	void sweepRunsOnAVirtualThreadWhenTheApplicationEnablesThem() {
+		// Virtual threads are not among the platform threads a thread dump lists by name.
+		String prefix = EtcdLockRepository.DEFAULT_THREAD_NAME_PREFIX;
+		int before = LiveThreads.named(prefix).size();
+		contextRunner()
+			.withPropertyValues("latchkey.etcd.endpoints=" + UNUSED_ENDPOINT, "spring.threads.virtual.enabled=true")
+			.run((context) -> {
+				assertThat(context).hasSingleBean(EtcdLockRepository.class);
+				assertThat(LiveThreads.named(prefix)).hasSize(before);
+			});
 	}
 
 	@Test

@@ -2,18 +2,28 @@ package dev.latchkey.etcd;
 
 import java.time.Duration;
 import java.util.UUID;
+import java.util.concurrent.ThreadFactory;
 
 import io.etcd.jetcd.Client;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 
+import org.springframework.scheduling.concurrent.CustomizableThreadFactory;
+
+import dev.latchkey.LeaseSpec;
 import dev.latchkey.LockRepository;
+import dev.latchkey.ReleaseSubscription;
+import dev.latchkey.test.LiveThreads;
 import dev.latchkey.test.LockRepositoryContractTests;
 import dev.latchkey.test.TestServers;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 /**
  * The etcd backend passes the backend contract against the single etcd node of {@value TestServers#ETCD_ENDPOINTS},
- * in a namespace of its own, so that runs sharing the server do not meet.
+ * in a namespace of its own, so that runs sharing the server do not meet; its one thread comes from the application's
+ * thread factory when given one, and is gone after close.
  */
 class EtcdLockRepositoryTests extends LockRepositoryContractTests {
 
@@ -32,6 +42,30 @@ class EtcdLockRepositoryTests extends LockRepositoryContractTests {
 			EtcdTestSupport.deleteNamespace(client, NAMESPACE);
 			client.close();
 		}
+	}
+
+	@Test
+	void threadsOfTheApplicationsFactoryAreGoneAfterClose() throws Exception {
+		String prefix = "app-etcd-" + UUID.randomUUID() + "-";
+		ThreadFactory threads = new CustomizableThreadFactory(prefix);
+		EtcdLockRepository repository = new EtcdLockRepository(client, NAMESPACE, Duration.ofSeconds(5), threads);
+		LeaseSpec lease = LeaseSpec.exclusive("threads", "test", "token-" + UUID.randomUUID(), Duration.ofSeconds(5));
+		assertThat(repository.tryAcquire(lease)).isPresent();
+		try (ReleaseSubscription subscription = repository.subscribe("threads", () -> {
+		})) {
+			assertThat(LiveThreads.named(prefix)).hasSize(1);
+		}
+		repository.close();
+		assertThat(LiveThreads.named(prefix)).isEmpty();
+	}
+
+	@Test
+	void defaultThreadIsNamedAndGoneAfterClose() {
+		int before = LiveThreads.named(EtcdLockRepository.DEFAULT_THREAD_NAME_PREFIX).size();
+		EtcdLockRepository repository = new EtcdLockRepository(client, NAMESPACE, Duration.ofSeconds(5));
+		assertThat(LiveThreads.named(EtcdLockRepository.DEFAULT_THREAD_NAME_PREFIX)).hasSize(before + 1);
+		repository.close();
+		assertThat(LiveThreads.named(EtcdLockRepository.DEFAULT_THREAD_NAME_PREFIX)).hasSize(before);
 	}
 
 	@Override

@@ -1,0 +1,161 @@
+package dev.latchkey.etcd;
+
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+
+import io.etcd.jetcd.ByteSequence;
+import io.etcd.jetcd.KV;
+import org.jspecify.annotations.Nullable;
+
+import org.springframework.core.log.LogAccessor;
+
+import dev.latchkey.LeaseSpec;
+
+/**
+ * The leases one repository granted, each with the local deadline after which its key is deleted, and the sweep that
+ * deletes them: a live process does not keep a lock its core stopped renewing, although the shared etcd lease the key
+ * is attached to stays alive. The deadline is measured on the local monotonic clock, from after etcd answered, so it
+ * never passes before the core stops trusting the lease.
+ */
+final class EtcdHeldLeases implements AutoCloseable {
+
+	private static final LogAccessor logger = new LogAccessor(EtcdHeldLeases.class);
+
+	private static final long SWEEP_INTERVAL_MILLIS = 50;
+
+	private final KV kv;
+
+	private final EtcdRequests requests;
+
+	private final Map<String, Held> held = new ConcurrentHashMap<>();
+
+	private final ScheduledThreadPoolExecutor sweeper;
+
+	private volatile boolean closed;
+
+	/**
+	 * Tracks leases and starts the sweep on one thread of the factory.
+	 */
+	EtcdHeldLeases(KV kv, EtcdRequests requests, ThreadFactory threadFactory) {
+		this.kv = kv;
+		this.requests = requests;
+		this.sweeper = new ScheduledThreadPoolExecutor(1, threadFactory);
+		this.sweeper.scheduleWithFixedDelay(this::deleteExpired, SWEEP_INTERVAL_MILLIS, SWEEP_INTERVAL_MILLIS,
+				TimeUnit.MILLISECONDS);
+	}
+
+	/**
+	 * Tracks a lease from before its acquisition is sent, with its TTL from now: should the answer be lost, a put that
+	 * did land is still deleted when the lock's TTL has passed, rather than kept alive by the shared lease for ever.
+	 */
+	void track(LeaseSpec lease, ByteSequence etcdKey, ByteSequence value, EtcdLeasePool.SharedLease shared) {
+		long deadline = System.nanoTime() + lease.ttl().toNanos();
+		this.held.put(lease.token(), new Held(lease, etcdKey, value, shared, deadline));
+	}
+
+	@Nullable Held get(String token) {
+		return this.held.get(token);
+	}
+
+	void forget(String token) {
+		this.held.remove(token);
+	}
+
+	/**
+	 * Moves the deadline of a lease etcd just granted to its full TTL from now.
+	 */
+	void granted(LeaseSpec lease) {
+		Held entry = this.held.get(lease.token());
+		if (entry != null) {
+			entry.deadlineNanos = System.nanoTime() + lease.ttl().toNanos();
+		}
+	}
+
+	/**
+	 * Has the sweep delete a lease's key as soon as etcd answers (its holder gave it up, but the release failed).
+	 */
+	void expireNow(String token) {
+		Held entry = this.held.get(token);
+		if (entry != null) {
+			entry.deadlineNanos = System.nanoTime();
+		}
+	}
+
+	private void deleteExpired() {
+		long now = System.nanoTime();
+		for (Held entry : this.held.values()) {
+			if (this.closed) {
+				return;
+			}
+			if (now - entry.deadlineNanos >= 0) {
+				try {
+					this.requests.call(() -> "Deleting the expired lease of '" + entry.spec.key() + "'",
+							() -> EtcdKeys.deleteIfOurs(this.kv, entry.etcdKey, entry.value));
+					this.held.remove(entry.spec.token(), entry);
+				}
+				catch (RuntimeException ex) {
+					entry.deadlineNanos = now + TimeUnit.SECONDS.toNanos(1);
+					logger.debug(ex, () -> "Could not delete the expired lease of '" + entry.spec.key() + "'");
+				}
+			}
+		}
+	}
+
+	/**
+	 * Stops the sweep, waiting for its thread to end, and forgets every lease.
+	 */
+	@Override
+	public void close() {
+		this.closed = true;
+		this.sweeper.shutdownNow();
+		try {
+			Duration wait = this.requests.timeout().plusSeconds(1);
+			if (!this.sweeper.awaitTermination(wait.toMillis(), TimeUnit.MILLISECONDS)) {
+				logger.warn(() -> "The etcd expiry sweep did not stop within " + wait.toMillis() + " ms");
+			}
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+		}
+		this.held.clear();
+	}
+
+	/**
+	 * A lease this repository granted and tracks until it is released or lost: its key is deleted when its local
+	 * deadline passes without a renewal.
+	 */
+	static final class Held {
+
+		final LeaseSpec spec;
+
+		final ByteSequence etcdKey;
+
+		final ByteSequence value;
+
+		volatile EtcdLeasePool.SharedLease lease;
+
+		volatile long deadlineNanos;
+
+		Held(LeaseSpec spec, ByteSequence etcdKey, ByteSequence value, EtcdLeasePool.SharedLease lease,
+				long deadlineNanos) {
+			this.spec = spec;
+			this.etcdKey = etcdKey;
+			this.value = value;
+			this.lease = lease;
+			this.deadlineNanos = deadlineNanos;
+		}
+
+		/**
+		 * How long until the key is deleted, unless the lease is renewed.
+		 */
+		Duration remaining() {
+			return Duration.ofNanos(Math.max(0, this.deadlineNanos - System.nanoTime()));
+		}
+
+	}
+
+}

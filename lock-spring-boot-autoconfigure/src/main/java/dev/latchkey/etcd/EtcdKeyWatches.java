@@ -1,0 +1,202 @@
+package dev.latchkey.etcd;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+import io.etcd.jetcd.Watch;
+import io.etcd.jetcd.options.WatchOption;
+import io.etcd.jetcd.watch.WatchEvent;
+import io.etcd.jetcd.watch.WatchResponse;
+
+import org.springframework.core.log.LogAccessor;
+
+import dev.latchkey.ReleaseSubscription;
+import dev.latchkey.support.ReleaseListeners;
+
+/**
+ * The release notifications of one repository: one etcd watch per key, shared by the key's local waiters, for
+ * deletions under the key's prefix, which come from releases, force-releases and expired leases alike.
+ */
+final class EtcdKeyWatches implements AutoCloseable {
+
+	private static final LogAccessor logger = new LogAccessor(EtcdKeyWatches.class);
+
+	private final Watch watchClient;
+
+	private final EtcdKeys keys;
+
+	private final Duration createTimeout;
+
+	private final ReleaseListeners listeners = new ReleaseListeners();
+
+	private final Object monitor = new Object();
+
+	private final Map<String, KeyWatch> watches = new HashMap<>();
+
+	private boolean closed;
+
+	EtcdKeyWatches(Watch watchClient, EtcdKeys keys, Duration createTimeout) {
+		this.watchClient = watchClient;
+		this.keys = keys;
+		this.createTimeout = createTimeout;
+	}
+
+	/**
+	 * Runs {@code onRelease} whenever a holder of the key goes, until the subscription is closed; returns once etcd
+	 * confirmed the watch or the create timeout passed.
+	 * @throws dev.latchkey.LockBackendException if the watches are closed
+	 */
+	ReleaseSubscription subscribe(String key, Runnable onRelease) {
+		ReleaseSubscription listener = this.listeners.add(key, onRelease);
+		KeyWatch watch;
+		synchronized (this.monitor) {
+			if (this.closed) {
+				listener.close();
+				throw EtcdRequests.closed();
+			}
+			watch = this.watches.get(key);
+			if (watch == null || watch.isClosed()) {
+				watch = new KeyWatch(key);
+				this.watches.put(key, watch);
+			}
+			watch.users++;
+		}
+		KeyWatch subscribed = watch;
+		ReleaseSubscription subscription = new ReleaseSubscription() {
+
+			private final AtomicBoolean closed = new AtomicBoolean();
+
+			@Override
+			public void close() {
+				if (this.closed.compareAndSet(false, true)) {
+					listener.close();
+					unwatch(subscribed);
+				}
+			}
+
+		};
+		subscribed.awaitCreated(this.createTimeout);
+		return subscription;
+	}
+
+	private void unwatch(KeyWatch watch) {
+		synchronized (this.monitor) {
+			if (--watch.users > 0) {
+				return;
+			}
+			this.watches.remove(watch.key, watch);
+		}
+		watch.close();
+	}
+
+	/**
+	 * Closes every watch; a subscription after this fails.
+	 */
+	@Override
+	public void close() {
+		List<KeyWatch> open;
+		synchronized (this.monitor) {
+			if (this.closed) {
+				return;
+			}
+			this.closed = true;
+			open = new ArrayList<>(this.watches.values());
+			this.watches.clear();
+		}
+		open.forEach(KeyWatch::close);
+	}
+
+	/**
+	 * One watch of a key's prefix for deletions, shared by the key's local subscribers.
+	 */
+	private final class KeyWatch implements Watch.Listener {
+
+		final String key;
+
+		int users;
+
+		private final CompletableFuture<Void> created = new CompletableFuture<>();
+
+		private final AtomicBoolean closed = new AtomicBoolean();
+
+		private final Watch.Watcher watcher;
+
+		KeyWatch(String key) {
+			this.key = key;
+			WatchOption option = WatchOption.builder()
+				.isPrefix(true)
+				.withNoPut(true)
+				.withCreateNotify(true)
+				.build();
+			this.watcher = EtcdKeyWatches.this.watchClient.watch(EtcdKeyWatches.this.keys.holdersPrefix(key), option,
+					this);
+		}
+
+		/**
+		 * Waits until etcd confirmed the watch, so that no release after the subscription is missed. A watch that is not
+		 * confirmed in time stays (jetcd keeps trying); waiters poll meanwhile.
+		 */
+		void awaitCreated(Duration timeout) {
+			try {
+				this.created.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
+			}
+			catch (InterruptedException ex) {
+				Thread.currentThread().interrupt();
+			}
+			catch (ExecutionException | TimeoutException ex) {
+				logger.debug(ex, () -> "Watch of '" + this.key + "' not confirmed within " + timeout);
+			}
+		}
+
+		@Override
+		public void onNext(WatchResponse response) {
+			if (response.isCreatedNotify()) {
+				this.created.complete(null);
+				return;
+			}
+			for (WatchEvent event : response.getEvents()) {
+				if (event.getEventType() == WatchEvent.EventType.DELETE) {
+					EtcdKeyWatches.this.listeners.released(this.key);
+					return;
+				}
+			}
+		}
+
+		@Override
+		public void onError(Throwable failure) {
+			// jetcd resumes the watch where it stopped; wake the waiters anyway, in case the resumption misses a release.
+			logger.debug(failure, () -> "Watch of '" + this.key + "' failed");
+			EtcdKeyWatches.this.listeners.released(this.key);
+		}
+
+		@Override
+		public void onCompleted() {
+			this.closed.set(true);
+			EtcdKeyWatches.this.listeners.released(this.key);
+		}
+
+		boolean isClosed() {
+			return this.closed.get();
+		}
+
+		void close() {
+			this.closed.set(true);
+			try {
+				this.watcher.close();
+			}
+			catch (RuntimeException ex) {
+				logger.debug(ex, "Closing a watch failed");
+			}
+		}
+
+	}
+
+}

@@ -1,0 +1,141 @@
+package dev.latchkey.etcd;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.concurrent.CompletableFuture;
+
+import io.etcd.jetcd.ByteSequence;
+import io.etcd.jetcd.KV;
+import io.etcd.jetcd.KeyValue;
+import io.etcd.jetcd.kv.TxnResponse;
+import io.etcd.jetcd.op.Cmp;
+import io.etcd.jetcd.op.CmpTarget;
+import io.etcd.jetcd.op.Op;
+import io.etcd.jetcd.options.DeleteOption;
+import org.jspecify.annotations.Nullable;
+
+import org.springframework.util.Assert;
+
+import dev.latchkey.LeaseMode;
+import dev.latchkey.LeaseSpec;
+
+/**
+ * How locks are written in etcd. For the lock key {@code k} in the namespace {@code ns}, an exclusive holder is the
+ * etcd key {@code ns k \0} and each semaphore permit the etcd key {@code ns k \0 token}, so that one prefix
+ * ({@code ns k \0}) covers every holder of a key. The value is {@code token \n limit \n owner}.
+ */
+final class EtcdKeys {
+
+	private static final byte SEPARATOR = 0;
+
+	private final byte[] namespace;
+
+	EtcdKeys(String namespace) {
+		Assert.hasLength(namespace, "Namespace must not be empty");
+		Assert.isTrue(namespace.indexOf(SEPARATOR) < 0, "Namespace must not contain the NUL character");
+		this.namespace = namespace.getBytes(StandardCharsets.UTF_8);
+	}
+
+	String namespace() {
+		return new String(this.namespace, StandardCharsets.UTF_8);
+	}
+
+	/**
+	 * The prefix of every etcd key of this namespace.
+	 */
+	ByteSequence namespacePrefix() {
+		return ByteSequence.from(this.namespace);
+	}
+
+	static void checkKey(String key) {
+		Assert.isTrue(key.indexOf(SEPARATOR) < 0, "Lock keys of the etcd backend must not contain the NUL character");
+	}
+
+	/**
+	 * The prefix of every holder of a lock key; also the etcd key of its exclusive holder.
+	 */
+	ByteSequence holdersPrefix(String key) {
+		byte[] bytes = key.getBytes(StandardCharsets.UTF_8);
+		byte[] prefix = Arrays.copyOf(this.namespace, this.namespace.length + bytes.length + 1);
+		System.arraycopy(bytes, 0, prefix, this.namespace.length, bytes.length);
+		prefix[prefix.length - 1] = SEPARATOR;
+		return ByteSequence.from(prefix);
+	}
+
+	ByteSequence lockKey(String key) {
+		return holdersPrefix(key);
+	}
+
+	ByteSequence permitKey(String key, String token) {
+		return holdersPrefix(key).concat(ByteSequence.from(token, StandardCharsets.UTF_8));
+	}
+
+	/**
+	 * The etcd key of a lease: the lock key for an exclusive lease, its own permit key for a semaphore's.
+	 */
+	ByteSequence etcdKey(LeaseSpec lease) {
+		return (lease.mode() == LeaseMode.EXCLUSIVE) ? lockKey(lease.key()) : permitKey(lease.key(), lease.token());
+	}
+
+	/**
+	 * The lock key an etcd key of this namespace belongs to, or {@code null} for a key that is not a holder's.
+	 */
+	@Nullable String lockKeyOf(ByteSequence etcdKey) {
+		byte[] bytes = etcdKey.getBytes();
+		int start = this.namespace.length;
+		for (int i = start; i < bytes.length; i++) {
+			if (bytes[i] == SEPARATOR) {
+				return (i > start) ? new String(bytes, start, i - start, StandardCharsets.UTF_8) : null;
+			}
+		}
+		return null;
+	}
+
+	static ByteSequence value(LeaseSpec lease) {
+		return ByteSequence.from(lease.token() + "\n" + lease.limit() + "\n" + lease.owner(), StandardCharsets.UTF_8);
+	}
+
+	/**
+	 * Compares true while the etcd key does not exist.
+	 */
+	static Cmp absent(ByteSequence etcdKey) {
+		return new Cmp(etcdKey, Cmp.Op.EQUAL, CmpTarget.createRevision(0));
+	}
+
+	/**
+	 * Compares true while the etcd key holds the value (the holder's token among it).
+	 */
+	static Cmp ours(ByteSequence etcdKey, ByteSequence value) {
+		return new Cmp(etcdKey, Cmp.Op.EQUAL, CmpTarget.value(value));
+	}
+
+	/**
+	 * Deletes the etcd key if it still holds the value: never another holder's key.
+	 */
+	static CompletableFuture<TxnResponse> deleteIfOurs(KV kv, ByteSequence etcdKey, ByteSequence value) {
+		return kv.txn().If(ours(etcdKey, value)).Then(Op.delete(etcdKey, DeleteOption.DEFAULT)).commit();
+	}
+
+	/**
+	 * What a key's value says: the holder's lease token, the semaphore's limit and the owner.
+	 */
+	record Holder(String token, int limit, String owner) {
+
+		static Holder parse(KeyValue entry) {
+			String[] parts = entry.getValue().toString(StandardCharsets.UTF_8).split("\n", 3);
+			if (parts.length < 3) {
+				return new Holder(parts[0], 1, "?");
+			}
+			int limit;
+			try {
+				limit = Integer.parseInt(parts[1]);
+			}
+			catch (NumberFormatException ex) {
+				limit = 1;
+			}
+			return new Holder(parts[0], limit, parts[2]);
+		}
+
+	}
+
+}
