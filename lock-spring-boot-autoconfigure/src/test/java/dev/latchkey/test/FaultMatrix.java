@@ -636,7 +636,7 @@ public abstract class FaultMatrix {
 				}));
 			}
 			for (Future<?> each : running) {
-				each.get(170, TimeUnit.SECONDS);
+				each.get(880, TimeUnit.SECONDS);
 			}
 		}
 		finally {
