@@ -39,6 +39,7 @@ import dev.latchkey.LockHandle;
 import dev.latchkey.LockSettings;
 import dev.latchkey.LockTemplate;
 import dev.latchkey.LossReason;
+import dev.latchkey.event.EventPublishingLockObserver;
 import dev.latchkey.event.LockLostEvent;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -276,7 +277,7 @@ class EtcdLockFaultTests {
 
 	private LockTemplate template(EtcdLockRepository repository, LockSettings settings,
 			ApplicationEventPublisher events) {
-		LockTemplate template = new LockTemplate(repository, settings, events);
+		LockTemplate template = new LockTemplate(repository, settings, new EventPublishingLockObserver(events));
 		this.resources.add(template);
 		return template;
 	}
