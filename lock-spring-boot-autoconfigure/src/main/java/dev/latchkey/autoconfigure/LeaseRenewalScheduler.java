@@ -35,6 +35,7 @@ final class LeaseRenewalScheduler implements DisposableBean {
 		ThreadPoolTaskScheduler scheduler = builder.poolSize(2).threadNamePrefix(THREAD_NAME_PREFIX).build();
 		scheduler.setDaemon(true);
 		scheduler.setRemoveOnCancelPolicy(true);
+		scheduler.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
 		scheduler.initialize();
 		return new LeaseRenewalScheduler(scheduler, scheduler::shutdown);
 	}

@@ -23,6 +23,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.Client;
 import org.awaitility.Awaitility;
+import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -276,8 +277,9 @@ class EtcdLockFaultTests {
 	}
 
 	private LockTemplate template(EtcdLockRepository repository, LockSettings settings,
-			ApplicationEventPublisher events) {
-		LockTemplate template = new LockTemplate(repository, settings, new EventPublishingLockObserver(events));
+			@Nullable ApplicationEventPublisher events) {
+		LockTemplate template = new LockTemplate(repository, settings,
+				(events != null) ? new EventPublishingLockObserver(events) : null);
 		this.resources.add(template);
 		return template;
 	}
