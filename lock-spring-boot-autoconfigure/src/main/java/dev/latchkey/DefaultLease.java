@@ -7,10 +7,9 @@ import java.util.function.Consumer;
 
 import org.jspecify.annotations.Nullable;
 
-import dev.latchkey.support.LeaseKeeper;
-
 /**
- * A lease granted to this process: its local validity, its state and the actions to run if it is lost.
+ * A lease granted to this process: its local validity, its state and the actions to run if it is lost. What the user
+ * sees of it is {@link Lease}; its release, renewals and loss go through its template's {@link LeaseLifecycle}.
  */
 final class DefaultLease implements Lease, LeaseKeeper.KeptLease {
 
@@ -20,7 +19,7 @@ final class DefaultLease implements Lease, LeaseKeeper.KeptLease {
 
 	}
 
-	private final LockTemplate template;
+	private final LeaseLifecycle lifecycle;
 
 	private final LeaseSpec spec;
 
@@ -29,8 +28,6 @@ final class DefaultLease implements Lease, LeaseKeeper.KeptLease {
 	private final long fencingToken;
 
 	private final long acquiredAtNanos;
-
-	private final long waitNanos;
 
 	private final Duration renewInterval;
 
@@ -49,14 +46,13 @@ final class DefaultLease implements Lease, LeaseKeeper.KeptLease {
 
 	private volatile LockObserver.@Nullable Hold hold;
 
-	DefaultLease(LockTemplate template, LeaseSpec spec, String name, long fencingToken, long acquiredAtNanos,
-			long waitNanos, Duration renewInterval, Duration safetyMargin) {
-		this.template = template;
+	DefaultLease(LeaseLifecycle lifecycle, LeaseSpec spec, String name, long fencingToken, long acquiredAtNanos,
+			Duration renewInterval, Duration safetyMargin) {
+		this.lifecycle = lifecycle;
 		this.spec = spec;
 		this.name = name;
 		this.fencingToken = fencingToken;
 		this.acquiredAtNanos = acquiredAtNanos;
-		this.waitNanos = waitNanos;
 		this.renewInterval = renewInterval;
 		this.validityNanos = spec.ttl().minus(safetyMargin).toNanos();
 		this.validUntilNanos = acquiredAtNanos + this.validityNanos;
@@ -114,12 +110,15 @@ final class DefaultLease implements Lease, LeaseKeeper.KeptLease {
 		return Duration.ofNanos(System.nanoTime() - this.acquiredAtNanos);
 	}
 
-	boolean belongsTo(LockTemplate owner) {
-		return this.template == owner;
+	boolean belongsTo(LeaseLifecycle owner) {
+		return this.lifecycle == owner;
 	}
 
-	Duration waited() {
-		return Duration.ofNanos(this.waitNanos);
+	/**
+	 * Releases the lease, after the minimum hold time if one is left.
+	 */
+	void release(Duration minHold) {
+		this.lifecycle.release(this, minHold);
 	}
 
 	long acquiredAtNanos() {
@@ -180,14 +179,14 @@ final class DefaultLease implements Lease, LeaseKeeper.KeptLease {
 		if (this.state == State.HELD) {
 			this.validUntilNanos = requestedAtNanos + this.validityNanos;
 			this.renewals++;
-			this.template.renewed(this);
+			this.lifecycle.renewed(this);
 		}
 	}
 
 	@Override
 	public void lost(LossReason reason, @Nullable Throwable cause) {
 		if (markLost(reason, cause)) {
-			this.template.lost(this, true);
+			this.lifecycle.lost(this, true);
 		}
 	}
 
@@ -210,8 +209,30 @@ final class DefaultLease implements Lease, LeaseKeeper.KeptLease {
 		return true;
 	}
 
-	synchronized void observeHold(LockObserver.@Nullable Hold hold) {
-		this.hold = hold;
+	/**
+	 * Starts observing the hold. The keeper already renews the lease, so it may have been lost meanwhile: the
+	 * observation then ends at once, so that it hears of the loss all the same.
+	 */
+	void observeHold(LockObserver.@Nullable Hold hold) {
+		if (hold == null) {
+			return;
+		}
+		LockLostException lost;
+		synchronized (this) {
+			if (this.state != State.LOST) {
+				this.hold = hold;
+				return;
+			}
+			lost = lostException();
+		}
+		LeaseLifecycle.observeSafely(() -> hold.lost(lost));
+	}
+
+	/**
+	 * The observation of the hold, while it lasts.
+	 */
+	LockObserver.@Nullable Hold hold() {
+		return this.hold;
 	}
 
 	/**

@@ -17,8 +17,6 @@ import java.util.function.Consumer;
  */
 public final class LockHandle implements AutoCloseable {
 
-	private final LockTemplate template;
-
 	private final DefaultLease lease;
 
 	private final boolean reentrant;
@@ -27,8 +25,7 @@ public final class LockHandle implements AutoCloseable {
 
 	private final AtomicBoolean closed = new AtomicBoolean();
 
-	LockHandle(LockTemplate template, DefaultLease lease, boolean reentrant, Duration minHold) {
-		this.template = template;
+	LockHandle(DefaultLease lease, boolean reentrant, Duration minHold) {
 		this.lease = lease;
 		this.reentrant = reentrant;
 		this.minHold = minHold;
@@ -81,7 +78,7 @@ public final class LockHandle implements AutoCloseable {
 	@Override
 	public void close() {
 		if (this.closed.compareAndSet(false, true) && !this.reentrant) {
-			this.template.release(this.lease, this.minHold);
+			this.lease.release(this.minHold);
 		}
 	}
 

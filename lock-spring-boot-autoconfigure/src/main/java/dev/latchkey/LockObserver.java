@@ -3,14 +3,15 @@ package dev.latchkey;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Observes acquisitions and holds of a {@link LockTemplate} as they happen, for instrumentation that measures time
- * itself (Micrometer observations and the tracing spans made of them). Events report the same things after the fact;
- * an observer is told at the start, so it can time and trace the acquisition and the hold.
+ * Observes acquisitions, holds, renewals and losses of a {@link LockTemplate} as they happen: Latchkey's application
+ * events are published by one ({@code dev.latchkey.event.EventPublishingLockObserver}), and instrumentation that
+ * measures time itself (Micrometer observations and the tracing spans made of them) is another
+ * ({@code dev.latchkey.actuate.ObservationLockObserver}). An observer is told at the start, so it can time and trace the
+ * acquisition and the hold; several are combined with {@link #composite(LockObserver...)}.
  * <p>
  * Reentrant acquisitions are not observed. An observer that returns {@code null} observes nothing, so an observer with
- * nowhere to report costs one call per acquisition. Spring Boot uses Latchkey's Micrometer observer
- * ({@code dev.latchkey.actuate.ObservationLockObserver}) when the application has an {@code ObservationRegistry};
- * with {@code LockTemplate} alone:
+ * nowhere to report costs one call per acquisition. Spring Boot publishes the events, and observes with Micrometer when
+ * the application has an {@code ObservationRegistry}; with {@code LockTemplate} alone:
  * <pre class="code">
  * LockObserver observer = (name, spec, backend) -&gt; {
  *     long start = System.nanoTime();
@@ -23,7 +24,7 @@ import org.jspecify.annotations.Nullable;
  *         public void failed(Throwable failure) { }
  *     };
  * };
- * LockTemplate locks = new LockTemplate(repository, LockSettings.defaults(), null, observer);
+ * LockTemplate locks = new LockTemplate(repository, LockSettings.defaults(), observer);
  * </pre>
  * Implementations must be thread-safe and must not throw: a failing observer is logged and ignored.
  */
@@ -38,6 +39,20 @@ public interface LockObserver {
 	 * @return the observation of this acquisition, or {@code null} to observe nothing
 	 */
 	@Nullable Acquisition acquiring(String name, LeaseSpec spec, String backend);
+
+	/**
+	 * An observer that tells each of the given observers, in order; one that throws is logged and does not keep the
+	 * next from being told.
+	 * <pre class="code">
+	 * LockObserver observer = LockObserver.composite(new ObservationLockObserver(observationRegistry),
+	 *         new EventPublishingLockObserver(applicationEventPublisher));
+	 * </pre>
+	 * @param observers the observers; {@code null} elements are skipped
+	 * @return an observer of all of them
+	 */
+	static LockObserver composite(@Nullable LockObserver... observers) {
+		return CompositeLockObserver.of(observers);
+	}
 
 	/**
 	 * One acquisition under observation; exactly one of its methods is called.
@@ -66,9 +81,17 @@ public interface LockObserver {
 
 	/**
 	 * One hold under observation: from the grant until the lease is released (after its minimum hold time, if any) or
-	 * lost. Exactly one of its methods is called, unless the template is closed while the lease is held.
+	 * lost. Exactly one of {@link #released(Throwable)} and {@link #lost(LockLostException)} is called, unless the
+	 * template is closed while the lease is held.
 	 */
 	interface Hold {
+
+		/**
+		 * The lease was renewed at the backend. Called on the renewal thread, after each successful renewal while the
+		 * lease is held; the default does nothing.
+		 */
+		default void renewed() {
+		}
 
 		/**
 		 * The lease was released, or releasing it failed (it then expires at the backend).

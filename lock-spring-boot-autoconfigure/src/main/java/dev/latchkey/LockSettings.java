@@ -6,14 +6,12 @@ import org.jspecify.annotations.Nullable;
 
 import org.springframework.util.Assert;
 
-import dev.latchkey.support.OwnerIdentity;
-
 /**
  * The defaults a {@link LockTemplate} applies to every lock. Spring Boot builds them from the {@code latchkey.*}
  * properties; without Boot, start from {@link #defaults()}:
  * <pre class="code">
  * LockSettings settings = LockSettings.defaults().withTtl(Duration.ofSeconds(10)).withKeyPrefix("billing:");
- * LockTemplate locks = new LockTemplate(new MemoryLockRepository(), settings, null);
+ * LockTemplate locks = new LockTemplate(new MemoryLockRepository(), settings);
  * </pre>
  *
  * @param ttl the time-to-live of a lease that does not set its own
@@ -65,6 +63,19 @@ public record LockSettings(Duration ttl, Duration waitTime, @Nullable Duration r
 
 	private static boolean isPositive(Duration duration) {
 		return !duration.isNegative() && !duration.isZero();
+	}
+
+	/**
+	 * The owner name a process has unless one is set: {@code application@host:pid}, or {@code host:pid} without an
+	 * application name. It is what inspection shows; ownership itself is each lease's random token.
+	 * <pre class="code">
+	 * LockSettings settings = LockSettings.defaults().withOwner(LockSettings.defaultOwner("billing"));
+	 * </pre>
+	 * @param applicationName the application's name, or {@code null}
+	 * @return the owner name
+	 */
+	public static String defaultOwner(@Nullable String applicationName) {
+		return OwnerIdentity.defaultOwner(applicationName);
 	}
 
 	/**

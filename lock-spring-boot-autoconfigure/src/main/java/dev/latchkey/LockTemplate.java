@@ -5,37 +5,23 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
-import java.util.OptionalLong;
-import java.util.Set;
 import java.util.Optional;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.atomic.AtomicLong;
+import java.util.OptionalLong;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.Supplier;
 
 import org.jspecify.annotations.Nullable;
 
-import org.springframework.context.ApplicationEventPublisher;
 import org.springframework.core.log.LogAccessor;
+import org.springframework.scheduling.TaskScheduler;
 import org.springframework.util.Assert;
 
 import dev.latchkey.annotation.LostPolicy;
-import dev.latchkey.event.LockAcquireFailedEvent;
-import dev.latchkey.event.LockAcquiredEvent;
-import dev.latchkey.event.LockEvent;
-import dev.latchkey.event.LockLostEvent;
-import dev.latchkey.event.LockNotAcquiredEvent;
-import dev.latchkey.event.LockReleasedEvent;
-import dev.latchkey.event.LockRenewedEvent;
-import dev.latchkey.support.LeaseKeeper;
-import dev.latchkey.support.LockWaiter;
-import dev.latchkey.support.OrphanedLeaseReleaser;
-import dev.latchkey.support.OwnerIdentity;
 
 /**
- * Programmatic locking, and the engine behind {@code @Exclusive} and {@code @Semaphore}: waiting, renewal, reentrancy,
- * the lost-lock contract and events, the same for every backend.
+ * Programmatic locking, and the engine behind {@code @Exclusive} and {@code @Semaphore}: waiting, renewal, reentrancy
+ * and the lost-lock contract, the same for every backend.
  * <pre class="code">
  * &#64;Service
  * class Payments {
@@ -57,7 +43,9 @@ import dev.latchkey.support.OwnerIdentity;
  *     }
  * }
  * </pre>
- * Spring Boot creates one for the configured backend. A template owns a renewal thread: {@link #close()} it when done.
+ * Spring Boot creates one for the configured backend, with a {@link LockObserver} that publishes Latchkey's
+ * application events ({@code dev.latchkey.event.EventPublishingLockObserver}). A template renews its leases on
+ * threads of its own unless it is given a {@link TaskScheduler}: {@link #close()} it when done.
  */
 public class LockTemplate implements AutoCloseable {
 
@@ -67,52 +55,76 @@ public class LockTemplate implements AutoCloseable {
 
 	private final LockSettings settings;
 
-	private final @Nullable ApplicationEventPublisher events;
-
 	private final OwnerIdentity identity;
 
 	private final LeaseKeeper keeper;
 
 	private final LockWaiter waiter;
 
+	private final LeaseLifecycle lifecycle;
+
 	private final OrphanedLeaseReleaser orphans;
 
 	private final @Nullable LockObserver observer;
 
-	private final AtomicLong lostLeases = new AtomicLong();
-
 	/**
-	 * Creates a template.
-	 * @param repository the backend
-	 * @param settings the defaults
-	 * @param events where to publish {@link LockEvent}s, or {@code null} for none
-	 */
-	public LockTemplate(LockRepository repository, LockSettings settings, @Nullable ApplicationEventPublisher events) {
-		this(repository, settings, events, null);
-	}
-
-	/**
-	 * Creates a template whose acquisitions and holds are observed, for example as Micrometer observations.
+	 * Creates a template that publishes nothing.
 	 * <pre class="code">
-	 * LockTemplate locks = new LockTemplate(repository, LockSettings.defaults(), events,
-	 *         new ObservationLockObserver(observationRegistry));
+	 * LockTemplate locks = new LockTemplate(new MemoryLockRepository(), LockSettings.defaults());
 	 * </pre>
 	 * @param repository the backend
 	 * @param settings the defaults
-	 * @param events where to publish {@link LockEvent}s, or {@code null} for none
+	 */
+	public LockTemplate(LockRepository repository, LockSettings settings) {
+		this(repository, settings, null, null);
+	}
+
+	/**
+	 * Creates a template whose acquisitions and holds are observed: published as application events, measured as
+	 * Micrometer observations, or both.
+	 * <pre class="code">
+	 * LockTemplate locks = new LockTemplate(repository, LockSettings.defaults(),
+	 *         LockObserver.composite(new ObservationLockObserver(observationRegistry),
+	 *                 new EventPublishingLockObserver(applicationEventPublisher)));
+	 * </pre>
+	 * @param repository the backend
+	 * @param settings the defaults
 	 * @param observer what observes acquisitions and holds, or {@code null} for nothing
 	 */
-	public LockTemplate(LockRepository repository, LockSettings settings, @Nullable ApplicationEventPublisher events,
-			@Nullable LockObserver observer) {
+	public LockTemplate(LockRepository repository, LockSettings settings, @Nullable LockObserver observer) {
+		this(repository, settings, observer, null);
+	}
+
+	/**
+	 * Creates a template whose leases are renewed on the application's scheduler rather than on two threads of the
+	 * template's own.
+	 * <pre class="code">
+	 * ThreadPoolTaskScheduler renewals = new ThreadPoolTaskScheduler();
+	 * renewals.setPoolSize(2);
+	 * renewals.setThreadNamePrefix("lease-renewal-");
+	 * renewals.initialize();
+	 * LockTemplate locks = new LockTemplate(repository, LockSettings.defaults(), observer, renewals);
+	 * </pre>
+	 * The scheduler must run two tasks at once (a {@code ThreadPoolTaskScheduler} of two threads or more, or a
+	 * {@code SimpleAsyncTaskScheduler}): while a renewal hangs against a paused server, leases must still be lost at
+	 * their deadlines. Closing the template cancels what it scheduled; it does not shut the scheduler down, whose
+	 * owner does.
+	 * @param repository the backend
+	 * @param settings the defaults
+	 * @param observer what observes acquisitions and holds, or {@code null} for nothing
+	 * @param renewalScheduler where leases are renewed, or {@code null} for two threads of the template's own
+	 */
+	public LockTemplate(LockRepository repository, LockSettings settings, @Nullable LockObserver observer,
+			@Nullable TaskScheduler renewalScheduler) {
 		Assert.notNull(repository, "LockRepository must not be null");
 		Assert.notNull(settings, "LockSettings must not be null");
 		settings.checkTtl(settings.ttl());
 		this.repository = repository;
 		this.settings = settings;
-		this.events = events;
 		this.identity = new OwnerIdentity(settings.owner());
-		this.keeper = new LeaseKeeper(repository);
+		this.keeper = new LeaseKeeper(repository, renewalScheduler);
 		this.waiter = new LockWaiter(settings.initialPollInterval(), settings.maxPollInterval());
+		this.lifecycle = new LeaseLifecycle(repository, settings, this.keeper, this.waiter);
 		this.orphans = new OrphanedLeaseReleaser(repository, this.waiter::released);
 		this.observer = observer;
 	}
@@ -204,7 +216,7 @@ public class LockTemplate implements AutoCloseable {
 	 * @return the number of lost leases
 	 */
 	public long lostLeaseCount() {
-		return this.lostLeases.get();
+		return this.lifecycle.lostLeaseCount();
 	}
 
 	/**
@@ -233,9 +245,9 @@ public class LockTemplate implements AutoCloseable {
 	@Nullable LockHandle acquire(LockOperation operation, boolean throwOnContention) {
 		String key = fullKey(operation.key());
 		Lease held = LockContext.find(key, operation.mode());
-		if (held instanceof DefaultLease reentered && reentered.isHeld() && reentered.belongsTo(this)) {
+		if (held instanceof DefaultLease reentered && reentered.isHeld() && reentered.belongsTo(this.lifecycle)) {
 			reentered.assertValid();
-			return new LockHandle(this, reentered, true, Duration.ZERO);
+			return new LockHandle(reentered, true, Duration.ZERO);
 		}
 		Duration ttl = (operation.ttl() != null) ? operation.ttl() : this.settings.ttl();
 		Duration waitTime = (operation.waitTime() != null) ? operation.waitTime() : this.settings.waitTime();
@@ -245,7 +257,6 @@ public class LockTemplate implements AutoCloseable {
 				: this.repository::tryAcquirePermit;
 		LockObserver.@Nullable Acquisition observation = (this.observer != null)
 				? observeAcquisition(operation.name(), spec) : null;
-		long start = System.nanoTime();
 		LockWaiter.Grant grant;
 		try {
 			grant = this.waiter.acquire(this.repository, spec, attempt, waitTime,
@@ -253,45 +264,40 @@ public class LockTemplate implements AutoCloseable {
 		}
 		catch (InterruptedException ex) {
 			Thread.currentThread().interrupt();
-			notAcquired(operation, key, start, observation);
+			notAcquired(observation);
 			throw new LockNotAcquiredException(key, operation.name(), waitTime, ex);
 		}
 		catch (LockBackendException ex) {
 			releaseOrphan(spec);
-			throw acquireFailed(operation, key, start, ex, observation);
+			throw acquireFailed(ex, observation);
 		}
 		catch (LockException ex) {
 			if (observation != null) {
-				observeSafely(() -> observation.failed(ex));
+				LeaseLifecycle.observeSafely(() -> observation.failed(ex));
 			}
 			throw ex;
 		}
 		catch (RuntimeException ex) {
 			releaseOrphan(spec);
-			throw acquireFailed(operation, key, start, new LockBackendException(this.repository.backend(),
+			throw acquireFailed(new LockBackendException(this.repository.backend(),
 					"Acquiring lock '" + key + "' at the " + this.repository.backend() + " backend failed: "
 							+ ex.getMessage(), ex),
 					observation);
 		}
 		if (grant == null) {
-			notAcquired(operation, key, start, observation);
+			notAcquired(observation);
 			if (throwOnContention) {
 				throw new LockNotAcquiredException(key, operation.name(), waitTime, null);
 			}
 			return null;
 		}
-		DefaultLease lease = new DefaultLease(this, spec, operation.name(), grant.fencingToken(),
-				grant.requestedAtNanos(), System.nanoTime() - start, this.settings.renewIntervalFor(ttl),
-				this.settings.safetyMarginFor(ttl));
+		DefaultLease lease = new DefaultLease(this.lifecycle, spec, operation.name(), grant.fencingToken(),
+				grant.requestedAtNanos(), this.settings.renewIntervalFor(ttl), this.settings.safetyMarginFor(ttl));
+		this.keeper.keep(lease);
 		if (observation != null) {
 			lease.observeHold(observeGrant(observation, lease));
 		}
-		this.keeper.keep(lease);
-		if (this.events != null) {
-			publish(new LockAcquiredEvent(this, key, lease.name(), this.repository.backend(), lease.owner(),
-					lease.fencingToken(), lease.waited(), Duration.ZERO));
-		}
-		return new LockHandle(this, lease, false, operation.minHold());
+		return new LockHandle(lease, false, operation.minHold());
 	}
 
 	/**
@@ -382,26 +388,17 @@ public class LockTemplate implements AutoCloseable {
 		return String.format("U+%04X", (int) c);
 	}
 
-	private LockBackendException acquireFailed(LockOperation operation, String key, long startNanos,
-			LockBackendException failure, LockObserver.@Nullable Acquisition observation) {
+	private static LockBackendException acquireFailed(LockBackendException failure,
+			LockObserver.@Nullable Acquisition observation) {
 		if (observation != null) {
-			observeSafely(() -> observation.failed(failure));
-		}
-		if (this.events != null) {
-			publish(new LockAcquireFailedEvent(this, key, operation.name(), this.repository.backend(),
-					this.identity.owner(), Duration.ofNanos(System.nanoTime() - startNanos), failure));
+			LeaseLifecycle.observeSafely(() -> observation.failed(failure));
 		}
 		return failure;
 	}
 
-	private void notAcquired(LockOperation operation, String key, long startNanos,
-			LockObserver.@Nullable Acquisition observation) {
+	private static void notAcquired(LockObserver.@Nullable Acquisition observation) {
 		if (observation != null) {
-			observeSafely(observation::notAcquired);
-		}
-		if (this.events != null) {
-			publish(new LockNotAcquiredEvent(this, key, operation.name(), this.repository.backend(),
-					this.identity.owner(), 0, Duration.ofNanos(System.nanoTime() - startNanos), Duration.ZERO));
+			LeaseLifecycle.observeSafely(observation::notAcquired);
 		}
 	}
 
@@ -423,16 +420,6 @@ public class LockTemplate implements AutoCloseable {
 		catch (Throwable ex) {
 			logger.warn(ex, () -> "Lock observer failed");
 			return null;
-		}
-	}
-
-	private static void observeSafely(Runnable observation) {
-		try {
-			observation.run();
-		}
-		catch (Throwable ex) {
-			// Like a listener, an observer must never break locking.
-			logger.warn(ex, () -> "Lock observer failed");
 		}
 	}
 
@@ -487,153 +474,6 @@ public class LockTemplate implements AutoCloseable {
 			throw error;
 		}
 		return new UndeclaredThrowableException(failure);
-	}
-
-	// Release, renewal and loss, called by LockHandle, DefaultLease and the keeper
-
-	void release(DefaultLease lease, Duration minHold) {
-		this.keeper.forget(lease);
-		if (!lease.isHeld()) {
-			return;
-		}
-		long remaining = minHold.toNanos() - (System.nanoTime() - lease.acquiredAtNanos());
-		if (remaining > 0 && holdUntil(lease, remaining)) {
-			return;
-		}
-		releaseAtBackend(lease);
-	}
-
-	private boolean holdUntil(DefaultLease lease, long remainingNanos) {
-		Duration remaining = Duration.ofNanos(remainingNanos);
-		Set<String> lost;
-		try {
-			// Shorten the lease so it ends soon after the minimum hold time even if this process dies now, but not
-			// before the release scheduled below: a lease that expired first could not be released, so neither the
-			// backend's notification nor the LockReleasedEvent would follow.
-			Duration grace = this.settings.safetyMarginFor(lease.ttl());
-			lost = this.repository.renew(List.of(lease.spec().withTtl(remaining.plus(grace))));
-		}
-		catch (RuntimeException ex) {
-			logger.warn(ex, () -> "Could not keep lock '" + lease.key() + "' for its minimum hold time; releasing now");
-			return false;
-		}
-		if (!lost.isEmpty()) {
-			return false;
-		}
-		try {
-			// Release at the end, so that waiters are told at once rather than finding out by polling.
-			this.keeper.schedule(() -> endMinimumHold(lease), remaining);
-		}
-		catch (RejectedExecutionException ex) {
-			// The template is closed, so nothing runs later: release now.
-			return false;
-		}
-		lease.markReleased();
-		return true;
-	}
-
-	private void endMinimumHold(DefaultLease lease) {
-		releaseQuietly(lease);
-		// The hold is over, whether the release found the lease or the backend had just expired it.
-		releasedAtBackend(lease, true);
-	}
-
-	private void releaseAtBackend(DefaultLease lease) {
-		boolean released;
-		try {
-			released = this.repository.release(lease.spec());
-		}
-		catch (RuntimeException ex) {
-			lease.markReleased();
-			logger.warn(ex, () -> "Releasing lock '" + lease.key() + "' failed; it expires at the "
-					+ this.repository.backend() + " backend within " + lease.ttl());
-			LockObserver.Hold hold = lease.takeHold();
-			if (hold != null) {
-				observeSafely(() -> hold.released(ex));
-			}
-			return;
-		}
-		if (released) {
-			if (lease.markReleased()) {
-				releasedAtBackend(lease, true);
-			}
-		}
-		else if (lease.markLost(LossReason.EXPIRED_BEFORE_RELEASE, null)) {
-			lost(lease, false);
-		}
-	}
-
-	private boolean releaseQuietly(DefaultLease lease) {
-		try {
-			return this.repository.release(lease.spec());
-		}
-		catch (RuntimeException ex) {
-			logger.debug(ex, () -> "Releasing lock '" + lease.key() + "' failed; it expires at the backend");
-			return false;
-		}
-	}
-
-	private void releasedAtBackend(DefaultLease lease, boolean publish) {
-		this.waiter.released(lease.key());
-		LockObserver.Hold hold = lease.takeHold();
-		if (hold != null) {
-			observeSafely(() -> hold.released(null));
-		}
-		if (publish && this.events != null) {
-			publish(new LockReleasedEvent(this, lease.key(), lease.name(), this.repository.backend(), lease.owner(),
-					lease.fencingToken(), lease.waited(), lease.heldFor()));
-		}
-	}
-
-	void renewed(DefaultLease lease) {
-		if (this.events != null) {
-			publish(new LockRenewedEvent(this, lease.key(), lease.name(), this.repository.backend(), lease.owner(),
-					lease.fencingToken(), lease.waited(), lease.heldFor()));
-		}
-	}
-
-	void lost(DefaultLease lease, boolean release) {
-		this.keeper.forget(lease);
-		this.lostLeases.incrementAndGet();
-		LockLostException exception = lease.lostException();
-		logger.warn(exception, () -> "Lost lock '" + lease.key() + "' (fencing token " + lease.fencingToken()
-				+ ") after holding it for " + lease.heldFor());
-		LockObserver.Hold hold = lease.takeHold();
-		if (hold != null) {
-			observeSafely(() -> hold.lost(exception));
-		}
-		// Listeners hear of the loss, then the work is told, and only then is the release tried: with the backend
-		// down, that attempt can take a whole request timeout, which must not delay the news.
-		if (this.events != null) {
-			publish(new LockLostEvent(this, lease.key(), lease.name(), this.repository.backend(), lease.owner(),
-					lease.fencingToken(), lease.waited(), lease.heldFor(), exception));
-		}
-		for (Consumer<LockLostException> action : lease.takeLostActions()) {
-			try {
-				action.accept(exception);
-			}
-			catch (Throwable ex) {
-				logger.error(ex, () -> "Lost-lock action for '" + lease.key() + "' failed");
-			}
-		}
-		if (release && exception.getReason() != LossReason.NOT_OWNER) {
-			releaseQuietly(lease);
-		}
-		this.waiter.released(lease.key());
-	}
-
-	private void publish(LockEvent event) {
-		ApplicationEventPublisher publisher = this.events;
-		if (publisher == null) {
-			return;
-		}
-		try {
-			publisher.publishEvent(event);
-		}
-		catch (Throwable ex) {
-			// A listener must never break locking.
-			logger.warn(ex, () -> "Listener of " + event + " failed");
-		}
 	}
 
 	/**

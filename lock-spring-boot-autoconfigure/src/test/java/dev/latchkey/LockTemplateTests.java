@@ -14,6 +14,7 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BooleanSupplier;
 
 import org.awaitility.Awaitility;
+import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -21,6 +22,7 @@ import org.junit.jupiter.api.Timeout;
 import org.springframework.context.ApplicationEventPublisher;
 
 import dev.latchkey.annotation.LostPolicy;
+import dev.latchkey.event.EventPublishingLockObserver;
 import dev.latchkey.event.LockAcquiredEvent;
 import dev.latchkey.event.LockEvent;
 import dev.latchkey.event.LockLostEvent;
@@ -540,8 +542,9 @@ class LockTemplateTests {
 	// Helpers
 
 	private LockTemplate template(LockRepository repository, LockSettings settings,
-			ApplicationEventPublisher publisher) {
-		LockTemplate template = new LockTemplate(repository, settings, publisher);
+			@Nullable ApplicationEventPublisher publisher) {
+		LockTemplate template = new LockTemplate(repository, settings,
+				(publisher != null) ? new EventPublishingLockObserver(publisher) : null);
 		this.templates.add(template);
 		return template;
 	}

@@ -87,7 +87,7 @@ public class AspectOverheadBenchmark {
 		this.locksWithoutEvents = new LockTemplate(this.repository, this.locks.settings(), null);
 		ObservationRegistry observations = ObservationRegistry.create();
 		observations.observationConfig().observationHandler(new DefaultMeterObservationHandler(new SimpleMeterRegistry()));
-		this.observedLocks = new LockTemplate(this.repository, this.locks.settings(), null,
+		this.observedLocks = new LockTemplate(this.repository, this.locks.settings(),
 				new ObservationLockObserver(observations));
 		this.lease = LeaseSpec.exclusive("order:42", this.locks.settings().owner(), "benchmark",
 				Duration.ofSeconds(30));

@@ -20,7 +20,7 @@ import dev.latchkey.LockObserver;
  * When the registry is a no-op (no handler registered), nothing is created per call. Spring Boot makes one for the
  * application's {@link ObservationRegistry}; by hand:
  * <pre class="code">
- * LockTemplate locks = new LockTemplate(repository, LockSettings.defaults(), events,
+ * LockTemplate locks = new LockTemplate(repository, LockSettings.defaults(),
  *         new ObservationLockObserver(observationRegistry));
  * </pre>
  */

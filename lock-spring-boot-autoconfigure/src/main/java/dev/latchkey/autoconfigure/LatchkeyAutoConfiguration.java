@@ -5,7 +5,11 @@ import org.springframework.beans.factory.config.BeanDefinition;
 import org.springframework.beans.factory.config.ConfigurableListableBeanFactory;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnThreading;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.boot.task.SimpleAsyncTaskSchedulerBuilder;
+import org.springframework.boot.task.ThreadPoolTaskSchedulerBuilder;
+import org.springframework.boot.thread.Threading;
 import org.springframework.context.ApplicationEventPublisher;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Import;
@@ -18,11 +22,12 @@ import dev.latchkey.LockRepository;
 import dev.latchkey.LockSettings;
 import dev.latchkey.LockTemplate;
 import dev.latchkey.interceptor.LockAnnotationBeanPostProcessor;
-import dev.latchkey.support.OwnerIdentity;
+import dev.latchkey.event.EventPublishingLockObserver;
 
 /**
- * Auto-configuration for Latchkey: a {@link LockTemplate} on the configured backend, and the post-processor that
- * applies {@code @Exclusive} and {@code @Semaphore}.
+ * Auto-configuration for Latchkey: a {@link LockTemplate} on the configured backend, publishing Latchkey's events and
+ * renewing its leases on a scheduler built with Spring Boot's builders (virtual threads when the application enables
+ * them), and the post-processor that applies {@code @Exclusive} and {@code @Semaphore}.
  * <p>
  * The backends' configurations are imported in order of precedence: each makes a {@link LockRepository} only when
  * none exists yet, so a server backend the application has configured (etcd, Redis, JDBC) is chosen by {@code auto}
@@ -42,7 +47,7 @@ public final class LatchkeyAutoConfiguration {
 	@ConditionalOnMissingBean
 	LockSettings lockSettings(LatchkeyProperties properties, Environment environment) {
 		String owner = (properties.getOwner() != null) ? properties.getOwner()
-				: OwnerIdentity.defaultOwner(environment.getProperty("spring.application.name"));
+				: LockSettings.defaultOwner(environment.getProperty("spring.application.name"));
 		properties.checkDurations();
 		try {
 			LockSettings settings = new LockSettings(properties.getTtl(), properties.getWaitTime(),
@@ -60,13 +65,31 @@ public final class LatchkeyAutoConfiguration {
 		}
 	}
 
+	@Bean
+	@ConditionalOnMissingBean(LockTemplate.class)
+	@ConditionalOnThreading(Threading.PLATFORM)
+	LeaseRenewalScheduler latchkeyLeaseRenewalScheduler(ObjectProvider<ThreadPoolTaskSchedulerBuilder> builder) {
+		return LeaseRenewalScheduler.platform(builder.getIfAvailable(ThreadPoolTaskSchedulerBuilder::new));
+	}
+
+	@Bean
+	@ConditionalOnMissingBean(LockTemplate.class)
+	@ConditionalOnThreading(Threading.VIRTUAL)
+	LeaseRenewalScheduler latchkeyVirtualLeaseRenewalScheduler(ObjectProvider<SimpleAsyncTaskSchedulerBuilder> builder) {
+		return LeaseRenewalScheduler.virtual(builder.getIfAvailable(SimpleAsyncTaskSchedulerBuilder::new));
+	}
+
 	@Bean(destroyMethod = "close")
 	@ConditionalOnMissingBean
 	LockTemplate lockTemplate(LockRepository lockRepository, LockSettings lockSettings,
 			ApplicationEventPublisher eventPublisher, ObjectProvider<LockObserver> lockObserver,
-			LatchkeyProperties properties, ConfigurableListableBeanFactory beanFactory) {
+			LeaseRenewalScheduler renewalScheduler, LatchkeyProperties properties,
+			ConfigurableListableBeanFactory beanFactory) {
 		BackendReport.log(lockRepository, properties, beanFactory);
-		return new LockTemplate(lockRepository, lockSettings, eventPublisher, lockObserver.getIfUnique());
+		// The application's observer (Micrometer's, say) is told first, then the listeners of the events hear.
+		LockObserver observer = LockObserver.composite(lockObserver.getIfUnique(),
+				new EventPublishingLockObserver(eventPublisher));
+		return new LockTemplate(lockRepository, lockSettings, observer, renewalScheduler.scheduler());
 	}
 
 	@Bean

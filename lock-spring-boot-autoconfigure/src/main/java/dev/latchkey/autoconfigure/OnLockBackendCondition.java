@@ -39,14 +39,14 @@ abstract class OnLockBackendCondition extends SpringBootCondition {
 	@Override
 	public ConditionOutcome getMatchOutcome(ConditionContext context, AnnotatedTypeMetadata metadata) {
 		Backend configured = configuredBackend(context);
-		String name = this.backend.name().toLowerCase();
+		String name = this.backend.name().toLowerCase(java.util.Locale.ROOT);
 		if (configured == this.backend) {
 			return ConditionOutcome.match("latchkey.backend is " + name);
 		}
 		if (configured == Backend.AUTO && this.automatically != null) {
 			return ConditionOutcome.match("latchkey.backend is auto and " + this.automatically);
 		}
-		return ConditionOutcome.noMatch("latchkey.backend is " + configured.name().toLowerCase() + ", not " + name);
+		return ConditionOutcome.noMatch("latchkey.backend is " + configured.name().toLowerCase(java.util.Locale.ROOT) + ", not " + name);
 	}
 
 	static Backend configuredBackend(ConditionContext context) {

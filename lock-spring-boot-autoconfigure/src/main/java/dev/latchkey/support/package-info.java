@@ -1,6 +1,6 @@
 /**
- * Parts shared by every backend: the lease keeper that renews leases, the waiter that waits for a
- * release, and the owner identity.
+ * Helpers that backends share: the local listeners of release notifications and the choice of a failure's message.
+ * The core never uses this package.
  */
 @NullMarked
 package dev.latchkey.support;

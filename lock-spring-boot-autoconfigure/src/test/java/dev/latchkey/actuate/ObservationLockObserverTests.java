@@ -40,7 +40,7 @@ class ObservationLockObserverTests {
 
 	private final MemoryLockRepository repository = new MemoryLockRepository();
 
-	private final LockTemplate template = new LockTemplate(this.repository, LockSettings.defaults(), null,
+	private final LockTemplate template = new LockTemplate(this.repository, LockSettings.defaults(),
 			new ObservationLockObserver(this.observations));
 
 	@AfterEach
@@ -99,7 +99,7 @@ class ObservationLockObserverTests {
 
 	@Test
 	void aFailingBackendIsObservedAsFailedWithTheError() {
-		LockTemplate broken = new LockTemplate(new BrokenLockRepository(), LockSettings.defaults(), null,
+		LockTemplate broken = new LockTemplate(new BrokenLockRepository(), LockSettings.defaults(),
 				new ObservationLockObserver(this.observations));
 		try {
 			assertThatExceptionOfType(LockBackendException.class)
@@ -118,7 +118,7 @@ class ObservationLockObserverTests {
 	@Test
 	void aForceReleasedLeaseEndsItsHoldAsLost() {
 		LockTemplate renewing = new LockTemplate(this.repository,
-				LockSettings.defaults().withTtl(Duration.ofSeconds(3)).withRenewInterval(Duration.ofMillis(50)), null,
+				LockSettings.defaults().withTtl(Duration.ofSeconds(3)).withRenewInterval(Duration.ofMillis(50)),
 				new ObservationLockObserver(this.observations));
 		try (LockHandle handle = renewing.exclusive("job").acquire()) {
 			this.repository.forceRelease("job");
@@ -139,7 +139,7 @@ class ObservationLockObserverTests {
 		SimpleTracer tracer = new SimpleTracer();
 		ObservationRegistry registry = ObservationRegistry.create();
 		registry.observationConfig().observationHandler(new DefaultTracingObservationHandler(tracer));
-		LockTemplate traced = new LockTemplate(this.repository, LockSettings.defaults(), null,
+		LockTemplate traced = new LockTemplate(this.repository, LockSettings.defaults(),
 				new ObservationLockObserver(registry));
 		Observation request = Observation.start("http.server.requests", registry);
 		try (Observation.Scope scope = request.openScope()) {
@@ -174,7 +174,7 @@ class ObservationLockObserverTests {
 		SimpleTracer tracer = new SimpleTracer();
 		ObservationRegistry registry = ObservationRegistry.create();
 		registry.observationConfig().observationHandler(new DefaultTracingObservationHandler(tracer));
-		LockTemplate traced = new LockTemplate(this.repository, LockSettings.defaults(), null,
+		LockTemplate traced = new LockTemplate(this.repository, LockSettings.defaults(),
 				new ObservationLockObserver(registry));
 		Observation request = Observation.start("http.server.requests", registry);
 		try (Observation.Scope scope = request.openScope()) {
@@ -212,7 +212,7 @@ class ObservationLockObserverTests {
 		SimpleMeterRegistry meters = new SimpleMeterRegistry();
 		ObservationRegistry registry = ObservationRegistry.create();
 		registry.observationConfig().observationHandler(new DefaultMeterObservationHandler(meters));
-		LockTemplate metered = new LockTemplate(this.repository, LockSettings.defaults(), null,
+		LockTemplate metered = new LockTemplate(this.repository, LockSettings.defaults(),
 				new ObservationLockObserver(registry));
 		try {
 			metered.exclusive("order:42").named("order").run(() -> {

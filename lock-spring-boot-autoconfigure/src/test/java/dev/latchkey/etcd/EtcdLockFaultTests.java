@@ -23,6 +23,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.Client;
 import org.awaitility.Awaitility;
+import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -39,6 +40,7 @@ import dev.latchkey.LockHandle;
 import dev.latchkey.LockSettings;
 import dev.latchkey.LockTemplate;
 import dev.latchkey.LossReason;
+import dev.latchkey.event.EventPublishingLockObserver;
 import dev.latchkey.event.LockLostEvent;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -275,8 +277,9 @@ class EtcdLockFaultTests {
 	}
 
 	private LockTemplate template(EtcdLockRepository repository, LockSettings settings,
-			ApplicationEventPublisher events) {
-		LockTemplate template = new LockTemplate(repository, settings, events);
+			@Nullable ApplicationEventPublisher events) {
+		LockTemplate template = new LockTemplate(repository, settings,
+				(events != null) ? new EventPublishingLockObserver(events) : null);
 		this.resources.add(template);
 		return template;
 	}

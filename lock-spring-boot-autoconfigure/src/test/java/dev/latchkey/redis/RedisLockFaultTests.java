@@ -29,6 +29,7 @@ import dev.latchkey.LockHandle;
 import dev.latchkey.LockSettings;
 import dev.latchkey.LockTemplate;
 import dev.latchkey.LossReason;
+import dev.latchkey.event.EventPublishingLockObserver;
 import dev.latchkey.event.LockLostEvent;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -199,7 +200,8 @@ class RedisLockFaultTests {
 
 	private LockTemplate template(RedisLockRepository repository, LockSettings settings,
 			@Nullable ApplicationEventPublisher events) {
-		LockTemplate template = new LockTemplate(repository, settings, events);
+		LockTemplate template = new LockTemplate(repository, settings,
+				(events != null) ? new EventPublishingLockObserver(events) : null);
 		this.resources.add(template);
 		return template;
 	}

@@ -16,6 +16,7 @@ import dev.latchkey.LockHandle;
 import dev.latchkey.LockInfo;
 import dev.latchkey.LockSettings;
 import dev.latchkey.LockTemplate;
+import dev.latchkey.event.EventPublishingLockObserver;
 import dev.latchkey.event.LockLostEvent;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -49,7 +50,7 @@ class SocketArbiterHandOverTests {
 		assertThat(first.isArbiter()).isTrue();
 		SocketLockRepository second = repository(directory);
 		LockTemplate template = new LockTemplate(second, LockSettings.defaults().withTtl(Duration.ofSeconds(30)),
-				this.events::add);
+				new EventPublishingLockObserver(this.events::add));
 		this.resources.add(0, template);
 		LockHandle handle = template.exclusive("report").acquire();
 		first.close();

@@ -19,6 +19,7 @@ import dev.latchkey.LockHandle;
 import dev.latchkey.LockSettings;
 import dev.latchkey.LockTemplate;
 import dev.latchkey.LossReason;
+import dev.latchkey.event.EventPublishingLockObserver;
 import dev.latchkey.event.LockLostEvent;
 import dev.latchkey.test.ChildProcess;
 
@@ -64,7 +65,7 @@ class SocketArbiterPauseProcessTests {
 		this.resources.add(repository);
 		LockTemplate template = new LockTemplate(repository,
 				LockSettings.defaults().withTtl(Duration.ofSeconds(2)).withRenewInterval(Duration.ofMillis(300)),
-				this.events::add);
+				new EventPublishingLockObserver(this.events::add));
 		this.resources.add(0, template);
 		LockHandle handle = template.exclusive("k").acquire();
 		signal("STOP");

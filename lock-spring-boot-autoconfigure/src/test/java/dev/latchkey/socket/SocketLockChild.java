@@ -18,14 +18,15 @@ import java.util.concurrent.ConcurrentHashMap;
 
 import org.jspecify.annotations.Nullable;
 
-import org.springframework.context.ApplicationEventPublisher;
 
 import dev.latchkey.LockContext;
 import dev.latchkey.LockHandle;
 import dev.latchkey.LockInfo;
 import dev.latchkey.LockLostException;
+import dev.latchkey.LockObserver;
 import dev.latchkey.LockSettings;
 import dev.latchkey.LockTemplate;
+import dev.latchkey.event.EventPublishingLockObserver;
 import dev.latchkey.event.LockLostEvent;
 import dev.latchkey.test.FencedStore;
 
@@ -289,12 +290,12 @@ final class SocketLockChild {
 		System.exit(0);
 	}
 
-	private static ApplicationEventPublisher lossPrinter() {
-		return (event) -> {
+	private static LockObserver lossPrinter() {
+		return new EventPublishingLockObserver((event) -> {
 			if (event instanceof LockLostEvent lost) {
 				print("LOST " + lost.getKey() + " " + lost.getReason() + " " + lost.getFencingToken());
 			}
-		};
+		});
 	}
 
 	private static String oneLine(Exception ex) {
@@ -302,11 +303,11 @@ final class SocketLockChild {
 	}
 
 	private static void hold(Path directory, String key) {
-		ApplicationEventPublisher events = (event) -> {
+		LockObserver events = new EventPublishingLockObserver((event) -> {
 			if (event instanceof LockLostEvent lost) {
 				print("LOST " + lost.getKey() + " " + lost.getReason() + " " + System.currentTimeMillis());
 			}
-		};
+		});
 		// Short TTL and renewal interval: a lost lease is noticed within a fraction of a second.
 		LockTemplate template = new LockTemplate(repository(directory),
 				settings().withTtl(Duration.ofSeconds(3)).withRenewInterval(Duration.ofMillis(200)), events);

@@ -30,6 +30,7 @@ import dev.latchkey.LockSettings;
 import dev.latchkey.LockTemplate;
 import dev.latchkey.actuate.LocksEndpoint;
 import dev.latchkey.actuate.LocksEndpoint.LocksDescriptor;
+import dev.latchkey.event.EventPublishingLockObserver;
 import dev.latchkey.event.LockLostEvent;
 import dev.latchkey.test.ChildOutput;
 import dev.latchkey.test.ChildProcess;
@@ -186,11 +187,12 @@ class SocketScaleTests {
 	}
 
 	private LockTemplate template(LockSettings settings) {
-		LockTemplate template = new LockTemplate(this.repository, settings.withOwner("scale-test"), (event) -> {
-			if (event instanceof LockLostEvent lost) {
-				this.losses.add(lost);
-			}
-		});
+		LockTemplate template = new LockTemplate(this.repository, settings.withOwner("scale-test"),
+				new EventPublishingLockObserver((event) -> {
+					if (event instanceof LockLostEvent lost) {
+						this.losses.add(lost);
+					}
+				}));
 		this.templates.add(template);
 		return template;
 	}

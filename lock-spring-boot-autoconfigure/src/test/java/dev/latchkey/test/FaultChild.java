@@ -21,17 +21,18 @@ import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import io.etcd.jetcd.Client;
 
-import org.springframework.context.ApplicationEventPublisher;
 import org.springframework.data.redis.connection.RedisStandaloneConfiguration;
 import org.springframework.data.redis.connection.lettuce.LettuceClientConfiguration;
 import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
 
 import dev.latchkey.LockContext;
 import dev.latchkey.LockLostException;
+import dev.latchkey.LockObserver;
 import dev.latchkey.LockRepository;
 import dev.latchkey.LockSettings;
 import dev.latchkey.LockTemplate;
 import dev.latchkey.etcd.EtcdLockRepository;
+import dev.latchkey.event.EventPublishingLockObserver;
 import dev.latchkey.event.LockLostEvent;
 import dev.latchkey.jdbc.JdbcLockRepository;
 import dev.latchkey.redis.RedisLockRepository;
@@ -288,13 +289,13 @@ final class FaultChild {
 		}
 	}
 
-	private static ApplicationEventPublisher lossPrinter() {
-		return (event) -> {
+	private static LockObserver lossPrinter() {
+		return new EventPublishingLockObserver((event) -> {
 			if (event instanceof LockLostEvent lost) {
 				print("LOST " + lost.getKey() + " " + lost.getReason() + " " + lost.getFencingToken() + " "
 						+ System.currentTimeMillis());
 			}
-		};
+		});
 	}
 
 	private static LockSettings settings() {

@@ -1,4 +1,4 @@
-package dev.latchkey.support;
+package dev.latchkey;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -17,11 +17,6 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-import dev.latchkey.LeaseSpec;
-import dev.latchkey.LockInfo;
-import dev.latchkey.LockRepository;
-import dev.latchkey.QueueingLockRepository;
-import dev.latchkey.ReleaseSubscription;
 import dev.latchkey.memory.MemoryLockRepository;
 import dev.latchkey.test.ForwardingLockRepository;
 

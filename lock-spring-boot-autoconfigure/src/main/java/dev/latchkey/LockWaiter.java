@@ -1,4 +1,4 @@
-package dev.latchkey.support;
+package dev.latchkey;
 
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -21,10 +21,6 @@ import org.jspecify.annotations.Nullable;
 import org.springframework.core.log.LogAccessor;
 import org.springframework.util.Assert;
 
-import dev.latchkey.LeaseSpec;
-import dev.latchkey.LockRepository;
-import dev.latchkey.QueueingLockRepository;
-import dev.latchkey.ReleaseSubscription;
 
 /**
  * Waits for a lock, the same way for every backend.
@@ -43,7 +39,7 @@ import dev.latchkey.ReleaseSubscription;
  * LockWaiter.Grant grant = waiter.acquire(repository, lease, repository::tryAcquire, Duration.ofSeconds(5));
  * </pre>
  */
-public final class LockWaiter {
+final class LockWaiter {
 
 	private static final LogAccessor logger = new LogAccessor(LockWaiter.class);
 
@@ -56,7 +52,7 @@ public final class LockWaiter {
 	// Callers waiting per key, in a wait line or in the backend's queue; only keys with waiters have an entry.
 	private final Map<String, Integer> waiting = new ConcurrentHashMap<>();
 
-	public LockWaiter(Duration initialPollInterval, Duration maxPollInterval) {
+	LockWaiter(Duration initialPollInterval, Duration maxPollInterval) {
 		Assert.isTrue(initialPollInterval.toNanos() > 0, "Initial poll interval must be positive");
 		Assert.isTrue(maxPollInterval.compareTo(initialPollInterval) >= 0,
 				"Maximum poll interval must not be shorter than the initial poll interval");
@@ -73,7 +69,7 @@ public final class LockWaiter {
 	 * @return the grant, or {@code null} when the key stayed held for the whole wait time
 	 * @throws InterruptedException if the thread was interrupted while waiting
 	 */
-	public @Nullable Grant acquire(LockRepository repository, LeaseSpec lease, Function<LeaseSpec, OptionalLong> attempt,
+	@Nullable Grant acquire(LockRepository repository, LeaseSpec lease, Function<LeaseSpec, OptionalLong> attempt,
 			Duration waitTime) throws InterruptedException {
 		return acquire(repository, lease, attempt, waitTime, lease.ttl());
 	}
@@ -91,7 +87,7 @@ public final class LockWaiter {
 	 * @return the grant, or {@code null} when the key stayed held for the whole wait time
 	 * @throws InterruptedException if the thread was interrupted while waiting
 	 */
-	public @Nullable Grant acquire(LockRepository repository, LeaseSpec lease, Function<LeaseSpec, OptionalLong> attempt,
+	@Nullable Grant acquire(LockRepository repository, LeaseSpec lease, Function<LeaseSpec, OptionalLong> attempt,
 			Duration waitTime, Duration validity) throws InterruptedException {
 		long start = System.nanoTime();
 		OptionalLong granted = attempt.apply(lease);
@@ -257,7 +253,7 @@ public final class LockWaiter {
 	 * Wakes this process's waiters of a key, after a release made here.
 	 * @param key the released key
 	 */
-	public void released(String key) {
+	void released(String key) {
 		WaitLine line = this.lines.get(key);
 		if (line != null) {
 			line.signal();
@@ -270,7 +266,7 @@ public final class LockWaiter {
 	 * @param key the key
 	 * @return the number of waiters, 0 when none
 	 */
-	public int waiting(String key) {
+	int waiting(String key) {
 		Integer count = this.waiting.get(key);
 		return (count != null) ? count : 0;
 	}
@@ -279,7 +275,7 @@ public final class LockWaiter {
 	 * The number of keys this process is waiting for.
 	 * @return the number of wait lines
 	 */
-	public int waitingKeys() {
+	int waitingKeys() {
 		return this.lines.size();
 	}
 
@@ -323,7 +319,7 @@ public final class LockWaiter {
 	 * @param requestedAtNanos when the lease's validity starts, on the {@link System#nanoTime()} clock: when the
 	 * successful attempt was sent, or when the backend made a queued grant
 	 */
-	public record Grant(long fencingToken, long requestedAtNanos) {
+	record Grant(long fencingToken, long requestedAtNanos) {
 	}
 
 	private static final class WaitLine {

@@ -1,7 +1,8 @@
-package dev.latchkey.support;
+package dev.latchkey;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -9,22 +10,19 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 import org.jspecify.annotations.Nullable;
 
 import org.springframework.core.log.LogAccessor;
-import org.springframework.scheduling.concurrent.CustomizableThreadFactory;
+import org.springframework.scheduling.TaskScheduler;
+import org.springframework.scheduling.concurrent.ThreadPoolTaskScheduler;
+import org.springframework.util.Assert;
 
-import dev.latchkey.LeaseSpec;
-import dev.latchkey.LockRepository;
-import dev.latchkey.LossReason;
-import dev.latchkey.ReleaseSubscription;
 
 /**
- * Renews held leases at the backend, in batches, on one scheduler thread, and declares them lost when it cannot.
+ * Renews held leases at the backend, in batches, and declares them lost when it cannot.
  * <p>
  * Each lease is due for renewal every {@link KeptLease#renewInterval()} (a third of its TTL by default). When a tick
  * runs, every lease due within half of its own interval joins the batch, so leases taken at nearby times share one
@@ -34,13 +32,17 @@ import dev.latchkey.ReleaseSubscription;
  * <li>A renewal that fails with an exception is retried until the lease's local validity deadline, then the lease is
  * lost ({@link LossReason#RENEWAL_FAILED}).</li>
  * </ul>
+ * It runs on a {@link TaskScheduler}: the application's, or two threads of its own ({@code latchkey-lease-keeper-*})
+ * that {@link #close()} stops. Either way the scheduler runs two tasks at once, so that while one renewal hangs against
+ * a paused server, leases are still lost at their deadlines. Closing cancels what the keeper scheduled on a scheduler
+ * it was given, and leaves the scheduler to its owner.
  * <pre class="code">
- * LeaseKeeper keeper = new LeaseKeeper(repository);
+ * LeaseKeeper keeper = new LeaseKeeper(repository, null);
  * keeper.keep(lease);   // renewed from now on
  * keeper.forget(lease); // before releasing it
  * </pre>
  */
-public final class LeaseKeeper implements AutoCloseable {
+final class LeaseKeeper implements AutoCloseable {
 
 	private static final LogAccessor logger = new LogAccessor(LeaseKeeper.class);
 
@@ -48,11 +50,20 @@ public final class LeaseKeeper implements AutoCloseable {
 
 	private final LockRepository repository;
 
-	private final ScheduledThreadPoolExecutor scheduler;
+	private final TaskScheduler scheduler;
+
+	// The scheduler this keeper made, and stops; null when it was given one.
+	private final @Nullable ThreadPoolTaskScheduler ownScheduler;
+
+	// Tasks run later (the releases at the end of minimum hold times), cancelled on close. Guarded by itself.
+	private final Set<ScheduledFuture<?>> deferred = new HashSet<>();
 
 	private final Map<String, Entry> kept = new ConcurrentHashMap<>();
 
 	private final Object schedule = new Object();
+
+	// Written under the schedule lock.
+	private volatile boolean closed;
 
 	// Written under the schedule lock; read without it on the fast path of keep().
 	private volatile long nextTickNanos = Long.MAX_VALUE;
@@ -68,23 +79,46 @@ public final class LeaseKeeper implements AutoCloseable {
 	// When the last renewal call the backend answered was sent, on the nanoTime clock; 0 until the first.
 	private volatile long lastRenewalNanos;
 
-	public LeaseKeeper(LockRepository repository) {
+	LeaseKeeper(LockRepository repository, @Nullable TaskScheduler scheduler) {
 		this.repository = repository;
-		CustomizableThreadFactory threads = new CustomizableThreadFactory("latchkey-lease-keeper-");
-		threads.setDaemon(true);
-		// Two threads: while one waits on a renewal that hangs, the other still loses leases at their deadline.
-		this.scheduler = new ScheduledThreadPoolExecutor(2, threads);
-		this.scheduler.setRemoveOnCancelPolicy(true);
-		this.scheduler.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
+		if (scheduler != null) {
+			Assert.isTrue(!(scheduler instanceof ThreadPoolTaskScheduler pool) || corePoolSize(pool) >= 2,
+					"The lease keeper's scheduler must run two tasks at once (a pool of two threads or more): while a"
+							+ " renewal hangs, leases must still be lost at their deadlines");
+			this.scheduler = scheduler;
+			this.ownScheduler = null;
+		}
+		else {
+			ThreadPoolTaskScheduler own = new ThreadPoolTaskScheduler();
+			// Two threads: while one waits on a renewal that hangs, the other still loses leases at their deadline.
+			own.setPoolSize(2);
+			own.setThreadNamePrefix("latchkey-lease-keeper-");
+			own.setDaemon(true);
+			own.setRemoveOnCancelPolicy(true);
+			own.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
+			own.initialize();
+			this.scheduler = own;
+			this.ownScheduler = own;
+		}
 		this.lossSubscription = repository.subscribeToLoss(this::renewNow);
+	}
+
+	private static int corePoolSize(ThreadPoolTaskScheduler pool) {
+		try {
+			return pool.getScheduledThreadPoolExecutor().getCorePoolSize();
+		}
+		catch (IllegalStateException ex) {
+			// Not initialized yet: the size it will have.
+			return pool.getPoolSize();
+		}
 	}
 
 	/**
 	 * Renews every kept lease now, to find out at once which are lost: called when the backend signals that leases may
 	 * have been lost.
 	 */
-	public void renewNow() {
-		if (!this.kept.isEmpty() && !this.scheduler.isShutdown()) {
+	void renewNow() {
+		if (!this.kept.isEmpty() && !this.closed) {
 			this.renewAll.set(true);
 			tickNoLaterThan(System.nanoTime());
 		}
@@ -94,7 +128,7 @@ public final class LeaseKeeper implements AutoCloseable {
 	 * Starts renewing a lease.
 	 * @param lease the lease, just granted
 	 */
-	public void keep(KeptLease lease) {
+	void keep(KeptLease lease) {
 		long now = System.nanoTime();
 		long interval = lease.renewInterval().toNanos();
 		// A lease granted a while before it reached this process (a queued grant) has less validity left than a fresh
@@ -109,7 +143,7 @@ public final class LeaseKeeper implements AutoCloseable {
 	 * Stops renewing a lease, before it is released.
 	 * @param lease the lease
 	 */
-	public void forget(KeptLease lease) {
+	void forget(KeptLease lease) {
 		this.kept.remove(lease.spec().token());
 	}
 
@@ -117,7 +151,7 @@ public final class LeaseKeeper implements AutoCloseable {
 	 * The number of leases being renewed.
 	 * @return the number of kept leases
 	 */
-	public int size() {
+	int size() {
 		return this.kept.size();
 	}
 
@@ -125,7 +159,7 @@ public final class LeaseKeeper implements AutoCloseable {
 	 * The leases being renewed.
 	 * @return a snapshot of the kept leases
 	 */
-	public List<KeptLease> leases() {
+	List<KeptLease> leases() {
 		List<KeptLease> leases = new ArrayList<>(this.kept.size());
 		for (Entry entry : this.kept.values()) {
 			leases.add(entry.lease);
@@ -141,18 +175,31 @@ public final class LeaseKeeper implements AutoCloseable {
 	 * </pre>
 	 * @return the time since the last answered renewal, or empty when none has been sent yet
 	 */
-	public Optional<Duration> timeSinceLastRenewal() {
+	Optional<Duration> timeSinceLastRenewal() {
 		long last = this.lastRenewalNanos;
 		return (last != 0) ? Optional.of(Duration.ofNanos(System.nanoTime() - last)) : Optional.empty();
 	}
 
 	/**
-	 * Runs a task later on the keeper's thread, for example a release deferred to the end of a minimum hold time.
+	 * Runs a task later on the keeper's scheduler, for example a release deferred to the end of a minimum hold time.
 	 * @param task the task
 	 * @param delay the delay
+	 * @throws RejectedExecutionException if the keeper is closed
 	 */
-	public void schedule(Runnable task, Duration delay) {
-		this.scheduler.schedule(() -> runSafely(task), delay.toNanos(), TimeUnit.NANOSECONDS);
+	void schedule(Runnable task, Duration delay) {
+		synchronized (this.deferred) {
+			if (this.closed) {
+				throw new RejectedExecutionException("The lease keeper is closed");
+			}
+			ScheduledFuture<?>[] future = new ScheduledFuture<?>[1];
+			future[0] = scheduleIn(() -> {
+				synchronized (this.deferred) {
+					this.deferred.remove(future[0]);
+				}
+				runSafely(task);
+			}, delay.toNanos());
+			this.deferred.add(future[0]);
+		}
 	}
 
 	/**
@@ -161,8 +208,26 @@ public final class LeaseKeeper implements AutoCloseable {
 	@Override
 	public void close() {
 		this.lossSubscription.close();
-		this.scheduler.shutdownNow();
+		synchronized (this.schedule) {
+			this.closed = true;
+			if (this.nextTick != null) {
+				this.nextTick.cancel(false);
+				this.nextTick = null;
+			}
+		}
+		synchronized (this.deferred) {
+			this.deferred.forEach((future) -> future.cancel(false));
+			this.deferred.clear();
+		}
+		if (this.ownScheduler != null) {
+			// Interrupts a renewal in flight: the scheduler waits for nothing on shutdown.
+			this.ownScheduler.shutdown();
+		}
 		this.kept.clear();
+	}
+
+	private ScheduledFuture<?> scheduleIn(Runnable task, long delayNanos) {
+		return this.scheduler.schedule(task, this.scheduler.getClock().instant().plusNanos(Math.max(0, delayNanos)));
 	}
 
 	private void tickNoLaterThan(long dueNanos) {
@@ -172,7 +237,7 @@ public final class LeaseKeeper implements AutoCloseable {
 			return;
 		}
 		synchronized (this.schedule) {
-			if (this.scheduler.isShutdown()
+			if (this.closed
 					|| (this.nextTickNanos != Long.MAX_VALUE && dueNanos - this.nextTickNanos >= 0)) {
 				return;
 			}
@@ -181,12 +246,21 @@ public final class LeaseKeeper implements AutoCloseable {
 			}
 			this.nextTickNanos = dueNanos;
 			long delay = Math.max(0, dueNanos - System.nanoTime());
-			this.nextTick = this.scheduler.schedule(this::tick, delay, TimeUnit.NANOSECONDS);
+			try {
+				this.nextTick = scheduleIn(this::tick, delay);
+			}
+			catch (RejectedExecutionException ex) {
+				this.nextTickNanos = Long.MAX_VALUE;
+				logger.error(ex, "The lease keeper's scheduler refused the next renewal; held leases will expire");
+			}
 		}
 	}
 
 	private void tick() {
 		synchronized (this.schedule) {
+			if (this.closed) {
+				return;
+			}
 			this.nextTickNanos = Long.MAX_VALUE;
 			this.nextTick = null;
 		}
@@ -293,13 +367,12 @@ public final class LeaseKeeper implements AutoCloseable {
 					earliest = Math.min(earliest, entry.lease.validUntilNanos());
 				}
 			}
-			if (earliest == Long.MAX_VALUE || LeaseKeeper.this.scheduler.isShutdown()) {
+			if (earliest == Long.MAX_VALUE || LeaseKeeper.this.closed) {
 				this.next = null;
 				return;
 			}
 			try {
-				this.next = LeaseKeeper.this.scheduler.schedule(this, Math.max(0, earliest - System.nanoTime()),
-						TimeUnit.NANOSECONDS);
+				this.next = scheduleIn(this, earliest - System.nanoTime());
 			}
 			catch (RejectedExecutionException ex) {
 				this.next = null;
@@ -362,7 +435,7 @@ public final class LeaseKeeper implements AutoCloseable {
 	/**
 	 * A lease as the keeper sees it.
 	 */
-	public interface KeptLease {
+	interface KeptLease {
 
 		/**
 		 * The lease as the backend knows it.

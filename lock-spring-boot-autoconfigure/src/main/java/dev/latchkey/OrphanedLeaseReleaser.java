@@ -1,6 +1,5 @@
-package dev.latchkey.support;
+package dev.latchkey;
 
-import java.time.Duration;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -12,8 +11,6 @@ import org.jspecify.annotations.Nullable;
 import org.springframework.core.log.LogAccessor;
 import org.springframework.scheduling.concurrent.CustomizableThreadFactory;
 
-import dev.latchkey.LeaseSpec;
-import dev.latchkey.LockRepository;
 
 /**
  * Gives back the leases of acquisitions whose answer was lost. An acquire that failed with a backend exception (a
@@ -38,7 +35,7 @@ import dev.latchkey.LockRepository;
  * }
  * </pre>
  */
-public final class OrphanedLeaseReleaser implements AutoCloseable {
+final class OrphanedLeaseReleaser implements AutoCloseable {
 
 	private static final LogAccessor logger = new LogAccessor(OrphanedLeaseReleaser.class);
 
@@ -67,7 +64,7 @@ public final class OrphanedLeaseReleaser implements AutoCloseable {
 	 * @param repository the backend
 	 * @param onReleased called with the key when an orphaned lease was found and released, to wake local waiters
 	 */
-	public OrphanedLeaseReleaser(LockRepository repository, Consumer<String> onReleased) {
+	OrphanedLeaseReleaser(LockRepository repository, Consumer<String> onReleased) {
 		this.repository = repository;
 		this.onReleased = onReleased;
 	}
@@ -78,7 +75,7 @@ public final class OrphanedLeaseReleaser implements AutoCloseable {
 	 * @param attemptedAtNanos when the failed attempt was sent, on the {@link System#nanoTime()} clock: the release is
 	 * given up when the lease's TTL has passed since then
 	 */
-	public void release(LeaseSpec lease, long attemptedAtNanos) {
+	void release(LeaseSpec lease, long attemptedAtNanos) {
 		if (this.pending.incrementAndGet() > MAX_PENDING) {
 			this.pending.decrementAndGet();
 			logger.debug(() -> "Not releasing '" + lease.key() + "' after a failed acquire: " + MAX_PENDING

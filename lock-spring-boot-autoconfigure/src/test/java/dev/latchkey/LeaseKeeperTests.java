@@ -1,4 +1,4 @@
-package dev.latchkey.support;
+package dev.latchkey;
 
 import java.time.Duration;
 import java.util.Collection;
@@ -7,16 +7,20 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 
+import org.awaitility.Awaitility;
 import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-import dev.latchkey.LeaseSpec;
-import dev.latchkey.LossReason;
+import org.springframework.scheduling.concurrent.SimpleAsyncTaskScheduler;
+import org.springframework.scheduling.concurrent.ThreadPoolTaskScheduler;
+
 import dev.latchkey.memory.MemoryLockRepository;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
 
 /**
  * Tests for {@link LeaseKeeper}.
@@ -27,7 +31,7 @@ class LeaseKeeperTests {
 
 	private final HangingRepository repository = new HangingRepository(this.unblock);
 
-	private final LeaseKeeper keeper = new LeaseKeeper(this.repository);
+	private final LeaseKeeper keeper = new LeaseKeeper(this.repository, null);
 
 	@AfterEach
 	void close() {
@@ -48,6 +52,53 @@ class LeaseKeeperTests {
 		assertThat(this.unblock.getCount()).isOne();
 		assertThat(lostAt - lease.validUntilNanos()).isLessThan(Duration.ofMillis(300).toNanos());
 		assertThat(this.keeper.size()).isZero();
+	}
+
+	@Test
+	void onTheApplicationsSchedulerALeaseIsStillLostAtItsDeadlineWhileItsRenewalHangs() throws Exception {
+		try (SimpleAsyncTaskScheduler scheduler = new SimpleAsyncTaskScheduler()) {
+			LeaseKeeper keeper = new LeaseKeeper(this.repository, scheduler);
+			try {
+				LeaseSpec spec = LeaseSpec.exclusive("order:2", "test", UUID.randomUUID().toString(),
+						Duration.ofMillis(900));
+				TestLease lease = new TestLease(spec, Duration.ofMillis(100),
+						System.nanoTime() + Duration.ofMillis(600).toNanos());
+				keeper.keep(lease);
+				assertThat(lease.lost.get(5, TimeUnit.SECONDS)).isEqualTo(LossReason.RENEWAL_FAILED);
+				assertThat(System.nanoTime() - lease.validUntilNanos()).isLessThan(Duration.ofMillis(300).toNanos());
+				assertThat(this.unblock.getCount()).as("renewal still hanging").isOne();
+			}
+			finally {
+				keeper.close();
+			}
+		}
+	}
+
+	@Test
+	void closingCancelsWhatTheKeeperScheduledAndLeavesTheApplicationsSchedulerRunning() {
+		ThreadPoolTaskScheduler scheduler = new ThreadPoolTaskScheduler();
+		scheduler.setPoolSize(2);
+		scheduler.initialize();
+		try {
+			LeaseKeeper keeper = new LeaseKeeper(this.repository, scheduler);
+			AtomicBoolean deferredRan = new AtomicBoolean();
+			keeper.schedule(() -> deferredRan.set(true), Duration.ofMillis(200));
+			keeper.close();
+			Awaitility.await().during(Duration.ofMillis(400)).atMost(Duration.ofSeconds(2)).untilFalse(deferredRan);
+			AtomicBoolean applicationTaskRan = new AtomicBoolean();
+			scheduler.schedule(() -> applicationTaskRan.set(true), scheduler.getClock().instant());
+			Awaitility.await().atMost(Duration.ofSeconds(2)).untilTrue(applicationTaskRan);
+		}
+		finally {
+			scheduler.shutdown();
+		}
+	}
+
+	@Test
+	void aSchedulerOfOneThreadIsRefused() {
+		ThreadPoolTaskScheduler scheduler = new ThreadPoolTaskScheduler();
+		assertThatIllegalArgumentException().isThrownBy(() -> new LeaseKeeper(this.repository, scheduler))
+			.withMessageContaining("two tasks at once");
 	}
 
 	/**

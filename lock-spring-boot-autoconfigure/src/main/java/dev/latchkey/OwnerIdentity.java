@@ -1,4 +1,4 @@
-package dev.latchkey.support;
+package dev.latchkey;
 
 import java.net.InetAddress;
 import java.net.UnknownHostException;
@@ -22,7 +22,7 @@ import org.springframework.util.StringUtils;
  * String token = identity.nextToken();
  * </pre>
  */
-public final class OwnerIdentity {
+final class OwnerIdentity {
 
 	private final String owner;
 
@@ -30,7 +30,7 @@ public final class OwnerIdentity {
 
 	private final AtomicLong counter = new AtomicLong();
 
-	public OwnerIdentity(String owner) {
+	OwnerIdentity(String owner) {
 		Assert.hasText(owner, "Owner must not be empty");
 		this.owner = owner;
 		byte[] random = new byte[12];
@@ -43,7 +43,7 @@ public final class OwnerIdentity {
 	 * @param applicationName the application's name, or {@code null}
 	 * @return the owner name
 	 */
-	public static String defaultOwner(@Nullable String applicationName) {
+	static String defaultOwner(@Nullable String applicationName) {
 		String host = hostName();
 		String process = host + ":" + ProcessHandle.current().pid();
 		return StringUtils.hasText(applicationName) ? applicationName + "@" + process : process;
@@ -66,7 +66,7 @@ public final class OwnerIdentity {
 	 * The owner name.
 	 * @return the owner name
 	 */
-	public String owner() {
+	String owner() {
 		return this.owner;
 	}
 
@@ -74,7 +74,7 @@ public final class OwnerIdentity {
 	 * A token no other acquisition, in this process or another, has used.
 	 * @return a new token
 	 */
-	public String nextToken() {
+	String nextToken() {
 		return this.tokenPrefix + Long.toString(this.counter.incrementAndGet(), 36);
 	}
 

@@ -1,0 +1,188 @@
+package dev.latchkey;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+
+import org.springframework.core.log.LogAccessor;
+
+/**
+ * What happens to a granted lease until it ends: its release (after a minimum hold time, if one is set), its renewals
+ * and its loss. Leases and handles talk to this rather than to the {@link LockTemplate} that granted them; one per
+ * template.
+ */
+final class LeaseLifecycle {
+
+	private static final LogAccessor logger = new LogAccessor(LeaseLifecycle.class);
+
+	private final LockRepository repository;
+
+	private final LockSettings settings;
+
+	private final LeaseKeeper keeper;
+
+	private final LockWaiter waiter;
+
+	private final AtomicLong lostLeases = new AtomicLong();
+
+	LeaseLifecycle(LockRepository repository, LockSettings settings, LeaseKeeper keeper, LockWaiter waiter) {
+		this.repository = repository;
+		this.settings = settings;
+		this.keeper = keeper;
+		this.waiter = waiter;
+	}
+
+	/**
+	 * The number of leases lost since this was made.
+	 */
+	long lostLeaseCount() {
+		return this.lostLeases.get();
+	}
+
+	/**
+	 * Releases a lease: stops renewing it and gives it back at the backend, at once or at the end of its minimum hold.
+	 */
+	void release(DefaultLease lease, Duration minHold) {
+		this.keeper.forget(lease);
+		if (!lease.isHeld()) {
+			return;
+		}
+		long remaining = minHold.toNanos() - (System.nanoTime() - lease.acquiredAtNanos());
+		if (remaining > 0 && holdUntil(lease, remaining)) {
+			return;
+		}
+		releaseAtBackend(lease);
+	}
+
+	private boolean holdUntil(DefaultLease lease, long remainingNanos) {
+		Duration remaining = Duration.ofNanos(remainingNanos);
+		Set<String> lost;
+		try {
+			// Shorten the lease so it ends soon after the minimum hold time even if this process dies now, but not
+			// before the release scheduled below: a lease that expired first could not be released, so neither the
+			// backend's notification nor the LockReleasedEvent would follow.
+			Duration grace = this.settings.safetyMarginFor(lease.ttl());
+			lost = this.repository.renew(List.of(lease.spec().withTtl(remaining.plus(grace))));
+		}
+		catch (RuntimeException ex) {
+			logger.warn(ex, () -> "Could not keep lock '" + lease.key() + "' for its minimum hold time; releasing now");
+			return false;
+		}
+		if (!lost.isEmpty()) {
+			return false;
+		}
+		try {
+			// Release at the end, so that waiters are told at once rather than finding out by polling.
+			this.keeper.schedule(() -> endMinimumHold(lease), remaining);
+		}
+		catch (RejectedExecutionException ex) {
+			// The template is closed, so nothing runs later: release now.
+			return false;
+		}
+		lease.markReleased();
+		return true;
+	}
+
+	private void endMinimumHold(DefaultLease lease) {
+		releaseQuietly(lease);
+		// The hold is over, whether the release found the lease or the backend had just expired it.
+		releasedAtBackend(lease);
+	}
+
+	private void releaseAtBackend(DefaultLease lease) {
+		boolean released;
+		try {
+			released = this.repository.release(lease.spec());
+		}
+		catch (RuntimeException ex) {
+			lease.markReleased();
+			logger.warn(ex, () -> "Releasing lock '" + lease.key() + "' failed; it expires at the "
+					+ this.repository.backend() + " backend within " + lease.ttl());
+			LockObserver.Hold hold = lease.takeHold();
+			if (hold != null) {
+				observeSafely(() -> hold.released(ex));
+			}
+			return;
+		}
+		if (released) {
+			if (lease.markReleased()) {
+				releasedAtBackend(lease);
+			}
+		}
+		else if (lease.markLost(LossReason.EXPIRED_BEFORE_RELEASE, null)) {
+			lost(lease, false);
+		}
+	}
+
+	private boolean releaseQuietly(DefaultLease lease) {
+		try {
+			return this.repository.release(lease.spec());
+		}
+		catch (RuntimeException ex) {
+			logger.debug(ex, () -> "Releasing lock '" + lease.key() + "' failed; it expires at the backend");
+			return false;
+		}
+	}
+
+	private void releasedAtBackend(DefaultLease lease) {
+		this.waiter.released(lease.key());
+		LockObserver.Hold hold = lease.takeHold();
+		if (hold != null) {
+			observeSafely(() -> hold.released(null));
+		}
+	}
+
+	/**
+	 * Tells the observer of a lease that the keeper renewed it.
+	 */
+	void renewed(DefaultLease lease) {
+		LockObserver.Hold hold = lease.hold();
+		if (hold != null) {
+			observeSafely(hold::renewed);
+		}
+	}
+
+	/**
+	 * Ends a lease that was lost: the observer hears of it, then the work is told, then the release is tried.
+	 * @param release whether to give the lease back at the backend, best effort
+	 */
+	void lost(DefaultLease lease, boolean release) {
+		this.keeper.forget(lease);
+		this.lostLeases.incrementAndGet();
+		LockLostException exception = lease.lostException();
+		logger.warn(exception, () -> "Lost lock '" + lease.key() + "' (fencing token " + lease.fencingToken()
+				+ ") after holding it for " + lease.heldFor());
+		// Observers and listeners hear of the loss, then the work is told, and only then is the release tried: with
+		// the backend down, that attempt can take a whole request timeout, which must not delay the news.
+		LockObserver.Hold hold = lease.takeHold();
+		if (hold != null) {
+			observeSafely(() -> hold.lost(exception));
+		}
+		for (Consumer<LockLostException> action : lease.takeLostActions()) {
+			try {
+				action.accept(exception);
+			}
+			catch (Throwable ex) {
+				logger.error(ex, () -> "Lost-lock action for '" + lease.key() + "' failed");
+			}
+		}
+		if (release && exception.getReason() != LossReason.NOT_OWNER) {
+			releaseQuietly(lease);
+		}
+		this.waiter.released(lease.key());
+	}
+
+	static void observeSafely(Runnable observation) {
+		try {
+			observation.run();
+		}
+		catch (Throwable ex) {
+			// Like a listener, an observer must never break locking.
+			logger.warn(ex, () -> "Lock observer failed");
+		}
+	}
+
+}
