@@ -1,23 +1,23 @@
 package dev.latchkey.autoconfigure;
 
-import java.util.Locale;
 import java.util.stream.Collectors;
 
 import org.springframework.beans.factory.annotation.AnnotatedBeanDefinition;
 import org.springframework.beans.factory.config.BeanDefinition;
 import org.springframework.beans.factory.config.ConfigurableListableBeanFactory;
+import org.springframework.context.ConfigurableApplicationContext;
+import org.springframework.core.env.Environment;
 import org.springframework.core.log.LogAccessor;
 import org.springframework.core.type.MethodMetadata;
 
 import dev.latchkey.LockRepository;
-import dev.latchkey.autoconfigure.LatchkeyProperties.Backend;
 import dev.latchkey.socket.SocketLockRepository;
 
 /**
  * The one line logged at startup that names the backend Latchkey uses and why it was chosen, so that a first run
  * shows where locks live without reading the condition report:
  * <pre class="code">
- * Latchkey: using the socket backend (latchkey.backend=auto, no Redis, DataSource or etcd configured); lock directory /tmp/latchkey-alice
+ * Latchkey: using the socket backend (latchkey.backend=auto, no RedisConnectionFactory bean, DataSource bean or latchkey.etcd.endpoints configured); lock directory /tmp/latchkey-alice
  * </pre>
  */
 final class BackendReport {
@@ -39,16 +39,13 @@ final class BackendReport {
 		if (!madeByLatchkey(beanFactory)) {
 			line.append("the application's own LockRepository bean, ").append(repository.getClass().getName());
 		}
-		else if (properties.getBackend() != Backend.AUTO) {
-			line.append("latchkey.backend=").append(properties.getBackend().name().toLowerCase(Locale.ROOT));
-		}
 		else {
-			line.append("latchkey.backend=auto, ").append(switch (backend) {
-				case "redis" -> "a RedisConnectionFactory bean is configured";
-				case "jdbc" -> "a DataSource bean is configured";
-				case "etcd" -> "latchkey.etcd.endpoints are set";
-				default -> "no Redis, DataSource or etcd configured";
-			});
+			Environment environment = beanFactory.getBean(ConfigurableApplicationContext.ENVIRONMENT_BEAN_NAME,
+					Environment.class);
+			BackendChoice choice = BackendChoice
+				.resolve(new BackendRule.Context(environment, beanFactory, beanFactory.getBeanClassLoader()));
+			line.append("latchkey.backend=")
+				.append(choice.automatic() ? "auto, " + choice.why() : properties.getBackend().value());
 		}
 		line.append(")");
 		if (repository instanceof SocketLockRepository socket) {

@@ -29,18 +29,16 @@ import dev.latchkey.event.EventPublishingLockObserver;
  * renewing its leases on a scheduler built with Spring Boot's builders (virtual threads when the application enables
  * them), and the post-processor that applies {@code @Exclusive} and {@code @Semaphore}.
  * <p>
- * The backends' configurations are imported in order of precedence: each makes a {@link LockRepository} only when
- * none exists yet, so a server backend the application has configured (etcd, Redis, JDBC) is chosen by {@code auto}
- * before the embedded default (socket); when {@code auto} finds more than one, the start fails and asks for
- * {@code latchkey.backend}. Ordered after Spring Boot's Redis and DataSource auto-configurations, whose beans it
- * reuses.
+ * The {@link LockRepository} comes from the backend {@code latchkey.backend} selects ({@link BackendChoice}): a
+ * backend it names, or with {@code auto} the single one the application has configured (etcd, Redis, JDBC), else the
+ * embedded default (socket); when {@code auto} finds more than one, the start fails and asks for
+ * {@code latchkey.backend}. The backends' configurations are in {@link LockRepositoryConfigurations}. Ordered after
+ * Spring Boot's Redis and DataSource auto-configurations, whose beans it reuses.
  */
 @AutoConfiguration(afterName = { "org.springframework.boot.data.redis.autoconfigure.DataRedisAutoConfiguration",
 		"org.springframework.boot.jdbc.autoconfigure.DataSourceAutoConfiguration" })
 @EnableConfigurationProperties(LatchkeyProperties.class)
-@Import({ AmbiguousBackendConfiguration.class, EtcdBackendConfiguration.class, MissingEtcdBackendConfiguration.class,
-		RedisBackendConfiguration.class, MissingRedisBackendConfiguration.class, JdbcBackendConfiguration.class,
-		MissingJdbcBackendConfiguration.class, MemoryBackendConfiguration.class, SocketBackendConfiguration.class })
+@Import(LockRepositoryConfigurations.class)
 public final class LatchkeyAutoConfiguration {
 
 	@Bean

@@ -6,6 +6,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Set;
 
 import org.jspecify.annotations.Nullable;
@@ -216,40 +217,74 @@ public class LatchkeyProperties {
 	}
 
 	/**
-	 * The backends.
+	 * The backends. Each carries its rule: the libraries it needs and what shows that the application has configured
+	 * it, which is all that {@code auto} and the start's checks know about it.
 	 */
 	public enum Backend {
 
 		/**
 		 * The single configured backend, or the embedded default when none is configured.
 		 */
-		AUTO,
+		AUTO(BackendRule.namedOnly()),
 
 		/**
 		 * Locks held in this JVM only.
 		 */
-		MEMORY,
+		MEMORY(BackendRule.namedOnly()),
 
 		/**
 		 * Locks shared by the processes of one host through a unix-domain socket, with no server to run: the embedded
 		 * default.
 		 */
-		SOCKET,
+		SOCKET(BackendRule.embeddedDefault()),
 
 		/**
 		 * Locks shared through the application's Redis (its RedisConnectionFactory): standalone, Sentinel or Cluster.
 		 */
-		REDIS,
+		REDIS(BackendRule
+			.configuredBy(BackendRule.bean("org.springframework.data.redis.connection.RedisConnectionFactory"),
+					"Add org.springframework.boot:spring-boot-starter-data-redis and configure spring.data.redis.*"
+							+ " (spring.data.redis.url, or host and port), or define a RedisConnectionFactory bean")
+			.requires("spring-data-redis", "org.springframework.boot:spring-boot-starter-data-redis",
+					"org.springframework.data.redis.connection.RedisConnectionFactory")),
 
 		/**
 		 * Locks kept in a table of the application's database (its DataSource): PostgreSQL, MySQL, MariaDB or H2.
 		 */
-		JDBC,
+		JDBC(BackendRule
+			.configuredBy(BackendRule.bean("javax.sql.DataSource"),
+					"Configure spring.datasource.* (url, username, password) with spring-boot-starter-jdbc, or define a"
+							+ " DataSource bean")
+			.requires("spring-jdbc or Spring Boot's JDBC support",
+					"org.springframework.boot:spring-boot-starter-jdbc (and your database's JDBC driver)",
+					"org.springframework.jdbc.core.JdbcTemplate",
+					"org.springframework.boot.jdbc.init.DatabaseInitializationProperties")),
 
 		/**
 		 * Locks shared through an etcd v3 cluster (latchkey.etcd.endpoints, or the application's jetcd Client).
 		 */
-		ETCD
+		ETCD(BackendRule.configuredBy(BackendRule.property("latchkey.etcd.endpoints"),
+				"Set latchkey.etcd.endpoints to the etcd members (for example http://etcd-1:2379,http://etcd-2:2379),"
+						+ " or define a jetcd Client bean")
+			.orWhenNamed(BackendRule.bean("io.etcd.jetcd.Client"))
+			.requires("jetcd", "io.etcd:jetcd-core", "io.etcd.jetcd.Client"));
+
+		private final BackendRule rule;
+
+		Backend(BackendRule rule) {
+			this.rule = rule;
+		}
+
+		BackendRule rule() {
+			return this.rule;
+		}
+
+		/**
+		 * The backend's name as {@code latchkey.backend} spells it.
+		 */
+		String value() {
+			return name().toLowerCase(Locale.ROOT);
+		}
 
 	}
 

@@ -1,5 +1,11 @@
 package dev.latchkey.autoconfigure;
 
+import java.io.File;
+import java.net.MalformedURLException;
+import java.net.URL;
+import java.net.URLClassLoader;
+import java.util.Arrays;
+
 import org.springframework.boot.diagnostics.FailureAnalysis;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
@@ -29,6 +35,30 @@ final class BackendStartup {
 		assertThat(analysis).as("analysis of %s", failure).isNotNull();
 		assertThat(analysis.getCause()).isInstanceOf(LockConfigurationException.class);
 		return analysis;
+	}
+
+	/**
+	 * A class loader of the test's class path without some of its jars, to load Latchkey again where a library is
+	 * absent rather than hidden: a FilteredClassLoader cannot hide a library from the classes it did not load.
+	 * @param jarNamePrefixes how the names of the jars to leave out begin ("reactor-core")
+	 * @return the class loader, over the platform class loader
+	 */
+	static URLClassLoader classLoaderWithout(String... jarNamePrefixes) {
+		URL[] urls = Arrays.stream(System.getProperty("java.class.path").split(File.pathSeparator))
+			.map(File::new)
+			.filter((entry) -> Arrays.stream(jarNamePrefixes).noneMatch(entry.getName()::startsWith))
+			.map(BackendStartup::url)
+			.toArray(URL[]::new);
+		return new URLClassLoader(urls, ClassLoader.getPlatformClassLoader());
+	}
+
+	private static URL url(File entry) {
+		try {
+			return entry.toURI().toURL();
+		}
+		catch (MalformedURLException ex) {
+			throw new IllegalStateException(ex);
+		}
 	}
 
 	/**

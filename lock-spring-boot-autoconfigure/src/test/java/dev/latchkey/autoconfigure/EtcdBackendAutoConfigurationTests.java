@@ -160,7 +160,7 @@ class EtcdBackendAutoConfigurationTests {
 				assertThat(context).hasFailed();
 				FailureAnalysis analysis = BackendStartup.analyze(context.getStartupFailure());
 				assertThat(analysis.getDescription()).isEqualTo("latchkey.backend is auto, and the application has more"
-						+ " than one backend configured: etcd (latchkey.etcd.endpoints), redis (a RedisConnectionFactory bean)");
+						+ " than one backend configured: redis (a RedisConnectionFactory bean), etcd (latchkey.etcd.endpoints)");
 				assertThat(analysis.getAction()).contains("latchkey.backend");
 			});
 	}

@@ -1,14 +1,10 @@
 package dev.latchkey.autoconfigure;
 
-import java.io.File;
-import java.net.MalformedURLException;
-import java.net.URL;
 import java.net.URLClassLoader;
 import java.time.Duration;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 
@@ -138,23 +134,10 @@ class LatchkeyAutoConfigurationTests {
 	@Test
 	void locksWorkWhenReactorIsNotOnTheClasspathAtAll() throws Exception {
 		// A FilteredClassLoader cannot hide Reactor from Latchkey's own classes: load everything again without it.
-		URL[] withoutReactor = Arrays.stream(System.getProperty("java.class.path").split(File.pathSeparator))
-			.filter((entry) -> !entry.contains("reactor-core") && !entry.contains("reactive-streams"))
-			.map(LatchkeyAutoConfigurationTests::url)
-			.toArray(URL[]::new);
-		try (URLClassLoader loader = new URLClassLoader(withoutReactor, ClassLoader.getPlatformClassLoader())) {
+		try (URLClassLoader loader = BackendStartup.classLoaderWithout("reactor-core", "reactive-streams")) {
 			assertThat(ClassUtils.isPresent("reactor.core.publisher.Mono", loader)).isFalse();
 			Class<?> check = loader.loadClass(WithoutReactor.class.getName());
 			assertThat(check.getMethod("run").invoke(null)).isEqualTo("held true");
-		}
-	}
-
-	private static URL url(String entry) {
-		try {
-			return new File(entry).toURI().toURL();
-		}
-		catch (MalformedURLException ex) {
-			throw new IllegalStateException(ex);
 		}
 	}
 

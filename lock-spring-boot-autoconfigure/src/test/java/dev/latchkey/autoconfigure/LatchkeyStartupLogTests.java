@@ -33,8 +33,8 @@ class LatchkeyStartupLogTests {
 		Path directory = this.temporary.resolve("locks");
 		this.contextRunner.withPropertyValues("latchkey.socket.directory=" + directory).run((context) -> {
 			assertThat(context).hasNotFailed();
-			assertThat(output).contains("INFO").containsOnlyOnce("Latchkey: using the socket backend (latchkey.backend=auto, no Redis, DataSource or etcd"
-					+ " configured); lock directory " + directory.toAbsolutePath());
+			assertThat(output).contains("INFO").containsOnlyOnce("Latchkey: using the socket backend (latchkey.backend=auto, no"
+					+ " RedisConnectionFactory bean, DataSource bean or latchkey.etcd.endpoints configured); lock directory " + directory.toAbsolutePath());
 		});
 	}
 

@@ -1,0 +1,114 @@
+package dev.latchkey.autoconfigure;
+
+import java.util.List;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+
+import org.jspecify.annotations.Nullable;
+
+import org.springframework.boot.context.properties.bind.Binder;
+
+import dev.latchkey.LockConfigurationException;
+import dev.latchkey.autoconfigure.LatchkeyProperties.Backend;
+
+/**
+ * The backend {@code latchkey.backend} selects, and why; or why none can be used. The one place that resolves the
+ * property: a named backend is used when its {@link BackendRule} is met; {@code auto} chooses the single configured
+ * backend, the embedded default when none is, and nothing when several are (two instances that guessed differently
+ * would not exclude each other).
+ * <p>
+ * Read by {@link OnLockBackendCondition} (which configuration applies, for the condition report),
+ * {@link BackendChoiceCheck} (the start's failure) and {@link BackendReport} (the startup line).
+ *
+ * @param backend the backend used, or {@code null} when none can be
+ * @param automatic whether {@code latchkey.backend} is {@code auto}
+ * @param why with {@code auto}, what made the choice ("a DataSource bean is configured"); otherwise empty
+ * @param failure why no backend can be used, or {@code null}
+ */
+record BackendChoice(@Nullable Backend backend, boolean automatic, String why, @Nullable Failure failure) {
+
+	/**
+	 * Resolves {@code latchkey.backend}.
+	 * @param context what the application has
+	 * @return the choice
+	 */
+	static BackendChoice resolve(BackendRule.Context context) {
+		Backend named = Binder.get(context.environment()).bind("latchkey.backend", Backend.class).orElse(Backend.AUTO);
+		if (named != Backend.AUTO) {
+			Failure unusable = named.rule().whyUnusable(named.value(), context);
+			return new BackendChoice((unusable != null) ? null : named, false, "", unusable);
+		}
+		List<Backend> configured = Stream.of(Backend.values())
+			.filter((backend) -> backend.rule().isConfigured(context))
+			.toList();
+		if (configured.size() > 1) {
+			return new BackendChoice(null, true, "", new Failure(
+					"latchkey.backend is auto, and the application has more than one backend configured: "
+							+ configured.stream()
+								.map((backend) -> backend.value() + " (" + signal(backend).description() + ")")
+								.collect(Collectors.joining(", ")),
+					"Set latchkey.backend to the one the locks should use (for example latchkey.backend="
+							+ configured.get(0).value() + ")"));
+		}
+		if (configured.size() == 1) {
+			Backend backend = configured.get(0);
+			return new BackendChoice(backend, true, signal(backend).present(), null);
+		}
+		Backend fallback = Stream.of(Backend.values())
+			.filter((backend) -> backend.rule().isEmbeddedDefault())
+			.findFirst()
+			.orElseThrow();
+		List<String> signals = Stream.of(Backend.values())
+			.filter((backend) -> backend.rule().isChosenAutomatically())
+			.map((backend) -> signal(backend).name())
+			.toList();
+		return new BackendChoice(fallback, true, "no " + joinWithOr(signals) + " configured", null);
+	}
+
+	private static BackendRule.Signal signal(Backend backend) {
+		BackendRule.Signal signal = backend.rule().signal();
+		if (signal == null) {
+			throw new IllegalStateException(backend + " is not chosen automatically");
+		}
+		return signal;
+	}
+
+	private static String joinWithOr(List<String> items) {
+		if (items.size() < 2) {
+			return String.join("", items);
+		}
+		return String.join(", ", items.subList(0, items.size() - 1)) + " or " + items.get(items.size() - 1);
+	}
+
+	/**
+	 * The choice, or the failure, in one sentence: "latchkey.backend is auto and selects jdbc: a DataSource bean is
+	 * configured".
+	 * @return the reason
+	 */
+	String reason() {
+		if (this.failure != null) {
+			return this.failure.description();
+		}
+		String selected = (this.backend != null) ? this.backend.value() : "none";
+		return this.automatic ? "latchkey.backend is auto and selects " + selected + ": " + this.why
+				: "latchkey.backend is " + selected;
+	}
+
+	/**
+	 * Why no backend can be used: what is wrong, naming the property, and what to do.
+	 * @param description the failure's description
+	 * @param action the action
+	 */
+	record Failure(String description, String action) {
+
+		/**
+		 * The failure as the exception that stops the start, which {@link LockConfigurationFailureAnalyzer} shows.
+		 * @return the exception
+		 */
+		LockConfigurationException toException() {
+			return new LockConfigurationException(this.description, this.action);
+		}
+
+	}
+
+}

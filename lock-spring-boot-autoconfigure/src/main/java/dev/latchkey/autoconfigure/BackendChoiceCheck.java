@@ -1,0 +1,58 @@
+package dev.latchkey.autoconfigure;
+
+import org.jspecify.annotations.Nullable;
+
+import org.springframework.beans.factory.BeanClassLoaderAware;
+import org.springframework.beans.factory.BeanFactoryUtils;
+import org.springframework.beans.factory.config.BeanFactoryPostProcessor;
+import org.springframework.beans.factory.config.ConfigurableListableBeanFactory;
+import org.springframework.context.EnvironmentAware;
+import org.springframework.core.env.Environment;
+
+import dev.latchkey.LockConfigurationException;
+import dev.latchkey.LockRepository;
+
+/**
+ * Stops the start, before any bean is made, when the application has no {@link LockRepository} because
+ * {@code latchkey.backend} could not select one: it names a backend whose library or configuration is missing, or it
+ * is {@code auto} and several backends are configured. Throws the {@link LockConfigurationException} of the
+ * {@link BackendChoice}, which {@link LockConfigurationFailureAnalyzer} shows as what is wrong and what to set:
+ * <pre class="code">
+ * Description:
+ * latchkey.backend is redis, but the application has no RedisConnectionFactory bean
+ * Action:
+ * Add org.springframework.boot:spring-boot-starter-data-redis and configure spring.data.redis.* ...
+ * </pre>
+ * A repository of the application's own makes the choice moot: then nothing is checked.
+ */
+class BackendChoiceCheck implements BeanFactoryPostProcessor, EnvironmentAware, BeanClassLoaderAware {
+
+	private @Nullable Environment environment;
+
+	private @Nullable ClassLoader classLoader;
+
+	@Override
+	public void setEnvironment(Environment environment) {
+		this.environment = environment;
+	}
+
+	@Override
+	public void setBeanClassLoader(ClassLoader classLoader) {
+		this.classLoader = classLoader;
+	}
+
+	@Override
+	public void postProcessBeanFactory(ConfigurableListableBeanFactory beanFactory) {
+		if (this.environment == null || BeanFactoryUtils.beanNamesForTypeIncludingAncestors(beanFactory,
+				LockRepository.class, true, false).length > 0) {
+			return;
+		}
+		BackendChoice.Failure failure = BackendChoice
+			.resolve(new BackendRule.Context(this.environment, beanFactory, this.classLoader))
+			.failure();
+		if (failure != null) {
+			throw failure.toException();
+		}
+	}
+
+}

@@ -1,0 +1,255 @@
+package dev.latchkey.autoconfigure;
+
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.sql.SQLException;
+import java.util.stream.Stream;
+
+import javax.net.ssl.SSLException;
+import javax.sql.DataSource;
+
+import io.etcd.jetcd.ByteSequence;
+import io.etcd.jetcd.Client;
+import io.etcd.jetcd.ClientBuilder;
+import org.jspecify.annotations.Nullable;
+
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.boot.ssl.NoSuchSslBundleException;
+import org.springframework.boot.ssl.SslBundle;
+import org.springframework.boot.ssl.SslBundles;
+import org.springframework.boot.sql.init.dependency.DependsOnDatabaseInitialization;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.context.annotation.ImportSelector;
+import org.springframework.core.env.Environment;
+import org.springframework.core.type.AnnotationMetadata;
+import org.springframework.data.redis.connection.RedisConnectionFactory;
+import org.springframework.util.StringUtils;
+
+import dev.latchkey.LockBackendException;
+import dev.latchkey.LockConfigurationException;
+import dev.latchkey.LockRepository;
+import dev.latchkey.LockSettings;
+import dev.latchkey.autoconfigure.LatchkeyProperties.Backend;
+import dev.latchkey.etcd.EtcdLockRepository;
+import dev.latchkey.jdbc.JdbcLockRepository;
+import dev.latchkey.memory.MemoryLockRepository;
+import dev.latchkey.redis.RedisLockRepository;
+import dev.latchkey.socket.SocketLockRepository;
+import dev.latchkey.support.FailureMessages;
+
+/**
+ * The backends' configurations, side by side: each makes the {@link LockRepository} of one backend when
+ * {@code latchkey.backend} selects it ({@link ConditionalOnLockBackend}) and the application has no repository of its
+ * own. At most one matches, so their order does not matter; they are listed as {@link Backend} lists them.
+ * <p>
+ * Imported by {@link LatchkeyAutoConfiguration} through this class, an {@link ImportSelector} that gives their names
+ * rather than classes: Spring then reads them without loading them, so a configuration whose library is absent (jetcd,
+ * say) is never loaded, even when the auto-configuration is registered as a class. With them comes
+ * {@link BackendChoiceCheck}, which explains a backend that cannot be used.
+ */
+final class LockRepositoryConfigurations implements ImportSelector {
+
+	@Override
+	public String[] selectImports(AnnotationMetadata importingClassMetadata) {
+		return Stream.of(Memory.class, Socket.class, Redis.class, Jdbc.class, Etcd.class, BackendChoiceCheck.class)
+			.map(Class::getName)
+			.toArray(String[]::new);
+	}
+
+	/**
+	 * The memory backend: locks held within this JVM only.
+	 */
+	@Configuration(proxyBeanMethods = false)
+	@ConditionalOnMissingBean(LockRepository.class)
+	@ConditionalOnLockBackend(Backend.MEMORY)
+	static class Memory {
+
+		@Bean
+		MemoryLockRepository lockRepository() {
+			return new MemoryLockRepository();
+		}
+
+	}
+
+	/**
+	 * The socket backend, the embedded default: in the lock directory {@code latchkey.socket.directory}. Its threads
+	 * stay daemon platform threads even when the application enables virtual threads: the arbiter's selector thread
+	 * blocks in {@code select} and a connection's reader in a socket read for the life of the application, where a
+	 * virtual thread would gain nothing.
+	 */
+	@Configuration(proxyBeanMethods = false)
+	@ConditionalOnMissingBean(LockRepository.class)
+	@ConditionalOnLockBackend(Backend.SOCKET)
+	static class Socket {
+
+		@Bean(destroyMethod = "close")
+		SocketLockRepository lockRepository(LatchkeyProperties properties, LockSettings lockSettings) {
+			LatchkeyProperties.Socket socket = properties.getSocket();
+			Path directory = (socket.getDirectory() != null) ? socket.getDirectory()
+					: SocketLockRepository.defaultDirectory();
+			return new SocketLockRepository(directory, lockSettings.owner(), socket.getRequestTimeout());
+		}
+
+	}
+
+	/**
+	 * The Redis backend, on the application's {@link RedisConnectionFactory} (for example from
+	 * {@code spring-boot-starter-data-redis} and {@code spring.data.redis.*}).
+	 */
+	@Configuration(proxyBeanMethods = false)
+	@ConditionalOnMissingBean(LockRepository.class)
+	@ConditionalOnLockBackend(Backend.REDIS)
+	static class Redis {
+
+		@Bean(destroyMethod = "close")
+		RedisLockRepository lockRepository(RedisConnectionFactory redisConnectionFactory,
+				LatchkeyProperties properties) {
+			return new RedisLockRepository(redisConnectionFactory, properties.getRedis().getNamespace());
+		}
+
+	}
+
+	/**
+	 * The JDBC backend, on the application's {@link DataSource}. The lock table is checked when the repository is
+	 * made, after Spring Boot's database initialization (which creates it as {@code latchkey.jdbc.initialize-schema}
+	 * says), so a missing table fails the start.
+	 */
+	@Configuration(proxyBeanMethods = false)
+	@ConditionalOnMissingBean(LockRepository.class)
+	@ConditionalOnLockBackend(Backend.JDBC)
+	@EnableConfigurationProperties(LatchkeyJdbcProperties.class)
+	static class Jdbc {
+
+		@Bean
+		@ConditionalOnMissingBean
+		LatchkeyJdbcSchemaInitializer latchkeyJdbcSchemaInitializer(DataSource dataSource,
+				LatchkeyJdbcProperties properties) {
+			try {
+				return new LatchkeyJdbcSchemaInitializer(dataSource, properties);
+			}
+			catch (RuntimeException ex) {
+				// Spring Boot asks the database which platform it is before any script runs.
+				throw unreachable(properties, ex);
+			}
+		}
+
+		@Bean(destroyMethod = "close")
+		@DependsOnDatabaseInitialization
+		JdbcLockRepository lockRepository(DataSource dataSource, LatchkeyJdbcProperties properties,
+				LockSettings lockSettings, Environment environment) {
+			JdbcLockRepository repository = new JdbcLockRepository(dataSource, properties.getTableName(),
+					BackendThreads.threadFactory(environment, JdbcLockRepository.DEFAULT_THREAD_NAME_PREFIX));
+			try {
+				repository.checkSchema(lockSettings.maxKeyLength());
+			}
+			catch (LockBackendException ex) {
+				throw unreachable(properties, ex);
+			}
+			return repository;
+		}
+
+		/**
+		 * The message of the first {@link SQLException} of the chain, the driver's own words (a refused connection
+		 * with its address, an unknown role), else the most specific message.
+		 */
+		private static String driverReason(Throwable failure) {
+			for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
+				if (cause instanceof SQLException && cause.getMessage() != null) {
+					return cause.getMessage();
+				}
+			}
+			return FailureMessages.reason(failure);
+		}
+
+		private static LockConfigurationException unreachable(LatchkeyJdbcProperties properties, Exception ex) {
+			// The database's own answer, not the wrapper's ("Failed to determine DatabaseDriver" says nothing).
+			String reason = (ex instanceof LockBackendException) ? ex.getMessage() : driverReason(ex);
+			return new LockConfigurationException("latchkey.backend is jdbc, but the database could not be reached to"
+					+ " check the lock table " + properties.getTableName() + ": " + reason,
+					"Check spring.datasource.* (url, username, password) and that the database is up", ex);
+		}
+
+	}
+
+	/**
+	 * The etcd backend, on a jetcd {@link Client} made from {@code latchkey.etcd.*} unless the application has one.
+	 */
+	@Configuration(proxyBeanMethods = false)
+	@ConditionalOnMissingBean(LockRepository.class)
+	@ConditionalOnLockBackend(Backend.ETCD)
+	static class Etcd {
+
+		@Bean(destroyMethod = "close")
+		@ConditionalOnMissingBean
+		Client etcdClient(LatchkeyProperties properties, ObjectProvider<SslBundles> sslBundles) {
+			LatchkeyProperties.Etcd etcd = properties.getEtcd();
+			for (URI endpoint : etcd.getEndpoints()) {
+				if (!("http".equals(endpoint.getScheme()) || "https".equals(endpoint.getScheme()))
+						|| endpoint.getHost() == null || endpoint.getPort() < 0) {
+					throw new LockConfigurationException(
+							"latchkey.etcd.endpoints has '" + endpoint + "', which is not an etcd endpoint",
+							"Give each member of latchkey.etcd.endpoints as http://host:port (or https://host:port"
+									+ " with latchkey.etcd.ssl.bundle)");
+				}
+			}
+			ClientBuilder builder = Client.builder()
+				.endpoints(etcd.getEndpoints())
+				.connectTimeout(etcd.getConnectTimeout());
+			if (StringUtils.hasText(etcd.getUser())) {
+				builder.user(ByteSequence.from(etcd.getUser(), StandardCharsets.UTF_8));
+				String password = (etcd.getPassword() != null) ? etcd.getPassword() : "";
+				builder.password(ByteSequence.from(password, StandardCharsets.UTF_8));
+			}
+			LatchkeyProperties.Etcd.Ssl ssl = etcd.getSsl();
+			if (StringUtils.hasText(ssl.getBundle())) {
+				SslBundle bundle = sslBundle(sslBundles.getIfAvailable(), ssl.getBundle());
+				try {
+					builder.sslContext((tls) -> {
+						tls.trustManager(bundle.getManagers().getTrustManagerFactory());
+						if (bundle.getStores().getKeyStore() != null) {
+							tls.keyManager(bundle.getManagers().getKeyManagerFactory());
+						}
+					});
+				}
+				catch (SSLException ex) {
+					throw new LockConfigurationException("latchkey.etcd.ssl.bundle '" + ssl.getBundle()
+							+ "' cannot make a TLS context: " + ex.getMessage(),
+							"Review the SSL bundle's certificates and keys (spring.ssl.bundle.*)", ex);
+				}
+			}
+			if (StringUtils.hasText(ssl.getAuthority())) {
+				builder.authority(ssl.getAuthority());
+			}
+			return builder.build();
+		}
+
+		private static SslBundle sslBundle(@Nullable SslBundles sslBundles, String name) {
+			if (sslBundles == null) {
+				throw new LockConfigurationException("latchkey.etcd.ssl.bundle is set, but there are no SSL bundles",
+						"Define the bundle with spring.ssl.bundle.* (pem or jks)");
+			}
+			try {
+				return sslBundles.getBundle(name);
+			}
+			catch (NoSuchSslBundleException ex) {
+				throw new LockConfigurationException("latchkey.etcd.ssl.bundle names the SSL bundle '" + name
+						+ "', which does not exist", "Define it with spring.ssl.bundle.pem." + name + ".* or"
+								+ " spring.ssl.bundle.jks." + name + ".*, or correct latchkey.etcd.ssl.bundle",
+						ex);
+			}
+		}
+
+		@Bean(destroyMethod = "close")
+		EtcdLockRepository lockRepository(Client etcdClient, LatchkeyProperties properties, Environment environment) {
+			LatchkeyProperties.Etcd etcd = properties.getEtcd();
+			return new EtcdLockRepository(etcdClient, etcd.getNamespace(), etcd.getRequestTimeout(),
+					BackendThreads.threadFactory(environment, EtcdLockRepository.DEFAULT_THREAD_NAME_PREFIX));
+		}
+
+	}
+
+}
