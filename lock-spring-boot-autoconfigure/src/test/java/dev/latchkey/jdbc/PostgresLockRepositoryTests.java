@@ -4,16 +4,11 @@ import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-
-import com.zaxxer.hikari.HikariDataSource;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import dev.latchkey.LeaseSpec;
-import dev.latchkey.LockRepository;
 import dev.latchkey.ReleaseSubscription;
-import dev.latchkey.test.LockRepositoryContractTests;
 import dev.latchkey.test.TestServers;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -22,31 +17,21 @@ import static org.assertj.core.api.Assertions.assertThat;
  * The JDBC backend passes the backend contract on the database of {@value TestServers#POSTGRES_URL}, in a lock table
  * of its own made with {@code schema-postgresql.sql}.
  */
-class PostgresLockRepositoryTests extends LockRepositoryContractTests {
+class PostgresLockRepositoryTests extends JdbcLockRepositoryContractTests {
 
-	private static final String TABLE = JdbcTestSupport.newTableName();
+	@RegisterExtension
+	static final LockTable table = LockTable.postgres(20);
 
-	private static HikariDataSource dataSource;
-
-	@BeforeAll
-	static void createTable() {
-		dataSource = JdbcTestSupport.dataSource(TestServers.postgresUrl(), 20);
-		JdbcTestSupport.createTable(dataSource, "schema-postgresql.sql", TABLE);
-	}
-
-	@AfterAll
-	static void dropTable() {
-		if (dataSource != null) {
-			JdbcTestSupport.dropTable(dataSource, TABLE, true);
-			dataSource.close();
-		}
+	@Override
+	protected LockTable table() {
+		return table;
 	}
 
 	@Test
 	void releaseByAnotherInstanceIsAnnouncedByNotify() throws InterruptedException {
 		// Two repositories stand for two application instances: only PostgreSQL's NOTIFY can tell one of the other.
-		try (JdbcLockRepository waiting = new JdbcLockRepository(dataSource, TABLE);
-				JdbcLockRepository holding = new JdbcLockRepository(dataSource, TABLE)) {
+		try (JdbcLockRepository waiting = new JdbcLockRepository(table.dataSource(), table.name());
+				JdbcLockRepository holding = new JdbcLockRepository(table.dataSource(), table.name())) {
 			String key = key("notify-across-instances");
 			CountDownLatch released = new CountDownLatch(1);
 			try (ReleaseSubscription subscription = waiting.subscribe(key, released::countDown)) {
@@ -61,28 +46,10 @@ class PostgresLockRepositoryTests extends LockRepositoryContractTests {
 	}
 
 	@Override
-	protected LockRepository createPeerRepository() {
-		// Another application instance: a repository of its own on the same store.
-		return createRepository();
-	}
-
-	@Override
-	protected LockRepository createRepository() {
-		JdbcLockRepository repository = new JdbcLockRepository(dataSource, TABLE);
-		repository.checkSchema(512);
-		return repository;
-	}
-
-	@Override
 	protected int crossInstanceGrants() {
 		// Every grant and release on a logged table waits for a write-ahead-log flush: about 7 ms a pair here, so
 		// 4,000 grants keep the test near half a minute (the unlogged table's test makes the full 10,000).
 		return 4_000;
-	}
-
-	@Override
-	protected void destroyRepository(LockRepository repository) {
-		((JdbcLockRepository) repository).close();
 	}
 
 }
