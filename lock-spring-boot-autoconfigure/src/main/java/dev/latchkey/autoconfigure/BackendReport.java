@@ -1,5 +1,6 @@
 package dev.latchkey.autoconfigure;
 
+import java.util.Locale;
 import java.util.stream.Collectors;
 
 import org.springframework.beans.factory.annotation.AnnotatedBeanDefinition;
@@ -39,7 +40,7 @@ final class BackendReport {
 			line.append("the application's own LockRepository bean, ").append(repository.getClass().getName());
 		}
 		else if (properties.getBackend() != Backend.AUTO) {
-			line.append("latchkey.backend=").append(properties.getBackend().name().toLowerCase());
+			line.append("latchkey.backend=").append(properties.getBackend().name().toLowerCase(Locale.ROOT));
 		}
 		else {
 			line.append("latchkey.backend=auto, ").append(switch (backend) {

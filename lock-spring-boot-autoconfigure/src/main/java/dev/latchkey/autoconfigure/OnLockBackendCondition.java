@@ -1,5 +1,7 @@
 package dev.latchkey.autoconfigure;
 
+import java.util.Locale;
+
 import org.jspecify.annotations.Nullable;
 
 import org.springframework.boot.autoconfigure.condition.ConditionOutcome;
@@ -39,14 +41,15 @@ abstract class OnLockBackendCondition extends SpringBootCondition {
 	@Override
 	public ConditionOutcome getMatchOutcome(ConditionContext context, AnnotatedTypeMetadata metadata) {
 		Backend configured = configuredBackend(context);
-		String name = this.backend.name().toLowerCase();
+		String name = this.backend.name().toLowerCase(Locale.ROOT);
 		if (configured == this.backend) {
 			return ConditionOutcome.match("latchkey.backend is " + name);
 		}
 		if (configured == Backend.AUTO && this.automatically != null) {
 			return ConditionOutcome.match("latchkey.backend is auto and " + this.automatically);
 		}
-		return ConditionOutcome.noMatch("latchkey.backend is " + configured.name().toLowerCase() + ", not " + name);
+		return ConditionOutcome
+			.noMatch("latchkey.backend is " + configured.name().toLowerCase(Locale.ROOT) + ", not " + name);
 	}
 
 	static Backend configuredBackend(ConditionContext context) {

@@ -151,7 +151,7 @@ final class LockedMethodParser {
 			catch (IllegalArgumentException | DateTimeParseException ex) {
 				throw new LockConfigurationException(annotation + " has " + attribute + "String '" + text
 						+ "' that resolves to '" + resolved + "', which is not a duration",
-						"Use a number of " + unit.name().toLowerCase() + ", a duration such as 500ms, 2s or PT2S, or a"
+						"Use a number of " + unit.name().toLowerCase(Locale.ROOT) + ", a duration such as 500ms, 2s or PT2S, or a"
 								+ " placeholder that resolves to one",
 						ex);
 			}
