@@ -40,7 +40,7 @@ import dev.latchkey.socket.SocketLockRepository;
  * and it exits when its standard input closes, so it never outlives the test JVM for long.
  * <p>
  * Arguments: {@code <command> <backend> <command's own>}, where {@code <backend>} is one word, its parts separated by
- * {@code |}: {@code socket|<directory>}, {@code redis|<url>}, {@code jdbc|<jdbcUrl>|<table>} or
+ * {@code |}: {@code socket|<directory>}, {@code redis|<url>}, {@code jdbc|<jdbcUrl>|<tableName>} or
  * {@code etcd|<endpoint>}. Each prints {@code CLOCK <epochMillis>} (its wall clock, to show an injected offset) first.
  * Commands:
  * <ul>
@@ -169,7 +169,7 @@ final class FaultChild {
 		print("READY");
 		BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
 		String line;
-		while ((line = in.readLine()) != null && !line.equals("go")) {
+		while ((line = in.readLine()) != null && !"go".equals(line)) {
 			// Wait for the start signal.
 		}
 		CountDownLatch done = new CountDownLatch(threads);
