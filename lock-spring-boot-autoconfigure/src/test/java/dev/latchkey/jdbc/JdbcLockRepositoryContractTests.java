@@ -22,15 +22,4 @@ abstract class JdbcLockRepositoryContractTests extends LockRepositoryContractTes
 		return repository;
 	}
 
-	@Override
-	protected LockRepository createPeerRepository() {
-		// Another application instance: a repository of its own on the same table.
-		return createRepository();
-	}
-
-	@Override
-	protected void destroyRepository(LockRepository repository) {
-		((JdbcLockRepository) repository).close();
-	}
-
 }
