@@ -39,22 +39,12 @@ import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
 class JdbcLockAnswerLostTests {
 
 	@RegisterExtension
-	static final LockTable postgres = LockTable.postgres(4);
-
-	@RegisterExtension
-	static final LockTable mariadb = LockTable.mariadb(4);
-
-	@RegisterExtension
-	static final LockTable h2 = LockTable.h2(4);
+	static final LockTables tables = new LockTables(4);
 
 	@ParameterizedTest
 	@ValueSource(strings = { "postgres", "mariadb", "h2" })
 	void acquireWhoseAnswerWasLostLeavesTheKeyFreeLongBeforeItsTtl(String database) {
-		LockTable table = switch (database) {
-			case "postgres" -> postgres;
-			case "mariadb" -> mariadb;
-			default -> h2;
-		};
+		LockTable table = tables.get(database);
 		DataSource target = table.dataSource();
 		AtomicBoolean loseNextAnswer = new AtomicBoolean();
 		JdbcLockRepository repository = new JdbcLockRepository(new AnswerLosingDataSource(target, loseNextAnswer),

@@ -19,22 +19,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 class JdbcLockRenewalTests {
 
 	@RegisterExtension
-	static final LockTable postgres = LockTable.postgres(2);
-
-	@RegisterExtension
-	static final LockTable mariadb = LockTable.mariadb(2);
-
-	@RegisterExtension
-	static final LockTable h2 = LockTable.h2(2);
+	static final LockTables tables = new LockTables(2);
 
 	@ParameterizedTest
 	@ValueSource(strings = { "postgres", "mariadb", "h2" })
 	void renewingMoreLeasesThanOneStatementNamesAnswersExactlyTheLostOnes(String database) {
-		LockTable table = switch (database) {
-			case "postgres" -> postgres;
-			case "mariadb" -> mariadb;
-			default -> h2;
-		};
+		LockTable table = tables.get(database);
 		JdbcLockRepository repository = new JdbcLockRepository(table.dataSource(), table.name());
 		int count = JdbcLockDialect.MAX_RENEWAL_BATCH * 2 + 100;
 		List<LeaseSpec> leases = new ArrayList<>();
