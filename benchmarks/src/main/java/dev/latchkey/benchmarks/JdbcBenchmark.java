@@ -469,9 +469,10 @@ public final class JdbcBenchmark {
 
 			@Override
 			public void waiterAcquire() throws InterruptedException {
-				Optional<SimpleLock> lock;
-				while ((lock = waiter.lock(shedLockConfiguration(name))).isEmpty()) {
+				Optional<SimpleLock> lock = waiter.lock(shedLockConfiguration(name));
+				while (lock.isEmpty()) {
 					Thread.sleep(50);
+					lock = waiter.lock(shedLockConfiguration(name));
 				}
 				this.waited = lock.get();
 			}

@@ -2,7 +2,6 @@ package dev.latchkey.benchmarks;
 
 import java.io.PrintStream;
 import java.time.Duration;
-import java.util.List;
 import java.util.Locale;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;

@@ -205,12 +205,12 @@ public final class SocketBenchmark {
 			BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
 			LockHandle held = null;
 			String command;
-			while ((command = in.readLine()) != null && !command.equals("EXIT")) {
-				if (command.equals("HOLD")) {
+			while ((command = in.readLine()) != null && !"EXIT".equals(command)) {
+				if ("HOLD".equals(command)) {
 					held = template.exclusive("handoff").acquire();
 					out.println("HELD");
 				}
-				else if (command.equals("RELEASE") && held != null) {
+				else if ("RELEASE".equals(command) && held != null) {
 					// Give the parent time to start waiting, then release.
 					sleep(2);
 					out.println("T " + System.nanoTime());

@@ -340,7 +340,7 @@ public class JdbcFence {
 			if (name.contains("mysql") || name.contains("mariadb")) {
 				return MYSQL;
 			}
-			if (name.equals("h2")) {
+			if ("h2".equals(name)) {
 				return H2;
 			}
 			throw new IllegalStateException("JdbcFence does not support " + product

@@ -349,7 +349,7 @@ final class KeyTemplate {
 		private void check(SpelNode node, String segmentSource) {
 			if (node instanceof VariableReference) {
 				String name = node.toStringAST().substring(1);
-				if (!name.equals("this") && !name.equals("root") && !this.known.contains(name)) {
+				if (!"this".equals(name) && !"root".equals(name) && !this.known.contains(name)) {
 					throw unknown(name);
 				}
 			}

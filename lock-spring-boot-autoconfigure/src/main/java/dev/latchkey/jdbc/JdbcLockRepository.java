@@ -1,7 +1,6 @@
 package dev.latchkey.jdbc;
 
 import java.sql.Connection;
-import java.sql.DatabaseMetaData;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -393,7 +392,7 @@ public class JdbcLockRepository implements LockRepository, AutoCloseable {
 		if (name.contains("mysql") || name.contains("mariadb")) {
 			return new MySqlLockDialect(this.tableName);
 		}
-		if (name.equals("h2")) {
+		if ("h2".equals(name)) {
 			return new H2LockDialect(this.tableName);
 		}
 		throw new LockConfigurationException(

@@ -1,6 +1,7 @@
 package dev.latchkey.autoconfigure;
 
 import java.nio.file.Path;
+import java.util.Locale;
 import java.util.UUID;
 
 import javax.sql.DataSource;
@@ -13,7 +14,6 @@ import org.springframework.boot.diagnostics.FailureAnalysis;
 import org.springframework.boot.jdbc.autoconfigure.DataSourceAutoConfiguration;
 import org.springframework.boot.test.context.FilteredClassLoader;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
-import org.springframework.data.redis.connection.RedisConnectionFactory;
 import org.springframework.jdbc.core.JdbcTemplate;
 
 import dev.latchkey.LockTemplate;
@@ -110,39 +110,32 @@ class JdbcBackendAutoConfigurationTests {
 
 	@Test
 	void initializeSchemaAlwaysCreatesTheTableInPostgres() {
-		String table = "LK_AUTO_" + UUID.randomUUID().toString().replace("-", "").substring(0, 16).toUpperCase();
-		contextRunner()
-			.withPropertyValues("spring.datasource.url=" + TestServers.postgresUrl(),
-					"latchkey.jdbc.initialize-schema=always", "latchkey.jdbc.table-name=" + table)
-			.run((context) -> {
-				JdbcTemplate jdbc = new JdbcTemplate(context.getBean(DataSource.class));
-				try {
-					LockTemplate locks = context.getBean(LockTemplate.class);
-					locks.exclusive("postgres-auto").run(() -> assertThat(jdbc.queryForObject(
-							"SELECT COUNT(*) FROM " + table + " WHERE TOKEN IS NOT NULL", Integer.class)).isOne());
-				}
-				finally {
-					jdbc.execute("DROP TABLE IF EXISTS " + table);
-					jdbc.execute("DROP SEQUENCE IF EXISTS " + table + "_FENCING");
-				}
-			});
+		assertInitializeSchemaAlwaysCreatesTheTable(TestServers.postgresUrl(), "postgres-auto", true);
 	}
 
 	@Test
 	void initializeSchemaAlwaysCreatesTheTableInMariaDbWithTheMySqlScript() {
-		String table = "LK_AUTO_" + UUID.randomUUID().toString().replace("-", "").substring(0, 16).toUpperCase();
+		assertInitializeSchemaAlwaysCreatesTheTable(TestServers.mariadbUrl(), "mariadb-auto", false);
+	}
+
+	private void assertInitializeSchemaAlwaysCreatesTheTable(String url, String key, boolean withSequence) {
+		String table = "LK_AUTO_"
+				+ UUID.randomUUID().toString().replace("-", "").substring(0, 16).toUpperCase(Locale.ROOT);
 		contextRunner()
-			.withPropertyValues("spring.datasource.url=" + TestServers.mariadbUrl(),
-					"latchkey.jdbc.initialize-schema=always", "latchkey.jdbc.table-name=" + table)
+			.withPropertyValues("spring.datasource.url=" + url, "latchkey.jdbc.initialize-schema=always",
+					"latchkey.jdbc.table-name=" + table)
 			.run((context) -> {
 				JdbcTemplate jdbc = new JdbcTemplate(context.getBean(DataSource.class));
 				try {
 					LockTemplate locks = context.getBean(LockTemplate.class);
-					locks.exclusive("mariadb-auto").run(() -> assertThat(jdbc.queryForObject(
+					locks.exclusive(key).run(() -> assertThat(jdbc.queryForObject(
 							"SELECT COUNT(*) FROM " + table + " WHERE TOKEN IS NOT NULL", Integer.class)).isOne());
 				}
 				finally {
 					jdbc.execute("DROP TABLE IF EXISTS " + table);
+					if (withSequence) {
+						jdbc.execute("DROP SEQUENCE IF EXISTS " + table + "_FENCING");
+					}
 				}
 			});
 	}

@@ -21,7 +21,6 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.core.env.MapPropertySource;
 
-import dev.latchkey.LockConfigurationException;
 import dev.latchkey.LockRepository;
 import dev.latchkey.LockSettings;
 import dev.latchkey.LockTemplate;
@@ -237,7 +236,7 @@ class LatchkeyAutoConfigurationTests {
 
 		private final LockRepository repository;
 
-		public Guarded(LockRepository repository) {
+		Guarded(LockRepository repository) {
 			this.repository = repository;
 		}
 

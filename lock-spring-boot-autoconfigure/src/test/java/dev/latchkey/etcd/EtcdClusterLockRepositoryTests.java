@@ -1,14 +1,7 @@
 package dev.latchkey.etcd;
 
-import java.time.Duration;
-import java.util.UUID;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
-import io.etcd.jetcd.Client;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-
-import dev.latchkey.LockRepository;
-import dev.latchkey.test.LockRepositoryContractTests;
 import dev.latchkey.test.TestServers;
 
 /**
@@ -16,45 +9,14 @@ import dev.latchkey.test.TestServers;
  * {@value TestServers#ETCD_CLUSTER_ENDPOINTS} (the client spreads requests over every member), in a namespace of its
  * own, so that runs sharing the cluster do not meet.
  */
-class EtcdClusterLockRepositoryTests extends LockRepositoryContractTests {
+class EtcdClusterLockRepositoryTests extends EtcdLockRepositoryContractTests {
 
-	private static final String NAMESPACE = "latchkey-cluster-test-" + UUID.randomUUID() + "/";
-
-	private static Client client;
-
-	@BeforeAll
-	static void connect() {
-		client = EtcdTestSupport.client(TestServers.etcdClusterEndpoints());
-	}
-
-	@AfterAll
-	static void deleteNamespaceAndDisconnect() {
-		if (client != null) {
-			EtcdTestSupport.deleteNamespace(client, NAMESPACE);
-			client.close();
-		}
-	}
+	@RegisterExtension
+	static final EtcdNamespace etcd = new EtcdNamespace("latchkey-cluster-test-", TestServers::etcdClusterEndpoints);
 
 	@Override
-	protected LockRepository createPeerRepository() {
-		// Another application instance: a repository of its own on the same store.
-		return createRepository();
-	}
-
-	@Override
-	protected LockRepository createRepository() {
-		return new EtcdLockRepository(client, NAMESPACE, Duration.ofSeconds(5));
-	}
-
-	@Override
-	protected void destroyRepository(LockRepository repository) {
-		((EtcdLockRepository) repository).close();
-	}
-
-	@Override
-	protected Duration shortTtl() {
-		// etcd counts lease TTLs in whole seconds.
-		return Duration.ofSeconds(1);
+	protected EtcdNamespace namespace() {
+		return etcd;
 	}
 
 }

@@ -4,18 +4,14 @@ import java.time.Duration;
 import java.util.UUID;
 import java.util.concurrent.ThreadFactory;
 
-import io.etcd.jetcd.Client;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import org.springframework.scheduling.concurrent.CustomizableThreadFactory;
 
 import dev.latchkey.LeaseSpec;
-import dev.latchkey.LockRepository;
 import dev.latchkey.ReleaseSubscription;
 import dev.latchkey.test.LiveThreads;
-import dev.latchkey.test.LockRepositoryContractTests;
 import dev.latchkey.test.TestServers;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -25,30 +21,22 @@ import static org.assertj.core.api.Assertions.assertThat;
  * in a namespace of its own, so that runs sharing the server do not meet; its one thread comes from the application's
  * thread factory when given one, and is gone after close.
  */
-class EtcdLockRepositoryTests extends LockRepositoryContractTests {
+class EtcdLockRepositoryTests extends EtcdLockRepositoryContractTests {
 
-	private static final String NAMESPACE = "latchkey-test-" + UUID.randomUUID() + "/";
+	@RegisterExtension
+	static final EtcdNamespace etcd = new EtcdNamespace("latchkey-test-", TestServers::etcdEndpoints);
 
-	private static Client client;
-
-	@BeforeAll
-	static void connect() {
-		client = EtcdTestSupport.client(TestServers.etcdEndpoints());
-	}
-
-	@AfterAll
-	static void deleteNamespaceAndDisconnect() {
-		if (client != null) {
-			EtcdTestSupport.deleteNamespace(client, NAMESPACE);
-			client.close();
-		}
+	@Override
+	protected EtcdNamespace namespace() {
+		return etcd;
 	}
 
 	@Test
 	void threadsOfTheApplicationsFactoryAreGoneAfterClose() throws Exception {
 		String prefix = "app-etcd-" + UUID.randomUUID() + "-";
 		ThreadFactory threads = new CustomizableThreadFactory(prefix);
-		EtcdLockRepository repository = new EtcdLockRepository(client, NAMESPACE, Duration.ofSeconds(5), threads);
+		EtcdLockRepository repository = new EtcdLockRepository(etcd.client(), etcd.name(), Duration.ofSeconds(5),
+				threads);
 		LeaseSpec lease = LeaseSpec.exclusive("threads", "test", "token-" + UUID.randomUUID(), Duration.ofSeconds(5));
 		assertThat(repository.tryAcquire(lease)).isPresent();
 		try (ReleaseSubscription subscription = repository.subscribe("threads", () -> {
@@ -62,32 +50,10 @@ class EtcdLockRepositoryTests extends LockRepositoryContractTests {
 	@Test
 	void defaultThreadIsNamedAndGoneAfterClose() {
 		int before = LiveThreads.named(EtcdLockRepository.DEFAULT_THREAD_NAME_PREFIX).size();
-		EtcdLockRepository repository = new EtcdLockRepository(client, NAMESPACE, Duration.ofSeconds(5));
+		EtcdLockRepository repository = new EtcdLockRepository(etcd.client(), etcd.name(), Duration.ofSeconds(5));
 		assertThat(LiveThreads.named(EtcdLockRepository.DEFAULT_THREAD_NAME_PREFIX)).hasSize(before + 1);
 		repository.close();
 		assertThat(LiveThreads.named(EtcdLockRepository.DEFAULT_THREAD_NAME_PREFIX)).hasSize(before);
-	}
-
-	@Override
-	protected LockRepository createPeerRepository() {
-		// Another application instance: a repository of its own on the same store.
-		return createRepository();
-	}
-
-	@Override
-	protected LockRepository createRepository() {
-		return new EtcdLockRepository(client, NAMESPACE, Duration.ofSeconds(5));
-	}
-
-	@Override
-	protected void destroyRepository(LockRepository repository) {
-		((EtcdLockRepository) repository).close();
-	}
-
-	@Override
-	protected Duration shortTtl() {
-		// etcd counts lease TTLs in whole seconds.
-		return Duration.ofSeconds(1);
 	}
 
 }

@@ -5,8 +5,17 @@ import java.io.UncheckedIOException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
 import java.util.Locale;
 import java.util.UUID;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import javax.sql.DataSource;
 
@@ -82,6 +91,78 @@ final class FencingTestSupport {
 		factory.afterPropertiesSet();
 		factory.start();
 		return factory;
+	}
+
+	/**
+	 * Has several writers write the tokens 1 to {@code tokens} at once, in a shuffled order, each through a fenced
+	 * write: a stale token is rejected, so the last value standing must be the highest token's.
+	 * @param writers how many threads write
+	 * @param tokens how many tokens are written
+	 * @param timeout how long each writer may take
+	 * @param write one fenced write with a token
+	 * @return how many writes the fence accepted and rejected
+	 */
+	static Outcome writeConcurrently(int writers, int tokens, Duration timeout, FencedWrite write) throws Exception {
+		List<Long> shuffled = new ArrayList<>();
+		for (long token = 1; token <= tokens; token++) {
+			shuffled.add(token);
+		}
+		Collections.shuffle(shuffled);
+		AtomicInteger next = new AtomicInteger();
+		AtomicInteger accepted = new AtomicInteger();
+		AtomicInteger rejected = new AtomicInteger();
+		ExecutorService executor = Executors.newFixedThreadPool(writers);
+		CountDownLatch start = new CountDownLatch(1);
+		try {
+			List<Future<?>> results = new ArrayList<>();
+			for (int w = 0; w < writers; w++) {
+				results.add(executor.submit(() -> {
+					start.await();
+					for (int i; (i = next.getAndIncrement()) < tokens;) {
+						try {
+							write.write(shuffled.get(i));
+							accepted.incrementAndGet();
+						}
+						catch (FencingTokenRejectedException ex) {
+							rejected.incrementAndGet();
+						}
+					}
+					return null;
+				}));
+			}
+			start.countDown();
+			for (Future<?> result : results) {
+				result.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+			}
+		}
+		finally {
+			executor.shutdownNow();
+		}
+		return new Outcome(accepted.get(), rejected.get());
+	}
+
+	/**
+	 * A write through a fence.
+	 */
+	@FunctionalInterface
+	interface FencedWrite {
+
+		/**
+		 * Writes with a token.
+		 * @param token the fencing token
+		 * @throws FencingTokenRejectedException if the fence has seen a higher token
+		 */
+		void write(long token);
+
+	}
+
+	/**
+	 * What the writers of {@link #writeConcurrently} saw.
+	 * @param accepted how many writes the fence accepted
+	 * @param rejected how many it rejected as stale
+	 */
+	record Outcome(int accepted, int rejected) {
+
 	}
 
 }

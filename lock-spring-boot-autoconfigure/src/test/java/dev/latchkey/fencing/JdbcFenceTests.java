@@ -1,14 +1,7 @@
 package dev.latchkey.fencing;
 
-import java.util.ArrayList;
-import java.util.Collections;
+import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -125,51 +118,15 @@ class JdbcFenceTests {
 		JdbcFence fence = new JdbcFence(dataSource, FENCES);
 		String id = "concurrent-" + System.nanoTime();
 		jdbc.update("INSERT INTO " + DATA + " (ID, VAL) VALUES (?, 0)", id);
-		int writers = 8;
 		int tokens = 96;
-		List<Long> shuffled = new ArrayList<>();
-		for (long token = 1; token <= tokens; token++) {
-			shuffled.add(token);
-		}
-		Collections.shuffle(shuffled);
-		AtomicInteger next = new AtomicInteger();
-		AtomicInteger accepted = new AtomicInteger();
-		AtomicInteger rejected = new AtomicInteger();
-		ExecutorService executor = Executors.newFixedThreadPool(writers);
-		CountDownLatch start = new CountDownLatch(1);
-		try {
-			List<Future<?>> results = new ArrayList<>();
-			for (int w = 0; w < writers; w++) {
-				results.add(executor.submit(() -> {
-					start.await();
-					for (int i; (i = next.getAndIncrement()) < tokens;) {
-						long token = shuffled.get(i);
-						try {
-							fence.run(id, token, () -> {
-								// Read, then write back: without the fence row's lock, a stale writer could slip in
-								// between.
-								read(jdbc, id);
-								write(jdbc, id, token);
-							});
-							accepted.incrementAndGet();
-						}
-						catch (FencingTokenRejectedException ex) {
-							rejected.incrementAndGet();
-						}
-					}
-					return null;
+		FencingTestSupport.Outcome outcome = FencingTestSupport.writeConcurrently(8, tokens, Duration.ofSeconds(100),
+				(token) -> fence.run(id, token, () -> {
+					// Read, then write back: without the fence row's lock, a stale writer could slip in between.
+					read(jdbc, id);
+					write(jdbc, id, token);
 				}));
-			}
-			start.countDown();
-			for (Future<?> result : results) {
-				result.get(100, TimeUnit.SECONDS);
-			}
-		}
-		finally {
-			executor.shutdownNow();
-		}
-		assertThat(accepted.get() + rejected.get()).isEqualTo(tokens);
-		assertThat(accepted.get()).isGreaterThanOrEqualTo(1);
+		assertThat(outcome.accepted() + outcome.rejected()).isEqualTo(tokens);
+		assertThat(outcome.accepted()).isGreaterThanOrEqualTo(1);
 		assertThat(read(jdbc, id)).isEqualTo(tokens);
 		assertThat(fence.currentToken(id)).hasValue(tokens);
 	}

@@ -1,15 +1,9 @@
 package dev.latchkey.fencing;
 
+import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 import java.util.UUID;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -85,46 +79,11 @@ class RedisFenceTests {
 	void concurrentWritersWithInterleavedTokensEndWithTheHighestTokensValue() throws Exception {
 		RedisFence fence = new RedisFence(connectionFactory);
 		String key = PREFIX + "concurrent";
-		int writers = 8;
 		int tokens = 400;
-		List<Long> shuffled = new ArrayList<>();
-		for (long token = 1; token <= tokens; token++) {
-			shuffled.add(token);
-		}
-		Collections.shuffle(shuffled);
-		AtomicInteger next = new AtomicInteger();
-		AtomicInteger accepted = new AtomicInteger();
-		AtomicInteger rejected = new AtomicInteger();
-		ExecutorService executor = Executors.newFixedThreadPool(writers);
-		CountDownLatch start = new CountDownLatch(1);
-		try {
-			List<Future<?>> results = new ArrayList<>();
-			for (int w = 0; w < writers; w++) {
-				results.add(executor.submit(() -> {
-					start.await();
-					for (int i; (i = next.getAndIncrement()) < tokens;) {
-						long token = shuffled.get(i);
-						try {
-							fence.set(key, "value of " + token, token);
-							accepted.incrementAndGet();
-						}
-						catch (FencingTokenRejectedException ex) {
-							rejected.incrementAndGet();
-						}
-					}
-					return null;
-				}));
-			}
-			start.countDown();
-			for (Future<?> result : results) {
-				result.get(50, TimeUnit.SECONDS);
-			}
-		}
-		finally {
-			executor.shutdownNow();
-		}
-		assertThat(accepted.get() + rejected.get()).isEqualTo(tokens);
-		assertThat(rejected.get()).isPositive();
+		FencingTestSupport.Outcome outcome = FencingTestSupport.writeConcurrently(8, tokens, Duration.ofSeconds(50),
+				(token) -> fence.set(key, "value of " + token, token));
+		assertThat(outcome.accepted() + outcome.rejected()).isEqualTo(tokens);
+		assertThat(outcome.rejected()).isPositive();
 		assertThat(redis.opsForValue().get(key)).isEqualTo("value of " + tokens);
 		assertThat(fence.currentToken(key)).hasValue(tokens);
 	}

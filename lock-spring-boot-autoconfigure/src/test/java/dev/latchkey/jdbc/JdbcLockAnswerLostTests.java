@@ -13,13 +13,10 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import javax.sql.DataSource;
 
 import org.awaitility.Awaitility;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-
-import com.zaxxer.hikari.HikariDataSource;
 
 import org.springframework.jdbc.datasource.DelegatingDataSource;
 
@@ -27,7 +24,6 @@ import dev.latchkey.LeaseSpec;
 import dev.latchkey.LockBackendException;
 import dev.latchkey.LockSettings;
 import dev.latchkey.LockTemplate;
-import dev.latchkey.test.TestServers;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
@@ -42,51 +38,18 @@ import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
 @Timeout(60)
 class JdbcLockAnswerLostTests {
 
-	private static final String TABLE = JdbcTestSupport.newTableName();
-
-	private static HikariDataSource postgres;
-
-	private static HikariDataSource mariadb;
-
-	private static HikariDataSource h2;
-
-	@BeforeAll
-	static void createTables() {
-		postgres = JdbcTestSupport.dataSource(TestServers.postgresUrl(), 4);
-		JdbcTestSupport.createTable(postgres, "schema-postgresql.sql", TABLE);
-		mariadb = JdbcTestSupport.dataSource(TestServers.mariadbUrl(), 4);
-		JdbcTestSupport.createTable(mariadb, "schema-mysql.sql", TABLE);
-		h2 = JdbcTestSupport.dataSource("jdbc:h2:mem:" + UUID.randomUUID() + ";DB_CLOSE_DELAY=-1", 4);
-		JdbcTestSupport.createTable(h2, "schema-h2.sql", TABLE);
-	}
-
-	@AfterAll
-	static void dropTables() {
-		if (postgres != null) {
-			JdbcTestSupport.dropTable(postgres, TABLE, true);
-			postgres.close();
-		}
-		if (mariadb != null) {
-			JdbcTestSupport.dropTable(mariadb, TABLE, false);
-			mariadb.close();
-		}
-		if (h2 != null) {
-			h2.close();
-		}
-	}
+	@RegisterExtension
+	static final LockTables tables = new LockTables(4);
 
 	@ParameterizedTest
 	@ValueSource(strings = { "postgres", "mariadb", "h2" })
 	void acquireWhoseAnswerWasLostLeavesTheKeyFreeLongBeforeItsTtl(String database) {
-		DataSource target = switch (database) {
-			case "postgres" -> postgres;
-			case "mariadb" -> mariadb;
-			default -> h2;
-		};
+		LockTable table = tables.get(database);
+		DataSource target = table.dataSource();
 		AtomicBoolean loseNextAnswer = new AtomicBoolean();
 		JdbcLockRepository repository = new JdbcLockRepository(new AnswerLosingDataSource(target, loseNextAnswer),
-				TABLE);
-		JdbcLockRepository next = new JdbcLockRepository(target, TABLE);
+				table.name());
+		JdbcLockRepository next = new JdbcLockRepository(target, table.name());
 		String key = "answer-lost:" + database + ":" + System.nanoTime();
 		try (LockTemplate locks = new LockTemplate(repository,
 				LockSettings.defaults().withOwner("lost-answer").withTtl(Duration.ofSeconds(60)), null)) {
@@ -94,7 +57,7 @@ class JdbcLockAnswerLostTests {
 			assertThat(repository.inspect(key)).isEmpty();
 			loseNextAnswer.set(true);
 			assertThatExceptionOfType(LockBackendException.class).isThrownBy(() -> locks.exclusive(key).acquire())
-				.withMessageStartingWith("Could not acquire '" + key + "' in table " + TABLE);
+				.withMessageStartingWith("Could not acquire '" + key + "' in table " + table.name());
 			assertThat(loseNextAnswer).isFalse();
 			LeaseSpec spec = LeaseSpec.exclusive(key, "next", "next-" + UUID.randomUUID(), Duration.ofSeconds(30));
 			OptionalLong[] granted = { OptionalLong.empty() };

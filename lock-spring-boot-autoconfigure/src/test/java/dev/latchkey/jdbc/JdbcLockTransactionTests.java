@@ -1,6 +1,5 @@
 package dev.latchkey.jdbc;
 
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CyclicBarrier;

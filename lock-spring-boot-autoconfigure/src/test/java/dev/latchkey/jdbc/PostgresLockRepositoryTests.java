@@ -6,19 +6,14 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-
-import com.zaxxer.hikari.HikariDataSource;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import org.springframework.scheduling.concurrent.CustomizableThreadFactory;
 
 import dev.latchkey.LeaseSpec;
-import dev.latchkey.LockRepository;
 import dev.latchkey.ReleaseSubscription;
 import dev.latchkey.test.LiveThreads;
-import dev.latchkey.test.LockRepositoryContractTests;
 import dev.latchkey.test.TestServers;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -28,31 +23,21 @@ import static org.assertj.core.api.Assertions.assertThat;
  * of its own made with {@code schema-postgresql.sql}; its release listener runs on a thread of the application's thread
  * factory when given one, and is gone after close.
  */
-class PostgresLockRepositoryTests extends LockRepositoryContractTests {
+class PostgresLockRepositoryTests extends JdbcLockRepositoryContractTests {
 
-	private static final String TABLE = JdbcTestSupport.newTableName();
+	@RegisterExtension
+	static final LockTable table = LockTable.postgres(20);
 
-	private static HikariDataSource dataSource;
-
-	@BeforeAll
-	static void createTable() {
-		dataSource = JdbcTestSupport.dataSource(TestServers.postgresUrl(), 20);
-		JdbcTestSupport.createTable(dataSource, "schema-postgresql.sql", TABLE);
-	}
-
-	@AfterAll
-	static void dropTable() {
-		if (dataSource != null) {
-			JdbcTestSupport.dropTable(dataSource, TABLE, true);
-			dataSource.close();
-		}
+	@Override
+	protected LockTable table() {
+		return table;
 	}
 
 	@Test
 	void releaseByAnotherInstanceIsAnnouncedByNotify() throws InterruptedException {
 		// Two repositories stand for two application instances: only PostgreSQL's NOTIFY can tell one of the other.
-		try (JdbcLockRepository waiting = new JdbcLockRepository(dataSource, TABLE);
-				JdbcLockRepository holding = new JdbcLockRepository(dataSource, TABLE)) {
+		try (JdbcLockRepository waiting = new JdbcLockRepository(table.dataSource(), table.name());
+				JdbcLockRepository holding = new JdbcLockRepository(table.dataSource(), table.name())) {
 			String key = key("notify-across-instances");
 			CountDownLatch released = new CountDownLatch(1);
 			try (ReleaseSubscription subscription = waiting.subscribe(key, released::countDown)) {
@@ -70,10 +55,10 @@ class PostgresLockRepositoryTests extends LockRepositoryContractTests {
 	void listenerThreadOfTheApplicationsFactoryIsGoneAfterClose() throws InterruptedException {
 		String prefix = "app-jdbc-" + UUID.randomUUID() + "-";
 		ThreadFactory threads = new CustomizableThreadFactory(prefix);
-		JdbcLockRepository waiting = new JdbcLockRepository(dataSource, TABLE, threads);
+		JdbcLockRepository waiting = new JdbcLockRepository(table.dataSource(), table.name(), threads);
 		String key = "threads-" + UUID.randomUUID();
 		CountDownLatch released = new CountDownLatch(1);
-		try (JdbcLockRepository holding = new JdbcLockRepository(dataSource, TABLE);
+		try (JdbcLockRepository holding = new JdbcLockRepository(table.dataSource(), table.name());
 				ReleaseSubscription subscription = waiting.subscribe(key, released::countDown)) {
 			assertThat(LiveThreads.named(prefix)).hasSize(1);
 			LeaseSpec lease = LeaseSpec.exclusive(key, "elsewhere", "token-" + UUID.randomUUID(), Duration.ofSeconds(30));
@@ -88,7 +73,7 @@ class PostgresLockRepositoryTests extends LockRepositoryContractTests {
 	@Test
 	void defaultListenerThreadIsNamedAndGoneAfterClose() {
 		int before = LiveThreads.named(JdbcLockRepository.DEFAULT_THREAD_NAME_PREFIX).size();
-		JdbcLockRepository repository = new JdbcLockRepository(dataSource, TABLE);
+		JdbcLockRepository repository = new JdbcLockRepository(table.dataSource(), table.name());
 		try (ReleaseSubscription subscription = repository.subscribe("threads-" + UUID.randomUUID(), () -> {
 		})) {
 			assertThat(LiveThreads.named(JdbcLockRepository.DEFAULT_THREAD_NAME_PREFIX)).hasSize(before + 1);
@@ -100,30 +85,13 @@ class PostgresLockRepositoryTests extends LockRepositoryContractTests {
 	@Test
 	void subscribingAfterCloseStartsNoThread() {
 		String prefix = "app-jdbc-" + UUID.randomUUID() + "-";
-		JdbcLockRepository repository = new JdbcLockRepository(dataSource, TABLE, new CustomizableThreadFactory(prefix));
+		JdbcLockRepository repository = new JdbcLockRepository(table.dataSource(), table.name(),
+				new CustomizableThreadFactory(prefix));
 		repository.close();
 		try (ReleaseSubscription subscription = repository.subscribe("threads-" + UUID.randomUUID(), () -> {
 		})) {
 			assertThat(LiveThreads.named(prefix)).isEmpty();
 		}
-	}
-
-	@Override
-	protected LockRepository createPeerRepository() {
-		// Another application instance: a repository of its own on the same store.
-		return createRepository();
-	}
-
-	@Override
-	protected LockRepository createRepository() {
-		JdbcLockRepository repository = new JdbcLockRepository(dataSource, TABLE);
-		repository.checkSchema(512);
-		return repository;
-	}
-
-	@Override
-	protected void destroyRepository(LockRepository repository) {
-		((JdbcLockRepository) repository).close();
 	}
 
 }

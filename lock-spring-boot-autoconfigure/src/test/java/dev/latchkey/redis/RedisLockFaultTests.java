@@ -31,6 +31,7 @@ import dev.latchkey.LockTemplate;
 import dev.latchkey.LossReason;
 import dev.latchkey.event.EventPublishingLockObserver;
 import dev.latchkey.event.LockLostEvent;
+import dev.latchkey.test.ProcessSignals;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
@@ -51,8 +52,11 @@ class RedisLockFaultTests {
 
 	private final List<AutoCloseable> resources = new CopyOnWriteArrayList<>();
 
+	private final ProcessSignals signals = new ProcessSignals();
+
 	@AfterEach
 	void closeResources() throws Exception {
+		this.signals.close();
 		for (AutoCloseable resource : reversed(this.resources)) {
 			resource.close();
 		}
@@ -104,7 +108,7 @@ class RedisLockFaultTests {
 		Duration ttl = Duration.ofSeconds(60);
 		LockTemplate template = template(repository, LockSettings.defaults().withOwner("lost-answer").withTtl(ttl),
 				null);
-		signal("STOP", server.pid());
+		this.signals.stop(server.pid());
 		long resumedAt;
 		try {
 			assertThatExceptionOfType(LockBackendException.class)
@@ -113,7 +117,7 @@ class RedisLockFaultTests {
 			Thread.sleep(1500);
 		}
 		finally {
-			signal("CONT", server.pid());
+			this.signals.resume(server.pid());
 			resumedAt = System.nanoTime();
 		}
 		// The acquire did run when the server resumed (its 60 s lease would keep the key idle); the template, which
@@ -139,13 +143,13 @@ class RedisLockFaultTests {
 		warmUp(repository);
 		warmUp(next);
 		LeaseSpec lost = LeaseSpec.exclusive("answer-lost", "lost-answer", token(), Duration.ofSeconds(60));
-		signal("STOP", server.pid());
+		this.signals.stop(server.pid());
 		try {
 			// The SPI makes single attempts and never retries or schedules: LockTemplate gives such a lease back.
 			assertThatExceptionOfType(LockBackendException.class).isThrownBy(() -> repository.tryAcquire(lost));
 		}
 		finally {
-			signal("CONT", server.pid());
+			this.signals.resume(server.pid());
 		}
 		Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> next.inspect("answer-lost").isPresent());
 		assertThat(next.inspect("answer-lost")).hasValueSatisfying((info) -> assertThat(info.holders())
@@ -204,12 +208,6 @@ class RedisLockFaultTests {
 				(events != null) ? new EventPublishingLockObserver(events) : null);
 		this.resources.add(template);
 		return template;
-	}
-
-	private static void signal(String signal, long pid) throws Exception {
-		Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(pid)).redirectErrorStream(true).start();
-		assertThat(kill.waitFor(10, TimeUnit.SECONDS)).isTrue();
-		assertThat(kill.exitValue()).as("kill -%s %s", signal, pid).isZero();
 	}
 
 	private static <T> List<T> reversed(List<T> list) {

@@ -42,19 +42,8 @@ class RedisLockRepositoryTests extends LockRepositoryContractTests {
 	}
 
 	@Override
-	protected LockRepository createPeerRepository() {
-		// Another application instance: a repository of its own on the same store.
-		return createRepository();
-	}
-
-	@Override
 	protected LockRepository createRepository() {
 		return new RedisLockRepository(connectionFactory, NAMESPACE);
-	}
-
-	@Override
-	protected void destroyRepository(LockRepository repository) {
-		((RedisLockRepository) repository).close();
 	}
 
 }

@@ -14,6 +14,8 @@ import org.junit.jupiter.api.condition.EnabledOnOs;
 import org.junit.jupiter.api.condition.OS;
 import org.junit.jupiter.api.io.TempDir;
 
+import dev.latchkey.test.ProcessSignals;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatIllegalStateException;
 
@@ -73,7 +75,7 @@ class ArbiterStateTests {
 			ArbiterState.Client client = ArbiterState.Client.current("probe");
 			ArbiterState.Client zombie = new ArbiterState.Client("zombie", child, -1, client.pidNamespace());
 			assertThat(zombie.isAlive()).as("the child before it is killed").isTrue();
-			assertThat(new ProcessBuilder("kill", "-KILL", Long.toString(child)).start().waitFor()).isZero();
+			ProcessSignals.send(child, "KILL");
 			Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> !zombie.isAlive());
 			assertThat(ProcessHandle.of(child).map(ProcessHandle::isAlive)).as("what the JDK alone would say")
 				.contains(true);

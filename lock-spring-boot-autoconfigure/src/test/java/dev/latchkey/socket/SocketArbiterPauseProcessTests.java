@@ -1,13 +1,11 @@
 package dev.latchkey.socket;
 
-import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.OptionalLong;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.TimeUnit;
 
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
@@ -22,6 +20,7 @@ import dev.latchkey.LossReason;
 import dev.latchkey.event.EventPublishingLockObserver;
 import dev.latchkey.event.LockLostEvent;
 import dev.latchkey.test.ChildProcess;
+import dev.latchkey.test.ProcessSignals;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -43,10 +42,12 @@ class SocketArbiterPauseProcessTests {
 
 	private final List<AutoCloseable> resources = new CopyOnWriteArrayList<>();
 
+	private final ProcessSignals signals = new ProcessSignals();
+
 	@AfterEach
 	void stop() throws Exception {
+		this.signals.close();
 		if (this.arbiter != null) {
-			signal("CONT");
 			this.arbiter.close();
 		}
 		for (AutoCloseable resource : this.resources) {
@@ -68,12 +69,12 @@ class SocketArbiterPauseProcessTests {
 				new EventPublishingLockObserver(this.events::add));
 		this.resources.add(0, template);
 		LockHandle handle = template.exclusive("k").acquire();
-		signal("STOP");
+		this.signals.stop(this.arbiter.pid());
 		Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> !handle.lease().isValid());
 		assertThat(this.events).filteredOn(LockLostEvent.class::isInstance)
 			.singleElement()
 			.satisfies((event) -> assertThat(((LockLostEvent) event).getReason()).isEqualTo(LossReason.RENEWAL_FAILED));
-		signal("CONT");
+		this.signals.resume(this.arbiter.pid());
 		// The arbiter, resumed, expires the lease it could not renew; a newcomer gets the key with a higher token.
 		try (SocketLockRepository newcomer = new SocketLockRepository(directory)) {
 			LeaseSpec lease = LeaseSpec.exclusive("k", "newcomer", UUID.randomUUID().toString(), Duration.ofSeconds(30));
@@ -89,11 +90,6 @@ class SocketArbiterPauseProcessTests {
 			assertThat(again.lease().isValid()).isTrue();
 		}
 		assertThat(repository.isArbiter()).isFalse();
-	}
-
-	private void signal(String signal) throws IOException, InterruptedException {
-		Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(this.arbiter.pid())).start();
-		assertThat(kill.waitFor(10, TimeUnit.SECONDS)).isTrue();
 	}
 
 }

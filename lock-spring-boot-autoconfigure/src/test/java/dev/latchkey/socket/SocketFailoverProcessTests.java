@@ -199,7 +199,7 @@ class SocketFailoverProcessTests {
 				process.send("arbiter " + directory);
 				String answer = process.awaitLine("ARBITER ", mark, START);
 				answers.add(process + ": " + answer);
-				if (answer.equals("ARBITER true")) {
+				if ("ARBITER true".equals(answer)) {
 					arbiters.add(process);
 				}
 			}

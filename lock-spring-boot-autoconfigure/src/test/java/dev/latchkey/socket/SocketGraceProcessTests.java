@@ -1,6 +1,5 @@
 package dev.latchkey.socket;
 
-import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -17,6 +16,7 @@ import dev.latchkey.LeaseSpec;
 import dev.latchkey.LockInfo;
 import dev.latchkey.QueueingLockRepository;
 import dev.latchkey.test.ChildProcess;
+import dev.latchkey.test.ProcessSignals;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -35,9 +35,11 @@ class SocketGraceProcessTests {
 
 	private final List<SocketLockRepository> repositories = new ArrayList<>();
 
+	private final ProcessSignals signals = new ProcessSignals();
+
 	@AfterEach
 	void stop() {
-		this.children.forEach((child) -> signal(child, "CONT"));
+		this.signals.close();
 		this.children.forEach(ChildProcess::close);
 		this.repositories.forEach(SocketLockRepository::close);
 	}
@@ -49,7 +51,7 @@ class SocketGraceProcessTests {
 		assertThat(arbiter.awaitLine("ARBITER ", START)).isEqualTo("ARBITER true");
 		ChildProcess holder = start("hold", directory.toString(), "k");
 		long heldToken = Long.parseLong(holder.awaitLine("HELD ", START).substring(5));
-		signal(holder, "STOP");
+		this.signals.stop(holder.pid());
 		arbiter.kill();
 		SocketLockRepository repository = repository(directory);
 		// The paused holder cannot re-assert, and its key is unknown to the new arbiter: nothing new is granted while
@@ -63,7 +65,7 @@ class SocketGraceProcessTests {
 		assertThat(granted.fencingToken()).isGreaterThan(heldToken);
 		assertThat(repository.tryAcquire(lease("free"))).as("a free key once the grace period is over").isPresent();
 		// Resumed, the holder finds its lease gone (refused at the new arbiter, or run out) and says so.
-		signal(holder, "CONT");
+		this.signals.resume(holder.pid());
 		assertThat(holder.awaitLine("LOST ", Duration.ofSeconds(15))).startsWith("LOST k ");
 		assertThat(repository.inspect("k")).hasValueSatisfying((info) -> assertThat(info.holders())
 			.extracting(LockInfo.Holder::fencingToken)
@@ -101,19 +103,6 @@ class SocketGraceProcessTests {
 		ChildProcess child = ChildProcess.start(this.temporary, List.of(), SocketLockChild.class, arguments);
 		this.children.add(child);
 		return child;
-	}
-
-	private static void signal(ChildProcess child, String signal) {
-		try {
-			Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(child.pid())).start();
-			assertThat(kill.waitFor(10, TimeUnit.SECONDS)).isTrue();
-		}
-		catch (IOException ex) {
-			throw new IllegalStateException("Cannot send SIG" + signal + " to " + child.pid(), ex);
-		}
-		catch (InterruptedException ex) {
-			Thread.currentThread().interrupt();
-		}
 	}
 
 }

@@ -4,11 +4,8 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.PrintStream;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -28,6 +25,7 @@ import dev.latchkey.LockSettings;
 import dev.latchkey.LockTemplate;
 import dev.latchkey.event.EventPublishingLockObserver;
 import dev.latchkey.event.LockLostEvent;
+import dev.latchkey.test.ChildSections;
 import dev.latchkey.test.FencedStore;
 
 /**
@@ -61,7 +59,7 @@ import dev.latchkey.test.FencedStore;
  * of it) and runs a critical section that, every 50 ms, checks the lease ({@code LockContext.assertHeld()}) and
  * writes its fencing token to the {@link FencedStore} {@code store}. Prints {@code HELD <fencingToken>} when granted,
  * {@code WROTE <fencingToken> <accepted>} after its first write, {@code LOST <key> <reason> <fencingToken>} when the
- * lease is lost ({@code LockLostEvent}), {@code ASSERT_FAILED <reason>} when the check fails, and
+ * lease is lost ({@code LockLostEvent}), {@code ASSERT_FAILED <reason> <epochMillis>} when the check fails, and
  * {@code ENDED <how>} when the critical section is over. Then serves standard input.</li>
  * <li>{@code try <dir> <key>}: makes one attempt (wait time 0) on the key, prints {@code GRANTED <fencingToken>} or
  * {@code NOT_GRANTED}, then exits normally: releases, closes its template and repository, {@code System.exit(0)}.</li>
@@ -118,49 +116,13 @@ final class SocketLockChild {
 	private static void count(Path directory, Path file, int iterations) {
 		try (LockTemplate template = new LockTemplate(repository(directory), settings(), null)) {
 			for (int i = 0; i < iterations; i++) {
-				template.exclusive("counter").waitTime(Duration.ofSeconds(30)).run(() -> increment(file));
+				template.exclusive("counter")
+					.waitTime(Duration.ofSeconds(30))
+					.run(() -> ChildSections.increment(file, 1));
 			}
 		}
 		print("DONE");
 		System.exit(0);
-	}
-
-	static void increment(Path file) {
-		try {
-			int value = Integer.parseInt(Files.readString(file, StandardCharsets.US_ASCII).trim());
-			Thread.sleep(1);
-			Files.writeString(file, Integer.toString(value + 1), StandardCharsets.US_ASCII);
-		}
-		catch (IOException ex) {
-			throw new UncheckedIOException(ex);
-		}
-		catch (InterruptedException ex) {
-			Thread.currentThread().interrupt();
-			throw new IllegalStateException("Interrupted while incrementing", ex);
-		}
-	}
-
-	/**
-	 * Increments the integer in a file with nothing but the lock to guard it: two holders at once lose an update. The
-	 * new value replaces the file by an atomic rename, so a process killed meanwhile leaves the old value or the new.
-	 * @return the value written
-	 */
-	static int incrementReplacing(Path file, long holdMillis) {
-		try {
-			int value = Integer.parseInt(Files.readString(file, StandardCharsets.US_ASCII).trim());
-			Thread.sleep(holdMillis);
-			Path next = file.resolveSibling(file.getFileName() + "." + ProcessHandle.current().pid());
-			Files.writeString(next, Integer.toString(value + 1), StandardCharsets.US_ASCII);
-			Files.move(next, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-			return value + 1;
-		}
-		catch (IOException ex) {
-			throw new UncheckedIOException(ex);
-		}
-		catch (InterruptedException ex) {
-			Thread.currentThread().interrupt();
-			throw new IllegalStateException("Interrupted while incrementing", ex);
-		}
 	}
 
 	private static void work(Path directory, String key, Path counter, Path store, long holdMillis) {
@@ -196,7 +158,7 @@ final class SocketLockChild {
 					template.exclusive(key).waitTime(Duration.ofSeconds(30)).run(() -> {
 						long token = LockContext.fencingToken();
 						FencedStore.write(store, token, writer);
-						int written = incrementReplacing(counter, holdMillis);
+						int written = ChildSections.increment(counter, holdMillis);
 						print("DID " + token + " " + written);
 						if ("exit-abrupt".equals(exit)) {
 							// Holding the lock, without closing anything.
@@ -213,7 +175,7 @@ final class SocketLockChild {
 				}
 				catch (RuntimeException ex) {
 					ex.printStackTrace();
-					print("ERROR " + oneLine(ex));
+					print("ERROR " + ChildSections.oneLine(ex));
 				}
 			}
 		}, "latchkey-child-worker");
@@ -224,59 +186,14 @@ final class SocketLockChild {
 	private static void waitFor(Path directory, String key, Duration ttl, Duration waitTime, Path store) {
 		LockTemplate template = new LockTemplate(repository(directory), settings(), lossPrinter());
 		templates.add(template);
-		String writer = "waiter-" + ProcessHandle.current().pid();
 		print("WAITING " + (System.currentTimeMillis() + waitTime.toMillis()));
-		try {
-			template.exclusive(key).ttl(ttl).waitTime(waitTime).call(() -> {
-				long token = LockContext.fencingToken();
-				print("RAN " + token + " " + FencedStore.write(store, token, writer));
-				return true;
-			}, () -> {
-				print("NOT_ACQUIRED");
-				return false;
-			});
-		}
-		catch (LockLostException ex) {
-			print("ABORTED " + ex.getReason());
-		}
+		ChildSections.waitFor(template, key, ttl, waitTime, store, SocketLockChild::print);
 	}
 
 	private static void guard(Path directory, String key, Duration ttl, Path store) {
 		LockTemplate template = new LockTemplate(repository(directory), settings().withTtl(ttl), lossPrinter());
 		templates.add(template);
-		String writer = "holder-" + ProcessHandle.current().pid();
-		String how;
-		try {
-			how = template.exclusive(key).waitTime(Duration.ofSeconds(30)).call(() -> {
-				long token = LockContext.fencingToken();
-				print("HELD " + token);
-				boolean first = true;
-				while (true) {
-					try {
-						LockContext.assertHeld();
-					}
-					catch (LockLostException ex) {
-						print("ASSERT_FAILED " + ex.getReason());
-						return "assert-failed";
-					}
-					boolean accepted = FencedStore.write(store, token, writer);
-					if (first) {
-						print("WROTE " + token + " " + accepted);
-						first = false;
-					}
-					try {
-						Thread.sleep(50);
-					}
-					catch (InterruptedException ex) {
-						return "interrupted";
-					}
-				}
-			});
-		}
-		catch (LockLostException ex) {
-			how = "lost-" + ex.getReason();
-		}
-		print("ENDED " + how);
+		print("ENDED " + ChildSections.guard(template, key, Duration.ofSeconds(30), store, SocketLockChild::print));
 	}
 
 	private static void tryOnce(Path directory, String key) {
@@ -296,10 +213,6 @@ final class SocketLockChild {
 				print("LOST " + lost.getKey() + " " + lost.getReason() + " " + lost.getFencingToken());
 			}
 		});
-	}
-
-	private static String oneLine(Exception ex) {
-		return ex.toString().replace('\n', ' ');
 	}
 
 	private static void hold(Path directory, String key) {

@@ -40,6 +40,7 @@ import dev.latchkey.LockTemplate;
 import dev.latchkey.QueueingLockRepository;
 import dev.latchkey.ReleaseSubscription;
 import dev.latchkey.test.ChildProcess;
+import dev.latchkey.test.ChildSections;
 import dev.latchkey.test.ForwardingLockRepository;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -95,7 +96,7 @@ class SocketLockProcessTests {
 				&& System.nanoTime() - deadline < 0) {
 			template.exclusive("counter")
 				.waitTime(Duration.ofSeconds(30))
-				.run(() -> SocketLockChild.increment(counter));
+				.run(() -> ChildSections.increment(counter, 1));
 			mine++;
 		}
 		for (ChildProcess child : counting) {

@@ -17,19 +17,8 @@ class SocketLockRepositoryTests extends LockRepositoryContractTests {
 	static Path temporary;
 
 	@Override
-	protected LockRepository createPeerRepository() {
-		// Another application instance: a repository of its own on the same store.
-		return createRepository();
-	}
-
-	@Override
 	protected LockRepository createRepository() {
 		return new SocketLockRepository(temporary.resolve("locks"));
-	}
-
-	@Override
-	protected void destroyRepository(LockRepository repository) {
-		((SocketLockRepository) repository).close();
 	}
 
 }

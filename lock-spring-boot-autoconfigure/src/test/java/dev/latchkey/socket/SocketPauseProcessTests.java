@@ -1,13 +1,9 @@
 package dev.latchkey.socket;
 
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
@@ -23,6 +19,7 @@ import dev.latchkey.LockTemplate;
 import dev.latchkey.test.ChildOutput;
 import dev.latchkey.test.ChildProcess;
 import dev.latchkey.test.FencedStore;
+import dev.latchkey.test.ProcessSignals;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -46,7 +43,7 @@ class SocketPauseProcessTests {
 
 	private final List<ChildOutput> children = new ArrayList<>();
 
-	private final List<Long> stopped = new ArrayList<>();
+	private final ProcessSignals signals = new ProcessSignals();
 
 	private Path directory;
 
@@ -70,7 +67,7 @@ class SocketPauseProcessTests {
 	@AfterEach
 	void stopEverything() {
 		// A stopped process would not even die of SIGKILL until it is continued on some systems: continue it first.
-		this.stopped.forEach((pid) -> signal("CONT", pid));
+		this.signals.close();
 		if (this.template != null) {
 			this.template.close();
 		}
@@ -97,7 +94,7 @@ class SocketPauseProcessTests {
 				.atMost(Duration.ofSeconds(20))
 				.until(() -> System.currentTimeMillis() > deadline + 500);
 			int resumedAt = waiter.mark();
-			signal("CONT", waiter.pid());
+			this.signals.resume(waiter.pid());
 			String outcome = awaitOutcome(waiter, resumedAt);
 			assertThat(outcome)
 				.as("what the waiter did when resumed, after its grant (token %d) expired at the arbiter while it was "
@@ -121,7 +118,7 @@ class SocketPauseProcessTests {
 			.isGreaterThan(staleToken);
 		assertThat(FencedStore.write(this.store, next.fencingToken(), "test")).isTrue();
 		int resumedAt = waiter.mark();
-		signal("CONT", waiter.pid());
+		this.signals.resume(waiter.pid());
 		// While this JVM holds the key, the resumed waiter must not run: its grant expired while it was stopped.
 		Awaitility.await()
 			.during(Duration.ofMillis(1500))
@@ -148,14 +145,13 @@ class SocketPauseProcessTests {
 				this.store.toString());
 		long heldToken = Long.parseLong(holder.awaitLine("HELD ", 0, START).substring(5));
 		holder.awaitLine("WROTE ", 0, START);
-		signal("STOP", holder.pid());
-		awaitStopped(holder);
+		this.signals.stop(holder.pid());
 		try (LockHandle next = this.template.exclusive("k").waitTime(Duration.ofSeconds(20)).acquire()) {
 			assertThat(next.fencingToken()).as("token of the grant after the stopped holder's (%d)", heldToken)
 				.isGreaterThan(heldToken);
 			assertThat(FencedStore.write(this.store, next.fencingToken(), "test")).isTrue();
 			int resumedAt = holder.mark();
-			signal("CONT", holder.pid());
+			this.signals.resume(holder.pid());
 			String learned = holder.awaitLine("", resumedAt, Duration.ofSeconds(10));
 			assertThat(learned).as("first thing the holder reported when resumed past its TTL")
 				.matches("(LOST k |ASSERT_FAILED ).*");
@@ -178,8 +174,7 @@ class SocketPauseProcessTests {
 	private long stopWithGrantInFlight(ChildOutput waiter, LockHandle held) throws Exception {
 		// Give the waiter's first attempt and its queued request time to reach the arbiter.
 		Awaitility.await().pollDelay(Duration.ofMillis(1500)).until(() -> true);
-		signal("STOP", waiter.pid());
-		awaitStopped(waiter);
+		this.signals.stop(waiter.pid());
 		held.close();
 		String owner = "child-" + waiter.pid();
 		long[] token = new long[1];
@@ -196,38 +191,6 @@ class SocketPauseProcessTests {
 
 	private static String awaitOutcome(ChildOutput waiter, int from) {
 		return waiter.awaitMatch("(RAN|NOT_ACQUIRED)\\b.*", from, Duration.ofSeconds(15));
-	}
-
-	private void signal(String signal, long pid) {
-		try {
-			Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(pid)).redirectErrorStream(true)
-				.start();
-			assertThat(kill.waitFor(10, TimeUnit.SECONDS)).as("kill -%s %d finished", signal, pid).isTrue();
-			if (signal.equals("STOP")) {
-				this.stopped.add(pid);
-			}
-			else if (signal.equals("CONT")) {
-				this.stopped.remove(Long.valueOf(pid));
-			}
-		}
-		catch (IOException ex) {
-			throw new IllegalStateException("Cannot run kill", ex);
-		}
-		catch (InterruptedException ex) {
-			Thread.currentThread().interrupt();
-			throw new IllegalStateException("Interrupted while signalling " + pid, ex);
-		}
-	}
-
-	/**
-	 * Waits until the kernel shows the process as stopped (state {@code T} in {@code /proc/<pid>/stat}).
-	 */
-	private static void awaitStopped(ChildOutput child) {
-		Path stat = Path.of("/proc", Long.toString(child.pid()), "stat");
-		Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> {
-			String text = Files.readString(stat, StandardCharsets.US_ASCII);
-			return text.substring(text.lastIndexOf(')') + 2).startsWith("T");
-		});
 	}
 
 	private ChildOutput start(String... arguments) {

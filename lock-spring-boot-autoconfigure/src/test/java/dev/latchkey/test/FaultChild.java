@@ -4,12 +4,9 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.PrintStream;
-import java.io.UncheckedIOException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -26,7 +23,6 @@ import org.springframework.data.redis.connection.lettuce.LettuceClientConfigurat
 import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
 
 import dev.latchkey.LockContext;
-import dev.latchkey.LockLostException;
 import dev.latchkey.LockObserver;
 import dev.latchkey.LockRepository;
 import dev.latchkey.LockSettings;
@@ -45,7 +41,7 @@ import dev.latchkey.socket.SocketLockRepository;
  * and it exits when its standard input closes, so it never outlives the test JVM for long.
  * <p>
  * Arguments: {@code <command> <backend> <command's own>}, where {@code <backend>} is one word, its parts separated by
- * {@code |}: {@code socket|<directory>}, {@code redis|<url>}, {@code jdbc|<jdbcUrl>|<table>} or
+ * {@code |}: {@code socket|<directory>}, {@code redis|<url>}, {@code jdbc|<jdbcUrl>|<tableName>} or
  * {@code etcd|<endpoint>}. Each prints {@code CLOCK <epochMillis>} (its wall clock, to show an injected offset) first.
  * Commands:
  * <ul>
@@ -152,70 +148,17 @@ final class FaultChild {
 
 	private static void guard(LockRepository repository, String key, Duration ttl, Path store) {
 		LockTemplate template = new LockTemplate(repository, settings().withTtl(ttl), lossPrinter());
-		String writer = "holder-" + ProcessHandle.current().pid();
-		Thread thread = new Thread(() -> {
-			String how;
-			try {
-				how = template.exclusive(key).waitTime(Duration.ofSeconds(60)).call(() -> {
-					long token = LockContext.fencingToken();
-					print("HELD " + token);
-					boolean first = true;
-					while (true) {
-						try {
-							LockContext.assertHeld();
-						}
-						catch (LockLostException ex) {
-							print("ASSERT_FAILED " + ex.getReason() + " " + System.currentTimeMillis());
-							return "assert-failed";
-						}
-						boolean accepted = FencedStore.write(store, token, writer);
-						if (first) {
-							print("WROTE " + token + " " + accepted);
-							first = false;
-						}
-						try {
-							Thread.sleep(50);
-						}
-						catch (InterruptedException ex) {
-							return "interrupted";
-						}
-					}
-				});
-			}
-			catch (LockLostException ex) {
-				how = "lost-" + ex.getReason();
-			}
-			catch (RuntimeException ex) {
-				ex.printStackTrace();
-				how = "error-" + oneLine(ex);
-			}
-			print("ENDED " + how);
-		}, "fault-child-guard");
+		Thread thread = new Thread(() -> print(
+				"ENDED " + ChildSections.guard(template, key, Duration.ofSeconds(60), store, FaultChild::print)),
+				"fault-child-guard");
 		thread.start();
 	}
 
 	private static void waitFor(LockRepository repository, String key, Duration ttl, Duration waitTime, Path store) {
 		LockTemplate template = new LockTemplate(repository, settings(), lossPrinter());
-		String writer = "waiter-" + ProcessHandle.current().pid();
 		Thread thread = new Thread(() -> {
 			print("WAITING");
-			try {
-				template.exclusive(key).ttl(ttl).waitTime(waitTime).call(() -> {
-					long token = LockContext.fencingToken();
-					print("RAN " + token + " " + FencedStore.write(store, token, writer));
-					return true;
-				}, () -> {
-					print("NOT_ACQUIRED");
-					return false;
-				});
-			}
-			catch (LockLostException ex) {
-				print("ABORTED " + ex.getReason());
-			}
-			catch (RuntimeException ex) {
-				ex.printStackTrace();
-				print("ERROR " + oneLine(ex));
-			}
+			ChildSections.waitFor(template, key, ttl, waitTime, store, FaultChild::print);
 		}, "fault-child-waiter");
 		thread.start();
 	}
@@ -227,7 +170,7 @@ final class FaultChild {
 		print("READY");
 		BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
 		String line;
-		while ((line = in.readLine()) != null && !line.equals("go")) {
+		while ((line = in.readLine()) != null && !"go".equals(line)) {
 			// Wait for the start signal.
 		}
 		CountDownLatch done = new CountDownLatch(threads);
@@ -241,13 +184,13 @@ final class FaultChild {
 						try {
 							template.exclusive(key).waitTime(Duration.ofSeconds(120)).run(() -> {
 								FencedStore.write(store, LockContext.fencingToken(), writer);
-								increment(counter);
+								ChildSections.increment(counter, 1);
 								grants.incrementAndGet();
 							});
 						}
 						catch (RuntimeException ex) {
 							ex.printStackTrace();
-							print("ERROR " + oneLine(ex));
+							print("ERROR " + ChildSections.oneLine(ex));
 						}
 					}
 				}
@@ -267,28 +210,6 @@ final class FaultChild {
 		print("DONE " + grants.get());
 	}
 
-	/**
-	 * Increments the integer in a file with nothing but the lock to guard it: read, sleep 1 ms, write the new value by
-	 * an atomic rename (so that a killed writer leaves the old value or the new, never half a number).
-	 */
-	static void increment(Path counter) {
-		try {
-			int value = Integer.parseInt(Files.readString(counter, StandardCharsets.US_ASCII).trim());
-			Thread.sleep(1);
-			Path next = counter.resolveSibling(
-					counter.getFileName() + "." + ProcessHandle.current().pid() + "." + Thread.currentThread().getId());
-			Files.writeString(next, Integer.toString(value + 1), StandardCharsets.US_ASCII);
-			Files.move(next, counter, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-		}
-		catch (IOException ex) {
-			throw new UncheckedIOException(ex);
-		}
-		catch (InterruptedException ex) {
-			Thread.currentThread().interrupt();
-			throw new IllegalStateException("Interrupted while incrementing", ex);
-		}
-	}
-
 	private static LockObserver lossPrinter() {
 		return new EventPublishingLockObserver((event) -> {
 			if (event instanceof LockLostEvent lost) {
@@ -304,10 +225,6 @@ final class FaultChild {
 
 	private static Duration millis(String value) {
 		return Duration.ofMillis(Long.parseLong(value));
-	}
-
-	private static String oneLine(Exception ex) {
-		return ex.toString().replace('\n', ' ');
 	}
 
 	private static void print(String line) {

@@ -79,7 +79,7 @@ public abstract class FaultMatrix {
 
 	private final List<ChildOutput> children = new ArrayList<>();
 
-	private final List<Long> stopped = new ArrayList<>();
+	private final ProcessSignals signals = new ProcessSignals();
 
 	private Path store;
 
@@ -225,7 +225,7 @@ public abstract class FaultMatrix {
 	@AfterEach
 	void stopMatrixCell() throws Exception {
 		// A stopped process may not even die of SIGKILL until it is continued: continue it first.
-		new ArrayList<>(this.stopped).forEach((pid) -> signal("CONT", pid));
+		this.signals.close();
 		if (this.template != null) {
 			this.template.close();
 		}
@@ -275,14 +275,13 @@ public abstract class FaultMatrix {
 		ChildOutput holder = guard();
 		long held = token(holder.awaitLine("HELD ", 0, START));
 		holder.awaitLine("WROTE ", 0, START);
-		signal("STOP", holder.pid());
-		awaitStopped(holder.pid());
+		this.signals.stop(holder.pid());
 		try (LockHandle next = template().exclusive(this.key).waitTime(TTL.plusSeconds(20)).acquire()) {
 			assertThat(next.fencingToken()).as("token of the grant after the stopped holder's (%d)", held)
 				.isGreaterThan(held);
 			assertThat(FencedStore.write(this.store, next.fencingToken(), "test")).isTrue();
 			int resumedAt = holder.mark();
-			signal("CONT", holder.pid());
+			this.signals.resume(holder.pid());
 			Awaitility.await()
 				.atMost(Duration.ofSeconds(15))
 				.until(() -> !holder.lines("", resumedAt).isEmpty() || !holder.isAlive());
@@ -314,9 +313,8 @@ public abstract class FaultMatrix {
 		waiter.awaitLine("WAITING", 0, START);
 		// Let its first attempt fail and its wait begin (a subscription, a queued request or polling).
 		Awaitility.await().pollDelay(Duration.ofMillis(1500)).until(() -> true);
-		signal("STOP", waiter.pid());
+		this.signals.stop(waiter.pid());
 		long stoppedAt = System.nanoTime();
-		awaitStopped(waiter.pid());
 		// The key is freed while the waiter is stopped: a queueing backend grants it to the stopped waiter, whose grant
 		// then expires; the others leave it free. Either way the test JVM takes it next.
 		first.close();
@@ -327,7 +325,7 @@ public abstract class FaultMatrix {
 			.atMost(TTL.plusSeconds(10))
 			.until(() -> System.nanoTime() - stoppedAt > TTL.plusMillis(500).toNanos());
 		int resumedAt = waiter.mark();
-		signal("CONT", waiter.pid());
+		this.signals.resume(waiter.pid());
 		Awaitility.await()
 			.during(Duration.ofMillis(1500))
 			.atMost(Duration.ofSeconds(5))
@@ -370,7 +368,7 @@ public abstract class FaultMatrix {
 		}
 		else {
 			List<Long> pids = server.pids();
-			pids.forEach((pid) -> signal("STOP", pid));
+			pids.forEach(this.signals::stop);
 			try {
 				// Past the TTL: the holder's renewals cannot reach the server meanwhile.
 				Thread.sleep(TTL.plusSeconds(1).toMillis());
@@ -379,7 +377,7 @@ public abstract class FaultMatrix {
 				Thread.currentThread().interrupt();
 			}
 			finally {
-				pids.forEach((pid) -> signal("CONT", pid));
+				pids.forEach(this.signals::resume);
 			}
 		}
 		// The test JVM asks for the key until it is granted, or until the holder has clearly kept it.
@@ -703,38 +701,6 @@ public abstract class FaultMatrix {
 
 	private static long token(String line) {
 		return Long.parseLong(line.split(" ")[1]);
-	}
-
-	protected void signal(String signal, long pid) {
-		try {
-			Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(pid)).redirectErrorStream(true)
-				.start();
-			assertThat(kill.waitFor(10, TimeUnit.SECONDS)).as("kill -%s %d finished", signal, pid).isTrue();
-			if (signal.equals("STOP")) {
-				this.stopped.add(pid);
-			}
-			else if (signal.equals("CONT")) {
-				this.stopped.remove(Long.valueOf(pid));
-			}
-		}
-		catch (IOException ex) {
-			throw new IllegalStateException("Cannot run kill", ex);
-		}
-		catch (InterruptedException ex) {
-			Thread.currentThread().interrupt();
-			throw new IllegalStateException("Interrupted while signalling " + pid, ex);
-		}
-	}
-
-	/**
-	 * Waits until the kernel shows the process as stopped (state {@code T} in {@code /proc/<pid>/stat}).
-	 */
-	private static void awaitStopped(long pid) {
-		Path stat = Path.of("/proc", Long.toString(pid), "stat");
-		Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> {
-			String text = Files.readString(stat, StandardCharsets.US_ASCII);
-			return text.substring(text.lastIndexOf(')') + 2).startsWith("T");
-		});
 	}
 
 	/**

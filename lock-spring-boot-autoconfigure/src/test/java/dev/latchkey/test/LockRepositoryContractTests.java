@@ -64,20 +64,12 @@ import static org.assertj.core.api.Assertions.tuple;
  *         return new RedisLockRepository(connectionFactory);
  *     }
  *
- *     &#64;Override
- *     protected LockRepository createPeerRepository() {
- *         return new RedisLockRepository(connectionFactory);   // another instance on the same Redis
- *     }
- *
- *     &#64;Override
- *     protected void destroyRepository(LockRepository repository) {
- *         ((RedisLockRepository) repository).close();
- *     }
- *
  * }
  * </pre>
- * {@link #createRepository()} is called before each test and {@link #destroyRepository(LockRepository)} after it;
- * the tests of several instances on one store make their other instances with {@link #createPeerRepository()}.
+ * {@link #createRepository()} is called before each test and {@link #destroyRepository(LockRepository)} (which closes
+ * a repository that is {@link AutoCloseable}) after it;
+ * the tests of several instances on one store make their other instances with {@link #createPeerRepository()}, which
+ * calls {@link #createRepository()} again unless the backend keeps its store in the repository itself.
  * Every test uses keys made unique by a random suffix, so a server shared between runs or builds does not disturb the
  * suite and the suite leaves nothing behind that a later run could trip over (leases it does not release expire).
  * A backend whose leases cannot expire as quickly as the default {@link #shortTtl()} (etcd leases count whole
@@ -108,17 +100,28 @@ public abstract class LockRepositoryContractTests {
 	 * Makes another repository on the same store as {@link #createRepository()}'s: another application instance that
 	 * locks together with it (the same server and namespace, the same table, the same lock directory). A backend whose
 	 * store lives in its repository (the memory backend) answers a view of the repository under test. The tests that
-	 * call it destroy what it made with {@link #destroyRepository(LockRepository)}.
+	 * call it destroy what it made with {@link #destroyRepository(LockRepository)}. By default, another
+	 * {@link #createRepository()}: a repository of its own on the same store.
 	 * @return a new repository on the store of the repository under test
 	 */
-	protected abstract LockRepository createPeerRepository();
+	protected LockRepository createPeerRepository() {
+		return createRepository();
+	}
 
 	/**
-	 * Releases what {@link #createRepository()} or {@link #createPeerRepository()} made, called after each test. Does
-	 * nothing by default.
+	 * Releases what {@link #createRepository()} or {@link #createPeerRepository()} made, called after each test. By
+	 * default, closes a repository that is {@link AutoCloseable}.
 	 * @param repository the repository under test
 	 */
 	protected void destroyRepository(LockRepository repository) {
+		if (repository instanceof AutoCloseable closeable) {
+			try {
+				closeable.close();
+			}
+			catch (Exception ex) {
+				throw new IllegalStateException("Could not close " + repository, ex);
+			}
+		}
 	}
 
 	/**

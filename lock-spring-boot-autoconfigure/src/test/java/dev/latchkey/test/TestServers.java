@@ -6,7 +6,6 @@ import java.util.List;
 import java.util.function.Supplier;
 
 import org.jspecify.annotations.Nullable;
-import org.junit.jupiter.api.Assertions;
 import org.testcontainers.DockerClientFactory;
 import org.testcontainers.containers.GenericContainer;
 import org.testcontainers.utility.DockerImageName;
@@ -166,7 +165,7 @@ public final class TestServers {
 			return container.get();
 		}
 		if (value == null || value.isBlank()) {
-			Assertions.fail(server + " tests need a running " + server + ", and " + variable + " is not set. Run the"
+			org.assertj.core.api.Assertions.fail(server + " tests need a running " + server + ", and " + variable + " is not set. Run the"
 					+ " tests with 'scripts/test.sh' (it starts the servers on loopback and sets the variables), or run"
 					+ " 'eval \"$(scripts/services.sh)\"' in your shell first, or set " + variable
 					+ " to the server's URL yourself."

@@ -194,7 +194,7 @@ class LockProblemDetailsWebTests {
 
 		private final Orders orders;
 
-		public OrderController(Orders orders) {
+		OrderController(Orders orders) {
 			this.orders = orders;
 		}
 

@@ -1,0 +1,64 @@
+package dev.latchkey.jdbc;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+import org.junit.jupiter.api.extension.AfterAllCallback;
+import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
+
+/**
+ * A {@link LockTable} on each test database, for the tests that run once per database:
+ * <pre class="code">
+ * &#64;RegisterExtension
+ * static final LockTables tables = new LockTables(4);
+ *
+ * &#64;ParameterizedTest
+ * &#64;ValueSource(strings = { "postgres", "mariadb", "h2" })
+ * void renews(String database) {
+ *     LockTable table = tables.get(database);
+ * }
+ * </pre>
+ */
+final class LockTables implements BeforeAllCallback, AfterAllCallback {
+
+	private final Map<String, LockTable> tables = new LinkedHashMap<>();
+
+	/**
+	 * A table on PostgreSQL ({@code postgres}), MariaDB ({@code mariadb}) and H2 ({@code h2}).
+	 * @param poolSize the size of each table's connection pool
+	 */
+	LockTables(int poolSize) {
+		this.tables.put("postgres", LockTable.postgres(poolSize));
+		this.tables.put("mariadb", LockTable.mariadb(poolSize));
+		this.tables.put("h2", LockTable.h2(poolSize));
+	}
+
+	@Override
+	public void beforeAll(ExtensionContext context) {
+		for (LockTable table : this.tables.values()) {
+			table.beforeAll(context);
+		}
+	}
+
+	@Override
+	public void afterAll(ExtensionContext context) {
+		for (LockTable table : this.tables.values()) {
+			table.afterAll(context);
+		}
+	}
+
+	/**
+	 * The table on a database.
+	 * @param database {@code postgres}, {@code mariadb} or {@code h2}
+	 * @return the table
+	 */
+	LockTable get(String database) {
+		LockTable table = this.tables.get(database);
+		if (table == null) {
+			throw new IllegalArgumentException("No lock table on " + database);
+		}
+		return table;
+	}
+
+}
