@@ -825,8 +825,8 @@ public abstract class LockRepositoryContractTests {
 		return trace.getFrames().stream().anyMatch((frame) -> {
 			String method = frame.getMethod().getType().getName() + "." + frame.getMethod().getName();
 			return method.startsWith("java.lang.ClassLoader.loadClass")
-					|| method.equals("jdk.internal.loader.BuiltinClassLoader.loadClassOrNull")
-					|| method.equals("jdk.internal.misc.Unsafe.ensureClassInitialized0");
+					|| "jdk.internal.loader.BuiltinClassLoader.loadClassOrNull".equals(method)
+					|| "jdk.internal.misc.Unsafe.ensureClassInitialized0".equals(method);
 		});
 	}
 
