@@ -1,0 +1,186 @@
+package dev.latchkey.shedlock;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Stream;
+
+import javax.sql.DataSource;
+
+import net.javacrumbs.shedlock.core.LockAssert;
+import net.javacrumbs.shedlock.core.LockProvider;
+import net.javacrumbs.shedlock.spring.annotation.EnableSchedulerLock;
+import net.javacrumbs.shedlock.spring.annotation.SchedulerLock;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import org.springframework.boot.SpringBootConfiguration;
+import org.springframework.boot.WebApplicationType;
+import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
+import org.springframework.boot.builder.SpringApplicationBuilder;
+import org.springframework.context.ConfigurableApplicationContext;
+import org.springframework.context.annotation.Import;
+import org.springframework.jdbc.core.JdbcTemplate;
+
+import dev.latchkey.Lease;
+import dev.latchkey.LockContext;
+import dev.latchkey.LockInfo;
+import dev.latchkey.LockTemplate;
+import dev.latchkey.test.TestServers;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * A ShedLock user's application, unchanged ({@code @EnableSchedulerLock}, a {@code @SchedulerLock} job, no
+ * {@code LockProvider} bean), started twice on one backend that properties pick: the job runs on one node at a
+ * time, the other node skips it, {@code lockAtLeastFor} keeps the lock after a short run, and the lock shows through
+ * Latchkey on both nodes.
+ */
+class ShedLockSchedulerLockTests {
+
+	private final List<ConfigurableApplicationContext> contexts = new ArrayList<>();
+
+	@TempDir
+	static Path temporary;
+
+	@AfterEach
+	void stop() {
+		if (!this.contexts.isEmpty()) {
+			dropLockTable(this.contexts.get(0));
+		}
+		this.contexts.forEach(ConfigurableApplicationContext::close);
+	}
+
+	private static void dropLockTable(ConfigurableApplicationContext context) {
+		String table = context.getEnvironment().getProperty("latchkey.jdbc.table-name");
+		if (table != null) {
+			JdbcTemplate jdbc = new JdbcTemplate(context.getBean(DataSource.class));
+			jdbc.execute("DROP TABLE IF EXISTS " + table);
+			jdbc.execute("DROP SEQUENCE IF EXISTS " + table + "_FENCING");
+		}
+	}
+
+	static Stream<Arguments> backends() {
+		String table = "latchkey_shedlock_" + UUID.randomUUID().toString().substring(0, 8);
+		return Stream.of(
+				Arguments.of("socket", new String[] { "latchkey.backend=socket",
+						"latchkey.socket.directory=" + temporary.resolve("locks") }),
+				Arguments.of("redis", new String[] { "latchkey.backend=redis", "spring.data.redis.url=" + TestServers.redisUrl() }),
+				Arguments.of("jdbc",
+						new String[] { "latchkey.backend=jdbc", "spring.datasource.url=" + TestServers.postgresUrl(),
+								"latchkey.jdbc.initialize-schema=always", "latchkey.jdbc.table-name=" + table }));
+	}
+
+	@ParameterizedTest(name = "{0}")
+	@MethodSource("backends")
+	void aSchedulerLockJobRunsOnOneNodeAtATimeAndKeepsItsLockForLockAtLeastFor(String backend, String[] properties)
+			throws Exception {
+		String job = "report-" + UUID.randomUUID();
+		ConfigurableApplicationContext nodeA = start(job, properties);
+		ConfigurableApplicationContext nodeB = start(job, properties);
+		assertThat(nodeA.getBean(LockProvider.class)).isInstanceOf(LatchkeyLockProvider.class);
+		assertThat(nodeA.getBean(LockTemplate.class).getRepository().backend()).isEqualTo(backend);
+		ReportJob jobA = nodeA.getBean(ReportJob.class);
+		ReportJob jobB = nodeB.getBean(ReportJob.class);
+
+		// Node A runs the job and stays in it.
+		CountDownLatch running = new CountDownLatch(1);
+		CountDownLatch finish = new CountDownLatch(1);
+		List<Long> fencingTokens = new ArrayList<>();
+		CompletableFuture<Void> runA = CompletableFuture.runAsync(() -> jobA.run(() -> {
+			fencingTokens.add(LockContext.fencingToken());
+			running.countDown();
+			awaitLatch(finish);
+		}));
+		assertThat(running.await(10, TimeUnit.SECONDS)).isTrue();
+
+		// The lock shows through Latchkey, on both nodes.
+		Lease held = nodeA.getBean(LockTemplate.class).heldLeases().get(0);
+		assertThat(held.key()).endsWith(job);
+		assertThat(nodeB.getBean(LockTemplate.class).getRepository().inspect(held.key())).get()
+			.extracting(LockInfo::holders)
+			.satisfies((holders) -> assertThat(holders).hasSize(1));
+
+		// Node B skips the job while A runs it.
+		jobB.run(() -> fencingTokens.add(LockContext.fencingToken()));
+		assertThat(jobB.runs()).isZero();
+
+		finish.countDown();
+		runA.get(10, TimeUnit.SECONDS);
+		assertThat(jobA.runs()).isOne();
+
+		// A short run on A; lockAtLeastFor (2s) keeps the lock after it, then B runs, with a higher fencing token.
+		AtomicLong shortRunStart = new AtomicLong();
+		await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(50)).untilAsserted(() -> {
+			jobA.run(() -> shortRunStart.set(System.nanoTime()));
+			assertThat(jobA.runs()).isEqualTo(2);
+		});
+		jobB.run(() -> fencingTokens.add(LockContext.fencingToken()));
+		assertThat(jobB.runs()).as("within lockAtLeastFor").isZero();
+		await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(50)).untilAsserted(() -> {
+			jobB.run(() -> fencingTokens.add(LockContext.fencingToken()));
+			assertThat(jobB.runs()).isOne();
+		});
+		assertThat(System.nanoTime() - shortRunStart.get()).isGreaterThan(Duration.ofMillis(1900).toNanos());
+		assertThat(fencingTokens).hasSize(2);
+		assertThat(fencingTokens.get(1)).isGreaterThan(fencingTokens.get(0));
+	}
+
+	private ConfigurableApplicationContext start(String job, String[] properties) {
+		ConfigurableApplicationContext context = new SpringApplicationBuilder(ShedLockApplication.class)
+			.web(WebApplicationType.NONE)
+			.properties("spring.main.banner-mode=off", "report.job-name=" + job)
+			.properties(properties)
+			.run();
+		this.contexts.add(context);
+		return context;
+	}
+
+	private static void awaitLatch(CountDownLatch latch) {
+		try {
+			assertThat(latch.await(10, TimeUnit.SECONDS)).isTrue();
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+			throw new IllegalStateException(ex);
+		}
+	}
+
+	@SpringBootConfiguration
+	@EnableAutoConfiguration
+	@EnableSchedulerLock(defaultLockAtMostFor = "1m")
+	@Import(ReportJob.class)
+	static class ShedLockApplication {
+
+	}
+
+	static class ReportJob {
+
+		private final AtomicInteger runs = new AtomicInteger();
+
+		// Read through a method: the bean is a proxy, whose own fields are not the job's.
+		public int runs() {
+			return this.runs.get();
+		}
+
+		@SchedulerLock(name = "${report.job-name}", lockAtMostFor = "30s", lockAtLeastFor = "2s")
+		public void run(Runnable work) {
+			LockAssert.assertLocked();
+			this.runs.incrementAndGet();
+			work.run();
+		}
+
+	}
+
+}
