@@ -2,6 +2,7 @@ package dev.latchkey.integration;
 
 import java.time.Duration;
 import java.util.ConcurrentModificationException;
+import java.util.OptionalLong;
 import java.util.UUID;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
@@ -17,8 +18,16 @@ import java.util.concurrent.locks.Lock;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
+import org.springframework.dao.CannotAcquireLockException;
+
 import dev.latchkey.Lease;
+import dev.latchkey.LeaseSpec;
+import dev.latchkey.LockBackendException;
 import dev.latchkey.LockContext;
+import dev.latchkey.LockRepository;
+import dev.latchkey.LockSettings;
+import dev.latchkey.LockTemplate;
+import dev.latchkey.test.ForwardingLockRepository;
 import dev.latchkey.test.TwoNodeTests;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -272,6 +281,32 @@ abstract class LatchkeyLockRegistryContractTests extends TwoNodeTests {
 		assertThat(this.registry.obtain(this.key)).isNotSameAs(unused);
 		assertThat(this.registry.obtain(this.key + "-held")).isSameAs(held);
 		held.unlock();
+	}
+
+	@Test
+	void aFailingBackendThrowsCannotAcquireLockExceptionAndLeavesTheLockFree() throws Exception {
+		LockRepository failing = new ForwardingLockRepository(this.repository) {
+
+			@Override
+			public OptionalLong tryAcquire(LeaseSpec lease) {
+				throw new LockBackendException(backend(), "The backend is down", null);
+			}
+
+		};
+		try (LockTemplate broken = new LockTemplate(failing, LockSettings.defaults(), null)) {
+			Lock lock = new LatchkeyLockRegistry(broken).obtain(this.key);
+			assertThatExceptionOfType(CannotAcquireLockException.class).isThrownBy(lock::lock)
+				.withCauseInstanceOf(LockBackendException.class);
+			// The failed attempt left no local hold behind: another thread reaches the backend too.
+			assertThat(onAnotherThread(() -> {
+				try {
+					return lock.tryLock();
+				}
+				catch (CannotAcquireLockException ex) {
+					return ex;
+				}
+			})).isInstanceOf(CannotAcquireLockException.class);
+		}
 	}
 
 	@Test
