@@ -1,32 +1,23 @@
 package dev.latchkey.integration;
 
-import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Lock;
-import java.util.stream.Stream;
 
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 import org.springframework.boot.SpringBootConfiguration;
-import org.springframework.boot.WebApplicationType;
 import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
-import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.integration.support.locks.LockRegistry;
 
 import dev.latchkey.Lease;
 import dev.latchkey.LockTemplate;
-import dev.latchkey.test.SharedBackends;
+import dev.latchkey.test.ApplicationNodeTests;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -35,31 +26,14 @@ import static org.assertj.core.api.Assertions.assertThat;
  * that properties pick: the registry is Latchkey's, a lock held on one node keeps the other waiting until it is
  * unlocked, and the lock shows through Latchkey on both nodes.
  */
-class LockRegistryApplicationTests {
-
-	private final List<ConfigurableApplicationContext> contexts = new ArrayList<>();
-
-	@TempDir
-	static Path temporary;
-
-	@AfterEach
-	void stop() {
-		if (!this.contexts.isEmpty()) {
-			SharedBackends.cleanUp(this.contexts.get(0));
-		}
-		this.contexts.forEach(ConfigurableApplicationContext::close);
-	}
-
-	static Stream<Arguments> backends() {
-		return SharedBackends.arguments(temporary);
-	}
+class LockRegistryApplicationTests extends ApplicationNodeTests {
 
 	@ParameterizedTest(name = "{0}")
-	@MethodSource("backends")
+	@MethodSource(BACKENDS)
 	void aLockHeldOnOneNodeKeepsTheOtherWaitingUntilItIsUnlocked(String backend, String[] properties)
 			throws Exception {
-		ConfigurableApplicationContext nodeA = start(properties);
-		ConfigurableApplicationContext nodeB = start(properties);
+		ConfigurableApplicationContext nodeA = startNode(InvoiceApplication.class, properties);
+		ConfigurableApplicationContext nodeB = startNode(InvoiceApplication.class, properties);
 		LockRegistry<?> registryA = nodeA.getBean(LockRegistry.class);
 		LockRegistry<?> registryB = nodeB.getBean(LockRegistry.class);
 		assertThat(registryA).isInstanceOf(LatchkeyLockRegistry.class);
@@ -88,16 +62,6 @@ class LockRegistryApplicationTests {
 			lock.unlock();
 		}
 		assertThat(waiting.get(20, TimeUnit.SECONDS)).isEqualTo("sent");
-	}
-
-	private ConfigurableApplicationContext start(String[] properties) {
-		ConfigurableApplicationContext context = new SpringApplicationBuilder(InvoiceApplication.class)
-			.web(WebApplicationType.NONE)
-			.properties("spring.main.banner-mode=off")
-			.properties(properties)
-			.run();
-		this.contexts.add(context);
-		return context;
 	}
 
 	@SpringBootConfiguration

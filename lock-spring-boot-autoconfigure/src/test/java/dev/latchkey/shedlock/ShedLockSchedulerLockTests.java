@@ -1,6 +1,5 @@
 package dev.latchkey.shedlock;
 
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -10,22 +9,16 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.stream.Stream;
 
 import net.javacrumbs.shedlock.core.LockAssert;
 import net.javacrumbs.shedlock.core.LockProvider;
 import net.javacrumbs.shedlock.spring.annotation.EnableSchedulerLock;
 import net.javacrumbs.shedlock.spring.annotation.SchedulerLock;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 import org.springframework.boot.SpringBootConfiguration;
-import org.springframework.boot.WebApplicationType;
 import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
-import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.context.annotation.Import;
 
@@ -33,7 +26,7 @@ import dev.latchkey.Lease;
 import dev.latchkey.LockContext;
 import dev.latchkey.LockInfo;
 import dev.latchkey.LockTemplate;
-import dev.latchkey.test.SharedBackends;
+import dev.latchkey.test.ApplicationNodeTests;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -44,32 +37,15 @@ import static org.awaitility.Awaitility.await;
  * time, the other node skips it, {@code lockAtLeastFor} keeps the lock after a short run, and the lock shows through
  * Latchkey on both nodes.
  */
-class ShedLockSchedulerLockTests {
-
-	private final List<ConfigurableApplicationContext> contexts = new ArrayList<>();
-
-	@TempDir
-	static Path temporary;
-
-	@AfterEach
-	void stop() {
-		if (!this.contexts.isEmpty()) {
-			SharedBackends.cleanUp(this.contexts.get(0));
-		}
-		this.contexts.forEach(ConfigurableApplicationContext::close);
-	}
-
-	static Stream<Arguments> backends() {
-		return SharedBackends.arguments(temporary);
-	}
+class ShedLockSchedulerLockTests extends ApplicationNodeTests {
 
 	@ParameterizedTest(name = "{0}")
-	@MethodSource("backends")
+	@MethodSource(BACKENDS)
 	void aSchedulerLockJobRunsOnOneNodeAtATimeAndKeepsItsLockForLockAtLeastFor(String backend, String[] properties)
 			throws Exception {
 		String job = "report-" + UUID.randomUUID();
-		ConfigurableApplicationContext nodeA = start(job, properties);
-		ConfigurableApplicationContext nodeB = start(job, properties);
+		ConfigurableApplicationContext nodeA = startNode(ShedLockApplication.class, properties, "report.job-name=" + job);
+		ConfigurableApplicationContext nodeB = startNode(ShedLockApplication.class, properties, "report.job-name=" + job);
 		assertThat(nodeA.getBean(LockProvider.class)).isInstanceOf(LatchkeyLockProvider.class);
 		assertThat(nodeA.getBean(LockTemplate.class).getRepository().backend()).isEqualTo(backend);
 		ReportJob jobA = nodeA.getBean(ReportJob.class);
@@ -118,16 +94,6 @@ class ShedLockSchedulerLockTests {
 		assertThat(System.nanoTime() - shortRunCalledAt.get()).isGreaterThan(Duration.ofMillis(1900).toNanos());
 		assertThat(fencingTokens).hasSize(2);
 		assertThat(fencingTokens.get(1)).isGreaterThan(fencingTokens.get(0));
-	}
-
-	private ConfigurableApplicationContext start(String job, String[] properties) {
-		ConfigurableApplicationContext context = new SpringApplicationBuilder(ShedLockApplication.class)
-			.web(WebApplicationType.NONE)
-			.properties("spring.main.banner-mode=off", "report.job-name=" + job)
-			.properties(properties)
-			.run();
-		this.contexts.add(context);
-		return context;
 	}
 
 	private static void awaitLatch(CountDownLatch latch) {
