@@ -563,7 +563,7 @@ public class LatchkeyProperties {
 
 			/**
 			 * Whether to answer LockNotAcquiredException with 409 Conflict and LockLostException with 503 Service
-			 * Unavailable, as problem details, in Spring MVC applications.
+			 * Unavailable, as problem details, in Spring MVC and Spring WebFlux applications.
 			 */
 			private boolean enabled = true;
 

@@ -1,22 +1,17 @@
 package dev.latchkey.web;
 
-import java.net.URI;
 import java.security.Principal;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.List;
-import java.util.Locale;
 
 import jakarta.servlet.http.HttpServletRequest;
 import org.jspecify.annotations.Nullable;
 
 import org.springframework.core.Ordered;
 import org.springframework.core.annotation.Order;
-import org.springframework.http.HttpHeaders;
-import org.springframework.http.HttpStatus;
 import org.springframework.http.ProblemDetail;
 import org.springframework.http.ResponseEntity;
-import org.springframework.util.Assert;
 import org.springframework.web.bind.annotation.ExceptionHandler;
 import org.springframework.web.bind.annotation.RestControllerAdvice;
 
@@ -46,6 +41,7 @@ import dev.latchkey.LockNotAcquiredException;
  *     return new LockProblemDetailsExceptionHandler(ShowKey.ALWAYS, List.of(), Duration.ofSeconds(2));
  * }
  * </pre>
+ * Spring WebFlux applications get the same answers from {@link ReactiveLockProblemDetailsExceptionHandler}.
  */
 @RestControllerAdvice
 @Order(Ordered.LOWEST_PRECEDENCE)
@@ -61,11 +57,7 @@ public class LockProblemDetailsExceptionHandler {
 	 */
 	public static final String LOST_TYPE = "urn:latchkey:problem:lock-lost";
 
-	private final ShowKey showKey;
-
-	private final List<String> roles;
-
-	private final @Nullable Duration retryAfter;
+	private final LockProblems problems;
 
 	/**
 	 * Makes a handler.
@@ -77,12 +69,7 @@ public class LockProblemDetailsExceptionHandler {
 	 */
 	public LockProblemDetailsExceptionHandler(ShowKey showKey, Collection<String> roles,
 			@Nullable Duration retryAfter) {
-		Assert.notNull(showKey, "ShowKey must not be null");
-		Assert.notNull(roles, "Roles must not be null");
-		Assert.isTrue(retryAfter == null || !retryAfter.isNegative(), "Retry-After must not be negative");
-		this.showKey = showKey;
-		this.roles = List.copyOf(roles);
-		this.retryAfter = retryAfter;
+		this.problems = new LockProblems(showKey, roles, retryAfter);
 	}
 
 	/**
@@ -94,25 +81,7 @@ public class LockProblemDetailsExceptionHandler {
 	@ExceptionHandler
 	public ResponseEntity<ProblemDetail> handleLockNotAcquired(LockNotAcquiredException ex,
 			HttpServletRequest request) {
-		if (ex.isInterrupted()) {
-			ProblemDetail problem = problem(HttpStatus.SERVICE_UNAVAILABLE, NOT_ACQUIRED_TYPE, "Lock wait interrupted",
-					"The wait for lock '" + ex.getName() + "' was interrupted; the request did not run", ex.getName());
-			addKey(problem, ex.getKey(), request);
-			return ResponseEntity.status(HttpStatus.SERVICE_UNAVAILABLE).body(problem);
-		}
-		String detail = ex.getWaitTime().isZero() ? "Lock '" + ex.getName() + "' is held elsewhere"
-				: "Lock '" + ex.getName() + "' stayed held elsewhere for the whole wait time of " + ex.getWaitTime();
-		ProblemDetail problem = problem(HttpStatus.CONFLICT, NOT_ACQUIRED_TYPE, "Lock held elsewhere",
-				detail + "; try again later", ex.getName());
-		problem.setProperty("waitTime", ex.getWaitTime().toString());
-		addKey(problem, ex.getKey(), request);
-		ResponseEntity.BodyBuilder response = ResponseEntity.status(HttpStatus.CONFLICT);
-		if (this.retryAfter != null) {
-			// Whole seconds (RFC 9110), rounded up so that a retry never comes before the configured delay.
-			long seconds = this.retryAfter.plusNanos(999_999_999).getSeconds();
-			response.header(HttpHeaders.RETRY_AFTER, Long.toString(seconds));
-		}
-		return response.body(problem);
+		return this.problems.notAcquired(ex, isKeyShown(request));
 	}
 
 	/**
@@ -123,32 +92,7 @@ public class LockProblemDetailsExceptionHandler {
 	 */
 	@ExceptionHandler
 	public ResponseEntity<ProblemDetail> handleLockLost(LockLostException ex, HttpServletRequest request) {
-		String reason = switch (ex.getReason()) {
-			case NOT_OWNER -> "the backend no longer held its lease";
-			case RENEWAL_FAILED -> "its lease could not be renewed in time";
-			case EXPIRED_BEFORE_RELEASE -> "its lease had expired when the work finished";
-		};
-		ProblemDetail problem = problem(HttpStatus.SERVICE_UNAVAILABLE, LOST_TYPE, "Lock lost",
-				"Lock '" + ex.getName() + "' was lost while the request ran (" + reason
-						+ "); its work may be incomplete",
-				ex.getName());
-		problem.setProperty("reason", ex.getReason().name().toLowerCase(Locale.ROOT));
-		addKey(problem, ex.getKey(), request);
-		return ResponseEntity.status(HttpStatus.SERVICE_UNAVAILABLE).body(problem);
-	}
-
-	private static ProblemDetail problem(HttpStatus status, String type, String title, String detail, String name) {
-		ProblemDetail problem = ProblemDetail.forStatusAndDetail(status, detail);
-		problem.setType(URI.create(type));
-		problem.setTitle(title);
-		problem.setProperty("lock", name);
-		return problem;
-	}
-
-	private void addKey(ProblemDetail problem, String key, HttpServletRequest request) {
-		if (isKeyShown(request)) {
-			problem.setProperty("key", key);
-		}
+		return this.problems.lost(ex, isKeyShown(request));
 	}
 
 	/**
@@ -157,7 +101,7 @@ public class LockProblemDetailsExceptionHandler {
 	 * @return {@code true} to add the key to the problem
 	 */
 	protected boolean isKeyShown(HttpServletRequest request) {
-		return switch (this.showKey) {
+		return switch (this.problems.showKey()) {
 			case NEVER -> false;
 			case ALWAYS -> true;
 			case WHEN_AUTHORIZED -> isAuthorized(request);
@@ -169,7 +113,8 @@ public class LockProblemDetailsExceptionHandler {
 		if (principal == null) {
 			return false;
 		}
-		return this.roles.isEmpty() || this.roles.stream().anyMatch(request::isUserInRole);
+		List<String> roles = this.problems.roles();
+		return roles.isEmpty() || roles.stream().anyMatch(request::isUserInRole);
 	}
 
 }

@@ -1,14 +1,6 @@
 package dev.latchkey.redis;
 
-import java.util.UUID;
-
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-
-import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
-import org.springframework.data.redis.core.Cursor;
-import org.springframework.data.redis.core.ScanOptions;
-import org.springframework.data.redis.core.StringRedisTemplate;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import dev.latchkey.LockRepository;
 import dev.latchkey.test.LockRepositoryContractTests;
@@ -20,30 +12,23 @@ import dev.latchkey.test.TestServers;
  */
 class RedisLockRepositoryTests extends LockRepositoryContractTests {
 
-	private static final String NAMESPACE = "latchkey-test-" + UUID.randomUUID();
+	@RegisterExtension
+	static final RedisNamespace redis = new RedisNamespace("latchkey-test");
 
-	private static LettuceConnectionFactory connectionFactory;
-
-	@BeforeAll
-	static void connect() {
-		connectionFactory = RedisTestSupport.connectionFactory(TestServers.redisUrl());
-	}
-
-	@AfterAll
-	static void deleteNamespaceAndDisconnect() {
-		if (connectionFactory != null) {
-			// Leases expire by themselves, fencing counters do not: leave the shared server as it was.
-			StringRedisTemplate redis = new StringRedisTemplate(connectionFactory);
-			try (Cursor<String> keys = redis.scan(ScanOptions.scanOptions().match("{" + NAMESPACE + ":*").build())) {
-				keys.forEachRemaining(redis::delete);
-			}
-			connectionFactory.destroy();
-		}
+	@Override
+	protected LockRepository createPeerRepository() {
+		// Another application instance: a repository of its own on the same store.
+		return redis.open();
 	}
 
 	@Override
 	protected LockRepository createRepository() {
-		return new RedisLockRepository(connectionFactory, NAMESPACE);
+		return redis.open();
+	}
+
+	@Override
+	protected void destroyRepository(LockRepository repository) {
+		redis.close(repository);
 	}
 
 }

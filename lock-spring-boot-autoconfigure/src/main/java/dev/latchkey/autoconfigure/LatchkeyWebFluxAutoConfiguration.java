@@ -1,0 +1,37 @@
+package dev.latchkey.autoconfigure;
+
+import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnWebApplication;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnWebApplication.Type;
+import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.context.annotation.Bean;
+import org.springframework.web.reactive.DispatcherHandler;
+
+import dev.latchkey.web.ReactiveLockProblemDetailsExceptionHandler;
+
+/**
+ * Auto-configuration that answers Latchkey's exceptions in Spring WebFlux applications as problem details
+ * ({@link ReactiveLockProblemDetailsExceptionHandler}): {@code 409 Conflict} for a lock held elsewhere,
+ * {@code 503} for a lock lost. Off with {@code latchkey.web.problem-details.enabled=false}; the application's own exception handlers for
+ * these exceptions win, and so does its own bean of the handler's type.
+ */
+@AutoConfiguration(after = LatchkeyAutoConfiguration.class)
+@ConditionalOnWebApplication(type = Type.REACTIVE)
+@ConditionalOnClass(DispatcherHandler.class)
+@ConditionalOnBooleanProperty(name = "latchkey.web.problem-details.enabled", matchIfMissing = true)
+@EnableConfigurationProperties(LatchkeyProperties.class)
+public final class LatchkeyWebFluxAutoConfiguration {
+
+	@Bean
+	@ConditionalOnMissingBean
+	ReactiveLockProblemDetailsExceptionHandler latchkeyReactiveProblemDetailsExceptionHandler(
+			LatchkeyProperties properties) {
+		LatchkeyProperties.Web.ProblemDetails problemDetails = properties.getWeb().getProblemDetails();
+		return new ReactiveLockProblemDetailsExceptionHandler(problemDetails.getShowKey(), problemDetails.getRoles(),
+				problemDetails.getRetryAfter());
+	}
+
+}

@@ -1,0 +1,142 @@
+package dev.latchkey.shedlock;
+
+import java.time.Duration;
+import java.util.Optional;
+
+import net.javacrumbs.shedlock.core.LockConfiguration;
+import net.javacrumbs.shedlock.core.LockProvider;
+import net.javacrumbs.shedlock.core.SimpleLock;
+
+import org.springframework.util.Assert;
+
+import dev.latchkey.LockContext;
+import dev.latchkey.LockHandle;
+import dev.latchkey.LockTemplate;
+
+/**
+ * A ShedLock {@link LockProvider} on Latchkey: existing {@code @SchedulerLock} methods run on Latchkey's backends,
+ * with the lease renewed while the task runs, a lost lease reported ({@code LockLostEvent}, the {@code latchkey.lost}
+ * metric) and a fencing token for the task ({@link LockContext#fencingToken()}).
+ * <pre class="code">
+ * &#64;Bean
+ * LatchkeyLockProvider lockProvider(LockTemplate locks) {
+ *     return new LatchkeyLockProvider(locks);
+ * }
+ *
+ * &#64;Scheduled(cron = "0 *&#47;15 * * * *")
+ * &#64;SchedulerLock(name = "reports", lockAtMostFor = "14m", lockAtLeastFor = "1m")
+ * public void buildReports() {
+ *     reportStore.save(build(), LockContext.fencingToken());
+ * }
+ * </pre>
+ * Spring Boot makes one when ShedLock is on the class path and the application has no {@link LockProvider} of its
+ * own. How ShedLock's settings map:
+ * <ul>
+ * <li>the lock's name is the key (after {@code latchkey.key-prefix}), so the lock shows in the {@code locks}
+ * endpoint and in {@code LockRepository.inspect} under that name;</li>
+ * <li>{@code lockAtMostFor} is the lease's TTL. Latchkey renews the lease while the task runs, so a task that runs
+ * longer than {@code lockAtMostFor} keeps its lock rather than letting another node start a second run;
+ * {@code lockAtMostFor} bounds how long the lock outlives a node that died. It is not yet a hard limit on the hold
+ * time: once Latchkey has one ({@code maxHold}), {@code lockAtMostFor} will map to it;</li>
+ * <li>{@code lockAtLeastFor} is the minimum hold: the lock stays held that long after it was acquired, even if the
+ * task ends sooner;</li>
+ * <li>{@link #lock} never waits: it answers empty when the lock is held elsewhere, as ShedLock's providers do.</li>
+ * </ul>
+ * Each lock returned is single-use. While it is held, the lease is the current one of the thread that called
+ * {@link #lock} (the thread ShedLock runs the task on), so the task can call {@link LockContext#assertHeld()} and
+ * {@link LockContext#fencingToken()}. {@link SimpleLock#extend} is not supported: the lease is renewed without it.
+ */
+public class LatchkeyLockProvider implements LockProvider {
+
+	private final LockTemplate locks;
+
+	/**
+	 * Makes a provider that locks through a template.
+	 * @param locks the template, on the backend to use
+	 */
+	public LatchkeyLockProvider(LockTemplate locks) {
+		Assert.notNull(locks, "LockTemplate must not be null");
+		this.locks = locks;
+	}
+
+	/**
+	 * Takes the lock if it is free, without waiting.
+	 * @param configuration the lock's name, {@code lockAtMostFor} (the TTL) and {@code lockAtLeastFor} (the minimum
+	 * hold)
+	 * @return the held lock, or empty when it is held elsewhere
+	 * @throws dev.latchkey.LockBackendException if the backend failed
+	 */
+	@Override
+	public Optional<SimpleLock> lock(LockConfiguration configuration) {
+		Assert.notNull(configuration, "LockConfiguration must not be null");
+		Duration ttl = configuration.getLockAtMostFor();
+		Assert.isTrue(!ttl.isNegative() && !ttl.isZero(),
+				() -> "lockAtMostFor of lock '" + configuration.getName() + "' must be positive, was " + ttl);
+		Optional<LockHandle> acquired = this.locks.exclusive(configuration.getName())
+			.ttl(ttl)
+			.minHold(configuration.getLockAtLeastFor())
+			.waitTime(Duration.ZERO)
+			.tryAcquire();
+		if (acquired.isPresent() && acquired.get().isReentrant()) {
+			// This thread already runs under the lock. A provider answers a held lock with empty; ShedLock itself
+			// runs a nested task of the same lock name (see LockAssert).
+			acquired.get().close();
+			return Optional.empty();
+		}
+		return acquired.map(LatchkeySimpleLock::new);
+	}
+
+	@Override
+	public String toString() {
+		return "LatchkeyLockProvider[" + this.locks.getRepository().backend() + "]";
+	}
+
+	/**
+	 * A held lock: its lease is bound to the thread that took it until it is unlocked.
+	 */
+	private static final class LatchkeySimpleLock implements SimpleLock {
+
+		private final LockHandle handle;
+
+		private final LockContext.Binding binding;
+
+		private final Thread thread;
+
+		private boolean unlocked;
+
+		LatchkeySimpleLock(LockHandle handle) {
+			this.handle = handle;
+			this.binding = LockContext.bind(handle.lease());
+			this.thread = Thread.currentThread();
+		}
+
+		@Override
+		public synchronized void unlock() {
+			Assert.state(!this.unlocked, () -> "Lock '" + this.handle.lease().name() + "' is already unlocked");
+			this.unlocked = true;
+			if (Thread.currentThread() == this.thread) {
+				// A binding can only be undone on its own thread; ShedLock unlocks there.
+				this.binding.close();
+			}
+			// Releases after lockAtLeastFor, if that has not passed yet. The interrupt status is cleared meanwhile,
+			// and then restored: a client such as Lettuce refuses to send a command from an interrupted thread (a task
+			// stopped by an interrupt), which would leave the lock held until lockAtMostFor.
+			boolean interrupted = Thread.interrupted();
+			try {
+				this.handle.close();
+			}
+			finally {
+				if (interrupted) {
+					Thread.currentThread().interrupt();
+				}
+			}
+		}
+
+		@Override
+		public String toString() {
+			return "LatchkeySimpleLock[" + this.handle + "]";
+		}
+
+	}
+
+}

@@ -1,0 +1,83 @@
+package dev.latchkey.redis;
+
+import java.util.UUID;
+
+import org.jspecify.annotations.Nullable;
+import org.junit.jupiter.api.extension.AfterAllCallback;
+import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
+
+import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
+import org.springframework.data.redis.core.Cursor;
+import org.springframework.data.redis.core.ScanOptions;
+import org.springframework.data.redis.core.StringRedisTemplate;
+
+import dev.latchkey.LockRepository;
+import dev.latchkey.test.SharedStore;
+import dev.latchkey.test.TestServers;
+
+/**
+ * A namespace of its own on the Redis server of {@value TestServers#REDIS_URL} for one test class, so that runs sharing
+ * the server do not meet: a JUnit extension that connects before the class's tests and, after them, deletes every key
+ * written in the namespace (leases expire by themselves, fencing counters do not) and disconnects.
+ * <pre class="code">
+ * &#64;RegisterExtension
+ * static final RedisNamespace redis = new RedisNamespace("latchkey-test");
+ * </pre>
+ */
+public final class RedisNamespace implements SharedStore, BeforeAllCallback, AfterAllCallback {
+
+	private final String namespace;
+
+	private @Nullable LettuceConnectionFactory connectionFactory;
+
+	/**
+	 * Makes a namespace.
+	 * @param prefix the start of the namespace's name; a random suffix follows it
+	 */
+	public RedisNamespace(String prefix) {
+		this.namespace = prefix + "-" + UUID.randomUUID();
+	}
+
+	@Override
+	public void beforeAll(ExtensionContext context) {
+		this.connectionFactory = RedisTestSupport.connectionFactory(TestServers.redisUrl());
+	}
+
+	@Override
+	public void afterAll(ExtensionContext context) {
+		LettuceConnectionFactory factory = this.connectionFactory;
+		if (factory != null) {
+			StringRedisTemplate redis = new StringRedisTemplate(factory);
+			try (Cursor<String> keys = redis.scan(ScanOptions.scanOptions().match("{" + this.namespace + ":*").build())) {
+				keys.forEachRemaining(redis::delete);
+			}
+			factory.destroy();
+			this.connectionFactory = null;
+		}
+	}
+
+	/**
+	 * A repository on this namespace: each is another application instance on the same store.
+	 * @return a new repository
+	 */
+	@Override
+	public LockRepository open() {
+		LettuceConnectionFactory factory = this.connectionFactory;
+		if (factory == null) {
+			throw new IllegalStateException("Not connected: register the namespace with @RegisterExtension");
+		}
+		return new RedisLockRepository(factory, this.namespace);
+	}
+
+	@Override
+	public LockRepository openPeer(LockRepository first) {
+		return open();
+	}
+
+	@Override
+	public void close(LockRepository repository) {
+		((RedisLockRepository) repository).close();
+	}
+
+}

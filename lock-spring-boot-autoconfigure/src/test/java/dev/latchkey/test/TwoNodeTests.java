@@ -1,0 +1,52 @@
+package dev.latchkey.test;
+
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+
+import dev.latchkey.LockRepository;
+import dev.latchkey.LockSettings;
+import dev.latchkey.LockTemplate;
+
+/**
+ * Tests of code above {@link LockTemplate} (the adapters for other libraries' lock APIs) with two nodes on one
+ * {@link SharedStore}: each node a template of its own (owners {@code node-a} and {@code node-b}) on a repository of
+ * its own. The first node's events are recorded in {@link #events}.
+ */
+public abstract class TwoNodeTests {
+
+	protected LockRepository repository;
+
+	protected LockRepository peerRepository;
+
+	protected LockTemplate locks;
+
+	protected LockTemplate peerLocks;
+
+	protected final List<Object> events = new CopyOnWriteArrayList<>();
+
+	/**
+	 * The store both nodes lock on.
+	 * @return the store
+	 */
+	protected abstract SharedStore store();
+
+	@BeforeEach
+	void startTwoNodes() {
+		this.repository = store().open();
+		this.peerRepository = store().openPeer(this.repository);
+		this.locks = new LockTemplate(this.repository, LockSettings.defaults().withOwner("node-a"), this.events::add);
+		this.peerLocks = new LockTemplate(this.peerRepository, LockSettings.defaults().withOwner("node-b"), null);
+	}
+
+	@AfterEach
+	void stopTwoNodes() {
+		this.locks.close();
+		this.peerLocks.close();
+		store().close(this.peerRepository);
+		store().close(this.repository);
+	}
+
+}
