@@ -9,6 +9,7 @@ import org.junit.jupiter.api.BeforeEach;
 import dev.latchkey.LockRepository;
 import dev.latchkey.LockSettings;
 import dev.latchkey.LockTemplate;
+import dev.latchkey.event.EventPublishingLockObserver;
 
 /**
  * Tests of code above {@link LockTemplate} (the adapters for other libraries' lock APIs) with two nodes on one
@@ -37,7 +38,8 @@ public abstract class TwoNodeTests {
 	void startTwoNodes() {
 		this.repository = store().open();
 		this.peerRepository = store().openPeer(this.repository);
-		this.locks = new LockTemplate(this.repository, LockSettings.defaults().withOwner("node-a"), this.events::add);
+		this.locks = new LockTemplate(this.repository, LockSettings.defaults().withOwner("node-a"),
+				new EventPublishingLockObserver(this.events::add));
 		this.peerLocks = new LockTemplate(this.peerRepository, LockSettings.defaults().withOwner("node-b"), null);
 	}
 
