@@ -153,7 +153,7 @@ public class LockTemplate implements AutoCloseable {
 	 * The backend.
 	 * @return the lock repository
 	 */
-	public LockRepository getRepository() {
+	public LockRepository repository() {
 		return this.repository;
 	}
 

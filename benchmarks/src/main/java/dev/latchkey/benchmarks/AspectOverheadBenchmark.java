@@ -83,7 +83,7 @@ public class AspectOverheadBenchmark {
 		this.target = (Orders) ((Advised) this.proxy).getTargetSource().getTarget();
 		this.locks = this.context.getBean(LockTemplate.class);
 		this.operation = this.locks.exclusive("order:42");
-		this.repository = this.locks.getRepository();
+		this.repository = this.locks.repository();
 		this.locksWithoutEvents = new LockTemplate(this.repository, this.locks.settings(), null);
 		ObservationRegistry observations = ObservationRegistry.create();
 		observations.observationConfig().observationHandler(new DefaultMeterObservationHandler(new SimpleMeterRegistry()));

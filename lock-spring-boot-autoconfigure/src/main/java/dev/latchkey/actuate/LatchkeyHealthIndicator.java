@@ -62,7 +62,7 @@ public class LatchkeyHealthIndicator extends AbstractHealthIndicator {
 
 	@Override
 	protected void doHealthCheck(Health.Builder builder) throws Exception {
-		LockRepository repository = this.template.getRepository();
+		LockRepository repository = this.template.repository();
 		builder.withDetail("backend", repository.backend())
 			.withDetail("heldLeases", this.template.heldLeaseCount())
 			.withDetail("lostLeases", this.template.lostLeaseCount());

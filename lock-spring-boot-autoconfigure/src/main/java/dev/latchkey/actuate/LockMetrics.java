@@ -76,7 +76,7 @@ public class LockMetrics implements ApplicationListener<LockEvent> {
 		Assert.notNull(registry, "MeterRegistry must not be null");
 		Assert.notNull(template, "LockTemplate must not be null");
 		this.registry = registry;
-		String backend = template.getRepository().backend();
+		String backend = template.repository().backend();
 		Gauge.builder(LEASES_HELD, template, LockTemplate::heldLeaseCount)
 			.description("Leases this instance holds and renews")
 			.tag("backend", backend)

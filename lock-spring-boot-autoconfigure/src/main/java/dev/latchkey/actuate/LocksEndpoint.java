@@ -113,7 +113,7 @@ public class LocksEndpoint {
 	@ReadOperation
 	public LocksDescriptor locks(SecurityContext securityContext) {
 		boolean showOwners = this.showOwner.isShown(securityContext, this.roles);
-		LockRepository repository = this.template.getRepository();
+		LockRepository repository = this.template.repository();
 		Instant now = Instant.now();
 		List<LeaseDescriptor> held = this.template.heldLeases()
 			.stream()
@@ -136,7 +136,7 @@ public class LocksEndpoint {
 	public @Nullable LockDescriptor lock(SecurityContext securityContext,
 			@Selector(match = Match.ALL_REMAINING) String[] key) {
 		boolean showOwners = this.showOwner.isShown(securityContext, this.roles);
-		return this.template.getRepository()
+		return this.template.repository()
 			.inspect(String.join("/", key))
 			.map((info) -> describe(info, showOwners))
 			.orElse(null);
@@ -150,7 +150,7 @@ public class LocksEndpoint {
 	@DeleteOperation
 	public ForceReleaseDescriptor forceRelease(@Selector(match = Match.ALL_REMAINING) String[] key) {
 		String lockKey = String.join("/", key);
-		LockRepository repository = this.template.getRepository();
+		LockRepository repository = this.template.repository();
 		if (!repository.forceRelease(lockKey)) {
 			// An answer rather than null: Actuator turns a null from a delete operation into 204, not 404.
 			return new ForceReleaseDescriptor(lockKey, false);

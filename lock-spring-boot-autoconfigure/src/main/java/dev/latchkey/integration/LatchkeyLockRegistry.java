@@ -130,7 +130,7 @@ public class LatchkeyLockRegistry
 
 	@Override
 	public String toString() {
-		return "LatchkeyLockRegistry[" + this.locks.getRepository().backend()
+		return "LatchkeyLockRegistry[" + this.locks.repository().backend()
 				+ (this.keyPrefix.isEmpty() ? "" : ", keyPrefix=" + this.keyPrefix) + "]";
 	}
 

@@ -88,7 +88,7 @@ public class LatchkeyLockProvider implements LockProvider {
 
 	@Override
 	public String toString() {
-		return "LatchkeyLockProvider[" + this.locks.getRepository().backend() + "]";
+		return "LatchkeyLockProvider[" + this.locks.repository().backend() + "]";
 	}
 
 	/**

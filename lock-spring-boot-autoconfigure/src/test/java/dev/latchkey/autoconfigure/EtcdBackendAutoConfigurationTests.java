@@ -50,7 +50,7 @@ class EtcdBackendAutoConfigurationTests {
 				.doesNotHaveBean(SocketLockRepository.class);
 			EtcdLockRepository repository = context.getBean(EtcdLockRepository.class);
 			assertThat(repository.getNamespace()).isEqualTo("latchkey/");
-			assertThat(context.getBean(LockTemplate.class).getRepository()).isSameAs(repository);
+			assertThat(context.getBean(LockTemplate.class).repository()).isSameAs(repository);
 		});
 	}
 
@@ -197,11 +197,11 @@ class EtcdBackendAutoConfigurationTests {
 			.withPropertyValues("latchkey.etcd.endpoints=" + endpoints, "latchkey.etcd.namespace=latchkey-autoconfigure-test/")
 			.run((context) -> {
 				LockTemplate locks = context.getBean(LockTemplate.class);
-				assertThat(locks.exclusive("auto-configured").call(() -> locks.getRepository()
+				assertThat(locks.exclusive("auto-configured").call(() -> locks.repository()
 					.inspect("auto-configured")
 					.map((info) -> info.holders().get(0).fencingToken())
 					.orElseThrow())).isPositive();
-				assertThat(locks.getRepository().inspect("auto-configured")).isEmpty();
+				assertThat(locks.repository().inspect("auto-configured")).isEmpty();
 			});
 	}
 

@@ -48,8 +48,8 @@ class JdbcBackendAutoConfigurationTests {
 			assertThat(context).hasSingleBean(JdbcLockRepository.class).doesNotHaveBean(SocketLockRepository.class);
 			assertThat(context).hasSingleBean(LatchkeyJdbcSchemaInitializer.class);
 			LockTemplate locks = context.getBean(LockTemplate.class);
-			assertThat(locks.getRepository()).isInstanceOf(JdbcLockRepository.class);
-			long fencingToken = locks.exclusive("jdbc-auto").call(() -> locks.getRepository()
+			assertThat(locks.repository()).isInstanceOf(JdbcLockRepository.class);
+			long fencingToken = locks.exclusive("jdbc-auto").call(() -> locks.repository()
 				.inspect("jdbc-auto")
 				.orElseThrow()
 				.holders()

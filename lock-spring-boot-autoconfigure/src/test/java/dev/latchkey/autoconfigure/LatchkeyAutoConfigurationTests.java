@@ -58,7 +58,7 @@ class LatchkeyAutoConfigurationTests {
 			assertThat(settings.keyPrefix()).isEmpty();
 			assertThat(settings.maxKeyLength()).isEqualTo(512);
 			assertThat(settings.owner()).startsWith("billing@").contains(":" + ProcessHandle.current().pid());
-			assertThat(context.getBean(LockTemplate.class).getRepository().backend()).isEqualTo("socket");
+			assertThat(context.getBean(LockTemplate.class).repository().backend()).isEqualTo("socket");
 		});
 	}
 
@@ -70,7 +70,7 @@ class LatchkeyAutoConfigurationTests {
 					"latchkey.socket.request-timeout=2s")
 			.run((context) -> {
 				LockTemplate locks = context.getBean(LockTemplate.class);
-				assertThat(locks.exclusive("job").call(() -> locks.getRepository().inspect("job").isPresent()))
+				assertThat(locks.exclusive("job").call(() -> locks.repository().inspect("job").isPresent()))
 					.isTrue();
 				assertThat(directory.resolve("arbiter.sock")).exists();
 				assertThat(Files.getPosixFilePermissions(directory)).isEqualTo(PosixFilePermissions.fromString("rwx------"));
@@ -97,7 +97,7 @@ class LatchkeyAutoConfigurationTests {
 						Duration.ofSeconds(2), Duration.ofMillis(50), "billing:", 100, "node-1", Duration.ofMillis(20),
 						Duration.ofMillis(400)));
 				LockTemplate locks = context.getBean(LockTemplate.class);
-				locks.exclusive("order:1").run(() -> assertThat(locks.getRepository().inspect("billing:order:1"))
+				locks.exclusive("order:1").run(() -> assertThat(locks.repository().inspect("billing:order:1"))
 					.hasValueSatisfying((info) -> assertThat(info.holders().get(0).owner()).isEqualTo("node-1")));
 			});
 	}
@@ -106,7 +106,7 @@ class LatchkeyAutoConfigurationTests {
 	void userRepositoryWins() {
 		this.contextRunner.withUserConfiguration(UserRepositoryConfiguration.class).run((context) -> {
 			assertThat(context).hasSingleBean(LockRepository.class);
-			assertThat(context.getBean(LockTemplate.class).getRepository())
+			assertThat(context.getBean(LockTemplate.class).repository())
 				.isSameAs(context.getBean("myRepository"));
 		});
 	}

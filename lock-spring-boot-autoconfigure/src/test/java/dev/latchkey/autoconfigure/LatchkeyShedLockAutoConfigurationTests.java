@@ -32,7 +32,7 @@ class LatchkeyShedLockAutoConfigurationTests {
 		this.contextRunner.run((context) -> {
 			assertThat(context).hasSingleBean(LockProvider.class);
 			assertThat(context.getBean(LockProvider.class)).isInstanceOf(LatchkeyLockProvider.class);
-			assertThat(context.getBean(LockTemplate.class).getRepository().backend()).isEqualTo("memory");
+			assertThat(context.getBean(LockTemplate.class).repository().backend()).isEqualTo("memory");
 		});
 	}
 

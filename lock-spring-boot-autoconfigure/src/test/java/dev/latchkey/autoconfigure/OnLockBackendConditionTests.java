@@ -80,7 +80,7 @@ class OnLockBackendConditionTests {
 		contextRunner().withUserConfiguration(BackendStartup.UnconnectedRedisConfiguration.class)
 			.withBean("myRepository", LockRepository.class, MemoryLockRepository::new)
 			.withPropertyValues("latchkey.etcd.endpoints=http://127.0.0.1:1")
-			.run((context) -> assertThat(context.getBean(LockTemplate.class).getRepository())
+			.run((context) -> assertThat(context.getBean(LockTemplate.class).repository())
 				.isSameAs(context.getBean("myRepository")));
 	}
 
@@ -140,7 +140,7 @@ class OnLockBackendConditionTests {
 				context.getEnvironment().getPropertySources().addFirst(new MapPropertySource("test", properties));
 				context.register(LatchkeyAutoConfiguration.class);
 				context.refresh();
-				return context.getBean(LockTemplate.class).getRepository().backend();
+				return context.getBean(LockTemplate.class).repository().backend();
 			}
 			catch (LockConfigurationException ex) {
 				return ex.getMessage() + " / " + ex.getAction();

@@ -41,7 +41,7 @@ class RedisBackendAutoConfigurationTests {
 				assertThat(context).hasSingleBean(RedisLockRepository.class).doesNotHaveBean(SocketLockRepository.class);
 				RedisLockRepository repository = context.getBean(RedisLockRepository.class);
 				assertThat(repository.getNamespace()).isEqualTo("latchkey");
-				assertThat(context.getBean(LockTemplate.class).getRepository()).isSameAs(repository);
+				assertThat(context.getBean(LockTemplate.class).repository()).isSameAs(repository);
 			});
 	}
 
@@ -119,11 +119,11 @@ class RedisBackendAutoConfigurationTests {
 			.run((context) -> {
 				assertThat(context).hasSingleBean(RedisLockRepository.class);
 				LockTemplate locks = context.getBean(LockTemplate.class);
-				assertThat(locks.exclusive("auto-configured").call(() -> locks.getRepository()
+				assertThat(locks.exclusive("auto-configured").call(() -> locks.repository()
 					.inspect("auto-configured")
 					.map((info) -> info.holders().get(0).fencingToken())
 					.orElseThrow())).isPositive();
-				assertThat(locks.getRepository().inspect("auto-configured")).isEmpty();
+				assertThat(locks.repository().inspect("auto-configured")).isEmpty();
 			});
 	}
 

@@ -37,7 +37,7 @@ class LockRegistryApplicationTests extends ApplicationNodeTests {
 		LockRegistry<?> registryA = nodeA.getBean(LockRegistry.class);
 		LockRegistry<?> registryB = nodeB.getBean(LockRegistry.class);
 		assertThat(registryA).isInstanceOf(LatchkeyLockRegistry.class);
-		assertThat(nodeA.getBean(LockTemplate.class).getRepository().backend()).isEqualTo(backend);
+		assertThat(nodeA.getBean(LockTemplate.class).repository().backend()).isEqualTo(backend);
 		String key = "invoice-" + UUID.randomUUID();
 
 		Lock lock = registryA.obtain(key);
@@ -46,7 +46,7 @@ class LockRegistryApplicationTests extends ApplicationNodeTests {
 		try {
 			Lease held = nodeA.getBean(LockTemplate.class).heldLeases().get(0);
 			assertThat(held.key()).endsWith(key);
-			assertThat(nodeB.getBean(LockTemplate.class).getRepository().inspect(held.key())).isPresent();
+			assertThat(nodeB.getBean(LockTemplate.class).repository().inspect(held.key())).isPresent();
 			waiting = CompletableFuture.supplyAsync(() -> {
 				try {
 					return registryB.executeLocked(key, Duration.ofSeconds(20), () -> "sent");

@@ -47,7 +47,7 @@ class ShedLockSchedulerLockTests extends ApplicationNodeTests {
 		ConfigurableApplicationContext nodeA = startNode(ShedLockApplication.class, properties, "report.job-name=" + job);
 		ConfigurableApplicationContext nodeB = startNode(ShedLockApplication.class, properties, "report.job-name=" + job);
 		assertThat(nodeA.getBean(LockProvider.class)).isInstanceOf(LatchkeyLockProvider.class);
-		assertThat(nodeA.getBean(LockTemplate.class).getRepository().backend()).isEqualTo(backend);
+		assertThat(nodeA.getBean(LockTemplate.class).repository().backend()).isEqualTo(backend);
 		ReportJob jobA = nodeA.getBean(ReportJob.class);
 		ReportJob jobB = nodeB.getBean(ReportJob.class);
 
@@ -65,7 +65,7 @@ class ShedLockSchedulerLockTests extends ApplicationNodeTests {
 		// The lock shows through Latchkey, on both nodes.
 		Lease held = nodeA.getBean(LockTemplate.class).heldLeases().get(0);
 		assertThat(held.key()).endsWith(job);
-		assertThat(nodeB.getBean(LockTemplate.class).getRepository().inspect(held.key())).get()
+		assertThat(nodeB.getBean(LockTemplate.class).repository().inspect(held.key())).get()
 			.extracting(LockInfo::holders)
 			.satisfies((holders) -> assertThat(holders).hasSize(1));
 

@@ -22,7 +22,7 @@ public class LocksController {
 
 	@GetMapping("/locks")
 	public List<LockInfo> list() {
-		return this.locks.getRepository().list();
+		return this.locks.repository().list();
 	}
 
 }

@@ -23,11 +23,11 @@ class SampleApplicationJdbcProfileTests {
 
 	@Test
 	void jdbcProfileLocksInTheDatabase() {
-		assertThat(this.locks.getRepository()).isInstanceOf(JdbcLockRepository.class);
+		assertThat(this.locks.repository()).isInstanceOf(JdbcLockRepository.class);
 		String holder = this.locks.exclusive("order:7")
-			.call(() -> this.locks.getRepository().inspect("order:7").orElseThrow().holders().get(0).owner());
+			.call(() -> this.locks.repository().inspect("order:7").orElseThrow().holders().get(0).owner());
 		assertThat(holder).startsWith("latchkey-sample@");
-		assertThat(this.locks.getRepository().inspect("order:7")).isEmpty();
+		assertThat(this.locks.repository().inspect("order:7")).isEmpty();
 	}
 
 }
