@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey;
 
 import java.time.Duration;
@@ -8,8 +24,9 @@ import java.util.function.Consumer;
 import org.jspecify.annotations.Nullable;
 
 /**
- * A lease granted to this process: its local validity, its state and the actions to run if it is lost. What the user
- * sees of it is {@link Lease}; its release, renewals and loss go through its template's {@link LeaseLifecycle}.
+ * A lease granted to this process: its local validity, its state and the actions to run
+ * if it is lost. What the user sees of it is {@link Lease}; its release, renewals and
+ * loss go through its template's {@link LeaseLifecycle}.
  */
 final class DefaultLease implements Lease, LeaseKeeper.KeptLease {
 
@@ -100,7 +117,8 @@ final class DefaultLease implements Lease, LeaseKeeper.KeptLease {
 
 	@Override
 	public Duration remainingTtl() {
-		// The backend's deadline is the local one plus the safety margin: last renewal request + TTL.
+		// The backend's deadline is the local one plus the safety margin: last renewal
+		// request + TTL.
 		long remaining = this.validUntilNanos - this.validityNanos + this.spec.ttl().toNanos() - System.nanoTime();
 		return Duration.ofNanos(Math.max(0, remaining));
 	}
@@ -210,8 +228,9 @@ final class DefaultLease implements Lease, LeaseKeeper.KeptLease {
 	}
 
 	/**
-	 * Starts observing the hold. The keeper already renews the lease, so it may have been lost meanwhile: the
-	 * observation then ends at once, so that it hears of the loss all the same.
+	 * Starts observing the hold. The keeper already renews the lease, so it may have been
+	 * lost meanwhile: the observation then ends at once, so that it hears of the loss all
+	 * the same.
 	 */
 	void observeHold(LockObserver.@Nullable Hold hold) {
 		if (hold == null) {
@@ -236,7 +255,8 @@ final class DefaultLease implements Lease, LeaseKeeper.KeptLease {
 	}
 
 	/**
-	 * Makes the observation of the hold current on this thread, while synchronous guarded work runs.
+	 * Makes the observation of the hold current on this thread, while synchronous guarded
+	 * work runs.
 	 */
 	LockObserver.Scope openHoldScope() {
 		// A volatile read: no lock on the path of every synchronous call.

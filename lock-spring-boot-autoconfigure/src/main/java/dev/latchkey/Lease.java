@@ -1,10 +1,27 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey;
 
 import java.time.Duration;
 
 /**
- * A lease this process holds on a key: what the guarded code sees. Ownership belongs to the lease, not to a thread,
- * so a lease may be used and released on any thread.
+ * A lease this process holds on a key: what the guarded code sees. Ownership belongs to
+ * the lease, not to a thread, so a lease may be used and released on any thread.
+ *
  * <pre class="code">
  * &#64;Exclusive("ledger:#account")
  * public void post(String account, Entry entry) {
@@ -34,7 +51,8 @@ public interface Lease {
 	LeaseMode mode();
 
 	/**
-	 * How many holders the key allows at once: 1 for an exclusive lease, the permits of a semaphore.
+	 * How many holders the key allows at once: 1 for an exclusive lease, the permits of a
+	 * semaphore.
 	 * @return the limit
 	 */
 	int limit();
@@ -46,8 +64,9 @@ public interface Lease {
 	String owner();
 
 	/**
-	 * The fencing token of this grant: it strictly increases for each grant of the same key, so a downstream store can
-	 * reject writes from a holder whose lease was taken over.
+	 * The fencing token of this grant: it strictly increases for each grant of the same
+	 * key, so a downstream store can reject writes from a holder whose lease was taken
+	 * over.
 	 * @return the fencing token
 	 */
 	long fencingToken();
@@ -65,8 +84,9 @@ public interface Lease {
 	long renewals();
 
 	/**
-	 * The time until the backend expires the lease unless it is renewed again, as this process estimates it from its
-	 * last renewal (the backend's clock decides; this estimate errs early by the request's round trip).
+	 * The time until the backend expires the lease unless it is renewed again, as this
+	 * process estimates it from its last renewal (the backend's clock decides; this
+	 * estimate errs early by the request's round trip).
 	 * @return the estimated remaining time-to-live, zero once past
 	 */
 	Duration remainingTtl();
@@ -78,8 +98,9 @@ public interface Lease {
 	Duration heldFor();
 
 	/**
-	 * Whether this process still holds the lease: not released, not lost, and within its local validity deadline
-	 * (which ends a safety margin before the backend could expire it).
+	 * Whether this process still holds the lease: not released, not lost, and within its
+	 * local validity deadline (which ends a safety margin before the backend could expire
+	 * it).
 	 * @return {@code true} while the lease may be relied on
 	 */
 	boolean isValid();

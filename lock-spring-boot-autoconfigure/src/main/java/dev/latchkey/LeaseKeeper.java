@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey;
 
 import java.time.Duration;
@@ -20,22 +36,25 @@ import org.springframework.scheduling.TaskScheduler;
 import org.springframework.scheduling.concurrent.ThreadPoolTaskScheduler;
 import org.springframework.util.Assert;
 
-
 /**
  * Renews held leases at the backend, in batches, and declares them lost when it cannot.
  * <p>
- * Each lease is due for renewal every {@link KeptLease#renewInterval()} (a third of its TTL by default). When a tick
- * runs, every lease due within half of its own interval joins the batch, so leases taken at nearby times share one
- * {@link LockRepository#renew} call and the traffic per tick does not grow with the number of leases.
+ * Each lease is due for renewal every {@link KeptLease#renewInterval()} (a third of its
+ * TTL by default). When a tick runs, every lease due within half of its own interval
+ * joins the batch, so leases taken at nearby times share one {@link LockRepository#renew}
+ * call and the traffic per tick does not grow with the number of leases.
  * <ul>
- * <li>A lease the backend reports as no longer held is lost at once ({@link LossReason#NOT_OWNER}).</li>
- * <li>A renewal that fails with an exception is retried until the lease's local validity deadline, then the lease is
- * lost ({@link LossReason#RENEWAL_FAILED}).</li>
+ * <li>A lease the backend reports as no longer held is lost at once
+ * ({@link LossReason#NOT_OWNER}).</li>
+ * <li>A renewal that fails with an exception is retried until the lease's local validity
+ * deadline, then the lease is lost ({@link LossReason#RENEWAL_FAILED}).</li>
  * </ul>
- * It runs on a {@link TaskScheduler}: the application's, or two threads of its own ({@code latchkey-lease-keeper-*})
- * that {@link #close()} stops. Either way the scheduler runs two tasks at once, so that while one renewal hangs against
- * a paused server, leases are still lost at their deadlines. Closing cancels what the keeper scheduled on a scheduler
- * it was given, and leaves the scheduler to its owner.
+ * It runs on a {@link TaskScheduler}: the application's, or two threads of its own
+ * ({@code latchkey-lease-keeper-*}) that {@link #close()} stops. Either way the scheduler
+ * runs two tasks at once, so that while one renewal hangs against a paused server, leases
+ * are still lost at their deadlines. Closing cancels what the keeper scheduled on a
+ * scheduler it was given, and leaves the scheduler to its owner.
+ *
  * <pre class="code">
  * LeaseKeeper keeper = new LeaseKeeper(repository, null);
  * keeper.keep(lease);   // renewed from now on
@@ -55,7 +74,8 @@ final class LeaseKeeper implements AutoCloseable {
 	// The scheduler this keeper made, and stops; null when it was given one.
 	private final @Nullable ThreadPoolTaskScheduler ownScheduler;
 
-	// Tasks run later (the releases at the end of minimum hold times), cancelled on close. Guarded by itself.
+	// Tasks run later (the releases at the end of minimum hold times), cancelled on
+	// close. Guarded by itself.
 	private final Set<ScheduledFuture<?>> deferred = new HashSet<>();
 
 	private final Map<String, Entry> kept = new ConcurrentHashMap<>();
@@ -76,7 +96,8 @@ final class LeaseKeeper implements AutoCloseable {
 
 	private final ReleaseSubscription lossSubscription;
 
-	// When the last renewal call the backend answered was sent, on the nanoTime clock; 0 until the first.
+	// When the last renewal call the backend answered was sent, on the nanoTime clock; 0
+	// until the first.
 	private volatile long lastRenewalNanos;
 
 	LeaseKeeper(LockRepository repository, @Nullable TaskScheduler scheduler) {
@@ -90,7 +111,8 @@ final class LeaseKeeper implements AutoCloseable {
 		}
 		else {
 			ThreadPoolTaskScheduler own = new ThreadPoolTaskScheduler();
-			// Two threads: while one waits on a renewal that hangs, the other still loses leases at their deadline.
+			// Two threads: while one waits on a renewal that hangs, the other still loses
+			// leases at their deadline.
 			own.setPoolSize(2);
 			own.setThreadNamePrefix("latchkey-lease-keeper-");
 			own.setDaemon(true);
@@ -114,8 +136,8 @@ final class LeaseKeeper implements AutoCloseable {
 	}
 
 	/**
-	 * Renews every kept lease now, to find out at once which are lost: called when the backend signals that leases may
-	 * have been lost.
+	 * Renews every kept lease now, to find out at once which are lost: called when the
+	 * backend signals that leases may have been lost.
 	 */
 	void renewNow() {
 		if (!this.kept.isEmpty() && !this.closed) {
@@ -131,7 +153,8 @@ final class LeaseKeeper implements AutoCloseable {
 	void keep(KeptLease lease) {
 		long now = System.nanoTime();
 		long interval = lease.renewInterval().toNanos();
-		// A lease granted a while before it reached this process (a queued grant) has less validity left than a fresh
+		// A lease granted a while before it reached this process (a queued grant) has
+		// less validity left than a fresh
 		// one: renew it sooner, so that it is renewed before its deadline.
 		long due = Math.max(now, Math.min(now + interval, lease.validUntilNanos() - interval));
 		Entry entry = new Entry(lease, due);
@@ -168,12 +191,15 @@ final class LeaseKeeper implements AutoCloseable {
 	}
 
 	/**
-	 * How long ago the last renewal that the backend answered was sent, whatever it answered: how far the keeper lags
-	 * behind when leases are held. Reported by the health indicator.
+	 * How long ago the last renewal that the backend answered was sent, whatever it
+	 * answered: how far the keeper lags behind when leases are held. Reported by the
+	 * health indicator.
+	 *
 	 * <pre class="code">
 	 * keeper.timeSinceLastRenewal().ifPresent((lag) -&gt; log.info("last renewal " + lag + " ago"));
 	 * </pre>
-	 * @return the time since the last answered renewal, or empty when none has been sent yet
+	 * @return the time since the last answered renewal, or empty when none has been sent
+	 * yet
 	 */
 	Optional<Duration> timeSinceLastRenewal() {
 		long last = this.lastRenewalNanos;
@@ -181,7 +207,8 @@ final class LeaseKeeper implements AutoCloseable {
 	}
 
 	/**
-	 * Runs a task later on the keeper's scheduler, for example a release deferred to the end of a minimum hold time.
+	 * Runs a task later on the keeper's scheduler, for example a release deferred to the
+	 * end of a minimum hold time.
 	 * @param task the task
 	 * @param delay the delay
 	 * @throws RejectedExecutionException if the keeper is closed
@@ -220,7 +247,8 @@ final class LeaseKeeper implements AutoCloseable {
 			this.deferred.clear();
 		}
 		if (this.ownScheduler != null) {
-			// Interrupts a renewal in flight: the scheduler waits for nothing on shutdown.
+			// Interrupts a renewal in flight: the scheduler waits for nothing on
+			// shutdown.
 			this.ownScheduler.shutdown();
 		}
 		this.kept.clear();
@@ -233,12 +261,12 @@ final class LeaseKeeper implements AutoCloseable {
 	private void tickNoLaterThan(long dueNanos) {
 		long scheduled = this.nextTickNanos;
 		if (scheduled != Long.MAX_VALUE && dueNanos - scheduled >= 0) {
-			// A tick is already due by then: the common case, since leases are kept in the order they are taken.
+			// A tick is already due by then: the common case, since leases are kept in
+			// the order they are taken.
 			return;
 		}
 		synchronized (this.schedule) {
-			if (this.closed
-					|| (this.nextTickNanos != Long.MAX_VALUE && dueNanos - this.nextTickNanos >= 0)) {
+			if (this.closed || (this.nextTickNanos != Long.MAX_VALUE && dueNanos - this.nextTickNanos >= 0)) {
 				return;
 			}
 			if (this.nextTick != null) {
@@ -265,7 +293,8 @@ final class LeaseKeeper implements AutoCloseable {
 			this.nextTick = null;
 		}
 		if (!this.ticking.compareAndSet(false, true)) {
-			// A tick is still running (its renewal may hang): it schedules the next one when it ends.
+			// A tick is still running (its renewal may hang): it schedules the next one
+			// when it ends.
 			return;
 		}
 		try {
@@ -331,9 +360,10 @@ final class LeaseKeeper implements AutoCloseable {
 	}
 
 	/**
-	 * Loses the leases of a renewal in flight at their local deadlines, should the renewal hang past them (a paused or
-	 * partitioned server, a long command timeout): the work must hear of the loss before the server can grant the key
-	 * elsewhere, not when the call finally returns.
+	 * Loses the leases of a renewal in flight at their local deadlines, should the
+	 * renewal hang past them (a paused or partitioned server, a long command timeout):
+	 * the work must hear of the loss before the server can grant the key elsewhere, not
+	 * when the call finally returns.
 	 */
 	private final class Watchdog implements Runnable {
 
@@ -396,7 +426,8 @@ final class LeaseKeeper implements AutoCloseable {
 				lose(entry, LossReason.RENEWAL_FAILED, ex);
 			}
 			else {
-				// Retry well before the deadline: a few more attempts fit in what is left.
+				// Retry well before the deadline: a few more attempts fit in what is
+				// left.
 				long retry = Math.max(MIN_RETRY_NANOS, Math.min(entry.lease.renewInterval().toNanos(), remaining / 3));
 				entry.nextRenewNanos = now + Math.min(retry, remaining);
 			}
@@ -450,15 +481,16 @@ final class LeaseKeeper implements AutoCloseable {
 		Duration renewInterval();
 
 		/**
-		 * When this process stops believing it holds the lease unless it is renewed, on the {@link System#nanoTime()}
-		 * clock.
+		 * When this process stops believing it holds the lease unless it is renewed, on
+		 * the {@link System#nanoTime()} clock.
 		 * @return the local validity deadline
 		 */
 		long validUntilNanos();
 
 		/**
 		 * Called after a successful renewal.
-		 * @param requestedAtNanos when the renewal was sent, on the {@link System#nanoTime()} clock
+		 * @param requestedAtNanos when the renewal was sent, on the
+		 * {@link System#nanoTime()} clock
 		 */
 		void renewed(long requestedAtNanos);
 

@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey;
 
 import java.time.Duration;
@@ -10,9 +26,9 @@ import java.util.function.Consumer;
 import org.springframework.core.log.LogAccessor;
 
 /**
- * What happens to a granted lease until it ends: its release (after a minimum hold time, if one is set), its renewals
- * and its loss. Leases and handles talk to this rather than to the {@link LockTemplate} that granted them; one per
- * template.
+ * What happens to a granted lease until it ends: its release (after a minimum hold time,
+ * if one is set), its renewals and its loss. Leases and handles talk to this rather than
+ * to the {@link LockTemplate} that granted them; one per template.
  */
 final class LeaseLifecycle {
 
@@ -43,7 +59,8 @@ final class LeaseLifecycle {
 	}
 
 	/**
-	 * Releases a lease: stops renewing it and gives it back at the backend, at once or at the end of its minimum hold.
+	 * Releases a lease: stops renewing it and gives it back at the backend, at once or at
+	 * the end of its minimum hold.
 	 */
 	void release(DefaultLease lease, Duration minHold) {
 		this.keeper.forget(lease);
@@ -61,8 +78,10 @@ final class LeaseLifecycle {
 		Duration remaining = Duration.ofNanos(remainingNanos);
 		Set<String> lost;
 		try {
-			// Shorten the lease so it ends soon after the minimum hold time even if this process dies now, but not
-			// before the release scheduled below: a lease that expired first could not be released, so neither the
+			// Shorten the lease so it ends soon after the minimum hold time even if this
+			// process dies now, but not
+			// before the release scheduled below: a lease that expired first could not be
+			// released, so neither the
 			// backend's notification nor the LockReleasedEvent would follow.
 			Duration grace = this.settings.safetyMarginFor(lease.ttl());
 			lost = this.repository.renew(List.of(lease.spec().withTtl(remaining.plus(grace))));
@@ -75,7 +94,8 @@ final class LeaseLifecycle {
 			return false;
 		}
 		try {
-			// Release at the end, so that waiters are told at once rather than finding out by polling.
+			// Release at the end, so that waiters are told at once rather than finding
+			// out by polling.
 			this.keeper.schedule(() -> endMinimumHold(lease), remaining);
 		}
 		catch (RejectedExecutionException ex) {
@@ -88,7 +108,8 @@ final class LeaseLifecycle {
 
 	private void endMinimumHold(DefaultLease lease) {
 		releaseQuietly(lease);
-		// The hold is over, whether the release found the lease or the backend had just expired it.
+		// The hold is over, whether the release found the lease or the backend had just
+		// expired it.
 		releasedAtBackend(lease);
 	}
 
@@ -146,7 +167,8 @@ final class LeaseLifecycle {
 	}
 
 	/**
-	 * Ends a lease that was lost: the observer hears of it, then the work is told, then the release is tried.
+	 * Ends a lease that was lost: the observer hears of it, then the work is told, then
+	 * the release is tried.
 	 * @param release whether to give the lease back at the backend, best effort
 	 */
 	void lost(DefaultLease lease, boolean release) {
@@ -155,8 +177,10 @@ final class LeaseLifecycle {
 		LockLostException exception = lease.lostException();
 		logger.warn(exception, () -> "Lost lock '" + lease.key() + "' (fencing token " + lease.fencingToken()
 				+ ") after holding it for " + lease.heldFor());
-		// Observers and listeners hear of the loss, then the work is told, and only then is the release tried: with
-		// the backend down, that attempt can take a whole request timeout, which must not delay the news.
+		// Observers and listeners hear of the loss, then the work is told, and only then
+		// is the release tried: with
+		// the backend down, that attempt can take a whole request timeout, which must not
+		// delay the news.
 		LockObserver.Hold hold = lease.takeHold();
 		if (hold != null) {
 			observeSafely(() -> hold.lost(exception));

@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey;
 
 import java.time.Duration;
@@ -7,8 +23,10 @@ import org.springframework.util.Assert;
 /**
  * What a backend is asked to grant, renew or release: one lease on one key.
  * <p>
- * A lease is identified by its {@code token}, a value unique to one acquisition; ownership belongs to the token, never
- * to a thread. The {@code owner} is descriptive only (shown by inspection); backends compare tokens.
+ * A lease is identified by its {@code token}, a value unique to one acquisition;
+ * ownership belongs to the token, never to a thread. The {@code owner} is descriptive
+ * only (shown by inspection); backends compare tokens.
+ *
  * <pre class="code">
  * LeaseSpec lease = LeaseSpec.exclusive("order:42", "billing@host-1:4711", token, Duration.ofSeconds(30));
  * OptionalLong fencingToken = repository.tryAcquire(lease);
@@ -60,7 +78,8 @@ public record LeaseSpec(String key, LeaseMode mode, int limit, String owner, Str
 	}
 
 	/**
-	 * The same lease with another time-to-live, for example to shorten it to a minimum hold time.
+	 * The same lease with another time-to-live, for example to shorten it to a minimum
+	 * hold time.
 	 * @param ttl the new time-to-live
 	 * @return a copy with the given time-to-live
 	 */

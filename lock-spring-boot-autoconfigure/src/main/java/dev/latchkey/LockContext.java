@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey;
 
 import java.util.ArrayDeque;
@@ -7,8 +23,10 @@ import java.util.Optional;
 import org.jspecify.annotations.Nullable;
 
 /**
- * The lease of the lock the current code runs under, for code called by an {@code @Exclusive} or {@code @Semaphore}
- * method or by {@link LockTemplate} {@code run}/{@code call}, on the same thread.
+ * The lease of the lock the current code runs under, for code called by an
+ * {@code @Exclusive} or {@code @Semaphore} method or by {@link LockTemplate}
+ * {@code run}/{@code call}, on the same thread.
+ *
  * <pre class="code">
  * &#64;Exclusive("inventory:#sku")
  * public void restock(String sku, int count) {
@@ -18,8 +36,10 @@ import org.jspecify.annotations.Nullable;
  *     }
  * }
  * </pre>
- * The context is bound to the thread that runs the guarded code; work handed to another thread should take the
- * {@link Lease} with it. Nested locks stack: the innermost lease is the current one.
+ * <p>
+ * The context is bound to the thread that runs the guarded code; work handed to another
+ * thread should take the {@link Lease} with it. Nested locks stack: the innermost lease
+ * is the current one.
  */
 public final class LockContext {
 
@@ -68,8 +88,10 @@ public final class LockContext {
 	}
 
 	/**
-	 * Makes a lease the current one on this thread until the returned binding is closed. For integrations that run
-	 * guarded code themselves; {@code @Exclusive}, {@code @Semaphore} and {@link LockTemplate} bind for you.
+	 * Makes a lease the current one on this thread until the returned binding is closed.
+	 * For integrations that run guarded code themselves; {@code @Exclusive},
+	 * {@code @Semaphore} and {@link LockTemplate} bind for you.
+	 *
 	 * <pre class="code">
 	 * try (LockContext.Binding binding = LockContext.bind(handle.lease())) {
 	 *     work.run();

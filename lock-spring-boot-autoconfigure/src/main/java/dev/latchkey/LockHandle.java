@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey;
 
 import java.time.Duration;
@@ -5,15 +21,17 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 
 /**
- * A held lock, for try-with-resources: closing it releases the lease (after the minimum hold time, if one is set).
- * Closing is idempotent and may happen on any thread.
+ * A held lock, for try-with-resources: closing it releases the lease (after the minimum
+ * hold time, if one is set). Closing is idempotent and may happen on any thread.
+ *
  * <pre class="code">
  * try (LockHandle lock = locks.exclusive("order:42").waitTime(Duration.ofSeconds(2)).acquire()) {
  *     store.save(order, lock.fencingToken());
  * }
  * </pre>
- * A handle taken where the current call chain already holds the same key re-enters that lease: it is
- * {@linkplain #isReentrant() reentrant} and closing it releases nothing.
+ * <p>
+ * A handle taken where the current call chain already holds the same key re-enters that
+ * lease: it is {@linkplain #isReentrant() reentrant} and closing it releases nothing.
  */
 public final class LockHandle implements AutoCloseable {
 
@@ -60,8 +78,9 @@ public final class LockHandle implements AutoCloseable {
 	}
 
 	/**
-	 * Registers an action to run if the lease is lost, on the thread that detects the loss (at once if it is already
-	 * lost). Use it to stop work that runs elsewhere:
+	 * Registers an action to run if the lease is lost, on the thread that detects the
+	 * loss (at once if it is already lost). Use it to stop work that runs elsewhere:
+	 *
 	 * <pre class="code">
 	 * handle.onLost(lost -&gt; future.completeExceptionally(lost));
 	 * </pre>
@@ -72,8 +91,8 @@ public final class LockHandle implements AutoCloseable {
 	}
 
 	/**
-	 * Releases the lease, unless this handle is reentrant. Never throws: a failed release is logged, and the lease then
-	 * expires at the backend.
+	 * Releases the lease, unless this handle is reentrant. Never throws: a failed release
+	 * is logged, and the lease then expires at the backend.
 	 */
 	@Override
 	public void close() {

@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey;
 
 import java.time.Duration;
@@ -7,6 +23,7 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * What a backend knows about one held key: its mode and its current holders.
+ *
  * <pre class="code">
  * repository.inspect("order:42").ifPresent(info -&gt; log.info(info.holders()));
  * </pre>
@@ -27,8 +44,8 @@ public record LockInfo(String key, LeaseMode mode, int limit, List<Holder> holde
 	 *
 	 * @param owner the owner name given when the lease was acquired
 	 * @param fencingToken the fencing token of the holder's grant
-	 * @param remainingTtl the time until the backend expires the lease, or {@code null} where the backend does not
-	 * expire leases by time
+	 * @param remainingTtl the time until the backend expires the lease, or {@code null}
+	 * where the backend does not expire leases by time
 	 */
 	public record Holder(String owner, long fencingToken, @Nullable Duration remainingTtl) {
 	}

@@ -1,9 +1,27 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey;
 
 /**
- * Thrown at call time when a lock key cannot be made: a key template segment evaluated to {@code null}, failed to
- * evaluate, or the key is longer than {@code latchkey.max-key-length}. Nothing is locked and the guarded method is not
+ * Thrown at call time when a lock key cannot be made: a key template segment evaluated to
+ * {@code null}, failed to evaluate, or the key is longer than
+ * {@code latchkey.max-key-length}. Nothing is locked and the guarded method is not
  * called.
+ *
  * <pre class="code">
  * &#64;Exclusive("customer:#customer.id")
  * void update(Customer customer) { ... }

@@ -1,9 +1,27 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey;
 
 /**
- * Thrown when a semaphore permit is asked for with another limit than the key's holders use. The limit of a
- * semaphore is fixed by its first holder for as long as the key is held: a request with another {@code permits} value
- * would otherwise let more holders in than the first ones agreed to. Nothing is granted; the request is not retried.
+ * Thrown when a semaphore permit is asked for with another limit than the key's holders
+ * use. The limit of a semaphore is fixed by its first holder for as long as the key is
+ * held: a request with another {@code permits} value would otherwise let more holders in
+ * than the first ones agreed to. Nothing is granted; the request is not retried.
+ *
  * <pre class="code">
  * &#64;Semaphore(value = "reports", permits = 4)
  * Report build(String month) { ... }

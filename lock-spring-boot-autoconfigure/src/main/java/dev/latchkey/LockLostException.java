@@ -1,11 +1,28 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey;
 
 import org.jspecify.annotations.Nullable;
 
 /**
- * Thrown when a lease held by this process was lost: by {@link LockContext} calls made under a lost lease, and by a
- * guarded call whose lease was lost while it ran (unless its lost policy is
- * {@link dev.latchkey.annotation.LostPolicy#NOTIFY}).
+ * Thrown when a lease held by this process was lost: by {@link LockContext} calls made
+ * under a lost lease, and by a guarded call whose lease was lost while it ran (unless its
+ * lost policy is {@link dev.latchkey.annotation.LostPolicy#NOTIFY}).
+ *
  * <pre class="code">
  * for (Batch batch : batches) {
  *     LockContext.assertHeld(); // throws LockLostException once the lease is lost
@@ -46,7 +63,8 @@ public class LockLostException extends LockException {
 		return switch (reason) {
 			case NOT_OWNER -> "Lock '" + key + "' was lost: the backend no longer holds this lease";
 			case RENEWAL_FAILED -> "Lock '" + key + "' was lost: renewal failed until the lease's validity ran out";
-			case EXPIRED_BEFORE_RELEASE -> "Lock '" + key + "' was lost: the backend no longer held it when the work finished";
+			case EXPIRED_BEFORE_RELEASE ->
+				"Lock '" + key + "' was lost: the backend no longer held it when the work finished";
 		};
 	}
 
@@ -59,8 +77,9 @@ public class LockLostException extends LockException {
 	}
 
 	/**
-	 * The lock's name: the key template of an annotation ({@code order:#id}), or for {@link LockTemplate} the name
-	 * given with {@link LockOperation#named(String)}, which defaults to the key.
+	 * The lock's name: the key template of an annotation ({@code order:#id}), or for
+	 * {@link LockTemplate} the name given with {@link LockOperation#named(String)}, which
+	 * defaults to the key.
 	 * @return the lock's name
 	 */
 	public String getName() {

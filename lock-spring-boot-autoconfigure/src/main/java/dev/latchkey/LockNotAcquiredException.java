@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey;
 
 import java.time.Duration;
@@ -5,7 +21,9 @@ import java.time.Duration;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Thrown when a lock stayed held elsewhere for the whole wait time and the caller asked to fail rather than skip.
+ * Thrown when a lock stayed held elsewhere for the whole wait time and the caller asked
+ * to fail rather than skip.
+ *
  * <pre class="code">
  * try {
  *     locks.exclusive("order:42").waitTime(Duration.ofSeconds(2)).run(this::pay);
@@ -39,7 +57,8 @@ public class LockNotAcquiredException extends LockException {
 	 * @param name the lock's name (an annotation's key template, or the name given to
 	 * {@link LockOperation#named(String)})
 	 * @param waitTime how long the caller waited
-	 * @param cause the cause (an {@link InterruptedException} when the wait was interrupted), or {@code null}
+	 * @param cause the cause (an {@link InterruptedException} when the wait was
+	 * interrupted), or {@code null}
 	 */
 	public LockNotAcquiredException(String key, String name, Duration waitTime, @Nullable Throwable cause) {
 		super(message(key, waitTime, cause), cause);
@@ -65,9 +84,10 @@ public class LockNotAcquiredException extends LockException {
 	}
 
 	/**
-	 * The lock's name: the key template of an annotation ({@code order:#id}), or for {@link LockTemplate} the name
-	 * given with {@link LockOperation#named(String)}, which defaults to the key. Unlike the key, an annotation's name
-	 * holds no argument values, so it can be shown where the key could be personal data.
+	 * The lock's name: the key template of an annotation ({@code order:#id}), or for
+	 * {@link LockTemplate} the name given with {@link LockOperation#named(String)}, which
+	 * defaults to the key. Unlike the key, an annotation's name holds no argument values,
+	 * so it can be shown where the key could be personal data.
 	 * @return the lock's name
 	 */
 	public String getName() {
@@ -75,7 +95,8 @@ public class LockNotAcquiredException extends LockException {
 	}
 
 	/**
-	 * Whether the wait was interrupted, rather than the lock found held elsewhere for the whole wait time.
+	 * Whether the wait was interrupted, rather than the lock found held elsewhere for the
+	 * whole wait time.
 	 * @return {@code true} if the waiting thread was interrupted
 	 */
 	public boolean isInterrupted() {

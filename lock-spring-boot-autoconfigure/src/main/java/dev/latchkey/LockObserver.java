@@ -1,17 +1,37 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey;
 
 import org.jspecify.annotations.Nullable;
 
 /**
- * Observes acquisitions, holds, renewals and losses of a {@link LockTemplate} as they happen: Latchkey's application
- * events are published by one ({@code dev.latchkey.event.EventPublishingLockObserver}), and instrumentation that
- * measures time itself (Micrometer observations and the tracing spans made of them) is another
- * ({@code dev.latchkey.actuate.ObservationLockObserver}). An observer is told at the start, so it can time and trace the
- * acquisition and the hold; several are combined with {@link #composite(LockObserver...)}.
+ * Observes acquisitions, holds, renewals and losses of a {@link LockTemplate} as they
+ * happen: Latchkey's application events are published by one
+ * ({@code dev.latchkey.event.EventPublishingLockObserver}), and instrumentation that
+ * measures time itself (Micrometer observations and the tracing spans made of them) is
+ * another ({@code dev.latchkey.actuate.ObservationLockObserver}). An observer is told at
+ * the start, so it can time and trace the acquisition and the hold; several are combined
+ * with {@link #composite(LockObserver...)}.
  * <p>
- * Reentrant acquisitions are not observed. An observer that returns {@code null} observes nothing, so an observer with
- * nowhere to report costs one call per acquisition. Spring Boot publishes the events, and observes with Micrometer when
- * the application has an {@code ObservationRegistry}; with {@code LockTemplate} alone:
+ * Reentrant acquisitions are not observed. An observer that returns {@code null} observes
+ * nothing, so an observer with nowhere to report costs one call per acquisition. Spring
+ * Boot publishes the events, and observes with Micrometer when the application has an
+ * {@code ObservationRegistry}; with {@code LockTemplate} alone:
+ *
  * <pre class="code">
  * LockObserver observer = (name, spec, backend) -&gt; {
  *     long start = System.nanoTime();
@@ -26,14 +46,17 @@ import org.jspecify.annotations.Nullable;
  * };
  * LockTemplate locks = new LockTemplate(repository, LockSettings.defaults(), observer);
  * </pre>
- * Implementations must be thread-safe and must not throw: a failing observer is logged and ignored.
+ * <p>
+ * Implementations must be thread-safe and must not throw: a failing observer is logged
+ * and ignored.
  */
 @FunctionalInterface
 public interface LockObserver {
 
 	/**
 	 * Called when a caller starts to acquire a lock, before the first attempt.
-	 * @param name the lock's name (the key template of an annotation): never the evaluated key
+	 * @param name the lock's name (the key template of an annotation): never the
+	 * evaluated key
 	 * @param spec the lease asked for: key (prefix included), mode, limit, owner and TTL
 	 * @param backend the backend's name
 	 * @return the observation of this acquisition, or {@code null} to observe nothing
@@ -41,8 +64,9 @@ public interface LockObserver {
 	@Nullable Acquisition acquiring(String name, LeaseSpec spec, String backend);
 
 	/**
-	 * An observer that tells each of the given observers, in order; one that throws is logged and does not keep the
-	 * next from being told.
+	 * An observer that tells each of the given observers, in order; one that throws is
+	 * logged and does not keep the next from being told.
+	 *
 	 * <pre class="code">
 	 * LockObserver observer = LockObserver.composite(new ObservationLockObserver(observationRegistry),
 	 *         new EventPublishingLockObserver(applicationEventPublisher));
@@ -62,12 +86,14 @@ public interface LockObserver {
 		/**
 		 * The lock was granted.
 		 * @param lease the granted lease
-		 * @return the observation of the hold that starts now, or {@code null} to observe nothing
+		 * @return the observation of the hold that starts now, or {@code null} to observe
+		 * nothing
 		 */
 		@Nullable Hold acquired(Lease lease);
 
 		/**
-		 * The lock stayed held elsewhere for the whole wait time, or the waiting thread was interrupted.
+		 * The lock stayed held elsewhere for the whole wait time, or the waiting thread
+		 * was interrupted.
 		 */
 		void notAcquired();
 
@@ -80,21 +106,23 @@ public interface LockObserver {
 	}
 
 	/**
-	 * One hold under observation: from the grant until the lease is released (after its minimum hold time, if any) or
-	 * lost. Exactly one of {@link #released(Throwable)} and {@link #lost(LockLostException)} is called, unless the
-	 * template is closed while the lease is held.
+	 * One hold under observation: from the grant until the lease is released (after its
+	 * minimum hold time, if any) or lost. Exactly one of {@link #released(Throwable)} and
+	 * {@link #lost(LockLostException)} is called, unless the template is closed while the
+	 * lease is held.
 	 */
 	interface Hold {
 
 		/**
-		 * The lease was renewed at the backend. Called on the renewal thread, after each successful renewal while the
-		 * lease is held; the default does nothing.
+		 * The lease was renewed at the backend. Called on the renewal thread, after each
+		 * successful renewal while the lease is held; the default does nothing.
 		 */
 		default void renewed() {
 		}
 
 		/**
-		 * The lease was released, or releasing it failed (it then expires at the backend).
+		 * The lease was released, or releasing it failed (it then expires at the
+		 * backend).
 		 * @param failure the release's failure, or {@code null}
 		 */
 		void released(@Nullable Throwable failure);
@@ -106,10 +134,12 @@ public interface LockObserver {
 		void lost(LockLostException exception);
 
 		/**
-		 * Makes the hold current on this thread while synchronous guarded work runs (a {@code LockTemplate} run or
-		 * call, an annotated method that returns a plain value), so that what the work observes, its tracing spans
-		 * for example, nests under the hold. Closed on the same thread when the work returns, before the release.
-		 * Asynchronous work is never given a scope. The default makes nothing current.
+		 * Makes the hold current on this thread while synchronous guarded work runs (a
+		 * {@code LockTemplate} run or call, an annotated method that returns a plain
+		 * value), so that what the work observes, its tracing spans for example, nests
+		 * under the hold. Closed on the same thread when the work returns, before the
+		 * release. Asynchronous work is never given a scope. The default makes nothing
+		 * current.
 		 * @return the scope to close when the work returns
 		 */
 		default Scope openScope() {

@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey;
 
 import java.time.Duration;
@@ -11,9 +27,11 @@ import org.springframework.util.Assert;
 import dev.latchkey.annotation.LostPolicy;
 
 /**
- * One lock, configured fluently and then used: made by {@link LockTemplate#exclusive(String)} or
- * {@link LockTemplate#semaphore(String, int)}. Immutable: each {@code with}-style method returns a new operation, so
- * an operation can be kept in a field and reused.
+ * One lock, configured fluently and then used: made by
+ * {@link LockTemplate#exclusive(String)} or {@link LockTemplate#semaphore(String, int)}.
+ * Immutable: each {@code with}-style method returns a new operation, so an operation can
+ * be kept in a field and reused.
+ *
  * <pre class="code">
  * Receipt receipt = locks.exclusive("order:" + id)
  *     .named("order")
@@ -22,6 +40,7 @@ import dev.latchkey.annotation.LostPolicy;
  *
  * boolean ran = locks.semaphore("reports", 4).tryRun(() -&gt; reports.build(month));
  * </pre>
+ * <p>
  * Unset values fall back to the template's {@link LockSettings}.
  */
 public final class LockOperation {
@@ -62,7 +81,8 @@ public final class LockOperation {
 	}
 
 	/**
-	 * Names the lock for events and metrics; defaults to the key. Give keys with variable parts a fixed name.
+	 * Names the lock for events and metrics; defaults to the key. Give keys with variable
+	 * parts a fixed name.
 	 * @param name the lock's name
 	 * @return a new operation
 	 */
@@ -97,7 +117,8 @@ public final class LockOperation {
 	}
 
 	/**
-	 * The least time the lock stays held after it was acquired, even if the work ends sooner.
+	 * The least time the lock stays held after it was acquired, even if the work ends
+	 * sooner.
 	 * @param minHold the minimum hold time
 	 * @return a new operation
 	 */
@@ -110,8 +131,9 @@ public final class LockOperation {
 	}
 
 	/**
-	 * What {@link #run}, {@link #call} and {@link #tryRun} do when the lease is lost while the work runs:
-	 * {@link LostPolicy#INTERRUPT} (the default) or {@link LostPolicy#NOTIFY}.
+	 * What {@link #run}, {@link #call} and {@link #tryRun} do when the lease is lost
+	 * while the work runs: {@link LostPolicy#INTERRUPT} (the default) or
+	 * {@link LostPolicy#NOTIFY}.
 	 * @param lostPolicy the lost policy
 	 * @return a new operation
 	 */
@@ -145,7 +167,8 @@ public final class LockOperation {
 	 * Runs a task under the lock.
 	 * @param task the task
 	 * @throws LockNotAcquiredException if the lock stayed held elsewhere
-	 * @throws LockLostException if the lease was lost while the task ran (unless {@link LostPolicy#NOTIFY})
+	 * @throws LockLostException if the lease was lost while the task ran (unless
+	 * {@link LostPolicy#NOTIFY})
 	 */
 	public void run(Runnable task) {
 		this.template.execute(this, () -> {
@@ -157,8 +180,10 @@ public final class LockOperation {
 	/**
 	 * Runs a task under the lock if the lock becomes free within the wait time.
 	 * @param task the task
-	 * @return {@code true} if the task ran, {@code false} if the lock stayed held elsewhere
-	 * @throws LockLostException if the lease was lost while the task ran (unless {@link LostPolicy#NOTIFY})
+	 * @return {@code true} if the task ran, {@code false} if the lock stayed held
+	 * elsewhere
+	 * @throws LockLostException if the lease was lost while the task ran (unless
+	 * {@link LostPolicy#NOTIFY})
 	 */
 	public boolean tryRun(Runnable task) {
 		return Boolean.TRUE.equals(this.template.execute(this, () -> {
@@ -173,19 +198,22 @@ public final class LockOperation {
 	 * @param task the task
 	 * @return the task's result
 	 * @throws LockNotAcquiredException if the lock stayed held elsewhere
-	 * @throws LockLostException if the lease was lost while the task ran (unless {@link LostPolicy#NOTIFY})
+	 * @throws LockLostException if the lease was lost while the task ran (unless
+	 * {@link LostPolicy#NOTIFY})
 	 */
 	public <T extends @Nullable Object> T call(Supplier<T> task) {
 		return this.template.execute(this, task, null);
 	}
 
 	/**
-	 * Calls a task under the lock, or a fallback if the lock stays held elsewhere for the whole wait time.
+	 * Calls a task under the lock, or a fallback if the lock stays held elsewhere for the
+	 * whole wait time.
 	 * @param <T> the result type
 	 * @param task the task
 	 * @param whenNotAcquired gives the result when the lock was not acquired
 	 * @return the task's result, or the fallback's
-	 * @throws LockLostException if the lease was lost while the task ran (unless {@link LostPolicy#NOTIFY})
+	 * @throws LockLostException if the lease was lost while the task ran (unless
+	 * {@link LostPolicy#NOTIFY})
 	 */
 	public <T extends @Nullable Object> T call(Supplier<T> task, Supplier<T> whenNotAcquired) {
 		return this.template.execute(this, task, whenNotAcquired);

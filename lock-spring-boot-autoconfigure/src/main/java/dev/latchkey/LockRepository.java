@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey;
 
 import java.util.Collection;
@@ -7,16 +23,18 @@ import java.util.OptionalLong;
 import java.util.Set;
 
 /**
- * The service provider interface every backend implements: atomic, single attempts against the store that holds the
- * locks. A repository never waits, loops or schedules; waiting, renewal, reentrancy, events and metrics are written
- * once, above it, in {@link LockTemplate}.
+ * The service provider interface every backend implements: atomic, single attempts
+ * against the store that holds the locks. A repository never waits, loops or schedules;
+ * waiting, renewal, reentrancy, events and metrics are written once, above it, in
+ * {@link LockTemplate}.
  * <p>
- * Normal outcomes are return values: an empty result when a key is held elsewhere, a lost token when a lease is no
- * longer ours. Exceptions mean the backend itself failed (unreachable, timed out, misconfigured) and should be
- * {@link LockBackendException}s.
+ * Normal outcomes are return values: an empty result when a key is held elsewhere, a lost
+ * token when a lease is no longer ours. Exceptions mean the backend itself failed
+ * (unreachable, timed out, misconfigured) and should be {@link LockBackendException}s.
  * <p>
- * The backend's clock decides expiry. Every grant carries a fencing token that strictly increases for each grant of
- * the same key.
+ * The backend's clock decides expiry. Every grant carries a fencing token that strictly
+ * increases for each grant of the same key.
+ *
  * <pre class="code">
  * LeaseSpec lease = LeaseSpec.exclusive("order:42", owner, token, Duration.ofSeconds(30));
  * OptionalLong fencingToken = repository.tryAcquire(lease);
@@ -29,53 +47,59 @@ import java.util.Set;
  *     }
  * }
  * </pre>
+ * <p>
  * Every implementation must pass the backend contract test suite.
  */
 public interface LockRepository {
 
 	/**
-	 * The short name of this backend, as used in events, metrics and {@code latchkey.backend}.
+	 * The short name of this backend, as used in events, metrics and
+	 * {@code latchkey.backend}.
 	 * @return the backend name, for example {@code "memory"}
 	 */
 	String backend();
 
 	/**
-	 * Tries once to acquire an exclusive lease. Succeeds when the key is free or its previous lease has expired.
+	 * Tries once to acquire an exclusive lease. Succeeds when the key is free or its
+	 * previous lease has expired.
 	 * @param lease the lease to grant, of mode {@link LeaseMode#EXCLUSIVE}
 	 * @return the fencing token of the grant, or empty when the key is held elsewhere
 	 */
 	OptionalLong tryAcquire(LeaseSpec lease);
 
 	/**
-	 * Tries once to acquire one permit of a counting semaphore. Succeeds when fewer than {@link LeaseSpec#limit()}
-	 * unexpired permits are held.
+	 * Tries once to acquire one permit of a counting semaphore. Succeeds when fewer than
+	 * {@link LeaseSpec#limit()} unexpired permits are held.
 	 * @param lease the permit to grant, of mode {@link LeaseMode#SHARED}
 	 * @return the fencing token of the grant, or empty when all permits are held
 	 */
 	OptionalLong tryAcquirePermit(LeaseSpec lease);
 
 	/**
-	 * Renews a batch of leases in one call: each lease still held extends to the backend's now plus its own
-	 * {@link LeaseSpec#ttl()}. The traffic of one call must not grow with the number of leases (one script, one
-	 * statement, one shared lease).
+	 * Renews a batch of leases in one call: each lease still held extends to the
+	 * backend's now plus its own {@link LeaseSpec#ttl()}. The traffic of one call must
+	 * not grow with the number of leases (one script, one statement, one shared lease).
 	 * @param leases the leases to renew
-	 * @return the tokens of the leases that are no longer held (expired or taken), which were not renewed
+	 * @return the tokens of the leases that are no longer held (expired or taken), which
+	 * were not renewed
 	 */
 	Set<String> renew(Collection<LeaseSpec> leases);
 
 	/**
-	 * Releases a lease, only if it is still held by its token: never deletes another owner's lease. Waiters of the
-	 * key are notified.
+	 * Releases a lease, only if it is still held by its token: never deletes another
+	 * owner's lease. Waiters of the key are notified.
 	 * @param lease the lease to release
-	 * @return {@code true} if the lease was held and is now released, {@code false} if it was no longer held
+	 * @return {@code true} if the lease was held and is now released, {@code false} if it
+	 * was no longer held
 	 */
 	boolean release(LeaseSpec lease);
 
 	/**
-	 * Releases every lease on a key, whoever holds it: an operator's tool (the {@code locks} endpoint's delete
-	 * operation), never used by the core. The key's fencing counter is bumped, so that the next grant's token is higher
-	 * than any the evicted holders could still present; their next renewal reports their leases lost. Waiters of the
-	 * key are notified.
+	 * Releases every lease on a key, whoever holds it: an operator's tool (the
+	 * {@code locks} endpoint's delete operation), never used by the core. The key's
+	 * fencing counter is bumped, so that the next grant's token is higher than any the
+	 * evicted holders could still present; their next renewal reports their leases lost.
+	 * Waiters of the key are notified.
 	 * @param key the lock key, prefix included
 	 * @return {@code true} if the key was held and is now free
 	 */
@@ -89,26 +113,29 @@ public interface LockRepository {
 	Optional<LockInfo> inspect(String key);
 
 	/**
-	 * Lists the held keys: those of every instance where the backend can tell, else those of this instance.
+	 * Lists the held keys: those of every instance where the backend can tell, else those
+	 * of this instance.
 	 * @return the held keys, ordered by key
 	 */
 	List<LockInfo> list();
 
 	/**
-	 * Subscribes to the release notifications of one key, so that waiting is woken by the backend rather than by
-	 * polling. The listener may be called from any thread, must return quickly and may be called spuriously.
+	 * Subscribes to the release notifications of one key, so that waiting is woken by the
+	 * backend rather than by polling. The listener may be called from any thread, must
+	 * return quickly and may be called spuriously.
 	 * @param key the lock key
 	 * @param onRelease called when a lease on the key is released
-	 * @return the subscription, to close when no longer waiting; {@link ReleaseSubscription#NONE} if the backend cannot
-	 * notify
+	 * @return the subscription, to close when no longer waiting;
+	 * {@link ReleaseSubscription#NONE} if the backend cannot notify
 	 */
 	ReleaseSubscription subscribe(String key, Runnable onRelease);
 
 	/**
-	 * Subscribes to the backend's signal that held leases may have been lost all at once, for example because the
-	 * connection that owned them closed. The core then renews its leases at once, rather than at the next renewal, and
-	 * learns from {@link #renew} which are lost. The default answers {@link ReleaseSubscription#NONE}: losses are found
-	 * at the next renewal.
+	 * Subscribes to the backend's signal that held leases may have been lost all at once,
+	 * for example because the connection that owned them closed. The core then renews its
+	 * leases at once, rather than at the next renewal, and learns from {@link #renew}
+	 * which are lost. The default answers {@link ReleaseSubscription#NONE}: losses are
+	 * found at the next renewal.
 	 * @param onPossibleLoss called, from any thread, when leases may have been lost
 	 * @return the subscription, closed when the core stops
 	 */

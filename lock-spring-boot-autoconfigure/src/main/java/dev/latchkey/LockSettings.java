@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey;
 
 import java.time.Duration;
@@ -7,8 +23,9 @@ import org.jspecify.annotations.Nullable;
 import org.springframework.util.Assert;
 
 /**
- * The defaults a {@link LockTemplate} applies to every lock. Spring Boot builds them from the {@code latchkey.*}
- * properties; without Boot, start from {@link #defaults()}:
+ * The defaults a {@link LockTemplate} applies to every lock. Spring Boot builds them from
+ * the {@code latchkey.*} properties; without Boot, start from {@link #defaults()}:
+ *
  * <pre class="code">
  * LockSettings settings = LockSettings.defaults().withTtl(Duration.ofSeconds(10)).withKeyPrefix("billing:");
  * LockTemplate locks = new LockTemplate(new MemoryLockRepository(), settings);
@@ -16,21 +33,24 @@ import org.springframework.util.Assert;
  *
  * @param ttl the time-to-live of a lease that does not set its own
  * @param waitTime how long to wait for a lock that does not set its own wait time
- * @param renewInterval the interval between renewals, or {@code null} for a third of each lease's TTL
- * @param safetyMargin how long before the backend could expire a lease this process stops relying on it; capped at a
- * fifth of the lease's TTL
+ * @param renewInterval the interval between renewals, or {@code null} for a third of each
+ * lease's TTL
+ * @param safetyMargin how long before the backend could expire a lease this process stops
+ * relying on it; capped at a fifth of the lease's TTL
  * @param keyPrefix the text put before every key
  * @param maxKeyLength the longest key allowed, prefix included
  * @param owner the owner name of this process
- * @param initialPollInterval the first interval between attempts of a waiter that hears no release notification
+ * @param initialPollInterval the first interval between attempts of a waiter that hears
+ * no release notification
  * @param maxPollInterval the longest interval between such attempts
  */
 public record LockSettings(Duration ttl, Duration waitTime, @Nullable Duration renewInterval, Duration safetyMargin,
 		String keyPrefix, int maxKeyLength, String owner, Duration initialPollInterval, Duration maxPollInterval) {
 
 	/**
-	 * The longest duration any setting or lock attribute may have: 365 days. Longer ones would overflow the
-	 * nanosecond arithmetic of renewal and waiting, and mean a mistake.
+	 * The longest duration any setting or lock attribute may have: 365 days. Longer ones
+	 * would overflow the nanosecond arithmetic of renewal and waiting, and mean a
+	 * mistake.
 	 */
 	public static final Duration MAX_DURATION = Duration.ofDays(365);
 
@@ -57,8 +77,8 @@ public record LockSettings(Duration ttl, Duration waitTime, @Nullable Duration r
 
 	private static void checkRange(String what, Duration duration) {
 		Assert.notNull(duration, () -> what + " must not be null");
-		Assert.isTrue(duration.compareTo(MAX_DURATION) <= 0,
-				() -> what + " of " + duration + " is longer than the longest allowed, " + MAX_DURATION.toDays() + " days");
+		Assert.isTrue(duration.compareTo(MAX_DURATION) <= 0, () -> what + " of " + duration
+				+ " is longer than the longest allowed, " + MAX_DURATION.toDays() + " days");
 	}
 
 	private static boolean isPositive(Duration duration) {
@@ -66,8 +86,10 @@ public record LockSettings(Duration ttl, Duration waitTime, @Nullable Duration r
 	}
 
 	/**
-	 * The owner name a process has unless one is set: {@code application@host:pid}, or {@code host:pid} without an
-	 * application name. It is what inspection shows; ownership itself is each lease's random token.
+	 * The owner name a process has unless one is set: {@code application@host:pid}, or
+	 * {@code host:pid} without an application name. It is what inspection shows;
+	 * ownership itself is each lease's random token.
+	 *
 	 * <pre class="code">
 	 * LockSettings settings = LockSettings.defaults().withOwner(LockSettings.defaultOwner("billing"));
 	 * </pre>
@@ -79,8 +101,8 @@ public record LockSettings(Duration ttl, Duration waitTime, @Nullable Duration r
 	}
 
 	/**
-	 * The defaults: TTL 30s, no waiting, renewal every third of the TTL, safety margin 100ms, no key prefix, keys up to
-	 * 512 characters, polling from 50ms up to 1s.
+	 * The defaults: TTL 30s, no waiting, renewal every third of the TTL, safety margin
+	 * 100ms, no key prefix, keys up to 512 characters, polling from 50ms up to 1s.
 	 * @return the default settings
 	 */
 	public static LockSettings defaults() {
@@ -110,7 +132,8 @@ public record LockSettings(Duration ttl, Duration waitTime, @Nullable Duration r
 
 	/**
 	 * A copy with a fixed renewal interval.
-	 * @param renewInterval the renewal interval, or {@code null} for a third of each lease's TTL
+	 * @param renewInterval the renewal interval, or {@code null} for a third of each
+	 * lease's TTL
 	 * @return the new settings
 	 */
 	public LockSettings withRenewInterval(@Nullable Duration renewInterval) {
@@ -154,7 +177,8 @@ public record LockSettings(Duration ttl, Duration waitTime, @Nullable Duration r
 	 * @return the renewal interval
 	 */
 	public Duration renewIntervalFor(Duration leaseTtl) {
-		// Nanosecond arithmetic: Duration.dividedBy goes through BigDecimal, and this runs on every acquisition.
+		// Nanosecond arithmetic: Duration.dividedBy goes through BigDecimal, and this
+		// runs on every acquisition.
 		return (this.renewInterval != null) ? this.renewInterval : Duration.ofNanos(leaseTtl.toNanos() / 3);
 	}
 
@@ -171,7 +195,8 @@ public record LockSettings(Duration ttl, Duration waitTime, @Nullable Duration r
 	/**
 	 * Checks that leases with the given TTL can be renewed in time.
 	 * @param leaseTtl the lease's TTL
-	 * @throws IllegalArgumentException if the renewal interval is not shorter than the TTL minus the safety margin
+	 * @throws IllegalArgumentException if the renewal interval is not shorter than the
+	 * TTL minus the safety margin
 	 */
 	public void checkTtl(Duration leaseTtl) {
 		Assert.isTrue(isPositive(leaseTtl), () -> "TTL must be positive, was " + leaseTtl);

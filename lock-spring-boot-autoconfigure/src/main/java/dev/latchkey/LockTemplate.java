@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey;
 
 import java.lang.reflect.UndeclaredThrowableException;
@@ -20,8 +36,9 @@ import org.springframework.util.Assert;
 import dev.latchkey.annotation.LostPolicy;
 
 /**
- * Programmatic locking, and the engine behind {@code @Exclusive} and {@code @Semaphore}: waiting, renewal, reentrancy
- * and the lost-lock contract, the same for every backend.
+ * Programmatic locking, and the engine behind {@code @Exclusive} and {@code @Semaphore}:
+ * waiting, renewal, reentrancy and the lost-lock contract, the same for every backend.
+ *
  * <pre class="code">
  * &#64;Service
  * class Payments {
@@ -43,9 +60,12 @@ import dev.latchkey.annotation.LostPolicy;
  *     }
  * }
  * </pre>
- * Spring Boot creates one for the configured backend, with a {@link LockObserver} that publishes Latchkey's
- * application events ({@code dev.latchkey.event.EventPublishingLockObserver}). A template renews its leases on
- * threads of its own unless it is given a {@link TaskScheduler}: {@link #close()} it when done.
+ * <p>
+ * Spring Boot creates one for the configured backend, with a {@link LockObserver} that
+ * publishes Latchkey's application events
+ * ({@code dev.latchkey.event.EventPublishingLockObserver}). A template renews its leases
+ * on threads of its own unless it is given a {@link TaskScheduler}: {@link #close()} it
+ * when done.
  */
 public class LockTemplate implements AutoCloseable {
 
@@ -69,6 +89,7 @@ public class LockTemplate implements AutoCloseable {
 
 	/**
 	 * Creates a template that publishes nothing.
+	 *
 	 * <pre class="code">
 	 * LockTemplate locks = new LockTemplate(new MemoryLockRepository(), LockSettings.defaults());
 	 * </pre>
@@ -80,8 +101,9 @@ public class LockTemplate implements AutoCloseable {
 	}
 
 	/**
-	 * Creates a template whose acquisitions and holds are observed: published as application events, measured as
-	 * Micrometer observations, or both.
+	 * Creates a template whose acquisitions and holds are observed: published as
+	 * application events, measured as Micrometer observations, or both.
+	 *
 	 * <pre class="code">
 	 * LockTemplate locks = new LockTemplate(repository, LockSettings.defaults(),
 	 *         LockObserver.composite(new ObservationLockObserver(observationRegistry),
@@ -96,8 +118,9 @@ public class LockTemplate implements AutoCloseable {
 	}
 
 	/**
-	 * Creates a template whose leases are renewed on the application's scheduler rather than on two threads of the
-	 * template's own.
+	 * Creates a template whose leases are renewed on the application's scheduler rather
+	 * than on two threads of the template's own.
+	 *
 	 * <pre class="code">
 	 * ThreadPoolTaskScheduler renewals = new ThreadPoolTaskScheduler();
 	 * renewals.setPoolSize(2);
@@ -105,14 +128,17 @@ public class LockTemplate implements AutoCloseable {
 	 * renewals.initialize();
 	 * LockTemplate locks = new LockTemplate(repository, LockSettings.defaults(), observer, renewals);
 	 * </pre>
-	 * The scheduler must run two tasks at once (a {@code ThreadPoolTaskScheduler} of two threads or more, or a
-	 * {@code SimpleAsyncTaskScheduler}): while a renewal hangs against a paused server, leases must still be lost at
-	 * their deadlines. Closing the template cancels what it scheduled; it does not shut the scheduler down, whose
+	 * <p>
+	 * The scheduler must run two tasks at once (a {@code ThreadPoolTaskScheduler} of two
+	 * threads or more, or a {@code SimpleAsyncTaskScheduler}): while a renewal hangs
+	 * against a paused server, leases must still be lost at their deadlines. Closing the
+	 * template cancels what it scheduled; it does not shut the scheduler down, whose
 	 * owner does.
 	 * @param repository the backend
 	 * @param settings the defaults
 	 * @param observer what observes acquisitions and holds, or {@code null} for nothing
-	 * @param renewalScheduler where leases are renewed, or {@code null} for two threads of the template's own
+	 * @param renewalScheduler where leases are renewed, or {@code null} for two threads
+	 * of the template's own
 	 */
 	public LockTemplate(LockRepository repository, LockSettings settings, @Nullable LockObserver observer,
 			@Nullable TaskScheduler renewalScheduler) {
@@ -174,8 +200,9 @@ public class LockTemplate implements AutoCloseable {
 	}
 
 	/**
-	 * The leases this template holds and renews, ordered by key; for operations tools such as the {@code locks}
-	 * endpoint.
+	 * The leases this template holds and renews, ordered by key; for operations tools
+	 * such as the {@code locks} endpoint.
+	 *
 	 * <pre class="code">
 	 * locks.heldLeases().forEach((lease) -&gt; log.info(lease.key() + " held for " + lease.heldFor()));
 	 * </pre>
@@ -193,8 +220,10 @@ public class LockTemplate implements AutoCloseable {
 	}
 
 	/**
-	 * The number of this process's callers waiting for a key through this template (those that found it held and
-	 * wait for it now); for operations tools such as the {@code locks} endpoint.
+	 * The number of this process's callers waiting for a key through this template (those
+	 * that found it held and wait for it now); for operations tools such as the
+	 * {@code locks} endpoint.
+	 *
 	 * <pre class="code">
 	 * int queued = locks.waiterCount("order:42");
 	 * </pre>
@@ -206,8 +235,9 @@ public class LockTemplate implements AutoCloseable {
 	}
 
 	/**
-	 * The number of leases this template has lost since it was created: not renewed in time, taken by another owner,
-	 * or expired before their release.
+	 * The number of leases this template has lost since it was created: not renewed in
+	 * time, taken by another owner, or expired before their release.
+	 *
 	 * <pre class="code">
 	 * if (locks.lostLeaseCount() &gt; 0) {
 	 *     log.warn("Leases were lost; see the LockLostEvents");
@@ -220,19 +250,22 @@ public class LockTemplate implements AutoCloseable {
 	}
 
 	/**
-	 * How long ago the last renewal that the backend answered was sent: the renewal lag while leases are held.
+	 * How long ago the last renewal that the backend answered was sent: the renewal lag
+	 * while leases are held.
+	 *
 	 * <pre class="code">
 	 * Duration lag = locks.timeSinceLastRenewal().orElse(Duration.ZERO);
 	 * </pre>
-	 * @return the time since the last answered renewal, or empty when nothing has been renewed yet
+	 * @return the time since the last answered renewal, or empty when nothing has been
+	 * renewed yet
 	 */
 	public Optional<Duration> timeSinceLastRenewal() {
 		return this.keeper.timeSinceLastRenewal();
 	}
 
 	/**
-	 * Stops renewing; leases still held expire at the backend, and so do those of failed acquisitions not yet given
-	 * back.
+	 * Stops renewing; leases still held expire at the backend, and so do those of failed
+	 * acquisitions not yet given back.
 	 */
 	@Override
 	public void close() {
@@ -279,9 +312,8 @@ public class LockTemplate implements AutoCloseable {
 		}
 		catch (RuntimeException ex) {
 			releaseOrphan(spec);
-			throw acquireFailed(new LockBackendException(this.repository.backend(),
-					"Acquiring lock '" + key + "' at the " + this.repository.backend() + " backend failed: "
-							+ ex.getMessage(), ex),
+			throw acquireFailed(new LockBackendException(this.repository.backend(), "Acquiring lock '" + key
+					+ "' at the " + this.repository.backend() + " backend failed: " + ex.getMessage(), ex),
 					observation);
 		}
 		if (grant == null) {
@@ -301,10 +333,12 @@ public class LockTemplate implements AutoCloseable {
 	}
 
 	/**
-	 * An attempt that failed with a backend error may still have been granted: the request reached the backend, and
-	 * its answer was lost (a timeout against a paused server, a connection that dropped, a commit whose outcome is
-	 * unknown). Nobody would hold the key until its TTL ran out, so the token this caller sent is released, in the
-	 * background, once the backend answers again. Releasing by token never touches another owner's lease.
+	 * An attempt that failed with a backend error may still have been granted: the
+	 * request reached the backend, and its answer was lost (a timeout against a paused
+	 * server, a connection that dropped, a commit whose outcome is unknown). Nobody would
+	 * hold the key until its TTL ran out, so the token this caller sent is released, in
+	 * the background, once the backend answers again. Releasing by token never touches
+	 * another owner's lease.
 	 */
 	private void releaseOrphan(LeaseSpec spec) {
 		try {
@@ -329,9 +363,10 @@ public class LockTemplate implements AutoCloseable {
 	}
 
 	/**
-	 * Refuses keys that backends would store differently: control characters (U+0000 to U+001F and U+007F to
-	 * U+009F; the etcd backend uses NUL as a separator, and they are invisible in logs and the endpoint) and
-	 * surrogates that are not part of a pair (which UTF-8 cannot encode, so Redis and etcd would see a '?').
+	 * Refuses keys that backends would store differently: control characters (U+0000 to
+	 * U+001F and U+007F to U+009F; the etcd backend uses NUL as a separator, and they are
+	 * invisible in logs and the endpoint) and surrogates that are not part of a pair
+	 * (which UTF-8 cannot encode, so Redis and etcd would see a '?').
 	 */
 	static void checkCharacters(String key) {
 		for (int i = 0; i < key.length(); i++) {
@@ -340,7 +375,8 @@ public class LockTemplate implements AutoCloseable {
 			if (Character.isISOControl(c)) {
 				problem = "the control character " + codePoint(c);
 			}
-			else if (Character.isHighSurrogate(c) && i + 1 < key.length() && Character.isLowSurrogate(key.charAt(i + 1))) {
+			else if (Character.isHighSurrogate(c) && i + 1 < key.length()
+					&& Character.isLowSurrogate(key.charAt(i + 1))) {
 				i++;
 			}
 			else if (Character.isSurrogate(c)) {
@@ -358,8 +394,10 @@ public class LockTemplate implements AutoCloseable {
 	private static final int EXCERPT_LENGTH = 64;
 
 	/**
-	 * The start of a key, for a message: at most {@value #EXCERPT_LENGTH} characters, never ending between the two
-	 * halves of a surrogate pair, with control characters and unpaired surrogates written as a backslash, {@code u} and four hexadecimal digits.
+	 * The start of a key, for a message: at most {@value #EXCERPT_LENGTH} characters,
+	 * never ending between the two halves of a surrogate pair, with control characters
+	 * and unpaired surrogates written as a backslash, {@code u} and four hexadecimal
+	 * digits.
 	 */
 	static String excerpt(String key) {
 		int end = Math.min(key.length(), EXCERPT_LENGTH);
@@ -448,7 +486,8 @@ public class LockTemplate implements AutoCloseable {
 		}
 		finally {
 			if (interrupter != null && interrupter.finish()) {
-				// The interrupt was ours, to stop the work: it ends here, as a LockLostException.
+				// The interrupt was ours, to stop the work: it ends here, as a
+				// LockLostException.
 				Thread.interrupted();
 			}
 			handle.close();
@@ -477,7 +516,8 @@ public class LockTemplate implements AutoCloseable {
 	}
 
 	/**
-	 * Interrupts the thread running guarded work when its lease is lost, but only while it still runs that work.
+	 * Interrupts the thread running guarded work when its lease is lost, but only while
+	 * it still runs that work.
 	 */
 	private static final class ThreadInterrupter implements Consumer<LockLostException> {
 

@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey;
 
 import java.time.Duration;
@@ -21,19 +37,22 @@ import org.jspecify.annotations.Nullable;
 import org.springframework.core.log.LogAccessor;
 import org.springframework.util.Assert;
 
-
 /**
  * Waits for a lock, the same way for every backend.
  * <p>
- * One attempt is made at once. If it fails and there is time to wait, the caller joins the key's local wait line: a
- * FIFO queue of this process's waiters for that key, woken by the backend's release notification (one subscription per
- * key, however many threads wait) and by releases made in this process. Only the waiter at the head of the line asks
- * the backend, so a thousand threads waiting on one key cost the backend no more than one. Between notifications the
- * head polls with exponential backoff and jitter, the fallback for releases the backend cannot announce (an expired
- * lease, a backend without notifications).
+ * One attempt is made at once. If it fails and there is time to wait, the caller joins
+ * the key's local wait line: a FIFO queue of this process's waiters for that key, woken
+ * by the backend's release notification (one subscription per key, however many threads
+ * wait) and by releases made in this process. Only the waiter at the head of the line
+ * asks the backend, so a thousand threads waiting on one key cost the backend no more
+ * than one. Between notifications the head polls with exponential backoff and jitter, the
+ * fallback for releases the backend cannot announce (an expired lease, a backend without
+ * notifications).
  * <p>
- * A backend that keeps its own queue ({@link QueueingLockRepository}) is asked to queue the waiter instead: it grants
- * the key to its first waiter itself, which saves the notification and the new attempt.
+ * A backend that keeps its own queue ({@link QueueingLockRepository}) is asked to queue
+ * the waiter instead: it grants the key to its first waiter itself, which saves the
+ * notification and the new attempt.
+ *
  * <pre class="code">
  * LockWaiter waiter = new LockWaiter(Duration.ofMillis(50), Duration.ofSeconds(1));
  * LockWaiter.Grant grant = waiter.acquire(repository, lease, repository::tryAcquire, Duration.ofSeconds(5));
@@ -49,7 +68,8 @@ final class LockWaiter {
 
 	private final Map<String, WaitLine> lines = new ConcurrentHashMap<>();
 
-	// Callers waiting per key, in a wait line or in the backend's queue; only keys with waiters have an entry.
+	// Callers waiting per key, in a wait line or in the backend's queue; only keys with
+	// waiters have an entry.
 	private final Map<String, Integer> waiting = new ConcurrentHashMap<>();
 
 	LockWaiter(Duration initialPollInterval, Duration maxPollInterval) {
@@ -64,7 +84,8 @@ final class LockWaiter {
 	 * Acquires a lease, waiting up to {@code waitTime}.
 	 * @param repository the backend, for release notifications
 	 * @param lease the lease to acquire
-	 * @param attempt one attempt at the backend, for example {@code repository::tryAcquire}
+	 * @param attempt one attempt at the backend, for example
+	 * {@code repository::tryAcquire}
 	 * @param waitTime how long to wait; zero makes a single attempt
 	 * @return the grant, or {@code null} when the key stayed held for the whole wait time
 	 * @throws InterruptedException if the thread was interrupted while waiting
@@ -75,15 +96,17 @@ final class LockWaiter {
 	}
 
 	/**
-	 * Acquires a lease, waiting up to {@code waitTime}, and refuses a queued grant that reaches this process too late
-	 * to be used: one whose validity ran out before it was read (the process was paused while the grant was in
-	 * flight). Such a grant is given back and the wait goes on.
+	 * Acquires a lease, waiting up to {@code waitTime}, and refuses a queued grant that
+	 * reaches this process too late to be used: one whose validity ran out before it was
+	 * read (the process was paused while the grant was in flight). Such a grant is given
+	 * back and the wait goes on.
 	 * @param repository the backend, for release notifications
 	 * @param lease the lease to acquire
-	 * @param attempt one attempt at the backend, for example {@code repository::tryAcquire}
+	 * @param attempt one attempt at the backend, for example
+	 * {@code repository::tryAcquire}
 	 * @param waitTime how long to wait; zero makes a single attempt
-	 * @param validity how long after the backend grants it this process may trust a lease without renewing it (the TTL
-	 * less the safety margin)
+	 * @param validity how long after the backend grants it this process may trust a lease
+	 * without renewing it (the TTL less the safety margin)
 	 * @return the grant, or {@code null} when the key stayed held for the whole wait time
 	 * @throws InterruptedException if the thread was interrupted while waiting
 	 */
@@ -138,9 +161,10 @@ final class LockWaiter {
 	}
 
 	/**
-	 * Waits in the backend's own queue: the backend grants the key to its first waiter when it frees. A grant that
-	 * arrives as the wait ends is kept; a queue lost with the backend is joined again. A grant's validity runs from
-	 * when the backend made it: one that is already stale when it is read is given back, never used.
+	 * Waits in the backend's own queue: the backend grants the key to its first waiter
+	 * when it frees. A grant that arrives as the wait ends is kept; a queue lost with the
+	 * backend is joined again. A grant's validity runs from when the backend made it: one
+	 * that is already stale when it is read is given back, never used.
 	 */
 	private static @Nullable Grant waitQueued(QueueingLockRepository repository, LeaseSpec lease, long deadline,
 			long validityNanos) throws InterruptedException {
@@ -208,7 +232,8 @@ final class LockWaiter {
 					}
 					line.changed.awaitNanos(remaining);
 				}
-				// Read before the attempt, so a release between the attempt and the wait is not missed.
+				// Read before the attempt, so a release between the attempt and the wait
+				// is not missed.
 				version = line.version;
 			}
 			finally {
@@ -244,7 +269,8 @@ final class LockWaiter {
 	}
 
 	private static long jitter(long poll) {
-		// "Equal jitter": half fixed, half random, so waiters of several processes spread out.
+		// "Equal jitter": half fixed, half random, so waiters of several processes spread
+		// out.
 		long half = Math.max(1, poll / 2);
 		return half + ThreadLocalRandom.current().nextLong(half + 1);
 	}
@@ -261,8 +287,8 @@ final class LockWaiter {
 	}
 
 	/**
-	 * The number of callers of this process waiting for a key now (after their first attempt failed), shown by the
-	 * {@code locks} endpoint.
+	 * The number of callers of this process waiting for a key now (after their first
+	 * attempt failed), shown by the {@code locks} endpoint.
 	 * @param key the key
 	 * @return the number of waiters, 0 when none
 	 */
@@ -316,8 +342,9 @@ final class LockWaiter {
 	 * A granted lease.
 	 *
 	 * @param fencingToken the fencing token of the grant
-	 * @param requestedAtNanos when the lease's validity starts, on the {@link System#nanoTime()} clock: when the
-	 * successful attempt was sent, or when the backend made a queued grant
+	 * @param requestedAtNanos when the lease's validity starts, on the
+	 * {@link System#nanoTime()} clock: when the successful attempt was sent, or when the
+	 * backend made a queued grant
 	 */
 	record Grant(long fencingToken, long requestedAtNanos) {
 	}

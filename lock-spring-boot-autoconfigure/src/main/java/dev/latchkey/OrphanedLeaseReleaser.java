@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey;
 
 import java.util.concurrent.RejectedExecutionException;
@@ -11,19 +27,21 @@ import org.jspecify.annotations.Nullable;
 import org.springframework.core.log.LogAccessor;
 import org.springframework.scheduling.concurrent.CustomizableThreadFactory;
 
-
 /**
- * Gives back the leases of acquisitions whose answer was lost. An acquire that failed with a backend exception (a
- * timeout against a paused server, a connection that dropped after the request was sent, a commit whose outcome is
- * unknown) may still have been granted at the backend; nobody would then hold the key for a whole TTL. The caller
- * knows the token it sent, so this releases that token, best effort, once the backend answers again: retried with
- * exponential backoff until the lease's TTL has passed since the attempt (by then the backend has expired it anyway),
- * and stopped at the first answer, whatever it is. Releasing by token never deletes another owner's lease, so this is
- * safe on every backend, whether or not the acquisition had landed.
+ * Gives back the leases of acquisitions whose answer was lost. An acquire that failed
+ * with a backend exception (a timeout against a paused server, a connection that dropped
+ * after the request was sent, a commit whose outcome is unknown) may still have been
+ * granted at the backend; nobody would then hold the key for a whole TTL. The caller
+ * knows the token it sent, so this releases that token, best effort, once the backend
+ * answers again: retried with exponential backoff until the lease's TTL has passed since
+ * the attempt (by then the backend has expired it anyway), and stopped at the first
+ * answer, whatever it is. Releasing by token never deletes another owner's lease, so this
+ * is safe on every backend, whether or not the acquisition had landed.
  * <p>
- * Releases run on a thread of their own, started on first use, and never on the lease keeper's threads: a release
- * that hangs against a paused server must not delay the renewals, nor the losses at their deadlines, of the leases
- * that are held.
+ * Releases run on a thread of their own, started on first use, and never on the lease
+ * keeper's threads: a release that hangs against a paused server must not delay the
+ * renewals, nor the losses at their deadlines, of the leases that are held.
+ *
  * <pre class="code">
  * OrphanedLeaseReleaser orphans = new OrphanedLeaseReleaser(repository, waiter::released);
  * try {
@@ -44,8 +62,9 @@ final class OrphanedLeaseReleaser implements AutoCloseable {
 	private static final long MAX_RETRY_NANOS = TimeUnit.SECONDS.toNanos(5);
 
 	/**
-	 * The most releases kept pending at once: during an outage every failed acquire adds one, and each is kept up to
-	 * its lease's TTL. Beyond this, a lease is left to expire at the backend.
+	 * The most releases kept pending at once: during an outage every failed acquire adds
+	 * one, and each is kept up to its lease's TTL. Beyond this, a lease is left to expire
+	 * at the backend.
 	 */
 	static final int MAX_PENDING = 10_000;
 
@@ -62,7 +81,8 @@ final class OrphanedLeaseReleaser implements AutoCloseable {
 	/**
 	 * Makes a releaser.
 	 * @param repository the backend
-	 * @param onReleased called with the key when an orphaned lease was found and released, to wake local waiters
+	 * @param onReleased called with the key when an orphaned lease was found and
+	 * released, to wake local waiters
 	 */
 	OrphanedLeaseReleaser(LockRepository repository, Consumer<String> onReleased) {
 		this.repository = repository;
@@ -70,10 +90,12 @@ final class OrphanedLeaseReleaser implements AutoCloseable {
 	}
 
 	/**
-	 * Releases the lease of an acquisition that failed, as soon as the backend answers again.
+	 * Releases the lease of an acquisition that failed, as soon as the backend answers
+	 * again.
 	 * @param lease the lease that was asked for
-	 * @param attemptedAtNanos when the failed attempt was sent, on the {@link System#nanoTime()} clock: the release is
-	 * given up when the lease's TTL has passed since then
+	 * @param attemptedAtNanos when the failed attempt was sent, on the
+	 * {@link System#nanoTime()} clock: the release is given up when the lease's TTL has
+	 * passed since then
 	 */
 	void release(LeaseSpec lease, long attemptedAtNanos) {
 		if (this.pending.incrementAndGet() > MAX_PENDING) {
@@ -87,7 +109,8 @@ final class OrphanedLeaseReleaser implements AutoCloseable {
 	}
 
 	/**
-	 * Gives up the releases not made yet; their leases, if they were granted, expire at the backend.
+	 * Gives up the releases not made yet; their leases, if they were granted, expire at
+	 * the backend.
 	 */
 	@Override
 	public synchronized void close() {

@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey;
 
 import java.net.InetAddress;
@@ -14,9 +30,11 @@ import org.springframework.util.StringUtils;
 /**
  * Who this process is as a lock owner, and the source of lease tokens.
  * <p>
- * The owner name is descriptive ({@code billing@host-1:4711}): it is what inspection shows. Ownership itself is the
- * token of each acquisition: a random 96-bit prefix drawn once per process, then a counter, so tokens are unique across
- * processes and cheap to make.
+ * The owner name is descriptive ({@code billing@host-1:4711}): it is what inspection
+ * shows. Ownership itself is the token of each acquisition: a random 96-bit prefix drawn
+ * once per process, then a counter, so tokens are unique across processes and cheap to
+ * make.
+ *
  * <pre class="code">
  * OwnerIdentity identity = new OwnerIdentity(OwnerIdentity.defaultOwner("billing"));
  * String token = identity.nextToken();
@@ -39,7 +57,8 @@ final class OwnerIdentity {
 	}
 
 	/**
-	 * The default owner name: {@code application@host:pid}, or {@code host:pid} without an application name.
+	 * The default owner name: {@code application@host:pid}, or {@code host:pid} without
+	 * an application name.
 	 * @param applicationName the application's name, or {@code null}
 	 * @return the owner name
 	 */

@@ -1,11 +1,29 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey;
 
 import java.util.concurrent.CompletableFuture;
 
 /**
- * An extra ability of a backend that keeps its own first-in, first-out queue of waiters per key and grants a key to
- * the next waiter itself when it frees: a hand-off then costs one message instead of a release notification followed
- * by a new attempt. {@code LockTemplate} uses it for every wait longer than zero.
+ * An extra ability of a backend that keeps its own first-in, first-out queue of waiters
+ * per key and grants a key to the next waiter itself when it frees: a hand-off then costs
+ * one message instead of a release notification followed by a new attempt.
+ * {@code LockTemplate} uses it for every wait longer than zero.
+ *
  * <pre class="code">
  * CompletableFuture&lt;QueuedGrant&gt; grant = repository.acquireQueued(lease);
  * try {
@@ -17,35 +35,40 @@ import java.util.concurrent.CompletableFuture;
  *     }
  * }
  * </pre>
- * A backend that also offers this must keep {@link #tryAcquire} and {@link #tryAcquirePermit} fair: a key with queued
- * waiters is not free for a single attempt.
+ * <p>
+ * A backend that also offers this must keep {@link #tryAcquire} and
+ * {@link #tryAcquirePermit} fair: a key with queued waiters is not free for a single
+ * attempt.
  */
 public interface QueueingLockRepository extends LockRepository {
 
 	/**
-	 * Acquires the lease at once if the key is free, or queues the request behind the key's earlier waiters.
+	 * Acquires the lease at once if the key is free, or queues the request behind the
+	 * key's earlier waiters.
 	 * @param lease the lease to acquire, of either mode
-	 * @return completes with the grant when the lease is granted; completes exceptionally if the backend fails or loses
-	 * the queue (the caller may queue again)
+	 * @return completes with the grant when the lease is granted; completes exceptionally
+	 * if the backend fails or loses the queue (the caller may queue again)
 	 */
 	CompletableFuture<QueuedGrant> acquireQueued(LeaseSpec lease);
 
 	/**
 	 * Withdraws a queued request.
 	 * @param lease the lease that was queued
-	 * @return {@code true} if it was withdrawn before being granted; {@code false} if it had been granted (the lease is
-	 * then held, and the future of {@link #acquireQueued} completes with its fencing token) or was no longer queued
+	 * @return {@code true} if it was withdrawn before being granted; {@code false} if it
+	 * had been granted (the lease is then held, and the future of {@link #acquireQueued}
+	 * completes with its fencing token) or was no longer queued
 	 */
 	boolean cancelQueued(LeaseSpec lease);
 
 	/**
-	 * A queued request's grant. The grant may be read long after it was made (the waiter's process was paused, say):
-	 * its validity runs from when the backend made it, not from when it is read, so a grant read after its TTL is
-	 * known to be stale.
+	 * A queued request's grant. The grant may be read long after it was made (the
+	 * waiter's process was paused, say): its validity runs from when the backend made it,
+	 * not from when it is read, so a grant read after its TTL is known to be stale.
 	 *
 	 * @param fencingToken the fencing token of the grant
-	 * @param grantedAtNanos when the backend started the lease's TTL, on this process's {@link System#nanoTime()}
-	 * clock; a backend that cannot tell answers when the request was sent, which is never later
+	 * @param grantedAtNanos when the backend started the lease's TTL, on this process's
+	 * {@link System#nanoTime()} clock; a backend that cannot tell answers when the
+	 * request was sent, which is never later
 	 */
 	record QueuedGrant(long fencingToken, long grantedAtNanos) {
 	}

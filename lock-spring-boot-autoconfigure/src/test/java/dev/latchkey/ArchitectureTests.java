@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey;
 
 import java.util.Set;
@@ -14,8 +30,9 @@ import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.sli
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * The rules the main code's structure follows, after Spring Boot's own architecture checks: no package cycles, no case
- * change that depends on the default locale, and backends that stand apart.
+ * The rules the main code's structure follows, after Spring Boot's own architecture
+ * checks: no package cycles, no case change that depends on the default locale, and
+ * backends that stand apart.
  */
 class ArchitectureTests {
 
@@ -58,7 +75,8 @@ class ArchitectureTests {
 	}
 
 	/**
-	 * The packages of the main code's {@link LockRepository} implementations, the core's own aside.
+	 * The packages of the main code's {@link LockRepository} implementations, the core's
+	 * own aside.
 	 */
 	private static Set<String> backendPackages() {
 		Set<String> packages = new TreeSet<>();

@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey;
 
 import java.util.Collection;
@@ -10,9 +26,10 @@ import java.util.stream.Collectors;
 import dev.latchkey.test.ForwardingLockRepository;
 
 /**
- * A {@link LockRepository} for tests that passes everything to another one, except that it can be told to fail the
- * way a backend fails: to report every renewed lease as lost (another owner "stole" it), or to throw from
- * {@link #renew(Collection)}. It records renewals and releases.
+ * A {@link LockRepository} for tests that passes everything to another one, except that
+ * it can be told to fail the way a backend fails: to report every renewed lease as lost
+ * (another owner "stole" it), or to throw from {@link #renew(Collection)}. It records
+ * renewals and releases.
  */
 class FaultyLockRepository extends ForwardingLockRepository {
 
@@ -29,7 +46,8 @@ class FaultyLockRepository extends ForwardingLockRepository {
 	}
 
 	/**
-	 * From now on, every renewal answers that each lease is no longer held. The leases stay at the backend.
+	 * From now on, every renewal answers that each lease is no longer held. The leases
+	 * stay at the backend.
 	 */
 	void stealLeases() {
 		this.stealLeases = true;

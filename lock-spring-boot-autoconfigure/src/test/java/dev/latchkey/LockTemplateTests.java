@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey;
 
 import java.time.Duration;
@@ -77,7 +93,8 @@ class LockTemplateTests {
 			Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> lease.renewals() >= 3);
 			assertThat(renewing.heldLeases()).singleElement()
 				.satisfies((held) -> assertThat(held.renewals()).isGreaterThanOrEqualTo(3));
-			// Renewed every 50 ms with a TTL of 3 s: the backend would expire it between 2.5 s and 3 s from now.
+			// Renewed every 50 ms with a TTL of 3 s: the backend would expire it between
+			// 2.5 s and 3 s from now.
 			assertThat(lease.remainingTtl()).isBetween(Duration.ofMillis(2500), Duration.ofSeconds(3));
 		}
 	}
@@ -88,9 +105,8 @@ class LockTemplateTests {
 			assertThat(handle.lease().renewals()).isZero();
 			List<Future<Boolean>> waiters = new ArrayList<>();
 			for (int i = 0; i < 2; i++) {
-				waiters.add(this.executor.submit(() -> this.template.exclusive("order:1")
-					.waitTime(Duration.ofSeconds(10))
-					.tryRun(() -> {
+				waiters.add(this.executor
+					.submit(() -> this.template.exclusive("order:1").waitTime(Duration.ofSeconds(10)).tryRun(() -> {
 					})));
 			}
 			Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> this.template.waiterCount("order:1") == 2);
@@ -137,7 +153,8 @@ class LockTemplateTests {
 			LockRenewedEvent renewed = events(LockRenewedEvent.class).get(0);
 			assertEvent(renewed, "order:1", "order", handle.fencingToken());
 			assertThat(renewed.getHoldDuration()).isPositive();
-			// Three renewals every third of the TTL: the lease has outlived its first TTL, and is still ours.
+			// Three renewals every third of the TTL: the lease has outlived its first
+			// TTL, and is still ours.
 			assertThat(handle.lease().heldFor()).isGreaterThanOrEqualTo(SHORT_TTL);
 			assertThat(handle.lease().isValid()).isTrue();
 			assertThat(this.repository.inspect("order:1")).isPresent();
@@ -288,13 +305,15 @@ class LockTemplateTests {
 		assertThat(interrupted).isTrue();
 		assertThat(assertHeld.get()).isInstanceOfSatisfying(LockLostException.class,
 				(ex) -> assertThat(ex.getReason()).isEqualTo(LossReason.NOT_OWNER));
-		// The interrupt was the template's, to stop the work: it does not leak to the caller.
+		// The interrupt was the template's, to stop the work: it does not leak to the
+		// caller.
 		assertThat(Thread.currentThread().isInterrupted()).isFalse();
 		assertThat(lease.get().isValid()).isFalse();
 		LockLostEvent lost = single(LockLostEvent.class);
 		assertEvent(lost, "order:1", "order:1", lease.get().fencingToken());
 		assertThat(lost.getReason()).isEqualTo(LossReason.NOT_OWNER);
-		// The backend said the lease is not ours: it must not be released (it may be someone else's now).
+		// The backend said the lease is not ours: it must not be released (it may be
+		// someone else's now).
 		assertThat(faulty.releases).isEmpty();
 		assertThat(events(LockReleasedEvent.class)).isEmpty();
 	}
@@ -340,10 +359,12 @@ class LockTemplateTests {
 		LockLostEvent lost = single(LockLostEvent.class);
 		assertThat(lost.getReason()).isEqualTo(LossReason.RENEWAL_FAILED);
 		assertThat(lost.getFencingToken()).isEqualTo(lease.get().fencingToken());
-		// Renewal was retried while the lease was still valid, and given up only at its deadline.
+		// Renewal was retried while the lease was still valid, and given up only at its
+		// deadline.
 		assertThat(faulty.renewCalls.get()).isGreaterThanOrEqualTo(2);
 		assertThat(lost.getHoldDuration()).isGreaterThanOrEqualTo(validity);
-		// A best-effort release, in case the backend is reachable again: made on the keeper's thread after the work was
+		// A best-effort release, in case the backend is reachable again: made on the
+		// keeper's thread after the work was
 		// told, so it may come a moment after the call returned.
 		Awaitility.await()
 			.atMost(Duration.ofSeconds(5))
@@ -408,10 +429,11 @@ class LockTemplateTests {
 
 	@Test
 	void waiterElsewhereAcquiresSoonAfterTheMinimumHoldEnds() throws Exception {
-		// Another process: its own template, polling too slowly to get the key in time without a notification.
+		// Another process: its own template, polling too slowly to get the key in time
+		// without a notification.
 		Duration poll = Duration.ofSeconds(20);
-		LockTemplate elsewhere = template(this.repository, new LockSettings(Duration.ofSeconds(30), Duration.ZERO,
-				null, Duration.ofMillis(100), "", 512, "elsewhere", poll, poll), null);
+		LockTemplate elsewhere = template(this.repository, new LockSettings(Duration.ofSeconds(30), Duration.ZERO, null,
+				Duration.ofMillis(100), "", 512, "elsewhere", poll, poll), null);
 		Duration minHold = Duration.ofMillis(500);
 		long start = System.nanoTime();
 		this.template.exclusive("order:1").minHold(minHold).run(() -> {
@@ -428,17 +450,15 @@ class LockTemplateTests {
 	@Test
 	void emptyKeyIsRejected() {
 		assertThatExceptionOfType(LockKeyException.class).isThrownBy(() -> this.template.exclusive("").acquire());
-		assertThatExceptionOfType(LockKeyException.class)
-			.isThrownBy(() -> this.template.semaphore("", 2).run(() -> {
-			}));
+		assertThatExceptionOfType(LockKeyException.class).isThrownBy(() -> this.template.semaphore("", 2).run(() -> {
+		}));
 		assertThat(this.repository.list()).isEmpty();
 	}
 
 	@Test
 	void keyLongerThanTheMaximumIsRejected() {
 		LockTemplate template = template(this.repository, this.settings.withMaxKeyLength(16), null);
-		assertThatExceptionOfType(LockKeyException.class)
-			.isThrownBy(() -> template.exclusive("x".repeat(17)).acquire())
+		assertThatExceptionOfType(LockKeyException.class).isThrownBy(() -> template.exclusive("x".repeat(17)).acquire())
 			.withMessageContaining("latchkey.max-key-length");
 		try (LockHandle handle = template.exclusive("x".repeat(16)).acquire()) {
 			assertThat(this.repository.inspect("x".repeat(16))).isPresent();
@@ -459,7 +479,8 @@ class LockTemplateTests {
 			.isThrownBy(() -> this.template.exclusive("half-\uD83D").acquire())
 			.withMessageContaining("the unpaired surrogate U+D83D at index 5");
 		assertThat(this.repository.list()).isEmpty();
-		// A character outside the BMP, a pair of surrogates, is a character like any other.
+		// A character outside the BMP, a pair of surrogates, is a character like any
+		// other.
 		try (LockHandle handle = this.template.exclusive("order-\uD83D\uDE00").acquire()) {
 			assertThat(this.repository.inspect("order-\uD83D\uDE00")).isPresent();
 		}
@@ -487,8 +508,7 @@ class LockTemplateTests {
 		}
 		assertThat(this.repository.inspect("billing:order:1")).isEmpty();
 		// The prefix counts towards the maximum length.
-		assertThatExceptionOfType(LockKeyException.class)
-			.isThrownBy(() -> template.exclusive("order:123").acquire())
+		assertThatExceptionOfType(LockKeyException.class).isThrownBy(() -> template.exclusive("order:123").acquire())
 			.withMessageContaining("latchkey.max-key-length");
 	}
 
@@ -496,7 +516,8 @@ class LockTemplateTests {
 
 	@Test
 	void leaseAcquiredOnOneThreadCanBeReleasedOnAnother() throws Exception {
-		LockHandle handle = CompletableFuture.supplyAsync(() -> this.template.exclusive("order:1").acquire(), this.executor)
+		LockHandle handle = CompletableFuture
+			.supplyAsync(() -> this.template.exclusive("order:1").acquire(), this.executor)
 			.get(10, TimeUnit.SECONDS);
 		assertThat(this.repository.inspect("order:1")).isPresent();
 		handle.close();
@@ -531,7 +552,8 @@ class LockTemplateTests {
 
 	@Test
 	void nestedCallThroughAnotherTemplateDoesNotReenter() {
-		// Two templates stand for two independent clients: one must not re-enter the other's lease.
+		// Two templates stand for two independent clients: one must not re-enter the
+		// other's lease.
 		LockTemplate other = template(this.repository, this.settings, null);
 		this.template.exclusive("order:1").run(() -> {
 			assertThat(other.exclusive("order:1").tryAcquire()).isEmpty();

@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey;
 
 import java.time.Duration;
@@ -23,8 +39,8 @@ import dev.latchkey.test.ForwardingLockRepository;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * Tests for {@link LockWaiter}, on a backend that cannot announce releases, so that only polling and this process's
- * own wake-ups remain.
+ * Tests for {@link LockWaiter}, on a backend that cannot announce releases, so that only
+ * polling and this process's own wake-ups remain.
  */
 @Timeout(30)
 class LockWaiterTests {
@@ -106,7 +122,8 @@ class LockWaiterTests {
 	@Test
 	void onlyTheHeadOfTheWaitLineAsksTheBackend() throws Exception {
 		int threads = 20;
-		// A fixed poll interval: twenty threads polling independently would make thousands of attempts.
+		// A fixed poll interval: twenty threads polling independently would make
+		// thousands of attempts.
 		LockWaiter waiter = new LockWaiter(POLL, POLL);
 		LeaseSpec holder = exclusive("order:1", "holder", LONG_TTL);
 		assertThat(this.memory.tryAcquire(holder)).isPresent();
@@ -136,7 +153,8 @@ class LockWaiterTests {
 		int attempts = this.repository.attempts.get();
 		Duration waited = Duration.ofNanos(System.nanoTime() - start);
 		assertThat(this.memory.release(holder)).isTrue();
-		// One first attempt per thread; then only the head polls, at most once per half poll interval (jitter).
+		// One first attempt per thread; then only the head polls, at most once per half
+		// poll interval (jitter).
 		long headPolls = waited.toNanos() / POLL.dividedBy(2).toNanos() + 1;
 		assertThat(attempts).isGreaterThan(threads + 3).isLessThanOrEqualTo((int) (threads + headPolls));
 		List<Long> fencingTokens = new ArrayList<>();
@@ -158,7 +176,8 @@ class LockWaiterTests {
 		LeaseSpec lease = exclusive("order:9", "waiter", Duration.ofSeconds(1));
 		LockWaiter.Grant grant = waiter.acquire(queueing, lease, queueing::tryAcquire, Duration.ofSeconds(5),
 				Duration.ofMillis(800));
-		// The first grant was made 2 s before it was read, past the 800 ms validity: never used, given back.
+		// The first grant was made 2 s before it was read, past the 800 ms validity:
+		// never used, given back.
 		assertThat(grant).isNotNull();
 		assertThat(grant.fencingToken()).isEqualTo(StaleFirstGrantRepository.FRESH_TOKEN);
 		assertThat(queueing.released).containsExactly(lease.token());
@@ -204,8 +223,8 @@ class LockWaiterTests {
 	}
 
 	/**
-	 * A backend with its own queue whose first grant reaches the waiter long after it was made, as when the waiter's
-	 * process was paused while the grant was in flight.
+	 * A backend with its own queue whose first grant reaches the waiter long after it was
+	 * made, as when the waiter's process was paused while the grant was in flight.
 	 */
 	private static final class StaleFirstGrantRepository extends ForwardingLockRepository
 			implements QueueingLockRepository {

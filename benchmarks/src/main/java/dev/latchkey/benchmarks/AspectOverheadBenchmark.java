@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey.benchmarks;
 
 import java.time.Duration;
@@ -30,15 +46,19 @@ import dev.latchkey.LockTemplate;
 import dev.latchkey.actuate.ObservationLockObserver;
 
 /**
- * What {@code @Exclusive} and {@code @Semaphore} cost per call when the lock is free, on the memory backend, one
- * thread: the time of a guarded call minus the time of the same call unguarded ({@link #plainCall()}) is Latchkey's
- * overhead. The goal is under 2 µs for an uncontended {@code @Exclusive} call.
+ * What {@code @Exclusive} and {@code @Semaphore} cost per call when the lock is free, on
+ * the memory backend, one thread: the time of a guarded call minus the time of the same
+ * call unguarded ({@link #plainCall()}) is Latchkey's overhead. The goal is under 2 µs
+ * for an uncontended {@code @Exclusive} call.
+ *
  * <pre class="code">
  * java -jar benchmarks/target/benchmarks.jar AspectOverhead -f 1 -wi 3 -w 2s -i 5 -r 2s
  * </pre>
- * The last benchmarks break the cost down: the proxy alone, the template without the annotation, the template
- * without events, the template observed by Micrometer (timers of the acquire and hold observations in a simple meter
- * registry), and the backend alone. The application above has no meter or observation registry, so its calls observe
+ * <p>
+ * The last benchmarks break the cost down: the proxy alone, the template without the
+ * annotation, the template without events, the template observed by Micrometer (timers of
+ * the acquire and hold observations in a simple meter registry), and the backend alone.
+ * The application above has no meter or observation registry, so its calls observe
  * nothing.
  */
 @BenchmarkMode(Mode.AverageTime)
@@ -86,7 +106,8 @@ public class AspectOverheadBenchmark {
 		this.repository = this.locks.repository();
 		this.locksWithoutEvents = new LockTemplate(this.repository, this.locks.settings(), null);
 		ObservationRegistry observations = ObservationRegistry.create();
-		observations.observationConfig().observationHandler(new DefaultMeterObservationHandler(new SimpleMeterRegistry()));
+		observations.observationConfig()
+			.observationHandler(new DefaultMeterObservationHandler(new SimpleMeterRegistry()));
 		this.observedLocks = new LockTemplate(this.repository, this.locks.settings(),
 				new ObservationLockObserver(observations));
 		this.lease = LeaseSpec.exclusive("order:42", this.locks.settings().owner(), "benchmark",
@@ -112,7 +133,8 @@ public class AspectOverheadBenchmark {
 	}
 
 	/**
-	 * (b) {@code @Exclusive("order:#id")} through the Spring proxy, the same key at every call.
+	 * (b) {@code @Exclusive("order:#id")} through the Spring proxy, the same key at every
+	 * call.
 	 */
 	@Benchmark
 	public long exclusiveSameKey() {
@@ -120,7 +142,8 @@ public class AspectOverheadBenchmark {
 	}
 
 	/**
-	 * (b) {@code @Exclusive("order:#id")} through the Spring proxy, a new key at every call.
+	 * (b) {@code @Exclusive("order:#id")} through the Spring proxy, a new key at every
+	 * call.
 	 */
 	@Benchmark
 	public long exclusiveNewKeyEachCall() {
@@ -168,9 +191,9 @@ public class AspectOverheadBenchmark {
 	}
 
 	/**
-	 * Breakdown: the template with no event publisher, observed by Micrometer: compare with
-	 * {@link #breakdownTemplateWithoutEvents()} for the cost of the {@code latchkey.acquire} and {@code latchkey.hold}
-	 * observations and their timers.
+	 * Breakdown: the template with no event publisher, observed by Micrometer: compare
+	 * with {@link #breakdownTemplateWithoutEvents()} for the cost of the
+	 * {@code latchkey.acquire} and {@code latchkey.hold} observations and their timers.
 	 */
 	@Benchmark
 	public void breakdownTemplateObserved() {

@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey.benchmarks;
 
 import org.springframework.boot.Banner;
@@ -11,8 +27,9 @@ import org.springframework.context.annotation.Configuration;
 import dev.latchkey.autoconfigure.LatchkeyAutoConfiguration;
 
 /**
- * The smallest Spring Boot application that uses Latchkey the way an application does: its auto-configuration, the
- * memory backend, and an {@link Orders} bean proxied by {@code LockAnnotationBeanPostProcessor}.
+ * The smallest Spring Boot application that uses Latchkey the way an application does:
+ * its auto-configuration, the memory backend, and an {@link Orders} bean proxied by
+ * {@code LockAnnotationBeanPostProcessor}.
  */
 @Configuration(proxyBeanMethods = false)
 @ImportAutoConfiguration(LatchkeyAutoConfiguration.class)

@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey.benchmarks;
 
 import java.io.PrintStream;
@@ -29,15 +45,18 @@ import dev.latchkey.LockTemplate;
 import dev.latchkey.etcd.EtcdLockRepository;
 
 /**
- * The etcd backend next to the floor of two raw jetcd transactions and jetcd's own {@code Lock} client, against the
- * same etcd, in one run.
+ * The etcd backend next to the floor of two raw jetcd transactions and jetcd's own
+ * {@code Lock} client, against the same etcd, in one run.
+ *
  * <pre>
  * java -cp benchmarks/target/benchmarks.jar dev.latchkey.benchmarks.EtcdBenchmark [http://host:port[,...]] [iterations]
  * </pre>
- * For each contender: single-thread uncontended acquire+release latency (percentiles) and throughput, the gRPC calls a
- * client makes per acquire+release (counted by a client interceptor; the lease keep-alive stream of Latchkey's shared
- * leases is one long-lived call and not counted per operation), and the throughput of 8 threads contending for one key
- * (two repositories, as two processes would).
+ * <p>
+ * For each contender: single-thread uncontended acquire+release latency (percentiles) and
+ * throughput, the gRPC calls a client makes per acquire+release (counted by a client
+ * interceptor; the lease keep-alive stream of Latchkey's shared leases is one long-lived
+ * call and not counted per operation), and the throughput of 8 threads contending for one
+ * key (two repositories, as two processes would).
  */
 public final class EtcdBenchmark {
 
@@ -106,7 +125,8 @@ public final class EtcdBenchmark {
 				Measurements.work();
 				join(client.getLockClient().unlock(owned));
 			});
-			ThreadLocal<Long> threadLease = ThreadLocal.withInitial(() -> join(client.getLeaseClient().grant(60)).getID());
+			ThreadLocal<Long> threadLease = ThreadLocal
+				.withInitial(() -> join(client.getLeaseClient().grant(60)).getID());
 			benchmark.run("jetcd Lock client, lease granted once (lock + unlock)", iterations, () -> {
 				ByteSequence owned = join(client.getLockClient().lock(lockName, threadLease.get())).getKey();
 				join(client.getLockClient().unlock(owned));
@@ -145,7 +165,6 @@ public final class EtcdBenchmark {
 				timings.perSecond(), callsPerOp, Measurements.contendedColumn(contended, CONTENDERS, CONTENDED_RUN));
 	}
 
-
 	private static <T> T join(java.util.concurrent.CompletableFuture<T> future) {
 		try {
 			return future.get(30, TimeUnit.SECONDS);
@@ -158,7 +177,6 @@ public final class EtcdBenchmark {
 	private static ByteSequence bytes(String text) {
 		return ByteSequence.from(text, StandardCharsets.UTF_8);
 	}
-
 
 	/**
 	 * Counts the gRPC calls the clients start: one per unary request, one per stream.

@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey.benchmarks;
 
 import java.io.IOException;
@@ -50,18 +66,23 @@ import dev.latchkey.jdbc.JdbcLockRepository;
 import dev.latchkey.test.ForwardingLockRepository;
 
 /**
- * The JDBC backend on PostgreSQL next to the floor of two raw JDBC statements, Spring Integration's
- * {@code JdbcLockRegistry} and ShedLock's {@code JdbcTemplateLockProvider}, against the same database, in one run.
+ * The JDBC backend on PostgreSQL next to the floor of two raw JDBC statements, Spring
+ * Integration's {@code JdbcLockRegistry} and ShedLock's {@code JdbcTemplateLockProvider},
+ * against the same database, in one run.
+ *
  * <pre>
  * java -cp benchmarks/target/benchmarks.jar dev.latchkey.benchmarks.JdbcBenchmark \
  *     [jdbc-url] [iterations] [hand-off rounds]
  * </pre>
- * Every contender gets its own table (created from the schema the library ships, under a random name, and dropped at
- * the end) and its own HikariCP pool. For each: single-thread uncontended acquire+release latency (mean and
- * percentiles), and the statements and round trips the driver sends per acquire+release, counted in a separate pass
- * of 1,000 operations through a small proxy between the driver and PostgreSQL that reads the wire protocol. Then the
- * hand-off: a holder releases a key that a waiter of another pool (as another process would) is waiting for; the
- * latency is from just before the holder's release to just after the waiter holds the key.
+ * <p>
+ * Every contender gets its own table (created from the schema the library ships, under a
+ * random name, and dropped at the end) and its own HikariCP pool. For each: single-thread
+ * uncontended acquire+release latency (mean and percentiles), and the statements and
+ * round trips the driver sends per acquire+release, counted in a separate pass of 1,000
+ * operations through a small proxy between the driver and PostgreSQL that reads the wire
+ * protocol. Then the hand-off: a holder releases a key that a waiter of another pool (as
+ * another process would) is waiting for; the latency is from just before the holder's
+ * release to just after the waiter holds the key.
  */
 public final class JdbcBenchmark {
 
@@ -78,7 +99,11 @@ public final class JdbcBenchmark {
 
 	private final String url;
 
-	private final String suffix = UUID.randomUUID().toString().replace("-", "").substring(0, 10).toUpperCase(Locale.ROOT);
+	private final String suffix = UUID.randomUUID()
+		.toString()
+		.replace("-", "")
+		.substring(0, 10)
+		.toUpperCase(Locale.ROOT);
 
 	private final List<HikariDataSource> pools = new ArrayList<>();
 
@@ -97,8 +122,8 @@ public final class JdbcBenchmark {
 	}
 
 	public static void main(String[] args) throws Exception {
-		String url = (args.length > 0) ? args[0]
-				: System.getenv().getOrDefault("LATCHKEY_POSTGRES_URL", "jdbc:postgresql://127.0.0.1:5432/test?user=postgres");
+		String url = (args.length > 0) ? args[0] : System.getenv()
+			.getOrDefault("LATCHKEY_POSTGRES_URL", "jdbc:postgresql://127.0.0.1:5432/test?user=postgres");
 		int iterations = (args.length > 1) ? Integer.parseInt(args[1]) : 5_000;
 		int rounds = (args.length > 2) ? Integer.parseInt(args[2]) : 200;
 		JdbcBenchmark benchmark = new JdbcBenchmark(url);
@@ -112,8 +137,8 @@ public final class JdbcBenchmark {
 
 	private void run(int iterations, int rounds) throws Exception {
 		String version = new JdbcTemplate(this.admin).queryForObject("SHOW server_version", String.class);
-		out.printf(Locale.ROOT, "PostgreSQL %s, %d iterations, %d hand-off rounds, JDK %s%n", version, iterations, rounds,
-				System.getProperty("java.version"));
+		out.printf(Locale.ROOT, "PostgreSQL %s, %d iterations, %d hand-off rounds, JDK %s%n", version, iterations,
+				rounds, System.getProperty("java.version"));
 		String latchkeyTable = latchkeyTable("LKB_" + this.suffix, "schema-postgresql.sql");
 		String unloggedTable = latchkeyTable("LKB_U_" + this.suffix, "schema-postgresql-unlogged.sql");
 		String floorTable = latchkeyTable("LKB_F_" + this.suffix, "schema-postgresql.sql");
@@ -133,8 +158,10 @@ public final class JdbcBenchmark {
 		contenders.put("Latchkey LockTemplate, unlogged table", (ds) -> template(ds, unloggedTable));
 		contenders.put("Spring Integration JdbcLockRegistry", (ds) -> integration(ds, integrationPrefix));
 		contenders.put("ShedLock JdbcTemplateLockProvider (DB time)", (ds) -> shedLock(ds, shedLockTable));
-		// Not something the peers offer: their tables made UNLOGGED here, to compare the work without WAL flushes.
-		contenders.put("Spring Integration, its table made unlogged", (ds) -> integration(ds, integrationUnloggedPrefix));
+		// Not something the peers offer: their tables made UNLOGGED here, to compare the
+		// work without WAL flushes.
+		contenders.put("Spring Integration, its table made unlogged",
+				(ds) -> integration(ds, integrationUnloggedPrefix));
 		contenders.put("ShedLock, its table made unlogged", (ds) -> shedLock(ds, shedLockUnloggedTable));
 		out.println();
 		out.println("Uncontended acquire+release, one thread, the contenders measured in turns (statements and round"
@@ -263,9 +290,10 @@ public final class JdbcBenchmark {
 	// --- Uncontended measurement ---
 
 	/**
-	 * Measures the contenders in turns of {@link #TURNS} slices each, one contender after the other, so that every
-	 * contender sees the same share of a load that changes while the benchmark runs (other processes' builds, and the
-	 * disk that commits wait for); then counts each one's statements through the proxy.
+	 * Measures the contenders in turns of {@link #TURNS} slices each, one contender after
+	 * the other, so that every contender sees the same share of a load that changes while
+	 * the benchmark runs (other processes' builds, and the disk that commits wait for);
+	 * then counts each one's statements through the proxy.
 	 */
 	private void uncontended(Map<String, Function<DataSource, Operation>> contenders, int iterations) throws Exception {
 		int scope = scope();
@@ -319,7 +347,8 @@ public final class JdbcBenchmark {
 		out.println("What the driver sent per acquire+release (" + COUNTED_OPERATIONS + " counted operations each)");
 		sent.forEach((name, texts) -> {
 			out.println("  " + name + ":");
-			// Left out: what a connection opened during the pass sent once (its SET application_name).
+			// Left out: what a connection opened during the pass sent once (its SET
+			// application_name).
 			new TreeMap<>(texts).entrySet()
 				.stream()
 				.filter((text) -> text.getValue() * 100 >= COUNTED_OPERATIONS)
@@ -352,7 +381,8 @@ public final class JdbcBenchmark {
 	// --- Hand-off ---
 
 	/**
-	 * One contender's hand-off: the holder's side and the waiter's side, each on a pool of its own.
+	 * One contender's hand-off: the holder's side and the waiter's side, each on a pool
+	 * of its own.
 	 */
 	private interface HandOff {
 
@@ -368,9 +398,8 @@ public final class JdbcBenchmark {
 	}
 
 	private HandOff latchkeyHandOff(String table, LockSettings settings, boolean withoutNotifications) {
-		LockTemplate holder = closing(new LockTemplate(
-				closing(new JdbcLockRepository(pool(this.url, "holder"), table)), settings.withWaitTime(Duration.ZERO),
-				null));
+		LockTemplate holder = closing(new LockTemplate(closing(new JdbcLockRepository(pool(this.url, "holder"), table)),
+				settings.withWaitTime(Duration.ZERO), null));
 		LockRepository waiterRepository = closing(new JdbcLockRepository(pool(this.url, "waiter"), table));
 		if (withoutNotifications) {
 			waiterRepository = new WithoutNotifications(waiterRepository);
@@ -570,7 +599,8 @@ public final class JdbcBenchmark {
 	// --- Tables, pools, clean-up ---
 
 	/**
-	 * Creates a lock table from the schema script Latchkey ships, under another name, as its schema initializer does.
+	 * Creates a lock table from the schema script Latchkey ships, under another name, as
+	 * its schema initializer does.
 	 */
 	private String latchkeyTable(String table, String script) throws IOException {
 		String text = StreamUtils.copyToString(new ClassPathResource("dev/latchkey/jdbc/" + script).getInputStream(),
@@ -582,8 +612,8 @@ public final class JdbcBenchmark {
 	}
 
 	/**
-	 * Creates Spring Integration's lock table from the PostgreSQL script it ships (only its {@code INT_LOCK} table), with
-	 * another prefix.
+	 * Creates Spring Integration's lock table from the PostgreSQL script it ships (only
+	 * its {@code INT_LOCK} table), with another prefix.
 	 */
 	private String integrationTable(String prefix, boolean unlogged) throws IOException {
 		String text = StreamUtils.copyToString(
@@ -611,7 +641,8 @@ public final class JdbcBenchmark {
 	}
 
 	private void execute(String script) {
-		new ResourceDatabasePopulator(new ByteArrayResource(script.getBytes(StandardCharsets.UTF_8))).execute(this.admin);
+		new ResourceDatabasePopulator(new ByteArrayResource(script.getBytes(StandardCharsets.UTF_8)))
+			.execute(this.admin);
 	}
 
 	private HikariDataSource pool(String url, String name) {
@@ -627,8 +658,8 @@ public final class JdbcBenchmark {
 	}
 
 	/**
-	 * Marks where a contender's pools and closeables start, so that they are closed after it ran: the database serves
-	 * other clients too, and its connections are limited.
+	 * Marks where a contender's pools and closeables start, so that they are closed after
+	 * it ran: the database serves other clients too, and its connections are limited.
 	 */
 	private int scope() {
 		return this.pools.size() * 100_000 + this.closeables.size();
@@ -681,7 +712,8 @@ public final class JdbcBenchmark {
 	private static String loadAverage() {
 		try {
 			return new String(java.nio.file.Files.readAllBytes(java.nio.file.Path.of("/proc/loadavg")),
-					StandardCharsets.US_ASCII).trim();
+					StandardCharsets.US_ASCII)
+				.trim();
 		}
 		catch (IOException ex) {
 			return "unknown";

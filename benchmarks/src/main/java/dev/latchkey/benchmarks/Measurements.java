@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey.benchmarks;
 
 import java.time.Duration;
@@ -13,8 +29,10 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.jspecify.annotations.Nullable;
 
 /**
- * What the backend harnesses ({@link RedisBenchmark}, {@link EtcdBenchmark}, {@link JdbcBenchmark}) measure the same
- * way: the guarded work, percentiles of latency samples, and the throughput of threads contending for one lock.
+ * What the backend harnesses ({@link RedisBenchmark}, {@link EtcdBenchmark},
+ * {@link JdbcBenchmark}) measure the same way: the guarded work, percentiles of latency
+ * samples, and the throughput of threads contending for one lock.
+ *
  * <pre class="code">
  * Arrays.sort(samples);
  * double p99 = Measurements.percentileMicros(samples, 0.99);
@@ -30,7 +48,8 @@ final class Measurements {
 	}
 
 	/**
-	 * The work done under a lock: as little as can be, so that what is measured is the locking around it.
+	 * The work done under a lock: as little as can be, so that what is measured is the
+	 * locking around it.
 	 */
 	static void work() {
 		counter.incrementAndGet();
@@ -70,8 +89,8 @@ final class Measurements {
 	}
 
 	/**
-	 * The contended throughput column of a harness's table: {@link #contendedThroughput} of the operation, or a dash
-	 * where a contender has none.
+	 * The contended throughput column of a harness's table: {@link #contendedThroughput}
+	 * of the operation, or a dash where a contender has none.
 	 * @param lockedWork one acquire, work and release, or {@code null}
 	 * @param contenders the number of threads
 	 * @param run how long to count
@@ -86,7 +105,8 @@ final class Measurements {
 	}
 
 	/**
-	 * Runs a locked operation on several threads at once, after a second of warm-up, and counts how many complete.
+	 * Runs a locked operation on several threads at once, after a second of warm-up, and
+	 * counts how many complete.
 	 * @param lockedWork one acquire, work and release
 	 * @param contenders the number of threads
 	 * @param run how long to count

@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey.benchmarks;
 
 import java.io.PrintStream;
@@ -28,14 +44,18 @@ import dev.latchkey.LockTemplate;
 import dev.latchkey.redis.RedisLockRepository;
 
 /**
- * The Redis backend next to the floor of two raw Lettuce round trips, Redisson's {@code RLock} and Spring
- * Integration's {@code RedisLockRegistry}, against the same Redis, in one run.
+ * The Redis backend next to the floor of two raw Lettuce round trips, Redisson's
+ * {@code RLock} and Spring Integration's {@code RedisLockRegistry}, against the same
+ * Redis, in one run.
+ *
  * <pre>
  * java -cp benchmarks/target/benchmarks.jar dev.latchkey.benchmarks.RedisBenchmark [redis://host:port] [iterations]
  * </pre>
- * For each contender: single-thread uncontended acquire+release latency (percentiles) and throughput, the commands a
- * client sends per acquire+release (counted with {@code MONITOR} in a separate pass, leaving out the commands that
- * scripts run inside the server), and the throughput of 8 threads contending for one key.
+ * <p>
+ * For each contender: single-thread uncontended acquire+release latency (percentiles) and
+ * throughput, the commands a client sends per acquire+release (counted with
+ * {@code MONITOR} in a separate pass, leaving out the commands that scripts run inside
+ * the server), and the throughput of 8 threads contending for one key.
  */
 public final class RedisBenchmark {
 
@@ -72,8 +92,8 @@ public final class RedisBenchmark {
 			RedisBenchmark benchmark = new RedisBenchmark(uri);
 			benchmark.out.printf(Locale.ROOT, "Redis at %s, %d iterations, %d contenders for %s, JDK %s%n", url,
 					iterations, CONTENDERS, CONTENDED_RUN, System.getProperty("java.version"));
-			benchmark.out.printf(Locale.ROOT, "%-44s %10s %10s %10s %12s %10s %14s%n", "contender", "p50 us",
-					"p90 us", "p99 us", "ops/s (1 t)", "cmds/op", "ops/s (8 t)");
+			benchmark.out.printf(Locale.ROOT, "%-44s %10s %10s %10s %12s %10s %14s%n", "contender", "p50 us", "p90 us",
+					"p99 us", "ops/s (1 t)", "cmds/op", "ops/s (8 t)");
 			RedisCommands<String, String> floor = floorConnection.sync();
 			benchmark.run("floor: SET NX PX + DEL (2 round trips)", iterations, () -> {
 				String key = "bench-floor";
@@ -135,10 +155,10 @@ public final class RedisBenchmark {
 				timings.perSecond(), commandsPerOp, Measurements.contendedColumn(contended, CONTENDERS, CONTENDED_RUN));
 	}
 
-
 	/**
-	 * Counts the commands clients send while the operation runs, with {@code MONITOR} on a connection of its own;
-	 * commands run by scripts inside the server (shown as {@code [0 lua]}) are not counted.
+	 * Counts the commands clients send while the operation runs, with {@code MONITOR} on
+	 * a connection of its own; commands run by scripts inside the server (shown as
+	 * {@code [0 lua]}) are not counted.
 	 */
 	private double commandsPerOperation(Runnable operation, int operations) throws Exception {
 		try (java.net.Socket monitor = new java.net.Socket(this.uri.getHost(), this.uri.getPort())) {
@@ -178,6 +198,5 @@ public final class RedisBenchmark {
 			return sent.get() / (double) operations;
 		}
 	}
-
 
 }

@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey.benchmarks;
 
 import java.io.BufferedReader;
@@ -24,26 +40,31 @@ import dev.latchkey.LockTemplate;
 import dev.latchkey.socket.SocketLockRepository;
 
 /**
- * The socket backend between processes, measured with a harness rather than JMH, since the arbiter and the waiting
- * holder must be other processes.
+ * The socket backend between processes, measured with a harness rather than JMH, since
+ * the arbiter and the waiting holder must be other processes.
+ *
  * <pre>
  * java -cp benchmarks/target/benchmarks.jar dev.latchkey.benchmarks.SocketBenchmark [iterations]
  * </pre>
+ * <p>
  * Three measurements, each reported as percentiles of single operations:
  * <ol>
- * <li><b>floor</b>: {@code FileChannel.lock()} + release on a file in the lock directory, in this process: what a
- * lock shared through the file system costs at the least;</li>
- * <li><b>acquire+release</b>: an uncontended {@code tryAcquire} + {@code release} through the repository, with the
- * arbiter in another process (and, separately, through {@link LockTemplate}, with events off), and in the process that
- * runs the arbiter (which calls it directly);</li>
- * <li><b>hand-off</b>: a child process holds a key and releases it; this process waits for it through
- * {@link LockTemplate} with slow polling, so only the arbiter's release push wakes it. Measured from just before the
- * child's release to just after this process holds the key ({@link System#nanoTime()} is the same monotonic clock in
- * every process of a Linux host).</li>
+ * <li><b>floor</b>: {@code FileChannel.lock()} + release on a file in the lock directory,
+ * in this process: what a lock shared through the file system costs at the least;</li>
+ * <li><b>acquire+release</b>: an uncontended {@code tryAcquire} + {@code release} through
+ * the repository, with the arbiter in another process (and, separately, through
+ * {@link LockTemplate}, with events off), and in the process that runs the arbiter (which
+ * calls it directly);</li>
+ * <li><b>hand-off</b>: a child process holds a key and releases it; this process waits
+ * for it through {@link LockTemplate} with slow polling, so only the arbiter's release
+ * push wakes it. Measured from just before the child's release to just after this process
+ * holds the key ({@link System#nanoTime()} is the same monotonic clock in every process
+ * of a Linux host).</li>
  * </ol>
- * Next to the hand-off, the time one line takes through a pipe to a thread of another process that is blocked reading
- * it: the cost of waking a thread that has been idle for milliseconds, which a hand-off pays three times (the
- * arbiter's thread, the waiter's connection reader, the waiting thread).
+ * Next to the hand-off, the time one line takes through a pipe to a thread of another
+ * process that is blocked reading it: the cost of waking a thread that has been idle for
+ * milliseconds, which a hand-off pays three times (the arbiter's thread, the waiter's
+ * connection reader, the waiting thread).
  */
 public final class SocketBenchmark {
 
@@ -58,7 +79,8 @@ public final class SocketBenchmark {
 		int iterations = (args.length > 0) ? Integer.parseInt(args[0]) : 20_000;
 		Path directory = Files.createTempDirectory("latchkey-bench").resolve("locks");
 		PrintStream out = System.out;
-		out.printf(Locale.ROOT, "socket backend, %d iterations, JDK %s%n", iterations, System.getProperty("java.version"));
+		out.printf(Locale.ROOT, "socket backend, %d iterations, JDK %s%n", iterations,
+				System.getProperty("java.version"));
 		out.println(floor(directory.getParent(), iterations));
 		Process child = startChild(directory);
 		try (BufferedReader fromChild = new BufferedReader(
@@ -66,14 +88,13 @@ public final class SocketBenchmark {
 				PrintWriter toChild = new PrintWriter(child.getOutputStream(), true, StandardCharsets.UTF_8)) {
 			expect(fromChild, "ARBITER true");
 			SocketLockRepository repository = new SocketLockRepository(directory);
-			out.println(acquireRelease(repository, iterations,
-					"acquire+release, repository, arbiter in another process"));
+			out.println(
+					acquireRelease(repository, iterations, "acquire+release, repository, arbiter in another process"));
 			try (SocketLockRepository own = new SocketLockRepository(directory.resolveSibling("own"))) {
-				out.println(acquireRelease(own, iterations, "acquire+release, repository, in the arbiter's own process"));
+				out.println(
+						acquireRelease(own, iterations, "acquire+release, repository, in the arbiter's own process"));
 			}
-			LockSettings settings = LockSettings.defaults()
-				.withOwner("bench")
-				.withWaitTime(Duration.ofSeconds(10));
+			LockSettings settings = LockSettings.defaults().withOwner("bench").withWaitTime(Duration.ofSeconds(10));
 			settings = new LockSettings(settings.ttl(), settings.waitTime(), null, settings.safetyMargin(), "", 512,
 					"bench", Duration.ofSeconds(5), Duration.ofSeconds(5));
 			try (LockTemplate template = new LockTemplate(repository, settings, null)) {
@@ -109,7 +130,8 @@ public final class SocketBenchmark {
 	private static String acquireRelease(SocketLockRepository repository, int iterations, String name) {
 		long[] samples = new long[iterations];
 		for (int i = -Math.max(iterations / 2, 5_000); i < iterations; i++) {
-			LeaseSpec lease = LeaseSpec.exclusive("bench", "bench", UUID.randomUUID().toString(), Duration.ofSeconds(30));
+			LeaseSpec lease = LeaseSpec.exclusive("bench", "bench", UUID.randomUUID().toString(),
+					Duration.ofSeconds(30));
 			long start = System.nanoTime();
 			OptionalLong granted = repository.tryAcquire(lease);
 			repository.release(lease);
@@ -141,13 +163,15 @@ public final class SocketBenchmark {
 		long[] pushes = new long[rounds];
 		long[] pipe = new long[rounds];
 		long[] pushedAt = { 0 };
-		// Also when the arbiter's release push reaches this process: the hand-off less the waiter's own attempt.
+		// Also when the arbiter's release push reaches this process: the hand-off less
+		// the waiter's own attempt.
 		repository.subscribe("handoff", () -> pushedAt[0] = System.nanoTime());
 		for (int i = 0; i < rounds; i++) {
 			toChild.println("HOLD");
 			expect(fromChild, "HELD");
 			toChild.println("RELEASE");
-			// The child prints the time just before its release; we are waiting before it releases.
+			// The child prints the time just before its release; we are waiting before it
+			// releases.
 			long[] released = { 0 };
 			int round = i;
 			Thread reader = new Thread(() -> {

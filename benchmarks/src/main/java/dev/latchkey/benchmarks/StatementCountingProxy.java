@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey.benchmarks;
 
 import java.io.BufferedOutputStream;
@@ -17,11 +33,13 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * A TCP proxy between the driver and PostgreSQL that reads the messages the driver sends (frontend protocol v3) and
- * counts, while counting is on, the statements it runs ({@code Execute} of the extended protocol, or a simple
- * {@code Query}) by their text and the round trips ({@code Sync}, or a simple {@code Query}). The texts come from
- * the {@code Parse} of each prepared statement, so server-side prepared statements (which skip {@code Parse}) are
- * still named. Connections through it use neither SSL nor GSS encryption, so the protocol can be read.
+ * A TCP proxy between the driver and PostgreSQL that reads the messages the driver sends
+ * (frontend protocol v3) and counts, while counting is on, the statements it runs
+ * ({@code Execute} of the extended protocol, or a simple {@code Query}) by their text and
+ * the round trips ({@code Sync}, or a simple {@code Query}). The texts come from the
+ * {@code Parse} of each prepared statement, so server-side prepared statements (which
+ * skip {@code Parse}) are still named. Connections through it use neither SSL nor GSS
+ * encryption, so the protocol can be read.
  */
 final class StatementCountingProxy implements AutoCloseable {
 
@@ -112,14 +130,16 @@ final class StatementCountingProxy implements AutoCloseable {
 		try (client; upstream) {
 			DataInputStream in = new DataInputStream(client.getInputStream());
 			OutputStream to = new BufferedOutputStream(upstream.getOutputStream(), 65536);
-			// The untyped messages first: an SSL or GSS request (refused, as the URL disables both) and startup.
+			// The untyped messages first: an SSL or GSS request (refused, as the URL
+			// disables both) and startup.
 			while (true) {
 				int length = in.readInt();
 				byte[] body = in.readNBytes(length - 4);
 				to.write(header(length));
 				to.write(body);
 				to.flush();
-				int code = ((body[0] & 0xff) << 24) | ((body[1] & 0xff) << 16) | ((body[2] & 0xff) << 8) | (body[3] & 0xff);
+				int code = ((body[0] & 0xff) << 24) | ((body[1] & 0xff) << 16) | ((body[2] & 0xff) << 8)
+						| (body[3] & 0xff);
 				if (code != 80877103 && code != 80877104) {
 					break;
 				}

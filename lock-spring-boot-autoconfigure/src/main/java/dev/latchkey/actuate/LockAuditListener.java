@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey.actuate;
 
 import java.util.LinkedHashMap;
@@ -13,12 +29,15 @@ import dev.latchkey.event.LockLostEvent;
 import dev.latchkey.event.LockRenewedEvent;
 
 /**
- * Records lock events in the application's {@link AuditEventRepository}, where the {@code auditevents} endpoint shows
- * them. The principal is the lock owner; the type is {@code LOCK_ACQUIRED}, {@code LOCK_RELEASED},
- * {@code LOCK_NOT_ACQUIRED}, {@code LOCK_ACQUIRE_FAILED}, {@code LOCK_LOST} or {@code LOCK_FORCE_RELEASED} (an
- * operator's force-release through the {@code locks} endpoint); the data holds the key, name, backend, fencing token, wait and hold
- * durations (and the reason of a loss). Renewals are not recorded: they happen every few seconds per lease.
- * Auto-configured with {@code latchkey.audit.enabled=true}; by hand:
+ * Records lock events in the application's {@link AuditEventRepository}, where the
+ * {@code auditevents} endpoint shows them. The principal is the lock owner; the type is
+ * {@code LOCK_ACQUIRED}, {@code LOCK_RELEASED}, {@code LOCK_NOT_ACQUIRED},
+ * {@code LOCK_ACQUIRE_FAILED}, {@code LOCK_LOST} or {@code LOCK_FORCE_RELEASED} (an
+ * operator's force-release through the {@code locks} endpoint); the data holds the key,
+ * name, backend, fencing token, wait and hold durations (and the reason of a loss).
+ * Renewals are not recorded: they happen every few seconds per lease. Auto-configured
+ * with {@code latchkey.audit.enabled=true}; by hand:
+ *
  * <pre class="code">
  * &#64;Bean
  * LockAuditListener lockAuditListener(AuditEventRepository auditEvents) {

@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey.actuate;
 
 import java.util.Locale;
@@ -17,18 +33,24 @@ import dev.latchkey.event.LockRenewedEvent;
 /**
  * Records Latchkey's {@link LockEvent}s as Micrometer meters:
  * <ul>
- * <li>{@code latchkey.lost} (counter): lost leases, tagged {@code name}, {@code backend} and {@code reason}
- * ({@code not_owner}, {@code renewal_failed} or {@code expired_before_release});</li>
- * <li>{@code latchkey.renewals} (counter): successful lease renewals, tagged {@code name} and {@code backend};</li>
- * <li>{@code latchkey.leases.held} (gauge): the leases the template holds now, tagged {@code backend}.</li>
+ * <li>{@code latchkey.lost} (counter): lost leases, tagged {@code name}, {@code backend}
+ * and {@code reason} ({@code not_owner}, {@code renewal_failed} or
+ * {@code expired_before_release});</li>
+ * <li>{@code latchkey.renewals} (counter): successful lease renewals, tagged {@code name}
+ * and {@code backend};</li>
+ * <li>{@code latchkey.leases.held} (gauge): the leases the template holds now, tagged
+ * {@code backend}.</li>
  * </ul>
- * Both counters are registered at zero when this is made, tagged {@code name=none} (and {@code reason=none}), so that
- * they are listed before the first loss or renewal.
- * The {@code name} tag is the lock's name (an annotation's key template, or the name given to
- * {@link dev.latchkey.LockOperation#named(String)}), never the evaluated key, so the number of meters stays bounded.
- * The timers {@code latchkey.acquire} and {@code latchkey.hold} are not made here: they come from the observations of
+ * Both counters are registered at zero when this is made, tagged {@code name=none} (and
+ * {@code reason=none}), so that they are listed before the first loss or renewal. The
+ * {@code name} tag is the lock's name (an annotation's key template, or the name given to
+ * {@link dev.latchkey.LockOperation#named(String)}), never the evaluated key, so the
+ * number of meters stays bounded. The timers {@code latchkey.acquire} and
+ * {@code latchkey.hold} are not made here: they come from the observations of
  * {@link ObservationLockObserver}, which measure the time themselves and are spans too.
- * Spring Boot registers one when Micrometer and a {@link MeterRegistry} are present; by hand:
+ * Spring Boot registers one when Micrometer and a {@link MeterRegistry} are present; by
+ * hand:
+ *
  * <pre class="code">
  * &#64;Bean
  * LockMetrics lockMetrics(MeterRegistry registry, LockTemplate locks) {
@@ -39,7 +61,8 @@ import dev.latchkey.event.LockRenewedEvent;
 public class LockMetrics implements ApplicationListener<LockEvent> {
 
 	/**
-	 * The name of the timer of waits for a lock, made by the {@code latchkey.acquire} observation.
+	 * The name of the timer of waits for a lock, made by the {@code latchkey.acquire}
+	 * observation.
 	 */
 	public static final String ACQUIRE = "latchkey.acquire";
 
@@ -81,9 +104,12 @@ public class LockMetrics implements ApplicationListener<LockEvent> {
 			.description("Leases this instance holds and renews")
 			.tag("backend", backend)
 			.register(registry);
-		// Registered at zero, so that both counters are listed (and alerts on them work) before the first event; with
-		// the same tag keys as the counters of real locks, since registries such as Prometheus require one set of keys
-		// per meter name. "none" is the value that stands for no lock, as Micrometer's "error" tag does.
+		// Registered at zero, so that both counters are listed (and alerts on them work)
+		// before the first event; with
+		// the same tag keys as the counters of real locks, since registries such as
+		// Prometheus require one set of keys
+		// per meter name. "none" is the value that stands for no lock, as Micrometer's
+		// "error" tag does.
 		lost(NONE, backend, NONE);
 		renewals(NONE, backend);
 	}

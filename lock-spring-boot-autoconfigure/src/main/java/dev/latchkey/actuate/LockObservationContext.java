@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey.actuate;
 
 import io.micrometer.observation.Observation;
@@ -6,9 +22,10 @@ import org.jspecify.annotations.Nullable;
 import dev.latchkey.LeaseMode;
 
 /**
- * What an observation of a lock knows: the lock's name, its key, the backend, the mode and limit, and once it ends its
- * outcome. Subclassed for the two observations, {@link LockAcquireContext} and {@link LockHoldContext}, so that a
- * convention can tell them apart.
+ * What an observation of a lock knows: the lock's name, its key, the backend, the mode
+ * and limit, and once it ends its outcome. Subclassed for the two observations,
+ * {@link LockAcquireContext} and {@link LockHoldContext}, so that a convention can tell
+ * them apart.
  */
 public abstract class LockObservationContext extends Observation.Context {
 
@@ -34,7 +51,8 @@ public abstract class LockObservationContext extends Observation.Context {
 
 	/**
 	 * The lock's name: the key template of an annotation, or the name given to
-	 * {@link dev.latchkey.LockOperation#named(String)}. Bounded in number, so fit for metric tags.
+	 * {@link dev.latchkey.LockOperation#named(String)}. Bounded in number, so fit for
+	 * metric tags.
 	 * @return the lock's name
 	 */
 	public String getLockName() {
@@ -42,8 +60,9 @@ public abstract class LockObservationContext extends Observation.Context {
 	}
 
 	/**
-	 * The evaluated lock key, prefix included. It is made of method arguments, so it is unbounded in number and may
-	 * hold personal data: the default conventions leave it out of key values.
+	 * The evaluated lock key, prefix included. It is made of method arguments, so it is
+	 * unbounded in number and may hold personal data: the default conventions leave it
+	 * out of key values.
 	 * @return the lock key
 	 */
 	public String getKey() {
@@ -75,8 +94,8 @@ public abstract class LockObservationContext extends Observation.Context {
 	}
 
 	/**
-	 * How the observed phase ended: {@code acquired}, {@code contended} or {@code failed} for an acquisition,
-	 * {@code released} or {@code lost} for a hold.
+	 * How the observed phase ended: {@code acquired}, {@code contended} or {@code failed}
+	 * for an acquisition, {@code released} or {@code lost} for a hold.
 	 * @return the outcome, or {@code null} while the observation runs
 	 */
 	public @Nullable String getOutcome() {

@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey.actuate;
 
 import io.micrometer.common.KeyValues;
@@ -7,9 +23,11 @@ import io.micrometer.observation.ObservationConvention;
 import io.micrometer.observation.docs.ObservationDocumentation;
 
 /**
- * Latchkey's two observations and their key values. With Micrometer's {@code DefaultMeterObservationHandler} (as
- * Spring Boot configures it) each becomes a timer of its name, tagged with the low-cardinality key values and
- * {@code error}, plus a long task timer {@code <name>.active}; with a tracer each becomes a span.
+ * Latchkey's two observations and their key values. With Micrometer's
+ * {@code DefaultMeterObservationHandler} (as Spring Boot configures it) each becomes a
+ * timer of its name, tagged with the low-cardinality key values and {@code error}, plus a
+ * long task timer {@code <name>.active}; with a tracer each becomes a span.
+ *
  * <pre class="code">
  * Observation acquire = LockObservationDocumentation.ACQUIRE.observation(null,
  *         new DefaultLockAcquireObservationConvention(), () -&gt; context, registry);
@@ -18,7 +36,8 @@ import io.micrometer.observation.docs.ObservationDocumentation;
 public enum LockObservationDocumentation implements ObservationDocumentation {
 
 	/**
-	 * Acquiring a lock: from the first attempt until it is granted, the wait time ends or the backend fails.
+	 * Acquiring a lock: from the first attempt until it is granted, the wait time ends or
+	 * the backend fails.
 	 */
 	ACQUIRE {
 
@@ -67,7 +86,8 @@ public enum LockObservationDocumentation implements ObservationDocumentation {
 	};
 
 	/**
-	 * The low-cardinality key values of both observations (metric tags and span attributes).
+	 * The low-cardinality key values of both observations (metric tags and span
+	 * attributes).
 	 */
 	public enum LowCardinalityKeyNames implements KeyName {
 
@@ -92,8 +112,9 @@ public enum LockObservationDocumentation implements ObservationDocumentation {
 		},
 
 		/**
-		 * How it ended: {@code acquired}, {@code contended}, {@code failed}; {@code released}, {@code lost}. Absent
-		 * while the observation runs (so the long task timer has no such tag).
+		 * How it ended: {@code acquired}, {@code contended}, {@code failed};
+		 * {@code released}, {@code lost}. Absent while the observation runs (so the long
+		 * task timer has no such tag).
 		 */
 		OUTCOME {
 			@Override

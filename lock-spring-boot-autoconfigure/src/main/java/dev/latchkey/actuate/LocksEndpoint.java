@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey.actuate;
 
 import java.time.Duration;
@@ -25,23 +41,30 @@ import dev.latchkey.LockTemplate;
 import dev.latchkey.event.LockForceReleasedEvent;
 
 /**
- * The {@code locks} Actuator endpoint: the keys held at the backend, and one key in detail.
+ * The {@code locks} Actuator endpoint: the keys held at the backend, and one key in
+ * detail.
  * <ul>
- * <li>{@code GET /actuator/locks}: every held key the backend can list (those of all instances where it can tell,
- * else those of this instance), each with its mode, limit and holders; and the leases this instance holds, with their
- * names, mode, limit, owner, fencing tokens, grant and expiry times, time-to-live, renewals and the callers of this
+ * <li>{@code GET /actuator/locks}: every held key the backend can list (those of all
+ * instances where it can tell, else those of this instance), each with its mode, limit
+ * and holders; and the leases this instance holds, with their names, mode, limit, owner,
+ * fencing tokens, grant and expiry times, time-to-live, renewals and the callers of this
  * instance waiting for the same key;</li>
  * <li>{@code GET /actuator/locks/{key}}: one key; {@code 404} when nobody holds it;</li>
- * <li>{@code DELETE /actuator/locks/{key}}: force-release the key, evicting every holder and bumping its fencing
- * counter so that they are fenced off; a {@link LockForceReleasedEvent} is published (and audited where audit is on).
- * Off unless the endpoint's access is unrestricted ({@code management.endpoint.locks.access=unrestricted}); the
- * evicted holders report their leases lost at their next renewal.</li>
+ * <li>{@code DELETE /actuator/locks/{key}}: force-release the key, evicting every holder
+ * and bumping its fencing counter so that they are fenced off; a
+ * {@link LockForceReleasedEvent} is published (and audited where audit is on). Off unless
+ * the endpoint's access is unrestricted
+ * ({@code management.endpoint.locks.access=unrestricted}); the evicted holders report
+ * their leases lost at their next renewal.</li>
  * </ul>
- * Each holder shows its owner, fencing token, remaining time-to-live and whether it is this instance. Owner names
- * ({@code application@host:pid}) may be personal data: they are masked as {@code ******} unless the endpoint's
- * {@link Show show-values} setting allows them ({@code management.endpoint.locks.show-values}: {@code never} by
- * default, {@code when-authorized} for an authenticated caller in one of the {@code roles}, or {@code always}), as
- * Spring Boot's {@code env} and {@code configprops} endpoints do with their values.
+ * Each holder shows its owner, fencing token, remaining time-to-live and whether it is
+ * this instance. Owner names ({@code application@host:pid}) may be personal data: they
+ * are masked as {@code ******} unless the endpoint's {@link Show show-values} setting
+ * allows them ({@code management.endpoint.locks.show-values}: {@code never} by default,
+ * {@code when-authorized} for an authenticated caller in one of the {@code roles}, or
+ * {@code always}), as Spring Boot's {@code env} and {@code configprops} endpoints do with
+ * their values.
+ *
  * <pre class="code">
  * $ curl localhost:8080/actuator/locks/order:42
  * {"key":"order:42","mode":"EXCLUSIVE","limit":1,"holders":[{"owner":"******","fencingToken":7,
@@ -85,13 +108,14 @@ public class LocksEndpoint {
 
 	/**
 	 * Creates the endpoint.
+	 *
 	 * <pre class="code">
 	 * new LocksEndpoint(locks, Show.WHEN_AUTHORIZED, Set.of("OPS"), eventPublisher);
 	 * </pre>
 	 * @param template the template whose backend to inspect
 	 * @param showOwner when to show owner names rather than mask them
-	 * @param roles the roles a caller needs to see owner names with {@link Show#WHEN_AUTHORIZED}; empty for any
-	 * authenticated caller
+	 * @param roles the roles a caller needs to see owner names with
+	 * {@link Show#WHEN_AUTHORIZED}; empty for any authenticated caller
 	 * @param events where to publish {@link LockForceReleasedEvent}s, or {@code null}
 	 */
 	public LocksEndpoint(LockTemplate template, Show showOwner, Set<String> roles,
@@ -129,7 +153,8 @@ public class LocksEndpoint {
 	/**
 	 * Describes one key. A key that contains {@code /} is given as several path segments.
 	 * @param securityContext the caller, to decide whether owners are shown
-	 * @param key the full lock key, prefix included, as {@link #locks(SecurityContext)} lists it
+	 * @param key the full lock key, prefix included, as {@link #locks(SecurityContext)}
+	 * lists it
 	 * @return the key's holders, or {@code null} (404) when nobody holds it
 	 */
 	@ReadOperation
@@ -143,21 +168,24 @@ public class LocksEndpoint {
 	}
 
 	/**
-	 * Force-releases one key: every holder is evicted and fenced off. Only with unrestricted access.
+	 * Force-releases one key: every holder is evicted and fenced off. Only with
+	 * unrestricted access.
 	 * @param key the full lock key, prefix included
-	 * @return what was done: {@code released} is {@code false} when nobody held the key (then nothing is published)
+	 * @return what was done: {@code released} is {@code false} when nobody held the key
+	 * (then nothing is published)
 	 */
 	@DeleteOperation
 	public ForceReleaseDescriptor forceRelease(@Selector(match = Match.ALL_REMAINING) String[] key) {
 		String lockKey = String.join("/", key);
 		LockRepository repository = this.template.repository();
 		if (!repository.forceRelease(lockKey)) {
-			// An answer rather than null: Actuator turns a null from a delete operation into 204, not 404.
+			// An answer rather than null: Actuator turns a null from a delete operation
+			// into 204, not 404.
 			return new ForceReleaseDescriptor(lockKey, false);
 		}
 		if (this.events != null) {
-			this.events.publishEvent(new LockForceReleasedEvent(this, lockKey, repository.backend(),
-					this.template.settings().owner()));
+			this.events.publishEvent(
+					new LockForceReleasedEvent(this, lockKey, repository.backend(), this.template.settings().owner()));
 		}
 		return new ForceReleaseDescriptor(lockKey, true);
 	}
@@ -194,11 +222,13 @@ public class LocksEndpoint {
 	 * @param name the lock's name (the key template of an annotation)
 	 * @param mode {@code EXCLUSIVE} or {@code SHARED} (a semaphore)
 	 * @param limit the number of holders the key allows: 1, or the semaphore's permits
-	 * @param owner this instance's owner name, or {@value LocksEndpoint#MASK} when owners are masked
+	 * @param owner this instance's owner name, or {@value LocksEndpoint#MASK} when owners
+	 * are masked
 	 * @param fencingToken the fencing token of the grant
 	 * @param acquiredAt when the lease was granted (by this instance's clock)
-	 * @param expiresAt when the backend expires the lease unless it is renewed again, as this instance estimates it
-	 * from its last renewal (by this instance's clock; the backend's clock decides)
+	 * @param expiresAt when the backend expires the lease unless it is renewed again, as
+	 * this instance estimates it from its last renewal (by this instance's clock; the
+	 * backend's clock decides)
 	 * @param ttl the lease's time-to-live at the backend (ISO-8601), renewed while held
 	 * @param renewals how many times the lease has been renewed
 	 * @param waitersHere how many callers of this instance wait for the same key now
@@ -211,7 +241,8 @@ public class LocksEndpoint {
 	 * The outcome of a force-release.
 	 *
 	 * @param key the lock key
-	 * @param released whether holders were evicted; {@code false} when nobody held the key
+	 * @param released whether holders were evicted; {@code false} when nobody held the
+	 * key
 	 */
 	public record ForceReleaseDescriptor(String key, boolean released) implements OperationResponseBody {
 	}
@@ -233,8 +264,8 @@ public class LocksEndpoint {
 	 *
 	 * @param owner the owner name, or {@value LocksEndpoint#MASK} when owners are masked
 	 * @param fencingToken the fencing token of the holder's grant
-	 * @param remainingTtl the time until the backend expires the lease (ISO-8601), or {@code null} when the backend does
-	 * not expire leases by time
+	 * @param remainingTtl the time until the backend expires the lease (ISO-8601), or
+	 * {@code null} when the backend does not expire leases by time
 	 * @param thisInstance whether this application instance is the holder
 	 */
 	public record HolderDescriptor(String owner, long fencingToken, @Nullable String remainingTtl,

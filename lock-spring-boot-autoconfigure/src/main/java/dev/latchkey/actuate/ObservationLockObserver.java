@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey.actuate;
 
 import io.micrometer.observation.Observation;
@@ -12,13 +28,16 @@ import dev.latchkey.LockLostException;
 import dev.latchkey.LockObserver;
 
 /**
- * Observes acquisitions and holds as Micrometer {@link Observation}s: {@code latchkey.acquire} and
- * {@code latchkey.hold} ({@link LockObservationDocumentation}). With Spring Boot's metrics they show in
- * {@code /actuator/metrics} as timers tagged {@code name}, {@code backend}, {@code outcome} and {@code error}; with a
- * tracer they are spans, children of the observation current on the calling thread (an HTTP request, say).
+ * Observes acquisitions and holds as Micrometer {@link Observation}s:
+ * {@code latchkey.acquire} and {@code latchkey.hold}
+ * ({@link LockObservationDocumentation}). With Spring Boot's metrics they show in
+ * {@code /actuator/metrics} as timers tagged {@code name}, {@code backend},
+ * {@code outcome} and {@code error}; with a tracer they are spans, children of the
+ * observation current on the calling thread (an HTTP request, say).
  * <p>
- * When the registry is a no-op (no handler registered), nothing is created per call. Spring Boot makes one for the
- * application's {@link ObservationRegistry}; by hand:
+ * When the registry is a no-op (no handler registered), nothing is created per call.
+ * Spring Boot makes one for the application's {@link ObservationRegistry}; by hand:
+ *
  * <pre class="code">
  * LockTemplate locks = new LockTemplate(repository, LockSettings.defaults(),
  *         new ObservationLockObserver(observationRegistry));
@@ -47,8 +66,10 @@ public class ObservationLockObserver implements LockObserver {
 	/**
 	 * Creates an observer with conventions of your own.
 	 * @param registry where to report the observations
-	 * @param acquireConvention the convention of {@code latchkey.acquire}, or {@code null} for the default
-	 * @param holdConvention the convention of {@code latchkey.hold}, or {@code null} for the default
+	 * @param acquireConvention the convention of {@code latchkey.acquire}, or
+	 * {@code null} for the default
+	 * @param holdConvention the convention of {@code latchkey.hold}, or {@code null} for
+	 * the default
 	 */
 	public ObservationLockObserver(ObservationRegistry registry,
 			@Nullable LockAcquireObservationConvention acquireConvention,

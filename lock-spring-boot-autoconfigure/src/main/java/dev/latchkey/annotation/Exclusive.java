@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey.annotation;
 
 import java.lang.annotation.Documented;
@@ -10,8 +26,9 @@ import java.util.concurrent.TimeUnit;
 import org.springframework.core.annotation.AliasFor;
 
 /**
- * Runs the annotated method under an exclusive lock: one call per key at a time, across every instance that shares the
- * backend.
+ * Runs the annotated method under an exclusive lock: one call per key at a time, across
+ * every instance that shares the backend.
+ *
  * <pre class="code">
  * &#64;Exclusive("order:#id")
  * public Receipt pay(long id) { ... }
@@ -20,15 +37,19 @@ import org.springframework.core.annotation.AliasFor;
  * &#64;Scheduled(cron = "0 0 2 * * *")
  * public void nightlyReport() { ... }
  * </pre>
- * The key is a template: literal text stays as written; {@code #name}, {@code #name.property} and {@code #p0} runs are
- * evaluated against the method arguments; {@code #{...}} holds any expression; {@code ##} is a literal {@code #}.
- * Templates are checked when the application starts. The lease is held until the method returns, or until the
- * returned {@code CompletableFuture}, {@code CompletionStage}, {@code Mono} or {@code Flux} completes, fails or is
- * cancelled. A nested call on the same key in the same call chain re-enters the lock.
  * <p>
- * Numeric attributes use {@link #timeUnit()}; their {@code ...String} variants take a number in that unit, a duration
- * such as {@code "500ms"} or {@code "PT2S"}, or a {@code ${...}} placeholder. Unset attributes fall back to the
- * {@code latchkey.*} properties.
+ * The key is a template: literal text stays as written; {@code #name},
+ * {@code #name.property} and {@code #p0} runs are evaluated against the method arguments;
+ * {@code #{...}} holds any expression; {@code ##} is a literal {@code #}. Templates are
+ * checked when the application starts. The lease is held until the method returns, or
+ * until the returned {@code CompletableFuture}, {@code CompletionStage}, {@code Mono} or
+ * {@code Flux} completes, fails or is cancelled. A nested call on the same key in the
+ * same call chain re-enters the lock.
+ * <p>
+ * Numeric attributes use {@link #timeUnit()}; their {@code ...String} variants take a
+ * number in that unit, a duration such as {@code "500ms"} or {@code "PT2S"}, or a
+ * {@code ${...}} placeholder. Unset attributes fall back to the {@code latchkey.*}
+ * properties.
  */
 @Target({ ElementType.METHOD, ElementType.ANNOTATION_TYPE })
 @Retention(RetentionPolicy.RUNTIME)
@@ -50,15 +71,15 @@ public @interface Exclusive {
 	String key() default "";
 
 	/**
-	 * The name used for this lock in events and metrics; defaults to the key template. Never contains evaluated
-	 * arguments.
+	 * The name used for this lock in events and metrics; defaults to the key template.
+	 * Never contains evaluated arguments.
 	 * @return the lock's name
 	 */
 	String name() default "";
 
 	/**
-	 * How long to wait for the lock before applying {@link #onContention()}; 0 makes a single attempt; negative means
-	 * {@code latchkey.wait-time}.
+	 * How long to wait for the lock before applying {@link #onContention()}; 0 makes a
+	 * single attempt; negative means {@code latchkey.wait-time}.
 	 * @return the wait time in {@link #timeUnit()}
 	 */
 	long waitTime() default -1;
@@ -70,7 +91,8 @@ public @interface Exclusive {
 	String waitTimeString() default "";
 
 	/**
-	 * The lease's time-to-live at the backend; renewed while the method runs. Negative means {@code latchkey.ttl}.
+	 * The lease's time-to-live at the backend; renewed while the method runs. Negative
+	 * means {@code latchkey.ttl}.
 	 * @return the time-to-live in {@link #timeUnit()}
 	 */
 	long ttl() default -1;
@@ -82,8 +104,9 @@ public @interface Exclusive {
 	String ttlString() default "";
 
 	/**
-	 * The least time the lock stays held after the method started, even if it returns sooner: a scheduled job that
-	 * finishes fast still blocks other instances for that long. 0 (the default) releases at once.
+	 * The least time the lock stays held after the method started, even if it returns
+	 * sooner: a scheduled job that finishes fast still blocks other instances for that
+	 * long. 0 (the default) releases at once.
 	 * @return the minimum hold time in {@link #timeUnit()}
 	 */
 	long minHold() default 0;
@@ -95,7 +118,8 @@ public @interface Exclusive {
 	String minHoldString() default "";
 
 	/**
-	 * The unit of the numeric attributes and of unit-less numbers in their string variants.
+	 * The unit of the numeric attributes and of unit-less numbers in their string
+	 * variants.
 	 * @return the time unit
 	 */
 	TimeUnit timeUnit() default TimeUnit.MILLISECONDS;

@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey.annotation;
 
 import java.lang.annotation.Documented;
@@ -10,8 +26,10 @@ import java.util.concurrent.TimeUnit;
 import org.springframework.core.annotation.AliasFor;
 
 /**
- * Runs the annotated method under one permit of a counting semaphore: at most {@link #permits()} calls per key at
- * once, across every instance that shares the backend.
+ * Runs the annotated method under one permit of a counting semaphore: at most
+ * {@link #permits()} calls per key at once, across every instance that shares the
+ * backend.
+ *
  * <pre class="code">
  * &#64;Semaphore(value = "reports", permits = 4)
  * public Report build(String month) { ... }
@@ -19,15 +37,19 @@ import org.springframework.core.annotation.AliasFor;
  * &#64;Semaphore(value = "export:#tenant", permitsString = "${exports.per-tenant:2}", waitTime = 5, timeUnit = TimeUnit.SECONDS)
  * public Export export(String tenant) { ... }
  * </pre>
- * The key is a template: literal text stays as written; {@code #name}, {@code #name.property} and {@code #p0} runs are
- * evaluated against the method arguments; {@code #{...}} holds any expression; {@code ##} is a literal {@code #}.
- * Templates are checked when the application starts. The lease is held until the method returns, or until the
- * returned {@code CompletableFuture}, {@code CompletionStage}, {@code Mono} or {@code Flux} completes, fails or is
- * cancelled. A nested call on the same key in the same call chain re-enters (it uses the permit already held).
  * <p>
- * Numeric attributes use {@link #timeUnit()}; their {@code ...String} variants take a number in that unit, a duration
- * such as {@code "500ms"} or {@code "PT2S"}, or a {@code ${...}} placeholder. Unset attributes fall back to the
- * {@code latchkey.*} properties.
+ * The key is a template: literal text stays as written; {@code #name},
+ * {@code #name.property} and {@code #p0} runs are evaluated against the method arguments;
+ * {@code #{...}} holds any expression; {@code ##} is a literal {@code #}. Templates are
+ * checked when the application starts. The lease is held until the method returns, or
+ * until the returned {@code CompletableFuture}, {@code CompletionStage}, {@code Mono} or
+ * {@code Flux} completes, fails or is cancelled. A nested call on the same key in the
+ * same call chain re-enters (it uses the permit already held).
+ * <p>
+ * Numeric attributes use {@link #timeUnit()}; their {@code ...String} variants take a
+ * number in that unit, a duration such as {@code "500ms"} or {@code "PT2S"}, or a
+ * {@code ${...}} placeholder. Unset attributes fall back to the {@code latchkey.*}
+ * properties.
  */
 @Target({ ElementType.METHOD, ElementType.ANNOTATION_TYPE })
 @Retention(RetentionPolicy.RUNTIME)
@@ -49,28 +71,29 @@ public @interface Semaphore {
 	String key() default "";
 
 	/**
-	 * The number of permits: how many calls may hold the semaphore at once. Required, here or in
-	 * {@link #permitsString()}.
+	 * The number of permits: how many calls may hold the semaphore at once. Required,
+	 * here or in {@link #permitsString()}.
 	 * @return the number of permits
 	 */
 	int permits() default -1;
 
 	/**
-	 * {@link #permits()} as a string: a number or a placeholder such as {@code "${reports.parallelism:4}"}.
+	 * {@link #permits()} as a string: a number or a placeholder such as
+	 * {@code "${reports.parallelism:4}"}.
 	 * @return the number of permits, or empty to use {@link #permits()}
 	 */
 	String permitsString() default "";
 
 	/**
-	 * The name used for this lock in events and metrics; defaults to the key template. Never contains evaluated
-	 * arguments.
+	 * The name used for this lock in events and metrics; defaults to the key template.
+	 * Never contains evaluated arguments.
 	 * @return the lock's name
 	 */
 	String name() default "";
 
 	/**
-	 * How long to wait for a permit before applying {@link #onContention()}; 0 makes a single attempt; negative means
-	 * {@code latchkey.wait-time}.
+	 * How long to wait for a permit before applying {@link #onContention()}; 0 makes a
+	 * single attempt; negative means {@code latchkey.wait-time}.
 	 * @return the wait time in {@link #timeUnit()}
 	 */
 	long waitTime() default -1;
@@ -82,7 +105,8 @@ public @interface Semaphore {
 	String waitTimeString() default "";
 
 	/**
-	 * The permit's time-to-live at the backend; renewed while the method runs. Negative means {@code latchkey.ttl}.
+	 * The permit's time-to-live at the backend; renewed while the method runs. Negative
+	 * means {@code latchkey.ttl}.
 	 * @return the time-to-live in {@link #timeUnit()}
 	 */
 	long ttl() default -1;
@@ -94,8 +118,9 @@ public @interface Semaphore {
 	String ttlString() default "";
 
 	/**
-	 * The least time the lock stays held after the method started, even if it returns sooner: a scheduled job that
-	 * finishes fast still blocks other instances for that long. 0 (the default) releases at once.
+	 * The least time the lock stays held after the method started, even if it returns
+	 * sooner: a scheduled job that finishes fast still blocks other instances for that
+	 * long. 0 (the default) releases at once.
 	 * @return the minimum hold time in {@link #timeUnit()}
 	 */
 	long minHold() default 0;
@@ -107,7 +132,8 @@ public @interface Semaphore {
 	String minHoldString() default "";
 
 	/**
-	 * The unit of the numeric attributes and of unit-less numbers in their string variants.
+	 * The unit of the numeric attributes and of unit-less numbers in their string
+	 * variants.
 	 * @return the time unit
 	 */
 	TimeUnit timeUnit() default TimeUnit.MILLISECONDS;

@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey.autoconfigure;
 
 import java.util.List;
@@ -12,17 +28,20 @@ import dev.latchkey.LockConfigurationException;
 import dev.latchkey.autoconfigure.LatchkeyProperties.Backend;
 
 /**
- * The backend {@code latchkey.backend} selects, and why; or why none can be used. The one place that resolves the
- * property: a named backend is used when its {@link BackendRule} is met; {@code auto} chooses the single configured
- * backend, the embedded default when none is, and nothing when several are (two instances that guessed differently
- * would not exclude each other).
+ * The backend {@code latchkey.backend} selects, and why; or why none can be used. The one
+ * place that resolves the property: a named backend is used when its {@link BackendRule}
+ * is met; {@code auto} chooses the single configured backend, the embedded default when
+ * none is, and nothing when several are (two instances that guessed differently would not
+ * exclude each other).
  * <p>
- * Read by {@link OnLockBackendCondition} (which configuration applies, for the condition report),
- * {@link BackendChoiceCheck} (the start's failure) and {@link BackendReport} (the startup line).
+ * Read by {@link OnLockBackendCondition} (which configuration applies, for the condition
+ * report), {@link BackendChoiceCheck} (the start's failure) and {@link BackendReport}
+ * (the startup line).
  *
  * @param backend the backend used, or {@code null} when none can be
  * @param automatic whether {@code latchkey.backend} is {@code auto}
- * @param why with {@code auto}, what made the choice ("a DataSource bean is configured"); otherwise empty
+ * @param why with {@code auto}, what made the choice ("a DataSource bean is configured");
+ * otherwise empty
  * @param failure why no backend can be used, or {@code null}
  */
 record BackendChoice(@Nullable Backend backend, boolean automatic, String why, @Nullable Failure failure) {
@@ -42,13 +61,14 @@ record BackendChoice(@Nullable Backend backend, boolean automatic, String why, @
 			.filter((backend) -> backend.rule().isConfigured(context))
 			.toList();
 		if (configured.size() > 1) {
-			return new BackendChoice(null, true, "", new Failure(
-					"latchkey.backend is auto, and the application has more than one backend configured: "
-							+ configured.stream()
-								.map((backend) -> backend.value() + " (" + signal(backend).description() + ")")
-								.collect(Collectors.joining(", ")),
-					"Set latchkey.backend to the one the locks should use (for example latchkey.backend="
-							+ configured.get(0).value() + ")"));
+			return new BackendChoice(null, true, "",
+					new Failure(
+							"latchkey.backend is auto, and the application has more than one backend configured: "
+									+ configured.stream()
+										.map((backend) -> backend.value() + " (" + signal(backend).description() + ")")
+										.collect(Collectors.joining(", ")),
+							"Set latchkey.backend to the one the locks should use (for example latchkey.backend="
+									+ configured.get(0).value() + ")"));
 		}
 		if (configured.size() == 1) {
 			Backend backend = configured.get(0);
@@ -81,8 +101,8 @@ record BackendChoice(@Nullable Backend backend, boolean automatic, String why, @
 	}
 
 	/**
-	 * The choice, or the failure, in one sentence: "latchkey.backend is auto and selects jdbc: a DataSource bean is
-	 * configured".
+	 * The choice, or the failure, in one sentence: "latchkey.backend is auto and selects
+	 * jdbc: a DataSource bean is configured".
 	 * @return the reason
 	 */
 	String reason() {
@@ -96,13 +116,15 @@ record BackendChoice(@Nullable Backend backend, boolean automatic, String why, @
 
 	/**
 	 * Why no backend can be used: what is wrong, naming the property, and what to do.
+	 *
 	 * @param description the failure's description
 	 * @param action the action
 	 */
 	record Failure(String description, String action) {
 
 		/**
-		 * The failure as the exception that stops the start, which {@link LockConfigurationFailureAnalyzer} shows.
+		 * The failure as the exception that stops the start, which
+		 * {@link LockConfigurationFailureAnalyzer} shows.
 		 * @return the exception
 		 */
 		LockConfigurationException toException() {

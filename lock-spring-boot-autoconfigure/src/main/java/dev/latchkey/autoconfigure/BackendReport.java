@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey.autoconfigure;
 
 import java.util.stream.Collectors;
@@ -14,8 +30,10 @@ import dev.latchkey.LockRepository;
 import dev.latchkey.socket.SocketLockRepository;
 
 /**
- * The one line logged at startup that names the backend Latchkey uses and why it was chosen, so that a first run
- * shows where locks live without reading the condition report:
+ * The one line logged at startup that names the backend Latchkey uses and why it was
+ * chosen, so that a first run shows where locks live without reading the condition
+ * report:
+ *
  * <pre class="code">
  * Latchkey: using the socket backend (latchkey.backend=auto, no RedisConnectionFactory bean, DataSource bean or latchkey.etcd.endpoints configured); lock directory /tmp/latchkey-alice
  * </pre>
@@ -56,13 +74,18 @@ final class BackendReport {
 		}
 		else if ("etcd".equals(backend) && madeByLatchkey(beanFactory)) {
 			line.append("; endpoints ")
-				.append(properties.getEtcd().getEndpoints().stream().map(Object::toString).collect(Collectors.joining(",")));
+				.append(properties.getEtcd()
+					.getEndpoints()
+					.stream()
+					.map(Object::toString)
+					.collect(Collectors.joining(",")));
 		}
 		return line.toString();
 	}
 
 	/**
-	 * Whether the repository comes from one of Latchkey's backend configurations, rather than from the application.
+	 * Whether the repository comes from one of Latchkey's backend configurations, rather
+	 * than from the application.
 	 */
 	private static boolean madeByLatchkey(ConfigurableListableBeanFactory beanFactory) {
 		for (String name : beanFactory.getBeanNamesForType(LockRepository.class, true, false)) {

@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey.autoconfigure;
 
 import java.util.List;
@@ -12,17 +28,21 @@ import org.springframework.core.env.Environment;
 import org.springframework.util.ClassUtils;
 
 /**
- * When a backend can be used and when {@code latchkey.backend=auto} chooses it: the libraries it needs, and what shows
- * that the application has configured it (a bean it reuses, or a property of its own). Each constant of
- * {@link LatchkeyProperties.Backend} carries its rule, so that everything the choice knows about a backend stands next
- * to its name:
+ * When a backend can be used and when {@code latchkey.backend=auto} chooses it: the
+ * libraries it needs, and what shows that the application has configured it (a bean it
+ * reuses, or a property of its own). Each constant of {@link LatchkeyProperties.Backend}
+ * carries its rule, so that everything the choice knows about a backend stands next to
+ * its name:
+ *
  * <pre class="code">
  * REDIS(BackendRule.configuredBy(BackendRule.bean("org.springframework.data.redis.connection.RedisConnectionFactory"),
  *         "Configure spring.data.redis.*, or define a RedisConnectionFactory bean")
  *     .requires("spring-data-redis", "org.springframework.boot:spring-boot-starter-data-redis",
  *         "org.springframework.data.redis.connection.RedisConnectionFactory"))
  * </pre>
- * Classes and bean types are named as strings: the backends' libraries are optional, and a rule is read on every start.
+ * <p>
+ * Classes and bean types are named as strings: the backends' libraries are optional, and
+ * a rule is read on every start.
  */
 final class BackendRule {
 
@@ -56,7 +76,8 @@ final class BackendRule {
 	}
 
 	/**
-	 * A backend that needs nothing and is used only when {@code latchkey.backend} names it.
+	 * A backend that needs nothing and is used only when {@code latchkey.backend} names
+	 * it.
 	 * @return the rule
 	 */
 	static BackendRule namedOnly() {
@@ -72,7 +93,8 @@ final class BackendRule {
 	}
 
 	/**
-	 * A backend that {@code auto} chooses when the signal is there, and that needs it when named.
+	 * A backend that {@code auto} chooses when the signal is there, and that needs it
+	 * when named.
 	 * @param signal what shows the backend is configured
 	 * @param howToConfigure what the user does to configure it (the failure's action)
 	 * @return the rule
@@ -82,8 +104,8 @@ final class BackendRule {
 	}
 
 	/**
-	 * This rule, also satisfied, when the backend is named, by another signal that {@code auto} does not look at
-	 * (the application's own client, say).
+	 * This rule, also satisfied, when the backend is named, by another signal that
+	 * {@code auto} does not look at (the application's own client, say).
 	 * @param alternative the other signal
 	 * @return a new rule
 	 */
@@ -138,16 +160,16 @@ final class BackendRule {
 	}
 
 	/**
-	 * Why the backend cannot be used as things are, or {@code null} when it can: a missing library, or, when it is
-	 * named, missing configuration.
+	 * Why the backend cannot be used as things are, or {@code null} when it can: a
+	 * missing library, or, when it is named, missing configuration.
 	 * @param backend the backend's name, as {@code latchkey.backend} spells it
 	 * @param context what the application has
 	 * @return the failure, or {@code null}
 	 */
 	BackendChoice.@Nullable Failure whyUnusable(String backend, Context context) {
 		if (!isAvailable(context)) {
-			return new BackendChoice.Failure("latchkey.backend is " + backend + ", but " + this.library
-					+ " is not on the class path",
+			return new BackendChoice.Failure(
+					"latchkey.backend is " + backend + ", but " + this.library + " is not on the class path",
 					"Add the dependency " + this.dependency + ", or set latchkey.backend to another backend");
 		}
 		if (this.signal != null && !this.signal.isPresent(context)
@@ -159,8 +181,8 @@ final class BackendRule {
 	}
 
 	/**
-	 * Whether the application has configured the backend, so that {@code auto} would choose it: its libraries are
-	 * there, and so is its signal.
+	 * Whether the application has configured the backend, so that {@code auto} would
+	 * choose it: its libraries are there, and so is its signal.
 	 * @param context what the application has
 	 * @return whether it is configured
 	 */
@@ -174,6 +196,7 @@ final class BackendRule {
 
 	/**
 	 * What the rules look at.
+	 *
 	 * @param environment the environment, for properties
 	 * @param beanFactory the bean factory, for beans, or {@code null} if there is none
 	 * @param classLoader the application's class loader
@@ -191,7 +214,8 @@ final class BackendRule {
 		boolean isPresent(Context context);
 
 		/**
-		 * The signal, as a phrase: "a RedisConnectionFactory bean", "latchkey.etcd.endpoints".
+		 * The signal, as a phrase: "a RedisConnectionFactory bean",
+		 * "latchkey.etcd.endpoints".
 		 */
 		String description();
 
@@ -206,7 +230,8 @@ final class BackendRule {
 		String present();
 
 		/**
-		 * That the signal is not there: "the application has no RedisConnectionFactory bean".
+		 * That the signal is not there: "the application has no RedisConnectionFactory
+		 * bean".
 		 */
 		String absent();
 

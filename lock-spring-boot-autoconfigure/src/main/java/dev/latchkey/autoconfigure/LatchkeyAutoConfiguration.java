@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey.autoconfigure;
 
 import org.springframework.beans.factory.ObjectProvider;
@@ -25,15 +41,18 @@ import dev.latchkey.interceptor.LockAnnotationBeanPostProcessor;
 import dev.latchkey.event.EventPublishingLockObserver;
 
 /**
- * Auto-configuration for Latchkey: a {@link LockTemplate} on the configured backend, publishing Latchkey's events and
- * renewing its leases on a scheduler built with Spring Boot's builders (virtual threads when the application enables
- * them), and the post-processor that applies {@code @Exclusive} and {@code @Semaphore}.
+ * Auto-configuration for Latchkey: a {@link LockTemplate} on the configured backend,
+ * publishing Latchkey's events and renewing its leases on a scheduler built with Spring
+ * Boot's builders (virtual threads when the application enables them), and the
+ * post-processor that applies {@code @Exclusive} and {@code @Semaphore}.
  * <p>
- * The {@link LockRepository} comes from the backend {@code latchkey.backend} selects ({@link BackendChoice}): a
- * backend it names, or with {@code auto} the single one the application has configured (etcd, Redis, JDBC), else the
- * embedded default (socket); when {@code auto} finds more than one, the start fails and asks for
- * {@code latchkey.backend}. The backends' configurations are in {@link LockRepositoryConfigurations}. Ordered after
- * Spring Boot's Redis and DataSource auto-configurations, whose beans it reuses.
+ * The {@link LockRepository} comes from the backend {@code latchkey.backend} selects
+ * ({@link BackendChoice}): a backend it names, or with {@code auto} the single one the
+ * application has configured (etcd, Redis, JDBC), else the embedded default (socket);
+ * when {@code auto} finds more than one, the start fails and asks for
+ * {@code latchkey.backend}. The backends' configurations are in
+ * {@link LockRepositoryConfigurations}. Ordered after Spring Boot's Redis and DataSource
+ * auto-configurations, whose beans it reuses.
  */
 @AutoConfiguration(afterName = { "org.springframework.boot.data.redis.autoconfigure.DataRedisAutoConfiguration",
 		"org.springframework.boot.jdbc.autoconfigure.DataSourceAutoConfiguration" })
@@ -73,7 +92,8 @@ public final class LatchkeyAutoConfiguration {
 	@Bean
 	@ConditionalOnMissingBean(LockTemplate.class)
 	@ConditionalOnThreading(Threading.VIRTUAL)
-	LeaseRenewalScheduler latchkeyVirtualLeaseRenewalScheduler(ObjectProvider<SimpleAsyncTaskSchedulerBuilder> builder) {
+	LeaseRenewalScheduler latchkeyVirtualLeaseRenewalScheduler(
+			ObjectProvider<SimpleAsyncTaskSchedulerBuilder> builder) {
 		return LeaseRenewalScheduler.virtual(builder.getIfAvailable(SimpleAsyncTaskSchedulerBuilder::new));
 	}
 
@@ -84,7 +104,8 @@ public final class LatchkeyAutoConfiguration {
 			LeaseRenewalScheduler renewalScheduler, LatchkeyProperties properties,
 			ConfigurableListableBeanFactory beanFactory) {
 		BackendReport.log(lockRepository, properties, beanFactory);
-		// The application's observer (Micrometer's, say) is told first, then the listeners of the events hear.
+		// The application's observer (Micrometer's, say) is told first, then the
+		// listeners of the events hear.
 		LockObserver observer = LockObserver.composite(lockObserver.getIfUnique(),
 				new EventPublishingLockObserver(eventPublisher));
 		return new LockTemplate(lockRepository, lockSettings, observer, renewalScheduler.scheduler());

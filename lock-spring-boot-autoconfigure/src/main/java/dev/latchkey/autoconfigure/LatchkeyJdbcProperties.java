@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey.autoconfigure;
 
 import org.springframework.boot.context.properties.ConfigurationProperties;
@@ -6,9 +22,11 @@ import org.springframework.boot.jdbc.init.DatabaseInitializationProperties;
 import dev.latchkey.jdbc.JdbcLockRepository;
 
 /**
- * Configuration of the JDBC backend, under {@code latchkey.jdbc}. Schema initialization follows Spring Boot's
- * conventions ({@code schema}, {@code platform}, {@code initialize-schema}, {@code continue-on-error}), as for Spring
- * Integration's and Spring Batch's tables.
+ * Configuration of the JDBC backend, under {@code latchkey.jdbc}. Schema initialization
+ * follows Spring Boot's conventions ({@code schema}, {@code platform},
+ * {@code initialize-schema}, {@code continue-on-error}), as for Spring Integration's and
+ * Spring Batch's tables.
+ *
  * <pre class="code">
  * latchkey:
  *   backend: jdbc
@@ -23,8 +41,9 @@ public class LatchkeyJdbcProperties extends DatabaseInitializationProperties {
 	private static final String DEFAULT_SCHEMA_LOCATION = "classpath:dev/latchkey/jdbc/schema-@@platform@@.sql";
 
 	/**
-	 * Name of the lock table, optionally qualified by its schema. The sequence of fencing tokens (PostgreSQL, H2) is
-	 * named after it, with '_FENCING' appended. Letters, digits and underscores only.
+	 * Name of the lock table, optionally qualified by its schema. The sequence of fencing
+	 * tokens (PostgreSQL, H2) is named after it, with '_FENCING' appended. Letters,
+	 * digits and underscores only.
 	 */
 	private String tableName = JdbcLockRepository.DEFAULT_TABLE_NAME;
 

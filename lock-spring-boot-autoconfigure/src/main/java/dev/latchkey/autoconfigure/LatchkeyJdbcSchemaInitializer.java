@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey.autoconfigure;
 
 import java.io.IOException;
@@ -20,8 +36,10 @@ import dev.latchkey.jdbc.JdbcLockRepository;
 
 /**
  * Creates the JDBC backend's lock table with Spring Boot's database initialization, as
- * {@code latchkey.jdbc.initialize-schema} says (by default for embedded databases only). MariaDB uses the MySQL
- * script. When {@code latchkey.jdbc.table-name} is set, the script's table (and sequence) name is replaced by it.
+ * {@code latchkey.jdbc.initialize-schema} says (by default for embedded databases only).
+ * MariaDB uses the MySQL script. When {@code latchkey.jdbc.table-name} is set, the
+ * script's table (and sequence) name is replaced by it.
+ *
  * <pre class="code">
  * latchkey.jdbc.initialize-schema=always
  * latchkey.jdbc.table-name=LOCKS.LATCHKEY_LOCKS

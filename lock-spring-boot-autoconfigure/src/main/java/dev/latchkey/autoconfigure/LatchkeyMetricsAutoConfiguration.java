@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey.autoconfigure;
 
 import io.micrometer.core.instrument.MeterRegistry;
@@ -12,14 +28,15 @@ import dev.latchkey.LockTemplate;
 import dev.latchkey.actuate.LockMetrics;
 
 /**
- * Auto-configuration of Latchkey's Micrometer meters ({@link LockMetrics}): when Micrometer is on the class path and
- * the application has a {@link MeterRegistry}, as Spring Boot's Actuator makes one. Ordered after Spring Boot's metrics
+ * Auto-configuration of Latchkey's Micrometer meters ({@link LockMetrics}): when
+ * Micrometer is on the class path and the application has a {@link MeterRegistry}, as
+ * Spring Boot's Actuator makes one. Ordered after Spring Boot's metrics
  * auto-configurations, whose registry it uses.
  */
-@AutoConfiguration(after = LatchkeyAutoConfiguration.class,
-		afterName = { "org.springframework.boot.micrometer.metrics.autoconfigure.MetricsAutoConfiguration",
-				"org.springframework.boot.micrometer.metrics.autoconfigure.CompositeMeterRegistryAutoConfiguration",
-				"org.springframework.boot.micrometer.metrics.autoconfigure.export.simple.SimpleMetricsExportAutoConfiguration" })
+@AutoConfiguration(after = LatchkeyAutoConfiguration.class, afterName = {
+		"org.springframework.boot.micrometer.metrics.autoconfigure.MetricsAutoConfiguration",
+		"org.springframework.boot.micrometer.metrics.autoconfigure.CompositeMeterRegistryAutoConfiguration",
+		"org.springframework.boot.micrometer.metrics.autoconfigure.export.simple.SimpleMetricsExportAutoConfiguration" })
 @ConditionalOnClass(MeterRegistry.class)
 @ConditionalOnBean({ MeterRegistry.class, LockTemplate.class })
 public final class LatchkeyMetricsAutoConfiguration {

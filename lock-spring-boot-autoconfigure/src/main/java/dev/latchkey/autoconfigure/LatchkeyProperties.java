@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey.autoconfigure;
 
 import java.net.URI;
@@ -19,6 +35,7 @@ import dev.latchkey.web.ShowKey;
 
 /**
  * Configuration properties for Latchkey.
+ *
  * <pre class="code">
  * latchkey:
  *   backend: auto
@@ -31,21 +48,23 @@ import dev.latchkey.web.ShowKey;
 public class LatchkeyProperties {
 
 	/**
-	 * Backend that holds the locks. 'auto' picks the single configured backend (Redis when a RedisConnectionFactory
-	 * bean exists, JDBC when a DataSource bean exists, etcd when latchkey.etcd.endpoints are set), or the embedded
-	 * default (socket) when none is configured; when more than one is configured, the start fails and asks for this
+	 * Backend that holds the locks. 'auto' picks the single configured backend (Redis
+	 * when a RedisConnectionFactory bean exists, JDBC when a DataSource bean exists, etcd
+	 * when latchkey.etcd.endpoints are set), or the embedded default (socket) when none
+	 * is configured; when more than one is configured, the start fails and asks for this
 	 * property.
 	 */
 	private Backend backend = Backend.AUTO;
 
 	/**
-	 * Time-to-live of a lease at the backend, for locks that do not set their own. Leases are renewed while held, so
-	 * this bounds how long a crashed holder keeps a lock.
+	 * Time-to-live of a lease at the backend, for locks that do not set their own. Leases
+	 * are renewed while held, so this bounds how long a crashed holder keeps a lock.
 	 */
 	private Duration ttl = Duration.ofSeconds(30);
 
 	/**
-	 * How long a call waits for a lock held elsewhere, for locks that do not set their own. 0 makes a single attempt.
+	 * How long a call waits for a lock held elsewhere, for locks that do not set their
+	 * own. 0 makes a single attempt.
 	 */
 	private Duration waitTime = Duration.ZERO;
 
@@ -55,8 +74,8 @@ public class LatchkeyProperties {
 	private @Nullable Duration renewInterval;
 
 	/**
-	 * How long before the backend could expire a lease this instance stops relying on it. Capped at a fifth of the
-	 * lease's time-to-live.
+	 * How long before the backend could expire a lease this instance stops relying on it.
+	 * Capped at a fifth of the lease's time-to-live.
 	 */
 	private Duration safetyMargin = Duration.ofMillis(100);
 
@@ -66,7 +85,8 @@ public class LatchkeyProperties {
 	private String keyPrefix = "";
 
 	/**
-	 * Longest lock key allowed, prefix included. Longer keys fail the call with a LockKeyException.
+	 * Longest lock key allowed, prefix included. Longer keys fail the call with a
+	 * LockKeyException.
 	 */
 	private int maxKeyLength = 512;
 
@@ -99,10 +119,11 @@ public class LatchkeyProperties {
 	}
 
 	/**
-	 * Checks every duration property against its allowed range, from 0 (or just above, for those that must be
-	 * positive) to {@link LockSettings#MAX_DURATION}: a longer one would overflow the arithmetic of renewal and
-	 * waiting.
-	 * @throws LockConfigurationException naming the first property out of its range and the range
+	 * Checks every duration property against its allowed range, from 0 (or just above,
+	 * for those that must be positive) to {@link LockSettings#MAX_DURATION}: a longer one
+	 * would overflow the arithmetic of renewal and waiting.
+	 * @throws LockConfigurationException naming the first property out of its range and
+	 * the range
 	 */
 	public void checkDurations() {
 		checkDuration("latchkey.ttl", this.ttl, true);
@@ -126,8 +147,7 @@ public class LatchkeyProperties {
 		if (tooShort || value.compareTo(LockSettings.MAX_DURATION) > 0) {
 			String range = (positive ? "longer than 0" : "0 or longer") + " and at most "
 					+ LockSettings.MAX_DURATION.toDays() + " days (" + LockSettings.MAX_DURATION.toDays() + "d)";
-			throw new LockConfigurationException(
-					property + " is " + value + ", outside its allowed range: " + range,
+			throw new LockConfigurationException(property + " is " + value + ", outside its allowed range: " + range,
 					"Set " + property + " to a duration " + range + ", for example 30s");
 		}
 	}
@@ -217,8 +237,9 @@ public class LatchkeyProperties {
 	}
 
 	/**
-	 * The backends. Each carries its rule: the libraries it needs and what shows that the application has configured
-	 * it, which is all that {@code auto} and the start's checks know about it.
+	 * The backends. Each carries its rule: the libraries it needs and what shows that the
+	 * application has configured it, which is all that {@code auto} and the start's
+	 * checks know about it.
 	 */
 	public enum Backend {
 
@@ -233,13 +254,14 @@ public class LatchkeyProperties {
 		MEMORY(BackendRule.namedOnly()),
 
 		/**
-		 * Locks shared by the processes of one host through a unix-domain socket, with no server to run: the embedded
-		 * default.
+		 * Locks shared by the processes of one host through a unix-domain socket, with no
+		 * server to run: the embedded default.
 		 */
 		SOCKET(BackendRule.embeddedDefault()),
 
 		/**
-		 * Locks shared through the application's Redis (its RedisConnectionFactory): standalone, Sentinel or Cluster.
+		 * Locks shared through the application's Redis (its RedisConnectionFactory):
+		 * standalone, Sentinel or Cluster.
 		 */
 		REDIS(BackendRule
 			.configuredBy(BackendRule.bean("org.springframework.data.redis.connection.RedisConnectionFactory"),
@@ -249,7 +271,8 @@ public class LatchkeyProperties {
 					"org.springframework.data.redis.connection.RedisConnectionFactory")),
 
 		/**
-		 * Locks kept in a table of the application's database (its DataSource): PostgreSQL, MySQL, MariaDB or H2.
+		 * Locks kept in a table of the application's database (its DataSource):
+		 * PostgreSQL, MySQL, MariaDB or H2.
 		 */
 		JDBC(BackendRule
 			.configuredBy(BackendRule.bean("javax.sql.DataSource"),
@@ -261,7 +284,8 @@ public class LatchkeyProperties {
 					"org.springframework.boot.jdbc.init.DatabaseInitializationProperties")),
 
 		/**
-		 * Locks shared through an etcd v3 cluster (latchkey.etcd.endpoints, or the application's jetcd Client).
+		 * Locks shared through an etcd v3 cluster (latchkey.etcd.endpoints, or the
+		 * application's jetcd Client).
 		 */
 		ETCD(BackendRule.configuredBy(BackendRule.property("latchkey.etcd.endpoints"),
 				"Set latchkey.etcd.endpoints to the etcd members (for example http://etcd-1:2379,http://etcd-2:2379),"
@@ -294,8 +318,9 @@ public class LatchkeyProperties {
 	public static class Redis {
 
 		/**
-		 * Namespace of Latchkey's keys and release channel in Redis, put in the hash tag of every key
-		 * ('{namespace:key}:lock'). Applications lock together only when they use the same namespace.
+		 * Namespace of Latchkey's keys and release channel in Redis, put in the hash tag
+		 * of every key ('{namespace:key}:lock'). Applications lock together only when
+		 * they use the same namespace.
 		 */
 		private String namespace = "latchkey";
 
@@ -315,8 +340,9 @@ public class LatchkeyProperties {
 	public static class Audit {
 
 		/**
-		 * Whether to record lock events (acquired, released, not acquired, lost) in the application's
-		 * AuditEventRepository, where the 'auditevents' endpoint shows them.
+		 * Whether to record lock events (acquired, released, not acquired, lost) in the
+		 * application's AuditEventRepository, where the 'auditevents' endpoint shows
+		 * them.
 		 */
 		private boolean enabled;
 
@@ -336,13 +362,15 @@ public class LatchkeyProperties {
 	public static class Socket {
 
 		/**
-		 * Lock directory of the socket backend, shared by every process that locks together; created owner-only
-		 * (0700). Defaults to 'latchkey-<user>' in the system temporary directory.
+		 * Lock directory of the socket backend, shared by every process that locks
+		 * together; created owner-only (0700). Defaults to 'latchkey-<user>' in the
+		 * system temporary directory.
 		 */
 		private @Nullable Path directory;
 
 		/**
-		 * How long to wait for the arbiter's answer to a request, and for an arbiter to answer at all.
+		 * How long to wait for the arbiter's answer to a request, and for an arbiter to
+		 * answer at all.
 		 */
 		private Duration requestTimeout = Duration.ofSeconds(5);
 
@@ -370,13 +398,14 @@ public class LatchkeyProperties {
 	public static class Waiting {
 
 		/**
-		 * First interval between attempts of a waiter that hears no release notification. Doubles, with jitter, up to
-		 * the maximum.
+		 * First interval between attempts of a waiter that hears no release notification.
+		 * Doubles, with jitter, up to the maximum.
 		 */
 		private Duration initialPollInterval = Duration.ofMillis(50);
 
 		/**
-		 * Longest interval between attempts of a waiter that hears no release notification.
+		 * Longest interval between attempts of a waiter that hears no release
+		 * notification.
 		 */
 		private Duration maxPollInterval = Duration.ofSeconds(1);
 
@@ -404,7 +433,8 @@ public class LatchkeyProperties {
 	public static class Health {
 
 		/**
-		 * How long the backend may take to answer the health check before it is reported DOWN.
+		 * How long the backend may take to answer the health check before it is reported
+		 * DOWN.
 		 */
 		private Duration timeout = Duration.ofSeconds(2);
 
@@ -424,8 +454,8 @@ public class LatchkeyProperties {
 	public static class Etcd {
 
 		/**
-		 * Endpoints of the etcd cluster's members, for example 'http://etcd-1:2379'. Setting them makes 'auto' pick the
-		 * etcd backend.
+		 * Endpoints of the etcd cluster's members, for example 'http://etcd-1:2379'.
+		 * Setting them makes 'auto' pick the etcd backend.
 		 */
 		private List<URI> endpoints = new ArrayList<>();
 
@@ -440,7 +470,8 @@ public class LatchkeyProperties {
 		private @Nullable String password;
 
 		/**
-		 * Prefix of every etcd key Latchkey writes. Applications lock together only when they use the same namespace.
+		 * Prefix of every etcd key Latchkey writes. Applications lock together only when
+		 * they use the same namespace.
 		 */
 		private String namespace = "latchkey/";
 
@@ -450,7 +481,8 @@ public class LatchkeyProperties {
 		private Duration connectTimeout = Duration.ofSeconds(5);
 
 		/**
-		 * How long one request may wait for etcd's answer before the call fails. Keep it well below the lease TTL.
+		 * How long one request may wait for etcd's answer before the call fails. Keep it
+		 * well below the lease TTL.
 		 */
 		private Duration requestTimeout = Duration.ofSeconds(5);
 
@@ -514,14 +546,15 @@ public class LatchkeyProperties {
 		public static class Ssl {
 
 			/**
-			 * Name of the SSL bundle (spring.ssl.bundle.*) whose trust material verifies the members and whose key, if
-			 * any, is this client's certificate. Setting it turns TLS on; use https endpoints with it.
+			 * Name of the SSL bundle (spring.ssl.bundle.*) whose trust material verifies
+			 * the members and whose key, if any, is this client's certificate. Setting it
+			 * turns TLS on; use https endpoints with it.
 			 */
 			private @Nullable String bundle;
 
 			/**
-			 * Authority (host name) to verify the members' certificates against, when it differs from the endpoints'
-			 * host names.
+			 * Authority (host name) to verify the members' certificates against, when it
+			 * differs from the endpoints' host names.
 			 */
 			private @Nullable String authority;
 
@@ -562,26 +595,27 @@ public class LatchkeyProperties {
 		public static class ProblemDetails {
 
 			/**
-			 * Whether to answer LockNotAcquiredException with 409 Conflict and LockLostException with 503 Service
-			 * Unavailable, as problem details, in Spring MVC and Spring WebFlux applications.
+			 * Whether to answer LockNotAcquiredException with 409 Conflict and
+			 * LockLostException with 503 Service Unavailable, as problem details, in
+			 * Spring MVC and Spring WebFlux applications.
 			 */
 			private boolean enabled = true;
 
 			/**
-			 * When to add the lock key, which is made of method arguments and may be personal data, to a problem
-			 * detail; the lock's name is always there.
+			 * When to add the lock key, which is made of method arguments and may be
+			 * personal data, to a problem detail; the lock's name is always there.
 			 */
 			private ShowKey showKey = ShowKey.NEVER;
 
 			/**
-			 * Roles of which a caller needs one to see the lock key with 'when-authorized'; any authenticated caller
-			 * when empty.
+			 * Roles of which a caller needs one to see the lock key with
+			 * 'when-authorized'; any authenticated caller when empty.
 			 */
 			private final Set<String> roles = new LinkedHashSet<>();
 
 			/**
-			 * Delay to send in a Retry-After header (whole seconds, rounded up) with 409 Conflict. No header when not
-			 * set.
+			 * Delay to send in a Retry-After header (whole seconds, rounded up) with 409
+			 * Conflict. No header when not set.
 			 */
 			private @Nullable Duration retryAfter;
 

@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey.autoconfigure;
 
 import net.javacrumbs.shedlock.core.LockProvider;
@@ -12,8 +28,9 @@ import dev.latchkey.LockTemplate;
 import dev.latchkey.shedlock.LatchkeyLockProvider;
 
 /**
- * Auto-configuration that runs ShedLock's {@code @SchedulerLock} on Latchkey: a {@link LatchkeyLockProvider} when
- * ShedLock is on the class path and the application has no {@link LockProvider} of its own.
+ * Auto-configuration that runs ShedLock's {@code @SchedulerLock} on Latchkey: a
+ * {@link LatchkeyLockProvider} when ShedLock is on the class path and the application has
+ * no {@link LockProvider} of its own.
  */
 @AutoConfiguration(after = LatchkeyAutoConfiguration.class)
 @ConditionalOnClass(LockProvider.class)

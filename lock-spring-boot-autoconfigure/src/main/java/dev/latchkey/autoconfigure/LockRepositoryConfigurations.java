@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey.autoconfigure;
 
 import java.net.URI;
@@ -42,14 +58,16 @@ import dev.latchkey.socket.SocketLockRepository;
 import dev.latchkey.support.FailureMessages;
 
 /**
- * The backends' configurations, side by side: each makes the {@link LockRepository} of one backend when
- * {@code latchkey.backend} selects it ({@link ConditionalOnLockBackend}) and the application has no repository of its
- * own. At most one matches, so their order does not matter; they are listed as {@link Backend} lists them.
+ * The backends' configurations, side by side: each makes the {@link LockRepository} of
+ * one backend when {@code latchkey.backend} selects it ({@link ConditionalOnLockBackend})
+ * and the application has no repository of its own. At most one matches, so their order
+ * does not matter; they are listed as {@link Backend} lists them.
  * <p>
- * Imported by {@link LatchkeyAutoConfiguration} through this class, an {@link ImportSelector} that gives their names
- * rather than classes: Spring then reads them without loading them, so a configuration whose library is absent (jetcd,
- * say) is never loaded, even when the auto-configuration is registered as a class. With them comes
- * {@link BackendChoiceCheck}, which explains a backend that cannot be used.
+ * Imported by {@link LatchkeyAutoConfiguration} through this class, an
+ * {@link ImportSelector} that gives their names rather than classes: Spring then reads
+ * them without loading them, so a configuration whose library is absent (jetcd, say) is
+ * never loaded, even when the auto-configuration is registered as a class. With them
+ * comes {@link BackendChoiceCheck}, which explains a backend that cannot be used.
  */
 final class LockRepositoryConfigurations implements ImportSelector {
 
@@ -76,10 +94,11 @@ final class LockRepositoryConfigurations implements ImportSelector {
 	}
 
 	/**
-	 * The socket backend, the embedded default: in the lock directory {@code latchkey.socket.directory}. Its threads
-	 * stay daemon platform threads even when the application enables virtual threads: the arbiter's selector thread
-	 * blocks in {@code select} and a connection's reader in a socket read for the life of the application, where a
-	 * virtual thread would gain nothing.
+	 * The socket backend, the embedded default: in the lock directory
+	 * {@code latchkey.socket.directory}. Its threads stay daemon platform threads even
+	 * when the application enables virtual threads: the arbiter's selector thread blocks
+	 * in {@code select} and a connection's reader in a socket read for the life of the
+	 * application, where a virtual thread would gain nothing.
 	 */
 	@Configuration(proxyBeanMethods = false)
 	@ConditionalOnMissingBean(LockRepository.class)
@@ -97,8 +116,8 @@ final class LockRepositoryConfigurations implements ImportSelector {
 	}
 
 	/**
-	 * The Redis backend, on the application's {@link RedisConnectionFactory} (for example from
-	 * {@code spring-boot-starter-data-redis} and {@code spring.data.redis.*}).
+	 * The Redis backend, on the application's {@link RedisConnectionFactory} (for example
+	 * from {@code spring-boot-starter-data-redis} and {@code spring.data.redis.*}).
 	 */
 	@Configuration(proxyBeanMethods = false)
 	@ConditionalOnMissingBean(LockRepository.class)
@@ -114,9 +133,10 @@ final class LockRepositoryConfigurations implements ImportSelector {
 	}
 
 	/**
-	 * The JDBC backend, on the application's {@link DataSource}. The lock table is checked when the repository is
-	 * made, after Spring Boot's database initialization (which creates it as {@code latchkey.jdbc.initialize-schema}
-	 * says), so a missing table fails the start.
+	 * The JDBC backend, on the application's {@link DataSource}. The lock table is
+	 * checked when the repository is made, after Spring Boot's database initialization
+	 * (which creates it as {@code latchkey.jdbc.initialize-schema} says), so a missing
+	 * table fails the start.
 	 */
 	@Configuration(proxyBeanMethods = false)
 	@ConditionalOnMissingBean(LockRepository.class)
@@ -132,7 +152,8 @@ final class LockRepositoryConfigurations implements ImportSelector {
 				return new LatchkeyJdbcSchemaInitializer(dataSource, properties);
 			}
 			catch (RuntimeException ex) {
-				// Spring Boot asks the database which platform it is before any script runs.
+				// Spring Boot asks the database which platform it is before any script
+				// runs.
 				throw unreachable(properties, ex);
 			}
 		}
@@ -153,8 +174,9 @@ final class LockRepositoryConfigurations implements ImportSelector {
 		}
 
 		/**
-		 * The message of the first {@link SQLException} of the chain, the driver's own words (a refused connection
-		 * with its address, an unknown role), else the most specific message.
+		 * The message of the first {@link SQLException} of the chain, the driver's own
+		 * words (a refused connection with its address, an unknown role), else the most
+		 * specific message.
 		 */
 		private static String driverReason(Throwable failure) {
 			for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
@@ -166,17 +188,20 @@ final class LockRepositoryConfigurations implements ImportSelector {
 		}
 
 		private static LockConfigurationException unreachable(LatchkeyJdbcProperties properties, Exception ex) {
-			// The database's own answer, not the wrapper's ("Failed to determine DatabaseDriver" says nothing).
+			// The database's own answer, not the wrapper's ("Failed to determine
+			// DatabaseDriver" says nothing).
 			String reason = (ex instanceof LockBackendException) ? ex.getMessage() : driverReason(ex);
-			return new LockConfigurationException("latchkey.backend is jdbc, but the database could not be reached to"
-					+ " check the lock table " + properties.getTableName() + ": " + reason,
+			return new LockConfigurationException(
+					"latchkey.backend is jdbc, but the database could not be reached to" + " check the lock table "
+							+ properties.getTableName() + ": " + reason,
 					"Check spring.datasource.* (url, username, password) and that the database is up", ex);
 		}
 
 	}
 
 	/**
-	 * The etcd backend, on a jetcd {@link Client} made from {@code latchkey.etcd.*} unless the application has one.
+	 * The etcd backend, on a jetcd {@link Client} made from {@code latchkey.etcd.*}
+	 * unless the application has one.
 	 */
 	@Configuration(proxyBeanMethods = false)
 	@ConditionalOnMissingBean(LockRepository.class)
@@ -216,8 +241,9 @@ final class LockRepositoryConfigurations implements ImportSelector {
 					});
 				}
 				catch (SSLException ex) {
-					throw new LockConfigurationException("latchkey.etcd.ssl.bundle '" + ssl.getBundle()
-							+ "' cannot make a TLS context: " + ex.getMessage(),
+					throw new LockConfigurationException(
+							"latchkey.etcd.ssl.bundle '" + ssl.getBundle() + "' cannot make a TLS context: "
+									+ ex.getMessage(),
 							"Review the SSL bundle's certificates and keys (spring.ssl.bundle.*)", ex);
 				}
 			}
@@ -236,9 +262,10 @@ final class LockRepositoryConfigurations implements ImportSelector {
 				return sslBundles.getBundle(name);
 			}
 			catch (NoSuchSslBundleException ex) {
-				throw new LockConfigurationException("latchkey.etcd.ssl.bundle names the SSL bundle '" + name
-						+ "', which does not exist", "Define it with spring.ssl.bundle.pem." + name + ".* or"
-								+ " spring.ssl.bundle.jks." + name + ".*, or correct latchkey.etcd.ssl.bundle",
+				throw new LockConfigurationException(
+						"latchkey.etcd.ssl.bundle names the SSL bundle '" + name + "', which does not exist",
+						"Define it with spring.ssl.bundle.pem." + name + ".* or" + " spring.ssl.bundle.jks." + name
+								+ ".*, or correct latchkey.etcd.ssl.bundle",
 						ex);
 			}
 		}

@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey.autoconfigure;
 
 import org.springframework.boot.actuate.autoconfigure.endpoint.condition.ConditionalOnAvailableEndpoint;
@@ -14,10 +30,11 @@ import dev.latchkey.LockTemplate;
 import dev.latchkey.actuate.LocksEndpoint;
 
 /**
- * Auto-configuration of the {@code locks} Actuator endpoint ({@link LocksEndpoint}): when Actuator is on the class
- * path and the endpoint is available (exposed, for example with
- * {@code management.endpoints.web.exposure.include=health,locks}, and not switched off). Owner names are shown as
- * {@code management.endpoint.locks.show-values} and {@code roles} say ({@link LocksEndpointProperties}).
+ * Auto-configuration of the {@code locks} Actuator endpoint ({@link LocksEndpoint}): when
+ * Actuator is on the class path and the endpoint is available (exposed, for example with
+ * {@code management.endpoints.web.exposure.include=health,locks}, and not switched off).
+ * Owner names are shown as {@code management.endpoint.locks.show-values} and
+ * {@code roles} say ({@link LocksEndpointProperties}).
  */
 @AutoConfiguration(after = LatchkeyAutoConfiguration.class)
 @ConditionalOnClass(Endpoint.class)

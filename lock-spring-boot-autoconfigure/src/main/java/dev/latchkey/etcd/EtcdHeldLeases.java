@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey.etcd;
 
 import java.time.Duration;
@@ -16,9 +32,10 @@ import org.springframework.core.log.LogAccessor;
 import dev.latchkey.LeaseSpec;
 
 /**
- * The leases one repository granted, each with the local deadline after which its key is deleted, and the sweep that
- * deletes them: a live process does not keep a lock its core stopped renewing, although the shared etcd lease the key
- * is attached to stays alive. The deadline is measured on the local monotonic clock, from after etcd answered, so it
+ * The leases one repository granted, each with the local deadline after which its key is
+ * deleted, and the sweep that deletes them: a live process does not keep a lock its core
+ * stopped renewing, although the shared etcd lease the key is attached to stays alive.
+ * The deadline is measured on the local monotonic clock, from after etcd answered, so it
  * never passes before the core stops trusting the lease.
  */
 final class EtcdHeldLeases implements AutoCloseable {
@@ -49,8 +66,9 @@ final class EtcdHeldLeases implements AutoCloseable {
 	}
 
 	/**
-	 * Tracks a lease from before its acquisition is sent, with its TTL from now: should the answer be lost, a put that
-	 * did land is still deleted when the lock's TTL has passed, rather than kept alive by the shared lease for ever.
+	 * Tracks a lease from before its acquisition is sent, with its TTL from now: should
+	 * the answer be lost, a put that did land is still deleted when the lock's TTL has
+	 * passed, rather than kept alive by the shared lease for ever.
 	 */
 	void track(LeaseSpec lease, ByteSequence etcdKey, ByteSequence value, EtcdLeasePool.SharedLease shared) {
 		long deadline = System.nanoTime() + lease.ttl().toNanos();
@@ -76,7 +94,8 @@ final class EtcdHeldLeases implements AutoCloseable {
 	}
 
 	/**
-	 * Has the sweep delete a lease's key as soon as etcd answers (its holder gave it up, but the release failed).
+	 * Has the sweep delete a lease's key as soon as etcd answers (its holder gave it up,
+	 * but the release failed).
 	 */
 	void expireNow(String token) {
 		Held entry = this.held.get(token);
@@ -125,8 +144,8 @@ final class EtcdHeldLeases implements AutoCloseable {
 	}
 
 	/**
-	 * A lease this repository granted and tracks until it is released or lost: its key is deleted when its local
-	 * deadline passes without a renewal.
+	 * A lease this repository granted and tracks until it is released or lost: its key is
+	 * deleted when its local deadline passes without a renewal.
 	 */
 	static final class Held {
 

@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey.etcd;
 
 import java.time.Duration;
@@ -22,8 +38,9 @@ import dev.latchkey.ReleaseSubscription;
 import dev.latchkey.support.ReleaseListeners;
 
 /**
- * The release notifications of one repository: one etcd watch per key, shared by the key's local waiters, for
- * deletions under the key's prefix, which come from releases, force-releases and expired leases alike.
+ * The release notifications of one repository: one etcd watch per key, shared by the
+ * key's local waiters, for deletions under the key's prefix, which come from releases,
+ * force-releases and expired leases alike.
  */
 final class EtcdKeyWatches implements AutoCloseable {
 
@@ -50,8 +67,8 @@ final class EtcdKeyWatches implements AutoCloseable {
 	}
 
 	/**
-	 * Runs {@code onRelease} whenever a holder of the key goes, until the subscription is closed; returns once etcd
-	 * confirmed the watch or the create timeout passed.
+	 * Runs {@code onRelease} whenever a holder of the key goes, until the subscription is
+	 * closed; returns once etcd confirmed the watch or the create timeout passed.
 	 * @throws dev.latchkey.LockBackendException if the watches are closed
 	 */
 	ReleaseSubscription subscribe(String key, Runnable onRelease) {
@@ -131,18 +148,15 @@ final class EtcdKeyWatches implements AutoCloseable {
 
 		KeyWatch(String key) {
 			this.key = key;
-			WatchOption option = WatchOption.builder()
-				.isPrefix(true)
-				.withNoPut(true)
-				.withCreateNotify(true)
-				.build();
+			WatchOption option = WatchOption.builder().isPrefix(true).withNoPut(true).withCreateNotify(true).build();
 			this.watcher = EtcdKeyWatches.this.watchClient.watch(EtcdKeyWatches.this.keys.holdersPrefix(key), option,
 					this);
 		}
 
 		/**
-		 * Waits until etcd confirmed the watch, so that no release after the subscription is missed. A watch that is not
-		 * confirmed in time stays (jetcd keeps trying); waiters poll meanwhile.
+		 * Waits until etcd confirmed the watch, so that no release after the subscription
+		 * is missed. A watch that is not confirmed in time stays (jetcd keeps trying);
+		 * waiters poll meanwhile.
 		 */
 		void awaitCreated(Duration timeout) {
 			try {
@@ -172,7 +186,8 @@ final class EtcdKeyWatches implements AutoCloseable {
 
 		@Override
 		public void onError(Throwable failure) {
-			// jetcd resumes the watch where it stopped; wake the waiters anyway, in case the resumption misses a release.
+			// jetcd resumes the watch where it stopped; wake the waiters anyway, in case
+			// the resumption misses a release.
 			logger.debug(failure, () -> "Watch of '" + this.key + "' failed");
 			EtcdKeyWatches.this.listeners.released(this.key);
 		}

@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey.etcd;
 
 import java.nio.charset.StandardCharsets;
@@ -20,9 +36,10 @@ import dev.latchkey.LeaseMode;
 import dev.latchkey.LeaseSpec;
 
 /**
- * How locks are written in etcd. For the lock key {@code k} in the namespace {@code ns}, an exclusive holder is the
- * etcd key {@code ns k \0} and each semaphore permit the etcd key {@code ns k \0 token}, so that one prefix
- * ({@code ns k \0}) covers every holder of a key. The value is {@code token \n limit \n owner}.
+ * How locks are written in etcd. For the lock key {@code k} in the namespace {@code ns},
+ * an exclusive holder is the etcd key {@code ns k \0} and each semaphore permit the etcd
+ * key {@code ns k \0 token}, so that one prefix ({@code ns k \0}) covers every holder of
+ * a key. The value is {@code token \n limit \n owner}.
  */
 final class EtcdKeys {
 
@@ -52,7 +69,8 @@ final class EtcdKeys {
 	}
 
 	/**
-	 * The prefix of every holder of a lock key; also the etcd key of its exclusive holder.
+	 * The prefix of every holder of a lock key; also the etcd key of its exclusive
+	 * holder.
 	 */
 	ByteSequence holdersPrefix(String key) {
 		byte[] bytes = key.getBytes(StandardCharsets.UTF_8);
@@ -71,14 +89,16 @@ final class EtcdKeys {
 	}
 
 	/**
-	 * The etcd key of a lease: the lock key for an exclusive lease, its own permit key for a semaphore's.
+	 * The etcd key of a lease: the lock key for an exclusive lease, its own permit key
+	 * for a semaphore's.
 	 */
 	ByteSequence etcdKey(LeaseSpec lease) {
 		return (lease.mode() == LeaseMode.EXCLUSIVE) ? lockKey(lease.key()) : permitKey(lease.key(), lease.token());
 	}
 
 	/**
-	 * The lock key an etcd key of this namespace belongs to, or {@code null} for a key that is not a holder's.
+	 * The lock key an etcd key of this namespace belongs to, or {@code null} for a key
+	 * that is not a holder's.
 	 */
 	@Nullable String lockKeyOf(ByteSequence etcdKey) {
 		byte[] bytes = etcdKey.getBytes();
@@ -117,7 +137,8 @@ final class EtcdKeys {
 	}
 
 	/**
-	 * What a key's value says: the holder's lease token, the semaphore's limit and the owner.
+	 * What a key's value says: the holder's lease token, the semaphore's limit and the
+	 * owner.
 	 */
 	record Holder(String token, int limit, String owner) {
 

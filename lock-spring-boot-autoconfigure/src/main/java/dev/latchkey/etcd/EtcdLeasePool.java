@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey.etcd;
 
 import java.time.Duration;
@@ -21,11 +37,13 @@ import org.springframework.core.log.LogAccessor;
 import dev.latchkey.ReleaseSubscription;
 
 /**
- * The etcd leases of one repository: one per <em>time-to-live class</em> (a lock's TTL rounded up to whole seconds,
- * as etcd counts them), granted on first use and kept alive by jetcd's keep-alive stream, so that the keep-alive
- * traffic depends on the number of distinct TTLs in use, never on the number of held locks. A lease that etcd reports
- * expired or revoked, or whose keep-alive went unanswered for its TTL, is dropped from the pool and its loss
- * announced to the loss listeners; so is, once per outage, a keep-alive stream that failed.
+ * The etcd leases of one repository: one per <em>time-to-live class</em> (a lock's TTL
+ * rounded up to whole seconds, as etcd counts them), granted on first use and kept alive
+ * by jetcd's keep-alive stream, so that the keep-alive traffic depends on the number of
+ * distinct TTLs in use, never on the number of held locks. A lease that etcd reports
+ * expired or revoked, or whose keep-alive went unanswered for its TTL, is dropped from
+ * the pool and its loss announced to the loss listeners; so is, once per outage, a
+ * keep-alive stream that failed.
  */
 final class EtcdLeasePool implements AutoCloseable {
 
@@ -50,7 +68,8 @@ final class EtcdLeasePool implements AutoCloseable {
 
 	/**
 	 * The live shared lease of a TTL's class, granted now if there is none.
-	 * @throws dev.latchkey.LockBackendException if etcd does not grant it, or the pool is closed
+	 * @throws dev.latchkey.LockBackendException if etcd does not grant it, or the pool is
+	 * closed
 	 */
 	SharedLease lease(Duration ttl) {
 		long seconds = ttlClass(ttl);
@@ -77,7 +96,8 @@ final class EtcdLeasePool implements AutoCloseable {
 	}
 
 	/**
-	 * Whether a lease of the given TTL belongs on the shared lease of another class than this one.
+	 * Whether a lease of the given TTL belongs on the shared lease of another class than
+	 * this one.
 	 */
 	static boolean isOtherClass(Duration ttl, SharedLease shared) {
 		return ttlClass(ttl) != shared.seconds;
@@ -105,7 +125,8 @@ final class EtcdLeasePool implements AutoCloseable {
 	}
 
 	/**
-	 * Stops the keep-alives and revokes the leases, which deletes every key attached to them.
+	 * Stops the keep-alives and revokes the leases, which deletes every key attached to
+	 * them.
 	 */
 	@Override
 	public void close() {
@@ -121,8 +142,8 @@ final class EtcdLeasePool implements AutoCloseable {
 	}
 
 	/**
-	 * One etcd lease that the keys of every lock of one TTL class are attached to, kept alive by jetcd's keep-alive
-	 * stream.
+	 * One etcd lease that the keys of every lock of one TTL class are attached to, kept
+	 * alive by jetcd's keep-alive stream.
 	 */
 	final class SharedLease implements StreamObserver<LeaseKeepAliveResponse> {
 
@@ -156,7 +177,8 @@ final class EtcdLeasePool implements AutoCloseable {
 				expired("etcd reports it expired or revoked");
 				return;
 			}
-			// jetcd restarts the stream itself; tell the core once per outage, so it verifies its leases now.
+			// jetcd restarts the stream itself; tell the core once per outage, so it
+			// verifies its leases now.
 			logger.debug(failure, () -> "Keep-alive of etcd lease " + Long.toHexString(this.id) + " failed");
 			if (this.answering) {
 				this.answering = false;
@@ -166,12 +188,14 @@ final class EtcdLeasePool implements AutoCloseable {
 
 		@Override
 		public void onCompleted() {
-			// jetcd completes a keep-alive when the lease's TTL passed without an answer: etcd has expired it.
+			// jetcd completes a keep-alive when the lease's TTL passed without an answer:
+			// etcd has expired it.
 			expired("its keep-alive went unanswered for its TTL");
 		}
 
 		/**
-		 * Drops the lease from the pool and tells the loss listeners that the locks on it are lost.
+		 * Drops the lease from the pool and tells the loss listeners that the locks on it
+		 * are lost.
 		 */
 		void expired(String why) {
 			if (!this.alive) {

@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey.etcd;
 
 import java.time.Duration;
@@ -43,23 +59,28 @@ import dev.latchkey.LockRepository;
 import dev.latchkey.ReleaseSubscription;
 
 /**
- * The etcd v3 backend: locks shared by every process that uses the same etcd cluster, through a jetcd
- * {@link Client}.
+ * The etcd v3 backend: locks shared by every process that uses the same etcd cluster,
+ * through a jetcd {@link Client}.
+ *
  * <pre class="code">
  * Client client = Client.builder().endpoints("http://etcd-1:2379", "http://etcd-2:2379", "http://etcd-3:2379").build();
  * EtcdLockRepository repository = new EtcdLockRepository(client, "latchkey/", Duration.ofSeconds(5));
  * LockTemplate locks = new LockTemplate(repository, LockSettings.defaults(), null);
  * locks.exclusive("order:42").run(() -&gt; pay(42));
  * </pre>
- * Acquiring and releasing are one etcd transaction each, and the revision of the grant is its fencing token. Every
- * lock's key is attached to a shared etcd lease that this repository keeps alive, so a process that dies frees its
- * locks once their TTL has passed. Repositories lock together when they use the same namespace. Lock keys must not
+ * <p>
+ * Acquiring and releasing are one etcd transaction each, and the revision of the grant is
+ * its fencing token. Every lock's key is attached to a shared etcd lease that this
+ * repository keeps alive, so a process that dies frees its locks once their TTL has
+ * passed. Repositories lock together when they use the same namespace. Lock keys must not
  * contain the NUL character.
  * <p>
- * etcd failures (unreachable cluster, no leader, timeouts, authentication) are thrown as {@link LockBackendException}.
- * The repository runs one thread ({@value #DEFAULT_THREAD_NAME_PREFIX}, or one of the application's thread factory)
- * that deletes the keys of locks nobody renews any more. Close the repository to stop it, its watches and keep-alives, and to revoke its leases, which frees
- * the keys this instance still holds; the client stays open.
+ * etcd failures (unreachable cluster, no leader, timeouts, authentication) are thrown as
+ * {@link LockBackendException}. The repository runs one thread
+ * ({@value #DEFAULT_THREAD_NAME_PREFIX}, or one of the application's thread factory) that
+ * deletes the keys of locks nobody renews any more. Close the repository to stop it, its
+ * watches and keep-alives, and to revoke its leases, which frees the keys this instance
+ * still holds; the client stays open.
  */
 public class EtcdLockRepository implements LockRepository, AutoCloseable {
 
@@ -104,8 +125,8 @@ public class EtcdLockRepository implements LockRepository, AutoCloseable {
 	private final AtomicBoolean closed = new AtomicBoolean();
 
 	/**
-	 * Makes a repository in the {@linkplain #DEFAULT_NAMESPACE default namespace}, with the
-	 * {@linkplain #DEFAULT_REQUEST_TIMEOUT default request timeout}.
+	 * Makes a repository in the {@linkplain #DEFAULT_NAMESPACE default namespace}, with
+	 * the {@linkplain #DEFAULT_REQUEST_TIMEOUT default request timeout}.
 	 * @param client the jetcd client, which the repository uses but does not close
 	 */
 	public EtcdLockRepository(Client client) {
@@ -113,29 +134,33 @@ public class EtcdLockRepository implements LockRepository, AutoCloseable {
 	}
 
 	/**
-	 * Makes a repository whose expiry sweep runs on a daemon thread named {@value #DEFAULT_THREAD_NAME_PREFIX}.
+	 * Makes a repository whose expiry sweep runs on a daemon thread named
+	 * {@value #DEFAULT_THREAD_NAME_PREFIX}.
 	 * @param client the jetcd client, which the repository uses but does not close
-	 * @param namespace the prefix of every etcd key the repository writes; repositories lock together only when they
-	 * use the same namespace
-	 * @param requestTimeout how long one request may wait for etcd's answer before it fails; keep it well below the
-	 * locks' TTL
+	 * @param namespace the prefix of every etcd key the repository writes; repositories
+	 * lock together only when they use the same namespace
+	 * @param requestTimeout how long one request may wait for etcd's answer before it
+	 * fails; keep it well below the locks' TTL
 	 */
 	public EtcdLockRepository(Client client, String namespace, Duration requestTimeout) {
 		this(client, namespace, requestTimeout, defaultThreadFactory());
 	}
 
 	/**
-	 * Makes a repository whose expiry sweep runs on a thread of the application's thread factory.
+	 * Makes a repository whose expiry sweep runs on a thread of the application's thread
+	 * factory.
+	 *
 	 * <pre class="code">
 	 * ThreadFactory threads = new CustomizableThreadFactory("locks-");
 	 * EtcdLockRepository repository = new EtcdLockRepository(client, "latchkey/", Duration.ofSeconds(5), threads);
 	 * </pre>
 	 * @param client the jetcd client, which the repository uses but does not close
-	 * @param namespace the prefix of every etcd key the repository writes; repositories lock together only when they
-	 * use the same namespace
-	 * @param requestTimeout how long one request may wait for etcd's answer before it fails; keep it well below the
-	 * locks' TTL
-	 * @param threadFactory makes the one thread the repository runs, which {@link #close()} stops
+	 * @param namespace the prefix of every etcd key the repository writes; repositories
+	 * lock together only when they use the same namespace
+	 * @param requestTimeout how long one request may wait for etcd's answer before it
+	 * fails; keep it well below the locks' TTL
+	 * @param threadFactory makes the one thread the repository runs, which
+	 * {@link #close()} stops
 	 */
 	public EtcdLockRepository(Client client, String namespace, Duration requestTimeout, ThreadFactory threadFactory) {
 		Assert.notNull(client, "Client must not be null");
@@ -176,18 +201,19 @@ public class EtcdLockRepository implements LockRepository, AutoCloseable {
 		ByteSequence etcdKey = this.keys.lockKey(lease.key());
 		ByteSequence prefix = this.keys.holdersPrefix(lease.key());
 		ByteSequence value = EtcdKeys.value(lease);
-		TxnResponse response = withLease(lease, etcdKey, value, (shared) -> this.requests.call(
-				() -> "Acquiring '" + lease.key() + "'",
-				() -> this.kv.txn()
-					.If(EtcdKeys.absent(etcdKey))
-					.Then(Op.put(etcdKey, value, leased(shared)), Op.get(prefix, countOnly()))
-					.commit()));
+		TxnResponse response = withLease(lease, etcdKey, value,
+				(shared) -> this.requests.call(() -> "Acquiring '" + lease.key() + "'",
+						() -> this.kv.txn()
+							.If(EtcdKeys.absent(etcdKey))
+							.Then(Op.put(etcdKey, value, leased(shared)), Op.get(prefix, countOnly()))
+							.commit()));
 		if (!response.isSucceeded()) {
 			this.held.forget(lease.token());
 			return OptionalLong.empty();
 		}
 		if (response.getGetResponses().get(0).getCount() > 1) {
-			// Permits of a semaphore are held on the same key: an exclusive lease must not join them.
+			// Permits of a semaphore are held on the same key: an exclusive lease must
+			// not join them.
 			deleteIfOurs(lease, etcdKey, value);
 			return OptionalLong.empty();
 		}
@@ -228,12 +254,12 @@ public class EtcdLockRepository implements LockRepository, AutoCloseable {
 			.withSortOrder(GetOption.SortOrder.ASCEND)
 			.withLimit(lease.limit())
 			.build();
-		TxnResponse response = withLease(lease, etcdKey, value, (shared) -> this.requests.call(
-				() -> "Acquiring a permit of '" + lease.key() + "'",
-				() -> this.kv.txn()
-					.If(EtcdKeys.absent(lockKey))
-					.Then(Op.put(etcdKey, value, leased(shared)), Op.get(prefix, firstHolders))
-					.commit()));
+		TxnResponse response = withLease(lease, etcdKey, value,
+				(shared) -> this.requests.call(() -> "Acquiring a permit of '" + lease.key() + "'",
+						() -> this.kv.txn()
+							.If(EtcdKeys.absent(lockKey))
+							.Then(Op.put(etcdKey, value, leased(shared)), Op.get(prefix, firstHolders))
+							.commit()));
 		if (!response.isSucceeded()) {
 			this.held.forget(lease.token());
 			return OptionalLong.empty();
@@ -258,7 +284,8 @@ public class EtcdLockRepository implements LockRepository, AutoCloseable {
 	}
 
 	/**
-	 * Refuses a permit whose limit is not the one of the key's first holder, which fixes it while the key is held.
+	 * Refuses a permit whose limit is not the one of the key's first holder, which fixes
+	 * it while the key is held.
 	 */
 	private static void checkLimit(LeaseSpec lease, List<KeyValue> firstHolder) {
 		if (!firstHolder.isEmpty()) {
@@ -277,9 +304,11 @@ public class EtcdLockRepository implements LockRepository, AutoCloseable {
 	}
 
 	/**
-	 * Runs an acquisition with the shared lease of the lease's TTL class; again with a new one if etcd no longer knows
-	 * the lease. The lease is tracked before the request is sent: should the answer be lost (a timeout), a put that did
-	 * land is still deleted when the lock's TTL has passed, rather than kept alive by the shared lease for ever.
+	 * Runs an acquisition with the shared lease of the lease's TTL class; again with a
+	 * new one if etcd no longer knows the lease. The lease is tracked before the request
+	 * is sent: should the answer be lost (a timeout), a put that did land is still
+	 * deleted when the lock's TTL has passed, rather than kept alive by the shared lease
+	 * for ever.
 	 */
 	private TxnResponse withLease(LeaseSpec lease, ByteSequence etcdKey, ByteSequence value,
 			Function<EtcdLeasePool.SharedLease, TxnResponse> acquisition) {
@@ -322,7 +351,8 @@ public class EtcdLockRepository implements LockRepository, AutoCloseable {
 					() -> EtcdKeys.deleteIfOurs(this.kv, etcdKey, value));
 		}
 		catch (LockBackendException ex) {
-			// The caller has given the lease up: the expiry sweep deletes it as soon as etcd answers again.
+			// The caller has given the lease up: the expiry sweep deletes it as soon as
+			// etcd answers again.
 			this.held.expireNow(lease.token());
 			throw ex;
 		}
@@ -337,7 +367,8 @@ public class EtcdLockRepository implements LockRepository, AutoCloseable {
 				() -> this.kv.txn()
 					.Then(Op.delete(this.keys.holdersPrefix(key), DeleteOption.builder().isPrefix(true).build()))
 					.commit());
-		// No fencing counter to bump: the next grant's revision is above the deletion's, which is above every evicted
+		// No fencing counter to bump: the next grant's revision is above the deletion's,
+		// which is above every evicted
 		// holder's.
 		return response.getDeleteResponses().get(0).getDeleted() > 0;
 	}
@@ -345,9 +376,10 @@ public class EtcdLockRepository implements LockRepository, AutoCloseable {
 	// Renewal
 
 	/**
-	 * Verifies that the leases' keys still exist with their tokens, in one read transaction per hundred leases, and
-	 * moves each verified lease's local deadline. The etcd leases themselves are kept alive by jetcd's keep-alive
-	 * stream, whatever the number of locks.
+	 * Verifies that the leases' keys still exist with their tokens, in one read
+	 * transaction per hundred leases, and moves each verified lease's local deadline. The
+	 * etcd leases themselves are kept alive by jetcd's keep-alive stream, whatever the
+	 * number of locks.
 	 */
 	@Override
 	public Set<String> renew(Collection<LeaseSpec> leases) {
@@ -379,13 +411,15 @@ public class EtcdLockRepository implements LockRepository, AutoCloseable {
 	}
 
 	/**
-	 * Moves the local deadline of a verified lease, and moves its key to the shared lease of its TTL class when its TTL
-	 * changed (a lease shortened to its minimum hold time must end then, even if this process dies).
+	 * Moves the local deadline of a verified lease, and moves its key to the shared lease
+	 * of its TTL class when its TTL changed (a lease shortened to its minimum hold time
+	 * must end then, even if this process dies).
 	 */
 	private boolean stillKeptAlive(LeaseSpec lease, KeyValue found, long requestedAt) {
 		EtcdHeldLeases.Held entry = this.held.get(lease.token());
 		if (entry == null) {
-			// Granted by another repository on the same namespace: its keys are that repository's to keep.
+			// Granted by another repository on the same namespace: its keys are that
+			// repository's to keep.
 			return true;
 		}
 		if (!entry.lease.alive) {
@@ -459,8 +493,9 @@ public class EtcdLockRepository implements LockRepository, AutoCloseable {
 	}
 
 	/**
-	 * The remaining TTL of a holder: for this repository's own leases the local deadline (the key is deleted then),
-	 * otherwise the remaining TTL of the holder's etcd lease, in the whole seconds etcd counts.
+	 * The remaining TTL of a holder: for this repository's own leases the local deadline
+	 * (the key is deleted then), otherwise the remaining TTL of the holder's etcd lease,
+	 * in the whole seconds etcd counts.
 	 */
 	private @Nullable Duration remainingTtl(String token, long leaseId, Map<Long, Optional<Duration>> leaseTtls) {
 		EtcdHeldLeases.Held entry = this.held.get(token);
@@ -472,8 +507,10 @@ public class EtcdLockRepository implements LockRepository, AutoCloseable {
 		}
 		return leaseTtls.computeIfAbsent(leaseId, (id) -> {
 			try {
-				long seconds = this.requests.call(() -> "Reading the TTL of lease " + id,
-						() -> this.leaseClient.timeToLive(id, LeaseOption.DEFAULT)).getTTL();
+				long seconds = this.requests
+					.call(() -> "Reading the TTL of lease " + id,
+							() -> this.leaseClient.timeToLive(id, LeaseOption.DEFAULT))
+					.getTTL();
 				return Optional.of(Duration.ofSeconds(Math.max(0, seconds)));
 			}
 			catch (LockBackendException ex) {
@@ -489,9 +526,10 @@ public class EtcdLockRepository implements LockRepository, AutoCloseable {
 	}
 
 	/**
-	 * Tells the listener when every lock on one of this repository's etcd leases is lost at once: etcd reports the
-	 * lease expired or revoked, or its keep-alive went unanswered for its TTL (also, once per outage, when the
-	 * keep-alive stream fails, so that the core verifies its leases at once).
+	 * Tells the listener when every lock on one of this repository's etcd leases is lost
+	 * at once: etcd reports the lease expired or revoked, or its keep-alive went
+	 * unanswered for its TTL (also, once per outage, when the keep-alive stream fails, so
+	 * that the core verifies its leases at once).
 	 */
 	@Override
 	public ReleaseSubscription subscribeToLoss(Runnable onPossibleLoss) {
@@ -499,8 +537,9 @@ public class EtcdLockRepository implements LockRepository, AutoCloseable {
 	}
 
 	/**
-	 * Stops the watches, the keep-alives and the expiry sweep (waiting for its thread to end), and revokes this
-	 * repository's etcd leases, which deletes the keys it still holds. Does not close the client.
+	 * Stops the watches, the keep-alives and the expiry sweep (waiting for its thread to
+	 * end), and revokes this repository's etcd leases, which deletes the keys it still
+	 * holds. Does not close the client.
 	 */
 	@Override
 	public void close() {

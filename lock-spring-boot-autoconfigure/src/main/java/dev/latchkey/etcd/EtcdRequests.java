@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey.etcd;
 
 import java.time.Duration;
@@ -16,8 +32,8 @@ import dev.latchkey.LockBackendException;
 import dev.latchkey.support.FailureMessages;
 
 /**
- * Sends one request to etcd and waits for its answer within the request timeout; a failure becomes a
- * {@link LockBackendException} that says what was being done.
+ * Sends one request to etcd and waits for its answer within the request timeout; a
+ * failure becomes a {@link LockBackendException} that says what was being done.
  */
 final class EtcdRequests {
 
@@ -48,9 +64,10 @@ final class EtcdRequests {
 		}
 		catch (TimeoutException ex) {
 			future.cancel(true);
-			throw new LockBackendException(BACKEND, action.get() + " at the etcd backend failed: no answer within "
-					+ this.timeout.toMillis() + " ms (are the endpoints reachable, and does the cluster have a"
-					+ " quorum?)", ex);
+			throw new LockBackendException(BACKEND,
+					action.get() + " at the etcd backend failed: no answer within " + this.timeout.toMillis()
+							+ " ms (are the endpoints reachable, and does the cluster have a" + " quorum?)",
+					ex);
 		}
 		catch (ExecutionException ex) {
 			throw failed(action, (ex.getCause() != null) ? ex.getCause() : ex);
@@ -67,8 +84,8 @@ final class EtcdRequests {
 	}
 
 	private static LockBackendException failed(Supplier<String> action, Throwable failure) {
-		return new LockBackendException(BACKEND, action.get() + " at the etcd backend failed: "
-				+ FailureMessages.reason(failure), failure);
+		return new LockBackendException(BACKEND,
+				action.get() + " at the etcd backend failed: " + FailureMessages.reason(failure), failure);
 	}
 
 	/**

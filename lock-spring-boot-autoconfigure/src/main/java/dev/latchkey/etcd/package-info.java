@@ -1,7 +1,23 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 /**
- * The etcd v3 backend: locks shared through an etcd cluster, with one transaction to acquire and one to release, the
- * revision of the grant as fencing token, one kept-alive etcd lease per time-to-live class, and watches that wake
- * waiters.
+ * The etcd v3 backend: locks shared through an etcd cluster, with one transaction to
+ * acquire and one to release, the revision of the grant as fencing token, one kept-alive
+ * etcd lease per time-to-live class, and watches that wake waiters.
  */
 @NullMarked
 package dev.latchkey.etcd;

@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey.event;
 
 import java.time.Duration;
@@ -15,11 +31,13 @@ import dev.latchkey.LockLostException;
 import dev.latchkey.LockObserver;
 
 /**
- * Publishes a {@link LockEvent} for every acquisition, contention, backend failure, renewal, release and loss that a
- * {@code LockTemplate} observes, synchronously on the thread where it happens. The event's source is this observer. A
- * listener that throws is logged and ignored: it never breaks locking.
+ * Publishes a {@link LockEvent} for every acquisition, contention, backend failure,
+ * renewal, release and loss that a {@code LockTemplate} observes, synchronously on the
+ * thread where it happens. The event's source is this observer. A listener that throws is
+ * logged and ignored: it never breaks locking.
  * <p>
  * Spring Boot gives the template one for the application context; by hand:
+ *
  * <pre class="code">
  * LockTemplate locks = new LockTemplate(repository, LockSettings.defaults(),
  *         new EventPublishingLockObserver(applicationEventPublisher));
@@ -92,7 +110,8 @@ public class EventPublishingLockObserver implements LockObserver {
 
 		@Override
 		public void failed(Throwable failure) {
-			// Other failures (a semaphore asked for with another limit, say) are the caller's mistake, not the
+			// Other failures (a semaphore asked for with another limit, say) are the
+			// caller's mistake, not the
 			// backend's: they have no event.
 			if (failure instanceof LockBackendException backendFailure) {
 				publish(new LockAcquireFailedEvent(EventPublishingLockObserver.this, this.spec.key(), this.name,

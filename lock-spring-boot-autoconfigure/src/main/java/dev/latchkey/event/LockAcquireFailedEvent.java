@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey.event;
 
 import java.time.Duration;
@@ -5,9 +21,10 @@ import java.time.Duration;
 import dev.latchkey.LockBackendException;
 
 /**
- * Published when acquiring a lock failed because the backend failed (unreachable, timed out): the caller gets the
- * {@link LockBackendException} this event carries. Not published for contention ({@link LockNotAcquiredEvent}). The
- * fencing token is 0.
+ * Published when acquiring a lock failed because the backend failed (unreachable, timed
+ * out): the caller gets the {@link LockBackendException} this event carries. Not
+ * published for contention ({@link LockNotAcquiredEvent}). The fencing token is 0.
+ *
  * <pre class="code">
  * &#64;EventListener
  * void onFailure(LockAcquireFailedEvent event) {

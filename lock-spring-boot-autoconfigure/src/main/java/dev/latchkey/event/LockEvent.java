@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey.event;
 
 import java.time.Duration;
@@ -5,15 +21,18 @@ import java.time.Duration;
 import org.springframework.context.ApplicationEvent;
 
 /**
- * The base of every lock event. Listen to it to audit all lock activity, or to one subclass for one kind of event:
+ * The base of every lock event. Listen to it to audit all lock activity, or to one
+ * subclass for one kind of event:
+ *
  * <pre class="code">
  * &#64;EventListener
  * void audit(LockEvent event) {
  *     log.info(event.getClass().getSimpleName() + " " + event.getKey() + " fence=" + event.getFencingToken());
  * }
  * </pre>
- * Events are published synchronously on the thread that acquired, released, renewed or lost the lease. A listener
- * that throws is logged and ignored: it never breaks locking.
+ * <p>
+ * Events are published synchronously on the thread that acquired, released, renewed or
+ * lost the lease. A listener that throws is logged and ignored: it never breaks locking.
  */
 public abstract class LockEvent extends ApplicationEvent {
 
@@ -54,8 +73,8 @@ public abstract class LockEvent extends ApplicationEvent {
 	}
 
 	/**
-	 * The lock's name: the key template of an annotation (never the evaluated key) or the name given to
-	 * {@code LockTemplate}. Safe to use as a metric tag.
+	 * The lock's name: the key template of an annotation (never the evaluated key) or the
+	 * name given to {@code LockTemplate}. Safe to use as a metric tag.
 	 * @return the lock's name
 	 */
 	public String getName() {
@@ -79,7 +98,8 @@ public abstract class LockEvent extends ApplicationEvent {
 	}
 
 	/**
-	 * The fencing token of the grant; 0 when no lease was granted ({@link LockNotAcquiredEvent}).
+	 * The fencing token of the grant; 0 when no lease was granted
+	 * ({@link LockNotAcquiredEvent}).
 	 * @return the fencing token
 	 */
 	public long getFencingToken() {
@@ -95,7 +115,8 @@ public abstract class LockEvent extends ApplicationEvent {
 	}
 
 	/**
-	 * How long the lease had been held when the event was published; zero for acquisitions and contention.
+	 * How long the lease had been held when the event was published; zero for
+	 * acquisitions and contention.
 	 * @return the hold duration
 	 */
 	public Duration getHoldDuration() {

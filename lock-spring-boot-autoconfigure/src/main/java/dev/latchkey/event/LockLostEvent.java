@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey.event;
 
 import java.time.Duration;
@@ -6,9 +22,10 @@ import dev.latchkey.LockLostException;
 import dev.latchkey.LossReason;
 
 /**
- * Published when a lease held by this instance is lost: the backend answered that it is no longer ours, renewals kept
- * failing until its validity ran out, or it had expired when its work finished. The work that held it may have run
- * without the lock; act on it.
+ * Published when a lease held by this instance is lost: the backend answered that it is
+ * no longer ours, renewals kept failing until its validity ran out, or it had expired
+ * when its work finished. The work that held it may have run without the lock; act on it.
+ *
  * <pre class="code">
  * &#64;EventListener
  * void onLost(LockLostEvent event) {

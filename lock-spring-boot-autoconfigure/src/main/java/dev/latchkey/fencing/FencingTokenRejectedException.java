@@ -1,11 +1,29 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey.fencing;
 
 import dev.latchkey.LockException;
 
 /**
- * Thrown by a fence when a write carries an older fencing token than one that has already written to the same
- * resource: the writer's lease was lost (it expired while the writer was paused, or it was force-released) and a
- * newer holder has written since. The write did not happen; in a transaction, let the exception roll it back.
+ * Thrown by a fence when a write carries an older fencing token than one that has already
+ * written to the same resource: the writer's lease was lost (it expired while the writer
+ * was paused, or it was force-released) and a newer holder has written since. The write
+ * did not happen; in a transaction, let the exception roll it back.
+ *
  * <pre class="code">
  * try {
  *     fence.run("ledger:" + account, token, () -&gt; ledger.insert(account, entry));
@@ -30,11 +48,13 @@ public class FencingTokenRejectedException extends LockException {
 	 * Makes the exception.
 	 * @param resource the fenced resource
 	 * @param token the token the refused write carried
-	 * @param currentToken the newer token stored for the resource, or 0 when it could not be read
+	 * @param currentToken the newer token stored for the resource, or 0 when it could not
+	 * be read
 	 */
 	public FencingTokenRejectedException(String resource, long token, long currentToken) {
-		super("Write to '" + resource + "' with fencing token " + token + " refused: "
-				+ ((currentToken > 0) ? "token " + currentToken + " has written already" : "a newer token has written already")
+		super("Write to '"
+				+ resource + "' with fencing token " + token + " refused: " + ((currentToken > 0)
+						? "token " + currentToken + " has written already" : "a newer token has written already")
 				+ " (was the lease lost while the work ran?)");
 		this.resource = resource;
 		this.token = token;

@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey.fencing;
 
 import java.sql.Connection;
@@ -26,20 +42,25 @@ import org.springframework.transaction.support.TransactionTemplate;
 import org.springframework.util.Assert;
 
 /**
- * Fences writes to a relational database (PostgreSQL, MySQL, MariaDB or H2) with a lock's fencing tokens: a write is
- * made only if its token is not older than the newest token that has written to the same resource, and a stale write
- * throws {@link FencingTokenRejectedException} and is rolled back.
+ * Fences writes to a relational database (PostgreSQL, MySQL, MariaDB or H2) with a lock's
+ * fencing tokens: a write is made only if its token is not older than the newest token
+ * that has written to the same resource, and a stale write throws
+ * {@link FencingTokenRejectedException} and is rolled back.
  * <p>
- * Each fenced resource (any name you choose: a row, an aggregate, a whole table) has a row in the fence table
- * {@value #DEFAULT_TABLE_NAME} ({@code RESOURCE}, {@code TOKEN}), created by the script
- * {@code dev/latchkey/fencing/schema-<platform>.sql} that ships in the jar ({@code postgresql}, {@code mysql} for
- * MySQL and MariaDB, {@code h2}); copy it into your migrations. {@link #advance(String, long)} moves that row to the
- * token in one statement that also tells whether the token was accepted ({@code INSERT ... ON CONFLICT DO UPDATE ...
- * WHERE} on PostgreSQL, {@code INSERT ... ON DUPLICATE KEY UPDATE} with {@code LAST_INSERT_ID(expr)} on MySQL and
- * MariaDB, {@code MERGE} on H2). It must run in the transaction of the guarded write: the fence row stays locked until
- * that transaction ends, so writers of one resource commit one after the other, and a writer with an older token that
- * comes later is refused. A token equal to the stored one is accepted: one holder may write several times under one
- * lease.
+ * Each fenced resource (any name you choose: a row, an aggregate, a whole table) has a
+ * row in the fence table {@value #DEFAULT_TABLE_NAME} ({@code RESOURCE}, {@code TOKEN}),
+ * created by the script {@code dev/latchkey/fencing/schema-<platform>.sql} that ships in
+ * the jar ({@code postgresql}, {@code mysql} for MySQL and MariaDB, {@code h2}); copy it
+ * into your migrations. {@link #advance(String, long)} moves that row to the token in one
+ * statement that also tells whether the token was accepted
+ * ({@code INSERT ... ON CONFLICT DO UPDATE ...
+ * WHERE} on PostgreSQL, {@code INSERT ... ON DUPLICATE KEY UPDATE} with
+ * {@code LAST_INSERT_ID(expr)} on MySQL and MariaDB, {@code MERGE} on H2). It must run in
+ * the transaction of the guarded write: the fence row stays locked until that transaction
+ * ends, so writers of one resource commit one after the other, and a writer with an older
+ * token that comes later is refused. A token equal to the stored one is accepted: one
+ * holder may write several times under one lease.
+ *
  * <pre class="code">
  * JdbcFence fence = new JdbcFence(dataSource);
  *
@@ -51,14 +72,18 @@ import org.springframework.util.Assert;
  *         .update());
  * }
  * </pre>
- * {@link #run}/{@link #call} open a transaction on the data source (or join the one already active for it, for
- * example a {@code @Transactional} method's); {@code JdbcTemplate}, {@code JdbcClient} and JPA work in it use the same
- * connection. In a transaction of your own, call {@link #advance(String, long)} before the write; with plain JDBC,
- * {@link #advance(Connection, String, long)} on the connection that writes, with auto-commit off.
  * <p>
- * What it does not do: it fences only writes that go through it. A write that skips the fence, or another store
- * written in the same work, is not protected; and the tokens of different lock keys are not comparable, so fence a
- * resource with the tokens of one lock key only.
+ * {@link #run}/{@link #call} open a transaction on the data source (or join the one
+ * already active for it, for example a {@code @Transactional} method's);
+ * {@code JdbcTemplate}, {@code JdbcClient} and JPA work in it use the same connection. In
+ * a transaction of your own, call {@link #advance(String, long)} before the write; with
+ * plain JDBC, {@link #advance(Connection, String, long)} on the connection that writes,
+ * with auto-commit off.
+ * <p>
+ * What it does not do: it fences only writes that go through it. A write that skips the
+ * fence, or another store written in the same work, is not protected; and the tokens of
+ * different lock keys are not comparable, so fence a resource with the tokens of one lock
+ * key only.
  */
 public class JdbcFence {
 
@@ -67,7 +92,8 @@ public class JdbcFence {
 	 */
 	public static final String DEFAULT_TABLE_NAME = "LATCHKEY_FENCES";
 
-	private static final Pattern TABLE_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]{0,62}(\\.[A-Za-z_][A-Za-z0-9_]{0,62})?");
+	private static final Pattern TABLE_NAME = Pattern
+		.compile("[A-Za-z_][A-Za-z0-9_]{0,62}(\\.[A-Za-z_][A-Za-z0-9_]{0,62})?");
 
 	private final DataSource dataSource;
 
@@ -97,8 +123,9 @@ public class JdbcFence {
 	}
 
 	/**
-	 * Makes a fence whose {@link #run}/{@link #call} use the given transaction manager, for example the application's
-	 * {@code JpaTransactionManager}.
+	 * Makes a fence whose {@link #run}/{@link #call} use the given transaction manager,
+	 * for example the application's {@code JpaTransactionManager}.
+	 *
 	 * <pre class="code">
 	 * JdbcFence fence = new JdbcFence(dataSource, "LATCHKEY_FENCES", transactionManager);
 	 * </pre>
@@ -125,8 +152,8 @@ public class JdbcFence {
 	}
 
 	/**
-	 * Runs a write in a transaction, after advancing the resource's fence to the token; throws, and writes nothing,
-	 * when a newer token has written already.
+	 * Runs a write in a transaction, after advancing the resource's fence to the token;
+	 * throws, and writes nothing, when a newer token has written already.
 	 * @param resource the fenced resource
 	 * @param token the fencing token of the lease the write is made under
 	 * @param work the write, made with the same data source
@@ -140,8 +167,10 @@ public class JdbcFence {
 	}
 
 	/**
-	 * Runs a write in a transaction, after advancing the resource's fence to the token, and answers its result; throws,
-	 * and writes nothing, when a newer token has written already.
+	 * Runs a write in a transaction, after advancing the resource's fence to the token,
+	 * and answers its result; throws, and writes nothing, when a newer token has written
+	 * already.
+	 *
 	 * <pre class="code">
 	 * int updated = fence.call("order:42", token, () -&gt; jdbc.update("UPDATE ORDERS SET STATE = 'PAID' WHERE ID = 42"));
 	 * </pre>
@@ -160,12 +189,14 @@ public class JdbcFence {
 	}
 
 	/**
-	 * Advances the resource's fence to the token, in the transaction active on this thread for the data source (a
-	 * {@code @Transactional} method's, or a {@code TransactionTemplate}'s); the write follows in the same transaction.
+	 * Advances the resource's fence to the token, in the transaction active on this
+	 * thread for the data source (a {@code @Transactional} method's, or a
+	 * {@code TransactionTemplate}'s); the write follows in the same transaction.
 	 * @param resource the fenced resource
 	 * @param token the fencing token of the lease the write is made under
 	 * @throws FencingTokenRejectedException if a newer token has written to the resource
-	 * @throws IllegalStateException if no transaction is active: the fence row must stay locked until the write commits
+	 * @throws IllegalStateException if no transaction is active: the fence row must stay
+	 * locked until the write commits
 	 */
 	public void advance(String resource, long token) {
 		if (!TransactionSynchronizationManager.isActualTransactionActive()) {
@@ -182,8 +213,9 @@ public class JdbcFence {
 	}
 
 	/**
-	 * Advances the resource's fence to the token on a connection whose transaction then makes the write, for code that
-	 * uses JDBC directly.
+	 * Advances the resource's fence to the token on a connection whose transaction then
+	 * makes the write, for code that uses JDBC directly.
+	 *
 	 * <pre class="code">
 	 * try (Connection connection = dataSource.getConnection()) {
 	 *     connection.setAutoCommit(false);
@@ -215,7 +247,8 @@ public class JdbcFence {
 				if (!isDuplicateKey(ex)) {
 					throw ex;
 				}
-				// Two first writes of a resource raced to insert its row (H2): the row exists now, so this updates it.
+				// Two first writes of a resource raced to insert its row (H2): the row
+				// exists now, so this updates it.
 				accepted = dialect.advance(connection, this.tableName, resource, token);
 			}
 			if (!accepted) {
@@ -229,6 +262,7 @@ public class JdbcFence {
 
 	/**
 	 * The newest token that has written to a resource.
+	 *
 	 * <pre class="code">
 	 * long fence = fence.currentToken("order:42").orElse(0);
 	 * </pre>
@@ -278,7 +312,8 @@ public class JdbcFence {
 	}
 
 	/**
-	 * The one statement per database that advances a fence and tells whether the token was accepted.
+	 * The one statement per database that advances a fence and tells whether the token
+	 * was accepted.
 	 */
 	private enum Dialect {
 
@@ -298,8 +333,10 @@ public class JdbcFence {
 		MYSQL {
 			@Override
 			boolean advance(Connection connection, String table, String resource, long token) throws SQLException {
-				// The insert id answers the outcome whatever the driver counts as affected rows: the token when the
-				// row was inserted or moved (or kept, for an equal token), 0 when a newer token is stored.
+				// The insert id answers the outcome whatever the driver counts as
+				// affected rows: the token when the
+				// row was inserted or moved (or kept, for an equal token), 0 when a newer
+				// token is stored.
 				String sql = "INSERT INTO " + table + " (RESOURCE, TOKEN) VALUES (?, LAST_INSERT_ID(?))"
 						+ " ON DUPLICATE KEY UPDATE TOKEN = IF(TOKEN <= VALUES(TOKEN), VALUES(TOKEN),"
 						+ " TOKEN + LAST_INSERT_ID(0))";
@@ -329,8 +366,7 @@ public class JdbcFence {
 			}
 		};
 
-		abstract boolean advance(Connection connection, String table, String resource, long token)
-				throws SQLException;
+		abstract boolean advance(Connection connection, String table, String resource, long token) throws SQLException;
 
 		static Dialect of(String product) {
 			String name = product.toLowerCase(Locale.ROOT);
@@ -343,8 +379,8 @@ public class JdbcFence {
 			if ("h2".equals(name)) {
 				return H2;
 			}
-			throw new IllegalStateException("JdbcFence does not support " + product
-					+ " (it supports PostgreSQL, MySQL, MariaDB and H2)");
+			throw new IllegalStateException(
+					"JdbcFence does not support " + product + " (it supports PostgreSQL, MySQL, MariaDB and H2)");
 		}
 
 	}

@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey.fencing;
 
 import java.util.List;
@@ -9,9 +25,11 @@ import org.springframework.data.redis.core.script.RedisScript;
 import org.springframework.util.Assert;
 
 /**
- * Fences writes to Redis with a lock's fencing tokens: {@link #set(String, String, long)} sets a string value only if
- * its token is not older than the newest token that has set it, and stores the token with it, in one Lua script; a
- * stale write throws {@link FencingTokenRejectedException} and changes nothing.
+ * Fences writes to Redis with a lock's fencing tokens: {@link #set(String, String, long)}
+ * sets a string value only if its token is not older than the newest token that has set
+ * it, and stores the token with it, in one Lua script; a stale write throws
+ * {@link FencingTokenRejectedException} and changes nothing.
+ *
  * <pre class="code">
  * RedisFence fence = new RedisFence(connectionFactory);
  *
@@ -20,19 +38,23 @@ import org.springframework.util.Assert;
  *     fence.set("report:" + month, report, LockContext.fencingToken());
  * }
  * </pre>
- * The value is a plain string at the key (read it with {@code GET}); the token is kept in a companion key in the same
- * Cluster slot: {@code {key}:fence}, or {@code key:fence} when the key already has a hash tag. Neither expires: a
- * fence that expired would let an older token in again (turn on persistence where that matters, as for the lock
- * backend's counters). A token equal to the stored one is accepted: one holder may write several times under one
- * lease. Redis runs scripts one at a time, so concurrent writers are ordered by the script, whatever the order of their
- * calls.
  * <p>
- * What it does not do: it fences only writes made through it, of one value per key. Tokens of different lock keys are
- * not comparable: fence a key with the tokens of one lock key only.
+ * The value is a plain string at the key (read it with {@code GET}); the token is kept in
+ * a companion key in the same Cluster slot: {@code {key}:fence}, or {@code key:fence}
+ * when the key already has a hash tag. Neither expires: a fence that expired would let an
+ * older token in again (turn on persistence where that matters, as for the lock backend's
+ * counters). A token equal to the stored one is accepted: one holder may write several
+ * times under one lease. Redis runs scripts one at a time, so concurrent writers are
+ * ordered by the script, whatever the order of their calls.
+ * <p>
+ * What it does not do: it fences only writes made through it, of one value per key.
+ * Tokens of different lock keys are not comparable: fence a key with the tokens of one
+ * lock key only.
  */
 public class RedisFence {
 
-	// KEYS: value, fence. ARGV: value, token. Answers the token when the value was set, else the newer stored token.
+	// KEYS: value, fence. ARGV: value, token. Answers the token when the value was set,
+	// else the newer stored token.
 	private static final RedisScript<Long> SET = RedisScript.of("""
 			local stored = tonumber(redis.call('GET', KEYS[2]))
 			local token = tonumber(ARGV[2])
@@ -48,7 +70,8 @@ public class RedisFence {
 
 	/**
 	 * Makes a fence.
-	 * @param connectionFactory the connection factory of the Redis the fenced values are written to
+	 * @param connectionFactory the connection factory of the Redis the fenced values are
+	 * written to
 	 */
 	public RedisFence(RedisConnectionFactory connectionFactory) {
 		Assert.notNull(connectionFactory, "RedisConnectionFactory must not be null");
@@ -56,7 +79,8 @@ public class RedisFence {
 	}
 
 	/**
-	 * Sets a value if the token is not older than the newest token that has set it, and stores the token.
+	 * Sets a value if the token is not older than the newest token that has set it, and
+	 * stores the token.
 	 * @param key the key of the value
 	 * @param value the value
 	 * @param token the fencing token of the lease the write is made under
@@ -74,6 +98,7 @@ public class RedisFence {
 
 	/**
 	 * The newest token that has set a key's value.
+	 *
 	 * <pre class="code">
 	 * long fence = fence.currentToken("report:2025-01").orElse(0);
 	 * </pre>

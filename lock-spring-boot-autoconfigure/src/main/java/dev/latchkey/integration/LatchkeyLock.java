@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey.integration;
 
 import java.time.Duration;
@@ -24,7 +40,9 @@ import dev.latchkey.LockSettings;
 import dev.latchkey.LockTemplate;
 
 /**
- * A lock of a {@link LatchkeyLockRegistry}: an exclusive Latchkey lease, held by one thread and reentrant for it.
+ * A lock of a {@link LatchkeyLockRegistry}: an exclusive Latchkey lease, held by one
+ * thread and reentrant for it.
+ *
  * <pre class="code">
  * LatchkeyLock lock = registry.obtain("invoice:42");
  * if (lock.tryLock(Duration.ofSeconds(5), Duration.ofSeconds(30))) {
@@ -44,7 +62,8 @@ public final class LatchkeyLock implements DistributedLock {
 	private final String key;
 
 	/**
-	 * Who holds the lock in this process, and how often; the lease below is taken by its first hold.
+	 * Who holds the lock in this process, and how often; the lease below is taken by its
+	 * first hold.
 	 */
 	private final ReentrantLock local = new ReentrantLock();
 
@@ -69,8 +88,8 @@ public final class LatchkeyLock implements DistributedLock {
 	}
 
 	/**
-	 * The lease, while the current thread holds the lock: its fencing token goes to the store the guarded code
-	 * writes.
+	 * The lease, while the current thread holds the lock: its fencing token goes to the
+	 * store the guarded code writes.
 	 * @return the lease, or empty when the current thread does not hold the lock
 	 */
 	public Optional<Lease> lease() {
@@ -79,7 +98,8 @@ public final class LatchkeyLock implements DistributedLock {
 	}
 
 	/**
-	 * Takes the lock, waiting as long as it takes; an interrupt does not stop the wait, and is kept.
+	 * Takes the lock, waiting as long as it takes; an interrupt does not stop the wait,
+	 * and is kept.
 	 * @throws CannotAcquireLockException if the backend failed
 	 */
 	@Override
@@ -88,7 +108,8 @@ public final class LatchkeyLock implements DistributedLock {
 	}
 
 	/**
-	 * Takes the lock with a TTL of its own, waiting as long as it takes; an interrupt does not stop the wait.
+	 * Takes the lock with a TTL of its own, waiting as long as it takes; an interrupt
+	 * does not stop the wait.
 	 * @param ttl the lease's TTL
 	 * @throws CannotAcquireLockException if the backend failed
 	 */
@@ -225,10 +246,11 @@ public final class LatchkeyLock implements DistributedLock {
 		}
 		catch (LockNotAcquiredException ex) {
 			if (ex.isInterrupted()) {
-				// The template kept the interrupt; it is thrown here as the Lock contract asks.
+				// The template kept the interrupt; it is thrown here as the Lock contract
+				// asks.
 				Thread.interrupted();
-				InterruptedException interrupted = new InterruptedException("Interrupted while waiting for lock '"
-						+ this.key + "'");
+				InterruptedException interrupted = new InterruptedException(
+						"Interrupted while waiting for lock '" + this.key + "'");
 				interrupted.initCause(ex);
 				throw interrupted;
 			}
@@ -250,8 +272,8 @@ public final class LatchkeyLock implements DistributedLock {
 	/**
 	 * Lets go of one hold of the current thread; the last one releases the lease.
 	 * @throws IllegalStateException if the current thread does not hold the lock
-	 * @throws ConcurrentModificationException if the lease was lost while held: the data it guarded may have been
-	 * changed by another holder meanwhile
+	 * @throws ConcurrentModificationException if the lease was lost while held: the data
+	 * it guarded may have been changed by another holder meanwhile
 	 */
 	@Override
 	public void unlock() {
@@ -291,8 +313,9 @@ public final class LatchkeyLock implements DistributedLock {
 	}
 
 	/**
-	 * Releases with the thread's interrupt status cleared, and then restored: a client such as Lettuce refuses to
-	 * send a command from an interrupted thread, which would leave the lock held until its TTL runs out.
+	 * Releases with the thread's interrupt status cleared, and then restored: a client
+	 * such as Lettuce refuses to send a command from an interrupted thread, which would
+	 * leave the lock held until its TTL runs out.
 	 */
 	private static void releaseEvenIfInterrupted(LockHandle held) {
 		boolean interrupted = Thread.interrupted();

@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey.interceptor;
 
 import java.lang.reflect.Method;
@@ -26,13 +42,16 @@ import dev.latchkey.LockConfigurationException;
 import dev.latchkey.LockKeyException;
 
 /**
- * A lock key template, parsed once when the application starts and evaluated at each call.
+ * A lock key template, parsed once when the application starts and evaluated at each
+ * call.
  * <p>
- * Grammar: literal text stays as written; {@code #name}, {@code #name.property.property}, {@code #p0} and {@code #a0}
- * runs are evaluated against the method arguments; {@code #{...}} holds any expression over the same variables;
- * {@code ##} is a literal {@code #}. A run ends at the first character that is not a letter, digit, {@code _} or a
- * {@code .} followed by a letter. Expressions are evaluated in a restricted context: property access and instance
- * methods, but no type references, constructors, bean references or assignments.
+ * Grammar: literal text stays as written; {@code #name}, {@code #name.property.property},
+ * {@code #p0} and {@code #a0} runs are evaluated against the method arguments;
+ * {@code #{...}} holds any expression over the same variables; {@code ##} is a literal
+ * {@code #}. A run ends at the first character that is not a letter, digit, {@code _} or
+ * a {@code .} followed by a letter. Expressions are evaluated in a restricted context:
+ * property access and instance methods, but no type references, constructors, bean
+ * references or assignments.
  */
 final class KeyTemplate {
 
@@ -61,9 +80,11 @@ final class KeyTemplate {
 	 * @param source the template
 	 * @param method the method whose arguments the template reads
 	 * @param description how to name the annotated method in errors
-	 * @param parameterNames the method's parameter names, or {@code null} if they were not compiled in
+	 * @param parameterNames the method's parameter names, or {@code null} if they were
+	 * not compiled in
 	 * @return the parsed template
-	 * @throws LockConfigurationException if the template does not parse or names an unknown parameter
+	 * @throws LockConfigurationException if the template does not parse or names an
+	 * unknown parameter
 	 */
 	static KeyTemplate parse(String source, Method method, String description, @Nullable String[] parameterNames) {
 		int count = method.getParameterCount();
@@ -118,8 +139,9 @@ final class KeyTemplate {
 	}
 
 	/**
-	 * The text of a segment's value: its {@code toString()}, whose failure names the method and the parameter (or
-	 * the expression) rather than escaping as the argument's own exception.
+	 * The text of a segment's value: its {@code toString()}, whose failure names the
+	 * method and the parameter (or the expression) rather than escaping as the argument's
+	 * own exception.
 	 */
 	private String text(Object value, String segment, int parameterIndex) {
 		try {
@@ -127,9 +149,10 @@ final class KeyTemplate {
 		}
 		catch (RuntimeException ex) {
 			String parameter = (parameterIndex < 0) ? ""
-					: " (parameter '" + ((this.variableNames != null && this.variableNames[parameterIndex] != null)
-							? this.variableNames[parameterIndex] : "p" + parameterIndex) + "', argument "
-							+ parameterIndex + ")";
+					: " (parameter '"
+							+ ((this.variableNames != null && this.variableNames[parameterIndex] != null)
+									? this.variableNames[parameterIndex] : "p" + parameterIndex)
+							+ "', argument " + parameterIndex + ")";
 			throw new LockKeyException("Lock key template '" + this.source + "' of " + this.description + ": '"
 					+ segment + "'" + parameter + " could not be turned into text: toString() of its "
 					+ value.getClass().getName() + " threw " + ex, ex);
@@ -137,8 +160,8 @@ final class KeyTemplate {
 	}
 
 	private LockKeyException evaluatedToNull(String segment) {
-		return new LockKeyException("Lock key template '" + this.source + "' of " + this.description + ": '"
-				+ segment + "' evaluated to null");
+		return new LockKeyException("Lock key template '" + this.source + "' of " + this.description + ": '" + segment
+				+ "' evaluated to null");
 	}
 
 	@Override
@@ -163,7 +186,8 @@ final class KeyTemplate {
 	}
 
 	/**
-	 * A bare {@code #name} or {@code #p0}: read directly, without an expression evaluation.
+	 * A bare {@code #name} or {@code #p0}: read directly, without an expression
+	 * evaluation.
 	 */
 	private record ArgumentSegment(String source, int index) implements Segment {
 
@@ -282,7 +306,8 @@ final class KeyTemplate {
 					depth--;
 				}
 			}
-			throw fail("has a '#{' at position " + (from - 2) + " that is never closed", "Close the expression with '}'");
+			throw fail("has a '#{' at position " + (from - 2) + " that is never closed",
+					"Close the expression with '}'");
 		}
 
 		private int endOfRun(int from) {
@@ -293,8 +318,8 @@ final class KeyTemplate {
 				if (Character.isLetterOrDigit(c) || c == '_') {
 					i++;
 				}
-				else if (c == '.' && i + 1 < length && (Character.isLetter(this.source.charAt(i + 1))
-						|| this.source.charAt(i + 1) == '_')) {
+				else if (c == '.' && i + 1 < length
+						&& (Character.isLetter(this.source.charAt(i + 1)) || this.source.charAt(i + 1) == '_')) {
 					i++;
 				}
 				else {

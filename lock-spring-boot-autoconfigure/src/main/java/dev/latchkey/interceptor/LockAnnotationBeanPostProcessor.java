@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey.interceptor;
 
 import java.util.function.Supplier;
@@ -14,17 +30,21 @@ import org.springframework.util.function.SingletonSupplier;
 import dev.latchkey.LockTemplate;
 
 /**
- * Proxies beans that have {@code @Exclusive} or {@code @Semaphore} methods, so that each call runs under its lock.
- * Registered by Latchkey's auto-configuration; register it yourself only without Spring Boot:
+ * Proxies beans that have {@code @Exclusive} or {@code @Semaphore} methods, so that each
+ * call runs under its lock. Registered by Latchkey's auto-configuration; register it
+ * yourself only without Spring Boot:
+ *
  * <pre class="code">
  * &#64;Bean
  * static LockAnnotationBeanPostProcessor lockAnnotationBeanPostProcessor(ObjectProvider&lt;LockTemplate&gt; locks) {
  *     return new LockAnnotationBeanPostProcessor(locks::getObject);
  * }
  * </pre>
- * The annotations of each bean are parsed when the bean is created, so a broken key template or attribute fails the
- * application start and names the method. The lock advisor is put before the bean's existing advisors: a lock is
- * taken before a {@code @Transactional} transaction begins and released after it commits.
+ * <p>
+ * The annotations of each bean are parsed when the bean is created, so a broken key
+ * template or attribute fails the application start and names the method. The lock
+ * advisor is put before the bean's existing advisors: a lock is taken before a
+ * {@code @Transactional} transaction begins and released after it commits.
  */
 public class LockAnnotationBeanPostProcessor extends AbstractBeanFactoryAwareAdvisingPostProcessor
 		implements EnvironmentAware {
@@ -37,7 +57,8 @@ public class LockAnnotationBeanPostProcessor extends AbstractBeanFactoryAwareAdv
 
 	/**
 	 * Creates a post-processor.
-	 * @param templates supplies the template locks are taken through, when the first locked bean needs it
+	 * @param templates supplies the template locks are taken through, when the first
+	 * locked bean needs it
 	 */
 	public LockAnnotationBeanPostProcessor(Supplier<LockTemplate> templates) {
 		this.templates = SingletonSupplier.of(templates);
@@ -48,7 +69,8 @@ public class LockAnnotationBeanPostProcessor extends AbstractBeanFactoryAwareAdv
 
 	@Override
 	public void setEnvironment(Environment environment) {
-		// Strict: a placeholder that names no property fails the start rather than becoming a literal.
+		// Strict: a placeholder that names no property fails the start rather than
+		// becoming a literal.
 		this.interceptor = createInterceptor(environment::resolveRequiredPlaceholders);
 		this.advisor = new LockAnnotationAdvisor(this.interceptor);
 	}

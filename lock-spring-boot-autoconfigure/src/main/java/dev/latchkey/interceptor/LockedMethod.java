@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey.interceptor;
 
 import java.time.Duration;
@@ -20,7 +36,8 @@ import dev.latchkey.annotation.LostPolicy;
  * @param ttl the time-to-live, or {@code null} for the default
  * @param minHold the minimum hold time
  * @param onContention what to do when the lock is not acquired
- * @param onLost the lost policy, resolved for the return kind (never {@link LostPolicy#DEFAULT})
+ * @param onLost the lost policy, resolved for the return kind (never
+ * {@link LostPolicy#DEFAULT})
  * @param returnKind how the method returns its result
  */
 record LockedMethod(String description, LeaseMode mode, int permits, KeyTemplate key, String name,
@@ -38,22 +55,26 @@ record LockedMethod(String description, LeaseMode mode, int permits, KeyTemplate
 		SYNC,
 
 		/**
-		 * An {@code Optional}: held until the method returns; skipping returns {@code Optional.empty()}.
+		 * An {@code Optional}: held until the method returns; skipping returns
+		 * {@code Optional.empty()}.
 		 */
 		OPTIONAL,
 
 		/**
-		 * A {@code CompletableFuture} or {@code CompletionStage}: held until it completes.
+		 * A {@code CompletableFuture} or {@code CompletionStage}: held until it
+		 * completes.
 		 */
 		FUTURE,
 
 		/**
-		 * A Reactor {@code Mono}: acquired on subscription, held until it terminates or is cancelled.
+		 * A Reactor {@code Mono}: acquired on subscription, held until it terminates or
+		 * is cancelled.
 		 */
 		MONO,
 
 		/**
-		 * A Reactor {@code Flux}: acquired on subscription, held until it terminates or is cancelled.
+		 * A Reactor {@code Flux}: acquired on subscription, held until it terminates or
+		 * is cancelled.
 		 */
 		FLUX;
 

@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey.interceptor;
 
 import java.lang.reflect.Method;
@@ -31,8 +47,9 @@ import dev.latchkey.annotation.Semaphore;
 import dev.latchkey.interceptor.LockedMethod.ReturnKind;
 
 /**
- * Reads {@code @Exclusive} and {@code @Semaphore} from a method into a {@link LockedMethod}, failing with a
- * {@link LockConfigurationException} that names the method when anything is wrong.
+ * Reads {@code @Exclusive} and {@code @Semaphore} from a method into a
+ * {@link LockedMethod}, failing with a {@link LockConfigurationException} that names the
+ * method when anything is wrong.
  */
 final class LockedMethodParser {
 
@@ -106,8 +123,8 @@ final class LockedMethodParser {
 					"Return a wrapper type or Optional, or use onContention = ContentionPolicy.THROW");
 		}
 		LostPolicy onLost = lostPolicy(attributes.onLost, returnKind, annotation);
-		return new LockedMethod(description, (semaphore != null) ? LeaseMode.SHARED : LeaseMode.EXCLUSIVE, permits,
-				key, name, waitTime, ttl, (minHold != null) ? minHold : Duration.ZERO, attributes.onContention, onLost,
+		return new LockedMethod(description, (semaphore != null) ? LeaseMode.SHARED : LeaseMode.EXCLUSIVE, permits, key,
+				name, waitTime, ttl, (minHold != null) ? minHold : Duration.ZERO, attributes.onContention, onLost,
 				returnKind);
 	}
 
@@ -118,8 +135,9 @@ final class LockedMethodParser {
 				return positive(Integer.parseInt(text.trim()), annotation);
 			}
 			catch (NumberFormatException ex) {
-				throw new LockConfigurationException(annotation + " has permitsString '" + semaphore.permitsString()
-						+ "' that resolves to '" + text + "', which is not a number",
+				throw new LockConfigurationException(
+						annotation + " has permitsString '" + semaphore.permitsString() + "' that resolves to '" + text
+								+ "', which is not a number",
 						"Give a whole number of permits, for example permits = 4", ex);
 			}
 		}
@@ -149,10 +167,11 @@ final class LockedMethodParser {
 				parsed = DurationFormatterUtils.detectAndParse(resolved);
 			}
 			catch (IllegalArgumentException | DateTimeParseException ex) {
-				throw new LockConfigurationException(annotation + " has " + attribute + "String '" + text
-						+ "' that resolves to '" + resolved + "', which is not a duration",
-						"Use a number of " + unit.name().toLowerCase(Locale.ROOT) + ", a duration such as 500ms, 2s or PT2S, or a"
-								+ " placeholder that resolves to one",
+				throw new LockConfigurationException(
+						annotation + " has " + attribute + "String '" + text + "' that resolves to '" + resolved
+								+ "', which is not a duration",
+						"Use a number of " + unit.name().toLowerCase(Locale.ROOT)
+								+ ", a duration such as 500ms, 2s or PT2S, or a" + " placeholder that resolves to one",
 						ex);
 			}
 			return inRange(nonNegative(parsed, annotation, attribute + "String"), annotation, attribute + "String");
@@ -182,8 +201,9 @@ final class LockedMethodParser {
 	}
 
 	private static LockConfigurationException outOfRange(String annotation, String attribute, String value) {
-		return new LockConfigurationException(annotation + " has a " + attribute + " of " + value
-				+ ", longer than the longest allowed, " + LockSettings.MAX_DURATION.toDays() + " days",
+		return new LockConfigurationException(
+				annotation + " has a " + attribute + " of " + value + ", longer than the longest allowed, "
+						+ LockSettings.MAX_DURATION.toDays() + " days",
 				"Give " + attribute + " a duration from 0 to " + LockSettings.MAX_DURATION.toDays() + "d");
 	}
 
@@ -204,8 +224,8 @@ final class LockedMethodParser {
 			return (resolved != null) ? resolved : text;
 		}
 		catch (IllegalArgumentException ex) {
-			throw new LockConfigurationException(annotation + " has " + attribute + " '" + text
-					+ "' that could not be resolved: " + ex.getMessage(),
+			throw new LockConfigurationException(
+					annotation + " has " + attribute + " '" + text + "' that could not be resolved: " + ex.getMessage(),
 					"Define the property the placeholder names, or give the placeholder a default", ex);
 		}
 	}
@@ -224,10 +244,11 @@ final class LockedMethodParser {
 				return reactive;
 			}
 		}
-		if (type.getName().equals("org.reactivestreams.Publisher")
-				|| Arrays.stream(type.getInterfaces()).anyMatch((i) -> i.getName().equals("org.reactivestreams.Publisher"))) {
-			throw new LockConfigurationException(annotation + " returns " + type.getName()
-					+ ", a reactive type that lock annotations do not support",
+		if (type.getName().equals("org.reactivestreams.Publisher") || Arrays.stream(type.getInterfaces())
+			.anyMatch((i) -> i.getName().equals("org.reactivestreams.Publisher"))) {
+			throw new LockConfigurationException(
+					annotation + " returns " + type.getName()
+							+ ", a reactive type that lock annotations do not support",
 					"Return a Reactor Mono or Flux (with reactor-core on the classpath), or a CompletableFuture");
 		}
 		return ReturnKind.SYNC;

@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey.interceptor;
 
 import java.util.concurrent.Callable;
@@ -15,11 +31,13 @@ import dev.latchkey.annotation.LostPolicy;
 import dev.latchkey.interceptor.LockedMethod.ReturnKind;
 
 /**
- * Locking for methods that return a Reactor {@code Mono} or {@code Flux}. Only loaded when Reactor is on the classpath.
+ * Locking for methods that return a Reactor {@code Mono} or {@code Flux}. Only loaded
+ * when Reactor is on the classpath.
  * <p>
- * The lease is acquired when the result is subscribed to (on the bounded-elastic scheduler, since acquiring may wait
- * and talk to the backend), the method is invoked under it for each subscription, and the lease is released when the
- * result completes, fails or is cancelled.
+ * The lease is acquired when the result is subscribed to (on the bounded-elastic
+ * scheduler, since acquiring may wait and talk to the backend), the method is invoked
+ * under it for each subscription, and the lease is released when the result completes,
+ * fails or is cancelled.
  */
 final class ReactiveLocking {
 
@@ -44,8 +62,8 @@ final class ReactiveLocking {
 	 * @param onLost the lost policy
 	 * @return the {@code Mono} or {@code Flux} to return
 	 */
-	static Object lock(ReturnKind kind, Supplier<@Nullable LockHandle> acquire,
-			InvocationUnderLease invoke, LostPolicy onLost) {
+	static Object lock(ReturnKind kind, Supplier<@Nullable LockHandle> acquire, InvocationUnderLease invoke,
+			LostPolicy onLost) {
 		Mono<LockHandle> lease = Mono.fromCallable((Callable<@Nullable LockHandle>) acquire::get)
 			.subscribeOn(Schedulers.boundedElastic());
 		if (kind == ReturnKind.MONO) {

@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey.jdbc;
 
 import java.sql.Connection;
@@ -8,13 +24,15 @@ import java.util.OptionalLong;
 import dev.latchkey.LeaseSpec;
 
 /**
- * H2: a standard {@code MERGE ... WHEN MATCHED AND <expired>} takes a key only when its lease has expired, read
- * through {@code FINAL TABLE} so that the same statement answers the fencing token, drawn from the table's sequence.
+ * H2: a standard {@code MERGE ... WHEN MATCHED AND <expired>} takes a key only when its
+ * lease has expired, read through {@code FINAL TABLE} so that the same statement answers
+ * the fencing token, drawn from the table's sequence.
  * <p>
- * H2's {@code MERGE} is not atomic against a concurrent insert of the same new key: the later of two statements that
- * both found no row fails on the primary key. Such a statement is run again, once, silently: the row exists by then,
- * and since a released exclusive row is emptied rather than deleted (as on MySQL), it still exists, so the second run
- * decides like any other, and contention never surfaces as an error.
+ * H2's {@code MERGE} is not atomic against a concurrent insert of the same new key: the
+ * later of two statements that both found no row fails on the primary key. Such a
+ * statement is run again, once, silently: the row exists by then, and since a released
+ * exclusive row is emptied rather than deleted (as on MySQL), it still exists, so the
+ * second run decides like any other, and contention never surfaces as an error.
  */
 final class H2LockDialect extends JdbcLockDialect {
 

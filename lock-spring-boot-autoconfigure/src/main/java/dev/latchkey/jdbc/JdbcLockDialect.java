@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey.jdbc;
 
 import java.sql.Connection;
@@ -16,20 +32,24 @@ import dev.latchkey.LeaseMode;
 import dev.latchkey.LeaseSpec;
 
 /**
- * The statements of one database family. Each lease is one row of the lock table, keyed by {@code (LOCK_KEY, SLOT)}:
- * {@code SLOT} is {@value #EXCLUSIVE_SLOT} (empty) for the key's row, and the holder's token for a semaphore permit.
- * ({@value #HEAD_SLOT} was a semaphore's head row in earlier versions; such rows are ignored.)
+ * The statements of one database family. Each lease is one row of the lock table, keyed
+ * by {@code (LOCK_KEY, SLOT)}: {@code SLOT} is {@value #EXCLUSIVE_SLOT} (empty) for the
+ * key's row, and the holder's token for a semaphore permit. ({@value #HEAD_SLOT} was a
+ * semaphore's head row in earlier versions; such rows are ignored.)
  * <p>
- * The key's row decides the key's mode. It holds the exclusive lease (its {@code TOKEN} set), or, while permits are
- * held, the semaphore's reservation: {@code TOKEN} empty and {@code EXPIRES_AT} no earlier than any live permit's. It
- * is never deleted, only emptied. The exclusive acquire is one statement that reads and changes that row only, and
- * grants the key when the row has expired; a permit's transaction locks the same row first, refuses a key held
- * exclusively, and reserves the row for as long as the new permit. Since both modes serialize on one row and decide
- * from it, a key is never held in both modes at once, and fencing tokens drawn while the row is locked strictly rise.
+ * The key's row decides the key's mode. It holds the exclusive lease (its {@code TOKEN}
+ * set), or, while permits are held, the semaphore's reservation: {@code TOKEN} empty and
+ * {@code EXPIRES_AT} no earlier than any live permit's. It is never deleted, only
+ * emptied. The exclusive acquire is one statement that reads and changes that row only,
+ * and grants the key when the row has expired; a permit's transaction locks the same row
+ * first, refuses a key held exclusively, and reserves the row for as long as the new
+ * permit. Since both modes serialize on one row and decide from it, a key is never held
+ * in both modes at once, and fencing tokens drawn while the row is locked strictly rise.
  * <p>
- * Every comparison with the current time is made by the database ({@link #now()}); the JVM's clock never enters a
- * statement. The subclasses differ in how a statement answers the fencing token it granted, and where fencing tokens
- * come from: a sequence (PostgreSQL, H2), or a column of the kept row (MySQL, MariaDB).
+ * Every comparison with the current time is made by the database ({@link #now()}); the
+ * JVM's clock never enters a statement. The subclasses differ in how a statement answers
+ * the fencing token it granted, and where fencing tokens come from: a sequence
+ * (PostgreSQL, H2), or a column of the kept row (MySQL, MariaDB).
  */
 abstract class JdbcLockDialect {
 
@@ -38,7 +58,8 @@ abstract class JdbcLockDialect {
 	static final String HEAD_SLOT = "#";
 
 	/**
-	 * The most leases one renewal statement names, where a statement names each lease (MySQL, H2).
+	 * The most leases one renewal statement names, where a statement names each lease
+	 * (MySQL, H2).
 	 */
 	static final int MAX_RENEWAL_BATCH = 500;
 
@@ -61,8 +82,10 @@ abstract class JdbcLockDialect {
 	abstract String now();
 
 	/**
-	 * The SQL expression of the database's current time plus a number of milliseconds given by one parameter.
-	 * @param milliseconds the SQL expression of the milliseconds (a parameter marker or a {@code CASE})
+	 * The SQL expression of the database's current time plus a number of milliseconds
+	 * given by one parameter.
+	 * @param milliseconds the SQL expression of the milliseconds (a parameter marker or a
+	 * {@code CASE})
 	 * @return the expression
 	 */
 	abstract String nowPlus(String milliseconds);
@@ -80,33 +103,37 @@ abstract class JdbcLockDialect {
 	abstract String schemaScript();
 
 	/**
-	 * Inserts the exclusive row of a key, or takes it over if its lease has expired, in one statement.
+	 * Inserts the exclusive row of a key, or takes it over if its lease has expired, in
+	 * one statement.
 	 * @return the fencing token of the grant, or empty when the key is held
 	 */
 	abstract OptionalLong acquireExclusive(Connection connection, LeaseSpec lease, String owner) throws SQLException;
 
 	/**
-	 * The SQL literal of a time long past, written into {@code EXPIRES_AT} to mark a key's row free.
+	 * The SQL literal of a time long past, written into {@code EXPIRES_AT} to mark a
+	 * key's row free.
 	 * @return the literal
 	 */
 	abstract String past();
 
 	/**
-	 * Inserts a key's row (slot {@value #EXCLUSIVE_SLOT}), free, unless it exists; inside a permit's or a release's
-	 * transaction, before the row is locked. Waits for a concurrent insert of the same row to end.
+	 * Inserts a key's row (slot {@value #EXCLUSIVE_SLOT}), free, unless it exists; inside
+	 * a permit's or a release's transaction, before the row is locked. Waits for a
+	 * concurrent insert of the same row to end.
 	 */
 	abstract void insertKeyRowIfAbsent(Connection connection, String key) throws SQLException;
 
 	/**
-	 * Inserts a permit's row, inside the permit's transaction, after the key's row was locked and reserved and the
-	 * limit checked.
+	 * Inserts a permit's row, inside the permit's transaction, after the key's row was
+	 * locked and reserved and the limit checked.
 	 * @return the fencing token of the grant
 	 */
 	abstract long insertPermit(Connection connection, LeaseSpec lease, String owner) throws SQLException;
 
 	/**
-	 * Creates the key's row if needed and locks it until the transaction ends: every grant of a key, exclusive or
-	 * permit, changes that one row, so while it is locked nothing else can be granted on the key.
+	 * Creates the key's row if needed and locks it until the transaction ends: every
+	 * grant of a key, exclusive or permit, changes that one row, so while it is locked
+	 * nothing else can be granted on the key.
 	 * @return whether the key is held exclusively
 	 */
 	boolean lockKeyRow(Connection connection, String key) throws SQLException {
@@ -120,24 +147,27 @@ abstract class JdbcLockDialect {
 	}
 
 	/**
-	 * Reserves the key's row for its semaphore, inside a permit's transaction: the row, not held exclusively, stays
-	 * unexpired at least as long as the new permit, so that the exclusive acquire, which reads that row only, finds
-	 * the key held. Then inserts the permit.
+	 * Reserves the key's row for its semaphore, inside a permit's transaction: the row,
+	 * not held exclusively, stays unexpired at least as long as the new permit, so that
+	 * the exclusive acquire, which reads that row only, finds the key held. Then inserts
+	 * the permit.
 	 * @return the fencing token of the grant
 	 */
 	long grantPermit(Connection connection, LeaseSpec lease, String owner) throws SQLException {
 		String until = nowPlus("?");
-		update(connection, "UPDATE " + this.table + " SET TOKEN = NULL, OWNER = NULL, PERMITS = ?, EXPIRES_AT = CASE"
-				+ " WHEN EXPIRES_AT > " + until + " THEN EXPIRES_AT ELSE " + until + " END"
-				+ " WHERE LOCK_KEY = ? AND SLOT = ''", lease.limit(), lease.ttl().toMillis(), lease.ttl().toMillis(),
-				lease.key());
+		update(connection,
+				"UPDATE " + this.table + " SET TOKEN = NULL, OWNER = NULL, PERMITS = ?, EXPIRES_AT = CASE"
+						+ " WHEN EXPIRES_AT > " + until + " THEN EXPIRES_AT ELSE " + until + " END"
+						+ " WHERE LOCK_KEY = ? AND SLOT = ''",
+				lease.limit(), lease.ttl().toMillis(), lease.ttl().toMillis(), lease.key());
 		return insertPermit(connection, lease, owner);
 	}
 
 	/**
-	 * Extends the reservations of the semaphores whose permits are renewed, before the permits themselves, so that a
-	 * reservation never ends before a permit it covers. A reservation that already ended is left alone: its permits
-	 * have all expired. One statement per {@value #MAX_RENEWAL_BATCH} keys, which are locked in key order.
+	 * Extends the reservations of the semaphores whose permits are renewed, before the
+	 * permits themselves, so that a reservation never ends before a permit it covers. A
+	 * reservation that already ended is left alone: its permits have all expired. One
+	 * statement per {@value #MAX_RENEWAL_BATCH} keys, which are locked in key order.
 	 */
 	void extendReservations(Connection connection, Collection<LeaseSpec> permits) throws SQLException {
 		List<String> keys = permits.stream().map(LeaseSpec::key).distinct().sorted().toList();
@@ -158,13 +188,14 @@ abstract class JdbcLockDialect {
 	}
 
 	/**
-	 * Releases a permit, inside a transaction that locks the key's row first; when it was the last live permit, the
-	 * key's reservation ends too, so that the key is free for an exclusive lease at once.
+	 * Releases a permit, inside a transaction that locks the key's row first; when it was
+	 * the last live permit, the key's reservation ends too, so that the key is free for
+	 * an exclusive lease at once.
 	 * @return whether the permit was held
 	 */
 	boolean releasePermit(Connection connection, LeaseSpec lease) throws SQLException {
-		try (PreparedStatement statement = connection.prepareStatement(
-				"SELECT 1 FROM " + this.table + " WHERE LOCK_KEY = ? AND SLOT = '' FOR UPDATE")) {
+		try (PreparedStatement statement = connection
+			.prepareStatement("SELECT 1 FROM " + this.table + " WHERE LOCK_KEY = ? AND SLOT = '' FOR UPDATE")) {
 			statement.setString(1, lease.key());
 			firstLong(statement);
 		}
@@ -186,14 +217,15 @@ abstract class JdbcLockDialect {
 	}
 
 	/**
-	 * Releases every lease of a key, whoever holds it, inside a transaction: the key's row is emptied (never deleted,
-	 * so that the next exclusive grant draws its token after this one), the permits are deleted, and when anything
-	 * live was evicted the fencing counter is bumped and waiters are told.
+	 * Releases every lease of a key, whoever holds it, inside a transaction: the key's
+	 * row is emptied (never deleted, so that the next exclusive grant draws its token
+	 * after this one), the permits are deleted, and when anything live was evicted the
+	 * fencing counter is bumped and waiters are told.
 	 * @return whether a live lease was released
 	 */
 	boolean forceRelease(Connection connection, String key) throws SQLException {
-		try (PreparedStatement statement = connection.prepareStatement(
-				"SELECT 1 FROM " + this.table + " WHERE LOCK_KEY = ? AND SLOT = '' FOR UPDATE")) {
+		try (PreparedStatement statement = connection
+			.prepareStatement("SELECT 1 FROM " + this.table + " WHERE LOCK_KEY = ? AND SLOT = '' FOR UPDATE")) {
 			statement.setString(1, key);
 			firstLong(statement);
 		}
@@ -214,21 +246,22 @@ abstract class JdbcLockDialect {
 	}
 
 	/**
-	 * Bumps the fencing counter of a key whose holders were evicted, so that the next grant's token is above any they
-	 * could still present; announces the release where the database can.
+	 * Bumps the fencing counter of a key whose holders were evicted, so that the next
+	 * grant's token is above any they could still present; announces the release where
+	 * the database can.
 	 */
 	abstract void fenceOff(Connection connection, String key) throws SQLException;
 
 	/**
-	 * Releases an exclusive lease if it is still held by its token, in one statement: the key's row is emptied, not
-	 * deleted.
+	 * Releases an exclusive lease if it is still held by its token, in one statement: the
+	 * key's row is emptied, not deleted.
 	 * @return whether the lease was held
 	 */
 	abstract boolean releaseExclusive(Connection connection, LeaseSpec lease) throws SQLException;
 
 	/**
-	 * Renews a batch of leases in one statement (one per {@value #MAX_RENEWAL_BATCH} leases), and a second only when
-	 * some lease was lost, to tell which.
+	 * Renews a batch of leases in one statement (one per {@value #MAX_RENEWAL_BATCH}
+	 * leases), and a second only when some lease was lost, to tell which.
 	 * @return the tokens of the leases that were no longer held
 	 */
 	Set<String> renew(Connection connection, Collection<LeaseSpec> leases) throws SQLException {
@@ -236,7 +269,8 @@ abstract class JdbcLockDialect {
 		if (all.size() <= MAX_RENEWAL_BATCH) {
 			return renewBatch(connection, all);
 		}
-		// Thousands of held leases would make one statement of megabytes: a statement per slice of them instead.
+		// Thousands of held leases would make one statement of megabytes: a statement per
+		// slice of them instead.
 		Set<String> lost = new HashSet<>();
 		for (int from = 0; from < all.size(); from += MAX_RENEWAL_BATCH) {
 			lost.addAll(renewBatch(connection, all.subList(from, Math.min(all.size(), from + MAX_RENEWAL_BATCH))));
@@ -245,8 +279,12 @@ abstract class JdbcLockDialect {
 	}
 
 	private Set<String> renewBatch(Connection connection, List<LeaseSpec> batch) throws SQLException {
-		String ttlByToken = batch.stream().map((lease) -> "WHEN ? THEN ?").collect(Collectors.joining(" ", "CASE TOKEN ", " END"));
-		String rows = batch.stream().map((lease) -> "(LOCK_KEY = ? AND SLOT = ? AND TOKEN = ?)").collect(Collectors.joining(" OR "));
+		String ttlByToken = batch.stream()
+			.map((lease) -> "WHEN ? THEN ?")
+			.collect(Collectors.joining(" ", "CASE TOKEN ", " END"));
+		String rows = batch.stream()
+			.map((lease) -> "(LOCK_KEY = ? AND SLOT = ? AND TOKEN = ?)")
+			.collect(Collectors.joining(" OR "));
 		String sql = "UPDATE " + this.table + " SET EXPIRES_AT = " + nowPlus(ttlByToken) + " WHERE (" + rows
 				+ ") AND EXPIRES_AT > " + now();
 		int renewed;
@@ -303,8 +341,8 @@ abstract class JdbcLockDialect {
 	}
 
 	/**
-	 * Counts the permits of a semaphore, inside the permit's transaction, after its expired permits were deleted, and
-	 * tells the limits they were granted with.
+	 * Counts the permits of a semaphore, inside the permit's transaction, after its
+	 * expired permits were deleted, and tells the limits they were granted with.
 	 */
 	Permits countPermits(Connection connection, String key) throws SQLException {
 		String sql = "SELECT COUNT(*), MIN(PERMITS), MAX(PERMITS) FROM " + this.table
@@ -328,12 +366,13 @@ abstract class JdbcLockDialect {
 	}
 
 	/**
-	 * The live leases of one key, or of every key when {@code key} is {@code null}, ordered by key and fencing token.
+	 * The live leases of one key, or of every key when {@code key} is {@code null},
+	 * ordered by key and fencing token.
 	 */
 	List<LeaseRow> leases(Connection connection, @org.jspecify.annotations.Nullable String key) throws SQLException {
 		String sql = "SELECT LOCK_KEY, SLOT, OWNER, FENCING, PERMITS, " + remainingMillis() + " FROM " + this.table
-				+ " WHERE SLOT <> '#' AND TOKEN IS NOT NULL AND EXPIRES_AT > " + now() + ((key != null) ? " AND LOCK_KEY = ?" : "")
-				+ " ORDER BY LOCK_KEY, FENCING";
+				+ " WHERE SLOT <> '#' AND TOKEN IS NOT NULL AND EXPIRES_AT > " + now()
+				+ ((key != null) ? " AND LOCK_KEY = ?" : "") + " ORDER BY LOCK_KEY, FENCING";
 		List<LeaseRow> rows = new ArrayList<>();
 		try (PreparedStatement statement = connection.prepareStatement(sql)) {
 			if (key != null) {
@@ -341,7 +380,8 @@ abstract class JdbcLockDialect {
 			}
 			try (ResultSet result = statement.executeQuery()) {
 				while (result.next()) {
-					LeaseMode mode = EXCLUSIVE_SLOT.equals(result.getString(2)) ? LeaseMode.EXCLUSIVE : LeaseMode.SHARED;
+					LeaseMode mode = EXCLUSIVE_SLOT.equals(result.getString(2)) ? LeaseMode.EXCLUSIVE
+							: LeaseMode.SHARED;
 					String owner = result.getString(3);
 					rows.add(new LeaseRow(result.getString(1), mode, (owner != null) ? owner : "", result.getLong(4),
 							result.getInt(5), Math.max(0, result.getLong(6))));
@@ -352,8 +392,9 @@ abstract class JdbcLockDialect {
 	}
 
 	/**
-	 * Runs a permit's insert whose result set answers the fencing token it drew (PostgreSQL's {@code RETURNING}, H2's
-	 * {@code FINAL TABLE}), with the parameters key, slot, token, owner, limit and TTL in milliseconds.
+	 * Runs a permit's insert whose result set answers the fencing token it drew
+	 * (PostgreSQL's {@code RETURNING}, H2's {@code FINAL TABLE}), with the parameters
+	 * key, slot, token, owner, limit and TTL in milliseconds.
 	 */
 	static long insertPermitReturningFencing(Connection connection, String sql, LeaseSpec lease, String owner)
 			throws SQLException {
@@ -388,7 +429,8 @@ abstract class JdbcLockDialect {
 	}
 
 	/**
-	 * The permits a semaphore holds, and the lowest and highest limit they were granted with.
+	 * The permits a semaphore holds, and the lowest and highest limit they were granted
+	 * with.
 	 */
 	record Permits(int count, int lowestLimit, int highestLimit) {
 	}

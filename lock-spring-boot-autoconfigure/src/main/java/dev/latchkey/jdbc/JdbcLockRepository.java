@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey.jdbc;
 
 import java.sql.Connection;
@@ -39,37 +55,44 @@ import dev.latchkey.ReleaseSubscription;
 import dev.latchkey.support.ReleaseListeners;
 
 /**
- * The JDBC backend: locks kept in a table of the application's own database (PostgreSQL, MySQL, MariaDB or H2),
- * through its {@link DataSource}.
+ * The JDBC backend: locks kept in a table of the application's own database (PostgreSQL,
+ * MySQL, MariaDB or H2), through its {@link DataSource}.
+ *
  * <pre class="code">
  * JdbcLockRepository repository = new JdbcLockRepository(dataSource);
  * repository.checkSchema(512);
  * LockTemplate locks = new LockTemplate(repository, LockSettings.defaults(), null);
  * locks.exclusive("order:42").run(() -&gt; pay(42));
  * </pre>
- * Each lease is a row of the lock table (by default {@value #DEFAULT_TABLE_NAME}; the scripts
- * {@code dev/latchkey/jdbc/schema-<platform>.sql} create it). Acquiring an exclusive lease is one statement, an upsert
- * that inserts the key's row or takes it over only when its lease has expired and draws the fencing token in the same
- * statement; releasing is one statement that empties the row only if the token still matches; renewing
- * every held lease is one statement. A semaphore permit is a row of its own, granted in a short transaction that locks
- * the key's row and reserves it for the semaphore, so the limit holds however many instances race and an exclusive
- * acquire finds the key held. A permit with another limit than the key's holders' throws
- * {@link LockLimitConflictException}. Contention is a normal answer of the
- * statement, never a caught duplicate-key error.
  * <p>
- * The database's clock decides expiry ({@code now()}, {@code UTC_TIMESTAMP(3)}, {@code CURRENT_TIMESTAMP}); the
- * application's clock never enters a statement, so hosts whose clocks disagree still exclude each other.
+ * Each lease is a row of the lock table (by default {@value #DEFAULT_TABLE_NAME}; the
+ * scripts {@code dev/latchkey/jdbc/schema-<platform>.sql} create it). Acquiring an
+ * exclusive lease is one statement, an upsert that inserts the key's row or takes it over
+ * only when its lease has expired and draws the fencing token in the same statement;
+ * releasing is one statement that empties the row only if the token still matches;
+ * renewing every held lease is one statement. A semaphore permit is a row of its own,
+ * granted in a short transaction that locks the key's row and reserves it for the
+ * semaphore, so the limit holds however many instances race and an exclusive acquire
+ * finds the key held. A permit with another limit than the key's holders' throws
+ * {@link LockLimitConflictException}. Contention is a normal answer of the statement,
+ * never a caught duplicate-key error.
  * <p>
- * Every statement runs on a connection of its own, taken from the {@link DataSource} directly and never from a
- * transaction bound to the calling thread: a rollback of the caller's transaction cannot release a lock, nor can its
- * commit keep one. Waiting holds no connection. On PostgreSQL a release is announced with {@code NOTIFY}, and one
- * connection per repository (opened when the first waiter subscribes) listens, so waiters of every instance are woken
- * at once; on the other databases waiters of other instances poll with backoff and jitter, and waiters of this one are
- * woken by its own releases.
+ * The database's clock decides expiry ({@code now()}, {@code UTC_TIMESTAMP(3)},
+ * {@code CURRENT_TIMESTAMP}); the application's clock never enters a statement, so hosts
+ * whose clocks disagree still exclude each other.
  * <p>
- * Database failures (no connection within the pool's timeout, a missing table, a database that is down) are thrown as
- * {@link LockBackendException}. Close the repository to stop its notification listener, whose thread is
- * named {@value #DEFAULT_THREAD_NAME_PREFIX} unless the application gives a thread factory.
+ * Every statement runs on a connection of its own, taken from the {@link DataSource}
+ * directly and never from a transaction bound to the calling thread: a rollback of the
+ * caller's transaction cannot release a lock, nor can its commit keep one. Waiting holds
+ * no connection. On PostgreSQL a release is announced with {@code NOTIFY}, and one
+ * connection per repository (opened when the first waiter subscribes) listens, so waiters
+ * of every instance are woken at once; on the other databases waiters of other instances
+ * poll with backoff and jitter, and waiters of this one are woken by its own releases.
+ * <p>
+ * Database failures (no connection within the pool's timeout, a missing table, a database
+ * that is down) are thrown as {@link LockBackendException}. Close the repository to stop
+ * its notification listener, whose thread is named {@value #DEFAULT_THREAD_NAME_PREFIX}
+ * unless the application gives a thread factory.
  */
 public class JdbcLockRepository implements LockRepository, AutoCloseable {
 
@@ -79,7 +102,8 @@ public class JdbcLockRepository implements LockRepository, AutoCloseable {
 	public static final String DEFAULT_TABLE_NAME = "LATCHKEY_LOCKS";
 
 	/**
-	 * The name prefix of the thread the repository makes on PostgreSQL when no thread factory is given.
+	 * The name prefix of the thread the repository makes on PostgreSQL when no thread
+	 * factory is given.
 	 */
 	public static final String DEFAULT_THREAD_NAME_PREFIX = "latchkey-jdbc-notifications-";
 
@@ -118,7 +142,8 @@ public class JdbcLockRepository implements LockRepository, AutoCloseable {
 	/**
 	 * Makes a repository on a table of the given name.
 	 * @param dataSource the application's data source
-	 * @param tableName the lock table's name, optionally qualified by its schema ({@code locks.LATCHKEY_LOCKS})
+	 * @param tableName the lock table's name, optionally qualified by its schema
+	 * ({@code locks.LATCHKEY_LOCKS})
 	 * @throws IllegalArgumentException if the name is not a plain SQL identifier
 	 */
 	public JdbcLockRepository(DataSource dataSource, String tableName) {
@@ -126,16 +151,18 @@ public class JdbcLockRepository implements LockRepository, AutoCloseable {
 	}
 
 	/**
-	 * Makes a repository on a table of the given name whose PostgreSQL release listener runs on a thread of the
-	 * application's thread factory.
+	 * Makes a repository on a table of the given name whose PostgreSQL release listener
+	 * runs on a thread of the application's thread factory.
+	 *
 	 * <pre class="code">
 	 * ThreadFactory threads = new CustomizableThreadFactory("locks-");
 	 * JdbcLockRepository repository = new JdbcLockRepository(dataSource, "LATCHKEY_LOCKS", threads);
 	 * </pre>
 	 * @param dataSource the application's data source
-	 * @param tableName the lock table's name, optionally qualified by its schema ({@code locks.LATCHKEY_LOCKS})
-	 * @param threadFactory makes the one thread the repository runs on PostgreSQL (from the first waiter on), which
-	 * {@link #close()} stops
+	 * @param tableName the lock table's name, optionally qualified by its schema
+	 * ({@code locks.LATCHKEY_LOCKS})
+	 * @param threadFactory makes the one thread the repository runs on PostgreSQL (from
+	 * the first waiter on), which {@link #close()} stops
 	 * @throws IllegalArgumentException if the name is not a plain SQL identifier
 	 */
 	public JdbcLockRepository(DataSource dataSource, String tableName, ThreadFactory threadFactory) {
@@ -154,9 +181,10 @@ public class JdbcLockRepository implements LockRepository, AutoCloseable {
 	}
 
 	/**
-	 * Checks that a lock table's name is a plain SQL identifier, optionally qualified by a schema: letters, digits and
-	 * underscores, not starting with a digit, at most 63 characters per part (so that the sequence's and the
-	 * notification channel's names derived from it are valid too). Nothing is quoted, so the name cannot smuggle SQL.
+	 * Checks that a lock table's name is a plain SQL identifier, optionally qualified by
+	 * a schema: letters, digits and underscores, not starting with a digit, at most 63
+	 * characters per part (so that the sequence's and the notification channel's names
+	 * derived from it are valid too). Nothing is quoted, so the name cannot smuggle SQL.
 	 * @param tableName the name to check
 	 * @throws IllegalArgumentException if it is not such a name
 	 */
@@ -187,11 +215,11 @@ public class JdbcLockRepository implements LockRepository, AutoCloseable {
 	}
 
 	/**
-	 * Checks, at startup, that the database is reachable and supported, that the lock table exists and that its key
-	 * column holds keys of the given length.
+	 * Checks, at startup, that the database is reachable and supported, that the lock
+	 * table exists and that its key column holds keys of the given length.
 	 * @param maxKeyLength the longest key the application may use, prefix included
-	 * @throws LockConfigurationException if the table is missing or its key column is too short, or the database is not
-	 * supported
+	 * @throws LockConfigurationException if the table is missing or its key column is too
+	 * short, or the database is not supported
 	 * @throws LockBackendException if the database cannot be reached
 	 */
 	public void checkSchema(int maxKeyLength) {
@@ -209,8 +237,8 @@ public class JdbcLockRepository implements LockRepository, AutoCloseable {
 				throw failure("check the lock table", null, ex);
 			}
 			throw new LockConfigurationException(
-					"The lock table " + this.tableName + " does not exist or lacks Latchkey's columns (" + dialect.name()
-							+ " said: " + ex.getMessage() + ")",
+					"The lock table " + this.tableName + " does not exist or lacks Latchkey's columns ("
+							+ dialect.name() + " said: " + ex.getMessage() + ")",
 					"Create it with the script classpath:dev/latchkey/jdbc/" + dialect.schemaScript()
 							+ " (in a Flyway or Liquibase migration, or by setting latchkey.jdbc.initialize-schema=always),"
 							+ " or set latchkey.jdbc.table-name to the table you created",
@@ -275,7 +303,8 @@ public class JdbcLockRepository implements LockRepository, AutoCloseable {
 	public boolean release(LeaseSpec lease) {
 		JdbcLockDialect dialect = dialect();
 		boolean released = (lease.mode() == LeaseMode.EXCLUSIVE)
-				? inConnection("release", lease.key(), false, (connection) -> dialect.releaseExclusive(connection, lease))
+				? inConnection("release", lease.key(), false,
+						(connection) -> dialect.releaseExclusive(connection, lease))
 				: inConnection("release a permit of", lease.key(), true,
 						(connection) -> dialect.releasePermit(connection, lease));
 		if (released) {
@@ -287,7 +316,8 @@ public class JdbcLockRepository implements LockRepository, AutoCloseable {
 	@Override
 	public boolean forceRelease(String key) {
 		JdbcLockDialect dialect = dialect();
-		boolean evicted = inConnection("force-release", key, true, (connection) -> dialect.forceRelease(connection, key));
+		boolean evicted = inConnection("force-release", key, true,
+				(connection) -> dialect.forceRelease(connection, key));
 		if (evicted) {
 			this.listeners.released(key);
 		}
@@ -315,7 +345,8 @@ public class JdbcLockRepository implements LockRepository, AutoCloseable {
 		}
 		List<LockInfo> infos = new ArrayList<>(byKey.size());
 		byKey.forEach((key, leases) -> {
-			// A key is either held exclusively or as a semaphore; should both exist, the exclusive lease is shown.
+			// A key is either held exclusively or as a semaphore; should both exist, the
+			// exclusive lease is shown.
 			LeaseMode mode = leases.stream().anyMatch((row) -> row.mode() == LeaseMode.EXCLUSIVE) ? LeaseMode.EXCLUSIVE
 					: LeaseMode.SHARED;
 			List<LockInfo.Holder> holders = leases.stream()
@@ -341,7 +372,8 @@ public class JdbcLockRepository implements LockRepository, AutoCloseable {
 	}
 
 	/**
-	 * The release notifier, made on first use; none once the repository is closed (waiters poll then).
+	 * The release notifier, made on first use; none once the repository is closed
+	 * (waiters poll then).
 	 */
 	private synchronized @Nullable PostgresReleaseNotifier notifier(PostgresLockDialect postgres) {
 		if (this.notifier == null && !this.closed) {
@@ -396,7 +428,8 @@ public class JdbcLockRepository implements LockRepository, AutoCloseable {
 			return new H2LockDialect(this.tableName);
 		}
 		throw new LockConfigurationException(
-				"Latchkey's JDBC backend does not support " + product + " (it supports PostgreSQL, MySQL, MariaDB and H2)",
+				"Latchkey's JDBC backend does not support " + product
+						+ " (it supports PostgreSQL, MySQL, MariaDB and H2)",
 				"Use one of those databases, or set latchkey.backend to another backend");
 	}
 
@@ -406,8 +439,9 @@ public class JdbcLockRepository implements LockRepository, AutoCloseable {
 	}
 
 	/**
-	 * Runs statements on a connection taken from the data source itself, never one bound to the calling thread's
-	 * transaction; in a transaction of its own (read committed) when asked.
+	 * Runs statements on a connection taken from the data source itself, never one bound
+	 * to the calling thread's transaction; in a transaction of its own (read committed)
+	 * when asked.
 	 */
 	private <T> T inConnection(String action, String key, boolean transaction, ConnectionWork<T> work) {
 		try (Connection connection = this.dataSource.getConnection()) {
@@ -419,7 +453,8 @@ public class JdbcLockRepository implements LockRepository, AutoCloseable {
 				}
 				return result;
 			}
-			// Read only here: some drivers (PostgreSQL's) ask the database for it, a round trip per call.
+			// Read only here: some drivers (PostgreSQL's) ask the database for it, a
+			// round trip per call.
 			int isolation = connection.getTransactionIsolation();
 			try {
 				connection.setAutoCommit(false);
@@ -450,15 +485,16 @@ public class JdbcLockRepository implements LockRepository, AutoCloseable {
 		DataAccessException translated = this.exceptionTranslator.translate(action, null, ex);
 		String what = (key != null) ? " '" + key + "'" : "";
 		String cause = isTransientConnectionFailure(ex)
-				? "no database connection (is the database up, and is the connection pool large enough?): "
-				: "";
-		return new LockBackendException(BACKEND, "Could not " + action + what + " in table " + this.tableName + ": "
-				+ cause + ex.getMessage(), (translated != null) ? translated : ex);
+				? "no database connection (is the database up, and is the connection pool large enough?): " : "";
+		return new LockBackendException(BACKEND,
+				"Could not " + action + what + " in table " + this.tableName + ": " + cause + ex.getMessage(),
+				(translated != null) ? translated : ex);
 	}
 
 	/**
-	 * A login the database refused (SQLSTATE class 28: a wrong password, an unknown role) or a database that does not
-	 * exist (3D): the table could not be looked at, which says nothing about whether it exists.
+	 * A login the database refused (SQLSTATE class 28: a wrong password, an unknown role)
+	 * or a database that does not exist (3D): the table could not be looked at, which
+	 * says nothing about whether it exists.
 	 */
 	private static boolean isRefusedLogin(SQLException ex) {
 		String state = ex.getSQLState();
@@ -468,7 +504,8 @@ public class JdbcLockRepository implements LockRepository, AutoCloseable {
 	private static boolean isTransientConnectionFailure(SQLException ex) {
 		String state = ex.getSQLState();
 		return ex instanceof java.sql.SQLTransientConnectionException
-				|| ex instanceof java.sql.SQLNonTransientConnectionException || (state != null && state.startsWith("08"));
+				|| ex instanceof java.sql.SQLNonTransientConnectionException
+				|| (state != null && state.startsWith("08"));
 	}
 
 	@FunctionalInterface

@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey.jdbc;
 
 import java.sql.Connection;
@@ -10,14 +26,17 @@ import java.util.OptionalLong;
 import dev.latchkey.LeaseSpec;
 
 /**
- * MySQL and MariaDB: {@code INSERT ... ON DUPLICATE KEY UPDATE} takes a key only when its lease has expired. MySQL has
- * no sequences and no {@code RETURNING} on updates, so the fencing counter is a column of the kept row, and the
- * statement answers the token it granted through {@code LAST_INSERT_ID(expr)}, which the server sends back with the
- * statement's result (JDBC's generated key): the token when the statement granted the key, 0 when it did not. Times
- * are {@code UTC_TIMESTAMP(3)}, so the session's time zone does not matter.
+ * MySQL and MariaDB: {@code INSERT ... ON DUPLICATE KEY UPDATE} takes a key only when its
+ * lease has expired. MySQL has no sequences and no {@code RETURNING} on updates, so the
+ * fencing counter is a column of the kept row, and the statement answers the token it
+ * granted through {@code LAST_INSERT_ID(expr)}, which the server sends back with the
+ * statement's result (JDBC's generated key): the token when the statement granted the
+ * key, 0 when it did not. Times are {@code UTC_TIMESTAMP(3)}, so the session's time zone
+ * does not matter.
  * <p>
- * The assignments of {@code ON DUPLICATE KEY UPDATE} run left to right and see the values assigned before them, so
- * {@code EXPIRES_AT}, which every condition reads, is assigned last.
+ * The assignments of {@code ON DUPLICATE KEY UPDATE} run left to right and see the values
+ * assigned before them, so {@code EXPIRES_AT}, which every condition reads, is assigned
+ * last.
  */
 final class MySqlLockDialect extends JdbcLockDialect {
 
@@ -51,7 +70,8 @@ final class MySqlLockDialect extends JdbcLockDialect {
 		this.insertPermit = """
 				INSERT INTO %s (LOCK_KEY, SLOT, TOKEN, OWNER, FENCING, PERMITS, EXPIRES_AT)
 				VALUES (?, ?, ?, ?, ?, ?, %s)""".formatted(table, nowPlus("?"));
-		// The key's row keeps its fencing counter when released: it is emptied, not deleted.
+		// The key's row keeps its fencing counter when released: it is emptied, not
+		// deleted.
 		this.releaseExclusive = """
 				UPDATE %s SET TOKEN = NULL, OWNER = NULL, EXPIRES_AT = %s
 				WHERE LOCK_KEY = ? AND SLOT = '' AND TOKEN = ? AND EXPIRES_AT > %s""".formatted(table, PAST, NOW);
@@ -108,7 +128,8 @@ final class MySqlLockDialect extends JdbcLockDialect {
 
 	@Override
 	long insertPermit(Connection connection, LeaseSpec lease, String owner) throws SQLException {
-		// Permits draw their tokens from the counter of the key's row too, locked by this transaction.
+		// Permits draw their tokens from the counter of the key's row too, locked by this
+		// transaction.
 		update(connection, "UPDATE " + this.table + " SET FENCING = FENCING + 1 WHERE LOCK_KEY = ? AND SLOT = ''",
 				lease.key());
 		long fencingToken;

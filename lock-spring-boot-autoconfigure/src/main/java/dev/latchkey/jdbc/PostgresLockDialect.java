@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey.jdbc;
 
 import java.sql.Array;
@@ -14,9 +30,10 @@ import java.util.Set;
 import dev.latchkey.LeaseSpec;
 
 /**
- * PostgreSQL: {@code INSERT ... ON CONFLICT DO UPDATE ... WHERE} takes a key only when its lease has expired, and
- * {@code RETURNING} answers the fencing token, drawn from the table's sequence once the key's row is locked. A release
- * empties the row and announces the key with {@code pg_notify} in the same statement, which PostgreSQL delivers at
+ * PostgreSQL: {@code INSERT ... ON CONFLICT DO UPDATE ... WHERE} takes a key only when
+ * its lease has expired, and {@code RETURNING} answers the fencing token, drawn from the
+ * table's sequence once the key's row is locked. A release empties the row and announces
+ * the key with {@code pg_notify} in the same statement, which PostgreSQL delivers at
  * commit to every {@code LISTEN}ing application.
  */
 final class PostgresLockDialect extends JdbcLockDialect {
@@ -43,9 +60,12 @@ final class PostgresLockDialect extends JdbcLockDialect {
 		super(table);
 		this.channel = channel(table);
 		String sequence = table + "_FENCING";
-		// The token of a takeover is drawn in SET, which runs only once the row is locked and found expired: a
-		// statement that waited for another transaction on the row draws after that transaction's grant. The one in
-		// VALUES serves only the very first grant of a key, since the key's row is never deleted afterwards.
+		// The token of a takeover is drawn in SET, which runs only once the row is locked
+		// and found expired: a
+		// statement that waited for another transaction on the row draws after that
+		// transaction's grant. The one in
+		// VALUES serves only the very first grant of a key, since the key's row is never
+		// deleted afterwards.
 		this.acquireExclusive = """
 				INSERT INTO %1$s AS l (LOCK_KEY, SLOT, TOKEN, OWNER, FENCING, PERMITS, EXPIRES_AT)
 				VALUES (?, '', ?, ?, nextval('%2$s'), 1, now() + ? * INTERVAL '1 millisecond')
@@ -78,8 +98,8 @@ final class PostgresLockDialect extends JdbcLockDialect {
 	}
 
 	/**
-	 * The channel a table's releases are announced on: {@code latchkey_} and the table's name, lower case, with a
-	 * schema's dot as an underscore.
+	 * The channel a table's releases are announced on: {@code latchkey_} and the table's
+	 * name, lower case, with a schema's dot as an underscore.
 	 * @param table the table name
 	 * @return the channel name
 	 */

@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey.jdbc;
 
 import java.sql.Connection;
@@ -18,10 +34,11 @@ import org.springframework.core.log.LogAccessor;
 import dev.latchkey.support.ReleaseListeners;
 
 /**
- * Listens to the release channel of a PostgreSQL lock table on one connection of the application's
- * {@link DataSource}, held for as long as the repository lives, and hands each released key to the waiters of this
- * process. Started by the first waiter; after a failure it reconnects, and waiters fall back on polling meanwhile. Its
- * one thread comes from the repository's thread factory and ends when the notifier is closed.
+ * Listens to the release channel of a PostgreSQL lock table on one connection of the
+ * application's {@link DataSource}, held for as long as the repository lives, and hands
+ * each released key to the waiters of this process. Started by the first waiter; after a
+ * failure it reconnects, and waiters fall back on polling meanwhile. Its one thread comes
+ * from the repository's thread factory and ends when the notifier is closed.
  */
 final class PostgresReleaseNotifier implements AutoCloseable {
 
@@ -56,13 +73,15 @@ final class PostgresReleaseNotifier implements AutoCloseable {
 	}
 
 	/**
-	 * Starts listening, once, and the first time waits briefly for the {@code LISTEN} to take effect, so that the
-	 * first waiter does not miss a release announced meanwhile (a waiter also polls, so a miss only delays it).
+	 * Starts listening, once, and the first time waits briefly for the {@code LISTEN} to
+	 * take effect, so that the first waiter does not miss a release announced meanwhile
+	 * (a waiter also polls, so a miss only delays it).
 	 */
 	void start() {
 		synchronized (this) {
 			if (this.thread != null || this.closed) {
-				// Started before: waiters are not held up again, even while the listener reconnects.
+				// Started before: waiters are not held up again, even while the listener
+				// reconnects.
 				return;
 			}
 			Thread listener = this.threadFactory.newThread(this::listen);
@@ -109,7 +128,8 @@ final class PostgresReleaseNotifier implements AutoCloseable {
 				if (this.closed) {
 					return;
 				}
-				// Once per outage: the retries of a database that stays down would flood the log.
+				// Once per outage: the retries of a database that stays down would flood
+				// the log.
 				if (!failing) {
 					logger.warn(ex, () -> "Lost the connection that listens to lock releases on channel " + this.channel
 							+ "; waiters poll until it is back");
@@ -133,8 +153,8 @@ final class PostgresReleaseNotifier implements AutoCloseable {
 	}
 
 	/**
-	 * Stops listening and waits for the listening thread to end: it notices within one poll, or, should it be stuck
-	 * waiting for a connection, when it is interrupted.
+	 * Stops listening and waits for the listening thread to end: it notices within one
+	 * poll, or, should it be stuck waiting for a connection, when it is interrupted.
 	 */
 	@Override
 	public void close() {

@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey.memory;
 
 import java.time.Duration;
@@ -23,14 +39,16 @@ import dev.latchkey.ReleaseSubscription;
 import dev.latchkey.support.ReleaseListeners;
 
 /**
- * The in-JVM backend: locks shared by the threads of one process. The reference implementation of the
- * {@link LockRepository} contract; also handy in tests.
+ * The in-JVM backend: locks shared by the threads of one process. The reference
+ * implementation of the {@link LockRepository} contract; also handy in tests.
+ *
  * <pre class="code">
  * LockTemplate locks = new LockTemplate(new MemoryLockRepository(), LockSettings.defaults(), null);
  * </pre>
- * Its clock is {@link System#nanoTime()}. Expired leases are purged whenever their key is touched and by
- * {@link #list()}. One counter supplies the fencing tokens of every key, so they never go backwards, even for a key
- * whose entry was purged.
+ * <p>
+ * Its clock is {@link System#nanoTime()}. Expired leases are purged whenever their key is
+ * touched and by {@link #list()}. One counter supplies the fencing tokens of every key,
+ * so they never go backwards, even for a key whose entry was purged.
  */
 public class MemoryLockRepository implements LockRepository {
 
@@ -132,7 +150,8 @@ public class MemoryLockRepository implements LockRepository {
 
 	@Override
 	public Optional<LockInfo> inspect(String key) {
-		// Described inside compute: a slot's holders may only be read while its key is locked.
+		// Described inside compute: a slot's holders may only be read while its key is
+		// locked.
 		LockInfo[] described = { null };
 		this.slots.computeIfPresent(key, (k, existing) -> {
 			long now = System.nanoTime();

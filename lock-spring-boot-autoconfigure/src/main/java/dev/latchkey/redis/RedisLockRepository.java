@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey.redis;
 
 import java.nio.charset.StandardCharsets;
@@ -46,33 +62,40 @@ import dev.latchkey.support.FailureMessages;
 import dev.latchkey.support.ReleaseListeners;
 
 /**
- * The Redis backend: locks shared by every process that uses the same Redis, through the application's own
- * {@link RedisConnectionFactory} (standalone, Sentinel or Cluster; TLS and ACL users work because the factory does).
+ * The Redis backend: locks shared by every process that uses the same Redis, through the
+ * application's own {@link RedisConnectionFactory} (standalone, Sentinel or Cluster; TLS
+ * and ACL users work because the factory does).
+ *
  * <pre class="code">
  * RedisLockRepository repository = new RedisLockRepository(connectionFactory, "latchkey");
  * LockTemplate locks = new LockTemplate(repository, LockSettings.defaults(), null);
  * locks.exclusive("order:42").run(() -&gt; pay(42));
  * </pre>
- * Every operation is one Lua script, run with {@code EVALSHA} (falling back to {@code EVAL} once per script and
- * server): acquiring, releasing and renewing any number of leases are one round trip each. Redis's clock decides
- * expiry ({@code PEXPIRE} and {@code TIME}); the client's clock is never compared with it.
  * <p>
- * Key layout, for a lock key {@code k} in the namespace {@code ns}; the hash tag {@code {ns:k}} puts all of a key's
- * entries in one Cluster slot, so that each script touches one slot only:
+ * Every operation is one Lua script, run with {@code EVALSHA} (falling back to
+ * {@code EVAL} once per script and server): acquiring, releasing and renewing any number
+ * of leases are one round trip each. Redis's clock decides expiry ({@code PEXPIRE} and
+ * {@code TIME}); the client's clock is never compared with it.
+ * <p>
+ * Key layout, for a lock key {@code k} in the namespace {@code ns}; the hash tag
+ * {@code {ns:k}} puts all of a key's entries in one Cluster slot, so that each script
+ * touches one slot only:
  * <ul>
- * <li>{@code {ns:k}:lock}: a hash ({@code token}, {@code owner}, {@code fence}) with the lease's TTL, while the key
- * is held exclusively;</li>
- * <li>{@code {ns:k}:permits}: a sorted set of the semaphore's permits, lease token to expiry (milliseconds of the
- * server's clock), and {@code {ns:k}:holders}: a hash of lease token to {@code "<fence> <limit> <owner>"}; both
- * expire with their last permit, and expired permits are purged by the next acquisition;</li>
- * <li>{@code {ns:k}:fence}: the key's fencing counter, incremented by every grant. It is kept when the key is
- * free, so that fencing tokens never go backwards.</li>
+ * <li>{@code {ns:k}:lock}: a hash ({@code token}, {@code owner}, {@code fence}) with the
+ * lease's TTL, while the key is held exclusively;</li>
+ * <li>{@code {ns:k}:permits}: a sorted set of the semaphore's permits, lease token to
+ * expiry (milliseconds of the server's clock), and {@code {ns:k}:holders}: a hash of
+ * lease token to {@code "<fence> <limit> <owner>"}; both expire with their last permit,
+ * and expired permits are purged by the next acquisition;</li>
+ * <li>{@code {ns:k}:fence}: the key's fencing counter, incremented by every grant. It is
+ * kept when the key is free, so that fencing tokens never go backwards.</li>
  * </ul>
- * A release publishes the key on the channel {@code ns:released}; one subscription per repository (started when the
- * first waiter subscribes) dispatches those messages to the waiters of this process.
+ * A release publishes the key on the channel {@code ns:released}; one subscription per
+ * repository (started when the first waiter subscribes) dispatches those messages to the
+ * waiters of this process.
  * <p>
- * Redis failures (refused connection, timeout, a script refused by an ACL) are thrown as {@link LockBackendException}.
- * Close the repository to stop its subscription.
+ * Redis failures (refused connection, timeout, a script refused by an ACL) are thrown as
+ * {@link LockBackendException}. Close the repository to stop its subscription.
  */
 public class RedisLockRepository implements LockRepository, AutoCloseable {
 
@@ -88,7 +111,8 @@ public class RedisLockRepository implements LockRepository, AutoCloseable {
 			local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
 			""";
 
-	// KEYS: lock, permits, fence. ARGV: token, owner, ttl (ms). Answers the fencing token, or nil when held.
+	// KEYS: lock, permits, fence. ARGV: token, owner, ttl (ms). Answers the fencing
+	// token, or nil when held.
 	private static final RedisScript<Long> ACQUIRE = RedisScript.of("""
 			if redis.call('EXISTS', KEYS[1]) == 1 then
 				return false
@@ -105,7 +129,8 @@ public class RedisLockRepository implements LockRepository, AutoCloseable {
 			return fence
 			""", Long.class);
 
-	// KEYS: lock, permits, holders, fence. ARGV: token, owner, ttl (ms), limit. Answers the fencing token, nil when
+	// KEYS: lock, permits, holders, fence. ARGV: token, owner, ttl (ms), limit. Answers
+	// the fencing token, nil when
 	// all permits are held, or minus the holders' limit when it is not the requested one.
 	private static final RedisScript<Long> ACQUIRE_PERMIT = RedisScript.of("""
 			if redis.call('EXISTS', KEYS[1]) == 1 then
@@ -138,7 +163,8 @@ public class RedisLockRepository implements LockRepository, AutoCloseable {
 			return fence
 			""", Long.class);
 
-	// KEYS: lock, permits, holders, fence. ARGV: channel, key. Answers 1 when a holder was evicted, else 0.
+	// KEYS: lock, permits, holders, fence. ARGV: channel, key. Answers 1 when a holder
+	// was evicted, else 0.
 	private static final RedisScript<Long> FORCE_RELEASE = RedisScript.of("""
 			local held = redis.call('EXISTS', KEYS[1])
 			if held == 0 and redis.call('EXISTS', KEYS[2]) == 1 then
@@ -154,7 +180,8 @@ public class RedisLockRepository implements LockRepository, AutoCloseable {
 			return 1
 			""", Long.class);
 
-	// KEYS: lock, permits, holders. ARGV: token, channel, key. Answers 1 when released, 0 when no longer held.
+	// KEYS: lock, permits, holders. ARGV: token, channel, key. Answers 1 when released, 0
+	// when no longer held.
 	private static final RedisScript<Long> RELEASE = RedisScript.of("""
 			if redis.call('HGET', KEYS[1], 'token') == ARGV[1] then
 				redis.call('DEL', KEYS[1])
@@ -175,7 +202,8 @@ public class RedisLockRepository implements LockRepository, AutoCloseable {
 			return 1
 			""", Long.class);
 
-	// KEYS: lock, permits, holders of each lease. ARGV: token, ttl (ms), mode ('e' or 's') of each lease.
+	// KEYS: lock, permits, holders of each lease. ARGV: token, ttl (ms), mode ('e' or
+	// 's') of each lease.
 	// Answers the tokens of the leases that are no longer held.
 	private static final RedisScript<List<String>> RENEW = listScript("""
 			""" + NOW + """
@@ -208,8 +236,10 @@ public class RedisLockRepository implements LockRepository, AutoCloseable {
 			return lost
 			""");
 
-	// KEYS: lock, permits, holders. Answers {'e', owner, fence, pttl} for an exclusive holder,
-	// {'s', now, token, expiry, holder, ...} for the unexpired permits of a semaphore, or {} when free.
+	// KEYS: lock, permits, holders. Answers {'e', owner, fence, pttl} for an exclusive
+	// holder,
+	// {'s', now, token, expiry, holder, ...} for the unexpired permits of a semaphore, or
+	// {} when free.
 	private static final RedisScript<List<String>> INSPECT = listScript("""
 			local lock = redis.call('HMGET', KEYS[1], 'owner', 'fence')
 			if lock[1] then
@@ -263,8 +293,8 @@ public class RedisLockRepository implements LockRepository, AutoCloseable {
 	/**
 	 * Makes a repository.
 	 * @param connectionFactory the application's connection factory
-	 * @param namespace the namespace of the repository's keys and release channel; repositories lock together only
-	 * when they use the same namespace
+	 * @param namespace the namespace of the repository's keys and release channel;
+	 * repositories lock together only when they use the same namespace
 	 */
 	public RedisLockRepository(RedisConnectionFactory connectionFactory, String namespace) {
 		Assert.notNull(connectionFactory, "RedisConnectionFactory must not be null");
@@ -297,9 +327,8 @@ public class RedisLockRepository implements LockRepository, AutoCloseable {
 
 	@Override
 	public OptionalLong tryAcquire(LeaseSpec lease) {
-		Long fencingToken = execute(() -> "Acquiring '" + lease.key() + "'",
-				() -> this.redis.execute(ACQUIRE, keys(lease.key(), "lock", "permits", "fence"), lease.token(),
-						lease.owner(), millis(lease.ttl())));
+		Long fencingToken = execute(() -> "Acquiring '" + lease.key() + "'", () -> this.redis.execute(ACQUIRE,
+				keys(lease.key(), "lock", "permits", "fence"), lease.token(), lease.owner(), millis(lease.ttl())));
 		return (fencingToken != null) ? OptionalLong.of(fencingToken) : OptionalLong.empty();
 	}
 
@@ -339,8 +368,8 @@ public class RedisLockRepository implements LockRepository, AutoCloseable {
 	}
 
 	/**
-	 * Groups leases so that each script call touches one Cluster slot; with a connection factory that is not for a
-	 * Cluster, all leases go in one call.
+	 * Groups leases so that each script call touches one Cluster slot; with a connection
+	 * factory that is not for a Cluster, all leases go in one call.
 	 */
 	private Collection<List<LeaseSpec>> groupBySlot(Collection<LeaseSpec> leases) {
 		if (!isCluster()) {
@@ -369,17 +398,15 @@ public class RedisLockRepository implements LockRepository, AutoCloseable {
 
 	@Override
 	public boolean release(LeaseSpec lease) {
-		Long released = execute(() -> "Releasing '" + lease.key() + "'",
-				() -> this.redis.execute(RELEASE, keys(lease.key(), "lock", "permits", "holders"), lease.token(),
-						this.channel, lease.key()));
+		Long released = execute(() -> "Releasing '" + lease.key() + "'", () -> this.redis.execute(RELEASE,
+				keys(lease.key(), "lock", "permits", "holders"), lease.token(), this.channel, lease.key()));
 		return released != null && released == 1L;
 	}
 
 	@Override
 	public boolean forceRelease(String key) {
-		Long evicted = execute(() -> "Force-releasing '" + key + "'",
-				() -> this.redis.execute(FORCE_RELEASE, keys(key, "lock", "permits", "holders", "fence"), this.channel,
-						key));
+		Long evicted = execute(() -> "Force-releasing '" + key + "'", () -> this.redis.execute(FORCE_RELEASE,
+				keys(key, "lock", "permits", "holders", "fence"), this.channel, key));
 		return evicted != null && evicted == 1L;
 	}
 
@@ -400,7 +427,8 @@ public class RedisLockRepository implements LockRepository, AutoCloseable {
 		List<LockInfo.Holder> holders = new ArrayList<>();
 		for (int i = 2; i + 2 < answer.size(); i += 3) {
 			long expiresAt = (long) Double.parseDouble(answer.get(i + 1));
-			// "<fence> <limit> <owner>": the owner may contain spaces, the numbers do not.
+			// "<fence> <limit> <owner>": the owner may contain spaces, the numbers do
+			// not.
 			String[] holder = answer.get(i + 2).split(" ", 3);
 			limit = Math.max(limit, Integer.parseInt(holder[1]));
 			holders.add(new LockInfo.Holder(holder[2], Long.parseLong(holder[0]),
@@ -421,7 +449,9 @@ public class RedisLockRepository implements LockRepository, AutoCloseable {
 	}
 
 	private Set<String> scanHeldKeys() {
-		ScanOptions options = ScanOptions.scanOptions().match("{" + escapeGlob(this.namespace) + ":*}:*").count(1000)
+		ScanOptions options = ScanOptions.scanOptions()
+			.match("{" + escapeGlob(this.namespace) + ":*}:*")
+			.count(1000)
 			.build();
 		Set<String> keys = new TreeSet<>();
 		if (isCluster()) {
@@ -429,8 +459,7 @@ public class RedisLockRepository implements LockRepository, AutoCloseable {
 				for (RedisClusterNode node : connection.clusterGetNodes()) {
 					if (node.isMaster()) {
 						try (Cursor<byte[]> cursor = connection.scan(node, options)) {
-							cursor.forEachRemaining(
-									(key) -> addHeldKey(keys, new String(key, StandardCharsets.UTF_8)));
+							cursor.forEachRemaining((key) -> addHeldKey(keys, new String(key, StandardCharsets.UTF_8)));
 						}
 					}
 				}
@@ -479,7 +508,8 @@ public class RedisLockRepository implements LockRepository, AutoCloseable {
 	}
 
 	/**
-	 * Starts the repository's one subscription to the release channel, unless it runs already.
+	 * Starts the repository's one subscription to the release channel, unless it runs
+	 * already.
 	 */
 	private void listen() {
 		synchronized (this.lifecycleMonitor) {
@@ -498,13 +528,14 @@ public class RedisLockRepository implements LockRepository, AutoCloseable {
 			container.setConnectionFactory(this.connectionFactory);
 			container.setTaskExecutor(dispatcher);
 			container.setBeanName("latchkey-redis-release");
-			MessageListener listener = (message, pattern) -> this.listeners.released(
-					new String(message.getBody(), StandardCharsets.UTF_8));
+			MessageListener listener = (message, pattern) -> this.listeners
+				.released(new String(message.getBody(), StandardCharsets.UTF_8));
 			container.setMessageListeners(Map.of(listener, List.of(new ChannelTopic(this.channel))));
 			try {
 				execute(() -> "Subscribing to " + this.channel, () -> {
 					container.afterPropertiesSet();
-					// Waits until the subscription is registered, so that no release published after this is missed.
+					// Waits until the subscription is registered, so that no release
+					// published after this is missed.
 					container.start();
 					return null;
 				});
@@ -519,7 +550,8 @@ public class RedisLockRepository implements LockRepository, AutoCloseable {
 	}
 
 	/**
-	 * Stops the release subscription. Locking operations keep working; new subscriptions are refused.
+	 * Stops the release subscription. Locking operations keep working; new subscriptions
+	 * are refused.
 	 */
 	@Override
 	public void close() {

@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey.shedlock;
 
 import java.time.Duration;
@@ -14,9 +30,11 @@ import dev.latchkey.LockHandle;
 import dev.latchkey.LockTemplate;
 
 /**
- * A ShedLock {@link LockProvider} on Latchkey: existing {@code @SchedulerLock} methods run on Latchkey's backends,
- * with the lease renewed while the task runs, a lost lease reported ({@code LockLostEvent}, the {@code latchkey.lost}
- * metric) and a fencing token for the task ({@link LockContext#fencingToken()}).
+ * A ShedLock {@link LockProvider} on Latchkey: existing {@code @SchedulerLock} methods
+ * run on Latchkey's backends, with the lease renewed while the task runs, a lost lease
+ * reported ({@code LockLostEvent}, the {@code latchkey.lost} metric) and a fencing token
+ * for the task ({@link LockContext#fencingToken()}).
+ *
  * <pre class="code">
  * &#64;Bean
  * LatchkeyLockProvider lockProvider(LockTemplate locks) {
@@ -29,22 +47,27 @@ import dev.latchkey.LockTemplate;
  *     reportStore.save(build(), LockContext.fencingToken());
  * }
  * </pre>
- * Spring Boot makes one when ShedLock is on the class path and the application has no {@link LockProvider} of its
- * own. How ShedLock's settings map:
+ * <p>
+ * Spring Boot makes one when ShedLock is on the class path and the application has no
+ * {@link LockProvider} of its own. How ShedLock's settings map:
  * <ul>
- * <li>the lock's name is the key (after {@code latchkey.key-prefix}), so the lock shows in the {@code locks}
- * endpoint and in {@code LockRepository.inspect} under that name;</li>
- * <li>{@code lockAtMostFor} is the lease's TTL. Latchkey renews the lease while the task runs, so a task that runs
- * longer than {@code lockAtMostFor} keeps its lock rather than letting another node start a second run;
- * {@code lockAtMostFor} bounds how long the lock outlives a node that died. It is not yet a hard limit on the hold
- * time: once Latchkey has one ({@code maxHold}), {@code lockAtMostFor} will map to it;</li>
- * <li>{@code lockAtLeastFor} is the minimum hold: the lock stays held that long after it was acquired, even if the
- * task ends sooner;</li>
- * <li>{@link #lock} never waits: it answers empty when the lock is held elsewhere, as ShedLock's providers do.</li>
+ * <li>the lock's name is the key (after {@code latchkey.key-prefix}), so the lock shows
+ * in the {@code locks} endpoint and in {@code LockRepository.inspect} under that
+ * name;</li>
+ * <li>{@code lockAtMostFor} is the lease's TTL. Latchkey renews the lease while the task
+ * runs, so a task that runs longer than {@code lockAtMostFor} keeps its lock rather than
+ * letting another node start a second run; {@code lockAtMostFor} bounds how long the lock
+ * outlives a node that died. It is not yet a hard limit on the hold time: once Latchkey
+ * has one ({@code maxHold}), {@code lockAtMostFor} will map to it;</li>
+ * <li>{@code lockAtLeastFor} is the minimum hold: the lock stays held that long after it
+ * was acquired, even if the task ends sooner;</li>
+ * <li>{@link #lock} never waits: it answers empty when the lock is held elsewhere, as
+ * ShedLock's providers do.</li>
  * </ul>
- * Each lock returned is single-use. While it is held, the lease is the current one of the thread that called
- * {@link #lock} (the thread ShedLock runs the task on), so the task can call {@link LockContext#assertHeld()} and
- * {@link LockContext#fencingToken()}. {@link SimpleLock#extend} is not supported: the lease is renewed without it.
+ * Each lock returned is single-use. While it is held, the lease is the current one of the
+ * thread that called {@link #lock} (the thread ShedLock runs the task on), so the task
+ * can call {@link LockContext#assertHeld()} and {@link LockContext#fencingToken()}.
+ * {@link SimpleLock#extend} is not supported: the lease is renewed without it.
  */
 public class LatchkeyLockProvider implements LockProvider {
 
@@ -61,8 +84,8 @@ public class LatchkeyLockProvider implements LockProvider {
 
 	/**
 	 * Takes the lock if it is free, without waiting.
-	 * @param configuration the lock's name, {@code lockAtMostFor} (the TTL) and {@code lockAtLeastFor} (the minimum
-	 * hold)
+	 * @param configuration the lock's name, {@code lockAtMostFor} (the TTL) and
+	 * {@code lockAtLeastFor} (the minimum hold)
 	 * @return the held lock, or empty when it is held elsewhere
 	 * @throws dev.latchkey.LockBackendException if the backend failed
 	 */
@@ -78,7 +101,8 @@ public class LatchkeyLockProvider implements LockProvider {
 			.waitTime(Duration.ZERO)
 			.tryAcquire();
 		if (acquired.isPresent() && acquired.get().isReentrant()) {
-			// This thread already runs under the lock. A provider answers a held lock with empty; ShedLock itself
+			// This thread already runs under the lock. A provider answers a held lock
+			// with empty; ShedLock itself
 			// runs a nested task of the same lock name (see LockAssert).
 			acquired.get().close();
 			return Optional.empty();
@@ -118,9 +142,12 @@ public class LatchkeyLockProvider implements LockProvider {
 				// A binding can only be undone on its own thread; ShedLock unlocks there.
 				this.binding.close();
 			}
-			// Releases after lockAtLeastFor, if that has not passed yet. The interrupt status is cleared meanwhile,
-			// and then restored: a client such as Lettuce refuses to send a command from an interrupted thread (a task
-			// stopped by an interrupt), which would leave the lock held until lockAtMostFor.
+			// Releases after lockAtLeastFor, if that has not passed yet. The interrupt
+			// status is cleared meanwhile,
+			// and then restored: a client such as Lettuce refuses to send a command from
+			// an interrupted thread (a task
+			// stopped by an interrupt), which would leave the lock held until
+			// lockAtMostFor.
 			boolean interrupted = Thread.interrupted();
 			try {
 				this.handle.close();

@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey.socket;
 
 import java.io.IOException;
@@ -17,9 +33,10 @@ import org.jspecify.annotations.Nullable;
 import org.springframework.core.log.LogAccessor;
 
 /**
- * A client's link to the arbiter: over the socket ({@link SocketConnection}), or, for the repository that runs the
- * arbiter, a direct call into it ({@link LocalConnection}). Requests and answers are {@link Protocol} frames either
- * way, so the repository speaks to both alike; this class matches answers to requests by id and hands pushes to a
+ * A client's link to the arbiter: over the socket ({@link SocketConnection}), or, for the
+ * repository that runs the arbiter, a direct call into it ({@link LocalConnection}).
+ * Requests and answers are {@link Protocol} frames either way, so the repository speaks
+ * to both alike; this class matches answers to requests by id and hands pushes to a
  * {@link Listener}.
  */
 abstract sealed class ArbiterConnection implements AutoCloseable permits SocketConnection, LocalConnection {
@@ -62,8 +79,9 @@ abstract sealed class ArbiterConnection implements AutoCloseable permits SocketC
 	 * @param id the request's id, from {@link #nextId()}
 	 * @param request the request's frame
 	 * @return the answer's fields after its id
-	 * @throws IOException if the link failed (it is then closed), or {@link NoAnswerException} if the arbiter did not
-	 * answer in time (the link stays open: the leases it holds are not given up for a slow arbiter)
+	 * @throws IOException if the link failed (it is then closed), or
+	 * {@link NoAnswerException} if the arbiter did not answer in time (the link stays
+	 * open: the leases it holds are not given up for a slow arbiter)
 	 */
 	final Frame.Reader call(long id, ByteBuffer request) throws IOException {
 		return call(id, request, this.timeout);
@@ -75,14 +93,15 @@ abstract sealed class ArbiterConnection implements AutoCloseable permits SocketC
 	 * @param request the request's frame
 	 * @param timeout how long to wait
 	 * @return the answer's fields after its id
-	 * @throws IOException if the link failed (it is then closed), or {@link NoAnswerException} if the arbiter did not
-	 * answer in time
+	 * @throws IOException if the link failed (it is then closed), or
+	 * {@link NoAnswerException} if the arbiter did not answer in time
 	 */
 	final Frame.Reader call(long id, ByteBuffer request, Duration timeout) throws IOException {
 		if (this.closed.get()) {
 			throw new IOException("The link to the lock arbiter is closed");
 		}
-		// Registered first: the answer may come on another thread before transmit returns.
+		// Registered first: the answer may come on another thread before transmit
+		// returns.
 		CompletableFuture<Frame.Reader> answer = new CompletableFuture<>();
 		this.pending.put(id, answer);
 		try {
@@ -109,8 +128,8 @@ abstract sealed class ArbiterConnection implements AutoCloseable permits SocketC
 	}
 
 	/**
-	 * Sends a request without waiting for its answer, which is dropped: for the thread that delivers pushes, which
-	 * must not wait.
+	 * Sends a request without waiting for its answer, which is dropped: for the thread
+	 * that delivers pushes, which must not wait.
 	 * @param request the request's frame
 	 */
 	final void send(ByteBuffer request) {
@@ -128,8 +147,8 @@ abstract sealed class ArbiterConnection implements AutoCloseable permits SocketC
 	/**
 	 * Hands a request to the arbiter.
 	 * @param request the request's frame
-	 * @return the answer's fields after its id when it is known at once, or {@code null} when it comes through
-	 * {@link #receive}
+	 * @return the answer's fields after its id when it is known at once, or {@code null}
+	 * when it comes through {@link #receive}
 	 * @throws IOException if the link failed; it is then closed
 	 */
 	abstract Frame.@Nullable Reader transmit(ByteBuffer request) throws IOException;
@@ -185,7 +204,8 @@ abstract sealed class ArbiterConnection implements AutoCloseable permits SocketC
 	abstract void disconnect();
 
 	/**
-	 * The arbiter did not answer in time; the link is still open, and the answer is dropped if it comes.
+	 * The arbiter did not answer in time; the link is still open, and the answer is
+	 * dropped if it comes.
 	 */
 	static final class NoAnswerException extends IOException {
 

@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey.socket;
 
 import java.io.IOException;
@@ -24,10 +40,11 @@ import org.jspecify.annotations.Nullable;
 /**
  * The election of a lock directory's arbiter, and the directory's safety checks.
  * <p>
- * The directory (created owner-only, 0700) holds the socket {@code arbiter.sock}, the election lock
- * {@code arbiter.lock} and the {@link ArbiterState state} file. Whoever holds the election lock (an exclusive file lock
- * the operating system releases the moment its process dies) is the arbiter: two processes can never both be. The
- * winner removes a stale socket file, checking first that it is a socket, and binds a new one.
+ * The directory (created owner-only, 0700) holds the socket {@code arbiter.sock}, the
+ * election lock {@code arbiter.lock} and the {@link ArbiterState state} file. Whoever
+ * holds the election lock (an exclusive file lock the operating system releases the
+ * moment its process dies) is the arbiter: two processes can never both be. The winner
+ * removes a stale socket file, checking first that it is a socket, and binds a new one.
  */
 final class ArbiterElection {
 
@@ -41,8 +58,8 @@ final class ArbiterElection {
 	 * @param directory the lock directory, already {@link #prepare prepared}
 	 * @param ownerId the client identity of the repository that would run the arbiter
 	 * @param threads makes the arbiter's thread
-	 * @return the running arbiter, or {@code null} if another process (or another repository of this JVM) holds the
-	 * election lock
+	 * @return the running arbiter, or {@code null} if another process (or another
+	 * repository of this JVM) holds the election lock
 	 * @throws IOException if the lock directory cannot be used
 	 */
 	static @Nullable SocketArbiter tryElect(Path directory, String ownerId, ThreadFactory threads) throws IOException {
@@ -75,7 +92,8 @@ final class ArbiterElection {
 		if (!Files.exists(socket, LinkOption.NOFOLLOW_LINKS)) {
 			return;
 		}
-		// We hold the election lock, so no live arbiter serves this file. Remove it only if it is a socket.
+		// We hold the election lock, so no live arbiter serves this file. Remove it only
+		// if it is a socket.
 		Object mode = Files.getAttribute(socket, "unix:mode", LinkOption.NOFOLLOW_LINKS);
 		if (!(mode instanceof Integer bits) || (bits & 0170000) != 0140000) {
 			throw new IOException(socket + " exists and is not a socket; remove it or choose another lock directory");
@@ -84,8 +102,8 @@ final class ArbiterElection {
 	}
 
 	/**
-	 * Creates the lock directory owner-only if needed, and checks that it belongs to this user and nobody else may
-	 * enter it.
+	 * Creates the lock directory owner-only if needed, and checks that it belongs to this
+	 * user and nobody else may enter it.
 	 * @param directory the lock directory
 	 * @throws IOException if it cannot be used safely, saying what to do
 	 */

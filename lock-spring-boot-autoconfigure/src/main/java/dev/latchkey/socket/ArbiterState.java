@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey.socket;
 
 import java.io.IOException;
@@ -13,26 +29,34 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * What an arbiter leaves for its successor, in the file {@code state} of the lock directory: enough for the successor
- * to continue fencing above every token granted before, and to know whom to wait for before it grants anything.
+ * What an arbiter leaves for its successor, in the file {@code state} of the lock
+ * directory: enough for the successor to continue fencing above every token granted
+ * before, and to know whom to wait for before it grants anything.
  * <ul>
- * <li>{@code fencing}: a high-water mark of fencing tokens, reserved in blocks before tokens of a block are granted.
- * Tokens may skip the rest of a block after an arbiter change, but never go back.</li>
- * <li>{@code horizon}: a time on the host's monotonic clock by which every lease this arbiter granted, renewed or
- * accepted has expired; moved ahead before an expiry beyond it is promised.</li>
- * <li>{@code client} lines: the clients (one per repository instance, with their process id and start time) that may
- * hold leases, written when a client connects or leaves. A successor waits until each has re-asserted its leases or
- * its process is gone, or until the horizon passes, whichever comes first.</li>
+ * <li>{@code fencing}: a high-water mark of fencing tokens, reserved in blocks before
+ * tokens of a block are granted. Tokens may skip the rest of a block after an arbiter
+ * change, but never go back.</li>
+ * <li>{@code horizon}: a time on the host's monotonic clock by which every lease this
+ * arbiter granted, renewed or accepted has expired; moved ahead before an expiry beyond
+ * it is promised.</li>
+ * <li>{@code client} lines: the clients (one per repository instance, with their process
+ * id and start time) that may hold leases, written when a client connects or leaves. A
+ * successor waits until each has re-asserted its leases or its process is gone, or until
+ * the horizon passes, whichever comes first.</li>
  * </ul>
- * When an arbiter stops in order, it writes the exact picture instead: only the clients that hold or wait for
- * something, and the latest expiry it promised. Only the arbiter, which holds the election lock, writes the file, and
- * always whole (written aside, then moved over the old one), so a crash leaves the old or the new version.
+ * When an arbiter stops in order, it writes the exact picture instead: only the clients
+ * that hold or wait for something, and the latest expiry it promised. Only the arbiter,
+ * which holds the election lock, writes the file, and always whole (written aside, then
+ * moved over the old one), so a crash leaves the old or the new version.
  */
 final class ArbiterState {
 
 	static final long FENCING_BLOCK = 4096;
 
-	/** How far the stored horizon runs ahead of the latest promised expiry, so that it is rewritten rarely. */
+	/**
+	 * How far the stored horizon runs ahead of the latest promised expiry, so that it is
+	 * rewritten rarely.
+	 */
 	static final long HORIZON_SLACK_NANOS = TimeUnit.SECONDS.toNanos(1);
 
 	private final Path file;
@@ -69,8 +93,8 @@ final class ArbiterState {
 				switch (fields[0]) {
 					case "fencing" -> fencing = Long.parseLong(fields[1]);
 					case "horizon" -> horizon = Long.parseLong(fields[1]);
-					case "client" -> clients.add(new Client(fields[1], Long.parseLong(fields[2]),
-							Long.parseLong(fields[3]), fields[4]));
+					case "client" -> clients
+						.add(new Client(fields[1], Long.parseLong(fields[2]), Long.parseLong(fields[3]), fields[4]));
 					case "" -> {
 					}
 					default -> throw new IllegalStateException("Unknown line '" + line + "'");
@@ -78,7 +102,8 @@ final class ArbiterState {
 			}
 		}
 		catch (NoSuchFileException ex) {
-			// A new directory, or one whose arbiters kept only a fencing counter (file 'fencing'): continue above it.
+			// A new directory, or one whose arbiters kept only a fencing counter (file
+			// 'fencing'): continue above it.
 			fencing = readLegacyFencing(file.resolveSibling("fencing"));
 		}
 		catch (IOException ex) {
@@ -121,7 +146,8 @@ final class ArbiterState {
 	}
 
 	/**
-	 * Draws the next fencing token, reserving a new block first when the current one is used up.
+	 * Draws the next fencing token, reserving a new block first when the current one is
+	 * used up.
 	 * @return the token
 	 */
 	long nextToken() {
@@ -190,29 +216,33 @@ final class ArbiterState {
 
 	/**
 	 * A client of an arbiter: one repository instance in one process.
+	 *
 	 * @param id the repository instance's identity
 	 * @param pid its process id
 	 * @param started when its process started (epoch milliseconds), or -1 if unknown
-	 * @param pidNamespace the process-id namespace its pid belongs to ({@code pid:[4026531836]} on Linux), or
-	 * {@code -} if the platform has none
+	 * @param pidNamespace the process-id namespace its pid belongs to
+	 * ({@code pid:[4026531836]} on Linux), or {@code -} if the platform has none
 	 */
 	record Client(String id, long pid, long started, String pidNamespace) {
 
 		private static final String PID_NAMESPACE = readPidNamespace();
 
 		/**
-		 * How far two readings of one process's start time may differ (they are derived from clock ticks since boot):
-		 * taking a live process for a dead one would end a grace period too early, so the check errs towards alive.
+		 * How far two readings of one process's start time may differ (they are derived
+		 * from clock ticks since boot): taking a live process for a dead one would end a
+		 * grace period too early, so the check errs towards alive.
 		 */
 		private static final long START_TOLERANCE_MILLIS = 1000;
 
 		/**
-		 * Whether the client's process still runs: the same pid, started at the same time.
+		 * Whether the client's process still runs: the same pid, started at the same
+		 * time.
 		 * @return {@code false} if the process is gone
 		 */
 		boolean isAlive() {
 			if (!this.pidNamespace.equals(PID_NAMESPACE)) {
-				// Another container's pid means nothing here: wait for it to re-assert, or for the horizon.
+				// Another container's pid means nothing here: wait for it to re-assert,
+				// or for the horizon.
 				return true;
 			}
 			if (isZombie(this.pid)) {
@@ -228,8 +258,9 @@ final class ArbiterState {
 		}
 
 		/**
-		 * Whether a process has died but not been reaped by its parent yet: it counts as alive for
-		 * {@link ProcessHandle#isAlive()}, yet will never re-assert anything. Known on Linux only.
+		 * Whether a process has died but not been reaped by its parent yet: it counts as
+		 * alive for {@link ProcessHandle#isAlive()}, yet will never re-assert anything.
+		 * Known on Linux only.
 		 */
 		private static boolean isZombie(long pid) {
 			try {

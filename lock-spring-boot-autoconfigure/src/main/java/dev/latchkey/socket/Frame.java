@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey.socket;
 
 import java.nio.BufferUnderflowException;
@@ -5,19 +21,24 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 
 /**
- * One message on the arbiter's socket: a 4-byte big-endian length, then that many bytes of fields. A field is a byte,
- * an {@code int}, a {@code long} or a string (its UTF-8 length as an {@code int}, then the bytes). Which fields follow
- * in which order is {@link Protocol}'s business; this class only reads and writes them.
+ * One message on the arbiter's socket: a 4-byte big-endian length, then that many bytes
+ * of fields. A field is a byte, an {@code int}, a {@code long} or a string (its UTF-8
+ * length as an {@code int}, then the bytes). Which fields follow in which order is
+ * {@link Protocol}'s business; this class only reads and writes them.
  */
 final class Frame {
 
 	/**
-	 * The longest frame either side accepts: far above anything normal use sends (renewals and listings are split into
-	 * frames of about {@link #CHUNK_BYTES}), so only a corrupt or hostile length reaches it.
+	 * The longest frame either side accepts: far above anything normal use sends
+	 * (renewals and listings are split into frames of about {@link #CHUNK_BYTES}), so
+	 * only a corrupt or hostile length reaches it.
 	 */
 	static final int MAX_BYTES = 64 * 1024 * 1024;
 
-	/** Where a sender splits a batch of any size (renewals, re-assertions, listings) into several frames. */
+	/**
+	 * Where a sender splits a batch of any size (renewals, re-assertions, listings) into
+	 * several frames.
+	 */
 	static final int CHUNK_BYTES = 256 * 1024;
 
 	private Frame() {
@@ -62,7 +83,8 @@ final class Frame {
 		}
 
 		/**
-		 * The bytes written so far, the length prefix included: where a sender decides to start a new frame.
+		 * The bytes written so far, the length prefix included: where a sender decides to
+		 * start a new frame.
 		 * @return the frame's size
 		 */
 		int size() {
@@ -141,15 +163,15 @@ final class Frame {
 			if (length < 0 || length > this.payload.remaining()) {
 				throw malformed();
 			}
-			String value = new String(this.payload.array(), this.payload.arrayOffset() + this.payload.position(), length,
-					StandardCharsets.UTF_8);
+			String value = new String(this.payload.array(), this.payload.arrayOffset() + this.payload.position(),
+					length, StandardCharsets.UTF_8);
 			this.payload.position(this.payload.position() + length);
 			return value;
 		}
 
 		/**
-		 * A count of items that follow, checked against what is left, so a corrupt count cannot make a reader allocate
-		 * without bound.
+		 * A count of items that follow, checked against what is left, so a corrupt count
+		 * cannot make a reader allocate without bound.
 		 * @param minimumItemBytes the fewest bytes one item takes
 		 * @return the count
 		 */
@@ -162,7 +184,8 @@ final class Frame {
 		}
 
 		/**
-		 * Checks that every field was read: a frame with more is as malformed as one with less.
+		 * Checks that every field was read: a frame with more is as malformed as one with
+		 * less.
 		 */
 		void end() {
 			if (this.payload.hasRemaining()) {

@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey.socket;
 
 import java.util.ArrayDeque;
@@ -16,15 +32,18 @@ import java.util.function.LongSupplier;
 import org.jspecify.annotations.Nullable;
 
 /**
- * The arbiter's lock table: holders, FIFO queues, semaphore limits, expiry and fencing, and nothing about sockets. Only
- * the arbiter's one thread touches it, so it has no locks; every method takes the time ({@link System#nanoTime()}) as
- * an argument, which makes it testable by the tick.
+ * The arbiter's lock table: holders, FIFO queues, semaphore limits, expiry and fencing,
+ * and nothing about sockets. Only the arbiter's one thread touches it, so it has no
+ * locks; every method takes the time ({@link System#nanoTime()}) as an argument, which
+ * makes it testable by the tick.
  * <p>
- * Rules: a key has one mode at a time (an exclusive lease or semaphore permits, never both); a semaphore's limit is
- * fixed by its first holder or waiter while it has any, and a request with another limit is refused with the limit in
- * force; a key with waiters is not free for newcomers (first come, first served); a holder expires at the time its
- * grant or last renewal set, and the key then goes to the next waiter. While {@link #setGranting granting} is off (a
- * new arbiter's grace period) nothing new is granted: only re-assertions are accepted, and requests queue.
+ * Rules: a key has one mode at a time (an exclusive lease or semaphore permits, never
+ * both); a semaphore's limit is fixed by its first holder or waiter while it has any, and
+ * a request with another limit is refused with the limit in force; a key with waiters is
+ * not free for newcomers (first come, first served); a holder expires at the time its
+ * grant or last renewal set, and the key then goes to the next waiter. While
+ * {@link #setGranting granting} is off (a new arbiter's grace period) nothing new is
+ * granted: only re-assertions are accepted, and requests queue.
  *
  * @param <C> the type that identifies a client (its connection)
  */
@@ -42,9 +61,10 @@ final class LockTable<C> {
 
 	/**
 	 * Creates an empty table.
-	 * @param fencing draws the next fencing token (one counter for every key, so tokens strictly rise per key)
-	 * @param horizon told every expiry the table is about to promise, before the promise is made: what a successor
-	 * must wait for if this arbiter dies
+	 * @param fencing draws the next fencing token (one counter for every key, so tokens
+	 * strictly rise per key)
+	 * @param horizon told every expiry the table is about to promise, before the promise
+	 * is made: what a successor must wait for if this arbiter dies
 	 */
 	LockTable(LongSupplier fencing, LongConsumer horizon) {
 		this.fencing = fencing;
@@ -57,8 +77,8 @@ final class LockTable<C> {
 	 * @param queue whether to queue when the key cannot be granted now
 	 * @return the outcome
 	 */
-	Outcome acquire(C client, String key, String token, int limit, long ttlNanos, String owner, boolean queue,
-			long now, Effects<C> effects) {
+	Outcome acquire(C client, String key, String token, int limit, long ttlNanos, String owner, boolean queue, long now,
+			Effects<C> effects) {
 		Entry<C> entry = this.entries.computeIfAbsent(key, (k) -> new Entry<>());
 		Request<C> request = new Request<>(client, token, limit, ttlNanos, owner);
 		if (limit > 0) {
@@ -124,7 +144,8 @@ final class LockTable<C> {
 	}
 
 	/**
-	 * Evicts every holder of a key, fencing them off: the next grant's token is above any of theirs.
+	 * Evicts every holder of a key, fencing them off: the next grant's token is above any
+	 * of theirs.
 	 * @return whether a live holder was evicted
 	 */
 	boolean forceRelease(String key, long now, Effects<C> effects) {
@@ -168,11 +189,12 @@ final class LockTable<C> {
 	}
 
 	/**
-	 * Takes back a lease, as its holder describes it. A lease this table still has under the claim's token and fencing
-	 * token (its holder lost its connection and came back) moves to the new connection, keeping its expiry. Otherwise,
-	 * only while not {@link #isGranting() granting} (a new arbiter's grace period), a lease that an earlier arbiter
-	 * granted is accepted if it has not expired and fits beside the key's other holders, keeping its fencing token and
-	 * its expiry.
+	 * Takes back a lease, as its holder describes it. A lease this table still has under
+	 * the claim's token and fencing token (its holder lost its connection and came back)
+	 * moves to the new connection, keeping its expiry. Otherwise, only while not
+	 * {@link #isGranting() granting} (a new arbiter's grace period), a lease that an
+	 * earlier arbiter granted is accepted if it has not expired and fits beside the key's
+	 * other holders, keeping its fencing token and its expiry.
 	 * @return whether it was accepted
 	 */
 	boolean reassert(C client, Protocol.Claim claim, long now) {
@@ -222,9 +244,10 @@ final class LockTable<C> {
 	}
 
 	/**
-	 * Withdraws what a client waited for, but leaves its leases to run out: its connection was closed by the arbiter
-	 * (it stopped reading, or sent garbage), so it may still believe it holds them. It may take them back on a new
-	 * connection with {@link #reassert}.
+	 * Withdraws what a client waited for, but leaves its leases to run out: its
+	 * connection was closed by the arbiter (it stopped reading, or sent garbage), so it
+	 * may still believe it holds them. It may take them back on a new connection with
+	 * {@link #reassert}.
 	 */
 	void orphan(C client, long now, Effects<C> effects) {
 		for (Iterator<Map.Entry<String, Entry<C>>> it = this.entries.entrySet().iterator(); it.hasNext();) {
@@ -247,7 +270,8 @@ final class LockTable<C> {
 			Map.Entry<String, Entry<C>> mapped = it.next();
 			Entry<C> entry = mapped.getValue();
 			expire(mapped.getKey(), entry, now, effects);
-			// Also after a grace period, when nothing expired but the queue may be served.
+			// Also after a grace period, when nothing expired but the queue may be
+			// served.
 			drain(mapped.getKey(), entry, now, effects);
 			if (entry.isIdle()) {
 				it.remove();
@@ -275,7 +299,8 @@ final class LockTable<C> {
 	}
 
 	/**
-	 * The held keys after a key, in key order, up to about a number of bytes of keys and owners.
+	 * The held keys after a key, in key order, up to about a number of bytes of keys and
+	 * owners.
 	 * @param after the last key of the previous page, or {@code ""}
 	 * @param maxChars where to stop adding locks (at least one is added)
 	 * @return the page, and whether more follow
@@ -373,8 +398,8 @@ final class LockTable<C> {
 	}
 
 	/**
-	 * What a table operation asks the arbiter to tell others: grants to push to queued waiters, and keys whose
-	 * watchers to wake. Filled by the table, sent by the arbiter.
+	 * What a table operation asks the arbiter to tell others: grants to push to queued
+	 * waiters, and keys whose watchers to wake. Filled by the table, sent by the arbiter.
 	 */
 	static final class Effects<C> {
 
@@ -478,7 +503,8 @@ final class LockTable<C> {
 		}
 
 		/**
-		 * The limit of this key's semaphore while it has permit holders or permit waiters; 0 when it has neither.
+		 * The limit of this key's semaphore while it has permit holders or permit
+		 * waiters; 0 when it has neither.
 		 */
 		int semaphoreLimit() {
 			if (!this.holders.isEmpty() && !this.exclusive) {

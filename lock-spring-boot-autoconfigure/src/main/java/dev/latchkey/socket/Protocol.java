@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey.socket;
 
 import java.nio.ByteBuffer;
@@ -7,13 +23,16 @@ import java.util.List;
 import org.jspecify.annotations.Nullable;
 
 /**
- * The arbiter's wire format, every message in one place: how each is written and read, side by side.
+ * The arbiter's wire format, every message in one place: how each is written and read,
+ * side by side.
  * <p>
- * Messages are {@link Frame frames}. A request starts with its kind and an id chosen by the client; the arbiter's
- * answer carries the same id, so a client may have several requests in flight. The arbiter also pushes two messages
- * of its own: a grant to a queued waiter, and a release to the watchers of a key. Times are readings of the host's
- * monotonic clock ({@link System#nanoTime()}), which every process of the host shares; the client checks that it does
- * when it connects ({@link Hello}).
+ * Messages are {@link Frame frames}. A request starts with its kind and an id chosen by
+ * the client; the arbiter's answer carries the same id, so a client may have several
+ * requests in flight. The arbiter also pushes two messages of its own: a grant to a
+ * queued waiter, and a release to the watchers of a key. Times are readings of the host's
+ * monotonic clock ({@link System#nanoTime()}), which every process of the host shares;
+ * the client checks that it does when it connects ({@link Hello}).
+ *
  * <pre>
  * request                                              answer
  * HELLO clientId name pid started pidNamespace clientNanos   arbiterNanos
@@ -30,8 +49,11 @@ import org.jspecify.annotations.Nullable;
  * STATS                                                clients keys holders grants
  * pushed: GRANTED key token fencing expiresAt, RELEASED key
  * </pre>
- * A limit of 0 asks for an exclusive lease. A lock is written {@code key exclusive limit n (owner fencing
- * remainingNanos)*}. A frame that does not parse closes the connection that sent it, and nothing else.
+ * <p>
+ * A limit of 0 asks for an exclusive lease. A lock is written
+ * {@code key exclusive limit n (owner fencing
+ * remainingNanos)*}. A frame that does not parse closes the connection that sent it, and
+ * nothing else.
  */
 final class Protocol {
 
@@ -117,11 +139,15 @@ final class Protocol {
 
 	/**
 	 * The first request on a connection.
-	 * @param clientId the client's identity, one per repository instance: what a new arbiter waits for
+	 *
+	 * @param clientId the client's identity, one per repository instance: what a new
+	 * arbiter waits for
 	 * @param name the client's name, for logs
 	 * @param pid the client's process id
-	 * @param started when the client's process started (epoch milliseconds), to tell a reused pid, or -1
-	 * @param pidNamespace the namespace of the pid, so that the arbiter checks only pids it can see
+	 * @param started when the client's process started (epoch milliseconds), to tell a
+	 * reused pid, or -1
+	 * @param pidNamespace the namespace of the pid, so that the arbiter checks only pids
+	 * it can see
 	 * @param clientNanos the client's clock when it sent the request
 	 */
 	record Hello(long id, String clientId, String name, long pid, long started, String pidNamespace,
@@ -156,11 +182,13 @@ final class Protocol {
 
 	/**
 	 * An attempt to acquire a lease, or to queue for it.
+	 *
 	 * @param limit the semaphore's permits, or 0 for an exclusive lease
-	 * @param queue whether to queue when the key is held, rather than answer {@link AcquireOutcome#held()}
+	 * @param queue whether to queue when the key is held, rather than answer
+	 * {@link AcquireOutcome#held()}
 	 */
-	record Acquire(long id, String key, String token, int limit, long ttlNanos, String owner, boolean queue)
-			implements Request {
+	record Acquire(long id, String key, String token, int limit, long ttlNanos, String owner,
+			boolean queue) implements Request {
 
 		@Override
 		public int kind() {
@@ -208,9 +236,12 @@ final class Protocol {
 
 	/**
 	 * The arbiter's answer to an {@link Acquire}.
+	 *
 	 * @param fencingToken the grant's fencing token, when granted
-	 * @param expiresAtNanos when the arbiter expires the grant unless renewed, when granted
-	 * @param heldLimit the limit the key's holders have, when the request's limit conflicts with it
+	 * @param expiresAtNanos when the arbiter expires the grant unless renewed, when
+	 * granted
+	 * @param heldLimit the limit the key's holders have, when the request's limit
+	 * conflicts with it
 	 */
 	record AcquireOutcome(int status, long fencingToken, long expiresAtNanos, int heldLimit) {
 
@@ -233,7 +264,8 @@ final class Protocol {
 	}
 
 	/**
-	 * {@code DEQUEUE} or {@code RELEASE}: a request about one lease, answered {@link #yes}/{@link #no}.
+	 * {@code DEQUEUE} or {@code RELEASE}: a request about one lease, answered
+	 * {@link #yes}/{@link #no}.
 	 */
 	record KeyToken(long id, int kind, String key, String token) implements Request {
 
@@ -244,7 +276,8 @@ final class Protocol {
 	}
 
 	/**
-	 * {@code FORCE_RELEASE}, {@code INSPECT}, {@code WATCH} or {@code UNWATCH}: a request about one key.
+	 * {@code FORCE_RELEASE}, {@code INSPECT}, {@code WATCH} or {@code UNWATCH}: a request
+	 * about one key.
 	 */
 	record KeyOnly(long id, int kind, String key) implements Request {
 
@@ -317,8 +350,8 @@ final class Protocol {
 	}
 
 	/**
-	 * Re-asserts, at a new arbiter, leases granted by an earlier one, in frames of at most about
-	 * {@link Frame#CHUNK_BYTES}.
+	 * Re-asserts, at a new arbiter, leases granted by an earlier one, in frames of at
+	 * most about {@link Frame#CHUNK_BYTES}.
 	 */
 	record Reassert(long id, List<Claim> claims) implements Request {
 
@@ -354,14 +387,17 @@ final class Protocol {
 
 	/**
 	 * A lease as its holder knows it.
+	 *
 	 * @param limit the semaphore's permits, or 0 for an exclusive lease
-	 * @param expiresAtNanos the holder's own deadline, never later than the arbiter's that granted or renewed it
+	 * @param expiresAtNanos the holder's own deadline, never later than the arbiter's
+	 * that granted or renewed it
 	 */
 	record Claim(String key, String token, int limit, String owner, long fencingToken, long expiresAtNanos) {
 	}
 
 	/**
-	 * One page of the held keys, in key order, after a key ({@code ""} for the first page).
+	 * One page of the held keys, in key order, after a key ({@code ""} for the first
+	 * page).
 	 */
 	record ListPage(long id, String after) implements Request {
 

@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey.socket;
 
 import java.io.IOException;
@@ -35,20 +51,24 @@ import org.jspecify.annotations.Nullable;
 import org.springframework.core.log.LogAccessor;
 
 /**
- * The arbiter: serves the {@link LockTable} of one lock directory to every process of the host over a unix-domain
- * socket, on one thread that never blocks on a client. Started by the repository that won the election (it holds the
- * election file lock while the arbiter runs) and stopped by that repository's {@code close()}; that repository calls
- * it directly, on its own threads ({@link LocalConnection}). One lock guards the table and the connections.
+ * The arbiter: serves the {@link LockTable} of one lock directory to every process of the
+ * host over a unix-domain socket, on one thread that never blocks on a client. Started by
+ * the repository that won the election (it holds the election file lock while the arbiter
+ * runs) and stopped by that repository's {@code close()}; that repository calls it
+ * directly, on its own threads ({@link LocalConnection}). One lock guards the table and
+ * the connections.
  * <p>
- * <b>Clients.</b> Leases belong to the connection that took them: when it closes, they are freed at once and the key's
- * watchers are told. Writes are non-blocking; a client whose unread answers pile up beyond
- * {@link #MAX_PENDING_BYTES} is disconnected, which costs that client alone.
+ * <b>Clients.</b> Leases belong to the connection that took them: when it closes, they
+ * are freed at once and the key's watchers are told. Writes are non-blocking; a client
+ * whose unread answers pile up beyond {@link #MAX_PENDING_BYTES} is disconnected, which
+ * costs that client alone.
  * <p>
- * <b>Taking over.</b> A new arbiter reads the {@link ArbiterState} its predecessor left. If a client that may hold
- * leases is still alive and the predecessor's horizon is still ahead, it starts in a <em>grace period</em>: it grants
- * nothing new and accepts only re-assertions of leases, until every such client has re-asserted (or its process is
- * gone) or the horizon passes. Attempts that do not queue wait up to {@link #DEFERRAL_NANOS} for the grace to end, then
- * are answered "held".
+ * <b>Taking over.</b> A new arbiter reads the {@link ArbiterState} its predecessor left.
+ * If a client that may hold leases is still alive and the predecessor's horizon is still
+ * ahead, it starts in a <em>grace period</em>: it grants nothing new and accepts only
+ * re-assertions of leases, until every such client has re-asserted (or its process is
+ * gone) or the horizon passes. Attempts that do not queue wait up to
+ * {@link #DEFERRAL_NANOS} for the grace to end, then are answered "held".
  */
 final class SocketArbiter implements AutoCloseable {
 
@@ -57,7 +77,10 @@ final class SocketArbiter implements AutoCloseable {
 	/** Unread answers a client may leave before it is disconnected. */
 	static final int MAX_PENDING_BYTES = 8 * 1024 * 1024;
 
-	/** How long an attempt that does not queue waits for a grace period to end before it is answered "held". */
+	/**
+	 * How long an attempt that does not queue waits for a grace period to end before it
+	 * is answered "held".
+	 */
 	static final long DEFERRAL_NANOS = TimeUnit.SECONDS.toNanos(1);
 
 	private static final long SWEEP_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
@@ -82,7 +105,10 @@ final class SocketArbiter implements AutoCloseable {
 
 	private final Map<String, Set<Peer>> watchers = new HashMap<>();
 
-	/** Clients of the previous arbiter that may still re-assert leases; empty once the grace period is over. */
+	/**
+	 * Clients of the previous arbiter that may still re-assert leases; empty once the
+	 * grace period is over.
+	 */
 	private final Map<String, ArbiterState.Client> awaited = new LinkedHashMap<>();
 
 	private final ArrayDeque<Deferred> deferred = new ArrayDeque<>();
@@ -93,7 +119,10 @@ final class SocketArbiter implements AutoCloseable {
 
 	private final ReentrantLock lock = new ReentrantLock();
 
-	/** Frames for local links, delivered after the lock is released, in order, by one thread at a time. */
+	/**
+	 * Frames for local links, delivered after the lock is released, in order, by one
+	 * thread at a time.
+	 */
 	private final ConcurrentLinkedQueue<LocalFrame> localFrames = new ConcurrentLinkedQueue<>();
 
 	private final ReentrantLock dispatching = new ReentrantLock();
@@ -110,9 +139,10 @@ final class SocketArbiter implements AutoCloseable {
 	 * Starts serving.
 	 * @param socket where to listen
 	 * @param election the election lock, held until the arbiter stops
-	 * @param user the only user whose processes may connect, or {@code null} if the platform cannot tell
-	 * @param ownerId the client identity of the repository that runs this arbiter: it stops with the arbiter, so its
-	 * successor need not wait for it
+	 * @param user the only user whose processes may connect, or {@code null} if the
+	 * platform cannot tell
+	 * @param ownerId the client identity of the repository that runs this arbiter: it
+	 * stops with the arbiter, so its successor need not wait for it
 	 * @param threads makes the arbiter's thread
 	 * @throws IOException if the socket cannot be bound
 	 */
@@ -135,10 +165,11 @@ final class SocketArbiter implements AutoCloseable {
 		LockTable.Effects<Peer> effects = new LockTable.Effects<>();
 		if (!this.awaited.isEmpty()) {
 			this.table.setGranting(false, now, effects);
-			logger.info(() -> "Taking over the locks of " + socket.getParent() + ": waiting for "
-					+ this.awaited.size() + " client(s) to re-assert their leases");
+			logger.info(() -> "Taking over the locks of " + socket.getParent() + ": waiting for " + this.awaited.size()
+					+ " client(s) to re-assert their leases");
 		}
-		// Whoever takes over from this arbiter must still wait for the clients this one waits for.
+		// Whoever takes over from this arbiter must still wait for the clients this one
+		// waits for.
 		this.state.clients(this.awaited.values());
 		this.selector = Selector.open();
 		this.server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
@@ -180,7 +211,8 @@ final class SocketArbiter implements AutoCloseable {
 		}
 		catch (IOException | RuntimeException ex) {
 			if (!this.closing) {
-				logger.error(ex, "The lock arbiter of " + this.socket.getParent() + " failed; its clients elect another");
+				logger.error(ex,
+						"The lock arbiter of " + this.socket.getParent() + " failed; its clients elect another");
 			}
 		}
 		finally {
@@ -267,7 +299,8 @@ final class SocketArbiter implements AutoCloseable {
 			return true;
 		}
 		catch (UnsupportedOperationException | IOException ex) {
-			// Peer credentials are not available here; the private directory still keeps other users out.
+			// Peer credentials are not available here; the private directory still keeps
+			// other users out.
 			return true;
 		}
 	}
@@ -305,7 +338,8 @@ final class SocketArbiter implements AutoCloseable {
 			case Protocol.HELLO -> hello(peer, (Protocol.Hello) request, now);
 			case Protocol.ACQUIRE -> acquire(peer, (Protocol.Acquire) request, now, effects);
 			case Protocol.RELEASE, Protocol.DEQUEUE -> keyToken(peer, (Protocol.KeyToken) request, now, effects);
-			case Protocol.RENEW -> Protocol.tokens(id, this.table.renew(peer, ((Protocol.Renew) request).renewals(), now));
+			case Protocol.RENEW ->
+				Protocol.tokens(id, this.table.renew(peer, ((Protocol.Renew) request).renewals(), now));
 			case Protocol.REASSERT -> reassert(peer, (Protocol.Reassert) request, now);
 			case Protocol.REASSERTED -> reasserted(peer, id, now, effects);
 			case Protocol.STATS -> Protocol.Bare.stats(id, this.peers.size(), this.table.keys(), this.table.holders(),
@@ -344,8 +378,8 @@ final class SocketArbiter implements AutoCloseable {
 	 * Handles a local link's request on the calling thread.
 	 * @param link the link
 	 * @param request the request's frame, its length prefix included
-	 * @return the answer's frame, or {@code null} when it is deferred (it then comes through
-	 * {@link LocalConnection#receive})
+	 * @return the answer's frame, or {@code null} when it is deferred (it then comes
+	 * through {@link LocalConnection#receive})
 	 */
 	@Nullable ByteBuffer handleLocal(LocalConnection link, ByteBuffer request) {
 		ByteBuffer answer;
@@ -388,8 +422,8 @@ final class SocketArbiter implements AutoCloseable {
 	}
 
 	/**
-	 * Delivers the frames queued for local links, without the lock: what they do with them (complete a waiter's
-	 * future, give a grant back) may call the arbiter again.
+	 * Delivers the frames queued for local links, without the lock: what they do with
+	 * them (complete a waiter's future, give a grant back) may call the arbiter again.
 	 */
 	void dispatchLocal() {
 		while (!this.localFrames.isEmpty() && this.dispatching.tryLock()) {
@@ -417,9 +451,11 @@ final class SocketArbiter implements AutoCloseable {
 		return Protocol.Hello.answer(hello.id(), now);
 	}
 
-	private @Nullable ByteBuffer acquire(Peer peer, Protocol.Acquire acquire, long now, LockTable.Effects<Peer> effects) {
+	private @Nullable ByteBuffer acquire(Peer peer, Protocol.Acquire acquire, long now,
+			LockTable.Effects<Peer> effects) {
 		if (!this.table.isGranting() && !acquire.queue()) {
-			// A grace period: the key may belong to a client that has not re-asserted yet. Answer when it ends.
+			// A grace period: the key may belong to a client that has not re-asserted
+			// yet. Answer when it ends.
 			this.deferred.addLast(new Deferred(peer, acquire, now + DEFERRAL_NANOS));
 			return null;
 		}
@@ -443,8 +479,8 @@ final class SocketArbiter implements AutoCloseable {
 	private ByteBuffer keyOnly(Peer peer, Protocol.KeyOnly request, long now, LockTable.Effects<Peer> effects) {
 		String key = request.key();
 		return switch (request.kind()) {
-			case Protocol.FORCE_RELEASE -> this.table.forceRelease(key, now, effects) ? Protocol.yes(request.id())
-					: Protocol.no(request.id());
+			case Protocol.FORCE_RELEASE ->
+				this.table.forceRelease(key, now, effects) ? Protocol.yes(request.id()) : Protocol.no(request.id());
 			case Protocol.INSPECT -> this.table.inspect(key, now)
 				.map((lock) -> Protocol.KeyOnly.lock(request.id(), lock))
 				.orElseGet(() -> Protocol.no(request.id()));
@@ -522,8 +558,8 @@ final class SocketArbiter implements AutoCloseable {
 	}
 
 	/**
-	 * Records whom a successor must wait for: the clients still awaited, the connected ones, and those whose leases
-	 * outlive their connection (the arbiter closed it).
+	 * Records whom a successor must wait for: the clients still awaited, the connected
+	 * ones, and those whose leases outlive their connection (the arbiter closed it).
 	 */
 	private void recordClients() {
 		Map<String, ArbiterState.Client> clients = new LinkedHashMap<>(this.awaited);
@@ -590,7 +626,8 @@ final class SocketArbiter implements AutoCloseable {
 			if (head.hasRemaining()) {
 				if (peer.key.interestOps() != (SelectionKey.OP_READ | SelectionKey.OP_WRITE)) {
 					peer.key.interestOps(SelectionKey.OP_READ | SelectionKey.OP_WRITE);
-					// Written from a local link's thread, perhaps: the selector must see the new interest.
+					// Written from a local link's thread, perhaps: the selector must see
+					// the new interest.
 					this.selector.wakeup();
 				}
 				return;
@@ -605,8 +642,9 @@ final class SocketArbiter implements AutoCloseable {
 	/**
 	 * Drops a connection.
 	 * @param peer the connection
-	 * @param gone whether the client closed it (it exited, crashed or gave up its leases): its leases are freed at
-	 * once; otherwise the arbiter closed it, and its leases run out unless it takes them back
+	 * @param gone whether the client closed it (it exited, crashed or gave up its
+	 * leases): its leases are freed at once; otherwise the arbiter closed it, and its
+	 * leases run out unless it takes them back
 	 */
 	private void disconnect(Peer peer, boolean gone) {
 		if (!this.peers.remove(peer)) {
@@ -646,9 +684,10 @@ final class SocketArbiter implements AutoCloseable {
 	}
 
 	/**
-	 * Stops serving, in order: the state file then names exactly the clients that hold or wait for something, so that
-	 * the next arbiter waits for them alone, and no longer than their leases run. Then every connection is closed; the
-	 * clients elect a successor and re-assert their leases there.
+	 * Stops serving, in order: the state file then names exactly the clients that hold or
+	 * wait for something, so that the next arbiter waits for them alone, and no longer
+	 * than their leases run. Then every connection is closed; the clients elect a
+	 * successor and re-assert their leases there.
 	 */
 	@Override
 	public void close() {
@@ -659,7 +698,8 @@ final class SocketArbiter implements AutoCloseable {
 				if (!this.stopped.await(10, TimeUnit.SECONDS)) {
 					logger.warn(() -> "The lock arbiter of " + this.socket.getParent() + " did not stop within 10 s");
 				}
-				// It delivers the last frames of local links after it stopped serving: its end is near.
+				// It delivers the last frames of local links after it stopped serving:
+				// its end is near.
 				this.thread.join(TimeUnit.SECONDS.toMillis(1));
 			}
 		}

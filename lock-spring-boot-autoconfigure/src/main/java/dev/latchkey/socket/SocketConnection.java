@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey.socket;
 
 import java.io.EOFException;
@@ -17,8 +33,8 @@ import org.jspecify.annotations.Nullable;
 import org.springframework.core.log.LogAccessor;
 
 /**
- * A client's connection to an arbiter in another process (or another repository of this one): requests from any
- * thread, answers and pushes read by one reader thread.
+ * A client's connection to an arbiter in another process (or another repository of this
+ * one): requests from any thread, answers and pushes read by one reader thread.
  */
 final class SocketConnection extends ArbiterConnection {
 
@@ -46,8 +62,8 @@ final class SocketConnection extends ArbiterConnection {
 	 * @param listener told of pushes, and of the connection's end
 	 * @param threads makes the reader thread
 	 * @return the connection
-	 * @throws IOException if nobody listens there (connection refused, no such file), or the arbiter does not share
-	 * this process's monotonic clock
+	 * @throws IOException if nobody listens there (connection refused, no such file), or
+	 * the arbiter does not share this process's monotonic clock
 	 */
 	static SocketConnection open(Path socket, ArbiterState.Client client, String name, Duration timeout,
 			Listener listener, ThreadFactory threads) throws IOException {
@@ -74,15 +90,16 @@ final class SocketConnection extends ArbiterConnection {
 	}
 
 	/**
-	 * Says hello, and checks that the arbiter's monotonic clock is this process's: every grant's expiry is a reading
-	 * of the arbiter's clock, which this process compares with its own.
+	 * Says hello, and checks that the arbiter's monotonic clock is this process's: every
+	 * grant's expiry is a reading of the arbiter's clock, which this process compares
+	 * with its own.
 	 */
 	private void hello(ArbiterState.Client client, String name) throws IOException {
 		long id = nextId();
 		long sent = System.nanoTime();
-		long arbiterNanos = Protocol.Hello.readAnswer(call(id, new Protocol.Hello(id, client.id(), name, client.pid(),
-				client.started(), client.pidNamespace(), sent)
-			.write()));
+		long arbiterNanos = Protocol.Hello.readAnswer(call(id,
+				new Protocol.Hello(id, client.id(), name, client.pid(), client.started(), client.pidNamespace(), sent)
+					.write()));
 		long received = System.nanoTime();
 		if (arbiterNanos - sent < 0 || received - arbiterNanos < 0) {
 			throw new IOException("The lock arbiter does not share this process's monotonic clock (its reading "
@@ -108,8 +125,8 @@ final class SocketConnection extends ArbiterConnection {
 	}
 
 	/**
-	 * The arbiter usually answers within tens of microseconds: a short spin saves the caller a park and an unpark,
-	 * which cost as much again.
+	 * The arbiter usually answers within tens of microseconds: a short spin saves the
+	 * caller a park and an unpark, which cost as much again.
 	 */
 	@Override
 	void awaitBriefly(CompletableFuture<Frame.Reader> answer) {
@@ -163,7 +180,8 @@ final class SocketConnection extends ArbiterConnection {
 	}
 
 	/**
-	 * Closes the channel, which ends the reader thread; waits briefly for it to end, unless called on it.
+	 * Closes the channel, which ends the reader thread; waits briefly for it to end,
+	 * unless called on it.
 	 */
 	@Override
 	void disconnect() {

@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey.socket;
 
 import java.io.IOException;
@@ -37,8 +53,9 @@ import dev.latchkey.QueueingLockRepository;
 import dev.latchkey.ReleaseSubscription;
 
 /**
- * The local unix-domain-socket backend: locks shared by the processes of one host (and the threads of each), with no
- * server to run.
+ * The local unix-domain-socket backend: locks shared by the processes of one host (and
+ * the threads of each), with no server to run.
+ *
  * <pre class="code">
  * try (SocketLockRepository repository = new SocketLockRepository(SocketLockRepository.defaultDirectory())) {
  *     LockTemplate locks = new LockTemplate(repository, LockSettings.defaults(), null);
@@ -46,18 +63,22 @@ import dev.latchkey.ReleaseSubscription;
  * }
  * </pre>
  * <p>
- * <b>The arbiter.</b> One repository on the host serves the lock table to all the others over the socket
- * {@code arbiter.sock} of the lock directory: the first that finds nobody answering wins the election
- * ({@link ArbiterElection}) and runs a {@link SocketArbiter} until it is {@link #close() closed}.
+ * <b>The arbiter.</b> One repository on the host serves the lock table to all the others
+ * over the socket {@code arbiter.sock} of the lock directory: the first that finds nobody
+ * answering wins the election ({@link ArbiterElection}) and runs a {@link SocketArbiter}
+ * until it is {@link #close() closed}.
  * <p>
- * <b>Leases</b> belong to the connection that took them: when a client process exits or crashes, its connection closes
- * and its leases are freed at once. When the <em>arbiter's</em> process exits or crashes, no lease is lost: the
- * other clients keep theirs, elect a successor and re-assert them there (key, token, fencing token, expiry); the
- * successor grants nothing new until every client that may hold leases has re-asserted them or is gone, or until
- * every lease its predecessor promised has expired. Fencing continues above every token granted before.
+ * <b>Leases</b> belong to the connection that took them: when a client process exits or
+ * crashes, its connection closes and its leases are freed at once. When the
+ * <em>arbiter's</em> process exits or crashes, no lease is lost: the other clients keep
+ * theirs, elect a successor and re-assert them there (key, token, fencing token, expiry);
+ * the successor grants nothing new until every client that may hold leases has
+ * re-asserted them or is gone, or until every lease its predecessor promised has expired.
+ * Fencing continues above every token granted before.
  * <p>
- * <b>Validity</b> runs from the arbiter's grant, on the host's monotonic clock, which the client checks it shares with
- * the arbiter when it connects: a queued grant read late (the process was paused) is known to be late.
+ * <b>Validity</b> runs from the arbiter's grant, on the host's monotonic clock, which the
+ * client checks it shares with the arbiter when it connects: a queued grant read late
+ * (the process was paused) is known to be late.
  */
 public class SocketLockRepository implements QueueingLockRepository, AutoCloseable {
 
@@ -94,22 +115,33 @@ public class SocketLockRepository implements QueueingLockRepository, AutoCloseab
 
 	private final ThreadFactory threads;
 
-	/** Threads under way that reconnect after the arbiter went away: close() waits for them. */
+	/**
+	 * Threads under way that reconnect after the arbiter went away: close() waits for
+	 * them.
+	 */
 	private final Set<Thread> reconnecting = ConcurrentHashMap.newKeySet();
 
 	private final Map<String, List<Runnable>> subscribers = new ConcurrentHashMap<>();
 
-	/** The leases this repository holds, by token: what it re-asserts at a new arbiter. */
+	/**
+	 * The leases this repository holds, by token: what it re-asserts at a new arbiter.
+	 */
 	private final Map<String, Held> held = new ConcurrentHashMap<>();
 
-	/** Queued acquisitions waiting for the arbiter's grant, by token: queued again at a new arbiter. */
+	/**
+	 * Queued acquisitions waiting for the arbiter's grant, by token: queued again at a
+	 * new arbiter.
+	 */
 	private final Map<String, Queued> queued = new ConcurrentHashMap<>();
 
 	private final List<Runnable> lossListeners = new CopyOnWriteArrayList<>();
 
 	private final Object connecting = new Object();
 
-	/** Guards changes of {@link #subscribers} and the WATCH and UNWATCH requests they send; taken after connecting. */
+	/**
+	 * Guards changes of {@link #subscribers} and the WATCH and UNWATCH requests they
+	 * send; taken after connecting.
+	 */
 	private final Object watching = new Object();
 
 	private volatile @Nullable ArbiterConnection connection;
@@ -137,9 +169,11 @@ public class SocketLockRepository implements QueueingLockRepository, AutoCloseab
 	}
 
 	/**
-	 * Creates a repository on a lock directory whose threads come from the application's thread factory: the reader
-	 * of its connection to the arbiter, the arbiter's selector thread while this repository is the arbiter, and the
-	 * short-lived threads that reconnect after the arbiter went away. {@link #close()} stops all of them.
+	 * Creates a repository on a lock directory whose threads come from the application's
+	 * thread factory: the reader of its connection to the arbiter, the arbiter's selector
+	 * thread while this repository is the arbiter, and the short-lived threads that
+	 * reconnect after the arbiter went away. {@link #close()} stops all of them.
+	 *
 	 * <pre class="code">
 	 * ThreadFactory threads = new CustomizableThreadFactory("locks-");
 	 * SocketLockRepository repository = new SocketLockRepository(directory, "orders", Duration.ofSeconds(5), threads);
@@ -167,7 +201,8 @@ public class SocketLockRepository implements QueueingLockRepository, AutoCloseab
 	}
 
 	/**
-	 * The default lock directory: {@code latchkey-<user>} in the system temporary directory.
+	 * The default lock directory: {@code latchkey-<user>} in the system temporary
+	 * directory.
 	 * @return the default directory
 	 */
 	public static Path defaultDirectory() {
@@ -224,13 +259,16 @@ public class SocketLockRepository implements QueueingLockRepository, AutoCloseab
 				return OptionalLong.of(outcome.fencingToken());
 			}
 			catch (ArbiterConnection.NoAnswerException ex) {
-				// The arbiter may grant it later: give it back then, rather than leave the key idle for a TTL. The
-				// arbiter reads one connection's requests in order, so this release comes after the acquire.
+				// The arbiter may grant it later: give it back then, rather than leave
+				// the key idle for a TTL. The
+				// arbiter reads one connection's requests in order, so this release comes
+				// after the acquire.
 				current.send(releaseRequest(current.nextId(), lease));
 				throw failure("Acquiring '" + lease.key() + "'", ex);
 			}
 			catch (IOException ex) {
-				// The arbiter went away: a fresh connection elects a new one. A grant on the old one died with it.
+				// The arbiter went away: a fresh connection elects a new one. A grant on
+				// the old one died with it.
 				if (attempt == 2) {
 					throw failure("Acquiring '" + lease.key() + "'", ex);
 				}
@@ -265,7 +303,8 @@ public class SocketLockRepository implements QueueingLockRepository, AutoCloseab
 		Queued waiting = new Queued(lease, new CompletableFuture<>());
 		for (int attempt = 1;; attempt++) {
 			ArbiterConnection current = connection();
-			// Registered before asking: the grant may be pushed before the answer to this request arrives.
+			// Registered before asking: the grant may be pushed before the answer to this
+			// request arrives.
 			this.queued.put(lease.token(), waiting);
 			try {
 				enqueue(current, waiting);
@@ -296,8 +335,8 @@ public class SocketLockRepository implements QueueingLockRepository, AutoCloseab
 		}
 		else if (outcome.limitConflict()) {
 			this.queued.remove(waiting.lease.token());
-			waiting.granted.completeExceptionally(new LockLimitConflictException(waiting.lease.key(),
-					waiting.lease.limit(), outcome.heldLimit()));
+			waiting.granted.completeExceptionally(
+					new LockLimitConflictException(waiting.lease.key(), waiting.lease.limit(), outcome.heldLimit()));
 		}
 	}
 
@@ -317,14 +356,16 @@ public class SocketLockRepository implements QueueingLockRepository, AutoCloseab
 		if (current != null && current.isOpen()) {
 			try {
 				long id = current.nextId();
-				if (!Protocol.readYesNo(current.call(id,
-						Protocol.KeyToken.write(Protocol.DEQUEUE, id, lease.key(), lease.token())))) {
-					// Granted meanwhile: the push, read before this answer, completed the future.
+				if (!Protocol.readYesNo(
+						current.call(id, Protocol.KeyToken.write(Protocol.DEQUEUE, id, lease.key(), lease.token())))) {
+					// Granted meanwhile: the push, read before this answer, completed the
+					// future.
 					return false;
 				}
 			}
 			catch (ArbiterConnection.NoAnswerException ex) {
-				// Withdrawn as far as this process knows: a grant that comes later finds no waiter and is given back.
+				// Withdrawn as far as this process knows: a grant that comes later finds
+				// no waiter and is given back.
 			}
 			catch (IOException ex) {
 				// The connection and its queue are gone: nothing was granted.
@@ -368,14 +409,16 @@ public class SocketLockRepository implements QueueingLockRepository, AutoCloseab
 						lost.add(mine.lease.token());
 					}
 					else {
-						// Never later than the arbiter's own expiry, which counts from when it read the request.
+						// Never later than the arbiter's own expiry, which counts from
+						// when it read the request.
 						mine.expiresAtNanos = sent + mine.ttlNanos();
 					}
 				}
 			}
 		}
 		catch (IOException ex) {
-			// Not lost: the leases are re-asserted at the next arbiter. The keeper retries until they run out.
+			// Not lost: the leases are re-asserted at the next arbiter. The keeper
+			// retries until they run out.
 			throw failure("Renewing " + renewing.size() + " lease(s)", ex);
 		}
 		return lost;
@@ -389,7 +432,8 @@ public class SocketLockRepository implements QueueingLockRepository, AutoCloseab
 		}
 		ArbiterConnection current = this.connection;
 		if (current == null || !current.isOpen()) {
-			// Its arbiter is gone, and the lease is no longer re-asserted at the next one.
+			// Its arbiter is gone, and the lease is no longer re-asserted at the next
+			// one.
 			return mine.isValid();
 		}
 		try {
@@ -397,7 +441,8 @@ public class SocketLockRepository implements QueueingLockRepository, AutoCloseab
 			return Protocol.readYesNo(current.call(id, releaseRequest(id, lease)));
 		}
 		catch (ArbiterConnection.NoAnswerException ex) {
-			// The release stays queued at the arbiter, and the lease is no longer re-asserted.
+			// The release stays queued at the arbiter, and the lease is no longer
+			// re-asserted.
 			return mine.isValid();
 		}
 		catch (IOException ex) {
@@ -441,6 +486,7 @@ public class SocketLockRepository implements QueueingLockRepository, AutoCloseab
 
 	/**
 	 * The arbiter's counters, for operations tools and tests.
+	 *
 	 * <pre class="code">
 	 * ArbiterStats stats = repository.stats();
 	 * log.info(stats.clients() + " processes connected, " + stats.holders() + " leases held");
@@ -448,8 +494,8 @@ public class SocketLockRepository implements QueueingLockRepository, AutoCloseab
 	 * @return connected clients, held keys, holders and grants since the arbiter started
 	 */
 	public ArbiterStats stats() {
-		long[] stats = query("Asking for the arbiter's counters", (current, id) -> Protocol.Bare
-			.readStats(current.call(id, Protocol.Bare.write(Protocol.STATS, id))));
+		long[] stats = query("Asking for the arbiter's counters",
+				(current, id) -> Protocol.Bare.readStats(current.call(id, Protocol.Bare.write(Protocol.STATS, id))));
 		return new ArbiterStats(stats[0], stats[1], stats[2], stats[3]);
 	}
 
@@ -458,7 +504,8 @@ public class SocketLockRepository implements QueueingLockRepository, AutoCloseab
 	 *
 	 * @param clients the processes connected to the arbiter, its own included
 	 * @param keys the keys held
-	 * @param holders the leases held, over all keys (a semaphore's key has one per permit)
+	 * @param holders the leases held, over all keys (a semaphore's key has one per
+	 * permit)
 	 * @param grants the grants the arbiter made since it started
 	 */
 	public record ArbiterStats(long clients, long keys, long holders, long grants) {
@@ -492,8 +539,10 @@ public class SocketLockRepository implements QueueingLockRepository, AutoCloseab
 	public ReleaseSubscription subscribe(String key, Runnable onRelease) {
 		checkKey(key);
 		Runnable subscription = onRelease::run;
-		// The first subscriber of a key sends WATCH, the last one to leave UNWATCH: under one lock, so that an UNWATCH
-		// can never reach the arbiter after the WATCH of a subscriber that came meanwhile.
+		// The first subscriber of a key sends WATCH, the last one to leave UNWATCH: under
+		// one lock, so that an UNWATCH
+		// can never reach the arbiter after the WATCH of a subscriber that came
+		// meanwhile.
 		synchronized (this.watching) {
 			List<Runnable> listeners = this.subscribers.computeIfAbsent(key, (k) -> new CopyOnWriteArrayList<>());
 			listeners.add(subscription);
@@ -529,7 +578,8 @@ public class SocketLockRepository implements QueueingLockRepository, AutoCloseab
 			current.call(id, Protocol.KeyOnly.write(watch ? Protocol.WATCH : Protocol.UNWATCH, id, key));
 		}
 		catch (IOException ex) {
-			// Watches are sent again when a connection opens; a missed notification is made up for by polling.
+			// Watches are sent again when a connection opens; a missed notification is
+			// made up for by polling.
 		}
 	}
 
@@ -575,7 +625,8 @@ public class SocketLockRepository implements QueueingLockRepository, AutoCloseab
 			}
 			catch (IOException ex) {
 				if (ex instanceof ArbiterConnection.NoAnswerException) {
-					// Closing the connection frees what was taken back on it: this process stops believing first.
+					// Closing the connection frees what was taken back on it: this
+					// process stops believing first.
 					giveUpLeases("the lock arbiter did not answer their re-assertion");
 				}
 				current.close();
@@ -624,7 +675,8 @@ public class SocketLockRepository implements QueueingLockRepository, AutoCloseab
 	}
 
 	/**
-	 * Links this repository to the arbiter it runs: its requests are then handled on the calling thread.
+	 * Links this repository to the arbiter it runs: its requests are then handled on the
+	 * calling thread.
 	 */
 	private ArbiterConnection connectLocal(SocketArbiter mine) throws IOException {
 		LocalConnection local = mine.connectLocal(this.timeout, this.listener);
@@ -637,9 +689,10 @@ public class SocketLockRepository implements QueueingLockRepository, AutoCloseab
 	}
 
 	/**
-	 * Tells a new connection's arbiter what this repository holds and waits for: its leases (those still valid), then
-	 * that it is done, then its queued requests and watches. The leases an arbiter refuses are lost, and the lease
-	 * keeper is told at once.
+	 * Tells a new connection's arbiter what this repository holds and waits for: its
+	 * leases (those still valid), then that it is done, then its queued requests and
+	 * watches. The leases an arbiter refuses are lost, and the lease keeper is told at
+	 * once.
 	 */
 	private void reassert(ArbiterConnection current) throws IOException {
 		List<String> refused = new ArrayList<>();
@@ -652,7 +705,8 @@ public class SocketLockRepository implements QueueingLockRepository, AutoCloseab
 			refused.add(mine.lease.token());
 			return true;
 		});
-		// The arbiter is alive while the connection is: wait for it rather than give up leases for a slow answer.
+		// The arbiter is alive while the connection is: wait for it rather than give up
+		// leases for a slow answer.
 		Duration patience = (this.timeout.compareTo(REASSERT_TIMEOUT) > 0) ? this.timeout : REASSERT_TIMEOUT;
 		for (int from = 0; from < claims.size(); from += RENEWALS_PER_FRAME) {
 			List<Protocol.Claim> chunk = new ArrayList<>();
@@ -688,7 +742,8 @@ public class SocketLockRepository implements QueueingLockRepository, AutoCloseab
 		public void granted(ArbiterConnection from, Protocol.PushedGrant grant) {
 			Queued waiting = SocketLockRepository.this.queued.remove(grant.token());
 			if (waiting == null) {
-				// Nobody waits for it any more: give it back, without waiting on the reader thread.
+				// Nobody waits for it any more: give it back, without waiting on the
+				// reader thread.
 				from.send(Protocol.KeyToken.write(Protocol.RELEASE, from.nextId(), grant.key(), grant.token()));
 				return;
 			}
@@ -708,8 +763,9 @@ public class SocketLockRepository implements QueueingLockRepository, AutoCloseab
 	};
 
 	/**
-	 * The arbiter went away (or this connection failed). Nothing is lost yet: connect again at once, electing a
-	 * successor if needed, and re-assert there, so that the successor's grace period ends quickly.
+	 * The arbiter went away (or this connection failed). Nothing is lost yet: connect
+	 * again at once, electing a successor if needed, and re-assert there, so that the
+	 * successor's grace period ends quickly.
 	 */
 	private void connectionClosed(ArbiterConnection closedConnection) {
 		if (this.closed || this.connection != closedConnection) {
@@ -745,14 +801,15 @@ public class SocketLockRepository implements QueueingLockRepository, AutoCloseab
 	}
 
 	private LockBackendException failure(String action, Exception ex) {
-		return new LockBackendException(backend(), action + " at the socket backend (" + this.directory + ") failed: "
-				+ ex.getMessage(), ex);
+		return new LockBackendException(backend(),
+				action + " at the socket backend (" + this.directory + ") failed: " + ex.getMessage(), ex);
 	}
 
 	/**
-	 * Closes this repository: its connection closes, which frees its leases, and if it runs the arbiter, the arbiter
-	 * hands over (the other processes elect a successor and keep their leases). Called by the application context
-	 * when it closes, after the lock template that uses this repository.
+	 * Closes this repository: its connection closes, which frees its leases, and if it
+	 * runs the arbiter, the arbiter hands over (the other processes elect a successor and
+	 * keep their leases). Called by the application context when it closes, after the
+	 * lock template that uses this repository.
 	 */
 	@Override
 	public void close() {
@@ -761,7 +818,8 @@ public class SocketLockRepository implements QueueingLockRepository, AutoCloseab
 		this.queued.values().forEach((waiting) -> waiting.granted.completeExceptionally(gone));
 		this.queued.clear();
 		this.held.clear();
-		// Under the connecting lock: a reconnection under way finishes first, and none starts after this.
+		// Under the connecting lock: a reconnection under way finishes first, and none
+		// starts after this.
 		synchronized (this.connecting) {
 			ArbiterConnection current = this.connection;
 			if (current != null) {
@@ -773,7 +831,8 @@ public class SocketLockRepository implements QueueingLockRepository, AutoCloseab
 				this.arbiter = null;
 			}
 		}
-		// A reconnection that started before the close finds the repository closed and ends at once.
+		// A reconnection that started before the close finds the repository closed and
+		// ends at once.
 		for (Thread reconnect : this.reconnecting) {
 			if (reconnect != Thread.currentThread()) {
 				try {
@@ -806,7 +865,10 @@ public class SocketLockRepository implements QueueingLockRepository, AutoCloseab
 
 		final long fencingToken;
 
-		/** The arbiter's expiry as this process knows it: never later than the arbiter's own. */
+		/**
+		 * The arbiter's expiry as this process knows it: never later than the arbiter's
+		 * own.
+		 */
 		volatile long expiresAtNanos;
 
 		Held(LeaseSpec lease, long fencingToken, long expiresAtNanos) {

@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey.support;
 
 import java.util.ArrayList;
@@ -6,8 +22,10 @@ import java.util.List;
 import org.springframework.core.NestedExceptionUtils;
 
 /**
- * Picks, from a failure's chain of causes, the message a user should read in a {@link dev.latchkey.LockBackendException}:
- * the most specific one that still says what it is about.
+ * Picks, from a failure's chain of causes, the message a user should read in a
+ * {@link dev.latchkey.LockBackendException}: the most specific one that still says what
+ * it is about.
+ *
  * <pre class="code">
  * throw new LockBackendException("redis", "Acquiring '" + key + "' failed: " + FailureMessages.reason(ex), ex);
  * // ... failed: Connection refused: /127.0.0.1:6379   (not "Connection refused", nor "Unable to connect to Redis")
@@ -19,8 +37,8 @@ public final class FailureMessages {
 	}
 
 	/**
-	 * The deepest message of the chain that is not already contained in its parent's, or the most specific cause's
-	 * class name when no cause has a message.
+	 * The deepest message of the chain that is not already contained in its parent's, or
+	 * the most specific cause's class name when no cause has a message.
 	 * @param failure the failure
 	 * @return the message to show
 	 */

@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey.support;
 
 import java.util.List;
@@ -11,8 +27,9 @@ import dev.latchkey.ReleaseSubscription;
 
 /**
  * The local listeners of release notifications, by key: what a backend's
- * {@link dev.latchkey.LockRepository#subscribe(String, Runnable)} hands out and its release path (or its one shared
- * subscription to the server) calls.
+ * {@link dev.latchkey.LockRepository#subscribe(String, Runnable)} hands out and its
+ * release path (or its one shared subscription to the server) calls.
+ *
  * <pre class="code">
  * private final ReleaseListeners listeners = new ReleaseListeners();
  *
@@ -38,7 +55,8 @@ public final class ReleaseListeners {
 	 * @return the subscription, whose closing removes the listener
 	 */
 	public ReleaseSubscription add(String key, Runnable onRelease) {
-		// A wrapper per subscription, so that the same Runnable subscribed twice is unsubscribed once at a time.
+		// A wrapper per subscription, so that the same Runnable subscribed twice is
+		// unsubscribed once at a time.
 		Runnable subscription = onRelease::run;
 		this.listeners.compute(key, (k, existing) -> {
 			List<Runnable> subscribed = (existing != null) ? existing : new CopyOnWriteArrayList<>();
@@ -52,7 +70,8 @@ public final class ReleaseListeners {
 	}
 
 	/**
-	 * Calls the listeners of a key. A listener that throws is logged and does not keep the others from being called.
+	 * Calls the listeners of a key. A listener that throws is logged and does not keep
+	 * the others from being called.
 	 * @param key the released key
 	 */
 	public void released(String key) {

@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey.web;
 
 import java.security.Principal;
@@ -19,29 +35,37 @@ import dev.latchkey.LockLostException;
 import dev.latchkey.LockNotAcquiredException;
 
 /**
- * Answers Latchkey's exceptions in Spring MVC as RFC 9457 problem details ({@code application/problem+json}):
+ * Answers Latchkey's exceptions in Spring MVC as RFC 9457 problem details
+ * ({@code application/problem+json}):
  * <ul>
- * <li>{@link LockNotAcquiredException}: {@code 409 Conflict}, type {@value #NOT_ACQUIRED_TYPE}, with a
- * {@code Retry-After} header when a retry delay is configured ({@code 503} when the waiting thread was
- * interrupted);</li>
- * <li>{@link LockLostException}: {@code 503 Service Unavailable}, type {@value #LOST_TYPE}: the work ran without its
- * lock for a while and may be incomplete.</li>
+ * <li>{@link LockNotAcquiredException}: {@code 409 Conflict}, type
+ * {@value #NOT_ACQUIRED_TYPE}, with a {@code Retry-After} header when a retry delay is
+ * configured ({@code 503} when the waiting thread was interrupted);</li>
+ * <li>{@link LockLostException}: {@code 503 Service Unavailable}, type
+ * {@value #LOST_TYPE}: the work ran without its lock for a while and may be
+ * incomplete.</li>
  * </ul>
- * The detail names the lock by its name (an annotation's key template, {@code order:#id}), never by its key
- * ({@code order:42}), which is made of arguments and may be personal data; the key is added as the property
- * {@code key} only as {@link ShowKey} allows.
+ * The detail names the lock by its name (an annotation's key template,
+ * {@code order:#id}), never by its key ({@code order:42}), which is made of arguments and
+ * may be personal data; the key is added as the property {@code key} only as
+ * {@link ShowKey} allows.
  * <p>
- * Ordered last ({@link Ordered#LOWEST_PRECEDENCE}), and registered after the application's own beans: an
- * {@code @ExceptionHandler} of the application's, in a controller or in a {@code @ControllerAdvice}, that handles
- * these exceptions (or a supertype of them) wins. Auto-configured for Spring MVC unless
- * {@code latchkey.web.problem-details.enabled=false}; a bean of this type of your own replaces it:
+ * Ordered last ({@link Ordered#LOWEST_PRECEDENCE}), and registered after the
+ * application's own beans: an {@code @ExceptionHandler} of the application's, in a
+ * controller or in a {@code @ControllerAdvice}, that handles these exceptions (or a
+ * supertype of them) wins. Auto-configured for Spring MVC unless
+ * {@code latchkey.web.problem-details.enabled=false}; a bean of this type of your own
+ * replaces it:
+ *
  * <pre class="code">
  * &#64;Bean
  * LockProblemDetailsExceptionHandler lockProblemDetailsExceptionHandler() {
  *     return new LockProblemDetailsExceptionHandler(ShowKey.ALWAYS, List.of(), Duration.ofSeconds(2));
  * }
  * </pre>
- * Spring WebFlux applications get the same answers from {@link ReactiveLockProblemDetailsExceptionHandler}.
+ * <p>
+ * Spring WebFlux applications get the same answers from
+ * {@link ReactiveLockProblemDetailsExceptionHandler}.
  */
 @RestControllerAdvice
 @Order(Ordered.LOWEST_PRECEDENCE)
@@ -62,10 +86,10 @@ public class LockProblemDetailsExceptionHandler {
 	/**
 	 * Makes a handler.
 	 * @param showKey when to add the lock key to the problem
-	 * @param roles roles of which a caller needs one to see the key with {@link ShowKey#WHEN_AUTHORIZED}; any
-	 * authenticated caller when empty
-	 * @param retryAfter the delay to put in {@code Retry-After} when a lock is held elsewhere, or {@code null} for no
-	 * header
+	 * @param roles roles of which a caller needs one to see the key with
+	 * {@link ShowKey#WHEN_AUTHORIZED}; any authenticated caller when empty
+	 * @param retryAfter the delay to put in {@code Retry-After} when a lock is held
+	 * elsewhere, or {@code null} for no header
 	 */
 	public LockProblemDetailsExceptionHandler(ShowKey showKey, Collection<String> roles,
 			@Nullable Duration retryAfter) {
@@ -85,7 +109,8 @@ public class LockProblemDetailsExceptionHandler {
 	}
 
 	/**
-	 * Answers a lock lost while the request's work ran with {@code 503 Service Unavailable}.
+	 * Answers a lock lost while the request's work ran with
+	 * {@code 503 Service Unavailable}.
 	 * @param ex the exception
 	 * @param request the request
 	 * @return the problem

@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey.web;
 
 import java.net.URI;
@@ -18,8 +34,9 @@ import dev.latchkey.LockLostException;
 import dev.latchkey.LockNotAcquiredException;
 
 /**
- * The problem details of Latchkey's exceptions, the same for Spring MVC and Spring WebFlux: status, type, title,
- * detail, properties and {@code Retry-After}. Whether the caller may see the key is the web stack's to decide.
+ * The problem details of Latchkey's exceptions, the same for Spring MVC and Spring
+ * WebFlux: status, type, title, detail, properties and {@code Retry-After}. Whether the
+ * caller may see the key is the web stack's to decide.
  */
 final class LockProblems {
 
@@ -62,7 +79,8 @@ final class LockProblems {
 		addKey(problem, ex.getKey(), keyShown);
 		ResponseEntity.BodyBuilder response = ResponseEntity.status(HttpStatus.CONFLICT);
 		if (this.retryAfter != null) {
-			// Whole seconds (RFC 9110), rounded up so that a retry never comes before the configured delay.
+			// Whole seconds (RFC 9110), rounded up so that a retry never comes before the
+			// configured delay.
 			long seconds = this.retryAfter.plusNanos(999_999_999).getSeconds();
 			response.header(HttpHeaders.RETRY_AFTER, Long.toString(seconds));
 		}

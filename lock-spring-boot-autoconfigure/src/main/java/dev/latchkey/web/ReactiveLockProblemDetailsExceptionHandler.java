@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey.web;
 
 import java.security.Principal;
@@ -25,17 +41,21 @@ import dev.latchkey.LockLostException;
 import dev.latchkey.LockNotAcquiredException;
 
 /**
- * Answers Latchkey's exceptions from Spring WebFlux controllers as RFC 9457 problem details, exactly as
- * {@link LockProblemDetailsExceptionHandler} does for Spring MVC: {@code 409 Conflict} for
- * {@link LockNotAcquiredException} (with {@code Retry-After} when configured), {@code 503 Service Unavailable} for
- * {@link LockLostException}, the lock named by its name and its key shown only as {@link ShowKey} allows.
+ * Answers Latchkey's exceptions from Spring WebFlux controllers as RFC 9457 problem
+ * details, exactly as {@link LockProblemDetailsExceptionHandler} does for Spring MVC:
+ * {@code 409 Conflict} for {@link LockNotAcquiredException} (with {@code Retry-After}
+ * when configured), {@code 503 Service Unavailable} for {@link LockLostException}, the
+ * lock named by its name and its key shown only as {@link ShowKey} allows.
  * <p>
- * With {@link ShowKey#WHEN_AUTHORIZED}, the caller is the exchange's principal; with roles configured, it needs one
- * of them as a Spring Security authority ({@code ROLE_} + the role, or the role itself when it already starts with
- * {@code ROLE_}).
+ * With {@link ShowKey#WHEN_AUTHORIZED}, the caller is the exchange's principal; with
+ * roles configured, it needs one of them as a Spring Security authority ({@code ROLE_} +
+ * the role, or the role itself when it already starts with {@code ROLE_}).
  * <p>
- * Ordered last, so the application's own handlers for these exceptions win. Auto-configured for Spring WebFlux unless
- * {@code latchkey.web.problem-details.enabled=false}; a bean of this type of your own replaces it:
+ * Ordered last, so the application's own handlers for these exceptions win.
+ * Auto-configured for Spring WebFlux unless
+ * {@code latchkey.web.problem-details.enabled=false}; a bean of this type of your own
+ * replaces it:
+ *
  * <pre class="code">
  * &#64;Bean
  * ReactiveLockProblemDetailsExceptionHandler lockProblemDetailsExceptionHandler() {
@@ -56,10 +76,10 @@ public class ReactiveLockProblemDetailsExceptionHandler {
 	/**
 	 * Makes a handler.
 	 * @param showKey when to add the lock key to the problem
-	 * @param roles roles of which a caller needs one to see the key with {@link ShowKey#WHEN_AUTHORIZED}; any
-	 * authenticated caller when empty
-	 * @param retryAfter the delay to put in {@code Retry-After} when a lock is held elsewhere, or {@code null} for no
-	 * header
+	 * @param roles roles of which a caller needs one to see the key with
+	 * {@link ShowKey#WHEN_AUTHORIZED}; any authenticated caller when empty
+	 * @param retryAfter the delay to put in {@code Retry-After} when a lock is held
+	 * elsewhere, or {@code null} for no header
 	 */
 	public ReactiveLockProblemDetailsExceptionHandler(ShowKey showKey, Collection<String> roles,
 			@Nullable Duration retryAfter) {
@@ -79,7 +99,8 @@ public class ReactiveLockProblemDetailsExceptionHandler {
 	}
 
 	/**
-	 * Answers a lock lost while the request's work ran with {@code 503 Service Unavailable}.
+	 * Answers a lock lost while the request's work ran with
+	 * {@code 503 Service Unavailable}.
 	 * @param ex the exception
 	 * @param exchange the exchange
 	 * @return the problem

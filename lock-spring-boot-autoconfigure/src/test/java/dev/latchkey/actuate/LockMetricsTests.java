@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey.actuate;
 
 import java.time.Duration;
@@ -17,7 +33,8 @@ import dev.latchkey.memory.MemoryLockRepository;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * Tests for {@link LockMetrics}: the events that are hard to provoke through a backend (renewals, losses).
+ * Tests for {@link LockMetrics}: the events that are hard to provoke through a backend
+ * (renewals, losses).
  */
 class LockMetricsTests {
 
@@ -34,9 +51,9 @@ class LockMetricsTests {
 
 	@Test
 	void countsLostLeasesByReason() {
-		this.metrics.onApplicationEvent(new LockLostEvent(this, "order:42", "order:#id", "memory", "me", 7,
-				Duration.ZERO, Duration.ofSeconds(3),
-				new LockLostException("order:42", LossReason.RENEWAL_FAILED, null)));
+		this.metrics
+			.onApplicationEvent(new LockLostEvent(this, "order:42", "order:#id", "memory", "me", 7, Duration.ZERO,
+					Duration.ofSeconds(3), new LockLostException("order:42", LossReason.RENEWAL_FAILED, null)));
 		this.metrics.onApplicationEvent(new LockLostEvent(this, "order:43", "order:#id", "memory", "me", 8,
 				Duration.ZERO, Duration.ofSeconds(3), new LockLostException("order:43", LossReason.NOT_OWNER, null)));
 		assertThat(this.registry.get("latchkey.lost")
@@ -52,7 +69,8 @@ class LockMetricsTests {
 			this.metrics.onApplicationEvent(new LockRenewedEvent(this, "order:42", "order:#id", "memory", "me", 7,
 					Duration.ZERO, Duration.ofSeconds(i)));
 		}
-		assertThat(this.registry.get("latchkey.renewals").tags("name", "order:#id", "backend", "memory").counter().count())
+		assertThat(
+				this.registry.get("latchkey.renewals").tags("name", "order:#id", "backend", "memory").counter().count())
 			.isEqualTo(3);
 	}
 

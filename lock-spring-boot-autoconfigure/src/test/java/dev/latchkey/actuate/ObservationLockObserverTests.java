@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey.actuate;
 
 import java.time.Duration;
@@ -29,10 +45,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
 
 /**
- * Tests for {@link ObservationLockObserver}: given a template observed through an observation registry, when locks
- * are acquired, contended, failed, released and lost, then the observations say so with the lock's name, never its
- * key; given a meter handler, then they are the {@code latchkey.acquire} and {@code latchkey.hold} timers; and given
- * a tracer, then they are spans of the current observation.
+ * Tests for {@link ObservationLockObserver}: given a template observed through an
+ * observation registry, when locks are acquired, contended, failed, released and lost,
+ * then the observations say so with the lock's name, never its key; given a meter
+ * handler, then they are the {@code latchkey.acquire} and {@code latchkey.hold} timers;
+ * and given a tracer, then they are spans of the current observation.
  */
 class ObservationLockObserverTests {
 
@@ -76,19 +93,19 @@ class ObservationLockObserverTests {
 			.hasLowCardinalityKeyValue("outcome", "released")
 			.hasHighCardinalityKeyValueWithKey("latchkey.fencing.token")
 			.hasBeenStopped();
-		assertThat(this.observations).hasHandledContextsThatSatisfy((contexts) -> contexts
-			.forEach((context) -> assertThat(context.getAllKeyValues()).noneMatch((keyValue) -> keyValue.getValue()
-				.contains("order:42"))));
+		assertThat(this.observations).hasHandledContextsThatSatisfy(
+				(contexts) -> contexts.forEach((context) -> assertThat(context.getAllKeyValues())
+					.noneMatch((keyValue) -> keyValue.getValue().contains("order:42"))));
 	}
 
 	@Test
 	void contentionIsObservedAsContended() throws Exception {
 		try (LockHandle held = this.template.exclusive("report:7").named("report").acquire()) {
-			boolean ran = CompletableFuture
-				.supplyAsync(() -> this.template.exclusive("report:7").named("report").waitTime(Duration.ofMillis(20))
-					.tryRun(() -> {
-					}))
-				.get();
+			boolean ran = CompletableFuture.supplyAsync(() -> this.template.exclusive("report:7")
+				.named("report")
+				.waitTime(Duration.ofMillis(20))
+				.tryRun(() -> {
+				})).get();
 			assertThat(ran).isFalse();
 		}
 		assertThat(this.observations).hasNumberOfObservationsWithNameEqualTo("latchkey.acquire", 2)
@@ -178,10 +195,12 @@ class ObservationLockObserverTests {
 				new ObservationLockObserver(registry));
 		Observation request = Observation.start("http.server.requests", registry);
 		try (Observation.Scope scope = request.openScope()) {
-			traced.exclusive("order:42").named("order:#id").run(() -> Observation.createNotStarted("payment", registry)
-				.observe(() -> {
+			traced.exclusive("order:42")
+				.named("order:#id")
+				.run(() -> Observation.createNotStarted("payment", registry).observe(() -> {
 				}));
-			// The hold's scope ended with the work: what comes after is the request's again.
+			// The hold's scope ended with the work: what comes after is the request's
+			// again.
 			Observation.createNotStarted("after", registry).observe(() -> {
 			});
 		}
@@ -216,7 +235,8 @@ class ObservationLockObserverTests {
 				new ObservationLockObserver(registry));
 		try {
 			metered.exclusive("order:42").named("order").run(() -> {
-				LongTaskTimer active = meters.get("latchkey.hold.active").tags("name", "order", "backend", "memory")
+				LongTaskTimer active = meters.get("latchkey.hold.active")
+					.tags("name", "order", "backend", "memory")
 					.longTaskTimer();
 				assertThat(active.activeTasks()).isEqualTo(1);
 			});

@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey.autoconfigure;
 
 import java.io.IOException;
@@ -17,9 +33,12 @@ import org.springframework.boot.json.JsonParserFactory;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * Every property the README's property tables (those whose first column is headed "property") document has IDE metadata with a description: in the metadata the configuration
- * processor generates (which merges {@code additional-spring-configuration-metadata.json}), or in the additional file
- * itself. A property documented but unknown to the IDE is a property users cannot complete or look up.
+ * Every property the README's property tables (those whose first column is headed
+ * "property") document has IDE metadata with a description: in the metadata the
+ * configuration processor generates (which merges
+ * {@code additional-spring-configuration-metadata.json}), or in the additional file
+ * itself. A property documented but unknown to the IDE is a property users cannot
+ * complete or look up.
  */
 class ConfigurationMetadataTests {
 
@@ -35,7 +54,8 @@ class ConfigurationMetadataTests {
 				"latchkey.web.problem-details.enabled", "latchkey.jdbc.table-name");
 		Map<String, Map<String, Object>> metadata = new HashMap<>(
 				properties(Path.of("target/classes/META-INF/spring-configuration-metadata.json")));
-		// The additional file adds properties and fields (a default, say) to the generated ones.
+		// The additional file adds properties and fields (a default, say) to the
+		// generated ones.
 		properties(Path.of("src/main/resources/META-INF/additional-spring-configuration-metadata.json"))
 			.forEach((name, fields) -> metadata.merge(name, fields, (generated, added) -> {
 				Map<String, Object> merged = new HashMap<>(generated);
@@ -45,7 +65,8 @@ class ConfigurationMetadataTests {
 		for (String property : documented) {
 			if (property.endsWith(".*")) {
 				String prefix = property.substring(0, property.length() - 1);
-				assertThat(metadata.keySet()).as("properties under %s", prefix).anyMatch((name) -> name.startsWith(prefix));
+				assertThat(metadata.keySet()).as("properties under %s", prefix)
+					.anyMatch((name) -> name.startsWith(prefix));
 				continue;
 			}
 			assertThat(metadata).as("metadata of %s", property).containsKey(property);
@@ -59,7 +80,8 @@ class ConfigurationMetadataTests {
 		List<String> properties = new ArrayList<>();
 		boolean inPropertyTable = false;
 		for (String line : Files.readAllLines(readme)) {
-			// Property tables are those whose first column is headed 'property' (not the meters' or events').
+			// Property tables are those whose first column is headed 'property' (not the
+			// meters' or events').
 			if (line.startsWith("| property |")) {
 				inPropertyTable = true;
 				continue;

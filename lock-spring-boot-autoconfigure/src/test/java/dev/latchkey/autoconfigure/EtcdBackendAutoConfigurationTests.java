@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey.autoconfigure;
 
 import java.nio.file.Path;
@@ -30,15 +46,15 @@ import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
  */
 class EtcdBackendAutoConfigurationTests {
 
-	// Nothing listens there; a jetcd client connects only when used, and these tests mostly look at beans.
+	// Nothing listens there; a jetcd client connects only when used, and these tests
+	// mostly look at beans.
 	private static final String UNUSED_ENDPOINT = "http://127.0.0.1:1";
 
 	@TempDir
 	Path temporary;
 
 	private ApplicationContextRunner contextRunner() {
-		return new ApplicationContextRunner()
-			.withConfiguration(AutoConfigurations.of(LatchkeyAutoConfiguration.class))
+		return new ApplicationContextRunner().withConfiguration(AutoConfigurations.of(LatchkeyAutoConfiguration.class))
 			.withPropertyValues("latchkey.socket.directory=" + this.temporary.resolve("locks"));
 	}
 
@@ -96,7 +112,8 @@ class EtcdBackendAutoConfigurationTests {
 	void applicationsOwnClientWins() {
 		Client own = Client.builder().endpoints(UNUSED_ENDPOINT).build();
 		try {
-			contextRunner().withBean("ownClient", Client.class, () -> own, (definition) -> definition.setDestroyMethodName(""))
+			contextRunner()
+				.withBean("ownClient", Client.class, () -> own, (definition) -> definition.setDestroyMethodName(""))
 				.withPropertyValues("latchkey.backend=etcd")
 				.run((context) -> {
 					assertThat(context).hasSingleBean(Client.class).hasSingleBean(EtcdLockRepository.class);
@@ -178,7 +195,8 @@ class EtcdBackendAutoConfigurationTests {
 
 	@Test
 	void unreachableEndpointsLetTheApplicationStartAndFailEachLockCallClearly() {
-		contextRunner().withPropertyValues("latchkey.etcd.endpoints=" + UNUSED_ENDPOINT, "latchkey.etcd.request-timeout=1s")
+		contextRunner()
+			.withPropertyValues("latchkey.etcd.endpoints=" + UNUSED_ENDPOINT, "latchkey.etcd.request-timeout=1s")
 			.run((context) -> {
 				assertThat(context).hasNotFailed();
 				LockTemplate locks = context.getBean(LockTemplate.class);
@@ -186,7 +204,8 @@ class EtcdBackendAutoConfigurationTests {
 					.isThrownBy(() -> locks.exclusive("unreachable").run(() -> {
 						throw new AssertionError("Ran without the lock");
 					}))
-					.withMessageStartingWith("Granting a lease of 30 s at the etcd backend failed: no answer within 1000 ms");
+					.withMessageStartingWith(
+							"Granting a lease of 30 s at the etcd backend failed: no answer within 1000 ms");
 			});
 	}
 
@@ -194,13 +213,16 @@ class EtcdBackendAutoConfigurationTests {
 	void autoConfiguredBackendLocksOnTheEtcdNode() {
 		String endpoints = TestServers.etcdEndpoints().stream().map(Object::toString).collect(Collectors.joining(","));
 		contextRunner()
-			.withPropertyValues("latchkey.etcd.endpoints=" + endpoints, "latchkey.etcd.namespace=latchkey-autoconfigure-test/")
+			.withPropertyValues("latchkey.etcd.endpoints=" + endpoints,
+					"latchkey.etcd.namespace=latchkey-autoconfigure-test/")
 			.run((context) -> {
 				LockTemplate locks = context.getBean(LockTemplate.class);
-				assertThat(locks.exclusive("auto-configured").call(() -> locks.repository()
-					.inspect("auto-configured")
-					.map((info) -> info.holders().get(0).fencingToken())
-					.orElseThrow())).isPositive();
+				assertThat(locks.exclusive("auto-configured")
+					.call(() -> locks.repository()
+						.inspect("auto-configured")
+						.map((info) -> info.holders().get(0).fencingToken())
+						.orElseThrow()))
+					.isPositive();
 				assertThat(locks.repository().inspect("auto-configured")).isEmpty();
 			});
 	}

@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey.autoconfigure;
 
 import java.nio.file.Path;
@@ -25,7 +41,8 @@ import dev.latchkey.test.TestServers;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * Tests for the choice and configuration of the JDBC backend by {@link LatchkeyAutoConfiguration}.
+ * Tests for the choice and configuration of the JDBC backend by
+ * {@link LatchkeyAutoConfiguration}.
  */
 class JdbcBackendAutoConfigurationTests {
 
@@ -34,7 +51,8 @@ class JdbcBackendAutoConfigurationTests {
 
 	private ApplicationContextRunner contextRunner() {
 		return new ApplicationContextRunner()
-			.withConfiguration(AutoConfigurations.of(LatchkeyAutoConfiguration.class, DataSourceAutoConfiguration.class))
+			.withConfiguration(
+					AutoConfigurations.of(LatchkeyAutoConfiguration.class, DataSourceAutoConfiguration.class))
 			.withPropertyValues("latchkey.socket.directory=" + this.temporary.resolve("locks"));
 	}
 
@@ -49,12 +67,8 @@ class JdbcBackendAutoConfigurationTests {
 			assertThat(context).hasSingleBean(LatchkeyJdbcSchemaInitializer.class);
 			LockTemplate locks = context.getBean(LockTemplate.class);
 			assertThat(locks.repository()).isInstanceOf(JdbcLockRepository.class);
-			long fencingToken = locks.exclusive("jdbc-auto").call(() -> locks.repository()
-				.inspect("jdbc-auto")
-				.orElseThrow()
-				.holders()
-				.get(0)
-				.fencingToken());
+			long fencingToken = locks.exclusive("jdbc-auto")
+				.call(() -> locks.repository().inspect("jdbc-auto").orElseThrow().holders().get(0).fencingToken());
 			assertThat(fencingToken).isPositive();
 			assertThat(new JdbcTemplate(context.getBean(DataSource.class))
 				.queryForObject("SELECT COUNT(*) FROM LATCHKEY_LOCKS WHERE TOKEN IS NOT NULL", Integer.class)).isZero();
@@ -67,8 +81,9 @@ class JdbcBackendAutoConfigurationTests {
 			JdbcLockRepository repository = context.getBean(JdbcLockRepository.class);
 			assertThat(repository.getTableName()).isEqualTo("APP_LOCKS");
 			LockTemplate locks = context.getBean(LockTemplate.class);
-			locks.exclusive("renamed").run(() -> assertThat(new JdbcTemplate(context.getBean(DataSource.class))
-				.queryForObject("SELECT COUNT(*) FROM APP_LOCKS WHERE TOKEN IS NOT NULL", Integer.class)).isOne());
+			locks.exclusive("renamed")
+				.run(() -> assertThat(new JdbcTemplate(context.getBean(DataSource.class))
+					.queryForObject("SELECT COUNT(*) FROM APP_LOCKS WHERE TOKEN IS NOT NULL", Integer.class)).isOne());
 		});
 	}
 
@@ -79,7 +94,8 @@ class JdbcBackendAutoConfigurationTests {
 			assertThat(context.getStartupFailure()).rootCause()
 				.isInstanceOf(IllegalArgumentException.class)
 				.hasMessageContaining("'LOCKS; DROP TABLE X' is not a valid lock table name");
-			assertThat(context.getStartupFailure()).hasStackTraceContaining("Failed to bind properties under 'latchkey.jdbc'")
+			assertThat(context.getStartupFailure())
+				.hasStackTraceContaining("Failed to bind properties under 'latchkey.jdbc'")
 				.hasStackTraceContaining("Unable to set value for property table-name");
 		});
 	}
@@ -128,8 +144,10 @@ class JdbcBackendAutoConfigurationTests {
 				JdbcTemplate jdbc = new JdbcTemplate(context.getBean(DataSource.class));
 				try {
 					LockTemplate locks = context.getBean(LockTemplate.class);
-					locks.exclusive(key).run(() -> assertThat(jdbc.queryForObject(
-							"SELECT COUNT(*) FROM " + table + " WHERE TOKEN IS NOT NULL", Integer.class)).isOne());
+					locks.exclusive(key)
+						.run(() -> assertThat(jdbc.queryForObject(
+								"SELECT COUNT(*) FROM " + table + " WHERE TOKEN IS NOT NULL", Integer.class))
+							.isOne());
 				}
 				finally {
 					jdbc.execute("DROP TABLE IF EXISTS " + table);
@@ -143,7 +161,8 @@ class JdbcBackendAutoConfigurationTests {
 	@Test
 	void unreachableDatabaseAtStartupFailsTheStartWithWhatToCheck() {
 		contextRunner()
-			.withPropertyValues("spring.datasource.url=jdbc:postgresql://127.0.0.1:1/test?user=postgres&connectTimeout=2",
+			.withPropertyValues(
+					"spring.datasource.url=jdbc:postgresql://127.0.0.1:1/test?user=postgres&connectTimeout=2",
 					"spring.datasource.hikari.connection-timeout=1000")
 			.run((context) -> {
 				assertThat(context).hasFailed();
@@ -159,7 +178,8 @@ class JdbcBackendAutoConfigurationTests {
 	@Test
 	void unknownRoleAtStartupFailsTheStartWithTheDatabasesAnswer() {
 		String url = TestServers.postgresUrl().replaceAll("user=[^&]*", "user=latchkey_no_such_role");
-		contextRunner().withPropertyValues("spring.datasource.url=" + url, "spring.datasource.hikari.connection-timeout=1000")
+		contextRunner()
+			.withPropertyValues("spring.datasource.url=" + url, "spring.datasource.hikari.connection-timeout=1000")
 			.run((context) -> {
 				assertThat(context).hasFailed();
 				FailureAnalysis analysis = BackendStartup.analyze(context.getStartupFailure());
@@ -183,7 +203,8 @@ class JdbcBackendAutoConfigurationTests {
 
 	@Test
 	void jdbcBackendWithoutADataSourceFailsTheStartWithWhatToConfigure() {
-		contextRunner().withClassLoader(new FilteredClassLoader(com.zaxxer.hikari.HikariDataSource.class, org.h2.Driver.class))
+		contextRunner()
+			.withClassLoader(new FilteredClassLoader(com.zaxxer.hikari.HikariDataSource.class, org.h2.Driver.class))
 			.withPropertyValues("latchkey.backend=jdbc")
 			.run((context) -> {
 				assertThat(context).hasFailed();

@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey.autoconfigure;
 
 import java.time.Duration;
@@ -32,8 +48,7 @@ import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
 class LatchkeyAuditAutoConfigurationTests {
 
 	private final ApplicationContextRunner contextRunner = new ApplicationContextRunner()
-		.withConfiguration(
-				AutoConfigurations.of(LatchkeyAutoConfiguration.class, LatchkeyAuditAutoConfiguration.class))
+		.withConfiguration(AutoConfigurations.of(LatchkeyAutoConfiguration.class, LatchkeyAuditAutoConfiguration.class))
 		.withPropertyValues("latchkey.backend=memory", "latchkey.owner=node-1");
 
 	@Test
@@ -71,7 +86,8 @@ class LatchkeyAuditAutoConfigurationTests {
 				AuditEventRepository audit = context.getBean(AuditEventRepository.class);
 				try (LockHandle handle = locks.exclusive("order:42").acquire()) {
 					context.getBean(LocksEndpoint.class).forceRelease(new String[] { "order:42" });
-					// The evicted holder hears of it at its next renewal, and its loss is audited then.
+					// The evicted holder hears of it at its next renewal, and its loss is
+					// audited then.
 					Awaitility.await()
 						.atMost(Duration.ofSeconds(5))
 						.until(() -> !audit.find("node-1", null, "LOCK_LOST").isEmpty());

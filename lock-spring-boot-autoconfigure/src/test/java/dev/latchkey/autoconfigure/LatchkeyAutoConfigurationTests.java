@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey.autoconfigure;
 
 import java.net.URLClassLoader;
@@ -70,10 +86,10 @@ class LatchkeyAutoConfigurationTests {
 					"latchkey.socket.request-timeout=2s")
 			.run((context) -> {
 				LockTemplate locks = context.getBean(LockTemplate.class);
-				assertThat(locks.exclusive("job").call(() -> locks.repository().inspect("job").isPresent()))
-					.isTrue();
+				assertThat(locks.exclusive("job").call(() -> locks.repository().inspect("job").isPresent())).isTrue();
 				assertThat(directory.resolve("arbiter.sock")).exists();
-				assertThat(Files.getPosixFilePermissions(directory)).isEqualTo(PosixFilePermissions.fromString("rwx------"));
+				assertThat(Files.getPosixFilePermissions(directory))
+					.isEqualTo(PosixFilePermissions.fromString("rwx------"));
 			});
 	}
 
@@ -97,8 +113,9 @@ class LatchkeyAutoConfigurationTests {
 						Duration.ofSeconds(2), Duration.ofMillis(50), "billing:", 100, "node-1", Duration.ofMillis(20),
 						Duration.ofMillis(400)));
 				LockTemplate locks = context.getBean(LockTemplate.class);
-				locks.exclusive("order:1").run(() -> assertThat(locks.repository().inspect("billing:order:1"))
-					.hasValueSatisfying((info) -> assertThat(info.holders().get(0).owner()).isEqualTo("node-1")));
+				locks.exclusive("order:1")
+					.run(() -> assertThat(locks.repository().inspect("billing:order:1"))
+						.hasValueSatisfying((info) -> assertThat(info.holders().get(0).owner()).isEqualTo("node-1")));
 			});
 	}
 
@@ -106,8 +123,7 @@ class LatchkeyAutoConfigurationTests {
 	void userRepositoryWins() {
 		this.contextRunner.withUserConfiguration(UserRepositoryConfiguration.class).run((context) -> {
 			assertThat(context).hasSingleBean(LockRepository.class);
-			assertThat(context.getBean(LockTemplate.class).repository())
-				.isSameAs(context.getBean("myRepository"));
+			assertThat(context.getBean(LockTemplate.class).repository()).isSameAs(context.getBean("myRepository"));
 		});
 	}
 
@@ -132,7 +148,8 @@ class LatchkeyAutoConfigurationTests {
 
 	@Test
 	void locksWorkWhenReactorIsNotOnTheClasspathAtAll() throws Exception {
-		// A FilteredClassLoader cannot hide Reactor from Latchkey's own classes: load everything again without it.
+		// A FilteredClassLoader cannot hide Reactor from Latchkey's own classes: load
+		// everything again without it.
 		try (URLClassLoader loader = BackendStartup.classLoaderWithout("reactor-core", "reactive-streams")) {
 			assertThat(ClassUtils.isPresent("reactor.core.publisher.Mono", loader)).isFalse();
 			Class<?> check = loader.loadClass(WithoutReactor.class.getName());
@@ -141,7 +158,8 @@ class LatchkeyAutoConfigurationTests {
 	}
 
 	/**
-	 * Runs a locked method in a context of its own; loaded by a class loader without Reactor.
+	 * Runs a locked method in a context of its own; loaded by a class loader without
+	 * Reactor.
 	 */
 	public static final class WithoutReactor {
 
@@ -182,7 +200,8 @@ class LatchkeyAutoConfigurationTests {
 			this.contextRunner.withPropertyValues(property + "=3650000d").run((context) -> {
 				assertThat(context).hasFailed();
 				FailureAnalysis analysis = BackendStartup.analyze(context.getStartupFailure());
-				assertThat(analysis.getDescription()).startsWith(property + " is PT87600000H, outside its allowed range")
+				assertThat(analysis.getDescription())
+					.startsWith(property + " is PT87600000H, outside its allowed range")
 					.contains("at most 365 days");
 				assertThat(analysis.getAction()).contains(property);
 			});

@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey.autoconfigure;
 
 import java.time.Duration;
@@ -22,8 +38,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /**
- * Tests for {@link LatchkeyHealthContributorAutoConfiguration}: given a backend that answers, then {@code latchkey} is
- * UP with its details; given one that fails or hangs, then it is DOWN.
+ * Tests for {@link LatchkeyHealthContributorAutoConfiguration}: given a backend that
+ * answers, then {@code latchkey} is UP with its details; given one that fails or hangs,
+ * then it is DOWN.
  */
 class LatchkeyHealthContributorAutoConfigurationTests {
 
@@ -57,7 +74,8 @@ class LatchkeyHealthContributorAutoConfigurationTests {
 			});
 			assertThat(health.getStatus()).isEqualTo(Status.UP);
 			assertThat(health.getDetails()).containsKey("renewalLag");
-			assertThat(Duration.parse((String) health.getDetails().get("renewalLag"))).isLessThan(Duration.ofSeconds(5));
+			assertThat(Duration.parse((String) health.getDetails().get("renewalLag")))
+				.isLessThan(Duration.ofSeconds(5));
 		});
 	}
 

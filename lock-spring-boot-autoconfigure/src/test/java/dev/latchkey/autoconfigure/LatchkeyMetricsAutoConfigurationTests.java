@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey.autoconfigure;
 
 import java.time.Duration;
@@ -35,15 +51,16 @@ import dev.latchkey.actuate.ObservationLockObserver;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * Tests for {@link LatchkeyMetricsAutoConfiguration} and {@link LatchkeyObservationAutoConfiguration}: given a meter
- * registry (alone, or with Spring Boot's observation and metrics auto-configurations), when locks are taken, then the
- * meters show it, tagged with the lock's name and never its key.
+ * Tests for {@link LatchkeyMetricsAutoConfiguration} and
+ * {@link LatchkeyObservationAutoConfiguration}: given a meter registry (alone, or with
+ * Spring Boot's observation and metrics auto-configurations), when locks are taken, then
+ * the meters show it, tagged with the lock's name and never its key.
  */
 class LatchkeyMetricsAutoConfigurationTests {
 
 	private final ApplicationContextRunner contextRunner = new ApplicationContextRunner()
-		.withConfiguration(AutoConfigurations.of(LatchkeyAutoConfiguration.class, LatchkeyMetricsAutoConfiguration.class,
-				LatchkeyObservationAutoConfiguration.class))
+		.withConfiguration(AutoConfigurations.of(LatchkeyAutoConfiguration.class,
+				LatchkeyMetricsAutoConfiguration.class, LatchkeyObservationAutoConfiguration.class))
 		.withPropertyValues("latchkey.backend=memory");
 
 	@Test
@@ -91,11 +108,8 @@ class LatchkeyMetricsAutoConfigurationTests {
 			LockTemplate locks = context.getBean(LockTemplate.class);
 			MeterRegistry registry = context.getBean(MeterRegistry.class);
 			try (LockHandle held = locks.exclusive("report:7").named("report").acquire()) {
-				boolean ran = CompletableFuture
-					.supplyAsync(() -> locks.exclusive("report:7")
-						.named("report")
-						.waitTime(Duration.ofMillis(20))
-						.tryRun(() -> {
+				boolean ran = CompletableFuture.supplyAsync(
+						() -> locks.exclusive("report:7").named("report").waitTime(Duration.ofMillis(20)).tryRun(() -> {
 						}))
 					.get();
 				assertThat(ran).isFalse();
@@ -123,11 +137,13 @@ class LatchkeyMetricsAutoConfigurationTests {
 			.withConfiguration(AutoConfigurations.of(ObservationAutoConfiguration.class, MetricsAutoConfiguration.class,
 					CompositeMeterRegistryAutoConfiguration.class, SimpleMetricsExportAutoConfiguration.class))
 			.run((context) -> {
-				assertThat(context).hasSingleBean(ObservationRegistry.class).hasSingleBean(ObservationLockObserver.class);
+				assertThat(context).hasSingleBean(ObservationRegistry.class)
+					.hasSingleBean(ObservationLockObserver.class);
 				LockTemplate locks = context.getBean(LockTemplate.class);
 				MeterRegistry registry = context.getBean(MeterRegistry.class);
 				try (LockHandle held = locks.semaphore("reports", 1).named("reports").acquire()) {
-					assertThat(registry.get("latchkey.hold.active").tags("name", "reports").longTaskTimer().activeTasks())
+					assertThat(
+							registry.get("latchkey.hold.active").tags("name", "reports").longTaskTimer().activeTasks())
 						.isEqualTo(1);
 					assertThat(locks.semaphore("reports", 1).named("reports").tryRun(() -> {
 					})).isFalse();
@@ -136,8 +152,10 @@ class LatchkeyMetricsAutoConfigurationTests {
 					.tags("name", "reports", "backend", "memory", "outcome", "acquired", "error", "none")
 					.timer()
 					.count()).isEqualTo(1);
-				assertThat(registry.get("latchkey.acquire").tags("name", "reports", "outcome", "contended").timer().count())
-					.isEqualTo(1);
+				assertThat(registry.get("latchkey.acquire")
+					.tags("name", "reports", "outcome", "contended")
+					.timer()
+					.count()).isEqualTo(1);
 				assertThat(registry.get("latchkey.hold")
 					.tags("name", "reports", "backend", "memory", "outcome", "released", "error", "none")
 					.timer()

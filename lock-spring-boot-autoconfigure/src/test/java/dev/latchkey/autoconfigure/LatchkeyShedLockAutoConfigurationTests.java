@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey.autoconfigure;
 
 import java.util.Optional;
@@ -17,8 +33,8 @@ import dev.latchkey.shedlock.LatchkeyLockProvider;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * Tests for {@link LatchkeyShedLockAutoConfiguration}: when ShedLock gets a provider on Latchkey. What the provider
- * does is tested in {@code dev.latchkey.shedlock}.
+ * Tests for {@link LatchkeyShedLockAutoConfiguration}: when ShedLock gets a provider on
+ * Latchkey. What the provider does is tested in {@code dev.latchkey.shedlock}.
  */
 class LatchkeyShedLockAutoConfigurationTests {
 

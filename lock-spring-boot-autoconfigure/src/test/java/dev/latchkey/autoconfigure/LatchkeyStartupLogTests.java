@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey.autoconfigure;
 
 import java.nio.file.Path;
@@ -33,15 +49,18 @@ class LatchkeyStartupLogTests {
 		Path directory = this.temporary.resolve("locks");
 		this.contextRunner.withPropertyValues("latchkey.socket.directory=" + directory).run((context) -> {
 			assertThat(context).hasNotFailed();
-			assertThat(output).contains("INFO").containsOnlyOnce("Latchkey: using the socket backend (latchkey.backend=auto, no"
-					+ " RedisConnectionFactory bean, DataSource bean or latchkey.etcd.endpoints configured); lock directory " + directory.toAbsolutePath());
+			assertThat(output).contains("INFO")
+				.containsOnlyOnce("Latchkey: using the socket backend (latchkey.backend=auto, no"
+						+ " RedisConnectionFactory bean, DataSource bean or latchkey.etcd.endpoints configured); lock directory "
+						+ directory.toAbsolutePath());
 		});
 	}
 
 	@Test
 	void givenABackendAskedForByNameThenThePropertyIsTheReason(CapturedOutput output) {
 		this.contextRunner.withPropertyValues("latchkey.backend=memory")
-			.run((context) -> assertThat(output).contains("Latchkey: using the memory backend (latchkey.backend=memory)"));
+			.run((context) -> assertThat(output)
+				.contains("Latchkey: using the memory backend (latchkey.backend=memory)"));
 	}
 
 	@Test

@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey.autoconfigure;
 
 import java.time.Duration;
@@ -24,8 +40,9 @@ import dev.latchkey.web.ShowKey;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * Tests for {@link LatchkeyWebFluxAutoConfiguration}: which applications get the reactive problem details handler.
- * What it answers over HTTP is tested in {@code ReactiveLockProblemDetailsWebTests}.
+ * Tests for {@link LatchkeyWebFluxAutoConfiguration}: which applications get the reactive
+ * problem details handler. What it answers over HTTP is tested in
+ * {@code ReactiveLockProblemDetailsWebTests}.
  */
 class LatchkeyWebFluxAutoConfigurationTests {
 
@@ -41,7 +58,8 @@ class LatchkeyWebFluxAutoConfigurationTests {
 					"latchkey.web.problem-details.retry-after=1500ms")
 			.run((context) -> {
 				assertThat(context).hasSingleBean(ReactiveLockProblemDetailsExceptionHandler.class);
-				ResponseEntity<ProblemDetail> response = context.getBean(ReactiveLockProblemDetailsExceptionHandler.class)
+				ResponseEntity<ProblemDetail> response = context
+					.getBean(ReactiveLockProblemDetailsExceptionHandler.class)
 					.handleLockNotAcquired(new LockNotAcquiredException("order:42", "order:#id", Duration.ZERO, null),
 							MockServerWebExchange.from(MockServerHttpRequest.post("/orders/42/pay")))
 					.block();

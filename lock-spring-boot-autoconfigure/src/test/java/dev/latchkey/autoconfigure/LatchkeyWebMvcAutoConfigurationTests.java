@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey.autoconfigure;
 
 import java.time.Duration;
@@ -20,13 +36,15 @@ import dev.latchkey.web.ShowKey;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * Tests for {@link LatchkeyWebMvcAutoConfiguration}: which applications get the problem details handler. What it
- * answers over HTTP is tested in {@code LockProblemDetailsWebTests}.
+ * Tests for {@link LatchkeyWebMvcAutoConfiguration}: which applications get the problem
+ * details handler. What it answers over HTTP is tested in
+ * {@code LockProblemDetailsWebTests}.
  */
 class LatchkeyWebMvcAutoConfigurationTests {
 
 	private final WebApplicationContextRunner contextRunner = new WebApplicationContextRunner()
-		.withConfiguration(AutoConfigurations.of(LatchkeyAutoConfiguration.class, LatchkeyWebMvcAutoConfiguration.class))
+		.withConfiguration(
+				AutoConfigurations.of(LatchkeyAutoConfiguration.class, LatchkeyWebMvcAutoConfiguration.class))
 		.withPropertyValues("latchkey.backend=memory");
 
 	@Test

@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey.autoconfigure;
 
 import java.time.Duration;
@@ -32,12 +48,14 @@ import dev.latchkey.memory.MemoryLockRepository;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * Tests for the auto-configured template's observer and renewal scheduler ({@link LeaseRenewalScheduler}).
+ * Tests for the auto-configured template's observer and renewal scheduler
+ * ({@link LeaseRenewalScheduler}).
  */
 class LeaseRenewalSchedulerTests {
 
 	private final ApplicationContextRunner contextRunner = new ApplicationContextRunner()
-		.withConfiguration(AutoConfigurations.of(LatchkeyAutoConfiguration.class, TaskSchedulingAutoConfiguration.class))
+		.withConfiguration(
+				AutoConfigurations.of(LatchkeyAutoConfiguration.class, TaskSchedulingAutoConfiguration.class))
 		.withPropertyValues("latchkey.backend=memory", "latchkey.ttl=2s", "latchkey.renew-interval=100ms");
 
 	@Test

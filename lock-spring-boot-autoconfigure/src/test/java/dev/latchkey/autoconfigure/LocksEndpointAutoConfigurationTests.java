@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey.autoconfigure;
 
 import java.time.Duration;
@@ -36,8 +52,8 @@ import dev.latchkey.actuate.LocksEndpoint.LocksDescriptor;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * Tests for {@link LocksEndpointAutoConfiguration}: the {@code locks} endpoint exists only when exposed and allowed,
- * and masks owners unless told otherwise.
+ * Tests for {@link LocksEndpointAutoConfiguration}: the {@code locks} endpoint exists
+ * only when exposed and allowed, and masks owners unless told otherwise.
  */
 class LocksEndpointAutoConfigurationTests {
 
@@ -59,7 +75,8 @@ class LocksEndpointAutoConfigurationTests {
 	@Test
 	void notAvailableWhenAccessIsNone() {
 		this.contextRunner
-			.withPropertyValues("management.endpoints.web.exposure.include=locks", "management.endpoint.locks.access=NONE")
+			.withPropertyValues("management.endpoints.web.exposure.include=locks",
+					"management.endpoint.locks.access=NONE")
 			.run((context) -> assertThat(context).doesNotHaveBean(LocksEndpoint.class));
 	}
 
@@ -107,8 +124,7 @@ class LocksEndpointAutoConfigurationTests {
 	void forceReleaseEvictsTheHolderFencesItOffAndPublishesAnEvent() {
 		this.contextRunner
 			.withPropertyValues("management.endpoints.web.exposure.include=locks",
-					"management.endpoint.locks.access=UNRESTRICTED", "latchkey.ttl=3s",
-					"latchkey.renew-interval=100ms")
+					"management.endpoint.locks.access=UNRESTRICTED", "latchkey.ttl=3s", "latchkey.renew-interval=100ms")
 			.withBean(RecordedEvents.class)
 			.run((context) -> {
 				LockTemplate locks = context.getBean(LockTemplate.class);
@@ -127,7 +143,8 @@ class LocksEndpointAutoConfigurationTests {
 				assertThat(events.events).filteredOn(LockForceReleasedEvent.class::isInstance)
 					.singleElement()
 					.satisfies((event) -> assertThat(event.getKey()).isEqualTo("order:42"));
-				// The lease turns invalid just before its LockLostEvent is published, on the keeper's thread.
+				// The lease turns invalid just before its LockLostEvent is published, on
+				// the keeper's thread.
 				Awaitility.await()
 					.atMost(Duration.ofSeconds(5))
 					.until(() -> events.events.stream().anyMatch(LockLostEvent.class::isInstance));
@@ -162,13 +179,14 @@ class LocksEndpointAutoConfigurationTests {
 				ExecutorService waiters = Executors.newFixedThreadPool(2);
 				try (LockHandle handle = locks.semaphore("reports", 1).acquire()) {
 					for (int i = 0; i < 2; i++) {
-						waiters.submit(() -> locks.semaphore("reports", 1).waitTime(Duration.ofSeconds(10)).tryRun(() -> {
-						}));
+						waiters
+							.submit(() -> locks.semaphore("reports", 1).waitTime(Duration.ofSeconds(10)).tryRun(() -> {
+							}));
 					}
 					Awaitility.await()
 						.atMost(Duration.ofSeconds(5))
-						.until(() -> endpoint.locks(SecurityContext.NONE).thisInstance().get(0), (lease) -> lease
-							.renewals() >= 2 && lease.waitersHere() == 2);
+						.until(() -> endpoint.locks(SecurityContext.NONE).thisInstance().get(0),
+								(lease) -> lease.renewals() >= 2 && lease.waitersHere() == 2);
 					LeaseDescriptor lease = endpoint.locks(SecurityContext.NONE).thisInstance().get(0);
 					assertThat(lease.mode()).isEqualTo("SHARED");
 					assertThat(lease.limit()).isEqualTo(1);
@@ -262,7 +280,8 @@ class LocksEndpointAutoConfigurationTests {
 	@Test
 	void showsOwnersWhenAllowed() {
 		this.contextRunner
-			.withPropertyValues("management.endpoints.web.exposure.include=locks", "management.endpoint.locks.show-values=always")
+			.withPropertyValues("management.endpoints.web.exposure.include=locks",
+					"management.endpoint.locks.show-values=always")
 			.run((context) -> {
 				LockTemplate locks = context.getBean(LockTemplate.class);
 				LocksEndpoint endpoint = context.getBean(LocksEndpoint.class);
@@ -271,7 +290,8 @@ class LocksEndpointAutoConfigurationTests {
 					assertThat(one).isNotNull();
 					assertThat(one.mode()).isEqualTo("SHARED");
 					assertThat(one.limit()).isEqualTo(2);
-					assertThat(one.holders()).extracting(HolderDescriptor::owner).containsExactly("billing@host-1:4711");
+					assertThat(one.holders()).extracting(HolderDescriptor::owner)
+						.containsExactly("billing@host-1:4711");
 				});
 			});
 	}

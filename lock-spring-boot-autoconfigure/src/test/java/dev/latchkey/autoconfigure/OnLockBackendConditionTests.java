@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey.autoconfigure;
 
 import java.net.URLClassLoader;
@@ -26,9 +42,9 @@ import dev.latchkey.redis.RedisLockRepository;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * Tests for the choice of a backend ({@link ConditionalOnLockBackend}, {@link BackendChoice},
- * {@link BackendChoiceCheck}) as the application sees it: the condition report, its own repository, and libraries that
- * are not there at all.
+ * Tests for the choice of a backend ({@link ConditionalOnLockBackend},
+ * {@link BackendChoice}, {@link BackendChoiceCheck}) as the application sees it: the
+ * condition report, its own repository, and libraries that are not there at all.
  */
 class OnLockBackendConditionTests {
 
@@ -36,8 +52,7 @@ class OnLockBackendConditionTests {
 	Path temporary;
 
 	private ApplicationContextRunner contextRunner() {
-		return new ApplicationContextRunner()
-			.withConfiguration(AutoConfigurations.of(LatchkeyAutoConfiguration.class))
+		return new ApplicationContextRunner().withConfiguration(AutoConfigurations.of(LatchkeyAutoConfiguration.class))
 			.withPropertyValues("latchkey.socket.directory=" + this.temporary.resolve("locks"));
 	}
 
@@ -49,27 +64,32 @@ class OnLockBackendConditionTests {
 			String why = "latchkey.backend is auto and selects redis: a RedisConnectionFactory bean is configured";
 			ConditionAndOutcomes redis = report.get(LockRepositoryConfigurations.Redis.class.getName());
 			assertThat(redis.isFullMatch()).isTrue();
-			assertThat(redis).anySatisfy((conditionAndOutcome) -> assertThat(conditionAndOutcome.getOutcome().getMessage())
-				.isEqualTo("@ConditionalOnLockBackend (redis) " + why));
+			assertThat(redis)
+				.anySatisfy((conditionAndOutcome) -> assertThat(conditionAndOutcome.getOutcome().getMessage())
+					.isEqualTo("@ConditionalOnLockBackend (redis) " + why));
 			ConditionAndOutcomes socket = report.get(LockRepositoryConfigurations.Socket.class.getName());
 			assertThat(socket.isFullMatch()).isFalse();
-			assertThat(socket).anySatisfy((conditionAndOutcome) -> assertThat(conditionAndOutcome.getOutcome().getMessage())
-				.isEqualTo("@ConditionalOnLockBackend (socket) " + why));
+			assertThat(socket)
+				.anySatisfy((conditionAndOutcome) -> assertThat(conditionAndOutcome.getOutcome().getMessage())
+					.isEqualTo("@ConditionalOnLockBackend (socket) " + why));
 		});
 	}
 
 	@Test
 	void givenANamedBackendThatCannotBeUsedThenTheConditionReportSaysWhy() {
-		// The report of a context that failed to start is gone with its bean factory: keep it from the beginning.
+		// The report of a context that failed to start is gone with its bean factory:
+		// keep it from the beginning.
 		AtomicReference<ConditionEvaluationReport> report = new AtomicReference<>();
-		contextRunner().withInitializer((started) -> report.set(ConditionEvaluationReport.get(started.getBeanFactory())))
+		contextRunner()
+			.withInitializer((started) -> report.set(ConditionEvaluationReport.get(started.getBeanFactory())))
 			.withPropertyValues("latchkey.backend=redis")
 			.run((context) -> {
 				assertThat(context).hasFailed();
 				ConditionAndOutcomes redis = report.get()
 					.getConditionAndOutcomesBySource()
 					.get(LockRepositoryConfigurations.Redis.class.getName());
-				assertThat(redis).anySatisfy((conditionAndOutcome) -> assertThat(conditionAndOutcome.getOutcome().getMessage())
+				assertThat(redis).anySatisfy((conditionAndOutcome) -> assertThat(
+						conditionAndOutcome.getOutcome().getMessage())
 					.isEqualTo("@ConditionalOnLockBackend (redis) latchkey.backend is redis, but the application has no"
 							+ " RedisConnectionFactory bean"));
 			});
@@ -95,7 +115,8 @@ class OnLockBackendConditionTests {
 	@Test
 	void givenNoBackendLibraryOnTheClassPathThenAutoUsesTheSocketBackendAndANamedOneExplainsWhatToAdd()
 			throws Exception {
-		// Absent, not filtered: the auto-configuration is registered as a class, which makes Spring read its
+		// Absent, not filtered: the auto-configuration is registered as a class, which
+		// makes Spring read its
 		// configurations reflectively unless they are imported by name.
 		try (URLClassLoader loader = BackendStartup.classLoaderWithout("jetcd-", "spring-data-redis",
 				"spring-boot-data-redis", "lettuce-core", "spring-jdbc", "spring-boot-jdbc")) {
@@ -110,15 +131,16 @@ class OnLockBackendConditionTests {
 			assertThat(start.getMethod("start", String.class, String.class).invoke(null, "etcd", directory))
 				.isEqualTo("latchkey.backend is etcd, but jetcd is not on the class path / Add the dependency"
 						+ " io.etcd:jetcd-core, or set latchkey.backend to another backend");
-			assertThat(start.getMethod("start", String.class, String.class).invoke(null, "jdbc", directory))
-				.asString()
-				.startsWith("latchkey.backend is jdbc, but spring-jdbc or Spring Boot's JDBC support is not on the class"
-						+ " path");
+			assertThat(start.getMethod("start", String.class, String.class).invoke(null, "jdbc", directory)).asString()
+				.startsWith(
+						"latchkey.backend is jdbc, but spring-jdbc or Spring Boot's JDBC support is not on the class"
+								+ " path");
 		}
 	}
 
 	/**
-	 * Starts a context of its own; loaded by a class loader without the backends' libraries.
+	 * Starts a context of its own; loaded by a class loader without the backends'
+	 * libraries.
 	 */
 	public static final class WithoutBackendLibraries {
 

@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey.autoconfigure;
 
 import java.nio.file.Path;
@@ -28,8 +44,7 @@ class RedisBackendAutoConfigurationTests {
 	Path temporary;
 
 	private ApplicationContextRunner contextRunner() {
-		return new ApplicationContextRunner()
-			.withConfiguration(AutoConfigurations.of(LatchkeyAutoConfiguration.class))
+		return new ApplicationContextRunner().withConfiguration(AutoConfigurations.of(LatchkeyAutoConfiguration.class))
 			.withPropertyValues("latchkey.socket.directory=" + this.temporary.resolve("locks"));
 	}
 
@@ -38,7 +53,8 @@ class RedisBackendAutoConfigurationTests {
 		contextRunner().withUserConfiguration(BackendStartup.UnconnectedRedisConfiguration.class)
 			.withPropertyValues("latchkey.backend=redis")
 			.run((context) -> {
-				assertThat(context).hasSingleBean(RedisLockRepository.class).doesNotHaveBean(SocketLockRepository.class);
+				assertThat(context).hasSingleBean(RedisLockRepository.class)
+					.doesNotHaveBean(SocketLockRepository.class);
 				RedisLockRepository repository = context.getBean(RedisLockRepository.class);
 				assertThat(repository.getNamespace()).isEqualTo("latchkey");
 				assertThat(context.getBean(LockTemplate.class).repository()).isSameAs(repository);
@@ -110,19 +126,21 @@ class RedisBackendAutoConfigurationTests {
 
 	@Test
 	void usesTheConnectionFactoryOfSpringBootsRedisAutoConfiguration() {
-		// Listed before Spring Boot's: the order comes from @AutoConfiguration(afterName = ...), not from this list.
+		// Listed before Spring Boot's: the order comes from @AutoConfiguration(afterName
+		// = ...), not from this list.
 		new ApplicationContextRunner()
-			.withConfiguration(
-					AutoConfigurations.of(LatchkeyAutoConfiguration.class, DataRedisAutoConfiguration.class))
+			.withConfiguration(AutoConfigurations.of(LatchkeyAutoConfiguration.class, DataRedisAutoConfiguration.class))
 			.withPropertyValues("spring.data.redis.url=" + TestServers.redisUrl(), "spring.data.redis.timeout=2s",
 					"latchkey.redis.namespace=latchkey-autoconfigure-test")
 			.run((context) -> {
 				assertThat(context).hasSingleBean(RedisLockRepository.class);
 				LockTemplate locks = context.getBean(LockTemplate.class);
-				assertThat(locks.exclusive("auto-configured").call(() -> locks.repository()
-					.inspect("auto-configured")
-					.map((info) -> info.holders().get(0).fencingToken())
-					.orElseThrow())).isPositive();
+				assertThat(locks.exclusive("auto-configured")
+					.call(() -> locks.repository()
+						.inspect("auto-configured")
+						.map((info) -> info.holders().get(0).fencingToken())
+						.orElseThrow()))
+					.isPositive();
 				assertThat(locks.repository().inspect("auto-configured")).isEmpty();
 			});
 	}

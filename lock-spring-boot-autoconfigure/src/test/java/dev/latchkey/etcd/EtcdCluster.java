@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey.etcd;
 
 import java.io.IOException;
@@ -20,10 +36,12 @@ import java.util.concurrent.TimeUnit;
 import org.awaitility.Awaitility;
 
 /**
- * A private etcd cluster of one or more members on free loopback ports, with its data in a temporary directory, for
- * the tests that kill, stop or reconfigure servers, which they must never do to the shared ones. Needs the
- * {@code etcd} binary on the {@code PATH} ({@code scripts/services.sh} installs it). Members use short heartbeats and
- * elections (50 ms, 500 ms), so leases may be as short as one second and a lost leader is replaced quickly.
+ * A private etcd cluster of one or more members on free loopback ports, with its data in
+ * a temporary directory, for the tests that kill, stop or reconfigure servers, which they
+ * must never do to the shared ones. Needs the {@code etcd} binary on the {@code PATH}
+ * ({@code scripts/services.sh} installs it). Members use short heartbeats and elections
+ * (50 ms, 500 ms), so leases may be as short as one second and a lost leader is replaced
+ * quickly.
  */
 final class EtcdCluster implements AutoCloseable {
 
@@ -98,7 +116,8 @@ final class EtcdCluster implements AutoCloseable {
 	}
 
 	/**
-	 * Kills a member with SIGKILL; its data stays, so {@link #restart(int)} brings it back as the same member.
+	 * Kills a member with SIGKILL; its data stays, so {@link #restart(int)} brings it
+	 * back as the same member.
 	 * @param index the member
 	 */
 	void kill(int index) {
@@ -124,7 +143,8 @@ final class EtcdCluster implements AutoCloseable {
 	}
 
 	/**
-	 * Waits until a member answers its health check with {@code true} (it has a leader and serves requests).
+	 * Waits until a member answers its health check with {@code true} (it has a leader
+	 * and serves requests).
 	 * @param index the member
 	 */
 	void awaitHealthy(int index) {
@@ -162,7 +182,8 @@ final class EtcdCluster implements AutoCloseable {
 	}
 
 	/**
-	 * The member that is the cluster's leader now, asked through the members' JSON gateway.
+	 * The member that is the cluster's leader now, asked through the members' JSON
+	 * gateway.
 	 * @return the leader's index
 	 * @throws IllegalStateException if no member answers with a leader it is itself
 	 */
@@ -198,7 +219,8 @@ final class EtcdCluster implements AutoCloseable {
 			OutputStream out = socket.getOutputStream();
 			byte[] content = body.getBytes(StandardCharsets.UTF_8);
 			out.write(("POST " + path + " HTTP/1.0\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-					+ "Content-Length: " + content.length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+					+ "Content-Length: " + content.length + "\r\n\r\n")
+				.getBytes(StandardCharsets.US_ASCII));
 			out.write(content);
 			out.flush();
 			return new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);

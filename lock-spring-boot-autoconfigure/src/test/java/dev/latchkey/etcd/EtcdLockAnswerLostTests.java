@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey.etcd;
 
 import java.time.Duration;
@@ -28,10 +44,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
 
 /**
- * An acquire transaction that etcd applied but whose answer came after the request timeout: the caller got a
- * {@link LockBackendException}, etcd holds the key. {@link LockTemplate} gives the token back, so the key is free
- * again long before the lock's TTL (without it, the repository's expiry sweep deletes the key only when the TTL has
- * passed). The answer is delayed by a client interceptor; the etcd server is the real one.
+ * An acquire transaction that etcd applied but whose answer came after the request
+ * timeout: the caller got a {@link LockBackendException}, etcd holds the key.
+ * {@link LockTemplate} gives the token back, so the key is free again long before the
+ * lock's TTL (without it, the repository's expiry sweep deletes the key only when the TTL
+ * has passed). The answer is delayed by a client interceptor; the etcd server is the real
+ * one.
  */
 @Timeout(60)
 class EtcdLockAnswerLostTests {
@@ -43,12 +61,14 @@ class EtcdLockAnswerLostTests {
 		try (Client delaying = Client.builder()
 			.endpoints(TestServers.etcdEndpoints())
 			.interceptor(new DelayingInterceptor(delayNextTxnAnswer, Duration.ofSeconds(3)))
-			.build(); Client other = EtcdTestSupport.client(TestServers.etcdEndpoints());
+			.build();
+				Client other = EtcdTestSupport.client(TestServers.etcdEndpoints());
 				EtcdLockRepository repository = new EtcdLockRepository(delaying, namespace, Duration.ofSeconds(2));
 				EtcdLockRepository next = new EtcdLockRepository(other, namespace, Duration.ofSeconds(5));
 				LockTemplate locks = new LockTemplate(repository,
 						LockSettings.defaults().withOwner("lost-answer").withTtl(Duration.ofSeconds(60)), null)) {
-			// Connected, and the shared lease of the 60 s class granted, before the answer that is lost.
+			// Connected, and the shared lease of the 60 s class granted, before the
+			// answer that is lost.
 			LeaseSpec warmUp = LeaseSpec.exclusive("warm-up", "warm-up", "warm-" + UUID.randomUUID(),
 					Duration.ofSeconds(60));
 			assertThat(repository.tryAcquire(warmUp)).isPresent();
@@ -70,7 +90,8 @@ class EtcdLockAnswerLostTests {
 	}
 
 	/**
-	 * Holds back the answer of the next KV transaction, once armed: the request reaches etcd at once.
+	 * Holds back the answer of the next KV transaction, once armed: the request reaches
+	 * etcd at once.
 	 */
 	private static final class DelayingInterceptor implements ClientInterceptor {
 

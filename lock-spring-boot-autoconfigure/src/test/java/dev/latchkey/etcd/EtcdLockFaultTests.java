@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey.etcd;
 
 import java.io.IOException;
@@ -47,9 +63,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
 
 /**
- * The etcd backend under faults of a cluster, each on an etcd cluster of the test's own: a follower and then the
- * leader killed while locks are held and contended, the whole cluster stopped past the TTL, an unreachable cluster and
- * bad credentials. A holder killed or paused, and a single node paused or restarted, are {@link FaultMatrixEtcdTests}'s.
+ * The etcd backend under faults of a cluster, each on an etcd cluster of the test's own:
+ * a follower and then the leader killed while locks are held and contended, the whole
+ * cluster stopped past the TTL, an unreachable cluster and bad credentials. A holder
+ * killed or paused, and a single node paused or restarted, are
+ * {@link FaultMatrixEtcdTests}'s.
  */
 @Timeout(120)
 class EtcdLockFaultTests {
@@ -111,7 +129,8 @@ class EtcdLockFaultTests {
 						});
 					}
 					catch (LockException ex) {
-						// A request to a killed member, or no leader for a moment: try again.
+						// A request to a killed member, or no leader for a moment: try
+						// again.
 						failures.incrementAndGet();
 						sleep(50);
 					}
@@ -185,7 +204,8 @@ class EtcdLockFaultTests {
 		for (int i = 0; i < cluster.size(); i++) {
 			cluster.awaitHealthy(i);
 		}
-		// Back with a quorum, the key frees (the lost holder's repository deletes it, or etcd expires its lease) and
+		// Back with a quorum, the key frees (the lost holder's repository deletes it, or
+		// etcd expires its lease) and
 		// the next grant is fenced above the lost one.
 		EtcdLockRepository next = repository(cluster.endpoints());
 		LeaseSpec spec = LeaseSpec.exclusive("cluster-stopped", "next", token(), Duration.ofSeconds(30));
@@ -286,7 +306,9 @@ class EtcdLockFaultTests {
 
 	private static void awaitMoreRuns(AtomicInteger runs, int more) {
 		int target = runs.get() + more;
-		Awaitility.await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(20))
+		Awaitility.await()
+			.atMost(Duration.ofSeconds(60))
+			.pollInterval(Duration.ofMillis(20))
 			.until(() -> runs.get() >= target);
 	}
 

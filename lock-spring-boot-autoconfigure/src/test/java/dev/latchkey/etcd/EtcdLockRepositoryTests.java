@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey.etcd;
 
 import java.time.Duration;
@@ -17,9 +33,10 @@ import dev.latchkey.test.TestServers;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * The etcd backend passes the backend contract against the single etcd node of {@value TestServers#ETCD_ENDPOINTS},
- * in a namespace of its own, so that runs sharing the server do not meet; its one thread comes from the application's
- * thread factory when given one, and is gone after close.
+ * The etcd backend passes the backend contract against the single etcd node of
+ * {@value TestServers#ETCD_ENDPOINTS}, in a namespace of its own, so that runs sharing
+ * the server do not meet; its one thread comes from the application's thread factory when
+ * given one, and is gone after close.
  */
 class EtcdLockRepositoryTests extends EtcdLockRepositoryContractTests {
 

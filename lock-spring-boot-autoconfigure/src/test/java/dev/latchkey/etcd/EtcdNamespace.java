@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey.etcd;
 
 import java.net.URI;
@@ -12,8 +28,10 @@ import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 
 /**
- * A key namespace of a test class's own on a shared etcd server, with a client connected before the class's tests;
- * afterwards every key of the namespace is deleted and the client closed, so that runs sharing the server do not meet.
+ * A key namespace of a test class's own on a shared etcd server, with a client connected
+ * before the class's tests; afterwards every key of the namespace is deleted and the
+ * client closed, so that runs sharing the server do not meet.
+ *
  * <pre class="code">
  * &#64;RegisterExtension
  * static final EtcdNamespace etcd = new EtcdNamespace("latchkey-test-", TestServers::etcdEndpoints);

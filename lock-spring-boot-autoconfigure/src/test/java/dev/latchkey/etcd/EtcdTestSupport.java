@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey.etcd;
 
 import java.net.URI;
@@ -19,7 +35,8 @@ final class EtcdTestSupport {
 	}
 
 	/**
-	 * A jetcd client for endpoints, with a connect timeout short enough that a dead member fails a call quickly.
+	 * A jetcd client for endpoints, with a connect timeout short enough that a dead
+	 * member fails a call quickly.
 	 * @param endpoints the endpoints
 	 * @return the client, to close after use
 	 */
@@ -35,7 +52,8 @@ final class EtcdTestSupport {
 	static void deleteNamespace(Client client, String namespace) {
 		try {
 			client.getKVClient()
-				.delete(ByteSequence.from(namespace, StandardCharsets.UTF_8), DeleteOption.builder().isPrefix(true).build())
+				.delete(ByteSequence.from(namespace, StandardCharsets.UTF_8),
+						DeleteOption.builder().isPrefix(true).build())
 				.get(10, TimeUnit.SECONDS);
 		}
 		catch (Exception ex) {

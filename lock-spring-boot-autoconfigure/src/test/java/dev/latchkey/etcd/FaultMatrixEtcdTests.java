@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey.etcd;
 
 import java.net.InetSocketAddress;
@@ -11,8 +27,8 @@ import dev.latchkey.LockRepository;
 import dev.latchkey.test.FaultMatrix;
 
 /**
- * The {@link FaultMatrix} on the etcd backend, on a single etcd node of the test's own (its data on disk, so a restart
- * keeps leases and revisions).
+ * The {@link FaultMatrix} on the etcd backend, on a single etcd node of the test's own
+ * (its data on disk, so a restart keeps leases and revisions).
  */
 class FaultMatrixEtcdTests extends FaultMatrix {
 
@@ -70,7 +86,8 @@ class FaultMatrixEtcdTests extends FaultMatrix {
 
 	@Override
 	protected Duration crashRecoveryBound() {
-		// etcd expires the holder's lease by its own clock, counting whole seconds from the last keep-alive.
+		// etcd expires the holder's lease by its own clock, counting whole seconds from
+		// the last keep-alive.
 		return TTL.plusSeconds(3);
 	}
 
@@ -88,7 +105,8 @@ class FaultMatrixEtcdTests extends FaultMatrix {
 
 	@Override
 	protected int clockRounds() {
-		// Processes under libfaketime talk to etcd slowly (their requests often time out): fewer rounds.
+		// Processes under libfaketime talk to etcd slowly (their requests often time
+		// out): fewer rounds.
 		return 4;
 	}
 

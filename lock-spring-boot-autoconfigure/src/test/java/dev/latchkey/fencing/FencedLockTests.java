@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey.fencing;
 
 import java.time.Duration;
@@ -31,9 +47,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
 
 /**
- * Fencing with the lock, end to end: a holder whose renewals are blocked (as by a stalled network or a long pause)
- * keeps believing it holds the lock past its TTL; the next holder is granted the key and writes; the first holder's
- * late write is refused by the fence. On PostgreSQL (JDBC backend and {@link JdbcFence}) and on Redis (Redis backend
+ * Fencing with the lock, end to end: a holder whose renewals are blocked (as by a stalled
+ * network or a long pause) keeps believing it holds the lock past its TTL; the next
+ * holder is granted the key and writes; the first holder's late write is refused by the
+ * fence. On PostgreSQL (JDBC backend and {@link JdbcFence}) and on Redis (Redis backend
  * and {@link RedisFence}).
  */
 @Timeout(60)
@@ -107,8 +124,8 @@ class FencedLockTests {
 	}
 
 	/**
-	 * The first holder takes the key with renewals that block; the second waits and is granted it once the first's
-	 * lease has expired at the backend.
+	 * The first holder takes the key with renewals that block; the second waits and is
+	 * granted it once the first's lease has expired at the backend.
 	 */
 	private Holders holders(LockRepository pausedRepository, LockRepository nextRepository) {
 		LockRepository blockedRenewals = new ForwardingLockRepository(pausedRepository) {
@@ -128,7 +145,9 @@ class FencedLockTests {
 		LockTemplate pausedLocks = template(blockedRenewals, "paused");
 		LockTemplate nextLocks = template(nextRepository, "next");
 		LockHandle paused = pausedLocks.exclusive("order:42").ttl(TTL).acquire();
-		LockHandle next = nextLocks.exclusive("order:42").ttl(Duration.ofSeconds(30)).waitTime(Duration.ofSeconds(20))
+		LockHandle next = nextLocks.exclusive("order:42")
+			.ttl(Duration.ofSeconds(30))
+			.waitTime(Duration.ofSeconds(20))
 			.acquire();
 		this.resources.add(next);
 		assertThat(next.fencingToken()).isGreaterThan(paused.fencingToken());

@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey.fencing;
 
 import java.io.IOException;
@@ -32,8 +48,8 @@ import org.springframework.jdbc.datasource.init.ResourceDatabasePopulator;
 import dev.latchkey.test.TestServers;
 
 /**
- * Databases, tables and Redis connections for the fencing tests: tables are made from the scripts the jar ships, under
- * random names, so that runs sharing a server never meet.
+ * Databases, tables and Redis connections for the fencing tests: tables are made from the
+ * scripts the jar ships, under random names, so that runs sharing a server never meet.
  */
 final class FencingTestSupport {
 
@@ -44,7 +60,8 @@ final class FencingTestSupport {
 		String url = switch (database) {
 			case "postgres" -> TestServers.postgresUrl();
 			case "mariadb" -> TestServers.mariadbUrl();
-			// Writers of one resource wait for each other's commit on the fence row: longer than H2's 1 s default.
+			// Writers of one resource wait for each other's commit on the fence row:
+			// longer than H2's 1 s default.
 			case "h2" -> "jdbc:h2:mem:" + UUID.randomUUID() + ";DB_CLOSE_DELAY=-1;LOCK_TIMEOUT=20000";
 			default -> throw new IllegalArgumentException(database);
 		};
@@ -68,7 +85,8 @@ final class FencingTestSupport {
 	}
 
 	/**
-	 * Runs a script the jar ships with a table name of the test's own in place of the shipped one.
+	 * Runs a script the jar ships with a table name of the test's own in place of the
+	 * shipped one.
 	 */
 	static void runScript(DataSource dataSource, String script, String shippedName, String name) {
 		try {
@@ -94,8 +112,9 @@ final class FencingTestSupport {
 	}
 
 	/**
-	 * Has several writers write the tokens 1 to {@code tokens} at once, in a shuffled order, each through a fenced
-	 * write: a stale token is rejected, so the last value standing must be the highest token's.
+	 * Has several writers write the tokens 1 to {@code tokens} at once, in a shuffled
+	 * order, each through a fenced write: a stale token is rejected, so the last value
+	 * standing must be the highest token's.
 	 * @param writers how many threads write
 	 * @param tokens how many tokens are written
 	 * @param timeout how long each writer may take
@@ -158,6 +177,7 @@ final class FencingTestSupport {
 
 	/**
 	 * What the writers of {@link #writeConcurrently} saw.
+	 *
 	 * @param accepted how many writes the fence accepted
 	 * @param rejected how many it rejected as stale
 	 */

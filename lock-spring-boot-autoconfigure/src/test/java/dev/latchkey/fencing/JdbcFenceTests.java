@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey.fencing;
 
 import java.time.Duration;
@@ -20,9 +36,10 @@ import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
 import static org.assertj.core.api.Assertions.assertThatIllegalStateException;
 
 /**
- * {@link JdbcFence} on PostgreSQL, MariaDB and H2, with the fence table of the shipped scripts and a data table of the
- * test's own: a late write with an older token is refused and rolled back, a newer one is made, and concurrent
- * writers with interleaved tokens leave the highest token's value.
+ * {@link JdbcFence} on PostgreSQL, MariaDB and H2, with the fence table of the shipped
+ * scripts and a data table of the test's own: a late write with an older token is refused
+ * and rolled back, a newer one is made, and concurrent writers with interleaved tokens
+ * leave the highest token's value.
  */
 @Timeout(120)
 class JdbcFenceTests {
@@ -80,7 +97,8 @@ class JdbcFenceTests {
 				assertThat(ex.getCurrentToken()).isEqualTo(newer);
 			});
 		assertThat(read(jdbc, id)).isEqualTo(newer);
-		// The same holder may write again with its token; a later holder's newer token goes through.
+		// The same holder may write again with its token; a later holder's newer token
+		// goes through.
 		fence.run(id, newer, () -> write(jdbc, id, newer * 10));
 		assertThat(read(jdbc, id)).isEqualTo(newer * 10);
 		assertThat(fence.call(id, 12, () -> write(jdbc, id, 12))).isEqualTo(1);
@@ -99,11 +117,11 @@ class JdbcFenceTests {
 		jdbc.update("INSERT INTO " + DATA + " (ID, VAL) VALUES (?, 0)", id);
 		fence.run(id, 7, () -> write(jdbc, id, 7));
 		TransactionTemplate transaction = new TransactionTemplate(new DataSourceTransactionManager(dataSource));
-		assertThatExceptionOfType(FencingTokenRejectedException.class).isThrownBy(() -> transaction.executeWithoutResult(
-				(status) -> {
-					write(jdbc, id, 3);
-					fence.advance(id, 3);
-				}));
+		assertThatExceptionOfType(FencingTokenRejectedException.class)
+			.isThrownBy(() -> transaction.executeWithoutResult((status) -> {
+				write(jdbc, id, 3);
+				fence.advance(id, 3);
+			}));
 		assertThat(read(jdbc, id)).isEqualTo(7);
 		assertThatIllegalStateException().isThrownBy(() -> fence.advance(id, 8))
 			.withMessageContaining("needs a transaction");
@@ -121,7 +139,8 @@ class JdbcFenceTests {
 		int tokens = 96;
 		FencingTestSupport.Outcome outcome = FencingTestSupport.writeConcurrently(8, tokens, Duration.ofSeconds(100),
 				(token) -> fence.run(id, token, () -> {
-					// Read, then write back: without the fence row's lock, a stale writer could slip in between.
+					// Read, then write back: without the fence row's lock, a stale writer
+					// could slip in between.
 					read(jdbc, id);
 					write(jdbc, id, token);
 				}));

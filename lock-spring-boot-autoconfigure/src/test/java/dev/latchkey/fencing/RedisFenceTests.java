@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey.fencing;
 
 import java.time.Duration;
@@ -18,8 +34,9 @@ import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
 import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
 
 /**
- * {@link RedisFence} on a real Redis: a late write with an older token is refused and changes nothing, a newer one is
- * made, and concurrent writers with interleaved tokens leave the highest token's value.
+ * {@link RedisFence} on a real Redis: a late write with an older token is refused and
+ * changes nothing, a newer one is made, and concurrent writers with interleaved tokens
+ * leave the highest token's value.
  */
 @Timeout(60)
 class RedisFenceTests {

@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey.integration;
 
 import java.time.Duration;
@@ -36,11 +52,12 @@ import static org.assertj.core.api.Assertions.assertThatIllegalStateException;
 import static org.awaitility.Awaitility.await;
 
 /**
- * What Spring Integration's lock registry tests ask of a distributed {@code LockRegistry}, asked of
- * {@link LatchkeyLockRegistry} on one backend, with two registries (two nodes: a template each, on repositories that
- * share one store): one lock per key, reentrancy per thread, exclusion within a node and across nodes,
- * {@code tryLock} with a timeout, unlock only by the owner, interrupts; and what Latchkey adds: renewal, a fencing
- * token, a lost lease reported at unlock.
+ * What Spring Integration's lock registry tests ask of a distributed
+ * {@code LockRegistry}, asked of {@link LatchkeyLockRegistry} on one backend, with two
+ * registries (two nodes: a template each, on repositories that share one store): one lock
+ * per key, reentrancy per thread, exclusion within a node and across nodes,
+ * {@code tryLock} with a timeout, unlock only by the owner, interrupts; and what Latchkey
+ * adds: renewal, a fencing token, a lost lease reported at unlock.
  */
 abstract class LatchkeyLockRegistryContractTests extends TwoNodeTests {
 
@@ -297,7 +314,8 @@ abstract class LatchkeyLockRegistryContractTests extends TwoNodeTests {
 			Lock lock = new LatchkeyLockRegistry(broken).obtain(this.key);
 			assertThatExceptionOfType(CannotAcquireLockException.class).isThrownBy(lock::lock)
 				.withCauseInstanceOf(LockBackendException.class);
-			// The failed attempt left no local hold behind: another thread reaches the backend too.
+			// The failed attempt left no local hold behind: another thread reaches the
+			// backend too.
 			assertThat(onAnotherThread(() -> {
 				try {
 					return lock.tryLock();

@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey.integration;
 
 import java.time.Duration;
@@ -22,16 +38,16 @@ import dev.latchkey.test.ApplicationNodeTests;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * An application that uses Spring Integration's {@code LockRegistry} and declares none, started twice on one backend
- * that properties pick: the registry is Latchkey's, a lock held on one node keeps the other waiting until it is
- * unlocked, and the lock shows through Latchkey on both nodes.
+ * An application that uses Spring Integration's {@code LockRegistry} and declares none,
+ * started twice on one backend that properties pick: the registry is Latchkey's, a lock
+ * held on one node keeps the other waiting until it is unlocked, and the lock shows
+ * through Latchkey on both nodes.
  */
 class LockRegistryApplicationTests extends ApplicationNodeTests {
 
 	@ParameterizedTest(name = "{0}")
 	@MethodSource(BACKENDS)
-	void aLockHeldOnOneNodeKeepsTheOtherWaitingUntilItIsUnlocked(String backend, String[] properties)
-			throws Exception {
+	void aLockHeldOnOneNodeKeepsTheOtherWaitingUntilItIsUnlocked(String backend, String[] properties) throws Exception {
 		ConfigurableApplicationContext nodeA = startNode(InvoiceApplication.class, properties);
 		ConfigurableApplicationContext nodeB = startNode(InvoiceApplication.class, properties);
 		LockRegistry<?> registryA = nodeA.getBean(LockRegistry.class);

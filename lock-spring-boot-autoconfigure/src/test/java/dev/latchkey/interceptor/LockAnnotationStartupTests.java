@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey.interceptor;
 
 import java.util.concurrent.CompletableFuture;
@@ -25,7 +41,8 @@ class LockAnnotationStartupTests {
 
 	private final ApplicationContextRunner contextRunner = new ApplicationContextRunner()
 		.withConfiguration(AutoConfigurations.of(LatchkeyAutoConfiguration.class))
-		// These tests are about the annotations: the in-JVM backend keeps them apart from other runs on this host.
+		// These tests are about the annotations: the in-JVM backend keeps them apart from
+		// other runs on this host.
 		.withPropertyValues("latchkey.backend=memory");
 
 	@Test
@@ -66,13 +83,14 @@ class LockAnnotationStartupTests {
 	void durationBeyondTheAllowedRangeFailsTheStartNamingTheAttribute() {
 		assertStartFails(HugeTtlString.class, "@Exclusive on HugeTtlString.work() has a ttlString of PT87600000H",
 				"365 days");
-		assertStartFails(HugeWaitTime.class, "@Exclusive on HugeWaitTime.work() has a waitTime of "
-				+ Long.MAX_VALUE + " days", "365 days");
+		assertStartFails(HugeWaitTime.class,
+				"@Exclusive on HugeWaitTime.work() has a waitTime of " + Long.MAX_VALUE + " days", "365 days");
 	}
 
 	@Test
 	void skippingAMethodThatReturnsAPrimitiveFailsTheStart() {
-		assertStartFails(SkipPrimitive.class, "@Exclusive on SkipPrimitive.count() skips on contention but returns int");
+		assertStartFails(SkipPrimitive.class,
+				"@Exclusive on SkipPrimitive.count() skips on contention but returns int");
 	}
 
 	@Test

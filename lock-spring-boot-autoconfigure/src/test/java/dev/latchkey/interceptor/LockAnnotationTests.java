@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey.interceptor;
 
 import java.time.Duration;
@@ -39,14 +55,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
 
 /**
- * Tests for {@code @Exclusive} and {@code @Semaphore} on Spring beans, through the auto-configuration and the memory
- * backend.
+ * Tests for {@code @Exclusive} and {@code @Semaphore} on Spring beans, through the
+ * auto-configuration and the memory backend.
  */
 class LockAnnotationTests {
 
 	private final ApplicationContextRunner contextRunner = new ApplicationContextRunner()
 		.withConfiguration(AutoConfigurations.of(LatchkeyAutoConfiguration.class))
-		// These tests are about the annotations: the in-JVM backend keeps them apart from other runs on this host.
+		// These tests are about the annotations: the in-JVM backend keeps them apart from
+		// other runs on this host.
 		.withPropertyValues("latchkey.backend=memory")
 		.withUserConfiguration(ServicesConfiguration.class)
 		.withPropertyValues("guarded.permits=2");
@@ -263,7 +280,8 @@ class LockAnnotationTests {
 	}
 
 	/**
-	 * What the guarded methods saw: a plain bean, since fields of a proxied bean are not visible through its proxy.
+	 * What the guarded methods saw: a plain bean, since fields of a proxied bean are not
+	 * visible through its proxy.
 	 */
 	static class State {
 

@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey.interceptor;
 
 import java.util.Collection;
@@ -34,7 +50,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
 
 /**
- * When a lease is lost while an annotated method runs, the work is told according to its lost policy.
+ * When a lease is lost while an annotated method runs, the work is told according to its
+ * lost policy.
  */
 class LockLostPolicyTests {
 
@@ -97,12 +114,15 @@ class LockLostPolicyTests {
 			Worker worker = context.getBean(Worker.class);
 			StealingLockRepository repository = context.getBean(StealingLockRepository.class);
 			repository.stealAll = true;
-			StepVerifier.create(worker.reactive()).expectError(LockLostException.class).verify(java.time.Duration.ofSeconds(5));
+			StepVerifier.create(worker.reactive())
+				.expectError(LockLostException.class)
+				.verify(java.time.Duration.ofSeconds(5));
 		});
 	}
 
 	/**
-	 * A memory backend whose renewals can be made to answer that every lease was taken by someone else.
+	 * A memory backend whose renewals can be made to answer that every lease was taken by
+	 * someone else.
 	 */
 	static class StealingLockRepository extends MemoryLockRepository {
 

@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey.interceptor;
 
 import java.sql.Connection;
@@ -30,8 +46,8 @@ import dev.latchkey.memory.MemoryLockRepository;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * The lock wraps {@code @Transactional}: the transaction commits before the lock is released, so the next holder sees
- * the committed data.
+ * The lock wraps {@code @Transactional}: the transaction commits before the lock is
+ * released, so the next holder sees the committed data.
  */
 class LockTransactionOrderingTests {
 
@@ -50,7 +66,8 @@ class LockTransactionOrderingTests {
 			assertThat(repository.releases).allSatisfy((release) -> {
 				assertThat(release.transactionActive()).as("transaction active at release").isFalse();
 			});
-			// Rows visible from a separate connection at release time: committed, not merely written.
+			// Rows visible from a separate connection at release time: committed, not
+			// merely written.
 			assertThat(repository.releases).extracting(Release::committedRows).containsExactly(1, 2);
 		});
 	}
@@ -77,8 +94,8 @@ class LockTransactionOrderingTests {
 	}
 
 	/**
-	 * Records, at each release, whether a transaction is still open on the releasing thread and how many rows a
-	 * separate connection sees.
+	 * Records, at each release, whether a transaction is still open on the releasing
+	 * thread and how many rows a separate connection sees.
 	 */
 	static class ObservingLockRepository extends MemoryLockRepository {
 

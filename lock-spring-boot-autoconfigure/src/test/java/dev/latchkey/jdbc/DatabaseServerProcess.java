@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey.jdbc;
 
 import java.io.IOException;
@@ -21,11 +37,13 @@ import org.springframework.core.log.LogAccessor;
 import org.springframework.test.util.TestSocketUtils;
 
 /**
- * A database server of a test's own, on a free loopback port, with its data in a directory of its own: for the tests
- * that pause or kill a server, which they must never do to the shared one. {@link #postgres()} and {@link #mariadb()}
- * run the server binaries of the machine's PostgreSQL and MariaDB packages ({@code scripts/services.sh} installs
- * both); the server keeps its data on disk and syncs every commit, so a {@link #restart()} after a {@code SIGKILL} is
- * a crash the database recovers from.
+ * A database server of a test's own, on a free loopback port, with its data in a
+ * directory of its own: for the tests that pause or kill a server, which they must never
+ * do to the shared one. {@link #postgres()} and {@link #mariadb()} run the server
+ * binaries of the machine's PostgreSQL and MariaDB packages ({@code scripts/services.sh}
+ * installs both); the server keeps its data on disk and syncs every commit, so a
+ * {@link #restart()} after a {@code SIGKILL} is a crash the database recovers from.
+ *
  * <pre class="code">
  * try (DatabaseServerProcess server = DatabaseServerProcess.postgres()) {
  *     DataSource dataSource = JdbcTestSupport.dataSource(server.url(), 4);
@@ -68,7 +86,8 @@ abstract class DatabaseServerProcess implements AutoCloseable {
 	}
 
 	/**
-	 * Starts a MariaDB server of the test's own, with a database {@code test}, and waits until it answers.
+	 * Starts a MariaDB server of the test's own, with a database {@code test}, and waits
+	 * until it answers.
 	 * @return the running server
 	 */
 	static DatabaseServerProcess mariadb() {
@@ -151,7 +170,8 @@ abstract class DatabaseServerProcess implements AutoCloseable {
 	}
 
 	/**
-	 * A JDBC URL that answers as soon as the server does, before {@link #prepare} made the test database.
+	 * A JDBC URL that answers as soon as the server does, before {@link #prepare} made
+	 * the test database.
 	 * @return the URL
 	 */
 	String adminUrl() {
@@ -159,8 +179,8 @@ abstract class DatabaseServerProcess implements AutoCloseable {
 	}
 
 	/**
-	 * The server's processes, to stop all at once: a {@code SIGSTOP} of PostgreSQL's postmaster alone would leave the
-	 * backends of open connections answering.
+	 * The server's processes, to stop all at once: a {@code SIGSTOP} of PostgreSQL's
+	 * postmaster alone would leave the backends of open connections answering.
 	 * @return the server's pid, then its descendants'
 	 */
 	List<Long> pids() {
@@ -171,8 +191,8 @@ abstract class DatabaseServerProcess implements AutoCloseable {
 	}
 
 	/**
-	 * Kills the server and every process it started ({@code SIGKILL}: a crash) and starts it again on the same port
-	 * and data, which the database recovers.
+	 * Kills the server and every process it started ({@code SIGKILL}: a crash) and starts
+	 * it again on the same port and data, which the database recovers.
 	 */
 	void restart() {
 		long started = System.nanoTime();
@@ -194,8 +214,9 @@ abstract class DatabaseServerProcess implements AutoCloseable {
 				handle.onExit().get(10, TimeUnit.SECONDS);
 			}
 			catch (Exception ex) {
-				throw new IllegalStateException("Process " + handle.pid() + " of " + getClass().getSimpleName()
-						+ " did not exit after SIGKILL", ex);
+				throw new IllegalStateException(
+						"Process " + handle.pid() + " of " + getClass().getSimpleName() + " did not exit after SIGKILL",
+						ex);
 			}
 		}
 	}
@@ -223,9 +244,11 @@ abstract class DatabaseServerProcess implements AutoCloseable {
 	}
 
 	/**
-	 * PostgreSQL: {@code initdb} and {@code postgres} from the directory that {@code LATCHKEY_POSTGRES_BIN} names
-	 * ({@code scripts/services.sh} prints it), else {@code pg_config --bindir} (Debian keeps them off the {@code PATH}). PostgreSQL refuses to run as root, so under root both run as the {@code postgres}
-	 * user that the package made.
+	 * PostgreSQL: {@code initdb} and {@code postgres} from the directory that
+	 * {@code LATCHKEY_POSTGRES_BIN} names ({@code scripts/services.sh} prints it), else
+	 * {@code pg_config --bindir} (Debian keeps them off the {@code PATH}). PostgreSQL
+	 * refuses to run as root, so under root both run as the {@code postgres} user that
+	 * the package made.
 	 */
 	private static final class Postgres extends DatabaseServerProcess {
 
@@ -247,7 +270,9 @@ abstract class DatabaseServerProcess implements AutoCloseable {
 			if (this.root) {
 				Files.setPosixFilePermissions(this.directory, PosixFilePermissions.fromString("rwxr-xr-x"));
 				Files.setOwner(this.directory,
-						this.directory.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByName("postgres"));
+						this.directory.getFileSystem()
+							.getUserPrincipalLookupService()
+							.lookupPrincipalByName("postgres"));
 			}
 			run(asServerUser(this.bin + "/initdb", "-D", data(), "-A", "trust", "-U", "postgres", "-E", "UTF8",
 					"--no-sync"), this.directory.resolve("initdb.log"));
@@ -267,7 +292,8 @@ abstract class DatabaseServerProcess implements AutoCloseable {
 		private List<String> asServerUser(String... command) {
 			List<String> line = new ArrayList<>();
 			if (this.root) {
-				// setpriv executes the command in place: the process started is the server itself.
+				// setpriv executes the command in place: the process started is the
+				// server itself.
 				line.addAll(List.of("setpriv", "--reuid=postgres", "--regid=postgres", "--init-groups", "--"));
 			}
 			line.addAll(List.of(command));
@@ -282,8 +308,8 @@ abstract class DatabaseServerProcess implements AutoCloseable {
 	}
 
 	/**
-	 * MariaDB: {@code mariadb-install-db} and {@code mariadbd}, on the {@code PATH} of the machine's MariaDB server
-	 * package. Commits are flushed to disk, as by default.
+	 * MariaDB: {@code mariadb-install-db} and {@code mariadbd}, on the {@code PATH} of
+	 * the machine's MariaDB server package. Commits are flushed to disk, as by default.
 	 */
 	private static final class MariaDb extends DatabaseServerProcess {
 

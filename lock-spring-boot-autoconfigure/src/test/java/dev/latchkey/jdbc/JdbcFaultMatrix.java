@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey.jdbc;
 
 import java.net.InetSocketAddress;
@@ -14,8 +30,9 @@ import dev.latchkey.LockRepository;
 import dev.latchkey.test.FaultMatrix;
 
 /**
- * The {@link FaultMatrix} on a JDBC database: a lock table of each test's own in a database server of the test class's
- * own ({@link DatabaseServerProcess}), which the matrix may pause and restart, never the shared one.
+ * The {@link FaultMatrix} on a JDBC database: a lock table of each test's own in a
+ * database server of the test class's own ({@link DatabaseServerProcess}), which the
+ * matrix may pause and restart, never the shared one.
  */
 abstract class JdbcFaultMatrix extends FaultMatrix {
 
@@ -105,7 +122,8 @@ abstract class JdbcFaultMatrix extends FaultMatrix {
 
 	@Override
 	protected Duration crashRecoveryBound() {
-		// The lease's TTL on the database's clock; a waiter finds the expiry by polling, with a backoff of up to 1 s.
+		// The lease's TTL on the database's clock; a waiter finds the expiry by polling,
+		// with a backoff of up to 1 s.
 		return TTL.plusSeconds(3);
 	}
 

@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey.jdbc;
 
 import java.lang.reflect.InvocationTargetException;
@@ -29,11 +45,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
 
 /**
- * An acquire whose statement the database ran and committed, but whose answer never reached the application (the
- * connection failed on the way back): the outcome is unknown to the caller, who gets a {@link LockBackendException},
- * while the database holds the lease. {@link LockTemplate} gives the token back, so the key is free again long before
- * the lease's TTL. On PostgreSQL, MariaDB and H2; the databases are real, only the answer is dropped (by a
- * connection wrapper that throws what a driver throws when the socket breaks, after the statement has run).
+ * An acquire whose statement the database ran and committed, but whose answer never
+ * reached the application (the connection failed on the way back): the outcome is unknown
+ * to the caller, who gets a {@link LockBackendException}, while the database holds the
+ * lease. {@link LockTemplate} gives the token back, so the key is free again long before
+ * the lease's TTL. On PostgreSQL, MariaDB and H2; the databases are real, only the answer
+ * is dropped (by a connection wrapper that throws what a driver throws when the socket
+ * breaks, after the statement has run).
  */
 @Timeout(60)
 class JdbcLockAnswerLostTests {
@@ -70,8 +88,9 @@ class JdbcLockAnswerLostTests {
 	}
 
 	/**
-	 * A data source whose next statement, once armed, runs at the database and then fails as a broken connection
-	 * does: the database has committed (auto-commit), the application never learns it.
+	 * A data source whose next statement, once armed, runs at the database and then fails
+	 * as a broken connection does: the database has committed (auto-commit), the
+	 * application never learns it.
 	 */
 	private static final class AnswerLosingDataSource extends DelegatingDataSource {
 
@@ -88,7 +107,8 @@ class JdbcLockAnswerLostTests {
 			return (Connection) Proxy.newProxyInstance(getClass().getClassLoader(), new Class<?>[] { Connection.class },
 					(proxy, method, args) -> {
 						Object result = invoke(connection, method, args);
-						if (method.getName().equals("prepareStatement") && result instanceof PreparedStatement prepared) {
+						if (method.getName().equals("prepareStatement")
+								&& result instanceof PreparedStatement prepared) {
 							return statement(prepared);
 						}
 						return result;

@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey.jdbc;
 
 import java.time.Duration;
@@ -13,8 +29,8 @@ import dev.latchkey.LeaseSpec;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * Renewing more leases at once than one statement names (the statements are sliced on MySQL and H2) still renews
- * every held lease and answers exactly the lost ones.
+ * Renewing more leases at once than one statement names (the statements are sliced on
+ * MySQL and H2) still renews every held lease and answers exactly the lost ones.
  */
 class JdbcLockRenewalTests {
 
@@ -32,7 +48,8 @@ class JdbcLockRenewalTests {
 			LeaseSpec lease = (i % 10 == 0)
 					? LeaseSpec.shared("renewal:" + database + ":semaphore", count, "owner", "permit-" + i,
 							Duration.ofSeconds(30))
-					: LeaseSpec.exclusive("renewal:" + database + ":" + i, "owner", "token-" + i, Duration.ofSeconds(30));
+					: LeaseSpec.exclusive("renewal:" + database + ":" + i, "owner", "token-" + i,
+							Duration.ofSeconds(30));
 			assertThat((lease.limit() > 1) ? repository.tryAcquirePermit(lease) : repository.tryAcquire(lease))
 				.isPresent();
 			leases.add(lease);

@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey.jdbc;
 
 import java.time.Duration;
@@ -24,8 +40,9 @@ import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
 import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
 
 /**
- * How the JDBC backend fails: a database that goes away after the start, a table that is missing, a table name that
- * is not an identifier. Each is a specific exception with a message that says what happened.
+ * How the JDBC backend fails: a database that goes away after the start, a table that is
+ * missing, a table name that is not an identifier. Each is a specific exception with a
+ * message that says what happened.
  */
 class JdbcLockRepositoryFailureTests {
 
@@ -39,7 +56,8 @@ class JdbcLockRepositoryFailureTests {
 	static void createTable() {
 		postgres = JdbcTestSupport.dataSource(TestServers.postgresUrl(), 4);
 		JdbcTestSupport.createTable(postgres, "schema-postgresql.sql", TABLE);
-		// Nothing listens on port 1: connections are refused, as by a database that is down.
+		// Nothing listens on port 1: connections are refused, as by a database that is
+		// down.
 		HikariConfig config = new HikariConfig();
 		config.setJdbcUrl("jdbc:postgresql://127.0.0.1:1/test?user=postgres&connectTimeout=1");
 		config.setConnectionTimeout(1000);
@@ -92,15 +110,15 @@ class JdbcLockRepositoryFailureTests {
 		JdbcLockRepository repository = new JdbcLockRepository(postgres, "NO_SUCH_TABLE");
 		assertThatExceptionOfType(LockConfigurationException.class).isThrownBy(() -> repository.checkSchema(512))
 			.withMessageStartingWith("The lock table NO_SUCH_TABLE does not exist")
-			.satisfies((ex) -> assertThat(ex.getAction()).contains("classpath:dev/latchkey/jdbc/schema-postgresql.sql"));
+			.satisfies(
+					(ex) -> assertThat(ex.getAction()).contains("classpath:dev/latchkey/jdbc/schema-postgresql.sql"));
 	}
 
 	@Test
 	void tableNamesThatAreNotIdentifiersAreRefused() {
 		for (String name : List.of("", "LOCKS;DROP TABLE X", "1LOCKS", "a.b.c", "LOCKS-2", "\"LOCKS\"",
 				"A_TABLE_NAME_FAR_TOO_LONG_FOR_A_SEQUENCE_NAME_TO_BE_DERIVED_FROM_IT")) {
-			assertThatIllegalArgumentException().as(name)
-				.isThrownBy(() -> new JdbcLockRepository(postgres, name));
+			assertThatIllegalArgumentException().as(name).isThrownBy(() -> new JdbcLockRepository(postgres, name));
 		}
 		assertThat(new JdbcLockRepository(postgres, "locks.LATCHKEY_LOCKS").getTableName())
 			.isEqualTo("locks.LATCHKEY_LOCKS");

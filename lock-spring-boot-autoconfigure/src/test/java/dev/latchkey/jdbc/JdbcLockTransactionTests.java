@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey.jdbc;
 
 import java.util.ArrayList;
@@ -39,9 +55,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
 /**
- * The JDBC backend next to the application's own transactions on PostgreSQL: lock statements run on connections of
- * their own, so a business transaction's rollback neither releases nor keeps a lock, and a pool too small for both
- * ends in a clear timeout rather than a deadlock.
+ * The JDBC backend next to the application's own transactions on PostgreSQL: lock
+ * statements run on connections of their own, so a business transaction's rollback
+ * neither releases nor keeps a lock, and a pool too small for both ends in a clear
+ * timeout rather than a deadlock.
  */
 @Timeout(60)
 class JdbcLockTransactionTests {
@@ -76,10 +93,12 @@ class JdbcLockTransactionTests {
 	void aLockTakenInsideATransactionIsVisibleAtOnceAndOutlivesItsRollback() {
 		contextRunner().run((context) -> {
 			LockTemplate locks = context.getBean(LockTemplate.class);
-			TransactionTemplate transaction = new TransactionTemplate(context.getBean(DataSourceTransactionManager.class));
+			TransactionTemplate transaction = new TransactionTemplate(
+					context.getBean(DataSourceTransactionManager.class));
 			LockHandle handle = transaction.execute((status) -> {
 				LockHandle acquired = locks.exclusive("tx:rollback").acquire();
-				// Committed on its own connection: another connection sees it while the transaction is still open.
+				// Committed on its own connection: another connection sees it while the
+				// transaction is still open.
 				assertThat(countHolders("tx:rollback")).isOne();
 				status.setRollbackOnly();
 				return acquired;
@@ -97,7 +116,8 @@ class JdbcLockTransactionTests {
 	void aPoolOfTwoWithLockedMethodsThatUseTheDatabaseEndsInAClearTimeoutNotADeadlock() {
 		contextRunner().run((context) -> {
 			Transfers transfers = context.getBean(Transfers.class);
-			// Two transactions hold both connections, then each asks for its lock, which needs a third.
+			// Two transactions hold both connections, then each asks for its lock, which
+			// needs a third.
 			CyclicBarrier bothInTransactions = new CyclicBarrier(2);
 			ExecutorService executor = Executors.newFixedThreadPool(2);
 			try {
@@ -106,8 +126,10 @@ class JdbcLockTransactionTests {
 					calls.add(executor.submit(() -> transfers.transfer("acct-" + Thread.currentThread().getId(), 10,
 							bothInTransactions)));
 				}
-				// The first call to give up rolls back and frees its connection; the other, still waiting for one, may
-				// then get it and go through. Every call ends, and every failure is the clear one.
+				// The first call to give up rolls back and frees its connection; the
+				// other, still waiting for one, may
+				// then get it and go through. Every call ends, and every failure is the
+				// clear one.
 				int failed = 0;
 				for (Future<?> call : calls) {
 					Throwable failure = catchThrowable(() -> call.get(30, TimeUnit.SECONDS));
@@ -127,7 +149,8 @@ class JdbcLockTransactionTests {
 			// No connection leaked: with the pool free again, the same call goes through.
 			transfers.transfer("acct-after", 10, null);
 			assertThat(new JdbcTemplate(setup).queryForObject(
-					"SELECT COUNT(*) FROM " + TABLE + "_LEDGER WHERE ACCOUNT = 'acct-after'", Integer.class)).isOne();
+					"SELECT COUNT(*) FROM " + TABLE + "_LEDGER WHERE ACCOUNT = 'acct-after'", Integer.class))
+				.isOne();
 		});
 	}
 

@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey.jdbc;
 
 import java.util.Locale;
@@ -16,8 +32,9 @@ import dev.latchkey.autoconfigure.LatchkeyJdbcProperties;
 import dev.latchkey.autoconfigure.LatchkeyJdbcSchemaInitializer;
 
 /**
- * Databases and lock tables for the JDBC tests: each test class makes a table of its own, with the schema script the
- * product ships (run by the product's own schema initializer), and drops it afterwards.
+ * Databases and lock tables for the JDBC tests: each test class makes a table of its own,
+ * with the schema script the product ships (run by the product's own schema initializer),
+ * and drops it afterwards.
  */
 final class JdbcTestSupport {
 
@@ -38,7 +55,8 @@ final class JdbcTestSupport {
 	}
 
 	/**
-	 * Runs a shipped schema script with another table name, through the schema initializer the auto-configuration uses.
+	 * Runs a shipped schema script with another table name, through the schema
+	 * initializer the auto-configuration uses.
 	 */
 	static void createTable(DataSource dataSource, String script, String tableName) {
 		LatchkeyJdbcProperties properties = new LatchkeyJdbcProperties();

@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey.jdbc;
 
 import java.util.UUID;
@@ -13,8 +29,10 @@ import com.zaxxer.hikari.HikariDataSource;
 import dev.latchkey.test.TestServers;
 
 /**
- * A lock table of a test class's own on one of the test databases, made before the class's tests with the schema
- * script the product ships and dropped after them, with its connection pool.
+ * A lock table of a test class's own on one of the test databases, made before the
+ * class's tests with the schema script the product ships and dropped after them, with its
+ * connection pool.
+ *
  * <pre class="code">
  * &#64;RegisterExtension
  * static final LockTable postgres = LockTable.postgres(4);
@@ -56,7 +74,8 @@ final class LockTable implements BeforeAllCallback, AfterAllCallback {
 	}
 
 	/**
-	 * An unlogged table on the PostgreSQL test database, made with {@code schema-postgresql-unlogged.sql}.
+	 * An unlogged table on the PostgreSQL test database, made with
+	 * {@code schema-postgresql-unlogged.sql}.
 	 * @param poolSize the connection pool's size
 	 * @return the table
 	 */
@@ -87,7 +106,8 @@ final class LockTable implements BeforeAllCallback, AfterAllCallback {
 
 	/**
 	 * The same table with another name.
-	 * @param name the table's name, for example {@link JdbcLockRepository#DEFAULT_TABLE_NAME}
+	 * @param name the table's name, for example
+	 * {@link JdbcLockRepository#DEFAULT_TABLE_NAME}
 	 * @return the table
 	 */
 	LockTable named(String name) {

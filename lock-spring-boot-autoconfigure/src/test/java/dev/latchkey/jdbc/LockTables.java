@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey.jdbc;
 
 import java.util.LinkedHashMap;
@@ -9,6 +25,7 @@ import org.junit.jupiter.api.extension.ExtensionContext;
 
 /**
  * A {@link LockTable} on each test database, for the tests that run once per database:
+ *
  * <pre class="code">
  * &#64;RegisterExtension
  * static final LockTables tables = new LockTables(4);
@@ -25,7 +42,8 @@ final class LockTables implements BeforeAllCallback, AfterAllCallback {
 	private final Map<String, LockTable> tables = new LinkedHashMap<>();
 
 	/**
-	 * A table on PostgreSQL ({@code postgres}), MariaDB ({@code mariadb}) and H2 ({@code h2}).
+	 * A table on PostgreSQL ({@code postgres}), MariaDB ({@code mariadb}) and H2
+	 * ({@code h2}).
 	 * @param poolSize the size of each table's connection pool
 	 */
 	LockTables(int poolSize) {

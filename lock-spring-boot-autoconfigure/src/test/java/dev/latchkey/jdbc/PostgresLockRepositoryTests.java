@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey.jdbc;
 
 import java.time.Duration;
@@ -19,9 +35,10 @@ import dev.latchkey.test.TestServers;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * The JDBC backend passes the backend contract on the database of {@value TestServers#POSTGRES_URL}, in a lock table
- * of its own made with {@code schema-postgresql.sql}; its release listener runs on a thread of the application's thread
- * factory when given one, and is gone after close.
+ * The JDBC backend passes the backend contract on the database of
+ * {@value TestServers#POSTGRES_URL}, in a lock table of its own made with
+ * {@code schema-postgresql.sql}; its release listener runs on a thread of the
+ * application's thread factory when given one, and is gone after close.
  */
 class PostgresLockRepositoryTests extends JdbcLockRepositoryContractTests {
 
@@ -35,7 +52,8 @@ class PostgresLockRepositoryTests extends JdbcLockRepositoryContractTests {
 
 	@Test
 	void releaseByAnotherInstanceIsAnnouncedByNotify() throws InterruptedException {
-		// Two repositories stand for two application instances: only PostgreSQL's NOTIFY can tell one of the other.
+		// Two repositories stand for two application instances: only PostgreSQL's NOTIFY
+		// can tell one of the other.
 		try (JdbcLockRepository waiting = new JdbcLockRepository(table.dataSource(), table.name());
 				JdbcLockRepository holding = new JdbcLockRepository(table.dataSource(), table.name())) {
 			String key = key("notify-across-instances");
@@ -61,7 +79,8 @@ class PostgresLockRepositoryTests extends JdbcLockRepositoryContractTests {
 		try (JdbcLockRepository holding = new JdbcLockRepository(table.dataSource(), table.name());
 				ReleaseSubscription subscription = waiting.subscribe(key, released::countDown)) {
 			assertThat(LiveThreads.named(prefix)).hasSize(1);
-			LeaseSpec lease = LeaseSpec.exclusive(key, "elsewhere", "token-" + UUID.randomUUID(), Duration.ofSeconds(30));
+			LeaseSpec lease = LeaseSpec.exclusive(key, "elsewhere", "token-" + UUID.randomUUID(),
+					Duration.ofSeconds(30));
 			assertThat(holding.tryAcquire(lease)).isPresent();
 			assertThat(holding.release(lease)).isTrue();
 			assertThat(released.await(5, TimeUnit.SECONDS)).as("notified on the application's thread").isTrue();

@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey.redis;
 
 import java.io.IOException;
@@ -22,10 +38,11 @@ import dev.latchkey.LockRepository;
 import dev.latchkey.test.LockRepositoryContractTests;
 
 /**
- * The Redis backend passes the backend contract against a Redis Cluster: three primaries (no replicas) on free loopback
- * ports, which the test starts with {@code redis-server --cluster-enabled yes} and joins with
- * {@code redis-cli --cluster create}, and stops again. Every script touches the slot of one hash tag; renewals are
- * grouped by slot and listing scans every primary.
+ * The Redis backend passes the backend contract against a Redis Cluster: three primaries
+ * (no replicas) on free loopback ports, which the test starts with
+ * {@code redis-server --cluster-enabled yes} and joins with
+ * {@code redis-cli --cluster create}, and stops again. Every script touches the slot of
+ * one hash tag; renewals are grouped by slot and listing scans every primary.
  */
 class RedisClusterLockRepositoryTests extends LockRepositoryContractTests {
 

@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey.redis;
 
 import java.nio.file.Path;
@@ -21,9 +37,9 @@ import dev.latchkey.autoconfigure.LatchkeyHealthContributorAutoConfiguration;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * The {@code latchkey} health indicator against a real Redis server of the test's own: given the application's Redis
- * connection factory, then {@code latchkey} is UP while the server runs, and DOWN with the failure once it is
- * stopped.
+ * The {@code latchkey} health indicator against a real Redis server of the test's own:
+ * given the application's Redis connection factory, then {@code latchkey} is UP while the
+ * server runs, and DOWN with the failure once it is stopped.
  */
 @Timeout(60)
 class RedisHealthTests {
@@ -53,8 +69,8 @@ class RedisHealthTests {
 						Health down = indicator.health(true);
 						assertThat(down.getStatus()).isEqualTo(Status.DOWN);
 						assertThat(down.getDetails()).containsEntry("backend", "redis").containsKey("error");
-						assertThat((String) down.getDetails().get("error"))
-							.contains("LockBackendException", "at the Redis backend failed");
+						assertThat((String) down.getDetails().get("error")).contains("LockBackendException",
+								"at the Redis backend failed");
 					}
 				});
 		}

@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey.redis;
 
 import java.io.IOException;
@@ -37,9 +53,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
 
 /**
- * The Redis backend under faults that only it has, on a redis-server of the test's own: the server restarted without
- * persistence under a holder (its data gone), an acquire whose answer was lost to a paused server, the server
- * unreachable. A holder killed, a holder or the server paused past the TTL, and a restart with persistence are
+ * The Redis backend under faults that only it has, on a redis-server of the test's own:
+ * the server restarted without persistence under a holder (its data gone), an acquire
+ * whose answer was lost to a paused server, the server unreachable. A holder killed, a
+ * holder or the server paused past the TTL, and a restart with persistence are
  * {@link FaultMatrixRedisTests}'s.
  */
 @Timeout(60)
@@ -72,10 +89,12 @@ class RedisLockFaultTests {
 				lost.add(lockLost);
 			}
 		};
-		LockTemplate template = template(repository, LockSettings.defaults()
-			.withOwner("holder")
-			.withTtl(Duration.ofSeconds(3))
-			.withRenewInterval(Duration.ofMillis(200)), events);
+		LockTemplate template = template(repository,
+				LockSettings.defaults()
+					.withOwner("holder")
+					.withTtl(Duration.ofSeconds(3))
+					.withRenewInterval(Duration.ofMillis(200)),
+				events);
 		LockHandle handle = template.exclusive("restarted").acquire();
 		assertThat(repository.inspect("restarted")).isPresent();
 		server.restart();
@@ -85,7 +104,8 @@ class RedisLockFaultTests {
 			assertThat(event.getReason()).isIn(LossReason.NOT_OWNER, LossReason.RENEWAL_FAILED);
 		});
 		assertThat(handle.lease().isValid()).isFalse();
-		// The keeper stopped renewing the lost lease: it did not make it again on the new server.
+		// The keeper stopped renewing the lost lease: it did not make it again on the new
+		// server.
 		Awaitility.await()
 			.during(Duration.ofMillis(600))
 			.atMost(Duration.ofSeconds(5))
@@ -97,11 +117,13 @@ class RedisLockFaultTests {
 	@Test
 	void acquireWhoseAnswerWasLostToAPauseLeavesTheKeyFreeSoonAfterTheServerResumes() throws Exception {
 		RedisServerProcess server = server();
-		// The command timeout is far below the pause: the acquire is sent, the client gives up on it, and the paused
+		// The command timeout is far below the pause: the acquire is sent, the client
+		// gives up on it, and the paused
 		// server runs it when it resumes.
 		RedisLockRepository repository = repository(server.url(), Duration.ofMillis(300));
 		RedisLockRepository next = repository(server.url());
-		// Connect both before the pause, and load the scripts: a server that does not know a script answers EVALSHA
+		// Connect both before the pause, and load the scripts: a server that does not
+		// know a script answers EVALSHA
 		// with NOSCRIPT when it resumes, and the EVAL that would follow is never sent.
 		warmUp(repository);
 		warmUp(next);
@@ -120,7 +142,8 @@ class RedisLockFaultTests {
 			this.signals.resume(server.pid());
 			resumedAt = System.nanoTime();
 		}
-		// The acquire did run when the server resumed (its 60 s lease would keep the key idle); the template, which
+		// The acquire did run when the server resumed (its 60 s lease would keep the key
+		// idle); the template, which
 		// knows the token it sent, gives it back as soon as the server answers again.
 		LeaseSpec spec = LeaseSpec.exclusive("answer-lost", "next", token(), Duration.ofSeconds(30));
 		OptionalLong[] granted = { OptionalLong.empty() };
@@ -130,7 +153,8 @@ class RedisLockFaultTests {
 		});
 		logger.info(() -> "Key of an acquire whose answer was lost was granted to the next holder "
 				+ TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - resumedAt) + " ms after the server resumed");
-		// The lost acquire was granted on the server: the next holder's token is the second of the key.
+		// The lost acquire was granted on the server: the next holder's token is the
+		// second of the key.
 		assertThat(granted[0].getAsLong()).isEqualTo(2);
 		assertThat(next.release(spec)).isTrue();
 	}
@@ -145,16 +169,16 @@ class RedisLockFaultTests {
 		LeaseSpec lost = LeaseSpec.exclusive("answer-lost", "lost-answer", token(), Duration.ofSeconds(60));
 		this.signals.stop(server.pid());
 		try {
-			// The SPI makes single attempts and never retries or schedules: LockTemplate gives such a lease back.
+			// The SPI makes single attempts and never retries or schedules: LockTemplate
+			// gives such a lease back.
 			assertThatExceptionOfType(LockBackendException.class).isThrownBy(() -> repository.tryAcquire(lost));
 		}
 		finally {
 			this.signals.resume(server.pid());
 		}
 		Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> next.inspect("answer-lost").isPresent());
-		assertThat(next.inspect("answer-lost")).hasValueSatisfying((info) -> assertThat(info.holders())
-			.singleElement()
-			.satisfies((holder) -> {
+		assertThat(next.inspect("answer-lost"))
+			.hasValueSatisfying((info) -> assertThat(info.holders()).singleElement().satisfies((holder) -> {
 				assertThat(holder.owner()).isEqualTo("lost-answer");
 				assertThat(holder.remainingTtl()).isGreaterThan(Duration.ofSeconds(50));
 			}));

@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey.redis;
 
 import java.nio.file.Path;
@@ -27,8 +43,9 @@ import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
 import static org.assertj.core.api.Assertions.entry;
 
 /**
- * What the Redis backend costs the server, counted with {@code INFO commandstats} on a redis-server of this class's
- * own (so that no other client's commands are counted), and how it fails when the server refuses its scripts.
+ * What the Redis backend costs the server, counted with {@code INFO commandstats} on a
+ * redis-server of this class's own (so that no other client's commands are counted), and
+ * how it fails when the server refuses its scripts.
  */
 @Timeout(60)
 class RedisLockScriptTests {
@@ -65,7 +82,8 @@ class RedisLockScriptTests {
 	@Test
 	void uncontendedAcquireAndReleaseAreOneScriptCallEach() {
 		RedisLockRepository repository = new RedisLockRepository(connectionFactory, "script-test");
-		// The first call of each script loads it (EVALSHA answers NOSCRIPT, then EVAL): not counted.
+		// The first call of each script loads it (EVALSHA answers NOSCRIPT, then EVAL):
+		// not counted.
 		acquireAndRelease(repository, "warm-up");
 		int rounds = 10;
 		Map<String, Long> before = commandStats();
@@ -74,11 +92,12 @@ class RedisLockScriptTests {
 		}
 		Map<String, Long> calls = delta(before, commandStats());
 		logger.info(() -> "Redis commands for " + rounds + " uncontended acquire+release pairs: " + calls);
-		// The commands the scripts run are counted under their own names, and cost no round trip; INFO and QUIT are
+		// The commands the scripts run are counted under their own names, and cost no
+		// round trip; INFO and QUIT are
 		// this test's own probe.
 		Map<String, Long> roundTrips = new TreeMap<>(calls);
-		roundTrips.keySet().removeAll(List.of("exists", "incr", "hset", "pexpire", "hget", "del", "publish", "info",
-				"quit"));
+		roundTrips.keySet()
+			.removeAll(List.of("exists", "incr", "hset", "pexpire", "hget", "del", "publish", "info", "quit"));
 		assertThat(roundTrips).containsExactly(entry("evalsha", 2L * rounds));
 	}
 

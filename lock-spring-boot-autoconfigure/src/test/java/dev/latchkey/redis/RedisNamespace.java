@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey.redis;
 
 import java.util.UUID;
@@ -17,9 +33,11 @@ import dev.latchkey.test.SharedStore;
 import dev.latchkey.test.TestServers;
 
 /**
- * A namespace of its own on the Redis server of {@value TestServers#REDIS_URL} for one test class, so that runs sharing
- * the server do not meet: a JUnit extension that connects before the class's tests and, after them, deletes every key
- * written in the namespace (leases expire by themselves, fencing counters do not) and disconnects.
+ * A namespace of its own on the Redis server of {@value TestServers#REDIS_URL} for one
+ * test class, so that runs sharing the server do not meet: a JUnit extension that
+ * connects before the class's tests and, after them, deletes every key written in the
+ * namespace (leases expire by themselves, fencing counters do not) and disconnects.
+ *
  * <pre class="code">
  * &#64;RegisterExtension
  * static final RedisNamespace redis = new RedisNamespace("latchkey-test");
@@ -49,7 +67,8 @@ public final class RedisNamespace implements SharedStore, BeforeAllCallback, Aft
 		LettuceConnectionFactory factory = this.connectionFactory;
 		if (factory != null) {
 			StringRedisTemplate redis = new StringRedisTemplate(factory);
-			try (Cursor<String> keys = redis.scan(ScanOptions.scanOptions().match("{" + this.namespace + ":*").build())) {
+			try (Cursor<String> keys = redis
+				.scan(ScanOptions.scanOptions().match("{" + this.namespace + ":*").build())) {
 				keys.forEachRemaining(redis::delete);
 			}
 			factory.destroy();
@@ -58,7 +77,8 @@ public final class RedisNamespace implements SharedStore, BeforeAllCallback, Aft
 	}
 
 	/**
-	 * A repository on this namespace: each is another application instance on the same store.
+	 * A repository on this namespace: each is another application instance on the same
+	 * store.
 	 * @return a new repository
 	 */
 	@Override

@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey.redis;
 
 import java.io.IOException;
@@ -22,9 +38,10 @@ import dev.latchkey.LockRepository;
 import dev.latchkey.test.LockRepositoryContractTests;
 
 /**
- * The Redis backend passes the backend contract through Sentinel: a primary and one sentinel that monitors it, both on
- * free loopback ports, started and stopped by the test; the connection factory finds the primary by asking the
- * sentinel, as an application configured with {@code spring.data.redis.sentinel.*} does.
+ * The Redis backend passes the backend contract through Sentinel: a primary and one
+ * sentinel that monitors it, both on free loopback ports, started and stopped by the
+ * test; the connection factory finds the primary by asking the sentinel, as an
+ * application configured with {@code spring.data.redis.sentinel.*} does.
  */
 class RedisSentinelLockRepositoryTests extends LockRepositoryContractTests {
 
@@ -50,7 +67,8 @@ class RedisSentinelLockRepositoryTests extends LockRepositoryContractTests {
 		Files.writeString(configuration, String.join("\n", "port " + sentinelPort, "bind 127.0.0.1",
 				"sentinel monitor " + MASTER + " 127.0.0.1 " + primary.port() + " 1", ""));
 		try {
-			sentinel = new ProcessBuilder("redis-server", configuration.toString(), "--sentinel").redirectErrorStream(true)
+			sentinel = new ProcessBuilder("redis-server", configuration.toString(), "--sentinel")
+				.redirectErrorStream(true)
 				.redirectOutput(ProcessBuilder.Redirect.appendTo(temporary.resolve("sentinel.log").toFile()))
 				.start();
 		}

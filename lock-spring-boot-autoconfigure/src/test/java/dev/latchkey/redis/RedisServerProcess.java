@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey.redis;
 
 import java.io.IOException;
@@ -20,9 +36,10 @@ import java.util.concurrent.TimeUnit;
 import org.awaitility.Awaitility;
 
 /**
- * A redis-server of a test's own, on a free loopback port, with nothing kept on disk: for tests that stop, restart or
- * reconfigure a server, which they must never do to the shared one. Needs the {@code redis-server} binary on the
- * {@code PATH} ({@code scripts/services.sh} installs it).
+ * A redis-server of a test's own, on a free loopback port, with nothing kept on disk: for
+ * tests that stop, restart or reconfigure a server, which they must never do to the
+ * shared one. Needs the {@code redis-server} binary on the {@code PATH}
+ * ({@code scripts/services.sh} installs it).
  */
 final class RedisServerProcess implements AutoCloseable {
 
@@ -51,8 +68,9 @@ final class RedisServerProcess implements AutoCloseable {
 	}
 
 	/**
-	 * Starts a server that keeps its data in an append-only file, synced on every write, so that a restart
-	 * ({@link #restart()}, a SIGKILL) keeps every lease and fencing counter, and waits until it answers.
+	 * Starts a server that keeps its data in an append-only file, synced on every write,
+	 * so that a restart ({@link #restart()}, a SIGKILL) keeps every lease and fencing
+	 * counter, and waits until it answers.
 	 * @param directory where to keep the server's log and data
 	 * @return the running server
 	 */
@@ -69,8 +87,9 @@ final class RedisServerProcess implements AutoCloseable {
 	}
 
 	/**
-	 * Starts a server with Cluster mode enabled on a free loopback port and waits until it answers; it serves no slot
-	 * until a cluster is made of it ({@code redis-cli --cluster create}).
+	 * Starts a server with Cluster mode enabled on a free loopback port and waits until
+	 * it answers; it serves no slot until a cluster is made of it
+	 * ({@code redis-cli --cluster create}).
 	 * @param directory where to keep the server's log and Cluster configuration file
 	 * @return the running server
 	 */
@@ -141,8 +160,8 @@ final class RedisServerProcess implements AutoCloseable {
 	}
 
 	/**
-	 * Stops the server (SIGKILL: whatever it held is gone, as nothing is kept on disk) and starts a new one on the same
-	 * port.
+	 * Stops the server (SIGKILL: whatever it held is gone, as nothing is kept on disk)
+	 * and starts a new one on the same port.
 	 */
 	void restart() {
 		stop();
@@ -150,8 +169,8 @@ final class RedisServerProcess implements AutoCloseable {
 	}
 
 	/**
-	 * Sends one inline command and answers the first line of the reply, or {@code null} if the server does not
-	 * answer.
+	 * Sends one inline command and answers the first line of the reply, or {@code null}
+	 * if the server does not answer.
 	 * @param command the command, for example {@code "INFO commandstats"}
 	 * @return the first line of the reply
 	 */
@@ -161,7 +180,8 @@ final class RedisServerProcess implements AutoCloseable {
 	}
 
 	/**
-	 * Sends one inline command and answers the whole reply, for commands with a bulk reply such as {@code INFO}.
+	 * Sends one inline command and answers the whole reply, for commands with a bulk
+	 * reply such as {@code INFO}.
 	 * @param command the command
 	 * @return the reply, or {@code null} if the server does not answer
 	 */

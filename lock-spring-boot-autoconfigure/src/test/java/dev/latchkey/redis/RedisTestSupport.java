@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey.redis;
 
 import java.net.URI;
@@ -18,8 +34,9 @@ final class RedisTestSupport {
 	}
 
 	/**
-	 * A started Lettuce connection factory for a {@code redis://host:port} URL, with a command timeout short enough
-	 * that a dead server fails a call well within the tests' lease TTLs.
+	 * A started Lettuce connection factory for a {@code redis://host:port} URL, with a
+	 * command timeout short enough that a dead server fails a call well within the tests'
+	 * lease TTLs.
 	 * @param url the server's URL
 	 * @return the started factory, to destroy after use
 	 */
@@ -56,9 +73,7 @@ final class RedisTestSupport {
 		if (password != null) {
 			server.setPassword(password);
 		}
-		LettuceClientConfiguration client = LettuceClientConfiguration.builder()
-			.commandTimeout(commandTimeout)
-			.build();
+		LettuceClientConfiguration client = LettuceClientConfiguration.builder().commandTimeout(commandTimeout).build();
 		LettuceConnectionFactory factory = new LettuceConnectionFactory(server, client);
 		factory.afterPropertiesSet();
 		factory.start();

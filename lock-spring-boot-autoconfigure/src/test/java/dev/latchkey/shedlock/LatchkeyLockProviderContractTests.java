@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey.shedlock;
 
 import java.time.Duration;
@@ -30,10 +46,12 @@ import static org.assertj.core.api.Assertions.assertThatIllegalStateException;
 import static org.awaitility.Awaitility.await;
 
 /**
- * What ShedLock's own suite asks of every lock provider (its {@code AbstractLockProviderIntegrationTest} and
- * {@code FuzzTester}), asked of {@link LatchkeyLockProvider} on one backend, with two nodes (a template each, on
- * repositories that share one store); and what Latchkey adds: renewal past {@code lockAtMostFor}, a fencing token for
- * the task, a lost lease reported, the lock visible through Latchkey.
+ * What ShedLock's own suite asks of every lock provider (its
+ * {@code AbstractLockProviderIntegrationTest} and {@code FuzzTester}), asked of
+ * {@link LatchkeyLockProvider} on one backend, with two nodes (a template each, on
+ * repositories that share one store); and what Latchkey adds: renewal past
+ * {@code lockAtMostFor}, a fencing token for the task, a lost lease reported, the lock
+ * visible through Latchkey.
  */
 abstract class LatchkeyLockProviderContractTests extends TwoNodeTests {
 
@@ -133,7 +151,8 @@ abstract class LatchkeyLockProviderContractTests extends TwoNodeTests {
 			.orElseThrow();
 		assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(5));
 		taken.unlock();
-		// What the dead node's thread would have done; it releases nothing, the lease having expired.
+		// What the dead node's thread would have done; it releases nothing, the lease
+		// having expired.
 		dead.unlock();
 		assertThat(this.peerRepository.inspect(this.name)).isEmpty();
 	}
@@ -188,7 +207,8 @@ abstract class LatchkeyLockProviderContractTests extends TwoNodeTests {
 	}
 
 	/**
-	 * Threads of both nodes increment unguarded counters under two locks; a lost update would show.
+	 * Threads of both nodes increment unguarded counters under two locks; a lost update
+	 * would show.
 	 */
 	@Test
 	void countersIncrementedUnderTheLockFromManyThreadsOfTwoNodesLoseNoUpdate() throws Exception {

@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey.shedlock;
 
 import java.time.Duration;
@@ -32,9 +48,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /**
- * A ShedLock user's application, unchanged ({@code @EnableSchedulerLock}, a {@code @SchedulerLock} job, no
- * {@code LockProvider} bean), started twice on one backend that properties pick: the job runs on one node at a
- * time, the other node skips it, {@code lockAtLeastFor} keeps the lock after a short run, and the lock shows through
+ * A ShedLock user's application, unchanged ({@code @EnableSchedulerLock}, a
+ * {@code @SchedulerLock} job, no {@code LockProvider} bean), started twice on one backend
+ * that properties pick: the job runs on one node at a time, the other node skips it,
+ * {@code lockAtLeastFor} keeps the lock after a short run, and the lock shows through
  * Latchkey on both nodes.
  */
 class ShedLockSchedulerLockTests extends ApplicationNodeTests {
@@ -44,8 +61,10 @@ class ShedLockSchedulerLockTests extends ApplicationNodeTests {
 	void aSchedulerLockJobRunsOnOneNodeAtATimeAndKeepsItsLockForLockAtLeastFor(String backend, String[] properties)
 			throws Exception {
 		String job = "report-" + UUID.randomUUID();
-		ConfigurableApplicationContext nodeA = startNode(ShedLockApplication.class, properties, "report.job-name=" + job);
-		ConfigurableApplicationContext nodeB = startNode(ShedLockApplication.class, properties, "report.job-name=" + job);
+		ConfigurableApplicationContext nodeA = startNode(ShedLockApplication.class, properties,
+				"report.job-name=" + job);
+		ConfigurableApplicationContext nodeB = startNode(ShedLockApplication.class, properties,
+				"report.job-name=" + job);
 		assertThat(nodeA.getBean(LockProvider.class)).isInstanceOf(LatchkeyLockProvider.class);
 		assertThat(nodeA.getBean(LockTemplate.class).repository().backend()).isEqualTo(backend);
 		ReportJob jobA = nodeA.getBean(ReportJob.class);
@@ -77,8 +96,10 @@ class ShedLockSchedulerLockTests extends ApplicationNodeTests {
 		runA.get(10, TimeUnit.SECONDS);
 		assertThat(jobA.runs()).isOne();
 
-		// A short run on A; lockAtLeastFor (2s) keeps the lock after it, then B runs, with a higher fencing token.
-		// lockAtLeastFor counts from the call that took the lock, as ShedLock counts it from before lock().
+		// A short run on A; lockAtLeastFor (2s) keeps the lock after it, then B runs,
+		// with a higher fencing token.
+		// lockAtLeastFor counts from the call that took the lock, as ShedLock counts it
+		// from before lock().
 		AtomicLong shortRunCalledAt = new AtomicLong();
 		await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(50)).untilAsserted(() -> {
 			long calledAt = System.nanoTime();

@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey.socket;
 
 import java.io.BufferedReader;
@@ -20,7 +36,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatIllegalStateException;
 
 /**
- * What an arbiter leaves its successor: fencing above every token granted, the horizon, and whom to wait for.
+ * What an arbiter leaves its successor: fencing above every token granted, the horizon,
+ * and whom to wait for.
  */
 class ArbiterStateTests {
 
@@ -65,13 +82,14 @@ class ArbiterStateTests {
 	@Test
 	@EnabledOnOs(OS.LINUX)
 	void aClientWhoseProcessDiedButWasNotReapedCountsAsGone() throws Exception {
-		// A parent that never reaps: bash starts a child, then becomes 'sleep', which never waits for it.
+		// A parent that never reaps: bash starts a child, then becomes 'sleep', which
+		// never waits for it.
 		Process parent = new ProcessBuilder("bash", "-c", "sleep 60 & echo $!; exec sleep 60").start();
 		try {
-			long child = Long.parseLong(
-					new BufferedReader(new InputStreamReader(parent.getInputStream(), StandardCharsets.US_ASCII))
-						.readLine()
-						.trim());
+			long child = Long
+				.parseLong(new BufferedReader(new InputStreamReader(parent.getInputStream(), StandardCharsets.US_ASCII))
+					.readLine()
+					.trim());
 			ArbiterState.Client client = ArbiterState.Client.current("probe");
 			ArbiterState.Client zombie = new ArbiterState.Client("zombie", child, -1, client.pidNamespace());
 			assertThat(zombie.isAlive()).as("the child before it is killed").isTrue();

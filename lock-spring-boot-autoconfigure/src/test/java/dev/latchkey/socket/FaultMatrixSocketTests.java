@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey.socket;
 
 import java.nio.file.Path;
@@ -11,9 +27,10 @@ import dev.latchkey.test.FaultMatrix;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * The {@link FaultMatrix} on the socket backend. The arbiter is a child process of its own (the "server" that the
- * matrix pauses, and kills for a restart, after which a successor is elected among the other processes); the test
- * JVM and the other children are its clients.
+ * The {@link FaultMatrix} on the socket backend. The arbiter is a child process of its
+ * own (the "server" that the matrix pauses, and kills for a restart, after which a
+ * successor is elected among the other processes); the test JVM and the other children
+ * are its clients.
  */
 class FaultMatrixSocketTests extends FaultMatrix {
 

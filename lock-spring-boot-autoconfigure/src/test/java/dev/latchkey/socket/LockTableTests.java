@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey.socket;
 
 import java.util.ArrayList;
@@ -9,8 +25,8 @@ import org.junit.jupiter.api.Test;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * The arbiter's lock table by the tick, without sockets: grants, queues, limits, expiry, fencing and the grace period
- * of a new arbiter.
+ * The arbiter's lock table by the tick, without sockets: grants, queues, limits, expiry,
+ * fencing and the grace period of a new arbiter.
  */
 class LockTableTests {
 
@@ -107,18 +123,20 @@ class LockTableTests {
 	void duringAGracePeriodOnlyReassertionsAreAcceptedAndQueuesWait() {
 		this.table.setGranting(false, 0, this.effects);
 		assertThat(this.table.reassert("a", new Protocol.Claim("k", "t1", 0, "a", 7, 50), 1)).isTrue();
-		// A claim that conflicts with one already taken back, or that has expired, is refused.
+		// A claim that conflicts with one already taken back, or that has expired, is
+		// refused.
 		assertThat(this.table.reassert("b", new Protocol.Claim("k", "t2", 0, "b", 6, 60), 1)).isFalse();
 		assertThat(this.table.reassert("b", new Protocol.Claim("x", "t3", 0, "b", 5, 1), 1)).isFalse();
 		assertThat(acquire("c", "free", "t4", 0, true, 2).kind()).isEqualTo(LockTable.Outcome.Kind.QUEUED);
-		assertThat(this.table.inspect("k", 3)).hasValueSatisfying(
-				(lock) -> assertThat(lock.holders()).singleElement().satisfies((holder) -> {
-					assertThat(holder.fencingToken()).isEqualTo(7);
-					assertThat(holder.remainingNanos()).isEqualTo(47);
-				}));
+		assertThat(this.table.inspect("k", 3))
+			.hasValueSatisfying((lock) -> assertThat(lock.holders()).singleElement().satisfies((holder) -> {
+				assertThat(holder.fencingToken()).isEqualTo(7);
+				assertThat(holder.remainingNanos()).isEqualTo(47);
+			}));
 		this.table.setGranting(true, 4, this.effects);
 		assertThat(this.effects.grants).singleElement().satisfies((grant) -> assertThat(grant.key()).isEqualTo("free"));
-		// The re-asserted holder keeps its expiry: the key goes to the next waiter when it runs out.
+		// The re-asserted holder keeps its expiry: the key goes to the next waiter when
+		// it runs out.
 		acquire("d", "k", "t5", 0, true, 5);
 		this.effects = new LockTable.Effects<>();
 		this.table.expire(50, this.effects);

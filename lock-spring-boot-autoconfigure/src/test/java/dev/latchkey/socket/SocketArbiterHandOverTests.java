@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey.socket;
 
 import java.nio.file.Path;
@@ -22,8 +38,9 @@ import dev.latchkey.event.LockLostEvent;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * When the repository that runs the arbiter closes, the others keep their leases: one of them takes over, they
- * re-assert what they hold there, and fencing goes on above every token granted before.
+ * When the repository that runs the arbiter closes, the others keep their leases: one of
+ * them takes over, they re-assert what they hold there, and fencing goes on above every
+ * token granted before.
  */
 class SocketArbiterHandOverTests {
 
@@ -54,13 +71,15 @@ class SocketArbiterHandOverTests {
 		this.resources.add(0, template);
 		LockHandle handle = template.exclusive("report").acquire();
 		first.close();
-		// The second repository takes over and takes its lease back, with its fencing token.
+		// The second repository takes over and takes its lease back, with its fencing
+		// token.
 		Awaitility.await().atMost(Duration.ofSeconds(5)).until(second::isArbiter);
 		SocketLockRepository third = repository(directory);
-		assertThat(third.inspect("report")).hasValueSatisfying((info) -> assertThat(info.holders())
-			.extracting(LockInfo.Holder::fencingToken)
-			.containsExactly(handle.fencingToken()));
-		// The closed repository's lease was freed with its connection, and is not taken back by anyone.
+		assertThat(third.inspect("report"))
+			.hasValueSatisfying((info) -> assertThat(info.holders()).extracting(LockInfo.Holder::fencingToken)
+				.containsExactly(handle.fencingToken()));
+		// The closed repository's lease was freed with its connection, and is not taken
+		// back by anyone.
 		assertThat(third.inspect("first")).isEmpty();
 		assertThat(handle.lease().isValid()).isTrue();
 		handle.lease().assertValid();

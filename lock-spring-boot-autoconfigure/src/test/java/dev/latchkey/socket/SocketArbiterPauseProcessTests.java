@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey.socket;
 
 import java.nio.file.Path;
@@ -25,9 +41,10 @@ import dev.latchkey.test.ProcessSignals;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * The arbiter's process paused past a lease's TTL: its clients cannot renew, so they stop believing in their leases
- * at their deadlines; their connections stay open, and once the arbiter resumes it expires those leases and grants
- * the keys with higher tokens. Nobody holds a key beside its holder meanwhile.
+ * The arbiter's process paused past a lease's TTL: its clients cannot renew, so they stop
+ * believing in their leases at their deadlines; their connections stay open, and once the
+ * arbiter resumes it expires those leases and grants the keys with higher tokens. Nobody
+ * holds a key beside its holder meanwhile.
  */
 class SocketArbiterPauseProcessTests {
 
@@ -75,9 +92,11 @@ class SocketArbiterPauseProcessTests {
 			.singleElement()
 			.satisfies((event) -> assertThat(((LockLostEvent) event).getReason()).isEqualTo(LossReason.RENEWAL_FAILED));
 		this.signals.resume(this.arbiter.pid());
-		// The arbiter, resumed, expires the lease it could not renew; a newcomer gets the key with a higher token.
+		// The arbiter, resumed, expires the lease it could not renew; a newcomer gets the
+		// key with a higher token.
 		try (SocketLockRepository newcomer = new SocketLockRepository(directory)) {
-			LeaseSpec lease = LeaseSpec.exclusive("k", "newcomer", UUID.randomUUID().toString(), Duration.ofSeconds(30));
+			LeaseSpec lease = LeaseSpec.exclusive("k", "newcomer", UUID.randomUUID().toString(),
+					Duration.ofSeconds(30));
 			OptionalLong[] granted = { OptionalLong.empty() };
 			Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> {
 				granted[0] = newcomer.tryAcquire(lease);
@@ -85,7 +104,8 @@ class SocketArbiterPauseProcessTests {
 			});
 			assertThat(granted[0].getAsLong()).isGreaterThan(handle.fencingToken());
 		}
-		// The holder's connection survived the pause: it locks again without a new arbiter.
+		// The holder's connection survived the pause: it locks again without a new
+		// arbiter.
 		try (LockHandle again = template.exclusive("other").acquire()) {
 			assertThat(again.lease().isValid()).isTrue();
 		}

@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey.socket;
 
 import java.nio.file.Path;
@@ -16,9 +32,10 @@ import dev.latchkey.test.ChildProcess;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * A fresh process's first attempt (wait time 0) on a free key is granted, with nobody else around: whether the lock
- * directory is new or the previous arbiter has just exited normally. Each attempt is a {@link SocketLockChild}
- * {@code try}, which exits normally after it.
+ * A fresh process's first attempt (wait time 0) on a free key is granted, with nobody
+ * else around: whether the lock directory is new or the previous arbiter has just exited
+ * normally. Each attempt is a {@link SocketLockChild} {@code try}, which exits normally
+ * after it.
  */
 @Timeout(180)
 class SocketColdStartProcessTests {
@@ -53,15 +70,16 @@ class SocketColdStartProcessTests {
 				outcomes.add(outcome(attempt));
 			}
 		}
-		assertThat(granted(outcomes)).as("first attempts granted, of %d fresh processes each in a fresh directory: %s",
-				ATTEMPTS, outcomes)
+		assertThat(granted(outcomes))
+			.as("first attempts granted, of %d fresh processes each in a fresh directory: %s", ATTEMPTS, outcomes)
 			.isEqualTo(ATTEMPTS);
 	}
 
 	@Test
 	void theFirstAttemptRightAfterThePreviousArbiterExitedNormallyIsGranted() {
 		Path directory = this.temporary.resolve("locks");
-		// The first process finds a fresh directory; each of the others the directory its predecessor, the arbiter,
+		// The first process finds a fresh directory; each of the others the directory its
+		// predecessor, the arbiter,
 		// left when it exited normally.
 		String first = outcome(tryOnce(directory));
 		List<String> outcomes = new ArrayList<>();

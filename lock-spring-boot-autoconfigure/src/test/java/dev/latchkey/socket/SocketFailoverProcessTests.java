@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey.socket;
 
 import java.nio.charset.StandardCharsets;
@@ -26,13 +42,14 @@ import dev.latchkey.test.FencedStore;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * The socket backend's promise when the arbiter's process goes: nobody else loses a lock. Worker processes
- * ({@link SocketLockChild} {@code work}) contend for one key on one directory, each also holding a key of its own all
- * along; each round, the one that serves as the arbiter leaves (a normal exit, an exit without closing anything while
- * it holds the contended key, or {@code kill -9}), and the others must keep every lease (no {@code LockLostEvent}),
- * make progress under a successor arbiter elected among them, and never hold the key
- * two at a time: an unguarded counter (read, sleep, write) would lose an update, and a {@link FencedStore} would see a
- * fencing token go backwards.
+ * The socket backend's promise when the arbiter's process goes: nobody else loses a lock.
+ * Worker processes ({@link SocketLockChild} {@code work}) contend for one key on one
+ * directory, each also holding a key of its own all along; each round, the one that
+ * serves as the arbiter leaves (a normal exit, an exit without closing anything while it
+ * holds the contended key, or {@code kill -9}), and the others must keep every lease (no
+ * {@code LockLostEvent}), make progress under a successor arbiter elected among them, and
+ * never hold the key two at a time: an unguarded counter (read, sleep, write) would lose
+ * an update, and a {@link FencedStore} would see a fencing token go backwards.
  */
 @Timeout(240)
 class SocketFailoverProcessTests {
@@ -52,7 +69,10 @@ class SocketFailoverProcessTests {
 
 	private final List<ChildOutput> children = new ArrayList<>();
 
-	/** Where each departed child's own output ends: what it printed while it left is not counted against others. */
+	/**
+	 * Where each departed child's own output ends: what it printed while it left is not
+	 * counted against others.
+	 */
 	private final Map<ChildOutput, Integer> departedAt = new ConcurrentHashMap<>();
 
 	@AfterEach
@@ -87,7 +107,8 @@ class SocketFailoverProcessTests {
 		for (ChildOutput worker : live) {
 			worker.awaitLine("WORKING", 0, START);
 		}
-		// A newcomer starts while the round before runs, so that its start-up does not add to each round.
+		// A newcomer starts while the round before runs, so that its start-up does not
+		// add to each round.
 		ChildOutput newcomer = startWorker(directory, counter, store);
 		List<String> rounds = new ArrayList<>();
 		long lostByOthers = 0;
@@ -101,7 +122,8 @@ class SocketFailoverProcessTests {
 			leave(arbiter, departure);
 			newcomer = startWorker(directory, counter, store);
 			Map<ChildOutput, Integer> after = marks(survivors);
-			// Every survivor goes on taking the lock, under a successor elected among them.
+			// Every survivor goes on taking the lock, under a successor elected among
+			// them.
 			for (ChildOutput survivor : survivors) {
 				survivor.awaitLine("DID ", after.get(survivor), PROGRESS);
 			}
@@ -113,7 +135,8 @@ class SocketFailoverProcessTests {
 				failed += survivor.lines("ERROR ", before.get(survivor)).size();
 			}
 			lostByOthers += lost;
-			// Failed acquisitions are shown, not asserted: only losses and double grants break the promise.
+			// Failed acquisitions are shown, not asserted: only losses and double grants
+			// break the promise.
 			rounds.add("round " + round + ": arbiter " + arbiter.pid() + " left (" + departure + "), the "
 					+ survivors.size() + " others lost " + lost + " leases (and saw " + failed
 					+ " failed acquisitions), successor " + successor.pid());
@@ -137,7 +160,8 @@ class SocketFailoverProcessTests {
 		Map<Integer, List<String>> written = new TreeMap<>();
 		List<String> losses = new ArrayList<>();
 		for (ChildOutput child : this.children) {
-			// A process that left may report its own leases lost as it goes: only the others' count.
+			// A process that left may report its own leases lost as it goes: only the
+			// others' count.
 			List<String> childLosses = child.lines("LOST ", 0, this.departedAt.getOrDefault(child, Integer.MAX_VALUE));
 			childLosses.forEach((line) -> losses.add(child + ": " + line));
 			did += child.count("DID ");
@@ -147,7 +171,8 @@ class SocketFailoverProcessTests {
 					.add(child + " with token " + fields[1]);
 			}
 		}
-		// A value written twice: two processes read the same value, so both held the lock at once.
+		// A value written twice: two processes read the same value, so both held the lock
+		// at once.
 		List<String> overlaps = written.entrySet()
 			.stream()
 			.filter((entry) -> entry.getValue().size() > 1)

@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey.socket;
 
 import java.nio.file.Path;
@@ -21,8 +37,9 @@ import dev.latchkey.test.ProcessSignals;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * A new arbiter's grace period, seen from real processes: it waits for the clients that may hold leases, however
- * they fare, and never grants a key that a live client may still hold.
+ * A new arbiter's grace period, seen from real processes: it waits for the clients that
+ * may hold leases, however they fare, and never grants a key that a live client may still
+ * hold.
  */
 class SocketGraceProcessTests {
 
@@ -54,22 +71,26 @@ class SocketGraceProcessTests {
 		this.signals.stop(holder.pid());
 		arbiter.kill();
 		SocketLockRepository repository = repository(directory);
-		// The paused holder cannot re-assert, and its key is unknown to the new arbiter: nothing new is granted while
-		// its lease may run. An attempt that does not queue waits a moment for the grace period, then hears "held".
+		// The paused holder cannot re-assert, and its key is unknown to the new arbiter:
+		// nothing new is granted while
+		// its lease may run. An attempt that does not queue waits a moment for the grace
+		// period, then hears "held".
 		assertThat(repository.tryAcquire(lease("free"))).as("a single attempt during the grace period").isEmpty();
 		assertThat(repository.isArbiter()).isTrue();
 		CompletableFuture<QueueingLockRepository.QueuedGrant> grant = repository.acquireQueued(lease("k"));
 		assertThat(grant).as("granted while the paused holder's lease may still run").isNotDone();
-		// The holder's 3 s lease was last renewed before the pause: the grace period ends with its horizon.
+		// The holder's 3 s lease was last renewed before the pause: the grace period ends
+		// with its horizon.
 		QueueingLockRepository.QueuedGrant granted = grant.get(15, TimeUnit.SECONDS);
 		assertThat(granted.fencingToken()).isGreaterThan(heldToken);
 		assertThat(repository.tryAcquire(lease("free"))).as("a free key once the grace period is over").isPresent();
-		// Resumed, the holder finds its lease gone (refused at the new arbiter, or run out) and says so.
+		// Resumed, the holder finds its lease gone (refused at the new arbiter, or run
+		// out) and says so.
 		this.signals.resume(holder.pid());
 		assertThat(holder.awaitLine("LOST ", Duration.ofSeconds(15))).startsWith("LOST k ");
-		assertThat(repository.inspect("k")).hasValueSatisfying((info) -> assertThat(info.holders())
-			.extracting(LockInfo.Holder::fencingToken)
-			.containsExactly(granted.fencingToken()));
+		assertThat(repository.inspect("k"))
+			.hasValueSatisfying((info) -> assertThat(info.holders()).extracting(LockInfo.Holder::fencingToken)
+				.containsExactly(granted.fencingToken()));
 	}
 
 	@Test
@@ -83,9 +104,9 @@ class SocketGraceProcessTests {
 		SocketLockRepository repository = repository(directory);
 		assertThat(repository.tryAcquire(lease("free"))).as("a free key right after the arbiter died").isPresent();
 		assertThat(repository.tryAcquire(lease("k"))).as("the holder's key").isEmpty();
-		assertThat(repository.inspect("k")).hasValueSatisfying((info) -> assertThat(info.holders())
-			.extracting(LockInfo.Holder::fencingToken)
-			.containsExactly(heldToken));
+		assertThat(repository.inspect("k"))
+			.hasValueSatisfying((info) -> assertThat(info.holders()).extracting(LockInfo.Holder::fencingToken)
+				.containsExactly(heldToken));
 		assertThat(holder.pollLine("LOST ", Duration.ofSeconds(1))).isNull();
 	}
 

@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey.socket;
 
 import java.nio.file.Files;
@@ -14,8 +30,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
 
 /**
- * The socket backend's lock directory: private to the user, and never a place where a file that is not a socket is
- * taken for a stale socket.
+ * The socket backend's lock directory: private to the user, and never a place where a
+ * file that is not a socket is taken for a stale socket.
  */
 class SocketLockDirectoryTests {
 
@@ -64,7 +80,8 @@ class SocketLockDirectoryTests {
 			.withMessageContaining("is not a socket");
 		assertThat(socket).isRegularFile().hasContent("not a socket");
 		assertThat(repository.isArbiter()).isFalse();
-		// The election lock was given up: once the file is moved away, the next request elects this JVM.
+		// The election lock was given up: once the file is moved away, the next request
+		// elects this JVM.
 		Files.delete(socket);
 		assertThat(repository.inspect("k")).isEmpty();
 		assertThat(repository.isArbiter()).isTrue();

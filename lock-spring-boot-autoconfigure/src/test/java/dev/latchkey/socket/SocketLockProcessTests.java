@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey.socket;
 
 import java.io.IOException;
@@ -46,8 +62,9 @@ import dev.latchkey.test.ForwardingLockRepository;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * The socket backend across processes: child JVMs ({@link SocketLockChild}) lock through the same directory as this
- * one, and are killed with SIGKILL to play crashes of holders and of the arbiter.
+ * The socket backend across processes: child JVMs ({@link SocketLockChild}) lock through
+ * the same directory as this one, and are killed with SIGKILL to play crashes of holders
+ * and of the arbiter.
  */
 @Timeout(120)
 class SocketLockProcessTests {
@@ -80,7 +97,8 @@ class SocketLockProcessTests {
 	void processesIncrementingACounterUnderTheLockLoseNoUpdate() throws Exception {
 		Path directory = directory("locks");
 		SocketLockRepository repository = repository(directory);
-		// This JVM serves the lock table, so a child that finishes does not take the others' leases with it.
+		// This JVM serves the lock table, so a child that finishes does not take the
+		// others' leases with it.
 		repository.inspect("counter");
 		assertThat(repository.isArbiter()).isTrue();
 		Path counter = this.temporary.resolve("counter");
@@ -126,7 +144,8 @@ class SocketLockProcessTests {
 		ChildProcess holder = start("hold", directory.toString(), "k");
 		long heldToken = token(holder.awaitLine("HELD ", START));
 		CountDownLatch waiting = new CountDownLatch(1);
-		// Polls far apart: only the arbiter (granting to its queue, or pushing the release) can make the waiter's grant
+		// Polls far apart: only the arbiter (granting to its queue, or pushing the
+		// release) can make the waiter's grant
 		// come within the bound below.
 		LockRepository signalling = queued ? new QueueSignallingRepository(repository, waiting)
 				: new SignallingRepository(repository, waiting);
@@ -151,38 +170,40 @@ class SocketLockProcessTests {
 		ChildProcess holder = start("hold", directory.toString(), "k");
 		long heldToken = token(holder.awaitLine("HELD ", START));
 		SocketLockRepository repository = repository(directory);
-		assertThat(repository.inspect("k")).hasValueSatisfying((info) -> assertThat(info.holders())
-			.extracting(LockInfo.Holder::fencingToken)
-			.containsExactly(heldToken));
+		assertThat(repository.inspect("k"))
+			.hasValueSatisfying((info) -> assertThat(info.holders()).extracting(LockInfo.Holder::fencingToken)
+				.containsExactly(heldToken));
 		assertThat(repository.isArbiter()).isFalse();
 		CountDownLatch waiting = new CountDownLatch(1);
 		LockTemplate template = template(new QueueSignallingRepository(repository, waiting), slowPolling());
 		CompletableFuture<long[]> grant = acquireAsync(template, "k", Duration.ofSeconds(60));
 		assertThat(waiting.await(30, TimeUnit.SECONDS)).isTrue();
 		arbiter.kill();
-		// The holder keeps its lease: it re-asserts it at the new arbiter, which shows it with its token.
+		// The holder keeps its lease: it re-asserts it at the new arbiter, which shows it
+		// with its token.
 		Awaitility.await()
 			.atMost(Duration.ofSeconds(10))
-			.untilAsserted(() -> assertThat(repository.inspect("k")).hasValueSatisfying((info) -> assertThat(
-					info.holders())
-				.extracting(LockInfo.Holder::fencingToken)
-				.containsExactly(heldToken)));
+			.untilAsserted(() -> assertThat(repository.inspect("k"))
+				.hasValueSatisfying((info) -> assertThat(info.holders()).extracting(LockInfo.Holder::fencingToken)
+					.containsExactly(heldToken)));
 		assertThat(holder.pollLine("LOST ", Duration.ofSeconds(2))).as("the holder lost its lease").isNull();
 		assertThat(grant).as("granted while the holder still holds the key").isNotDone();
-		// Exactly one process is the new arbiter; the holder and any newcomer are its clients.
+		// Exactly one process is the new arbiter; the holder and any newcomer are its
+		// clients.
 		holder.send("arbiter " + directory);
 		boolean holderIsArbiter = Boolean.parseBoolean(holder.awaitLine("ARBITER ", START).substring(8));
 		assertThat(List.of(repository.isArbiter(), holderIsArbiter)).containsOnlyOnce(true);
 		ChildProcess newcomer = start("arbiter", directory.toString());
 		assertThat(newcomer.awaitLine("ARBITER ", START)).isEqualTo("ARBITER false");
-		// The waiter is served when the holder goes, and the fencing counter survived the arbiter.
+		// The waiter is served when the holder goes, and the fencing counter survived the
+		// arbiter.
 		holder.kill();
 		long[] granted = grant.get(30, TimeUnit.SECONDS);
 		assertThat(granted[0]).isGreaterThan(heldToken);
 		try (SocketLockRepository fresh = new SocketLockRepository(directory)) {
-			assertThat(fresh.inspect("k")).hasValueSatisfying((info) -> assertThat(info.holders())
-				.extracting(LockInfo.Holder::fencingToken)
-				.containsExactly(granted[0]));
+			assertThat(fresh.inspect("k"))
+				.hasValueSatisfying((info) -> assertThat(info.holders()).extracting(LockInfo.Holder::fencingToken)
+					.containsExactly(granted[0]));
 		}
 	}
 
@@ -201,7 +222,8 @@ class SocketLockProcessTests {
 		Awaitility.await()
 			.atMost(Duration.ofSeconds(10))
 			.untilAsserted(() -> assertThat(notifications).hasPositiveValue());
-		// The only client left takes over at once, and must watch the key at its own arbiter too.
+		// The only client left takes over at once, and must watch the key at its own
+		// arbiter too.
 		Awaitility.await().atMost(Duration.ofSeconds(10)).until(repository::isArbiter);
 		assertThat(repository.inspect("k")).isEmpty();
 		int before = notifications.get();
@@ -230,7 +252,8 @@ class SocketLockProcessTests {
 
 	@Test
 	void exactlyOneOfSeveralRacingProcessesBecomesTheArbiter() throws Exception {
-		// Warm processes racing on fresh directories, half of them with a stale socket file: many rounds, cheaply.
+		// Warm processes racing on fresh directories, half of them with a stale socket
+		// file: many rounds, cheaply.
 		List<ChildProcess> racers = new ArrayList<>();
 		for (int i = 0; i < 4; i++) {
 			racers.add(start("idle"));
@@ -286,22 +309,25 @@ class SocketLockProcessTests {
 		assertClosedByArbiter(socket, "HELLO intruder\n1 ACQ\n");
 		assertClosedByArbiter(socket, "1 INSPECT %zz\n");
 		assertClosedByArbiter(socket, new byte[] { (byte) 0xff, (byte) 0xfe, 0, ' ', (byte) 0xc3, '\n' });
-		// A well-formed request queues behind the holder; the garbage that follows withdraws it with the connection.
+		// A well-formed request queues behind the holder; the garbage that follows
+		// withdraws it with the connection.
 		assertClosedByArbiter(socket, "HELLO intruder\n1 QACQ k intruder-token 0 60000 intruder\n2 QACQ k\n");
-		// The holder and this JVM are the only clients left, and both are served as before.
+		// The holder and this JVM are the only clients left, and both are served as
+		// before.
 		Awaitility.await()
 			.atMost(Duration.ofSeconds(10))
 			.untilAsserted(() -> assertThat(repository.stats().clients()).isEqualTo(2L));
-		assertThat(repository.inspect("k")).hasValueSatisfying((info) -> assertThat(info.holders())
-			.extracting(LockInfo.Holder::fencingToken)
-			.containsExactly(heldToken));
+		assertThat(repository.inspect("k"))
+			.hasValueSatisfying((info) -> assertThat(info.holders()).extracting(LockInfo.Holder::fencingToken)
+				.containsExactly(heldToken));
 		LockTemplate template = template(repository, LockSettings.defaults());
 		try (LockHandle other = template.exclusive("other").acquire()) {
 			assertThat(other.fencingToken()).isGreaterThan(heldToken);
 		}
 		assertThat(repository.inspect("other")).isEmpty();
 		assertThat(holder.pollLine("LOST ", Duration.ofMillis(500))).isNull();
-		// Nobody stands in front of this JVM in the queue: the intruder's request (60 s TTL) left with it.
+		// Nobody stands in front of this JVM in the queue: the intruder's request (60 s
+		// TTL) left with it.
 		CountDownLatch waiting = new CountDownLatch(1);
 		CompletableFuture<long[]> grant = acquireAsync(
 				template(new QueueSignallingRepository(repository, waiting), LockSettings.defaults()), "k",
@@ -354,7 +380,8 @@ class SocketLockProcessTests {
 		Files.createDirectory(directory,
 				PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
 		Path socket = directory.resolve(SocketLockRepository.SOCKET);
-		// Closing a bound unix-domain server socket leaves its file behind, as a crashed arbiter does.
+		// Closing a bound unix-domain server socket leaves its file behind, as a crashed
+		// arbiter does.
 		try (ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
 			server.bind(UnixDomainSocketAddress.of(socket));
 		}
@@ -412,8 +439,9 @@ class SocketLockProcessTests {
 	}
 
 	/**
-	 * A repository that tells when a waiter has subscribed to release notifications, so that a test can make the
-	 * release happen only once the waiter listens for it. It hides the backend's own queue, so waiters subscribe.
+	 * A repository that tells when a waiter has subscribed to release notifications, so
+	 * that a test can make the release happen only once the waiter listens for it. It
+	 * hides the backend's own queue, so waiters subscribe.
 	 */
 	private static class SignallingRepository extends ForwardingLockRepository {
 

@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey.socket;
 
 import java.nio.file.Path;
@@ -20,7 +36,8 @@ import dev.latchkey.LockTemplate;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * The arbiter's queue of waiters: a key that frees goes to the first waiter, however it frees.
+ * The arbiter's queue of waiters: a key that frees goes to the first waiter, however it
+ * frees.
  */
 class SocketLockQueueTests {
 
@@ -43,7 +60,8 @@ class SocketLockQueueTests {
 				SocketLockRepository waiter = new SocketLockRepository(this.directory);
 				SocketLockRepository monitor = new SocketLockRepository(this.directory);
 				LockTemplate template = new LockTemplate(waiter, LockSettings.defaults(), null)) {
-			// Nothing renews a lease taken through the repository itself: it expires after its TTL.
+			// Nothing renews a lease taken through the repository itself: it expires
+			// after its TTL.
 			LeaseSpec stuck = LeaseSpec.exclusive("k", "stuck", "token-1", Duration.ofSeconds(1));
 			long stuckToken = holder.tryAcquire(stuck).getAsLong();
 			long start = System.nanoTime();
@@ -61,7 +79,8 @@ class SocketLockQueueTests {
 				}
 			}, this.executor);
 			try {
-				// Granted once the lease expires (1 s), not when the wait runs out (60 s).
+				// Granted once the lease expires (1 s), not when the wait runs out (60
+				// s).
 				assertThat(granted.get(20, TimeUnit.SECONDS)).isGreaterThan(stuckToken);
 				assertThat(Duration.ofNanos(System.nanoTime() - start)).isGreaterThanOrEqualTo(Duration.ofMillis(500));
 			}

@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey.socket;
 
 import java.nio.file.Path;
@@ -16,8 +32,9 @@ import dev.latchkey.test.LiveThreads;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * The socket repository runs its threads (the arbiter's selector thread, the reader of its connection, reconnections)
- * on the application's thread factory when given one, and its close stops every one of them.
+ * The socket repository runs its threads (the arbiter's selector thread, the reader of
+ * its connection, reconnections) on the application's thread factory when given one, and
+ * its close stops every one of them.
  */
 class SocketLockRepositoryThreadTests {
 
@@ -37,7 +54,8 @@ class SocketLockRepositoryThreadTests {
 		assertThat(client.tryAcquire(lease)).isPresent();
 		assertThat(LiveThreads.named(arbiterThreads)).as("the arbiter's selector thread").hasSize(1);
 		assertThat(LiveThreads.named(clientThreads)).as("the reader of the client's connection").hasSize(1);
-		// The client reconnects, elects itself and runs the arbiter: on its own factory's threads.
+		// The client reconnects, elects itself and runs the arbiter: on its own factory's
+		// threads.
 		arbiter.close();
 		assertThat(LiveThreads.named(arbiterThreads)).isEmpty();
 		Awaitility.await().atMost(Duration.ofSeconds(5)).until(client::isArbiter);

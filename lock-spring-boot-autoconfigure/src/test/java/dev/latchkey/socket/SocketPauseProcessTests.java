@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey.socket;
 
 import java.nio.file.Path;
@@ -24,11 +40,13 @@ import dev.latchkey.test.ProcessSignals;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * A grant is anchored at the arbiter's clock: a process stopped with {@code kill -STOP} past a lease's TTL must not
- * act on that lease when it is resumed with {@code kill -CONT}, whether the grant reached it while it was stopped
- * (a queued waiter) or it held the lease before (a holder). The arbiter is a child process that is never stopped;
- * this JVM takes the key meanwhile and writes to a {@link FencedStore} with its own token, so a late write of the
- * stopped process would show there as a token that went backwards.
+ * A grant is anchored at the arbiter's clock: a process stopped with {@code kill -STOP}
+ * past a lease's TTL must not act on that lease when it is resumed with
+ * {@code kill -CONT}, whether the grant reached it while it was stopped (a queued waiter)
+ * or it held the lease before (a holder). The arbiter is a child process that is never
+ * stopped; this JVM takes the key meanwhile and writes to a {@link FencedStore} with its
+ * own token, so a late write of the stopped process would show there as a token that went
+ * backwards.
  */
 @Timeout(120)
 class SocketPauseProcessTests {
@@ -66,7 +84,8 @@ class SocketPauseProcessTests {
 
 	@AfterEach
 	void stopEverything() {
-		// A stopped process would not even die of SIGKILL until it is continued on some systems: continue it first.
+		// A stopped process would not even die of SIGKILL until it is continued on some
+		// systems: continue it first.
 		this.signals.close();
 		if (this.template != null) {
 			this.template.close();
@@ -84,15 +103,15 @@ class SocketPauseProcessTests {
 				this.store.toString());
 		long deadline = Long.parseLong(waiter.awaitLine("WAITING ", 0, START).substring(8));
 		long staleToken = stopWithGrantInFlight(waiter, first);
-		// The stopped waiter never renews: the arbiter expires its grant and hands the key on, to this JVM.
+		// The stopped waiter never renews: the arbiter expires its grant and hands the
+		// key on, to this JVM.
 		try (LockHandle next = this.template.exclusive("k").waitTime(Duration.ofSeconds(20)).acquire()) {
 			assertThat(next.fencingToken()).as("token of the grant after the stopped waiter's (%d)", staleToken)
 				.isGreaterThan(staleToken);
 			assertThat(FencedStore.write(this.store, next.fencingToken(), "test")).isTrue();
-			// Resume the waiter once its wait time is over as well: all it may do is report that it got nothing.
-			Awaitility.await()
-				.atMost(Duration.ofSeconds(20))
-				.until(() -> System.currentTimeMillis() > deadline + 500);
+			// Resume the waiter once its wait time is over as well: all it may do is
+			// report that it got nothing.
+			Awaitility.await().atMost(Duration.ofSeconds(20)).until(() -> System.currentTimeMillis() > deadline + 500);
 			int resumedAt = waiter.mark();
 			this.signals.resume(waiter.pid());
 			String outcome = awaitOutcome(waiter, resumedAt);
@@ -119,7 +138,8 @@ class SocketPauseProcessTests {
 		assertThat(FencedStore.write(this.store, next.fencingToken(), "test")).isTrue();
 		int resumedAt = waiter.mark();
 		this.signals.resume(waiter.pid());
-		// While this JVM holds the key, the resumed waiter must not run: its grant expired while it was stopped.
+		// While this JVM holds the key, the resumed waiter must not run: its grant
+		// expired while it was stopped.
 		Awaitility.await()
 			.during(Duration.ofMillis(1500))
 			.atMost(Duration.ofSeconds(5))
@@ -167,12 +187,13 @@ class SocketPauseProcessTests {
 	}
 
 	/**
-	 * Stops the queued waiter, then releases the key it waits for: the arbiter grants it to the stopped process, whose
-	 * grant then sits unread in its socket.
+	 * Stops the queued waiter, then releases the key it waits for: the arbiter grants it
+	 * to the stopped process, whose grant then sits unread in its socket.
 	 * @return the fencing token of the grant in flight
 	 */
 	private long stopWithGrantInFlight(ChildOutput waiter, LockHandle held) throws Exception {
-		// Give the waiter's first attempt and its queued request time to reach the arbiter.
+		// Give the waiter's first attempt and its queued request time to reach the
+		// arbiter.
 		Awaitility.await().pollDelay(Duration.ofMillis(1500)).until(() -> true);
 		this.signals.stop(waiter.pid());
 		held.close();

@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey.socket;
 
 import java.nio.file.Path;
@@ -15,7 +31,8 @@ import dev.latchkey.QueueingLockRepository;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * The arbiter's own queue: first come, first served, withdrawn on time-out, and fair to single attempts.
+ * The arbiter's own queue: first come, first served, withdrawn on time-out, and fair to
+ * single attempts.
  */
 class SocketQueueTests {
 
@@ -41,9 +58,9 @@ class SocketQueueTests {
 		assertThat(this.repository.release(holder)).isTrue();
 		assertThat(firstGrant).succeedsWithin(Duration.ofSeconds(5));
 		assertThat(secondGrant).isNotDone();
-		assertThat(this.repository.inspect("k1")).hasValueSatisfying(
-				(info) -> assertThat(info.holders()).singleElement()
-					.satisfies((h) -> assertThat(h.fencingToken()).isEqualTo(firstGrant.join().fencingToken())));
+		assertThat(this.repository.inspect("k1"))
+			.hasValueSatisfying((info) -> assertThat(info.holders()).singleElement()
+				.satisfies((h) -> assertThat(h.fencingToken()).isEqualTo(firstGrant.join().fencingToken())));
 		assertThat(this.repository.release(first)).isTrue();
 		assertThat(secondGrant).succeedsWithin(Duration.ofSeconds(5));
 		assertThat(secondGrant.join().fencingToken()).isGreaterThan(firstGrant.join().fencingToken());
@@ -81,7 +98,8 @@ class SocketQueueTests {
 		LeaseSpec holder = LeaseSpec.exclusive("k4", "test", UUID.randomUUID().toString(), Duration.ofMillis(300));
 		assertThat(this.repository.tryAcquire(holder)).isPresent();
 		CompletableFuture<QueueingLockRepository.QueuedGrant> grant = this.repository.acquireQueued(lease("k4"));
-		// Nobody releases: the arbiter's sweeper expires the holder and grants the waiter.
+		// Nobody releases: the arbiter's sweeper expires the holder and grants the
+		// waiter.
 		assertThat(grant).succeedsWithin(Duration.ofSeconds(5));
 	}
 

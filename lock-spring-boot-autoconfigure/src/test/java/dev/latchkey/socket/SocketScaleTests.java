@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey.socket;
 
 import java.nio.file.Path;
@@ -38,9 +54,10 @@ import dev.latchkey.test.ChildProcess;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * The socket backend at scale, in one process: 10,000 leases held and renewed, listed and shown by the {@code locks}
- * endpoint, and keys as long as the configured maximum. This JVM is a client; the arbiter is a child process
- * ({@link SocketLockChild} {@code arbiter}), as it is for most processes of a host.
+ * The socket backend at scale, in one process: 10,000 leases held and renewed, listed and
+ * shown by the {@code locks} endpoint, and keys as long as the configured maximum. This
+ * JVM is a client; the arbiter is a child process ({@link SocketLockChild}
+ * {@code arbiter}), as it is for most processes of a host.
  */
 @Timeout(300)
 class SocketScaleTests {
@@ -63,8 +80,8 @@ class SocketScaleTests {
 	@BeforeEach
 	void startArbiter() {
 		Path directory = this.temporary.resolve("locks");
-		this.arbiter = new ChildOutput(ChildProcess.start(this.temporary, List.of(), SocketLockChild.class, "arbiter",
-				directory.toString()));
+		this.arbiter = new ChildOutput(
+				ChildProcess.start(this.temporary, List.of(), SocketLockChild.class, "arbiter", directory.toString()));
 		assertThat(this.arbiter.awaitLine("ARBITER ", 0, START))
 			.as("precondition: the arbiter child serves the directory")
 			.isEqualTo("ARBITER true");
@@ -98,8 +115,7 @@ class SocketScaleTests {
 				.isZero())
 			.until(() -> template.heldLeaseCount() == LEASES);
 		assertThat(this.losses).as("LockLostEvents").isEmpty();
-		assertThat(handles).as("leases still valid after a minute")
-			.allMatch((handle) -> handle.lease().isValid());
+		assertThat(handles).as("leases still valid after a minute").allMatch((handle) -> handle.lease().isValid());
 		// Renewed all along: with a 3 s TTL, none would be valid otherwise.
 		assertThat(handles.stream().mapToLong((handle) -> handle.lease().renewals()).min().orElse(0))
 			.as("fewest renewals of a lease in a minute at one a second")
@@ -112,8 +128,8 @@ class SocketScaleTests {
 		List<LockHandle> handles = acquireAll(template);
 		List<LockInfo> listed = this.repository.list();
 		assertThat(listed)
-			.as(() -> "keys listed with " + LEASES + " held (leases reported lost so far: "
-					+ template.lostLeaseCount() + ")")
+			.as(() -> "keys listed with " + LEASES + " held (leases reported lost so far: " + template.lostLeaseCount()
+					+ ")")
 			.hasSize(LEASES);
 		Set<String> listedKeys = listed.stream().map(LockInfo::key).collect(Collectors.toCollection(TreeSet::new));
 		assertThat(listedKeys).as("keys listed").isEqualTo(keys());
@@ -151,7 +167,8 @@ class SocketScaleTests {
 		}
 		String longest = pattern.repeat(maximum / pattern.length() + 1).substring(0, maximum);
 		assertThat(longest).hasSize(maximum);
-		// Every check is reported, so that a failed acquisition also shows what became of the other leases.
+		// Every check is reported, so that a failed acquisition also shows what became of
+		// the other leases.
 		SoftAssertions.assertSoftly((softly) -> {
 			Throwable failure = Assertions.catchThrowable(() -> held.add(template.exclusive(longest).acquire()));
 			softly.assertThat((failure != null) ? abbreviate(failure.toString()) : null)
@@ -166,7 +183,8 @@ class SocketScaleTests {
 			softly.assertThatExceptionOfType(LockKeyException.class)
 				.as("acquiring a key of %d characters, one over the maximum", maximum + 1)
 				.isThrownBy(() -> template.exclusive(longest + pattern.charAt(0)).acquire());
-			// A few renewals of every lease held (the long key's among them), or their loss.
+			// A few renewals of every lease held (the long key's among them), or their
+			// loss.
 			Throwable renewing = Assertions.catchThrowable(() -> Awaitility.await()
 				.atMost(Duration.ofSeconds(10))
 				.failFast("a lease was lost", () -> !this.losses.isEmpty())

@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey.socket;
 
 import java.io.IOException;
@@ -17,7 +33,8 @@ import dev.latchkey.LeaseSpec;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * A client that stops reading costs itself its connection, and nobody else anything: the arbiter never blocks on it.
+ * A client that stops reading costs itself its connection, and nobody else anything: the
+ * arbiter never blocks on it.
  */
 class SocketSlowClientTests {
 
@@ -38,7 +55,8 @@ class SocketSlowClientTests {
 			long pid = ProcessHandle.current().pid();
 			write(slow, new Protocol.Hello(1, "slow", "slow", pid, -1, "-", System.nanoTime()).write());
 			write(slow, Protocol.KeyOnly.write(Protocol.WATCH, 2, key));
-			// Each release pushes about 10 kB to the slow client, which never reads: 8 MiB pile up within ~850.
+			// Each release pushes about 10 kB to the slow client, which never reads: 8
+			// MiB pile up within ~850.
 			long slowest = 0;
 			for (int i = 0; i < 2_000; i++) {
 				LeaseSpec lease = LeaseSpec.exclusive(key, "worker", UUID.randomUUID().toString(),
@@ -48,10 +66,10 @@ class SocketSlowClientTests {
 				assertThat(worker.release(lease)).as("release %d", i).isTrue();
 				slowest = Math.max(slowest, System.nanoTime() - start);
 			}
-			// The old arbiter blocked for its 5 s write time-out here, then dropped the releasing client.
+			// The old arbiter blocked for its 5 s write time-out here, then dropped the
+			// releasing client.
 			assertThat(Duration.ofNanos(slowest)).isLessThan(Duration.ofSeconds(2));
-			assertThat(arbiter.stats().clients()).as("clients left after the slow one was dropped")
-				.isEqualTo(2L);
+			assertThat(arbiter.stats().clients()).as("clients left after the slow one was dropped").isEqualTo(2L);
 			assertThat(arbiter.inspect("other")).isPresent();
 			assertThat(arbiter.release(other)).isTrue();
 		}

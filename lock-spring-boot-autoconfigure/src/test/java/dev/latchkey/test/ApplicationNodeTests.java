@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey.test;
 
 import java.nio.file.Path;
@@ -14,8 +30,9 @@ import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.context.ConfigurableApplicationContext;
 
 /**
- * Tests that start an application several times, as nodes that lock together on one backend of
- * {@link SharedBackends}; the nodes are closed after each test.
+ * Tests that start an application several times, as nodes that lock together on one
+ * backend of {@link SharedBackends}; the nodes are closed after each test.
+ *
  * <pre class="code">
  * &#64;ParameterizedTest(name = "{0}")
  * &#64;MethodSource(ApplicationNodeTests.BACKENDS)
@@ -28,7 +45,8 @@ import org.springframework.context.ConfigurableApplicationContext;
 public abstract class ApplicationNodeTests {
 
 	/**
-	 * The {@code @MethodSource} of the backends: each test runs once per backend, with its name and its properties.
+	 * The {@code @MethodSource} of the backends: each test runs once per backend, with
+	 * its name and its properties.
 	 */
 	public static final String BACKENDS = "dev.latchkey.test.ApplicationNodeTests#backends";
 

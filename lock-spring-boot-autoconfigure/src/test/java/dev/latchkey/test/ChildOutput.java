@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey.test;
 
 import java.time.Duration;
@@ -10,11 +26,12 @@ import org.awaitility.Awaitility;
 import org.awaitility.core.ConditionTimeoutException;
 import org.jspecify.annotations.Nullable;
 
-
 /**
- * Every output line of a {@link ChildProcess}, kept as it comes, so that a test can count lines of one kind (such as
- * {@code LOST}) while it waits for lines of another ({@link ChildProcess#awaitLine} drops the lines it skips).
- * Positions are indexes into the kept lines: take {@link #mark()} before an action, then wait for a line after it.
+ * Every output line of a {@link ChildProcess}, kept as it comes, so that a test can count
+ * lines of one kind (such as {@code LOST}) while it waits for lines of another
+ * ({@link ChildProcess#awaitLine} drops the lines it skips). Positions are indexes into
+ * the kept lines: take {@link #mark()} before an action, then wait for a line after it.
+ *
  * <pre class="code">
  * int before = worker.mark();
  * worker.send("arbiter " + directory);
@@ -46,7 +63,8 @@ public final class ChildOutput implements AutoCloseable {
 				this.lines.add(line);
 			}
 			else if (!this.child.process().isAlive()) {
-				// Exited, and nothing came for a while after: every line it printed is kept.
+				// Exited, and nothing came for a while after: every line it printed is
+				// kept.
 				return;
 			}
 		}

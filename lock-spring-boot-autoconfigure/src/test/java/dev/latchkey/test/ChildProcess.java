@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey.test;
 
 import java.io.BufferedReader;
@@ -20,9 +36,11 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.jspecify.annotations.Nullable;
 
 /**
- * A test's helper process: a class's {@code main} started with the current JVM and class path. Its output lines are
- * queued for the test, its log is kept in a file (shown when an expected line does not come), and it is killed with
- * {@link #kill()} (SIGKILL) or {@link #close()}.
+ * A test's helper process: a class's {@code main} started with the current JVM and class
+ * path. Its output lines are queued for the test, its log is kept in a file (shown when
+ * an expected line does not come), and it is killed with {@link #kill()} (SIGKILL) or
+ * {@link #close()}.
+ *
  * <pre class="code">
  * try (ChildProcess child = ChildProcess.start(logs, List.of(), HolderMain.class, "order:42")) {
  *     child.awaitLine("HELD ", Duration.ofSeconds(30));
@@ -56,7 +74,8 @@ public final class ChildProcess implements AutoCloseable {
 	/**
 	 * Starts a child.
 	 * @param logs where to keep the child's log
-	 * @param launcher words put before the {@code java} command (for example {@code faketime} and its offset), or none
+	 * @param launcher words put before the {@code java} command (for example
+	 * {@code faketime} and its offset), or none
 	 * @param mainClass the class whose {@code main} the child runs
 	 * @param arguments the arguments of {@code main}; the first names the log file
 	 * @return the running child

@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey.test;
 
 import java.io.IOException;
@@ -14,9 +30,10 @@ import dev.latchkey.LockLostException;
 import dev.latchkey.LockTemplate;
 
 /**
- * The critical sections that the tests' child processes ({@link FaultChild} and the socket backend's own child) run,
- * so that every backend's process tests check the same work. Each prints its events as protocol lines through the
- * child's printer.
+ * The critical sections that the tests' child processes ({@link FaultChild} and the
+ * socket backend's own child) run, so that every backend's process tests check the same
+ * work. Each prints its events as protocol lines through the child's printer.
+ *
  * <pre class="code">
  * String how = ChildSections.guard(template, "order:42", Duration.ofSeconds(30), store, Child::print);
  * print("ENDED " + how);
@@ -28,17 +45,18 @@ public final class ChildSections {
 	}
 
 	/**
-	 * Takes a key and, holding it, checks the lease every 50 ms ({@code LockContext.assertHeld()}) and writes its
-	 * fencing token to a {@link FencedStore} as {@code holder-<pid>}, until the check fails. Prints
-	 * {@code HELD <token>} when granted, {@code WROTE <token> <accepted>} after the first write and
-	 * {@code ASSERT_FAILED <reason> <epochMillis>} when the check fails.
+	 * Takes a key and, holding it, checks the lease every 50 ms
+	 * ({@code LockContext.assertHeld()}) and writes its fencing token to a
+	 * {@link FencedStore} as {@code holder-<pid>}, until the check fails. Prints
+	 * {@code HELD <token>} when granted, {@code WROTE <token> <accepted>} after the first
+	 * write and {@code ASSERT_FAILED <reason> <epochMillis>} when the check fails.
 	 * @param template the template to lock with
 	 * @param key the key
 	 * @param waitTime how long to wait for the key
 	 * @param store the fenced store
 	 * @param print the child's printer of protocol lines
-	 * @return how the section ended: {@code assert-failed}, {@code interrupted}, {@code lost-<reason>} or
-	 * {@code error-<exception>}
+	 * @return how the section ended: {@code assert-failed}, {@code interrupted},
+	 * {@code lost-<reason>} or {@code error-<exception>}
 	 */
 	public static String guard(LockTemplate template, String key, Duration waitTime, Path store,
 			Consumer<String> print) {
@@ -80,9 +98,11 @@ public final class ChildSections {
 	}
 
 	/**
-	 * Takes a key once, waiting for it. Granted, writes its fencing token to a {@link FencedStore} as
-	 * {@code waiter-<pid>} and prints {@code RAN <token> <accepted>}; otherwise prints {@code NOT_ACQUIRED}. Prints
-	 * {@code ABORTED <reason>} if the lease turned out lost, {@code ERROR <exception>} if the attempt failed.
+	 * Takes a key once, waiting for it. Granted, writes its fencing token to a
+	 * {@link FencedStore} as {@code waiter-<pid>} and prints
+	 * {@code RAN <token> <accepted>}; otherwise prints {@code NOT_ACQUIRED}. Prints
+	 * {@code ABORTED <reason>} if the lease turned out lost, {@code ERROR <exception>} if
+	 * the attempt failed.
 	 * @param template the template to lock with
 	 * @param key the key
 	 * @param ttl the lease's TTL
@@ -113,9 +133,10 @@ public final class ChildSections {
 	}
 
 	/**
-	 * Increments the integer in a file with nothing but the lock to guard it: read, sleep, write. Two holders at once
-	 * lose an update. The new value replaces the file by an atomic rename, so that a writer killed meanwhile leaves
-	 * the old value or the new, never half a number.
+	 * Increments the integer in a file with nothing but the lock to guard it: read,
+	 * sleep, write. Two holders at once lose an update. The new value replaces the file
+	 * by an atomic rename, so that a writer killed meanwhile leaves the old value or the
+	 * new, never half a number.
 	 * @param counter the file
 	 * @param holdMillis how long to sleep between the read and the write
 	 * @return the value written

@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey.test;
 
 import java.io.BufferedReader;
@@ -35,33 +51,40 @@ import dev.latchkey.redis.RedisLockRepository;
 import dev.latchkey.socket.SocketLockRepository;
 
 /**
- * The one child process of the {@link FaultMatrix}: it locks through whichever backend its first arguments name, so
- * that every backend is driven by the same code under the same faults. Started by {@link ChildProcess} with the test's
- * class path; standard output is its interface with the test (one line per event), logging goes to standard error,
- * and it exits when its standard input closes, so it never outlives the test JVM for long.
+ * The one child process of the {@link FaultMatrix}: it locks through whichever backend
+ * its first arguments name, so that every backend is driven by the same code under the
+ * same faults. Started by {@link ChildProcess} with the test's class path; standard
+ * output is its interface with the test (one line per event), logging goes to standard
+ * error, and it exits when its standard input closes, so it never outlives the test JVM
+ * for long.
  * <p>
- * Arguments: {@code <command> <backend> <command's own>}, where {@code <backend>} is one word, its parts separated by
- * {@code |}: {@code socket|<directory>}, {@code redis|<url>}, {@code jdbc|<jdbcUrl>|<tableName>} or
- * {@code etcd|<endpoint>}. Each prints {@code CLOCK <epochMillis>} (its wall clock, to show an injected offset) first.
- * Commands:
+ * Arguments: {@code <command> <backend> <command's own>}, where {@code <backend>} is one
+ * word, its parts separated by {@code |}: {@code socket|<directory>},
+ * {@code redis|<url>}, {@code jdbc|<jdbcUrl>|<tableName>} or {@code etcd|<endpoint>}.
+ * Each prints {@code CLOCK <epochMillis>} (its wall clock, to show an injected offset)
+ * first. Commands:
  * <ul>
- * <li>{@code serve <backend>}: connects (for the socket backend: elects itself arbiter if nobody serves the
- * directory) and prints {@code READY}; then only serves standard input.</li>
- * <li>{@code guard <backend> <key> <ttlMillis> <store>}: acquires the key (wait 60 s) and runs a critical section
- * that, every 50 ms, checks the lease ({@code LockContext.assertHeld()}) and writes its fencing token to the
- * {@link FencedStore} {@code store}. Prints {@code HELD <token>} when granted, {@code WROTE <token> <accepted>} after
- * its first write, {@code LOST <key> <reason> <token> <epochMillis>} when the lease is lost ({@code LockLostEvent}),
- * {@code ASSERT_FAILED <reason> <epochMillis>} when the check fails, and {@code ENDED <how>} when the critical section
- * is over.</li>
- * <li>{@code waitfor <backend> <key> <ttlMillis> <waitMillis> <store>}: prints {@code WAITING}, then acquires the key
- * once, waiting up to {@code waitMillis}. Granted, it writes its token to the store and prints
- * {@code RAN <token> <accepted>}; otherwise {@code NOT_ACQUIRED}; {@code ABORTED <reason>} if the lease turned out
- * lost.</li>
- * <li>{@code count <backend> <key> <threads> <iterations> <ttlMillis> <counter> <store>}: prints {@code READY} and
- * waits for the line {@code go}; then that many threads each take the key that many times (wait 120 s) and, holding
- * it, write the token to the store and increment the integer in {@code counter} with no other guard (read, sleep 1
- * ms, write by an atomic rename): two holders at once lose an update. Prints {@code DONE <grants>}, or
- * {@code ERROR <exception>} for each failed round.</li>
+ * <li>{@code serve <backend>}: connects (for the socket backend: elects itself arbiter if
+ * nobody serves the directory) and prints {@code READY}; then only serves standard
+ * input.</li>
+ * <li>{@code guard <backend> <key> <ttlMillis> <store>}: acquires the key (wait 60 s) and
+ * runs a critical section that, every 50 ms, checks the lease
+ * ({@code LockContext.assertHeld()}) and writes its fencing token to the
+ * {@link FencedStore} {@code store}. Prints {@code HELD <token>} when granted,
+ * {@code WROTE <token> <accepted>} after its first write,
+ * {@code LOST <key> <reason> <token> <epochMillis>} when the lease is lost
+ * ({@code LockLostEvent}), {@code ASSERT_FAILED <reason> <epochMillis>} when the check
+ * fails, and {@code ENDED <how>} when the critical section is over.</li>
+ * <li>{@code waitfor <backend> <key> <ttlMillis> <waitMillis> <store>}: prints
+ * {@code WAITING}, then acquires the key once, waiting up to {@code waitMillis}. Granted,
+ * it writes its token to the store and prints {@code RAN <token> <accepted>}; otherwise
+ * {@code NOT_ACQUIRED}; {@code ABORTED <reason>} if the lease turned out lost.</li>
+ * <li>{@code count <backend> <key> <threads> <iterations> <ttlMillis> <counter> <store>}:
+ * prints {@code READY} and waits for the line {@code go}; then that many threads each
+ * take the key that many times (wait 120 s) and, holding it, write the token to the store
+ * and increment the integer in {@code counter} with no other guard (read, sleep 1 ms,
+ * write by an atomic rename): two holders at once lose an update. Prints
+ * {@code DONE <grants>}, or {@code ERROR <exception>} for each failed round.</li>
  * </ul>
  */
 final class FaultChild {
@@ -88,14 +111,16 @@ final class FaultChild {
 		}
 		BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
 		while (in.readLine() != null) {
-			// Nothing more to do: wait until the test is gone, then go too, whatever this process holds.
+			// Nothing more to do: wait until the test is gone, then go too, whatever this
+			// process holds.
 		}
 		Runtime.getRuntime().halt(0);
 	}
 
 	/**
-	 * Makes a first call, again until it succeeds: a cold JVM on a loaded machine may take longer to open its first
-	 * connection than the short timeouts that the faults need.
+	 * Makes a first call, again until it succeeds: a cold JVM on a loaded machine may
+	 * take longer to open its first connection than the short timeouts that the faults
+	 * need.
 	 */
 	private static void connect(LockRepository repository) throws InterruptedException {
 		long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
@@ -115,8 +140,9 @@ final class FaultChild {
 	}
 
 	/**
-	 * The repository a backend argument names, made the way an application would make it, with short timeouts so that
-	 * a stopped server fails calls well within the matrix's short TTLs.
+	 * The repository a backend argument names, made the way an application would make it,
+	 * with short timeouts so that a stopped server fails calls well within the matrix's
+	 * short TTLs.
 	 */
 	static LockRepository repository(String backend) {
 		String[] parts = backend.split("\\|");
@@ -148,8 +174,9 @@ final class FaultChild {
 
 	private static void guard(LockRepository repository, String key, Duration ttl, Path store) {
 		LockTemplate template = new LockTemplate(repository, settings().withTtl(ttl), lossPrinter());
-		Thread thread = new Thread(() -> print(
-				"ENDED " + ChildSections.guard(template, key, Duration.ofSeconds(60), store, FaultChild::print)),
+		Thread thread = new Thread(
+				() -> print("ENDED "
+						+ ChildSections.guard(template, key, Duration.ofSeconds(60), store, FaultChild::print)),
 				"fault-child-guard");
 		thread.start();
 	}
@@ -166,7 +193,8 @@ final class FaultChild {
 	private static void count(LockRepository repository, String key, int threads, int iterations, Duration ttl,
 			Path counter, Path store) throws IOException {
 		LockTemplate template = new LockTemplate(repository, settings().withTtl(ttl), lossPrinter());
-		// Connected before the start signal, so that every thread of every process contends from the first moment.
+		// Connected before the start signal, so that every thread of every process
+		// contends from the first moment.
 		print("READY");
 		BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
 		String line;

@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey.test;
 
 import java.io.IOException;
@@ -43,30 +59,38 @@ import static org.assertj.core.api.Assertions.fail;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
- * The fault matrix: the same faults, with real processes and real servers, on every backend where the fault applies.
- * One subclass per backend ({@code FaultMatrixSocketTests}, {@code FaultMatrixRedisTests},
- * {@code FaultMatrixPostgresTests}, {@code FaultMatrixMariaDbTests}, {@code FaultMatrixEtcdTests}) starts its store,
- * says how to reach it from a {@link FaultChild} (the one child program of the matrix, which locks through any
- * backend), and, where the test owns the server, how to pause and restart it. The test JVM takes part through a
- * repository of its own on the same store. Every scenario checks what a user could see go wrong: two holders at once
- * (an unguarded counter, a {@link FencedStore} that rejects a write whose fencing token went backwards), a fencing
- * token that does not rise, a holder that is not told of its loss, a key that stays taken longer than the backend
- * promises.
+ * The fault matrix: the same faults, with real processes and real servers, on every
+ * backend where the fault applies. One subclass per backend
+ * ({@code FaultMatrixSocketTests}, {@code FaultMatrixRedisTests},
+ * {@code FaultMatrixPostgresTests}, {@code FaultMatrixMariaDbTests},
+ * {@code FaultMatrixEtcdTests}) starts its store, says how to reach it from a
+ * {@link FaultChild} (the one child program of the matrix, which locks through any
+ * backend), and, where the test owns the server, how to pause and restart it. The test
+ * JVM takes part through a repository of its own on the same store. Every scenario checks
+ * what a user could see go wrong: two holders at once (an unguarded counter, a
+ * {@link FencedStore} that rejects a write whose fencing token went backwards), a fencing
+ * token that does not rise, a holder that is not told of its loss, a key that stays taken
+ * longer than the backend promises.
  */
 @Tag("fault-matrix")
 @Timeout(180)
 public abstract class FaultMatrix {
 
-	/** The namespace of every Redis and etcd repository of the matrix, test JVM and children alike. */
+	/**
+	 * The namespace of every Redis and etcd repository of the matrix, test JVM and
+	 * children alike.
+	 */
 	public static final String NAMESPACE = "latchkey-fault-matrix";
 
 	/** The TTL of every lease in the matrix. */
 	protected static final Duration TTL = Duration.ofSeconds(2);
 
 	/**
-	 * The TTL of the counting processes' leases: these scenarios test exclusion under contention and clock offsets,
-	 * not expiry, and on a loaded machine a thread of 60 may be kept off the CPU for longer than a short TTL, which
-	 * loses its lease (reported, as it should be) and would show in the unguarded counter like an overlap.
+	 * The TTL of the counting processes' leases: these scenarios test exclusion under
+	 * contention and clock offsets, not expiry, and on a loaded machine a thread of 60
+	 * may be kept off the CPU for longer than a short TTL, which loses its lease
+	 * (reported, as it should be) and would show in the unguarded counter like an
+	 * overlap.
 	 */
 	private static final Duration COUNTING_TTL = Duration.ofSeconds(10);
 
@@ -99,8 +123,9 @@ public abstract class FaultMatrix {
 		long pid();
 
 		/**
-		 * Every process to stop with {@code SIGSTOP} to pause the server: a server that serves each connection from a
-		 * process of its own (PostgreSQL) is paused only with all of them.
+		 * Every process to stop with {@code SIGSTOP} to pause the server: a server that
+		 * serves each connection from a process of its own (PostgreSQL) is paused only
+		 * with all of them.
 		 * @return the pids, {@link #pid()} first
 		 */
 		default List<Long> pids() {
@@ -108,7 +133,8 @@ public abstract class FaultMatrix {
 		}
 
 		/**
-		 * Kills the server ({@code SIGKILL}) and starts it again, keeping what it keeps on disk.
+		 * Kills the server ({@code SIGKILL}) and starts it again, keeping what it keeps
+		 * on disk.
 		 */
 		void restart();
 
@@ -140,20 +166,22 @@ public abstract class FaultMatrix {
 	protected abstract LockRepository repository();
 
 	/**
-	 * Whether a killed holder's key is free at once (its connection closed), rather than when its lease expires.
+	 * Whether a killed holder's key is free at once (its connection closed), rather than
+	 * when its lease expires.
 	 * @return {@code true} for the socket backend
 	 */
 	protected abstract boolean freesKeyOfCrashedHolderAtOnce();
 
 	/**
-	 * The longest time from a holder's death until its key is granted to a waiter, as the backend promises it, with
-	 * room for a loaded machine.
+	 * The longest time from a holder's death until its key is granted to a waiter, as the
+	 * backend promises it, with room for a loaded machine.
 	 * @return the bound the crash test checks
 	 */
 	protected abstract Duration crashRecoveryBound();
 
 	/**
-	 * How much longer than the truth the backend may report a lease's remaining TTL ({@code inspect}).
+	 * How much longer than the truth the backend may report a lease's remaining TTL
+	 * ({@code inspect}).
 	 * @return the precision
 	 */
 	protected Duration remainingTtlPrecision() {
@@ -161,7 +189,8 @@ public abstract class FaultMatrix {
 	}
 
 	/**
-	 * The server the test may pause and restart, or {@code null} where the test does not own it.
+	 * The server the test may pause and restart, or {@code null} where the test does not
+	 * own it.
 	 * @return the server
 	 */
 	protected @Nullable Server server() {
@@ -169,8 +198,8 @@ public abstract class FaultMatrix {
 	}
 
 	/**
-	 * The server's TCP address, for the slow and cut link, or {@code null} where the backend uses no TCP (the socket
-	 * backend).
+	 * The server's TCP address, for the slow and cut link, or {@code null} where the
+	 * backend uses no TCP (the socket backend).
 	 * @return the address
 	 */
 	protected @Nullable InetSocketAddress serverAddress() {
@@ -178,7 +207,8 @@ public abstract class FaultMatrix {
 	}
 
 	/**
-	 * How {@link FaultChild} reaches the backend through a proxy on another loopback port.
+	 * How {@link FaultChild} reaches the backend through a proxy on another loopback
+	 * port.
 	 * @param port the proxy's port
 	 * @return the child's backend argument
 	 */
@@ -187,8 +217,9 @@ public abstract class FaultMatrix {
 	}
 
 	/**
-	 * How many acquire-and-release cycles the leak check runs in {@code mvn verify}; the system property
-	 * {@code latchkey.fault-matrix.leak-cycles} sets another number for every backend (for example 100000).
+	 * How many acquire-and-release cycles the leak check runs in {@code mvn verify}; the
+	 * system property {@code latchkey.fault-matrix.leak-cycles} sets another number for
+	 * every backend (for example 100000).
 	 * @return the number of cycles
 	 */
 	protected int leakCycles() {
@@ -196,7 +227,8 @@ public abstract class FaultMatrix {
 	}
 
 	/**
-	 * How many times each of the 6 threads of the processes whose clocks are hours apart takes the key.
+	 * How many times each of the 6 threads of the processes whose clocks are hours apart
+	 * takes the key.
 	 * @return the number of rounds per thread
 	 */
 	protected int clockRounds() {
@@ -224,7 +256,8 @@ public abstract class FaultMatrix {
 
 	@AfterEach
 	void stopMatrixCell() throws Exception {
-		// A stopped process may not even die of SIGKILL until it is continued: continue it first.
+		// A stopped process may not even die of SIGKILL until it is continued: continue
+		// it first.
 		this.signals.close();
 		if (this.template != null) {
 			this.template.close();
@@ -244,7 +277,8 @@ public abstract class FaultMatrix {
 		long killedAt = System.nanoTime();
 		Duration remaining = Duration.ZERO;
 		if (!freesKeyOfCrashedHolderAtOnce()) {
-			// Nobody released it: it is held until its lease expires, and not freed before.
+			// Nobody released it: it is held until its lease expires, and not freed
+			// before.
 			LockInfo.Holder killed = repository().inspect(this.key).orElseThrow().holders().get(0);
 			assertThat(killed.fencingToken()).as("token of the killed holder's key").isEqualTo(held);
 			remaining = (killed.remainingTtl() != null) ? killed.remainingTtl() : Duration.ZERO;
@@ -252,7 +286,9 @@ public abstract class FaultMatrix {
 				.as("the key right after its holder was killed: nobody released it, its lease has not expired")
 				.isEmpty();
 		}
-		try (LockHandle next = template().exclusive(this.key).waitTime(crashRecoveryBound().plusSeconds(10)).acquire()) {
+		try (LockHandle next = template().exclusive(this.key)
+			.waitTime(crashRecoveryBound().plusSeconds(10))
+			.acquire()) {
 			Duration freedAfter = Duration.ofNanos(System.nanoTime() - killedAt);
 			Duration left = remaining;
 			logger.info(() -> backendName() + ": key of a holder killed with SIGKILL, with " + left.toMillis()
@@ -286,8 +322,10 @@ public abstract class FaultMatrix {
 				.atMost(Duration.ofSeconds(15))
 				.until(() -> !holder.lines("", resumedAt).isEmpty() || !holder.isAlive());
 			if (holder.lines("", resumedAt).isEmpty()) {
-				// Seen once in CI on MariaDB: the resumed child JVM ended without a word (no stack trace, no crash
-				// file); the cause is not known. It cannot have written late (checked below), but it said nothing of
+				// Seen once in CI on MariaDB: the resumed child JVM ended without a word
+				// (no stack trace, no crash
+				// file); the cause is not known. It cannot have written late (checked
+				// below), but it said nothing of
 				// its loss either, so this round proves only the fencing half.
 				logger.warn(() -> backendName() + ": the holder's process ended without a word when resumed; "
 						+ "checking only that it wrote nothing late");
@@ -311,11 +349,13 @@ public abstract class FaultMatrix {
 		ChildOutput waiter = start(List.of(), "waitfor", childBackend(), this.key, Long.toString(TTL.toMillis()),
 				"60000", this.store.toString());
 		waiter.awaitLine("WAITING", 0, START);
-		// Let its first attempt fail and its wait begin (a subscription, a queued request or polling).
+		// Let its first attempt fail and its wait begin (a subscription, a queued request
+		// or polling).
 		Awaitility.await().pollDelay(Duration.ofMillis(1500)).until(() -> true);
 		this.signals.stop(waiter.pid());
 		long stoppedAt = System.nanoTime();
-		// The key is freed while the waiter is stopped: a queueing backend grants it to the stopped waiter, whose grant
+		// The key is freed while the waiter is stopped: a queueing backend grants it to
+		// the stopped waiter, whose grant
 		// then expires; the others leave it free. Either way the test JVM takes it next.
 		first.close();
 		LockHandle next = template().exclusive(this.key).waitTime(TTL.plusSeconds(20)).acquire();
@@ -380,7 +420,8 @@ public abstract class FaultMatrix {
 				pids.forEach(this.signals::resume);
 			}
 		}
-		// The test JVM asks for the key until it is granted, or until the holder has clearly kept it.
+		// The test JVM asks for the key until it is granted, or until the holder has
+		// clearly kept it.
 		long deadline = System.nanoTime() + TTL.plusSeconds(4).toNanos();
 		OptionalLong granted = OptionalLong.empty();
 		long askedAt = 0;
@@ -405,12 +446,15 @@ public abstract class FaultMatrix {
 			long asked = askedAt;
 			logger.info(() -> backendName() + ": after a server " + fault + " the holder reported '" + lost + "', "
 					+ (asked - lostAt) + " ms before the test JVM asked for the key it was then granted");
-			assertThat(lostAt).as("when the holder learned of its loss (%s), against when the test JVM asked for the"
-					+ " key it was granted", lost).isLessThan(askedAt);
+			assertThat(lostAt)
+				.as("when the holder learned of its loss (%s), against when the test JVM asked for the"
+						+ " key it was granted", lost)
+				.isLessThan(askedAt);
 			String[] words = lost.split(" ");
 			assertThat(Long.parseLong(words[3])).as("token of the lease the holder reported lost").isEqualTo(held);
 			if (!restart) {
-				// Nothing answered while the server was stopped: the holder gave up at its lease's local deadline.
+				// Nothing answered while the server was stopped: the holder gave up at
+				// its lease's local deadline.
 				assertThat(words[2]).as("why the holder lost its lease").isEqualTo("RENEWAL_FAILED");
 			}
 			assertThat(grantedToken).as("token of the grant after the server %s (the holder's was %d)", fault, held)
@@ -419,7 +463,8 @@ public abstract class FaultMatrix {
 			holder.awaitLine("ENDED ", 0, Duration.ofSeconds(15));
 			assertThat(FencedStore.write(this.store, grantedToken, "test")).isTrue();
 			assertNoLateWriteAccepted("holder-");
-			// The lost holder's renewals, held up by the fault, did not take the key back.
+			// The lost holder's renewals, held up by the fault, did not take the key
+			// back.
 			assertThat(repository().inspect(this.key)).as("the key once the lost holder's section ended")
 				.hasValueSatisfying((info) -> assertThat(info.holders()).extracting(LockInfo.Holder::fencingToken)
 					.containsExactly(grantedToken));
@@ -482,10 +527,12 @@ public abstract class FaultMatrix {
 	}
 
 	/**
-	 * Starts the counting processes together and checks that they never overlapped: the unguarded counter exact, and
-	 * every grant's fencing token above the one before; and that every process made progress.
-	 * @param everyRound whether every round must be granted with no lease lost, rather than at least one per process
-	 * (failed rounds are then logged: a failed request is reported to its caller, not an overlap)
+	 * Starts the counting processes together and checks that they never overlapped: the
+	 * unguarded counter exact, and every grant's fencing token above the one before; and
+	 * that every process made progress.
+	 * @param everyRound whether every round must be granted with no lease lost, rather
+	 * than at least one per process (failed rounds are then logged: a failed request is
+	 * reported to its caller, not an overlap)
 	 */
 	private void assertExclusion(List<ChildOutput> processes, int expected, boolean everyRound, String what)
 			throws IOException {
@@ -519,8 +566,8 @@ public abstract class FaultMatrix {
 			.as("the unguarded counter (an overlap loses an increment)")
 			.isEqualTo(Integer.toString(grants));
 		for (int i = 1; i < attempts.size(); i++) {
-			assertThat(attempts.get(i).token()).as("fencing token of grant %d (%s), after %s", i, attempts.get(i),
-					attempts.get(i - 1))
+			assertThat(attempts.get(i).token())
+				.as("fencing token of grant %d (%s), after %s", i, attempts.get(i), attempts.get(i - 1))
 				.isGreaterThan(attempts.get(i - 1).token());
 		}
 	}
@@ -542,7 +589,8 @@ public abstract class FaultMatrix {
 			}
 			long startedAt = System.nanoTime();
 			processes.forEach((process) -> process.send("go"));
-			// Cut a connection right after a request, every 200 ms, until every process is done.
+			// Cut a connection right after a request, every 200 ms, until every process
+			// is done.
 			int done = 0;
 			int grants = 0;
 			while (done < processes.size()) {
@@ -575,8 +623,8 @@ public abstract class FaultMatrix {
 				.as("the unguarded counter (an overlap loses an increment)")
 				.isEqualTo(Integer.toString(grants));
 			for (int i = 1; i < attempts.size(); i++) {
-				assertThat(attempts.get(i).token()).as("fencing token of grant %d (%s), after %s", i,
-						attempts.get(i), attempts.get(i - 1))
+				assertThat(attempts.get(i).token())
+					.as("fencing token of grant %d (%s), after %s", i, attempts.get(i), attempts.get(i - 1))
 					.isGreaterThan(attempts.get(i - 1).token());
 			}
 		}
@@ -585,7 +633,8 @@ public abstract class FaultMatrix {
 	// 8. Leaks
 
 	@Test
-	@Timeout(900) // room for -Dlatchkey.fault-matrix.leak-cycles=100000 on the databases and etcd
+	@Timeout(900) // room for -Dlatchkey.fault-matrix.leak-cycles=100000 on the databases
+					// and etcd
 	void acquireReleaseCyclesLeaveNoKeysThreadsOrFileDescriptors() throws Exception {
 		int cycles = Integer.getInteger("latchkey.fault-matrix.leak-cycles", leakCycles());
 		int threads = 4;
@@ -606,14 +655,16 @@ public abstract class FaultMatrix {
 		for (String each : keys) {
 			assertThat(repository().inspect(each)).as("holders of %s", each).isEmpty();
 		}
-		// Client libraries size their pools as they please (jetcd's Vert.x, Hikari's housekeeping): a few more threads
+		// Client libraries size their pools as they please (jetcd's Vert.x, Hikari's
+		// housekeeping): a few more threads
 		// or descriptors are no leak; one left by every few hundred cycles would show.
 		Awaitility.await("threads and file descriptors back to what they were after the warm-up")
 			.atMost(Duration.ofSeconds(10))
 			.untilAsserted(() -> {
 				assertThat(ManagementFactory.getThreadMXBean().getThreadCount()).as("threads")
 					.isLessThanOrEqualTo(threadsBefore + 4);
-				assertThat(openFileDescriptors()).as("open file descriptors").isLessThanOrEqualTo(descriptorsBefore + 8);
+				assertThat(openFileDescriptors()).as("open file descriptors")
+					.isLessThanOrEqualTo(descriptorsBefore + 8);
 			});
 	}
 
@@ -657,8 +708,9 @@ public abstract class FaultMatrix {
 	}
 
 	/**
-	 * Asserts that no write of a writer was accepted after the test JVM's first write: a late write may be attempted
-	 * (the writer was stopped between its check and its write), but the fenced store must reject it.
+	 * Asserts that no write of a writer was accepted after the test JVM's first write: a
+	 * late write may be attempted (the writer was stopped between its check and its
+	 * write), but the fenced store must reject it.
 	 */
 	private void assertNoLateWriteAccepted(String writer) {
 		List<FencedStore.Attempt> attempts = FencedStore.attempts(this.store);
@@ -704,8 +756,8 @@ public abstract class FaultMatrix {
 	}
 
 	/**
-	 * The words that start a command with its wall clock shifted, through libfaketime; the monotonic clock is left
-	 * alone, as a clock offset between hosts would leave it.
+	 * The words that start a command with its wall clock shifted, through libfaketime;
+	 * the monotonic clock is left alone, as a clock offset between hosts would leave it.
 	 */
 	private static List<String> faketime(String offset) {
 		if (!Files.isExecutable(Path.of("/usr/bin/faketime"))) {

@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey.test;
 
 import java.io.IOException;
@@ -14,10 +30,13 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * A loopback TCP proxy that makes a link slow and drops connections: every chunk is forwarded, in each direction,
- * after a delay; and once {@link #cutAfterNextRequest()} is called, the next chunk a client sends is forwarded to the
- * server and then its connection is cut at once (reset, both ways), so that the server acts on the request and the
- * client never hears the answer, whether the request was an acquire, a renewal or a release.
+ * A loopback TCP proxy that makes a link slow and drops connections: every chunk is
+ * forwarded, in each direction, after a delay; and once {@link #cutAfterNextRequest()} is
+ * called, the next chunk a client sends is forwarded to the server and then its
+ * connection is cut at once (reset, both ways), so that the server acts on the request
+ * and the client never hears the answer, whether the request was an acquire, a renewal or
+ * a release.
+ *
  * <pre class="code">
  * try (FaultyLink link = FaultyLink.start(new InetSocketAddress("127.0.0.1", 6379), 5)) {
  *     // connect to 127.0.0.1:link.port() instead
@@ -70,7 +89,8 @@ public final class FaultyLink implements AutoCloseable {
 	}
 
 	/**
-	 * Arms a cut: the next chunk a client sends reaches the server, then that connection is reset.
+	 * Arms a cut: the next chunk a client sends reaches the server, then that connection
+	 * is reset.
 	 */
 	public void cutAfterNextRequest() {
 		this.cutArmed.set(true);

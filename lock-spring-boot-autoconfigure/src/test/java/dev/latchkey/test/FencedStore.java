@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey.test;
 
 import java.io.IOException;
@@ -13,14 +29,17 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * A downstream store guarded by fencing tokens, as the lock's users are told to build one: a file that keeps the
- * highest token written and rejects a write with a lower one. It takes its own file lock for each write, so it stays
- * correct whatever the lock under test does, and it logs every attempt, accepted or not, next to it
- * ({@code <file>.log}) for the test to check.
+ * A downstream store guarded by fencing tokens, as the lock's users are told to build
+ * one: a file that keeps the highest token written and rejects a write with a lower one.
+ * It takes its own file lock for each write, so it stays correct whatever the lock under
+ * test does, and it logs every attempt, accepted or not, next to it ({@code <file>.log})
+ * for the test to check.
+ *
  * <pre class="code">
  * boolean accepted = FencedStore.write(store, LockContext.fencingToken(), "pid-42");
  * List&lt;FencedStore.Attempt&gt; attempts = FencedStore.attempts(store);
  * </pre>
+ * <p>
  * Used by several processes at once: the child processes and the test.
  */
 public final class FencedStore {
@@ -40,7 +59,8 @@ public final class FencedStore {
 		synchronized (FencedStore.class) {
 			try (FileChannel channel = FileChannel.open(store, StandardOpenOption.CREATE, StandardOpenOption.READ,
 					StandardOpenOption.WRITE); FileLock lock = channel.lock()) {
-				// The highest token written so far: 8 bytes, absent before the first write.
+				// The highest token written so far: 8 bytes, absent before the first
+				// write.
 				ByteBuffer stored = ByteBuffer.allocate(Long.BYTES);
 				long highest = (channel.read(stored, 0) == Long.BYTES) ? stored.getLong(0) : 0;
 				boolean accepted = token >= highest;
@@ -61,7 +81,8 @@ public final class FencedStore {
 	}
 
 	/**
-	 * Every write attempted so far, in order. A line cut short by a killed writer is left out.
+	 * Every write attempted so far, in order. A line cut short by a killed writer is left
+	 * out.
 	 * @param store the store's file
 	 * @return the attempts
 	 */

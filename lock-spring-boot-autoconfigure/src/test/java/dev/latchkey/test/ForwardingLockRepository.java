@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey.test;
 
 import java.util.Collection;
@@ -12,8 +28,9 @@ import dev.latchkey.LockRepository;
 import dev.latchkey.ReleaseSubscription;
 
 /**
- * A {@link LockRepository} that passes every call to another one: the base of the test doubles that change or observe
- * a few calls of a real backend and leave the rest alone.
+ * A {@link LockRepository} that passes every call to another one: the base of the test
+ * doubles that change or observe a few calls of a real backend and leave the rest alone.
+ *
  * <pre class="code">
  * LockRepository counting = new ForwardingLockRepository(repository) {
  *
@@ -25,8 +42,9 @@ import dev.latchkey.ReleaseSubscription;
  *
  * };
  * </pre>
- * It offers only the {@link LockRepository} interface, so it hides extra abilities of the backend it wraps (such as
- * {@code QueueingLockRepository}) unless a subclass adds them.
+ * <p>
+ * It offers only the {@link LockRepository} interface, so it hides extra abilities of the
+ * backend it wraps (such as {@code QueueingLockRepository}) unless a subclass adds them.
  */
 public class ForwardingLockRepository implements LockRepository {
 

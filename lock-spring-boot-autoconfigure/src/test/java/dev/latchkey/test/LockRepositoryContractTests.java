@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey.test;
 
 import java.lang.reflect.Method;
@@ -51,11 +67,13 @@ import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
 import static org.assertj.core.api.Assertions.tuple;
 
 /**
- * The contract every {@link LockRepository} must pass: the same tests for every backend, so that the core above the
- * SPI (waiting, renewal, reentrancy, the lost-lock contract) behaves the same whichever backend holds the locks.
+ * The contract every {@link LockRepository} must pass: the same tests for every backend,
+ * so that the core above the SPI (waiting, renewal, reentrancy, the lost-lock contract)
+ * behaves the same whichever backend holds the locks.
  * <p>
- * A backend's test class extends this suite and decides nothing but how to make (and, if needed, tear down) its
- * repository:
+ * A backend's test class extends this suite and decides nothing but how to make (and, if
+ * needed, tear down) its repository:
+ *
  * <pre class="code">
  * class RedisLockRepositoryTests extends LockRepositoryContractTests {
  *
@@ -66,14 +84,18 @@ import static org.assertj.core.api.Assertions.tuple;
  *
  * }
  * </pre>
- * {@link #createRepository()} is called before each test and {@link #destroyRepository(LockRepository)} (which closes
- * a repository that is {@link AutoCloseable}) after it;
- * the tests of several instances on one store make their other instances with {@link #createPeerRepository()}, which
- * calls {@link #createRepository()} again unless the backend keeps its store in the repository itself.
- * Every test uses keys made unique by a random suffix, so a server shared between runs or builds does not disturb the
- * suite and the suite leaves nothing behind that a later run could trip over (leases it does not release expire).
- * A backend whose leases cannot expire as quickly as the default {@link #shortTtl()} (etcd leases count whole
- * seconds, for example) overrides that method. The suite is packaged in this module's test jar.
+ * <p>
+ * {@link #createRepository()} is called before each test and
+ * {@link #destroyRepository(LockRepository)} (which closes a repository that is
+ * {@link AutoCloseable}) after it; the tests of several instances on one store make their
+ * other instances with {@link #createPeerRepository()}, which calls
+ * {@link #createRepository()} again unless the backend keeps its store in the repository
+ * itself. Every test uses keys made unique by a random suffix, so a server shared between
+ * runs or builds does not disturb the suite and the suite leaves nothing behind that a
+ * later run could trip over (leases it does not release expire). A backend whose leases
+ * cannot expire as quickly as the default {@link #shortTtl()} (etcd leases count whole
+ * seconds, for example) overrides that method. The suite is packaged in this module's
+ * test jar.
  */
 @Timeout(60)
 public abstract class LockRepositoryContractTests {
@@ -97,10 +119,12 @@ public abstract class LockRepositoryContractTests {
 	protected abstract LockRepository createRepository();
 
 	/**
-	 * Makes another repository on the same store as {@link #createRepository()}'s: another application instance that
-	 * locks together with it (the same server and namespace, the same table, the same lock directory). A backend whose
-	 * store lives in its repository (the memory backend) answers a view of the repository under test. The tests that
-	 * call it destroy what it made with {@link #destroyRepository(LockRepository)}. By default, another
+	 * Makes another repository on the same store as {@link #createRepository()}'s:
+	 * another application instance that locks together with it (the same server and
+	 * namespace, the same table, the same lock directory). A backend whose store lives in
+	 * its repository (the memory backend) answers a view of the repository under test.
+	 * The tests that call it destroy what it made with
+	 * {@link #destroyRepository(LockRepository)}. By default, another
 	 * {@link #createRepository()}: a repository of its own on the same store.
 	 * @return a new repository on the store of the repository under test
 	 */
@@ -109,8 +133,9 @@ public abstract class LockRepositoryContractTests {
 	}
 
 	/**
-	 * Releases what {@link #createRepository()} or {@link #createPeerRepository()} made, called after each test. By
-	 * default, closes a repository that is {@link AutoCloseable}.
+	 * Releases what {@link #createRepository()} or {@link #createPeerRepository()} made,
+	 * called after each test. By default, closes a repository that is
+	 * {@link AutoCloseable}.
 	 * @param repository the repository under test
 	 */
 	protected void destroyRepository(LockRepository repository) {
@@ -125,10 +150,11 @@ public abstract class LockRepositoryContractTests {
 	}
 
 	/**
-	 * How many grants of one key the cross-instance test makes, across all its repositories and threads. The default,
-	 * 10,000, takes about a minute where every grant and release waits for a disk flush (PostgreSQL's logged table) and
-	 * two on a three-member etcd cluster, on a loaded two-core machine; the test allows ten. A custom backend that is
-	 * much slower may return fewer, and should say why.
+	 * How many grants of one key the cross-instance test makes, across all its
+	 * repositories and threads. The default, 10,000, takes about a minute where every
+	 * grant and release waits for a disk flush (PostgreSQL's logged table) and two on a
+	 * three-member etcd cluster, on a loaded two-core machine; the test allows ten. A
+	 * custom backend that is much slower may return fewer, and should say why.
 	 * @return the number of grants
 	 */
 	protected int crossInstanceGrants() {
@@ -136,8 +162,9 @@ public abstract class LockRepositoryContractTests {
 	}
 
 	/**
-	 * The TTL of leases that the tests let expire. The default, 300 ms, suits a backend that expires leases with
-	 * millisecond precision; a backend whose leases count coarser units returns its shortest TTL.
+	 * The TTL of leases that the tests let expire. The default, 300 ms, suits a backend
+	 * that expires leases with millisecond precision; a backend whose leases count
+	 * coarser units returns its shortest TTL.
 	 * @return the short TTL
 	 */
 	protected Duration shortTtl() {
@@ -198,7 +225,8 @@ public abstract class LockRepositoryContractTests {
 		long fencingToken = this.repository.tryAcquire(holder).getAsLong();
 		LeaseSpec intruder = exclusive(key, "owner-b", LONG_TTL);
 		assertThat(this.repository.release(intruder)).isFalse();
-		// Same owner name, another acquisition: ownership is the token's, not the owner's.
+		// Same owner name, another acquisition: ownership is the token's, not the
+		// owner's.
 		assertThat(this.repository.release(exclusive(key, "owner-a", LONG_TTL))).isFalse();
 		assertThat(this.repository.inspect(key)).hasValueSatisfying((info) -> {
 			assertThat(info.holders()).hasSize(1);
@@ -245,7 +273,8 @@ public abstract class LockRepositoryContractTests {
 		long evictedToken = this.repository.tryAcquire(holder).getAsLong();
 		assertThat(this.repository.forceRelease(key)).isTrue();
 		assertThat(this.repository.inspect(key)).isEmpty();
-		// The evicted holder learns at its next renewal, and cannot release the next holder's lease.
+		// The evicted holder learns at its next renewal, and cannot release the next
+		// holder's lease.
 		assertThat(this.repository.renew(List.of(holder))).containsExactly(holder.token());
 		LeaseSpec next = exclusive(key, "owner-b", LONG_TTL);
 		assertThat(this.repository.tryAcquire(next).getAsLong()).isGreaterThan(evictedToken + 1);
@@ -324,8 +353,8 @@ public abstract class LockRepositoryContractTests {
 			LeaseSpec lease = exclusive(key, "owner-" + round, LONG_TTL);
 			long fencingToken = this.repository.tryAcquire(lease).getAsLong();
 			assertThat(fencingToken).isGreaterThan(previous);
-			assertThat(this.repository.inspect(key)).hasValueSatisfying(
-					(info) -> assertThat(info.holders().get(0).fencingToken()).isEqualTo(fencingToken));
+			assertThat(this.repository.inspect(key))
+				.hasValueSatisfying((info) -> assertThat(info.holders().get(0).fencingToken()).isEqualTo(fencingToken));
 			assertThat(this.repository.release(lease)).isTrue();
 			previous = fencingToken;
 		}
@@ -351,7 +380,8 @@ public abstract class LockRepositoryContractTests {
 	@Test
 	void fencingTokensStrictlyIncreaseAcrossPermitsOfASemaphore() {
 		String key = key("fencing-semaphore");
-		// One permit stays held throughout, so every later grant joins a semaphore that already has a holder.
+		// One permit stays held throughout, so every later grant joins a semaphore that
+		// already has a holder.
 		long previous = this.repository.tryAcquirePermit(shared(key, 2, "owner-kept", LONG_TTL)).getAsLong();
 		for (int round = 0; round < 4; round++) {
 			LeaseSpec permit = shared(key, 2, "owner-" + round, LONG_TTL);
@@ -379,9 +409,9 @@ public abstract class LockRepositoryContractTests {
 		assertThat(this.repository.release(permits.get(1))).isTrue();
 		assertThat(this.repository.tryAcquirePermit(extra)).isPresent();
 		assertThat(this.repository.tryAcquirePermit(shared(key, limit, "owner-another", LONG_TTL))).isEmpty();
-		assertThat(this.repository.inspect(key)).hasValueSatisfying((info) -> assertThat(info.holders())
-			.extracting(LockInfo.Holder::owner)
-			.containsExactlyInAnyOrder("owner-0", "owner-2", "owner-extra"));
+		assertThat(this.repository.inspect(key))
+			.hasValueSatisfying((info) -> assertThat(info.holders()).extracting(LockInfo.Holder::owner)
+				.containsExactlyInAnyOrder("owner-0", "owner-2", "owner-extra"));
 	}
 
 	@Test
@@ -396,9 +426,9 @@ public abstract class LockRepositoryContractTests {
 		awaitExpiry().until(() -> this.repository.tryAcquirePermit(waiting).isPresent());
 		LeaseSpec second = shared(key, limit, "owner-second", LONG_TTL);
 		awaitExpiry().until(() -> this.repository.tryAcquirePermit(second).isPresent());
-		assertThat(this.repository.inspect(key)).hasValueSatisfying((info) -> assertThat(info.holders())
-			.extracting(LockInfo.Holder::owner)
-			.containsExactlyInAnyOrder("owner-waiting", "owner-second"));
+		assertThat(this.repository.inspect(key))
+			.hasValueSatisfying((info) -> assertThat(info.holders()).extracting(LockInfo.Holder::owner)
+				.containsExactlyInAnyOrder("owner-waiting", "owner-second"));
 	}
 
 	// Inspection
@@ -430,8 +460,7 @@ public abstract class LockRepositoryContractTests {
 			assertThat(info.mode()).isEqualTo(LeaseMode.SHARED);
 			assertThat(info.limit()).isEqualTo(3);
 			assertThat(info.holders()).extracting(LockInfo.Holder::owner, LockInfo.Holder::fencingToken)
-				.containsExactlyInAnyOrder(tuple("owner-a", first),
-						tuple("owner-b", second));
+				.containsExactlyInAnyOrder(tuple("owner-a", first), tuple("owner-b", second));
 			for (LockInfo.Holder holder : info.holders()) {
 				assertRemainingTtl(holder, holder.owner().equals("owner-a") ? LONG_TTL : shortTtl());
 			}
@@ -532,7 +561,8 @@ public abstract class LockRepositoryContractTests {
 
 	@Test
 	void waiterIsWokenByTheReleaseNotification() throws Exception {
-		// Polling so slow that only the backend's notification can wake the waiter within its wait time.
+		// Polling so slow that only the backend's notification can wake the waiter within
+		// its wait time.
 		Duration poll = Duration.ofSeconds(20);
 		LockTemplate template = template(poll, poll);
 		String key = key("wake");
@@ -543,7 +573,8 @@ public abstract class LockRepositoryContractTests {
 				return System.nanoTime();
 			}
 		});
-		// The first attempt, then the one made at the head of the wait line once subscribed: the waiter now sleeps.
+		// The first attempt, then the one made at the head of the wait line once
+		// subscribed: the waiter now sleeps.
 		awaitExpiry().until(() -> this.counting.attempts.get() >= 2);
 		long releasedAt = System.nanoTime();
 		assertThat(this.repository.release(holder)).isTrue();
@@ -604,7 +635,8 @@ public abstract class LockRepositoryContractTests {
 		});
 		assertThat(this.repository.renew(List.of(permit))).isEmpty();
 		assertThat(this.repository.tryAcquire(laterExclusive)).isEmpty();
-		// Once the last permit is released the key is free for either mode again, at once.
+		// Once the last permit is released the key is free for either mode again, at
+		// once.
 		assertThat(this.repository.release(permit)).isTrue();
 		assertThat(this.repository.tryAcquire(laterExclusive)).isPresent();
 		assertThat(this.repository.release(laterExclusive)).isTrue();
@@ -713,8 +745,8 @@ public abstract class LockRepositoryContractTests {
 			assertThat(granted).isGreaterThanOrEqualTo(grants);
 			assertThat(overlaps.get()).as("grants made while another holder was inside, of %d grants", granted)
 				.isZero();
-			assertThat(inversions).as("grants whose fencing token was not above every earlier grant's, of %d grants",
-					granted)
+			assertThat(inversions)
+				.as("grants whose fencing token was not above every earlier grant's, of %d grants", granted)
 				.isZero();
 			assertThat(counter[0]).as("unguarded increments that survived, of %d grants", granted).isEqualTo(granted);
 			assertThat(templates).allSatisfy((template) -> assertThat(template.lostLeaseCount()).isZero());
@@ -726,7 +758,8 @@ public abstract class LockRepositoryContractTests {
 		}
 	}
 
-	// Virtual threads (JDK 21 and later; scripts/test.sh runs them on JDK 25 after the build)
+	// Virtual threads (JDK 21 and later; scripts/test.sh runs them on JDK 25 after the
+	// build)
 
 	@Test
 	@EnabledForJreRange(min = JRE.JAVA_21)
@@ -750,7 +783,8 @@ public abstract class LockRepositoryContractTests {
 				templates.add(template(peer, Duration.ofMillis(1), Duration.ofMillis(20)));
 			}
 			for (LockTemplate template : templates) {
-				virtualThreads.submit(() -> template.exclusive(key).run(LockContext::assertHeld)).get(60, TimeUnit.SECONDS);
+				virtualThreads.submit(() -> template.exclusive(key).run(LockContext::assertHeld))
+					.get(60, TimeUnit.SECONDS);
 			}
 			AtomicBoolean occupied = new AtomicBoolean();
 			AtomicInteger overlaps = new AtomicInteger();
@@ -785,9 +819,12 @@ public abstract class LockRepositoryContractTests {
 			recording.stop();
 			recording.dump(events);
 			List<RecordedEvent> pinned = RecordingFile.readAllEvents(events);
-			// The JDK still pins a virtual thread while a class loads or initializes (JEP 491): once per class,
-			// whoever's code asked for it, and the warm-up above loaded most of them before the recording. A pin
-			// inside a client library (Lettuce records JFR events of its own while it connects) is the library's.
+			// The JDK still pins a virtual thread while a class loads or initializes (JEP
+			// 491): once per class,
+			// whoever's code asked for it, and the warm-up above loaded most of them
+			// before the recording. A pin
+			// inside a client library (Lettuce records JFR events of its own while it
+			// connects) is the library's.
 			List<String> ours = pinned.stream()
 				.map(RecordedEvent::getStackTrace)
 				.filter((trace) -> trace != null && !loadsAClass(trace) && pinnedByLatchkey(trace))
@@ -800,8 +837,9 @@ public abstract class LockRepositoryContractTests {
 			assertThat(platformThreads.get()).as("workers that did not run on a virtual thread").isZero();
 			assertThat(overlaps.get()).as("grants made while another holder was inside").isZero();
 			assertThat(templates).allSatisfy((template) -> assertThat(template.lostLeaseCount()).isZero());
-			assertThat(ours).as("carriers pinned (jdk.VirtualThreadPinned) in Latchkey's code, of %d pinning events in"
-					+ " all", pinned.size())
+			assertThat(ours)
+				.as("carriers pinned (jdk.VirtualThreadPinned) in Latchkey's code, of %d pinning events in" + " all",
+						pinned.size())
 				.isEmpty();
 		}
 		finally {
@@ -956,8 +994,8 @@ public abstract class LockRepositoryContractTests {
 	}
 
 	/**
-	 * Passes everything to the repository under test and counts acquisition attempts, so a test can tell when a
-	 * waiter has reached its wait line.
+	 * Passes everything to the repository under test and counts acquisition attempts, so
+	 * a test can tell when a waiter has reached its wait line.
 	 */
 	private static final class CountingRepository extends ForwardingLockRepository {
 

@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey.test;
 
 import java.io.IOException;
@@ -14,9 +30,12 @@ import org.awaitility.Awaitility;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * Pauses and resumes a test's processes (children, servers) with {@code SIGSTOP} and {@code SIGCONT}, which the JDK
- * cannot send, through the {@code kill} command. The paused processes are remembered so that the test's clean-up
- * resumes them with {@link #close()}: a stopped process may not even die of {@code SIGKILL} until it is continued.
+ * Pauses and resumes a test's processes (children, servers) with {@code SIGSTOP} and
+ * {@code SIGCONT}, which the JDK cannot send, through the {@code kill} command. The
+ * paused processes are remembered so that the test's clean-up resumes them with
+ * {@link #close()}: a stopped process may not even die of {@code SIGKILL} until it is
+ * continued.
+ *
  * <pre class="code">
  * private final ProcessSignals signals = new ProcessSignals();
  *
@@ -67,7 +86,8 @@ public final class ProcessSignals implements AutoCloseable {
 	 * Sends a signal to a process.
 	 * @param pid the process
 	 * @param signal the signal's name without {@code SIG}, for example {@code KILL}
-	 * @throws AssertionError if {@code kill} failed (for example because the process has gone)
+	 * @throws AssertionError if {@code kill} failed (for example because the process has
+	 * gone)
 	 */
 	public static void send(long pid, String signal) {
 		assertThat(kill(pid, signal)).as("exit code of kill -%s %d", signal, pid).isZero();
@@ -90,7 +110,8 @@ public final class ProcessSignals implements AutoCloseable {
 	}
 
 	/**
-	 * Waits until the kernel shows the process as stopped (state {@code T} in {@code /proc/<pid>/stat}).
+	 * Waits until the kernel shows the process as stopped (state {@code T} in
+	 * {@code /proc/<pid>/stat}).
 	 */
 	private static void awaitStopped(long pid) {
 		Path stat = Path.of("/proc", Long.toString(pid), "stat");

@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey.web;
 
 import java.time.Duration;
@@ -16,7 +32,8 @@ import dev.latchkey.LossReason;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * Tests for {@link LockProblemDetailsExceptionHandler}: the problems it makes, and when the key may be shown.
+ * Tests for {@link LockProblemDetailsExceptionHandler}: the problems it makes, and when
+ * the key may be shown.
  */
 class LockProblemDetailsExceptionHandlerTests {
 
@@ -80,7 +97,8 @@ class LockProblemDetailsExceptionHandlerTests {
 		authenticated.setUserPrincipal(() -> "alice");
 		assertThat(handler(ShowKey.WHEN_AUTHORIZED).isKeyShown(anonymous)).isFalse();
 		assertThat(handler(ShowKey.WHEN_AUTHORIZED).isKeyShown(authenticated)).isTrue();
-		assertThat(handler(ShowKey.WHEN_AUTHORIZED).handleLockNotAcquired(HELD, authenticated).getBody().getProperties())
+		assertThat(
+				handler(ShowKey.WHEN_AUTHORIZED).handleLockNotAcquired(HELD, authenticated).getBody().getProperties())
 			.containsEntry("key", "order:42");
 	}
 

@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey.web;
 
 import java.util.Map;
@@ -43,9 +59,11 @@ import dev.latchkey.autoconfigure.LatchkeyWebMvcAutoConfiguration;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * Lock exceptions answered over HTTP by a real Spring MVC application on Tomcat: given an order being paid, when it is
- * paid again, then {@code 409 Conflict} as a problem detail; the application's own handler wins; and with
- * {@code latchkey.web.problem-details.enabled=false} Spring MVC handles the exception as before.
+ * Lock exceptions answered over HTTP by a real Spring MVC application on Tomcat: given an
+ * order being paid, when it is paid again, then {@code 409 Conflict} as a problem detail;
+ * the application's own handler wins; and with
+ * {@code latchkey.web.problem-details.enabled=false} Spring MVC handles the exception as
+ * before.
  */
 @ExtendWith(OutputCaptureExtension.class)
 class LockProblemDetailsWebTests {
@@ -136,7 +154,8 @@ class LockProblemDetailsWebTests {
 			response = http.post().uri("/orders/42/pay").retrieve().toEntity(JSON);
 		}
 		assertThat(response.getStatusCode().value()).isEqualTo(500);
-		// What the handler spares an application: an ERROR with a stack trace for every contended request.
+		// What the handler spares an application: an ERROR with a stack trace for every
+		// contended request.
 		assertThat(output.getAll()).contains("ERROR").contains("LockNotAcquiredException");
 	}
 
@@ -161,8 +180,8 @@ class LockProblemDetailsWebTests {
 	@Configuration(proxyBeanMethods = false)
 	@ImportAutoConfiguration({ LatchkeyAutoConfiguration.class, LatchkeyWebMvcAutoConfiguration.class,
 			TomcatServletWebServerAutoConfiguration.class, DispatcherServletAutoConfiguration.class,
-			WebMvcAutoConfiguration.class, ErrorMvcAutoConfiguration.class, HttpMessageConvertersAutoConfiguration.class,
-			JacksonAutoConfiguration.class })
+			WebMvcAutoConfiguration.class, ErrorMvcAutoConfiguration.class,
+			HttpMessageConvertersAutoConfiguration.class, JacksonAutoConfiguration.class })
 	@Import({ Orders.class, OrderController.class })
 	static class OrderApplication {
 
@@ -183,7 +202,8 @@ class LockProblemDetailsWebTests {
 
 		@Exclusive("order:#id")
 		public String ship(long id) {
-			// Stands for a lease lost while the work ran (the lost-lock contract has tests of its own).
+			// Stands for a lease lost while the work ran (the lost-lock contract has
+			// tests of its own).
 			throw new LockLostException("order:" + id, "order:#id", LossReason.RENEWAL_FAILED, null);
 		}
 

@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey.web;
 
 import java.time.Duration;
@@ -45,11 +61,12 @@ import dev.latchkey.autoconfigure.LatchkeyWebFluxAutoConfiguration;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * Lock exceptions answered over HTTP by a real Spring WebFlux application on Reactor Netty, whose controller returns
- * the {@code Mono} of an {@code @Exclusive} method: given an order being paid, when it is paid again, then
- * {@code 409 Conflict} as the same problem detail Spring MVC applications get; a lost lock is {@code 503}; the key is
- * shown only as configured; and with {@code latchkey.web.problem-details.enabled=false} WebFlux handles the exception
- * as before.
+ * Lock exceptions answered over HTTP by a real Spring WebFlux application on Reactor
+ * Netty, whose controller returns the {@code Mono} of an {@code @Exclusive} method: given
+ * an order being paid, when it is paid again, then {@code 409 Conflict} as the same
+ * problem detail Spring MVC applications get; a lost lock is {@code 503}; the key is
+ * shown only as configured; and with {@code latchkey.web.problem-details.enabled=false}
+ * WebFlux handles the exception as before.
  */
 @ExtendWith(OutputCaptureExtension.class)
 class ReactiveLockProblemDetailsWebTests {
@@ -95,7 +112,13 @@ class ReactiveLockProblemDetailsWebTests {
 				.jsonPath("$.key")
 				.doesNotExist();
 		}
-		http.post().uri("/orders/42/pay").exchange().expectStatus().isOk().expectBody(String.class).isEqualTo("paid 42");
+		http.post()
+			.uri("/orders/42/pay")
+			.exchange()
+			.expectStatus()
+			.isOk()
+			.expectBody(String.class)
+			.isEqualTo("paid 42");
 		assertThat(output.getAll()).doesNotContain("ERROR").doesNotContain("LockNotAcquiredException");
 	}
 
@@ -182,7 +205,8 @@ class ReactiveLockProblemDetailsWebTests {
 		int port = ((WebServerApplicationContext) this.context).getWebServer().getPort();
 		return WebTestClient.bindToServer()
 			.baseUrl("http://localhost:" + port)
-			// The first request warms up Reactor Netty, which takes a while on a busy machine.
+			// The first request warms up Reactor Netty, which takes a while on a busy
+			// machine.
 			.responseTimeout(Duration.ofSeconds(30))
 			.build();
 	}
@@ -210,7 +234,8 @@ class ReactiveLockProblemDetailsWebTests {
 
 		@Exclusive("order:#id")
 		public Mono<String> ship(long id) {
-			// Stands for a lease lost while the work ran (the lost-lock contract has tests of its own).
+			// Stands for a lease lost while the work ran (the lost-lock contract has
+			// tests of its own).
 			return Mono.error(new LockLostException("order:" + id, "order:#id", LossReason.RENEWAL_FAILED, null));
 		}
 
@@ -238,8 +263,8 @@ class ReactiveLockProblemDetailsWebTests {
 	}
 
 	/**
-	 * Makes the caller a Spring Security principal with the authorities of a request header, as a security filter
-	 * chain would.
+	 * Makes the caller a Spring Security principal with the authorities of a request
+	 * header, as a security filter chain would.
 	 */
 	public static class CallerFilter implements WebFilter {
 

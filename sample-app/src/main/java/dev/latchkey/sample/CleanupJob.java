@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey.sample;
 
 import org.apache.commons.logging.Log;
@@ -13,13 +29,14 @@ import dev.latchkey.annotation.Exclusive;
 import dev.latchkey.event.LockNotAcquiredEvent;
 
 /**
- * A scheduled job that must run on one instance only: every instance schedules it, the first to take the lock runs
- * it, the others skip that tick. The minimum hold time keeps the lock for a while after a quick run, so that an
- * instance whose clock is a little late does not run the same tick again.
+ * A scheduled job that must run on one instance only: every instance schedules it, the
+ * first to take the lock runs it, the others skip that tick. The minimum hold time keeps
+ * the lock for a while after a quick run, so that an instance whose clock is a little
+ * late does not run the same tick again.
  * <p>
- * Here the minimum hold ({@code sample.cleanup-min-hold}, 15s) is longer than the interval
- * ({@code sample.cleanup-interval}, 10s), so that a single instance shows both outcomes: it runs, skips the next
- * tick, runs again.
+ * Here the minimum hold ({@code sample.cleanup-min-hold}, 15s) is longer than the
+ * interval ({@code sample.cleanup-interval}, 10s), so that a single instance shows both
+ * outcomes: it runs, skips the next tick, runs again.
  */
 @Component
 public class CleanupJob {

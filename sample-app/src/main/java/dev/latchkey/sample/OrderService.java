@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey.sample;
 
 import java.time.Instant;
@@ -12,8 +28,9 @@ import dev.latchkey.LockContext;
 import dev.latchkey.annotation.Exclusive;
 
 /**
- * Pays orders, one payment per order at a time across every instance: the {@code @Exclusive} key is evaluated from
- * the method's argument, so two different orders are paid in parallel.
+ * Pays orders, one payment per order at a time across every instance: the
+ * {@code @Exclusive} key is evaluated from the method's argument, so two different orders
+ * are paid in parallel.
  */
 @Service
 public class OrderService {
@@ -35,10 +52,11 @@ public class OrderService {
 	@Exclusive(value = "order:#id", waitTime = 0)
 	public Payment pay(long id) {
 		Lease lease = LockContext.lease();
-		logger.info("Paying order " + id + " under lock '" + lease.key() + "' (fencing token "
-				+ lease.fencingToken() + ")");
+		logger.info("Paying order " + id + " under lock '" + lease.key() + "' (fencing token " + lease.fencingToken()
+				+ ")");
 		SimulatedWork.take(this.properties.getPaymentDuration());
-		// A store that remembers the highest token it has seen per order rejects a stale holder's write.
+		// A store that remembers the highest token it has seen per order rejects a stale
+		// holder's write.
 		return new Payment(id, LockContext.fencingToken(), lease.owner(), Instant.now());
 	}
 

@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey.sample;
 
 import java.time.Instant;
@@ -11,7 +27,8 @@ import dev.latchkey.LockContext;
 import dev.latchkey.annotation.Semaphore;
 
 /**
- * Builds reports, at most two at a time across every instance, because each one is heavy on the database.
+ * Builds reports, at most two at a time across every instance, because each one is heavy
+ * on the database.
  */
 @Service
 public class ReportService {
@@ -25,7 +42,8 @@ public class ReportService {
 	}
 
 	/**
-	 * Builds a report. A third concurrent call waits for a permit up to {@code sample.report-wait}, then fails with
+	 * Builds a report. A third concurrent call waits for a permit up to
+	 * {@code sample.report-wait}, then fails with
 	 * {@link dev.latchkey.LockNotAcquiredException}.
 	 * @param month the month to report on, for example {@code 2025-01}
 	 * @return the report

@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey.sample;
 
 import java.time.Duration;
@@ -5,14 +21,18 @@ import java.time.Duration;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 
 /**
- * How long the sample's simulated work takes, so that locks are held long enough to race them by hand.
+ * How long the sample's simulated work takes, so that locks are held long enough to race
+ * them by hand.
+ *
  * <pre class="code">
  * sample:
  *   payment-duration: 2s
  *   report-duration: 3s
  * </pre>
- * The wait time of the reports semaphore ({@code sample.report-wait}) and the cleanup job's interval and minimum hold
- * time ({@code sample.cleanup-interval}, {@code sample.cleanup-min-hold}) are read by placeholders in the annotations
+ * <p>
+ * The wait time of the reports semaphore ({@code sample.report-wait}) and the cleanup
+ * job's interval and minimum hold time ({@code sample.cleanup-interval},
+ * {@code sample.cleanup-min-hold}) are read by placeholders in the annotations
  * themselves.
  */
 @ConfigurationProperties("sample")

@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey.sample;
 
 import org.junit.jupiter.api.Test;
@@ -12,7 +28,8 @@ import dev.latchkey.jdbc.JdbcLockRepository;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * The sample's 'jdbc' profile runs on the JDBC backend, with the table created by the schema initialization.
+ * The sample's 'jdbc' profile runs on the JDBC backend, with the table created by the
+ * schema initialization.
  */
 @SpringBootTest(properties = "spring.datasource.url=jdbc:h2:mem:latchkey-sample-jdbc-test;DB_CLOSE_DELAY=-1")
 @ActiveProfiles("jdbc")

@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey.sample;
 
 import java.time.Duration;
@@ -31,7 +47,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 @SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT,
 		properties = { "sample.payment-duration=600ms", "sample.report-duration=600ms", "sample.report-wait=3s",
 				"sample.restock-duration=10ms",
-				// A lock directory of its own, so that a sample app running on this host does not share the test's locks.
+				// A lock directory of its own, so that a sample app running on this host
+				// does not share the test's locks.
 				"latchkey.socket.directory=${java.io.tmpdir}/latchkey-sample-test-${random.uuid}" })
 @ExtendWith(OutputCaptureExtension.class)
 class SampleApplicationTests {
@@ -138,7 +155,10 @@ class SampleApplicationTests {
 				.containsEntry("ttl", "PT30S")
 				.containsEntry("waitersHere", 0)
 				.containsKeys("fencingToken", "acquiredAt", "expiresAt", "renewals"));
-		ResponseEntity<Map<String, Object>> one = this.http.get().uri("/actuator/locks/order:7").retrieve().toEntity(JSON);
+		ResponseEntity<Map<String, Object>> one = this.http.get()
+			.uri("/actuator/locks/order:7")
+			.retrieve()
+			.toEntity(JSON);
 		long token = fencingToken(payment.join());
 		assertThat(one.getStatusCode().value()).isEqualTo(200);
 		assertThat(one.getBody()).containsEntry("key", "order:7").containsEntry("mode", "EXCLUSIVE");
@@ -160,7 +180,8 @@ class SampleApplicationTests {
 		awaitHeld("order:10");
 		ResponseEntity<Void> deleted = this.http.delete().uri("/actuator/locks/order:10").retrieve().toBodilessEntity();
 		assertThat(deleted.getStatusCode().value()).isEqualTo(405);
-		assertThat(this.http.get().uri("/actuator/locks/order:10").retrieve().toBodilessEntity().getStatusCode().value())
+		assertThat(
+				this.http.get().uri("/actuator/locks/order:10").retrieve().toBodilessEntity().getStatusCode().value())
 			.isEqualTo(200);
 		assertThat(payment.join().getStatusCode().value()).isEqualTo(200);
 	}

@@ -1,3 +1,19 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 package dev.latchkey.sample;
 
 import java.util.List;
@@ -21,8 +37,9 @@ import org.springframework.web.client.RestClient;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * An operator force-releases a key over HTTP, with the {@code locks} endpoint's access set to unrestricted: the
- * holder's work is stopped at its next renewal and the next holder gets a fencing token above the evicted one's.
+ * An operator force-releases a key over HTTP, with the {@code locks} endpoint's access
+ * set to unrestricted: the holder's work is stopped at its next renewal and the next
+ * holder gets a fencing token above the evicted one's.
  */
 @SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT,
 		properties = { "sample.payment-duration=10s", "management.endpoint.locks.access=unrestricted",
@@ -66,7 +83,8 @@ class SampleForceReleaseTests {
 			.toEntity(JSON);
 		assertThat(deleted.getStatusCode().value()).isEqualTo(200);
 		assertThat(deleted.getBody()).containsEntry("key", "order:9").containsEntry("released", true);
-		// The payment's lease is lost at its next renewal, which interrupts the work long before its 10 s are up; the
+		// The payment's lease is lost at its next renewal, which interrupts the work long
+		// before its 10 s are up; the
 		// request is answered with Latchkey's problem detail for a lost lock.
 		ResponseEntity<Map<String, Object>> lost = payment.join();
 		assertThat(lost.getStatusCode().value()).isEqualTo(503);
@@ -89,7 +107,10 @@ class SampleForceReleaseTests {
 	private long awaitHolderToken(String key) {
 		long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
 		while (System.nanoTime() < deadline) {
-			ResponseEntity<Map<String, Object>> lock = this.http.get().uri("/actuator/locks/" + key).retrieve().toEntity(JSON);
+			ResponseEntity<Map<String, Object>> lock = this.http.get()
+				.uri("/actuator/locks/" + key)
+				.retrieve()
+				.toEntity(JSON);
 			if (lock.getStatusCode().value() == 200) {
 				Map<?, ?> holder = (Map<?, ?>) ((List<?>) lock.getBody().get("holders")).get(0);
 				return ((Number) holder.get("fencingToken")).longValue();
