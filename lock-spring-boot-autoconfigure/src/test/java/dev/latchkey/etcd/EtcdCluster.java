@@ -22,7 +22,6 @@ import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -34,6 +33,8 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 import org.awaitility.Awaitility;
+
+import org.springframework.test.util.TestSocketUtils;
 
 /**
  * A private etcd cluster of one or more members on free loopback ports, with its data in
@@ -54,7 +55,8 @@ final class EtcdCluster implements AutoCloseable {
 	private EtcdCluster(Path directory, int size) {
 		this.directory = directory;
 		for (int i = 0; i < size; i++) {
-			this.members.add(new Member("member-" + i, freePort(), freePort()));
+			this.members.add(new Member("member-" + i, TestSocketUtils.findAvailableTcpPort(),
+					TestSocketUtils.findAvailableTcpPort()));
 		}
 		this.initialCluster = String.join(",",
 				this.members.stream().map((member) -> member.name + "=http://127.0.0.1:" + member.peerPort).toList());
@@ -247,15 +249,6 @@ final class EtcdCluster implements AutoCloseable {
 		catch (IOException ex) {
 			throw new IllegalStateException("Could not run etcd, which these tests start on ports of their own:"
 					+ " install it (scripts/services.sh does) and put it on the PATH", ex);
-		}
-	}
-
-	private static int freePort() {
-		try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-			return socket.getLocalPort();
-		}
-		catch (IOException ex) {
-			throw new UncheckedIOException(ex);
 		}
 	}
 

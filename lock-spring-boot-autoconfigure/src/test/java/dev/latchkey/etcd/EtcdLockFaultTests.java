@@ -17,8 +17,6 @@
 package dev.latchkey.etcd;
 
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -46,6 +44,7 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 import org.springframework.context.ApplicationEventPublisher;
+import org.springframework.test.util.TestSocketUtils;
 import org.springframework.core.log.LogAccessor;
 
 import dev.latchkey.LeaseSpec;
@@ -224,7 +223,7 @@ class EtcdLockFaultTests {
 
 	@Test
 	void unreachableClusterFailsTheCallWithABackendException() throws IOException {
-		URI nobody = URI.create("http://127.0.0.1:" + freePort());
+		URI nobody = URI.create("http://127.0.0.1:" + TestSocketUtils.findAvailableTcpPort());
 		EtcdLockRepository repository = repository(List.of(nobody), Duration.ofSeconds(2));
 		LeaseSpec lease = LeaseSpec.exclusive("unreachable", "owner", token(), Duration.ofSeconds(30));
 		assertThatExceptionOfType(LockBackendException.class).isThrownBy(() -> repository.tryAcquire(lease))
@@ -310,12 +309,6 @@ class EtcdLockFaultTests {
 			.atMost(Duration.ofSeconds(60))
 			.pollInterval(Duration.ofMillis(20))
 			.until(() -> runs.get() >= target);
-	}
-
-	private static int freePort() throws IOException {
-		try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-			return socket.getLocalPort();
-		}
 	}
 
 	private static ByteSequence bytes(String text) {

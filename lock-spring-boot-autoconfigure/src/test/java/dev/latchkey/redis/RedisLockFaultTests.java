@@ -17,8 +17,6 @@
 package dev.latchkey.redis;
 
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -38,6 +36,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.springframework.context.ApplicationEventPublisher;
 import org.springframework.core.log.LogAccessor;
 import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
+import org.springframework.test.util.TestSocketUtils;
 
 import dev.latchkey.LeaseSpec;
 import dev.latchkey.LockBackendException;
@@ -187,7 +186,7 @@ class RedisLockFaultTests {
 
 	@Test
 	void unreachableServerFailsTheCallWithABackendException() throws IOException {
-		URI nobody = URI.create("redis://127.0.0.1:" + freePort());
+		URI nobody = URI.create("redis://127.0.0.1:" + TestSocketUtils.findAvailableTcpPort());
 		RedisLockRepository repository = repository(nobody);
 		LeaseSpec lease = LeaseSpec.exclusive("unreachable", "owner", token(), Duration.ofSeconds(30));
 		assertThatExceptionOfType(LockBackendException.class).isThrownBy(() -> repository.tryAcquire(lease))
@@ -238,12 +237,6 @@ class RedisLockFaultTests {
 		List<T> reversed = new java.util.ArrayList<>(list);
 		java.util.Collections.reverse(reversed);
 		return reversed;
-	}
-
-	private static int freePort() throws IOException {
-		try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-			return socket.getLocalPort();
-		}
 	}
 
 	private static String token() {

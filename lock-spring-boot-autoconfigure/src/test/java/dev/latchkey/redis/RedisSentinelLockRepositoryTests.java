@@ -17,8 +17,6 @@
 package dev.latchkey.redis;
 
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -33,6 +31,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.springframework.data.redis.connection.RedisSentinelConfiguration;
 import org.springframework.data.redis.connection.lettuce.LettuceClientConfiguration;
 import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
+import org.springframework.test.util.TestSocketUtils;
 
 import dev.latchkey.LockRepository;
 import dev.latchkey.test.LockRepositoryContractTests;
@@ -61,7 +60,7 @@ class RedisSentinelLockRepositoryTests extends LockRepositoryContractTests {
 	@BeforeAll
 	static void startSentinel() throws Exception {
 		primary = RedisServerProcess.start(temporary);
-		int sentinelPort = freePort();
+		int sentinelPort = TestSocketUtils.findAvailableTcpPort();
 		Path configuration = temporary.resolve("sentinel.conf");
 		// Sentinel rewrites its configuration file, so it must be a file of its own.
 		Files.writeString(configuration, String.join("\n", "port " + sentinelPort, "bind 127.0.0.1",
@@ -93,12 +92,6 @@ class RedisSentinelLockRepositoryTests extends LockRepositoryContractTests {
 					return "PONG".equals(connection.ping());
 				}
 			});
-	}
-
-	private static int freePort() throws IOException {
-		try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-			return socket.getLocalPort();
-		}
 	}
 
 	@AfterAll

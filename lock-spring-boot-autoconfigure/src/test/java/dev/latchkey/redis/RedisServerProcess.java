@@ -22,7 +22,6 @@ import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -34,6 +33,8 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 import org.awaitility.Awaitility;
+
+import org.springframework.test.util.TestSocketUtils;
 
 /**
  * A redis-server of a test's own, on a free loopback port, with nothing kept on disk: for
@@ -64,7 +65,8 @@ final class RedisServerProcess implements AutoCloseable {
 	 * @return the running server
 	 */
 	static RedisServerProcess start(Path directory) {
-		return new RedisServerProcess(freePort(), directory.resolve("redis-server.log"), List.of());
+		return new RedisServerProcess(TestSocketUtils.findAvailableTcpPort(), directory.resolve("redis-server.log"),
+				List.of());
 	}
 
 	/**
@@ -82,7 +84,7 @@ final class RedisServerProcess implements AutoCloseable {
 		catch (IOException ex) {
 			throw new UncheckedIOException(ex);
 		}
-		return new RedisServerProcess(freePort(), directory.resolve("redis-server.log"),
+		return new RedisServerProcess(TestSocketUtils.findAvailableTcpPort(), directory.resolve("redis-server.log"),
 				List.of("--appendonly", "yes", "--appendfsync", "always", "--dir", data.toString()));
 	}
 
@@ -94,19 +96,10 @@ final class RedisServerProcess implements AutoCloseable {
 	 * @return the running server
 	 */
 	static RedisServerProcess startClusterNode(Path directory) {
-		int port = freePort();
+		int port = TestSocketUtils.findAvailableTcpPort();
 		return new RedisServerProcess(port, directory.resolve("redis-server-" + port + ".log"),
 				List.of("--cluster-enabled", "yes", "--cluster-config-file",
 						directory.resolve("nodes-" + port + ".conf").toString()));
-	}
-
-	private static int freePort() {
-		try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-			return socket.getLocalPort();
-		}
-		catch (IOException ex) {
-			throw new UncheckedIOException(ex);
-		}
 	}
 
 	private Process launch() {
