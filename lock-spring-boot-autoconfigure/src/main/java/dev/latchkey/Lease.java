@@ -29,6 +29,8 @@ import java.time.Duration;
  *     ledgerStore.write(entry, lease.fencingToken()); // the store rejects writes with an older token
  * }
  * </pre>
+ *
+ * @since 0.1.0
  */
 public interface Lease {
 

@@ -18,6 +18,8 @@ package dev.latchkey;
 
 /**
  * How a key is held: by one owner at a time, or by up to a limit of owners at once.
+ *
+ * @since 0.1.0
  */
 public enum LeaseMode {
 

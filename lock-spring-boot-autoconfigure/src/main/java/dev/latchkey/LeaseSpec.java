@@ -38,6 +38,7 @@ import org.springframework.util.Assert;
  * @param owner the human-readable name of the owning instance
  * @param token the unique token of this acquisition
  * @param ttl how long the backend keeps the lease without a renewal
+ * @since 0.1.0
  */
 public record LeaseSpec(String key, LeaseMode mode, int limit, String owner, String token, Duration ttl) {
 

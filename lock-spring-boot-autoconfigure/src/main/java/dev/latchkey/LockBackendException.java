@@ -27,6 +27,8 @@ import org.jspecify.annotations.Nullable;
  *     log.warn("Lock store " + ex.getBackend() + " is down", ex);
  * }
  * </pre>
+ *
+ * @since 0.1.0
  */
 public class LockBackendException extends LockException {
 

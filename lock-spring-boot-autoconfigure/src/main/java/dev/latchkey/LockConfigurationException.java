@@ -29,6 +29,8 @@ import org.jspecify.annotations.Nullable;
  * &#64;Exclusive("order:#orderId") // no parameter called orderId: the application does not start
  * public Receipt pay(long id) { ... }
  * </pre>
+ *
+ * @since 0.1.0
  */
 public class LockConfigurationException extends LockException {
 

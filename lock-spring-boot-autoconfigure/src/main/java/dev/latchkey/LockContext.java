@@ -40,6 +40,8 @@ import org.jspecify.annotations.Nullable;
  * The context is bound to the thread that runs the guarded code; work handed to another
  * thread should take the {@link Lease} with it. Nested locks stack: the innermost lease
  * is the current one.
+ *
+ * @since 0.1.0
  */
 public final class LockContext {
 

@@ -39,6 +39,8 @@ import org.jspecify.annotations.Nullable;
  *     return ResponseEntity.status(HttpStatus.CONFLICT).build();
  * }
  * </pre>
+ *
+ * @since 0.1.0
  */
 public abstract class LockException extends RuntimeException {
 

@@ -32,6 +32,8 @@ import java.util.function.Consumer;
  * <p>
  * A handle taken where the current call chain already holds the same key re-enters that
  * lease: it is {@linkplain #isReentrant() reentrant} and closing it releases nothing.
+ *
+ * @since 0.1.0
  */
 public final class LockHandle implements AutoCloseable {
 

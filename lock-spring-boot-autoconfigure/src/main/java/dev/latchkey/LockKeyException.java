@@ -28,6 +28,8 @@ package dev.latchkey;
  *
  * update(new Customer(null)); // LockKeyException: '#customer.id' evaluated to null
  * </pre>
+ *
+ * @since 0.1.0
  */
 public class LockKeyException extends LockException {
 

@@ -29,6 +29,8 @@ package dev.latchkey;
  * &#64;Semaphore(value = "reports", permits = 2)   // while build() holds "reports": LockLimitConflictException
  * Report preview(String month) { ... }
  * </pre>
+ *
+ * @since 0.1.0
  */
 public class LockLimitConflictException extends LockException {
 

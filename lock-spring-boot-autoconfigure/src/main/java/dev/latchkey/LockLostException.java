@@ -29,6 +29,8 @@ import org.jspecify.annotations.Nullable;
  *     write(batch, LockContext.fencingToken());
  * }
  * </pre>
+ *
+ * @since 0.1.0
  */
 public class LockLostException extends LockException {
 

@@ -32,6 +32,8 @@ import org.jspecify.annotations.Nullable;
  *     log.info("Order " + ex.getKey() + " is being paid elsewhere");
  * }
  * </pre>
+ *
+ * @since 0.1.0
  */
 public class LockNotAcquiredException extends LockException {
 

@@ -49,6 +49,8 @@ import org.jspecify.annotations.Nullable;
  * <p>
  * Implementations must be thread-safe and must not throw: a failing observer is logged
  * and ignored.
+ *
+ * @since 0.1.0
  */
 @FunctionalInterface
 public interface LockObserver {

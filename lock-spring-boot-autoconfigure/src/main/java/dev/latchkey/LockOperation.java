@@ -42,6 +42,8 @@ import dev.latchkey.annotation.LostPolicy;
  * </pre>
  * <p>
  * Unset values fall back to the template's {@link LockSettings}.
+ *
+ * @since 0.1.0
  */
 public final class LockOperation {
 

@@ -49,6 +49,8 @@ import java.util.Set;
  * </pre>
  * <p>
  * Every implementation must pass the backend contract test suite.
+ *
+ * @since 0.1.0
  */
 public interface LockRepository {
 

@@ -43,6 +43,7 @@ import org.springframework.util.Assert;
  * @param initialPollInterval the first interval between attempts of a waiter that hears
  * no release notification
  * @param maxPollInterval the longest interval between such attempts
+ * @since 0.1.0
  */
 public record LockSettings(Duration ttl, Duration waitTime, @Nullable Duration renewInterval, Duration safetyMargin,
 		String keyPrefix, int maxKeyLength, String owner, Duration initialPollInterval, Duration maxPollInterval) {

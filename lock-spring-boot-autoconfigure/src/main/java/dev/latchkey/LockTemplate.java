@@ -66,6 +66,8 @@ import dev.latchkey.annotation.LostPolicy;
  * ({@code dev.latchkey.event.EventPublishingLockObserver}). A template renews its leases
  * on threads of its own unless it is given a {@link TaskScheduler}: {@link #close()} it
  * when done.
+ *
+ * @since 0.1.0
  */
 public class LockTemplate implements AutoCloseable {
 

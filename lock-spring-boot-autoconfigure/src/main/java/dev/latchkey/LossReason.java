@@ -18,6 +18,8 @@ package dev.latchkey;
 
 /**
  * Why a lease was lost.
+ *
+ * @since 0.1.0
  */
 public enum LossReason {
 

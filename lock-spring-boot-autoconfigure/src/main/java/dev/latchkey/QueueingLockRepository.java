@@ -39,6 +39,8 @@ import java.util.concurrent.CompletableFuture;
  * A backend that also offers this must keep {@link #tryAcquire} and
  * {@link #tryAcquirePermit} fair: a key with queued waiters is not free for a single
  * attempt.
+ *
+ * @since 0.1.0
  */
 public interface QueueingLockRepository extends LockRepository {
 

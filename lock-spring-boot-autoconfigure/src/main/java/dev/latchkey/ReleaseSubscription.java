@@ -25,6 +25,8 @@ package dev.latchkey;
  *     latch.await(1, TimeUnit.SECONDS);
  * }
  * </pre>
+ *
+ * @since 0.1.0
  */
 @FunctionalInterface
 public interface ReleaseSubscription extends AutoCloseable {

@@ -30,6 +30,8 @@ import dev.latchkey.actuate.LockObservationDocumentation.LowCardinalityKeyNames;
  * <pre class="code">
  * new ObservationLockObserver(registry, new DefaultLockAcquireObservationConvention(), null);
  * </pre>
+ *
+ * @since 0.1.0
  */
 public class DefaultLockAcquireObservationConvention implements LockAcquireObservationConvention {
 

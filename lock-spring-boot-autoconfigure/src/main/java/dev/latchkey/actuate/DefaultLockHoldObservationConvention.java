@@ -31,6 +31,8 @@ import dev.latchkey.actuate.LockObservationDocumentation.LowCardinalityKeyNames;
  * <pre class="code">
  * new ObservationLockObserver(registry, null, new DefaultLockHoldObservationConvention());
  * </pre>
+ *
+ * @since 0.1.0
  */
 public class DefaultLockHoldObservationConvention implements LockHoldObservationConvention {
 

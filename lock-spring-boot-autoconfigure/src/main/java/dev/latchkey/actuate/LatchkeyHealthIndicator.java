@@ -46,6 +46,8 @@ import dev.latchkey.LockTemplate;
  *     return new LatchkeyHealthIndicator(locks, Duration.ofSeconds(2));
  * }
  * </pre>
+ *
+ * @since 0.1.0
  */
 public class LatchkeyHealthIndicator extends AbstractHealthIndicator {
 

@@ -31,6 +31,8 @@ import dev.latchkey.LeaseMode;
  *     }
  * }
  * </pre>
+ *
+ * @since 0.1.0
  */
 public class LockAcquireContext extends LockObservationContext {
 

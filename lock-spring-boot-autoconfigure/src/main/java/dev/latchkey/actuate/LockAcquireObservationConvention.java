@@ -35,6 +35,8 @@ import io.micrometer.observation.ObservationConvention;
  *     };
  * }
  * </pre>
+ *
+ * @since 0.1.0
  */
 public interface LockAcquireObservationConvention extends ObservationConvention<LockAcquireContext> {
 

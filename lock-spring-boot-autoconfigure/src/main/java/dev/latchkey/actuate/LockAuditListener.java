@@ -44,6 +44,8 @@ import dev.latchkey.event.LockRenewedEvent;
  *     return new LockAuditListener(auditEvents);
  * }
  * </pre>
+ *
+ * @since 0.1.0
  */
 public class LockAuditListener implements ApplicationListener<LockEvent> {
 

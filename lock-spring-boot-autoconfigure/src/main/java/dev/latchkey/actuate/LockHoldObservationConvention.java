@@ -34,6 +34,8 @@ import io.micrometer.observation.ObservationConvention;
  *     };
  * }
  * </pre>
+ *
+ * @since 0.1.0
  */
 public interface LockHoldObservationConvention extends ObservationConvention<LockHoldContext> {
 

@@ -57,6 +57,8 @@ import dev.latchkey.event.LockRenewedEvent;
  *     return new LockMetrics(registry, locks);
  * }
  * </pre>
+ *
+ * @since 0.1.0
  */
 public class LockMetrics implements ApplicationListener<LockEvent> {
 

@@ -26,6 +26,8 @@ import dev.latchkey.LeaseMode;
  * and limit, and once it ends its outcome. Subclassed for the two observations,
  * {@link LockAcquireContext} and {@link LockHoldContext}, so that a convention can tell
  * them apart.
+ *
+ * @since 0.1.0
  */
 public abstract class LockObservationContext extends Observation.Context {
 

@@ -32,6 +32,8 @@ import io.micrometer.observation.docs.ObservationDocumentation;
  * Observation acquire = LockObservationDocumentation.ACQUIRE.observation(null,
  *         new DefaultLockAcquireObservationConvention(), () -&gt; context, registry);
  * </pre>
+ *
+ * @since 0.1.0
  */
 public enum LockObservationDocumentation implements ObservationDocumentation {
 

@@ -70,6 +70,8 @@ import dev.latchkey.event.LockForceReleasedEvent;
  * {"key":"order:42","mode":"EXCLUSIVE","limit":1,"holders":[{"owner":"******","fencingToken":7,
  *  "remainingTtl":"PT29.1S","thisInstance":true}]}
  * </pre>
+ *
+ * @since 0.1.0
  */
 @Endpoint(id = "locks", defaultAccess = Access.READ_ONLY)
 public class LocksEndpoint {

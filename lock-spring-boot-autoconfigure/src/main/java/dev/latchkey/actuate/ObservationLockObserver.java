@@ -42,6 +42,8 @@ import dev.latchkey.LockObserver;
  * LockTemplate locks = new LockTemplate(repository, LockSettings.defaults(),
  *         new ObservationLockObserver(observationRegistry));
  * </pre>
+ *
+ * @since 0.1.0
  */
 public class ObservationLockObserver implements LockObserver {
 

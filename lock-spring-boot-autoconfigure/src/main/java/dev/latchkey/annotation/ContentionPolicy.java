@@ -18,6 +18,8 @@ package dev.latchkey.annotation;
 
 /**
  * What a guarded call does when the lock stays held elsewhere for the whole wait time.
+ *
+ * @since 0.1.0
  */
 public enum ContentionPolicy {
 

@@ -21,6 +21,8 @@ package dev.latchkey.annotation;
  * failing until the lease's validity ran out). In every case the lease turns invalid,
  * {@link dev.latchkey.LockContext} calls under it throw, a
  * {@link dev.latchkey.event.LockLostEvent} is published and a release is attempted.
+ *
+ * @since 0.1.0
  */
 public enum LostPolicy {
 

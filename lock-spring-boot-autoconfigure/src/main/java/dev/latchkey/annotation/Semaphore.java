@@ -50,6 +50,8 @@ import org.springframework.core.annotation.AliasFor;
  * number in that unit, a duration such as {@code "500ms"} or {@code "PT2S"}, or a
  * {@code ${...}} placeholder. Unset attributes fall back to the {@code latchkey.*}
  * properties.
+ *
+ * @since 0.1.0
  */
 @Target({ ElementType.METHOD, ElementType.ANNOTATION_TYPE })
 @Retention(RetentionPolicy.RUNTIME)

@@ -29,6 +29,8 @@ import dev.latchkey.actuate.LockAuditListener;
 /**
  * Auto-configuration that records lock events in the application's
  * {@link AuditEventRepository}, with {@code latchkey.audit.enabled=true}.
+ *
+ * @since 0.1.0
  */
 @AutoConfiguration(after = LatchkeyAutoConfiguration.class,
 		afterName = "org.springframework.boot.actuate.autoconfigure.audit.AuditAutoConfiguration")

@@ -53,6 +53,8 @@ import dev.latchkey.event.EventPublishingLockObserver;
  * {@code latchkey.backend}. The backends' configurations are in
  * {@link LockRepositoryConfigurations}. Ordered after Spring Boot's Redis and DataSource
  * auto-configurations, whose beans it reuses.
+ *
+ * @since 0.1.0
  */
 @AutoConfiguration(afterName = { "org.springframework.boot.data.redis.autoconfigure.DataRedisAutoConfiguration",
 		"org.springframework.boot.jdbc.autoconfigure.DataSourceAutoConfiguration" })

@@ -31,6 +31,8 @@ import dev.latchkey.actuate.LatchkeyHealthIndicator;
  * Auto-configuration of the {@code latchkey} health indicator
  * ({@link LatchkeyHealthIndicator}): when Spring Boot's health support is on the class
  * path, unless {@code management.health.latchkey.enabled=false}.
+ *
+ * @since 0.1.0
  */
 @AutoConfiguration(after = LatchkeyAutoConfiguration.class)
 @ConditionalOnClass(HealthIndicator.class)

@@ -30,6 +30,8 @@ import dev.latchkey.integration.LatchkeyLockRegistry;
  * Auto-configuration that gives Spring Integration a {@link LockRegistry} on Latchkey: a
  * {@link LatchkeyLockRegistry} when Spring Integration is on the class path and the
  * application has no {@link LockRegistry} of its own.
+ *
+ * @since 0.1.0
  */
 @AutoConfiguration(after = LatchkeyAutoConfiguration.class)
 @ConditionalOnClass(LockRegistry.class)

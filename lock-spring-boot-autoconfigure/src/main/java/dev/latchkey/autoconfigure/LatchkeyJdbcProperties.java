@@ -34,6 +34,8 @@ import dev.latchkey.jdbc.JdbcLockRepository;
  *     table-name: LOCKS.LATCHKEY_LOCKS
  *     initialize-schema: never        # the table comes from a Flyway migration
  * </pre>
+ *
+ * @since 0.1.0
  */
 @ConfigurationProperties("latchkey.jdbc")
 public class LatchkeyJdbcProperties extends DatabaseInitializationProperties {

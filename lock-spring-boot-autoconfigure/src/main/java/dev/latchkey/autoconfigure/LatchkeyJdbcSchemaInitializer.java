@@ -44,6 +44,8 @@ import dev.latchkey.jdbc.JdbcLockRepository;
  * latchkey.jdbc.initialize-schema=always
  * latchkey.jdbc.table-name=LOCKS.LATCHKEY_LOCKS
  * </pre>
+ *
+ * @since 0.1.0
  */
 public class LatchkeyJdbcSchemaInitializer
 		extends PropertiesBasedDataSourceScriptDatabaseInitializer<LatchkeyJdbcProperties> {

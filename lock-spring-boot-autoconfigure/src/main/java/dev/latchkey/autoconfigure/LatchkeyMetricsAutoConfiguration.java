@@ -32,6 +32,8 @@ import dev.latchkey.actuate.LockMetrics;
  * Micrometer is on the class path and the application has a {@link MeterRegistry}, as
  * Spring Boot's Actuator makes one. Ordered after Spring Boot's metrics
  * auto-configurations, whose registry it uses.
+ *
+ * @since 0.1.0
  */
 @AutoConfiguration(after = LatchkeyAutoConfiguration.class, afterName = {
 		"org.springframework.boot.micrometer.metrics.autoconfigure.MetricsAutoConfiguration",

@@ -47,6 +47,8 @@ import dev.latchkey.actuate.ObservationLockObserver;
  * that only records the timers, so that the meters are the same either way.</li>
  * </ul>
  * A {@link LockObserver} bean of your own replaces it.
+ *
+ * @since 0.1.0
  */
 @AutoConfiguration(after = LatchkeyAutoConfiguration.class, afterName = {
 		"org.springframework.boot.micrometer.observation.autoconfigure.ObservationAutoConfiguration",

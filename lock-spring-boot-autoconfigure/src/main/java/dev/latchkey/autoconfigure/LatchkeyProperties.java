@@ -43,6 +43,8 @@ import dev.latchkey.web.ShowKey;
  *   wait-time: 0s
  *   key-prefix: "billing:"
  * </pre>
+ *
+ * @since 0.1.0
  */
 @ConfigurationProperties("latchkey")
 public class LatchkeyProperties {

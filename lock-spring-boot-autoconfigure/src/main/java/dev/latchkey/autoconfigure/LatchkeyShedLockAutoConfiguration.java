@@ -31,6 +31,8 @@ import dev.latchkey.shedlock.LatchkeyLockProvider;
  * Auto-configuration that runs ShedLock's {@code @SchedulerLock} on Latchkey: a
  * {@link LatchkeyLockProvider} when ShedLock is on the class path and the application has
  * no {@link LockProvider} of its own.
+ *
+ * @since 0.1.0
  */
 @AutoConfiguration(after = LatchkeyAutoConfiguration.class)
 @ConditionalOnClass(LockProvider.class)

@@ -34,6 +34,8 @@ import dev.latchkey.web.LockProblemDetailsExceptionHandler;
  * a lock held elsewhere, {@code 503} for a lock lost. Off with
  * {@code latchkey.web.problem-details.enabled=false}; the application's own exception
  * handlers for these exceptions win, and so does its own bean of the handler's type.
+ *
+ * @since 0.1.0
  */
 @AutoConfiguration(after = LatchkeyAutoConfiguration.class)
 @ConditionalOnWebApplication(type = Type.SERVLET)

@@ -35,6 +35,8 @@ import dev.latchkey.actuate.LocksEndpoint;
  * {@code management.endpoints.web.exposure.include=health,locks}, and not switched off).
  * Owner names are shown as {@code management.endpoint.locks.show-values} and
  * {@code roles} say ({@link LocksEndpointProperties}).
+ *
+ * @since 0.1.0
  */
 @AutoConfiguration(after = LatchkeyAutoConfiguration.class)
 @ConditionalOnClass(Endpoint.class)

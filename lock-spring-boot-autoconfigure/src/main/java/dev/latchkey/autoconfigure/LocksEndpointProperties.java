@@ -32,6 +32,8 @@ import dev.latchkey.actuate.LocksEndpoint;
  * management.endpoint.locks.show-values=when-authorized
  * management.endpoint.locks.roles=OPS
  * </pre>
+ *
+ * @since 0.1.0
  */
 @ConfigurationProperties("management.endpoint.locks")
 public class LocksEndpointProperties {

@@ -81,6 +81,8 @@ import dev.latchkey.ReleaseSubscription;
  * deletes the keys of locks nobody renews any more. Close the repository to stop it, its
  * watches and keep-alives, and to revoke its leases, which frees the keys this instance
  * still holds; the client stays open.
+ *
+ * @since 0.1.0
  */
 public class EtcdLockRepository implements LockRepository, AutoCloseable {
 

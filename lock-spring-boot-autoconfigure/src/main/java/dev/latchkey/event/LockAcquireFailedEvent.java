@@ -31,6 +31,8 @@ import dev.latchkey.LockBackendException;
  *     log.warn("Lock backend " + event.getBackend() + " failed", event.getException());
  * }
  * </pre>
+ *
+ * @since 0.1.0
  */
 public class LockAcquireFailedEvent extends LockEvent {
 

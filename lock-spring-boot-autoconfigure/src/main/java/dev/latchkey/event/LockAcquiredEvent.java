@@ -28,6 +28,8 @@ import java.time.Duration;
  *     audit.record("locked", event.getKey(), event.getFencingToken());
  * }
  * </pre>
+ *
+ * @since 0.1.0
  */
 public class LockAcquiredEvent extends LockEvent {
 

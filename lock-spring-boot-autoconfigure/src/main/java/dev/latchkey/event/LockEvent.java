@@ -33,6 +33,8 @@ import org.springframework.context.ApplicationEvent;
  * <p>
  * Events are published synchronously on the thread that acquired, released, renewed or
  * lost the lease. A listener that throws is logged and ignored: it never breaks locking.
+ *
+ * @since 0.1.0
  */
 public abstract class LockEvent extends ApplicationEvent {
 

@@ -29,6 +29,8 @@ import java.time.Duration;
  *     alerts.raise("Lock " + event.getKey() + " was force-released from " + event.getOwner());
  * }
  * </pre>
+ *
+ * @since 0.1.0
  */
 public class LockForceReleasedEvent extends LockEvent {
 

@@ -32,6 +32,8 @@ import dev.latchkey.LossReason;
  *     alerts.raise("Lock " + event.getKey() + " lost: " + event.getReason(), event.getException());
  * }
  * </pre>
+ *
+ * @since 0.1.0
  */
 public class LockLostEvent extends LockEvent {
 

@@ -28,6 +28,8 @@ import java.time.Duration;
  *     contention.increment(event.getName());
  * }
  * </pre>
+ *
+ * @since 0.1.0
  */
 public class LockNotAcquiredEvent extends LockEvent {
 

@@ -28,6 +28,8 @@ import java.time.Duration;
  *     audit.record("unlocked", event.getKey(), event.getHoldDuration());
  * }
  * </pre>
+ *
+ * @since 0.1.0
  */
 public class LockReleasedEvent extends LockEvent {
 

@@ -27,6 +27,8 @@ import java.time.Duration;
  *     log.debug("Renewed " + event.getKey() + " after " + event.getHoldDuration());
  * }
  * </pre>
+ *
+ * @since 0.1.0
  */
 public class LockRenewedEvent extends LockEvent {
 

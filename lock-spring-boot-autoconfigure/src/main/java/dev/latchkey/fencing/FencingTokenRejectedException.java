@@ -33,6 +33,8 @@ import dev.latchkey.LockException;
  *             + ex.getCurrentToken());
  * }
  * </pre>
+ *
+ * @since 0.1.0
  */
 public class FencingTokenRejectedException extends LockException {
 

@@ -84,6 +84,8 @@ import org.springframework.util.Assert;
  * fence, or another store written in the same work, is not protected; and the tokens of
  * different lock keys are not comparable, so fence a resource with the tokens of one lock
  * key only.
+ *
+ * @since 0.1.0
  */
 public class JdbcFence {
 

@@ -50,6 +50,8 @@ import org.springframework.util.Assert;
  * What it does not do: it fences only writes made through it, of one value per key.
  * Tokens of different lock keys are not comparable: fence a key with the tokens of one
  * lock key only.
+ *
+ * @since 0.1.0
  */
 public class RedisFence {
 

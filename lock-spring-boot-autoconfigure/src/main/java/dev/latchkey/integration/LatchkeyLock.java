@@ -54,6 +54,8 @@ import dev.latchkey.LockTemplate;
  *     }
  * }
  * </pre>
+ *
+ * @since 0.1.0
  */
 public final class LatchkeyLock implements DistributedLock {
 

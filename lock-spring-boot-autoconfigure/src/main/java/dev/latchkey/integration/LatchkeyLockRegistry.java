@@ -68,6 +68,8 @@ import dev.latchkey.LockTemplate;
  * </ul>
  * While a lock is held, its lease is the current one of its thread, so guarded code can
  * pass {@link dev.latchkey.LockContext#fencingToken()} to the store it writes.
+ *
+ * @since 0.1.0
  */
 public class LatchkeyLockRegistry
 		implements ExpirableLockRegistry<DistributedLock>, RenewableLockRegistry<DistributedLock> {

@@ -45,6 +45,8 @@ import dev.latchkey.LockTemplate;
  * template or attribute fails the application start and names the method. The lock
  * advisor is put before the bean's existing advisors: a lock is taken before a
  * {@code @Transactional} transaction begins and released after it commits.
+ *
+ * @since 0.1.0
  */
 public class LockAnnotationBeanPostProcessor extends AbstractBeanFactoryAwareAdvisingPostProcessor
 		implements EnvironmentAware {

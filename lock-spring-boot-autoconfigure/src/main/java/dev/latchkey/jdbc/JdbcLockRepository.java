@@ -93,6 +93,8 @@ import dev.latchkey.support.ReleaseListeners;
  * that is down) are thrown as {@link LockBackendException}. Close the repository to stop
  * its notification listener, whose thread is named {@value #DEFAULT_THREAD_NAME_PREFIX}
  * unless the application gives a thread factory.
+ *
+ * @since 0.1.0
  */
 public class JdbcLockRepository implements LockRepository, AutoCloseable {
 

@@ -49,6 +49,8 @@ import dev.latchkey.support.ReleaseListeners;
  * Its clock is {@link System#nanoTime()}. Expired leases are purged whenever their key is
  * touched and by {@link #list()}. One counter supplies the fencing tokens of every key,
  * so they never go backwards, even for a key whose entry was purged.
+ *
+ * @since 0.1.0
  */
 public class MemoryLockRepository implements LockRepository {
 

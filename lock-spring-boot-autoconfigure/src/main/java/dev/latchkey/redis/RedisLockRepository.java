@@ -96,6 +96,8 @@ import dev.latchkey.support.ReleaseListeners;
  * <p>
  * Redis failures (refused connection, timeout, a script refused by an ACL) are thrown as
  * {@link LockBackendException}. Close the repository to stop its subscription.
+ *
+ * @since 0.1.0
  */
 public class RedisLockRepository implements LockRepository, AutoCloseable {
 

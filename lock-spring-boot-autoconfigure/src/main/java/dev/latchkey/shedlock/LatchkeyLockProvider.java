@@ -68,6 +68,8 @@ import dev.latchkey.LockTemplate;
  * thread that called {@link #lock} (the thread ShedLock runs the task on), so the task
  * can call {@link LockContext#assertHeld()} and {@link LockContext#fencingToken()}.
  * {@link SimpleLock#extend} is not supported: the lease is renewed without it.
+ *
+ * @since 0.1.0
  */
 public class LatchkeyLockProvider implements LockProvider {
 

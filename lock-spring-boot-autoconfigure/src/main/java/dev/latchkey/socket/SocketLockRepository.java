@@ -79,6 +79,8 @@ import dev.latchkey.ReleaseSubscription;
  * <b>Validity</b> runs from the arbiter's grant, on the host's monotonic clock, which the
  * client checks it shares with the arbiter when it connects: a queued grant read late
  * (the process was paused) is known to be late.
+ *
+ * @since 0.1.0
  */
 public class SocketLockRepository implements QueueingLockRepository, AutoCloseable {
 

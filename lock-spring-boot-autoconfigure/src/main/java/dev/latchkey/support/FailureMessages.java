@@ -30,6 +30,8 @@ import org.springframework.core.NestedExceptionUtils;
  * throw new LockBackendException("redis", "Acquiring '" + key + "' failed: " + FailureMessages.reason(ex), ex);
  * // ... failed: Connection refused: /127.0.0.1:6379   (not "Connection refused", nor "Unable to connect to Redis")
  * </pre>
+ *
+ * @since 0.1.0
  */
 public final class FailureMessages {
 

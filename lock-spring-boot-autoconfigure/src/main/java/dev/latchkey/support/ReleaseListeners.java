@@ -41,6 +41,8 @@ import dev.latchkey.ReleaseSubscription;
  *     this.listeners.released(key);
  * }
  * </pre>
+ *
+ * @since 0.1.0
  */
 public final class ReleaseListeners {
 

@@ -66,6 +66,8 @@ import dev.latchkey.LockNotAcquiredException;
  * <p>
  * Spring WebFlux applications get the same answers from
  * {@link ReactiveLockProblemDetailsExceptionHandler}.
+ *
+ * @since 0.1.0
  */
 @RestControllerAdvice
 @Order(Ordered.LOWEST_PRECEDENCE)

@@ -62,6 +62,8 @@ import dev.latchkey.LockNotAcquiredException;
  *     return new ReactiveLockProblemDetailsExceptionHandler(ShowKey.NEVER, List.of(), Duration.ofSeconds(2));
  * }
  * </pre>
+ *
+ * @since 0.1.0
  */
 @RestControllerAdvice
 @Order(Ordered.LOWEST_PRECEDENCE)

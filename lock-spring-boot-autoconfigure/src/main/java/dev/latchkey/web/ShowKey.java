@@ -20,6 +20,8 @@ package dev.latchkey.web;
  * When a problem detail shows the lock key, which is made of method arguments and may be
  * personal data, next to the lock's name, which never is. Follows Spring Boot's
  * {@code show-values} convention.
+ *
+ * @since 0.1.0
  */
 public enum ShowKey {
 
