@@ -106,8 +106,8 @@ final class DefaultLease implements Lease, LeaseKeeper.KeptLease {
 	}
 
 	@Override
-	public int limit() {
-		return this.spec.limit();
+	public int permits() {
+		return this.spec.permits();
 	}
 
 	@Override

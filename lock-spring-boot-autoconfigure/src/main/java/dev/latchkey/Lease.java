@@ -55,9 +55,9 @@ public interface Lease {
 	/**
 	 * How many holders the key allows at once: 1 for an exclusive lease, the permits of a
 	 * semaphore.
-	 * @return the limit
+	 * @return the number of permits
 	 */
-	int limit();
+	int permits();
 
 	/**
 	 * The owner name of this process.

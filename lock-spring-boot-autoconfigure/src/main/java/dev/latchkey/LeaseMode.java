@@ -17,7 +17,8 @@
 package dev.latchkey;
 
 /**
- * How a key is held: by one owner at a time, or by up to a limit of owners at once.
+ * How a key is held: by one owner at a time, or by as many owners at once as a semaphore
+ * has permits.
  *
  * @since 0.1.0
  */
@@ -29,8 +30,9 @@ public enum LeaseMode {
 	EXCLUSIVE,
 
 	/**
-	 * Up to a limit of holders at once, each holding one permit ({@code @Semaphore}).
+	 * As many holders at once as the semaphore has permits, each holding one
+	 * ({@code @Semaphore}).
 	 */
-	SHARED
+	SEMAPHORE
 
 }

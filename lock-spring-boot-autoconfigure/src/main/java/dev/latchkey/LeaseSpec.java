@@ -34,19 +34,20 @@ import org.springframework.util.Assert;
  *
  * @param key the lock key, with the configured prefix already applied
  * @param mode whether the key is held exclusively or as a semaphore permit
- * @param limit the number of holders allowed at once: 1 for exclusive leases
+ * @param permits the number of holders allowed at once: 1 for exclusive leases, the
+ * semaphore's permits
  * @param owner the human-readable name of the owning instance
  * @param token the unique token of this acquisition
  * @param ttl how long the backend keeps the lease without a renewal
  * @since 0.1.0
  */
-public record LeaseSpec(String key, LeaseMode mode, int limit, String owner, String token, Duration ttl) {
+public record LeaseSpec(String key, LeaseMode mode, int permits, String owner, String token, Duration ttl) {
 
 	public LeaseSpec {
 		Assert.hasText(key, "Lock key must not be empty");
 		Assert.notNull(mode, "Lease mode must not be null");
-		Assert.isTrue(limit >= 1, () -> "Limit must be at least 1, was " + limit);
-		Assert.isTrue(mode == LeaseMode.SHARED || limit == 1, "An exclusive lease has a limit of 1");
+		Assert.isTrue(permits >= 1, () -> "Permits must be at least 1, was " + permits);
+		Assert.isTrue(mode == LeaseMode.SEMAPHORE || permits == 1, "An exclusive lease has 1 permit");
 		Assert.hasText(owner, "Owner must not be empty");
 		Assert.hasText(token, "Token must not be empty");
 		Assert.notNull(ttl, "TTL must not be null");
@@ -68,14 +69,14 @@ public record LeaseSpec(String key, LeaseMode mode, int limit, String owner, Str
 	/**
 	 * One permit of a counting semaphore.
 	 * @param key the semaphore key
-	 * @param limit the number of permits the semaphore has
+	 * @param permits the number of permits the semaphore has
 	 * @param owner the owner name
 	 * @param token the unique token of this acquisition
 	 * @param ttl how long the backend keeps the permit without a renewal
 	 * @return the lease specification
 	 */
-	public static LeaseSpec shared(String key, int limit, String owner, String token, Duration ttl) {
-		return new LeaseSpec(key, LeaseMode.SHARED, limit, owner, token, ttl);
+	public static LeaseSpec semaphore(String key, int permits, String owner, String token, Duration ttl) {
+		return new LeaseSpec(key, LeaseMode.SEMAPHORE, permits, owner, token, ttl);
 	}
 
 	/**
@@ -85,7 +86,7 @@ public record LeaseSpec(String key, LeaseMode mode, int limit, String owner, Str
 	 * @return a copy with the given time-to-live
 	 */
 	public LeaseSpec withTtl(Duration ttl) {
-		return new LeaseSpec(this.key, this.mode, this.limit, this.owner, this.token, ttl);
+		return new LeaseSpec(this.key, this.mode, this.permits, this.owner, this.token, ttl);
 	}
 
 }

@@ -30,11 +30,11 @@ import org.jspecify.annotations.Nullable;
  *
  * @param key the lock key
  * @param mode how the key is held
- * @param limit the number of holders allowed at once (1 for exclusive keys)
+ * @param permits the number of holders allowed at once (1 for exclusive keys)
  * @param holders the current holders, never empty
  * @since 0.1.0
  */
-public record LockInfo(String key, LeaseMode mode, int limit, List<Holder> holders) {
+public record LockInfo(String key, LeaseMode mode, int permits, List<Holder> holders) {
 
 	public LockInfo {
 		holders = List.copyOf(holders);

@@ -55,7 +55,7 @@ public final class LockOperation {
 
 	private final LeaseMode mode;
 
-	private final int limit;
+	private final int permits;
 
 	private final @Nullable Duration waitTime;
 
@@ -65,17 +65,17 @@ public final class LockOperation {
 
 	private final LostPolicy lostPolicy;
 
-	LockOperation(LockTemplate template, String key, LeaseMode mode, int limit) {
-		this(template, key, key, mode, limit, null, null, Duration.ZERO, LostPolicy.DEFAULT);
+	LockOperation(LockTemplate template, String key, LeaseMode mode, int permits) {
+		this(template, key, key, mode, permits, null, null, Duration.ZERO, LostPolicy.DEFAULT);
 	}
 
-	private LockOperation(LockTemplate template, String key, String name, LeaseMode mode, int limit,
+	private LockOperation(LockTemplate template, String key, String name, LeaseMode mode, int permits,
 			@Nullable Duration waitTime, @Nullable Duration ttl, Duration minHold, LostPolicy lostPolicy) {
 		this.template = template;
 		this.key = key;
 		this.name = name;
 		this.mode = mode;
-		this.limit = limit;
+		this.permits = permits;
 		this.waitTime = waitTime;
 		this.ttl = ttl;
 		this.minHold = minHold;
@@ -90,7 +90,7 @@ public final class LockOperation {
 	 */
 	public LockOperation named(String name) {
 		Assert.hasText(name, "Name must not be empty");
-		return new LockOperation(this.template, this.key, name, this.mode, this.limit, this.waitTime, this.ttl,
+		return new LockOperation(this.template, this.key, name, this.mode, this.permits, this.waitTime, this.ttl,
 				this.minHold, this.lostPolicy);
 	}
 
@@ -103,7 +103,7 @@ public final class LockOperation {
 		Assert.isTrue(!waitTime.isNegative(), "Wait time must not be negative");
 		Assert.isTrue(waitTime.compareTo(LockSettings.MAX_DURATION) <= 0, () -> "Wait time of " + waitTime
 				+ " is longer than the longest allowed, " + LockSettings.MAX_DURATION.toDays() + " days");
-		return new LockOperation(this.template, this.key, this.name, this.mode, this.limit, waitTime, this.ttl,
+		return new LockOperation(this.template, this.key, this.name, this.mode, this.permits, waitTime, this.ttl,
 				this.minHold, this.lostPolicy);
 	}
 
@@ -114,7 +114,7 @@ public final class LockOperation {
 	 */
 	public LockOperation ttl(Duration ttl) {
 		this.template.settings().checkTtl(ttl);
-		return new LockOperation(this.template, this.key, this.name, this.mode, this.limit, this.waitTime, ttl,
+		return new LockOperation(this.template, this.key, this.name, this.mode, this.permits, this.waitTime, ttl,
 				this.minHold, this.lostPolicy);
 	}
 
@@ -128,7 +128,7 @@ public final class LockOperation {
 		Assert.isTrue(!minHold.isNegative(), "Minimum hold time must not be negative");
 		Assert.isTrue(minHold.compareTo(LockSettings.MAX_DURATION) <= 0, () -> "Minimum hold time of " + minHold
 				+ " is longer than the longest allowed, " + LockSettings.MAX_DURATION.toDays() + " days");
-		return new LockOperation(this.template, this.key, this.name, this.mode, this.limit, this.waitTime, this.ttl,
+		return new LockOperation(this.template, this.key, this.name, this.mode, this.permits, this.waitTime, this.ttl,
 				minHold, this.lostPolicy);
 	}
 
@@ -142,7 +142,7 @@ public final class LockOperation {
 	public LockOperation onLost(LostPolicy lostPolicy) {
 		Assert.isTrue(lostPolicy != LostPolicy.CANCEL,
 				"LostPolicy.CANCEL applies to asynchronous results; use LockHandle.onLost to cancel your own work");
-		return new LockOperation(this.template, this.key, this.name, this.mode, this.limit, this.waitTime, this.ttl,
+		return new LockOperation(this.template, this.key, this.name, this.mode, this.permits, this.waitTime, this.ttl,
 				this.minHold, lostPolicy);
 	}
 
@@ -233,8 +233,8 @@ public final class LockOperation {
 		return this.mode;
 	}
 
-	int limit() {
-		return this.limit;
+	int permits() {
+		return this.permits;
 	}
 
 	@Nullable Duration waitTime() {
@@ -256,7 +256,7 @@ public final class LockOperation {
 	@Override
 	public String toString() {
 		return "LockOperation[key=" + this.key + ", mode=" + this.mode
-				+ (this.mode == LeaseMode.SHARED ? ", permits=" + this.limit : "") + "]";
+				+ (this.mode == LeaseMode.SEMAPHORE ? ", permits=" + this.permits : "") + "]";
 	}
 
 }

@@ -72,7 +72,7 @@ public interface LockRepository {
 	/**
 	 * Tries once to acquire one permit of a counting semaphore. Succeeds when fewer than
 	 * {@link LeaseSpec#limit()} unexpired permits are held.
-	 * @param lease the permit to grant, of mode {@link LeaseMode#SHARED}
+	 * @param lease the permit to grant, of mode {@link LeaseMode#SEMAPHORE}
 	 * @return the fencing token of the grant, or empty when all permits are held
 	 */
 	OptionalLong tryAcquirePermit(LeaseSpec lease);

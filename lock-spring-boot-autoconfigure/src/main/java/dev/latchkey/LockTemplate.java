@@ -174,7 +174,7 @@ public class LockTemplate implements AutoCloseable {
 	 */
 	public LockOperation semaphore(String key, int permits) {
 		Assert.isTrue(permits >= 1, () -> "A semaphore needs at least one permit, was " + permits);
-		return new LockOperation(this, key, LeaseMode.SHARED, permits);
+		return new LockOperation(this, key, LeaseMode.SEMAPHORE, permits);
 	}
 
 	/**
@@ -286,7 +286,7 @@ public class LockTemplate implements AutoCloseable {
 		}
 		Duration ttl = (operation.ttl() != null) ? operation.ttl() : this.settings.ttl();
 		Duration waitTime = (operation.waitTime() != null) ? operation.waitTime() : this.settings.waitTime();
-		LeaseSpec spec = new LeaseSpec(key, operation.mode(), operation.limit(), this.identity.owner(),
+		LeaseSpec spec = new LeaseSpec(key, operation.mode(), operation.permits(), this.identity.owner(),
 				this.identity.nextToken(), ttl);
 		Function<LeaseSpec, OptionalLong> attempt = (spec.mode() == LeaseMode.EXCLUSIVE) ? this.repository::tryAcquire
 				: this.repository::tryAcquirePermit;

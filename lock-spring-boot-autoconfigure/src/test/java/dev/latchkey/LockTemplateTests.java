@@ -89,7 +89,7 @@ class LockTemplateTests {
 				this.settings.withTtl(Duration.ofSeconds(3)).withRenewInterval(Duration.ofMillis(50)), null);
 		try (LockHandle handle = renewing.semaphore("reports", 4).acquire()) {
 			Lease lease = handle.lease();
-			assertThat(lease.limit()).isEqualTo(4);
+			assertThat(lease.permits()).isEqualTo(4);
 			Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> lease.renewals() >= 3);
 			assertThat(renewing.heldLeases()).singleElement()
 				.satisfies((held) -> assertThat(held.renewals()).isGreaterThanOrEqualTo(3));
@@ -267,7 +267,7 @@ class LockTemplateTests {
 	void semaphoreGrantsItsPermits() {
 		try (LockHandle first = this.template.semaphore("reports", 2).acquire();
 				LockHandle second = this.template.semaphore("reports", 2).acquire()) {
-			assertThat(first.lease().mode()).isEqualTo(LeaseMode.SHARED);
+			assertThat(first.lease().mode()).isEqualTo(LeaseMode.SEMAPHORE);
 			assertThat(second.fencingToken()).isGreaterThan(first.fencingToken());
 			assertThat(this.template.semaphore("reports", 2).tryAcquire()).isEmpty();
 		}

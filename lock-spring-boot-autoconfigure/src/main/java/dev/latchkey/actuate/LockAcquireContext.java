@@ -42,10 +42,10 @@ public class LockAcquireContext extends LockObservationContext {
 	 * @param key the lock key, prefix included
 	 * @param backend the backend's name
 	 * @param mode the lease mode
-	 * @param limit the number of holders allowed at once
+	 * @param permits the number of holders allowed at once
 	 */
-	public LockAcquireContext(String lockName, String key, String backend, LeaseMode mode, int limit) {
-		super(lockName, key, backend, mode, limit);
+	public LockAcquireContext(String lockName, String key, String backend, LeaseMode mode, int permits) {
+		super(lockName, key, backend, mode, permits);
 	}
 
 }

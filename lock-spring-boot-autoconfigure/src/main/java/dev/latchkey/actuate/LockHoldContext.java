@@ -44,11 +44,12 @@ public class LockHoldContext extends LockObservationContext {
 	 * @param key the lock key, prefix included
 	 * @param backend the backend's name
 	 * @param mode the lease mode
-	 * @param limit the number of holders allowed at once
+	 * @param permits the number of holders allowed at once
 	 * @param fencingToken the fencing token of the grant
 	 */
-	public LockHoldContext(String lockName, String key, String backend, LeaseMode mode, int limit, long fencingToken) {
-		super(lockName, key, backend, mode, limit);
+	public LockHoldContext(String lockName, String key, String backend, LeaseMode mode, int permits,
+			long fencingToken) {
+		super(lockName, key, backend, mode, permits);
 		this.fencingToken = fencingToken;
 	}
 

@@ -23,7 +23,7 @@ import dev.latchkey.LeaseMode;
 
 /**
  * What an observation of a lock knows: the lock's name, its key, the backend, the mode
- * and limit, and once it ends its outcome. Subclassed for the two observations,
+ * and permits, and once it ends its outcome. Subclassed for the two observations,
  * {@link LockAcquireContext} and {@link LockHoldContext}, so that a convention can tell
  * them apart.
  *
@@ -39,16 +39,16 @@ public abstract class LockObservationContext extends Observation.Context {
 
 	private final LeaseMode mode;
 
-	private final int limit;
+	private final int permits;
 
 	private volatile @Nullable String outcome;
 
-	LockObservationContext(String lockName, String key, String backend, LeaseMode mode, int limit) {
+	LockObservationContext(String lockName, String key, String backend, LeaseMode mode, int permits) {
 		this.lockName = lockName;
 		this.key = key;
 		this.backend = backend;
 		this.mode = mode;
-		this.limit = limit;
+		this.permits = permits;
 	}
 
 	/**
@@ -89,10 +89,10 @@ public abstract class LockObservationContext extends Observation.Context {
 
 	/**
 	 * How many holders the key allows at once: 1, or the permits of a semaphore.
-	 * @return the limit
+	 * @return the number of permits
 	 */
-	public int getLimit() {
-		return this.limit;
+	public int getPermits() {
+		return this.permits;
 	}
 
 	/**

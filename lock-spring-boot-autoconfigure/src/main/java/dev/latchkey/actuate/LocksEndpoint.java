@@ -67,7 +67,7 @@ import dev.latchkey.event.LockForceReleasedEvent;
  *
  * <pre class="code">
  * $ curl localhost:8080/actuator/locks/order:42
- * {"key":"order:42","mode":"EXCLUSIVE","limit":1,"holders":[{"owner":"******","fencingToken":7,
+ * {"key":"order:42","mode":"EXCLUSIVE","permits":1,"holders":[{"owner":"******","fencingToken":7,
  *  "remainingTtl":"PT29.1S","thisInstance":true}]}
  * </pre>
  *
@@ -143,7 +143,7 @@ public class LocksEndpoint {
 		Instant now = Instant.now();
 		List<LeaseDescriptor> held = this.template.heldLeases()
 			.stream()
-			.map((lease) -> new LeaseDescriptor(lease.key(), lease.name(), lease.mode().name(), lease.limit(),
+			.map((lease) -> new LeaseDescriptor(lease.key(), lease.name(), lease.mode().name(), lease.permits(),
 					showOwners ? lease.owner() : MASK, lease.fencingToken(), now.minus(lease.heldFor()),
 					now.plus(lease.remainingTtl()), lease.ttl().toString(), lease.renewals(),
 					this.template.waiterCount(lease.key())))
@@ -199,7 +199,7 @@ public class LocksEndpoint {
 			.map((holder) -> new HolderDescriptor(showOwners ? holder.owner() : MASK, holder.fencingToken(),
 					format(holder.remainingTtl()), holder.owner().equals(self)))
 			.toList();
-		return new LockDescriptor(info.key(), info.mode().name(), info.limit(), holders);
+		return new LockDescriptor(info.key(), info.mode().name(), info.permits(), holders);
 	}
 
 	private static @Nullable String format(@Nullable Duration duration) {
@@ -222,8 +222,8 @@ public class LocksEndpoint {
 	 *
 	 * @param key the lock key, prefix included
 	 * @param name the lock's name (the key template of an annotation)
-	 * @param mode {@code EXCLUSIVE} or {@code SHARED} (a semaphore)
-	 * @param limit the number of holders the key allows: 1, or the semaphore's permits
+	 * @param mode {@code EXCLUSIVE} or {@code SEMAPHORE}
+	 * @param permits the number of holders the key allows: 1, or the semaphore's permits
 	 * @param owner this instance's owner name, or {@value LocksEndpoint#MASK} when owners
 	 * are masked
 	 * @param fencingToken the fencing token of the grant
@@ -235,7 +235,7 @@ public class LocksEndpoint {
 	 * @param renewals how many times the lease has been renewed
 	 * @param waitersHere how many callers of this instance wait for the same key now
 	 */
-	public record LeaseDescriptor(String key, String name, String mode, int limit, String owner, long fencingToken,
+	public record LeaseDescriptor(String key, String name, String mode, int permits, String owner, long fencingToken,
 			Instant acquiredAt, Instant expiresAt, String ttl, long renewals, int waitersHere) {
 	}
 
@@ -253,11 +253,11 @@ public class LocksEndpoint {
 	 * One held key.
 	 *
 	 * @param key the lock key, prefix included
-	 * @param mode {@code EXCLUSIVE} or {@code SHARED} (a semaphore)
-	 * @param limit the number of holders allowed at once
+	 * @param mode {@code EXCLUSIVE} or {@code SEMAPHORE}
+	 * @param permits the number of holders allowed at once
 	 * @param holders the current holders
 	 */
-	public record LockDescriptor(String key, String mode, int limit,
+	public record LockDescriptor(String key, String mode, int permits,
 			List<HolderDescriptor> holders) implements OperationResponseBody {
 	}
 

@@ -87,7 +87,7 @@ public class ObservationLockObserver implements LockObserver {
 		if (this.registry.isNoop()) {
 			return null;
 		}
-		LockAcquireContext context = new LockAcquireContext(name, spec.key(), backend, spec.mode(), spec.limit());
+		LockAcquireContext context = new LockAcquireContext(name, spec.key(), backend, spec.mode(), spec.permits());
 		Observation observation = LockObservationDocumentation.ACQUIRE.start(this.acquireConvention, DEFAULT_ACQUIRE,
 				() -> context, this.registry);
 		return new ObservedAcquisition(observation, context);
@@ -109,7 +109,7 @@ public class ObservationLockObserver implements LockObserver {
 			this.context.setOutcome("acquired");
 			this.observation.stop();
 			LockHoldContext hold = new LockHoldContext(lease.name(), lease.key(), this.context.getBackend(),
-					lease.mode(), this.context.getLimit(), lease.fencingToken());
+					lease.mode(), this.context.getPermits(), lease.fencingToken());
 			ObservationRegistry registry = ObservationLockObserver.this.registry;
 			return new ObservedHold(LockObservationDocumentation.HOLD.start(ObservationLockObserver.this.holdConvention,
 					DEFAULT_HOLD, () -> hold, registry), hold);

@@ -112,7 +112,7 @@ final class EtcdKeys {
 	}
 
 	static ByteSequence value(LeaseSpec lease) {
-		return ByteSequence.from(lease.token() + "\n" + lease.limit() + "\n" + lease.owner(), StandardCharsets.UTF_8);
+		return ByteSequence.from(lease.token() + "\n" + lease.permits() + "\n" + lease.owner(), StandardCharsets.UTF_8);
 	}
 
 	/**
@@ -140,7 +140,7 @@ final class EtcdKeys {
 	 * What a key's value says: the holder's lease token, the semaphore's limit and the
 	 * owner.
 	 */
-	record Holder(String token, int limit, String owner) {
+	record Holder(String token, int permits, String owner) {
 
 		static Holder parse(KeyValue entry) {
 			String[] parts = entry.getValue().toString(StandardCharsets.UTF_8).split("\n", 3);

@@ -54,7 +54,7 @@ import dev.latchkey.LeaseMode;
 import dev.latchkey.LeaseSpec;
 import dev.latchkey.LockBackendException;
 import dev.latchkey.LockInfo;
-import dev.latchkey.LockLimitConflictException;
+import dev.latchkey.LockPermitsConflictException;
 import dev.latchkey.LockRepository;
 import dev.latchkey.ReleaseSubscription;
 
@@ -244,7 +244,7 @@ public class EtcdLockRepository implements LockRepository, AutoCloseable {
 				return OptionalLong.empty();
 			}
 			checkLimit(lease, probe.getGetResponses().get(1).getKvs());
-			if (probe.getGetResponses().get(0).getCount() >= lease.limit()) {
+			if (probe.getGetResponses().get(0).getCount() >= lease.permits()) {
 				return OptionalLong.empty();
 			}
 		}
@@ -254,7 +254,7 @@ public class EtcdLockRepository implements LockRepository, AutoCloseable {
 			.isPrefix(true)
 			.withSortField(GetOption.SortTarget.CREATE)
 			.withSortOrder(GetOption.SortOrder.ASCEND)
-			.withLimit(lease.limit())
+			.withLimit(lease.permits())
 			.build();
 		TxnResponse response = withLease(lease, etcdKey, value,
 				(shared) -> this.requests.call(() -> "Acquiring a permit of '" + lease.key() + "'",
@@ -268,10 +268,10 @@ public class EtcdLockRepository implements LockRepository, AutoCloseable {
 		}
 		List<KeyValue> first = response.getGetResponses().get(0).getKvs();
 		if (!first.isEmpty() && !first.get(0).getKey().equals(etcdKey)) {
-			int heldLimit = EtcdKeys.Holder.parse(first.get(0)).limit();
-			if (heldLimit != lease.limit()) {
+			int heldLimit = EtcdKeys.Holder.parse(first.get(0)).permits();
+			if (heldLimit != lease.permits()) {
 				deleteIfOurs(lease, etcdKey, value);
-				throw new LockLimitConflictException(lease.key(), lease.limit(), heldLimit);
+				throw new LockPermitsConflictException(lease.key(), lease.permits(), heldLimit);
 			}
 		}
 		boolean granted = first.stream().anyMatch((holder) -> holder.getKey().equals(etcdKey));
@@ -291,9 +291,9 @@ public class EtcdLockRepository implements LockRepository, AutoCloseable {
 	 */
 	private static void checkLimit(LeaseSpec lease, List<KeyValue> firstHolder) {
 		if (!firstHolder.isEmpty()) {
-			int heldLimit = EtcdKeys.Holder.parse(firstHolder.get(0)).limit();
-			if (heldLimit != lease.limit()) {
-				throw new LockLimitConflictException(lease.key(), lease.limit(), heldLimit);
+			int heldLimit = EtcdKeys.Holder.parse(firstHolder.get(0)).permits();
+			if (heldLimit != lease.permits()) {
+				throw new LockPermitsConflictException(lease.key(), lease.permits(), heldLimit);
 			}
 		}
 	}
@@ -488,10 +488,10 @@ public class EtcdLockRepository implements LockRepository, AutoCloseable {
 			if (entry.getKey().equals(lockKey)) {
 				return Optional.of(new LockInfo(key, LeaseMode.EXCLUSIVE, 1, List.of(described)));
 			}
-			limit = Math.max(limit, holder.limit());
+			limit = Math.max(limit, holder.permits());
 			holders.add(described);
 		}
-		return Optional.of(new LockInfo(key, LeaseMode.SHARED, limit, holders));
+		return Optional.of(new LockInfo(key, LeaseMode.SEMAPHORE, limit, holders));
 	}
 
 	/**

@@ -123,8 +123,8 @@ final class LockedMethodParser {
 					"Return a wrapper type or Optional, or use onContention = ContentionPolicy.THROW");
 		}
 		LostPolicy onLost = lostPolicy(attributes.onLost, returnKind, annotation);
-		return new LockedMethod(description, (semaphore != null) ? LeaseMode.SHARED : LeaseMode.EXCLUSIVE, permits, key,
-				name, waitTime, ttl, (minHold != null) ? minHold : Duration.ZERO, attributes.onContention, onLost,
+		return new LockedMethod(description, (semaphore != null) ? LeaseMode.SEMAPHORE : LeaseMode.EXCLUSIVE, permits,
+				key, name, waitTime, ttl, (minHold != null) ? minHold : Duration.ZERO, attributes.onContention, onLost,
 				returnKind);
 	}
 

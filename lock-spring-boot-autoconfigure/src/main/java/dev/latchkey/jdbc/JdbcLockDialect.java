@@ -159,7 +159,7 @@ abstract class JdbcLockDialect {
 				"UPDATE " + this.table + " SET TOKEN = NULL, OWNER = NULL, PERMITS = ?, EXPIRES_AT = CASE"
 						+ " WHEN EXPIRES_AT > " + until + " THEN EXPIRES_AT ELSE " + until + " END"
 						+ " WHERE LOCK_KEY = ? AND SLOT = ''",
-				lease.limit(), lease.ttl().toMillis(), lease.ttl().toMillis(), lease.key());
+				lease.permits(), lease.ttl().toMillis(), lease.ttl().toMillis(), lease.key());
 		return insertPermit(connection, lease, owner);
 	}
 
@@ -381,7 +381,7 @@ abstract class JdbcLockDialect {
 			try (ResultSet result = statement.executeQuery()) {
 				while (result.next()) {
 					LeaseMode mode = EXCLUSIVE_SLOT.equals(result.getString(2)) ? LeaseMode.EXCLUSIVE
-							: LeaseMode.SHARED;
+							: LeaseMode.SEMAPHORE;
 					String owner = result.getString(3);
 					rows.add(new LeaseRow(result.getString(1), mode, (owner != null) ? owner : "", result.getLong(4),
 							result.getInt(5), Math.max(0, result.getLong(6))));
@@ -403,7 +403,7 @@ abstract class JdbcLockDialect {
 			statement.setString(2, lease.token());
 			statement.setString(3, lease.token());
 			statement.setString(4, owner);
-			statement.setInt(5, lease.limit());
+			statement.setInt(5, lease.permits());
 			statement.setLong(6, lease.ttl().toMillis());
 			return firstLong(statement).orElseThrow();
 		}
@@ -438,7 +438,7 @@ abstract class JdbcLockDialect {
 	/**
 	 * One live lease, as inspection shows it.
 	 */
-	record LeaseRow(String key, LeaseMode mode, String owner, long fencingToken, int limit, long remainingMillis) {
+	record LeaseRow(String key, LeaseMode mode, String owner, long fencingToken, int permits, long remainingMillis) {
 	}
 
 }

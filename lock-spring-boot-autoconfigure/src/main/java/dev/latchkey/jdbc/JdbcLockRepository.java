@@ -49,7 +49,7 @@ import dev.latchkey.LeaseSpec;
 import dev.latchkey.LockBackendException;
 import dev.latchkey.LockConfigurationException;
 import dev.latchkey.LockInfo;
-import dev.latchkey.LockLimitConflictException;
+import dev.latchkey.LockPermitsConflictException;
 import dev.latchkey.LockRepository;
 import dev.latchkey.ReleaseSubscription;
 import dev.latchkey.support.ReleaseListeners;
@@ -74,7 +74,7 @@ import dev.latchkey.support.ReleaseListeners;
  * granted in a short transaction that locks the key's row and reserves it for the
  * semaphore, so the limit holds however many instances race and an exclusive acquire
  * finds the key held. A permit with another limit than the key's holders' throws
- * {@link LockLimitConflictException}. Contention is a normal answer of the statement,
+ * {@link LockPermitsConflictException}. Contention is a normal answer of the statement,
  * never a caught duplicate-key error.
  * <p>
  * The database's clock decides expiry ({@code now()}, {@code UTC_TIMESTAMP(3)},
@@ -265,7 +265,7 @@ public class JdbcLockRepository implements LockRepository, AutoCloseable {
 
 	@Override
 	public OptionalLong tryAcquirePermit(LeaseSpec lease) {
-		Assert.isTrue(lease.mode() == LeaseMode.SHARED, "tryAcquirePermit takes a shared lease");
+		Assert.isTrue(lease.mode() == LeaseMode.SEMAPHORE, "tryAcquirePermit takes a shared lease");
 		JdbcLockDialect dialect = dialect();
 		return inConnection("acquire a permit of", lease.key(), true, (connection) -> {
 			if (dialect.lockKeyRow(connection, lease.key())) {
@@ -274,11 +274,11 @@ public class JdbcLockRepository implements LockRepository, AutoCloseable {
 			dialect.deleteExpiredPermits(connection, lease.key());
 			JdbcLockDialect.Permits permits = dialect.countPermits(connection, lease.key());
 			if (permits.count() > 0
-					&& (permits.lowestLimit() != lease.limit() || permits.highestLimit() != lease.limit())) {
-				int held = (permits.lowestLimit() != lease.limit()) ? permits.lowestLimit() : permits.highestLimit();
-				throw new LockLimitConflictException(lease.key(), lease.limit(), held);
+					&& (permits.lowestLimit() != lease.permits() || permits.highestLimit() != lease.permits())) {
+				int held = (permits.lowestLimit() != lease.permits()) ? permits.lowestLimit() : permits.highestLimit();
+				throw new LockPermitsConflictException(lease.key(), lease.permits(), held);
 			}
-			if (permits.count() >= lease.limit()) {
+			if (permits.count() >= lease.permits()) {
 				return OptionalLong.empty();
 			}
 			return OptionalLong.of(dialect.grantPermit(connection, lease, owner(lease)));
@@ -292,7 +292,7 @@ public class JdbcLockRepository implements LockRepository, AutoCloseable {
 		}
 		JdbcLockDialect dialect = dialect();
 		String what = (leases.size() == 1) ? leases.iterator().next().key() : leases.size() + " leases";
-		List<LeaseSpec> permits = leases.stream().filter((lease) -> lease.mode() == LeaseMode.SHARED).toList();
+		List<LeaseSpec> permits = leases.stream().filter((lease) -> lease.mode() == LeaseMode.SEMAPHORE).toList();
 		return inConnection("renew", what, false, (connection) -> {
 			if (!permits.isEmpty()) {
 				dialect.extendReservations(connection, permits);
@@ -350,13 +350,13 @@ public class JdbcLockRepository implements LockRepository, AutoCloseable {
 			// A key is either held exclusively or as a semaphore; should both exist, the
 			// exclusive lease is shown.
 			LeaseMode mode = leases.stream().anyMatch((row) -> row.mode() == LeaseMode.EXCLUSIVE) ? LeaseMode.EXCLUSIVE
-					: LeaseMode.SHARED;
+					: LeaseMode.SEMAPHORE;
 			List<LockInfo.Holder> holders = leases.stream()
 				.filter((row) -> row.mode() == mode)
 				.map((row) -> new LockInfo.Holder(row.owner(), row.fencingToken(),
 						Duration.ofMillis(row.remainingMillis())))
 				.toList();
-			infos.add(new LockInfo(key, mode, (mode == LeaseMode.EXCLUSIVE) ? 1 : leases.get(0).limit(), holders));
+			infos.add(new LockInfo(key, mode, (mode == LeaseMode.EXCLUSIVE) ? 1 : leases.get(0).permits(), holders));
 		});
 		return infos;
 	}

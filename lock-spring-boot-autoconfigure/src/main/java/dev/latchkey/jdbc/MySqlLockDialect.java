@@ -139,7 +139,7 @@ final class MySqlLockDialect extends JdbcLockDialect {
 			fencingToken = firstLong(statement).orElseThrow();
 		}
 		update(connection, this.insertPermit, lease.key(), lease.token(), lease.token(), owner, fencingToken,
-				lease.limit(), lease.ttl().toMillis());
+				lease.permits(), lease.ttl().toMillis());
 		return fencingToken;
 	}
 

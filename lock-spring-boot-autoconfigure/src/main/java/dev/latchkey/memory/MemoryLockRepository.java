@@ -33,7 +33,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import dev.latchkey.LeaseMode;
 import dev.latchkey.LeaseSpec;
 import dev.latchkey.LockInfo;
-import dev.latchkey.LockLimitConflictException;
+import dev.latchkey.LockPermitsConflictException;
 import dev.latchkey.LockRepository;
 import dev.latchkey.ReleaseSubscription;
 import dev.latchkey.support.ReleaseListeners;
@@ -81,14 +81,14 @@ public class MemoryLockRepository implements LockRepository {
 			long now = System.nanoTime();
 			Slot slot = (existing != null) ? existing.purge(now) : null;
 			if (slot == null) {
-				slot = new Slot(lease.mode(), lease.limit());
+				slot = new Slot(lease.mode(), lease.permits());
 			}
-			if (slot.mode == LeaseMode.SHARED && lease.mode() == LeaseMode.SHARED && !slot.holders.isEmpty()
-					&& slot.limit != lease.limit()) {
+			if (slot.mode == LeaseMode.SEMAPHORE && lease.mode() == LeaseMode.SEMAPHORE && !slot.holders.isEmpty()
+					&& slot.limit != lease.permits()) {
 				// Thrown out of compute: the map is left unchanged.
-				throw new LockLimitConflictException(lease.key(), lease.limit(), slot.limit);
+				throw new LockPermitsConflictException(lease.key(), lease.permits(), slot.limit);
 			}
-			if (slot.mode != lease.mode() || slot.holders.size() >= lease.limit()) {
+			if (slot.mode != lease.mode() || slot.holders.size() >= lease.permits()) {
 				return slot.holders.isEmpty() ? null : slot;
 			}
 			long token = this.fencingTokens.incrementAndGet();

@@ -55,7 +55,7 @@ import dev.latchkey.LeaseMode;
 import dev.latchkey.LeaseSpec;
 import dev.latchkey.LockBackendException;
 import dev.latchkey.LockInfo;
-import dev.latchkey.LockLimitConflictException;
+import dev.latchkey.LockPermitsConflictException;
 import dev.latchkey.LockRepository;
 import dev.latchkey.ReleaseSubscription;
 import dev.latchkey.support.FailureMessages;
@@ -338,9 +338,9 @@ public class RedisLockRepository implements LockRepository, AutoCloseable {
 	public OptionalLong tryAcquirePermit(LeaseSpec lease) {
 		Long fencingToken = execute(() -> "Acquiring a permit of '" + lease.key() + "'",
 				() -> this.redis.execute(ACQUIRE_PERMIT, keys(lease.key(), "lock", "permits", "holders", "fence"),
-						lease.token(), lease.owner(), millis(lease.ttl()), Integer.toString(lease.limit())));
+						lease.token(), lease.owner(), millis(lease.ttl()), Integer.toString(lease.permits())));
 		if (fencingToken != null && fencingToken < 0) {
-			throw new LockLimitConflictException(lease.key(), lease.limit(), (int) -fencingToken);
+			throw new LockPermitsConflictException(lease.key(), lease.permits(), (int) -fencingToken);
 		}
 		return (fencingToken != null) ? OptionalLong.of(fencingToken) : OptionalLong.empty();
 	}
@@ -436,7 +436,8 @@ public class RedisLockRepository implements LockRepository, AutoCloseable {
 			holders.add(new LockInfo.Holder(holder[2], Long.parseLong(holder[0]),
 					Duration.ofMillis(Math.max(0, expiresAt - now))));
 		}
-		return holders.isEmpty() ? Optional.empty() : Optional.of(new LockInfo(key, LeaseMode.SHARED, limit, holders));
+		return holders.isEmpty() ? Optional.empty()
+				: Optional.of(new LockInfo(key, LeaseMode.SEMAPHORE, limit, holders));
 	}
 
 	@Override

@@ -211,9 +211,9 @@ final class LockTable<C> {
 			return false;
 		}
 		Entry<C> entry = this.entries.computeIfAbsent(claim.key(), (k) -> new Entry<>());
-		Request<C> request = new Request<>(client, claim.token(), claim.limit(), 0, claim.owner());
+		Request<C> request = new Request<>(client, claim.token(), claim.permits(), 0, claim.owner());
 		int fixed = entry.semaphoreLimit();
-		if (!entry.fits(request) || (claim.limit() > 0 && fixed != 0 && fixed != claim.limit())) {
+		if (!entry.fits(request) || (claim.permits() > 0 && fixed != 0 && fixed != claim.permits())) {
 			dropIfIdle(claim.key(), entry);
 			return false;
 		}
@@ -444,7 +444,7 @@ final class LockTable<C> {
 	/**
 	 * One held key, as {@code inspect} and {@code list} show it.
 	 */
-	record Description(String key, boolean exclusive, int limit, List<Holder> holders) {
+	record Description(String key, boolean exclusive, int permits, List<Holder> holders) {
 
 		int size() {
 			int chars = this.key.length() + 16;

@@ -183,11 +183,11 @@ final class Protocol {
 	/**
 	 * An attempt to acquire a lease, or to queue for it.
 	 *
-	 * @param limit the semaphore's permits, or 0 for an exclusive lease
+	 * @param permits the semaphore's permits, or 0 for an exclusive lease
 	 * @param queue whether to queue when the key is held, rather than answer
 	 * {@link AcquireOutcome#held()}
 	 */
-	record Acquire(long id, String key, String token, int limit, long ttlNanos, String owner,
+	record Acquire(long id, String key, String token, int permits, long ttlNanos, String owner,
 			boolean queue) implements Request {
 
 		@Override
@@ -199,7 +199,7 @@ final class Protocol {
 			return new Frame.Writer(ACQUIRE).putLong(this.id)
 				.putString(this.key)
 				.putString(this.token)
-				.putInt(this.limit)
+				.putInt(this.permits)
 				.putLong(this.ttlNanos)
 				.putString(this.owner)
 				.putBoolean(this.queue)
@@ -375,7 +375,7 @@ final class Protocol {
 			for (Claim claim : this.claims) {
 				frame.putString(claim.key())
 					.putString(claim.token())
-					.putInt(claim.limit())
+					.putInt(claim.permits())
 					.putString(claim.owner())
 					.putLong(claim.fencingToken())
 					.putLong(claim.expiresAtNanos());
@@ -388,11 +388,11 @@ final class Protocol {
 	/**
 	 * A lease as its holder knows it.
 	 *
-	 * @param limit the semaphore's permits, or 0 for an exclusive lease
+	 * @param permits the semaphore's permits, or 0 for an exclusive lease
 	 * @param expiresAtNanos the holder's own deadline, never later than the arbiter's
 	 * that granted or renewed it
 	 */
-	record Claim(String key, String token, int limit, String owner, long fencingToken, long expiresAtNanos) {
+	record Claim(String key, String token, int permits, String owner, long fencingToken, long expiresAtNanos) {
 	}
 
 	/**
@@ -510,7 +510,7 @@ final class Protocol {
 	}
 
 	private static void writeLock(Frame.Writer frame, LockTable.Description lock) {
-		frame.putString(lock.key()).putBoolean(lock.exclusive()).putInt(lock.limit()).putInt(lock.holders().size());
+		frame.putString(lock.key()).putBoolean(lock.exclusive()).putInt(lock.permits()).putInt(lock.holders().size());
 		for (LockTable.Description.Holder holder : lock.holders()) {
 			frame.putString(holder.owner()).putLong(holder.fencingToken()).putLong(holder.remainingNanos());
 		}

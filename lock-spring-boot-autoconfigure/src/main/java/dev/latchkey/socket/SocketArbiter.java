@@ -459,7 +459,7 @@ final class SocketArbiter implements AutoCloseable {
 			this.deferred.addLast(new Deferred(peer, acquire, now + DEFERRAL_NANOS));
 			return null;
 		}
-		LockTable.Outcome outcome = this.table.acquire(peer, acquire.key(), acquire.token(), acquire.limit(),
+		LockTable.Outcome outcome = this.table.acquire(peer, acquire.key(), acquire.token(), acquire.permits(),
 				acquire.ttlNanos(), acquire.owner(), acquire.queue(), now, effects);
 		return switch (outcome.kind()) {
 			case GRANTED -> Protocol.Acquire.granted(acquire.id(), outcome.fencingToken(), outcome.expiresAtNanos());

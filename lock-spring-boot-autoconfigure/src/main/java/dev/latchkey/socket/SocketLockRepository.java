@@ -48,7 +48,7 @@ import dev.latchkey.LeaseSpec;
 import dev.latchkey.LockBackendException;
 import dev.latchkey.LockInfo;
 import dev.latchkey.LockKeyException;
-import dev.latchkey.LockLimitConflictException;
+import dev.latchkey.LockPermitsConflictException;
 import dev.latchkey.QueueingLockRepository;
 import dev.latchkey.ReleaseSubscription;
 
@@ -252,7 +252,7 @@ public class SocketLockRepository implements QueueingLockRepository, AutoCloseab
 				Protocol.AcquireOutcome outcome = Protocol.Acquire
 					.readAnswer(current.call(id, acquireRequest(id, lease, false)));
 				if (outcome.limitConflict()) {
-					throw new LockLimitConflictException(lease.key(), lease.limit(), outcome.heldLimit());
+					throw new LockPermitsConflictException(lease.key(), lease.permits(), outcome.heldLimit());
 				}
 				if (!outcome.granted()) {
 					return OptionalLong.empty();
@@ -289,7 +289,7 @@ public class SocketLockRepository implements QueueingLockRepository, AutoCloseab
 	}
 
 	private static int limit(LeaseSpec lease) {
-		return (lease.mode() == LeaseMode.EXCLUSIVE) ? 0 : lease.limit();
+		return (lease.mode() == LeaseMode.EXCLUSIVE) ? 0 : lease.permits();
 	}
 
 	private static void checkKey(String key) {
@@ -337,8 +337,8 @@ public class SocketLockRepository implements QueueingLockRepository, AutoCloseab
 		}
 		else if (outcome.limitConflict()) {
 			this.queued.remove(waiting.lease.token());
-			waiting.granted.completeExceptionally(
-					new LockLimitConflictException(waiting.lease.key(), waiting.lease.limit(), outcome.heldLimit()));
+			waiting.granted.completeExceptionally(new LockPermitsConflictException(waiting.lease.key(),
+					waiting.lease.permits(), outcome.heldLimit()));
 		}
 	}
 
@@ -533,7 +533,7 @@ public class SocketLockRepository implements QueueingLockRepository, AutoCloseab
 			holders.add(new LockInfo.Holder(holder.owner(), holder.fencingToken(),
 					Duration.ofMillis(TimeUnit.NANOSECONDS.toMillis(holder.remainingNanos()))));
 		}
-		return new LockInfo(lock.key(), lock.exclusive() ? LeaseMode.EXCLUSIVE : LeaseMode.SHARED, lock.limit(),
+		return new LockInfo(lock.key(), lock.exclusive() ? LeaseMode.EXCLUSIVE : LeaseMode.SEMAPHORE, lock.permits(),
 				holders);
 	}
 

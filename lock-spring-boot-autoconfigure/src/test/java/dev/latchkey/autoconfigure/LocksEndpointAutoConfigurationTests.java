@@ -93,7 +93,7 @@ class LocksEndpointAutoConfigurationTests {
 					assertThat(lease.key()).isEqualTo("order:42");
 					assertThat(lease.name()).isEqualTo("order");
 					assertThat(lease.mode()).isEqualTo("EXCLUSIVE");
-					assertThat(lease.limit()).isEqualTo(1);
+					assertThat(lease.permits()).isEqualTo(1);
 					assertThat(lease.owner()).isEqualTo("******");
 					assertThat(lease.fencingToken()).isEqualTo(handle.fencingToken());
 					assertThat(lease.acquiredAt()).isBefore(Instant.now().plusSeconds(1));
@@ -106,7 +106,7 @@ class LocksEndpointAutoConfigurationTests {
 				LockDescriptor one = endpoint.lock(SecurityContext.NONE, new String[] { "order:42" });
 				assertThat(one).isNotNull();
 				assertThat(one.mode()).isEqualTo("EXCLUSIVE");
-				assertThat(one.limit()).isEqualTo(1);
+				assertThat(one.permits()).isEqualTo(1);
 				assertThat(one.holders()).singleElement().satisfies((holder) -> {
 					assertThat(holder.owner()).isEqualTo("******");
 					assertThat(holder.fencingToken()).isEqualTo(handle.fencingToken());
@@ -188,8 +188,8 @@ class LocksEndpointAutoConfigurationTests {
 						.until(() -> endpoint.locks(SecurityContext.NONE).thisInstance().get(0),
 								(lease) -> lease.renewals() >= 2 && lease.waitersHere() == 2);
 					LeaseDescriptor lease = endpoint.locks(SecurityContext.NONE).thisInstance().get(0);
-					assertThat(lease.mode()).isEqualTo("SHARED");
-					assertThat(lease.limit()).isEqualTo(1);
+					assertThat(lease.mode()).isEqualTo("SEMAPHORE");
+					assertThat(lease.permits()).isEqualTo(1);
 					assertThat(lease.expiresAt()).isBefore(Instant.now().plusSeconds(4));
 				}
 				finally {
@@ -288,8 +288,8 @@ class LocksEndpointAutoConfigurationTests {
 				locks.semaphore("reports/daily", 2).run(() -> {
 					LockDescriptor one = endpoint.lock(SecurityContext.NONE, new String[] { "reports", "daily" });
 					assertThat(one).isNotNull();
-					assertThat(one.mode()).isEqualTo("SHARED");
-					assertThat(one.limit()).isEqualTo(2);
+					assertThat(one.mode()).isEqualTo("SEMAPHORE");
+					assertThat(one.permits()).isEqualTo(2);
 					assertThat(one.holders()).extracting(HolderDescriptor::owner)
 						.containsExactly("billing@host-1:4711");
 				});

@@ -42,7 +42,7 @@ import org.springframework.context.annotation.Lazy;
 import dev.latchkey.LockContext;
 import dev.latchkey.LockHandle;
 import dev.latchkey.LockKeyException;
-import dev.latchkey.LockLimitConflictException;
+import dev.latchkey.LockPermitsConflictException;
 import dev.latchkey.LockNotAcquiredException;
 import dev.latchkey.LockRepository;
 import dev.latchkey.LockTemplate;
@@ -100,10 +100,10 @@ class LockAnnotationTests {
 			Guarded guarded = context.getBean(Guarded.class);
 			LockTemplate locks = context.getBean(LockTemplate.class);
 			try (LockHandle held = locks.semaphore("limited", 3).acquire()) {
-				assertThatExceptionOfType(LockLimitConflictException.class).isThrownBy(guarded::limited)
+				assertThatExceptionOfType(LockPermitsConflictException.class).isThrownBy(guarded::limited)
 					.satisfies((ex) -> {
-						assertThat(ex.getRequestedLimit()).isOne();
-						assertThat(ex.getHeldLimit()).isEqualTo(3);
+						assertThat(ex.getRequestedPermits()).isOne();
+						assertThat(ex.getHeldPermits()).isEqualTo(3);
 					});
 			}
 			assertThat(guarded.limited()).isEqualTo("ran");

@@ -46,11 +46,11 @@ class JdbcLockRenewalTests {
 		List<LeaseSpec> leases = new ArrayList<>();
 		for (int i = 0; i < count; i++) {
 			LeaseSpec lease = (i % 10 == 0)
-					? LeaseSpec.shared("renewal:" + database + ":semaphore", count, "owner", "permit-" + i,
+					? LeaseSpec.semaphore("renewal:" + database + ":semaphore", count, "owner", "permit-" + i,
 							Duration.ofSeconds(30))
 					: LeaseSpec.exclusive("renewal:" + database + ":" + i, "owner", "token-" + i,
 							Duration.ofSeconds(30));
-			assertThat((lease.limit() > 1) ? repository.tryAcquirePermit(lease) : repository.tryAcquire(lease))
+			assertThat((lease.permits() > 1) ? repository.tryAcquirePermit(lease) : repository.tryAcquire(lease))
 				.isPresent();
 			leases.add(lease);
 		}

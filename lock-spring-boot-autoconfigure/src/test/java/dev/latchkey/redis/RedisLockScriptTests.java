@@ -107,7 +107,7 @@ class RedisLockScriptTests {
 		List<LeaseSpec> leases = new ArrayList<>();
 		for (int i = 0; i < 20; i++) {
 			LeaseSpec lease = (i % 2 == 0) ? LeaseSpec.exclusive("renew:" + i, "owner", token(), TTL)
-					: LeaseSpec.shared("renew:" + i, 3, "owner", token(), TTL);
+					: LeaseSpec.semaphore("renew:" + i, 3, "owner", token(), TTL);
 			assertThat((i % 2 == 0) ? repository.tryAcquire(lease) : repository.tryAcquirePermit(lease)).isPresent();
 			leases.add(lease);
 		}

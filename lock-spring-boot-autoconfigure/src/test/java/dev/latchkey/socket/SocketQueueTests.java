@@ -105,9 +105,9 @@ class SocketQueueTests {
 
 	@Test
 	void semaphoreQueueGrantsAsManyAsFit() {
-		LeaseSpec a = LeaseSpec.shared("k5", 2, "test", UUID.randomUUID().toString(), Duration.ofSeconds(30));
-		LeaseSpec b = LeaseSpec.shared("k5", 2, "test", UUID.randomUUID().toString(), Duration.ofSeconds(30));
-		LeaseSpec c = LeaseSpec.shared("k5", 2, "test", UUID.randomUUID().toString(), Duration.ofSeconds(30));
+		LeaseSpec a = LeaseSpec.semaphore("k5", 2, "test", UUID.randomUUID().toString(), Duration.ofSeconds(30));
+		LeaseSpec b = LeaseSpec.semaphore("k5", 2, "test", UUID.randomUUID().toString(), Duration.ofSeconds(30));
+		LeaseSpec c = LeaseSpec.semaphore("k5", 2, "test", UUID.randomUUID().toString(), Duration.ofSeconds(30));
 		assertThat(this.repository.tryAcquirePermit(a)).isPresent();
 		assertThat(this.repository.tryAcquirePermit(b)).isPresent();
 		CompletableFuture<QueueingLockRepository.QueuedGrant> third = this.repository.acquireQueued(c);

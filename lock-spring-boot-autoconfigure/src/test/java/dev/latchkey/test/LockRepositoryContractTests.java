@@ -56,7 +56,7 @@ import dev.latchkey.LeaseSpec;
 import dev.latchkey.LockHandle;
 import dev.latchkey.LockContext;
 import dev.latchkey.LockInfo;
-import dev.latchkey.LockLimitConflictException;
+import dev.latchkey.LockPermitsConflictException;
 import dev.latchkey.LockRepository;
 import dev.latchkey.LockSettings;
 import dev.latchkey.LockTemplate;
@@ -442,7 +442,7 @@ public abstract class LockRepositoryContractTests {
 		assertThat(inspected).hasValueSatisfying((info) -> {
 			assertThat(info.key()).isEqualTo(key);
 			assertThat(info.mode()).isEqualTo(LeaseMode.EXCLUSIVE);
-			assertThat(info.limit()).isOne();
+			assertThat(info.permits()).isOne();
 			assertThat(info.holders()).singleElement().satisfies((holder) -> {
 				assertThat(holder.owner()).isEqualTo("owner-a");
 				assertThat(holder.fencingToken()).isEqualTo(fencingToken);
@@ -457,8 +457,8 @@ public abstract class LockRepositoryContractTests {
 		long first = this.repository.tryAcquirePermit(shared(key, 3, "owner-a", LONG_TTL)).getAsLong();
 		long second = this.repository.tryAcquirePermit(shared(key, 3, "owner-b", shortTtl())).getAsLong();
 		assertThat(this.repository.inspect(key)).hasValueSatisfying((info) -> {
-			assertThat(info.mode()).isEqualTo(LeaseMode.SHARED);
-			assertThat(info.limit()).isEqualTo(3);
+			assertThat(info.mode()).isEqualTo(LeaseMode.SEMAPHORE);
+			assertThat(info.permits()).isEqualTo(3);
 			assertThat(info.holders()).extracting(LockInfo.Holder::owner, LockInfo.Holder::fencingToken)
 				.containsExactlyInAnyOrder(tuple("owner-a", first), tuple("owner-b", second));
 			for (LockInfo.Holder holder : info.holders()) {
@@ -493,7 +493,7 @@ public abstract class LockRepositoryContractTests {
 			.isSorted();
 		assertThat(listed).filteredOn((info) -> info.key().equals(permit.key()))
 			.singleElement()
-			.satisfies((info) -> assertThat(info.mode()).isEqualTo(LeaseMode.SHARED));
+			.satisfies((info) -> assertThat(info.mode()).isEqualTo(LeaseMode.SEMAPHORE));
 	}
 
 	@Test
@@ -630,7 +630,7 @@ public abstract class LockRepositoryContractTests {
 		LeaseSpec laterExclusive = exclusive(key, "owner-c", LONG_TTL);
 		assertThat(this.repository.tryAcquire(laterExclusive)).isEmpty();
 		assertThat(this.repository.inspect(key)).hasValueSatisfying((info) -> {
-			assertThat(info.mode()).isEqualTo(LeaseMode.SHARED);
+			assertThat(info.mode()).isEqualTo(LeaseMode.SEMAPHORE);
 			assertThat(info.holders()).extracting(LockInfo.Holder::owner).containsExactly("owner-b");
 		});
 		assertThat(this.repository.renew(List.of(permit))).isEmpty();
@@ -657,29 +657,29 @@ public abstract class LockRepositoryContractTests {
 		String key = key("limits");
 		LeaseSpec single = shared(key, 1, "owner-a", LONG_TTL);
 		assertThat(this.repository.tryAcquirePermit(single)).isPresent();
-		assertThatExceptionOfType(LockLimitConflictException.class)
+		assertThatExceptionOfType(LockPermitsConflictException.class)
 			.isThrownBy(() -> this.repository.tryAcquirePermit(shared(key, 5, "owner-b", LONG_TTL)))
 			.satisfies((ex) -> {
 				assertThat(ex.getKey()).isEqualTo(key);
-				assertThat(ex.getRequestedLimit()).isEqualTo(5);
-				assertThat(ex.getHeldLimit()).isEqualTo(1);
+				assertThat(ex.getRequestedPermits()).isEqualTo(5);
+				assertThat(ex.getHeldPermits()).isEqualTo(1);
 				assertThat(ex.getMessage()).contains(key, "5", "1", "permits");
 			});
 		assertThat(this.repository.inspect(key)).hasValueSatisfying((info) -> {
-			assertThat(info.limit()).isOne();
+			assertThat(info.permits()).isOne();
 			assertThat(info.holders()).extracting(LockInfo.Holder::owner).containsExactly("owner-a");
 		});
 		assertThat(this.repository.release(single)).isTrue();
 		// The limit is fixed only while the key is held.
 		LeaseSpec five = shared(key, 5, "owner-b", LONG_TTL);
 		assertThat(this.repository.tryAcquirePermit(five)).isPresent();
-		assertThatExceptionOfType(LockLimitConflictException.class)
+		assertThatExceptionOfType(LockPermitsConflictException.class)
 			.isThrownBy(() -> this.repository.tryAcquirePermit(shared(key, 1, "owner-c", LONG_TTL)))
-			.satisfies((ex) -> assertThat(ex.getHeldLimit()).isEqualTo(5));
+			.satisfies((ex) -> assertThat(ex.getHeldPermits()).isEqualTo(5));
 		assertThat(this.repository.tryAcquirePermit(shared(key, 5, "owner-d", LONG_TTL))).isPresent();
 		// Surfaced unchanged by the template.
 		LockTemplate template = template(Duration.ofMillis(10), Duration.ofMillis(100));
-		assertThatExceptionOfType(LockLimitConflictException.class)
+		assertThatExceptionOfType(LockPermitsConflictException.class)
 			.isThrownBy(() -> template.semaphore(key, 2).waitTime(Duration.ofSeconds(1)).tryRun(() -> {
 			}));
 	}
@@ -980,7 +980,7 @@ public abstract class LockRepositoryContractTests {
 	}
 
 	private static LeaseSpec shared(String key, int limit, String owner, Duration ttl) {
-		return LeaseSpec.shared(key, limit, owner, UUID.randomUUID().toString(), ttl);
+		return LeaseSpec.semaphore(key, limit, owner, UUID.randomUUID().toString(), ttl);
 	}
 
 	private static void sleep(long millis) {

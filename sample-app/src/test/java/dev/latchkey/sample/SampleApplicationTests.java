@@ -150,7 +150,7 @@ class SampleApplicationTests {
 			.singleElement()
 			.satisfies((lease) -> assertThat((Map<Object, Object>) lease).containsEntry("name", "order:#id")
 				.containsEntry("mode", "EXCLUSIVE")
-				.containsEntry("limit", 1)
+				.containsEntry("permits", 1)
 				.containsEntry("owner", "******")
 				.containsEntry("ttl", "PT30S")
 				.containsEntry("waitersHere", 0)
@@ -207,8 +207,8 @@ class SampleApplicationTests {
 			Thread.onSpinWait();
 		}
 		assertThat(reports).isNotEmpty()
-			.allSatisfy((lease) -> assertThat(lease).containsEntry("mode", "SHARED")
-				.containsEntry("limit", 2)
+			.allSatisfy((lease) -> assertThat(lease).containsEntry("mode", "SEMAPHORE")
+				.containsEntry("permits", 2)
 				.containsEntry("waitersHere", 1));
 		assertThat(first.join().getStatusCode().value()).isEqualTo(200);
 		assertThat(second.join().getStatusCode().value()).isEqualTo(200);
