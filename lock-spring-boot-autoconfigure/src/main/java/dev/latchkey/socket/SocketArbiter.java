@@ -29,14 +29,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.UserPrincipal;
 import java.time.Duration;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
-import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
@@ -63,12 +57,8 @@ import org.springframework.core.log.LogAccessor;
  * whose unread answers pile up beyond {@link #MAX_PENDING_BYTES} is disconnected, which
  * costs that client alone.
  * <p>
- * <b>Taking over.</b> A new arbiter reads the {@link ArbiterState} its predecessor left.
- * If a client that may hold leases is still alive and the predecessor's horizon is still
- * ahead, it starts in a <em>grace period</em>: it grants nothing new and accepts only
- * re-assertions of leases, until every such client has re-asserted (or its process is
- * gone) or the horizon passes. Attempts that do not queue wait up to
- * {@link #DEFERRAL_NANOS} for the grace to end, then are answered "held".
+ * What it serves (the table, the watchers, a new arbiter's grace period, the state kept
+ * for a successor) is the {@link ArbiterService}'s; this class moves the bytes.
  */
 final class SocketArbiter implements AutoCloseable {
 
@@ -76,12 +66,6 @@ final class SocketArbiter implements AutoCloseable {
 
 	/** Unread answers a client may leave before it is disconnected. */
 	static final int MAX_PENDING_BYTES = 8 * 1024 * 1024;
-
-	/**
-	 * How long an attempt that does not queue waits for a grace period to end before it
-	 * is answered "held".
-	 */
-	static final long DEFERRAL_NANOS = TimeUnit.SECONDS.toNanos(1);
 
 	private static final long SWEEP_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
 
@@ -95,23 +79,11 @@ final class SocketArbiter implements AutoCloseable {
 
 	private final FileLock election;
 
-	private final ArbiterState state;
-
 	private final @Nullable UserPrincipal user;
 
-	private final LockTable<Peer> table;
+	private final Set<ArbiterPeer> peers = new LinkedHashSet<>();
 
-	private final Set<Peer> peers = new LinkedHashSet<>();
-
-	private final Map<String, Set<Peer>> watchers = new HashMap<>();
-
-	/**
-	 * Clients of the previous arbiter that may still re-assert leases; empty once the
-	 * grace period is over.
-	 */
-	private final Map<String, ArbiterState.Client> awaited = new LinkedHashMap<>();
-
-	private final ArrayDeque<Deferred> deferred = new ArrayDeque<>();
+	private final ArbiterService service;
 
 	private final ByteBuffer readBuffer = ByteBuffer.allocate(READ_BUFFER);
 
@@ -133,8 +105,6 @@ final class SocketArbiter implements AutoCloseable {
 
 	private volatile boolean closing;
 
-	private final String ownerId;
-
 	/**
 	 * Starts serving.
 	 * @param socket where to listen
@@ -149,28 +119,11 @@ final class SocketArbiter implements AutoCloseable {
 	SocketArbiter(Path socket, FileLock election, @Nullable UserPrincipal user, String ownerId, ThreadFactory threads)
 			throws IOException {
 		this.socket = socket;
-		this.ownerId = ownerId;
 		this.election = election;
 		this.user = user;
 		long now = System.nanoTime();
-		this.state = ArbiterState.read(socket.resolveSibling(SocketLockRepository.STATE), now);
-		this.table = new LockTable<>(this.state::nextToken, this.state::cover);
-		if (this.state.horizon() - now > 0) {
-			for (ArbiterState.Client client : this.state.clients()) {
-				if (client.isAlive()) {
-					this.awaited.put(client.id(), client);
-				}
-			}
-		}
-		LockTable.Effects<Peer> effects = new LockTable.Effects<>();
-		if (!this.awaited.isEmpty()) {
-			this.table.setGranting(false, now, effects);
-			logger.info(() -> "Taking over the locks of " + socket.getParent() + ": waiting for " + this.awaited.size()
-					+ " client(s) to re-assert their leases");
-		}
-		// Whoever takes over from this arbiter must still wait for the clients this one
-		// waits for.
-		this.state.clients(this.awaited.values());
+		this.service = new ArbiterService(socket.resolveSibling(SocketLockRepository.STATE), ownerId, this.peers,
+				this::send);
 		this.selector = Selector.open();
 		this.server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
 		try {
@@ -199,7 +152,7 @@ final class SocketArbiter implements AutoCloseable {
 				if (now - this.nextSweepNanos >= 0) {
 					this.lock.lock();
 					try {
-						sweep(now);
+						this.service.sweep(now);
 					}
 					finally {
 						this.lock.unlock();
@@ -244,7 +197,7 @@ final class SocketArbiter implements AutoCloseable {
 				accept();
 				return;
 			}
-			Peer peer = (Peer) key.attachment();
+			ArbiterPeer peer = (ArbiterPeer) key.attachment();
 			if (key.isWritable()) {
 				flush(peer);
 			}
@@ -253,7 +206,7 @@ final class SocketArbiter implements AutoCloseable {
 			}
 		}
 		catch (IOException ex) {
-			if (key.attachment() instanceof Peer peer) {
+			if (key.attachment() instanceof ArbiterPeer peer) {
 				logger.debug(ex, () -> "Lock client " + peer.name + " went away: " + ex.getMessage());
 				disconnect(peer, true);
 			}
@@ -262,7 +215,7 @@ final class SocketArbiter implements AutoCloseable {
 			}
 		}
 		catch (RuntimeException ex) {
-			if (key.attachment() instanceof Peer peer) {
+			if (key.attachment() instanceof ArbiterPeer peer) {
 				logger.warn(() -> "Closing lock client " + peer.name + ": " + ex.getMessage());
 				disconnect(peer, false);
 			}
@@ -280,7 +233,7 @@ final class SocketArbiter implements AutoCloseable {
 				continue;
 			}
 			channel.configureBlocking(false);
-			Peer peer = new Peer(channel);
+			ArbiterPeer peer = new ArbiterPeer(channel);
 			peer.key = channel.register(this.selector, SelectionKey.OP_READ, peer);
 			this.peers.add(peer);
 		}
@@ -299,13 +252,14 @@ final class SocketArbiter implements AutoCloseable {
 			return true;
 		}
 		catch (UnsupportedOperationException | IOException ex) {
-			// Peer credentials are not available here; the private directory still keeps
+			// ArbiterPeer credentials are not available here; the private directory still
+			// keeps
 			// other users out.
 			return true;
 		}
 	}
 
-	private void read(Peer peer) throws IOException {
+	private void read(ArbiterPeer peer) throws IOException {
 		this.readBuffer.clear();
 		int read = peer.socket().read(this.readBuffer);
 		if (read < 0) {
@@ -316,39 +270,11 @@ final class SocketArbiter implements AutoCloseable {
 		peer.append(this.readBuffer);
 		ByteBuffer payload;
 		while (peer.key.isValid() && (payload = peer.nextFrame()) != null) {
-			ByteBuffer answer = handle(peer, Protocol.readRequest(new Frame.Reader(payload)));
+			ByteBuffer answer = this.service.handle(peer, Protocol.readRequest(new Frame.Reader(payload)));
 			if (answer != null) {
 				send(peer, answer);
 			}
 		}
-	}
-
-	/**
-	 * Handles one request, with the lock held.
-	 * @return the answer, or {@code null} when it is deferred (sent later)
-	 */
-	private @Nullable ByteBuffer handle(Peer peer, Protocol.Request request) {
-		long now = System.nanoTime();
-		if (peer.client == null && !(request instanceof Protocol.Hello)) {
-			throw new IllegalArgumentException("The first request must be HELLO");
-		}
-		LockTable.Effects<Peer> effects = new LockTable.Effects<>();
-		long id = request.id();
-		ByteBuffer answer = switch (request.kind()) {
-			case Protocol.HELLO -> hello(peer, (Protocol.Hello) request, now);
-			case Protocol.ACQUIRE -> acquire(peer, (Protocol.Acquire) request, now, effects);
-			case Protocol.RELEASE, Protocol.DEQUEUE -> keyToken(peer, (Protocol.KeyToken) request, now, effects);
-			case Protocol.RENEW ->
-				Protocol.tokens(id, this.table.renew(peer, ((Protocol.Renew) request).renewals(), now));
-			case Protocol.REASSERT -> reassert(peer, (Protocol.Reassert) request, now);
-			case Protocol.REASSERTED -> reasserted(peer, id, now, effects);
-			case Protocol.STATS -> Protocol.Bare.stats(id, this.peers.size(), this.table.keys(), this.table.holders(),
-					this.table.grants());
-			case Protocol.LIST -> list((Protocol.ListPage) request, now);
-			default -> keyOnly(peer, (Protocol.KeyOnly) request, now, effects);
-		};
-		deliver(effects);
-		return answer;
 	}
 
 	// Local links
@@ -366,7 +292,7 @@ final class SocketArbiter implements AutoCloseable {
 			if (this.closing || !isRunning()) {
 				throw new IOException("The lock arbiter has stopped");
 			}
-			this.peers.add(new Peer(local));
+			this.peers.add(new ArbiterPeer(local));
 		}
 		finally {
 			this.lock.unlock();
@@ -385,11 +311,12 @@ final class SocketArbiter implements AutoCloseable {
 		ByteBuffer answer;
 		this.lock.lock();
 		try {
-			Peer peer = localPeer(link);
+			ArbiterPeer peer = localPeer(link);
 			if (peer == null) {
 				return null;
 			}
-			answer = handle(peer, Protocol.readRequest(new Frame.Reader(request.slice(4, request.remaining() - 4))));
+			answer = this.service.handle(peer,
+					Protocol.readRequest(new Frame.Reader(request.slice(4, request.remaining() - 4))));
 		}
 		finally {
 			this.lock.unlock();
@@ -401,7 +328,7 @@ final class SocketArbiter implements AutoCloseable {
 	void disconnectLocal(LocalConnection link) {
 		this.lock.lock();
 		try {
-			Peer peer = localPeer(link);
+			ArbiterPeer peer = localPeer(link);
 			if (peer != null) {
 				disconnect(peer, true);
 			}
@@ -412,8 +339,8 @@ final class SocketArbiter implements AutoCloseable {
 		dispatchLocal();
 	}
 
-	private @Nullable Peer localPeer(LocalConnection link) {
-		for (Peer peer : this.peers) {
+	private @Nullable ArbiterPeer localPeer(LocalConnection link) {
+		for (ArbiterPeer peer : this.peers) {
 			if (peer.local == link) {
 				return peer;
 			}
@@ -444,155 +371,7 @@ final class SocketArbiter implements AutoCloseable {
 		}
 	}
 
-	private ByteBuffer hello(Peer peer, Protocol.Hello hello, long now) {
-		peer.name = hello.name();
-		peer.client = new ArbiterState.Client(hello.clientId(), hello.pid(), hello.started(), hello.pidNamespace());
-		recordClients();
-		return Protocol.Hello.answer(hello.id(), now);
-	}
-
-	private @Nullable ByteBuffer acquire(Peer peer, Protocol.Acquire acquire, long now,
-			LockTable.Effects<Peer> effects) {
-		if (!this.table.isGranting() && !acquire.queue()) {
-			// A grace period: the key may belong to a client that has not re-asserted
-			// yet. Answer when it ends.
-			this.deferred.addLast(new Deferred(peer, acquire, now + DEFERRAL_NANOS));
-			return null;
-		}
-		LockTable.Outcome outcome = this.table.acquire(peer, acquire.key(), acquire.token(), acquire.permits(),
-				acquire.ttlNanos(), acquire.owner(), acquire.queue(), now, effects);
-		return switch (outcome.kind()) {
-			case GRANTED -> Protocol.Acquire.granted(acquire.id(), outcome.fencingToken(), outcome.expiresAtNanos());
-			case QUEUED -> Protocol.Acquire.queued(acquire.id());
-			case HELD -> Protocol.Acquire.held(acquire.id());
-			case LIMIT_CONFLICT -> Protocol.Acquire.limitConflict(acquire.id(), outcome.heldLimit());
-		};
-	}
-
-	private ByteBuffer keyToken(Peer peer, Protocol.KeyToken request, long now, LockTable.Effects<Peer> effects) {
-		boolean done = (request.kind() == Protocol.RELEASE)
-				? this.table.release(peer, request.key(), request.token(), now, effects)
-				: this.table.dequeue(peer, request.key(), request.token(), now, effects);
-		return done ? Protocol.yes(request.id()) : Protocol.no(request.id());
-	}
-
-	private ByteBuffer keyOnly(Peer peer, Protocol.KeyOnly request, long now, LockTable.Effects<Peer> effects) {
-		String key = request.key();
-		return switch (request.kind()) {
-			case Protocol.FORCE_RELEASE ->
-				this.table.forceRelease(key, now, effects) ? Protocol.yes(request.id()) : Protocol.no(request.id());
-			case Protocol.INSPECT -> this.table.inspect(key, now)
-				.map((lock) -> Protocol.KeyOnly.lock(request.id(), lock))
-				.orElseGet(() -> Protocol.no(request.id()));
-			case Protocol.WATCH -> {
-				this.watchers.computeIfAbsent(key, (k) -> new LinkedHashSet<>()).add(peer);
-				peer.watched.add(key);
-				yield Protocol.yes(request.id());
-			}
-			default -> {
-				unwatch(peer, key);
-				peer.watched.remove(key);
-				yield Protocol.yes(request.id());
-			}
-		};
-	}
-
-	private ByteBuffer reassert(Peer peer, Protocol.Reassert reassert, long now) {
-		List<String> refused = new ArrayList<>();
-		for (Protocol.Claim claim : reassert.claims()) {
-			if (!this.table.reassert(peer, claim, now)) {
-				refused.add(claim.token());
-			}
-		}
-		return Protocol.tokens(reassert.id(), refused);
-	}
-
-	private ByteBuffer reasserted(Peer peer, long id, long now, LockTable.Effects<Peer> effects) {
-		if (peer.client != null && this.awaited.remove(peer.client.id()) != null) {
-			endGraceIfDone(now, effects);
-		}
-		return Protocol.yes(id);
-	}
-
-	private ByteBuffer list(Protocol.ListPage page, long now) {
-		Protocol.Page locks = this.table.list(page.after(), Frame.CHUNK_BYTES / 2, now);
-		Frame.Writer frame = Protocol.ListPage.startAnswer(page.id());
-		Protocol.ListPage.writeLocks(frame, locks.locks(), locks.more());
-		return frame.finish();
-	}
-
-	private void sweep(long now) {
-		LockTable.Effects<Peer> effects = new LockTable.Effects<>();
-		if (!this.awaited.isEmpty()) {
-			this.awaited.values().removeIf((client) -> !client.isAlive());
-			endGraceIfDone(now, effects);
-		}
-		this.table.expire(now, effects);
-		while (!this.deferred.isEmpty() && now - this.deferred.peekFirst().deadlineNanos >= 0) {
-			Deferred late = this.deferred.removeFirst();
-			send(late.peer, Protocol.Acquire.held(late.request.id()));
-		}
-		deliver(effects);
-	}
-
-	private void endGraceIfDone(long now, LockTable.Effects<Peer> effects) {
-		if (this.table.isGranting() || (!this.awaited.isEmpty() && this.state.horizon() - now > 0)) {
-			return;
-		}
-		if (!this.awaited.isEmpty()) {
-			logger.info(() -> "Lock arbiter grace period over: the leases of " + this.awaited.size()
-					+ " silent client(s) have expired");
-			this.awaited.clear();
-		}
-		this.table.setGranting(true, now, effects);
-		recordClients();
-		while (!this.deferred.isEmpty()) {
-			Deferred waiting = this.deferred.removeFirst();
-			if (this.peers.contains(waiting.peer)) {
-				ByteBuffer answer = acquire(waiting.peer, waiting.request, now, effects);
-				if (answer != null) {
-					send(waiting.peer, answer);
-				}
-			}
-		}
-	}
-
-	/**
-	 * Records whom a successor must wait for: the clients still awaited, the connected
-	 * ones, and those whose leases outlive their connection (the arbiter closed it).
-	 */
-	private void recordClients() {
-		Map<String, ArbiterState.Client> clients = new LinkedHashMap<>(this.awaited);
-		for (Peer peer : this.peers) {
-			if (peer.client != null) {
-				clients.put(peer.client.id(), peer.client);
-			}
-		}
-		for (Peer peer : this.table.clientsWithLeases()) {
-			if (peer.client != null) {
-				clients.put(peer.client.id(), peer.client);
-			}
-		}
-		this.state.clients(clients.values());
-	}
-
-	private void deliver(LockTable.Effects<Peer> effects) {
-		for (LockTable.Grant<Peer> grant : effects.grants) {
-			send(grant.client(),
-					Protocol.pushedGrant(grant.key(), grant.token(), grant.fencingToken(), grant.expiresAtNanos()));
-		}
-		for (String key : effects.released) {
-			Set<Peer> watching = this.watchers.get(key);
-			if (watching != null) {
-				ByteBuffer push = Protocol.pushedRelease(key);
-				for (Peer peer : List.copyOf(watching)) {
-					send(peer, push.duplicate());
-				}
-			}
-		}
-	}
-
-	private void send(Peer peer, ByteBuffer frame) {
+	private void send(ArbiterPeer peer, ByteBuffer frame) {
 		if (peer.local != null) {
 			if (this.peers.contains(peer)) {
 				this.localFrames.add(new LocalFrame(peer.local, frame));
@@ -618,7 +397,7 @@ final class SocketArbiter implements AutoCloseable {
 		}
 	}
 
-	private void flush(Peer peer) throws IOException {
+	private void flush(ArbiterPeer peer) throws IOException {
 		while (!peer.out.isEmpty()) {
 			ByteBuffer head = peer.out.peekFirst();
 			int written = peer.socket().write(head);
@@ -646,7 +425,7 @@ final class SocketArbiter implements AutoCloseable {
 	 * leases): its leases are freed at once; otherwise the arbiter closed it, and its
 	 * leases run out unless it takes them back
 	 */
-	private void disconnect(Peer peer, boolean gone) {
+	private void disconnect(ArbiterPeer peer, boolean gone) {
 		if (!this.peers.remove(peer)) {
 			return;
 		}
@@ -659,28 +438,7 @@ final class SocketArbiter implements AutoCloseable {
 				// Closing: nothing left to do.
 			}
 		}
-		for (String key : peer.watched) {
-			unwatch(peer, key);
-		}
-		this.deferred.removeIf((waiting) -> waiting.peer == peer);
-		LockTable.Effects<Peer> effects = new LockTable.Effects<>();
-		if (gone) {
-			this.table.disconnect(peer, System.nanoTime(), effects);
-		}
-		else {
-			this.table.orphan(peer, System.nanoTime(), effects);
-		}
-		if (peer.client != null && !this.closing) {
-			recordClients();
-		}
-		deliver(effects);
-	}
-
-	private void unwatch(Peer peer, String key) {
-		Set<Peer> watching = this.watchers.get(key);
-		if (watching != null && watching.remove(peer) && watching.isEmpty()) {
-			this.watchers.remove(key);
-		}
+		this.service.disconnected(peer, gone, this.closing);
 	}
 
 	/**
@@ -714,23 +472,14 @@ final class SocketArbiter implements AutoCloseable {
 
 	// On the arbiter's thread, once.
 	private void stop() {
-		long now = System.nanoTime();
 		try {
-			Map<String, ArbiterState.Client> clients = new LinkedHashMap<>(this.awaited);
-			for (Peer peer : this.table.clientsWithLeases()) {
-				if (peer.client != null && !peer.client.id().equals(this.ownerId)) {
-					clients.put(peer.client.id(), peer.client);
-				}
-			}
-			long horizon = this.awaited.isEmpty() ? this.table.latestExpiry(now)
-					: Math.max(this.state.horizon(), this.table.latestExpiry(now));
-			this.state.handOver(clients.values(), horizon);
+			this.service.handOver();
 		}
 		catch (RuntimeException ex) {
 			// The state written last still holds: a successor waits longer, but safely.
 			logger.warn(ex, "Could not record the hand-over of the lock arbiter");
 		}
-		for (Peer peer : new ArrayList<>(this.peers)) {
+		for (ArbiterPeer peer : new ArrayList<>(this.peers)) {
 			if (peer.local != null) {
 				peer.local.closedByArbiter();
 				continue;
@@ -770,86 +519,7 @@ final class SocketArbiter implements AutoCloseable {
 		}
 	}
 
-	private record Deferred(Peer peer, Protocol.Acquire request, long deadlineNanos) {
-	}
-
 	private record LocalFrame(LocalConnection link, ByteBuffer frame) {
-	}
-
-	/**
-	 * One connection: its half-read frame, its unsent answers and what it watches.
-	 */
-	private static final class Peer {
-
-		// Exactly one of channel and local is set.
-		private final @Nullable SocketChannel channel;
-
-		final @Nullable LocalConnection local;
-
-		final ArrayDeque<ByteBuffer> out = new ArrayDeque<>();
-
-		final Set<String> watched = new HashSet<>();
-
-		// Set right after registration, before the peer is served.
-		SelectionKey key;
-
-		ArbiterState.@Nullable Client client;
-
-		String name = "unnamed";
-
-		long pendingBytes;
-
-		private ByteBuffer in = ByteBuffer.allocate(0);
-
-		Peer(SocketChannel channel) {
-			this.channel = channel;
-			this.local = null;
-		}
-
-		Peer(LocalConnection local) {
-			this.channel = null;
-			this.local = local;
-			this.name = "this process";
-		}
-
-		SocketChannel socket() {
-			if (this.channel == null) {
-				throw new IllegalStateException("A local link has no socket");
-			}
-			return this.channel;
-		}
-
-		void append(ByteBuffer bytes) {
-			if (this.in.remaining() < bytes.remaining()) {
-				ByteBuffer larger = ByteBuffer
-					.allocate(Math.max(this.in.position() + bytes.remaining(), Math.max(256, this.in.capacity() * 2)));
-				larger.put(this.in.flip());
-				this.in = larger;
-			}
-			this.in.put(bytes);
-		}
-
-		/**
-		 * The next complete frame's payload, or {@code null} when more bytes are needed.
-		 */
-		@Nullable ByteBuffer nextFrame() {
-			if (this.in.position() < 4) {
-				return null;
-			}
-			int length = this.in.getInt(0);
-			if (length < 1 || length > Frame.MAX_BYTES) {
-				throw new IllegalArgumentException("Frame of " + length + " bytes");
-			}
-			if (this.in.position() < 4 + length) {
-				return null;
-			}
-			byte[] payload = new byte[length];
-			this.in.flip().position(4);
-			this.in.get(payload);
-			this.in.compact();
-			return ByteBuffer.wrap(payload);
-		}
-
 	}
 
 }
