@@ -22,6 +22,7 @@ import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -96,10 +97,33 @@ final class RedisServerProcess implements AutoCloseable {
 	 * @return the running server
 	 */
 	static RedisServerProcess startClusterNode(Path directory) {
-		int port = TestSocketUtils.findAvailableTcpPort();
+		int port = clusterNodePort();
 		return new RedisServerProcess(port, directory.resolve("redis-server-" + port + ".log"),
 				List.of("--cluster-enabled", "yes", "--cluster-config-file",
 						directory.resolve("nodes-" + port + ".conf").toString()));
+	}
+
+	/**
+	 * A free port for a Cluster node: Redis listens for the cluster bus 10,000 above it,
+	 * so the port must be 55,535 or less, and that one free too.
+	 */
+	private static int clusterNodePort() {
+		for (int attempt = 0; attempt < 100; attempt++) {
+			int port = TestSocketUtils.findAvailableTcpPort();
+			if (port <= 55_535 && isFree(port + 10_000)) {
+				return port;
+			}
+		}
+		throw new IllegalStateException("Found no free pair of ports for a Redis Cluster node and its bus");
+	}
+
+	private static boolean isFree(int port) {
+		try (ServerSocket socket = new ServerSocket(port, 1, InetAddress.getLoopbackAddress())) {
+			return true;
+		}
+		catch (IOException ex) {
+			return false;
+		}
 	}
 
 	private Process launch() {
