@@ -65,7 +65,7 @@ import dev.latchkey.ReleaseSubscription;
  * <pre class="code">
  * Client client = Client.builder().endpoints("http://etcd-1:2379", "http://etcd-2:2379", "http://etcd-3:2379").build();
  * EtcdLockRepository repository = new EtcdLockRepository(client, "latchkey/", Duration.ofSeconds(5));
- * LockTemplate locks = new LockTemplate(repository, LockSettings.defaults(), null);
+ * LockTemplate locks = new LockTemplate(repository, LockSettings.defaults());
  * locks.exclusive("order:42").run(() -&gt; pay(42));
  * </pre>
  * <p>

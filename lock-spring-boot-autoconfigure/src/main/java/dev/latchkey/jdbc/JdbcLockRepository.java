@@ -61,7 +61,7 @@ import dev.latchkey.support.ReleaseListeners;
  * <pre class="code">
  * JdbcLockRepository repository = new JdbcLockRepository(dataSource);
  * repository.checkSchema(512);
- * LockTemplate locks = new LockTemplate(repository, LockSettings.defaults(), null);
+ * LockTemplate locks = new LockTemplate(repository, LockSettings.defaults());
  * locks.exclusive("order:42").run(() -&gt; pay(42));
  * </pre>
  * <p>

@@ -43,7 +43,7 @@ import dev.latchkey.support.ReleaseListeners;
  * implementation of the {@link LockRepository} contract; also handy in tests.
  *
  * <pre class="code">
- * LockTemplate locks = new LockTemplate(new MemoryLockRepository(), LockSettings.defaults(), null);
+ * LockTemplate locks = new LockTemplate(new MemoryLockRepository(), LockSettings.defaults());
  * </pre>
  * <p>
  * Its clock is {@link System#nanoTime()}. Expired leases are purged whenever their key is

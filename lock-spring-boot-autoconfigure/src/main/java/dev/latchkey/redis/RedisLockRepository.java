@@ -68,7 +68,7 @@ import dev.latchkey.support.ReleaseListeners;
  *
  * <pre class="code">
  * RedisLockRepository repository = new RedisLockRepository(connectionFactory, "latchkey");
- * LockTemplate locks = new LockTemplate(repository, LockSettings.defaults(), null);
+ * LockTemplate locks = new LockTemplate(repository, LockSettings.defaults());
  * locks.exclusive("order:42").run(() -&gt; pay(42));
  * </pre>
  * <p>

@@ -58,7 +58,7 @@ import dev.latchkey.ReleaseSubscription;
  *
  * <pre class="code">
  * try (SocketLockRepository repository = new SocketLockRepository(SocketLockRepository.defaultDirectory())) {
- *     LockTemplate locks = new LockTemplate(repository, LockSettings.defaults(), null);
+ *     LockTemplate locks = new LockTemplate(repository, LockSettings.defaults());
  *     locks.exclusive("nightly-report").run(this::build);
  * }
  * </pre>
