@@ -31,6 +31,7 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Supplier;
 
 import org.jspecify.annotations.Nullable;
@@ -274,7 +275,12 @@ public class RedisLockRepository implements LockRepository, AutoCloseable {
 
 	private final ReleaseListeners listeners = new ReleaseListeners();
 
-	private final Object lifecycleMonitor = new Object();
+	/**
+	 * Guards the release subscription's start and stop. A lock, not a monitor: starting
+	 * blocks until Redis confirms the subscription, and a virtual thread must not stay
+	 * pinned to its carrier meanwhile.
+	 */
+	private final ReentrantLock lifecycleLock = new ReentrantLock();
 
 	private @Nullable RedisMessageListenerContainer container;
 
@@ -515,7 +521,8 @@ public class RedisLockRepository implements LockRepository, AutoCloseable {
 	 * already.
 	 */
 	private void listen() {
-		synchronized (this.lifecycleMonitor) {
+		this.lifecycleLock.lock();
+		try {
 			if (this.closed) {
 				throw new LockBackendException(backend(), "Redis lock repository is closed", null);
 			}
@@ -550,6 +557,9 @@ public class RedisLockRepository implements LockRepository, AutoCloseable {
 			this.container = container;
 			this.dispatcher = dispatcher;
 		}
+		finally {
+			this.lifecycleLock.unlock();
+		}
 	}
 
 	/**
@@ -558,13 +568,17 @@ public class RedisLockRepository implements LockRepository, AutoCloseable {
 	 */
 	@Override
 	public void close() {
-		synchronized (this.lifecycleMonitor) {
+		this.lifecycleLock.lock();
+		try {
 			this.closed = true;
 			if (this.container != null && this.dispatcher != null) {
 				stop(this.container, this.dispatcher);
 			}
 			this.container = null;
 			this.dispatcher = null;
+		}
+		finally {
+			this.lifecycleLock.unlock();
 		}
 	}
 

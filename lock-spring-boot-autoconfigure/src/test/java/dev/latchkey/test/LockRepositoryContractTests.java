@@ -782,9 +782,24 @@ public abstract class LockRepositoryContractTests {
 				peers.add(peer);
 				templates.add(template(peer, Duration.ofMillis(1), Duration.ofMillis(20)));
 			}
+			// A warm-up runs every path once before the recording (a grant, and the
+			// release
+			// subscription that waiting opens): the JDK pins a virtual thread while it
+			// links
+			// a call site or loads a class, once per site, whoever's code it is.
 			for (LockTemplate template : templates) {
 				virtualThreads.submit(() -> template.exclusive(key).run(LockContext::assertHeld))
 					.get(60, TimeUnit.SECONDS);
+			}
+			List<LockRepository> instancesRepositories = new ArrayList<>(peers);
+			instancesRepositories.add(this.repository);
+			for (LockRepository each : instancesRepositories) {
+				virtualThreads.submit(() -> {
+					try (ReleaseSubscription subscription = each.subscribe(key, () -> {
+					})) {
+						return subscription;
+					}
+				}).get(60, TimeUnit.SECONDS);
 			}
 			AtomicBoolean occupied = new AtomicBoolean();
 			AtomicInteger overlaps = new AtomicInteger();
@@ -819,12 +834,10 @@ public abstract class LockRepositoryContractTests {
 			recording.stop();
 			recording.dump(events);
 			List<RecordedEvent> pinned = RecordingFile.readAllEvents(events);
-			// The JDK still pins a virtual thread while a class loads or initializes (JEP
-			// 491): once per class,
-			// whoever's code asked for it, and the warm-up above loaded most of them
-			// before the recording. A pin
-			// inside a client library (Lettuce records JFR events of its own while it
-			// connects) is the library's.
+			// The JDK still pins a virtual thread while a class loads or initializes
+			// (JEP 491), once per class, whoever's code asked for it: the warm-up above
+			// loaded most of them. A pin inside a client library (Lettuce records JFR
+			// events of its own while it connects) is the library's.
 			List<String> ours = pinned.stream()
 				.map(RecordedEvent::getStackTrace)
 				.filter((trace) -> trace != null && !loadsAClass(trace) && pinnedByLatchkey(trace))
