@@ -51,6 +51,7 @@ import org.springframework.data.redis.core.script.RedisScript;
 import org.springframework.data.redis.listener.ChannelTopic;
 import org.springframework.data.redis.listener.RedisMessageListenerContainer;
 import org.springframework.util.Assert;
+import org.springframework.util.backoff.FixedBackOff;
 
 import dev.latchkey.LeaseMode;
 import dev.latchkey.LeaseSpec;
@@ -538,6 +539,10 @@ public class RedisLockRepository implements LockRepository, AutoCloseable {
 			container.setConnectionFactory(this.connectionFactory);
 			container.setTaskExecutor(dispatcher);
 			container.setBeanName("latchkey-redis-release");
+			// A subscription that fails gives up at once rather than retrying forever on
+			// the subscribing thread (the container's default): a waiter then waits by
+			// polling, and the next one to wait tries to subscribe again.
+			container.setRecoveryBackoff(new FixedBackOff(0, 0));
 			MessageListener listener = (message, pattern) -> this.listeners
 				.released(new String(message.getBody(), StandardCharsets.UTF_8));
 			container.setMessageListeners(Map.of(listener, List.of(new ChannelTopic(this.channel))));
