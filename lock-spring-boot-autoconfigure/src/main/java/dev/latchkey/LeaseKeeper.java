@@ -26,6 +26,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
@@ -101,6 +102,10 @@ final class LeaseKeeper implements AutoCloseable {
 	private volatile long lastRenewalNanos;
 
 	LeaseKeeper(LockRepository repository, @Nullable TaskScheduler scheduler) {
+		this(repository, scheduler, null);
+	}
+
+	LeaseKeeper(LockRepository repository, @Nullable TaskScheduler scheduler, @Nullable ThreadFactory threadFactory) {
 		this.repository = repository;
 		if (scheduler != null) {
 			Assert.isTrue(!(scheduler instanceof ThreadPoolTaskScheduler pool) || corePoolSize(pool) >= 2,
@@ -114,8 +119,13 @@ final class LeaseKeeper implements AutoCloseable {
 			// Two threads: while one waits on a renewal that hangs, the other still loses
 			// leases at their deadline.
 			own.setPoolSize(2);
-			own.setThreadNamePrefix("latchkey-lease-keeper-");
-			own.setDaemon(true);
+			if (threadFactory != null) {
+				own.setThreadFactory(threadFactory);
+			}
+			else {
+				own.setThreadNamePrefix("latchkey-lease-keeper-");
+				own.setDaemon(true);
+			}
 			own.setRemoveOnCancelPolicy(true);
 			own.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
 			own.initialize();

@@ -23,6 +23,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.concurrent.ThreadFactory;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.Supplier;
@@ -144,16 +145,43 @@ public class LockTemplate implements AutoCloseable {
 	 */
 	public LockTemplate(LockRepository repository, LockSettings settings, @Nullable LockObserver observer,
 			@Nullable TaskScheduler renewalScheduler) {
+		this(repository, settings, observer, renewalScheduler, null);
+	}
+
+	/**
+	 * Creates a template whose own threads come from the application's thread factory:
+	 * the thread that gives back the leases of acquisitions whose answer was lost, and,
+	 * without a renewal scheduler, the lease keeper's two.
+	 *
+	 * <pre class="code">
+	 * ThreadFactory threads = new CustomizableThreadFactory("locks-");
+	 * LockTemplate locks = new LockTemplate(repository, LockSettings.defaults(), observer, renewals, threads);
+	 * </pre>
+	 * <p>
+	 * The releases never run on the renewal scheduler: one that hangs against a paused
+	 * server must not delay renewals, nor losses at their deadlines. {@link #close()}
+	 * stops every thread the template started.
+	 * @param repository the backend
+	 * @param settings the defaults
+	 * @param observer what observes acquisitions and holds, or {@code null} for nothing
+	 * @param renewalScheduler where leases are renewed, or {@code null} for two threads
+	 * of the template's own
+	 * @param threadFactory makes the threads the template starts, or {@code null} for
+	 * daemon threads named {@code latchkey-lease-keeper-*} and
+	 * {@code latchkey-orphan-release-*}
+	 */
+	public LockTemplate(LockRepository repository, LockSettings settings, @Nullable LockObserver observer,
+			@Nullable TaskScheduler renewalScheduler, @Nullable ThreadFactory threadFactory) {
 		Assert.notNull(repository, "LockRepository must not be null");
 		Assert.notNull(settings, "LockSettings must not be null");
 		settings.checkTtl(settings.ttl());
 		this.repository = repository;
 		this.settings = settings;
 		this.identity = new OwnerIdentity(settings.owner());
-		this.keeper = new LeaseKeeper(repository, renewalScheduler);
+		this.keeper = new LeaseKeeper(repository, renewalScheduler, threadFactory);
 		this.waiter = new LockWaiter(settings.initialPollInterval(), settings.maxPollInterval());
 		this.lifecycle = new LeaseLifecycle(repository, settings, this.keeper, this.waiter);
-		this.orphans = new OrphanedLeaseReleaser(repository, this.waiter::released);
+		this.orphans = new OrphanedLeaseReleaser(repository, this.waiter::released, threadFactory);
 		this.observer = observer;
 	}
 

@@ -18,6 +18,7 @@ package dev.latchkey;
 
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
@@ -74,6 +75,8 @@ final class OrphanedLeaseReleaser implements AutoCloseable {
 
 	private final Consumer<String> onReleased;
 
+	private final @Nullable ThreadFactory threadFactory;
+
 	private @Nullable ScheduledThreadPoolExecutor scheduler;
 
 	private boolean closed;
@@ -85,8 +88,22 @@ final class OrphanedLeaseReleaser implements AutoCloseable {
 	 * released, to wake local waiters
 	 */
 	OrphanedLeaseReleaser(LockRepository repository, Consumer<String> onReleased) {
+		this(repository, onReleased, null);
+	}
+
+	/**
+	 * Makes a releaser whose thread comes from a thread factory.
+	 * @param repository the backend
+	 * @param onReleased called with the key when an orphaned lease was found and
+	 * released, to wake local waiters
+	 * @param threadFactory makes the releaser's thread, or {@code null} for a daemon
+	 * thread named {@code latchkey-orphan-release-1}
+	 */
+	OrphanedLeaseReleaser(LockRepository repository, Consumer<String> onReleased,
+			@Nullable ThreadFactory threadFactory) {
 		this.repository = repository;
 		this.onReleased = onReleased;
+		this.threadFactory = threadFactory;
 	}
 
 	/**
@@ -125,8 +142,12 @@ final class OrphanedLeaseReleaser implements AutoCloseable {
 			return null;
 		}
 		if (this.scheduler == null) {
-			CustomizableThreadFactory threads = new CustomizableThreadFactory("latchkey-orphan-release-");
-			threads.setDaemon(true);
+			ThreadFactory threads = this.threadFactory;
+			if (threads == null) {
+				CustomizableThreadFactory own = new CustomizableThreadFactory("latchkey-orphan-release-");
+				own.setDaemon(true);
+				threads = own;
+			}
 			ScheduledThreadPoolExecutor scheduler = new ScheduledThreadPoolExecutor(1, threads);
 			scheduler.setRemoveOnCancelPolicy(true);
 			scheduler.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);

@@ -36,6 +36,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 import org.springframework.context.ApplicationEventPublisher;
+import org.springframework.scheduling.concurrent.CustomizableThreadFactory;
 
 import dev.latchkey.annotation.LostPolicy;
 import dev.latchkey.event.EventPublishingLockObserver;
@@ -46,6 +47,7 @@ import dev.latchkey.event.LockNotAcquiredEvent;
 import dev.latchkey.event.LockReleasedEvent;
 import dev.latchkey.event.LockRenewedEvent;
 import dev.latchkey.memory.MemoryLockRepository;
+import dev.latchkey.test.LiveThreads;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
@@ -404,6 +406,55 @@ class LockTemplateTests {
 		assertThat(releasedTokens).hasSize(1);
 		assertThat(this.template.exclusive("answer-lost").tryRun(() -> {
 		})).isTrue();
+	}
+
+	@Test
+	void threadsOfTheApplicationsFactoryRenewAndReleaseAndAreGoneAfterClose() {
+		List<String> renewedOn = new CopyOnWriteArrayList<>();
+		List<String> releasedOn = new CopyOnWriteArrayList<>();
+		LockRepository answerLost = new dev.latchkey.test.ForwardingLockRepository(this.repository) {
+
+			@Override
+			public java.util.OptionalLong tryAcquire(LeaseSpec lease) {
+				if (lease.key().equals("answer-lost")) {
+					super.tryAcquire(lease);
+					throw new LockBackendException("memory", "Command timed out", null);
+				}
+				return super.tryAcquire(lease);
+			}
+
+			@Override
+			public java.util.Set<String> renew(java.util.Collection<LeaseSpec> leases) {
+				renewedOn.add(Thread.currentThread().getName());
+				return super.renew(leases);
+			}
+
+			@Override
+			public boolean release(LeaseSpec lease) {
+				releasedOn.add(Thread.currentThread().getName());
+				return super.release(lease);
+			}
+
+		};
+		CustomizableThreadFactory threads = new CustomizableThreadFactory("app-locks-");
+		threads.setDaemon(true);
+		LockTemplate template = new LockTemplate(answerLost, this.settings, null, null, threads);
+		try (LockHandle held = template.exclusive("order:1").ttl(SHORT_TTL).acquire()) {
+			assertThatExceptionOfType(LockBackendException.class)
+				.isThrownBy(() -> template.exclusive("answer-lost").ttl(Duration.ofSeconds(60)).acquire());
+			Awaitility.await()
+				.atMost(Duration.ofSeconds(5))
+				.until(() -> this.repository.inspect("answer-lost").isEmpty());
+			Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> held.lease().renewals() > 0);
+		}
+		assertThat(renewedOn).isNotEmpty().allMatch((name) -> name.startsWith("app-locks-"));
+		assertThat(releasedOn).as("the release of the lost answer, then the handle's on this thread")
+			.hasSize(2)
+			.first()
+			.matches((name) -> name.startsWith("app-locks-"));
+		assertThat(LiveThreads.named("app-locks-")).hasSize(3);
+		template.close();
+		Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> LiveThreads.named("app-locks-").isEmpty());
 	}
 
 	// Minimum hold time

@@ -104,13 +104,16 @@ public final class LatchkeyAutoConfiguration {
 	LockTemplate lockTemplate(LockRepository lockRepository, LockSettings lockSettings,
 			ApplicationEventPublisher eventPublisher, ObjectProvider<LockObserver> lockObserver,
 			LeaseRenewalScheduler renewalScheduler, LatchkeyProperties properties,
-			ConfigurableListableBeanFactory beanFactory) {
+			ConfigurableListableBeanFactory beanFactory, Environment environment) {
 		BackendReport.log(lockRepository, properties, beanFactory);
 		// The application's observer (Micrometer's, say) is told first, then the
 		// listeners of the events hear.
 		LockObserver observer = LockObserver.composite(lockObserver.getIfUnique(),
 				new EventPublishingLockObserver(eventPublisher));
-		return new LockTemplate(lockRepository, lockSettings, observer, renewalScheduler.scheduler());
+		// Renewals on the keeper's scheduler; the releases of lost answers on a thread of
+		// the template's own, virtual when the application's threads are.
+		return new LockTemplate(lockRepository, lockSettings, observer, renewalScheduler.scheduler(),
+				BackendThreads.threadFactory(environment, "latchkey-orphan-release-"));
 	}
 
 	@Bean

@@ -28,13 +28,11 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
-import java.util.UUID;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ThreadFactory;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
 import org.jspecify.annotations.Nullable;
@@ -107,21 +105,7 @@ public class SocketLockRepository implements QueueingLockRepository, AutoCloseab
 
 	private static final Duration REASSERT_TIMEOUT = Duration.ofMinutes(1);
 
-	private final Path directory;
-
-	private final String clientName;
-
-	private final Duration timeout;
-
-	private final ArbiterState.Client identity;
-
-	private final ThreadFactory threads;
-
-	/**
-	 * Threads under way that reconnect after the arbiter went away: close() waits for
-	 * them.
-	 */
-	private final Set<Thread> reconnecting = ConcurrentHashMap.newKeySet();
+	private final ArbiterLink link;
 
 	private final Map<String, List<Runnable>> subscribers = new ConcurrentHashMap<>();
 
@@ -138,19 +122,11 @@ public class SocketLockRepository implements QueueingLockRepository, AutoCloseab
 
 	private final List<Runnable> lossListeners = new CopyOnWriteArrayList<>();
 
-	private final Object connecting = new Object();
-
 	/**
 	 * Guards changes of {@link #subscribers} and the WATCH and UNWATCH requests they
-	 * send; taken after connecting.
+	 * send; taken after the link's own lock when it connects.
 	 */
 	private final Object watching = new Object();
-
-	private volatile @Nullable ArbiterConnection connection;
-
-	private volatile @Nullable SocketArbiter arbiter;
-
-	private volatile boolean closed;
 
 	/**
 	 * Creates a repository on a lock directory, with a 5 second request timeout.
@@ -189,11 +165,8 @@ public class SocketLockRepository implements QueueingLockRepository, AutoCloseab
 		Assert.notNull(directory, "Directory must not be null");
 		Assert.isTrue(timeout.toMillis() > 0, "Timeout must be positive");
 		Assert.notNull(threadFactory, "ThreadFactory must not be null");
-		this.directory = directory.toAbsolutePath().normalize();
-		this.clientName = clientName;
-		this.timeout = timeout;
-		this.identity = ArbiterState.Client.current(UUID.randomUUID().toString());
-		this.threads = threadFactory;
+		this.link = new ArbiterLink(directory.toAbsolutePath().normalize(), clientName, timeout, threadFactory,
+				new LinkSession());
 	}
 
 	private static ThreadFactory defaultThreadFactory() {
@@ -216,7 +189,7 @@ public class SocketLockRepository implements QueueingLockRepository, AutoCloseab
 	 * @return the directory
 	 */
 	public Path getDirectory() {
-		return this.directory;
+		return this.link.directory();
 	}
 
 	/**
@@ -224,8 +197,7 @@ public class SocketLockRepository implements QueueingLockRepository, AutoCloseab
 	 * @return {@code true} if this repository runs the arbiter
 	 */
 	public boolean isArbiter() {
-		SocketArbiter current = this.arbiter;
-		return current != null && current.isRunning();
+		return this.link.isArbiter();
 	}
 
 	@Override
@@ -246,7 +218,7 @@ public class SocketLockRepository implements QueueingLockRepository, AutoCloseab
 	private OptionalLong acquire(LeaseSpec lease) {
 		checkKey(lease.key());
 		for (int attempt = 1;; attempt++) {
-			ArbiterConnection current = connection();
+			ArbiterConnection current = this.link.connection();
 			try {
 				long id = current.nextId();
 				Protocol.AcquireOutcome outcome = Protocol.Acquire
@@ -304,7 +276,7 @@ public class SocketLockRepository implements QueueingLockRepository, AutoCloseab
 		checkKey(lease.key());
 		Queued waiting = new Queued(lease, new CompletableFuture<>());
 		for (int attempt = 1;; attempt++) {
-			ArbiterConnection current = connection();
+			ArbiterConnection current = this.link.connection();
 			// Registered before asking: the grant may be pushed before the answer to this
 			// request arrives.
 			this.queued.put(lease.token(), waiting);
@@ -354,8 +326,8 @@ public class SocketLockRepository implements QueueingLockRepository, AutoCloseab
 		if (waiting == null) {
 			return false;
 		}
-		ArbiterConnection current = this.connection;
-		if (current != null && current.isOpen()) {
+		ArbiterConnection current = this.link.current();
+		if (current != null) {
 			try {
 				long id = current.nextId();
 				if (!Protocol.readYesNo(
@@ -393,7 +365,7 @@ public class SocketLockRepository implements QueueingLockRepository, AutoCloseab
 				renewing.add(mine);
 			}
 		}
-		ArbiterConnection current = connection();
+		ArbiterConnection current = this.link.connection();
 		try {
 			for (int from = 0; from < renewing.size(); from += RENEWALS_PER_FRAME) {
 				List<Held> chunk = renewing.subList(from, Math.min(renewing.size(), from + RENEWALS_PER_FRAME));
@@ -432,8 +404,8 @@ public class SocketLockRepository implements QueueingLockRepository, AutoCloseab
 		if (mine == null) {
 			return false;
 		}
-		ArbiterConnection current = this.connection;
-		if (current == null || !current.isOpen()) {
+		ArbiterConnection current = this.link.current();
+		if (current == null) {
 			// Its arbiter is gone, and the lease is no longer re-asserted at the next
 			// one.
 			return mine.isValid();
@@ -515,7 +487,7 @@ public class SocketLockRepository implements QueueingLockRepository, AutoCloseab
 
 	private <T> T query(String action, Query<T> query) {
 		for (int attempt = 1;; attempt++) {
-			ArbiterConnection current = connection();
+			ArbiterConnection current = this.link.connection();
 			try {
 				return query.ask(current, current.nextId());
 			}
@@ -549,7 +521,7 @@ public class SocketLockRepository implements QueueingLockRepository, AutoCloseab
 			List<Runnable> listeners = this.subscribers.computeIfAbsent(key, (k) -> new CopyOnWriteArrayList<>());
 			listeners.add(subscription);
 			if (listeners.size() == 1) {
-				watch(this.connection, key, true);
+				watch(this.link.current(), key, true);
 			}
 		}
 		return () -> {
@@ -557,7 +529,7 @@ public class SocketLockRepository implements QueueingLockRepository, AutoCloseab
 				List<Runnable> listeners = this.subscribers.get(key);
 				if (listeners != null && listeners.remove(subscription) && listeners.isEmpty()) {
 					this.subscribers.remove(key);
-					watch(this.connection, key, false);
+					watch(this.link.current(), key, false);
 				}
 			}
 		};
@@ -571,7 +543,7 @@ public class SocketLockRepository implements QueueingLockRepository, AutoCloseab
 	}
 
 	private static void watch(@Nullable ArbiterConnection current, String key, boolean watch) {
-		if (current == null || !current.isOpen()) {
+		if (current == null) {
 			// Watches are sent again when a connection opens.
 			return;
 		}
@@ -601,95 +573,6 @@ public class SocketLockRepository implements QueueingLockRepository, AutoCloseab
 		}
 	}
 
-	// Connection, election and re-assertion
-
-	private ArbiterConnection connection() {
-		ArbiterConnection current = this.connection;
-		if (current != null && current.isOpen()) {
-			return current;
-		}
-		synchronized (this.connecting) {
-			current = this.connection;
-			if (current != null && current.isOpen()) {
-				return current;
-			}
-			if (this.closed) {
-				throw new LockBackendException(backend(), "Socket lock repository is closed", null);
-			}
-			try {
-				current = connectOrElect();
-			}
-			catch (IOException ex) {
-				throw failure("Connecting to the lock arbiter in " + this.directory, ex);
-			}
-			try {
-				reassert(current);
-			}
-			catch (IOException ex) {
-				if (ex instanceof ArbiterConnection.NoAnswerException) {
-					// Closing the connection frees what was taken back on it: this
-					// process stops believing first.
-					giveUpLeases("the lock arbiter did not answer their re-assertion");
-				}
-				current.close();
-				throw failure("Re-asserting leases at the lock arbiter in " + this.directory, ex);
-			}
-			this.connection = current;
-			// The new arbiter's table may differ: let waiters look again.
-			this.subscribers.keySet().forEach(this::released);
-			return current;
-		}
-	}
-
-	private ArbiterConnection connectOrElect() throws IOException {
-		ArbiterElection.prepare(this.directory);
-		Path socket = this.directory.resolve(SOCKET);
-		long deadline = System.nanoTime() + this.timeout.toNanos();
-		IOException last = null;
-		while (System.nanoTime() - deadline < 0) {
-			SocketArbiter mine = this.arbiter;
-			if (mine != null && mine.isRunning()) {
-				return connectLocal(mine);
-			}
-			try {
-				return SocketConnection.open(socket, this.identity, this.clientName, this.timeout, this.listener,
-						this.threads);
-			}
-			catch (IOException ex) {
-				last = ex;
-			}
-			if (!this.closed) {
-				SocketArbiter elected = ArbiterElection.tryElect(this.directory, this.identity.id(), this.threads);
-				if (elected != null) {
-					this.arbiter = elected;
-					return connectLocal(elected);
-				}
-			}
-			try {
-				Thread.sleep(ThreadLocalRandom.current().nextLong(1, 5));
-			}
-			catch (InterruptedException ex) {
-				Thread.currentThread().interrupt();
-				throw new IOException("Interrupted while connecting to the lock arbiter", ex);
-			}
-		}
-		throw new IOException("No lock arbiter answered in " + this.directory + " within " + this.timeout, last);
-	}
-
-	/**
-	 * Links this repository to the arbiter it runs: its requests are then handled on the
-	 * calling thread.
-	 */
-	private ArbiterConnection connectLocal(SocketArbiter mine) throws IOException {
-		LocalConnection local = mine.connectLocal(this.timeout, this.listener);
-		long id = local.nextId();
-		ArbiterState.Client me = this.identity;
-		local.call(id, new Protocol.Hello(id, me.id(), this.clientName, me.pid(), me.started(), me.pidNamespace(),
-				System.nanoTime())
-			.write());
-		return local;
-	}
-
 	/**
 	 * Tells a new connection's arbiter what this repository holds and waits for: its
 	 * leases (those still valid), then that it is done, then its queued requests and
@@ -709,7 +592,8 @@ public class SocketLockRepository implements QueueingLockRepository, AutoCloseab
 		});
 		// The arbiter is alive while the connection is: wait for it rather than give up
 		// leases for a slow answer.
-		Duration patience = (this.timeout.compareTo(REASSERT_TIMEOUT) > 0) ? this.timeout : REASSERT_TIMEOUT;
+		Duration patience = (this.link.timeout().compareTo(REASSERT_TIMEOUT) > 0) ? this.link.timeout()
+				: REASSERT_TIMEOUT;
 		for (int from = 0; from < claims.size(); from += RENEWALS_PER_FRAME) {
 			List<Protocol.Claim> chunk = new ArrayList<>();
 			for (Held mine : claims.subList(from, Math.min(claims.size(), from + RENEWALS_PER_FRAME))) {
@@ -732,13 +616,45 @@ public class SocketLockRepository implements QueueingLockRepository, AutoCloseab
 		}
 		if (!refused.isEmpty()) {
 			refused.forEach(this.held::remove);
-			logger.warn(() -> "The lock arbiter of " + this.directory + " did not take back " + refused.size()
+			logger.warn(() -> "The lock arbiter of " + this.link.directory() + " did not take back " + refused.size()
 					+ " lease(s) of this process (they had expired, or conflicted); they are lost");
 			this.lossListeners.forEach(SocketLockRepository::runQuietly);
 		}
 	}
 
-	private final ArbiterConnection.Listener listener = new ArbiterConnection.Listener() {
+	private void giveUpLeases(String why) {
+		if (!this.held.isEmpty()) {
+			int count = this.held.size();
+			this.held.clear();
+			logger.warn(() -> "Giving up " + count + " lease(s) in " + this.link.directory() + ": " + why);
+			this.lossListeners.forEach(SocketLockRepository::runQuietly);
+		}
+	}
+
+	private LockBackendException failure(String action, Exception ex) {
+		return this.link.failure(action, ex);
+	}
+
+	/**
+	 * Closes this repository: its connection closes, which frees its leases, and if it
+	 * runs the arbiter, the arbiter hands over (the other processes elect a successor and
+	 * keep their leases). Called by the application context when it closes, after the
+	 * lock template that uses this repository.
+	 */
+	@Override
+	public void close() {
+		CancellationException gone = new CancellationException("The socket lock repository is closed");
+		this.queued.values().forEach((waiting) -> waiting.granted.completeExceptionally(gone));
+		this.queued.clear();
+		this.held.clear();
+		this.link.close();
+	}
+
+	/**
+	 * What the link tells this repository: pushes from the arbiter, and each new
+	 * connection, at which it re-asserts.
+	 */
+	private final class LinkSession implements ArbiterLink.Session {
 
 		@Override
 		public void granted(ArbiterConnection from, Protocol.PushedGrant grant) {
@@ -758,94 +674,26 @@ public class SocketLockRepository implements QueueingLockRepository, AutoCloseab
 		}
 
 		@Override
-		public void closed(ArbiterConnection connection) {
-			connectionClosed(connection);
+		public void reassert(ArbiterConnection connection) throws IOException {
+			SocketLockRepository.this.reassert(connection);
 		}
 
-	};
-
-	/**
-	 * The arbiter went away (or this connection failed). Nothing is lost yet: connect
-	 * again at once, electing a successor if needed, and re-assert there, so that the
-	 * successor's grace period ends quickly.
-	 */
-	private void connectionClosed(ArbiterConnection closedConnection) {
-		if (this.closed || this.connection != closedConnection) {
-			return;
+		@Override
+		public void connected() {
+			// The new arbiter's table may differ: let waiters look again.
+			SocketLockRepository.this.subscribers.keySet().forEach(SocketLockRepository.this::released);
 		}
-		logger.debug(() -> "The connection to the lock arbiter in " + this.directory + " closed; reconnecting");
-		Thread reconnect = this.threads.newThread(() -> {
-			try {
-				connection();
-			}
-			catch (RuntimeException ex) {
-				if (!this.closed) {
-					logger.warn(ex, "Could not reconnect to a lock arbiter in " + this.directory
-							+ "; held leases are lost when they run out");
-					this.lossListeners.forEach(SocketLockRepository::runQuietly);
-				}
-			}
-			finally {
-				this.reconnecting.remove(Thread.currentThread());
-			}
-		});
-		this.reconnecting.add(reconnect);
-		reconnect.start();
-	}
 
-	private void giveUpLeases(String why) {
-		if (!this.held.isEmpty()) {
-			int count = this.held.size();
-			this.held.clear();
-			logger.warn(() -> "Giving up " + count + " lease(s) in " + this.directory + ": " + why);
-			this.lossListeners.forEach(SocketLockRepository::runQuietly);
+		@Override
+		public void giveUp(String why) {
+			giveUpLeases(why);
 		}
-	}
 
-	private LockBackendException failure(String action, Exception ex) {
-		return new LockBackendException(backend(),
-				action + " at the socket backend (" + this.directory + ") failed: " + ex.getMessage(), ex);
-	}
+		@Override
+		public void disconnected() {
+			SocketLockRepository.this.lossListeners.forEach(SocketLockRepository::runQuietly);
+		}
 
-	/**
-	 * Closes this repository: its connection closes, which frees its leases, and if it
-	 * runs the arbiter, the arbiter hands over (the other processes elect a successor and
-	 * keep their leases). Called by the application context when it closes, after the
-	 * lock template that uses this repository.
-	 */
-	@Override
-	public void close() {
-		this.closed = true;
-		CancellationException gone = new CancellationException("The socket lock repository is closed");
-		this.queued.values().forEach((waiting) -> waiting.granted.completeExceptionally(gone));
-		this.queued.clear();
-		this.held.clear();
-		// Under the connecting lock: a reconnection under way finishes first, and none
-		// starts after this.
-		synchronized (this.connecting) {
-			ArbiterConnection current = this.connection;
-			if (current != null) {
-				current.close();
-			}
-			SocketArbiter running = this.arbiter;
-			if (running != null) {
-				running.close();
-				this.arbiter = null;
-			}
-		}
-		// A reconnection that started before the close finds the repository closed and
-		// ends at once.
-		for (Thread reconnect : this.reconnecting) {
-			if (reconnect != Thread.currentThread()) {
-				try {
-					reconnect.join(TimeUnit.SECONDS.toMillis(1));
-				}
-				catch (InterruptedException ex) {
-					Thread.currentThread().interrupt();
-					return;
-				}
-			}
-		}
 	}
 
 	@FunctionalInterface
