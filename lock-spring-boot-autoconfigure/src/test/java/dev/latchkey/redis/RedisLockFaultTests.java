@@ -17,12 +17,14 @@
 package dev.latchkey.redis;
 
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.OptionalLong;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 
@@ -41,11 +43,13 @@ import org.springframework.test.util.TestSocketUtils;
 import dev.latchkey.LeaseSpec;
 import dev.latchkey.LockBackendException;
 import dev.latchkey.LockHandle;
+import dev.latchkey.LockNotAcquiredException;
 import dev.latchkey.LockSettings;
 import dev.latchkey.LockTemplate;
 import dev.latchkey.LossReason;
 import dev.latchkey.event.EventPublishingLockObserver;
 import dev.latchkey.event.LockLostEvent;
+import dev.latchkey.test.FaultyLink;
 import dev.latchkey.test.ProcessSignals;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -54,9 +58,9 @@ import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
 /**
  * The Redis backend under faults that only it has, on a redis-server of the test's own:
  * the server restarted without persistence under a holder (its data gone), an acquire
- * whose answer was lost to a paused server, the server unreachable. A holder killed, a
- * holder or the server paused past the TTL, and a restart with persistence are
- * {@link FaultMatrixRedisTests}'s.
+ * whose answer was lost to a paused server, the server unreachable, a release
+ * subscription that can never be made. A holder killed, a holder or the server paused
+ * past the TTL, and a restart with persistence are {@link FaultMatrixRedisTests}'s.
  */
 @Timeout(60)
 class RedisLockFaultTests {
@@ -198,6 +202,41 @@ class RedisLockFaultTests {
 			.isThrownBy(() -> template.exclusive("unreachable").run(() -> {
 				throw new AssertionError("Ran without the lock");
 			}));
+	}
+
+	@Test
+	void waiterKeepsItsWaitTimeAndStillGetsTheKeyWhenEverySubscriptionIsCut() throws Exception {
+		// Every new connection is cut at its handshake (Lettuce's HELLO), while the
+		// command connection, open already, carries on: the release subscription can
+		// never be made. Before the listener container was told not to recover, the
+		// waiting thread retried it every 5 s for ever and never returned.
+		RedisServerProcess server = server();
+		FaultyLink link = FaultyLink.start(new InetSocketAddress(server.url().getHost(), server.url().getPort()), 0);
+		this.resources.add(link);
+		RedisLockRepository holderRepository = repository(server.url());
+		RedisLockRepository waiterRepository = repository(URI.create("redis://127.0.0.1:" + link.port()));
+		warmUp(waiterRepository);
+		link.cutEveryRequestContaining("HELLO");
+		String key = "cut-subscription-" + token();
+		LockTemplate holder = template(holderRepository, LockSettings.defaults().withOwner("holder"), null);
+		LockTemplate waiter = template(waiterRepository, LockSettings.defaults().withOwner("waiter"), null);
+		LockHandle held = holder.exclusive(key).acquire();
+		long start = System.nanoTime();
+		assertThatExceptionOfType(LockNotAcquiredException.class)
+			.isThrownBy(() -> waiter.exclusive(key).waitTime(Duration.ofSeconds(1)).acquire());
+		assertThat(Duration.ofNanos(System.nanoTime() - start)).as("the wait time is kept")
+			.isLessThan(Duration.ofSeconds(4));
+		assertThat(link.cuts()).as("the subscription was cut").isPositive();
+		CompletableFuture<Long> next = CompletableFuture.supplyAsync(() -> {
+			try (LockHandle handle = waiter.exclusive(key).waitTime(Duration.ofSeconds(20)).acquire()) {
+				return handle.fencingToken();
+			}
+		});
+		Thread.sleep(300);
+		long heldToken = held.fencingToken();
+		held.close();
+		assertThat(next.get(10, TimeUnit.SECONDS)).as("granted by polling, without a subscription")
+			.isGreaterThan(heldToken);
 	}
 
 	private static void warmUp(RedisLockRepository repository) {

@@ -24,10 +24,14 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketException;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+
+import org.jspecify.annotations.Nullable;
 
 /**
  * A loopback TCP proxy that makes a link slow and drops connections: every chunk is
@@ -55,6 +59,8 @@ public final class FaultyLink implements AutoCloseable {
 	private final AtomicBoolean cutArmed = new AtomicBoolean();
 
 	private final AtomicInteger cuts = new AtomicInteger();
+
+	private volatile byte @Nullable [] cutMarker;
 
 	private final List<Socket> sockets = new CopyOnWriteArrayList<>();
 
@@ -97,6 +103,17 @@ public final class FaultyLink implements AutoCloseable {
 	}
 
 	/**
+	 * Cuts, from now on, every connection whose client sends a chunk holding a text (as
+	 * ASCII bytes): the chunk reaches the server, then that connection is reset. For
+	 * example {@code "SUBSCRIBE"} cuts every Redis subscription as it is made, while the
+	 * command connection carries on.
+	 * @param text what marks a request to cut after
+	 */
+	public void cutEveryRequestContaining(String text) {
+		this.cutMarker = text.getBytes(StandardCharsets.US_ASCII);
+	}
+
+	/**
 	 * How many connections were cut so far.
 	 * @return the number of cuts
 	 */
@@ -134,7 +151,7 @@ public final class FaultyLink implements AutoCloseable {
 					}
 					out.write(buffer, 0, read);
 					out.flush();
-					if (request && this.cutArmed.compareAndSet(true, false)) {
+					if (request && (this.cutArmed.compareAndSet(true, false) || marked(buffer, read))) {
 						this.cuts.incrementAndGet();
 						reset(from);
 						reset(to);
@@ -152,6 +169,19 @@ public final class FaultyLink implements AutoCloseable {
 		}, "faulty-link-" + (request ? "request" : "answer"));
 		thread.setDaemon(true);
 		thread.start();
+	}
+
+	private boolean marked(byte[] chunk, int length) {
+		byte[] marker = this.cutMarker;
+		if (marker == null) {
+			return false;
+		}
+		for (int from = 0; from + marker.length <= length; from++) {
+			if (Arrays.equals(chunk, from, from + marker.length, marker, 0, marker.length)) {
+				return true;
+			}
+		}
+		return false;
 	}
 
 	private static void reset(Socket socket) {
