@@ -61,17 +61,30 @@ final class LeaseLifecycle {
 	/**
 	 * Releases a lease: stops renewing it and gives it back at the backend, at once or at
 	 * the end of its minimum hold.
+	 * <p>
+	 * The calling thread's interrupt status is cleared while the backend is asked, and
+	 * then restored: work stopped by an interrupt releases on an interrupted thread, from
+	 * which some clients (Lettuce, jetcd's blocking calls) refuse to send, which would
+	 * leave the key held until its TTL.
 	 */
 	void release(DefaultLease lease, Duration minHold) {
 		this.keeper.forget(lease);
 		if (!lease.isHeld()) {
 			return;
 		}
-		long remaining = minHold.toNanos() - (System.nanoTime() - lease.acquiredAtNanos());
-		if (remaining > 0 && holdUntil(lease, remaining)) {
-			return;
+		boolean interrupted = Thread.interrupted();
+		try {
+			long remaining = minHold.toNanos() - (System.nanoTime() - lease.acquiredAtNanos());
+			if (remaining > 0 && holdUntil(lease, remaining)) {
+				return;
+			}
+			releaseAtBackend(lease);
 		}
-		releaseAtBackend(lease);
+		finally {
+			if (interrupted) {
+				Thread.currentThread().interrupt();
+			}
+		}
 	}
 
 	private boolean holdUntil(DefaultLease lease, long remainingNanos) {

@@ -302,7 +302,7 @@ public final class LatchkeyLock implements DistributedLock {
 				catch (LockLostException ex) {
 					lost = ex;
 				}
-				releaseEvenIfInterrupted(held);
+				held.close();
 			}
 		}
 		finally {
@@ -311,23 +311,6 @@ public final class LatchkeyLock implements DistributedLock {
 		if (lost != null) {
 			throw new ConcurrentModificationException("Lock '" + this.key + "' was lost while it was held ("
 					+ lost.getReason() + "); the integrity of the data it guarded may have been compromised", lost);
-		}
-	}
-
-	/**
-	 * Releases with the thread's interrupt status cleared, and then restored: a client
-	 * such as Lettuce refuses to send a command from an interrupted thread, which would
-	 * leave the lock held until its TTL runs out.
-	 */
-	private static void releaseEvenIfInterrupted(LockHandle held) {
-		boolean interrupted = Thread.interrupted();
-		try {
-			held.close();
-		}
-		finally {
-			if (interrupted) {
-				Thread.currentThread().interrupt();
-			}
 		}
 	}
 

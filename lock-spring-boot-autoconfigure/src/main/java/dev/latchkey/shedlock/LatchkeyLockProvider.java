@@ -144,21 +144,10 @@ public class LatchkeyLockProvider implements LockProvider {
 				// A binding can only be undone on its own thread; ShedLock unlocks there.
 				this.binding.close();
 			}
-			// Releases after lockAtLeastFor, if that has not passed yet. The interrupt
-			// status is cleared meanwhile,
-			// and then restored: a client such as Lettuce refuses to send a command from
-			// an interrupted thread (a task
-			// stopped by an interrupt), which would leave the lock held until
-			// lockAtMostFor.
-			boolean interrupted = Thread.interrupted();
-			try {
-				this.handle.close();
-			}
-			finally {
-				if (interrupted) {
-					Thread.currentThread().interrupt();
-				}
-			}
+			// Releases after lockAtLeastFor, if that has not passed yet (from an
+			// interrupted thread too: the template clears the interrupt status while it
+			// releases, and then restores it).
+			this.handle.close();
 		}
 
 		@Override

@@ -881,6 +881,31 @@ public abstract class LockRepositoryContractTests {
 		});
 	}
 
+	@Test
+	void leaseReleasedFromAnInterruptedThreadIsFreedAtTheBackendAndTheInterruptIsKept() throws Exception {
+		// Work stopped by an interrupt (a cancelled task, a lost lease's interrupt that
+		// came late) releases on an interrupted thread; a client that refuses to send
+		// from one (Lettuce, jetcd's blocking calls) must not leave the key held for its
+		// TTL.
+		String key = key("interrupted-release");
+		LockTemplate template = template(Duration.ofMillis(10), Duration.ofMillis(200));
+		LockRepository peer = createPeerRepository();
+		try {
+			Future<Boolean> released = this.executor.submit(() -> {
+				LockHandle handle = template.exclusive(key).acquire();
+				Thread.currentThread().interrupt();
+				handle.close();
+				return Thread.interrupted();
+			});
+			assertThat(released.get(30, TimeUnit.SECONDS)).as("the interrupt status is kept").isTrue();
+			assertThat(peer.inspect(key)).as("freed at once, seen from another instance").isEmpty();
+			assertThat(peer.tryAcquire(exclusive(key, "peer", LONG_TTL))).isPresent();
+		}
+		finally {
+			destroyRepository(peer);
+		}
+	}
+
 	// Fuzz tests: two templates on one repository stand for two processes
 
 	@Test
