@@ -20,6 +20,7 @@ import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 
 import io.etcd.jetcd.Client;
 
@@ -112,21 +113,11 @@ class FaultMatrixEtcdTests extends FaultMatrix {
 
 	@Override
 	protected Server server() {
-		return new Server() {
-
-			@Override
-			public long pid() {
-				return FaultMatrixEtcdTests.this.cluster.pid(0);
-			}
-
-			@Override
-			public void restart() {
-				FaultMatrixEtcdTests.this.cluster.kill(0);
-				FaultMatrixEtcdTests.this.cluster.restart(0);
-				FaultMatrixEtcdTests.this.cluster.awaitHealthy(0);
-			}
-
-		};
+		return Server.of(() -> List.of(this.cluster.pid(0)), () -> {
+			this.cluster.kill(0);
+			this.cluster.restart(0);
+			this.cluster.awaitHealthy(0);
+		});
 	}
 
 }

@@ -20,7 +20,6 @@ import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.List;
 
 import com.zaxxer.hikari.HikariDataSource;
 import org.jspecify.annotations.Nullable;
@@ -130,24 +129,7 @@ abstract class JdbcFaultMatrix extends FaultMatrix {
 	@Override
 	protected Server server() {
 		DatabaseServerProcess database = server;
-		return new Server() {
-
-			@Override
-			public long pid() {
-				return database.pids().get(0);
-			}
-
-			@Override
-			public List<Long> pids() {
-				return database.pids();
-			}
-
-			@Override
-			public void restart() {
-				database.restart();
-			}
-
-		};
+		return Server.of(database::pids, database::restart);
 	}
 
 	@Override

@@ -19,6 +19,7 @@ package dev.latchkey.redis;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 
 import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
 
@@ -92,19 +93,7 @@ class FaultMatrixRedisTests extends FaultMatrix {
 
 	@Override
 	protected Server server() {
-		return new Server() {
-
-			@Override
-			public long pid() {
-				return FaultMatrixRedisTests.this.server.pid();
-			}
-
-			@Override
-			public void restart() {
-				FaultMatrixRedisTests.this.server.restart();
-			}
-
-		};
+		return Server.of(() -> List.of(this.server.pid()), () -> this.server.restart());
 	}
 
 }

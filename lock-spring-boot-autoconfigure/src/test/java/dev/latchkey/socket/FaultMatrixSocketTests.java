@@ -90,20 +90,10 @@ class FaultMatrixSocketTests extends FaultMatrix {
 
 	@Override
 	protected Server server() {
-		return new Server() {
-
-			@Override
-			public long pid() {
-				return FaultMatrixSocketTests.this.arbiter.pid();
-			}
-
-			@Override
-			public void restart() {
-				FaultMatrixSocketTests.this.arbiter.child().kill();
-				FaultMatrixSocketTests.this.arbiter = serve();
-			}
-
-		};
+		return Server.of(() -> List.of(this.arbiter.pid()), () -> {
+			this.arbiter.child().kill();
+			this.arbiter = serve();
+		});
 	}
 
 }

@@ -32,6 +32,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 import java.util.stream.Stream;
 
 import org.awaitility.Awaitility;
@@ -113,30 +114,48 @@ public abstract class FaultMatrix {
 
 	/**
 	 * A store process or server the test owns, which it may pause and restart.
+	 *
+	 * <pre class="code">
+	 * return Server.of(() -&gt; List.of(this.server.pid()), this.server::restart);
+	 * </pre>
 	 */
 	protected interface Server {
-
-		/**
-		 * The process to stop with {@code SIGSTOP}.
-		 * @return its pid
-		 */
-		long pid();
 
 		/**
 		 * Every process to stop with {@code SIGSTOP} to pause the server: a server that
 		 * serves each connection from a process of its own (PostgreSQL) is paused only
 		 * with all of them.
-		 * @return the pids, {@link #pid()} first
+		 * @return the pids, the main process first
 		 */
-		default List<Long> pids() {
-			return List.of(pid());
-		}
+		List<Long> pids();
 
 		/**
 		 * Kills the server ({@code SIGKILL}) and starts it again, keeping what it keeps
 		 * on disk.
 		 */
 		void restart();
+
+		/**
+		 * A server from what pauses and restarts it.
+		 * @param pids its processes, asked each time the server is paused
+		 * @param restart kills and starts it again
+		 * @return the server
+		 */
+		static Server of(Supplier<List<Long>> pids, Runnable restart) {
+			return new Server() {
+
+				@Override
+				public List<Long> pids() {
+					return pids.get();
+				}
+
+				@Override
+				public void restart() {
+					restart.run();
+				}
+
+			};
+		}
 
 	}
 
