@@ -30,11 +30,11 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
-
-import org.awaitility.Awaitility;
 
 import org.springframework.test.util.TestSocketUtils;
+import org.springframework.util.Assert;
+
+import dev.latchkey.test.ServerProcesses;
 
 /**
  * A private etcd cluster of one or more members on free loopback ports, with its data in
@@ -125,13 +125,7 @@ final class EtcdCluster implements AutoCloseable {
 	void kill(int index) {
 		Member member = this.members.get(index);
 		if (member.process != null) {
-			member.process.destroyForcibly();
-			try {
-				member.process.waitFor(10, TimeUnit.SECONDS);
-			}
-			catch (InterruptedException ex) {
-				Thread.currentThread().interrupt();
-			}
+			ServerProcesses.kill(member.process);
 			member.process = null;
 		}
 	}
@@ -151,15 +145,10 @@ final class EtcdCluster implements AutoCloseable {
 	 */
 	void awaitHealthy(int index) {
 		Member member = this.members.get(index);
-		Awaitility.await("etcd " + member.name + " on port " + member.clientPort + " healthy")
-			.atMost(Duration.ofSeconds(30))
-			.pollInterval(Duration.ofMillis(50))
-			.until(() -> {
-				if (member.process != null && !member.process.isAlive()) {
-					throw new IllegalStateException("etcd exited: " + Files.readString(member.log(this.directory)));
-				}
-				return isHealthy(index);
-			});
+		Process process = member.process;
+		Assert.state(process != null, () -> "etcd " + member.name + " is not running");
+		ServerProcesses.awaitAnswering(process, "etcd " + member.name + " on port " + member.clientPort + " healthy",
+				member.log(this.directory), Duration.ofSeconds(30), () -> isHealthy(index));
 	}
 
 	/**
@@ -241,15 +230,7 @@ final class EtcdCluster implements AutoCloseable {
 				"--initial-cluster-state", "new", "--initial-cluster-token", "latchkey-fault-test",
 				"--heartbeat-interval", "50", "--election-timeout", "500", "--logger", "zap", "--log-outputs",
 				"stderr");
-		try {
-			member.process = new ProcessBuilder(command).redirectErrorStream(true)
-				.redirectOutput(ProcessBuilder.Redirect.appendTo(member.log(this.directory).toFile()))
-				.start();
-		}
-		catch (IOException ex) {
-			throw new IllegalStateException("Could not run etcd, which these tests start on ports of their own:"
-					+ " install it (scripts/services.sh does) and put it on the PATH", ex);
-		}
+		member.process = ServerProcesses.start(command, member.log(this.directory), "etcd");
 	}
 
 	@Override

@@ -31,10 +31,10 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
-import org.awaitility.Awaitility;
-
 import org.springframework.core.log.LogAccessor;
 import org.springframework.test.util.TestSocketUtils;
+
+import dev.latchkey.test.ServerProcesses;
 
 /**
  * A database server of a test's own, on a free loopback port, with its data in a
@@ -137,31 +137,16 @@ abstract class DatabaseServerProcess implements AutoCloseable {
 	}
 
 	private Process launch() {
-		Process started;
-		try {
-			started = new ProcessBuilder(command()).redirectErrorStream(true)
-				.redirectOutput(ProcessBuilder.Redirect.appendTo(this.log.toFile()))
-				.start();
-		}
-		catch (IOException ex) {
-			throw new IllegalStateException("Could not run " + command().get(0) + ", the database server these tests"
-					+ " start on a port of their own: install PostgreSQL's and MariaDB's server packages"
-					+ " (scripts/services.sh does)", ex);
-		}
-		Awaitility.await(getClass().getSimpleName() + " on port " + this.port + " answering")
-			.atMost(START)
-			.pollInterval(Duration.ofMillis(50))
-			.until(() -> {
-				if (!started.isAlive()) {
-					throw new IllegalStateException(command().get(0) + " exited: " + Files.readString(this.log));
-				}
-				try (Connection connection = connect()) {
-					return true;
-				}
-				catch (SQLException ex) {
-					return false;
-				}
-			});
+		Process started = ServerProcesses.start(command(), this.log, command().get(0));
+		ServerProcesses.awaitAnswering(started, getClass().getSimpleName() + " on port " + this.port + " answering",
+				this.log, START, () -> {
+					try (Connection connection = connect()) {
+						return true;
+					}
+					catch (SQLException ex) {
+						return false;
+					}
+				});
 		return started;
 	}
 
@@ -203,21 +188,8 @@ abstract class DatabaseServerProcess implements AutoCloseable {
 	}
 
 	private void kill() {
-		if (this.process == null) {
-			return;
-		}
-		List<ProcessHandle> all = new ArrayList<>(this.process.descendants().toList());
-		all.add(this.process.toHandle());
-		all.forEach(ProcessHandle::destroyForcibly);
-		for (ProcessHandle handle : all) {
-			try {
-				handle.onExit().get(10, TimeUnit.SECONDS);
-			}
-			catch (Exception ex) {
-				throw new IllegalStateException(
-						"Process " + handle.pid() + " of " + getClass().getSimpleName() + " did not exit after SIGKILL",
-						ex);
-			}
+		if (this.process != null) {
+			ServerProcesses.kill(this.process);
 		}
 	}
 

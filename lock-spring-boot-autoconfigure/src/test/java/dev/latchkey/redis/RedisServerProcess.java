@@ -31,11 +31,10 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
-
-import org.awaitility.Awaitility;
 
 import org.springframework.test.util.TestSocketUtils;
+
+import dev.latchkey.test.ServerProcesses;
 
 /**
  * A redis-server of a test's own, on a free loopback port, with nothing kept on disk: for
@@ -130,25 +129,9 @@ final class RedisServerProcess implements AutoCloseable {
 		List<String> command = new ArrayList<>(List.of("redis-server", "--port", Integer.toString(this.port), "--bind",
 				"127.0.0.1", "--save", "", "--appendonly", "no"));
 		command.addAll(this.options);
-		Process started;
-		try {
-			started = new ProcessBuilder(command).redirectErrorStream(true)
-				.redirectOutput(ProcessBuilder.Redirect.appendTo(this.log.toFile()))
-				.start();
-		}
-		catch (IOException ex) {
-			throw new IllegalStateException("Could not run redis-server, which these tests start on a port of their"
-					+ " own: install it (scripts/services.sh does) and put it on the PATH", ex);
-		}
-		Awaitility.await("redis-server on port " + this.port + " answering PING")
-			.atMost(Duration.ofSeconds(20))
-			.pollInterval(Duration.ofMillis(20))
-			.until(() -> {
-				if (!started.isAlive()) {
-					throw new IllegalStateException("redis-server exited: " + Files.readString(this.log));
-				}
-				return "+PONG".equals(command("PING"));
-			});
+		Process started = ServerProcesses.start(command, this.log, "redis-server");
+		ServerProcesses.awaitAnswering(started, "redis-server on port " + this.port + " answering PING", this.log,
+				Duration.ofSeconds(20), () -> "+PONG".equals(command("PING")));
 		return started;
 	}
 
@@ -220,13 +203,7 @@ final class RedisServerProcess implements AutoCloseable {
 	}
 
 	private void stop() {
-		this.process.destroyForcibly();
-		try {
-			this.process.waitFor(10, TimeUnit.SECONDS);
-		}
-		catch (InterruptedException ex) {
-			Thread.currentThread().interrupt();
-		}
+		ServerProcesses.kill(this.process);
 	}
 
 	@Override
