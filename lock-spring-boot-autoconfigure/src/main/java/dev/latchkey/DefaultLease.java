@@ -19,6 +19,7 @@ package dev.latchkey;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.function.Consumer;
 
 import org.jspecify.annotations.Nullable;
@@ -50,6 +51,8 @@ final class DefaultLease implements Lease, LeaseKeeper.KeptLease {
 
 	private final long validityNanos;
 
+	private final @Nullable Duration maxHold;
+
 	private volatile long validUntilNanos;
 
 	private volatile State state = State.HELD;
@@ -64,7 +67,7 @@ final class DefaultLease implements Lease, LeaseKeeper.KeptLease {
 	private volatile LockObserver.@Nullable Hold hold;
 
 	DefaultLease(LeaseLifecycle lifecycle, LeaseSpec spec, String name, long fencingToken, long acquiredAtNanos,
-			Duration renewInterval, Duration safetyMargin) {
+			Duration renewInterval, Duration safetyMargin, @Nullable Duration maxHold) {
 		this.lifecycle = lifecycle;
 		this.spec = spec;
 		this.name = name;
@@ -73,6 +76,7 @@ final class DefaultLease implements Lease, LeaseKeeper.KeptLease {
 		this.renewInterval = renewInterval;
 		this.validityNanos = spec.ttl().minus(safetyMargin).toNanos();
 		this.validUntilNanos = acquiredAtNanos + this.validityNanos;
+		this.maxHold = maxHold;
 	}
 
 	@Override
@@ -128,6 +132,15 @@ final class DefaultLease implements Lease, LeaseKeeper.KeptLease {
 		return Duration.ofNanos(System.nanoTime() - this.acquiredAtNanos);
 	}
 
+	@Override
+	public Optional<Duration> maxHold() {
+		return Optional.ofNullable(this.maxHold);
+	}
+
+	private boolean pastMaxHold(long now) {
+		return this.maxHold != null && now - this.acquiredAtNanos - this.maxHold.toNanos() >= 0;
+	}
+
 	boolean belongsTo(LeaseLifecycle owner) {
 		return this.lifecycle == owner;
 	}
@@ -139,13 +152,15 @@ final class DefaultLease implements Lease, LeaseKeeper.KeptLease {
 		this.lifecycle.release(this, minHold);
 	}
 
-	long acquiredAtNanos() {
+	@Override
+	public long acquiredAtNanos() {
 		return this.acquiredAtNanos;
 	}
 
 	@Override
 	public boolean isValid() {
-		return this.state == State.HELD && System.nanoTime() - this.validUntilNanos < 0;
+		long now = System.nanoTime();
+		return this.state == State.HELD && now - this.validUntilNanos < 0 && !pastMaxHold(now);
 	}
 
 	boolean isLost() {
@@ -165,7 +180,11 @@ final class DefaultLease implements Lease, LeaseKeeper.KeptLease {
 		if (current == State.RELEASED) {
 			throw new IllegalStateException("Lease on '" + key() + "' was released");
 		}
-		if (System.nanoTime() - this.validUntilNanos >= 0) {
+		long now = System.nanoTime();
+		if (pastMaxHold(now)) {
+			throw new LockLostException(key(), this.name, LossReason.MAX_HOLD_EXCEEDED, null);
+		}
+		if (now - this.validUntilNanos >= 0) {
 			throw new LockLostException(key(), this.name, LossReason.RENEWAL_FAILED, null);
 		}
 	}
@@ -190,6 +209,11 @@ final class DefaultLease implements Lease, LeaseKeeper.KeptLease {
 	@Override
 	public long validUntilNanos() {
 		return this.validUntilNanos;
+	}
+
+	@Override
+	public @Nullable Duration holdLimit() {
+		return this.maxHold;
 	}
 
 	@Override

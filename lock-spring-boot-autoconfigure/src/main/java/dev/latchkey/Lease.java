@@ -17,6 +17,7 @@
 package dev.latchkey;
 
 import java.time.Duration;
+import java.util.Optional;
 
 /**
  * A lease this process holds on a key: what the guarded code sees. Ownership belongs to
@@ -100,9 +101,21 @@ public interface Lease {
 	Duration heldFor();
 
 	/**
+	 * The longest this lease may be held ({@code maxHold}, {@code latchkey.max-hold}):
+	 * when {@link #heldFor()} reaches it, renewal stops and the lease is lost with
+	 * {@link LossReason#MAX_HOLD_EXCEEDED}.
+	 *
+	 * <pre class="code">
+	 * lease.maxHold().ifPresent((max) -&gt; log.info("must finish within " + max.minus(lease.heldFor())));
+	 * </pre>
+	 * @return the maximum hold time, or empty when the lease has no limit
+	 */
+	Optional<Duration> maxHold();
+
+	/**
 	 * Whether this process still holds the lease: not released, not lost, and within its
 	 * local validity deadline (which ends a safety margin before the backend could expire
-	 * it).
+	 * it) and its {@link #maxHold() maximum hold time}.
 	 * @return {@code true} while the lease may be relied on
 	 */
 	boolean isValid();

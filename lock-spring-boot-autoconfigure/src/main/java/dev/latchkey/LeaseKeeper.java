@@ -49,6 +49,9 @@ import org.springframework.util.Assert;
  * ({@link LossReason#NOT_OWNER}).</li>
  * <li>A renewal that fails with an exception is retried until the lease's local validity
  * deadline, then the lease is lost ({@link LossReason#RENEWAL_FAILED}).</li>
+ * <li>A lease with a maximum hold time is not renewed past it: at that deadline it is
+ * lost ({@link LossReason#MAX_HOLD_EXCEEDED}), even while a renewal hangs, and its
+ * lifecycle gives it back at the backend.</li>
  * </ul>
  * It runs on a {@link TaskScheduler}: the application's, or two threads of its own
  * ({@code latchkey-lease-keeper-*}) that {@link #close()} stops. Either way the scheduler
@@ -169,7 +172,7 @@ final class LeaseKeeper implements AutoCloseable {
 		long due = Math.max(now, Math.min(now + interval, lease.validUntilNanos() - interval));
 		Entry entry = new Entry(lease, due);
 		this.kept.put(lease.spec().token(), entry);
-		tickNoLaterThan(entry.nextRenewNanos);
+		tickNoLaterThan(entry.nextTickNanos());
 	}
 
 	/**
@@ -317,7 +320,7 @@ final class LeaseKeeper implements AutoCloseable {
 			this.ticking.set(false);
 			long next = this.renewAll.get() ? System.nanoTime() : Long.MAX_VALUE;
 			for (Entry entry : this.kept.values()) {
-				next = Math.min(next, entry.nextRenewNanos);
+				next = Math.min(next, entry.nextTickNanos());
 			}
 			if (next != Long.MAX_VALUE) {
 				tickNoLaterThan(next);
@@ -404,7 +407,7 @@ final class LeaseKeeper implements AutoCloseable {
 			long earliest = Long.MAX_VALUE;
 			for (Entry entry : this.batch) {
 				if (LeaseKeeper.this.kept.get(entry.lease.spec().token()) == entry) {
-					earliest = Math.min(earliest, entry.lease.validUntilNanos());
+					earliest = Math.min(earliest, entry.deadlineNanos());
 				}
 			}
 			if (earliest == Long.MAX_VALUE || LeaseKeeper.this.closed) {
@@ -447,10 +450,15 @@ final class LeaseKeeper implements AutoCloseable {
 	}
 
 	/**
-	 * Loses a lease whose local validity deadline has passed without a renewal.
-	 * @return whether the lease was past its deadline
+	 * Loses a lease that reached its maximum hold time, or whose local validity deadline
+	 * has passed without a renewal.
+	 * @return whether the lease was past one of its deadlines
 	 */
 	private boolean loseIfExpired(Entry entry, long now) {
+		if (entry.hasHoldLimit && now - entry.holdDeadlineNanos >= 0) {
+			lose(entry, LossReason.MAX_HOLD_EXCEEDED, null);
+			return true;
+		}
 		if (now - entry.lease.validUntilNanos() < 0) {
 			return false;
 		}
@@ -498,6 +506,19 @@ final class LeaseKeeper implements AutoCloseable {
 		long validUntilNanos();
 
 		/**
+		 * When the lease's validity started, on the {@link System#nanoTime()} clock: its
+		 * maximum hold time counts from then.
+		 * @return when the lease was granted
+		 */
+		long acquiredAtNanos();
+
+		/**
+		 * The longest the lease may be held; the keeper does not renew it past that.
+		 * @return the maximum hold time, or {@code null} for no limit
+		 */
+		@Nullable Duration holdLimit();
+
+		/**
 		 * Called after a successful renewal.
 		 * @param requestedAtNanos when the renewal was sent, on the
 		 * {@link System#nanoTime()} clock
@@ -519,9 +540,34 @@ final class LeaseKeeper implements AutoCloseable {
 
 		volatile long nextRenewNanos;
 
+		final boolean hasHoldLimit;
+
+		final long holdDeadlineNanos;
+
 		Entry(KeptLease lease, long nextRenewNanos) {
 			this.lease = lease;
 			this.nextRenewNanos = nextRenewNanos;
+			Duration limit = lease.holdLimit();
+			this.hasHoldLimit = limit != null;
+			this.holdDeadlineNanos = (limit != null) ? lease.acquiredAtNanos() + limit.toNanos() : 0;
+		}
+
+		/**
+		 * When the keeper must look at this lease next: its next renewal, or its maximum
+		 * hold time if that comes first.
+		 */
+		long nextTickNanos() {
+			long next = this.nextRenewNanos;
+			return (this.hasHoldLimit && this.holdDeadlineNanos - next < 0) ? this.holdDeadlineNanos : next;
+		}
+
+		/**
+		 * When the lease is lost unless renewed first: its local validity deadline, or
+		 * its maximum hold time if that comes first.
+		 */
+		long deadlineNanos() {
+			long validUntil = this.lease.validUntilNanos();
+			return (this.hasHoldLimit && this.holdDeadlineNanos - validUntil < 0) ? this.holdDeadlineNanos : validUntil;
 		}
 
 	}

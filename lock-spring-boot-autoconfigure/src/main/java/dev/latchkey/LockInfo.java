@@ -41,6 +41,19 @@ public record LockInfo(String key, LeaseMode mode, int permits, List<Holder> hol
 	}
 
 	/**
+	 * How many more holders the key takes now: the permits its holders fixed, less its
+	 * holders; 0 for an exclusive key, which is held.
+	 *
+	 * <pre class="code">
+	 * int free = repository.inspect("reports").map(LockInfo::freePermits).orElse(4);
+	 * </pre>
+	 * @return the free permits, never negative
+	 */
+	public int freePermits() {
+		return Math.max(0, this.permits - this.holders.size());
+	}
+
+	/**
 	 * One holder of a key.
 	 *
 	 * @param owner the owner name given when the lease was acquired

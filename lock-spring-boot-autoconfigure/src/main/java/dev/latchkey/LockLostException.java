@@ -67,6 +67,8 @@ public class LockLostException extends LockException {
 			case RENEWAL_FAILED -> "Lock '" + key + "' was lost: renewal failed until the lease's validity ran out";
 			case EXPIRED_BEFORE_RELEASE ->
 				"Lock '" + key + "' was lost: the backend no longer held it when the work finished";
+			case MAX_HOLD_EXCEEDED ->
+				"Lock '" + key + "' was lost: it was held for its maximum hold time and given back";
 		};
 	}
 

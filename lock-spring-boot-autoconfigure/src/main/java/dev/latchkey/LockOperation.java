@@ -65,12 +65,15 @@ public final class LockOperation {
 
 	private final LostPolicy lostPolicy;
 
+	private final @Nullable Duration maxHold;
+
 	LockOperation(LockTemplate template, String key, LeaseMode mode, int permits) {
-		this(template, key, key, mode, permits, null, null, Duration.ZERO, LostPolicy.DEFAULT);
+		this(template, key, key, mode, permits, null, null, Duration.ZERO, LostPolicy.DEFAULT, null);
 	}
 
 	private LockOperation(LockTemplate template, String key, String name, LeaseMode mode, int permits,
-			@Nullable Duration waitTime, @Nullable Duration ttl, Duration minHold, LostPolicy lostPolicy) {
+			@Nullable Duration waitTime, @Nullable Duration ttl, Duration minHold, LostPolicy lostPolicy,
+			@Nullable Duration maxHold) {
 		this.template = template;
 		this.key = key;
 		this.name = name;
@@ -80,6 +83,7 @@ public final class LockOperation {
 		this.ttl = ttl;
 		this.minHold = minHold;
 		this.lostPolicy = lostPolicy;
+		this.maxHold = maxHold;
 	}
 
 	/**
@@ -91,7 +95,7 @@ public final class LockOperation {
 	public LockOperation named(String name) {
 		Assert.hasText(name, "Name must not be empty");
 		return new LockOperation(this.template, this.key, name, this.mode, this.permits, this.waitTime, this.ttl,
-				this.minHold, this.lostPolicy);
+				this.minHold, this.lostPolicy, this.maxHold);
 	}
 
 	/**
@@ -104,7 +108,7 @@ public final class LockOperation {
 		Assert.isTrue(waitTime.compareTo(LockSettings.MAX_DURATION) <= 0, () -> "Wait time of " + waitTime
 				+ " is longer than the longest allowed, " + LockSettings.MAX_DURATION.toDays() + " days");
 		return new LockOperation(this.template, this.key, this.name, this.mode, this.permits, waitTime, this.ttl,
-				this.minHold, this.lostPolicy);
+				this.minHold, this.lostPolicy, this.maxHold);
 	}
 
 	/**
@@ -115,7 +119,7 @@ public final class LockOperation {
 	public LockOperation ttl(Duration ttl) {
 		this.template.settings().checkTtl(ttl);
 		return new LockOperation(this.template, this.key, this.name, this.mode, this.permits, this.waitTime, ttl,
-				this.minHold, this.lostPolicy);
+				this.minHold, this.lostPolicy, this.maxHold);
 	}
 
 	/**
@@ -128,8 +132,34 @@ public final class LockOperation {
 		Assert.isTrue(!minHold.isNegative(), "Minimum hold time must not be negative");
 		Assert.isTrue(minHold.compareTo(LockSettings.MAX_DURATION) <= 0, () -> "Minimum hold time of " + minHold
 				+ " is longer than the longest allowed, " + LockSettings.MAX_DURATION.toDays() + " days");
+		LockSettings.checkHoldTimes(minHold, this.maxHold, "maxHold");
 		return new LockOperation(this.template, this.key, this.name, this.mode, this.permits, this.waitTime, this.ttl,
-				minHold, this.lostPolicy);
+				minHold, this.lostPolicy, this.maxHold);
+	}
+
+	/**
+	 * The longest the lease is held, renewals included; overrides
+	 * {@code latchkey.max-hold}. At that limit renewal stops, the lease is lost with
+	 * {@link LossReason#MAX_HOLD_EXCEEDED} (the {@code LockLostEvent} is published and
+	 * the work is told as by {@link #onLost(LostPolicy)}) and it is given back at the
+	 * backend, so that another instance may take the key while this one is stuck.
+	 *
+	 * <pre class="code">
+	 * locks.exclusive("import").maxHold(Duration.ofMinutes(30)).run(() -&gt; importer.importAll());
+	 * </pre>
+	 * <p>
+	 * It must not be shorter than the {@link #minHold(Duration) minimum hold time}.
+	 * @param maxHold the maximum hold time, positive
+	 * @return a new operation
+	 * @throws IllegalArgumentException if it is not positive, longer than
+	 * {@link LockSettings#MAX_DURATION} or shorter than the minimum hold time
+	 */
+	public LockOperation maxHold(Duration maxHold) {
+		Assert.notNull(maxHold, "Maximum hold time must not be null");
+		LockSettings.checkMaxHold(maxHold);
+		LockSettings.checkHoldTimes(this.minHold, maxHold, "maxHold");
+		return new LockOperation(this.template, this.key, this.name, this.mode, this.permits, this.waitTime, this.ttl,
+				this.minHold, this.lostPolicy, maxHold);
 	}
 
 	/**
@@ -143,7 +173,7 @@ public final class LockOperation {
 		Assert.isTrue(lostPolicy != LostPolicy.CANCEL,
 				"LostPolicy.CANCEL applies to asynchronous results; use LockHandle.onLost to cancel your own work");
 		return new LockOperation(this.template, this.key, this.name, this.mode, this.permits, this.waitTime, this.ttl,
-				this.minHold, lostPolicy);
+				this.minHold, lostPolicy, this.maxHold);
 	}
 
 	/**
@@ -251,6 +281,10 @@ public final class LockOperation {
 
 	LostPolicy lostPolicy() {
 		return this.lostPolicy;
+	}
+
+	@Nullable Duration maxHold() {
+		return this.maxHold;
 	}
 
 	@Override

@@ -19,6 +19,7 @@ package dev.latchkey;
 import java.util.Collection;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.OptionalLong;
 import java.util.Set;
 
@@ -120,6 +121,21 @@ public interface LockRepository {
 	 * @return the held keys, ordered by key
 	 */
 	List<LockInfo> list();
+
+	/**
+	 * How many requests wait for a key now, across every instance: an optional ability,
+	 * for backends that see their waiters (the socket backend's arbiter keeps their
+	 * queues). The default answers empty: the backend cannot tell.
+	 *
+	 * <pre class="code">
+	 * repository.waiters("order:42").ifPresent((n) -&gt; log.info(n + " waiting"));
+	 * </pre>
+	 * @param key the lock key
+	 * @return the number of waiters, or empty when the backend cannot tell
+	 */
+	default OptionalInt waiters(String key) {
+		return OptionalInt.empty();
+	}
 
 	/**
 	 * Subscribes to the release notifications of one key, so that waiting is woken by the

@@ -43,10 +43,13 @@ import org.springframework.util.Assert;
  * @param initialPollInterval the first interval between attempts of a waiter that hears
  * no release notification
  * @param maxPollInterval the longest interval between such attempts
+ * @param maxHold the longest a lease is held, renewals included, unless a lock sets its
+ * own; {@code null} for no limit (see {@link #withMaxHold(Duration)})
  * @since 0.1.0
  */
 public record LockSettings(Duration ttl, Duration waitTime, @Nullable Duration renewInterval, Duration safetyMargin,
-		String keyPrefix, int maxKeyLength, String owner, Duration initialPollInterval, Duration maxPollInterval) {
+		String keyPrefix, int maxKeyLength, String owner, Duration initialPollInterval, Duration maxPollInterval,
+		@Nullable Duration maxHold) {
 
 	/**
 	 * The longest duration any setting or lock attribute may have: 365 days. Longer ones
@@ -74,6 +77,52 @@ public record LockSettings(Duration ttl, Duration waitTime, @Nullable Duration r
 		Assert.isTrue(isPositive(initialPollInterval), "Initial poll interval must be positive");
 		Assert.isTrue(maxPollInterval.compareTo(initialPollInterval) >= 0,
 				"Maximum poll interval must not be shorter than the initial poll interval");
+		if (maxHold != null) {
+			checkMaxHold(maxHold);
+		}
+	}
+
+	/**
+	 * Settings without a maximum hold time.
+	 * @param ttl the time-to-live of a lease that does not set its own
+	 * @param waitTime how long to wait for a lock that does not set its own wait time
+	 * @param renewInterval the interval between renewals, or {@code null} for a third of
+	 * each lease's TTL
+	 * @param safetyMargin how long before the backend could expire a lease this process
+	 * stops relying on it
+	 * @param keyPrefix the text put before every key
+	 * @param maxKeyLength the longest key allowed, prefix included
+	 * @param owner the owner name of this process
+	 * @param initialPollInterval the first interval between attempts of a waiter that
+	 * hears no release notification
+	 * @param maxPollInterval the longest interval between such attempts
+	 */
+	public LockSettings(Duration ttl, Duration waitTime, @Nullable Duration renewInterval, Duration safetyMargin,
+			String keyPrefix, int maxKeyLength, String owner, Duration initialPollInterval, Duration maxPollInterval) {
+		this(ttl, waitTime, renewInterval, safetyMargin, keyPrefix, maxKeyLength, owner, initialPollInterval,
+				maxPollInterval, null);
+	}
+
+	/**
+	 * Checks a maximum hold time: positive, and no longer than {@link #MAX_DURATION}.
+	 * @param maxHold the maximum hold time
+	 * @throws IllegalArgumentException if it is zero, negative or too long
+	 */
+	static void checkMaxHold(Duration maxHold) {
+		checkRange("Maximum hold time", maxHold);
+		Assert.isTrue(isPositive(maxHold), () -> "Maximum hold time must be positive, was " + maxHold);
+	}
+
+	/**
+	 * Checks that a lock's minimum hold time fits within its maximum hold time.
+	 * @param minHold the minimum hold time
+	 * @param maxHold the maximum hold time, or {@code null} for none
+	 * @param maxHoldSource where the maximum hold time was set, for the message
+	 * @throws IllegalArgumentException if the minimum hold time is longer
+	 */
+	static void checkHoldTimes(Duration minHold, @Nullable Duration maxHold, String maxHoldSource) {
+		Assert.isTrue(maxHold == null || minHold.compareTo(maxHold) <= 0, () -> "Minimum hold time " + minHold
+				+ " is longer than the maximum hold time " + maxHold + " (" + maxHoldSource + ")");
 	}
 
 	private static void checkRange(String what, Duration duration) {
@@ -103,12 +152,13 @@ public record LockSettings(Duration ttl, Duration waitTime, @Nullable Duration r
 
 	/**
 	 * The defaults: TTL 30s, no waiting, renewal every third of the TTL, safety margin
-	 * 100ms, no key prefix, keys up to 512 characters, polling from 50ms up to 1s.
+	 * 100ms, no key prefix, keys up to 512 characters, polling from 50ms up to 1s, no
+	 * maximum hold time.
 	 * @return the default settings
 	 */
 	public static LockSettings defaults() {
 		return new LockSettings(Duration.ofSeconds(30), Duration.ZERO, null, Duration.ofMillis(100), "", 512,
-				OwnerIdentity.defaultOwner(null), Duration.ofMillis(50), Duration.ofSeconds(1));
+				OwnerIdentity.defaultOwner(null), Duration.ofMillis(50), Duration.ofSeconds(1), null);
 	}
 
 	/**
@@ -118,7 +168,7 @@ public record LockSettings(Duration ttl, Duration waitTime, @Nullable Duration r
 	 */
 	public LockSettings withTtl(Duration ttl) {
 		return new LockSettings(ttl, this.waitTime, this.renewInterval, this.safetyMargin, this.keyPrefix,
-				this.maxKeyLength, this.owner, this.initialPollInterval, this.maxPollInterval);
+				this.maxKeyLength, this.owner, this.initialPollInterval, this.maxPollInterval, this.maxHold);
 	}
 
 	/**
@@ -128,7 +178,7 @@ public record LockSettings(Duration ttl, Duration waitTime, @Nullable Duration r
 	 */
 	public LockSettings withWaitTime(Duration waitTime) {
 		return new LockSettings(this.ttl, waitTime, this.renewInterval, this.safetyMargin, this.keyPrefix,
-				this.maxKeyLength, this.owner, this.initialPollInterval, this.maxPollInterval);
+				this.maxKeyLength, this.owner, this.initialPollInterval, this.maxPollInterval, this.maxHold);
 	}
 
 	/**
@@ -139,7 +189,7 @@ public record LockSettings(Duration ttl, Duration waitTime, @Nullable Duration r
 	 */
 	public LockSettings withRenewInterval(@Nullable Duration renewInterval) {
 		return new LockSettings(this.ttl, this.waitTime, renewInterval, this.safetyMargin, this.keyPrefix,
-				this.maxKeyLength, this.owner, this.initialPollInterval, this.maxPollInterval);
+				this.maxKeyLength, this.owner, this.initialPollInterval, this.maxPollInterval, this.maxHold);
 	}
 
 	/**
@@ -149,7 +199,7 @@ public record LockSettings(Duration ttl, Duration waitTime, @Nullable Duration r
 	 */
 	public LockSettings withKeyPrefix(String keyPrefix) {
 		return new LockSettings(this.ttl, this.waitTime, this.renewInterval, this.safetyMargin, keyPrefix,
-				this.maxKeyLength, this.owner, this.initialPollInterval, this.maxPollInterval);
+				this.maxKeyLength, this.owner, this.initialPollInterval, this.maxPollInterval, this.maxHold);
 	}
 
 	/**
@@ -159,7 +209,7 @@ public record LockSettings(Duration ttl, Duration waitTime, @Nullable Duration r
 	 */
 	public LockSettings withMaxKeyLength(int maxKeyLength) {
 		return new LockSettings(this.ttl, this.waitTime, this.renewInterval, this.safetyMargin, this.keyPrefix,
-				maxKeyLength, this.owner, this.initialPollInterval, this.maxPollInterval);
+				maxKeyLength, this.owner, this.initialPollInterval, this.maxPollInterval, this.maxHold);
 	}
 
 	/**
@@ -169,7 +219,24 @@ public record LockSettings(Duration ttl, Duration waitTime, @Nullable Duration r
 	 */
 	public LockSettings withOwner(String owner) {
 		return new LockSettings(this.ttl, this.waitTime, this.renewInterval, this.safetyMargin, this.keyPrefix,
-				this.maxKeyLength, owner, this.initialPollInterval, this.maxPollInterval);
+				this.maxKeyLength, owner, this.initialPollInterval, this.maxPollInterval, this.maxHold);
+	}
+
+	/**
+	 * A copy with another maximum hold time: how long a lease may be held at most,
+	 * renewals included, unless a lock sets its own. At that limit the lease stops being
+	 * renewed, is lost ({@link LossReason#MAX_HOLD_EXCEEDED}: its work is told as for any
+	 * loss) and is given back at the backend.
+	 *
+	 * <pre class="code">
+	 * LockSettings settings = LockSettings.defaults().withMaxHold(Duration.ofHours(1));
+	 * </pre>
+	 * @param maxHold the maximum hold time, or {@code null} for no limit
+	 * @return the new settings
+	 */
+	public LockSettings withMaxHold(@Nullable Duration maxHold) {
+		return new LockSettings(this.ttl, this.waitTime, this.renewInterval, this.safetyMargin, this.keyPrefix,
+				this.maxKeyLength, this.owner, this.initialPollInterval, this.maxPollInterval, maxHold);
 	}
 
 	/**

@@ -22,6 +22,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.OptionalLong;
 import java.util.concurrent.ThreadFactory;
 import java.util.function.Consumer;
@@ -265,6 +266,64 @@ public class LockTemplate implements AutoCloseable {
 	}
 
 	/**
+	 * What the backend knows of a key now, across every instance, without taking
+	 * anything: its mode, its permits and its holders.
+	 *
+	 * <pre class="code">
+	 * locks.inspect("order:42").ifPresent((info) -&gt; log.info(info.holders().size() + " holder(s)"));
+	 * </pre>
+	 * @param key the key, as given to {@link #exclusive(String)} or
+	 * {@link #semaphore(String, int)}; the configured prefix is put before it
+	 * @return the key's holders, or empty when nobody holds it
+	 * @throws LockKeyException if the key is not a valid key
+	 * @throws LockBackendException if the backend failed
+	 */
+	public Optional<LockInfo> inspect(String key) {
+		return this.repository.inspect(fullKey(key));
+	}
+
+	/**
+	 * How many permits of a semaphore are free now, across every instance, as the backend
+	 * sees them; nothing is taken, so the answer may be out of date as soon as it is
+	 * given. A key nobody holds has all its permits free; a key held exclusively has
+	 * none; a key whose holders fixed another number of permits answers with theirs.
+	 *
+	 * <pre class="code">
+	 * if (locks.freePermits("reports", 4) == 0) {
+	 *     log.info("every report slot is taken");
+	 * }
+	 * </pre>
+	 * @param key the key, as given to {@link #semaphore(String, int)}
+	 * @param permits the semaphore's number of permits
+	 * @return the free permits, from 0 to the number of permits
+	 * @throws LockKeyException if the key is not a valid key
+	 * @throws LockBackendException if the backend failed
+	 */
+	public int freePermits(String key, int permits) {
+		Assert.isTrue(permits >= 1, () -> "A semaphore needs at least one permit, was " + permits);
+		return inspect(key).map((info) -> (info.mode() == LeaseMode.SEMAPHORE) ? info.freePermits() : 0)
+			.orElse(permits);
+	}
+
+	/**
+	 * How many requests wait for a key now, across every instance, where the backend can
+	 * tell ({@link LockRepository#waiters(String)}: the socket backend); callers of this
+	 * instance alone are counted by {@link #waiterCount(String)}.
+	 *
+	 * <pre class="code">
+	 * locks.waiters("order:42").ifPresent((n) -&gt; log.info(n + " waiting across instances"));
+	 * </pre>
+	 * @param key the key, as given to {@link #exclusive(String)} or
+	 * {@link #semaphore(String, int)}
+	 * @return the number of waiters, or empty when the backend cannot tell
+	 * @throws LockKeyException if the key is not a valid key
+	 * @throws LockBackendException if the backend failed
+	 */
+	public OptionalInt waiters(String key) {
+		return this.repository.waiters(fullKey(key));
+	}
+
+	/**
 	 * The number of leases this template has lost since it was created: not renewed in
 	 * time, taken by another owner, or expired before their release.
 	 *
@@ -313,6 +372,11 @@ public class LockTemplate implements AutoCloseable {
 			return new LockHandle(reentered, true, Duration.ZERO);
 		}
 		Duration ttl = (operation.ttl() != null) ? operation.ttl() : this.settings.ttl();
+		Duration maxHold = operation.maxHold();
+		if (maxHold == null) {
+			maxHold = this.settings.maxHold();
+			LockSettings.checkHoldTimes(operation.minHold(), maxHold, "latchkey.max-hold");
+		}
 		Duration waitTime = (operation.waitTime() != null) ? operation.waitTime() : this.settings.waitTime();
 		LeaseSpec spec = new LeaseSpec(key, operation.mode(), operation.permits(), this.identity.owner(),
 				this.identity.nextToken(), ttl);
@@ -354,7 +418,8 @@ public class LockTemplate implements AutoCloseable {
 			return null;
 		}
 		DefaultLease lease = new DefaultLease(this.lifecycle, spec, operation.name(), grant.fencingToken(),
-				grant.requestedAtNanos(), this.settings.renewIntervalFor(ttl), this.settings.safetyMarginFor(ttl));
+				grant.requestedAtNanos(), this.settings.renewIntervalFor(ttl), this.settings.safetyMarginFor(ttl),
+				maxHold);
 		this.keeper.keep(lease);
 		if (observation != null) {
 			lease.observeHold(observeGrant(observation, lease));

@@ -38,6 +38,13 @@ public enum LossReason {
 	 * The backend no longer held the lease when the work finished and released it (it
 	 * expired, or the backend lost it, before a renewal could notice).
 	 */
-	EXPIRED_BEFORE_RELEASE
+	EXPIRED_BEFORE_RELEASE,
+
+	/**
+	 * The lease was held for its maximum hold time ({@code maxHold},
+	 * {@code latchkey.max-hold}): renewal stopped there and the lease was given back at
+	 * the backend, so that another holder may take the key.
+	 */
+	MAX_HOLD_EXCEEDED
 
 }

@@ -24,6 +24,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import org.awaitility.Awaitility;
 import org.jspecify.annotations.Nullable;
@@ -70,6 +71,39 @@ class LeaseKeeperTests {
 		assertThat(this.unblock.getCount()).isOne();
 		assertThat(lostAt - lease.validUntilNanos()).isLessThan(Duration.ofMillis(300).toNanos());
 		assertThat(this.keeper.size()).isZero();
+	}
+
+	@Test
+	void aLeaseIsRenewedUntilItsMaximumHoldTimeThenLost() throws Exception {
+		MemoryLockRepository memory = new MemoryLockRepository();
+		LeaseSpec spec = LeaseSpec.exclusive("order:3", "test", UUID.randomUUID().toString(), Duration.ofMillis(300));
+		assertThat(memory.tryAcquire(spec)).isPresent();
+		try (LeaseKeeper keeper = new LeaseKeeper(memory, null)) {
+			TestLease lease = new TestLease(spec, Duration.ofMillis(100),
+					System.nanoTime() + Duration.ofMillis(250).toNanos(), Duration.ofMillis(700));
+			keeper.keep(lease);
+			assertThat(lease.lost.get(5, TimeUnit.SECONDS)).isEqualTo(LossReason.MAX_HOLD_EXCEEDED);
+			long lostAfter = System.nanoTime() - lease.acquiredAtNanos();
+			assertThat(lostAfter).isBetween(Duration.ofMillis(700).toNanos(), Duration.ofMillis(1000).toNanos());
+			assertThat(lease.renewals.get()).as("renewed until the limit").isGreaterThanOrEqualTo(4);
+			int renewalsAtLoss = lease.renewals.get();
+			assertThat(keeper.size()).isZero();
+			Awaitility.await()
+				.during(Duration.ofMillis(300))
+				.atMost(Duration.ofSeconds(1))
+				.until(() -> lease.renewals.get() == renewalsAtLoss);
+		}
+	}
+
+	@Test
+	void aLeaseIsLostAtItsMaximumHoldTimeWhileItsRenewalHangs() throws Exception {
+		LeaseSpec spec = LeaseSpec.exclusive("order:4", "test", UUID.randomUUID().toString(), Duration.ofSeconds(9));
+		TestLease lease = new TestLease(spec, Duration.ofMillis(100),
+				System.nanoTime() + Duration.ofSeconds(8).toNanos(), Duration.ofMillis(500));
+		this.keeper.keep(lease);
+		assertThat(lease.lost.get(5, TimeUnit.SECONDS)).isEqualTo(LossReason.MAX_HOLD_EXCEEDED);
+		assertThat(System.nanoTime() - lease.acquiredAtNanos()).isLessThan(Duration.ofMillis(800).toNanos());
+		assertThat(this.unblock.getCount()).as("renewal still hanging").isOne();
 	}
 
 	@Test
@@ -154,12 +188,33 @@ class LeaseKeeperTests {
 
 		private final Duration renewInterval;
 
-		private final long validUntilNanos;
+		private volatile long validUntilNanos;
+
+		private final long acquiredAtNanos = System.nanoTime();
+
+		private final @Nullable Duration maxHold;
+
+		final AtomicInteger renewals = new AtomicInteger();
 
 		TestLease(LeaseSpec spec, Duration renewInterval, long validUntilNanos) {
+			this(spec, renewInterval, validUntilNanos, null);
+		}
+
+		TestLease(LeaseSpec spec, Duration renewInterval, long validUntilNanos, @Nullable Duration maxHold) {
 			this.spec = spec;
 			this.renewInterval = renewInterval;
 			this.validUntilNanos = validUntilNanos;
+			this.maxHold = maxHold;
+		}
+
+		@Override
+		public long acquiredAtNanos() {
+			return this.acquiredAtNanos;
+		}
+
+		@Override
+		public @Nullable Duration holdLimit() {
+			return this.maxHold;
 		}
 
 		@Override
@@ -179,6 +234,8 @@ class LeaseKeeperTests {
 
 		@Override
 		public void renewed(long requestedAtNanos) {
+			this.renewals.incrementAndGet();
+			this.validUntilNanos = requestedAtNanos + this.spec.ttl().toNanos();
 		}
 
 		@Override

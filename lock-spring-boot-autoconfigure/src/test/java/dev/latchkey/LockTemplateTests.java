@@ -498,6 +498,101 @@ class LockTemplateTests {
 
 	// Keys
 
+	// Maximum hold time
+
+	@Test
+	void workThatOverrunsItsMaximumHoldTimeIsInterruptedAndTheKeyIsGivenBack() {
+		AtomicReference<Lease> lease = new AtomicReference<>();
+		AtomicBoolean interrupted = new AtomicBoolean();
+		long start = System.nanoTime();
+		assertThatExceptionOfType(LockLostException.class)
+			.isThrownBy(() -> this.template.exclusive("import").maxHold(Duration.ofMillis(400)).run(() -> {
+				lease.set(LockContext.lease());
+				try {
+					Thread.sleep(10_000);
+				}
+				catch (InterruptedException ex) {
+					interrupted.set(true);
+				}
+			}))
+			.satisfies((ex) -> assertThat(ex.getReason()).isEqualTo(LossReason.MAX_HOLD_EXCEEDED));
+		assertThat(Duration.ofNanos(System.nanoTime() - start)).isBetween(Duration.ofMillis(400),
+				Duration.ofSeconds(2));
+		assertThat(interrupted).isTrue();
+		assertThat(lease.get().maxHold()).contains(Duration.ofMillis(400));
+		assertThat(lease.get().isValid()).isFalse();
+		assertThat(single(LockLostEvent.class).getReason()).isEqualTo(LossReason.MAX_HOLD_EXCEEDED);
+		// Given back at the backend at once, not left to expire after its 30 s TTL.
+		assertThat(this.repository.inspect("import")).isEmpty();
+		assertThat(this.template.lostLeaseCount()).isOne();
+	}
+
+	@Test
+	void theDefaultMaximumHoldTimeAppliesUnlessALockSetsItsOwn() {
+		LockTemplate limited = template(this.repository, this.settings.withMaxHold(Duration.ofMillis(300)), null);
+		try (LockHandle handle = limited.exclusive("a").acquire()) {
+			assertThat(handle.lease().maxHold()).contains(Duration.ofMillis(300));
+			Awaitility.await().atMost(Duration.ofSeconds(3)).until(() -> !handle.lease().isValid());
+			assertThatExceptionOfType(LockLostException.class).isThrownBy(handle.lease()::assertValid)
+				.satisfies((ex) -> assertThat(ex.getReason()).isEqualTo(LossReason.MAX_HOLD_EXCEEDED));
+		}
+		try (LockHandle handle = limited.exclusive("b").maxHold(Duration.ofMinutes(5)).acquire()) {
+			assertThat(handle.lease().maxHold()).contains(Duration.ofMinutes(5));
+			sleep(500);
+			assertThat(handle.lease().isValid()).isTrue();
+		}
+		try (LockHandle handle = this.template.exclusive("c").acquire()) {
+			assertThat(handle.lease().maxHold()).isEmpty();
+		}
+	}
+
+	@Test
+	void aMaximumHoldTimeShorterThanTheMinimumHoldTimeIsRefused() {
+		assertThatExceptionOfType(IllegalArgumentException.class)
+			.isThrownBy(
+					() -> this.template.exclusive("a").minHold(Duration.ofSeconds(2)).maxHold(Duration.ofSeconds(1)))
+			.withMessage("Minimum hold time PT2S is longer than the maximum hold time PT1S (maxHold)");
+		assertThatExceptionOfType(IllegalArgumentException.class)
+			.isThrownBy(
+					() -> this.template.exclusive("a").maxHold(Duration.ofSeconds(1)).minHold(Duration.ofSeconds(2)))
+			.withMessage("Minimum hold time PT2S is longer than the maximum hold time PT1S (maxHold)");
+		LockTemplate limited = template(this.repository, this.settings.withMaxHold(Duration.ofSeconds(1)), null);
+		assertThatExceptionOfType(IllegalArgumentException.class)
+			.isThrownBy(() -> limited.exclusive("a").minHold(Duration.ofSeconds(2)).run(() -> {
+			}))
+			.withMessage("Minimum hold time PT2S is longer than the maximum hold time PT1S (latchkey.max-hold)");
+		assertThat(this.repository.inspect("a")).isEmpty();
+		assertThatExceptionOfType(IllegalArgumentException.class)
+			.isThrownBy(() -> this.template.exclusive("a").maxHold(Duration.ZERO))
+			.withMessage("Maximum hold time must be positive, was PT0S");
+		assertThatExceptionOfType(IllegalArgumentException.class)
+			.isThrownBy(() -> this.settings.withMaxHold(Duration.ofDays(400)))
+			.withMessageContaining("Maximum hold time of PT9600H is longer than the longest allowed");
+	}
+
+	// Looking at a key without taking it
+
+	@Test
+	void inspectAndFreePermitsShowTheBackendsViewWithoutTakingAnything() {
+		LockTemplate elsewhere = template(this.repository, this.settings.withOwner("elsewhere"), null);
+		assertThat(this.template.inspect("reports")).isEmpty();
+		assertThat(this.template.freePermits("reports", 3)).isEqualTo(3);
+		try (LockHandle first = elsewhere.semaphore("reports", 3).acquire();
+				LockHandle second = elsewhere.semaphore("reports", 3).acquire()) {
+			assertThat(this.template.freePermits("reports", 3)).isOne();
+			assertThat(this.template.inspect("reports")).get().satisfies((info) -> {
+				assertThat(info.mode()).isEqualTo(LeaseMode.SEMAPHORE);
+				assertThat(info.holders()).extracting(LockInfo.Holder::owner).containsOnly("elsewhere");
+				assertThat(info.freePermits()).isOne();
+			});
+			assertThat(this.template.heldLeaseCount()).isZero();
+		}
+		try (LockHandle held = elsewhere.exclusive("reports").acquire()) {
+			assertThat(this.template.freePermits("reports", 3)).isZero();
+		}
+		assertThat(this.template.waiters("reports")).as("the memory backend cannot tell").isEmpty();
+	}
+
 	@Test
 	void emptyKeyIsRejected() {
 		assertThatExceptionOfType(LockKeyException.class).isThrownBy(() -> this.template.exclusive("").acquire());

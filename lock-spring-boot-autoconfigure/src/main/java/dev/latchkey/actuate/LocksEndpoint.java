@@ -19,6 +19,7 @@ package dev.latchkey.actuate;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.OptionalInt;
 import java.util.Set;
 
 import org.jspecify.annotations.Nullable;
@@ -45,11 +46,14 @@ import dev.latchkey.event.LockForceReleasedEvent;
  * detail.
  * <ul>
  * <li>{@code GET /actuator/locks}: every held key the backend can list (those of all
- * instances where it can tell, else those of this instance), each with its mode, limit
- * and holders; and the leases this instance holds, with their names, mode, limit, owner,
- * fencing tokens, grant and expiry times, time-to-live, renewals and the callers of this
- * instance waiting for the same key;</li>
- * <li>{@code GET /actuator/locks/{key}}: one key; {@code 404} when nobody holds it;</li>
+ * instances where it can tell, else those of this instance), each with its mode, limit,
+ * free permits and holders; and the leases this instance holds, with their names, mode,
+ * limit, owner, fencing tokens, grant and expiry times, time-to-live, renewals, maximum
+ * hold time and its deadline, and the callers of this instance waiting for the same
+ * key;</li>
+ * <li>{@code GET /actuator/locks/{key}}: one key, and where the backend can tell (the
+ * socket backend) the requests of every instance waiting for it; {@code 404} when nobody
+ * holds it;</li>
  * <li>{@code DELETE /actuator/locks/{key}}: force-release the key, evicting every holder
  * and bumping its fencing counter so that they are fenced off; a
  * {@link LockForceReleasedEvent} is published (and audited where audit is on). Off unless
@@ -67,8 +71,8 @@ import dev.latchkey.event.LockForceReleasedEvent;
  *
  * <pre class="code">
  * $ curl localhost:8080/actuator/locks/order:42
- * {"key":"order:42","mode":"EXCLUSIVE","permits":1,"holders":[{"owner":"******","fencingToken":7,
- *  "remainingTtl":"PT29.1S","thisInstance":true}]}
+ * {"key":"order:42","mode":"EXCLUSIVE","permits":1,"freePermits":0,"holders":[{"owner":"******",
+ *  "fencingToken":7,"remainingTtl":"PT29.1S","thisInstance":true}],"waiters":2}
  * </pre>
  *
  * @since 0.1.0
@@ -141,15 +145,16 @@ public class LocksEndpoint {
 		boolean showOwners = this.showOwner.isShown(securityContext, this.roles);
 		LockRepository repository = this.template.repository();
 		Instant now = Instant.now();
-		List<LeaseDescriptor> held = this.template.heldLeases()
-			.stream()
-			.map((lease) -> new LeaseDescriptor(lease.key(), lease.name(), lease.mode().name(), lease.permits(),
-					showOwners ? lease.owner() : MASK, lease.fencingToken(), now.minus(lease.heldFor()),
-					now.plus(lease.remainingTtl()), lease.ttl().toString(), lease.renewals(),
-					this.template.waiterCount(lease.key())))
-			.toList();
+		List<LeaseDescriptor> held = this.template.heldLeases().stream().map((lease) -> {
+			Instant acquiredAt = now.minus(lease.heldFor());
+			Duration maxHold = lease.maxHold().orElse(null);
+			return new LeaseDescriptor(lease.key(), lease.name(), lease.mode().name(), lease.permits(),
+					showOwners ? lease.owner() : MASK, lease.fencingToken(), acquiredAt, now.plus(lease.remainingTtl()),
+					lease.ttl().toString(), lease.renewals(), this.template.waiterCount(lease.key()), format(maxHold),
+					(maxHold != null) ? acquiredAt.plus(maxHold) : null);
+		}).toList();
 		return new LocksDescriptor(repository.backend(),
-				repository.list().stream().map((info) -> describe(info, showOwners)).toList(), held);
+				repository.list().stream().map((info) -> describe(info, showOwners, null)).toList(), held);
 	}
 
 	/**
@@ -163,10 +168,12 @@ public class LocksEndpoint {
 	public @Nullable LockDescriptor lock(SecurityContext securityContext,
 			@Selector(match = Match.ALL_REMAINING) String[] key) {
 		boolean showOwners = this.showOwner.isShown(securityContext, this.roles);
-		return this.template.repository()
-			.inspect(String.join("/", key))
-			.map((info) -> describe(info, showOwners))
-			.orElse(null);
+		LockRepository repository = this.template.repository();
+		String lockKey = String.join("/", key);
+		return repository.inspect(lockKey).map((info) -> {
+			OptionalInt waiters = repository.waiters(lockKey);
+			return describe(info, showOwners, waiters.isPresent() ? waiters.getAsInt() : null);
+		}).orElse(null);
 	}
 
 	/**
@@ -192,14 +199,14 @@ public class LocksEndpoint {
 		return new ForceReleaseDescriptor(lockKey, true);
 	}
 
-	private LockDescriptor describe(LockInfo info, boolean showOwners) {
+	private LockDescriptor describe(LockInfo info, boolean showOwners, @Nullable Integer waiters) {
 		String self = this.template.settings().owner();
 		List<HolderDescriptor> holders = info.holders()
 			.stream()
 			.map((holder) -> new HolderDescriptor(showOwners ? holder.owner() : MASK, holder.fencingToken(),
 					format(holder.remainingTtl()), holder.owner().equals(self)))
 			.toList();
-		return new LockDescriptor(info.key(), info.mode().name(), info.permits(), holders);
+		return new LockDescriptor(info.key(), info.mode().name(), info.permits(), info.freePermits(), holders, waiters);
 	}
 
 	private static @Nullable String format(@Nullable Duration duration) {
@@ -234,9 +241,14 @@ public class LocksEndpoint {
 	 * @param ttl the lease's time-to-live at the backend (ISO-8601), renewed while held
 	 * @param renewals how many times the lease has been renewed
 	 * @param waitersHere how many callers of this instance wait for the same key now
+	 * @param maxHold the lease's maximum hold time (ISO-8601), or {@code null} when it
+	 * has no limit
+	 * @param maxHoldDeadline when the lease reaches its maximum hold time and is lost and
+	 * given back (by this instance's clock), or {@code null} when it has no limit
 	 */
 	public record LeaseDescriptor(String key, String name, String mode, int permits, String owner, long fencingToken,
-			Instant acquiredAt, Instant expiresAt, String ttl, long renewals, int waitersHere) {
+			Instant acquiredAt, Instant expiresAt, String ttl, long renewals, int waitersHere, @Nullable String maxHold,
+			@Nullable Instant maxHoldDeadline) {
 	}
 
 	/**
@@ -255,10 +267,14 @@ public class LocksEndpoint {
 	 * @param key the lock key, prefix included
 	 * @param mode {@code EXCLUSIVE} or {@code SEMAPHORE}
 	 * @param permits the number of holders allowed at once
+	 * @param freePermits how many more holders the key takes now (0 for an exclusive key)
 	 * @param holders the current holders
+	 * @param waiters how many requests of every instance wait for the key, where the
+	 * backend can tell (the socket backend) and only when one key is asked for;
+	 * {@code null} otherwise
 	 */
-	public record LockDescriptor(String key, String mode, int permits,
-			List<HolderDescriptor> holders) implements OperationResponseBody {
+	public record LockDescriptor(String key, String mode, int permits, int freePermits, List<HolderDescriptor> holders,
+			@Nullable Integer waiters) implements OperationResponseBody {
 	}
 
 	/**

@@ -134,6 +134,22 @@ public @interface Semaphore {
 	String minHoldString() default "";
 
 	/**
+	 * The longest the lock is held, renewals included: at that limit renewal stops, the
+	 * lease is lost ({@code LossReason.MAX_HOLD_EXCEEDED}: a {@code LockLostEvent}, and
+	 * the work is interrupted or cancelled as {@link #onLost()} says) and it is given
+	 * back, so that another instance may run. Must be positive and no shorter than
+	 * {@link #minHold()}; negative (the default) means {@code latchkey.max-hold}.
+	 * @return the maximum hold time in {@link #timeUnit()}
+	 */
+	long maxHold() default -1;
+
+	/**
+	 * {@link #maxHold()} as a string: a number, a duration or a placeholder.
+	 * @return the maximum hold time, or empty to use {@link #maxHold()}
+	 */
+	String maxHoldString() default "";
+
+	/**
 	 * The unit of the numeric attributes and of unit-less numbers in their string
 	 * variants.
 	 * @return the time unit

@@ -72,14 +72,14 @@ public final class LatchkeyAutoConfiguration {
 			LockSettings settings = new LockSettings(properties.getTtl(), properties.getWaitTime(),
 					properties.getRenewInterval(), properties.getSafetyMargin(), properties.getKeyPrefix(),
 					properties.getMaxKeyLength(), owner, properties.getWaiting().getInitialPollInterval(),
-					properties.getWaiting().getMaxPollInterval());
+					properties.getWaiting().getMaxPollInterval(), properties.getMaxHold());
 			settings.checkTtl(settings.ttl());
 			return settings;
 		}
 		catch (IllegalArgumentException ex) {
 			throw new LockConfigurationException("Invalid latchkey.* configuration: " + ex.getMessage(),
 					"Review latchkey.ttl, latchkey.renew-interval, latchkey.safety-margin, latchkey.wait-time,"
-							+ " latchkey.max-key-length and latchkey.waiting.*",
+							+ " latchkey.max-hold, latchkey.max-key-length and latchkey.waiting.*",
 					ex);
 		}
 	}

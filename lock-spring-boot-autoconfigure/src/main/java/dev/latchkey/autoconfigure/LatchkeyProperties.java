@@ -71,6 +71,13 @@ public class LatchkeyProperties {
 	private Duration waitTime = Duration.ZERO;
 
 	/**
+	 * Longest time a lease may be held, renewals included, for locks that do not set
+	 * their own maxHold. At the limit renewal stops and the lease is lost and given back.
+	 * No limit by default.
+	 */
+	private @Nullable Duration maxHold;
+
+	/**
 	 * Interval between lease renewals. Defaults to a third of each lease's time-to-live.
 	 */
 	private @Nullable Duration renewInterval;
@@ -131,6 +138,7 @@ public class LatchkeyProperties {
 		checkDuration("latchkey.ttl", this.ttl, true);
 		checkDuration("latchkey.wait-time", this.waitTime, false);
 		checkDuration("latchkey.renew-interval", this.renewInterval, true);
+		checkDuration("latchkey.max-hold", this.maxHold, true);
 		checkDuration("latchkey.safety-margin", this.safetyMargin, false);
 		checkDuration("latchkey.socket.request-timeout", this.socket.getRequestTimeout(), true);
 		checkDuration("latchkey.waiting.initial-poll-interval", this.waiting.getInitialPollInterval(), true);
@@ -168,6 +176,14 @@ public class LatchkeyProperties {
 
 	public void setWaitTime(Duration waitTime) {
 		this.waitTime = waitTime;
+	}
+
+	public @Nullable Duration getMaxHold() {
+		return this.maxHold;
+	}
+
+	public void setMaxHold(@Nullable Duration maxHold) {
+		this.maxHold = maxHold;
 	}
 
 	public @Nullable Duration getRenewInterval() {

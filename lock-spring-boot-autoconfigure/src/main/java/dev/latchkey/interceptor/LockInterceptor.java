@@ -122,6 +122,9 @@ final class LockInterceptor implements MethodInterceptor {
 		if (!spec.minHold().isZero()) {
 			operation = operation.minHold(spec.minHold());
 		}
+		if (spec.maxHold() != null) {
+			operation = operation.maxHold(spec.maxHold());
+		}
 		if (spec.onLost() == LostPolicy.NOTIFY) {
 			operation = operation.onLost(LostPolicy.NOTIFY);
 		}

@@ -39,10 +39,11 @@ import dev.latchkey.annotation.LostPolicy;
  * @param onLost the lost policy, resolved for the return kind (never
  * {@link LostPolicy#DEFAULT})
  * @param returnKind how the method returns its result
+ * @param maxHold the maximum hold time, or {@code null} for the default
  */
 record LockedMethod(String description, LeaseMode mode, int permits, KeyTemplate key, String name,
 		@Nullable Duration waitTime, @Nullable Duration ttl, Duration minHold, ContentionPolicy onContention,
-		LostPolicy onLost, ReturnKind returnKind) {
+		LostPolicy onLost, ReturnKind returnKind, @Nullable Duration maxHold) {
 
 	/**
 	 * How a locked method delivers its result, which decides how long the lease is held.

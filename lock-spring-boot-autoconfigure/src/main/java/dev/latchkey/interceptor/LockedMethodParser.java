@@ -114,6 +114,9 @@ final class LockedMethodParser {
 		}
 		Duration minHold = duration(attributes.minHold, attributes.minHoldString, attributes.timeUnit, annotation,
 				"minHold");
+		Duration maxHold = duration(attributes.maxHold, attributes.maxHoldString, attributes.timeUnit, annotation,
+				"maxHold");
+		checkHoldTimes(annotation, (minHold != null) ? minHold : Duration.ZERO, maxHold);
 		ReturnKind returnKind = returnKind(method, annotation);
 		if (attributes.onContention == ContentionPolicy.SKIP && method.getReturnType().isPrimitive()
 				&& method.getReturnType() != void.class) {
@@ -125,7 +128,28 @@ final class LockedMethodParser {
 		LostPolicy onLost = lostPolicy(attributes.onLost, returnKind, annotation);
 		return new LockedMethod(description, (semaphore != null) ? LeaseMode.SEMAPHORE : LeaseMode.EXCLUSIVE, permits,
 				key, name, waitTime, ttl, (minHold != null) ? minHold : Duration.ZERO, attributes.onContention, onLost,
-				returnKind);
+				returnKind, maxHold);
+	}
+
+	private void checkHoldTimes(String annotation, Duration minHold, @Nullable Duration maxHold) {
+		if (maxHold != null) {
+			if (maxHold.isZero()) {
+				throw new LockConfigurationException(annotation + " has a maxHold of zero",
+						"Give a positive maxHold, or leave it unset for latchkey.max-hold");
+			}
+			if (minHold.compareTo(maxHold) > 0) {
+				throw new LockConfigurationException(
+						annotation + " has a minHold of " + minHold + ", longer than its maxHold of " + maxHold,
+						"Give a maxHold no shorter than minHold");
+			}
+			return;
+		}
+		Duration fallback = this.settings.get().maxHold();
+		if (fallback != null && minHold.compareTo(fallback) > 0) {
+			throw new LockConfigurationException(
+					annotation + " has a minHold of " + minHold + ", longer than latchkey.max-hold (" + fallback + ")",
+					"Give the annotation a maxHold no shorter than its minHold, or raise latchkey.max-hold");
+		}
 	}
 
 	private int permits(Semaphore semaphore, String annotation) {
@@ -279,18 +303,20 @@ final class LockedMethodParser {
 
 	private record Attributes(String annotation, String key, String name, long waitTime, String waitTimeString,
 			long ttl, String ttlString, long minHold, String minHoldString, TimeUnit timeUnit,
-			ContentionPolicy onContention, LostPolicy onLost) {
+			ContentionPolicy onContention, LostPolicy onLost, long maxHold, String maxHoldString) {
 
 		static Attributes of(Exclusive exclusive) {
 			return new Attributes("Exclusive", exclusive.key(), exclusive.name(), exclusive.waitTime(),
 					exclusive.waitTimeString(), exclusive.ttl(), exclusive.ttlString(), exclusive.minHold(),
-					exclusive.minHoldString(), exclusive.timeUnit(), exclusive.onContention(), exclusive.onLost());
+					exclusive.minHoldString(), exclusive.timeUnit(), exclusive.onContention(), exclusive.onLost(),
+					exclusive.maxHold(), exclusive.maxHoldString());
 		}
 
 		static Attributes of(Semaphore semaphore) {
 			return new Attributes("Semaphore", semaphore.key(), semaphore.name(), semaphore.waitTime(),
 					semaphore.waitTimeString(), semaphore.ttl(), semaphore.ttlString(), semaphore.minHold(),
-					semaphore.minHoldString(), semaphore.timeUnit(), semaphore.onContention(), semaphore.onLost());
+					semaphore.minHoldString(), semaphore.timeUnit(), semaphore.onContention(), semaphore.onLost(),
+					semaphore.maxHold(), semaphore.maxHoldString());
 		}
 
 	}

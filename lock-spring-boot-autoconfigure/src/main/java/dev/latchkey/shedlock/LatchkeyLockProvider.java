@@ -54,11 +54,12 @@ import dev.latchkey.LockTemplate;
  * <li>the lock's name is the key (after {@code latchkey.key-prefix}), so the lock shows
  * in the {@code locks} endpoint and in {@code LockRepository.inspect} under that
  * name;</li>
- * <li>{@code lockAtMostFor} is the lease's TTL. Latchkey renews the lease while the task
- * runs, so a task that runs longer than {@code lockAtMostFor} keeps its lock rather than
- * letting another node start a second run; {@code lockAtMostFor} bounds how long the lock
- * outlives a node that died. It is not yet a hard limit on the hold time: once Latchkey
- * has one ({@code maxHold}), {@code lockAtMostFor} will map to it;</li>
+ * <li>{@code lockAtMostFor} is the lease's maximum hold time ({@code maxHold}): Latchkey
+ * renews the lease while the task runs, up to {@code lockAtMostFor}; there the lease is
+ * lost ({@code LossReason.MAX_HOLD_EXCEEDED}, a {@code LockLostEvent}) and given back, so
+ * that another node may run the task, as ShedLock promises. The lease's TTL is
+ * {@code latchkey.ttl}, or {@code lockAtMostFor} if that is shorter: it bounds how long
+ * the lock outlives a node that died;</li>
  * <li>{@code lockAtLeastFor} is the minimum hold: the lock stays held that long after it
  * was acquired, even if the task ends sooner;</li>
  * <li>{@link #lock} never waits: it answers empty when the lock is held elsewhere, as
@@ -86,20 +87,24 @@ public class LatchkeyLockProvider implements LockProvider {
 
 	/**
 	 * Takes the lock if it is free, without waiting.
-	 * @param configuration the lock's name, {@code lockAtMostFor} (the TTL) and
-	 * {@code lockAtLeastFor} (the minimum hold)
+	 * @param configuration the lock's name, {@code lockAtMostFor} (the maximum hold, and
+	 * the TTL if shorter than {@code latchkey.ttl}) and {@code lockAtLeastFor} (the
+	 * minimum hold)
 	 * @return the held lock, or empty when it is held elsewhere
 	 * @throws dev.latchkey.LockBackendException if the backend failed
 	 */
 	@Override
 	public Optional<SimpleLock> lock(LockConfiguration configuration) {
 		Assert.notNull(configuration, "LockConfiguration must not be null");
-		Duration ttl = configuration.getLockAtMostFor();
-		Assert.isTrue(!ttl.isNegative() && !ttl.isZero(),
-				() -> "lockAtMostFor of lock '" + configuration.getName() + "' must be positive, was " + ttl);
+		Duration atMost = configuration.getLockAtMostFor();
+		Assert.isTrue(!atMost.isNegative() && !atMost.isZero(),
+				() -> "lockAtMostFor of lock '" + configuration.getName() + "' must be positive, was " + atMost);
+		Duration defaultTtl = this.locks.settings().ttl();
+		Duration ttl = (atMost.compareTo(defaultTtl) < 0) ? atMost : defaultTtl;
 		Optional<LockHandle> acquired = this.locks.exclusive(configuration.getName())
 			.ttl(ttl)
 			.minHold(configuration.getLockAtLeastFor())
+			.maxHold(atMost)
 			.waitTime(Duration.ZERO)
 			.tryAcquire();
 		if (acquired.isPresent() && acquired.get().isReentrant()) {

@@ -178,6 +178,7 @@ final class ArbiterService {
 			case Protocol.INSPECT -> this.table.inspect(key, now)
 				.map((lock) -> Protocol.KeyOnly.lock(request.id(), lock))
 				.orElseGet(() -> Protocol.no(request.id()));
+			case Protocol.WAITERS -> Protocol.KeyOnly.waiters(request.id(), this.table.waiters(key));
 			case Protocol.WATCH -> {
 				this.watchers.computeIfAbsent(key, (k) -> new LinkedHashSet<>()).add(peer);
 				peer.watched.add(key);

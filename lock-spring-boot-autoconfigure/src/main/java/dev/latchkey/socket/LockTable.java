@@ -293,6 +293,14 @@ final class LockTable<C> {
 		return this.granting;
 	}
 
+	/**
+	 * The number of requests queued for a key, of every client.
+	 */
+	int waiters(String key) {
+		Entry<C> entry = this.entries.get(key);
+		return (entry != null) ? entry.queue.size() : 0;
+	}
+
 	Optional<Description> inspect(String key, long now) {
 		Entry<C> entry = this.entries.get(key);
 		return Optional.ofNullable((entry != null) ? entry.describe(key, now) : null);

@@ -44,6 +44,7 @@ import org.jspecify.annotations.Nullable;
  * REASSERT n (key token limit owner fencing expiresAt)*  n token* (those refused)
  * REASSERTED                                           OK         (this client has re-asserted everything)
  * INSPECT key                                          OK lock | NO
+ * WAITERS key                                          OK count   (requests queued for the key)
  * LIST afterKey                                        n lock* more
  * WATCH key, UNWATCH key                               OK
  * STATS                                                clients keys holders grants
@@ -83,6 +84,8 @@ final class Protocol {
 
 	static final int STATS = 13;
 
+	static final int WAITERS = 14;
+
 	static final int ANSWER = 64;
 
 	static final int PUSHED_GRANT = 65;
@@ -115,7 +118,7 @@ final class Protocol {
 			case ACQUIRE -> new Acquire(id, frame.getString(), frame.getString(), frame.getInt(), frame.getLong(),
 					frame.getString(), frame.getBoolean());
 			case DEQUEUE, RELEASE -> new KeyToken(id, kind, frame.getString(), frame.getString());
-			case FORCE_RELEASE, INSPECT, WATCH, UNWATCH -> new KeyOnly(id, kind, frame.getString());
+			case FORCE_RELEASE, INSPECT, WATCH, UNWATCH, WAITERS -> new KeyOnly(id, kind, frame.getString());
 			case RENEW -> Renew.read(id, frame);
 			case REASSERT -> Reassert.read(id, frame);
 			case REASSERTED, STATS -> new Bare(id, kind);
@@ -276,8 +279,8 @@ final class Protocol {
 	}
 
 	/**
-	 * {@code FORCE_RELEASE}, {@code INSPECT}, {@code WATCH} or {@code UNWATCH}: a request
-	 * about one key.
+	 * {@code FORCE_RELEASE}, {@code INSPECT}, {@code WATCH}, {@code UNWATCH} or
+	 * {@code WAITERS}: a request about one key.
 	 */
 	record KeyOnly(long id, int kind, String key) implements Request {
 
@@ -293,6 +296,15 @@ final class Protocol {
 
 		static LockTable.@Nullable Description readLock(Frame.Reader answer) {
 			return (answer.getByte() == OK) ? readLockFields(answer) : null;
+		}
+
+		static ByteBuffer waiters(long id, int count) {
+			return answer(id, OK).putInt(count).finish();
+		}
+
+		static int readWaiters(Frame.Reader answer) {
+			expectOk(answer);
+			return answer.getInt();
 		}
 
 	}

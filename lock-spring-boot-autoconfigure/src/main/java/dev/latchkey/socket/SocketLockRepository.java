@@ -26,6 +26,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.OptionalLong;
 import java.util.Set;
 import java.util.concurrent.CancellationException;
@@ -437,6 +438,17 @@ public class SocketLockRepository implements QueueingLockRepository, AutoCloseab
 		LockTable.Description lock = query("Inspecting '" + key + "'", (current, id) -> Protocol.KeyOnly
 			.readLock(current.call(id, Protocol.KeyOnly.write(Protocol.INSPECT, id, key))));
 		return Optional.ofNullable((lock != null) ? info(lock) : null);
+	}
+
+	/**
+	 * The requests queued at the arbiter for a key, of every process of the directory:
+	 * each caller that waits for the key has one.
+	 */
+	@Override
+	public OptionalInt waiters(String key) {
+		checkKey(key);
+		return OptionalInt.of(query("Counting the waiters of '" + key + "'", (current, id) -> Protocol.KeyOnly
+			.readWaiters(current.call(id, Protocol.KeyOnly.write(Protocol.WAITERS, id, key)))));
 	}
 
 	/**

@@ -92,6 +92,7 @@ final class LockProblems {
 			case NOT_OWNER -> "the backend no longer held its lease";
 			case RENEWAL_FAILED -> "its lease could not be renewed in time";
 			case EXPIRED_BEFORE_RELEASE -> "its lease had expired when the work finished";
+			case MAX_HOLD_EXCEEDED -> "it was held for its maximum hold time";
 		};
 		ProblemDetail problem = problem(HttpStatus.SERVICE_UNAVAILABLE, LockProblemDetailsExceptionHandler.LOST_TYPE,
 				"Lock lost", "Lock '" + ex.getName() + "' was lost while the request ran (" + reason

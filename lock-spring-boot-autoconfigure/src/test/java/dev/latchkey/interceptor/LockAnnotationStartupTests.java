@@ -17,6 +17,7 @@
 package dev.latchkey.interceptor;
 
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.Test;
 
@@ -107,6 +108,20 @@ class LockAnnotationStartupTests {
 				.rootCause()
 				.isInstanceOf(IllegalArgumentException.class)
 				.hasMessageContaining("Renew interval PT5S must be shorter than the TTL PT1S"));
+	}
+
+	@Test
+	void maxHoldThatIsZeroOrShorterThanMinHoldFailsTheStart() {
+		assertStartFails(ZeroMaxHold.class, "@Exclusive on ZeroMaxHold.work() has a maxHold of zero");
+		assertStartFails(MaxHoldBelowMinHold.class,
+				"@Semaphore on MaxHoldBelowMinHold.work() has a minHold of PT2S, longer than its maxHold of PT1S");
+		this.contextRunner.withUserConfiguration(MinHoldAboveDefaultMaxHold.class)
+			.withPropertyValues("latchkey.max-hold=1s")
+			.run((context) -> assertThat(context).getFailure()
+				.rootCause()
+				.isInstanceOf(LockConfigurationException.class)
+				.hasMessageContaining("@Exclusive on MinHoldAboveDefaultMaxHold.work() has a minHold of PT2S,"
+						+ " longer than latchkey.max-hold (PT1S)"));
 	}
 
 	@Test
@@ -249,6 +264,33 @@ class LockAnnotationStartupTests {
 	static class ShortTtl {
 
 		@Exclusive(value = "a", ttl = 1000)
+		public void work() {
+		}
+
+	}
+
+	@Configuration(proxyBeanMethods = false)
+	static class ZeroMaxHold {
+
+		@Exclusive(value = "a", maxHold = 0)
+		public void work() {
+		}
+
+	}
+
+	@Configuration(proxyBeanMethods = false)
+	static class MaxHoldBelowMinHold {
+
+		@Semaphore(value = "a", permits = 2, minHoldString = "2s", maxHoldString = "1s")
+		public void work() {
+		}
+
+	}
+
+	@Configuration(proxyBeanMethods = false)
+	static class MinHoldAboveDefaultMaxHold {
+
+		@Exclusive(value = "a", minHold = 2, timeUnit = TimeUnit.SECONDS)
 		public void work() {
 		}
 

@@ -82,6 +82,47 @@ class LockLostPolicyTests {
 	}
 
 	@Test
+	void workThatOverrunsItsMaxHoldIsInterruptedAndItsLockGivenBack() {
+		this.contextRunner.run((context) -> {
+			Worker worker = context.getBean(Worker.class);
+			Probe probe = context.getBean(Probe.class);
+			long start = System.nanoTime();
+			assertThatExceptionOfType(LockLostException.class).isThrownBy(() -> worker.bounded(probe))
+				.satisfies((ex) -> assertThat(ex.getReason()).isEqualTo(LossReason.MAX_HOLD_EXCEEDED));
+			assertThat(System.nanoTime() - start).isGreaterThanOrEqualTo(TimeUnit.MILLISECONDS.toNanos(300));
+			assertThat(probe.interrupted).isTrue();
+			assertThat(probe.assertHeldFailure).isInstanceOf(LockLostException.class);
+			assertThat(context.getBean(Events.class).lost).singleElement()
+				.satisfies((event) -> assertThat(event.getReason()).isEqualTo(LossReason.MAX_HOLD_EXCEEDED));
+			assertThat(context.getBean(StealingLockRepository.class).inspect("bounded")).isEmpty();
+		});
+	}
+
+	@Test
+	void aFutureThatOverrunsItsMaxHoldFailsWithLockLostException() {
+		this.contextRunner.run((context) -> {
+			Worker worker = context.getBean(Worker.class);
+			CompletableFuture<String> result = worker.boundedAsync(new CompletableFuture<>());
+			assertThatExceptionOfType(ExecutionException.class).isThrownBy(() -> result.get(5, TimeUnit.SECONDS))
+				.havingCause()
+				.isInstanceOfSatisfying(LockLostException.class,
+						(ex) -> assertThat(ex.getReason()).isEqualTo(LossReason.MAX_HOLD_EXCEEDED));
+			assertThat(context.getBean(StealingLockRepository.class).inspect("boundedAsync")).isEmpty();
+		});
+	}
+
+	@Test
+	void latchkeyMaxHoldBoundsAnnotatedMethodsThatSetNoneOfTheirOwn() {
+		this.contextRunner.withPropertyValues("latchkey.max-hold=300ms").run((context) -> {
+			Worker worker = context.getBean(Worker.class);
+			Probe probe = context.getBean(Probe.class);
+			assertThatExceptionOfType(LockLostException.class).isThrownBy(() -> worker.interruptible(probe))
+				.satisfies((ex) -> assertThat(ex.getReason()).isEqualTo(LossReason.MAX_HOLD_EXCEEDED));
+			assertThat(probe.interrupted).isTrue();
+		});
+	}
+
+	@Test
 	void notifyPolicyLetsTheWorkFinishButStillPublishesTheEvent() {
 		this.contextRunner.run((context) -> {
 			Worker worker = context.getBean(Worker.class);
@@ -194,6 +235,16 @@ class LockLostPolicyTests {
 			}
 			recordAssertHeld(probe);
 			return "finished";
+		}
+
+		@Exclusive(value = "bounded", maxHold = 300)
+		public String bounded(Probe probe) {
+			return interruptible(probe);
+		}
+
+		@Exclusive(value = "boundedAsync", maxHoldString = "300ms")
+		public CompletableFuture<String> boundedAsync(CompletableFuture<String> result) {
+			return result;
 		}
 
 		@Exclusive(value = "notifying", onLost = LostPolicy.NOTIFY)

@@ -49,9 +49,9 @@ import static org.awaitility.Awaitility.await;
  * What ShedLock's own suite asks of every lock provider (its
  * {@code AbstractLockProviderIntegrationTest} and {@code FuzzTester}), asked of
  * {@link LatchkeyLockProvider} on one backend, with two nodes (a template each, on
- * repositories that share one store); and what Latchkey adds: renewal past
- * {@code lockAtMostFor}, a fencing token for the task, a lost lease reported, the lock
- * visible through Latchkey.
+ * repositories that share one store); and what Latchkey adds: renewal up to
+ * {@code lockAtMostFor} and a hard stop there, a fencing token for the task, a lost lease
+ * reported, the lock visible through Latchkey.
  */
 abstract class LatchkeyLockProviderContractTests extends TwoNodeTests {
 
@@ -126,15 +126,30 @@ abstract class LatchkeyLockProviderContractTests extends TwoNodeTests {
 	}
 
 	@Test
-	void aTaskThatRunsLongerThanLockAtMostForKeepsItsLockWhileItsNodeLives() throws InterruptedException {
+	void aTaskIsRenewedUntilLockAtMostForThenLosesItsLockToAnotherNode() throws InterruptedException {
 		SimpleLock lock = this.provider.lock(config(this.name, Duration.ofSeconds(2), Duration.ZERO)).orElseThrow();
-		Thread.sleep(3000);
+		long firstToken = LockContext.fencingToken();
+		// The lease's TTL is lockAtMostFor here (shorter than latchkey.ttl): renewed
+		// while
+		// the task runs.
+		Thread.sleep(1200);
 		assertThat(this.peer.lock(config(this.name))).isEmpty();
 		assertThat(this.locks.heldLeases()).singleElement().satisfies((lease) -> {
 			assertThat(lease.isValid()).isTrue();
 			assertThat(lease.renewals()).isPositive();
+			assertThat(lease.maxHold()).contains(Duration.ofSeconds(2));
 		});
+		// At lockAtMostFor the lease is lost and given back, however long the task runs.
+		await().atMost(Duration.ofSeconds(3))
+			.untilAsserted(() -> assertThat(this.events).filteredOn(LockLostEvent.class::isInstance)
+				.singleElement()
+				.satisfies((event) -> assertThat(((LockLostEvent) event).getReason())
+					.isEqualTo(LossReason.MAX_HOLD_EXCEEDED)));
+		assertThatExceptionOfType(LockLostException.class).isThrownBy(LockContext::assertHeld);
 		lock.unlock();
+		SimpleLock taken = this.peer.lock(config(this.name)).orElseThrow();
+		assertThat(LockContext.fencingToken()).isGreaterThan(firstToken);
+		taken.unlock();
 	}
 
 	@Test
