@@ -19,6 +19,7 @@ package dev.latchkey.test;
 import java.util.Collection;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.OptionalLong;
 import java.util.Set;
 
@@ -95,6 +96,11 @@ public class ForwardingLockRepository implements LockRepository {
 	@Override
 	public Optional<LockInfo> inspect(String key) {
 		return this.delegate.inspect(key);
+	}
+
+	@Override
+	public OptionalInt waiters(String key) {
+		return this.delegate.waiters(key);
 	}
 
 	@Override

@@ -23,16 +23,20 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.OptionalLong;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Collectors;
 
@@ -42,6 +46,7 @@ import jdk.jfr.consumer.RecordedStackTrace;
 import jdk.jfr.consumer.RecordingFile;
 import org.awaitility.Awaitility;
 import org.awaitility.core.ConditionFactory;
+import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -56,11 +61,16 @@ import dev.latchkey.LeaseSpec;
 import dev.latchkey.LockHandle;
 import dev.latchkey.LockContext;
 import dev.latchkey.LockInfo;
+import dev.latchkey.LockLostException;
+import dev.latchkey.LockObserver;
 import dev.latchkey.LockPermitsConflictException;
 import dev.latchkey.LockRepository;
 import dev.latchkey.LockSettings;
 import dev.latchkey.LockTemplate;
+import dev.latchkey.LossReason;
 import dev.latchkey.ReleaseSubscription;
+import dev.latchkey.event.EventPublishingLockObserver;
+import dev.latchkey.event.LockLostEvent;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
@@ -684,6 +694,140 @@ public abstract class LockRepositoryContractTests {
 			}));
 	}
 
+	// What a template sees of a key, and hold limits, across instances
+
+	@Test
+	void freePermitsAndHoldersOfAKeyAreSeenFromAnotherInstanceWithoutTakingAnything() {
+		String key = key("free-permits");
+		LockRepository peer = createPeerRepository();
+		try {
+			LockTemplate here = template(this.repository, Duration.ofMillis(10), Duration.ofMillis(100));
+			LockTemplate elsewhere = template(peer, Duration.ofMillis(10), Duration.ofMillis(100));
+			assertThat(here.freePermits(key, 3)).isEqualTo(3);
+			assertThat(here.inspect(key)).isEmpty();
+			try (LockHandle first = elsewhere.semaphore(key, 3).acquire();
+					LockHandle second = elsewhere.semaphore(key, 3).acquire()) {
+				assertThat(here.freePermits(key, 3)).isOne();
+				assertThat(here.inspect(key)).get().satisfies((info) -> {
+					assertThat(info.mode()).isEqualTo(LeaseMode.SEMAPHORE);
+					assertThat(info.permits()).isEqualTo(3);
+					assertThat(info.freePermits()).isOne();
+					assertThat(info.holders()).extracting(LockInfo.Holder::fencingToken)
+						.containsExactlyInAnyOrder(first.fencingToken(), second.fencingToken());
+				});
+				try (LockHandle third = here.semaphore(key, 3).acquire()) {
+					assertThat(elsewhere.freePermits(key, 3)).isZero();
+					assertThat(here.semaphore(key, 3).tryAcquire()).isEmpty();
+				}
+				assertThat(here.heldLeaseCount()).isZero();
+				assertThat(here.freePermits(key, 3)).isOne();
+			}
+			assertThat(here.freePermits(key, 3)).isEqualTo(3);
+			try (LockHandle held = elsewhere.exclusive(key).acquire()) {
+				assertThat(here.freePermits(key, 3)).as("held exclusively").isZero();
+				assertThat(here.inspect(key)).get().extracting(LockInfo::mode).isEqualTo(LeaseMode.EXCLUSIVE);
+			}
+		}
+		finally {
+			destroyRepository(peer);
+		}
+	}
+
+	@Test
+	void callThatOverrunsItsMaxHoldLosesItsLeaseAndAnotherInstanceTakesTheKeyWithAHigherToken() throws Exception {
+		String key = key("max-hold");
+		LockRepository peer = createPeerRepository();
+		try {
+			List<Object> events = new CopyOnWriteArrayList<>();
+			LockTemplate here = template(this.repository, Duration.ofMillis(10), Duration.ofMillis(100),
+					new EventPublishingLockObserver(events::add));
+			LockTemplate elsewhere = template(peer, Duration.ofMillis(10), Duration.ofMillis(100));
+			Duration maxHold = Duration.ofSeconds(1);
+			AtomicLong heldToken = new AtomicLong();
+			AtomicBoolean interrupted = new AtomicBoolean();
+			CountDownLatch holding = new CountDownLatch(1);
+			Future<?> overrun = this.executor.submit(() -> here.exclusive(key).maxHold(maxHold).run(() -> {
+				heldToken.set(LockContext.fencingToken());
+				holding.countDown();
+				try {
+					// Far past maxHold, and the lease's TTL (30 s) is far longer still.
+					Thread.sleep(20_000);
+				}
+				catch (InterruptedException ex) {
+					interrupted.set(true);
+				}
+			}));
+			assertThat(holding.await(10, TimeUnit.SECONDS)).isTrue();
+			long start = System.nanoTime();
+			try (LockHandle taken = elsewhere.exclusive(key).waitTime(Duration.ofSeconds(15)).acquire()) {
+				Duration waited = Duration.ofNanos(System.nanoTime() - start);
+				assertThat(waited).as("given back at maxHold, not left to expire after its TTL")
+					.isLessThan(Duration.ofSeconds(10));
+				assertThat(taken.fencingToken()).isGreaterThan(heldToken.get());
+			}
+			assertThatExceptionOfType(ExecutionException.class).isThrownBy(() -> overrun.get(10, TimeUnit.SECONDS))
+				.havingCause()
+				.isInstanceOfSatisfying(LockLostException.class,
+						(ex) -> assertThat(ex.getReason()).isEqualTo(LossReason.MAX_HOLD_EXCEEDED));
+			assertThat(interrupted).isTrue();
+			assertThat(events).filteredOn(LockLostEvent.class::isInstance)
+				.singleElement()
+				.satisfies((event) -> assertThat(((LockLostEvent) event).getReason())
+					.isEqualTo(LossReason.MAX_HOLD_EXCEEDED));
+			assertThat(here.lostLeaseCount()).isOne();
+			assertThat(this.repository.inspect(key)).isEmpty();
+		}
+		finally {
+			destroyRepository(peer);
+		}
+	}
+
+	@Test
+	void waitersOfEveryInstanceAreCountedWhereTheBackendCanTell() throws Exception {
+		String key = key("waiters");
+		LockRepository peer = createPeerRepository();
+		try {
+			LockTemplate here = template(this.repository, Duration.ofMillis(10), Duration.ofMillis(100));
+			LockTemplate elsewhere = template(peer, Duration.ofMillis(10), Duration.ofMillis(100));
+			OptionalInt none = here.waiters(key);
+			if (none.isEmpty()) {
+				// This backend cannot tell; it says so the same way while the key is
+				// waited for.
+				try (LockHandle held = here.exclusive(key).acquire()) {
+					Future<Boolean> waiter = this.executor
+						.submit(() -> elsewhere.exclusive(key).waitTime(Duration.ofSeconds(10)).tryRun(() -> {
+						}));
+					Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> elsewhere.waiterCount(key) == 1);
+					assertThat(here.waiters(key)).isEmpty();
+					held.close();
+					assertThat(waiter.get(10, TimeUnit.SECONDS)).isTrue();
+				}
+				return;
+			}
+			assertThat(none.getAsInt()).isZero();
+			try (LockHandle held = here.exclusive(key).acquire()) {
+				List<Future<Boolean>> waiters = new ArrayList<>();
+				for (LockTemplate template : List.of(here, elsewhere, elsewhere)) {
+					waiters.add(this.executor
+						.submit(() -> template.exclusive(key).waitTime(Duration.ofSeconds(20)).tryRun(() -> {
+						})));
+				}
+				Awaitility.await()
+					.atMost(Duration.ofSeconds(10))
+					.untilAsserted(() -> assertThat(elsewhere.waiters(key)).hasValue(3));
+				assertThat(here.waiters(key)).hasValue(3);
+				held.close();
+				for (Future<Boolean> waiter : waiters) {
+					assertThat(waiter.get(20, TimeUnit.SECONDS)).isTrue();
+				}
+			}
+			assertThat(here.waiters(key)).hasValue(0);
+		}
+		finally {
+			destroyRepository(peer);
+		}
+	}
+
 	// Several instances on one store
 
 	@Test
@@ -993,9 +1137,14 @@ public abstract class LockRepositoryContractTests {
 	}
 
 	private LockTemplate template(LockRepository repository, Duration initialPoll, Duration maxPoll) {
+		return template(repository, initialPoll, maxPoll, null);
+	}
+
+	private LockTemplate template(LockRepository repository, Duration initialPoll, Duration maxPoll,
+			@Nullable LockObserver observer) {
 		LockSettings settings = new LockSettings(LONG_TTL, Duration.ZERO, null, Duration.ofMillis(100), "", 512,
 				"contract-" + (this.templates.size() + 1), initialPoll, maxPoll);
-		LockTemplate template = new LockTemplate(repository, settings, null);
+		LockTemplate template = new LockTemplate(repository, settings, observer);
 		this.templates.add(template);
 		return template;
 	}
