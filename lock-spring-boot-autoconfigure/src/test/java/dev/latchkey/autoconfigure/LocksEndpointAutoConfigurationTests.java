@@ -16,6 +16,7 @@
 
 package dev.latchkey.autoconfigure;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import java.security.Principal;
 import java.time.Instant;
@@ -28,6 +29,7 @@ import java.util.concurrent.TimeUnit;
 
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import org.springframework.boot.actuate.endpoint.Access;
 import org.springframework.boot.actuate.endpoint.SecurityContext;
@@ -102,11 +104,15 @@ class LocksEndpointAutoConfigurationTests {
 					assertThat(lease.ttl()).isEqualTo("PT30S");
 					assertThat(lease.renewals()).isZero();
 					assertThat(lease.waitersHere()).isZero();
+					assertThat(lease.maxHold()).isNull();
+					assertThat(lease.maxHoldDeadline()).isNull();
 				});
 				LockDescriptor one = endpoint.lock(SecurityContext.NONE, new String[] { "order:42" });
 				assertThat(one).isNotNull();
 				assertThat(one.mode()).isEqualTo("EXCLUSIVE");
 				assertThat(one.permits()).isEqualTo(1);
+				assertThat(one.freePermits()).isZero();
+				assertThat(one.waiters()).as("the memory backend cannot tell").isNull();
 				assertThat(one.holders()).singleElement().satisfies((holder) -> {
 					assertThat(holder.owner()).isEqualTo("******");
 					assertThat(holder.fencingToken()).isEqualTo(handle.fencingToken());
@@ -149,6 +155,56 @@ class LocksEndpointAutoConfigurationTests {
 					.atMost(Duration.ofSeconds(5))
 					.until(() -> events.events.stream().anyMatch(LockLostEvent.class::isInstance));
 				assertThat(events.events).filteredOn(LockLostEvent.class::isInstance).hasSize(1);
+			});
+	}
+
+	@Test
+	void showsFreePermitsAndTheMaximumHoldTimeAndItsDeadline() {
+		this.contextRunner
+			.withPropertyValues("management.endpoints.web.exposure.include=locks", "latchkey.max-hold=10m")
+			.run((context) -> {
+				LockTemplate locks = context.getBean(LockTemplate.class);
+				LocksEndpoint endpoint = context.getBean(LocksEndpoint.class);
+				try (LockHandle handle = locks.semaphore("reports", 3).acquire()) {
+					LocksDescriptor all = endpoint.locks(SecurityContext.NONE);
+					assertThat(all.locks()).singleElement().satisfies((lock) -> {
+						assertThat(lock.permits()).isEqualTo(3);
+						assertThat(lock.freePermits()).isEqualTo(2);
+						assertThat(lock.waiters()).isNull();
+					});
+					assertThat(all.thisInstance()).singleElement().satisfies((lease) -> {
+						assertThat(lease.maxHold()).isEqualTo("PT10M");
+						assertThat(lease.maxHoldDeadline()).isEqualTo(lease.acquiredAt().plus(Duration.ofMinutes(10)));
+					});
+					assertThat(endpoint.lock(SecurityContext.NONE, new String[] { "reports" }).freePermits())
+						.isEqualTo(2);
+				}
+			});
+	}
+
+	@Test
+	void showsTheWaitersOfEveryInstanceWhereTheBackendCanTell(@TempDir Path directory) {
+		this.contextRunner
+			.withPropertyValues("management.endpoints.web.exposure.include=locks", "latchkey.backend=socket",
+					"latchkey.socket.directory=" + directory.resolve("locks"))
+			.run((context) -> {
+				LockTemplate locks = context.getBean(LockTemplate.class);
+				LocksEndpoint endpoint = context.getBean(LocksEndpoint.class);
+				ExecutorService waiters = Executors.newFixedThreadPool(2);
+				try (LockHandle handle = locks.exclusive("order:42").acquire()) {
+					for (int i = 0; i < 2; i++) {
+						waiters.submit(() -> locks.exclusive("order:42").waitTime(Duration.ofSeconds(10)).tryRun(() -> {
+						}));
+					}
+					Awaitility.await()
+						.atMost(Duration.ofSeconds(5))
+						.until(() -> endpoint.lock(SecurityContext.NONE, new String[] { "order:42" }).waiters(),
+								(count) -> count != null && count == 2);
+				}
+				finally {
+					waiters.shutdown();
+					assertThat(waiters.awaitTermination(10, TimeUnit.SECONDS)).isTrue();
+				}
 			});
 	}
 
