@@ -36,7 +36,10 @@ import dev.latchkey.event.LockNotAcquiredEvent;
  * <p>
  * Here the minimum hold ({@code sample.cleanup-min-hold}, 15s) is longer than the
  * interval ({@code sample.cleanup-interval}, 10s), so that a single instance shows both
- * outcomes: it runs, skips the next tick, runs again.
+ * outcomes: it runs, skips the next tick, runs again. The maximum hold time
+ * ({@code sample.cleanup-max-hold}, 1m) bounds a run that hangs: its lease is then lost
+ * (the run is interrupted) and given back, so that the next tick, here or on another
+ * instance, can run.
  */
 @Component
 public class CleanupJob {
@@ -46,7 +49,8 @@ public class CleanupJob {
 	private static final Log logger = LogFactory.getLog(CleanupJob.class);
 
 	@Scheduled(fixedRateString = "${sample.cleanup-interval:10s}")
-	@Exclusive(value = LOCK, onContention = ContentionPolicy.SKIP, minHoldString = "${sample.cleanup-min-hold:15s}")
+	@Exclusive(value = LOCK, onContention = ContentionPolicy.SKIP, minHoldString = "${sample.cleanup-min-hold:15s}",
+			maxHoldString = "${sample.cleanup-max-hold:1m}")
 	public void cleanUp() {
 		logger.info("Cleanup ran (fencing token " + LockContext.fencingToken() + ")");
 	}

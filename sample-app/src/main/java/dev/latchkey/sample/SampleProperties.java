@@ -31,9 +31,9 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
  * </pre>
  * <p>
  * The wait time of the reports semaphore ({@code sample.report-wait}) and the cleanup
- * job's interval and minimum hold time ({@code sample.cleanup-interval},
- * {@code sample.cleanup-min-hold}) are read by placeholders in the annotations
- * themselves.
+ * job's interval, minimum and maximum hold times ({@code sample.cleanup-interval},
+ * {@code sample.cleanup-min-hold}, {@code sample.cleanup-max-hold}) are read by
+ * placeholders in the annotations themselves.
  */
 @ConfigurationProperties("sample")
 public class SampleProperties {
