@@ -217,6 +217,11 @@ final class DefaultLease implements Lease, LeaseKeeper.KeptLease {
 	}
 
 	@Override
+	public Duration safetyMargin() {
+		return this.spec.ttl().minusNanos(this.validityNanos);
+	}
+
+	@Override
 	public void renewed(long requestedAtNanos) {
 		if (this.state == State.HELD) {
 			this.validUntilNanos = requestedAtNanos + this.validityNanos;

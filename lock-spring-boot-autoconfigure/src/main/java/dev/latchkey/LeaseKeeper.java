@@ -49,7 +49,9 @@ import org.springframework.util.Assert;
  * ({@link LossReason#NOT_OWNER}).</li>
  * <li>A renewal that fails with an exception is retried until the lease's local validity
  * deadline, then the lease is lost ({@link LossReason#RENEWAL_FAILED}).</li>
- * <li>A lease with a maximum hold time is not renewed past it: at that deadline it is
+ * <li>A lease with a maximum hold time is not renewed past it: its last renewals ask the
+ * backend to keep it only until that deadline plus its safety margin (so that a process
+ * paused there does not hold the key for a whole TTL more), and at the deadline it is
  * lost ({@link LossReason#MAX_HOLD_EXCEEDED}), even while a renewal hangs, and its
  * lifecycle gives it back at the backend.</li>
  * </ul>
@@ -70,6 +72,8 @@ final class LeaseKeeper implements AutoCloseable {
 	private static final LogAccessor logger = new LogAccessor(LeaseKeeper.class);
 
 	private static final long MIN_RETRY_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
+
+	private static final long MIN_RENEWAL_TTL_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
 
 	private final LockRepository repository;
 
@@ -345,7 +349,7 @@ final class LeaseKeeper implements AutoCloseable {
 		}
 		List<LeaseSpec> specs = new ArrayList<>(batch.size());
 		for (Entry entry : batch) {
-			specs.add(entry.lease.spec());
+			specs.add(renewal(entry, now));
 		}
 		long requestedAt = System.nanoTime();
 		Set<String> lost;
@@ -370,6 +374,22 @@ final class LeaseKeeper implements AutoCloseable {
 				runSafely(() -> entry.lease.renewed(requestedAt));
 			}
 		}
+	}
+
+	/**
+	 * What to renew a lease as: its own TTL, or, once its maximum hold time comes sooner,
+	 * only until that deadline plus its safety margin. The keeper loses and releases the
+	 * lease at the deadline; should this process stop before (paused, or dead), the
+	 * backend frees the key soon after it rather than a whole TTL later.
+	 */
+	private static LeaseSpec renewal(Entry entry, long now) {
+		LeaseSpec spec = entry.lease.spec();
+		if (!entry.hasHoldLimit) {
+			return spec;
+		}
+		long needed = entry.holdDeadlineNanos - now + entry.lease.safetyMargin().toNanos();
+		return (needed < spec.ttl().toNanos()) ? spec.withTtl(Duration.ofNanos(Math.max(needed, MIN_RENEWAL_TTL_NANOS)))
+				: spec;
 	}
 
 	/**
@@ -517,6 +537,13 @@ final class LeaseKeeper implements AutoCloseable {
 		 * @return the maximum hold time, or {@code null} for no limit
 		 */
 		@Nullable Duration holdLimit();
+
+		/**
+		 * How long before the backend could expire the lease this process stops relying
+		 * on it: its TTL less its local validity.
+		 * @return the safety margin
+		 */
+		Duration safetyMargin();
 
 		/**
 		 * Called after a successful renewal.

@@ -218,6 +218,11 @@ class LeaseKeeperTests {
 		}
 
 		@Override
+		public Duration safetyMargin() {
+			return Duration.ofMillis(50);
+		}
+
+		@Override
 		public LeaseSpec spec() {
 			return this.spec;
 		}

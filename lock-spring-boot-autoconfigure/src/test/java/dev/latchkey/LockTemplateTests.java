@@ -528,6 +528,28 @@ class LockTemplateTests {
 	}
 
 	@Test
+	void aHolderThatStopsJustBeforeItsMaximumHoldTimeKeepsTheKeyOnlyUntilThenNotForAnotherTtl() {
+		LockTemplate stopping = template(this.repository,
+				this.settings.withTtl(Duration.ofSeconds(5)).withRenewInterval(Duration.ofMillis(200)), null);
+		long start = System.nanoTime();
+		LockHandle handle = stopping.exclusive("import").maxHold(Duration.ofSeconds(1)).acquire();
+		// Renewed every 200 ms: the renewals from 0.6 s on ask the backend to keep the
+		// lease
+		// only until the limit plus the safety margin.
+		Awaitility.await().atMost(Duration.ofSeconds(2)).until(() -> handle.lease().renewals() >= 4);
+		assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(1));
+		// The process stops (nothing is renewed or released any more), as if paused.
+		stopping.close();
+		Awaitility.await()
+			.atMost(Duration.ofSeconds(3))
+			.pollInterval(Duration.ofMillis(10))
+			.until(() -> this.repository.inspect("import").isEmpty());
+		Duration freedAfter = Duration.ofNanos(System.nanoTime() - start);
+		assertThat(freedAfter).as("the backend frees the key at the limit, not a 5 s TTL after the last renewal")
+			.isBetween(Duration.ofMillis(900), Duration.ofMillis(1500));
+	}
+
+	@Test
 	void theDefaultMaximumHoldTimeAppliesUnlessALockSetsItsOwn() {
 		LockTemplate limited = template(this.repository, this.settings.withMaxHold(Duration.ofMillis(300)), null);
 		try (LockHandle handle = limited.exclusive("a").acquire()) {
