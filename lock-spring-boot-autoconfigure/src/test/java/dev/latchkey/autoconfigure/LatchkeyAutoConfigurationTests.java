@@ -37,6 +37,7 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.core.env.MapPropertySource;
 
+import dev.latchkey.LockHandle;
 import dev.latchkey.LockRepository;
 import dev.latchkey.LockSettings;
 import dev.latchkey.LockTemplate;
@@ -196,7 +197,8 @@ class LatchkeyAutoConfigurationTests {
 	@Test
 	void durationPropertiesBeyondTheirRangeFailTheStartNamingThePropertyAndTheRange() {
 		for (String property : List.of("latchkey.ttl", "latchkey.wait-time", "latchkey.safety-margin",
-				"latchkey.renew-interval", "latchkey.waiting.max-poll-interval", "latchkey.etcd.request-timeout")) {
+				"latchkey.renew-interval", "latchkey.max-hold", "latchkey.waiting.max-poll-interval",
+				"latchkey.etcd.request-timeout")) {
 			this.contextRunner.withPropertyValues(property + "=3650000d").run((context) -> {
 				assertThat(context).hasFailed();
 				FailureAnalysis analysis = BackendStartup.analyze(context.getStartupFailure());
@@ -209,6 +211,22 @@ class LatchkeyAutoConfigurationTests {
 		this.contextRunner.withPropertyValues("latchkey.health.timeout=-1s")
 			.run((context) -> assertThat(BackendStartup.analyze(context.getStartupFailure()).getDescription())
 				.startsWith("latchkey.health.timeout is PT-1S, outside its allowed range: longer than 0"));
+		this.contextRunner.withPropertyValues("latchkey.max-hold=0")
+			.run((context) -> assertThat(BackendStartup.analyze(context.getStartupFailure()).getDescription())
+				.startsWith("latchkey.max-hold is PT0S, outside its allowed range: longer than 0"));
+	}
+
+	@Test
+	void maxHoldPropertyIsTheDefaultMaximumHoldTime() {
+		this.contextRunner.withPropertyValues("latchkey.backend=memory", "latchkey.max-hold=2h").run((context) -> {
+			assertThat(context.getBean(LockSettings.class).maxHold()).isEqualTo(Duration.ofHours(2));
+			LockTemplate locks = context.getBean(LockTemplate.class);
+			try (LockHandle handle = locks.exclusive("order:1").acquire()) {
+				assertThat(handle.lease().maxHold()).contains(Duration.ofHours(2));
+			}
+		});
+		this.contextRunner.withPropertyValues("latchkey.backend=memory")
+			.run((context) -> assertThat(context.getBean(LockSettings.class).maxHold()).isNull());
 	}
 
 	@Test
