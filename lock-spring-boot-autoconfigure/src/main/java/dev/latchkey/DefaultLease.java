@@ -128,6 +128,17 @@ final class DefaultLease implements Lease, LeaseKeeper.KeptLease {
 		return Duration.ofNanos(System.nanoTime() - this.acquiredAtNanos);
 	}
 
+	/**
+	 * Whether this is the lease of a key as the user wrote it, without the configured
+	 * prefix.
+	 */
+	boolean hasKey(String writtenKey) {
+		String prefix = this.lifecycle.keyPrefix();
+		String key = key();
+		return key.length() == prefix.length() + writtenKey.length() && key.startsWith(prefix)
+				&& key.endsWith(writtenKey);
+	}
+
 	boolean belongsTo(LeaseLifecycle owner) {
 		return this.lifecycle == owner;
 	}
@@ -205,6 +216,15 @@ final class DefaultLease implements Lease, LeaseKeeper.KeptLease {
 	public void lost(LossReason reason, @Nullable Throwable cause) {
 		if (markLost(reason, cause)) {
 			this.lifecycle.lost(this, true);
+		}
+	}
+
+	/**
+	 * Loses this lease because another lease of the same lock of several keys was lost.
+	 */
+	void lostWith(LockLostException other) {
+		if (markLost(other.getReason(), other)) {
+			this.lifecycle.lostTogether(this);
 		}
 	}
 

@@ -17,6 +17,7 @@
 package dev.latchkey;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 import java.util.function.Supplier;
 
@@ -28,9 +29,9 @@ import dev.latchkey.annotation.LostPolicy;
 
 /**
  * One lock, configured fluently and then used: made by
- * {@link LockTemplate#exclusive(String)} or {@link LockTemplate#semaphore(String, int)}.
- * Immutable: each {@code with}-style method returns a new operation, so an operation can
- * be kept in a field and reused.
+ * {@link LockTemplate#exclusive(String, String...)} or
+ * {@link LockTemplate#semaphore(String, int)}. Immutable: each {@code with}-style method
+ * returns a new operation, so an operation can be kept in a field and reused.
  *
  * <pre class="code">
  * Receipt receipt = locks.exclusive("order:" + id)
@@ -49,7 +50,7 @@ public final class LockOperation {
 
 	private final LockTemplate template;
 
-	private final String key;
+	private final List<String> keys;
 
 	private final String name;
 
@@ -65,14 +66,14 @@ public final class LockOperation {
 
 	private final LostPolicy lostPolicy;
 
-	LockOperation(LockTemplate template, String key, LeaseMode mode, int permits) {
-		this(template, key, key, mode, permits, null, null, Duration.ZERO, LostPolicy.DEFAULT);
+	LockOperation(LockTemplate template, List<String> keys, LeaseMode mode, int permits) {
+		this(template, keys, String.join(",", keys), mode, permits, null, null, Duration.ZERO, LostPolicy.DEFAULT);
 	}
 
-	private LockOperation(LockTemplate template, String key, String name, LeaseMode mode, int permits,
+	private LockOperation(LockTemplate template, List<String> keys, String name, LeaseMode mode, int permits,
 			@Nullable Duration waitTime, @Nullable Duration ttl, Duration minHold, LostPolicy lostPolicy) {
 		this.template = template;
-		this.key = key;
+		this.keys = keys;
 		this.name = name;
 		this.mode = mode;
 		this.permits = permits;
@@ -90,7 +91,7 @@ public final class LockOperation {
 	 */
 	public LockOperation named(String name) {
 		Assert.hasText(name, "Name must not be empty");
-		return new LockOperation(this.template, this.key, name, this.mode, this.permits, this.waitTime, this.ttl,
+		return new LockOperation(this.template, this.keys, name, this.mode, this.permits, this.waitTime, this.ttl,
 				this.minHold, this.lostPolicy);
 	}
 
@@ -103,7 +104,7 @@ public final class LockOperation {
 		Assert.isTrue(!waitTime.isNegative(), "Wait time must not be negative");
 		Assert.isTrue(waitTime.compareTo(LockSettings.MAX_DURATION) <= 0, () -> "Wait time of " + waitTime
 				+ " is longer than the longest allowed, " + LockSettings.MAX_DURATION.toDays() + " days");
-		return new LockOperation(this.template, this.key, this.name, this.mode, this.permits, waitTime, this.ttl,
+		return new LockOperation(this.template, this.keys, this.name, this.mode, this.permits, waitTime, this.ttl,
 				this.minHold, this.lostPolicy);
 	}
 
@@ -114,7 +115,7 @@ public final class LockOperation {
 	 */
 	public LockOperation ttl(Duration ttl) {
 		this.template.settings().checkTtl(ttl);
-		return new LockOperation(this.template, this.key, this.name, this.mode, this.permits, this.waitTime, ttl,
+		return new LockOperation(this.template, this.keys, this.name, this.mode, this.permits, this.waitTime, ttl,
 				this.minHold, this.lostPolicy);
 	}
 
@@ -128,7 +129,7 @@ public final class LockOperation {
 		Assert.isTrue(!minHold.isNegative(), "Minimum hold time must not be negative");
 		Assert.isTrue(minHold.compareTo(LockSettings.MAX_DURATION) <= 0, () -> "Minimum hold time of " + minHold
 				+ " is longer than the longest allowed, " + LockSettings.MAX_DURATION.toDays() + " days");
-		return new LockOperation(this.template, this.key, this.name, this.mode, this.permits, this.waitTime, this.ttl,
+		return new LockOperation(this.template, this.keys, this.name, this.mode, this.permits, this.waitTime, this.ttl,
 				minHold, this.lostPolicy);
 	}
 
@@ -142,7 +143,7 @@ public final class LockOperation {
 	public LockOperation onLost(LostPolicy lostPolicy) {
 		Assert.isTrue(lostPolicy != LostPolicy.CANCEL,
 				"LostPolicy.CANCEL applies to asynchronous results; use LockHandle.onLost to cancel your own work");
-		return new LockOperation(this.template, this.key, this.name, this.mode, this.permits, this.waitTime, this.ttl,
+		return new LockOperation(this.template, this.keys, this.name, this.mode, this.permits, this.waitTime, this.ttl,
 				this.minHold, lostPolicy);
 	}
 
@@ -221,8 +222,23 @@ public final class LockOperation {
 		return this.template.execute(this, task, whenNotAcquired);
 	}
 
+	/**
+	 * This operation narrowed to one of its keys, with what is left of its wait time.
+	 */
+	LockOperation forKey(String key, @Nullable Duration waitTime) {
+		return new LockOperation(this.template, List.of(key), this.name, this.mode, this.permits, waitTime, this.ttl,
+				this.minHold, this.lostPolicy);
+	}
+
 	String key() {
-		return this.key;
+		return this.keys.get(0);
+	}
+
+	/**
+	 * The keys as written, in the order given; more than one for a multi-key lock.
+	 */
+	List<String> keys() {
+		return this.keys;
 	}
 
 	String name() {
@@ -255,8 +271,8 @@ public final class LockOperation {
 
 	@Override
 	public String toString() {
-		return "LockOperation[key=" + this.key + ", mode=" + this.mode
-				+ (this.mode == LeaseMode.SEMAPHORE ? ", permits=" + this.permits : "") + "]";
+		return "LockOperation[" + ((this.keys.size() == 1) ? "key=" + this.keys.get(0) : "keys=" + this.keys)
+				+ ", mode=" + this.mode + (this.mode == LeaseMode.SEMAPHORE ? ", permits=" + this.permits : "") + "]";
 	}
 
 }

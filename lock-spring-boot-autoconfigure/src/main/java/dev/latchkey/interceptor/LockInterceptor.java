@@ -17,6 +17,7 @@
 package dev.latchkey.interceptor;
 
 import java.lang.reflect.Method;
+import java.util.Arrays;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -81,8 +82,7 @@ final class LockInterceptor implements MethodInterceptor {
 		if (spec == null) {
 			return invocation.proceed();
 		}
-		String key = spec.key().evaluate(invocation.getArguments());
-		LockOperation operation = operation(spec, key);
+		LockOperation operation = operation(spec, keys(spec, invocation.getArguments()));
 		return switch (spec.returnKind()) {
 			case SYNC, OPTIONAL -> invokeSync(invocation, spec, operation);
 			case FUTURE -> invokeFuture(invocation, spec, operation);
@@ -108,10 +108,19 @@ final class LockInterceptor implements MethodInterceptor {
 		return (cached != NOT_LOCKED) ? (LockedMethod) cached : null;
 	}
 
-	private LockOperation operation(LockedMethod spec, String key) {
+	private static String[] keys(LockedMethod spec, @Nullable Object[] arguments) {
+		String[] keys = new String[spec.keys().size()];
+		for (int i = 0; i < keys.length; i++) {
+			keys[i] = spec.keys().get(i).evaluate(arguments);
+		}
+		return keys;
+	}
+
+	private LockOperation operation(LockedMethod spec, String[] keys) {
 		LockTemplate template = this.templates.get();
-		LockOperation operation = (spec.mode() == LeaseMode.EXCLUSIVE) ? template.exclusive(key)
-				: template.semaphore(key, spec.permits());
+		LockOperation operation = (spec.mode() == LeaseMode.EXCLUSIVE)
+				? template.exclusive(keys[0], Arrays.copyOfRange(keys, 1, keys.length))
+				: template.semaphore(keys[0], spec.permits());
 		operation = operation.named(spec.name());
 		if (spec.waitTime() != null) {
 			operation = operation.waitTime(spec.waitTime());
@@ -163,7 +172,7 @@ final class LockInterceptor implements MethodInterceptor {
 			return CompletableFuture.completedFuture(null);
 		}
 		Object result;
-		try (LockContext.Binding binding = LockContext.bind(handle.lease())) {
+		try (LockContext.Binding binding = LockContext.bind(handle)) {
 			result = invocation.proceed();
 		}
 		catch (Throwable ex) {
@@ -191,7 +200,7 @@ final class LockInterceptor implements MethodInterceptor {
 		// Each subscription invokes the method again, under its own lease.
 		MethodInvocation current = (invocation instanceof ProxyMethodInvocation proxied) ? proxied.invocableClone()
 				: invocation;
-		try (LockContext.Binding binding = LockContext.bind(handle.lease())) {
+		try (LockContext.Binding binding = LockContext.bind(handle)) {
 			Object result = current.proceed();
 			if (result == null) {
 				throw new IllegalStateException("Locked method returned null instead of a Mono or Flux");

@@ -17,6 +17,8 @@
 package dev.latchkey.interceptor;
 
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
@@ -264,6 +266,47 @@ class LockAnnotationTests {
 		});
 	}
 
+	@Test
+	void severalKeyTemplatesLockEveryKeyWithItsOwnFencingTokenAndOppositeOrdersNeverDeadlock() {
+		this.contextRunner.run((context) -> {
+			Guarded guarded = context.getBean(Guarded.class);
+			LockTemplate locks = context.getBean(LockTemplate.class);
+			LockRepository repository = context.getBean(LockRepository.class);
+			long[] tokens = guarded.transfer("a", "b");
+			assertThat(tokens[0]).isPositive();
+			assertThat(tokens[1]).isPositive().isNotEqualTo(tokens[0]);
+			try (LockHandle held = locks.exclusive("account:b").acquire()) {
+				assertThatExceptionOfType(LockNotAcquiredException.class).isThrownBy(() -> guarded.transfer("a", "b"))
+					.satisfies((ex) -> {
+						assertThat(ex.getKey()).isEqualTo("account:b");
+						assertThat(ex.getName()).isEqualTo("account:#from,account:#to");
+					});
+				assertThat(repository.inspect("account:a")).isEmpty();
+			}
+			AtomicInteger inside = new AtomicInteger();
+			AtomicInteger overlaps = new AtomicInteger();
+			List<Future<?>> callers = new ArrayList<>();
+			for (String[] accounts : new String[][] { { "a", "b" }, { "b", "a" }, { "a", "b" }, { "b", "a" } }) {
+				callers.add(this.executor.submit(() -> {
+					for (int i = 0; i < 500; i++) {
+						guarded.transferWaiting(accounts[0], accounts[1], () -> {
+							if (inside.incrementAndGet() > 1) {
+								overlaps.incrementAndGet();
+							}
+							inside.decrementAndGet();
+						});
+					}
+					return null;
+				}));
+			}
+			for (Future<?> caller : callers) {
+				caller.get(20, TimeUnit.SECONDS);
+			}
+			assertThat(overlaps).hasValue(0);
+			assertThat(repository.list()).isEmpty();
+		});
+	}
+
 	@Configuration(proxyBeanMethods = false)
 	static class ServicesConfiguration {
 
@@ -359,6 +402,17 @@ class LockAnnotationTests {
 		@Exclusive("nested:#id")
 		public String inner(long id) {
 			return "inner";
+		}
+
+		@Exclusive({ "account:#from", "account:#to" })
+		public long[] transfer(String from, String to) {
+			return new long[] { LockContext.fencingToken("account:" + from),
+					LockContext.fencingToken("account:" + to) };
+		}
+
+		@Exclusive(key = { "account:#from", "account:#to" }, waitTime = 10_000)
+		public void transferWaiting(String from, String to, Runnable work) {
+			work.run();
 		}
 
 		@Exclusive("fenced:#id")
