@@ -24,9 +24,9 @@ import org.springframework.web.bind.annotation.RestController;
 import dev.latchkey.sample.AccountService.Transfer;
 
 /**
- * {@code POST /accounts/{from}/transfer?to=bob&cents=500}: answers 200 with both
- * balances and each account's fencing token, or 409 when either account stayed locked
- * for two seconds.
+ * {@code POST /accounts/{from}/transfer?to=bob&cents=500}: answers 200 with both balances
+ * and each account's fencing token, or 409 when either account stayed locked for two
+ * seconds.
  */
 @RestController
 public class AccountController {

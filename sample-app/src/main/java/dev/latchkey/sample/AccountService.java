@@ -49,8 +49,8 @@ public class AccountService {
 	}
 
 	/**
-	 * Transfers an amount from one account to another, waiting up to two seconds for
-	 * both accounts' locks.
+	 * Transfers an amount from one account to another, waiting up to two seconds for both
+	 * accounts' locks.
 	 * @param from the account debited
 	 * @param to the account credited
 	 * @param cents the amount
