@@ -164,10 +164,10 @@ public final class LockContext {
 	 * @return the binding to close when the guarded code returns
 	 */
 	public static Binding bind(LockHandle handle) {
-		List<Lease> held = handle.leases();
-		if (held.size() == 1) {
-			return bind(held.get(0));
+		if (!handle.hasSeveralKeys()) {
+			return bind(handle.defaultLease());
 		}
+		List<Lease> held = handle.leases();
 		List<Binding> bindings = new ArrayList<>(held.size());
 		for (Lease lease : held) {
 			bindings.add(bind(lease));

@@ -194,7 +194,14 @@ public final class LockHandle implements AutoCloseable {
 		}
 	}
 
+	boolean hasSeveralKeys() {
+		return !this.parts.isEmpty();
+	}
+
 	boolean isLost() {
+		if (this.parts.isEmpty()) {
+			return this.lease.isLost();
+		}
 		for (DefaultLease held : defaultLeases()) {
 			if (held.isLost()) {
 				return true;

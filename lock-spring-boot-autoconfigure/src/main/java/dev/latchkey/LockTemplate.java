@@ -161,7 +161,17 @@ public class LockTemplate implements AutoCloseable {
 	}
 
 	/**
-	 * An exclusive lock on a key, or on several keys at once: one holder at a time.
+	 * An exclusive lock on a key: one holder at a time.
+	 * @param key the key; the configured prefix is put before it
+	 * @return the operation, to configure and run
+	 * @see #exclusive(String, String...)
+	 */
+	public LockOperation exclusive(String key) {
+		return new LockOperation(this, List.of(key), LeaseMode.EXCLUSIVE, 1);
+	}
+
+	/**
+	 * An exclusive lock on several keys at once: one holder at a time.
 	 *
 	 * <pre class="code">
 	 * locks.exclusive("order:" + id).run(() -&gt; orders.ship(id));
@@ -189,6 +199,9 @@ public class LockTemplate implements AutoCloseable {
 	 * @return the operation, to configure and run
 	 */
 	public LockOperation exclusive(String key, String... moreKeys) {
+		if (moreKeys.length == 0) {
+			return exclusive(key);
+		}
 		List<String> keys = new ArrayList<>(1 + moreKeys.length);
 		keys.add(key);
 		keys.addAll(Arrays.asList(moreKeys));

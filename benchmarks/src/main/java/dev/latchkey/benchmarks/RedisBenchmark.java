@@ -113,8 +113,9 @@ public final class RedisBenchmark {
 					() -> template.exclusive("bench-a", "bench-b").acquire().close(), () -> {
 						// Half the callers name the keys in the other order: no deadlock.
 						boolean reversed = ThreadLocalRandom.current().nextBoolean();
-						template.exclusive(reversed ? "bench-b-contended" : "bench-a-contended",
-								reversed ? "bench-a-contended" : "bench-b-contended")
+						template
+							.exclusive(reversed ? "bench-b-contended" : "bench-a-contended",
+									reversed ? "bench-a-contended" : "bench-b-contended")
 							.run(Measurements::work);
 					});
 			benchmark.run("Redisson RLock", iterations, () -> {

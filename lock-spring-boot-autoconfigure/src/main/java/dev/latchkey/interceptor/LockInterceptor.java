@@ -17,7 +17,6 @@
 package dev.latchkey.interceptor;
 
 import java.lang.reflect.Method;
-import java.util.Arrays;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -82,7 +81,7 @@ final class LockInterceptor implements MethodInterceptor {
 		if (spec == null) {
 			return invocation.proceed();
 		}
-		LockOperation operation = operation(spec, keys(spec, invocation.getArguments()));
+		LockOperation operation = operation(spec, invocation.getArguments());
 		return switch (spec.returnKind()) {
 			case SYNC, OPTIONAL -> invokeSync(invocation, spec, operation);
 			case FUTURE -> invokeFuture(invocation, spec, operation);
@@ -108,19 +107,23 @@ final class LockInterceptor implements MethodInterceptor {
 		return (cached != NOT_LOCKED) ? (LockedMethod) cached : null;
 	}
 
-	private static String[] keys(LockedMethod spec, @Nullable Object[] arguments) {
-		String[] keys = new String[spec.keys().size()];
-		for (int i = 0; i < keys.length; i++) {
-			keys[i] = spec.keys().get(i).evaluate(arguments);
-		}
-		return keys;
-	}
-
-	private LockOperation operation(LockedMethod spec, String[] keys) {
+	private LockOperation operation(LockedMethod spec, @Nullable Object[] arguments) {
 		LockTemplate template = this.templates.get();
-		LockOperation operation = (spec.mode() == LeaseMode.EXCLUSIVE)
-				? template.exclusive(keys[0], Arrays.copyOfRange(keys, 1, keys.length))
-				: template.semaphore(keys[0], spec.permits());
+		String key = spec.keys().get(0).evaluate(arguments);
+		LockOperation operation;
+		if (spec.mode() == LeaseMode.SEMAPHORE) {
+			operation = template.semaphore(key, spec.permits());
+		}
+		else if (spec.keys().size() == 1) {
+			operation = template.exclusive(key);
+		}
+		else {
+			String[] moreKeys = new String[spec.keys().size() - 1];
+			for (int i = 0; i < moreKeys.length; i++) {
+				moreKeys[i] = spec.keys().get(i + 1).evaluate(arguments);
+			}
+			operation = template.exclusive(key, moreKeys);
+		}
 		operation = operation.named(spec.name());
 		if (spec.waitTime() != null) {
 			operation = operation.waitTime(spec.waitTime());
