@@ -29,7 +29,8 @@ import dev.latchkey.annotation.LostPolicy;
 
 /**
  * One lock, configured fluently and then used: made by
- * {@link LockTemplate#exclusive(String, String...)} or
+ * {@link LockTemplate#exclusive(String)},
+ * {@link LockTemplate#exclusive(String, String...)} (several keys) or
  * {@link LockTemplate#semaphore(String, int)}. Immutable: each {@code with}-style method
  * returns a new operation, so an operation can be kept in a field and reused.
  *
@@ -84,8 +85,9 @@ public final class LockOperation {
 	}
 
 	/**
-	 * Names the lock for events and metrics; defaults to the key. Give keys with variable
-	 * parts a fixed name.
+	 * Names the lock for events and metrics; defaults to the key (the keys joined by
+	 * commas for a lock of several keys, whose every key's events carry this one name).
+	 * Give keys with variable parts a fixed name.
 	 * @param name the lock's name
 	 * @return a new operation
 	 */
