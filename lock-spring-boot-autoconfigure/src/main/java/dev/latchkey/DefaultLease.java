@@ -223,7 +223,12 @@ final class DefaultLease implements Lease, LeaseKeeper.KeptLease {
 	 * Loses this lease because another lease of the same lock of several keys was lost.
 	 */
 	void lostWith(LockLostException other) {
-		if (markLost(other.getReason(), other)) {
+		boolean lost;
+		synchronized (this) {
+			// A lease already released (the lock is being closed) stays released.
+			lost = this.state == State.HELD && markLost(other.getReason(), other);
+		}
+		if (lost) {
 			this.lifecycle.lostTogether(this);
 		}
 	}

@@ -174,8 +174,6 @@ public class LockTemplate implements AutoCloseable {
 	 * An exclusive lock on several keys at once: one holder at a time.
 	 *
 	 * <pre class="code">
-	 * locks.exclusive("order:" + id).run(() -&gt; orders.ship(id));
-	 *
 	 * locks.exclusive("account:" + from, "account:" + to).run(() -&gt; ledger.transfer(from, to, cents));
 	 * </pre>
 	 * <p>
@@ -195,7 +193,8 @@ public class LockTemplate implements AutoCloseable {
 	 * outermost call rather than adding keys in nested calls, which may wait for each
 	 * other until their wait time ends.
 	 * @param key the key; the configured prefix is put before it
-	 * @param moreKeys further keys to hold together with the first
+	 * @param moreKeys further keys to hold together with the first; none makes
+	 * {@link #exclusive(String)}
 	 * @return the operation, to configure and run
 	 */
 	public LockOperation exclusive(String key, String... moreKeys) {
@@ -395,16 +394,14 @@ public class LockTemplate implements AutoCloseable {
 		Duration waitTime = (operation.waitTime() != null) ? operation.waitTime() : this.settings.waitTime();
 		long deadline = System.nanoTime() + waitTime.toNanos();
 		List<LockHandle> taken = new ArrayList<>(byFullKey.size());
+		String notAcquired = null;
 		try {
 			for (Map.Entry<String, String> key : byFullKey.entrySet()) {
 				Duration left = Duration.ofNanos(Math.max(0, deadline - System.nanoTime()));
 				LockHandle part = acquire(operation.forKey(key.getValue(), left), false);
 				if (part == null) {
-					releaseNow(taken);
-					if (throwOnContention) {
-						throw new LockNotAcquiredException(key.getKey(), operation.name(), waitTime, null);
-					}
-					return null;
+					notAcquired = key.getKey();
+					break;
 				}
 				taken.add(part);
 			}
@@ -412,6 +409,13 @@ public class LockTemplate implements AutoCloseable {
 		catch (RuntimeException | Error ex) {
 			releaseNow(taken);
 			throw ex;
+		}
+		if (notAcquired != null) {
+			releaseNow(taken);
+			if (throwOnContention) {
+				throw new LockNotAcquiredException(notAcquired, operation.name(), waitTime, null);
+			}
+			return null;
 		}
 		loseTogether(taken);
 		return new LockHandle(taken);
