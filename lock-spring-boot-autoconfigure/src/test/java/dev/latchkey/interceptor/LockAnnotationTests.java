@@ -240,6 +240,22 @@ class LockAnnotationTests {
 	}
 
 	@Test
+	void completableFutureOfSeveralKeysHoldsThemAllUntilItCompletes() {
+		this.contextRunner.run((context) -> {
+			Guarded guarded = context.getBean(Guarded.class);
+			LockRepository repository = context.getBean(LockRepository.class);
+			CompletableFuture<Long> pending = new CompletableFuture<>();
+			CompletableFuture<Long> result = guarded.asyncTransfer("x", "y", pending);
+			assertThat(repository.inspect("account:x")).isPresent();
+			assertThat(repository.inspect("account:y")).isPresent();
+			pending.complete(1L);
+			assertThat(result).succeedsWithin(Duration.ofSeconds(1)).isEqualTo(1L);
+			assertThat(repository.inspect("account:x")).isEmpty();
+			assertThat(repository.inspect("account:y")).isEmpty();
+		});
+	}
+
+	@Test
 	void monoAcquiresOnSubscriptionAndReleasesWhenItCompletes() {
 		this.contextRunner.run((context) -> {
 			Guarded guarded = context.getBean(Guarded.class);
@@ -429,6 +445,14 @@ class LockAnnotationTests {
 		@Exclusive("failing")
 		public void failing() throws java.io.IOException {
 			throw new java.io.IOException("disk full");
+		}
+
+		@Exclusive({ "account:#to", "account:#from" })
+		public CompletableFuture<Long> asyncTransfer(String from, String to, CompletableFuture<Long> result) {
+			// Bound while the method assembles its result.
+			assertThat(LockContext.fencingToken("account:" + from)).isPositive();
+			assertThat(LockContext.fencingToken("account:" + to)).isPositive();
+			return result;
 		}
 
 		@Exclusive("async")
