@@ -141,6 +141,17 @@ final class DefaultLease implements Lease, LeaseKeeper.KeptLease {
 		return this.maxHold != null && now - this.acquiredAtNanos - this.maxHold.toNanos() >= 0;
 	}
 
+	/**
+	 * Whether this is the lease of a key as the user wrote it, without the configured
+	 * prefix.
+	 */
+	boolean hasKey(String writtenKey) {
+		String prefix = this.lifecycle.keyPrefix();
+		String key = key();
+		return key.length() == prefix.length() + writtenKey.length() && key.startsWith(prefix)
+				&& key.endsWith(writtenKey);
+	}
+
 	boolean belongsTo(LeaseLifecycle owner) {
 		return this.lifecycle == owner;
 	}
@@ -234,6 +245,20 @@ final class DefaultLease implements Lease, LeaseKeeper.KeptLease {
 	public void lost(LossReason reason, @Nullable Throwable cause) {
 		if (markLost(reason, cause)) {
 			this.lifecycle.lost(this, true);
+		}
+	}
+
+	/**
+	 * Loses this lease because another lease of the same lock of several keys was lost.
+	 */
+	void lostWith(LockLostException other) {
+		boolean lost;
+		synchronized (this) {
+			// A lease already released (the lock is being closed) stays released.
+			lost = this.state == State.HELD && markLost(other.getReason(), other);
+		}
+		if (lost) {
+			this.lifecycle.lostTogether(this);
 		}
 	}
 

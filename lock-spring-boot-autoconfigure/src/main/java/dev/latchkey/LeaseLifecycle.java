@@ -52,6 +52,13 @@ final class LeaseLifecycle {
 	}
 
 	/**
+	 * The prefix the template puts before every key.
+	 */
+	String keyPrefix() {
+		return this.settings.keyPrefix();
+	}
+
+	/**
 	 * The number of leases lost since this was made.
 	 */
 	long lostLeaseCount() {
@@ -185,6 +192,18 @@ final class LeaseLifecycle {
 	 * @param release whether to give the lease back at the backend, best effort
 	 */
 	void lost(DefaultLease lease, boolean release) {
+		end(lease, release && lease.lostException().getReason() != LossReason.NOT_OWNER);
+	}
+
+	/**
+	 * Ends a lease that is lost because another lease of the same lock of several keys
+	 * was: it is still ours at the backend, so it is given back.
+	 */
+	void lostTogether(DefaultLease lease) {
+		end(lease, true);
+	}
+
+	private void end(DefaultLease lease, boolean release) {
 		this.keeper.forget(lease);
 		this.lostLeases.incrementAndGet();
 		LockLostException exception = lease.lostException();
@@ -206,7 +225,7 @@ final class LeaseLifecycle {
 				logger.error(ex, () -> "Lost-lock action for '" + lease.key() + "' failed");
 			}
 		}
-		if (release && exception.getReason() != LossReason.NOT_OWNER) {
+		if (release) {
 			releaseQuietly(lease);
 		}
 		this.waiter.released(lease.key());

@@ -17,7 +17,9 @@
 package dev.latchkey;
 
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Iterator;
+import java.util.List;
 import java.util.Optional;
 
 import org.jspecify.annotations.Nullable;
@@ -40,6 +42,19 @@ import org.jspecify.annotations.Nullable;
  * The context is bound to the thread that runs the guarded code; work handed to another
  * thread should take the {@link Lease} with it. Nested locks stack: the innermost lease
  * is the current one.
+ * <p>
+ * Under a lock of several keys, ask for each key's token by its key:
+ *
+ * <pre class="code">
+ * &#64;Exclusive({ "account:#from", "account:#to" })
+ * public void transfer(String from, String to, long cents) {
+ *     ledger.debit(from, cents, LockContext.fencingToken("account:" + from));
+ *     ledger.credit(to, cents, LockContext.fencingToken("account:" + to));
+ * }
+ * </pre>
+ * <p>
+ * There each key's lease is bound, in canonical order, so the innermost lease is that of
+ * the last key in that order.
  *
  * @since 0.1.0
  */
@@ -81,6 +96,29 @@ public final class LockContext {
 	}
 
 	/**
+	 * The fencing token of the lease the current call chain holds on a key, the innermost
+	 * one if several calls hold it; for locks of several keys.
+	 * @param key the key as given to the template or evaluated from the annotation's
+	 * template, without the configured prefix
+	 * @return the fencing token
+	 * @throws LockLostException if that lease was lost
+	 * @throws IllegalStateException if the current call chain holds no lock on the key
+	 */
+	public static long fencingToken(String key) {
+		ArrayDeque<Lease> stack = leases.get();
+		if (stack != null) {
+			for (Iterator<Lease> it = stack.descendingIterator(); it.hasNext();) {
+				Lease lease = it.next();
+				if (lease instanceof DefaultLease held && held.hasKey(key)) {
+					lease.assertValid();
+					return lease.fencingToken();
+				}
+			}
+		}
+		throw new IllegalStateException("No lock on '" + key + "' is held by the current call");
+	}
+
+	/**
 	 * Checks that the innermost lease is still held.
 	 * @throws LockLostException if the lease was lost or its validity ran out
 	 * @throws IllegalStateException outside guarded code
@@ -110,6 +148,35 @@ public final class LockContext {
 		}
 		stack.addLast(lease);
 		return () -> unbind(lease);
+	}
+
+	/**
+	 * Makes the leases of a handle current on this thread until the returned binding is
+	 * closed: one lease, or each key's lease of a lock of several keys, in canonical
+	 * order. For integrations that run guarded code themselves.
+	 *
+	 * <pre class="code">
+	 * try (LockContext.Binding binding = LockContext.bind(handle)) {
+	 *     work.run();
+	 * }
+	 * </pre>
+	 * @param handle the held lock
+	 * @return the binding to close when the guarded code returns
+	 */
+	public static Binding bind(LockHandle handle) {
+		if (!handle.hasSeveralKeys()) {
+			return bind(handle.defaultLease());
+		}
+		List<Lease> held = handle.leases();
+		List<Binding> bindings = new ArrayList<>(held.size());
+		for (Lease lease : held) {
+			bindings.add(bind(lease));
+		}
+		return () -> {
+			for (int i = bindings.size() - 1; i >= 0; i--) {
+				bindings.get(i).close();
+			}
+		};
 	}
 
 	private static void unbind(Lease lease) {

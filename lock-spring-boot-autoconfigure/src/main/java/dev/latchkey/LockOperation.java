@@ -17,6 +17,7 @@
 package dev.latchkey;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 import java.util.function.Supplier;
 
@@ -28,9 +29,10 @@ import dev.latchkey.annotation.LostPolicy;
 
 /**
  * One lock, configured fluently and then used: made by
- * {@link LockTemplate#exclusive(String)} or {@link LockTemplate#semaphore(String, int)}.
- * Immutable: each {@code with}-style method returns a new operation, so an operation can
- * be kept in a field and reused.
+ * {@link LockTemplate#exclusive(String)},
+ * {@link LockTemplate#exclusive(String, String...)} (several keys) or
+ * {@link LockTemplate#semaphore(String, int)}. Immutable: each {@code with}-style method
+ * returns a new operation, so an operation can be kept in a field and reused.
  *
  * <pre class="code">
  * Receipt receipt = locks.exclusive("order:" + id)
@@ -49,7 +51,7 @@ public final class LockOperation {
 
 	private final LockTemplate template;
 
-	private final String key;
+	private final List<String> keys;
 
 	private final String name;
 
@@ -67,15 +69,16 @@ public final class LockOperation {
 
 	private final @Nullable Duration maxHold;
 
-	LockOperation(LockTemplate template, String key, LeaseMode mode, int permits) {
-		this(template, key, key, mode, permits, null, null, Duration.ZERO, LostPolicy.DEFAULT, null);
+	LockOperation(LockTemplate template, List<String> keys, LeaseMode mode, int permits) {
+		this(template, keys, String.join(",", keys), mode, permits, null, null, Duration.ZERO, LostPolicy.DEFAULT,
+				null);
 	}
 
-	private LockOperation(LockTemplate template, String key, String name, LeaseMode mode, int permits,
+	private LockOperation(LockTemplate template, List<String> keys, String name, LeaseMode mode, int permits,
 			@Nullable Duration waitTime, @Nullable Duration ttl, Duration minHold, LostPolicy lostPolicy,
 			@Nullable Duration maxHold) {
 		this.template = template;
-		this.key = key;
+		this.keys = keys;
 		this.name = name;
 		this.mode = mode;
 		this.permits = permits;
@@ -87,14 +90,15 @@ public final class LockOperation {
 	}
 
 	/**
-	 * Names the lock for events and metrics; defaults to the key. Give keys with variable
-	 * parts a fixed name.
+	 * Names the lock for events and metrics; defaults to the key (the keys joined by
+	 * commas for a lock of several keys, whose every key's events carry this one name).
+	 * Give keys with variable parts a fixed name.
 	 * @param name the lock's name
 	 * @return a new operation
 	 */
 	public LockOperation named(String name) {
 		Assert.hasText(name, "Name must not be empty");
-		return new LockOperation(this.template, this.key, name, this.mode, this.permits, this.waitTime, this.ttl,
+		return new LockOperation(this.template, this.keys, name, this.mode, this.permits, this.waitTime, this.ttl,
 				this.minHold, this.lostPolicy, this.maxHold);
 	}
 
@@ -107,7 +111,7 @@ public final class LockOperation {
 		Assert.isTrue(!waitTime.isNegative(), "Wait time must not be negative");
 		Assert.isTrue(waitTime.compareTo(LockSettings.MAX_DURATION) <= 0, () -> "Wait time of " + waitTime
 				+ " is longer than the longest allowed, " + LockSettings.MAX_DURATION.toDays() + " days");
-		return new LockOperation(this.template, this.key, this.name, this.mode, this.permits, waitTime, this.ttl,
+		return new LockOperation(this.template, this.keys, this.name, this.mode, this.permits, waitTime, this.ttl,
 				this.minHold, this.lostPolicy, this.maxHold);
 	}
 
@@ -118,7 +122,7 @@ public final class LockOperation {
 	 */
 	public LockOperation ttl(Duration ttl) {
 		this.template.settings().checkTtl(ttl);
-		return new LockOperation(this.template, this.key, this.name, this.mode, this.permits, this.waitTime, ttl,
+		return new LockOperation(this.template, this.keys, this.name, this.mode, this.permits, this.waitTime, ttl,
 				this.minHold, this.lostPolicy, this.maxHold);
 	}
 
@@ -133,7 +137,7 @@ public final class LockOperation {
 		Assert.isTrue(minHold.compareTo(LockSettings.MAX_DURATION) <= 0, () -> "Minimum hold time of " + minHold
 				+ " is longer than the longest allowed, " + LockSettings.MAX_DURATION.toDays() + " days");
 		LockSettings.checkHoldTimes(minHold, this.maxHold, "maxHold");
-		return new LockOperation(this.template, this.key, this.name, this.mode, this.permits, this.waitTime, this.ttl,
+		return new LockOperation(this.template, this.keys, this.name, this.mode, this.permits, this.waitTime, this.ttl,
 				minHold, this.lostPolicy, this.maxHold);
 	}
 
@@ -158,7 +162,7 @@ public final class LockOperation {
 		Assert.notNull(maxHold, "Maximum hold time must not be null");
 		LockSettings.checkMaxHold(maxHold);
 		LockSettings.checkHoldTimes(this.minHold, maxHold, "maxHold");
-		return new LockOperation(this.template, this.key, this.name, this.mode, this.permits, this.waitTime, this.ttl,
+		return new LockOperation(this.template, this.keys, this.name, this.mode, this.permits, this.waitTime, this.ttl,
 				this.minHold, this.lostPolicy, maxHold);
 	}
 
@@ -172,7 +176,7 @@ public final class LockOperation {
 	public LockOperation onLost(LostPolicy lostPolicy) {
 		Assert.isTrue(lostPolicy != LostPolicy.CANCEL,
 				"LostPolicy.CANCEL applies to asynchronous results; use LockHandle.onLost to cancel your own work");
-		return new LockOperation(this.template, this.key, this.name, this.mode, this.permits, this.waitTime, this.ttl,
+		return new LockOperation(this.template, this.keys, this.name, this.mode, this.permits, this.waitTime, this.ttl,
 				this.minHold, lostPolicy, this.maxHold);
 	}
 
@@ -251,8 +255,23 @@ public final class LockOperation {
 		return this.template.execute(this, task, whenNotAcquired);
 	}
 
+	/**
+	 * This operation narrowed to one of its keys, with what is left of its wait time.
+	 */
+	LockOperation forKey(String key, @Nullable Duration waitTime) {
+		return new LockOperation(this.template, List.of(key), this.name, this.mode, this.permits, waitTime, this.ttl,
+				this.minHold, this.lostPolicy, this.maxHold);
+	}
+
 	String key() {
-		return this.key;
+		return this.keys.get(0);
+	}
+
+	/**
+	 * The keys as written, in the order given; more than one for a multi-key lock.
+	 */
+	List<String> keys() {
+		return this.keys;
 	}
 
 	String name() {
@@ -289,8 +308,8 @@ public final class LockOperation {
 
 	@Override
 	public String toString() {
-		return "LockOperation[key=" + this.key + ", mode=" + this.mode
-				+ (this.mode == LeaseMode.SEMAPHORE ? ", permits=" + this.permits : "") + "]";
+		return "LockOperation[" + ((this.keys.size() == 1) ? "key=" + this.keys.get(0) : "keys=" + this.keys)
+				+ ", mode=" + this.mode + (this.mode == LeaseMode.SEMAPHORE ? ", permits=" + this.permits : "") + "]";
 	}
 
 }

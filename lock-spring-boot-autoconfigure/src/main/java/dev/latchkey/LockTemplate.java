@@ -19,11 +19,14 @@ package dev.latchkey;
 import java.lang.reflect.UndeclaredThrowableException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.OptionalLong;
+import java.util.TreeMap;
 import java.util.concurrent.ThreadFactory;
 import java.util.function.Consumer;
 import java.util.function.Function;
@@ -190,9 +193,47 @@ public class LockTemplate implements AutoCloseable {
 	 * An exclusive lock on a key: one holder at a time.
 	 * @param key the key; the configured prefix is put before it
 	 * @return the operation, to configure and run
+	 * @see #exclusive(String, String...)
 	 */
 	public LockOperation exclusive(String key) {
-		return new LockOperation(this, key, LeaseMode.EXCLUSIVE, 1);
+		return new LockOperation(this, List.of(key), LeaseMode.EXCLUSIVE, 1);
+	}
+
+	/**
+	 * An exclusive lock on several keys at once: one holder at a time.
+	 *
+	 * <pre class="code">
+	 * locks.exclusive("account:" + from, "account:" + to).run(() -&gt; ledger.transfer(from, to, cents));
+	 * </pre>
+	 * <p>
+	 * Several keys are taken all or none within the one wait time. They are taken one
+	 * after the other in a canonical order, that of their full keys (prefix included) as
+	 * strings, whatever the order they are given in, so that two calls that name the same
+	 * keys in opposite orders never wait for each other; a key given twice counts once.
+	 * If one stays held elsewhere for the rest of the wait time, the keys already taken
+	 * are released. Each key's lease has its own fencing token
+	 * ({@link LockHandle#fencingToken(String)},
+	 * {@link LockContext#fencingToken(String)}); losing any of them loses the lock (the
+	 * others are then given up as well, and the lost policy acts once); releasing
+	 * releases them all.
+	 * <p>
+	 * A key the current call chain holds already is re-entered, the others are acquired.
+	 * The canonical order only protects keys taken in one call: take every key in the
+	 * outermost call rather than adding keys in nested calls, which may wait for each
+	 * other until their wait time ends.
+	 * @param key the key; the configured prefix is put before it
+	 * @param moreKeys further keys to hold together with the first; none makes
+	 * {@link #exclusive(String)}
+	 * @return the operation, to configure and run
+	 */
+	public LockOperation exclusive(String key, String... moreKeys) {
+		if (moreKeys.length == 0) {
+			return exclusive(key);
+		}
+		List<String> keys = new ArrayList<>(1 + moreKeys.length);
+		keys.add(key);
+		keys.addAll(Arrays.asList(moreKeys));
+		return new LockOperation(this, List.copyOf(keys), LeaseMode.EXCLUSIVE, 1);
 	}
 
 	/**
@@ -203,7 +244,7 @@ public class LockTemplate implements AutoCloseable {
 	 */
 	public LockOperation semaphore(String key, int permits) {
 		Assert.isTrue(permits >= 1, () -> "A semaphore needs at least one permit, was " + permits);
-		return new LockOperation(this, key, LeaseMode.SEMAPHORE, permits);
+		return new LockOperation(this, List.of(key), LeaseMode.SEMAPHORE, permits);
 	}
 
 	/**
@@ -365,6 +406,9 @@ public class LockTemplate implements AutoCloseable {
 	// Acquisition
 
 	@Nullable LockHandle acquire(LockOperation operation, boolean throwOnContention) {
+		if (operation.keys().size() > 1) {
+			return acquireAll(operation, throwOnContention);
+		}
 		String key = fullKey(operation.key());
 		Lease held = LockContext.find(key, operation.mode());
 		if (held instanceof DefaultLease reentered && reentered.isHeld() && reentered.belongsTo(this.lifecycle)) {
@@ -425,6 +469,88 @@ public class LockTemplate implements AutoCloseable {
 			lease.observeHold(observeGrant(observation, lease));
 		}
 		return new LockHandle(lease, false, operation.minHold());
+	}
+
+	/**
+	 * Acquires several keys, all or none: one after the other in canonical order (of
+	 * their full keys), each within what is left of the one wait time. Keys already taken
+	 * are released at once when a later one cannot be had, or its attempt fails.
+	 */
+	private @Nullable LockHandle acquireAll(LockOperation operation, boolean throwOnContention) {
+		Map<String, String> byFullKey = new TreeMap<>();
+		for (String key : operation.keys()) {
+			byFullKey.put(fullKey(key), key);
+		}
+		if (byFullKey.size() == 1) {
+			return acquire(operation.forKey(operation.key(), operation.waitTime()), throwOnContention);
+		}
+		Duration waitTime = (operation.waitTime() != null) ? operation.waitTime() : this.settings.waitTime();
+		long deadline = System.nanoTime() + waitTime.toNanos();
+		List<LockHandle> taken = new ArrayList<>(byFullKey.size());
+		String notAcquired = null;
+		try {
+			for (Map.Entry<String, String> key : byFullKey.entrySet()) {
+				Duration left = Duration.ofNanos(Math.max(0, deadline - System.nanoTime()));
+				LockHandle part = acquire(operation.forKey(key.getValue(), left), false);
+				if (part == null) {
+					notAcquired = key.getKey();
+					break;
+				}
+				taken.add(part);
+			}
+		}
+		catch (RuntimeException | Error ex) {
+			releaseNow(taken);
+			throw ex;
+		}
+		if (notAcquired != null) {
+			releaseNow(taken);
+			if (throwOnContention) {
+				throw new LockNotAcquiredException(notAcquired, operation.name(), waitTime, null);
+			}
+			return null;
+		}
+		loseTogether(taken);
+		return new LockHandle(taken);
+	}
+
+	/**
+	 * Gives back the keys a failed acquisition of several keys took, without waiting for
+	 * a minimum hold time.
+	 */
+	private static void releaseNow(List<LockHandle> taken) {
+		for (int i = taken.size() - 1; i >= 0; i--) {
+			LockHandle part = taken.get(i);
+			if (!part.isReentrant()) {
+				part.defaultLease().release(Duration.ZERO);
+			}
+		}
+	}
+
+	/**
+	 * Makes the leases of a lock of several keys lost together: when one is lost, those
+	 * this call took are lost with it (and released, best effort). Keys the call chain
+	 * held already belong to the outer call and are left alone.
+	 */
+	private static void loseTogether(List<LockHandle> parts) {
+		List<DefaultLease> own = new ArrayList<>(parts.size());
+		for (LockHandle part : parts) {
+			if (!part.isReentrant()) {
+				own.add(part.defaultLease());
+			}
+		}
+		if (own.size() < 2) {
+			return;
+		}
+		for (DefaultLease lease : own) {
+			lease.onLost((lost) -> {
+				for (DefaultLease other : own) {
+					if (other != lease) {
+						other.lostWith(lost);
+					}
+				}
+			});
+		}
 	}
 
 	/**
@@ -565,15 +691,15 @@ public class LockTemplate implements AutoCloseable {
 			Assert.state(whenNotAcquired != null, "No fallback");
 			return whenNotAcquired.get();
 		}
-		DefaultLease lease = handle.defaultLease();
 		ThreadInterrupter interrupter = null;
 		if (!handle.isReentrant() && operation.lostPolicy() != LostPolicy.NOTIFY) {
 			interrupter = new ThreadInterrupter(Thread.currentThread());
-			lease.onLost(interrupter);
+			handle.onLost(interrupter);
 		}
 		T result = null;
 		Throwable failure = null;
-		try (LockContext.Binding binding = LockContext.bind(lease); LockObserver.Scope scope = lease.openHoldScope()) {
+		try (LockContext.Binding binding = LockContext.bind(handle);
+				LockObserver.Scope scope = handle.openHoldScope()) {
 			result = task.get();
 		}
 		catch (Throwable ex) {
@@ -587,8 +713,8 @@ public class LockTemplate implements AutoCloseable {
 			}
 			handle.close();
 		}
-		if (operation.lostPolicy() != LostPolicy.NOTIFY && lease.isLost()) {
-			LockLostException lost = lease.lostException();
+		if (operation.lostPolicy() != LostPolicy.NOTIFY && handle.isLost()) {
+			LockLostException lost = handle.lostException();
 			if (failure != null && failure != lost) {
 				lost.addSuppressed(failure);
 			}
@@ -628,7 +754,7 @@ public class LockTemplate implements AutoCloseable {
 
 		@Override
 		public synchronized void accept(LockLostException lost) {
-			if (this.running) {
+			if (this.running && !this.interrupted) {
 				this.interrupted = true;
 				this.thread.interrupt();
 			}

@@ -19,6 +19,7 @@ package dev.latchkey;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
@@ -26,6 +27,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BooleanSupplier;
 
@@ -47,6 +49,7 @@ import dev.latchkey.event.LockNotAcquiredEvent;
 import dev.latchkey.event.LockReleasedEvent;
 import dev.latchkey.event.LockRenewedEvent;
 import dev.latchkey.memory.MemoryLockRepository;
+import dev.latchkey.test.ForwardingLockRepository;
 import dev.latchkey.test.LiveThreads;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -727,6 +730,200 @@ class LockTemplateTests {
 			assertThat(other.exclusive("order:1").tryAcquire()).isEmpty();
 			assertThat(this.template.exclusive("order:1").acquire().isReentrant()).isTrue();
 		});
+	}
+
+	// Several keys at once
+
+	@Test
+	void severalKeysAreTakenInCanonicalOrderWhateverTheOrderGivenAndDuplicatesCountOnce() {
+		List<String> attempts = new CopyOnWriteArrayList<>();
+		LockTemplate template = template(new ForwardingLockRepository(this.repository) {
+
+			@Override
+			public OptionalLong tryAcquire(LeaseSpec lease) {
+				attempts.add(lease.key());
+				return super.tryAcquire(lease);
+			}
+
+		}, this.settings.withKeyPrefix("bank:"), null);
+		try (LockHandle handle = template.exclusive("account:2", "account:10", "account:1", "account:2").acquire()) {
+			assertThat(attempts).containsExactly("bank:account:1", "bank:account:10", "bank:account:2");
+			assertThat(handle.leases()).extracting(Lease::key)
+				.containsExactly("bank:account:1", "bank:account:10", "bank:account:2");
+			assertThat(handle.isReentrant()).isFalse();
+			assertThat(this.repository.list()).hasSize(3);
+		}
+		assertThat(this.repository.list()).isEmpty();
+	}
+
+	@Test
+	void severalKeysAreTakenAllOrNone() {
+		try (LockHandle held = this.template.exclusive("account:2").acquire()) {
+			assertThat(this.template.exclusive("account:3", "account:2", "account:1").tryAcquire()).isEmpty();
+			assertThatExceptionOfType(LockNotAcquiredException.class)
+				.isThrownBy(() -> this.template.exclusive("account:1", "account:2").acquire())
+				.satisfies((ex) -> assertThat(ex.getMessage()).contains("account:2"));
+			assertThat(this.repository.inspect("account:1")).isEmpty();
+			assertThat(this.repository.inspect("account:3")).isEmpty();
+			assertThat(this.template.heldLeases()).singleElement().extracting(Lease::key).isEqualTo("account:2");
+		}
+	}
+
+	@Test
+	void severalKeysWaitForAKeyHeldElsewhereWithinTheOneWaitTime() throws Exception {
+		LockHandle held = this.template.exclusive("account:2").acquire();
+		Future<Long> transfer = this.executor.submit(() -> this.template.exclusive("account:1", "account:2")
+			.waitTime(Duration.ofSeconds(10))
+			.call(() -> LockContext.fencingToken("account:2")));
+		Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> this.template.waiterCount("account:2") == 1);
+		// The first key is held while the second is awaited.
+		assertThat(this.repository.inspect("account:1")).isPresent();
+		long heldToken = held.fencingToken();
+		held.close();
+		assertThat(transfer.get(10, TimeUnit.SECONDS)).isGreaterThan(heldToken);
+		assertThat(this.repository.list()).isEmpty();
+	}
+
+	@Test
+	void eachKeyHasItsOwnFencingTokenInTheHandleAndTheContext() {
+		LockTemplate template = template(this.repository, this.settings.withKeyPrefix("bank:"), null);
+		try (LockHandle handle = template.exclusive("account:b", "account:a").acquire()) {
+			long a = handle.fencingToken("account:a");
+			long b = handle.fencingToken("account:b");
+			assertThat(this.repository.inspect("bank:account:a"))
+				.hasValueSatisfying((info) -> assertThat(info.holders()).singleElement()
+					.extracting(LockInfo.Holder::fencingToken)
+					.isEqualTo(a));
+			assertThat(this.repository.inspect("bank:account:b"))
+				.hasValueSatisfying((info) -> assertThat(info.holders()).singleElement()
+					.extracting(LockInfo.Holder::fencingToken)
+					.isEqualTo(b));
+			assertThatExceptionOfType(IllegalStateException.class).isThrownBy(handle::fencingToken)
+				.withMessageContaining("fencingToken(key)");
+			assertThatExceptionOfType(IllegalStateException.class).isThrownBy(handle::lease);
+			assertThatExceptionOfType(IllegalArgumentException.class)
+				.isThrownBy(() -> handle.fencingToken("account:c"));
+		}
+		long[] tokens = template.exclusive("account:a", "account:b")
+			.call(() -> new long[] { LockContext.fencingToken("account:a"), LockContext.fencingToken("account:b"),
+					LockContext.fencingToken() });
+		assertThat(tokens[0]).isPositive();
+		assertThat(tokens[1]).isPositive();
+		// The innermost lease is the last key in canonical order.
+		assertThat(tokens[2]).isEqualTo(tokens[1]);
+		assertThatExceptionOfType(IllegalStateException.class)
+			.isThrownBy(() -> template.exclusive("account:a").run(() -> LockContext.fencingToken("account:b")));
+	}
+
+	@Test
+	void aLockOfSeveralKeysReentersTheKeysTheCallChainHoldsAndReleasesOnlyTheOthers() {
+		this.template.exclusive("account:2").run(() -> {
+			long outer = LockContext.fencingToken("account:2");
+			try (LockHandle inner = this.template.exclusive("account:1", "account:2").acquire()) {
+				assertThat(inner.isReentrant()).isFalse();
+				assertThat(inner.fencingToken("account:2")).isEqualTo(outer);
+				assertThat(this.repository.inspect("account:1")).isPresent();
+			}
+			assertThat(this.repository.inspect("account:1")).isEmpty();
+			assertThat(this.repository.inspect("account:2")).isPresent();
+			this.template.exclusive("account:1", "account:2").run(() -> {
+				try (LockHandle innermost = this.template.exclusive("account:2", "account:1").acquire()) {
+					assertThat(innermost.isReentrant()).isTrue();
+				}
+				assertThat(this.repository.inspect("account:1")).isPresent();
+			});
+		});
+		assertThat(this.repository.list()).isEmpty();
+	}
+
+	@Test
+	void losingOneKeyLosesTheLockOnceAndGivesUpTheOtherKeys() {
+		FaultyLockRepository faulty = new FaultyLockRepository(this.repository);
+		LockTemplate template = template(faulty, this.settings, this.events::add);
+		AtomicInteger actions = new AtomicInteger();
+		AtomicBoolean interrupted = new AtomicBoolean();
+		assertThatExceptionOfType(LockLostException.class)
+			.isThrownBy(() -> template.exclusive("account:1", "account:2").ttl(SHORT_TTL).call(() -> {
+				this.repository.forceRelease("account:1");
+				try {
+					Thread.sleep(10_000);
+					return "finished";
+				}
+				catch (InterruptedException ex) {
+					interrupted.set(true);
+					return "interrupted";
+				}
+			}));
+		assertThat(interrupted).isTrue();
+		// The work is told first; the other key is given back right after.
+		Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> this.repository.list().isEmpty());
+		assertThat(template.lostLeaseCount()).isEqualTo(2);
+		assertThat(template.heldLeaseCount()).isZero();
+		assertThat(events(LockLostEvent.class)).hasSize(2);
+		try (LockHandle handle = template.exclusive("account:1", "account:2").ttl(SHORT_TTL).acquire()) {
+			handle.onLost((lost) -> actions.incrementAndGet());
+			this.repository.forceRelease("account:2");
+			Awaitility.await()
+				.atMost(Duration.ofSeconds(5))
+				.until(() -> template.lostLeaseCount() == 4 && this.repository.list().isEmpty());
+		}
+		assertThat(actions).hasValue(1);
+	}
+
+	@Test
+	void aFailedAttemptOnALaterKeyReleasesTheEarlierOnes() {
+		LockTemplate template = template(new ForwardingLockRepository(this.repository) {
+
+			@Override
+			public OptionalLong tryAcquire(LeaseSpec lease) {
+				if (lease.key().equals("account:2")) {
+					throw new LockBackendException("test", "Backend down", null);
+				}
+				return super.tryAcquire(lease);
+			}
+
+		}, this.settings, null);
+		assertThatExceptionOfType(LockBackendException.class)
+			.isThrownBy(() -> template.exclusive("account:2", "account:1").acquire());
+		assertThat(this.repository.inspect("account:1")).isEmpty();
+		assertThat(template.heldLeaseCount()).isZero();
+	}
+
+	@Test
+	void opposingOrdersNeverDeadlockNorOverlap() throws Exception {
+		LockTemplate other = template(this.repository, this.settings.withOwner("other"), null);
+		int rounds = 2_000;
+		AtomicInteger done = new AtomicInteger();
+		AtomicInteger inside = new AtomicInteger();
+		AtomicInteger overlaps = new AtomicInteger();
+		int[] counter = { 0 };
+		List<Future<?>> workers = new ArrayList<>();
+		String[][] orders = { { "a", "b" }, { "b", "a" } };
+		for (LockTemplate locks : List.of(this.template, other)) {
+			for (String[] order : orders) {
+				workers.add(this.executor.submit(() -> {
+					while (done.get() < rounds) {
+						locks.exclusive(order[0], order[1]).waitTime(Duration.ofSeconds(10)).run(() -> {
+							if (inside.incrementAndGet() > 1) {
+								overlaps.incrementAndGet();
+							}
+							int read = counter[0];
+							Thread.yield();
+							counter[0] = read + 1;
+							done.incrementAndGet();
+							inside.decrementAndGet();
+						});
+					}
+					return null;
+				}));
+			}
+		}
+		for (Future<?> worker : workers) {
+			worker.get(25, TimeUnit.SECONDS);
+		}
+		assertThat(overlaps).hasValue(0);
+		assertThat(counter[0]).isEqualTo(done.get()).isGreaterThanOrEqualTo(rounds);
+		assertThat(this.repository.list()).isEmpty();
 	}
 
 	// Helpers

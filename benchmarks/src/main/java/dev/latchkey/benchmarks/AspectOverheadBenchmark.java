@@ -159,6 +159,25 @@ public class AspectOverheadBenchmark {
 	}
 
 	/**
+	 * (c) {@code LockTemplate.exclusive(key, moreKeys...).run(...)}: two keys, taken and
+	 * released together; compare with {@link #templateRun()}.
+	 */
+	@Benchmark
+	public void templateRunTwoKeys() {
+		this.locks.exclusive("account:1", "account:2").run(NOTHING);
+	}
+
+	/**
+	 * (b) {@code @Exclusive({ "account:#from", "account:#to" })} through the Spring
+	 * proxy: two keys, taken and released together; compare with
+	 * {@link #exclusiveSameKey()}.
+	 */
+	@Benchmark
+	public long exclusiveTwoKeys() {
+		return this.proxy.transfer(1, 2);
+	}
+
+	/**
 	 * (d) {@code @Semaphore(value = "reports", permits = 4)} through the Spring proxy.
 	 */
 	@Benchmark

@@ -45,6 +45,17 @@ public class Orders {
 	}
 
 	/**
+	 * The same work under the exclusive locks of two accounts, taken together.
+	 * @param from one account
+	 * @param to the other account
+	 * @return a value derived from the accounts
+	 */
+	@Exclusive({ "account:#from", "account:#to" })
+	public long transfer(long from, long to) {
+		return from * 31 + to;
+	}
+
+	/**
 	 * The same work under a permit of a semaphore.
 	 * @param id the report
 	 * @return a value derived from the report

@@ -20,6 +20,7 @@ import java.io.PrintStream;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.UUID;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Lock;
@@ -108,6 +109,15 @@ public final class RedisBenchmark {
 			}, null);
 			benchmark.run("Latchkey LockTemplate", iterations, () -> template.exclusive("bench").acquire().close(),
 					() -> template.exclusive("bench-contended").run(Measurements::work));
+			benchmark.run("Latchkey LockTemplate, two keys", iterations,
+					() -> template.exclusive("bench-a", "bench-b").acquire().close(), () -> {
+						// Half the callers name the keys in the other order: no deadlock.
+						boolean reversed = ThreadLocalRandom.current().nextBoolean();
+						template
+							.exclusive(reversed ? "bench-b-contended" : "bench-a-contended",
+									reversed ? "bench-a-contended" : "bench-b-contended")
+							.run(Measurements::work);
+					});
 			benchmark.run("Redisson RLock", iterations, () -> {
 				RLock lock = redisson.getLock("bench-redisson");
 				lock.lock();

@@ -46,6 +46,16 @@ import org.springframework.core.annotation.AliasFor;
  * {@code Flux} completes, fails or is cancelled. A nested call on the same key in the
  * same call chain re-enters the lock.
  * <p>
+ * Several templates lock several keys at once, each with its own fencing token:
+ *
+ * <pre class="code">
+ * &#64;Exclusive({ "account:#from", "account:#to" })
+ * public void transfer(String from, String to, long cents) {
+ *     ledger.debit(from, cents, LockContext.fencingToken("account:" + from));
+ *     ledger.credit(to, cents, LockContext.fencingToken("account:" + to));
+ * }
+ * </pre>
+ * <p>
  * Numeric attributes use {@link #timeUnit()}; their {@code ...String} variants take a
  * number in that unit, a duration such as {@code "500ms"} or {@code "PT2S"}, or a
  * {@code ${...}} placeholder. Unset attributes fall back to the {@code latchkey.*}
@@ -60,21 +70,25 @@ public @interface Exclusive {
 
 	/**
 	 * Alias for {@link #key()}.
-	 * @return the key template
+	 * @return the key templates
 	 */
 	@AliasFor("key")
-	String value() default "";
+	String[] value() default {};
 
 	/**
-	 * The key template, for example {@code "order:#id"}.
-	 * @return the key template
+	 * The key template, for example {@code "order:#id"}, or several to hold at once, for
+	 * example {@code { "account:#from", "account:#to" }}: all of them or none, taken in a
+	 * canonical order whatever the order written (see
+	 * {@link dev.latchkey.LockTemplate#exclusive(String, String...)}).
+	 * @return the key templates
 	 */
 	@AliasFor("value")
-	String key() default "";
+	String[] key() default {};
 
 	/**
-	 * The name used for this lock in events and metrics; defaults to the key template.
-	 * Never contains evaluated arguments.
+	 * The name used for this lock in events and metrics; defaults to the key template
+	 * (the templates joined by commas when there are several). Never contains evaluated
+	 * arguments.
 	 * @return the lock's name
 	 */
 	String name() default "";

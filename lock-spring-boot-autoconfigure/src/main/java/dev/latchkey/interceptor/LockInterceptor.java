@@ -81,8 +81,7 @@ final class LockInterceptor implements MethodInterceptor {
 		if (spec == null) {
 			return invocation.proceed();
 		}
-		String key = spec.key().evaluate(invocation.getArguments());
-		LockOperation operation = operation(spec, key);
+		LockOperation operation = operation(spec, invocation.getArguments());
 		return switch (spec.returnKind()) {
 			case SYNC, OPTIONAL -> invokeSync(invocation, spec, operation);
 			case FUTURE -> invokeFuture(invocation, spec, operation);
@@ -108,10 +107,23 @@ final class LockInterceptor implements MethodInterceptor {
 		return (cached != NOT_LOCKED) ? (LockedMethod) cached : null;
 	}
 
-	private LockOperation operation(LockedMethod spec, String key) {
+	private LockOperation operation(LockedMethod spec, @Nullable Object[] arguments) {
 		LockTemplate template = this.templates.get();
-		LockOperation operation = (spec.mode() == LeaseMode.EXCLUSIVE) ? template.exclusive(key)
-				: template.semaphore(key, spec.permits());
+		String key = spec.keys().get(0).evaluate(arguments);
+		LockOperation operation;
+		if (spec.mode() == LeaseMode.SEMAPHORE) {
+			operation = template.semaphore(key, spec.permits());
+		}
+		else if (spec.keys().size() == 1) {
+			operation = template.exclusive(key);
+		}
+		else {
+			String[] moreKeys = new String[spec.keys().size() - 1];
+			for (int i = 0; i < moreKeys.length; i++) {
+				moreKeys[i] = spec.keys().get(i + 1).evaluate(arguments);
+			}
+			operation = template.exclusive(key, moreKeys);
+		}
 		operation = operation.named(spec.name());
 		if (spec.waitTime() != null) {
 			operation = operation.waitTime(spec.waitTime());
@@ -166,7 +178,7 @@ final class LockInterceptor implements MethodInterceptor {
 			return CompletableFuture.completedFuture(null);
 		}
 		Object result;
-		try (LockContext.Binding binding = LockContext.bind(handle.lease())) {
+		try (LockContext.Binding binding = LockContext.bind(handle)) {
 			result = invocation.proceed();
 		}
 		catch (Throwable ex) {
@@ -194,7 +206,7 @@ final class LockInterceptor implements MethodInterceptor {
 		// Each subscription invokes the method again, under its own lease.
 		MethodInvocation current = (invocation instanceof ProxyMethodInvocation proxied) ? proxied.invocableClone()
 				: invocation;
-		try (LockContext.Binding binding = LockContext.bind(handle.lease())) {
+		try (LockContext.Binding binding = LockContext.bind(handle)) {
 			Object result = current.proceed();
 			if (result == null) {
 				throw new IllegalStateException("Locked method returned null instead of a Mono or Flux");

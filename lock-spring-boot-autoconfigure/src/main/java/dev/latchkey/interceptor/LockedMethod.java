@@ -17,6 +17,7 @@
 package dev.latchkey.interceptor;
 
 import java.time.Duration;
+import java.util.List;
 
 import org.jspecify.annotations.Nullable;
 
@@ -30,7 +31,7 @@ import dev.latchkey.annotation.LostPolicy;
  * @param description the method, as named in errors
  * @param mode exclusive or semaphore
  * @param permits the number of permits (1 for exclusive locks)
- * @param key the key template
+ * @param keys the key templates: one, or several for an exclusive lock of several keys
  * @param name the lock's name for events and metrics
  * @param waitTime the wait time, or {@code null} for the default
  * @param ttl the time-to-live, or {@code null} for the default
@@ -41,7 +42,7 @@ import dev.latchkey.annotation.LostPolicy;
  * @param returnKind how the method returns its result
  * @param maxHold the maximum hold time, or {@code null} for the default
  */
-record LockedMethod(String description, LeaseMode mode, int permits, KeyTemplate key, String name,
+record LockedMethod(String description, LeaseMode mode, int permits, List<KeyTemplate> keys, String name,
 		@Nullable Duration waitTime, @Nullable Duration ttl, Duration minHold, ContentionPolicy onContention,
 		LostPolicy onLost, ReturnKind returnKind, @Nullable Duration maxHold) {
 

@@ -19,7 +19,9 @@ package dev.latchkey.interceptor;
 import java.lang.reflect.Method;
 import java.time.Duration;
 import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.CompletionStage;
@@ -94,9 +96,8 @@ final class LockedMethodParser {
 		if (semaphore != null) {
 			permits = permits(semaphore, annotation);
 		}
-		KeyTemplate key = KeyTemplate.parse(attributes.key, method, annotation,
-				this.parameterNames.getParameterNames(method));
-		String name = StringUtils.hasText(attributes.name) ? attributes.name : attributes.key;
+		List<KeyTemplate> keys = keys(attributes.keys, method, annotation);
+		String name = StringUtils.hasText(attributes.name) ? attributes.name : String.join(",", attributes.keys);
 		Duration waitTime = duration(attributes.waitTime, attributes.waitTimeString, attributes.timeUnit, annotation,
 				"waitTime");
 		Duration ttl = duration(attributes.ttl, attributes.ttlString, attributes.timeUnit, annotation, "ttl");
@@ -127,7 +128,7 @@ final class LockedMethodParser {
 		}
 		LostPolicy onLost = lostPolicy(attributes.onLost, returnKind, annotation);
 		return new LockedMethod(description, (semaphore != null) ? LeaseMode.SEMAPHORE : LeaseMode.EXCLUSIVE, permits,
-				key, name, waitTime, ttl, (minHold != null) ? minHold : Duration.ZERO, attributes.onContention, onLost,
+				keys, name, waitTime, ttl, (minHold != null) ? minHold : Duration.ZERO, attributes.onContention, onLost,
 				returnKind, maxHold);
 	}
 
@@ -150,6 +151,16 @@ final class LockedMethodParser {
 					annotation + " has a minHold of " + minHold + ", longer than latchkey.max-hold (" + fallback + ")",
 					"Give the annotation a maxHold no shorter than its minHold, or raise latchkey.max-hold");
 		}
+	}
+
+	private List<KeyTemplate> keys(String[] sources, Method method, String annotation) {
+		@Nullable String[] names = this.parameterNames.getParameterNames(method);
+		List<KeyTemplate> keys = new ArrayList<>(sources.length);
+		// No template at all fails as an empty one does.
+		for (String source : (sources.length > 0) ? sources : new String[] { "" }) {
+			keys.add(KeyTemplate.parse(source, method, annotation, names));
+		}
+		return List.copyOf(keys);
 	}
 
 	private int permits(Semaphore semaphore, String annotation) {
@@ -301,7 +312,7 @@ final class LockedMethodParser {
 				+ ")";
 	}
 
-	private record Attributes(String annotation, String key, String name, long waitTime, String waitTimeString,
+	private record Attributes(String annotation, String[] keys, String name, long waitTime, String waitTimeString,
 			long ttl, String ttlString, long minHold, String minHoldString, TimeUnit timeUnit,
 			ContentionPolicy onContention, LostPolicy onLost, long maxHold, String maxHoldString) {
 
@@ -313,7 +324,7 @@ final class LockedMethodParser {
 		}
 
 		static Attributes of(Semaphore semaphore) {
-			return new Attributes("Semaphore", semaphore.key(), semaphore.name(), semaphore.waitTime(),
+			return new Attributes("Semaphore", new String[] { semaphore.key() }, semaphore.name(), semaphore.waitTime(),
 					semaphore.waitTimeString(), semaphore.ttl(), semaphore.ttlString(), semaphore.minHold(),
 					semaphore.minHoldString(), semaphore.timeUnit(), semaphore.onContention(), semaphore.onLost(),
 					semaphore.maxHold(), semaphore.maxHoldString());

@@ -53,6 +53,12 @@ class LockAnnotationStartupTests {
 	}
 
 	@Test
+	void unknownParameterInOneOfSeveralKeyTemplatesFailsTheStartNamingThatTemplate() {
+		assertStartFails(UnknownParameterOfSeveral.class, "Lock key template 'account:#other' of @Exclusive on "
+				+ "UnknownParameterOfSeveral.transfer(String, String) names an unknown parameter 'other'");
+	}
+
+	@Test
 	void keyTemplateThatDoesNotParseFailsTheStart() {
 		assertStartFails(BrokenTemplate.class, "@Exclusive on BrokenTemplate.pay(long)", "never closed");
 	}
@@ -154,6 +160,20 @@ class LockAnnotationStartupTests {
 
 		@Exclusive("order:#orderId")
 		public void pay(long id) {
+		}
+
+	}
+
+	@Configuration(proxyBeanMethods = false)
+	static class UnknownParameterOfSeveral {
+
+		@Bean
+		UnknownParameterOfSeveral bean() {
+			return new UnknownParameterOfSeveral();
+		}
+
+		@Exclusive({ "account:#from", "account:#other" })
+		public void transfer(String from, String to) {
 		}
 
 	}

@@ -17,6 +17,8 @@
 package dev.latchkey.interceptor;
 
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
@@ -238,6 +240,22 @@ class LockAnnotationTests {
 	}
 
 	@Test
+	void completableFutureOfSeveralKeysHoldsThemAllUntilItCompletes() {
+		this.contextRunner.run((context) -> {
+			Guarded guarded = context.getBean(Guarded.class);
+			LockRepository repository = context.getBean(LockRepository.class);
+			CompletableFuture<Long> pending = new CompletableFuture<>();
+			CompletableFuture<Long> result = guarded.asyncTransfer("x", "y", pending);
+			assertThat(repository.inspect("account:x")).isPresent();
+			assertThat(repository.inspect("account:y")).isPresent();
+			pending.complete(1L);
+			assertThat(result).succeedsWithin(Duration.ofSeconds(1)).isEqualTo(1L);
+			assertThat(repository.inspect("account:x")).isEmpty();
+			assertThat(repository.inspect("account:y")).isEmpty();
+		});
+	}
+
+	@Test
 	void monoAcquiresOnSubscriptionAndReleasesWhenItCompletes() {
 		this.contextRunner.run((context) -> {
 			Guarded guarded = context.getBean(Guarded.class);
@@ -261,6 +279,47 @@ class LockAnnotationTests {
 				StepVerifier.create(guarded.flux()).verifyComplete();
 			}).thenCancel().verify(Duration.ofSeconds(5));
 			org.awaitility.Awaitility.await().until(() -> repository.inspect("flux").isEmpty());
+		});
+	}
+
+	@Test
+	void severalKeyTemplatesLockEveryKeyWithItsOwnFencingTokenAndOppositeOrdersNeverDeadlock() {
+		this.contextRunner.run((context) -> {
+			Guarded guarded = context.getBean(Guarded.class);
+			LockTemplate locks = context.getBean(LockTemplate.class);
+			LockRepository repository = context.getBean(LockRepository.class);
+			long[] tokens = guarded.transfer("a", "b");
+			assertThat(tokens[0]).isPositive();
+			assertThat(tokens[1]).isPositive().isNotEqualTo(tokens[0]);
+			try (LockHandle held = locks.exclusive("account:b").acquire()) {
+				assertThatExceptionOfType(LockNotAcquiredException.class).isThrownBy(() -> guarded.transfer("a", "b"))
+					.satisfies((ex) -> {
+						assertThat(ex.getKey()).isEqualTo("account:b");
+						assertThat(ex.getName()).isEqualTo("account:#from,account:#to");
+					});
+				assertThat(repository.inspect("account:a")).isEmpty();
+			}
+			AtomicInteger inside = new AtomicInteger();
+			AtomicInteger overlaps = new AtomicInteger();
+			List<Future<?>> callers = new ArrayList<>();
+			for (String[] accounts : new String[][] { { "a", "b" }, { "b", "a" }, { "a", "b" }, { "b", "a" } }) {
+				callers.add(this.executor.submit(() -> {
+					for (int i = 0; i < 500; i++) {
+						guarded.transferWaiting(accounts[0], accounts[1], () -> {
+							if (inside.incrementAndGet() > 1) {
+								overlaps.incrementAndGet();
+							}
+							inside.decrementAndGet();
+						});
+					}
+					return null;
+				}));
+			}
+			for (Future<?> caller : callers) {
+				caller.get(20, TimeUnit.SECONDS);
+			}
+			assertThat(overlaps).hasValue(0);
+			assertThat(repository.list()).isEmpty();
 		});
 	}
 
@@ -361,6 +420,17 @@ class LockAnnotationTests {
 			return "inner";
 		}
 
+		@Exclusive({ "account:#from", "account:#to" })
+		public long[] transfer(String from, String to) {
+			return new long[] { LockContext.fencingToken("account:" + from),
+					LockContext.fencingToken("account:" + to) };
+		}
+
+		@Exclusive(key = { "account:#from", "account:#to" }, waitTime = 10_000)
+		public void transferWaiting(String from, String to, Runnable work) {
+			work.run();
+		}
+
 		@Exclusive("fenced:#id")
 		public long fencingToken(long id) {
 			assertThat(LockContext.lease().key()).isEqualTo("fenced:" + id);
@@ -375,6 +445,14 @@ class LockAnnotationTests {
 		@Exclusive("failing")
 		public void failing() throws java.io.IOException {
 			throw new java.io.IOException("disk full");
+		}
+
+		@Exclusive({ "account:#to", "account:#from" })
+		public CompletableFuture<Long> asyncTransfer(String from, String to, CompletableFuture<Long> result) {
+			// Bound while the method assembles its result.
+			assertThat(LockContext.fencingToken("account:" + from)).isPositive();
+			assertThat(LockContext.fencingToken("account:" + to)).isPositive();
+			return result;
 		}
 
 		@Exclusive("async")

@@ -53,6 +53,12 @@ public class SampleProperties {
 	 */
 	private Duration restockDuration = Duration.ofMillis(200);
 
+	/**
+	 * How long a transfer between two accounts takes, while both accounts' locks are
+	 * held.
+	 */
+	private Duration transferDuration = Duration.ofMillis(500);
+
 	public Duration getPaymentDuration() {
 		return this.paymentDuration;
 	}
@@ -67,6 +73,14 @@ public class SampleProperties {
 
 	public void setReportDuration(Duration reportDuration) {
 		this.reportDuration = reportDuration;
+	}
+
+	public Duration getTransferDuration() {
+		return this.transferDuration;
+	}
+
+	public void setTransferDuration(Duration transferDuration) {
+		this.transferDuration = transferDuration;
 	}
 
 	public Duration getRestockDuration() {

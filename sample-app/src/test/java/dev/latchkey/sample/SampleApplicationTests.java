@@ -30,6 +30,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
+import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.context.SpringBootTest.WebEnvironment;
 import org.springframework.boot.test.system.CapturedOutput;
@@ -39,6 +40,9 @@ import org.springframework.core.ParameterizedTypeReference;
 import org.springframework.http.ResponseEntity;
 import org.springframework.web.client.RestClient;
 
+import dev.latchkey.LockHandle;
+import dev.latchkey.LockTemplate;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -46,7 +50,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 @SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT,
 		properties = { "sample.payment-duration=600ms", "sample.report-duration=600ms", "sample.report-wait=3s",
-				"sample.restock-duration=10ms",
+				"sample.restock-duration=10ms", "sample.transfer-duration=300ms",
 				// A lock directory of its own, so that a sample app running on this host
 				// does not share the test's locks.
 				"latchkey.socket.directory=${java.io.tmpdir}/latchkey-sample-test-${random.uuid}" })
@@ -61,6 +65,9 @@ class SampleApplicationTests {
 
 	@LocalServerPort
 	private int port;
+
+	@Autowired
+	private LockTemplate locks;
 
 	private RestClient http;
 
@@ -283,6 +290,52 @@ class SampleApplicationTests {
 		assertThat(first.getBody()).containsEntry("stock", 5);
 		assertThat(second.getBody()).containsEntry("stock", 8);
 		assertThat(fencingToken(second)).isGreaterThan(fencingToken(first));
+	}
+
+	@Test
+	void whenTwoTransfersBetweenTwoAccountsRaceInOppositeDirectionsThenBothRunOneAfterTheOther() {
+		CompletableFuture<ResponseEntity<Map<String, Object>>> aliceToBob = transferLater("alice", "bob", 300);
+		CompletableFuture<ResponseEntity<Map<String, Object>>> bobToAlice = transferLater("bob", "alice", 100);
+		assertThat(aliceToBob.join().getStatusCode().value()).isEqualTo(200);
+		assertThat(bobToAlice.join().getStatusCode().value()).isEqualTo(200);
+		ResponseEntity<Map<String, Object>> after = transfer("alice", "bob", 0);
+		assertThat(entry(after, "from")).containsEntry("account", "alice").containsEntry("balance", 9_800);
+		assertThat(entry(after, "to")).containsEntry("account", "bob").containsEntry("balance", 10_200);
+		// Each account's lock has its own fencing token, rising with each transfer.
+		assertThat(((Number) entry(after, "from").get("fencingToken")).longValue())
+			.isGreaterThan(((Number) entry(aliceToBob.join(), "from").get("fencingToken")).longValue());
+		assertThat(((Number) entry(after, "to").get("fencingToken")).longValue())
+			.isGreaterThan(((Number) entry(aliceToBob.join(), "to").get("fencingToken")).longValue());
+	}
+
+	@Test
+	void givenOneAccountLockedElsewhereWhenATransferWaitsTooLongThenConflictAndNeitherAccountChanges() {
+		try (LockHandle held = this.locks.exclusive("account:dave").acquire()) {
+			ResponseEntity<Map<String, Object>> refused = transfer("carol", "dave", 500);
+			assertThat(refused.getStatusCode().value()).isEqualTo(409);
+			assertThat(refused.getBody()).containsEntry("key", "account:dave");
+			assertThat(this.locks.repository().inspect("account:carol")).isEmpty();
+		}
+		ResponseEntity<Map<String, Object>> after = transfer("carol", "dave", 0);
+		assertThat(entry(after, "from")).containsEntry("balance", 10_000);
+		assertThat(entry(after, "to")).containsEntry("balance", 10_000);
+	}
+
+	private ResponseEntity<Map<String, Object>> transfer(String from, String to, long cents) {
+		return this.http.post()
+			.uri("/accounts/{from}/transfer?to={to}&cents={cents}", from, to, cents)
+			.retrieve()
+			.toEntity(JSON);
+	}
+
+	private CompletableFuture<ResponseEntity<Map<String, Object>>> transferLater(String from, String to, long cents) {
+		return CompletableFuture.supplyAsync(() -> transfer(from, to, cents), this.executor);
+	}
+
+	@SuppressWarnings("unchecked")
+	private static Map<String, Object> entry(ResponseEntity<Map<String, Object>> transfer, String side) {
+		assertThat(transfer.getBody()).isNotNull();
+		return (Map<String, Object>) transfer.getBody().get(side);
 	}
 
 	private ResponseEntity<Map<String, Object>> pay(long order) {
