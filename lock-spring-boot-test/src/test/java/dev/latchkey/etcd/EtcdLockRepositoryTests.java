@@ -19,26 +19,31 @@ package dev.latchkey.etcd;
 import java.time.Duration;
 import java.util.UUID;
 import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
+import io.etcd.jetcd.kv.GetResponse;
+
 import org.springframework.scheduling.concurrent.CustomizableThreadFactory;
 
 import dev.latchkey.LeaseSpec;
+import dev.latchkey.LockRepository;
 import dev.latchkey.ReleaseSubscription;
 import dev.latchkey.test.LiveThreads;
 import dev.latchkey.test.TestServers;
+import dev.latchkey.test.contract.LossSignalContract;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The etcd backend passes the backend contract against the single etcd node of
  * {@value TestServers#ETCD_ENDPOINTS}, in a namespace of its own, so that runs sharing
- * the server do not meet; its one thread comes from the application's thread factory when
- * given one, and is gone after close.
+ * the server do not meet; a revoked etcd lease is signalled as a loss; its one thread
+ * comes from the application's thread factory when given one, and is gone after close.
  */
-class EtcdLockRepositoryTests extends EtcdLockRepositoryContractTests {
+class EtcdLockRepositoryTests extends EtcdLockRepositoryContractTests implements LossSignalContract {
 
 	@RegisterExtension
 	static final EtcdNamespace etcd = new EtcdNamespace("latchkey-test-", TestServers::etcdEndpoints);
@@ -46,6 +51,16 @@ class EtcdLockRepositoryTests extends EtcdLockRepositoryContractTests {
 	@Override
 	protected EtcdNamespace namespace() {
 		return etcd;
+	}
+
+	@Override
+	public void loseLeases(LockRepository repository, String key) throws Exception {
+		// What etcd does to a lease whose keep-alives stopped reaching it: it revokes the
+		// lease and deletes every key attached to it.
+		EtcdKeys keys = new EtcdKeys(etcd.name());
+		GetResponse holder = etcd.client().getKVClient().get(keys.lockKey(key)).get(10, TimeUnit.SECONDS);
+		assertThat(holder.getKvs()).as("the etcd key of %s", key).singleElement();
+		etcd.client().getLeaseClient().revoke(holder.getKvs().get(0).getLease()).get(10, TimeUnit.SECONDS);
 	}
 
 	@Test

@@ -21,19 +21,22 @@ import java.nio.file.Path;
 import org.junit.jupiter.api.io.TempDir;
 
 import dev.latchkey.LockRepository;
-import dev.latchkey.test.LockRepositoryContractTests;
+import dev.latchkey.test.contract.CrossInstanceContract;
+import dev.latchkey.test.contract.LockRepositoryContract;
+import dev.latchkey.test.contract.QueueingLockRepositoryContract;
 
 /**
  * The socket backend passes the backend contract, with the holders as threads of one JVM;
  * its multi-process behaviour is tested with child processes elsewhere.
  */
-class SocketLockRepositoryTests extends LockRepositoryContractTests {
+class SocketLockRepositoryTests extends LockRepositoryContract
+		implements CrossInstanceContract, QueueingLockRepositoryContract {
 
 	@TempDir
 	static Path temporary;
 
 	@Override
-	protected LockRepository createRepository() {
+	public LockRepository createRepository() {
 		return new SocketLockRepository(temporary.resolve("locks"));
 	}
 
