@@ -30,6 +30,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
+import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.context.SpringBootTest.WebEnvironment;
 import org.springframework.boot.test.system.CapturedOutput;
@@ -39,17 +40,23 @@ import org.springframework.core.ParameterizedTypeReference;
 import org.springframework.http.ResponseEntity;
 import org.springframework.web.client.RestClient;
 
+import dev.latchkey.test.context.LockRecorder;
+import dev.latchkey.test.context.LockRecorder.Entry;
+import dev.latchkey.test.context.LockRecorder.Kind;
+
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.tuple;
 
 /**
  * Drives the sample's HTTP endpoints on a real server, the way a user would with curl.
+ * With {@code lock-spring-boot-test} on the class path, the application locks in an
+ * in-memory backend of its own (a sample app running on this host shares nothing with
+ * it), and a {@link LockRecorder} tells which keys were locked, in which order, by which
+ * method.
  */
 @SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT,
 		properties = { "sample.payment-duration=600ms", "sample.report-duration=600ms", "sample.report-wait=3s",
-				"sample.restock-duration=10ms",
-				// A lock directory of its own, so that a sample app running on this host
-				// does not share the test's locks.
-				"latchkey.socket.directory=${java.io.tmpdir}/latchkey-sample-test-${random.uuid}" })
+				"sample.restock-duration=10ms" })
 @ExtendWith(OutputCaptureExtension.class)
 class SampleApplicationTests {
 
@@ -61,6 +68,9 @@ class SampleApplicationTests {
 
 	@LocalServerPort
 	private int port;
+
+	@Autowired
+	private LockRecorder locks;
 
 	private RestClient http;
 
@@ -123,6 +133,30 @@ class SampleApplicationTests {
 		long secondToken = fencingToken(pay(5));
 		assertThat(firstToken).isPositive();
 		assertThat(secondToken).isGreaterThan(firstToken);
+		// Each payment locked the order in OrderService.pay and released it before the
+		// next (the scheduled cleanup job's lock may be recorded too, in between).
+		assertThat(this.locks.entries()).filteredOn((entry) -> entry.key().startsWith("order:"))
+			.extracting(Entry::kind, Entry::key, Entry::method, Entry::fencingToken)
+			.containsExactly(tuple(Kind.ACQUIRED, "order:5", "OrderService.pay", firstToken),
+					tuple(Kind.RELEASED, "order:5", "OrderService.pay", firstToken),
+					tuple(Kind.ACQUIRED, "order:5", "OrderService.pay", secondToken),
+					tuple(Kind.RELEASED, "order:5", "OrderService.pay", secondToken));
+	}
+
+	@Test
+	void whenAnItemIsRestockedThenItsKeyIsLockedByCodeNotByAnAnnotatedMethod() {
+		ResponseEntity<Map<String, Object>> restock = this.http.post()
+			.uri("/inventory/{sku}/restock?quantity=3", "sku-9")
+			.retrieve()
+			.toEntity(JSON);
+		assertThat(restock.getStatusCode().value()).isEqualTo(200);
+		assertThat(this.locks.entries(Kind.ACQUIRED)).filteredOn((entry) -> entry.key().startsWith("inventory:"))
+			.singleElement()
+			.satisfies((entry) -> {
+				assertThat(entry.key()).isEqualTo("inventory:sku-9");
+				assertThat(entry.name()).isEqualTo("inventory");
+				assertThat(entry.method()).isNull();
+			});
 	}
 
 	@Test
@@ -144,7 +178,7 @@ class SampleApplicationTests {
 		awaitHeld("order:7");
 		ResponseEntity<Map<String, Object>> all = this.http.get().uri("/actuator/locks").retrieve().toEntity(JSON);
 		assertThat(all.getStatusCode().value()).isEqualTo(200);
-		assertThat(all.getBody()).containsEntry("backend", "socket");
+		assertThat(all.getBody()).containsEntry("backend", "memory");
 		assertThat(all.getBody().get("thisInstance")).asInstanceOf(InstanceOfAssertFactories.LIST)
 			.filteredOn((lease) -> "order:7".equals(((Map<?, ?>) lease).get("key")))
 			.singleElement()
@@ -225,7 +259,7 @@ class SampleApplicationTests {
 		assertThat(health.getStatusCode().value()).isEqualTo(200);
 		assertThat(health.getBody()).containsEntry("status", "UP");
 		assertThat(health.getBody().get("details")).asInstanceOf(InstanceOfAssertFactories.MAP)
-			.containsEntry("backend", "socket")
+			.containsEntry("backend", "memory")
 			.containsKeys("heldLeases", "lostLeases");
 		ResponseEntity<Map<String, Object>> acquire = this.http.get()
 			.uri("/actuator/metrics/latchkey.acquire?tag={name}&tag={outcome}", "name:order:#id", "outcome:acquired")
