@@ -122,6 +122,16 @@ public final class LockRecorder implements ApplicationListener<LockEvent> {
 	}
 
 	/**
+	 * The entries of one key, in order: what to assert on when other locks may be taken
+	 * meanwhile (a scheduled job, another request).
+	 * @param key the lock key, with the configured prefix
+	 * @return the entries
+	 */
+	public List<Entry> entries(String key) {
+		return entries().stream().filter((entry) -> entry.key().equals(key)).toList();
+	}
+
+	/**
 	 * The keys of the grants, in the order they were granted (a key locked twice is there
 	 * twice).
 	 * @return the keys
