@@ -26,15 +26,15 @@ import org.springframework.beans.factory.support.RootBeanDefinition;
 import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.core.env.MapPropertySource;
 import org.springframework.core.env.MutablePropertySources;
+import org.springframework.core.env.StandardEnvironment;
 import org.springframework.test.context.ContextCustomizer;
 import org.springframework.test.context.MergedContextConfiguration;
-import org.springframework.test.context.support.TestPropertySourceUtils;
 
 /**
- * Sets {@code latchkey.backend=memory} unless the test's own properties name a backend,
- * above the application's configuration (so that neither its files nor the embedded
- * default reach a lock server or the host's lock directory) and below the test's
- * properties; and registers the {@link LockRecorder} with its
+ * Sets {@code latchkey.backend=memory} below the test's own properties (so that a test
+ * that names a backend gets it) and above the system properties, the environment and the
+ * application's configuration files (so that none of them makes a test reach a lock
+ * server or the host's lock directory); and registers the {@link LockRecorder} with its
  * {@link LockedMethodRecorder}.
  */
 class LatchkeyTestContextCustomizer implements ContextCustomizer {
@@ -49,16 +49,16 @@ class LatchkeyTestContextCustomizer implements ContextCustomizer {
 
 	@Override
 	public void customizeContext(ConfigurableApplicationContext context, MergedContextConfiguration mergedConfig) {
-		if (!TestPropertySourceUtils.convertInlinedPropertiesToMap(mergedConfig.getPropertySourceProperties())
-			.containsKey(BACKEND_PROPERTY)) {
-			MutablePropertySources sources = context.getEnvironment().getPropertySources();
-			MapPropertySource memory = new MapPropertySource(PROPERTY_SOURCE_NAME, Map.of(BACKEND_PROPERTY, "memory"));
-			if (sources.contains(TestPropertySourceUtils.INLINED_PROPERTIES_PROPERTY_SOURCE_NAME)) {
-				sources.addAfter(TestPropertySourceUtils.INLINED_PROPERTIES_PROPERTY_SOURCE_NAME, memory);
-			}
-			else {
-				sources.addFirst(memory);
-			}
+		MutablePropertySources sources = context.getEnvironment().getPropertySources();
+		MapPropertySource memory = new MapPropertySource(PROPERTY_SOURCE_NAME, Map.of(BACKEND_PROPERTY, "memory"));
+		// Below every source of the test (inlined properties, property files, dynamic
+		// properties, command-line arguments: all added in front of the system
+		// properties), above every source of the application.
+		if (sources.contains(StandardEnvironment.SYSTEM_PROPERTIES_PROPERTY_SOURCE_NAME)) {
+			sources.addBefore(StandardEnvironment.SYSTEM_PROPERTIES_PROPERTY_SOURCE_NAME, memory);
+		}
+		else {
+			sources.addLast(memory);
 		}
 		if (context instanceof BeanDefinitionRegistry registry) {
 			registry.registerBeanDefinition(RECORDER_BEAN_NAME, new RootBeanDefinition(LockRecorder.class));
