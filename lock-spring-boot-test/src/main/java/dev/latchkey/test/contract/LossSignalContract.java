@@ -24,6 +24,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 import dev.latchkey.LeaseSpec;
 import dev.latchkey.LockRepository;
@@ -79,6 +80,7 @@ public interface LossSignalContract extends LockRepositoryFixture {
 	}
 
 	@Test
+	@Timeout(120)
 	default void lostLeasesAreSignalledAndNamedByTheNextRenewal() throws Exception {
 		LockRepository repository = repository();
 		String key = key("loss-signal");
