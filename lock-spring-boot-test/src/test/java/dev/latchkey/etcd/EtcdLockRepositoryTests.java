@@ -16,22 +16,13 @@
 
 package dev.latchkey.etcd;
 
-import java.time.Duration;
-import java.util.UUID;
-import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 import io.etcd.jetcd.kv.GetResponse;
 
-import org.springframework.scheduling.concurrent.CustomizableThreadFactory;
-
-import dev.latchkey.LeaseSpec;
 import dev.latchkey.LockRepository;
-import dev.latchkey.ReleaseSubscription;
-import dev.latchkey.test.LiveThreads;
 import dev.latchkey.test.TestServers;
 import dev.latchkey.test.contract.LossSignalContract;
 
@@ -40,8 +31,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * The etcd backend passes the backend contract against the single etcd node of
  * {@value TestServers#ETCD_ENDPOINTS}, in a namespace of its own, so that runs sharing
- * the server do not meet; a revoked etcd lease is signalled as a loss; its one thread
- * comes from the application's thread factory when given one, and is gone after close.
+ * the server do not meet; a revoked etcd lease is signalled as a loss.
  */
 class EtcdLockRepositoryTests extends EtcdLockRepositoryContractTests implements LossSignalContract {
 
@@ -61,31 +51,6 @@ class EtcdLockRepositoryTests extends EtcdLockRepositoryContractTests implements
 		GetResponse holder = etcd.client().getKVClient().get(keys.lockKey(key)).get(10, TimeUnit.SECONDS);
 		assertThat(holder.getKvs()).as("the etcd key of %s", key).singleElement();
 		etcd.client().getLeaseClient().revoke(holder.getKvs().get(0).getLease()).get(10, TimeUnit.SECONDS);
-	}
-
-	@Test
-	void threadsOfTheApplicationsFactoryAreGoneAfterClose() throws Exception {
-		String prefix = "app-etcd-" + UUID.randomUUID() + "-";
-		ThreadFactory threads = new CustomizableThreadFactory(prefix);
-		EtcdLockRepository repository = new EtcdLockRepository(etcd.client(), etcd.name(), Duration.ofSeconds(5),
-				threads);
-		LeaseSpec lease = LeaseSpec.exclusive("threads", "test", "token-" + UUID.randomUUID(), Duration.ofSeconds(5));
-		assertThat(repository.tryAcquire(lease)).isPresent();
-		try (ReleaseSubscription subscription = repository.subscribe("threads", () -> {
-		})) {
-			assertThat(LiveThreads.named(prefix)).hasSize(1);
-		}
-		repository.close();
-		assertThat(LiveThreads.named(prefix)).isEmpty();
-	}
-
-	@Test
-	void defaultThreadIsNamedAndGoneAfterClose() {
-		int before = LiveThreads.named(EtcdLockRepository.DEFAULT_THREAD_NAME_PREFIX).size();
-		EtcdLockRepository repository = new EtcdLockRepository(etcd.client(), etcd.name(), Duration.ofSeconds(5));
-		assertThat(LiveThreads.named(EtcdLockRepository.DEFAULT_THREAD_NAME_PREFIX)).hasSize(before + 1);
-		repository.close();
-		assertThat(LiveThreads.named(EtcdLockRepository.DEFAULT_THREAD_NAME_PREFIX)).hasSize(before);
 	}
 
 }

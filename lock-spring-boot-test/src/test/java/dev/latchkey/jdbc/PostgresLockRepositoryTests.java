@@ -16,29 +16,14 @@
 
 package dev.latchkey.jdbc;
 
-import java.time.Duration;
-import java.util.UUID;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ThreadFactory;
-import java.util.concurrent.TimeUnit;
-
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
-import org.springframework.scheduling.concurrent.CustomizableThreadFactory;
-
-import dev.latchkey.LeaseSpec;
-import dev.latchkey.ReleaseSubscription;
-import dev.latchkey.test.LiveThreads;
 import dev.latchkey.test.TestServers;
-
-import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The JDBC backend passes the backend contract on the database of
  * {@value TestServers#POSTGRES_URL}, in a lock table of its own made with
- * {@code schema-postgresql.sql}; its release listener runs on a thread of the
- * application's thread factory when given one, and is gone after close.
+ * {@code schema-postgresql.sql}.
  */
 class PostgresLockRepositoryTests extends JdbcLockRepositoryContractTests {
 
@@ -48,69 +33,6 @@ class PostgresLockRepositoryTests extends JdbcLockRepositoryContractTests {
 	@Override
 	protected LockTable table() {
 		return table;
-	}
-
-	@Test
-	void releaseByAnotherInstanceIsAnnouncedByNotify() throws InterruptedException {
-		// Two repositories stand for two application instances: only PostgreSQL's NOTIFY
-		// can tell one of the other.
-		try (JdbcLockRepository waiting = new JdbcLockRepository(table.dataSource(), table.name());
-				JdbcLockRepository holding = new JdbcLockRepository(table.dataSource(), table.name())) {
-			String key = key("notify-across-instances");
-			CountDownLatch released = new CountDownLatch(1);
-			try (ReleaseSubscription subscription = waiting.subscribe(key, released::countDown)) {
-				LeaseSpec lease = LeaseSpec.exclusive(key, "elsewhere", "token-" + System.nanoTime(),
-						Duration.ofSeconds(30));
-				assertThat(holding.tryAcquire(lease)).isPresent();
-				assertThat(released.getCount()).isOne();
-				assertThat(holding.release(lease)).isTrue();
-				assertThat(released.await(5, TimeUnit.SECONDS)).isTrue();
-			}
-		}
-	}
-
-	@Test
-	void listenerThreadOfTheApplicationsFactoryIsGoneAfterClose() throws InterruptedException {
-		String prefix = "app-jdbc-" + UUID.randomUUID() + "-";
-		ThreadFactory threads = new CustomizableThreadFactory(prefix);
-		JdbcLockRepository waiting = new JdbcLockRepository(table.dataSource(), table.name(), threads);
-		String key = "threads-" + UUID.randomUUID();
-		CountDownLatch released = new CountDownLatch(1);
-		try (JdbcLockRepository holding = new JdbcLockRepository(table.dataSource(), table.name());
-				ReleaseSubscription subscription = waiting.subscribe(key, released::countDown)) {
-			assertThat(LiveThreads.named(prefix)).hasSize(1);
-			LeaseSpec lease = LeaseSpec.exclusive(key, "elsewhere", "token-" + UUID.randomUUID(),
-					Duration.ofSeconds(30));
-			assertThat(holding.tryAcquire(lease)).isPresent();
-			assertThat(holding.release(lease)).isTrue();
-			assertThat(released.await(5, TimeUnit.SECONDS)).as("notified on the application's thread").isTrue();
-		}
-		waiting.close();
-		assertThat(LiveThreads.named(prefix)).isEmpty();
-	}
-
-	@Test
-	void defaultListenerThreadIsNamedAndGoneAfterClose() {
-		int before = LiveThreads.named(JdbcLockRepository.DEFAULT_THREAD_NAME_PREFIX).size();
-		JdbcLockRepository repository = new JdbcLockRepository(table.dataSource(), table.name());
-		try (ReleaseSubscription subscription = repository.subscribe("threads-" + UUID.randomUUID(), () -> {
-		})) {
-			assertThat(LiveThreads.named(JdbcLockRepository.DEFAULT_THREAD_NAME_PREFIX)).hasSize(before + 1);
-		}
-		repository.close();
-		assertThat(LiveThreads.named(JdbcLockRepository.DEFAULT_THREAD_NAME_PREFIX)).hasSize(before);
-	}
-
-	@Test
-	void subscribingAfterCloseStartsNoThread() {
-		String prefix = "app-jdbc-" + UUID.randomUUID() + "-";
-		JdbcLockRepository repository = new JdbcLockRepository(table.dataSource(), table.name(),
-				new CustomizableThreadFactory(prefix));
-		repository.close();
-		try (ReleaseSubscription subscription = repository.subscribe("threads-" + UUID.randomUUID(), () -> {
-		})) {
-			assertThat(LiveThreads.named(prefix)).isEmpty();
-		}
 	}
 
 }
