@@ -45,7 +45,7 @@ class OrderServiceLockTests {
 	@Test
 	void payingLocksTheOrder() {
 		this.orders.pay(5);
-		// The scheduled cleanup job may lock meanwhile: the assertions look at the order.
+		// The scheduled cleanup job may lock meanwhile: assert on this order's key.
 		assertThat(this.locks.acquiredKeys()).containsOnlyOnce("order:5");
 		assertThat(this.locks.entries("order:5")).extracting(Entry::kind, Entry::method)
 			.containsExactly(tuple(Kind.ACQUIRED, "OrderService.pay"), tuple(Kind.RELEASED, "OrderService.pay"));
