@@ -34,7 +34,7 @@ if [[ $# -eq 0 ]]; then
 	fi
 	if [[ -n "$jdk25" ]]; then
 		echo "test.sh: the virtual-thread tests on JDK 25 ($jdk25)" >&2
-		mvn -B -ntp -pl lock-spring-boot-autoconfigure surefire:test -Djvm="$jdk25/bin/java" \
+		mvn -B -ntp -pl lock-spring-boot-test surefire:test -Djvm="$jdk25/bin/java" \
 			-Dtest='*LockRepositoryTests#virtualThreads*' -Dsurefire.failIfNoSpecifiedTests=false
 	else
 		# Not a failure: the README asks for JDK 17 or newer only (on JDK 21 or newer, the build above ran them).

@@ -223,6 +223,22 @@ public record LockSettings(Duration ttl, Duration waitTime, @Nullable Duration r
 	}
 
 	/**
+	 * A copy with other poll intervals: how soon a waiter tries again when no release
+	 * notification woke it, from the first interval doubling up to the longest.
+	 *
+	 * <pre class="code">
+	 * LockSettings settings = LockSettings.defaults().withPollIntervals(Duration.ofMillis(10), Duration.ofSeconds(1));
+	 * </pre>
+	 * @param initialPollInterval the first poll interval
+	 * @param maxPollInterval the longest poll interval
+	 * @return the new settings
+	 */
+	public LockSettings withPollIntervals(Duration initialPollInterval, Duration maxPollInterval) {
+		return new LockSettings(this.ttl, this.waitTime, this.renewInterval, this.safetyMargin, this.keyPrefix,
+				this.maxKeyLength, this.owner, initialPollInterval, maxPollInterval, this.maxHold);
+	}
+
+	/**
 	 * A copy with another maximum hold time: how long a lease may be held at most,
 	 * renewals included, unless a lock sets its own. At that limit the lease stops being
 	 * renewed, is lost ({@link LossReason#MAX_HOLD_EXCEEDED}: its work is told as for any

@@ -31,7 +31,10 @@ import static org.assertj.core.api.Assertions.assertThat;
  * The sample's 'jdbc' profile runs on the JDBC backend, with the table created by the
  * schema initialization.
  */
-@SpringBootTest(properties = "spring.datasource.url=jdbc:h2:mem:latchkey-sample-jdbc-test;DB_CLOSE_DELAY=-1")
+// The backend is named here too: only a test's own properties replace the in-memory
+// backend of lock-spring-boot-test, not a profile's configuration.
+@SpringBootTest(properties = { "latchkey.backend=jdbc",
+		"spring.datasource.url=jdbc:h2:mem:latchkey-sample-jdbc-test;DB_CLOSE_DELAY=-1" })
 @ActiveProfiles("jdbc")
 class SampleApplicationJdbcProfileTests {
 

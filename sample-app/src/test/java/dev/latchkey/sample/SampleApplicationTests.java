@@ -42,18 +42,23 @@ import org.springframework.web.client.RestClient;
 
 import dev.latchkey.LockHandle;
 import dev.latchkey.LockTemplate;
+import dev.latchkey.test.context.LockRecorder;
+import dev.latchkey.test.context.LockRecorder.Entry;
+import dev.latchkey.test.context.LockRecorder.Kind;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.tuple;
 
 /**
  * Drives the sample's HTTP endpoints on a real server, the way a user would with curl.
+ * With {@code lock-spring-boot-test} on the class path, the application locks in an
+ * in-memory backend of its own (a sample app running on this host shares nothing with
+ * it), and a {@link LockRecorder} tells which keys were locked, in which order, by which
+ * method.
  */
 @SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT,
 		properties = { "sample.payment-duration=600ms", "sample.report-duration=600ms", "sample.report-wait=3s",
-				"sample.restock-duration=10ms", "sample.transfer-duration=300ms",
-				// A lock directory of its own, so that a sample app running on this host
-				// does not share the test's locks.
-				"latchkey.socket.directory=${java.io.tmpdir}/latchkey-sample-test-${random.uuid}" })
+				"sample.restock-duration=10ms", "sample.transfer-duration=300ms" })
 @ExtendWith(OutputCaptureExtension.class)
 class SampleApplicationTests {
 
@@ -67,7 +72,10 @@ class SampleApplicationTests {
 	private int port;
 
 	@Autowired
-	private LockTemplate locks;
+	private LockTemplate lockTemplate;
+
+	@Autowired
+	private LockRecorder locks;
 
 	private RestClient http;
 
@@ -130,6 +138,24 @@ class SampleApplicationTests {
 		long secondToken = fencingToken(pay(5));
 		assertThat(firstToken).isPositive();
 		assertThat(secondToken).isGreaterThan(firstToken);
+		// Each payment locked the order in OrderService.pay and released it before the
+		// next (the scheduled cleanup job's lock may be recorded too, in between).
+		assertThat(this.locks.entries("order:5")).extracting(Entry::kind, Entry::method, Entry::fencingToken)
+			.containsExactly(tuple(Kind.ACQUIRED, "OrderService.pay", firstToken),
+					tuple(Kind.RELEASED, "OrderService.pay", firstToken),
+					tuple(Kind.ACQUIRED, "OrderService.pay", secondToken),
+					tuple(Kind.RELEASED, "OrderService.pay", secondToken));
+	}
+
+	@Test
+	void whenAnItemIsRestockedThenItsKeyIsLockedByCodeNotByAnAnnotatedMethod() {
+		ResponseEntity<Map<String, Object>> restock = this.http.post()
+			.uri("/inventory/{sku}/restock?quantity=3", "sku-9")
+			.retrieve()
+			.toEntity(JSON);
+		assertThat(restock.getStatusCode().value()).isEqualTo(200);
+		assertThat(this.locks.entries("inventory:sku-9")).extracting(Entry::kind, Entry::name, Entry::method)
+			.containsExactly(tuple(Kind.ACQUIRED, "inventory", null), tuple(Kind.RELEASED, "inventory", null));
 	}
 
 	@Test
@@ -151,7 +177,7 @@ class SampleApplicationTests {
 		awaitHeld("order:7");
 		ResponseEntity<Map<String, Object>> all = this.http.get().uri("/actuator/locks").retrieve().toEntity(JSON);
 		assertThat(all.getStatusCode().value()).isEqualTo(200);
-		assertThat(all.getBody()).containsEntry("backend", "socket");
+		assertThat(all.getBody()).containsEntry("backend", "memory");
 		assertThat(all.getBody().get("thisInstance")).asInstanceOf(InstanceOfAssertFactories.LIST)
 			.filteredOn((lease) -> "order:7".equals(((Map<?, ?>) lease).get("key")))
 			.singleElement()
@@ -232,7 +258,7 @@ class SampleApplicationTests {
 		assertThat(health.getStatusCode().value()).isEqualTo(200);
 		assertThat(health.getBody()).containsEntry("status", "UP");
 		assertThat(health.getBody().get("details")).asInstanceOf(InstanceOfAssertFactories.MAP)
-			.containsEntry("backend", "socket")
+			.containsEntry("backend", "memory")
 			.containsKeys("heldLeases", "lostLeases");
 		ResponseEntity<Map<String, Object>> acquire = this.http.get()
 			.uri("/actuator/metrics/latchkey.acquire?tag={name}&tag={outcome}", "name:order:#id", "outcome:acquired")
@@ -310,11 +336,11 @@ class SampleApplicationTests {
 
 	@Test
 	void givenOneAccountLockedElsewhereWhenATransferWaitsTooLongThenConflictAndNeitherAccountChanges() {
-		try (LockHandle held = this.locks.exclusive("account:dave").acquire()) {
+		try (LockHandle held = this.lockTemplate.exclusive("account:dave").acquire()) {
 			ResponseEntity<Map<String, Object>> refused = transfer("carol", "dave", 500);
 			assertThat(refused.getStatusCode().value()).isEqualTo(409);
 			assertThat(refused.getBody()).containsEntry("key", "account:dave");
-			assertThat(this.locks.repository().inspect("account:carol")).isEmpty();
+			assertThat(this.lockTemplate.repository().inspect("account:carol")).isEmpty();
 		}
 		ResponseEntity<Map<String, Object>> after = transfer("carol", "dave", 0);
 		assertThat(entry(after, "from")).containsEntry("balance", 10_000);

@@ -41,10 +41,12 @@ import static org.assertj.core.api.Assertions.assertThat;
  * set to unrestricted: the holder's work is stopped at its next renewal and the next
  * holder gets a fencing token above the evicted one's.
  */
-@SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT,
-		properties = { "sample.payment-duration=10s", "management.endpoint.locks.access=unrestricted",
-				"latchkey.renew-interval=100ms",
-				"latchkey.socket.directory=${java.io.tmpdir}/latchkey-sample-test-${random.uuid}" })
+@SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT, properties = { "sample.payment-duration=10s",
+		"management.endpoint.locks.access=unrestricted", "latchkey.renew-interval=100ms",
+		// On the embedded default backend, in a lock directory of its own: a
+		// backend named in the test's properties replaces the test module's
+		// in-memory one.
+		"latchkey.backend=socket", "latchkey.socket.directory=${java.io.tmpdir}/latchkey-sample-test-${random.uuid}" })
 class SampleForceReleaseTests {
 
 	private static final ParameterizedTypeReference<Map<String, Object>> JSON = new ParameterizedTypeReference<>() {

@@ -14,27 +14,11 @@
  * limitations under the License.
  */
 
-package dev.latchkey.socket;
-
-import java.nio.file.Path;
-
-import org.junit.jupiter.api.io.TempDir;
-
-import dev.latchkey.LockRepository;
-import dev.latchkey.test.LockRepositoryContractTests;
-
 /**
- * The socket backend passes the backend contract, with the holders as threads of one JVM;
- * its multi-process behaviour is tested with child processes elsewhere.
+ * Helpers for unit tests of code that runs under a Latchkey lock, with no application
+ * context: {@link dev.latchkey.test.util.TestLease}.
  */
-class SocketLockRepositoryTests extends LockRepositoryContractTests {
+@NullMarked
+package dev.latchkey.test.util;
 
-	@TempDir
-	static Path temporary;
-
-	@Override
-	protected LockRepository createRepository() {
-		return new SocketLockRepository(temporary.resolve("locks"));
-	}
-
-}
+import org.jspecify.annotations.NullMarked;

@@ -35,20 +35,16 @@ import dev.latchkey.test.TestServers;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * The JDBC backend passes the backend contract on the database of
- * {@value TestServers#POSTGRES_URL}, in a lock table of its own made with
- * {@code schema-postgresql.sql}; its release listener runs on a thread of the
- * application's thread factory when given one, and is gone after close.
+ * The JDBC backend's release notifications on the database of
+ * {@value TestServers#POSTGRES_URL} ({@code LISTEN}/{@code NOTIFY}): a release by another
+ * instance is announced, and the listener runs on a thread of the application's thread
+ * factory when given one, and is gone after close. The backend contract on PostgreSQL is
+ * {@code PostgresLockRepositoryTests}, in lock-spring-boot-test.
  */
-class PostgresLockRepositoryTests extends JdbcLockRepositoryContractTests {
+class PostgresReleaseNotifierTests {
 
 	@RegisterExtension
 	static final LockTable table = LockTable.postgres(20);
-
-	@Override
-	protected LockTable table() {
-		return table;
-	}
 
 	@Test
 	void releaseByAnotherInstanceIsAnnouncedByNotify() throws InterruptedException {
@@ -56,7 +52,7 @@ class PostgresLockRepositoryTests extends JdbcLockRepositoryContractTests {
 		// can tell one of the other.
 		try (JdbcLockRepository waiting = new JdbcLockRepository(table.dataSource(), table.name());
 				JdbcLockRepository holding = new JdbcLockRepository(table.dataSource(), table.name())) {
-			String key = key("notify-across-instances");
+			String key = "notify-across-instances-" + UUID.randomUUID();
 			CountDownLatch released = new CountDownLatch(1);
 			try (ReleaseSubscription subscription = waiting.subscribe(key, released::countDown)) {
 				LeaseSpec lease = LeaseSpec.exclusive(key, "elsewhere", "token-" + System.nanoTime(),

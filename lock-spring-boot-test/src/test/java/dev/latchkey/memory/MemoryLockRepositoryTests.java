@@ -18,21 +18,22 @@ package dev.latchkey.memory;
 
 import dev.latchkey.LockRepository;
 import dev.latchkey.test.ForwardingLockRepository;
-import dev.latchkey.test.LockRepositoryContractTests;
+import dev.latchkey.test.contract.CrossInstanceContract;
+import dev.latchkey.test.contract.LockRepositoryContract;
 
 /**
  * Tests for {@link MemoryLockRepository}: the reference implementation passes the backend
  * contract.
  */
-class MemoryLockRepositoryTests extends LockRepositoryContractTests {
+class MemoryLockRepositoryTests extends LockRepositoryContract implements CrossInstanceContract {
 
 	@Override
-	protected LockRepository createRepository() {
+	public LockRepository createRepository() {
 		return new MemoryLockRepository();
 	}
 
 	@Override
-	protected LockRepository createPeerRepository() {
+	public LockRepository createPeerRepository() {
 		// The store is the repository itself: other instances are other users of it.
 		return new ForwardingLockRepository(repository());
 	}

@@ -19,7 +19,8 @@ package dev.latchkey.redis;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 import dev.latchkey.LockRepository;
-import dev.latchkey.test.LockRepositoryContractTests;
+import dev.latchkey.test.contract.CrossInstanceContract;
+import dev.latchkey.test.contract.LockRepositoryContract;
 import dev.latchkey.test.TestServers;
 
 /**
@@ -27,24 +28,24 @@ import dev.latchkey.test.TestServers;
  * {@value TestServers#REDIS_URL}, in a namespace of its own, so that runs sharing the
  * server do not meet.
  */
-class RedisLockRepositoryTests extends LockRepositoryContractTests {
+class RedisLockRepositoryTests extends LockRepositoryContract implements CrossInstanceContract {
 
 	@RegisterExtension
 	static final RedisNamespace redis = new RedisNamespace("latchkey-test");
 
 	@Override
-	protected LockRepository createPeerRepository() {
+	public LockRepository createPeerRepository() {
 		// Another application instance: a repository of its own on the same store.
 		return redis.open();
 	}
 
 	@Override
-	protected LockRepository createRepository() {
+	public LockRepository createRepository() {
 		return redis.open();
 	}
 
 	@Override
-	protected void destroyRepository(LockRepository repository) {
+	public void destroyRepository(LockRepository repository) {
 		redis.close(repository);
 	}
 

@@ -33,20 +33,15 @@ import dev.latchkey.test.TestServers;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * The etcd backend passes the backend contract against the single etcd node of
- * {@value TestServers#ETCD_ENDPOINTS}, in a namespace of its own, so that runs sharing
- * the server do not meet; its one thread comes from the application's thread factory when
- * given one, and is gone after close.
+ * The etcd backend's one thread, against the etcd node of
+ * {@value TestServers#ETCD_ENDPOINTS}: it comes from the application's thread factory
+ * when given one, and is gone after close. The backend contract on etcd is
+ * {@code EtcdLockRepositoryTests}, in lock-spring-boot-test.
  */
-class EtcdLockRepositoryTests extends EtcdLockRepositoryContractTests {
+class EtcdLockRepositoryThreadTests {
 
 	@RegisterExtension
 	static final EtcdNamespace etcd = new EtcdNamespace("latchkey-test-", TestServers::etcdEndpoints);
-
-	@Override
-	protected EtcdNamespace namespace() {
-		return etcd;
-	}
 
 	@Test
 	void threadsOfTheApplicationsFactoryAreGoneAfterClose() throws Exception {

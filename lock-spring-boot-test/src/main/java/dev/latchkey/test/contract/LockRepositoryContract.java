@@ -14,11 +14,10 @@
  * limitations under the License.
  */
 
-package dev.latchkey.test;
+package dev.latchkey.test.contract;
 
-import java.lang.reflect.Method;
-import java.nio.file.Files;
-import java.nio.file.Path;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -39,12 +38,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.stream.Collectors;
 
-import jdk.jfr.Recording;
-import jdk.jfr.consumer.RecordedEvent;
-import jdk.jfr.consumer.RecordedStackTrace;
-import jdk.jfr.consumer.RecordingFile;
 import org.awaitility.Awaitility;
 import org.awaitility.core.ConditionFactory;
 import org.jspecify.annotations.Nullable;
@@ -52,45 +46,49 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.condition.EnabledForJreRange;
-import org.junit.jupiter.api.condition.JRE;
-
-import org.springframework.core.task.SimpleAsyncTaskExecutor;
 
 import dev.latchkey.LeaseMode;
 import dev.latchkey.LeaseSpec;
-import dev.latchkey.LockHandle;
 import dev.latchkey.LockContext;
+import dev.latchkey.LockHandle;
 import dev.latchkey.LockInfo;
 import dev.latchkey.LockLostException;
 import dev.latchkey.LockObserver;
 import dev.latchkey.LockPermitsConflictException;
 import dev.latchkey.LockRepository;
-import dev.latchkey.LockSettings;
 import dev.latchkey.LockTemplate;
 import dev.latchkey.LossReason;
 import dev.latchkey.ReleaseSubscription;
 import dev.latchkey.event.EventPublishingLockObserver;
 import dev.latchkey.event.LockLostEvent;
 
+import static dev.latchkey.test.contract.Contracts.LONG_TTL;
+import static dev.latchkey.test.contract.Contracts.exclusive;
+import static dev.latchkey.test.contract.Contracts.semaphore;
+import static dev.latchkey.test.contract.Contracts.sleep;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
 import static org.assertj.core.api.Assertions.tuple;
 
 /**
- * The contract every {@link LockRepository} must pass: the same tests for every backend,
- * so that the core above the SPI (waiting, renewal, reentrancy, the lost-lock contract)
- * behaves the same whichever backend holds the locks.
+ * The contract every {@link LockRepository} must pass, the SPI's rules one by one, so
+ * that the core above the SPI (waiting, renewal, reentrancy, the lost-lock contract)
+ * behaves the same whichever backend holds the locks: acquire and release by token,
+ * expiry and renewal, force-release, fencing tokens that strictly rise for every grant of
+ * a key, semaphores with a limit fixed by the first holder, one mode per key, inspection
+ * and listing, release notifications, and waiting through {@link LockTemplate}.
  * <p>
- * A backend's test class extends this suite and decides nothing but how to make (and, if
- * needed, tear down) its repository:
+ * A backend's test class extends it and decides nothing but how to make its repository;
+ * the other abilities' contracts ({@link CrossInstanceContract},
+ * {@link QueueingLockRepositoryContract}, {@link LossSignalContract}) are interfaces it
+ * implements as well:
  *
  * <pre class="code">
- * class RedisLockRepositoryTests extends LockRepositoryContractTests {
+ * class ZookeeperLockRepositoryTests extends LockRepositoryContract implements CrossInstanceContract {
  *
  *     &#64;Override
- *     protected LockRepository createRepository() {
- *         return new RedisLockRepository(connectionFactory);
+ *     public LockRepository createRepository() {
+ *         return new ZookeeperLockRepository(curator);
  *     }
  *
  * }
@@ -98,24 +96,15 @@ import static org.assertj.core.api.Assertions.tuple;
  * <p>
  * {@link #createRepository()} is called before each test and
  * {@link #destroyRepository(LockRepository)} (which closes a repository that is
- * {@link AutoCloseable}) after it; the tests of several instances on one store make their
- * other instances with {@link #createPeerRepository()}, which calls
- * {@link #createRepository()} again unless the backend keeps its store in the repository
- * itself. Every test uses keys made unique by a random suffix, so a server shared between
- * runs or builds does not disturb the suite and the suite leaves nothing behind that a
- * later run could trip over (leases it does not release expire). A backend whose leases
- * cannot expire as quickly as the default {@link #shortTtl()} (etcd leases count whole
- * seconds, for example) overrides that method. The suite is packaged in this module's
- * test jar.
+ * {@link AutoCloseable}) after it. Every test uses keys made unique by a random suffix
+ * ({@link #key(String)}), so a server shared between runs or builds does not disturb the
+ * suite. A backend whose leases cannot expire as quickly as the default
+ * {@link #shortTtl()} overrides that method.
+ *
+ * @since 0.1.0
  */
 @Timeout(60)
-public abstract class LockRepositoryContractTests {
-
-	private static final Duration LONG_TTL = Duration.ofSeconds(30);
-
-	private LockRepository repository;
-
-	private CountingRepository counting;
+public abstract class LockRepositoryContract implements LockRepositoryFixture {
 
 	private final List<LockTemplate> templates = new ArrayList<>();
 
@@ -123,54 +112,11 @@ public abstract class LockRepositoryContractTests {
 
 	private final String prefix = "latchkey-contract:" + UUID.randomUUID() + ":";
 
-	/**
-	 * Makes the repository under test, called before each test.
-	 * @return a new repository
-	 */
-	protected abstract LockRepository createRepository();
+	private final AtomicInteger attempts = new AtomicInteger();
 
-	/**
-	 * Makes another repository on the same store as {@link #createRepository()}'s:
-	 * another application instance that locks together with it (the same server and
-	 * namespace, the same table, the same lock directory). A backend whose store lives in
-	 * its repository (the memory backend) answers a view of the repository under test.
-	 * The tests that call it destroy what it made with
-	 * {@link #destroyRepository(LockRepository)}. By default, another
-	 * {@link #createRepository()}: a repository of its own on the same store.
-	 * @return a new repository on the store of the repository under test
-	 */
-	protected LockRepository createPeerRepository() {
-		return createRepository();
-	}
+	private LockRepository repository;
 
-	/**
-	 * Releases what {@link #createRepository()} or {@link #createPeerRepository()} made,
-	 * called after each test. By default, closes a repository that is
-	 * {@link AutoCloseable}.
-	 * @param repository the repository under test
-	 */
-	protected void destroyRepository(LockRepository repository) {
-		if (repository instanceof AutoCloseable closeable) {
-			try {
-				closeable.close();
-			}
-			catch (Exception ex) {
-				throw new IllegalStateException("Could not close " + repository, ex);
-			}
-		}
-	}
-
-	/**
-	 * How many grants of one key the cross-instance test makes, across all its
-	 * repositories and threads. The default, 10,000, takes about a minute where every
-	 * grant and release waits for a disk flush (PostgreSQL's logged table) and two on a
-	 * three-member etcd cluster, on a loaded two-core machine; the test allows ten. A
-	 * custom backend that is much slower may return fewer, and should say why.
-	 * @return the number of grants
-	 */
-	protected int crossInstanceGrants() {
-		return 10_000;
-	}
+	private LockRepository counting;
 
 	/**
 	 * How many rounds the test of two keys taken in opposite orders makes, across its two
@@ -184,28 +130,20 @@ public abstract class LockRepositoryContractTests {
 		return 2_000;
 	}
 
-	/**
-	 * The TTL of leases that the tests let expire. The default, 300 ms, suits a backend
-	 * that expires leases with millisecond precision; a backend whose leases count
-	 * coarser units returns its shortest TTL.
-	 * @return the short TTL
-	 */
-	protected Duration shortTtl() {
-		return Duration.ofMillis(300);
+	@Override
+	public final LockRepository repository() {
+		return this.repository;
 	}
 
-	/**
-	 * The repository under test.
-	 * @return the repository made for the current test
-	 */
-	protected final LockRepository repository() {
-		return this.repository;
+	@Override
+	public final String key(String name) {
+		return this.prefix + name;
 	}
 
 	@BeforeEach
 	void createRepositoryUnderTest() {
 		this.repository = createRepository();
-		this.counting = new CountingRepository(this.repository);
+		this.counting = countingAttempts(this.repository);
 	}
 
 	@AfterEach
@@ -309,8 +247,8 @@ public abstract class LockRepositoryContractTests {
 	@Test
 	void forceReleaseFreesEveryPermitOfASemaphore() {
 		String key = key("force-release-permits");
-		LeaseSpec first = shared(key, 2, "owner-a", LONG_TTL);
-		LeaseSpec second = shared(key, 2, "owner-b", LONG_TTL);
+		LeaseSpec first = semaphore(key, 2, "owner-a", LONG_TTL);
+		LeaseSpec second = semaphore(key, 2, "owner-b", LONG_TTL);
 		assertThat(this.repository.tryAcquirePermit(first)).isPresent();
 		assertThat(this.repository.tryAcquirePermit(second)).isPresent();
 		assertThat(this.repository.forceRelease(key)).isTrue();
@@ -350,7 +288,7 @@ public abstract class LockRepositoryContractTests {
 	void renewOfABatchAnswersExactlyTheLostTokens() {
 		LeaseSpec held = exclusive(key("batch-held"), "owner-a", LONG_TTL);
 		LeaseSpec otherHeld = exclusive(key("batch-other-held"), "owner-a", LONG_TTL);
-		LeaseSpec heldPermit = shared(key("batch-semaphore"), 2, "owner-a", LONG_TTL);
+		LeaseSpec heldPermit = semaphore(key("batch-semaphore"), 2, "owner-a", LONG_TTL);
 		LeaseSpec released = exclusive(key("batch-released"), "owner-a", LONG_TTL);
 		LeaseSpec neverHeld = exclusive(key("batch-never-held"), "owner-a", LONG_TTL);
 		LeaseSpec foreign = exclusive(held.key(), "owner-b", LONG_TTL);
@@ -405,9 +343,9 @@ public abstract class LockRepositoryContractTests {
 		String key = key("fencing-semaphore");
 		// One permit stays held throughout, so every later grant joins a semaphore that
 		// already has a holder.
-		long previous = this.repository.tryAcquirePermit(shared(key, 2, "owner-kept", LONG_TTL)).getAsLong();
+		long previous = this.repository.tryAcquirePermit(semaphore(key, 2, "owner-kept", LONG_TTL)).getAsLong();
 		for (int round = 0; round < 4; round++) {
-			LeaseSpec permit = shared(key, 2, "owner-" + round, LONG_TTL);
+			LeaseSpec permit = semaphore(key, 2, "owner-" + round, LONG_TTL);
 			long fencingToken = this.repository.tryAcquirePermit(permit).getAsLong();
 			assertThat(fencingToken).isGreaterThan(previous);
 			assertThat(this.repository.release(permit)).isTrue();
@@ -423,15 +361,15 @@ public abstract class LockRepositoryContractTests {
 		int limit = 3;
 		List<LeaseSpec> permits = new ArrayList<>();
 		for (int i = 0; i < limit; i++) {
-			LeaseSpec permit = shared(key, limit, "owner-" + i, LONG_TTL);
+			LeaseSpec permit = semaphore(key, limit, "owner-" + i, LONG_TTL);
 			assertThat(this.repository.tryAcquirePermit(permit)).isPresent();
 			permits.add(permit);
 		}
-		LeaseSpec extra = shared(key, limit, "owner-extra", LONG_TTL);
+		LeaseSpec extra = semaphore(key, limit, "owner-extra", LONG_TTL);
 		assertThat(this.repository.tryAcquirePermit(extra)).isEmpty();
 		assertThat(this.repository.release(permits.get(1))).isTrue();
 		assertThat(this.repository.tryAcquirePermit(extra)).isPresent();
-		assertThat(this.repository.tryAcquirePermit(shared(key, limit, "owner-another", LONG_TTL))).isEmpty();
+		assertThat(this.repository.tryAcquirePermit(semaphore(key, limit, "owner-another", LONG_TTL))).isEmpty();
 		assertThat(this.repository.inspect(key))
 			.hasValueSatisfying((info) -> assertThat(info.holders()).extracting(LockInfo.Holder::owner)
 				.containsExactlyInAnyOrder("owner-0", "owner-2", "owner-extra"));
@@ -442,12 +380,12 @@ public abstract class LockRepositoryContractTests {
 		String key = key("semaphore-expiry");
 		int limit = 2;
 		for (int i = 0; i < limit; i++) {
-			assertThat(this.repository.tryAcquirePermit(shared(key, limit, "owner-" + i, shortTtl()))).isPresent();
+			assertThat(this.repository.tryAcquirePermit(semaphore(key, limit, "owner-" + i, shortTtl()))).isPresent();
 		}
-		LeaseSpec waiting = shared(key, limit, "owner-waiting", LONG_TTL);
+		LeaseSpec waiting = semaphore(key, limit, "owner-waiting", LONG_TTL);
 		assertThat(this.repository.tryAcquirePermit(waiting)).isEmpty();
 		awaitExpiry().until(() -> this.repository.tryAcquirePermit(waiting).isPresent());
-		LeaseSpec second = shared(key, limit, "owner-second", LONG_TTL);
+		LeaseSpec second = semaphore(key, limit, "owner-second", LONG_TTL);
 		awaitExpiry().until(() -> this.repository.tryAcquirePermit(second).isPresent());
 		assertThat(this.repository.inspect(key))
 			.hasValueSatisfying((info) -> assertThat(info.holders()).extracting(LockInfo.Holder::owner)
@@ -477,8 +415,8 @@ public abstract class LockRepositoryContractTests {
 	@Test
 	void inspectDescribesTheHoldersOfASemaphore() {
 		String key = key("inspect-semaphore");
-		long first = this.repository.tryAcquirePermit(shared(key, 3, "owner-a", LONG_TTL)).getAsLong();
-		long second = this.repository.tryAcquirePermit(shared(key, 3, "owner-b", shortTtl())).getAsLong();
+		long first = this.repository.tryAcquirePermit(semaphore(key, 3, "owner-a", LONG_TTL)).getAsLong();
+		long second = this.repository.tryAcquirePermit(semaphore(key, 3, "owner-b", shortTtl())).getAsLong();
 		assertThat(this.repository.inspect(key)).hasValueSatisfying((info) -> {
 			assertThat(info.mode()).isEqualTo(LeaseMode.SEMAPHORE);
 			assertThat(info.permits()).isEqualTo(3);
@@ -503,7 +441,7 @@ public abstract class LockRepositoryContractTests {
 	@Test
 	void listContainsHeldKeysAndNotReleasedOnes() {
 		LeaseSpec held = exclusive(key("list-held"), "owner-a", LONG_TTL);
-		LeaseSpec permit = shared(key("list-semaphore"), 2, "owner-a", LONG_TTL);
+		LeaseSpec permit = semaphore(key("list-semaphore"), 2, "owner-a", LONG_TTL);
 		LeaseSpec released = exclusive(key("list-released"), "owner-a", LONG_TTL);
 		assertThat(this.repository.tryAcquire(held)).isPresent();
 		assertThat(this.repository.tryAcquirePermit(permit)).isPresent();
@@ -525,8 +463,8 @@ public abstract class LockRepositoryContractTests {
 		AtomicInteger cycles = new AtomicInteger();
 		Future<?> churn = this.executor.submit(() -> {
 			while (!Thread.currentThread().isInterrupted()) {
-				LeaseSpec first = shared(key, 3, "owner-a", LONG_TTL);
-				LeaseSpec second = shared(key, 3, "owner-b", LONG_TTL);
+				LeaseSpec first = semaphore(key, 3, "owner-a", LONG_TTL);
+				LeaseSpec second = semaphore(key, 3, "owner-b", LONG_TTL);
 				this.repository.tryAcquirePermit(first);
 				this.repository.tryAcquirePermit(second);
 				this.repository.release(first);
@@ -598,7 +536,7 @@ public abstract class LockRepositoryContractTests {
 		});
 		// The first attempt, then the one made at the head of the wait line once
 		// subscribed: the waiter now sleeps.
-		awaitExpiry().until(() -> this.counting.attempts.get() >= 2);
+		awaitExpiry().until(() -> this.attempts.get() >= 2);
 		long releasedAt = System.nanoTime();
 		assertThat(this.repository.release(holder)).isTrue();
 		long acquiredAt = waiter.get(15, TimeUnit.SECONDS);
@@ -624,7 +562,7 @@ public abstract class LockRepositoryContractTests {
 				inside.decrementAndGet();
 			})));
 		}
-		awaitExpiry().until(() -> this.counting.attempts.get() >= threads);
+		awaitExpiry().until(() -> this.attempts.get() >= threads);
 		assertThat(ran.get()).isZero();
 		assertThat(this.repository.release(holder)).isTrue();
 		for (Future<?> waiter : waiters) {
@@ -641,7 +579,7 @@ public abstract class LockRepositoryContractTests {
 	void exclusiveLeaseAndPermitOfOneKeyExcludeEachOther() {
 		String key = key("modes");
 		LeaseSpec exclusive = exclusive(key, "owner-a", LONG_TTL);
-		LeaseSpec permit = shared(key, 2, "owner-b", LONG_TTL);
+		LeaseSpec permit = semaphore(key, 2, "owner-b", LONG_TTL);
 		assertThat(this.repository.tryAcquire(exclusive)).isPresent();
 		assertThat(this.repository.tryAcquirePermit(permit)).isEmpty();
 		assertThat(this.repository.inspect(key)).hasValueSatisfying((info) -> {
@@ -668,20 +606,20 @@ public abstract class LockRepositoryContractTests {
 	@Test
 	void permitOfAKeyWhosePermitsExpiredCanBeFollowedByAnExclusiveLease() {
 		String key = key("modes-expiry");
-		assertThat(this.repository.tryAcquirePermit(shared(key, 2, "owner-a", shortTtl()))).isPresent();
+		assertThat(this.repository.tryAcquirePermit(semaphore(key, 2, "owner-a", shortTtl()))).isPresent();
 		LeaseSpec exclusive = exclusive(key, "owner-b", LONG_TTL);
 		assertThat(this.repository.tryAcquire(exclusive)).isEmpty();
 		awaitExpiry().until(() -> this.repository.tryAcquire(exclusive).isPresent());
-		assertThat(this.repository.tryAcquirePermit(shared(key, 2, "owner-c", LONG_TTL))).isEmpty();
+		assertThat(this.repository.tryAcquirePermit(semaphore(key, 2, "owner-c", LONG_TTL))).isEmpty();
 	}
 
 	@Test
 	void permitWithAnotherLimitThanTheHoldersIsRefusedWithAConflict() {
 		String key = key("limits");
-		LeaseSpec single = shared(key, 1, "owner-a", LONG_TTL);
+		LeaseSpec single = semaphore(key, 1, "owner-a", LONG_TTL);
 		assertThat(this.repository.tryAcquirePermit(single)).isPresent();
 		assertThatExceptionOfType(LockPermitsConflictException.class)
-			.isThrownBy(() -> this.repository.tryAcquirePermit(shared(key, 5, "owner-b", LONG_TTL)))
+			.isThrownBy(() -> this.repository.tryAcquirePermit(semaphore(key, 5, "owner-b", LONG_TTL)))
 			.satisfies((ex) -> {
 				assertThat(ex.getKey()).isEqualTo(key);
 				assertThat(ex.getRequestedPermits()).isEqualTo(5);
@@ -694,12 +632,12 @@ public abstract class LockRepositoryContractTests {
 		});
 		assertThat(this.repository.release(single)).isTrue();
 		// The limit is fixed only while the key is held.
-		LeaseSpec five = shared(key, 5, "owner-b", LONG_TTL);
+		LeaseSpec five = semaphore(key, 5, "owner-b", LONG_TTL);
 		assertThat(this.repository.tryAcquirePermit(five)).isPresent();
 		assertThatExceptionOfType(LockPermitsConflictException.class)
-			.isThrownBy(() -> this.repository.tryAcquirePermit(shared(key, 1, "owner-c", LONG_TTL)))
+			.isThrownBy(() -> this.repository.tryAcquirePermit(semaphore(key, 1, "owner-c", LONG_TTL)))
 			.satisfies((ex) -> assertThat(ex.getHeldPermits()).isEqualTo(5));
-		assertThat(this.repository.tryAcquirePermit(shared(key, 5, "owner-d", LONG_TTL))).isPresent();
+		assertThat(this.repository.tryAcquirePermit(semaphore(key, 5, "owner-d", LONG_TTL))).isPresent();
 		// Surfaced unchanged by the template.
 		LockTemplate template = template(Duration.ofMillis(10), Duration.ofMillis(100));
 		assertThatExceptionOfType(LockPermitsConflictException.class)
@@ -843,78 +781,6 @@ public abstract class LockRepositoryContractTests {
 
 	// Several instances on one store
 
-	@Test
-	@Timeout(600)
-	void repositoriesOnOneStoreGrantAKeyToOneHolderAtATimeWithRisingFencingTokens() throws Exception {
-		int instances = 4;
-		int threadsPerInstance = 2;
-		int grants = crossInstanceGrants();
-		String key = key("cross-instance");
-		List<LockRepository> peers = new ArrayList<>();
-		List<LockTemplate> templates = new ArrayList<>();
-		templates.add(template(this.repository, Duration.ofMillis(1), Duration.ofMillis(20)));
-		try {
-			for (int i = 1; i < instances; i++) {
-				LockRepository peer = createPeerRepository();
-				peers.add(peer);
-				templates.add(template(peer, Duration.ofMillis(1), Duration.ofMillis(20)));
-			}
-			AtomicBoolean occupied = new AtomicBoolean();
-			AtomicInteger overlaps = new AtomicInteger();
-			AtomicInteger order = new AtomicInteger();
-			int[] counter = { 0 };
-			long[] tokens = new long[grants + instances * threadsPerInstance];
-			CountDownLatch start = new CountDownLatch(1);
-			List<Future<?>> workers = new ArrayList<>();
-			for (LockTemplate template : templates) {
-				for (int t = 0; t < threadsPerInstance; t++) {
-					workers.add(this.executor.submit(() -> {
-						start.await();
-						while (order.get() < grants) {
-							template.exclusive(key).waitTime(Duration.ofSeconds(60)).run(() -> {
-								if (!occupied.compareAndSet(false, true)) {
-									overlaps.incrementAndGet();
-								}
-								int read = counter[0];
-								Thread.yield();
-								counter[0] = read + 1;
-								tokens[order.getAndIncrement()] = LockContext.fencingToken();
-								occupied.set(false);
-							});
-						}
-						return null;
-					}));
-				}
-			}
-			start.countDown();
-			for (Future<?> worker : workers) {
-				worker.get(590, TimeUnit.SECONDS);
-			}
-			int granted = order.get();
-			int inversions = 0;
-			long highest = 0;
-			for (int i = 0; i < granted; i++) {
-				if (tokens[i] <= highest) {
-					inversions++;
-				}
-				highest = Math.max(highest, tokens[i]);
-			}
-			assertThat(granted).isGreaterThanOrEqualTo(grants);
-			assertThat(overlaps.get()).as("grants made while another holder was inside, of %d grants", granted)
-				.isZero();
-			assertThat(inversions)
-				.as("grants whose fencing token was not above every earlier grant's, of %d grants", granted)
-				.isZero();
-			assertThat(counter[0]).as("unguarded increments that survived, of %d grants", granted).isEqualTo(granted);
-			assertThat(templates).allSatisfy((template) -> assertThat(template.lostLeaseCount()).isZero());
-			assertThat(this.repository.inspect(key)).isEmpty();
-		}
-		finally {
-			templates.forEach(LockTemplate::close);
-			peers.forEach(this::destroyRepository);
-		}
-	}
-
 	// Several keys at once
 
 	@Test
@@ -1039,129 +905,6 @@ public abstract class LockRepositoryContractTests {
 		}
 	}
 
-	// Virtual threads (JDK 21 and later; scripts/test.sh runs them on JDK 25 after the
-	// build)
-
-	@Test
-	@EnabledForJreRange(min = JRE.JAVA_21)
-	@Timeout(300)
-	void virtualThreadsOfSeveralInstancesHoldAndWaitForAKeyWithoutPinningTheirCarriers() throws Exception {
-		int instances = 2;
-		int threadsPerInstance = 50;
-		int grants = 2_000;
-		String key = key("virtual");
-		List<LockRepository> peers = new ArrayList<>();
-		List<LockTemplate> templates = new ArrayList<>();
-		templates.add(template(this.repository, Duration.ofMillis(1), Duration.ofMillis(20)));
-		SimpleAsyncTaskExecutor virtualThreads = new SimpleAsyncTaskExecutor("contract-virtual-");
-		virtualThreads.setVirtualThreads(true);
-		Path events = Files.createTempFile("latchkey-pinning-", ".jfr");
-		try (Recording recording = new Recording()) {
-			recording.enable("jdk.VirtualThreadPinned").withThreshold(Duration.ZERO).withStackTrace();
-			for (int i = 1; i < instances; i++) {
-				LockRepository peer = createPeerRepository();
-				peers.add(peer);
-				templates.add(template(peer, Duration.ofMillis(1), Duration.ofMillis(20)));
-			}
-			// A warm-up runs every path once before the recording (a grant, and the
-			// release
-			// subscription that waiting opens): the JDK pins a virtual thread while it
-			// links
-			// a call site or loads a class, once per site, whoever's code it is.
-			for (LockTemplate template : templates) {
-				virtualThreads.submit(() -> template.exclusive(key).run(LockContext::assertHeld))
-					.get(60, TimeUnit.SECONDS);
-			}
-			List<LockRepository> instancesRepositories = new ArrayList<>(peers);
-			instancesRepositories.add(this.repository);
-			for (LockRepository each : instancesRepositories) {
-				virtualThreads.submit(() -> {
-					try (ReleaseSubscription subscription = each.subscribe(key, () -> {
-					})) {
-						return subscription;
-					}
-				}).get(60, TimeUnit.SECONDS);
-			}
-			AtomicBoolean occupied = new AtomicBoolean();
-			AtomicInteger overlaps = new AtomicInteger();
-			AtomicInteger granted = new AtomicInteger();
-			AtomicInteger platformThreads = new AtomicInteger();
-			Method isVirtual = Thread.class.getMethod("isVirtual");
-			recording.start();
-			List<Future<?>> workers = new ArrayList<>();
-			for (LockTemplate template : templates) {
-				for (int t = 0; t < threadsPerInstance; t++) {
-					workers.add(virtualThreads.submit(() -> {
-						if (!(boolean) isVirtual.invoke(Thread.currentThread())) {
-							platformThreads.incrementAndGet();
-						}
-						while (granted.get() < grants) {
-							template.exclusive(key).waitTime(Duration.ofSeconds(60)).run(() -> {
-								if (!occupied.compareAndSet(false, true)) {
-									overlaps.incrementAndGet();
-								}
-								granted.incrementAndGet();
-								LockContext.assertHeld();
-								occupied.set(false);
-							});
-						}
-						return null;
-					}));
-				}
-			}
-			for (Future<?> worker : workers) {
-				worker.get(280, TimeUnit.SECONDS);
-			}
-			recording.stop();
-			recording.dump(events);
-			List<RecordedEvent> pinned = RecordingFile.readAllEvents(events);
-			// The JDK still pins a virtual thread while a class loads or initializes
-			// (JEP 491), once per class, whoever's code asked for it: the warm-up above
-			// loaded most of them. A pin inside a client library (Lettuce records JFR
-			// events of its own while it connects) is the library's.
-			List<String> ours = pinned.stream()
-				.map(RecordedEvent::getStackTrace)
-				.filter((trace) -> trace != null && !loadsAClass(trace) && pinnedByLatchkey(trace))
-				.map((trace) -> trace.getFrames()
-					.stream()
-					.limit(12)
-					.map((frame) -> frame.getMethod().getType().getName() + "." + frame.getMethod().getName())
-					.collect(Collectors.joining(" < ")))
-				.toList();
-			assertThat(platformThreads.get()).as("workers that did not run on a virtual thread").isZero();
-			assertThat(overlaps.get()).as("grants made while another holder was inside").isZero();
-			assertThat(templates).allSatisfy((template) -> assertThat(template.lostLeaseCount()).isZero());
-			assertThat(ours)
-				.as("carriers pinned (jdk.VirtualThreadPinned) in Latchkey's code, of %d pinning events in" + " all",
-						pinned.size())
-				.isEmpty();
-		}
-		finally {
-			Files.deleteIfExists(events);
-			templates.forEach(LockTemplate::close);
-			peers.forEach(this::destroyRepository);
-		}
-	}
-
-	private static boolean pinnedByLatchkey(RecordedStackTrace trace) {
-		return trace.getFrames()
-			.stream()
-			.map((frame) -> frame.getMethod().getType().getName())
-			.filter((type) -> !type.startsWith("java.") && !type.startsWith("jdk.") && !type.startsWith("sun."))
-			.findFirst()
-			.filter((type) -> type.startsWith("dev.latchkey."))
-			.isPresent();
-	}
-
-	private static boolean loadsAClass(RecordedStackTrace trace) {
-		return trace.getFrames().stream().anyMatch((frame) -> {
-			String method = frame.getMethod().getType().getName() + "." + frame.getMethod().getName();
-			return method.startsWith("java.lang.ClassLoader.loadClass")
-					|| "jdk.internal.loader.BuiltinClassLoader.loadClassOrNull".equals(method)
-					|| "jdk.internal.misc.Unsafe.ensureClassInitialized0".equals(method);
-		});
-	}
-
 	@Test
 	void leaseReleasedFromAnInterruptedThreadIsFreedAtTheBackendAndTheInterruptIsKept() throws Exception {
 		// Work stopped by an interrupt (a cancelled task, a lost lease's interrupt that
@@ -1260,15 +1003,6 @@ public abstract class LockRepositoryContractTests {
 
 	// Helpers
 
-	/**
-	 * A key unique to this test run.
-	 * @param name a readable part
-	 * @return the key
-	 */
-	protected final String key(String name) {
-		return this.prefix + name;
-	}
-
 	private LockTemplate template(Duration initialPoll, Duration maxPoll) {
 		return template(this.counting, initialPoll, maxPoll);
 	}
@@ -1279,9 +1013,8 @@ public abstract class LockRepositoryContractTests {
 
 	private LockTemplate template(LockRepository repository, Duration initialPoll, Duration maxPoll,
 			@Nullable LockObserver observer) {
-		LockSettings settings = new LockSettings(LONG_TTL, Duration.ZERO, null, Duration.ofMillis(100), "", 512,
-				"contract-" + (this.templates.size() + 1), initialPoll, maxPoll);
-		LockTemplate template = new LockTemplate(repository, settings, observer);
+		LockTemplate template = Contracts.template(repository, "contract-" + (this.templates.size() + 1), initialPoll,
+				maxPoll, observer);
 		this.templates.add(template);
 		return template;
 	}
@@ -1299,56 +1032,27 @@ public abstract class LockRepositoryContractTests {
 		}
 	}
 
-	private static LeaseSpec exclusive(String key, String owner, Duration ttl) {
-		return LeaseSpec.exclusive(key, owner, UUID.randomUUID().toString(), ttl);
-	}
-
-	private static LeaseSpec shared(String key, int limit, String owner, Duration ttl) {
-		return LeaseSpec.semaphore(key, limit, owner, UUID.randomUUID().toString(), ttl);
-	}
-
-	private static void sleep(long millis) {
-		try {
-			Thread.sleep(millis);
-		}
-		catch (InterruptedException ex) {
-			Thread.currentThread().interrupt();
-			throw new IllegalStateException(ex);
-		}
-	}
-
 	/**
 	 * Passes everything to the repository under test and counts acquisition attempts, so
 	 * a test can tell when a waiter has reached its wait line.
+	 * @param repository the repository under test
+	 * @return the counting view
 	 */
-	private static final class CountingRepository extends ForwardingLockRepository {
-
-		final AtomicInteger attempts = new AtomicInteger();
-
-		CountingRepository(LockRepository delegate) {
-			super(delegate);
-		}
-
-		@Override
-		public OptionalLong tryAcquire(LeaseSpec lease) {
-			try {
-				return delegate().tryAcquire(lease);
-			}
-			finally {
-				this.attempts.incrementAndGet();
-			}
-		}
-
-		@Override
-		public OptionalLong tryAcquirePermit(LeaseSpec lease) {
-			try {
-				return delegate().tryAcquirePermit(lease);
-			}
-			finally {
-				this.attempts.incrementAndGet();
-			}
-		}
-
+	private LockRepository countingAttempts(LockRepository repository) {
+		return (LockRepository) Proxy.newProxyInstance(LockRepository.class.getClassLoader(),
+				new Class<?>[] { LockRepository.class }, (proxy, method, arguments) -> {
+					try {
+						return method.invoke(repository, arguments);
+					}
+					catch (InvocationTargetException ex) {
+						throw ex.getCause();
+					}
+					finally {
+						if (method.getName().startsWith("tryAcquire")) {
+							this.attempts.incrementAndGet();
+						}
+					}
+				});
 	}
 
 }

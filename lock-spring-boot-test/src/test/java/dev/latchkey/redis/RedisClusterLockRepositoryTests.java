@@ -35,7 +35,8 @@ import org.springframework.data.redis.connection.lettuce.LettuceClientConfigurat
 import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
 
 import dev.latchkey.LockRepository;
-import dev.latchkey.test.LockRepositoryContractTests;
+import dev.latchkey.test.contract.CrossInstanceContract;
+import dev.latchkey.test.contract.LockRepositoryContract;
 
 /**
  * The Redis backend passes the backend contract against a Redis Cluster: three primaries
@@ -44,7 +45,7 @@ import dev.latchkey.test.LockRepositoryContractTests;
  * {@code redis-cli --cluster create}, and stops again. Every script touches the slot of
  * one hash tag; renewals are grouped by slot and listing scans every primary.
  */
-class RedisClusterLockRepositoryTests extends LockRepositoryContractTests {
+class RedisClusterLockRepositoryTests extends LockRepositoryContract implements CrossInstanceContract {
 
 	private static final String NAMESPACE = "latchkey-cluster-test-" + UUID.randomUUID();
 
@@ -103,7 +104,7 @@ class RedisClusterLockRepositoryTests extends LockRepositoryContractTests {
 	}
 
 	@Override
-	protected LockRepository createRepository() {
+	public LockRepository createRepository() {
 		return new RedisLockRepository(connectionFactory, NAMESPACE);
 	}
 

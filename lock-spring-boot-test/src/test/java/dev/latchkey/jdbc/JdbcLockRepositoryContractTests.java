@@ -17,14 +17,15 @@
 package dev.latchkey.jdbc;
 
 import dev.latchkey.LockRepository;
-import dev.latchkey.test.LockRepositoryContractTests;
+import dev.latchkey.test.contract.CrossInstanceContract;
+import dev.latchkey.test.contract.LockRepositoryContract;
 
 /**
  * The backend contract for the JDBC backend on one database: each repository, the test's
  * and its peers (other application instances), is a {@link JdbcLockRepository} of its own
  * on the same {@link LockTable}.
  */
-abstract class JdbcLockRepositoryContractTests extends LockRepositoryContractTests {
+abstract class JdbcLockRepositoryContractTests extends LockRepositoryContract implements CrossInstanceContract {
 
 	/**
 	 * The table the repositories lock in, registered as an extension by the subclass.
@@ -33,7 +34,7 @@ abstract class JdbcLockRepositoryContractTests extends LockRepositoryContractTes
 	protected abstract LockTable table();
 
 	@Override
-	protected LockRepository createRepository() {
+	public LockRepository createRepository() {
 		JdbcLockRepository repository = new JdbcLockRepository(table().dataSource(), table().name());
 		repository.checkSchema(512);
 		return repository;

@@ -34,7 +34,8 @@ import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactor
 import org.springframework.test.util.TestSocketUtils;
 
 import dev.latchkey.LockRepository;
-import dev.latchkey.test.LockRepositoryContractTests;
+import dev.latchkey.test.contract.CrossInstanceContract;
+import dev.latchkey.test.contract.LockRepositoryContract;
 
 /**
  * The Redis backend passes the backend contract through Sentinel: a primary and one
@@ -42,7 +43,7 @@ import dev.latchkey.test.LockRepositoryContractTests;
  * test; the connection factory finds the primary by asking the sentinel, as an
  * application configured with {@code spring.data.redis.sentinel.*} does.
  */
-class RedisSentinelLockRepositoryTests extends LockRepositoryContractTests {
+class RedisSentinelLockRepositoryTests extends LockRepositoryContract implements CrossInstanceContract {
 
 	private static final String NAMESPACE = "latchkey-sentinel-test-" + UUID.randomUUID();
 
@@ -108,7 +109,7 @@ class RedisSentinelLockRepositoryTests extends LockRepositoryContractTests {
 	}
 
 	@Override
-	protected LockRepository createRepository() {
+	public LockRepository createRepository() {
 		return new RedisLockRepository(connectionFactory, NAMESPACE);
 	}
 

@@ -19,14 +19,15 @@ package dev.latchkey.etcd;
 import java.time.Duration;
 
 import dev.latchkey.LockRepository;
-import dev.latchkey.test.LockRepositoryContractTests;
+import dev.latchkey.test.contract.CrossInstanceContract;
+import dev.latchkey.test.contract.LockRepositoryContract;
 
 /**
  * The backend contract for the etcd backend: each repository, the test's and its peers
  * (other application instances), is an {@link EtcdLockRepository} of its own in the same
  * {@link EtcdNamespace}.
  */
-abstract class EtcdLockRepositoryContractTests extends LockRepositoryContractTests {
+abstract class EtcdLockRepositoryContractTests extends LockRepositoryContract implements CrossInstanceContract {
 
 	/**
 	 * The namespace the repositories lock in, registered as an extension by the subclass.
@@ -35,12 +36,12 @@ abstract class EtcdLockRepositoryContractTests extends LockRepositoryContractTes
 	protected abstract EtcdNamespace namespace();
 
 	@Override
-	protected LockRepository createRepository() {
+	public LockRepository createRepository() {
 		return new EtcdLockRepository(namespace().client(), namespace().name(), Duration.ofSeconds(5));
 	}
 
 	@Override
-	protected Duration shortTtl() {
+	public Duration shortTtl() {
 		// etcd counts lease TTLs in whole seconds.
 		return Duration.ofSeconds(1);
 	}

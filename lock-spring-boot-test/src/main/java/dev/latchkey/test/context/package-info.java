@@ -1,0 +1,26 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
+/**
+ * Test support for applications that lock with Latchkey: with this module on a test's
+ * class path, every Spring test context locks in an isolated in-memory backend (unless
+ * the test's own properties name {@code latchkey.backend}) and has a
+ * {@link dev.latchkey.test.context.LockRecorder} to assert on.
+ */
+@NullMarked
+package dev.latchkey.test.context;
+
+import org.jspecify.annotations.NullMarked;
