@@ -22,7 +22,6 @@ import java.util.Map;
 import java.util.OptionalLong;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -61,6 +60,13 @@ import org.springframework.util.Assert;
 final class LockWaiter {
 
 	private static final LogAccessor logger = new LogAccessor(LockWaiter.class);
+
+	/**
+	 * How long a grant the backend says it made as its queued request was withdrawn may
+	 * take to arrive: it comes with the answer, so this is a bound for a backend that
+	 * lost it, never a wait in normal operation.
+	 */
+	private static final long GRANT_IN_FLIGHT_NANOS = TimeUnit.SECONDS.toNanos(5);
 
 	private final long initialPollNanos;
 
@@ -178,10 +184,10 @@ final class LockWaiter {
 				if (repository.cancelQueued(lease)) {
 					return null;
 				}
-				grant = grantedMeanwhile(granted);
+				grant = grantedMeanwhile(repository, lease, granted);
 			}
 			catch (InterruptedException ex) {
-				if (!repository.cancelQueued(lease) && grantedMeanwhile(granted) != null) {
+				if (!repository.cancelQueued(lease) && grantedMeanwhile(repository, lease, granted) != null) {
 					repository.release(lease);
 				}
 				throw ex;
@@ -208,13 +214,40 @@ final class LockWaiter {
 		}
 	}
 
-	private static QueueingLockRepository.@Nullable QueuedGrant grantedMeanwhile(
-			CompletableFuture<QueueingLockRepository.QueuedGrant> granted) {
+	/**
+	 * The grant of a request the backend could not withdraw because it had just granted
+	 * it: its grant arrives with, or right after, the answer to the withdrawal. Waited
+	 * for a bounded time only, so that a grant the backend never delivers shows in the
+	 * log rather than hanging the caller; one that comes later still is given back.
+	 */
+	private static QueueingLockRepository.@Nullable QueuedGrant grantedMeanwhile(QueueingLockRepository repository,
+			LeaseSpec lease, CompletableFuture<QueueingLockRepository.QueuedGrant> granted) {
 		try {
-			return granted.join();
+			return granted.get(GRANT_IN_FLIGHT_NANOS, TimeUnit.NANOSECONDS);
 		}
-		catch (CompletionException | CancellationException ex) {
+		catch (ExecutionException | CancellationException ex) {
 			return null;
+		}
+		catch (TimeoutException ex) {
+			logger.warn(() -> "The " + repository.backend() + " backend could not withdraw the queued request for '"
+					+ lease.key() + "', as it had granted it, but the grant did not arrive within "
+					+ TimeUnit.NANOSECONDS.toSeconds(GRANT_IN_FLIGHT_NANOS) + " s; giving it back when it does");
+			granted.thenRun(() -> releaseQuietly(repository, lease));
+			return null;
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+			granted.thenRun(() -> releaseQuietly(repository, lease));
+			return null;
+		}
+	}
+
+	private static void releaseQuietly(LockRepository repository, LeaseSpec lease) {
+		try {
+			repository.release(lease);
+		}
+		catch (RuntimeException ex) {
+			logger.debug(ex, () -> "Giving back a late grant of '" + lease.key() + "' failed; it expires");
 		}
 	}
 

@@ -22,6 +22,7 @@ import java.util.List;
 import java.util.OptionalLong;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -183,6 +184,25 @@ class LockWaiterTests {
 		assertThat(queueing.released).containsExactly(lease.token());
 	}
 
+	@Test
+	void aGrantTheBackendSaysItMadeButNeverDeliversEndsTheWaitAndIsGivenBackWhenItComes() throws Exception {
+		// Seen once in the sample app on the socket backend: the request could not be
+		// withdrawn, as granted, but its grant never reached the waiter, which then
+		// waited for ever.
+		LockWaiter waiter = new LockWaiter(POLL, POLL);
+		LostGrantRepository queueing = new LostGrantRepository(this.memory);
+		assertThat(this.memory.tryAcquire(exclusive("order:10", "holder", LONG_TTL))).isPresent();
+		LeaseSpec lease = exclusive("order:10", "waiter", LONG_TTL);
+		long start = System.nanoTime();
+		LockWaiter.Grant grant = waiter.acquire(queueing, lease, queueing::tryAcquire, Duration.ofMillis(200),
+				LONG_TTL);
+		assertThat(grant).as("not acquired").isNull();
+		assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(15));
+		assertThat(queueing.released).isEmpty();
+		queueing.granted.complete(new QueueingLockRepository.QueuedGrant(7, System.nanoTime()));
+		assertThat(queueing.released).as("the late grant is given back").containsExactly(lease.token());
+	}
+
 	private static LeaseSpec exclusive(String key, String owner, Duration ttl) {
 		return LeaseSpec.exclusive(key, owner, UUID.randomUUID().toString(), ttl);
 	}
@@ -244,6 +264,38 @@ class LockWaiterTests {
 			long now = System.nanoTime();
 			return CompletableFuture.completedFuture((this.queued.incrementAndGet() == 1)
 					? new QueuedGrant(41, now - TimeUnit.SECONDS.toNanos(2)) : new QueuedGrant(FRESH_TOKEN, now));
+		}
+
+		@Override
+		public boolean cancelQueued(LeaseSpec lease) {
+			return false;
+		}
+
+		@Override
+		public boolean release(LeaseSpec lease) {
+			this.released.add(lease.token());
+			return true;
+		}
+
+	}
+
+	/**
+	 * A backend with its own queue that answers a withdrawal "already granted" but does
+	 * not deliver the grant until the test does.
+	 */
+	private static final class LostGrantRepository extends ForwardingLockRepository implements QueueingLockRepository {
+
+		final CompletableFuture<QueuedGrant> granted = new CompletableFuture<>();
+
+		final List<String> released = new CopyOnWriteArrayList<>();
+
+		LostGrantRepository(LockRepository delegate) {
+			super(delegate);
+		}
+
+		@Override
+		public CompletableFuture<QueuedGrant> acquireQueued(LeaseSpec lease) {
+			return this.granted;
 		}
 
 		@Override
