@@ -59,6 +59,17 @@ public class LatchkeyProperties {
 	private Backend backend = Backend.AUTO;
 
 	/**
+	 * Backend and its address in one value: 'redis://host:port' (or 'rediss://' for TLS,
+	 * with an optional ':password@' and '/database'), 'postgresql://user@host:port/
+	 * database' or any 'jdbc:' URL, 'etcd://host:port,host:port', 'socket:' (optionally
+	 * with an absolute lock directory, 'socket:/var/run/app-locks') or 'memory:'. Used
+	 * instead of latchkey.backend; when the application has a client for that backend (a
+	 * RedisConnectionFactory, a DataSource), it must point to the same address, and
+	 * Latchkey uses it; otherwise Latchkey makes a client of its own.
+	 */
+	private @Nullable String url;
+
+	/**
 	 * Time-to-live of a lease at the backend, for locks that do not set their own. Leases
 	 * are renewed while held, so this bounds how long a crashed holder keeps a lock.
 	 */
@@ -118,6 +129,14 @@ public class LatchkeyProperties {
 
 	public void setBackend(Backend backend) {
 		this.backend = backend;
+	}
+
+	public @Nullable String getUrl() {
+		return this.url;
+	}
+
+	public void setUrl(@Nullable String url) {
+		this.url = url;
 	}
 
 	/**
