@@ -125,6 +125,9 @@ sealed interface LockUrl permits LockUrl.Memory, LockUrl.Socket, LockUrl.Redis, 
 	}
 
 	private static URI uri(String url, String example) {
+		if (url.endsWith("://")) {
+			throw invalid(url, "names no host", "Write it as " + example);
+		}
 		try {
 			return new URI(url);
 		}
