@@ -58,12 +58,15 @@ import dev.latchkey.event.LockForceReleasedEvent;
  * their leases lost at their next renewal.</li>
  * </ul>
  * Each holder shows its owner, fencing token, remaining time-to-live and whether it is
- * this instance. Owner names ({@code application@host:pid}) may be personal data: they
- * are masked as {@code ******} unless the endpoint's {@link Show show-values} setting
- * allows them ({@code management.endpoint.locks.show-values}: {@code never} by default,
+ * this instance. Owner names ({@code application@host:pid}) and lock keys (made of method
+ * arguments, such as a customer's id) may be personal data: in the listing they are
+ * masked as {@code ******} unless the endpoint's {@link Show show-values} setting allows
+ * them ({@code management.endpoint.locks.show-values}: {@code never} by default,
  * {@code when-authorized} for an authenticated caller in one of the {@code roles}, or
  * {@code always}), as Spring Boot's {@code env} and {@code configprops} endpoints do with
- * their values.
+ * their values. The leases of this instance keep their names (an annotation's key
+ * template), which hold no argument values. A key the caller gives
+ * ({@code /actuator/locks/{key}}) is answered with that key.
  *
  * <pre class="code">
  * $ curl localhost:8080/actuator/locks/order:42
@@ -77,7 +80,7 @@ import dev.latchkey.event.LockForceReleasedEvent;
 public class LocksEndpoint {
 
 	/**
-	 * What a masked owner shows.
+	 * What a masked owner or key shows.
 	 */
 	public static final String MASK = "******";
 
@@ -92,7 +95,7 @@ public class LocksEndpoint {
 	/**
 	 * Creates the endpoint.
 	 * @param template the template whose backend to inspect
-	 * @param showOwner whether to show owner names rather than mask them
+	 * @param showOwner whether to show owner names and keys rather than mask them
 	 */
 	public LocksEndpoint(LockTemplate template, boolean showOwner) {
 		this(template, showOwner ? Show.ALWAYS : Show.NEVER, Set.of(), null);
@@ -101,7 +104,7 @@ public class LocksEndpoint {
 	/**
 	 * Creates the endpoint.
 	 * @param template the template whose backend to inspect
-	 * @param showOwner whether to show owner names rather than mask them
+	 * @param showOwner whether to show owner names and keys rather than mask them
 	 * @param events where to publish {@link LockForceReleasedEvent}s, or {@code null}
 	 */
 	public LocksEndpoint(LockTemplate template, boolean showOwner, @Nullable ApplicationEventPublisher events) {
@@ -115,8 +118,8 @@ public class LocksEndpoint {
 	 * new LocksEndpoint(locks, Show.WHEN_AUTHORIZED, Set.of("OPS"), eventPublisher);
 	 * </pre>
 	 * @param template the template whose backend to inspect
-	 * @param showOwner when to show owner names rather than mask them
-	 * @param roles the roles a caller needs to see owner names with
+	 * @param showOwner when to show owner names and keys rather than mask them
+	 * @param roles the roles a caller needs to see owner names and keys with
 	 * {@link Show#WHEN_AUTHORIZED}; empty for any authenticated caller
 	 * @param events where to publish {@link LockForceReleasedEvent}s, or {@code null}
 	 */
@@ -134,22 +137,23 @@ public class LocksEndpoint {
 	/**
 	 * Lists the held keys.
 	 * @param securityContext the caller, to decide whether owners are shown
-	 * @return the backend and its held keys, ordered by key
+	 * @return the backend and its held keys, ordered by key (owners and keys masked
+	 * unless shown)
 	 */
 	@ReadOperation
 	public LocksDescriptor locks(SecurityContext securityContext) {
-		boolean showOwners = this.showOwner.isShown(securityContext, this.roles);
+		boolean showValues = this.showOwner.isShown(securityContext, this.roles);
 		LockRepository repository = this.template.repository();
 		Instant now = Instant.now();
 		List<LeaseDescriptor> held = this.template.heldLeases()
 			.stream()
-			.map((lease) -> new LeaseDescriptor(lease.key(), lease.name(), lease.mode().name(), lease.permits(),
-					showOwners ? lease.owner() : MASK, lease.fencingToken(), now.minus(lease.heldFor()),
-					now.plus(lease.remainingTtl()), lease.ttl().toString(), lease.renewals(),
-					this.template.waiterCount(lease.key())))
+			.map((lease) -> new LeaseDescriptor(showValues ? lease.key() : MASK, lease.name(), lease.mode().name(),
+					lease.permits(), showValues ? lease.owner() : MASK, lease.fencingToken(),
+					now.minus(lease.heldFor()), now.plus(lease.remainingTtl()), lease.ttl().toString(),
+					lease.renewals(), this.template.waiterCount(lease.key())))
 			.toList();
 		return new LocksDescriptor(repository.backend(),
-				repository.list().stream().map((info) -> describe(info, showOwners)).toList(), held);
+				repository.list().stream().map((info) -> describe(info, showValues, showValues)).toList(), held);
 	}
 
 	/**
@@ -163,9 +167,10 @@ public class LocksEndpoint {
 	public @Nullable LockDescriptor lock(SecurityContext securityContext,
 			@Selector(match = Match.ALL_REMAINING) String[] key) {
 		boolean showOwners = this.showOwner.isShown(securityContext, this.roles);
+		// The caller gave the key, so answering with it shows nothing new.
 		return this.template.repository()
 			.inspect(String.join("/", key))
-			.map((info) -> describe(info, showOwners))
+			.map((info) -> describe(info, showOwners, true))
 			.orElse(null);
 	}
 
@@ -192,14 +197,14 @@ public class LocksEndpoint {
 		return new ForceReleaseDescriptor(lockKey, true);
 	}
 
-	private LockDescriptor describe(LockInfo info, boolean showOwners) {
+	private LockDescriptor describe(LockInfo info, boolean showOwners, boolean showKey) {
 		String self = this.template.settings().owner();
 		List<HolderDescriptor> holders = info.holders()
 			.stream()
 			.map((holder) -> new HolderDescriptor(showOwners ? holder.owner() : MASK, holder.fencingToken(),
 					format(holder.remainingTtl()), holder.owner().equals(self)))
 			.toList();
-		return new LockDescriptor(info.key(), info.mode().name(), info.permits(), holders);
+		return new LockDescriptor(showKey ? info.key() : MASK, info.mode().name(), info.permits(), holders);
 	}
 
 	private static @Nullable String format(@Nullable Duration duration) {
@@ -220,7 +225,8 @@ public class LocksEndpoint {
 	/**
 	 * A lease this instance holds.
 	 *
-	 * @param key the lock key, prefix included
+	 * @param key the lock key, prefix included, or {@value LocksEndpoint#MASK} when keys
+	 * are masked
 	 * @param name the lock's name (the key template of an annotation)
 	 * @param mode {@code EXCLUSIVE} or {@code SEMAPHORE}
 	 * @param permits the number of holders the key allows: 1, or the semaphore's permits
@@ -252,7 +258,8 @@ public class LocksEndpoint {
 	/**
 	 * One held key.
 	 *
-	 * @param key the lock key, prefix included
+	 * @param key the lock key, prefix included, or {@value LocksEndpoint#MASK} in the
+	 * listing when keys are masked
 	 * @param mode {@code EXCLUSIVE} or {@code SEMAPHORE}
 	 * @param permits the number of holders allowed at once
 	 * @param holders the current holders

@@ -94,8 +94,11 @@ public class LatchkeyProperties {
 
 	/**
 	 * Text put before every lock key, to keep applications that share a backend apart.
+	 * Defaults to the application's name and a colon ('billing:' for
+	 * spring.application.name=billing), or to none when the name is not set. Applications
+	 * that lock the same keys together set the same prefix, for example an empty one.
 	 */
-	private String keyPrefix = "";
+	private @Nullable String keyPrefix;
 
 	/**
 	 * Longest lock key allowed, prefix included. Longer keys fail the call with a
@@ -205,11 +208,24 @@ public class LatchkeyProperties {
 		this.safetyMargin = safetyMargin;
 	}
 
-	public String getKeyPrefix() {
+	public @Nullable String getKeyPrefix() {
 		return this.keyPrefix;
 	}
 
-	public void setKeyPrefix(String keyPrefix) {
+	/**
+	 * The key prefix in effect: {@code latchkey.key-prefix} when it is set (even empty),
+	 * else the application's name and a colon, else none.
+	 * @param applicationName {@code spring.application.name}, or {@code null}
+	 * @return the key prefix
+	 */
+	public String keyPrefixFor(@Nullable String applicationName) {
+		if (this.keyPrefix != null) {
+			return this.keyPrefix;
+		}
+		return (applicationName != null && !applicationName.isBlank()) ? applicationName + ":" : "";
+	}
+
+	public void setKeyPrefix(@Nullable String keyPrefix) {
 		this.keyPrefix = keyPrefix;
 	}
 
