@@ -278,6 +278,13 @@ final class LockRepositoryConfigurations implements ImportSelector {
 			LatchkeyProperties.Etcd etcd = properties.getEtcd();
 			List<URI> endpoints = etcd.getEndpoints();
 			if (url(properties) instanceof LockUrl.Etcd etcdUrl) {
+				if (StringUtils.hasText(etcd.getSsl().getBundle())) {
+					throw new LockConfigurationException(
+							"latchkey.url is " + etcdUrl + ", which reaches the members over plain HTTP, but"
+									+ " latchkey.etcd.ssl.bundle asks for TLS",
+							"For TLS, remove latchkey.url, set latchkey.backend=etcd and give the members as"
+									+ " latchkey.etcd.endpoints=https://host:port,...");
+				}
 				if (!endpoints.isEmpty() && !Set.copyOf(endpoints).equals(Set.copyOf(etcdUrl.endpoints()))) {
 					throw new LockConfigurationException(
 							"latchkey.url is " + etcdUrl + ", but latchkey.etcd.endpoints names other members: "

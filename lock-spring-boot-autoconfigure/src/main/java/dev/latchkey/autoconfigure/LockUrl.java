@@ -372,7 +372,8 @@ sealed interface LockUrl permits LockUrl.Memory, LockUrl.Socket, LockUrl.Redis, 
 
 	/**
 	 * {@code etcd://host:port,host:port}: the members of an etcd cluster, reached over
-	 * plain HTTP/2 (TLS and authentication come from {@code latchkey.etcd.*}).
+	 * plain HTTP/2 (a user and password come from {@code latchkey.etcd.*}; TLS needs
+	 * {@code https} endpoints in {@code latchkey.etcd.endpoints}).
 	 *
 	 * @param endpoints the members, as {@code http://host:port}
 	 */

@@ -326,6 +326,17 @@ class UrlBackendAutoConfigurationTests {
 	}
 
 	@Test
+	void etcdUrlWithAnSslBundleFailsTheStart() {
+		contextRunner().withPropertyValues("latchkey.url=etcd://127.0.0.1:2379", "latchkey.etcd.ssl.bundle=etcd-client")
+			.run((context) -> {
+				FailureAnalysis analysis = BackendStartup.analyze(context.getStartupFailure());
+				assertThat(analysis.getDescription()).isEqualTo("latchkey.url is etcd://127.0.0.1:2379, which reaches"
+						+ " the members over plain HTTP, but latchkey.etcd.ssl.bundle asks for TLS");
+				assertThat(analysis.getAction()).contains("latchkey.etcd.endpoints=https://");
+			});
+	}
+
+	@Test
 	void urlAndBackendThatDisagreeFailTheStart() {
 		contextRunner().withPropertyValues("latchkey.url=memory:", "latchkey.backend=socket").run((context) -> {
 			FailureAnalysis analysis = BackendStartup.analyze(context.getStartupFailure());
