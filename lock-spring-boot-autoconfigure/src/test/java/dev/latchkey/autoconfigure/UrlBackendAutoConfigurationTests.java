@@ -347,6 +347,18 @@ class UrlBackendAutoConfigurationTests {
 	}
 
 	@Test
+	void malformedUrlFailsTheStartEvenBesideTheApplicationsOwnRepository() {
+		contextRunner().withUserConfiguration(OwnRepositoryConfiguration.class)
+			.withPropertyValues("latchkey.url=redis://host/first")
+			.run((context) -> assertThat(BackendStartup.analyze(context.getStartupFailure()).getDescription())
+				.isEqualTo("latchkey.url 'redis://host/first' has the path '/first', which is not a database index"));
+		contextRunner().withUserConfiguration(OwnRepositoryConfiguration.class)
+			.withPropertyValues("latchkey.url=redis://127.0.0.1:1")
+			.run((context) -> assertThat(context.getBean(LockTemplate.class).repository())
+				.isSameAs(context.getBean("ownRepository")));
+	}
+
+	@Test
 	void urlAndBackendThatAgreeStart() {
 		contextRunner().withPropertyValues("latchkey.url=memory:", "latchkey.backend=memory")
 			.run((context) -> assertThat(context).hasSingleBean(MemoryLockRepository.class));
@@ -379,6 +391,16 @@ class UrlBackendAutoConfigurationTests {
 					context.getBean(LatchkeyProperties.class), context.getBeanFactory()))
 				.isEqualTo("Latchkey: using the redis backend (latchkey.url=redis://:******@localhost:6379/0);"
 						+ " namespace latchkey"));
+	}
+
+	@Configuration(proxyBeanMethods = false)
+	static class OwnRepositoryConfiguration {
+
+		@Bean
+		MemoryLockRepository ownRepository() {
+			return new MemoryLockRepository();
+		}
+
 	}
 
 	@Configuration(proxyBeanMethods = false)
