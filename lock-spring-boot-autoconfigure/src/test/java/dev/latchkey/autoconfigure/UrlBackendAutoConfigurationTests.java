@@ -23,6 +23,7 @@ import java.util.stream.Collectors;
 
 import javax.sql.DataSource;
 
+import com.zaxxer.hikari.HikariDataSource;
 import io.etcd.jetcd.Client;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -212,12 +213,15 @@ class UrlBackendAutoConfigurationTests {
 	void postgresqlUrlWithoutADataSourceMakesLatchkeysOwnPool() {
 		ApplicationContextRunner runner = contextRunner().withPropertyValues("latchkey.url=" + postgresqlUrl(),
 				"latchkey.jdbc.table-name=URL_TEST_LOCKS", "latchkey.jdbc.initialize-schema=always");
+		HikariDataSource[] pool = new HikariDataSource[1];
 		runner.run((context) -> {
 			assertThat(context).hasSingleBean(JdbcLockRepository.class).doesNotHaveBean(DataSource.class);
 			assertThat(context.getBean(LockDataSource.class).isOwned()).isTrue();
-			assertThat(context.getBean(LockDataSource.class).dataSource().getClass().getName())
-				.isEqualTo("com.zaxxer.hikari.HikariDataSource");
+			assertThat(context.getBean(LockDataSource.class).dataSource()).isInstanceOf(HikariDataSource.class);
+			pool[0] = (HikariDataSource) context.getBean(LockDataSource.class).dataSource();
+			assertThat(pool[0].isClosed()).isFalse();
 		});
+		assertThat(pool[0].isClosed()).as("Latchkey's pool closed with the context").isTrue();
 		try {
 			twoInstancesLockTogether(runner);
 		}
