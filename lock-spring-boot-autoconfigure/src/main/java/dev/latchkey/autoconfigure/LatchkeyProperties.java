@@ -54,18 +54,18 @@ public class LatchkeyProperties {
 	 * when a RedisConnectionFactory bean exists, JDBC when a DataSource bean exists, etcd
 	 * when latchkey.etcd.endpoints are set), or the embedded default (socket) when none
 	 * is configured; when more than one is configured, the start fails and asks for this
-	 * property.
+	 * property. latchkey.url names the backend too; when both are set, they must agree.
 	 */
 	private Backend backend = Backend.AUTO;
 
 	/**
-	 * Backend and its address in one value: 'redis://host:port' (or 'rediss://' for TLS,
-	 * with an optional ':password@' and '/database'), 'postgresql://user@host:port/
-	 * database' or any 'jdbc:' URL, 'etcd://host:port,host:port', 'socket:' (optionally
-	 * with an absolute lock directory, 'socket:/var/run/app-locks') or 'memory:'. Used
-	 * instead of latchkey.backend; when the application has a client for that backend (a
-	 * RedisConnectionFactory, a DataSource), it must point to the same address, and
-	 * Latchkey uses it; otherwise Latchkey makes a client of its own.
+	 * Backend and its address in one value, instead of latchkey.backend:
+	 * 'redis://host:port' ('rediss://' for TLS; optionally ':password@' and a database
+	 * index as the path), 'postgresql://user@host:port/db' or any 'jdbc:' URL,
+	 * 'etcd://host:port,host:port', 'socket:' (optionally with an absolute lock
+	 * directory, 'socket:/var/run/app-locks') or 'memory:'. When the application has a
+	 * client for that backend (a RedisConnectionFactory, a DataSource), it must point to
+	 * the same address, and Latchkey uses it; otherwise Latchkey makes one of its own.
 	 */
 	private @Nullable String url;
 
