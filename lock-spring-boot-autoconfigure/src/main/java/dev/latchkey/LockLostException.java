@@ -55,20 +55,25 @@ public class LockLostException extends LockException {
 	 * @param cause the cause, or {@code null}
 	 */
 	public LockLostException(String key, String name, LossReason reason, @Nullable Throwable cause) {
-		super(message(key, reason), cause);
+		super(message(name, reason), cause);
 		this.key = key;
 		this.name = name;
 		this.reason = reason;
 	}
 
-	private static String message(String key, LossReason reason) {
+	/**
+	 * The message names the lock, not its key: an annotation's key is made of method
+	 * arguments and may be personal data, and messages end up in logs. The key is
+	 * {@link #getKey()}.
+	 */
+	private static String message(String name, LossReason reason) {
 		return switch (reason) {
-			case NOT_OWNER -> "Lock '" + key + "' was lost: the backend no longer holds this lease";
-			case RENEWAL_FAILED -> "Lock '" + key + "' was lost: renewal failed until the lease's validity ran out";
+			case NOT_OWNER -> "Lock '" + name + "' was lost: the backend no longer holds this lease";
+			case RENEWAL_FAILED -> "Lock '" + name + "' was lost: renewal failed until the lease's validity ran out";
 			case EXPIRED_BEFORE_RELEASE ->
-				"Lock '" + key + "' was lost: the backend no longer held it when the work finished";
+				"Lock '" + name + "' was lost: the backend no longer held it when the work finished";
 			case MAX_HOLD_EXCEEDED ->
-				"Lock '" + key + "' was lost: it was held for its maximum hold time and given back";
+				"Lock '" + name + "' was lost: it was held for its maximum hold time and given back";
 		};
 	}
 

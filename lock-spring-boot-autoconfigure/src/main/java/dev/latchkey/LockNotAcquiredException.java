@@ -63,18 +63,23 @@ public class LockNotAcquiredException extends LockException {
 	 * interrupted), or {@code null}
 	 */
 	public LockNotAcquiredException(String key, String name, Duration waitTime, @Nullable Throwable cause) {
-		super(message(key, waitTime, cause), cause);
+		super(message(name, waitTime, cause), cause);
 		this.key = key;
 		this.name = name;
 		this.waitTime = waitTime;
 	}
 
-	private static String message(String key, Duration waitTime, @Nullable Throwable cause) {
+	/**
+	 * The message names the lock, not its key: an annotation's key is made of method
+	 * arguments and may be personal data, and messages end up in logs. The key is
+	 * {@link #getKey()}.
+	 */
+	private static String message(String name, Duration waitTime, @Nullable Throwable cause) {
 		if (cause instanceof InterruptedException) {
-			return "Interrupted while waiting for lock '" + key + "'";
+			return "Interrupted while waiting for lock '" + name + "'";
 		}
-		return waitTime.isZero() ? "Lock '" + key + "' is held elsewhere"
-				: "Lock '" + key + "' stayed held elsewhere for the whole wait time of " + waitTime;
+		return waitTime.isZero() ? "Lock '" + name + "' is held elsewhere"
+				: "Lock '" + name + "' stayed held elsewhere for the whole wait time of " + waitTime;
 	}
 
 	/**

@@ -62,12 +62,15 @@ import dev.latchkey.event.LockForceReleasedEvent;
  * their leases lost at their next renewal.</li>
  * </ul>
  * Each holder shows its owner, fencing token, remaining time-to-live and whether it is
- * this instance. Owner names ({@code application@host:pid}) may be personal data: they
- * are masked as {@code ******} unless the endpoint's {@link Show show-values} setting
- * allows them ({@code management.endpoint.locks.show-values}: {@code never} by default,
+ * this instance. Owner names ({@code application@host:pid}) and lock keys (made of method
+ * arguments, such as a customer's id) may be personal data: in the listing they are
+ * masked as {@code ******} unless the endpoint's {@link Show show-values} setting allows
+ * them ({@code management.endpoint.locks.show-values}: {@code never} by default,
  * {@code when-authorized} for an authenticated caller in one of the {@code roles}, or
  * {@code always}), as Spring Boot's {@code env} and {@code configprops} endpoints do with
- * their values.
+ * their values. The leases of this instance keep their names (an annotation's key
+ * template), which hold no argument values. A key the caller gives
+ * ({@code /actuator/locks/{key}}) is answered with that key.
  *
  * <pre class="code">
  * $ curl localhost:8080/actuator/locks/order:42
@@ -81,7 +84,7 @@ import dev.latchkey.event.LockForceReleasedEvent;
 public class LocksEndpoint {
 
 	/**
-	 * What a masked owner shows.
+	 * What a masked owner or key shows.
 	 */
 	public static final String MASK = "******";
 
@@ -96,7 +99,7 @@ public class LocksEndpoint {
 	/**
 	 * Creates the endpoint.
 	 * @param template the template whose backend to inspect
-	 * @param showOwner whether to show owner names rather than mask them
+	 * @param showOwner whether to show owner names and keys rather than mask them
 	 */
 	public LocksEndpoint(LockTemplate template, boolean showOwner) {
 		this(template, showOwner ? Show.ALWAYS : Show.NEVER, Set.of(), null);
@@ -105,7 +108,7 @@ public class LocksEndpoint {
 	/**
 	 * Creates the endpoint.
 	 * @param template the template whose backend to inspect
-	 * @param showOwner whether to show owner names rather than mask them
+	 * @param showOwner whether to show owner names and keys rather than mask them
 	 * @param events where to publish {@link LockForceReleasedEvent}s, or {@code null}
 	 */
 	public LocksEndpoint(LockTemplate template, boolean showOwner, @Nullable ApplicationEventPublisher events) {
@@ -119,8 +122,8 @@ public class LocksEndpoint {
 	 * new LocksEndpoint(locks, Show.WHEN_AUTHORIZED, Set.of("OPS"), eventPublisher);
 	 * </pre>
 	 * @param template the template whose backend to inspect
-	 * @param showOwner when to show owner names rather than mask them
-	 * @param roles the roles a caller needs to see owner names with
+	 * @param showOwner when to show owner names and keys rather than mask them
+	 * @param roles the roles a caller needs to see owner names and keys with
 	 * {@link Show#WHEN_AUTHORIZED}; empty for any authenticated caller
 	 * @param events where to publish {@link LockForceReleasedEvent}s, or {@code null}
 	 */
@@ -138,23 +141,25 @@ public class LocksEndpoint {
 	/**
 	 * Lists the held keys.
 	 * @param securityContext the caller, to decide whether owners are shown
-	 * @return the backend and its held keys, ordered by key
+	 * @return the backend and its held keys, ordered by key (owners and keys masked
+	 * unless shown)
 	 */
 	@ReadOperation
 	public LocksDescriptor locks(SecurityContext securityContext) {
-		boolean showOwners = this.showOwner.isShown(securityContext, this.roles);
+		boolean showValues = this.showOwner.isShown(securityContext, this.roles);
 		LockRepository repository = this.template.repository();
 		Instant now = Instant.now();
 		List<LeaseDescriptor> held = this.template.heldLeases().stream().map((lease) -> {
 			Instant acquiredAt = now.minus(lease.heldFor());
 			Duration maxHold = lease.maxHold().orElse(null);
-			return new LeaseDescriptor(lease.key(), lease.name(), lease.mode().name(), lease.permits(),
-					showOwners ? lease.owner() : MASK, lease.fencingToken(), acquiredAt, now.plus(lease.remainingTtl()),
-					lease.ttl().toString(), lease.renewals(), this.template.waiterCount(lease.key()), format(maxHold),
+			return new LeaseDescriptor(showValues ? lease.key() : MASK, lease.name(), lease.mode().name(),
+					lease.permits(), showValues ? lease.owner() : MASK, lease.fencingToken(), acquiredAt,
+					now.plus(lease.remainingTtl()), lease.ttl().toString(), lease.renewals(),
+					this.template.waiterCount(lease.key()), format(maxHold),
 					(maxHold != null) ? acquiredAt.plus(maxHold) : null);
 		}).toList();
 		return new LocksDescriptor(repository.backend(),
-				repository.list().stream().map((info) -> describe(info, showOwners, null)).toList(), held);
+				repository.list().stream().map((info) -> describe(info, showValues, showValues, null)).toList(), held);
 	}
 
 	/**
@@ -168,11 +173,12 @@ public class LocksEndpoint {
 	public @Nullable LockDescriptor lock(SecurityContext securityContext,
 			@Selector(match = Match.ALL_REMAINING) String[] key) {
 		boolean showOwners = this.showOwner.isShown(securityContext, this.roles);
+		// The caller gave the key, so answering with it shows nothing new.
 		LockRepository repository = this.template.repository();
 		String lockKey = String.join("/", key);
 		return repository.inspect(lockKey).map((info) -> {
 			OptionalInt waiters = repository.waiters(lockKey);
-			return describe(info, showOwners, waiters.isPresent() ? waiters.getAsInt() : null);
+			return describe(info, showOwners, true, waiters.isPresent() ? waiters.getAsInt() : null);
 		}).orElse(null);
 	}
 
@@ -199,14 +205,15 @@ public class LocksEndpoint {
 		return new ForceReleaseDescriptor(lockKey, true);
 	}
 
-	private LockDescriptor describe(LockInfo info, boolean showOwners, @Nullable Integer waiters) {
+	private LockDescriptor describe(LockInfo info, boolean showOwners, boolean showKey, @Nullable Integer waiters) {
 		String self = this.template.settings().owner();
 		List<HolderDescriptor> holders = info.holders()
 			.stream()
 			.map((holder) -> new HolderDescriptor(showOwners ? holder.owner() : MASK, holder.fencingToken(),
 					format(holder.remainingTtl()), holder.owner().equals(self)))
 			.toList();
-		return new LockDescriptor(info.key(), info.mode().name(), info.permits(), info.freePermits(), holders, waiters);
+		return new LockDescriptor(showKey ? info.key() : MASK, info.mode().name(), info.permits(), info.freePermits(),
+				holders, waiters);
 	}
 
 	private static @Nullable String format(@Nullable Duration duration) {
@@ -227,7 +234,8 @@ public class LocksEndpoint {
 	/**
 	 * A lease this instance holds.
 	 *
-	 * @param key the lock key, prefix included
+	 * @param key the lock key, prefix included, or {@value LocksEndpoint#MASK} when keys
+	 * are masked
 	 * @param name the lock's name (the key template of an annotation)
 	 * @param mode {@code EXCLUSIVE} or {@code SEMAPHORE}
 	 * @param permits the number of holders the key allows: 1, or the semaphore's permits
@@ -264,7 +272,8 @@ public class LocksEndpoint {
 	/**
 	 * One held key.
 	 *
-	 * @param key the lock key, prefix included
+	 * @param key the lock key, prefix included, or {@value LocksEndpoint#MASK} in the
+	 * listing when keys are masked
 	 * @param mode {@code EXCLUSIVE} or {@code SEMAPHORE}
 	 * @param permits the number of holders allowed at once
 	 * @param freePermits how many more holders the key takes now (0 for an exclusive key)

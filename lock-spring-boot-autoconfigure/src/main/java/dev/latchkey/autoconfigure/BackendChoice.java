@@ -28,11 +28,13 @@ import dev.latchkey.LockConfigurationException;
 import dev.latchkey.autoconfigure.LatchkeyProperties.Backend;
 
 /**
- * The backend {@code latchkey.backend} selects, and why; or why none can be used. The one
- * place that resolves the property: a named backend is used when its {@link BackendRule}
- * is met; {@code auto} chooses the single configured backend, the embedded default when
- * none is, and nothing when several are (two instances that guessed differently would not
- * exclude each other).
+ * The backend {@code latchkey.url} or {@code latchkey.backend} selects, and why; or why
+ * none can be used. The one place that resolves these properties: a URL selects its
+ * backend when the backend's libraries are there (other clients the application has are
+ * then no ambiguity), and {@code latchkey.backend}, if set too, must name the same; a
+ * named backend is used when its {@link BackendRule} is met; {@code auto} chooses the
+ * single configured backend, the embedded default when none is, and nothing when several
+ * are (two instances that guessed differently would not exclude each other).
  * <p>
  * Read by {@link OnLockBackendCondition} (which configuration applies, for the condition
  * report), {@link BackendChoiceCheck} (the start's failure) and {@link BackendReport}
@@ -43,8 +45,14 @@ import dev.latchkey.autoconfigure.LatchkeyProperties.Backend;
  * @param why with {@code auto}, what made the choice ("a DataSource bean is configured");
  * otherwise empty
  * @param failure why no backend can be used, or {@code null}
+ * @param url {@code latchkey.url}, when it made the choice, or {@code null}
  */
-record BackendChoice(@Nullable Backend backend, boolean automatic, String why, @Nullable Failure failure) {
+record BackendChoice(@Nullable Backend backend, boolean automatic, String why, @Nullable Failure failure,
+		@Nullable LockUrl url) {
+
+	BackendChoice(@Nullable Backend backend, boolean automatic, String why, @Nullable Failure failure) {
+		this(backend, automatic, why, failure, null);
+	}
 
 	/**
 	 * Resolves {@code latchkey.backend}.
@@ -53,6 +61,16 @@ record BackendChoice(@Nullable Backend backend, boolean automatic, String why, @
 	 */
 	static BackendChoice resolve(BackendRule.Context context) {
 		Backend named = Binder.get(context.environment()).bind("latchkey.backend", Backend.class).orElse(Backend.AUTO);
+		LockUrl url;
+		try {
+			url = LockUrl.of(context.environment());
+		}
+		catch (LockConfigurationException ex) {
+			return new BackendChoice(null, false, "", new Failure(ex.getMessage(), ex.getAction()));
+		}
+		if (url != null) {
+			return resolve(url, named, context);
+		}
 		if (named != Backend.AUTO) {
 			Failure unusable = named.rule().whyUnusable(named.value(), context);
 			return new BackendChoice((unusable != null) ? null : named, false, "", unusable);
@@ -85,6 +103,19 @@ record BackendChoice(@Nullable Backend backend, boolean automatic, String why, @
 		return new BackendChoice(fallback, true, "no " + joinWithOr(signals) + " configured", null);
 	}
 
+	private static BackendChoice resolve(LockUrl url, Backend named, BackendRule.Context context) {
+		Backend backend = url.backend();
+		if (named != Backend.AUTO && named != backend) {
+			return new BackendChoice(null, false, "", new Failure(
+					"latchkey.url is a " + backend.value() + " URL (" + url + "), but latchkey.backend is "
+							+ named.value(),
+					"Remove latchkey.backend (latchkey.url names the backend), or make both name the same backend"),
+					url);
+		}
+		Failure unusable = backend.rule().whyUnusable(url, context);
+		return new BackendChoice((unusable != null) ? null : backend, false, "latchkey.url is " + url, unusable, url);
+	}
+
 	private static BackendRule.Signal signal(Backend backend) {
 		BackendRule.Signal signal = backend.rule().signal();
 		if (signal == null) {
@@ -102,7 +133,8 @@ record BackendChoice(@Nullable Backend backend, boolean automatic, String why, @
 
 	/**
 	 * The choice, or the failure, in one sentence: "latchkey.backend is auto and selects
-	 * jdbc: a DataSource bean is configured".
+	 * jdbc: a DataSource bean is configured", "latchkey.url selects redis:
+	 * redis://redis-1:6379/0".
 	 * @return the reason
 	 */
 	String reason() {
@@ -110,6 +142,9 @@ record BackendChoice(@Nullable Backend backend, boolean automatic, String why, @
 			return this.failure.description();
 		}
 		String selected = (this.backend != null) ? this.backend.value() : "none";
+		if (this.url != null) {
+			return "latchkey.url selects " + selected + ": " + this.url;
+		}
 		return this.automatic ? "latchkey.backend is auto and selects " + selected + ": " + this.why
 				: "latchkey.backend is " + selected;
 	}

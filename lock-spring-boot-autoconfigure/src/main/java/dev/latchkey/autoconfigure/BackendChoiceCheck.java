@@ -43,7 +43,8 @@ import dev.latchkey.LockRepository;
  * Add org.springframework.boot:spring-boot-starter-data-redis and configure spring.data.redis.* ...
  * </pre>
  * <p>
- * A repository of the application's own makes the choice moot: then nothing is checked.
+ * A repository of the application's own makes the choice moot: then only a malformed
+ * {@code latchkey.url} fails the start.
  */
 class BackendChoiceCheck implements BeanFactoryPostProcessor, EnvironmentAware, BeanClassLoaderAware {
 
@@ -63,8 +64,14 @@ class BackendChoiceCheck implements BeanFactoryPostProcessor, EnvironmentAware, 
 
 	@Override
 	public void postProcessBeanFactory(ConfigurableListableBeanFactory beanFactory) {
-		if (this.environment == null || BeanFactoryUtils.beanNamesForTypeIncludingAncestors(beanFactory,
-				LockRepository.class, true, false).length > 0) {
+		if (this.environment == null) {
+			return;
+		}
+		// A malformed latchkey.url fails the start even where the application's own
+		// repository makes it moot: a value that cannot be read is never ignored.
+		LockUrl.of(this.environment);
+		if (BeanFactoryUtils.beanNamesForTypeIncludingAncestors(beanFactory, LockRepository.class, true,
+				false).length > 0) {
 			return;
 		}
 		BackendChoice.Failure failure = BackendChoice

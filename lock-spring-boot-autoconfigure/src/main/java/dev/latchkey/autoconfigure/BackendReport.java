@@ -62,8 +62,13 @@ final class BackendReport {
 					Environment.class);
 			BackendChoice choice = BackendChoice
 				.resolve(new BackendRule.Context(environment, beanFactory, beanFactory.getBeanClassLoader()));
-			line.append("latchkey.backend=")
-				.append(choice.automatic() ? "auto, " + choice.why() : properties.getBackend().value());
+			if (choice.url() != null) {
+				line.append("latchkey.url=").append(choice.url());
+			}
+			else {
+				line.append("latchkey.backend=")
+					.append(choice.automatic() ? "auto, " + choice.why() : properties.getBackend().value());
+			}
 		}
 		line.append(")");
 		if (repository instanceof SocketLockRepository socket) {
@@ -72,7 +77,8 @@ final class BackendReport {
 		else if ("redis".equals(backend) && madeByLatchkey(beanFactory)) {
 			line.append("; namespace ").append(properties.getRedis().getNamespace());
 		}
-		else if ("etcd".equals(backend) && madeByLatchkey(beanFactory)) {
+		else if ("etcd".equals(backend) && madeByLatchkey(beanFactory)
+				&& !properties.getEtcd().getEndpoints().isEmpty()) {
 			line.append("; endpoints ")
 				.append(properties.getEtcd()
 					.getEndpoints()

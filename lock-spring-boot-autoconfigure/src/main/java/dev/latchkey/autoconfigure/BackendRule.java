@@ -168,9 +168,7 @@ final class BackendRule {
 	 */
 	BackendChoice.@Nullable Failure whyUnusable(String backend, Context context) {
 		if (!isAvailable(context)) {
-			return new BackendChoice.Failure(
-					"latchkey.backend is " + backend + ", but " + this.library + " is not on the class path",
-					"Add the dependency " + this.dependency + ", or set latchkey.backend to another backend");
+			return missingLibrary("latchkey.backend is " + backend, "set latchkey.backend to another backend");
 		}
 		if (this.signal != null && !this.signal.isPresent(context)
 				&& (this.alternative == null || !this.alternative.isPresent(context))) {
@@ -178,6 +176,25 @@ final class BackendRule {
 					this.howToConfigure + "; or set latchkey.backend to another backend");
 		}
 		return null;
+	}
+
+	/**
+	 * Why the backend cannot be used with a {@code latchkey.url} that selects it, or
+	 * {@code null} when it can: a missing library. The URL stands for the configuration,
+	 * so no signal is needed.
+	 * @param url the URL
+	 * @param context what the application has
+	 * @return the failure, or {@code null}
+	 */
+	BackendChoice.@Nullable Failure whyUnusable(LockUrl url, Context context) {
+		return isAvailable(context) ? null
+				: missingLibrary("latchkey.url is a " + url.backend().value() + " URL (" + url + ")",
+						"change latchkey.url to another backend");
+	}
+
+	private BackendChoice.Failure missingLibrary(String subject, String alternative) {
+		return new BackendChoice.Failure(subject + ", but " + this.library + " is not on the class path",
+				"Add the dependency " + this.dependency + ", or " + alternative);
 	}
 
 	/**

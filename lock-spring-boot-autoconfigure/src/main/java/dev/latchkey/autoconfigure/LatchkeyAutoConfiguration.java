@@ -65,20 +65,23 @@ public final class LatchkeyAutoConfiguration {
 	@Bean
 	@ConditionalOnMissingBean
 	LockSettings lockSettings(LatchkeyProperties properties, Environment environment) {
+		String applicationName = environment.getProperty("spring.application.name");
 		String owner = (properties.getOwner() != null) ? properties.getOwner()
-				: LockSettings.defaultOwner(environment.getProperty("spring.application.name"));
+				: LockSettings.defaultOwner(applicationName);
 		properties.checkDurations();
 		try {
 			LockSettings settings = new LockSettings(properties.getTtl(), properties.getWaitTime(),
-					properties.getRenewInterval(), properties.getSafetyMargin(), properties.getKeyPrefix(),
-					properties.getMaxKeyLength(), owner, properties.getWaiting().getInitialPollInterval(),
-					properties.getWaiting().getMaxPollInterval(), properties.getMaxHold());
+					properties.getRenewInterval(), properties.getSafetyMargin(),
+					properties.keyPrefixFor(applicationName), properties.getMaxKeyLength(), owner,
+					properties.getWaiting().getInitialPollInterval(), properties.getWaiting().getMaxPollInterval(),
+					properties.getMaxHold());
 			settings.checkTtl(settings.ttl());
 			return settings;
 		}
 		catch (IllegalArgumentException ex) {
 			throw new LockConfigurationException("Invalid latchkey.* configuration: " + ex.getMessage(),
 					"Review latchkey.ttl, latchkey.renew-interval, latchkey.safety-margin, latchkey.wait-time,"
+							+ " latchkey.key-prefix (which defaults to spring.application.name and ':'),"
 							+ " latchkey.max-hold, latchkey.max-key-length and latchkey.waiting.*",
 					ex);
 		}

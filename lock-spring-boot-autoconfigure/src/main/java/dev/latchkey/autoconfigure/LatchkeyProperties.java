@@ -54,9 +54,20 @@ public class LatchkeyProperties {
 	 * when a RedisConnectionFactory bean exists, JDBC when a DataSource bean exists, etcd
 	 * when latchkey.etcd.endpoints are set), or the embedded default (socket) when none
 	 * is configured; when more than one is configured, the start fails and asks for this
-	 * property.
+	 * property. latchkey.url names the backend too; when both are set, they must agree.
 	 */
 	private Backend backend = Backend.AUTO;
+
+	/**
+	 * Backend and its address in one value, instead of latchkey.backend:
+	 * 'redis://host:port' ('rediss://' for TLS; optionally ':password@' and a database
+	 * index as the path), 'postgresql://user@host:port/db' or any 'jdbc:' URL,
+	 * 'etcd://host:port,host:port', 'socket:' (optionally with an absolute lock
+	 * directory, 'socket:/var/run/app-locks') or 'memory:'. When the application has a
+	 * client for that backend (a RedisConnectionFactory, a DataSource), it must point to
+	 * the same address, and Latchkey uses it; otherwise Latchkey makes one of its own.
+	 */
+	private @Nullable String url;
 
 	/**
 	 * Time-to-live of a lease at the backend, for locks that do not set their own. Leases
@@ -90,8 +101,11 @@ public class LatchkeyProperties {
 
 	/**
 	 * Text put before every lock key, to keep applications that share a backend apart.
+	 * Defaults to the application's name and a colon ('billing:' for
+	 * spring.application.name=billing), or to none when the name is not set. Applications
+	 * that lock the same keys together set the same prefix, for example an empty one.
 	 */
-	private String keyPrefix = "";
+	private @Nullable String keyPrefix;
 
 	/**
 	 * Longest lock key allowed, prefix included. Longer keys fail the call with a
@@ -125,6 +139,14 @@ public class LatchkeyProperties {
 
 	public void setBackend(Backend backend) {
 		this.backend = backend;
+	}
+
+	public @Nullable String getUrl() {
+		return this.url;
+	}
+
+	public void setUrl(@Nullable String url) {
+		this.url = url;
 	}
 
 	/**
@@ -202,11 +224,24 @@ public class LatchkeyProperties {
 		this.safetyMargin = safetyMargin;
 	}
 
-	public String getKeyPrefix() {
+	public @Nullable String getKeyPrefix() {
 		return this.keyPrefix;
 	}
 
-	public void setKeyPrefix(String keyPrefix) {
+	/**
+	 * The key prefix in effect: {@code latchkey.key-prefix} when it is set (even empty),
+	 * else the application's name and a colon, else none.
+	 * @param applicationName {@code spring.application.name}, or {@code null}
+	 * @return the key prefix
+	 */
+	public String keyPrefixFor(@Nullable String applicationName) {
+		if (this.keyPrefix != null) {
+			return this.keyPrefix;
+		}
+		return (applicationName != null && !applicationName.isBlank()) ? applicationName + ":" : "";
+	}
+
+	public void setKeyPrefix(@Nullable String keyPrefix) {
 		this.keyPrefix = keyPrefix;
 	}
 

@@ -20,6 +20,8 @@ import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.sql.SQLException;
+import java.util.List;
+import java.util.Set;
 import java.util.stream.Stream;
 
 import javax.net.ssl.SSLException;
@@ -31,6 +33,8 @@ import io.etcd.jetcd.ClientBuilder;
 import org.jspecify.annotations.Nullable;
 
 import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.beans.factory.annotation.AnnotatedBeanDefinition;
+import org.springframework.beans.factory.config.ConfigurableListableBeanFactory;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.boot.ssl.NoSuchSslBundleException;
@@ -79,6 +83,32 @@ final class LockRepositoryConfigurations implements ImportSelector {
 	}
 
 	/**
+	 * {@code latchkey.url}, parsed, or {@code null} when it is not set. When a
+	 * configuration applies, {@link BackendChoice} has already parsed it and it names the
+	 * configuration's backend.
+	 */
+	static @Nullable LockUrl url(LatchkeyProperties properties) {
+		return StringUtils.hasText(properties.getUrl()) ? LockUrl.parse(properties.getUrl()) : null;
+	}
+
+	/**
+	 * Whether every bean of the type is defined by the given configuration, rather than
+	 * by the application.
+	 */
+	private static boolean madeHere(ConfigurableListableBeanFactory beanFactory, Class<?> type,
+			Class<?> configuration) {
+		for (String name : beanFactory.getBeanNamesForType(type, true, false)) {
+			if (!beanFactory.containsBeanDefinition(name)
+					|| !(beanFactory.getBeanDefinition(name) instanceof AnnotatedBeanDefinition annotated)
+					|| annotated.getFactoryMethodMetadata() == null
+					|| !configuration.getName().equals(annotated.getFactoryMethodMetadata().getDeclaringClassName())) {
+				return false;
+			}
+		}
+		return true;
+	}
+
+	/**
 	 * The memory backend: locks held within this JVM only.
 	 */
 	@Configuration(proxyBeanMethods = false)
@@ -108,8 +138,20 @@ final class LockRepositoryConfigurations implements ImportSelector {
 		@Bean(destroyMethod = "close")
 		SocketLockRepository lockRepository(LatchkeyProperties properties, LockSettings lockSettings) {
 			LatchkeyProperties.Socket socket = properties.getSocket();
-			Path directory = (socket.getDirectory() != null) ? socket.getDirectory()
-					: SocketLockRepository.defaultDirectory();
+			Path directory = socket.getDirectory();
+			if (url(properties) instanceof LockUrl.Socket socketUrl && socketUrl.directory() != null) {
+				if (directory != null && !directory.toAbsolutePath().normalize().equals(socketUrl.directory())) {
+					throw new LockConfigurationException(
+							"latchkey.url names the lock directory " + socketUrl.directory()
+									+ ", but latchkey.socket.directory is " + directory,
+							"Name the lock directory once: in latchkey.url (socket:/directory) or in"
+									+ " latchkey.socket.directory");
+				}
+				directory = socketUrl.directory();
+			}
+			if (directory == null) {
+				directory = SocketLockRepository.defaultDirectory();
+			}
 			return new SocketLockRepository(directory, lockSettings.owner(), socket.getRequestTimeout());
 		}
 
@@ -117,7 +159,9 @@ final class LockRepositoryConfigurations implements ImportSelector {
 
 	/**
 	 * The Redis backend, on the application's {@link RedisConnectionFactory} (for example
-	 * from {@code spring-boot-starter-data-redis} and {@code spring.data.redis.*}).
+	 * from {@code spring-boot-starter-data-redis} and {@code spring.data.redis.*}), or on
+	 * a Lettuce connection of Latchkey's own to the server {@code latchkey.url} names
+	 * when the application has none ({@link LockRedisConnection}).
 	 */
 	@Configuration(proxyBeanMethods = false)
 	@ConditionalOnMissingBean(LockRepository.class)
@@ -125,18 +169,26 @@ final class LockRepositoryConfigurations implements ImportSelector {
 	static class Redis {
 
 		@Bean(destroyMethod = "close")
-		RedisLockRepository lockRepository(RedisConnectionFactory redisConnectionFactory,
-				LatchkeyProperties properties) {
-			return new RedisLockRepository(redisConnectionFactory, properties.getRedis().getNamespace());
+		LockRedisConnection latchkeyRedisConnection(ObjectProvider<RedisConnectionFactory> redisConnectionFactory,
+				LatchkeyProperties properties, ConfigurableListableBeanFactory beanFactory) {
+			return LockRedisConnection.of(redisConnectionFactory.getIfAvailable(),
+					(url(properties) instanceof LockUrl.Redis redis) ? redis : null, beanFactory.getBeanClassLoader());
+		}
+
+		@Bean(destroyMethod = "close")
+		RedisLockRepository lockRepository(LockRedisConnection latchkeyRedisConnection, LatchkeyProperties properties) {
+			return new RedisLockRepository(latchkeyRedisConnection.connectionFactory(),
+					properties.getRedis().getNamespace());
 		}
 
 	}
 
 	/**
-	 * The JDBC backend, on the application's {@link DataSource}. The lock table is
-	 * checked when the repository is made, after Spring Boot's database initialization
-	 * (which creates it as {@code latchkey.jdbc.initialize-schema} says), so a missing
-	 * table fails the start.
+	 * The JDBC backend, on the application's {@link DataSource}, or on a pool of
+	 * Latchkey's own for the database {@code latchkey.url} names when the application has
+	 * none ({@link LockDataSource}). The lock table is checked when the repository is
+	 * made, after Spring Boot's database initialization (which creates it as
+	 * {@code latchkey.jdbc.initialize-schema} says), so a missing table fails the start.
 	 */
 	@Configuration(proxyBeanMethods = false)
 	@ConditionalOnMissingBean(LockRepository.class)
@@ -144,31 +196,39 @@ final class LockRepositoryConfigurations implements ImportSelector {
 	@EnableConfigurationProperties(LatchkeyJdbcProperties.class)
 	static class Jdbc {
 
+		@Bean(destroyMethod = "close")
+		LockDataSource latchkeyDataSource(ObjectProvider<DataSource> dataSource, LatchkeyProperties properties,
+				ConfigurableListableBeanFactory beanFactory) {
+			return LockDataSource.of(dataSource.getIfAvailable(),
+					(url(properties) instanceof LockUrl.Jdbc jdbc) ? jdbc : null, beanFactory.getBeanClassLoader());
+		}
+
 		@Bean
 		@ConditionalOnMissingBean
-		LatchkeyJdbcSchemaInitializer latchkeyJdbcSchemaInitializer(DataSource dataSource,
+		LatchkeyJdbcSchemaInitializer latchkeyJdbcSchemaInitializer(LockDataSource latchkeyDataSource,
 				LatchkeyJdbcProperties properties) {
 			try {
-				return new LatchkeyJdbcSchemaInitializer(dataSource, properties);
+				return new LatchkeyJdbcSchemaInitializer(latchkeyDataSource.dataSource(), properties);
 			}
 			catch (RuntimeException ex) {
 				// Spring Boot asks the database which platform it is before any script
 				// runs.
-				throw unreachable(properties, ex);
+				throw unreachable(properties, latchkeyDataSource, ex);
 			}
 		}
 
 		@Bean(destroyMethod = "close")
 		@DependsOnDatabaseInitialization
-		JdbcLockRepository lockRepository(DataSource dataSource, LatchkeyJdbcProperties properties,
+		JdbcLockRepository lockRepository(LockDataSource latchkeyDataSource, LatchkeyJdbcProperties properties,
 				LockSettings lockSettings, Environment environment) {
-			JdbcLockRepository repository = new JdbcLockRepository(dataSource, properties.getTableName(),
+			JdbcLockRepository repository = new JdbcLockRepository(latchkeyDataSource.dataSource(),
+					properties.getTableName(),
 					BackendThreads.threadFactory(environment, JdbcLockRepository.DEFAULT_THREAD_NAME_PREFIX));
 			try {
 				repository.checkSchema(lockSettings.maxKeyLength());
 			}
 			catch (LockBackendException ex) {
-				throw unreachable(properties, ex);
+				throw unreachable(properties, latchkeyDataSource, ex);
 			}
 			return repository;
 		}
@@ -187,21 +247,25 @@ final class LockRepositoryConfigurations implements ImportSelector {
 			return FailureMessages.reason(failure);
 		}
 
-		private static LockConfigurationException unreachable(LatchkeyJdbcProperties properties, Exception ex) {
+		private static LockConfigurationException unreachable(LatchkeyJdbcProperties properties,
+				LockDataSource dataSource, Exception ex) {
 			// The database's own answer, not the wrapper's ("Failed to determine
 			// DatabaseDriver" says nothing).
 			String reason = (ex instanceof LockBackendException) ? ex.getMessage() : driverReason(ex);
+			String configuration = dataSource.isOwned() ? "latchkey.url"
+					: "spring.datasource.* (url, username, password)";
 			return new LockConfigurationException(
-					"latchkey.backend is jdbc, but the database could not be reached to" + " check the lock table "
+					(dataSource.isOwned() ? "latchkey.url selects jdbc" : "latchkey.backend is jdbc")
+							+ ", but the database could not be reached to check the lock table "
 							+ properties.getTableName() + ": " + reason,
-					"Check spring.datasource.* (url, username, password) and that the database is up", ex);
+					"Check " + configuration + " and that the database is up", ex);
 		}
 
 	}
 
 	/**
-	 * The etcd backend, on a jetcd {@link Client} made from {@code latchkey.etcd.*}
-	 * unless the application has one.
+	 * The etcd backend, on a jetcd {@link Client} made from {@code latchkey.etcd.*} (and
+	 * the members {@code latchkey.url} names) unless the application has one.
 	 */
 	@Configuration(proxyBeanMethods = false)
 	@ConditionalOnMissingBean(LockRepository.class)
@@ -212,7 +276,25 @@ final class LockRepositoryConfigurations implements ImportSelector {
 		@ConditionalOnMissingBean
 		Client etcdClient(LatchkeyProperties properties, ObjectProvider<SslBundles> sslBundles) {
 			LatchkeyProperties.Etcd etcd = properties.getEtcd();
-			for (URI endpoint : etcd.getEndpoints()) {
+			List<URI> endpoints = etcd.getEndpoints();
+			if (url(properties) instanceof LockUrl.Etcd etcdUrl) {
+				if (StringUtils.hasText(etcd.getSsl().getBundle())) {
+					throw new LockConfigurationException(
+							"latchkey.url is " + etcdUrl + ", which reaches the members over plain HTTP, but"
+									+ " latchkey.etcd.ssl.bundle asks for TLS",
+							"For TLS, remove latchkey.url, set latchkey.backend=etcd and give the members as"
+									+ " latchkey.etcd.endpoints=https://host:port,...");
+				}
+				if (!endpoints.isEmpty() && !Set.copyOf(endpoints).equals(Set.copyOf(etcdUrl.endpoints()))) {
+					throw new LockConfigurationException(
+							"latchkey.url is " + etcdUrl + ", but latchkey.etcd.endpoints names other members: "
+									+ endpoints,
+							"Name the members once: in latchkey.url (etcd://host:port,host:port) or in"
+									+ " latchkey.etcd.endpoints");
+				}
+				endpoints = etcdUrl.endpoints();
+			}
+			for (URI endpoint : endpoints) {
 				if (!("http".equals(endpoint.getScheme()) || "https".equals(endpoint.getScheme()))
 						|| endpoint.getHost() == null || endpoint.getPort() < 0) {
 					throw new LockConfigurationException(
@@ -221,9 +303,7 @@ final class LockRepositoryConfigurations implements ImportSelector {
 									+ " with latchkey.etcd.ssl.bundle)");
 				}
 			}
-			ClientBuilder builder = Client.builder()
-				.endpoints(etcd.getEndpoints())
-				.connectTimeout(etcd.getConnectTimeout());
+			ClientBuilder builder = Client.builder().endpoints(endpoints).connectTimeout(etcd.getConnectTimeout());
 			if (StringUtils.hasText(etcd.getUser())) {
 				builder.user(ByteSequence.from(etcd.getUser(), StandardCharsets.UTF_8));
 				String password = (etcd.getPassword() != null) ? etcd.getPassword() : "";
@@ -271,7 +351,17 @@ final class LockRepositoryConfigurations implements ImportSelector {
 		}
 
 		@Bean(destroyMethod = "close")
-		EtcdLockRepository lockRepository(Client etcdClient, LatchkeyProperties properties, Environment environment) {
+		EtcdLockRepository lockRepository(Client etcdClient, LatchkeyProperties properties, Environment environment,
+				ConfigurableListableBeanFactory beanFactory) {
+			LockUrl url = url(properties);
+			if (url != null && !madeHere(beanFactory, Client.class, Etcd.class)) {
+				throw new LockConfigurationException("latchkey.url is " + url
+						+ ", but the application has a jetcd Client of its own, whose members Latchkey cannot read to"
+						+ " check that they agree",
+						"Latchkey uses the application's jetcd Client when there is one: remove latchkey.url and set"
+								+ " latchkey.backend=etcd, or remove the Client bean and let Latchkey make one from"
+								+ " latchkey.url");
+			}
 			LatchkeyProperties.Etcd etcd = properties.getEtcd();
 			return new EtcdLockRepository(etcdClient, etcd.getNamespace(), etcd.getRequestTimeout(),
 					BackendThreads.threadFactory(environment, EtcdLockRepository.DEFAULT_THREAD_NAME_PREFIX));

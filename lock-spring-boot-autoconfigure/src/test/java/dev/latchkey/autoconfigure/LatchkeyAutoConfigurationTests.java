@@ -72,7 +72,7 @@ class LatchkeyAutoConfigurationTests {
 			assertThat(settings.waitTime()).isZero();
 			assertThat(settings.renewInterval()).isNull();
 			assertThat(settings.renewIntervalFor(settings.ttl())).isEqualTo(Duration.ofSeconds(10));
-			assertThat(settings.keyPrefix()).isEmpty();
+			assertThat(settings.keyPrefix()).isEqualTo("billing:");
 			assertThat(settings.maxKeyLength()).isEqualTo(512);
 			assertThat(settings.owner()).startsWith("billing@").contains(":" + ProcessHandle.current().pid());
 			assertThat(context.getBean(LockTemplate.class).repository().backend()).isEqualTo("socket");
@@ -118,6 +118,39 @@ class LatchkeyAutoConfigurationTests {
 					.run(() -> assertThat(locks.repository().inspect("billing:order:1"))
 						.hasValueSatisfying((info) -> assertThat(info.holders().get(0).owner()).isEqualTo("node-1")));
 			});
+	}
+
+	@Test
+	void keyPrefixIsEmptyWithoutAnApplicationName() {
+		this.contextRunner.withPropertyValues("latchkey.backend=memory")
+			.run((context) -> assertThat(context.getBean(LockSettings.class).keyPrefix()).isEmpty());
+	}
+
+	@Test
+	void defaultKeyPrefixKeepsApplicationsApartAndAnExplicitOneLetsThemShare() {
+		Path directory = this.temporary.resolve("shared-locks");
+		ApplicationContextRunner shared = this.contextRunner.withPropertyValues("latchkey.backend=socket",
+				"latchkey.socket.directory=" + directory);
+		ApplicationContextRunner billing = shared.withPropertyValues("spring.application.name=billing");
+		ApplicationContextRunner shipping = shared.withPropertyValues("spring.application.name=shipping");
+		billing.run((first) -> shipping.run((second) -> {
+			LockTemplate billingLocks = first.getBean(LockTemplate.class);
+			LockTemplate shippingLocks = second.getBean(LockTemplate.class);
+			billingLocks.exclusive("nightly-report").run(() -> {
+				assertThat(billingLocks.repository().inspect("billing:nightly-report")).isPresent();
+				assertThat(shippingLocks.exclusive("nightly-report").call(() -> true)).isTrue();
+			});
+		}));
+		billing.withPropertyValues("latchkey.key-prefix=")
+			.run((first) -> shipping.withPropertyValues("latchkey.key-prefix=").run((second) -> {
+				LockTemplate billingLocks = first.getBean(LockTemplate.class);
+				LockTemplate shippingLocks = second.getBean(LockTemplate.class);
+				assertThat(first.getBean(LockSettings.class).keyPrefix()).isEmpty();
+				billingLocks.exclusive("nightly-report").run(() -> {
+					assertThat(billingLocks.repository().inspect("nightly-report")).isPresent();
+					assertThat(shippingLocks.exclusive("nightly-report").call(() -> true, () -> false)).isFalse();
+				});
+			}));
 	}
 
 	@Test

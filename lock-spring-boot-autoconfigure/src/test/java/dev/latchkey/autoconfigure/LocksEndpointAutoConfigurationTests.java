@@ -83,16 +83,16 @@ class LocksEndpointAutoConfigurationTests {
 	}
 
 	@Test
-	void listsHeldKeysWithOwnersMasked() {
+	void listsHeldKeysWithOwnersAndKeysMasked() {
 		this.contextRunner.withPropertyValues("management.endpoints.web.exposure.include=locks").run((context) -> {
 			LockTemplate locks = context.getBean(LockTemplate.class);
 			LocksEndpoint endpoint = context.getBean(LocksEndpoint.class);
 			try (LockHandle handle = locks.exclusive("order:42").named("order").acquire()) {
 				LocksDescriptor all = endpoint.locks(SecurityContext.NONE);
 				assertThat(all.backend()).isEqualTo("memory");
-				assertThat(all.locks()).extracting(LockDescriptor::key).containsExactly("order:42");
+				assertThat(all.locks()).extracting(LockDescriptor::key).containsExactly("******");
 				assertThat(all.thisInstance()).singleElement().satisfies((lease) -> {
-					assertThat(lease.key()).isEqualTo("order:42");
+					assertThat(lease.key()).isEqualTo("******");
 					assertThat(lease.name()).isEqualTo("order");
 					assertThat(lease.mode()).isEqualTo("EXCLUSIVE");
 					assertThat(lease.permits()).isEqualTo(1);
@@ -109,6 +109,8 @@ class LocksEndpointAutoConfigurationTests {
 				});
 				LockDescriptor one = endpoint.lock(SecurityContext.NONE, new String[] { "order:42" });
 				assertThat(one).isNotNull();
+				// The caller gave the key.
+				assertThat(one.key()).isEqualTo("order:42");
 				assertThat(one.mode()).isEqualTo("EXCLUSIVE");
 				assertThat(one.permits()).isEqualTo(1);
 				assertThat(one.freePermits()).isZero();
@@ -261,7 +263,10 @@ class LocksEndpointAutoConfigurationTests {
 		this.contextRunner
 			.withPropertyValues("management.endpoints.web.exposure.include=locks",
 					"management.endpoint.locks.show-values=never")
-			.run((context) -> assertThat(ownersSeenBy(context, AUTHORIZED)).containsOnly("******"));
+			.run((context) -> {
+				assertThat(ownersSeenBy(context, AUTHORIZED)).containsOnly("******");
+				assertThat(listedKeysSeenBy(context, AUTHORIZED)).containsOnly("******");
+			});
 	}
 
 	@Test
@@ -269,8 +274,10 @@ class LocksEndpointAutoConfigurationTests {
 		this.contextRunner
 			.withPropertyValues("management.endpoints.web.exposure.include=locks",
 					"management.endpoint.locks.show-values=always")
-			.run((context) -> assertThat(ownersSeenBy(context, SecurityContext.NONE))
-				.containsOnly("billing@host-1:4711"));
+			.run((context) -> {
+				assertThat(ownersSeenBy(context, SecurityContext.NONE)).containsOnly("billing@host-1:4711");
+				assertThat(listedKeysSeenBy(context, SecurityContext.NONE)).containsOnly("order:42");
+			});
 	}
 
 	@Test
@@ -280,7 +287,9 @@ class LocksEndpointAutoConfigurationTests {
 					"management.endpoint.locks.show-values=when-authorized")
 			.run((context) -> {
 				assertThat(ownersSeenBy(context, AUTHORIZED)).containsOnly("billing@host-1:4711");
+				assertThat(listedKeysSeenBy(context, AUTHORIZED)).containsOnly("order:42");
 				assertThat(ownersSeenBy(context, SecurityContext.NONE)).containsOnly("******");
+				assertThat(listedKeysSeenBy(context, SecurityContext.NONE)).containsOnly("******");
 			});
 	}
 
@@ -291,7 +300,9 @@ class LocksEndpointAutoConfigurationTests {
 					"management.endpoint.locks.show-values=when-authorized", "management.endpoint.locks.roles=OPS")
 			.run((context) -> {
 				assertThat(ownersSeenBy(context, AUTHORIZED)).containsOnly("billing@host-1:4711");
+				assertThat(listedKeysSeenBy(context, AUTHORIZED)).containsOnly("order:42");
 				assertThat(ownersSeenBy(context, new Caller("dev", "DEV"))).containsOnly("******");
+				assertThat(listedKeysSeenBy(context, new Caller("dev", "DEV"))).containsOnly("******");
 			});
 	}
 
@@ -313,6 +324,23 @@ class LocksEndpointAutoConfigurationTests {
 			one.holders().forEach((holder) -> owners.add(holder.owner()));
 			assertThat(owners).hasSize(3);
 			return owners;
+		});
+	}
+
+	/**
+	 * The keys a caller sees in the listing, of the held keys and of this instance's
+	 * leases.
+	 */
+	private static List<String> listedKeysSeenBy(AssertableApplicationContext context, SecurityContext caller) {
+		LockTemplate locks = context.getBean(LockTemplate.class);
+		LocksEndpoint endpoint = context.getBean(LocksEndpoint.class);
+		return locks.exclusive("order:42").call(() -> {
+			List<String> keys = new ArrayList<>();
+			LocksDescriptor all = endpoint.locks(caller);
+			all.locks().forEach((lock) -> keys.add(lock.key()));
+			all.thisInstance().forEach((lease) -> keys.add(lease.key()));
+			assertThat(keys).hasSize(2);
+			return keys;
 		});
 	}
 

@@ -141,7 +141,7 @@ class SocketScaleTests {
 	void theLocksEndpointAnswersCompletelyWithTenThousandHeldKeys() {
 		LockTemplate template = template(LockSettings.defaults());
 		acquireAll(template);
-		LocksDescriptor locks = new LocksEndpoint(template, false).locks(SecurityContext.NONE);
+		LocksDescriptor locks = new LocksEndpoint(template, true).locks(SecurityContext.NONE);
 		assertThat(locks.locks())
 			.as(() -> "keys the endpoint lists with " + LEASES + " held (leases reported lost so far: "
 					+ template.lostLeaseCount() + ")")

@@ -45,9 +45,14 @@ class SampleApplicationJdbcProfileTests {
 	void jdbcProfileLocksInTheDatabase() {
 		assertThat(this.locks.repository()).isInstanceOf(JdbcLockRepository.class);
 		String holder = this.locks.exclusive("order:7")
-			.call(() -> this.locks.repository().inspect("order:7").orElseThrow().holders().get(0).owner());
+			.call(() -> this.locks.repository()
+				.inspect("latchkey-sample:order:7")
+				.orElseThrow()
+				.holders()
+				.get(0)
+				.owner());
 		assertThat(holder).startsWith("latchkey-sample@");
-		assertThat(this.locks.repository().inspect("order:7")).isEmpty();
+		assertThat(this.locks.repository().inspect("latchkey-sample:order:7")).isEmpty();
 	}
 
 }

@@ -101,7 +101,7 @@ class SampleApplicationTests {
 	void givenAPaymentInProgressWhenTheSameOrderIsPaidAgainThenConflictAsLatchkeysProblemDetailWithNoErrorLogged(
 			CapturedOutput output) {
 		CompletableFuture<ResponseEntity<Map<String, Object>>> first = payLater(1);
-		awaitHeld("order:1");
+		awaitHeld("latchkey-sample:order:1");
 		ResponseEntity<Map<String, Object>> second = pay(1);
 		assertThat(second.getStatusCode().value()).isEqualTo(409);
 		assertThat(second.getHeaders().getContentType()).hasToString("application/problem+json");
@@ -110,7 +110,7 @@ class SampleApplicationTests {
 			.containsEntry("detail", "Lock 'order:#id' is held elsewhere; try again later")
 			.containsEntry("lock", "order:#id")
 			// application.yml sets latchkey.web.problem-details.show-key=always
-			.containsEntry("key", "order:1");
+			.containsEntry("key", "latchkey-sample:order:1");
 		assertThat(output.getAll()).doesNotContain("ERROR").doesNotContain("LockNotAcquiredException");
 		assertThat(first.join().getStatusCode().value()).isEqualTo(200);
 		assertThat(first.join().getBody()).containsEntry("orderId", 1);
@@ -161,27 +161,30 @@ class SampleApplicationTests {
 	@Test
 	void givenAPaymentInProgressThenLocksListsItsKeyWithItsFencingToken() {
 		CompletableFuture<ResponseEntity<Map<String, Object>>> payment = payLater(6);
-		Map<String, Object> held = awaitHeld("order:6");
+		Map<String, Object> held = awaitHeld("latchkey-sample:order:6");
 		assertThat(held).containsEntry("mode", "EXCLUSIVE");
 		long token = fencingToken(payment.join());
 		assertThat(held.get("holders")).asInstanceOf(InstanceOfAssertFactories.LIST)
 			.singleElement()
 			.satisfies((holder) -> assertThat(((Map<?, ?>) holder).get("fencingToken")).isEqualTo((int) token));
-		assertThat(locks()).noneMatch((lock) -> "order:6".equals(lock.get("key")));
+		assertThat(locks()).noneMatch((lock) -> "latchkey-sample:order:6".equals(lock.get("key")));
 	}
 
 	@Test
 	@SuppressWarnings("unchecked")
-	void givenAPaymentInProgressThenTheLocksEndpointShowsItWithTheOwnerMasked() {
+	void givenAPaymentInProgressThenTheLocksEndpointShowsItWithItsOwnerAndKeyMasked() {
 		CompletableFuture<ResponseEntity<Map<String, Object>>> payment = payLater(7);
-		awaitHeld("order:7");
+		awaitHeld("latchkey-sample:order:7");
 		ResponseEntity<Map<String, Object>> all = this.http.get().uri("/actuator/locks").retrieve().toEntity(JSON);
 		assertThat(all.getStatusCode().value()).isEqualTo(200);
 		assertThat(all.getBody()).containsEntry("backend", "memory");
 		assertThat(all.getBody().get("thisInstance")).asInstanceOf(InstanceOfAssertFactories.LIST)
-			.filteredOn((lease) -> "order:7".equals(((Map<?, ?>) lease).get("key")))
+			// Keys are masked in the listing (show-values: never); the lease's name is
+			// not.
+			.filteredOn((lease) -> "order:#id".equals(((Map<?, ?>) lease).get("name")))
 			.singleElement()
 			.satisfies((lease) -> assertThat((Map<Object, Object>) lease).containsEntry("name", "order:#id")
+				.containsEntry("key", "******")
 				.containsEntry("mode", "EXCLUSIVE")
 				.containsEntry("permits", 1)
 				.containsEntry("owner", "******")
@@ -189,12 +192,12 @@ class SampleApplicationTests {
 				.containsEntry("waitersHere", 0)
 				.containsKeys("fencingToken", "acquiredAt", "expiresAt", "renewals"));
 		ResponseEntity<Map<String, Object>> one = this.http.get()
-			.uri("/actuator/locks/order:7")
+			.uri("/actuator/locks/latchkey-sample:order:7")
 			.retrieve()
 			.toEntity(JSON);
 		long token = fencingToken(payment.join());
 		assertThat(one.getStatusCode().value()).isEqualTo(200);
-		assertThat(one.getBody()).containsEntry("key", "order:7").containsEntry("mode", "EXCLUSIVE");
+		assertThat(one.getBody()).containsEntry("key", "latchkey-sample:order:7").containsEntry("mode", "EXCLUSIVE");
 		assertThat(one.getBody().get("holders")).asInstanceOf(InstanceOfAssertFactories.LIST)
 			.singleElement()
 			.satisfies((holder) -> {
@@ -203,19 +206,29 @@ class SampleApplicationTests {
 				assertThat(fields.get("fencingToken")).isEqualTo((int) token);
 				assertThat(fields.get("thisInstance")).isEqualTo(true);
 			});
-		assertThat(this.http.get().uri("/actuator/locks/order:7").retrieve().toBodilessEntity().getStatusCode().value())
-			.isEqualTo(404);
+		assertThat(this.http.get()
+			.uri("/actuator/locks/latchkey-sample:order:7")
+			.retrieve()
+			.toBodilessEntity()
+			.getStatusCode()
+			.value()).isEqualTo(404);
 	}
 
 	@Test
 	void givenTheEndpointsDefaultReadOnlyAccessThenAKeyCannotBeForceReleased() {
 		CompletableFuture<ResponseEntity<Map<String, Object>>> payment = payLater(10);
-		awaitHeld("order:10");
-		ResponseEntity<Void> deleted = this.http.delete().uri("/actuator/locks/order:10").retrieve().toBodilessEntity();
+		awaitHeld("latchkey-sample:order:10");
+		ResponseEntity<Void> deleted = this.http.delete()
+			.uri("/actuator/locks/latchkey-sample:order:10")
+			.retrieve()
+			.toBodilessEntity();
 		assertThat(deleted.getStatusCode().value()).isEqualTo(405);
-		assertThat(
-				this.http.get().uri("/actuator/locks/order:10").retrieve().toBodilessEntity().getStatusCode().value())
-			.isEqualTo(200);
+		assertThat(this.http.get()
+			.uri("/actuator/locks/latchkey-sample:order:10")
+			.retrieve()
+			.toBodilessEntity()
+			.getStatusCode()
+			.value()).isEqualTo(200);
 		assertThat(payment.join().getStatusCode().value()).isEqualTo(200);
 	}
 
@@ -224,7 +237,7 @@ class SampleApplicationTests {
 	void givenBothReportPermitsHeldWhenAThirdReportWaitsThenTheLocksEndpointCountsItsWaiter() {
 		CompletableFuture<ResponseEntity<Map<String, Object>>> first = reportLater("2024-01");
 		CompletableFuture<ResponseEntity<Map<String, Object>>> second = reportLater("2024-02");
-		awaitHolders("reports", 2);
+		awaitHolders("latchkey-sample:reports", 2);
 		CompletableFuture<ResponseEntity<Map<String, Object>>> third = reportLater("2024-03");
 		long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
 		List<Map<String, Object>> reports = List.of();
@@ -232,7 +245,7 @@ class SampleApplicationTests {
 			Map<String, Object> all = this.http.get().uri("/actuator/locks").retrieve().body(JSON);
 			reports = ((List<?>) all.get("thisInstance")).stream()
 				.map((lease) -> (Map<String, Object>) lease)
-				.filter((lease) -> "reports".equals(lease.get("key")))
+				.filter((lease) -> "reports".equals(lease.get("name")))
 				.toList();
 			if (reports.stream().anyMatch((lease) -> Integer.valueOf(1).equals(lease.get("waitersHere")))) {
 				break;
@@ -293,7 +306,7 @@ class SampleApplicationTests {
 	void givenTwoReportsInProgressWhenAThirdIsRequestedThenItWaitsForAPermit() {
 		CompletableFuture<ResponseEntity<Map<String, Object>>> first = reportLater("2025-01");
 		CompletableFuture<ResponseEntity<Map<String, Object>>> second = reportLater("2025-02");
-		awaitHolders("reports", 2);
+		awaitHolders("latchkey-sample:reports", 2);
 		long start = System.nanoTime();
 		ResponseEntity<Map<String, Object>> third = this.http.post().uri("/reports/2025-03").retrieve().toEntity(JSON);
 		Duration took = Duration.ofNanos(System.nanoTime() - start);

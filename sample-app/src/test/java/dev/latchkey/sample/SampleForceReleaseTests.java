@@ -78,13 +78,13 @@ class SampleForceReleaseTests {
 	void givenAPaymentInProgressWhenAnOperatorDeletesItsKeyThenThePaymentStopsAndTheNextHolderIsFencedAbove() {
 		CompletableFuture<ResponseEntity<Map<String, Object>>> payment = CompletableFuture
 			.supplyAsync(() -> this.http.post().uri("/orders/9/pay").retrieve().toEntity(JSON), this.executor);
-		long evictedToken = awaitHolderToken("order:9");
+		long evictedToken = awaitHolderToken("latchkey-sample:order:9");
 		ResponseEntity<Map<String, Object>> deleted = this.http.delete()
-			.uri("/actuator/locks/order:9")
+			.uri("/actuator/locks/latchkey-sample:order:9")
 			.retrieve()
 			.toEntity(JSON);
 		assertThat(deleted.getStatusCode().value()).isEqualTo(200);
-		assertThat(deleted.getBody()).containsEntry("key", "order:9").containsEntry("released", true);
+		assertThat(deleted.getBody()).containsEntry("key", "latchkey-sample:order:9").containsEntry("released", true);
 		// The payment's lease is lost at its next renewal, which interrupts the work long
 		// before its 10 s are up; the
 		// request is answered with Latchkey's problem detail for a lost lock.
@@ -94,15 +94,15 @@ class SampleForceReleaseTests {
 			.containsEntry("lock", "order:#id")
 			.containsEntry("reason", "not_owner");
 		ResponseEntity<Map<String, Object>> again = this.http.delete()
-			.uri("/actuator/locks/order:9")
+			.uri("/actuator/locks/latchkey-sample:order:9")
 			.retrieve()
 			.toEntity(JSON);
 		assertThat(again.getStatusCode().value()).isEqualTo(200);
-		assertThat(again.getBody()).containsEntry("key", "order:9").containsEntry("released", false);
+		assertThat(again.getBody()).containsEntry("key", "latchkey-sample:order:9").containsEntry("released", false);
 		CompletableFuture<ResponseEntity<Map<String, Object>>> next = CompletableFuture
 			.supplyAsync(() -> this.http.post().uri("/orders/9/pay").retrieve().toEntity(JSON), this.executor);
-		assertThat(awaitHolderToken("order:9")).isGreaterThan(evictedToken + 1);
-		this.http.delete().uri("/actuator/locks/order:9").retrieve().toBodilessEntity();
+		assertThat(awaitHolderToken("latchkey-sample:order:9")).isGreaterThan(evictedToken + 1);
+		this.http.delete().uri("/actuator/locks/latchkey-sample:order:9").retrieve().toBodilessEntity();
 		next.join();
 	}
 
