@@ -525,8 +525,9 @@ class LockTemplateTests {
 		assertThat(lease.get().maxHold()).contains(Duration.ofMillis(400));
 		assertThat(lease.get().isValid()).isFalse();
 		assertThat(single(LockLostEvent.class).getReason()).isEqualTo(LossReason.MAX_HOLD_EXCEEDED);
-		// Given back at the backend at once, not left to expire after its 30 s TTL.
-		assertThat(this.repository.inspect("import")).isEmpty();
+		// Given back at the backend right after the work is told (on the keeper's
+		// thread), not left to expire after its 30 s TTL.
+		Awaitility.await().atMost(Duration.ofSeconds(2)).until(() -> this.repository.inspect("import").isEmpty());
 		assertThat(this.template.lostLeaseCount()).isOne();
 	}
 
