@@ -76,7 +76,8 @@ public final class ReactiveLockContext {
 	 * The innermost lease of a Reactor context.
 	 *
 	 * <pre class="code">
-	 * Flux.deferContextual((context) -&gt; ReactiveLockContext.current(context)...)
+	 * Mono&lt;Long&gt; token = Mono.deferContextual((context) -&gt; Mono.justOrEmpty(
+	 *         ReactiveLockContext.current(context).map(Lease::fencingToken)));
 	 * </pre>
 	 * <p>
 	 * @param context the context
