@@ -21,13 +21,16 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.Callable;
+import java.util.concurrent.Executor;
+import java.util.function.Supplier;
 
 import org.jspecify.annotations.Nullable;
 
 /**
  * The lease of the lock the current code runs under, for code called by an
  * {@code @Exclusive} or {@code @Semaphore} method or by {@link LockTemplate}
- * {@code run}/{@code call}, on the same thread.
+ * {@code run}/{@code call}.
  *
  * <pre class="code">
  * &#64;Exclusive("inventory:#sku")
@@ -39,9 +42,26 @@ import org.jspecify.annotations.Nullable;
  * }
  * </pre>
  * <p>
- * The context is bound to the thread that runs the guarded code; work handed to another
- * thread should take the {@link Lease} with it. Nested locks stack: the innermost lease
- * is the current one.
+ * Nested locks stack: the innermost lease is the current one, and a lock on a key the
+ * context already holds (same mode, same {@link LockTemplate}) is re-entered instead of
+ * acquired again. The context follows the work, not the thread, where the work says how:
+ * <ul>
+ * <li>on the thread that runs the guarded code, always;</li>
+ * <li>in a Reactor pipeline returned by a locked method: the leases are in the subscriber
+ * {@code Context} ({@link ReactiveLockContext}), so nested locked
+ * {@code Mono}/{@code Flux} methods re-enter, and with Micrometer's
+ * {@code context-propagation} library and
+ * {@code Hooks.enableAutomaticContextPropagation()} this class answers on every thread of
+ * the pipeline;</li>
+ * <li>on another thread (a {@code CompletableFuture} stage, an executor, a virtual
+ * thread) only when the task is wrapped: {@link #wrap(Executor)},
+ * {@link #wrap(Runnable)}, {@link #wrap(Callable)}, or Micrometer's
+ * {@code ContextSnapshot} (a {@code ThreadLocalAccessor} for this class is registered
+ * when {@code context-propagation} is on the classpath).</li>
+ * </ul>
+ * A thread started or pooled inside guarded code does not inherit the context: an
+ * inherited lease would stay with a pooled thread and let unrelated work re-enter a lock
+ * it never took.
  * <p>
  * Under a lock of several keys, ask for each key's token by its key:
  *
@@ -189,6 +209,159 @@ public final class LockContext {
 		}
 	}
 
+	/**
+	 * Wraps a task so that it runs under the leases held here, now, on whichever thread
+	 * runs it: for work handed to another thread that should see this context, or
+	 * re-enter its locks. The leases stay the caller's: the task must finish before the
+	 * guarded code returns, or find them released.
+	 *
+	 * <pre class="code">
+	 * &#64;Exclusive("report:#id")
+	 * public void build(String id) {
+	 *     Thread worker = Thread.ofVirtual().start(LockContext.wrap(() -&gt; render(id)));
+	 *     worker.join();
+	 * }
+	 * </pre>
+	 * <p>
+	 * @param task the task
+	 * @return the task, bound to the current leases when it runs; the task itself when no
+	 * lease is held
+	 */
+	public static Runnable wrap(Runnable task) {
+		List<Lease> captured = snapshot();
+		if (captured.isEmpty()) {
+			return task;
+		}
+		return () -> {
+			try (Binding binding = bindAll(captured)) {
+				task.run();
+			}
+		};
+	}
+
+	/**
+	 * Wraps a task so that it runs under the leases held here, now, on whichever thread
+	 * runs it, as {@link #wrap(Runnable)} does.
+	 *
+	 * <pre class="code">
+	 * Future&lt;Long&gt; token = executor.submit(LockContext.wrap(() -&gt; LockContext.fencingToken()));
+	 * </pre>
+	 * <p>
+	 * @param <T> the result type
+	 * @param task the task
+	 * @return the task, bound to the current leases when it runs
+	 */
+	public static <T extends @Nullable Object> Callable<T> wrap(Callable<T> task) {
+		List<Lease> captured = snapshot();
+		if (captured.isEmpty()) {
+			return task;
+		}
+		return () -> {
+			try (Binding binding = bindAll(captured)) {
+				return task.call();
+			}
+		};
+	}
+
+	/**
+	 * Wraps a supplier so that it runs under the leases held here, now, as
+	 * {@link #wrap(Runnable)} does; for {@code CompletableFuture.supplyAsync}.
+	 *
+	 * <pre class="code">
+	 * CompletableFuture&lt;Long&gt; token = CompletableFuture.supplyAsync(
+	 *         LockContext.wrapSupplier(LockContext::fencingToken), executor);
+	 * </pre>
+	 * <p>
+	 * @param <T> the result type
+	 * @param supplier the supplier
+	 * @return the supplier, bound to the current leases when it runs
+	 */
+	public static <T extends @Nullable Object> Supplier<T> wrapSupplier(Supplier<T> supplier) {
+		List<Lease> captured = snapshot();
+		if (captured.isEmpty()) {
+			return supplier;
+		}
+		return () -> {
+			try (Binding binding = bindAll(captured)) {
+				return supplier.get();
+			}
+		};
+	}
+
+	/**
+	 * Wraps an executor so that each task runs under the leases held where it was handed
+	 * over ({@code execute} called): the way to let the dependent stages of a
+	 * {@code CompletableFuture} started inside guarded code see its context and re-enter
+	 * its locks.
+	 *
+	 * <pre class="code">
+	 * &#64;Exclusive("order:#id")
+	 * public CompletableFuture&lt;Receipt&gt; settle(String id) {
+	 *     Executor locked = LockContext.wrap(executor);
+	 *     return CompletableFuture.supplyAsync(() -&gt; charge(id), locked)
+	 *         .thenApplyAsync((charge) -&gt; orders.ship(id, charge), locked); // orders.ship is &#64;Exclusive("order:#id"): re-entered
+	 * }
+	 * </pre>
+	 * <p>
+	 * @param executor the executor
+	 * @return an executor that runs each task under the leases of its submitter
+	 */
+	public static Executor wrap(Executor executor) {
+		return (task) -> executor.execute(wrap(task));
+	}
+
+	/**
+	 * The leases held by the current thread, outermost first.
+	 * @return an immutable copy, empty outside guarded code
+	 */
+	static List<Lease> snapshot() {
+		ArrayDeque<Lease> stack = leases.get();
+		return (stack != null) ? List.copyOf(stack) : List.of();
+	}
+
+	/**
+	 * Binds leases, outermost first, on top of those of the current thread.
+	 * @param captured the leases
+	 * @return the binding that unbinds them
+	 */
+	static Binding bindAll(List<Lease> captured) {
+		if (captured.isEmpty()) {
+			return () -> {
+			};
+		}
+		ArrayDeque<Lease> stack = leases.get();
+		if (stack == null) {
+			stack = new ArrayDeque<>(Math.max(4, captured.size()));
+			leases.set(stack);
+		}
+		int size = stack.size();
+		stack.addAll(captured);
+		return () -> {
+			ArrayDeque<Lease> current = leases.get();
+			if (current != null) {
+				while (current.size() > size) {
+					current.removeLast();
+				}
+				if (current.isEmpty()) {
+					leases.remove();
+				}
+			}
+		};
+	}
+
+	/**
+	 * Replaces the leases of the current thread, for context propagation.
+	 * @param captured the leases, outermost first; empty to clear
+	 */
+	static void restore(List<Lease> captured) {
+		if (captured.isEmpty()) {
+			leases.remove();
+		}
+		else {
+			leases.set(new ArrayDeque<>(captured));
+		}
+	}
+
 	static @Nullable Lease find(String key, LeaseMode mode) {
 		ArrayDeque<Lease> stack = leases.get();
 		if (stack == null) {
@@ -204,7 +377,8 @@ public final class LockContext {
 	}
 
 	/**
-	 * A lease bound to the current thread, from {@link #bind(Lease)}.
+	 * A lease bound to the current thread, from {@link #bind(Lease)} or
+	 * {@link ReactiveLockContext#bind(reactor.util.context.ContextView)}.
 	 */
 	@FunctionalInterface
 	public interface Binding extends AutoCloseable {

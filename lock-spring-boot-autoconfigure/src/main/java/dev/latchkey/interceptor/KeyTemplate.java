@@ -131,7 +131,9 @@ final class KeyTemplate {
 		for (int i = 0; i < arguments.length; i++) {
 			context.setVariable("p" + i, arguments[i]);
 			context.setVariable("a" + i, arguments[i]);
-			if (this.variableNames != null) {
+			// A Kotlin suspend function has one argument more than names: its
+			// continuation.
+			if (this.variableNames != null && i < this.variableNames.length) {
 				context.setVariable(this.variableNames[i], arguments[i]);
 			}
 		}

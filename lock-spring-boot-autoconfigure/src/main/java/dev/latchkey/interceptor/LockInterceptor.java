@@ -33,6 +33,9 @@ import org.springframework.aop.ProxyMethodInvocation;
 import org.springframework.aop.support.AopUtils;
 import org.springframework.core.MethodClassKey;
 import org.springframework.core.MethodIntrospector;
+import org.springframework.core.ReactiveAdapter;
+import org.springframework.core.ReactiveAdapterRegistry;
+import org.springframework.util.Assert;
 import org.springframework.util.ReflectionUtils;
 
 import dev.latchkey.LeaseMode;
@@ -48,6 +51,11 @@ import dev.latchkey.interceptor.LockedMethod.ReturnKind;
 /**
  * Runs {@code @Exclusive} and {@code @Semaphore} methods under their lock, through
  * {@link LockTemplate}.
+ * <p>
+ * A Kotlin {@code suspend} function reaches this interceptor as Spring AOP runs it: its
+ * invocation returns a {@code Mono} (a {@code Flux} for a {@code Flow} result) and the
+ * proxy awaits what the interceptor returns, so the lease is held as for a reactive
+ * method, until the coroutine completes, and released when it is cancelled.
  */
 final class LockInterceptor implements MethodInterceptor {
 
@@ -86,7 +94,8 @@ final class LockInterceptor implements MethodInterceptor {
 			case SYNC, OPTIONAL -> invokeSync(invocation, spec, operation);
 			case FUTURE -> invokeFuture(invocation, spec, operation);
 			case MONO, FLUX -> ReactiveLocking.lock(spec.returnKind(), () -> acquire(spec, operation),
-					(handle) -> proceedReactive(invocation, handle), spec.onLost());
+					(handle) -> (Publisher<?>) proceedReactive(invocation, handle), spec.onLost());
+			case FLOW -> invokeFlow(invocation, spec, operation);
 		};
 	}
 
@@ -202,16 +211,29 @@ final class LockInterceptor implements MethodInterceptor {
 				: operation.acquire();
 	}
 
-	private Publisher<?> proceedReactive(MethodInvocation invocation, LockHandle handle) {
+	/**
+	 * A Kotlin {@code Flow}, locked as the {@code Flux} that Spring's
+	 * {@link ReactiveAdapterRegistry} turns it into, and turned back.
+	 */
+	private Object invokeFlow(MethodInvocation invocation, LockedMethod spec, LockOperation operation) {
+		ReactiveAdapter adapter = ReactiveAdapterRegistry.getSharedInstance()
+			.getAdapter(invocation.getMethod().getReturnType());
+		Assert.state(adapter != null, "No ReactiveAdapter for Kotlin Flow: is kotlinx-coroutines-reactor missing?");
+		Object flux = ReactiveLocking.lock(ReturnKind.FLUX, () -> acquire(spec, operation),
+				(handle) -> adapter.toPublisher(proceedReactive(invocation, handle)), spec.onLost());
+		return adapter.fromPublisher((Publisher<?>) flux);
+	}
+
+	private Object proceedReactive(MethodInvocation invocation, LockHandle handle) {
 		// Each subscription invokes the method again, under its own lease.
 		MethodInvocation current = (invocation instanceof ProxyMethodInvocation proxied) ? proxied.invocableClone()
 				: invocation;
 		try (LockContext.Binding binding = LockContext.bind(handle)) {
 			Object result = current.proceed();
 			if (result == null) {
-				throw new IllegalStateException("Locked method returned null instead of a Mono or Flux");
+				throw new IllegalStateException("Locked method returned null instead of a Mono, Flux or Flow");
 			}
-			return (Publisher<?>) result;
+			return result;
 		}
 		catch (Throwable ex) {
 			ReflectionUtils.rethrowRuntimeException(ex);

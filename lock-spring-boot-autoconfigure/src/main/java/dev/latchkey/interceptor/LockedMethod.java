@@ -69,19 +69,27 @@ record LockedMethod(String description, LeaseMode mode, int permits, List<KeyTem
 		FUTURE,
 
 		/**
-		 * A Reactor {@code Mono}: acquired on subscription, held until it terminates or
-		 * is cancelled.
+		 * A Reactor {@code Mono}, or the result of a Kotlin {@code suspend} function
+		 * (which Spring AOP runs as a {@code Mono}): acquired on subscription, held until
+		 * it terminates or is cancelled.
 		 */
 		MONO,
 
 		/**
-		 * A Reactor {@code Flux}: acquired on subscription, held until it terminates or
-		 * is cancelled.
+		 * A Reactor {@code Flux}, or the {@code Flow} of a Kotlin {@code suspend}
+		 * function: acquired on subscription, held until it terminates or is cancelled.
 		 */
-		FLUX;
+		FLUX,
+
+		/**
+		 * A Kotlin {@code Flow} (of a function that does not suspend): locked as a
+		 * {@code Flux}, acquired on collection, held until it completes or collection is
+		 * cancelled.
+		 */
+		FLOW;
 
 		boolean isAsynchronous() {
-			return this == FUTURE || this == MONO || this == FLUX;
+			return this != SYNC && this != OPTIONAL;
 		}
 
 	}

@@ -32,6 +32,8 @@ import java.util.stream.Collectors;
 import org.jspecify.annotations.Nullable;
 
 import org.springframework.core.DefaultParameterNameDiscoverer;
+import org.springframework.core.KotlinDetector;
+import org.springframework.core.MethodParameter;
 import org.springframework.core.ParameterNameDiscoverer;
 import org.springframework.core.annotation.AnnotatedElementUtils;
 import org.springframework.format.datetime.standard.DurationFormatterUtils;
@@ -57,6 +59,15 @@ final class LockedMethodParser {
 
 	private static final boolean reactorPresent = ClassUtils.isPresent("reactor.core.publisher.Mono",
 			LockedMethodParser.class.getClassLoader());
+
+	private static final String FLOW = "kotlinx.coroutines.flow.Flow";
+
+	/**
+	 * Whether Kotlin coroutines can be turned into Reactor types, as Spring AOP does for
+	 * {@code suspend} functions and {@code ReactiveAdapterRegistry} for {@code Flow}.
+	 */
+	private static final boolean coroutinesReactorPresent = reactorPresent
+			&& ClassUtils.isPresent("kotlinx.coroutines.reactor.MonoKt", LockedMethodParser.class.getClassLoader());
 
 	private final ParameterNameDiscoverer parameterNames = new DefaultParameterNameDiscoverer();
 
@@ -266,7 +277,24 @@ final class LockedMethodParser {
 	}
 
 	private static ReturnKind returnKind(Method method, String annotation) {
+		if (KotlinDetector.isSuspendingFunction(method)) {
+			if (!coroutinesReactorPresent) {
+				throw new LockConfigurationException(annotation + " is a suspend function",
+						"Add kotlinx-coroutines-reactor to the classpath: the lease of a suspend function is held "
+								+ "through Reactor, as Spring runs suspend functions");
+			}
+			// Spring AOP runs the function as a Mono (a Flux for a Flow result) and
+			// awaits what the advice returns: the lock is held as for those.
+			return isFlow(new MethodParameter(method, -1).getParameterType()) ? ReturnKind.FLUX : ReturnKind.MONO;
+		}
 		Class<?> type = method.getReturnType();
+		if (isFlow(type)) {
+			if (!coroutinesReactorPresent) {
+				throw new LockConfigurationException(annotation + " returns a Kotlin Flow",
+						"Add kotlinx-coroutines-reactor to the classpath: a Flow is held as a Flux");
+			}
+			return ReturnKind.FLOW;
+		}
 		if (CompletionStage.class.isAssignableFrom(type)) {
 			return ReturnKind.FUTURE;
 		}
@@ -287,6 +315,18 @@ final class LockedMethodParser {
 					"Return a Reactor Mono or Flux (with reactor-core on the classpath), or a CompletableFuture");
 		}
 		return ReturnKind.SYNC;
+	}
+
+	private static boolean isFlow(Class<?> type) {
+		if (type.getName().equals(FLOW)) {
+			return true;
+		}
+		for (Class<?> candidate : ClassUtils.getAllInterfacesForClassAsSet(type)) {
+			if (candidate.getName().equals(FLOW)) {
+				return true;
+			}
+		}
+		return false;
 	}
 
 	private static LostPolicy lostPolicy(LostPolicy policy, ReturnKind returnKind, String annotation) {

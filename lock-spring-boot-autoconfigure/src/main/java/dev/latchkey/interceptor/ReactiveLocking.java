@@ -24,9 +24,12 @@ import org.reactivestreams.Publisher;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Schedulers;
+import reactor.util.context.ContextView;
 
+import dev.latchkey.LockContext;
 import dev.latchkey.LockHandle;
 import dev.latchkey.LockLostException;
+import dev.latchkey.ReactiveLockContext;
 import dev.latchkey.annotation.LostPolicy;
 import dev.latchkey.interceptor.LockedMethod.ReturnKind;
 
@@ -37,7 +40,9 @@ import dev.latchkey.interceptor.LockedMethod.ReturnKind;
  * The lease is acquired when the result is subscribed to (on the bounded-elastic
  * scheduler, since acquiring may wait and talk to the backend), the method is invoked
  * under it for each subscription, and the lease is released when the result completes,
- * fails or is cancelled.
+ * fails or is cancelled. The leases are in the subscriber context
+ * ({@link ReactiveLockContext}): a locked {@code Mono} or {@code Flux} subscribed inside
+ * the pipeline re-enters them.
  */
 final class ReactiveLocking {
 
@@ -64,14 +69,34 @@ final class ReactiveLocking {
 	 */
 	static Object lock(ReturnKind kind, Supplier<@Nullable LockHandle> acquire, InvocationUnderLease invoke,
 			LostPolicy onLost) {
-		Mono<LockHandle> lease = Mono.fromCallable((Callable<@Nullable LockHandle>) acquire::get)
-			.subscribeOn(Schedulers.boundedElastic());
 		if (kind == ReturnKind.MONO) {
-			return Mono.usingWhen(lease, (handle) -> guard(Mono.from(invoke.invoke(handle)), handle, onLost),
-					ReactiveLocking::release, (handle, error) -> release(handle), ReactiveLocking::release);
+			return Mono.deferContextual((context) -> Mono.usingWhen(acquire(context, acquire),
+					(handle) -> guard(Mono.from(invoke(context, handle, invoke)), handle, onLost)
+						.contextWrite((inner) -> ReactiveLockContext.with(inner, handle.lease())),
+					ReactiveLocking::release, (handle, error) -> release(handle), ReactiveLocking::release));
 		}
-		return Flux.usingWhen(lease, (handle) -> guard(Flux.from(invoke.invoke(handle)), handle, onLost),
-				ReactiveLocking::release, (handle, error) -> release(handle), ReactiveLocking::release);
+		return Flux.deferContextual((context) -> Flux.usingWhen(acquire(context, acquire),
+				(handle) -> guard(Flux.from(invoke(context, handle, invoke)), handle, onLost)
+					.contextWrite((inner) -> ReactiveLockContext.with(inner, handle.lease())),
+				ReactiveLocking::release, (handle, error) -> release(handle), ReactiveLocking::release));
+	}
+
+	/**
+	 * Acquires with the leases of the subscriber context bound, so that a lock the
+	 * pipeline already holds is re-entered instead of waited for.
+	 */
+	private static Mono<LockHandle> acquire(ContextView context, Supplier<@Nullable LockHandle> acquire) {
+		return Mono.fromCallable((Callable<@Nullable LockHandle>) () -> {
+			try (LockContext.Binding binding = ReactiveLockContext.bind(context)) {
+				return acquire.get();
+			}
+		}).subscribeOn(Schedulers.boundedElastic());
+	}
+
+	private static Publisher<?> invoke(ContextView context, LockHandle handle, InvocationUnderLease invoke) {
+		try (LockContext.Binding binding = ReactiveLockContext.bind(context)) {
+			return invoke.invoke(handle);
+		}
 	}
 
 	private static <T> Mono<T> guard(Mono<T> result, LockHandle handle, LostPolicy onLost) {
