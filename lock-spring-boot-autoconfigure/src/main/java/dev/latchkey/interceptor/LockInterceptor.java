@@ -35,7 +35,6 @@ import org.springframework.core.MethodClassKey;
 import org.springframework.core.MethodIntrospector;
 import org.springframework.util.ReflectionUtils;
 
-import dev.latchkey.LeaseMode;
 import dev.latchkey.LockContext;
 import dev.latchkey.LockHandle;
 import dev.latchkey.LockNotAcquiredException;
@@ -110,8 +109,11 @@ final class LockInterceptor implements MethodInterceptor {
 
 	private LockOperation operation(LockedMethod spec, String key) {
 		LockTemplate template = this.templates.get();
-		LockOperation operation = (spec.mode() == LeaseMode.EXCLUSIVE) ? template.exclusive(key)
-				: template.semaphore(key, spec.permits());
+		LockOperation operation = switch (spec.mode()) {
+			case EXCLUSIVE -> template.exclusive(key);
+			case SEMAPHORE -> template.semaphore(key, spec.permits());
+			case SHARED -> template.shared(key);
+		};
 		operation = operation.named(spec.name());
 		if (spec.waitTime() != null) {
 			operation = operation.waitTime(spec.waitTime());
