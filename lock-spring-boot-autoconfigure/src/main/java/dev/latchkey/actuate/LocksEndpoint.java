@@ -222,7 +222,7 @@ public class LocksEndpoint {
 	 *
 	 * @param key the lock key, prefix included
 	 * @param name the lock's name (the key template of an annotation)
-	 * @param mode {@code EXCLUSIVE} or {@code SEMAPHORE}
+	 * @param mode {@code EXCLUSIVE}, {@code SHARED} or {@code SEMAPHORE}
 	 * @param permits the number of holders the key allows: 1, or the semaphore's permits
 	 * @param owner this instance's owner name, or {@value LocksEndpoint#MASK} when owners
 	 * are masked
@@ -253,7 +253,7 @@ public class LocksEndpoint {
 	 * One held key.
 	 *
 	 * @param key the lock key, prefix included
-	 * @param mode {@code EXCLUSIVE} or {@code SEMAPHORE}
+	 * @param mode {@code EXCLUSIVE}, {@code SHARED} or {@code SEMAPHORE}
 	 * @param permits the number of holders allowed at once
 	 * @param holders the current holders
 	 */

@@ -46,7 +46,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 @SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT,
 		properties = { "sample.payment-duration=600ms", "sample.report-duration=600ms", "sample.report-wait=3s",
-				"sample.restock-duration=10ms",
+				"sample.restock-duration=10ms", "sample.document-duration=600ms",
 				// A lock directory of its own, so that a sample app running on this host
 				// does not share the test's locks.
 				"latchkey.socket.directory=${java.io.tmpdir}/latchkey-sample-test-${random.uuid}" })
@@ -283,6 +283,38 @@ class SampleApplicationTests {
 		assertThat(first.getBody()).containsEntry("stock", 5);
 		assertThat(second.getBody()).containsEntry("stock", 8);
 		assertThat(fencingToken(second)).isGreaterThan(fencingToken(first));
+	}
+
+	@Test
+	void givenTwoReadsOfADocumentInProgressThenTheyShareItsLockAndAWriteWaitsForThem() {
+		CompletableFuture<ResponseEntity<Map<String, Object>>> first = readLater("doc-1");
+		CompletableFuture<ResponseEntity<Map<String, Object>>> second = readLater("doc-1");
+		Map<String, Object> lock = awaitHolders("doc:doc-1", 2);
+		assertThat(lock).containsEntry("mode", "SHARED");
+		long start = System.nanoTime();
+		ResponseEntity<Map<String, Object>> write = this.http.put()
+			.uri("/documents/{id}", "doc-1")
+			.body("new text")
+			.retrieve()
+			.toEntity(JSON);
+		Duration took = Duration.ofNanos(System.nanoTime() - start);
+		assertThat(write.getBody()).containsEntry("text", "new text");
+		// It waited for both reads, which ran together.
+		assertThat(took).isGreaterThan(Duration.ofMillis(200));
+		long firstRead = fencingToken(first.join());
+		long secondRead = fencingToken(second.join());
+		assertThat(fencingToken(write)).isGreaterThan(Math.max(firstRead, secondRead));
+		ResponseEntity<Map<String, Object>> read = this.http.get()
+			.uri("/documents/{id}", "doc-1")
+			.retrieve()
+			.toEntity(JSON);
+		assertThat(read.getBody()).containsEntry("text", "new text");
+		assertThat(fencingToken(read)).isGreaterThan(fencingToken(write));
+	}
+
+	private CompletableFuture<ResponseEntity<Map<String, Object>>> readLater(String id) {
+		return CompletableFuture.supplyAsync(() -> this.http.get().uri("/documents/{id}", id).retrieve().toEntity(JSON),
+				this.executor);
 	}
 
 	private ResponseEntity<Map<String, Object>> pay(long order) {
