@@ -225,8 +225,12 @@ class LockTemplateTests {
 			assertThat(first.lease().mode()).isEqualTo(LeaseMode.SHARED);
 			assertThat(this.template.exclusive("doc:1").tryAcquire()).isEmpty();
 		}
-		assertThat(events(LockAcquiredEvent.class)).hasSize(2)
-			.allSatisfy((event) -> assertThat(event.getName()).isEqualTo("doc"));
+		assertThat(events(LockAcquiredEvent.class)).hasSize(2).allSatisfy((event) -> {
+			assertThat(event.getName()).isEqualTo("doc");
+			assertThat(event.getMode()).isEqualTo(LeaseMode.SHARED);
+		});
+		assertThat(events(LockReleasedEvent.class)).hasSize(2)
+			.allSatisfy((event) -> assertThat(event.getMode()).isEqualTo(LeaseMode.SHARED));
 		assertThat(this.template.exclusive("doc:1").tryAcquire()).hasValueSatisfying(LockHandle::close);
 	}
 
