@@ -45,8 +45,8 @@ import dev.latchkey.annotation.LostPolicy;
 import dev.latchkey.interceptor.LockedMethod.ReturnKind;
 
 /**
- * Runs {@code @Exclusive} and {@code @Semaphore} methods under their lock, through
- * {@link LockTemplate}.
+ * Runs {@code @Exclusive}, {@code @Shared} and {@code @Semaphore} methods under their
+ * lock, through {@link LockTemplate}.
  */
 final class LockInterceptor implements MethodInterceptor {
 
