@@ -17,8 +17,8 @@
 package dev.latchkey;
 
 /**
- * How a key is held: by one owner at a time, or by as many owners at once as a semaphore
- * has permits.
+ * How a key is held: by one owner at a time, by as many owners at once as a semaphore has
+ * permits, or by any number of readers at once. A key has one mode at a time.
  *
  * @since 0.1.0
  */
@@ -33,6 +33,13 @@ public enum LeaseMode {
 	 * As many holders at once as the semaphore has permits, each holding one
 	 * ({@code @Semaphore}).
 	 */
-	SEMAPHORE
+	SEMAPHORE,
+
+	/**
+	 * Any number of holders at once, none while an exclusive holder has the key: the read
+	 * side of a read/write lock ({@code @Shared}), whose write side is
+	 * {@link #EXCLUSIVE}.
+	 */
+	SHARED
 
 }

@@ -33,9 +33,9 @@ import org.springframework.util.Assert;
  * </pre>
  *
  * @param key the lock key, with the configured prefix already applied
- * @param mode whether the key is held exclusively or as a semaphore permit
- * @param permits the number of holders allowed at once: 1 for exclusive leases, the
- * semaphore's permits
+ * @param mode whether the key is held exclusively, as a semaphore permit or shared
+ * @param permits the number of holders allowed at once: the semaphore's permits, 1 for
+ * the other modes
  * @param owner the human-readable name of the owning instance
  * @param token the unique token of this acquisition
  * @param ttl how long the backend keeps the lease without a renewal
@@ -47,7 +47,7 @@ public record LeaseSpec(String key, LeaseMode mode, int permits, String owner, S
 		Assert.hasText(key, "Lock key must not be empty");
 		Assert.notNull(mode, "Lease mode must not be null");
 		Assert.isTrue(permits >= 1, () -> "Permits must be at least 1, was " + permits);
-		Assert.isTrue(mode == LeaseMode.SEMAPHORE || permits == 1, "An exclusive lease has 1 permit");
+		Assert.isTrue(mode == LeaseMode.SEMAPHORE || permits == 1, "Only a semaphore's lease has more than 1 permit");
 		Assert.hasText(owner, "Owner must not be empty");
 		Assert.hasText(token, "Token must not be empty");
 		Assert.notNull(ttl, "TTL must not be null");
@@ -77,6 +77,19 @@ public record LeaseSpec(String key, LeaseMode mode, int permits, String owner, S
 	 */
 	public static LeaseSpec semaphore(String key, int permits, String owner, String token, Duration ttl) {
 		return new LeaseSpec(key, LeaseMode.SEMAPHORE, permits, owner, token, ttl);
+	}
+
+	/**
+	 * A shared lease: the read side of a read/write lock, held by any number of owners at
+	 * once while no exclusive lease holds the key.
+	 * @param key the lock key
+	 * @param owner the owner name
+	 * @param token the unique token of this acquisition
+	 * @param ttl how long the backend keeps the lease without a renewal
+	 * @return the lease specification
+	 */
+	public static LeaseSpec shared(String key, String owner, String token, Duration ttl) {
+		return new LeaseSpec(key, LeaseMode.SHARED, 1, owner, token, ttl);
 	}
 
 	/**

@@ -29,8 +29,8 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * The lease of the lock the current code runs under, for code called by an
- * {@code @Exclusive} or {@code @Semaphore} method or by {@link LockTemplate}
- * {@code run}/{@code call}.
+ * {@code @Exclusive}, {@code @Shared} or {@code @Semaphore} method or by
+ * {@link LockTemplate} {@code run}/{@code call}.
  *
  * <pre class="code">
  * &#64;Exclusive("inventory:#sku")

@@ -30,9 +30,10 @@ import dev.latchkey.annotation.LostPolicy;
 /**
  * One lock, configured fluently and then used: made by
  * {@link LockTemplate#exclusive(String)},
- * {@link LockTemplate#exclusive(String, String...)} (several keys) or
- * {@link LockTemplate#semaphore(String, int)}. Immutable: each {@code with}-style method
- * returns a new operation, so an operation can be kept in a field and reused.
+ * {@link LockTemplate#exclusive(String, String...)} (several keys),
+ * {@link LockTemplate#shared(String)} or {@link LockTemplate#semaphore(String, int)}.
+ * Immutable: each {@code with}-style method returns a new operation, so an operation can
+ * be kept in a field and reused.
  *
  * <pre class="code">
  * Receipt receipt = locks.exclusive("order:" + id)

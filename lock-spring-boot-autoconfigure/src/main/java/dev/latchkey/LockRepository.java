@@ -34,7 +34,20 @@ import java.util.Set;
  * (unreachable, timed out, misconfigured) and should be {@link LockBackendException}s.
  * <p>
  * The backend's clock decides expiry. Every grant carries a fencing token that strictly
- * increases for each grant of the same key.
+ * increases for each grant of the same key, across all modes. A key has one mode at a
+ * time: exclusive, a semaphore's permits, or shared.
+ * <p>
+ * <strong>Read/write locks.</strong> A backend that supports them implements
+ * {@link #tryAcquireShared}, {@link #tryAcquireWaiting} and {@link #stopWaiting}. Writers
+ * are preferred: an exclusive caller that is refused and keeps waiting records a
+ * <em>writer wait</em> on the key ({@link #tryAcquireWaiting}), identified by its token
+ * and expiring its lease's TTL after the attempt, which every further attempt of that
+ * caller renews. While a key has an unexpired writer wait, {@link #tryAcquireShared}
+ * admits no new shared holder, so the shared holders drain and the writer gets in. The
+ * wait ends when its token is granted, when the caller gives up ({@link #stopWaiting}),
+ * or when it expires, so a waiter that died never keeps readers out for longer than its
+ * TTL. A backend that keeps its own FIFO queue ({@link QueueingLockRepository}) gets the
+ * same order from the queue.
  *
  * <pre class="code">
  * LeaseSpec lease = LeaseSpec.exclusive("order:42", owner, token, Duration.ofSeconds(30));
@@ -77,6 +90,45 @@ public interface LockRepository {
 	 * @return the fencing token of the grant, or empty when all permits are held
 	 */
 	OptionalLong tryAcquirePermit(LeaseSpec lease);
+
+	/**
+	 * Tries once to acquire a shared lease: the read side of a read/write lock. Succeeds
+	 * when the key is free or held shared, and no writer waits for it (see
+	 * {@link #tryAcquireWaiting}). The default refuses: a backend without read/write
+	 * locks throws a {@link LockConfigurationException} naming itself.
+	 * @param lease the lease to grant, of mode {@link LeaseMode#SHARED}
+	 * @return the fencing token of the grant, or empty when the key is held exclusively,
+	 * in another mode, or a writer waits for it
+	 * @throws LockConfigurationException if the backend has no read/write locks
+	 */
+	default OptionalLong tryAcquireShared(LeaseSpec lease) {
+		throw new LockConfigurationException(
+				"The " + backend() + " backend does not support shared (read/write) locks: '" + lease.key() + "'",
+				"Use @Exclusive (LockTemplate.exclusive) for this key, or a backend with read/write locks");
+	}
+
+	/**
+	 * Tries once to acquire an exclusive lease for a caller that keeps waiting if it is
+	 * refused: as {@link #tryAcquire}, and a refusal records (or renews) a writer wait
+	 * for the lease's token, expiring the lease's TTL from now, during which no new
+	 * shared lease of the key is granted. A grant of the token removes its wait. The
+	 * default is {@link #tryAcquire}: a backend without shared leases has nothing to hold
+	 * back.
+	 * @param lease the lease to grant, of mode {@link LeaseMode#EXCLUSIVE}
+	 * @return the fencing token of the grant, or empty when the key is held elsewhere
+	 */
+	default OptionalLong tryAcquireWaiting(LeaseSpec lease) {
+		return tryAcquire(lease);
+	}
+
+	/**
+	 * Removes the writer wait that {@link #tryAcquireWaiting} recorded for a lease's
+	 * token, when its caller gives up waiting; nothing if there is none. The default does
+	 * nothing.
+	 * @param lease the lease whose caller no longer waits
+	 */
+	default void stopWaiting(LeaseSpec lease) {
+	}
 
 	/**
 	 * Renews a batch of leases in one call: each lease still held extends to the

@@ -41,8 +41,9 @@ import org.springframework.util.Assert;
 import dev.latchkey.annotation.LostPolicy;
 
 /**
- * Programmatic locking, and the engine behind {@code @Exclusive} and {@code @Semaphore}:
- * waiting, renewal, reentrancy and the lost-lock contract, the same for every backend.
+ * Programmatic locking, and the engine behind {@code @Exclusive}, {@code @Shared} and
+ * {@code @Semaphore}: waiting, renewal, reentrancy and the lost-lock contract, the same
+ * for every backend.
  *
  * <pre class="code">
  * &#64;Service
@@ -248,6 +249,28 @@ public class LockTemplate implements AutoCloseable {
 	}
 
 	/**
+	 * A shared lock on a key: the read side of a read/write lock whose write side is
+	 * {@link #exclusive(String)} on the same key. Any number of shared holders at once,
+	 * none while an exclusive holder has the key. Writers are preferred: once an
+	 * exclusive caller waits for the key, new shared callers wait behind it.
+	 *
+	 * <pre class="code">
+	 * Document read = locks.shared("doc:" + id).call(() -&gt; documents.find(id));
+	 * locks.exclusive("doc:" + id).run(() -&gt; documents.save(id, text));
+	 * </pre>
+	 * <p>
+	 * A thread that holds the exclusive lock may take the shared one too (it reenters the
+	 * exclusive lease); a thread that holds the shared lock cannot upgrade it to the
+	 * exclusive one, which would wait for itself until its wait time ran out.
+	 * @param key the key; the configured prefix is put before it
+	 * @return the operation, to configure and run
+	 * @throws LockConfigurationException when run, if the backend has no read/write locks
+	 */
+	public LockOperation shared(String key) {
+		return new LockOperation(this, List.of(key), LeaseMode.SHARED, 1);
+	}
+
+	/**
 	 * The backend.
 	 * @return the lock repository
 	 */
@@ -411,6 +434,10 @@ public class LockTemplate implements AutoCloseable {
 		}
 		String key = fullKey(operation.key());
 		Lease held = LockContext.find(key, operation.mode());
+		if (held == null && operation.mode() == LeaseMode.SHARED) {
+			// A writer may read: the shared lock reenters the thread's exclusive lease.
+			held = LockContext.find(key, LeaseMode.EXCLUSIVE);
+		}
 		if (held instanceof DefaultLease reentered && reentered.isHeld() && reentered.belongsTo(this.lifecycle)) {
 			reentered.assertValid();
 			return new LockHandle(reentered, true, Duration.ZERO);
@@ -424,11 +451,17 @@ public class LockTemplate implements AutoCloseable {
 		Duration waitTime = (operation.waitTime() != null) ? operation.waitTime() : this.settings.waitTime();
 		LeaseSpec spec = new LeaseSpec(key, operation.mode(), operation.permits(), this.identity.owner(),
 				this.identity.nextToken(), ttl);
-		Function<LeaseSpec, OptionalLong> attempt = (spec.mode() == LeaseMode.EXCLUSIVE) ? this.repository::tryAcquire
-				: this.repository::tryAcquirePermit;
+		// An exclusive caller that will wait records its wait, so that new shared holders
+		// wait behind it (writer preference); it withdraws it if it gives up.
+		boolean writerWaits = spec.mode() == LeaseMode.EXCLUSIVE && waitTime.compareTo(Duration.ZERO) > 0;
+		Function<LeaseSpec, OptionalLong> attempt = switch (spec.mode()) {
+			case EXCLUSIVE -> writerWaits ? this.repository::tryAcquireWaiting : this.repository::tryAcquire;
+			case SEMAPHORE -> this.repository::tryAcquirePermit;
+			case SHARED -> this.repository::tryAcquireShared;
+		};
 		LockObserver.@Nullable Acquisition observation = (this.observer != null)
 				? observeAcquisition(operation.name(), spec) : null;
-		LockWaiter.Grant grant;
+		LockWaiter.Grant grant = null;
 		try {
 			grant = this.waiter.acquire(this.repository, spec, attempt, waitTime,
 					ttl.minus(this.settings.safetyMarginFor(ttl)));
@@ -453,6 +486,11 @@ public class LockTemplate implements AutoCloseable {
 			throw acquireFailed(new LockBackendException(this.repository.backend(), "Acquiring lock '" + key
 					+ "' at the " + this.repository.backend() + " backend failed: " + ex.getMessage(), ex),
 					observation);
+		}
+		finally {
+			if (writerWaits && grant == null) {
+				stopWaiting(spec);
+			}
 		}
 		if (grant == null) {
 			notAcquired(observation);
@@ -567,6 +605,16 @@ public class LockTemplate implements AutoCloseable {
 		}
 		catch (RuntimeException ex) {
 			logger.warn(ex, () -> "Could not schedule the release of '" + spec.key() + "' after a failed acquire");
+		}
+	}
+
+	private void stopWaiting(LeaseSpec spec) {
+		try {
+			this.repository.stopWaiting(spec);
+		}
+		catch (RuntimeException ex) {
+			logger.debug(ex, () -> "Could not withdraw the writer wait on '" + spec.key()
+					+ "'; it expires with its time-to-live");
 		}
 	}
 

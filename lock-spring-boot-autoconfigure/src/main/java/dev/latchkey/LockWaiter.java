@@ -48,6 +48,10 @@ import org.springframework.util.Assert;
  * fallback for releases the backend cannot announce (an expired lease, a backend without
  * notifications).
  * <p>
+ * Shared callers of a key wait in a line of their own, beside the key's other callers: a
+ * waiting writer keeps new shared holders out (see {@link LockRepository}), so a shared
+ * caller at the head of a common line would stand in the writer's way.
+ * <p>
  * A backend that keeps its own queue ({@link QueueingLockRepository}) is asked to queue
  * the waiter instead: it grants the key to its first waiter itself, which saves the
  * notification and the new attempt.
@@ -72,7 +76,9 @@ final class LockWaiter {
 
 	private final long maxPollNanos;
 
-	private final Map<String, WaitLine> lines = new ConcurrentHashMap<>();
+	// One line per key and side: shared callers wait apart from the others, so that a
+	// writer's recorded wait, which keeps shared callers out, never waits behind them.
+	private final Map<LineKey, WaitLine> lines = new ConcurrentHashMap<>();
 
 	// Callers waiting per key, in a wait line or in the backend's queue; only keys with
 	// waiters have an entry.
@@ -141,7 +147,7 @@ final class LockWaiter {
 
 	private @Nullable Grant joinLineAndWait(LockRepository repository, LeaseSpec lease,
 			Function<LeaseSpec, OptionalLong> attempt, long deadline) throws InterruptedException {
-		WaitLine line = join(repository, lease.key());
+		WaitLine line = join(repository, new LineKey(lease.key(), lease.mode() == LeaseMode.SHARED));
 		Object ticket = new Object();
 		line.lock.lock();
 		try {
@@ -313,9 +319,11 @@ final class LockWaiter {
 	 * @param key the released key
 	 */
 	void released(String key) {
-		WaitLine line = this.lines.get(key);
-		if (line != null) {
-			line.signal();
+		for (boolean shared : new boolean[] { false, true }) {
+			WaitLine line = this.lines.get(new LineKey(key, shared));
+			if (line != null) {
+				line.signal();
+			}
 		}
 	}
 
@@ -331,15 +339,17 @@ final class LockWaiter {
 	}
 
 	/**
-	 * The number of keys this process is waiting for.
+	 * The number of wait lines of this process: one per key and side (shared or not) that
+	 * has waiters.
 	 * @return the number of wait lines
 	 */
 	int waitingKeys() {
 		return this.lines.size();
 	}
 
-	private WaitLine join(LockRepository repository, String key) {
-		WaitLine line = this.lines.compute(key, (k, existing) -> {
+	private WaitLine join(LockRepository repository, LineKey lineKey) {
+		String key = lineKey.key();
+		WaitLine line = this.lines.compute(lineKey, (k, existing) -> {
 			WaitLine joined = (existing != null) ? existing : new WaitLine(k);
 			joined.users++;
 			return joined;
@@ -356,7 +366,7 @@ final class LockWaiter {
 
 	private void leave(WaitLine line) {
 		boolean[] last = new boolean[1];
-		this.lines.computeIfPresent(line.key, (k, existing) -> {
+		this.lines.computeIfPresent(line.lineKey, (k, existing) -> {
 			if (existing != line) {
 				return existing;
 			}
@@ -382,6 +392,9 @@ final class LockWaiter {
 	record Grant(long fencingToken, long requestedAtNanos) {
 	}
 
+	private record LineKey(String key, boolean shared) {
+	}
+
 	private static final class WaitLine {
 
 		final ReentrantLock lock = new ReentrantLock();
@@ -396,14 +409,14 @@ final class LockWaiter {
 		// Guarded by lock.
 		long version;
 
-		final String key;
+		final LineKey lineKey;
 
 		private @Nullable ReleaseSubscription subscription;
 
 		private boolean unsubscribed;
 
-		WaitLine(String key) {
-			this.key = key;
+		WaitLine(LineKey lineKey) {
+			this.lineKey = lineKey;
 		}
 
 		void signal() {
@@ -419,7 +432,7 @@ final class LockWaiter {
 
 		synchronized void subscribeOnce(LockRepository repository) {
 			if (this.subscription == null && !this.unsubscribed) {
-				this.subscription = repository.subscribe(this.key, this::signal);
+				this.subscription = repository.subscribe(this.lineKey.key(), this::signal);
 			}
 		}
 

@@ -206,6 +206,40 @@ class LockTemplateTests {
 	}
 
 	@Test
+	void sharedCallInsideTheExclusiveLockOfTheSameKeyReentersIt() {
+		this.template.exclusive("doc:1").run(() -> {
+			long outer = LockContext.fencingToken();
+			try (LockHandle inner = this.template.shared("doc:1").acquire()) {
+				assertThat(inner.isReentrant()).isTrue();
+				assertThat(inner.fencingToken()).isEqualTo(outer);
+				assertThat(inner.lease().mode()).isEqualTo(LeaseMode.EXCLUSIVE);
+			}
+			assertThat(this.repository.inspect("doc:1"))
+				.hasValueSatisfying((info) -> assertThat(info.mode()).isEqualTo(LeaseMode.EXCLUSIVE));
+		});
+		assertThat(this.repository.inspect("doc:1")).isEmpty();
+	}
+
+	@Test
+	void sharedLocksOfOneKeyAreHeldTogetherAndPublishTheirMode() {
+		try (LockHandle first = this.template.shared("doc:1").named("doc").acquire();
+				LockHandle second = this.template.shared("doc:1").named("doc").acquire()) {
+			assertThat(first.isReentrant()).isFalse();
+			assertThat(second.isReentrant()).isFalse();
+			assertThat(second.fencingToken()).isGreaterThan(first.fencingToken());
+			assertThat(first.lease().mode()).isEqualTo(LeaseMode.SHARED);
+			assertThat(this.template.exclusive("doc:1").tryAcquire()).isEmpty();
+		}
+		assertThat(events(LockAcquiredEvent.class)).hasSize(2).allSatisfy((event) -> {
+			assertThat(event.getName()).isEqualTo("doc");
+			assertThat(event.getMode()).isEqualTo(LeaseMode.SHARED);
+		});
+		assertThat(events(LockReleasedEvent.class)).hasSize(2)
+			.allSatisfy((event) -> assertThat(event.getMode()).isEqualTo(LeaseMode.SHARED));
+		assertThat(this.template.exclusive("doc:1").tryAcquire()).hasValueSatisfying(LockHandle::close);
+	}
+
+	@Test
 	void lockContextGivesTheLeaseInsideACall() {
 		AtomicReference<Lease> inside = new AtomicReference<>();
 		long fencingToken = this.template.exclusive("order:1").named("order").call(() -> {

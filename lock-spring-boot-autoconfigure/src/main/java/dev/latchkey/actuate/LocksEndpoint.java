@@ -237,7 +237,7 @@ public class LocksEndpoint {
 	 * @param key the lock key, prefix included, or {@value LocksEndpoint#MASK} when keys
 	 * are masked
 	 * @param name the lock's name (the key template of an annotation)
-	 * @param mode {@code EXCLUSIVE} or {@code SEMAPHORE}
+	 * @param mode {@code EXCLUSIVE}, {@code SHARED} or {@code SEMAPHORE}
 	 * @param permits the number of holders the key allows: 1, or the semaphore's permits
 	 * @param owner this instance's owner name, or {@value LocksEndpoint#MASK} when owners
 	 * are masked
@@ -274,7 +274,7 @@ public class LocksEndpoint {
 	 *
 	 * @param key the lock key, prefix included, or {@value LocksEndpoint#MASK} in the
 	 * listing when keys are masked
-	 * @param mode {@code EXCLUSIVE} or {@code SEMAPHORE}
+	 * @param mode {@code EXCLUSIVE}, {@code SHARED} or {@code SEMAPHORE}
 	 * @param permits the number of holders allowed at once
 	 * @param freePermits how many more holders the key takes now (0 for an exclusive key)
 	 * @param holders the current holders

@@ -15,8 +15,9 @@
  */
 
 /**
- * Annotations that put a method under a lock: {@link dev.latchkey.annotation.Exclusive}
- * and {@link dev.latchkey.annotation.Semaphore}, and the policies they take.
+ * Annotations that put a method under a lock: {@link dev.latchkey.annotation.Exclusive},
+ * {@link dev.latchkey.annotation.Shared} and {@link dev.latchkey.annotation.Semaphore},
+ * and the policies they take.
  */
 @NullMarked
 package dev.latchkey.annotation;

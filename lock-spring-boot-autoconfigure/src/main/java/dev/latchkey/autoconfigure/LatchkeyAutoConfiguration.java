@@ -44,7 +44,7 @@ import dev.latchkey.event.EventPublishingLockObserver;
  * Auto-configuration for Latchkey: a {@link LockTemplate} on the configured backend,
  * publishing Latchkey's events and renewing its leases on a scheduler built with Spring
  * Boot's builders (virtual threads when the application enables them), and the
- * post-processor that applies {@code @Exclusive} and {@code @Semaphore}.
+ * post-processor that applies {@code @Exclusive}, {@code @Shared} and {@code @Semaphore}.
  * <p>
  * The {@link LockRepository} comes from the backend {@code latchkey.backend} selects
  * ({@link BackendChoice}): a backend it names, or with {@code auto} the single one the

@@ -39,11 +39,20 @@ import dev.latchkey.LeaseSpec;
  * How locks are written in etcd. For the lock key {@code k} in the namespace {@code ns},
  * an exclusive holder is the etcd key {@code ns k \0} and each semaphore permit the etcd
  * key {@code ns k \0 token}, so that one prefix ({@code ns k \0}) covers every holder of
- * a key. The value is {@code token \n limit \n owner}.
+ * a key. The value is {@code token \n limit \n owner}. A shared holder of a read/write
+ * lock is written as a permit whose limit is {@value #SHARED_LIMIT}; a writer waiting for
+ * the key is the etcd key {@code ns k \1 token}, on an etcd lease of its own.
  */
 final class EtcdKeys {
 
+	/**
+	 * The limit written in a shared holder's value.
+	 */
+	static final int SHARED_LIMIT = 0;
+
 	private static final byte SEPARATOR = 0;
+
+	private static final byte WRITER_SEPARATOR = 1;
 
 	private final byte[] namespace;
 
@@ -80,6 +89,22 @@ final class EtcdKeys {
 		return ByteSequence.from(prefix);
 	}
 
+	/**
+	 * The prefix of the writer waits of a lock key, {@code ns k \1}: apart from its
+	 * holders, so that a holder's prefix read or watch never sees them.
+	 */
+	ByteSequence writersPrefix(String key) {
+		byte[] bytes = key.getBytes(StandardCharsets.UTF_8);
+		byte[] prefix = Arrays.copyOf(this.namespace, this.namespace.length + bytes.length + 1);
+		System.arraycopy(bytes, 0, prefix, this.namespace.length, bytes.length);
+		prefix[prefix.length - 1] = WRITER_SEPARATOR;
+		return ByteSequence.from(prefix);
+	}
+
+	ByteSequence writerKey(String key, String token) {
+		return writersPrefix(key).concat(ByteSequence.from(token, StandardCharsets.UTF_8));
+	}
+
 	ByteSequence lockKey(String key) {
 		return holdersPrefix(key);
 	}
@@ -112,7 +137,8 @@ final class EtcdKeys {
 	}
 
 	static ByteSequence value(LeaseSpec lease) {
-		return ByteSequence.from(lease.token() + "\n" + lease.permits() + "\n" + lease.owner(), StandardCharsets.UTF_8);
+		int limit = (lease.mode() == LeaseMode.SHARED) ? SHARED_LIMIT : lease.permits();
+		return ByteSequence.from(lease.token() + "\n" + limit + "\n" + lease.owner(), StandardCharsets.UTF_8);
 	}
 
 	/**

@@ -16,6 +16,7 @@
 
 package dev.latchkey.etcd;
 
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -112,6 +113,10 @@ public class EtcdLockRepository implements LockRepository, AutoCloseable {
 
 	private final Lease leaseClient;
 
+	// The etcd leases of the writer waits this repository recorded, by the waiting
+	// lease's token.
+	private final Map<String, Long> writerWaits = new ConcurrentHashMap<>();
+
 	private final EtcdKeys keys;
 
 	private final EtcdRequests requests;
@@ -199,6 +204,79 @@ public class EtcdLockRepository implements LockRepository, AutoCloseable {
 
 	@Override
 	public OptionalLong tryAcquire(LeaseSpec lease) {
+		return acquire(lease);
+	}
+
+	/**
+	 * {@inheritDoc}
+	 * <p>
+	 * A refused writer's wait is the etcd key {@code ns k \1 token} on an etcd lease of
+	 * its own, of the lease's TTL in whole seconds: each further attempt keeps that lease
+	 * alive once, so a wait that is not renewed ends with its lease. A grant revokes that
+	 * lease, which deletes the wait (meanwhile the granted key keeps readers out anyway).
+	 */
+	@Override
+	public OptionalLong tryAcquireWaiting(LeaseSpec lease) {
+		OptionalLong granted = acquire(lease);
+		if (granted.isPresent()) {
+			Long waitLease = this.writerWaits.remove(lease.token());
+			if (waitLease != null) {
+				revokeQuietly(waitLease);
+			}
+		}
+		else {
+			recordWriterWait(lease);
+		}
+		return granted;
+	}
+
+	@Override
+	public void stopWaiting(LeaseSpec lease) {
+		Long waitLease = this.writerWaits.remove(lease.token());
+		if (waitLease != null) {
+			try {
+				// Revoking the lease deletes the wait's key.
+				this.requests.call(() -> "Withdrawing the writer wait on '" + lease.key() + "'",
+						() -> this.leaseClient.revoke(waitLease));
+			}
+			catch (LockBackendException ex) {
+				logger.debug(ex, () -> "Could not withdraw the writer wait on '" + lease.key()
+						+ "'; it ends with its etcd lease");
+			}
+		}
+	}
+
+	private void recordWriterWait(LeaseSpec lease) {
+		ByteSequence waitKey = this.keys.writerKey(lease.key(), lease.token());
+		Long waitLease = this.writerWaits.get(lease.token());
+		if (waitLease != null) {
+			try {
+				long ttl = this.requests
+					.call(() -> "Renewing the writer wait on '" + lease.key() + "'",
+							() -> this.leaseClient.keepAliveOnce(waitLease))
+					.getTTL();
+				if (ttl > 0) {
+					return;
+				}
+			}
+			catch (LockBackendException ex) {
+				// Expired or unknown: a new wait below.
+			}
+		}
+		long seconds = Math.max(1, (lease.ttl().toMillis() + 999) / 1000);
+		long id = this.requests
+			.call(() -> "Recording a writer wait on '" + lease.key() + "'", () -> this.leaseClient.grant(seconds))
+			.getID();
+		this.writerWaits.put(lease.token(), id);
+		this.requests.call(() -> "Recording a writer wait on '" + lease.key() + "'", () -> this.kv.put(waitKey,
+				ByteSequence.from(lease.owner(), StandardCharsets.UTF_8), PutOption.builder().withLeaseId(id).build()));
+	}
+
+	private void revokeQuietly(long waitLease) {
+		this.leaseClient.revoke(waitLease).exceptionally((ex) -> null);
+	}
+
+	private OptionalLong acquire(LeaseSpec lease) {
 		EtcdKeys.checkKey(lease.key());
 		ByteSequence etcdKey = this.keys.lockKey(lease.key());
 		ByteSequence prefix = this.keys.holdersPrefix(lease.key());
@@ -214,8 +292,50 @@ public class EtcdLockRepository implements LockRepository, AutoCloseable {
 			return OptionalLong.empty();
 		}
 		if (response.getGetResponses().get(0).getCount() > 1) {
-			// Permits of a semaphore are held on the same key: an exclusive lease must
-			// not join them.
+			// Permits of a semaphore or shared holders are held on the same key: an
+			// exclusive lease must not join them.
+			deleteIfOurs(lease, etcdKey, value);
+			return OptionalLong.empty();
+		}
+		this.held.granted(lease);
+		return OptionalLong.of(response.getHeader().getRevision());
+	}
+
+	/**
+	 * {@inheritDoc}
+	 * <p>
+	 * One transaction, as a permit's: put the holder's key if the key has no exclusive
+	 * holder, and read its first holder and whether a writer waits; a holder of a
+	 * semaphore or a waiting writer makes the attempt withdraw its key at once.
+	 */
+	@Override
+	public OptionalLong tryAcquireShared(LeaseSpec lease) {
+		EtcdKeys.checkKey(lease.key());
+		ByteSequence lockKey = this.keys.lockKey(lease.key());
+		ByteSequence prefix = this.keys.holdersPrefix(lease.key());
+		ByteSequence etcdKey = this.keys.permitKey(lease.key(), lease.token());
+		ByteSequence value = EtcdKeys.value(lease);
+		GetOption firstHolder = GetOption.builder()
+			.isPrefix(true)
+			.withSortField(GetOption.SortTarget.CREATE)
+			.withSortOrder(GetOption.SortOrder.ASCEND)
+			.withLimit(1)
+			.build();
+		TxnResponse response = withLease(lease, etcdKey, value,
+				(shared) -> this.requests.call(() -> "Acquiring a shared lease of '" + lease.key() + "'",
+						() -> this.kv.txn()
+							.If(EtcdKeys.absent(lockKey))
+							.Then(Op.put(etcdKey, value, leased(shared)), Op.get(prefix, firstHolder),
+									Op.get(this.keys.writersPrefix(lease.key()),
+											GetOption.builder().isPrefix(true).withCountOnly(true).build()))
+							.commit()));
+		if (!response.isSucceeded()) {
+			this.held.forget(lease.token());
+			return OptionalLong.empty();
+		}
+		List<KeyValue> first = response.getGetResponses().get(0).getKvs();
+		boolean semaphore = !first.isEmpty() && EtcdKeys.Holder.parse(first.get(0)).permits() != EtcdKeys.SHARED_LIMIT;
+		if (semaphore || response.getGetResponses().get(1).getCount() > 0) {
 			deleteIfOurs(lease, etcdKey, value);
 			return OptionalLong.empty();
 		}
@@ -240,7 +360,7 @@ public class EtcdLockRepository implements LockRepository, AutoCloseable {
 						.If(EtcdKeys.absent(lockKey))
 						.Then(Op.get(prefix, countOnly()), Op.get(prefix, firstHolder))
 						.commit());
-			if (!probe.isSucceeded()) {
+			if (!probe.isSucceeded() || heldShared(probe.getGetResponses().get(1).getKvs())) {
 				return OptionalLong.empty();
 			}
 			checkLimit(lease, probe.getGetResponses().get(1).getKvs());
@@ -267,6 +387,10 @@ public class EtcdLockRepository implements LockRepository, AutoCloseable {
 			return OptionalLong.empty();
 		}
 		List<KeyValue> first = response.getGetResponses().get(0).getKvs();
+		if (heldShared(first)) {
+			deleteIfOurs(lease, etcdKey, value);
+			return OptionalLong.empty();
+		}
 		if (!first.isEmpty() && !first.get(0).getKey().equals(etcdKey)) {
 			int heldLimit = EtcdKeys.Holder.parse(first.get(0)).permits();
 			if (heldLimit != lease.permits()) {
@@ -283,6 +407,10 @@ public class EtcdLockRepository implements LockRepository, AutoCloseable {
 		this.fullSemaphores.remove(lease.key());
 		this.held.granted(lease);
 		return OptionalLong.of(response.getHeader().getRevision());
+	}
+
+	private static boolean heldShared(List<KeyValue> firstHolder) {
+		return !firstHolder.isEmpty() && EtcdKeys.Holder.parse(firstHolder.get(0)).permits() == EtcdKeys.SHARED_LIMIT;
 	}
 
 	/**
@@ -480,6 +608,7 @@ public class EtcdLockRepository implements LockRepository, AutoCloseable {
 		}
 		ByteSequence lockKey = this.keys.lockKey(key);
 		int limit = 1;
+		boolean shared = false;
 		List<LockInfo.Holder> holders = new ArrayList<>();
 		for (KeyValue entry : entries) {
 			EtcdKeys.Holder holder = EtcdKeys.Holder.parse(entry);
@@ -488,10 +617,12 @@ public class EtcdLockRepository implements LockRepository, AutoCloseable {
 			if (entry.getKey().equals(lockKey)) {
 				return Optional.of(new LockInfo(key, LeaseMode.EXCLUSIVE, 1, List.of(described)));
 			}
+			shared = holder.permits() == EtcdKeys.SHARED_LIMIT;
 			limit = Math.max(limit, holder.permits());
 			holders.add(described);
 		}
-		return Optional.of(new LockInfo(key, LeaseMode.SEMAPHORE, limit, holders));
+		return Optional.of(shared ? new LockInfo(key, LeaseMode.SHARED, 1, holders)
+				: new LockInfo(key, LeaseMode.SEMAPHORE, limit, holders));
 	}
 
 	/**
@@ -541,7 +672,7 @@ public class EtcdLockRepository implements LockRepository, AutoCloseable {
 	/**
 	 * Stops the watches, the keep-alives and the expiry sweep (waiting for its thread to
 	 * end), and revokes this repository's etcd leases, which deletes the keys it still
-	 * holds. Does not close the client.
+	 * holds and its writer waits. Does not close the client.
 	 */
 	@Override
 	public void close() {
@@ -551,6 +682,9 @@ public class EtcdLockRepository implements LockRepository, AutoCloseable {
 		this.watches.close();
 		this.held.close();
 		this.leases.close();
+		// Writer waits still recorded (a waiter that had not given up yet) end now.
+		this.writerWaits.values().forEach(this::revokeQuietly);
+		this.writerWaits.clear();
 	}
 
 	private static PutOption leased(EtcdLeasePool.SharedLease shared) {

@@ -100,14 +100,16 @@ public class EventPublishingLockObserver implements LockObserver {
 		public Hold acquired(Lease lease) {
 			Duration waited = waited();
 			publish(new LockAcquiredEvent(EventPublishingLockObserver.this, lease.key(), lease.name(), this.backend,
-					lease.owner(), lease.fencingToken(), waited, Duration.ZERO));
+					lease.owner(), lease.fencingToken(), waited, Duration.ZERO)
+				.withMode(lease.mode()));
 			return new PublishingHold(lease, this.backend, waited);
 		}
 
 		@Override
 		public void notAcquired() {
 			publish(new LockNotAcquiredEvent(EventPublishingLockObserver.this, this.spec.key(), this.name, this.backend,
-					this.spec.owner(), 0, waited(), Duration.ZERO));
+					this.spec.owner(), 0, waited(), Duration.ZERO)
+				.withMode(this.spec.mode()));
 		}
 
 		@Override
@@ -117,7 +119,8 @@ public class EventPublishingLockObserver implements LockObserver {
 			// backend's: they have no event.
 			if (failure instanceof LockBackendException backendFailure) {
 				publish(new LockAcquireFailedEvent(EventPublishingLockObserver.this, this.spec.key(), this.name,
-						this.backend, this.spec.owner(), waited(), backendFailure));
+						this.backend, this.spec.owner(), waited(), backendFailure)
+					.withMode(this.spec.mode()));
 			}
 		}
 
@@ -140,7 +143,8 @@ public class EventPublishingLockObserver implements LockObserver {
 		@Override
 		public void renewed() {
 			publish(new LockRenewedEvent(EventPublishingLockObserver.this, this.lease.key(), this.lease.name(),
-					this.backend, this.lease.owner(), this.lease.fencingToken(), this.waited, this.lease.heldFor()));
+					this.backend, this.lease.owner(), this.lease.fencingToken(), this.waited, this.lease.heldFor())
+				.withMode(this.lease.mode()));
 		}
 
 		@Override
@@ -148,8 +152,8 @@ public class EventPublishingLockObserver implements LockObserver {
 			// A release that failed has no event: the lease expires at the backend.
 			if (failure == null) {
 				publish(new LockReleasedEvent(EventPublishingLockObserver.this, this.lease.key(), this.lease.name(),
-						this.backend, this.lease.owner(), this.lease.fencingToken(), this.waited,
-						this.lease.heldFor()));
+						this.backend, this.lease.owner(), this.lease.fencingToken(), this.waited, this.lease.heldFor())
+					.withMode(this.lease.mode()));
 			}
 		}
 
@@ -157,7 +161,8 @@ public class EventPublishingLockObserver implements LockObserver {
 		public void lost(LockLostException exception) {
 			publish(new LockLostEvent(EventPublishingLockObserver.this, this.lease.key(), this.lease.name(),
 					this.backend, this.lease.owner(), this.lease.fencingToken(), this.waited, this.lease.heldFor(),
-					exception));
+					exception)
+				.withMode(this.lease.mode()));
 		}
 
 	}

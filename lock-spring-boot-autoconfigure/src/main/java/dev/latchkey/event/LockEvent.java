@@ -18,7 +18,11 @@ package dev.latchkey.event;
 
 import java.time.Duration;
 
+import org.jspecify.annotations.Nullable;
+
 import org.springframework.context.ApplicationEvent;
+
+import dev.latchkey.LeaseMode;
 
 /**
  * The base of every lock event. Listen to it to audit all lock activity, or to one
@@ -53,6 +57,8 @@ public abstract class LockEvent extends ApplicationEvent {
 	private final Duration waitDuration;
 
 	private final Duration holdDuration;
+
+	private @Nullable LeaseMode mode;
 
 	protected LockEvent(Object source, String key, String name, String backend, String owner, long fencingToken,
 			Duration waitDuration, Duration holdDuration) {
@@ -109,6 +115,28 @@ public abstract class LockEvent extends ApplicationEvent {
 	}
 
 	/**
+	 * How the key is held or asked for: {@link LeaseMode#EXCLUSIVE},
+	 * {@link LeaseMode#SHARED} (a read/write lock's reader) or
+	 * {@link LeaseMode#SEMAPHORE}.
+	 * @return the mode, or {@code null} where it is not known (a
+	 * {@link LockForceReleasedEvent}, or an event made by other code than the
+	 * {@link EventPublishingLockObserver})
+	 */
+	public @Nullable LeaseMode getMode() {
+		return this.mode;
+	}
+
+	/**
+	 * Sets the mode, before the event is published.
+	 * @param mode the lease's mode
+	 * @return this event
+	 */
+	LockEvent withMode(LeaseMode mode) {
+		this.mode = mode;
+		return this;
+	}
+
+	/**
 	 * How long the caller waited for the lock.
 	 * @return the wait duration
 	 */
@@ -128,8 +156,8 @@ public abstract class LockEvent extends ApplicationEvent {
 	@Override
 	public String toString() {
 		return getClass().getSimpleName() + "[key=" + this.key + ", name=" + this.name + ", backend=" + this.backend
-				+ ", owner=" + this.owner + ", fencingToken=" + this.fencingToken + ", wait=" + this.waitDuration
-				+ ", hold=" + this.holdDuration + "]";
+				+ ((this.mode != null) ? ", mode=" + this.mode : "") + ", owner=" + this.owner + ", fencingToken="
+				+ this.fencingToken + ", wait=" + this.waitDuration + ", hold=" + this.holdDuration + "]";
 	}
 
 }

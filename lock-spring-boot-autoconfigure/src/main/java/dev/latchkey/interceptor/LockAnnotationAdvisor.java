@@ -25,11 +25,12 @@ import org.springframework.aop.support.annotation.AnnotationMatchingPointcut;
 
 import dev.latchkey.annotation.Exclusive;
 import dev.latchkey.annotation.Semaphore;
+import dev.latchkey.annotation.Shared;
 
 /**
- * Applies the {@link LockInterceptor} to methods annotated with {@code @Exclusive} or
- * {@code @Semaphore}, declared on the class or on an interface or superclass method it
- * overrides.
+ * Applies the {@link LockInterceptor} to methods annotated with {@code @Exclusive},
+ * {@code @Shared} or {@code @Semaphore}, declared on the class or on an interface or
+ * superclass method it overrides.
  */
 final class LockAnnotationAdvisor extends AbstractPointcutAdvisor {
 
@@ -42,7 +43,8 @@ final class LockAnnotationAdvisor extends AbstractPointcutAdvisor {
 	LockAnnotationAdvisor(LockInterceptor interceptor) {
 		this.interceptor = interceptor;
 		this.pointcut = new ComposablePointcut(new AnnotationMatchingPointcut(null, Exclusive.class, true))
-			.union(new AnnotationMatchingPointcut(null, Semaphore.class, true));
+			.union(new AnnotationMatchingPointcut(null, Semaphore.class, true))
+			.union(new AnnotationMatchingPointcut(null, Shared.class, true));
 	}
 
 	@Override

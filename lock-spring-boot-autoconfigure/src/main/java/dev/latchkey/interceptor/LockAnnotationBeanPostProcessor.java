@@ -30,9 +30,9 @@ import org.springframework.util.function.SingletonSupplier;
 import dev.latchkey.LockTemplate;
 
 /**
- * Proxies beans that have {@code @Exclusive} or {@code @Semaphore} methods, so that each
- * call runs under its lock. Registered by Latchkey's auto-configuration; register it
- * yourself only without Spring Boot:
+ * Proxies beans that have {@code @Exclusive}, {@code @Shared} or {@code @Semaphore}
+ * methods, so that each call runs under its lock. Registered by Latchkey's
+ * auto-configuration; register it yourself only without Spring Boot:
  *
  * <pre class="code">
  * &#64;Bean

@@ -49,8 +49,8 @@ import dev.latchkey.annotation.LostPolicy;
 import dev.latchkey.interceptor.LockedMethod.ReturnKind;
 
 /**
- * Runs {@code @Exclusive} and {@code @Semaphore} methods under their lock, through
- * {@link LockTemplate}.
+ * Runs {@code @Exclusive}, {@code @Shared} and {@code @Semaphore} methods under their
+ * lock, through {@link LockTemplate}.
  * <p>
  * A Kotlin {@code suspend} function reaches this interceptor as Spring AOP runs it: its
  * invocation returns a {@code Mono} (a {@code Flux} for a {@code Flow} result) and the
@@ -122,6 +122,9 @@ final class LockInterceptor implements MethodInterceptor {
 		LockOperation operation;
 		if (spec.mode() == LeaseMode.SEMAPHORE) {
 			operation = template.semaphore(key, spec.permits());
+		}
+		else if (spec.mode() == LeaseMode.SHARED) {
+			operation = template.shared(key);
 		}
 		else if (spec.keys().size() == 1) {
 			operation = template.exclusive(key);

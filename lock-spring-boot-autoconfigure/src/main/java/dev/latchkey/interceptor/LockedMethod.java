@@ -29,7 +29,7 @@ import dev.latchkey.annotation.LostPolicy;
  * The lock settings of one annotated method, parsed once at startup.
  *
  * @param description the method, as named in errors
- * @param mode exclusive or semaphore
+ * @param mode exclusive, shared or semaphore
  * @param permits the number of permits (1 for exclusive locks)
  * @param keys the key templates: one, or several for an exclusive lock of several keys
  * @param name the lock's name for events and metrics

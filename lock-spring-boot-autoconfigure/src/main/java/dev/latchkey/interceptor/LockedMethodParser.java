@@ -48,10 +48,11 @@ import dev.latchkey.annotation.ContentionPolicy;
 import dev.latchkey.annotation.Exclusive;
 import dev.latchkey.annotation.LostPolicy;
 import dev.latchkey.annotation.Semaphore;
+import dev.latchkey.annotation.Shared;
 import dev.latchkey.interceptor.LockedMethod.ReturnKind;
 
 /**
- * Reads {@code @Exclusive} and {@code @Semaphore} from a method into a
+ * Reads {@code @Exclusive}, {@code @Shared} and {@code @Semaphore} from a method into a
  * {@link LockedMethod}, failing with a {@link LockConfigurationException} that names the
  * method when anything is wrong.
  */
@@ -82,7 +83,8 @@ final class LockedMethodParser {
 
 	static boolean isLocked(Method method) {
 		return AnnotatedElementUtils.hasAnnotation(method, Exclusive.class)
-				|| AnnotatedElementUtils.hasAnnotation(method, Semaphore.class);
+				|| AnnotatedElementUtils.hasAnnotation(method, Semaphore.class)
+				|| AnnotatedElementUtils.hasAnnotation(method, Shared.class);
 	}
 
 	/**
@@ -93,15 +95,31 @@ final class LockedMethodParser {
 	@Nullable LockedMethod parse(Method method) {
 		Exclusive exclusive = AnnotatedElementUtils.findMergedAnnotation(method, Exclusive.class);
 		Semaphore semaphore = AnnotatedElementUtils.findMergedAnnotation(method, Semaphore.class);
-		if (exclusive == null && semaphore == null) {
+		Shared shared = AnnotatedElementUtils.findMergedAnnotation(method, Shared.class);
+		if (exclusive == null && semaphore == null && shared == null) {
 			return null;
 		}
 		String description = describe(method);
-		if (exclusive != null && semaphore != null) {
-			throw new LockConfigurationException(description + " has both @Exclusive and @Semaphore",
+		List<String> found = new ArrayList<>();
+		if (exclusive != null) {
+			found.add("@Exclusive");
+		}
+		if (shared != null) {
+			found.add("@Shared");
+		}
+		if (semaphore != null) {
+			found.add("@Semaphore");
+		}
+		if (found.size() > 1) {
+			String annotations = (found.size() == 2) ? "both " + found.get(0) + " and " + found.get(1)
+					: String.join(", ", found.subList(0, found.size() - 1)) + " and " + found.get(found.size() - 1);
+			throw new LockConfigurationException(description + " has " + annotations,
 					"Keep one of them: a method holds one lock");
 		}
-		Attributes attributes = (exclusive != null) ? Attributes.of(exclusive) : Attributes.of(semaphore);
+		Attributes attributes = (exclusive != null) ? Attributes.of(exclusive)
+				: (shared != null) ? Attributes.of(shared) : Attributes.of(semaphore);
+		LeaseMode mode = (exclusive != null) ? LeaseMode.EXCLUSIVE
+				: (shared != null) ? LeaseMode.SHARED : LeaseMode.SEMAPHORE;
 		String annotation = "@" + attributes.annotation + " on " + description;
 		int permits = 1;
 		if (semaphore != null) {
@@ -138,9 +156,8 @@ final class LockedMethodParser {
 					"Return a wrapper type or Optional, or use onContention = ContentionPolicy.THROW");
 		}
 		LostPolicy onLost = lostPolicy(attributes.onLost, returnKind, annotation);
-		return new LockedMethod(description, (semaphore != null) ? LeaseMode.SEMAPHORE : LeaseMode.EXCLUSIVE, permits,
-				keys, name, waitTime, ttl, (minHold != null) ? minHold : Duration.ZERO, attributes.onContention, onLost,
-				returnKind, maxHold);
+		return new LockedMethod(description, mode, permits, keys, name, waitTime, ttl,
+				(minHold != null) ? minHold : Duration.ZERO, attributes.onContention, onLost, returnKind, maxHold);
 	}
 
 	private void checkHoldTimes(String annotation, Duration minHold, @Nullable Duration maxHold) {
@@ -361,6 +378,13 @@ final class LockedMethodParser {
 					exclusive.waitTimeString(), exclusive.ttl(), exclusive.ttlString(), exclusive.minHold(),
 					exclusive.minHoldString(), exclusive.timeUnit(), exclusive.onContention(), exclusive.onLost(),
 					exclusive.maxHold(), exclusive.maxHoldString());
+		}
+
+		static Attributes of(Shared shared) {
+			return new Attributes("Shared", new String[] { shared.key() }, shared.name(), shared.waitTime(),
+					shared.waitTimeString(), shared.ttl(), shared.ttlString(), shared.minHold(), shared.minHoldString(),
+					shared.timeUnit(), shared.onContention(), shared.onLost(), shared.maxHold(),
+					shared.maxHoldString());
 		}
 
 		static Attributes of(Semaphore semaphore) {

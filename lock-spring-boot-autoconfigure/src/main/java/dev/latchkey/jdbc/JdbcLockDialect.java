@@ -34,8 +34,15 @@ import dev.latchkey.LeaseSpec;
 /**
  * The statements of one database family. Each lease is one row of the lock table, keyed
  * by {@code (LOCK_KEY, SLOT)}: {@code SLOT} is {@value #EXCLUSIVE_SLOT} (empty) for the
- * key's row, and the holder's token for a semaphore permit. ({@value #HEAD_SLOT} was a
- * semaphore's head row in earlier versions; such rows are ignored.)
+ * key's row, and the holder's token for a semaphore permit or a shared lease.
+ * ({@value #HEAD_SLOT} was a semaphore's head row in earlier versions; such rows are
+ * ignored.)
+ * <p>
+ * Read/write locks use the same rows: a shared lease is a permit whose {@code PERMITS} is
+ * {@value #SHARED_PERMITS}, granted in the same transaction as a permit; a writer wait is
+ * a row whose {@code SLOT} is the waiting lease's token, {@code TOKEN} empty and
+ * {@code PERMITS} {@value #WRITER_WAIT}, which a shared acquire checks after locking the
+ * key's row.
  * <p>
  * The key's row decides the key's mode. It holds the exclusive lease (its {@code TOKEN}
  * set), or, while permits are held, the semaphore's reservation: {@code TOKEN} empty and
@@ -56,6 +63,17 @@ abstract class JdbcLockDialect {
 	static final String EXCLUSIVE_SLOT = "";
 
 	static final String HEAD_SLOT = "#";
+
+	/**
+	 * {@code PERMITS} of a shared lease's row and of the key's row while it is held
+	 * shared.
+	 */
+	static final int SHARED_PERMITS = 0;
+
+	/**
+	 * {@code PERMITS} of a writer wait's row.
+	 */
+	static final int WRITER_WAIT = -1;
 
 	/**
 	 * The most leases one renewal statement names, where a statement names each lease
@@ -159,7 +177,7 @@ abstract class JdbcLockDialect {
 				"UPDATE " + this.table + " SET TOKEN = NULL, OWNER = NULL, PERMITS = ?, EXPIRES_AT = CASE"
 						+ " WHEN EXPIRES_AT > " + until + " THEN EXPIRES_AT ELSE " + until + " END"
 						+ " WHERE LOCK_KEY = ? AND SLOT = ''",
-				lease.permits(), lease.ttl().toMillis(), lease.ttl().toMillis(), lease.key());
+				permitsColumn(lease), lease.ttl().toMillis(), lease.ttl().toMillis(), lease.key());
 		return insertPermit(connection, lease, owner);
 	}
 
@@ -346,7 +364,7 @@ abstract class JdbcLockDialect {
 	 */
 	Permits countPermits(Connection connection, String key) throws SQLException {
 		String sql = "SELECT COUNT(*), MIN(PERMITS), MAX(PERMITS) FROM " + this.table
-				+ " WHERE LOCK_KEY = ? AND SLOT <> '' AND SLOT <> '#'";
+				+ " WHERE LOCK_KEY = ? AND SLOT <> '' AND SLOT <> '#' AND PERMITS >= 0";
 		try (PreparedStatement statement = connection.prepareStatement(sql)) {
 			statement.setString(1, key);
 			try (ResultSet result = statement.executeQuery()) {
@@ -358,10 +376,44 @@ abstract class JdbcLockDialect {
 
 	private int countLivePermits(Connection connection, String key) throws SQLException {
 		String sql = "SELECT COUNT(*) FROM " + this.table + " WHERE LOCK_KEY = ? AND SLOT <> '' AND SLOT <> '#'"
-				+ " AND EXPIRES_AT > " + now();
+				+ " AND PERMITS >= 0 AND EXPIRES_AT > " + now();
 		try (PreparedStatement statement = connection.prepareStatement(sql)) {
 			statement.setString(1, key);
 			return (int) firstLong(statement).orElse(0);
+		}
+	}
+
+	/**
+	 * Records (or renews) a writer wait: a row whose {@code SLOT} is the waiting lease's
+	 * token, {@code TOKEN} empty and {@code PERMITS} {@value #WRITER_WAIT}, expiring the
+	 * lease's TTL from now. Inside a transaction.
+	 */
+	void recordWriterWait(Connection connection, LeaseSpec lease) throws SQLException {
+		deleteWriterWait(connection, lease);
+		update(connection,
+				"INSERT INTO " + this.table + " (LOCK_KEY, SLOT, TOKEN, OWNER, FENCING, PERMITS, EXPIRES_AT)"
+						+ " VALUES (?, ?, NULL, NULL, 0, " + WRITER_WAIT + ", " + nowPlus("?") + ")",
+				lease.key(), lease.token(), lease.ttl().toMillis());
+	}
+
+	/**
+	 * Deletes the writer wait of a lease's token, if there is one.
+	 */
+	void deleteWriterWait(Connection connection, LeaseSpec lease) throws SQLException {
+		update(connection, "DELETE FROM " + this.table
+				+ " WHERE LOCK_KEY = ? AND SLOT = ? AND TOKEN IS NULL AND PERMITS = " + WRITER_WAIT, lease.key(),
+				lease.token());
+	}
+
+	/**
+	 * Whether a writer waits for a key: an unexpired writer wait row exists.
+	 */
+	boolean writerWaits(Connection connection, String key) throws SQLException {
+		String sql = "SELECT COUNT(*) FROM " + this.table + " WHERE LOCK_KEY = ? AND PERMITS = " + WRITER_WAIT
+				+ " AND EXPIRES_AT > " + now();
+		try (PreparedStatement statement = connection.prepareStatement(sql)) {
+			statement.setString(1, key);
+			return firstLong(statement).orElse(0) > 0;
 		}
 	}
 
@@ -381,7 +433,7 @@ abstract class JdbcLockDialect {
 			try (ResultSet result = statement.executeQuery()) {
 				while (result.next()) {
 					LeaseMode mode = EXCLUSIVE_SLOT.equals(result.getString(2)) ? LeaseMode.EXCLUSIVE
-							: LeaseMode.SEMAPHORE;
+							: (result.getInt(5) == SHARED_PERMITS) ? LeaseMode.SHARED : LeaseMode.SEMAPHORE;
 					String owner = result.getString(3);
 					rows.add(new LeaseRow(result.getString(1), mode, (owner != null) ? owner : "", result.getLong(4),
 							result.getInt(5), Math.max(0, result.getLong(6))));
@@ -403,10 +455,18 @@ abstract class JdbcLockDialect {
 			statement.setString(2, lease.token());
 			statement.setString(3, lease.token());
 			statement.setString(4, owner);
-			statement.setInt(5, lease.permits());
+			statement.setInt(5, permitsColumn(lease));
 			statement.setLong(6, lease.ttl().toMillis());
 			return firstLong(statement).orElseThrow();
 		}
+	}
+
+	/**
+	 * The {@code PERMITS} of a lease's row: a semaphore's limit, {@value #SHARED_PERMITS}
+	 * for a shared lease.
+	 */
+	static int permitsColumn(LeaseSpec lease) {
+		return (lease.mode() == LeaseMode.SHARED) ? SHARED_PERMITS : lease.permits();
 	}
 
 	static String slot(LeaseSpec lease) {

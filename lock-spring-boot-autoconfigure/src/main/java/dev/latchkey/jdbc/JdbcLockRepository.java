@@ -30,6 +30,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadFactory;
 import java.util.regex.Pattern;
 
@@ -37,6 +38,7 @@ import javax.sql.DataSource;
 
 import org.jspecify.annotations.Nullable;
 
+import org.springframework.core.log.LogAccessor;
 import org.springframework.dao.DataAccessException;
 import org.springframework.jdbc.support.SQLExceptionSubclassTranslator;
 import org.springframework.jdbc.support.SQLExceptionTranslator;
@@ -117,6 +119,8 @@ public class JdbcLockRepository implements LockRepository, AutoCloseable {
 
 	private static final String POSTGRES_DRIVER = "org.postgresql.PGConnection";
 
+	private static final LogAccessor logger = new LogAccessor(JdbcLockRepository.class);
+
 	private final DataSource dataSource;
 
 	private final String tableName;
@@ -124,6 +128,9 @@ public class JdbcLockRepository implements LockRepository, AutoCloseable {
 	private final SQLExceptionTranslator exceptionTranslator = new SQLExceptionSubclassTranslator();
 
 	private final ReleaseListeners listeners = new ReleaseListeners();
+
+	// The tokens of the writer waits this repository recorded and has not withdrawn.
+	private final Set<String> writerWaits = ConcurrentHashMap.newKeySet();
 
 	private final ThreadFactory threadFactory;
 
@@ -264,6 +271,66 @@ public class JdbcLockRepository implements LockRepository, AutoCloseable {
 	}
 
 	@Override
+	public OptionalLong tryAcquireWaiting(LeaseSpec lease) {
+		OptionalLong granted = tryAcquire(lease);
+		if (granted.isPresent()) {
+			if (this.writerWaits.remove(lease.token())) {
+				withdrawWait(lease);
+			}
+			return granted;
+		}
+		JdbcLockDialect dialect = dialect();
+		inConnection("record a writer wait on", lease.key(), true, (connection) -> {
+			dialect.recordWriterWait(connection, lease);
+			return null;
+		});
+		this.writerWaits.add(lease.token());
+		return granted;
+	}
+
+	@Override
+	public void stopWaiting(LeaseSpec lease) {
+		if (this.writerWaits.remove(lease.token())) {
+			withdrawWait(lease);
+		}
+	}
+
+	private void withdrawWait(LeaseSpec lease) {
+		JdbcLockDialect dialect = dialect();
+		try {
+			inConnection("withdraw the writer wait on", lease.key(), false, (connection) -> {
+				dialect.deleteWriterWait(connection, lease);
+				return null;
+			});
+		}
+		catch (LockBackendException ex) {
+			logger.debug(ex, () -> "Could not withdraw the writer wait on '" + lease.key()
+					+ "'; it expires with its time-to-live");
+		}
+	}
+
+	@Override
+	public OptionalLong tryAcquireShared(LeaseSpec lease) {
+		Assert.isTrue(lease.mode() == LeaseMode.SHARED, "tryAcquireShared takes a shared lease");
+		JdbcLockDialect dialect = dialect();
+		return inConnection("acquire a shared lease of", lease.key(), true, (connection) -> {
+			if (dialect.lockKeyRow(connection, lease.key())) {
+				return OptionalLong.empty();
+			}
+			dialect.deleteExpiredPermits(connection, lease.key());
+			JdbcLockDialect.Permits permits = dialect.countPermits(connection, lease.key());
+			if (permits.count() > 0 && permits.highestLimit() != JdbcLockDialect.SHARED_PERMITS) {
+				// Held as a semaphore.
+				return OptionalLong.empty();
+			}
+			if (dialect.writerWaits(connection, lease.key())) {
+				return OptionalLong.empty();
+			}
+			return OptionalLong.of(dialect.grantPermit(connection, lease, owner(lease)));
+		});
+	}
+
+	@Override
 	public OptionalLong tryAcquirePermit(LeaseSpec lease) {
 		Assert.isTrue(lease.mode() == LeaseMode.SEMAPHORE, "tryAcquirePermit takes a shared lease");
 		JdbcLockDialect dialect = dialect();
@@ -273,6 +340,10 @@ public class JdbcLockRepository implements LockRepository, AutoCloseable {
 			}
 			dialect.deleteExpiredPermits(connection, lease.key());
 			JdbcLockDialect.Permits permits = dialect.countPermits(connection, lease.key());
+			if (permits.count() > 0 && permits.lowestLimit() == JdbcLockDialect.SHARED_PERMITS) {
+				// Held shared.
+				return OptionalLong.empty();
+			}
 			if (permits.count() > 0
 					&& (permits.lowestLimit() != lease.permits() || permits.highestLimit() != lease.permits())) {
 				int held = (permits.lowestLimit() != lease.permits()) ? permits.lowestLimit() : permits.highestLimit();
@@ -292,7 +363,7 @@ public class JdbcLockRepository implements LockRepository, AutoCloseable {
 		}
 		JdbcLockDialect dialect = dialect();
 		String what = (leases.size() == 1) ? leases.iterator().next().key() : leases.size() + " leases";
-		List<LeaseSpec> permits = leases.stream().filter((lease) -> lease.mode() == LeaseMode.SEMAPHORE).toList();
+		List<LeaseSpec> permits = leases.stream().filter((lease) -> lease.mode() != LeaseMode.EXCLUSIVE).toList();
 		return inConnection("renew", what, false, (connection) -> {
 			if (!permits.isEmpty()) {
 				dialect.extendReservations(connection, permits);
@@ -347,16 +418,16 @@ public class JdbcLockRepository implements LockRepository, AutoCloseable {
 		}
 		List<LockInfo> infos = new ArrayList<>(byKey.size());
 		byKey.forEach((key, leases) -> {
-			// A key is either held exclusively or as a semaphore; should both exist, the
+			// A key is held in one mode; should an exclusive lease and others exist, the
 			// exclusive lease is shown.
 			LeaseMode mode = leases.stream().anyMatch((row) -> row.mode() == LeaseMode.EXCLUSIVE) ? LeaseMode.EXCLUSIVE
-					: LeaseMode.SEMAPHORE;
+					: leases.get(0).mode();
 			List<LockInfo.Holder> holders = leases.stream()
 				.filter((row) -> row.mode() == mode)
 				.map((row) -> new LockInfo.Holder(row.owner(), row.fencingToken(),
 						Duration.ofMillis(row.remainingMillis())))
 				.toList();
-			infos.add(new LockInfo(key, mode, (mode == LeaseMode.EXCLUSIVE) ? 1 : leases.get(0).permits(), holders));
+			infos.add(new LockInfo(key, mode, (mode == LeaseMode.SEMAPHORE) ? leases.get(0).permits() : 1, holders));
 		});
 		return infos;
 	}

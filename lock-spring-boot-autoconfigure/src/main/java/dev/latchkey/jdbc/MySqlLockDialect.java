@@ -139,7 +139,7 @@ final class MySqlLockDialect extends JdbcLockDialect {
 			fencingToken = firstLong(statement).orElseThrow();
 		}
 		update(connection, this.insertPermit, lease.key(), lease.token(), lease.token(), owner, fencingToken,
-				lease.permits(), lease.ttl().toMillis());
+				permitsColumn(lease), lease.ttl().toMillis());
 		return fencingToken;
 	}
 

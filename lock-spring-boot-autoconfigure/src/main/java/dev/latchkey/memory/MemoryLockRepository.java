@@ -46,9 +46,10 @@ import dev.latchkey.support.ReleaseListeners;
  * LockTemplate locks = new LockTemplate(new MemoryLockRepository(), LockSettings.defaults());
  * </pre>
  * <p>
- * Its clock is {@link System#nanoTime()}. Expired leases are purged whenever their key is
- * touched and by {@link #list()}. One counter supplies the fencing tokens of every key,
- * so they never go backwards, even for a key whose entry was purged.
+ * Every mode is supported, read/write locks included. Its clock is
+ * {@link System#nanoTime()}. Expired leases are purged whenever their key is touched and
+ * by {@link #list()}. One counter supplies the fencing tokens of every key, so they never
+ * go backwards, even for a key whose entry was purged.
  *
  * @since 0.1.0
  */
@@ -59,6 +60,10 @@ public class MemoryLockRepository implements LockRepository {
 	private final ReleaseListeners listeners = new ReleaseListeners();
 
 	private final AtomicLong fencingTokens = new AtomicLong();
+
+	// Writers waiting per key: token to expiry (System.nanoTime()); guarded by the slots
+	// map's compute on the same key.
+	private final Map<String, Map<String, Long>> writerWaits = new ConcurrentHashMap<>();
 
 	@Override
 	public String backend() {
@@ -75,7 +80,29 @@ public class MemoryLockRepository implements LockRepository {
 		return grant(lease);
 	}
 
+	@Override
+	public OptionalLong tryAcquireShared(LeaseSpec lease) {
+		return grant(lease);
+	}
+
+	@Override
+	public OptionalLong tryAcquireWaiting(LeaseSpec lease) {
+		return grant(lease, true);
+	}
+
+	@Override
+	public void stopWaiting(LeaseSpec lease) {
+		this.slots.compute(lease.key(), (key, slot) -> {
+			removeWait(key, lease.token());
+			return slot;
+		});
+	}
+
 	private OptionalLong grant(LeaseSpec lease) {
+		return grant(lease, false);
+	}
+
+	private OptionalLong grant(LeaseSpec lease, boolean waiting) {
 		long[] granted = { -1 };
 		this.slots.compute(lease.key(), (key, existing) -> {
 			long now = System.nanoTime();
@@ -88,15 +115,45 @@ public class MemoryLockRepository implements LockRepository {
 				// Thrown out of compute: the map is left unchanged.
 				throw new LockPermitsConflictException(lease.key(), lease.permits(), slot.limit);
 			}
-			if (slot.mode != lease.mode() || slot.holders.size() >= lease.permits()) {
+			boolean refused = slot.mode != lease.mode()
+					|| (lease.mode() != LeaseMode.SHARED && slot.holders.size() >= lease.permits());
+			if (!refused && lease.mode() == LeaseMode.SHARED) {
+				refused = writerWaits(key, now);
+			}
+			if (refused) {
+				if (waiting) {
+					this.writerWaits.computeIfAbsent(key, (k) -> new ConcurrentHashMap<>())
+						.put(lease.token(), now + lease.ttl().toNanos());
+				}
 				return slot.holders.isEmpty() ? null : slot;
 			}
+			removeWait(key, lease.token());
 			long token = this.fencingTokens.incrementAndGet();
 			slot.holders.put(lease.token(), new Holder(lease.owner(), token, now + lease.ttl().toNanos()));
 			granted[0] = token;
 			return slot;
 		});
 		return (granted[0] > 0) ? OptionalLong.of(granted[0]) : OptionalLong.empty();
+	}
+
+	private boolean writerWaits(String key, long now) {
+		Map<String, Long> waits = this.writerWaits.get(key);
+		if (waits == null) {
+			return false;
+		}
+		waits.values().removeIf((expiresAt) -> now - expiresAt >= 0);
+		if (waits.isEmpty()) {
+			this.writerWaits.remove(key);
+			return false;
+		}
+		return true;
+	}
+
+	private void removeWait(String key, String token) {
+		Map<String, Long> waits = this.writerWaits.get(key);
+		if (waits != null && waits.remove(token) != null && waits.isEmpty()) {
+			this.writerWaits.remove(key);
+		}
 	}
 
 	@Override

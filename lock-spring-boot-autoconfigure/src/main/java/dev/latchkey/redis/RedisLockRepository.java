@@ -89,6 +89,10 @@ import dev.latchkey.support.ReleaseListeners;
  * expiry (milliseconds of the server's clock), and {@code {ns:k}:holders}: a hash of
  * lease token to {@code "<fence> <limit> <owner>"}; both expire with their last permit,
  * and expired permits are purged by the next acquisition;</li>
+ * <li>shared holders of a read/write lock are kept as the permits are, with a limit of
+ * {@code 0}; {@code {ns:k}:writers}: a sorted set of the writers waiting for the key,
+ * lease token to expiry, which keeps new shared holders out while it has an unexpired
+ * entry (writer preference; it expires with its last entry);</li>
  * <li>{@code {ns:k}:fence}: the key's fencing counter, incremented by every grant. It is
  * kept when the key is free, so that fencing tokens never go backwards.</li>
  * </ul>
@@ -115,21 +119,68 @@ public class RedisLockRepository implements LockRepository, AutoCloseable {
 			local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
 			""";
 
-	// KEYS: lock, permits, fence. ARGV: token, owner, ttl (ms). Answers the fencing
-	// token, or nil when held.
+	// KEYS: lock, permits, fence, writers. ARGV: token, owner, ttl (ms), waiting ('1' or
+	// '0'). Answers the fencing token, or nil when held; a waiting caller that is refused
+	// records (or renews) its writer wait, and a grant removes it.
 	private static final RedisScript<Long> ACQUIRE = RedisScript.of("""
-			if redis.call('EXISTS', KEYS[1]) == 1 then
-				return false
+			local function clock()
+				local time = redis.call('TIME')
+				return tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
 			end
-			if redis.call('EXISTS', KEYS[2]) == 1 then
-			""" + NOW + """
-				if redis.call('ZCOUNT', KEYS[2], '(' .. now, '+inf') > 0 then
-					return false
+			local held = redis.call('EXISTS', KEYS[1]) == 1
+			local now
+			if not held and redis.call('EXISTS', KEYS[2]) == 1 then
+				now = clock()
+				held = redis.call('ZCOUNT', KEYS[2], '(' .. now, '+inf') > 0
+			end
+			if held then
+				if ARGV[4] == '1' then
+					now = now or clock()
+					redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', now)
+					redis.call('ZADD', KEYS[4], now + tonumber(ARGV[3]), ARGV[1])
+					redis.call('PEXPIREAT', KEYS[4], redis.call('ZRANGE', KEYS[4], -1, -1, 'WITHSCORES')[2])
 				end
+				return false
 			end
 			local fence = redis.call('INCR', KEYS[3])
 			redis.call('HSET', KEYS[1], 'token', ARGV[1], 'owner', ARGV[2], 'fence', fence)
 			redis.call('PEXPIRE', KEYS[1], ARGV[3])
+			if ARGV[4] == '1' then
+				redis.call('ZREM', KEYS[4], ARGV[1])
+			end
+			return fence
+			""", Long.class);
+
+	// KEYS: lock, permits, holders, fence, writers. ARGV: token, owner, ttl (ms). Answers
+	// the fencing token, or nil when the key is held exclusively or as a semaphore, or a
+	// writer waits for it. Shared holders are kept as permits whose limit is 0.
+	private static final RedisScript<Long> ACQUIRE_SHARED = RedisScript.of("""
+			if redis.call('EXISTS', KEYS[1]) == 1 then
+				return false
+			end
+			""" + NOW + """
+			local expired = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now)
+			for _, token in ipairs(expired) do
+				redis.call('ZREM', KEYS[2], token)
+				redis.call('HDEL', KEYS[3], token)
+			end
+			if redis.call('ZCARD', KEYS[2]) > 0 then
+				local first = redis.call('ZRANGE', KEYS[2], 0, 0)[1]
+				local holder = redis.call('HGET', KEYS[3], first)
+				if holder and string.match(holder, '^%S+ (%d+)') ~= '0' then
+					return false
+				end
+			end
+			redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', now)
+			if redis.call('ZCARD', KEYS[5]) > 0 then
+				return false
+			end
+			local fence = redis.call('INCR', KEYS[4])
+			redis.call('ZADD', KEYS[2], now + tonumber(ARGV[3]), ARGV[1])
+			redis.call('HSET', KEYS[3], ARGV[1], fence .. ' 0 ' .. ARGV[2])
+			local last = redis.call('ZRANGE', KEYS[2], -1, -1, 'WITHSCORES')[2]
+			redis.call('PEXPIREAT', KEYS[2], last)
+			redis.call('PEXPIREAT', KEYS[3], last)
 			return fence
 			""", Long.class);
 
@@ -151,6 +202,9 @@ public class RedisLockRepository implements LockRepository, AutoCloseable {
 				local first = redis.call('ZRANGE', KEYS[2], 0, 0)[1]
 				local holder = redis.call('HGET', KEYS[3], first)
 				local limit = holder and tonumber(string.match(holder, '^%S+ (%d+)'))
+				if limit == 0 then
+					return false
+				end
 				if limit and limit ~= tonumber(ARGV[4]) then
 					return -limit
 				end
@@ -336,9 +390,34 @@ public class RedisLockRepository implements LockRepository, AutoCloseable {
 
 	@Override
 	public OptionalLong tryAcquire(LeaseSpec lease) {
-		Long fencingToken = execute(() -> "Acquiring '" + lease.key() + "'", () -> this.redis.execute(ACQUIRE,
-				keys(lease.key(), "lock", "permits", "fence"), lease.token(), lease.owner(), millis(lease.ttl())));
+		return acquire(lease, false);
+	}
+
+	@Override
+	public OptionalLong tryAcquireWaiting(LeaseSpec lease) {
+		return acquire(lease, true);
+	}
+
+	private OptionalLong acquire(LeaseSpec lease, boolean waiting) {
+		Long fencingToken = execute(() -> "Acquiring '" + lease.key() + "'",
+				() -> this.redis.execute(ACQUIRE, keys(lease.key(), "lock", "permits", "fence", "writers"),
+						lease.token(), lease.owner(), millis(lease.ttl()), waiting ? "1" : "0"));
 		return (fencingToken != null) ? OptionalLong.of(fencingToken) : OptionalLong.empty();
+	}
+
+	@Override
+	public OptionalLong tryAcquireShared(LeaseSpec lease) {
+		Long fencingToken = execute(() -> "Acquiring a shared lease of '" + lease.key() + "'",
+				() -> this.redis.execute(ACQUIRE_SHARED,
+						keys(lease.key(), "lock", "permits", "holders", "fence", "writers"), lease.token(),
+						lease.owner(), millis(lease.ttl())));
+		return (fencingToken != null) ? OptionalLong.of(fencingToken) : OptionalLong.empty();
+	}
+
+	@Override
+	public void stopWaiting(LeaseSpec lease) {
+		execute(() -> "Withdrawing the writer wait on '" + lease.key() + "'",
+				() -> this.redis.opsForZSet().remove(redisKey(lease.key(), "writers"), lease.token()));
 	}
 
 	@Override
@@ -432,7 +511,7 @@ public class RedisLockRepository implements LockRepository, AutoCloseable {
 			return Optional.of(new LockInfo(key, LeaseMode.EXCLUSIVE, 1, List.of(holder)));
 		}
 		long now = Long.parseLong(answer.get(1));
-		int limit = 1;
+		int limit = 0;
 		List<LockInfo.Holder> holders = new ArrayList<>();
 		for (int i = 2; i + 2 < answer.size(); i += 3) {
 			long expiresAt = (long) Double.parseDouble(answer.get(i + 1));
@@ -443,8 +522,12 @@ public class RedisLockRepository implements LockRepository, AutoCloseable {
 			holders.add(new LockInfo.Holder(holder[2], Long.parseLong(holder[0]),
 					Duration.ofMillis(Math.max(0, expiresAt - now))));
 		}
-		return holders.isEmpty() ? Optional.empty()
-				: Optional.of(new LockInfo(key, LeaseMode.SEMAPHORE, limit, holders));
+		if (holders.isEmpty()) {
+			return Optional.empty();
+		}
+		// Shared holders are permits of limit 0.
+		return Optional.of((limit == 0) ? new LockInfo(key, LeaseMode.SHARED, 1, holders)
+				: new LockInfo(key, LeaseMode.SEMAPHORE, limit, holders));
 	}
 
 	@Override

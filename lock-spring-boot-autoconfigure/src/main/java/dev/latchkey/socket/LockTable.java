@@ -37,17 +37,29 @@ import org.jspecify.annotations.Nullable;
  * locks; every method takes the time ({@link System#nanoTime()}) as an argument, which
  * makes it testable by the tick.
  * <p>
- * Rules: a key has one mode at a time (an exclusive lease or semaphore permits, never
- * both); a semaphore's limit is fixed by its first holder or waiter while it has any, and
- * a request with another limit is refused with the limit in force; a key with waiters is
- * not free for newcomers (first come, first served); a holder expires at the time its
- * grant or last renewal set, and the key then goes to the next waiter. While
- * {@link #setGranting granting} is off (a new arbiter's grace period) nothing new is
- * granted: only re-assertions are accepted, and requests queue.
+ * Rules: a key has one mode at a time (an exclusive lease, semaphore permits or shared
+ * leases); a semaphore's limit is fixed by its first holder or waiter while it has any,
+ * and a request with another limit is refused with the limit in force; a key with waiters
+ * is not free for newcomers (first come, first served), which also gives a read/write
+ * lock's writers their preference: a reader that comes after a queued writer queues
+ * behind it; a holder expires at the time its grant or last renewal set, and the key then
+ * goes to the next waiter. While {@link #setGranting granting} is off (a new arbiter's
+ * grace period) nothing new is granted: only re-assertions are accepted, and requests
+ * queue.
  *
  * @param <C> the type that identifies a client (its connection)
  */
 final class LockTable<C> {
+
+	/**
+	 * The limit of an exclusive lease.
+	 */
+	static final int EXCLUSIVE = 0;
+
+	/**
+	 * The limit of a shared lease (a read/write lock's reader).
+	 */
+	static final int SHARED = -1;
 
 	private final Map<String, Entry<C>> entries = new TreeMap<>();
 
@@ -73,7 +85,8 @@ final class LockTable<C> {
 
 	/**
 	 * Tries to grant a lease, or queues the request.
-	 * @param limit the semaphore's permits, or 0 for an exclusive lease
+	 * @param limit the semaphore's permits, {@value #EXCLUSIVE} for an exclusive lease or
+	 * {@value #SHARED} for a shared one
 	 * @param queue whether to queue when the key cannot be granted now
 	 * @return the outcome
 	 */
@@ -377,7 +390,7 @@ final class LockTable<C> {
 
 	private Holder<C> add(Entry<C> entry, Request<C> request, long fencingToken, long expiresAt) {
 		if (entry.holders.isEmpty()) {
-			entry.exclusive = request.limit == 0;
+			entry.exclusive = request.limit == EXCLUSIVE;
 			entry.limit = entry.exclusive ? 1 : request.limit;
 		}
 		Holder<C> holder = new Holder<>(request.client, request.owner, fencingToken, expiresAt);
@@ -450,7 +463,8 @@ final class LockTable<C> {
 	}
 
 	/**
-	 * One held key, as {@code inspect} and {@code list} show it.
+	 * One held key, as {@code inspect} and {@code list} show it: {@code permits} is the
+	 * semaphore's limit, 1 for an exclusive lease and {@value #SHARED} for shared leases.
 	 */
 	record Description(String key, boolean exclusive, int permits, List<Holder> holders) {
 
@@ -507,6 +521,9 @@ final class LockTable<C> {
 			if (this.holders.isEmpty()) {
 				return true;
 			}
+			if (this.limit == SHARED) {
+				return request.limit == SHARED;
+			}
 			return !this.exclusive && request.limit > 0 && this.holders.size() < this.limit;
 		}
 
@@ -515,7 +532,7 @@ final class LockTable<C> {
 		 * waiters; 0 when it has neither.
 		 */
 		int semaphoreLimit() {
-			if (!this.holders.isEmpty() && !this.exclusive) {
+			if (!this.holders.isEmpty() && !this.exclusive && this.limit > 0) {
 				return this.limit;
 			}
 			for (Request<C> request : this.queue) {

@@ -51,10 +51,10 @@ import org.jspecify.annotations.Nullable;
  * pushed: GRANTED key token fencing expiresAt, RELEASED key
  * </pre>
  * <p>
- * A limit of 0 asks for an exclusive lease. A lock is written
- * {@code key exclusive limit n (owner fencing
- * remainingNanos)*}. A frame that does not parse closes the connection that sent it, and
- * nothing else.
+ * A limit of 0 asks for an exclusive lease, -1 for a shared one (a read/write lock's
+ * reader). A lock is written {@code key exclusive limit n (owner fencing
+ * remainingNanos)*}, with a limit of -1 for shared holders. A frame that does not parse
+ * closes the connection that sent it, and nothing else.
  */
 final class Protocol {
 
@@ -186,7 +186,8 @@ final class Protocol {
 	/**
 	 * An attempt to acquire a lease, or to queue for it.
 	 *
-	 * @param permits the semaphore's permits, or 0 for an exclusive lease
+	 * @param permits the semaphore's permits, 0 for an exclusive lease, -1 for a shared
+	 * one
 	 * @param queue whether to queue when the key is held, rather than answer
 	 * {@link AcquireOutcome#held()}
 	 */
@@ -400,7 +401,8 @@ final class Protocol {
 	/**
 	 * A lease as its holder knows it.
 	 *
-	 * @param permits the semaphore's permits, or 0 for an exclusive lease
+	 * @param permits the semaphore's permits, 0 for an exclusive lease, -1 for a shared
+	 * one
 	 * @param expiresAtNanos the holder's own deadline, never later than the arbiter's
 	 * that granted or renewed it
 	 */

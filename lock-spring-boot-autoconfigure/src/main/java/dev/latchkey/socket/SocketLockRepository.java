@@ -216,6 +216,18 @@ public class SocketLockRepository implements QueueingLockRepository, AutoCloseab
 		return acquire(lease);
 	}
 
+	/**
+	 * {@inheritDoc}
+	 * <p>
+	 * Writers are preferred by the arbiter's queue: a reader's single attempt is refused
+	 * while anyone, a writer included, is queued for the key, and a waiting reader queues
+	 * behind them.
+	 */
+	@Override
+	public OptionalLong tryAcquireShared(LeaseSpec lease) {
+		return acquire(lease);
+	}
+
 	private OptionalLong acquire(LeaseSpec lease) {
 		checkKey(lease.key());
 		for (int attempt = 1;; attempt++) {
@@ -262,7 +274,11 @@ public class SocketLockRepository implements QueueingLockRepository, AutoCloseab
 	}
 
 	private static int limit(LeaseSpec lease) {
-		return (lease.mode() == LeaseMode.EXCLUSIVE) ? 0 : lease.permits();
+		return switch (lease.mode()) {
+			case EXCLUSIVE -> LockTable.EXCLUSIVE;
+			case SHARED -> LockTable.SHARED;
+			case SEMAPHORE -> lease.permits();
+		};
 	}
 
 	private static void checkKey(String key) {
@@ -516,6 +532,9 @@ public class SocketLockRepository implements QueueingLockRepository, AutoCloseab
 		for (LockTable.Description.Holder holder : lock.holders()) {
 			holders.add(new LockInfo.Holder(holder.owner(), holder.fencingToken(),
 					Duration.ofMillis(TimeUnit.NANOSECONDS.toMillis(holder.remainingNanos()))));
+		}
+		if (lock.permits() == LockTable.SHARED) {
+			return new LockInfo(lock.key(), LeaseMode.SHARED, 1, holders);
 		}
 		return new LockInfo(lock.key(), lock.exclusive() ? LeaseMode.EXCLUSIVE : LeaseMode.SEMAPHORE, lock.permits(),
 				holders);

@@ -2,7 +2,8 @@
 -- embedded databases such as H2).
 --
 -- One row per lease: SLOT is '' for the key's row, which holds the exclusive lease or, while permits are held, the
--- semaphore's reservation (every grant of the key locks it), and the holder's token for a semaphore permit. Fencing tokens come from the
+-- semaphore's reservation (every grant of the key locks it), and the holder's token for a semaphore permit
+-- or a shared (read) lease (PERMITS 0), or for a writer waiting for the key (TOKEN empty, PERMITS -1). Fencing tokens come from the
 -- sequence, so they never go backwards even when rows are deleted.
 CREATE SEQUENCE IF NOT EXISTS LATCHKEY_LOCKS_FENCING;
 

@@ -3,7 +3,8 @@
 -- is set).
 --
 -- One row per lease: SLOT is '' for the key's row, which holds the exclusive lease or, while permits are held, the
--- semaphore's reservation (every grant of the key locks it), and the holder's token for a semaphore permit. MySQL has no sequences, so the
+-- semaphore's reservation (every grant of the key locks it), and the holder's token for a semaphore permit
+-- or a shared (read) lease (PERMITS 0), or for a writer waiting for the key (TOKEN empty, PERMITS -1). MySQL has no sequences, so the
 -- fencing counter lives in the key's row, which is kept (emptied) on release, so that its FENCING never goes
 -- backwards. Times are UTC (UTC_TIMESTAMP), whatever the session's time zone.
 CREATE TABLE IF NOT EXISTS LATCHKEY_LOCKS (

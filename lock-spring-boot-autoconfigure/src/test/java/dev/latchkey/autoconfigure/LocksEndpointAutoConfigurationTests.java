@@ -381,6 +381,30 @@ class LocksEndpointAutoConfigurationTests {
 	}
 
 	@Test
+	void showsASharedKeyWithEveryHolder() {
+		this.contextRunner
+			.withPropertyValues("management.endpoints.web.exposure.include=locks",
+					"management.endpoint.locks.show-values=always")
+			.run((context) -> {
+				LockTemplate locks = context.getBean(LockTemplate.class);
+				LocksEndpoint endpoint = context.getBean(LocksEndpoint.class);
+				try (LockHandle first = locks.shared("doc/7").acquire();
+						LockHandle second = locks.shared("doc/7").acquire()) {
+					LockDescriptor doc = endpoint.lock(SecurityContext.NONE, new String[] { "doc", "7" });
+					assertThat(doc).isNotNull();
+					assertThat(doc.mode()).isEqualTo("SHARED");
+					assertThat(doc.permits()).isOne();
+					assertThat(doc.holders()).extracting(HolderDescriptor::fencingToken)
+						.containsExactlyInAnyOrder(first.fencingToken(), second.fencingToken());
+					assertThat(endpoint.locks(SecurityContext.NONE).thisInstance())
+						.filteredOn((lease) -> lease.key().equals("doc/7"))
+						.hasSize(2)
+						.allSatisfy((lease) -> assertThat(lease.mode()).isEqualTo("SHARED"));
+				}
+			});
+	}
+
+	@Test
 	void backsOffWithoutActuator() {
 		this.contextRunner.withPropertyValues("management.endpoints.web.exposure.include=locks")
 			.withClassLoader(new FilteredClassLoader(Endpoint.class))

@@ -31,6 +31,7 @@ import dev.latchkey.annotation.ContentionPolicy;
 import dev.latchkey.annotation.Exclusive;
 import dev.latchkey.annotation.LostPolicy;
 import dev.latchkey.annotation.Semaphore;
+import dev.latchkey.annotation.Shared;
 import dev.latchkey.autoconfigure.LatchkeyAutoConfiguration;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -66,6 +67,11 @@ class LockAnnotationStartupTests {
 	@Test
 	void bothAnnotationsOnOneMethodFailTheStart() {
 		assertStartFails(BothAnnotations.class, "BothAnnotations.work() has both @Exclusive and @Semaphore");
+	}
+
+	@Test
+	void sharedAndExclusiveOnOneMethodFailTheStart() {
+		assertStartFails(SharedAndExclusive.class, "SharedAndExclusive.work() has both @Exclusive and @Shared");
 	}
 
 	@Test
@@ -192,6 +198,16 @@ class LockAnnotationStartupTests {
 
 		@Exclusive("a")
 		@Semaphore(value = "a", permits = 2)
+		public void work() {
+		}
+
+	}
+
+	@Configuration(proxyBeanMethods = false)
+	static class SharedAndExclusive {
+
+		@Exclusive("a")
+		@Shared("a")
 		public void work() {
 		}
 

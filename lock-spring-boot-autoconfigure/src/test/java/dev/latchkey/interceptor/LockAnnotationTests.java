@@ -41,6 +41,7 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.context.annotation.Lazy;
 
+import dev.latchkey.LeaseMode;
 import dev.latchkey.LockContext;
 import dev.latchkey.LockHandle;
 import dev.latchkey.LockKeyException;
@@ -51,6 +52,7 @@ import dev.latchkey.LockTemplate;
 import dev.latchkey.annotation.ContentionPolicy;
 import dev.latchkey.annotation.Exclusive;
 import dev.latchkey.annotation.Semaphore;
+import dev.latchkey.annotation.Shared;
 import dev.latchkey.autoconfigure.LatchkeyAutoConfiguration;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -164,6 +166,31 @@ class LockAnnotationTests {
 			one.get(5, TimeUnit.SECONDS);
 			two.get(5, TimeUnit.SECONDS);
 			assertThat(guarded.report("mar")).isEqualTo("report mar");
+		});
+	}
+
+	@Test
+	void sharedCallsOfAKeyRunTogetherAndExclusiveCallsOfItAlone() {
+		this.contextRunner.run((context) -> {
+			Guarded guarded = context.getBean(Guarded.class);
+			State state = context.getBean(State.class);
+			LockRepository repository = context.getBean(LockRepository.class);
+			state.readersGate = new CountDownLatch(1);
+			state.readersEntered = new CountDownLatch(2);
+			Future<String> one = this.executor.submit(() -> guarded.read(7));
+			Future<String> two = this.executor.submit(() -> guarded.read(7));
+			assertThat(state.readersEntered.await(5, TimeUnit.SECONDS)).isTrue();
+			assertThat(repository.inspect("doc:7")).hasValueSatisfying((info) -> {
+				assertThat(info.mode()).isEqualTo(LeaseMode.SHARED);
+				assertThat(info.holders()).hasSize(2);
+			});
+			assertThatExceptionOfType(LockNotAcquiredException.class).isThrownBy(() -> guarded.write(7, "text"))
+				.satisfies((ex) -> assertThat(ex.getName()).isEqualTo("doc:#id"));
+			state.readersGate.countDown();
+			assertThat(one.get(5, TimeUnit.SECONDS)).isEqualTo("doc 7");
+			assertThat(two.get(5, TimeUnit.SECONDS)).isEqualTo("doc 7");
+			assertThat(guarded.write(7, "text")).isEqualTo("wrote 7, read inside: doc 7");
+			assertThat(repository.inspect("doc:7")).isEmpty();
 		});
 	}
 
@@ -356,6 +383,10 @@ class LockAnnotationTests {
 
 		volatile CountDownLatch permitsEntered = new CountDownLatch(0);
 
+		volatile CountDownLatch readersGate = new CountDownLatch(0);
+
+		volatile CountDownLatch readersEntered = new CountDownLatch(0);
+
 	}
 
 	static class Guarded {
@@ -403,6 +434,19 @@ class LockAnnotationTests {
 			this.state.permitsEntered.countDown();
 			this.state.permitsGate.await(10, TimeUnit.SECONDS);
 			return "report " + month;
+		}
+
+		@Shared("doc:#id")
+		public String read(long id) throws InterruptedException {
+			this.state.readersEntered.countDown();
+			this.state.readersGate.await(10, TimeUnit.SECONDS);
+			return "doc " + id;
+		}
+
+		@Exclusive(value = "doc:#id", waitTime = 0)
+		public String write(long id, String text) throws InterruptedException {
+			// A writer may read: the shared call re-enters the exclusive lease.
+			return "wrote " + id + ", read inside: " + this.self.read(id);
 		}
 
 		@Semaphore(value = "limited", permits = 1)

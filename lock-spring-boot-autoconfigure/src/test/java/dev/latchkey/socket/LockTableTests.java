@@ -83,6 +83,35 @@ class LockTableTests {
 	}
 
 	@Test
+	void sharedHoldersHoldTogetherAndAQueuedWriterGoesBeforeLaterReaders() {
+		int shared = LockTable.SHARED;
+		assertThat(acquire("a", "k", "r1", shared, false, 0).kind()).isEqualTo(LockTable.Outcome.Kind.GRANTED);
+		assertThat(acquire("b", "k", "r2", shared, false, 1).kind()).isEqualTo(LockTable.Outcome.Kind.GRANTED);
+		assertThat(acquire("c", "k", "w1", LockTable.EXCLUSIVE, true, 2).kind())
+			.isEqualTo(LockTable.Outcome.Kind.QUEUED);
+		// Compatible with the holders, but behind the writer.
+		assertThat(acquire("d", "k", "r3", shared, false, 3).kind()).isEqualTo(LockTable.Outcome.Kind.HELD);
+		assertThat(acquire("d", "k", "r4", shared, true, 4).kind()).isEqualTo(LockTable.Outcome.Kind.QUEUED);
+		assertThat(acquire("e", "k", "r5", shared, true, 5).kind()).isEqualTo(LockTable.Outcome.Kind.QUEUED);
+		assertThat(this.table.inspect("k", 6)).hasValueSatisfying((lock) -> {
+			assertThat(lock.exclusive()).isFalse();
+			assertThat(lock.permits()).isEqualTo(LockTable.SHARED);
+			assertThat(lock.holders()).hasSize(2);
+		});
+		this.table.release("a", "k", "r1", 6, this.effects);
+		assertThat(this.effects.grants).isEmpty();
+		this.table.release("b", "k", "r2", 7, this.effects);
+		assertThat(this.effects.grants).singleElement().satisfies((grant) -> assertThat(grant.token()).isEqualTo("w1"));
+		this.effects = new LockTable.Effects<>();
+		this.table.release("c", "k", "w1", 8, this.effects);
+		// The readers queued behind the writer are granted together, with rising tokens.
+		assertThat(this.effects.grants).extracting(LockTable.Grant::token).containsExactly("r4", "r5");
+		assertThat(this.effects.grants.get(1).fencingToken()).isGreaterThan(this.effects.grants.get(0).fencingToken());
+		// A semaphore is not shared with readers.
+		assertThat(acquire("f", "k", "p1", 2, false, 9).kind()).isEqualTo(LockTable.Outcome.Kind.HELD);
+	}
+
+	@Test
 	void aSemaphoreKeepsTheLimitOfItsFirstHolderWhileHeld() {
 		acquire("a", "s", "t1", 2, false, 0);
 		LockTable.Outcome other = acquire("b", "s", "t2", 5, true, 1);

@@ -79,6 +79,21 @@ public class ForwardingLockRepository implements LockRepository {
 	}
 
 	@Override
+	public OptionalLong tryAcquireShared(LeaseSpec lease) {
+		return this.delegate.tryAcquireShared(lease);
+	}
+
+	@Override
+	public OptionalLong tryAcquireWaiting(LeaseSpec lease) {
+		return this.delegate.tryAcquireWaiting(lease);
+	}
+
+	@Override
+	public void stopWaiting(LeaseSpec lease) {
+		this.delegate.stopWaiting(lease);
+	}
+
+	@Override
 	public Set<String> renew(Collection<LeaseSpec> leases) {
 		return this.delegate.renew(leases);
 	}

@@ -59,6 +59,19 @@ public class SampleProperties {
 	 */
 	private Duration transferDuration = Duration.ofMillis(500);
 
+	/**
+	 * How long reading or writing a document takes, while its read/write lock is held.
+	 */
+	private Duration documentDuration = Duration.ofSeconds(2);
+
+	public Duration getDocumentDuration() {
+		return this.documentDuration;
+	}
+
+	public void setDocumentDuration(Duration documentDuration) {
+		this.documentDuration = documentDuration;
+	}
+
 	public Duration getPaymentDuration() {
 		return this.paymentDuration;
 	}

@@ -58,7 +58,7 @@ import static org.assertj.core.api.Assertions.tuple;
  */
 @SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT,
 		properties = { "sample.payment-duration=600ms", "sample.report-duration=600ms", "sample.report-wait=3s",
-				"sample.restock-duration=10ms", "sample.transfer-duration=300ms" })
+				"sample.restock-duration=10ms", "sample.transfer-duration=300ms", "sample.document-duration=600ms" })
 @ExtendWith(OutputCaptureExtension.class)
 class SampleApplicationTests {
 
@@ -352,8 +352,8 @@ class SampleApplicationTests {
 		try (LockHandle held = this.lockTemplate.exclusive("account:dave").acquire()) {
 			ResponseEntity<Map<String, Object>> refused = transfer("carol", "dave", 500);
 			assertThat(refused.getStatusCode().value()).isEqualTo(409);
-			assertThat(refused.getBody()).containsEntry("key", "account:dave");
-			assertThat(this.lockTemplate.repository().inspect("account:carol")).isEmpty();
+			assertThat(refused.getBody()).containsEntry("key", "latchkey-sample:account:dave");
+			assertThat(this.lockTemplate.inspect("account:carol")).isEmpty();
 		}
 		ResponseEntity<Map<String, Object>> after = transfer("carol", "dave", 0);
 		assertThat(entry(after, "from")).containsEntry("balance", 10_000);
@@ -375,6 +375,38 @@ class SampleApplicationTests {
 	private static Map<String, Object> entry(ResponseEntity<Map<String, Object>> transfer, String side) {
 		assertThat(transfer.getBody()).isNotNull();
 		return (Map<String, Object>) transfer.getBody().get(side);
+	}
+
+	@Test
+	void givenTwoReadsOfADocumentInProgressThenTheyShareItsLockAndAWriteWaitsForThem() {
+		CompletableFuture<ResponseEntity<Map<String, Object>>> first = readLater("doc-1");
+		CompletableFuture<ResponseEntity<Map<String, Object>>> second = readLater("doc-1");
+		Map<String, Object> lock = awaitHolders("latchkey-sample:doc:doc-1", 2);
+		assertThat(lock).containsEntry("mode", "SHARED");
+		long start = System.nanoTime();
+		ResponseEntity<Map<String, Object>> write = this.http.put()
+			.uri("/documents/{id}", "doc-1")
+			.body("new text")
+			.retrieve()
+			.toEntity(JSON);
+		Duration took = Duration.ofNanos(System.nanoTime() - start);
+		assertThat(write.getBody()).containsEntry("text", "new text");
+		// It waited for both reads, which ran together.
+		assertThat(took).isGreaterThan(Duration.ofMillis(200));
+		long firstRead = fencingToken(first.join());
+		long secondRead = fencingToken(second.join());
+		assertThat(fencingToken(write)).isGreaterThan(Math.max(firstRead, secondRead));
+		ResponseEntity<Map<String, Object>> read = this.http.get()
+			.uri("/documents/{id}", "doc-1")
+			.retrieve()
+			.toEntity(JSON);
+		assertThat(read.getBody()).containsEntry("text", "new text");
+		assertThat(fencingToken(read)).isGreaterThan(fencingToken(write));
+	}
+
+	private CompletableFuture<ResponseEntity<Map<String, Object>>> readLater(String id) {
+		return CompletableFuture.supplyAsync(() -> this.http.get().uri("/documents/{id}", id).retrieve().toEntity(JSON),
+				this.executor);
 	}
 
 	private ResponseEntity<Map<String, Object>> pay(long order) {

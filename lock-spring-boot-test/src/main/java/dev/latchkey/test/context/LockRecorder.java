@@ -24,9 +24,13 @@ import java.util.concurrent.ConcurrentHashMap;
 
 import org.jspecify.annotations.Nullable;
 
+import org.springframework.beans.factory.BeanFactory;
+import org.springframework.beans.factory.BeanFactoryAware;
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.context.ApplicationListener;
 import org.springframework.util.ClassUtils;
 
+import dev.latchkey.LockSettings;
 import dev.latchkey.event.LockAcquiredEvent;
 import dev.latchkey.event.LockEvent;
 import dev.latchkey.event.LockLostEvent;
@@ -66,9 +70,16 @@ import dev.latchkey.event.LockReleasedEvent;
  *
  * @since 0.1.0
  */
-public final class LockRecorder implements ApplicationListener<LockEvent> {
+public final class LockRecorder implements ApplicationListener<LockEvent>, BeanFactoryAware {
 
 	private final List<LockEvent> events = new ArrayList<>();
+
+	private @Nullable ObjectProvider<LockSettings> settings;
+
+	@Override
+	public void setBeanFactory(BeanFactory beanFactory) {
+		this.settings = beanFactory.getBeanProvider(LockSettings.class);
+	}
 
 	private final Map<String, Method> methods = new ConcurrentHashMap<>();
 
@@ -106,10 +117,20 @@ public final class LockRecorder implements ApplicationListener<LockEvent> {
 		for (LockEvent event : recorded) {
 			Kind kind = (event instanceof LockAcquiredEvent) ? Kind.ACQUIRED
 					: (event instanceof LockReleasedEvent) ? Kind.RELEASED : Kind.LOST;
-			entries.add(new Entry(kind, event.getKey(), event.getName(), event.getFencingToken(),
+			entries.add(new Entry(kind, written(event.getKey()), event.getName(), event.getFencingToken(),
 					this.methods.get(grant(event.getKey(), event.getFencingToken()))));
 		}
 		return entries;
+	}
+
+	/**
+	 * A key as the application wrote it: without the configured prefix
+	 * ({@code latchkey.key-prefix}, by default the application's name and a colon).
+	 */
+	private String written(String key) {
+		LockSettings current = (this.settings != null) ? this.settings.getIfAvailable() : null;
+		String prefix = (current != null) ? current.keyPrefix() : "";
+		return (!prefix.isEmpty() && key.startsWith(prefix)) ? key.substring(prefix.length()) : key;
 	}
 
 	/**
@@ -124,7 +145,7 @@ public final class LockRecorder implements ApplicationListener<LockEvent> {
 	/**
 	 * The entries of one key, in order: what to assert on when other locks may be taken
 	 * meanwhile (a scheduled job, another request).
-	 * @param key the lock key, with the configured prefix
+	 * @param key the lock key as the application wrote it, without the configured prefix
 	 * @return the entries
 	 */
 	public List<Entry> entries(String key) {
@@ -188,7 +209,8 @@ public final class LockRecorder implements ApplicationListener<LockEvent> {
 	 * One grant, release or loss.
 	 *
 	 * @param kind what happened
-	 * @param key the lock key, with the configured prefix
+	 * @param key the lock key as the application wrote it, without the configured prefix
+	 * ({@code latchkey.key-prefix}, by default the application's name and a colon)
 	 * @param name the lock's name: the key template of an annotation, or the name given
 	 * to {@code LockTemplate}
 	 * @param fencingToken the lease's fencing token
