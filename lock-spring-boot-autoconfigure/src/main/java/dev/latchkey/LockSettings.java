@@ -83,27 +83,6 @@ public record LockSettings(Duration ttl, Duration waitTime, @Nullable Duration r
 	}
 
 	/**
-	 * Settings without a maximum hold time.
-	 * @param ttl the time-to-live of a lease that does not set its own
-	 * @param waitTime how long to wait for a lock that does not set its own wait time
-	 * @param renewInterval the interval between renewals, or {@code null} for a third of
-	 * each lease's TTL
-	 * @param safetyMargin how long before the backend could expire a lease this process
-	 * stops relying on it
-	 * @param keyPrefix the text put before every key
-	 * @param maxKeyLength the longest key allowed, prefix included
-	 * @param owner the owner name of this process
-	 * @param initialPollInterval the first interval between attempts of a waiter that
-	 * hears no release notification
-	 * @param maxPollInterval the longest interval between such attempts
-	 */
-	public LockSettings(Duration ttl, Duration waitTime, @Nullable Duration renewInterval, Duration safetyMargin,
-			String keyPrefix, int maxKeyLength, String owner, Duration initialPollInterval, Duration maxPollInterval) {
-		this(ttl, waitTime, renewInterval, safetyMargin, keyPrefix, maxKeyLength, owner, initialPollInterval,
-				maxPollInterval, null);
-	}
-
-	/**
 	 * Checks a maximum hold time: positive, and no longer than {@link #MAX_DURATION}.
 	 * @param maxHold the maximum hold time
 	 * @throws IllegalArgumentException if it is zero, negative or too long

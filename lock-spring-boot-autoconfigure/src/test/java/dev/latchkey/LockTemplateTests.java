@@ -66,8 +66,9 @@ class LockTemplateTests {
 
 	private static final String OWNER = "test-owner";
 
-	private final LockSettings settings = new LockSettings(Duration.ofSeconds(30), Duration.ZERO, null,
-			Duration.ofMillis(100), "", 512, OWNER, Duration.ofMillis(10), Duration.ofMillis(100));
+	private final LockSettings settings = LockSettings.defaults()
+		.withOwner(OWNER)
+		.withPollIntervals(Duration.ofMillis(10), Duration.ofMillis(100));
 
 	private final List<Object> events = new CopyOnWriteArrayList<>();
 
@@ -520,8 +521,8 @@ class LockTemplateTests {
 		// Another process: its own template, polling too slowly to get the key in time
 		// without a notification.
 		Duration poll = Duration.ofSeconds(20);
-		LockTemplate elsewhere = template(this.repository, new LockSettings(Duration.ofSeconds(30), Duration.ZERO, null,
-				Duration.ofMillis(100), "", 512, "elsewhere", poll, poll), null);
+		LockTemplate elsewhere = template(this.repository,
+				this.settings.withOwner("elsewhere").withPollIntervals(poll, poll), null);
 		Duration minHold = Duration.ofMillis(500);
 		long start = System.nanoTime();
 		this.template.exclusive("order:1").minHold(minHold).run(() -> {

@@ -174,9 +174,7 @@ public final class JdbcBenchmark {
 		out.printf(Locale.ROOT, "%-62s %9s %9s %9s %9s %11s%n", "contender", "p50 us", "p90 us", "p99 us", "max us",
 				"release p50");
 		LockSettings settings = LockSettings.defaults().withOwner("bench").withWaitTime(Duration.ofSeconds(30));
-		LockSettings slowPolling = new LockSettings(settings.ttl(), settings.waitTime(), settings.renewInterval(),
-				settings.safetyMargin(), settings.keyPrefix(), settings.maxKeyLength(), settings.owner(),
-				Duration.ofSeconds(1), Duration.ofSeconds(1));
+		LockSettings slowPolling = settings.withPollIntervals(Duration.ofSeconds(1), Duration.ofSeconds(1));
 		handOff("Latchkey LockTemplate, NOTIFY (polls 50 ms..1 s)", rounds,
 				(b) -> b.latchkeyHandOff(latchkeyTable, settings, false));
 		handOff("Latchkey LockTemplate, NOTIFY, polls every 1 s", rounds,

@@ -96,9 +96,10 @@ public final class SocketBenchmark {
 				out.println(
 						acquireRelease(own, iterations, "acquire+release, repository, in the arbiter's own process"));
 			}
-			LockSettings settings = LockSettings.defaults().withOwner("bench").withWaitTime(Duration.ofSeconds(10));
-			settings = new LockSettings(settings.ttl(), settings.waitTime(), null, settings.safetyMargin(), "", 512,
-					"bench", Duration.ofSeconds(5), Duration.ofSeconds(5));
+			LockSettings settings = LockSettings.defaults()
+				.withOwner("bench")
+				.withWaitTime(Duration.ofSeconds(10))
+				.withPollIntervals(Duration.ofSeconds(5), Duration.ofSeconds(5));
 			try (LockTemplate template = new LockTemplate(repository, settings, null)) {
 				out.println(templateAcquireRelease(template, iterations));
 				// Warm up the hand-off path in both processes, then measure.

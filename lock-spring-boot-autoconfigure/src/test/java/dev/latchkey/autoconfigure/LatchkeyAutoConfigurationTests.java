@@ -112,7 +112,7 @@ class LatchkeyAutoConfigurationTests {
 				LockSettings settings = context.getBean(LockSettings.class);
 				assertThat(settings).isEqualTo(new LockSettings(Duration.ofSeconds(10), Duration.ofSeconds(2),
 						Duration.ofSeconds(2), Duration.ofMillis(50), "billing:", 100, "node-1", Duration.ofMillis(20),
-						Duration.ofMillis(400)));
+						Duration.ofMillis(400), null));
 				LockTemplate locks = context.getBean(LockTemplate.class);
 				locks.exclusive("order:1")
 					.run(() -> assertThat(locks.repository().inspect("billing:order:1"))

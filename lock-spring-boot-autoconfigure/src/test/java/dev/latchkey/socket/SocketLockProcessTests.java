@@ -404,10 +404,9 @@ class SocketLockProcessTests {
 	}
 
 	private static LockSettings slowPolling() {
-		LockSettings defaults = LockSettings.defaults();
-		return new LockSettings(defaults.ttl(), defaults.waitTime(), null, defaults.safetyMargin(),
-				defaults.keyPrefix(), defaults.maxKeyLength(), "test-jvm", Duration.ofSeconds(10),
-				Duration.ofSeconds(10));
+		return LockSettings.defaults()
+			.withOwner("test-jvm")
+			.withPollIntervals(Duration.ofSeconds(10), Duration.ofSeconds(10));
 	}
 
 	private static long token(String held) {
