@@ -171,8 +171,8 @@ final class LeaseKeeper implements AutoCloseable {
 		long now = System.nanoTime();
 		long interval = lease.renewInterval().toNanos();
 		// A lease granted a while before it reached this process (a queued grant) has
-		// less validity left than a fresh
-		// one: renew it sooner, so that it is renewed before its deadline.
+		// less validity left than a fresh one: renew it sooner, so that it is renewed
+		// before its deadline.
 		long due = Math.max(now, Math.min(now + interval, lease.validUntilNanos() - interval));
 		Entry entry = new Entry(lease, due);
 		this.kept.put(lease.spec().token(), entry);

@@ -99,10 +99,9 @@ final class LeaseLifecycle {
 		Set<String> lost;
 		try {
 			// Shorten the lease so it ends soon after the minimum hold time even if this
-			// process dies now, but not
-			// before the release scheduled below: a lease that expired first could not be
-			// released, so neither the
-			// backend's notification nor the LockReleasedEvent would follow.
+			// process dies now, but not before the release scheduled below: a lease that
+			// expired first could not be released, so neither the backend's notification
+			// nor the LockReleasedEvent would follow.
 			Duration grace = this.settings.safetyMarginFor(lease.ttl());
 			lost = this.repository.renew(List.of(lease.spec().withTtl(remaining.plus(grace))));
 		}
@@ -210,9 +209,8 @@ final class LeaseLifecycle {
 		logger.warn(exception, () -> "Lost lock '" + lease.key() + "' (fencing token " + lease.fencingToken()
 				+ ") after holding it for " + lease.heldFor());
 		// Observers and listeners hear of the loss, then the work is told, and only then
-		// is the release tried: with
-		// the backend down, that attempt can take a whole request timeout, which must not
-		// delay the news.
+		// is the release tried: with the backend down, that attempt can take a whole
+		// request timeout, which must not delay the news.
 		LockObserver.Hold hold = lease.takeHold();
 		if (hold != null) {
 			observeSafely(() -> hold.lost(exception));

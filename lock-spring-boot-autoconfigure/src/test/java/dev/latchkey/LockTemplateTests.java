@@ -404,8 +404,8 @@ class LockTemplateTests {
 		assertThat(faulty.renewCalls.get()).isGreaterThanOrEqualTo(2);
 		assertThat(lost.getHoldDuration()).isGreaterThanOrEqualTo(validity);
 		// A best-effort release, in case the backend is reachable again: made on the
-		// keeper's thread after the work was
-		// told, so it may come a moment after the call returned.
+		// keeper's thread after the work was told, so it may come a moment after the call
+		// returned.
 		Awaitility.await()
 			.atMost(Duration.ofSeconds(5))
 			.untilAsserted(() -> assertThat(faulty.releases).extracting(LeaseSpec::key).containsExactly("order:1"));
@@ -573,8 +573,7 @@ class LockTemplateTests {
 		long start = System.nanoTime();
 		LockHandle handle = stopping.exclusive("import").maxHold(Duration.ofSeconds(1)).acquire();
 		// Renewed every 200 ms: the renewals from 0.6 s on ask the backend to keep the
-		// lease
-		// only until the limit plus the safety margin.
+		// lease only until the limit plus the safety margin.
 		Awaitility.await().atMost(Duration.ofSeconds(2)).until(() -> handle.lease().renewals() >= 4);
 		assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(1));
 		// The process stops (nothing is renewed or released any more), as if paused.

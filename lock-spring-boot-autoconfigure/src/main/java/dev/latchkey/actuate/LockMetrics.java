@@ -107,11 +107,9 @@ public class LockMetrics implements ApplicationListener<LockEvent> {
 			.tag("backend", backend)
 			.register(registry);
 		// Registered at zero, so that both counters are listed (and alerts on them work)
-		// before the first event; with
-		// the same tag keys as the counters of real locks, since registries such as
-		// Prometheus require one set of keys
-		// per meter name. "none" is the value that stands for no lock, as Micrometer's
-		// "error" tag does.
+		// before the first event; with the same tag keys as the counters of real locks,
+		// since registries such as Prometheus require one set of keys per meter name.
+		// "none" is the value that stands for no lock, as Micrometer's "error" tag does.
 		lost(NONE, backend, NONE);
 		renewals(NONE, backend);
 	}

@@ -498,8 +498,7 @@ public class EtcdLockRepository implements LockRepository, AutoCloseable {
 					.Then(Op.delete(this.keys.holdersPrefix(key), DeleteOption.builder().isPrefix(true).build()))
 					.commit());
 		// No fencing counter to bump: the next grant's revision is above the deletion's,
-		// which is above every evicted
-		// holder's.
+		// which is above every evicted holder's.
 		return response.getDeleteResponses().get(0).getDeleted() > 0;
 	}
 

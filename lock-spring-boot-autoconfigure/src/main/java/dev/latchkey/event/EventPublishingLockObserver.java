@@ -115,8 +115,7 @@ public class EventPublishingLockObserver implements LockObserver {
 		@Override
 		public void failed(Throwable failure) {
 			// Other failures (a semaphore asked for with another limit, say) are the
-			// caller's mistake, not the
-			// backend's: they have no event.
+			// caller's mistake, not the backend's: they have no event.
 			if (failure instanceof LockBackendException backendFailure) {
 				publish(new LockAcquireFailedEvent(EventPublishingLockObserver.this, this.spec.key(), this.name,
 						this.backend, this.spec.owner(), waited(), backendFailure)

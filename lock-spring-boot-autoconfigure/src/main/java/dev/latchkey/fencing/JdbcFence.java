@@ -336,9 +336,8 @@ public class JdbcFence {
 			@Override
 			boolean advance(Connection connection, String table, String resource, long token) throws SQLException {
 				// The insert id answers the outcome whatever the driver counts as
-				// affected rows: the token when the
-				// row was inserted or moved (or kept, for an equal token), 0 when a newer
-				// token is stored.
+				// affected rows: the token when the row was inserted or moved (or kept,
+				// for an equal token), 0 when a newer token is stored.
 				String sql = "INSERT INTO " + table + " (RESOURCE, TOKEN) VALUES (?, LAST_INSERT_ID(?))"
 						+ " ON DUPLICATE KEY UPDATE TOKEN = IF(TOKEN <= VALUES(TOKEN), VALUES(TOKEN),"
 						+ " TOKEN + LAST_INSERT_ID(0))";

@@ -61,11 +61,9 @@ final class PostgresLockDialect extends JdbcLockDialect {
 		this.channel = channel(table);
 		String sequence = table + "_FENCING";
 		// The token of a takeover is drawn in SET, which runs only once the row is locked
-		// and found expired: a
-		// statement that waited for another transaction on the row draws after that
-		// transaction's grant. The one in
-		// VALUES serves only the very first grant of a key, since the key's row is never
-		// deleted afterwards.
+		// and found expired: a statement that waited for another transaction on the row
+		// draws after that transaction's grant. The one in VALUES serves only the very
+		// first grant of a key, since the key's row is never deleted afterwards.
 		this.acquireExclusive = """
 				INSERT INTO %1$s AS l (LOCK_KEY, SLOT, TOKEN, OWNER, FENCING, PERMITS, EXPIRES_AT)
 				VALUES (?, '', ?, ?, nextval('%2$s'), 1, now() + ? * INTERVAL '1 millisecond')

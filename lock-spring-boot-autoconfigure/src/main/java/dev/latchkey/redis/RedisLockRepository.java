@@ -185,8 +185,8 @@ public class RedisLockRepository implements LockRepository, AutoCloseable {
 			""", Long.class);
 
 	// KEYS: lock, permits, holders, fence. ARGV: token, owner, ttl (ms), limit. Answers
-	// the fencing token, nil when
-	// all permits are held, or minus the holders' limit when it is not the requested one.
+	// the fencing token, nil when all permits are held, or minus the holders' limit when
+	// it is not the requested one.
 	private static final RedisScript<Long> ACQUIRE_PERMIT = RedisScript.of("""
 			if redis.call('EXISTS', KEYS[1]) == 1 then
 				return false
@@ -261,8 +261,7 @@ public class RedisLockRepository implements LockRepository, AutoCloseable {
 			""", Long.class);
 
 	// KEYS: lock, permits, holders of each lease. ARGV: token, ttl (ms), mode ('e' or
-	// 's') of each lease.
-	// Answers the tokens of the leases that are no longer held.
+	// 's') of each lease. Answers the tokens of the leases that are no longer held.
 	private static final RedisScript<List<String>> RENEW = listScript("""
 			""" + NOW + """
 			local lost = {}
@@ -295,9 +294,8 @@ public class RedisLockRepository implements LockRepository, AutoCloseable {
 			""");
 
 	// KEYS: lock, permits, holders. Answers {'e', owner, fence, pttl} for an exclusive
-	// holder,
-	// {'s', now, token, expiry, holder, ...} for the unexpired permits of a semaphore, or
-	// {} when free.
+	// holder, {'s', now, token, expiry, holder, ...} for the unexpired permits of a
+	// semaphore, or {} when free.
 	private static final RedisScript<List<String>> INSPECT = listScript("""
 			local lock = redis.call('HMGET', KEYS[1], 'owner', 'fence')
 			if lock[1] then

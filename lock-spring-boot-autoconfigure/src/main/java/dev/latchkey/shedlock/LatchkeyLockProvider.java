@@ -109,8 +109,8 @@ public class LatchkeyLockProvider implements LockProvider {
 			.tryAcquire();
 		if (acquired.isPresent() && acquired.get().isReentrant()) {
 			// This thread already runs under the lock. A provider answers a held lock
-			// with empty; ShedLock itself
-			// runs a nested task of the same lock name (see LockAssert).
+			// with empty; ShedLock itself runs a nested task of the same lock name (see
+			// LockAssert).
 			acquired.get().close();
 			return Optional.empty();
 		}

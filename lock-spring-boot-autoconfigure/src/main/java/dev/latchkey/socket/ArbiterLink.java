@@ -269,8 +269,8 @@ final class ArbiterLink implements AutoCloseable {
 				this.arbiter = null;
 			}
 		}
-		// A reconnection that started before the close finds the link closed and ends
-		// at once.
+		// A reconnection that started before the close finds the link closed and ends at
+		// once.
 		for (Thread reconnect : this.reconnecting) {
 			if (reconnect != Thread.currentThread()) {
 				try {

@@ -253,8 +253,7 @@ final class SocketArbiter implements AutoCloseable {
 		}
 		catch (UnsupportedOperationException | IOException ex) {
 			// ArbiterPeer credentials are not available here; the private directory still
-			// keeps
-			// other users out.
+			// keeps other users out.
 			return true;
 		}
 	}

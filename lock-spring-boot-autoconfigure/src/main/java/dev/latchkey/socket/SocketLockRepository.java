@@ -247,9 +247,8 @@ public class SocketLockRepository implements QueueingLockRepository, AutoCloseab
 			}
 			catch (ArbiterConnection.NoAnswerException ex) {
 				// The arbiter may grant it later: give it back then, rather than leave
-				// the key idle for a TTL. The
-				// arbiter reads one connection's requests in order, so this release comes
-				// after the acquire.
+				// the key idle for a TTL. The arbiter reads one connection's requests in
+				// order, so this release comes after the acquire.
 				current.send(releaseRequest(current.nextId(), lease));
 				throw failure("Acquiring '" + lease.key() + "'", ex);
 			}
@@ -545,9 +544,8 @@ public class SocketLockRepository implements QueueingLockRepository, AutoCloseab
 		checkKey(key);
 		Runnable subscription = onRelease::run;
 		// The first subscriber of a key sends WATCH, the last one to leave UNWATCH: under
-		// one lock, so that an UNWATCH
-		// can never reach the arbiter after the WATCH of a subscriber that came
-		// meanwhile.
+		// one lock, so that an UNWATCH can never reach the arbiter after the WATCH of a
+		// subscriber that came meanwhile.
 		synchronized (this.watching) {
 			List<Runnable> listeners = this.subscribers.computeIfAbsent(key, (k) -> new CopyOnWriteArrayList<>());
 			listeners.add(subscription);

@@ -116,8 +116,8 @@ class OnLockBackendConditionTests {
 	void givenNoBackendLibraryOnTheClassPathThenAutoUsesTheSocketBackendAndANamedOneExplainsWhatToAdd()
 			throws Exception {
 		// Absent, not filtered: the auto-configuration is registered as a class, which
-		// makes Spring read its
-		// configurations reflectively unless they are imported by name.
+		// makes Spring read its configurations reflectively unless they are imported by
+		// name.
 		try (URLClassLoader loader = BackendStartup.classLoaderWithout("jetcd-", "spring-data-redis",
 				"spring-boot-data-redis", "lettuce-core", "spring-jdbc", "spring-boot-jdbc")) {
 			assertThat(ClassUtils.isPresent("io.etcd.jetcd.Client", loader)).isFalse();

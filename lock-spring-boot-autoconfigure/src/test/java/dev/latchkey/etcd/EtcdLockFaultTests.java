@@ -204,8 +204,7 @@ class EtcdLockFaultTests {
 			cluster.awaitHealthy(i);
 		}
 		// Back with a quorum, the key frees (the lost holder's repository deletes it, or
-		// etcd expires its lease) and
-		// the next grant is fenced above the lost one.
+		// etcd expires its lease) and the next grant is fenced above the lost one.
 		EtcdLockRepository next = repository(cluster.endpoints());
 		LeaseSpec spec = LeaseSpec.exclusive("cluster-stopped", "next", token(), Duration.ofSeconds(30));
 		OptionalLong[] granted = { OptionalLong.empty() };

@@ -51,9 +51,8 @@ public class ReadmeFencingExample {
 	@Exclusive("account:#id")
 	public void credit(long id, BigDecimal amount) {
 		// One transaction: the fence of "account:<id>" moves to this grant's token, then
-		// the update runs. A holder
-		// whose lease ran out while it was paused gets FencingTokenRejectedException
-		// here, and nothing is written.
+		// the update runs. A holder whose lease ran out while it was paused gets
+		// FencingTokenRejectedException here, and nothing is written.
 		this.fence.run("account:" + id, LockContext.fencingToken(),
 				() -> this.jdbc.sql("UPDATE ACCOUNTS SET BALANCE = BALANCE + ? WHERE ID = ?")
 					.params(amount, id)

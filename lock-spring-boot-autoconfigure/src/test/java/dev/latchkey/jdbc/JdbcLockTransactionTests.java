@@ -127,9 +127,8 @@ class JdbcLockTransactionTests {
 							bothInTransactions)));
 				}
 				// The first call to give up rolls back and frees its connection; the
-				// other, still waiting for one, may
-				// then get it and go through. Every call ends, and every failure is the
-				// clear one.
+				// other, still waiting for one, may then get it and go through. Every
+				// call ends, and every failure is the clear one.
 				int failed = 0;
 				for (Future<?> call : calls) {
 					Throwable failure = catchThrowable(() -> call.get(30, TimeUnit.SECONDS));

@@ -121,13 +121,12 @@ class RedisLockFaultTests {
 	void acquireWhoseAnswerWasLostToAPauseLeavesTheKeyFreeSoonAfterTheServerResumes() throws Exception {
 		RedisServerProcess server = server();
 		// The command timeout is far below the pause: the acquire is sent, the client
-		// gives up on it, and the paused
-		// server runs it when it resumes.
+		// gives up on it, and the paused server runs it when it resumes.
 		RedisLockRepository repository = repository(server.url(), Duration.ofMillis(300));
 		RedisLockRepository next = repository(server.url());
 		// Connect both before the pause, and load the scripts: a server that does not
-		// know a script answers EVALSHA
-		// with NOSCRIPT when it resumes, and the EVAL that would follow is never sent.
+		// know a script answers EVALSHA with NOSCRIPT when it resumes, and the EVAL that
+		// would follow is never sent.
 		warmUp(repository);
 		warmUp(next);
 		Duration ttl = Duration.ofSeconds(60);
@@ -146,8 +145,8 @@ class RedisLockFaultTests {
 			resumedAt = System.nanoTime();
 		}
 		// The acquire did run when the server resumed (its 60 s lease would keep the key
-		// idle); the template, which
-		// knows the token it sent, gives it back as soon as the server answers again.
+		// idle); the template, which knows the token it sent, gives it back as soon as
+		// the server answers again.
 		LeaseSpec spec = LeaseSpec.exclusive("answer-lost", "next", token(), Duration.ofSeconds(30));
 		OptionalLong[] granted = { OptionalLong.empty() };
 		Awaitility.await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(50)).until(() -> {

@@ -93,8 +93,7 @@ class RedisLockScriptTests {
 		Map<String, Long> calls = delta(before, commandStats());
 		logger.info(() -> "Redis commands for " + rounds + " uncontended acquire+release pairs: " + calls);
 		// The commands the scripts run are counted under their own names, and cost no
-		// round trip; INFO and QUIT are
-		// this test's own probe.
+		// round trip; INFO and QUIT are this test's own probe.
 		Map<String, Long> roundTrips = new TreeMap<>(calls);
 		roundTrips.keySet()
 			.removeAll(List.of("exists", "incr", "hset", "pexpire", "hget", "del", "publish", "info", "quit"));

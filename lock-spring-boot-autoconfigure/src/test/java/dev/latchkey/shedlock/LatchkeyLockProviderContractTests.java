@@ -130,8 +130,7 @@ abstract class LatchkeyLockProviderContractTests extends TwoNodeTests {
 		SimpleLock lock = this.provider.lock(config(this.name, Duration.ofSeconds(2), Duration.ZERO)).orElseThrow();
 		long firstToken = LockContext.fencingToken();
 		// The lease's TTL is lockAtMostFor here (shorter than latchkey.ttl): renewed
-		// while
-		// the task runs.
+		// while the task runs.
 		Thread.sleep(1200);
 		assertThat(this.peer.lock(config(this.name))).isEmpty();
 		assertThat(this.locks.heldLeases()).singleElement().satisfies((lease) -> {

@@ -97,9 +97,8 @@ class ShedLockSchedulerLockTests extends ApplicationNodeTests {
 		assertThat(jobA.runs()).isOne();
 
 		// A short run on A; lockAtLeastFor (2s) keeps the lock after it, then B runs,
-		// with a higher fencing token.
-		// lockAtLeastFor counts from the call that took the lock, as ShedLock counts it
-		// from before lock().
+		// with a higher fencing token. lockAtLeastFor counts from the call that took the
+		// lock, as ShedLock counts it from before lock().
 		AtomicLong shortRunCalledAt = new AtomicLong();
 		await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(50)).untilAsserted(() -> {
 			long calledAt = System.nanoTime();

@@ -79,8 +79,7 @@ class SocketColdStartProcessTests {
 	void theFirstAttemptRightAfterThePreviousArbiterExitedNormallyIsGranted() {
 		Path directory = this.temporary.resolve("locks");
 		// The first process finds a fresh directory; each of the others the directory its
-		// predecessor, the arbiter,
-		// left when it exited normally.
+		// predecessor, the arbiter, left when it exited normally.
 		String first = outcome(tryOnce(directory));
 		List<String> outcomes = new ArrayList<>();
 		for (int i = 0; i < ATTEMPTS; i++) {

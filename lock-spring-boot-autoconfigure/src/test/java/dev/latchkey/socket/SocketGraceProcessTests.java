@@ -72,9 +72,8 @@ class SocketGraceProcessTests {
 		arbiter.kill();
 		SocketLockRepository repository = repository(directory);
 		// The paused holder cannot re-assert, and its key is unknown to the new arbiter:
-		// nothing new is granted while
-		// its lease may run. An attempt that does not queue waits a moment for the grace
-		// period, then hears "held".
+		// nothing new is granted while its lease may run. An attempt that does not queue
+		// waits a moment for the grace period, then hears "held".
 		assertThat(repository.tryAcquire(lease("free"))).as("a single attempt during the grace period").isEmpty();
 		assertThat(repository.isArbiter()).isTrue();
 		CompletableFuture<QueueingLockRepository.QueuedGrant> grant = repository.acquireQueued(lease("k"));

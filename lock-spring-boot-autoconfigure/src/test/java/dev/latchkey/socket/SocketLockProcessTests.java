@@ -145,8 +145,7 @@ class SocketLockProcessTests {
 		long heldToken = token(holder.awaitLine("HELD ", START));
 		CountDownLatch waiting = new CountDownLatch(1);
 		// Polls far apart: only the arbiter (granting to its queue, or pushing the
-		// release) can make the waiter's grant
-		// come within the bound below.
+		// release) can make the waiter's grant come within the bound below.
 		LockRepository signalling = queued ? new QueueSignallingRepository(repository, waiting)
 				: new SignallingRepository(repository, waiting);
 		LockTemplate template = template(signalling, slowPolling());

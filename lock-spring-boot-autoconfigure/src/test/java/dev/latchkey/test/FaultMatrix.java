@@ -342,10 +342,9 @@ public abstract class FaultMatrix {
 				.until(() -> !holder.lines("", resumedAt).isEmpty() || !holder.isAlive());
 			if (holder.lines("", resumedAt).isEmpty()) {
 				// Seen once in CI on MariaDB: the resumed child JVM ended without a word
-				// (no stack trace, no crash
-				// file); the cause is not known. It cannot have written late (checked
-				// below), but it said nothing of
-				// its loss either, so this round proves only the fencing half.
+				// (no stack trace, no crash file); the cause is not known. It cannot have
+				// written late (checked below), but it said nothing of its loss either,
+				// so this round proves only the fencing half.
 				logger.warn(() -> backendName() + ": the holder's process ended without a word when resumed; "
 						+ "checking only that it wrote nothing late");
 			}
@@ -374,8 +373,8 @@ public abstract class FaultMatrix {
 		this.signals.stop(waiter.pid());
 		long stoppedAt = System.nanoTime();
 		// The key is freed while the waiter is stopped: a queueing backend grants it to
-		// the stopped waiter, whose grant
-		// then expires; the others leave it free. Either way the test JVM takes it next.
+		// the stopped waiter, whose grant then expires; the others leave it free. Either
+		// way the test JVM takes it next.
 		first.close();
 		LockHandle next = template().exclusive(this.key).waitTime(TTL.plusSeconds(20)).acquire();
 		assertThat(next.fencingToken()).isGreaterThan(first.fencingToken());
@@ -675,8 +674,8 @@ public abstract class FaultMatrix {
 			assertThat(repository().inspect(each)).as("holders of %s", each).isEmpty();
 		}
 		// Client libraries size their pools as they please (jetcd's Vert.x, Hikari's
-		// housekeeping): a few more threads
-		// or descriptors are no leak; one left by every few hundred cycles would show.
+		// housekeeping): a few more threads or descriptors are no leak; one left by every
+		// few hundred cycles would show.
 		Awaitility.await("threads and file descriptors back to what they were after the warm-up")
 			.atMost(Duration.ofSeconds(10))
 			.untilAsserted(() -> {

@@ -43,9 +43,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 @SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT, properties = { "sample.payment-duration=10s",
 		"management.endpoint.locks.access=unrestricted", "latchkey.renew-interval=100ms",
-		// On the embedded default backend, in a lock directory of its own: a
-		// backend named in the test's properties replaces the test module's
-		// in-memory one.
+		// On the embedded default backend, in a lock directory of its own: a backend
+		// named in the test's properties replaces the test module's in-memory one.
 		"latchkey.backend=socket", "latchkey.socket.directory=${java.io.tmpdir}/latchkey-sample-test-${random.uuid}" })
 class SampleForceReleaseTests {
 
@@ -86,8 +85,8 @@ class SampleForceReleaseTests {
 		assertThat(deleted.getStatusCode().value()).isEqualTo(200);
 		assertThat(deleted.getBody()).containsEntry("key", "latchkey-sample:order:9").containsEntry("released", true);
 		// The payment's lease is lost at its next renewal, which interrupts the work long
-		// before its 10 s are up; the
-		// request is answered with Latchkey's problem detail for a lost lock.
+		// before its 10 s are up; the request is answered with Latchkey's problem detail
+		// for a lost lock.
 		ResponseEntity<Map<String, Object>> lost = payment.join();
 		assertThat(lost.getStatusCode().value()).isEqualTo(503);
 		assertThat(lost.getBody()).containsEntry("type", "urn:latchkey:problem:lock-lost")

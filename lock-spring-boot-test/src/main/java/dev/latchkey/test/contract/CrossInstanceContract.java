@@ -187,10 +187,9 @@ public interface CrossInstanceContract extends LockRepositoryFixture {
 						Duration.ofMillis(20)));
 			}
 			// A warm-up runs every path once before the recording (a grant, and the
-			// release
-			// subscription that waiting opens): the JDK pins a virtual thread while it
-			// links
-			// a call site or loads a class, once per site, whoever's code it is.
+			// release subscription that waiting opens): the JDK pins a virtual thread
+			// while it links a call site or loads a class, once per site, whoever's code
+			// it is.
 			for (LockTemplate template : templates) {
 				virtualThreads.submit(() -> template.exclusive(key).run(LockContext::assertHeld))
 					.get(60, TimeUnit.SECONDS);
@@ -238,10 +237,10 @@ public interface CrossInstanceContract extends LockRepositoryFixture {
 			recording.stop();
 			recording.dump(events);
 			List<RecordedEvent> pinned = RecordingFile.readAllEvents(events);
-			// The JDK still pins a virtual thread while a class loads or initializes
-			// (JEP 491), once per class, whoever's code asked for it: the warm-up above
-			// loaded most of them. A pin inside a client library (Lettuce records JFR
-			// events of its own while it connects) is the library's.
+			// The JDK still pins a virtual thread while a class loads or initializes (JEP
+			// 491), once per class, whoever's code asked for it: the warm-up above loaded
+			// most of them. A pin inside a client library (Lettuce records JFR events of
+			// its own while it connects) is the library's.
 			List<String> ours = pinned.stream()
 				.map(RecordedEvent::getStackTrace)
 				.filter((trace) -> trace != null && !loadsAClass(trace) && pinnedByLatchkey(trace))

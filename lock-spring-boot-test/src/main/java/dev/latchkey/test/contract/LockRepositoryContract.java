@@ -907,8 +907,7 @@ public abstract class LockRepositoryContract implements LockRepositoryFixture {
 			}));
 		awaitExpiry().until(() -> readers.waiterCount(key) == 1);
 		// The key is held shared and the reader is compatible with it, yet waits: a
-		// writer
-		// came first.
+		// writer came first.
 		sleep(300);
 		assertThat(order).isEmpty();
 		assertThat(this.repository.release(holder)).isTrue();
