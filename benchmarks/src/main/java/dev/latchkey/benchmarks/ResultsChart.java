@@ -16,6 +16,7 @@
 
 package dev.latchkey.benchmarks;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.function.ToDoubleFunction;
@@ -57,7 +58,8 @@ final class ResultsChart {
 		Axis throughput = Axis.of(results, BenchmarkResult::opsPerSecond, BenchmarkResult::contendedOpsPerSecond);
 		int groups = (int) results.stream().map(BenchmarkResult::backend).distinct().count();
 		int plotHeight = results.size() * ROW + groups * GROUP_HEADER;
-		int height = TOP + plotHeight + 80;
+		List<String> captionLines = wrap(caption, 150);
+		int height = TOP + plotHeight + 66 + 14 * captionLines.size();
 		int left = LABEL_WIDTH;
 		int right = LABEL_WIDTH + PANEL_WIDTH + PANEL_GAP;
 		StringBuilder svg = new StringBuilder();
@@ -95,12 +97,33 @@ final class ResultsChart {
 					count(result.contendedOpsPerSecond()));
 			y += ROW;
 		}
-		svg.append(text(10, height - 38, "start", "fill=\"#333\"",
+		int footer = TOP + plotHeight + 30;
+		svg.append(text(10, footer, "start", "fill=\"#333\"",
 				"Upper bar of a row: p50 (latency) and one thread (throughput); lower bar: p99, and 8 threads"
 						+ " contending for one key. No bar: not measured."));
-		svg.append(text(10, height - 20, "start", "fill=\"#333\"", caption));
+		for (String line : captionLines) {
+			footer += 14;
+			svg.append(text(10, footer, "start", "fill=\"#333\" font-size=\"11\"", line));
+		}
 		svg.append("</svg>\n");
 		return svg.toString();
+	}
+
+	private static List<String> wrap(String text, int width) {
+		List<String> lines = new ArrayList<>();
+		StringBuilder line = new StringBuilder();
+		for (String word : text.split(" ")) {
+			if (line.length() > 0 && line.length() + 1 + word.length() > width) {
+				lines.add(line.toString());
+				line.setLength(0);
+			}
+			if (line.length() > 0) {
+				line.append(' ');
+			}
+			line.append(word);
+		}
+		lines.add(line.toString());
+		return lines;
 	}
 
 	private static String[] colours(BenchmarkResult result) {
