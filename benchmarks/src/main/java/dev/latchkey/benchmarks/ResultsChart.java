@@ -34,9 +34,9 @@ import java.util.function.ToDoubleFunction;
  */
 final class ResultsChart {
 
-	private static final int WIDTH = 1180;
+	private static final int WIDTH = 1220;
 
-	private static final int LABEL_WIDTH = 380;
+	private static final int LABEL_WIDTH = 420;
 
 	private static final int PANEL_WIDTH = 330;
 
@@ -85,10 +85,10 @@ final class ResultsChart {
 						"<line x1=\"10\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#ccc\"/>%n", y + 2, WIDTH - 10, y + 2));
 				y += GROUP_HEADER;
 			}
-			String label = (result.contender().length() > 62) ? result.contender().substring(0, 60) + "…"
+			String label = (result.contender().length() > 64) ? result.contender().substring(0, 63) + "…"
 					: result.contender();
-			svg.append(text(LABEL_WIDTH - 8, y + BAR + 4, "end", result.isLatchkey() ? "font-weight=\"bold\"" : "",
-					label));
+			svg.append(text(LABEL_WIDTH - 8, y + BAR + 4, "end",
+					result.isLatchkey() ? "font-size=\"11\" font-weight=\"bold\"" : "font-size=\"11\"", label));
 			String[] colours = colours(result);
 			bar(svg, left, y + 1, latency, result.p50Micros(), colours[0], micros(result.p50Micros()));
 			bar(svg, left, y + 1 + BAR + 1, latency, result.p99Micros(), colours[1], micros(result.p99Micros()));
