@@ -19,6 +19,8 @@ package dev.latchkey.benchmarks;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
@@ -66,15 +68,35 @@ public final class EtcdBenchmark {
 
 	private static final AtomicLong calls = new AtomicLong();
 
-	private final PrintStream out = System.out;
+	private final PrintStream out;
 
-	private EtcdBenchmark() {
+	private final Duration contendedRun;
+
+	private final List<BenchmarkResult> results = new ArrayList<>();
+
+	private EtcdBenchmark(PrintStream out, Duration contendedRun) {
+		this.out = out;
+		this.contendedRun = contendedRun;
 	}
 
 	public static void main(String[] args) throws Exception {
 		String endpoints = (args.length > 0) ? args[0]
 				: System.getenv().getOrDefault("LATCHKEY_TEST_ETCD_ENDPOINTS", "http://127.0.0.1:2379");
 		int iterations = (args.length > 1) ? Integer.parseInt(args[1]) : 5_000;
+		measure(endpoints, iterations, CONTENDED_RUN, System.out);
+	}
+
+	/**
+	 * Runs every contender, printing the table as {@link #main} does.
+	 * @param endpoints the etcd endpoints, separated by commas
+	 * @param iterations the timed acquire+releases per contender
+	 * @param contendedRun how long to count the contended throughput
+	 * @param out where to print the table
+	 * @return each contender's figures
+	 * @throws Exception if a contender fails
+	 */
+	static List<BenchmarkResult> measure(String endpoints, int iterations, Duration contendedRun, PrintStream out)
+			throws Exception {
 		String namespace = "bench-" + UUID.randomUUID() + "/";
 		Client client = client(endpoints);
 		Client other = client(endpoints);
@@ -83,9 +105,9 @@ public final class EtcdBenchmark {
 		LockSettings settings = LockSettings.defaults().withOwner("bench").withWaitTime(Duration.ofSeconds(30));
 		try (LockTemplate template = new LockTemplate(repository, settings, null);
 				LockTemplate otherTemplate = new LockTemplate(otherRepository, settings, null)) {
-			EtcdBenchmark benchmark = new EtcdBenchmark();
+			EtcdBenchmark benchmark = new EtcdBenchmark(out, contendedRun);
 			benchmark.out.printf(Locale.ROOT, "etcd at %s, %d iterations, %d contenders for %s, JDK %s%n", endpoints,
-					iterations, CONTENDERS, CONTENDED_RUN, System.getProperty("java.version"));
+					iterations, CONTENDERS, contendedRun, System.getProperty("java.version"));
 			benchmark.out.printf(Locale.ROOT, "%-50s %10s %10s %10s %12s %10s %14s%n", "contender", "p50 us", "p90 us",
 					"p99 us", "ops/s (1 t)", "calls/op", "ops/s (8 t)");
 			KV kv = client.getKVClient();
@@ -138,6 +160,7 @@ public final class EtcdBenchmark {
 				join(client.getLockClient().unlock(owned));
 			});
 			join(kv.delete(bytes(namespace), DeleteOption.builder().isPrefix(true).build()));
+			return benchmark.results;
 		}
 		finally {
 			repository.close();
@@ -160,9 +183,11 @@ public final class EtcdBenchmark {
 			acquireRelease.run();
 		}
 		double callsPerOp = (calls.get() - before) / (double) counted;
+		double contendedOps = Measurements.contendedThroughputOrNaN(contended, CONTENDERS, this.contendedRun);
 		this.out.printf(Locale.ROOT, "%-50s %10.1f %10.1f %10.1f %,12.0f %10.2f %s%n", name,
 				timings.percentileMicros(0.5), timings.percentileMicros(0.9), timings.percentileMicros(0.99),
-				timings.perSecond(), callsPerOp, Measurements.contendedColumn(contended, CONTENDERS, CONTENDED_RUN));
+				timings.perSecond(), callsPerOp, Measurements.contendedColumn(contendedOps));
+		this.results.add(BenchmarkResult.of("etcd", name, timings, callsPerOp, "gRPC calls", contendedOps));
 	}
 
 	private static <T> T join(java.util.concurrent.CompletableFuture<T> future) {

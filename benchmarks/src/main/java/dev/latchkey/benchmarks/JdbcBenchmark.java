@@ -80,15 +80,19 @@ import dev.latchkey.test.ForwardingLockRepository;
  * uncontended acquire+release latency (mean and percentiles), and the statements and
  * round trips the driver sends per acquire+release, counted in a separate pass of 1,000
  * operations through a small proxy between the driver and PostgreSQL that reads the wire
- * protocol. Then the hand-off: a holder releases a key that a waiter of another pool (as
- * another process would) is waiting for; the latency is from just before the holder's
- * release to just after the waiter holds the key.
+ * protocol. Then the throughput of 8 threads contending for one key, for the contenders
+ * that wait (Latchkey's template and Spring Integration's registry). Then the hand-off: a
+ * holder releases a key that a waiter of another pool (as another process would) is
+ * waiting for; the latency is from just before the holder's release to just after the
+ * waiter holds the key.
  */
 public final class JdbcBenchmark {
 
 	private static final int COUNTED_OPERATIONS = 1_000;
 
 	private static final int TURNS = 10;
+
+	private static final int CONTENDERS = 8;
 
 	private static final Duration TTL = Duration.ofSeconds(30);
 
@@ -111,12 +115,17 @@ public final class JdbcBenchmark {
 
 	private final List<String> tables = new ArrayList<>();
 
+	private final List<BenchmarkResult> results = new ArrayList<>();
+
 	private final StatementCountingProxy proxy;
 
 	private final HikariDataSource admin;
 
-	private JdbcBenchmark(String url) throws IOException {
+	private final Duration contendedRun;
+
+	private JdbcBenchmark(String url, Duration contendedRun) throws IOException {
 		this.url = url;
+		this.contendedRun = contendedRun;
 		this.proxy = new StatementCountingProxy(url);
 		this.admin = pool(url, "admin");
 	}
@@ -126,9 +135,26 @@ public final class JdbcBenchmark {
 			.getOrDefault("LATCHKEY_POSTGRES_URL", "jdbc:postgresql://127.0.0.1:5432/test?user=postgres");
 		int iterations = (args.length > 1) ? Integer.parseInt(args[1]) : 5_000;
 		int rounds = (args.length > 2) ? Integer.parseInt(args[2]) : 200;
-		JdbcBenchmark benchmark = new JdbcBenchmark(url);
+		measure(url, iterations, rounds, Duration.ofSeconds(5));
+	}
+
+	/**
+	 * Runs every contender, printing the tables as {@link #main} does.
+	 * @param url the PostgreSQL JDBC URL
+	 * @param iterations the timed acquire+releases per contender
+	 * @param rounds the hand-off rounds per contender, or 0 to leave the hand-off out
+	 * @param contendedRun how long to count the throughput of 8 threads contending for
+	 * one key, or zero to leave it out
+	 * @return each contender's uncontended and contended figures (the hand-off is printed
+	 * only)
+	 * @throws Exception if a contender fails
+	 */
+	static List<BenchmarkResult> measure(String url, int iterations, int rounds, Duration contendedRun)
+			throws Exception {
+		JdbcBenchmark benchmark = new JdbcBenchmark(url, contendedRun);
 		try {
 			benchmark.run(iterations, rounds);
+			return benchmark.results;
 		}
 		finally {
 			benchmark.close();
@@ -167,6 +193,24 @@ public final class JdbcBenchmark {
 		out.println("Uncontended acquire+release, one thread, the contenders measured in turns (statements and round"
 				+ " trips counted on the wire)");
 		uncontended(contenders, iterations);
+		if (!this.contendedRun.isZero()) {
+			Map<String, Function<DataSource, Operation>> waiting = new java.util.LinkedHashMap<>();
+			waiting.put("Latchkey LockTemplate", (ds) -> waitingTemplate(ds, latchkeyTable));
+			waiting.put("Latchkey LockTemplate, unlogged table", (ds) -> waitingTemplate(ds, unloggedTable));
+			waiting.put("Spring Integration JdbcLockRegistry", (ds) -> integration(ds, integrationPrefix));
+			waiting.put("Spring Integration, its table made unlogged",
+					(ds) -> integration(ds, integrationUnloggedPrefix));
+			contended(waiting);
+		}
+		if (rounds > 0) {
+			handOffs(rounds, latchkeyTable, unloggedTable, integrationPrefix, shedLockTable);
+		}
+		out.println();
+		out.println("uptime load: " + loadAverage());
+	}
+
+	private void handOffs(int rounds, String latchkeyTable, String unloggedTable, String integrationPrefix,
+			String shedLockTable) throws Exception {
 		out.println();
 		out.println("Hand-off: holder releases, a waiter on another pool (another process) takes the key; " + rounds
 				+ " rounds after " + Math.max(rounds / 10, 10) + " warm-up rounds; the waiter starts waiting "
@@ -189,8 +233,6 @@ public final class JdbcBenchmark {
 				(b) -> b.integrationHandOff(integrationPrefix));
 		handOff("ShedLock, retry lock() every 50 ms (it has no waiting)", Math.max(rounds / 4, 25),
 				(b) -> b.shedLockHandOff(shedLockTable));
-		out.println();
-		out.println("uptime load: " + loadAverage());
 	}
 
 	// --- Contenders, uncontended ---
@@ -243,6 +285,13 @@ public final class JdbcBenchmark {
 		JdbcLockRepository repository = closing(new JdbcLockRepository(dataSource, table));
 		LockTemplate template = closing(new LockTemplate(repository, LockSettings.defaults().withOwner("bench"), null));
 		return () -> template.exclusive("bench").run(Measurements::work);
+	}
+
+	private Operation waitingTemplate(DataSource dataSource, String table) {
+		JdbcLockRepository repository = closing(new JdbcLockRepository(dataSource, table));
+		LockTemplate template = closing(new LockTemplate(repository,
+				LockSettings.defaults().withOwner("bench").withWaitTime(Duration.ofSeconds(30)), null));
+		return () -> template.exclusive("bench-contended").run(Measurements::work);
 	}
 
 	private Operation integration(DataSource dataSource, String prefix) {
@@ -340,6 +389,10 @@ public final class JdbcBenchmark {
 					Measurements.percentileMicros(times, 0.9), Measurements.percentileMicros(times, 0.99),
 					iterations / (total / 1e9), counts.statements() / (double) COUNTED_OPERATIONS,
 					counts.roundTrips() / (double) COUNTED_OPERATIONS);
+			this.results
+				.add(new BenchmarkResult("PostgreSQL", contender.getKey(), Measurements.percentileMicros(times, 0.5),
+						Measurements.percentileMicros(times, 0.99), iterations / (total / 1e9),
+						counts.statements() / (double) COUNTED_OPERATIONS, "statements", Double.NaN));
 		}
 		out.println();
 		out.println("What the driver sent per acquire+release (" + COUNTED_OPERATIONS + " counted operations each)");
@@ -353,6 +406,39 @@ public final class JdbcBenchmark {
 				.forEach((text) -> out.printf(Locale.ROOT, "    %5.2f x %s%n",
 						text.getValue() / (double) COUNTED_OPERATIONS, text.getKey().replace(this.suffix, "")));
 		});
+	}
+
+	/**
+	 * The throughput of {@link #CONTENDERS} threads taking one key through one contender
+	 * (a pool of 10 connections), for the contenders that wait for a key: the floor and
+	 * ShedLock do not.
+	 */
+	private void contended(Map<String, Function<DataSource, Operation>> contenders) throws Exception {
+		out.println();
+		out.printf(Locale.ROOT, "Contended: %d threads of one JVM taking one key, counted for %s after 1 s%n",
+				CONTENDERS, this.contendedRun);
+		out.printf(Locale.ROOT, "%-46s %14s%n", "contender", "ops/s");
+		for (Map.Entry<String, Function<DataSource, Operation>> contender : contenders.entrySet()) {
+			String name = contender.getKey();
+			int scope = scope();
+			try {
+				Operation operation = contender.getValue().apply(pool(this.url, "contended", 10));
+				double opsPerSecond = Measurements.contendedThroughput(() -> {
+					try {
+						operation.run();
+					}
+					catch (Exception ex) {
+						throw new IllegalStateException(ex);
+					}
+				}, CONTENDERS, this.contendedRun);
+				out.printf(Locale.ROOT, "%-46s %s%n", name, Measurements.contendedColumn(opsPerSecond));
+				this.results.replaceAll((result) -> result.contender().equals(name)
+						? result.withContendedOpsPerSecond(opsPerSecond) : result);
+			}
+			finally {
+				closeScope(scope);
+			}
+		}
 	}
 
 	/**
@@ -644,9 +730,13 @@ public final class JdbcBenchmark {
 	}
 
 	private HikariDataSource pool(String url, String name) {
+		return pool(url, name, 4);
+	}
+
+	private HikariDataSource pool(String url, String name, int size) {
 		HikariConfig config = new HikariConfig();
 		config.setJdbcUrl(url);
-		config.setMaximumPoolSize(4);
+		config.setMaximumPoolSize(size);
 		config.setMinimumIdle(1);
 		config.setConnectionTimeout(5000);
 		config.setPoolName("bench-" + name + "-" + this.pools.size());

@@ -89,19 +89,27 @@ final class Measurements {
 	}
 
 	/**
-	 * The contended throughput column of a harness's table: {@link #contendedThroughput}
-	 * of the operation, or a dash where a contender has none.
+	 * {@link #contendedThroughput} of the operation, or {@link Double#NaN} where a
+	 * contender has none.
 	 * @param lockedWork one acquire, work and release, or {@code null}
 	 * @param contenders the number of threads
 	 * @param run how long to count
-	 * @return the column, 14 characters wide
+	 * @return completed operations per second, or {@link Double#NaN}
 	 * @throws InterruptedException if interrupted while waiting
 	 */
-	static String contendedColumn(@Nullable Runnable lockedWork, int contenders, Duration run)
+	static double contendedThroughputOrNaN(@Nullable Runnable lockedWork, int contenders, Duration run)
 			throws InterruptedException {
-		return (lockedWork != null)
-				? String.format(Locale.ROOT, "%,14.0f", contendedThroughput(lockedWork, contenders, run))
-				: String.format(Locale.ROOT, "%14s", "-");
+		return (lockedWork != null) ? contendedThroughput(lockedWork, contenders, run) : Double.NaN;
+	}
+
+	/**
+	 * The contended throughput column of a harness's table.
+	 * @param opsPerSecond operations per second, or {@link Double#NaN} for a dash
+	 * @return the column, 14 characters wide
+	 */
+	static String contendedColumn(double opsPerSecond) {
+		return Double.isNaN(opsPerSecond) ? String.format(Locale.ROOT, "%14s", "-")
+				: String.format(Locale.ROOT, "%,14.0f", opsPerSecond);
 	}
 
 	/**

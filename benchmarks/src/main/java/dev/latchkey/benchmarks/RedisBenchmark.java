@@ -18,6 +18,8 @@ package dev.latchkey.benchmarks;
 
 import java.io.PrintStream;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.UUID;
 import java.util.concurrent.ThreadLocalRandom;
@@ -66,16 +68,36 @@ public final class RedisBenchmark {
 
 	private final io.lettuce.core.RedisURI uri;
 
-	private final PrintStream out = System.out;
+	private final PrintStream out;
 
-	private RedisBenchmark(io.lettuce.core.RedisURI uri) {
+	private final Duration contendedRun;
+
+	private final List<BenchmarkResult> results = new ArrayList<>();
+
+	private RedisBenchmark(io.lettuce.core.RedisURI uri, PrintStream out, Duration contendedRun) {
 		this.uri = uri;
+		this.out = out;
+		this.contendedRun = contendedRun;
 	}
 
 	public static void main(String[] args) throws Exception {
 		String url = (args.length > 0) ? args[0]
 				: System.getenv().getOrDefault("LATCHKEY_REDIS_URL", "redis://127.0.0.1:6379");
 		int iterations = (args.length > 1) ? Integer.parseInt(args[1]) : 20_000;
+		measure(url, iterations, CONTENDED_RUN, System.out);
+	}
+
+	/**
+	 * Runs every contender, printing the table as {@link #main} does.
+	 * @param url the Redis URL
+	 * @param iterations the timed acquire+releases per contender
+	 * @param contendedRun how long to count the contended throughput
+	 * @param out where to print the table
+	 * @return each contender's figures
+	 * @throws Exception if a contender fails
+	 */
+	static List<BenchmarkResult> measure(String url, int iterations, Duration contendedRun, PrintStream out)
+			throws Exception {
 		io.lettuce.core.RedisURI uri = io.lettuce.core.RedisURI.create(url);
 		RedisClient client = RedisClient.create(uri);
 		LettuceConnectionFactory factory = new LettuceConnectionFactory(
@@ -90,9 +112,9 @@ public final class RedisBenchmark {
 		try (StatefulRedisConnection<String, String> floorConnection = client.connect();
 				LockTemplate template = new LockTemplate(repository,
 						LockSettings.defaults().withOwner("bench").withWaitTime(Duration.ofSeconds(30)), null)) {
-			RedisBenchmark benchmark = new RedisBenchmark(uri);
+			RedisBenchmark benchmark = new RedisBenchmark(uri, out, contendedRun);
 			benchmark.out.printf(Locale.ROOT, "Redis at %s, %d iterations, %d contenders for %s, JDK %s%n", url,
-					iterations, CONTENDERS, CONTENDED_RUN, System.getProperty("java.version"));
+					iterations, CONTENDERS, contendedRun, System.getProperty("java.version"));
 			benchmark.out.printf(Locale.ROOT, "%-44s %10s %10s %10s %12s %10s %14s%n", "contender", "p50 us", "p90 us",
 					"p99 us", "ops/s (1 t)", "cmds/op", "ops/s (8 t)");
 			RedisCommands<String, String> floor = floorConnection.sync();
@@ -146,6 +168,7 @@ public final class RedisBenchmark {
 					lock.unlock();
 				}
 			});
+			return benchmark.results;
 		}
 		finally {
 			registry.destroy();
@@ -160,9 +183,11 @@ public final class RedisBenchmark {
 			throws Exception {
 		Measurements.Timings timings = Measurements.time(acquireRelease, Math.max(iterations / 2, 5_000), iterations);
 		double commandsPerOp = commandsPerOperation(acquireRelease, 1_000);
+		double contendedOps = Measurements.contendedThroughputOrNaN(contended, CONTENDERS, this.contendedRun);
 		this.out.printf(Locale.ROOT, "%-44s %10.1f %10.1f %10.1f %,12.0f %10.2f %s%n", name,
 				timings.percentileMicros(0.5), timings.percentileMicros(0.9), timings.percentileMicros(0.99),
-				timings.perSecond(), commandsPerOp, Measurements.contendedColumn(contended, CONTENDERS, CONTENDED_RUN));
+				timings.perSecond(), commandsPerOp, Measurements.contendedColumn(contendedOps));
+		this.results.add(BenchmarkResult.of("Redis", name, timings, commandsPerOp, "commands", contendedOps));
 	}
 
 	/**

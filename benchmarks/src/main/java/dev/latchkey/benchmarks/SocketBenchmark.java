@@ -28,7 +28,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
 import java.util.OptionalLong;
 import java.util.UUID;
@@ -79,29 +81,54 @@ public final class SocketBenchmark {
 			return;
 		}
 		int iterations = (args.length > 0) ? Integer.parseInt(args[0]) : 20_000;
+		measure(iterations, Duration.ZERO, System.out);
+	}
+
+	/**
+	 * Runs every measurement, printing them as {@link #main} does.
+	 * @param iterations the timed operations per measurement
+	 * @param contendedRun how long to count the throughput of 8 threads contending for
+	 * one key through {@link LockTemplate}, or zero to leave it out (as {@link #main}
+	 * does)
+	 * @param out where to print the measurements
+	 * @return the floor's and the acquire+release measurements' figures (the hand-off is
+	 * printed only); their throughput is the samples' count over their sum
+	 * @throws Exception if a measurement fails
+	 */
+	static List<BenchmarkResult> measure(int iterations, Duration contendedRun, PrintStream out) throws Exception {
+		List<BenchmarkResult> results = new ArrayList<>();
 		Path directory = Files.createTempDirectory("latchkey-bench").resolve("locks");
-		PrintStream out = System.out;
 		out.printf(Locale.ROOT, "socket backend, %d iterations, JDK %s%n", iterations,
 				System.getProperty("java.version"));
-		out.println(floor(directory.getParent(), iterations));
+		out.println(floor(directory.getParent(), iterations, results));
 		Process child = startChild(directory);
 		try (BufferedReader fromChild = new BufferedReader(
 				new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8));
 				PrintWriter toChild = new PrintWriter(child.getOutputStream(), true, StandardCharsets.UTF_8)) {
 			expect(fromChild, "ARBITER true");
 			SocketLockRepository repository = new SocketLockRepository(directory);
-			out.println(
-					acquireRelease(repository, iterations, "acquire+release, repository, arbiter in another process"));
+			out.println(acquireRelease(repository, iterations,
+					"acquire+release, repository, arbiter in another process", results));
 			try (SocketLockRepository own = new SocketLockRepository(directory.resolveSibling("own"))) {
-				out.println(
-						acquireRelease(own, iterations, "acquire+release, repository, in the arbiter's own process"));
+				out.println(acquireRelease(own, iterations, "acquire+release, repository, in the arbiter's own process",
+						results));
 			}
 			LockSettings settings = LockSettings.defaults()
 				.withOwner("bench")
 				.withWaitTime(Duration.ofSeconds(10))
 				.withPollIntervals(Duration.ofSeconds(5), Duration.ofSeconds(5));
 			try (LockTemplate template = new LockTemplate(repository, settings, null)) {
-				out.println(templateAcquireRelease(template, iterations));
+				double contended = Double.NaN;
+				if (!contendedRun.isZero()) {
+					contended = Measurements.contendedThroughput(
+							() -> template.exclusive("bench-contended").run(Measurements::work), 8, contendedRun);
+				}
+				out.println(templateAcquireRelease(template, iterations, contended, results));
+				if (!contendedRun.isZero()) {
+					out.printf(Locale.ROOT, "%-72s %,.0f ops/s%n",
+							"contended: 8 threads of this process, LockTemplate, arbiter in another process",
+							contended);
+				}
 				// Warm up the hand-off path in both processes, then measure.
 				handOff(template, repository, fromChild, toChild, Math.max(200, iterations / 40));
 				out.println(handOff(template, repository, fromChild, toChild, Math.max(200, iterations / 40)));
@@ -112,9 +139,10 @@ public final class SocketBenchmark {
 		finally {
 			child.destroyForcibly();
 		}
+		return results;
 	}
 
-	private static String floor(Path directory, int iterations) throws IOException {
+	private static String floor(Path directory, int iterations, List<BenchmarkResult> results) throws IOException {
 		long[] samples = new long[iterations];
 		try (FileChannel channel = FileChannel.open(directory.resolve("floor.lock"), StandardOpenOption.CREATE,
 				StandardOpenOption.WRITE)) {
@@ -127,10 +155,12 @@ public final class SocketBenchmark {
 				}
 			}
 		}
+		results.add(result("floor: FileChannel.lock + release", samples, Double.NaN));
 		return report("floor: FileChannel.lock + release", samples);
 	}
 
-	private static String acquireRelease(SocketLockRepository repository, int iterations, String name) {
+	private static String acquireRelease(SocketLockRepository repository, int iterations, String name,
+			List<BenchmarkResult> results) {
 		long[] samples = new long[iterations];
 		for (int i = -Math.max(iterations / 2, 5_000); i < iterations; i++) {
 			LeaseSpec lease = LeaseSpec.exclusive("bench", "bench", UUID.randomUUID().toString(),
@@ -145,10 +175,13 @@ public final class SocketBenchmark {
 				samples[i] = System.nanoTime() - start;
 			}
 		}
+		results.add(result("Latchkey SocketLockRepository (SPI), " + name.substring(name.indexOf("repository, ") + 12),
+				samples, Double.NaN));
 		return report(name, samples);
 	}
 
-	private static String templateAcquireRelease(LockTemplate template, int iterations) {
+	private static String templateAcquireRelease(LockTemplate template, int iterations, double contended,
+			List<BenchmarkResult> results) {
 		long[] samples = new long[iterations];
 		for (int i = -Math.max(iterations / 2, 5_000); i < iterations; i++) {
 			long start = System.nanoTime();
@@ -157,6 +190,7 @@ public final class SocketBenchmark {
 				samples[i] = System.nanoTime() - start;
 			}
 		}
+		results.add(result("Latchkey LockTemplate, arbiter in another process", samples, contended));
 		return report("acquire+release, LockTemplate (no events), arbiter in another process", samples);
 	}
 
@@ -270,6 +304,17 @@ public final class SocketBenchmark {
 		Arrays.sort(sorted);
 		return String.format(Locale.ROOT, "%-72s p50 %7.1f us  p90 %7.1f us  p99 %7.1f us  (n=%d)", name,
 				percentile(sorted, 0.50), percentile(sorted, 0.90), percentile(sorted, 0.99), sorted.length);
+	}
+
+	private static BenchmarkResult result(String name, long[] samples, double contended) {
+		long[] sorted = samples.clone();
+		Arrays.sort(sorted);
+		double total = 0;
+		for (long sample : sorted) {
+			total += sample;
+		}
+		return new BenchmarkResult("socket", name, percentile(sorted, 0.50), percentile(sorted, 0.99),
+				sorted.length / (total / 1e9), Double.NaN, "", contended);
 	}
 
 	private static double percentile(long[] sorted, double p) {

@@ -1,0 +1,375 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
+package dev.latchkey.benchmarks;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.UUID;
+import java.util.concurrent.locks.ReentrantLock;
+
+import org.jspecify.annotations.Nullable;
+
+import dev.latchkey.LeaseSpec;
+import dev.latchkey.LockSettings;
+import dev.latchkey.LockTemplate;
+import dev.latchkey.memory.MemoryLockRepository;
+
+/**
+ * Every backend next to its floor and its peers, in one run: the memory and socket
+ * backends, then Redis, PostgreSQL and etcd against the servers named by the same
+ * environment variables the tests use ({@code LATCHKEY_REDIS_URL},
+ * {@code LATCHKEY_POSTGRES_URL}, {@code LATCHKEY_TEST_ETCD_ENDPOINTS}, which
+ * {@code scripts/services.sh} prints). A backend whose variable is not set, or whose
+ * server does not answer, is skipped with a line that says so.
+ *
+ * <pre>
+ * eval "$(scripts/services.sh)"
+ * java -cp benchmarks/target/benchmarks.jar dev.latchkey.benchmarks.BenchmarkSuite [quick|full] [--no-write | --redraw]
+ * </pre>
+ * <p>
+ * Each harness ({@link SocketBenchmark}, {@link RedisBenchmark}, {@link JdbcBenchmark},
+ * {@link EtcdBenchmark}) prints its own table as its {@code main} does and returns its
+ * contenders' figures; the suite then prints them in one table, replaces the section
+ * between {@value #BEGIN} and {@value #END} in {@code benchmarks/README.md} with it, and
+ * draws {@code benchmarks/results.svg} ({@link ResultsChart}). {@code --no-write} leaves
+ * both files alone; {@code --redraw} measures nothing and draws the chart again from the
+ * README's table.
+ */
+public final class BenchmarkSuite {
+
+	static final String BEGIN = "<!-- suite:begin -->";
+
+	static final String END = "<!-- suite:end -->";
+
+	private static final PrintStream out = System.out;
+
+	private BenchmarkSuite() {
+	}
+
+	public static void main(String[] args) throws Exception {
+		List<String> arguments = List.of(args);
+		for (String argument : arguments) {
+			if (argument.startsWith("--") && !"--no-write".equals(argument) && !"--redraw".equals(argument)) {
+				throw new IllegalArgumentException(
+						"Unknown option " + argument + "; usage: BenchmarkSuite [quick|full] [--no-write | --redraw]");
+			}
+		}
+		if (arguments.contains("--redraw")) {
+			redraw();
+			return;
+		}
+		boolean write = !arguments.contains("--no-write");
+		Size size = arguments.stream()
+			.filter((argument) -> !argument.startsWith("--"))
+			.map((argument) -> Size.valueOf(argument.toUpperCase(Locale.ROOT)))
+			.findFirst()
+			.orElse(Size.QUICK);
+		String loadBefore = loadAverage();
+		List<BenchmarkResult> results = new ArrayList<>();
+		List<String> skipped = new ArrayList<>();
+		out.printf(Locale.ROOT, "Latchkey benchmark suite, %s size, JDK %s, load average %s%n%n",
+				size.name().toLowerCase(Locale.ROOT), System.getProperty("java.version"), loadBefore);
+		run("memory", results, skipped, () -> memory(size));
+		run("socket", results, skipped, () -> SocketBenchmark.measure(size.socketIterations, size.contendedRun, out));
+		String redis = System.getenv("LATCHKEY_REDIS_URL");
+		if (reachable("Redis", "LATCHKEY_REDIS_URL", redis, skipped)) {
+			run("Redis", results, skipped,
+					() -> RedisBenchmark.measure(redis, size.redisIterations, size.contendedRun, out));
+		}
+		String postgres = System.getenv("LATCHKEY_POSTGRES_URL");
+		if (reachable("PostgreSQL", "LATCHKEY_POSTGRES_URL", postgres, skipped)) {
+			run("PostgreSQL", results, skipped, () -> JdbcBenchmark.measure(postgres, size.jdbcIterations,
+					size.jdbcHandOffRounds, size.contendedRun));
+		}
+		String etcd = System.getenv("LATCHKEY_TEST_ETCD_ENDPOINTS");
+		if (reachable("etcd", "LATCHKEY_TEST_ETCD_ENDPOINTS", etcd, skipped)) {
+			run("etcd", results, skipped,
+					() -> EtcdBenchmark.measure(etcd, size.etcdIterations, size.contendedRun, out));
+		}
+		String caption = String.format(Locale.ROOT,
+				"%s, %s size, JDK %s (%s), %d cores, load average %s before and %s after (1, 5, 15 min)",
+				LocalDate.now(ZoneOffset.UTC), size.name().toLowerCase(Locale.ROOT), System.getProperty("java.version"),
+				System.getProperty("java.vm.name"), Runtime.getRuntime().availableProcessors(), loadBefore,
+				loadAverage());
+		if (busy(loadBefore) || busy(loadAverage())) {
+			caption += ": more than the cores, other work was running and the figures are noisy";
+		}
+		String section = section(results, skipped, caption, size);
+		out.println();
+		out.println(section);
+		if (write) {
+			Path directory = directory();
+			Path readme = directory.resolve("README.md");
+			Files.writeString(readme, replaceSection(Files.readString(readme), section));
+			Files.writeString(directory.resolve("results.svg"), ResultsChart.svg(results, caption));
+			out.println("Wrote " + readme + " and " + directory.resolve("results.svg"));
+		}
+	}
+
+	/**
+	 * The run sizes: quick for a look in a few minutes, full for the figures to compare.
+	 */
+	enum Size {
+
+		QUICK(20_000, 5_000, 5_000, 1_000, 0, 1_000, Duration.ofSeconds(2)),
+
+		FULL(200_000, 20_000, 20_000, 5_000, 200, 5_000, Duration.ofSeconds(5));
+
+		final int memoryIterations;
+
+		final int socketIterations;
+
+		final int redisIterations;
+
+		final int jdbcIterations;
+
+		final int jdbcHandOffRounds;
+
+		final int etcdIterations;
+
+		final Duration contendedRun;
+
+		Size(int memoryIterations, int socketIterations, int redisIterations, int jdbcIterations, int jdbcHandOffRounds,
+				int etcdIterations, Duration contendedRun) {
+			this.memoryIterations = memoryIterations;
+			this.socketIterations = socketIterations;
+			this.redisIterations = redisIterations;
+			this.jdbcIterations = jdbcIterations;
+			this.jdbcHandOffRounds = jdbcHandOffRounds;
+			this.etcdIterations = etcdIterations;
+			this.contendedRun = contendedRun;
+		}
+
+	}
+
+	/**
+	 * A harness's run.
+	 */
+	private interface Harness {
+
+		List<BenchmarkResult> measure() throws Exception;
+
+	}
+
+	private static void run(String backend, List<BenchmarkResult> results, List<String> skipped, Harness harness) {
+		out.println("=== " + backend + " ===");
+		try {
+			results.addAll(harness.measure());
+		}
+		catch (Exception ex) {
+			String line = backend + ": failed, " + ex;
+			out.println(line);
+			skipped.add(line);
+		}
+		out.println();
+	}
+
+	/**
+	 * Whether the server named by an environment variable answers; if not, says so and
+	 * records the backend as skipped.
+	 */
+	private static boolean reachable(String backend, String variable, @Nullable String address, List<String> skipped) {
+		String reason = null;
+		if (address == null || address.isBlank()) {
+			reason = variable + " is not set (eval \"$(scripts/services.sh)\" sets it)";
+		}
+		else {
+			URI uri = URI.create(address.split(",")[0].replaceFirst("^jdbc:", ""));
+			try (Socket socket = new Socket()) {
+				socket.connect(new InetSocketAddress(uri.getHost(), uri.getPort()), 2_000);
+			}
+			catch (IOException ex) {
+				reason = "nothing answers at " + uri.getHost() + ":" + uri.getPort() + " (" + variable + ")";
+			}
+		}
+		if (reason == null) {
+			return true;
+		}
+		String line = backend + ": skipped, " + reason;
+		out.println("=== " + line + " ===");
+		out.println();
+		skipped.add(line);
+		return false;
+	}
+
+	/**
+	 * The memory backend next to the floor of a {@link ReentrantLock}: in one JVM, with
+	 * no server, the same two measures as the other backends.
+	 */
+	private static List<BenchmarkResult> memory(Size size) throws InterruptedException {
+		List<BenchmarkResult> results = new ArrayList<>();
+		int iterations = size.memoryIterations;
+		int warmUps = Math.max(iterations / 2, 5_000);
+		ReentrantLock lock = new ReentrantLock();
+		Runnable locked = () -> {
+			lock.lock();
+			try {
+				Measurements.work();
+			}
+			finally {
+				lock.unlock();
+			}
+		};
+		results.add(memoryResult("floor: ReentrantLock lock + unlock", Measurements.time(locked, warmUps, iterations),
+				locked, size));
+		MemoryLockRepository repository = new MemoryLockRepository();
+		results.add(memoryResult("Latchkey MemoryLockRepository (SPI)", Measurements.time(() -> {
+			LeaseSpec lease = LeaseSpec.exclusive("bench", "bench", UUID.randomUUID().toString(),
+					Duration.ofSeconds(30));
+			repository.tryAcquire(lease);
+			repository.release(lease);
+		}, warmUps, iterations), null, size));
+		try (LockTemplate template = new LockTemplate(repository,
+				LockSettings.defaults().withOwner("bench").withWaitTime(Duration.ofSeconds(30)), null)) {
+			results.add(memoryResult("Latchkey LockTemplate",
+					Measurements.time(() -> template.exclusive("bench").acquire().close(), warmUps, iterations),
+					() -> template.exclusive("bench-contended").run(Measurements::work), size));
+		}
+		out.printf(Locale.ROOT, "%-44s %10s %10s %12s %14s%n", "contender", "p50 us", "p99 us", "ops/s (1 t)",
+				"ops/s (8 t)");
+		for (BenchmarkResult result : results) {
+			out.printf(Locale.ROOT, "%-44s %10.2f %10.2f %,12.0f %s%n", result.contender(), result.p50Micros(),
+					result.p99Micros(), result.opsPerSecond(),
+					Measurements.contendedColumn(result.contendedOpsPerSecond()));
+		}
+		return results;
+	}
+
+	private static BenchmarkResult memoryResult(String contender, Measurements.Timings timings,
+			@Nullable Runnable contended, Size size) throws InterruptedException {
+		return BenchmarkResult.of("memory", contender, timings, Double.NaN, "",
+				Measurements.contendedThroughputOrNaN(contended, 8, size.contendedRun));
+	}
+
+	/**
+	 * The Markdown that goes between the markers: the caption, what was skipped, and one
+	 * table of every contender.
+	 */
+	static String section(List<BenchmarkResult> results, List<String> skipped, String caption, Size size) {
+		StringBuilder section = new StringBuilder();
+		section.append("_Generated by `BenchmarkSuite ")
+			.append(size.name().toLowerCase(Locale.ROOT))
+			.append("`; do not edit by hand._ ")
+			.append(caption)
+			.append(".\n\n");
+		for (String line : skipped) {
+			section.append("- ").append(line).append('\n');
+		}
+		if (!skipped.isEmpty()) {
+			section.append('\n');
+		}
+		section
+			.append("| backend | contender | p50 µs | p99 µs | ops/s, 1 thread | requests/op | ops/s, 8 threads |\n");
+		section.append("| --- | --- | ---: | ---: | ---: | ---: | ---: |\n");
+		for (BenchmarkResult result : results) {
+			String contender = result.isLatchkey() ? "**" + result.contender() + "**" : result.contender();
+			section.append(String.format(Locale.ROOT, "| %s | %s | %s | %s | %s | %s | %s |%n", result.backend(),
+					contender, micros(result.p50Micros()), micros(result.p99Micros()), count(result.opsPerSecond()),
+					Double.isNaN(result.requestsPerOp()) ? "–"
+							: String.format(Locale.ROOT, "%.2f %s", result.requestsPerOp(), result.requestUnit()),
+					count(result.contendedOpsPerSecond())));
+		}
+		return section.toString().replace(System.lineSeparator(), "\n");
+	}
+
+	/**
+	 * Draws {@code results.svg} again from the table and caption in the README's section,
+	 * without measuring: for a change to the chart itself.
+	 */
+	private static void redraw() throws IOException {
+		Path directory = directory();
+		String readme = Files.readString(directory.resolve("README.md"));
+		String section = readme.substring(readme.indexOf(BEGIN), readme.indexOf(END));
+		List<BenchmarkResult> results = new ArrayList<>();
+		String caption = "";
+		for (String line : section.split("\n")) {
+			if (line.startsWith("_Generated by")) {
+				caption = line.substring(line.indexOf("._ ") + 3).replaceFirst("\\.$", "");
+			}
+			else if (line.startsWith("| ") && !line.startsWith("| backend") && !line.startsWith("| ---")) {
+				String[] cells = line.substring(2, line.length() - 2).split(" \\| ");
+				String[] requests = cells[5].split(" ", 2);
+				results.add(new BenchmarkResult(cells[0], cells[1].replace("**", ""), number(cells[2]),
+						number(cells[3]), number(cells[4]), number(requests[0]),
+						(requests.length > 1) ? requests[1] : "", number(cells[6])));
+			}
+		}
+		Files.writeString(directory.resolve("results.svg"), ResultsChart.svg(results, caption));
+		out.println("Drew " + directory.resolve("results.svg") + " from the " + results.size() + " rows in "
+				+ directory.resolve("README.md"));
+	}
+
+	private static double number(String cell) {
+		return "–".equals(cell) ? Double.NaN : Double.parseDouble(cell.replace(",", ""));
+	}
+
+	private static Path directory() {
+		return Files.isDirectory(Path.of("benchmarks")) ? Path.of("benchmarks") : Path.of(".");
+	}
+
+	static String replaceSection(String readme, String section) {
+		int begin = readme.indexOf(BEGIN);
+		int end = readme.indexOf(END);
+		if (begin < 0 || end < begin) {
+			throw new IllegalStateException("The README has no " + BEGIN + " ... " + END + " section");
+		}
+		return readme.substring(0, begin + BEGIN.length()) + "\n" + section + "\n" + readme.substring(end);
+	}
+
+	private static String micros(double value) {
+		if (Double.isNaN(value)) {
+			return "–";
+		}
+		return (value < 10) ? String.format(Locale.ROOT, "%.2f", value) : String.format(Locale.ROOT, "%,.0f", value);
+	}
+
+	private static String count(double value) {
+		return Double.isNaN(value) ? "–" : String.format(Locale.ROOT, "%,.0f", value);
+	}
+
+	private static boolean busy(String loadAverage) {
+		try {
+			return Double.parseDouble(loadAverage.split(" ")[0]) > Runtime.getRuntime().availableProcessors();
+		}
+		catch (NumberFormatException ex) {
+			return false;
+		}
+	}
+
+	static String loadAverage() {
+		try {
+			String[] fields = Files.readString(Path.of("/proc/loadavg"), StandardCharsets.US_ASCII).trim().split(" ");
+			return fields[0] + " " + fields[1] + " " + fields[2];
+		}
+		catch (IOException | RuntimeException ex) {
+			return "unknown";
+		}
+	}
+
+}
