@@ -202,8 +202,7 @@ public final class SocketBenchmark {
 		AtomicLong pushedAt = new AtomicLong();
 		// Also when the arbiter's release notification (of the WATCH) reaches this
 		// process: it comes after the grant the arbiter pushes to the queued waiter, so
-		// it
-		// is not on the hand-off's path.
+		// it is not on the hand-off's path.
 		repository.subscribe("handoff", () -> pushedAt.compareAndSet(0, System.nanoTime()));
 		for (int i = 0; i < rounds; i++) {
 			toChild.println("HOLD");
