@@ -18,12 +18,14 @@ package dev.latchkey.interceptor
 
 import java.time.Duration
 
+import dev.latchkey.LeaseMode
 import dev.latchkey.LockLostException
 import dev.latchkey.LockRepository
 import dev.latchkey.LockTemplate
 import dev.latchkey.ReactiveLockContext
 import dev.latchkey.annotation.Exclusive
 import dev.latchkey.annotation.Semaphore
+import dev.latchkey.annotation.Shared
 import dev.latchkey.autoconfigure.LatchkeyAutoConfiguration
 import kotlinx.coroutines.CompletableDeferred
 import kotlinx.coroutines.Dispatchers
@@ -49,8 +51,8 @@ import org.springframework.context.annotation.Configuration
 import kotlin.coroutines.coroutineContext
 
 /**
- * Kotlin `suspend` functions and `Flow` results under `@Exclusive` and `@Semaphore`: the
- * lease is held until the coroutine completes (across its suspensions), and given back
+ * Kotlin `suspend` functions and `Flow` results under `@Exclusive`, `@Shared` and
+ * `@Semaphore`: the lease is held until the coroutine completes (across its suspensions), and given back
  * when it completes, fails or is cancelled. Another caller, without the coroutine's
  * context, finds the key held meanwhile, and the repository shows the holder.
  */
@@ -198,8 +200,35 @@ class KotlinLockTests {
 		}
 	}
 
+	@Test
+	fun sharedSuspendFunctionsReadTogetherWhileAWriterIsRefused() {
+		contextRunner.run { context ->
+			val documents = context.getBean(Documents::class.java)
+			val locks = context.getBean(LockTemplate::class.java)
+			val repository = context.getBean(LockRepository::class.java)
+			runBlocking {
+				val first = launch(Dispatchers.Default) { documents.read("d1") }
+				val second = launch(Dispatchers.Default) { documents.read("d1") }
+				documents.readers.await()
+				assertThat(repository.inspect("doc:d1")).hasValueSatisfying { info ->
+					assertThat(info.mode()).isEqualTo(LeaseMode.SHARED)
+					assertThat(info.holders()).hasSize(2)
+				}
+				assertThat(locks.exclusive("doc:d1").tryAcquire()).isEmpty
+				first.cancelAndJoin()
+				second.cancelAndJoin()
+			}
+			await().atMost(Duration.ofSeconds(5))
+				.until { locks.exclusive("doc:d1").tryAcquire().map { it.close(); true }.orElse(false) }
+		}
+	}
+
 	@Configuration(proxyBeanMethods = false)
 	open class ServicesConfiguration {
+
+		@Bean
+		open fun documents() = Documents()
+
 
 		@Bean
 		open fun ledger() = Ledger()
@@ -209,6 +238,22 @@ class KotlinLockTests {
 
 		@Bean
 		open fun feeds(repository: LockRepository) = Feeds(repository)
+
+	}
+
+	open class Documents {
+
+		private val reading = java.util.concurrent.atomic.AtomicInteger()
+
+		open val readers = CompletableDeferred<Unit>()
+
+		@Shared("doc:#id")
+		open suspend fun read(id: String) {
+			if (reading.incrementAndGet() == 2) {
+				readers.complete(Unit)
+			}
+			awaitCancellation()
+		}
 
 	}
 
