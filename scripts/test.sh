@@ -21,7 +21,8 @@ trap 'if [[ -n "${LATCHKEY_SERVICES_STARTED:-}" ]]; then scripts/services.sh sto
 eval "$(scripts/services.sh)"
 mvn -B -ntp verify "$@"
 # The same build's virtual-thread tests again on JDK 25 (they are skipped on 17): every backend's contract suite
-# holds and waits for a key from virtual threads, and checks that Latchkey's code pins no carrier thread.
+# holds and waits for a key from virtual threads, and checks that Latchkey's code pins no carrier thread; the lock
+# context follows wrapped work onto a virtual thread.
 if [[ $# -eq 0 ]]; then
 	jdk25="${LATCHKEY_JDK25_HOME:-}"
 	if [[ -z "$jdk25" ]]; then
@@ -36,6 +37,9 @@ if [[ $# -eq 0 ]]; then
 		echo "test.sh: the virtual-thread tests on JDK 25 ($jdk25)" >&2
 		mvn -B -ntp -pl lock-spring-boot-test surefire:test -Djvm="$jdk25/bin/java" \
 			-Dtest='*LockRepositoryTests#virtualThreads*' -Dsurefire.failIfNoSpecifiedTests=false
+		# And the lock context carried to a virtual thread (LockContext.wrap).
+		mvn -B -ntp -pl lock-spring-boot-autoconfigure surefire:test -Djvm="$jdk25/bin/java" \
+			-Dtest='LockContextPropagationTests' -Dsurefire.failIfNoSpecifiedTests=false
 	else
 		# Not a failure: the README asks for JDK 17 or newer only (on JDK 21 or newer, the build above ran them).
 		echo "test.sh: WARNING: no JDK 25 found under /usr/lib/jvm (set LATCHKEY_JDK25_HOME to one); the" >&2
