@@ -17,6 +17,8 @@
 package dev.latchkey.etcd;
 
 import java.time.Duration;
+import java.util.HashSet;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ThreadFactory;
 
@@ -61,11 +63,25 @@ class EtcdLockRepositoryThreadTests {
 
 	@Test
 	void defaultThreadIsNamedAndGoneAfterClose() {
-		int before = LiveThreads.named(EtcdLockRepository.DEFAULT_THREAD_NAME_PREFIX).size();
+		// Other tests of this JVM may start or stop etcd repositories of their own: look
+		// at this repository's thread only, the one that was not there before.
+		Set<Thread> before = threads(EtcdLockRepository.DEFAULT_THREAD_NAME_PREFIX);
 		EtcdLockRepository repository = new EtcdLockRepository(etcd.client(), etcd.name(), Duration.ofSeconds(5));
-		assertThat(LiveThreads.named(EtcdLockRepository.DEFAULT_THREAD_NAME_PREFIX)).hasSize(before + 1);
+		Set<Thread> started = threads(EtcdLockRepository.DEFAULT_THREAD_NAME_PREFIX);
+		started.removeAll(before);
+		assertThat(started).hasSize(1);
 		repository.close();
-		assertThat(LiveThreads.named(EtcdLockRepository.DEFAULT_THREAD_NAME_PREFIX)).hasSize(before);
+		assertThat(started).noneMatch(Thread::isAlive);
+	}
+
+	private static Set<Thread> threads(String prefix) {
+		Set<Thread> threads = new HashSet<>();
+		for (Thread thread : Thread.getAllStackTraces().keySet()) {
+			if (thread.isAlive() && thread.getName().startsWith(prefix)) {
+				threads.add(thread);
+			}
+		}
+		return threads;
 	}
 
 }
