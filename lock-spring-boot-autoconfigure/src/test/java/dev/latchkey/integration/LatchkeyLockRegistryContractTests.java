@@ -309,6 +309,12 @@ abstract class LatchkeyLockRegistryContractTests extends TwoNodeTests {
 				throw new LockBackendException(backend(), "The backend is down", null);
 			}
 
+			@Override
+			public OptionalLong tryAcquireWaiting(LeaseSpec lease) {
+				// How a waiting exclusive caller asks (it records a writer wait).
+				return tryAcquire(lease);
+			}
+
 		};
 		try (LockTemplate broken = new LockTemplate(failing, LockSettings.defaults(), null)) {
 			Lock lock = new LatchkeyLockRegistry(broken).obtain(this.key);
