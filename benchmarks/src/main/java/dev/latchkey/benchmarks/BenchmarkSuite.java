@@ -32,6 +32,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.UUID;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 import org.jspecify.annotations.Nullable;
 
@@ -55,7 +56,8 @@ import dev.latchkey.memory.MemoryLockRepository;
  * <p>
  * Each harness ({@link SocketBenchmark}, {@link RedisBenchmark}, {@link JdbcBenchmark},
  * {@link EtcdBenchmark}) prints its own table as its {@code main} does and returns its
- * contenders' figures; the suite then prints them in one table, replaces the section
+ * contenders' figures, and the {@link ReadersHeavy} workload's on the backends'
+ * read/write locks; the suite then prints them in two tables, replaces the section
  * between {@value #BEGIN} and {@value #END} in {@code benchmarks/README.md} with it, and
  * draws {@code benchmarks/results.svg} ({@link ResultsChart}). {@code --no-write} leaves
  * both files alone; {@code --redraw} measures nothing and draws the chart again from the
@@ -66,6 +68,13 @@ public final class BenchmarkSuite {
 	static final String BEGIN = "<!-- suite:begin -->";
 
 	static final String END = "<!-- suite:end -->";
+
+	private static final String READERS_HEAVY_HEADER = "| backend | contender | reads/s | writes/s "
+			+ "| reader wait p50 µs | reader wait p99 µs | writer wait p50 µs | writer wait p99 µs | overlaps |";
+
+	private static final String READERS_HEAVY_CAPTION = "Readers-heavy, one key: " + ReadersHeavy.READERS
+			+ " reader threads (shared lock) and 1 writer thread (exclusive lock), each holding it for 5 µs of work;"
+			+ " overlaps counts a writer that met a reader or another writer (must be 0).";
 
 	private static final PrintStream out = System.out;
 
@@ -93,24 +102,26 @@ public final class BenchmarkSuite {
 		String loadBefore = loadAverage();
 		List<BenchmarkResult> results = new ArrayList<>();
 		List<String> skipped = new ArrayList<>();
+		List<ReadersHeavy.Result> readersHeavy = new ArrayList<>();
 		out.printf(Locale.ROOT, "Latchkey benchmark suite, %s size, JDK %s, load average %s%n%n",
 				size.name().toLowerCase(Locale.ROOT), System.getProperty("java.version"), loadBefore);
-		run("memory", results, skipped, () -> memory(size));
-		run("socket", results, skipped, () -> SocketBenchmark.measure(size.socketIterations, size.contendedRun, out));
+		run("memory", results, skipped, () -> memory(size, readersHeavy));
+		run("socket", results, skipped,
+				() -> SocketBenchmark.measure(size.socketIterations, size.contendedRun, readersHeavy, out));
 		String redis = System.getenv("LATCHKEY_REDIS_URL");
 		if (reachable("Redis", "LATCHKEY_REDIS_URL", redis, skipped)) {
 			run("Redis", results, skipped,
-					() -> RedisBenchmark.measure(redis, size.redisIterations, size.contendedRun, out));
+					() -> RedisBenchmark.measure(redis, size.redisIterations, size.contendedRun, readersHeavy, out));
 		}
 		String postgres = System.getenv("LATCHKEY_POSTGRES_URL");
 		if (reachable("PostgreSQL", "LATCHKEY_POSTGRES_URL", postgres, skipped)) {
 			run("PostgreSQL", results, skipped, () -> JdbcBenchmark.measure(postgres, size.jdbcIterations,
-					size.jdbcHandOffRounds, size.contendedRun));
+					size.jdbcHandOffRounds, size.contendedRun, readersHeavy));
 		}
 		String etcd = System.getenv("LATCHKEY_TEST_ETCD_ENDPOINTS");
 		if (reachable("etcd", "LATCHKEY_TEST_ETCD_ENDPOINTS", etcd, skipped)) {
 			run("etcd", results, skipped,
-					() -> EtcdBenchmark.measure(etcd, size.etcdIterations, size.contendedRun, out));
+					() -> EtcdBenchmark.measure(etcd, size.etcdIterations, size.contendedRun, readersHeavy, out));
 		}
 		String caption = String.format(Locale.ROOT,
 				"%s, %s size, JDK %s (%s), %d cores, load average %s before and %s after (1, 5, 15 min)",
@@ -120,7 +131,7 @@ public final class BenchmarkSuite {
 		if (busy(loadBefore) || busy(loadAverage())) {
 			caption += ": more than the cores, other work was running and the figures are noisy";
 		}
-		String section = section(results, skipped, caption, size);
+		String section = section(results, readersHeavy, skipped, caption, size);
 		out.println();
 		out.println(section);
 		if (write) {
@@ -222,7 +233,8 @@ public final class BenchmarkSuite {
 	 * The memory backend next to the floor of a {@link ReentrantLock}: in one JVM, with
 	 * no server, the same two measures as the other backends.
 	 */
-	private static List<BenchmarkResult> memory(Size size) throws InterruptedException {
+	private static List<BenchmarkResult> memory(Size size, List<ReadersHeavy.Result> readersHeavy)
+			throws InterruptedException {
 		List<BenchmarkResult> results = new ArrayList<>();
 		int iterations = size.memoryIterations;
 		int warmUps = Math.max(iterations / 2, 5_000);
@@ -250,6 +262,10 @@ public final class BenchmarkSuite {
 			results.add(memoryResult("Latchkey LockTemplate",
 					Measurements.time(() -> template.exclusive("bench").acquire().close(), warmUps, iterations),
 					() -> template.exclusive("bench-contended").run(Measurements::work), size));
+			readersHeavy.add(ReadersHeavy.measure("memory", "floor: ReentrantReadWriteLock",
+					ReadersHeavy.of(new ReentrantReadWriteLock()), size.contendedRun, out));
+			readersHeavy.add(ReadersHeavy.measure("memory", "Latchkey LockTemplate",
+					ReadersHeavy.of(template, "bench-rw"), size.contendedRun, out));
 		}
 		out.printf(Locale.ROOT, "%-44s %10s %10s %12s %14s%n", "contender", "p50 us", "p99 us", "ops/s (1 t)",
 				"ops/s (8 t)");
@@ -271,7 +287,8 @@ public final class BenchmarkSuite {
 	 * The Markdown that goes between the markers: the caption, what was skipped, and one
 	 * table of every contender.
 	 */
-	static String section(List<BenchmarkResult> results, List<String> skipped, String caption, Size size) {
+	static String section(List<BenchmarkResult> results, List<ReadersHeavy.Result> readersHeavy, List<String> skipped,
+			String caption, Size size) {
 		StringBuilder section = new StringBuilder();
 		section.append("_Generated by `BenchmarkSuite ")
 			.append(size.name().toLowerCase(Locale.ROOT))
@@ -295,6 +312,19 @@ public final class BenchmarkSuite {
 							: String.format(Locale.ROOT, "%.2f %s", result.requestsPerOp(), result.requestUnit()),
 					count(result.contendedOpsPerSecond())));
 		}
+		if (!readersHeavy.isEmpty()) {
+			section.append("\n").append(READERS_HEAVY_CAPTION).append("\n\n");
+			section.append(READERS_HEAVY_HEADER).append('\n');
+			section.append("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
+			for (ReadersHeavy.Result result : readersHeavy) {
+				String contender = result.isLatchkey() ? "**" + result.contender() + "**" : result.contender();
+				section.append(String.format(Locale.ROOT, "| %s | %s | %s | %s | %s | %s | %s | %s | %d |%n",
+						result.backend(), contender, count(result.readerOpsPerSecond()),
+						count(result.writerOpsPerSecond()), micros(result.readerWaitP50Micros()),
+						micros(result.readerWaitP99Micros()), micros(result.writerWaitP50Micros()),
+						micros(result.writerWaitP99Micros()), result.overlaps()));
+			}
+		}
 		return section.toString().replace(System.lineSeparator(), "\n");
 	}
 
@@ -309,6 +339,9 @@ public final class BenchmarkSuite {
 		List<BenchmarkResult> results = new ArrayList<>();
 		String caption = "";
 		for (String line : section.split("\n")) {
+			if (line.equals(READERS_HEAVY_HEADER)) {
+				break;
+			}
 			if (line.startsWith("_Generated by")) {
 				caption = line.substring(line.indexOf("._ ") + 3).replaceFirst("\\.$", "");
 			}

@@ -83,20 +83,22 @@ public final class EtcdBenchmark {
 		String endpoints = (args.length > 0) ? args[0]
 				: System.getenv().getOrDefault("LATCHKEY_TEST_ETCD_ENDPOINTS", "http://127.0.0.1:2379");
 		int iterations = (args.length > 1) ? Integer.parseInt(args[1]) : 5_000;
-		measure(endpoints, iterations, CONTENDED_RUN, System.out);
+		measure(endpoints, iterations, CONTENDED_RUN, new ArrayList<>(), System.out);
 	}
 
 	/**
 	 * Runs every contender, printing the table as {@link #main} does.
 	 * @param endpoints the etcd endpoints, separated by commas
 	 * @param iterations the timed acquire+releases per contender
-	 * @param contendedRun how long to count the contended throughput
+	 * @param contendedRun how long to count the contended throughput, and the
+	 * readers-heavy workload
+	 * @param readersHeavy where to add the readers-heavy figures of Latchkey
 	 * @param out where to print the table
 	 * @return each contender's figures
 	 * @throws Exception if a contender fails
 	 */
-	static List<BenchmarkResult> measure(String endpoints, int iterations, Duration contendedRun, PrintStream out)
-			throws Exception {
+	static List<BenchmarkResult> measure(String endpoints, int iterations, Duration contendedRun,
+			List<ReadersHeavy.Result> readersHeavy, PrintStream out) throws Exception {
 		String namespace = "bench-" + UUID.randomUUID() + "/";
 		Client client = client(endpoints);
 		Client other = client(endpoints);
@@ -159,6 +161,12 @@ public final class EtcdBenchmark {
 				Measurements.work();
 				join(client.getLockClient().unlock(owned));
 			});
+			// Readers and the writer alternate between the two repositories, as two
+			// processes.
+			readersHeavy.add(ReadersHeavy.measure(
+					"etcd", "Latchkey LockTemplate, two repositories", ReadersHeavy
+						.alternating(ReadersHeavy.of(template, "bench-rw"), ReadersHeavy.of(otherTemplate, "bench-rw")),
+					contendedRun, out));
 			join(kv.delete(bytes(namespace), DeleteOption.builder().isPrefix(true).build()));
 			return benchmark.results;
 		}

@@ -135,7 +135,7 @@ public final class JdbcBenchmark {
 			.getOrDefault("LATCHKEY_POSTGRES_URL", "jdbc:postgresql://127.0.0.1:5432/test?user=postgres");
 		int iterations = (args.length > 1) ? Integer.parseInt(args[1]) : 5_000;
 		int rounds = (args.length > 2) ? Integer.parseInt(args[2]) : 200;
-		measure(url, iterations, rounds, Duration.ofSeconds(5));
+		measure(url, iterations, rounds, Duration.ofSeconds(5), new ArrayList<>());
 	}
 
 	/**
@@ -144,16 +144,17 @@ public final class JdbcBenchmark {
 	 * @param iterations the timed acquire+releases per contender
 	 * @param rounds the hand-off rounds per contender, or 0 to leave the hand-off out
 	 * @param contendedRun how long to count the throughput of 8 threads contending for
-	 * one key, or zero to leave it out
+	 * one key, and the readers-heavy workload, or zero to leave both out
+	 * @param readersHeavy where to add the readers-heavy figures of Latchkey
 	 * @return each contender's uncontended and contended figures (the hand-off is printed
 	 * only)
 	 * @throws Exception if a contender fails
 	 */
-	static List<BenchmarkResult> measure(String url, int iterations, int rounds, Duration contendedRun)
-			throws Exception {
+	static List<BenchmarkResult> measure(String url, int iterations, int rounds, Duration contendedRun,
+			List<ReadersHeavy.Result> readersHeavy) throws Exception {
 		JdbcBenchmark benchmark = new JdbcBenchmark(url, contendedRun);
 		try {
-			benchmark.run(iterations, rounds);
+			benchmark.run(iterations, rounds, readersHeavy);
 			return benchmark.results;
 		}
 		finally {
@@ -161,7 +162,7 @@ public final class JdbcBenchmark {
 		}
 	}
 
-	private void run(int iterations, int rounds) throws Exception {
+	private void run(int iterations, int rounds, List<ReadersHeavy.Result> readersHeavy) throws Exception {
 		String version = new JdbcTemplate(this.admin).queryForObject("SHOW server_version", String.class);
 		out.printf(Locale.ROOT, "PostgreSQL %s, %d iterations, %d hand-off rounds, JDK %s%n", version, iterations,
 				rounds, System.getProperty("java.version"));
@@ -201,6 +202,8 @@ public final class JdbcBenchmark {
 			waiting.put("Spring Integration, its table made unlogged",
 					(ds) -> integration(ds, integrationUnloggedPrefix));
 			contended(waiting);
+			readersHeavy.add(readersHeavy("Latchkey LockTemplate", latchkeyTable));
+			readersHeavy.add(readersHeavy("Latchkey LockTemplate, unlogged table", unloggedTable));
 		}
 		if (rounds > 0) {
 			handOffs(rounds, latchkeyTable, unloggedTable, integrationPrefix, shedLockTable);
@@ -406,6 +409,24 @@ public final class JdbcBenchmark {
 				.forEach((text) -> out.printf(Locale.ROOT, "    %5.2f x %s%n",
 						text.getValue() / (double) COUNTED_OPERATIONS, text.getKey().replace(this.suffix, "")));
 		});
+	}
+
+	/**
+	 * The readers-heavy workload through a template on a pool of 10 connections, as the
+	 * contended measure's.
+	 */
+	private ReadersHeavy.Result readersHeavy(String name, String table) throws Exception {
+		int scope = scope();
+		try {
+			JdbcLockRepository repository = closing(new JdbcLockRepository(pool(this.url, "readers-heavy", 10), table));
+			LockTemplate template = closing(new LockTemplate(repository,
+					LockSettings.defaults().withOwner("bench").withWaitTime(Duration.ofSeconds(30)), null));
+			return ReadersHeavy.measure("PostgreSQL", name, ReadersHeavy.of(template, "bench-rw"), this.contendedRun,
+					out);
+		}
+		finally {
+			closeScope(scope);
+		}
 	}
 
 	/**

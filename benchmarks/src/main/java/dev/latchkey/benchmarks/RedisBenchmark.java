@@ -84,20 +84,22 @@ public final class RedisBenchmark {
 		String url = (args.length > 0) ? args[0]
 				: System.getenv().getOrDefault("LATCHKEY_REDIS_URL", "redis://127.0.0.1:6379");
 		int iterations = (args.length > 1) ? Integer.parseInt(args[1]) : 20_000;
-		measure(url, iterations, CONTENDED_RUN, System.out);
+		measure(url, iterations, CONTENDED_RUN, new ArrayList<>(), System.out);
 	}
 
 	/**
 	 * Runs every contender, printing the table as {@link #main} does.
 	 * @param url the Redis URL
 	 * @param iterations the timed acquire+releases per contender
-	 * @param contendedRun how long to count the contended throughput
+	 * @param contendedRun how long to count the contended throughput, and the
+	 * readers-heavy workload
+	 * @param readersHeavy where to add the readers-heavy figures of Latchkey and Redisson
 	 * @param out where to print the table
 	 * @return each contender's figures
 	 * @throws Exception if a contender fails
 	 */
-	static List<BenchmarkResult> measure(String url, int iterations, Duration contendedRun, PrintStream out)
-			throws Exception {
+	static List<BenchmarkResult> measure(String url, int iterations, Duration contendedRun,
+			List<ReadersHeavy.Result> readersHeavy, PrintStream out) throws Exception {
 		io.lettuce.core.RedisURI uri = io.lettuce.core.RedisURI.create(url);
 		RedisClient client = RedisClient.create(uri);
 		LettuceConnectionFactory factory = new LettuceConnectionFactory(
@@ -168,6 +170,10 @@ public final class RedisBenchmark {
 					lock.unlock();
 				}
 			});
+			readersHeavy.add(ReadersHeavy.measure("Redis", "Latchkey LockTemplate",
+					ReadersHeavy.of(template, "bench-rw"), contendedRun, out));
+			readersHeavy.add(ReadersHeavy.measure("Redis", "Redisson RReadWriteLock",
+					ReadersHeavy.of(redisson.getReadWriteLock("bench-redisson-rw")), contendedRun, out));
 			return benchmark.results;
 		}
 		finally {

@@ -81,21 +81,23 @@ public final class SocketBenchmark {
 			return;
 		}
 		int iterations = (args.length > 0) ? Integer.parseInt(args[0]) : 20_000;
-		measure(iterations, Duration.ZERO, System.out);
+		measure(iterations, Duration.ZERO, new ArrayList<>(), System.out);
 	}
 
 	/**
 	 * Runs every measurement, printing them as {@link #main} does.
 	 * @param iterations the timed operations per measurement
 	 * @param contendedRun how long to count the throughput of 8 threads contending for
-	 * one key through {@link LockTemplate}, or zero to leave it out (as {@link #main}
-	 * does)
+	 * one key through {@link LockTemplate}, and the readers-heavy workload, or zero to
+	 * leave both out (as {@link #main} does)
+	 * @param readersHeavy where to add the readers-heavy figures of Latchkey
 	 * @param out where to print the measurements
 	 * @return the floor's and the acquire+release measurements' figures (the hand-off is
 	 * printed only); their throughput is the samples' count over their sum
 	 * @throws Exception if a measurement fails
 	 */
-	static List<BenchmarkResult> measure(int iterations, Duration contendedRun, PrintStream out) throws Exception {
+	static List<BenchmarkResult> measure(int iterations, Duration contendedRun, List<ReadersHeavy.Result> readersHeavy,
+			PrintStream out) throws Exception {
 		List<BenchmarkResult> results = new ArrayList<>();
 		Path directory = Files.createTempDirectory("latchkey-bench").resolve("locks");
 		out.printf(Locale.ROOT, "socket backend, %d iterations, JDK %s%n", iterations,
@@ -128,6 +130,8 @@ public final class SocketBenchmark {
 					out.printf(Locale.ROOT, "%-72s %,.0f ops/s%n",
 							"contended: 8 threads of this process, LockTemplate, arbiter in another process",
 							contended);
+					readersHeavy.add(ReadersHeavy.measure("socket", "Latchkey LockTemplate, arbiter in another process",
+							ReadersHeavy.of(template, "bench-rw"), contendedRun, out));
 				}
 				// Warm up the hand-off path in both processes, then measure.
 				handOff(template, repository, fromChild, toChild, Math.max(200, iterations / 40));
