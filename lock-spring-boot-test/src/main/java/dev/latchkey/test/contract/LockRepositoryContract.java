@@ -988,6 +988,11 @@ public abstract class LockRepositoryContract implements LockRepositoryFixture {
 								granted.incrementAndGet();
 								writersInside.decrementAndGet();
 							});
+							// A writer that wrote rests a moment, as real ones do: with
+							// three writers always waiting, writer preference would let
+							// readers in only one at a time, and their sharing would go
+							// unchecked.
+							sleep(2);
 						}
 						return null;
 					}));
