@@ -22,6 +22,7 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ThreadFactory;
 
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -58,7 +59,9 @@ class EtcdLockRepositoryThreadTests {
 			assertThat(LiveThreads.named(prefix)).hasSize(1);
 		}
 		repository.close();
-		assertThat(LiveThreads.named(prefix)).isEmpty();
+		// close() waits until the sweep's executor has terminated; its thread ends a
+		// moment after that.
+		Awaitility.await().atMost(Duration.ofSeconds(2)).until(() -> LiveThreads.named(prefix).isEmpty());
 	}
 
 	@Test
@@ -71,7 +74,7 @@ class EtcdLockRepositoryThreadTests {
 		started.removeAll(before);
 		assertThat(started).hasSize(1);
 		repository.close();
-		assertThat(started).noneMatch(Thread::isAlive);
+		Awaitility.await().atMost(Duration.ofSeconds(2)).until(() -> started.stream().noneMatch(Thread::isAlive));
 	}
 
 	private static Set<Thread> threads(String prefix) {
