@@ -59,6 +59,8 @@ final class DefaultLease implements Lease, LeaseKeeper.KeptLease {
 
 	private volatile @Nullable LockLostException lostException;
 
+	private @Nullable Consumer<LockLostException> lostAction;
+
 	private @Nullable List<Consumer<LockLostException>> lostActions;
 
 	// Written by the keeper's renewals only.
@@ -339,10 +341,16 @@ final class DefaultLease implements Lease, LeaseKeeper.KeptLease {
 	void onLost(Consumer<LockLostException> action) {
 		synchronized (this) {
 			if (this.state != State.LOST) {
-				if (this.lostActions == null) {
-					this.lostActions = new ArrayList<>(2);
+				if (this.lostAction == null) {
+					// One action is the common case (the lost policy's): no list for it.
+					this.lostAction = action;
 				}
-				this.lostActions.add(action);
+				else {
+					if (this.lostActions == null) {
+						this.lostActions = new ArrayList<>(2);
+					}
+					this.lostActions.add(action);
+				}
 				return;
 			}
 		}
@@ -351,9 +359,20 @@ final class DefaultLease implements Lease, LeaseKeeper.KeptLease {
 
 	List<Consumer<LockLostException>> takeLostActions() {
 		synchronized (this) {
-			List<Consumer<LockLostException>> actions = this.lostActions;
+			Consumer<LockLostException> first = this.lostAction;
+			List<Consumer<LockLostException>> more = this.lostActions;
+			this.lostAction = null;
 			this.lostActions = null;
-			return (actions != null) ? actions : List.of();
+			if (first == null) {
+				return List.of();
+			}
+			if (more == null) {
+				return List.of(first);
+			}
+			List<Consumer<LockLostException>> actions = new ArrayList<>(1 + more.size());
+			actions.add(first);
+			actions.addAll(more);
+			return actions;
 		}
 	}
 

@@ -202,10 +202,11 @@ public final class LockContext {
 	private static void unbind(Lease lease) {
 		ArrayDeque<Lease> stack = leases.get();
 		if (stack != null) {
+			// An empty stack stays with the thread: dropping it would cost a new stack
+			// and a
+			// new thread-local entry on every call. It holds nothing of the
+			// application's.
 			stack.removeLastOccurrence(lease);
-			if (stack.isEmpty()) {
-				leases.remove();
-			}
 		}
 	}
 

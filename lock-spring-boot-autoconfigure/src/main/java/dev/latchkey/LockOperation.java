@@ -71,8 +71,8 @@ public final class LockOperation {
 	private final @Nullable Duration maxHold;
 
 	LockOperation(LockTemplate template, List<String> keys, LeaseMode mode, int permits) {
-		this(template, keys, String.join(",", keys), mode, permits, null, null, Duration.ZERO, LostPolicy.DEFAULT,
-				null);
+		this(template, keys, (keys.size() == 1) ? keys.get(0) : String.join(",", keys), mode, permits, null, null,
+				Duration.ZERO, LostPolicy.DEFAULT, null);
 	}
 
 	private LockOperation(LockTemplate template, List<String> keys, String name, LeaseMode mode, int permits,

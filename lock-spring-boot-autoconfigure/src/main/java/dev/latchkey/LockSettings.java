@@ -100,8 +100,11 @@ public record LockSettings(Duration ttl, Duration waitTime, @Nullable Duration r
 	 * @throws IllegalArgumentException if the minimum hold time is longer
 	 */
 	static void checkHoldTimes(Duration minHold, @Nullable Duration maxHold, String maxHoldSource) {
-		Assert.isTrue(maxHold == null || minHold.compareTo(maxHold) <= 0, () -> "Minimum hold time " + minHold
-				+ " is longer than the maximum hold time " + maxHold + " (" + maxHoldSource + ")");
+		// Checked on every acquisition: no message supplier is built when it passes.
+		if (maxHold != null && minHold.compareTo(maxHold) > 0) {
+			throw new IllegalArgumentException("Minimum hold time " + minHold + " is longer than the maximum hold time "
+					+ maxHold + " (" + maxHoldSource + ")");
+		}
 	}
 
 	private static void checkRange(String what, Duration duration) {

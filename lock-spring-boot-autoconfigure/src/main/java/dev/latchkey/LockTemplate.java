@@ -95,6 +95,16 @@ public class LockTemplate implements AutoCloseable {
 
 	private final @Nullable LockObserver observer;
 
+	// The repository's attempts, one function per kind, made once rather than on every
+	// acquisition.
+	private final Function<LeaseSpec, OptionalLong> tryExclusive;
+
+	private final Function<LeaseSpec, OptionalLong> tryExclusiveWaiting;
+
+	private final Function<LeaseSpec, OptionalLong> tryPermit;
+
+	private final Function<LeaseSpec, OptionalLong> tryShared;
+
 	/**
 	 * Creates a template that publishes nothing.
 	 *
@@ -188,6 +198,10 @@ public class LockTemplate implements AutoCloseable {
 		this.lifecycle = new LeaseLifecycle(repository, settings, this.keeper, this.waiter);
 		this.orphans = new OrphanedLeaseReleaser(repository, this.waiter::released, threadFactory);
 		this.observer = observer;
+		this.tryExclusive = repository::tryAcquire;
+		this.tryExclusiveWaiting = repository::tryAcquireWaiting;
+		this.tryPermit = repository::tryAcquirePermit;
+		this.tryShared = repository::tryAcquireShared;
 	}
 
 	/**
@@ -455,9 +469,9 @@ public class LockTemplate implements AutoCloseable {
 		// wait behind it (writer preference); it withdraws it if it gives up.
 		boolean writerWaits = spec.mode() == LeaseMode.EXCLUSIVE && waitTime.compareTo(Duration.ZERO) > 0;
 		Function<LeaseSpec, OptionalLong> attempt = switch (spec.mode()) {
-			case EXCLUSIVE -> writerWaits ? this.repository::tryAcquireWaiting : this.repository::tryAcquire;
-			case SEMAPHORE -> this.repository::tryAcquirePermit;
-			case SHARED -> this.repository::tryAcquireShared;
+			case EXCLUSIVE -> writerWaits ? this.tryExclusiveWaiting : this.tryExclusive;
+			case SEMAPHORE -> this.tryPermit;
+			case SHARED -> this.tryShared;
 		};
 		LockObserver.@Nullable Acquisition observation = (this.observer != null)
 				? observeAcquisition(operation.name(), spec) : null;

@@ -319,11 +319,17 @@ final class LockWaiter {
 	 * @param key the released key
 	 */
 	void released(String key) {
-		for (boolean shared : new boolean[] { false, true }) {
-			WaitLine line = this.lines.get(new LineKey(key, shared));
-			if (line != null) {
-				line.signal();
-			}
+		if (this.lines.isEmpty()) {
+			return;
+		}
+		signal(new LineKey(key, false));
+		signal(new LineKey(key, true));
+	}
+
+	private void signal(LineKey lineKey) {
+		WaitLine line = this.lines.get(lineKey);
+		if (line != null) {
+			line.signal();
 		}
 	}
 
