@@ -28,6 +28,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BooleanSupplier;
 
@@ -123,6 +124,48 @@ class LockTemplateTests {
 			}
 		}
 		assertThat(this.template.waiterCount("order:1")).isZero();
+	}
+
+	@Test
+	void callersOfOneProcessAreServedInOrderOnceTheyWaitSoNoneStarves() throws Exception {
+		// Each thread takes the key, works, and asks again at once. A caller that tried
+		// first even when others waited (barging) would win nearly every race against
+		// the head it had just woken, and the line behind would starve. Counted in grants
+		// rather than time, so a slow machine cannot fail it: while a caller waits, each
+		// other thread gets the key about once.
+		int threads = 16;
+		AtomicLong grants = new AtomicLong();
+		AtomicLong mostGrantsWhileOneWaited = new AtomicLong();
+		long measureFrom = System.nanoTime() + Duration.ofMillis(500).toNanos();
+		long end = measureFrom + Duration.ofMillis(1500).toNanos();
+		List<Future<?>> callers = new ArrayList<>();
+		for (int t = 0; t < threads; t++) {
+			callers.add(this.executor.submit(() -> {
+				while (System.nanoTime() < end) {
+					long asked = grants.get();
+					boolean measured = System.nanoTime() > measureFrom;
+					this.template.exclusive("order:1").waitTime(Duration.ofSeconds(20)).run(() -> {
+						long others = grants.incrementAndGet() - 1 - asked;
+						if (measured) {
+							mostGrantsWhileOneWaited.accumulateAndGet(others, Math::max);
+						}
+						spin(Duration.ofMillis(200).dividedBy(1000));
+					});
+				}
+			}));
+		}
+		for (Future<?> caller : callers) {
+			caller.get(30, TimeUnit.SECONDS);
+		}
+		assertThat(grants.get()).isGreaterThan(threads);
+		assertThat(mostGrantsWhileOneWaited.get()).isLessThanOrEqualTo(4L * threads);
+	}
+
+	private static void spin(Duration duration) {
+		long until = System.nanoTime() + duration.toNanos();
+		while (System.nanoTime() < until) {
+			Thread.onSpinWait();
+		}
 	}
 
 	// Events
