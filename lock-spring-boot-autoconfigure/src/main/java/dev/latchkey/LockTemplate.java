@@ -77,6 +77,11 @@ import dev.latchkey.annotation.LostPolicy;
  */
 public class LockTemplate implements AutoCloseable {
 
+	// Log lines at INFO, WARN and ERROR here and in the engine (LeaseLifecycle,
+	// LockWaiter,
+	// OrphanedLeaseReleaser) and the backends name a lock by its name, never its key,
+	// which is made of method arguments and may be personal data; DEBUG and TRACE lines
+	// may name keys, to trace one while debugging.
 	private static final LogAccessor logger = new LogAccessor(LockTemplate.class);
 
 	private final LockRepository repository;
@@ -463,7 +468,7 @@ public class LockTemplate implements AutoCloseable {
 				? observeAcquisition(operation.name(), spec) : null;
 		LockWaiter.Grant grant = null;
 		try {
-			grant = this.waiter.acquire(this.repository, spec, attempt, waitTime,
+			grant = this.waiter.acquire(this.repository, spec, operation.name(), attempt, waitTime,
 					ttl.minus(this.settings.safetyMarginFor(ttl)));
 		}
 		catch (InterruptedException ex) {
@@ -472,8 +477,15 @@ public class LockTemplate implements AutoCloseable {
 			throw new LockNotAcquiredException(key, operation.name(), waitTime, ex);
 		}
 		catch (LockBackendException ex) {
-			releaseOrphan(spec);
-			throw acquireFailed(ex, observation);
+			releaseOrphan(spec, operation.name());
+			throw acquireFailed(ex.forLock(key, operation.name()), observation);
+		}
+		catch (LockPermitsConflictException ex) {
+			LockPermitsConflictException named = ex.forLock(operation.name());
+			if (observation != null) {
+				LeaseLifecycle.observeSafely(() -> observation.failed(named));
+			}
+			throw named;
 		}
 		catch (LockException ex) {
 			if (observation != null) {
@@ -482,10 +494,10 @@ public class LockTemplate implements AutoCloseable {
 			throw ex;
 		}
 		catch (RuntimeException ex) {
-			releaseOrphan(spec);
-			throw acquireFailed(new LockBackendException(this.repository.backend(), "Acquiring lock '" + key
-					+ "' at the " + this.repository.backend() + " backend failed: " + ex.getMessage(), ex),
-					observation);
+			releaseOrphan(spec, operation.name());
+			throw acquireFailed(new LockBackendException(this.repository.backend(), key,
+					"Acquiring at the " + this.repository.backend() + " backend failed: " + ex.getMessage(), ex)
+				.forLock(key, operation.name()), observation);
 		}
 		finally {
 			if (writerWaits && grant == null) {
@@ -599,12 +611,12 @@ public class LockTemplate implements AutoCloseable {
 	 * the background, once the backend answers again. Releasing by token never touches
 	 * another owner's lease.
 	 */
-	private void releaseOrphan(LeaseSpec spec) {
+	private void releaseOrphan(LeaseSpec spec, String name) {
 		try {
-			this.orphans.release(spec, System.nanoTime());
+			this.orphans.release(spec, name, System.nanoTime());
 		}
 		catch (RuntimeException ex) {
-			logger.warn(ex, () -> "Could not schedule the release of '" + spec.key() + "' after a failed acquire");
+			logger.warn(ex, () -> "Could not schedule the release of lock '" + name + "' after a failed acquire");
 		}
 	}
 

@@ -33,10 +33,17 @@ import dev.latchkey.event.LockRenewedEvent;
  * {@code auditevents} endpoint shows them. The principal is the lock owner; the type is
  * {@code LOCK_ACQUIRED}, {@code LOCK_RELEASED}, {@code LOCK_NOT_ACQUIRED},
  * {@code LOCK_ACQUIRE_FAILED}, {@code LOCK_LOST} or {@code LOCK_FORCE_RELEASED} (an
- * operator's force-release through the {@code locks} endpoint); the data holds the key,
- * name, backend, fencing token, wait and hold durations (and the reason of a loss).
- * Renewals are not recorded: they happen every few seconds per lease. Auto-configured
- * with {@code latchkey.audit.enabled=true}; by hand:
+ * operator's force-release through the {@code locks} endpoint); the data holds the lock's
+ * name, mode, backend, fencing token, wait and hold durations (and the reason of a loss).
+ * Renewals are not recorded: they happen every few seconds per lease.
+ * <p>
+ * The data holds the lock's name, never its key: an annotation's key is made of method
+ * arguments and may be personal data, and the {@code auditevents} endpoint shows the data
+ * to whoever may read it. The name is the key template ({@code order:#id}) or the name
+ * given to {@code LockOperation.named(String)}. A force-release has no name but the key
+ * the operator gave, so its event records that key as its name.
+ * <p>
+ * Auto-configured with {@code latchkey.audit.enabled=true}; by hand:
  *
  * <pre class="code">
  * &#64;Bean
@@ -61,8 +68,10 @@ public class LockAuditListener implements ApplicationListener<LockEvent> {
 			return;
 		}
 		Map<String, Object> data = new LinkedHashMap<>();
-		data.put("key", event.getKey());
 		data.put("name", event.getName());
+		if (event.getMode() != null) {
+			data.put("mode", event.getMode().name());
+		}
 		data.put("backend", event.getBackend());
 		data.put("fencingToken", event.getFencingToken());
 		data.put("wait", event.getWaitDuration().toString());
