@@ -57,12 +57,12 @@ public class LockBackendException extends LockException {
 	 * @param cause the cause, or {@code null}
 	 */
 	public LockBackendException(String backend, @Nullable String key, String message, @Nullable Throwable cause) {
-		this(backend, key, null, message, cause);
+		this(backend, key, null, null, message, cause);
 	}
 
-	private LockBackendException(String backend, @Nullable String key, @Nullable String name, String message,
-			@Nullable Throwable cause) {
-		super((name != null) ? "Lock '" + name + "': " + message : message, cause);
+	private LockBackendException(String backend, @Nullable String key, @Nullable String name,
+			@Nullable String described, String message, @Nullable Throwable cause) {
+		super((described != null) ? "Lock " + described + ": " + message : message, cause);
 		this.backend = backend;
 		this.key = key;
 		this.name = name;
@@ -70,16 +70,16 @@ public class LockBackendException extends LockException {
 
 	/**
 	 * This failure, told which lock the failed call was for (the backend that threw it
-	 * could not know the lock's name): a copy whose message starts with the name, with
-	 * the same cause and stack trace.
+	 * could not know the lock's name): a copy whose message starts with the lock as
+	 * {@code described}, with the same cause and stack trace.
 	 */
-	LockBackendException forLock(String key, String name) {
+	LockBackendException forLock(String key, String name, String described) {
 		if (this.name != null) {
 			return this;
 		}
 		String message = super.getMessage();
 		LockBackendException named = new LockBackendException(this.backend, (this.key != null) ? this.key : key, name,
-				(message != null) ? message : "", getCause());
+				described, (message != null) ? message : "", getCause());
 		named.setStackTrace(getStackTrace());
 		return named;
 	}

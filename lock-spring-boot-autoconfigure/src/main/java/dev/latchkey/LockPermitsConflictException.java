@@ -56,11 +56,12 @@ public class LockPermitsConflictException extends LockException {
 	 * @param heldPermits the number of permits the key's holders use
 	 */
 	public LockPermitsConflictException(String key, int requestedPermits, int heldPermits) {
-		this(key, null, requestedPermits, heldPermits);
+		this(key, null, null, requestedPermits, heldPermits);
 	}
 
-	private LockPermitsConflictException(String key, @Nullable String name, int requestedPermits, int heldPermits) {
-		super(message(name, requestedPermits, heldPermits));
+	private LockPermitsConflictException(String key, @Nullable String name, @Nullable String described,
+			int requestedPermits, int heldPermits) {
+		super(message(described, requestedPermits, heldPermits));
 		this.key = key;
 		this.name = name;
 		this.requestedPermits = requestedPermits;
@@ -69,20 +70,21 @@ public class LockPermitsConflictException extends LockException {
 
 	/**
 	 * This exception, told the name of the lock (the backend that threw it could not know
-	 * it): a copy whose message names it, with the same stack trace.
+	 * it): a copy whose message names the lock as {@code described}, with the same stack
+	 * trace.
 	 */
-	LockPermitsConflictException forLock(String name) {
+	LockPermitsConflictException forLock(String name, String described) {
 		if (this.name != null) {
 			return this;
 		}
-		LockPermitsConflictException named = new LockPermitsConflictException(this.key, name, this.requestedPermits,
-				this.heldPermits);
+		LockPermitsConflictException named = new LockPermitsConflictException(this.key, name, described,
+				this.requestedPermits, this.heldPermits);
 		named.setStackTrace(getStackTrace());
 		return named;
 	}
 
-	private static String message(@Nullable String name, int requestedPermits, int heldPermits) {
-		return ((name != null) ? "Semaphore '" + name + "'" : "A semaphore") + " was asked for a permit of "
+	private static String message(@Nullable String described, int requestedPermits, int heldPermits) {
+		return ((described != null) ? "Semaphore " + described : "A semaphore") + " was asked for a permit of "
 				+ requestedPermits + " permits, but its holders use " + heldPermits
 				+ "; use one permits value per key (the first holder fixes it while the key is held)";
 	}

@@ -466,22 +466,25 @@ public class LockTemplate implements AutoCloseable {
 		};
 		LockObserver.@Nullable Acquisition observation = (this.observer != null)
 				? observeAcquisition(operation.name(), spec) : null;
+		// How messages and logs name the lock: its name, and its key only when
+		// latchkey.show-keys-in-messages is on.
+		String described = this.settings.describe(operation.name(), key);
 		LockWaiter.Grant grant = null;
 		try {
-			grant = this.waiter.acquire(this.repository, spec, operation.name(), attempt, waitTime,
+			grant = this.waiter.acquire(this.repository, spec, described, attempt, waitTime,
 					ttl.minus(this.settings.safetyMarginFor(ttl)));
 		}
 		catch (InterruptedException ex) {
 			Thread.currentThread().interrupt();
 			notAcquired(observation);
-			throw new LockNotAcquiredException(key, operation.name(), waitTime, ex);
+			throw new LockNotAcquiredException(key, operation.name(), described, waitTime, ex);
 		}
 		catch (LockBackendException ex) {
-			releaseOrphan(spec, operation.name());
-			throw acquireFailed(ex.forLock(key, operation.name()), observation);
+			releaseOrphan(spec, described);
+			throw acquireFailed(ex.forLock(key, operation.name(), described), observation);
 		}
 		catch (LockPermitsConflictException ex) {
-			LockPermitsConflictException named = ex.forLock(operation.name());
+			LockPermitsConflictException named = ex.forLock(operation.name(), described);
 			if (observation != null) {
 				LeaseLifecycle.observeSafely(() -> observation.failed(named));
 			}
@@ -494,10 +497,10 @@ public class LockTemplate implements AutoCloseable {
 			throw ex;
 		}
 		catch (RuntimeException ex) {
-			releaseOrphan(spec, operation.name());
+			releaseOrphan(spec, described);
 			throw acquireFailed(new LockBackendException(this.repository.backend(), key,
 					"Acquiring at the " + this.repository.backend() + " backend failed: " + ex.getMessage(), ex)
-				.forLock(key, operation.name()), observation);
+				.forLock(key, operation.name(), described), observation);
 		}
 		finally {
 			if (writerWaits && grant == null) {
@@ -507,7 +510,7 @@ public class LockTemplate implements AutoCloseable {
 		if (grant == null) {
 			notAcquired(observation);
 			if (throwOnContention) {
-				throw new LockNotAcquiredException(key, operation.name(), waitTime, null);
+				throw new LockNotAcquiredException(key, operation.name(), described, waitTime, null);
 			}
 			return null;
 		}
@@ -556,7 +559,8 @@ public class LockTemplate implements AutoCloseable {
 		if (notAcquired != null) {
 			releaseNow(taken);
 			if (throwOnContention) {
-				throw new LockNotAcquiredException(notAcquired, operation.name(), waitTime, null);
+				throw new LockNotAcquiredException(notAcquired, operation.name(),
+						this.settings.describe(operation.name(), notAcquired), waitTime, null);
 			}
 			return null;
 		}
@@ -611,12 +615,12 @@ public class LockTemplate implements AutoCloseable {
 	 * the background, once the backend answers again. Releasing by token never touches
 	 * another owner's lease.
 	 */
-	private void releaseOrphan(LeaseSpec spec, String name) {
+	private void releaseOrphan(LeaseSpec spec, String described) {
 		try {
-			this.orphans.release(spec, name, System.nanoTime());
+			this.orphans.release(spec, described, System.nanoTime());
 		}
 		catch (RuntimeException ex) {
-			logger.warn(ex, () -> "Could not schedule the release of lock '" + name + "' after a failed acquire");
+			logger.warn(ex, () -> "Could not schedule the release of lock " + described + " after a failed acquire");
 		}
 	}
 

@@ -222,6 +222,34 @@ class LockExceptionMessageTests {
 		assertKeyOnlyAtDebug(output, "dave@example.com");
 	}
 
+	@Test
+	void keysAreShownBesideNamesWhenAskedFor(CapturedOutput output) {
+		FaultyLockRepository repository = new FaultyLockRepository(new MemoryLockRepository());
+		try (LockTemplate locks = new LockTemplate(repository, FAST_RENEWALS.withShowKeysInMessages(true))) {
+			LockHandle handle = locks.exclusive("customer:erin@example.com").named("customer").acquire();
+			CompletableFuture<Throwable> other = CompletableFuture.supplyAsync(() -> {
+				try {
+					locks.exclusive("customer:erin@example.com").named("customer").acquire();
+					return null;
+				}
+				catch (LockNotAcquiredException ex) {
+					return ex;
+				}
+			});
+			assertThat(other.join()).isInstanceOf(LockNotAcquiredException.class)
+				.hasMessage("Lock 'customer' (key 'customer:erin@example.com') is held elsewhere");
+			repository.stealLeases();
+			Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> !handle.lease().isValid());
+			handle.close();
+			// A lock named by its key is not named twice.
+			LockHandle unnamed = locks.exclusive("report:42").acquire();
+			Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> !unnamed.lease().isValid());
+			unnamed.close();
+		}
+		assertThat(output).contains("Lost lock 'customer' (key 'customer:erin@example.com') (fencing token",
+				"Lost lock 'report:42' (fencing token");
+	}
+
 	/**
 	 * Asserts that the key appears in no log record above DEBUG, stack traces included
 	 * (DEBUG and TRACE records may name keys).

@@ -123,6 +123,20 @@ class LatchkeyAuditAutoConfigurationTests {
 	}
 
 	@Test
+	void recordsKeysWhenMessagesShowThem() {
+		this.contextRunner.withUserConfiguration(AuditConfiguration.class)
+			.withPropertyValues("latchkey.audit.enabled=true", "latchkey.show-keys-in-messages=true")
+			.run((context) -> {
+				context.getBean(LockTemplate.class).exclusive("order:42").named("order").run(() -> {
+				});
+				assertThat(context.getBean(AuditEventRepository.class).find("node-1", null, "LOCK_ACQUIRED"))
+					.singleElement()
+					.satisfies((event) -> assertThat(event.getData()).containsEntry("key", "order:42")
+						.containsEntry("name", "order"));
+			});
+	}
+
+	@Test
 	void recordsNothingByDefault() {
 		this.contextRunner.withUserConfiguration(AuditConfiguration.class)
 			.run((context) -> assertThat(context).doesNotHaveBean(LockAuditListener.class));
