@@ -35,6 +35,7 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
 import dev.latchkey.annotation.Exclusive;
+import dev.latchkey.event.EventPublishingLockObserver;
 import dev.latchkey.interceptor.LockAnnotationBeanPostProcessor;
 import dev.latchkey.memory.MemoryLockRepository;
 import dev.latchkey.test.ForwardingLockRepository;
@@ -220,6 +221,19 @@ class LockExceptionMessageTests {
 				.until(() -> output.getAll().contains("An acquire of lock 'customer' whose answer was lost"));
 		}
 		assertKeyOnlyAtDebug(output, "dave@example.com");
+	}
+
+	@Test
+	void aFailingEventListenerIsLoggedByName(CapturedOutput output) {
+		EventPublishingLockObserver observer = new EventPublishingLockObserver((event) -> {
+			throw new IllegalStateException("Listener failed");
+		});
+		try (LockTemplate locks = new LockTemplate(new MemoryLockRepository(), LockSettings.defaults(), observer)) {
+			locks.exclusive("customer:frank@example.com").named("customer").run(() -> {
+			});
+		}
+		assertThat(output).contains("Listener of LockAcquiredEvent of lock 'customer' failed");
+		assertKeyOnlyAtDebug(output, "frank@example.com");
 	}
 
 	@Test
