@@ -22,7 +22,8 @@ import org.jspecify.annotations.Nullable;
  * Thrown when the backend itself failed: the server is unreachable, timed out or answered
  * an error. Never means "held elsewhere" (that is {@link LockNotAcquiredException}).
  * <p>
- * The message names the lock, never its key: an annotation's key is made of method
+ * The message names the lock, never its key (unless
+ * {@code latchkey.show-keys-in-messages} is on): an annotation's key is made of method
  * arguments and may be personal data, and messages end up in logs. The key is
  * {@link #getKey()}.
  *
