@@ -195,16 +195,19 @@ final class DefaultLease implements Lease, LeaseKeeper.KeptLease {
 		}
 		long now = System.nanoTime();
 		if (pastMaxHold(now)) {
-			throw new LockLostException(key(), this.name, LossReason.MAX_HOLD_EXCEEDED, null);
+			throw new LockLostException(key(), this.name, this.lifecycle.describe(this), LossReason.MAX_HOLD_EXCEEDED,
+					null);
 		}
 		if (now - this.validUntilNanos >= 0) {
-			throw new LockLostException(key(), this.name, LossReason.RENEWAL_FAILED, null);
+			throw new LockLostException(key(), this.name, this.lifecycle.describe(this), LossReason.RENEWAL_FAILED,
+					null);
 		}
 	}
 
 	LockLostException lostException() {
 		LockLostException exception = this.lostException;
-		return (exception != null) ? exception : new LockLostException(key(), this.name, LossReason.NOT_OWNER, null);
+		return (exception != null) ? exception
+				: new LockLostException(key(), this.name, this.lifecycle.describe(this), LossReason.NOT_OWNER, null);
 	}
 
 	// LeaseKeeper.KeptLease
@@ -278,7 +281,7 @@ final class DefaultLease implements Lease, LeaseKeeper.KeptLease {
 		if (this.state == State.LOST) {
 			return false;
 		}
-		this.lostException = new LockLostException(key(), this.name, reason, cause);
+		this.lostException = new LockLostException(key(), this.name, this.lifecycle.describe(this), reason, cause);
 		this.state = State.LOST;
 		return true;
 	}

@@ -106,7 +106,8 @@ final class LeaseLifecycle {
 			lost = this.repository.renew(List.of(lease.spec().withTtl(remaining.plus(grace))));
 		}
 		catch (RuntimeException ex) {
-			logger.warn(ex, () -> "Could not keep lock '" + lease.key() + "' for its minimum hold time; releasing now");
+			logger.warn(ex,
+					() -> "Could not keep lock " + describe(lease) + " for its minimum hold time; releasing now");
 			return false;
 		}
 		if (!lost.isEmpty()) {
@@ -139,7 +140,7 @@ final class LeaseLifecycle {
 		}
 		catch (RuntimeException ex) {
 			lease.markReleased();
-			logger.warn(ex, () -> "Releasing lock '" + lease.key() + "' failed; it expires at the "
+			logger.warn(ex, () -> "Releasing lock " + describe(lease) + " failed; it expires at the "
 					+ this.repository.backend() + " backend within " + lease.ttl());
 			LockObserver.Hold hold = lease.takeHold();
 			if (hold != null) {
@@ -206,7 +207,7 @@ final class LeaseLifecycle {
 		this.keeper.forget(lease);
 		this.lostLeases.incrementAndGet();
 		LockLostException exception = lease.lostException();
-		logger.warn(exception, () -> "Lost lock '" + lease.key() + "' (fencing token " + lease.fencingToken()
+		logger.warn(exception, () -> "Lost lock " + describe(lease) + " (fencing token " + lease.fencingToken()
 				+ ") after holding it for " + lease.heldFor());
 		// Observers and listeners hear of the loss, then the work is told, and only then
 		// is the release tried: with the backend down, that attempt can take a whole
@@ -220,13 +221,21 @@ final class LeaseLifecycle {
 				action.accept(exception);
 			}
 			catch (Throwable ex) {
-				logger.error(ex, () -> "Lost-lock action for '" + lease.key() + "' failed");
+				logger.error(ex, () -> "Lost-lock action for lock " + describe(lease) + " failed");
 			}
 		}
 		if (release) {
 			releaseQuietly(lease);
 		}
 		this.waiter.released(lease.key());
+	}
+
+	/**
+	 * How messages and logs name a lease's lock: its name in quotes, and its key only
+	 * when {@code latchkey.show-keys-in-messages} is on.
+	 */
+	String describe(Lease lease) {
+		return this.settings.describe(lease.name(), lease.key());
 	}
 
 	static void observeSafely(Runnable observation) {

@@ -55,7 +55,15 @@ public class LockLostException extends LockException {
 	 * @param cause the cause, or {@code null}
 	 */
 	public LockLostException(String key, String name, LossReason reason, @Nullable Throwable cause) {
-		super(message(name, reason), cause);
+		this(key, name, "'" + name + "'", reason, cause);
+	}
+
+	/**
+	 * Makes the exception of a lost lease, its message naming the lock as
+	 * {@code described} (with its key when {@code latchkey.show-keys-in-messages} is on).
+	 */
+	LockLostException(String key, String name, String described, LossReason reason, @Nullable Throwable cause) {
+		super(message(described, reason), cause);
 		this.key = key;
 		this.name = name;
 		this.reason = reason;
@@ -66,14 +74,14 @@ public class LockLostException extends LockException {
 	 * arguments and may be personal data, and messages end up in logs. The key is
 	 * {@link #getKey()}.
 	 */
-	private static String message(String name, LossReason reason) {
+	private static String message(String described, LossReason reason) {
 		return switch (reason) {
-			case NOT_OWNER -> "Lock '" + name + "' was lost: the backend no longer holds this lease";
-			case RENEWAL_FAILED -> "Lock '" + name + "' was lost: renewal failed until the lease's validity ran out";
+			case NOT_OWNER -> "Lock " + described + " was lost: the backend no longer holds this lease";
+			case RENEWAL_FAILED -> "Lock " + described + " was lost: renewal failed until the lease's validity ran out";
 			case EXPIRED_BEFORE_RELEASE ->
-				"Lock '" + name + "' was lost: the backend no longer held it when the work finished";
+				"Lock " + described + " was lost: the backend no longer held it when the work finished";
 			case MAX_HOLD_EXCEEDED ->
-				"Lock '" + name + "' was lost: it was held for its maximum hold time and given back";
+				"Lock " + described + " was lost: it was held for its maximum hold time and given back";
 		};
 	}
 

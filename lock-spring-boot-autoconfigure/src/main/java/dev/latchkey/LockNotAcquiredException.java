@@ -63,7 +63,15 @@ public class LockNotAcquiredException extends LockException {
 	 * interrupted), or {@code null}
 	 */
 	public LockNotAcquiredException(String key, String name, Duration waitTime, @Nullable Throwable cause) {
-		super(message(name, waitTime, cause), cause);
+		this(key, name, "'" + name + "'", waitTime, cause);
+	}
+
+	/**
+	 * Makes the exception of a lock that was not acquired, its message naming the lock as
+	 * {@code described} (with its key when {@code latchkey.show-keys-in-messages} is on).
+	 */
+	LockNotAcquiredException(String key, String name, String described, Duration waitTime, @Nullable Throwable cause) {
+		super(message(described, waitTime, cause), cause);
 		this.key = key;
 		this.name = name;
 		this.waitTime = waitTime;
@@ -74,12 +82,12 @@ public class LockNotAcquiredException extends LockException {
 	 * arguments and may be personal data, and messages end up in logs. The key is
 	 * {@link #getKey()}.
 	 */
-	private static String message(String name, Duration waitTime, @Nullable Throwable cause) {
+	private static String message(String described, Duration waitTime, @Nullable Throwable cause) {
 		if (cause instanceof InterruptedException) {
-			return "Interrupted while waiting for lock '" + name + "'";
+			return "Interrupted while waiting for lock " + described;
 		}
-		return waitTime.isZero() ? "Lock '" + name + "' is held elsewhere"
-				: "Lock '" + name + "' stayed held elsewhere for the whole wait time of " + waitTime;
+		return waitTime.isZero() ? "Lock " + described + " is held elsewhere"
+				: "Lock " + described + " stayed held elsewhere for the whole wait time of " + waitTime;
 	}
 
 	/**

@@ -16,6 +16,8 @@
 
 package dev.latchkey;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * Thrown when a semaphore permit is asked for with another number of permits than the
  * key's holders use. The permits of a semaphore are fixed by its first holder for as long
@@ -39,16 +41,52 @@ public class LockPermitsConflictException extends LockException {
 
 	private final String key;
 
+	private final @Nullable String name;
+
 	private final int requestedPermits;
 
 	private final int heldPermits;
 
+	/**
+	 * Makes the exception of a refused permit. The message names the lock, never its key:
+	 * an annotation's key is made of method arguments and may be personal data, and
+	 * messages end up in logs. The key is {@link #getKey()}.
+	 * @param key the semaphore's key
+	 * @param requestedPermits the number of permits the refused request asked for
+	 * @param heldPermits the number of permits the key's holders use
+	 */
 	public LockPermitsConflictException(String key, int requestedPermits, int heldPermits) {
-		super("Semaphore '" + key + "' was asked for a permit of " + requestedPermits + " permits, but its holders use "
-				+ heldPermits + "; use one permits value per key (the first holder fixes it while the key is held)");
+		this(key, null, null, requestedPermits, heldPermits);
+	}
+
+	private LockPermitsConflictException(String key, @Nullable String name, @Nullable String described,
+			int requestedPermits, int heldPermits) {
+		super(message(described, requestedPermits, heldPermits));
 		this.key = key;
+		this.name = name;
 		this.requestedPermits = requestedPermits;
 		this.heldPermits = heldPermits;
+	}
+
+	/**
+	 * This exception, told the name of the lock (the backend that threw it could not know
+	 * it): a copy whose message names the lock as {@code described}, with the same stack
+	 * trace.
+	 */
+	LockPermitsConflictException forLock(String name, String described) {
+		if (this.name != null) {
+			return this;
+		}
+		LockPermitsConflictException named = new LockPermitsConflictException(this.key, name, described,
+				this.requestedPermits, this.heldPermits);
+		named.setStackTrace(getStackTrace());
+		return named;
+	}
+
+	private static String message(@Nullable String described, int requestedPermits, int heldPermits) {
+		return ((described != null) ? "Semaphore " + described : "A semaphore") + " was asked for a permit of "
+				+ requestedPermits + " permits, but its holders use " + heldPermits
+				+ "; use one permits value per key (the first holder fixes it while the key is held)";
 	}
 
 	/**
@@ -57,6 +95,16 @@ public class LockPermitsConflictException extends LockException {
 	 */
 	public String getKey() {
 		return this.key;
+	}
+
+	/**
+	 * The name of the semaphore: the key template of an annotation, or the name given to
+	 * {@link LockOperation#named(String)}.
+	 * @return the lock's name, or {@code null} when the exception did not reach the
+	 * caller through {@link LockTemplate}
+	 */
+	public @Nullable String getName() {
+		return this.name;
 	}
 
 	/**

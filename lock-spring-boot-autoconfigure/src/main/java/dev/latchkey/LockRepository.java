@@ -102,8 +102,7 @@ public interface LockRepository {
 	 * @throws LockConfigurationException if the backend has no read/write locks
 	 */
 	default OptionalLong tryAcquireShared(LeaseSpec lease) {
-		throw new LockConfigurationException(
-				"The " + backend() + " backend does not support shared (read/write) locks: '" + lease.key() + "'",
+		throw new LockConfigurationException("The " + backend() + " backend does not support shared (read/write) locks",
 				"Use @Exclusive (LockTemplate.exclusive) for this key, or a backend with read/write locks");
 	}
 

@@ -45,11 +45,13 @@ import org.springframework.util.Assert;
  * @param maxPollInterval the longest interval between such attempts
  * @param maxHold the longest a lease is held, renewals included, unless a lock sets its
  * own; {@code null} for no limit (see {@link #withMaxHold(Duration)})
+ * @param showKeysInMessages whether exception messages and log lines above DEBUG show a
+ * lock's key beside its name (see {@link #withShowKeysInMessages(boolean)})
  * @since 0.1.0
  */
 public record LockSettings(Duration ttl, Duration waitTime, @Nullable Duration renewInterval, Duration safetyMargin,
 		String keyPrefix, int maxKeyLength, String owner, Duration initialPollInterval, Duration maxPollInterval,
-		@Nullable Duration maxHold) {
+		@Nullable Duration maxHold, boolean showKeysInMessages) {
 
 	/**
 	 * The longest duration any setting or lock attribute may have: 365 days. Longer ones
@@ -57,6 +59,31 @@ public record LockSettings(Duration ttl, Duration waitTime, @Nullable Duration r
 	 * mistake.
 	 */
 	public static final Duration MAX_DURATION = Duration.ofDays(365);
+
+	/**
+	 * Makes settings that keep keys out of messages and logs (see
+	 * {@link #withShowKeysInMessages(boolean)}).
+	 * @param ttl the time-to-live of a lease that does not set its own
+	 * @param waitTime how long to wait for a lock that does not set its own wait time
+	 * @param renewInterval the interval between renewals, or {@code null} for a third of
+	 * each lease's TTL
+	 * @param safetyMargin how long before the backend could expire a lease this process
+	 * stops relying on it
+	 * @param keyPrefix the text put before every key
+	 * @param maxKeyLength the longest key allowed, prefix included
+	 * @param owner the owner name of this process
+	 * @param initialPollInterval the first interval between attempts of a waiter that
+	 * hears no release notification
+	 * @param maxPollInterval the longest interval between such attempts
+	 * @param maxHold the longest a lease is held unless a lock sets its own, or
+	 * {@code null} for no limit
+	 */
+	public LockSettings(Duration ttl, Duration waitTime, @Nullable Duration renewInterval, Duration safetyMargin,
+			String keyPrefix, int maxKeyLength, String owner, Duration initialPollInterval, Duration maxPollInterval,
+			@Nullable Duration maxHold) {
+		this(ttl, waitTime, renewInterval, safetyMargin, keyPrefix, maxKeyLength, owner, initialPollInterval,
+				maxPollInterval, maxHold, false);
+	}
 
 	public LockSettings {
 		checkRange("TTL", ttl);
@@ -140,7 +167,7 @@ public record LockSettings(Duration ttl, Duration waitTime, @Nullable Duration r
 	 */
 	public static LockSettings defaults() {
 		return new LockSettings(Duration.ofSeconds(30), Duration.ZERO, null, Duration.ofMillis(100), "", 512,
-				OwnerIdentity.defaultOwner(null), Duration.ofMillis(50), Duration.ofSeconds(1), null);
+				OwnerIdentity.defaultOwner(null), Duration.ofMillis(50), Duration.ofSeconds(1), null, false);
 	}
 
 	/**
@@ -150,7 +177,8 @@ public record LockSettings(Duration ttl, Duration waitTime, @Nullable Duration r
 	 */
 	public LockSettings withTtl(Duration ttl) {
 		return new LockSettings(ttl, this.waitTime, this.renewInterval, this.safetyMargin, this.keyPrefix,
-				this.maxKeyLength, this.owner, this.initialPollInterval, this.maxPollInterval, this.maxHold);
+				this.maxKeyLength, this.owner, this.initialPollInterval, this.maxPollInterval, this.maxHold,
+				this.showKeysInMessages);
 	}
 
 	/**
@@ -160,7 +188,8 @@ public record LockSettings(Duration ttl, Duration waitTime, @Nullable Duration r
 	 */
 	public LockSettings withWaitTime(Duration waitTime) {
 		return new LockSettings(this.ttl, waitTime, this.renewInterval, this.safetyMargin, this.keyPrefix,
-				this.maxKeyLength, this.owner, this.initialPollInterval, this.maxPollInterval, this.maxHold);
+				this.maxKeyLength, this.owner, this.initialPollInterval, this.maxPollInterval, this.maxHold,
+				this.showKeysInMessages);
 	}
 
 	/**
@@ -171,7 +200,8 @@ public record LockSettings(Duration ttl, Duration waitTime, @Nullable Duration r
 	 */
 	public LockSettings withRenewInterval(@Nullable Duration renewInterval) {
 		return new LockSettings(this.ttl, this.waitTime, renewInterval, this.safetyMargin, this.keyPrefix,
-				this.maxKeyLength, this.owner, this.initialPollInterval, this.maxPollInterval, this.maxHold);
+				this.maxKeyLength, this.owner, this.initialPollInterval, this.maxPollInterval, this.maxHold,
+				this.showKeysInMessages);
 	}
 
 	/**
@@ -181,7 +211,8 @@ public record LockSettings(Duration ttl, Duration waitTime, @Nullable Duration r
 	 */
 	public LockSettings withKeyPrefix(String keyPrefix) {
 		return new LockSettings(this.ttl, this.waitTime, this.renewInterval, this.safetyMargin, keyPrefix,
-				this.maxKeyLength, this.owner, this.initialPollInterval, this.maxPollInterval, this.maxHold);
+				this.maxKeyLength, this.owner, this.initialPollInterval, this.maxPollInterval, this.maxHold,
+				this.showKeysInMessages);
 	}
 
 	/**
@@ -191,7 +222,8 @@ public record LockSettings(Duration ttl, Duration waitTime, @Nullable Duration r
 	 */
 	public LockSettings withMaxKeyLength(int maxKeyLength) {
 		return new LockSettings(this.ttl, this.waitTime, this.renewInterval, this.safetyMargin, this.keyPrefix,
-				maxKeyLength, this.owner, this.initialPollInterval, this.maxPollInterval, this.maxHold);
+				maxKeyLength, this.owner, this.initialPollInterval, this.maxPollInterval, this.maxHold,
+				this.showKeysInMessages);
 	}
 
 	/**
@@ -201,7 +233,8 @@ public record LockSettings(Duration ttl, Duration waitTime, @Nullable Duration r
 	 */
 	public LockSettings withOwner(String owner) {
 		return new LockSettings(this.ttl, this.waitTime, this.renewInterval, this.safetyMargin, this.keyPrefix,
-				this.maxKeyLength, owner, this.initialPollInterval, this.maxPollInterval, this.maxHold);
+				this.maxKeyLength, owner, this.initialPollInterval, this.maxPollInterval, this.maxHold,
+				this.showKeysInMessages);
 	}
 
 	/**
@@ -217,7 +250,8 @@ public record LockSettings(Duration ttl, Duration waitTime, @Nullable Duration r
 	 */
 	public LockSettings withPollIntervals(Duration initialPollInterval, Duration maxPollInterval) {
 		return new LockSettings(this.ttl, this.waitTime, this.renewInterval, this.safetyMargin, this.keyPrefix,
-				this.maxKeyLength, this.owner, initialPollInterval, maxPollInterval, this.maxHold);
+				this.maxKeyLength, this.owner, initialPollInterval, maxPollInterval, this.maxHold,
+				this.showKeysInMessages);
 	}
 
 	/**
@@ -234,7 +268,39 @@ public record LockSettings(Duration ttl, Duration waitTime, @Nullable Duration r
 	 */
 	public LockSettings withMaxHold(@Nullable Duration maxHold) {
 		return new LockSettings(this.ttl, this.waitTime, this.renewInterval, this.safetyMargin, this.keyPrefix,
-				this.maxKeyLength, this.owner, this.initialPollInterval, this.maxPollInterval, maxHold);
+				this.maxKeyLength, this.owner, this.initialPollInterval, this.maxPollInterval, maxHold,
+				this.showKeysInMessages);
+	}
+
+	/**
+	 * A copy that shows keys in messages, or not. By default exception messages and log
+	 * lines at INFO, WARN and ERROR name a lock by its name (an annotation's key
+	 * template, {@code customer:#email}), never by its key, which is made of method
+	 * arguments and may be personal data. Turned on, they add the key after the name, and
+	 * audit records hold it: for applications whose keys hold nothing personal.
+	 *
+	 * <pre class="code">
+	 * LockSettings settings = LockSettings.defaults().withShowKeysInMessages(true);
+	 * // Lock 'customer:#email' (key 'customer:alice@example.com') is held elsewhere
+	 * </pre>
+	 * @param showKeysInMessages whether messages and logs show keys
+	 * @return the new settings
+	 */
+	public LockSettings withShowKeysInMessages(boolean showKeysInMessages) {
+		return new LockSettings(this.ttl, this.waitTime, this.renewInterval, this.safetyMargin, this.keyPrefix,
+				this.maxKeyLength, this.owner, this.initialPollInterval, this.maxPollInterval, this.maxHold,
+				showKeysInMessages);
+	}
+
+	/**
+	 * How a message or a log line names a lock: its name in quotes, followed by its key
+	 * when {@link #showKeysInMessages()} is on and the key differs from the name.
+	 * @param name the lock's name
+	 * @param key the lock's key
+	 * @return the lock as messages name it, quotes included
+	 */
+	String describe(String name, String key) {
+		return (this.showKeysInMessages && !name.equals(key)) ? "'" + name + "' (key '" + key + "')" : "'" + name + "'";
 	}
 
 	/**

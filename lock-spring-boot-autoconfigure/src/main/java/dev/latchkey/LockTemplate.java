@@ -77,6 +77,11 @@ import dev.latchkey.annotation.LostPolicy;
  */
 public class LockTemplate implements AutoCloseable {
 
+	// Log lines at INFO, WARN and ERROR here and in the engine (LeaseLifecycle,
+	// LockWaiter,
+	// OrphanedLeaseReleaser) and the backends name a lock by its name, never its key,
+	// which is made of method arguments and may be personal data; DEBUG and TRACE lines
+	// may name keys, to trace one while debugging.
 	private static final LogAccessor logger = new LogAccessor(LockTemplate.class);
 
 	private final LockRepository repository;
@@ -475,19 +480,29 @@ public class LockTemplate implements AutoCloseable {
 		};
 		LockObserver.@Nullable Acquisition observation = (this.observer != null)
 				? observeAcquisition(operation.name(), spec) : null;
+		// How messages and logs name the lock: its name, and its key only when
+		// latchkey.show-keys-in-messages is on.
+		String described = this.settings.describe(operation.name(), key);
 		LockWaiter.Grant grant = null;
 		try {
-			grant = this.waiter.acquire(this.repository, spec, attempt, waitTime,
+			grant = this.waiter.acquire(this.repository, spec, described, attempt, waitTime,
 					ttl.minus(this.settings.safetyMarginFor(ttl)));
 		}
 		catch (InterruptedException ex) {
 			Thread.currentThread().interrupt();
 			notAcquired(observation);
-			throw new LockNotAcquiredException(key, operation.name(), waitTime, ex);
+			throw new LockNotAcquiredException(key, operation.name(), described, waitTime, ex);
 		}
 		catch (LockBackendException ex) {
-			releaseOrphan(spec);
-			throw acquireFailed(ex, observation);
+			releaseOrphan(spec, described);
+			throw acquireFailed(ex.forLock(key, operation.name(), described), observation);
+		}
+		catch (LockPermitsConflictException ex) {
+			LockPermitsConflictException named = ex.forLock(operation.name(), described);
+			if (observation != null) {
+				LeaseLifecycle.observeSafely(() -> observation.failed(named));
+			}
+			throw named;
 		}
 		catch (LockException ex) {
 			if (observation != null) {
@@ -496,10 +511,10 @@ public class LockTemplate implements AutoCloseable {
 			throw ex;
 		}
 		catch (RuntimeException ex) {
-			releaseOrphan(spec);
-			throw acquireFailed(new LockBackendException(this.repository.backend(), "Acquiring lock '" + key
-					+ "' at the " + this.repository.backend() + " backend failed: " + ex.getMessage(), ex),
-					observation);
+			releaseOrphan(spec, described);
+			throw acquireFailed(new LockBackendException(this.repository.backend(), key,
+					"Acquiring at the " + this.repository.backend() + " backend failed: " + ex.getMessage(), ex)
+				.forLock(key, operation.name(), described), observation);
 		}
 		finally {
 			if (writerWaits && grant == null) {
@@ -509,7 +524,7 @@ public class LockTemplate implements AutoCloseable {
 		if (grant == null) {
 			notAcquired(observation);
 			if (throwOnContention) {
-				throw new LockNotAcquiredException(key, operation.name(), waitTime, null);
+				throw new LockNotAcquiredException(key, operation.name(), described, waitTime, null);
 			}
 			return null;
 		}
@@ -558,7 +573,8 @@ public class LockTemplate implements AutoCloseable {
 		if (notAcquired != null) {
 			releaseNow(taken);
 			if (throwOnContention) {
-				throw new LockNotAcquiredException(notAcquired, operation.name(), waitTime, null);
+				throw new LockNotAcquiredException(notAcquired, operation.name(),
+						this.settings.describe(operation.name(), notAcquired), waitTime, null);
 			}
 			return null;
 		}
@@ -613,12 +629,12 @@ public class LockTemplate implements AutoCloseable {
 	 * the background, once the backend answers again. Releasing by token never touches
 	 * another owner's lease.
 	 */
-	private void releaseOrphan(LeaseSpec spec) {
+	private void releaseOrphan(LeaseSpec spec, String described) {
 		try {
-			this.orphans.release(spec, System.nanoTime());
+			this.orphans.release(spec, described, System.nanoTime());
 		}
 		catch (RuntimeException ex) {
-			logger.warn(ex, () -> "Could not schedule the release of '" + spec.key() + "' after a failed acquire");
+			logger.warn(ex, () -> "Could not schedule the release of lock " + described + " after a failed acquire");
 		}
 	}
 

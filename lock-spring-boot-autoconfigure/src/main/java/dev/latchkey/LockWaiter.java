@@ -106,7 +106,7 @@ final class LockWaiter {
 	 */
 	@Nullable Grant acquire(LockRepository repository, LeaseSpec lease, Function<LeaseSpec, OptionalLong> attempt,
 			Duration waitTime) throws InterruptedException {
-		return acquire(repository, lease, attempt, waitTime, lease.ttl());
+		return acquire(repository, lease, "'" + lease.key() + "'", attempt, waitTime, lease.ttl());
 	}
 
 	/**
@@ -116,6 +116,8 @@ final class LockWaiter {
 	 * back and the wait goes on.
 	 * @param repository the backend, for release notifications
 	 * @param lease the lease to acquire
+	 * @param lock the lock as the log names it, quotes included: its name, and its key
+	 * only when {@code latchkey.show-keys-in-messages} is on
 	 * @param attempt one attempt at the backend, for example
 	 * {@code repository::tryAcquire}
 	 * @param waitTime how long to wait; zero makes a single attempt
@@ -124,7 +126,7 @@ final class LockWaiter {
 	 * @return the grant, or {@code null} when the key stayed held for the whole wait time
 	 * @throws InterruptedException if the thread was interrupted while waiting
 	 */
-	@Nullable Grant acquire(LockRepository repository, LeaseSpec lease, Function<LeaseSpec, OptionalLong> attempt,
+	@Nullable Grant acquire(LockRepository repository, LeaseSpec lease, String lock, Function<LeaseSpec, OptionalLong> attempt,
 			Duration waitTime, Duration validity) throws InterruptedException {
 		long start = System.nanoTime();
 		boolean waits = !waitTime.isZero() && !waitTime.isNegative();
@@ -141,9 +143,9 @@ final class LockWaiter {
 		this.waiting.merge(lease.key(), 1, Integer::sum);
 		try {
 			if (repository instanceof QueueingLockRepository queueing) {
-				return waitQueued(queueing, lease, deadline, validity.toNanos());
+				return waitQueued(queueing, lease, lock, deadline, validity.toNanos());
 			}
-			return joinLineAndWait(repository, lease, attempt, deadline);
+			return joinLineAndWait(repository, lease, lock, attempt, deadline);
 		}
 		finally {
 			this.waiting.computeIfPresent(lease.key(), (key, count) -> (count > 1) ? count - 1 : null);
@@ -167,9 +169,9 @@ final class LockWaiter {
 		return line != null && line.tickets > 0;
 	}
 
-	private @Nullable Grant joinLineAndWait(LockRepository repository, LeaseSpec lease,
+	private @Nullable Grant joinLineAndWait(LockRepository repository, LeaseSpec lease, String lock,
 			Function<LeaseSpec, OptionalLong> attempt, long deadline) throws InterruptedException {
-		WaitLine line = join(repository, new LineKey(lease.key(), lease.mode() == LeaseMode.SHARED));
+		WaitLine line = join(repository, new LineKey(lease.key(), lease.mode() == LeaseMode.SHARED), lock);
 		// Each waiter waits on a condition of its own, so that a release or a turn wakes
 		// only the head of the line, never every waiter.
 		Condition ticket = line.lock.newCondition();
@@ -207,8 +209,8 @@ final class LockWaiter {
 	 * backend is joined again. A grant's validity runs from when the backend made it: one
 	 * that is already stale when it is read is given back, never used.
 	 */
-	private static @Nullable Grant waitQueued(QueueingLockRepository repository, LeaseSpec lease, long deadline,
-			long validityNanos) throws InterruptedException {
+	private static @Nullable Grant waitQueued(QueueingLockRepository repository, LeaseSpec lease, String lock,
+			long deadline, long validityNanos) throws InterruptedException {
 		while (true) {
 			CompletableFuture<QueueingLockRepository.QueuedGrant> granted = repository.acquireQueued(lease);
 			QueueingLockRepository.QueuedGrant grant;
@@ -219,10 +221,10 @@ final class LockWaiter {
 				if (repository.cancelQueued(lease)) {
 					return null;
 				}
-				grant = grantedMeanwhile(repository, lease, granted);
+				grant = grantedMeanwhile(repository, lease, lock, granted);
 			}
 			catch (InterruptedException ex) {
-				if (!repository.cancelQueued(lease) && grantedMeanwhile(repository, lease, granted) != null) {
+				if (!repository.cancelQueued(lease) && grantedMeanwhile(repository, lease, lock, granted) != null) {
 					repository.release(lease);
 				}
 				throw ex;
@@ -240,7 +242,7 @@ final class LockWaiter {
 				return new Grant(grant.fencingToken(), grant.grantedAtNanos());
 			}
 			long stale = grant.fencingToken();
-			logger.warn(() -> "A grant of '" + lease.key() + "' (fencing token " + stale
+			logger.warn(() -> "A grant of lock " + lock + " (fencing token " + stale
 					+ ") reached this process after its validity ran out (was the process paused?); giving it back");
 			repository.release(lease);
 			if (deadline - System.nanoTime() <= 0) {
@@ -256,7 +258,7 @@ final class LockWaiter {
 	 * log rather than hanging the caller; one that comes later still is given back.
 	 */
 	private static QueueingLockRepository.@Nullable QueuedGrant grantedMeanwhile(QueueingLockRepository repository,
-			LeaseSpec lease, CompletableFuture<QueueingLockRepository.QueuedGrant> granted) {
+			LeaseSpec lease, String lock, CompletableFuture<QueueingLockRepository.QueuedGrant> granted) {
 		try {
 			return granted.get(GRANT_IN_FLIGHT_NANOS, TimeUnit.NANOSECONDS);
 		}
@@ -264,8 +266,8 @@ final class LockWaiter {
 			return null;
 		}
 		catch (TimeoutException ex) {
-			logger.warn(() -> "The " + repository.backend() + " backend could not withdraw the queued request for '"
-					+ lease.key() + "', as it had granted it, but the grant did not arrive within "
+			logger.warn(() -> "The " + repository.backend() + " backend could not withdraw the queued request for lock "
+					+ lock + ", as it had granted it, but the grant did not arrive within "
 					+ TimeUnit.NANOSECONDS.toSeconds(GRANT_IN_FLIGHT_NANOS) + " s; giving it back when it does");
 			granted.thenRun(() -> releaseQuietly(repository, lease));
 			return null;
@@ -383,8 +385,7 @@ final class LockWaiter {
 		return this.lines.size();
 	}
 
-	private WaitLine join(LockRepository repository, LineKey lineKey) {
-		String key = lineKey.key();
+	private WaitLine join(LockRepository repository, LineKey lineKey, String lock) {
 		WaitLine line = this.lines.compute(lineKey, (k, existing) -> {
 			WaitLine joined = (existing != null) ? existing : new WaitLine(k);
 			joined.users++;
@@ -395,7 +396,7 @@ final class LockWaiter {
 		}
 		catch (RuntimeException ex) {
 			// Waiting still works without notifications: the head of the line polls.
-			logger.warn(ex, () -> "Could not subscribe to releases of '" + key + "'; waiting by polling");
+			logger.warn(ex, () -> "Could not subscribe to releases of lock " + lock + "; waiting by polling");
 		}
 		return line;
 	}

@@ -110,18 +110,20 @@ final class OrphanedLeaseReleaser implements AutoCloseable {
 	 * Releases the lease of an acquisition that failed, as soon as the backend answers
 	 * again.
 	 * @param lease the lease that was asked for
+	 * @param lock the lock as the log names it, quotes included: its name, and its key
+	 * only when {@code latchkey.show-keys-in-messages} is on
 	 * @param attemptedAtNanos when the failed attempt was sent, on the
 	 * {@link System#nanoTime()} clock: the release is given up when the lease's TTL has
 	 * passed since then
 	 */
-	void release(LeaseSpec lease, long attemptedAtNanos) {
+	void release(LeaseSpec lease, String lock, long attemptedAtNanos) {
 		if (this.pending.incrementAndGet() > MAX_PENDING) {
 			this.pending.decrementAndGet();
 			logger.debug(() -> "Not releasing '" + lease.key() + "' after a failed acquire: " + MAX_PENDING
 					+ " releases are pending already; it expires at the backend within " + lease.ttl());
 			return;
 		}
-		Attempt attempt = new Attempt(lease, attemptedAtNanos + lease.ttl().toNanos());
+		Attempt attempt = new Attempt(lease, lock, attemptedAtNanos + lease.ttl().toNanos());
 		attempt.scheduleIn(0);
 	}
 
@@ -160,14 +162,17 @@ final class OrphanedLeaseReleaser implements AutoCloseable {
 
 		private final LeaseSpec lease;
 
+		private final String lock;
+
 		private final long deadlineNanos;
 
 		private long backoffNanos = FIRST_RETRY_NANOS;
 
 		private int tries;
 
-		Attempt(LeaseSpec lease, long deadlineNanos) {
+		Attempt(LeaseSpec lease, String lock, long deadlineNanos) {
 			this.lease = lease;
+			this.lock = lock;
 			this.deadlineNanos = deadlineNanos;
 		}
 
@@ -213,13 +218,13 @@ final class OrphanedLeaseReleaser implements AutoCloseable {
 			}
 			done();
 			if (released) {
-				logger.info(() -> "An acquire of '" + this.lease.key() + "' whose answer was lost had been granted at"
+				logger.info(() -> "An acquire of lock " + this.lock + " whose answer was lost had been granted at"
 						+ " the " + OrphanedLeaseReleaser.this.repository.backend() + " backend; released it");
 				try {
 					OrphanedLeaseReleaser.this.onReleased.accept(this.lease.key());
 				}
 				catch (Throwable ex) {
-					logger.warn(ex, () -> "Waking the waiters of '" + this.lease.key() + "' failed");
+					logger.warn(ex, () -> "Waking the waiters of lock " + this.lock + " failed");
 				}
 			}
 		}

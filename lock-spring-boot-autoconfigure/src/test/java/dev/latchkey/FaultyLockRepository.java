@@ -28,14 +28,16 @@ import dev.latchkey.test.ForwardingLockRepository;
 /**
  * A {@link LockRepository} for tests that passes everything to another one, except that
  * it can be told to fail the way a backend fails: to report every renewed lease as lost
- * (another owner "stole" it), or to throw from {@link #renew(Collection)}. It records
- * renewals and releases.
+ * (another owner "stole" it), or to throw from {@link #renew(Collection)} or
+ * {@link #release(LeaseSpec)}. It records renewals and releases.
  */
 class FaultyLockRepository extends ForwardingLockRepository {
 
 	private volatile boolean stealLeases;
 
 	private volatile RuntimeException renewFailure;
+
+	private volatile RuntimeException releaseFailure;
 
 	final AtomicInteger renewCalls = new AtomicInteger();
 
@@ -61,6 +63,14 @@ class FaultyLockRepository extends ForwardingLockRepository {
 		this.renewFailure = failure;
 	}
 
+	/**
+	 * From now on, every release throws (and releases nothing).
+	 * @param failure the exception to throw
+	 */
+	void failReleases(RuntimeException failure) {
+		this.releaseFailure = failure;
+	}
+
 	@Override
 	public Set<String> renew(Collection<LeaseSpec> leases) {
 		this.renewCalls.incrementAndGet();
@@ -77,6 +87,10 @@ class FaultyLockRepository extends ForwardingLockRepository {
 	@Override
 	public boolean release(LeaseSpec lease) {
 		this.releases.add(lease);
+		RuntimeException failure = this.releaseFailure;
+		if (failure != null) {
+			throw failure;
+		}
 		return delegate().release(lease);
 	}
 

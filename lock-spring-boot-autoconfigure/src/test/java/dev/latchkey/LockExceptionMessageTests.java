@@ -17,27 +17,46 @@
 package dev.latchkey;
 
 import java.time.Duration;
+import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.context.annotation.AnnotationConfigApplicationContext;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
 import dev.latchkey.annotation.Exclusive;
+import dev.latchkey.event.EventPublishingLockObserver;
 import dev.latchkey.interceptor.LockAnnotationBeanPostProcessor;
 import dev.latchkey.memory.MemoryLockRepository;
+import dev.latchkey.test.ForwardingLockRepository;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
 
 /**
- * Tests that the messages of the exceptions a caller meets name the lock, not its key: an
- * annotation's key is made of method arguments and may be personal data, and messages end
- * up in logs. The key stays available through {@code getKey()}.
+ * Tests that the messages of the exceptions a caller meets, and the log lines above
+ * DEBUG, name the lock, not its key: an annotation's key is made of method arguments and
+ * may be personal data, and messages end up in logs. The key stays available through
+ * {@code getKey()}.
  */
+@ExtendWith(OutputCaptureExtension.class)
 class LockExceptionMessageTests {
+
+	private static final Pattern LOG_LEVEL = Pattern.compile("^\\S.*?\\b(TRACE|DEBUG|INFO|WARN|ERROR)\\b");
+
+	private static final LockSettings FAST_RENEWALS = LockSettings.defaults()
+		.withTtl(Duration.ofSeconds(2))
+		.withRenewInterval(Duration.ofMillis(50));
 
 	@Test
 	void notAcquiredAndLostNameTheLock() {
@@ -79,6 +98,186 @@ class LockExceptionMessageTests {
 					assertThat(ex.getKey()).isEqualTo("customer:alice@example.com");
 				});
 			});
+		}
+	}
+
+	@Test
+	void aBackendFailureNamesTheLockAndKeepsTheKey() {
+		LockRepository failing = new ForwardingLockRepository(new MemoryLockRepository()) {
+
+			@Override
+			public OptionalLong tryAcquire(LeaseSpec lease) {
+				throw new IllegalStateException("Connection reset");
+			}
+
+			@Override
+			public OptionalLong tryAcquirePermit(LeaseSpec lease) {
+				throw new LockBackendException(backend(), lease.key(),
+						"Acquiring a permit of the semaphore at the memory backend failed: Connection reset", null);
+			}
+
+		};
+		try (LockTemplate locks = new LockTemplate(failing, LockSettings.defaults())) {
+			assertThatExceptionOfType(LockBackendException.class)
+				.isThrownBy(() -> locks.exclusive("customer:alice@example.com").named("customer").acquire())
+				.satisfies((ex) -> {
+					assertThat(ex)
+						.hasMessage("Lock 'customer': Acquiring at the memory backend failed: Connection reset");
+					assertThat(ex.getKey()).isEqualTo("customer:alice@example.com");
+					assertThat(ex.getName()).isEqualTo("customer");
+					assertThat(ex.getBackend()).isEqualTo("memory");
+				});
+			// A backend's own exception gets the name the backend could not know.
+			assertThatExceptionOfType(LockBackendException.class)
+				.isThrownBy(() -> locks.semaphore("report:alice@example.com", 2).named("report").acquire())
+				.satisfies((ex) -> {
+					assertThat(ex).hasMessage("Lock 'report': Acquiring a permit of the semaphore at the memory backend"
+							+ " failed: Connection reset");
+					assertThat(ex.getKey()).isEqualTo("report:alice@example.com");
+					assertThat(ex.getName()).isEqualTo("report");
+				});
+		}
+	}
+
+	@Test
+	void aPermitsConflictNamesTheSemaphoreAndKeepsTheKey() {
+		try (LockTemplate locks = new LockTemplate(new MemoryLockRepository(), LockSettings.defaults())) {
+			locks.semaphore("report:alice@example.com", 2).named("report").run(() -> {
+				// Another thread: this one would re-enter the permit it holds.
+				CompletableFuture<Throwable> other = CompletableFuture.supplyAsync(() -> {
+					try {
+						locks.semaphore("report:alice@example.com", 3).named("report").run(() -> {
+						});
+						return null;
+					}
+					catch (LockPermitsConflictException ex) {
+						return ex;
+					}
+				});
+				assertThat(other.join()).isInstanceOfSatisfying(LockPermitsConflictException.class, (ex) -> {
+					assertThat(ex).hasMessage("Semaphore 'report' was asked for a permit of 3 permits, but its holders"
+							+ " use 2; use one permits value per key (the first holder fixes it while the key is held)");
+					assertThat(ex.getKey()).isEqualTo("report:alice@example.com");
+					assertThat(ex.getName()).isEqualTo("report");
+				});
+			});
+		}
+	}
+
+	@Test
+	void aLostLeaseIsLoggedByName(CapturedOutput output) {
+		FaultyLockRepository repository = new FaultyLockRepository(new MemoryLockRepository());
+		try (LockTemplate locks = new LockTemplate(repository, FAST_RENEWALS)) {
+			LockHandle handle = locks.exclusive("customer:bob@example.com").named("customer").acquire();
+			repository.stealLeases();
+			Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> !handle.lease().isValid());
+			handle.close();
+		}
+		assertThat(output).contains("Lost lock 'customer' (fencing token");
+		assertKeyOnlyAtDebug(output, "bob@example.com");
+	}
+
+	@Test
+	void aFailedRenewalAndAFailedReleaseAreLoggedByName(CapturedOutput output) {
+		FaultyLockRepository repository = new FaultyLockRepository(new MemoryLockRepository());
+		try (LockTemplate locks = new LockTemplate(repository, LockSettings.defaults())) {
+			LockHandle held = locks.exclusive("customer:carol@example.com")
+				.named("customer")
+				.minHold(Duration.ofSeconds(5))
+				.acquire();
+			// Keeping a lease for its minimum hold time renews it: that renewal fails.
+			repository.failRenewals(new LockBackendException("memory", "customer:carol@example.com",
+					"Renewing the lock at the memory backend failed: Connection reset", null));
+			repository.failReleases(new LockBackendException("memory", "customer:carol@example.com",
+					"Releasing the lock at the memory backend failed: Connection reset", null));
+			held.close();
+		}
+		assertThat(output).contains("Could not keep lock 'customer' for its minimum hold time; releasing now",
+				"Releasing lock 'customer' failed; it expires at the memory backend within PT30S");
+		assertKeyOnlyAtDebug(output, "carol@example.com");
+	}
+
+	@Test
+	void anOrphanedLeaseReleaseIsLoggedByName(CapturedOutput output) {
+		AtomicBoolean loseAnswer = new AtomicBoolean(true);
+		LockRepository answerLost = new ForwardingLockRepository(new MemoryLockRepository()) {
+
+			@Override
+			public OptionalLong tryAcquire(LeaseSpec lease) {
+				OptionalLong granted = super.tryAcquire(lease);
+				if (loseAnswer.getAndSet(false)) {
+					throw new LockBackendException(backend(), lease.key(),
+							"Acquiring the lock at the memory backend failed: no answer", null);
+				}
+				return granted;
+			}
+
+		};
+		try (LockTemplate locks = new LockTemplate(answerLost, LockSettings.defaults())) {
+			assertThatExceptionOfType(LockBackendException.class)
+				.isThrownBy(() -> locks.exclusive("customer:dave@example.com").named("customer").acquire());
+			Awaitility.await()
+				.atMost(Duration.ofSeconds(5))
+				.until(() -> output.getAll().contains("An acquire of lock 'customer' whose answer was lost"));
+		}
+		assertKeyOnlyAtDebug(output, "dave@example.com");
+	}
+
+	@Test
+	void aFailingEventListenerIsLoggedByName(CapturedOutput output) {
+		EventPublishingLockObserver observer = new EventPublishingLockObserver((event) -> {
+			throw new IllegalStateException("Listener failed");
+		});
+		try (LockTemplate locks = new LockTemplate(new MemoryLockRepository(), LockSettings.defaults(), observer)) {
+			locks.exclusive("customer:frank@example.com").named("customer").run(() -> {
+			});
+		}
+		assertThat(output).contains("Listener of LockAcquiredEvent of lock 'customer' failed");
+		assertKeyOnlyAtDebug(output, "frank@example.com");
+	}
+
+	@Test
+	void keysAreShownBesideNamesWhenAskedFor(CapturedOutput output) {
+		FaultyLockRepository repository = new FaultyLockRepository(new MemoryLockRepository());
+		try (LockTemplate locks = new LockTemplate(repository, FAST_RENEWALS.withShowKeysInMessages(true))) {
+			LockHandle handle = locks.exclusive("customer:erin@example.com").named("customer").acquire();
+			CompletableFuture<Throwable> other = CompletableFuture.supplyAsync(() -> {
+				try {
+					locks.exclusive("customer:erin@example.com").named("customer").acquire();
+					return null;
+				}
+				catch (LockNotAcquiredException ex) {
+					return ex;
+				}
+			});
+			assertThat(other.join()).isInstanceOf(LockNotAcquiredException.class)
+				.hasMessage("Lock 'customer' (key 'customer:erin@example.com') is held elsewhere");
+			repository.stealLeases();
+			Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> !handle.lease().isValid());
+			handle.close();
+			// A lock named by its key is not named twice.
+			LockHandle unnamed = locks.exclusive("report:42").acquire();
+			Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> !unnamed.lease().isValid());
+			unnamed.close();
+		}
+		assertThat(output).contains("Lost lock 'customer' (key 'customer:erin@example.com') (fencing token",
+				"Lost lock 'report:42' (fencing token");
+	}
+
+	/**
+	 * Asserts that the key appears in no log record above DEBUG, stack traces included
+	 * (DEBUG and TRACE records may name keys).
+	 */
+	private static void assertKeyOnlyAtDebug(CapturedOutput output, String key) {
+		String level = "";
+		for (String line : output.getAll().split("\\R")) {
+			Matcher header = LOG_LEVEL.matcher(line);
+			if (header.find()) {
+				level = header.group(1);
+			}
+			if (line.contains(key)) {
+				assertThat(level).as(line).isIn("DEBUG", "TRACE");
+			}
 		}
 	}
 

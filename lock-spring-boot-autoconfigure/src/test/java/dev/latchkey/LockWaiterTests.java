@@ -175,7 +175,7 @@ class LockWaiterTests {
 		StaleFirstGrantRepository queueing = new StaleFirstGrantRepository(this.memory);
 		assertThat(this.memory.tryAcquire(exclusive("order:9", "holder", LONG_TTL))).isPresent();
 		LeaseSpec lease = exclusive("order:9", "waiter", Duration.ofSeconds(1));
-		LockWaiter.Grant grant = waiter.acquire(queueing, lease, queueing::tryAcquire, Duration.ofSeconds(5),
+		LockWaiter.Grant grant = waiter.acquire(queueing, lease, "'order'", queueing::tryAcquire, Duration.ofSeconds(5),
 				Duration.ofMillis(800));
 		// The first grant was made 2 s before it was read, past the 800 ms validity:
 		// never used, given back.
@@ -194,8 +194,8 @@ class LockWaiterTests {
 		assertThat(this.memory.tryAcquire(exclusive("order:10", "holder", LONG_TTL))).isPresent();
 		LeaseSpec lease = exclusive("order:10", "waiter", LONG_TTL);
 		long start = System.nanoTime();
-		LockWaiter.Grant grant = waiter.acquire(queueing, lease, queueing::tryAcquire, Duration.ofMillis(200),
-				LONG_TTL);
+		LockWaiter.Grant grant = waiter.acquire(queueing, lease, "'order'", queueing::tryAcquire,
+				Duration.ofMillis(200), LONG_TTL);
 		assertThat(grant).as("not acquired").isNull();
 		assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(15));
 		assertThat(queueing.released).isEmpty();

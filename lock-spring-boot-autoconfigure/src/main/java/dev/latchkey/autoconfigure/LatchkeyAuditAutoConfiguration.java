@@ -16,6 +16,7 @@
 
 package dev.latchkey.autoconfigure;
 
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.actuate.audit.AuditEventRepository;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
@@ -24,6 +25,7 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.context.annotation.Bean;
 
+import dev.latchkey.LockSettings;
 import dev.latchkey.actuate.LockAuditListener;
 
 /**
@@ -41,8 +43,10 @@ public final class LatchkeyAuditAutoConfiguration {
 
 	@Bean
 	@ConditionalOnMissingBean
-	LockAuditListener lockAuditListener(AuditEventRepository auditEventRepository) {
-		return new LockAuditListener(auditEventRepository);
+	LockAuditListener lockAuditListener(AuditEventRepository auditEventRepository,
+			ObjectProvider<LockSettings> settings) {
+		LockSettings lockSettings = settings.getIfAvailable();
+		return new LockAuditListener(auditEventRepository, lockSettings != null && lockSettings.showKeysInMessages());
 	}
 
 }

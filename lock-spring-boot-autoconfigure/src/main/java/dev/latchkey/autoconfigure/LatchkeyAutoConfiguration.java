@@ -74,7 +74,7 @@ public final class LatchkeyAutoConfiguration {
 					properties.getRenewInterval(), properties.getSafetyMargin(),
 					properties.keyPrefixFor(applicationName), properties.getMaxKeyLength(), owner,
 					properties.getWaiting().getInitialPollInterval(), properties.getWaiting().getMaxPollInterval(),
-					properties.getMaxHold());
+					properties.getMaxHold(), properties.isShowKeysInMessages());
 			settings.checkTtl(settings.ttl());
 			return settings;
 		}

@@ -114,6 +114,13 @@ public class LatchkeyProperties {
 	private int maxKeyLength = 512;
 
 	/**
+	 * Whether exception messages, log lines above DEBUG and audit event data show a
+	 * lock's key beside its name. Keys are made of method arguments and may be personal
+	 * data; turn this on only when they hold nothing personal.
+	 */
+	private boolean showKeysInMessages;
+
+	/**
 	 * Name of this instance as a lock owner, shown when locks are inspected. Defaults to
 	 * 'spring.application.name@host:pid'.
 	 */
@@ -251,6 +258,14 @@ public class LatchkeyProperties {
 
 	public void setMaxKeyLength(int maxKeyLength) {
 		this.maxKeyLength = maxKeyLength;
+	}
+
+	public boolean isShowKeysInMessages() {
+		return this.showKeysInMessages;
+	}
+
+	public void setShowKeysInMessages(boolean showKeysInMessages) {
+		this.showKeysInMessages = showKeysInMessages;
 	}
 
 	public @Nullable String getOwner() {

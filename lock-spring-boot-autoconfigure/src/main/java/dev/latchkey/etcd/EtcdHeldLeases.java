@@ -112,7 +112,7 @@ final class EtcdHeldLeases implements AutoCloseable {
 			}
 			if (now - entry.deadlineNanos >= 0) {
 				try {
-					this.requests.call(() -> "Deleting the expired lease of '" + entry.spec.key() + "'",
+					this.requests.call(entry.spec.key(), () -> "Deleting the expired lease of the lock",
 							() -> EtcdKeys.deleteIfOurs(this.kv, entry.etcdKey, entry.value));
 					this.held.remove(entry.spec.token(), entry);
 				}

@@ -236,7 +236,7 @@ public class EtcdLockRepository implements LockRepository, AutoCloseable {
 		if (waitLease != null) {
 			try {
 				// Revoking the lease deletes the wait's key.
-				this.requests.call(() -> "Withdrawing the writer wait on '" + lease.key() + "'",
+				this.requests.call(lease.key(), () -> "Withdrawing the writer wait on the lock",
 						() -> this.leaseClient.revoke(waitLease));
 			}
 			catch (LockBackendException ex) {
@@ -252,7 +252,7 @@ public class EtcdLockRepository implements LockRepository, AutoCloseable {
 		if (waitLease != null) {
 			try {
 				long ttl = this.requests
-					.call(() -> "Renewing the writer wait on '" + lease.key() + "'",
+					.call(lease.key(), () -> "Renewing the writer wait on the lock",
 							() -> this.leaseClient.keepAliveOnce(waitLease))
 					.getTTL();
 				if (ttl > 0) {
@@ -265,10 +265,10 @@ public class EtcdLockRepository implements LockRepository, AutoCloseable {
 		}
 		long seconds = Math.max(1, (lease.ttl().toMillis() + 999) / 1000);
 		long id = this.requests
-			.call(() -> "Recording a writer wait on '" + lease.key() + "'", () -> this.leaseClient.grant(seconds))
+			.call(lease.key(), () -> "Recording a writer wait on the lock", () -> this.leaseClient.grant(seconds))
 			.getID();
 		this.writerWaits.put(lease.token(), id);
-		this.requests.call(() -> "Recording a writer wait on '" + lease.key() + "'", () -> this.kv.put(waitKey,
+		this.requests.call(lease.key(), () -> "Recording a writer wait on the lock", () -> this.kv.put(waitKey,
 				ByteSequence.from(lease.owner(), StandardCharsets.UTF_8), PutOption.builder().withLeaseId(id).build()));
 	}
 
@@ -282,7 +282,7 @@ public class EtcdLockRepository implements LockRepository, AutoCloseable {
 		ByteSequence prefix = this.keys.holdersPrefix(lease.key());
 		ByteSequence value = EtcdKeys.value(lease);
 		TxnResponse response = withLease(lease, etcdKey, value,
-				(shared) -> this.requests.call(() -> "Acquiring '" + lease.key() + "'",
+				(shared) -> this.requests.call(lease.key(), () -> "Acquiring the lock",
 						() -> this.kv.txn()
 							.If(EtcdKeys.absent(etcdKey))
 							.Then(Op.put(etcdKey, value, leased(shared)), Op.get(prefix, countOnly()))
@@ -322,7 +322,7 @@ public class EtcdLockRepository implements LockRepository, AutoCloseable {
 			.withLimit(1)
 			.build();
 		TxnResponse response = withLease(lease, etcdKey, value,
-				(shared) -> this.requests.call(() -> "Acquiring a shared lease of '" + lease.key() + "'",
+				(shared) -> this.requests.call(lease.key(), () -> "Acquiring a shared lease of the lock",
 						() -> this.kv.txn()
 							.If(EtcdKeys.absent(lockKey))
 							.Then(Op.put(etcdKey, value, leased(shared)), Op.get(prefix, firstHolder),
@@ -355,7 +355,7 @@ public class EtcdLockRepository implements LockRepository, AutoCloseable {
 				.withSortOrder(GetOption.SortOrder.ASCEND)
 				.withLimit(1)
 				.build();
-			TxnResponse probe = this.requests.call(() -> "Acquiring a permit of '" + lease.key() + "'",
+			TxnResponse probe = this.requests.call(lease.key(), () -> "Acquiring a permit of the semaphore",
 					() -> this.kv.txn()
 						.If(EtcdKeys.absent(lockKey))
 						.Then(Op.get(prefix, countOnly()), Op.get(prefix, firstHolder))
@@ -377,7 +377,7 @@ public class EtcdLockRepository implements LockRepository, AutoCloseable {
 			.withLimit(lease.permits())
 			.build();
 		TxnResponse response = withLease(lease, etcdKey, value,
-				(shared) -> this.requests.call(() -> "Acquiring a permit of '" + lease.key() + "'",
+				(shared) -> this.requests.call(lease.key(), () -> "Acquiring a permit of the semaphore",
 						() -> this.kv.txn()
 							.If(EtcdKeys.absent(lockKey))
 							.Then(Op.put(etcdKey, value, leased(shared)), Op.get(prefix, firstHolders))
@@ -461,7 +461,7 @@ public class EtcdLockRepository implements LockRepository, AutoCloseable {
 
 	private void deleteIfOurs(LeaseSpec lease, ByteSequence etcdKey, ByteSequence value) {
 		try {
-			this.requests.call(() -> "Withdrawing the refused attempt at '" + lease.key() + "'",
+			this.requests.call(lease.key(), () -> "Withdrawing the refused attempt at the lock",
 					() -> EtcdKeys.deleteIfOurs(this.kv, etcdKey, value));
 			this.held.forget(lease.token());
 		}
@@ -477,7 +477,7 @@ public class EtcdLockRepository implements LockRepository, AutoCloseable {
 		ByteSequence value = EtcdKeys.value(lease);
 		TxnResponse response;
 		try {
-			response = this.requests.call(() -> "Releasing '" + lease.key() + "'",
+			response = this.requests.call(lease.key(), () -> "Releasing the lock",
 					() -> EtcdKeys.deleteIfOurs(this.kv, etcdKey, value));
 		}
 		catch (LockBackendException ex) {
@@ -493,7 +493,7 @@ public class EtcdLockRepository implements LockRepository, AutoCloseable {
 	@Override
 	public boolean forceRelease(String key) {
 		EtcdKeys.checkKey(key);
-		TxnResponse response = this.requests.call(() -> "Force-releasing '" + key + "'",
+		TxnResponse response = this.requests.call(key, () -> "Force-releasing the lock",
 				() -> this.kv.txn()
 					.Then(Op.delete(this.keys.holdersPrefix(key), DeleteOption.builder().isPrefix(true).build()))
 					.commit());
@@ -558,7 +558,7 @@ public class EtcdLockRepository implements LockRepository, AutoCloseable {
 		}
 		if (EtcdLeasePool.isOtherClass(lease.ttl(), entry.lease) || found.getLease() != entry.lease.id) {
 			EtcdLeasePool.SharedLease shared = this.leases.lease(lease.ttl());
-			TxnResponse moved = this.requests.call(() -> "Renewing '" + lease.key() + "'",
+			TxnResponse moved = this.requests.call(lease.key(), () -> "Renewing the lock",
 					() -> this.kv.txn()
 						.If(EtcdKeys.ours(entry.etcdKey, entry.value))
 						.Then(Op.put(entry.etcdKey, entry.value, leased(shared)))
@@ -578,7 +578,7 @@ public class EtcdLockRepository implements LockRepository, AutoCloseable {
 	@Override
 	public Optional<LockInfo> inspect(String key) {
 		EtcdKeys.checkKey(key);
-		GetResponse response = this.requests.call(() -> "Inspecting '" + key + "'",
+		GetResponse response = this.requests.call(key, () -> "Inspecting the lock",
 				() -> this.kv.get(this.keys.holdersPrefix(key), GetOption.builder().isPrefix(true).build()));
 		Map<Long, Optional<Duration>> leaseTtls = new HashMap<>();
 		return describe(key, response.getKvs(), leaseTtls);

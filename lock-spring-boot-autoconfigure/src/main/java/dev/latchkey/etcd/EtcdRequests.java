@@ -25,6 +25,7 @@ import java.util.function.Supplier;
 
 import io.etcd.jetcd.common.exception.ErrorCode;
 import io.etcd.jetcd.common.exception.EtcdException;
+import org.jspecify.annotations.Nullable;
 
 import org.springframework.util.Assert;
 
@@ -52,30 +53,39 @@ final class EtcdRequests {
 	}
 
 	<T> T call(Supplier<String> action, Supplier<CompletableFuture<T>> request) {
+		return call(null, action, request);
+	}
+
+	/**
+	 * Sends a request about one key and waits for its answer. A failure's message says
+	 * what failed without the key (which may be personal data): the key is the
+	 * exception's {@code getKey()}, and the template adds the lock's name.
+	 */
+	<T> T call(@Nullable String key, Supplier<String> action, Supplier<CompletableFuture<T>> request) {
 		CompletableFuture<T> future;
 		try {
 			future = request.get();
 		}
 		catch (RuntimeException ex) {
-			throw failed(action, ex);
+			throw failed(key, action, ex);
 		}
 		try {
 			return future.get(this.timeout.toNanos(), TimeUnit.NANOSECONDS);
 		}
 		catch (TimeoutException ex) {
 			future.cancel(true);
-			throw new LockBackendException(BACKEND,
+			throw new LockBackendException(BACKEND, key,
 					action.get() + " at the etcd backend failed: no answer within " + this.timeout.toMillis()
 							+ " ms (are the endpoints reachable, and does the cluster have a" + " quorum?)",
 					ex);
 		}
 		catch (ExecutionException ex) {
-			throw failed(action, (ex.getCause() != null) ? ex.getCause() : ex);
+			throw failed(key, action, (ex.getCause() != null) ? ex.getCause() : ex);
 		}
 		catch (InterruptedException ex) {
 			Thread.currentThread().interrupt();
 			future.cancel(true);
-			throw new LockBackendException(BACKEND, action.get() + " at the etcd backend was interrupted", ex);
+			throw new LockBackendException(BACKEND, key, action.get() + " at the etcd backend was interrupted", ex);
 		}
 	}
 
@@ -83,8 +93,8 @@ final class EtcdRequests {
 		return new LockBackendException(BACKEND, "etcd lock repository is closed", null);
 	}
 
-	private static LockBackendException failed(Supplier<String> action, Throwable failure) {
-		return new LockBackendException(BACKEND,
+	private static LockBackendException failed(@Nullable String key, Supplier<String> action, Throwable failure) {
+		return new LockBackendException(BACKEND, key,
 				action.get() + " at the etcd backend failed: " + FailureMessages.reason(failure), failure);
 	}
 

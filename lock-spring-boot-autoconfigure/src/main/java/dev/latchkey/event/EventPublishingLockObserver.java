@@ -70,8 +70,10 @@ public class EventPublishingLockObserver implements LockObserver {
 			this.publisher.publishEvent(event);
 		}
 		catch (Throwable ex) {
-			// A listener must never break locking.
-			logger.warn(ex, () -> "Listener of " + event + " failed");
+			// A listener must never break locking. The event's name, not its key (which
+			// may be personal data).
+			logger.warn(ex, () -> "Listener of " + event.getClass().getSimpleName() + " of lock '" + event.getName()
+					+ "' failed");
 		}
 	}
 

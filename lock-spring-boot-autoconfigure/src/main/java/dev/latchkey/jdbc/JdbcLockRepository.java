@@ -362,9 +362,10 @@ public class JdbcLockRepository implements LockRepository, AutoCloseable {
 			return Set.of();
 		}
 		JdbcLockDialect dialect = dialect();
-		String what = (leases.size() == 1) ? leases.iterator().next().key() : leases.size() + " leases";
+		String action = (leases.size() == 1) ? "renew" : "renew " + leases.size() + " leases";
+		String key = (leases.size() == 1) ? leases.iterator().next().key() : null;
 		List<LeaseSpec> permits = leases.stream().filter((lease) -> lease.mode() != LeaseMode.EXCLUSIVE).toList();
-		return inConnection("renew", what, false, (connection) -> {
+		return inConnection(action, key, false, (connection) -> {
 			if (!permits.isEmpty()) {
 				dialect.extendReservations(connection, permits);
 			}
@@ -408,7 +409,8 @@ public class JdbcLockRepository implements LockRepository, AutoCloseable {
 	@Override
 	public List<LockInfo> list() {
 		JdbcLockDialect dialect = dialect();
-		return toInfos(inConnection("list", "the held keys", false, (connection) -> dialect.leases(connection, null)));
+		return toInfos(
+				inConnection("list the held keys", null, false, (connection) -> dialect.leases(connection, null)));
 	}
 
 	private static List<LockInfo> toInfos(List<JdbcLockDialect.LeaseRow> rows) {
@@ -477,7 +479,7 @@ public class JdbcLockRepository implements LockRepository, AutoCloseable {
 	private JdbcLockDialect dialect() {
 		JdbcLockDialect dialect = this.dialect;
 		if (dialect == null) {
-			String product = inConnection("connect to", "the database", false,
+			String product = inConnection("connect to the database", null, false,
 					(connection) -> connection.getMetaData().getDatabaseProductName());
 			dialect = dialectOf(product);
 			this.dialect = dialect;
@@ -516,7 +518,7 @@ public class JdbcLockRepository implements LockRepository, AutoCloseable {
 	 * to the calling thread's transaction; in a transaction of its own (read committed)
 	 * when asked.
 	 */
-	private <T> T inConnection(String action, String key, boolean transaction, ConnectionWork<T> work) {
+	private <T> T inConnection(String action, @Nullable String key, boolean transaction, ConnectionWork<T> work) {
 		try (Connection connection = this.dataSource.getConnection()) {
 			boolean autoCommit = connection.getAutoCommit();
 			if (!transaction) {
@@ -556,10 +558,12 @@ public class JdbcLockRepository implements LockRepository, AutoCloseable {
 
 	private LockBackendException failure(String action, @Nullable String key, SQLException ex) {
 		DataAccessException translated = this.exceptionTranslator.translate(action, null, ex);
-		String what = (key != null) ? " '" + key + "'" : "";
+		// The message says "the lock", never the key (which may be personal data): the
+		// key is the exception's getKey(), and the template adds the lock's name.
+		String what = (key != null) ? " the lock" : "";
 		String cause = isTransientConnectionFailure(ex)
 				? "no database connection (is the database up, and is the connection pool large enough?): " : "";
-		return new LockBackendException(BACKEND,
+		return new LockBackendException(BACKEND, key,
 				"Could not " + action + what + " in table " + this.tableName + ": " + cause + ex.getMessage(),
 				(translated != null) ? translated : ex);
 	}

@@ -397,7 +397,7 @@ public class RedisLockRepository implements LockRepository, AutoCloseable {
 	}
 
 	private OptionalLong acquire(LeaseSpec lease, boolean waiting) {
-		Long fencingToken = execute(() -> "Acquiring '" + lease.key() + "'",
+		Long fencingToken = execute(lease.key(), () -> "Acquiring the lock",
 				() -> this.redis.execute(ACQUIRE, keys(lease.key(), "lock", "permits", "fence", "writers"),
 						lease.token(), lease.owner(), millis(lease.ttl()), waiting ? "1" : "0"));
 		return (fencingToken != null) ? OptionalLong.of(fencingToken) : OptionalLong.empty();
@@ -405,7 +405,7 @@ public class RedisLockRepository implements LockRepository, AutoCloseable {
 
 	@Override
 	public OptionalLong tryAcquireShared(LeaseSpec lease) {
-		Long fencingToken = execute(() -> "Acquiring a shared lease of '" + lease.key() + "'",
+		Long fencingToken = execute(lease.key(), () -> "Acquiring a shared lease of the lock",
 				() -> this.redis.execute(ACQUIRE_SHARED,
 						keys(lease.key(), "lock", "permits", "holders", "fence", "writers"), lease.token(),
 						lease.owner(), millis(lease.ttl())));
@@ -414,13 +414,13 @@ public class RedisLockRepository implements LockRepository, AutoCloseable {
 
 	@Override
 	public void stopWaiting(LeaseSpec lease) {
-		execute(() -> "Withdrawing the writer wait on '" + lease.key() + "'",
+		execute(lease.key(), () -> "Withdrawing the writer wait on the lock",
 				() -> this.redis.opsForZSet().remove(redisKey(lease.key(), "writers"), lease.token()));
 	}
 
 	@Override
 	public OptionalLong tryAcquirePermit(LeaseSpec lease) {
-		Long fencingToken = execute(() -> "Acquiring a permit of '" + lease.key() + "'",
+		Long fencingToken = execute(lease.key(), () -> "Acquiring a permit of the semaphore",
 				() -> this.redis.execute(ACQUIRE_PERMIT, keys(lease.key(), "lock", "permits", "holders", "fence"),
 						lease.token(), lease.owner(), millis(lease.ttl()), Integer.toString(lease.permits())));
 		if (fencingToken != null && fencingToken < 0) {
@@ -444,7 +444,7 @@ public class RedisLockRepository implements LockRepository, AutoCloseable {
 				arguments.add(millis(lease.ttl()));
 				arguments.add((lease.mode() == LeaseMode.EXCLUSIVE) ? "e" : "s");
 			}
-			List<String> answered = execute(() -> "Renewing " + group.size() + " lease(s)",
+			List<String> answered = execute(null, () -> "Renewing " + group.size() + " lease(s)",
 					() -> this.redis.execute(RENEW, keys, arguments.toArray()));
 			if (answered != null) {
 				lost.addAll(answered);
@@ -472,7 +472,7 @@ public class RedisLockRepository implements LockRepository, AutoCloseable {
 	private boolean isCluster() {
 		Boolean cluster = this.cluster;
 		if (cluster == null) {
-			cluster = execute(() -> "Opening a connection", () -> {
+			cluster = execute(null, () -> "Opening a connection", () -> {
 				try (RedisConnection connection = this.connectionFactory.getConnection()) {
 					return connection instanceof RedisClusterConnection;
 				}
@@ -484,21 +484,21 @@ public class RedisLockRepository implements LockRepository, AutoCloseable {
 
 	@Override
 	public boolean release(LeaseSpec lease) {
-		Long released = execute(() -> "Releasing '" + lease.key() + "'", () -> this.redis.execute(RELEASE,
+		Long released = execute(lease.key(), () -> "Releasing the lock", () -> this.redis.execute(RELEASE,
 				keys(lease.key(), "lock", "permits", "holders"), lease.token(), this.channel, lease.key()));
 		return released != null && released == 1L;
 	}
 
 	@Override
 	public boolean forceRelease(String key) {
-		Long evicted = execute(() -> "Force-releasing '" + key + "'", () -> this.redis.execute(FORCE_RELEASE,
+		Long evicted = execute(key, () -> "Force-releasing the lock", () -> this.redis.execute(FORCE_RELEASE,
 				keys(key, "lock", "permits", "holders", "fence"), this.channel, key));
 		return evicted != null && evicted == 1L;
 	}
 
 	@Override
 	public Optional<LockInfo> inspect(String key) {
-		List<String> answer = execute(() -> "Inspecting '" + key + "'",
+		List<String> answer = execute(key, () -> "Inspecting the lock",
 				() -> this.redis.execute(INSPECT, keys(key, "lock", "permits", "holders")));
 		if (answer == null || answer.isEmpty()) {
 			return Optional.empty();
@@ -530,7 +530,7 @@ public class RedisLockRepository implements LockRepository, AutoCloseable {
 
 	@Override
 	public List<LockInfo> list() {
-		Set<String> keys = execute(() -> "Listing the held keys", this::scanHeldKeys);
+		Set<String> keys = execute(null, () -> "Listing the held keys", this::scanHeldKeys);
 		List<LockInfo> held = new ArrayList<>();
 		for (String key : keys) {
 			inspect(key).ifPresent(held::add);
@@ -628,7 +628,7 @@ public class RedisLockRepository implements LockRepository, AutoCloseable {
 				.released(new String(message.getBody(), StandardCharsets.UTF_8));
 			container.setMessageListeners(Map.of(listener, List.of(new ChannelTopic(this.channel))));
 			try {
-				execute(() -> "Subscribing to " + this.channel, () -> {
+				execute(null, () -> "Subscribing to " + this.channel, () -> {
 					container.afterPropertiesSet();
 					// Waits until the subscription is registered, so that no release
 					// published after this is missed.
@@ -694,12 +694,17 @@ public class RedisLockRepository implements LockRepository, AutoCloseable {
 		return Long.toString(Math.max(1, ttl.toMillis()));
 	}
 
-	private <T> T execute(Supplier<String> action, Supplier<T> operation) {
+	/**
+	 * Runs an operation, turning Redis's failure into a {@link LockBackendException}
+	 * whose message says what failed without the key (which may be personal data): the
+	 * key is the exception's {@code getKey()}, and the template adds the lock's name.
+	 */
+	private <T> T execute(@Nullable String key, Supplier<String> action, Supplier<T> operation) {
 		try {
 			return operation.get();
 		}
 		catch (DataAccessException ex) {
-			throw new LockBackendException(backend(),
+			throw new LockBackendException(backend(), key,
 					action.get() + " at the Redis backend failed: " + FailureMessages.reason(ex), ex);
 		}
 	}

@@ -244,7 +244,11 @@ final class ArbiterLink implements AutoCloseable {
 	}
 
 	LockBackendException failure(String action, Exception ex) {
-		return new LockBackendException("socket",
+		return failure(action, null, ex);
+	}
+
+	LockBackendException failure(String action, @Nullable String key, Exception ex) {
+		return new LockBackendException("socket", key,
 				action + " at the socket backend (" + this.directory + ") failed: " + ex.getMessage(), ex);
 	}
 

@@ -250,13 +250,13 @@ public class SocketLockRepository implements QueueingLockRepository, AutoCloseab
 				// the key idle for a TTL. The arbiter reads one connection's requests in
 				// order, so this release comes after the acquire.
 				current.send(releaseRequest(current.nextId(), lease));
-				throw failure("Acquiring '" + lease.key() + "'", ex);
+				throw failure("Acquiring the lock", lease.key(), ex);
 			}
 			catch (IOException ex) {
 				// The arbiter went away: a fresh connection elects a new one. A grant on
 				// the old one died with it.
 				if (attempt == 2) {
-					throw failure("Acquiring '" + lease.key() + "'", ex);
+					throw failure("Acquiring the lock", lease.key(), ex);
 				}
 			}
 		}
@@ -304,12 +304,12 @@ public class SocketLockRepository implements QueueingLockRepository, AutoCloseab
 				this.queued.remove(lease.token());
 				current.send(Protocol.KeyToken.write(Protocol.DEQUEUE, current.nextId(), lease.key(), lease.token()));
 				current.send(releaseRequest(current.nextId(), lease));
-				throw failure("Queueing for '" + lease.key() + "'", ex);
+				throw failure("Queueing for the lock", lease.key(), ex);
 			}
 			catch (IOException ex) {
 				if (attempt == 2) {
 					this.queued.remove(lease.token());
-					throw failure("Queueing for '" + lease.key() + "'", ex);
+					throw failure("Queueing for the lock", lease.key(), ex);
 				}
 			}
 		}
@@ -409,7 +409,7 @@ public class SocketLockRepository implements QueueingLockRepository, AutoCloseab
 		catch (IOException ex) {
 			// Not lost: the leases are re-asserted at the next arbiter. The keeper
 			// retries until they run out.
-			throw failure("Renewing " + renewing.size() + " lease(s)", ex);
+			throw failure("Renewing " + renewing.size() + " lease(s)", null, ex);
 		}
 		return lost;
 	}
@@ -443,14 +443,14 @@ public class SocketLockRepository implements QueueingLockRepository, AutoCloseab
 	@Override
 	public boolean forceRelease(String key) {
 		checkKey(key);
-		return query("Releasing '" + key + "' by force", (current, id) -> Protocol
+		return query("Releasing the lock by force", key, (current, id) -> Protocol
 			.readYesNo(current.call(id, Protocol.KeyOnly.write(Protocol.FORCE_RELEASE, id, key))));
 	}
 
 	@Override
 	public Optional<LockInfo> inspect(String key) {
 		checkKey(key);
-		LockTable.Description lock = query("Inspecting '" + key + "'", (current, id) -> Protocol.KeyOnly
+		LockTable.Description lock = query("Inspecting the lock", key, (current, id) -> Protocol.KeyOnly
 			.readLock(current.call(id, Protocol.KeyOnly.write(Protocol.INSPECT, id, key))));
 		return Optional.ofNullable((lock != null) ? info(lock) : null);
 	}
@@ -462,7 +462,7 @@ public class SocketLockRepository implements QueueingLockRepository, AutoCloseab
 	@Override
 	public OptionalInt waiters(String key) {
 		checkKey(key);
-		return OptionalInt.of(query("Counting the waiters of '" + key + "'", (current, id) -> Protocol.KeyOnly
+		return OptionalInt.of(query("Counting the waiters of the lock", key, (current, id) -> Protocol.KeyOnly
 			.readWaiters(current.call(id, Protocol.KeyOnly.write(Protocol.WAITERS, id, key)))));
 	}
 
@@ -475,7 +475,7 @@ public class SocketLockRepository implements QueueingLockRepository, AutoCloseab
 		String after = "";
 		while (true) {
 			String from = after;
-			Protocol.Page page = query("Listing the locks", (current, id) -> Protocol.ListPage
+			Protocol.Page page = query("Listing the locks", null, (current, id) -> Protocol.ListPage
 				.readAnswer(current.call(id, new Protocol.ListPage(id, from).write())));
 			page.locks().forEach((lock) -> locks.add(info(lock)));
 			if (!page.more() || page.locks().isEmpty()) {
@@ -495,7 +495,7 @@ public class SocketLockRepository implements QueueingLockRepository, AutoCloseab
 	 * @return connected clients, held keys, holders and grants since the arbiter started
 	 */
 	public ArbiterStats stats() {
-		long[] stats = query("Asking for the arbiter's counters",
+		long[] stats = query("Asking for the arbiter's counters", null,
 				(current, id) -> Protocol.Bare.readStats(current.call(id, Protocol.Bare.write(Protocol.STATS, id))));
 		return new ArbiterStats(stats[0], stats[1], stats[2], stats[3]);
 	}
@@ -512,7 +512,7 @@ public class SocketLockRepository implements QueueingLockRepository, AutoCloseab
 	public record ArbiterStats(long clients, long keys, long holders, long grants) {
 	}
 
-	private <T> T query(String action, Query<T> query) {
+	private <T> T query(String action, @Nullable String key, Query<T> query) {
 		for (int attempt = 1;; attempt++) {
 			ArbiterConnection current = this.link.connection();
 			try {
@@ -520,7 +520,7 @@ public class SocketLockRepository implements QueueingLockRepository, AutoCloseab
 			}
 			catch (IOException ex) {
 				if (attempt == 2 || current.isOpen()) {
-					throw failure(action, ex);
+					throw failure(action, key, ex);
 				}
 			}
 		}
@@ -660,8 +660,13 @@ public class SocketLockRepository implements QueueingLockRepository, AutoCloseab
 		}
 	}
 
-	private LockBackendException failure(String action, Exception ex) {
-		return this.link.failure(action, ex);
+	/**
+	 * The failure of a request: its message says "the lock", never the key (which may be
+	 * personal data); the key is the exception's {@code getKey()}, and the template adds
+	 * the lock's name.
+	 */
+	private LockBackendException failure(String action, @Nullable String key, Exception ex) {
+		return this.link.failure(action, key, ex);
 	}
 
 	/**

@@ -27,7 +27,7 @@ import org.springframework.core.NestedExceptionUtils;
  * it is about.
  *
  * <pre class="code">
- * throw new LockBackendException("redis", "Acquiring '" + key + "' failed: " + FailureMessages.reason(ex), ex);
+ * throw new LockBackendException("redis", key, "Acquiring the lock failed: " + FailureMessages.reason(ex), ex);
  * // ... failed: Connection refused: /127.0.0.1:6379   (not "Connection refused", nor "Unable to connect to Redis")
  * </pre>
  *

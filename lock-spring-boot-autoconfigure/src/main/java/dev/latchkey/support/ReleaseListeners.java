@@ -84,7 +84,8 @@ public final class ReleaseListeners {
 					listener.run();
 				}
 				catch (RuntimeException ex) {
-					logger.warn(ex, () -> "Release listener of '" + key + "' failed");
+					// The key stays out of the warning (it may be personal data).
+					logger.warn(ex, "Release listener failed");
 				}
 			}
 		}

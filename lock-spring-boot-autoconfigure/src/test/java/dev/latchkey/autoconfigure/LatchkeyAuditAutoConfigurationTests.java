@@ -60,18 +60,24 @@ class LatchkeyAuditAutoConfigurationTests {
 				LockTemplate locks = context.getBean(LockTemplate.class);
 				locks.exclusive("order:42").named("order").run(() -> {
 					// Another thread: this one would re-enter the lease it holds.
-					assertThat(CompletableFuture.supplyAsync(() -> locks.exclusive("order:42").tryRun(() -> {
-					})).join()).isFalse();
+					assertThat(CompletableFuture
+						.supplyAsync(() -> locks.exclusive("order:42").named("order").tryRun(() -> {
+						}))
+						.join()).isFalse();
 				});
 				AuditEventRepository audit = context.getBean(AuditEventRepository.class);
 				assertThat(audit.find("node-1", null, null)).extracting(AuditEvent::getType)
 					.containsExactly("LOCK_ACQUIRED", "LOCK_NOT_ACQUIRED", "LOCK_RELEASED");
 				assertThat(audit.find("node-1", null, "LOCK_ACQUIRED")).singleElement().satisfies((event) -> {
-					assertThat(event.getData()).containsEntry("key", "order:42")
-						.containsEntry("name", "order")
+					assertThat(event.getData()).containsEntry("name", "order")
+						.containsEntry("mode", "EXCLUSIVE")
 						.containsEntry("backend", "memory")
 						.containsKey("fencingToken");
 				});
+				// The key may be personal data: no event's data holds it.
+				assertThat(audit.find("node-1", null, null))
+					.allSatisfy((event) -> assertThat(event.getData()).doesNotContainKey("key")
+						.doesNotContainValue("order:42"));
 			});
 	}
 
@@ -84,7 +90,7 @@ class LatchkeyAuditAutoConfigurationTests {
 			.run((context) -> {
 				LockTemplate locks = context.getBean(LockTemplate.class);
 				AuditEventRepository audit = context.getBean(AuditEventRepository.class);
-				try (LockHandle handle = locks.exclusive("order:42").acquire()) {
+				try (LockHandle handle = locks.exclusive("order:42").named("order").acquire()) {
 					context.getBean(LocksEndpoint.class).forceRelease(new String[] { "order:42" });
 					// The evicted holder hears of it at its next renewal, and its loss is
 					// audited then.
@@ -96,8 +102,13 @@ class LatchkeyAuditAutoConfigurationTests {
 				assertThat(audit.find("node-1", null, null)).extracting(AuditEvent::getType)
 					.containsExactly("LOCK_ACQUIRED", "LOCK_FORCE_RELEASED", "LOCK_LOST");
 				assertThat(audit.find("node-1", null, "LOCK_LOST")).singleElement()
-					.satisfies((event) -> assertThat(event.getData()).containsEntry("key", "order:42")
+					.satisfies((event) -> assertThat(event.getData()).containsEntry("name", "order")
+						.doesNotContainKey("key")
 						.containsEntry("reason", "NOT_OWNER"));
+				// An operator's force-release has no name but the key given to the
+				// endpoint.
+				assertThat(audit.find("node-1", null, "LOCK_FORCE_RELEASED")).singleElement()
+					.satisfies((event) -> assertThat(event.getData()).containsEntry("name", "order:42"));
 			});
 		this.contextRunner.withUserConfiguration(AuditConfiguration.class)
 			.withBean(LockRepository.class, BrokenLockRepository::new)
@@ -108,6 +119,20 @@ class LatchkeyAuditAutoConfigurationTests {
 					.isThrownBy(() -> locks.exclusive("order:42").named("order").acquire());
 				assertThat(context.getBean(AuditEventRepository.class).find("node-1", null, null)).singleElement()
 					.satisfies((event) -> assertThat(event.getType()).isEqualTo("LOCK_ACQUIRE_FAILED"));
+			});
+	}
+
+	@Test
+	void recordsKeysWhenMessagesShowThem() {
+		this.contextRunner.withUserConfiguration(AuditConfiguration.class)
+			.withPropertyValues("latchkey.audit.enabled=true", "latchkey.show-keys-in-messages=true")
+			.run((context) -> {
+				context.getBean(LockTemplate.class).exclusive("order:42").named("order").run(() -> {
+				});
+				assertThat(context.getBean(AuditEventRepository.class).find("node-1", null, "LOCK_ACQUIRED"))
+					.singleElement()
+					.satisfies((event) -> assertThat(event.getData()).containsEntry("key", "order:42")
+						.containsEntry("name", "order"));
 			});
 	}
 

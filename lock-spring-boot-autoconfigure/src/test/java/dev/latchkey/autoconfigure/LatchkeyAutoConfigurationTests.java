@@ -103,16 +103,15 @@ class LatchkeyAutoConfigurationTests {
 
 	@Test
 	void propertiesOverrideTheDefaults() {
-		this.contextRunner
-			.withPropertyValues("latchkey.backend=memory", "latchkey.ttl=10s", "latchkey.wait-time=2s",
-					"latchkey.renew-interval=2s", "latchkey.safety-margin=50ms", "latchkey.key-prefix=billing:",
-					"latchkey.max-key-length=100", "latchkey.owner=node-1",
-					"latchkey.waiting.initial-poll-interval=20ms", "latchkey.waiting.max-poll-interval=400ms")
+		this.contextRunner.withPropertyValues("latchkey.backend=memory", "latchkey.ttl=10s", "latchkey.wait-time=2s",
+				"latchkey.renew-interval=2s", "latchkey.safety-margin=50ms", "latchkey.key-prefix=billing:",
+				"latchkey.max-key-length=100", "latchkey.owner=node-1", "latchkey.waiting.initial-poll-interval=20ms",
+				"latchkey.waiting.max-poll-interval=400ms", "latchkey.show-keys-in-messages=true")
 			.run((context) -> {
 				LockSettings settings = context.getBean(LockSettings.class);
 				assertThat(settings).isEqualTo(new LockSettings(Duration.ofSeconds(10), Duration.ofSeconds(2),
 						Duration.ofSeconds(2), Duration.ofMillis(50), "billing:", 100, "node-1", Duration.ofMillis(20),
-						Duration.ofMillis(400), null));
+						Duration.ofMillis(400), null, true));
 				LockTemplate locks = context.getBean(LockTemplate.class);
 				locks.exclusive("order:1")
 					.run(() -> assertThat(locks.repository().inspect("billing:order:1"))

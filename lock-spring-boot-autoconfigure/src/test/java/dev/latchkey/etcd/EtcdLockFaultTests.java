@@ -232,7 +232,8 @@ class EtcdLockFaultTests {
 				assertThat(ex.getBackend()).isEqualTo("etcd");
 			});
 		assertThatExceptionOfType(LockBackendException.class).isThrownBy(() -> repository.inspect("unreachable"))
-			.withMessageStartingWith("Inspecting 'unreachable' at the etcd backend failed: ");
+			.withMessageStartingWith("Inspecting the lock at the etcd backend failed: ")
+			.satisfies((ex) -> assertThat(ex.getKey()).isEqualTo("unreachable"));
 		LockTemplate template = template(repository, LockSettings.defaults(), null);
 		assertThatExceptionOfType(LockBackendException.class)
 			.isThrownBy(() -> template.exclusive("unreachable").run(() -> {
@@ -259,7 +260,7 @@ class EtcdLockFaultTests {
 		EtcdLockRepository repository = new EtcdLockRepository(wrong, NAMESPACE, Duration.ofSeconds(5));
 		this.resources.add(repository);
 		assertThatExceptionOfType(LockBackendException.class).isThrownBy(() -> repository.inspect("secured"))
-			.withMessageStartingWith("Inspecting 'secured' at the etcd backend failed: ")
+			.withMessageStartingWith("Inspecting the lock at the etcd backend failed: ")
 			.withMessageContaining("authentication failed");
 		Client right = Client.builder()
 			.endpoints(cluster.endpoints())

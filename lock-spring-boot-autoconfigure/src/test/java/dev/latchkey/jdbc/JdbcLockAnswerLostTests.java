@@ -75,7 +75,7 @@ class JdbcLockAnswerLostTests {
 			assertThat(repository.inspect(key)).isEmpty();
 			loseNextAnswer.set(true);
 			assertThatExceptionOfType(LockBackendException.class).isThrownBy(() -> locks.exclusive(key).acquire())
-				.withMessageStartingWith("Could not acquire '" + key + "' in table " + table.name());
+				.withMessageStartingWith("Lock '" + key + "': Could not acquire the lock in table " + table.name());
 			assertThat(loseNextAnswer).isFalse();
 			LeaseSpec spec = LeaseSpec.exclusive(key, "next", "next-" + UUID.randomUUID(), Duration.ofSeconds(30));
 			OptionalLong[] granted = { OptionalLong.empty() };

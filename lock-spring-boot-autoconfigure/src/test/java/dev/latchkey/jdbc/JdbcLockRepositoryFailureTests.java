@@ -87,18 +87,27 @@ class JdbcLockRepositoryFailureTests {
 		dataSource.setTargetDataSource(unreachable);
 		LeaseSpec other = LeaseSpec.exclusive("down:other", "test", "token-other", Duration.ofSeconds(30));
 		assertThatExceptionOfType(LockBackendException.class).isThrownBy(() -> repository.tryAcquire(other))
-			.withMessageStartingWith("Could not acquire 'down:other' in table " + TABLE
+			.withMessageStartingWith("Could not acquire the lock in table " + TABLE
 					+ ": no database connection (is the database up, and is the connection pool large enough?)")
-			.satisfies((ex) -> assertThat(ex.getBackend()).isEqualTo("jdbc"));
+			.satisfies((ex) -> {
+				assertThat(ex.getBackend()).isEqualTo("jdbc");
+				// The key may be personal data: it stays out of the message.
+				assertThat(ex.getKey()).isEqualTo("down:other");
+				assertThat(ex.getMessage()).doesNotContain("down:other");
+			});
 		assertThatExceptionOfType(LockBackendException.class).isThrownBy(() -> repository.renew(List.of(held)))
-			.withMessageStartingWith("Could not renew 'down:held'");
+			.withMessageStartingWith("Could not renew the lock in table")
+			.satisfies((ex) -> assertThat(ex.getKey()).isEqualTo("down:held"));
 		assertThatExceptionOfType(LockBackendException.class).isThrownBy(() -> repository.release(held))
-			.withMessageStartingWith("Could not release 'down:held'");
+			.withMessageStartingWith("Could not release the lock in table")
+			.satisfies((ex) -> assertThat(ex.getKey()).isEqualTo("down:held"));
 		try (LockTemplate locks = new LockTemplate(repository, LockSettings.defaults(), null)) {
 			assertThatExceptionOfType(LockBackendException.class)
-				.isThrownBy(() -> locks.exclusive("down:template").run(() -> {
+				.isThrownBy(() -> locks.exclusive("down:template").named("template").run(() -> {
 				}))
-				.withMessageContaining("no database connection");
+				.withMessageStartingWith("Lock 'template': Could not acquire the lock in table")
+				.withMessageContaining("no database connection")
+				.satisfies((ex) -> assertThat(ex.getKey()).isEqualTo("down:template"));
 		}
 
 		dataSource.setTargetDataSource(postgres);

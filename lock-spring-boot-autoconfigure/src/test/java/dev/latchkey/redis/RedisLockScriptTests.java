@@ -124,7 +124,7 @@ class RedisLockScriptTests {
 			RedisLockRepository repository = new RedisLockRepository(restricted, "script-test");
 			assertThatExceptionOfType(LockBackendException.class)
 				.isThrownBy(() -> repository.tryAcquire(LeaseSpec.exclusive("acl", "owner", token(), TTL)))
-				.withMessageStartingWith("Acquiring 'acl' at the Redis backend failed: ")
+				.withMessageStartingWith("Acquiring the lock at the Redis backend failed: ")
 				.withMessageContaining("NOPERM")
 				.satisfies((ex) -> assertThat(ex.getBackend()).isEqualTo("redis"));
 		}
