@@ -135,6 +135,11 @@ final class DefaultLease implements Lease, LeaseKeeper.KeptLease {
 	}
 
 	@Override
+	public Optional<String> description() {
+		return Optional.ofNullable(this.spec.description());
+	}
+
+	@Override
 	public Optional<Duration> maxHold() {
 		return Optional.ofNullable(this.maxHold);
 	}

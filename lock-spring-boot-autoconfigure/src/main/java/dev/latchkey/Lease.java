@@ -113,6 +113,19 @@ public interface Lease {
 	Optional<Duration> maxHold();
 
 	/**
+	 * What the holder said it does ({@link LockOperation#description(String)}, the
+	 * {@code description} of an annotation), as the backend stores it with the lease.
+	 *
+	 * <pre class="code">
+	 * lease.description().ifPresent((text) -&gt; log.info("holding " + lease.key() + " for " + text));
+	 * </pre>
+	 * @return the description, or empty when the lease has none
+	 */
+	default Optional<String> description() {
+		return Optional.empty();
+	}
+
+	/**
 	 * Whether this process still holds the lease: not released, not lost, and within its
 	 * local validity deadline (which ends a safety margin before the backend could expire
 	 * it) and its {@link #maxHold() maximum hold time}.

@@ -18,6 +18,8 @@ package dev.latchkey;
 
 import java.time.Duration;
 
+import org.jspecify.annotations.Nullable;
+
 import org.springframework.util.Assert;
 
 /**
@@ -30,7 +32,13 @@ import org.springframework.util.Assert;
  * <pre class="code">
  * LeaseSpec lease = LeaseSpec.exclusive("order:42", "billing@host-1:4711", token, Duration.ofSeconds(30));
  * OptionalLong fencingToken = repository.tryAcquire(lease);
+ *
+ * LeaseSpec described = lease.withDescription("nightly import 2026-12-05");
  * </pre>
+ * <p>
+ * A backend stores the {@code description}, if any, with the holder when it grants the
+ * lease, and gives it back in {@link LockInfo.Holder#description()} from
+ * {@link LockRepository#inspect(String)} and {@link LockRepository#list()}.
  *
  * @param key the lock key, with the configured prefix already applied
  * @param mode whether the key is held exclusively, as a semaphore permit or shared
@@ -39,9 +47,19 @@ import org.springframework.util.Assert;
  * @param owner the human-readable name of the owning instance
  * @param token the unique token of this acquisition
  * @param ttl how long the backend keeps the lease without a renewal
+ * @param description what the holder is doing, shown beside its owner by inspection, or
+ * {@code null} for none: at most {@value #MAX_DESCRIPTION_LENGTH} characters, no control
+ * characters (an empty one is taken as none)
  * @since 0.1.0
  */
-public record LeaseSpec(String key, LeaseMode mode, int permits, String owner, String token, Duration ttl) {
+public record LeaseSpec(String key, LeaseMode mode, int permits, String owner, String token, Duration ttl,
+		@Nullable String description) {
+
+	/**
+	 * The longest {@link #description() description} a lease takes, in characters
+	 * ({@code char}s).
+	 */
+	public static final int MAX_DESCRIPTION_LENGTH = 200;
 
 	public LeaseSpec {
 		Assert.hasText(key, "Lock key must not be empty");
@@ -52,6 +70,57 @@ public record LeaseSpec(String key, LeaseMode mode, int permits, String owner, S
 		Assert.hasText(token, "Token must not be empty");
 		Assert.notNull(ttl, "TTL must not be null");
 		Assert.isTrue(!ttl.isNegative() && !ttl.isZero(), () -> "TTL must be positive, was " + ttl);
+		description = checkDescription(description);
+	}
+
+	/**
+	 * A lease without a description.
+	 * @param key the lock key, with the configured prefix already applied
+	 * @param mode whether the key is held exclusively, as a semaphore permit or shared
+	 * @param permits the number of holders allowed at once
+	 * @param owner the human-readable name of the owning instance
+	 * @param token the unique token of this acquisition
+	 * @param ttl how long the backend keeps the lease without a renewal
+	 */
+	public LeaseSpec(String key, LeaseMode mode, int permits, String owner, String token, Duration ttl) {
+		this(key, mode, permits, owner, token, ttl, null);
+	}
+
+	/**
+	 * Checks a holder description, as {@link #withDescription(String)} and
+	 * {@link LockOperation#description(String)} do: {@code null} or empty means none;
+	 * otherwise at most {@value #MAX_DESCRIPTION_LENGTH} characters, without control
+	 * characters (U+0000 to U+001F, U+007F to U+009F) or unpaired surrogates, which
+	 * backends would store differently or logs and the endpoint would not show.
+	 * @param description the description, or {@code null}
+	 * @return the description, or {@code null} for none
+	 * @throws IllegalArgumentException if the description is too long or holds a
+	 * character it must not
+	 */
+	public static @Nullable String checkDescription(@Nullable String description) {
+		if (description == null || description.isEmpty()) {
+			return null;
+		}
+		if (description.length() > MAX_DESCRIPTION_LENGTH) {
+			throw new IllegalArgumentException("Lock description of " + description.length()
+					+ " characters is longer than the maximum of " + MAX_DESCRIPTION_LENGTH + ": '"
+					+ LockKeys.excerpt(description) + "...'; shorten the description");
+		}
+		for (int i = 0; i < description.length(); i++) {
+			char c = description.charAt(i);
+			if (Character.isHighSurrogate(c) && i + 1 < description.length()
+					&& Character.isLowSurrogate(description.charAt(i + 1))) {
+				i++;
+			}
+			else if (Character.isISOControl(c) || Character.isSurrogate(c)) {
+				throw new IllegalArgumentException("Lock description '" + LockKeys.excerpt(description)
+						+ "' contains the " + (Character.isISOControl(c) ? "control character" : "unpaired surrogate")
+						+ String.format(" U+%04X", (int) c) + " at index " + i
+						+ "; write the description on one line, without control characters (U+0000 to U+001F,"
+						+ " U+007F to U+009F) or unpaired surrogates");
+			}
+		}
+		return description;
 	}
 
 	/**
@@ -99,7 +168,23 @@ public record LeaseSpec(String key, LeaseMode mode, int permits, String owner, S
 	 * @return a copy with the given time-to-live
 	 */
 	public LeaseSpec withTtl(Duration ttl) {
-		return new LeaseSpec(this.key, this.mode, this.permits, this.owner, this.token, ttl);
+		return new LeaseSpec(this.key, this.mode, this.permits, this.owner, this.token, ttl, this.description);
+	}
+
+	/**
+	 * The same lease with a description of what its holder does, which the backend stores
+	 * with the holder and inspection shows.
+	 *
+	 * <pre class="code">
+	 * LeaseSpec lease = LeaseSpec.exclusive("import", owner, token, ttl).withDescription("nightly import 2026-12-05");
+	 * </pre>
+	 * @param description the description, or {@code null} (or empty) for none
+	 * @return a copy with the given description
+	 * @throws IllegalArgumentException if the description is longer than
+	 * {@value #MAX_DESCRIPTION_LENGTH} characters or holds a control character
+	 */
+	public LeaseSpec withDescription(@Nullable String description) {
+		return new LeaseSpec(this.key, this.mode, this.permits, this.owner, this.token, this.ttl, description);
 	}
 
 }

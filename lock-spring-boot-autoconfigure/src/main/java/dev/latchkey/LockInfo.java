@@ -60,8 +60,23 @@ public record LockInfo(String key, LeaseMode mode, int permits, List<Holder> hol
 	 * @param fencingToken the fencing token of the holder's grant
 	 * @param remainingTtl the time until the backend expires the lease, or {@code null}
 	 * where the backend does not expire leases by time
+	 * @param description the description given when the lease was acquired
+	 * ({@link LeaseSpec#description()}), or {@code null} for none
 	 */
-	public record Holder(String owner, long fencingToken, @Nullable Duration remainingTtl) {
+	public record Holder(String owner, long fencingToken, @Nullable Duration remainingTtl,
+			@Nullable String description) {
+
+		/**
+		 * A holder without a description.
+		 * @param owner the owner name given when the lease was acquired
+		 * @param fencingToken the fencing token of the holder's grant
+		 * @param remainingTtl the time until the backend expires the lease, or
+		 * {@code null} where the backend does not expire leases by time
+		 */
+		public Holder(String owner, long fencingToken, @Nullable Duration remainingTtl) {
+			this(owner, fencingToken, remainingTtl, null);
+		}
+
 	}
 
 }

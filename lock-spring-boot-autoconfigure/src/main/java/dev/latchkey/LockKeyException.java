@@ -19,8 +19,10 @@ package dev.latchkey;
 /**
  * Thrown at call time when a lock key cannot be made: a key template segment evaluated to
  * {@code null}, failed to evaluate, or the key is longer than
- * {@code latchkey.max-key-length}. Nothing is locked and the guarded method is not
- * called.
+ * {@code latchkey.max-key-length}; or when an annotation's {@code description} template
+ * did the same, or evaluated to a description a lease does not take (longer than 200
+ * characters, or with a control character). Nothing is locked and the guarded method is
+ * not called.
  *
  * <pre class="code">
  * &#64;Exclusive("customer:#customer.id")

@@ -70,14 +70,16 @@ public final class LockOperation {
 
 	private final @Nullable Duration maxHold;
 
+	private final @Nullable String description;
+
 	LockOperation(LockTemplate template, List<String> keys, LeaseMode mode, int permits) {
 		this(template, keys, (keys.size() == 1) ? keys.get(0) : String.join(",", keys), mode, permits, null, null,
-				Duration.ZERO, LostPolicy.DEFAULT, null);
+				Duration.ZERO, LostPolicy.DEFAULT, null, null);
 	}
 
 	private LockOperation(LockTemplate template, List<String> keys, String name, LeaseMode mode, int permits,
 			@Nullable Duration waitTime, @Nullable Duration ttl, Duration minHold, LostPolicy lostPolicy,
-			@Nullable Duration maxHold) {
+			@Nullable Duration maxHold, @Nullable String description) {
 		this.template = template;
 		this.keys = keys;
 		this.name = name;
@@ -88,6 +90,7 @@ public final class LockOperation {
 		this.minHold = minHold;
 		this.lostPolicy = lostPolicy;
 		this.maxHold = maxHold;
+		this.description = description;
 	}
 
 	/**
@@ -100,7 +103,7 @@ public final class LockOperation {
 	public LockOperation named(String name) {
 		Assert.hasText(name, "Name must not be empty");
 		return new LockOperation(this.template, this.keys, name, this.mode, this.permits, this.waitTime, this.ttl,
-				this.minHold, this.lostPolicy, this.maxHold);
+				this.minHold, this.lostPolicy, this.maxHold, this.description);
 	}
 
 	/**
@@ -113,7 +116,7 @@ public final class LockOperation {
 		Assert.isTrue(waitTime.compareTo(LockSettings.MAX_DURATION) <= 0, () -> "Wait time of " + waitTime
 				+ " is longer than the longest allowed, " + LockSettings.MAX_DURATION.toDays() + " days");
 		return new LockOperation(this.template, this.keys, this.name, this.mode, this.permits, waitTime, this.ttl,
-				this.minHold, this.lostPolicy, this.maxHold);
+				this.minHold, this.lostPolicy, this.maxHold, this.description);
 	}
 
 	/**
@@ -124,7 +127,7 @@ public final class LockOperation {
 	public LockOperation ttl(Duration ttl) {
 		this.template.settings().checkTtl(ttl);
 		return new LockOperation(this.template, this.keys, this.name, this.mode, this.permits, this.waitTime, ttl,
-				this.minHold, this.lostPolicy, this.maxHold);
+				this.minHold, this.lostPolicy, this.maxHold, this.description);
 	}
 
 	/**
@@ -139,7 +142,7 @@ public final class LockOperation {
 				+ " is longer than the longest allowed, " + LockSettings.MAX_DURATION.toDays() + " days");
 		LockSettings.checkHoldTimes(minHold, this.maxHold, "maxHold");
 		return new LockOperation(this.template, this.keys, this.name, this.mode, this.permits, this.waitTime, this.ttl,
-				minHold, this.lostPolicy, this.maxHold);
+				minHold, this.lostPolicy, this.maxHold, this.description);
 	}
 
 	/**
@@ -164,7 +167,32 @@ public final class LockOperation {
 		LockSettings.checkMaxHold(maxHold);
 		LockSettings.checkHoldTimes(this.minHold, maxHold, "maxHold");
 		return new LockOperation(this.template, this.keys, this.name, this.mode, this.permits, this.waitTime, this.ttl,
-				this.minHold, this.lostPolicy, maxHold);
+				this.minHold, this.lostPolicy, maxHold, this.description);
+	}
+
+	/**
+	 * Describes what the holder does, for whoever looks at the key: the backend stores
+	 * the description with the lease, and {@link LockTemplate#inspect(String)} and the
+	 * {@code locks} endpoint show it beside the owner (masked as the owner is), to every
+	 * instance.
+	 *
+	 * <pre class="code">
+	 * locks.exclusive("import").description("nightly import " + LocalDate.now()).run(() -&gt; importer.importAll());
+	 * </pre>
+	 * <p>
+	 * A lock of several keys gives each of its leases the same description; a reentrant
+	 * call keeps the description of the lease it re-enters.
+	 * @param description the description, at most
+	 * {@value LeaseSpec#MAX_DESCRIPTION_LENGTH} characters on one line (no control
+	 * characters); {@code null} or empty for none
+	 * @return a new operation
+	 * @throws IllegalArgumentException if the description is too long or holds a control
+	 * character
+	 */
+	public LockOperation description(@Nullable String description) {
+		String checked = LeaseSpec.checkDescription(description);
+		return new LockOperation(this.template, this.keys, this.name, this.mode, this.permits, this.waitTime, this.ttl,
+				this.minHold, this.lostPolicy, this.maxHold, checked);
 	}
 
 	/**
@@ -178,7 +206,7 @@ public final class LockOperation {
 		Assert.isTrue(lostPolicy != LostPolicy.CANCEL,
 				"LostPolicy.CANCEL applies to asynchronous results; use LockHandle.onLost to cancel your own work");
 		return new LockOperation(this.template, this.keys, this.name, this.mode, this.permits, this.waitTime, this.ttl,
-				this.minHold, lostPolicy, this.maxHold);
+				this.minHold, lostPolicy, this.maxHold, this.description);
 	}
 
 	/**
@@ -261,7 +289,7 @@ public final class LockOperation {
 	 */
 	LockOperation forKey(String key, @Nullable Duration waitTime) {
 		return new LockOperation(this.template, List.of(key), this.name, this.mode, this.permits, waitTime, this.ttl,
-				this.minHold, this.lostPolicy, this.maxHold);
+				this.minHold, this.lostPolicy, this.maxHold, this.description);
 	}
 
 	String key() {
@@ -305,6 +333,10 @@ public final class LockOperation {
 
 	@Nullable Duration maxHold() {
 		return this.maxHold;
+	}
+
+	@Nullable String description() {
+		return this.description;
 	}
 
 	@Override

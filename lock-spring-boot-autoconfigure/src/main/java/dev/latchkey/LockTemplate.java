@@ -469,7 +469,8 @@ public class LockTemplate implements AutoCloseable {
 		}
 		Duration waitTime = (operation.waitTime() != null) ? operation.waitTime() : this.settings.waitTime();
 		LeaseSpec spec = new LeaseSpec(key, operation.mode(), operation.permits(), this.identity.owner(),
-				this.identity.nextToken(), ttl);
+				this.identity.nextToken(), ttl)
+			.withDescription(operation.description());
 		// An exclusive caller that will wait records its wait, so that new shared holders
 		// wait behind it (writer preference); it withdraws it if it gives up.
 		boolean writerWaits = spec.mode() == LeaseMode.EXCLUSIVE && waitTime.compareTo(Duration.ZERO) > 0;

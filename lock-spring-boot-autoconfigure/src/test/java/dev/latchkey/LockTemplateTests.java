@@ -56,6 +56,7 @@ import dev.latchkey.test.LiveThreads;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
 import static org.assertj.core.api.Assertions.assertThatNoException;
+import static org.assertj.core.api.Assertions.tuple;
 
 /**
  * Tests for {@link LockTemplate}: the core's behaviour, on the memory backend.
@@ -671,6 +672,62 @@ class LockTemplateTests {
 		assertThatExceptionOfType(IllegalArgumentException.class)
 			.isThrownBy(() -> this.settings.withMaxHold(Duration.ofDays(400)))
 			.withMessageContaining("Maximum hold time of PT9600H is longer than the longest allowed");
+	}
+
+	// Holder descriptions
+
+	@Test
+	void descriptionIsStoredWithEachLeaseOfTheCallAndShownByInspect() {
+		this.template.exclusive("import").description("nightly import 2026-12-05").run(() -> {
+			assertThat(this.template.inspect("import")).get()
+				.satisfies((info) -> assertThat(info.holders()).singleElement()
+					.satisfies((holder) -> assertThat(holder.description()).isEqualTo("nightly import 2026-12-05")));
+			// A reentrant call keeps the lease it re-enters, description and all.
+			this.template.exclusive("import")
+				.description("something else")
+				.run(() -> assertThat(this.repository.inspect("import")).get()
+					.satisfies((info) -> assertThat(info.holders()).extracting(LockInfo.Holder::description)
+						.containsExactly("nightly import 2026-12-05")));
+		});
+		try (LockHandle both = this.template.exclusive("account:1", "account:2").description("transfer 77").acquire();
+				LockHandle reader = this.template.shared("rates").description("").acquire();
+				LockHandle permit = this.template.semaphore("reports", 2).description(null).acquire()) {
+			assertThat(this.repository.list()).extracting(LockInfo::key, (info) -> info.holders().get(0).description())
+				.containsExactly(tuple("account:1", "transfer 77"), tuple("account:2", "transfer 77"),
+						tuple("rates", null), tuple("reports", null));
+		}
+	}
+
+	@Test
+	void descriptionThatIsTooLongOrHoldsAControlCharacterIsRefusedAtOnce() {
+		String longest = "d".repeat(LeaseSpec.MAX_DESCRIPTION_LENGTH);
+		assertThat(this.template.exclusive("a")
+			.description(longest)
+			.call(() -> this.repository.inspect("a").orElseThrow().holders().get(0).description())).isEqualTo(longest);
+		assertThatExceptionOfType(IllegalArgumentException.class)
+			.isThrownBy(() -> this.template.exclusive("a").description(longest + "d"))
+			.withMessageStartingWith("Lock description of 201 characters is longer than the maximum of 200: 'ddd")
+			.withMessageEndingWith("...'; shorten the description");
+		assertThatExceptionOfType(IllegalArgumentException.class)
+			.isThrownBy(() -> this.template.exclusive("a").description("import\nday 2"))
+			.withMessage("Lock description 'import\\u000Aday 2' contains the control character U+000A at index 6;"
+					+ " write the description on one line, without control characters (U+0000 to U+001F,"
+					+ " U+007F to U+009F) or unpaired surrogates");
+		assertThatExceptionOfType(IllegalArgumentException.class)
+			.isThrownBy(() -> this.template.exclusive("a").description("next line \u0085"))
+			.withMessageContaining("the control character U+0085 at index 10");
+		assertThatExceptionOfType(IllegalArgumentException.class)
+			.isThrownBy(() -> this.template.exclusive("a").description("half \uD83D"))
+			.withMessageContaining("the unpaired surrogate U+D83D at index 5");
+		assertThatExceptionOfType(IllegalArgumentException.class)
+			.isThrownBy(() -> LeaseSpec.exclusive("a", "owner", "token", Duration.ofSeconds(1)).withDescription("\t"))
+			.withMessageContaining("the control character U+0009");
+		assertThat(LeaseSpec.exclusive("a", "owner", "token", Duration.ofSeconds(1)).withDescription("").description())
+			.isNull();
+		LeaseSpec described = LeaseSpec.semaphore("a", 2, "owner", "token", Duration.ofSeconds(1))
+			.withDescription("kept");
+		assertThat(described.withTtl(Duration.ofSeconds(5)).description()).isEqualTo("kept");
+		assertThat(this.repository.inspect("a")).isEmpty();
 	}
 
 	// Looking at a key without taking it

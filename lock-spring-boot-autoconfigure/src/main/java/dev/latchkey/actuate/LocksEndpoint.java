@@ -61,11 +61,12 @@ import dev.latchkey.event.LockForceReleasedEvent;
  * ({@code management.endpoint.locks.access=unrestricted}); the evicted holders report
  * their leases lost at their next renewal.</li>
  * </ul>
- * Each holder shows its owner, fencing token, remaining time-to-live and whether it is
- * this instance. Owner names ({@code application@host:pid}) and lock keys (made of method
- * arguments, such as a customer's id) may be personal data: in the listing they are
- * masked as {@code ******} unless the endpoint's {@link Show show-values} setting allows
- * them ({@code management.endpoint.locks.show-values}: {@code never} by default,
+ * Each holder shows its owner, fencing token, remaining time-to-live, whether it is this
+ * instance and its description, if any. Owner names ({@code application@host:pid}),
+ * descriptions and lock keys (made of method arguments, such as a customer's id) may be
+ * personal data: in the listing they are masked as {@code ******} unless the endpoint's
+ * {@link Show show-values} setting allows them
+ * ({@code management.endpoint.locks.show-values}: {@code never} by default,
  * {@code when-authorized} for an authenticated caller in one of the {@code roles}, or
  * {@code always}), as Spring Boot's {@code env} and {@code configprops} endpoints do with
  * their values. The leases of this instance keep their names (an annotation's key
@@ -156,7 +157,8 @@ public class LocksEndpoint {
 					lease.permits(), showValues ? lease.owner() : MASK, lease.fencingToken(), acquiredAt,
 					now.plus(lease.remainingTtl()), lease.ttl().toString(), lease.renewals(),
 					this.template.waiterCount(lease.key()), format(maxHold),
-					(maxHold != null) ? acquiredAt.plus(maxHold) : null);
+					(maxHold != null) ? acquiredAt.plus(maxHold) : null,
+					lease.description().map((description) -> showValues ? description : MASK).orElse(null));
 		}).toList();
 		return new LocksDescriptor(repository.backend(),
 				repository.list().stream().map((info) -> describe(info, showValues, showValues, null)).toList(), held);
@@ -210,7 +212,8 @@ public class LocksEndpoint {
 		List<HolderDescriptor> holders = info.holders()
 			.stream()
 			.map((holder) -> new HolderDescriptor(showOwners ? holder.owner() : MASK, holder.fencingToken(),
-					format(holder.remainingTtl()), holder.owner().equals(self)))
+					format(holder.remainingTtl()), holder.owner().equals(self),
+					(holder.description() == null || showOwners) ? holder.description() : MASK))
 			.toList();
 		return new LockDescriptor(showKey ? info.key() : MASK, info.mode().name(), info.permits(), info.freePermits(),
 				holders, waiters);
@@ -253,10 +256,12 @@ public class LocksEndpoint {
 	 * has no limit
 	 * @param maxHoldDeadline when the lease reaches its maximum hold time and is lost and
 	 * given back (by this instance's clock), or {@code null} when it has no limit
+	 * @param description the lease's description, {@value LocksEndpoint#MASK} when owners
+	 * are masked, or {@code null} when it has none
 	 */
 	public record LeaseDescriptor(String key, String name, String mode, int permits, String owner, long fencingToken,
 			Instant acquiredAt, Instant expiresAt, String ttl, long renewals, int waitersHere, @Nullable String maxHold,
-			@Nullable Instant maxHoldDeadline) {
+			@Nullable Instant maxHoldDeadline, @Nullable String description) {
 	}
 
 	/**
@@ -294,9 +299,11 @@ public class LocksEndpoint {
 	 * @param remainingTtl the time until the backend expires the lease (ISO-8601), or
 	 * {@code null} when the backend does not expire leases by time
 	 * @param thisInstance whether this application instance is the holder
+	 * @param description what the holder said it does, {@value LocksEndpoint#MASK} when
+	 * owners are masked, or {@code null} when it gave no description
 	 */
-	public record HolderDescriptor(String owner, long fencingToken, @Nullable String remainingTtl,
-			boolean thisInstance) {
+	public record HolderDescriptor(String owner, long fencingToken, @Nullable String remainingTtl, boolean thisInstance,
+			@Nullable String description) {
 	}
 
 }

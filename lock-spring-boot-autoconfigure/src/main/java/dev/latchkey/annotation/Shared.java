@@ -81,6 +81,18 @@ public @interface Shared {
 	String name() default "";
 
 	/**
+	 * What the holder does, stored with the lease and shown beside its owner by
+	 * {@code LockTemplate.inspect} and the {@code locks} endpoint, to every instance
+	 * (masked as owners are): a template like the key's, for example
+	 * {@code "import of #day"}, checked when the application starts and evaluated at each
+	 * call. It must evaluate to at most 200 characters on one line (no control
+	 * characters), or the call fails with a {@code LockKeyException}. Empty (the default)
+	 * for none.
+	 * @return the description template
+	 */
+	String description() default "";
+
+	/**
 	 * How long to wait for the lock before applying {@link #onContention()}; 0 makes a
 	 * single attempt; negative means {@code latchkey.wait-time}.
 	 * @return the wait time in {@link #timeUnit()}

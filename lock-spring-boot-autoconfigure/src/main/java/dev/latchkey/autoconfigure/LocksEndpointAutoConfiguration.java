@@ -33,8 +33,9 @@ import dev.latchkey.actuate.LocksEndpoint;
  * Auto-configuration of the {@code locks} Actuator endpoint ({@link LocksEndpoint}): when
  * Actuator is on the class path and the endpoint is available (exposed, for example with
  * {@code management.endpoints.web.exposure.include=health,locks}, and not switched off).
- * Owner names are shown as {@code management.endpoint.locks.show-values} and
- * {@code roles} say ({@link LocksEndpointProperties}).
+ * Owner names, holder descriptions and keys are shown as
+ * {@code management.endpoint.locks.show-values} and {@code roles} say
+ * ({@link LocksEndpointProperties}).
  *
  * @since 0.1.0
  */

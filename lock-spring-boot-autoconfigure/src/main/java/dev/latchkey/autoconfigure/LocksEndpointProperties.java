@@ -39,14 +39,14 @@ import dev.latchkey.actuate.LocksEndpoint;
 public class LocksEndpointProperties {
 
 	/**
-	 * When to show the owner names of lock holders (application, host and process id)
-	 * rather than mask them.
+	 * When to show the owner names of lock holders (application, host and process id),
+	 * their descriptions and the listed keys rather than mask them.
 	 */
 	private Show showValues = Show.NEVER;
 
 	/**
-	 * Roles of which a caller needs one to see owner names with 'when-authorized'; any
-	 * authenticated caller when empty.
+	 * Roles of which a caller needs one to see owner names, descriptions and keys with
+	 * 'when-authorized'; any authenticated caller when empty.
 	 */
 	private final Set<String> roles = new LinkedHashSet<>();
 

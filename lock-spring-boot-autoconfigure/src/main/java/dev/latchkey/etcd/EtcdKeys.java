@@ -39,9 +39,12 @@ import dev.latchkey.LeaseSpec;
  * How locks are written in etcd. For the lock key {@code k} in the namespace {@code ns},
  * an exclusive holder is the etcd key {@code ns k \0} and each semaphore permit the etcd
  * key {@code ns k \0 token}, so that one prefix ({@code ns k \0}) covers every holder of
- * a key. The value is {@code token \n limit \n owner}. A shared holder of a read/write
- * lock is written as a permit whose limit is {@value #SHARED_LIMIT}; a writer waiting for
- * the key is the etcd key {@code ns k \1 token}, on an etcd lease of its own.
+ * a key. The value is {@code token \n limit \n owner \n description}, the description
+ * empty when the lease has none (it holds no line break, so the last one starts it; a
+ * value written before descriptions were stored ends with the owner). A shared holder of
+ * a read/write lock is written as a permit whose limit is {@value #SHARED_LIMIT}; a
+ * writer waiting for the key is the etcd key {@code ns k \1 token}, on an etcd lease of
+ * its own.
  */
 final class EtcdKeys {
 
@@ -138,7 +141,9 @@ final class EtcdKeys {
 
 	static ByteSequence value(LeaseSpec lease) {
 		int limit = (lease.mode() == LeaseMode.SHARED) ? SHARED_LIMIT : lease.permits();
-		return ByteSequence.from(lease.token() + "\n" + limit + "\n" + lease.owner(), StandardCharsets.UTF_8);
+		String description = (lease.description() != null) ? lease.description() : "";
+		return ByteSequence.from(lease.token() + "\n" + limit + "\n" + lease.owner() + "\n" + description,
+				StandardCharsets.UTF_8);
 	}
 
 	/**
@@ -163,15 +168,15 @@ final class EtcdKeys {
 	}
 
 	/**
-	 * What a key's value says: the holder's lease token, the semaphore's limit and the
-	 * owner.
+	 * What a key's value says: the holder's lease token, the semaphore's limit, the owner
+	 * and the description, if any.
 	 */
-	record Holder(String token, int permits, String owner) {
+	record Holder(String token, int permits, String owner, @Nullable String description) {
 
 		static Holder parse(KeyValue entry) {
-			String[] parts = entry.getValue().toString(StandardCharsets.UTF_8).split("\n", 3);
+			String[] parts = entry.getValue().toString(StandardCharsets.UTF_8).split("\n", 4);
 			if (parts.length < 3) {
-				return new Holder(parts[0], 1, "?");
+				return new Holder(parts[0], 1, "?", null);
 			}
 			int limit;
 			try {
@@ -180,7 +185,15 @@ final class EtcdKeys {
 			catch (NumberFormatException ex) {
 				limit = 1;
 			}
-			return new Holder(parts[0], limit, parts[2]);
+			if (parts.length == 4) {
+				// An owner may hold line breaks, a description does not: the last one
+				// starts the description.
+				String rest = parts[2] + "\n" + parts[3];
+				int last = rest.lastIndexOf('\n');
+				String description = rest.substring(last + 1);
+				return new Holder(parts[0], limit, rest.substring(0, last), description.isEmpty() ? null : description);
+			}
+			return new Holder(parts[0], limit, parts[2], null);
 		}
 
 	}

@@ -612,7 +612,7 @@ public class EtcdLockRepository implements LockRepository, AutoCloseable {
 		for (KeyValue entry : entries) {
 			EtcdKeys.Holder holder = EtcdKeys.Holder.parse(entry);
 			LockInfo.Holder described = new LockInfo.Holder(holder.owner(), entry.getCreateRevision(),
-					remainingTtl(holder.token(), entry.getLease(), leaseTtls));
+					remainingTtl(holder.token(), entry.getLease(), leaseTtls), holder.description());
 			if (entry.getKey().equals(lockKey)) {
 				return Optional.of(new LockInfo(key, LeaseMode.EXCLUSIVE, 1, List.of(described)));
 			}

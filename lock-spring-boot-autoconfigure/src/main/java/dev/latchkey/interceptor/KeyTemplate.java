@@ -52,10 +52,19 @@ import dev.latchkey.LockKeyException;
  * a {@code .} followed by a letter. Expressions are evaluated in a restricted context:
  * property access and instance methods, but no type references, constructors, bean
  * references or assignments.
+ * <p>
+ * A holder description template ({@code description} of the annotations) is parsed and
+ * evaluated the same way; only its messages name it differently.
  */
 final class KeyTemplate {
 
+	static final String KEY = "Lock key template";
+
+	static final String DESCRIPTION = "Description template";
+
 	private static final SpelExpressionParser parser = new SpelExpressionParser();
+
+	private final String kind;
 
 	private final String source;
 
@@ -67,7 +76,9 @@ final class KeyTemplate {
 
 	private final boolean usesExpressions;
 
-	private KeyTemplate(String source, String description, List<Segment> segments, @Nullable String[] variableNames) {
+	private KeyTemplate(String kind, String source, String description, List<Segment> segments,
+			@Nullable String[] variableNames) {
+		this.kind = kind;
 		this.source = source;
 		this.description = description;
 		this.segments = segments;
@@ -87,6 +98,24 @@ final class KeyTemplate {
 	 * unknown parameter
 	 */
 	static KeyTemplate parse(String source, Method method, String description, @Nullable String[] parameterNames) {
+		return parse(KEY, source, method, description, parameterNames);
+	}
+
+	/**
+	 * Parses a template of some kind for a method.
+	 * @param kind what the template is, as messages name it: {@link #KEY} or
+	 * {@link #DESCRIPTION}
+	 * @param source the template
+	 * @param method the method whose arguments the template reads
+	 * @param description how to name the annotated method in errors
+	 * @param parameterNames the method's parameter names, or {@code null} if they were
+	 * not compiled in
+	 * @return the parsed template
+	 * @throws LockConfigurationException if the template does not parse or names an
+	 * unknown parameter
+	 */
+	static KeyTemplate parse(String kind, String source, Method method, String description,
+			@Nullable String[] parameterNames) {
 		int count = method.getParameterCount();
 		Set<String> known = new LinkedHashSet<>();
 		if (parameterNames != null) {
@@ -96,9 +125,9 @@ final class KeyTemplate {
 			known.add("p" + i);
 			known.add("a" + i);
 		}
-		Parser templateParser = new Parser(source, description, known, parameterNames);
+		Parser templateParser = new Parser(kind, source, description, known, parameterNames);
 		List<Segment> segments = templateParser.parse();
-		return new KeyTemplate(source, description, segments, parameterNames);
+		return new KeyTemplate(kind, source, description, segments, parameterNames);
 	}
 
 	boolean isConstant() {
@@ -155,15 +184,26 @@ final class KeyTemplate {
 							+ ((this.variableNames != null && this.variableNames[parameterIndex] != null)
 									? this.variableNames[parameterIndex] : "p" + parameterIndex)
 							+ "', argument " + parameterIndex + ")";
-			throw new LockKeyException("Lock key template '" + this.source + "' of " + this.description + ": '"
-					+ segment + "'" + parameter + " could not be turned into text: toString() of its "
+			throw new LockKeyException(this.kind + " '" + this.source + "' of " + this.description + ": '" + segment
+					+ "'" + parameter + " could not be turned into text: toString() of its "
 					+ value.getClass().getName() + " threw " + ex, ex);
 		}
 	}
 
+	/**
+	 * The failure of a call whose evaluated value was refused, for example a description
+	 * longer than a lease takes.
+	 * @param cause why it was refused
+	 * @return the exception to throw, naming the template and the method
+	 */
+	LockKeyException refused(IllegalArgumentException cause) {
+		return new LockKeyException(
+				this.kind + " '" + this.source + "' of " + this.description + ": " + cause.getMessage(), cause);
+	}
+
 	private LockKeyException evaluatedToNull(String segment) {
-		return new LockKeyException("Lock key template '" + this.source + "' of " + this.description + ": '" + segment
-				+ "' evaluated to null");
+		return new LockKeyException(
+				this.kind + " '" + this.source + "' of " + this.description + ": '" + segment + "' evaluated to null");
 	}
 
 	@Override
@@ -215,7 +255,7 @@ final class KeyTemplate {
 				value = this.expression.getValue(context);
 			}
 			catch (EvaluationException ex) {
-				throw new LockKeyException("Lock key template '" + template.source + "' of " + template.description
+				throw new LockKeyException(template.kind + " '" + template.source + "' of " + template.description
 						+ ": '" + this.source + "' could not be evaluated: " + ex.getMessage(), ex);
 			}
 			if (value == null) {
@@ -227,6 +267,8 @@ final class KeyTemplate {
 	}
 
 	private static final class Parser {
+
+		private final String kind;
 
 		private final String source;
 
@@ -240,7 +282,8 @@ final class KeyTemplate {
 
 		private final StringBuilder literal = new StringBuilder();
 
-		Parser(String source, String description, Set<String> known, @Nullable String[] parameterNames) {
+		Parser(String kind, String source, String description, Set<String> known, @Nullable String[] parameterNames) {
+			this.kind = kind;
 			this.source = source;
 			this.description = description;
 			this.known = known;
@@ -412,7 +455,7 @@ final class KeyTemplate {
 
 		private LockConfigurationException fail(String problem, String action, @Nullable Throwable cause) {
 			return new LockConfigurationException(
-					"Lock key template '" + this.source + "' of " + this.description + " " + problem, action, cause);
+					this.kind + " '" + this.source + "' of " + this.description + " " + problem, action, cause);
 		}
 
 	}

@@ -152,6 +152,16 @@ final class LockInterceptor implements MethodInterceptor {
 		if (spec.onLost() == LostPolicy.NOTIFY) {
 			operation = operation.onLost(LostPolicy.NOTIFY);
 		}
+		KeyTemplate holderDescription = spec.holderDescription();
+		if (holderDescription != null) {
+			String description = holderDescription.evaluate(arguments);
+			try {
+				operation = operation.description(description);
+			}
+			catch (IllegalArgumentException ex) {
+				throw holderDescription.refused(ex);
+			}
+		}
 		return operation;
 	}
 

@@ -41,10 +41,12 @@ import dev.latchkey.annotation.LostPolicy;
  * {@link LostPolicy#DEFAULT})
  * @param returnKind how the method returns its result
  * @param maxHold the maximum hold time, or {@code null} for the default
+ * @param holderDescription the template of the holder's description, or {@code null} for
+ * none
  */
 record LockedMethod(String description, LeaseMode mode, int permits, List<KeyTemplate> keys, String name,
 		@Nullable Duration waitTime, @Nullable Duration ttl, Duration minHold, ContentionPolicy onContention,
-		LostPolicy onLost, ReturnKind returnKind, @Nullable Duration maxHold) {
+		LostPolicy onLost, ReturnKind returnKind, @Nullable Duration maxHold, @Nullable KeyTemplate holderDescription) {
 
 	/**
 	 * How a locked method delivers its result, which decides how long the lease is held.

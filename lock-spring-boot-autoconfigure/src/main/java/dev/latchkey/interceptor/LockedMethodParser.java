@@ -42,6 +42,7 @@ import org.springframework.util.StringUtils;
 import org.springframework.util.StringValueResolver;
 
 import dev.latchkey.LeaseMode;
+import dev.latchkey.LeaseSpec;
 import dev.latchkey.LockConfigurationException;
 import dev.latchkey.LockSettings;
 import dev.latchkey.annotation.ContentionPolicy;
@@ -126,6 +127,7 @@ final class LockedMethodParser {
 			permits = permits(semaphore, annotation);
 		}
 		List<KeyTemplate> keys = keys(attributes.keys, method, annotation);
+		KeyTemplate holderDescription = holderDescription(attributes.description, method, annotation);
 		String name = StringUtils.hasText(attributes.name) ? attributes.name : String.join(",", attributes.keys);
 		Duration waitTime = duration(attributes.waitTime, attributes.waitTimeString, attributes.timeUnit, annotation,
 				"waitTime");
@@ -157,7 +159,33 @@ final class LockedMethodParser {
 		}
 		LostPolicy onLost = lostPolicy(attributes.onLost, returnKind, annotation);
 		return new LockedMethod(description, mode, permits, keys, name, waitTime, ttl,
-				(minHold != null) ? minHold : Duration.ZERO, attributes.onContention, onLost, returnKind, maxHold);
+				(minHold != null) ? minHold : Duration.ZERO, attributes.onContention, onLost, returnKind, maxHold,
+				holderDescription);
+	}
+
+	/**
+	 * Parses the description template, if any; a constant one is checked at once, as
+	 * {@code LockOperation.description} would check it at each call.
+	 */
+	private @Nullable KeyTemplate holderDescription(String source, Method method, String annotation) {
+		if (source.isEmpty()) {
+			return null;
+		}
+		KeyTemplate template = KeyTemplate.parse(KeyTemplate.DESCRIPTION, source, method, annotation,
+				this.parameterNames.getParameterNames(method));
+		if (template.isConstant()) {
+			try {
+				LeaseSpec.checkDescription(template.evaluate(new Object[method.getParameterCount()]));
+			}
+			catch (IllegalArgumentException ex) {
+				throw new LockConfigurationException(
+						annotation + " has a description that is not allowed: " + ex.getMessage(),
+						"Give the description attribute at most " + LeaseSpec.MAX_DESCRIPTION_LENGTH
+								+ " characters, without control characters",
+						ex);
+			}
+		}
+		return template;
 	}
 
 	private void checkHoldTimes(String annotation, Duration minHold, @Nullable Duration maxHold) {
@@ -371,27 +399,27 @@ final class LockedMethodParser {
 
 	private record Attributes(String annotation, String[] keys, String name, long waitTime, String waitTimeString,
 			long ttl, String ttlString, long minHold, String minHoldString, TimeUnit timeUnit,
-			ContentionPolicy onContention, LostPolicy onLost, long maxHold, String maxHoldString) {
+			ContentionPolicy onContention, LostPolicy onLost, long maxHold, String maxHoldString, String description) {
 
 		static Attributes of(Exclusive exclusive) {
 			return new Attributes("Exclusive", exclusive.key(), exclusive.name(), exclusive.waitTime(),
 					exclusive.waitTimeString(), exclusive.ttl(), exclusive.ttlString(), exclusive.minHold(),
 					exclusive.minHoldString(), exclusive.timeUnit(), exclusive.onContention(), exclusive.onLost(),
-					exclusive.maxHold(), exclusive.maxHoldString());
+					exclusive.maxHold(), exclusive.maxHoldString(), exclusive.description());
 		}
 
 		static Attributes of(Shared shared) {
 			return new Attributes("Shared", new String[] { shared.key() }, shared.name(), shared.waitTime(),
 					shared.waitTimeString(), shared.ttl(), shared.ttlString(), shared.minHold(), shared.minHoldString(),
-					shared.timeUnit(), shared.onContention(), shared.onLost(), shared.maxHold(),
-					shared.maxHoldString());
+					shared.timeUnit(), shared.onContention(), shared.onLost(), shared.maxHold(), shared.maxHoldString(),
+					shared.description());
 		}
 
 		static Attributes of(Semaphore semaphore) {
 			return new Attributes("Semaphore", new String[] { semaphore.key() }, semaphore.name(), semaphore.waitTime(),
 					semaphore.waitTimeString(), semaphore.ttl(), semaphore.ttlString(), semaphore.minHold(),
 					semaphore.minHoldString(), semaphore.timeUnit(), semaphore.onContention(), semaphore.onLost(),
-					semaphore.maxHold(), semaphore.maxHoldString());
+					semaphore.maxHold(), semaphore.maxHoldString(), semaphore.description());
 		}
 
 	}

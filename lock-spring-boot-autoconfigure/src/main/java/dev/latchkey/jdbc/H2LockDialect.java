@@ -55,12 +55,13 @@ final class H2LockDialect extends JdbcLockDialect {
 		this.sequence = table + "_FENCING";
 		this.acquireExclusive = """
 				SELECT FENCING FROM FINAL TABLE (
-				MERGE INTO %1$s l USING (VALUES (CAST(? AS VARCHAR), CAST(? AS VARCHAR), CAST(? AS VARCHAR), CAST(? AS BIGINT)))
-					AS v (LOCK_KEY, TOKEN, OWNER, TTL) ON l.LOCK_KEY = v.LOCK_KEY AND l.SLOT = ''
+				MERGE INTO %1$s l USING (VALUES (CAST(? AS VARCHAR), CAST(? AS VARCHAR), CAST(? AS VARCHAR), CAST(? AS BIGINT),
+						CAST(? AS VARCHAR)))
+					AS v (LOCK_KEY, TOKEN, OWNER, TTL, DESCRIPTION) ON l.LOCK_KEY = v.LOCK_KEY AND l.SLOT = ''
 				WHEN MATCHED AND l.EXPIRES_AT <= %2$s THEN UPDATE SET TOKEN = v.TOKEN, OWNER = v.OWNER,
-					FENCING = NEXT VALUE FOR %3$s, EXPIRES_AT = %4$s
-				WHEN NOT MATCHED THEN INSERT (LOCK_KEY, SLOT, TOKEN, OWNER, FENCING, PERMITS, EXPIRES_AT)
-					VALUES (v.LOCK_KEY, '', v.TOKEN, v.OWNER, NEXT VALUE FOR %3$s, 1, %4$s))"""
+					FENCING = NEXT VALUE FOR %3$s, EXPIRES_AT = %4$s, DESCRIPTION = v.DESCRIPTION
+				WHEN NOT MATCHED THEN INSERT (LOCK_KEY, SLOT, TOKEN, OWNER, FENCING, PERMITS, EXPIRES_AT, DESCRIPTION)
+					VALUES (v.LOCK_KEY, '', v.TOKEN, v.OWNER, NEXT VALUE FOR %3$s, 1, %4$s, v.DESCRIPTION))"""
 			.formatted(table, NOW, this.sequence, nowPlus("v.TTL"));
 		this.insertKeyRow = """
 				MERGE INTO %s l USING (VALUES (CAST(? AS VARCHAR))) AS v (LOCK_KEY)
@@ -69,10 +70,10 @@ final class H2LockDialect extends JdbcLockDialect {
 					VALUES (v.LOCK_KEY, '', 0, 1, %s)""".formatted(table, PAST);
 		this.insertPermit = """
 				SELECT FENCING FROM FINAL TABLE (
-				INSERT INTO %s (LOCK_KEY, SLOT, TOKEN, OWNER, FENCING, PERMITS, EXPIRES_AT)
-				VALUES (?, ?, ?, ?, NEXT VALUE FOR %s, ?, %s))""".formatted(table, this.sequence, nowPlus("?"));
+				INSERT INTO %s (LOCK_KEY, SLOT, TOKEN, OWNER, FENCING, PERMITS, EXPIRES_AT, DESCRIPTION)
+				VALUES (?, ?, ?, ?, NEXT VALUE FOR %s, ?, %s, ?))""".formatted(table, this.sequence, nowPlus("?"));
 		this.releaseExclusive = """
-				UPDATE %s SET TOKEN = NULL, OWNER = NULL, EXPIRES_AT = %s
+				UPDATE %s SET TOKEN = NULL, OWNER = NULL, DESCRIPTION = NULL, EXPIRES_AT = %s
 				WHERE LOCK_KEY = ? AND SLOT = '' AND TOKEN = ? AND EXPIRES_AT > %s""".formatted(table, PAST, NOW);
 	}
 
@@ -120,6 +121,7 @@ final class H2LockDialect extends JdbcLockDialect {
 			statement.setString(2, lease.token());
 			statement.setString(3, owner);
 			statement.setLong(4, lease.ttl().toMillis());
+			statement.setString(5, lease.description());
 			return firstLong(statement);
 		}
 	}

@@ -174,7 +174,8 @@ abstract class JdbcLockDialect {
 	long grantPermit(Connection connection, LeaseSpec lease, String owner) throws SQLException {
 		String until = nowPlus("?");
 		update(connection,
-				"UPDATE " + this.table + " SET TOKEN = NULL, OWNER = NULL, PERMITS = ?, EXPIRES_AT = CASE"
+				"UPDATE " + this.table
+						+ " SET TOKEN = NULL, OWNER = NULL, DESCRIPTION = NULL, PERMITS = ?, EXPIRES_AT = CASE"
 						+ " WHEN EXPIRES_AT > " + until + " THEN EXPIRES_AT ELSE " + until + " END"
 						+ " WHERE LOCK_KEY = ? AND SLOT = ''",
 				permitsColumn(lease), lease.ttl().toMillis(), lease.ttl().toMillis(), lease.key());
@@ -253,8 +254,8 @@ abstract class JdbcLockDialect {
 			statement.setString(1, key);
 			live = firstLong(statement).orElse(0);
 		}
-		update(connection, "UPDATE " + this.table + " SET TOKEN = NULL, OWNER = NULL, EXPIRES_AT = " + past()
-				+ " WHERE LOCK_KEY = ? AND SLOT = ''", key);
+		update(connection, "UPDATE " + this.table + " SET TOKEN = NULL, OWNER = NULL, DESCRIPTION = NULL, EXPIRES_AT = "
+				+ past() + " WHERE LOCK_KEY = ? AND SLOT = ''", key);
 		update(connection, "DELETE FROM " + this.table + " WHERE LOCK_KEY = ? AND SLOT <> '' AND SLOT <> '#'", key);
 		if (live == 0) {
 			return false;
@@ -422,8 +423,8 @@ abstract class JdbcLockDialect {
 	 * ordered by key and fencing token.
 	 */
 	List<LeaseRow> leases(Connection connection, @org.jspecify.annotations.Nullable String key) throws SQLException {
-		String sql = "SELECT LOCK_KEY, SLOT, OWNER, FENCING, PERMITS, " + remainingMillis() + " FROM " + this.table
-				+ " WHERE SLOT <> '#' AND TOKEN IS NOT NULL AND EXPIRES_AT > " + now()
+		String sql = "SELECT LOCK_KEY, SLOT, OWNER, FENCING, PERMITS, " + remainingMillis() + ", DESCRIPTION FROM "
+				+ this.table + " WHERE SLOT <> '#' AND TOKEN IS NOT NULL AND EXPIRES_AT > " + now()
 				+ ((key != null) ? " AND LOCK_KEY = ?" : "") + " ORDER BY LOCK_KEY, FENCING";
 		List<LeaseRow> rows = new ArrayList<>();
 		try (PreparedStatement statement = connection.prepareStatement(sql)) {
@@ -436,7 +437,7 @@ abstract class JdbcLockDialect {
 							: (result.getInt(5) == SHARED_PERMITS) ? LeaseMode.SHARED : LeaseMode.SEMAPHORE;
 					String owner = result.getString(3);
 					rows.add(new LeaseRow(result.getString(1), mode, (owner != null) ? owner : "", result.getLong(4),
-							result.getInt(5), Math.max(0, result.getLong(6))));
+							result.getInt(5), Math.max(0, result.getLong(6)), result.getString(7)));
 				}
 			}
 		}
@@ -446,7 +447,7 @@ abstract class JdbcLockDialect {
 	/**
 	 * Runs a permit's insert whose result set answers the fencing token it drew
 	 * (PostgreSQL's {@code RETURNING}, H2's {@code FINAL TABLE}), with the parameters
-	 * key, slot, token, owner, limit and TTL in milliseconds.
+	 * key, slot, token, owner, limit, TTL in milliseconds and description.
 	 */
 	static long insertPermitReturningFencing(Connection connection, String sql, LeaseSpec lease, String owner)
 			throws SQLException {
@@ -457,6 +458,7 @@ abstract class JdbcLockDialect {
 			statement.setString(4, owner);
 			statement.setInt(5, permitsColumn(lease));
 			statement.setLong(6, lease.ttl().toMillis());
+			statement.setString(7, lease.description());
 			return firstLong(statement).orElseThrow();
 		}
 	}
@@ -498,7 +500,8 @@ abstract class JdbcLockDialect {
 	/**
 	 * One live lease, as inspection shows it.
 	 */
-	record LeaseRow(String key, LeaseMode mode, String owner, long fencingToken, int permits, long remainingMillis) {
+	record LeaseRow(String key, LeaseMode mode, String owner, long fencingToken, int permits, long remainingMillis,
+			@org.jspecify.annotations.Nullable String description) {
 	}
 
 }

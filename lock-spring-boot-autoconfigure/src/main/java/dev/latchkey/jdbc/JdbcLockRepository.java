@@ -218,6 +218,32 @@ public class JdbcLockRepository implements LockRepository, AutoCloseable {
 		return this.tableName;
 	}
 
+	/**
+	 * Fails, with the statement that adds it, when the lock table lacks the
+	 * {@code DESCRIPTION} column (it was made by an earlier version's script), rather
+	 * than at the first acquisition.
+	 */
+	private void checkDescriptionColumn(JdbcLockDialect dialect) {
+		try (Connection connection = this.dataSource.getConnection();
+				PreparedStatement statement = connection
+					.prepareStatement("SELECT DESCRIPTION FROM " + this.tableName + " WHERE 1 = 0");
+				ResultSet result = statement.executeQuery()) {
+			// The column is there.
+		}
+		catch (SQLException ex) {
+			if (isTransientConnectionFailure(ex) || isRefusedLogin(ex)) {
+				throw failure("check the lock table", null, ex);
+			}
+			throw new LockConfigurationException(
+					"The lock table " + this.tableName + " lacks the DESCRIPTION column, which holds the holders'"
+							+ " descriptions; it was made by an earlier version of Latchkey (" + dialect.name()
+							+ " said: " + ex.getMessage() + ")",
+					"Add the column: ALTER TABLE " + this.tableName + " ADD COLUMN DESCRIPTION VARCHAR("
+							+ LeaseSpec.MAX_DESCRIPTION_LENGTH + ") (in a Flyway or Liquibase migration, or by hand)",
+					ex);
+		}
+	}
+
 	@Override
 	public String backend() {
 		return BACKEND;
@@ -225,10 +251,12 @@ public class JdbcLockRepository implements LockRepository, AutoCloseable {
 
 	/**
 	 * Checks, at startup, that the database is reachable and supported, that the lock
-	 * table exists and that its key column holds keys of the given length.
+	 * table exists with every column (a table made by an earlier version lacks
+	 * {@code DESCRIPTION}, which the message says how to add) and that its key column
+	 * holds keys of the given length.
 	 * @param maxKeyLength the longest key the application may use, prefix included
-	 * @throws LockConfigurationException if the table is missing or its key column is too
-	 * short, or the database is not supported
+	 * @throws LockConfigurationException if the table or a column is missing or its key
+	 * column is too short, or the database is not supported
 	 * @throws LockBackendException if the database cannot be reached
 	 */
 	public void checkSchema(int maxKeyLength) {
@@ -253,6 +281,7 @@ public class JdbcLockRepository implements LockRepository, AutoCloseable {
 							+ " or set latchkey.jdbc.table-name to the table you created",
 					ex);
 		}
+		checkDescriptionColumn(dialect);
 		if (keyColumnLength > 0 && keyColumnLength < maxKeyLength) {
 			throw new LockConfigurationException(
 					"The lock table's LOCK_KEY column holds " + keyColumnLength
@@ -427,7 +456,7 @@ public class JdbcLockRepository implements LockRepository, AutoCloseable {
 			List<LockInfo.Holder> holders = leases.stream()
 				.filter((row) -> row.mode() == mode)
 				.map((row) -> new LockInfo.Holder(row.owner(), row.fencingToken(),
-						Duration.ofMillis(row.remainingMillis())))
+						Duration.ofMillis(row.remainingMillis()), row.description()))
 				.toList();
 			infos.add(new LockInfo(key, mode, (mode == LeaseMode.SEMAPHORE) ? leases.get(0).permits() : 1, holders));
 		});

@@ -56,24 +56,25 @@ final class MySqlLockDialect extends JdbcLockDialect {
 		super(table);
 		String expired = "EXPIRES_AT <= " + NOW;
 		this.acquireExclusive = """
-				INSERT INTO %1$s (LOCK_KEY, SLOT, TOKEN, OWNER, FENCING, PERMITS, EXPIRES_AT)
-				VALUES (?, '', ?, ?, LAST_INSERT_ID(1), 1, %2$s)
+				INSERT INTO %1$s (LOCK_KEY, SLOT, TOKEN, OWNER, FENCING, PERMITS, EXPIRES_AT, DESCRIPTION)
+				VALUES (?, '', ?, ?, LAST_INSERT_ID(1), 1, %2$s, ?)
 				ON DUPLICATE KEY UPDATE
 					FENCING = IF(%3$s, LAST_INSERT_ID(FENCING + 1), FENCING + LAST_INSERT_ID(0)),
 					TOKEN = IF(%3$s, VALUES(TOKEN), TOKEN),
 					OWNER = IF(%3$s, VALUES(OWNER), OWNER),
+					DESCRIPTION = IF(%3$s, VALUES(DESCRIPTION), DESCRIPTION),
 					EXPIRES_AT = IF(%3$s, VALUES(EXPIRES_AT), EXPIRES_AT)""".formatted(table, nowPlus("?"), expired);
 		// Locks the row when it exists; the assignment changes nothing.
 		this.insertKeyRow = """
 				INSERT INTO %s (LOCK_KEY, SLOT, FENCING, PERMITS, EXPIRES_AT) VALUES (?, '', 0, 1, %s)
 				ON DUPLICATE KEY UPDATE LOCK_KEY = LOCK_KEY""".formatted(table, PAST);
 		this.insertPermit = """
-				INSERT INTO %s (LOCK_KEY, SLOT, TOKEN, OWNER, FENCING, PERMITS, EXPIRES_AT)
-				VALUES (?, ?, ?, ?, ?, ?, %s)""".formatted(table, nowPlus("?"));
+				INSERT INTO %s (LOCK_KEY, SLOT, TOKEN, OWNER, FENCING, PERMITS, EXPIRES_AT, DESCRIPTION)
+				VALUES (?, ?, ?, ?, ?, ?, %s, ?)""".formatted(table, nowPlus("?"));
 		// The key's row keeps its fencing counter when released: it is emptied, not
 		// deleted.
 		this.releaseExclusive = """
-				UPDATE %s SET TOKEN = NULL, OWNER = NULL, EXPIRES_AT = %s
+				UPDATE %s SET TOKEN = NULL, OWNER = NULL, DESCRIPTION = NULL, EXPIRES_AT = %s
 				WHERE LOCK_KEY = ? AND SLOT = '' AND TOKEN = ? AND EXPIRES_AT > %s""".formatted(table, PAST, NOW);
 	}
 
@@ -110,6 +111,7 @@ final class MySqlLockDialect extends JdbcLockDialect {
 			statement.setString(2, lease.token());
 			statement.setString(3, owner);
 			statement.setLong(4, lease.ttl().toMillis());
+			statement.setString(5, lease.description());
 			statement.executeUpdate();
 			long fencingToken = insertId(statement);
 			return (fencingToken > 0) ? OptionalLong.of(fencingToken) : OptionalLong.empty();
@@ -139,7 +141,7 @@ final class MySqlLockDialect extends JdbcLockDialect {
 			fencingToken = firstLong(statement).orElseThrow();
 		}
 		update(connection, this.insertPermit, lease.key(), lease.token(), lease.token(), owner, fencingToken,
-				permitsColumn(lease), lease.ttl().toMillis());
+				permitsColumn(lease), lease.ttl().toMillis(), lease.description());
 		return fencingToken;
 	}
 

@@ -65,21 +65,21 @@ final class PostgresLockDialect extends JdbcLockDialect {
 		// draws after that transaction's grant. The one in VALUES serves only the very
 		// first grant of a key, since the key's row is never deleted afterwards.
 		this.acquireExclusive = """
-				INSERT INTO %1$s AS l (LOCK_KEY, SLOT, TOKEN, OWNER, FENCING, PERMITS, EXPIRES_AT)
-				VALUES (?, '', ?, ?, nextval('%2$s'), 1, now() + ? * INTERVAL '1 millisecond')
+				INSERT INTO %1$s AS l (LOCK_KEY, SLOT, TOKEN, OWNER, FENCING, PERMITS, EXPIRES_AT, DESCRIPTION)
+				VALUES (?, '', ?, ?, nextval('%2$s'), 1, now() + ? * INTERVAL '1 millisecond', ?)
 				ON CONFLICT (LOCK_KEY, SLOT) DO UPDATE SET TOKEN = excluded.TOKEN, OWNER = excluded.OWNER,
-					FENCING = nextval('%2$s'), EXPIRES_AT = excluded.EXPIRES_AT
+					FENCING = nextval('%2$s'), EXPIRES_AT = excluded.EXPIRES_AT, DESCRIPTION = excluded.DESCRIPTION
 				WHERE l.EXPIRES_AT <= now()
 				RETURNING FENCING""".formatted(table, sequence);
 		this.insertKeyRow = """
 				INSERT INTO %s (LOCK_KEY, SLOT, FENCING, PERMITS, EXPIRES_AT) VALUES (?, '', 0, 1, %s)
 				ON CONFLICT (LOCK_KEY, SLOT) DO NOTHING""".formatted(table, PAST);
 		this.insertPermit = """
-				INSERT INTO %1$s (LOCK_KEY, SLOT, TOKEN, OWNER, FENCING, PERMITS, EXPIRES_AT)
-				VALUES (?, ?, ?, ?, nextval('%2$s'), ?, now() + ? * INTERVAL '1 millisecond')
+				INSERT INTO %1$s (LOCK_KEY, SLOT, TOKEN, OWNER, FENCING, PERMITS, EXPIRES_AT, DESCRIPTION)
+				VALUES (?, ?, ?, ?, nextval('%2$s'), ?, now() + ? * INTERVAL '1 millisecond', ?)
 				RETURNING FENCING""".formatted(table, sequence);
 		this.releaseExclusive = """
-				WITH released AS (UPDATE %s SET TOKEN = NULL, OWNER = NULL, EXPIRES_AT = %s
+				WITH released AS (UPDATE %s SET TOKEN = NULL, OWNER = NULL, DESCRIPTION = NULL, EXPIRES_AT = %s
 					WHERE LOCK_KEY = ? AND SLOT = '' AND TOKEN = ? AND EXPIRES_AT > now() RETURNING LOCK_KEY)
 				SELECT COUNT(pg_notify('%s', LOCK_KEY)) FROM released""".formatted(table, PAST, this.channel);
 		this.deletePermit = """
@@ -141,6 +141,7 @@ final class PostgresLockDialect extends JdbcLockDialect {
 			statement.setString(2, lease.token());
 			statement.setString(3, owner);
 			statement.setLong(4, lease.ttl().toMillis());
+			statement.setString(5, lease.description());
 			return firstLong(statement);
 		}
 	}

@@ -38,6 +38,8 @@ import dev.latchkey.LockRepository;
 import dev.latchkey.ReleaseSubscription;
 import dev.latchkey.support.ReleaseListeners;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * The in-JVM backend: locks shared by the threads of one process. The reference
  * implementation of the {@link LockRepository} contract; also handy in tests.
@@ -129,7 +131,8 @@ public class MemoryLockRepository implements LockRepository {
 			}
 			removeWait(key, lease.token());
 			long token = this.fencingTokens.incrementAndGet();
-			slot.holders.put(lease.token(), new Holder(lease.owner(), token, now + lease.ttl().toNanos()));
+			slot.holders.put(lease.token(),
+					new Holder(lease.owner(), token, now + lease.ttl().toNanos(), lease.description()));
 			granted[0] = token;
 			return slot;
 		});
@@ -260,7 +263,7 @@ public class MemoryLockRepository implements LockRepository {
 			List<LockInfo.Holder> described = new ArrayList<>(this.holders.size());
 			for (Holder holder : this.holders.values()) {
 				described.add(new LockInfo.Holder(holder.owner, holder.fencingToken,
-						Duration.ofNanos(Math.max(0, holder.expiresAtNanos - now))));
+						Duration.ofNanos(Math.max(0, holder.expiresAtNanos - now)), holder.description));
 			}
 			return new LockInfo(key, this.mode, this.limit, described);
 		}
@@ -275,10 +278,13 @@ public class MemoryLockRepository implements LockRepository {
 
 		long expiresAtNanos;
 
-		Holder(String owner, long fencingToken, long expiresAtNanos) {
+		final @Nullable String description;
+
+		Holder(String owner, long fencingToken, long expiresAtNanos, @Nullable String description) {
 			this.owner = owner;
 			this.fencingToken = fencingToken;
 			this.expiresAtNanos = expiresAtNanos;
+			this.description = description;
 		}
 
 	}

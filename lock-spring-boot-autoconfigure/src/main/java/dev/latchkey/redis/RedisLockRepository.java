@@ -83,12 +83,14 @@ import dev.latchkey.support.ReleaseListeners;
  * {@code {ns:k}} puts all of a key's entries in one Cluster slot, so that each script
  * touches one slot only:
  * <ul>
- * <li>{@code {ns:k}:lock}: a hash ({@code token}, {@code owner}, {@code fence}) with the
- * lease's TTL, while the key is held exclusively;</li>
+ * <li>{@code {ns:k}:lock}: a hash ({@code token}, {@code owner}, {@code fence}, and
+ * {@code description} when the lease has one) with the lease's TTL, while the key is held
+ * exclusively;</li>
  * <li>{@code {ns:k}:permits}: a sorted set of the semaphore's permits, lease token to
  * expiry (milliseconds of the server's clock), and {@code {ns:k}:holders}: a hash of
- * lease token to {@code "<fence> <limit> <owner>"}; both expire with their last permit,
- * and expired permits are purged by the next acquisition;</li>
+ * lease token to {@code "<fence> <limit> <owner>\n<description>"} (the description empty
+ * when there is none; it holds no line break, so the last one separates it); both expire
+ * with their last permit, and expired permits are purged by the next acquisition;</li>
  * <li>shared holders of a read/write lock are kept as the permits are, with a limit of
  * {@code 0}; {@code {ns:k}:writers}: a sorted set of the writers waiting for the key,
  * lease token to expiry, which keeps new shared holders out while it has an unexpired
@@ -120,8 +122,9 @@ public class RedisLockRepository implements LockRepository, AutoCloseable {
 			""";
 
 	// KEYS: lock, permits, fence, writers. ARGV: token, owner, ttl (ms), waiting ('1' or
-	// '0'). Answers the fencing token, or nil when held; a waiting caller that is refused
-	// records (or renews) its writer wait, and a grant removes it.
+	// '0'), description ('' for none). Answers the fencing token, or nil when held; a
+	// waiting caller that is refused records (or renews) its writer wait, and a grant
+	// removes it.
 	private static final RedisScript<Long> ACQUIRE = RedisScript.of("""
 			local function clock()
 				local time = redis.call('TIME')
@@ -144,6 +147,9 @@ public class RedisLockRepository implements LockRepository, AutoCloseable {
 			end
 			local fence = redis.call('INCR', KEYS[3])
 			redis.call('HSET', KEYS[1], 'token', ARGV[1], 'owner', ARGV[2], 'fence', fence)
+			if ARGV[5] ~= '' then
+				redis.call('HSET', KEYS[1], 'description', ARGV[5])
+			end
 			redis.call('PEXPIRE', KEYS[1], ARGV[3])
 			if ARGV[4] == '1' then
 				redis.call('ZREM', KEYS[4], ARGV[1])
@@ -151,9 +157,10 @@ public class RedisLockRepository implements LockRepository, AutoCloseable {
 			return fence
 			""", Long.class);
 
-	// KEYS: lock, permits, holders, fence, writers. ARGV: token, owner, ttl (ms). Answers
-	// the fencing token, or nil when the key is held exclusively or as a semaphore, or a
-	// writer waits for it. Shared holders are kept as permits whose limit is 0.
+	// KEYS: lock, permits, holders, fence, writers. ARGV: token, owner, ttl (ms),
+	// description ('' for none). Answers the fencing token, or nil when the key is held
+	// exclusively or as a semaphore, or a writer waits for it. Shared holders are kept as
+	// permits whose limit is 0.
 	private static final RedisScript<Long> ACQUIRE_SHARED = RedisScript.of("""
 			if redis.call('EXISTS', KEYS[1]) == 1 then
 				return false
@@ -177,16 +184,16 @@ public class RedisLockRepository implements LockRepository, AutoCloseable {
 			end
 			local fence = redis.call('INCR', KEYS[4])
 			redis.call('ZADD', KEYS[2], now + tonumber(ARGV[3]), ARGV[1])
-			redis.call('HSET', KEYS[3], ARGV[1], fence .. ' 0 ' .. ARGV[2])
+			redis.call('HSET', KEYS[3], ARGV[1], fence .. ' 0 ' .. ARGV[2] .. '\\n' .. ARGV[4])
 			local last = redis.call('ZRANGE', KEYS[2], -1, -1, 'WITHSCORES')[2]
 			redis.call('PEXPIREAT', KEYS[2], last)
 			redis.call('PEXPIREAT', KEYS[3], last)
 			return fence
 			""", Long.class);
 
-	// KEYS: lock, permits, holders, fence. ARGV: token, owner, ttl (ms), limit. Answers
-	// the fencing token, nil when all permits are held, or minus the holders' limit when
-	// it is not the requested one.
+	// KEYS: lock, permits, holders, fence. ARGV: token, owner, ttl (ms), limit,
+	// description ('' for none). Answers the fencing token, nil when all permits are
+	// held, or minus the holders' limit when it is not the requested one.
 	private static final RedisScript<Long> ACQUIRE_PERMIT = RedisScript.of("""
 			if redis.call('EXISTS', KEYS[1]) == 1 then
 				return false
@@ -214,7 +221,7 @@ public class RedisLockRepository implements LockRepository, AutoCloseable {
 			end
 			local fence = redis.call('INCR', KEYS[4])
 			redis.call('ZADD', KEYS[2], now + tonumber(ARGV[3]), ARGV[1])
-			redis.call('HSET', KEYS[3], ARGV[1], fence .. ' ' .. ARGV[4] .. ' ' .. ARGV[2])
+			redis.call('HSET', KEYS[3], ARGV[1], fence .. ' ' .. ARGV[4] .. ' ' .. ARGV[2] .. '\\n' .. ARGV[5])
 			local last = redis.call('ZRANGE', KEYS[2], -1, -1, 'WITHSCORES')[2]
 			redis.call('PEXPIREAT', KEYS[2], last)
 			redis.call('PEXPIREAT', KEYS[3], last)
@@ -293,13 +300,13 @@ public class RedisLockRepository implements LockRepository, AutoCloseable {
 			return lost
 			""");
 
-	// KEYS: lock, permits, holders. Answers {'e', owner, fence, pttl} for an exclusive
-	// holder, {'s', now, token, expiry, holder, ...} for the unexpired permits of a
-	// semaphore, or {} when free.
+	// KEYS: lock, permits, holders. Answers {'e', owner, fence, pttl, description} for an
+	// exclusive holder ('' for no description), {'s', now, token, expiry, holder, ...}
+	// for the unexpired permits of a semaphore, or {} when free.
 	private static final RedisScript<List<String>> INSPECT = listScript("""
-			local lock = redis.call('HMGET', KEYS[1], 'owner', 'fence')
+			local lock = redis.call('HMGET', KEYS[1], 'owner', 'fence', 'description')
 			if lock[1] then
-				return { 'e', lock[1], lock[2], tostring(redis.call('PTTL', KEYS[1])) }
+				return { 'e', lock[1], lock[2], tostring(redis.call('PTTL', KEYS[1])), lock[3] or '' }
 			end
 			""" + NOW + """
 			local permits = redis.call('ZRANGEBYSCORE', KEYS[2], '(' .. now, '+inf', 'WITHSCORES')
@@ -399,7 +406,7 @@ public class RedisLockRepository implements LockRepository, AutoCloseable {
 	private OptionalLong acquire(LeaseSpec lease, boolean waiting) {
 		Long fencingToken = execute(lease.key(), () -> "Acquiring the lock",
 				() -> this.redis.execute(ACQUIRE, keys(lease.key(), "lock", "permits", "fence", "writers"),
-						lease.token(), lease.owner(), millis(lease.ttl()), waiting ? "1" : "0"));
+						lease.token(), lease.owner(), millis(lease.ttl()), waiting ? "1" : "0", description(lease)));
 		return (fencingToken != null) ? OptionalLong.of(fencingToken) : OptionalLong.empty();
 	}
 
@@ -408,7 +415,7 @@ public class RedisLockRepository implements LockRepository, AutoCloseable {
 		Long fencingToken = execute(lease.key(), () -> "Acquiring a shared lease of the lock",
 				() -> this.redis.execute(ACQUIRE_SHARED,
 						keys(lease.key(), "lock", "permits", "holders", "fence", "writers"), lease.token(),
-						lease.owner(), millis(lease.ttl())));
+						lease.owner(), millis(lease.ttl()), description(lease)));
 		return (fencingToken != null) ? OptionalLong.of(fencingToken) : OptionalLong.empty();
 	}
 
@@ -422,7 +429,8 @@ public class RedisLockRepository implements LockRepository, AutoCloseable {
 	public OptionalLong tryAcquirePermit(LeaseSpec lease) {
 		Long fencingToken = execute(lease.key(), () -> "Acquiring a permit of the semaphore",
 				() -> this.redis.execute(ACQUIRE_PERMIT, keys(lease.key(), "lock", "permits", "holders", "fence"),
-						lease.token(), lease.owner(), millis(lease.ttl()), Integer.toString(lease.permits())));
+						lease.token(), lease.owner(), millis(lease.ttl()), Integer.toString(lease.permits()),
+						description(lease)));
 		if (fencingToken != null && fencingToken < 0) {
 			throw new LockPermitsConflictException(lease.key(), lease.permits(), (int) -fencingToken);
 		}
@@ -505,7 +513,8 @@ public class RedisLockRepository implements LockRepository, AutoCloseable {
 		}
 		if (answer.get(0).equals("e")) {
 			LockInfo.Holder holder = new LockInfo.Holder(answer.get(1), Long.parseLong(answer.get(2)),
-					Duration.ofMillis(Math.max(0, Long.parseLong(answer.get(3)))));
+					Duration.ofMillis(Math.max(0, Long.parseLong(answer.get(3)))),
+					(answer.size() > 4) ? emptyAsNull(answer.get(4)) : null);
 			return Optional.of(new LockInfo(key, LeaseMode.EXCLUSIVE, 1, List.of(holder)));
 		}
 		long now = Long.parseLong(answer.get(1));
@@ -513,12 +522,16 @@ public class RedisLockRepository implements LockRepository, AutoCloseable {
 		List<LockInfo.Holder> holders = new ArrayList<>();
 		for (int i = 2; i + 2 < answer.size(); i += 3) {
 			long expiresAt = (long) Double.parseDouble(answer.get(i + 1));
-			// "<fence> <limit> <owner>": the owner may contain spaces, the numbers do
-			// not.
-			String[] holder = answer.get(i + 2).split(" ", 3);
+			// "<fence> <limit> <owner>\n<description>": the owner may contain spaces, the
+			// numbers do not, and the description holds no line break. A holder written
+			// before descriptions were stored has no line break at all.
+			String value = answer.get(i + 2);
+			int newline = value.lastIndexOf('\n');
+			String[] holder = ((newline >= 0) ? value.substring(0, newline) : value).split(" ", 3);
 			limit = Math.max(limit, Integer.parseInt(holder[1]));
 			holders.add(new LockInfo.Holder(holder[2], Long.parseLong(holder[0]),
-					Duration.ofMillis(Math.max(0, expiresAt - now))));
+					Duration.ofMillis(Math.max(0, expiresAt - now)),
+					(newline >= 0) ? emptyAsNull(value.substring(newline + 1)) : null));
 		}
 		if (holders.isEmpty()) {
 			return Optional.empty();
@@ -526,6 +539,14 @@ public class RedisLockRepository implements LockRepository, AutoCloseable {
 		// Shared holders are permits of limit 0.
 		return Optional.of((limit == 0) ? new LockInfo(key, LeaseMode.SHARED, 1, holders)
 				: new LockInfo(key, LeaseMode.SEMAPHORE, limit, holders));
+	}
+
+	private static String description(LeaseSpec lease) {
+		return (lease.description() != null) ? lease.description() : "";
+	}
+
+	private static @Nullable String emptyAsNull(String description) {
+		return description.isEmpty() ? null : description;
 	}
 
 	@Override

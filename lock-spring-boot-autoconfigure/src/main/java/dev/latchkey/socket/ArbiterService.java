@@ -152,7 +152,8 @@ final class ArbiterService {
 			return null;
 		}
 		LockTable.Outcome outcome = this.table.acquire(peer, acquire.key(), acquire.token(), acquire.permits(),
-				acquire.ttlNanos(), acquire.owner(), acquire.queue(), now, effects);
+				acquire.ttlNanos(), acquire.owner(), acquire.description().isEmpty() ? null : acquire.description(),
+				acquire.queue(), now, effects);
 		return switch (outcome.kind()) {
 			case GRANTED -> Protocol.Acquire.granted(acquire.id(), outcome.fencingToken(), outcome.expiresAtNanos());
 			case QUEUED -> Protocol.Acquire.queued(acquire.id());

@@ -87,13 +87,14 @@ final class LockTable<C> {
 	 * Tries to grant a lease, or queues the request.
 	 * @param limit the semaphore's permits, {@value #EXCLUSIVE} for an exclusive lease or
 	 * {@value #SHARED} for a shared one
+	 * @param description the holder's description, or {@code null} for none
 	 * @param queue whether to queue when the key cannot be granted now
 	 * @return the outcome
 	 */
-	Outcome acquire(C client, String key, String token, int limit, long ttlNanos, String owner, boolean queue, long now,
-			Effects<C> effects) {
+	Outcome acquire(C client, String key, String token, int limit, long ttlNanos, String owner,
+			@Nullable String description, boolean queue, long now, Effects<C> effects) {
 		Entry<C> entry = this.entries.computeIfAbsent(key, (k) -> new Entry<>());
-		Request<C> request = new Request<>(client, token, limit, ttlNanos, owner);
+		Request<C> request = new Request<>(client, token, limit, ttlNanos, owner, description);
 		if (limit > 0) {
 			int fixed = entry.semaphoreLimit();
 			if (fixed != 0 && fixed != limit) {
@@ -224,7 +225,8 @@ final class LockTable<C> {
 			return false;
 		}
 		Entry<C> entry = this.entries.computeIfAbsent(claim.key(), (k) -> new Entry<>());
-		Request<C> request = new Request<>(client, claim.token(), claim.permits(), 0, claim.owner());
+		Request<C> request = new Request<>(client, claim.token(), claim.permits(), 0, claim.owner(),
+				claim.description().isEmpty() ? null : claim.description());
 		int fixed = entry.semaphoreLimit();
 		if (!entry.fits(request) || (claim.permits() > 0 && fixed != 0 && fixed != claim.permits())) {
 			dropIfIdle(claim.key(), entry);
@@ -393,7 +395,7 @@ final class LockTable<C> {
 			entry.exclusive = request.limit == EXCLUSIVE;
 			entry.limit = entry.exclusive ? 1 : request.limit;
 		}
-		Holder<C> holder = new Holder<>(request.client, request.owner, fencingToken, expiresAt);
+		Holder<C> holder = new Holder<>(request.client, request.owner, request.description, fencingToken, expiresAt);
 		entry.holders.put(request.token, holder);
 		return holder;
 	}
@@ -471,17 +473,24 @@ final class LockTable<C> {
 		int size() {
 			int chars = this.key.length() + 16;
 			for (Holder holder : this.holders) {
-				chars += holder.owner().length() + 20;
+				chars += holder.owner().length() + 20
+						+ ((holder.description() != null) ? holder.description().length() : 0);
 			}
 			return chars;
 		}
 
-		record Holder(String owner, long fencingToken, long remainingNanos) {
+		/**
+		 * One holder.
+		 *
+		 * @param description the holder's description, or {@code null} for none
+		 */
+		record Holder(String owner, long fencingToken, long remainingNanos, @Nullable String description) {
 		}
 
 	}
 
-	private record Request<C>(C client, String token, int limit, long ttlNanos, String owner) {
+	private record Request<C>(C client, String token, int limit, long ttlNanos, String owner,
+			@Nullable String description) {
 	}
 
 	private static final class Holder<C> {
@@ -490,13 +499,16 @@ final class LockTable<C> {
 
 		final String owner;
 
+		final @Nullable String description;
+
 		final long fencingToken;
 
 		long expiresAtNanos;
 
-		Holder(C client, String owner, long fencingToken, long expiresAtNanos) {
+		Holder(C client, String owner, @Nullable String description, long fencingToken, long expiresAtNanos) {
 			this.client = client;
 			this.owner = owner;
+			this.description = description;
 			this.fencingToken = fencingToken;
 			this.expiresAtNanos = expiresAtNanos;
 		}
@@ -551,7 +563,8 @@ final class LockTable<C> {
 			List<Description.Holder> live = new ArrayList<>(this.holders.size());
 			for (Holder<C> holder : this.holders.values()) {
 				if (holder.isLive(now)) {
-					live.add(new Description.Holder(holder.owner, holder.fencingToken, holder.expiresAtNanos - now));
+					live.add(new Description.Holder(holder.owner, holder.fencingToken, holder.expiresAtNanos - now,
+							holder.description));
 				}
 			}
 			return live.isEmpty() ? null : new Description(key, this.exclusive, this.limit, live);

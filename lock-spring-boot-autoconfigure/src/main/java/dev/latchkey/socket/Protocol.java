@@ -36,12 +36,12 @@ import org.jspecify.annotations.Nullable;
  * <pre>
  * request                                              answer
  * HELLO clientId name pid started pidNamespace clientNanos   arbiterNanos
- * ACQUIRE key token limit ttlNanos owner queue          GRANTED fencing expiresAt | QUEUED | HELD | LIMIT heldLimit
+ * ACQUIRE key token limit ttlNanos owner description queue   GRANTED fencing expiresAt | QUEUED | HELD | LIMIT heldLimit
  * DEQUEUE key token                                    OK | NO
  * RELEASE key token                                    OK | NO
  * FORCE_RELEASE key                                    OK | NO
  * RENEW n (key token ttlNanos)*                        n token*   (those no longer held)
- * REASSERT n (key token limit owner fencing expiresAt)*  n token* (those refused)
+ * REASSERT n (key token limit owner fencing expiresAt description)*  n token* (those refused)
  * REASSERTED                                           OK         (this client has re-asserted everything)
  * INSPECT key                                          OK lock | NO
  * WAITERS key                                          OK count   (requests queued for the key)
@@ -52,9 +52,11 @@ import org.jspecify.annotations.Nullable;
  * </pre>
  * <p>
  * A limit of 0 asks for an exclusive lease, -1 for a shared one (a read/write lock's
- * reader). A lock is written {@code key exclusive limit n (owner fencing
- * remainingNanos)*}, with a limit of -1 for shared holders. A frame that does not parse
- * closes the connection that sent it, and nothing else.
+ * reader). A lock is written {@code key exclusive limit n (owner fencing remainingNanos
+ * description)*}, with a limit of -1 for shared holders. A description is {@code ""} when
+ * the holder has none. A frame that does not parse closes the connection that sent it,
+ * and nothing else: the arbiter and its clients are of one version of Latchkey (the
+ * frames changed when holders got descriptions).
  */
 final class Protocol {
 
@@ -116,7 +118,7 @@ final class Protocol {
 			case HELLO -> new Hello(id, frame.getString(), frame.getString(), frame.getLong(), frame.getLong(),
 					frame.getString(), frame.getLong());
 			case ACQUIRE -> new Acquire(id, frame.getString(), frame.getString(), frame.getInt(), frame.getLong(),
-					frame.getString(), frame.getBoolean());
+					frame.getString(), frame.getString(), frame.getBoolean());
 			case DEQUEUE, RELEASE -> new KeyToken(id, kind, frame.getString(), frame.getString());
 			case FORCE_RELEASE, INSPECT, WATCH, UNWATCH, WAITERS -> new KeyOnly(id, kind, frame.getString());
 			case RENEW -> Renew.read(id, frame);
@@ -188,10 +190,11 @@ final class Protocol {
 	 *
 	 * @param permits the semaphore's permits, 0 for an exclusive lease, -1 for a shared
 	 * one
+	 * @param description the holder's description, {@code ""} for none
 	 * @param queue whether to queue when the key is held, rather than answer
 	 * {@link AcquireOutcome#held()}
 	 */
-	record Acquire(long id, String key, String token, int permits, long ttlNanos, String owner,
+	record Acquire(long id, String key, String token, int permits, long ttlNanos, String owner, String description,
 			boolean queue) implements Request {
 
 		@Override
@@ -206,6 +209,7 @@ final class Protocol {
 				.putInt(this.permits)
 				.putLong(this.ttlNanos)
 				.putString(this.owner)
+				.putString(this.description)
 				.putBoolean(this.queue)
 				.finish();
 		}
@@ -374,11 +378,11 @@ final class Protocol {
 		}
 
 		static Reassert read(long id, Frame.Reader frame) {
-			int count = frame.getCount(32);
+			int count = frame.getCount(36);
 			List<Claim> claims = new ArrayList<>(count);
 			for (int i = 0; i < count; i++) {
 				claims.add(new Claim(frame.getString(), frame.getString(), frame.getInt(), frame.getString(),
-						frame.getLong(), frame.getLong()));
+						frame.getLong(), frame.getLong(), frame.getString()));
 			}
 			return new Reassert(id, claims);
 		}
@@ -391,7 +395,8 @@ final class Protocol {
 					.putInt(claim.permits())
 					.putString(claim.owner())
 					.putLong(claim.fencingToken())
-					.putLong(claim.expiresAtNanos());
+					.putLong(claim.expiresAtNanos())
+					.putString(claim.description());
 			}
 			return frame.finish();
 		}
@@ -405,8 +410,15 @@ final class Protocol {
 	 * one
 	 * @param expiresAtNanos the holder's own deadline, never later than the arbiter's
 	 * that granted or renewed it
+	 * @param description the holder's description, {@code ""} for none
 	 */
-	record Claim(String key, String token, int permits, String owner, long fencingToken, long expiresAtNanos) {
+	record Claim(String key, String token, int permits, String owner, long fencingToken, long expiresAtNanos,
+			String description) {
+
+		Claim(String key, String token, int permits, String owner, long fencingToken, long expiresAtNanos) {
+			this(key, token, permits, owner, fencingToken, expiresAtNanos, "");
+		}
+
 	}
 
 	/**
@@ -526,7 +538,10 @@ final class Protocol {
 	private static void writeLock(Frame.Writer frame, LockTable.Description lock) {
 		frame.putString(lock.key()).putBoolean(lock.exclusive()).putInt(lock.permits()).putInt(lock.holders().size());
 		for (LockTable.Description.Holder holder : lock.holders()) {
-			frame.putString(holder.owner()).putLong(holder.fencingToken()).putLong(holder.remainingNanos());
+			frame.putString(holder.owner())
+				.putLong(holder.fencingToken())
+				.putLong(holder.remainingNanos())
+				.putString((holder.description() != null) ? holder.description() : "");
 		}
 	}
 
@@ -534,10 +549,15 @@ final class Protocol {
 		String key = frame.getString();
 		boolean exclusive = frame.getBoolean();
 		int limit = frame.getInt();
-		int count = frame.getCount(20);
+		int count = frame.getCount(24);
 		List<LockTable.Description.Holder> holders = new ArrayList<>(count);
 		for (int i = 0; i < count; i++) {
-			holders.add(new LockTable.Description.Holder(frame.getString(), frame.getLong(), frame.getLong()));
+			String owner = frame.getString();
+			long fencingToken = frame.getLong();
+			long remainingNanos = frame.getLong();
+			String description = frame.getString();
+			holders.add(new LockTable.Description.Holder(owner, fencingToken, remainingNanos,
+					description.isEmpty() ? null : description));
 		}
 		return new LockTable.Description(key, exclusive, limit, holders);
 	}

@@ -264,8 +264,12 @@ public class SocketLockRepository implements QueueingLockRepository, AutoCloseab
 
 	private static ByteBuffer acquireRequest(long id, LeaseSpec lease, boolean queue) {
 		return new Protocol.Acquire(id, lease.key(), lease.token(), limit(lease), Math.max(1, lease.ttl().toNanos()),
-				lease.owner(), queue)
+				lease.owner(), description(lease), queue)
 			.write();
+	}
+
+	private static String description(LeaseSpec lease) {
+		return (lease.description() != null) ? lease.description() : "";
 	}
 
 	private static ByteBuffer releaseRequest(long id, LeaseSpec lease) {
@@ -530,7 +534,7 @@ public class SocketLockRepository implements QueueingLockRepository, AutoCloseab
 		List<LockInfo.Holder> holders = new ArrayList<>(lock.holders().size());
 		for (LockTable.Description.Holder holder : lock.holders()) {
 			holders.add(new LockInfo.Holder(holder.owner(), holder.fencingToken(),
-					Duration.ofMillis(TimeUnit.NANOSECONDS.toMillis(holder.remainingNanos()))));
+					Duration.ofMillis(TimeUnit.NANOSECONDS.toMillis(holder.remainingNanos())), holder.description()));
 		}
 		if (lock.permits() == LockTable.SHARED) {
 			return new LockInfo(lock.key(), LeaseMode.SHARED, 1, holders);
@@ -628,7 +632,7 @@ public class SocketLockRepository implements QueueingLockRepository, AutoCloseab
 			for (Held mine : claims.subList(from, Math.min(claims.size(), from + RENEWALS_PER_FRAME))) {
 				LeaseSpec lease = mine.lease;
 				chunk.add(new Protocol.Claim(lease.key(), lease.token(), limit(lease), lease.owner(), mine.fencingToken,
-						mine.expiresAtNanos));
+						mine.expiresAtNanos, description(lease)));
 			}
 			long id = current.nextId();
 			refused.addAll(Protocol.readTokens(current.call(id, new Protocol.Reassert(id, chunk).write(), patience)));

@@ -5,6 +5,8 @@
 -- semaphore's reservation (every grant of the key locks it), and the holder's token for a semaphore permit
 -- or a shared (read) lease (PERMITS 0), or for a writer waiting for the key (TOKEN empty, PERMITS -1). Fencing tokens come from the
 -- sequence, so they never go backwards even when rows are deleted.
+-- DESCRIPTION is the holder's description, if it gave one. A table made by an earlier version lacks it; add it with
+-- ALTER TABLE LATCHKEY_LOCKS ADD COLUMN DESCRIPTION VARCHAR(200) (the repository refuses to start without it).
 CREATE SEQUENCE IF NOT EXISTS LATCHKEY_LOCKS_FENCING;
 
 CREATE TABLE IF NOT EXISTS LATCHKEY_LOCKS (
@@ -15,5 +17,6 @@ CREATE TABLE IF NOT EXISTS LATCHKEY_LOCKS (
 	FENCING BIGINT NOT NULL,
 	PERMITS INT NOT NULL,
 	EXPIRES_AT TIMESTAMP(3) WITH TIME ZONE NOT NULL,
+	DESCRIPTION VARCHAR(200),
 	PRIMARY KEY (LOCK_KEY, SLOT)
 );

@@ -7,6 +7,8 @@
 -- or a shared (read) lease (PERMITS 0), or for a writer waiting for the key (TOKEN empty, PERMITS -1). MySQL has no sequences, so the
 -- fencing counter lives in the key's row, which is kept (emptied) on release, so that its FENCING never goes
 -- backwards. Times are UTC (UTC_TIMESTAMP), whatever the session's time zone.
+-- DESCRIPTION is the holder's description, if it gave one. A table made by an earlier version lacks it; add it with
+-- ALTER TABLE LATCHKEY_LOCKS ADD COLUMN DESCRIPTION VARCHAR(200) (the repository refuses to start without it).
 CREATE TABLE IF NOT EXISTS LATCHKEY_LOCKS (
 	LOCK_KEY VARCHAR(512) NOT NULL,
 	SLOT VARCHAR(64) NOT NULL,
@@ -15,5 +17,6 @@ CREATE TABLE IF NOT EXISTS LATCHKEY_LOCKS (
 	FENCING BIGINT NOT NULL,
 	PERMITS INT NOT NULL,
 	EXPIRES_AT DATETIME(3) NOT NULL,
+	DESCRIPTION VARCHAR(200),
 	PRIMARY KEY (LOCK_KEY, SLOT)
 ) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_bin;

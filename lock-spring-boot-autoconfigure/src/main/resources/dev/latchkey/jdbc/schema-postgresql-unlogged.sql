@@ -4,6 +4,8 @@
 -- An unlogged table skips the write-ahead log, which makes a lock far cheaper, but after a crash of the database its
 -- rows are gone (and a replica never has them): every holder then sees its lease lost at its next renewal. The
 -- sequence stays logged, so fencing tokens never go backwards. See the README before choosing it.
+-- DESCRIPTION is the holder's description, if it gave one. A table made by an earlier version lacks it; add it with
+-- ALTER TABLE LATCHKEY_LOCKS ADD COLUMN DESCRIPTION VARCHAR(200) (the repository refuses to start without it).
 CREATE SEQUENCE IF NOT EXISTS LATCHKEY_LOCKS_FENCING;
 
 CREATE UNLOGGED TABLE IF NOT EXISTS LATCHKEY_LOCKS (
@@ -14,5 +16,6 @@ CREATE UNLOGGED TABLE IF NOT EXISTS LATCHKEY_LOCKS (
 	FENCING BIGINT NOT NULL,
 	PERMITS INT NOT NULL,
 	EXPIRES_AT TIMESTAMP(3) WITH TIME ZONE NOT NULL,
+	DESCRIPTION VARCHAR(200),
 	PRIMARY KEY (LOCK_KEY, SLOT)
 );

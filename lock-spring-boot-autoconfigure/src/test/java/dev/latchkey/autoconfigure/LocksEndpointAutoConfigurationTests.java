@@ -28,6 +28,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 
 import org.awaitility.Awaitility;
+import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -266,6 +267,7 @@ class LocksEndpointAutoConfigurationTests {
 			.run((context) -> {
 				assertThat(ownersSeenBy(context, AUTHORIZED)).containsOnly("******");
 				assertThat(listedKeysSeenBy(context, AUTHORIZED)).containsOnly("******");
+				assertThat(descriptionsSeenBy(context, AUTHORIZED)).containsOnly("******");
 			});
 	}
 
@@ -277,6 +279,7 @@ class LocksEndpointAutoConfigurationTests {
 			.run((context) -> {
 				assertThat(ownersSeenBy(context, SecurityContext.NONE)).containsOnly("billing@host-1:4711");
 				assertThat(listedKeysSeenBy(context, SecurityContext.NONE)).containsOnly("order:42");
+				assertThat(descriptionsSeenBy(context, SecurityContext.NONE)).containsOnly("nightly import 2026-12-05");
 			});
 	}
 
@@ -290,6 +293,8 @@ class LocksEndpointAutoConfigurationTests {
 				assertThat(listedKeysSeenBy(context, AUTHORIZED)).containsOnly("order:42");
 				assertThat(ownersSeenBy(context, SecurityContext.NONE)).containsOnly("******");
 				assertThat(listedKeysSeenBy(context, SecurityContext.NONE)).containsOnly("******");
+				assertThat(descriptionsSeenBy(context, AUTHORIZED)).containsOnly("nightly import 2026-12-05");
+				assertThat(descriptionsSeenBy(context, SecurityContext.NONE)).containsOnly("******");
 			});
 	}
 
@@ -303,6 +308,8 @@ class LocksEndpointAutoConfigurationTests {
 				assertThat(listedKeysSeenBy(context, AUTHORIZED)).containsOnly("order:42");
 				assertThat(ownersSeenBy(context, new Caller("dev", "DEV"))).containsOnly("******");
 				assertThat(listedKeysSeenBy(context, new Caller("dev", "DEV"))).containsOnly("******");
+				assertThat(descriptionsSeenBy(context, AUTHORIZED)).containsOnly("nightly import 2026-12-05");
+				assertThat(descriptionsSeenBy(context, new Caller("dev", "DEV"))).containsOnly("******");
 			});
 	}
 
@@ -325,6 +332,47 @@ class LocksEndpointAutoConfigurationTests {
 			assertThat(owners).hasSize(3);
 			return owners;
 		});
+	}
+
+	/**
+	 * The descriptions a caller sees of a described lease in every part of the endpoint's
+	 * answers that shows one; a lease held beside it without a description shows none
+	 * there, masked or not.
+	 */
+	private static List<@Nullable String> descriptionsSeenBy(AssertableApplicationContext context,
+			SecurityContext caller) {
+		LockTemplate locks = context.getBean(LockTemplate.class);
+		LocksEndpoint endpoint = context.getBean(LocksEndpoint.class);
+		try (LockHandle plain = locks.exclusive("order:43").acquire()) {
+			return locks.exclusive("order:42").description("nightly import 2026-12-05").call(() -> {
+				List<@Nullable String> descriptions = new ArrayList<>();
+				LocksDescriptor all = endpoint.locks(caller);
+				assertThat(all.locks()).hasSize(2);
+				all.locks()
+					.forEach((lock) -> lock.holders()
+						.stream()
+						.filter((holder) -> holder.fencingToken() != plain.fencingToken())
+						.forEach((holder) -> descriptions.add(holder.description())));
+				all.thisInstance()
+					.stream()
+					.filter((lease) -> lease.fencingToken() != plain.fencingToken())
+					.forEach((lease) -> descriptions.add(lease.description()));
+				LockDescriptor one = endpoint.lock(caller, new String[] { "order:42" });
+				assertThat(one).isNotNull();
+				one.holders().forEach((holder) -> descriptions.add(holder.description()));
+				assertThat(descriptions).hasSize(3);
+				assertThat(all.locks()).flatExtracting(LockDescriptor::holders)
+					.filteredOn((holder) -> holder.fencingToken() == plain.fencingToken())
+					.singleElement()
+					.satisfies((holder) -> assertThat(holder.description()).isNull());
+				assertThat(all.thisInstance()).filteredOn((lease) -> lease.fencingToken() == plain.fencingToken())
+					.singleElement()
+					.satisfies((lease) -> assertThat(lease.description()).isNull());
+				assertThat(endpoint.lock(caller, new String[] { "order:43" }).holders()).singleElement()
+					.satisfies((holder) -> assertThat(holder.description()).isNull());
+				return descriptions;
+			});
+		}
 	}
 
 	/**

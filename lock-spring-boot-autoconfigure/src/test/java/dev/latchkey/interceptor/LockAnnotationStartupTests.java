@@ -137,6 +137,18 @@ class LockAnnotationStartupTests {
 	}
 
 	@Test
+	void descriptionTemplateThatNamesAnUnknownParameterOrIsNotAllowedFailsTheStart() {
+		assertStartFails(UnknownParameterInDescription.class, "Description template 'import of #date' of @Shared on "
+				+ "UnknownParameterInDescription.read(String) names an unknown parameter 'date'");
+		assertStartFails(BrokenDescription.class,
+				"Description template 'import #{#day' of @Semaphore on " + "BrokenDescription.work(String)",
+				"never closed");
+		assertStartFails(LongDescription.class,
+				"@Exclusive on LongDescription.work() has a description that is not allowed: Lock description of 201"
+						+ " characters is longer than the maximum of 200");
+	}
+
+	@Test
 	void placeholdersInNumericAttributesAreResolved() {
 		this.contextRunner.withUserConfiguration(ResolvedPlaceholders.class)
 			.withPropertyValues("jobs.permits=3", "jobs.wait=250ms")
@@ -302,6 +314,35 @@ class LockAnnotationStartupTests {
 		@Exclusive(value = "a", ttl = 1000)
 		public void work() {
 		}
+
+	}
+
+	@Configuration(proxyBeanMethods = false)
+	static class UnknownParameterInDescription {
+
+		@Shared(value = "rates", description = "import of #date")
+		public void read(String day) {
+		}
+
+	}
+
+	@Configuration(proxyBeanMethods = false)
+	static class BrokenDescription {
+
+		@Semaphore(value = "reports", permits = 2, description = "import #{#day")
+		public void work(String day) {
+		}
+
+	}
+
+	@Configuration(proxyBeanMethods = false)
+	static class LongDescription {
+
+		@Exclusive(value = "a", description = "d" + LongDescription.HUNDRED + LongDescription.HUNDRED)
+		public void work() {
+		}
+
+		static final String HUNDRED = "dddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd";
 
 	}
 

@@ -228,6 +228,45 @@ class LockAnnotationTests {
 	}
 
 	@Test
+	void descriptionTemplateIsEvaluatedForEachCallAndStoredWithTheLease() {
+		this.contextRunner.withUserConfiguration(DescribedConfiguration.class).run((context) -> {
+			Described described = context.getBean(Described.class);
+			LockRepository repository = context.getBean(LockRepository.class);
+			List<@org.jspecify.annotations.Nullable String> seen = new ArrayList<>();
+			described.importDay("2026-12-05", List.of("orders", "invoices"), () -> seen
+				.add(repository.inspect("import:2026-12-05").orElseThrow().holders().get(0).description()));
+			described.report("2026-11",
+					() -> seen.add(repository.inspect("reports").orElseThrow().holders().get(0).description()));
+			described.read("rates of the day",
+					() -> seen.add(repository.inspect("rates").orElseThrow().holders().get(0).description()));
+			assertThat(seen).containsExactly("nightly import 2026-12-05 (2 parts)", "report 2026-11",
+					"rates of the day");
+		});
+	}
+
+	@Test
+	void descriptionThatEvaluatesToNullOrIsNotAllowedFailsTheCallWithoutRunningIt() {
+		this.contextRunner.withUserConfiguration(DescribedConfiguration.class).run((context) -> {
+			Described described = context.getBean(Described.class);
+			AtomicInteger ran = new AtomicInteger();
+			assertThatExceptionOfType(LockKeyException.class)
+				.isThrownBy(() -> described.report(null, ran::incrementAndGet))
+				.withMessage("Description template 'report #month' of @Semaphore on Described.report(String, Runnable):"
+						+ " '#month' evaluated to null");
+			assertThatExceptionOfType(LockKeyException.class)
+				.isThrownBy(() -> described.read("x".repeat(201), ran::incrementAndGet))
+				.withMessageStartingWith(
+						"Description template '#{#note}' of @Shared on Described.read(String, Runnable):"
+								+ " Lock description of 201 characters is longer than the maximum of 200");
+			assertThatExceptionOfType(LockKeyException.class)
+				.isThrownBy(() -> described.read("two\nlines", ran::incrementAndGet))
+				.withMessageContaining("contains the control character U+000A");
+			assertThat(ran.get()).isZero();
+			assertThat(context.getBean(LockRepository.class).list()).isEmpty();
+		});
+	}
+
+	@Test
 	void oversizedKeyFailsTheCall() {
 		this.contextRunner.withPropertyValues("latchkey.max-key-length=16").run((context) -> {
 			Guarded guarded = context.getBean(Guarded.class);
@@ -361,6 +400,35 @@ class LockAnnotationTests {
 		@Bean
 		Guarded guarded(State state, LockRepository repository) {
 			return new Guarded(state, repository);
+		}
+
+	}
+
+	@Configuration(proxyBeanMethods = false)
+	static class DescribedConfiguration {
+
+		@Bean
+		Described described() {
+			return new Described();
+		}
+
+	}
+
+	static class Described {
+
+		@Exclusive(value = "import:#day", description = "nightly import #day (#{#parts.size()} parts)")
+		public void importDay(String day, List<String> parts, Runnable work) {
+			work.run();
+		}
+
+		@Semaphore(value = "reports", permits = 2, description = "report #month")
+		public void report(String month, Runnable work) {
+			work.run();
+		}
+
+		@Shared(value = "rates", description = "#{#note}")
+		public void read(String note, Runnable work) {
+			work.run();
 		}
 
 	}

@@ -26,6 +26,7 @@ import org.junit.jupiter.api.Test;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 
+import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.jdbc.datasource.DelegatingDataSource;
 
 import dev.latchkey.LeaseSpec;
@@ -121,6 +122,35 @@ class JdbcLockRepositoryFailureTests {
 			.withMessageStartingWith("The lock table NO_SUCH_TABLE does not exist")
 			.satisfies(
 					(ex) -> assertThat(ex.getAction()).contains("classpath:dev/latchkey/jdbc/schema-postgresql.sql"));
+	}
+
+	@Test
+	void tableOfAnEarlierVersionWithoutTheDescriptionColumnFailsTheCheckWithTheStatementThatAddsIt() {
+		String table = JdbcTestSupport.newTableName();
+		JdbcTemplate jdbc = new JdbcTemplate(postgres);
+		// The table as the scripts made it before holders had descriptions.
+		jdbc.execute("CREATE TABLE " + table + " (LOCK_KEY VARCHAR(512) NOT NULL, SLOT VARCHAR(64) NOT NULL,"
+				+ " TOKEN VARCHAR(64), OWNER VARCHAR(255), FENCING BIGINT NOT NULL, PERMITS INT NOT NULL,"
+				+ " EXPIRES_AT TIMESTAMP(3) WITH TIME ZONE NOT NULL, PRIMARY KEY (LOCK_KEY, SLOT))");
+		jdbc.execute("CREATE SEQUENCE " + table + "_FENCING");
+		try {
+			JdbcLockRepository repository = new JdbcLockRepository(postgres, table);
+			String alter = "ALTER TABLE " + table + " ADD COLUMN DESCRIPTION VARCHAR(200)";
+			assertThatExceptionOfType(LockConfigurationException.class).isThrownBy(() -> repository.checkSchema(512))
+				.withMessageStartingWith("The lock table " + table + " lacks the DESCRIPTION column")
+				.satisfies((ex) -> assertThat(ex.getAction()).startsWith("Add the column: " + alter + " "));
+			jdbc.execute(alter);
+			repository.checkSchema(512);
+			LeaseSpec lease = LeaseSpec.exclusive("old-table", "test", "token-old", Duration.ofSeconds(30))
+				.withDescription("after the upgrade");
+			assertThat(repository.tryAcquire(lease)).isPresent();
+			assertThat(repository.inspect("old-table"))
+				.hasValueSatisfying((info) -> assertThat(info.holders()).singleElement()
+					.satisfies((holder) -> assertThat(holder.description()).isEqualTo("after the upgrade")));
+		}
+		finally {
+			JdbcTestSupport.dropTable(postgres, table, true);
+		}
 	}
 
 	@Test

@@ -212,7 +212,7 @@ class LockTableTests {
 	}
 
 	private LockTable.Outcome acquire(String client, String key, String token, int limit, boolean queue, long now) {
-		return this.table.acquire(client, key, token, limit, TTL, client, queue, now, this.effects);
+		return this.table.acquire(client, key, token, limit, TTL, client, null, queue, now, this.effects);
 	}
 
 }

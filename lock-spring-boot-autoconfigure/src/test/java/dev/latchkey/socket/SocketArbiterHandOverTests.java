@@ -36,6 +36,7 @@ import dev.latchkey.event.EventPublishingLockObserver;
 import dev.latchkey.event.LockLostEvent;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.tuple;
 
 /**
  * When the repository that runs the arbiter closes, the others keep their leases: one of
@@ -69,15 +70,15 @@ class SocketArbiterHandOverTests {
 		LockTemplate template = new LockTemplate(second, LockSettings.defaults().withTtl(Duration.ofSeconds(30)),
 				new EventPublishingLockObserver(this.events::add));
 		this.resources.add(0, template);
-		LockHandle handle = template.exclusive("report").acquire();
+		LockHandle handle = template.exclusive("report").description("report 2026-11").acquire();
 		first.close();
 		// The second repository takes over and takes its lease back, with its fencing
-		// token.
+		// token and its description.
 		Awaitility.await().atMost(Duration.ofSeconds(5)).until(second::isArbiter);
 		SocketLockRepository third = repository(directory);
-		assertThat(third.inspect("report"))
-			.hasValueSatisfying((info) -> assertThat(info.holders()).extracting(LockInfo.Holder::fencingToken)
-				.containsExactly(handle.fencingToken()));
+		assertThat(third.inspect("report")).hasValueSatisfying((info) -> assertThat(info.holders())
+			.extracting(LockInfo.Holder::fencingToken, LockInfo.Holder::description)
+			.containsExactly(tuple(handle.fencingToken(), "report 2026-11")));
 		// The closed repository's lease was freed with its connection, and is not taken
 		// back by anyone.
 		assertThat(third.inspect("first")).isEmpty();

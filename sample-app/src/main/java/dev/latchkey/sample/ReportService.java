@@ -44,11 +44,14 @@ public class ReportService {
 	/**
 	 * Builds a report. A third concurrent call waits for a permit up to
 	 * {@code sample.report-wait}, then fails with
-	 * {@link dev.latchkey.LockNotAcquiredException}.
+	 * {@link dev.latchkey.LockNotAcquiredException}. Each permit carries a description
+	 * ({@code "report 2025-01"}) that the {@code locks} endpoint shows beside its owner
+	 * (masked as the owner is).
 	 * @param month the month to report on, for example {@code 2025-01}
 	 * @return the report
 	 */
-	@Semaphore(value = "reports", permits = 2, waitTimeString = "${sample.report-wait:5s}")
+	@Semaphore(value = "reports", permits = 2, waitTimeString = "${sample.report-wait:5s}",
+			description = "report #month")
 	public Report build(String month) {
 		logger.info("Building report " + month + " (fencing token " + LockContext.fencingToken() + ")");
 		SimulatedWork.take(this.properties.getReportDuration());

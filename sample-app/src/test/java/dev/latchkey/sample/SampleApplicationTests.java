@@ -255,7 +255,9 @@ class SampleApplicationTests {
 		assertThat(reports).isNotEmpty()
 			.allSatisfy((lease) -> assertThat(lease).containsEntry("mode", "SEMAPHORE")
 				.containsEntry("permits", 2)
-				.containsEntry("waitersHere", 1));
+				.containsEntry("waitersHere", 1)
+				// Masked as the owner is (show-values: never).
+				.containsEntry("description", "******"));
 		assertThat(first.join().getStatusCode().value()).isEqualTo(200);
 		assertThat(second.join().getStatusCode().value()).isEqualTo(200);
 		assertThat(third.join().getStatusCode().value()).isEqualTo(200);

@@ -21,7 +21,9 @@ import java.lang.reflect.Proxy;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.OptionalLong;
@@ -471,6 +473,96 @@ public abstract class LockRepositoryContract implements LockRepositoryFixture {
 		assertThat(listed).filteredOn((info) -> info.key().equals(permit.key()))
 			.singleElement()
 			.satisfies((info) -> assertThat(info.mode()).isEqualTo(LeaseMode.SEMAPHORE));
+	}
+
+	// Holder descriptions
+
+	@Test
+	void descriptionsOfEveryModeAreStoredWithTheHolderAndSeenFromAnotherInstance() {
+		String exclusiveKey = key("described-exclusive");
+		String semaphoreKey = key("described-semaphore");
+		String sharedKey = key("described-shared");
+		String plainKey = key("described-none");
+		// Characters a store could encode differently: quotes, separators, escapes, a
+		// placeholder, accents and an emoji (a surrogate pair), and the longest length.
+		String longest = "x".repeat(LeaseSpec.MAX_DESCRIPTION_LENGTH - 2) + "\uD83D\uDD12";
+		String unusual = "import \"Z\u00fcrich\" 'nightly' 50% | a:b,c;d \\ {0} $1 \u00e9\u00e8 \uD83D\uDD12 2026-12-05";
+		LockRepository peer = createPeerRepository();
+		try {
+			long exclusive = peer
+				.tryAcquire(exclusive(exclusiveKey, "owner-a", LONG_TTL).withDescription("nightly import 2026-12-05"))
+				.getAsLong();
+			long firstPermit = peer
+				.tryAcquirePermit(semaphore(semaphoreKey, 3, "owner-a", LONG_TTL).withDescription(longest))
+				.getAsLong();
+			long secondPermit = peer.tryAcquirePermit(semaphore(semaphoreKey, 3, "owner-b", LONG_TTL)).getAsLong();
+			long plain = peer.tryAcquire(exclusive(plainKey, "owner-a", LONG_TTL)).getAsLong();
+			boolean readWrite = withoutReadWriteLocks() == null;
+			long shared = readWrite
+					? peer.tryAcquireShared(reader(sharedKey, "owner-c", LONG_TTL).withDescription(unusual)).getAsLong()
+					: 0;
+			assertThat(this.repository.inspect(exclusiveKey)).hasValueSatisfying((info) -> assertThat(info.holders())
+				.extracting(LockInfo.Holder::fencingToken, LockInfo.Holder::description)
+				.containsExactly(tuple(exclusive, "nightly import 2026-12-05")));
+			assertThat(this.repository.inspect(semaphoreKey)).hasValueSatisfying((info) -> assertThat(info.holders())
+				.extracting(LockInfo.Holder::fencingToken, LockInfo.Holder::description)
+				.containsExactlyInAnyOrder(tuple(firstPermit, longest), tuple(secondPermit, null)));
+			assertThat(this.repository.inspect(plainKey))
+				.hasValueSatisfying((info) -> assertThat(info.holders()).singleElement()
+					.satisfies((holder) -> assertThat(holder.description()).isNull()));
+			if (readWrite) {
+				assertThat(this.repository.inspect(sharedKey)).hasValueSatisfying((info) -> assertThat(info.holders())
+					.extracting(LockInfo.Holder::fencingToken, LockInfo.Holder::description)
+					.containsExactly(tuple(shared, unusual)));
+			}
+			Map<String, List<LockInfo.Holder>> listed = new HashMap<>();
+			for (LockInfo info : this.repository.list()) {
+				listed.put(info.key(), info.holders());
+			}
+			assertThat(listed.get(exclusiveKey)).extracting(LockInfo.Holder::description)
+				.containsExactly("nightly import 2026-12-05");
+			assertThat(listed.get(semaphoreKey)).extracting(LockInfo.Holder::description)
+				.containsExactlyInAnyOrder(longest, null);
+			assertThat(listed.get(plainKey)).extracting(LockInfo.Holder::description).containsExactly((String) null);
+			if (readWrite) {
+				assertThat(listed.get(sharedKey)).extracting(LockInfo.Holder::description).containsExactly(unusual);
+			}
+		}
+		finally {
+			destroyRepository(peer);
+		}
+	}
+
+	@Test
+	void renewedLeaseKeepsItsDescription() {
+		String key = key("described-renewed");
+		LeaseSpec lease = exclusive(key, "owner-a", shortTtl()).withDescription("kept across renewals");
+		long fencingToken = this.repository.tryAcquire(lease).getAsLong();
+		assertThat(this.repository.renew(List.of(lease.withTtl(LONG_TTL)))).isEmpty();
+		assertThat(this.repository.inspect(key)).hasValueSatisfying((info) -> assertThat(info.holders())
+			.extracting(LockInfo.Holder::fencingToken, LockInfo.Holder::description)
+			.containsExactly(tuple(fencingToken, "kept across renewals")));
+	}
+
+	@Test
+	void descriptionGivenToATemplateIsSeenByAnotherInstancesTemplate() {
+		String key = key("described-template");
+		LockRepository peer = createPeerRepository();
+		try {
+			LockTemplate here = template(this.repository, Duration.ofMillis(10), Duration.ofMillis(100));
+			LockTemplate elsewhere = template(peer, Duration.ofMillis(10), Duration.ofMillis(100));
+			try (LockHandle first = elsewhere.semaphore(key, 2).description("report 2026-11").acquire();
+					LockHandle second = here.semaphore(key, 2).acquire()) {
+				assertThat(here.inspect(key)).get()
+					.satisfies((info) -> assertThat(info.holders())
+						.extracting(LockInfo.Holder::fencingToken, LockInfo.Holder::description)
+						.containsExactlyInAnyOrder(tuple(first.fencingToken(), "report 2026-11"),
+								tuple(second.fencingToken(), null)));
+			}
+		}
+		finally {
+			destroyRepository(peer);
+		}
 	}
 
 	@Test
@@ -1447,14 +1539,27 @@ public abstract class LockRepositoryContract implements LockRepositoryFixture {
 	 * {@code tryAcquireShared} throws a {@link LockConfigurationException}).
 	 */
 	private void assumeReadWriteLocks() {
+		String missing = withoutReadWriteLocks();
+		if (missing != null) {
+			Assumptions.abort(missing);
+		}
+	}
+
+	/**
+	 * Why the backend has no read/write locks (the message of the
+	 * {@link LockConfigurationException} its {@code tryAcquireShared} throws), or
+	 * {@code null} if it has them.
+	 */
+	private @Nullable String withoutReadWriteLocks() {
 		LeaseSpec probe = reader(key("read-write-probe"), "probe", LONG_TTL);
 		try {
 			this.repository.tryAcquireShared(probe);
 		}
 		catch (LockConfigurationException ex) {
-			Assumptions.abort(ex.getMessage());
+			return ex.getMessage();
 		}
 		this.repository.release(probe);
+		return null;
 	}
 
 	/**
