@@ -209,14 +209,13 @@ public class LockTemplate implements AutoCloseable {
 	 * <p>
 	 * Several keys are taken all or none within the one wait time. The first attempt asks
 	 * for all of them at once ({@link LockRepository#tryAcquireAll}, one round trip on
-	 * the backends that can). If it is refused and there is time to wait, they are taken
-	 * one after the other in a canonical order, that of their full keys (prefix included)
-	 * as strings, whatever the order they are given in, so that two calls that name the
-	 * same keys in opposite orders never wait for each other; a key given twice counts
-	 * once. If one stays held elsewhere for the rest of the wait time, the keys already
-	 * taken are released. The {@link LockNotAcquiredException} then names that key; after
-	 * a single attempt (no wait time) it names all the full keys, joined by commas. Each
-	 * key's lease has its own fencing token ({@link LockHandle#fencingToken(String)},
+	 * the backends that can). If it is refused, they are taken one after the other in a
+	 * canonical order, that of their full keys (prefix included) as strings, whatever the
+	 * order they are given in, so that two calls that name the same keys in opposite
+	 * orders never wait for each other; a key given twice counts once. If one stays held
+	 * elsewhere for the rest of the wait time, the keys already taken are released (and
+	 * the {@link LockNotAcquiredException} names that key). Each key's lease has its own
+	 * fencing token ({@link LockHandle#fencingToken(String)},
 	 * {@link LockContext#fencingToken(String)}); losing any of them loses the lock (the
 	 * others are then given up as well, and the lost policy acts once); releasing
 	 * releases them all.
@@ -552,11 +551,12 @@ public class LockTemplate implements AutoCloseable {
 	/**
 	 * Acquires several keys, all or none. The keys this call chain does not hold yet are
 	 * first asked for in one attempt ({@link LockRepository#tryAcquireAll}: one round
-	 * trip on the backends that can). If that is refused and there is time to wait, they
-	 * are taken one after the other in canonical order (of their full keys), each within
-	 * what is left of the one wait time: a waiter holds only keys before the one it waits
-	 * for, so no cycle of waiters can form. Keys already taken are released at once when
-	 * a later one cannot be had, or its attempt fails.
+	 * trip on the backends that can). If that is refused, they are taken one after the
+	 * other in canonical order (of their full keys), each within what is left of the one
+	 * wait time (a single attempt each when there is none, which also tells which key is
+	 * held): a waiter holds only keys before the one it waits for, so no cycle of waiters
+	 * can form. Keys already taken are released at once when a later one cannot be had,
+	 * or its attempt fails.
 	 */
 	private @Nullable LockHandle acquireAll(LockOperation operation, boolean throwOnContention) {
 		Map<String, String> byFullKey = new TreeMap<>();
@@ -569,29 +569,22 @@ public class LockTemplate implements AutoCloseable {
 		Duration waitTime = (operation.waitTime() != null) ? operation.waitTime() : this.settings.waitTime();
 		long deadline = System.nanoTime() + waitTime.toNanos();
 		Map<String, LockObserver.Acquisition> started = new TreeMap<>();
-		AtOnce atOnce = acquireAtOnce(operation, byFullKey, started);
-		if (atOnce.handles() != null) {
-			loseTogether(atOnce.handles());
-			return new LockHandle(atOnce.handles());
+		List<LockHandle> atOnce = acquireAtOnce(operation, byFullKey, started);
+		if (atOnce != null) {
+			loseTogether(atOnce);
+			return new LockHandle(atOnce);
 		}
 		List<LockHandle> taken = new ArrayList<>(byFullKey.size());
 		String notAcquired = null;
 		try {
-			if (atOnce.attempted() && (waitTime.isZero() || waitTime.isNegative())) {
-				// Refused at once: which key is held elsewhere, the backend did not say.
-				notAcquired = String.join(",", byFullKey.keySet());
-			}
-			else {
-				for (Map.Entry<String, String> key : byFullKey.entrySet()) {
-					Duration left = Duration.ofNanos(Math.max(0, deadline - System.nanoTime()));
-					LockHandle part = acquire(operation.forKey(key.getValue(), left), false,
-							started.remove(key.getKey()));
-					if (part == null) {
-						notAcquired = key.getKey();
-						break;
-					}
-					taken.add(part);
+			for (Map.Entry<String, String> key : byFullKey.entrySet()) {
+				Duration left = Duration.ofNanos(Math.max(0, deadline - System.nanoTime()));
+				LockHandle part = acquire(operation.forKey(key.getValue(), left), false, started.remove(key.getKey()));
+				if (part == null) {
+					notAcquired = key.getKey();
+					break;
 				}
+				taken.add(part);
 			}
 		}
 		catch (RuntimeException | Error ex) {
@@ -617,10 +610,10 @@ public class LockTemplate implements AutoCloseable {
 	 * {@link LockRepository#tryAcquireAll}.
 	 * @param started where the observations of a refused attempt are left, by full key,
 	 * for the waiting that follows (which ends each of them)
-	 * @return the handles in canonical order, or none when the attempt was refused or not
-	 * made (fewer than two keys to take)
+	 * @return the handles in canonical order, or {@code null} when the attempt was
+	 * refused or not made (fewer than two keys to take)
 	 */
-	private AtOnce acquireAtOnce(LockOperation operation, Map<String, String> byFullKey,
+	private @Nullable List<LockHandle> acquireAtOnce(LockOperation operation, Map<String, String> byFullKey,
 			Map<String, LockObserver.Acquisition> started) {
 		List<LeaseSpec> specs = new ArrayList<>(byFullKey.size());
 		Map<String, DefaultLease> reentered = new TreeMap<>();
@@ -637,7 +630,7 @@ public class LockTemplate implements AutoCloseable {
 			}
 		}
 		if (specs.size() < 2) {
-			return AtOnce.NOT_ATTEMPTED;
+			return null;
 		}
 		Map<String, LockObserver.Acquisition> observations = new TreeMap<>();
 		if (this.observer != null) {
@@ -676,7 +669,7 @@ public class LockTemplate implements AutoCloseable {
 		}
 		if (fencingTokens.isEmpty()) {
 			started.putAll(observations);
-			return AtOnce.REFUSED;
+			return null;
 		}
 		List<LockHandle> handles = new ArrayList<>(byFullKey.size());
 		int granted = 0;
@@ -692,19 +685,7 @@ public class LockTemplate implements AutoCloseable {
 				granted++;
 			}
 		}
-		return new AtOnce(handles, true);
-	}
-
-	/**
-	 * What the first attempt at a lock of several keys came to: its handles when it was
-	 * granted.
-	 */
-	private record AtOnce(@Nullable List<LockHandle> handles, boolean attempted) {
-
-		static final AtOnce NOT_ATTEMPTED = new AtOnce(null, false);
-
-		static final AtOnce REFUSED = new AtOnce(null, true);
-
+		return handles;
 	}
 
 	/**
