@@ -16,12 +16,16 @@
 
 package dev.latchkey;
 
+import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.OptionalLong;
 import java.util.Set;
+
+import org.springframework.util.Assert;
 
 /**
  * The service provider interface every backend implements: atomic, single attempts
@@ -82,6 +86,90 @@ public interface LockRepository {
 	 * @return the fencing token of the grant, or empty when the key is held elsewhere
 	 */
 	OptionalLong tryAcquire(LeaseSpec lease);
+
+	/**
+	 * Tries once to acquire exclusive leases of several keys, all or none: every lease is
+	 * granted, each with its own fencing token (which rises for its key as a
+	 * {@link #tryAcquire} grant's does), or none is, when any key is held elsewhere. Like
+	 * every method of this interface it never waits: a lock of several keys that waits
+	 * does so key by key, in canonical order ({@link LockTemplate} does), and calls this
+	 * method only for its first attempt.
+	 * <p>
+	 * The default takes the keys one after the other with {@link #tryAcquire}, in the
+	 * order given, and releases what it took, in reverse order, as soon as one is held:
+	 * all or none in its outcome, but not atomic, so another instance may for a moment
+	 * find a key held that this call gives back. A backend that can do it in one round
+	 * trip overrides it (one Redis script, one etcd transaction, one database
+	 * transaction), and then no other instance ever sees part of the keys taken.
+	 * <p>
+	 * When this method throws, any of the leases may have been granted at the backend (an
+	 * answer may have been lost): the caller releases each of them by its token, as
+	 * {@code LockTemplate} does.
+	 *
+	 * <pre class="code">
+	 * List&lt;LeaseSpec&gt; leases = List.of(LeaseSpec.exclusive("account:1", owner, token1, ttl),
+	 *         LeaseSpec.exclusive("account:2", owner, token2, ttl));
+	 * List&lt;Long&gt; fencingTokens = repository.tryAcquireAll(leases);
+	 * if (!fencingTokens.isEmpty()) {
+	 *     try {
+	 *         // guarded work; fencingTokens.get(i) is the token of leases.get(i)
+	 *     }
+	 *     finally {
+	 *         leases.forEach(repository::release);
+	 *     }
+	 * }
+	 * </pre>
+	 * @param leases the leases to grant, of mode {@link LeaseMode#EXCLUSIVE}, one per key
+	 * (no key twice), at least one
+	 * @return the fencing tokens of the grants, in the order of the leases, or an empty
+	 * list when any key is held elsewhere (and then none is granted)
+	 */
+	default List<Long> tryAcquireAll(List<LeaseSpec> leases) {
+		checkAll(leases);
+		List<Long> fencingTokens = new ArrayList<>(leases.size());
+		try {
+			for (LeaseSpec lease : leases) {
+				OptionalLong granted = tryAcquire(lease);
+				if (granted.isEmpty()) {
+					releaseTaken(leases, fencingTokens.size());
+					return List.of();
+				}
+				fencingTokens.add(granted.getAsLong());
+			}
+		}
+		catch (RuntimeException ex) {
+			try {
+				releaseTaken(leases, fencingTokens.size());
+			}
+			catch (RuntimeException releaseFailure) {
+				ex.addSuppressed(releaseFailure);
+			}
+			throw ex;
+		}
+		return List.copyOf(fencingTokens);
+	}
+
+	/**
+	 * Checks the argument of {@link #tryAcquireAll}: at least one lease, each exclusive,
+	 * no key twice. Overrides of that method call it first.
+	 * @param leases the leases to grant together
+	 * @throws IllegalArgumentException if they cannot be granted together
+	 */
+	static void checkAll(List<LeaseSpec> leases) {
+		Assert.notEmpty(leases, "tryAcquireAll needs at least one lease");
+		Set<String> keys = new HashSet<>();
+		for (LeaseSpec lease : leases) {
+			Assert.isTrue(lease.mode() == LeaseMode.EXCLUSIVE,
+					() -> "tryAcquireAll takes exclusive leases, not " + lease.mode() + " of '" + lease.key() + "'");
+			Assert.isTrue(keys.add(lease.key()), () -> "tryAcquireAll takes each key once: '" + lease.key() + "'");
+		}
+	}
+
+	private void releaseTaken(List<LeaseSpec> leases, int taken) {
+		for (int i = taken - 1; i >= 0; i--) {
+			release(leases.get(i));
+		}
+	}
 
 	/**
 	 * Tries once to acquire one permit of a counting semaphore. Succeeds when fewer than

@@ -226,13 +226,15 @@ public class LockTemplate implements AutoCloseable {
 	 * locks.exclusive("account:" + from, "account:" + to).run(() -&gt; ledger.transfer(from, to, cents));
 	 * </pre>
 	 * <p>
-	 * Several keys are taken all or none within the one wait time. They are taken one
-	 * after the other in a canonical order, that of their full keys (prefix included) as
-	 * strings, whatever the order they are given in, so that two calls that name the same
-	 * keys in opposite orders never wait for each other; a key given twice counts once.
-	 * If one stays held elsewhere for the rest of the wait time, the keys already taken
-	 * are released. Each key's lease has its own fencing token
-	 * ({@link LockHandle#fencingToken(String)},
+	 * Several keys are taken all or none within the one wait time. The first attempt asks
+	 * for all of them at once ({@link LockRepository#tryAcquireAll}, one round trip on
+	 * the backends that can). If it is refused, they are taken one after the other in a
+	 * canonical order, that of their full keys (prefix included) as strings, whatever the
+	 * order they are given in, so that two calls that name the same keys in opposite
+	 * orders never wait for each other; a key given twice counts once. If one stays held
+	 * elsewhere for the rest of the wait time, the keys already taken are released (and
+	 * the {@link LockNotAcquiredException} names that key). Each key's lease has its own
+	 * fencing token ({@link LockHandle#fencingToken(String)},
 	 * {@link LockContext#fencingToken(String)}); losing any of them loses the lock (the
 	 * others are then given up as well, and the lost policy acts once); releasing
 	 * releases them all.
@@ -451,22 +453,23 @@ public class LockTemplate implements AutoCloseable {
 		if (operation.keys().size() > 1) {
 			return acquireAll(operation, throwOnContention);
 		}
+		return acquire(operation, throwOnContention, null);
+	}
+
+	/**
+	 * Acquires one key; with the observation of the acquisition when one was started
+	 * already (by the first attempt at a lock of several keys).
+	 */
+	private @Nullable LockHandle acquire(LockOperation operation, boolean throwOnContention,
+			LockObserver.@Nullable Acquisition started) {
 		String key = fullKey(operation.key());
-		Lease held = LockContext.find(key, operation.mode());
-		if (held == null && operation.mode() == LeaseMode.SHARED) {
-			// A writer may read: the shared lock reenters the thread's exclusive lease.
-			held = LockContext.find(key, LeaseMode.EXCLUSIVE);
-		}
-		if (held instanceof DefaultLease reentered && reentered.isHeld() && reentered.belongsTo(this.lifecycle)) {
+		DefaultLease reentered = reentered(key, operation.mode());
+		if (reentered != null) {
 			reentered.assertValid();
 			return new LockHandle(reentered, true, Duration.ZERO);
 		}
-		Duration ttl = (operation.ttl() != null) ? operation.ttl() : this.settings.ttl();
-		Duration maxHold = operation.maxHold();
-		if (maxHold == null) {
-			maxHold = this.settings.maxHold();
-			LockSettings.checkHoldTimes(operation.minHold(), maxHold, "latchkey.max-hold");
-		}
+		Duration ttl = ttl(operation);
+		Duration maxHold = maxHold(operation);
 		Duration waitTime = (operation.waitTime() != null) ? operation.waitTime() : this.settings.waitTime();
 		LeaseSpec spec = new LeaseSpec(key, operation.mode(), operation.permits(), this.identity.owner(),
 				this.identity.nextToken(), ttl)
@@ -479,8 +482,8 @@ public class LockTemplate implements AutoCloseable {
 			case SEMAPHORE -> this.tryPermit;
 			case SHARED -> this.tryShared;
 		};
-		LockObserver.@Nullable Acquisition observation = (this.observer != null)
-				? observeAcquisition(operation.name(), spec) : null;
+		LockObserver.@Nullable Acquisition observation = (started != null) ? started
+				: (this.observer != null) ? observeAcquisition(operation.name(), spec) : null;
 		// How messages and logs name the lock: its name, and its key only when
 		// latchkey.show-keys-in-messages is on.
 		String described = this.settings.describe(operation.name(), key);
@@ -529,9 +532,16 @@ public class LockTemplate implements AutoCloseable {
 			}
 			return null;
 		}
-		DefaultLease lease = new DefaultLease(this.lifecycle, spec, operation.name(), grant.fencingToken(),
-				grant.requestedAtNanos(), this.settings.renewIntervalFor(ttl), this.settings.safetyMarginFor(ttl),
-				maxHold);
+		return granted(operation, spec, grant.fencingToken(), grant.requestedAtNanos(), maxHold, observation);
+	}
+
+	/**
+	 * The lease of a grant, kept from now on (renewed, lost at its deadline).
+	 */
+	private LockHandle granted(LockOperation operation, LeaseSpec spec, long fencingToken, long requestedAtNanos,
+			@Nullable Duration maxHold, LockObserver.@Nullable Acquisition observation) {
+		DefaultLease lease = new DefaultLease(this.lifecycle, spec, operation.name(), fencingToken, requestedAtNanos,
+				this.settings.renewIntervalFor(spec.ttl()), this.settings.safetyMarginFor(spec.ttl()), maxHold);
 		this.keeper.keep(lease);
 		if (observation != null) {
 			lease.observeHold(observeGrant(observation, lease));
@@ -540,9 +550,43 @@ public class LockTemplate implements AutoCloseable {
 	}
 
 	/**
-	 * Acquires several keys, all or none: one after the other in canonical order (of
-	 * their full keys), each within what is left of the one wait time. Keys already taken
-	 * are released at once when a later one cannot be had, or its attempt fails.
+	 * The lease of a key that the current call chain holds already in a mode that lets it
+	 * re-enter, or {@code null}.
+	 */
+	private @Nullable DefaultLease reentered(String key, LeaseMode mode) {
+		Lease held = LockContext.find(key, mode);
+		if (held == null && mode == LeaseMode.SHARED) {
+			// A writer may read: the shared lock reenters the thread's exclusive lease.
+			held = LockContext.find(key, LeaseMode.EXCLUSIVE);
+		}
+		if (held instanceof DefaultLease reentered && reentered.isHeld() && reentered.belongsTo(this.lifecycle)) {
+			return reentered;
+		}
+		return null;
+	}
+
+	private Duration ttl(LockOperation operation) {
+		return (operation.ttl() != null) ? operation.ttl() : this.settings.ttl();
+	}
+
+	private @Nullable Duration maxHold(LockOperation operation) {
+		Duration maxHold = operation.maxHold();
+		if (maxHold == null) {
+			maxHold = this.settings.maxHold();
+			LockSettings.checkHoldTimes(operation.minHold(), maxHold, "latchkey.max-hold");
+		}
+		return maxHold;
+	}
+
+	/**
+	 * Acquires several keys, all or none. The keys this call chain does not hold yet are
+	 * first asked for in one attempt ({@link LockRepository#tryAcquireAll}: one round
+	 * trip on the backends that can). If that is refused, they are taken one after the
+	 * other in canonical order (of their full keys), each within what is left of the one
+	 * wait time (a single attempt each when there is none, which also tells which key is
+	 * held): a waiter holds only keys before the one it waits for, so no cycle of waiters
+	 * can form. Keys already taken are released at once when a later one cannot be had,
+	 * or its attempt fails.
 	 */
 	private @Nullable LockHandle acquireAll(LockOperation operation, boolean throwOnContention) {
 		Map<String, String> byFullKey = new TreeMap<>();
@@ -554,12 +598,18 @@ public class LockTemplate implements AutoCloseable {
 		}
 		Duration waitTime = (operation.waitTime() != null) ? operation.waitTime() : this.settings.waitTime();
 		long deadline = System.nanoTime() + waitTime.toNanos();
+		Map<String, LockObserver.Acquisition> started = new TreeMap<>();
+		List<LockHandle> atOnce = acquireAtOnce(operation, byFullKey, started);
+		if (atOnce != null) {
+			loseTogether(atOnce);
+			return new LockHandle(atOnce);
+		}
 		List<LockHandle> taken = new ArrayList<>(byFullKey.size());
 		String notAcquired = null;
 		try {
 			for (Map.Entry<String, String> key : byFullKey.entrySet()) {
 				Duration left = Duration.ofNanos(Math.max(0, deadline - System.nanoTime()));
-				LockHandle part = acquire(operation.forKey(key.getValue(), left), false);
+				LockHandle part = acquire(operation.forKey(key.getValue(), left), false, started.remove(key.getKey()));
 				if (part == null) {
 					notAcquired = key.getKey();
 					break;
@@ -569,10 +619,12 @@ public class LockTemplate implements AutoCloseable {
 		}
 		catch (RuntimeException | Error ex) {
 			releaseNow(taken);
+			started.values().forEach((observation) -> LeaseLifecycle.observeSafely(() -> observation.failed(ex)));
 			throw ex;
 		}
 		if (notAcquired != null) {
 			releaseNow(taken);
+			started.values().forEach(LockTemplate::notAcquired);
 			if (throwOnContention) {
 				throw new LockNotAcquiredException(notAcquired, operation.name(),
 						this.settings.describe(operation.name(), notAcquired), waitTime, null);
@@ -581,6 +633,96 @@ public class LockTemplate implements AutoCloseable {
 		}
 		loseTogether(taken);
 		return new LockHandle(taken);
+	}
+
+	/**
+	 * The first attempt at a lock of several keys: the keys this call chain holds are
+	 * re-entered, the others (two or more) asked for in one
+	 * {@link LockRepository#tryAcquireAll}.
+	 * @param started where the observations of a refused attempt are left, by full key,
+	 * for the waiting that follows (which ends each of them)
+	 * @return the handles in canonical order, or {@code null} when the attempt was
+	 * refused or not made (fewer than two keys to take)
+	 */
+	private @Nullable List<LockHandle> acquireAtOnce(LockOperation operation, Map<String, String> byFullKey,
+			Map<String, LockObserver.Acquisition> started) {
+		List<LeaseSpec> specs = new ArrayList<>(byFullKey.size());
+		Map<String, DefaultLease> reentered = new TreeMap<>();
+		Duration ttl = ttl(operation);
+		Duration maxHold = maxHold(operation);
+		for (String key : byFullKey.keySet()) {
+			DefaultLease held = reentered(key, LeaseMode.EXCLUSIVE);
+			if (held != null) {
+				held.assertValid();
+				reentered.put(key, held);
+			}
+			else {
+				specs.add(LeaseSpec.exclusive(key, this.identity.owner(), this.identity.nextToken(), ttl)
+					.withDescription(operation.description()));
+			}
+		}
+		if (specs.size() < 2) {
+			return null;
+		}
+		Map<String, LockObserver.Acquisition> observations = new TreeMap<>();
+		if (this.observer != null) {
+			for (LeaseSpec spec : specs) {
+				LockObserver.Acquisition observation = observeAcquisition(operation.name(), spec);
+				if (observation != null) {
+					observations.put(spec.key(), observation);
+				}
+			}
+		}
+		// How messages and logs name the lock: its name, and its keys only when
+		// latchkey.show-keys-in-messages is on.
+		String firstKey = specs.get(0).key();
+		String described = this.settings.describe(operation.name(), String.join(",", byFullKey.keySet()));
+		long requestedAt = System.nanoTime();
+		List<Long> fencingTokens;
+		try {
+			fencingTokens = this.repository.tryAcquireAll(specs);
+			Assert.state(fencingTokens.isEmpty() || fencingTokens.size() == specs.size(),
+					() -> "The " + this.repository.backend() + " backend answered " + fencingTokens.size()
+							+ " fencing tokens for " + specs.size() + " keys");
+		}
+		catch (LockBackendException ex) {
+			specs.forEach((spec) -> releaseOrphan(spec, described));
+			LockBackendException named = ex.forLock(firstKey, operation.name(), described);
+			observations.values().forEach((observation) -> acquireFailed(named, observation));
+			throw named;
+		}
+		catch (LockException ex) {
+			observations.values().forEach((observation) -> LeaseLifecycle.observeSafely(() -> observation.failed(ex)));
+			throw ex;
+		}
+		catch (RuntimeException ex) {
+			specs.forEach((spec) -> releaseOrphan(spec, described));
+			LockBackendException failure = new LockBackendException(this.repository.backend(), firstKey,
+					"Acquiring the locks at the " + this.repository.backend() + " backend failed: " + ex.getMessage(),
+					ex)
+				.forLock(firstKey, operation.name(), described);
+			observations.values().forEach((observation) -> acquireFailed(failure, observation));
+			throw failure;
+		}
+		if (fencingTokens.isEmpty()) {
+			started.putAll(observations);
+			return null;
+		}
+		List<LockHandle> handles = new ArrayList<>(byFullKey.size());
+		int granted = 0;
+		for (String key : byFullKey.keySet()) {
+			DefaultLease held = reentered.get(key);
+			if (held != null) {
+				handles.add(new LockHandle(held, true, Duration.ZERO));
+			}
+			else {
+				LeaseSpec spec = specs.get(granted);
+				handles.add(granted(operation, spec, fencingTokens.get(granted), requestedAt, maxHold,
+						observations.get(key)));
+				granted++;
+			}
+		}
+		return handles;
 	}
 
 	/**

@@ -43,6 +43,7 @@ import org.springframework.scheduling.concurrent.CustomizableThreadFactory;
 
 import dev.latchkey.annotation.LostPolicy;
 import dev.latchkey.event.EventPublishingLockObserver;
+import dev.latchkey.event.LockAcquireFailedEvent;
 import dev.latchkey.event.LockAcquiredEvent;
 import dev.latchkey.event.LockEvent;
 import dev.latchkey.event.LockLostEvent;
@@ -889,6 +890,91 @@ class LockTemplateTests {
 			assertThat(this.repository.list()).hasSize(3);
 		}
 		assertThat(this.repository.list()).isEmpty();
+	}
+
+	@Test
+	void severalFreeKeysAreAskedForInOneAttemptInCanonicalOrder() {
+		List<List<String>> atOnce = new CopyOnWriteArrayList<>();
+		LockTemplate template = template(new ForwardingLockRepository(this.repository) {
+
+			@Override
+			public List<Long> tryAcquireAll(List<LeaseSpec> leases) {
+				atOnce.add(leases.stream().map(LeaseSpec::key).toList());
+				return this.delegate().tryAcquireAll(leases);
+			}
+
+			@Override
+			public OptionalLong tryAcquire(LeaseSpec lease) {
+				throw new AssertionError("One attempt at every key, not " + lease.key() + " alone");
+			}
+
+		}, this.settings, this.events::add);
+		try (LockHandle handle = template.exclusive("account:3", "account:1", "account:2")
+			.waitTime(Duration.ofSeconds(1))
+			.acquire()) {
+			assertThat(atOnce).containsExactly(List.of("account:1", "account:2", "account:3"));
+			for (String key : List.of("account:1", "account:2", "account:3")) {
+				assertThat(this.repository.inspect(key))
+					.hasValueSatisfying((info) -> assertThat(info.holders()).singleElement()
+						.extracting(LockInfo.Holder::fencingToken)
+						.isEqualTo(handle.fencingToken(key)));
+			}
+		}
+		assertThat(events(LockAcquiredEvent.class)).extracting(LockEvent::getKey)
+			.containsExactly("account:1", "account:2", "account:3");
+		assertThat(events(LockReleasedEvent.class)).hasSize(3);
+		assertThat(this.repository.list()).isEmpty();
+	}
+
+	@Test
+	void refusedAttemptAtOnceWaitsKeyByKeyAndEachKeyIsObservedOnce() throws Exception {
+		LockTemplate other = template(this.repository, this.settings.withOwner("other"), null);
+		LockHandle held = other.exclusive("account:2").acquire();
+		// Refused at once, then one attempt per key tells which key is held.
+		assertThat(this.template.exclusive("account:1", "account:2", "account:3").tryAcquire()).isEmpty();
+		assertThat(events(LockNotAcquiredEvent.class)).extracting(LockEvent::getKey)
+			.containsExactly("account:2", "account:3");
+		assertThat(events(LockAcquiredEvent.class)).extracting(LockEvent::getKey).containsExactly("account:1");
+		assertThat(events(LockReleasedEvent.class)).extracting(LockEvent::getKey).containsExactly("account:1");
+		assertThatExceptionOfType(LockNotAcquiredException.class)
+			.isThrownBy(() -> this.template.exclusive("account:1", "account:2").acquire())
+			.satisfies((ex) -> assertThat(ex.getKey()).isEqualTo("account:2"));
+		assertThat(this.repository.inspect("account:1")).isEmpty();
+		this.events.clear();
+		Future<Boolean> waiting = this.executor
+			.submit(() -> this.template.exclusive("account:3", "account:2", "account:1")
+				.waitTime(Duration.ofSeconds(10))
+				.tryRun(() -> {
+				}));
+		Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> this.template.waiterCount("account:2") == 1);
+		held.close();
+		assertThat(waiting.get(10, TimeUnit.SECONDS)).isTrue();
+		assertThat(events(LockNotAcquiredEvent.class)).isEmpty();
+		assertThat(events(LockAcquiredEvent.class)).extracting(LockEvent::getKey)
+			.containsExactly("account:1", "account:2", "account:3");
+		assertThat(this.repository.list()).isEmpty();
+	}
+
+	@Test
+	void attemptAtOnceWhoseAnswerIsLostReleasesEveryTokenItSent() {
+		List<LeaseSpec> sent = new CopyOnWriteArrayList<>();
+		LockTemplate template = template(new ForwardingLockRepository(this.repository) {
+
+			@Override
+			public List<Long> tryAcquireAll(List<LeaseSpec> leases) {
+				sent.addAll(leases);
+				// Granted at the backend, but the answer never arrives.
+				this.delegate().tryAcquireAll(leases);
+				throw new LockBackendException("test", "Timed out", null);
+			}
+
+		}, this.settings, this.events::add);
+		assertThatExceptionOfType(LockBackendException.class)
+			.isThrownBy(() -> template.exclusive("account:1", "account:2").acquire());
+		assertThat(sent).extracting(LeaseSpec::key).containsExactly("account:1", "account:2");
+		assertThat(template.heldLeaseCount()).isZero();
+		assertThat(events(LockAcquireFailedEvent.class)).hasSize(2);
+		Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> this.repository.list().isEmpty());
 	}
 
 	@Test

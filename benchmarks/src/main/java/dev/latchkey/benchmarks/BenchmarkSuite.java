@@ -262,6 +262,15 @@ public final class BenchmarkSuite {
 			results.add(memoryResult("Latchkey LockTemplate",
 					Measurements.time(() -> template.exclusive("bench").acquire().close(), warmUps, iterations),
 					() -> template.exclusive("bench-contended").run(Measurements::work), size));
+			results.add(memoryResult(
+					"Latchkey LockTemplate, two keys", Measurements
+						.time(() -> template.exclusive("bench", "bench-b").acquire().close(), warmUps, iterations),
+					null, size));
+			results.add(memoryResult("Latchkey LockTemplate, four keys",
+					Measurements.time(
+							() -> template.exclusive("bench", "bench-b", "bench-c", "bench-d").acquire().close(),
+							warmUps, iterations),
+					null, size));
 			readersHeavy.add(ReadersHeavy.measure("memory", "floor: ReentrantReadWriteLock",
 					ReadersHeavy.of(new ReentrantReadWriteLock()), size.contendedRun, out));
 			readersHeavy.add(ReadersHeavy.measure("memory", "Latchkey LockTemplate",

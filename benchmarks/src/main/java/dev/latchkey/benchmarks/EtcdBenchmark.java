@@ -137,6 +137,10 @@ public final class EtcdBenchmark {
 			benchmark.run("Latchkey LockTemplate", iterations, () -> template.exclusive("bench").acquire().close(),
 					() -> templates[(int) (turn.getAndIncrement() % 2)].exclusive("bench-contended")
 						.run(Measurements::work));
+			benchmark.run("Latchkey LockTemplate, two keys", iterations,
+					() -> template.exclusive("bench", "bench-b").acquire().close(), null);
+			benchmark.run("Latchkey LockTemplate, four keys", iterations,
+					() -> template.exclusive("bench", "bench-b", "bench-c", "bench-d").acquire().close(), null);
 			ByteSequence lockName = bytes(namespace + "jetcd-lock");
 			benchmark.run("jetcd Lock client (lease grant + lock + unlock)", iterations, () -> {
 				long lease = join(client.getLeaseClient().grant(30)).getID();

@@ -181,8 +181,13 @@ public final class JdbcBenchmark {
 		contenders.put("floor, unlogged table", (ds) -> floor(ds, floorUnloggedTable));
 		contenders.put("Latchkey JdbcLockRepository (SPI)", (ds) -> repository(ds, latchkeyTable));
 		contenders.put("Latchkey LockTemplate", (ds) -> template(ds, latchkeyTable));
+		contenders.put("Latchkey LockTemplate, two keys", (ds) -> template(ds, latchkeyTable, "bench-b"));
+		contenders.put("Latchkey LockTemplate, four keys",
+				(ds) -> template(ds, latchkeyTable, "bench-b", "bench-c", "bench-d"));
 		contenders.put("Latchkey JdbcLockRepository, unlogged table", (ds) -> repository(ds, unloggedTable));
 		contenders.put("Latchkey LockTemplate, unlogged table", (ds) -> template(ds, unloggedTable));
+		contenders.put("Latchkey LockTemplate, unlogged table, two keys",
+				(ds) -> template(ds, unloggedTable, "bench-b"));
 		contenders.put("Spring Integration JdbcLockRegistry", (ds) -> integration(ds, integrationPrefix));
 		contenders.put("ShedLock JdbcTemplateLockProvider (DB time)", (ds) -> shedLock(ds, shedLockTable));
 		// Not something the peers offer: their tables made UNLOGGED here, to compare the
@@ -284,10 +289,14 @@ public final class JdbcBenchmark {
 		};
 	}
 
-	private Operation template(DataSource dataSource, String table) {
+	/**
+	 * Acquire+release through a template: of the key {@code bench}, and of more keys with
+	 * it when given (a lock of several keys, asked for in one attempt).
+	 */
+	private Operation template(DataSource dataSource, String table, String... moreKeys) {
 		JdbcLockRepository repository = closing(new JdbcLockRepository(dataSource, table));
 		LockTemplate template = closing(new LockTemplate(repository, LockSettings.defaults().withOwner("bench"), null));
-		return () -> template.exclusive("bench").run(Measurements::work);
+		return () -> template.exclusive("bench", moreKeys).run(Measurements::work);
 	}
 
 	private Operation waitingTemplate(DataSource dataSource, String table) {

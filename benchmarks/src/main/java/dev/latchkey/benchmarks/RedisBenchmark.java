@@ -142,6 +142,8 @@ public final class RedisBenchmark {
 									reversed ? "bench-a-contended" : "bench-b-contended")
 							.run(Measurements::work);
 					});
+			benchmark.run("Latchkey LockTemplate, four keys", iterations,
+					() -> template.exclusive("bench-a", "bench-b", "bench-c", "bench-d").acquire().close(), null);
 			benchmark.run("Redisson RLock", iterations, () -> {
 				RLock lock = redisson.getLock("bench-redisson");
 				lock.lock();

@@ -126,6 +126,9 @@ public final class SocketBenchmark {
 							() -> template.exclusive("bench-contended").run(Measurements::work), 8, contendedRun);
 				}
 				out.println(templateAcquireRelease(template, iterations, contended, results));
+				out.println(templateAcquireRelease(template, iterations, "two keys", results, "bench", "bench-b"));
+				out.println(templateAcquireRelease(template, iterations, "four keys", results, "bench", "bench-b",
+						"bench-c", "bench-d"));
 				if (!contendedRun.isZero()) {
 					out.printf(Locale.ROOT, "%-72s %,.0f ops/s%n",
 							"contended: 8 threads of this process, LockTemplate, arbiter in another process",
@@ -182,6 +185,24 @@ public final class SocketBenchmark {
 		results.add(result("Latchkey SocketLockRepository (SPI), " + name.substring(name.indexOf("repository, ") + 12),
 				samples, Double.NaN));
 		return report(name, samples);
+	}
+
+	/**
+	 * Uncontended acquire+release of a lock of several keys through the template (the
+	 * socket backend takes them one by one: its arbiter has no request for several keys).
+	 */
+	private static String templateAcquireRelease(LockTemplate template, int iterations, String name,
+			List<BenchmarkResult> results, String key, String... moreKeys) {
+		long[] samples = new long[iterations];
+		for (int i = -Math.max(iterations / 2, 5_000); i < iterations; i++) {
+			long start = System.nanoTime();
+			template.exclusive(key, moreKeys).acquire().close();
+			if (i >= 0) {
+				samples[i] = System.nanoTime() - start;
+			}
+		}
+		results.add(result("Latchkey LockTemplate, " + name + ", arbiter in another process", samples, Double.NaN));
+		return report("acquire+release, LockTemplate, " + name + ", arbiter in another process", samples);
 	}
 
 	private static String templateAcquireRelease(LockTemplate template, int iterations, double contended,

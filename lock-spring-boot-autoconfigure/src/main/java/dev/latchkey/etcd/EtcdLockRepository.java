@@ -20,8 +20,10 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -40,6 +42,7 @@ import io.etcd.jetcd.KeyValue;
 import io.etcd.jetcd.Lease;
 import io.etcd.jetcd.kv.GetResponse;
 import io.etcd.jetcd.kv.TxnResponse;
+import io.etcd.jetcd.op.Cmp;
 import io.etcd.jetcd.op.Op;
 import io.etcd.jetcd.options.DeleteOption;
 import io.etcd.jetcd.options.GetOption;
@@ -106,6 +109,11 @@ public class EtcdLockRepository implements LockRepository, AutoCloseable {
 
 	// etcd refuses transactions of more than 128 operations by default (--max-txn-ops).
 	private static final int MAX_OPERATIONS = 100;
+
+	/**
+	 * The most keys {@link #tryAcquireAll} takes in one transaction: two operations each.
+	 */
+	static final int MAX_KEYS_AT_ONCE = MAX_OPERATIONS / 2;
 
 	private static final int MAX_REMEMBERED_FULL_SEMAPHORES = 10_000;
 
@@ -205,6 +213,78 @@ public class EtcdLockRepository implements LockRepository, AutoCloseable {
 	@Override
 	public OptionalLong tryAcquire(LeaseSpec lease) {
 		return acquire(lease);
+	}
+
+	/**
+	 * {@inheritDoc}
+	 * <p>
+	 * One transaction for every key, as the exclusive acquire's for one: it compares that
+	 * none of the keys exists, and then puts them all, each on the etcd lease of its TTL,
+	 * and counts each key's holders. Their fencing token is the revision of that
+	 * transaction, the same for all of them, and above every earlier grant of each key.
+	 * When a key turns out to be held by a semaphore's permits or shared holders, the
+	 * keys are withdrawn at once and the attempt is refused. More than
+	 * {@value #MAX_KEYS_AT_ONCE} keys (etcd's default limit of operations in one
+	 * transaction is 128) are taken one by one, as the interface's default does.
+	 */
+	@Override
+	public List<Long> tryAcquireAll(List<LeaseSpec> leases) {
+		LockRepository.checkAll(leases);
+		if (leases.size() > MAX_KEYS_AT_ONCE) {
+			return LockRepository.super.tryAcquireAll(leases);
+		}
+		int count = leases.size();
+		List<ByteSequence> etcdKeys = new ArrayList<>(count);
+		List<ByteSequence> values = new ArrayList<>(count);
+		Cmp[] absent = new Cmp[count];
+		for (int i = 0; i < count; i++) {
+			LeaseSpec lease = leases.get(i);
+			EtcdKeys.checkKey(lease.key());
+			etcdKeys.add(this.keys.lockKey(lease.key()));
+			values.add(EtcdKeys.value(lease));
+			absent[i] = EtcdKeys.absent(etcdKeys.get(i));
+		}
+		TxnResponse response;
+		for (int attempt = 1;; attempt++) {
+			Set<EtcdLeasePool.SharedLease> shared = new LinkedHashSet<>();
+			Op[] operations = new Op[count * 2];
+			for (int i = 0; i < count; i++) {
+				LeaseSpec lease = leases.get(i);
+				EtcdLeasePool.SharedLease on = this.leases.lease(lease.ttl());
+				shared.add(on);
+				this.held.track(lease, etcdKeys.get(i), values.get(i), on);
+				operations[i] = Op.put(etcdKeys.get(i), values.get(i), leased(on));
+				operations[count + i] = Op.get(this.keys.holdersPrefix(lease.key()), countOnly());
+			}
+			try {
+				response = this.requests.call(() -> "Acquiring " + count + " keys at once",
+						() -> this.kv.txn().If(absent).Then(operations).commit());
+				break;
+			}
+			catch (LockBackendException ex) {
+				if (attempt == 1 && EtcdRequests.isLeaseNotFound(ex)) {
+					leases.forEach((lease) -> this.held.forget(lease.token()));
+					shared.forEach((on) -> on.expired("etcd no longer knows it"));
+					continue;
+				}
+				throw ex;
+			}
+		}
+		if (!response.isSucceeded()) {
+			leases.forEach((lease) -> this.held.forget(lease.token()));
+			return List.of();
+		}
+		boolean joined = response.getGetResponses().stream().anyMatch((holders) -> holders.getCount() > 1);
+		if (joined) {
+			// Permits of a semaphore or shared holders are held on one of the keys: an
+			// exclusive lease must not join them, nor may the others be kept.
+			for (int i = 0; i < count; i++) {
+				deleteIfOurs(leases.get(i), etcdKeys.get(i), values.get(i));
+			}
+			return List.of();
+		}
+		leases.forEach(this.held::granted);
+		return Collections.nCopies(count, response.getHeader().getRevision());
 	}
 
 	/**

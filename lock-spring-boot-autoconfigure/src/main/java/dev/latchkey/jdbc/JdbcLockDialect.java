@@ -22,8 +22,10 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.OptionalLong;
 import java.util.Set;
 import java.util.stream.Collectors;
@@ -126,6 +128,29 @@ abstract class JdbcLockDialect {
 	 * @return the fencing token of the grant, or empty when the key is held
 	 */
 	abstract OptionalLong acquireExclusive(Connection connection, LeaseSpec lease, String owner) throws SQLException;
+
+	/**
+	 * Inserts or takes over the exclusive rows of several keys, inside the transaction of
+	 * {@code tryAcquireAll}, in the order given: the acquire's statement for each key,
+	 * stopping at the first key that is held.
+	 * @param leases the leases, of distinct keys, in the order their rows are to be
+	 * locked
+	 * @param owners the owner column of each lease
+	 * @return the fencing token of each key granted, by key: fewer entries than leases
+	 * when a key is held (the caller then rolls back)
+	 */
+	Map<String, Long> acquireExclusiveAll(Connection connection, List<LeaseSpec> leases, List<String> owners)
+			throws SQLException {
+		Map<String, Long> granted = new HashMap<>();
+		for (int i = 0; i < leases.size(); i++) {
+			OptionalLong fencingToken = acquireExclusive(connection, leases.get(i), owners.get(i));
+			if (fencingToken.isEmpty()) {
+				break;
+			}
+			granted.put(leases.get(i).key(), fencingToken.getAsLong());
+		}
+		return granted;
+	}
 
 	/**
 	 * The SQL literal of a time long past, written into {@code EXPIRES_AT} to mark a

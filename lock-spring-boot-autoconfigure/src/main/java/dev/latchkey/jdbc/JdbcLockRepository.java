@@ -23,6 +23,7 @@ import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -297,6 +298,64 @@ public class JdbcLockRepository implements LockRepository, AutoCloseable {
 		JdbcLockDialect dialect = dialect();
 		return inConnection("acquire", lease.key(), false,
 				(connection) -> dialect.acquireExclusive(connection, lease, owner(lease)));
+	}
+
+	/**
+	 * {@inheritDoc}
+	 * <p>
+	 * One transaction, committed when every key was granted and rolled back when one is
+	 * held, so no other instance ever sees part of the keys taken: on PostgreSQL one
+	 * statement for all keys (the exclusive acquire's upsert over arrays), elsewhere the
+	 * exclusive acquire's statement for each key, stopping at the first that is held.
+	 * Rows are locked in the keys' order, so two such transactions never wait for each
+	 * other in a cycle. The transaction keeps the connection's isolation level (asking
+	 * for it would cost PostgreSQL's driver a round trip): a transaction the database
+	 * chose as a deadlock's or serialization failure's victim (SQLSTATE class 40) was
+	 * rolled back whole, and is answered as refused.
+	 */
+	@Override
+	public List<Long> tryAcquireAll(List<LeaseSpec> leases) {
+		LockRepository.checkAll(leases);
+		JdbcLockDialect dialect = dialect();
+		List<LeaseSpec> ordered = leases.stream().sorted(Comparator.comparing(LeaseSpec::key)).toList();
+		List<String> owners = ordered.stream().map(JdbcLockRepository::owner).toList();
+		Map<String, Long> granted;
+		try (Connection connection = this.dataSource.getConnection()) {
+			boolean autoCommit = connection.getAutoCommit();
+			try {
+				connection.setAutoCommit(false);
+				granted = dialect.acquireExclusiveAll(connection, ordered, owners);
+				if (granted.size() == ordered.size()) {
+					connection.commit();
+				}
+				else {
+					connection.rollback();
+				}
+			}
+			catch (SQLException ex) {
+				connection.rollback();
+				if (ex.getSQLState() == null || !ex.getSQLState().startsWith("40")) {
+					throw ex;
+				}
+				// A deadlock's or serialization failure's victim: rolled back whole.
+				granted = Map.of();
+			}
+			catch (RuntimeException ex) {
+				connection.rollback();
+				throw ex;
+			}
+			finally {
+				connection.setAutoCommit(autoCommit);
+			}
+		}
+		catch (SQLException ex) {
+			throw failure("acquire the locks", null, ex);
+		}
+		if (granted.size() != ordered.size()) {
+			return List.of();
+		}
+		Map<String, Long> fencingTokens = granted;
+		return leases.stream().map((lease) -> fencingTokens.get(lease.key())).toList();
 	}
 
 	@Override

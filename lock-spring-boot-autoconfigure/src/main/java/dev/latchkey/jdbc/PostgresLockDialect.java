@@ -22,8 +22,10 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.OptionalLong;
 import java.util.Set;
 
@@ -41,6 +43,8 @@ final class PostgresLockDialect extends JdbcLockDialect {
 	private static final String PAST = "TIMESTAMPTZ '1970-01-01 00:00:01Z'";
 
 	private final String acquireExclusive;
+
+	private final String acquireExclusiveAll;
 
 	private final String insertKeyRow;
 
@@ -71,6 +75,20 @@ final class PostgresLockDialect extends JdbcLockDialect {
 					FENCING = nextval('%2$s'), EXPIRES_AT = excluded.EXPIRES_AT, DESCRIPTION = excluded.DESCRIPTION
 				WHERE l.EXPIRES_AT <= now()
 				RETURNING FENCING""".formatted(table, sequence);
+		// The same upsert for several keys in one statement: rows are locked in the order
+		// of the arrays (the keys' order), and a key that is held is left out of
+		// RETURNING.
+		this.acquireExclusiveAll = """
+				INSERT INTO %1$s AS l (LOCK_KEY, SLOT, TOKEN, OWNER, FENCING, PERMITS, EXPIRES_AT, DESCRIPTION)
+				SELECT v.LOCK_KEY, '', v.TOKEN, v.OWNER, nextval('%2$s'), 1, now() + v.TTL * INTERVAL '1 millisecond',
+					v.DESCRIPTION
+				FROM unnest(?::varchar[], ?::varchar[], ?::varchar[], ?::bigint[], ?::varchar[]) WITH ORDINALITY
+					AS v (LOCK_KEY, TOKEN, OWNER, TTL, DESCRIPTION, N)
+				ORDER BY v.N
+				ON CONFLICT (LOCK_KEY, SLOT) DO UPDATE SET TOKEN = excluded.TOKEN, OWNER = excluded.OWNER,
+					FENCING = nextval('%2$s'), EXPIRES_AT = excluded.EXPIRES_AT, DESCRIPTION = excluded.DESCRIPTION
+				WHERE l.EXPIRES_AT <= now()
+				RETURNING LOCK_KEY, FENCING""".formatted(table, sequence);
 		this.insertKeyRow = """
 				INSERT INTO %s (LOCK_KEY, SLOT, FENCING, PERMITS, EXPIRES_AT) VALUES (?, '', 0, 1, %s)
 				ON CONFLICT (LOCK_KEY, SLOT) DO NOTHING""".formatted(table, PAST);
@@ -144,6 +162,44 @@ final class PostgresLockDialect extends JdbcLockDialect {
 			statement.setString(5, lease.description());
 			return firstLong(statement);
 		}
+	}
+
+	/**
+	 * One statement for every key: the acquire's upsert over arrays of the leases.
+	 */
+	@Override
+	Map<String, Long> acquireExclusiveAll(Connection connection, List<LeaseSpec> leases, List<String> owners)
+			throws SQLException {
+		String[] keys = new String[leases.size()];
+		String[] tokens = new String[leases.size()];
+		Long[] ttls = new Long[leases.size()];
+		String[] descriptions = new String[leases.size()];
+		for (int i = 0; i < keys.length; i++) {
+			keys[i] = leases.get(i).key();
+			tokens[i] = leases.get(i).token();
+			ttls[i] = leases.get(i).ttl().toMillis();
+			descriptions[i] = leases.get(i).description();
+		}
+		Map<String, Long> granted = new HashMap<>();
+		try (PreparedStatement statement = connection.prepareStatement(this.acquireExclusiveAll)) {
+			Array[] arrays = { connection.createArrayOf("varchar", keys), connection.createArrayOf("varchar", tokens),
+					connection.createArrayOf("varchar", owners.toArray()), connection.createArrayOf("bigint", ttls),
+					connection.createArrayOf("varchar", descriptions) };
+			for (int i = 0; i < arrays.length; i++) {
+				statement.setArray(i + 1, arrays[i]);
+			}
+			try (ResultSet result = statement.executeQuery()) {
+				while (result.next()) {
+					granted.put(result.getString(1), result.getLong(2));
+				}
+			}
+			finally {
+				for (Array array : arrays) {
+					array.free();
+				}
+			}
+		}
+		return granted;
 	}
 
 	@Override

@@ -157,6 +157,40 @@ public class RedisLockRepository implements LockRepository, AutoCloseable {
 			return fence
 			""", Long.class);
 
+	// KEYS: lock, permits, fence of each lease. ARGV: token, owner, ttl (ms), description
+	// ('' for none) of each lease. Answers the fencing tokens, in the leases' order, or
+	// {} when any key is
+	// held:
+	// every key is checked before any is written, so none is granted then.
+	private static final RedisScript<List<String>> ACQUIRE_ALL = listScript("""
+			local now
+			for i = 0, #KEYS / 3 - 1 do
+				if redis.call('EXISTS', KEYS[i * 3 + 1]) == 1 then
+					return {}
+				end
+				if redis.call('EXISTS', KEYS[i * 3 + 2]) == 1 then
+					if not now then
+						local time = redis.call('TIME')
+						now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+					end
+					if redis.call('ZCOUNT', KEYS[i * 3 + 2], '(' .. now, '+inf') > 0 then
+						return {}
+					end
+				end
+			end
+			local fences = {}
+			for i = 0, #KEYS / 3 - 1 do
+				local fence = redis.call('INCR', KEYS[i * 3 + 3])
+				redis.call('HSET', KEYS[i * 3 + 1], 'token', ARGV[i * 4 + 1], 'owner', ARGV[i * 4 + 2], 'fence', fence)
+				if ARGV[i * 4 + 4] ~= '' then
+					redis.call('HSET', KEYS[i * 3 + 1], 'description', ARGV[i * 4 + 4])
+				end
+				redis.call('PEXPIRE', KEYS[i * 3 + 1], ARGV[i * 4 + 3])
+				fences[#fences + 1] = tostring(fence)
+			end
+			return fences
+			""");
+
 	// KEYS: lock, permits, holders, fence, writers. ARGV: token, owner, ttl (ms),
 	// description ('' for none). Answers the fencing token, or nil when the key is held
 	// exclusively or as a semaphore, or a writer waits for it. Shared holders are kept as
@@ -408,6 +442,38 @@ public class RedisLockRepository implements LockRepository, AutoCloseable {
 				() -> this.redis.execute(ACQUIRE, keys(lease.key(), "lock", "permits", "fence", "writers"),
 						lease.token(), lease.owner(), millis(lease.ttl()), waiting ? "1" : "0", description(lease)));
 		return (fencingToken != null) ? OptionalLong.of(fencingToken) : OptionalLong.empty();
+	}
+
+	/**
+	 * {@inheritDoc}
+	 * <p>
+	 * One script for every key: it checks that none is held, then grants them all, so no
+	 * other instance ever sees part of them taken. On a Redis Cluster a script may only
+	 * touch one slot, and each key's hash tag gives it a slot of its own: there the keys
+	 * are taken one by one as the interface's default does, unless they all hash to one
+	 * slot.
+	 */
+	@Override
+	public List<Long> tryAcquireAll(List<LeaseSpec> leases) {
+		LockRepository.checkAll(leases);
+		if (isCluster() && groupBySlot(leases).size() > 1) {
+			return LockRepository.super.tryAcquireAll(leases);
+		}
+		List<String> keys = new ArrayList<>(leases.size() * 3);
+		List<String> arguments = new ArrayList<>(leases.size() * 4);
+		for (LeaseSpec lease : leases) {
+			keys.addAll(keys(lease.key(), "lock", "permits", "fence"));
+			arguments.add(lease.token());
+			arguments.add(lease.owner());
+			arguments.add(millis(lease.ttl()));
+			arguments.add(description(lease));
+		}
+		List<String> fences = execute(null, () -> "Acquiring " + leases.size() + " locks at once",
+				() -> this.redis.execute(ACQUIRE_ALL, keys, arguments.toArray()));
+		if (fences == null || fences.isEmpty()) {
+			return List.of();
+		}
+		return fences.stream().map(Long::valueOf).toList();
 	}
 
 	@Override

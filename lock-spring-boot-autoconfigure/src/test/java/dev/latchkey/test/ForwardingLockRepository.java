@@ -46,6 +46,10 @@ import dev.latchkey.ReleaseSubscription;
  * <p>
  * It offers only the {@link LockRepository} interface, so it hides extra abilities of the
  * backend it wraps (such as {@code QueueingLockRepository}) unless a subclass adds them.
+ * It does not pass {@link #tryAcquireAll} on: the interface's default takes the keys one
+ * by one with this class's {@link #tryAcquire}, so a subclass that observes or changes
+ * that method sees every key; one that wants the wrapped backend's own
+ * {@code tryAcquireAll} overrides it.
  */
 public class ForwardingLockRepository implements LockRepository {
 

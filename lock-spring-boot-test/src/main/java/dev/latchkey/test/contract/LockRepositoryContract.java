@@ -1322,6 +1322,144 @@ public abstract class LockRepositoryContract implements LockRepositoryFixture {
 	}
 
 	@Test
+	void descriptionsOfSeveralKeysTakenInOneAttemptAreSeenFromAnotherInstance() {
+		String a = key("described-at-once-a");
+		String b = key("described-at-once-b");
+		LockRepository peer = createPeerRepository();
+		try {
+			LeaseSpec first = exclusive(a, "owner-a", LONG_TTL).withDescription("transfer 7 to 9");
+			LeaseSpec second = exclusive(b, "owner-a", LONG_TTL);
+			List<Long> fencingTokens = this.repository.tryAcquireAll(List.of(first, second));
+			assertThat(fencingTokens).hasSize(2);
+			assertThat(peer.inspect(a)).hasValueSatisfying((info) -> assertThat(info.holders())
+				.extracting(LockInfo.Holder::fencingToken, LockInfo.Holder::description)
+				.containsExactly(tuple(fencingTokens.get(0), "transfer 7 to 9")));
+			assertThat(peer.inspect(b)).hasValueSatisfying((info) -> assertThat(info.holders())
+				.extracting(LockInfo.Holder::fencingToken, LockInfo.Holder::description)
+				.containsExactly(tuple(fencingTokens.get(1), null)));
+			assertThat(this.repository.release(first)).isTrue();
+			assertThat(this.repository.release(second)).isTrue();
+		}
+		finally {
+			destroyRepository(peer);
+		}
+	}
+
+	@Test
+	void severalKeysInOneAttemptAreGrantedNoneWhenOneIsHeldElsewhere() {
+		String a = key("at-once-refused-a");
+		String b = key("at-once-refused-b");
+		String c = key("at-once-refused-c");
+		String d = key("at-once-refused-d");
+		LockRepository peer = createPeerRepository();
+		try {
+			LeaseSpec held = exclusive(b, "peer", LONG_TTL);
+			long heldToken = peer.tryAcquire(held).getAsLong();
+			List<LeaseSpec> leases = List.of(exclusive(a, "owner-a", LONG_TTL), exclusive(b, "owner-a", LONG_TTL),
+					exclusive(c, "owner-a", LONG_TTL));
+			assertThat(this.repository.tryAcquireAll(leases)).isEmpty();
+			assertThat(peer.inspect(a)).as("a free key of a refused attempt").isEmpty();
+			assertThat(peer.inspect(c)).as("a free key of a refused attempt").isEmpty();
+			assertThat(peer.inspect(b)).hasValueSatisfying((info) -> assertThat(info.holders()).singleElement()
+				.satisfies((holder) -> assertThat(holder.fencingToken()).isEqualTo(heldToken)));
+			// The free keys stay free for the others, and the refused tokens hold
+			// nothing.
+			List<LeaseSpec> others = List.of(exclusive(a, "peer", LONG_TTL), exclusive(c, "peer", LONG_TTL));
+			assertThat(peer.tryAcquireAll(others)).hasSize(2);
+			assertThat(this.repository.release(leases.get(0))).isFalse();
+			assertThat(this.repository.release(leases.get(2))).isFalse();
+			assertThat(this.repository.renew(leases))
+				.containsExactlyInAnyOrderElementsOf(leases.stream().map(LeaseSpec::token).toList());
+			// A key held by a semaphore's permit refuses an exclusive lease as well.
+			LeaseSpec permit = semaphore(d, 2, "peer", LONG_TTL);
+			assertThat(peer.tryAcquirePermit(permit)).isPresent();
+			LeaseSpec free = exclusive(key("at-once-refused-e"), "owner-a", LONG_TTL);
+			assertThat(this.repository.tryAcquireAll(List.of(free, exclusive(d, "owner-a", LONG_TTL)))).isEmpty();
+			assertThat(peer.inspect(free.key())).isEmpty();
+			assertThat(peer.inspect(d))
+				.hasValueSatisfying((info) -> assertThat(info.mode()).isEqualTo(LeaseMode.SEMAPHORE));
+			for (LeaseSpec lease : List.of(held, others.get(0), others.get(1), permit)) {
+				assertThat(peer.release(lease)).isTrue();
+			}
+		}
+		finally {
+			destroyRepository(peer);
+		}
+	}
+
+	@Test
+	void severalKeysInOneAttemptEachGetTheirOwnRisingFencingToken() {
+		String a = key("at-once-tokens-a");
+		String b = key("at-once-tokens-b");
+		String c = key("at-once-tokens-c");
+		LockRepository peer = createPeerRepository();
+		try {
+			LeaseSpec before = exclusive(a, "peer", LONG_TTL);
+			long earlierOfA = peer.tryAcquire(before).getAsLong();
+			assertThat(peer.release(before)).isTrue();
+			long[] previous = { earlierOfA, 0, 0 };
+			for (int round = 0; round < 3; round++) {
+				List<LeaseSpec> leases = List.of(exclusive(c, "owner-" + round, LONG_TTL),
+						exclusive(a, "owner-" + round, LONG_TTL), exclusive(b, "owner-" + round, LONG_TTL));
+				List<Long> tokens = this.repository.tryAcquireAll(leases);
+				assertThat(tokens).hasSize(3);
+				List<String> keys = List.of(c, a, b);
+				for (int i = 0; i < 3; i++) {
+					long token = tokens.get(i);
+					String key = keys.get(i);
+					int slot = List.of(a, b, c).indexOf(key);
+					assertThat(token).as("the token of %s, above its previous grant", key)
+						.isGreaterThan(previous[slot]);
+					previous[slot] = token;
+					assertThat(peer.inspect(key)).as("%s, seen from another instance", key)
+						.hasValueSatisfying((info) -> assertThat(info.holders()).singleElement()
+							.satisfies((holder) -> assertThat(holder.fencingToken()).isEqualTo(token)));
+					assertThat(peer.tryAcquire(exclusive(key, "peer", LONG_TTL))).isEmpty();
+				}
+				assertThat(this.repository.renew(leases)).isEmpty();
+				for (LeaseSpec lease : leases) {
+					assertThat(this.repository.release(lease)).isTrue();
+				}
+			}
+			for (String key : List.of(a, b, c)) {
+				assertThat(peer.inspect(key)).isEmpty();
+			}
+		}
+		finally {
+			destroyRepository(peer);
+		}
+	}
+
+	@Test
+	void severalKeysInOneAttemptTakeOverAKeyWhoseLeaseExpired() {
+		String a = key("at-once-expired-a");
+		String b = key("at-once-expired-b");
+		LockRepository peer = createPeerRepository();
+		try {
+			LeaseSpec expiring = exclusive(b, "peer", shortTtl());
+			long expired = peer.tryAcquire(expiring).getAsLong();
+			List<LeaseSpec> leases = List.of(exclusive(a, "owner-a", LONG_TTL), exclusive(b, "owner-a", LONG_TTL));
+			AtomicReference<List<Long>> granted = new AtomicReference<>(List.of());
+			awaitExpiry().until(() -> {
+				granted.set(this.repository.tryAcquireAll(leases));
+				return !granted.get().isEmpty();
+			});
+			assertThat(granted.get().get(1)).isGreaterThan(expired);
+			assertThat(peer.release(expiring)).isFalse();
+			assertThat(peer.inspect(b)).hasValueSatisfying((info) -> assertThat(info.holders()).singleElement()
+				.satisfies((holder) -> assertThat(holder.owner()).isEqualTo("owner-a")));
+			assertThat(peer.renew(List.of(expiring))).containsExactly(expiring.token());
+			assertThat(this.repository.renew(leases)).isEmpty();
+			for (LeaseSpec lease : leases) {
+				assertThat(this.repository.release(lease)).isTrue();
+			}
+		}
+		finally {
+			destroyRepository(peer);
+		}
+	}
+
+	@Test
 	@Timeout(120)
 	void instancesTakingTwoKeysInOppositeOrdersNeverDeadlockNorOverlap() throws Exception {
 		int rounds = multiKeyRounds();
