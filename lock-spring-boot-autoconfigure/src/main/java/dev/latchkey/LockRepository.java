@@ -45,13 +45,14 @@ import org.springframework.util.Assert;
  * {@link #tryAcquireShared}, {@link #tryAcquireWaiting} and {@link #stopWaiting}. Writers
  * are preferred: an exclusive caller that is refused and keeps waiting records a
  * <em>writer wait</em> on the key ({@link #tryAcquireWaiting}), identified by its token
- * and expiring its lease's TTL after the attempt, which every further attempt of that
- * caller renews. While a key has an unexpired writer wait, {@link #tryAcquireShared}
- * admits no new shared holder, so the shared holders drain and the writer gets in. The
- * wait ends when its token is granted, when the caller gives up ({@link #stopWaiting}),
- * or when it expires, so a waiter that died never keeps readers out for longer than its
- * TTL. A backend that keeps its own FIFO queue ({@link QueueingLockRepository}) gets the
- * same order from the queue.
+ * and expiring its lease's TTL after the attempt, which further attempts of that caller
+ * renew (at the latest once a third of the TTL has passed since it was last written: a
+ * backend that needs a request of its own for that may skip it in between). While a key
+ * has an unexpired writer wait, {@link #tryAcquireShared} admits no new shared holder, so
+ * the shared holders drain and the writer gets in. The wait ends when its token is
+ * granted, when the caller gives up ({@link #stopWaiting}), or when it expires, so a
+ * waiter that died never keeps readers out for longer than its TTL. A backend that keeps
+ * its own FIFO queue ({@link QueueingLockRepository}) gets the same order from the queue.
  *
  * <pre class="code">
  * LeaseSpec lease = LeaseSpec.exclusive("order:42", owner, token, Duration.ofSeconds(30));

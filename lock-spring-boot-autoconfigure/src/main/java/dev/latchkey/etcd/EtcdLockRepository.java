@@ -122,8 +122,8 @@ public class EtcdLockRepository implements LockRepository, AutoCloseable {
 	private final Lease leaseClient;
 
 	// The etcd leases of the writer waits this repository recorded, by the waiting
-	// lease's token.
-	private final Map<String, Long> writerWaits = new ConcurrentHashMap<>();
+	// lease's token, and when each was last granted or kept alive.
+	private final Map<String, WriterWait> writerWaits = new ConcurrentHashMap<>();
 
 	private final EtcdKeys keys;
 
@@ -291,17 +291,18 @@ public class EtcdLockRepository implements LockRepository, AutoCloseable {
 	 * {@inheritDoc}
 	 * <p>
 	 * A refused writer's wait is the etcd key {@code ns k \1 token} on an etcd lease of
-	 * its own, of the lease's TTL in whole seconds: each further attempt keeps that lease
-	 * alive once, so a wait that is not renewed ends with its lease. A grant revokes that
+	 * its own, of the lease's TTL in whole seconds: a further attempt keeps that lease
+	 * alive once when a third of the TTL has passed since it was granted or last kept
+	 * alive, so a wait that is not renewed ends with its lease. A grant revokes that
 	 * lease, which deletes the wait (meanwhile the granted key keeps readers out anyway).
 	 */
 	@Override
 	public OptionalLong tryAcquireWaiting(LeaseSpec lease) {
 		OptionalLong granted = acquire(lease);
 		if (granted.isPresent()) {
-			Long waitLease = this.writerWaits.remove(lease.token());
-			if (waitLease != null) {
-				revokeQuietly(waitLease);
+			WriterWait wait = this.writerWaits.remove(lease.token());
+			if (wait != null) {
+				revokeQuietly(wait.leaseId());
 			}
 		}
 		else {
@@ -312,12 +313,12 @@ public class EtcdLockRepository implements LockRepository, AutoCloseable {
 
 	@Override
 	public void stopWaiting(LeaseSpec lease) {
-		Long waitLease = this.writerWaits.remove(lease.token());
-		if (waitLease != null) {
+		WriterWait wait = this.writerWaits.remove(lease.token());
+		if (wait != null) {
 			try {
 				// Revoking the lease deletes the wait's key.
 				this.requests.call(lease.key(), () -> "Withdrawing the writer wait on the lock",
-						() -> this.leaseClient.revoke(waitLease));
+						() -> this.leaseClient.revoke(wait.leaseId()));
 			}
 			catch (LockBackendException ex) {
 				logger.debug(ex, () -> "Could not withdraw the writer wait on '" + lease.key()
@@ -328,14 +329,21 @@ public class EtcdLockRepository implements LockRepository, AutoCloseable {
 
 	private void recordWriterWait(LeaseSpec lease) {
 		ByteSequence waitKey = this.keys.writerKey(lease.key(), lease.token());
-		Long waitLease = this.writerWaits.get(lease.token());
-		if (waitLease != null) {
+		WriterWait wait = this.writerWaits.get(lease.token());
+		long now = System.nanoTime();
+		if (wait != null) {
+			// Kept alive once a third of its TTL has passed, not on every refused
+			// attempt: the attempts in between cost their one request only.
+			if (now - wait.renewedAt() < lease.ttl().toNanos() / 3) {
+				return;
+			}
 			try {
 				long ttl = this.requests
 					.call(lease.key(), () -> "Renewing the writer wait on the lock",
-							() -> this.leaseClient.keepAliveOnce(waitLease))
+							() -> this.leaseClient.keepAliveOnce(wait.leaseId()))
 					.getTTL();
 				if (ttl > 0) {
+					this.writerWaits.replace(lease.token(), wait, new WriterWait(wait.leaseId(), now));
 					return;
 				}
 			}
@@ -347,7 +355,7 @@ public class EtcdLockRepository implements LockRepository, AutoCloseable {
 		long id = this.requests
 			.call(lease.key(), () -> "Recording a writer wait on the lock", () -> this.leaseClient.grant(seconds))
 			.getID();
-		this.writerWaits.put(lease.token(), id);
+		this.writerWaits.put(lease.token(), new WriterWait(id, now));
 		this.requests.call(lease.key(), () -> "Recording a writer wait on the lock", () -> this.kv.put(waitKey,
 				ByteSequence.from(lease.owner(), StandardCharsets.UTF_8), PutOption.builder().withLeaseId(id).build()));
 	}
@@ -762,7 +770,7 @@ public class EtcdLockRepository implements LockRepository, AutoCloseable {
 		this.held.close();
 		this.leases.close();
 		// Writer waits still recorded (a waiter that had not given up yet) end now.
-		this.writerWaits.values().forEach(this::revokeQuietly);
+		this.writerWaits.values().forEach((wait) -> revokeQuietly(wait.leaseId()));
 		this.writerWaits.clear();
 	}
 
@@ -772,6 +780,13 @@ public class EtcdLockRepository implements LockRepository, AutoCloseable {
 
 	private static GetOption countOnly() {
 		return GetOption.builder().isPrefix(true).withCountOnly(true).build();
+	}
+
+	/**
+	 * A recorded writer wait: its etcd lease, and when that was last granted or kept
+	 * alive ({@link System#nanoTime()}).
+	 */
+	private record WriterWait(long leaseId, long renewedAt) {
 	}
 
 }

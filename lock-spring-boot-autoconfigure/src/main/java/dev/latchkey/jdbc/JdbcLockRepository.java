@@ -130,8 +130,9 @@ public class JdbcLockRepository implements LockRepository, AutoCloseable {
 
 	private final ReleaseListeners listeners = new ReleaseListeners();
 
-	// The tokens of the writer waits this repository recorded and has not withdrawn.
-	private final Set<String> writerWaits = ConcurrentHashMap.newKeySet();
+	// The writer waits this repository recorded and has not withdrawn: token, and when
+	// the wait was last written (System.nanoTime()).
+	private final Map<String, Long> writerWaits = new ConcurrentHashMap<>();
 
 	private final ThreadFactory threadFactory;
 
@@ -362,9 +363,17 @@ public class JdbcLockRepository implements LockRepository, AutoCloseable {
 	public OptionalLong tryAcquireWaiting(LeaseSpec lease) {
 		OptionalLong granted = tryAcquire(lease);
 		if (granted.isPresent()) {
-			if (this.writerWaits.remove(lease.token())) {
+			if (this.writerWaits.remove(lease.token()) != null) {
 				withdrawWait(lease);
 			}
+			return granted;
+		}
+		// The wait is written when first refused, and again once a third of its TTL has
+		// passed: a refused attempt in between costs its one statement only, and the
+		// wait never lapses while the writer keeps trying.
+		long now = System.nanoTime();
+		Long recorded = this.writerWaits.get(lease.token());
+		if (recorded != null && now - recorded < lease.ttl().toNanos() / 3) {
 			return granted;
 		}
 		JdbcLockDialect dialect = dialect();
@@ -372,13 +381,13 @@ public class JdbcLockRepository implements LockRepository, AutoCloseable {
 			dialect.recordWriterWait(connection, lease);
 			return null;
 		});
-		this.writerWaits.add(lease.token());
+		this.writerWaits.put(lease.token(), now);
 		return granted;
 	}
 
 	@Override
 	public void stopWaiting(LeaseSpec lease) {
-		if (this.writerWaits.remove(lease.token())) {
+		if (this.writerWaits.remove(lease.token()) != null) {
 			withdrawWait(lease);
 		}
 	}
