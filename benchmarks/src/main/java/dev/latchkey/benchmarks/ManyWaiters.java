@@ -161,7 +161,7 @@ public final class ManyWaiters {
 		for (int t = 0; t < threads; t++) {
 			int index = t;
 			LockTemplate template = templates.get(t / this.threadsPerInstance);
-			waits[t] = new Samples();
+			waits[t] = new Samples(Integer.MAX_VALUE);
 			Thread thread = new Thread(() -> {
 				try {
 					while (running.get()) {
@@ -421,35 +421,6 @@ public final class ManyWaiters {
 
 	private record Figures(long[] grants, long[] waits, long elapsedNanos, long requests, boolean counts,
 			long failures) {
-	}
-
-	/**
-	 * One thread's wait times, in nanoseconds.
-	 */
-	private static final class Samples {
-
-		private long[] values = new long[1024];
-
-		private int size;
-
-		void add(long value) {
-			if (this.size == this.values.length) {
-				this.values = Arrays.copyOf(this.values, this.size * 2);
-			}
-			this.values[this.size++] = value;
-		}
-
-		static long[] merge(Samples... all) {
-			long[] merged = new long[Arrays.stream(all).mapToInt((s) -> s.size).sum()];
-			int at = 0;
-			for (Samples samples : all) {
-				System.arraycopy(samples.values, 0, merged, at, samples.size);
-				at += samples.size;
-			}
-			Arrays.sort(merged);
-			return merged;
-		}
-
 	}
 
 }

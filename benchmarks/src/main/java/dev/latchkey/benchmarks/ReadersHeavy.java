@@ -19,7 +19,6 @@ package dev.latchkey.benchmarks;
 import java.io.PrintStream;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.CountDownLatch;
@@ -167,12 +166,12 @@ final class ReadersHeavy {
 		AtomicLong reads = new AtomicLong();
 		AtomicLong writes = new AtomicLong();
 		Samples[] readerWaits = new Samples[READERS];
-		Samples writerWaits = new Samples();
+		Samples writerWaits = new Samples(MAX_SAMPLES);
 		List<Thread> threads = new ArrayList<>();
 		List<Throwable> failures = java.util.Collections.synchronizedList(new ArrayList<>());
 		CountDownLatch done = new CountDownLatch(READERS + 1);
 		for (int i = 0; i < READERS; i++) {
-			Samples waits = new Samples();
+			Samples waits = new Samples(MAX_SAMPLES);
 			readerWaits[i] = waits;
 			threads.add(new Thread(() -> loop(running, done, failures, () -> {
 				long begin = System.nanoTime();
@@ -270,38 +269,6 @@ final class ReadersHeavy {
 
 	private static double percentile(long[] sorted, double p) {
 		return (sorted.length == 0) ? Double.NaN : Measurements.percentileMicros(sorted, p);
-	}
-
-	/**
-	 * One thread's wait times, in nanoseconds, up to {@link #MAX_SAMPLES}.
-	 */
-	private static final class Samples {
-
-		private long[] values = new long[1024];
-
-		private int size;
-
-		void add(long nanos) {
-			if (this.size == MAX_SAMPLES) {
-				return;
-			}
-			if (this.size == this.values.length) {
-				this.values = Arrays.copyOf(this.values, this.size * 2);
-			}
-			this.values[this.size++] = nanos;
-		}
-
-		static long[] merge(Samples... all) {
-			long[] merged = new long[Arrays.stream(all).mapToInt((samples) -> samples.size).sum()];
-			int at = 0;
-			for (Samples samples : all) {
-				System.arraycopy(samples.values, 0, merged, at, samples.size);
-				at += samples.size;
-			}
-			Arrays.sort(merged);
-			return merged;
-		}
-
 	}
 
 }
