@@ -205,7 +205,7 @@ class EtcdBackendAutoConfigurationTests {
 						throw new AssertionError("Ran without the lock");
 					}))
 					.withMessageStartingWith(
-							"Granting a lease of 30 s at the etcd backend failed: no answer within 1000 ms");
+							"Lock 'unreachable': Granting a lease of 30 s at the etcd backend failed: no answer within 1000 ms");
 			});
 	}
 
