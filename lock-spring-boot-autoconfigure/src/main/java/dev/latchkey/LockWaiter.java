@@ -230,6 +230,12 @@ final class LockWaiter {
 				throw ex;
 			}
 			catch (ExecutionException ex) {
+				if (ex.getCause() instanceof LockPermitsConflictException conflict) {
+					// The caller's error (its limit differs from the holders'), not a
+					// lost
+					// queue to join again.
+					throw conflict;
+				}
 				if (deadline - System.nanoTime() <= 0) {
 					return null;
 				}

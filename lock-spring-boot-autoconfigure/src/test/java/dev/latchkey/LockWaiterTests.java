@@ -38,6 +38,7 @@ import dev.latchkey.memory.MemoryLockRepository;
 import dev.latchkey.test.ForwardingLockRepository;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
 
 /**
  * Tests for {@link LockWaiter}, on a backend that cannot announce releases, so that only
@@ -167,6 +168,47 @@ class LockWaiterTests {
 		assertThat(fencingTokens).doesNotHaveDuplicates();
 		assertThat(maxInside.get()).isOne();
 		assertThat(waiter.waitingKeys()).isZero();
+	}
+
+	@Test
+	void aPermitsConflictFoundWhileQueuedReachesTheCallerAtOnce() {
+		// The socket backend answers a queued request whose limit conflicts with the
+		// key's holders (changed between the first attempt and the queueing) with a
+		// failed future. That is the caller's error, not a lost queue to join again.
+		AtomicInteger queued = new AtomicInteger();
+		LockPermitsConflictException conflict = new LockPermitsConflictException("reports", 3, 2);
+		class ConflictingQueue extends ForwardingLockRepository implements QueueingLockRepository {
+
+			ConflictingQueue(LockRepository delegate) {
+				super(delegate);
+			}
+
+			@Override
+			public CompletableFuture<QueuedGrant> acquireQueued(LeaseSpec lease) {
+				queued.incrementAndGet();
+				return CompletableFuture.failedFuture(conflict);
+			}
+
+			@Override
+			public boolean cancelQueued(LeaseSpec lease) {
+				return true;
+			}
+
+		}
+		ConflictingQueue queueing = new ConflictingQueue(this.memory);
+		assertThat(this.memory
+			.tryAcquirePermit(LeaseSpec.semaphore("reports", 2, "holder", UUID.randomUUID().toString(), LONG_TTL)))
+			.isPresent();
+		assertThat(this.memory
+			.tryAcquirePermit(LeaseSpec.semaphore("reports", 2, "holder", UUID.randomUUID().toString(), LONG_TTL)))
+			.isPresent();
+		LeaseSpec lease = LeaseSpec.semaphore("reports", 2, "waiter", UUID.randomUUID().toString(), LONG_TTL);
+		LockWaiter waiter = new LockWaiter(POLL, POLL);
+		assertThatExceptionOfType(LockPermitsConflictException.class)
+			.isThrownBy(() -> waiter.acquire(queueing, lease, "'reports'", queueing::tryAcquirePermit,
+					Duration.ofSeconds(2), Duration.ofSeconds(25)))
+			.isSameAs(conflict);
+		assertThat(queued).hasValue(1);
 	}
 
 	@Test
