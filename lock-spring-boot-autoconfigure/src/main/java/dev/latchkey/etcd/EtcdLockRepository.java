@@ -403,26 +403,19 @@ public class EtcdLockRepository implements LockRepository, AutoCloseable {
 		ByteSequence prefix = this.keys.holdersPrefix(lease.key());
 		ByteSequence etcdKey = this.keys.permitKey(lease.key(), lease.token());
 		ByteSequence value = EtcdKeys.value(lease);
-		GetOption firstHolder = GetOption.builder()
-			.isPrefix(true)
-			.withSortField(GetOption.SortTarget.CREATE)
-			.withSortOrder(GetOption.SortOrder.ASCEND)
-			.withLimit(1)
-			.build();
 		TxnResponse response = withLease(lease, etcdKey, value,
 				(shared) -> this.requests.call(lease.key(), () -> "Acquiring a shared lease of the lock",
 						() -> this.kv.txn()
 							.If(EtcdKeys.absent(lockKey))
-							.Then(Op.put(etcdKey, value, leased(shared)), Op.get(prefix, firstHolder),
-									Op.get(this.keys.writersPrefix(lease.key()),
-											GetOption.builder().isPrefix(true).withCountOnly(true).build()))
+							.Then(Op.put(etcdKey, value, leased(shared)), Op.get(prefix, firstHolder()),
+									Op.get(this.keys.writersPrefix(lease.key()), countOnly()))
 							.commit()));
 		if (!response.isSucceeded()) {
 			this.held.forget(lease.token());
 			return OptionalLong.empty();
 		}
 		List<KeyValue> first = response.getGetResponses().get(0).getKvs();
-		boolean semaphore = !first.isEmpty() && EtcdKeys.Holder.parse(first.get(0)).permits() != EtcdKeys.SHARED_LIMIT;
+		boolean semaphore = !first.isEmpty() && !heldShared(first);
 		if (semaphore || response.getGetResponses().get(1).getCount() > 0) {
 			deleteIfOurs(lease, etcdKey, value);
 			return OptionalLong.empty();
@@ -437,16 +430,10 @@ public class EtcdLockRepository implements LockRepository, AutoCloseable {
 		ByteSequence lockKey = this.keys.lockKey(lease.key());
 		ByteSequence prefix = this.keys.holdersPrefix(lease.key());
 		if (this.fullSemaphores.contains(lease.key())) {
-			GetOption firstHolder = GetOption.builder()
-				.isPrefix(true)
-				.withSortField(GetOption.SortTarget.CREATE)
-				.withSortOrder(GetOption.SortOrder.ASCEND)
-				.withLimit(1)
-				.build();
 			TxnResponse probe = this.requests.call(lease.key(), () -> "Acquiring a permit of the semaphore",
 					() -> this.kv.txn()
 						.If(EtcdKeys.absent(lockKey))
-						.Then(Op.get(prefix, countOnly()), Op.get(prefix, firstHolder))
+						.Then(Op.get(prefix, countOnly()), Op.get(prefix, firstHolder()))
 						.commit());
 			if (!probe.isSucceeded() || heldShared(probe.getGetResponses().get(1).getKvs())) {
 				return OptionalLong.empty();
@@ -458,17 +445,11 @@ public class EtcdLockRepository implements LockRepository, AutoCloseable {
 		}
 		ByteSequence etcdKey = this.keys.permitKey(lease.key(), lease.token());
 		ByteSequence value = EtcdKeys.value(lease);
-		GetOption firstHolders = GetOption.builder()
-			.isPrefix(true)
-			.withSortField(GetOption.SortTarget.CREATE)
-			.withSortOrder(GetOption.SortOrder.ASCEND)
-			.withLimit(lease.permits())
-			.build();
 		TxnResponse response = withLease(lease, etcdKey, value,
 				(shared) -> this.requests.call(lease.key(), () -> "Acquiring a permit of the semaphore",
 						() -> this.kv.txn()
 							.If(EtcdKeys.absent(lockKey))
-							.Then(Op.put(etcdKey, value, leased(shared)), Op.get(prefix, firstHolders))
+							.Then(Op.put(etcdKey, value, leased(shared)), Op.get(prefix, firstHolders(lease.permits())))
 							.commit()));
 		if (!response.isSucceeded()) {
 			this.held.forget(lease.token());
@@ -780,6 +761,26 @@ public class EtcdLockRepository implements LockRepository, AutoCloseable {
 
 	private static GetOption countOnly() {
 		return GetOption.builder().isPrefix(true).withCountOnly(true).build();
+	}
+
+	/**
+	 * The holder of a key's prefix created first: its limit is the key's mode and number
+	 * of permits.
+	 */
+	private static GetOption firstHolder() {
+		return firstHolders(1);
+	}
+
+	/**
+	 * The holders of a key's prefix, first created first, up to a number.
+	 */
+	private static GetOption firstHolders(int limit) {
+		return GetOption.builder()
+			.isPrefix(true)
+			.withSortField(GetOption.SortTarget.CREATE)
+			.withSortOrder(GetOption.SortOrder.ASCEND)
+			.withLimit(limit)
+			.build();
 	}
 
 	/**
