@@ -472,8 +472,7 @@ public class LockTemplate implements AutoCloseable {
 		Duration maxHold = maxHold(operation);
 		Duration waitTime = (operation.waitTime() != null) ? operation.waitTime() : this.settings.waitTime();
 		LeaseSpec spec = new LeaseSpec(key, operation.mode(), operation.permits(), this.identity.owner(),
-				this.identity.nextToken(), ttl)
-			.withDescription(operation.description());
+				this.identity.nextToken(), ttl, operation.description());
 		// An exclusive caller that will wait records its wait, so that new shared holders
 		// wait behind it (writer preference); it withdraws it if it gives up.
 		boolean writerWaits = spec.mode() == LeaseMode.EXCLUSIVE && waitTime.compareTo(Duration.ZERO) > 0;
@@ -657,8 +656,8 @@ public class LockTemplate implements AutoCloseable {
 				reentered.put(key, held);
 			}
 			else {
-				specs.add(LeaseSpec.exclusive(key, this.identity.owner(), this.identity.nextToken(), ttl)
-					.withDescription(operation.description()));
+				specs.add(new LeaseSpec(key, LeaseMode.EXCLUSIVE, 1, this.identity.owner(), this.identity.nextToken(),
+						ttl, operation.description()));
 			}
 		}
 		if (specs.size() < 2) {
