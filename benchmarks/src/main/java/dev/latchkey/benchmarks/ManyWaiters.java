@@ -18,52 +18,21 @@ package dev.latchkey.benchmarks;
 
 import java.io.IOException;
 import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
-import java.util.UUID;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.LongAdder;
 
-import com.zaxxer.hikari.HikariConfig;
-import com.zaxxer.hikari.HikariDataSource;
-import io.etcd.jetcd.Client;
-import io.grpc.CallOptions;
-import io.grpc.Channel;
-import io.grpc.ClientCall;
-import io.grpc.ClientInterceptor;
-import io.grpc.MethodDescriptor;
-import io.lettuce.core.AbstractRedisClient;
-import io.lettuce.core.RedisURI;
-import io.lettuce.core.event.command.CommandListener;
-import io.lettuce.core.event.command.CommandStartedEvent;
-import org.jspecify.annotations.Nullable;
-
-import org.springframework.core.io.ByteArrayResource;
-import org.springframework.core.io.ClassPathResource;
-import org.springframework.data.redis.connection.RedisStandaloneConfiguration;
-import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
-import org.springframework.jdbc.datasource.init.ResourceDatabasePopulator;
-import org.springframework.util.StreamUtils;
-
 import dev.latchkey.LockNotAcquiredException;
-import dev.latchkey.LockRepository;
 import dev.latchkey.LockSettings;
 import dev.latchkey.LockTemplate;
-import dev.latchkey.etcd.EtcdLockRepository;
-import dev.latchkey.jdbc.JdbcLockRepository;
-import dev.latchkey.memory.MemoryLockRepository;
-import dev.latchkey.redis.RedisLockRepository;
-import dev.latchkey.socket.SocketLockRepository;
 
 /**
  * Many waiters of one key over several instances: how many hand-offs a backend makes per
@@ -103,8 +72,6 @@ public final class ManyWaiters {
 
 	private final PrintStream out;
 
-	private final List<AutoCloseable> closeables = new ArrayList<>();
-
 	private ManyWaiters(String backend, int instances, int threadsPerInstance, Duration run, PrintStream out) {
 		this.backend = backend;
 		this.instances = instances;
@@ -125,31 +92,19 @@ public final class ManyWaiters {
 	}
 
 	private void measure() throws Exception {
-		try {
-			Counter counter = new Counter();
+		try (Instances instances = new Instances(this.backend, "many-waiters")) {
 			List<LockTemplate> templates = new ArrayList<>();
 			for (int i = 0; i < this.instances; i++) {
-				LockRepository repository = repository(i, counter);
-				LockTemplate template = new LockTemplate(repository,
+				LockTemplate template = new LockTemplate(instances.repository(i),
 						LockSettings.defaults().withOwner("instance-" + i).withWaitTime(WAIT_TIME), null);
-				this.closeables.add(template);
+				instances.closeLater(template);
 				templates.add(template);
 			}
-			report(contend(templates, counter));
-		}
-		finally {
-			for (int i = this.closeables.size() - 1; i >= 0; i--) {
-				try {
-					this.closeables.get(i).close();
-				}
-				catch (Exception ex) {
-					this.out.println("close: " + ex);
-				}
-			}
+			report(contend(templates, instances.requests()));
 		}
 	}
 
-	private Figures contend(List<LockTemplate> templates, Counter counter) throws InterruptedException {
+	private Figures contend(List<LockTemplate> templates, Instances.Requests counter) throws InterruptedException {
 		int threads = this.instances * this.threadsPerInstance;
 		long[] grants = new long[threads];
 		Samples[] waits = new Samples[threads];
@@ -235,134 +190,11 @@ public final class ManyWaiters {
 		this.out.println("uptime load: " + loadAverage());
 	}
 
-	private LockRepository repository(int instance, Counter counter) throws Exception {
-		return switch (this.backend) {
-			case "memory" -> {
-				if (instance > 0) {
-					throw new IllegalArgumentException("The memory backend has one instance per JVM: use 1 instance");
-				}
-				yield new MemoryLockRepository();
-			}
-			case "socket" -> socket(instance);
-			case "redis" -> redis(counter);
-			case "postgresql" -> postgresql(instance, counter);
-			case "etcd" -> etcd(counter);
-			default -> throw new IllegalArgumentException(
-					"Unknown backend '" + this.backend + "': use memory, socket, redis, postgresql or etcd");
-		};
-	}
-
-	private @Nullable Path socketDirectory;
-
-	private LockRepository socket(int instance) throws IOException {
-		if (this.socketDirectory == null) {
-			this.socketDirectory = Files.createTempDirectory("latchkey-many-waiters-");
-		}
-		SocketLockRepository repository = new SocketLockRepository(this.socketDirectory, "instance-" + instance,
-				Duration.ofSeconds(5));
-		this.closeables.add(repository);
-		return repository;
-	}
-
-	private @Nullable String redisNamespace;
-
-	private LockRepository redis(Counter counter) {
-		RedisURI uri = RedisURI.create(env("LATCHKEY_REDIS_URL", "redis://127.0.0.1:6379"));
-		LettuceConnectionFactory factory = new LettuceConnectionFactory(
-				new RedisStandaloneConfiguration(uri.getHost(), uri.getPort()));
-		factory.afterPropertiesSet();
-		factory.start();
-		this.closeables.add(factory::destroy);
-		AbstractRedisClient client = (AbstractRedisClient) factory.getRequiredNativeClient();
-		client.addListener(new CommandListener() {
-			@Override
-			public void commandStarted(CommandStartedEvent event) {
-				counter.add();
-			}
-		});
-		counter.counted();
-		if (this.redisNamespace == null) {
-			this.redisNamespace = "many-waiters-" + UUID.randomUUID();
-		}
-		return new RedisLockRepository(factory, this.redisNamespace);
-	}
-
-	private @Nullable StatementCountingProxy proxy;
-
-	private @Nullable String table;
-
-	private LockRepository postgresql(int instance, Counter counter) throws Exception {
-		String url = env("LATCHKEY_POSTGRES_URL", "jdbc:postgresql://127.0.0.1:5432/test?user=postgres");
-		if (this.proxy == null) {
-			this.proxy = new StatementCountingProxy(url);
-			this.closeables.add(this.proxy);
-			this.table = "LKMW_" + UUID.randomUUID().toString().substring(0, 8).toUpperCase(Locale.ROOT);
-			String schema = StreamUtils.copyToString(
-					new ClassPathResource("dev/latchkey/jdbc/schema-postgresql.sql").getInputStream(),
-					StandardCharsets.UTF_8);
-			HikariDataSource admin = pool(url, "admin", 1);
-			String script = schema.replace(JdbcLockRepository.DEFAULT_TABLE_NAME, this.table);
-			new ResourceDatabasePopulator(new ByteArrayResource(script.getBytes(StandardCharsets.UTF_8)))
-				.execute(admin);
-			this.closeables.add(() -> {
-				try (Connection connection = admin.getConnection();
-						Statement statement = connection.createStatement()) {
-					statement.execute("DROP TABLE IF EXISTS " + this.table);
-					statement.execute("DROP SEQUENCE IF EXISTS " + this.table + "_FENCING");
-				}
-				admin.close();
-			});
-			counter.countedBy(this.proxy);
-		}
-		HikariDataSource pool = pool(this.proxy.url(), "instance-" + instance, 10);
-		this.closeables.add(pool);
-		JdbcLockRepository repository = new JdbcLockRepository(pool, this.table);
-		this.closeables.add(repository);
-		return repository;
-	}
-
-	private static HikariDataSource pool(String url, String name, int size) {
-		HikariConfig config = new HikariConfig();
-		config.setJdbcUrl(url);
-		config.setMaximumPoolSize(size);
-		config.setMinimumIdle(1);
-		config.setConnectionTimeout(30_000);
-		config.setPoolName("many-waiters-" + name);
-		return new HikariDataSource(config);
-	}
-
-	private @Nullable String etcdNamespace;
-
-	private LockRepository etcd(Counter counter) {
-		String endpoints = env("LATCHKEY_TEST_ETCD_ENDPOINTS", "http://127.0.0.1:2379");
-		Client client = Client.builder().endpoints(endpoints.split(",")).interceptor(new ClientInterceptor() {
-			@Override
-			public <Q, A> ClientCall<Q, A> interceptCall(MethodDescriptor<Q, A> method, CallOptions options,
-					Channel next) {
-				counter.add();
-				return next.newCall(method, options);
-			}
-		}).build();
-		this.closeables.add(client);
-		counter.counted();
-		if (this.etcdNamespace == null) {
-			this.etcdNamespace = "many-waiters-" + UUID.randomUUID() + "/";
-		}
-		EtcdLockRepository repository = new EtcdLockRepository(client, this.etcdNamespace, Duration.ofSeconds(5));
-		this.closeables.add(repository);
-		return repository;
-	}
-
 	private static void spin(long nanos) {
 		long until = System.nanoTime() + nanos;
 		while (System.nanoTime() < until) {
 			Thread.onSpinWait();
 		}
-	}
-
-	private static String env(String name, String fallback) {
-		String value = System.getenv(name);
-		return (value != null && !value.isBlank()) ? value : fallback;
 	}
 
 	private static String loadAverage() {
@@ -372,51 +204,6 @@ public final class ManyWaiters {
 		catch (IOException ex) {
 			return "unknown";
 		}
-	}
-
-	/**
-	 * Backend requests of every instance during the timed run, counted at the clients:
-	 * each request as it goes ({@link #add()}), or by the protocol proxy, which counts
-	 * from its reset to its reading.
-	 */
-	private static final class Counter {
-
-		private final LongAdder requests = new LongAdder();
-
-		private boolean counts;
-
-		private @Nullable StatementCountingProxy proxy;
-
-		private long begun;
-
-		void add() {
-			this.requests.increment();
-		}
-
-		void counted() {
-			this.counts = true;
-		}
-
-		void countedBy(StatementCountingProxy proxy) {
-			this.counts = true;
-			this.proxy = proxy;
-		}
-
-		boolean counts() {
-			return this.counts;
-		}
-
-		void begin() {
-			if (this.proxy != null) {
-				this.proxy.reset();
-			}
-			this.begun = this.requests.sum();
-		}
-
-		long end() {
-			return (this.proxy != null) ? this.proxy.counts().roundTrips() : this.requests.sum() - this.begun;
-		}
-
 	}
 
 	private record Figures(long[] grants, long[] waits, long elapsedNanos, long requests, boolean counts,

@@ -1,0 +1,299 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
+package dev.latchkey.benchmarks;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.UUID;
+import java.util.concurrent.atomic.LongAdder;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import io.etcd.jetcd.Client;
+import io.grpc.CallOptions;
+import io.grpc.Channel;
+import io.grpc.ClientCall;
+import io.grpc.ClientInterceptor;
+import io.grpc.MethodDescriptor;
+import io.lettuce.core.AbstractRedisClient;
+import io.lettuce.core.RedisURI;
+import io.lettuce.core.event.command.CommandListener;
+import io.lettuce.core.event.command.CommandStartedEvent;
+import org.jspecify.annotations.Nullable;
+
+import org.springframework.core.io.ByteArrayResource;
+import org.springframework.core.io.ClassPathResource;
+import org.springframework.data.redis.connection.RedisStandaloneConfiguration;
+import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
+import org.springframework.jdbc.datasource.init.ResourceDatabasePopulator;
+import org.springframework.util.StreamUtils;
+
+import dev.latchkey.LockRepository;
+import dev.latchkey.etcd.EtcdLockRepository;
+import dev.latchkey.jdbc.JdbcLockRepository;
+import dev.latchkey.memory.MemoryLockRepository;
+import dev.latchkey.redis.RedisLockRepository;
+import dev.latchkey.socket.SocketLockRepository;
+
+/**
+ * Repositories of one backend as separate instances would have them, each with its own
+ * client (its own Redis connection factory, connection pool, etcd client or arbiter
+ * connection), in one namespace (a Redis prefix, a table, an etcd prefix or a lock
+ * directory) made for the run and dropped after it, and the backend requests of all of
+ * them counted at the clients: Lettuce's command listener, a gRPC interceptor, or, for
+ * PostgreSQL, the protocol proxy that counts round trips. The servers come from the
+ * variables the tests use.
+ *
+ * <pre class="code">
+ * try (Instances instances = new Instances("redis", "held-leases")) {
+ *     LockRepository first = instances.repository(0);
+ *     instances.requests().begin();
+ *     // ...
+ *     long requests = instances.requests().end();
+ * }
+ * </pre>
+ */
+final class Instances implements AutoCloseable {
+
+	private final String backend;
+
+	private final String name;
+
+	private final Requests requests = new Requests();
+
+	private final List<AutoCloseable> closeables = new ArrayList<>();
+
+	/**
+	 * Instances of a backend.
+	 * @param backend {@code memory}, {@code socket}, {@code redis}, {@code postgresql} or
+	 * {@code etcd}
+	 * @param name the harness's name, which the namespace starts with
+	 */
+	Instances(String backend, String name) {
+		this.backend = backend;
+		this.name = name;
+	}
+
+	Requests requests() {
+		return this.requests;
+	}
+
+	/**
+	 * Something to close, after the repositories' clients, when these instances close (in
+	 * the reverse order of registration).
+	 * @param closeable what to close
+	 */
+	void closeLater(AutoCloseable closeable) {
+		this.closeables.add(closeable);
+	}
+
+	@Override
+	public void close() {
+		for (int i = this.closeables.size() - 1; i >= 0; i--) {
+			try {
+				this.closeables.get(i).close();
+			}
+			catch (Exception ex) {
+				System.out.println("close: " + ex);
+			}
+		}
+		this.closeables.clear();
+	}
+
+	/**
+	 * A repository of its own client.
+	 * @param instance the instance's number, from 0
+	 * @return the repository
+	 * @throws Exception if the backend cannot be reached
+	 */
+	LockRepository repository(int instance) throws Exception {
+		return switch (this.backend) {
+			case "memory" -> {
+				if (instance > 0) {
+					throw new IllegalArgumentException("The memory backend has one instance per JVM: use 1 instance");
+				}
+				yield new MemoryLockRepository();
+			}
+			case "socket" -> socket(instance);
+			case "redis" -> redis();
+			case "postgresql" -> postgresql(instance);
+			case "etcd" -> etcd();
+			default -> throw new IllegalArgumentException(
+					"Unknown backend '" + this.backend + "': use memory, socket, redis, postgresql or etcd");
+		};
+	}
+
+	private @Nullable Path socketDirectory;
+
+	private LockRepository socket(int instance) throws IOException {
+		if (this.socketDirectory == null) {
+			this.socketDirectory = Files.createTempDirectory("latchkey-" + this.name + "-");
+		}
+		SocketLockRepository repository = new SocketLockRepository(this.socketDirectory, "instance-" + instance,
+				Duration.ofSeconds(5));
+		this.closeables.add(repository);
+		return repository;
+	}
+
+	private @Nullable String redisNamespace;
+
+	private LockRepository redis() {
+		RedisURI uri = RedisURI.create(env("LATCHKEY_REDIS_URL", "redis://127.0.0.1:6379"));
+		LettuceConnectionFactory factory = new LettuceConnectionFactory(
+				new RedisStandaloneConfiguration(uri.getHost(), uri.getPort()));
+		factory.afterPropertiesSet();
+		factory.start();
+		this.closeables.add(factory::destroy);
+		AbstractRedisClient client = (AbstractRedisClient) factory.getRequiredNativeClient();
+		client.addListener(new CommandListener() {
+			@Override
+			public void commandStarted(CommandStartedEvent event) {
+				Instances.this.requests.add();
+			}
+		});
+		this.requests.counted();
+		if (this.redisNamespace == null) {
+			this.redisNamespace = this.name + "-" + UUID.randomUUID();
+		}
+		return new RedisLockRepository(factory, this.redisNamespace);
+	}
+
+	private @Nullable StatementCountingProxy proxy;
+
+	private @Nullable String table;
+
+	private LockRepository postgresql(int instance) throws Exception {
+		String url = env("LATCHKEY_POSTGRES_URL", "jdbc:postgresql://127.0.0.1:5432/test?user=postgres");
+		if (this.proxy == null) {
+			this.proxy = new StatementCountingProxy(url);
+			this.closeables.add(this.proxy);
+			this.table = "LKMW_" + UUID.randomUUID().toString().substring(0, 8).toUpperCase(Locale.ROOT);
+			String schema = StreamUtils.copyToString(
+					new ClassPathResource("dev/latchkey/jdbc/schema-postgresql.sql").getInputStream(),
+					StandardCharsets.UTF_8);
+			HikariDataSource admin = pool(url, "admin", 1);
+			String script = schema.replace(JdbcLockRepository.DEFAULT_TABLE_NAME, this.table);
+			new ResourceDatabasePopulator(new ByteArrayResource(script.getBytes(StandardCharsets.UTF_8)))
+				.execute(admin);
+			this.closeables.add(() -> {
+				try (Connection connection = admin.getConnection();
+						Statement statement = connection.createStatement()) {
+					statement.execute("DROP TABLE IF EXISTS " + this.table);
+					statement.execute("DROP SEQUENCE IF EXISTS " + this.table + "_FENCING");
+				}
+				admin.close();
+			});
+			this.requests.countedBy(this.proxy);
+		}
+		HikariDataSource pool = pool(this.proxy.url(), "instance-" + instance, 10);
+		this.closeables.add(pool);
+		JdbcLockRepository repository = new JdbcLockRepository(pool, this.table);
+		this.closeables.add(repository);
+		return repository;
+	}
+
+	private HikariDataSource pool(String url, String name, int size) {
+		HikariConfig config = new HikariConfig();
+		config.setJdbcUrl(url);
+		config.setMaximumPoolSize(size);
+		config.setMinimumIdle(1);
+		config.setConnectionTimeout(30_000);
+		config.setPoolName(this.name + "-" + name);
+		return new HikariDataSource(config);
+	}
+
+	private @Nullable String etcdNamespace;
+
+	private LockRepository etcd() {
+		String endpoints = env("LATCHKEY_TEST_ETCD_ENDPOINTS", "http://127.0.0.1:2379");
+		Client client = Client.builder().endpoints(endpoints.split(",")).interceptor(new ClientInterceptor() {
+			@Override
+			public <Q, A> ClientCall<Q, A> interceptCall(MethodDescriptor<Q, A> method, CallOptions options,
+					Channel next) {
+				Instances.this.requests.add();
+				return next.newCall(method, options);
+			}
+		}).build();
+		this.closeables.add(client);
+		this.requests.counted();
+		if (this.etcdNamespace == null) {
+			this.etcdNamespace = this.name + "-" + UUID.randomUUID() + "/";
+		}
+		EtcdLockRepository repository = new EtcdLockRepository(client, this.etcdNamespace, Duration.ofSeconds(5));
+		this.closeables.add(repository);
+		return repository;
+	}
+
+	private static String env(String name, String fallback) {
+		String value = System.getenv(name);
+		return (value != null && !value.isBlank()) ? value : fallback;
+	}
+
+	/**
+	 * Backend requests of every instance during a timed run, counted at the clients: each
+	 * request as it goes ({@link #add()}), or by the protocol proxy, which counts from
+	 * its reset to its reading.
+	 */
+	static final class Requests {
+
+		private final LongAdder requests = new LongAdder();
+
+		private boolean counts;
+
+		private @Nullable StatementCountingProxy proxy;
+
+		private long begun;
+
+		void add() {
+			this.requests.increment();
+		}
+
+		void counted() {
+			this.counts = true;
+		}
+
+		void countedBy(StatementCountingProxy proxy) {
+			this.counts = true;
+			this.proxy = proxy;
+		}
+
+		boolean counts() {
+			return this.counts;
+		}
+
+		void begin() {
+			if (this.proxy != null) {
+				this.proxy.reset();
+			}
+			this.begun = this.requests.sum();
+		}
+
+		long end() {
+			return (this.proxy != null) ? this.proxy.counts().roundTrips() : this.requests.sum() - this.begun;
+		}
+
+	}
+
+}
