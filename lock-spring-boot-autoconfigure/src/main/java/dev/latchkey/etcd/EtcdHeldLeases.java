@@ -159,6 +159,10 @@ final class EtcdHeldLeases implements AutoCloseable {
 
 		volatile long deadlineNanos;
 
+		// Set when a force-release by any instance evicted the lease; its next renewal
+		// reports it lost.
+		volatile boolean revoked;
+
 		Held(LeaseSpec spec, ByteSequence etcdKey, ByteSequence value, EtcdLeasePool.SharedLease lease,
 				long deadlineNanos) {
 			this.spec = spec;

@@ -44,7 +44,10 @@ import dev.latchkey.LeaseSpec;
  * value written before descriptions were stored ends with the owner). A shared holder of
  * a read/write lock is written as a permit whose limit is {@value #SHARED_LIMIT}; a
  * writer waiting for the key is the etcd key {@code ns k \1 token}, on an etcd lease of
- * its own.
+ * its own. A holder evicted by a force-release is told so by the etcd key
+ * {@code ns \0 revoked/lease/token} (the lease in hexadecimal), on the evicted holder's
+ * own etcd lease, which its repository reads, and deletes, when it renews: no lock key is
+ * empty, so no holder's prefix covers it.
  */
 final class EtcdKeys {
 
@@ -137,6 +140,26 @@ final class EtcdKeys {
 			}
 		}
 		return null;
+	}
+
+	/**
+	 * The prefix of the revocations of the holders on one etcd lease:
+	 * {@code ns \0 revoked/lease/}.
+	 */
+	ByteSequence revocationsPrefix(long leaseId) {
+		byte[] suffix = ("revoked/" + Long.toHexString(leaseId) + "/").getBytes(StandardCharsets.UTF_8);
+		byte[] prefix = Arrays.copyOf(this.namespace, this.namespace.length + 1 + suffix.length);
+		prefix[this.namespace.length] = SEPARATOR;
+		System.arraycopy(suffix, 0, prefix, this.namespace.length + 1, suffix.length);
+		return ByteSequence.from(prefix);
+	}
+
+	/**
+	 * The revocation of one holder: a force-release evicted the lease of this token,
+	 * attached to this etcd lease.
+	 */
+	ByteSequence revocationKey(long leaseId, String token) {
+		return revocationsPrefix(leaseId).concat(ByteSequence.from(token, StandardCharsets.UTF_8));
 	}
 
 	static ByteSequence value(LeaseSpec lease) {

@@ -34,6 +34,7 @@ import org.jspecify.annotations.Nullable;
 
 import org.springframework.core.log.LogAccessor;
 
+import dev.latchkey.LockBackendException;
 import dev.latchkey.ReleaseSubscription;
 
 /**
@@ -93,6 +94,37 @@ final class EtcdLeasePool implements AutoCloseable {
 			shared.keepAlive();
 			return shared;
 		}
+	}
+
+	/**
+	 * Keeps a shared lease alive once, now: renewal's proof that the keys attached to it
+	 * still exist, which also resets its TTL at etcd from now.
+	 * @return {@code true} if etcd kept it alive; {@code false} if it had ended (it is
+	 * then dropped from the pool, and its loss announced)
+	 * @throws dev.latchkey.LockBackendException if etcd does not answer
+	 */
+	boolean keepAliveOnce(SharedLease shared) {
+		if (!shared.alive) {
+			return false;
+		}
+		long ttl;
+		try {
+			ttl = this.requests
+				.call(() -> "Keeping etcd lease " + Long.toHexString(shared.id) + " alive",
+						() -> this.leaseClient.keepAliveOnce(shared.id))
+				.getTTL();
+		}
+		catch (LockBackendException ex) {
+			if (!EtcdRequests.isLeaseNotFound(ex)) {
+				throw ex;
+			}
+			ttl = 0;
+		}
+		if (ttl > 0) {
+			return true;
+		}
+		shared.expired("etcd reports it expired or revoked");
+		return false;
 	}
 
 	/**

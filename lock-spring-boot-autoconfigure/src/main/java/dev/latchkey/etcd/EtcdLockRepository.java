@@ -23,6 +23,7 @@ import java.util.Collection;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -43,6 +44,7 @@ import io.etcd.jetcd.Lease;
 import io.etcd.jetcd.kv.GetResponse;
 import io.etcd.jetcd.kv.TxnResponse;
 import io.etcd.jetcd.op.Cmp;
+import io.etcd.jetcd.op.CmpTarget;
 import io.etcd.jetcd.op.Op;
 import io.etcd.jetcd.options.DeleteOption;
 import io.etcd.jetcd.options.GetOption;
@@ -109,6 +111,9 @@ public class EtcdLockRepository implements LockRepository, AutoCloseable {
 
 	// etcd refuses transactions of more than 128 operations by default (--max-txn-ops).
 	private static final int MAX_OPERATIONS = 100;
+
+	// A force-release that finds the holders changed this many times running gives up.
+	private static final int MAX_EVICTION_ATTEMPTS = 50;
 
 	/**
 	 * The most keys {@link #tryAcquireAll} takes in one transaction: two operations each.
@@ -562,30 +567,176 @@ public class EtcdLockRepository implements LockRepository, AutoCloseable {
 	@Override
 	public boolean forceRelease(String key) {
 		EtcdKeys.checkKey(key);
-		TxnResponse response = this.requests.call(key, () -> "Force-releasing the lock",
-				() -> this.kv.txn()
-					.Then(Op.delete(this.keys.holdersPrefix(key), DeleteOption.builder().isPrefix(true).build()))
-					.commit());
-		// No fencing counter to bump: the next grant's revision is above the deletion's,
-		// which is above every evicted holder's.
-		return response.getDeleteResponses().get(0).getDeleted() > 0;
+		boolean deleted = false;
+		for (int attempt = 1;; attempt++) {
+			List<KeyValue> holders = this.requests
+				.call(key, () -> "Reading the holders of the lock",
+						() -> this.kv.get(this.keys.holdersPrefix(key), GetOption.builder().isPrefix(true).build()))
+				.getKvs();
+			if (holders.isEmpty()) {
+				return deleted;
+			}
+			boolean evicted = true;
+			for (int from = 0; from < holders.size(); from += MAX_OPERATIONS / 2) {
+				List<KeyValue> part = holders.subList(from, Math.min(holders.size(), from + MAX_OPERATIONS / 2));
+				if (evict(key, part)) {
+					deleted = true;
+				}
+				else {
+					evicted = false;
+				}
+			}
+			if (!evicted && attempt == MAX_EVICTION_ATTEMPTS) {
+				throw new LockBackendException(EtcdRequests.BACKEND, key,
+						"The holders of the lock changed during each of " + MAX_EVICTION_ATTEMPTS
+								+ " attempts to force-release it; try again",
+						null);
+			}
+			if (evicted) {
+				// No fencing counter to bump: the next grant's revision is above the
+				// deletion's, which is above every evicted holder's.
+				return true;
+			}
+		}
+	}
+
+	/**
+	 * Deletes holders' keys, each with a revocation on its holder's etcd lease that its
+	 * repository reads at its next renewal, in one transaction that holds only while none
+	 * of the keys changed since they were read.
+	 * @return whether they were deleted; {@code false} when one changed, or its holder's
+	 * etcd lease ended, since they were read (the caller reads them again)
+	 */
+	private boolean evict(String key, List<KeyValue> holders) {
+		List<Cmp> unchanged = new ArrayList<>(holders.size());
+		List<Op> evictions = new ArrayList<>(holders.size() * 2);
+		for (KeyValue holder : holders) {
+			unchanged.add(new Cmp(holder.getKey(), Cmp.Op.EQUAL, CmpTarget.modRevision(holder.getModRevision())));
+			evictions.add(Op.delete(holder.getKey(), DeleteOption.DEFAULT));
+			if (holder.getLease() != 0) {
+				evictions.add(Op.put(this.keys.revocationKey(holder.getLease(), EtcdKeys.Holder.parse(holder).token()),
+						ByteSequence.EMPTY, PutOption.builder().withLeaseId(holder.getLease()).build()));
+			}
+		}
+		try {
+			return this.requests.call(key, () -> "Force-releasing the lock",
+					() -> this.kv.txn().If(unchanged.toArray(new Cmp[0])).Then(evictions.toArray(new Op[0])).commit())
+				.isSucceeded();
+		}
+		catch (LockBackendException ex) {
+			if (EtcdRequests.isLeaseNotFound(ex)) {
+				// A holder's etcd lease ended since the read, and with it the holder's
+				// key.
+				return false;
+			}
+			throw ex;
+		}
 	}
 
 	// Renewal
 
 	/**
-	 * Verifies that the leases' keys still exist with their tokens, in one read
-	 * transaction per hundred leases, and moves each verified lease's local deadline. The
-	 * etcd leases themselves are kept alive by jetcd's keep-alive stream, whatever the
-	 * number of locks.
+	 * Renews leases at a cost that does not grow with their number: the etcd lease that
+	 * the keys of each TTL class are attached to is kept alive once (which proves the
+	 * keys on it alive, and renews them at etcd), and the revocations that force-releases
+	 * left on those etcd leases are read in one transaction. A lease is lost when its
+	 * etcd lease has ended, or when a force-release revoked it. The keys of leases this
+	 * repository does not track (granted by another repository on the same namespace), or
+	 * that move to another TTL class, are read one by one, in a read transaction per
+	 * hundred.
 	 */
 	@Override
 	public Set<String> renew(Collection<LeaseSpec> leases) {
 		if (leases.isEmpty()) {
 			return Set.of();
 		}
+		long requestedAt = System.nanoTime();
 		Set<String> lost = new HashSet<>();
-		List<LeaseSpec> all = List.copyOf(leases);
+		Map<EtcdLeasePool.SharedLease, List<LeaseSpec>> byEtcdLease = new IdentityHashMap<>();
+		List<LeaseSpec> readOneByOne = new ArrayList<>();
+		for (LeaseSpec lease : leases) {
+			EtcdHeldLeases.Held entry = this.held.get(lease.token());
+			if (entry == null || EtcdLeasePool.isOtherClass(lease.ttl(), entry.lease)) {
+				readOneByOne.add(lease);
+			}
+			else {
+				byEtcdLease.computeIfAbsent(entry.lease, (shared) -> new ArrayList<>()).add(lease);
+			}
+		}
+		List<EtcdLeasePool.SharedLease> alive = new ArrayList<>(byEtcdLease.size());
+		byEtcdLease.forEach((shared, onIt) -> {
+			if (this.leases.keepAliveOnce(shared)) {
+				alive.add(shared);
+			}
+			else {
+				// etcd deleted every key attached to it.
+				onIt.forEach((lease) -> {
+					this.held.forget(lease.token());
+					lost.add(lease.token());
+				});
+			}
+		});
+		readRevocations(alive);
+		for (EtcdLeasePool.SharedLease shared : alive) {
+			for (LeaseSpec lease : byEtcdLease.get(shared)) {
+				EtcdHeldLeases.Held entry = this.held.get(lease.token());
+				if (entry == null || entry.revoked) {
+					this.held.forget(lease.token());
+					lost.add(lease.token());
+				}
+				else {
+					entry.deadlineNanos = requestedAt + lease.ttl().toNanos();
+				}
+			}
+		}
+		lost.addAll(renewOneByOne(readOneByOne));
+		return lost;
+	}
+
+	/**
+	 * Reads the revocations on the etcd leases, in one transaction, marks the leases they
+	 * name revoked, and deletes them.
+	 */
+	private void readRevocations(List<EtcdLeasePool.SharedLease> etcdLeases) {
+		for (int from = 0; from < etcdLeases.size(); from += MAX_OPERATIONS) {
+			List<EtcdLeasePool.SharedLease> part = etcdLeases.subList(from,
+					Math.min(etcdLeases.size(), from + MAX_OPERATIONS));
+			Op[] reads = new Op[part.size()];
+			for (int i = 0; i < part.size(); i++) {
+				reads[i] = Op.get(this.keys.revocationsPrefix(part.get(i).id),
+						GetOption.builder().isPrefix(true).build());
+			}
+			List<GetResponse> answers = this.requests
+				.call(() -> "Reading the revocations of " + part.size() + " etcd lease(s)",
+						() -> this.kv.txn().Then(reads).commit())
+				.getGetResponses();
+			List<Op> deletions = new ArrayList<>();
+			for (int i = 0; i < part.size(); i++) {
+				int prefixLength = this.keys.revocationsPrefix(part.get(i).id).size();
+				for (KeyValue revocation : answers.get(i).getKvs()) {
+					byte[] name = revocation.getKey().getBytes();
+					String token = new String(name, prefixLength, name.length - prefixLength, StandardCharsets.UTF_8);
+					EtcdHeldLeases.Held entry = this.held.get(token);
+					if (entry != null) {
+						entry.revoked = true;
+					}
+					deletions.add(Op.delete(revocation.getKey(), DeleteOption.DEFAULT));
+				}
+			}
+			for (int d = 0; d < deletions.size(); d += MAX_OPERATIONS) {
+				Op[] some = deletions.subList(d, Math.min(deletions.size(), d + MAX_OPERATIONS)).toArray(new Op[0]);
+				this.requests.call(() -> "Deleting " + some.length + " read revocation(s)",
+						() -> this.kv.txn().Then(some).commit());
+			}
+		}
+	}
+
+	/**
+	 * Verifies that the leases' keys still exist with their tokens, in one read
+	 * transaction per hundred leases, and moves each verified lease's local deadline.
+	 */
+	private Set<String> renewOneByOne(List<LeaseSpec> all) {
+		Set<String> lost = new HashSet<>();
 		for (int from = 0; from < all.size(); from += MAX_OPERATIONS) {
 			List<LeaseSpec> batch = all.subList(from, Math.min(all.size(), from + MAX_OPERATIONS));
 			long requestedAt = System.nanoTime();

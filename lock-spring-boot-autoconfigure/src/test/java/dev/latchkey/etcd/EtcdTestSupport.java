@@ -25,6 +25,7 @@ import java.util.concurrent.TimeUnit;
 import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.Client;
 import io.etcd.jetcd.options.DeleteOption;
+import io.etcd.jetcd.options.GetOption;
 
 /**
  * Clients for the etcd tests.
@@ -59,6 +60,25 @@ final class EtcdTestSupport {
 		catch (Exception ex) {
 			// Best effort: leases expire by themselves.
 		}
+	}
+
+	/**
+	 * The etcd keys of a namespace, every kind (holders, writer waits and anything else
+	 * the backend writes there).
+	 * @param client the client
+	 * @param namespace the namespace
+	 * @return the keys, as strings
+	 * @throws Exception if etcd does not answer
+	 */
+	static List<String> keys(Client client, String namespace) throws Exception {
+		return client.getKVClient()
+			.get(ByteSequence.from(namespace, StandardCharsets.UTF_8),
+					GetOption.builder().isPrefix(true).withKeysOnly(true).build())
+			.get(10, TimeUnit.SECONDS)
+			.getKvs()
+			.stream()
+			.map((entry) -> entry.getKey().toString(StandardCharsets.UTF_8))
+			.toList();
 	}
 
 }
