@@ -101,6 +101,22 @@ class RedisLockScriptTests {
 	}
 
 	@Test
+	void renewalOfThousandsOfLeasesIsSentInScriptsOfAtMostTwoThousandLeasesSoNoneStallsTheServer() {
+		RedisLockRepository repository = new RedisLockRepository(connectionFactory, "script-test");
+		List<LeaseSpec> leases = new ArrayList<>();
+		for (int i = 0; i < 4_500; i++) {
+			LeaseSpec lease = LeaseSpec.exclusive("renew-many:" + i, "owner", token(), TTL);
+			assertThat(repository.tryAcquire(lease)).isPresent();
+			leases.add(lease);
+		}
+		LeaseSpec forced = leases.get(4_321);
+		assertThat(new RedisLockRepository(connectionFactory, "script-test").forceRelease(forced.key())).isTrue();
+		Map<String, Long> before = commandStats();
+		assertThat(repository.renew(leases)).containsExactly(forced.token());
+		assertThat(delta(before, commandStats())).containsEntry("evalsha", 3L);
+	}
+
+	@Test
 	void renewalOfManyLeasesIsOneScriptCall() {
 		RedisLockRepository repository = new RedisLockRepository(connectionFactory, "script-test");
 		List<LeaseSpec> leases = new ArrayList<>();
