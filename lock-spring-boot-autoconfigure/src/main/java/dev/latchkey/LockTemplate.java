@@ -88,6 +88,10 @@ public class LockTemplate implements AutoCloseable {
 
 	private final LockSettings settings;
 
+	// The renewal interval of leases of the default TTL, made once rather than for every
+	// lease (a lease keeps it while held).
+	private final Duration defaultRenewInterval;
+
 	private final OwnerIdentity identity;
 
 	private final LeaseKeeper keeper;
@@ -197,6 +201,7 @@ public class LockTemplate implements AutoCloseable {
 		settings.checkTtl(settings.ttl());
 		this.repository = repository;
 		this.settings = settings;
+		this.defaultRenewInterval = settings.renewIntervalFor(settings.ttl());
 		this.identity = new OwnerIdentity(settings.owner());
 		this.keeper = new LeaseKeeper(repository, renewalScheduler, threadFactory);
 		this.waiter = new LockWaiter(settings.initialPollInterval(), settings.maxPollInterval());
@@ -534,13 +539,17 @@ public class LockTemplate implements AutoCloseable {
 		return granted(operation, spec, grant.fencingToken(), grant.requestedAtNanos(), maxHold, observation);
 	}
 
+	private Duration renewIntervalFor(Duration ttl) {
+		return ttl.equals(this.settings.ttl()) ? this.defaultRenewInterval : this.settings.renewIntervalFor(ttl);
+	}
+
 	/**
 	 * The lease of a grant, kept from now on (renewed, lost at its deadline).
 	 */
 	private LockHandle granted(LockOperation operation, LeaseSpec spec, long fencingToken, long requestedAtNanos,
 			@Nullable Duration maxHold, LockObserver.@Nullable Acquisition observation) {
 		DefaultLease lease = new DefaultLease(this.lifecycle, spec, operation.name(), fencingToken, requestedAtNanos,
-				this.settings.renewIntervalFor(spec.ttl()), this.settings.safetyMarginFor(spec.ttl()), maxHold);
+				renewIntervalFor(spec.ttl()), this.settings.safetyMarginFor(spec.ttl()), maxHold);
 		this.keeper.keep(lease);
 		if (observation != null) {
 			lease.observeHold(observeGrant(observation, lease));
