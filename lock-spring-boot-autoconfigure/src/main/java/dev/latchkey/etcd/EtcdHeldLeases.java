@@ -46,6 +46,8 @@ final class EtcdHeldLeases implements AutoCloseable {
 
 	private final KV kv;
 
+	private final EtcdKeys keys;
+
 	private final EtcdRequests requests;
 
 	private final Map<String, Held> held = new ConcurrentHashMap<>();
@@ -57,8 +59,9 @@ final class EtcdHeldLeases implements AutoCloseable {
 	/**
 	 * Tracks leases and starts the sweep on one thread of the factory.
 	 */
-	EtcdHeldLeases(KV kv, EtcdRequests requests, ThreadFactory threadFactory) {
+	EtcdHeldLeases(KV kv, EtcdKeys keys, EtcdRequests requests, ThreadFactory threadFactory) {
 		this.kv = kv;
+		this.keys = keys;
 		this.requests = requests;
 		this.sweeper = new ScheduledThreadPoolExecutor(1, threadFactory);
 		this.sweeper.scheduleWithFixedDelay(this::deleteExpired, SWEEP_INTERVAL_MILLIS, SWEEP_INTERVAL_MILLIS,
@@ -70,9 +73,9 @@ final class EtcdHeldLeases implements AutoCloseable {
 	 * the answer be lost, a put that did land is still deleted when the lock's TTL has
 	 * passed, rather than kept alive by the shared lease for ever.
 	 */
-	void track(LeaseSpec lease, ByteSequence etcdKey, ByteSequence value, EtcdLeasePool.SharedLease shared) {
+	void track(LeaseSpec lease, EtcdLeasePool.SharedLease shared) {
 		long deadline = System.nanoTime() + lease.ttl().toNanos();
-		this.held.put(lease.token(), new Held(lease, etcdKey, value, shared, deadline));
+		this.held.put(lease.token(), new Held(this.keys, lease, shared, deadline));
 	}
 
 	@Nullable Held get(String token) {
@@ -113,7 +116,7 @@ final class EtcdHeldLeases implements AutoCloseable {
 			if (now - entry.deadlineNanos >= 0) {
 				try {
 					this.requests.call(entry.spec.key(), () -> "Deleting the expired lease of the lock",
-							() -> EtcdKeys.deleteIfOurs(this.kv, entry.etcdKey, entry.value));
+							() -> EtcdKeys.deleteIfOurs(this.kv, entry.etcdKey(), entry.value()));
 					this.held.remove(entry.spec.token(), entry);
 				}
 				catch (RuntimeException ex) {
@@ -145,15 +148,15 @@ final class EtcdHeldLeases implements AutoCloseable {
 
 	/**
 	 * A lease this repository granted and tracks until it is released or lost: its key is
-	 * deleted when its local deadline passes without a renewal.
+	 * deleted when its local deadline passes without a renewal. Its etcd key and value
+	 * are made again from the lease when needed (rarely: a sweep, a move to another etcd
+	 * lease) rather than kept, which would double what a held lease costs the heap.
 	 */
 	static final class Held {
 
+		private final EtcdKeys keys;
+
 		final LeaseSpec spec;
-
-		final ByteSequence etcdKey;
-
-		final ByteSequence value;
 
 		volatile EtcdLeasePool.SharedLease lease;
 
@@ -163,13 +166,19 @@ final class EtcdHeldLeases implements AutoCloseable {
 		// reports it lost.
 		volatile boolean revoked;
 
-		Held(LeaseSpec spec, ByteSequence etcdKey, ByteSequence value, EtcdLeasePool.SharedLease lease,
-				long deadlineNanos) {
+		Held(EtcdKeys keys, LeaseSpec spec, EtcdLeasePool.SharedLease lease, long deadlineNanos) {
+			this.keys = keys;
 			this.spec = spec;
-			this.etcdKey = etcdKey;
-			this.value = value;
 			this.lease = lease;
 			this.deadlineNanos = deadlineNanos;
+		}
+
+		ByteSequence etcdKey() {
+			return this.keys.etcdKey(this.spec);
+		}
+
+		ByteSequence value() {
+			return EtcdKeys.value(this.spec);
 		}
 
 		/**

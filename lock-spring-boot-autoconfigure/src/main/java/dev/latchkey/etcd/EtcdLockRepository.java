@@ -191,7 +191,7 @@ public class EtcdLockRepository implements LockRepository, AutoCloseable {
 		this.leaseClient = client.getLeaseClient();
 		this.leases = new EtcdLeasePool(this.leaseClient, this.requests);
 		this.watches = new EtcdKeyWatches(client.getWatchClient(), this.keys, requestTimeout);
-		this.held = new EtcdHeldLeases(this.kv, this.requests, threadFactory);
+		this.held = new EtcdHeldLeases(this.kv, this.keys, this.requests, threadFactory);
 	}
 
 	private static ThreadFactory defaultThreadFactory() {
@@ -257,7 +257,7 @@ public class EtcdLockRepository implements LockRepository, AutoCloseable {
 				LeaseSpec lease = leases.get(i);
 				EtcdLeasePool.SharedLease on = this.leases.lease(lease.ttl());
 				shared.add(on);
-				this.held.track(lease, etcdKeys.get(i), values.get(i), on);
+				this.held.track(lease, on);
 				operations[i] = Op.put(etcdKeys.get(i), values.get(i), leased(on));
 				operations[count + i] = Op.get(this.keys.holdersPrefix(lease.key()), countOnly());
 			}
@@ -374,7 +374,7 @@ public class EtcdLockRepository implements LockRepository, AutoCloseable {
 		ByteSequence etcdKey = this.keys.lockKey(lease.key());
 		ByteSequence prefix = this.keys.holdersPrefix(lease.key());
 		ByteSequence value = EtcdKeys.value(lease);
-		TxnResponse response = withLease(lease, etcdKey, value,
+		TxnResponse response = withLease(lease,
 				(shared) -> this.requests.call(lease.key(), () -> "Acquiring the lock",
 						() -> this.kv.txn()
 							.If(EtcdKeys.absent(etcdKey))
@@ -408,7 +408,7 @@ public class EtcdLockRepository implements LockRepository, AutoCloseable {
 		ByteSequence prefix = this.keys.holdersPrefix(lease.key());
 		ByteSequence etcdKey = this.keys.permitKey(lease.key(), lease.token());
 		ByteSequence value = EtcdKeys.value(lease);
-		TxnResponse response = withLease(lease, etcdKey, value,
+		TxnResponse response = withLease(lease,
 				(shared) -> this.requests.call(lease.key(), () -> "Acquiring a shared lease of the lock",
 						() -> this.kv.txn()
 							.If(EtcdKeys.absent(lockKey))
@@ -450,7 +450,7 @@ public class EtcdLockRepository implements LockRepository, AutoCloseable {
 		}
 		ByteSequence etcdKey = this.keys.permitKey(lease.key(), lease.token());
 		ByteSequence value = EtcdKeys.value(lease);
-		TxnResponse response = withLease(lease, etcdKey, value,
+		TxnResponse response = withLease(lease,
 				(shared) -> this.requests.call(lease.key(), () -> "Acquiring a permit of the semaphore",
 						() -> this.kv.txn()
 							.If(EtcdKeys.absent(lockKey))
@@ -514,11 +514,10 @@ public class EtcdLockRepository implements LockRepository, AutoCloseable {
 	 * deleted when the lock's TTL has passed, rather than kept alive by the shared lease
 	 * for ever.
 	 */
-	private TxnResponse withLease(LeaseSpec lease, ByteSequence etcdKey, ByteSequence value,
-			Function<EtcdLeasePool.SharedLease, TxnResponse> acquisition) {
+	private TxnResponse withLease(LeaseSpec lease, Function<EtcdLeasePool.SharedLease, TxnResponse> acquisition) {
 		for (int attempt = 1;; attempt++) {
 			EtcdLeasePool.SharedLease shared = this.leases.lease(lease.ttl());
-			this.held.track(lease, etcdKey, value, shared);
+			this.held.track(lease, shared);
 			try {
 				return acquisition.apply(shared);
 			}
@@ -773,15 +772,17 @@ public class EtcdLockRepository implements LockRepository, AutoCloseable {
 		}
 		if (!entry.lease.alive) {
 			this.held.forget(lease.token());
-			deleteIfOurs(lease, entry.etcdKey, entry.value);
+			deleteIfOurs(lease, entry.etcdKey(), entry.value());
 			return false;
 		}
 		if (EtcdLeasePool.isOtherClass(lease.ttl(), entry.lease) || found.getLease() != entry.lease.id) {
 			EtcdLeasePool.SharedLease shared = this.leases.lease(lease.ttl());
+			ByteSequence etcdKey = entry.etcdKey();
+			ByteSequence value = entry.value();
 			TxnResponse moved = this.requests.call(lease.key(), () -> "Renewing the lock",
 					() -> this.kv.txn()
-						.If(EtcdKeys.ours(entry.etcdKey, entry.value))
-						.Then(Op.put(entry.etcdKey, entry.value, leased(shared)))
+						.If(EtcdKeys.ours(etcdKey, value))
+						.Then(Op.put(etcdKey, value, leased(shared)))
 						.commit());
 			if (!moved.isSucceeded()) {
 				this.held.forget(lease.token());
