@@ -43,7 +43,10 @@ import org.springframework.util.Assert;
  * Each lease is due for renewal every {@link KeptLease#renewInterval()} (a third of its
  * TTL by default). When a tick runs, every lease due within half of its own interval
  * joins the batch, so leases taken at nearby times share one {@link LockRepository#renew}
- * call and the traffic per tick does not grow with the number of leases.
+ * call and the traffic per tick does not grow with the number of leases; or, for a
+ * backend that asks for smaller calls ({@link LockRepository#renewalBatchSize()}), one
+ * call per that many leases, one after the other, each lease's renewal timed from when
+ * its own call was sent.
  * <ul>
  * <li>A lease the backend reports as no longer held is lost at once
  * ({@link LossReason#NOT_OWNER}).</li>
@@ -344,9 +347,24 @@ final class LeaseKeeper implements AutoCloseable {
 				batch.add(entry);
 			}
 		}
-		if (batch.isEmpty()) {
-			return;
+		int perCall = Math.max(1, this.repository.renewalBatchSize());
+		for (int from = 0; from < batch.size(); from += perCall) {
+			RuntimeException failure = renew(batch.subList(from, Math.min(batch.size(), from + perCall)));
+			if (failure != null) {
+				// The leases left are retried with these, rather than each call waiting
+				// out the same failure.
+				renewalFailed(batch.subList(from, batch.size()), failure);
+				return;
+			}
 		}
+	}
+
+	/**
+	 * Renews leases in one repository call, timed from when it is sent.
+	 * @return the call's failure, or {@code null}
+	 */
+	private @Nullable RuntimeException renew(List<Entry> batch) {
+		long now = System.nanoTime();
 		List<LeaseSpec> specs = new ArrayList<>(batch.size());
 		for (Entry entry : batch) {
 			specs.add(renewal(entry, now));
@@ -358,8 +376,7 @@ final class LeaseKeeper implements AutoCloseable {
 			lost = this.repository.renew(specs);
 		}
 		catch (RuntimeException ex) {
-			renewalFailed(batch, ex);
-			return;
+			return ex;
 		}
 		finally {
 			watchdog.stop();
@@ -374,6 +391,7 @@ final class LeaseKeeper implements AutoCloseable {
 				runSafely(() -> entry.lease.renewed(requestedAt));
 			}
 		}
+		return null;
 	}
 
 	/**

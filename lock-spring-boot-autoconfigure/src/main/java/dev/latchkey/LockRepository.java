@@ -229,6 +229,25 @@ public interface LockRepository {
 	Set<String> renew(Collection<LeaseSpec> leases);
 
 	/**
+	 * The most leases one {@link #renew} call should name: a hint for backends whose
+	 * renewal costs the server work per lease, so that no one call holds it for long. The
+	 * core's lease keeper renews a larger batch in several calls, one after the other,
+	 * and times each lease's renewal from when its own call was sent, so that a lease in
+	 * a late call keeps the validity it would have had in a call of its own. The default
+	 * is no limit, for backends whose renewal costs the same whatever the number of
+	 * leases.
+	 *
+	 * <pre class="code">
+	 * int perCall = repository.renewalBatchSize(); // Redis: 2,000
+	 * </pre>
+	 * @return the most leases per renewal call, at least 1
+	 * @since 0.2.0
+	 */
+	default int renewalBatchSize() {
+		return Integer.MAX_VALUE;
+	}
+
+	/**
 	 * Releases a lease, only if it is still held by its token: never deletes another
 	 * owner's lease. Waiters of the key are notified.
 	 * @param lease the lease to release

@@ -17,6 +17,9 @@
 package dev.latchkey;
 
 import java.time.Duration;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.List;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Set;
 import java.util.UUID;
@@ -153,6 +156,52 @@ class LeaseKeeperTests {
 			.withMessageContaining("two tasks at once");
 	}
 
+	@Test
+	void aBackendThatAsksForSmallerRenewalCallsGetsThemEachLeaseTimedFromItsOwnCall() throws Exception {
+		List<Integer> callSizes = new CopyOnWriteArrayList<>();
+		MemoryLockRepository slow = new MemoryLockRepository() {
+
+			@Override
+			public int renewalBatchSize() {
+				return 10;
+			}
+
+			@Override
+			public Set<String> renew(Collection<LeaseSpec> leases) {
+				callSizes.add(leases.size());
+				try {
+					// A backend whose renewal work grows with the leases it names.
+					Thread.sleep(50);
+				}
+				catch (InterruptedException ex) {
+					Thread.currentThread().interrupt();
+				}
+				return super.renew(leases);
+			}
+
+		};
+		List<TestLease> leases = new ArrayList<>();
+		for (int i = 0; i < 35; i++) {
+			LeaseSpec spec = LeaseSpec.exclusive("batch:" + i, "test", UUID.randomUUID().toString(),
+					Duration.ofSeconds(30));
+			assertThat(slow.tryAcquire(spec)).isPresent();
+			leases
+				.add(new TestLease(spec, Duration.ofMillis(300), System.nanoTime() + Duration.ofSeconds(25).toNanos()));
+		}
+		try (LeaseKeeper keeper = new LeaseKeeper(slow, null)) {
+			leases.forEach(keeper::keep);
+			Awaitility.await()
+				.atMost(Duration.ofSeconds(5))
+				.until(() -> leases.stream().allMatch((lease) -> lease.renewals.get() >= 1));
+			assertThat(callSizes.subList(0, 4)).containsExactly(10, 10, 10, 5);
+			long earliest = leases.stream().mapToLong((lease) -> lease.firstRenewalRequestedAt).min().getAsLong();
+			long latest = leases.stream().mapToLong((lease) -> lease.firstRenewalRequestedAt).max().getAsLong();
+			assertThat(Duration.ofNanos(latest - earliest)).as("the last call's leases timed from their own call")
+				.isGreaterThanOrEqualTo(Duration.ofMillis(150));
+			assertThat(leases).allSatisfy((lease) -> assertThat(lease.lost).isNotDone());
+		}
+	}
+
 	/**
 	 * A memory backend whose renewals hang until released.
 	 */
@@ -195,6 +244,8 @@ class LeaseKeeperTests {
 		private final @Nullable Duration maxHold;
 
 		final AtomicInteger renewals = new AtomicInteger();
+
+		volatile long firstRenewalRequestedAt;
 
 		TestLease(LeaseSpec spec, Duration renewInterval, long validUntilNanos) {
 			this(spec, renewInterval, validUntilNanos, null);
@@ -239,7 +290,9 @@ class LeaseKeeperTests {
 
 		@Override
 		public void renewed(long requestedAtNanos) {
-			this.renewals.incrementAndGet();
+			if (this.renewals.incrementAndGet() == 1) {
+				this.firstRenewalRequestedAt = requestedAtNanos;
+			}
 			this.validUntilNanos = requestedAtNanos + this.spec.ttl().toNanos();
 		}
 

@@ -524,6 +524,14 @@ public class RedisLockRepository implements LockRepository, AutoCloseable {
 	}
 
 	/**
+	 * At most 2,000 leases per renewal call, the most one script names.
+	 */
+	@Override
+	public int renewalBatchSize() {
+		return MAX_RENEWAL_BATCH;
+	}
+
+	/**
 	 * Renews leases of one slot in one script call.
 	 * @return the tokens of those no longer held
 	 */
