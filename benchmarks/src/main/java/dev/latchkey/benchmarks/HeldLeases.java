@@ -50,8 +50,9 @@ import dev.latchkey.LockTemplate;
  * </pre>
  *
  * Arguments: the backend ({@code memory}, {@code socket}, {@code redis},
- * {@code postgresql} or {@code etcd}), leases, TTL in seconds, seconds to hold them (10
- * by default), busy threads (none by default).
+ * {@code redis-cluster}, {@code postgresql}, {@code etcd} or {@code etcd-cluster}; see
+ * {@link Instances}), leases, TTL in seconds, seconds to hold them (10 by default), busy
+ * threads (none by default).
  */
 public final class HeldLeases {
 
@@ -62,8 +63,9 @@ public final class HeldLeases {
 
 	public static void main(String[] args) throws Exception {
 		if (args.length < 3) {
-			System.err.println("Usage: HeldLeases memory|socket|redis|postgresql|etcd leases ttl-seconds "
-					+ "[seconds] [busy-threads]");
+			System.err.println(
+					"Usage: HeldLeases memory|socket|redis|redis-cluster|postgresql|etcd|etcd-cluster leases ttl-seconds "
+							+ "[seconds] [busy-threads]");
 			System.exit(2);
 		}
 		String backend = args[0];

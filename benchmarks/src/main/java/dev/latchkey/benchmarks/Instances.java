@@ -17,6 +17,8 @@
 package dev.latchkey.benchmarks;
 
 import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -27,6 +29,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.UUID;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 
 import com.zaxxer.hikari.HikariConfig;
@@ -45,6 +48,7 @@ import org.jspecify.annotations.Nullable;
 
 import org.springframework.core.io.ByteArrayResource;
 import org.springframework.core.io.ClassPathResource;
+import org.springframework.data.redis.connection.RedisClusterConfiguration;
 import org.springframework.data.redis.connection.RedisStandaloneConfiguration;
 import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
 import org.springframework.jdbc.datasource.init.ResourceDatabasePopulator;
@@ -87,8 +91,9 @@ final class Instances implements AutoCloseable {
 
 	/**
 	 * Instances of a backend.
-	 * @param backend {@code memory}, {@code socket}, {@code redis}, {@code postgresql} or
-	 * {@code etcd}
+	 * @param backend {@code memory}, {@code socket}, {@code redis}, {@code redis-cluster}
+	 * (three primaries these instances start), {@code postgresql}, {@code etcd} or
+	 * {@code etcd-cluster} (the three members {@code scripts/services.sh} starts)
 	 * @param name the harness's name, which the namespace starts with
 	 */
 	Instances(String backend, String name) {
@@ -138,10 +143,12 @@ final class Instances implements AutoCloseable {
 			}
 			case "socket" -> socket(instance);
 			case "redis" -> redis();
+			case "redis-cluster" -> redisCluster();
 			case "postgresql" -> postgresql(instance);
-			case "etcd" -> etcd();
-			default -> throw new IllegalArgumentException(
-					"Unknown backend '" + this.backend + "': use memory, socket, redis, postgresql or etcd");
+			case "etcd" -> etcd(env("LATCHKEY_TEST_ETCD_ENDPOINTS", "http://127.0.0.1:2379"));
+			case "etcd-cluster" -> etcd(required("LATCHKEY_TEST_ETCD_CLUSTER_ENDPOINTS"));
+			default -> throw new IllegalArgumentException("Unknown backend '" + this.backend
+					+ "': use memory, socket, redis, redis-cluster, postgresql, etcd or etcd-cluster");
 		};
 	}
 
@@ -161,8 +168,99 @@ final class Instances implements AutoCloseable {
 
 	private LockRepository redis() {
 		RedisURI uri = RedisURI.create(env("LATCHKEY_REDIS_URL", "redis://127.0.0.1:6379"));
-		LettuceConnectionFactory factory = new LettuceConnectionFactory(
-				new RedisStandaloneConfiguration(uri.getHost(), uri.getPort()));
+		return redis(new LettuceConnectionFactory(new RedisStandaloneConfiguration(uri.getHost(), uri.getPort())));
+	}
+
+	private @Nullable List<String> clusterNodes;
+
+	/**
+	 * A repository on a Redis Cluster of three primaries that these instances start
+	 * ({@code redis-server --cluster-enabled yes}, joined by
+	 * {@code redis-cli --cluster create}) and stop when they close.
+	 */
+	private LockRepository redisCluster() throws Exception {
+		if (this.clusterNodes == null) {
+			this.clusterNodes = startRedisCluster();
+		}
+		return redis(new LettuceConnectionFactory(new RedisClusterConfiguration(this.clusterNodes)));
+	}
+
+	private List<String> startRedisCluster() throws Exception {
+		Path directory = Files.createTempDirectory("latchkey-" + this.name + "-cluster-");
+		List<String> nodes = new ArrayList<>();
+		for (int i = 0; i < 3; i++) {
+			int port = freeClusterPort();
+			Process server = new ProcessBuilder("redis-server", "--port", Integer.toString(port), "--bind", "127.0.0.1",
+					"--save", "", "--appendonly", "no", "--cluster-enabled", "yes", "--cluster-config-file",
+					directory.resolve("nodes-" + port + ".conf").toString(), "--dir", directory.toString())
+				.redirectErrorStream(true)
+				.redirectOutput(directory.resolve("redis-" + port + ".log").toFile())
+				.start();
+			this.closeables.add(() -> {
+				server.destroy();
+				server.waitFor(10, TimeUnit.SECONDS);
+			});
+			nodes.add("127.0.0.1:" + port);
+			awaitCommand(10, "redis-cli", "-p", Integer.toString(port), "PING");
+		}
+		List<String> create = new ArrayList<>(List.of("redis-cli", "--cluster", "create"));
+		create.addAll(nodes);
+		create.addAll(List.of("--cluster-replicas", "0", "--cluster-yes"));
+		awaitCommand(1, create.toArray(new String[0]));
+		for (String node : nodes) {
+			String port = node.substring(node.indexOf(':') + 1);
+			long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+			while (!run("redis-cli", "-p", port, "CLUSTER", "INFO").contains("cluster_state:ok")) {
+				if (System.nanoTime() > deadline) {
+					throw new IllegalStateException("The Redis Cluster did not reach cluster_state:ok in 20 s");
+				}
+				Thread.sleep(50);
+			}
+		}
+		return nodes;
+	}
+
+	private static int freeClusterPort() throws IOException {
+		// Redis listens for the cluster bus 10,000 above the port.
+		for (int attempt = 0; attempt < 100; attempt++) {
+			int port;
+			try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+				port = socket.getLocalPort();
+			}
+			if (port <= 55_535) {
+				try (ServerSocket bus = new ServerSocket(port + 10_000, 1, InetAddress.getLoopbackAddress())) {
+					return port;
+				}
+				catch (IOException ex) {
+					// Taken: try another.
+				}
+			}
+		}
+		throw new IllegalStateException("Found no free pair of ports for a Redis Cluster node and its bus");
+	}
+
+	private static void awaitCommand(int attempts, String... command) throws Exception {
+		for (int attempt = 1;; attempt++) {
+			Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+			String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+			if (process.waitFor(30, TimeUnit.SECONDS) && process.exitValue() == 0) {
+				return;
+			}
+			if (attempt >= attempts) {
+				throw new IllegalStateException(String.join(" ", command) + " failed: " + output);
+			}
+			Thread.sleep(200);
+		}
+	}
+
+	private static String run(String... command) throws Exception {
+		Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+		String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+		process.waitFor(30, TimeUnit.SECONDS);
+		return output;
+	}
+
+	private LockRepository redis(LettuceConnectionFactory factory) {
 		factory.afterPropertiesSet();
 		factory.start();
 		this.closeables.add(factory::destroy);
@@ -226,8 +324,7 @@ final class Instances implements AutoCloseable {
 
 	private @Nullable String etcdNamespace;
 
-	private LockRepository etcd() {
-		String endpoints = env("LATCHKEY_TEST_ETCD_ENDPOINTS", "http://127.0.0.1:2379");
+	private LockRepository etcd(String endpoints) {
 		Client client = Client.builder().endpoints(endpoints.split(",")).interceptor(new ClientInterceptor() {
 			@Override
 			public <Q, A> ClientCall<Q, A> interceptCall(MethodDescriptor<Q, A> method, CallOptions options,
@@ -244,6 +341,15 @@ final class Instances implements AutoCloseable {
 		EtcdLockRepository repository = new EtcdLockRepository(client, this.etcdNamespace, Duration.ofSeconds(5));
 		this.closeables.add(repository);
 		return repository;
+	}
+
+	private static String required(String name) {
+		String value = System.getenv(name);
+		if (value == null || value.isBlank()) {
+			throw new IllegalStateException(name + " is not set: run 'eval \"$(scripts/services.sh)\"' first, which"
+					+ " starts the servers and sets it");
+		}
+		return value;
 	}
 
 	private static String env(String name, String fallback) {

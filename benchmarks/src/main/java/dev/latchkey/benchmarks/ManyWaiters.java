@@ -51,8 +51,9 @@ import dev.latchkey.LockTemplate;
  * </pre>
  *
  * Arguments: the backend ({@code memory}, {@code socket}, {@code redis},
- * {@code postgresql} or {@code etcd}; the servers from the variables the tests use),
- * instances, threads per instance, seconds to count (after 2 s of warm-up).
+ * {@code redis-cluster}, {@code postgresql}, {@code etcd} or {@code etcd-cluster}; see
+ * {@link Instances}), instances, threads per instance, seconds to count (after 2 s of
+ * warm-up).
  */
 public final class ManyWaiters {
 
@@ -82,8 +83,9 @@ public final class ManyWaiters {
 
 	public static void main(String[] args) throws Exception {
 		if (args.length < 3) {
-			System.err.println("Usage: ManyWaiters memory|socket|redis|postgresql|etcd instances "
-					+ "threads-per-instance [seconds]");
+			System.err
+				.println("Usage: ManyWaiters memory|socket|redis|redis-cluster|postgresql|etcd|etcd-cluster instances "
+						+ "threads-per-instance [seconds]");
 			System.exit(2);
 		}
 		Duration run = Duration.ofSeconds((args.length > 3) ? Long.parseLong(args[3]) : 10);
