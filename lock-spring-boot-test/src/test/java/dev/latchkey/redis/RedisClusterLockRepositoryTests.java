@@ -28,15 +28,19 @@ import java.util.concurrent.TimeUnit;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import org.springframework.data.redis.connection.RedisClusterConfiguration;
 import org.springframework.data.redis.connection.lettuce.LettuceClientConfiguration;
 import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
 
+import dev.latchkey.LeaseSpec;
 import dev.latchkey.LockRepository;
 import dev.latchkey.test.contract.CrossInstanceContract;
 import dev.latchkey.test.contract.LockRepositoryContract;
+
+import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The Redis backend passes the backend contract against a Redis Cluster: three primaries
@@ -106,6 +110,41 @@ class RedisClusterLockRepositoryTests extends LockRepositoryContract implements 
 	@Override
 	public LockRepository createRepository() {
 		return new RedisLockRepository(connectionFactory, NAMESPACE);
+	}
+
+	@Test
+	void renewalOfLeasesOverThousandsOfSlotsReportsTheForceReleasedOnesAndNoOther() {
+		RedisLockRepository holder = new RedisLockRepository(connectionFactory, NAMESPACE);
+		RedisLockRepository operator = new RedisLockRepository(connectionFactory, NAMESPACE);
+		List<LeaseSpec> leases = holdAcrossSlots(holder, "renew-slots", 3_000);
+		List<LeaseSpec> evicted = List.of(leases.get(7), leases.get(1_500), leases.get(2_999));
+		evicted.forEach((lease) -> assertThat(operator.forceRelease(lease.key())).isTrue());
+		assertThat(holder.renew(leases))
+			.containsExactlyInAnyOrderElementsOf(evicted.stream().map(LeaseSpec::token).toList());
+		List<LeaseSpec> kept = new ArrayList<>(leases);
+		kept.removeAll(evicted);
+		assertThat(holder.renew(kept)).isEmpty();
+	}
+
+	@Test
+	void renewalAcrossSlotsLoadsItsScriptAgainOnNodesThatLostIt() {
+		RedisLockRepository holder = new RedisLockRepository(connectionFactory, NAMESPACE);
+		List<LeaseSpec> leases = holdAcrossSlots(holder, "renew-flushed", 300);
+		assertThat(holder.renew(leases)).isEmpty();
+		// What a restarted node or a failover to a replica looks like to the client.
+		nodes.forEach((node) -> assertThat(node.reply("SCRIPT FLUSH")).isNotNull());
+		assertThat(holder.renew(leases)).isEmpty();
+	}
+
+	private static List<LeaseSpec> holdAcrossSlots(RedisLockRepository repository, String prefix, int count) {
+		List<LeaseSpec> leases = new ArrayList<>(count);
+		for (int i = 0; i < count; i++) {
+			LeaseSpec lease = LeaseSpec.exclusive(prefix + ":" + i, "holder", UUID.randomUUID().toString(),
+					Duration.ofSeconds(30));
+			assertThat(repository.tryAcquire(lease)).isPresent();
+			leases.add(lease);
+		}
+		return leases;
 	}
 
 }

@@ -1,0 +1,121 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
+package dev.latchkey.redis;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+import io.lettuce.core.RedisFuture;
+import io.lettuce.core.RedisNoScriptException;
+import io.lettuce.core.ScriptOutputType;
+import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
+
+import org.springframework.data.redis.connection.RedisConnection;
+import org.springframework.data.redis.connection.RedisConnectionFactory;
+import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
+import org.springframework.data.redis.core.script.RedisScript;
+
+/**
+ * Runs many calls of one script at once on a Lettuce Cluster connection, each routed to
+ * the node of its keys' slot, and waits for all the answers: their round trips overlap
+ * instead of following one another. Used for renewals, whose leases are spread over as
+ * many slots as they have keys. Loaded only when Lettuce is on the class path.
+ */
+final class LettuceScriptPipeline {
+
+	private LettuceScriptPipeline() {
+	}
+
+	/**
+	 * Whether a connection of the factory can pipeline scripts: a Lettuce connection to a
+	 * Cluster.
+	 */
+	static boolean canPipeline(RedisConnection connection) {
+		return connection.getNativeConnection() instanceof RedisClusterAsyncCommands<?, ?>;
+	}
+
+	/**
+	 * Calls the script once per entry of {@code keys} (with the arguments of the same
+	 * index), all at once, falling back to {@code EVAL} for the calls a node answers
+	 * {@code NOSCRIPT}.
+	 * @return the answer of each call, a list of strings, in order
+	 * @throws io.lettuce.core.RedisException or an {@link ExecutionException} cause if a
+	 * call fails
+	 * @throws TimeoutException if a call is not answered within the factory's command
+	 * timeout
+	 */
+	@SuppressWarnings("unchecked")
+	static List<List<String>> evalAll(RedisConnectionFactory factory, RedisConnection connection, RedisScript<?> script,
+			List<List<String>> keys, List<List<String>> arguments)
+			throws InterruptedException, ExecutionException, TimeoutException {
+		RedisClusterAsyncCommands<byte[], byte[]> commands = (RedisClusterAsyncCommands<byte[], byte[]>) connection
+			.getNativeConnection();
+		long timeoutNanos = timeout(factory).toNanos();
+		List<RedisFuture<List<Object>>> calls = new ArrayList<>(keys.size());
+		for (int i = 0; i < keys.size(); i++) {
+			calls.add(commands.evalsha(script.getSha1(), ScriptOutputType.MULTI, bytes(keys.get(i)),
+					bytes(arguments.get(i))));
+		}
+		long deadline = System.nanoTime() + timeoutNanos;
+		List<List<String>> answers = new ArrayList<>(calls.size());
+		for (int i = 0; i < calls.size(); i++) {
+			List<Object> answer;
+			try {
+				answer = calls.get(i).get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+			}
+			catch (ExecutionException ex) {
+				if (!(ex.getCause() instanceof RedisNoScriptException)) {
+					throw ex;
+				}
+				// A node that has not loaded the script yet (a new or restarted one).
+				RedisFuture<List<Object>> loaded = commands.eval(script.getScriptAsString(), ScriptOutputType.MULTI,
+						bytes(keys.get(i)), bytes(arguments.get(i)));
+				answer = loaded.get(timeoutNanos, TimeUnit.NANOSECONDS);
+			}
+			answers.add(strings(answer));
+		}
+		return answers;
+	}
+
+	private static Duration timeout(RedisConnectionFactory factory) {
+		return (factory instanceof LettuceConnectionFactory lettuce)
+				? lettuce.getClientConfiguration().getCommandTimeout() : Duration.ofSeconds(60);
+	}
+
+	private static byte[][] bytes(List<String> values) {
+		byte[][] bytes = new byte[values.size()][];
+		for (int i = 0; i < bytes.length; i++) {
+			bytes[i] = values.get(i).getBytes(StandardCharsets.UTF_8);
+		}
+		return bytes;
+	}
+
+	private static List<String> strings(List<Object> answer) {
+		List<String> strings = new ArrayList<>(answer.size());
+		for (Object value : answer) {
+			strings.add((value instanceof byte[] bytes) ? new String(bytes, StandardCharsets.UTF_8)
+					: String.valueOf(value));
+		}
+		return strings;
+	}
+
+}
