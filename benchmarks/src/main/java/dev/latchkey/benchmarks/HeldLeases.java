@@ -168,7 +168,11 @@ public final class HeldLeases {
 		long invalid = 0;
 		for (LockHandle handle : handles) {
 			if (handle != null && !handle.lease().isValid()) {
-				invalid++;
+				if (invalid++ == 0) {
+					// Says why at once: the lease is lost already.
+					handle.onLost((loss) -> System.out.println("first lost lease: " + loss.getMessage()
+							+ ((loss.getCause() != null) ? "; cause: " + loss.getCause() : "")));
+				}
 			}
 		}
 		int held = template.heldLeaseCount();
