@@ -78,8 +78,7 @@ public class LockAnnotationBeanPostProcessor extends AbstractBeanFactoryAwareAdv
 	}
 
 	private LockInterceptor createInterceptor(@Nullable StringValueResolver placeholders) {
-		return new LockInterceptor(this.templates,
-				new LockedMethodParser(placeholders, () -> this.templates.get().settings()));
+		return new LockInterceptor(this.templates, new LockedMethodParser(placeholders, this.templates));
 	}
 
 	@Override

@@ -152,6 +152,9 @@ final class LockInterceptor implements MethodInterceptor {
 		if (spec.onLost() == LostPolicy.NOTIFY) {
 			operation = operation.onLost(LostPolicy.NOTIFY);
 		}
+		if (spec.fair()) {
+			operation = operation.fair(true);
+		}
 		KeyTemplate holderDescription = spec.holderDescription();
 		if (holderDescription != null) {
 			String description = holderDescription.evaluate(arguments);

@@ -45,6 +45,7 @@ import dev.latchkey.LeaseMode;
 import dev.latchkey.LeaseSpec;
 import dev.latchkey.LockConfigurationException;
 import dev.latchkey.LockSettings;
+import dev.latchkey.LockTemplate;
 import dev.latchkey.annotation.ContentionPolicy;
 import dev.latchkey.annotation.Exclusive;
 import dev.latchkey.annotation.LostPolicy;
@@ -77,9 +78,12 @@ final class LockedMethodParser {
 
 	private final Supplier<LockSettings> settings;
 
-	LockedMethodParser(@Nullable StringValueResolver placeholders, Supplier<LockSettings> settings) {
+	private final Supplier<LockTemplate> templates;
+
+	LockedMethodParser(@Nullable StringValueResolver placeholders, Supplier<LockTemplate> templates) {
 		this.placeholders = placeholders;
-		this.settings = settings;
+		this.templates = templates;
+		this.settings = () -> templates.get().settings();
 	}
 
 	static boolean isLocked(Method method) {
@@ -158,9 +162,14 @@ final class LockedMethodParser {
 					"Return a wrapper type or Optional, or use onContention = ContentionPolicy.THROW");
 		}
 		LostPolicy onLost = lostPolicy(attributes.onLost, returnKind, annotation);
+		boolean fair = exclusive != null && exclusive.fair();
+		if (fair) {
+			// Refused at startup where the backend keeps no queue to serve it in order.
+			this.templates.get().checkFair(LeaseMode.EXCLUSIVE, "@Exclusive(fair = true) on " + description);
+		}
 		return new LockedMethod(description, mode, permits, keys, name, waitTime, ttl,
 				(minHold != null) ? minHold : Duration.ZERO, attributes.onContention, onLost, returnKind, maxHold,
-				holderDescription);
+				holderDescription, fair);
 	}
 
 	/**
