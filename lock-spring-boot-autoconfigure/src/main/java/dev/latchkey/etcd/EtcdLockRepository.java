@@ -30,6 +30,7 @@ import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -60,6 +61,7 @@ import dev.latchkey.LockBackendException;
 import dev.latchkey.LockInfo;
 import dev.latchkey.LockPermitsConflictException;
 import dev.latchkey.LockRepository;
+import dev.latchkey.QueueingLockRepository;
 import dev.latchkey.ReleaseSubscription;
 
 /**
@@ -85,10 +87,21 @@ import dev.latchkey.ReleaseSubscription;
  * deletes the keys of locks nobody renews any more. Close the repository to stop it, its
  * watches and keep-alives, and to revoke its leases, which frees the keys this instance
  * still holds; the client stays open.
+ * <p>
+ * Exclusive leases that ask for fairness ({@link LeaseSpec#fair()}) wait in a queue per
+ * key ({@link QueueingLockRepository}), in the order of their places' etcd revisions,
+ * each watching only its predecessor's place, as etcd's own {@code concurrency.Mutex}
+ * does: a release wakes exactly the next fair waiter. Other leases wait as on every
+ * backend.
+ *
+ * <pre class="code">
+ * LockTemplate locks = new LockTemplate(new EtcdLockRepository(client), LockSettings.defaults());
+ * locks.exclusive("ledger").fair(true).waitTime(Duration.ofSeconds(30)).run(() -&gt; ledger.post(entry));
+ * </pre>
  *
  * @since 0.1.0
  */
-public class EtcdLockRepository implements LockRepository, AutoCloseable {
+public class EtcdLockRepository implements QueueingLockRepository, AutoCloseable {
 
 	/**
 	 * The namespace used when none is given.
@@ -134,6 +147,8 @@ public class EtcdLockRepository implements LockRepository, AutoCloseable {
 	private final EtcdHeldLeases held;
 
 	private final EtcdKeyWatches watches;
+
+	private final EtcdFairQueue queue;
 
 	private final Set<String> fullSemaphores = ConcurrentHashMap.newKeySet();
 
@@ -187,6 +202,8 @@ public class EtcdLockRepository implements LockRepository, AutoCloseable {
 		this.leases = new EtcdLeasePool(this.leaseClient, this.requests);
 		this.watches = new EtcdKeyWatches(client.getWatchClient(), this.keys, requestTimeout);
 		this.held = new EtcdHeldLeases(this.kv, this.requests, threadFactory);
+		this.queue = new EtcdFairQueue(this.kv, client.getWatchClient(), this.keys, this.requests, this.leases,
+				this.held);
 	}
 
 	private static ThreadFactory defaultThreadFactory() {
@@ -210,9 +227,67 @@ public class EtcdLockRepository implements LockRepository, AutoCloseable {
 
 	// Acquire and release
 
+	/**
+	 * {@inheritDoc}
+	 * <p>
+	 * A fair lease's single attempt first reads whether fair waiters queue for the key,
+	 * and is refused if any do, or the key is held: it does not pass the queue by.
+	 */
 	@Override
 	public OptionalLong tryAcquire(LeaseSpec lease) {
+		if (lease.fair()) {
+			EtcdKeys.checkKey(lease.key());
+			TxnResponse probe = this.requests.call(lease.key(), () -> "Acquiring the lock",
+					() -> this.kv.txn()
+						.If(EtcdKeys.absent(this.keys.lockKey(lease.key())))
+						.Then(Op.get(this.keys.queuePrefix(lease.key()), countOnly()))
+						.commit());
+			if (!probe.isSucceeded() || probe.getGetResponses().get(0).getCount() > 0) {
+				return OptionalLong.empty();
+			}
+		}
 		return acquire(lease);
+	}
+
+	/**
+	 * Queues the exclusive leases that ask for fairness; the others wait by attempts
+	 * woken by release notifications.
+	 */
+	@Override
+	public boolean queues(LeaseSpec lease) {
+		return lease.fair() && lease.mode() == LeaseMode.EXCLUSIVE;
+	}
+
+	/**
+	 * Fair for exclusive leases only: semaphores and read/write locks have no queue.
+	 */
+	@Override
+	public boolean isFair(LeaseMode mode) {
+		return mode == LeaseMode.EXCLUSIVE;
+	}
+
+	/**
+	 * {@inheritDoc}
+	 * <p>
+	 * For a fair exclusive lease: one transaction puts the waiter's place in the key's
+	 * queue, on the etcd lease of its TTL class, and reads the place before it; it
+	 * returns once etcd has the place. The waiter then watches that place alone, and when
+	 * it goes (a release, a withdrawal, an expired etcd lease), makes the first's
+	 * attempt: one transaction that puts the holder's key if it is absent, no place
+	 * before its own is left and its own is still there. Its revision is the fencing
+	 * token. A waiter whose place is gone (its etcd lease expired) fails, and the
+	 * template joins again.
+	 */
+	@Override
+	public CompletableFuture<QueuedGrant> acquireQueued(LeaseSpec lease) {
+		Assert.isTrue(queues(lease), "The etcd backend queues fair exclusive leases only");
+		EtcdKeys.checkKey(lease.key());
+		return this.queue.join(lease);
+	}
+
+	@Override
+	public boolean cancelQueued(LeaseSpec lease) {
+		return this.queue.cancel(lease);
 	}
 
 	/**
@@ -231,7 +306,7 @@ public class EtcdLockRepository implements LockRepository, AutoCloseable {
 	public List<Long> tryAcquireAll(List<LeaseSpec> leases) {
 		LockRepository.checkAll(leases);
 		if (leases.size() > MAX_KEYS_AT_ONCE) {
-			return LockRepository.super.tryAcquireAll(leases);
+			return QueueingLockRepository.super.tryAcquireAll(leases);
 		}
 		int count = leases.size();
 		List<ByteSequence> etcdKeys = new ArrayList<>(count);
@@ -408,7 +483,8 @@ public class EtcdLockRepository implements LockRepository, AutoCloseable {
 						() -> this.kv.txn()
 							.If(EtcdKeys.absent(lockKey))
 							.Then(Op.put(etcdKey, value, leased(shared)), Op.get(prefix, firstHolder()),
-									Op.get(this.keys.writersPrefix(lease.key()), countOnly()))
+									Op.get(this.keys.writersPrefix(lease.key()), countOnly()),
+									Op.get(this.keys.queuePrefix(lease.key()), countOnly()))
 							.commit()));
 		if (!response.isSucceeded()) {
 			this.held.forget(lease.token());
@@ -416,7 +492,9 @@ public class EtcdLockRepository implements LockRepository, AutoCloseable {
 		}
 		List<KeyValue> first = response.getGetResponses().get(0).getKvs();
 		boolean semaphore = !first.isEmpty() && !heldShared(first);
-		if (semaphore || response.getGetResponses().get(1).getCount() > 0) {
+		// A writer waits: a recorded writer wait, or a fair writer in the key's queue.
+		if (semaphore || response.getGetResponses().get(1).getCount() > 0
+				|| response.getGetResponses().get(2).getCount() > 0) {
 			deleteIfOurs(lease, etcdKey, value);
 			return OptionalLong.empty();
 		}
@@ -547,7 +625,10 @@ public class EtcdLockRepository implements LockRepository, AutoCloseable {
 		TxnResponse response;
 		try {
 			response = this.requests.call(lease.key(), () -> "Releasing the lock",
-					() -> EtcdKeys.deleteIfOurs(this.kv, etcdKey, value));
+					() -> (lease.fair() && lease.mode() == LeaseMode.EXCLUSIVE)
+							? EtcdKeys.releaseFair(this.kv, etcdKey, value,
+									this.keys.queueKey(lease.key(), lease.token()))
+							: EtcdKeys.deleteIfOurs(this.kv, etcdKey, value));
 		}
 		catch (LockBackendException ex) {
 			// The caller has given the lease up: the expiry sweep deletes it as soon as
@@ -564,8 +645,16 @@ public class EtcdLockRepository implements LockRepository, AutoCloseable {
 		EtcdKeys.checkKey(key);
 		TxnResponse response = this.requests.call(key, () -> "Force-releasing the lock",
 				() -> this.kv.txn()
-					.Then(Op.delete(this.keys.holdersPrefix(key), DeleteOption.builder().isPrefix(true).build()))
+					.Then(Op.get(this.keys.lockKey(key), GetOption.DEFAULT),
+							Op.delete(this.keys.holdersPrefix(key), DeleteOption.builder().isPrefix(true).build()))
 					.commit());
+		List<KeyValue> exclusive = response.getGetResponses().get(0).getKvs();
+		if (!exclusive.isEmpty()) {
+			// A fair holder's place in the queue goes with it (nothing to delete for an
+			// unfair one), so that the queue's next waiter moves up.
+			String token = EtcdKeys.Holder.parse(exclusive.get(0)).token();
+			this.held.deleteLater(token, this.keys.queueKey(key, token));
+		}
 		// No fencing counter to bump: the next grant's revision is above the deletion's,
 		// which is above every evicted holder's.
 		return response.getDeleteResponses().get(0).getDeleted() > 0;
@@ -602,6 +691,11 @@ public class EtcdLockRepository implements LockRepository, AutoCloseable {
 				if (found.isEmpty() || !lease.token().equals(EtcdKeys.Holder.parse(found.get(0)).token())
 						|| !stillKeptAlive(lease, found.get(0), requestedAt)) {
 					lost.add(lease.token());
+					if (lease.fair()) {
+						// Its place in the queue goes too, so that its successor moves
+						// up.
+						this.held.deleteLater(lease.token(), this.keys.queueKey(lease.key(), lease.token()));
+					}
 				}
 			}
 		}
@@ -748,6 +842,7 @@ public class EtcdLockRepository implements LockRepository, AutoCloseable {
 			return;
 		}
 		this.watches.close();
+		this.queue.close();
 		this.held.close();
 		this.leases.close();
 		// Writer waits still recorded (a waiter that had not given up yet) end now.
