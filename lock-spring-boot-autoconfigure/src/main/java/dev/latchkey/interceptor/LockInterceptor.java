@@ -73,6 +73,14 @@ final class LockInterceptor implements MethodInterceptor {
 	}
 
 	/**
+	 * Checks the fair methods against the backend (see
+	 * {@link LockedMethodParser#checkFairness()}).
+	 */
+	void checkFairness() {
+		this.parser.checkFairness();
+	}
+
+	/**
 	 * Parses every locked method of a class, so that mistakes fail the application start.
 	 * @param targetClass the bean class
 	 */
