@@ -83,7 +83,12 @@ import dev.latchkey.socket.SocketLockRepository;
  *
  * Arguments: the backend ({@code memory}, {@code socket}, {@code redis},
  * {@code postgresql} or {@code etcd}; the servers from the variables the tests use),
- * instances, threads per instance, seconds to count (after 2 s of warm-up).
+ * instances, threads per instance, seconds to count (after 2 s of warm-up), and
+ * {@code fair} to take the key as a fair lock ({@code LockSettings.withFair(true)}):
+ *
+ * <pre class="code">
+ * java -cp benchmarks/target/benchmarks.jar dev.latchkey.benchmarks.ManyWaiters etcd 8 1 10 fair
+ * </pre>
  */
 public final class ManyWaiters {
 
@@ -101,26 +106,31 @@ public final class ManyWaiters {
 
 	private final Duration run;
 
+	private final boolean fair;
+
 	private final PrintStream out;
 
 	private final List<AutoCloseable> closeables = new ArrayList<>();
 
-	private ManyWaiters(String backend, int instances, int threadsPerInstance, Duration run, PrintStream out) {
+	private ManyWaiters(String backend, int instances, int threadsPerInstance, Duration run, boolean fair,
+			PrintStream out) {
 		this.backend = backend;
 		this.instances = instances;
 		this.threadsPerInstance = threadsPerInstance;
 		this.run = run;
+		this.fair = fair;
 		this.out = out;
 	}
 
 	public static void main(String[] args) throws Exception {
 		if (args.length < 3) {
 			System.err.println("Usage: ManyWaiters memory|socket|redis|postgresql|etcd instances "
-					+ "threads-per-instance [seconds]");
+					+ "threads-per-instance [seconds] [fair]");
 			System.exit(2);
 		}
 		Duration run = Duration.ofSeconds((args.length > 3) ? Long.parseLong(args[3]) : 10);
-		new ManyWaiters(args[0], Integer.parseInt(args[1]), Integer.parseInt(args[2]), run, System.out).measure();
+		boolean fair = args.length > 4 && "fair".equals(args[4]);
+		new ManyWaiters(args[0], Integer.parseInt(args[1]), Integer.parseInt(args[2]), run, fair, System.out).measure();
 		System.exit(0);
 	}
 
@@ -131,7 +141,8 @@ public final class ManyWaiters {
 			for (int i = 0; i < this.instances; i++) {
 				LockRepository repository = repository(i, counter);
 				LockTemplate template = new LockTemplate(repository,
-						LockSettings.defaults().withOwner("instance-" + i).withWaitTime(WAIT_TIME), null);
+						LockSettings.defaults().withOwner("instance-" + i).withWaitTime(WAIT_TIME).withFair(this.fair),
+						null);
 				this.closeables.add(template);
 				templates.add(template);
 			}
@@ -218,8 +229,9 @@ public final class ManyWaiters {
 		long starved = Arrays.stream(figures.grants).filter((g) -> g == 0).count();
 		double meanWait = Arrays.stream(figures.waits).average().orElse(Double.NaN) / 1e6;
 		double maxWait = figures.waits[figures.waits.length - 1] / 1e6;
-		this.out.printf(Locale.ROOT, "%s, %d instances x %d threads on one key, %s counted, JDK %s%n", this.backend,
-				this.instances, this.threadsPerInstance, this.run, System.getProperty("java.version"));
+		this.out.printf(Locale.ROOT, "%s, %d instances x %d threads on one key%s, %s counted, JDK %s%n", this.backend,
+				this.instances, this.threadsPerInstance, this.fair ? " (fair)" : "", this.run,
+				System.getProperty("java.version"));
 		this.out.printf(Locale.ROOT, "hand-offs/s %,.0f; requests per hand-off %s%n", total / seconds,
 				figures.counts ? String.format(Locale.ROOT, "%.2f", figures.requests / (double) total) : "not counted");
 		this.out.printf(Locale.ROOT, "wait ms: p50 %.1f, p99 %.1f, max %.1f, mean %.1f; max/mean %.1f%n",
