@@ -16,6 +16,9 @@
 
 package dev.latchkey.etcd;
 
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CancellationException;
@@ -53,12 +56,20 @@ import dev.latchkey.support.FailureMessages;
  * The fair waiters of one repository, after etcd's own {@code concurrency.Mutex}: each
  * joins the key's queue by putting its place, {@code ns k \2 token}, on the etcd lease
  * its lock would have, and is served in the order of those places' create revisions. Each
- * waiter watches only its predecessor's place for its deletion, so a release wakes
- * exactly the next waiter; the queue's first then puts the holder's key (the fencing
- * token is that put's revision, as for every grant) in a transaction that also checks
- * that no place before its own is left and that its own is still there. A fair holder
- * keeps its place until it releases, in the same transaction as its key. A waiter whose
- * process dies leaves the queue when its etcd lease expires.
+ * waiter waits only for its predecessor's place to be deleted, so a release wakes exactly
+ * the next waiter; the queue's first then puts the holder's key (the fencing token is
+ * that put's revision, as for every grant) in a transaction that also checks that no
+ * place before its own is left and that its own is still there. A fair holder keeps its
+ * place until it releases, in the same transaction as its key. A waiter whose process
+ * dies leaves the queue when its etcd lease expires.
+ * <p>
+ * The deletions are heard through one watch per key and repository of the key's queue
+ * ({@link QueueWatch}), opened from just after the first local waiter's join and kept for
+ * a few seconds after the last one left: it hands each deletion to the one local waiter
+ * whose predecessor's place it was, and costs no request per waiter (jetcd opens a stream
+ * per watch, which a watch per waiter would pay at every hand-off). A waiter behind a
+ * holder that is not in the queue (an unfair caller, semaphore permits, shared holders)
+ * watches the holders' keys with a watch of its own.
  * <p>
  * Unfair callers do not queue: they may take the key while the queue's first is being
  * woken, and the first then waits for the key's release. The order among fair callers
@@ -67,6 +78,18 @@ import dev.latchkey.support.FailureMessages;
 final class EtcdFairQueue implements AutoCloseable {
 
 	private static final LogAccessor logger = new LogAccessor(EtcdFairQueue.class);
+
+	/**
+	 * How long a key's queue watch stays open once no local waiter needs it: a waiter
+	 * that is served and asks again at once finds it open.
+	 */
+	private static final long LINGER_NANOS = TimeUnit.SECONDS.toNanos(5);
+
+	/**
+	 * How many of a queue's latest deletions its watch remembers, for waiters that
+	 * register for a place after its deletion was handed out.
+	 */
+	private static final int REMEMBERED_DELETIONS = 4096;
 
 	private final KV kv;
 
@@ -81,6 +104,10 @@ final class EtcdFairQueue implements AutoCloseable {
 	private final EtcdHeldLeases held;
 
 	private final Map<String, Waiter> waiters = new ConcurrentHashMap<>();
+
+	// One watch per key of the queues' deletions, shared by the key's local waiters;
+	// guarded by itself.
+	private final Map<String, QueueWatch> queueWatches = new HashMap<>();
 
 	private volatile boolean closed;
 
@@ -156,7 +183,7 @@ final class EtcdFairQueue implements AutoCloseable {
 			}
 		}
 		if (predecessor != null) {
-			waiter.watch(predecessor.getKey(), joined.getHeader().getRevision() + 1, false);
+			waiter.waitForPlace(predecessor.getKey(), joined.getHeader().getRevision());
 		}
 		else {
 			// First, or a place kept from an earlier join of the same lease: the first's
@@ -186,6 +213,243 @@ final class EtcdFairQueue implements AutoCloseable {
 			waiter.fail(EtcdRequests.closed());
 		}
 		this.waiters.clear();
+		List<QueueWatch> open;
+		synchronized (this.queueWatches) {
+			open = new ArrayList<>(this.queueWatches.values());
+			this.queueWatches.clear();
+		}
+		open.forEach(QueueWatch::close);
+	}
+
+	/**
+	 * Has a waiter woken when a place of its key's queue is deleted, through the key's
+	 * queue watch, which is opened from just after the waiter's join (or the read that
+	 * showed the place) if it is not open yet.
+	 * @param revision the revision at which the place was seen to exist
+	 * @return whether the place's deletion will be heard; {@code false} when it may have
+	 * been missed (the watch started later, or has gone past the revision already)
+	 */
+	private boolean register(Waiter waiter, ByteSequence place, long revision) {
+		QueueWatch watch;
+		synchronized (this.queueWatches) {
+			if (this.closed) {
+				return false;
+			}
+			watch = this.queueWatches.get(waiter.lease.key());
+			if (watch == null || watch.broken) {
+				watch = new QueueWatch(waiter.lease.key(), revision + 1);
+				this.queueWatches.put(waiter.lease.key(), watch);
+				watch.open();
+			}
+		}
+		return watch.register(waiter, place, revision);
+	}
+
+	private void closeIfIdle(QueueWatch watch) {
+		synchronized (this.queueWatches) {
+			// Idle and broken at once, under the watch's lock: a waiter that registers
+			// after this finds it broken and looks again, rather than wait on a closed
+			// watch.
+			synchronized (watch) {
+				if (!watch.idleFor(LINGER_NANOS)) {
+					return;
+				}
+				watch.broken = true;
+			}
+			this.queueWatches.remove(watch.key, watch);
+		}
+		watch.close();
+	}
+
+	/**
+	 * The watch of one key's queue for deletions, shared by the key's local waiters: each
+	 * waits for the deletion of one place (its predecessor's), and a deletion wakes the
+	 * waiter of that place alone. Every deletion of the queue reaches every repository
+	 * with local waiters of the key, but costs no request.
+	 */
+	private final class QueueWatch implements Watch.Listener {
+
+		final String key;
+
+		final long startRevision;
+
+		// Guarded by this.
+		private final Map<ByteSequence, Waiter> waiting = new HashMap<>();
+
+		// The revision of the last deletion handed out; guarded by this.
+		private long lastRevision;
+
+		// The latest deletions handed out, oldest first, by place; and the revision up to
+		// which older ones are forgotten. Guarded by this.
+		private final LinkedHashMap<ByteSequence, Long> recentDeletions = new LinkedHashMap<>();
+
+		private long forgottenUpTo;
+
+		private long idleSince = System.nanoTime();
+
+		private boolean closeScheduled;
+
+		volatile boolean broken;
+
+		private Watch.@Nullable Watcher watcher;
+
+		QueueWatch(String key, long startRevision) {
+			this.key = key;
+			this.startRevision = startRevision;
+		}
+
+		void open() {
+			WatchOption option = WatchOption.builder()
+				.withRevision(this.startRevision)
+				.withNoPut(true)
+				.isPrefix(true)
+				.build();
+			this.watcher = EtcdFairQueue.this.watchClient.watch(EtcdFairQueue.this.keys.queuePrefix(this.key), option,
+					this);
+		}
+
+		boolean register(Waiter waiter, ByteSequence place, long revision) {
+			synchronized (this) {
+				// A deletion after the revision is heard if the watch started no later,
+				// and was not handed out yet: the deletions handed out since the revision
+				// are remembered, unless too many came since.
+				if (this.broken || this.startRevision > revision + 1) {
+					return false;
+				}
+				Long deleted = this.recentDeletions.get(place);
+				if ((deleted != null && deleted > revision)
+						|| (this.lastRevision > revision && this.forgottenUpTo > revision)) {
+					return false;
+				}
+				this.waiting.put(place, waiter);
+				waiter.registeredOn = this;
+				this.idleSince = 0;
+				return true;
+			}
+		}
+
+		void unregister(Waiter waiter) {
+			synchronized (this) {
+				this.waiting.values().remove(waiter);
+				idleIfEmpty();
+			}
+		}
+
+		/**
+		 * Guarded by this.
+		 */
+		private void idleIfEmpty() {
+			if (!this.waiting.isEmpty()) {
+				return;
+			}
+			this.idleSince = System.nanoTime();
+			if (!this.closeScheduled) {
+				this.closeScheduled = true;
+				EtcdFairQueue.this.held.schedule(this::lingered, LINGER_NANOS);
+			}
+		}
+
+		private void lingered() {
+			synchronized (this) {
+				this.closeScheduled = false;
+				if (this.waiting.isEmpty() && !idleFor(LINGER_NANOS)) {
+					this.closeScheduled = true;
+					EtcdFairQueue.this.held.schedule(this::lingered, LINGER_NANOS);
+					return;
+				}
+			}
+			closeIfIdle(this);
+		}
+
+		/**
+		 * Remembers a deletion handed out, for a waiter that registers for it late.
+		 * Guarded by this.
+		 */
+		private void remember(ByteSequence place, long revision) {
+			this.recentDeletions.remove(place);
+			this.recentDeletions.put(place, revision);
+			if (this.recentDeletions.size() > REMEMBERED_DELETIONS) {
+				Map.Entry<ByteSequence, Long> eldest = this.recentDeletions.entrySet().iterator().next();
+				this.forgottenUpTo = Math.max(this.forgottenUpTo, eldest.getValue());
+				this.recentDeletions.remove(eldest.getKey());
+			}
+		}
+
+		synchronized boolean idleFor(long nanos) {
+			return this.waiting.isEmpty() && this.idleSince != 0 && System.nanoTime() - this.idleSince >= nanos;
+		}
+
+		@Override
+		public void onNext(WatchResponse response) {
+			List<Waiter> woken = new ArrayList<>(1);
+			synchronized (this) {
+				for (WatchEvent event : response.getEvents()) {
+					if (event.getEventType() == WatchEvent.EventType.DELETE) {
+						long deletedAt = event.getKeyValue().getModRevision();
+						this.lastRevision = Math.max(this.lastRevision, deletedAt);
+						remember(event.getKeyValue().getKey(), deletedAt);
+						Waiter waiter = this.waiting.remove(event.getKeyValue().getKey());
+						if (waiter != null) {
+							woken.add(waiter);
+						}
+					}
+				}
+				if (!woken.isEmpty()) {
+					idleIfEmpty();
+				}
+			}
+			for (Waiter waiter : woken) {
+				waiter.wokenByQueue(this);
+			}
+		}
+
+		@Override
+		public void onError(Throwable failure) {
+			logger.debug(failure, () -> "Queue watch of '" + this.key + "' failed");
+			breakAndWakeAll();
+		}
+
+		@Override
+		public void onCompleted() {
+			breakAndWakeAll();
+		}
+
+		/**
+		 * Ends the watch (a compacted revision, a closed stream): every waiter looks
+		 * again, and the next one to wait opens a new watch.
+		 */
+		private void breakAndWakeAll() {
+			List<Waiter> woken;
+			synchronized (this) {
+				if (this.broken) {
+					return;
+				}
+				this.broken = true;
+				woken = new ArrayList<>(this.waiting.values());
+				this.waiting.clear();
+			}
+			synchronized (EtcdFairQueue.this.queueWatches) {
+				EtcdFairQueue.this.queueWatches.remove(this.key, this);
+			}
+			close();
+			for (Waiter waiter : woken) {
+				waiter.wokenByQueue(this);
+			}
+		}
+
+		void close() {
+			this.broken = true;
+			Watch.Watcher open = this.watcher;
+			if (open != null) {
+				try {
+					open.close();
+				}
+				catch (RuntimeException ex) {
+					logger.debug(ex, "Closing a queue watch failed");
+				}
+			}
+		}
+
 	}
 
 	private static GetOption lastBefore(long revision) {
@@ -221,6 +485,10 @@ final class EtcdFairQueue implements AutoCloseable {
 		private boolean done;
 
 		private Watch.@Nullable Watcher watcher;
+
+		// The queue watch this waiter is registered with, if any; written under that
+		// watch's lock.
+		volatile @Nullable QueueWatch registeredOn;
 
 		Waiter(LeaseSpec lease, ByteSequence place, ByteSequence value) {
 			this.lease = lease;
@@ -299,7 +567,7 @@ final class EtcdFairQueue implements AutoCloseable {
 				}
 				List<KeyValue> before = response.getGetResponses().get(1).getKvs();
 				if (!before.isEmpty()) {
-					watch(before.get(0).getKey(), revision + 1, false);
+					waitForPlace(before.get(0).getKey(), revision);
 				}
 				else {
 					// The queue's first, behind a holder: an unfair caller, or a holder
@@ -329,7 +597,12 @@ final class EtcdFairQueue implements AutoCloseable {
 						return;
 					}
 					EtcdFairQueue.this.held.forget(this.lease.token());
-					watch(waitFor, withdrawn.getHeader().getRevision() + 1, prefix);
+					if (prefix) {
+						watch(waitFor, withdrawn.getHeader().getRevision() + 1, true);
+					}
+					else {
+						waitForPlace(waitFor, withdrawn.getHeader().getRevision());
+					}
 				});
 		}
 
@@ -352,6 +625,45 @@ final class EtcdFairQueue implements AutoCloseable {
 				EtcdFairQueue.this.held.deleteLater(this.lease.token(), this.place);
 				return null;
 			});
+		}
+
+		/**
+		 * Waits for the deletion of a place of the queue, seen at a revision, through the
+		 * key's queue watch; should the deletion be missed there, looks again at once.
+		 */
+		void waitForPlace(ByteSequence place, long revision) {
+			synchronized (this) {
+				if (this.done) {
+					return;
+				}
+			}
+			if (!register(this, place, revision)) {
+				tryFirst();
+				return;
+			}
+			boolean unregister;
+			synchronized (this) {
+				unregister = this.done;
+			}
+			if (unregister) {
+				unregister();
+			}
+		}
+
+		void wokenByQueue(QueueWatch watch) {
+			synchronized (watch) {
+				if (this.registeredOn == watch) {
+					this.registeredOn = null;
+				}
+			}
+			tryFirst();
+		}
+
+		private void unregister() {
+			QueueWatch on = this.registeredOn;
+			if (on != null) {
+				on.unregister(this);
+			}
 		}
 
 		/**
@@ -464,6 +776,7 @@ final class EtcdFairQueue implements AutoCloseable {
 				this.done = true;
 			}
 			closeWatcher();
+			unregister();
 			EtcdFairQueue.this.waiters.remove(this.lease.token(), this);
 			this.grant.completeExceptionally(new CancellationException("Withdrawn from the queue"));
 			try {
@@ -489,6 +802,7 @@ final class EtcdFairQueue implements AutoCloseable {
 				this.done = true;
 			}
 			closeWatcher();
+			unregister();
 			EtcdFairQueue.this.waiters.remove(this.lease.token(), this);
 			if (!EtcdFairQueue.this.closed) {
 				EtcdFairQueue.this.kv.delete(this.place, DeleteOption.DEFAULT).exceptionally((ex) -> {

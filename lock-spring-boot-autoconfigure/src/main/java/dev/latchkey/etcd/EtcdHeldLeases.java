@@ -19,6 +19,7 @@ package dev.latchkey.etcd;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
@@ -105,6 +106,22 @@ final class EtcdHeldLeases implements AutoCloseable {
 		Held entry = this.held.get(token);
 		if (entry != null) {
 			entry.queueKey = queueKey;
+		}
+	}
+
+	/**
+	 * Runs a task on the sweep's thread after a delay; nothing once the repository is
+	 * closed.
+	 */
+	void schedule(Runnable task, long delayNanos) {
+		if (this.closed) {
+			return;
+		}
+		try {
+			this.sweeper.schedule(task, delayNanos, TimeUnit.NANOSECONDS);
+		}
+		catch (RejectedExecutionException ex) {
+			// Closed meanwhile.
 		}
 	}
 

@@ -90,9 +90,9 @@ import dev.latchkey.ReleaseSubscription;
  * <p>
  * Exclusive leases that ask for fairness ({@link LeaseSpec#fair()}) wait in a queue per
  * key ({@link QueueingLockRepository}), in the order of their places' etcd revisions,
- * each watching only its predecessor's place, as etcd's own {@code concurrency.Mutex}
- * does: a release wakes exactly the next fair waiter. Other leases wait as on every
- * backend.
+ * each waiting only for its predecessor's place to go, as etcd's own
+ * {@code concurrency.Mutex} does: a release wakes exactly the next fair waiter. Other
+ * leases wait as on every backend.
  *
  * <pre class="code">
  * LockTemplate locks = new LockTemplate(new EtcdLockRepository(client), LockSettings.defaults());
@@ -271,12 +271,13 @@ public class EtcdLockRepository implements QueueingLockRepository, AutoCloseable
 	 * <p>
 	 * For a fair exclusive lease: one transaction puts the waiter's place in the key's
 	 * queue, on the etcd lease of its TTL class, and reads the place before it; it
-	 * returns once etcd has the place. The waiter then watches that place alone, and when
-	 * it goes (a release, a withdrawal, an expired etcd lease), makes the first's
-	 * attempt: one transaction that puts the holder's key if it is absent, no place
-	 * before its own is left and its own is still there. Its revision is the fencing
-	 * token. A waiter whose place is gone (its etcd lease expired) fails, and the
-	 * template joins again.
+	 * returns once etcd has the place. The waiter then waits for that place alone to go
+	 * (through this repository's one watch of the key's queue, which hands each deletion
+	 * to the waiter behind it), and when it goes (a release, a withdrawal, an expired
+	 * etcd lease), makes the first's attempt: one transaction that puts the holder's key
+	 * if it is absent, no place before its own is left and its own is still there. Its
+	 * revision is the fencing token. A waiter whose place is gone (its etcd lease
+	 * expired) fails, and the template joins again.
 	 */
 	@Override
 	public CompletableFuture<QueuedGrant> acquireQueued(LeaseSpec lease) {
