@@ -22,10 +22,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 import io.etcd.jetcd.kv.GetResponse;
 
-import dev.latchkey.LeaseSpec;
 import dev.latchkey.LockRepository;
 import dev.latchkey.test.TestServers;
-import dev.latchkey.test.contract.FairLockRepositoryContract;
 import dev.latchkey.test.contract.LossSignalContract;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -33,12 +31,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * The etcd backend passes the backend contract against the single etcd node of
  * {@value TestServers#ETCD_ENDPOINTS}, in a namespace of its own, so that runs sharing
- * the server do not meet; a revoked etcd lease is signalled as a loss; fair locks are
- * served in the order of their waiters' places, and a waiter whose etcd lease is revoked
- * leaves the queue.
+ * the server do not meet; a revoked etcd lease is signalled as a loss.
  */
-class EtcdLockRepositoryTests extends EtcdLockRepositoryContractTests
-		implements LossSignalContract, FairLockRepositoryContract {
+class EtcdLockRepositoryTests extends EtcdLockRepositoryContractTests implements LossSignalContract {
 
 	@RegisterExtension
 	static final EtcdNamespace etcd = new EtcdNamespace("latchkey-test-", TestServers::etcdEndpoints);
@@ -56,19 +51,6 @@ class EtcdLockRepositoryTests extends EtcdLockRepositoryContractTests
 		GetResponse holder = etcd.client().getKVClient().get(keys.lockKey(key)).get(10, TimeUnit.SECONDS);
 		assertThat(holder.getKvs()).as("the etcd key of %s", key).singleElement();
 		etcd.client().getLeaseClient().revoke(holder.getKvs().get(0).getLease()).get(10, TimeUnit.SECONDS);
-	}
-
-	@Override
-	public void killWaiter(LockRepository peer, LeaseSpec waiting) throws Exception {
-		// What etcd does when the waiter's process dies: its etcd lease runs out and its
-		// place in the queue, attached to it, is deleted. The place must be there first.
-		EtcdKeys keys = new EtcdKeys(etcd.name());
-		GetResponse place = etcd.client()
-			.getKVClient()
-			.get(keys.queueKey(waiting.key(), waiting.token()))
-			.get(10, TimeUnit.SECONDS);
-		assertThat(place.getKvs()).as("the queue place of %s", waiting.owner()).singleElement();
-		etcd.client().getLeaseClient().revoke(place.getKvs().get(0).getLease()).get(10, TimeUnit.SECONDS);
 	}
 
 }
