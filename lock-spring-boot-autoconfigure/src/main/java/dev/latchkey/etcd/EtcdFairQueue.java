@@ -805,10 +805,16 @@ final class EtcdFairQueue implements AutoCloseable {
 			unregister();
 			EtcdFairQueue.this.waiters.remove(this.lease.token(), this);
 			if (!EtcdFairQueue.this.closed) {
-				EtcdFairQueue.this.kv.delete(this.place, DeleteOption.DEFAULT).exceptionally((ex) -> {
-					EtcdFairQueue.this.held.deleteLater(this.lease.token(), this.place);
-					return null;
-				});
+				// Only this join's place: the template may join again with the same lease
+				// (the same key) before this deletion lands.
+				EtcdFairQueue.this.kv.txn()
+					.If(new Cmp(this.place, Cmp.Op.EQUAL, CmpTarget.createRevision(this.revision)))
+					.Then(Op.delete(this.place, DeleteOption.DEFAULT))
+					.commit()
+					.exceptionally((ex) -> {
+						EtcdFairQueue.this.held.deleteLater(this.lease.token(), this.place);
+						return null;
+					});
 			}
 			Throwable cause = (failure instanceof CompletionException && failure.getCause() != null)
 					? failure.getCause() : failure;
