@@ -36,6 +36,7 @@ import java.util.concurrent.atomic.LongAdder;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
+import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.Client;
 import io.grpc.CallOptions;
 import io.grpc.Channel;
@@ -82,7 +83,8 @@ import dev.latchkey.socket.SocketLockRepository;
  * </pre>
  *
  * Arguments: the backend ({@code memory}, {@code socket}, {@code redis},
- * {@code postgresql} or {@code etcd}; the servers from the variables the tests use),
+ * {@code postgresql} or {@code etcd}; the servers from the variables the tests use; or
+ * {@code jetcd-lock}, jetcd's own {@code Lock} service on the etcd server, to compare),
  * instances, threads per instance, seconds to count (after 2 s of warm-up), and
  * {@code fair} to take the key as a fair lock ({@code LockSettings.withFair(true)}):
  *
@@ -124,7 +126,7 @@ public final class ManyWaiters {
 
 	public static void main(String[] args) throws Exception {
 		if (args.length < 3) {
-			System.err.println("Usage: ManyWaiters memory|socket|redis|postgresql|etcd instances "
+			System.err.println("Usage: ManyWaiters memory|socket|redis|postgresql|etcd|jetcd-lock instances "
 					+ "threads-per-instance [seconds] [fair]");
 			System.exit(2);
 		}
@@ -137,16 +139,20 @@ public final class ManyWaiters {
 	private void measure() throws Exception {
 		try {
 			Counter counter = new Counter();
-			List<LockTemplate> templates = new ArrayList<>();
+			List<Locker> lockers = new ArrayList<>();
 			for (int i = 0; i < this.instances; i++) {
+				if ("jetcd-lock".equals(this.backend)) {
+					lockers.add(jetcdLock(counter));
+					continue;
+				}
 				LockRepository repository = repository(i, counter);
 				LockTemplate template = new LockTemplate(repository,
 						LockSettings.defaults().withOwner("instance-" + i).withWaitTime(WAIT_TIME).withFair(this.fair),
 						null);
 				this.closeables.add(template);
-				templates.add(template);
+				lockers.add((work) -> template.exclusive(KEY).run(work));
 			}
-			report(contend(templates, counter));
+			report(contend(lockers, counter));
 		}
 		finally {
 			for (int i = this.closeables.size() - 1; i >= 0; i--) {
@@ -160,7 +166,41 @@ public final class ManyWaiters {
 		}
 	}
 
-	private Figures contend(List<LockTemplate> templates, Counter counter) throws InterruptedException {
+	/**
+	 * Takes the key, runs the work, and gives the key back: an instance's template, or
+	 * jetcd's own {@code Lock} service.
+	 */
+	@FunctionalInterface
+	private interface Locker {
+
+		void run(Runnable work) throws Exception;
+
+	}
+
+	/**
+	 * An instance of jetcd's {@code Lock} service (etcd's server-side
+	 * {@code concurrency.Mutex}): a client of its own, one etcd lease granted once, and
+	 * lock and unlock for every grant.
+	 */
+	private Locker jetcdLock(Counter counter) throws Exception {
+		Client client = etcdClient(counter);
+		long lease = client.getLeaseClient().grant(this.run.toSeconds() + 120).get(10, TimeUnit.SECONDS).getID();
+		if (this.etcdNamespace == null) {
+			this.etcdNamespace = "many-waiters-" + UUID.randomUUID() + "/";
+		}
+		ByteSequence name = ByteSequence.from(this.etcdNamespace + KEY, StandardCharsets.UTF_8);
+		return (work) -> {
+			ByteSequence owned = client.getLockClient().lock(name, lease).get().getKey();
+			try {
+				work.run();
+			}
+			finally {
+				client.getLockClient().unlock(owned).get();
+			}
+		};
+	}
+
+	private Figures contend(List<Locker> lockers, Counter counter) throws InterruptedException {
 		int threads = this.instances * this.threadsPerInstance;
 		long[] grants = new long[threads];
 		Samples[] waits = new Samples[threads];
@@ -171,14 +211,14 @@ public final class ManyWaiters {
 		List<Thread> all = new ArrayList<>(threads);
 		for (int t = 0; t < threads; t++) {
 			int index = t;
-			LockTemplate template = templates.get(t / this.threadsPerInstance);
+			Locker locker = lockers.get(t / this.threadsPerInstance);
 			waits[t] = new Samples(Integer.MAX_VALUE);
 			Thread thread = new Thread(() -> {
 				try {
 					while (running.get()) {
 						long asked = System.nanoTime();
 						try {
-							template.exclusive(KEY).run(() -> {
+							locker.run(() -> {
 								long waited = System.nanoTime() - asked;
 								if (counting.get()) {
 									grants[index]++;
@@ -188,6 +228,14 @@ public final class ManyWaiters {
 							});
 						}
 						catch (LockNotAcquiredException ex) {
+							if (running.get()) {
+								failures.increment();
+							}
+						}
+						catch (InterruptedException ex) {
+							return;
+						}
+						catch (Exception ex) {
 							if (running.get()) {
 								failures.increment();
 							}
@@ -346,6 +394,19 @@ public final class ManyWaiters {
 	private @Nullable String etcdNamespace;
 
 	private LockRepository etcd(Counter counter) {
+		Client client = etcdClient(counter);
+		if (this.etcdNamespace == null) {
+			this.etcdNamespace = "many-waiters-" + UUID.randomUUID() + "/";
+		}
+		EtcdLockRepository repository = new EtcdLockRepository(client, this.etcdNamespace, Duration.ofSeconds(5));
+		this.closeables.add(repository);
+		return repository;
+	}
+
+	/**
+	 * A jetcd client of its own, whose calls the counter counts.
+	 */
+	private Client etcdClient(Counter counter) {
 		String endpoints = env("LATCHKEY_TEST_ETCD_ENDPOINTS", "http://127.0.0.1:2379");
 		Client client = Client.builder().endpoints(endpoints.split(",")).interceptor(new ClientInterceptor() {
 			@Override
@@ -357,12 +418,7 @@ public final class ManyWaiters {
 		}).build();
 		this.closeables.add(client);
 		counter.counted();
-		if (this.etcdNamespace == null) {
-			this.etcdNamespace = "many-waiters-" + UUID.randomUUID() + "/";
-		}
-		EtcdLockRepository repository = new EtcdLockRepository(client, this.etcdNamespace, Duration.ofSeconds(5));
-		this.closeables.add(repository);
-		return repository;
+		return client;
 	}
 
 	private static void spin(long nanos) {
