@@ -47,7 +47,7 @@ import dev.latchkey.LeaseSpec;
  * its own. A fair exclusive waiter's place in the key's queue is the etcd key
  * {@code ns k \2 token} (with the holder's value), on the etcd lease its lock would have:
  * the queue is ordered by those keys' create revisions, and a fair holder keeps its key
- * until it releases, so that its successor's watch fires then.
+ * until it releases, so that its successor is woken then.
  */
 final class EtcdKeys {
 
@@ -193,7 +193,7 @@ final class EtcdKeys {
 
 	/**
 	 * Deletes a fair holder's key if it still holds the value, and its place in the queue
-	 * in any case: its successor's watch fires with that deletion.
+	 * in any case: its successor is woken by that deletion.
 	 */
 	static CompletableFuture<TxnResponse> releaseFair(KV kv, ByteSequence etcdKey, ByteSequence value,
 			ByteSequence queueKey) {
