@@ -50,10 +50,14 @@ import org.springframework.util.Assert;
  * @param description what the holder is doing, shown beside its owner by inspection, or
  * {@code null} for none: at most {@value #MAX_DESCRIPTION_LENGTH} characters, no control
  * characters (an empty one is taken as none)
+ * @param fair whether the caller asks to be served first come, first served across
+ * instances (see {@link #withFair(boolean)}); only a backend whose
+ * {@link QueueingLockRepository#isFair(LeaseMode)} answers {@code true} for the mode
+ * honours it
  * @since 0.1.0
  */
 public record LeaseSpec(String key, LeaseMode mode, int permits, String owner, String token, Duration ttl,
-		@Nullable String description) {
+		@Nullable String description, boolean fair) {
 
 	/**
 	 * The longest {@link #description() description} a lease takes, in characters
@@ -83,7 +87,22 @@ public record LeaseSpec(String key, LeaseMode mode, int permits, String owner, S
 	 * @param ttl how long the backend keeps the lease without a renewal
 	 */
 	public LeaseSpec(String key, LeaseMode mode, int permits, String owner, String token, Duration ttl) {
-		this(key, mode, permits, owner, token, ttl, null);
+		this(key, mode, permits, owner, token, ttl, null, false);
+	}
+
+	/**
+	 * A lease that does not ask for fairness.
+	 * @param key the lock key, with the configured prefix already applied
+	 * @param mode whether the key is held exclusively, as a semaphore permit or shared
+	 * @param permits the number of holders allowed at once
+	 * @param owner the human-readable name of the owning instance
+	 * @param token the unique token of this acquisition
+	 * @param ttl how long the backend keeps the lease without a renewal
+	 * @param description what the holder is doing, or {@code null} for none
+	 */
+	public LeaseSpec(String key, LeaseMode mode, int permits, String owner, String token, Duration ttl,
+			@Nullable String description) {
+		this(key, mode, permits, owner, token, ttl, description, false);
 	}
 
 	/**
@@ -168,7 +187,8 @@ public record LeaseSpec(String key, LeaseMode mode, int permits, String owner, S
 	 * @return a copy with the given time-to-live
 	 */
 	public LeaseSpec withTtl(Duration ttl) {
-		return new LeaseSpec(this.key, this.mode, this.permits, this.owner, this.token, ttl, this.description);
+		return new LeaseSpec(this.key, this.mode, this.permits, this.owner, this.token, ttl, this.description,
+				this.fair);
 	}
 
 	/**
@@ -184,7 +204,27 @@ public record LeaseSpec(String key, LeaseMode mode, int permits, String owner, S
 	 * {@value #MAX_DESCRIPTION_LENGTH} characters or holds a control character
 	 */
 	public LeaseSpec withDescription(@Nullable String description) {
-		return new LeaseSpec(this.key, this.mode, this.permits, this.owner, this.token, this.ttl, description);
+		return new LeaseSpec(this.key, this.mode, this.permits, this.owner, this.token, this.ttl, description,
+				this.fair);
+	}
+
+	/**
+	 * The same lease, asking to be served first come, first served across instances, or
+	 * not. A backend that queues fair leases ({@link QueueingLockRepository#isFair} for
+	 * the lease's mode) grants the key to its fair waiters strictly in the order they
+	 * joined its queue; other backends ignore it, and {@link LockTemplate} refuses to ask
+	 * them for it.
+	 *
+	 * <pre class="code">
+	 * LeaseSpec lease = LeaseSpec.exclusive("ledger", owner, token, ttl).withFair(true);
+	 * CompletableFuture&lt;QueuedGrant&gt; grant = queueing.acquireQueued(lease);
+	 * </pre>
+	 * @param fair whether the lease asks for fairness
+	 * @return a copy that asks for fairness or not
+	 */
+	public LeaseSpec withFair(boolean fair) {
+		return new LeaseSpec(this.key, this.mode, this.permits, this.owner, this.token, this.ttl, this.description,
+				fair);
 	}
 
 }

@@ -72,14 +72,16 @@ public final class LockOperation {
 
 	private final @Nullable String description;
 
+	private final @Nullable Boolean fair;
+
 	LockOperation(LockTemplate template, List<String> keys, LeaseMode mode, int permits) {
 		this(template, keys, (keys.size() == 1) ? keys.get(0) : String.join(",", keys), mode, permits, null, null,
-				Duration.ZERO, LostPolicy.DEFAULT, null, null);
+				Duration.ZERO, LostPolicy.DEFAULT, null, null, null);
 	}
 
 	private LockOperation(LockTemplate template, List<String> keys, String name, LeaseMode mode, int permits,
 			@Nullable Duration waitTime, @Nullable Duration ttl, Duration minHold, LostPolicy lostPolicy,
-			@Nullable Duration maxHold, @Nullable String description) {
+			@Nullable Duration maxHold, @Nullable String description, @Nullable Boolean fair) {
 		this.template = template;
 		this.keys = keys;
 		this.name = name;
@@ -91,6 +93,7 @@ public final class LockOperation {
 		this.lostPolicy = lostPolicy;
 		this.maxHold = maxHold;
 		this.description = description;
+		this.fair = fair;
 	}
 
 	/**
@@ -103,7 +106,7 @@ public final class LockOperation {
 	public LockOperation named(String name) {
 		Assert.hasText(name, "Name must not be empty");
 		return new LockOperation(this.template, this.keys, name, this.mode, this.permits, this.waitTime, this.ttl,
-				this.minHold, this.lostPolicy, this.maxHold, this.description);
+				this.minHold, this.lostPolicy, this.maxHold, this.description, this.fair);
 	}
 
 	/**
@@ -116,7 +119,7 @@ public final class LockOperation {
 		Assert.isTrue(waitTime.compareTo(LockSettings.MAX_DURATION) <= 0, () -> "Wait time of " + waitTime
 				+ " is longer than the longest allowed, " + LockSettings.MAX_DURATION.toDays() + " days");
 		return new LockOperation(this.template, this.keys, this.name, this.mode, this.permits, waitTime, this.ttl,
-				this.minHold, this.lostPolicy, this.maxHold, this.description);
+				this.minHold, this.lostPolicy, this.maxHold, this.description, this.fair);
 	}
 
 	/**
@@ -127,7 +130,7 @@ public final class LockOperation {
 	public LockOperation ttl(Duration ttl) {
 		this.template.settings().checkTtl(ttl);
 		return new LockOperation(this.template, this.keys, this.name, this.mode, this.permits, this.waitTime, ttl,
-				this.minHold, this.lostPolicy, this.maxHold, this.description);
+				this.minHold, this.lostPolicy, this.maxHold, this.description, this.fair);
 	}
 
 	/**
@@ -142,7 +145,7 @@ public final class LockOperation {
 				+ " is longer than the longest allowed, " + LockSettings.MAX_DURATION.toDays() + " days");
 		LockSettings.checkHoldTimes(minHold, this.maxHold, "maxHold");
 		return new LockOperation(this.template, this.keys, this.name, this.mode, this.permits, this.waitTime, this.ttl,
-				minHold, this.lostPolicy, this.maxHold, this.description);
+				minHold, this.lostPolicy, this.maxHold, this.description, this.fair);
 	}
 
 	/**
@@ -167,7 +170,7 @@ public final class LockOperation {
 		LockSettings.checkMaxHold(maxHold);
 		LockSettings.checkHoldTimes(this.minHold, maxHold, "maxHold");
 		return new LockOperation(this.template, this.keys, this.name, this.mode, this.permits, this.waitTime, this.ttl,
-				this.minHold, this.lostPolicy, maxHold, this.description);
+				this.minHold, this.lostPolicy, maxHold, this.description, this.fair);
 	}
 
 	/**
@@ -192,7 +195,32 @@ public final class LockOperation {
 	public LockOperation description(@Nullable String description) {
 		String checked = LeaseSpec.checkDescription(description);
 		return new LockOperation(this.template, this.keys, this.name, this.mode, this.permits, this.waitTime, this.ttl,
-				this.minHold, this.lostPolicy, this.maxHold, checked);
+				this.minHold, this.lostPolicy, this.maxHold, checked, this.fair);
+	}
+
+	/**
+	 * Asks for a fair lock, or an unfair one; overrides {@code latchkey.fair}. A fair
+	 * lock is granted to its waiters strictly in the order they asked, across every
+	 * instance, where the backend keeps a queue: the socket backend (every mode), etcd
+	 * (exclusive locks) and the memory backend (within its JVM). An unfair lock (the
+	 * default) goes to whichever waiter asks first once it is free, which costs fewer
+	 * requests and hands off faster, but lets a busy instance take it again and again.
+	 *
+	 * <pre class="code">
+	 * locks.exclusive("ledger").fair(true).waitTime(Duration.ofSeconds(30)).run(() -&gt; ledger.post(entry));
+	 * </pre>
+	 * <p>
+	 * On a backend without such a queue (Redis, JDBC), or for a mode the backend does not
+	 * serve fairly, a fair lock fails when it is used with a
+	 * {@link LockConfigurationException} that names the backends that honour it. A lock
+	 * of several keys that is fair takes its keys one by one, each in its queue, rather
+	 * than in one first attempt.
+	 * @param fair whether the lock is fair
+	 * @return a new operation
+	 */
+	public LockOperation fair(boolean fair) {
+		return new LockOperation(this.template, this.keys, this.name, this.mode, this.permits, this.waitTime, this.ttl,
+				this.minHold, this.lostPolicy, this.maxHold, this.description, fair);
 	}
 
 	/**
@@ -206,7 +234,7 @@ public final class LockOperation {
 		Assert.isTrue(lostPolicy != LostPolicy.CANCEL,
 				"LostPolicy.CANCEL applies to asynchronous results; use LockHandle.onLost to cancel your own work");
 		return new LockOperation(this.template, this.keys, this.name, this.mode, this.permits, this.waitTime, this.ttl,
-				this.minHold, lostPolicy, this.maxHold, this.description);
+				this.minHold, lostPolicy, this.maxHold, this.description, this.fair);
 	}
 
 	/**
@@ -289,7 +317,7 @@ public final class LockOperation {
 	 */
 	LockOperation forKey(String key, @Nullable Duration waitTime) {
 		return new LockOperation(this.template, List.of(key), this.name, this.mode, this.permits, waitTime, this.ttl,
-				this.minHold, this.lostPolicy, this.maxHold, this.description);
+				this.minHold, this.lostPolicy, this.maxHold, this.description, this.fair);
 	}
 
 	String key() {
@@ -337,6 +365,13 @@ public final class LockOperation {
 
 	@Nullable String description() {
 		return this.description;
+	}
+
+	/**
+	 * Whether the lock asked to be fair, or {@code null} to follow the settings.
+	 */
+	@Nullable Boolean fair() {
+		return this.fair;
 	}
 
 	@Override

@@ -47,11 +47,13 @@ import org.springframework.util.Assert;
  * own; {@code null} for no limit (see {@link #withMaxHold(Duration)})
  * @param showKeysInMessages whether exception messages and log lines above DEBUG show a
  * lock's key beside its name (see {@link #withShowKeysInMessages(boolean)})
+ * @param fair whether exclusive locks that do not say otherwise are served first come,
+ * first served across instances (see {@link #withFair(boolean)})
  * @since 0.1.0
  */
 public record LockSettings(Duration ttl, Duration waitTime, @Nullable Duration renewInterval, Duration safetyMargin,
 		String keyPrefix, int maxKeyLength, String owner, Duration initialPollInterval, Duration maxPollInterval,
-		@Nullable Duration maxHold, boolean showKeysInMessages) {
+		@Nullable Duration maxHold, boolean showKeysInMessages, boolean fair) {
 
 	/**
 	 * The longest duration any setting or lock attribute may have: 365 days. Longer ones
@@ -82,7 +84,34 @@ public record LockSettings(Duration ttl, Duration waitTime, @Nullable Duration r
 			String keyPrefix, int maxKeyLength, String owner, Duration initialPollInterval, Duration maxPollInterval,
 			@Nullable Duration maxHold) {
 		this(ttl, waitTime, renewInterval, safetyMargin, keyPrefix, maxKeyLength, owner, initialPollInterval,
-				maxPollInterval, maxHold, false);
+				maxPollInterval, maxHold, false, false);
+	}
+
+	/**
+	 * Makes settings whose exclusive locks are not fair unless they ask (see
+	 * {@link #withFair(boolean)}).
+	 * @param ttl the time-to-live of a lease that does not set its own
+	 * @param waitTime how long to wait for a lock that does not set its own wait time
+	 * @param renewInterval the interval between renewals, or {@code null} for a third of
+	 * each lease's TTL
+	 * @param safetyMargin how long before the backend could expire a lease this process
+	 * stops relying on it
+	 * @param keyPrefix the text put before every key
+	 * @param maxKeyLength the longest key allowed, prefix included
+	 * @param owner the owner name of this process
+	 * @param initialPollInterval the first interval between attempts of a waiter that
+	 * hears no release notification
+	 * @param maxPollInterval the longest interval between such attempts
+	 * @param maxHold the longest a lease is held unless a lock sets its own, or
+	 * {@code null} for no limit
+	 * @param showKeysInMessages whether exception messages and log lines above DEBUG show
+	 * a lock's key beside its name
+	 */
+	public LockSettings(Duration ttl, Duration waitTime, @Nullable Duration renewInterval, Duration safetyMargin,
+			String keyPrefix, int maxKeyLength, String owner, Duration initialPollInterval, Duration maxPollInterval,
+			@Nullable Duration maxHold, boolean showKeysInMessages) {
+		this(ttl, waitTime, renewInterval, safetyMargin, keyPrefix, maxKeyLength, owner, initialPollInterval,
+				maxPollInterval, maxHold, showKeysInMessages, false);
 	}
 
 	public LockSettings {
@@ -178,7 +207,7 @@ public record LockSettings(Duration ttl, Duration waitTime, @Nullable Duration r
 	public LockSettings withTtl(Duration ttl) {
 		return new LockSettings(ttl, this.waitTime, this.renewInterval, this.safetyMargin, this.keyPrefix,
 				this.maxKeyLength, this.owner, this.initialPollInterval, this.maxPollInterval, this.maxHold,
-				this.showKeysInMessages);
+				this.showKeysInMessages, this.fair);
 	}
 
 	/**
@@ -189,7 +218,7 @@ public record LockSettings(Duration ttl, Duration waitTime, @Nullable Duration r
 	public LockSettings withWaitTime(Duration waitTime) {
 		return new LockSettings(this.ttl, waitTime, this.renewInterval, this.safetyMargin, this.keyPrefix,
 				this.maxKeyLength, this.owner, this.initialPollInterval, this.maxPollInterval, this.maxHold,
-				this.showKeysInMessages);
+				this.showKeysInMessages, this.fair);
 	}
 
 	/**
@@ -201,7 +230,7 @@ public record LockSettings(Duration ttl, Duration waitTime, @Nullable Duration r
 	public LockSettings withRenewInterval(@Nullable Duration renewInterval) {
 		return new LockSettings(this.ttl, this.waitTime, renewInterval, this.safetyMargin, this.keyPrefix,
 				this.maxKeyLength, this.owner, this.initialPollInterval, this.maxPollInterval, this.maxHold,
-				this.showKeysInMessages);
+				this.showKeysInMessages, this.fair);
 	}
 
 	/**
@@ -212,7 +241,7 @@ public record LockSettings(Duration ttl, Duration waitTime, @Nullable Duration r
 	public LockSettings withKeyPrefix(String keyPrefix) {
 		return new LockSettings(this.ttl, this.waitTime, this.renewInterval, this.safetyMargin, keyPrefix,
 				this.maxKeyLength, this.owner, this.initialPollInterval, this.maxPollInterval, this.maxHold,
-				this.showKeysInMessages);
+				this.showKeysInMessages, this.fair);
 	}
 
 	/**
@@ -223,7 +252,7 @@ public record LockSettings(Duration ttl, Duration waitTime, @Nullable Duration r
 	public LockSettings withMaxKeyLength(int maxKeyLength) {
 		return new LockSettings(this.ttl, this.waitTime, this.renewInterval, this.safetyMargin, this.keyPrefix,
 				maxKeyLength, this.owner, this.initialPollInterval, this.maxPollInterval, this.maxHold,
-				this.showKeysInMessages);
+				this.showKeysInMessages, this.fair);
 	}
 
 	/**
@@ -234,7 +263,7 @@ public record LockSettings(Duration ttl, Duration waitTime, @Nullable Duration r
 	public LockSettings withOwner(String owner) {
 		return new LockSettings(this.ttl, this.waitTime, this.renewInterval, this.safetyMargin, this.keyPrefix,
 				this.maxKeyLength, owner, this.initialPollInterval, this.maxPollInterval, this.maxHold,
-				this.showKeysInMessages);
+				this.showKeysInMessages, this.fair);
 	}
 
 	/**
@@ -251,7 +280,7 @@ public record LockSettings(Duration ttl, Duration waitTime, @Nullable Duration r
 	public LockSettings withPollIntervals(Duration initialPollInterval, Duration maxPollInterval) {
 		return new LockSettings(this.ttl, this.waitTime, this.renewInterval, this.safetyMargin, this.keyPrefix,
 				this.maxKeyLength, this.owner, initialPollInterval, maxPollInterval, this.maxHold,
-				this.showKeysInMessages);
+				this.showKeysInMessages, this.fair);
 	}
 
 	/**
@@ -269,7 +298,7 @@ public record LockSettings(Duration ttl, Duration waitTime, @Nullable Duration r
 	public LockSettings withMaxHold(@Nullable Duration maxHold) {
 		return new LockSettings(this.ttl, this.waitTime, this.renewInterval, this.safetyMargin, this.keyPrefix,
 				this.maxKeyLength, this.owner, this.initialPollInterval, this.maxPollInterval, maxHold,
-				this.showKeysInMessages);
+				this.showKeysInMessages, this.fair);
 	}
 
 	/**
@@ -289,7 +318,27 @@ public record LockSettings(Duration ttl, Duration waitTime, @Nullable Duration r
 	public LockSettings withShowKeysInMessages(boolean showKeysInMessages) {
 		return new LockSettings(this.ttl, this.waitTime, this.renewInterval, this.safetyMargin, this.keyPrefix,
 				this.maxKeyLength, this.owner, this.initialPollInterval, this.maxPollInterval, this.maxHold,
-				showKeysInMessages);
+				showKeysInMessages, this.fair);
+	}
+
+	/**
+	 * A copy whose exclusive locks are fair, or not, unless a lock says otherwise
+	 * ({@code LockOperation.fair}, {@code @Exclusive(fair = true)}): a fair lock is
+	 * granted to its waiters strictly in the order they asked, across instances, where
+	 * the backend keeps a queue (socket; etcd; memory within its JVM). On Redis and JDBC
+	 * a fair lock fails with a {@link LockConfigurationException}. Off by default: an
+	 * unfair lock hands a freed key to whoever asks first, which is faster.
+	 *
+	 * <pre class="code">
+	 * LockSettings settings = LockSettings.defaults().withFair(true);
+	 * </pre>
+	 * @param fair whether exclusive locks are fair by default
+	 * @return the new settings
+	 */
+	public LockSettings withFair(boolean fair) {
+		return new LockSettings(this.ttl, this.waitTime, this.renewInterval, this.safetyMargin, this.keyPrefix,
+				this.maxKeyLength, this.owner, this.initialPollInterval, this.maxPollInterval, this.maxHold,
+				this.showKeysInMessages, fair);
 	}
 
 	/**

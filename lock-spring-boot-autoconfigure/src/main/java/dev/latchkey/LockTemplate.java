@@ -22,6 +22,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
@@ -305,6 +306,69 @@ public class LockTemplate implements AutoCloseable {
 	}
 
 	/**
+	 * Whether this template's backend serves fair locks of a mode strictly first come,
+	 * first served across instances: the socket backend for every mode, the etcd backend
+	 * for exclusive locks, the memory backend (within its JVM) for exclusive locks. Redis
+	 * and JDBC keep no queue, and answer {@code false}.
+	 *
+	 * <pre class="code">
+	 * LockOperation ledger = locks.exclusive("ledger").fair(locks.isFair(LeaseMode.EXCLUSIVE));
+	 * </pre>
+	 * @param mode the lease mode
+	 * @return whether a fair lock of the mode is honoured
+	 */
+	public boolean isFair(LeaseMode mode) {
+		return this.repository instanceof QueueingLockRepository queueing && queueing.isFair(mode);
+	}
+
+	/**
+	 * Fails, with a {@link LockConfigurationException} that names the setting, the
+	 * backend and the backends that honour fairness, unless fair locks of the mode are
+	 * honoured ({@link #isFair(LeaseMode)}). The annotations' parser calls it at startup
+	 * for each {@code @Exclusive(fair = true)} method, and the auto-configuration for
+	 * {@code latchkey.fair=true}.
+	 *
+	 * <pre class="code">
+	 * locks.checkFair(LeaseMode.EXCLUSIVE, "latchkey.fair=true");
+	 * </pre>
+	 * @param mode the lease mode
+	 * @param setting what asked for fairness, as the message names it, for example
+	 * {@code "@Exclusive(fair = true) on OrderService.pay"}
+	 * @throws LockConfigurationException if the backend does not honour fair locks of the
+	 * mode
+	 */
+	public void checkFair(LeaseMode mode, String setting) {
+		if (!isFair(mode)) {
+			throw new LockConfigurationException(
+					setting + " asks for a fair " + mode.name().toLowerCase(Locale.ROOT) + " lock, but the "
+							+ this.repository.backend() + " backend keeps no queue of waiters to serve "
+							+ ((mode == LeaseMode.EXCLUSIVE) ? "it" : "that mode") + " in order",
+					"Fair locks are honoured by the socket backend (every mode), the etcd backend (exclusive locks)"
+							+ " and the memory backend (exclusive locks, within one JVM); remove " + setting
+							+ " or use one of those backends");
+		}
+	}
+
+	/**
+	 * Whether an operation is fair: as it says, else as the settings say for an exclusive
+	 * lock; checked against the backend.
+	 */
+	private boolean fair(LockOperation operation) {
+		Boolean asked = operation.fair();
+		if (asked == null) {
+			if (operation.mode() != LeaseMode.EXCLUSIVE || !this.settings.fair()) {
+				return false;
+			}
+			checkFair(LeaseMode.EXCLUSIVE, "latchkey.fair=true");
+			return true;
+		}
+		if (asked) {
+			checkFair(operation.mode(), "LockOperation.fair(true)");
+		}
+		return asked;
+	}
+
+	/**
 	 * The defaults this template applies.
 	 * @return the settings
 	 */
@@ -477,7 +541,7 @@ public class LockTemplate implements AutoCloseable {
 		Duration maxHold = maxHold(operation);
 		Duration waitTime = (operation.waitTime() != null) ? operation.waitTime() : this.settings.waitTime();
 		LeaseSpec spec = new LeaseSpec(key, operation.mode(), operation.permits(), this.identity.owner(),
-				this.identity.nextToken(), ttl, operation.description());
+				this.identity.nextToken(), ttl, operation.description(), fair(operation));
 		// An exclusive caller that will wait records its wait, so that new shared holders
 		// wait behind it (writer preference); it withdraws it if it gives up.
 		boolean writerWaits = spec.mode() == LeaseMode.EXCLUSIVE && waitTime.compareTo(Duration.ZERO) > 0;
@@ -607,7 +671,9 @@ public class LockTemplate implements AutoCloseable {
 		Duration waitTime = (operation.waitTime() != null) ? operation.waitTime() : this.settings.waitTime();
 		long deadline = System.nanoTime() + waitTime.toNanos();
 		Map<String, LockObserver.Acquisition> started = new TreeMap<>();
-		List<LockHandle> atOnce = acquireAtOnce(operation, byFullKey, started);
+		// A fair lock takes each key in its queue: one attempt at all of them would pass
+		// their waiters by.
+		List<LockHandle> atOnce = fair(operation) ? null : acquireAtOnce(operation, byFullKey, started);
 		if (atOnce != null) {
 			loseTogether(atOnce);
 			return new LockHandle(atOnce);

@@ -55,8 +55,10 @@ import org.springframework.util.Assert;
  * caller at the head of a common line would stand in the writer's way.
  * <p>
  * A backend that keeps its own queue ({@link QueueingLockRepository}) is asked to queue
- * the waiter instead: it grants the key to its first waiter itself, which saves the
- * notification and the new attempt.
+ * the waiter instead, for the leases it queues ({@link QueueingLockRepository#queues}):
+ * it grants the key to its first waiter itself, which saves the notification and the new
+ * attempt. A fair lease ({@link LeaseSpec#fair()}) that will wait joins that queue at
+ * once, without a first attempt that could pass the queue by.
  *
  * <pre class="code">
  * LockWaiter waiter = new LockWaiter(Duration.ofMillis(50), Duration.ofSeconds(1));
@@ -130,7 +132,13 @@ final class LockWaiter {
 			Duration waitTime, Duration validity) throws InterruptedException {
 		long start = System.nanoTime();
 		boolean waits = !waitTime.isZero() && !waitTime.isNegative();
-		if (!waits || !othersWait(lease)) {
+		QueueingLockRepository queueing = (repository instanceof QueueingLockRepository q && q.queues(lease)) ? q
+				: null;
+		// A fair caller that will wait joins the backend's queue at once, which grants a
+		// free key with nobody queued at once too: an attempt first could pass the queue
+		// by.
+		boolean joinsAtOnce = waits && queueing != null && lease.fair();
+		if (!joinsAtOnce && (!waits || !othersWait(lease))) {
 			OptionalLong granted = attempt.apply(lease);
 			if (granted.isPresent()) {
 				return new Grant(granted.getAsLong(), start);
@@ -142,7 +150,7 @@ final class LockWaiter {
 		long deadline = start + waitTime.toNanos();
 		this.waiting.merge(lease.key(), 1, Integer::sum);
 		try {
-			if (repository instanceof QueueingLockRepository queueing) {
+			if (queueing != null) {
 				return waitQueued(queueing, lease, lock, deadline, validity.toNanos());
 			}
 			return joinLineAndWait(repository, lease, lock, attempt, deadline);

@@ -37,12 +37,51 @@ import java.util.concurrent.CompletableFuture;
  * </pre>
  * <p>
  * A backend that also offers this must keep {@link #tryAcquire} and
- * {@link #tryAcquirePermit} fair: a key with queued waiters is not free for a single
- * attempt.
+ * {@link #tryAcquirePermit} fair for the leases it queues: a key with queued waiters is
+ * not free for a single attempt of such a lease.
+ * <p>
+ * A backend may queue only some leases ({@link #queues(LeaseSpec)}): the etcd backend
+ * queues the exclusive leases that ask for fairness ({@link LeaseSpec#fair()}) and lets
+ * the others wait as every backend does. {@link #isFair(LeaseMode)} says for which modes
+ * a fair lease is served strictly first come, first served across instances; that is what
+ * {@code fair = true} ({@code LockOperation.fair}, {@code latchkey.fair}) needs.
  *
  * @since 0.1.0
  */
 public interface QueueingLockRepository extends LockRepository {
+
+	/**
+	 * Whether this backend queues a lease when its caller waits: {@code LockTemplate}
+	 * then waits with {@link #acquireQueued}, otherwise with single attempts woken by
+	 * release notifications. The default queues every lease.
+	 *
+	 * <pre class="code">
+	 * if (repository.queues(lease)) {
+	 *     CompletableFuture&lt;QueuedGrant&gt; grant = repository.acquireQueued(lease);
+	 * }
+	 * </pre>
+	 * @param lease the lease a caller waits for
+	 * @return whether it waits in the backend's queue
+	 */
+	default boolean queues(LeaseSpec lease) {
+		return true;
+	}
+
+	/**
+	 * Whether a lease of the mode that asks for fairness ({@link LeaseSpec#fair()}) is
+	 * granted strictly in the order its request joined the queue, across every instance
+	 * on the backend. The default answers {@code true}: a backend that queues every lease
+	 * serves its queue in order.
+	 *
+	 * <pre class="code">
+	 * boolean fairExclusive = repository.isFair(LeaseMode.EXCLUSIVE);
+	 * </pre>
+	 * @param mode the lease mode
+	 * @return whether fair leases of that mode are served first come, first served
+	 */
+	default boolean isFair(LeaseMode mode) {
+		return true;
+	}
 
 	/**
 	 * Acquires the lease at once if the key is free, or queues the request behind the

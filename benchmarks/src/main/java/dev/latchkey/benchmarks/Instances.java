@@ -325,6 +325,22 @@ final class Instances implements AutoCloseable {
 	private @Nullable String etcdNamespace;
 
 	private LockRepository etcd(String endpoints) {
+		EtcdLockRepository repository = new EtcdLockRepository(etcdClient(endpoints), etcdNamespace(),
+				Duration.ofSeconds(5));
+		this.closeables.add(repository);
+		return repository;
+	}
+
+	/**
+	 * A client of its own, counted, to the etcd server of {@code etcd} instances: for a
+	 * harness that compares with another etcd client library.
+	 * @return the client, closed when these instances close
+	 */
+	Client etcdClient() {
+		return etcdClient(env("LATCHKEY_TEST_ETCD_ENDPOINTS", "http://127.0.0.1:2379"));
+	}
+
+	private Client etcdClient(String endpoints) {
 		Client client = Client.builder().endpoints(endpoints.split(",")).interceptor(new ClientInterceptor() {
 			@Override
 			public <Q, A> ClientCall<Q, A> interceptCall(MethodDescriptor<Q, A> method, CallOptions options,
@@ -335,12 +351,18 @@ final class Instances implements AutoCloseable {
 		}).build();
 		this.closeables.add(client);
 		this.requests.counted();
+		return client;
+	}
+
+	/**
+	 * The etcd namespace of these instances, made for the run.
+	 * @return the namespace, ending with a slash
+	 */
+	String etcdNamespace() {
 		if (this.etcdNamespace == null) {
 			this.etcdNamespace = this.name + "-" + UUID.randomUUID() + "/";
 		}
-		EtcdLockRepository repository = new EtcdLockRepository(client, this.etcdNamespace, Duration.ofSeconds(5));
-		this.closeables.add(repository);
-		return repository;
+		return this.etcdNamespace;
 	}
 
 	private static String required(String name) {

@@ -18,6 +18,7 @@ package dev.latchkey.benchmarks;
 
 import java.io.IOException;
 import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -29,6 +30,9 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.LongAdder;
+
+import io.etcd.jetcd.ByteSequence;
+import io.etcd.jetcd.Client;
 
 import dev.latchkey.LockNotAcquiredException;
 import dev.latchkey.LockSettings;
@@ -52,8 +56,14 @@ import dev.latchkey.LockTemplate;
  *
  * Arguments: the backend ({@code memory}, {@code socket}, {@code redis},
  * {@code redis-cluster}, {@code postgresql}, {@code etcd} or {@code etcd-cluster}; see
- * {@link Instances}), instances, threads per instance, seconds to count (after 2 s of
- * warm-up).
+ * {@link Instances}; or {@code jetcd-lock}, jetcd's own {@code Lock} service on the etcd
+ * server, to compare), instances, threads per instance, seconds to count (after 2 s of
+ * warm-up), and {@code fair} to take the key as a fair lock
+ * ({@code LockSettings.withFair(true)}):
+ *
+ * <pre class="code">
+ * java -cp benchmarks/target/benchmarks.jar dev.latchkey.benchmarks.ManyWaiters etcd 8 1 10 fair
+ * </pre>
  */
 public final class ManyWaiters {
 
@@ -71,42 +81,83 @@ public final class ManyWaiters {
 
 	private final Duration run;
 
+	private final boolean fair;
+
 	private final PrintStream out;
 
-	private ManyWaiters(String backend, int instances, int threadsPerInstance, Duration run, PrintStream out) {
+	private ManyWaiters(String backend, int instances, int threadsPerInstance, Duration run, boolean fair,
+			PrintStream out) {
 		this.backend = backend;
 		this.instances = instances;
 		this.threadsPerInstance = threadsPerInstance;
 		this.run = run;
+		this.fair = fair;
 		this.out = out;
 	}
 
 	public static void main(String[] args) throws Exception {
 		if (args.length < 3) {
-			System.err
-				.println("Usage: ManyWaiters memory|socket|redis|redis-cluster|postgresql|etcd|etcd-cluster instances "
-						+ "threads-per-instance [seconds]");
+			System.err.println("Usage: ManyWaiters memory|socket|redis|redis-cluster|postgresql|etcd|etcd-cluster|"
+					+ "jetcd-lock instances threads-per-instance [seconds] [fair]");
 			System.exit(2);
 		}
 		Duration run = Duration.ofSeconds((args.length > 3) ? Long.parseLong(args[3]) : 10);
-		new ManyWaiters(args[0], Integer.parseInt(args[1]), Integer.parseInt(args[2]), run, System.out).measure();
+		boolean fair = args.length > 4 && "fair".equals(args[4]);
+		new ManyWaiters(args[0], Integer.parseInt(args[1]), Integer.parseInt(args[2]), run, fair, System.out).measure();
 		System.exit(0);
 	}
 
 	private void measure() throws Exception {
-		try (Instances instances = new Instances(this.backend, "many-waiters")) {
-			List<LockTemplate> templates = new ArrayList<>();
+		boolean jetcdLock = "jetcd-lock".equals(this.backend);
+		try (Instances instances = new Instances(jetcdLock ? "etcd" : this.backend, "many-waiters")) {
+			List<Locker> lockers = new ArrayList<>();
 			for (int i = 0; i < this.instances; i++) {
+				if (jetcdLock) {
+					lockers.add(jetcdLock(instances));
+					continue;
+				}
 				LockTemplate template = new LockTemplate(instances.repository(i),
-						LockSettings.defaults().withOwner("instance-" + i).withWaitTime(WAIT_TIME), null);
+						LockSettings.defaults().withOwner("instance-" + i).withWaitTime(WAIT_TIME).withFair(this.fair),
+						null);
 				instances.closeLater(template);
-				templates.add(template);
+				lockers.add((work) -> template.exclusive(KEY).run(work));
 			}
-			report(contend(templates, instances.requests()));
+			report(contend(lockers, instances.requests()));
 		}
 	}
 
-	private Figures contend(List<LockTemplate> templates, Instances.Requests counter) throws InterruptedException {
+	/**
+	 * Takes the key, runs the work, and gives the key back: an instance's template, or
+	 * jetcd's own {@code Lock} service.
+	 */
+	@FunctionalInterface
+	private interface Locker {
+
+		void run(Runnable work) throws Exception;
+
+	}
+
+	/**
+	 * An instance of jetcd's {@code Lock} service (etcd's server-side
+	 * {@code concurrency.Mutex}): a client of its own, one etcd lease granted once, and
+	 * lock and unlock for every grant.
+	 */
+	private Locker jetcdLock(Instances instances) throws Exception {
+		Client client = instances.etcdClient();
+		long lease = client.getLeaseClient().grant(this.run.toSeconds() + 120).get(10, TimeUnit.SECONDS).getID();
+		ByteSequence name = ByteSequence.from(instances.etcdNamespace() + KEY, StandardCharsets.UTF_8);
+		return (work) -> {
+			ByteSequence owned = client.getLockClient().lock(name, lease).get().getKey();
+			try {
+				work.run();
+			}
+			finally {
+				client.getLockClient().unlock(owned).get();
+			}
+		};
+	}
+
+	private Figures contend(List<Locker> lockers, Instances.Requests counter) throws InterruptedException {
 		int threads = this.instances * this.threadsPerInstance;
 		long[] grants = new long[threads];
 		Samples[] waits = new Samples[threads];
@@ -117,14 +168,14 @@ public final class ManyWaiters {
 		List<Thread> all = new ArrayList<>(threads);
 		for (int t = 0; t < threads; t++) {
 			int index = t;
-			LockTemplate template = templates.get(t / this.threadsPerInstance);
+			Locker locker = lockers.get(t / this.threadsPerInstance);
 			waits[t] = new Samples(Integer.MAX_VALUE);
 			Thread thread = new Thread(() -> {
 				try {
 					while (running.get()) {
 						long asked = System.nanoTime();
 						try {
-							template.exclusive(KEY).run(() -> {
+							locker.run(() -> {
 								long waited = System.nanoTime() - asked;
 								if (counting.get()) {
 									grants[index]++;
@@ -134,6 +185,14 @@ public final class ManyWaiters {
 							});
 						}
 						catch (LockNotAcquiredException ex) {
+							if (running.get()) {
+								failures.increment();
+							}
+						}
+						catch (InterruptedException ex) {
+							return;
+						}
+						catch (Exception ex) {
 							if (running.get()) {
 								failures.increment();
 							}
@@ -175,8 +234,9 @@ public final class ManyWaiters {
 		long starved = Arrays.stream(figures.grants).filter((g) -> g == 0).count();
 		double meanWait = Arrays.stream(figures.waits).average().orElse(Double.NaN) / 1e6;
 		double maxWait = figures.waits[figures.waits.length - 1] / 1e6;
-		this.out.printf(Locale.ROOT, "%s, %d instances x %d threads on one key, %s counted, JDK %s%n", this.backend,
-				this.instances, this.threadsPerInstance, this.run, System.getProperty("java.version"));
+		this.out.printf(Locale.ROOT, "%s, %d instances x %d threads on one key%s, %s counted, JDK %s%n", this.backend,
+				this.instances, this.threadsPerInstance, this.fair ? " (fair)" : "", this.run,
+				System.getProperty("java.version"));
 		this.out.printf(Locale.ROOT, "hand-offs/s %,.0f; requests per hand-off %s%n", total / seconds,
 				figures.counts ? String.format(Locale.ROOT, "%.2f", figures.requests / (double) total) : "not counted");
 		this.out.printf(Locale.ROOT, "wait ms: p50 %.1f, p99 %.1f, max %.1f, mean %.1f; max/mean %.1f%n",

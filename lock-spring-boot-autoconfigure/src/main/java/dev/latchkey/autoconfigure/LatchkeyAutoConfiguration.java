@@ -32,6 +32,7 @@ import org.springframework.context.annotation.Import;
 import org.springframework.context.annotation.Role;
 import org.springframework.core.env.Environment;
 
+import dev.latchkey.LeaseMode;
 import dev.latchkey.LockConfigurationException;
 import dev.latchkey.LockObserver;
 import dev.latchkey.LockRepository;
@@ -74,7 +75,7 @@ public final class LatchkeyAutoConfiguration {
 					properties.getRenewInterval(), properties.getSafetyMargin(),
 					properties.keyPrefixFor(applicationName), properties.getMaxKeyLength(), owner,
 					properties.getWaiting().getInitialPollInterval(), properties.getWaiting().getMaxPollInterval(),
-					properties.getMaxHold(), properties.isShowKeysInMessages());
+					properties.getMaxHold(), properties.isShowKeysInMessages(), properties.isFair());
 			settings.checkTtl(settings.ttl());
 			return settings;
 		}
@@ -115,8 +116,21 @@ public final class LatchkeyAutoConfiguration {
 				new EventPublishingLockObserver(eventPublisher));
 		// Renewals on the keeper's scheduler; the releases of lost answers on a thread of
 		// the template's own, virtual when the application's threads are.
-		return new LockTemplate(lockRepository, lockSettings, observer, renewalScheduler.scheduler(),
+		LockTemplate template = new LockTemplate(lockRepository, lockSettings, observer, renewalScheduler.scheduler(),
 				BackendThreads.threadFactory(environment, "latchkey-orphan-release-"));
+		if (lockSettings.fair()) {
+			// Refused at startup where the backend keeps no queue, rather than at the
+			// first
+			// lock.
+			try {
+				template.checkFair(LeaseMode.EXCLUSIVE, "latchkey.fair=true");
+			}
+			catch (LockConfigurationException ex) {
+				template.close();
+				throw ex;
+			}
+		}
+		return template;
 	}
 
 	@Bean

@@ -121,6 +121,14 @@ public class LatchkeyProperties {
 	private boolean showKeysInMessages;
 
 	/**
+	 * Whether exclusive locks are fair unless they say otherwise: granted to their
+	 * waiters strictly in the order they asked, across instances. Honoured by the socket
+	 * and etcd backends (and memory, within one JVM); with Redis or JDBC, true fails the
+	 * start. Unfair locks hand a freed key to whoever asks first, which is faster.
+	 */
+	private boolean fair;
+
+	/**
 	 * Name of this instance as a lock owner, shown when locks are inspected. Defaults to
 	 * 'spring.application.name@host:pid'.
 	 */
@@ -258,6 +266,14 @@ public class LatchkeyProperties {
 
 	public void setMaxKeyLength(int maxKeyLength) {
 		this.maxKeyLength = maxKeyLength;
+	}
+
+	public boolean isFair() {
+		return this.fair;
+	}
+
+	public void setFair(boolean fair) {
+		this.fair = fair;
 	}
 
 	public boolean isShowKeysInMessages() {

@@ -19,6 +19,7 @@ package dev.latchkey.etcd;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
@@ -51,6 +52,10 @@ final class EtcdHeldLeases implements AutoCloseable {
 	private final EtcdRequests requests;
 
 	private final Map<String, Held> held = new ConcurrentHashMap<>();
+
+	// Fair waiters' places in a queue to delete, by token: their waiter gave up or failed
+	// and deleting them failed too; retried by the sweep until etcd answers.
+	private final Map<String, ByteSequence> placesToDelete = new ConcurrentHashMap<>();
 
 	private final ScheduledThreadPoolExecutor sweeper;
 
@@ -97,6 +102,41 @@ final class EtcdHeldLeases implements AutoCloseable {
 	}
 
 	/**
+	 * Records that a granted lease is fair: its place in the key's queue is deleted with
+	 * its key, when it is released, swept or found lost.
+	 */
+	void fair(String token, ByteSequence queueKey) {
+		Held entry = this.held.get(token);
+		if (entry != null) {
+			entry.queueKey = queueKey;
+		}
+	}
+
+	/**
+	 * Runs a task on the sweep's thread after a delay; nothing once the repository is
+	 * closed.
+	 */
+	void schedule(Runnable task, long delayNanos) {
+		if (this.closed) {
+			return;
+		}
+		try {
+			this.sweeper.schedule(task, delayNanos, TimeUnit.NANOSECONDS);
+		}
+		catch (RejectedExecutionException ex) {
+			// Closed meanwhile.
+		}
+	}
+
+	/**
+	 * Has the sweep delete a fair waiter's place in a queue, which its waiter could not
+	 * delete itself (etcd did not answer), until etcd answers.
+	 */
+	void deleteLater(String token, ByteSequence queueKey) {
+		this.placesToDelete.put(token, queueKey);
+	}
+
+	/**
 	 * Has the sweep delete a lease's key as soon as etcd answers (its holder gave it up,
 	 * but the release failed).
 	 */
@@ -108,6 +148,9 @@ final class EtcdHeldLeases implements AutoCloseable {
 	}
 
 	private void deleteExpired() {
+		if (!this.placesToDelete.isEmpty()) {
+			deletePlaces();
+		}
 		long now = System.nanoTime();
 		for (Held entry : this.held.values()) {
 			if (this.closed) {
@@ -115,14 +158,33 @@ final class EtcdHeldLeases implements AutoCloseable {
 			}
 			if (now - entry.deadlineNanos >= 0) {
 				try {
+					ByteSequence queueKey = entry.queueKey;
 					this.requests.call(entry.spec.key(), () -> "Deleting the expired lease of the lock",
-							() -> EtcdKeys.deleteIfOurs(this.kv, entry.etcdKey(), entry.value()));
+							() -> (queueKey != null)
+									? EtcdKeys.releaseFair(this.kv, entry.etcdKey(), entry.value(), queueKey)
+									: EtcdKeys.deleteIfOurs(this.kv, entry.etcdKey(), entry.value()));
 					this.held.remove(entry.spec.token(), entry);
 				}
 				catch (RuntimeException ex) {
 					entry.deadlineNanos = now + TimeUnit.SECONDS.toNanos(1);
 					logger.debug(ex, () -> "Could not delete the expired lease of '" + entry.spec.key() + "'");
 				}
+			}
+		}
+	}
+
+	private void deletePlaces() {
+		for (Map.Entry<String, ByteSequence> place : this.placesToDelete.entrySet()) {
+			if (this.closed) {
+				return;
+			}
+			try {
+				this.requests.call(() -> "Deleting a fair waiter's place in a queue",
+						() -> this.kv.delete(place.getValue()));
+				this.placesToDelete.remove(place.getKey(), place.getValue());
+			}
+			catch (RuntimeException ex) {
+				logger.debug(ex, "Could not delete a fair waiter's place in a queue");
 			}
 		}
 	}
@@ -144,6 +206,7 @@ final class EtcdHeldLeases implements AutoCloseable {
 			Thread.currentThread().interrupt();
 		}
 		this.held.clear();
+		this.placesToDelete.clear();
 	}
 
 	/**
@@ -165,6 +228,9 @@ final class EtcdHeldLeases implements AutoCloseable {
 		// Set when a force-release by any instance evicted the lease; its next renewal
 		// reports it lost.
 		volatile boolean revoked;
+
+		// A fair holder's place in the key's queue, deleted with its key.
+		volatile @Nullable ByteSequence queueKey;
 
 		Held(EtcdKeys keys, LeaseSpec spec, EtcdLeasePool.SharedLease lease, long deadlineNanos) {
 			this.keys = keys;

@@ -44,10 +44,13 @@ import dev.latchkey.LeaseSpec;
  * value written before descriptions were stored ends with the owner). A shared holder of
  * a read/write lock is written as a permit whose limit is {@value #SHARED_LIMIT}; a
  * writer waiting for the key is the etcd key {@code ns k \1 token}, on an etcd lease of
- * its own. A holder evicted by a force-release is told so by the etcd key
- * {@code ns \0 revoked/lease/token} (the lease in hexadecimal), on the evicted holder's
- * own etcd lease, which its repository reads, and deletes, when it renews: no lock key is
- * empty, so no holder's prefix covers it.
+ * its own. A fair exclusive waiter's place in the key's queue is the etcd key
+ * {@code ns k \2 token} (with the holder's value), on the etcd lease its lock would have:
+ * the queue is ordered by those keys' create revisions, and a fair holder keeps its key
+ * until it releases, so that its successor is woken then. A holder evicted by a
+ * force-release is told so by the etcd key {@code ns \0 revoked/lease/token} (the lease
+ * in hexadecimal), on the evicted holder's own etcd lease, which its repository reads,
+ * and deletes, when it renews: no lock key is empty, so no holder's prefix covers it.
  */
 final class EtcdKeys {
 
@@ -59,6 +62,8 @@ final class EtcdKeys {
 	private static final byte SEPARATOR = 0;
 
 	private static final byte WRITER_SEPARATOR = 1;
+
+	private static final byte QUEUE_SEPARATOR = 2;
 
 	private final byte[] namespace;
 
@@ -100,10 +105,29 @@ final class EtcdKeys {
 	 * holders, so that a holder's prefix read or watch never sees them.
 	 */
 	ByteSequence writersPrefix(String key) {
+		return prefix(key, WRITER_SEPARATOR);
+	}
+
+	/**
+	 * The prefix of the fair waiters' queue of a lock key, {@code ns k \2}: apart from
+	 * its holders and writer waits.
+	 */
+	ByteSequence queuePrefix(String key) {
+		return prefix(key, QUEUE_SEPARATOR);
+	}
+
+	/**
+	 * A fair waiter's place in the queue of a lock key.
+	 */
+	ByteSequence queueKey(String key, String token) {
+		return queuePrefix(key).concat(ByteSequence.from(token, StandardCharsets.UTF_8));
+	}
+
+	private ByteSequence prefix(String key, byte separator) {
 		byte[] bytes = key.getBytes(StandardCharsets.UTF_8);
 		byte[] prefix = Arrays.copyOf(this.namespace, this.namespace.length + bytes.length + 1);
 		System.arraycopy(bytes, 0, prefix, this.namespace.length, bytes.length);
-		prefix[prefix.length - 1] = WRITER_SEPARATOR;
+		prefix[prefix.length - 1] = separator;
 		return ByteSequence.from(prefix);
 	}
 
@@ -188,6 +212,19 @@ final class EtcdKeys {
 	 */
 	static CompletableFuture<TxnResponse> deleteIfOurs(KV kv, ByteSequence etcdKey, ByteSequence value) {
 		return kv.txn().If(ours(etcdKey, value)).Then(Op.delete(etcdKey, DeleteOption.DEFAULT)).commit();
+	}
+
+	/**
+	 * Deletes a fair holder's key if it still holds the value, and its place in the queue
+	 * in any case: its successor is woken by that deletion.
+	 */
+	static CompletableFuture<TxnResponse> releaseFair(KV kv, ByteSequence etcdKey, ByteSequence value,
+			ByteSequence queueKey) {
+		return kv.txn()
+			.If(ours(etcdKey, value))
+			.Then(Op.delete(etcdKey, DeleteOption.DEFAULT), Op.delete(queueKey, DeleteOption.DEFAULT))
+			.Else(Op.delete(queueKey, DeleteOption.DEFAULT))
+			.commit();
 	}
 
 	/**

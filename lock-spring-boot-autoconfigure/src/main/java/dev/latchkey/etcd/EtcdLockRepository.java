@@ -31,6 +31,7 @@ import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -62,6 +63,7 @@ import dev.latchkey.LockBackendException;
 import dev.latchkey.LockInfo;
 import dev.latchkey.LockPermitsConflictException;
 import dev.latchkey.LockRepository;
+import dev.latchkey.QueueingLockRepository;
 import dev.latchkey.ReleaseSubscription;
 
 /**
@@ -87,10 +89,21 @@ import dev.latchkey.ReleaseSubscription;
  * deletes the keys of locks nobody renews any more. Close the repository to stop it, its
  * watches and keep-alives, and to revoke its leases, which frees the keys this instance
  * still holds; the client stays open.
+ * <p>
+ * Exclusive leases that ask for fairness ({@link LeaseSpec#fair()}) wait in a queue per
+ * key ({@link QueueingLockRepository}), in the order of their places' etcd revisions,
+ * each waiting only for its predecessor's place to go, as etcd's own
+ * {@code concurrency.Mutex} does: a release wakes exactly the next fair waiter. Other
+ * leases wait as on every backend.
+ *
+ * <pre class="code">
+ * LockTemplate locks = new LockTemplate(new EtcdLockRepository(client), LockSettings.defaults());
+ * locks.exclusive("ledger").fair(true).waitTime(Duration.ofSeconds(30)).run(() -&gt; ledger.post(entry));
+ * </pre>
  *
  * @since 0.1.0
  */
-public class EtcdLockRepository implements LockRepository, AutoCloseable {
+public class EtcdLockRepository implements QueueingLockRepository, AutoCloseable {
 
 	/**
 	 * The namespace used when none is given.
@@ -139,6 +152,8 @@ public class EtcdLockRepository implements LockRepository, AutoCloseable {
 	private final EtcdHeldLeases held;
 
 	private final EtcdKeyWatches watches;
+
+	private final EtcdFairQueue queue;
 
 	private final Set<String> fullSemaphores = ConcurrentHashMap.newKeySet();
 
@@ -192,6 +207,8 @@ public class EtcdLockRepository implements LockRepository, AutoCloseable {
 		this.leases = new EtcdLeasePool(this.leaseClient, this.requests);
 		this.watches = new EtcdKeyWatches(client.getWatchClient(), this.keys, requestTimeout);
 		this.held = new EtcdHeldLeases(this.kv, this.keys, this.requests, threadFactory);
+		this.queue = new EtcdFairQueue(this.kv, client.getWatchClient(), this.keys, this.requests, this.leases,
+				this.held);
 	}
 
 	private static ThreadFactory defaultThreadFactory() {
@@ -215,9 +232,68 @@ public class EtcdLockRepository implements LockRepository, AutoCloseable {
 
 	// Acquire and release
 
+	/**
+	 * {@inheritDoc}
+	 * <p>
+	 * A fair lease's single attempt first reads whether fair waiters queue for the key,
+	 * and is refused if any do, or the key is held: it does not pass the queue by.
+	 */
 	@Override
 	public OptionalLong tryAcquire(LeaseSpec lease) {
+		if (lease.fair()) {
+			EtcdKeys.checkKey(lease.key());
+			TxnResponse probe = this.requests.call(lease.key(), () -> "Acquiring the lock",
+					() -> this.kv.txn()
+						.If(EtcdKeys.absent(this.keys.lockKey(lease.key())))
+						.Then(Op.get(this.keys.queuePrefix(lease.key()), countOnly()))
+						.commit());
+			if (!probe.isSucceeded() || probe.getGetResponses().get(0).getCount() > 0) {
+				return OptionalLong.empty();
+			}
+		}
 		return acquire(lease);
+	}
+
+	/**
+	 * Queues the exclusive leases that ask for fairness; the others wait by attempts
+	 * woken by release notifications.
+	 */
+	@Override
+	public boolean queues(LeaseSpec lease) {
+		return lease.fair() && lease.mode() == LeaseMode.EXCLUSIVE;
+	}
+
+	/**
+	 * Fair for exclusive leases only: semaphores and read/write locks have no queue.
+	 */
+	@Override
+	public boolean isFair(LeaseMode mode) {
+		return mode == LeaseMode.EXCLUSIVE;
+	}
+
+	/**
+	 * {@inheritDoc}
+	 * <p>
+	 * For a fair exclusive lease: one transaction puts the waiter's place in the key's
+	 * queue, on the etcd lease of its TTL class, and reads the place before it; it
+	 * returns once etcd has the place. The waiter then waits for that place alone to go
+	 * (through this repository's one watch of the key's queue, which hands each deletion
+	 * to the waiter behind it), and when it goes (a release, a withdrawal, an expired
+	 * etcd lease), makes the first's attempt: one transaction that puts the holder's key
+	 * if it is absent, no place before its own is left and its own is still there. Its
+	 * revision is the fencing token. A waiter whose place is gone (its etcd lease
+	 * expired) fails, and the template joins again.
+	 */
+	@Override
+	public CompletableFuture<QueuedGrant> acquireQueued(LeaseSpec lease) {
+		Assert.isTrue(queues(lease), "The etcd backend queues fair exclusive leases only");
+		EtcdKeys.checkKey(lease.key());
+		return this.queue.join(lease);
+	}
+
+	@Override
+	public boolean cancelQueued(LeaseSpec lease) {
+		return this.queue.cancel(lease);
 	}
 
 	/**
@@ -236,7 +312,7 @@ public class EtcdLockRepository implements LockRepository, AutoCloseable {
 	public List<Long> tryAcquireAll(List<LeaseSpec> leases) {
 		LockRepository.checkAll(leases);
 		if (leases.size() > MAX_KEYS_AT_ONCE) {
-			return LockRepository.super.tryAcquireAll(leases);
+			return QueueingLockRepository.super.tryAcquireAll(leases);
 		}
 		int count = leases.size();
 		List<ByteSequence> etcdKeys = new ArrayList<>(count);
@@ -413,7 +489,8 @@ public class EtcdLockRepository implements LockRepository, AutoCloseable {
 						() -> this.kv.txn()
 							.If(EtcdKeys.absent(lockKey))
 							.Then(Op.put(etcdKey, value, leased(shared)), Op.get(prefix, firstHolder()),
-									Op.get(this.keys.writersPrefix(lease.key()), countOnly()))
+									Op.get(this.keys.writersPrefix(lease.key()), countOnly()),
+									Op.get(this.keys.queuePrefix(lease.key()), countOnly()))
 							.commit()));
 		if (!response.isSucceeded()) {
 			this.held.forget(lease.token());
@@ -421,7 +498,9 @@ public class EtcdLockRepository implements LockRepository, AutoCloseable {
 		}
 		List<KeyValue> first = response.getGetResponses().get(0).getKvs();
 		boolean semaphore = !first.isEmpty() && !heldShared(first);
-		if (semaphore || response.getGetResponses().get(1).getCount() > 0) {
+		// A writer waits: a recorded writer wait, or a fair writer in the key's queue.
+		if (semaphore || response.getGetResponses().get(1).getCount() > 0
+				|| response.getGetResponses().get(2).getCount() > 0) {
 			deleteIfOurs(lease, etcdKey, value);
 			return OptionalLong.empty();
 		}
@@ -551,7 +630,10 @@ public class EtcdLockRepository implements LockRepository, AutoCloseable {
 		TxnResponse response;
 		try {
 			response = this.requests.call(lease.key(), () -> "Releasing the lock",
-					() -> EtcdKeys.deleteIfOurs(this.kv, etcdKey, value));
+					() -> (lease.fair() && lease.mode() == LeaseMode.EXCLUSIVE)
+							? EtcdKeys.releaseFair(this.kv, etcdKey, value,
+									this.keys.queueKey(lease.key(), lease.token()))
+							: EtcdKeys.deleteIfOurs(this.kv, etcdKey, value));
 		}
 		catch (LockBackendException ex) {
 			// The caller has given the lease up: the expiry sweep deletes it as soon as
@@ -600,21 +682,29 @@ public class EtcdLockRepository implements LockRepository, AutoCloseable {
 	}
 
 	/**
-	 * Deletes holders' keys, each with a revocation on its holder's etcd lease that its
-	 * repository reads at its next renewal, in one transaction that holds only while none
-	 * of the keys changed since they were read.
+	 * Deletes holders' keys (and a fair exclusive holder's place in the key's queue),
+	 * each with a revocation on its holder's etcd lease that its repository reads at its
+	 * next renewal, in one transaction that holds only while none of the keys changed
+	 * since they were read.
 	 * @return whether they were deleted; {@code false} when one changed, or its holder's
 	 * etcd lease ended, since they were read (the caller reads them again)
 	 */
 	private boolean evict(String key, List<KeyValue> holders) {
 		List<Cmp> unchanged = new ArrayList<>(holders.size());
 		List<Op> evictions = new ArrayList<>(holders.size() * 2);
+		ByteSequence lockKey = this.keys.lockKey(key);
 		for (KeyValue holder : holders) {
+			String token = EtcdKeys.Holder.parse(holder).token();
 			unchanged.add(new Cmp(holder.getKey(), Cmp.Op.EQUAL, CmpTarget.modRevision(holder.getModRevision())));
 			evictions.add(Op.delete(holder.getKey(), DeleteOption.DEFAULT));
+			if (holder.getKey().equals(lockKey)) {
+				// A fair holder's place in the queue goes with it (nothing to delete for
+				// an unfair one), so that the queue's next waiter moves up.
+				evictions.add(Op.delete(this.keys.queueKey(key, token), DeleteOption.DEFAULT));
+			}
 			if (holder.getLease() != 0) {
-				evictions.add(Op.put(this.keys.revocationKey(holder.getLease(), EtcdKeys.Holder.parse(holder).token()),
-						ByteSequence.EMPTY, PutOption.builder().withLeaseId(holder.getLease()).build()));
+				evictions.add(Op.put(this.keys.revocationKey(holder.getLease(), token), ByteSequence.EMPTY,
+						PutOption.builder().withLeaseId(holder.getLease()).build()));
 			}
 		}
 		try {
@@ -682,6 +772,12 @@ public class EtcdLockRepository implements LockRepository, AutoCloseable {
 				if (entry == null || entry.revoked) {
 					this.held.forget(lease.token());
 					lost.add(lease.token());
+					if (entry == null && lease.fair()) {
+						// Swept meanwhile: its place in the queue goes too (a
+						// force-release
+						// deleted a revoked one's already).
+						this.held.deleteLater(lease.token(), this.keys.queueKey(lease.key(), lease.token()));
+					}
 				}
 				else {
 					entry.deadlineNanos = requestedAt + lease.ttl().toNanos();
@@ -752,6 +848,11 @@ public class EtcdLockRepository implements LockRepository, AutoCloseable {
 				if (found.isEmpty() || !lease.token().equals(EtcdKeys.Holder.parse(found.get(0)).token())
 						|| !stillKeptAlive(lease, found.get(0), requestedAt)) {
 					lost.add(lease.token());
+					if (lease.fair()) {
+						// Its place in the queue goes too, so that its successor moves
+						// up.
+						this.held.deleteLater(lease.token(), this.keys.queueKey(lease.key(), lease.token()));
+					}
 				}
 			}
 		}
@@ -900,6 +1001,7 @@ public class EtcdLockRepository implements LockRepository, AutoCloseable {
 			return;
 		}
 		this.watches.close();
+		this.queue.close();
 		this.held.close();
 		this.leases.close();
 		// Writer waits still recorded (a waiter that had not given up yet) end now.

@@ -22,6 +22,7 @@ import org.jspecify.annotations.Nullable;
 
 import org.springframework.aop.framework.autoproxy.AbstractBeanFactoryAwareAdvisingPostProcessor;
 import org.springframework.aop.support.AopUtils;
+import org.springframework.beans.factory.SmartInitializingSingleton;
 import org.springframework.context.EnvironmentAware;
 import org.springframework.core.env.Environment;
 import org.springframework.util.StringValueResolver;
@@ -42,14 +43,16 @@ import dev.latchkey.LockTemplate;
  * </pre>
  * <p>
  * The annotations of each bean are parsed when the bean is created, so a broken key
- * template or attribute fails the application start and names the method. The lock
- * advisor is put before the bean's existing advisors: a lock is taken before a
- * {@code @Transactional} transaction begins and released after it commits.
+ * template or attribute fails the application start and names the method; so does
+ * {@code @Exclusive(fair = true)} on a backend that does not honour it, checked once the
+ * application's singletons exist. The lock advisor is put before the bean's existing
+ * advisors: a lock is taken before a {@code @Transactional} transaction begins and
+ * released after it commits.
  *
  * @since 0.1.0
  */
 public class LockAnnotationBeanPostProcessor extends AbstractBeanFactoryAwareAdvisingPostProcessor
-		implements EnvironmentAware {
+		implements EnvironmentAware, SmartInitializingSingleton {
 
 	private static final long serialVersionUID = 1L;
 
@@ -78,8 +81,18 @@ public class LockAnnotationBeanPostProcessor extends AbstractBeanFactoryAwareAdv
 	}
 
 	private LockInterceptor createInterceptor(@Nullable StringValueResolver placeholders) {
-		return new LockInterceptor(this.templates,
-				new LockedMethodParser(placeholders, () -> this.templates.get().settings()));
+		return new LockInterceptor(this.templates, new LockedMethodParser(placeholders, this.templates));
+	}
+
+	/**
+	 * Checks the fair locks of the beans made so far against the backend, and those of
+	 * later beans as they are made.
+	 * @throws dev.latchkey.LockConfigurationException if the backend does not honour fair
+	 * locks
+	 */
+	@Override
+	public void afterSingletonsInstantiated() {
+		this.interceptor.checkFairness();
 	}
 
 	@Override

@@ -73,6 +73,14 @@ final class LockInterceptor implements MethodInterceptor {
 	}
 
 	/**
+	 * Checks the fair methods against the backend (see
+	 * {@link LockedMethodParser#checkFairness()}).
+	 */
+	void checkFairness() {
+		this.parser.checkFairness();
+	}
+
+	/**
 	 * Parses every locked method of a class, so that mistakes fail the application start.
 	 * @param targetClass the bean class
 	 */
@@ -151,6 +159,9 @@ final class LockInterceptor implements MethodInterceptor {
 		}
 		if (spec.onLost() == LostPolicy.NOTIFY) {
 			operation = operation.onLost(LostPolicy.NOTIFY);
+		}
+		if (spec.fair()) {
+			operation = operation.fair(true);
 		}
 		KeyTemplate holderDescription = spec.holderDescription();
 		if (holderDescription != null) {

@@ -43,10 +43,13 @@ import dev.latchkey.annotation.LostPolicy;
  * @param maxHold the maximum hold time, or {@code null} for the default
  * @param holderDescription the template of the holder's description, or {@code null} for
  * none
+ * @param fair whether the lock asked to be fair ({@code @Exclusive(fair = true)}); when
+ * not, {@code latchkey.fair} decides
  */
 record LockedMethod(String description, LeaseMode mode, int permits, List<KeyTemplate> keys, String name,
 		@Nullable Duration waitTime, @Nullable Duration ttl, Duration minHold, ContentionPolicy onContention,
-		LostPolicy onLost, ReturnKind returnKind, @Nullable Duration maxHold, @Nullable KeyTemplate holderDescription) {
+		LostPolicy onLost, ReturnKind returnKind, @Nullable Duration maxHold, @Nullable KeyTemplate holderDescription,
+		boolean fair) {
 
 	/**
 	 * How a locked method delivers its result, which decides how long the lease is held.

@@ -25,6 +25,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import java.util.stream.Collectors;
@@ -45,6 +46,7 @@ import dev.latchkey.LeaseMode;
 import dev.latchkey.LeaseSpec;
 import dev.latchkey.LockConfigurationException;
 import dev.latchkey.LockSettings;
+import dev.latchkey.LockTemplate;
 import dev.latchkey.annotation.ContentionPolicy;
 import dev.latchkey.annotation.Exclusive;
 import dev.latchkey.annotation.LostPolicy;
@@ -77,9 +79,31 @@ final class LockedMethodParser {
 
 	private final Supplier<LockSettings> settings;
 
-	LockedMethodParser(@Nullable StringValueResolver placeholders, Supplier<LockSettings> settings) {
+	private final Supplier<LockTemplate> templates;
+
+	// The fair methods parsed before the application's singletons were made, checked
+	// against the backend once they are (the template's backend may need them).
+	private final List<String> fairMethods = new CopyOnWriteArrayList<>();
+
+	private volatile boolean checkAtOnce;
+
+	LockedMethodParser(@Nullable StringValueResolver placeholders, Supplier<LockTemplate> templates) {
 		this.placeholders = placeholders;
-		this.settings = settings;
+		this.templates = templates;
+		this.settings = () -> templates.get().settings();
+	}
+
+	/**
+	 * Checks the fair methods parsed so far against the backend, and those parsed later
+	 * as they are: called once the application's singletons exist.
+	 * @throws LockConfigurationException if the backend does not honour fair locks
+	 */
+	void checkFairness() {
+		this.checkAtOnce = true;
+		for (String setting : this.fairMethods) {
+			this.templates.get().checkFair(LeaseMode.EXCLUSIVE, setting);
+		}
+		this.fairMethods.clear();
 	}
 
 	static boolean isLocked(Method method) {
@@ -158,9 +182,20 @@ final class LockedMethodParser {
 					"Return a wrapper type or Optional, or use onContention = ContentionPolicy.THROW");
 		}
 		LostPolicy onLost = lostPolicy(attributes.onLost, returnKind, annotation);
+		boolean fair = exclusive != null && exclusive.fair();
+		if (fair) {
+			// Refused at startup where the backend keeps no queue to serve it in order.
+			String setting = "@Exclusive(fair = true) on " + description;
+			if (this.checkAtOnce) {
+				this.templates.get().checkFair(LeaseMode.EXCLUSIVE, setting);
+			}
+			else {
+				this.fairMethods.add(setting);
+			}
+		}
 		return new LockedMethod(description, mode, permits, keys, name, waitTime, ttl,
 				(minHold != null) ? minHold : Duration.ZERO, attributes.onContention, onLost, returnKind, maxHold,
-				holderDescription);
+				holderDescription, fair);
 	}
 
 	/**

@@ -17,6 +17,7 @@
 package dev.latchkey.memory;
 
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Comparator;
@@ -27,7 +28,10 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 import dev.latchkey.LeaseMode;
@@ -35,6 +39,7 @@ import dev.latchkey.LeaseSpec;
 import dev.latchkey.LockInfo;
 import dev.latchkey.LockPermitsConflictException;
 import dev.latchkey.LockRepository;
+import dev.latchkey.QueueingLockRepository;
 import dev.latchkey.ReleaseSubscription;
 import dev.latchkey.support.ReleaseListeners;
 
@@ -52,10 +57,20 @@ import org.jspecify.annotations.Nullable;
  * {@link System#nanoTime()}. Expired leases are purged whenever their key is touched and
  * by {@link #list()}. One counter supplies the fencing tokens of every key, so they never
  * go backwards, even for a key whose entry was purged.
+ * <p>
+ * Fair exclusive leases ({@link LeaseSpec#fair()}) wait in a first-in, first-out queue
+ * per key ({@link QueueingLockRepository}): a freed key goes to the first of them, and a
+ * fair single attempt is refused while any wait. Unfair callers are not queued and may
+ * take a free key before the queue's first; the fair waiters' order among themselves
+ * holds all the same.
+ *
+ * <pre class="code">
+ * LockTemplate locks = new LockTemplate(new MemoryLockRepository(), LockSettings.defaults().withFair(true));
+ * </pre>
  *
  * @since 0.1.0
  */
-public class MemoryLockRepository implements LockRepository {
+public class MemoryLockRepository implements QueueingLockRepository {
 
 	private final Map<String, Slot> slots = new ConcurrentHashMap<>();
 
@@ -67,6 +82,10 @@ public class MemoryLockRepository implements LockRepository {
 	// map's compute on the same key.
 	private final Map<String, Map<String, Long>> writerWaits = new ConcurrentHashMap<>();
 
+	// Fair waiters per key, first first; guarded by the slots map's compute on the same
+	// key.
+	private final Map<String, ArrayDeque<Queued>> queues = new ConcurrentHashMap<>();
+
 	@Override
 	public String backend() {
 		return "memory";
@@ -75,6 +94,139 @@ public class MemoryLockRepository implements LockRepository {
 	@Override
 	public OptionalLong tryAcquire(LeaseSpec lease) {
 		return grant(lease);
+	}
+
+	/**
+	 * Queues fair exclusive leases only: the others wait by attempts, as on every
+	 * backend.
+	 */
+	@Override
+	public boolean queues(LeaseSpec lease) {
+		return lease.fair() && lease.mode() == LeaseMode.EXCLUSIVE;
+	}
+
+	/**
+	 * Fair for exclusive leases.
+	 */
+	@Override
+	public boolean isFair(LeaseMode mode) {
+		return mode == LeaseMode.EXCLUSIVE;
+	}
+
+	@Override
+	public CompletableFuture<QueuedGrant> acquireQueued(LeaseSpec lease) {
+		CompletableFuture<QueuedGrant> grant = new CompletableFuture<>();
+		long requestedAt = System.nanoTime();
+		long[] granted = { -1 };
+		long[] blockedUntil = { 0 };
+		this.slots.compute(lease.key(), (key, existing) -> {
+			long now = System.nanoTime();
+			Slot slot = (existing != null) ? existing.purge(now) : null;
+			ArrayDeque<Queued> queue = this.queues.get(key);
+			if ((queue == null || queue.isEmpty()) && slot == null) {
+				slot = new Slot(LeaseMode.EXCLUSIVE, 1);
+				granted[0] = hold(slot, lease, now);
+				return slot;
+			}
+			this.queues.computeIfAbsent(key, (k) -> new ArrayDeque<>()).addLast(new Queued(lease, grant));
+			blockedUntil[0] = (slot != null) ? slot.firstExpiry() : now;
+			return slot;
+		});
+		if (granted[0] > 0) {
+			grant.complete(new QueuedGrant(granted[0], requestedAt));
+		}
+		else {
+			serveAt(lease.key(), blockedUntil[0]);
+		}
+		return grant;
+	}
+
+	@Override
+	public boolean cancelQueued(LeaseSpec lease) {
+		Queued[] withdrawn = { null };
+		this.slots.compute(lease.key(), (key, slot) -> {
+			ArrayDeque<Queued> queue = this.queues.get(key);
+			if (queue != null) {
+				for (Queued queued : queue) {
+					if (queued.lease.token().equals(lease.token())) {
+						withdrawn[0] = queued;
+					}
+				}
+				if (withdrawn[0] != null) {
+					queue.remove(withdrawn[0]);
+					if (queue.isEmpty()) {
+						this.queues.remove(key);
+					}
+				}
+			}
+			return slot;
+		});
+		if (withdrawn[0] == null) {
+			return false;
+		}
+		withdrawn[0].grant.completeExceptionally(new CancellationException("Withdrawn"));
+		// The next waiter may fit now (nothing holds the key, say).
+		serve(lease.key());
+		return true;
+	}
+
+	/**
+	 * Grants the key to its first fair waiters while it is free; when a holder still
+	 * keeps it, looks again when that holder's lease would expire.
+	 */
+	private void serve(String key) {
+		List<Queued> served = new ArrayList<>(1);
+		List<Long> tokens = new ArrayList<>(1);
+		long[] blockedUntil = { 0 };
+		this.slots.compute(key, (k, existing) -> {
+			ArrayDeque<Queued> queue = this.queues.get(k);
+			long now = System.nanoTime();
+			Slot slot = (existing != null) ? existing.purge(now) : null;
+			if (queue == null) {
+				return slot;
+			}
+			while (!queue.isEmpty() && slot == null) {
+				Queued first = queue.pollFirst();
+				if (first.grant.isDone()) {
+					continue;
+				}
+				slot = new Slot(LeaseMode.EXCLUSIVE, 1);
+				tokens.add(hold(slot, first.lease, now));
+				served.add(first);
+			}
+			if (queue.isEmpty()) {
+				this.queues.remove(k);
+			}
+			else {
+				blockedUntil[0] = slot.firstExpiry();
+			}
+			return slot;
+		});
+		for (int i = 0; i < served.size(); i++) {
+			Queued queued = served.get(i);
+			if (!queued.grant.complete(new QueuedGrant(tokens.get(i), System.nanoTime()))) {
+				release(queued.lease);
+			}
+		}
+		if (blockedUntil[0] != 0) {
+			serveAt(key, blockedUntil[0]);
+		}
+	}
+
+	/**
+	 * Serves a key's queue again when its holder's lease would expire, should nobody
+	 * release it before.
+	 */
+	private void serveAt(String key, long nanoTime) {
+		long delay = Math.max(1, nanoTime - System.nanoTime() + 1);
+		CompletableFuture.runAsync(() -> serve(key), CompletableFuture.delayedExecutor(delay, TimeUnit.NANOSECONDS));
+	}
+
+	private long hold(Slot slot, LeaseSpec lease, long now) {
+		long token = this.fencingTokens.incrementAndGet();
+		slot.holders.put(lease.token(),
+				new Holder(lease.owner(), token, now + lease.ttl().toNanos(), lease.description()));
+		return token;
 	}
 
 	@Override
@@ -121,6 +273,11 @@ public class MemoryLockRepository implements LockRepository {
 					|| (lease.mode() != LeaseMode.SHARED && slot.holders.size() >= lease.permits());
 			if (!refused && lease.mode() == LeaseMode.SHARED) {
 				refused = writerWaits(key, now);
+			}
+			if (!refused && lease.fair()) {
+				// A fair single attempt does not pass the queue by.
+				ArrayDeque<Queued> queue = this.queues.get(key);
+				refused = queue != null && !queue.isEmpty();
 			}
 			if (refused) {
 				if (waiting) {
@@ -191,6 +348,9 @@ public class MemoryLockRepository implements LockRepository {
 		});
 		if (released[0]) {
 			this.listeners.released(lease.key());
+			if (this.queues.containsKey(lease.key())) {
+				serve(lease.key());
+			}
 		}
 		return released[0];
 	}
@@ -206,6 +366,9 @@ public class MemoryLockRepository implements LockRepository {
 			// One counter serves every key: bumping it fences the evicted holders off.
 			this.fencingTokens.incrementAndGet();
 			this.listeners.released(key);
+			if (this.queues.containsKey(key)) {
+				serve(key);
+			}
 		}
 		return evicted[0];
 	}
@@ -254,6 +417,18 @@ public class MemoryLockRepository implements LockRepository {
 			this.limit = limit;
 		}
 
+		long firstExpiry() {
+			long first = Long.MAX_VALUE;
+			boolean any = false;
+			for (Holder holder : this.holders.values()) {
+				if (!any || holder.expiresAtNanos - first < 0) {
+					first = holder.expiresAtNanos;
+					any = true;
+				}
+			}
+			return first;
+		}
+
 		Slot purge(long now) {
 			this.holders.values().removeIf((holder) -> now - holder.expiresAtNanos >= 0);
 			return this.holders.isEmpty() ? null : this;
@@ -268,6 +443,9 @@ public class MemoryLockRepository implements LockRepository {
 			return new LockInfo(key, this.mode, this.limit, described);
 		}
 
+	}
+
+	private record Queued(LeaseSpec lease, CompletableFuture<QueuedGrant> grant) {
 	}
 
 	private static final class Holder {

@@ -17,17 +17,26 @@
 package dev.latchkey.etcd;
 
 import java.time.Duration;
+import java.util.concurrent.TimeUnit;
 
+import io.etcd.jetcd.kv.GetResponse;
+
+import dev.latchkey.LeaseSpec;
 import dev.latchkey.LockRepository;
 import dev.latchkey.test.contract.CrossInstanceContract;
+import dev.latchkey.test.contract.FairLockRepositoryContract;
 import dev.latchkey.test.contract.LockRepositoryContract;
+
+import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The backend contract for the etcd backend: each repository, the test's and its peers
  * (other application instances), is an {@link EtcdLockRepository} of its own in the same
- * {@link EtcdNamespace}.
+ * {@link EtcdNamespace}. Fair locks are served in the order of their waiters' places, and
+ * a waiter whose etcd lease is revoked leaves the queue.
  */
-abstract class EtcdLockRepositoryContractTests extends LockRepositoryContract implements CrossInstanceContract {
+abstract class EtcdLockRepositoryContractTests extends LockRepositoryContract
+		implements CrossInstanceContract, FairLockRepositoryContract {
 
 	/**
 	 * The namespace the repositories lock in, registered as an extension by the subclass.
@@ -38,6 +47,19 @@ abstract class EtcdLockRepositoryContractTests extends LockRepositoryContract im
 	@Override
 	public LockRepository createRepository() {
 		return new EtcdLockRepository(namespace().client(), namespace().name(), Duration.ofSeconds(5));
+	}
+
+	@Override
+	public void killWaiter(LockRepository peer, LeaseSpec waiting) throws Exception {
+		// What etcd does when the waiter's process dies: its etcd lease runs out and its
+		// place in the queue, attached to it, is deleted. The place must be there first.
+		EtcdKeys keys = new EtcdKeys(namespace().name());
+		GetResponse place = namespace().client()
+			.getKVClient()
+			.get(keys.queueKey(waiting.key(), waiting.token()))
+			.get(10, TimeUnit.SECONDS);
+		assertThat(place.getKvs()).as("the queue place of %s", waiting.owner()).singleElement();
+		namespace().client().getLeaseClient().revoke(place.getKvs().get(0).getLease()).get(10, TimeUnit.SECONDS);
 	}
 
 	@Override

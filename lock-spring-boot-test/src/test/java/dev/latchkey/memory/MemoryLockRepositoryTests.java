@@ -16,16 +16,19 @@
 
 package dev.latchkey.memory;
 
+import dev.latchkey.LeaseSpec;
 import dev.latchkey.LockRepository;
 import dev.latchkey.test.ForwardingLockRepository;
 import dev.latchkey.test.contract.CrossInstanceContract;
+import dev.latchkey.test.contract.FairLockRepositoryContract;
 import dev.latchkey.test.contract.LockRepositoryContract;
 
 /**
  * Tests for {@link MemoryLockRepository}: the reference implementation passes the backend
- * contract.
+ * contract, and serves fair locks in order.
  */
-class MemoryLockRepositoryTests extends LockRepositoryContract implements CrossInstanceContract {
+class MemoryLockRepositoryTests extends LockRepositoryContract
+		implements CrossInstanceContract, FairLockRepositoryContract {
 
 	@Override
 	public LockRepository createRepository() {
@@ -36,6 +39,18 @@ class MemoryLockRepositoryTests extends LockRepositoryContract implements CrossI
 	public LockRepository createPeerRepository() {
 		// The store is the repository itself: other instances are other users of it.
 		return new ForwardingLockRepository(repository());
+	}
+
+	@Override
+	public LockRepository createFairPeer() {
+		// The queue is the repository's own: its users queue there directly.
+		return repository();
+	}
+
+	@Override
+	public void killWaiter(LockRepository peer, LeaseSpec waiting) {
+		// No process to end: the waiter leaves as a withdrawn one does.
+		((MemoryLockRepository) peer).cancelQueued(waiting);
 	}
 
 }

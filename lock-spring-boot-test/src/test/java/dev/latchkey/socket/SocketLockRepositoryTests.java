@@ -22,15 +22,17 @@ import org.junit.jupiter.api.io.TempDir;
 
 import dev.latchkey.LockRepository;
 import dev.latchkey.test.contract.CrossInstanceContract;
+import dev.latchkey.test.contract.FairLockRepositoryContract;
 import dev.latchkey.test.contract.LockRepositoryContract;
 import dev.latchkey.test.contract.QueueingLockRepositoryContract;
 
 /**
  * The socket backend passes the backend contract, with the holders as threads of one JVM;
- * its multi-process behaviour is tested with child processes elsewhere.
+ * its multi-process behaviour is tested with child processes elsewhere. Its arbiter's
+ * queue is FIFO for every request, so fair locks are honoured as they are.
  */
 class SocketLockRepositoryTests extends LockRepositoryContract
-		implements CrossInstanceContract, QueueingLockRepositoryContract {
+		implements CrossInstanceContract, QueueingLockRepositoryContract, FairLockRepositoryContract {
 
 	@TempDir
 	static Path temporary;
