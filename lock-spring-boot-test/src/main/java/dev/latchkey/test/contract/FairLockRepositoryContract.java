@@ -207,6 +207,32 @@ public interface FairLockRepositoryContract extends LockRepositoryFixture {
 
 	@Test
 	@Timeout(value = 60, unit = TimeUnit.SECONDS)
+	default void aForceReleasedFairHolderMakesWayForTheNextFairWaiter() throws Exception {
+		QueueingLockRepository here = fair(repository());
+		LockRepository peer = createFairPeer();
+		LockRepository operator = createFairPeer();
+		try {
+			String key = key("fair-force-release");
+			LeaseSpec holder = fairLease(key, "owner-holder");
+			long evictedToken = here.tryAcquire(holder).orElseThrow();
+			LeaseSpec waiter = fairLease(key, "owner-waiter");
+			CompletableFuture<QueuedGrant> grant = fair(peer).acquireQueued(waiter);
+			awaitQueued(here, key, 1);
+			assertThat(grant).as("the waiter, while the fair holder holds the key").isNotDone();
+			assertThat(operator.forceRelease(key)).isTrue();
+			assertThat(granted(grant, "the waiter after the holder was force-released")).isGreaterThan(evictedToken);
+			assertThat(here.renew(List.of(holder))).as("the evicted holder's renewal").containsExactly(holder.token());
+			assertThat(here.release(holder)).isFalse();
+			assertThat(peer.release(waiter)).isTrue();
+		}
+		finally {
+			destroyRepository(peer);
+			destroyRepository(operator);
+		}
+	}
+
+	@Test
+	@Timeout(value = 60, unit = TimeUnit.SECONDS)
 	default void fairSingleAttemptIsGrantedOnceTheQueueIsEmpty() throws Exception {
 		QueueingLockRepository here = fair(repository());
 		LockRepository peer = createFairPeer();
