@@ -555,16 +555,8 @@ public class RedisLockRepository implements LockRepository, AutoCloseable {
 		List<List<String>> arguments = new ArrayList<>(batches.size());
 		int count = 0;
 		for (List<LeaseSpec> batch : batches) {
-			List<String> batchKeys = new ArrayList<>(batch.size() * 3);
-			List<String> batchArguments = new ArrayList<>(batch.size() * 3);
-			for (LeaseSpec lease : batch) {
-				batchKeys.addAll(keys(lease.key(), "lock", "permits", "holders"));
-				batchArguments.add(lease.token());
-				batchArguments.add(millis(lease.ttl()));
-				batchArguments.add((lease.mode() == LeaseMode.EXCLUSIVE) ? "e" : "s");
-			}
-			keys.add(batchKeys);
-			arguments.add(batchArguments);
+			keys.add(renewalKeys(batch));
+			arguments.add(renewalArguments(batch));
 			count += batch.size();
 		}
 		int leases = count;
@@ -606,17 +598,35 @@ public class RedisLockRepository implements LockRepository, AutoCloseable {
 	 * @return the tokens of those no longer held
 	 */
 	private List<String> renewBatch(List<LeaseSpec> batch) {
+		List<String> keys = renewalKeys(batch);
+		Object[] arguments = renewalArguments(batch).toArray();
+		List<String> answered = execute(null, () -> "Renewing " + batch.size() + " lease(s)",
+				() -> this.redis.execute(RENEW, keys, arguments));
+		return (answered != null) ? answered : List.of();
+	}
+
+	/**
+	 * The keys of a renewal script call: lock, permits and holders of each lease.
+	 */
+	private List<String> renewalKeys(List<LeaseSpec> batch) {
 		List<String> keys = new ArrayList<>(batch.size() * 3);
-		List<String> arguments = new ArrayList<>(batch.size() * 3);
 		for (LeaseSpec lease : batch) {
 			keys.addAll(keys(lease.key(), "lock", "permits", "holders"));
+		}
+		return keys;
+	}
+
+	/**
+	 * The arguments of a renewal script call: token, TTL and mode of each lease.
+	 */
+	private static List<String> renewalArguments(List<LeaseSpec> batch) {
+		List<String> arguments = new ArrayList<>(batch.size() * 3);
+		for (LeaseSpec lease : batch) {
 			arguments.add(lease.token());
 			arguments.add(millis(lease.ttl()));
 			arguments.add((lease.mode() == LeaseMode.EXCLUSIVE) ? "e" : "s");
 		}
-		List<String> answered = execute(null, () -> "Renewing " + batch.size() + " lease(s)",
-				() -> this.redis.execute(RENEW, keys, arguments.toArray()));
-		return (answered != null) ? answered : List.of();
+		return arguments;
 	}
 
 	/**
