@@ -22,6 +22,7 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Comparator;
 import java.util.HashSet;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -32,6 +33,7 @@ import java.util.TreeSet;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Supplier;
@@ -132,21 +134,71 @@ public class RedisLockRepository implements LockRepository, AutoCloseable {
 	// the call's keys) are sent at once.
 	private static final int MAX_CLUSTER_RENEWAL_BATCH = 20_000;
 
+	// The answer of an acquisition whose owner record is gone.
+	private static final long GONE = -1;
+
 	private static final String NOW = """
 			local time = redis.call('TIME')
 			local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
 			""";
 
+	// Whether an exclusive lock is held: its key exists and, when it names an owner
+	// record, so does that record.
+	private static final String HELD = """
+			local function holds(lock)
+				local owner = redis.call('HGET', lock, 'record')
+				if owner then
+					return redis.call('EXISTS', owner) == 1
+				end
+				return redis.call('EXISTS', lock) == 1
+			end
+			""";
+
+	// Grants the exclusive lock KEYS[lock] at the fencing token 'fence', with ARGV
+	// token, owner, ttl, description, record and lifetime at the given indexes: named by
+	// the owner record, and kept for the lock key's lifetime, or with the lease's TTL
+	// when the record is ''. A dead holder's entry is replaced whole.
+	private static final String GRANT = """
+			local function grant(lock, fence, token, owner, ttl, description, record, lifetime)
+				redis.call('DEL', lock)
+				redis.call('HSET', lock, 'token', token, 'owner', owner, 'fence', fence)
+				if description ~= '' then
+					redis.call('HSET', lock, 'description', description)
+				end
+				if record ~= '' then
+					redis.call('HSET', lock, 'record', record)
+					redis.call('PEXPIRE', lock, lifetime)
+				else
+					redis.call('PEXPIRE', lock, ttl)
+				end
+			end
+			-- Whether the owner record 'record' ('' for none) still exists; it then lasts
+			-- at least 'ttl' from now, as the lease granted with it must.
+			local function owned(record, ttl)
+				if record == '' then
+					return true
+				end
+				if redis.call('EXISTS', record) == 0 then
+					return false
+				end
+				if redis.call('PTTL', record) < tonumber(ttl) then
+					redis.call('PEXPIRE', record, ttl)
+				end
+				return true
+			end
+			""";
+
 	// KEYS: lock, permits, fence, writers. ARGV: token, owner, ttl (ms), waiting ('1' or
-	// '0'), description ('' for none). Answers the fencing token, or nil when held; a
-	// waiting caller that is refused records (or renews) its writer wait, and a grant
-	// removes it.
-	private static final RedisScript<Long> ACQUIRE = RedisScript.of("""
+	// '0'), description ('' for none), owner record ('' for none), lock key lifetime
+	// (ms). Answers the fencing token, nil when held, or -1 when the owner record is
+	// gone; a waiting caller that is refused records (or renews) its writer wait, and a
+	// grant removes it.
+	private static final RedisScript<Long> ACQUIRE = RedisScript.of(HELD + GRANT + """
 			local function clock()
 				local time = redis.call('TIME')
 				return tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
 			end
-			local held = redis.call('EXISTS', KEYS[1]) == 1
+			local held = holds(KEYS[1])
 			local now
 			if not held and redis.call('EXISTS', KEYS[2]) == 1 then
 				now = clock()
@@ -161,12 +213,11 @@ public class RedisLockRepository implements LockRepository, AutoCloseable {
 				end
 				return false
 			end
-			local fence = redis.call('INCR', KEYS[3])
-			redis.call('HSET', KEYS[1], 'token', ARGV[1], 'owner', ARGV[2], 'fence', fence)
-			if ARGV[5] ~= '' then
-				redis.call('HSET', KEYS[1], 'description', ARGV[5])
+			if not owned(ARGV[6], ARGV[3]) then
+				return -1
 			end
-			redis.call('PEXPIRE', KEYS[1], ARGV[3])
+			local fence = redis.call('INCR', KEYS[3])
+			grant(KEYS[1], fence, ARGV[1], ARGV[2], ARGV[3], ARGV[5], ARGV[6], ARGV[7])
 			if ARGV[4] == '1' then
 				redis.call('ZREM', KEYS[4], ARGV[1])
 			end
@@ -174,14 +225,14 @@ public class RedisLockRepository implements LockRepository, AutoCloseable {
 			""", Long.class);
 
 	// KEYS: lock, permits, fence of each lease. ARGV: token, owner, ttl (ms), description
-	// ('' for none) of each lease. Answers the fencing tokens, in the leases' order, or
-	// {} when any key is
-	// held:
-	// every key is checked before any is written, so none is granted then.
-	private static final RedisScript<List<String>> ACQUIRE_ALL = listScript("""
+	// ('' for none) of each lease, then the owner record ('' for none) and the lock keys'
+	// lifetime (ms). Answers the fencing tokens, in the leases' order, {} when any key is
+	// held (every key is checked before any is written, so none is granted then), or
+	// {'-1'} when the owner record is gone.
+	private static final RedisScript<List<String>> ACQUIRE_ALL = listScript(HELD + GRANT + """
 			local now
 			for i = 0, #KEYS / 3 - 1 do
-				if redis.call('EXISTS', KEYS[i * 3 + 1]) == 1 then
+				if holds(KEYS[i * 3 + 1]) then
 					return {}
 				end
 				if redis.call('EXISTS', KEYS[i * 3 + 2]) == 1 then
@@ -194,14 +245,15 @@ public class RedisLockRepository implements LockRepository, AutoCloseable {
 					end
 				end
 			end
+			local record, lifetime = ARGV[#ARGV - 1], ARGV[#ARGV]
+			if not owned(record, ARGV[3]) then
+				return { '-1' }
+			end
 			local fences = {}
 			for i = 0, #KEYS / 3 - 1 do
 				local fence = redis.call('INCR', KEYS[i * 3 + 3])
-				redis.call('HSET', KEYS[i * 3 + 1], 'token', ARGV[i * 4 + 1], 'owner', ARGV[i * 4 + 2], 'fence', fence)
-				if ARGV[i * 4 + 4] ~= '' then
-					redis.call('HSET', KEYS[i * 3 + 1], 'description', ARGV[i * 4 + 4])
-				end
-				redis.call('PEXPIRE', KEYS[i * 3 + 1], ARGV[i * 4 + 3])
+				grant(KEYS[i * 3 + 1], fence, ARGV[i * 4 + 1], ARGV[i * 4 + 2], ARGV[i * 4 + 3], ARGV[i * 4 + 4],
+					record, lifetime)
 				fences[#fences + 1] = tostring(fence)
 			end
 			return fences
@@ -211,8 +263,8 @@ public class RedisLockRepository implements LockRepository, AutoCloseable {
 	// description ('' for none). Answers the fencing token, or nil when the key is held
 	// exclusively or as a semaphore, or a writer waits for it. Shared holders are kept as
 	// permits whose limit is 0.
-	private static final RedisScript<Long> ACQUIRE_SHARED = RedisScript.of("""
-			if redis.call('EXISTS', KEYS[1]) == 1 then
+	private static final RedisScript<Long> ACQUIRE_SHARED = RedisScript.of(HELD + """
+			if holds(KEYS[1]) then
 				return false
 			end
 			""" + NOW + """
@@ -244,8 +296,8 @@ public class RedisLockRepository implements LockRepository, AutoCloseable {
 	// KEYS: lock, permits, holders, fence. ARGV: token, owner, ttl (ms), limit,
 	// description ('' for none). Answers the fencing token, nil when all permits are
 	// held, or minus the holders' limit when it is not the requested one.
-	private static final RedisScript<Long> ACQUIRE_PERMIT = RedisScript.of("""
-			if redis.call('EXISTS', KEYS[1]) == 1 then
+	private static final RedisScript<Long> ACQUIRE_PERMIT = RedisScript.of(HELD + """
+			if holds(KEYS[1]) then
 				return false
 			end
 			""" + NOW + """
@@ -279,15 +331,23 @@ public class RedisLockRepository implements LockRepository, AutoCloseable {
 			""", Long.class);
 
 	// KEYS: lock, permits, holders, fence. ARGV: channel, key. Answers 1 when a holder
-	// was evicted, else 0.
-	private static final RedisScript<Long> FORCE_RELEASE = RedisScript.of("""
-			local held = redis.call('EXISTS', KEYS[1])
-			if held == 0 and redis.call('EXISTS', KEYS[2]) == 1 then
+	// was evicted, else 0. An exclusive holder that names an owner record learns of it
+	// from the record's revocations, which its next renewal reads.
+	private static final RedisScript<Long> FORCE_RELEASE = RedisScript.of(HELD + """
+			local held = holds(KEYS[1])
+			if held then
+				local lock = redis.call('HMGET', KEYS[1], 'token', 'record')
+				if lock[2] then
+					local revoked = lock[2] .. ':revoked'
+					redis.call('SADD', revoked, lock[1])
+					redis.call('PEXPIRE', revoked, redis.call('PTTL', lock[2]) + 1000)
+				end
+			elseif redis.call('EXISTS', KEYS[2]) == 1 then
 			""" + NOW + """
-				held = redis.call('ZCOUNT', KEYS[2], '(' .. now, '+inf')
+				held = redis.call('ZCOUNT', KEYS[2], '(' .. now, '+inf') > 0
 			end
 			redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])
-			if held == 0 then
+			if not held then
 				return 0
 			end
 			redis.call('INCR', KEYS[4])
@@ -298,9 +358,13 @@ public class RedisLockRepository implements LockRepository, AutoCloseable {
 	// KEYS: lock, permits, holders. ARGV: token, channel, key. Answers 1 when released, 0
 	// when no longer held.
 	private static final RedisScript<Long> RELEASE = RedisScript.of("""
-			if redis.call('HGET', KEYS[1], 'token') == ARGV[1] then
+			local lock = redis.call('HMGET', KEYS[1], 'token', 'record')
+			if lock[1] == ARGV[1] then
 				redis.call('DEL', KEYS[1])
 				redis.call('PUBLISH', ARGV[2], ARGV[3])
+				if lock[2] and redis.call('EXISTS', lock[2]) == 0 then
+					return 0
+				end
 				return 1
 			end
 			local expires = redis.call('ZSCORE', KEYS[2], ARGV[1])
@@ -318,7 +382,8 @@ public class RedisLockRepository implements LockRepository, AutoCloseable {
 			""", Long.class);
 
 	// KEYS: lock, permits, holders of each lease. ARGV: token, ttl (ms), mode ('e' or
-	// 's') of each lease. Answers the tokens of the leases that are no longer held.
+	// 's') of each lease. Answers the tokens of the leases that are no longer held. An
+	// exclusive lease that names an owner record is moved off it, to a TTL of its own.
 	private static final RedisScript<List<String>> RENEW = listScript("""
 			""" + NOW + """
 			local lost = {}
@@ -326,7 +391,13 @@ public class RedisLockRepository implements LockRepository, AutoCloseable {
 				local lock, permits, holders = KEYS[i * 3 + 1], KEYS[i * 3 + 2], KEYS[i * 3 + 3]
 				local token, ttl, mode = ARGV[i * 3 + 1], ARGV[i * 3 + 2], ARGV[i * 3 + 3]
 				if mode == 'e' then
-					if redis.call('HGET', lock, 'token') == token then
+					local held = redis.call('HMGET', lock, 'token', 'record')
+					if held[1] == token and (not held[2] or redis.call('EXISTS', held[2]) == 1) then
+						-- Kept with a TTL of its own from now on, rather than by its owner
+						-- record.
+						if held[2] then
+							redis.call('HDEL', lock, 'record')
+						end
 						redis.call('PEXPIRE', lock, ttl)
 					else
 						lost[#lost + 1] = token
@@ -350,13 +421,42 @@ public class RedisLockRepository implements LockRepository, AutoCloseable {
 			return lost
 			""");
 
+	// KEYS: owner record, its revocations, then the lock of each lease whose lock key's
+	// own expiry is due. ARGV: ttl (ms), lock key lifetime (ms), then the token of each
+	// of those leases. Answers {'gone'} when the record is gone (every lease that names
+	// it is lost), else 'renewed' followed by the tokens of the leases that are not held:
+	// those a force-release revoked, and those of the given locks that no longer name the
+	// record.
+	private static final RedisScript<List<String>> RENEW_OWNER = listScript("""
+			if redis.call('PEXPIRE', KEYS[1], ARGV[1]) == 0 then
+				return { 'gone' }
+			end
+			local lost = { 'renewed' }
+			for _, token in ipairs(redis.call('SMEMBERS', KEYS[2])) do
+				lost[#lost + 1] = token
+			end
+			if #lost > 1 then
+				redis.call('DEL', KEYS[2])
+			end
+			for i = 3, #KEYS do
+				local held = redis.call('HMGET', KEYS[i], 'token', 'record')
+				if held[1] == ARGV[i] and held[2] == KEYS[1] then
+					redis.call('PEXPIRE', KEYS[i], ARGV[2])
+				else
+					lost[#lost + 1] = ARGV[i]
+				end
+			end
+			return lost
+			""");
+
 	// KEYS: lock, permits, holders. Answers {'e', owner, fence, pttl, description} for an
 	// exclusive holder ('' for no description), {'s', now, token, expiry, holder, ...}
 	// for the unexpired permits of a semaphore, or {} when free.
 	private static final RedisScript<List<String>> INSPECT = listScript("""
-			local lock = redis.call('HMGET', KEYS[1], 'owner', 'fence', 'description')
-			if lock[1] then
-				return { 'e', lock[1], lock[2], tostring(redis.call('PTTL', KEYS[1])), lock[3] or '' }
+			local lock = redis.call('HMGET', KEYS[1], 'owner', 'fence', 'description', 'record')
+			if lock[1] and (not lock[4] or redis.call('EXISTS', lock[4]) == 1) then
+				local pttl = redis.call('PTTL', lock[4] or KEYS[1])
+				return { 'e', lock[1], lock[2], tostring(pttl), lock[3] or '' }
 			end
 			""" + NOW + """
 			local permits = redis.call('ZRANGEBYSCORE', KEYS[2], '(' .. now, '+inf', 'WITHSCORES')
@@ -396,9 +496,16 @@ public class RedisLockRepository implements LockRepository, AutoCloseable {
 
 	private @Nullable ExecutorService dispatcher;
 
-	private boolean closed;
+	private volatile boolean closed;
 
 	private volatile @Nullable Boolean cluster;
+
+	private final RedisHeldLeases held;
+
+	// How many TTLs a lock key that names an owner record lives without a refresh of
+	// its own: long enough that refreshing every key once in a quarter of it costs a
+	// renewal few keys, short enough that the keys of a holder that died are gone soon.
+	int keyLifetimeTtls = 100;
 
 	/**
 	 * Makes a repository in the {@linkplain #DEFAULT_NAMESPACE default namespace}.
@@ -423,6 +530,7 @@ public class RedisLockRepository implements LockRepository, AutoCloseable {
 		this.redis = new StringRedisTemplate(connectionFactory);
 		this.namespace = namespace;
 		this.channel = namespace + ":released";
+		this.held = new RedisHeldLeases(namespace);
 	}
 
 	@SuppressWarnings({ "rawtypes", "unchecked" })
@@ -454,10 +562,100 @@ public class RedisLockRepository implements LockRepository, AutoCloseable {
 	}
 
 	private OptionalLong acquire(LeaseSpec lease, boolean waiting) {
-		Long fencingToken = execute(lease.key(), () -> "Acquiring the lock",
-				() -> this.redis.execute(ACQUIRE, keys(lease.key(), "lock", "permits", "fence", "writers"),
-						lease.token(), lease.owner(), millis(lease.ttl()), waiting ? "1" : "0", description(lease)));
-		return (fencingToken != null) ? OptionalLong.of(fencingToken) : OptionalLong.empty();
+		for (int attempt = 1;; attempt++) {
+			RedisHeldLeases.Owner owner = owner(List.of(lease), lease.key(), "Acquiring the lock");
+			if (owner != null) {
+				this.held.track(lease, owner, this::deleteExpired);
+			}
+			Long fencingToken = execute(lease.key(), () -> "Acquiring the lock",
+					() -> this.redis.execute(ACQUIRE, keys(lease.key(), "lock", "permits", "fence", "writers"),
+							lease.token(), lease.owner(), millis(lease.ttl()), waiting ? "1" : "0", description(lease),
+							record(owner), lifetime(owner)));
+			if (owner == null) {
+				return (fencingToken != null) ? OptionalLong.of(fencingToken) : OptionalLong.empty();
+			}
+			if (fencingToken == null) {
+				this.held.forget(lease.token());
+				return OptionalLong.empty();
+			}
+			if (fencingToken == GONE) {
+				ownerGone(owner, List.of(lease), attempt);
+				continue;
+			}
+			granted(lease);
+			return OptionalLong.of(fencingToken);
+		}
+	}
+
+	/**
+	 * The owner record the exclusive leases of one acquisition are to name, or
+	 * {@code null} when they keep TTLs of their own: shared leases and permits, leases of
+	 * different TTLs, on a Cluster (where a script may not read a record in another
+	 * slot), or once the repository is closed (and its sweep stopped). Making the record
+	 * fails as the acquisition would, with its key and action.
+	 */
+	private RedisHeldLeases.@Nullable Owner owner(List<LeaseSpec> leases, @Nullable String key, String action) {
+		long ttl = ttlMillis(leases.get(0));
+		for (LeaseSpec lease : leases) {
+			if (lease.mode() != LeaseMode.EXCLUSIVE || ttlMillis(lease) != ttl) {
+				return null;
+			}
+		}
+		if (this.closed || isCluster(key, action)) {
+			return null;
+		}
+		String value = leases.get(0).owner();
+		return this.held.owner(ttl, (owner) -> Boolean.TRUE.equals(
+				execute(key, () -> action, () -> this.redis.opsForValue().setIfAbsent(owner.key, value, owner.ttl()))));
+	}
+
+	/**
+	 * Forgets leases whose acquisition found its owner record gone (its renewals failed
+	 * for a whole TTL), so that the next attempt makes a new one.
+	 */
+	private void ownerGone(RedisHeldLeases.Owner owner, List<LeaseSpec> leases, int attempt) {
+		owner.alive = false;
+		leases.forEach((lease) -> this.held.forget(lease.token()));
+		if (attempt > 1) {
+			throw new LockBackendException(backend(), (leases.size() == 1) ? leases.get(0).key() : null,
+					"Acquiring at the Redis backend failed: the owner record " + owner.key
+							+ " was gone as soon as it was made; is the server evicting keys (maxmemory-policy)?",
+					null);
+		}
+	}
+
+	private void granted(LeaseSpec lease) {
+		RedisHeldLeases.Held entry = this.held.get(lease.token());
+		if (entry != null) {
+			RedisHeldLeases.renewed(entry);
+			entry.refreshNanos = RedisHeldLeases.nextRefresh(lifetimeMillis(entry.owner));
+		}
+	}
+
+	/**
+	 * Deletes the lock of a lease whose local deadline passed without a renewal, if it is
+	 * still the lease's.
+	 */
+	private void deleteExpired(RedisHeldLeases.Held entry) {
+		LeaseSpec lease = entry.spec;
+		execute(lease.key(), () -> "Deleting the expired lease of the lock", () -> this.redis.execute(RELEASE,
+				keys(lease.key(), "lock", "permits", "holders"), lease.token(), this.channel, lease.key()));
+	}
+
+	private static String record(RedisHeldLeases.@Nullable Owner owner) {
+		return (owner != null) ? owner.key : "";
+	}
+
+	private String lifetime(RedisHeldLeases.@Nullable Owner owner) {
+		return (owner != null) ? Long.toString(lifetimeMillis(owner)) : "0";
+	}
+
+	private long lifetimeMillis(RedisHeldLeases.Owner owner) {
+		return owner.ttlMillis * this.keyLifetimeTtls;
+	}
+
+	private static long ttlMillis(LeaseSpec lease) {
+		return Math.max(1, lease.ttl().toMillis());
 	}
 
 	/**
@@ -476,20 +674,35 @@ public class RedisLockRepository implements LockRepository, AutoCloseable {
 			return LockRepository.super.tryAcquireAll(leases);
 		}
 		List<String> keys = new ArrayList<>(leases.size() * 3);
-		List<String> arguments = new ArrayList<>(leases.size() * 4);
+		List<String> leaseArguments = new ArrayList<>(leases.size() * 4 + 2);
 		for (LeaseSpec lease : leases) {
 			keys.addAll(keys(lease.key(), "lock", "permits", "fence"));
-			arguments.add(lease.token());
-			arguments.add(lease.owner());
-			arguments.add(millis(lease.ttl()));
-			arguments.add(description(lease));
+			leaseArguments.add(lease.token());
+			leaseArguments.add(lease.owner());
+			leaseArguments.add(millis(lease.ttl()));
+			leaseArguments.add(description(lease));
 		}
-		List<String> fences = execute(null, () -> "Acquiring " + leases.size() + " locks at once",
-				() -> this.redis.execute(ACQUIRE_ALL, keys, arguments.toArray()));
-		if (fences == null || fences.isEmpty()) {
-			return List.of();
+		for (int attempt = 1;; attempt++) {
+			RedisHeldLeases.Owner owner = owner(leases, null, "Acquiring " + leases.size() + " locks at once");
+			if (owner != null) {
+				leases.forEach((lease) -> this.held.track(lease, owner, this::deleteExpired));
+			}
+			List<String> arguments = new ArrayList<>(leaseArguments);
+			arguments.add(record(owner));
+			arguments.add(lifetime(owner));
+			List<String> fences = execute(null, () -> "Acquiring " + leases.size() + " locks at once",
+					() -> this.redis.execute(ACQUIRE_ALL, keys, arguments.toArray()));
+			if (owner != null && fences != null && fences.equals(List.of(Long.toString(GONE)))) {
+				ownerGone(owner, leases, attempt);
+				continue;
+			}
+			if (fences == null || fences.isEmpty()) {
+				leases.forEach((lease) -> this.held.forget(lease.token()));
+				return List.of();
+			}
+			leases.forEach(this::granted);
+			return fences.stream().map(Long::valueOf).toList();
 		}
-		return fences.stream().map(Long::valueOf).toList();
 	}
 
 	@Override
@@ -519,11 +732,105 @@ public class RedisLockRepository implements LockRepository, AutoCloseable {
 		return (fencingToken != null) ? OptionalLong.of(fencingToken) : OptionalLong.empty();
 	}
 
+	/**
+	 * {@inheritDoc}
+	 * <p>
+	 * The exclusive leases this repository granted name the owner record of their TTL
+	 * class: one script per class renews the record, and with it every such lease, reads
+	 * the force-releases of the class's leases, and pushes back the expiry of the few
+	 * lock keys whose turn it is. Other leases (shared leases, permits, leases of another
+	 * repository, a lease whose TTL changed, every lease on a Cluster) are renewed lock
+	 * by lock, in scripts of at most 2,000.
+	 */
 	@Override
 	public Set<String> renew(Collection<LeaseSpec> leases) {
 		if (leases.isEmpty()) {
 			return Set.of();
 		}
+		Set<String> lost = new HashSet<>();
+		Map<RedisHeldLeases.Owner, List<LeaseSpec>> byOwner = new IdentityHashMap<>();
+		List<LeaseSpec> oneByOne = new ArrayList<>();
+		for (LeaseSpec lease : leases) {
+			RedisHeldLeases.Held entry = this.held.get(lease.token());
+			if (entry == null || entry.owner.ttlMillis != ttlMillis(lease)) {
+				oneByOne.add(lease);
+			}
+			else {
+				byOwner.computeIfAbsent(entry.owner, (owner) -> new ArrayList<>()).add(lease);
+			}
+		}
+		byOwner.forEach((owner, named) -> lost.addAll(renewOwner(owner, named)));
+		if (!oneByOne.isEmpty()) {
+			lost.addAll(renewOneByOne(oneByOne));
+			// Moved off their owner records, if they named one: tracked no longer.
+			oneByOne.forEach((lease) -> this.held.forget(lease.token()));
+		}
+		return lost;
+	}
+
+	/**
+	 * Renews the owner record of the given leases, which all name it, and pushes back the
+	 * expiry of the lock keys whose turn it is.
+	 * @return the tokens of those no longer held
+	 */
+	private Set<String> renewOwner(RedisHeldLeases.Owner owner, List<LeaseSpec> leases) {
+		long now = System.nanoTime();
+		List<String> keys = new ArrayList<>();
+		List<String> arguments = new ArrayList<>();
+		keys.add(owner.key);
+		keys.add(owner.revocationsKey());
+		arguments.add(Long.toString(owner.ttlMillis));
+		arguments.add(lifetime(owner));
+		List<RedisHeldLeases.Held> refreshed = new ArrayList<>();
+		for (LeaseSpec lease : leases) {
+			RedisHeldLeases.Held entry = this.held.get(lease.token());
+			if (entry != null && now - entry.refreshNanos >= 0 && refreshed.size() < MAX_RENEWAL_BATCH) {
+				keys.add(redisKey(lease.key(), "lock"));
+				arguments.add(lease.token());
+				refreshed.add(entry);
+			}
+		}
+		List<String> answer = execute(null, () -> "Renewing " + leases.size() + " lease(s)",
+				() -> this.redis.execute(RENEW_OWNER, keys, arguments.toArray()));
+		Set<String> lost = new HashSet<>();
+		if (answer == null || answer.isEmpty() || !answer.get(0).equals("renewed")) {
+			// Gone with the record: every lock that names it is free.
+			owner.alive = false;
+			for (LeaseSpec lease : leases) {
+				this.held.forget(lease.token());
+				lost.add(lease.token());
+			}
+			return lost;
+		}
+		owner.deadlineNanos = now + TimeUnit.MILLISECONDS.toNanos(owner.ttlMillis);
+		for (String token : answer.subList(1, answer.size())) {
+			RedisHeldLeases.Held entry = this.held.get(token);
+			if (entry != null) {
+				entry.revoked = true;
+			}
+		}
+		for (RedisHeldLeases.Held entry : refreshed) {
+			entry.refreshNanos = RedisHeldLeases.nextRefresh(lifetimeMillis(owner));
+		}
+		for (LeaseSpec lease : leases) {
+			RedisHeldLeases.Held entry = this.held.get(lease.token());
+			if (entry == null || entry.revoked) {
+				// Revoked, or swept meanwhile.
+				this.held.forget(lease.token());
+				lost.add(lease.token());
+			}
+			else {
+				RedisHeldLeases.renewed(entry);
+			}
+		}
+		return lost;
+	}
+
+	/**
+	 * Renews leases lock by lock, in one script per 2,000 leases of a slot.
+	 * @return the tokens of those no longer held
+	 */
+	private Set<String> renewOneByOne(Collection<LeaseSpec> leases) {
 		List<List<LeaseSpec>> batches = new ArrayList<>();
 		for (List<LeaseSpec> slot : groupBySlot(leases)) {
 			for (int from = 0; from < slot.size(); from += MAX_RENEWAL_BATCH) {
@@ -584,13 +891,13 @@ public class RedisLockRepository implements LockRepository, AutoCloseable {
 	}
 
 	/**
-	 * At most 2,000 leases per renewal call, the most one script names; on a Cluster,
-	 * where a call sends a script per slot of its leases' keys at once, 20,000, so that
-	 * leases of one slot share a script more often.
+	 * On a Cluster, at most 20,000 leases per renewal call, which sends a script per slot
+	 * of its leases' keys at once. Elsewhere no limit: exclusive leases are renewed by
+	 * their owner record, and the others in scripts of at most 2,000 one after the other.
 	 */
 	@Override
 	public int renewalBatchSize() {
-		return isCluster() ? MAX_CLUSTER_RENEWAL_BATCH : MAX_RENEWAL_BATCH;
+		return isCluster() ? MAX_CLUSTER_RENEWAL_BATCH : Integer.MAX_VALUE;
 	}
 
 	/**
@@ -646,9 +953,17 @@ public class RedisLockRepository implements LockRepository, AutoCloseable {
 	}
 
 	private boolean isCluster() {
+		return isCluster(null, "Opening a connection");
+	}
+
+	/**
+	 * Whether the connection factory is for a Cluster, found out once, on the first
+	 * connection: should that fail, it fails as the given action on the given key does.
+	 */
+	private boolean isCluster(@Nullable String key, String action) {
 		Boolean cluster = this.cluster;
 		if (cluster == null) {
-			cluster = execute(null, () -> "Opening a connection", () -> {
+			cluster = execute(key, () -> action, () -> {
 				try (RedisConnection connection = this.connectionFactory.getConnection()) {
 					return connection instanceof RedisClusterConnection;
 				}
@@ -662,6 +977,8 @@ public class RedisLockRepository implements LockRepository, AutoCloseable {
 	public boolean release(LeaseSpec lease) {
 		Long released = execute(lease.key(), () -> "Releasing the lock", () -> this.redis.execute(RELEASE,
 				keys(lease.key(), "lock", "permits", "holders"), lease.token(), this.channel, lease.key()));
+		// Once Redis answered: should it not, the sweep deletes the lock at its deadline.
+		this.held.forget(lease.token());
 		return released != null && released == 1L;
 	}
 
@@ -855,6 +1172,7 @@ public class RedisLockRepository implements LockRepository, AutoCloseable {
 		finally {
 			this.lifecycleLock.unlock();
 		}
+		this.held.close();
 	}
 
 	private static void stop(RedisMessageListenerContainer container, ExecutorService dispatcher) {

@@ -127,9 +127,9 @@ class RedisLockFaultTests {
 		// Connect both before the pause, and load the scripts: a server that does not
 		// know a script answers EVALSHA with NOSCRIPT when it resumes, and the EVAL that
 		// would follow is never sent.
-		warmUp(repository);
-		warmUp(next);
 		Duration ttl = Duration.ofSeconds(60);
+		warmUp(repository, ttl);
+		warmUp(next, ttl);
 		LockTemplate template = template(repository, LockSettings.defaults().withOwner("lost-answer").withTtl(ttl),
 				null);
 		this.signals.stop(server.pid());
@@ -166,9 +166,10 @@ class RedisLockFaultTests {
 		RedisServerProcess server = server();
 		RedisLockRepository repository = repository(server.url(), Duration.ofMillis(300));
 		RedisLockRepository next = repository(server.url());
-		warmUp(repository);
-		warmUp(next);
-		LeaseSpec lost = LeaseSpec.exclusive("answer-lost", "lost-answer", token(), Duration.ofSeconds(60));
+		Duration ttl = Duration.ofSeconds(60);
+		warmUp(repository, ttl);
+		warmUp(next, ttl);
+		LeaseSpec lost = LeaseSpec.exclusive("answer-lost", "lost-answer", token(), ttl);
 		this.signals.stop(server.pid());
 		try {
 			// The SPI makes single attempts and never retries or schedules: LockTemplate
@@ -219,7 +220,7 @@ class RedisLockFaultTests {
 		this.resources.add(link);
 		RedisLockRepository holderRepository = repository(server.url());
 		RedisLockRepository waiterRepository = repository(URI.create("redis://127.0.0.1:" + link.port()));
-		warmUp(waiterRepository);
+		warmUp(waiterRepository, LockSettings.defaults().ttl());
 		link.cutEveryRequestContaining("HELLO");
 		String key = "cut-subscription-" + token();
 		LockTemplate holder = template(holderRepository, LockSettings.defaults().withOwner("holder"), null);
@@ -243,8 +244,12 @@ class RedisLockFaultTests {
 			.isGreaterThan(heldToken);
 	}
 
-	private static void warmUp(RedisLockRepository repository) {
-		LeaseSpec lease = LeaseSpec.exclusive("warm-up", "warm-up", token(), Duration.ofSeconds(30));
+	/**
+	 * Connects the repository, loads the scripts, and makes its owner record of the TTL
+	 * class: all that an acquisition sends first when it is the first of its kind.
+	 */
+	private static void warmUp(RedisLockRepository repository, Duration ttl) {
+		LeaseSpec lease = LeaseSpec.exclusive("warm-up", "warm-up", token(), ttl);
 		assertThat(repository.tryAcquire(lease)).isPresent();
 		assertThat(repository.inspect("warm-up")).isPresent();
 		assertThat(repository.release(lease)).isTrue();

@@ -82,8 +82,9 @@ class RedisLockScriptTests {
 	@Test
 	void uncontendedAcquireAndReleaseAreOneScriptCallEach() {
 		RedisLockRepository repository = new RedisLockRepository(connectionFactory, "script-test");
-		// The first call of each script loads it (EVALSHA answers NOSCRIPT, then EVAL):
-		// not counted.
+		// The first call of each script loads it (EVALSHA answers NOSCRIPT, then EVAL),
+		// and the first exclusive lease makes the repository's owner record of its TTL
+		// (SET): not counted.
 		acquireAndRelease(repository, "warm-up");
 		int rounds = 10;
 		Map<String, Long> before = commandStats();
@@ -96,17 +97,38 @@ class RedisLockScriptTests {
 		// round trip; INFO and QUIT are this test's own probe.
 		Map<String, Long> roundTrips = new TreeMap<>(calls);
 		roundTrips.keySet()
-			.removeAll(List.of("exists", "incr", "hset", "pexpire", "hget", "del", "publish", "info", "quit"));
+			.removeAll(List.of("exists", "incr", "hset", "pexpire", "pttl", "hget", "hmget", "del", "publish", "info",
+					"quit"));
 		assertThat(roundTrips).containsExactly(entry("evalsha", 2L * rounds));
 	}
 
 	@Test
-	void renewalOfThousandsOfLeasesIsSentInScriptsOfAtMostTwoThousandLeasesSoNoneStallsTheServer() {
+	void renewalOfThousandsOfExclusiveLeasesIsOneScriptCallThatStillReportsEachForceRelease() {
 		RedisLockRepository repository = new RedisLockRepository(connectionFactory, "script-test");
 		List<LeaseSpec> leases = new ArrayList<>();
 		for (int i = 0; i < 4_500; i++) {
-			LeaseSpec lease = LeaseSpec.exclusive("renew-many:" + i, "owner", token(), TTL);
+			LeaseSpec lease = LeaseSpec.exclusive("renew-flat:" + i, "owner", token(), TTL);
 			assertThat(repository.tryAcquire(lease)).isPresent();
+			leases.add(lease);
+		}
+		LeaseSpec forced = leases.get(4_321);
+		assertThat(new RedisLockRepository(connectionFactory, "script-test").forceRelease(forced.key())).isTrue();
+		Map<String, Long> before = commandStats();
+		assertThat(repository.renew(leases)).containsExactly(forced.token());
+		// One script renews the owner record: no lock key is touched.
+		assertThat(delta(before, commandStats())).containsEntry("evalsha", 1L).doesNotContainKey("hmget");
+		before = commandStats();
+		assertThat(repository.renew(leases.subList(0, 4_321))).isEmpty();
+		assertThat(delta(before, commandStats())).containsEntry("evalsha", 1L);
+	}
+
+	@Test
+	void renewalOfThousandsOfPermitsIsSentInScriptsOfAtMostTwoThousandLeasesSoNoneStallsTheServer() {
+		RedisLockRepository repository = new RedisLockRepository(connectionFactory, "script-test");
+		List<LeaseSpec> leases = new ArrayList<>();
+		for (int i = 0; i < 4_500; i++) {
+			LeaseSpec lease = LeaseSpec.semaphore("renew-many:" + i, 2, "owner", token(), TTL);
+			assertThat(repository.tryAcquirePermit(lease)).isPresent();
 			leases.add(lease);
 		}
 		LeaseSpec forced = leases.get(4_321);
@@ -117,7 +139,7 @@ class RedisLockScriptTests {
 	}
 
 	@Test
-	void renewalOfManyLeasesIsOneScriptCall() {
+	void renewalOfManyLeasesOfBothKindsIsOneScriptCallPerKind() {
 		RedisLockRepository repository = new RedisLockRepository(connectionFactory, "script-test");
 		List<LeaseSpec> leases = new ArrayList<>();
 		for (int i = 0; i < 20; i++) {
@@ -129,7 +151,8 @@ class RedisLockScriptTests {
 		assertThat(repository.renew(leases)).isEmpty();
 		Map<String, Long> before = commandStats();
 		assertThat(repository.renew(leases)).isEmpty();
-		assertThat(delta(before, commandStats())).containsEntry("evalsha", 1L);
+		// One script renews the owner record of the exclusive leases, one the permits.
+		assertThat(delta(before, commandStats())).containsEntry("evalsha", 2L);
 	}
 
 	@Test

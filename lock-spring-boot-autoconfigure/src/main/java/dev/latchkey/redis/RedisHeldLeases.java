@@ -1,0 +1,277 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
+package dev.latchkey.redis;
+
+import java.time.Duration;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
+import java.util.function.Predicate;
+
+import org.jspecify.annotations.Nullable;
+
+import org.springframework.core.log.LogAccessor;
+
+import dev.latchkey.LeaseSpec;
+
+/**
+ * The owner records of one repository and the exclusive leases that point to them, on a
+ * Redis that is not a Cluster. An owner record is a key with the TTL of one TTL class;
+ * each exclusive lock granted in that class names it, and is held for as long as it
+ * exists. Renewing the record renews every lease of the class in one command, however
+ * many there are.
+ * <p>
+ * A record is never made again once it is gone: a new one, with a new name, takes its
+ * place, so that a lock whose record expired (its holder paused past the TTL, or the
+ * server lost its data) can never come back to life for a holder that went on without it.
+ * <p>
+ * Each lease is tracked from before its acquisition is sent until it is released or lost,
+ * with a local deadline after which the sweep deletes its lock: the record is kept alive
+ * by the leases the core still renews, and must not keep alive a lock whose acquisition
+ * went unanswered, or whose renewal the core stopped (a lease given up at its maximum
+ * hold time, whose release failed).
+ */
+final class RedisHeldLeases implements AutoCloseable {
+
+	private static final LogAccessor logger = new LogAccessor(RedisHeldLeases.class);
+
+	private static final long SWEEP_INTERVAL_MILLIS = 50;
+
+	private static final long SWEEP_RETRY_NANOS = TimeUnit.SECONDS.toNanos(1);
+
+	private final String namespace;
+
+	private final Map<Long, Owner> owners = new ConcurrentHashMap<>();
+
+	private final Map<String, Held> held = new ConcurrentHashMap<>();
+
+	private final ReentrantLock ownerLock = new ReentrantLock();
+
+	private final ReentrantLock sweeperLock = new ReentrantLock();
+
+	private @Nullable ScheduledThreadPoolExecutor sweeper;
+
+	private volatile boolean closed;
+
+	RedisHeldLeases(String namespace) {
+		this.namespace = namespace;
+	}
+
+	/**
+	 * The usable owner record of a TTL class, made (with {@code create}, which answers
+	 * whether Redis made it) when the class has none, or its last one is gone, or may be:
+	 * its local deadline passed, or an acquisition that names it went unanswered.
+	 */
+	Owner owner(long ttlMillis, Predicate<Owner> create) {
+		Owner owner = this.owners.get(ttlMillis);
+		if (owner != null && owner.usable()) {
+			return owner;
+		}
+		this.ownerLock.lock();
+		try {
+			owner = this.owners.get(ttlMillis);
+			if (owner != null && owner.usable()) {
+				return owner;
+			}
+			Owner fresh = new Owner("{" + this.namespace + ":}:owner:" + UUID.randomUUID(), ttlMillis);
+			long sentAt = System.nanoTime();
+			if (!create.test(fresh)) {
+				throw new IllegalStateException("Owner record " + fresh.key + " exists already");
+			}
+			fresh.deadlineNanos = sentAt + TimeUnit.MILLISECONDS.toNanos(ttlMillis);
+			this.owners.put(ttlMillis, fresh);
+			return fresh;
+		}
+		finally {
+			this.ownerLock.unlock();
+		}
+	}
+
+	/**
+	 * Tracks a lease from before its acquisition is sent, with its TTL from now: should
+	 * the answer be lost, a grant that did land is still deleted once the TTL has passed,
+	 * rather than kept alive by its owner record for as long as other leases are renewed.
+	 */
+	void track(LeaseSpec lease, Owner owner, Consumer<Held> delete) {
+		this.held.put(lease.token(), new Held(lease, owner, System.nanoTime() + lease.ttl().toNanos()));
+		startSweep(delete);
+	}
+
+	@Nullable Held get(String token) {
+		return this.held.get(token);
+	}
+
+	void forget(String token) {
+		this.held.remove(token);
+	}
+
+	/**
+	 * Moves the deadline of a lease Redis just granted or renewed to its full TTL from
+	 * now, after the answer, so that the sweep never deletes a lock the core still
+	 * trusts.
+	 */
+	static void renewed(Held entry) {
+		entry.deadlineNanos = System.nanoTime() + entry.spec.ttl().toNanos();
+	}
+
+	/**
+	 * Schedules the next refresh of a lock key's own expiry: between a quarter and half
+	 * of its lifetime from now, spread so that leases taken together do not all come due
+	 * in the same renewal.
+	 */
+	static long nextRefresh(long lifetimeMillis) {
+		long quarter = TimeUnit.MILLISECONDS.toNanos(lifetimeMillis) / 4;
+		return System.nanoTime() + quarter + ThreadLocalRandom.current().nextLong(Math.max(1, quarter));
+	}
+
+	private void startSweep(Consumer<Held> delete) {
+		if (this.sweeper != null || this.closed) {
+			return;
+		}
+		this.sweeperLock.lock();
+		try {
+			if (this.sweeper != null || this.closed) {
+				return;
+			}
+			ScheduledThreadPoolExecutor sweeper = new ScheduledThreadPoolExecutor(1, (task) -> {
+				Thread thread = new Thread(task, "latchkey-redis-sweep");
+				thread.setDaemon(true);
+				return thread;
+			});
+			sweeper.scheduleWithFixedDelay(() -> deleteExpired(delete), SWEEP_INTERVAL_MILLIS, SWEEP_INTERVAL_MILLIS,
+					TimeUnit.MILLISECONDS);
+			this.sweeper = sweeper;
+		}
+		catch (RejectedExecutionException ex) {
+			// Closed meanwhile.
+		}
+		finally {
+			this.sweeperLock.unlock();
+		}
+	}
+
+	private void deleteExpired(Consumer<Held> delete) {
+		long now = System.nanoTime();
+		for (Held entry : this.held.values()) {
+			if (this.closed) {
+				return;
+			}
+			if (now - entry.deadlineNanos >= 0) {
+				try {
+					delete.accept(entry);
+					this.held.remove(entry.spec.token(), entry);
+				}
+				catch (RuntimeException ex) {
+					entry.deadlineNanos = now + SWEEP_RETRY_NANOS;
+					logger.debug(ex, () -> "Could not delete the expired lease of '" + entry.spec.key() + "'");
+				}
+			}
+		}
+	}
+
+	/**
+	 * Stops the sweep and forgets every lease and owner record.
+	 */
+	@Override
+	public void close() {
+		this.sweeperLock.lock();
+		try {
+			this.closed = true;
+			if (this.sweeper != null) {
+				this.sweeper.shutdownNow();
+			}
+		}
+		finally {
+			this.sweeperLock.unlock();
+		}
+		this.held.clear();
+		this.owners.clear();
+	}
+
+	/**
+	 * An owner record: the key whose existence keeps every lock that names it held.
+	 */
+	static final class Owner {
+
+		final String key;
+
+		final long ttlMillis;
+
+		// On the local monotonic clock, from before the last request that set the
+		// record's TTL was sent: the record exists at least until then.
+		volatile long deadlineNanos;
+
+		// Cleared when Redis answered that the record is gone.
+		volatile boolean alive = true;
+
+		// Set when an acquisition naming the record went unanswered: no new lease names
+		// it, so that it ends once the leases that do are released.
+		volatile boolean suspect;
+
+		Owner(String key, long ttlMillis) {
+			this.key = key;
+			this.ttlMillis = ttlMillis;
+		}
+
+		String revocationsKey() {
+			return this.key + ":revoked";
+		}
+
+		boolean usable() {
+			return this.alive && !this.suspect && System.nanoTime() - this.deadlineNanos < 0;
+		}
+
+		Duration ttl() {
+			return Duration.ofMillis(this.ttlMillis);
+		}
+
+	}
+
+	/**
+	 * A lease this repository granted, or asked for and got no answer, tracked until it
+	 * is released or lost.
+	 */
+	static final class Held {
+
+		final LeaseSpec spec;
+
+		final Owner owner;
+
+		volatile long deadlineNanos;
+
+		// When the lock key's own expiry is next pushed back (and its token checked).
+		volatile long refreshNanos;
+
+		// Set when a force-release by any instance evicted the lease; its next renewal
+		// reports it lost.
+		volatile boolean revoked;
+
+		Held(LeaseSpec spec, Owner owner, long deadlineNanos) {
+			this.spec = spec;
+			this.owner = owner;
+			this.deadlineNanos = deadlineNanos;
+		}
+
+	}
+
+}
