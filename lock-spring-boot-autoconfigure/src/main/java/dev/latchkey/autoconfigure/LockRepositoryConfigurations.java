@@ -35,14 +35,17 @@ import org.jspecify.annotations.Nullable;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.annotation.AnnotatedBeanDefinition;
 import org.springframework.beans.factory.config.ConfigurableListableBeanFactory;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.boot.ssl.NoSuchSslBundleException;
 import org.springframework.boot.ssl.SslBundle;
 import org.springframework.boot.ssl.SslBundles;
+import org.springframework.boot.sql.init.dependency.DatabaseInitializationDependencyConfigurer;
 import org.springframework.boot.sql.init.dependency.DependsOnDatabaseInitialization;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.context.annotation.Import;
 import org.springframework.context.annotation.ImportSelector;
 import org.springframework.core.env.Environment;
 import org.springframework.core.type.AnnotationMetadata;
@@ -189,11 +192,21 @@ final class LockRepositoryConfigurations implements ImportSelector {
 	 * none ({@link LockDataSource}). The lock table is checked when the repository is
 	 * made, after Spring Boot's database initialization (which creates it as
 	 * {@code latchkey.jdbc.initialize-schema} says), so a missing table fails the start.
+	 * <p>
+	 * {@link DependsOnDatabaseInitialization} makes the repository wait for the
+	 * initializer only where a {@link DatabaseInitializationDependencyConfigurer} is
+	 * imported. Imported here, as Spring Boot's own auto-configurations do, rather than
+	 * left to its JDBC template auto-configuration: a bean with locked methods makes the
+	 * template, and so the repository, as soon as it is made, which may be before the
+	 * initializer. The class condition is judged as the configuration is read, before the
+	 * import loads the class.
 	 */
 	@Configuration(proxyBeanMethods = false)
+	@ConditionalOnClass(DatabaseInitializationDependencyConfigurer.class)
 	@ConditionalOnMissingBean(LockRepository.class)
 	@ConditionalOnLockBackend(Backend.JDBC)
 	@EnableConfigurationProperties(LatchkeyJdbcProperties.class)
+	@Import(DatabaseInitializationDependencyConfigurer.class)
 	static class Jdbc {
 
 		@Bean(destroyMethod = "close")

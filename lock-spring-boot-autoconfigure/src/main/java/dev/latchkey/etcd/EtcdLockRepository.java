@@ -796,10 +796,12 @@ public class EtcdLockRepository implements QueueingLockRepository, AutoCloseable
 		for (int from = 0; from < etcdLeases.size(); from += MAX_OPERATIONS) {
 			List<EtcdLeasePool.SharedLease> part = etcdLeases.subList(from,
 					Math.min(etcdLeases.size(), from + MAX_OPERATIONS));
+			// Each built once: read by prefix, then cut from the answers' keys.
+			ByteSequence[] prefixes = new ByteSequence[part.size()];
 			Op[] reads = new Op[part.size()];
 			for (int i = 0; i < part.size(); i++) {
-				reads[i] = Op.get(this.keys.revocationsPrefix(part.get(i).id),
-						GetOption.builder().isPrefix(true).build());
+				prefixes[i] = this.keys.revocationsPrefix(part.get(i).id);
+				reads[i] = Op.get(prefixes[i], GetOption.builder().isPrefix(true).build());
 			}
 			List<GetResponse> answers = this.requests
 				.call(() -> "Reading the revocations of " + part.size() + " etcd lease(s)",
@@ -807,7 +809,7 @@ public class EtcdLockRepository implements QueueingLockRepository, AutoCloseable
 				.getGetResponses();
 			List<Op> deletions = new ArrayList<>();
 			for (int i = 0; i < part.size(); i++) {
-				int prefixLength = this.keys.revocationsPrefix(part.get(i).id).size();
+				int prefixLength = prefixes[i].size();
 				for (KeyValue revocation : answers.get(i).getKvs()) {
 					byte[] name = revocation.getKey().getBytes();
 					String token = new String(name, prefixLength, name.length - prefixLength, StandardCharsets.UTF_8);

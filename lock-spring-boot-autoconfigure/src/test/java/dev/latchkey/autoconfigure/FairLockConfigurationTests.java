@@ -61,11 +61,7 @@ class FairLockConfigurationTests {
 			.withConfiguration(
 					AutoConfigurations.of(LatchkeyAutoConfiguration.class, DataSourceAutoConfiguration.class))
 			.withPropertyValues("latchkey.socket.directory=" + this.temporary.resolve("locks"),
-					// The table is made as the database opens: a locked bean of the
-					// application may need the backend before the schema initializer ran.
-					"spring.datasource.url=jdbc:h2:mem:" + UUID.randomUUID()
-							+ ";DB_CLOSE_DELAY=-1;INIT=RUNSCRIPT FROM 'classpath:dev/latchkey/jdbc/schema-h2.sql'",
-					"latchkey.jdbc.initialize-schema=never");
+					"spring.datasource.url=jdbc:h2:mem:" + UUID.randomUUID() + ";DB_CLOSE_DELAY=-1");
 	}
 
 	private ApplicationContextRunner memory() {

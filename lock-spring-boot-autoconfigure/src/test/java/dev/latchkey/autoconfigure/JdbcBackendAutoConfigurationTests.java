@@ -30,9 +30,12 @@ import org.springframework.boot.diagnostics.FailureAnalysis;
 import org.springframework.boot.jdbc.autoconfigure.DataSourceAutoConfiguration;
 import org.springframework.boot.test.context.FilteredClassLoader;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.context.annotation.Configuration;
 import org.springframework.jdbc.core.JdbcTemplate;
 
+import dev.latchkey.LockContext;
 import dev.latchkey.LockTemplate;
+import dev.latchkey.annotation.Exclusive;
 import dev.latchkey.jdbc.JdbcLockRepository;
 import dev.latchkey.redis.RedisLockRepository;
 import dev.latchkey.socket.SocketLockRepository;
@@ -70,6 +73,18 @@ class JdbcBackendAutoConfigurationTests {
 			long fencingToken = locks.exclusive("jdbc-auto")
 				.call(() -> locks.repository().inspect("jdbc-auto").orElseThrow().holders().get(0).fencingToken());
 			assertThat(fencingToken).isPositive();
+			assertThat(new JdbcTemplate(context.getBean(DataSource.class))
+				.queryForObject("SELECT COUNT(*) FROM LATCHKEY_LOCKS WHERE TOKEN IS NOT NULL", Integer.class)).isZero();
+		});
+	}
+
+	@Test
+	void lockedConfigurationClassStartsOnTheTableTheSchemaInitializerMakes() {
+		// The locked methods are parsed as the bean is made, which makes the template and
+		// so the repository, whose table check must come after the schema initializer.
+		contextRunner().withPropertyValues(h2Url()).withUserConfiguration(LockedConfiguration.class).run((context) -> {
+			assertThat(context).hasNotFailed();
+			assertThat(context.getBean(LockedConfiguration.class).nightlyReport()).isPositive();
 			assertThat(new JdbcTemplate(context.getBean(DataSource.class))
 				.queryForObject("SELECT COUNT(*) FROM LATCHKEY_LOCKS WHERE TOKEN IS NOT NULL", Integer.class)).isZero();
 		});
@@ -229,6 +244,15 @@ class JdbcBackendAutoConfigurationTests {
 	}
 
 	@Test
+	void applicationWithoutSpringBootsJdbcSupportStartsOnTheDefaultBackend() {
+		new ApplicationContextRunner().withConfiguration(AutoConfigurations.of(LatchkeyAutoConfiguration.class))
+			.withClassLoader(new FilteredClassLoader("org.springframework.boot.jdbc", "org.springframework.boot.sql"))
+			.withPropertyValues("latchkey.socket.directory=" + this.temporary.resolve("locks"))
+			.run((context) -> assertThat(context).hasSingleBean(SocketLockRepository.class)
+				.doesNotHaveBean(JdbcLockRepository.class));
+	}
+
+	@Test
 	void autoWithBothARedisConnectionFactoryAndADataSourceFailsTheStart() {
 		contextRunner().withUserConfiguration(BackendStartup.UnconnectedRedisConfiguration.class)
 			.withPropertyValues(h2Url())
@@ -251,6 +275,16 @@ class JdbcBackendAutoConfigurationTests {
 			.withPropertyValues(h2Url(), "latchkey.backend=redis")
 			.run((context) -> assertThat(context).hasSingleBean(RedisLockRepository.class)
 				.doesNotHaveBean(JdbcLockRepository.class));
+	}
+
+	@Configuration(proxyBeanMethods = false)
+	static class LockedConfiguration {
+
+		@Exclusive(value = "nightly-report", waitTimeString = "5s")
+		public long nightlyReport() {
+			return LockContext.fencingToken();
+		}
+
 	}
 
 }
