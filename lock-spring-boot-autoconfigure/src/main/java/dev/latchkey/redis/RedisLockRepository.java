@@ -81,17 +81,20 @@ import dev.latchkey.support.ReleaseListeners;
  * <p>
  * Every operation is one Lua script, run with {@code EVALSHA} (falling back to
  * {@code EVAL} once per script and server): acquiring and releasing are one round trip
- * each, and renewing any number of leases is one round trip per 2,000 leases (per Cluster
- * slot), so that no script holds the server for long. Redis's clock decides expiry
- * ({@code PEXPIRE} and {@code TIME}); the client's clock is never compared with it.
+ * each. Renewing any number of exclusive leases is one round trip per TTL, through their
+ * owner record (below); other leases, and every lease on a Cluster, are renewed one round
+ * trip per 2,000 leases (per Cluster slot), so that no script holds the server for long.
+ * Redis's clock decides expiry ({@code PEXPIRE} and {@code TIME}); the client's clock is
+ * never compared with it.
  * <p>
  * Key layout, for a lock key {@code k} in the namespace {@code ns}; the hash tag
  * {@code {ns:k}} puts all of a key's entries in one Cluster slot, so that each script
  * touches one slot only:
  * <ul>
  * <li>{@code {ns:k}:lock}: a hash ({@code token}, {@code owner}, {@code fence}, and
- * {@code description} when the lease has one) with the lease's TTL, while the key is held
- * exclusively;</li>
+ * {@code description} when the lease has one) while the key is held exclusively: with the
+ * lease's TTL, or, outside a Cluster, with a {@code record} field naming its holder's
+ * owner record, and held while that record exists;</li>
  * <li>{@code {ns:k}:permits}: a sorted set of the semaphore's permits, lease token to
  * expiry (milliseconds of the server's clock), and {@code {ns:k}:holders}: a hash of
  * lease token to {@code "<fence> <limit> <owner>\n<description>"} (the description empty
@@ -103,6 +106,10 @@ import dev.latchkey.support.ReleaseListeners;
  * entry (writer preference; it expires with its last entry);</li>
  * <li>{@code {ns:k}:fence}: the key's fencing counter, incremented by every grant. It is
  * kept when the key is free, so that fencing tokens never go backwards.</li>
+ * <li>{@code {ns:}:owner:<id>}: an owner record, one per repository and TTL, with that
+ * TTL: renewing it renews every lock that names it. A record that is gone is never made
+ * again. {@code {ns:}:owner:<id>:revoked} holds the tokens of its leases that a
+ * force-release evicted, until its next renewal reads them.</li>
  * </ul>
  * A release publishes the key on the channel {@code ns:released}; one subscription per
  * repository (started when the first waiter subscribes) dispatches those messages to the
