@@ -16,6 +16,8 @@
 
 package dev.latchkey;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -52,6 +54,19 @@ import java.util.function.Consumer;
  */
 public final class LockHandle implements AutoCloseable {
 
+	// A field set through a VarHandle rather than an AtomicBoolean: a handle lives as
+	// long as its lease, and an application may hold a hundred thousand of them.
+	private static final VarHandle CLOSED;
+
+	static {
+		try {
+			CLOSED = MethodHandles.lookup().findVarHandle(LockHandle.class, "closed", boolean.class);
+		}
+		catch (ReflectiveOperationException ex) {
+			throw new ExceptionInInitializerError(ex);
+		}
+	}
+
 	private final DefaultLease lease;
 
 	private final boolean reentrant;
@@ -64,7 +79,8 @@ public final class LockHandle implements AutoCloseable {
 	 */
 	private final List<LockHandle> parts;
 
-	private final AtomicBoolean closed = new AtomicBoolean();
+	@SuppressWarnings("unused") // set through CLOSED
+	private volatile boolean closed;
 
 	LockHandle(DefaultLease lease, boolean reentrant, Duration minHold) {
 		this.lease = lease;
@@ -248,7 +264,7 @@ public final class LockHandle implements AutoCloseable {
 	 */
 	@Override
 	public void close() {
-		if (!this.closed.compareAndSet(false, true)) {
+		if (!CLOSED.compareAndSet(this, false, true)) {
 			return;
 		}
 		if (this.parts.isEmpty()) {
