@@ -81,6 +81,11 @@ class FaultMatrixEtcdTests extends FaultMatrix {
 	}
 
 	@Override
+	protected boolean honoursFairLocks() {
+		return true;
+	}
+
+	@Override
 	protected boolean freesKeyOfCrashedHolderAtOnce() {
 		return false;
 	}

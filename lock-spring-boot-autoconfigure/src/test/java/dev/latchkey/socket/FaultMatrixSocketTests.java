@@ -73,6 +73,11 @@ class FaultMatrixSocketTests extends FaultMatrix {
 	}
 
 	@Override
+	protected boolean honoursFairLocks() {
+		return true;
+	}
+
+	@Override
 	protected boolean freesKeyOfCrashedHolderAtOnce() {
 		return true;
 	}

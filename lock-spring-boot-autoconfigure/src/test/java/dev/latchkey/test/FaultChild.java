@@ -75,10 +75,11 @@ import dev.latchkey.socket.SocketLockRepository;
  * {@code LOST <key> <reason> <token> <epochMillis>} when the lease is lost
  * ({@code LockLostEvent}), {@code ASSERT_FAILED <reason> <epochMillis>} when the check
  * fails, and {@code ENDED <how>} when the critical section is over.</li>
- * <li>{@code waitfor <backend> <key> <ttlMillis> <waitMillis> <store>}: prints
- * {@code WAITING}, then acquires the key once, waiting up to {@code waitMillis}. Granted,
- * it writes its token to the store and prints {@code RAN <token> <accepted>}; otherwise
- * {@code NOT_ACQUIRED}; {@code ABORTED <reason>} if the lease turned out lost.</li>
+ * <li>{@code waitfor <backend> <key> <ttlMillis> <waitMillis> <store> [fair]}: prints
+ * {@code WAITING}, then acquires the key once, waiting up to {@code waitMillis} (in the
+ * key's fair queue with {@code fair}). Granted, it writes its token to the store and
+ * prints {@code RAN <token> <accepted>}; otherwise {@code NOT_ACQUIRED};
+ * {@code ABORTED <reason>} if the lease turned out lost.</li>
  * <li>{@code count <backend> <key> <threads> <iterations> <ttlMillis> <counter> <store>}:
  * prints {@code READY} and waits for the line {@code go}; then that many threads each
  * take the key that many times (wait 120 s) and, holding it, write the token to the store
@@ -104,7 +105,8 @@ final class FaultChild {
 		switch (args[0]) {
 			case "serve" -> print("READY");
 			case "guard" -> guard(repository, args[2], millis(args[3]), Path.of(args[4]));
-			case "waitfor" -> waitFor(repository, args[2], millis(args[3]), millis(args[4]), Path.of(args[5]));
+			case "waitfor" -> waitFor(repository, args[2], millis(args[3]), millis(args[4]), Path.of(args[5]),
+					args.length > 6 && args[6].equals("fair"));
 			case "count" -> count(repository, args[2], Integer.parseInt(args[3]), Integer.parseInt(args[4]),
 					millis(args[5]), Path.of(args[6]), Path.of(args[7]));
 			default -> throw new IllegalArgumentException("Unknown command " + args[0]);
@@ -181,8 +183,9 @@ final class FaultChild {
 		thread.start();
 	}
 
-	private static void waitFor(LockRepository repository, String key, Duration ttl, Duration waitTime, Path store) {
-		LockTemplate template = new LockTemplate(repository, settings(), lossPrinter());
+	private static void waitFor(LockRepository repository, String key, Duration ttl, Duration waitTime, Path store,
+			boolean fair) {
+		LockTemplate template = new LockTemplate(repository, settings().withFair(fair), lossPrinter());
 		Thread thread = new Thread(() -> {
 			print("WAITING");
 			ChildSections.waitFor(template, key, ttl, waitTime, store, FaultChild::print);

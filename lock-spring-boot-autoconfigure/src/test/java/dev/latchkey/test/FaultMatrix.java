@@ -28,6 +28,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.OptionalLong;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -197,6 +198,14 @@ public abstract class FaultMatrix {
 	 * @return the bound the crash test checks
 	 */
 	protected abstract Duration crashRecoveryBound();
+
+	/**
+	 * Whether the backend honours fair locks (a queue of waiters across processes).
+	 * @return {@code true} where {@code fair = true} is honoured
+	 */
+	protected boolean honoursFairLocks() {
+		return false;
+	}
 
 	/**
 	 * How much longer than the truth the backend may report a lease's remaining TTL
@@ -397,6 +406,45 @@ public abstract class FaultMatrix {
 		assertThat(outcome).as("what the resumed waiter did once the key was free").startsWith("RAN ");
 		assertThat(token(outcome)).as("token the resumed waiter ran with").isGreaterThan(next.fencingToken());
 		assertThat(FencedStore.rejected(this.store)).as("writes whose fencing token went backwards").isEmpty();
+	}
+
+	// 3b. A fair waiter killed with SIGKILL while queued
+
+	@Test
+	void killedFairWaiterMakesWayForTheFairWaiterBehindIt() throws Exception {
+		assumeTrue(honoursFairLocks(), () -> backendName() + " does not honour fair locks");
+		LockTemplate fair = new LockTemplate(repository(),
+				LockSettings.defaults().withOwner("matrix-fair").withTtl(TTL).withFair(true), null);
+		try {
+			LockHandle first = fair.exclusive(this.key).acquire();
+			ChildOutput dead = start(List.of(), "waitfor", childBackend(), this.key, Long.toString(TTL.toMillis()),
+					"60000", this.store.toString(), "fair");
+			dead.awaitLine("WAITING", 0, START);
+			// Let it take its place in the queue before the test JVM's waiter takes the
+			// next.
+			Awaitility.await().pollDelay(Duration.ofMillis(1500)).until(() -> true);
+			CompletableFuture<Long> next = CompletableFuture.supplyAsync(() -> {
+				try (LockHandle handle = fair.exclusive(this.key).waitTime(TTL.plusSeconds(30)).acquire()) {
+					return handle.fencingToken();
+				}
+			});
+			Awaitility.await().pollDelay(Duration.ofMillis(1000)).until(() -> true);
+			assertThat(next).as("the waiter behind the one to be killed, still waiting").isNotDone();
+			dead.child().kill();
+			long killedAt = System.nanoTime();
+			first.close();
+			// The dead waiter's place goes with its connection (socket) or its etcd
+			// lease,
+			// at most a TTL later: the waiter behind it is not left waiting for ever.
+			long token = next.get(TTL.plusSeconds(20).toSeconds(), TimeUnit.SECONDS);
+			logger.info(() -> backendName() + ": the fair waiter behind a killed one was granted the key "
+					+ TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - killedAt) + " ms after the kill");
+			assertThat(token).isGreaterThan(first.fencingToken());
+			assertThat(dead.lines("RAN ", 0)).as("critical sections the killed waiter ran").isEmpty();
+		}
+		finally {
+			fair.close();
+		}
 	}
 
 	// 4. The server paused or restarted under a holder
