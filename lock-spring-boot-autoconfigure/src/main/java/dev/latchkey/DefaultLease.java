@@ -59,12 +59,14 @@ final class DefaultLease implements Lease, LeaseKeeper.KeptLease {
 
 	private volatile @Nullable LockLostException lostException;
 
-	private @Nullable Consumer<LockLostException> lostAction;
+	// What to run when the lease is lost: null, one Consumer (the common case: the lost
+	// policy's), or, for several, a List of them. One field rather than two, as every
+	// held lease has it.
+	private @Nullable Object lostActions;
 
-	private @Nullable List<Consumer<LockLostException>> lostActions;
-
-	// Written by the keeper's renewals only.
-	private volatile long renewals;
+	// Written by the keeper's renewals only. An int: a renewal every second would take
+	// 68 years to overflow it.
+	private volatile int renewals;
 
 	private volatile LockObserver.@Nullable Hold hold;
 
@@ -346,18 +348,22 @@ final class DefaultLease implements Lease, LeaseKeeper.KeptLease {
 		return taken;
 	}
 
+	@SuppressWarnings("unchecked")
 	void onLost(Consumer<LockLostException> action) {
 		synchronized (this) {
 			if (this.state != State.LOST) {
-				if (this.lostAction == null) {
-					// One action is the common case (the lost policy's): no list for it.
-					this.lostAction = action;
+				Object actions = this.lostActions;
+				if (actions == null) {
+					this.lostActions = action;
+				}
+				else if (actions instanceof List<?> list) {
+					((List<Consumer<LockLostException>>) list).add(action);
 				}
 				else {
-					if (this.lostActions == null) {
-						this.lostActions = new ArrayList<>(2);
-					}
-					this.lostActions.add(action);
+					List<Consumer<LockLostException>> list = new ArrayList<>(2);
+					list.add((Consumer<LockLostException>) actions);
+					list.add(action);
+					this.lostActions = list;
 				}
 				return;
 			}
@@ -365,22 +371,18 @@ final class DefaultLease implements Lease, LeaseKeeper.KeptLease {
 		action.accept(lostException());
 	}
 
+	@SuppressWarnings("unchecked")
 	List<Consumer<LockLostException>> takeLostActions() {
 		synchronized (this) {
-			Consumer<LockLostException> first = this.lostAction;
-			List<Consumer<LockLostException>> more = this.lostActions;
-			this.lostAction = null;
+			Object actions = this.lostActions;
 			this.lostActions = null;
-			if (first == null) {
+			if (actions == null) {
 				return List.of();
 			}
-			if (more == null) {
-				return List.of(first);
+			if (actions instanceof List<?> list) {
+				return (List<Consumer<LockLostException>>) list;
 			}
-			List<Consumer<LockLostException>> actions = new ArrayList<>(1 + more.size());
-			actions.add(first);
-			actions.addAll(more);
-			return actions;
+			return List.of((Consumer<LockLostException>) actions);
 		}
 	}
 

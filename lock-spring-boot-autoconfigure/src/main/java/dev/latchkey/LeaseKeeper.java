@@ -177,7 +177,7 @@ final class LeaseKeeper implements AutoCloseable {
 		// less validity left than a fresh one: renew it sooner, so that it is renewed
 		// before its deadline.
 		long due = Math.max(now, Math.min(now + interval, lease.validUntilNanos() - interval));
-		Entry entry = new Entry(lease, due);
+		Entry entry = Entry.of(lease, due);
 		this.kept.put(lease.spec().token(), entry);
 		tickNoLaterThan(entry.nextTickNanos());
 	}
@@ -402,10 +402,10 @@ final class LeaseKeeper implements AutoCloseable {
 	 */
 	private static LeaseSpec renewal(Entry entry, long now) {
 		LeaseSpec spec = entry.lease.spec();
-		if (!entry.hasHoldLimit) {
+		if (!entry.hasHoldLimit()) {
 			return spec;
 		}
-		long needed = entry.holdDeadlineNanos - now + entry.lease.safetyMargin().toNanos();
+		long needed = entry.holdDeadlineNanos() - now + entry.lease.safetyMargin().toNanos();
 		return (needed < spec.ttl().toNanos()) ? spec.withTtl(Duration.ofNanos(Math.max(needed, MIN_RENEWAL_TTL_NANOS)))
 				: spec;
 	}
@@ -493,7 +493,7 @@ final class LeaseKeeper implements AutoCloseable {
 	 * @return whether the lease was past one of its deadlines
 	 */
 	private boolean loseIfExpired(Entry entry, long now) {
-		if (entry.hasHoldLimit && now - entry.holdDeadlineNanos >= 0) {
+		if (entry.hasHoldLimit() && now - entry.holdDeadlineNanos() >= 0) {
 			lose(entry, LossReason.MAX_HOLD_EXCEEDED, null);
 			return true;
 		}
@@ -579,22 +579,37 @@ final class LeaseKeeper implements AutoCloseable {
 
 	}
 
-	private static final class Entry {
+	/**
+	 * A kept lease without a maximum hold time, the common case: 24 bytes, one per held
+	 * lease, so the hold limit's fields are in {@link LimitedEntry} only.
+	 */
+	private static class Entry {
 
 		final KeptLease lease;
 
 		volatile long nextRenewNanos;
 
-		final boolean hasHoldLimit;
-
-		final long holdDeadlineNanos;
-
 		Entry(KeptLease lease, long nextRenewNanos) {
 			this.lease = lease;
 			this.nextRenewNanos = nextRenewNanos;
+		}
+
+		static Entry of(KeptLease lease, long nextRenewNanos) {
 			Duration limit = lease.holdLimit();
-			this.hasHoldLimit = limit != null;
-			this.holdDeadlineNanos = (limit != null) ? lease.acquiredAtNanos() + limit.toNanos() : 0;
+			return (limit != null) ? new LimitedEntry(lease, nextRenewNanos, lease.acquiredAtNanos() + limit.toNanos())
+					: new Entry(lease, nextRenewNanos);
+		}
+
+		boolean hasHoldLimit() {
+			return false;
+		}
+
+		/**
+		 * When the lease must be given up, on the local monotonic clock; only for an
+		 * entry {@linkplain #hasHoldLimit() with a hold limit}.
+		 */
+		long holdDeadlineNanos() {
+			throw new IllegalStateException("No hold limit");
 		}
 
 		/**
@@ -602,8 +617,7 @@ final class LeaseKeeper implements AutoCloseable {
 		 * hold time if that comes first.
 		 */
 		long nextTickNanos() {
-			long next = this.nextRenewNanos;
-			return (this.hasHoldLimit && this.holdDeadlineNanos - next < 0) ? this.holdDeadlineNanos : next;
+			return this.nextRenewNanos;
 		}
 
 		/**
@@ -611,8 +625,43 @@ final class LeaseKeeper implements AutoCloseable {
 		 * its maximum hold time if that comes first.
 		 */
 		long deadlineNanos() {
+			return this.lease.validUntilNanos();
+		}
+
+	}
+
+	/**
+	 * A kept lease with a maximum hold time.
+	 */
+	private static final class LimitedEntry extends Entry {
+
+		private final long holdDeadlineNanos;
+
+		LimitedEntry(KeptLease lease, long nextRenewNanos, long holdDeadlineNanos) {
+			super(lease, nextRenewNanos);
+			this.holdDeadlineNanos = holdDeadlineNanos;
+		}
+
+		@Override
+		boolean hasHoldLimit() {
+			return true;
+		}
+
+		@Override
+		long holdDeadlineNanos() {
+			return this.holdDeadlineNanos;
+		}
+
+		@Override
+		long nextTickNanos() {
+			long next = this.nextRenewNanos;
+			return (this.holdDeadlineNanos - next < 0) ? this.holdDeadlineNanos : next;
+		}
+
+		@Override
+		long deadlineNanos() {
 			long validUntil = this.lease.validUntilNanos();
-			return (this.hasHoldLimit && this.holdDeadlineNanos - validUntil < 0) ? this.holdDeadlineNanos : validUntil;
+			return (this.holdDeadlineNanos - validUntil < 0) ? this.holdDeadlineNanos : validUntil;
 		}
 
 	}

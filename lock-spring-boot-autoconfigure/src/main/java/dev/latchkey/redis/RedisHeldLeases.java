@@ -18,6 +18,7 @@ package dev.latchkey.redis;
 
 import java.time.Duration;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.RejectedExecutionException;
@@ -64,6 +65,12 @@ final class RedisHeldLeases implements AutoCloseable {
 	private final Map<Long, Owner> owners = new ConcurrentHashMap<>();
 
 	private final Map<String, Held> held = new ConcurrentHashMap<>();
+
+	// Tokens of tracked leases that a force-release evicted: their next renewal reports
+	// them lost. Apart from Held, as it is rarely anything but empty.
+	private final Set<String> revoked = ConcurrentHashMap.newKeySet();
+
+	private final long originNanos = System.nanoTime();
 
 	private final ReentrantLock ownerLock = new ReentrantLock();
 
@@ -123,6 +130,28 @@ final class RedisHeldLeases implements AutoCloseable {
 
 	void forget(String token) {
 		this.held.remove(token);
+		this.revoked.remove(token);
+	}
+
+	/**
+	 * Marks a tracked lease evicted by a force-release.
+	 */
+	void revoke(String token) {
+		if (this.held.containsKey(token)) {
+			this.revoked.add(token);
+		}
+	}
+
+	boolean isRevoked(String token) {
+		return !this.revoked.isEmpty() && this.revoked.contains(token);
+	}
+
+	/**
+	 * Now, in whole seconds of the local monotonic clock since the repository was made:
+	 * the clock of {@link Held#refreshAt}.
+	 */
+	int nowSeconds() {
+		return (int) TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - this.originNanos);
 	}
 
 	/**
@@ -136,12 +165,13 @@ final class RedisHeldLeases implements AutoCloseable {
 
 	/**
 	 * Schedules the next refresh of a lock key's own expiry: between a quarter and half
-	 * of its lifetime from now, spread so that leases taken together do not all come due
-	 * in the same renewal.
+	 * of its lifetime from now (every renewal for a lifetime under 4 s), spread so that
+	 * leases taken together do not all come due in the same renewal.
+	 * @return when, on the clock of {@link #nowSeconds()}
 	 */
-	static long nextRefresh(long lifetimeMillis) {
-		long quarter = TimeUnit.MILLISECONDS.toNanos(lifetimeMillis) / 4;
-		return System.nanoTime() + quarter + ThreadLocalRandom.current().nextLong(Math.max(1, quarter));
+	int nextRefresh(long lifetimeMillis) {
+		int quarter = (int) Math.min(Integer.MAX_VALUE / 4, lifetimeMillis / 4000);
+		return nowSeconds() + quarter + ThreadLocalRandom.current().nextInt(quarter + 1);
 	}
 
 	private void startSweep(Consumer<Held> delete) {
@@ -259,12 +289,9 @@ final class RedisHeldLeases implements AutoCloseable {
 
 		volatile long deadlineNanos;
 
-		// When the lock key's own expiry is next pushed back (and its token checked).
-		volatile long refreshNanos;
-
-		// Set when a force-release by any instance evicted the lease; its next renewal
-		// reports it lost.
-		volatile boolean revoked;
+		// When the lock key's own expiry is next pushed back (and its token checked), on
+		// the clock of nowSeconds(): an int, so that an entry is 32 bytes, not 40.
+		volatile int refreshAt;
 
 		Held(LeaseSpec spec, Owner owner, long deadlineNanos) {
 			this.spec = spec;

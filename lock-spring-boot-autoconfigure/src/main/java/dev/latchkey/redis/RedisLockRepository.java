@@ -635,7 +635,7 @@ public class RedisLockRepository implements LockRepository, AutoCloseable {
 		RedisHeldLeases.Held entry = this.held.get(lease.token());
 		if (entry != null) {
 			RedisHeldLeases.renewed(entry);
-			entry.refreshNanos = RedisHeldLeases.nextRefresh(lifetimeMillis(entry.owner));
+			entry.refreshAt = this.held.nextRefresh(lifetimeMillis(entry.owner));
 		}
 	}
 
@@ -782,6 +782,7 @@ public class RedisLockRepository implements LockRepository, AutoCloseable {
 	 */
 	private Set<String> renewOwner(RedisHeldLeases.Owner owner, List<LeaseSpec> leases) {
 		long now = System.nanoTime();
+		int nowSeconds = this.held.nowSeconds();
 		List<String> keys = new ArrayList<>();
 		List<String> arguments = new ArrayList<>();
 		keys.add(owner.key);
@@ -791,7 +792,7 @@ public class RedisLockRepository implements LockRepository, AutoCloseable {
 		List<RedisHeldLeases.Held> refreshed = new ArrayList<>();
 		for (LeaseSpec lease : leases) {
 			RedisHeldLeases.Held entry = this.held.get(lease.token());
-			if (entry != null && now - entry.refreshNanos >= 0 && refreshed.size() < MAX_RENEWAL_BATCH) {
+			if (entry != null && nowSeconds - entry.refreshAt >= 0 && refreshed.size() < MAX_RENEWAL_BATCH) {
 				keys.add(redisKey(lease.key(), "lock"));
 				arguments.add(lease.token());
 				refreshed.add(entry);
@@ -811,17 +812,14 @@ public class RedisLockRepository implements LockRepository, AutoCloseable {
 		}
 		owner.deadlineNanos = now + TimeUnit.MILLISECONDS.toNanos(owner.ttlMillis);
 		for (String token : answer.subList(1, answer.size())) {
-			RedisHeldLeases.Held entry = this.held.get(token);
-			if (entry != null) {
-				entry.revoked = true;
-			}
+			this.held.revoke(token);
 		}
 		for (RedisHeldLeases.Held entry : refreshed) {
-			entry.refreshNanos = RedisHeldLeases.nextRefresh(lifetimeMillis(owner));
+			entry.refreshAt = this.held.nextRefresh(lifetimeMillis(owner));
 		}
 		for (LeaseSpec lease : leases) {
 			RedisHeldLeases.Held entry = this.held.get(lease.token());
-			if (entry == null || entry.revoked) {
+			if (entry == null || this.held.isRevoked(lease.token())) {
 				// Revoked, or swept meanwhile.
 				this.held.forget(lease.token());
 				lost.add(lease.token());
