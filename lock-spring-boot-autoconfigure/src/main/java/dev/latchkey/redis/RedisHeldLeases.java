@@ -86,8 +86,8 @@ final class RedisHeldLeases implements AutoCloseable {
 
 	/**
 	 * The usable owner record of a TTL class, made (with {@code create}, which answers
-	 * whether Redis made it) when the class has none, or its last one is gone, or may be:
-	 * its local deadline passed, or an acquisition that names it went unanswered.
+	 * whether Redis made it) when the class has none, or its last one is gone, or may be
+	 * (its local deadline passed: nothing renewed it for a TTL).
 	 */
 	Owner owner(long ttlMillis, Predicate<Owner> create) {
 		Owner owner = this.owners.get(ttlMillis);
@@ -254,10 +254,6 @@ final class RedisHeldLeases implements AutoCloseable {
 		// Cleared when Redis answered that the record is gone.
 		volatile boolean alive = true;
 
-		// Set when an acquisition naming the record went unanswered: no new lease names
-		// it, so that it ends once the leases that do are released.
-		volatile boolean suspect;
-
 		Owner(String key, long ttlMillis) {
 			this.key = key;
 			this.ttlMillis = ttlMillis;
@@ -268,7 +264,7 @@ final class RedisHeldLeases implements AutoCloseable {
 		}
 
 		boolean usable() {
-			return this.alive && !this.suspect && System.nanoTime() - this.deadlineNanos < 0;
+			return this.alive && System.nanoTime() - this.deadlineNanos < 0;
 		}
 
 		Duration ttl() {

@@ -612,8 +612,17 @@ public class RedisLockRepository implements LockRepository, AutoCloseable {
 			return null;
 		}
 		String value = leases.get(0).owner();
-		return this.held.owner(ttl, (owner) -> Boolean.TRUE.equals(
-				execute(key, () -> action, () -> this.redis.opsForValue().setIfAbsent(owner.key, value, owner.ttl()))));
+		return this.held.owner(ttl, (owner) -> {
+			Boolean made = execute(key, () -> action,
+					() -> this.redis.opsForValue().setIfAbsent(owner.key, value, owner.ttl()));
+			if (!Boolean.TRUE.equals(made)) {
+				// A random name that exists already: nothing a retry would not fix.
+				throw new LockBackendException(backend(), key,
+						action + " at the Redis backend failed: its new owner record " + owner.key + " existed already",
+						null);
+			}
+			return true;
+		});
 	}
 
 	/**
