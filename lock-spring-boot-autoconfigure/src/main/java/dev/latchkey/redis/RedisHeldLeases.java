@@ -60,6 +60,8 @@ final class RedisHeldLeases implements AutoCloseable {
 
 	private static final long SWEEP_RETRY_NANOS = TimeUnit.SECONDS.toNanos(1);
 
+	private static final long CLOSE_WAIT_MILLIS = 2_000;
+
 	private final String namespace;
 
 	private final Map<Long, Owner> owners = new ConcurrentHashMap<>();
@@ -220,21 +222,35 @@ final class RedisHeldLeases implements AutoCloseable {
 	}
 
 	/**
-	 * Stops the sweep and forgets every lease and owner record.
+	 * Stops the sweep, waiting a moment for its thread to end (a deletion in flight may
+	 * be waiting for Redis), and forgets every lease and owner record.
 	 */
 	@Override
 	public void close() {
+		ScheduledThreadPoolExecutor stopped;
 		this.sweeperLock.lock();
 		try {
 			this.closed = true;
-			if (this.sweeper != null) {
-				this.sweeper.shutdownNow();
+			stopped = this.sweeper;
+			if (stopped != null) {
+				stopped.shutdownNow();
 			}
 		}
 		finally {
 			this.sweeperLock.unlock();
 		}
+		if (stopped != null) {
+			try {
+				if (!stopped.awaitTermination(CLOSE_WAIT_MILLIS, TimeUnit.MILLISECONDS)) {
+					logger.warn(() -> "The Redis expiry sweep did not stop within " + CLOSE_WAIT_MILLIS + " ms");
+				}
+			}
+			catch (InterruptedException ex) {
+				Thread.currentThread().interrupt();
+			}
+		}
 		this.held.clear();
+		this.revoked.clear();
 		this.owners.clear();
 	}
 
