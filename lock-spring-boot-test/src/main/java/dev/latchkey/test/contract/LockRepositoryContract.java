@@ -1090,11 +1090,20 @@ public abstract class LockRepositoryContract implements LockRepositoryFixture {
 								granted.incrementAndGet();
 								writersInside.decrementAndGet();
 							});
-							// A writer that wrote rests a moment, as real ones do: with
-							// three writers always waiting, writer preference would let
-							// readers in only one at a time, and their sharing would go
-							// unchecked.
-							sleep(2);
+							// A writer that wrote rests, as real ones do, until the
+							// readers had a turn: with three writers always waiting,
+							// writer preference lets readers in one at a time, and their
+							// sharing goes unchecked. A fixed pause of 2 ms was not
+							// enough where a grant takes milliseconds (a database on a
+							// loaded machine): readers got 25 to 50 of 2,500 grants. The
+							// bound keeps a backend that starves readers from stalling
+							// the test; the check on reads reports it.
+							int readsBefore = reads.get();
+							long restUntil = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(100);
+							while (reads.get() < readsBefore + instances * readersPerInstance
+									&& System.nanoTime() < restUntil) {
+								sleep(1);
+							}
 						}
 						return null;
 					}));
