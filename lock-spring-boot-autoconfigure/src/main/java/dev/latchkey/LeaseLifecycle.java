@@ -188,7 +188,7 @@ final class LeaseLifecycle {
 
 	/**
 	 * Ends a lease that was lost: the observer hears of it, then the work is told, then
-	 * the release is tried.
+	 * the release is tried, soon, on the keeper's scheduler.
 	 * @param release whether to give the lease back at the backend, best effort
 	 */
 	void lost(DefaultLease lease, boolean release) {
@@ -225,9 +225,16 @@ final class LeaseLifecycle {
 			}
 		}
 		if (release) {
-			releaseQuietly(lease);
+			// Not here, on the keeper's tick or watchdog: the leases still held are
+			// renewed and other losses reported meanwhile.
+			this.keeper.releaseLater(() -> {
+				releaseQuietly(lease);
+				this.waiter.released(lease.key());
+			});
 		}
-		this.waiter.released(lease.key());
+		else {
+			this.waiter.released(lease.key());
+		}
 	}
 
 	/**

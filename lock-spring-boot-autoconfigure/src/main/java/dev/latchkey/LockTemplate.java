@@ -151,21 +151,21 @@ public class LockTemplate implements AutoCloseable {
 	 *
 	 * <pre class="code">
 	 * ThreadPoolTaskScheduler renewals = new ThreadPoolTaskScheduler();
-	 * renewals.setPoolSize(2);
+	 * renewals.setPoolSize(3);
 	 * renewals.setThreadNamePrefix("lease-renewal-");
 	 * renewals.initialize();
 	 * LockTemplate locks = new LockTemplate(repository, LockSettings.defaults(), observer, renewals);
 	 * </pre>
 	 * <p>
-	 * The scheduler must run two tasks at once (a {@code ThreadPoolTaskScheduler} of two
-	 * threads or more, or a {@code SimpleAsyncTaskScheduler}): while a renewal hangs
-	 * against a paused server, leases must still be lost at their deadlines. Closing the
-	 * template cancels what it scheduled; it does not shut the scheduler down, whose
-	 * owner does.
+	 * The scheduler must run three tasks at once (a {@code ThreadPoolTaskScheduler} of
+	 * three threads or more, or a {@code SimpleAsyncTaskScheduler}): while a renewal and
+	 * a lost lease's release hang against a paused server, leases must still be lost at
+	 * their deadlines. Closing the template cancels what it scheduled; it does not shut
+	 * the scheduler down, whose owner does.
 	 * @param repository the backend
 	 * @param settings the defaults
 	 * @param observer what observes acquisitions and holds, or {@code null} for nothing
-	 * @param renewalScheduler where leases are renewed, or {@code null} for two threads
+	 * @param renewalScheduler where leases are renewed, or {@code null} for three threads
 	 * of the template's own
 	 */
 	public LockTemplate(LockRepository repository, LockSettings settings, @Nullable LockObserver observer,
@@ -189,7 +189,7 @@ public class LockTemplate implements AutoCloseable {
 	 * @param repository the backend
 	 * @param settings the defaults
 	 * @param observer what observes acquisitions and holds, or {@code null} for nothing
-	 * @param renewalScheduler where leases are renewed, or {@code null} for two threads
+	 * @param renewalScheduler where leases are renewed, or {@code null} for three threads
 	 * of the template's own
 	 * @param threadFactory makes the threads the template starts, or {@code null} for
 	 * daemon threads named {@code latchkey-lease-keeper-*} and
