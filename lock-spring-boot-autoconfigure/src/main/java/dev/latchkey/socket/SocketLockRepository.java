@@ -372,6 +372,15 @@ public class SocketLockRepository implements QueueingLockRepository, AutoCloseab
 		return false;
 	}
 
+	/**
+	 * One frame's worth: the core then times each frame's leases from when their own
+	 * frame was sent, not from when the first of a long renewal was.
+	 */
+	@Override
+	public int renewalBatchSize() {
+		return RENEWALS_PER_FRAME;
+	}
+
 	@Override
 	public Set<String> renew(Collection<LeaseSpec> leases) {
 		Set<String> lost = new HashSet<>();
