@@ -36,6 +36,7 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantLock;
 
 import jdk.net.ExtendedSocketOptions;
@@ -90,6 +91,16 @@ final class SocketArbiter implements AutoCloseable {
 	private final CountDownLatch stopped = new CountDownLatch(1);
 
 	private final ReentrantLock lock = new ReentrantLock();
+
+	/**
+	 * Threads waiting for the lock that this process's own requests must not overtake:
+	 * the selector thread (every other process of the host) and renewals. The lock is
+	 * unfair, for the throughput of this process's own lock traffic; but threads of this
+	 * process that acquire in a loop would otherwise take it again and again ahead of a
+	 * waiter that was woken, and on a busy machine a renewal of 100,000 leases then took
+	 * longer than their TTL.
+	 */
+	private final AtomicInteger priorityWaiters = new AtomicInteger();
 
 	/**
 	 * Frames for local links, delivered after the lock is released, in order, by one
@@ -150,7 +161,7 @@ final class SocketArbiter implements AutoCloseable {
 				this.selector.select(this::ready, wait);
 				now = System.nanoTime();
 				if (now - this.nextSweepNanos >= 0) {
-					this.lock.lock();
+					lockFirst();
 					try {
 						this.service.sweep(now);
 					}
@@ -169,7 +180,7 @@ final class SocketArbiter implements AutoCloseable {
 			}
 		}
 		finally {
-			this.lock.lock();
+			lockFirst();
 			try {
 				stop();
 			}
@@ -181,7 +192,7 @@ final class SocketArbiter implements AutoCloseable {
 	}
 
 	private void ready(SelectionKey key) {
-		this.lock.lock();
+		lockFirst();
 		try {
 			serve(key);
 		}
@@ -307,15 +318,20 @@ final class SocketArbiter implements AutoCloseable {
 	 * through {@link LocalConnection#receive})
 	 */
 	@Nullable ByteBuffer handleLocal(LocalConnection link, ByteBuffer request) {
+		Protocol.Request parsed = Protocol.readRequest(new Frame.Reader(request.slice(4, request.remaining() - 4)));
+		if (parsed.kind() == Protocol.RENEW || parsed.kind() == Protocol.REASSERT) {
+			lockFirst();
+		}
+		else {
+			lockBehindFirst();
+		}
 		ByteBuffer answer;
-		this.lock.lock();
 		try {
 			ArbiterPeer peer = localPeer(link);
 			if (peer == null) {
 				return null;
 			}
-			answer = this.service.handle(peer,
-					Protocol.readRequest(new Frame.Reader(request.slice(4, request.remaining() - 4))));
+			answer = this.service.handle(peer, parsed);
 		}
 		finally {
 			this.lock.unlock();
@@ -325,7 +341,7 @@ final class SocketArbiter implements AutoCloseable {
 	}
 
 	void disconnectLocal(LocalConnection link) {
-		this.lock.lock();
+		lockBehindFirst();
 		try {
 			ArbiterPeer peer = localPeer(link);
 			if (peer != null) {
@@ -336,6 +352,32 @@ final class SocketArbiter implements AutoCloseable {
 			this.lock.unlock();
 		}
 		dispatchLocal();
+	}
+
+	/**
+	 * Takes the lock ahead of this process's own requests that arrive meanwhile.
+	 */
+	private void lockFirst() {
+		if (this.lock.tryLock()) {
+			return;
+		}
+		this.priorityWaiters.incrementAndGet();
+		try {
+			this.lock.lock();
+		}
+		finally {
+			this.priorityWaiters.decrementAndGet();
+		}
+	}
+
+	/**
+	 * Takes the lock once no thread that must come first is waiting for it.
+	 */
+	private void lockBehindFirst() {
+		while (this.priorityWaiters.get() > 0 && !this.lock.isHeldByCurrentThread()) {
+			Thread.yield();
+		}
+		this.lock.lock();
 	}
 
 	private @Nullable ArbiterPeer localPeer(LocalConnection link) {
