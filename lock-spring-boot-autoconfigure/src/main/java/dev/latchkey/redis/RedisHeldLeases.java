@@ -157,15 +157,6 @@ final class RedisHeldLeases implements AutoCloseable {
 	}
 
 	/**
-	 * Moves the deadline of a lease Redis just granted or renewed to its full TTL from
-	 * now, after the answer, so that the sweep never deletes a lock the core still
-	 * trusts.
-	 */
-	static void renewed(Held entry) {
-		entry.deadlineNanos = System.nanoTime() + entry.spec.ttl().toNanos();
-	}
-
-	/**
 	 * Schedules the next refresh of a lock key's own expiry: between a quarter and half
 	 * of its lifetime from now (every renewal for a lifetime under 4 s), spread so that
 	 * leases taken together do not all come due in the same renewal.
@@ -309,6 +300,15 @@ final class RedisHeldLeases implements AutoCloseable {
 			this.spec = spec;
 			this.owner = owner;
 			this.deadlineNanos = deadlineNanos;
+		}
+
+		/**
+		 * Moves the deadline of this lease, which Redis just granted or renewed, to its
+		 * full TTL from now, after the answer, so that the sweep never deletes a lock the
+		 * core still trusts.
+		 */
+		void renewed() {
+			this.deadlineNanos = System.nanoTime() + this.spec.ttl().toNanos();
 		}
 
 	}

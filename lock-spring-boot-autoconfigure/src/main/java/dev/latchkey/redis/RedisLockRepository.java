@@ -643,7 +643,7 @@ public class RedisLockRepository implements LockRepository, AutoCloseable {
 	private void granted(LeaseSpec lease) {
 		RedisHeldLeases.Held entry = this.held.get(lease.token());
 		if (entry != null) {
-			RedisHeldLeases.renewed(entry);
+			entry.renewed();
 			entry.refreshAt = this.held.nextRefresh(lifetimeMillis(entry.owner));
 		}
 	}
@@ -834,7 +834,7 @@ public class RedisLockRepository implements LockRepository, AutoCloseable {
 				lost.add(lease.token());
 			}
 			else {
-				RedisHeldLeases.renewed(entry);
+				entry.renewed();
 			}
 		}
 		return lost;
