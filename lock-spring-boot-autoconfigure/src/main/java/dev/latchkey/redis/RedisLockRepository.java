@@ -537,7 +537,7 @@ public class RedisLockRepository implements LockRepository, AutoCloseable {
 		this.redis = new StringRedisTemplate(connectionFactory);
 		this.namespace = namespace;
 		this.channel = namespace + ":released";
-		this.held = new RedisHeldLeases(namespace);
+		this.held = new RedisHeldLeases(namespace, this::deleteExpired);
 	}
 
 	@SuppressWarnings({ "rawtypes", "unchecked" })
@@ -572,7 +572,7 @@ public class RedisLockRepository implements LockRepository, AutoCloseable {
 		for (int attempt = 1;; attempt++) {
 			RedisHeldLeases.Owner owner = owner(List.of(lease), lease.key(), "Acquiring the lock");
 			if (owner != null) {
-				this.held.track(lease, owner, this::deleteExpired);
+				this.held.track(lease, owner);
 			}
 			Long fencingToken = execute(lease.key(), () -> "Acquiring the lock",
 					() -> this.redis.execute(ACQUIRE, keys(lease.key(), "lock", "permits", "fence", "writers"),
@@ -701,7 +701,7 @@ public class RedisLockRepository implements LockRepository, AutoCloseable {
 		for (int attempt = 1;; attempt++) {
 			RedisHeldLeases.Owner owner = owner(leases, null, "Acquiring " + leases.size() + " locks at once");
 			if (owner != null) {
-				leases.forEach((lease) -> this.held.track(lease, owner, this::deleteExpired));
+				leases.forEach((lease) -> this.held.track(lease, owner));
 			}
 			List<String> arguments = new ArrayList<>(leaseArguments);
 			arguments.add(record(owner));
