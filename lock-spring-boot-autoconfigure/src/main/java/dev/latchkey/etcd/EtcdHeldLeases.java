@@ -19,10 +19,7 @@ package dev.latchkey.etcd;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadFactory;
-import java.util.concurrent.TimeUnit;
 
 import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.KV;
@@ -31,6 +28,7 @@ import org.jspecify.annotations.Nullable;
 import org.springframework.core.log.LogAccessor;
 
 import dev.latchkey.LeaseSpec;
+import dev.latchkey.support.ExpirySweep;
 
 /**
  * The leases one repository granted, each with the local deadline after which its key is
@@ -42,8 +40,6 @@ import dev.latchkey.LeaseSpec;
 final class EtcdHeldLeases implements AutoCloseable {
 
 	private static final LogAccessor logger = new LogAccessor(EtcdHeldLeases.class);
-
-	private static final long SWEEP_INTERVAL_MILLIS = 50;
 
 	private final KV kv;
 
@@ -57,9 +53,7 @@ final class EtcdHeldLeases implements AutoCloseable {
 	// and deleting them failed too; retried by the sweep until etcd answers.
 	private final Map<String, ByteSequence> placesToDelete = new ConcurrentHashMap<>();
 
-	private final ScheduledThreadPoolExecutor sweeper;
-
-	private volatile boolean closed;
+	private final ExpirySweep sweep;
 
 	/**
 	 * Tracks leases and starts the sweep on one thread of the factory.
@@ -68,9 +62,9 @@ final class EtcdHeldLeases implements AutoCloseable {
 		this.kv = kv;
 		this.keys = keys;
 		this.requests = requests;
-		this.sweeper = new ScheduledThreadPoolExecutor(1, threadFactory);
-		this.sweeper.scheduleWithFixedDelay(this::deleteExpired, SWEEP_INTERVAL_MILLIS, SWEEP_INTERVAL_MILLIS,
-				TimeUnit.MILLISECONDS);
+		this.sweep = new ExpirySweep(EtcdHeldLeases.class, "etcd", threadFactory, this::deleteExpired,
+				requests.timeout().plusSeconds(1));
+		this.sweep.start();
 	}
 
 	/**
@@ -117,15 +111,7 @@ final class EtcdHeldLeases implements AutoCloseable {
 	 * closed.
 	 */
 	void schedule(Runnable task, long delayNanos) {
-		if (this.closed) {
-			return;
-		}
-		try {
-			this.sweeper.schedule(task, delayNanos, TimeUnit.NANOSECONDS);
-		}
-		catch (RejectedExecutionException ex) {
-			// Closed meanwhile.
-		}
+		this.sweep.schedule(task, delayNanos);
 	}
 
 	/**
@@ -151,31 +137,19 @@ final class EtcdHeldLeases implements AutoCloseable {
 		if (!this.placesToDelete.isEmpty()) {
 			deletePlaces();
 		}
-		long now = System.nanoTime();
-		for (Held entry : this.held.values()) {
-			if (this.closed) {
-				return;
-			}
-			if (now - entry.deadlineNanos >= 0) {
-				try {
-					ByteSequence queueKey = entry.queueKey;
-					this.requests.call(entry.spec.key(), () -> "Deleting the expired lease of the lock",
-							() -> (queueKey != null)
-									? EtcdKeys.releaseFair(this.kv, entry.etcdKey(), entry.value(), queueKey)
-									: EtcdKeys.deleteIfOurs(this.kv, entry.etcdKey(), entry.value()));
-					this.held.remove(entry.spec.token(), entry);
-				}
-				catch (RuntimeException ex) {
-					entry.deadlineNanos = now + TimeUnit.SECONDS.toNanos(1);
-					logger.debug(ex, () -> "Could not delete the expired lease of '" + entry.spec.key() + "'");
-				}
-			}
-		}
+		this.sweep.releaseExpired(this.held, this::delete);
+	}
+
+	private void delete(Held entry) {
+		ByteSequence queueKey = entry.queueKey;
+		this.requests.call(entry.spec.key(), () -> "Deleting the expired lease of the lock",
+				() -> (queueKey != null) ? EtcdKeys.releaseFair(this.kv, entry.etcdKey(), entry.value(), queueKey)
+						: EtcdKeys.deleteIfOurs(this.kv, entry.etcdKey(), entry.value()));
 	}
 
 	private void deletePlaces() {
 		for (Map.Entry<String, ByteSequence> place : this.placesToDelete.entrySet()) {
-			if (this.closed) {
+			if (this.sweep.isClosed()) {
 				return;
 			}
 			try {
@@ -194,17 +168,7 @@ final class EtcdHeldLeases implements AutoCloseable {
 	 */
 	@Override
 	public void close() {
-		this.closed = true;
-		this.sweeper.shutdownNow();
-		try {
-			Duration wait = this.requests.timeout().plusSeconds(1);
-			if (!this.sweeper.awaitTermination(wait.toMillis(), TimeUnit.MILLISECONDS)) {
-				logger.warn(() -> "The etcd expiry sweep did not stop within " + wait.toMillis() + " ms");
-			}
-		}
-		catch (InterruptedException ex) {
-			Thread.currentThread().interrupt();
-		}
+		this.sweep.close();
 		this.held.clear();
 		this.placesToDelete.clear();
 	}
@@ -215,7 +179,7 @@ final class EtcdHeldLeases implements AutoCloseable {
 	 * are made again from the lease when needed (rarely: a sweep, a move to another etcd
 	 * lease) rather than kept, which would double what a held lease costs the heap.
 	 */
-	static final class Held {
+	static final class Held implements ExpirySweep.Tracked {
 
 		private final EtcdKeys keys;
 
@@ -236,6 +200,21 @@ final class EtcdHeldLeases implements AutoCloseable {
 			this.keys = keys;
 			this.spec = spec;
 			this.lease = lease;
+			this.deadlineNanos = deadlineNanos;
+		}
+
+		@Override
+		public LeaseSpec spec() {
+			return this.spec;
+		}
+
+		@Override
+		public long deadlineNanos() {
+			return this.deadlineNanos;
+		}
+
+		@Override
+		public void deadlineNanos(long deadlineNanos) {
 			this.deadlineNanos = deadlineNanos;
 		}
 

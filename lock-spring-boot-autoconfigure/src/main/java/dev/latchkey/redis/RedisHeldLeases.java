@@ -21,8 +21,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
@@ -31,9 +29,8 @@ import java.util.function.Predicate;
 
 import org.jspecify.annotations.Nullable;
 
-import org.springframework.core.log.LogAccessor;
-
 import dev.latchkey.LeaseSpec;
+import dev.latchkey.support.ExpirySweep;
 
 /**
  * The owner records of one repository and the exclusive leases that point to them, on a
@@ -54,13 +51,7 @@ import dev.latchkey.LeaseSpec;
  */
 final class RedisHeldLeases implements AutoCloseable {
 
-	private static final LogAccessor logger = new LogAccessor(RedisHeldLeases.class);
-
-	private static final long SWEEP_INTERVAL_MILLIS = 50;
-
-	private static final long SWEEP_RETRY_NANOS = TimeUnit.SECONDS.toNanos(1);
-
-	private static final long CLOSE_WAIT_MILLIS = 2_000;
+	private static final Duration CLOSE_WAIT = Duration.ofSeconds(2);
 
 	private final String namespace;
 
@@ -76,14 +67,25 @@ final class RedisHeldLeases implements AutoCloseable {
 
 	private final ReentrantLock ownerLock = new ReentrantLock();
 
-	private final ReentrantLock sweeperLock = new ReentrantLock();
+	private final Consumer<Held> delete;
 
-	private @Nullable ScheduledThreadPoolExecutor sweeper;
+	private final ExpirySweep sweep;
 
-	private volatile boolean closed;
-
-	RedisHeldLeases(String namespace) {
+	/**
+	 * Tracks leases; the sweep, started with the first, deletes an expired lease's lock
+	 * with {@code delete}.
+	 */
+	RedisHeldLeases(String namespace, Consumer<Held> delete) {
 		this.namespace = namespace;
+		this.delete = delete;
+		this.sweep = new ExpirySweep(RedisHeldLeases.class, "Redis", RedisHeldLeases::sweepThread, this::deleteExpired,
+				CLOSE_WAIT);
+	}
+
+	private static Thread sweepThread(Runnable task) {
+		Thread thread = new Thread(task, "latchkey-redis-sweep");
+		thread.setDaemon(true);
+		return thread;
 	}
 
 	/**
@@ -121,9 +123,9 @@ final class RedisHeldLeases implements AutoCloseable {
 	 * the answer be lost, a grant that did land is still deleted once the TTL has passed,
 	 * rather than kept alive by its owner record for as long as other leases are renewed.
 	 */
-	void track(LeaseSpec lease, Owner owner, Consumer<Held> delete) {
+	void track(LeaseSpec lease, Owner owner) {
 		this.held.put(lease.token(), new Held(lease, owner, System.nanoTime() + lease.ttl().toNanos()));
-		startSweep(delete);
+		this.sweep.start();
 	}
 
 	@Nullable Held get(String token) {
@@ -157,15 +159,6 @@ final class RedisHeldLeases implements AutoCloseable {
 	}
 
 	/**
-	 * Moves the deadline of a lease Redis just granted or renewed to its full TTL from
-	 * now, after the answer, so that the sweep never deletes a lock the core still
-	 * trusts.
-	 */
-	static void renewed(Held entry) {
-		entry.deadlineNanos = System.nanoTime() + entry.spec.ttl().toNanos();
-	}
-
-	/**
 	 * Schedules the next refresh of a lock key's own expiry: between a quarter and half
 	 * of its lifetime from now (every renewal for a lifetime under 4 s), spread so that
 	 * leases taken together do not all come due in the same renewal.
@@ -176,49 +169,8 @@ final class RedisHeldLeases implements AutoCloseable {
 		return nowSeconds() + quarter + ThreadLocalRandom.current().nextInt(quarter + 1);
 	}
 
-	private void startSweep(Consumer<Held> delete) {
-		if (this.sweeper != null || this.closed) {
-			return;
-		}
-		this.sweeperLock.lock();
-		try {
-			if (this.sweeper != null || this.closed) {
-				return;
-			}
-			ScheduledThreadPoolExecutor sweeper = new ScheduledThreadPoolExecutor(1, (task) -> {
-				Thread thread = new Thread(task, "latchkey-redis-sweep");
-				thread.setDaemon(true);
-				return thread;
-			});
-			sweeper.scheduleWithFixedDelay(() -> deleteExpired(delete), SWEEP_INTERVAL_MILLIS, SWEEP_INTERVAL_MILLIS,
-					TimeUnit.MILLISECONDS);
-			this.sweeper = sweeper;
-		}
-		catch (RejectedExecutionException ex) {
-			// Closed meanwhile.
-		}
-		finally {
-			this.sweeperLock.unlock();
-		}
-	}
-
-	private void deleteExpired(Consumer<Held> delete) {
-		long now = System.nanoTime();
-		for (Held entry : this.held.values()) {
-			if (this.closed) {
-				return;
-			}
-			if (now - entry.deadlineNanos >= 0) {
-				try {
-					delete.accept(entry);
-					this.held.remove(entry.spec.token(), entry);
-				}
-				catch (RuntimeException ex) {
-					entry.deadlineNanos = now + SWEEP_RETRY_NANOS;
-					logger.debug(ex, () -> "Could not delete the expired lease of '" + entry.spec.key() + "'");
-				}
-			}
-		}
+	private void deleteExpired() {
+		this.sweep.releaseExpired(this.held, this.delete);
 	}
 
 	/**
@@ -227,28 +179,7 @@ final class RedisHeldLeases implements AutoCloseable {
 	 */
 	@Override
 	public void close() {
-		ScheduledThreadPoolExecutor stopped;
-		this.sweeperLock.lock();
-		try {
-			this.closed = true;
-			stopped = this.sweeper;
-			if (stopped != null) {
-				stopped.shutdownNow();
-			}
-		}
-		finally {
-			this.sweeperLock.unlock();
-		}
-		if (stopped != null) {
-			try {
-				if (!stopped.awaitTermination(CLOSE_WAIT_MILLIS, TimeUnit.MILLISECONDS)) {
-					logger.warn(() -> "The Redis expiry sweep did not stop within " + CLOSE_WAIT_MILLIS + " ms");
-				}
-			}
-			catch (InterruptedException ex) {
-				Thread.currentThread().interrupt();
-			}
-		}
+		this.sweep.close();
 		this.held.clear();
 		this.revoked.clear();
 		this.owners.clear();
@@ -293,7 +224,7 @@ final class RedisHeldLeases implements AutoCloseable {
 	 * A lease this repository granted, or asked for and got no answer, tracked until it
 	 * is released or lost.
 	 */
-	static final class Held {
+	static final class Held implements ExpirySweep.Tracked {
 
 		final LeaseSpec spec;
 
@@ -309,6 +240,30 @@ final class RedisHeldLeases implements AutoCloseable {
 			this.spec = spec;
 			this.owner = owner;
 			this.deadlineNanos = deadlineNanos;
+		}
+
+		@Override
+		public LeaseSpec spec() {
+			return this.spec;
+		}
+
+		@Override
+		public long deadlineNanos() {
+			return this.deadlineNanos;
+		}
+
+		@Override
+		public void deadlineNanos(long deadlineNanos) {
+			this.deadlineNanos = deadlineNanos;
+		}
+
+		/**
+		 * Moves the deadline of this lease, which Redis just granted or renewed, to its
+		 * full TTL from now, after the answer, so that the sweep never deletes a lock the
+		 * core still trusts.
+		 */
+		void renewed() {
+			this.deadlineNanos = System.nanoTime() + this.spec.ttl().toNanos();
 		}
 
 	}

@@ -537,7 +537,7 @@ public class RedisLockRepository implements LockRepository, AutoCloseable {
 		this.redis = new StringRedisTemplate(connectionFactory);
 		this.namespace = namespace;
 		this.channel = namespace + ":released";
-		this.held = new RedisHeldLeases(namespace);
+		this.held = new RedisHeldLeases(namespace, this::deleteExpired);
 	}
 
 	@SuppressWarnings({ "rawtypes", "unchecked" })
@@ -572,7 +572,7 @@ public class RedisLockRepository implements LockRepository, AutoCloseable {
 		for (int attempt = 1;; attempt++) {
 			RedisHeldLeases.Owner owner = owner(List.of(lease), lease.key(), "Acquiring the lock");
 			if (owner != null) {
-				this.held.track(lease, owner, this::deleteExpired);
+				this.held.track(lease, owner);
 			}
 			Long fencingToken = execute(lease.key(), () -> "Acquiring the lock",
 					() -> this.redis.execute(ACQUIRE, keys(lease.key(), "lock", "permits", "fence", "writers"),
@@ -643,7 +643,7 @@ public class RedisLockRepository implements LockRepository, AutoCloseable {
 	private void granted(LeaseSpec lease) {
 		RedisHeldLeases.Held entry = this.held.get(lease.token());
 		if (entry != null) {
-			RedisHeldLeases.renewed(entry);
+			entry.renewed();
 			entry.refreshAt = this.held.nextRefresh(lifetimeMillis(entry.owner));
 		}
 	}
@@ -701,7 +701,7 @@ public class RedisLockRepository implements LockRepository, AutoCloseable {
 		for (int attempt = 1;; attempt++) {
 			RedisHeldLeases.Owner owner = owner(leases, null, "Acquiring " + leases.size() + " locks at once");
 			if (owner != null) {
-				leases.forEach((lease) -> this.held.track(lease, owner, this::deleteExpired));
+				leases.forEach((lease) -> this.held.track(lease, owner));
 			}
 			List<String> arguments = new ArrayList<>(leaseArguments);
 			arguments.add(record(owner));
@@ -764,7 +764,7 @@ public class RedisLockRepository implements LockRepository, AutoCloseable {
 			return Set.of();
 		}
 		Set<String> lost = new HashSet<>();
-		Map<RedisHeldLeases.Owner, List<LeaseSpec>> byOwner = new IdentityHashMap<>();
+		Map<RedisHeldLeases.Owner, List<RedisHeldLeases.Held>> byOwner = new IdentityHashMap<>();
 		List<LeaseSpec> oneByOne = new ArrayList<>();
 		for (LeaseSpec lease : leases) {
 			RedisHeldLeases.Held entry = this.held.get(lease.token());
@@ -772,7 +772,7 @@ public class RedisLockRepository implements LockRepository, AutoCloseable {
 				oneByOne.add(lease);
 			}
 			else {
-				byOwner.computeIfAbsent(entry.owner, (owner) -> new ArrayList<>()).add(lease);
+				byOwner.computeIfAbsent(entry.owner, (owner) -> new ArrayList<>()).add(entry);
 			}
 		}
 		byOwner.forEach((owner, named) -> lost.addAll(renewOwner(owner, named)));
@@ -787,9 +787,10 @@ public class RedisLockRepository implements LockRepository, AutoCloseable {
 	/**
 	 * Renews the owner record of the given leases, which all name it, and pushes back the
 	 * expiry of the lock keys whose turn it is.
+	 * @param entries the tracking entries of the leases, as {@link #renew} found them
 	 * @return the tokens of those no longer held
 	 */
-	private Set<String> renewOwner(RedisHeldLeases.Owner owner, List<LeaseSpec> leases) {
+	private Set<String> renewOwner(RedisHeldLeases.Owner owner, List<RedisHeldLeases.Held> entries) {
 		long now = System.nanoTime();
 		int nowSeconds = this.held.nowSeconds();
 		List<String> keys = new ArrayList<>();
@@ -799,23 +800,22 @@ public class RedisLockRepository implements LockRepository, AutoCloseable {
 		arguments.add(Long.toString(owner.ttlMillis));
 		arguments.add(lifetime(owner));
 		List<RedisHeldLeases.Held> refreshed = new ArrayList<>();
-		for (LeaseSpec lease : leases) {
-			RedisHeldLeases.Held entry = this.held.get(lease.token());
-			if (entry != null && nowSeconds - entry.refreshAt >= 0 && refreshed.size() < MAX_RENEWAL_BATCH) {
-				keys.add(redisKey(lease.key(), "lock"));
-				arguments.add(lease.token());
+		for (RedisHeldLeases.Held entry : entries) {
+			if (nowSeconds - entry.refreshAt >= 0 && refreshed.size() < MAX_RENEWAL_BATCH) {
+				keys.add(redisKey(entry.spec.key(), "lock"));
+				arguments.add(entry.spec.token());
 				refreshed.add(entry);
 			}
 		}
-		List<String> answer = execute(null, () -> "Renewing " + leases.size() + " lease(s)",
+		List<String> answer = execute(null, () -> "Renewing " + entries.size() + " lease(s)",
 				() -> this.redis.execute(RENEW_OWNER, keys, arguments.toArray()));
 		Set<String> lost = new HashSet<>();
 		if (answer == null || answer.isEmpty() || !answer.get(0).equals("renewed")) {
 			// Gone with the record: every lock that names it is free.
 			owner.alive = false;
-			for (LeaseSpec lease : leases) {
-				this.held.forget(lease.token());
-				lost.add(lease.token());
+			for (RedisHeldLeases.Held entry : entries) {
+				this.held.forget(entry.spec.token());
+				lost.add(entry.spec.token());
 			}
 			return lost;
 		}
@@ -826,15 +826,17 @@ public class RedisLockRepository implements LockRepository, AutoCloseable {
 		for (RedisHeldLeases.Held entry : refreshed) {
 			entry.refreshAt = this.held.nextRefresh(lifetimeMillis(owner));
 		}
-		for (LeaseSpec lease : leases) {
-			RedisHeldLeases.Held entry = this.held.get(lease.token());
-			if (entry == null || this.held.isRevoked(lease.token())) {
+		for (RedisHeldLeases.Held entry : entries) {
+			String token = entry.spec.token();
+			// Looked up again: the sweep may have deleted the lock while the script ran.
+			RedisHeldLeases.Held tracked = this.held.get(token);
+			if (tracked == null || this.held.isRevoked(token)) {
 				// Revoked, or swept meanwhile.
-				this.held.forget(lease.token());
-				lost.add(lease.token());
+				this.held.forget(token);
+				lost.add(token);
 			}
 			else {
-				RedisHeldLeases.renewed(entry);
+				tracked.renewed();
 			}
 		}
 		return lost;

@@ -15,8 +15,9 @@
  */
 
 /**
- * Helpers that backends share: the local listeners of release notifications and the
- * choice of a failure's message. The core never uses this package.
+ * Helpers that backends share: the local listeners of release notifications, the choice
+ * of a failure's message, and the expiry sweep of the backends that keep their leases
+ * alive in bulk. The core never uses this package.
  */
 @NullMarked
 package dev.latchkey.support;
