@@ -22,10 +22,8 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Queue;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ThreadFactory;
@@ -59,17 +57,12 @@ import org.springframework.util.Assert;
  * paused there does not hold the key for a whole TTL more), and at the deadline it is
  * lost ({@link LossReason#MAX_HOLD_EXCEEDED}), even while a renewal hangs, and its
  * lifecycle gives it back at the backend.</li>
- * <li>Lost leases are given back at the backend ({@link #releaseLater(Runnable)}) one
- * after the other on a task of their own, never on the tick or the watchdog: a release
- * can take a whole request timeout when the backend is down, and must delay neither the
- * renewal of the leases still held nor the news of other losses.</li>
  * </ul>
- * It runs on a {@link TaskScheduler}: the application's, or three threads of its own
+ * It runs on a {@link TaskScheduler}: the application's, or two threads of its own
  * ({@code latchkey-lease-keeper-*}) that {@link #close()} stops. Either way the scheduler
- * runs three tasks at once, so that while one renewal hangs against a paused server and a
- * lost lease's release hangs too, leases are still lost at their deadlines. Closing
- * cancels what the keeper scheduled on a scheduler it was given, and leaves the scheduler
- * to its owner.
+ * runs two tasks at once, so that while one renewal hangs against a paused server, leases
+ * are still lost at their deadlines. Closing cancels what the keeper scheduled on a
+ * scheduler it was given, and leaves the scheduler to its owner.
  *
  * <pre class="code">
  * LeaseKeeper keeper = new LeaseKeeper(repository, null);
@@ -112,11 +105,6 @@ final class LeaseKeeper implements AutoCloseable {
 
 	private final AtomicBoolean ticking = new AtomicBoolean();
 
-	// Releases of lost leases not yet tried, and whether a task is trying them.
-	private final Queue<Runnable> lostReleases = new ConcurrentLinkedQueue<>();
-
-	private final AtomicBoolean releasing = new AtomicBoolean();
-
 	private final ReleaseSubscription lossSubscription;
 
 	// When the last renewal call the backend answered was sent, on the nanoTime clock; 0
@@ -130,18 +118,17 @@ final class LeaseKeeper implements AutoCloseable {
 	LeaseKeeper(LockRepository repository, @Nullable TaskScheduler scheduler, @Nullable ThreadFactory threadFactory) {
 		this.repository = repository;
 		if (scheduler != null) {
-			Assert.isTrue(!(scheduler instanceof ThreadPoolTaskScheduler pool) || corePoolSize(pool) >= 3,
-					"The lease keeper's scheduler must run three tasks at once (a pool of three threads or more):"
-							+ " while a renewal and a lost lease's release hang, leases must still be lost at their"
-							+ " deadlines");
+			Assert.isTrue(!(scheduler instanceof ThreadPoolTaskScheduler pool) || corePoolSize(pool) >= 2,
+					"The lease keeper's scheduler must run two tasks at once (a pool of two threads or more): while a"
+							+ " renewal hangs, leases must still be lost at their deadlines");
 			this.scheduler = scheduler;
 			this.ownScheduler = null;
 		}
 		else {
 			ThreadPoolTaskScheduler own = new ThreadPoolTaskScheduler();
-			// Three threads: while one waits on a renewal that hangs and another on a
-			// lost lease's release, the third still loses leases at their deadline.
-			own.setPoolSize(3);
+			// Two threads: while one waits on a renewal that hangs, the other still loses
+			// leases at their deadline.
+			own.setPoolSize(2);
 			if (threadFactory != null) {
 				own.setThreadFactory(threadFactory);
 			}
@@ -263,54 +250,7 @@ final class LeaseKeeper implements AutoCloseable {
 	}
 
 	/**
-	 * Gives back a lost lease at the backend soon, on a task of its own: after the losses
-	 * of the same tick have been reported, and one release after the other, on a thread
-	 * of the scheduler that no tick or watchdog waits for. Once the keeper is closed, the
-	 * release runs on the calling thread. <pre class="code">
-	 * keeper.releaseLater(() -&gt; repository.release(lease.spec()));
-	 * </pre>
-	 * @param release the release, which handles its own failure
-	 */
-	void releaseLater(Runnable release) {
-		this.lostReleases.add(release);
-		releaseSoon();
-	}
-
-	private void releaseSoon() {
-		if (this.lostReleases.isEmpty() || !this.releasing.compareAndSet(false, true)) {
-			return;
-		}
-		try {
-			scheduleIn(this::releaseLost, 0);
-		}
-		catch (RejectedExecutionException ex) {
-			// Closed: tried here, rather than left to expire.
-			this.releasing.set(false);
-			releaseAll();
-		}
-	}
-
-	private void releaseLost() {
-		try {
-			releaseAll();
-		}
-		finally {
-			this.releasing.set(false);
-		}
-		// One added while the last was tried.
-		releaseSoon();
-	}
-
-	private void releaseAll() {
-		for (Runnable release = this.lostReleases.poll(); release != null; release = this.lostReleases.poll()) {
-			runSafely(release);
-		}
-	}
-
-	/**
-	 * Stops renewing. Leases still held then expire at the backend, as do lost leases not
-	 * yet given back (a backend that is down would hold up the close by a request timeout
-	 * each).
+	 * Stops renewing. Leases still held then expire at the backend.
 	 */
 	@Override
 	public void close() {
@@ -332,7 +272,6 @@ final class LeaseKeeper implements AutoCloseable {
 			this.ownScheduler.shutdown();
 		}
 		this.kept.clear();
-		this.lostReleases.clear();
 	}
 
 	private ScheduledFuture<?> scheduleIn(Runnable task, long delayNanos) {

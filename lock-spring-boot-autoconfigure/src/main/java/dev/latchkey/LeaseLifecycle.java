@@ -42,13 +42,17 @@ final class LeaseLifecycle {
 
 	private final LockWaiter waiter;
 
+	private final OrphanedLeaseReleaser releaser;
+
 	private final AtomicLong lostLeases = new AtomicLong();
 
-	LeaseLifecycle(LockRepository repository, LockSettings settings, LeaseKeeper keeper, LockWaiter waiter) {
+	LeaseLifecycle(LockRepository repository, LockSettings settings, LeaseKeeper keeper, LockWaiter waiter,
+			OrphanedLeaseReleaser releaser) {
 		this.repository = repository;
 		this.settings = settings;
 		this.keeper = keeper;
 		this.waiter = waiter;
+		this.releaser = releaser;
 	}
 
 	/**
@@ -188,7 +192,7 @@ final class LeaseLifecycle {
 
 	/**
 	 * Ends a lease that was lost: the observer hears of it, then the work is told, then
-	 * the release is tried, soon, on the keeper's scheduler.
+	 * the release is tried, on the releaser's thread.
 	 * @param release whether to give the lease back at the backend, best effort
 	 */
 	void lost(DefaultLease lease, boolean release) {
@@ -225,16 +229,11 @@ final class LeaseLifecycle {
 			}
 		}
 		if (release) {
-			// Not here, on the keeper's tick or watchdog: the leases still held are
-			// renewed and other losses reported meanwhile.
-			this.keeper.releaseLater(() -> {
-				releaseQuietly(lease);
-				this.waiter.released(lease.key());
-			});
+			// Not on this thread, the keeper's: the leases still held are renewed, and
+			// other losses reported, while the release waits for the backend.
+			this.releaser.releaseLost(lease.spec(), describe(lease));
 		}
-		else {
-			this.waiter.released(lease.key());
-		}
+		this.waiter.released(lease.key());
 	}
 
 	/**

@@ -151,21 +151,21 @@ public class LockTemplate implements AutoCloseable {
 	 *
 	 * <pre class="code">
 	 * ThreadPoolTaskScheduler renewals = new ThreadPoolTaskScheduler();
-	 * renewals.setPoolSize(3);
+	 * renewals.setPoolSize(2);
 	 * renewals.setThreadNamePrefix("lease-renewal-");
 	 * renewals.initialize();
 	 * LockTemplate locks = new LockTemplate(repository, LockSettings.defaults(), observer, renewals);
 	 * </pre>
 	 * <p>
-	 * The scheduler must run three tasks at once (a {@code ThreadPoolTaskScheduler} of
-	 * three threads or more, or a {@code SimpleAsyncTaskScheduler}): while a renewal and
-	 * a lost lease's release hang against a paused server, leases must still be lost at
-	 * their deadlines. Closing the template cancels what it scheduled; it does not shut
-	 * the scheduler down, whose owner does.
+	 * The scheduler must run two tasks at once (a {@code ThreadPoolTaskScheduler} of two
+	 * threads or more, or a {@code SimpleAsyncTaskScheduler}): while a renewal hangs
+	 * against a paused server, leases must still be lost at their deadlines. Closing the
+	 * template cancels what it scheduled; it does not shut the scheduler down, whose
+	 * owner does.
 	 * @param repository the backend
 	 * @param settings the defaults
 	 * @param observer what observes acquisitions and holds, or {@code null} for nothing
-	 * @param renewalScheduler where leases are renewed, or {@code null} for three threads
+	 * @param renewalScheduler where leases are renewed, or {@code null} for two threads
 	 * of the template's own
 	 */
 	public LockTemplate(LockRepository repository, LockSettings settings, @Nullable LockObserver observer,
@@ -189,7 +189,7 @@ public class LockTemplate implements AutoCloseable {
 	 * @param repository the backend
 	 * @param settings the defaults
 	 * @param observer what observes acquisitions and holds, or {@code null} for nothing
-	 * @param renewalScheduler where leases are renewed, or {@code null} for three threads
+	 * @param renewalScheduler where leases are renewed, or {@code null} for two threads
 	 * of the template's own
 	 * @param threadFactory makes the threads the template starts, or {@code null} for
 	 * daemon threads named {@code latchkey-lease-keeper-*} and
@@ -206,8 +206,8 @@ public class LockTemplate implements AutoCloseable {
 		this.identity = new OwnerIdentity(settings.owner());
 		this.keeper = new LeaseKeeper(repository, renewalScheduler, threadFactory);
 		this.waiter = new LockWaiter(settings.initialPollInterval(), settings.maxPollInterval());
-		this.lifecycle = new LeaseLifecycle(repository, settings, this.keeper, this.waiter);
 		this.orphans = new OrphanedLeaseReleaser(repository, this.waiter::released, threadFactory);
+		this.lifecycle = new LeaseLifecycle(repository, settings, this.keeper, this.waiter, this.orphans);
 		this.observer = observer;
 		this.tryExclusive = repository::tryAcquire;
 		this.tryExclusiveWaiting = repository::tryAcquireWaiting;
@@ -507,8 +507,8 @@ public class LockTemplate implements AutoCloseable {
 	}
 
 	/**
-	 * Stops renewing; leases still held expire at the backend, and so do those of failed
-	 * acquisitions not yet given back.
+	 * Stops renewing; leases still held expire at the backend, and so do lost leases and
+	 * those of failed acquisitions not yet given back.
 	 */
 	@Override
 	public void close() {

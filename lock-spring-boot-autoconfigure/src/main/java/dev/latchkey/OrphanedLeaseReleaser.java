@@ -29,15 +29,19 @@ import org.springframework.core.log.LogAccessor;
 import org.springframework.scheduling.concurrent.CustomizableThreadFactory;
 
 /**
- * Gives back the leases of acquisitions whose answer was lost. An acquire that failed
- * with a backend exception (a timeout against a paused server, a connection that dropped
- * after the request was sent, a commit whose outcome is unknown) may still have been
- * granted at the backend; nobody would then hold the key for a whole TTL. The caller
- * knows the token it sent, so this releases that token, best effort, once the backend
- * answers again: retried with exponential backoff until the lease's TTL has passed since
- * the attempt (by then the backend has expired it anyway), and stopped at the first
- * answer, whatever it is. Releasing by token never deletes another owner's lease, so this
- * is safe on every backend, whether or not the acquisition had landed.
+ * Gives back the leases of acquisitions whose answer was lost, and lost leases. An
+ * acquire that failed with a backend exception (a timeout against a paused server, a
+ * connection that dropped after the request was sent, a commit whose outcome is unknown)
+ * may still have been granted at the backend; nobody would then hold the key for a whole
+ * TTL. The caller knows the token it sent, so this releases that token, best effort, once
+ * the backend answers again: retried with exponential backoff until the lease's TTL has
+ * passed since the attempt (by then the backend has expired it anyway), and stopped at
+ * the first answer, whatever it is. Releasing by token never deletes another owner's
+ * lease, so this is safe on every backend, whether or not the acquisition had landed.
+ * <p>
+ * A lease the core declared lost while it may still be held at the backend (its renewal
+ * failed until its local deadline, or it reached its maximum hold time) is given back the
+ * same way, so that another instance need not wait for its TTL.
  * <p>
  * Releases run on a thread of their own, started on first use, and never on the lease
  * keeper's threads: a release that hangs against a paused server must not delay the
@@ -49,9 +53,10 @@ import org.springframework.scheduling.concurrent.CustomizableThreadFactory;
  *     repository.tryAcquire(lease);
  * }
  * catch (LockBackendException ex) {
- *     orphans.release(lease, attemptedAtNanos);
+ *     orphans.release(lease, "'orders'", attemptedAtNanos);
  *     throw ex;
  * }
+ * orphans.releaseLost(lostLease, "'orders'");
  * </pre>
  */
 final class OrphanedLeaseReleaser implements AutoCloseable {
@@ -123,8 +128,24 @@ final class OrphanedLeaseReleaser implements AutoCloseable {
 					+ " releases are pending already; it expires at the backend within " + lease.ttl());
 			return;
 		}
-		Attempt attempt = new Attempt(lease, lock, attemptedAtNanos + lease.ttl().toNanos());
+		Attempt attempt = new Attempt(lease, lock, attemptedAtNanos + lease.ttl().toNanos(), false);
 		attempt.scheduleIn(0);
+	}
+
+	/**
+	 * Gives back a lease the core declared lost, which the backend may still hold for it:
+	 * tried until the backend answers, or until its TTL has passed from now.
+	 * @param lease the lost lease
+	 * @param lock the lock as the log names it, quotes included
+	 */
+	void releaseLost(LeaseSpec lease, String lock) {
+		if (this.pending.incrementAndGet() > MAX_PENDING) {
+			this.pending.decrementAndGet();
+			logger.debug(() -> "Not giving back lost lock " + lock + ": " + MAX_PENDING
+					+ " releases are pending already; it expires at the backend within " + lease.ttl());
+			return;
+		}
+		new Attempt(lease, lock, System.nanoTime() + lease.ttl().toNanos(), true).scheduleIn(0);
 	}
 
 	/**
@@ -166,14 +187,22 @@ final class OrphanedLeaseReleaser implements AutoCloseable {
 
 		private final long deadlineNanos;
 
+		// Whether the lease was lost rather than its acquisition's answer.
+		private final boolean lost;
+
 		private long backoffNanos = FIRST_RETRY_NANOS;
 
 		private int tries;
 
-		Attempt(LeaseSpec lease, String lock, long deadlineNanos) {
+		Attempt(LeaseSpec lease, String lock, long deadlineNanos, boolean lost) {
 			this.lease = lease;
 			this.lock = lock;
 			this.deadlineNanos = deadlineNanos;
+			this.lost = lost;
+		}
+
+		private String after() {
+			return this.lost ? "after it was lost" : "after a failed acquire";
 		}
 
 		void scheduleIn(long delayNanos) {
@@ -199,8 +228,7 @@ final class OrphanedLeaseReleaser implements AutoCloseable {
 		public void run() {
 			if (System.nanoTime() - this.deadlineNanos >= 0) {
 				done();
-				logger.debug(() -> "Gave up releasing '" + this.lease.key() + "' after a failed acquire: its TTL has"
-						+ " passed");
+				logger.debug(() -> "Gave up releasing '" + this.lease.key() + "' " + after() + ": its TTL has passed");
 				return;
 			}
 			this.tries++;
@@ -211,15 +239,21 @@ final class OrphanedLeaseReleaser implements AutoCloseable {
 			catch (Throwable ex) {
 				long retry = Math.min(this.backoffNanos, Math.max(0, this.deadlineNanos - System.nanoTime()));
 				this.backoffNanos = Math.min(this.backoffNanos * 2, MAX_RETRY_NANOS);
-				logger.debug(ex, () -> "Releasing '" + this.lease.key() + "' after a failed acquire failed (try "
-						+ this.tries + "); retrying");
+				logger.debug(ex, () -> "Releasing '" + this.lease.key() + "' " + after() + " failed (try " + this.tries
+						+ "); retrying");
 				scheduleIn(retry);
 				return;
 			}
 			done();
 			if (released) {
-				logger.info(() -> "An acquire of lock " + this.lock + " whose answer was lost had been granted at"
-						+ " the " + OrphanedLeaseReleaser.this.repository.backend() + " backend; released it");
+				if (this.lost) {
+					logger.debug(() -> "Gave back lost lock " + this.lock + " at the "
+							+ OrphanedLeaseReleaser.this.repository.backend() + " backend");
+				}
+				else {
+					logger.info(() -> "An acquire of lock " + this.lock + " whose answer was lost had been granted"
+							+ " at the " + OrphanedLeaseReleaser.this.repository.backend() + " backend; released it");
+				}
 				try {
 					OrphanedLeaseReleaser.this.onReleased.accept(this.lease.key());
 				}

@@ -132,7 +132,7 @@ class LeaseKeeperTests {
 	@Test
 	void closingCancelsWhatTheKeeperScheduledAndLeavesTheApplicationsSchedulerRunning() {
 		ThreadPoolTaskScheduler scheduler = new ThreadPoolTaskScheduler();
-		scheduler.setPoolSize(3);
+		scheduler.setPoolSize(2);
 		scheduler.initialize();
 		try {
 			LeaseKeeper keeper = new LeaseKeeper(this.repository, scheduler);
@@ -153,7 +153,7 @@ class LeaseKeeperTests {
 	void aSchedulerOfOneThreadIsRefused() {
 		ThreadPoolTaskScheduler scheduler = new ThreadPoolTaskScheduler();
 		assertThatIllegalArgumentException().isThrownBy(() -> new LeaseKeeper(this.repository, scheduler))
-			.withMessageContaining("three tasks at once");
+			.withMessageContaining("two tasks at once");
 	}
 
 	@Test

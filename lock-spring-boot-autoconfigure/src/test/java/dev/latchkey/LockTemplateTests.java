@@ -535,7 +535,7 @@ class LockTemplateTests {
 			.hasSize(2)
 			.first()
 			.matches((name) -> name.startsWith("app-locks-"));
-		assertThat(LiveThreads.named("app-locks-")).as("three of the lease keeper, one for orphaned leases").hasSize(4);
+		assertThat(LiveThreads.named("app-locks-")).hasSize(3);
 		template.close();
 		Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> LiveThreads.named("app-locks-").isEmpty());
 	}

@@ -46,12 +46,12 @@ final class LeaseRenewalScheduler implements DisposableBean {
 	}
 
 	/**
-	 * Three platform threads: while one renewal hangs and a lost lease's release hangs
-	 * too, the third still loses leases at their deadlines. Daemon threads, as the
-	 * application's own work decides when the JVM may end.
+	 * Two platform threads: while one renewal hangs, the other still loses leases at
+	 * their deadlines. Daemon threads, as the application's own work decides when the JVM
+	 * may end.
 	 */
 	static LeaseRenewalScheduler platform(ThreadPoolTaskSchedulerBuilder builder) {
-		ThreadPoolTaskScheduler scheduler = builder.poolSize(3).threadNamePrefix(THREAD_NAME_PREFIX).build();
+		ThreadPoolTaskScheduler scheduler = builder.poolSize(2).threadNamePrefix(THREAD_NAME_PREFIX).build();
 		scheduler.setDaemon(true);
 		scheduler.setRemoveOnCancelPolicy(true);
 		scheduler.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
