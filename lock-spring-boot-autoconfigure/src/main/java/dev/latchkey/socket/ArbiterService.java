@@ -228,7 +228,7 @@ final class ArbiterService {
 			this.awaited.values().removeIf((client) -> !client.isAlive());
 			endGraceIfDone(now, effects);
 		}
-		this.table.expire(now, effects);
+		this.table.sweep(now, effects);
 		while (!this.deferred.isEmpty() && now - this.deferred.peekFirst().deadlineNanos >= 0) {
 			Deferred late = this.deferred.removeFirst();
 			this.outbox.send(late.peer, Protocol.Acquire.held(late.request.id()));

@@ -69,6 +69,14 @@ final class LockTable<C> {
 
 	private boolean granting = true;
 
+	// No holder expires before earliestExpiry (nanoTime), when anyExpiry: a lower bound,
+	// lowered as holders are added or renewed for less, and made exact by each full pass.
+	// Lets the arbiter's frequent sweep skip the pass over every key while nothing can
+	// have expired.
+	private boolean anyExpiry;
+
+	private long earliestExpiry;
+
 	private long grants;
 
 	/**
@@ -194,6 +202,8 @@ final class LockTable<C> {
 			Holder<C> holder = (entry != null) ? entry.holders.get(renewal.token()) : null;
 			if (holder != null && holder.client == client && holder.isLive(now)) {
 				holder.expiresAtNanos = now + renewal.ttlNanos();
+				// A renewal may ask for less than before (a maximum hold's last one).
+				noteExpiry(holder.expiresAtNanos);
 			}
 			else {
 				lost.add(renewal.token());
@@ -278,9 +288,20 @@ final class LockTable<C> {
 	}
 
 	/**
+	 * The arbiter's periodic sweep: {@link #expire} when a holder may have expired, else
+	 * nothing, so that many held keys cost nothing between their expiries.
+	 */
+	void sweep(long now, Effects<C> effects) {
+		if (this.anyExpiry && now - this.earliestExpiry >= 0) {
+			expire(now, effects);
+		}
+	}
+
+	/**
 	 * Expires the holders whose time is up and grants their keys to the waiters.
 	 */
 	void expire(long now, Effects<C> effects) {
+		this.anyExpiry = false;
 		for (Iterator<Map.Entry<String, Entry<C>>> it = this.entries.entrySet().iterator(); it.hasNext();) {
 			Map.Entry<String, Entry<C>> mapped = it.next();
 			Entry<C> entry = mapped.getValue();
@@ -291,6 +312,18 @@ final class LockTable<C> {
 			if (entry.isIdle()) {
 				it.remove();
 			}
+			else {
+				for (Holder<C> holder : entry.holders.values()) {
+					noteExpiry(holder.expiresAtNanos);
+				}
+			}
+		}
+	}
+
+	private void noteExpiry(long expiresAt) {
+		if (!this.anyExpiry || expiresAt - this.earliestExpiry < 0) {
+			this.earliestExpiry = expiresAt;
+			this.anyExpiry = true;
 		}
 	}
 
@@ -397,6 +430,7 @@ final class LockTable<C> {
 		}
 		Holder<C> holder = new Holder<>(request.client, request.owner, request.description, fencingToken, expiresAt);
 		entry.holders.put(request.token, holder);
+		noteExpiry(expiresAt);
 		return holder;
 	}
 

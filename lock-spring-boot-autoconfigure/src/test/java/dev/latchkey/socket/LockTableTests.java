@@ -74,6 +74,31 @@ class LockTableTests {
 	}
 
 	@Test
+	void theSweepExpiresAHolderAtItsExpiryAndNotBefore() {
+		acquire("a", "k", "t1", 0, false, 0);
+		acquire("b", "k", "t2", 0, true, 10);
+		this.table.sweep(TTL - 1, this.effects);
+		assertThat(this.effects.grants).isEmpty();
+		this.table.sweep(TTL, this.effects);
+		assertThat(this.effects.grants).singleElement().satisfies((grant) -> assertThat(grant.token()).isEqualTo("t2"));
+	}
+
+	@Test
+	void theSweepExpiresAHolderRenewedForLessThanBeforeAtItsNewExpiry() {
+		acquire("a", "k", "t1", 0, false, 0);
+		acquire("b", "k", "t2", 0, true, 1);
+		// A full pass learns that nothing expires before TTL.
+		this.table.expire(2, this.effects);
+		assertThat(this.effects.grants).isEmpty();
+		// A maximum hold's last renewal asks for less.
+		assertThat(this.table.renew("a", List.of(new Protocol.Renewal("k", "t1", 10)), 5)).isEmpty();
+		this.table.sweep(14, this.effects);
+		assertThat(this.effects.grants).isEmpty();
+		this.table.sweep(15, this.effects);
+		assertThat(this.effects.grants).singleElement().satisfies((grant) -> assertThat(grant.token()).isEqualTo("t2"));
+	}
+
+	@Test
 	void aKeyHasOneModeAtATime() {
 		acquire("a", "k", "t1", 0, false, 0);
 		assertThat(acquire("b", "k", "t2", 3, false, 1).kind()).isEqualTo(LockTable.Outcome.Kind.HELD);
