@@ -179,9 +179,11 @@ final class LockRepositoryConfigurations implements ImportSelector {
 		}
 
 		@Bean(destroyMethod = "close")
-		RedisLockRepository lockRepository(LockRedisConnection latchkeyRedisConnection, LatchkeyProperties properties) {
+		RedisLockRepository lockRepository(LockRedisConnection latchkeyRedisConnection, LatchkeyProperties properties,
+				Environment environment) {
 			return new RedisLockRepository(latchkeyRedisConnection.connectionFactory(),
-					properties.getRedis().getNamespace());
+					properties.getRedis().getNamespace(),
+					BackendThreads.threadFactory(environment, RedisLockRepository.DEFAULT_THREAD_NAME_PREFIX));
 		}
 
 	}

@@ -21,6 +21,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
@@ -75,17 +76,10 @@ final class RedisHeldLeases implements AutoCloseable {
 	 * Tracks leases; the sweep, started with the first, deletes an expired lease's lock
 	 * with {@code delete}.
 	 */
-	RedisHeldLeases(String namespace, Consumer<Held> delete) {
+	RedisHeldLeases(String namespace, Consumer<Held> delete, ThreadFactory threadFactory) {
 		this.namespace = namespace;
 		this.delete = delete;
-		this.sweep = new ExpirySweep(RedisHeldLeases.class, "Redis", RedisHeldLeases::sweepThread, this::deleteExpired,
-				CLOSE_WAIT);
-	}
-
-	private static Thread sweepThread(Runnable task) {
-		Thread thread = new Thread(task, "latchkey-redis-sweep");
-		thread.setDaemon(true);
-		return thread;
+		this.sweep = new ExpirySweep(RedisHeldLeases.class, "Redis", threadFactory, this::deleteExpired, CLOSE_WAIT);
 	}
 
 	/**

@@ -33,6 +33,7 @@ import java.util.TreeSet;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.locks.ReentrantLock;
@@ -54,6 +55,7 @@ import org.springframework.data.redis.core.StringRedisTemplate;
 import org.springframework.data.redis.core.script.RedisScript;
 import org.springframework.data.redis.listener.ChannelTopic;
 import org.springframework.data.redis.listener.RedisMessageListenerContainer;
+import org.springframework.scheduling.concurrent.CustomizableThreadFactory;
 import org.springframework.util.Assert;
 import org.springframework.util.ClassUtils;
 import org.springframework.util.backoff.FixedBackOff;
@@ -126,6 +128,11 @@ public class RedisLockRepository implements LockRepository, AutoCloseable {
 	 * The namespace used when none is given.
 	 */
 	public static final String DEFAULT_NAMESPACE = "latchkey";
+
+	/**
+	 * The name prefix of the repository's threads when no thread factory is given.
+	 */
+	public static final String DEFAULT_THREAD_NAME_PREFIX = "latchkey-redis-";
 
 	private static final LogAccessor logger = new LogAccessor(RedisLockRepository.class);
 
@@ -509,6 +516,8 @@ public class RedisLockRepository implements LockRepository, AutoCloseable {
 
 	private final RedisHeldLeases held;
 
+	private final ThreadFactory threadFactory;
+
 	// How many TTLs a lock key that names an owner record lives without a refresh of
 	// its own: long enough that refreshing every key once in a quarter of it costs a
 	// renewal few keys, short enough that the keys of a holder that died are gone soon.
@@ -529,7 +538,28 @@ public class RedisLockRepository implements LockRepository, AutoCloseable {
 	 * repositories lock together only when they use the same namespace
 	 */
 	public RedisLockRepository(RedisConnectionFactory connectionFactory, String namespace) {
+		this(connectionFactory, namespace, defaultThreadFactory());
+	}
+
+	/**
+	 * Makes a repository whose threads come from the application's thread factory: the
+	 * one that delivers release messages (from the first wait on) and the expiry sweep of
+	 * leases on owner records (from the first such lease).
+	 *
+	 * <pre class="code">
+	 * ThreadFactory threads = new CustomizableThreadFactory("locks-");
+	 * RedisLockRepository repository = new RedisLockRepository(connectionFactory, "latchkey", threads);
+	 * </pre>
+	 * @param connectionFactory the application's connection factory
+	 * @param namespace the namespace of the repository's keys and release channel;
+	 * repositories lock together only when they use the same namespace
+	 * @param threadFactory makes the threads the repository runs, which {@link #close()}
+	 * stops
+	 */
+	public RedisLockRepository(RedisConnectionFactory connectionFactory, String namespace,
+			ThreadFactory threadFactory) {
 		Assert.notNull(connectionFactory, "RedisConnectionFactory must not be null");
+		Assert.notNull(threadFactory, "ThreadFactory must not be null");
 		Assert.hasText(namespace, "Namespace must not be empty");
 		Assert.isTrue(namespace.indexOf('{') < 0 && namespace.indexOf('}') < 0,
 				() -> "Namespace must not contain '{' or '}' (it is part of every key's hash tag): " + namespace);
@@ -537,7 +567,14 @@ public class RedisLockRepository implements LockRepository, AutoCloseable {
 		this.redis = new StringRedisTemplate(connectionFactory);
 		this.namespace = namespace;
 		this.channel = namespace + ":released";
-		this.held = new RedisHeldLeases(namespace, this::deleteExpired);
+		this.threadFactory = threadFactory;
+		this.held = new RedisHeldLeases(namespace, this::deleteExpired, threadFactory);
+	}
+
+	private static ThreadFactory defaultThreadFactory() {
+		CustomizableThreadFactory threads = new CustomizableThreadFactory(DEFAULT_THREAD_NAME_PREFIX);
+		threads.setDaemon(true);
+		return threads;
 	}
 
 	@SuppressWarnings({ "rawtypes", "unchecked" })
@@ -1133,11 +1170,7 @@ public class RedisLockRepository implements LockRepository, AutoCloseable {
 			if (this.container != null) {
 				return;
 			}
-			ExecutorService dispatcher = Executors.newSingleThreadExecutor((task) -> {
-				Thread thread = new Thread(task, "latchkey-redis-release");
-				thread.setDaemon(true);
-				return thread;
-			});
+			ExecutorService dispatcher = Executors.newSingleThreadExecutor(this.threadFactory);
 			RedisMessageListenerContainer container = new RedisMessageListenerContainer();
 			container.setConnectionFactory(this.connectionFactory);
 			container.setTaskExecutor(dispatcher);
