@@ -375,16 +375,15 @@ public class EtcdLockRepository implements QueueingLockRepository, AutoCloseable
 	 * its own, of the lease's TTL in whole seconds: a further attempt keeps that lease
 	 * alive once when a third of the TTL has passed since it was granted or last kept
 	 * alive, so a wait that is not renewed ends with its lease. A grant revokes that
-	 * lease, which deletes the wait (meanwhile the granted key keeps readers out anyway).
+	 * lease, which deletes the wait, before it returns: once the writer has left, a
+	 * reader must find no wait of it. (A revocation sent in the background raced the
+	 * writer's release and the next reader, and now and then that reader was refused.)
 	 */
 	@Override
 	public OptionalLong tryAcquireWaiting(LeaseSpec lease) {
 		OptionalLong granted = acquire(lease);
 		if (granted.isPresent()) {
-			WriterWait wait = this.writerWaits.remove(lease.token());
-			if (wait != null) {
-				revokeQuietly(wait.leaseId());
-			}
+			stopWaiting(lease);
 		}
 		else {
 			recordWriterWait(lease);

@@ -917,6 +917,29 @@ public abstract class LockRepositoryContract implements LockRepositoryFixture {
 	}
 
 	@Test
+	void writerGrantedAfterWaitingLetsSharedHoldersInTheMomentItReturns() {
+		assumeReadWriteLocks();
+		assumeWriterWaits();
+		String key = key("writer-wait-withdrawn");
+		// Each round: a writer waits behind a reader, is granted, and leaves. Its wait
+		// must be gone before the grant returns, or a reader that comes next is refused
+		// (a wait withdrawn in the background loses that race now and then).
+		for (int round = 0; round < 100; round++) {
+			LeaseSpec reader = reader(key, "reader-" + round, LONG_TTL);
+			LeaseSpec writer = exclusive(key, "writer-" + round, LONG_TTL);
+			assertThat(this.repository.tryAcquireShared(reader)).isPresent();
+			assertThat(this.repository.tryAcquireWaiting(writer)).isEmpty();
+			assertThat(this.repository.release(reader)).isTrue();
+			assertThat(this.repository.tryAcquireWaiting(writer)).isPresent();
+			assertThat(this.repository.release(writer)).isTrue();
+			LeaseSpec next = reader(key, "next-" + round, LONG_TTL);
+			assertThat(this.repository.tryAcquireShared(next)).as("a reader right after round %d's writer", round)
+				.isPresent();
+			assertThat(this.repository.release(next)).isTrue();
+		}
+	}
+
+	@Test
 	void writerThatStopsWaitingLetsSharedHoldersInAgain() {
 		assumeReadWriteLocks();
 		assumeWriterWaits();
