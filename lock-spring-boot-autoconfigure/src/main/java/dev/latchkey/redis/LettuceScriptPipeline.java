@@ -19,20 +19,29 @@ package dev.latchkey.redis;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.ToIntFunction;
 
+import io.lettuce.core.RedisCommandExecutionException;
 import io.lettuce.core.RedisFuture;
 import io.lettuce.core.RedisNoScriptException;
 import io.lettuce.core.ScriptOutputType;
+import io.lettuce.core.cluster.api.async.RedisAdvancedClusterAsyncCommands;
 import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
+import io.lettuce.core.cluster.models.partitions.Partitions;
+import io.lettuce.core.cluster.models.partitions.RedisClusterNode;
+import org.jspecify.annotations.Nullable;
 
 import org.springframework.data.redis.connection.RedisConnection;
 import org.springframework.data.redis.connection.RedisConnectionFactory;
 import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
 import org.springframework.data.redis.core.script.RedisScript;
+import org.springframework.util.Assert;
 
 /**
  * Runs many calls of one script at once on a Lettuce Cluster connection, each routed to
@@ -54,6 +63,27 @@ final class LettuceScriptPipeline {
 	}
 
 	/**
+	 * Groups items by the primary that serves their slot in the connection's view of the
+	 * Cluster, which Lettuce keeps (no request is made). Items of a slot no primary is
+	 * known to serve are grouped under {@code null}.
+	 * @return the groups, each in the items' order, or {@code null} if the connection is
+	 * not a Lettuce Cluster connection
+	 */
+	static <T> @Nullable Map<@Nullable String, List<T>> groupByNode(RedisConnection connection, Iterable<T> items,
+			ToIntFunction<T> slot) {
+		if (!(connection.getNativeConnection() instanceof RedisAdvancedClusterAsyncCommands<?, ?> commands)) {
+			return null;
+		}
+		Partitions partitions = commands.getStatefulConnection().getPartitions();
+		Map<@Nullable String, List<T>> byNode = new LinkedHashMap<>();
+		for (T item : items) {
+			RedisClusterNode node = partitions.getPartitionBySlot(slot.applyAsInt(item));
+			byNode.computeIfAbsent((node != null) ? node.getNodeId() : null, (id) -> new ArrayList<>()).add(item);
+		}
+		return byNode;
+	}
+
+	/**
 	 * Calls the script once per entry of {@code keys} (with the arguments of the same
 	 * index), all at once, falling back to {@code EVAL} for the calls a node answers
 	 * {@code NOSCRIPT}.
@@ -63,9 +93,37 @@ final class LettuceScriptPipeline {
 	 * @throws TimeoutException if a call is not answered within the factory's command
 	 * timeout
 	 */
-	@SuppressWarnings("unchecked")
 	static List<List<String>> evalAll(RedisConnectionFactory factory, RedisConnection connection, RedisScript<?> script,
 			List<List<String>> keys, List<List<String>> arguments)
+			throws InterruptedException, ExecutionException, TimeoutException {
+		List<Answer> answers = eval(factory, connection, script, keys, arguments, false);
+		List<List<String>> all = new ArrayList<>(answers.size());
+		for (Answer answer : answers) {
+			Assert.state(answer.value() != null, "Every call was answered");
+			all.add(answer.value());
+		}
+		return all;
+	}
+
+	/**
+	 * As {@link #evalAll}, but a call that a node refuses with an error reply (a moved
+	 * slot, keys of slots it does not serve, a script it cannot run) is answered with the
+	 * refusal, for the caller to make again another way; the other calls are unaffected.
+	 * @return the answer of each call in order
+	 * @throws io.lettuce.core.RedisException or an {@link ExecutionException} cause if a
+	 * call fails otherwise (the connection, say)
+	 * @throws TimeoutException if a call is not answered within the factory's command
+	 * timeout
+	 */
+	static List<Answer> evalEach(RedisConnectionFactory factory, RedisConnection connection, RedisScript<?> script,
+			List<List<String>> keys, List<List<String>> arguments)
+			throws InterruptedException, ExecutionException, TimeoutException {
+		return eval(factory, connection, script, keys, arguments, true);
+	}
+
+	@SuppressWarnings("unchecked")
+	private static List<Answer> eval(RedisConnectionFactory factory, RedisConnection connection, RedisScript<?> script,
+			List<List<String>> keys, List<List<String>> arguments, boolean refusable)
 			throws InterruptedException, ExecutionException, TimeoutException {
 		RedisClusterAsyncCommands<byte[], byte[]> commands = (RedisClusterAsyncCommands<byte[], byte[]>) connection
 			.getNativeConnection();
@@ -76,22 +134,31 @@ final class LettuceScriptPipeline {
 					bytes(arguments.get(i))));
 		}
 		long deadline = System.nanoTime() + timeoutNanos;
-		List<List<String>> answers = new ArrayList<>(calls.size());
+		List<Answer> answers = new ArrayList<>(calls.size());
 		for (int i = 0; i < calls.size(); i++) {
 			List<Object> answer;
 			try {
-				answer = calls.get(i).get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+				try {
+					answer = calls.get(i).get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+				}
+				catch (ExecutionException ex) {
+					if (!(ex.getCause() instanceof RedisNoScriptException)) {
+						throw ex;
+					}
+					// A node that has not loaded the script yet (a new or restarted one).
+					RedisFuture<List<Object>> loaded = commands.eval(script.getScriptAsString(), ScriptOutputType.MULTI,
+							bytes(keys.get(i)), bytes(arguments.get(i)));
+					answer = loaded.get(timeoutNanos, TimeUnit.NANOSECONDS);
+				}
 			}
 			catch (ExecutionException ex) {
-				if (!(ex.getCause() instanceof RedisNoScriptException)) {
-					throw ex;
+				if (refusable && ex.getCause() instanceof RedisCommandExecutionException refusal) {
+					answers.add(new Answer(null, String.valueOf(refusal.getMessage())));
+					continue;
 				}
-				// A node that has not loaded the script yet (a new or restarted one).
-				RedisFuture<List<Object>> loaded = commands.eval(script.getScriptAsString(), ScriptOutputType.MULTI,
-						bytes(keys.get(i)), bytes(arguments.get(i)));
-				answer = loaded.get(timeoutNanos, TimeUnit.NANOSECONDS);
+				throw ex;
 			}
-			answers.add(strings(answer));
+			answers.add(new Answer(strings(answer), null));
 		}
 		return answers;
 	}
@@ -116,6 +183,17 @@ final class LettuceScriptPipeline {
 					: String.valueOf(value));
 		}
 		return strings;
+	}
+
+	/**
+	 * The answer of one call: the strings it answered, or the error reply a node refused
+	 * it with.
+	 *
+	 * @param value the strings the call answered, {@code null} if it was refused
+	 * @param refusal the error reply, {@code null} if the call was answered
+	 */
+	record Answer(@Nullable List<String> value, @Nullable String refusal) {
+
 	}
 
 }

@@ -395,15 +395,12 @@ public class RedisLockRepository implements LockRepository, AutoCloseable {
 			return 1
 			""", Long.class);
 
-	// KEYS: lock, permits, holders of each lease. ARGV: token, ttl (ms), mode ('e' or
-	// 's') of each lease. Answers the tokens of the leases that are no longer held. An
+	// Renews one lease given its lock, permits and holders keys, token, ttl (ms) and mode
+	// ('e' or 's'), adding its token to the list 'lost' when it is no longer held. An
 	// exclusive lease that names an owner record is moved off it, to a TTL of its own.
-	private static final RedisScript<List<String>> RENEW = listScript("""
-			""" + NOW + """
+	private static final String RENEW_LEASE = NOW + """
 			local lost = {}
-			for i = 0, #KEYS / 3 - 1 do
-				local lock, permits, holders = KEYS[i * 3 + 1], KEYS[i * 3 + 2], KEYS[i * 3 + 3]
-				local token, ttl, mode = ARGV[i * 3 + 1], ARGV[i * 3 + 2], ARGV[i * 3 + 3]
+			local function renew(lock, permits, holders, token, ttl, mode)
 				if mode == 'e' then
 					local held = redis.call('HMGET', lock, 'token', 'record')
 					if held[1] == token and (not held[2] or redis.call('EXISTS', held[2]) == 1) then
@@ -432,8 +429,32 @@ public class RedisLockRepository implements LockRepository, AutoCloseable {
 					end
 				end
 			end
+			""";
+
+	// KEYS: lock, permits, holders of each lease. ARGV: token, ttl (ms), mode of each
+	// lease. Answers the tokens of the leases that are no longer held.
+	private static final RedisScript<List<String>> RENEW = listScript(RENEW_LEASE + """
+			for i = 0, #KEYS / 3 - 1 do
+				renew(KEYS[i * 3 + 1], KEYS[i * 3 + 2], KEYS[i * 3 + 3], ARGV[i * 3 + 1], ARGV[i * 3 + 2],
+					ARGV[i * 3 + 3])
+			end
 			return lost
 			""");
+
+	// The same for the leases of many slots of one Cluster primary. KEYS: the first
+	// lease's lock, which routes the call to the node (a Cluster refuses a call whose
+	// declared keys are of several slots). ARGV: lock, permits, holders, token, ttl and
+	// mode of each lease. Redis 7's script flag lets it touch keys of several slots; a
+	// key
+	// of a slot the node does not serve makes the node refuse it.
+	private static final RedisScript<List<String>> RENEW_ACROSS_SLOTS = listScript(
+			"#!lua flags=allow-cross-slot-keys\n" + RENEW_LEASE + """
+					for i = 0, #ARGV / 6 - 1 do
+						renew(ARGV[i * 6 + 1], ARGV[i * 6 + 2], ARGV[i * 6 + 3], ARGV[i * 6 + 4], ARGV[i * 6 + 5],
+							ARGV[i * 6 + 6])
+					end
+					return lost
+					""");
 
 	// KEYS: owner record, its revocations, then the lock of each lease whose lock key's
 	// own expiry is due. ARGV: ttl (ms), lock key lifetime (ms), then the token of each
@@ -513,6 +534,10 @@ public class RedisLockRepository implements LockRepository, AutoCloseable {
 	private volatile boolean closed;
 
 	private volatile @Nullable Boolean cluster;
+
+	// Whether renewals on a Cluster may name the keys of many slots of one node in one
+	// script: false once a node could not run such a script (a Redis before 7.0).
+	private volatile boolean renewAcrossSlots = true;
 
 	private final RedisHeldLeases held;
 
@@ -880,17 +905,29 @@ public class RedisLockRepository implements LockRepository, AutoCloseable {
 	}
 
 	/**
-	 * Renews leases lock by lock, in one script per 2,000 leases of a slot.
+	 * Renews leases lock by lock, in one script per 2,000 leases: on a Cluster, of one
+	 * primary, or of one slot where a primary refuses the keys of several slots.
 	 * @return the tokens of those no longer held
 	 */
 	private Set<String> renewOneByOne(Collection<LeaseSpec> leases) {
+		Set<String> lost = new HashSet<>();
+		Collection<LeaseSpec> bySlot = leases;
+		if (this.renewAcrossSlots && LETTUCE_PRESENT && isCluster()) {
+			NodeRenewal byNode = renewByNode(leases);
+			if (byNode != null) {
+				lost.addAll(byNode.lost());
+				bySlot = byNode.refused();
+				if (bySlot.isEmpty()) {
+					return lost;
+				}
+			}
+		}
 		List<List<LeaseSpec>> batches = new ArrayList<>();
-		for (List<LeaseSpec> slot : groupBySlot(leases)) {
+		for (List<LeaseSpec> slot : groupBySlot(bySlot)) {
 			for (int from = 0; from < slot.size(); from += MAX_RENEWAL_BATCH) {
 				batches.add(slot.subList(from, Math.min(slot.size(), from + MAX_RENEWAL_BATCH)));
 			}
 		}
-		Set<String> lost = new HashSet<>();
 		if (batches.size() > 1 && LETTUCE_PRESENT) {
 			List<List<String>> answers = renewInPipeline(batches);
 			if (answers != null) {
@@ -902,6 +939,78 @@ public class RedisLockRepository implements LockRepository, AutoCloseable {
 			lost.addAll(renewBatch(batch));
 		}
 		return lost;
+	}
+
+	/**
+	 * Renews leases on a Lettuce Cluster connection in scripts of at most 2,000 leases of
+	 * one primary, whatever their slots, all sent at once: a few calls per node instead
+	 * of one per slot. The primary of a slot is the connection's view of the Cluster; a
+	 * call whose node refuses it (its view moved on: a slot migrated or failed over; or a
+	 * Redis before 7.0, which has no cross-slot scripts) is handed back, for renewal slot
+	 * by slot.
+	 * @return the tokens of the leases no longer held and the leases handed back, or
+	 * {@code null} when the connection is not a Lettuce Cluster connection
+	 */
+	private @Nullable NodeRenewal renewByNode(Collection<LeaseSpec> leases) {
+		return pipelined(leases.size(), (connection) -> {
+			Map<@Nullable String, List<LeaseSpec>> byNode = LettuceScriptPipeline.groupByNode(connection, leases,
+					(lease) -> ClusterSlotHashUtil.calculateSlot(redisKey(lease.key(), "lock")));
+			if (byNode == null) {
+				return null;
+			}
+			List<LeaseSpec> refused = new ArrayList<>(byNode.getOrDefault(null, List.of()));
+			List<List<LeaseSpec>> batches = new ArrayList<>();
+			byNode.forEach((node, named) -> {
+				if (node != null) {
+					for (int from = 0; from < named.size(); from += MAX_RENEWAL_BATCH) {
+						batches.add(named.subList(from, Math.min(named.size(), from + MAX_RENEWAL_BATCH)));
+					}
+				}
+			});
+			List<List<String>> keys = new ArrayList<>(batches.size());
+			List<List<String>> arguments = new ArrayList<>(batches.size());
+			for (List<LeaseSpec> batch : batches) {
+				keys.add(List.of(redisKey(batch.get(0).key(), "lock")));
+				List<String> named = new ArrayList<>(batch.size() * 6);
+				for (LeaseSpec lease : batch) {
+					named.addAll(keys(lease.key(), "lock", "permits", "holders"));
+					named.add(lease.token());
+					named.add(millis(lease.ttl()));
+					named.add(mode(lease));
+				}
+				arguments.add(named);
+			}
+			List<LettuceScriptPipeline.Answer> answers = LettuceScriptPipeline.evalEach(this.connectionFactory,
+					connection, RENEW_ACROSS_SLOTS, keys, arguments);
+			Set<String> lost = new HashSet<>();
+			for (int i = 0; i < batches.size(); i++) {
+				LettuceScriptPipeline.Answer answer = answers.get(i);
+				if (answer.value() != null) {
+					lost.addAll(answer.value());
+					continue;
+				}
+				refused.addAll(batches.get(i));
+				String refusal = String.valueOf(answer.refusal());
+				if (refusal.contains("compiling script") || refusal.contains("shebang")) {
+					// A Redis before 7.0: no script flags, so no scripts across slots.
+					this.renewAcrossSlots = false;
+					logger.info(() -> "A Redis Cluster node cannot run a script across slots (" + refusal
+							+ "); renewing leases slot by slot from now on");
+				}
+				else {
+					logger.debug(() -> "A Redis Cluster node refused a renewal across slots (" + refusal
+							+ "); renewing its leases slot by slot");
+				}
+			}
+			return new NodeRenewal(lost, refused);
+		});
+	}
+
+	/**
+	 * What {@link #renewByNode} renewed: the tokens of the leases no longer held, and the
+	 * leases it hands back for renewal slot by slot.
+	 */
+	private record NodeRenewal(Set<String> lost, List<LeaseSpec> refused) {
 	}
 
 	/**
@@ -919,13 +1028,23 @@ public class RedisLockRepository implements LockRepository, AutoCloseable {
 			arguments.add(renewalArguments(batch));
 			count += batch.size();
 		}
-		int leases = count;
+		return pipelined(count, (connection) -> LettuceScriptPipeline.evalAll(this.connectionFactory, connection, RENEW,
+				keys, arguments));
+	}
+
+	/**
+	 * Makes a renewal call on a Lettuce Cluster connection, translating its failures.
+	 * @param leases how many leases the call renews, for the messages
+	 * @return what the call answers, or {@code null} when the connection cannot pipeline
+	 * scripts
+	 */
+	private <T> @Nullable T pipelined(int leases, PipelinedCall<T> call) {
 		return execute(null, () -> "Renewing " + leases + " lease(s)", () -> {
 			try (RedisConnection connection = this.connectionFactory.getConnection()) {
 				if (!LettuceScriptPipeline.canPipeline(connection)) {
 					return null;
 				}
-				return LettuceScriptPipeline.evalAll(this.connectionFactory, connection, RENEW, keys, arguments);
+				return call.call(connection);
 			}
 			catch (InterruptedException ex) {
 				Thread.currentThread().interrupt();
@@ -941,6 +1060,16 @@ public class RedisLockRepository implements LockRepository, AutoCloseable {
 						+ " lease(s) at the Redis backend failed: " + FailureMessages.reason(cause), cause);
 			}
 		});
+	}
+
+	/**
+	 * A call on a Lettuce Cluster connection that {@link #pipelined} makes.
+	 */
+	@FunctionalInterface
+	private interface PipelinedCall<T> {
+
+		@Nullable T call(RedisConnection connection) throws InterruptedException, ExecutionException, TimeoutException;
+
 	}
 
 	/**
@@ -984,9 +1113,13 @@ public class RedisLockRepository implements LockRepository, AutoCloseable {
 		for (LeaseSpec lease : batch) {
 			arguments.add(lease.token());
 			arguments.add(millis(lease.ttl()));
-			arguments.add((lease.mode() == LeaseMode.EXCLUSIVE) ? "e" : "s");
+			arguments.add(mode(lease));
 		}
 		return arguments;
+	}
+
+	private static String mode(LeaseSpec lease) {
+		return (lease.mode() == LeaseMode.EXCLUSIVE) ? "e" : "s";
 	}
 
 	/**

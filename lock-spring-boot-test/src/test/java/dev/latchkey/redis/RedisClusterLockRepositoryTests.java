@@ -127,6 +127,49 @@ class RedisClusterLockRepositoryTests extends LockRepositoryContract implements 
 	}
 
 	@Test
+	void renewalOfLeasesOverThousandsOfSlotsSendsOneScriptPerNodeAndTwoThousandLeases() {
+		RedisLockRepository holder = new RedisLockRepository(connectionFactory, NAMESPACE);
+		List<LeaseSpec> leases = holdAcrossSlots(holder, "renew-by-node", 3_000);
+		assertThat(holder.renew(leases)).isEmpty();
+		long before = scriptCalls();
+		assertThat(holder.renew(leases)).isEmpty();
+		// About 1,000 leases per primary: one script each, where a script per slot made
+		// about 2,700 calls.
+		assertThat(scriptCalls() - before).isBetween(3L, 6L);
+	}
+
+	@Test
+	void renewalOfALeaseWhoseSlotMovedToAnotherNodeRenewsItThereAndStillReportsItsLoss() {
+		RedisLockRepository holder = new RedisLockRepository(connectionFactory, NAMESPACE);
+		RedisLockRepository operator = new RedisLockRepository(connectionFactory, NAMESPACE);
+		List<LeaseSpec> leases = holdAcrossSlots(holder, "renew-moved", 300);
+		assertThat(holder.renew(leases)).isEmpty();
+		LeaseSpec moved = leases.get(150);
+		String lockKey = "{" + NAMESPACE + ":" + moved.key() + "}:lock";
+		RedisServerProcess from = nodes.stream()
+			.filter((node) -> node.command("EXISTS " + lockKey).equals(":1"))
+			.findFirst()
+			.orElseThrow();
+		RedisServerProcess to = nodes.get((nodes.indexOf(from) + 1) % nodes.size());
+		int slot = Integer.parseInt(from.command("CLUSTER KEYSLOT " + lockKey).substring(1));
+		long refusedBefore = failedScriptCalls(from);
+		migrateSlot(slot, from, to);
+		try {
+			// The client's view of the Cluster still has the slot on its old node, which
+			// refuses a script naming its keys: those leases are renewed slot by slot.
+			assertThat(holder.renew(leases)).isEmpty();
+			assertThat(failedScriptCalls(from)).as("scripts refused by the slot's old node")
+				.isGreaterThan(refusedBefore);
+			assertThat(to.command("PTTL " + lockKey)).startsWith(":");
+			assertThat(operator.forceRelease(moved.key())).isTrue();
+			assertThat(holder.renew(leases)).containsExactly(moved.token());
+		}
+		finally {
+			migrateSlot(slot, to, from);
+		}
+	}
+
+	@Test
 	void renewalAcrossSlotsLoadsItsScriptAgainOnNodesThatLostIt() {
 		RedisLockRepository holder = new RedisLockRepository(connectionFactory, NAMESPACE);
 		List<LeaseSpec> leases = holdAcrossSlots(holder, "renew-flushed", 300);
@@ -134,6 +177,62 @@ class RedisClusterLockRepositoryTests extends LockRepositoryContract implements 
 		// What a restarted node or a failover to a replica looks like to the client.
 		nodes.forEach((node) -> assertThat(node.reply("SCRIPT FLUSH")).isNotNull());
 		assertThat(holder.renew(leases)).isEmpty();
+	}
+
+	/**
+	 * The script calls every node has answered, from its command statistics.
+	 */
+	private static long scriptCalls() {
+		return nodes.stream().mapToLong((node) -> scriptStatistic(node, "calls")).sum();
+	}
+
+	/**
+	 * The script calls a node answered with an error, from its command statistics.
+	 */
+	private static long failedScriptCalls(RedisServerProcess node) {
+		return scriptStatistic(node, "failed_calls");
+	}
+
+	private static long scriptStatistic(RedisServerProcess node, String name) {
+		String stats = node.reply("INFO commandstats");
+		assertThat(stats).as("INFO commandstats of a node").isNotNull();
+		long total = 0;
+		for (String line : stats.split("\r?\n")) {
+			if (line.startsWith("cmdstat_evalsha:") || line.startsWith("cmdstat_eval:")) {
+				for (String field : line.substring(line.indexOf(':') + 1).split(",")) {
+					if (field.startsWith(name + "=")) {
+						total += Long.parseLong(field.substring(name.length() + 1));
+					}
+				}
+			}
+		}
+		return total;
+	}
+
+	/**
+	 * Moves a slot and its keys from one primary to another, as {@code redis-cli
+	 * --cluster reshard} does, without telling the client.
+	 */
+	private static void migrateSlot(int slot, RedisServerProcess from, RedisServerProcess to) {
+		String fromId = bulk(from, "CLUSTER MYID");
+		String toId = bulk(to, "CLUSTER MYID");
+		assertThat(to.command("CLUSTER SETSLOT " + slot + " IMPORTING " + fromId)).isEqualTo("+OK");
+		assertThat(from.command("CLUSTER SETSLOT " + slot + " MIGRATING " + toId)).isEqualTo("+OK");
+		List<String> keys = from.reply("CLUSTER GETKEYSINSLOT " + slot + " 1000")
+			.lines()
+			.filter((line) -> !line.startsWith("*") && !line.startsWith("$") && !line.isEmpty())
+			.toList();
+		if (!keys.isEmpty()) {
+			assertThat(from.command("MIGRATE 127.0.0.1 " + to.port() + " \"\" 0 5000 KEYS " + String.join(" ", keys)))
+				.isEqualTo("+OK");
+		}
+		for (RedisServerProcess node : nodes) {
+			assertThat(node.command("CLUSTER SETSLOT " + slot + " NODE " + toId)).isEqualTo("+OK");
+		}
+	}
+
+	private static String bulk(RedisServerProcess node, String command) {
+		return node.reply(command).lines().skip(1).findFirst().orElseThrow();
 	}
 
 	private static List<LeaseSpec> holdAcrossSlots(RedisLockRepository repository, String prefix, int count) {
