@@ -22,6 +22,7 @@ import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 
 import org.jspecify.annotations.Nullable;
 
@@ -122,14 +123,9 @@ final class OrphanedLeaseReleaser implements AutoCloseable {
 	 * passed since then
 	 */
 	void release(LeaseSpec lease, String lock, long attemptedAtNanos) {
-		if (this.pending.incrementAndGet() > MAX_PENDING) {
-			this.pending.decrementAndGet();
-			logger.debug(() -> "Not releasing '" + lease.key() + "' after a failed acquire: " + MAX_PENDING
-					+ " releases are pending already; it expires at the backend within " + lease.ttl());
-			return;
-		}
-		Attempt attempt = new Attempt(lease, lock, attemptedAtNanos + lease.ttl().toNanos(), false);
-		attempt.scheduleIn(0);
+		admit(new Attempt(lease, lock, attemptedAtNanos + lease.ttl().toNanos(), false),
+				() -> "Not releasing '" + lease.key() + "' after a failed acquire: " + MAX_PENDING
+						+ " releases are pending already; it expires at the backend within " + lease.ttl());
 	}
 
 	/**
@@ -139,13 +135,25 @@ final class OrphanedLeaseReleaser implements AutoCloseable {
 	 * @param lock the lock as the log names it, quotes included
 	 */
 	void releaseLost(LeaseSpec lease, String lock) {
+		admit(new Attempt(lease, lock, System.nanoTime() + lease.ttl().toNanos(), true),
+				() -> "Not giving back lost lock " + lock + ": " + MAX_PENDING
+						+ " releases are pending already; it expires at the backend within " + lease.ttl());
+	}
+
+	/**
+	 * Schedules an attempt at once, unless {@link #MAX_PENDING} releases are pending
+	 * already: then the attempt is dropped (its lease expires at the backend) and the
+	 * refusal logged at DEBUG.
+	 * @param attempt the release to make
+	 * @param refusal the DEBUG line when it is not admitted
+	 */
+	private void admit(Attempt attempt, Supplier<String> refusal) {
 		if (this.pending.incrementAndGet() > MAX_PENDING) {
 			this.pending.decrementAndGet();
-			logger.debug(() -> "Not giving back lost lock " + lock + ": " + MAX_PENDING
-					+ " releases are pending already; it expires at the backend within " + lease.ttl());
+			logger.debug(refusal);
 			return;
 		}
-		new Attempt(lease, lock, System.nanoTime() + lease.ttl().toNanos(), true).scheduleIn(0);
+		attempt.scheduleIn(0);
 	}
 
 	/**
