@@ -85,8 +85,8 @@ final class LeaseKeeper implements AutoCloseable {
 	// The scheduler this keeper made, and stops; null when it was given one.
 	private final @Nullable ThreadPoolTaskScheduler ownScheduler;
 
-	// Tasks run later (the releases at the end of minimum hold times), cancelled on
-	// close. Guarded by itself.
+	// Tasks run later (the ends of minimum hold times), cancelled on close. Guarded by
+	// itself.
 	private final Set<ScheduledFuture<?>> deferred = new HashSet<>();
 
 	private final Map<String, Entry> kept = new ConcurrentHashMap<>();
@@ -227,8 +227,10 @@ final class LeaseKeeper implements AutoCloseable {
 	}
 
 	/**
-	 * Runs a task later on the keeper's scheduler, for example a release deferred to the
-	 * end of a minimum hold time.
+	 * Runs a task later on the keeper's scheduler, for example the end of a minimum hold
+	 * time (which hands its release on to the {@link OrphanedLeaseReleaser}). The task
+	 * must not wait for the backend: it would hold up one of the two tasks the scheduler
+	 * runs at once.
 	 * @param task the task
 	 * @param delay the delay
 	 * @throws RejectedExecutionException if the keeper is closed

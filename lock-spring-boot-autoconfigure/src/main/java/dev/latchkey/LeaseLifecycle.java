@@ -131,10 +131,16 @@ final class LeaseLifecycle {
 	}
 
 	private void endMinimumHold(DefaultLease lease) {
-		releaseQuietly(lease);
 		// The hold is over, whether the release found the lease or the backend had just
-		// expired it.
-		releasedAtBackend(lease);
+		// expired it. The release runs on the releaser's thread, not on this one, the
+		// keeper's: it can take a request timeout when the backend does not answer, and
+		// must delay neither the renewal of the leases still held nor the losses at
+		// their deadlines. Only when the releaser does not take it (too many releases
+		// pending, or closed) is it made here.
+		if (!this.releaser.releaseAfterHold(lease.spec(), describe(lease), () -> releasedAtBackend(lease))) {
+			releaseQuietly(lease);
+			releasedAtBackend(lease);
+		}
 	}
 
 	private void releaseAtBackend(DefaultLease lease) {

@@ -22,6 +22,7 @@ import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 
 import org.jspecify.annotations.Nullable;
 
@@ -29,19 +30,24 @@ import org.springframework.core.log.LogAccessor;
 import org.springframework.scheduling.concurrent.CustomizableThreadFactory;
 
 /**
- * Gives back the leases of acquisitions whose answer was lost, and lost leases. An
- * acquire that failed with a backend exception (a timeout against a paused server, a
- * connection that dropped after the request was sent, a commit whose outcome is unknown)
- * may still have been granted at the backend; nobody would then hold the key for a whole
- * TTL. The caller knows the token it sent, so this releases that token, best effort, once
- * the backend answers again: retried with exponential backoff until the lease's TTL has
- * passed since the attempt (by then the backend has expired it anyway), and stopped at
- * the first answer, whatever it is. Releasing by token never deletes another owner's
- * lease, so this is safe on every backend, whether or not the acquisition had landed.
+ * Gives back the leases of acquisitions whose answer was lost, lost leases, and leases
+ * whose minimum hold time ended. An acquire that failed with a backend exception (a
+ * timeout against a paused server, a connection that dropped after the request was sent,
+ * a commit whose outcome is unknown) may still have been granted at the backend; nobody
+ * would then hold the key for a whole TTL. The caller knows the token it sent, so this
+ * releases that token, best effort, once the backend answers again: retried with
+ * exponential backoff until the lease's TTL has passed since the attempt (by then the
+ * backend has expired it anyway), and stopped at the first answer, whatever it is.
+ * Releasing by token never deletes another owner's lease, so this is safe on every
+ * backend, whether or not the acquisition had landed.
  * <p>
  * A lease the core declared lost while it may still be held at the backend (its renewal
  * failed until its local deadline, or it reached its maximum hold time) is given back the
  * same way, so that another instance need not wait for its TTL.
+ * <p>
+ * A lease whose minimum hold time ended is given back in one try, not retried, and what
+ * follows the hold (waking the waiters, telling the observer) runs once that try has
+ * returned, whatever its outcome.
  * <p>
  * Releases run on a thread of their own, started on first use, and never on the lease
  * keeper's threads: a release that hangs against a paused server must not delay the
@@ -57,6 +63,7 @@ import org.springframework.scheduling.concurrent.CustomizableThreadFactory;
  *     throw ex;
  * }
  * orphans.releaseLost(lostLease, "'orders'");
+ * orphans.releaseAfterHold(heldLease, "'orders'", () -> waiter.released(heldLease.key()));
  * </pre>
  */
 final class OrphanedLeaseReleaser implements AutoCloseable {
@@ -122,14 +129,9 @@ final class OrphanedLeaseReleaser implements AutoCloseable {
 	 * passed since then
 	 */
 	void release(LeaseSpec lease, String lock, long attemptedAtNanos) {
-		if (this.pending.incrementAndGet() > MAX_PENDING) {
-			this.pending.decrementAndGet();
-			logger.debug(() -> "Not releasing '" + lease.key() + "' after a failed acquire: " + MAX_PENDING
-					+ " releases are pending already; it expires at the backend within " + lease.ttl());
-			return;
-		}
-		Attempt attempt = new Attempt(lease, lock, attemptedAtNanos + lease.ttl().toNanos(), false);
-		attempt.scheduleIn(0);
+		admit(new Attempt(lease, lock, attemptedAtNanos + lease.ttl().toNanos(), false, null),
+				() -> "Not releasing '" + lease.key() + "' after a failed acquire: " + MAX_PENDING
+						+ " releases are pending already; it expires at the backend within " + lease.ttl());
 	}
 
 	/**
@@ -139,13 +141,44 @@ final class OrphanedLeaseReleaser implements AutoCloseable {
 	 * @param lock the lock as the log names it, quotes included
 	 */
 	void releaseLost(LeaseSpec lease, String lock) {
+		admit(new Attempt(lease, lock, System.nanoTime() + lease.ttl().toNanos(), true, null),
+				() -> "Not giving back lost lock " + lock + ": " + MAX_PENDING
+						+ " releases are pending already; it expires at the backend within " + lease.ttl());
+	}
+
+	/**
+	 * Gives back a lease at the end of its minimum hold time, then runs what follows the
+	 * hold (waking the waiters, telling the observer), both on the releaser's thread. One
+	 * try, not retried: {@code then} runs once it has returned, whether it found the
+	 * lease, found it expired, or failed (the lease, shortened to the end of the hold
+	 * plus the safety margin, then expires at the backend).
+	 * @param lease the lease whose minimum hold ended
+	 * @param lock the lock as the log names it, quotes included
+	 * @param then what follows the release
+	 * @return whether the release was taken; {@code false} when {@link #MAX_PENDING}
+	 * releases are pending already or this is closed, and the caller then releases itself
+	 */
+	boolean releaseAfterHold(LeaseSpec lease, String lock, Runnable then) {
+		return admit(new Attempt(lease, lock, System.nanoTime() + lease.ttl().toNanos(), false, then),
+				() -> "Not releasing lock " + lock + " at the end of its minimum hold on the releaser's thread: "
+						+ MAX_PENDING + " releases are pending already");
+	}
+
+	/**
+	 * Schedules an attempt at once, unless {@link #MAX_PENDING} releases are pending
+	 * already: then the attempt is dropped and the refusal logged at DEBUG.
+	 * @param attempt the release to make
+	 * @param refusal the DEBUG line when it is not admitted
+	 * @return whether it was scheduled: {@code false} when it was refused, or this is
+	 * closed
+	 */
+	private boolean admit(Attempt attempt, Supplier<String> refusal) {
 		if (this.pending.incrementAndGet() > MAX_PENDING) {
 			this.pending.decrementAndGet();
-			logger.debug(() -> "Not giving back lost lock " + lock + ": " + MAX_PENDING
-					+ " releases are pending already; it expires at the backend within " + lease.ttl());
-			return;
+			logger.debug(refusal);
+			return false;
 		}
-		new Attempt(lease, lock, System.nanoTime() + lease.ttl().toNanos(), true).scheduleIn(0);
+		return attempt.scheduleIn(0);
 	}
 
 	/**
@@ -190,33 +223,40 @@ final class OrphanedLeaseReleaser implements AutoCloseable {
 		// Whether the lease was lost rather than its acquisition's answer.
 		private final boolean lost;
 
+		// What follows the end of a minimum hold, for such a release: tried once.
+		private final @Nullable Runnable afterHold;
+
 		private long backoffNanos = FIRST_RETRY_NANOS;
 
 		private int tries;
 
-		Attempt(LeaseSpec lease, String lock, long deadlineNanos, boolean lost) {
+		Attempt(LeaseSpec lease, String lock, long deadlineNanos, boolean lost, @Nullable Runnable afterHold) {
 			this.lease = lease;
 			this.lock = lock;
 			this.deadlineNanos = deadlineNanos;
 			this.lost = lost;
+			this.afterHold = afterHold;
 		}
 
 		private String after() {
 			return this.lost ? "after it was lost" : "after a failed acquire";
 		}
 
-		void scheduleIn(long delayNanos) {
+		boolean scheduleIn(long delayNanos) {
 			ScheduledThreadPoolExecutor scheduler = scheduler();
 			if (scheduler == null) {
 				done();
-				return;
+				return false;
 			}
 			try {
 				scheduler.schedule(this, delayNanos, TimeUnit.NANOSECONDS);
+				return true;
 			}
 			catch (RejectedExecutionException ex) {
-				// Closed meanwhile: the lease, if it was granted, expires at the backend.
+				// Closed meanwhile: the lease, if it was granted, expires at the backend
+				// (a minimum hold's caller, told so, releases it itself).
 				done();
+				return false;
 			}
 		}
 
@@ -226,6 +266,10 @@ final class OrphanedLeaseReleaser implements AutoCloseable {
 
 		@Override
 		public void run() {
+			if (this.afterHold != null) {
+				endHold(this.afterHold);
+				return;
+			}
 			if (System.nanoTime() - this.deadlineNanos >= 0) {
 				done();
 				logger.debug(() -> "Gave up releasing '" + this.lease.key() + "' " + after() + ": its TTL has passed");
@@ -260,6 +304,23 @@ final class OrphanedLeaseReleaser implements AutoCloseable {
 				catch (Throwable ex) {
 					logger.warn(ex, () -> "Waking the waiters of lock " + this.lock + " failed");
 				}
+			}
+		}
+
+		private void endHold(Runnable then) {
+			try {
+				OrphanedLeaseReleaser.this.repository.release(this.lease);
+			}
+			catch (Throwable ex) {
+				logger.debug(ex, () -> "Releasing lock '" + this.lease.key()
+						+ "' at the end of its minimum hold failed; it expires at the backend");
+			}
+			done();
+			try {
+				then.run();
+			}
+			catch (Throwable ex) {
+				logger.warn(ex, () -> "Ending the minimum hold of lock " + this.lock + " failed");
 			}
 		}
 

@@ -305,17 +305,14 @@ final class LockTable<C> {
 		for (Iterator<Map.Entry<String, Entry<C>>> it = this.entries.entrySet().iterator(); it.hasNext();) {
 			Map.Entry<String, Entry<C>> mapped = it.next();
 			Entry<C> entry = mapped.getValue();
+			// Notes the expiries of the holders that stay; those the drain grants are
+			// noted as they are added.
 			expire(mapped.getKey(), entry, now, effects);
 			// Also after a grace period, when nothing expired but the queue may be
 			// served.
 			drain(mapped.getKey(), entry, now, effects);
 			if (entry.isIdle()) {
 				it.remove();
-			}
-			else {
-				for (Holder<C> holder : entry.holders.values()) {
-					noteExpiry(holder.expiresAtNanos);
-				}
 			}
 		}
 	}
@@ -442,8 +439,24 @@ final class LockTable<C> {
 		}
 	}
 
-	private static <C> void expire(String key, Entry<C> entry, long now, Effects<C> effects) {
-		if (entry.holders.values().removeIf((holder) -> !holder.isLive(now))) {
+	/**
+	 * Removes a key's expired holders and notes the expiries of the live ones, in one
+	 * walk. Noting is what rebuilds the bound in the full pass; elsewhere it changes
+	 * nothing, since every holder's expiry was noted when it was set.
+	 */
+	private void expire(String key, Entry<C> entry, long now, Effects<C> effects) {
+		boolean expired = false;
+		for (Iterator<Holder<C>> it = entry.holders.values().iterator(); it.hasNext();) {
+			Holder<C> holder = it.next();
+			if (holder.isLive(now)) {
+				noteExpiry(holder.expiresAtNanos);
+			}
+			else {
+				it.remove();
+				expired = true;
+			}
+		}
+		if (expired) {
 			effects.released.add(key);
 		}
 	}
