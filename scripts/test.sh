@@ -19,7 +19,9 @@ scripts/model-check.sh
 # (which stays the script's exit status).
 trap 'if [[ -n "${LATCHKEY_SERVICES_STARTED:-}" ]]; then scripts/services.sh stop; fi' EXIT
 eval "$(scripts/services.sh)"
-mvn -B -ntp verify "$@"
+# install, not verify: the JDK 25 runs below build one module each (-pl), and Maven takes the other modules they need
+# from the local repository, which must then hold this build's, not an older one's (or, on a fresh machine, none).
+mvn -B -ntp install "$@"
 # The same build's virtual-thread tests again on JDK 25 (they are skipped on 17): every backend's contract suite
 # holds and waits for a key from virtual threads, and checks that Latchkey's code pins no carrier thread; the lock
 # context follows wrapped work onto a virtual thread.
