@@ -200,15 +200,22 @@ final class DefaultLease implements Lease, LeaseKeeper.KeptLease {
 		if (current == State.RELEASED) {
 			throw new IllegalStateException("Lease on '" + key() + "' was released");
 		}
-		long now = System.nanoTime();
+		LossReason expired = expiredReason(System.nanoTime());
+		if (expired != null) {
+			throw new LockLostException(key(), this.name, this.lifecycle.describe(this), expired, null);
+		}
+	}
+
+	/**
+	 * Why this lease is over by the local clock, though nobody may have marked it lost
+	 * yet: its maximum hold time passed, or its validity ran out without a renewal.
+	 * @return the reason, or {@code null} while it is within both
+	 */
+	@Nullable LossReason expiredReason(long now) {
 		if (pastMaxHold(now)) {
-			throw new LockLostException(key(), this.name, this.lifecycle.describe(this), LossReason.MAX_HOLD_EXCEEDED,
-					null);
+			return LossReason.MAX_HOLD_EXCEEDED;
 		}
-		if (now - this.validUntilNanos >= 0) {
-			throw new LockLostException(key(), this.name, this.lifecycle.describe(this), LossReason.RENEWAL_FAILED,
-					null);
-		}
+		return (now - this.validUntilNanos >= 0) ? LossReason.RENEWAL_FAILED : null;
 	}
 
 	LockLostException lostException() {

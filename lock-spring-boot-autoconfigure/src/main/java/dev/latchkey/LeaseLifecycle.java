@@ -83,6 +83,17 @@ final class LeaseLifecycle {
 		if (!lease.isHeld()) {
 			return;
 		}
+		LossReason expired = lease.expiredReason(System.nanoTime());
+		if (expired != null) {
+			// Past its validity or its maximum hold, and the keeper has not got to it
+			// yet (its threads starved, say), but the work may well have: its
+			// assertValid fails from the deadline on. Lost, not released, and reported
+			// as such; given back all the same, on the releaser's thread.
+			if (lease.markLost(expired, null)) {
+				lost(lease, true);
+			}
+			return;
+		}
 		boolean interrupted = Thread.interrupted();
 		try {
 			long remaining = minHold.toNanos() - (System.nanoTime() - lease.acquiredAtNanos());
