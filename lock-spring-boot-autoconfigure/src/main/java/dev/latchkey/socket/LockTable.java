@@ -18,18 +18,24 @@ package dev.latchkey.socket;
 
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.PriorityQueue;
 import java.util.Set;
-import java.util.TreeMap;
 import java.util.function.LongConsumer;
 import java.util.function.LongSupplier;
+import java.util.function.Predicate;
 
 import org.jspecify.annotations.Nullable;
+
+import org.springframework.util.Assert;
 
 /**
  * The arbiter's lock table: holders, FIFO queues, semaphore limits, expiry and fencing,
@@ -61,7 +67,13 @@ final class LockTable<C> {
 	 */
 	static final int SHARED = -1;
 
-	private final Map<String, Entry<C>> entries = new TreeMap<>();
+	// The most keys one page of a listing is chosen from, in one pass over the table.
+	private static final int LIST_BATCH = 4_096;
+
+	// A hash map, not a sorted one: every renewal looks its keys up here, and comparing
+	// keys with long common prefixes down a tree cost about half of a renewal's time.
+	// Only a listing wants key order, and sorts the keys of its page.
+	private final Map<String, Entry<C>> entries = new HashMap<>();
 
 	private final LongSupplier fencing;
 
@@ -78,6 +90,10 @@ final class LockTable<C> {
 	private long earliestExpiry;
 
 	private long grants;
+
+	// The owner of the last request, so that the holders of one process share one string
+	// rather than each keeping the copy its request was read into.
+	private String lastOwner = "";
 
 	/**
 	 * Creates an empty table.
@@ -102,7 +118,9 @@ final class LockTable<C> {
 	Outcome acquire(C client, String key, String token, int limit, long ttlNanos, String owner,
 			@Nullable String description, boolean queue, long now, Effects<C> effects) {
 		Entry<C> entry = this.entries.computeIfAbsent(key, (k) -> new Entry<>());
-		Request<C> request = new Request<>(client, token, limit, ttlNanos, owner, description);
+		String shared = owner.equals(this.lastOwner) ? this.lastOwner : owner;
+		this.lastOwner = shared;
+		Request<C> request = new Request<>(client, token, limit, ttlNanos, shared, description);
 		if (limit > 0) {
 			int fixed = entry.semaphoreLimit();
 			if (fixed != 0 && fixed != limit) {
@@ -113,12 +131,12 @@ final class LockTable<C> {
 		// Holders that just expired make room for the waiters queued first.
 		expire(key, entry, now, effects);
 		drain(key, entry, now, effects);
-		if (this.granting && entry.queue.isEmpty() && entry.fits(request)) {
+		if (this.granting && !entry.hasWaiters() && entry.fits(request)) {
 			Holder<C> holder = grant(entry, request, now);
 			return Outcome.granted(holder.fencingToken, holder.expiresAtNanos);
 		}
 		if (queue) {
-			entry.queue.addLast(request);
+			entry.enqueue(request);
 			return Outcome.QUEUED;
 		}
 		dropIfIdle(key, entry);
@@ -134,7 +152,7 @@ final class LockTable<C> {
 		if (entry == null) {
 			return false;
 		}
-		boolean removed = entry.queue.removeIf((request) -> request.client == client && request.token.equals(token));
+		boolean removed = entry.withdraw((request) -> request.client == client && request.token.equals(token));
 		// The withdrawn request may have stood in front of others that fit now.
 		drain(key, entry, now, effects);
 		dropIfIdle(key, entry);
@@ -153,7 +171,7 @@ final class LockTable<C> {
 		Holder<C> holder = entry.holders.get(token);
 		boolean released = false;
 		if (holder != null && holder.client == client) {
-			entry.holders.remove(token);
+			entry.holders.remove(holder);
 			released = now - holder.expiresAtNanos < 0;
 		}
 		expire(key, entry, now, effects);
@@ -175,7 +193,7 @@ final class LockTable<C> {
 		if (entry == null) {
 			return false;
 		}
-		boolean evicted = entry.holders.values().stream().anyMatch((holder) -> holder.isLive(now));
+		boolean evicted = entry.holders.anyLive(now);
 		entry.holders.clear();
 		if (evicted) {
 			this.fencing.getAsLong();
@@ -254,8 +272,8 @@ final class LockTable<C> {
 		for (Iterator<Map.Entry<String, Entry<C>>> it = this.entries.entrySet().iterator(); it.hasNext();) {
 			Map.Entry<String, Entry<C>> mapped = it.next();
 			Entry<C> entry = mapped.getValue();
-			boolean withdrawn = entry.queue.removeIf((request) -> request.client == client);
-			boolean freed = entry.holders.values().removeIf((holder) -> holder.client == client);
+			boolean withdrawn = entry.withdraw((request) -> request.client == client);
+			boolean freed = entry.holders.removeIf((holder) -> holder.client == client);
 			if (freed || withdrawn) {
 				drain(mapped.getKey(), entry, now, effects);
 			}
@@ -278,7 +296,7 @@ final class LockTable<C> {
 		for (Iterator<Map.Entry<String, Entry<C>>> it = this.entries.entrySet().iterator(); it.hasNext();) {
 			Map.Entry<String, Entry<C>> mapped = it.next();
 			Entry<C> entry = mapped.getValue();
-			if (entry.queue.removeIf((request) -> request.client == client)) {
+			if (entry.withdraw((request) -> request.client == client)) {
 				drain(mapped.getKey(), entry, now, effects);
 			}
 			if (entry.isIdle()) {
@@ -343,7 +361,7 @@ final class LockTable<C> {
 	 */
 	int waiters(String key) {
 		Entry<C> entry = this.entries.get(key);
-		return (entry != null) ? entry.queue.size() : 0;
+		return (entry != null) ? entry.waiters() : 0;
 	}
 
 	Optional<Description> inspect(String key, long now) {
@@ -359,21 +377,50 @@ final class LockTable<C> {
 	 * @return the page, and whether more follow
 	 */
 	Protocol.Page list(String after, int maxChars, long now) {
-		Map<String, Entry<C>> tail = after.isEmpty() ? this.entries
-				: ((TreeMap<String, Entry<C>>) this.entries).tailMap(after, false);
 		List<Description> locks = new ArrayList<>();
 		int chars = 0;
-		for (Map.Entry<String, Entry<C>> mapped : tail.entrySet()) {
-			if (!locks.isEmpty() && chars >= maxChars) {
+		String from = after;
+		while (true) {
+			// The next keys in key order: the smallest after 'from', chosen in one pass.
+			PriorityQueue<String> batch = new PriorityQueue<>(Comparator.reverseOrder());
+			boolean beyond = false;
+			for (String key : this.entries.keySet()) {
+				if (!from.isEmpty() && key.compareTo(from) <= 0) {
+					continue;
+				}
+				if (batch.size() < LIST_BATCH) {
+					batch.add(key);
+				}
+				else {
+					beyond = true;
+					if (key.compareTo(batch.peek()) < 0) {
+						batch.poll();
+						batch.add(key);
+					}
+				}
+			}
+			List<String> keys = new ArrayList<>(batch);
+			keys.sort(null);
+			for (String key : keys) {
+				if (!locks.isEmpty() && chars >= maxChars) {
+					return new Protocol.Page(locks, true);
+				}
+				Description lock = this.entries.get(key).describe(key, now);
+				if (lock != null) {
+					locks.add(lock);
+					chars += lock.size();
+				}
+			}
+			if (!beyond) {
+				return new Protocol.Page(locks, false);
+			}
+			if (!locks.isEmpty()) {
+				// The page ends with the batch; the next page goes on after its last key.
 				return new Protocol.Page(locks, true);
 			}
-			Description lock = mapped.getValue().describe(mapped.getKey(), now);
-			if (lock != null) {
-				locks.add(lock);
-				chars += lock.size();
-			}
+			// Nothing held among these keys (only waiters): the page goes on past them.
+			from = keys.get(keys.size() - 1);
 		}
-		return new Protocol.Page(locks, false);
 	}
 
 	int keys() {
@@ -394,8 +441,8 @@ final class LockTable<C> {
 	Set<C> clientsWithLeases() {
 		Set<C> clients = new HashSet<>();
 		for (Entry<C> entry : this.entries.values()) {
-			entry.holders.values().forEach((holder) -> clients.add(holder.client));
-			entry.queue.forEach((request) -> clients.add(request.client));
+			entry.holders.forEach((holder) -> clients.add(holder.client));
+			entry.waiting().forEach((request) -> clients.add(request.client));
 		}
 		return clients;
 	}
@@ -406,7 +453,7 @@ final class LockTable<C> {
 	long latestExpiry(long now) {
 		long latest = now;
 		for (Entry<C> entry : this.entries.values()) {
-			for (Holder<C> holder : entry.holders.values()) {
+			for (Holder<C> holder : entry.holders) {
 				latest = Math.max(latest, holder.expiresAtNanos);
 			}
 		}
@@ -425,15 +472,16 @@ final class LockTable<C> {
 			entry.exclusive = request.limit == EXCLUSIVE;
 			entry.limit = entry.exclusive ? 1 : request.limit;
 		}
-		Holder<C> holder = new Holder<>(request.client, request.owner, request.description, fencingToken, expiresAt);
-		entry.holders.put(request.token, holder);
+		Holder<C> holder = new Holder<>(request.client, request.token, request.owner, request.description, fencingToken,
+				expiresAt);
+		entry.holders.add(holder);
 		noteExpiry(expiresAt);
 		return holder;
 	}
 
 	private void drain(String key, Entry<C> entry, long now, Effects<C> effects) {
-		while (this.granting && !entry.queue.isEmpty() && entry.fits(entry.queue.peekFirst())) {
-			Request<C> next = entry.queue.removeFirst();
+		while (this.granting && entry.hasWaiters() && entry.fits(entry.firstWaiter())) {
+			Request<C> next = entry.takeFirstWaiter();
 			Holder<C> holder = grant(entry, next, now);
 			effects.grants.add(new Grant<>(next.client, key, next.token, holder.fencingToken, holder.expiresAtNanos));
 		}
@@ -445,17 +493,13 @@ final class LockTable<C> {
 	 * nothing, since every holder's expiry was noted when it was set.
 	 */
 	private void expire(String key, Entry<C> entry, long now, Effects<C> effects) {
-		boolean expired = false;
-		for (Iterator<Holder<C>> it = entry.holders.values().iterator(); it.hasNext();) {
-			Holder<C> holder = it.next();
+		boolean expired = entry.holders.removeIf((holder) -> {
 			if (holder.isLive(now)) {
 				noteExpiry(holder.expiresAtNanos);
+				return false;
 			}
-			else {
-				it.remove();
-				expired = true;
-			}
-		}
+			return true;
+		});
 		if (expired) {
 			effects.released.add(key);
 		}
@@ -544,6 +588,8 @@ final class LockTable<C> {
 
 		C client;
 
+		final String token;
+
 		final String owner;
 
 		final @Nullable String description;
@@ -552,8 +598,10 @@ final class LockTable<C> {
 
 		long expiresAtNanos;
 
-		Holder(C client, String owner, @Nullable String description, long fencingToken, long expiresAtNanos) {
+		Holder(C client, String token, String owner, @Nullable String description, long fencingToken,
+				long expiresAtNanos) {
 			this.client = client;
+			this.token = token;
 			this.owner = owner;
 			this.description = description;
 			this.fencingToken = fencingToken;
@@ -572,9 +620,47 @@ final class LockTable<C> {
 
 		int limit = 1;
 
-		final Map<String, Holder<C>> holders = new LinkedHashMap<>();
+		final Holders<C> holders = new Holders<>();
 
-		final ArrayDeque<Request<C>> queue = new ArrayDeque<>();
+		// Made with the first waiter: most held keys never have one.
+		private @Nullable ArrayDeque<Request<C>> queue;
+
+		boolean hasWaiters() {
+			return this.queue != null && !this.queue.isEmpty();
+		}
+
+		int waiters() {
+			return (this.queue != null) ? this.queue.size() : 0;
+		}
+
+		void enqueue(Request<C> request) {
+			if (this.queue == null) {
+				this.queue = new ArrayDeque<>(2);
+			}
+			this.queue.addLast(request);
+		}
+
+		boolean withdraw(Predicate<Request<C>> which) {
+			return this.queue != null && this.queue.removeIf(which);
+		}
+
+		Request<C> firstWaiter() {
+			return waitingQueue().getFirst();
+		}
+
+		Request<C> takeFirstWaiter() {
+			return waitingQueue().removeFirst();
+		}
+
+		private ArrayDeque<Request<C>> waitingQueue() {
+			ArrayDeque<Request<C>> waiting = this.queue;
+			Assert.state(waiting != null, "The key has waiters");
+			return waiting;
+		}
+
+		Iterable<Request<C>> waiting() {
+			return (this.queue != null) ? this.queue : List.of();
+		}
 
 		boolean fits(Request<C> request) {
 			if (this.holders.isEmpty()) {
@@ -594,7 +680,7 @@ final class LockTable<C> {
 			if (!this.holders.isEmpty() && !this.exclusive && this.limit > 0) {
 				return this.limit;
 			}
-			for (Request<C> request : this.queue) {
+			for (Request<C> request : waiting()) {
 				if (request.limit > 0) {
 					return request.limit;
 				}
@@ -603,18 +689,116 @@ final class LockTable<C> {
 		}
 
 		boolean isIdle() {
-			return this.holders.isEmpty() && this.queue.isEmpty();
+			return this.holders.isEmpty() && !hasWaiters();
 		}
 
 		@Nullable Description describe(String key, long now) {
 			List<Description.Holder> live = new ArrayList<>(this.holders.size());
-			for (Holder<C> holder : this.holders.values()) {
+			for (Holder<C> holder : this.holders) {
 				if (holder.isLive(now)) {
 					live.add(new Description.Holder(holder.owner, holder.fencingToken, holder.expiresAtNanos - now,
 							holder.description));
 				}
 			}
 			return live.isEmpty() ? null : new Description(key, this.exclusive, this.limit, live);
+		}
+
+	}
+
+	/**
+	 * A key's holders, in the order they were granted: one is kept in a field (the most
+	 * common case by far: an exclusive lease), more in a map, so that a held key does not
+	 * cost a map's 150 bytes.
+	 */
+	private static final class Holders<C> implements Iterable<Holder<C>> {
+
+		private @Nullable Holder<C> one;
+
+		private @Nullable Map<String, Holder<C>> many;
+
+		@Nullable Holder<C> get(String token) {
+			if (this.one != null) {
+				return this.one.token.equals(token) ? this.one : null;
+			}
+			return (this.many != null) ? this.many.get(token) : null;
+		}
+
+		void add(Holder<C> holder) {
+			Map<String, Holder<C>> more = this.many;
+			if (more != null) {
+				more.put(holder.token, holder);
+				return;
+			}
+			Holder<C> single = this.one;
+			if (single == null || single.token.equals(holder.token)) {
+				this.one = holder;
+				return;
+			}
+			more = new LinkedHashMap<>();
+			more.put(single.token, single);
+			more.put(holder.token, holder);
+			this.many = more;
+			this.one = null;
+		}
+
+		void remove(Holder<C> holder) {
+			if (this.one == holder) {
+				this.one = null;
+			}
+			else if (this.many != null && this.many.remove(holder.token, holder) && this.many.isEmpty()) {
+				this.many = null;
+			}
+		}
+
+		boolean removeIf(Predicate<Holder<C>> which) {
+			if (this.one != null) {
+				if (which.test(this.one)) {
+					this.one = null;
+					return true;
+				}
+				return false;
+			}
+			if (this.many == null) {
+				return false;
+			}
+			boolean removed = this.many.values().removeIf(which);
+			if (this.many.isEmpty()) {
+				this.many = null;
+			}
+			return removed;
+		}
+
+		boolean anyLive(long now) {
+			for (Holder<C> holder : this) {
+				if (holder.isLive(now)) {
+					return true;
+				}
+			}
+			return false;
+		}
+
+		void clear() {
+			this.one = null;
+			this.many = null;
+		}
+
+		boolean isEmpty() {
+			return this.one == null && this.many == null;
+		}
+
+		int size() {
+			if (this.one != null) {
+				return 1;
+			}
+			return (this.many != null) ? this.many.size() : 0;
+		}
+
+		@Override
+		public Iterator<Holder<C>> iterator() {
+			if (this.one != null) {
+				return List.of(this.one).iterator();
+			}
+			return (this.many != null) ? this.many.values().iterator() : Collections.emptyIterator();
 		}
 
 	}

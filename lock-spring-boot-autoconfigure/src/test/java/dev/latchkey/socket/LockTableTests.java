@@ -236,6 +236,36 @@ class LockTableTests {
 		assertThat(keys).hasSize(100).isSorted();
 	}
 
+	@Test
+	void listingOfMoreKeysThanOnePassChoosesPagesInKeyOrderPastKeysWithOnlyWaiters() {
+		// Held keys, in an order the table's hash map does not keep.
+		List<String> held = new ArrayList<>();
+		for (int i = 0; i < 9_000; i++) {
+			String key = "b-%05d".formatted((i * 7_919) % 9_000);
+			acquire("a", key, "t" + i, 0, false, 0);
+			held.add(key);
+		}
+		// Keys with waiters only (a new arbiter's grace period), before and among them.
+		this.table.setGranting(false, 1, this.effects);
+		for (int i = 0; i < 5_000; i++) {
+			acquire("b", "a-%05d".formatted(i), "w" + i, 0, true, 1);
+			acquire("b", "b-%05d-w".formatted(i), "v" + i, 0, true, 1);
+		}
+		List<String> keys = new ArrayList<>();
+		String after = "";
+		while (true) {
+			Protocol.Page page = this.table.list(after, 40_000, 2);
+			assertThat(page.locks()).isNotEmpty();
+			page.locks().forEach((lock) -> keys.add(lock.key()));
+			if (!page.more()) {
+				break;
+			}
+			after = page.locks().get(page.locks().size() - 1).key();
+		}
+		held.sort(null);
+		assertThat(keys).containsExactlyElementsOf(held);
+	}
+
 	private LockTable.Outcome acquire(String client, String key, String token, int limit, boolean queue, long now) {
 		return this.table.acquire(client, key, token, limit, TTL, client, null, queue, now, this.effects);
 	}
