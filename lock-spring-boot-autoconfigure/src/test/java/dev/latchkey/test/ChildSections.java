@@ -25,6 +25,7 @@ import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.function.Consumer;
 
+import dev.latchkey.LockBackendException;
 import dev.latchkey.LockContext;
 import dev.latchkey.LockLostException;
 import dev.latchkey.LockTemplate;
@@ -101,8 +102,11 @@ public final class ChildSections {
 	 * Takes a key once, waiting for it. Granted, writes its fencing token to a
 	 * {@link FencedStore} as {@code waiter-<pid>} and prints
 	 * {@code RAN <token> <accepted>}; otherwise prints {@code NOT_ACQUIRED}. Prints
-	 * {@code ABORTED <reason>} if the lease turned out lost, {@code ERROR <exception>} if
-	 * the attempt failed.
+	 * {@code ABORTED <reason>} if the lease turned out lost. A call that fails with
+	 * {@link LockBackendException} (a request that timed out as the process was paused
+	 * and resumed, say) prints {@code RETRY <exception>} and is made again, as an
+	 * application would, while the wait time lasts; after it, or for any other failure,
+	 * prints {@code ERROR <exception>}.
 	 * @param template the template to lock with
 	 * @param key the key
 	 * @param ttl the lease's TTL
@@ -113,22 +117,37 @@ public final class ChildSections {
 	public static void waitFor(LockTemplate template, String key, Duration ttl, Duration waitTime, Path store,
 			Consumer<String> print) {
 		String writer = "waiter-" + ProcessHandle.current().pid();
-		try {
-			template.exclusive(key).ttl(ttl).waitTime(waitTime).call(() -> {
-				long token = LockContext.fencingToken();
-				print.accept("RAN " + token + " " + FencedStore.write(store, token, writer));
-				return true;
-			}, () -> {
-				print.accept("NOT_ACQUIRED");
-				return false;
-			});
-		}
-		catch (LockLostException ex) {
-			print.accept("ABORTED " + ex.getReason());
-		}
-		catch (RuntimeException ex) {
-			ex.printStackTrace();
-			print.accept("ERROR " + oneLine(ex));
+		long deadline = System.nanoTime() + waitTime.toNanos();
+		while (true) {
+			try {
+				Duration left = Duration.ofNanos(Math.max(0, deadline - System.nanoTime()));
+				template.exclusive(key).ttl(ttl).waitTime(left).call(() -> {
+					long token = LockContext.fencingToken();
+					print.accept("RAN " + token + " " + FencedStore.write(store, token, writer));
+					return true;
+				}, () -> {
+					print.accept("NOT_ACQUIRED");
+					return false;
+				});
+				return;
+			}
+			catch (LockLostException ex) {
+				print.accept("ABORTED " + ex.getReason());
+				return;
+			}
+			catch (LockBackendException ex) {
+				ex.printStackTrace();
+				if (deadline - System.nanoTime() <= 0) {
+					print.accept("ERROR " + oneLine(ex));
+					return;
+				}
+				print.accept("RETRY " + oneLine(ex));
+			}
+			catch (RuntimeException ex) {
+				ex.printStackTrace();
+				print.accept("ERROR " + oneLine(ex));
+				return;
+			}
 		}
 	}
 
