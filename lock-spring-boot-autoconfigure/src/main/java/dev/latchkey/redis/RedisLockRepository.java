@@ -447,8 +447,7 @@ public class RedisLockRepository implements LockRepository, AutoCloseable {
 	// lease's lock, which routes the call to the node (a Cluster refuses a call whose
 	// declared keys are of several slots). ARGV: lock, permits, holders, token, ttl and
 	// mode of each lease. Redis 7's script flag lets it touch keys of several slots; a
-	// key
-	// of a slot the node does not serve makes the node refuse it.
+	// key of a slot the node does not serve makes the node refuse it.
 	private static final RedisScript<List<String>> RENEW_ACROSS_SLOTS = listScript(
 			"#!lua flags=allow-cross-slot-keys\n" + RENEW_LEASE + """
 					for i = 0, #ARGV / 6 - 1 do
