@@ -179,8 +179,7 @@ final class DefaultLease implements Lease, LeaseKeeper.KeptLease {
 
 	@Override
 	public boolean isValid() {
-		long now = System.nanoTime();
-		return this.state == State.HELD && now - this.validUntilNanos < 0 && !pastMaxHold(now);
+		return this.state == State.HELD && expiredReason(System.nanoTime()) == null;
 	}
 
 	boolean isLost() {
