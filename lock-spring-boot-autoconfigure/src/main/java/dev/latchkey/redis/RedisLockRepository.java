@@ -925,9 +925,7 @@ public class RedisLockRepository implements LockRepository, AutoCloseable {
 		}
 		List<List<LeaseSpec>> batches = new ArrayList<>();
 		for (List<LeaseSpec> slot : groupBySlot(bySlot)) {
-			for (int from = 0; from < slot.size(); from += MAX_RENEWAL_BATCH) {
-				batches.add(slot.subList(from, Math.min(slot.size(), from + MAX_RENEWAL_BATCH)));
-			}
+			addBatches(slot, batches);
 		}
 		if (batches.size() > 1 && LETTUCE_PRESENT) {
 			List<List<String>> answers = renewInPipeline(batches);
@@ -963,9 +961,7 @@ public class RedisLockRepository implements LockRepository, AutoCloseable {
 			List<List<LeaseSpec>> batches = new ArrayList<>();
 			byNode.forEach((node, named) -> {
 				if (node != null) {
-					for (int from = 0; from < named.size(); from += MAX_RENEWAL_BATCH) {
-						batches.add(named.subList(from, Math.min(named.size(), from + MAX_RENEWAL_BATCH)));
-					}
+					addBatches(named, batches);
 				}
 			});
 			List<List<String>> keys = new ArrayList<>(batches.size());
@@ -975,9 +971,7 @@ public class RedisLockRepository implements LockRepository, AutoCloseable {
 				List<String> named = new ArrayList<>(batch.size() * 6);
 				for (LeaseSpec lease : batch) {
 					named.addAll(keys(lease.key(), "lock", "permits", "holders"));
-					named.add(lease.token());
-					named.add(millis(lease.ttl()));
-					named.add(mode(lease));
+					addRenewalArguments(lease, named);
 				}
 				arguments.add(named);
 			}
@@ -992,8 +986,9 @@ public class RedisLockRepository implements LockRepository, AutoCloseable {
 				}
 				refused.addAll(batches.get(i));
 				String refusal = String.valueOf(answer.refusal());
-				if (refusal.contains("compiling script") || refusal.contains("shebang")) {
+				if (this.renewAcrossSlots && (refusal.contains("compiling script") || refusal.contains("shebang"))) {
 					// A Redis before 7.0: no script flags, so no scripts across slots.
+					// Said once, by the first refused call.
 					this.renewAcrossSlots = false;
 					logger.info(() -> "A Redis Cluster node cannot run a script across slots (" + refusal
 							+ "); renewing leases slot by slot from now on");
@@ -1113,11 +1108,28 @@ public class RedisLockRepository implements LockRepository, AutoCloseable {
 	private static List<String> renewalArguments(List<LeaseSpec> batch) {
 		List<String> arguments = new ArrayList<>(batch.size() * 3);
 		for (LeaseSpec lease : batch) {
-			arguments.add(lease.token());
-			arguments.add(millis(lease.ttl()));
-			arguments.add(mode(lease));
+			addRenewalArguments(lease, arguments);
 		}
 		return arguments;
+	}
+
+	/**
+	 * Adds a lease's renewal arguments, its token, TTL and mode, to a script's arguments.
+	 */
+	private static void addRenewalArguments(LeaseSpec lease, List<String> arguments) {
+		arguments.add(lease.token());
+		arguments.add(millis(lease.ttl()));
+		arguments.add(mode(lease));
+	}
+
+	/**
+	 * Splits leases into renewal scripts of at most {@value #MAX_RENEWAL_BATCH}, added to
+	 * {@code batches}.
+	 */
+	private static void addBatches(List<LeaseSpec> leases, List<List<LeaseSpec>> batches) {
+		for (int from = 0; from < leases.size(); from += MAX_RENEWAL_BATCH) {
+			batches.add(leases.subList(from, Math.min(leases.size(), from + MAX_RENEWAL_BATCH)));
+		}
 	}
 
 	private static String mode(LeaseSpec lease) {
