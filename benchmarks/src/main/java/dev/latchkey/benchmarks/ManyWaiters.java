@@ -29,6 +29,7 @@ import java.util.Locale;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 
 import io.etcd.jetcd.ByteSequence;
@@ -163,6 +164,7 @@ public final class ManyWaiters {
 		Samples[] waits = new Samples[threads];
 		AtomicBoolean running = new AtomicBoolean(true);
 		AtomicBoolean counting = new AtomicBoolean(false);
+		AtomicLong countedFrom = new AtomicLong(Long.MAX_VALUE);
 		LongAdder failures = new LongAdder();
 		CountDownLatch done = new CountDownLatch(threads);
 		List<Thread> all = new ArrayList<>(threads);
@@ -179,7 +181,11 @@ public final class ManyWaiters {
 								long waited = System.nanoTime() - asked;
 								if (counting.get()) {
 									grants[index]++;
-									waits[index].add(waited);
+									// Waits begun in the warm-up, while the lines formed,
+									// are not this run's steady state.
+									if (asked - countedFrom.get() >= 0) {
+										waits[index].add(waited);
+									}
 								}
 								spin(WORK_NANOS);
 							});
@@ -209,8 +215,9 @@ public final class ManyWaiters {
 		all.forEach(Thread::start);
 		Thread.sleep(2_000);
 		counter.begin();
-		counting.set(true);
 		long started = System.nanoTime();
+		countedFrom.set(started);
+		counting.set(true);
 		Thread.sleep(this.run.toMillis());
 		counting.set(false);
 		long elapsed = System.nanoTime() - started;
