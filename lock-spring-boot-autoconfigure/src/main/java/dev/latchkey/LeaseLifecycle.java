@@ -190,7 +190,9 @@ final class LeaseLifecycle {
 	}
 
 	private void releasedAtBackend(DefaultLease lease) {
-		this.waiter.released(lease.key());
+		if (!this.repository.wakesWaitersOfItsOwnReleases()) {
+			this.waiter.released(lease.key());
+		}
 		LockObserver.Hold hold = lease.takeHold();
 		if (hold != null) {
 			observeSafely(() -> hold.released(null));

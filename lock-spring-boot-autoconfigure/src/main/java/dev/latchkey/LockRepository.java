@@ -297,6 +297,25 @@ public interface LockRepository {
 	}
 
 	/**
+	 * Whether this backend itself wakes this process's waiters (those it told through
+	 * {@link #subscribe}) when this process releases a key: a backend that chooses which
+	 * instance's waiters a release wakes, and wakes no other. {@code LockTemplate} then
+	 * leaves waking to it; otherwise, as by default, it wakes this process's waiters of a
+	 * key right after releasing it, which is quicker than a notification.
+	 *
+	 * <pre class="code">
+	 * if (!repository.wakesWaitersOfItsOwnReleases()) {
+	 *     wakeLocalWaiters(lease.key());
+	 * }
+	 * </pre>
+	 * @return whether a release made by this process wakes only the waiters the backend
+	 * chooses, this process's included
+	 */
+	default boolean wakesWaitersOfItsOwnReleases() {
+		return false;
+	}
+
+	/**
 	 * Subscribes to the release notifications of one key, so that waiting is woken by the
 	 * backend rather than by polling. The listener may be called from any thread, must
 	 * return quickly and may be called spuriously.

@@ -30,6 +30,7 @@ import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.UUID;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -114,9 +115,14 @@ import dev.latchkey.support.ReleaseListeners;
  * again. {@code {ns:}:owner:<id>:revoked} holds the tokens of its leases that a
  * force-release evicted, until its next renewal reads them.</li>
  * </ul>
- * A release publishes the key on the channel {@code ns:released}; one subscription per
- * repository (started when the first waiter subscribes) dispatches those messages to the
- * waiters of this process.
+ * A release wakes one instance: the first in the key's wake line {@code {ns:k}:wake}, a
+ * sorted set of the repositories whose exclusive callers wait for the key, by the time
+ * each joined (a waiting caller's refused attempt puts its repository there, unless it is
+ * there already, and a waiting caller's grant takes it off). The release takes that
+ * instance off the line and publishes the key on its channel {@code ns:wake:<id>}; with
+ * nobody in the line, on {@code ns:released}, which every instance hears. One
+ * subscription per repository to both (started when the first waiter subscribes)
+ * dispatches those messages to the waiters of this process.
  * <p>
  * Redis failures (refused connection, timeout, a script refused by an ACL) are thrown as
  * {@link LockBackendException}. Close the repository to stop its subscription.
@@ -204,11 +210,12 @@ public class RedisLockRepository implements LockRepository, AutoCloseable {
 			end
 			""";
 
-	// KEYS: lock, permits, fence, writers. ARGV: token, owner, ttl (ms), waiting ('1' or
-	// '0'), description ('' for none), owner record ('' for none), lock key lifetime
-	// (ms). Answers the fencing token, nil when held, or -1 when the owner record is
-	// gone; a waiting caller that is refused records (or renews) its writer wait, and a
-	// grant removes it.
+	// KEYS: lock, permits, fence, writers, wake. ARGV: token, owner, ttl (ms), waiting
+	// ('1' or '0'), description ('' for none), owner record ('' for none), lock key
+	// lifetime (ms), instance. Answers the fencing token, nil when held, or -1 when the
+	// owner record is gone; a waiting caller that is refused records (or renews) its
+	// writer wait and puts its instance in the wake line, unless it is there already (it
+	// keeps its place), and a grant removes both.
 	private static final RedisScript<Long> ACQUIRE = RedisScript.of(HELD + GRANT + """
 			local function clock()
 				local time = redis.call('TIME')
@@ -226,6 +233,10 @@ public class RedisLockRepository implements LockRepository, AutoCloseable {
 					redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', now)
 					redis.call('ZADD', KEYS[4], now + tonumber(ARGV[3]), ARGV[1])
 					redis.call('PEXPIREAT', KEYS[4], redis.call('ZRANGE', KEYS[4], -1, -1, 'WITHSCORES')[2])
+					redis.call('ZADD', KEYS[5], 'NX', now, ARGV[8])
+					if redis.call('PTTL', KEYS[5]) < tonumber(ARGV[3]) then
+						redis.call('PEXPIRE', KEYS[5], ARGV[3])
+					end
 				end
 				return false
 			end
@@ -236,6 +247,7 @@ public class RedisLockRepository implements LockRepository, AutoCloseable {
 			grant(KEYS[1], fence, ARGV[1], ARGV[2], ARGV[3], ARGV[5], ARGV[6], ARGV[7])
 			if ARGV[4] == '1' then
 				redis.call('ZREM', KEYS[4], ARGV[1])
+				redis.call('ZREM', KEYS[5], ARGV[8])
 			end
 			return fence
 			""", Long.class);
@@ -371,17 +383,33 @@ public class RedisLockRepository implements LockRepository, AutoCloseable {
 			return 1
 			""", Long.class);
 
-	// KEYS: lock, permits, holders. ARGV: token, channel, key. Answers 1 when released, 0
-	// when no longer held.
+	// KEYS: lock, permits, holders, wake. ARGV: token, channel, key, wake channel prefix,
+	// instance. Answers 1 when released, 2 when released and the releasing instance is
+	// the one to wake, 0 when no longer held. The release wakes the instance first in the
+	// key's wake line, on its own channel, and takes it off the line (it joins again if
+	// its attempt fails); the releasing instance, if first, is told by the answer; with
+	// nobody in the line, the release tells every instance.
 	private static final RedisScript<Long> RELEASE = RedisScript.of("""
+			local function wake()
+				local next = redis.call('ZPOPMIN', KEYS[4])
+				if next[1] == ARGV[5] then
+					return 2
+				end
+				if next[1] then
+					redis.call('PUBLISH', ARGV[4] .. next[1], ARGV[3])
+				else
+					redis.call('PUBLISH', ARGV[2], ARGV[3])
+				end
+				return 1
+			end
 			local lock = redis.call('HMGET', KEYS[1], 'token', 'record')
 			if lock[1] == ARGV[1] then
 				redis.call('DEL', KEYS[1])
-				redis.call('PUBLISH', ARGV[2], ARGV[3])
+				local woken = wake()
 				if lock[2] and redis.call('EXISTS', lock[2]) == 0 then
 					return 0
 				end
-				return 1
+				return woken
 			end
 			local expires = redis.call('ZSCORE', KEYS[2], ARGV[1])
 			if not expires then
@@ -393,7 +421,15 @@ public class RedisLockRepository implements LockRepository, AutoCloseable {
 			if tonumber(expires) <= now then
 				return 0
 			end
-			redis.call('PUBLISH', ARGV[2], ARGV[3])
+			return wake()
+			""", Long.class);
+
+	// KEYS: writers, wake. ARGV: token, instance. Withdraws a writer that gives up
+	// waiting: its writer wait, and its instance's place in the wake line (another caller
+	// of the instance that still waits joins again with its next attempt).
+	private static final RedisScript<Long> STOP_WAITING = RedisScript.of("""
+			redis.call('ZREM', KEYS[1], ARGV[1])
+			redis.call('ZREM', KEYS[2], ARGV[2])
 			return 1
 			""", Long.class);
 
@@ -519,6 +555,12 @@ public class RedisLockRepository implements LockRepository, AutoCloseable {
 
 	private final String channel;
 
+	// This repository's name in the wake lines of the keys it waits for, and the channel
+	// on which a release wakes it.
+	private final String instance = UUID.randomUUID().toString();
+
+	private final String wakeChannelPrefix;
+
 	private final ReleaseListeners listeners = new ReleaseListeners();
 
 	/**
@@ -593,6 +635,7 @@ public class RedisLockRepository implements LockRepository, AutoCloseable {
 		this.redis = new StringRedisTemplate(connectionFactory);
 		this.namespace = namespace;
 		this.channel = namespace + ":released";
+		this.wakeChannelPrefix = namespace + ":wake:";
 		this.threadFactory = threadFactory;
 		this.held = new RedisHeldLeases(namespace, this::deleteExpired, threadFactory);
 	}
@@ -638,9 +681,9 @@ public class RedisLockRepository implements LockRepository, AutoCloseable {
 				this.held.track(lease, owner);
 			}
 			Long fencingToken = execute(lease.key(), () -> "Acquiring the lock",
-					() -> this.redis.execute(ACQUIRE, keys(lease.key(), "lock", "permits", "fence", "writers"),
+					() -> this.redis.execute(ACQUIRE, keys(lease.key(), "lock", "permits", "fence", "writers", "wake"),
 							lease.token(), lease.owner(), millis(lease.ttl()), waiting ? "1" : "0", description(lease),
-							record(owner), lifetime(owner)));
+							record(owner), lifetime(owner), this.instance));
 			if (owner == null) {
 				return (fencingToken != null) ? OptionalLong.of(fencingToken) : OptionalLong.empty();
 			}
@@ -717,8 +760,7 @@ public class RedisLockRepository implements LockRepository, AutoCloseable {
 	 */
 	private void deleteExpired(RedisHeldLeases.Held entry) {
 		LeaseSpec lease = entry.spec;
-		execute(lease.key(), () -> "Deleting the expired lease of the lock", () -> this.redis.execute(RELEASE,
-				keys(lease.key(), "lock", "permits", "holders"), lease.token(), this.channel, lease.key()));
+		releaseAtServer(lease, "Deleting the expired lease of the lock");
 	}
 
 	private static String record(RedisHeldLeases.@Nullable Owner owner) {
@@ -795,8 +837,8 @@ public class RedisLockRepository implements LockRepository, AutoCloseable {
 
 	@Override
 	public void stopWaiting(LeaseSpec lease) {
-		execute(lease.key(), () -> "Withdrawing the writer wait on the lock",
-				() -> this.redis.opsForZSet().remove(redisKey(lease.key(), "writers"), lease.token()));
+		execute(lease.key(), () -> "Withdrawing the writer wait on the lock", () -> this.redis.execute(STOP_WAITING,
+				keys(lease.key(), "writers", "wake"), lease.token(), this.instance));
 	}
 
 	@Override
@@ -1175,11 +1217,36 @@ public class RedisLockRepository implements LockRepository, AutoCloseable {
 
 	@Override
 	public boolean release(LeaseSpec lease) {
-		Long released = execute(lease.key(), () -> "Releasing the lock", () -> this.redis.execute(RELEASE,
-				keys(lease.key(), "lock", "permits", "holders"), lease.token(), this.channel, lease.key()));
+		boolean released = releaseAtServer(lease, "Releasing the lock");
 		// Once Redis answered: should it not, the sweep deletes the lock at its deadline.
 		this.held.forget(lease.token());
-		return released != null && released == 1L;
+		return released;
+	}
+
+	/**
+	 * Releases a lease with the release script, which wakes the next instance in the
+	 * key's wake line: this one's own waiters are woken here, with no message.
+	 * @return whether the lease was still held
+	 */
+	private boolean releaseAtServer(LeaseSpec lease, String action) {
+		Long released = execute(lease.key(), () -> action,
+				() -> this.redis.execute(RELEASE, keys(lease.key(), "lock", "permits", "holders", "wake"),
+						lease.token(), this.channel, lease.key(), this.wakeChannelPrefix, this.instance));
+		if (released != null && released == 2L) {
+			this.listeners.released(lease.key());
+		}
+		return released != null && released > 0;
+	}
+
+	/**
+	 * {@inheritDoc}
+	 * <p>
+	 * A release wakes one instance: the first in the key's wake line, which this one may
+	 * be. Its waiters are then woken by the repository, and only then.
+	 */
+	@Override
+	public boolean wakesWaitersOfItsOwnReleases() {
+		return true;
 	}
 
 	@Override
@@ -1328,7 +1395,8 @@ public class RedisLockRepository implements LockRepository, AutoCloseable {
 			container.setRecoveryBackoff(new FixedBackOff(0, 0));
 			MessageListener listener = (message, pattern) -> this.listeners
 				.released(new String(message.getBody(), StandardCharsets.UTF_8));
-			container.setMessageListeners(Map.of(listener, List.of(new ChannelTopic(this.channel))));
+			container.setMessageListeners(Map.of(listener,
+					List.of(new ChannelTopic(this.channel), new ChannelTopic(this.wakeChannelPrefix + this.instance))));
 			try {
 				execute(null, () -> "Subscribing to " + this.channel, () -> {
 					container.afterPropertiesSet();

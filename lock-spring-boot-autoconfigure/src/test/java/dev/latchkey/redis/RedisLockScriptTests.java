@@ -23,9 +23,13 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -37,6 +41,8 @@ import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactor
 
 import dev.latchkey.LeaseSpec;
 import dev.latchkey.LockBackendException;
+import dev.latchkey.LockSettings;
+import dev.latchkey.LockTemplate;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
@@ -97,8 +103,8 @@ class RedisLockScriptTests {
 		// round trip; INFO and QUIT are this test's own probe.
 		Map<String, Long> roundTrips = new TreeMap<>(calls);
 		roundTrips.keySet()
-			.removeAll(List.of("exists", "incr", "hset", "pexpire", "pttl", "hget", "hmget", "del", "publish", "info",
-					"quit"));
+			.removeAll(List.of("exists", "incr", "hset", "pexpire", "pttl", "hget", "hmget", "del", "zpopmin",
+					"publish", "info", "quit"));
 		assertThat(roundTrips).containsExactly(entry("evalsha", 2L * rounds));
 	}
 
@@ -153,6 +159,93 @@ class RedisLockScriptTests {
 		assertThat(repository.renew(leases)).isEmpty();
 		// One script renews the owner record of the exclusive leases, one the permits.
 		assertThat(delta(before, commandStats())).containsEntry("evalsha", 2L);
+	}
+
+	@Test
+	void aReleaseWakesOneWaitingInstanceNotEveryOne() throws Exception {
+		int instances = 6;
+		int threadsPerInstance = 3;
+		int handOffs = 600;
+		// Polls far apart: every wake-up in this test comes from a release.
+		LockSettings settings = LockSettings.defaults()
+			.withTtl(TTL)
+			.withWaitTime(Duration.ofSeconds(50))
+			.withPollIntervals(Duration.ofSeconds(20), Duration.ofSeconds(20));
+		List<RedisLockRepository> repositories = new ArrayList<>();
+		List<LockTemplate> templates = new ArrayList<>();
+		for (int i = 0; i < instances; i++) {
+			RedisLockRepository repository = new RedisLockRepository(connectionFactory, "wake-test");
+			repositories.add(repository);
+			LockTemplate template = new LockTemplate(repository, settings.withOwner("instance-" + i));
+			templates.add(template);
+			// Loads the scripts and makes the instance's owner record: not counted.
+			template.exclusive("warm-up").run(() -> {
+			});
+		}
+		AtomicInteger grants = new AtomicInteger();
+		Map<String, Long> before = commandStats();
+		List<Thread> threads = new ArrayList<>();
+		for (LockTemplate template : templates) {
+			for (int t = 0; t < threadsPerInstance; t++) {
+				Thread thread = new Thread(() -> {
+					while (grants.get() < handOffs) {
+						template.exclusive("hand-off").run(grants::incrementAndGet);
+					}
+				});
+				thread.start();
+				threads.add(thread);
+			}
+		}
+		for (Thread thread : threads) {
+			thread.join();
+		}
+		Map<String, Long> calls = delta(before, commandStats());
+		templates.forEach(LockTemplate::close);
+		repositories.forEach(RedisLockRepository::close);
+		int granted = grants.get();
+		logger.info(() -> "Redis commands for " + granted + " hand-offs over " + instances + " instances: " + calls);
+		// Each hand-off: the release, the attempt of the one instance it woke, and the
+		// attempt with which the next caller of that instance joins its wake line. Woken
+		// at once, the other five instances would add five attempts to each.
+		assertThat(calls.get("evalsha")).isLessThanOrEqualTo(3L * granted + 2L * instances * threadsPerInstance);
+		assertThat(calls.get("publish")).isLessThanOrEqualTo(granted);
+	}
+
+	@Test
+	void anInstanceThatDiedInTheWakeLineCostsOneHandOffAPollAndNoMore() throws Exception {
+		RedisLockRepository holder = new RedisLockRepository(connectionFactory, "wake-test");
+		RedisLockRepository waiter = new RedisLockRepository(connectionFactory, "wake-test");
+		LeaseSpec held = LeaseSpec.exclusive("dead-waker", "holder", token(), TTL);
+		assertThat(holder.tryAcquire(held)).isPresent();
+		// A waiting instance killed with kill -9 leaves its place in the wake line.
+		assertThat(server.command("ZADD {wake-test:dead-waker}:wake 0 killed-instance")).isEqualTo(":1");
+		LockSettings settings = LockSettings.defaults()
+			.withTtl(TTL)
+			.withWaitTime(Duration.ofSeconds(30))
+			.withPollIntervals(Duration.ofMillis(100), Duration.ofMillis(200));
+		try (LockTemplate template = new LockTemplate(waiter, settings.withOwner("waiter"))) {
+			CompletableFuture<Long> waited = CompletableFuture.supplyAsync(() -> {
+				long asked = System.nanoTime();
+				template.exclusive("dead-waker").run(() -> {
+				});
+				return System.nanoTime() - asked;
+			});
+			// The waiter has joined the line, behind the dead instance.
+			Awaitility.await()
+				.atMost(Duration.ofSeconds(10))
+				.until(() -> server.reply("ZCARD {wake-test:dead-waker}:wake").contains(":2"));
+			long released = System.nanoTime();
+			assertThat(holder.release(held)).isTrue();
+			// The release woke the dead instance, and took it off the line; the waiter's
+			// poll found the key free.
+			assertThat(waited.get(10, TimeUnit.SECONDS)).isPositive();
+			assertThat(Duration.ofNanos(System.nanoTime() - released)).isLessThan(Duration.ofSeconds(5));
+			assertThat(server.reply("ZSCORE {wake-test:dead-waker}:wake killed-instance")).contains("$-1");
+		}
+		finally {
+			holder.close();
+			waiter.close();
+		}
 	}
 
 	@Test

@@ -447,6 +447,39 @@ public abstract class FaultMatrix {
 		}
 	}
 
+	// 3c. A waiter killed with SIGKILL while waiting (not fair)
+
+	@Test
+	void killedWaiterDoesNotKeepTheKeyFromTheWaiterAfterIt() throws Exception {
+		LockHandle first = template().exclusive(this.key).acquire();
+		ChildOutput dead = start(List.of(), "waitfor", childBackend(), this.key, Long.toString(TTL.toMillis()), "60000",
+				this.store.toString());
+		dead.awaitLine("WAITING", 0, START);
+		// Let it wait (on Redis: take the first place in the key's wake line) before the
+		// test JVM's waiter does.
+		Awaitility.await().pollDelay(Duration.ofMillis(1500)).until(() -> true);
+		CompletableFuture<Long> next = CompletableFuture.supplyAsync(() -> {
+			try (LockHandle handle = template().exclusive(this.key).waitTime(Duration.ofSeconds(60)).acquire()) {
+				return handle.fencingToken();
+			}
+		});
+		Awaitility.await().pollDelay(Duration.ofMillis(1000)).until(() -> true);
+		assertThat(next).as("the waiter after the one to be killed, still waiting").isNotDone();
+		dead.child().kill();
+		first.close();
+		long releasedAt = System.nanoTime();
+		// A release that wakes the dead waiter alone (Redis wakes one instance) is made
+		// good by the others' polling, at most latchkey.waiting.max-poll-interval (1 s)
+		// apart: the key is not left free while a live waiter waits.
+		long token = next.get(30, TimeUnit.SECONDS);
+		Duration grantedAfter = Duration.ofNanos(System.nanoTime() - releasedAt);
+		logger.info(() -> backendName() + ": the waiter after a killed one was granted the key "
+				+ grantedAfter.toMillis() + " ms after the release");
+		assertThat(token).isGreaterThan(first.fencingToken());
+		assertThat(grantedAfter).as("time from the release to the next grant").isLessThan(Duration.ofSeconds(10));
+		assertThat(dead.lines("RAN ", 0)).as("critical sections the killed waiter ran").isEmpty();
+	}
+
 	// 4. The server paused or restarted under a holder
 
 	@Test

@@ -128,6 +128,11 @@ public class ForwardingLockRepository implements LockRepository {
 	}
 
 	@Override
+	public boolean wakesWaitersOfItsOwnReleases() {
+		return this.delegate.wakesWaitersOfItsOwnReleases();
+	}
+
+	@Override
 	public ReleaseSubscription subscribe(String key, Runnable onRelease) {
 		return this.delegate.subscribe(key, onRelease);
 	}
