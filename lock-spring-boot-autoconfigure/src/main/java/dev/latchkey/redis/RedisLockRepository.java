@@ -384,11 +384,12 @@ public class RedisLockRepository implements LockRepository, AutoCloseable {
 			""", Long.class);
 
 	// KEYS: lock, permits, holders, wake. ARGV: token, channel, key, wake channel prefix,
-	// instance. Answers 1 when released, 2 when released and the releasing instance is
-	// the one to wake, 0 when no longer held. The release wakes the instance first in the
-	// key's wake line, on its own channel, and takes it off the line (it joins again if
-	// its attempt fails); the releasing instance, if first, is told by the answer; with
-	// nobody in the line, the release tells every instance.
+	// instance. Answers 0 when no longer held; when released, 1 if another instance is
+	// woken, 2 if the releasing instance's waiters are to be woken. The release wakes the
+	// instance first in the key's wake line, on its own channel, and takes it off the
+	// line (it joins again if its attempt fails); the releasing instance, if first, is
+	// told by the answer alone; with nobody in the line, the release tells every
+	// instance, the releasing one by the answer too.
 	private static final RedisScript<Long> RELEASE = RedisScript.of("""
 			local function wake()
 				local next = redis.call('ZPOPMIN', KEYS[4])
@@ -397,10 +398,10 @@ public class RedisLockRepository implements LockRepository, AutoCloseable {
 				end
 				if next[1] then
 					redis.call('PUBLISH', ARGV[4] .. next[1], ARGV[3])
-				else
-					redis.call('PUBLISH', ARGV[2], ARGV[3])
+					return 1
 				end
-				return 1
+				redis.call('PUBLISH', ARGV[2], ARGV[3])
+				return 2
 			end
 			local lock = redis.call('HMGET', KEYS[1], 'token', 'record')
 			if lock[1] == ARGV[1] then
@@ -1225,7 +1226,8 @@ public class RedisLockRepository implements LockRepository, AutoCloseable {
 
 	/**
 	 * Releases a lease with the release script, which wakes the next instance in the
-	 * key's wake line: this one's own waiters are woken here, with no message.
+	 * key's wake line, or every instance when the line is empty: this one's own waiters
+	 * are then woken here at once, without waiting for a message.
 	 * @return whether the lease was still held
 	 */
 	private boolean releaseAtServer(LeaseSpec lease, String action) {

@@ -205,9 +205,11 @@ class RedisLockScriptTests {
 		int granted = grants.get();
 		logger.info(() -> "Redis commands for " + granted + " hand-offs over " + instances + " instances: " + calls);
 		// Each hand-off: the release, the attempt of the one instance it woke, and the
-		// attempt with which the next caller of that instance joins its wake line. Woken
-		// at once, the other five instances would add five attempts to each.
-		assertThat(calls.get("evalsha")).isLessThanOrEqualTo(3L * granted + 2L * instances * threadsPerInstance);
+		// attempt with which the next caller of that instance joins its wake line again:
+		// 3 (2.8 to 2.9 measured here; a caller's first attempt, made while no other
+		// caller of its instance waits, adds to it). Woken at once, the other five
+		// instances added their attempts to each: 6.2 per hand-off.
+		assertThat(calls.get("evalsha")).isLessThanOrEqualTo(granted * 7L / 2);
 		assertThat(calls.get("publish")).isLessThanOrEqualTo(granted);
 	}
 
