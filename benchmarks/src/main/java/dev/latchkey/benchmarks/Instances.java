@@ -167,8 +167,18 @@ final class Instances implements AutoCloseable {
 	private @Nullable String redisNamespace;
 
 	private LockRepository redis() {
+		return redis(redisConnectionFactory());
+	}
+
+	/**
+	 * A connection factory of its own, started and counted, to the Redis server: for a
+	 * peer that uses Redis through its own client, as Spring Integration's
+	 * {@code RedisLockRegistry} does.
+	 * @return the connection factory, destroyed when these instances close
+	 */
+	LettuceConnectionFactory redisConnectionFactory() {
 		RedisURI uri = RedisURI.create(env("LATCHKEY_REDIS_URL", "redis://127.0.0.1:6379"));
-		return redis(new LettuceConnectionFactory(new RedisStandaloneConfiguration(uri.getHost(), uri.getPort())));
+		return counted(new LettuceConnectionFactory(new RedisStandaloneConfiguration(uri.getHost(), uri.getPort())));
 	}
 
 	private @Nullable List<String> clusterNodes;
@@ -182,7 +192,7 @@ final class Instances implements AutoCloseable {
 		if (this.clusterNodes == null) {
 			this.clusterNodes = startRedisCluster();
 		}
-		return redis(new LettuceConnectionFactory(new RedisClusterConfiguration(this.clusterNodes)));
+		return redis(counted(new LettuceConnectionFactory(new RedisClusterConfiguration(this.clusterNodes))));
 	}
 
 	private List<String> startRedisCluster() throws Exception {
@@ -260,7 +270,17 @@ final class Instances implements AutoCloseable {
 		return output;
 	}
 
+	/**
+	 * A repository on a connection factory made by {@link #counted}.
+	 */
 	private LockRepository redis(LettuceConnectionFactory factory) {
+		if (this.redisNamespace == null) {
+			this.redisNamespace = this.name + "-" + UUID.randomUUID();
+		}
+		return new RedisLockRepository(factory, this.redisNamespace);
+	}
+
+	private LettuceConnectionFactory counted(LettuceConnectionFactory factory) {
 		factory.afterPropertiesSet();
 		factory.start();
 		this.closeables.add(factory::destroy);
@@ -272,10 +292,7 @@ final class Instances implements AutoCloseable {
 			}
 		});
 		this.requests.counted();
-		if (this.redisNamespace == null) {
-			this.redisNamespace = this.name + "-" + UUID.randomUUID();
-		}
-		return new RedisLockRepository(factory, this.redisNamespace);
+		return factory;
 	}
 
 	private @Nullable StatementCountingProxy proxy;

@@ -26,14 +26,18 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.UUID;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.locks.Lock;
 
 import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.Client;
+
+import org.springframework.integration.redis.util.RedisLockRegistry;
 
 import dev.latchkey.LockNotAcquiredException;
 import dev.latchkey.LockSettings;
@@ -57,10 +61,11 @@ import dev.latchkey.LockTemplate;
  *
  * Arguments: the backend ({@code memory}, {@code socket}, {@code redis},
  * {@code redis-cluster}, {@code postgresql}, {@code etcd} or {@code etcd-cluster}; see
- * {@link Instances}; or {@code jetcd-lock}, jetcd's own {@code Lock} service on the etcd
- * server, to compare), instances, threads per instance, seconds to count (after 2 s of
- * warm-up), and {@code fair} to take the key as a fair lock
- * ({@code LockSettings.withFair(true)}):
+ * {@link Instances}; or, to compare, {@code jetcd-lock}, jetcd's own {@code Lock} service
+ * on the etcd server, and {@code si-redis-spin} and {@code si-redis-pubsub}, Spring
+ * Integration's {@code RedisLockRegistry} of either lock type on the Redis server),
+ * instances, threads per instance, seconds to count (after 2 s of warm-up), and
+ * {@code fair} to take the key as a fair lock ({@code LockSettings.withFair(true)}):
  *
  * <pre class="code">
  * java -cp benchmarks/target/benchmarks.jar dev.latchkey.benchmarks.ManyWaiters etcd 8 1 10 fair
@@ -99,7 +104,7 @@ public final class ManyWaiters {
 	public static void main(String[] args) throws Exception {
 		if (args.length < 3) {
 			System.err.println("Usage: ManyWaiters memory|socket|redis|redis-cluster|postgresql|etcd|etcd-cluster|"
-					+ "jetcd-lock instances threads-per-instance [seconds] [fair]");
+					+ "jetcd-lock|si-redis-spin|si-redis-pubsub instances threads-per-instance [seconds] [fair]");
 			System.exit(2);
 		}
 		Duration run = Duration.ofSeconds((args.length > 3) ? Long.parseLong(args[3]) : 10);
@@ -110,11 +115,22 @@ public final class ManyWaiters {
 
 	private void measure() throws Exception {
 		boolean jetcdLock = "jetcd-lock".equals(this.backend);
-		try (Instances instances = new Instances(jetcdLock ? "etcd" : this.backend, "many-waiters")) {
+		RedisLockRegistry.RedisLockType springIntegration = switch (this.backend) {
+			case "si-redis-spin" -> RedisLockRegistry.RedisLockType.SPIN_LOCK;
+			case "si-redis-pubsub" -> RedisLockRegistry.RedisLockType.PUB_SUB_LOCK;
+			default -> null;
+		};
+		String server = jetcdLock ? "etcd" : (springIntegration != null) ? "redis" : this.backend;
+		try (Instances instances = new Instances(server, "many-waiters")) {
 			List<Locker> lockers = new ArrayList<>();
+			String registryKey = "many-waiters-" + UUID.randomUUID();
 			for (int i = 0; i < this.instances; i++) {
 				if (jetcdLock) {
 					lockers.add(jetcdLock(instances));
+					continue;
+				}
+				if (springIntegration != null) {
+					lockers.add(springIntegration(instances, registryKey, springIntegration));
 					continue;
 				}
 				LockTemplate template = new LockTemplate(instances.repository(i),
@@ -136,6 +152,27 @@ public final class ManyWaiters {
 
 		void run(Runnable work) throws Exception;
 
+	}
+
+	/**
+	 * An instance of Spring Integration's {@code RedisLockRegistry}: a connection factory
+	 * of its own, and the registry's lock of the key, which its threads share (its local
+	 * lock hands the key between them, and only its holder asks Redis).
+	 */
+	private Locker springIntegration(Instances instances, String registryKey, RedisLockRegistry.RedisLockType type) {
+		RedisLockRegistry registry = new RedisLockRegistry(instances.redisConnectionFactory(), registryKey, 30_000);
+		registry.setRedisLockType(type);
+		instances.closeLater(registry::destroy);
+		Lock lock = registry.obtain(KEY);
+		return (work) -> {
+			lock.lockInterruptibly();
+			try {
+				work.run();
+			}
+			finally {
+				lock.unlock();
+			}
+		};
 	}
 
 	/**
