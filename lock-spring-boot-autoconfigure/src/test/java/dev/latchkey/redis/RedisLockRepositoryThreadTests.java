@@ -53,20 +53,31 @@ class RedisLockRepositoryThreadTests {
 	@Test
 	void threadsOfTheApplicationsFactoryAreStartedOnFirstUseAndGoneAfterClose() {
 		String prefix = "app-redis-" + UUID.randomUUID() + "-";
-		RedisLockRepository repository = new RedisLockRepository(this.connections,
-				"latchkey-threads-" + UUID.randomUUID(), new CustomizableThreadFactory(prefix));
+		String namespace = "latchkey-threads-" + UUID.randomUUID();
+		RedisLockRepository repository = new RedisLockRepository(this.connections, namespace,
+				new CustomizableThreadFactory(prefix));
 		assertThat(LiveThreads.named(prefix)).as("none before first use").isEmpty();
 		LeaseSpec lease = LeaseSpec.exclusive("threads", "test", "token-" + UUID.randomUUID(), Duration.ofSeconds(5));
 		assertThat(repository.tryAcquire(lease)).isPresent();
 		assertThat(LiveThreads.named(prefix)).as("the expiry sweep").hasSize(1);
+		assertThat(repository.release(lease)).isTrue();
 		CompletableFuture<String> deliveredOn = new CompletableFuture<>();
+		RedisLockRepository peer = new RedisLockRepository(this.connections, namespace);
 		try (ReleaseSubscription subscription = repository.subscribe("threads",
 				() -> deliveredOn.complete(Thread.currentThread().getName()))) {
-			assertThat(repository.release(lease)).isTrue();
+			// Released by another instance: this one hears of it by a message (its own
+			// releases wake its waiters on the releasing thread).
+			LeaseSpec peers = LeaseSpec.exclusive("threads", "peer", "token-" + UUID.randomUUID(),
+					Duration.ofSeconds(5));
+			assertThat(peer.tryAcquire(peers)).isPresent();
+			assertThat(peer.release(peers)).isTrue();
 			assertThat(deliveredOn).succeedsWithin(Duration.ofSeconds(5))
 				.as("the release message, delivered on a thread of the factory")
 				.asString()
 				.startsWith(prefix);
+		}
+		finally {
+			peer.close();
 		}
 		assertThat(LiveThreads.named(prefix)).as("the expiry sweep and the release messages' thread").hasSize(2);
 		repository.close();
