@@ -240,11 +240,10 @@ public interface CrossInstanceContract extends LockRepositoryFixture {
 			List<RecordedEvent> pinned = RecordingFile.readAllEvents(events);
 			// The JDK still pins a virtual thread while a class loads or initializes, or
 			// while a method handle is linked or customized (JEP 491), once per class or
-			// site,
-			// whoever's code asked for it: the warm-up above loaded most of them, but not
-			// those of paths that only contention reaches (an etcd writer wait renewed
-			// after a third of its TTL). A pin inside a client library (Lettuce records
-			// JFR events of its own while it connects) is the library's.
+			// site, whoever's code asked for it: the warm-up above loaded most of them,
+			// but not those of paths that only contention reaches (an etcd writer wait
+			// renewed after a third of its TTL). A pin inside a client library (Lettuce
+			// records JFR events of its own while it connects) is the library's.
 			List<String> ours = pinned.stream()
 				.map(RecordedEvent::getStackTrace)
 				.filter((trace) -> trace != null && !loadsAClass(trace) && !linksACallSite(trace)
@@ -282,20 +281,27 @@ public interface CrossInstanceContract extends LockRepositoryFixture {
 
 	/**
 	 * Whether the thread was pinned while the JDK linked or customized a method handle
-	 * right under a method of Latchkey's: a lambda's call site linked (whose frames the
-	 * recording hides), or a record's generated {@code equals} recompiled after so many
-	 * calls; once per site, like a class load. A thread that blocks while pinned shows
-	 * where it blocked (a park, a wait, a read) above the caller's frame instead.
+	 * for a method of Latchkey's, once per site, like a class load. Either the frames
+	 * above Latchkey's are all {@code java.lang.invoke} (a lambda's call site linked,
+	 * whose frames the recording hides, or a record's generated {@code equals} recompiled
+	 * after so many calls), or the virtual machine called up into
+	 * {@code MethodHandleNatives} to resolve a call site's type: that upcall has a native
+	 * frame under it, so whatever the JDK blocks on above it (a contended
+	 * {@code ReferenceQueue} while it interns a {@code MethodType}) pins the carrier. A
+	 * thread that blocks in Latchkey's own code while pinned shows where it blocked (a
+	 * park, a wait, a read) above Latchkey's frame with no such upcall in between.
 	 */
 	private static boolean linksACallSite(RecordedStackTrace trace) {
+		boolean onlyInvokeFrames = true;
 		for (RecordedFrame frame : trace.getFrames()) {
 			String type = frame.getMethod().getType().getName();
-			if (type.startsWith("dev.latchkey.")) {
+			if ("java.lang.invoke.MethodHandleNatives".equals(type)) {
 				return true;
 			}
-			if (!type.startsWith("java.lang.invoke.")) {
-				return false;
+			if (type.startsWith("dev.latchkey.")) {
+				return onlyInvokeFrames;
 			}
+			onlyInvokeFrames &= type.startsWith("java.lang.invoke.");
 		}
 		return false;
 	}
