@@ -31,6 +31,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
+import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadFactory;
 import java.util.regex.Pattern;
@@ -88,8 +89,9 @@ import dev.latchkey.support.ReleaseListeners;
  * directly and never from a transaction bound to the calling thread: a rollback of the
  * caller's transaction cannot release a lock, nor can its commit keep one. Waiting holds
  * no connection. On PostgreSQL a release is announced with {@code NOTIFY}, and one
- * connection per repository (opened when the first waiter subscribes) listens, so waiters
- * of every instance are woken at once; on the other databases waiters of other instances
+ * connection per repository (opened when the first waiter subscribes) listens; an
+ * exclusive release wakes the instance that has waited longest for the key (its place in
+ * the key's wake line), not every one. On the other databases waiters of other instances
  * poll with backoff and jitter, and waiters of this one are woken by its own releases.
  * <p>
  * Database failures (no connection within the pool's timeout, a missing table, a database
@@ -135,6 +137,10 @@ public class JdbcLockRepository implements LockRepository, AutoCloseable {
 	private final Map<String, Long> writerWaits = new ConcurrentHashMap<>();
 
 	private final ThreadFactory threadFactory;
+
+	// This repository's name in the wake lines of the keys it waits for (PostgreSQL), and
+	// the address of the release notifications that wake it.
+	private final String instance = UUID.randomUUID().toString();
 
 	private volatile @Nullable JdbcLockDialect dialect;
 
@@ -359,8 +365,29 @@ public class JdbcLockRepository implements LockRepository, AutoCloseable {
 		return leases.stream().map((lease) -> fencingTokens.get(lease.key())).toList();
 	}
 
+	/**
+	 * {@inheritDoc}
+	 * <p>
+	 * On PostgreSQL one statement: refused, it also records the writer wait and puts this
+	 * instance in the key's wake line, so that a release wakes it (see
+	 * {@link #wakesWaitersOfItsOwnReleases()}); granted, it withdraws both. Elsewhere the
+	 * acquire, and when refused a transaction that records the writer wait, on the first
+	 * refusal and again once a third of the lease's time-to-live has passed.
+	 */
 	@Override
 	public OptionalLong tryAcquireWaiting(LeaseSpec lease) {
+		if (dialect() instanceof PostgresLockDialect postgres) {
+			Assert.isTrue(lease.mode() == LeaseMode.EXCLUSIVE, "tryAcquireWaiting takes an exclusive lease");
+			OptionalLong granted = inConnection("acquire", lease.key(), false,
+					(connection) -> postgres.acquireExclusiveWaiting(connection, lease, owner(lease), this.instance));
+			if (granted.isPresent()) {
+				this.writerWaits.remove(lease.token());
+			}
+			else {
+				this.writerWaits.putIfAbsent(lease.token(), System.nanoTime());
+			}
+			return granted;
+		}
 		OptionalLong granted = tryAcquire(lease);
 		if (granted.isPresent()) {
 			if (this.writerWaits.remove(lease.token()) != null) {
@@ -396,7 +423,12 @@ public class JdbcLockRepository implements LockRepository, AutoCloseable {
 		JdbcLockDialect dialect = dialect();
 		try {
 			inConnection("withdraw the writer wait on", lease.key(), false, (connection) -> {
-				dialect.deleteWriterWait(connection, lease);
+				if (dialect instanceof PostgresLockDialect postgres) {
+					postgres.withdrawWaits(connection, lease, this.instance);
+				}
+				else {
+					dialect.deleteWriterWait(connection, lease);
+				}
 				return null;
 			});
 		}
@@ -479,9 +511,24 @@ public class JdbcLockRepository implements LockRepository, AutoCloseable {
 		});
 	}
 
+	/**
+	 * {@inheritDoc}
+	 * <p>
+	 * On PostgreSQL the release of an exclusive lease wakes the first instance of the
+	 * key's wake line, with a notification addressed to it, or every instance when the
+	 * line is empty; this instance's waiters are woken here when it is the one.
+	 */
 	@Override
 	public boolean release(LeaseSpec lease) {
 		JdbcLockDialect dialect = dialect();
+		if (lease.mode() == LeaseMode.EXCLUSIVE && dialect instanceof PostgresLockDialect postgres) {
+			PostgresLockDialect.Release released = inConnection("release", lease.key(), false,
+					(connection) -> postgres.releaseExclusive(connection, lease, this.instance));
+			if (released == PostgresLockDialect.Release.WAKE_HERE) {
+				this.listeners.released(lease.key());
+			}
+			return released != PostgresLockDialect.Release.NOT_HELD;
+		}
 		boolean released = (lease.mode() == LeaseMode.EXCLUSIVE)
 				? inConnection("release", lease.key(), false,
 						(connection) -> dialect.releaseExclusive(connection, lease))
@@ -491,6 +538,19 @@ public class JdbcLockRepository implements LockRepository, AutoCloseable {
 			this.listeners.released(lease.key());
 		}
 		return released;
+	}
+
+	/**
+	 * {@inheritDoc}
+	 * <p>
+	 * On PostgreSQL: a release wakes one instance, the first in the key's wake line,
+	 * which this one may be, and this repository then wakes its own waiters. Elsewhere a
+	 * release wakes no other instance (their waiters poll), and the answer is
+	 * {@code false}.
+	 */
+	@Override
+	public boolean wakesWaitersOfItsOwnReleases() {
+		return this.dialect instanceof PostgresLockDialect;
 	}
 
 	@Override
@@ -558,8 +618,8 @@ public class JdbcLockRepository implements LockRepository, AutoCloseable {
 	 */
 	private synchronized @Nullable PostgresReleaseNotifier notifier(PostgresLockDialect postgres) {
 		if (this.notifier == null && !this.closed) {
-			this.notifier = new PostgresReleaseNotifier(this.dataSource, postgres.channel(), this.listeners,
-					this.threadFactory);
+			this.notifier = new PostgresReleaseNotifier(this.dataSource, postgres.channel(), this.instance,
+					this.listeners, this.threadFactory);
 		}
 		return this.notifier;
 	}

@@ -37,12 +37,39 @@ import dev.latchkey.LeaseSpec;
  * table's sequence once the key's row is locked. A release empties the row and announces
  * the key with {@code pg_notify} in the same statement, which PostgreSQL delivers at
  * commit to every {@code LISTEN}ing application.
+ * <p>
+ * Exclusive waiters queue by instance: a waiting caller that is refused puts its
+ * repository's instance in the key's <em>wake line</em>, a row per instance whose
+ * {@code SLOT} is {@value #WAKE_SLOT_PREFIX} and the instance's id, {@code PERMITS}
+ * {@value #WAKE_LINE} and {@code FENCING} the time it joined (microseconds), in the same
+ * statement as the refused attempt, together with its writer wait. A release takes the
+ * first instance off the line and addresses its {@code NOTIFY} to that instance alone
+ * ({@link #wakePayload}); with nobody in the line, it tells every instance, as before.
+ * One release thus wakes the waiters of one instance, not the first waiter of each.
  */
 final class PostgresLockDialect extends JdbcLockDialect {
+
+	/**
+	 * {@code PERMITS} of a wake-line row.
+	 */
+	static final int WAKE_LINE = -2;
+
+	/**
+	 * The start of a wake-line row's {@code SLOT}, before the instance's id.
+	 */
+	static final String WAKE_SLOT_PREFIX = "~wake:";
+
+	/**
+	 * What starts and ends the instance's id in a release notification addressed to one
+	 * instance: a control character, which no lock key holds.
+	 */
+	static final char ADDRESSED = '\u0001';
 
 	private static final String PAST = "TIMESTAMPTZ '1970-01-01 00:00:01Z'";
 
 	private final String acquireExclusive;
+
+	private final String acquireExclusiveWaiting;
 
 	private final String acquireExclusiveAll;
 
@@ -51,6 +78,10 @@ final class PostgresLockDialect extends JdbcLockDialect {
 	private final String insertPermit;
 
 	private final String releaseExclusive;
+
+	private final String releaseExclusiveWaking;
+
+	private final String withdrawWaits;
 
 	private final String deletePermit;
 
@@ -75,6 +106,25 @@ final class PostgresLockDialect extends JdbcLockDialect {
 					FENCING = nextval('%2$s'), EXPIRES_AT = excluded.EXPIRES_AT, DESCRIPTION = excluded.DESCRIPTION
 				WHERE l.EXPIRES_AT <= now()
 				RETURNING FENCING""".formatted(table, sequence);
+		// The acquire of a caller that waits, in one statement: refused, it records its
+		// writer wait and its instance's place in the wake line (an instance already in
+		// it keeps its place); granted, it withdraws both. Either row is written again
+		// only once a third of its time-to-live has passed (a refused attempt in between
+		// only locks it). Data-modifying WITH queries all run, whether read or not.
+		this.acquireExclusiveWaiting = """
+				WITH granted AS (%1$s),
+				waits AS (INSERT INTO %2$s AS w (LOCK_KEY, SLOT, FENCING, PERMITS, EXPIRES_AT)
+					SELECT ?, v.SLOT, v.FENCING, v.PERMITS, now() + ? * INTERVAL '1 millisecond'
+					FROM (VALUES (?, 0, %3$d),
+						(?, CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000000 AS BIGINT), %4$d))
+						AS v (SLOT, FENCING, PERMITS)
+					WHERE NOT EXISTS (SELECT 1 FROM granted)
+					ON CONFLICT (LOCK_KEY, SLOT) DO UPDATE SET EXPIRES_AT = excluded.EXPIRES_AT,
+						FENCING = CASE WHEN w.EXPIRES_AT > now() THEN w.FENCING ELSE excluded.FENCING END
+					WHERE w.EXPIRES_AT < now() + ? * INTERVAL '1 millisecond'),
+				withdrawn AS (DELETE FROM %2$s WHERE LOCK_KEY = ? AND SLOT IN (?, ?) AND TOKEN IS NULL
+					AND PERMITS IN (%3$d, %4$d) AND EXISTS (SELECT 1 FROM granted))
+				SELECT FENCING FROM granted""".formatted(this.acquireExclusive, table, WRITER_WAIT, WAKE_LINE);
 		// The same upsert for several keys in one statement: rows are locked in the order
 		// of the arrays (the keys' order), and a key that is held is left out of
 		// RETURNING.
@@ -100,6 +150,28 @@ final class PostgresLockDialect extends JdbcLockDialect {
 				WITH released AS (UPDATE %s SET TOKEN = NULL, OWNER = NULL, DESCRIPTION = NULL, EXPIRES_AT = %s
 					WHERE LOCK_KEY = ? AND SLOT = '' AND TOKEN = ? AND EXPIRES_AT > now() RETURNING LOCK_KEY)
 				SELECT COUNT(pg_notify('%s', LOCK_KEY)) FROM released""".formatted(table, PAST, this.channel);
+		// The release of an exclusive lease that wakes one instance: it takes the first
+		// live instance off the key's wake line (and the expired ones, left by instances
+		// that died), and addresses the notification to it, unless it is the releasing
+		// instance, which the answer tells; with nobody in the line, it tells every
+		// instance. Answers whether the lease was held, and the instance taken off the
+		// line (null for none).
+		this.releaseExclusiveWaking = """
+				WITH released AS (UPDATE %1$s SET TOKEN = NULL, OWNER = NULL, DESCRIPTION = NULL, EXPIRES_AT = %2$s
+					WHERE LOCK_KEY = ? AND SLOT = '' AND TOKEN = ? AND EXPIRES_AT > now() RETURNING LOCK_KEY),
+				popped AS (DELETE FROM %1$s WHERE LOCK_KEY = ? AND PERMITS = %3$d AND EXISTS (SELECT 1 FROM released)
+					AND (EXPIRES_AT <= now() OR SLOT = (SELECT SLOT FROM %1$s WHERE LOCK_KEY = ? AND PERMITS = %3$d
+						AND EXPIRES_AT > now() ORDER BY FENCING, SLOT LIMIT 1))
+					RETURNING SLOT, EXPIRES_AT > now() AS LIVE),
+				woken AS (SELECT substr(MIN(SLOT) FILTER (WHERE LIVE), %4$d) AS INSTANCE FROM popped)
+				SELECT (SELECT COUNT(*) FROM released), (SELECT INSTANCE FROM woken),
+					(SELECT COUNT(pg_notify('%5$s', CASE WHEN w.INSTANCE IS NULL THEN r.LOCK_KEY
+						ELSE chr(1) || w.INSTANCE || chr(1) || r.LOCK_KEY END))
+					FROM released r CROSS JOIN woken w WHERE w.INSTANCE IS DISTINCT FROM ?)""".formatted(table, PAST,
+				WAKE_LINE, WAKE_SLOT_PREFIX.length() + 1, this.channel);
+		this.withdrawWaits = """
+				DELETE FROM %s WHERE LOCK_KEY = ? AND SLOT IN (?, ?) AND TOKEN IS NULL AND PERMITS IN (%d, %d)"""
+			.formatted(table, WRITER_WAIT, WAKE_LINE);
 		this.deletePermit = """
 				WITH released AS (DELETE FROM %s WHERE LOCK_KEY = ? AND SLOT = ? AND TOKEN = ?
 					RETURNING LOCK_KEY, EXPIRES_AT)
@@ -125,6 +197,78 @@ final class PostgresLockDialect extends JdbcLockDialect {
 
 	String channel() {
 		return this.channel;
+	}
+
+	/**
+	 * The payload of a release notification addressed to one instance: its id and the
+	 * key, each instance's id enclosed in {@value #ADDRESSED} (U+0001).
+	 * @param instance the instance's id
+	 * @param key the released key
+	 * @return the payload
+	 */
+	static String wakePayload(String instance, String key) {
+		return ADDRESSED + instance + ADDRESSED + key;
+	}
+
+	/**
+	 * Acquires an exclusive lease for a caller that waits: as {@link #acquireExclusive},
+	 * and, refused, records the caller's writer wait and puts its instance in the key's
+	 * wake line; granted, withdraws both.
+	 * @return the fencing token of the grant, or empty when the key is held
+	 */
+	OptionalLong acquireExclusiveWaiting(Connection connection, LeaseSpec lease, String owner, String instance)
+			throws SQLException {
+		long ttl = lease.ttl().toMillis();
+		try (PreparedStatement statement = connection.prepareStatement(this.acquireExclusiveWaiting)) {
+			statement.setString(1, lease.key());
+			statement.setString(2, lease.token());
+			statement.setString(3, owner);
+			statement.setLong(4, ttl);
+			statement.setString(5, lease.description());
+			statement.setString(6, lease.key());
+			statement.setLong(7, ttl);
+			statement.setString(8, lease.token());
+			statement.setString(9, WAKE_SLOT_PREFIX + instance);
+			statement.setLong(10, ttl - ttl / 3);
+			statement.setString(11, lease.key());
+			statement.setString(12, lease.token());
+			statement.setString(13, WAKE_SLOT_PREFIX + instance);
+			return firstLong(statement);
+		}
+	}
+
+	/**
+	 * Releases an exclusive lease and wakes the first instance of the key's wake line, or
+	 * every instance when the line is empty.
+	 * @param instance the releasing repository's instance id
+	 * @return whether the lease was held, and whether the waiters of the releasing
+	 * instance are to be woken (it was first in the line, or the line was empty)
+	 */
+	Release releaseExclusive(Connection connection, LeaseSpec lease, String instance) throws SQLException {
+		try (PreparedStatement statement = connection.prepareStatement(this.releaseExclusiveWaking)) {
+			statement.setString(1, lease.key());
+			statement.setString(2, lease.token());
+			statement.setString(3, lease.key());
+			statement.setString(4, lease.key());
+			statement.setString(5, instance);
+			try (ResultSet result = statement.executeQuery()) {
+				result.next();
+				if (result.getLong(1) == 0) {
+					return Release.NOT_HELD;
+				}
+				String woken = result.getString(2);
+				return (woken == null || woken.equals(instance)) ? Release.WAKE_HERE : Release.WOKE_ANOTHER;
+			}
+		}
+	}
+
+	/**
+	 * Withdraws a waiting caller that gives up: its writer wait, and its instance's place
+	 * in the wake line (another caller of the instance that still waits joins again with
+	 * its next attempt).
+	 */
+	void withdrawWaits(Connection connection, LeaseSpec lease, String instance) throws SQLException {
+		update(connection, this.withdrawWaits, lease.key(), lease.token(), WAKE_SLOT_PREFIX + instance);
 	}
 
 	@Override
@@ -278,6 +422,29 @@ final class PostgresLockDialect extends JdbcLockDialect {
 			}
 		}
 		return lost;
+	}
+
+	/**
+	 * What a release that wakes one instance did.
+	 */
+	enum Release {
+
+		/**
+		 * The lease was no longer held: nothing was released, nobody woken.
+		 */
+		NOT_HELD,
+
+		/**
+		 * Released, and another instance's waiters woken.
+		 */
+		WOKE_ANOTHER,
+
+		/**
+		 * Released, and the releasing instance's waiters are to be woken: it was first in
+		 * the wake line, or the line was empty and every instance was told.
+		 */
+		WAKE_HERE
+
 	}
 
 }

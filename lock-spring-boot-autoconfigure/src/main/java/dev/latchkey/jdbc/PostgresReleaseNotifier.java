@@ -36,9 +36,11 @@ import dev.latchkey.support.ReleaseListeners;
 /**
  * Listens to the release channel of a PostgreSQL lock table on one connection of the
  * application's {@link DataSource}, held for as long as the repository lives, and hands
- * each released key to the waiters of this process. Started by the first waiter; after a
- * failure it reconnects, and waiters fall back on polling meanwhile. Its one thread comes
- * from the repository's thread factory and ends when the notifier is closed.
+ * each released key to the waiters of this process: a key announced to every instance, or
+ * one addressed to this instance ({@link PostgresLockDialect#wakePayload}), and not one
+ * addressed to another. Started by the first waiter; after a failure it reconnects, and
+ * waiters fall back on polling meanwhile. Its one thread comes from the repository's
+ * thread factory and ends when the notifier is closed.
  */
 final class PostgresReleaseNotifier implements AutoCloseable {
 
@@ -52,6 +54,9 @@ final class PostgresReleaseNotifier implements AutoCloseable {
 
 	private final String channel;
 
+	// How a notification addressed to this instance starts.
+	private final String address;
+
 	private final ReleaseListeners listeners;
 
 	private final ThreadFactory threadFactory;
@@ -64,10 +69,11 @@ final class PostgresReleaseNotifier implements AutoCloseable {
 
 	private volatile boolean closed;
 
-	PostgresReleaseNotifier(DataSource dataSource, String channel, ReleaseListeners listeners,
+	PostgresReleaseNotifier(DataSource dataSource, String channel, String instance, ReleaseListeners listeners,
 			ThreadFactory threadFactory) {
 		this.dataSource = dataSource;
 		this.channel = channel;
+		this.address = PostgresLockDialect.wakePayload(instance, "");
 		this.listeners = listeners;
 		this.threadFactory = threadFactory;
 	}
@@ -116,7 +122,7 @@ final class PostgresReleaseNotifier implements AutoCloseable {
 					PGNotification[] received = notifications.getNotifications(POLL_MILLIS);
 					if (received != null) {
 						for (PGNotification notification : received) {
-							this.listeners.released(notification.getParameter());
+							released(notification.getParameter());
 						}
 					}
 				}
@@ -141,6 +147,16 @@ final class PostgresReleaseNotifier implements AutoCloseable {
 				awaitReconnect();
 			}
 		}
+	}
+
+	private void released(String payload) {
+		if (payload.startsWith(this.address)) {
+			this.listeners.released(payload.substring(this.address.length()));
+		}
+		else if (payload.isEmpty() || payload.charAt(0) != PostgresLockDialect.ADDRESSED) {
+			this.listeners.released(payload);
+		}
+		// Otherwise addressed to another instance, which the release woke instead.
 	}
 
 	private void awaitReconnect() {

@@ -3,8 +3,9 @@
 --
 -- One row per lease: SLOT is '' for the key's row, which holds the exclusive lease or, while permits are held, the
 -- semaphore's reservation (every grant of the key locks it), and the holder's token for a semaphore permit
--- or a shared (read) lease (PERMITS 0), or for a writer waiting for the key (TOKEN empty, PERMITS -1). Fencing tokens come from the
--- sequence, so they never go backwards even when rows are deleted.
+-- or a shared (read) lease (PERMITS 0), or for a writer waiting for the key (TOKEN empty, PERMITS -1); '~wake:' and an
+-- instance's id for that instance's place in the key's wake line (TOKEN empty, PERMITS -2, FENCING when it joined).
+-- Fencing tokens come from the sequence, so they never go backwards even when rows are deleted.
 -- DESCRIPTION is the holder's description, if it gave one. A table made by an earlier version lacks it; add it with
 -- ALTER TABLE LATCHKEY_LOCKS ADD COLUMN DESCRIPTION VARCHAR(200) (the repository refuses to start without it).
 CREATE SEQUENCE IF NOT EXISTS LATCHKEY_LOCKS_FENCING;
