@@ -385,7 +385,10 @@ public class RedisLockRepository implements LockRepository, AutoCloseable {
 
 	// KEYS: lock, permits, holders, wake. ARGV: token, channel, key, wake channel prefix,
 	// instance. Answers 0 when no longer held; when released, 1 if another instance is
-	// woken, 2 if the releasing instance's waiters are to be woken. The release wakes the
+	// woken, 2 if the releasing instance's waiters are to be woken; 3 when no longer held
+	// (its owner record had expired) but the lock's hash was deleted all the same and the
+	// releasing instance, first in the line, is to wake its waiters. The release wakes
+	// the
 	// instance first in the key's wake line, on its own channel, and takes it off the
 	// line (it joins again if its attempt fails); the releasing instance, if first, is
 	// told by the answer alone; with nobody in the line, the release tells every
@@ -408,6 +411,9 @@ public class RedisLockRepository implements LockRepository, AutoCloseable {
 				redis.call('DEL', KEYS[1])
 				local woken = wake()
 				if lock[2] and redis.call('EXISTS', lock[2]) == 0 then
+					if woken == 2 then
+						return 3
+					end
 					return 0
 				end
 				return woken
@@ -1234,10 +1240,10 @@ public class RedisLockRepository implements LockRepository, AutoCloseable {
 		Long released = execute(lease.key(), () -> action,
 				() -> this.redis.execute(RELEASE, keys(lease.key(), "lock", "permits", "holders", "wake"),
 						lease.token(), this.channel, lease.key(), this.wakeChannelPrefix, this.instance));
-		if (released != null && released == 2L) {
+		if (released != null && released >= 2L) {
 			this.listeners.released(lease.key());
 		}
-		return released != null && released > 0;
+		return released != null && (released == 1L || released == 2L);
 	}
 
 	/**

@@ -43,6 +43,7 @@ import dev.latchkey.LeaseSpec;
 import dev.latchkey.LockBackendException;
 import dev.latchkey.LockSettings;
 import dev.latchkey.LockTemplate;
+import dev.latchkey.ReleaseSubscription;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
@@ -247,6 +248,36 @@ class RedisLockScriptTests {
 		finally {
 			holder.close();
 			waiter.close();
+		}
+	}
+
+	@Test
+	void aReleaseOfALostLeaseStillWakesTheWaitersOfItsInstanceFirstInLine() throws Exception {
+		RedisLockRepository repository = new RedisLockRepository(connectionFactory, "lost-wake");
+		AtomicInteger woken = new AtomicInteger();
+		try (ReleaseSubscription subscription = repository.subscribe("lost", woken::incrementAndGet)) {
+			LeaseSpec held = LeaseSpec.exclusive("lost", "holder", token(), TTL);
+			assertThat(repository.tryAcquire(held)).isPresent();
+			// A caller of this instance waits: the instance is first in the key's wake
+			// line.
+			assertThat(repository.tryAcquireWaiting(LeaseSpec.exclusive("lost", "waiter", token(), TTL))).isEmpty();
+			assertThat(server.reply("ZCARD {lost-wake:lost}:wake")).contains(":1");
+			// The lease is lost: its owner record expired (deleted here, as a pause past
+			// the TTL would).
+			List<String> records = server.reply("KEYS {lost-wake:}:owner:*")
+				.lines()
+				.filter((line) -> line.startsWith("{"))
+				.toList();
+			assertThat(records).isNotEmpty();
+			records.forEach((record) -> assertThat(server.command("DEL " + record)).isEqualTo(":1"));
+			// Reported as not held; the release still deleted the lock and took this
+			// instance off the line, so it wakes its own waiters, as nobody else will.
+			assertThat(repository.release(held)).isFalse();
+			assertThat(server.reply("ZCARD {lost-wake:lost}:wake")).contains(":0");
+			Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> woken.get() == 1);
+		}
+		finally {
+			repository.close();
 		}
 	}
 
