@@ -122,6 +122,8 @@ public class JdbcLockRepository implements LockRepository, AutoCloseable {
 
 	private static final String POSTGRES_DRIVER = "org.postgresql.PGConnection";
 
+	private static final int MAX_CONTENDED_KEYS = 10_000;
+
 	private static final LogAccessor logger = new LogAccessor(JdbcLockRepository.class);
 
 	private final DataSource dataSource;
@@ -141,6 +143,10 @@ public class JdbcLockRepository implements LockRepository, AutoCloseable {
 	// This repository's name in the wake lines of the keys it waits for (PostgreSQL), and
 	// the address of the release notifications that wake it.
 	private final String instance = UUID.randomUUID().toString();
+
+	// The keys a waiting caller of this instance was refused on, until a grant finds no
+	// other instance waiting (PostgreSQL): their attempts and releases use the wake line.
+	private final Set<String> contendedKeys = ConcurrentHashMap.newKeySet();
 
 	private volatile @Nullable JdbcLockDialect dialect;
 
@@ -368,25 +374,17 @@ public class JdbcLockRepository implements LockRepository, AutoCloseable {
 	/**
 	 * {@inheritDoc}
 	 * <p>
-	 * On PostgreSQL one statement: refused, it also records the writer wait and puts this
-	 * instance in the key's wake line, so that a release wakes it (see
-	 * {@link #wakesWaitersOfItsOwnReleases()}); granted, it withdraws both. Elsewhere the
-	 * acquire, and when refused a transaction that records the writer wait, on the first
-	 * refusal and again once a third of the lease's time-to-live has passed.
+	 * On PostgreSQL a refused caller records its writer wait and puts this instance in
+	 * the key's wake line, so that a release wakes it (see
+	 * {@link #wakesWaitersOfItsOwnReleases()}), and a grant withdraws both: one statement
+	 * per attempt once this instance found the key contended, the plain acquire before.
+	 * Elsewhere the acquire, and when refused a transaction that records the writer wait,
+	 * on the first refusal and again once a third of the lease's time-to-live has passed.
 	 */
 	@Override
 	public OptionalLong tryAcquireWaiting(LeaseSpec lease) {
 		if (dialect() instanceof PostgresLockDialect postgres) {
-			Assert.isTrue(lease.mode() == LeaseMode.EXCLUSIVE, "tryAcquireWaiting takes an exclusive lease");
-			OptionalLong granted = inConnection("acquire", lease.key(), false,
-					(connection) -> postgres.acquireExclusiveWaiting(connection, lease, owner(lease), this.instance));
-			if (granted.isPresent()) {
-				this.writerWaits.remove(lease.token());
-			}
-			else {
-				this.writerWaits.putIfAbsent(lease.token(), System.nanoTime());
-			}
-			return granted;
+			return tryAcquireWaiting(postgres, lease);
 		}
 		OptionalLong granted = tryAcquire(lease);
 		if (granted.isPresent()) {
@@ -409,6 +407,51 @@ public class JdbcLockRepository implements LockRepository, AutoCloseable {
 			return null;
 		});
 		this.writerWaits.put(lease.token(), now);
+		return granted;
+	}
+
+	/**
+	 * A waiting caller's attempt on PostgreSQL. While this instance has not found the key
+	 * contended, the exclusive acquire's plain statement, as for a single attempt:
+	 * refused, a second statement records the writer wait and joins the wake line, and
+	 * the key counts as contended. Then each attempt is the one statement that joins the
+	 * line when refused and leaves it when granted; a grant that finds no other instance
+	 * in the line makes the key uncontended again. A release of a contended key wakes the
+	 * first instance in its line; of another, every instance (a release that finds nobody
+	 * waiting pays nothing for the line).
+	 */
+	private OptionalLong tryAcquireWaiting(PostgresLockDialect postgres, LeaseSpec lease) {
+		Assert.isTrue(lease.mode() == LeaseMode.EXCLUSIVE, "tryAcquireWaiting takes an exclusive lease");
+		if (this.contendedKeys.contains(lease.key())) {
+			PostgresLockDialect.WaitingGrant grant = inConnection("acquire", lease.key(), false,
+					(connection) -> postgres.acquireExclusiveWaiting(connection, lease, owner(lease), this.instance));
+			if (grant.fencingToken().isEmpty()) {
+				this.writerWaits.putIfAbsent(lease.token(), System.nanoTime());
+				return grant.fencingToken();
+			}
+			this.writerWaits.remove(lease.token());
+			if (!grant.othersWaiting()) {
+				this.contendedKeys.remove(lease.key());
+			}
+			return grant.fencingToken();
+		}
+		OptionalLong granted = tryAcquire(lease);
+		if (granted.isPresent()) {
+			if (this.writerWaits.remove(lease.token()) != null) {
+				withdrawWait(lease);
+			}
+			return granted;
+		}
+		if (this.contendedKeys.size() >= MAX_CONTENDED_KEYS) {
+			// Forgotten keys are released to every instance, and join again when refused.
+			this.contendedKeys.clear();
+		}
+		this.contendedKeys.add(lease.key());
+		inConnection("record a writer wait on", lease.key(), false, (connection) -> {
+			postgres.joinWakeLine(connection, lease, this.instance);
+			return null;
+		});
+		this.writerWaits.putIfAbsent(lease.token(), System.nanoTime());
 		return granted;
 	}
 
@@ -514,14 +557,17 @@ public class JdbcLockRepository implements LockRepository, AutoCloseable {
 	/**
 	 * {@inheritDoc}
 	 * <p>
-	 * On PostgreSQL the release of an exclusive lease wakes the first instance of the
-	 * key's wake line, with a notification addressed to it, or every instance when the
-	 * line is empty; this instance's waiters are woken here when it is the one.
+	 * On PostgreSQL the release of an exclusive lease of a contended key wakes the first
+	 * instance of the key's wake line, with a notification addressed to it, or every
+	 * instance when the line is empty; this instance's waiters are woken here when it is
+	 * the one. A release of a key this instance has not found contended tells every
+	 * instance, as one of another mode does.
 	 */
 	@Override
 	public boolean release(LeaseSpec lease) {
 		JdbcLockDialect dialect = dialect();
-		if (lease.mode() == LeaseMode.EXCLUSIVE && dialect instanceof PostgresLockDialect postgres) {
+		if (lease.mode() == LeaseMode.EXCLUSIVE && dialect instanceof PostgresLockDialect postgres
+				&& this.contendedKeys.contains(lease.key())) {
 			PostgresLockDialect.Release released = inConnection("release", lease.key(), false,
 					(connection) -> postgres.releaseExclusive(connection, lease, this.instance));
 			if (released == PostgresLockDialect.Release.WAKE_HERE) {

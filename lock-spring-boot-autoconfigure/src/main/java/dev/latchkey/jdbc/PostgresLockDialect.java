@@ -69,6 +69,8 @@ final class PostgresLockDialect extends JdbcLockDialect {
 
 	private final String acquireExclusive;
 
+	private final String joinWakeLine;
+
 	private final String acquireExclusiveWaiting;
 
 	private final String acquireExclusiveAll;
@@ -106,25 +108,34 @@ final class PostgresLockDialect extends JdbcLockDialect {
 					FENCING = nextval('%2$s'), EXPIRES_AT = excluded.EXPIRES_AT, DESCRIPTION = excluded.DESCRIPTION
 				WHERE l.EXPIRES_AT <= now()
 				RETURNING FENCING""".formatted(table, sequence);
-		// The acquire of a caller that waits, in one statement: refused, it records its
-		// writer wait and its instance's place in the wake line (an instance already in
-		// it keeps its place); granted, it withdraws both. Either row is written again
-		// only once a third of its time-to-live has passed (a refused attempt in between
-		// only locks it). Data-modifying WITH queries all run, whether read or not.
+		// A refused waiting caller's writer wait and its instance's place in the wake
+		// line
+		// (an instance already in it keeps its place). Either row is written again only
+		// once a third of its time-to-live has passed (a refused attempt in between only
+		// locks it). The first formatting leaves a placeholder where a condition may go.
+		String joinWakeLine = """
+				INSERT INTO %1$s AS w (LOCK_KEY, SLOT, FENCING, PERMITS, EXPIRES_AT)
+				SELECT ?, v.SLOT, v.FENCING, v.PERMITS, now() + ? * INTERVAL '1 millisecond'
+				FROM (VALUES (?, 0, %2$d),
+					(?, CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000000 AS BIGINT), %3$d))
+					AS v (SLOT, FENCING, PERMITS)
+				%%1$s
+				ON CONFLICT (LOCK_KEY, SLOT) DO UPDATE SET EXPIRES_AT = excluded.EXPIRES_AT,
+					FENCING = CASE WHEN w.EXPIRES_AT > now() THEN w.FENCING ELSE excluded.FENCING END
+				WHERE w.EXPIRES_AT < now() + ? * INTERVAL '1 millisecond'""".formatted(table, WRITER_WAIT, WAKE_LINE);
+		this.joinWakeLine = joinWakeLine.formatted("");
+		// The acquire of a caller that waits for a contended key, in one statement:
+		// refused, it joins the wake line as above; granted, it withdraws its writer wait
+		// and its instance's place, and tells whether another instance is in the line.
+		// Data-modifying WITH queries all run, whether read or not.
 		this.acquireExclusiveWaiting = """
 				WITH granted AS (%1$s),
-				waits AS (INSERT INTO %2$s AS w (LOCK_KEY, SLOT, FENCING, PERMITS, EXPIRES_AT)
-					SELECT ?, v.SLOT, v.FENCING, v.PERMITS, now() + ? * INTERVAL '1 millisecond'
-					FROM (VALUES (?, 0, %3$d),
-						(?, CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000000 AS BIGINT), %4$d))
-						AS v (SLOT, FENCING, PERMITS)
-					WHERE NOT EXISTS (SELECT 1 FROM granted)
-					ON CONFLICT (LOCK_KEY, SLOT) DO UPDATE SET EXPIRES_AT = excluded.EXPIRES_AT,
-						FENCING = CASE WHEN w.EXPIRES_AT > now() THEN w.FENCING ELSE excluded.FENCING END
-					WHERE w.EXPIRES_AT < now() + ? * INTERVAL '1 millisecond'),
-				withdrawn AS (DELETE FROM %2$s WHERE LOCK_KEY = ? AND SLOT IN (?, ?) AND TOKEN IS NULL
-					AND PERMITS IN (%3$d, %4$d) AND EXISTS (SELECT 1 FROM granted))
-				SELECT FENCING FROM granted""".formatted(this.acquireExclusive, table, WRITER_WAIT, WAKE_LINE);
+				waits AS (%2$s),
+				withdrawn AS (DELETE FROM %3$s WHERE LOCK_KEY = ? AND SLOT IN (?, ?) AND TOKEN IS NULL
+					AND PERMITS IN (%4$d, %5$d) AND EXISTS (SELECT 1 FROM granted))
+				SELECT FENCING, EXISTS (SELECT 1 FROM %3$s WHERE LOCK_KEY = ? AND PERMITS = %5$d AND SLOT <> ?
+					AND EXPIRES_AT > now()) FROM granted""".formatted(this.acquireExclusive,
+				joinWakeLine.formatted("WHERE NOT EXISTS (SELECT 1 FROM granted)"), table, WRITER_WAIT, WAKE_LINE);
 		// The same upsert for several keys in one statement: rows are locked in the order
 		// of the arrays (the keys' order), and a key that is held is left out of
 		// RETURNING.
@@ -211,30 +222,53 @@ final class PostgresLockDialect extends JdbcLockDialect {
 	}
 
 	/**
+	 * Records a refused caller's writer wait and puts its instance in the key's wake
+	 * line, unless it is there already (it keeps its place then).
+	 */
+	void joinWakeLine(Connection connection, LeaseSpec lease, String instance) throws SQLException {
+		try (PreparedStatement statement = connection.prepareStatement(this.joinWakeLine)) {
+			bindJoin(statement, 1, lease, instance);
+			statement.executeUpdate();
+		}
+	}
+
+	/**
 	 * Acquires an exclusive lease for a caller that waits: as {@link #acquireExclusive},
 	 * and, refused, records the caller's writer wait and puts its instance in the key's
 	 * wake line; granted, withdraws both.
-	 * @return the fencing token of the grant, or empty when the key is held
+	 * @return the fencing token of the grant (empty when the key is held), and whether
+	 * another instance is in the key's wake line
 	 */
-	OptionalLong acquireExclusiveWaiting(Connection connection, LeaseSpec lease, String owner, String instance)
+	WaitingGrant acquireExclusiveWaiting(Connection connection, LeaseSpec lease, String owner, String instance)
 			throws SQLException {
-		long ttl = lease.ttl().toMillis();
 		try (PreparedStatement statement = connection.prepareStatement(this.acquireExclusiveWaiting)) {
 			statement.setString(1, lease.key());
 			statement.setString(2, lease.token());
 			statement.setString(3, owner);
-			statement.setLong(4, ttl);
+			statement.setLong(4, lease.ttl().toMillis());
 			statement.setString(5, lease.description());
-			statement.setString(6, lease.key());
-			statement.setLong(7, ttl);
-			statement.setString(8, lease.token());
-			statement.setString(9, WAKE_SLOT_PREFIX + instance);
-			statement.setLong(10, ttl - ttl / 3);
-			statement.setString(11, lease.key());
-			statement.setString(12, lease.token());
-			statement.setString(13, WAKE_SLOT_PREFIX + instance);
-			return firstLong(statement);
+			int index = bindJoin(statement, 6, lease, instance);
+			statement.setString(index, lease.key());
+			statement.setString(index + 1, lease.token());
+			statement.setString(index + 2, WAKE_SLOT_PREFIX + instance);
+			statement.setString(index + 3, lease.key());
+			statement.setString(index + 4, WAKE_SLOT_PREFIX + instance);
+			try (ResultSet result = statement.executeQuery()) {
+				return result.next() ? new WaitingGrant(OptionalLong.of(result.getLong(1)), result.getBoolean(2))
+						: new WaitingGrant(OptionalLong.empty(), true);
+			}
 		}
+	}
+
+	private static int bindJoin(PreparedStatement statement, int index, LeaseSpec lease, String instance)
+			throws SQLException {
+		long ttl = lease.ttl().toMillis();
+		statement.setString(index, lease.key());
+		statement.setLong(index + 1, ttl);
+		statement.setString(index + 2, lease.token());
+		statement.setString(index + 3, WAKE_SLOT_PREFIX + instance);
+		statement.setLong(index + 4, ttl - ttl / 3);
+		return index + 5;
 	}
 
 	/**
@@ -422,6 +456,16 @@ final class PostgresLockDialect extends JdbcLockDialect {
 			}
 		}
 		return lost;
+	}
+
+	/**
+	 * What a waiting caller's attempt answered.
+	 *
+	 * @param fencingToken the fencing token of the grant, or empty when the key is held
+	 * @param othersWaiting whether another instance is in the key's wake line (always
+	 * {@code true} when refused)
+	 */
+	record WaitingGrant(OptionalLong fencingToken, boolean othersWaiting) {
 	}
 
 	/**

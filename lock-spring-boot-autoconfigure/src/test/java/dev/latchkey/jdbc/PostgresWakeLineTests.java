@@ -114,14 +114,21 @@ class PostgresWakeLineTests {
 	@Test
 	void anInstanceThatDiedInTheWakeLineCostsOneHandOffAPollAndNoMore() throws Exception {
 		String key = "dead-waker-" + UUID.randomUUID();
-		try (JdbcLockRepository holder = new JdbcLockRepository(table.dataSource(), table.name());
+		try (JdbcLockRepository earlier = new JdbcLockRepository(table.dataSource(), table.name());
+				JdbcLockRepository holder = new JdbcLockRepository(table.dataSource(), table.name());
 				JdbcLockRepository waiter = new JdbcLockRepository(table.dataSource(), table.name())) {
 			LeaseSpec held = LeaseSpec.exclusive(key, "holder", UUID.randomUUID().toString(), TTL);
-			assertThat(holder.tryAcquire(held)).isPresent();
+			LeaseSpec previous = LeaseSpec.exclusive(key, "earlier", UUID.randomUUID().toString(), TTL);
+			assertThat(earlier.tryAcquire(previous)).isPresent();
+			assertThat(holder.tryAcquireWaiting(held)).isEmpty();
 			// A waiting instance killed with kill -9 leaves its place in the wake line,
 			// first.
 			jdbc().update("INSERT INTO " + table.name() + " (LOCK_KEY, SLOT, FENCING, PERMITS, EXPIRES_AT)"
-					+ " VALUES (?, '~killed-instance', 0, -2, now() + INTERVAL '30 seconds')", key);
+					+ " VALUES (?, '~wake:killed-instance', 0, -2, now() + INTERVAL '30 seconds')", key);
+			assertThat(earlier.release(previous)).isTrue();
+			// The holder, refused before, finds the key contended: its release uses the
+			// line.
+			assertThat(holder.tryAcquireWaiting(held)).isPresent();
 			LockSettings settings = LockSettings.defaults()
 				.withTtl(TTL)
 				.withWaitTime(Duration.ofSeconds(30))
@@ -137,9 +144,8 @@ class PostgresWakeLineTests {
 				// waiter's poll found the key free.
 				waited.get(10, TimeUnit.SECONDS);
 				assertThat(Duration.ofNanos(System.nanoTime() - released)).isLessThan(Duration.ofSeconds(5));
-				assertThat(jdbc().queryForObject(
-						"SELECT COUNT(*) FROM " + table.name() + " WHERE LOCK_KEY = ? AND SLOT = '~killed-instance'",
-						Long.class, key))
+				assertThat(jdbc().queryForObject("SELECT COUNT(*) FROM " + table.name()
+						+ " WHERE LOCK_KEY = ? AND SLOT = '~wake:killed-instance'", Long.class, key))
 					.isZero();
 			}
 		}
@@ -148,11 +154,14 @@ class PostgresWakeLineTests {
 	@Test
 	void aReleaseWakesTheInstanceFirstInLineAndNoOther() throws Exception {
 		String key = "addressed-" + UUID.randomUUID();
-		try (JdbcLockRepository holder = new JdbcLockRepository(table.dataSource(), table.name());
+		try (JdbcLockRepository earlier = new JdbcLockRepository(table.dataSource(), table.name());
+				JdbcLockRepository holder = new JdbcLockRepository(table.dataSource(), table.name());
 				JdbcLockRepository first = new JdbcLockRepository(table.dataSource(), table.name());
 				JdbcLockRepository second = new JdbcLockRepository(table.dataSource(), table.name())) {
 			LeaseSpec held = LeaseSpec.exclusive(key, "holder", UUID.randomUUID().toString(), TTL);
-			assertThat(holder.tryAcquire(held)).isPresent();
+			LeaseSpec previous = LeaseSpec.exclusive(key, "earlier", UUID.randomUUID().toString(), TTL);
+			assertThat(earlier.tryAcquire(previous)).isPresent();
+			assertThat(holder.tryAcquireWaiting(held)).isEmpty();
 			AtomicInteger firstWoken = new AtomicInteger();
 			AtomicInteger secondWoken = new AtomicInteger();
 			try (ReleaseSubscription firstSubscription = first.subscribe(key, firstWoken::incrementAndGet);
@@ -161,7 +170,18 @@ class PostgresWakeLineTests {
 				LeaseSpec secondWaiter = LeaseSpec.exclusive(key, "second", UUID.randomUUID().toString(), TTL);
 				assertThat(first.tryAcquireWaiting(firstWaiter)).isEmpty();
 				assertThat(second.tryAcquireWaiting(secondWaiter)).isEmpty();
+				assertThat(wakeRows(key)).isEqualTo(3);
+				// The first holder was never refused: its release tells every instance (a
+				// key this instance has not found contended pays nothing for the line).
+				assertThat(earlier.release(previous)).isTrue();
+				Awaitility.await()
+					.atMost(Duration.ofSeconds(5))
+					.until(() -> firstWoken.get() == 1 && secondWoken.get() == 1);
+				// The holder, first in the line, takes the key, and leaves the line.
+				assertThat(holder.tryAcquireWaiting(held)).isPresent();
 				assertThat(wakeRows(key)).isEqualTo(2);
+				firstWoken.set(0);
+				secondWoken.set(0);
 				assertThat(holder.release(held)).isTrue();
 				Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> firstWoken.get() == 1);
 				// A release of the other instance, for another key, comes after this
