@@ -49,10 +49,10 @@ import dev.latchkey.LockTemplate;
  * java -cp benchmarks/target/benchmarks.jar dev.latchkey.benchmarks.HeldLeases redis 100000 3 30 2
  * </pre>
  *
- * Arguments: the backend ({@code memory}, {@code socket}, {@code redis},
- * {@code redis-cluster}, {@code postgresql}, {@code etcd} or {@code etcd-cluster}; see
- * {@link Instances}), leases, TTL in seconds, seconds to hold them (10 by default), busy
- * threads (none by default).
+ * Arguments: the backend ({@code memory}, {@code socket}, {@code socket-remote} (the
+ * arbiter in a child JVM), {@code redis}, {@code redis-cluster}, {@code postgresql},
+ * {@code etcd} or {@code etcd-cluster}; see {@link Instances}), leases, TTL in seconds,
+ * seconds to hold them (10 by default), busy threads (none by default).
  */
 public final class HeldLeases {
 
@@ -64,8 +64,8 @@ public final class HeldLeases {
 	public static void main(String[] args) throws Exception {
 		if (args.length < 3) {
 			System.err.println(
-					"Usage: HeldLeases memory|socket|redis|redis-cluster|postgresql|etcd|etcd-cluster leases ttl-seconds "
-							+ "[seconds] [busy-threads]");
+					"Usage: HeldLeases memory|socket|socket-remote|redis|redis-cluster|postgresql|etcd|etcd-cluster leases "
+							+ "ttl-seconds " + "[seconds] [busy-threads]");
 			System.exit(2);
 		}
 		String backend = args[0];

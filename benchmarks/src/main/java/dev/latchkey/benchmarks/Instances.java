@@ -16,7 +16,9 @@
 
 package dev.latchkey.benchmarks;
 
+import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStreamReader;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
@@ -91,9 +93,10 @@ final class Instances implements AutoCloseable {
 
 	/**
 	 * Instances of a backend.
-	 * @param backend {@code memory}, {@code socket}, {@code redis}, {@code redis-cluster}
-	 * (three primaries these instances start), {@code postgresql}, {@code etcd} or
-	 * {@code etcd-cluster} (the three members {@code scripts/services.sh} starts)
+	 * @param backend {@code memory}, {@code socket}, {@code socket-remote} (the arbiter
+	 * in a child JVM), {@code redis}, {@code redis-cluster} (three primaries these
+	 * instances start), {@code postgresql}, {@code etcd} or {@code etcd-cluster} (the
+	 * three members {@code scripts/services.sh} starts)
 	 * @param name the harness's name, which the namespace starts with
 	 */
 	Instances(String backend, String name) {
@@ -142,13 +145,14 @@ final class Instances implements AutoCloseable {
 				yield new MemoryLockRepository();
 			}
 			case "socket" -> socket(instance);
+			case "socket-remote" -> socketWithRemoteArbiter(instance);
 			case "redis" -> redis();
 			case "redis-cluster" -> redisCluster();
 			case "postgresql" -> postgresql(instance);
 			case "etcd" -> etcd(env("LATCHKEY_TEST_ETCD_ENDPOINTS", "http://127.0.0.1:2379"));
 			case "etcd-cluster" -> etcd(required("LATCHKEY_TEST_ETCD_CLUSTER_ENDPOINTS"));
 			default -> throw new IllegalArgumentException("Unknown backend '" + this.backend
-					+ "': use memory, socket, redis, redis-cluster, postgresql, etcd or etcd-cluster");
+					+ "': use memory, socket, socket-remote, redis, redis-cluster, postgresql, etcd or etcd-cluster");
 		};
 	}
 
@@ -161,6 +165,29 @@ final class Instances implements AutoCloseable {
 		SocketLockRepository repository = new SocketLockRepository(this.socketDirectory, "instance-" + instance,
 				Duration.ofSeconds(5));
 		this.closeables.add(repository);
+		return repository;
+	}
+
+	/**
+	 * A socket repository whose arbiter is a child JVM (SocketBenchmark's child), started
+	 * first, so that this process holds the clients' state only, as an application whose
+	 * host's arbiter is another process does.
+	 */
+	private LockRepository socketWithRemoteArbiter(int instance) throws IOException {
+		if (this.socketDirectory == null) {
+			this.socketDirectory = Files.createTempDirectory("latchkey-" + this.name + "-");
+			Process arbiter = SocketBenchmark.startChild(this.socketDirectory);
+			this.closeables.add(arbiter::destroyForcibly);
+			BufferedReader fromChild = new BufferedReader(
+					new InputStreamReader(arbiter.getInputStream(), StandardCharsets.UTF_8));
+			SocketBenchmark.expect(fromChild, "ARBITER true");
+		}
+		SocketLockRepository repository = new SocketLockRepository(this.socketDirectory, "instance-" + instance,
+				Duration.ofSeconds(5));
+		this.closeables.add(repository);
+		if (repository.isArbiter()) {
+			throw new IllegalStateException("This process became the arbiter of " + this.socketDirectory);
+		}
 		return repository;
 	}
 

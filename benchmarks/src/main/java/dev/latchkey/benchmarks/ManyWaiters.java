@@ -59,13 +59,14 @@ import dev.latchkey.LockTemplate;
  * java -cp benchmarks/target/benchmarks.jar dev.latchkey.benchmarks.ManyWaiters redis 10 100 10
  * </pre>
  *
- * Arguments: the backend ({@code memory}, {@code socket}, {@code redis},
- * {@code redis-cluster}, {@code postgresql}, {@code etcd} or {@code etcd-cluster}; see
- * {@link Instances}; or, to compare, {@code jetcd-lock}, jetcd's own {@code Lock} service
- * on the etcd server, and {@code si-redis-spin} and {@code si-redis-pubsub}, Spring
- * Integration's {@code RedisLockRegistry} of either lock type on the Redis server),
- * instances, threads per instance, seconds to count (after 2 s of warm-up), and
- * {@code fair} to take the key as a fair lock ({@code LockSettings.withFair(true)}):
+ * Arguments: the backend ({@code memory}, {@code socket}, {@code socket-remote},
+ * {@code redis}, {@code redis-cluster}, {@code postgresql}, {@code etcd} or
+ * {@code etcd-cluster}; see {@link Instances}; or, to compare, {@code jetcd-lock},
+ * jetcd's own {@code Lock} service on the etcd server, and {@code si-redis-spin} and
+ * {@code si-redis-pubsub}, Spring Integration's {@code RedisLockRegistry} of either lock
+ * type on the Redis server), instances, threads per instance, seconds to count (after 2 s
+ * of warm-up), and {@code fair} to take the key as a fair lock
+ * ({@code LockSettings.withFair(true)}):
  *
  * <pre class="code">
  * java -cp benchmarks/target/benchmarks.jar dev.latchkey.benchmarks.ManyWaiters etcd 8 1 10 fair
@@ -103,7 +104,8 @@ public final class ManyWaiters {
 
 	public static void main(String[] args) throws Exception {
 		if (args.length < 3) {
-			System.err.println("Usage: ManyWaiters memory|socket|redis|redis-cluster|postgresql|etcd|etcd-cluster|"
+			System.err.println("Usage: ManyWaiters memory|socket|socket-remote|redis|redis-cluster|postgresql|etcd|"
+					+ "etcd-cluster|"
 					+ "jetcd-lock|si-redis-spin|si-redis-pubsub instances threads-per-instance [seconds] [fair]");
 			System.exit(2);
 		}

@@ -271,7 +271,7 @@ public final class SocketBenchmark {
 				+ report("floor: one line through a pipe to a blocked thread of another process", pipe);
 	}
 
-	private static Process startChild(Path directory) throws IOException {
+	static Process startChild(Path directory) throws IOException {
 		String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
 		return new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"), SocketBenchmark.class.getName(),
 				"child", directory.toString())
@@ -279,7 +279,7 @@ public final class SocketBenchmark {
 			.start();
 	}
 
-	private static void expect(BufferedReader in, String expected) throws IOException {
+	static void expect(BufferedReader in, String expected) throws IOException {
 		String line = in.readLine();
 		if (line == null || !line.startsWith(expected)) {
 			throw new IllegalStateException("Expected '" + expected + "' from the child, got '" + line + "'");
