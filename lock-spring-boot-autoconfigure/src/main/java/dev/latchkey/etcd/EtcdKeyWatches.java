@@ -27,6 +27,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 
+import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.Watch;
 import io.etcd.jetcd.options.WatchOption;
 import io.etcd.jetcd.watch.WatchEvent;
@@ -39,8 +40,11 @@ import dev.latchkey.support.ReleaseListeners;
 
 /**
  * The release notifications of one repository: one etcd watch per key, shared by the
- * key's local waiters, for deletions under the key's prefix, which come from releases,
- * force-releases and expired leases alike.
+ * key's local waiters, for deletions of the key's holders, which come from releases,
+ * force-releases and expired leases alike, and of the places in its wake line. A release
+ * that also deletes a place in the line (in the same transaction, so in the same
+ * response) wakes that place's instance alone: the other instances let it pass, and the
+ * one whose place it was wakes its waiters even though no holder of its own went.
  */
 final class EtcdKeyWatches implements AutoCloseable {
 
@@ -49,6 +53,8 @@ final class EtcdKeyWatches implements AutoCloseable {
 	private final Watch watchClient;
 
 	private final EtcdKeys keys;
+
+	private final String instance;
 
 	private final Duration createTimeout;
 
@@ -60,9 +66,10 @@ final class EtcdKeyWatches implements AutoCloseable {
 
 	private boolean closed;
 
-	EtcdKeyWatches(Watch watchClient, EtcdKeys keys, Duration createTimeout) {
+	EtcdKeyWatches(Watch watchClient, EtcdKeys keys, String instance, Duration createTimeout) {
 		this.watchClient = watchClient;
 		this.keys = keys;
+		this.instance = instance;
 		this.createTimeout = createTimeout;
 	}
 
@@ -132,7 +139,15 @@ final class EtcdKeyWatches implements AutoCloseable {
 	}
 
 	/**
-	 * One watch of a key's prefix for deletions, shared by the key's local subscribers.
+	 * Wakes this repository's waiters of a key at once, as a release notification would.
+	 * @param key the lock key
+	 */
+	void released(String key) {
+		this.listeners.released(key);
+	}
+
+	/**
+	 * One watch of a key's range for deletions, shared by the key's local subscribers.
 	 */
 	private final class KeyWatch implements Watch.Listener {
 
@@ -146,11 +161,26 @@ final class EtcdKeyWatches implements AutoCloseable {
 
 		private final Watch.Watcher watcher;
 
+		private final ByteSequence holders;
+
+		private final ByteSequence wakeLine;
+
+		private final ByteSequence place;
+
 		KeyWatch(String key) {
 			this.key = key;
-			WatchOption option = WatchOption.builder().isPrefix(true).withNoPut(true).withCreateNotify(true).build();
-			this.watcher = EtcdKeyWatches.this.watchClient.watch(EtcdKeyWatches.this.keys.holdersPrefix(key), option,
-					this);
+			EtcdKeys keys = EtcdKeyWatches.this.keys;
+			this.holders = keys.holdersPrefix(key);
+			this.wakeLine = keys.wakePrefix(key);
+			this.place = keys.placeKey(key, EtcdKeyWatches.this.instance);
+			// The holders (ns k \0), writer waits, queue and wake line (up to ns k \3):
+			// one range, so that a release's deletions come in one response.
+			WatchOption option = WatchOption.builder()
+				.withRange(keys.watchEnd(key))
+				.withNoPut(true)
+				.withCreateNotify(true)
+				.build();
+			this.watcher = EtcdKeyWatches.this.watchClient.watch(this.holders, option, this);
 		}
 
 		/**
@@ -176,11 +206,28 @@ final class EtcdKeyWatches implements AutoCloseable {
 				this.created.complete(null);
 				return;
 			}
+			boolean holderGone = false;
+			boolean placeGone = false;
+			boolean otherPlaceGone = false;
 			for (WatchEvent event : response.getEvents()) {
-				if (event.getEventType() == WatchEvent.EventType.DELETE) {
-					EtcdKeyWatches.this.listeners.released(this.key);
-					return;
+				if (event.getEventType() != WatchEvent.EventType.DELETE) {
+					continue;
 				}
+				ByteSequence deleted = event.getKeyValue().getKey();
+				if (deleted.startsWith(this.holders)) {
+					holderGone = true;
+				}
+				else if (deleted.equals(this.place)) {
+					placeGone = true;
+				}
+				else if (deleted.startsWith(this.wakeLine)) {
+					otherPlaceGone = true;
+				}
+			}
+			// A place deleted alone is a grant's, a withdrawal's or an expiry's: it wakes
+			// nobody. Writer waits and the fair queue (which has its own watch) neither.
+			if (placeGone || (holderGone && !otherPlaceGone)) {
+				EtcdKeyWatches.this.listeners.released(this.key);
 			}
 		}
 

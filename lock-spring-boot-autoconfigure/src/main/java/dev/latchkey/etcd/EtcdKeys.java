@@ -47,10 +47,14 @@ import dev.latchkey.LeaseSpec;
  * its own. A fair exclusive waiter's place in the key's queue is the etcd key
  * {@code ns k \2 token} (with the holder's value), on the etcd lease its lock would have:
  * the queue is ordered by those keys' create revisions, and a fair holder keeps its key
- * until it releases, so that its successor is woken then. A holder evicted by a
- * force-release is told so by the etcd key {@code ns \0 revoked/lease/token} (the lease
- * in hexadecimal), on the evicted holder's own etcd lease, which its repository reads,
- * and deletes, when it renews: no lock key is empty, so no holder's prefix covers it.
+ * until it releases, so that its successor is woken then. An instance (repository) whose
+ * callers wait for a key, not fair, has its place in the key's wake line, the etcd key
+ * {@code ns k \3 instance}, on the etcd lease of its TTL class: the line is ordered by
+ * create revisions too, and a release deletes the first place, which wakes that instance
+ * alone. A holder evicted by a force-release is told so by the etcd key
+ * {@code ns \0 revoked/lease/token} (the lease in hexadecimal), on the evicted holder's
+ * own etcd lease, which its repository reads, and deletes, when it renews: no lock key is
+ * empty, so no holder's prefix covers it.
  */
 final class EtcdKeys {
 
@@ -64,6 +68,8 @@ final class EtcdKeys {
 	private static final byte WRITER_SEPARATOR = 1;
 
 	private static final byte QUEUE_SEPARATOR = 2;
+
+	private static final byte WAKE_SEPARATOR = 3;
 
 	private final byte[] namespace;
 
@@ -129,6 +135,28 @@ final class EtcdKeys {
 		System.arraycopy(bytes, 0, prefix, this.namespace.length, bytes.length);
 		prefix[prefix.length - 1] = separator;
 		return ByteSequence.from(prefix);
+	}
+
+	/**
+	 * The prefix of the wake line of a lock key, {@code ns k \3}.
+	 */
+	ByteSequence wakePrefix(String key) {
+		return prefix(key, WAKE_SEPARATOR);
+	}
+
+	/**
+	 * An instance's place in the wake line of a lock key.
+	 */
+	ByteSequence placeKey(String key, String instance) {
+		return wakePrefix(key).concat(ByteSequence.from(instance, StandardCharsets.UTF_8));
+	}
+
+	/**
+	 * The end of the range that a key's watch covers: past its holders, writer waits,
+	 * queue and wake line ({@code ns k \4}, exclusive).
+	 */
+	ByteSequence watchEnd(String key) {
+		return prefix(key, (byte) (WAKE_SEPARATOR + 1));
 	}
 
 	ByteSequence writerKey(String key, String token) {
@@ -212,6 +240,19 @@ final class EtcdKeys {
 	 */
 	static CompletableFuture<TxnResponse> deleteIfOurs(KV kv, ByteSequence etcdKey, ByteSequence value) {
 		return kv.txn().If(ours(etcdKey, value)).Then(Op.delete(etcdKey, DeleteOption.DEFAULT)).commit();
+	}
+
+	/**
+	 * Deletes the etcd key if it still holds the value, and with it another instance's
+	 * place in the key's wake line, which wakes that instance: both deletions come to
+	 * every watch of the key in one response.
+	 */
+	static CompletableFuture<TxnResponse> releaseWaking(KV kv, ByteSequence etcdKey, ByteSequence value,
+			ByteSequence place) {
+		return kv.txn()
+			.If(ours(etcdKey, value))
+			.Then(Op.delete(etcdKey, DeleteOption.DEFAULT), Op.delete(place, DeleteOption.DEFAULT))
+			.commit();
 	}
 
 	/**

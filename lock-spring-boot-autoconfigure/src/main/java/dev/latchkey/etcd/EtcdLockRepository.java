@@ -31,6 +31,7 @@ import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadFactory;
@@ -42,6 +43,7 @@ import io.etcd.jetcd.Client;
 import io.etcd.jetcd.KV;
 import io.etcd.jetcd.KeyValue;
 import io.etcd.jetcd.Lease;
+import io.etcd.jetcd.Txn;
 import io.etcd.jetcd.kv.GetResponse;
 import io.etcd.jetcd.kv.TxnResponse;
 import io.etcd.jetcd.op.Cmp;
@@ -135,6 +137,10 @@ public class EtcdLockRepository implements QueueingLockRepository, AutoCloseable
 
 	private static final int MAX_REMEMBERED_FULL_SEMAPHORES = 10_000;
 
+	private static final int MAX_REMEMBERED_NEXT_TO_WAKE = 10_000;
+
+	private static final ByteSequence NO_VALUE = ByteSequence.from(new byte[0]);
+
 	private final KV kv;
 
 	private final Lease leaseClient;
@@ -156,6 +162,14 @@ public class EtcdLockRepository implements QueueingLockRepository, AutoCloseable
 	private final EtcdFairQueue queue;
 
 	private final Set<String> fullSemaphores = ConcurrentHashMap.newKeySet();
+
+	// This repository's name in the wake lines of the keys it waits for.
+	private final String instance = UUID.randomUUID().toString();
+
+	// The place first in its key's wake line when each exclusive lease of this repository
+	// was granted, by the lease's token: the release deletes it, which wakes that
+	// instance. None when nobody else waited.
+	private final Map<String, ByteSequence> nextToWake = new ConcurrentHashMap<>();
 
 	private final AtomicBoolean closed = new AtomicBoolean();
 
@@ -205,7 +219,7 @@ public class EtcdLockRepository implements QueueingLockRepository, AutoCloseable
 		this.kv = client.getKVClient();
 		this.leaseClient = client.getLeaseClient();
 		this.leases = new EtcdLeasePool(this.leaseClient, this.requests);
-		this.watches = new EtcdKeyWatches(client.getWatchClient(), this.keys, requestTimeout);
+		this.watches = new EtcdKeyWatches(client.getWatchClient(), this.keys, this.instance, requestTimeout);
 		this.held = new EtcdHeldLeases(this.kv, this.keys, this.requests, threadFactory);
 		this.queue = new EtcdFairQueue(this.kv, client.getWatchClient(), this.keys, this.requests, this.leases,
 				this.held);
@@ -251,7 +265,7 @@ public class EtcdLockRepository implements QueueingLockRepository, AutoCloseable
 				return OptionalLong.empty();
 			}
 		}
-		return acquire(lease);
+		return acquire(lease, false);
 	}
 
 	/**
@@ -381,9 +395,9 @@ public class EtcdLockRepository implements QueueingLockRepository, AutoCloseable
 	 */
 	@Override
 	public OptionalLong tryAcquireWaiting(LeaseSpec lease) {
-		OptionalLong granted = acquire(lease);
+		OptionalLong granted = acquire(lease, true);
 		if (granted.isPresent()) {
-			stopWaiting(lease);
+			withdrawWriterWait(lease);
 		}
 		else {
 			recordWriterWait(lease);
@@ -391,8 +405,28 @@ public class EtcdLockRepository implements QueueingLockRepository, AutoCloseable
 		return granted;
 	}
 
+	/**
+	 * {@inheritDoc}
+	 * <p>
+	 * Withdraws the writer wait, and this instance's place in the key's wake line
+	 * (another caller of this instance that still waits joins again with its next
+	 * attempt).
+	 */
 	@Override
 	public void stopWaiting(LeaseSpec lease) {
+		if (withdrawWriterWait(lease)) {
+			try {
+				this.requests.call(lease.key(), () -> "Leaving the wake line of the lock",
+						() -> this.kv.delete(this.keys.placeKey(lease.key(), this.instance)));
+			}
+			catch (LockBackendException ex) {
+				logger.debug(ex, () -> "Could not leave the wake line of '" + lease.key()
+						+ "'; the place goes with the first release that wakes it");
+			}
+		}
+	}
+
+	private boolean withdrawWriterWait(LeaseSpec lease) {
 		WriterWait wait = this.writerWaits.remove(lease.token());
 		if (wait != null) {
 			try {
@@ -404,7 +438,9 @@ public class EtcdLockRepository implements QueueingLockRepository, AutoCloseable
 				logger.debug(ex, () -> "Could not withdraw the writer wait on '" + lease.key()
 						+ "'; it ends with its etcd lease");
 			}
+			return true;
 		}
+		return false;
 	}
 
 	private void recordWriterWait(LeaseSpec lease) {
@@ -444,17 +480,34 @@ public class EtcdLockRepository implements QueueingLockRepository, AutoCloseable
 		this.leaseClient.revoke(waitLease).exceptionally((ex) -> null);
 	}
 
-	private OptionalLong acquire(LeaseSpec lease) {
+	/**
+	 * One transaction: puts the holder's key if it is absent, counts the key's holders,
+	 * and reads the first place of its wake line, which the release deletes to wake that
+	 * instance. For a caller that waits, a grant also deletes this instance's place, and
+	 * a refusal puts it (a place already there keeps its create revision, so its turn),
+	 * on the etcd lease of the lease's TTL class, which ends it should this process die.
+	 */
+	private OptionalLong acquire(LeaseSpec lease, boolean waiting) {
 		EtcdKeys.checkKey(lease.key());
 		ByteSequence etcdKey = this.keys.lockKey(lease.key());
 		ByteSequence prefix = this.keys.holdersPrefix(lease.key());
 		ByteSequence value = EtcdKeys.value(lease);
+		ByteSequence place = this.keys.placeKey(lease.key(), this.instance);
+		Op firstInLine = Op.get(this.keys.wakePrefix(lease.key()), firstCreated());
 		TxnResponse response = withLease(lease,
-				(shared) -> this.requests.call(lease.key(), () -> "Acquiring the lock",
-						() -> this.kv.txn()
-							.If(EtcdKeys.absent(etcdKey))
-							.Then(Op.put(etcdKey, value, leased(shared)), Op.get(prefix, countOnly()))
-							.commit()));
+				(shared) -> this.requests.call(lease.key(), () -> "Acquiring the lock", () -> {
+					Txn attempt = this.kv.txn().If(EtcdKeys.absent(etcdKey));
+					if (!waiting) {
+						return attempt
+							.Then(Op.put(etcdKey, value, leased(shared)), Op.get(prefix, countOnly()), firstInLine)
+							.commit();
+					}
+					return attempt
+						.Then(Op.put(etcdKey, value, leased(shared)), Op.get(prefix, countOnly()),
+								Op.delete(place, DeleteOption.DEFAULT), firstInLine)
+						.Else(Op.put(place, NO_VALUE, leased(shared)))
+						.commit();
+				}));
 		if (!response.isSucceeded()) {
 			this.held.forget(lease.token());
 			return OptionalLong.empty();
@@ -466,6 +519,15 @@ public class EtcdLockRepository implements QueueingLockRepository, AutoCloseable
 			return OptionalLong.empty();
 		}
 		this.held.granted(lease);
+		List<KeyValue> first = response.getGetResponses().get(1).getKvs();
+		if (!first.isEmpty()) {
+			if (this.nextToWake.size() >= MAX_REMEMBERED_NEXT_TO_WAKE) {
+				// Leases that ended without a release (lost, swept) left theirs: their
+				// keys' releases tell every instance instead.
+				this.nextToWake.clear();
+			}
+			this.nextToWake.put(lease.token(), first.get(0).getKey());
+		}
 		return OptionalLong.of(response.getHeader().getRevision());
 	}
 
@@ -622,17 +684,29 @@ public class EtcdLockRepository implements QueueingLockRepository, AutoCloseable
 		}
 	}
 
+	/**
+	 * {@inheritDoc}
+	 * <p>
+	 * An exclusive lease, not fair, whose grant found another instance first in the key's
+	 * wake line deletes that instance's place in the same transaction as its key: the
+	 * watches of every instance see both deletions in one response, and only that
+	 * instance wakes its waiters. Otherwise every instance's watch sees the key go, and
+	 * this instance's waiters are woken here at once.
+	 */
 	@Override
 	public boolean release(LeaseSpec lease) {
 		ByteSequence etcdKey = this.keys.etcdKey(lease);
 		ByteSequence value = EtcdKeys.value(lease);
+		boolean fair = lease.fair() && lease.mode() == LeaseMode.EXCLUSIVE;
+		ByteSequence next = this.nextToWake.remove(lease.token());
 		TxnResponse response;
 		try {
 			response = this.requests.call(lease.key(), () -> "Releasing the lock",
-					() -> (lease.fair() && lease.mode() == LeaseMode.EXCLUSIVE)
+					() -> fair
 							? EtcdKeys.releaseFair(this.kv, etcdKey, value,
 									this.keys.queueKey(lease.key(), lease.token()))
-							: EtcdKeys.deleteIfOurs(this.kv, etcdKey, value));
+							: (next != null) ? EtcdKeys.releaseWaking(this.kv, etcdKey, value, next)
+									: EtcdKeys.deleteIfOurs(this.kv, etcdKey, value));
 		}
 		catch (LockBackendException ex) {
 			// The caller has given the lease up: the expiry sweep deletes it as soon as
@@ -641,7 +715,21 @@ public class EtcdLockRepository implements QueueingLockRepository, AutoCloseable
 			throw ex;
 		}
 		this.held.forget(lease.token());
+		if (response.isSucceeded() && (fair || next == null)) {
+			this.watches.released(lease.key());
+		}
 		return response.isSucceeded();
+	}
+
+	/**
+	 * {@inheritDoc}
+	 * <p>
+	 * A release wakes one instance, the first in the key's wake line, or, with nobody in
+	 * it, every instance, this one by the repository at once.
+	 */
+	@Override
+	public boolean wakesWaitersOfItsOwnReleases() {
+		return true;
 	}
 
 	@Override
@@ -1016,6 +1104,16 @@ public class EtcdLockRepository implements QueueingLockRepository, AutoCloseable
 
 	private static GetOption countOnly() {
 		return GetOption.builder().isPrefix(true).withCountOnly(true).build();
+	}
+
+	private static GetOption firstCreated() {
+		return GetOption.builder()
+			.isPrefix(true)
+			.withSortField(GetOption.SortTarget.CREATE)
+			.withSortOrder(GetOption.SortOrder.ASCEND)
+			.withLimit(1)
+			.withKeysOnly(true)
+			.build();
 	}
 
 	/**
