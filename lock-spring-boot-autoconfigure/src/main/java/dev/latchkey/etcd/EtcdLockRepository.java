@@ -137,7 +137,7 @@ public class EtcdLockRepository implements QueueingLockRepository, AutoCloseable
 
 	private static final int MAX_REMEMBERED_FULL_SEMAPHORES = 10_000;
 
-	private static final int MAX_REMEMBERED_NEXT_TO_WAKE = 10_000;
+	private static final int MAX_CONTENDED_KEYS = 10_000;
 
 	private static final ByteSequence NO_VALUE = ByteSequence.from(new byte[0]);
 
@@ -166,9 +166,13 @@ public class EtcdLockRepository implements QueueingLockRepository, AutoCloseable
 	// This repository's name in the wake lines of the keys it waits for.
 	private final String instance = UUID.randomUUID().toString();
 
+	// The keys a waiting caller of this instance was refused on, until a grant finds no
+	// other instance in the key's wake line: their grants read the line.
+	private final Set<String> contendedKeys = ConcurrentHashMap.newKeySet();
+
 	// The place first in its key's wake line when each exclusive lease of this repository
 	// was granted, by the lease's token: the release deletes it, which wakes that
-	// instance. None when nobody else waited.
+	// instance. None when nobody else waited, or the key was not contended here.
 	private final Map<String, ByteSequence> nextToWake = new ConcurrentHashMap<>();
 
 	private final AtomicBoolean closed = new AtomicBoolean();
@@ -481,11 +485,15 @@ public class EtcdLockRepository implements QueueingLockRepository, AutoCloseable
 	}
 
 	/**
-	 * One transaction: puts the holder's key if it is absent, counts the key's holders,
-	 * and reads the first place of its wake line, which the release deletes to wake that
-	 * instance. For a caller that waits, a grant also deletes this instance's place, and
-	 * a refusal puts it (a place already there keeps its create revision, so its turn),
-	 * on the etcd lease of the lease's TTL class, which ends it should this process die.
+	 * One transaction: puts the holder's key if it is absent and counts the key's
+	 * holders. A caller that waits and is refused puts its instance's place in the key's
+	 * wake line (a place already there keeps its create revision, so its turn), on the
+	 * etcd lease of the lease's TTL class, which ends it should this process die, and the
+	 * key counts as contended here: the first time with a request of its own, then in the
+	 * transaction's Else branch. On a contended key a grant also deletes this instance's
+	 * place, and reads the first place left, which the release deletes to wake that
+	 * instance; a grant that finds nobody else in the line makes the key uncontended
+	 * again. So an uncontended lock costs the transaction of before.
 	 */
 	private OptionalLong acquire(LeaseSpec lease, boolean waiting) {
 		EtcdKeys.checkKey(lease.key());
@@ -493,23 +501,24 @@ public class EtcdLockRepository implements QueueingLockRepository, AutoCloseable
 		ByteSequence prefix = this.keys.holdersPrefix(lease.key());
 		ByteSequence value = EtcdKeys.value(lease);
 		ByteSequence place = this.keys.placeKey(lease.key(), this.instance);
-		Op firstInLine = Op.get(this.keys.wakePrefix(lease.key()), firstCreated());
+		boolean contended = this.contendedKeys.contains(lease.key());
 		TxnResponse response = withLease(lease,
 				(shared) -> this.requests.call(lease.key(), () -> "Acquiring the lock", () -> {
+					Op put = Op.put(etcdKey, value, leased(shared));
+					Op count = Op.get(prefix, countOnly());
 					Txn attempt = this.kv.txn().If(EtcdKeys.absent(etcdKey));
-					if (!waiting) {
-						return attempt
-							.Then(Op.put(etcdKey, value, leased(shared)), Op.get(prefix, countOnly()), firstInLine)
-							.commit();
-					}
-					return attempt
-						.Then(Op.put(etcdKey, value, leased(shared)), Op.get(prefix, countOnly()),
-								Op.delete(place, DeleteOption.DEFAULT), firstInLine)
-						.Else(Op.put(place, NO_VALUE, leased(shared)))
-						.commit();
+					attempt = contended
+							? attempt.Then(put, count, Op.delete(place, DeleteOption.DEFAULT),
+									Op.get(this.keys.wakePrefix(lease.key()), firstCreated()))
+							: attempt.Then(put, count);
+					return (waiting && contended) ? attempt.Else(Op.put(place, NO_VALUE, leased(shared))).commit()
+							: attempt.commit();
 				}));
 		if (!response.isSucceeded()) {
 			this.held.forget(lease.token());
+			if (waiting && !contended) {
+				joinWakeLine(lease, place);
+			}
 			return OptionalLong.empty();
 		}
 		if (response.getGetResponses().get(0).getCount() > 1) {
@@ -519,14 +528,20 @@ public class EtcdLockRepository implements QueueingLockRepository, AutoCloseable
 			return OptionalLong.empty();
 		}
 		this.held.granted(lease);
-		List<KeyValue> first = response.getGetResponses().get(1).getKvs();
-		if (!first.isEmpty()) {
-			if (this.nextToWake.size() >= MAX_REMEMBERED_NEXT_TO_WAKE) {
-				// Leases that ended without a release (lost, swept) left theirs: their
-				// keys' releases tell every instance instead.
-				this.nextToWake.clear();
+		if (contended) {
+			List<KeyValue> first = response.getGetResponses().get(1).getKvs();
+			if (first.isEmpty()) {
+				this.contendedKeys.remove(lease.key());
 			}
-			this.nextToWake.put(lease.token(), first.get(0).getKey());
+			else {
+				if (this.nextToWake.size() >= MAX_CONTENDED_KEYS) {
+					// Leases that ended without a release (lost, swept) left theirs:
+					// their
+					// keys' releases tell every instance instead.
+					this.nextToWake.clear();
+				}
+				this.nextToWake.put(lease.token(), first.get(0).getKey());
+			}
 		}
 		return OptionalLong.of(response.getHeader().getRevision());
 	}
@@ -637,6 +652,27 @@ public class EtcdLockRepository implements QueueingLockRepository, AutoCloseable
 			if (heldLimit != lease.permits()) {
 				throw new LockPermitsConflictException(lease.key(), lease.permits(), heldLimit);
 			}
+		}
+	}
+
+	/**
+	 * Marks a key contended, on a waiting caller's first refusal, and puts this
+	 * instance's place in its wake line (a request of its own, this once).
+	 */
+	private void joinWakeLine(LeaseSpec lease, ByteSequence place) {
+		if (this.contendedKeys.size() >= MAX_CONTENDED_KEYS) {
+			// Forgotten keys are released to every instance, and join again when refused.
+			this.contendedKeys.clear();
+		}
+		this.contendedKeys.add(lease.key());
+		EtcdLeasePool.SharedLease shared = this.leases.lease(lease.ttl());
+		try {
+			this.requests.call(lease.key(), () -> "Joining the wake line of the lock",
+					() -> this.kv.put(place, NO_VALUE, leased(shared)));
+		}
+		catch (LockBackendException ex) {
+			// Woken by every release meanwhile; its next refused attempt joins again.
+			logger.debug(ex, () -> "Could not join the wake line of '" + lease.key() + "'");
 		}
 	}
 

@@ -145,20 +145,24 @@ class EtcdWakeLineTests {
 					ReleaseSubscription secondSubscription = second.subscribe(key, secondWoken::incrementAndGet)) {
 				LeaseSpec previous = LeaseSpec.exclusive(key, "earlier", UUID.randomUUID().toString(), TTL);
 				assertThat(earlier.tryAcquire(previous)).isPresent();
+				// The holder is refused first: the key is contended for its instance.
+				LeaseSpec held = LeaseSpec.exclusive(key, "holder", UUID.randomUUID().toString(), TTL);
+				assertThat(holder.tryAcquireWaiting(held)).isEmpty();
 				LeaseSpec firstWaiter = LeaseSpec.exclusive(key, "first", UUID.randomUUID().toString(), TTL);
 				LeaseSpec secondWaiter = LeaseSpec.exclusive(key, "second", UUID.randomUUID().toString(), TTL);
 				assertThat(first.tryAcquireWaiting(firstWaiter)).isEmpty();
 				assertThat(second.tryAcquireWaiting(secondWaiter)).isEmpty();
-				assertThat(places(key)).hasSize(2);
+				assertThat(places(key)).hasSize(3);
 				// Granted while nobody waited: its release tells every instance.
 				assertThat(earlier.release(previous)).isTrue();
 				Awaitility.await()
 					.atMost(Duration.ofSeconds(5))
 					.until(() -> firstWoken.get() == 1 && secondWoken.get() == 1);
-				// Granted while the first and the second wait: its release wakes the
-				// first.
-				LeaseSpec held = LeaseSpec.exclusive(key, "holder", UUID.randomUUID().toString(), TTL);
-				assertThat(holder.tryAcquire(held)).isPresent();
+				// Granted while the first and the second wait: it leaves the line, and
+				// its
+				// release wakes the first.
+				assertThat(holder.tryAcquireWaiting(held)).isPresent();
+				assertThat(places(key)).hasSize(2);
 				firstWoken.set(0);
 				secondWoken.set(0);
 				assertThat(holder.release(held)).isTrue();
