@@ -26,11 +26,6 @@ import java.util.concurrent.atomic.AtomicLong;
 
 import io.etcd.jetcd.Client;
 import io.etcd.jetcd.options.GetOption;
-import io.grpc.CallOptions;
-import io.grpc.Channel;
-import io.grpc.ClientCall;
-import io.grpc.ClientInterceptor;
-import io.grpc.MethodDescriptor;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -65,17 +60,7 @@ class EtcdFairQueueTests {
 		List<EtcdLockRepository> repositories = new ArrayList<>();
 		try {
 			for (int i = 0; i <= WAITERS; i++) {
-				Client client = Client.builder()
-					.endpoints(TestServers.etcdEndpoints())
-					.interceptor(new ClientInterceptor() {
-						@Override
-						public <Q, A> ClientCall<Q, A> interceptCall(MethodDescriptor<Q, A> method, CallOptions options,
-								Channel next) {
-							calls.incrementAndGet();
-							return next.newCall(method, options);
-						}
-					})
-					.build();
+				Client client = EtcdTestSupport.countingClient(calls);
 				clients.add(client);
 				repositories.add(new EtcdLockRepository(client, etcd.name(), Duration.ofSeconds(5)));
 			}

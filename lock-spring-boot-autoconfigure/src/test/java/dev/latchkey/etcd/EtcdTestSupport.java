@@ -21,11 +21,19 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 
 import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.Client;
 import io.etcd.jetcd.options.DeleteOption;
 import io.etcd.jetcd.options.GetOption;
+import io.grpc.CallOptions;
+import io.grpc.Channel;
+import io.grpc.ClientCall;
+import io.grpc.ClientInterceptor;
+import io.grpc.MethodDescriptor;
+
+import dev.latchkey.test.TestServers;
 
 /**
  * Clients for the etcd tests.
@@ -43,6 +51,23 @@ final class EtcdTestSupport {
 	 */
 	static Client client(List<URI> endpoints) {
 		return Client.builder().endpoints(endpoints).connectTimeout(Duration.ofSeconds(2)).build();
+	}
+
+	/**
+	 * A jetcd client for the test server that counts the calls it makes (each request,
+	 * and each stream opened), as the benchmarks count them.
+	 * @param calls the counter
+	 * @return the client, to close after use
+	 */
+	static Client countingClient(AtomicLong calls) {
+		return Client.builder().endpoints(TestServers.etcdEndpoints()).interceptor(new ClientInterceptor() {
+			@Override
+			public <Q, A> ClientCall<Q, A> interceptCall(MethodDescriptor<Q, A> method, CallOptions options,
+					Channel next) {
+				calls.incrementAndGet();
+				return next.newCall(method, options);
+			}
+		}).build();
 	}
 
 	/**

@@ -40,6 +40,7 @@ import dev.latchkey.LeaseSpec;
 import dev.latchkey.LockSettings;
 import dev.latchkey.LockTemplate;
 import dev.latchkey.ReleaseSubscription;
+import dev.latchkey.test.HandOffs;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -80,28 +81,12 @@ class PostgresWakeLineTests {
 			template.exclusive("warm-up").run(() -> {
 			});
 		}
-		AtomicInteger grants = new AtomicInteger();
 		long before = connections.get();
-		List<Thread> threads = new ArrayList<>();
-		for (LockTemplate template : templates) {
-			for (int t = 0; t < threadsPerInstance; t++) {
-				Thread thread = new Thread(() -> {
-					while (grants.get() < handOffs) {
-						template.exclusive("hand-off").run(grants::incrementAndGet);
-					}
-				});
-				thread.start();
-				threads.add(thread);
-			}
-		}
-		for (Thread thread : threads) {
-			thread.join();
-		}
+		int granted = HandOffs.take(templates, threadsPerInstance, "hand-off", handOffs);
 		// Each instance's release listener took one connection, for good.
 		long statements = connections.get() - before - instances;
 		templates.forEach(LockTemplate::close);
 		repositories.forEach(JdbcLockRepository::close);
-		int granted = grants.get();
 		logger.info(() -> "Statements for " + granted + " hand-offs over " + instances + " instances: " + statements);
 		// Each hand-off: the release, the attempt of the one instance it woke, and the
 		// attempt with which the next caller of that instance joins the wake line again:

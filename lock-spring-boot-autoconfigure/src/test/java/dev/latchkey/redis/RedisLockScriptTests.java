@@ -44,6 +44,7 @@ import dev.latchkey.LockBackendException;
 import dev.latchkey.LockSettings;
 import dev.latchkey.LockTemplate;
 import dev.latchkey.ReleaseSubscription;
+import dev.latchkey.test.HandOffs;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
@@ -183,27 +184,11 @@ class RedisLockScriptTests {
 			template.exclusive("warm-up").run(() -> {
 			});
 		}
-		AtomicInteger grants = new AtomicInteger();
 		Map<String, Long> before = commandStats();
-		List<Thread> threads = new ArrayList<>();
-		for (LockTemplate template : templates) {
-			for (int t = 0; t < threadsPerInstance; t++) {
-				Thread thread = new Thread(() -> {
-					while (grants.get() < handOffs) {
-						template.exclusive("hand-off").run(grants::incrementAndGet);
-					}
-				});
-				thread.start();
-				threads.add(thread);
-			}
-		}
-		for (Thread thread : threads) {
-			thread.join();
-		}
+		int granted = HandOffs.take(templates, threadsPerInstance, "hand-off", handOffs);
 		Map<String, Long> calls = delta(before, commandStats());
 		templates.forEach(LockTemplate::close);
 		repositories.forEach(RedisLockRepository::close);
-		int granted = grants.get();
 		logger.info(() -> "Redis commands for " + granted + " hand-offs over " + instances + " instances: " + calls);
 		// Each hand-off: the release, the attempt of the one instance it woke, and the
 		// attempt with which the next caller of that instance joins its wake line again:
