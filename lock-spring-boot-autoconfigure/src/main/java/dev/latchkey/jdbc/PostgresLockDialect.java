@@ -109,10 +109,9 @@ final class PostgresLockDialect extends JdbcLockDialect {
 				WHERE l.EXPIRES_AT <= now()
 				RETURNING FENCING""".formatted(table, sequence);
 		// A refused waiting caller's writer wait and its instance's place in the wake
-		// line
-		// (an instance already in it keeps its place). Either row is written again only
-		// once a third of its time-to-live has passed (a refused attempt in between only
-		// locks it). The first formatting leaves a placeholder where a condition may go.
+		// line (an instance already in it keeps its place). Either row is written again
+		// only once a third of its time-to-live has passed (a refused attempt in between
+		// only locks it). The first formatting leaves a placeholder for a condition.
 		String joinWakeLine = """
 				INSERT INTO %1$s AS w (LOCK_KEY, SLOT, FENCING, PERMITS, EXPIRES_AT)
 				SELECT ?, v.SLOT, v.FENCING, v.PERMITS, now() + ? * INTERVAL '1 millisecond'
@@ -211,8 +210,8 @@ final class PostgresLockDialect extends JdbcLockDialect {
 	}
 
 	/**
-	 * The payload of a release notification addressed to one instance: its id and the
-	 * key, each instance's id enclosed in {@value #ADDRESSED} (U+0001).
+	 * The payload of a release notification addressed to one instance: the instance's id
+	 * enclosed in U+0001, then the key.
 	 * @param instance the instance's id
 	 * @param key the released key
 	 * @return the payload

@@ -388,10 +388,9 @@ public class RedisLockRepository implements LockRepository, AutoCloseable {
 	// woken, 2 if the releasing instance's waiters are to be woken; 3 when no longer held
 	// (its owner record had expired) but the lock's hash was deleted all the same and the
 	// releasing instance, first in the line, is to wake its waiters. The release wakes
-	// the
-	// instance first in the key's wake line, on its own channel, and takes it off the
-	// line (it joins again if its attempt fails); the releasing instance, if first, is
-	// told by the answer alone; with nobody in the line, the release tells every
+	// the instance first in the key's wake line, on its own channel, and takes it off
+	// the line (it joins again if its attempt fails); the releasing instance, if first,
+	// is told by the answer alone; with nobody in the line, the release tells every
 	// instance, the releasing one by the answer too.
 	private static final RedisScript<Long> RELEASE = RedisScript.of("""
 			local function wake()

@@ -127,9 +127,8 @@ class EtcdWakeLineTests {
 				Awaitility.await()
 					.atMost(Duration.ofSeconds(5))
 					.until(() -> firstWoken.get() == 1 && secondWoken.get() == 1);
-				// Granted while the first and the second wait: it leaves the line, and
-				// its
-				// release wakes the first.
+				// Granted while the first and the second wait: it leaves the line,
+				// and its release wakes the first.
 				assertThat(holder.tryAcquireWaiting(held)).isPresent();
 				assertThat(places(key)).hasSize(2);
 				firstWoken.set(0);
@@ -154,9 +153,8 @@ class EtcdWakeLineTests {
 	@Test
 	void anInstanceThatDiedInTheWakeLineCostsOneHandOffAPollAndNoMore() throws Exception {
 		String key = "dead-waker-" + UUID.randomUUID();
-		// A waiting instance killed with kill -9 leaves its place in the wake line,
-		// first,
-		// until its etcd lease expires.
+		// A waiting instance killed with kill -9 leaves its place first in the wake
+		// line, until its etcd lease expires.
 		long lease = etcd.client().getLeaseClient().grant(60).get(10, TimeUnit.SECONDS).getID();
 		ByteSequence killed = new EtcdKeys(etcd.name()).placeKey(key, "killed-instance");
 		etcd.client()

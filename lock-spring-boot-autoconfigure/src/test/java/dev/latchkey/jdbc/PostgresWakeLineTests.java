@@ -170,8 +170,8 @@ class PostgresWakeLineTests {
 				assertThat(holder.release(held)).isTrue();
 				Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> firstWoken.get() == 1);
 				// A release of the other instance, for another key, comes after this
-				// one's
-				// notification on the same channel: by then the first's would have come.
+				// one's notification on the same channel: by then the second's would
+				// have come, had it been sent.
 				String other = "other-" + UUID.randomUUID();
 				AtomicInteger otherWoken = new AtomicInteger();
 				try (ReleaseSubscription otherSubscription = second.subscribe(other, otherWoken::incrementAndGet)) {
