@@ -67,6 +67,7 @@ import dev.latchkey.LockPermitsConflictException;
 import dev.latchkey.LockRepository;
 import dev.latchkey.QueueingLockRepository;
 import dev.latchkey.ReleaseSubscription;
+import dev.latchkey.support.BoundedMemory;
 
 /**
  * The etcd v3 backend: locks shared by every process that uses the same etcd cluster,
@@ -135,9 +136,8 @@ public class EtcdLockRepository implements QueueingLockRepository, AutoCloseable
 	 */
 	static final int MAX_KEYS_AT_ONCE = MAX_OPERATIONS / 2;
 
-	private static final int MAX_REMEMBERED_FULL_SEMAPHORES = 10_000;
-
-	private static final int MAX_CONTENDED_KEYS = 10_000;
+	// The most keys or leases each of the repository's memories below holds.
+	private static final int MAX_REMEMBERED = 10_000;
 
 	private static final ByteSequence NO_VALUE = ByteSequence.from(new byte[0]);
 
@@ -161,19 +161,24 @@ public class EtcdLockRepository implements QueueingLockRepository, AutoCloseable
 
 	private final EtcdFairQueue queue;
 
-	private final Set<String> fullSemaphores = ConcurrentHashMap.newKeySet();
+	// The semaphores this repository found full, until it is granted a permit of one:
+	// their attempts read the holders first.
+	private final BoundedMemory<String, Boolean> fullSemaphores = new BoundedMemory<>(MAX_REMEMBERED);
 
 	// This repository's name in the wake lines of the keys it waits for.
 	private final String instance = UUID.randomUUID().toString();
 
 	// The keys a waiting caller of this instance was refused on, until a grant finds no
 	// other instance in the key's wake line: their grants read the line.
-	private final Set<String> contendedKeys = ConcurrentHashMap.newKeySet();
+	// Forgotten keys are released to every instance, and join again when refused.
+	private final BoundedMemory<String, Boolean> contendedKeys = new BoundedMemory<>(MAX_REMEMBERED);
 
 	// The place first in its key's wake line when each exclusive lease of this repository
 	// was granted, by the lease's token: the release deletes it, which wakes that
 	// instance. None when nobody else waited, or the key was not contended here.
-	private final Map<String, ByteSequence> nextToWake = new ConcurrentHashMap<>();
+	// Leases that ended without a release (lost, swept) leave theirs until it is full:
+	// their keys' releases tell every instance instead.
+	private final BoundedMemory<String, ByteSequence> nextToWake = new BoundedMemory<>(MAX_REMEMBERED);
 
 	private final AtomicBoolean closed = new AtomicBoolean();
 
@@ -534,12 +539,6 @@ public class EtcdLockRepository implements QueueingLockRepository, AutoCloseable
 				this.contendedKeys.remove(lease.key());
 			}
 			else {
-				if (this.nextToWake.size() >= MAX_CONTENDED_KEYS) {
-					// Leases that ended without a release (lost, swept) left theirs:
-					// their
-					// keys' releases tell every instance instead.
-					this.nextToWake.clear();
-				}
 				this.nextToWake.put(lease.token(), first.get(0).getKey());
 			}
 		}
@@ -630,7 +629,7 @@ public class EtcdLockRepository implements QueueingLockRepository, AutoCloseable
 		boolean granted = first.stream().anyMatch((holder) -> holder.getKey().equals(etcdKey));
 		if (!granted) {
 			deleteIfOurs(lease, etcdKey, value);
-			rememberFull(lease.key());
+			this.fullSemaphores.put(lease.key(), true);
 			return OptionalLong.empty();
 		}
 		this.fullSemaphores.remove(lease.key());
@@ -660,11 +659,7 @@ public class EtcdLockRepository implements QueueingLockRepository, AutoCloseable
 	 * instance's place in its wake line (a request of its own, this once).
 	 */
 	private void joinWakeLine(LeaseSpec lease, ByteSequence place) {
-		if (this.contendedKeys.size() >= MAX_CONTENDED_KEYS) {
-			// Forgotten keys are released to every instance, and join again when refused.
-			this.contendedKeys.clear();
-		}
-		this.contendedKeys.add(lease.key());
+		this.contendedKeys.put(lease.key(), true);
 		EtcdLeasePool.SharedLease shared = this.leases.lease(lease.ttl());
 		try {
 			this.requests.call(lease.key(), () -> "Joining the wake line of the lock",
@@ -674,13 +669,6 @@ public class EtcdLockRepository implements QueueingLockRepository, AutoCloseable
 			// Woken by every release meanwhile; its next refused attempt joins again.
 			logger.debug(ex, () -> "Could not join the wake line of '" + lease.key() + "'");
 		}
-	}
-
-	private void rememberFull(String key) {
-		if (this.fullSemaphores.size() >= MAX_REMEMBERED_FULL_SEMAPHORES) {
-			this.fullSemaphores.clear();
-		}
-		this.fullSemaphores.add(key);
 	}
 
 	/**

@@ -56,6 +56,7 @@ import dev.latchkey.LockInfo;
 import dev.latchkey.LockPermitsConflictException;
 import dev.latchkey.LockRepository;
 import dev.latchkey.ReleaseSubscription;
+import dev.latchkey.support.BoundedMemory;
 import dev.latchkey.support.ReleaseListeners;
 
 /**
@@ -122,8 +123,6 @@ public class JdbcLockRepository implements LockRepository, AutoCloseable {
 
 	private static final String POSTGRES_DRIVER = "org.postgresql.PGConnection";
 
-	private static final int MAX_CONTENDED_KEYS = 10_000;
-
 	private static final LogAccessor logger = new LogAccessor(JdbcLockRepository.class);
 
 	private final DataSource dataSource;
@@ -146,7 +145,9 @@ public class JdbcLockRepository implements LockRepository, AutoCloseable {
 
 	// The keys a waiting caller of this instance was refused on, until a grant finds no
 	// other instance waiting (PostgreSQL): their attempts and releases use the wake line.
-	private final Set<String> contendedKeys = ConcurrentHashMap.newKeySet();
+	// At most 10,000: forgotten keys are released to every instance, and join again when
+	// refused.
+	private final BoundedMemory<String, Boolean> contendedKeys = new BoundedMemory<>(10_000);
 
 	private volatile @Nullable JdbcLockDialect dialect;
 
@@ -442,11 +443,7 @@ public class JdbcLockRepository implements LockRepository, AutoCloseable {
 			}
 			return granted;
 		}
-		if (this.contendedKeys.size() >= MAX_CONTENDED_KEYS) {
-			// Forgotten keys are released to every instance, and join again when refused.
-			this.contendedKeys.clear();
-		}
-		this.contendedKeys.add(lease.key());
+		this.contendedKeys.put(lease.key(), true);
 		inConnection("record a writer wait on", lease.key(), false, (connection) -> {
 			postgres.joinWakeLine(connection, lease, this.instance);
 			return null;

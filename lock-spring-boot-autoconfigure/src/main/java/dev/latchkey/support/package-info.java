@@ -16,8 +16,9 @@
 
 /**
  * Helpers that backends share: the local listeners of release notifications, the choice
- * of a failure's message, and the expiry sweep of the backends that keep their leases
- * alive in bulk. The core never uses this package.
+ * of a failure's message, the expiry sweep of the backends that keep their leases alive
+ * in bulk, and the bounded memory of what a repository only remembers to save requests.
+ * The core never uses this package.
  */
 @NullMarked
 package dev.latchkey.support;
