@@ -202,19 +202,19 @@ public final class LockOperation {
 	 * Asks for a fair lock, or an unfair one; overrides {@code latchkey.fair}. A fair
 	 * lock is granted to its waiters strictly in the order they asked, across every
 	 * instance, where the backend keeps a queue: the socket backend (every mode), etcd
-	 * (exclusive locks) and the memory backend (within its JVM). An unfair lock (the
-	 * default) goes to whichever waiter asks first once it is free, which costs fewer
-	 * requests and hands off faster, but lets a busy instance take it again and again.
+	 * and Redis (exclusive locks) and the memory backend (within its JVM). An unfair lock
+	 * (the default) goes to whichever waiter asks first once it is free, which costs
+	 * fewer requests and hands off faster, but lets a busy instance take it again and
+	 * again.
 	 *
 	 * <pre class="code">
 	 * locks.exclusive("ledger").fair(true).waitTime(Duration.ofSeconds(30)).run(() -&gt; ledger.post(entry));
 	 * </pre>
 	 * <p>
-	 * On a backend without such a queue (Redis, JDBC), or for a mode the backend does not
-	 * serve fairly, a fair lock fails when it is used with a
-	 * {@link LockConfigurationException} that names the backends that honour it. A lock
-	 * of several keys that is fair takes its keys one by one, each in its queue, rather
-	 * than in one first attempt.
+	 * On a backend without such a queue (JDBC), or for a mode the backend does not serve
+	 * fairly, a fair lock fails when it is used with a {@link LockConfigurationException}
+	 * that names the backends that honour it. A lock of several keys that is fair takes
+	 * its keys one by one, each in its queue, rather than in one first attempt.
 	 * @param fair whether the lock is fair
 	 * @return a new operation
 	 */

@@ -325,8 +325,8 @@ public record LockSettings(Duration ttl, Duration waitTime, @Nullable Duration r
 	 * A copy whose exclusive locks are fair, or not, unless a lock says otherwise
 	 * ({@code LockOperation.fair}, {@code @Exclusive(fair = true)}): a fair lock is
 	 * granted to its waiters strictly in the order they asked, across instances, where
-	 * the backend keeps a queue (socket; etcd; memory within its JVM). On Redis and JDBC
-	 * a fair lock fails with a {@link LockConfigurationException}. Off by default: an
+	 * the backend keeps a queue (socket; etcd; Redis; memory within its JVM). On JDBC a
+	 * fair lock fails with a {@link LockConfigurationException}. Off by default: an
 	 * unfair lock hands a freed key to whoever asks first, which is faster.
 	 *
 	 * <pre class="code">

@@ -343,9 +343,9 @@ public class LockTemplate implements AutoCloseable {
 					setting + " asks for a fair " + mode.name().toLowerCase(Locale.ROOT) + " lock, but the "
 							+ this.repository.backend() + " backend keeps no queue of waiters to serve "
 							+ ((mode == LeaseMode.EXCLUSIVE) ? "it" : "that mode") + " in order",
-					"Fair locks are honoured by the socket backend (every mode), the etcd backend (exclusive locks)"
-							+ " and the memory backend (exclusive locks, within one JVM); remove " + setting
-							+ " or use one of those backends");
+					"Fair locks are honoured by the socket backend (every mode), the etcd and Redis backends"
+							+ " (exclusive locks) and the memory backend (exclusive locks, within one JVM); remove "
+							+ setting + " or use one of those backends");
 		}
 	}
 

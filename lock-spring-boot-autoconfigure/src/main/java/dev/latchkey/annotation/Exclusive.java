@@ -177,9 +177,9 @@ public @interface Exclusive {
 	/**
 	 * Whether the lock is fair: granted to its waiters strictly in the order they asked,
 	 * across every instance, where the backend keeps a queue of waiters (the socket
-	 * backend, etcd, and the memory backend within its JVM). An unfair lock goes to
-	 * whichever waiter asks first once it is free: fewer requests and faster hand-offs,
-	 * but a busy instance may take it again and again.
+	 * backend, etcd, Redis, and the memory backend within its JVM). An unfair lock goes
+	 * to whichever waiter asks first once it is free: fewer requests and faster
+	 * hand-offs, but a busy instance may take it again and again.
 	 *
 	 * <pre class="code">
 	 * &#64;Exclusive(value = "ledger", fair = true, waitTimeString = "30s")
@@ -187,9 +187,9 @@ public @interface Exclusive {
 	 * </pre>
 	 * <p>
 	 * {@code false} (the default) leaves it to {@code latchkey.fair}. On a backend
-	 * without a queue (Redis, JDBC) {@code fair = true} fails the application's start
-	 * with a {@code LockConfigurationException} that names the method and the backends
-	 * that honour it.
+	 * without a queue (JDBC) {@code fair = true} fails the application's start with a
+	 * {@code LockConfigurationException} that names the method and the backends that
+	 * honour it.
 	 * @return whether the lock is fair
 	 */
 	boolean fair() default false;

@@ -122,8 +122,8 @@ public class LatchkeyProperties {
 
 	/**
 	 * Whether exclusive locks are fair unless they say otherwise: granted to their
-	 * waiters strictly in the order they asked, across instances. Honoured by the socket
-	 * and etcd backends (and memory, within one JVM); with Redis or JDBC, true fails the
+	 * waiters strictly in the order they asked, across instances. Honoured by the socket,
+	 * etcd and Redis backends (and memory, within one JVM); with JDBC, true fails the
 	 * start. Unfair locks hand a freed key to whoever asks first, which is faster.
 	 */
 	private boolean fair;

@@ -31,6 +31,7 @@ import java.util.OptionalLong;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -67,6 +68,7 @@ import dev.latchkey.LockBackendException;
 import dev.latchkey.LockInfo;
 import dev.latchkey.LockPermitsConflictException;
 import dev.latchkey.LockRepository;
+import dev.latchkey.QueueingLockRepository;
 import dev.latchkey.ReleaseSubscription;
 import dev.latchkey.support.FailureMessages;
 import dev.latchkey.support.ReleaseListeners;
@@ -110,6 +112,10 @@ import dev.latchkey.support.ReleaseListeners;
  * entry (writer preference; it expires with its last entry);</li>
  * <li>{@code {ns:k}:fence}: the key's fencing counter, incremented by every grant. It is
  * kept when the key is free, so that fencing tokens never go backwards.</li>
+ * <li>{@code {ns:k}:queue} and {@code {ns:k}:queued}: the key's fair queue
+ * ({@link #acquireQueued}), a sorted set of places ({@code <instance> <token>}) by the
+ * order they joined, and a hash of each place's deadline and of the counter that orders
+ * them; both expire with their longest-lived waiter.</li>
  * <li>{@code {ns:}:owner:<id>}: an owner record, one per repository and TTL, with that
  * TTL: renewing it renews every lock that names it. A record that is gone is never made
  * again. {@code {ns:}:owner:<id>:revoked} holds the tokens of its leases that a
@@ -122,14 +128,16 @@ import dev.latchkey.support.ReleaseListeners;
  * instance off the line and publishes the key on its channel {@code ns:wake:<id>}; with
  * nobody in the line, on {@code ns:released}, which every instance hears. One
  * subscription per repository to both (started when the first waiter subscribes)
- * dispatches those messages to the waiters of this process.
+ * dispatches those messages to the waiters of this process. A key with fair waiters is
+ * woken differently: its release wakes the first of them alone, by a message that names
+ * it, and leaves the wake line as it is.
  * <p>
  * Redis failures (refused connection, timeout, a script refused by an ACL) are thrown as
  * {@link LockBackendException}. Close the repository to stop its subscription.
  *
  * @since 0.1.0
  */
-public class RedisLockRepository implements LockRepository, AutoCloseable {
+public class RedisLockRepository implements QueueingLockRepository, AutoCloseable {
 
 	/**
 	 * The namespace used when none is given.
@@ -158,6 +166,10 @@ public class RedisLockRepository implements LockRepository, AutoCloseable {
 
 	// The answer of an acquisition whose owner record is gone.
 	private static final long GONE = -1;
+
+	// What starts a message that wakes a fair waiter, before the waiter's token (a lock
+	// key's release message is the key).
+	private static final String FAIR_WAKE = "\u0001";
 
 	private static final String NOW = """
 			local time = redis.call('TIME')
@@ -206,6 +218,41 @@ public class RedisLockRepository implements LockRepository, AutoCloseable {
 				if redis.call('PTTL', record) < tonumber(ttl) then
 					redis.call('PEXPIRE', record, ttl)
 				end
+				return true
+			end
+			""";
+
+	// The fair queue of a key: 'queue', a sorted set of places ('<instance> <token>') by
+	// the order they joined, and 'queued', a hash of each place's deadline (milliseconds
+	// of the server's clock) and of the counter that orders them ('~seq'). head() answers
+	// the first place whose deadline has not passed, deleting the ones before it;
+	// wake_first() publishes that place's token, after U+0001, on its instance's wake
+	// channel, and answers whether there was one.
+	private static final String FAIR_QUEUE = """
+			local function clock()
+				local time = redis.call('TIME')
+				return tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+			end
+			local function head(queue, queued, now)
+				while true do
+					local first = redis.call('ZRANGE', queue, 0, 0)[1]
+					if not first then
+						return nil
+					end
+					if tonumber(redis.call('HGET', queued, first) or '0') > now then
+						return first
+					end
+					redis.call('ZREM', queue, first)
+					redis.call('HDEL', queued, first)
+				end
+			end
+			local function wake_first(queue, queued, now, prefix)
+				local first = head(queue, queued, now)
+				if not first then
+					return false
+				end
+				local space = string.find(first, ' ', 1, true)
+				redis.call('PUBLISH', prefix .. string.sub(first, 1, space - 1), '\\1' .. string.sub(first, space + 1))
 				return true
 			end
 			""";
@@ -287,11 +334,12 @@ public class RedisLockRepository implements LockRepository, AutoCloseable {
 			return fences
 			""");
 
-	// KEYS: lock, permits, holders, fence, writers. ARGV: token, owner, ttl (ms),
-	// description ('' for none). Answers the fencing token, or nil when the key is held
-	// exclusively or as a semaphore, or a writer waits for it. Shared holders are kept as
-	// permits whose limit is 0.
-	private static final RedisScript<Long> ACQUIRE_SHARED = RedisScript.of(HELD + """
+	// KEYS: lock, permits, holders, fence, writers, queue, queued. ARGV: token, owner,
+	// ttl (ms), description ('' for none). Answers the fencing token, or nil when the key
+	// is held exclusively or as a semaphore, or a writer waits for it (a recorded writer
+	// wait, or a fair writer in the queue). Shared holders are kept as permits whose
+	// limit is 0.
+	private static final RedisScript<Long> ACQUIRE_SHARED = RedisScript.of(HELD + FAIR_QUEUE + """
 			if holds(KEYS[1]) then
 				return false
 			end
@@ -310,6 +358,9 @@ public class RedisLockRepository implements LockRepository, AutoCloseable {
 			end
 			redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', now)
 			if redis.call('ZCARD', KEYS[5]) > 0 then
+				return false
+			end
+			if redis.call('EXISTS', KEYS[6]) == 1 and head(KEYS[6], KEYS[7], now) then
 				return false
 			end
 			local fence = redis.call('INCR', KEYS[4])
@@ -358,10 +409,11 @@ public class RedisLockRepository implements LockRepository, AutoCloseable {
 			return fence
 			""", Long.class);
 
-	// KEYS: lock, permits, holders, fence. ARGV: channel, key. Answers 1 when a holder
-	// was evicted, else 0. An exclusive holder that names an owner record learns of it
-	// from the record's revocations, which its next renewal reads.
-	private static final RedisScript<Long> FORCE_RELEASE = RedisScript.of(HELD + """
+	// KEYS: lock, permits, holders, fence, queue, queued. ARGV: channel, key, wake
+	// channel prefix. Answers 1 when a holder was evicted, else 0. An exclusive holder
+	// that names an owner record learns of it from the record's revocations, which its
+	// next renewal reads. The first fair waiter, if any, is woken beside every instance.
+	private static final RedisScript<Long> FORCE_RELEASE = RedisScript.of(HELD + FAIR_QUEUE + """
 			local held = holds(KEYS[1])
 			if held then
 				local lock = redis.call('HMGET', KEYS[1], 'token', 'record')
@@ -380,20 +432,99 @@ public class RedisLockRepository implements LockRepository, AutoCloseable {
 			end
 			redis.call('INCR', KEYS[4])
 			redis.call('PUBLISH', ARGV[1], ARGV[2])
+			if redis.call('EXISTS', KEYS[5]) == 1 then
+				wake_first(KEYS[5], KEYS[6], clock(), ARGV[3])
+			end
 			return 1
 			""", Long.class);
 
-	// KEYS: lock, permits, holders, wake. ARGV: token, channel, key, wake channel prefix,
-	// instance. Answers 0 when no longer held; when released, 1 if another instance is
-	// woken, 2 if the releasing instance's waiters are to be woken; 3 when no longer held
-	// (its owner record had expired) but the lock's hash was deleted all the same and the
-	// releasing instance, first in the line, is to wake its waiters. The release wakes
-	// the instance first in the key's wake line, on its own channel, and takes it off
-	// the line (it joins again if its attempt fails); the releasing instance, if first,
-	// is told by the answer alone; with nobody in the line, the release tells every
-	// instance, the releasing one by the answer too.
-	private static final RedisScript<Long> RELEASE = RedisScript.of("""
+	// KEYS: lock, permits, fence, queue, queued. ARGV: token, owner, ttl (ms),
+	// description ('' for none), owner record ('' for none), lock key lifetime (ms),
+	// instance, mode. The modes: 'join' puts the caller's place at the back of the
+	// queue unless it is there, then does as 'poll'; 'poll' renews the place (its
+	// deadline is the TTL from now) and grants the key if it is free and the place is
+	// first, answering {'x'} when the place is gone (a place past its deadline is gone,
+	// deleted or not); 'once' grants the key if it is free and nobody is queued. Answers
+	// {'g', fencing token}, {'q', position} when not granted (0 for first; none for
+	// 'once'), or {'r'} when the owner record is gone (nothing changed then).
+	private static final RedisScript<List<String>> FAIR = listScript(HELD + GRANT + FAIR_QUEUE + """
+			local now = clock()
+			local member = ARGV[7] .. ' ' .. ARGV[1]
+			local mode = ARGV[8]
+			local deadline = redis.call('HGET', KEYS[5], member)
+			if deadline and tonumber(deadline) <= now then
+				-- Past its deadline: gone, whether or not a script deleted it yet.
+				redis.call('ZREM', KEYS[4], member)
+				redis.call('HDEL', KEYS[5], member)
+				deadline = nil
+			end
+			if mode == 'join' and not deadline then
+				redis.call('ZADD', KEYS[4], redis.call('HINCRBY', KEYS[5], '~seq', 1), member)
+			elseif mode == 'poll' and not deadline then
+				return { 'x' }
+			end
+			if mode ~= 'once' then
+				redis.call('HSET', KEYS[5], member, now + tonumber(ARGV[3]))
+				for i = 4, 5 do
+					if redis.call('PTTL', KEYS[i]) < tonumber(ARGV[3]) then
+						redis.call('PEXPIRE', KEYS[i], ARGV[3])
+					end
+				end
+			end
+			local first = head(KEYS[4], KEYS[5], now)
+			local held = holds(KEYS[1])
+				or (redis.call('EXISTS', KEYS[2]) == 1 and redis.call('ZCOUNT', KEYS[2], '(' .. now, '+inf') > 0)
+			if held or (first and first ~= member) then
+				if mode == 'once' then
+					return { 'q' }
+				end
+				return { 'q', tostring(redis.call('ZRANK', KEYS[4], member)) }
+			end
+			if not owned(ARGV[5], ARGV[3]) then
+				return { 'r' }
+			end
+			if mode ~= 'once' then
+				redis.call('ZREM', KEYS[4], member)
+				redis.call('HDEL', KEYS[5], member)
+			end
+			local fence = redis.call('INCR', KEYS[3])
+			grant(KEYS[1], fence, ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6])
+			return { 'g', tostring(fence) }
+			""");
+
+	// KEYS: lock, queue, queued. ARGV: instance, token, wake channel prefix. Withdraws a
+	// fair waiter's place: answers 1 when it was there, else 0. A place that was first
+	// wakes the next when the key is free.
+	private static final RedisScript<Long> WITHDRAW = RedisScript.of(HELD + FAIR_QUEUE + """
+			local member = ARGV[1] .. ' ' .. ARGV[2]
+			local position = redis.call('ZRANK', KEYS[2], member)
+			if not position then
+				return 0
+			end
+			redis.call('ZREM', KEYS[2], member)
+			redis.call('HDEL', KEYS[3], member)
+			if position == 0 and not holds(KEYS[1]) then
+				wake_first(KEYS[2], KEYS[3], clock(), ARGV[3])
+			end
+			return 1
+			""", Long.class);
+
+	// KEYS: lock, permits, holders, wake, queue, queued. ARGV: token, channel, key, wake
+	// channel prefix, instance. Answers 0 when no longer held; when released, 1 if
+	// another instance is woken, 2 if the releasing instance's waiters are to be woken;
+	// 3 when no longer held (its owner record had expired) but the lock's hash was
+	// deleted all the same and the releasing instance, first in the line, is to wake its
+	// waiters. The release wakes the instance first in the key's wake line, on its own
+	// channel, and takes it off the line (it joins again if its attempt fails); the
+	// releasing instance, if first, is told by the answer alone; with nobody in the
+	// line, the release tells every instance, the releasing one by the answer too. A key
+	// with fair waiters wakes the first of them alone, by its token, and leaves the wake
+	// line as it is.
+	private static final RedisScript<Long> RELEASE = RedisScript.of(FAIR_QUEUE + """
 			local function wake()
+				if redis.call('EXISTS', KEYS[5]) == 1 and wake_first(KEYS[5], KEYS[6], clock(), ARGV[4]) then
+					return 1
+				end
 				local next = redis.call('ZPOPMIN', KEYS[4])
 				if next[1] == ARGV[5] then
 					return 2
@@ -590,6 +721,8 @@ public class RedisLockRepository implements LockRepository, AutoCloseable {
 
 	private final RedisHeldLeases held;
 
+	private final RedisFairQueue queue;
+
 	private final ThreadFactory threadFactory;
 
 	// How many TTLs a lock key that names an owner record lives without a refresh of
@@ -644,6 +777,7 @@ public class RedisLockRepository implements LockRepository, AutoCloseable {
 		this.wakeChannelPrefix = namespace + ":wake:";
 		this.threadFactory = threadFactory;
 		this.held = new RedisHeldLeases(namespace, this::deleteExpired, threadFactory);
+		this.queue = new RedisFairQueue(new FairAttempts(), threadFactory);
 	}
 
 	private static ThreadFactory defaultThreadFactory() {
@@ -670,14 +804,118 @@ public class RedisLockRepository implements LockRepository, AutoCloseable {
 		return this.namespace;
 	}
 
+	/**
+	 * {@inheritDoc}
+	 * <p>
+	 * A fair exclusive lease is refused while fair waiters are queued for the key.
+	 */
 	@Override
 	public OptionalLong tryAcquire(LeaseSpec lease) {
+		if (queues(lease)) {
+			RedisFairQueue.Answer answer = attemptFair(lease, RedisFairQueue.Mode.ONCE);
+			return (answer.fencingToken() != null) ? OptionalLong.of(answer.fencingToken()) : OptionalLong.empty();
+		}
 		return acquire(lease, false);
 	}
 
 	@Override
 	public OptionalLong tryAcquireWaiting(LeaseSpec lease) {
-		return acquire(lease, true);
+		return queues(lease) ? tryAcquire(lease) : acquire(lease, true);
+	}
+
+	/**
+	 * Queues the exclusive leases that ask for fairness; the others wait by attempts
+	 * woken by release notifications.
+	 */
+	@Override
+	public boolean queues(LeaseSpec lease) {
+		return lease.fair() && lease.mode() == LeaseMode.EXCLUSIVE;
+	}
+
+	/**
+	 * Fair for exclusive leases only: semaphores and read/write locks have no queue.
+	 */
+	@Override
+	public boolean isFair(LeaseMode mode) {
+		return mode == LeaseMode.EXCLUSIVE;
+	}
+
+	/**
+	 * {@inheritDoc}
+	 * <p>
+	 * For a fair exclusive lease: one script puts the waiter's place at the back of the
+	 * key's queue, or grants the key at once if it is free and nobody is queued; it
+	 * returns once Redis has the place. A release of the key then wakes the first place's
+	 * instance alone, naming the waiter, whose next attempt is granted; every waiter also
+	 * attempts a third of its TTL after its last attempt, which keeps its place (a place
+	 * lives for its TTL from its waiter's last attempt). A waiter whose place is gone
+	 * fails, and the template joins again.
+	 */
+	@Override
+	public CompletableFuture<QueuedGrant> acquireQueued(LeaseSpec lease) {
+		Assert.isTrue(queues(lease), "The Redis backend queues fair exclusive leases only");
+		return this.queue.join(lease);
+	}
+
+	@Override
+	public boolean cancelQueued(LeaseSpec lease) {
+		return this.queue.cancel(lease);
+	}
+
+	/**
+	 * One fair attempt, with the owner record of the lease's TTL class as
+	 * {@link #acquire} has it.
+	 */
+	private RedisFairQueue.Answer attemptFair(LeaseSpec lease, RedisFairQueue.Mode mode) {
+		for (int attempt = 1;; attempt++) {
+			RedisHeldLeases.Owner owner = owner(List.of(lease), lease.key(), "Acquiring the lock");
+			if (owner != null) {
+				this.held.track(lease, owner);
+			}
+			List<String> answer = execute(lease.key(), () -> "Acquiring the lock",
+					() -> this.redis.execute(FAIR, keys(lease.key(), "lock", "permits", "fence", "queue", "queued"),
+							lease.token(), lease.owner(), millis(lease.ttl()), description(lease), record(owner),
+							lifetime(owner), this.instance, mode.argument));
+			if (owner != null && answer != null && answer.equals(List.of("r"))) {
+				ownerGone(owner, List.of(lease), attempt);
+				continue;
+			}
+			RedisFairQueue.Answer parsed = RedisFairQueue.Answer
+				.parse((answer != null && !answer.isEmpty()) ? answer : List.of("x"));
+			if (parsed.fencingToken() == null) {
+				this.held.forget(lease.token());
+			}
+			else {
+				granted(lease);
+			}
+			return parsed;
+		}
+	}
+
+	/**
+	 * The repository's side of its fair queue.
+	 */
+	private final class FairAttempts implements RedisFairQueue.Attempts {
+
+		@Override
+		public void listen() {
+			RedisLockRepository.this.listen();
+		}
+
+		@Override
+		public RedisFairQueue.Answer attempt(LeaseSpec lease, RedisFairQueue.Mode mode) {
+			return attemptFair(lease, mode);
+		}
+
+		@Override
+		public boolean withdraw(LeaseSpec lease) {
+			Long withdrawn = execute(lease.key(), () -> "Withdrawing the fair waiter of the lock",
+					() -> RedisLockRepository.this.redis.execute(WITHDRAW, keys(lease.key(), "lock", "queue", "queued"),
+							RedisLockRepository.this.instance, lease.token(),
+							RedisLockRepository.this.wakeChannelPrefix));
+			return withdrawn != null && withdrawn == 1L;
+		}
+
 	}
 
 	private OptionalLong acquire(LeaseSpec lease, boolean waiting) {
@@ -798,7 +1036,7 @@ public class RedisLockRepository implements LockRepository, AutoCloseable {
 	public List<Long> tryAcquireAll(List<LeaseSpec> leases) {
 		LockRepository.checkAll(leases);
 		if (isCluster() && groupBySlot(leases).size() > 1) {
-			return LockRepository.super.tryAcquireAll(leases);
+			return QueueingLockRepository.super.tryAcquireAll(leases);
 		}
 		List<String> keys = new ArrayList<>(leases.size() * 3);
 		List<String> leaseArguments = new ArrayList<>(leases.size() * 4 + 2);
@@ -836,8 +1074,8 @@ public class RedisLockRepository implements LockRepository, AutoCloseable {
 	public OptionalLong tryAcquireShared(LeaseSpec lease) {
 		Long fencingToken = execute(lease.key(), () -> "Acquiring a shared lease of the lock",
 				() -> this.redis.execute(ACQUIRE_SHARED,
-						keys(lease.key(), "lock", "permits", "holders", "fence", "writers"), lease.token(),
-						lease.owner(), millis(lease.ttl()), description(lease)));
+						keys(lease.key(), "lock", "permits", "holders", "fence", "writers", "queue", "queued"),
+						lease.token(), lease.owner(), millis(lease.ttl()), description(lease)));
 		return (fencingToken != null) ? OptionalLong.of(fencingToken) : OptionalLong.empty();
 	}
 
@@ -1237,8 +1475,9 @@ public class RedisLockRepository implements LockRepository, AutoCloseable {
 	 */
 	private boolean releaseAtServer(LeaseSpec lease, String action) {
 		Long released = execute(lease.key(), () -> action,
-				() -> this.redis.execute(RELEASE, keys(lease.key(), "lock", "permits", "holders", "wake"),
-						lease.token(), this.channel, lease.key(), this.wakeChannelPrefix, this.instance));
+				() -> this.redis.execute(RELEASE,
+						keys(lease.key(), "lock", "permits", "holders", "wake", "queue", "queued"), lease.token(),
+						this.channel, lease.key(), this.wakeChannelPrefix, this.instance));
 		if (released != null && released >= 2L) {
 			this.listeners.released(lease.key());
 		}
@@ -1262,8 +1501,10 @@ public class RedisLockRepository implements LockRepository, AutoCloseable {
 
 	@Override
 	public boolean forceRelease(String key) {
-		Long evicted = execute(key, () -> "Force-releasing the lock", () -> this.redis.execute(FORCE_RELEASE,
-				keys(key, "lock", "permits", "holders", "fence"), this.channel, key));
+		Long evicted = execute(key, () -> "Force-releasing the lock",
+				() -> this.redis.execute(FORCE_RELEASE,
+						keys(key, "lock", "permits", "holders", "fence", "queue", "queued"), this.channel, key,
+						this.wakeChannelPrefix));
 		return evicted != null && evicted == 1L;
 	}
 
@@ -1404,8 +1645,16 @@ public class RedisLockRepository implements LockRepository, AutoCloseable {
 			// the subscribing thread (the container's default): a waiter then waits by
 			// polling, and the next one to wait tries to subscribe again.
 			container.setRecoveryBackoff(new FixedBackOff(0, 0));
-			MessageListener listener = (message, pattern) -> this.listeners
-				.released(new String(message.getBody(), StandardCharsets.UTF_8));
+			MessageListener listener = (message, pattern) -> {
+				String body = new String(message.getBody(), StandardCharsets.UTF_8);
+				if (body.startsWith(FAIR_WAKE)) {
+					// A release that wakes a fair waiter of this instance, by its token.
+					this.queue.wake(body.substring(FAIR_WAKE.length()));
+				}
+				else {
+					this.listeners.released(body);
+				}
+			};
 			container.setMessageListeners(Map.of(listener,
 					List.of(new ChannelTopic(this.channel), new ChannelTopic(this.wakeChannelPrefix + this.instance))));
 			try {
@@ -1435,6 +1684,9 @@ public class RedisLockRepository implements LockRepository, AutoCloseable {
 	 */
 	@Override
 	public void close() {
+		// While the subscription and connections still work: withdraws the fair
+		// waiters' places.
+		this.queue.close();
 		this.lifecycleLock.lock();
 		try {
 			this.closed = true;

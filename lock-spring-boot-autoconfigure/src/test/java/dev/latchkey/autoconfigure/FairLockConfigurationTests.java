@@ -46,10 +46,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
 
 /**
- * Fair locks: refused where the backend keeps no queue (here JDBC on H2; Redis takes the
- * same path), at startup for {@code @Exclusive(fair = true)} and
- * {@code latchkey.fair=true}, at the call for {@code LockOperation.fair(true)}; honoured
- * in order through the template where it does (the memory backend).
+ * Fair locks: refused where the backend keeps no queue (here JDBC on H2), at startup for
+ * {@code @Exclusive(fair = true)} and {@code latchkey.fair=true}, at the call for
+ * {@code LockOperation.fair(true)}; honoured in order through the template where it does
+ * (the memory backend).
  */
 class FairLockConfigurationTests {
 

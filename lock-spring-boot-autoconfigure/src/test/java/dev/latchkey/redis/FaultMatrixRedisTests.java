@@ -86,6 +86,11 @@ class FaultMatrixRedisTests extends FaultMatrix {
 	}
 
 	@Override
+	protected boolean honoursFairLocks() {
+		return true;
+	}
+
+	@Override
 	protected Duration crashRecoveryBound() {
 		// The lease's TTL on Redis's clock; the waiter finds the expiry by polling.
 		return TTL.plusSeconds(2);

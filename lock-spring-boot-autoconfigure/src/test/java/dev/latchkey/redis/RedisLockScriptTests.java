@@ -200,6 +200,39 @@ class RedisLockScriptTests {
 	}
 
 	@Test
+	void aFairHandOffCostsThreeScriptsAndWakesTheNextWaiterAlone() throws Exception {
+		int instances = 6;
+		int threadsPerInstance = 3;
+		int handOffs = 600;
+		LockSettings settings = LockSettings.defaults()
+			.withTtl(TTL)
+			.withWaitTime(Duration.ofSeconds(50))
+			.withFair(true);
+		List<RedisLockRepository> repositories = new ArrayList<>();
+		List<LockTemplate> templates = new ArrayList<>();
+		for (int i = 0; i < instances; i++) {
+			RedisLockRepository repository = new RedisLockRepository(connectionFactory, "fair-test");
+			repositories.add(repository);
+			LockTemplate template = new LockTemplate(repository, settings.withOwner("instance-" + i));
+			templates.add(template);
+			template.exclusive("warm-up").run(() -> {
+			});
+		}
+		Map<String, Long> before = commandStats();
+		int granted = HandOffs.take(templates, threadsPerInstance, "fair-hand-off", handOffs);
+		Map<String, Long> calls = delta(before, commandStats());
+		templates.forEach(LockTemplate::close);
+		repositories.forEach(RedisLockRepository::close);
+		logger
+			.info(() -> "Redis commands for " + granted + " fair hand-offs over " + instances + " instances: " + calls);
+		// Each hand-off: the release, which wakes the first waiter alone, that waiter's
+		// attempt, and the join of the holder's next request: 3, and a few polls (the
+		// first waiter's, once a second). Every instance woken would cost 2 more each.
+		assertThat(calls.get("evalsha")).isLessThanOrEqualTo(granted * 13L / 4);
+		assertThat(calls.get("publish")).isLessThanOrEqualTo(granted);
+	}
+
+	@Test
 	void anInstanceThatDiedInTheWakeLineCostsOneHandOffAPollAndNoMore() throws Exception {
 		RedisLockRepository holder = new RedisLockRepository(connectionFactory, "wake-test");
 		RedisLockRepository waiter = new RedisLockRepository(connectionFactory, "wake-test");

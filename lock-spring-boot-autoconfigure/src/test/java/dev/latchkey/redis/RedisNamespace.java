@@ -90,6 +90,20 @@ public final class RedisNamespace implements SharedStore, BeforeAllCallback, Aft
 		return new RedisLockRepository(factory, this.namespace);
 	}
 
+	/**
+	 * Ends a fair waiter's place in its key's queue as the death of its process would:
+	 * its deadline passes now.
+	 * @param key the lock key the waiter is queued for
+	 * @param token the token of the waiter's lease
+	 */
+	public void expireFairPlace(String key, String token) {
+		LettuceConnectionFactory factory = this.connectionFactory;
+		if (factory == null) {
+			throw new IllegalStateException("Not connected: register the namespace with @RegisterExtension");
+		}
+		RedisTestSupport.expireFairPlace(factory, this.namespace, key, token);
+	}
+
 	@Override
 	public LockRepository openPeer(LockRepository first) {
 		return open();

@@ -18,12 +18,17 @@ package dev.latchkey.redis;
 
 import java.net.URI;
 import java.time.Duration;
+import java.util.List;
 
 import org.jspecify.annotations.Nullable;
 
+import org.springframework.data.redis.connection.RedisConnectionFactory;
 import org.springframework.data.redis.connection.RedisStandaloneConfiguration;
 import org.springframework.data.redis.connection.lettuce.LettuceClientConfiguration;
 import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
+import org.springframework.data.redis.core.StringRedisTemplate;
+
+import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * Connection factories for the Redis tests.
@@ -78,6 +83,26 @@ final class RedisTestSupport {
 		factory.afterPropertiesSet();
 		factory.start();
 		return factory;
+	}
+
+	/**
+	 * Ends a fair waiter's place in its key's queue as the death of its process would:
+	 * its deadline passes now.
+	 * @param factory a connection factory for the repository's server or Cluster
+	 * @param namespace the repository's namespace
+	 * @param key the lock key the waiter is queued for
+	 * @param token the token of the waiter's lease
+	 */
+	static void expireFairPlace(RedisConnectionFactory factory, String namespace, String key, String token) {
+		StringRedisTemplate redis = new StringRedisTemplate(factory);
+		String queued = "{" + namespace + ":" + key + "}:queued";
+		List<Object> places = redis.opsForHash()
+			.keys(queued)
+			.stream()
+			.filter((place) -> place.toString().endsWith(" " + token))
+			.toList();
+		assertThat(places).as("the queue place of the lease %s", token).singleElement();
+		redis.opsForHash().put(queued, places.get(0), "0");
 	}
 
 }

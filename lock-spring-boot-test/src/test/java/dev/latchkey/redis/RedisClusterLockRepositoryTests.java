@@ -39,6 +39,7 @@ import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactor
 import dev.latchkey.LeaseSpec;
 import dev.latchkey.LockRepository;
 import dev.latchkey.test.contract.CrossInstanceContract;
+import dev.latchkey.test.contract.FairLockRepositoryContract;
 import dev.latchkey.test.contract.LockRepositoryContract;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -50,7 +51,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * {@code redis-cli --cluster create}, and stops again. Every script touches the slot of
  * one hash tag; renewals are grouped by slot and listing scans every primary.
  */
-class RedisClusterLockRepositoryTests extends LockRepositoryContract implements CrossInstanceContract {
+class RedisClusterLockRepositoryTests extends LockRepositoryContract
+		implements CrossInstanceContract, FairLockRepositoryContract {
 
 	private static final String NAMESPACE = "latchkey-cluster-test-" + UUID.randomUUID();
 
@@ -111,6 +113,13 @@ class RedisClusterLockRepositoryTests extends LockRepositoryContract implements 
 	@Override
 	public LockRepository createRepository() {
 		return new RedisLockRepository(connectionFactory, NAMESPACE);
+	}
+
+	@Override
+	public void killWaiter(LockRepository peer, LeaseSpec waiting) {
+		// What a dead waiter's place comes to: its deadline passes, as the waiter no
+		// longer renews it.
+		RedisTestSupport.expireFairPlace(connectionFactory, NAMESPACE, waiting.key(), waiting.token());
 	}
 
 	@Test

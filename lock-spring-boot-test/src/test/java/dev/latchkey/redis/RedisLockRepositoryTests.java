@@ -18,8 +18,10 @@ package dev.latchkey.redis;
 
 import org.junit.jupiter.api.extension.RegisterExtension;
 
+import dev.latchkey.LeaseSpec;
 import dev.latchkey.LockRepository;
 import dev.latchkey.test.contract.CrossInstanceContract;
+import dev.latchkey.test.contract.FairLockRepositoryContract;
 import dev.latchkey.test.contract.LockRepositoryContract;
 import dev.latchkey.test.TestServers;
 
@@ -28,7 +30,8 @@ import dev.latchkey.test.TestServers;
  * {@value TestServers#REDIS_URL}, in a namespace of its own, so that runs sharing the
  * server do not meet.
  */
-class RedisLockRepositoryTests extends LockRepositoryContract implements CrossInstanceContract {
+class RedisLockRepositoryTests extends LockRepositoryContract
+		implements CrossInstanceContract, FairLockRepositoryContract {
 
 	@RegisterExtension
 	static final RedisNamespace redis = new RedisNamespace("latchkey-test");
@@ -47,6 +50,13 @@ class RedisLockRepositoryTests extends LockRepositoryContract implements CrossIn
 	@Override
 	public void destroyRepository(LockRepository repository) {
 		redis.close(repository);
+	}
+
+	@Override
+	public void killWaiter(LockRepository peer, LeaseSpec waiting) {
+		// What a dead waiter's place comes to: its deadline passes, as the waiter no
+		// longer renews it.
+		redis.expireFairPlace(waiting.key(), waiting.token());
 	}
 
 }
