@@ -272,7 +272,9 @@ public class MemoryLockRepository implements QueueingLockRepository {
 			boolean refused = slot.mode != lease.mode()
 					|| (lease.mode() != LeaseMode.SHARED && slot.holders.size() >= lease.permits());
 			if (!refused && lease.mode() == LeaseMode.SHARED) {
-				refused = writerWaits(key, now);
+				// A writer waits: a recorded wait, or a fair writer in the queue.
+				ArrayDeque<Queued> queue = this.queues.get(key);
+				refused = writerWaits(key, now) || (queue != null && !queue.isEmpty());
 			}
 			if (!refused && lease.fair()) {
 				// A fair single attempt does not pass the queue by.

@@ -21,15 +21,18 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.OptionalInt;
 import java.util.OptionalLong;
+import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 import org.awaitility.Awaitility;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 import dev.latchkey.LeaseMode;
 import dev.latchkey.LeaseSpec;
+import dev.latchkey.LockConfigurationException;
 import dev.latchkey.LockRepository;
 import dev.latchkey.QueueingLockRepository;
 import dev.latchkey.QueueingLockRepository.QueuedGrant;
@@ -43,7 +46,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * ({@link QueueingLockRepository#isFair(LeaseMode)}): fair waiters of several instances
  * are granted one key strictly in the order they joined its queue, whatever unfair
  * callers do in between; a waiter that withdraws or whose instance dies leaves the queue,
- * and the next one still gets the key; fencing tokens rise for every grant, fair or not.
+ * and the next one still gets the key; a queued fair writer keeps new readers out, where
+ * the backend has read/write locks; fencing tokens rise for every grant, fair or not.
  * Implemented by the test class of such a backend, beside {@link LockRepositoryContract}:
  *
  * <pre class="code">
@@ -253,6 +257,40 @@ public interface FairLockRepositoryContract extends LockRepositoryFixture {
 			OptionalLong newcomer = here.tryAcquire(fairLease(key, "owner-newcomer-2"));
 			assertThat(newcomer).as("a fair single attempt at a free key with nobody queued").isPresent();
 			assertThat(newcomer.getAsLong()).isGreaterThan(token);
+		}
+		finally {
+			destroyRepository(peer);
+		}
+	}
+
+	@Test
+	@Timeout(value = 60, unit = TimeUnit.SECONDS)
+	default void queuedFairWriterKeepsNewSharedHoldersOut() throws Exception {
+		QueueingLockRepository here = fair(repository());
+		LockRepository peer = createFairPeer();
+		try {
+			String key = key("fair-writer");
+			LeaseSpec reader = LeaseSpec.shared(key, "owner-reader", UUID.randomUUID().toString(), LONG_TTL);
+			OptionalLong read;
+			try {
+				read = here.tryAcquireShared(reader);
+			}
+			catch (LockConfigurationException ex) {
+				Assumptions.abort(ex.getMessage());
+				return;
+			}
+			assertThat(read).as("the first reader").isPresent();
+			LeaseSpec writer = fairLease(key, "owner-writer");
+			CompletableFuture<QueuedGrant> grant = fair(peer).acquireQueued(writer);
+			awaitQueued(here, key, 1);
+			assertThat(grant).as("the fair writer, while a reader holds the key").isNotDone();
+			LeaseSpec later = LeaseSpec.shared(key, "owner-later-reader", UUID.randomUUID().toString(), LONG_TTL);
+			assertThat(peer.tryAcquireShared(later)).as("a new reader while a fair writer is queued").isEmpty();
+			assertThat(here.release(reader)).isTrue();
+			assertThat(granted(grant, "the fair writer once the reader left")).isGreaterThan(read.getAsLong());
+			assertThat(peer.release(writer)).isTrue();
+			assertThat(peer.tryAcquireShared(later)).as("a reader once the writer left").isPresent();
+			assertThat(peer.release(later)).isTrue();
 		}
 		finally {
 			destroyRepository(peer);
