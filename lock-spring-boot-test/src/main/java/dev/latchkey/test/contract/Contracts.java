@@ -64,12 +64,30 @@ final class Contracts {
 	 */
 	static LockTemplate template(LockRepository repository, String owner, Duration initialPoll, Duration maxPoll,
 			@Nullable LockObserver observer) {
-		LockSettings settings = LockSettings.defaults()
+		return new LockTemplate(repository, settings(owner, initialPoll, maxPoll), observer);
+	}
+
+	/**
+	 * A template on a repository, renewing every 100 ms and polling as given, whose
+	 * exclusive locks are fair or not.
+	 * @param repository the repository
+	 * @param owner the template's owner name
+	 * @param initialPoll the first poll interval of a waiter
+	 * @param maxPoll the longest poll interval of a waiter
+	 * @param fair whether exclusive locks are fair ({@code latchkey.fair})
+	 * @return the template, to close
+	 */
+	static LockTemplate template(LockRepository repository, String owner, Duration initialPoll, Duration maxPoll,
+			boolean fair) {
+		return new LockTemplate(repository, settings(owner, initialPoll, maxPoll).withFair(fair), null);
+	}
+
+	private static LockSettings settings(String owner, Duration initialPoll, Duration maxPoll) {
+		return LockSettings.defaults()
 			.withTtl(LONG_TTL)
 			.withRenewInterval(Duration.ofMillis(100))
 			.withOwner(owner)
 			.withPollIntervals(initialPoll, maxPoll);
-		return new LockTemplate(repository, settings, observer);
 	}
 
 	static LeaseSpec exclusive(String key, String owner, Duration ttl) {

@@ -29,6 +29,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.stream.Collectors;
 
 import jdk.jfr.Recording;
@@ -36,6 +37,7 @@ import jdk.jfr.consumer.RecordedEvent;
 import jdk.jfr.consumer.RecordedFrame;
 import jdk.jfr.consumer.RecordedStackTrace;
 import jdk.jfr.consumer.RecordingFile;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.condition.EnabledForJreRange;
@@ -43,9 +45,11 @@ import org.junit.jupiter.api.condition.JRE;
 
 import org.springframework.core.task.SimpleAsyncTaskExecutor;
 
+import dev.latchkey.LeaseMode;
 import dev.latchkey.LockContext;
 import dev.latchkey.LockRepository;
 import dev.latchkey.LockTemplate;
+import dev.latchkey.QueueingLockRepository;
 import dev.latchkey.ReleaseSubscription;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -91,21 +95,46 @@ public interface CrossInstanceContract extends LockRepositoryFixture {
 	@Test
 	@Timeout(600)
 	default void repositoriesOnOneStoreGrantAKeyToOneHolderAtATimeWithRisingFencingTokens() throws Exception {
+		grantAcrossInstances(key("cross-instance"), crossInstanceGrants(), false);
+	}
+
+	/**
+	 * The same with fair locks, on a backend that honours them
+	 * ({@link QueueingLockRepository#isFair}): no overlap, no token inversion, no loss,
+	 * and no thread left behind (each asks again at once after its grant, so in a strict
+	 * queue each gets about one grant per round). At most 2,000 grants: the strict order
+	 * itself is proven by {@link FairLockRepositoryContract}.
+	 * @throws Exception if a worker fails
+	 */
+	@Test
+	@Timeout(600)
+	default void fairLocksOfSeveralInstancesGrantAKeyToOneHolderAtATimeAndLeaveNoThreadBehind() throws Exception {
+		grantAcrossInstances(key("cross-instance-fair"), Math.min(crossInstanceGrants(), 2_000), true);
+	}
+
+	private void grantAcrossInstances(String key, int grants, boolean fair) throws Exception {
 		int instances = 4;
 		int threadsPerInstance = 2;
-		int grants = crossInstanceGrants();
-		String key = key("cross-instance");
 		List<LockRepository> peers = new ArrayList<>();
 		List<LockTemplate> templates = new ArrayList<>();
-		templates
-			.add(Contracts.template(repository(), "cross-instance-1", Duration.ofMillis(1), Duration.ofMillis(20)));
 		ExecutorService executor = Executors.newCachedThreadPool();
 		try {
+			List<LockRepository> repositories = new ArrayList<>(List.of(repository()));
 			for (int i = 1; i < instances; i++) {
 				LockRepository peer = createPeerRepository();
 				peers.add(peer);
-				templates.add(Contracts.template(peer, "cross-instance-" + (i + 1), Duration.ofMillis(1),
-						Duration.ofMillis(20)));
+				repositories.add(peer);
+			}
+			if (fair) {
+				Assumptions.assumeTrue(
+						repositories.stream()
+							.allMatch((each) -> each instanceof QueueingLockRepository queueing
+									&& queueing.isFair(LeaseMode.EXCLUSIVE)),
+						"The backend does not honour fair locks across instances");
+			}
+			for (int i = 0; i < instances; i++) {
+				templates.add(Contracts.template(repositories.get(i), "cross-instance-" + (i + 1), Duration.ofMillis(1),
+						Duration.ofMillis(20), fair));
 			}
 			AtomicBoolean occupied = new AtomicBoolean();
 			AtomicInteger overlaps = new AtomicInteger();
@@ -114,12 +143,15 @@ public interface CrossInstanceContract extends LockRepositoryFixture {
 			long[] tokens = new long[grants + instances * threadsPerInstance];
 			CountDownLatch start = new CountDownLatch(1);
 			List<Future<?>> workers = new ArrayList<>();
+			AtomicIntegerArray perThread = new AtomicIntegerArray(instances * threadsPerInstance);
 			for (LockTemplate template : templates) {
 				for (int t = 0; t < threadsPerInstance; t++) {
+					int thread = workers.size();
 					workers.add(executor.submit(() -> {
 						start.await();
 						while (order.get() < grants) {
 							template.exclusive(key).waitTime(Duration.ofSeconds(60)).run(() -> {
+								perThread.incrementAndGet(thread);
 								if (!occupied.compareAndSet(false, true)) {
 									overlaps.incrementAndGet();
 								}
@@ -156,6 +188,17 @@ public interface CrossInstanceContract extends LockRepositoryFixture {
 			assertThat(counter[0]).as("unguarded increments that survived, of %d grants", granted).isEqualTo(granted);
 			assertThat(templates).allSatisfy((template) -> assertThat(template.lostLeaseCount()).isZero());
 			assertThat(repository().inspect(key)).isEmpty();
+			if (fair) {
+				int fewest = Integer.MAX_VALUE;
+				int most = 0;
+				for (int i = 0; i < perThread.length(); i++) {
+					fewest = Math.min(fewest, perThread.get(i));
+					most = Math.max(most, perThread.get(i));
+				}
+				assertThat(most - fewest)
+					.as("the most grants a thread had over the fewest (%s), of %d grants in all", perThread, granted)
+					.isLessThanOrEqualTo(Math.max(5, granted / 50));
+			}
 		}
 		finally {
 			executor.shutdownNow();
