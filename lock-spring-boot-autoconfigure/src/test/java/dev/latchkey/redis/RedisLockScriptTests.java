@@ -165,71 +165,57 @@ class RedisLockScriptTests {
 
 	@Test
 	void aReleaseWakesOneWaitingInstanceNotEveryOne() throws Exception {
-		int instances = 6;
-		int threadsPerInstance = 3;
-		int handOffs = 600;
 		// Polls far apart: every wake-up in this test comes from a release.
-		LockSettings settings = LockSettings.defaults()
-			.withTtl(TTL)
-			.withWaitTime(Duration.ofSeconds(50))
-			.withPollIntervals(Duration.ofSeconds(20), Duration.ofSeconds(20));
+		HandOffCalls handOffs = handOffs("wake-test",
+				LockSettings.defaults().withPollIntervals(Duration.ofSeconds(20), Duration.ofSeconds(20)));
+		// Each hand-off: the release, the attempt of the one instance it woke, and the
+		// attempt with which the next caller of that instance joins its wake line again:
+		// 3 (2.8 to 2.9 measured here; a caller's first attempt, made while no other
+		// caller of its instance waits, adds to it). Woken at once, the other five
+		// instances added their attempts to each: 6.2 per hand-off.
+		assertThat(handOffs.calls().get("evalsha")).isLessThanOrEqualTo(handOffs.granted() * 7L / 2);
+		assertThat(handOffs.calls().get("publish")).isLessThanOrEqualTo(handOffs.granted());
+	}
+
+	@Test
+	void aFairHandOffCostsThreeScriptsAndWakesTheNextWaiterAlone() throws Exception {
+		HandOffCalls handOffs = handOffs("fair-test", LockSettings.defaults().withFair(true));
+		// Each hand-off: the release, which wakes the first waiter alone, that waiter's
+		// attempt, and the join of the holder's next request: 3, and a few polls (the
+		// first waiter's, once a second). Every instance woken would cost 2 more each.
+		assertThat(handOffs.calls().get("evalsha")).isLessThanOrEqualTo(handOffs.granted() * 13L / 4);
+		assertThat(handOffs.calls().get("publish")).isLessThanOrEqualTo(handOffs.granted());
+	}
+
+	/**
+	 * Makes 600 hand-offs of one key between 6 instances of 3 threads each and counts the
+	 * server's commands meanwhile.
+	 */
+	private HandOffCalls handOffs(String namespace, LockSettings settings) throws InterruptedException {
+		int instances = 6;
 		List<RedisLockRepository> repositories = new ArrayList<>();
 		List<LockTemplate> templates = new ArrayList<>();
 		for (int i = 0; i < instances; i++) {
-			RedisLockRepository repository = new RedisLockRepository(connectionFactory, "wake-test");
+			RedisLockRepository repository = new RedisLockRepository(connectionFactory, namespace);
 			repositories.add(repository);
-			LockTemplate template = new LockTemplate(repository, settings.withOwner("instance-" + i));
+			LockTemplate template = new LockTemplate(repository,
+					settings.withTtl(TTL).withWaitTime(Duration.ofSeconds(50)).withOwner("instance-" + i));
 			templates.add(template);
 			// Loads the scripts and makes the instance's owner record: not counted.
 			template.exclusive("warm-up").run(() -> {
 			});
 		}
 		Map<String, Long> before = commandStats();
-		int granted = HandOffs.take(templates, threadsPerInstance, "hand-off", handOffs);
+		int granted = HandOffs.take(templates, 3, "hand-off", 600);
 		Map<String, Long> calls = delta(before, commandStats());
 		templates.forEach(LockTemplate::close);
 		repositories.forEach(RedisLockRepository::close);
-		logger.info(() -> "Redis commands for " + granted + " hand-offs over " + instances + " instances: " + calls);
-		// Each hand-off: the release, the attempt of the one instance it woke, and the
-		// attempt with which the next caller of that instance joins its wake line again:
-		// 3 (2.8 to 2.9 measured here; a caller's first attempt, made while no other
-		// caller of its instance waits, adds to it). Woken at once, the other five
-		// instances added their attempts to each: 6.2 per hand-off.
-		assertThat(calls.get("evalsha")).isLessThanOrEqualTo(granted * 7L / 2);
-		assertThat(calls.get("publish")).isLessThanOrEqualTo(granted);
+		logger.info(() -> "Redis commands for " + granted + " hand-offs over " + instances + " instances (" + namespace
+				+ "): " + calls);
+		return new HandOffCalls(granted, calls);
 	}
 
-	@Test
-	void aFairHandOffCostsThreeScriptsAndWakesTheNextWaiterAlone() throws Exception {
-		int instances = 6;
-		int threadsPerInstance = 3;
-		int handOffs = 600;
-		LockSettings settings = LockSettings.defaults()
-			.withTtl(TTL)
-			.withWaitTime(Duration.ofSeconds(50))
-			.withFair(true);
-		List<RedisLockRepository> repositories = new ArrayList<>();
-		List<LockTemplate> templates = new ArrayList<>();
-		for (int i = 0; i < instances; i++) {
-			RedisLockRepository repository = new RedisLockRepository(connectionFactory, "fair-test");
-			repositories.add(repository);
-			LockTemplate template = new LockTemplate(repository, settings.withOwner("instance-" + i));
-			templates.add(template);
-			template.exclusive("warm-up").run(() -> {
-			});
-		}
-		Map<String, Long> before = commandStats();
-		int granted = HandOffs.take(templates, threadsPerInstance, "fair-hand-off", handOffs);
-		Map<String, Long> calls = delta(before, commandStats());
-		templates.forEach(LockTemplate::close);
-		repositories.forEach(RedisLockRepository::close);
-		logger
-			.info(() -> "Redis commands for " + granted + " fair hand-offs over " + instances + " instances: " + calls);
-		// Each hand-off: the release, which wakes the first waiter alone, that waiter's
-		// attempt, and the join of the holder's next request: 3, and a few polls (the
-		// first waiter's, once a second). Every instance woken would cost 2 more each.
-		assertThat(calls.get("evalsha")).isLessThanOrEqualTo(granted * 13L / 4);
-		assertThat(calls.get("publish")).isLessThanOrEqualTo(granted);
+	private record HandOffCalls(int granted, Map<String, Long> calls) {
 	}
 
 	@Test
