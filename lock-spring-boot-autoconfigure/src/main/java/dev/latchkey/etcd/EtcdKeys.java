@@ -256,6 +256,20 @@ final class EtcdKeys {
 	}
 
 	/**
+	 * Deletes the etcd key if it still holds the value, with another instance's place in
+	 * the key's wake line when there is one (which wakes that instance, as
+	 * {@link #releaseWaking} does), and the holder's writer wait in any case.
+	 */
+	static CompletableFuture<TxnResponse> releaseWaited(KV kv, ByteSequence etcdKey, ByteSequence value,
+			@Nullable ByteSequence place, ByteSequence writerWait) {
+		Op deleteWait = Op.delete(writerWait, DeleteOption.DEFAULT);
+		Op[] deletions = (place != null) ? new Op[] { Op.delete(etcdKey, DeleteOption.DEFAULT),
+				Op.delete(place, DeleteOption.DEFAULT), deleteWait }
+				: new Op[] { Op.delete(etcdKey, DeleteOption.DEFAULT), deleteWait };
+		return kv.txn().If(ours(etcdKey, value)).Then(deletions).Else(deleteWait).commit();
+	}
+
+	/**
 	 * Deletes a fair holder's key if it still holds the value, and its place in the queue
 	 * in any case: its successor is woken by that deletion.
 	 */

@@ -35,6 +35,7 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Function;
 
@@ -43,7 +44,6 @@ import io.etcd.jetcd.Client;
 import io.etcd.jetcd.KV;
 import io.etcd.jetcd.KeyValue;
 import io.etcd.jetcd.Lease;
-import io.etcd.jetcd.Txn;
 import io.etcd.jetcd.kv.GetResponse;
 import io.etcd.jetcd.kv.TxnResponse;
 import io.etcd.jetcd.op.Cmp;
@@ -145,9 +145,17 @@ public class EtcdLockRepository implements QueueingLockRepository, AutoCloseable
 
 	private final Lease leaseClient;
 
-	// The etcd leases of the writer waits this repository recorded, by the waiting
-	// lease's token, and when each was last granted or kept alive.
-	private final Map<String, WriterWait> writerWaits = new ConcurrentHashMap<>();
+	// The etcd leases of this repository's writer waits and wake-line places, one per
+	// TTL class: kept alive by the waiters' own attempts (once a third of the TTL has
+	// passed), not by the keep-alive stream, so that a wait whose writer stops attempting
+	// ends with its TTL.
+	private final Map<Long, WaitLease> waitLeases = new ConcurrentHashMap<>();
+
+	// The tokens of the leases whose writer wait this repository put: a grant keeps its
+	// wait (a reader cannot pass the holder anyway) and the release deletes it, in the
+	// same transaction as the holder's key. A wait forgotten here (a lease that ended
+	// without a release) ends with its wait lease.
+	private final BoundedMemory<String, Boolean> writerWaits = new BoundedMemory<>(MAX_REMEMBERED);
 
 	private final EtcdKeys keys;
 
@@ -394,24 +402,17 @@ public class EtcdLockRepository implements QueueingLockRepository, AutoCloseable
 	/**
 	 * {@inheritDoc}
 	 * <p>
-	 * A refused writer's wait is the etcd key {@code ns k \1 token} on an etcd lease of
-	 * its own, of the lease's TTL in whole seconds: a further attempt keeps that lease
-	 * alive once when a third of the TTL has passed since it was granted or last kept
-	 * alive, so a wait that is not renewed ends with its lease. A grant revokes that
-	 * lease, which deletes the wait, before it returns: once the writer has left, a
-	 * reader must find no wait of it. (A revocation sent in the background raced the
-	 * writer's release and the next reader, and now and then that reader was refused.)
+	 * A refused writer's wait is the etcd key {@code ns k \1 token}, put in the attempt's
+	 * own transaction (its Else branch, beside the instance's place in the wake line) on
+	 * the repository's wait lease of the lease's TTL class: an etcd lease that only the
+	 * waiters' attempts keep alive, once a third of its TTL has passed, so a wait that is
+	 * not renewed ends with it. A grant keeps the wait, and the release deletes it in the
+	 * same transaction as the holder's key: once the writer has left, a reader finds no
+	 * wait of it.
 	 */
 	@Override
 	public OptionalLong tryAcquireWaiting(LeaseSpec lease) {
-		OptionalLong granted = acquire(lease, true);
-		if (granted.isPresent()) {
-			withdrawWriterWait(lease);
-		}
-		else {
-			recordWriterWait(lease);
-		}
-		return granted;
+		return acquire(lease, true);
 	}
 
 	/**
@@ -419,70 +420,74 @@ public class EtcdLockRepository implements QueueingLockRepository, AutoCloseable
 	 * <p>
 	 * Withdraws the writer wait, and this instance's place in the key's wake line
 	 * (another caller of this instance that still waits joins again with its next
-	 * attempt).
+	 * attempt), in one transaction.
 	 */
 	@Override
 	public void stopWaiting(LeaseSpec lease) {
-		if (withdrawWriterWait(lease)) {
+		if (this.writerWaits.remove(lease.token()) != null) {
 			try {
-				this.requests.call(lease.key(), () -> "Leaving the wake line of the lock",
-						() -> this.kv.delete(this.keys.placeKey(lease.key(), this.instance)));
-			}
-			catch (LockBackendException ex) {
-				logger.debug(ex, () -> "Could not leave the wake line of '" + lease.key()
-						+ "'; the place goes with the first release that wakes it");
-			}
-		}
-	}
-
-	private boolean withdrawWriterWait(LeaseSpec lease) {
-		WriterWait wait = this.writerWaits.remove(lease.token());
-		if (wait != null) {
-			try {
-				// Revoking the lease deletes the wait's key.
 				this.requests.call(lease.key(), () -> "Withdrawing the writer wait on the lock",
-						() -> this.leaseClient.revoke(wait.leaseId()));
+						() -> this.kv.txn()
+							.Then(Op.delete(this.keys.writerKey(lease.key(), lease.token()), DeleteOption.DEFAULT),
+									Op.delete(this.keys.placeKey(lease.key(), this.instance), DeleteOption.DEFAULT))
+							.commit());
 			}
 			catch (LockBackendException ex) {
 				logger.debug(ex, () -> "Could not withdraw the writer wait on '" + lease.key()
-						+ "'; it ends with its etcd lease");
+						+ "'; it ends with its wait lease, once this instance's waiters stop renewing it");
 			}
-			return true;
 		}
-		return false;
 	}
 
-	private void recordWriterWait(LeaseSpec lease) {
-		ByteSequence waitKey = this.keys.writerKey(lease.key(), lease.token());
-		WriterWait wait = this.writerWaits.get(lease.token());
+	/**
+	 * The wait lease of a lease's TTL class, kept alive now if a third of its TTL has
+	 * passed since it was granted or last kept alive, or granted now if there is none or
+	 * etcd no longer knows it.
+	 */
+	private WaitLease waitLease(LeaseSpec lease) {
+		long seconds = Math.max(1, (lease.ttl().toMillis() + 999) / 1000);
 		long now = System.nanoTime();
-		if (wait != null) {
-			// Kept alive once a third of its TTL has passed, not on every refused
-			// attempt: the attempts in between cost their one request only.
-			if (now - wait.renewedAt() < lease.ttl().toNanos() / 3) {
-				return;
+		WaitLease wait = this.waitLeases.get(seconds);
+		if (wait != null && wait.alive) {
+			if (now - wait.renewedAt < TimeUnit.SECONDS.toNanos(seconds) / 3) {
+				return wait;
 			}
-			try {
-				long ttl = this.requests
-					.call(lease.key(), () -> "Renewing the writer wait on the lock",
-							() -> this.leaseClient.keepAliveOnce(wait.leaseId()))
-					.getTTL();
-				if (ttl > 0) {
-					this.writerWaits.replace(lease.token(), wait, new WriterWait(wait.leaseId(), now));
-					return;
-				}
-			}
-			catch (LockBackendException ex) {
-				// Expired or unknown: a new wait below.
+			if (keepAlive(lease, wait)) {
+				wait.renewedAt = now;
+				return wait;
 			}
 		}
-		long seconds = Math.max(1, (lease.ttl().toMillis() + 999) / 1000);
 		long id = this.requests
 			.call(lease.key(), () -> "Recording a writer wait on the lock", () -> this.leaseClient.grant(seconds))
 			.getID();
-		this.writerWaits.put(lease.token(), new WriterWait(id, now));
-		this.requests.call(lease.key(), () -> "Recording a writer wait on the lock", () -> this.kv.put(waitKey,
-				ByteSequence.from(lease.owner(), StandardCharsets.UTF_8), PutOption.builder().withLeaseId(id).build()));
+		WaitLease granted = new WaitLease(id, now);
+		// Two threads that granted one at once: the other's, never used, ends with its
+		// TTL.
+		this.waitLeases.put(seconds, granted);
+		return granted;
+	}
+
+	/**
+	 * Keeps a wait lease alive once.
+	 * @return whether etcd still knew it; if not, it is marked dead
+	 */
+	private boolean keepAlive(LeaseSpec lease, WaitLease wait) {
+		try {
+			long ttl = this.requests
+				.call(lease.key(), () -> "Renewing the writer waits on the lock",
+						() -> this.leaseClient.keepAliveOnce(wait.id))
+				.getTTL();
+			if (ttl > 0) {
+				return true;
+			}
+		}
+		catch (LockBackendException ex) {
+			if (!EtcdRequests.isLeaseNotFound(ex)) {
+				throw ex;
+			}
+		}
+		wait.alive = false;
+		return false;
 	}
 
 	private void revokeQuietly(long waitLease) {
@@ -506,30 +511,49 @@ public class EtcdLockRepository implements QueueingLockRepository, AutoCloseable
 		ByteSequence prefix = this.keys.holdersPrefix(lease.key());
 		ByteSequence value = EtcdKeys.value(lease);
 		ByteSequence place = this.keys.placeKey(lease.key(), this.instance);
+		ByteSequence writerKey = this.keys.writerKey(lease.key(), lease.token());
 		boolean contended = this.contendedKeys.contains(lease.key());
-		TxnResponse response = withLease(lease,
-				(shared) -> this.requests.call(lease.key(), () -> "Acquiring the lock", () -> {
-					Op put = Op.put(etcdKey, value, leased(shared));
-					Op count = Op.get(prefix, countOnly());
-					Txn attempt = this.kv.txn().If(EtcdKeys.absent(etcdKey));
-					attempt = contended
-							? attempt.Then(put, count, Op.delete(place, DeleteOption.DEFAULT),
-									Op.get(this.keys.wakePrefix(lease.key()), firstCreated()))
-							: attempt.Then(put, count);
-					return (waiting && contended) ? attempt.Else(Op.put(place, NO_VALUE, leased(shared))).commit()
-							: attempt.commit();
-				}));
+		boolean recorded = this.writerWaits.contains(lease.token());
+		TxnResponse response = withLease(lease, (shared) -> {
+			List<Op> then = new ArrayList<>(5);
+			then.add(Op.put(etcdKey, value, leased(shared)));
+			then.add(Op.get(prefix, countOnly()));
+			if (contended) {
+				then.add(Op.delete(place, DeleteOption.DEFAULT));
+				then.add(Op.get(this.keys.wakePrefix(lease.key()), firstCreated()));
+			}
+			Op[] thenOps = then.toArray(new Op[0]);
+			if (!waiting) {
+				return this.requests.call(lease.key(), () -> "Acquiring the lock",
+						() -> this.kv.txn().If(EtcdKeys.absent(etcdKey)).Then(thenOps).commit());
+			}
+			return withWaitLease(lease,
+					(wait) -> this.requests.call(lease.key(), () -> "Acquiring the lock",
+							() -> this.kv.txn()
+								.If(EtcdKeys.absent(etcdKey))
+								.Then(thenOps)
+								.Else(waitOps(lease, writerKey, place, wait))
+								.commit()));
+		});
 		if (!response.isSucceeded()) {
 			this.held.forget(lease.token());
-			if (waiting && !contended) {
-				joinWakeLine(lease, place);
+			if (waiting) {
+				this.writerWaits.put(lease.token(), true);
+				this.contendedKeys.put(lease.key(), true);
 			}
 			return OptionalLong.empty();
 		}
 		if (response.getGetResponses().get(0).getCount() > 1) {
 			// Permits of a semaphore or shared holders are held on the same key: an
-			// exclusive lease must not join them.
+			// exclusive lease must not join them. A waiting writer records its wait (and
+			// place), as a refusal's Else branch does, unless it did already.
 			deleteIfOurs(lease, etcdKey, value);
+			if (waiting && !recorded) {
+				withWaitLease(lease,
+						(wait) -> this.requests.call(lease.key(), () -> "Recording a writer wait on the lock",
+								() -> this.kv.txn().Then(waitOps(lease, writerKey, place, wait)).commit()));
+				this.writerWaits.put(lease.token(), true);
+			}
 			return OptionalLong.empty();
 		}
 		this.held.granted(lease);
@@ -543,6 +567,37 @@ public class EtcdLockRepository implements QueueingLockRepository, AutoCloseable
 			}
 		}
 		return OptionalLong.of(response.getHeader().getRevision());
+	}
+
+	/**
+	 * What a refused waiting writer puts on its wait lease: its wait, which keeps new
+	 * readers out, and its instance's place in the key's wake line (a place already there
+	 * keeps its create revision, so its turn).
+	 */
+	private Op[] waitOps(LeaseSpec lease, ByteSequence writerKey, ByteSequence place, WaitLease wait) {
+		PutOption onWaitLease = PutOption.builder().withLeaseId(wait.id).build();
+		return new Op[] { Op.put(writerKey, ByteSequence.from(lease.owner(), StandardCharsets.UTF_8), onWaitLease),
+				Op.put(place, NO_VALUE, onWaitLease) };
+	}
+
+	/**
+	 * Runs a request that puts keys on the wait lease of the lease's TTL class; again
+	 * with a new wait lease if etcd no longer knows it. A lease-not-found answer while
+	 * the wait lease lives is the shared lease's, and is thrown for {@link #withLease}.
+	 */
+	private TxnResponse withWaitLease(LeaseSpec lease, Function<WaitLease, TxnResponse> request) {
+		for (int attempt = 1;; attempt++) {
+			WaitLease wait = waitLease(lease);
+			try {
+				return request.apply(wait);
+			}
+			catch (LockBackendException ex) {
+				if (attempt == 1 && EtcdRequests.isLeaseNotFound(ex) && !keepAlive(lease, wait)) {
+					continue;
+				}
+				throw ex;
+			}
+		}
 	}
 
 	/**
@@ -655,23 +710,6 @@ public class EtcdLockRepository implements QueueingLockRepository, AutoCloseable
 	}
 
 	/**
-	 * Marks a key contended, on a waiting caller's first refusal, and puts this
-	 * instance's place in its wake line (a request of its own, this once).
-	 */
-	private void joinWakeLine(LeaseSpec lease, ByteSequence place) {
-		this.contendedKeys.put(lease.key(), true);
-		EtcdLeasePool.SharedLease shared = this.leases.lease(lease.ttl());
-		try {
-			this.requests.call(lease.key(), () -> "Joining the wake line of the lock",
-					() -> this.kv.put(place, NO_VALUE, leased(shared)));
-		}
-		catch (LockBackendException ex) {
-			// Woken by every release meanwhile; its next refused attempt joins again.
-			logger.debug(ex, () -> "Could not join the wake line of '" + lease.key() + "'");
-		}
-	}
-
-	/**
 	 * Runs an acquisition with the shared lease of the lease's TTL class; again with a
 	 * new one if etcd no longer knows the lease. The lease is tracked before the request
 	 * is sent: should the answer be lost (a timeout), a put that did land is still
@@ -723,14 +761,21 @@ public class EtcdLockRepository implements QueueingLockRepository, AutoCloseable
 		ByteSequence value = EtcdKeys.value(lease);
 		boolean fair = lease.fair() && lease.mode() == LeaseMode.EXCLUSIVE;
 		ByteSequence next = this.nextToWake.remove(lease.token());
+		ByteSequence writerWait = (this.writerWaits.remove(lease.token()) != null)
+				? this.keys.writerKey(lease.key(), lease.token()) : null;
 		TxnResponse response;
 		try {
-			response = this.requests.call(lease.key(), () -> "Releasing the lock",
-					() -> fair
-							? EtcdKeys.releaseFair(this.kv, etcdKey, value,
-									this.keys.queueKey(lease.key(), lease.token()))
-							: (next != null) ? EtcdKeys.releaseWaking(this.kv, etcdKey, value, next)
-									: EtcdKeys.deleteIfOurs(this.kv, etcdKey, value));
+			response = this.requests.call(lease.key(), () -> "Releasing the lock", () -> {
+				if (fair) {
+					return EtcdKeys.releaseFair(this.kv, etcdKey, value,
+							this.keys.queueKey(lease.key(), lease.token()));
+				}
+				if (writerWait != null) {
+					return EtcdKeys.releaseWaited(this.kv, etcdKey, value, next, writerWait);
+				}
+				return (next != null) ? EtcdKeys.releaseWaking(this.kv, etcdKey, value, next)
+						: EtcdKeys.deleteIfOurs(this.kv, etcdKey, value);
+			});
 		}
 		catch (LockBackendException ex) {
 			// The caller has given the lease up: the expiry sweep deletes it as soon as
@@ -1117,9 +1162,10 @@ public class EtcdLockRepository implements QueueingLockRepository, AutoCloseable
 		this.queue.close();
 		this.held.close();
 		this.leases.close();
-		// Writer waits still recorded (a waiter that had not given up yet) end now.
-		this.writerWaits.values().forEach((wait) -> revokeQuietly(wait.leaseId()));
-		this.writerWaits.clear();
+		// Writer waits and places still recorded (a waiter that had not given up yet) end
+		// now.
+		this.waitLeases.values().forEach((wait) -> revokeQuietly(wait.id));
+		this.waitLeases.clear();
 	}
 
 	private static PutOption leased(EtcdLeasePool.SharedLease shared) {
@@ -1161,10 +1207,22 @@ public class EtcdLockRepository implements QueueingLockRepository, AutoCloseable
 	}
 
 	/**
-	 * A recorded writer wait: its etcd lease, and when that was last granted or kept
-	 * alive ({@link System#nanoTime()}).
+	 * A wait lease: its id, when it was last granted or kept alive
+	 * ({@link System#nanoTime()}), and whether etcd still knew it then.
 	 */
-	private record WriterWait(long leaseId, long renewedAt) {
+	private static final class WaitLease {
+
+		final long id;
+
+		volatile long renewedAt;
+
+		volatile boolean alive = true;
+
+		WaitLease(long id, long renewedAt) {
+			this.id = id;
+			this.renewedAt = renewedAt;
+		}
+
 	}
 
 }
