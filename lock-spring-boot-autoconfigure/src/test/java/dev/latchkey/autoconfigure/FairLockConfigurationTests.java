@@ -74,7 +74,7 @@ class FairLockConfigurationTests {
 		jdbc().withUserConfiguration(FairMethodConfiguration.class).run((context) -> {
 			LockConfigurationException failure = configurationFailure(context.getStartupFailure());
 			assertThat(failure.getMessage()).contains("@Exclusive(fair = true) on FairMethod.post()", "jdbc backend");
-			assertThat(failure.getAction()).contains("socket backend", "etcd backend", "memory backend");
+			assertThat(failure.getAction()).contains("socket backend", "etcd and Redis backends", "memory backend");
 		});
 	}
 
@@ -83,7 +83,7 @@ class FairLockConfigurationTests {
 		jdbc().withPropertyValues("latchkey.fair=true").run((context) -> {
 			LockConfigurationException failure = configurationFailure(context.getStartupFailure());
 			assertThat(failure.getMessage()).contains("latchkey.fair=true", "jdbc backend");
-			assertThat(failure.getAction()).contains("socket backend", "etcd backend");
+			assertThat(failure.getAction()).contains("socket backend", "etcd and Redis backends");
 		});
 	}
 
