@@ -43,15 +43,16 @@ import dev.latchkey.LeaseSpec;
  * empty when the lease has none (it holds no line break, so the last one starts it; a
  * value written before descriptions were stored ends with the owner). A shared holder of
  * a read/write lock is written as a permit whose limit is {@value #SHARED_LIMIT}; a
- * writer waiting for the key is the etcd key {@code ns k \1 token}, on an etcd lease of
- * its own. A fair exclusive waiter's place in the key's queue is the etcd key
- * {@code ns k \2 token} (with the holder's value), on the etcd lease its lock would have:
- * the queue is ordered by those keys' create revisions, and a fair holder keeps its key
- * until it releases, so that its successor is woken then. An instance (repository) whose
- * callers wait for a key, not fair, has its place in the key's wake line, the etcd key
- * {@code ns k \3 instance}, on the etcd lease of its TTL class: the line is ordered by
- * create revisions too, and a release deletes the first place, which wakes that instance
- * alone. A holder evicted by a force-release is told so by the etcd key
+ * writer waiting for the key is the etcd key {@code ns k \1 token}, on its repository's
+ * wait lease of its TTL class (kept alive by the waiters' attempts only). A fair
+ * exclusive waiter's place in the key's queue is the etcd key {@code ns k \2 token} (with
+ * the holder's value), on the etcd lease its lock would have: the queue is ordered by
+ * those keys' create revisions, and a fair holder keeps its key until it releases, so
+ * that its successor is woken then. An instance (repository) whose callers wait for a
+ * key, not fair, has its place in the key's wake line, the etcd key
+ * {@code ns k \3 instance}, on that wait lease too: the line is ordered by create
+ * revisions too, and a release deletes the first place, which wakes that instance alone.
+ * A holder evicted by a force-release is told so by the etcd key
  * {@code ns \0 revoked/lease/token} (the lease in hexadecimal), on the evicted holder's
  * own etcd lease, which its repository reads, and deletes, when it renews: no lock key is
  * empty, so no holder's prefix covers it.

@@ -497,12 +497,12 @@ public class EtcdLockRepository implements QueueingLockRepository, AutoCloseable
 	/**
 	 * One transaction: puts the holder's key if it is absent and counts the key's
 	 * holders. A caller that waits and is refused puts its instance's place in the key's
-	 * wake line (a place already there keeps its create revision, so its turn), on the
-	 * etcd lease of the lease's TTL class, which ends it should this process die, and the
-	 * key counts as contended here: the first time with a request of its own, then in the
-	 * transaction's Else branch. On a contended key a grant also deletes this instance's
-	 * place, and reads the first place left, which the release deletes to wake that
-	 * instance; a grant that finds nobody else in the line makes the key uncontended
+	 * wake line (a place already there keeps its create revision, so its turn) and its
+	 * writer wait, in the transaction's Else branch, on the wait lease of the lease's TTL
+	 * class, which ends them should this process die or its waiters stop attempting; the
+	 * key then counts as contended here. On a contended key a grant also deletes this
+	 * instance's place, and reads the first place left, which the release deletes to wake
+	 * that instance; a grant that finds nobody else in the line makes the key uncontended
 	 * again. So an uncontended lock costs the transaction of before.
 	 */
 	private OptionalLong acquire(LeaseSpec lease, boolean waiting) {
