@@ -572,7 +572,7 @@ final class EtcdFairQueue implements AutoCloseable {
 				else {
 					// The queue's first, behind a holder: an unfair caller, or a holder
 					// that took the key with a single attempt.
-					watch(this.lockKey, revision + 1, false);
+					watch(this.lockKey, revision + 1, false, 0);
 				}
 				return;
 			}
@@ -584,7 +584,9 @@ final class EtcdFairQueue implements AutoCloseable {
 			}
 			// Not ours after all: a place before ours is left (its waiter withdrew behind
 			// the first), or permits or shared holders hold the key. Withdraw the put,
-			// then wait from after the withdrawal, so it does not wake us.
+			// then wait for a deletion from after the attempt, not from after the
+			// withdrawal: a holder or place that went in between would be missed. The
+			// withdrawal's own deletion of our key is let pass.
 			ByteSequence waitFor = before.isEmpty() ? EtcdFairQueue.this.keys.holdersPrefix(this.lease.key())
 					: before.get(0).getKey();
 			boolean prefix = before.isEmpty();
@@ -598,10 +600,10 @@ final class EtcdFairQueue implements AutoCloseable {
 					}
 					EtcdFairQueue.this.held.forget(this.lease.token());
 					if (prefix) {
-						watch(waitFor, withdrawn.getHeader().getRevision() + 1, true);
+						watch(waitFor, revision + 1, true, withdrawn.getHeader().getRevision());
 					}
 					else {
-						waitForPlace(waitFor, withdrawn.getHeader().getRevision());
+						waitForPlace(waitFor, revision);
 					}
 				});
 		}
@@ -668,9 +670,10 @@ final class EtcdFairQueue implements AutoCloseable {
 
 		/**
 		 * Waits for a deletion of the key (or under the prefix) from a revision on, then
-		 * takes the first's attempt again.
+		 * takes the first's attempt again. The deletion of this waiter's own key at the
+		 * given revision (its withdrawal; 0 for none) does not count.
 		 */
-		void watch(ByteSequence key, long fromRevision, boolean prefix) {
+		void watch(ByteSequence key, long fromRevision, boolean prefix, long ownWithdrawal) {
 			WatchOption option = WatchOption.builder()
 				.withRevision(fromRevision)
 				.withNoPut(true)
@@ -692,7 +695,9 @@ final class EtcdFairQueue implements AutoCloseable {
 				@Override
 				public void onNext(WatchResponse response) {
 					for (WatchEvent event : response.getEvents()) {
-						if (event.getEventType() == WatchEvent.EventType.DELETE) {
+						if (event.getEventType() == WatchEvent.EventType.DELETE
+								&& !(event.getKeyValue().getModRevision() == ownWithdrawal
+										&& event.getKeyValue().getKey().equals(Waiter.this.lockKey))) {
 							wake.run();
 							return;
 						}
