@@ -40,12 +40,12 @@ import java.util.concurrent.CompletableFuture;
  * {@link #tryAcquirePermit} fair for the leases it queues: a key with queued waiters is
  * not free for a single attempt of such a lease.
  * <p>
- * A backend may queue only some leases ({@link #queues(LeaseSpec)}): the etcd and Redis
- * backends queue the exclusive leases that ask for fairness ({@link LeaseSpec#fair()})
- * and lets the others wait as every backend does. {@link #isFair(LeaseMode)} says for
- * which modes a fair lease is served strictly first come, first served across instances;
- * that is what {@code fair = true} ({@code LockOperation.fair}, {@code latchkey.fair})
- * needs.
+ * A backend may queue only some leases ({@link #queues(LeaseSpec)}): the etcd, Redis and
+ * memory backends queue the exclusive leases that ask for fairness
+ * ({@link LeaseSpec#fair()}, see {@code dev.latchkey.support.FairExclusiveQueueing}) and
+ * let the others wait as every backend does. {@link #isFair(LeaseMode)} says for which
+ * modes a fair lease is served strictly first come, first served across instances; that
+ * is what {@code fair = true} ({@code LockOperation.fair}, {@code latchkey.fair}) needs.
  *
  * @since 0.1.0
  */

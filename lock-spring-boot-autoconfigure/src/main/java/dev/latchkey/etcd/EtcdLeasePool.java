@@ -135,7 +135,13 @@ final class EtcdLeasePool implements AutoCloseable {
 		return ttlClass(ttl) != shared.seconds;
 	}
 
-	private static long ttlClass(Duration ttl) {
+	/**
+	 * The TTL class of a lease: its TTL in whole seconds, rounded up, as etcd grants
+	 * leases.
+	 * @param ttl the lease's TTL
+	 * @return the seconds of the etcd lease that carries it
+	 */
+	static long ttlClass(Duration ttl) {
 		return Math.max(1, (ttl.toMillis() + 999) / 1000);
 	}
 

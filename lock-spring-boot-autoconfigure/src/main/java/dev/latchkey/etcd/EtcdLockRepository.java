@@ -68,6 +68,7 @@ import dev.latchkey.LockRepository;
 import dev.latchkey.QueueingLockRepository;
 import dev.latchkey.ReleaseSubscription;
 import dev.latchkey.support.BoundedMemory;
+import dev.latchkey.support.FairExclusiveQueueing;
 
 /**
  * The etcd v3 backend: locks shared by every process that uses the same etcd cluster,
@@ -106,7 +107,7 @@ import dev.latchkey.support.BoundedMemory;
  *
  * @since 0.1.0
  */
-public class EtcdLockRepository implements QueueingLockRepository, AutoCloseable {
+public class EtcdLockRepository implements FairExclusiveQueueing, AutoCloseable {
 
 	/**
 	 * The namespace used when none is given.
@@ -286,23 +287,6 @@ public class EtcdLockRepository implements QueueingLockRepository, AutoCloseable
 	}
 
 	/**
-	 * Queues the exclusive leases that ask for fairness; the others wait by attempts
-	 * woken by release notifications.
-	 */
-	@Override
-	public boolean queues(LeaseSpec lease) {
-		return lease.fair() && lease.mode() == LeaseMode.EXCLUSIVE;
-	}
-
-	/**
-	 * Fair for exclusive leases only: semaphores and read/write locks have no queue.
-	 */
-	@Override
-	public boolean isFair(LeaseMode mode) {
-		return mode == LeaseMode.EXCLUSIVE;
-	}
-
-	/**
 	 * {@inheritDoc}
 	 * <p>
 	 * For a fair exclusive lease: one transaction puts the waiter's place in the key's
@@ -343,7 +327,7 @@ public class EtcdLockRepository implements QueueingLockRepository, AutoCloseable
 	public List<Long> tryAcquireAll(List<LeaseSpec> leases) {
 		LockRepository.checkAll(leases);
 		if (leases.size() > MAX_KEYS_AT_ONCE) {
-			return QueueingLockRepository.super.tryAcquireAll(leases);
+			return FairExclusiveQueueing.super.tryAcquireAll(leases);
 		}
 		int count = leases.size();
 		List<ByteSequence> etcdKeys = new ArrayList<>(count);
@@ -445,7 +429,7 @@ public class EtcdLockRepository implements QueueingLockRepository, AutoCloseable
 	 * etcd no longer knows it.
 	 */
 	private WaitLease waitLease(LeaseSpec lease) {
-		long seconds = Math.max(1, (lease.ttl().toMillis() + 999) / 1000);
+		long seconds = EtcdLeasePool.ttlClass(lease.ttl());
 		long now = System.nanoTime();
 		WaitLease wait = this.waitLeases.get(seconds);
 		if (wait != null && wait.alive) {
@@ -759,7 +743,7 @@ public class EtcdLockRepository implements QueueingLockRepository, AutoCloseable
 	public boolean release(LeaseSpec lease) {
 		ByteSequence etcdKey = this.keys.etcdKey(lease);
 		ByteSequence value = EtcdKeys.value(lease);
-		boolean fair = lease.fair() && lease.mode() == LeaseMode.EXCLUSIVE;
+		boolean fair = queues(lease);
 		ByteSequence next = this.nextToWake.remove(lease.token());
 		ByteSequence writerWait = (this.writerWaits.remove(lease.token()) != null)
 				? this.keys.writerKey(lease.key(), lease.token()) : null;

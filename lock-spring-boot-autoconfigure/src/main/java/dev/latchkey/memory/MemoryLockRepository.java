@@ -41,6 +41,7 @@ import dev.latchkey.LockPermitsConflictException;
 import dev.latchkey.LockRepository;
 import dev.latchkey.QueueingLockRepository;
 import dev.latchkey.ReleaseSubscription;
+import dev.latchkey.support.FairExclusiveQueueing;
 import dev.latchkey.support.ReleaseListeners;
 
 import org.jspecify.annotations.Nullable;
@@ -70,7 +71,7 @@ import org.jspecify.annotations.Nullable;
  *
  * @since 0.1.0
  */
-public class MemoryLockRepository implements QueueingLockRepository {
+public class MemoryLockRepository implements FairExclusiveQueueing {
 
 	private final Map<String, Slot> slots = new ConcurrentHashMap<>();
 
@@ -94,23 +95,6 @@ public class MemoryLockRepository implements QueueingLockRepository {
 	@Override
 	public OptionalLong tryAcquire(LeaseSpec lease) {
 		return grant(lease);
-	}
-
-	/**
-	 * Queues fair exclusive leases only: the others wait by attempts, as on every
-	 * backend.
-	 */
-	@Override
-	public boolean queues(LeaseSpec lease) {
-		return lease.fair() && lease.mode() == LeaseMode.EXCLUSIVE;
-	}
-
-	/**
-	 * Fair for exclusive leases.
-	 */
-	@Override
-	public boolean isFair(LeaseMode mode) {
-		return mode == LeaseMode.EXCLUSIVE;
 	}
 
 	@Override

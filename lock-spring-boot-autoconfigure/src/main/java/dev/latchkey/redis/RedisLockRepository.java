@@ -26,6 +26,7 @@ import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
@@ -39,6 +40,8 @@ import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Function;
+import java.util.function.Predicate;
 import java.util.function.Supplier;
 
 import org.jspecify.annotations.Nullable;
@@ -68,9 +71,9 @@ import dev.latchkey.LockBackendException;
 import dev.latchkey.LockInfo;
 import dev.latchkey.LockPermitsConflictException;
 import dev.latchkey.LockRepository;
-import dev.latchkey.QueueingLockRepository;
 import dev.latchkey.ReleaseSubscription;
 import dev.latchkey.support.FailureMessages;
+import dev.latchkey.support.FairExclusiveQueueing;
 import dev.latchkey.support.ReleaseListeners;
 
 /**
@@ -137,7 +140,7 @@ import dev.latchkey.support.ReleaseListeners;
  *
  * @since 0.1.0
  */
-public class RedisLockRepository implements QueueingLockRepository, AutoCloseable {
+public class RedisLockRepository implements FairExclusiveQueueing, AutoCloseable {
 
 	/**
 	 * The namespace used when none is given.
@@ -171,9 +174,12 @@ public class RedisLockRepository implements QueueingLockRepository, AutoCloseabl
 	// key's release message is the key).
 	private static final String FAIR_WAKE = "\u0001";
 
-	private static final String NOW = """
-			local time = redis.call('TIME')
-			local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+	// clock(): the server's time, in milliseconds.
+	private static final String CLOCK = """
+			local function clock()
+				local time = redis.call('TIME')
+				return tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+			end
 			""";
 
 	// Whether an exclusive lock is held: its key exists and, when it names an owner
@@ -228,11 +234,7 @@ public class RedisLockRepository implements QueueingLockRepository, AutoCloseabl
 	// the first place whose deadline has not passed, deleting the ones before it;
 	// wake_first() publishes that place's token, after U+0001, on its instance's wake
 	// channel, and answers whether there was one.
-	private static final String FAIR_QUEUE = """
-			local function clock()
-				local time = redis.call('TIME')
-				return tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
-			end
+	private static final String FAIR_QUEUE = CLOCK + """
 			local function head(queue, queued, now)
 				while true do
 					local first = redis.call('ZRANGE', queue, 0, 0)[1]
@@ -263,11 +265,7 @@ public class RedisLockRepository implements QueueingLockRepository, AutoCloseabl
 	// owner record is gone; a waiting caller that is refused records (or renews) its
 	// writer wait and puts its instance in the wake line, unless it is there already (it
 	// keeps its place), and a grant removes both.
-	private static final RedisScript<Long> ACQUIRE = RedisScript.of(HELD + GRANT + """
-			local function clock()
-				local time = redis.call('TIME')
-				return tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
-			end
+	private static final RedisScript<Long> ACQUIRE = RedisScript.of(HELD + GRANT + CLOCK + """
 			local held = holds(KEYS[1])
 			local now
 			if not held and redis.call('EXISTS', KEYS[2]) == 1 then
@@ -304,17 +302,14 @@ public class RedisLockRepository implements QueueingLockRepository, AutoCloseabl
 	// lifetime (ms). Answers the fencing tokens, in the leases' order, {} when any key is
 	// held (every key is checked before any is written, so none is granted then), or
 	// {'-1'} when the owner record is gone.
-	private static final RedisScript<List<String>> ACQUIRE_ALL = listScript(HELD + GRANT + """
+	private static final RedisScript<List<String>> ACQUIRE_ALL = listScript(HELD + GRANT + CLOCK + """
 			local now
 			for i = 0, #KEYS / 3 - 1 do
 				if holds(KEYS[i * 3 + 1]) then
 					return {}
 				end
 				if redis.call('EXISTS', KEYS[i * 3 + 2]) == 1 then
-					if not now then
-						local time = redis.call('TIME')
-						now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
-					end
+					now = now or clock()
 					if redis.call('ZCOUNT', KEYS[i * 3 + 2], '(' .. now, '+inf') > 0 then
 						return {}
 					end
@@ -343,7 +338,7 @@ public class RedisLockRepository implements QueueingLockRepository, AutoCloseabl
 			if holds(KEYS[1]) then
 				return false
 			end
-			""" + NOW + """
+			local now = clock()
 			local expired = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now)
 			for _, token in ipairs(expired) do
 				redis.call('ZREM', KEYS[2], token)
@@ -375,11 +370,11 @@ public class RedisLockRepository implements QueueingLockRepository, AutoCloseabl
 	// KEYS: lock, permits, holders, fence. ARGV: token, owner, ttl (ms), limit,
 	// description ('' for none). Answers the fencing token, nil when all permits are
 	// held, or minus the holders' limit when it is not the requested one.
-	private static final RedisScript<Long> ACQUIRE_PERMIT = RedisScript.of(HELD + """
+	private static final RedisScript<Long> ACQUIRE_PERMIT = RedisScript.of(HELD + CLOCK + """
 			if holds(KEYS[1]) then
 				return false
 			end
-			""" + NOW + """
+			local now = clock()
 			local expired = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now)
 			for _, token in ipairs(expired) do
 				redis.call('ZREM', KEYS[2], token)
@@ -423,7 +418,7 @@ public class RedisLockRepository implements QueueingLockRepository, AutoCloseabl
 					redis.call('PEXPIRE', revoked, redis.call('PTTL', lock[2]) + 1000)
 				end
 			elseif redis.call('EXISTS', KEYS[2]) == 1 then
-			""" + NOW + """
+			local now = clock()
 				held = redis.call('ZCOUNT', KEYS[2], '(' .. now, '+inf') > 0
 			end
 			redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])
@@ -554,7 +549,7 @@ public class RedisLockRepository implements QueueingLockRepository, AutoCloseabl
 			end
 			redis.call('ZREM', KEYS[2], ARGV[1])
 			redis.call('HDEL', KEYS[3], ARGV[1])
-			""" + NOW + """
+			local now = clock()
 			if tonumber(expires) <= now then
 				return 0
 			end
@@ -573,7 +568,8 @@ public class RedisLockRepository implements QueueingLockRepository, AutoCloseabl
 	// Renews one lease given its lock, permits and holders keys, token, ttl (ms) and mode
 	// ('e' or 's'), adding its token to the list 'lost' when it is no longer held. An
 	// exclusive lease that names an owner record is moved off it, to a TTL of its own.
-	private static final String RENEW_LEASE = NOW + """
+	private static final String RENEW_LEASE = CLOCK + """
+			local now = clock()
 			local lost = {}
 			local function renew(lock, permits, holders, token, ttl, mode)
 				if mode == 'e' then
@@ -661,13 +657,13 @@ public class RedisLockRepository implements QueueingLockRepository, AutoCloseabl
 	// KEYS: lock, permits, holders. Answers {'e', owner, fence, pttl, description} for an
 	// exclusive holder ('' for no description), {'s', now, token, expiry, holder, ...}
 	// for the unexpired permits of a semaphore, or {} when free.
-	private static final RedisScript<List<String>> INSPECT = listScript("""
+	private static final RedisScript<List<String>> INSPECT = listScript(CLOCK + """
 			local lock = redis.call('HMGET', KEYS[1], 'owner', 'fence', 'description', 'record')
 			if lock[1] and (not lock[4] or redis.call('EXISTS', lock[4]) == 1) then
 				local pttl = redis.call('PTTL', lock[4] or KEYS[1])
 				return { 'e', lock[1], lock[2], tostring(pttl), lock[3] or '' }
 			end
-			""" + NOW + """
+			local now = clock()
 			local permits = redis.call('ZRANGEBYSCORE', KEYS[2], '(' .. now, '+inf', 'WITHSCORES')
 			if #permits == 0 then
 				return {}
@@ -824,23 +820,6 @@ public class RedisLockRepository implements QueueingLockRepository, AutoCloseabl
 	}
 
 	/**
-	 * Queues the exclusive leases that ask for fairness; the others wait by attempts
-	 * woken by release notifications.
-	 */
-	@Override
-	public boolean queues(LeaseSpec lease) {
-		return lease.fair() && lease.mode() == LeaseMode.EXCLUSIVE;
-	}
-
-	/**
-	 * Fair for exclusive leases only: semaphores and read/write locks have no queue.
-	 */
-	@Override
-	public boolean isFair(LeaseMode mode) {
-		return mode == LeaseMode.EXCLUSIVE;
-	}
-
-	/**
 	 * {@inheritDoc}
 	 * <p>
 	 * For a fair exclusive lease: one script puts the waiter's place at the back of the
@@ -867,29 +846,14 @@ public class RedisLockRepository implements QueueingLockRepository, AutoCloseabl
 	 * {@link #acquire} has it.
 	 */
 	private RedisFairQueue.Answer attemptFair(LeaseSpec lease, RedisFairQueue.Mode mode) {
-		for (int attempt = 1;; attempt++) {
-			RedisHeldLeases.Owner owner = owner(List.of(lease), lease.key(), "Acquiring the lock");
-			if (owner != null) {
-				this.held.track(lease, owner);
-			}
-			List<String> answer = execute(lease.key(), () -> "Acquiring the lock",
-					() -> this.redis.execute(FAIR, keys(lease.key(), "lock", "permits", "fence", "queue", "queued"),
-							lease.token(), lease.owner(), millis(lease.ttl()), description(lease), record(owner),
-							lifetime(owner), this.instance, mode.argument));
-			if (owner != null && answer != null && answer.equals(List.of("r"))) {
-				ownerGone(owner, List.of(lease), attempt);
-				continue;
-			}
-			RedisFairQueue.Answer parsed = RedisFairQueue.Answer
-				.parse((answer != null && !answer.isEmpty()) ? answer : List.of("x"));
-			if (parsed.fencingToken() == null) {
-				this.held.forget(lease.token());
-			}
-			else {
-				granted(lease);
-			}
-			return parsed;
-		}
+		List<String> answer = acquireNamingRecord(List.of(lease), lease.key(), "Acquiring the lock",
+				(owner) -> execute(lease.key(), () -> "Acquiring the lock",
+						() -> this.redis.execute(FAIR, keys(lease.key(), "lock", "permits", "fence", "queue", "queued"),
+								lease.token(), lease.owner(), millis(lease.ttl()), description(lease), record(owner),
+								lifetime(owner), this.instance, mode.argument)),
+				(sent) -> List.of("r").equals(sent),
+				(sent) -> sent != null && !sent.isEmpty() && "g".equals(sent.get(0)));
+		return RedisFairQueue.Answer.parse((answer != null && !answer.isEmpty()) ? answer : List.of("x"));
 	}
 
 	/**
@@ -919,28 +883,53 @@ public class RedisLockRepository implements QueueingLockRepository, AutoCloseabl
 	}
 
 	private OptionalLong acquire(LeaseSpec lease, boolean waiting) {
+		Long fencingToken = acquireNamingRecord(List.of(lease), lease.key(), "Acquiring the lock", (owner) -> execute(
+				lease.key(), () -> "Acquiring the lock",
+				() -> this.redis.execute(ACQUIRE, keys(lease.key(), "lock", "permits", "fence", "writers", "wake"),
+						lease.token(), lease.owner(), millis(lease.ttl()), waiting ? "1" : "0", description(lease),
+						record(owner), lifetime(owner), this.instance)),
+				(sent) -> Long.valueOf(GONE).equals(sent), Objects::nonNull);
+		return (fencingToken != null) ? OptionalLong.of(fencingToken) : OptionalLong.empty();
+	}
+
+	/**
+	 * Sends one acquisition's script with the owner record its exclusive leases are to
+	 * name ({@code null} when they keep TTLs of their own), tracking the leases from
+	 * before it is sent, so that the sweep sees a grant however its answer comes back.
+	 * When the script finds the record gone (its renewals failed for a whole TTL), the
+	 * leases are forgotten and the script is sent once more with a new record.
+	 * @param <T> the script's answer
+	 * @param leases the leases the script acquires
+	 * @param key their key, for errors; {@code null} for several keys
+	 * @param action what the acquisition does, for errors
+	 * @param script sends the script, naming the given record
+	 * @param recordGone whether an answer says that the record was gone
+	 * @param granted whether an answer grants the leases
+	 * @return the script's answer
+	 */
+	private <T> @Nullable T acquireNamingRecord(List<LeaseSpec> leases, @Nullable String key, String action,
+			Function<RedisHeldLeases.@Nullable Owner, @Nullable T> script, Predicate<@Nullable T> recordGone,
+			Predicate<@Nullable T> granted) {
 		for (int attempt = 1;; attempt++) {
-			RedisHeldLeases.Owner owner = owner(List.of(lease), lease.key(), "Acquiring the lock");
+			RedisHeldLeases.Owner owner = owner(leases, key, action);
 			if (owner != null) {
-				this.held.track(lease, owner);
+				leases.forEach((lease) -> this.held.track(lease, owner));
 			}
-			Long fencingToken = execute(lease.key(), () -> "Acquiring the lock",
-					() -> this.redis.execute(ACQUIRE, keys(lease.key(), "lock", "permits", "fence", "writers", "wake"),
-							lease.token(), lease.owner(), millis(lease.ttl()), waiting ? "1" : "0", description(lease),
-							record(owner), lifetime(owner), this.instance));
+			T answer = script.apply(owner);
 			if (owner == null) {
-				return (fencingToken != null) ? OptionalLong.of(fencingToken) : OptionalLong.empty();
+				return answer;
 			}
-			if (fencingToken == null) {
-				this.held.forget(lease.token());
-				return OptionalLong.empty();
-			}
-			if (fencingToken == GONE) {
-				ownerGone(owner, List.of(lease), attempt);
+			if (recordGone.test(answer)) {
+				ownerGone(owner, leases, attempt);
 				continue;
 			}
-			granted(lease);
-			return OptionalLong.of(fencingToken);
+			if (granted.test(answer)) {
+				leases.forEach(this::granted);
+			}
+			else {
+				leases.forEach((lease) -> this.held.forget(lease.token()));
+			}
+			return answer;
 		}
 	}
 
@@ -1036,7 +1025,7 @@ public class RedisLockRepository implements QueueingLockRepository, AutoCloseabl
 	public List<Long> tryAcquireAll(List<LeaseSpec> leases) {
 		LockRepository.checkAll(leases);
 		if (isCluster() && groupBySlot(leases).size() > 1) {
-			return QueueingLockRepository.super.tryAcquireAll(leases);
+			return FairExclusiveQueueing.super.tryAcquireAll(leases);
 		}
 		List<String> keys = new ArrayList<>(leases.size() * 3);
 		List<String> leaseArguments = new ArrayList<>(leases.size() * 4 + 2);
@@ -1047,27 +1036,14 @@ public class RedisLockRepository implements QueueingLockRepository, AutoCloseabl
 			leaseArguments.add(millis(lease.ttl()));
 			leaseArguments.add(description(lease));
 		}
-		for (int attempt = 1;; attempt++) {
-			RedisHeldLeases.Owner owner = owner(leases, null, "Acquiring " + leases.size() + " locks at once");
-			if (owner != null) {
-				leases.forEach((lease) -> this.held.track(lease, owner));
-			}
+		String action = "Acquiring " + leases.size() + " locks at once";
+		List<String> fences = acquireNamingRecord(leases, null, action, (owner) -> {
 			List<String> arguments = new ArrayList<>(leaseArguments);
 			arguments.add(record(owner));
 			arguments.add(lifetime(owner));
-			List<String> fences = execute(null, () -> "Acquiring " + leases.size() + " locks at once",
-					() -> this.redis.execute(ACQUIRE_ALL, keys, arguments.toArray()));
-			if (owner != null && fences != null && fences.equals(List.of(Long.toString(GONE)))) {
-				ownerGone(owner, leases, attempt);
-				continue;
-			}
-			if (fences == null || fences.isEmpty()) {
-				leases.forEach((lease) -> this.held.forget(lease.token()));
-				return List.of();
-			}
-			leases.forEach(this::granted);
-			return fences.stream().map(Long::valueOf).toList();
-		}
+			return execute(null, () -> action, () -> this.redis.execute(ACQUIRE_ALL, keys, arguments.toArray()));
+		}, (sent) -> List.of(Long.toString(GONE)).equals(sent), (sent) -> sent != null && !sent.isEmpty());
+		return (fences != null) ? fences.stream().map(Long::valueOf).toList() : List.of();
 	}
 
 	@Override
