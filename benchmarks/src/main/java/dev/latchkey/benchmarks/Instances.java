@@ -54,6 +54,7 @@ import org.springframework.data.redis.connection.RedisClusterConfiguration;
 import org.springframework.data.redis.connection.RedisStandaloneConfiguration;
 import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
 import org.springframework.jdbc.datasource.init.ResourceDatabasePopulator;
+import org.springframework.util.Assert;
 import org.springframework.util.StreamUtils;
 
 import dev.latchkey.LockRepository;
@@ -95,8 +96,9 @@ final class Instances implements AutoCloseable {
 	 * Instances of a backend.
 	 * @param backend {@code memory}, {@code socket}, {@code socket-remote} (the arbiter
 	 * in a child JVM), {@code redis}, {@code redis-cluster} (three primaries these
-	 * instances start), {@code postgresql}, {@code etcd} or {@code etcd-cluster} (the
-	 * three members {@code scripts/services.sh} starts)
+	 * instances start), {@code postgresql}, {@code postgresql-unlogged} (the lock table
+	 * made unlogged), {@code etcd} or {@code etcd-cluster} (the three members
+	 * {@code scripts/services.sh} starts)
 	 * @param name the harness's name, which the namespace starts with
 	 */
 	Instances(String backend, String name) {
@@ -148,11 +150,12 @@ final class Instances implements AutoCloseable {
 			case "socket-remote" -> socketWithRemoteArbiter(instance);
 			case "redis" -> redis();
 			case "redis-cluster" -> redisCluster();
-			case "postgresql" -> postgresql(instance);
+			case "postgresql", "postgresql-unlogged" -> postgresql(instance);
 			case "etcd" -> etcd(env("LATCHKEY_TEST_ETCD_ENDPOINTS", "http://127.0.0.1:2379"));
 			case "etcd-cluster" -> etcd(required("LATCHKEY_TEST_ETCD_CLUSTER_ENDPOINTS"));
 			default -> throw new IllegalArgumentException("Unknown backend '" + this.backend
-					+ "': use memory, socket, socket-remote, redis, redis-cluster, postgresql, etcd or etcd-cluster");
+					+ "': use memory, socket, socket-remote, redis, redis-cluster, postgresql, postgresql-unlogged, etcd or "
+					+ "etcd-cluster");
 		};
 	}
 
@@ -327,14 +330,31 @@ final class Instances implements AutoCloseable {
 	private @Nullable String table;
 
 	private LockRepository postgresql(int instance) throws Exception {
+		HikariDataSource pool = postgresDataSource(instance, 10);
+		JdbcLockRepository repository = new JdbcLockRepository(pool, this.table);
+		this.closeables.add(repository);
+		return repository;
+	}
+
+	/**
+	 * A connection pool of its own to the PostgreSQL server, through the proxy that
+	 * counts the statements of every instance: for an instance's repository, or for a
+	 * peer that uses PostgreSQL itself, as {@code pg_advisory_lock} does. The first call
+	 * makes the lock table the repositories use.
+	 * @param instance the instance's number, from 0
+	 * @param size the pool's size
+	 * @return the pool, closed when these instances close
+	 * @throws Exception if the server cannot be reached
+	 */
+	HikariDataSource postgresDataSource(int instance, int size) throws Exception {
 		String url = env("LATCHKEY_POSTGRES_URL", "jdbc:postgresql://127.0.0.1:5432/test?user=postgres");
 		if (this.proxy == null) {
 			this.proxy = new StatementCountingProxy(url);
 			this.closeables.add(this.proxy);
 			this.table = "LKMW_" + UUID.randomUUID().toString().substring(0, 8).toUpperCase(Locale.ROOT);
-			String schema = StreamUtils.copyToString(
-					new ClassPathResource("dev/latchkey/jdbc/schema-postgresql.sql").getInputStream(),
-					StandardCharsets.UTF_8);
+			String schema = StreamUtils.copyToString(new ClassPathResource("postgresql-unlogged".equals(this.backend)
+					? "dev/latchkey/jdbc/schema-postgresql-unlogged.sql" : "dev/latchkey/jdbc/schema-postgresql.sql")
+				.getInputStream(), StandardCharsets.UTF_8);
 			HikariDataSource admin = pool(url, "admin", 1);
 			String script = schema.replace(JdbcLockRepository.DEFAULT_TABLE_NAME, this.table);
 			new ResourceDatabasePopulator(new ByteArrayResource(script.getBytes(StandardCharsets.UTF_8)))
@@ -349,11 +369,19 @@ final class Instances implements AutoCloseable {
 			});
 			this.requests.countedBy(this.proxy);
 		}
-		HikariDataSource pool = pool(this.proxy.url(), "instance-" + instance, 10);
+		HikariDataSource pool = pool(this.proxy.url(), "instance-" + instance, size);
 		this.closeables.add(pool);
-		JdbcLockRepository repository = new JdbcLockRepository(pool, this.table);
-		this.closeables.add(repository);
-		return repository;
+		return pool;
+	}
+
+	/**
+	 * The lock table of these instances on PostgreSQL, made by the first
+	 * {@link #postgresDataSource}.
+	 * @return the table's name
+	 */
+	String postgresTable() {
+		Assert.state(this.table != null, "No PostgreSQL instance was made yet");
+		return this.table;
 	}
 
 	private HikariDataSource pool(String url, String name, int size) {

@@ -21,6 +21,8 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -33,6 +35,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.Lock;
+import java.util.concurrent.locks.ReentrantLock;
+
+import javax.sql.DataSource;
 
 import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.Client;
@@ -60,13 +65,16 @@ import dev.latchkey.LockTemplate;
  * </pre>
  *
  * Arguments: the backend ({@code memory}, {@code socket}, {@code socket-remote},
- * {@code redis}, {@code redis-cluster}, {@code postgresql}, {@code etcd} or
- * {@code etcd-cluster}; see {@link Instances}; or, to compare, {@code jetcd-lock},
- * jetcd's own {@code Lock} service on the etcd server, and {@code si-redis-spin} and
- * {@code si-redis-pubsub}, Spring Integration's {@code RedisLockRegistry} of either lock
- * type on the Redis server), instances, threads per instance, seconds to count (after 2 s
- * of warm-up), and {@code fair} to take the key as a fair lock
- * ({@code LockSettings.withFair(true)}):
+ * {@code redis}, {@code redis-cluster}, {@code postgresql}, {@code postgresql-unlogged},
+ * {@code etcd} or {@code etcd-cluster}; see {@link Instances}; or, to compare,
+ * {@code jetcd-lock}, jetcd's own {@code Lock} service on the etcd server,
+ * {@code si-redis-spin} and {@code si-redis-pubsub}, Spring Integration's
+ * {@code RedisLockRegistry} of either lock type on the Redis server,
+ * {@code pg-advisory-lock}, PostgreSQL's {@code pg_advisory_lock} on the PostgreSQL
+ * server, and {@code pg-row-floor} and {@code pg-row-floor-unlogged}, a row taken with
+ * one raw upsert and given back with one raw delete, the floor of the JDBC backend's
+ * hand-off), instances, threads per instance, seconds to count (after 2 s of warm-up),
+ * and {@code fair} to take the key as a fair lock ({@code LockSettings.withFair(true)}):
  *
  * <pre class="code">
  * java -cp benchmarks/target/benchmarks.jar dev.latchkey.benchmarks.ManyWaiters etcd 8 1 10 fair
@@ -104,9 +112,9 @@ public final class ManyWaiters {
 
 	public static void main(String[] args) throws Exception {
 		if (args.length < 3) {
-			System.err.println("Usage: ManyWaiters memory|socket|socket-remote|redis|redis-cluster|postgresql|etcd|"
-					+ "etcd-cluster|"
-					+ "jetcd-lock|si-redis-spin|si-redis-pubsub instances threads-per-instance [seconds] [fair]");
+			System.err.println("Usage: ManyWaiters memory|socket|socket-remote|redis|redis-cluster|postgresql|"
+					+ "postgresql-unlogged|etcd|" + "etcd-cluster|"
+					+ "jetcd-lock|si-redis-spin|si-redis-pubsub|pg-advisory-lock|pg-row-floor|pg-row-floor-unlogged instances threads-per-instance [seconds] [fair]");
 			System.exit(2);
 		}
 		Duration run = Duration.ofSeconds((args.length > 3) ? Long.parseLong(args[3]) : 10);
@@ -117,12 +125,15 @@ public final class ManyWaiters {
 
 	private void measure() throws Exception {
 		boolean jetcdLock = "jetcd-lock".equals(this.backend);
+		boolean advisoryLock = "pg-advisory-lock".equals(this.backend);
+		boolean rowFloor = this.backend.startsWith("pg-row-floor");
 		RedisLockRegistry.RedisLockType springIntegration = switch (this.backend) {
 			case "si-redis-spin" -> RedisLockRegistry.RedisLockType.SPIN_LOCK;
 			case "si-redis-pubsub" -> RedisLockRegistry.RedisLockType.PUB_SUB_LOCK;
 			default -> null;
 		};
-		String server = jetcdLock ? "etcd" : (springIntegration != null) ? "redis" : this.backend;
+		String server = jetcdLock ? "etcd" : (springIntegration != null) ? "redis" : advisoryLock ? "postgresql"
+				: rowFloor ? this.backend.replace("pg-row-floor", "postgresql") : this.backend;
 		try (Instances instances = new Instances(server, "many-waiters")) {
 			List<Locker> lockers = new ArrayList<>();
 			String registryKey = "many-waiters-" + UUID.randomUUID();
@@ -133,6 +144,14 @@ public final class ManyWaiters {
 				}
 				if (springIntegration != null) {
 					lockers.add(springIntegration(instances, registryKey, springIntegration));
+					continue;
+				}
+				if (advisoryLock) {
+					lockers.add(advisoryLock(instances, i));
+					continue;
+				}
+				if (rowFloor) {
+					lockers.add(rowFloor(instances, i));
 					continue;
 				}
 				LockTemplate template = new LockTemplate(instances.repository(i),
@@ -193,6 +212,82 @@ public final class ManyWaiters {
 			}
 			finally {
 				client.getLockClient().unlock(owned).get();
+			}
+		};
+	}
+
+	/**
+	 * An instance of PostgreSQL's own session-level advisory lock: a pool of its own with
+	 * a connection per thread, and {@code pg_advisory_lock} and
+	 * {@code pg_advisory_unlock} of one number for every grant. The server queues the
+	 * waiting sessions and wakes one when the lock frees; nothing is written, so no
+	 * commit waits for the disk.
+	 */
+	private Locker advisoryLock(Instances instances, int instance) throws Exception {
+		DataSource pool = instances.postgresDataSource(instance, this.threadsPerInstance);
+		long number = KEY.hashCode();
+		return (work) -> {
+			try (Connection connection = pool.getConnection()) {
+				try (PreparedStatement lock = connection.prepareStatement("SELECT pg_advisory_lock(?)")) {
+					lock.setLong(1, number);
+					lock.execute();
+				}
+				try {
+					work.run();
+				}
+				finally {
+					try (PreparedStatement unlock = connection.prepareStatement("SELECT pg_advisory_unlock(?)")) {
+						unlock.setLong(1, number);
+						unlock.execute();
+					}
+				}
+			}
+		};
+	}
+
+	/**
+	 * The floor of a lock that is a row: the threads of an instance take turns on a fair
+	 * local lock, and its holder takes the key's row with one raw upsert and gives it
+	 * back with one raw delete (two commits), trying again at once while another instance
+	 * has it. What Latchkey's JDBC hand-off costs at the least: its release and the next
+	 * holder's acquisition are the same two statements, each a commit.
+	 */
+	private Locker rowFloor(Instances instances, int instance) throws Exception {
+		DataSource pool = instances.postgresDataSource(instance, 2);
+		String table = instances.postgresTable();
+		String acquire = """
+				INSERT INTO %s AS l (LOCK_KEY, SLOT, TOKEN, OWNER, FENCING, PERMITS, EXPIRES_AT)
+				VALUES (?, '', ?, 'floor', 1, 1, now() + INTERVAL '30 seconds')
+				ON CONFLICT (LOCK_KEY, SLOT) DO UPDATE SET TOKEN = excluded.TOKEN, EXPIRES_AT = excluded.EXPIRES_AT
+				WHERE l.EXPIRES_AT <= now()""".formatted(table);
+		String release = "DELETE FROM %s WHERE LOCK_KEY = ? AND SLOT = '' AND TOKEN = ?".formatted(table);
+		Lock local = new ReentrantLock(true);
+		return (work) -> {
+			local.lockInterruptibly();
+			try {
+				String token = UUID.randomUUID().toString();
+				try (Connection connection = pool.getConnection()) {
+					try (PreparedStatement statement = connection.prepareStatement(acquire)) {
+						statement.setString(1, KEY);
+						statement.setString(2, token);
+						while (statement.executeUpdate() == 0) {
+							Thread.onSpinWait();
+						}
+					}
+					try {
+						work.run();
+					}
+					finally {
+						try (PreparedStatement statement = connection.prepareStatement(release)) {
+							statement.setString(1, KEY);
+							statement.setString(2, token);
+							statement.executeUpdate();
+						}
+					}
+				}
+			}
+			finally {
+				local.unlock();
 			}
 		};
 	}
