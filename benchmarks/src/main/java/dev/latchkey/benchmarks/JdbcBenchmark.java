@@ -254,13 +254,29 @@ public final class JdbcBenchmark {
 
 	}
 
-	private Operation floor(DataSource dataSource, String table) {
-		String acquire = """
+	/**
+	 * The floor's acquisition: one raw upsert that takes a free or expired key's row.
+	 * Parameters: the key, the holder's token.
+	 */
+	static String floorAcquire(String table) {
+		return """
 				INSERT INTO %s AS l (LOCK_KEY, SLOT, TOKEN, OWNER, FENCING, PERMITS, EXPIRES_AT)
 				VALUES (?, '', ?, 'bench', 1, 1, now() + INTERVAL '30 seconds')
 				ON CONFLICT (LOCK_KEY, SLOT) DO UPDATE SET TOKEN = excluded.TOKEN, EXPIRES_AT = excluded.EXPIRES_AT
 				WHERE l.EXPIRES_AT <= now()""".formatted(table);
-		String release = "DELETE FROM %s WHERE LOCK_KEY = ? AND SLOT = '' AND TOKEN = ?".formatted(table);
+	}
+
+	/**
+	 * The floor's release: one raw delete of the holder's row. Parameters: the key, the
+	 * holder's token.
+	 */
+	static String floorRelease(String table) {
+		return "DELETE FROM %s WHERE LOCK_KEY = ? AND SLOT = '' AND TOKEN = ?".formatted(table);
+	}
+
+	private Operation floor(DataSource dataSource, String table) {
+		String acquire = floorAcquire(table);
+		String release = floorRelease(table);
 		return () -> {
 			String token = UUID.randomUUID().toString();
 			try (Connection connection = dataSource.getConnection();

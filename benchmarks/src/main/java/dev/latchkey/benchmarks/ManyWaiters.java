@@ -255,12 +255,8 @@ public final class ManyWaiters {
 	private Locker rowFloor(Instances instances, int instance) throws Exception {
 		DataSource pool = instances.postgresDataSource(instance, 2);
 		String table = instances.postgresTable();
-		String acquire = """
-				INSERT INTO %s AS l (LOCK_KEY, SLOT, TOKEN, OWNER, FENCING, PERMITS, EXPIRES_AT)
-				VALUES (?, '', ?, 'floor', 1, 1, now() + INTERVAL '30 seconds')
-				ON CONFLICT (LOCK_KEY, SLOT) DO UPDATE SET TOKEN = excluded.TOKEN, EXPIRES_AT = excluded.EXPIRES_AT
-				WHERE l.EXPIRES_AT <= now()""".formatted(table);
-		String release = "DELETE FROM %s WHERE LOCK_KEY = ? AND SLOT = '' AND TOKEN = ?".formatted(table);
+		String acquire = JdbcBenchmark.floorAcquire(table);
+		String release = JdbcBenchmark.floorRelease(table);
 		Lock local = new ReentrantLock(true);
 		return (work) -> {
 			local.lockInterruptibly();
