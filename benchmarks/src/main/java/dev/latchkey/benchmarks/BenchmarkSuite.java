@@ -57,11 +57,12 @@ import dev.latchkey.memory.MemoryLockRepository;
  * Each harness ({@link SocketBenchmark}, {@link RedisBenchmark}, {@link JdbcBenchmark},
  * {@link EtcdBenchmark}) prints its own table as its {@code main} does and returns its
  * contenders' figures, and the {@link ReadersHeavy} workload's on the backends'
- * read/write locks; the suite then prints them in two tables, replaces the section
- * between {@value #BEGIN} and {@value #END} in {@code benchmarks/README.md} with it, and
- * draws {@code benchmarks/results.svg} ({@link ResultsChart}). {@code --no-write} leaves
- * both files alone; {@code --redraw} measures nothing and draws the chart again from the
- * README's table.
+ * read/write locks; {@link ManyWaiters} runs each backend's many-waiters contenders (the
+ * cross-instance targets, next to their peers and floors); the suite then prints them in
+ * three tables, replaces the section between {@value #BEGIN} and {@value #END} in
+ * {@code benchmarks/README.md} with it, and draws {@code benchmarks/results.svg}
+ * ({@link ResultsChart}). {@code --no-write} leaves both files alone; {@code --redraw}
+ * measures nothing and draws the chart again from the README's table.
  */
 public final class BenchmarkSuite {
 
@@ -75,6 +76,13 @@ public final class BenchmarkSuite {
 	private static final String READERS_HEAVY_CAPTION = "Readers-heavy, one key: " + ReadersHeavy.READERS
 			+ " reader threads (shared lock) and 1 writer thread (exclusive lock), each holding it for 5 µs of work;"
 			+ " overlaps counts a writer that met a reader or another writer (must be 0).";
+
+	private static final String MANY_WAITERS_HEADER = "| backend | contender | instances × threads | hand-offs/s "
+			+ "| requests/hand-off | wait p50 ms | wait p99 ms | max/mean wait | grants per thread |";
+
+	private static final String MANY_WAITERS_CAPTION = "Many waiters of one key (ManyWaiters): every thread takes "
+			+ "the key, works 5 µs and asks again at once; each instance is a repository (or a peer's client) of its own "
+			+ "in this JVM, and requests are counted at each instance's client.";
 
 	private static final PrintStream out = System.out;
 
@@ -103,25 +111,48 @@ public final class BenchmarkSuite {
 		List<BenchmarkResult> results = new ArrayList<>();
 		List<String> skipped = new ArrayList<>();
 		List<ReadersHeavy.Result> readersHeavy = new ArrayList<>();
+		List<ManyWaitersRow> manyWaiters = new ArrayList<>();
 		out.printf(Locale.ROOT, "Latchkey benchmark suite, %s size, JDK %s, load average %s%n%n",
 				size.name().toLowerCase(Locale.ROOT), System.getProperty("java.version"), loadBefore);
 		run("memory", results, skipped, () -> memory(size, readersHeavy));
+		manyWaiters(manyWaiters, skipped, size, "memory", "memory", "Latchkey LockTemplate", 1, 8, false);
 		run("socket", results, skipped,
 				() -> SocketBenchmark.measure(size.socketIterations, size.contendedRun, readersHeavy, out));
+		manyWaiters(manyWaiters, skipped, size, "socket", "socket", "Latchkey LockTemplate", 10, 100, false);
 		String redis = System.getenv("LATCHKEY_REDIS_URL");
 		if (reachable("Redis", "LATCHKEY_REDIS_URL", redis, skipped)) {
 			run("Redis", results, skipped,
 					() -> RedisBenchmark.measure(redis, size.redisIterations, size.contendedRun, readersHeavy, out));
+			manyWaiters(manyWaiters, skipped, size, "Redis", "redis", "Latchkey LockTemplate", 8, 1, false);
+			manyWaiters(manyWaiters, skipped, size, "Redis", "redis", "Latchkey LockTemplate, fair", 8, 1, true);
+			manyWaiters(manyWaiters, skipped, size, "Redis", "si-redis-pubsub",
+					"Spring Integration RedisLockRegistry, pub/sub lock", 8, 1, false);
+			manyWaiters(manyWaiters, skipped, size, "Redis", "si-redis-spin",
+					"Spring Integration RedisLockRegistry, spin lock", 8, 1, false);
+			manyWaiters(manyWaiters, skipped, size, "Redis", "redis", "Latchkey LockTemplate", 10, 100, false);
+			manyWaiters(manyWaiters, skipped, size, "Redis", "redis", "Latchkey LockTemplate, fair", 10, 100, true);
 		}
 		String postgres = System.getenv("LATCHKEY_POSTGRES_URL");
 		if (reachable("PostgreSQL", "LATCHKEY_POSTGRES_URL", postgres, skipped)) {
 			run("PostgreSQL", results, skipped, () -> JdbcBenchmark.measure(postgres, size.jdbcIterations,
 					size.jdbcHandOffRounds, size.contendedRun, readersHeavy));
+			manyWaiters(manyWaiters, skipped, size, "PostgreSQL", "postgresql", "Latchkey LockTemplate", 1, 8, false);
+			manyWaiters(manyWaiters, skipped, size, "PostgreSQL", "pg-row-floor",
+					"floor: upsert + delete (2 raw statements)", 1, 8, false);
+			manyWaiters(manyWaiters, skipped, size, "PostgreSQL", "postgresql-unlogged",
+					"Latchkey LockTemplate, unlogged table", 1, 8, false);
+			manyWaiters(manyWaiters, skipped, size, "PostgreSQL", "pg-row-floor-unlogged", "floor, unlogged table", 1,
+					8, false);
+			manyWaiters(manyWaiters, skipped, size, "PostgreSQL", "pg-advisory-lock", "pg_advisory_lock", 1, 8, false);
+			manyWaiters(manyWaiters, skipped, size, "PostgreSQL", "postgresql", "Latchkey LockTemplate", 8, 1, false);
 		}
 		String etcd = System.getenv("LATCHKEY_TEST_ETCD_ENDPOINTS");
 		if (reachable("etcd", "LATCHKEY_TEST_ETCD_ENDPOINTS", etcd, skipped)) {
 			run("etcd", results, skipped,
 					() -> EtcdBenchmark.measure(etcd, size.etcdIterations, size.contendedRun, readersHeavy, out));
+			manyWaiters(manyWaiters, skipped, size, "etcd", "etcd", "Latchkey LockTemplate, fair", 8, 1, true);
+			manyWaiters(manyWaiters, skipped, size, "etcd", "jetcd-lock", "jetcd Lock client", 8, 1, false);
+			manyWaiters(manyWaiters, skipped, size, "etcd", "etcd", "Latchkey LockTemplate", 8, 1, false);
 		}
 		String caption = String.format(Locale.ROOT,
 				"%s, %s size, JDK %s (%s), %d cores, load average %s before and %s after (1, 5, 15 min)",
@@ -131,7 +162,7 @@ public final class BenchmarkSuite {
 		if (busy(loadBefore) || busy(loadAverage())) {
 			caption += ": more than the cores, other work was running and the figures are noisy";
 		}
-		String section = section(results, readersHeavy, skipped, caption, size);
+		String section = section(results, readersHeavy, manyWaiters, skipped, caption, size);
 		out.println();
 		out.println(section);
 		if (write) {
@@ -186,6 +217,45 @@ public final class BenchmarkSuite {
 
 		List<BenchmarkResult> measure() throws Exception;
 
+	}
+
+	/**
+	 * One row of the many-waiters table.
+	 *
+	 * @param backend the backend
+	 * @param contender Latchkey or the peer, as the table names it
+	 * @param instances the instances
+	 * @param threads the threads of each instance
+	 * @param result the figures
+	 */
+	record ManyWaitersRow(String backend, String contender, int instances, int threads, ManyWaiters.Result result) {
+
+		boolean isLatchkey() {
+			return this.contender.startsWith("Latchkey");
+		}
+
+	}
+
+	/**
+	 * Runs one many-waiters contender ({@link ManyWaiters}) for the run's contended time.
+	 */
+	private static void manyWaiters(List<ManyWaitersRow> rows, List<String> skipped, Size size, String backend,
+			String argument, String contender, int instances, int threads, boolean fair) {
+		out.printf(Locale.ROOT, "--- ManyWaiters %s %d %d%s%n", argument, instances, threads, fair ? " fair" : "");
+		try {
+			ManyWaiters.Result result = ManyWaiters.measure(argument, instances, threads, size.contendedRun, fair, out);
+			if (result != null) {
+				rows.add(new ManyWaitersRow(backend, contender, instances, threads, result));
+			}
+			else {
+				skipped.add(backend + ", " + contender + ", " + instances + " × " + threads + ": no grant");
+			}
+		}
+		catch (Exception ex) {
+			String line = backend + ", " + contender + ", " + instances + " × " + threads + ": failed, " + ex;
+			out.println(line);
+			skipped.add(line);
+		}
 	}
 
 	private static void run(String backend, List<BenchmarkResult> results, List<String> skipped, Harness harness) {
@@ -296,8 +366,8 @@ public final class BenchmarkSuite {
 	 * The Markdown that goes between the markers: the caption, what was skipped, and one
 	 * table of every contender.
 	 */
-	static String section(List<BenchmarkResult> results, List<ReadersHeavy.Result> readersHeavy, List<String> skipped,
-			String caption, Size size) {
+	static String section(List<BenchmarkResult> results, List<ReadersHeavy.Result> readersHeavy,
+			List<ManyWaitersRow> manyWaiters, List<String> skipped, String caption, Size size) {
 		StringBuilder section = new StringBuilder();
 		section.append("_Generated by `BenchmarkSuite ")
 			.append(size.name().toLowerCase(Locale.ROOT))
@@ -334,6 +404,22 @@ public final class BenchmarkSuite {
 						micros(result.writerWaitP99Micros()), result.overlaps()));
 			}
 		}
+		if (!manyWaiters.isEmpty()) {
+			section.append("\n").append(MANY_WAITERS_CAPTION).append("\n\n");
+			section.append(MANY_WAITERS_HEADER).append('\n');
+			section.append("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n");
+			for (ManyWaitersRow row : manyWaiters) {
+				ManyWaiters.Result result = row.result();
+				String contender = row.isLatchkey() ? "**" + row.contender() + "**" : row.contender();
+				section
+					.append(String.format(Locale.ROOT, "| %s | %s | %d × %d | %s | %s | %s | %s | %.1f | %,d–%,d |%n",
+							row.backend(), contender, row.instances(), row.threads(), count(result.handOffsPerSecond()),
+							Double.isNaN(result.requestsPerHandOff()) ? "–"
+									: String.format(Locale.ROOT, "%.2f", result.requestsPerHandOff()),
+							millis(result.waitP50Millis()), millis(result.waitP99Millis()), result.maxOverMean(),
+							result.minGrants(), result.maxGrants()));
+			}
+		}
 		return section.toString().replace(System.lineSeparator(), "\n");
 	}
 
@@ -348,7 +434,7 @@ public final class BenchmarkSuite {
 		List<BenchmarkResult> results = new ArrayList<>();
 		String caption = "";
 		for (String line : section.split("\n")) {
-			if (line.equals(READERS_HEAVY_HEADER)) {
+			if (line.equals(READERS_HEAVY_HEADER) || line.equals(MANY_WAITERS_HEADER)) {
 				break;
 			}
 			if (line.startsWith("_Generated by")) {
@@ -382,6 +468,10 @@ public final class BenchmarkSuite {
 			throw new IllegalStateException("The README has no " + BEGIN + " ... " + END + " section");
 		}
 		return readme.substring(0, begin + BEGIN.length()) + "\n" + section + "\n" + readme.substring(end);
+	}
+
+	private static String millis(double value) {
+		return (value < 10) ? String.format(Locale.ROOT, "%.1f", value) : String.format(Locale.ROOT, "%,.0f", value);
 	}
 
 	private static String micros(double value) {

@@ -42,6 +42,8 @@ import javax.sql.DataSource;
 import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.Client;
 
+import org.jspecify.annotations.Nullable;
+
 import org.springframework.integration.redis.util.RedisLockRegistry;
 
 import dev.latchkey.LockNotAcquiredException;
@@ -119,11 +121,28 @@ public final class ManyWaiters {
 		}
 		Duration run = Duration.ofSeconds((args.length > 3) ? Long.parseLong(args[3]) : 10);
 		boolean fair = args.length > 4 && "fair".equals(args[4]);
-		new ManyWaiters(args[0], Integer.parseInt(args[1]), Integer.parseInt(args[2]), run, fair, System.out).measure();
+		measure(args[0], Integer.parseInt(args[1]), Integer.parseInt(args[2]), run, fair, System.out);
 		System.exit(0);
 	}
 
-	private void measure() throws Exception {
+	/**
+	 * Runs one contender and reports it, as {@code main} does, for
+	 * {@link BenchmarkSuite}.
+	 * @param contender the backend or peer, as {@code main}'s first argument
+	 * @param instances the instances
+	 * @param threadsPerInstance the threads of each instance
+	 * @param run how long to count, after 2 s of warm-up
+	 * @param fair whether Latchkey takes the key as a fair lock
+	 * @param out where the report goes
+	 * @return the figures, or {@code null} when nothing was granted
+	 * @throws Exception if the backend cannot be reached
+	 */
+	static @Nullable Result measure(String contender, int instances, int threadsPerInstance, Duration run, boolean fair,
+			PrintStream out) throws Exception {
+		return new ManyWaiters(contender, instances, threadsPerInstance, run, fair, out).measure();
+	}
+
+	private @Nullable Result measure() throws Exception {
 		boolean jetcdLock = "jetcd-lock".equals(this.backend);
 		boolean advisoryLock = "pg-advisory-lock".equals(this.backend);
 		boolean rowFloor = this.backend.startsWith("pg-row-floor");
@@ -160,7 +179,7 @@ public final class ManyWaiters {
 				instances.closeLater(template);
 				lockers.add((work) -> template.exclusive(KEY).run(work));
 			}
-			report(contend(lockers, instances.requests()));
+			return report(contend(lockers, instances.requests()));
 		}
 	}
 
@@ -359,10 +378,10 @@ public final class ManyWaiters {
 		return new Figures(grants, Samples.merge(waits), elapsed, requests, counter.counts(), failures.sum());
 	}
 
-	private void report(Figures figures) {
+	private @Nullable Result report(Figures figures) {
 		if (figures.waits.length == 0) {
 			this.out.printf(Locale.ROOT, "%s: no grant in %s%n", this.backend, this.run);
-			return;
+			return null;
 		}
 		long total = Arrays.stream(figures.grants).sum();
 		double seconds = figures.elapsedNanos / 1e9;
@@ -387,6 +406,10 @@ public final class ManyWaiters {
 			this.out.printf(Locale.ROOT, "waits that ran out (%s): %d%n", WAIT_TIME, figures.failures);
 		}
 		this.out.println("uptime load: " + loadAverage());
+		return new Result(total / seconds, figures.counts ? figures.requests / (double) total : Double.NaN,
+				Measurements.percentileMicros(figures.waits, 0.5) / 1e3,
+				Measurements.percentileMicros(figures.waits, 0.99) / 1e3, maxWait / meanWait, sortedGrants[0],
+				sortedGrants[sortedGrants.length - 1]);
 	}
 
 	private static void spin(long nanos) {
@@ -403,6 +426,21 @@ public final class ManyWaiters {
 		catch (IOException ex) {
 			return "unknown";
 		}
+	}
+
+	/**
+	 * One contender's figures.
+	 *
+	 * @param handOffsPerSecond grants per second over all threads
+	 * @param requestsPerHandOff backend requests per grant; {@code NaN} when not counted
+	 * @param waitP50Millis the median wait for the key
+	 * @param waitP99Millis the 99th percentile of the waits
+	 * @param maxOverMean the longest wait over the mean wait
+	 * @param minGrants the fewest grants of a thread
+	 * @param maxGrants the most grants of a thread
+	 */
+	record Result(double handOffsPerSecond, double requestsPerHandOff, double waitP50Millis, double waitP99Millis,
+			double maxOverMean, long minGrants, long maxGrants) {
 	}
 
 	private record Figures(long[] grants, long[] waits, long elapsedNanos, long requests, boolean counts,
