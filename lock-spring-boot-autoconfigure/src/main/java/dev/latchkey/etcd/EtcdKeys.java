@@ -17,12 +17,15 @@
 package dev.latchkey.etcd;
 
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
 import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.KV;
 import io.etcd.jetcd.KeyValue;
+import io.etcd.jetcd.Txn;
 import io.etcd.jetcd.kv.TxnResponse;
 import io.etcd.jetcd.op.Cmp;
 import io.etcd.jetcd.op.CmpTarget;
@@ -244,30 +247,25 @@ final class EtcdKeys {
 	}
 
 	/**
-	 * Deletes the etcd key if it still holds the value, and with it another instance's
-	 * place in the key's wake line, which wakes that instance: both deletions come to
-	 * every watch of the key in one response.
+	 * Releases an unfair holder's key: deletes it if it still holds the value, and with
+	 * it another instance's place in the key's wake line when there is one, which wakes
+	 * that instance (both deletions come to every watch of the key in one response), and
+	 * the holder's writer wait, when it recorded one, in any case.
 	 */
-	static CompletableFuture<TxnResponse> releaseWaking(KV kv, ByteSequence etcdKey, ByteSequence value,
-			ByteSequence place) {
-		return kv.txn()
-			.If(ours(etcdKey, value))
-			.Then(Op.delete(etcdKey, DeleteOption.DEFAULT), Op.delete(place, DeleteOption.DEFAULT))
-			.commit();
-	}
-
-	/**
-	 * Deletes the etcd key if it still holds the value, with another instance's place in
-	 * the key's wake line when there is one (which wakes that instance, as
-	 * {@link #releaseWaking} does), and the holder's writer wait in any case.
-	 */
-	static CompletableFuture<TxnResponse> releaseWaited(KV kv, ByteSequence etcdKey, ByteSequence value,
-			@Nullable ByteSequence place, ByteSequence writerWait) {
+	static CompletableFuture<TxnResponse> release(KV kv, ByteSequence etcdKey, ByteSequence value,
+			@Nullable ByteSequence place, @Nullable ByteSequence writerWait) {
+		List<Op> deletions = new ArrayList<>(3);
+		deletions.add(Op.delete(etcdKey, DeleteOption.DEFAULT));
+		if (place != null) {
+			deletions.add(Op.delete(place, DeleteOption.DEFAULT));
+		}
+		Txn release = kv.txn().If(ours(etcdKey, value));
+		if (writerWait == null) {
+			return release.Then(deletions.toArray(new Op[0])).commit();
+		}
 		Op deleteWait = Op.delete(writerWait, DeleteOption.DEFAULT);
-		Op[] deletions = (place != null) ? new Op[] { Op.delete(etcdKey, DeleteOption.DEFAULT),
-				Op.delete(place, DeleteOption.DEFAULT), deleteWait }
-				: new Op[] { Op.delete(etcdKey, DeleteOption.DEFAULT), deleteWait };
-		return kv.txn().If(ours(etcdKey, value)).Then(deletions).Else(deleteWait).commit();
+		deletions.add(deleteWait);
+		return release.Then(deletions.toArray(new Op[0])).Else(deleteWait).commit();
 	}
 
 	/**

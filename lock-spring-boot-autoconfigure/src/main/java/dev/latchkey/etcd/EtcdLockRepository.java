@@ -754,11 +754,7 @@ public class EtcdLockRepository implements FairExclusiveQueueing, AutoCloseable 
 					return EtcdKeys.releaseFair(this.kv, etcdKey, value,
 							this.keys.queueKey(lease.key(), lease.token()));
 				}
-				if (writerWait != null) {
-					return EtcdKeys.releaseWaited(this.kv, etcdKey, value, next, writerWait);
-				}
-				return (next != null) ? EtcdKeys.releaseWaking(this.kv, etcdKey, value, next)
-						: EtcdKeys.deleteIfOurs(this.kv, etcdKey, value);
+				return EtcdKeys.release(this.kv, etcdKey, value, next, writerWait);
 			});
 		}
 		catch (LockBackendException ex) {
