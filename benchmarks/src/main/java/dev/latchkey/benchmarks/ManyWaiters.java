@@ -143,44 +143,53 @@ public final class ManyWaiters {
 	}
 
 	private @Nullable Result measure() throws Exception {
-		boolean jetcdLock = "jetcd-lock".equals(this.backend);
-		boolean advisoryLock = "pg-advisory-lock".equals(this.backend);
-		boolean rowFloor = this.backend.startsWith("pg-row-floor");
-		RedisLockRegistry.RedisLockType springIntegration = switch (this.backend) {
-			case "si-redis-spin" -> RedisLockRegistry.RedisLockType.SPIN_LOCK;
-			case "si-redis-pubsub" -> RedisLockRegistry.RedisLockType.PUB_SUB_LOCK;
-			default -> null;
-		};
-		String server = jetcdLock ? "etcd" : (springIntegration != null) ? "redis" : advisoryLock ? "postgresql"
-				: rowFloor ? this.backend.replace("pg-row-floor", "postgresql") : this.backend;
-		try (Instances instances = new Instances(server, "many-waiters")) {
+		try (Instances instances = new Instances(server(this.backend), "many-waiters")) {
 			List<Locker> lockers = new ArrayList<>();
 			String registryKey = "many-waiters-" + UUID.randomUUID();
 			for (int i = 0; i < this.instances; i++) {
-				if (jetcdLock) {
-					lockers.add(jetcdLock(instances));
-					continue;
-				}
-				if (springIntegration != null) {
-					lockers.add(springIntegration(instances, registryKey, springIntegration));
-					continue;
-				}
-				if (advisoryLock) {
-					lockers.add(advisoryLock(instances, i));
-					continue;
-				}
-				if (rowFloor) {
-					lockers.add(rowFloor(instances, i));
-					continue;
-				}
-				LockTemplate template = new LockTemplate(instances.repository(i),
-						LockSettings.defaults().withOwner("instance-" + i).withWaitTime(WAIT_TIME).withFair(this.fair),
-						null);
-				instances.closeLater(template);
-				lockers.add((work) -> template.exclusive(KEY).run(work));
+				lockers.add(locker(instances, i, registryKey));
 			}
 			return report(contend(lockers, instances.requests()));
 		}
+	}
+
+	/**
+	 * The server a contender runs against, as {@link Instances} names it.
+	 */
+	private static String server(String contender) {
+		return switch (contender) {
+			case "jetcd-lock" -> "etcd";
+			case "si-redis-spin", "si-redis-pubsub" -> "redis";
+			case "pg-advisory-lock", "pg-row-floor" -> "postgresql";
+			case "pg-row-floor-unlogged" -> "postgresql-unlogged";
+			default -> contender;
+		};
+	}
+
+	/**
+	 * One instance of the contender: a peer's client, the row floor, or Latchkey's
+	 * template on a repository of its own.
+	 */
+	private Locker locker(Instances instances, int instance, String registryKey) throws Exception {
+		return switch (this.backend) {
+			case "jetcd-lock" -> jetcdLock(instances);
+			case "si-redis-spin" ->
+				springIntegration(instances, registryKey, RedisLockRegistry.RedisLockType.SPIN_LOCK);
+			case "si-redis-pubsub" ->
+				springIntegration(instances, registryKey, RedisLockRegistry.RedisLockType.PUB_SUB_LOCK);
+			case "pg-advisory-lock" -> advisoryLock(instances, instance);
+			case "pg-row-floor", "pg-row-floor-unlogged" -> rowFloor(instances, instance);
+			default -> {
+				LockTemplate template = new LockTemplate(instances.repository(instance),
+						LockSettings.defaults()
+							.withOwner("instance-" + instance)
+							.withWaitTime(WAIT_TIME)
+							.withFair(this.fair),
+						null);
+				instances.closeLater(template);
+				yield (work) -> template.exclusive(KEY).run(work);
+			}
+		};
 	}
 
 	/**
