@@ -50,6 +50,13 @@ import org.springframework.util.Assert;
  * jitter, the fallback for releases the backend cannot announce (an expired lease, a
  * backend without notifications).
  * <p>
+ * A caller that listens for releases only after its first attempt was refused tries once
+ * more as the head, in case the key was released in between. On a key that a waiting
+ * caller of this process found held within the last second, a caller that will wait
+ * listens before its first attempt instead, and when refused waits for the next release
+ * with no second attempt: one request fewer per wait where each process has one caller of
+ * the key.
+ * <p>
  * Shared callers of a key wait in a line of their own, beside the key's other callers: a
  * waiting writer keeps new shared holders out (see {@link LockRepository}), so a shared
  * caller at the head of a common line would stand in the writer's way.
@@ -76,6 +83,23 @@ final class LockWaiter {
 	 */
 	private static final long GRANT_IN_FLIGHT_NANOS = TimeUnit.SECONDS.toNanos(5);
 
+	/**
+	 * How long a key counts as contended after a waiting caller of this process found it
+	 * held: while it does, a new caller listens for releases before its first attempt.
+	 */
+	private static final long CONTENDED_NANOS = TimeUnit.SECONDS.toNanos(1);
+
+	/**
+	 * The most keys remembered as contended; beyond it, all are forgotten at once.
+	 */
+	private static final int MAX_CONTENDED_KEYS = 10_000;
+
+	/**
+	 * A line version no attempt was made at: the waiter attempts as soon as it is the
+	 * head.
+	 */
+	private static final long NOT_TRIED = -1;
+
 	private final long initialPollNanos;
 
 	private final long maxPollNanos;
@@ -87,6 +111,9 @@ final class LockWaiter {
 	// Callers waiting per key, in a wait line or in the backend's queue; only keys with
 	// waiters have an entry.
 	private final Map<String, Integer> waiting = new ConcurrentHashMap<>();
+
+	// When a waiting caller's first attempt last found a key held (System.nanoTime()).
+	private final Map<String, Long> refusedAt = new ConcurrentHashMap<>();
 
 	LockWaiter(Duration initialPollInterval, Duration maxPollInterval) {
 		Assert.isTrue(initialPollInterval.toNanos() > 0, "Initial poll interval must be positive");
@@ -138,13 +165,27 @@ final class LockWaiter {
 		// free key with nobody queued at once too: an attempt first could pass the queue
 		// by.
 		boolean joinsAtOnce = waits && queueing != null && lease.fair();
+		LineKey lineKey = new LineKey(lease.key(), lease.mode() == LeaseMode.SHARED);
+		// On a key found contended lately, a caller that will wait listens for releases
+		// before its first attempt: refused, it then waits for the next release at once,
+		// where a caller that listens only after its attempt must try again first, in
+		// case the key was released in between (one more request per wait).
+		WaitLine listening = null;
+		long tried = NOT_TRIED;
 		if (!joinsAtOnce && (!waits || !othersWait(lease))) {
-			OptionalLong granted = attempt.apply(lease);
+			if (waits && queueing == null && contended(lease.key(), start)) {
+				listening = join(repository, lineKey, lock);
+				tried = listening.version();
+			}
+			OptionalLong granted = attemptListening(attempt, lease, listening);
 			if (granted.isPresent()) {
 				return new Grant(granted.getAsLong(), start);
 			}
 			if (!waits) {
 				return null;
+			}
+			if (queueing == null) {
+				refused(lease.key());
 			}
 		}
 		long deadline = start + waitTime.toNanos();
@@ -153,7 +194,7 @@ final class LockWaiter {
 			if (queueing != null) {
 				return waitQueued(queueing, lease, lock, deadline, validity.toNanos());
 			}
-			return joinLineAndWait(repository, lease, lock, attempt, deadline);
+			return joinLineAndWait(repository, lineKey, listening, tried, lease, lock, attempt, deadline);
 		}
 		finally {
 			this.waiting.computeIfPresent(lease.key(), (key, count) -> (count > 1) ? count - 1 : null);
@@ -177,14 +218,65 @@ final class LockWaiter {
 		return line != null && line.tickets > 0;
 	}
 
-	private @Nullable Grant joinLineAndWait(LockRepository repository, LeaseSpec lease, String lock,
-			Function<LeaseSpec, OptionalLong> attempt, long deadline) throws InterruptedException {
-		WaitLine line = join(repository, new LineKey(lease.key(), lease.mode() == LeaseMode.SHARED), lock);
+	/**
+	 * A first attempt, made while listening on {@code listening} when it is not
+	 * {@code null}: the line is left when the attempt is granted or fails.
+	 */
+	private OptionalLong attemptListening(Function<LeaseSpec, OptionalLong> attempt, LeaseSpec lease,
+			@Nullable WaitLine listening) {
+		if (listening == null) {
+			return attempt.apply(lease);
+		}
+		OptionalLong granted;
+		try {
+			granted = attempt.apply(lease);
+		}
+		catch (RuntimeException | Error ex) {
+			leave(listening);
+			throw ex;
+		}
+		if (granted.isPresent()) {
+			leave(listening);
+		}
+		return granted;
+	}
+
+	/**
+	 * Whether a waiting caller of this process found the key held lately.
+	 */
+	private boolean contended(String key, long now) {
+		Long refused = this.refusedAt.get(key);
+		return refused != null && now - refused < CONTENDED_NANOS;
+	}
+
+	/**
+	 * Remembers that a waiting caller's first attempt found the key held.
+	 */
+	private void refused(String key) {
+		if (this.refusedAt.size() >= MAX_CONTENDED_KEYS && !this.refusedAt.containsKey(key)) {
+			this.refusedAt.clear();
+		}
+		this.refusedAt.put(key, System.nanoTime());
+	}
+
+	/**
+	 * Joins the key's line (unless the caller joined it already to listen before its
+	 * first attempt) and waits there.
+	 * @param joined the line the caller listened on during its first attempt, or
+	 * {@code null}
+	 * @param tried the line's version when that attempt was made, or {@link #NOT_TRIED}
+	 */
+	private @Nullable Grant joinLineAndWait(LockRepository repository, LineKey lineKey, @Nullable WaitLine joined,
+			long tried, LeaseSpec lease, String lock, Function<LeaseSpec, OptionalLong> attempt, long deadline)
+			throws InterruptedException {
+		WaitLine line = (joined != null) ? joined : join(repository, lineKey, lock);
 		// Each waiter waits on a condition of its own, so that a release or a turn wakes
 		// only the head of the line, never every waiter.
 		Condition ticket = line.lock.newCondition();
+		boolean first;
 		line.lock.lock();
 		try {
+			first = line.queue.isEmpty();
 			line.queue.addLast(ticket);
 			line.tickets = line.queue.size();
 		}
@@ -192,7 +284,9 @@ final class LockWaiter {
 			line.lock.unlock();
 		}
 		try {
-			return waitInLine(line, ticket, lease, attempt, deadline);
+			// A caller that was not the head when it joined attempts when its turn comes,
+			// whatever it tried before.
+			return waitInLine(line, ticket, lease, attempt, deadline, first ? tried : NOT_TRIED);
 		}
 		finally {
 			line.lock.lock();
@@ -302,31 +396,40 @@ final class LockWaiter {
 		}
 	}
 
+	/**
+	 * Waits for the caller's turn at the head of the line, attempts, and waits for a
+	 * release (or the next poll) before attempting again.
+	 * @param tried the line's version when the caller's last attempt was made, if it
+	 * waits for a change of it before its first attempt here; {@link #NOT_TRIED} to
+	 * attempt as soon as it is the head
+	 */
 	private @Nullable Grant waitInLine(WaitLine line, Condition ticket, LeaseSpec lease,
-			Function<LeaseSpec, OptionalLong> attempt, long deadline) throws InterruptedException {
+			Function<LeaseSpec, OptionalLong> attempt, long deadline, long tried) throws InterruptedException {
 		long poll = this.initialPollNanos;
+		long version = tried;
 		while (true) {
-			long version;
-			line.lock.lockInterruptibly();
-			try {
-				while (line.queue.peekFirst() != ticket) {
-					long remaining = deadline - System.nanoTime();
-					if (remaining <= 0) {
-						return null;
+			if (version == NOT_TRIED) {
+				line.lock.lockInterruptibly();
+				try {
+					while (line.queue.peekFirst() != ticket) {
+						long remaining = deadline - System.nanoTime();
+						if (remaining <= 0) {
+							return null;
+						}
+						ticket.awaitNanos(remaining);
 					}
-					ticket.awaitNanos(remaining);
+					// Read before the attempt, so a release between the attempt and the
+					// wait is not missed.
+					version = line.version;
 				}
-				// Read before the attempt, so a release between the attempt and the wait
-				// is not missed.
-				version = line.version;
-			}
-			finally {
-				line.lock.unlock();
-			}
-			long requestedAt = System.nanoTime();
-			OptionalLong granted = attempt.apply(lease);
-			if (granted.isPresent()) {
-				return new Grant(granted.getAsLong(), requestedAt);
+				finally {
+					line.lock.unlock();
+				}
+				long requestedAt = System.nanoTime();
+				OptionalLong granted = attempt.apply(lease);
+				if (granted.isPresent()) {
+					return new Grant(granted.getAsLong(), requestedAt);
+				}
 			}
 			long remaining = deadline - System.nanoTime();
 			if (remaining <= 0) {
@@ -335,6 +438,7 @@ final class LockWaiter {
 			long sleep = Math.min(remaining, jitter(poll));
 			boolean woken = awaitChange(line, ticket, version, sleep);
 			poll = woken ? this.initialPollNanos : Math.min(poll * 2, this.maxPollNanos);
+			version = NOT_TRIED;
 		}
 	}
 
@@ -470,6 +574,16 @@ final class LockWaiter {
 
 		WaitLine(LineKey lineKey) {
 			this.lineKey = lineKey;
+		}
+
+		long version() {
+			this.lock.lock();
+			try {
+				return this.version;
+			}
+			finally {
+				this.lock.unlock();
+			}
 		}
 
 		void signal() {

@@ -41,8 +41,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
 
 /**
- * Tests for {@link LockWaiter}, on a backend that cannot announce releases, so that only
- * polling and this process's own wake-ups remain.
+ * Tests for {@link LockWaiter}, mostly on a backend that cannot announce releases, so
+ * that only polling and this process's own wake-ups remain.
  */
 @Timeout(30)
 class LockWaiterTests {
@@ -171,6 +171,51 @@ class LockWaiterTests {
 	}
 
 	@Test
+	void aCallerOnAKeyFoundContendedListensBeforeItsFirstAttemptAndAttemptsOncePerRelease() throws Exception {
+		// Polls far apart: every wake-up here comes from a release the memory backend
+		// announces.
+		LockWaiter waiter = new LockWaiter(Duration.ofSeconds(20), Duration.ofSeconds(20));
+		LeaseSpec holder = heldAndFoundContended(waiter);
+		AtomicInteger attempts = new AtomicInteger();
+		Future<LockWaiter.Grant> waiting = this.executor
+			.submit(() -> waiter.acquire(this.memory, exclusive("order:1", "second", LONG_TTL), (lease) -> {
+				attempts.incrementAndGet();
+				return this.memory.tryAcquire(lease);
+			}, Duration.ofSeconds(10)));
+		Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> waiter.waiting("order:1") == 1);
+		// Listening since before its refused attempt, it waits for the release rather
+		// than trying again first.
+		Thread.sleep(100);
+		assertThat(attempts).hasValue(1);
+		assertThat(this.memory.release(holder)).isTrue();
+		assertThat(waiting.get(10, TimeUnit.SECONDS)).isNotNull();
+		assertThat(attempts).hasValue(2);
+		assertThat(waiter.waitingKeys()).isZero();
+	}
+
+	@Test
+	void aReleaseDuringTheFirstAttemptOnAKeyFoundContendedIsNotMissed() throws Exception {
+		LockWaiter waiter = new LockWaiter(Duration.ofSeconds(20), Duration.ofSeconds(20));
+		LeaseSpec holder = heldAndFoundContended(waiter);
+		AtomicInteger attempts = new AtomicInteger();
+		long start = System.nanoTime();
+		// The holder lets go just after the caller's first attempt was refused, before
+		// the caller waits.
+		LockWaiter.Grant grant = waiter.acquire(this.memory, exclusive("order:1", "second", LONG_TTL), (lease) -> {
+			OptionalLong granted = this.memory.tryAcquire(lease);
+			if (attempts.incrementAndGet() == 1) {
+				assertThat(this.memory.release(holder)).isTrue();
+			}
+			return granted;
+		}, Duration.ofSeconds(10));
+		assertThat(grant).isNotNull();
+		assertThat(attempts).hasValue(2);
+		// Woken by that release, not by a poll 10 to 20 seconds later.
+		assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(5));
+		assertThat(waiter.waitingKeys()).isZero();
+	}
+
+	@Test
 	void aPermitsConflictFoundWhileQueuedReachesTheCallerAtOnce() {
 		// The socket backend answers a queued request whose limit conflicts with the
 		// key's holders (changed between the first attempt and the queueing) with a
@@ -243,6 +288,19 @@ class LockWaiterTests {
 		assertThat(queueing.released).isEmpty();
 		queueing.granted.complete(new QueueingLockRepository.QueuedGrant(7, System.nanoTime()));
 		assertThat(queueing.released).as("the late grant is given back").containsExactly(lease.token());
+	}
+
+	/**
+	 * Has a holder take {@code order:1} on the memory backend, and a caller of the waiter
+	 * give up waiting for it, so that the waiter found the key contended.
+	 */
+	private LeaseSpec heldAndFoundContended(LockWaiter waiter) throws InterruptedException {
+		LeaseSpec holder = exclusive("order:1", "holder", LONG_TTL);
+		assertThat(this.memory.tryAcquire(holder)).isPresent();
+		assertThat(waiter.acquire(this.memory, exclusive("order:1", "first", LONG_TTL), this.memory::tryAcquire,
+				Duration.ofMillis(50)))
+			.isNull();
+		return holder;
 	}
 
 	private static LeaseSpec exclusive(String key, String owner, Duration ttl) {
