@@ -45,10 +45,20 @@ import dev.latchkey.support.ReleaseListeners;
  * that also deletes a place in the line (in the same transaction, so in the same
  * response) wakes that place's instance alone: the other instances let it pass, and the
  * one whose place it was wakes its waiters even though no holder of its own went.
+ * <p>
+ * A watch stays open for a while after its last subscriber left, as the fair queue's
+ * watches do: a caller that waits for the key again soon (one thread of an instance that
+ * takes the key over and over, under contention) finds it there, rather than paying a new
+ * watch per wait.
  */
 final class EtcdKeyWatches implements AutoCloseable {
 
 	private static final LogAccessor logger = new LogAccessor(EtcdKeyWatches.class);
+
+	/**
+	 * How long a watch nobody subscribes to stays open.
+	 */
+	private static final long LINGER_NANOS = TimeUnit.SECONDS.toNanos(5);
 
 	private final Watch watchClient;
 
@@ -58,6 +68,8 @@ final class EtcdKeyWatches implements AutoCloseable {
 
 	private final Duration createTimeout;
 
+	private final EtcdHeldLeases held;
+
 	private final ReleaseListeners listeners = new ReleaseListeners();
 
 	private final Object monitor = new Object();
@@ -66,11 +78,16 @@ final class EtcdKeyWatches implements AutoCloseable {
 
 	private boolean closed;
 
-	EtcdKeyWatches(Watch watchClient, EtcdKeys keys, String instance, Duration createTimeout) {
+	/**
+	 * Makes the watches of a repository.
+	 * @param held the repository's held leases, whose sweep thread closes idle watches
+	 */
+	EtcdKeyWatches(Watch watchClient, EtcdKeys keys, String instance, Duration createTimeout, EtcdHeldLeases held) {
 		this.watchClient = watchClient;
 		this.keys = keys;
 		this.instance = instance;
 		this.createTimeout = createTimeout;
+		this.held = held;
 	}
 
 	/**
@@ -111,14 +128,53 @@ final class EtcdKeyWatches implements AutoCloseable {
 		return subscription;
 	}
 
+	/**
+	 * Lets go of a subscriber's watch: the watch of its last subscriber is closed once it
+	 * has been idle for the linger time.
+	 */
 	private void unwatch(KeyWatch watch) {
 		synchronized (this.monitor) {
 			if (--watch.users > 0) {
 				return;
 			}
+			watch.idleSince = System.nanoTime();
+			if (watch.closeScheduled) {
+				return;
+			}
+			watch.closeScheduled = true;
+		}
+		this.held.schedule(() -> lingered(watch), LINGER_NANOS);
+	}
+
+	/**
+	 * Closes a watch that stayed idle for the linger time; checks again later when it was
+	 * used meanwhile and is idle once more.
+	 */
+	private void lingered(KeyWatch watch) {
+		synchronized (this.monitor) {
+			watch.closeScheduled = false;
+			if (watch.users > 0) {
+				return;
+			}
+			long idle = System.nanoTime() - watch.idleSince;
+			if (idle < LINGER_NANOS && !watch.isClosed()) {
+				watch.closeScheduled = true;
+				this.held.schedule(() -> lingered(watch), LINGER_NANOS - idle);
+				return;
+			}
 			this.watches.remove(watch.key, watch);
 		}
 		watch.close();
+	}
+
+	/**
+	 * The watches open now, idle ones included.
+	 * @return the number of watches
+	 */
+	int open() {
+		synchronized (this.monitor) {
+			return this.watches.size();
+		}
 	}
 
 	/**
@@ -153,7 +209,14 @@ final class EtcdKeyWatches implements AutoCloseable {
 
 		final String key;
 
+		// Guarded by the monitor.
 		int users;
+
+		// When the last subscriber left (System.nanoTime()); guarded by the monitor.
+		long idleSince;
+
+		// Whether a check for closing it is scheduled; guarded by the monitor.
+		boolean closeScheduled;
 
 		private final CompletableFuture<Void> created = new CompletableFuture<>();
 

@@ -237,8 +237,8 @@ public class EtcdLockRepository implements FairExclusiveQueueing, AutoCloseable 
 		this.kv = client.getKVClient();
 		this.leaseClient = client.getLeaseClient();
 		this.leases = new EtcdLeasePool(this.leaseClient, this.requests);
-		this.watches = new EtcdKeyWatches(client.getWatchClient(), this.keys, this.instance, requestTimeout);
 		this.held = new EtcdHeldLeases(this.kv, this.keys, this.requests, threadFactory);
+		this.watches = new EtcdKeyWatches(client.getWatchClient(), this.keys, this.instance, requestTimeout, this.held);
 		this.queue = new EtcdFairQueue(this.kv, client.getWatchClient(), this.keys, this.requests, this.leases,
 				this.held);
 	}
