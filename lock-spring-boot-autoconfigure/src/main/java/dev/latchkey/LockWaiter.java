@@ -165,7 +165,6 @@ final class LockWaiter {
 		// free key with nobody queued at once too: an attempt first could pass the queue
 		// by.
 		boolean joinsAtOnce = waits && queueing != null && lease.fair();
-		LineKey lineKey = new LineKey(lease.key(), lease.mode() == LeaseMode.SHARED);
 		// On a key found contended lately, a caller that will wait listens for releases
 		// before its first attempt: refused, it then waits for the next release at once,
 		// where a caller that listens only after its attempt must try again first, in
@@ -174,7 +173,7 @@ final class LockWaiter {
 		long tried = NOT_TRIED;
 		if (!joinsAtOnce && (!waits || !othersWait(lease))) {
 			if (waits && queueing == null && contended(lease.key(), start)) {
-				listening = join(repository, lineKey, lock);
+				listening = join(repository, LineKey.of(lease), lock);
 				tried = listening.version();
 			}
 			OptionalLong granted = attemptListening(attempt, lease, listening);
@@ -194,7 +193,7 @@ final class LockWaiter {
 			if (queueing != null) {
 				return waitQueued(queueing, lease, lock, deadline, validity.toNanos());
 			}
-			return joinLineAndWait(repository, lineKey, listening, tried, lease, lock, attempt, deadline);
+			return joinLineAndWait(repository, listening, tried, lease, lock, attempt, deadline);
 		}
 		finally {
 			this.waiting.computeIfPresent(lease.key(), (key, count) -> (count > 1) ? count - 1 : null);
@@ -214,7 +213,7 @@ final class LockWaiter {
 		if (this.lines.isEmpty()) {
 			return false;
 		}
-		WaitLine line = this.lines.get(new LineKey(lease.key(), lease.mode() == LeaseMode.SHARED));
+		WaitLine line = this.lines.get(LineKey.of(lease));
 		return line != null && line.tickets > 0;
 	}
 
@@ -266,10 +265,10 @@ final class LockWaiter {
 	 * {@code null}
 	 * @param tried the line's version when that attempt was made, or {@link #NOT_TRIED}
 	 */
-	private @Nullable Grant joinLineAndWait(LockRepository repository, LineKey lineKey, @Nullable WaitLine joined,
-			long tried, LeaseSpec lease, String lock, Function<LeaseSpec, OptionalLong> attempt, long deadline)
+	private @Nullable Grant joinLineAndWait(LockRepository repository, @Nullable WaitLine joined, long tried,
+			LeaseSpec lease, String lock, Function<LeaseSpec, OptionalLong> attempt, long deadline)
 			throws InterruptedException {
-		WaitLine line = (joined != null) ? joined : join(repository, lineKey, lock);
+		WaitLine line = (joined != null) ? joined : join(repository, LineKey.of(lease), lock);
 		// Each waiter waits on a condition of its own, so that a release or a turn wakes
 		// only the head of the line, never every waiter.
 		Condition ticket = line.lock.newCondition();
@@ -548,6 +547,14 @@ final class LockWaiter {
 	}
 
 	private record LineKey(String key, boolean shared) {
+
+		/**
+		 * The line a lease's caller waits in: shared callers apart from the others.
+		 */
+		static LineKey of(LeaseSpec lease) {
+			return new LineKey(lease.key(), lease.mode() == LeaseMode.SHARED);
+		}
+
 	}
 
 	private static final class WaitLine {
