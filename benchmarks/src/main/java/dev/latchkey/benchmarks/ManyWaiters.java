@@ -115,7 +115,7 @@ public final class ManyWaiters {
 	public static void main(String[] args) throws Exception {
 		if (args.length < 3) {
 			System.err.println("Usage: ManyWaiters memory|socket|socket-remote|redis|redis-cluster|postgresql|"
-					+ "postgresql-unlogged|etcd|" + "etcd-cluster|"
+					+ "postgresql-unlogged|etcd|etcd-cluster|"
 					+ "jetcd-lock|si-redis-spin|si-redis-pubsub|pg-advisory-lock|pg-row-floor|pg-row-floor-unlogged instances threads-per-instance [seconds] [fair]");
 			System.exit(2);
 		}
