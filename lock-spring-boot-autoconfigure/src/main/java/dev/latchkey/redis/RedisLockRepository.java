@@ -37,7 +37,6 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadFactory;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Function;
@@ -74,6 +73,7 @@ import dev.latchkey.LockRepository;
 import dev.latchkey.ReleaseSubscription;
 import dev.latchkey.support.FailureMessages;
 import dev.latchkey.support.FairExclusiveQueueing;
+import dev.latchkey.support.OwnerRecordLeases;
 import dev.latchkey.support.ReleaseListeners;
 
 /**
@@ -908,10 +908,10 @@ public class RedisLockRepository implements FairExclusiveQueueing, AutoCloseable
 	 * @return the script's answer
 	 */
 	private <T> @Nullable T acquireNamingRecord(List<LeaseSpec> leases, @Nullable String key, String action,
-			Function<RedisHeldLeases.@Nullable Owner, @Nullable T> script, Predicate<@Nullable T> recordGone,
+			Function<OwnerRecordLeases.@Nullable Record, @Nullable T> script, Predicate<@Nullable T> recordGone,
 			Predicate<@Nullable T> granted) {
 		for (int attempt = 1;; attempt++) {
-			RedisHeldLeases.Owner owner = owner(leases, key, action);
+			OwnerRecordLeases.Record owner = owner(leases, key, action);
 			if (owner != null) {
 				leases.forEach((lease) -> this.held.track(lease, owner));
 			}
@@ -940,7 +940,7 @@ public class RedisLockRepository implements FairExclusiveQueueing, AutoCloseable
 	 * slot), or once the repository is closed (and its sweep stopped). Making the record
 	 * fails as the acquisition would, with its key and action.
 	 */
-	private RedisHeldLeases.@Nullable Owner owner(List<LeaseSpec> leases, @Nullable String key, String action) {
+	private OwnerRecordLeases.@Nullable Record owner(List<LeaseSpec> leases, @Nullable String key, String action) {
 		long ttl = ttlMillis(leases.get(0));
 		for (LeaseSpec lease : leases) {
 			if (lease.mode() != LeaseMode.EXCLUSIVE || ttlMillis(lease) != ttl) {
@@ -953,14 +953,13 @@ public class RedisLockRepository implements FairExclusiveQueueing, AutoCloseable
 		String value = leases.get(0).owner();
 		return this.held.owner(ttl, (owner) -> {
 			Boolean made = execute(key, () -> action,
-					() -> this.redis.opsForValue().setIfAbsent(owner.key, value, owner.ttl()));
+					() -> this.redis.opsForValue().setIfAbsent(owner.name(), value, owner.ttl()));
 			if (!Boolean.TRUE.equals(made)) {
 				// A random name that exists already: nothing a retry would not fix.
-				throw new LockBackendException(backend(), key,
-						action + " at the Redis backend failed: its new owner record " + owner.key + " existed already",
+				throw new LockBackendException(backend(), key, action
+						+ " at the Redis backend failed: its new owner record " + owner.name() + " existed already",
 						null);
 			}
-			return true;
 		});
 	}
 
@@ -968,12 +967,12 @@ public class RedisLockRepository implements FairExclusiveQueueing, AutoCloseable
 	 * Forgets leases whose acquisition found its owner record gone (its renewals failed
 	 * for a whole TTL), so that the next attempt makes a new one.
 	 */
-	private void ownerGone(RedisHeldLeases.Owner owner, List<LeaseSpec> leases, int attempt) {
-		owner.alive = false;
+	private void ownerGone(OwnerRecordLeases.Record owner, List<LeaseSpec> leases, int attempt) {
+		owner.gone();
 		leases.forEach((lease) -> this.held.forget(lease.token()));
 		if (attempt > 1) {
 			throw new LockBackendException(backend(), (leases.size() == 1) ? leases.get(0).key() : null,
-					"Acquiring at the Redis backend failed: the owner record " + owner.key
+					"Acquiring at the Redis backend failed: the owner record " + owner.name()
 							+ " was gone as soon as it was made; is the server evicting keys (maxmemory-policy)?",
 					null);
 		}
@@ -983,7 +982,7 @@ public class RedisLockRepository implements FairExclusiveQueueing, AutoCloseable
 		RedisHeldLeases.Held entry = this.held.get(lease.token());
 		if (entry != null) {
 			entry.renewed();
-			entry.refreshAt = this.held.nextRefresh(lifetimeMillis(entry.owner));
+			entry.refreshAt = this.held.nextRefresh(lifetimeMillis(entry.record()));
 		}
 	}
 
@@ -992,20 +991,20 @@ public class RedisLockRepository implements FairExclusiveQueueing, AutoCloseable
 	 * still the lease's.
 	 */
 	private void deleteExpired(RedisHeldLeases.Held entry) {
-		LeaseSpec lease = entry.spec;
+		LeaseSpec lease = entry.spec();
 		releaseAtServer(lease, "Deleting the expired lease of the lock");
 	}
 
-	private static String record(RedisHeldLeases.@Nullable Owner owner) {
-		return (owner != null) ? owner.key : "";
+	private static String record(OwnerRecordLeases.@Nullable Record owner) {
+		return (owner != null) ? owner.name() : "";
 	}
 
-	private String lifetime(RedisHeldLeases.@Nullable Owner owner) {
+	private String lifetime(OwnerRecordLeases.@Nullable Record owner) {
 		return (owner != null) ? Long.toString(lifetimeMillis(owner)) : "0";
 	}
 
-	private long lifetimeMillis(RedisHeldLeases.Owner owner) {
-		return owner.ttlMillis * this.keyLifetimeTtls;
+	private long lifetimeMillis(OwnerRecordLeases.Record owner) {
+		return owner.ttlMillis() * this.keyLifetimeTtls;
 	}
 
 	private static long ttlMillis(LeaseSpec lease) {
@@ -1089,15 +1088,15 @@ public class RedisLockRepository implements FairExclusiveQueueing, AutoCloseable
 			return Set.of();
 		}
 		Set<String> lost = new HashSet<>();
-		Map<RedisHeldLeases.Owner, List<RedisHeldLeases.Held>> byOwner = new IdentityHashMap<>();
+		Map<OwnerRecordLeases.Record, List<RedisHeldLeases.Held>> byOwner = new IdentityHashMap<>();
 		List<LeaseSpec> oneByOne = new ArrayList<>();
 		for (LeaseSpec lease : leases) {
 			RedisHeldLeases.Held entry = this.held.get(lease.token());
-			if (entry == null || entry.owner.ttlMillis != ttlMillis(lease)) {
+			if (entry == null || entry.record().ttlMillis() != ttlMillis(lease)) {
 				oneByOne.add(lease);
 			}
 			else {
-				byOwner.computeIfAbsent(entry.owner, (owner) -> new ArrayList<>()).add(entry);
+				byOwner.computeIfAbsent(entry.record(), (owner) -> new ArrayList<>()).add(entry);
 			}
 		}
 		byOwner.forEach((owner, named) -> lost.addAll(renewOwner(owner, named)));
@@ -1115,20 +1114,20 @@ public class RedisLockRepository implements FairExclusiveQueueing, AutoCloseable
 	 * @param entries the tracking entries of the leases, as {@link #renew} found them
 	 * @return the tokens of those no longer held
 	 */
-	private Set<String> renewOwner(RedisHeldLeases.Owner owner, List<RedisHeldLeases.Held> entries) {
+	private Set<String> renewOwner(OwnerRecordLeases.Record owner, List<RedisHeldLeases.Held> entries) {
 		long now = System.nanoTime();
 		int nowSeconds = this.held.nowSeconds();
 		List<String> keys = new ArrayList<>();
 		List<String> arguments = new ArrayList<>();
-		keys.add(owner.key);
-		keys.add(owner.revocationsKey());
-		arguments.add(Long.toString(owner.ttlMillis));
+		keys.add(owner.name());
+		keys.add(RedisHeldLeases.revocationsKey(owner));
+		arguments.add(Long.toString(owner.ttlMillis()));
 		arguments.add(lifetime(owner));
 		List<RedisHeldLeases.Held> refreshed = new ArrayList<>();
 		for (RedisHeldLeases.Held entry : entries) {
 			if (nowSeconds - entry.refreshAt >= 0 && refreshed.size() < MAX_RENEWAL_BATCH) {
-				keys.add(redisKey(entry.spec.key(), "lock"));
-				arguments.add(entry.spec.token());
+				keys.add(redisKey(entry.spec().key(), "lock"));
+				arguments.add(entry.spec().token());
 				refreshed.add(entry);
 			}
 		}
@@ -1137,14 +1136,14 @@ public class RedisLockRepository implements FairExclusiveQueueing, AutoCloseable
 		Set<String> lost = new HashSet<>();
 		if (answer == null || answer.isEmpty() || !answer.get(0).equals("renewed")) {
 			// Gone with the record: every lock that names it is free.
-			owner.alive = false;
+			owner.gone();
 			for (RedisHeldLeases.Held entry : entries) {
-				this.held.forget(entry.spec.token());
-				lost.add(entry.spec.token());
+				this.held.forget(entry.spec().token());
+				lost.add(entry.spec().token());
 			}
 			return lost;
 		}
-		owner.deadlineNanos = now + TimeUnit.MILLISECONDS.toNanos(owner.ttlMillis);
+		owner.renewed(now);
 		for (String token : answer.subList(1, answer.size())) {
 			this.held.revoke(token);
 		}
@@ -1152,7 +1151,7 @@ public class RedisLockRepository implements FairExclusiveQueueing, AutoCloseable
 			entry.refreshAt = this.held.nextRefresh(lifetimeMillis(owner));
 		}
 		for (RedisHeldLeases.Held entry : entries) {
-			String token = entry.spec.token();
+			String token = entry.spec().token();
 			// Looked up again: the sweep may have deleted the lock while the script ran.
 			RedisHeldLeases.Held tracked = this.held.get(token);
 			if (tracked == null || this.held.isRevoked(token)) {

@@ -1,0 +1,320 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
+package dev.latchkey.support;
+
+import java.time.Duration;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
+
+import org.jspecify.annotations.Nullable;
+
+import dev.latchkey.LeaseSpec;
+
+/**
+ * The owner records of one repository and the leases that name them, for a backend whose
+ * exclusive leases are held while their record lives (Redis outside a Cluster,
+ * PostgreSQL): one record per TTL class, renewed in one request however many leases name
+ * it. Internal: it serves Latchkey's own backends, and may change in any release.
+ * <p>
+ * A record is never made again once it is gone: a new one, with a new name, takes its
+ * place, so that a lease whose record expired (its holder paused past the TTL, or the
+ * server lost its data) can never come back to life for a holder that went on without it.
+ * <p>
+ * Each lease is tracked from before its acquisition is sent until it is released or lost,
+ * with a local deadline after which the {@link ExpirySweep} releases it: the record is
+ * kept alive by the leases the core still renews, and must not keep alive a lease whose
+ * acquisition went unanswered, or whose renewal the core stopped.
+ *
+ * <pre class="code">
+ * OwnerRecordLeases&lt;OwnerRecordLeases.Held&gt; held = new OwnerRecordLeases&lt;&gt;(Repository.class, "Redis",
+ *         threadFactory, this::releaseExpired);
+ * OwnerRecordLeases.Record record = held.record(ttlMillis, () -&gt; "owner:" + UUID.randomUUID(), this::create);
+ * held.track(new OwnerRecordLeases.Held(lease, record));
+ * </pre>
+ *
+ * @param <H> the backend's tracking entry
+ * @since 0.1.0
+ */
+public final class OwnerRecordLeases<H extends OwnerRecordLeases.Held> implements AutoCloseable {
+
+	private static final Duration CLOSE_WAIT = Duration.ofSeconds(2);
+
+	private final Map<Long, Record> records = new ConcurrentHashMap<>();
+
+	private final Map<String, H> held = new ConcurrentHashMap<>();
+
+	// Tokens of tracked leases that a force-release evicted, reported lost at their
+	// next renewal. Apart from Held, as it is rarely anything but empty.
+	private final Set<String> revoked = ConcurrentHashMap.newKeySet();
+
+	private final ReentrantLock recordLock = new ReentrantLock();
+
+	private final Consumer<? super H> release;
+
+	private final ExpirySweep sweep;
+
+	/**
+	 * Tracks leases; the sweep, started with the first, gives back a lease whose local
+	 * deadline passed with {@code release}.
+	 * @param owner the class whose logger reports the sweep's failures
+	 * @param backend the backend's name, for the sweep's warnings
+	 * @param threadFactory makes the sweep's one thread
+	 * @param release releases a lease at the server (throws when it could not: it is
+	 * tried again a second later)
+	 */
+	public OwnerRecordLeases(Class<?> owner, String backend, ThreadFactory threadFactory, Consumer<? super H> release) {
+		this.release = release;
+		this.sweep = new ExpirySweep(owner, backend, threadFactory, this::releaseExpired, CLOSE_WAIT);
+	}
+
+	/**
+	 * The usable owner record of a TTL class, made when the class has none, or its last
+	 * one is gone, or may be (its local deadline passed: nothing renewed it for a TTL).
+	 * @param ttlMillis the TTL of the class
+	 * @param newName the name of a new record, unique
+	 * @param create makes the record at the server, or throws
+	 * @return the record
+	 */
+	public Record record(long ttlMillis, Supplier<String> newName, Consumer<Record> create) {
+		Record record = this.records.get(ttlMillis);
+		if (record != null && record.usable()) {
+			return record;
+		}
+		this.recordLock.lock();
+		try {
+			record = this.records.get(ttlMillis);
+			if (record != null && record.usable()) {
+				return record;
+			}
+			Record fresh = new Record(newName.get(), ttlMillis);
+			long sentAt = System.nanoTime();
+			create.accept(fresh);
+			fresh.deadlineNanos = sentAt + TimeUnit.MILLISECONDS.toNanos(ttlMillis);
+			this.records.put(ttlMillis, fresh);
+			return fresh;
+		}
+		finally {
+			this.recordLock.unlock();
+		}
+	}
+
+	/**
+	 * Tracks a lease from before its acquisition is sent, its deadline the lease's TTL
+	 * from now: should the answer be lost, a grant that did land is still given back once
+	 * the TTL has passed, rather than kept alive by its record for as long as other
+	 * leases are renewed.
+	 * @param entry the lease's new entry
+	 */
+	public void track(H entry) {
+		this.held.put(entry.spec().token(), entry);
+		this.sweep.start();
+	}
+
+	/**
+	 * The entry of a tracked lease.
+	 * @param token the lease's token
+	 * @return the entry, or {@code null} when the lease is not tracked
+	 */
+	public @Nullable H get(String token) {
+		return this.held.get(token);
+	}
+
+	/**
+	 * Stops tracking a lease.
+	 * @param token the lease's token
+	 */
+	public void forget(String token) {
+		this.held.remove(token);
+		this.revoked.remove(token);
+	}
+
+	/**
+	 * Marks a tracked lease evicted by a force-release.
+	 * @param token the lease's token
+	 */
+	public void revoke(String token) {
+		if (this.held.containsKey(token)) {
+			this.revoked.add(token);
+		}
+	}
+
+	/**
+	 * Whether a force-release evicted a tracked lease.
+	 * @param token the lease's token
+	 * @return whether {@link #revoke} marked it
+	 */
+	public boolean isRevoked(String token) {
+		return !this.revoked.isEmpty() && this.revoked.contains(token);
+	}
+
+	/**
+	 * Whether {@link #close()} was called: the leases of a closed repository name no
+	 * record.
+	 * @return whether it is closed
+	 */
+	public boolean isClosed() {
+		return this.sweep.isClosed();
+	}
+
+	private void releaseExpired() {
+		this.sweep.releaseExpired(this.held, this.release);
+	}
+
+	/**
+	 * Stops the sweep, waiting a moment for its thread to end (a release in flight may be
+	 * waiting for the server), and forgets every lease and record.
+	 */
+	@Override
+	public void close() {
+		this.sweep.close();
+		this.held.clear();
+		this.revoked.clear();
+		this.records.clear();
+	}
+
+	/**
+	 * An owner record: what keeps every lease that names it held while it lives.
+	 */
+	public static final class Record {
+
+		private final String name;
+
+		private final long ttlMillis;
+
+		// On the local monotonic clock, from before the last request that set the
+		// record's expiry was sent: the record lives at least until then.
+		private volatile long deadlineNanos;
+
+		// Cleared when the server answered that the record is gone.
+		private volatile boolean alive = true;
+
+		Record(String name, long ttlMillis) {
+			this.name = name;
+			this.ttlMillis = ttlMillis;
+		}
+
+		/**
+		 * The record's name at the server.
+		 * @return the name
+		 */
+		public String name() {
+			return this.name;
+		}
+
+		/**
+		 * The TTL of the record's class, in milliseconds.
+		 * @return the TTL
+		 */
+		public long ttlMillis() {
+			return this.ttlMillis;
+		}
+
+		/**
+		 * The TTL of the record's class.
+		 * @return the TTL
+		 */
+		public Duration ttl() {
+			return Duration.ofMillis(this.ttlMillis);
+		}
+
+		/**
+		 * Records a renewal that the server answered: the record lives at least a TTL
+		 * from when it was sent.
+		 * @param sentAtNanos when the renewal was sent, on {@link System#nanoTime()}
+		 */
+		public void renewed(long sentAtNanos) {
+			this.deadlineNanos = sentAtNanos + TimeUnit.MILLISECONDS.toNanos(this.ttlMillis);
+		}
+
+		/**
+		 * Records that the server answered that the record is gone: it is never used
+		 * again.
+		 */
+		public void gone() {
+			this.alive = false;
+		}
+
+		boolean usable() {
+			return this.alive && System.nanoTime() - this.deadlineNanos < 0;
+		}
+
+	}
+
+	/**
+	 * A lease that names a record, granted or asked for and not answered, tracked until
+	 * it is released or lost. A backend that keeps more per lease extends it.
+	 */
+	public static class Held implements ExpirySweep.Tracked {
+
+		private final LeaseSpec spec;
+
+		private final Record record;
+
+		private volatile long deadlineNanos;
+
+		/**
+		 * A new entry, its deadline the lease's TTL from now.
+		 * @param spec the lease
+		 * @param record the record it names
+		 */
+		public Held(LeaseSpec spec, Record record) {
+			this.spec = spec;
+			this.record = record;
+			this.deadlineNanos = System.nanoTime() + spec.ttl().toNanos();
+		}
+
+		@Override
+		public final LeaseSpec spec() {
+			return this.spec;
+		}
+
+		/**
+		 * The record the lease names.
+		 * @return the record
+		 */
+		public final Record record() {
+			return this.record;
+		}
+
+		@Override
+		public final long deadlineNanos() {
+			return this.deadlineNanos;
+		}
+
+		@Override
+		public final void deadlineNanos(long deadlineNanos) {
+			this.deadlineNanos = deadlineNanos;
+		}
+
+		/**
+		 * Moves the deadline of the lease, which the server just granted or renewed, to
+		 * its full TTL from now, after the answer, so that the sweep never releases a
+		 * lease the core still trusts.
+		 */
+		public final void renewed() {
+			this.deadlineNanos = System.nanoTime() + this.spec.ttl().toNanos();
+		}
+
+	}
+
+}
