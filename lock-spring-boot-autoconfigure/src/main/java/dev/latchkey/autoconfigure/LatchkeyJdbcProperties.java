@@ -49,6 +49,14 @@ public class LatchkeyJdbcProperties extends DatabaseInitializationProperties {
 	 */
 	private String tableName = JdbcLockRepository.DEFAULT_TABLE_NAME;
 
+	/**
+	 * Whether exclusive leases on PostgreSQL name an owner record of their instance, so
+	 * that renewing them all is one statement per renewal interval. Turn it off while
+	 * instances of a Latchkey version without the RECORD column share the table (a
+	 * rolling upgrade): they would take over a lease held longer than its TTL.
+	 */
+	private boolean ownerRecords = true;
+
 	public String getTableName() {
 		return this.tableName;
 	}
@@ -56,6 +64,14 @@ public class LatchkeyJdbcProperties extends DatabaseInitializationProperties {
 	public void setTableName(String tableName) {
 		JdbcLockRepository.checkTableName(tableName);
 		this.tableName = tableName;
+	}
+
+	public boolean isOwnerRecords() {
+		return this.ownerRecords;
+	}
+
+	public void setOwnerRecords(boolean ownerRecords) {
+		this.ownerRecords = ownerRecords;
 	}
 
 	@Override

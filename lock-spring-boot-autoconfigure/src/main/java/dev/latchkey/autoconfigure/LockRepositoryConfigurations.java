@@ -239,6 +239,7 @@ final class LockRepositoryConfigurations implements ImportSelector {
 			JdbcLockRepository repository = new JdbcLockRepository(latchkeyDataSource.dataSource(),
 					properties.getTableName(),
 					BackendThreads.threadFactory(environment, JdbcLockRepository.DEFAULT_THREAD_NAME_PREFIX));
+			repository.setOwnerRecords(properties.isOwnerRecords());
 			try {
 				repository.checkSchema(lockSettings.maxKeyLength());
 			}

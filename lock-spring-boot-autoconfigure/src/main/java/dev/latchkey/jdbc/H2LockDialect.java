@@ -93,8 +93,8 @@ final class H2LockDialect extends JdbcLockDialect {
 	}
 
 	@Override
-	String remainingMillis() {
-		return "DATEDIFF(MICROSECOND, " + NOW + ", EXPIRES_AT) / 1000";
+	String remainingMillis(String alias) {
+		return "DATEDIFF(MICROSECOND, " + NOW + ", " + alias + ".EXPIRES_AT) / 1000";
 	}
 
 	@Override

@@ -111,10 +111,24 @@ abstract class JdbcLockDialect {
 	abstract String nowPlus(String milliseconds);
 
 	/**
-	 * The SQL expression of the milliseconds until {@code EXPIRES_AT}.
+	 * The SQL expression of the milliseconds a row's lease has left.
+	 * @param alias the row's table alias in the statement
 	 * @return the expression
 	 */
-	abstract String remainingMillis();
+	abstract String remainingMillis(String alias);
+
+	/**
+	 * The SQL condition that a row holds a live lease (or reservation): its
+	 * {@code EXPIRES_AT} is still ahead. PostgreSQL adds the leases kept alive by their
+	 * owner record.
+	 * @param alias the row's table alias in the statement
+	 * @param lock whether a statement that decides from the answer (a grant, a release)
+	 * asks it, which must then wait for a renewal of the record in flight
+	 * @return the condition
+	 */
+	String live(String alias, boolean lock) {
+		return alias + ".EXPIRES_AT > " + now();
+	}
 
 	/**
 	 * The schema script that creates the table for this database.
@@ -181,8 +195,8 @@ abstract class JdbcLockDialect {
 	 */
 	boolean lockKeyRow(Connection connection, String key) throws SQLException {
 		insertKeyRowIfAbsent(connection, key);
-		String sql = "SELECT CASE WHEN TOKEN IS NOT NULL AND EXPIRES_AT > " + now() + " THEN 1 ELSE 0 END FROM "
-				+ this.table + " WHERE LOCK_KEY = ? AND SLOT = '' FOR UPDATE";
+		String sql = "SELECT CASE WHEN l.TOKEN IS NOT NULL AND " + live("l", true) + " THEN 1 ELSE 0 END FROM "
+				+ this.table + " l WHERE l.LOCK_KEY = ? AND l.SLOT = '' FOR UPDATE";
 		try (PreparedStatement statement = connection.prepareStatement(sql)) {
 			statement.setString(1, key);
 			return firstLong(statement).orElse(0) == 1;
@@ -275,10 +289,11 @@ abstract class JdbcLockDialect {
 		}
 		long live;
 		try (PreparedStatement statement = connection.prepareStatement("SELECT COUNT(*) FROM " + this.table
-				+ " WHERE LOCK_KEY = ? AND SLOT <> '#' AND TOKEN IS NOT NULL AND EXPIRES_AT > " + now())) {
+				+ " l WHERE l.LOCK_KEY = ? AND l.SLOT <> '#' AND l.TOKEN IS NOT NULL AND " + live("l", false))) {
 			statement.setString(1, key);
 			live = firstLong(statement).orElse(0);
 		}
+		revokeEvicted(connection, key);
 		update(connection, "UPDATE " + this.table + " SET TOKEN = NULL, OWNER = NULL, DESCRIPTION = NULL, EXPIRES_AT = "
 				+ past() + " WHERE LOCK_KEY = ? AND SLOT = ''", key);
 		update(connection, "DELETE FROM " + this.table + " WHERE LOCK_KEY = ? AND SLOT <> '' AND SLOT <> '#'", key);
@@ -287,6 +302,15 @@ abstract class JdbcLockDialect {
 		}
 		fenceOff(connection, key);
 		return true;
+	}
+
+	/**
+	 * Tells the holder of a key's exclusive lease that a force-release evicts it, where
+	 * its renewal would not see the eviction by itself; inside the force-release's
+	 * transaction, with the key's row locked. Nothing by default: a renewal there renews
+	 * the lease's own row, and finds it gone.
+	 */
+	void revokeEvicted(Connection connection, String key) throws SQLException {
 	}
 
 	/**
@@ -448,9 +472,9 @@ abstract class JdbcLockDialect {
 	 * ordered by key and fencing token.
 	 */
 	List<LeaseRow> leases(Connection connection, @org.jspecify.annotations.Nullable String key) throws SQLException {
-		String sql = "SELECT LOCK_KEY, SLOT, OWNER, FENCING, PERMITS, " + remainingMillis() + ", DESCRIPTION FROM "
-				+ this.table + " WHERE SLOT <> '#' AND TOKEN IS NOT NULL AND EXPIRES_AT > " + now()
-				+ ((key != null) ? " AND LOCK_KEY = ?" : "") + " ORDER BY LOCK_KEY, FENCING";
+		String sql = "SELECT l.LOCK_KEY, l.SLOT, l.OWNER, l.FENCING, l.PERMITS, " + remainingMillis("l")
+				+ ", l.DESCRIPTION FROM " + this.table + " l WHERE l.SLOT <> '#' AND l.TOKEN IS NOT NULL AND "
+				+ live("l", false) + ((key != null) ? " AND l.LOCK_KEY = ?" : "") + " ORDER BY l.LOCK_KEY, l.FENCING";
 		List<LeaseRow> rows = new ArrayList<>();
 		try (PreparedStatement statement = connection.prepareStatement(sql)) {
 			if (key != null) {

@@ -24,6 +24,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Comparator;
+import java.util.HashSet;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -34,6 +36,8 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadFactory;
+import java.util.function.Function;
+import java.util.function.Predicate;
 import java.util.regex.Pattern;
 
 import javax.sql.DataSource;
@@ -57,6 +61,7 @@ import dev.latchkey.LockPermitsConflictException;
 import dev.latchkey.LockRepository;
 import dev.latchkey.ReleaseSubscription;
 import dev.latchkey.support.BoundedMemory;
+import dev.latchkey.support.OwnerRecordLeases;
 import dev.latchkey.support.ReleaseListeners;
 
 /**
@@ -97,8 +102,16 @@ import dev.latchkey.support.ReleaseListeners;
  * <p>
  * Database failures (no connection within the pool's timeout, a missing table, a database
  * that is down) are thrown as {@link LockBackendException}. Close the repository to stop
- * its notification listener, whose thread is named {@value #DEFAULT_THREAD_NAME_PREFIX}
- * unless the application gives a thread factory.
+ * its notification listener and its expiry sweep, whose threads are named
+ * {@value #DEFAULT_THREAD_NAME_PREFIX} unless the application gives a thread factory.
+ * <p>
+ * On PostgreSQL an exclusive lease names the repository's <em>owner record</em> of its
+ * TTL, a row of the same table ({@code LOCK_KEY} empty), and is held while that record
+ * lives: renewing every such lease is one statement per TTL class, however many are held.
+ * A lease the core stops renewing is given back by the repository's sweep once its TTL
+ * has passed; a force-release leaves a revocation that the holder's next renewal reports;
+ * a record that expired (its holder paused past the TTL) is never renewed again, and
+ * every lease that named it is lost.
  *
  * @since 0.1.0
  */
@@ -118,6 +131,8 @@ public class JdbcLockRepository implements LockRepository, AutoCloseable {
 	private static final String BACKEND = "jdbc";
 
 	private static final int OWNER_COLUMN_LENGTH = 255;
+
+	private static final int MAX_ROWS_PER_RENEWAL = 5_000;
 
 	private static final Pattern IDENTIFIER = Pattern.compile("[A-Za-z_][A-Za-z0-9_]{0,62}");
 
@@ -148,6 +163,12 @@ public class JdbcLockRepository implements LockRepository, AutoCloseable {
 	// At most 10,000: forgotten keys are released to every instance, and join again when
 	// refused.
 	private final BoundedMemory<String, Boolean> contendedKeys = new BoundedMemory<>(10_000);
+
+	// PostgreSQL: the owner records of this repository and the exclusive leases that
+	// name them.
+	private final OwnerRecordLeases<OwnerRecordLeases.Held> held;
+
+	private volatile boolean ownerRecords = true;
 
 	private volatile @Nullable JdbcLockDialect dialect;
 
@@ -185,8 +206,9 @@ public class JdbcLockRepository implements LockRepository, AutoCloseable {
 	 * @param dataSource the application's data source
 	 * @param tableName the lock table's name, optionally qualified by its schema
 	 * ({@code locks.LATCHKEY_LOCKS})
-	 * @param threadFactory makes the one thread the repository runs on PostgreSQL (from
-	 * the first waiter on), which {@link #close()} stops
+	 * @param threadFactory makes the two threads the repository runs on PostgreSQL, the
+	 * release listener (from the first waiter on) and the expiry sweep of the leases on
+	 * owner records (from the first such lease on), which {@link #close()} stops
 	 * @throws IllegalArgumentException if the name is not a plain SQL identifier
 	 */
 	public JdbcLockRepository(DataSource dataSource, String tableName, ThreadFactory threadFactory) {
@@ -196,6 +218,7 @@ public class JdbcLockRepository implements LockRepository, AutoCloseable {
 		this.dataSource = dataSource;
 		this.tableName = tableName;
 		this.threadFactory = threadFactory;
+		this.held = new OwnerRecordLeases<>(JdbcLockRepository.class, "JDBC", threadFactory, this::releaseExpired);
 	}
 
 	private static ThreadFactory defaultThreadFactory() {
@@ -226,6 +249,24 @@ public class JdbcLockRepository implements LockRepository, AutoCloseable {
 	}
 
 	/**
+	 * Sets whether exclusive leases on PostgreSQL name this repository's owner record, so
+	 * that renewing them all is one statement per TTL class ({@code true} by default).
+	 * Turn it off while instances of a version before owner records share the table, as
+	 * in a rolling upgrade: they judge a lease by its row's expiry alone, and would take
+	 * over a lease held longer than its TTL. Leases keep their own expiry then, renewed
+	 * 5,000 per statement. Set it before the first acquisition.
+	 *
+	 * <pre class="code">
+	 * JdbcLockRepository repository = new JdbcLockRepository(dataSource);
+	 * repository.setOwnerRecords(false); // until every instance runs this version
+	 * </pre>
+	 * @param ownerRecords whether exclusive leases name an owner record
+	 */
+	public void setOwnerRecords(boolean ownerRecords) {
+		this.ownerRecords = ownerRecords;
+	}
+
+	/**
 	 * The lock table's name.
 	 * @return the table name
 	 */
@@ -234,14 +275,16 @@ public class JdbcLockRepository implements LockRepository, AutoCloseable {
 	}
 
 	/**
-	 * Fails, with the statement that adds it, when the lock table lacks the
-	 * {@code DESCRIPTION} column (it was made by an earlier version's script), rather
-	 * than at the first acquisition.
+	 * Fails, with the statement that adds it, when the lock table lacks a column that an
+	 * earlier version's script did not make, rather than at the first acquisition.
+	 * @param column the column's name
+	 * @param type its SQL type, for the statement that adds it
+	 * @param holds what it holds, for the message
 	 */
-	private void checkDescriptionColumn(JdbcLockDialect dialect) {
+	private void checkAddedColumn(JdbcLockDialect dialect, String column, String type, String holds) {
 		try (Connection connection = this.dataSource.getConnection();
 				PreparedStatement statement = connection
-					.prepareStatement("SELECT DESCRIPTION FROM " + this.tableName + " WHERE 1 = 0");
+					.prepareStatement("SELECT " + column + " FROM " + this.tableName + " WHERE 1 = 0");
 				ResultSet result = statement.executeQuery()) {
 			// The column is there.
 		}
@@ -250,11 +293,11 @@ public class JdbcLockRepository implements LockRepository, AutoCloseable {
 				throw failure("check the lock table", null, ex);
 			}
 			throw new LockConfigurationException(
-					"The lock table " + this.tableName + " lacks the DESCRIPTION column, which holds the holders'"
-							+ " descriptions; it was made by an earlier version of Latchkey (" + dialect.name()
-							+ " said: " + ex.getMessage() + ")",
-					"Add the column: ALTER TABLE " + this.tableName + " ADD COLUMN DESCRIPTION VARCHAR("
-							+ LeaseSpec.MAX_DESCRIPTION_LENGTH + ") (in a Flyway or Liquibase migration, or by hand)",
+					"The lock table " + this.tableName + " lacks the " + column + " column, which holds " + holds
+							+ "; it was made by an earlier version of Latchkey (" + dialect.name() + " said: "
+							+ ex.getMessage() + ")",
+					"Add the column: ALTER TABLE " + this.tableName + " ADD COLUMN " + column + " " + type
+							+ " (in a Flyway or Liquibase migration, or by hand)",
 					ex);
 		}
 	}
@@ -267,8 +310,8 @@ public class JdbcLockRepository implements LockRepository, AutoCloseable {
 	/**
 	 * Checks, at startup, that the database is reachable and supported, that the lock
 	 * table exists with every column (a table made by an earlier version lacks
-	 * {@code DESCRIPTION}, which the message says how to add) and that its key column
-	 * holds keys of the given length.
+	 * {@code DESCRIPTION}, or on PostgreSQL {@code RECORD}, which the message says how to
+	 * add) and that its key column holds keys of the given length.
 	 * @param maxKeyLength the longest key the application may use, prefix included
 	 * @throws LockConfigurationException if the table or a column is missing or its key
 	 * column is too short, or the database is not supported
@@ -296,7 +339,15 @@ public class JdbcLockRepository implements LockRepository, AutoCloseable {
 							+ " or set latchkey.jdbc.table-name to the table you created",
 					ex);
 		}
-		checkDescriptionColumn(dialect);
+		checkAddedColumn(dialect, "DESCRIPTION", "VARCHAR(" + LeaseSpec.MAX_DESCRIPTION_LENGTH + ")",
+				"the holders' descriptions");
+		if (dialect instanceof PostgresLockDialect) {
+			checkAddedColumn(dialect, "RECORD", "VARCHAR(64)",
+					"the owner record each exclusive lease names, which renews them all in one statement; while"
+							+ " instances of the earlier version still take locks from the table, as in a rolling"
+							+ " upgrade, set latchkey.jdbc.owner-records=false (they would take over a lease held"
+							+ " longer than its TTL), and remove it once every instance runs this version");
+		}
 		if (keyColumnLength > 0 && keyColumnLength < maxKeyLength) {
 			throw new LockConfigurationException(
 					"The lock table's LOCK_KEY column holds " + keyColumnLength
@@ -306,12 +357,93 @@ public class JdbcLockRepository implements LockRepository, AutoCloseable {
 		}
 	}
 
+	/**
+	 * {@inheritDoc}
+	 * <p>
+	 * On PostgreSQL the lease names this repository's owner record of its TTL, made by
+	 * the first acquisition of that TTL (one statement more, once).
+	 */
 	@Override
 	public OptionalLong tryAcquire(LeaseSpec lease) {
 		Assert.isTrue(lease.mode() == LeaseMode.EXCLUSIVE, "tryAcquire takes an exclusive lease");
 		JdbcLockDialect dialect = dialect();
+		if (dialect instanceof PostgresLockDialect postgres) {
+			return acquireNamingRecord(List.of(lease), lease.key(), postgres,
+					(record) -> inConnection("acquire", lease.key(), false,
+							(connection) -> postgres.acquireExclusive(connection, lease, owner(lease), record)),
+					OptionalLong::isPresent);
+		}
 		return inConnection("acquire", lease.key(), false,
 				(connection) -> dialect.acquireExclusive(connection, lease, owner(lease)));
+	}
+
+	/**
+	 * Sends one acquisition on PostgreSQL naming the owner record of its leases' TTL,
+	 * tracking the leases from before it is sent, so that the sweep gives back a grant
+	 * whose answer was lost.
+	 * @param <T> the acquisition's answer
+	 * @param leases the exclusive leases the acquisition asks for
+	 * @param key their key, for errors; {@code null} for several keys
+	 * @param acquisition sends the acquisition, naming the {@code SLOT} of the given
+	 * record ({@code null}: the leases keep their own expiry)
+	 * @param granted whether an answer grants the leases
+	 * @return the acquisition's answer
+	 */
+	private <T> T acquireNamingRecord(List<LeaseSpec> leases, @Nullable String key, PostgresLockDialect postgres,
+			Function<@Nullable String, T> acquisition, Predicate<T> granted) {
+		OwnerRecordLeases.Record record = record(leases, key, postgres);
+		if (record == null) {
+			return acquisition.apply(null);
+		}
+		leases.forEach((lease) -> this.held.track(new OwnerRecordLeases.Held(lease, record)));
+		T answer = acquisition.apply(record.name());
+		for (LeaseSpec lease : leases) {
+			OwnerRecordLeases.Held entry = this.held.get(lease.token());
+			if (!granted.test(answer)) {
+				this.held.forget(lease.token());
+			}
+			else if (entry != null) {
+				entry.renewed();
+			}
+		}
+		return answer;
+	}
+
+	/**
+	 * The owner record the exclusive leases of one acquisition are to name, or
+	 * {@code null} when they keep their own expiry: leases of different TTLs, or once the
+	 * repository is closed (and its sweep stopped). Making the record fails as the
+	 * acquisition would, with its key.
+	 */
+	private OwnerRecordLeases.@Nullable Record record(List<LeaseSpec> leases, @Nullable String key,
+			PostgresLockDialect postgres) {
+		long ttl = leases.get(0).ttl().toMillis();
+		for (LeaseSpec lease : leases) {
+			if (lease.mode() != LeaseMode.EXCLUSIVE || lease.ttl().toMillis() != ttl) {
+				return null;
+			}
+		}
+		if (!this.ownerRecords || this.held.isClosed()) {
+			return null;
+		}
+		String owner = owner(leases.get(0));
+		return this.held.record(ttl, () -> PostgresLockDialect.RECORD_SLOT_PREFIX + UUID.randomUUID(),
+				(record) -> inConnection("acquire", key, false, (connection) -> {
+					postgres.createRecord(connection, record.name(), owner, ttl);
+					return null;
+				}));
+	}
+
+	/**
+	 * Gives back a lease whose local deadline passed without a renewal, if it is still
+	 * the lease's: its owner record, kept alive for the other leases, would keep it held.
+	 */
+	private void releaseExpired(OwnerRecordLeases.Held entry) {
+		LeaseSpec lease = entry.spec();
+		JdbcLockDialect dialect = dialect();
+		if (inConnection("release", lease.key(), false, (connection) -> dialect.releaseExclusive(connection, lease))) {
+			this.listeners.released(lease.key());
+		}
 	}
 
 	/**
@@ -333,12 +465,32 @@ public class JdbcLockRepository implements LockRepository, AutoCloseable {
 		JdbcLockDialect dialect = dialect();
 		List<LeaseSpec> ordered = leases.stream().sorted(Comparator.comparing(LeaseSpec::key)).toList();
 		List<String> owners = ordered.stream().map(JdbcLockRepository::owner).toList();
+		Map<String, Long> granted = (dialect instanceof PostgresLockDialect postgres)
+				? acquireNamingRecord(ordered, null, postgres,
+						(record) -> acquireAll(ordered,
+								(connection) -> postgres.acquireExclusiveAll(connection, ordered, owners, record)),
+						(all) -> all.size() == ordered.size())
+				: acquireAll(ordered, (connection) -> dialect.acquireExclusiveAll(connection, ordered, owners));
+		if (granted.size() != ordered.size()) {
+			return List.of();
+		}
+		Map<String, Long> fencingTokens = granted;
+		return leases.stream().map((lease) -> fencingTokens.get(lease.key())).toList();
+	}
+
+	/**
+	 * Runs the acquisition of several keys in one transaction, committed when every key
+	 * was granted and rolled back otherwise.
+	 * @return the fencing token of each key granted, by key: all of them, or fewer when
+	 * it was rolled back
+	 */
+	private Map<String, Long> acquireAll(List<LeaseSpec> ordered, ConnectionWork<Map<String, Long>> acquisition) {
 		Map<String, Long> granted;
 		try (Connection connection = this.dataSource.getConnection()) {
 			boolean autoCommit = connection.getAutoCommit();
 			try {
 				connection.setAutoCommit(false);
-				granted = dialect.acquireExclusiveAll(connection, ordered, owners);
+				granted = acquisition.run(connection);
 				if (granted.size() == ordered.size()) {
 					connection.commit();
 				}
@@ -365,11 +517,7 @@ public class JdbcLockRepository implements LockRepository, AutoCloseable {
 		catch (SQLException ex) {
 			throw failure("acquire the locks", null, ex);
 		}
-		if (granted.size() != ordered.size()) {
-			return List.of();
-		}
-		Map<String, Long> fencingTokens = granted;
-		return leases.stream().map((lease) -> fencingTokens.get(lease.key())).toList();
+		return granted;
 	}
 
 	/**
@@ -424,8 +572,10 @@ public class JdbcLockRepository implements LockRepository, AutoCloseable {
 	private OptionalLong tryAcquireWaiting(PostgresLockDialect postgres, LeaseSpec lease) {
 		Assert.isTrue(lease.mode() == LeaseMode.EXCLUSIVE, "tryAcquireWaiting takes an exclusive lease");
 		if (this.contendedKeys.contains(lease.key())) {
-			PostgresLockDialect.WaitingGrant grant = inConnection("acquire", lease.key(), false,
-					(connection) -> postgres.acquireExclusiveWaiting(connection, lease, owner(lease), this.instance));
+			PostgresLockDialect.WaitingGrant grant = acquireNamingRecord(List.of(lease), lease.key(), postgres,
+					(record) -> inConnection("acquire", lease.key(), false, (connection) -> postgres
+						.acquireExclusiveWaiting(connection, lease, owner(lease), record, this.instance)),
+					(answer) -> answer.fencingToken().isPresent());
 			if (grant.fencingToken().isEmpty()) {
 				this.writerWaits.putIfAbsent(lease.token(), System.nanoTime());
 				return grant.fencingToken();
@@ -526,19 +676,108 @@ public class JdbcLockRepository implements LockRepository, AutoCloseable {
 	}
 
 	/**
-	 * At most 5,000 leases per renewal call: each lease is a row to update, and a call of
-	 * 100,000 took PostgreSQL about a second, during which none of them was renewed.
+	 * On PostgreSQL with owner records no limit: exclusive leases are renewed by their
+	 * owner record, and the others in statements of at most 5,000 leases, one after the
+	 * other. Elsewhere at most 5,000 leases per renewal call: each lease is a row to
+	 * update, and a call of 100,000 took PostgreSQL about a second, during which none of
+	 * them was renewed.
 	 */
 	@Override
 	public int renewalBatchSize() {
-		return 5_000;
+		// The dialect is known once a lease was granted: none is looked up here.
+		return (this.ownerRecords && this.dialect instanceof PostgresLockDialect) ? Integer.MAX_VALUE
+				: MAX_ROWS_PER_RENEWAL;
 	}
 
+	/**
+	 * {@inheritDoc}
+	 * <p>
+	 * On PostgreSQL the exclusive leases this repository granted are renewed by their
+	 * owner record: one statement per TTL class renews the record, and with it every such
+	 * lease, and takes the force-releases of the class's leases. Other leases (shared
+	 * leases, permits, leases of another repository, a lease whose TTL changed) are
+	 * renewed row by row, 5,000 per statement, and a lease that named a record is moved
+	 * off it then, to an expiry of its own.
+	 */
 	@Override
 	public Set<String> renew(Collection<LeaseSpec> leases) {
 		if (leases.isEmpty()) {
 			return Set.of();
 		}
+		if (dialect() instanceof PostgresLockDialect postgres) {
+			return renew(postgres, leases);
+		}
+		return renewRows(leases);
+	}
+
+	private Set<String> renew(PostgresLockDialect postgres, Collection<LeaseSpec> leases) {
+		Set<String> lost = new HashSet<>();
+		Map<OwnerRecordLeases.Record, List<OwnerRecordLeases.Held>> byRecord = new IdentityHashMap<>();
+		List<LeaseSpec> oneByOne = new ArrayList<>();
+		for (LeaseSpec lease : leases) {
+			OwnerRecordLeases.Held entry = this.held.get(lease.token());
+			if (entry == null || entry.record().ttlMillis() != lease.ttl().toMillis()) {
+				oneByOne.add(lease);
+			}
+			else {
+				byRecord.computeIfAbsent(entry.record(), (record) -> new ArrayList<>()).add(entry);
+			}
+		}
+		byRecord.forEach((record, named) -> lost.addAll(renewRecord(postgres, record, named)));
+		for (int from = 0; from < oneByOne.size(); from += MAX_ROWS_PER_RENEWAL) {
+			List<LeaseSpec> slice = oneByOne.subList(from, Math.min(oneByOne.size(), from + MAX_ROWS_PER_RENEWAL));
+			lost.addAll(renewRows(slice));
+			// Moved off their owner records, if they named one: tracked no longer.
+			slice.forEach((lease) -> this.held.forget(lease.token()));
+		}
+		return lost;
+	}
+
+	/**
+	 * Renews an owner record, and with it the given leases, which all name it.
+	 * @param entries the tracking entries of the leases, as {@link #renew} found them
+	 * @return the tokens of those no longer held
+	 */
+	private Set<String> renewRecord(PostgresLockDialect postgres, OwnerRecordLeases.Record record,
+			List<OwnerRecordLeases.Held> entries) {
+		long sentAt = System.nanoTime();
+		boolean one = entries.size() == 1;
+		PostgresLockDialect.RecordRenewal renewal = inConnection(one ? "renew" : "renew " + entries.size() + " leases",
+				one ? entries.get(0).spec().key() : null, false,
+				(connection) -> postgres.renewRecord(connection, record.name(), record.ttlMillis()));
+		Set<String> lost = new HashSet<>();
+		if (!renewal.renewed()) {
+			// Expired: every lease that names the record is free.
+			record.gone();
+			for (OwnerRecordLeases.Held entry : entries) {
+				this.held.forget(entry.spec().token());
+				lost.add(entry.spec().token());
+			}
+			return lost;
+		}
+		record.renewed(sentAt);
+		renewal.revoked().forEach(this.held::revoke);
+		for (OwnerRecordLeases.Held entry : entries) {
+			String token = entry.spec().token();
+			// Looked up again: the sweep may have given the lease back meanwhile.
+			OwnerRecordLeases.Held tracked = this.held.get(token);
+			if (tracked == null || this.held.isRevoked(token)) {
+				this.held.forget(token);
+				lost.add(token);
+			}
+			else {
+				tracked.renewed();
+			}
+		}
+		return lost;
+	}
+
+	/**
+	 * Renews leases row by row, in one transaction when permits are among them (their
+	 * semaphores' reservations are extended first).
+	 * @return the tokens of those no longer held
+	 */
+	private Set<String> renewRows(Collection<LeaseSpec> leases) {
 		JdbcLockDialect dialect = dialect();
 		String action = (leases.size() == 1) ? "renew" : "renew " + leases.size() + " leases";
 		String key = (leases.size() == 1) ? leases.iterator().next().key() : null;
@@ -562,6 +801,12 @@ public class JdbcLockRepository implements LockRepository, AutoCloseable {
 	 */
 	@Override
 	public boolean release(LeaseSpec lease) {
+		boolean released = releaseAtDatabase(lease);
+		this.held.forget(lease.token());
+		return released;
+	}
+
+	private boolean releaseAtDatabase(LeaseSpec lease) {
 		JdbcLockDialect dialect = dialect();
 		if (lease.mode() == LeaseMode.EXCLUSIVE && dialect instanceof PostgresLockDialect postgres
 				&& this.contendedKeys.contains(lease.key())) {
@@ -668,7 +913,8 @@ public class JdbcLockRepository implements LockRepository, AutoCloseable {
 	}
 
 	/**
-	 * Stops the PostgreSQL release listener, waiting for its thread to end.
+	 * Stops the PostgreSQL release listener and the expiry sweep, waiting for their
+	 * threads to end. The leases on owner records are renewed no more.
 	 */
 	@Override
 	public void close() {
@@ -680,6 +926,7 @@ public class JdbcLockRepository implements LockRepository, AutoCloseable {
 		if (notifier != null) {
 			notifier.close();
 		}
+		this.held.close();
 	}
 
 	/**

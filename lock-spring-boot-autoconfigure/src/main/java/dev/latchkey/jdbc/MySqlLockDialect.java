@@ -94,8 +94,8 @@ final class MySqlLockDialect extends JdbcLockDialect {
 	}
 
 	@Override
-	String remainingMillis() {
-		return "TIMESTAMPDIFF(MICROSECOND, " + NOW + ", EXPIRES_AT) DIV 1000";
+	String remainingMillis(String alias) {
+		return "TIMESTAMPDIFF(MICROSECOND, " + NOW + ", " + alias + ".EXPIRES_AT) DIV 1000";
 	}
 
 	@Override

@@ -29,6 +29,8 @@ import java.util.Map;
 import java.util.OptionalLong;
 import java.util.Set;
 
+import org.jspecify.annotations.Nullable;
+
 import dev.latchkey.LeaseSpec;
 
 /**
@@ -65,6 +67,22 @@ final class PostgresLockDialect extends JdbcLockDialect {
 	 */
 	static final char ADDRESSED = '\u0001';
 
+	/**
+	 * {@code PERMITS} of an owner record's row.
+	 */
+	static final int OWNER_RECORD = -3;
+
+	/**
+	 * {@code PERMITS} of a revocation's row.
+	 */
+	static final int REVOCATION = -4;
+
+	/**
+	 * The start of an owner record's {@code SLOT}, before its id; its key is empty, which
+	 * no lock's is.
+	 */
+	static final String RECORD_SLOT_PREFIX = "~owner:";
+
 	private static final String PAST = "TIMESTAMPTZ '1970-01-01 00:00:01Z'";
 
 	private final String acquireExclusive;
@@ -91,6 +109,12 @@ final class PostgresLockDialect extends JdbcLockDialect {
 
 	private final String renew;
 
+	private final String createRecord;
+
+	private final String renewRecord;
+
+	private final String revokeEvicted;
+
 	private final String channel;
 
 	PostgresLockDialect(String table) {
@@ -101,13 +125,16 @@ final class PostgresLockDialect extends JdbcLockDialect {
 		// and found expired: a statement that waited for another transaction on the row
 		// draws after that transaction's grant. The one in VALUES serves only the very
 		// first grant of a key, since the key's row is never deleted afterwards.
+		// A lease that names an owner record is held for its TTL from the grant by its
+		// row's EXPIRES_AT, and afterwards for as long as the record lives.
 		this.acquireExclusive = """
-				INSERT INTO %1$s AS l (LOCK_KEY, SLOT, TOKEN, OWNER, FENCING, PERMITS, EXPIRES_AT, DESCRIPTION)
-				VALUES (?, '', ?, ?, nextval('%2$s'), 1, now() + ? * INTERVAL '1 millisecond', ?)
+				INSERT INTO %1$s AS l (LOCK_KEY, SLOT, TOKEN, OWNER, FENCING, PERMITS, EXPIRES_AT, DESCRIPTION, RECORD)
+				VALUES (?, '', ?, ?, nextval('%2$s'), 1, now() + ? * INTERVAL '1 millisecond', ?, ?)
 				ON CONFLICT (LOCK_KEY, SLOT) DO UPDATE SET TOKEN = excluded.TOKEN, OWNER = excluded.OWNER,
-					FENCING = nextval('%2$s'), EXPIRES_AT = excluded.EXPIRES_AT, DESCRIPTION = excluded.DESCRIPTION
-				WHERE l.EXPIRES_AT <= now()
-				RETURNING FENCING""".formatted(table, sequence);
+					FENCING = nextval('%2$s'), EXPIRES_AT = excluded.EXPIRES_AT, DESCRIPTION = excluded.DESCRIPTION,
+					RECORD = excluded.RECORD
+				WHERE NOT %3$s
+				RETURNING FENCING""".formatted(table, sequence, live("l", true));
 		// A refused waiting caller's writer wait and its instance's place in the wake
 		// line (an instance already in it keeps its place). Either row is written again
 		// only once a third of its time-to-live has passed (a refused attempt in between
@@ -139,16 +166,17 @@ final class PostgresLockDialect extends JdbcLockDialect {
 		// of the arrays (the keys' order), and a key that is held is left out of
 		// RETURNING.
 		this.acquireExclusiveAll = """
-				INSERT INTO %1$s AS l (LOCK_KEY, SLOT, TOKEN, OWNER, FENCING, PERMITS, EXPIRES_AT, DESCRIPTION)
+				INSERT INTO %1$s AS l (LOCK_KEY, SLOT, TOKEN, OWNER, FENCING, PERMITS, EXPIRES_AT, DESCRIPTION, RECORD)
 				SELECT v.LOCK_KEY, '', v.TOKEN, v.OWNER, nextval('%2$s'), 1, now() + v.TTL * INTERVAL '1 millisecond',
-					v.DESCRIPTION
-				FROM unnest(?::varchar[], ?::varchar[], ?::varchar[], ?::bigint[], ?::varchar[]) WITH ORDINALITY
-					AS v (LOCK_KEY, TOKEN, OWNER, TTL, DESCRIPTION, N)
+					v.DESCRIPTION, v.RECORD
+				FROM unnest(?::varchar[], ?::varchar[], ?::varchar[], ?::bigint[], ?::varchar[], ?::varchar[])
+					WITH ORDINALITY AS v (LOCK_KEY, TOKEN, OWNER, TTL, DESCRIPTION, RECORD, N)
 				ORDER BY v.N
 				ON CONFLICT (LOCK_KEY, SLOT) DO UPDATE SET TOKEN = excluded.TOKEN, OWNER = excluded.OWNER,
-					FENCING = nextval('%2$s'), EXPIRES_AT = excluded.EXPIRES_AT, DESCRIPTION = excluded.DESCRIPTION
-				WHERE l.EXPIRES_AT <= now()
-				RETURNING LOCK_KEY, FENCING""".formatted(table, sequence);
+					FENCING = nextval('%2$s'), EXPIRES_AT = excluded.EXPIRES_AT, DESCRIPTION = excluded.DESCRIPTION,
+					RECORD = excluded.RECORD
+				WHERE NOT %3$s
+				RETURNING LOCK_KEY, FENCING""".formatted(table, sequence, live("l", true));
 		this.insertKeyRow = """
 				INSERT INTO %s (LOCK_KEY, SLOT, FENCING, PERMITS, EXPIRES_AT) VALUES (?, '', 0, 1, %s)
 				ON CONFLICT (LOCK_KEY, SLOT) DO NOTHING""".formatted(table, PAST);
@@ -157,9 +185,10 @@ final class PostgresLockDialect extends JdbcLockDialect {
 				VALUES (?, ?, ?, ?, nextval('%2$s'), ?, now() + ? * INTERVAL '1 millisecond', ?)
 				RETURNING FENCING""".formatted(table, sequence);
 		this.releaseExclusive = """
-				WITH released AS (UPDATE %s SET TOKEN = NULL, OWNER = NULL, DESCRIPTION = NULL, EXPIRES_AT = %s
-					WHERE LOCK_KEY = ? AND SLOT = '' AND TOKEN = ? AND EXPIRES_AT > now() RETURNING LOCK_KEY)
-				SELECT COUNT(pg_notify('%s', LOCK_KEY)) FROM released""".formatted(table, PAST, this.channel);
+				WITH released AS (UPDATE %s AS l SET TOKEN = NULL, OWNER = NULL, DESCRIPTION = NULL, RECORD = NULL,
+					EXPIRES_AT = %s WHERE l.LOCK_KEY = ? AND l.SLOT = '' AND l.TOKEN = ? AND %s RETURNING l.LOCK_KEY)
+				SELECT COUNT(pg_notify('%s', LOCK_KEY)) FROM released""".formatted(table, PAST, live("l", true),
+				this.channel);
 		// The release of an exclusive lease that wakes one instance: it takes the first
 		// live instance off the key's wake line (and the expired ones, left by instances
 		// that died), and addresses the notification to it, unless it is the releasing
@@ -167,8 +196,9 @@ final class PostgresLockDialect extends JdbcLockDialect {
 		// instance. Answers whether the lease was held, and the instance taken off the
 		// line (null for none).
 		this.releaseExclusiveWaking = """
-				WITH released AS (UPDATE %1$s SET TOKEN = NULL, OWNER = NULL, DESCRIPTION = NULL, EXPIRES_AT = %2$s
-					WHERE LOCK_KEY = ? AND SLOT = '' AND TOKEN = ? AND EXPIRES_AT > now() RETURNING LOCK_KEY),
+				WITH released AS (UPDATE %1$s AS l SET TOKEN = NULL, OWNER = NULL, DESCRIPTION = NULL, RECORD = NULL,
+					EXPIRES_AT = %2$s WHERE l.LOCK_KEY = ? AND l.SLOT = '' AND l.TOKEN = ? AND %6$s
+					RETURNING l.LOCK_KEY),
 				popped AS (DELETE FROM %1$s WHERE LOCK_KEY = ? AND PERMITS = %3$d AND EXISTS (SELECT 1 FROM released)
 					AND (EXPIRES_AT <= now() OR SLOT = (SELECT SLOT FROM %1$s WHERE LOCK_KEY = ? AND PERMITS = %3$d
 						AND EXPIRES_AT > now() ORDER BY FENCING, SLOT LIMIT 1))
@@ -178,7 +208,7 @@ final class PostgresLockDialect extends JdbcLockDialect {
 					(SELECT COUNT(pg_notify('%5$s', CASE WHEN w.INSTANCE IS NULL THEN r.LOCK_KEY
 						ELSE chr(1) || w.INSTANCE || chr(1) || r.LOCK_KEY END))
 					FROM released r CROSS JOIN woken w WHERE w.INSTANCE IS DISTINCT FROM ?)""".formatted(table, PAST,
-				WAKE_LINE, WAKE_SLOT_PREFIX.length() + 1, this.channel);
+				WAKE_LINE, WAKE_SLOT_PREFIX.length() + 1, this.channel, live("l", true));
 		this.withdrawWaits = """
 				DELETE FROM %s WHERE LOCK_KEY = ? AND SLOT IN (?, ?) AND TOKEN IS NULL AND PERMITS IN (%d, %d)"""
 			.formatted(table, WRITER_WAIT, WAKE_LINE);
@@ -189,10 +219,36 @@ final class PostgresLockDialect extends JdbcLockDialect {
 			.formatted(table, this.channel);
 		this.fenceOff = "SELECT nextval('%s'), pg_notify('%s', ?)".formatted(sequence, this.channel);
 		this.renew = """
-				UPDATE %s AS l SET EXPIRES_AT = now() + v.TTL * INTERVAL '1 millisecond'
+				UPDATE %s AS l SET EXPIRES_AT = now() + v.TTL * INTERVAL '1 millisecond', RECORD = NULL
 				FROM unnest(?::varchar[], ?::varchar[], ?::varchar[], ?::bigint[]) AS v (LOCK_KEY, SLOT, TOKEN, TTL)
-				WHERE l.LOCK_KEY = v.LOCK_KEY AND l.SLOT = v.SLOT AND l.TOKEN = v.TOKEN AND l.EXPIRES_AT > now()
-				RETURNING l.TOKEN""".formatted(table);
+				WHERE l.LOCK_KEY = v.LOCK_KEY AND l.SLOT = v.SLOT AND l.TOKEN = v.TOKEN AND %s
+				RETURNING l.TOKEN""".formatted(table, live("l", true));
+		// An owner record, made once (its id is new) after the records and revocations
+		// that have expired are deleted.
+		this.createRecord = """
+				WITH expired AS (DELETE FROM %1$s WHERE LOCK_KEY = '' AND PERMITS IN (%2$d, %3$d) AND EXPIRES_AT <= now())
+				INSERT INTO %1$s (LOCK_KEY, SLOT, OWNER, FENCING, PERMITS, EXPIRES_AT)
+				VALUES ('', ?, ?, 0, %2$d, clock_timestamp() + ? * INTERVAL '1 millisecond')"""
+			.formatted(table, OWNER_RECORD, REVOCATION);
+		// Renews a record, unless it has expired, judged by the clock when its row is
+		// locked: a grant that found the record expired, and took a lease of it, holds a
+		// share lock on the row until it commits, so a renewal waiting for that lock
+		// fails rather than bring the record back. Takes the record's revocations, a row
+		// each, the first row answering whether the record was renewed.
+		this.renewRecord = """
+				WITH renewed AS (UPDATE %1$s SET EXPIRES_AT = clock_timestamp() + ? * INTERVAL '1 millisecond'
+					WHERE LOCK_KEY = '' AND SLOT = ? AND PERMITS = %2$d AND EXPIRES_AT > clock_timestamp() RETURNING SLOT),
+				revoked AS (DELETE FROM %1$s WHERE LOCK_KEY = '' AND PERMITS = %3$d AND RECORD = ? RETURNING SLOT)
+				SELECT (SELECT COUNT(*) FROM renewed), r.SLOT FROM (VALUES (1)) AS d (ONE)
+				LEFT JOIN revoked r ON TRUE"""
+			.formatted(table, OWNER_RECORD, REVOCATION);
+		// Kept a day at most: the holder's next renewal takes it, unless its record is
+		// gone, and with it the lease.
+		this.revokeEvicted = """
+				INSERT INTO %1$s (LOCK_KEY, SLOT, RECORD, FENCING, PERMITS, EXPIRES_AT)
+				SELECT '', l.TOKEN, l.RECORD, 0, %2$d, now() + INTERVAL '1 day' FROM %1$s l
+				WHERE l.LOCK_KEY = ? AND l.SLOT = '' AND l.TOKEN IS NOT NULL AND l.RECORD IS NOT NULL
+				ON CONFLICT (LOCK_KEY, SLOT) DO NOTHING""".formatted(table, REVOCATION);
 	}
 
 	/**
@@ -238,15 +294,10 @@ final class PostgresLockDialect extends JdbcLockDialect {
 	 * @return the fencing token of the grant (empty when the key is held), and whether
 	 * another instance is in the key's wake line
 	 */
-	WaitingGrant acquireExclusiveWaiting(Connection connection, LeaseSpec lease, String owner, String instance)
-			throws SQLException {
+	WaitingGrant acquireExclusiveWaiting(Connection connection, LeaseSpec lease, String owner, @Nullable String record,
+			String instance) throws SQLException {
 		try (PreparedStatement statement = connection.prepareStatement(this.acquireExclusiveWaiting)) {
-			statement.setString(1, lease.key());
-			statement.setString(2, lease.token());
-			statement.setString(3, owner);
-			statement.setLong(4, lease.ttl().toMillis());
-			statement.setString(5, lease.description());
-			int index = bindJoin(statement, 6, lease, instance);
+			int index = bindJoin(statement, bindAcquire(statement, lease, owner, record), lease, instance);
 			statement.setString(index, lease.key());
 			statement.setString(index + 1, lease.token());
 			statement.setString(index + 2, WAKE_SLOT_PREFIX + instance);
@@ -320,8 +371,34 @@ final class PostgresLockDialect extends JdbcLockDialect {
 	}
 
 	@Override
-	String remainingMillis() {
-		return "CAST(FLOOR(EXTRACT(EPOCH FROM (EXPIRES_AT - now())) * 1000) AS BIGINT)";
+	String remainingMillis(String alias) {
+		return "CAST(FLOOR(EXTRACT(EPOCH FROM (GREATEST(" + alias + ".EXPIRES_AT, " + recordExpiry(alias, false)
+				+ ") - now())) * 1000) AS BIGINT)";
+	}
+
+	/**
+	 * {@inheritDoc}
+	 * <p>
+	 * Here also a lease whose row's {@code EXPIRES_AT} has passed but that names an owner
+	 * record that has not expired. A statement that decides from the answer locks the
+	 * record's row (shared), so that it waits for a renewal of the record in flight and
+	 * sees the record it committed.
+	 */
+	@Override
+	String live(String alias, boolean lock) {
+		return "(" + alias + ".EXPIRES_AT > now() OR " + alias + ".TOKEN IS NOT NULL AND " + alias
+				+ ".RECORD IS NOT NULL AND " + recordExpiry(alias, lock) + " > now())";
+	}
+
+	/**
+	 * The expiry of the owner record a row names, or a time long past when it names none
+	 * or its record is gone.
+	 */
+	private String recordExpiry(String alias, boolean lock) {
+		// The row is locked before its expiry is compared: a condition in the subquery
+		// would be checked on the version before a renewal in flight, and skip the lock.
+		return "COALESCE((SELECT o.EXPIRES_AT FROM " + this.table + " o WHERE o.LOCK_KEY = '' AND o.SLOT = " + alias
+				+ ".RECORD" + (lock ? " FOR SHARE" : "") + "), " + PAST + ")";
 	}
 
 	@Override
@@ -331,27 +408,59 @@ final class PostgresLockDialect extends JdbcLockDialect {
 
 	@Override
 	OptionalLong acquireExclusive(Connection connection, LeaseSpec lease, String owner) throws SQLException {
+		return acquireExclusive(connection, lease, owner, null);
+	}
+
+	/**
+	 * Acquires an exclusive lease that names an owner record.
+	 * @param record the {@code SLOT} of the record, or {@code null} for a lease that
+	 * keeps its own expiry
+	 * @return the fencing token of the grant, or empty when the key is held
+	 */
+	OptionalLong acquireExclusive(Connection connection, LeaseSpec lease, String owner, @Nullable String record)
+			throws SQLException {
 		try (PreparedStatement statement = connection.prepareStatement(this.acquireExclusive)) {
-			statement.setString(1, lease.key());
-			statement.setString(2, lease.token());
-			statement.setString(3, owner);
-			statement.setLong(4, lease.ttl().toMillis());
-			statement.setString(5, lease.description());
+			bindAcquire(statement, lease, owner, record);
 			return firstLong(statement);
 		}
 	}
 
 	/**
-	 * One statement for every key: the acquire's upsert over arrays of the leases.
+	 * Binds the parameters of the exclusive acquire's upsert.
+	 * @return the index of the next parameter
 	 */
+	private static int bindAcquire(PreparedStatement statement, LeaseSpec lease, String owner, @Nullable String record)
+			throws SQLException {
+		statement.setString(1, lease.key());
+		statement.setString(2, lease.token());
+		statement.setString(3, owner);
+		statement.setLong(4, lease.ttl().toMillis());
+		statement.setString(5, lease.description());
+		statement.setString(6, record);
+		return 7;
+	}
+
 	@Override
 	Map<String, Long> acquireExclusiveAll(Connection connection, List<LeaseSpec> leases, List<String> owners)
 			throws SQLException {
+		return acquireExclusiveAll(connection, leases, owners, null);
+	}
+
+	/**
+	 * One statement for every key: the acquire's upsert over arrays of the leases, each
+	 * naming the same owner record.
+	 * @param record the {@code SLOT} of the record, or {@code null} for leases that keep
+	 * their own expiry
+	 */
+	Map<String, Long> acquireExclusiveAll(Connection connection, List<LeaseSpec> leases, List<String> owners,
+			@Nullable String record) throws SQLException {
 		String[] keys = new String[leases.size()];
 		String[] tokens = new String[leases.size()];
 		Long[] ttls = new Long[leases.size()];
 		String[] descriptions = new String[leases.size()];
+		String[] records = new String[leases.size()];
 		for (int i = 0; i < keys.length; i++) {
+			records[i] = record;
 			keys[i] = leases.get(i).key();
 			tokens[i] = leases.get(i).token();
 			ttls[i] = leases.get(i).ttl().toMillis();
@@ -361,7 +470,7 @@ final class PostgresLockDialect extends JdbcLockDialect {
 		try (PreparedStatement statement = connection.prepareStatement(this.acquireExclusiveAll)) {
 			Array[] arrays = { connection.createArrayOf("varchar", keys), connection.createArrayOf("varchar", tokens),
 					connection.createArrayOf("varchar", owners.toArray()), connection.createArrayOf("bigint", ttls),
-					connection.createArrayOf("varchar", descriptions) };
+					connection.createArrayOf("varchar", descriptions), connection.createArrayOf("varchar", records) };
 			for (int i = 0; i < arrays.length; i++) {
 				statement.setArray(i + 1, arrays[i]);
 			}
@@ -410,6 +519,55 @@ final class PostgresLockDialect extends JdbcLockDialect {
 			statement.setString(2, slot(lease));
 			statement.setString(3, lease.token());
 			return firstLong(statement).orElse(0) > 0;
+		}
+	}
+
+	/**
+	 * Records the eviction of the key's exclusive lease for its holder when the lease
+	 * names an owner record: the record's renewal takes the revocation and reports the
+	 * lease lost, as the renewal of the record alone would not.
+	 */
+	@Override
+	void revokeEvicted(Connection connection, String key) throws SQLException {
+		update(connection, this.revokeEvicted, key);
+	}
+
+	/**
+	 * Makes an owner record, after deleting the records and revocations that have
+	 * expired.
+	 * @param record the {@code SLOT} of the record
+	 * @param owner the owner column, shown to whoever reads the table
+	 * @param ttlMillis the time-to-live of the record
+	 */
+	void createRecord(Connection connection, String record, String owner, long ttlMillis) throws SQLException {
+		update(connection, this.createRecord, record, owner, ttlMillis);
+	}
+
+	/**
+	 * Renews an owner record, and with it every lease that names it, and takes its
+	 * revocations.
+	 * @param record the {@code SLOT} of the record
+	 * @param ttlMillis the time-to-live of the record from now
+	 * @return whether the record was renewed (it had not expired), and the tokens of the
+	 * leases naming it that a force-release evicted since its last renewal
+	 */
+	RecordRenewal renewRecord(Connection connection, String record, long ttlMillis) throws SQLException {
+		try (PreparedStatement statement = connection.prepareStatement(this.renewRecord)) {
+			statement.setLong(1, ttlMillis);
+			statement.setString(2, record);
+			statement.setString(3, record);
+			boolean renewed = false;
+			Set<String> revoked = new HashSet<>();
+			try (ResultSet result = statement.executeQuery()) {
+				while (result.next()) {
+					renewed = result.getLong(1) > 0;
+					String token = result.getString(2);
+					if (token != null) {
+						revoked.add(token);
+					}
+				}
+			}
+			return new RecordRenewal(renewed, revoked);
 		}
 	}
 
@@ -465,6 +623,17 @@ final class PostgresLockDialect extends JdbcLockDialect {
 	 * {@code true} when refused)
 	 */
 	record WaitingGrant(OptionalLong fencingToken, boolean othersWaiting) {
+	}
+
+	/**
+	 * What the renewal of an owner record answered.
+	 *
+	 * @param renewed whether the record was renewed; when not, it had expired, and every
+	 * lease naming it is lost
+	 * @param revoked the tokens of the leases naming the record that a force-release
+	 * evicted
+	 */
+	record RecordRenewal(boolean renewed, Set<String> revoked) {
 	}
 
 	/**

@@ -8,6 +8,11 @@
 -- Fencing tokens come from the sequence, so they never go backwards even when rows are deleted.
 -- DESCRIPTION is the holder's description, if it gave one. A table made by an earlier version lacks it; add it with
 -- ALTER TABLE LATCHKEY_LOCKS ADD COLUMN DESCRIPTION VARCHAR(200) (the repository refuses to start without it).
+-- RECORD is the owner record an exclusive lease names: a row of key '' whose SLOT is '~owner:' and an id (PERMITS -3),
+-- one per repository and TTL class, which keeps every lease naming it held while it is renewed, so that renewing them
+-- all is one statement. A revocation (key '', SLOT the evicted token, PERMITS -4, RECORD its record) tells a holder of
+-- a force-release. A table made by an earlier version lacks the column; add it with
+-- ALTER TABLE LATCHKEY_LOCKS ADD COLUMN RECORD VARCHAR(64) (the repository refuses to start without it).
 CREATE SEQUENCE IF NOT EXISTS LATCHKEY_LOCKS_FENCING;
 
 CREATE TABLE IF NOT EXISTS LATCHKEY_LOCKS (
@@ -19,5 +24,6 @@ CREATE TABLE IF NOT EXISTS LATCHKEY_LOCKS (
 	PERMITS INT NOT NULL,
 	EXPIRES_AT TIMESTAMP(3) WITH TIME ZONE NOT NULL,
 	DESCRIPTION VARCHAR(200),
+	RECORD VARCHAR(64),
 	PRIMARY KEY (LOCK_KEY, SLOT)
 );

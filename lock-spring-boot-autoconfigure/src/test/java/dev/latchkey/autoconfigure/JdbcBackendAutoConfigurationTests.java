@@ -145,6 +145,33 @@ class JdbcBackendAutoConfigurationTests {
 	}
 
 	@Test
+	void exclusiveLeasesOnPostgresNameAnOwnerRecordUnlessThePropertyTurnsThemOff() {
+		for (boolean ownerRecords : new boolean[] { true, false }) {
+			String table = "LK_AUTO_"
+					+ UUID.randomUUID().toString().replace("-", "").substring(0, 16).toUpperCase(Locale.ROOT);
+			contextRunner()
+				.withPropertyValues("spring.datasource.url=" + TestServers.postgresUrl(),
+						"latchkey.jdbc.initialize-schema=always", "latchkey.jdbc.table-name=" + table,
+						"latchkey.jdbc.owner-records=" + ownerRecords)
+				.run((context) -> {
+					JdbcTemplate jdbc = new JdbcTemplate(context.getBean(DataSource.class));
+					try {
+						context.getBean(LockTemplate.class)
+							.exclusive("owner-records")
+							.run(() -> assertThat(jdbc.queryForObject("SELECT COUNT(*) FROM " + table
+									+ " WHERE TOKEN IS NOT NULL AND RECORD LIKE '~owner:%'", Integer.class))
+								.as("leases naming a record with latchkey.jdbc.owner-records=%s", ownerRecords)
+								.isEqualTo(ownerRecords ? 1 : 0));
+					}
+					finally {
+						jdbc.execute("DROP TABLE IF EXISTS " + table);
+						jdbc.execute("DROP SEQUENCE IF EXISTS " + table + "_FENCING");
+					}
+				});
+		}
+	}
+
+	@Test
 	void initializeSchemaAlwaysCreatesTheTableInMariaDbWithTheMySqlScript() {
 		assertInitializeSchemaAlwaysCreatesTheTable(TestServers.mariadbUrl(), "mariadb-auto", false);
 	}

@@ -125,7 +125,7 @@ class JdbcLockRepositoryFailureTests {
 	}
 
 	@Test
-	void tableOfAnEarlierVersionWithoutTheDescriptionColumnFailsTheCheckWithTheStatementThatAddsIt() {
+	void tableOfAnEarlierVersionWithoutTheDescriptionOrRecordColumnFailsTheCheckWithTheStatementThatAddsIt() {
 		String table = JdbcTestSupport.newTableName();
 		JdbcTemplate jdbc = new JdbcTemplate(postgres);
 		// The table as the scripts made it before holders had descriptions.
@@ -140,6 +140,11 @@ class JdbcLockRepositoryFailureTests {
 				.withMessageStartingWith("The lock table " + table + " lacks the DESCRIPTION column")
 				.satisfies((ex) -> assertThat(ex.getAction()).startsWith("Add the column: " + alter + " "));
 			jdbc.execute(alter);
+			String addRecord = "ALTER TABLE " + table + " ADD COLUMN RECORD VARCHAR(64)";
+			assertThatExceptionOfType(LockConfigurationException.class).isThrownBy(() -> repository.checkSchema(512))
+				.withMessageStartingWith("The lock table " + table + " lacks the RECORD column")
+				.satisfies((ex) -> assertThat(ex.getAction()).startsWith("Add the column: " + addRecord + " "));
+			jdbc.execute(addRecord);
 			repository.checkSchema(512);
 			LeaseSpec lease = LeaseSpec.exclusive("old-table", "test", "token-old", Duration.ofSeconds(30))
 				.withDescription("after the upgrade");

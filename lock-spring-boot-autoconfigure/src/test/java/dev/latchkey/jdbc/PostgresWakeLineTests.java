@@ -16,8 +16,6 @@
 
 package dev.latchkey.jdbc;
 
-import java.sql.Connection;
-import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -34,7 +32,6 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 import org.springframework.core.log.LogAccessor;
 import org.springframework.jdbc.core.JdbcTemplate;
-import org.springframework.jdbc.datasource.DelegatingDataSource;
 
 import dev.latchkey.LeaseSpec;
 import dev.latchkey.LockSettings;
@@ -74,9 +71,11 @@ class PostgresWakeLineTests {
 		HandOffCost handOffs = handOffStatements(8, 1);
 		// Each hand-off: the release, the attempt of the instance it woke, and the first
 		// attempt of the releasing caller's next request, which joins the wake line: 2.9
-		// measured here. A caller that listened for releases only after that
-		// attempt tried once more before it waited: 3.5.
-		assertThat(handOffs.statements()).isLessThanOrEqualTo(handOffs.granted() * 16L / 5);
+		// to 3.1 measured here on a quiet machine, 3.3 once in a full build (a woken
+		// attempt refused now and then, when the releasing instance's next request took
+		// the key first). A caller that listened for releases only after that attempt
+		// tried once more before it waited: 3.5 (LockWaiterTests proves that step alone).
+		assertThat(handOffs.statements()).isLessThanOrEqualTo(handOffs.granted() * 17L / 5);
 		assertThat(wakeRows("hand-off")).isZero();
 	}
 
@@ -220,27 +219,6 @@ class PostgresWakeLineTests {
 
 	private static JdbcTemplate jdbc() {
 		return new JdbcTemplate(table.dataSource());
-	}
-
-	/**
-	 * The table's data source, counting the connections taken from it: the repository
-	 * takes one per statement (or transaction).
-	 */
-	private static final class CountingDataSource extends DelegatingDataSource {
-
-		private final AtomicLong connections;
-
-		CountingDataSource(LockTable table, AtomicLong connections) {
-			super(table.dataSource());
-			this.connections = connections;
-		}
-
-		@Override
-		public Connection getConnection() throws SQLException {
-			this.connections.incrementAndGet();
-			return super.getConnection();
-		}
-
 	}
 
 }

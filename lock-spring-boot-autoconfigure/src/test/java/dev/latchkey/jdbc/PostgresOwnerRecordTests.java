@@ -1,0 +1,231 @@
+/*
+ * Copyright 2026-present the original author or authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *      https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+package dev.latchkey.jdbc;
+
+import java.sql.Connection;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.IntStream;
+
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+import org.springframework.core.log.LogAccessor;
+import org.springframework.jdbc.core.JdbcTemplate;
+
+import dev.latchkey.Lease;
+import dev.latchkey.LeaseSpec;
+import dev.latchkey.LockHandle;
+import dev.latchkey.LockSettings;
+import dev.latchkey.LockTemplate;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * PostgreSQL's owner records: an exclusive lease names its repository's record of its
+ * TTL, and is held while the record is renewed, so that renewing every lease of the class
+ * is one statement; a lease the core stopped renewing, a force-release and an expired
+ * record still end exactly the leases they concern.
+ */
+@Timeout(120)
+class PostgresOwnerRecordTests {
+
+	private static final LogAccessor logger = new LogAccessor(PostgresOwnerRecordTests.class);
+
+	private static final Duration TTL = Duration.ofSeconds(3);
+
+	private static final Duration SHORT_TTL = Duration.ofMillis(800);
+
+	@RegisterExtension
+	static final LockTable table = LockTable.postgres(8);
+
+	@Test
+	void tenThousandHeldLeasesAreRenewedByOneStatementPerInterval() throws Exception {
+		AtomicLong connections = new AtomicLong();
+		String[] keys = IntStream.range(0, 10_001).mapToObj((i) -> "held-" + UUID.randomUUID()).toArray(String[]::new);
+		try (JdbcLockRepository repository = new JdbcLockRepository(new CountingDataSource(table, connections),
+				table.name());
+				JdbcLockRepository other = new JdbcLockRepository(table.dataSource(), table.name());
+				LockTemplate locks = new LockTemplate(repository, LockSettings.defaults().withTtl(TTL))) {
+			LockHandle handle = locks.exclusive(keys[0], Arrays.copyOfRange(keys, 1, keys.length))
+				.waitTime(Duration.ZERO)
+				.acquire();
+			// Renewed every second (a third of the TTL); counted once every lease was
+			// renewed at least once.
+			Thread.sleep(1_500);
+			long before = connections.get();
+			Thread.sleep(3_000);
+			long statements = connections.get() - before;
+			logger.info(() -> "Statements in 3 s renewing " + keys.length + " leases: " + statements);
+			// One statement per renewal, 3 in 3 s (4 when a renewal falls on each end).
+			// Renewed row by row, 5,000 per statement, they took 3 per renewal: 9 or
+			// more.
+			assertThat(statements).isBetween(1L, 5L);
+			assertThat(handle.leases()).hasSize(keys.length).allMatch(Lease::isValid);
+			// Past their rows' own expiry, held through their record.
+			for (String key : List.of(keys[0], keys[5_000], keys[10_000])) {
+				assertThat(other.tryAcquire(lease(key, TTL))).as(key).isEmpty();
+			}
+			handle.close();
+			assertThat(other.tryAcquire(lease(keys[5_000], TTL))).isPresent();
+		}
+	}
+
+	@Test
+	void aLeaseTheCoreStopsRenewingIsGivenBackWhileTheOthersOfItsRecordStayHeld() {
+		try (JdbcLockRepository holder = new JdbcLockRepository(table.dataSource(), table.name());
+				JdbcLockRepository other = new JdbcLockRepository(table.dataSource(), table.name())) {
+			LeaseSpec kept = lease("kept-" + UUID.randomUUID(), SHORT_TTL);
+			LeaseSpec dropped = lease("dropped-" + UUID.randomUUID(), SHORT_TTL);
+			assertThat(holder.tryAcquire(kept)).isPresent();
+			assertThat(holder.tryAcquire(dropped)).isPresent();
+			// Only one of the two is renewed, which renews their record: the other is
+			// free once its TTL has passed, given back by the repository's sweep.
+			long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(3);
+			while (System.nanoTime() < deadline) {
+				assertThat(holder.renew(List.of(kept))).isEmpty();
+				sleep(SHORT_TTL.toMillis() / 4);
+			}
+			assertThat(other.tryAcquire(lease(kept.key(), SHORT_TTL))).isEmpty();
+			assertThat(other.tryAcquire(lease(dropped.key(), SHORT_TTL))).isPresent();
+			assertThat(holder.renew(List.of(kept, dropped))).containsExactly(dropped.token());
+			assertThat(holder.release(kept)).isTrue();
+		}
+	}
+
+	@Test
+	void aForceReleaseOfOneLeaseOfARecordIsReportedAtItsHoldersNextRenewal() {
+		try (JdbcLockRepository holder = new JdbcLockRepository(table.dataSource(), table.name());
+				JdbcLockRepository operator = new JdbcLockRepository(table.dataSource(), table.name())) {
+			LeaseSpec evicted = lease("evicted-" + UUID.randomUUID(), TTL);
+			LeaseSpec kept = lease("kept-" + UUID.randomUUID(), TTL);
+			assertThat(holder.tryAcquire(evicted)).isPresent();
+			assertThat(holder.tryAcquire(kept)).isPresent();
+			assertThat(operator.forceRelease(evicted.key())).isTrue();
+			LeaseSpec successor = lease(evicted.key(), TTL);
+			assertThat(operator.tryAcquire(successor)).isPresent();
+			assertThat(holder.renew(List.of(evicted, kept))).containsExactly(evicted.token());
+			assertThat(holder.renew(List.of(kept))).isEmpty();
+			assertThat(holder.release(evicted)).isFalse();
+			assertThat(holder.release(kept)).isTrue();
+			assertThat(operator.release(successor)).isTrue();
+		}
+	}
+
+	@Test
+	void aRecordThatExpiredLosesEveryLeaseOfItAndANewOneServesTheNextAcquisition() {
+		try (JdbcLockRepository holder = new JdbcLockRepository(table.dataSource(), table.name());
+				JdbcLockRepository other = new JdbcLockRepository(table.dataSource(), table.name())) {
+			LeaseSpec first = lease("paused-" + UUID.randomUUID(), SHORT_TTL);
+			LeaseSpec second = lease("paused-" + UUID.randomUUID(), SHORT_TTL);
+			assertThat(holder.tryAcquire(first)).isPresent();
+			assertThat(holder.tryAcquire(second)).isPresent();
+			// The holder renews nothing for longer than the TTL, as a paused process.
+			sleep(SHORT_TTL.toMillis() * 2);
+			LeaseSpec taken = lease(first.key(), TTL);
+			assertThat(other.tryAcquire(taken)).isPresent();
+			assertThat(holder.renew(List.of(first, second))).containsExactlyInAnyOrder(first.token(), second.token());
+			// Never brought back: the second key is free although nobody took it.
+			assertThat(other.tryAcquire(lease(second.key(), TTL))).isPresent();
+			LeaseSpec next = lease("after-" + UUID.randomUUID(), SHORT_TTL);
+			assertThat(holder.tryAcquire(next)).isPresent();
+			sleep(SHORT_TTL.toMillis() / 2);
+			assertThat(holder.renew(List.of(next))).isEmpty();
+			sleep(SHORT_TTL.toMillis() / 2);
+			assertThat(holder.renew(List.of(next))).isEmpty();
+			assertThat(other.tryAcquire(lease(next.key(), TTL))).isEmpty();
+			assertThat(holder.release(next)).isTrue();
+			assertThat(other.release(taken)).isTrue();
+		}
+	}
+
+	@Test
+	void anAcquisitionThatFindsTheRecordExpiredWaitsForARenewalInFlightAndRespectsIt() throws Exception {
+		try (JdbcLockRepository holder = new JdbcLockRepository(table.dataSource(), table.name());
+				JdbcLockRepository other = new JdbcLockRepository(table.dataSource(), table.name())) {
+			LeaseSpec held = lease("in-flight-" + UUID.randomUUID(), SHORT_TTL);
+			assertThat(holder.tryAcquire(held)).isPresent();
+			String record = new JdbcTemplate(table.dataSource()).queryForObject(
+					"SELECT RECORD FROM " + table.name() + " WHERE LOCK_KEY = ? AND SLOT = ''", String.class,
+					held.key());
+			assertThat(record).startsWith(PostgresLockDialect.RECORD_SLOT_PREFIX);
+			sleep(SHORT_TTL.toMillis() * 2);
+			// A renewal of the record that began before it expired, and has not
+			// committed: its new version is not visible yet.
+			try (Connection renewal = table.dataSource().getConnection()) {
+				renewal.setAutoCommit(false);
+				JdbcLockDialect.update(renewal,
+						"UPDATE " + table.name()
+								+ " SET EXPIRES_AT = now() + INTERVAL '30 seconds' WHERE LOCK_KEY = '' AND SLOT = ?",
+						record);
+				CompletableFuture<Boolean> taken = CompletableFuture
+					.supplyAsync(() -> other.tryAcquire(lease(held.key(), TTL)).isPresent());
+				// Waits for the renewal rather than judge the record by the version
+				// before it.
+				sleep(500);
+				assertThat(taken).isNotDone();
+				renewal.commit();
+				assertThat(taken.get(10, TimeUnit.SECONDS)).isFalse();
+			}
+			assertThat(holder.renew(List.of(held))).isEmpty();
+			assertThat(holder.release(held)).isTrue();
+			// Rolled back instead, the renewal leaves the record expired: the key is
+			// taken.
+			LeaseSpec again = lease("in-flight-" + UUID.randomUUID(), SHORT_TTL);
+			assertThat(holder.tryAcquire(again)).isPresent();
+			String second = new JdbcTemplate(table.dataSource()).queryForObject(
+					"SELECT RECORD FROM " + table.name() + " WHERE LOCK_KEY = ? AND SLOT = ''", String.class,
+					again.key());
+			sleep(SHORT_TTL.toMillis() * 2);
+			try (Connection renewal = table.dataSource().getConnection()) {
+				renewal.setAutoCommit(false);
+				JdbcLockDialect.update(renewal,
+						"UPDATE " + table.name()
+								+ " SET EXPIRES_AT = now() + INTERVAL '30 seconds' WHERE LOCK_KEY = '' AND SLOT = ?",
+						second);
+				CompletableFuture<Boolean> taken = CompletableFuture
+					.supplyAsync(() -> other.tryAcquire(lease(again.key(), TTL)).isPresent());
+				sleep(500);
+				assertThat(taken).isNotDone();
+				renewal.rollback();
+				Awaitility.await().atMost(Duration.ofSeconds(10)).until(taken::isDone);
+				assertThat(taken.get()).isTrue();
+			}
+		}
+	}
+
+	private static LeaseSpec lease(String key, Duration ttl) {
+		return LeaseSpec.exclusive(key, "owner-records", UUID.randomUUID().toString(), ttl);
+	}
+
+	private static void sleep(long millis) {
+		try {
+			Thread.sleep(millis);
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+			throw new IllegalStateException(ex);
+		}
+	}
+
+}
