@@ -745,31 +745,7 @@ public class JdbcLockRepository implements LockRepository, AutoCloseable {
 		PostgresLockDialect.RecordRenewal renewal = inConnection(one ? "renew" : "renew " + entries.size() + " leases",
 				one ? entries.get(0).spec().key() : null, false,
 				(connection) -> postgres.renewRecord(connection, record.name(), record.ttlMillis()));
-		Set<String> lost = new HashSet<>();
-		if (!renewal.renewed()) {
-			// Expired: every lease that names the record is free.
-			record.gone();
-			for (OwnerRecordLeases.Held entry : entries) {
-				this.held.forget(entry.spec().token());
-				lost.add(entry.spec().token());
-			}
-			return lost;
-		}
-		record.renewed(sentAt);
-		renewal.revoked().forEach(this.held::revoke);
-		for (OwnerRecordLeases.Held entry : entries) {
-			String token = entry.spec().token();
-			// Looked up again: the sweep may have given the lease back meanwhile.
-			OwnerRecordLeases.Held tracked = this.held.get(token);
-			if (tracked == null || this.held.isRevoked(token)) {
-				this.held.forget(token);
-				lost.add(token);
-			}
-			else {
-				tracked.renewed();
-			}
-		}
-		return lost;
+		return this.held.answered(record, entries, renewal.renewed(), sentAt, renewal.revoked());
 	}
 
 	/**

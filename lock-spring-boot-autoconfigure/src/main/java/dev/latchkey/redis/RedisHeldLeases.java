@@ -16,6 +16,9 @@
 
 package dev.latchkey.redis;
 
+import java.util.Collection;
+import java.util.List;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadLocalRandom;
@@ -86,14 +89,13 @@ final class RedisHeldLeases implements AutoCloseable {
 	}
 
 	/**
-	 * Marks a tracked lease evicted by a force-release.
+	 * Takes Redis's answer to the renewal of a record (see
+	 * {@link OwnerRecordLeases#answered}).
+	 * @return the tokens of the leases no longer held
 	 */
-	void revoke(String token) {
-		this.leases.revoke(token);
-	}
-
-	boolean isRevoked(String token) {
-		return this.leases.isRevoked(token);
+	Set<String> answered(Record owner, List<Held> entries, boolean renewed, long sentAtNanos,
+			Collection<String> revoked) {
+		return this.leases.answered(owner, entries, renewed, sentAtNanos, revoked);
 	}
 
 	/**

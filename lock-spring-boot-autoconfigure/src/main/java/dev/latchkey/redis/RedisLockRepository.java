@@ -1133,37 +1133,13 @@ public class RedisLockRepository implements FairExclusiveQueueing, AutoCloseable
 		}
 		List<String> answer = execute(null, () -> "Renewing " + entries.size() + " lease(s)",
 				() -> this.redis.execute(RENEW_OWNER, keys, arguments.toArray()));
-		Set<String> lost = new HashSet<>();
-		if (answer == null || answer.isEmpty() || !answer.get(0).equals("renewed")) {
-			// Gone with the record: every lock that names it is free.
-			owner.gone();
-			for (RedisHeldLeases.Held entry : entries) {
-				this.held.forget(entry.spec().token());
-				lost.add(entry.spec().token());
-			}
-			return lost;
-		}
-		owner.renewed(now);
-		for (String token : answer.subList(1, answer.size())) {
-			this.held.revoke(token);
-		}
-		for (RedisHeldLeases.Held entry : refreshed) {
-			entry.refreshAt = this.held.nextRefresh(lifetimeMillis(owner));
-		}
-		for (RedisHeldLeases.Held entry : entries) {
-			String token = entry.spec().token();
-			// Looked up again: the sweep may have deleted the lock while the script ran.
-			RedisHeldLeases.Held tracked = this.held.get(token);
-			if (tracked == null || this.held.isRevoked(token)) {
-				// Revoked, or swept meanwhile.
-				this.held.forget(token);
-				lost.add(token);
-			}
-			else {
-				tracked.renewed();
+		boolean renewed = answer != null && !answer.isEmpty() && answer.get(0).equals("renewed");
+		if (renewed) {
+			for (RedisHeldLeases.Held entry : refreshed) {
+				entry.refreshAt = this.held.nextRefresh(lifetimeMillis(owner));
 			}
 		}
-		return lost;
+		return this.held.answered(owner, entries, renewed, now, renewed ? answer.subList(1, answer.size()) : List.of());
 	}
 
 	/**

@@ -17,6 +17,8 @@
 package dev.latchkey.support;
 
 import java.time.Duration;
+import java.util.Collection;
+import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -148,23 +150,56 @@ public final class OwnerRecordLeases<H extends OwnerRecordLeases.Held> implement
 		this.revoked.remove(token);
 	}
 
-	/**
-	 * Marks a tracked lease evicted by a force-release.
-	 * @param token the lease's token
-	 */
-	public void revoke(String token) {
+	private void revoke(String token) {
 		if (this.held.containsKey(token)) {
 			this.revoked.add(token);
 		}
 	}
 
-	/**
-	 * Whether a force-release evicted a tracked lease.
-	 * @param token the lease's token
-	 * @return whether {@link #revoke} marked it
-	 */
-	public boolean isRevoked(String token) {
+	private boolean isRevoked(String token) {
 		return !this.revoked.isEmpty() && this.revoked.contains(token);
+	}
+
+	/**
+	 * Takes the server's answer to the renewal of a record, which the given leases name:
+	 * when the record was gone, it is never used again and every one of them is lost;
+	 * otherwise the record lives a TTL from when the renewal was sent, the evicted leases
+	 * are marked, and each lease still tracked and not evicted is renewed.
+	 * @param record the renewed record
+	 * @param entries the entries of the leases the renewal was for
+	 * @param renewed whether the server renewed the record
+	 * @param sentAtNanos when the renewal was sent, on {@link System#nanoTime()}
+	 * @param revoked the tokens the server reported evicted by a force-release
+	 * @return the tokens of the leases no longer held (forgotten here)
+	 */
+	public Set<String> answered(Record record, Collection<? extends H> entries, boolean renewed, long sentAtNanos,
+			Collection<String> revoked) {
+		Set<String> lost = new HashSet<>();
+		if (!renewed) {
+			// Gone with the record: every lease that names it is free.
+			record.gone();
+			for (H entry : entries) {
+				forget(entry.spec().token());
+				lost.add(entry.spec().token());
+			}
+			return lost;
+		}
+		record.renewed(sentAtNanos);
+		revoked.forEach(this::revoke);
+		for (H entry : entries) {
+			String token = entry.spec().token();
+			// Looked up again: the sweep may have released the lease while the renewal
+			// ran.
+			H tracked = get(token);
+			if (tracked == null || isRevoked(token)) {
+				forget(token);
+				lost.add(token);
+			}
+			else {
+				tracked.renewed();
+			}
+		}
+		return lost;
 	}
 
 	/**

@@ -25,7 +25,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.IntStream;
 
-import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -165,52 +164,48 @@ class PostgresOwnerRecordTests {
 				JdbcLockRepository other = new JdbcLockRepository(table.dataSource(), table.name())) {
 			LeaseSpec held = lease("in-flight-" + UUID.randomUUID(), SHORT_TTL);
 			assertThat(holder.tryAcquire(held)).isPresent();
-			String record = new JdbcTemplate(table.dataSource()).queryForObject(
-					"SELECT RECORD FROM " + table.name() + " WHERE LOCK_KEY = ? AND SLOT = ''", String.class,
-					held.key());
-			assertThat(record).startsWith(PostgresLockDialect.RECORD_SLOT_PREFIX);
 			sleep(SHORT_TTL.toMillis() * 2);
-			// A renewal of the record that began before it expired, and has not
-			// committed: its new version is not visible yet.
-			try (Connection renewal = table.dataSource().getConnection()) {
-				renewal.setAutoCommit(false);
-				JdbcLockDialect.update(renewal,
-						"UPDATE " + table.name()
-								+ " SET EXPIRES_AT = now() + INTERVAL '30 seconds' WHERE LOCK_KEY = '' AND SLOT = ?",
-						record);
-				CompletableFuture<Boolean> taken = CompletableFuture
-					.supplyAsync(() -> other.tryAcquire(lease(held.key(), TTL)).isPresent());
-				// Waits for the renewal rather than judge the record by the version
-				// before it.
-				sleep(500);
-				assertThat(taken).isNotDone();
-				renewal.commit();
-				assertThat(taken.get(10, TimeUnit.SECONDS)).isFalse();
-			}
+			// Committed, the renewal keeps the record, and the lease, alive.
+			assertThat(takenDuringARenewalOfItsRecord(other, held.key(), true)).isFalse();
 			assertThat(holder.renew(List.of(held))).isEmpty();
 			assertThat(holder.release(held)).isTrue();
-			// Rolled back instead, the renewal leaves the record expired: the key is
-			// taken.
+			// Rolled back, it leaves the record expired: the key is taken.
 			LeaseSpec again = lease("in-flight-" + UUID.randomUUID(), SHORT_TTL);
 			assertThat(holder.tryAcquire(again)).isPresent();
-			String second = new JdbcTemplate(table.dataSource()).queryForObject(
-					"SELECT RECORD FROM " + table.name() + " WHERE LOCK_KEY = ? AND SLOT = ''", String.class,
-					again.key());
 			sleep(SHORT_TTL.toMillis() * 2);
-			try (Connection renewal = table.dataSource().getConnection()) {
-				renewal.setAutoCommit(false);
-				JdbcLockDialect.update(renewal,
-						"UPDATE " + table.name()
-								+ " SET EXPIRES_AT = now() + INTERVAL '30 seconds' WHERE LOCK_KEY = '' AND SLOT = ?",
-						second);
-				CompletableFuture<Boolean> taken = CompletableFuture
-					.supplyAsync(() -> other.tryAcquire(lease(again.key(), TTL)).isPresent());
-				sleep(500);
-				assertThat(taken).isNotDone();
-				renewal.rollback();
-				Awaitility.await().atMost(Duration.ofSeconds(10)).until(taken::isDone);
-				assertThat(taken.get()).isTrue();
+			assertThat(takenDuringARenewalOfItsRecord(other, again.key(), false)).isTrue();
+		}
+	}
+
+	/**
+	 * Tries to take a key whose lease names an owner record that has expired, while a
+	 * renewal of that record, begun before it expired, has not committed: the attempt
+	 * must wait for the renewal rather than judge the record by the version before it.
+	 * @param commit whether the renewal then commits, or rolls back
+	 * @return whether the attempt took the key
+	 */
+	private static boolean takenDuringARenewalOfItsRecord(JdbcLockRepository other, String key, boolean commit)
+			throws Exception {
+		String record = new JdbcTemplate(table.dataSource()).queryForObject(
+				"SELECT RECORD FROM " + table.name() + " WHERE LOCK_KEY = ? AND SLOT = ''", String.class, key);
+		assertThat(record).startsWith(PostgresLockDialect.RECORD_SLOT_PREFIX);
+		try (Connection renewal = table.dataSource().getConnection()) {
+			renewal.setAutoCommit(false);
+			JdbcLockDialect.update(renewal,
+					"UPDATE " + table.name()
+							+ " SET EXPIRES_AT = now() + INTERVAL '30 seconds' WHERE LOCK_KEY = '' AND SLOT = ?",
+					record);
+			CompletableFuture<Boolean> taken = CompletableFuture
+				.supplyAsync(() -> other.tryAcquire(lease(key, TTL)).isPresent());
+			sleep(500);
+			assertThat(taken).isNotDone();
+			if (commit) {
+				renewal.commit();
 			}
+			else {
+				renewal.rollback();
+			}
+			return taken.get(10, TimeUnit.SECONDS);
 		}
 	}
 
