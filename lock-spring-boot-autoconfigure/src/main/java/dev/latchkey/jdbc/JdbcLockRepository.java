@@ -397,9 +397,10 @@ public class JdbcLockRepository implements LockRepository, AutoCloseable {
 		}
 		leases.forEach((lease) -> this.held.track(new OwnerRecordLeases.Held(lease, record)));
 		T answer = acquisition.apply(record.name());
+		boolean wasGranted = granted.test(answer);
 		for (LeaseSpec lease : leases) {
 			OwnerRecordLeases.Held entry = this.held.get(lease.token());
-			if (!granted.test(answer)) {
+			if (!wasGranted) {
 				this.held.forget(lease.token());
 			}
 			else if (entry != null) {

@@ -372,8 +372,10 @@ final class PostgresLockDialect extends JdbcLockDialect {
 
 	@Override
 	String remainingMillis(String alias) {
-		return "CAST(FLOOR(EXTRACT(EPOCH FROM (GREATEST(" + alias + ".EXPIRES_AT, " + recordExpiry(alias, false)
-				+ ") - now())) * 1000) AS BIGINT)";
+		// A row that names no record (a permit, a shared lease) looks none up.
+		return "CAST(FLOOR(EXTRACT(EPOCH FROM (CASE WHEN " + alias + ".RECORD IS NULL THEN " + alias
+				+ ".EXPIRES_AT ELSE GREATEST(" + alias + ".EXPIRES_AT, " + recordExpiry(alias, false)
+				+ ") END - now())) * 1000) AS BIGINT)";
 	}
 
 	/**

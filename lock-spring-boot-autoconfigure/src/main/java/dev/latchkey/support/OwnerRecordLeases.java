@@ -111,7 +111,7 @@ public final class OwnerRecordLeases<H extends OwnerRecordLeases.Held> implement
 			Record fresh = new Record(newName.get(), ttlMillis);
 			long sentAt = System.nanoTime();
 			create.accept(fresh);
-			fresh.deadlineNanos = sentAt + TimeUnit.MILLISECONDS.toNanos(ttlMillis);
+			fresh.renewed(sentAt);
 			this.records.put(ttlMillis, fresh);
 			return fresh;
 		}

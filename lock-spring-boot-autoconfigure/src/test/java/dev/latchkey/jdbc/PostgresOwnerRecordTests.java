@@ -106,6 +106,10 @@ class PostgresOwnerRecordTests {
 				sleep(SHORT_TTL.toMillis() / 4);
 			}
 			assertThat(other.tryAcquire(lease(kept.key(), SHORT_TTL))).isEmpty();
+			// Listed with the time its record has left, though its own row expired.
+			assertThat(other.inspect(kept.key()))
+				.hasValueSatisfying((info) -> assertThat(info.holders()).singleElement()
+					.satisfies((listed) -> assertThat(listed.remainingTtl()).isPositive()));
 			assertThat(other.tryAcquire(lease(dropped.key(), SHORT_TTL))).isPresent();
 			assertThat(holder.renew(List.of(kept, dropped))).containsExactly(dropped.token());
 			assertThat(holder.release(kept)).isTrue();
