@@ -27,10 +27,12 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.OptionalLong;
+import java.util.Queue;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -1086,6 +1088,7 @@ public abstract class LockRepositoryContract implements LockRepositoryFixture {
 			AtomicInteger reads = new AtomicInteger();
 			AtomicLong highestToken = new AtomicLong();
 			AtomicLong highestWriterToken = new AtomicLong();
+			Queue<String> inverted = new ConcurrentLinkedQueue<>();
 			int[] counter = { 0 };
 			CountDownLatch start = new CountDownLatch(1);
 			List<Future<?>> workers = new ArrayList<>();
@@ -1101,8 +1104,11 @@ public abstract class LockRepositoryContract implements LockRepositoryFixture {
 								long token = LockContext.fencingToken();
 								// Every grant made before this one has left: all are
 								// below it.
-								if (token <= highestToken.get()) {
+								long highest = highestToken.get();
+								if (token <= highest) {
 									inversions.incrementAndGet();
+									inverted.add("a writer's " + token + " after " + highest + " (the highest writer's "
+											+ highestWriterToken.get() + ")");
 								}
 								highestToken.accumulateAndGet(token, Math::max);
 								highestWriterToken.accumulateAndGet(token, Math::max);
@@ -1141,8 +1147,10 @@ public abstract class LockRepositoryContract implements LockRepositoryFixture {
 									overlaps.incrementAndGet();
 								}
 								long token = LockContext.fencingToken();
-								if (token <= highestWriterToken.get()) {
+								long highestWriter = highestWriterToken.get();
+								if (token <= highestWriter) {
 									inversions.incrementAndGet();
+									inverted.add("a reader's " + token + " after a writer's " + highestWriter);
 								}
 								highestToken.accumulateAndGet(token, Math::max);
 								sleep(1);
@@ -1164,8 +1172,9 @@ public abstract class LockRepositoryContract implements LockRepositoryFixture {
 				.as("grants where a writer was inside together with anyone, of %d grants", granted.get())
 				.isZero();
 			assertThat(inversions.get())
-				.as("grants whose fencing token was not above every earlier conflicting grant's, of %d grants",
-						granted.get())
+				.as("grants whose fencing token was not above every earlier conflicting grant's, of %d grants"
+						+ " (leases lost: %d): %s", granted.get(),
+						templates.stream().mapToLong(LockTemplate::lostLeaseCount).sum(), inverted)
 				.isZero();
 			assertThat(counter[0]).as("unguarded increments by writers that survived").isEqualTo(writes.get());
 			assertThat(writes.get()).as("writes (writers must not starve)").isGreaterThan(instances);
