@@ -230,18 +230,22 @@ final class PostgresLockDialect extends JdbcLockDialect {
 				INSERT INTO %1$s (LOCK_KEY, SLOT, OWNER, FENCING, PERMITS, EXPIRES_AT)
 				VALUES ('', ?, ?, 0, %2$d, clock_timestamp() + ? * INTERVAL '1 millisecond')"""
 			.formatted(table, OWNER_RECORD, REVOCATION);
-		// Renews a record, unless it has expired, judged by the clock when its row is
+		// Renews a record, unless it has expired, judged by the clock once its row is
 		// locked: a grant that found the record expired, and took a lease of it, holds a
 		// share lock on the row until it commits, so a renewal waiting for that lock
-		// fails rather than bring the record back. Takes the record's revocations, a row
-		// each, the first row answering whether the record was renewed.
+		// fails rather than bring the record back. The row is locked in a subquery that
+		// selects it by key alone, and its expiry compared outside: a condition of the
+		// UPDATE itself is checked when the row is read, before the wait, and not again
+		// after a lock that changed nothing (only after an update). Takes the record's
+		// revocations, a row each, the first row answering whether it was renewed.
 		this.renewRecord = """
 				WITH renewed AS (UPDATE %1$s SET EXPIRES_AT = clock_timestamp() + ? * INTERVAL '1 millisecond'
-					WHERE LOCK_KEY = '' AND SLOT = ? AND PERMITS = %2$d AND EXPIRES_AT > clock_timestamp() RETURNING SLOT),
+					WHERE LOCK_KEY = '' AND SLOT = ? AND PERMITS = %2$d AND (SELECT o.EXPIRES_AT FROM %1$s o
+						WHERE o.LOCK_KEY = '' AND o.SLOT = ? AND o.PERMITS = %2$d FOR UPDATE) > clock_timestamp()
+					RETURNING SLOT),
 				revoked AS (DELETE FROM %1$s WHERE LOCK_KEY = '' AND PERMITS = %3$d AND RECORD = ? RETURNING SLOT)
 				SELECT (SELECT COUNT(*) FROM renewed), r.SLOT FROM (VALUES (1)) AS d (ONE)
-				LEFT JOIN revoked r ON TRUE"""
-			.formatted(table, OWNER_RECORD, REVOCATION);
+				LEFT JOIN revoked r ON TRUE""".formatted(table, OWNER_RECORD, REVOCATION);
 		// Kept a day at most: the holder's next renewal takes it, unless its record is
 		// gone, and with it the lease.
 		this.revokeEvicted = """
@@ -558,6 +562,7 @@ final class PostgresLockDialect extends JdbcLockDialect {
 			statement.setLong(1, ttlMillis);
 			statement.setString(2, record);
 			statement.setString(3, record);
+			statement.setString(4, record);
 			boolean renewed = false;
 			Set<String> revoked = new HashSet<>();
 			try (ResultSet result = statement.executeQuery()) {

@@ -15,216 +15,35 @@
  */
 package dev.latchkey.jdbc;
 
-import java.sql.Connection;
-import java.time.Duration;
-import java.util.Arrays;
-import java.util.List;
-import java.util.UUID;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
-import java.util.stream.IntStream;
-
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
-import org.springframework.core.log.LogAccessor;
-import org.springframework.jdbc.core.JdbcTemplate;
-
-import dev.latchkey.Lease;
-import dev.latchkey.LeaseSpec;
-import dev.latchkey.LockHandle;
-import dev.latchkey.LockSettings;
-import dev.latchkey.LockTemplate;
-
-import static org.assertj.core.api.Assertions.assertThat;
-
 /**
- * PostgreSQL's owner records: an exclusive lease names its repository's record of its
- * TTL, and is held while the record is renewed, so that renewing every lease of the class
- * is one statement; a lease the core stopped renewing, a force-release and an expired
- * record still end exactly the leases they concern.
+ * PostgreSQL's owner records: rows of the lock table itself (key empty).
  */
-@Timeout(120)
-class PostgresOwnerRecordTests {
-
-	private static final LogAccessor logger = new LogAccessor(PostgresOwnerRecordTests.class);
-
-	private static final Duration TTL = Duration.ofSeconds(3);
-
-	private static final Duration SHORT_TTL = Duration.ofMillis(800);
+class PostgresOwnerRecordTests extends JdbcOwnerRecordTests {
 
 	@RegisterExtension
 	static final LockTable table = LockTable.postgres(8);
 
-	@Test
-	void tenThousandHeldLeasesAreRenewedByOneStatementPerInterval() throws Exception {
-		AtomicLong connections = new AtomicLong();
-		String[] keys = IntStream.range(0, 10_001).mapToObj((i) -> "held-" + UUID.randomUUID()).toArray(String[]::new);
-		try (JdbcLockRepository repository = new JdbcLockRepository(new CountingDataSource(table, connections),
-				table.name());
-				JdbcLockRepository other = new JdbcLockRepository(table.dataSource(), table.name());
-				LockTemplate locks = new LockTemplate(repository, LockSettings.defaults().withTtl(TTL))) {
-			LockHandle handle = locks.exclusive(keys[0], Arrays.copyOfRange(keys, 1, keys.length))
-				.waitTime(Duration.ZERO)
-				.acquire();
-			// Renewed every second (a third of the TTL); counted once every lease was
-			// renewed at least once.
-			Thread.sleep(1_500);
-			long before = connections.get();
-			Thread.sleep(3_000);
-			long statements = connections.get() - before;
-			logger.info(() -> "Statements in 3 s renewing " + keys.length + " leases: " + statements);
-			// One statement per renewal, 3 in 3 s (4 when a renewal falls on each end).
-			// Renewed row by row, 5,000 per statement, they took 3 per renewal: 9 or
-			// more.
-			assertThat(statements).isBetween(1L, 5L);
-			assertThat(handle.leases()).hasSize(keys.length).allMatch(Lease::isValid);
-			// Past their rows' own expiry, held through their record.
-			for (String key : List.of(keys[0], keys[5_000], keys[10_000])) {
-				assertThat(other.tryAcquire(lease(key, TTL))).as(key).isEmpty();
-			}
-			handle.close();
-			assertThat(other.tryAcquire(lease(keys[5_000], TTL))).isPresent();
-		}
+	@Override
+	LockTable table() {
+		return table;
 	}
 
-	@Test
-	void aLeaseTheCoreStopsRenewingIsGivenBackWhileTheOthersOfItsRecordStayHeld() {
-		try (JdbcLockRepository holder = new JdbcLockRepository(table.dataSource(), table.name());
-				JdbcLockRepository other = new JdbcLockRepository(table.dataSource(), table.name())) {
-			LeaseSpec kept = lease("kept-" + UUID.randomUUID(), SHORT_TTL);
-			LeaseSpec dropped = lease("dropped-" + UUID.randomUUID(), SHORT_TTL);
-			assertThat(holder.tryAcquire(kept)).isPresent();
-			assertThat(holder.tryAcquire(dropped)).isPresent();
-			// Only one of the two is renewed, which renews their record: the other is
-			// free once its TTL has passed, given back by the repository's sweep.
-			long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(3);
-			while (System.nanoTime() < deadline) {
-				assertThat(holder.renew(List.of(kept))).isEmpty();
-				sleep(SHORT_TTL.toMillis() / 4);
-			}
-			assertThat(other.tryAcquire(lease(kept.key(), SHORT_TTL))).isEmpty();
-			// Listed with the time its record has left, though its own row expired.
-			assertThat(other.inspect(kept.key()))
-				.hasValueSatisfying((info) -> assertThat(info.holders()).singleElement()
-					.satisfies((listed) -> assertThat(listed.remainingTtl()).isPositive()));
-			assertThat(other.tryAcquire(lease(dropped.key(), SHORT_TTL))).isPresent();
-			assertThat(holder.renew(List.of(kept, dropped))).containsExactly(dropped.token());
-			assertThat(holder.release(kept)).isTrue();
-		}
+	@Override
+	String renewRecordStatement() {
+		return "UPDATE " + table.name()
+				+ " SET EXPIRES_AT = now() + INTERVAL '30 seconds' WHERE LOCK_KEY = '' AND SLOT = ?";
 	}
 
-	@Test
-	void aForceReleaseOfOneLeaseOfARecordIsReportedAtItsHoldersNextRenewal() {
-		try (JdbcLockRepository holder = new JdbcLockRepository(table.dataSource(), table.name());
-				JdbcLockRepository operator = new JdbcLockRepository(table.dataSource(), table.name())) {
-			LeaseSpec evicted = lease("evicted-" + UUID.randomUUID(), TTL);
-			LeaseSpec kept = lease("kept-" + UUID.randomUUID(), TTL);
-			assertThat(holder.tryAcquire(evicted)).isPresent();
-			assertThat(holder.tryAcquire(kept)).isPresent();
-			assertThat(operator.forceRelease(evicted.key())).isTrue();
-			LeaseSpec successor = lease(evicted.key(), TTL);
-			assertThat(operator.tryAcquire(successor)).isPresent();
-			assertThat(holder.renew(List.of(evicted, kept))).containsExactly(evicted.token());
-			assertThat(holder.renew(List.of(kept))).isEmpty();
-			assertThat(holder.release(evicted)).isFalse();
-			assertThat(holder.release(kept)).isTrue();
-			assertThat(operator.release(successor)).isTrue();
-		}
+	@Override
+	String liveRecordQuery() {
+		return "SELECT COUNT(*) FROM " + table.name() + " WHERE LOCK_KEY = '' AND SLOT = ? AND EXPIRES_AT > now()";
 	}
 
-	@Test
-	void aRecordThatExpiredLosesEveryLeaseOfItAndANewOneServesTheNextAcquisition() {
-		try (JdbcLockRepository holder = new JdbcLockRepository(table.dataSource(), table.name());
-				JdbcLockRepository other = new JdbcLockRepository(table.dataSource(), table.name())) {
-			LeaseSpec first = lease("paused-" + UUID.randomUUID(), SHORT_TTL);
-			LeaseSpec second = lease("paused-" + UUID.randomUUID(), SHORT_TTL);
-			assertThat(holder.tryAcquire(first)).isPresent();
-			assertThat(holder.tryAcquire(second)).isPresent();
-			// The holder renews nothing for longer than the TTL, as a paused process.
-			sleep(SHORT_TTL.toMillis() * 2);
-			LeaseSpec taken = lease(first.key(), TTL);
-			assertThat(other.tryAcquire(taken)).isPresent();
-			assertThat(holder.renew(List.of(first, second))).containsExactlyInAnyOrder(first.token(), second.token());
-			// Never brought back: the second key is free although nobody took it.
-			assertThat(other.tryAcquire(lease(second.key(), TTL))).isPresent();
-			LeaseSpec next = lease("after-" + UUID.randomUUID(), SHORT_TTL);
-			assertThat(holder.tryAcquire(next)).isPresent();
-			sleep(SHORT_TTL.toMillis() / 2);
-			assertThat(holder.renew(List.of(next))).isEmpty();
-			sleep(SHORT_TTL.toMillis() / 2);
-			assertThat(holder.renew(List.of(next))).isEmpty();
-			assertThat(other.tryAcquire(lease(next.key(), TTL))).isEmpty();
-			assertThat(holder.release(next)).isTrue();
-			assertThat(other.release(taken)).isTrue();
-		}
-	}
-
-	@Test
-	void anAcquisitionThatFindsTheRecordExpiredWaitsForARenewalInFlightAndRespectsIt() throws Exception {
-		try (JdbcLockRepository holder = new JdbcLockRepository(table.dataSource(), table.name());
-				JdbcLockRepository other = new JdbcLockRepository(table.dataSource(), table.name())) {
-			LeaseSpec held = lease("in-flight-" + UUID.randomUUID(), SHORT_TTL);
-			assertThat(holder.tryAcquire(held)).isPresent();
-			sleep(SHORT_TTL.toMillis() * 2);
-			// Committed, the renewal keeps the record, and the lease, alive.
-			assertThat(takenDuringARenewalOfItsRecord(other, held.key(), true)).isFalse();
-			assertThat(holder.renew(List.of(held))).isEmpty();
-			assertThat(holder.release(held)).isTrue();
-			// Rolled back, it leaves the record expired: the key is taken.
-			LeaseSpec again = lease("in-flight-" + UUID.randomUUID(), SHORT_TTL);
-			assertThat(holder.tryAcquire(again)).isPresent();
-			sleep(SHORT_TTL.toMillis() * 2);
-			assertThat(takenDuringARenewalOfItsRecord(other, again.key(), false)).isTrue();
-		}
-	}
-
-	/**
-	 * Tries to take a key whose lease names an owner record that has expired, while a
-	 * renewal of that record, begun before it expired, has not committed: the attempt
-	 * must wait for the renewal rather than judge the record by the version before it.
-	 * @param commit whether the renewal then commits, or rolls back
-	 * @return whether the attempt took the key
-	 */
-	private static boolean takenDuringARenewalOfItsRecord(JdbcLockRepository other, String key, boolean commit)
-			throws Exception {
-		String record = new JdbcTemplate(table.dataSource()).queryForObject(
-				"SELECT RECORD FROM " + table.name() + " WHERE LOCK_KEY = ? AND SLOT = ''", String.class, key);
-		assertThat(record).startsWith(PostgresLockDialect.RECORD_SLOT_PREFIX);
-		try (Connection renewal = table.dataSource().getConnection()) {
-			renewal.setAutoCommit(false);
-			JdbcLockDialect.update(renewal,
-					"UPDATE " + table.name()
-							+ " SET EXPIRES_AT = now() + INTERVAL '30 seconds' WHERE LOCK_KEY = '' AND SLOT = ?",
-					record);
-			CompletableFuture<Boolean> taken = CompletableFuture
-				.supplyAsync(() -> other.tryAcquire(lease(key, TTL)).isPresent());
-			sleep(500);
-			assertThat(taken).isNotDone();
-			if (commit) {
-				renewal.commit();
-			}
-			else {
-				renewal.rollback();
-			}
-			return taken.get(10, TimeUnit.SECONDS);
-		}
-	}
-
-	private static LeaseSpec lease(String key, Duration ttl) {
-		return LeaseSpec.exclusive(key, "owner-records", UUID.randomUUID().toString(), ttl);
-	}
-
-	private static void sleep(long millis) {
-		try {
-			Thread.sleep(millis);
-		}
-		catch (InterruptedException ex) {
-			Thread.currentThread().interrupt();
-			throw new IllegalStateException(ex);
-		}
+	@Override
+	String lockRecordSharedStatement() {
+		return "SELECT 1 FROM " + table.name() + " WHERE LOCK_KEY = '' AND SLOT = ? FOR SHARE";
 	}
 
 }
