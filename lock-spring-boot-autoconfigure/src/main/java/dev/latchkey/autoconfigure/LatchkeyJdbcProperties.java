@@ -44,16 +44,17 @@ public class LatchkeyJdbcProperties extends DatabaseInitializationProperties {
 
 	/**
 	 * Name of the lock table, optionally qualified by its schema. The sequence of fencing
-	 * tokens (PostgreSQL, H2) is named after it, with '_FENCING' appended. Letters,
-	 * digits and underscores only.
+	 * tokens (PostgreSQL, H2) is named after it, with '_FENCING' appended, and the table
+	 * of owner records (MySQL, MariaDB) with '_OWNERS'. Letters, digits and underscores
+	 * only.
 	 */
 	private String tableName = JdbcLockRepository.DEFAULT_TABLE_NAME;
 
 	/**
-	 * Whether exclusive leases on PostgreSQL name an owner record of their instance, so
-	 * that renewing them all is one statement per renewal interval. Turn it off while
-	 * instances of a Latchkey version without the RECORD column share the table (a
-	 * rolling upgrade): they would take over a lease held longer than its TTL.
+	 * Whether exclusive leases on PostgreSQL, MySQL and MariaDB name an owner record of
+	 * their instance, so that renewing them all is one call per renewal interval. Turn it
+	 * off while instances of a Latchkey version without the RECORD column share the table
+	 * (a rolling upgrade): they would take over a lease held longer than its TTL.
 	 */
 	private boolean ownerRecords = true;
 

@@ -32,6 +32,9 @@ import java.util.stream.Collectors;
 
 import dev.latchkey.LeaseMode;
 import dev.latchkey.LeaseSpec;
+import org.jspecify.annotations.Nullable;
+
+import org.springframework.util.Assert;
 
 /**
  * The statements of one database family. Each lease is one row of the lock table, keyed
@@ -131,6 +134,15 @@ abstract class JdbcLockDialect {
 	}
 
 	/**
+	 * The assignment, after a comma, that moves a row renewed by itself off the owner
+	 * record it named, to the expiry the renewal gives it; nothing where rows name none.
+	 * @return the assignment, or an empty string
+	 */
+	String moveOffRecord() {
+		return "";
+	}
+
+	/**
 	 * The schema script that creates the table for this database.
 	 * @return the script's name, for example {@code schema-postgresql.sql}
 	 */
@@ -144,6 +156,81 @@ abstract class JdbcLockDialect {
 	abstract OptionalLong acquireExclusive(Connection connection, LeaseSpec lease, String owner) throws SQLException;
 
 	/**
+	 * Whether an exclusive lease can name an owner record here, which renews it with
+	 * every other lease of its holder's TTL class (PostgreSQL, MySQL, MariaDB). The
+	 * methods about records below are used only where it can.
+	 * @return whether this database keeps owner records
+	 */
+	boolean keepsOwnerRecords() {
+		return false;
+	}
+
+	/**
+	 * A new owner record's name, unique among the records of the table.
+	 * @return the name
+	 */
+	String newRecordName() {
+		throw new UnsupportedOperationException(name() + " keeps no owner records");
+	}
+
+	/**
+	 * The exclusive acquire, naming an owner record.
+	 * @param record the record's name, or {@code null} for a lease that keeps its own
+	 * expiry
+	 * @return the fencing token of the grant, or empty when the key is held
+	 */
+	OptionalLong acquireExclusive(Connection connection, LeaseSpec lease, String owner, @Nullable String record)
+			throws SQLException {
+		Assert.isNull(record, () -> name() + " keeps no owner records");
+		return acquireExclusive(connection, lease, owner);
+	}
+
+	/**
+	 * Several keys' exclusive acquire, each lease naming the same owner record, inside
+	 * the transaction of {@code tryAcquireAll}; by default the acquire of each key, in
+	 * the order given, stopping at the first that is held.
+	 * @param record the record's name, or {@code null} for leases that keep their own
+	 * expiry
+	 * @return the fencing token of each key granted, by key
+	 */
+	Map<String, Long> acquireExclusiveAll(Connection connection, List<LeaseSpec> leases, List<String> owners,
+			@Nullable String record) throws SQLException {
+		Map<String, Long> granted = new HashMap<>();
+		for (int i = 0; i < leases.size(); i++) {
+			OptionalLong fencingToken = acquireExclusive(connection, leases.get(i), owners.get(i), record);
+			if (fencingToken.isEmpty()) {
+				break;
+			}
+			granted.put(leases.get(i).key(), fencingToken.getAsLong());
+		}
+		return granted;
+	}
+
+	/**
+	 * Makes an owner record, after deleting the records and revocations that have
+	 * expired.
+	 * @param record the record's name
+	 * @param owner the owner column, shown to whoever reads the table
+	 * @param ttlMillis the time-to-live of the record
+	 */
+	void createRecord(Connection connection, String record, String owner, long ttlMillis) throws SQLException {
+		throw new UnsupportedOperationException(name() + " keeps no owner records");
+	}
+
+	/**
+	 * Renews an owner record, and with it every lease that names it, unless it has
+	 * expired, judged by the database's clock once the record is locked; and takes its
+	 * revocations.
+	 * @param record the record's name
+	 * @param ttlMillis the time-to-live of the record from now
+	 * @return whether the record was renewed, and the tokens of the leases naming it that
+	 * a force-release evicted since its last renewal
+	 */
+	RecordRenewal renewRecord(Connection connection, String record, long ttlMillis) throws SQLException {
+		throw new UnsupportedOperationException(name() + " keeps no owner records");
+	}
+
+	/**
 	 * Inserts or takes over the exclusive rows of several keys, inside the transaction of
 	 * {@code tryAcquireAll}, in the order given: the acquire's statement for each key,
 	 * stopping at the first key that is held.
@@ -155,15 +242,7 @@ abstract class JdbcLockDialect {
 	 */
 	Map<String, Long> acquireExclusiveAll(Connection connection, List<LeaseSpec> leases, List<String> owners)
 			throws SQLException {
-		Map<String, Long> granted = new HashMap<>();
-		for (int i = 0; i < leases.size(); i++) {
-			OptionalLong fencingToken = acquireExclusive(connection, leases.get(i), owners.get(i));
-			if (fencingToken.isEmpty()) {
-				break;
-			}
-			granted.put(leases.get(i).key(), fencingToken.getAsLong());
-		}
-		return granted;
+		return acquireExclusiveAll(connection, leases, owners, null);
 	}
 
 	/**
@@ -353,8 +432,8 @@ abstract class JdbcLockDialect {
 		String rows = batch.stream()
 			.map((lease) -> "(LOCK_KEY = ? AND SLOT = ? AND TOKEN = ?)")
 			.collect(Collectors.joining(" OR "));
-		String sql = "UPDATE " + this.table + " SET EXPIRES_AT = " + nowPlus(ttlByToken) + " WHERE (" + rows
-				+ ") AND EXPIRES_AT > " + now();
+		String sql = "UPDATE " + this.table + " l SET EXPIRES_AT = " + nowPlus(ttlByToken) + moveOffRecord()
+				+ " WHERE (" + rows + ") AND " + live("l", true);
 		int renewed;
 		try (PreparedStatement statement = connection.prepareStatement(sql)) {
 			int index = 1;
@@ -377,7 +456,7 @@ abstract class JdbcLockDialect {
 	}
 
 	private Set<String> liveTokens(Connection connection, List<LeaseSpec> batch, String rows) throws SQLException {
-		String sql = "SELECT TOKEN FROM " + this.table + " WHERE (" + rows + ") AND EXPIRES_AT > " + now();
+		String sql = "SELECT l.TOKEN FROM " + this.table + " l WHERE (" + rows + ") AND " + live("l", false);
 		Set<String> live = new HashSet<>();
 		try (PreparedStatement statement = connection.prepareStatement(sql)) {
 			int index = 1;
@@ -471,7 +550,7 @@ abstract class JdbcLockDialect {
 	 * The live leases of one key, or of every key when {@code key} is {@code null},
 	 * ordered by key and fencing token.
 	 */
-	List<LeaseRow> leases(Connection connection, @org.jspecify.annotations.Nullable String key) throws SQLException {
+	List<LeaseRow> leases(Connection connection, @Nullable String key) throws SQLException {
 		String sql = "SELECT l.LOCK_KEY, l.SLOT, l.OWNER, l.FENCING, l.PERMITS, " + remainingMillis("l")
 				+ ", l.DESCRIPTION FROM " + this.table + " l WHERE l.SLOT <> '#' AND l.TOKEN IS NOT NULL AND "
 				+ live("l", false) + ((key != null) ? " AND l.LOCK_KEY = ?" : "") + " ORDER BY l.LOCK_KEY, l.FENCING";
@@ -550,7 +629,18 @@ abstract class JdbcLockDialect {
 	 * One live lease, as inspection shows it.
 	 */
 	record LeaseRow(String key, LeaseMode mode, String owner, long fencingToken, int permits, long remainingMillis,
-			@org.jspecify.annotations.Nullable String description) {
+			@Nullable String description) {
+	}
+
+	/**
+	 * What the renewal of an owner record answered.
+	 *
+	 * @param renewed whether the record was renewed; when not, it had expired, and every
+	 * lease naming it is lost
+	 * @param revoked the tokens of the leases naming the record that a force-release
+	 * evicted
+	 */
+	record RecordRenewal(boolean renewed, Set<String> revoked) {
 	}
 
 }

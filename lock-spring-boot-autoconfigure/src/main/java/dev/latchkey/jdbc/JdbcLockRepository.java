@@ -105,13 +105,14 @@ import dev.latchkey.support.ReleaseListeners;
  * its notification listener and its expiry sweep, whose threads are named
  * {@value #DEFAULT_THREAD_NAME_PREFIX} unless the application gives a thread factory.
  * <p>
- * On PostgreSQL an exclusive lease names the repository's <em>owner record</em> of its
- * TTL, a row of the same table ({@code LOCK_KEY} empty), and is held while that record
- * lives: renewing every such lease is one statement per TTL class, however many are held.
- * A lease the core stops renewing is given back by the repository's sweep once its TTL
- * has passed; a force-release leaves a revocation that the holder's next renewal reports;
- * a record that expired (its holder paused past the TTL) is never renewed again, and
- * every lease that named it is lost.
+ * On PostgreSQL, MySQL and MariaDB an exclusive lease names the repository's <em>owner
+ * record</em> of its TTL (on PostgreSQL a row of the same table, {@code LOCK_KEY} empty;
+ * on MySQL and MariaDB a row of the table named after the lock table with {@code _OWNERS}
+ * appended), and is held while that record lives: renewing every such lease is one call
+ * per TTL class, however many are held. A lease the core stops renewing is given back by
+ * the repository's sweep once its TTL has passed; a force-release leaves a revocation
+ * that the holder's next renewal reports; a record that expired (its holder paused past
+ * the TTL) is never renewed again, and every lease that named it is lost.
  *
  * @since 0.1.0
  */
@@ -164,8 +165,8 @@ public class JdbcLockRepository implements LockRepository, AutoCloseable {
 	// refused.
 	private final BoundedMemory<String, Boolean> contendedKeys = new BoundedMemory<>(10_000);
 
-	// PostgreSQL: the owner records of this repository and the exclusive leases that
-	// name them.
+	// PostgreSQL, MySQL, MariaDB: the owner records of this repository and the
+	// exclusive leases that name them.
 	private final OwnerRecordLeases<OwnerRecordLeases.Held> held;
 
 	private volatile boolean ownerRecords = true;
@@ -249,12 +250,13 @@ public class JdbcLockRepository implements LockRepository, AutoCloseable {
 	}
 
 	/**
-	 * Sets whether exclusive leases on PostgreSQL name this repository's owner record, so
-	 * that renewing them all is one statement per TTL class ({@code true} by default).
-	 * Turn it off while instances of a version before owner records share the table, as
-	 * in a rolling upgrade: they judge a lease by its row's expiry alone, and would take
-	 * over a lease held longer than its TTL. Leases keep their own expiry then, renewed
-	 * 5,000 per statement. Set it before the first acquisition.
+	 * Sets whether exclusive leases on PostgreSQL, MySQL and MariaDB name this
+	 * repository's owner record, so that renewing them all is one call per TTL class
+	 * ({@code true} by default). Turn it off while instances of a version before owner
+	 * records share the table, as in a rolling upgrade: they judge a lease by its row's
+	 * expiry alone, and would take over a lease held longer than its TTL. Leases keep
+	 * their own expiry then, renewed 5,000 per statement. Set it before the first
+	 * acquisition.
 	 *
 	 * <pre class="code">
 	 * JdbcLockRepository repository = new JdbcLockRepository(dataSource);
@@ -302,6 +304,34 @@ public class JdbcLockRepository implements LockRepository, AutoCloseable {
 		}
 	}
 
+	/**
+	 * Checks that the table of the owner records exists, on MySQL and MariaDB, where the
+	 * records cannot be rows of the lock table: every statement that judges an exclusive
+	 * lease reads it.
+	 */
+	private void checkOwnersTable(JdbcLockDialect dialect) {
+		String owners = MySqlLockDialect.ownersTable(this.tableName);
+		try (Connection connection = this.dataSource.getConnection();
+				PreparedStatement statement = connection
+					.prepareStatement("SELECT RECORD, TOKEN, OWNER, EXPIRES_AT FROM " + owners + " WHERE 1 = 0");
+				ResultSet result = statement.executeQuery()) {
+			// The table is there.
+		}
+		catch (SQLException ex) {
+			if (isTransientConnectionFailure(ex) || isRefusedLogin(ex)) {
+				throw failure("check the lock table", null, ex);
+			}
+			throw new LockConfigurationException("The table " + owners
+					+ " of the lock table's owner records does not exist, or lacks Latchkey's columns; a lock table"
+					+ " made by an earlier version of Latchkey comes without it (" + dialect.name() + " said: "
+					+ ex.getMessage() + ")",
+					"Create it with the second statement of the script classpath:dev/latchkey/jdbc/"
+							+ dialect.schemaScript()
+							+ " (in a Flyway or Liquibase migration, or by setting latchkey.jdbc.initialize-schema=always)",
+					ex);
+		}
+	}
+
 	@Override
 	public String backend() {
 		return BACKEND;
@@ -310,8 +340,10 @@ public class JdbcLockRepository implements LockRepository, AutoCloseable {
 	/**
 	 * Checks, at startup, that the database is reachable and supported, that the lock
 	 * table exists with every column (a table made by an earlier version lacks
-	 * {@code DESCRIPTION}, or on PostgreSQL {@code RECORD}, which the message says how to
-	 * add) and that its key column holds keys of the given length.
+	 * {@code DESCRIPTION}, or on PostgreSQL, MySQL and MariaDB {@code RECORD}, which the
+	 * message says how to add), on MySQL and MariaDB that the table of its owner records
+	 * (the table named after the lock table with {@code _OWNERS} appended) exists, and
+	 * that its key column holds keys of the given length.
 	 * @param maxKeyLength the longest key the application may use, prefix included
 	 * @throws LockConfigurationException if the table or a column is missing or its key
 	 * column is too short, or the database is not supported
@@ -341,12 +373,15 @@ public class JdbcLockRepository implements LockRepository, AutoCloseable {
 		}
 		checkAddedColumn(dialect, "DESCRIPTION", "VARCHAR(" + LeaseSpec.MAX_DESCRIPTION_LENGTH + ")",
 				"the holders' descriptions");
-		if (dialect instanceof PostgresLockDialect) {
+		if (dialect.keepsOwnerRecords()) {
 			checkAddedColumn(dialect, "RECORD", "VARCHAR(64)",
 					"the owner record each exclusive lease names, which renews them all in one statement; while"
 							+ " instances of the earlier version still take locks from the table, as in a rolling"
 							+ " upgrade, set latchkey.jdbc.owner-records=false (they would take over a lease held"
 							+ " longer than its TTL), and remove it once every instance runs this version");
+		}
+		if (dialect instanceof MySqlLockDialect) {
+			checkOwnersTable(dialect);
 		}
 		if (keyColumnLength > 0 && keyColumnLength < maxKeyLength) {
 			throw new LockConfigurationException(
@@ -360,17 +395,17 @@ public class JdbcLockRepository implements LockRepository, AutoCloseable {
 	/**
 	 * {@inheritDoc}
 	 * <p>
-	 * On PostgreSQL the lease names this repository's owner record of its TTL, made by
-	 * the first acquisition of that TTL (one statement more, once).
+	 * On PostgreSQL, MySQL and MariaDB the lease names this repository's owner record of
+	 * its TTL, made by the first acquisition of that TTL (one call more, once).
 	 */
 	@Override
 	public OptionalLong tryAcquire(LeaseSpec lease) {
 		Assert.isTrue(lease.mode() == LeaseMode.EXCLUSIVE, "tryAcquire takes an exclusive lease");
 		JdbcLockDialect dialect = dialect();
-		if (dialect instanceof PostgresLockDialect postgres) {
-			return acquireNamingRecord(List.of(lease), lease.key(), postgres,
+		if (dialect.keepsOwnerRecords()) {
+			return acquireNamingRecord(List.of(lease), lease.key(), dialect,
 					(record) -> inConnection("acquire", lease.key(), false,
-							(connection) -> postgres.acquireExclusive(connection, lease, owner(lease), record)),
+							(connection) -> dialect.acquireExclusive(connection, lease, owner(lease), record)),
 					OptionalLong::isPresent);
 		}
 		return inConnection("acquire", lease.key(), false,
@@ -378,9 +413,9 @@ public class JdbcLockRepository implements LockRepository, AutoCloseable {
 	}
 
 	/**
-	 * Sends one acquisition on PostgreSQL naming the owner record of its leases' TTL,
-	 * tracking the leases from before it is sent, so that the sweep gives back a grant
-	 * whose answer was lost.
+	 * Sends one acquisition naming the owner record of its leases' TTL, tracking the
+	 * leases from before it is sent, so that the sweep gives back a grant whose answer
+	 * was lost.
 	 * @param <T> the acquisition's answer
 	 * @param leases the exclusive leases the acquisition asks for
 	 * @param key their key, for errors; {@code null} for several keys
@@ -389,9 +424,9 @@ public class JdbcLockRepository implements LockRepository, AutoCloseable {
 	 * @param granted whether an answer grants the leases
 	 * @return the acquisition's answer
 	 */
-	private <T> T acquireNamingRecord(List<LeaseSpec> leases, @Nullable String key, PostgresLockDialect postgres,
+	private <T> T acquireNamingRecord(List<LeaseSpec> leases, @Nullable String key, JdbcLockDialect dialect,
 			Function<@Nullable String, T> acquisition, Predicate<T> granted) {
-		OwnerRecordLeases.Record record = record(leases, key, postgres);
+		OwnerRecordLeases.Record record = record(leases, key, dialect);
 		if (record == null) {
 			return acquisition.apply(null);
 		}
@@ -417,7 +452,7 @@ public class JdbcLockRepository implements LockRepository, AutoCloseable {
 	 * acquisition would, with its key.
 	 */
 	private OwnerRecordLeases.@Nullable Record record(List<LeaseSpec> leases, @Nullable String key,
-			PostgresLockDialect postgres) {
+			JdbcLockDialect dialect) {
 		long ttl = leases.get(0).ttl().toMillis();
 		for (LeaseSpec lease : leases) {
 			if (lease.mode() != LeaseMode.EXCLUSIVE || lease.ttl().toMillis() != ttl) {
@@ -428,9 +463,9 @@ public class JdbcLockRepository implements LockRepository, AutoCloseable {
 			return null;
 		}
 		String owner = owner(leases.get(0));
-		return this.held.record(ttl, () -> PostgresLockDialect.RECORD_SLOT_PREFIX + UUID.randomUUID(),
+		return this.held.record(ttl, dialect::newRecordName,
 				(record) -> inConnection("acquire", key, false, (connection) -> {
-					postgres.createRecord(connection, record.name(), owner, ttl);
+					dialect.createRecord(connection, record.name(), owner, ttl);
 					return null;
 				}));
 	}
@@ -466,10 +501,10 @@ public class JdbcLockRepository implements LockRepository, AutoCloseable {
 		JdbcLockDialect dialect = dialect();
 		List<LeaseSpec> ordered = leases.stream().sorted(Comparator.comparing(LeaseSpec::key)).toList();
 		List<String> owners = ordered.stream().map(JdbcLockRepository::owner).toList();
-		Map<String, Long> granted = (dialect instanceof PostgresLockDialect postgres)
-				? acquireNamingRecord(ordered, null, postgres,
+		Map<String, Long> granted = dialect.keepsOwnerRecords()
+				? acquireNamingRecord(ordered, null, dialect,
 						(record) -> acquireAll(ordered,
-								(connection) -> postgres.acquireExclusiveAll(connection, ordered, owners, record)),
+								(connection) -> dialect.acquireExclusiveAll(connection, ordered, owners, record)),
 						(all) -> all.size() == ordered.size())
 				: acquireAll(ordered, (connection) -> dialect.acquireExclusiveAll(connection, ordered, owners));
 		if (granted.size() != ordered.size()) {
@@ -677,41 +712,44 @@ public class JdbcLockRepository implements LockRepository, AutoCloseable {
 	}
 
 	/**
-	 * On PostgreSQL with owner records no limit: exclusive leases are renewed by their
-	 * owner record, and the others in statements of at most 5,000 leases, one after the
-	 * other. Elsewhere at most 5,000 leases per renewal call: each lease is a row to
-	 * update, and a call of 100,000 took PostgreSQL about a second, during which none of
-	 * them was renewed.
+	 * With owner records (PostgreSQL, MySQL, MariaDB) no limit: exclusive leases are
+	 * renewed by their owner record, and the others in statements of at most 5,000
+	 * leases, one after the other. Elsewhere at most 5,000 leases per renewal call: each
+	 * lease is a row to update, and a call of 100,000 took PostgreSQL about a second,
+	 * during which none of them was renewed.
 	 */
 	@Override
 	public int renewalBatchSize() {
 		// The dialect is known once a lease was granted: none is looked up here.
-		return (this.ownerRecords && this.dialect instanceof PostgresLockDialect) ? Integer.MAX_VALUE
+		JdbcLockDialect known = this.dialect;
+		return (this.ownerRecords && known != null && known.keepsOwnerRecords()) ? Integer.MAX_VALUE
 				: MAX_ROWS_PER_RENEWAL;
 	}
 
 	/**
 	 * {@inheritDoc}
 	 * <p>
-	 * On PostgreSQL the exclusive leases this repository granted are renewed by their
-	 * owner record: one statement per TTL class renews the record, and with it every such
-	 * lease, and takes the force-releases of the class's leases. Other leases (shared
-	 * leases, permits, leases of another repository, a lease whose TTL changed) are
-	 * renewed row by row, 5,000 per statement, and a lease that named a record is moved
-	 * off it then, to an expiry of its own.
+	 * On PostgreSQL, MySQL and MariaDB the exclusive leases this repository granted are
+	 * renewed by their owner record: one call per TTL class renews the record (one
+	 * statement on PostgreSQL, two on MySQL and MariaDB), and with it every such lease,
+	 * and takes the force-releases of the class's leases. Other leases (shared leases,
+	 * permits, leases of another repository, a lease whose TTL changed) are renewed row
+	 * by row, 5,000 per statement, and a lease that named a record is moved off it then,
+	 * to an expiry of its own.
 	 */
 	@Override
 	public Set<String> renew(Collection<LeaseSpec> leases) {
 		if (leases.isEmpty()) {
 			return Set.of();
 		}
-		if (dialect() instanceof PostgresLockDialect postgres) {
-			return renew(postgres, leases);
+		JdbcLockDialect dialect = dialect();
+		if (dialect.keepsOwnerRecords()) {
+			return renew(dialect, leases);
 		}
 		return renewRows(leases);
 	}
 
-	private Set<String> renew(PostgresLockDialect postgres, Collection<LeaseSpec> leases) {
+	private Set<String> renew(JdbcLockDialect dialect, Collection<LeaseSpec> leases) {
 		Set<String> lost = new HashSet<>();
 		Map<OwnerRecordLeases.Record, List<OwnerRecordLeases.Held>> byRecord = new IdentityHashMap<>();
 		List<LeaseSpec> oneByOne = new ArrayList<>();
@@ -724,7 +762,7 @@ public class JdbcLockRepository implements LockRepository, AutoCloseable {
 				byRecord.computeIfAbsent(entry.record(), (record) -> new ArrayList<>()).add(entry);
 			}
 		}
-		byRecord.forEach((record, named) -> lost.addAll(renewRecord(postgres, record, named)));
+		byRecord.forEach((record, named) -> lost.addAll(renewRecord(dialect, record, named)));
 		for (int from = 0; from < oneByOne.size(); from += MAX_ROWS_PER_RENEWAL) {
 			List<LeaseSpec> slice = oneByOne.subList(from, Math.min(oneByOne.size(), from + MAX_ROWS_PER_RENEWAL));
 			lost.addAll(renewRows(slice));
@@ -739,13 +777,13 @@ public class JdbcLockRepository implements LockRepository, AutoCloseable {
 	 * @param entries the tracking entries of the leases, as {@link #renew} found them
 	 * @return the tokens of those no longer held
 	 */
-	private Set<String> renewRecord(PostgresLockDialect postgres, OwnerRecordLeases.Record record,
+	private Set<String> renewRecord(JdbcLockDialect dialect, OwnerRecordLeases.Record record,
 			List<OwnerRecordLeases.Held> entries) {
 		long sentAt = System.nanoTime();
 		boolean one = entries.size() == 1;
-		PostgresLockDialect.RecordRenewal renewal = inConnection(one ? "renew" : "renew " + entries.size() + " leases",
+		JdbcLockDialect.RecordRenewal renewal = inConnection(one ? "renew" : "renew " + entries.size() + " leases",
 				one ? entries.get(0).spec().key() : null, false,
-				(connection) -> postgres.renewRecord(connection, record.name(), record.ttlMillis()));
+				(connection) -> dialect.renewRecord(connection, record.name(), record.ttlMillis()));
 		return this.held.answered(record, entries, renewal.renewed(), sentAt, renewal.revoked());
 	}
 

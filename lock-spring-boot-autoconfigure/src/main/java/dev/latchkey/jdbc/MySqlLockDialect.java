@@ -21,9 +21,17 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
 import java.util.OptionalLong;
+import java.util.Set;
+import java.util.UUID;
+import java.util.stream.Collectors;
 
 import dev.latchkey.LeaseSpec;
+import dev.latchkey.LockConfigurationException;
+import org.jspecify.annotations.Nullable;
 
 /**
  * MySQL and MariaDB: {@code INSERT ... ON DUPLICATE KEY UPDATE} takes a key only when its
@@ -35,8 +43,17 @@ import dev.latchkey.LeaseSpec;
  * does not matter.
  * <p>
  * The assignments of {@code ON DUPLICATE KEY UPDATE} run left to right and see the values
- * assigned before them, so {@code EXPIRES_AT}, which every condition reads, is assigned
- * last.
+ * assigned before them, so only the first two decide whether the key is taken, from the
+ * row as it was: the fencing counter and the token; the others follow the token.
+ * <p>
+ * Owner records live in a table of their own, the table named after the lock table with
+ * {@code _OWNERS} appended: MySQL refuses a statement that changes a table and reads it
+ * in a subquery. A record is the row whose {@code TOKEN} is empty; a revocation is a row
+ * whose {@code TOKEN} is the evicted lease's. A statement that decides from a record's
+ * expiry reads it with a shared lock ({@code LOCK
+ * IN SHARE MODE}), so that it waits for a renewal of the record in flight; the renewal
+ * compares with the time at which it holds the record's row ({@code SYSDATE(6)}, carried
+ * over to UTC), not with when the statement began.
  */
 final class MySqlLockDialect extends JdbcLockDialect {
 
@@ -52,18 +69,27 @@ final class MySqlLockDialect extends JdbcLockDialect {
 
 	private final String releaseExclusive;
 
+	private final String owners;
+
 	MySqlLockDialect(String table) {
 		super(table);
-		String expired = "EXPIRES_AT <= " + NOW;
+		this.owners = ownersTable(table);
+		// The row as it was decides, in the first two assignments; the token then tells
+		// the others whether it was taken (it is a new lease's, unless the row already
+		// held this very lease, which the answer, 0, does not grant again).
+		String expired = "NOT " + live(table, true);
+		String taken = "TOKEN = VALUES(TOKEN)";
 		this.acquireExclusive = """
-				INSERT INTO %1$s (LOCK_KEY, SLOT, TOKEN, OWNER, FENCING, PERMITS, EXPIRES_AT, DESCRIPTION)
-				VALUES (?, '', ?, ?, LAST_INSERT_ID(1), 1, %2$s, ?)
+				INSERT INTO %1$s (LOCK_KEY, SLOT, TOKEN, OWNER, FENCING, PERMITS, EXPIRES_AT, DESCRIPTION, RECORD)
+				VALUES (?, '', ?, ?, LAST_INSERT_ID(1), 1, %2$s, ?, ?)
 				ON DUPLICATE KEY UPDATE
 					FENCING = IF(%3$s, LAST_INSERT_ID(FENCING + 1), FENCING + LAST_INSERT_ID(0)),
 					TOKEN = IF(%3$s, VALUES(TOKEN), TOKEN),
-					OWNER = IF(%3$s, VALUES(OWNER), OWNER),
-					DESCRIPTION = IF(%3$s, VALUES(DESCRIPTION), DESCRIPTION),
-					EXPIRES_AT = IF(%3$s, VALUES(EXPIRES_AT), EXPIRES_AT)""".formatted(table, nowPlus("?"), expired);
+					OWNER = IF(%4$s, VALUES(OWNER), OWNER),
+					DESCRIPTION = IF(%4$s, VALUES(DESCRIPTION), DESCRIPTION),
+					RECORD = IF(%4$s, VALUES(RECORD), RECORD),
+					EXPIRES_AT = IF(%4$s, VALUES(EXPIRES_AT), EXPIRES_AT)""".formatted(table, nowPlus("?"), expired,
+				taken);
 		// Locks the row when it exists; the assignment changes nothing.
 		this.insertKeyRow = """
 				INSERT INTO %s (LOCK_KEY, SLOT, FENCING, PERMITS, EXPIRES_AT) VALUES (?, '', 0, 1, %s)
@@ -74,8 +100,17 @@ final class MySqlLockDialect extends JdbcLockDialect {
 		// The key's row keeps its fencing counter when released: it is emptied, not
 		// deleted.
 		this.releaseExclusive = """
-				UPDATE %s SET TOKEN = NULL, OWNER = NULL, DESCRIPTION = NULL, EXPIRES_AT = %s
-				WHERE LOCK_KEY = ? AND SLOT = '' AND TOKEN = ? AND EXPIRES_AT > %s""".formatted(table, PAST, NOW);
+				UPDATE %s l SET TOKEN = NULL, OWNER = NULL, DESCRIPTION = NULL, RECORD = NULL, EXPIRES_AT = %s
+				WHERE l.LOCK_KEY = ? AND l.SLOT = '' AND l.TOKEN = ? AND %s""".formatted(table, PAST, live("l", true));
+	}
+
+	/**
+	 * The table of a lock table's owner records: its name with {@code _OWNERS} appended.
+	 * @param table the lock table's name
+	 * @return the owner records' table's name
+	 */
+	static String ownersTable(String table) {
+		return table + "_OWNERS";
 	}
 
 	@Override
@@ -95,7 +130,49 @@ final class MySqlLockDialect extends JdbcLockDialect {
 
 	@Override
 	String remainingMillis(String alias) {
-		return "TIMESTAMPDIFF(MICROSECOND, " + NOW + ", " + alias + ".EXPIRES_AT) DIV 1000";
+		// A row that names no record (a permit, a shared lease) looks none up.
+		return "TIMESTAMPDIFF(MICROSECOND, " + NOW + ", CASE WHEN " + alias + ".RECORD IS NULL THEN " + alias
+				+ ".EXPIRES_AT ELSE GREATEST(" + alias + ".EXPIRES_AT, " + recordExpiry(alias, false)
+				+ ") END) DIV 1000";
+	}
+
+	/**
+	 * {@inheritDoc}
+	 * <p>
+	 * Here also an exclusive lease whose row's {@code EXPIRES_AT} has passed but that
+	 * names an owner record that has not expired. A statement that decides from the
+	 * answer reads the record with a shared lock, so that it waits for a renewal of the
+	 * record in flight and sees the record it committed.
+	 */
+	@Override
+	String live(String alias, boolean lock) {
+		return "(" + alias + ".EXPIRES_AT > " + NOW + " OR " + alias + ".TOKEN IS NOT NULL AND " + alias
+				+ ".RECORD IS NOT NULL AND " + recordExpiry(alias, lock) + " > " + NOW + ")";
+	}
+
+	/**
+	 * The expiry of the owner record a row names, or a time long past when its record is
+	 * gone.
+	 */
+	private String recordExpiry(String alias, boolean lock) {
+		return "COALESCE((SELECT o.EXPIRES_AT FROM " + this.owners + " o WHERE o.RECORD = " + alias
+				+ ".RECORD AND o.TOKEN = ''" + (lock ? " LOCK IN SHARE MODE" : "") + "), CAST(" + PAST
+				+ " AS DATETIME(3)))";
+	}
+
+	@Override
+	String moveOffRecord() {
+		return ", RECORD = NULL";
+	}
+
+	@Override
+	boolean keepsOwnerRecords() {
+		return true;
+	}
+
+	@Override
+	String newRecordName() {
+		return UUID.randomUUID().toString();
 	}
 
 	@Override
@@ -105,6 +182,12 @@ final class MySqlLockDialect extends JdbcLockDialect {
 
 	@Override
 	OptionalLong acquireExclusive(Connection connection, LeaseSpec lease, String owner) throws SQLException {
+		return acquireExclusive(connection, lease, owner, null);
+	}
+
+	@Override
+	OptionalLong acquireExclusive(Connection connection, LeaseSpec lease, String owner, @Nullable String record)
+			throws SQLException {
 		try (PreparedStatement statement = connection.prepareStatement(this.acquireExclusive,
 				Statement.RETURN_GENERATED_KEYS)) {
 			statement.setString(1, lease.key());
@@ -112,6 +195,7 @@ final class MySqlLockDialect extends JdbcLockDialect {
 			statement.setString(3, owner);
 			statement.setLong(4, lease.ttl().toMillis());
 			statement.setString(5, lease.description());
+			statement.setString(6, record);
 			statement.executeUpdate();
 			long fencingToken = insertId(statement);
 			return (fencingToken > 0) ? OptionalLong.of(fencingToken) : OptionalLong.empty();
@@ -154,6 +238,94 @@ final class MySqlLockDialect extends JdbcLockDialect {
 	void fenceOff(Connection connection, String key) throws SQLException {
 		// The next grant's token skips one.
 		update(connection, "UPDATE " + this.table + " SET FENCING = FENCING + 1 WHERE LOCK_KEY = ? AND SLOT = ''", key);
+	}
+
+	/**
+	 * {@inheritDoc}
+	 * <p>
+	 * Here a row of the table named after the lock table with {@code _OWNERS} appended
+	 * with an empty {@code TOKEN}. First checks that the server's {@code SYSDATE()} tells
+	 * the time it runs, which the renewal needs.
+	 */
+	@Override
+	void createRecord(Connection connection, String record, String owner, long ttlMillis) throws SQLException {
+		checkSysdate(connection);
+		update(connection, "DELETE FROM " + this.owners + " WHERE EXPIRES_AT <= " + NOW);
+		update(connection, "INSERT INTO " + this.owners + " (RECORD, TOKEN, OWNER, EXPIRES_AT) VALUES (?, '', ?, "
+				+ nowPlus("?") + ")", record, owner, ttlMillis);
+	}
+
+	/**
+	 * Fails when {@code SYSDATE()} is the statement's start, as on a server started with
+	 * {@code --sysdate-is-now}: a renewal that waited for a grant's shared lock on its
+	 * record would then judge the record by the time it was sent, and could bring back a
+	 * record whose lease another instance took meanwhile.
+	 */
+	private static void checkSysdate(Connection connection) throws SQLException {
+		try (PreparedStatement statement = connection
+			.prepareStatement("SELECT SLEEP(0.002), TIMESTAMPDIFF(MICROSECOND, NOW(6), SYSDATE(6))");
+				ResultSet result = statement.executeQuery()) {
+			if (result.next() && result.getLong(2) <= 0) {
+				throw new LockConfigurationException(
+						"Owner records need SYSDATE() to tell the time it runs, but on this server it is NOW()"
+								+ " (the server was started with --sysdate-is-now)",
+						"Set latchkey.jdbc.owner-records=false (each lease is then renewed by itself), or start the"
+								+ " server without --sysdate-is-now");
+			}
+		}
+	}
+
+	/**
+	 * {@inheritDoc}
+	 * <p>
+	 * Here an {@code UPDATE} compared with the time at which it holds the record's row,
+	 * and, when it renewed the record, a query of its revocations, which are then deleted
+	 * (a third statement, only when there are some).
+	 */
+	@Override
+	RecordRenewal renewRecord(Connection connection, String record, long ttlMillis) throws SQLException {
+		// SYSDATE(6) is the time of the row's evaluation, NOW(6) the statement's start,
+		// both in the session's time zone: their difference carries UTC_TIMESTAMP(6)
+		// over to the time the row is locked.
+		String locked = "TIMESTAMPADD(MICROSECOND, TIMESTAMPDIFF(MICROSECOND, NOW(6), SYSDATE(6)), UTC_TIMESTAMP(6))";
+		boolean renewed = update(connection,
+				"UPDATE " + this.owners + " SET EXPIRES_AT = TIMESTAMPADD(MICROSECOND, ? * 1000, " + locked
+						+ ") WHERE RECORD = ? AND TOKEN = '' AND EXPIRES_AT > " + locked,
+				ttlMillis, record) > 0;
+		Set<String> revoked = new HashSet<>();
+		try (PreparedStatement statement = connection
+			.prepareStatement("SELECT TOKEN FROM " + this.owners + " WHERE RECORD = ? AND TOKEN <> ''")) {
+			statement.setString(1, record);
+			try (ResultSet result = statement.executeQuery()) {
+				while (result.next()) {
+					revoked.add(result.getString(1));
+				}
+			}
+		}
+		if (!revoked.isEmpty()) {
+			List<Object> parameters = new ArrayList<>();
+			parameters.add(record);
+			parameters.addAll(revoked);
+			update(connection,
+					"DELETE FROM " + this.owners + " WHERE RECORD = ? AND TOKEN IN ("
+							+ revoked.stream().map((token) -> "?").collect(Collectors.joining(", ")) + ")",
+					parameters.toArray());
+		}
+		return new RecordRenewal(renewed, revoked);
+	}
+
+	/**
+	 * Records the eviction of the key's exclusive lease for its holder when the lease
+	 * names an owner record: the record's renewal takes the revocation and reports the
+	 * lease lost, as the renewal of the record alone would not. Kept a day at most.
+	 */
+	@Override
+	void revokeEvicted(Connection connection, String key) throws SQLException {
+		update(connection,
+				"INSERT INTO " + this.owners + " (RECORD, TOKEN, EXPIRES_AT)"
+						+ " SELECT l.RECORD, l.TOKEN, TIMESTAMPADD(DAY, 1, " + NOW + ") FROM " + this.table + " l"
+						+ " WHERE l.LOCK_KEY = ? AND l.SLOT = '' AND l.TOKEN IS NOT NULL AND l.RECORD IS NOT NULL",
+				key);
 	}
 
 	private static long insertId(Statement statement) throws SQLException {

@@ -28,6 +28,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
 import java.util.Set;
+import java.util.UUID;
 
 import org.jspecify.annotations.Nullable;
 
@@ -413,16 +414,21 @@ final class PostgresLockDialect extends JdbcLockDialect {
 	}
 
 	@Override
+	boolean keepsOwnerRecords() {
+		return true;
+	}
+
+	@Override
+	String newRecordName() {
+		return RECORD_SLOT_PREFIX + UUID.randomUUID();
+	}
+
+	@Override
 	OptionalLong acquireExclusive(Connection connection, LeaseSpec lease, String owner) throws SQLException {
 		return acquireExclusive(connection, lease, owner, null);
 	}
 
-	/**
-	 * Acquires an exclusive lease that names an owner record.
-	 * @param record the {@code SLOT} of the record, or {@code null} for a lease that
-	 * keeps its own expiry
-	 * @return the fencing token of the grant, or empty when the key is held
-	 */
+	@Override
 	OptionalLong acquireExclusive(Connection connection, LeaseSpec lease, String owner, @Nullable String record)
 			throws SQLException {
 		try (PreparedStatement statement = connection.prepareStatement(this.acquireExclusive)) {
@@ -453,11 +459,11 @@ final class PostgresLockDialect extends JdbcLockDialect {
 	}
 
 	/**
-	 * One statement for every key: the acquire's upsert over arrays of the leases, each
-	 * naming the same owner record.
-	 * @param record the {@code SLOT} of the record, or {@code null} for leases that keep
-	 * their own expiry
+	 * {@inheritDoc}
+	 * <p>
+	 * Here one statement for every key: the acquire's upsert over arrays of the leases.
 	 */
+	@Override
 	Map<String, Long> acquireExclusiveAll(Connection connection, List<LeaseSpec> leases, List<String> owners,
 			@Nullable String record) throws SQLException {
 		String[] keys = new String[leases.size()];
@@ -539,24 +545,21 @@ final class PostgresLockDialect extends JdbcLockDialect {
 	}
 
 	/**
-	 * Makes an owner record, after deleting the records and revocations that have
-	 * expired.
-	 * @param record the {@code SLOT} of the record
-	 * @param owner the owner column, shown to whoever reads the table
-	 * @param ttlMillis the time-to-live of the record
+	 * {@inheritDoc}
+	 * <p>
+	 * Here a row of the lock table whose {@code SLOT} is the record's name.
 	 */
+	@Override
 	void createRecord(Connection connection, String record, String owner, long ttlMillis) throws SQLException {
 		update(connection, this.createRecord, record, owner, ttlMillis);
 	}
 
 	/**
-	 * Renews an owner record, and with it every lease that names it, and takes its
-	 * revocations.
-	 * @param record the {@code SLOT} of the record
-	 * @param ttlMillis the time-to-live of the record from now
-	 * @return whether the record was renewed (it had not expired), and the tokens of the
-	 * leases naming it that a force-release evicted since its last renewal
+	 * {@inheritDoc}
+	 * <p>
+	 * Here one statement, compared with {@code clock_timestamp()}.
 	 */
+	@Override
 	RecordRenewal renewRecord(Connection connection, String record, long ttlMillis) throws SQLException {
 		try (PreparedStatement statement = connection.prepareStatement(this.renewRecord)) {
 			statement.setLong(1, ttlMillis);
@@ -630,17 +633,6 @@ final class PostgresLockDialect extends JdbcLockDialect {
 	 * {@code true} when refused)
 	 */
 	record WaitingGrant(OptionalLong fencingToken, boolean othersWaiting) {
-	}
-
-	/**
-	 * What the renewal of an owner record answered.
-	 *
-	 * @param renewed whether the record was renewed; when not, it had expired, and every
-	 * lease naming it is lost
-	 * @param revoked the tokens of the leases naming the record that a force-release
-	 * evicted
-	 */
-	record RecordRenewal(boolean renewed, Set<String> revoked) {
 	}
 
 	/**

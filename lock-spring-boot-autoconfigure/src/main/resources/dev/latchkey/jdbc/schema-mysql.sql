@@ -9,6 +9,11 @@
 -- backwards. Times are UTC (UTC_TIMESTAMP), whatever the session's time zone.
 -- DESCRIPTION is the holder's description, if it gave one. A table made by an earlier version lacks it; add it with
 -- ALTER TABLE LATCHKEY_LOCKS ADD COLUMN DESCRIPTION VARCHAR(200) (the repository refuses to start without it).
+-- RECORD names, for an exclusive lease, the owner record (a row of LATCHKEY_LOCKS_OWNERS, below) of its holder's
+-- instance and TTL: the lease is held while its own EXPIRES_AT or its record's has not passed, so that renewing the
+-- record renews every lease that names it. A table made by an earlier version lacks it; add it with
+-- ALTER TABLE LATCHKEY_LOCKS ADD COLUMN RECORD VARCHAR(64), and create LATCHKEY_LOCKS_OWNERS (while instances of the
+-- earlier version still take locks from the table, set latchkey.jdbc.owner-records=false).
 CREATE TABLE IF NOT EXISTS LATCHKEY_LOCKS (
 	LOCK_KEY VARCHAR(512) NOT NULL,
 	SLOT VARCHAR(64) NOT NULL,
@@ -18,5 +23,17 @@ CREATE TABLE IF NOT EXISTS LATCHKEY_LOCKS (
 	PERMITS INT NOT NULL,
 	EXPIRES_AT DATETIME(3) NOT NULL,
 	DESCRIPTION VARCHAR(200),
+	RECORD VARCHAR(64),
 	PRIMARY KEY (LOCK_KEY, SLOT)
+) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_bin;
+
+-- The owner records: TOKEN is '' for a record itself, and the token of an exclusive lease that a force-release
+-- evicted for a revocation, which the record's next renewal takes and reports lost. Rows past EXPIRES_AT are deleted
+-- when a record is made.
+CREATE TABLE IF NOT EXISTS LATCHKEY_LOCKS_OWNERS (
+	RECORD VARCHAR(64) NOT NULL,
+	TOKEN VARCHAR(64) NOT NULL,
+	OWNER VARCHAR(255),
+	EXPIRES_AT DATETIME(3) NOT NULL,
+	PRIMARY KEY (RECORD, TOKEN)
 ) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_bin;

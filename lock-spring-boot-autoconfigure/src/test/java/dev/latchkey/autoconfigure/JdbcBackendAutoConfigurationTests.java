@@ -23,6 +23,8 @@ import java.util.UUID;
 import javax.sql.DataSource;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.io.TempDir;
 
 import org.springframework.boot.autoconfigure.AutoConfigurations;
@@ -144,28 +146,29 @@ class JdbcBackendAutoConfigurationTests {
 		assertInitializeSchemaAlwaysCreatesTheTable(TestServers.postgresUrl(), "postgres-auto", true);
 	}
 
-	@Test
-	void exclusiveLeasesOnPostgresNameAnOwnerRecordUnlessThePropertyTurnsThemOff() {
+	@ParameterizedTest
+	@ValueSource(strings = { "postgres", "mariadb" })
+	void exclusiveLeasesNameAnOwnerRecordUnlessThePropertyTurnsThemOff(String database) {
+		String url = "postgres".equals(database) ? TestServers.postgresUrl() : TestServers.mariadbUrl();
 		for (boolean ownerRecords : new boolean[] { true, false }) {
 			String table = "LK_AUTO_"
 					+ UUID.randomUUID().toString().replace("-", "").substring(0, 16).toUpperCase(Locale.ROOT);
 			contextRunner()
-				.withPropertyValues("spring.datasource.url=" + TestServers.postgresUrl(),
-						"latchkey.jdbc.initialize-schema=always", "latchkey.jdbc.table-name=" + table,
-						"latchkey.jdbc.owner-records=" + ownerRecords)
+				.withPropertyValues("spring.datasource.url=" + url, "latchkey.jdbc.initialize-schema=always",
+						"latchkey.jdbc.table-name=" + table, "latchkey.jdbc.owner-records=" + ownerRecords)
 				.run((context) -> {
 					JdbcTemplate jdbc = new JdbcTemplate(context.getBean(DataSource.class));
 					try {
 						context.getBean(LockTemplate.class)
 							.exclusive("owner-records")
-							.run(() -> assertThat(jdbc.queryForObject("SELECT COUNT(*) FROM " + table
-									+ " WHERE TOKEN IS NOT NULL AND RECORD LIKE '~owner:%'", Integer.class))
+							.run(() -> assertThat(jdbc.queryForObject(
+									"SELECT COUNT(*) FROM " + table + " WHERE TOKEN IS NOT NULL AND RECORD IS NOT NULL",
+									Integer.class))
 								.as("leases naming a record with latchkey.jdbc.owner-records=%s", ownerRecords)
 								.isEqualTo(ownerRecords ? 1 : 0));
 					}
 					finally {
-						jdbc.execute("DROP TABLE IF EXISTS " + table);
-						jdbc.execute("DROP SEQUENCE IF EXISTS " + table + "_FENCING");
+						dropTables(jdbc, table, "postgres".equals(database));
 					}
 				});
 		}
@@ -174,6 +177,17 @@ class JdbcBackendAutoConfigurationTests {
 	@Test
 	void initializeSchemaAlwaysCreatesTheTableInMariaDbWithTheMySqlScript() {
 		assertInitializeSchemaAlwaysCreatesTheTable(TestServers.mariadbUrl(), "mariadb-auto", false);
+	}
+
+	private static void dropTables(JdbcTemplate jdbc, String table, boolean withSequence) {
+		jdbc.execute("DROP TABLE IF EXISTS " + table);
+		if (withSequence) {
+			jdbc.execute("DROP SEQUENCE IF EXISTS " + table + "_FENCING");
+		}
+		else {
+			// MySQL's and MariaDB's owner records.
+			jdbc.execute("DROP TABLE IF EXISTS " + table + "_OWNERS");
+		}
 	}
 
 	private void assertInitializeSchemaAlwaysCreatesTheTable(String url, String key, boolean withSequence) {
@@ -192,10 +206,7 @@ class JdbcBackendAutoConfigurationTests {
 							.isOne());
 				}
 				finally {
-					jdbc.execute("DROP TABLE IF EXISTS " + table);
-					if (withSequence) {
-						jdbc.execute("DROP SEQUENCE IF EXISTS " + table + "_FENCING");
-					}
+					dropTables(jdbc, table, withSequence);
 				}
 			});
 	}

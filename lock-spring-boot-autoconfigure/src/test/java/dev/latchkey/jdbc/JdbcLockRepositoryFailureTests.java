@@ -159,6 +159,47 @@ class JdbcLockRepositoryFailureTests {
 	}
 
 	@Test
+	void mariaDbTableOfAnEarlierVersionFailsTheCheckUntilItHasTheRecordColumnAndTheOwnersTable() {
+		String table = JdbcTestSupport.newTableName();
+		try (HikariDataSource mariadb = JdbcTestSupport.dataSource(TestServers.mariadbUrl(), 2)) {
+			JdbcTemplate jdbc = new JdbcTemplate(mariadb);
+			// The table as the MySQL script made it before owner records.
+			jdbc.execute("CREATE TABLE " + table + " (LOCK_KEY VARCHAR(512) NOT NULL, SLOT VARCHAR(64) NOT NULL,"
+					+ " TOKEN VARCHAR(64), OWNER VARCHAR(255), FENCING BIGINT NOT NULL, PERMITS INT NOT NULL,"
+					+ " EXPIRES_AT DATETIME(3) NOT NULL, DESCRIPTION VARCHAR(200), PRIMARY KEY (LOCK_KEY, SLOT))"
+					+ " ENGINE = InnoDB DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_bin");
+			try {
+				JdbcLockRepository repository = new JdbcLockRepository(mariadb, table);
+				String addRecord = "ALTER TABLE " + table + " ADD COLUMN RECORD VARCHAR(64)";
+				assertThatExceptionOfType(LockConfigurationException.class)
+					.isThrownBy(() -> repository.checkSchema(512))
+					.withMessageStartingWith("The lock table " + table + " lacks the RECORD column")
+					.satisfies((ex) -> assertThat(ex.getAction()).startsWith("Add the column: " + addRecord + " "));
+				jdbc.execute(addRecord);
+				assertThatExceptionOfType(LockConfigurationException.class)
+					.isThrownBy(() -> repository.checkSchema(512))
+					.withMessageStartingWith(
+							"The table " + table + "_OWNERS of the lock table's owner records does" + " not exist")
+					.satisfies((ex) -> assertThat(ex.getAction())
+						.startsWith("Create it with the second statement of the script"
+								+ " classpath:dev/latchkey/jdbc/schema-mysql.sql"));
+				JdbcTestSupport.createTable(mariadb, "schema-mysql.sql", table);
+				repository.checkSchema(512);
+				LeaseSpec lease = LeaseSpec.exclusive("old-table", "test", "token-old", Duration.ofSeconds(30));
+				assertThat(repository.tryAcquire(lease)).isPresent();
+				assertThat(jdbc.queryForObject("SELECT COUNT(*) FROM " + table + "_OWNERS WHERE TOKEN = ''",
+						Integer.class))
+					.as("owner records")
+					.isOne();
+				assertThat(repository.release(lease)).isTrue();
+			}
+			finally {
+				JdbcTestSupport.dropTable(mariadb, table, false);
+			}
+		}
+	}
+
+	@Test
 	void tableNamesThatAreNotIdentifiersAreRefused() {
 		for (String name : List.of("", "LOCKS;DROP TABLE X", "1LOCKS", "a.b.c", "LOCKS-2", "\"LOCKS\"",
 				"A_TABLE_NAME_FAR_TOO_LONG_FOR_A_SEQUENCE_NAME_TO_BE_DERIVED_FROM_IT")) {

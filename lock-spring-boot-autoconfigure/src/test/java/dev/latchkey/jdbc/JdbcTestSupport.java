@@ -73,6 +73,8 @@ final class JdbcTestSupport {
 	static void dropTable(DataSource dataSource, String tableName, boolean withSequence) {
 		JdbcTemplate jdbc = new JdbcTemplate(dataSource);
 		jdbc.execute("DROP TABLE IF EXISTS " + tableName);
+		// MySQL's and MariaDB's owner records.
+		jdbc.execute("DROP TABLE IF EXISTS " + MySqlLockDialect.ownersTable(tableName));
 		if (withSequence) {
 			jdbc.execute("DROP SEQUENCE IF EXISTS " + tableName + "_FENCING");
 		}
