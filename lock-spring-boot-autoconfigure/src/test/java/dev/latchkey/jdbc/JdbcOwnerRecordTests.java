@@ -129,6 +129,10 @@ abstract class JdbcOwnerRecordTests {
 				sleep(SHORT_TTL.toMillis() / 4);
 			}
 			assertThat(other.tryAcquire(lease(kept.key(), SHORT_TTL))).isEmpty();
+			assertThat(other
+				.tryAcquireShared(LeaseSpec.shared(kept.key(), "reader", UUID.randomUUID().toString(), SHORT_TTL)))
+				.as("a shared lease of a key held through its record")
+				.isEmpty();
 			// Listed with the time its record has left, though its own row expired.
 			assertThat(other.inspect(kept.key()))
 				.hasValueSatisfying((info) -> assertThat(info.holders()).singleElement()
