@@ -51,8 +51,8 @@ import dev.latchkey.LockTemplate;
  *
  * Arguments: the backend ({@code memory}, {@code socket}, {@code socket-remote} (the
  * arbiter in a child JVM), {@code redis}, {@code redis-cluster}, {@code postgresql},
- * {@code etcd} or {@code etcd-cluster}; see {@link Instances}), leases, TTL in seconds,
- * seconds to hold them (10 by default), busy threads (none by default).
+ * {@code mariadb}, {@code etcd} or {@code etcd-cluster}; see {@link Instances}), leases,
+ * TTL in seconds, seconds to hold them (10 by default), busy threads (none by default).
  */
 public final class HeldLeases {
 
@@ -64,7 +64,7 @@ public final class HeldLeases {
 	public static void main(String[] args) throws Exception {
 		if (args.length < 3) {
 			System.err.println(
-					"Usage: HeldLeases memory|socket|socket-remote|redis|redis-cluster|postgresql|etcd|etcd-cluster leases "
+					"Usage: HeldLeases memory|socket|socket-remote|redis|redis-cluster|postgresql|mariadb|etcd|etcd-cluster leases "
 							+ "ttl-seconds " + "[seconds] [busy-threads]");
 			System.exit(2);
 		}

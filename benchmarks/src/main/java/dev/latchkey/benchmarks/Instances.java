@@ -19,12 +19,15 @@ package dev.latchkey.benchmarks;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
+import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -33,6 +36,8 @@ import java.util.Locale;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
+
+import javax.sql.DataSource;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
@@ -53,6 +58,7 @@ import org.springframework.core.io.ClassPathResource;
 import org.springframework.data.redis.connection.RedisClusterConfiguration;
 import org.springframework.data.redis.connection.RedisStandaloneConfiguration;
 import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
+import org.springframework.jdbc.datasource.DelegatingDataSource;
 import org.springframework.jdbc.datasource.init.ResourceDatabasePopulator;
 import org.springframework.util.Assert;
 import org.springframework.util.StreamUtils;
@@ -97,7 +103,8 @@ final class Instances implements AutoCloseable {
 	 * @param backend {@code memory}, {@code socket}, {@code socket-remote} (the arbiter
 	 * in a child JVM), {@code redis}, {@code redis-cluster} (three primaries these
 	 * instances start), {@code postgresql}, {@code postgresql-unlogged} (the lock table
-	 * made unlogged), {@code etcd} or {@code etcd-cluster} (the three members
+	 * made unlogged), {@code mariadb} (statements counted as the repository prepares
+	 * them), {@code etcd} or {@code etcd-cluster} (the three members
 	 * {@code scripts/services.sh} starts)
 	 * @param name the harness's name, which the namespace starts with
 	 */
@@ -151,11 +158,12 @@ final class Instances implements AutoCloseable {
 			case "redis" -> redis();
 			case "redis-cluster" -> redisCluster();
 			case "postgresql", "postgresql-unlogged" -> postgresql(instance);
+			case "mariadb" -> mariadb(instance);
 			case "etcd" -> etcd(env("LATCHKEY_TEST_ETCD_ENDPOINTS", "http://127.0.0.1:2379"));
 			case "etcd-cluster" -> etcd(required("LATCHKEY_TEST_ETCD_CLUSTER_ENDPOINTS"));
 			default -> throw new IllegalArgumentException("Unknown backend '" + this.backend
-					+ "': use memory, socket, socket-remote, redis, redis-cluster, postgresql, postgresql-unlogged, etcd or "
-					+ "etcd-cluster");
+					+ "': use memory, socket, socket-remote, redis, redis-cluster, postgresql, postgresql-unlogged, mariadb,"
+					+ " etcd or etcd-cluster");
 		};
 	}
 
@@ -372,6 +380,65 @@ final class Instances implements AutoCloseable {
 		HikariDataSource pool = pool(this.proxy.url(), "instance-" + instance, size);
 		this.closeables.add(pool);
 		return pool;
+	}
+
+	/**
+	 * A repository on MariaDB (MySQL's statements), its pool's statements counted as the
+	 * repository prepares them (each is then sent once: a round trip). The first call
+	 * makes the lock table and its owners table from {@code schema-mysql.sql}.
+	 */
+	private LockRepository mariadb(int instance) throws Exception {
+		String url = env("LATCHKEY_MARIADB_URL", "jdbc:mariadb://127.0.0.1:3306/test?user=root");
+		if (this.table == null) {
+			String table = "LKMW_" + UUID.randomUUID().toString().substring(0, 8).toUpperCase(Locale.ROOT);
+			String schema = StreamUtils.copyToString(
+					new ClassPathResource("dev/latchkey/jdbc/schema-mysql.sql").getInputStream(),
+					StandardCharsets.UTF_8);
+			HikariDataSource admin = pool(url, "admin", 1);
+			new ResourceDatabasePopulator(new ByteArrayResource(
+					schema.replace(JdbcLockRepository.DEFAULT_TABLE_NAME, table).getBytes(StandardCharsets.UTF_8)))
+				.execute(admin);
+			this.closeables.add(() -> {
+				try (Connection connection = admin.getConnection();
+						Statement statement = connection.createStatement()) {
+					statement.execute("DROP TABLE IF EXISTS " + table);
+					statement.execute("DROP TABLE IF EXISTS " + table + "_OWNERS");
+				}
+				admin.close();
+			});
+			this.table = table;
+			this.requests.counted();
+		}
+		HikariDataSource pool = pool(url, "instance-" + instance, 10);
+		this.closeables.add(pool);
+		Requests requests = this.requests;
+		DataSource counting = new DelegatingDataSource(pool) {
+
+			@Override
+			public Connection getConnection() throws SQLException {
+				Connection connection = super.getConnection();
+				return (Connection) Proxy.newProxyInstance(Instances.class.getClassLoader(),
+						new Class<?>[] { Connection.class }, (proxy, method, arguments) -> {
+							if (method.getName().equals("prepareStatement")
+									|| method.getName().equals("createStatement")) {
+								requests.add();
+							}
+							try {
+								return method.invoke(connection, arguments);
+							}
+							catch (InvocationTargetException ex) {
+								throw ex.getCause();
+							}
+						});
+			}
+
+		};
+		JdbcLockRepository repository = new JdbcLockRepository(counting, this.table);
+		// -Dlatchkey.jdbc.owner-records=false renews each lease by itself, as before
+		// owner records.
+		repository.setOwnerRecords(Boolean.parseBoolean(System.getProperty("latchkey.jdbc.owner-records", "true")));
+		this.closeables.add(repository);
+		return repository;
 	}
 
 	/**
