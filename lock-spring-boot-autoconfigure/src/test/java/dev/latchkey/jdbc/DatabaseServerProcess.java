@@ -91,7 +91,17 @@ abstract class DatabaseServerProcess implements AutoCloseable {
 	 * @return the running server
 	 */
 	static DatabaseServerProcess mariadb() {
-		return new MariaDb().start();
+		return new MariaDb(List.of()).start();
+	}
+
+	/**
+	 * Starts a MariaDB server of the test's own with server options of the test's, with a
+	 * database {@code test}, and waits until it answers.
+	 * @param options the options, for example {@code --sysdate-is-now}
+	 * @return the running server
+	 */
+	static DatabaseServerProcess mariadb(String... options) {
+		return new MariaDb(List.of(options)).start();
 	}
 
 	/**
@@ -285,8 +295,11 @@ abstract class DatabaseServerProcess implements AutoCloseable {
 	 */
 	private static final class MariaDb extends DatabaseServerProcess {
 
-		MariaDb() {
+		private final List<String> options;
+
+		MariaDb(List<String> options) {
 			super("mariadb");
+			this.options = options;
 		}
 
 		@Override
@@ -298,10 +311,12 @@ abstract class DatabaseServerProcess implements AutoCloseable {
 
 		@Override
 		List<String> command() {
-			return withUser("mariadbd", "--no-defaults", "--datadir=" + data(), "--port=" + this.port,
+			List<String> command = withUser("mariadbd", "--no-defaults", "--datadir=" + data(), "--port=" + this.port,
 					"--bind-address=127.0.0.1", "--socket=" + this.directory.resolve("mariadb.sock"),
 					"--pid-file=" + this.directory.resolve("mariadb.pid"), "--innodb-buffer-pool-size=32M",
 					"--innodb-flush-log-at-trx-commit=1");
+			command.addAll(this.options);
+			return command;
 		}
 
 		private List<String> withUser(String... command) {

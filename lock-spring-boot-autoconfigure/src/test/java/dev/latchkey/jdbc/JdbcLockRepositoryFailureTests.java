@@ -200,6 +200,29 @@ class JdbcLockRepositoryFailureTests {
 	}
 
 	@Test
+	void ownerRecordsOnAMariaDbServerWhoseSysdateIsNowFailTheAcquisitionWithTheProperty() {
+		try (DatabaseServerProcess server = DatabaseServerProcess.mariadb("--sysdate-is-now");
+				HikariDataSource mariadb = JdbcTestSupport.dataSource(server.url(), 2)) {
+			String table = JdbcTestSupport.newTableName();
+			JdbcTestSupport.createTable(mariadb, "schema-mysql.sql", table);
+			LeaseSpec lease = LeaseSpec.exclusive("sysdate", "test", "token-sysdate", Duration.ofSeconds(30));
+			try (JdbcLockRepository repository = new JdbcLockRepository(mariadb, table)) {
+				// A renewal there would judge its record by when it was sent.
+				assertThatExceptionOfType(LockConfigurationException.class)
+					.isThrownBy(() -> repository.tryAcquire(lease))
+					.withMessageContaining("--sysdate-is-now")
+					.satisfies((ex) -> assertThat(ex.getAction()).contains("latchkey.jdbc.owner-records=false"));
+			}
+			try (JdbcLockRepository repository = new JdbcLockRepository(mariadb, table)) {
+				repository.setOwnerRecords(false);
+				assertThat(repository.tryAcquire(lease)).isPresent();
+				assertThat(repository.renew(List.of(lease))).isEmpty();
+				assertThat(repository.release(lease)).isTrue();
+			}
+		}
+	}
+
+	@Test
 	void tableNamesThatAreNotIdentifiersAreRefused() {
 		for (String name : List.of("", "LOCKS;DROP TABLE X", "1LOCKS", "a.b.c", "LOCKS-2", "\"LOCKS\"",
 				"A_TABLE_NAME_FAR_TOO_LONG_FOR_A_SEQUENCE_NAME_TO_BE_DERIVED_FROM_IT")) {
