@@ -114,6 +114,8 @@ byte hexp;             /* that lease's expiry */
 bit queued[N];         /* waiters */
 bit conn[N];           /* in the grace period: the client has re-asserted */
 byte next;             /* last fencing token it issued */
+byte graceEnd;         /* the stored horizon as it read it when elected: the longest its grace period lasts (its
+                          own promises move the stored horizon on, and need no waiting for) */
 
 /* ---- the state file: survives the arbiter ---- */
 byte mark;             /* every token issued so far is <= mark */
@@ -277,6 +279,7 @@ end:
 		COUNT_DOWN(reqt[i]); COUNT_DOWN(inexp[i])
 		FOR_ALL(TICK);
 		COUNT_DOWN(hexp);
+		COUNT_DOWN(graceEnd);
 		COUNT_DOWN(horizon) }
 	od
 }
@@ -295,7 +298,7 @@ end:
 	 */
 	:: atomic { up && changes < MAXCHG ->
 		printf("the arbiter exits\n");
-		changes++; up = 0; grace = 0; holder = NONE; htok = 0; hexp = 0; next = 0;
+		changes++; up = 0; grace = 0; graceEnd = 0; holder = NONE; htok = 0; hexp = 0; next = 0;
 #define CLOSE(i) queued[i] = 0; conn[i] = 0; reqk[i] = 0; reqtok[i] = 0; reqt[i] = 0; stale[i] = alive[i]
 		FOR_ALL(CLOSE) }
 
@@ -315,6 +318,7 @@ end:
 #else
 		grace = 1;
 #endif
+		graceEnd = horizon;
 		printf("a new arbiter is elected: fencing above %d, grace period %d\n", next, grace)
 	}
 
@@ -359,10 +363,11 @@ end:
 
 	/*
 	 * The grace period ends when every client of the stored set has re-asserted or is dead, or when the horizon
-	 * has passed. The stored set becomes the clients that re-asserted (the others' leases have expired).
+	 * it read when elected has passed. The stored set becomes the clients that re-asserted (the others' leases have
+	 * expired).
 	 */
-	:: atomic { up && grace && (horizon == 0 || ALL_REASSERTED) ->
-		printf("arbiter: grace period ends (horizon passed: %d)\n", horizon == 0);
+	:: atomic { up && grace && (graceEnd == 0 || ALL_REASSERTED) ->
+		printf("arbiter: grace period ends (horizon passed: %d)\n", graceEnd == 0);
 		grace = 0;
 #define RESET_SET(i) inset[i] = conn[i]; conn[i] = 0
 		FOR_ALL(RESET_SET) }

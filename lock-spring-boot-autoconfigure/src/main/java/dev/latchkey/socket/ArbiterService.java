@@ -75,6 +75,14 @@ final class ArbiterService {
 
 	private final ArrayDeque<Deferred> deferred = new ArrayDeque<>();
 
+	// The latest expiry the predecessor promised: what the grace period waits for at
+	// most. Not the state's horizon, which this arbiter's own promises move on (a renewal
+	// of a lease re-asserted already, an owner record made meanwhile).
+	private final long predecessorHorizon;
+
+	// Every request handled since the arbiter started, for STATS.
+	private long requests;
+
 	/**
 	 * Takes over the lock directory whose state file is given: in a grace period if a
 	 * client of the predecessor may still hold leases.
@@ -91,7 +99,8 @@ final class ArbiterService {
 		long now = System.nanoTime();
 		this.state = ArbiterState.read(stateFile, now);
 		this.table = new LockTable<>(this.state::nextToken, this.state::cover);
-		if (this.state.horizon() - now > 0) {
+		this.predecessorHorizon = this.state.horizon();
+		if (this.predecessorHorizon - now > 0) {
 			for (ArbiterState.Client client : this.state.clients()) {
 				if (client.isAlive()) {
 					this.awaited.put(client.id(), client);
@@ -119,16 +128,18 @@ final class ArbiterService {
 		}
 		LockTable.Effects<ArbiterPeer> effects = new LockTable.Effects<>();
 		long id = request.id();
+		this.requests++;
 		ByteBuffer answer = switch (request.kind()) {
 			case Protocol.HELLO -> hello(peer, (Protocol.Hello) request, now);
 			case Protocol.ACQUIRE -> acquire(peer, (Protocol.Acquire) request, now, effects);
 			case Protocol.RELEASE, Protocol.DEQUEUE -> keyToken(peer, (Protocol.KeyToken) request, now, effects);
 			case Protocol.RENEW ->
 				Protocol.tokens(id, this.table.renew(peer, ((Protocol.Renew) request).renewals(), now));
+			case Protocol.RECORD, Protocol.RENEW_RECORD -> ownerRecord((Protocol.OwnerRecord) request, now);
 			case Protocol.REASSERT -> reassert(peer, (Protocol.Reassert) request, now);
 			case Protocol.REASSERTED -> reasserted(peer, id, now, effects);
 			case Protocol.STATS -> Protocol.Bare.stats(id, this.peers.size(), this.table.keys(), this.table.holders(),
-					this.table.grants());
+					this.table.grants(), this.requests);
 			case Protocol.LIST -> list((Protocol.ListPage) request, now);
 			default -> keyOnly(peer, (Protocol.KeyOnly) request, now, effects);
 		};
@@ -153,13 +164,23 @@ final class ArbiterService {
 		}
 		LockTable.Outcome outcome = this.table.acquire(peer, acquire.key(), acquire.token(), acquire.permits(),
 				acquire.ttlNanos(), acquire.owner(), acquire.description().isEmpty() ? null : acquire.description(),
-				acquire.queue(), now, effects);
+				acquire.queue(), acquire.record(), now, effects);
 		return switch (outcome.kind()) {
 			case GRANTED -> Protocol.Acquire.granted(acquire.id(), outcome.fencingToken(), outcome.expiresAtNanos());
 			case QUEUED -> Protocol.Acquire.queued(acquire.id());
 			case HELD -> Protocol.Acquire.held(acquire.id());
 			case LIMIT_CONFLICT -> Protocol.Acquire.limitConflict(acquire.id(), outcome.heldLimit());
+			case RECORD_GONE -> Protocol.Acquire.recordGone(acquire.id());
 		};
+	}
+
+	private ByteBuffer ownerRecord(Protocol.OwnerRecord request, long now) {
+		if (request.kind() == Protocol.RECORD) {
+			return this.table.createRecord(request.name(), request.ttlNanos(), now) ? Protocol.yes(request.id())
+					: Protocol.no(request.id());
+		}
+		List<String> evicted = this.table.renewRecord(request.name(), request.ttlNanos(), now);
+		return (evicted != null) ? Protocol.OwnerRecord.renewed(request.id(), evicted) : Protocol.no(request.id());
 	}
 
 	private ByteBuffer keyToken(ArbiterPeer peer, Protocol.KeyToken request, long now,
@@ -237,7 +258,7 @@ final class ArbiterService {
 	}
 
 	private void endGraceIfDone(long now, LockTable.Effects<ArbiterPeer> effects) {
-		if (this.table.isGranting() || (!this.awaited.isEmpty() && this.state.horizon() - now > 0)) {
+		if (this.table.isGranting() || (!this.awaited.isEmpty() && this.predecessorHorizon - now > 0)) {
 			return;
 		}
 		if (!this.awaited.isEmpty()) {

@@ -52,6 +52,16 @@ import org.springframework.util.Assert;
  * goes to the next waiter. While {@link #setGranting granting} is off (a new arbiter's
  * grace period) nothing new is granted: only re-assertions are accepted, and requests
  * queue.
+ * <p>
+ * <b>Owner records.</b> A lease may name an owner record of its client's (one per TTL
+ * class, made with {@link #createRecord}): it is then held while its own expiry or its
+ * record's has not passed, so that one {@link #renewRecord renewal} of the record keeps
+ * every such lease, however many. A record that expired is never renewed again, and an
+ * acquisition that names it is refused with {@link Outcome.Kind#RECORD_GONE}: a lease
+ * whose record expired (its client paused past the TTL) cannot come back for a client
+ * that went on without it. A force-release of a lease that names a record is told to the
+ * record's next renewal; a lease {@link #renew renewed by itself} leaves its record and
+ * keeps its own expiry.
  *
  * @param <C> the type that identifies a client (its connection)
  */
@@ -74,6 +84,9 @@ final class LockTable<C> {
 	// keys with long common prefixes down a tree cost about half of a renewal's time.
 	// Only a listing wants key order, and sorts the keys of its page.
 	private final Map<String, Entry<C>> entries = new HashMap<>();
+
+	// The owner records, by name: one per client and TTL class, so few.
+	private final Map<String, Record> records = new HashMap<>();
 
 	private final LongSupplier fencing;
 
@@ -117,10 +130,30 @@ final class LockTable<C> {
 	 */
 	Outcome acquire(C client, String key, String token, int limit, long ttlNanos, String owner,
 			@Nullable String description, boolean queue, long now, Effects<C> effects) {
+		return acquire(client, key, token, limit, ttlNanos, owner, description, queue, "", now, effects);
+	}
+
+	/**
+	 * Tries to grant a lease that names an owner record, or queues the request.
+	 * @param recordName the owner record the lease is to name, {@code ""} for none
+	 * @return the outcome: {@link Outcome.Kind#RECORD_GONE} when the table has no such
+	 * record, or it expired
+	 * @see #acquire(Object, String, String, int, long, String, String, boolean, long,
+	 * Effects)
+	 */
+	Outcome acquire(C client, String key, String token, int limit, long ttlNanos, String owner,
+			@Nullable String description, boolean queue, String recordName, long now, Effects<C> effects) {
+		Record record = null;
+		if (!recordName.isEmpty()) {
+			record = this.records.get(recordName);
+			if (record == null || !record.isLive(now)) {
+				return Outcome.RECORD_GONE;
+			}
+		}
 		Entry<C> entry = this.entries.computeIfAbsent(key, (k) -> new Entry<>());
 		String shared = owner.equals(this.lastOwner) ? this.lastOwner : owner;
 		this.lastOwner = shared;
-		Request<C> request = new Request<>(client, token, limit, ttlNanos, shared, description);
+		Request<C> request = new Request<>(client, token, limit, ttlNanos, shared, description, record);
 		if (limit > 0) {
 			int fixed = entry.semaphoreLimit();
 			if (fixed != 0 && fixed != limit) {
@@ -172,7 +205,7 @@ final class LockTable<C> {
 		boolean released = false;
 		if (holder != null && holder.client == client) {
 			entry.holders.remove(holder);
-			released = now - holder.expiresAtNanos < 0;
+			released = holder.isLive(now);
 		}
 		expire(key, entry, now, effects);
 		drain(key, entry, now, effects);
@@ -194,6 +227,11 @@ final class LockTable<C> {
 			return false;
 		}
 		boolean evicted = entry.holders.anyLive(now);
+		for (Holder<C> holder : entry.holders) {
+			if (holder.record != null && holder.isLive(now)) {
+				holder.record.evicted(holder.token);
+			}
+		}
 		entry.holders.clear();
 		if (evicted) {
 			this.fencing.getAsLong();
@@ -205,7 +243,8 @@ final class LockTable<C> {
 	}
 
 	/**
-	 * Renews leases of the client's.
+	 * Renews leases of the client's, each by itself: a lease that named an owner record
+	 * leaves it, and keeps the expiry this renewal gives it.
 	 * @return the tokens of the leases it no longer holds
 	 */
 	List<String> renew(C client, List<Protocol.Renewal> renewals, long now) {
@@ -220,6 +259,7 @@ final class LockTable<C> {
 			Holder<C> holder = (entry != null) ? entry.holders.get(renewal.token()) : null;
 			if (holder != null && holder.client == client && holder.isLive(now)) {
 				holder.expiresAtNanos = now + renewal.ttlNanos();
+				holder.record = null;
 				// A renewal may ask for less than before (a maximum hold's last one).
 				noteExpiry(holder.expiresAtNanos);
 			}
@@ -231,12 +271,56 @@ final class LockTable<C> {
 	}
 
 	/**
+	 * Makes an owner record, which lives {@code ttlNanos} from now.
+	 * @param name the record's name, which its client chose unique
+	 * @return whether it was made: {@code false} when the name is taken
+	 */
+	boolean createRecord(String name, long ttlNanos, long now) {
+		if (this.records.containsKey(name)) {
+			return false;
+		}
+		long expiresAt = now + ttlNanos;
+		this.horizon.accept(expiresAt);
+		this.records.put(name, new Record(expiresAt));
+		return true;
+	}
+
+	/**
+	 * Renews an owner record, and with it every lease that names it, unless it expired
+	 * (which it then never does again: it is forgotten).
+	 * @return the tokens of the record's leases that a force-release evicted since its
+	 * last renewal, or {@code null} when the record is gone
+	 */
+	@Nullable List<String> renewRecord(String name, long ttlNanos, long now) {
+		Record record = this.records.get(name);
+		if (record == null || !record.isLive(now)) {
+			this.records.remove(name);
+			return null;
+		}
+		long expiresAt = now + ttlNanos;
+		this.horizon.accept(expiresAt);
+		// Never shortened, so that the bound on the earliest expiry, noted when its
+		// leases were added, stays a bound.
+		if (expiresAt - record.expiresAtNanos > 0) {
+			record.expiresAtNanos = expiresAt;
+		}
+		return record.takeEvicted();
+	}
+
+	int records() {
+		return this.records.size();
+	}
+
+	/**
 	 * Takes back a lease, as its holder describes it. A lease this table still has under
 	 * the claim's token and fencing token (its holder lost its connection and came back)
 	 * moves to the new connection, keeping its expiry. Otherwise, only while not
 	 * {@link #isGranting() granting} (a new arbiter's grace period), a lease that an
 	 * earlier arbiter granted is accepted if it has not expired and fits beside the key's
-	 * other holders, keeping its fencing token and its expiry.
+	 * other holders, keeping its fencing token and its expiry, and the owner record it
+	 * names: made here when the table does not have it yet, living until the claim's
+	 * expiry or the latest of its claims'; a claim whose record the table has seen expire
+	 * keeps its own expiry only.
 	 * @return whether it was accepted
 	 */
 	boolean reassert(C client, Protocol.Claim claim, long now) {
@@ -254,15 +338,35 @@ final class LockTable<C> {
 		}
 		Entry<C> entry = this.entries.computeIfAbsent(claim.key(), (k) -> new Entry<>());
 		Request<C> request = new Request<>(client, claim.token(), claim.permits(), 0, claim.owner(),
-				claim.description().isEmpty() ? null : claim.description());
+				claim.description().isEmpty() ? null : claim.description(), null);
 		int fixed = entry.semaphoreLimit();
 		if (!entry.fits(request) || (claim.permits() > 0 && fixed != 0 && fixed != claim.permits())) {
 			dropIfIdle(claim.key(), entry);
 			return false;
 		}
 		this.horizon.accept(claim.expiresAtNanos());
-		add(entry, request, claim.fencingToken(), claim.expiresAtNanos());
+		Holder<C> holder = add(entry, request, claim.fencingToken(), claim.expiresAtNanos());
+		holder.record = reassertedRecord(claim.record(), claim.expiresAtNanos(), now);
 		return true;
+	}
+
+	private @Nullable Record reassertedRecord(String name, long expiresAt, long now) {
+		if (name.isEmpty()) {
+			return null;
+		}
+		Record record = this.records.get(name);
+		if (record == null) {
+			record = new Record(expiresAt);
+			this.records.put(name, record);
+			return record;
+		}
+		if (!record.isLive(now)) {
+			return null;
+		}
+		if (expiresAt - record.expiresAtNanos > 0) {
+			record.expiresAtNanos = expiresAt;
+		}
+		return record;
 	}
 
 	/**
@@ -320,6 +424,10 @@ final class LockTable<C> {
 	 */
 	void expire(long now, Effects<C> effects) {
 		this.anyExpiry = false;
+		if (this.granting) {
+			// Not in a grace period, whose re-assertions make the records they name.
+			this.records.values().removeIf((record) -> !record.isLive(now));
+		}
 		for (Iterator<Map.Entry<String, Entry<C>>> it = this.entries.entrySet().iterator(); it.hasNext();) {
 			Map.Entry<String, Entry<C>> mapped = it.next();
 			Entry<C> entry = mapped.getValue();
@@ -454,7 +562,7 @@ final class LockTable<C> {
 		long latest = now;
 		for (Entry<C> entry : this.entries.values()) {
 			for (Holder<C> holder : entry.holders) {
-				latest = Math.max(latest, holder.expiresAtNanos);
+				latest = Math.max(latest, holder.expiresAt());
 			}
 		}
 		return latest;
@@ -464,7 +572,23 @@ final class LockTable<C> {
 		long expiresAt = now + request.ttlNanos;
 		this.horizon.accept(expiresAt);
 		this.grants++;
-		return add(entry, request, this.fencing.getAsLong(), expiresAt);
+		Holder<C> holder = add(entry, request, this.fencing.getAsLong(), expiresAt);
+		Record record = holder.record;
+		if (record != null) {
+			if (!record.isLive(now)) {
+				// It expired while the request was queued: the lease keeps its own
+				// expiry,
+				// and its holder renews it by itself once it finds the record gone.
+				holder.record = null;
+			}
+			else if (expiresAt - record.expiresAtNanos > 0) {
+				// The record lasts at least as long as the lease it is given: a record
+				// that nothing renewed for a while (its client held nothing of its TTL)
+				// must not expire before the new lease's first renewal.
+				record.expiresAtNanos = expiresAt;
+			}
+		}
+		return holder;
 	}
 
 	private Holder<C> add(Entry<C> entry, Request<C> request, long fencingToken, long expiresAt) {
@@ -474,6 +598,7 @@ final class LockTable<C> {
 		}
 		Holder<C> holder = new Holder<>(request.client, request.token, request.owner, request.description, fencingToken,
 				expiresAt);
+		holder.record = request.record;
 		entry.holders.add(holder);
 		noteExpiry(expiresAt);
 		return holder;
@@ -495,7 +620,7 @@ final class LockTable<C> {
 	private void expire(String key, Entry<C> entry, long now, Effects<C> effects) {
 		boolean expired = entry.holders.removeIf((holder) -> {
 			if (holder.isLive(now)) {
-				noteExpiry(holder.expiresAtNanos);
+				noteExpiry(holder.expiresAt());
 				return false;
 			}
 			return true;
@@ -539,6 +664,8 @@ final class LockTable<C> {
 
 		static final Outcome HELD = new Outcome(Kind.HELD, 0, 0, 0);
 
+		static final Outcome RECORD_GONE = new Outcome(Kind.RECORD_GONE, 0, 0, 0);
+
 		static Outcome granted(long fencingToken, long expiresAtNanos) {
 			return new Outcome(Kind.GRANTED, fencingToken, expiresAtNanos, 0);
 		}
@@ -549,7 +676,7 @@ final class LockTable<C> {
 
 		enum Kind {
 
-			GRANTED, QUEUED, HELD, LIMIT_CONFLICT
+			GRANTED, QUEUED, HELD, LIMIT_CONFLICT, RECORD_GONE
 
 		}
 
@@ -581,7 +708,40 @@ final class LockTable<C> {
 	}
 
 	private record Request<C>(C client, String token, int limit, long ttlNanos, String owner,
-			@Nullable String description) {
+			@Nullable String description, @Nullable Record record) {
+	}
+
+	/**
+	 * An owner record: keeps every lease that names it held until it expires.
+	 */
+	private static final class Record {
+
+		long expiresAtNanos;
+
+		// Tokens of its leases that a force-release evicted, until its next renewal.
+		private @Nullable List<String> evicted;
+
+		Record(long expiresAtNanos) {
+			this.expiresAtNanos = expiresAtNanos;
+		}
+
+		boolean isLive(long now) {
+			return now - this.expiresAtNanos < 0;
+		}
+
+		void evicted(String token) {
+			if (this.evicted == null) {
+				this.evicted = new ArrayList<>();
+			}
+			this.evicted.add(token);
+		}
+
+		List<String> takeEvicted() {
+			List<String> taken = (this.evicted != null) ? this.evicted : List.of();
+			this.evicted = null;
+			return taken;
+		}
+
 	}
 
 	private static final class Holder<C> {
@@ -596,7 +756,11 @@ final class LockTable<C> {
 
 		final long fencingToken;
 
+		// Its own expiry, from its grant or its last renewal by itself.
 		long expiresAtNanos;
+
+		// The owner record that keeps it held past its own expiry, or null.
+		@Nullable Record record;
 
 		Holder(C client, String token, String owner, @Nullable String description, long fencingToken,
 				long expiresAtNanos) {
@@ -608,8 +772,17 @@ final class LockTable<C> {
 			this.expiresAtNanos = expiresAtNanos;
 		}
 
+		/**
+		 * When it expires: its own expiry, or its record's when later.
+		 */
+		long expiresAt() {
+			Record named = this.record;
+			return (named != null && named.expiresAtNanos - this.expiresAtNanos > 0) ? named.expiresAtNanos
+					: this.expiresAtNanos;
+		}
+
 		boolean isLive(long now) {
-			return now - this.expiresAtNanos < 0;
+			return now - expiresAt() < 0;
 		}
 
 	}
@@ -696,7 +869,7 @@ final class LockTable<C> {
 			List<Description.Holder> live = new ArrayList<>(this.holders.size());
 			for (Holder<C> holder : this.holders) {
 				if (holder.isLive(now)) {
-					live.add(new Description.Holder(holder.owner, holder.fencingToken, holder.expiresAtNanos - now,
+					live.add(new Description.Holder(holder.owner, holder.fencingToken, holder.expiresAt() - now,
 							holder.description));
 				}
 			}

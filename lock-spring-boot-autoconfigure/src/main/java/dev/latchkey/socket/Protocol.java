@@ -36,27 +36,33 @@ import org.jspecify.annotations.Nullable;
  * <pre>
  * request                                              answer
  * HELLO clientId name pid started pidNamespace clientNanos   arbiterNanos
- * ACQUIRE key token limit ttlNanos owner description queue   GRANTED fencing expiresAt | QUEUED | HELD | LIMIT heldLimit
+ * ACQUIRE key token limit ttlNanos owner description queue record
+ *                                                      GRANTED fencing expiresAt | QUEUED | HELD | LIMIT heldLimit | GONE
  * DEQUEUE key token                                    OK | NO
  * RELEASE key token                                    OK | NO
  * FORCE_RELEASE key                                    OK | NO
  * RENEW n (key token ttlNanos)*                        n token*   (those no longer held)
- * REASSERT n (key token limit owner fencing expiresAt description)*  n token* (those refused)
+ * RECORD name ttlNanos                                 OK | NO    (NO: the name is taken)
+ * RENEW_RECORD name ttlNanos                           OK n token* (those evicted) | NO (gone)
+ * REASSERT n (key token limit owner fencing expiresAt description record)*  n token* (those refused)
  * REASSERTED                                           OK         (this client has re-asserted everything)
  * INSPECT key                                          OK lock | NO
  * WAITERS key                                          OK count   (requests queued for the key)
  * LIST afterKey                                        n lock* more
  * WATCH key, UNWATCH key                               OK
- * STATS                                                clients keys holders grants
+ * STATS                                                clients keys holders grants requests
  * pushed: GRANTED key token fencing expiresAt, RELEASED key
  * </pre>
  * <p>
  * A limit of 0 asks for an exclusive lease, -1 for a shared one (a read/write lock's
  * reader). A lock is written {@code key exclusive limit n (owner fencing remainingNanos
  * description)*}, with a limit of -1 for shared holders. A description is {@code ""} when
- * the holder has none. A frame that does not parse closes the connection that sent it,
- * and nothing else: the arbiter and its clients are of one version of Latchkey (the
- * frames changed when holders got descriptions).
+ * the holder has none. A lease's {@code record} names the owner record that keeps it held
+ * ({@link LockTable}), {@code ""} for none; an acquisition that names a record the
+ * arbiter does not have (or has seen expire) is answered {@code GONE}. A frame that does
+ * not parse closes the connection that sent it, and nothing else: the arbiter and its
+ * clients are of one version of Latchkey (the frames changed when holders got
+ * descriptions, and again when leases got owner records).
  */
 final class Protocol {
 
@@ -88,6 +94,10 @@ final class Protocol {
 
 	static final int WAITERS = 14;
 
+	static final int RECORD = 15;
+
+	static final int RENEW_RECORD = 16;
+
 	static final int ANSWER = 64;
 
 	static final int PUSHED_GRANT = 65;
@@ -101,6 +111,8 @@ final class Protocol {
 	private static final int QUEUED = 2;
 
 	private static final int LIMIT = 3;
+
+	private static final int GONE = 4;
 
 	private Protocol() {
 	}
@@ -118,13 +130,14 @@ final class Protocol {
 			case HELLO -> new Hello(id, frame.getString(), frame.getString(), frame.getLong(), frame.getLong(),
 					frame.getString(), frame.getLong());
 			case ACQUIRE -> new Acquire(id, frame.getString(), frame.getString(), frame.getInt(), frame.getLong(),
-					frame.getString(), frame.getString(), frame.getBoolean());
+					frame.getString(), frame.getString(), frame.getBoolean(), frame.getString());
 			case DEQUEUE, RELEASE -> new KeyToken(id, kind, frame.getString(), frame.getString());
 			case FORCE_RELEASE, INSPECT, WATCH, UNWATCH, WAITERS -> new KeyOnly(id, kind, frame.getString());
 			case RENEW -> Renew.read(id, frame);
 			case REASSERT -> Reassert.read(id, frame);
 			case REASSERTED, STATS -> new Bare(id, kind);
 			case LIST -> new ListPage(id, frame.getString());
+			case RECORD, RENEW_RECORD -> new OwnerRecord(id, kind, frame.getString(), frame.getLong());
 			default -> throw new IllegalArgumentException("Unknown request kind " + kind);
 		};
 		frame.end();
@@ -134,7 +147,7 @@ final class Protocol {
 	/**
 	 * A request from a client.
 	 */
-	sealed interface Request permits Hello, Acquire, KeyToken, KeyOnly, Renew, Reassert, Bare, ListPage {
+	sealed interface Request permits Hello, Acquire, KeyToken, KeyOnly, Renew, Reassert, Bare, ListPage, OwnerRecord {
 
 		long id();
 
@@ -193,9 +206,15 @@ final class Protocol {
 	 * @param description the holder's description, {@code ""} for none
 	 * @param queue whether to queue when the key is held, rather than answer
 	 * {@link AcquireOutcome#held()}
+	 * @param record the owner record the lease is to name, {@code ""} for none
 	 */
 	record Acquire(long id, String key, String token, int permits, long ttlNanos, String owner, String description,
-			boolean queue) implements Request {
+			boolean queue, String record) implements Request {
+
+		Acquire(long id, String key, String token, int permits, long ttlNanos, String owner, String description,
+				boolean queue) {
+			this(id, key, token, permits, ttlNanos, owner, description, queue, "");
+		}
 
 		@Override
 		public int kind() {
@@ -211,6 +230,7 @@ final class Protocol {
 				.putString(this.owner)
 				.putString(this.description)
 				.putBoolean(this.queue)
+				.putString(this.record)
 				.finish();
 		}
 
@@ -230,11 +250,15 @@ final class Protocol {
 			return answer(id, LIMIT).putInt(heldLimit).finish();
 		}
 
+		static ByteBuffer recordGone(long id) {
+			return answer(id, GONE).finish();
+		}
+
 		static AcquireOutcome readAnswer(Frame.Reader answer) {
 			int status = answer.getByte();
 			return switch (status) {
 				case OK -> new AcquireOutcome(status, answer.getLong(), answer.getLong(), 0);
-				case NO, QUEUED -> new AcquireOutcome(status, 0, 0, 0);
+				case NO, QUEUED, GONE -> new AcquireOutcome(status, 0, 0, 0);
 				case LIMIT -> new AcquireOutcome(status, 0, 0, answer.getInt());
 				default -> throw new IllegalArgumentException("Unknown acquire answer " + status);
 			};
@@ -267,6 +291,10 @@ final class Protocol {
 
 		boolean limitConflict() {
 			return this.status == LIMIT;
+		}
+
+		boolean recordGone() {
+			return this.status == GONE;
 		}
 
 	}
@@ -323,13 +351,19 @@ final class Protocol {
 			return new Frame.Writer(kind).putLong(id).finish();
 		}
 
-		static ByteBuffer stats(long id, long clients, long keys, long holders, long grants) {
-			return answer(id, OK).putLong(clients).putLong(keys).putLong(holders).putLong(grants).finish();
+		static ByteBuffer stats(long id, long clients, long keys, long holders, long grants, long requests) {
+			return answer(id, OK).putLong(clients)
+				.putLong(keys)
+				.putLong(holders)
+				.putLong(grants)
+				.putLong(requests)
+				.finish();
 		}
 
 		static long[] readStats(Frame.Reader answer) {
 			expectOk(answer);
-			return new long[] { answer.getLong(), answer.getLong(), answer.getLong(), answer.getLong() };
+			return new long[] { answer.getLong(), answer.getLong(), answer.getLong(), answer.getLong(),
+					answer.getLong() };
 		}
 
 	}
@@ -367,6 +401,37 @@ final class Protocol {
 	}
 
 	/**
+	 * {@code RECORD} or {@code RENEW_RECORD}: makes or renews an owner record, which
+	 * lives {@code ttlNanos} from when the arbiter reads the request.
+	 */
+	record OwnerRecord(long id, int kind, String name, long ttlNanos) implements Request {
+
+		static ByteBuffer write(int kind, long id, String name, long ttlNanos) {
+			return new Frame.Writer(kind).putLong(id).putString(name).putLong(ttlNanos).finish();
+		}
+
+		/**
+		 * The answer to a renewal: renewed, with the tokens of the record's leases that a
+		 * force-release evicted since the last renewal.
+		 */
+		static ByteBuffer renewed(long id, List<String> evicted) {
+			return tokens(id, evicted);
+		}
+
+		/**
+		 * Reads the answer to a renewal.
+		 * @return the evicted tokens, or {@code null} when the record is gone
+		 */
+		static @Nullable List<String> readRenewal(Frame.Reader answer) {
+			if (answer.getByte() != OK) {
+				return null;
+			}
+			return readTokenList(answer);
+		}
+
+	}
+
+	/**
 	 * Re-asserts, at a new arbiter, leases granted by an earlier one, in frames of at
 	 * most about {@link Frame#CHUNK_BYTES}.
 	 */
@@ -378,11 +443,11 @@ final class Protocol {
 		}
 
 		static Reassert read(long id, Frame.Reader frame) {
-			int count = frame.getCount(36);
+			int count = frame.getCount(40);
 			List<Claim> claims = new ArrayList<>(count);
 			for (int i = 0; i < count; i++) {
 				claims.add(new Claim(frame.getString(), frame.getString(), frame.getInt(), frame.getString(),
-						frame.getLong(), frame.getLong(), frame.getString()));
+						frame.getLong(), frame.getLong(), frame.getString(), frame.getString()));
 			}
 			return new Reassert(id, claims);
 		}
@@ -396,7 +461,8 @@ final class Protocol {
 					.putString(claim.owner())
 					.putLong(claim.fencingToken())
 					.putLong(claim.expiresAtNanos())
-					.putString(claim.description());
+					.putString(claim.description())
+					.putString(claim.record());
 			}
 			return frame.finish();
 		}
@@ -411,12 +477,13 @@ final class Protocol {
 	 * @param expiresAtNanos the holder's own deadline, never later than the arbiter's
 	 * that granted or renewed it
 	 * @param description the holder's description, {@code ""} for none
+	 * @param record the owner record the lease names, {@code ""} for none
 	 */
 	record Claim(String key, String token, int permits, String owner, long fencingToken, long expiresAtNanos,
-			String description) {
+			String description, String record) {
 
 		Claim(String key, String token, int permits, String owner, long fencingToken, long expiresAtNanos) {
-			this(key, token, permits, owner, fencingToken, expiresAtNanos, "");
+			this(key, token, permits, owner, fencingToken, expiresAtNanos, "", "");
 		}
 
 	}
@@ -486,6 +553,10 @@ final class Protocol {
 
 	static List<String> readTokens(Frame.Reader answer) {
 		expectOk(answer);
+		return readTokenList(answer);
+	}
+
+	private static List<String> readTokenList(Frame.Reader answer) {
 		int count = answer.getCount(4);
 		List<String> tokens = new ArrayList<>(count);
 		for (int i = 0; i < count; i++) {

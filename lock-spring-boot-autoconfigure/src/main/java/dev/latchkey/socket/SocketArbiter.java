@@ -319,7 +319,8 @@ final class SocketArbiter implements AutoCloseable {
 	 */
 	@Nullable ByteBuffer handleLocal(LocalConnection link, ByteBuffer request) {
 		Protocol.Request parsed = Protocol.readRequest(new Frame.Reader(request.slice(4, request.remaining() - 4)));
-		if (parsed.kind() == Protocol.RENEW || parsed.kind() == Protocol.REASSERT) {
+		if (parsed.kind() == Protocol.RENEW || parsed.kind() == Protocol.RENEW_RECORD
+				|| parsed.kind() == Protocol.REASSERT) {
 			lockFirst();
 		}
 		else {

@@ -17,18 +17,21 @@
 package dev.latchkey.socket;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashSet;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.OptionalLong;
 import java.util.Set;
+import java.util.UUID;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -50,6 +53,8 @@ import dev.latchkey.LockKeyException;
 import dev.latchkey.LockPermitsConflictException;
 import dev.latchkey.QueueingLockRepository;
 import dev.latchkey.ReleaseSubscription;
+import dev.latchkey.support.OwnerRecordLeases;
+import dev.latchkey.support.OwnerRecordLeases.Record;
 
 /**
  * The local unix-domain-socket backend: locks shared by the processes of one host (and
@@ -74,6 +79,11 @@ import dev.latchkey.ReleaseSubscription;
  * the successor grants nothing new until every client that may hold leases has
  * re-asserted them or is gone, or until every lease its predecessor promised has expired.
  * Fencing continues above every token granted before.
+ * <p>
+ * <b>Renewal</b> does not grow with the leases held: each lease names the owner record of
+ * this repository and its TTL, one renewal of which keeps them all, as on Redis and
+ * PostgreSQL; a force-release is still reported for exactly the lease it evicted, and a
+ * lease whose renewal the core stopped is given back at its TTL.
  * <p>
  * <b>Validity</b> runs from the arbiter's grant, on the host's monotonic clock, which the
  * client checks it shares with the arbiter when it connects: a queued grant read late
@@ -106,14 +116,19 @@ public class SocketLockRepository implements QueueingLockRepository, AutoCloseab
 
 	private static final Duration REASSERT_TIMEOUT = Duration.ofMinutes(1);
 
+	// An acquisition whose owner record is gone is sent again with a new one: the record
+	// can be gone only when the arbiter changed between the record and the acquisition.
+	private static final int RECORD_ATTEMPTS = 3;
+
 	private final ArbiterLink link;
 
 	private final Map<String, List<Runnable>> subscribers = new ConcurrentHashMap<>();
 
 	/**
-	 * The leases this repository holds, by token: what it re-asserts at a new arbiter.
+	 * The leases this repository holds, by token, and the owner records they name: what
+	 * it renews, and re-asserts at a new arbiter.
 	 */
-	private final Map<String, Held> held = new ConcurrentHashMap<>();
+	private final OwnerRecordLeases<Held> held;
 
 	/**
 	 * Queued acquisitions waiting for the arbiter's grant, by token: queued again at a
@@ -166,6 +181,7 @@ public class SocketLockRepository implements QueueingLockRepository, AutoCloseab
 		Assert.notNull(directory, "Directory must not be null");
 		Assert.isTrue(timeout.toMillis() > 0, "Timeout must be positive");
 		Assert.notNull(threadFactory, "ThreadFactory must not be null");
+		this.held = new OwnerRecordLeases<>(SocketLockRepository.class, "socket", threadFactory, this::releaseExpired);
 		this.link = new ArbiterLink(directory.toAbsolutePath().normalize(), clientName, timeout, threadFactory,
 				new LinkSession());
 	}
@@ -230,19 +246,29 @@ public class SocketLockRepository implements QueueingLockRepository, AutoCloseab
 
 	private OptionalLong acquire(LeaseSpec lease) {
 		checkKey(lease.key());
-		for (int attempt = 1;; attempt++) {
+		int broken = 0;
+		int gone = 0;
+		while (true) {
 			ArbiterConnection current = this.link.connection();
 			try {
+				Record record = record(lease, current);
+				// Its local deadline runs from before the request is sent.
+				Held mine = new Held(lease, record);
 				long id = current.nextId();
 				Protocol.AcquireOutcome outcome = Protocol.Acquire
-					.readAnswer(current.call(id, acquireRequest(id, lease, false)));
+					.readAnswer(current.call(id, acquireRequest(id, lease, false, record)));
+				if (outcome.recordGone()) {
+					recordGone(record, lease, ++gone);
+					continue;
+				}
 				if (outcome.limitConflict()) {
 					throw new LockPermitsConflictException(lease.key(), lease.permits(), outcome.heldLimit());
 				}
 				if (!outcome.granted()) {
 					return OptionalLong.empty();
 				}
-				this.held.put(lease.token(), new Held(lease, outcome.fencingToken(), outcome.expiresAtNanos()));
+				mine.granted(outcome.fencingToken(), outcome.expiresAtNanos());
+				this.held.track(mine);
 				return OptionalLong.of(outcome.fencingToken());
 			}
 			catch (ArbiterConnection.NoAnswerException ex) {
@@ -255,16 +281,71 @@ public class SocketLockRepository implements QueueingLockRepository, AutoCloseab
 			catch (IOException ex) {
 				// The arbiter went away: a fresh connection elects a new one. A grant on
 				// the old one died with it.
-				if (attempt == 2) {
+				if (++broken == 2) {
 					throw failure("Acquiring the lock", lease.key(), ex);
 				}
 			}
 		}
 	}
 
-	private static ByteBuffer acquireRequest(long id, LeaseSpec lease, boolean queue) {
+	/**
+	 * The owner record of the lease's TTL class, made at the arbiter of the given
+	 * connection when the class has no usable one.
+	 * @throws IOException when the connection failed
+	 */
+	private Record record(LeaseSpec lease, ArbiterConnection current) throws IOException {
+		try {
+			return this.held.record(ttlMillis(lease), () -> "owner:" + UUID.randomUUID(),
+					(record) -> createRecord(record, lease, current));
+		}
+		catch (UncheckedIOException ex) {
+			throw ex.getCause();
+		}
+	}
+
+	private void createRecord(Record record, LeaseSpec lease, ArbiterConnection current) {
+		try {
+			long id = current.nextId();
+			if (!Protocol.readYesNo(current.call(id,
+					Protocol.OwnerRecord.write(Protocol.RECORD, id, record.name(), recordTtlNanos(record))))) {
+				// A random name that exists already: nothing a retry would not fix.
+				throw new LockBackendException(backend(), lease.key(),
+						"Acquiring at the socket backend failed: its new owner record " + record.name()
+								+ " existed already",
+						null);
+			}
+		}
+		catch (ArbiterConnection.NoAnswerException ex) {
+			throw failure("Acquiring the lock", lease.key(), ex);
+		}
+		catch (IOException ex) {
+			throw new UncheckedIOException(ex);
+		}
+	}
+
+	/**
+	 * Stops using a record the arbiter no longer has (it took over from another
+	 * meanwhile), so that the next attempt makes a new one.
+	 */
+	private void recordGone(Record record, LeaseSpec lease, int attempt) {
+		record.gone();
+		if (attempt >= RECORD_ATTEMPTS) {
+			throw new LockBackendException(backend(), lease.key(), "Acquiring at the socket backend failed: the owner"
+					+ " record " + record.name() + " was gone as soon as it was made, " + attempt + " times", null);
+		}
+	}
+
+	private static long ttlMillis(LeaseSpec lease) {
+		return Math.max(1, lease.ttl().toMillis());
+	}
+
+	private static long recordTtlNanos(Record record) {
+		return TimeUnit.MILLISECONDS.toNanos(record.ttlMillis());
+	}
+
+	private static ByteBuffer acquireRequest(long id, LeaseSpec lease, boolean queue, Record record) {
 		return new Protocol.Acquire(id, lease.key(), lease.token(), limit(lease), Math.max(1, lease.ttl().toNanos()),
-				lease.owner(), description(lease), queue)
+				lease.owner(), description(lease), queue, record.name())
 			.write();
 	}
 
@@ -316,27 +397,46 @@ public class SocketLockRepository implements QueueingLockRepository, AutoCloseab
 					throw failure("Queueing for the lock", lease.key(), ex);
 				}
 			}
+			catch (RuntimeException ex) {
+				// Its owner record could not be made: nothing was queued.
+				this.queued.remove(lease.token());
+				throw ex;
+			}
 		}
 	}
 
 	private void enqueue(ArbiterConnection current, Queued waiting) throws IOException {
-		long id = current.nextId();
-		Protocol.AcquireOutcome outcome = Protocol.Acquire
-			.readAnswer(current.call(id, acquireRequest(id, waiting.lease, true)));
-		if (outcome.granted()) {
-			this.queued.remove(waiting.lease.token());
-			granted(waiting, outcome.fencingToken(), outcome.expiresAtNanos());
-		}
-		else if (outcome.limitConflict()) {
-			this.queued.remove(waiting.lease.token());
-			waiting.granted.completeExceptionally(new LockPermitsConflictException(waiting.lease.key(),
-					waiting.lease.permits(), outcome.heldLimit()));
+		for (int attempt = 1;; attempt++) {
+			Record record = record(waiting.lease, current);
+			// Before the request: the grant may be pushed before its answer arrives.
+			waiting.record = record;
+			long id = current.nextId();
+			Protocol.AcquireOutcome outcome = Protocol.Acquire
+				.readAnswer(current.call(id, acquireRequest(id, waiting.lease, true, record)));
+			if (outcome.recordGone()) {
+				recordGone(record, waiting.lease, attempt);
+				continue;
+			}
+			if (outcome.granted()) {
+				this.queued.remove(waiting.lease.token());
+				granted(waiting, outcome.fencingToken(), outcome.expiresAtNanos());
+			}
+			else if (outcome.limitConflict()) {
+				this.queued.remove(waiting.lease.token());
+				waiting.granted.completeExceptionally(new LockPermitsConflictException(waiting.lease.key(),
+						waiting.lease.permits(), outcome.heldLimit()));
+			}
+			return;
 		}
 	}
 
 	private void granted(Queued waiting, long fencingToken, long expiresAtNanos) {
 		LeaseSpec lease = waiting.lease;
-		this.held.put(lease.token(), new Held(lease, fencingToken, expiresAtNanos));
+		Record record = waiting.record;
+		Assert.state(record != null, "A queued request names a record");
+		Held mine = new Held(lease, record);
+		mine.granted(fencingToken, expiresAtNanos);
+		this.held.track(mine);
 		waiting.granted.complete(new QueuedGrant(fencingToken, expiresAtNanos - Math.max(1, lease.ttl().toNanos())));
 	}
 
@@ -373,66 +473,106 @@ public class SocketLockRepository implements QueueingLockRepository, AutoCloseab
 	}
 
 	/**
-	 * One frame's worth: the core then times each frame's leases from when their own
-	 * frame was sent, not from when the first of a long renewal was.
+	 * {@inheritDoc}
+	 * <p>
+	 * One request per owner record renews every lease that names it, and tells which of
+	 * them a force-release evicted. A lease renewed for another TTL than its record's (a
+	 * maximum hold's last renewals) is renewed by itself, in frames of at most 4,096, and
+	 * from then on keeps its own expiry.
 	 */
-	@Override
-	public int renewalBatchSize() {
-		return RENEWALS_PER_FRAME;
-	}
-
 	@Override
 	public Set<String> renew(Collection<LeaseSpec> leases) {
 		Set<String> lost = new HashSet<>();
-		List<Held> renewing = new ArrayList<>(leases.size());
+		Map<Record, List<Held>> byRecord = new IdentityHashMap<>();
+		List<LeaseSpec> oneByOne = new ArrayList<>();
 		for (LeaseSpec lease : leases) {
 			Held mine = this.held.get(lease.token());
 			if (mine == null) {
 				lost.add(lease.token());
 			}
+			else if (!mine.detached && mine.record().ttlMillis() == ttlMillis(lease)) {
+				byRecord.computeIfAbsent(mine.record(), (record) -> new ArrayList<>()).add(mine);
+			}
 			else {
-				renewing.add(mine);
+				oneByOne.add(lease);
 			}
 		}
 		ArbiterConnection current = this.link.connection();
 		try {
-			for (int from = 0; from < renewing.size(); from += RENEWALS_PER_FRAME) {
-				List<Held> chunk = renewing.subList(from, Math.min(renewing.size(), from + RENEWALS_PER_FRAME));
-				List<Protocol.Renewal> renewals = new ArrayList<>(chunk.size());
-				for (Held mine : chunk) {
-					renewals.add(new Protocol.Renewal(mine.lease.key(), mine.lease.token(), mine.ttlNanos()));
-				}
-				long id = current.nextId();
-				long sent = System.nanoTime();
-				Set<String> notHeld = new HashSet<>(
-						Protocol.readTokens(current.call(id, new Protocol.Renew(id, renewals).write())));
-				for (Held mine : chunk) {
-					if (notHeld.contains(mine.lease.token())) {
-						this.held.remove(mine.lease.token(), mine);
-						lost.add(mine.lease.token());
-					}
-					else {
-						// Never later than the arbiter's own expiry, which counts from
-						// when it read the request.
-						mine.expiresAtNanos = sent + mine.ttlNanos();
-					}
-				}
+			for (Map.Entry<Record, List<Held>> named : byRecord.entrySet()) {
+				lost.addAll(renewRecord(current, named.getKey(), named.getValue()));
 			}
+			lost.addAll(renewOneByOne(current, oneByOne));
 		}
 		catch (IOException ex) {
 			// Not lost: the leases are re-asserted at the next arbiter. The keeper
 			// retries until they run out.
-			throw failure("Renewing " + renewing.size() + " lease(s)", null, ex);
+			throw failure("Renewing " + leases.size() + " lease(s)", null, ex);
+		}
+		return lost;
+	}
+
+	/**
+	 * Renews an owner record, and with it the given leases, which name it. When the
+	 * record is gone (nothing renewed it for its TTL), the leases are renewed by
+	 * themselves: one granted less than a TTL ago, by a queued request whose record
+	 * expired while it waited, is held by its own expiry; the others are lost.
+	 */
+	private Set<String> renewRecord(ArbiterConnection current, Record record, List<Held> named) throws IOException {
+		long id = current.nextId();
+		long sent = System.nanoTime();
+		List<String> evicted = Protocol.OwnerRecord.readRenewal(current.call(id,
+				Protocol.OwnerRecord.write(Protocol.RENEW_RECORD, id, record.name(), recordTtlNanos(record))));
+		if (evicted == null) {
+			record.gone();
+			return renewOneByOne(current, named.stream().map(Held::spec).toList());
+		}
+		return this.held.answered(record, named, true, sent, evicted);
+	}
+
+	/**
+	 * Renews leases each by itself, in frames of at most 4,096: they leave their records.
+	 */
+	private Set<String> renewOneByOne(ArbiterConnection current, List<LeaseSpec> leases) throws IOException {
+		Set<String> lost = new HashSet<>();
+		for (int from = 0; from < leases.size(); from += RENEWALS_PER_FRAME) {
+			lost.addAll(renewFrame(current, leases.subList(from, Math.min(leases.size(), from + RENEWALS_PER_FRAME))));
+		}
+		return lost;
+	}
+
+	private Set<String> renewFrame(ArbiterConnection current, List<LeaseSpec> leases) throws IOException {
+		List<Protocol.Renewal> renewals = new ArrayList<>(leases.size());
+		for (LeaseSpec lease : leases) {
+			renewals.add(new Protocol.Renewal(lease.key(), lease.token(), Math.max(1, lease.ttl().toNanos())));
+		}
+		long id = current.nextId();
+		long sent = System.nanoTime();
+		Set<String> notHeld = new HashSet<>(
+				Protocol.readTokens(current.call(id, new Protocol.Renew(id, renewals).write())));
+		Set<String> lost = new HashSet<>();
+		for (LeaseSpec lease : leases) {
+			Held mine = this.held.get(lease.token());
+			if (mine == null || notHeld.contains(lease.token())) {
+				this.held.forget(lease.token());
+				lost.add(lease.token());
+			}
+			else {
+				// Never later than the arbiter's own expiry, which counts from when it
+				// read the request.
+				mine.detach(sent + Math.max(1, lease.ttl().toNanos()));
+			}
 		}
 		return lost;
 	}
 
 	@Override
 	public boolean release(LeaseSpec lease) {
-		Held mine = this.held.remove(lease.token());
+		Held mine = this.held.get(lease.token());
 		if (mine == null) {
 			return false;
 		}
+		this.held.forget(lease.token());
 		ArbiterConnection current = this.link.current();
 		if (current == null) {
 			// Its arbiter is gone, and the lease is no longer re-asserted at the next
@@ -450,6 +590,17 @@ public class SocketLockRepository implements QueueingLockRepository, AutoCloseab
 		}
 		catch (IOException ex) {
 			return mine.isValid();
+		}
+	}
+
+	/**
+	 * Gives back a lease whose renewal the core stopped (its record would keep it), from
+	 * the sweep's thread, without waiting for the answer.
+	 */
+	private void releaseExpired(Held mine) {
+		ArbiterConnection current = this.link.current();
+		if (current != null) {
+			current.send(releaseRequest(current.nextId(), mine.spec()));
 		}
 	}
 
@@ -510,7 +661,7 @@ public class SocketLockRepository implements QueueingLockRepository, AutoCloseab
 	public ArbiterStats stats() {
 		long[] stats = query("Asking for the arbiter's counters", null,
 				(current, id) -> Protocol.Bare.readStats(current.call(id, Protocol.Bare.write(Protocol.STATS, id))));
-		return new ArbiterStats(stats[0], stats[1], stats[2], stats[3]);
+		return new ArbiterStats(stats[0], stats[1], stats[2], stats[3], stats[4]);
 	}
 
 	/**
@@ -521,8 +672,10 @@ public class SocketLockRepository implements QueueingLockRepository, AutoCloseab
 	 * @param holders the leases held, over all keys (a semaphore's key has one per
 	 * permit)
 	 * @param grants the grants the arbiter made since it started
+	 * @param requests the requests the arbiter answered since it started, of every
+	 * process
 	 */
-	public record ArbiterStats(long clients, long keys, long holders, long grants) {
+	public record ArbiterStats(long clients, long keys, long holders, long grants, long requests) {
 	}
 
 	private <T> T query(String action, @Nullable String key, Query<T> query) {
@@ -623,13 +776,13 @@ public class SocketLockRepository implements QueueingLockRepository, AutoCloseab
 	 */
 	private void reassert(ArbiterConnection current) throws IOException {
 		List<String> refused = new ArrayList<>();
-		List<Held> claims = new ArrayList<>(this.held.values());
+		List<Held> claims = new ArrayList<>(this.held.tracked());
 		long now = System.nanoTime();
 		claims.removeIf((mine) -> {
-			if (now - mine.expiresAtNanos < 0) {
+			if (now - mine.expiresAt() < 0) {
 				return false;
 			}
-			refused.add(mine.lease.token());
+			refused.add(mine.spec().token());
 			return true;
 		});
 		// The arbiter is alive while the connection is: wait for it rather than give up
@@ -639,9 +792,9 @@ public class SocketLockRepository implements QueueingLockRepository, AutoCloseab
 		for (int from = 0; from < claims.size(); from += RENEWALS_PER_FRAME) {
 			List<Protocol.Claim> chunk = new ArrayList<>();
 			for (Held mine : claims.subList(from, Math.min(claims.size(), from + RENEWALS_PER_FRAME))) {
-				LeaseSpec lease = mine.lease;
+				LeaseSpec lease = mine.spec();
 				chunk.add(new Protocol.Claim(lease.key(), lease.token(), limit(lease), lease.owner(), mine.fencingToken,
-						mine.expiresAtNanos, description(lease)));
+						mine.expiresAt(), description(lease), mine.detached ? "" : mine.record().name()));
 			}
 			long id = current.nextId();
 			refused.addAll(Protocol.readTokens(current.call(id, new Protocol.Reassert(id, chunk).write(), patience)));
@@ -649,7 +802,15 @@ public class SocketLockRepository implements QueueingLockRepository, AutoCloseab
 		long id = current.nextId();
 		current.call(id, Protocol.Bare.write(Protocol.REASSERTED, id), patience);
 		for (Queued waiting : this.queued.values()) {
-			enqueue(current, waiting);
+			try {
+				enqueue(current, waiting);
+			}
+			catch (LockBackendException ex) {
+				// Its owner record could not be made: the waiter hears why.
+				if (this.queued.remove(waiting.lease.token(), waiting)) {
+					waiting.granted.completeExceptionally(ex);
+				}
+			}
 		}
 		synchronized (this.watching) {
 			for (String key : this.subscribers.keySet()) {
@@ -657,7 +818,7 @@ public class SocketLockRepository implements QueueingLockRepository, AutoCloseab
 			}
 		}
 		if (!refused.isEmpty()) {
-			refused.forEach(this.held::remove);
+			refused.forEach(this.held::forget);
 			logger.warn(() -> "The lock arbiter of " + this.link.directory() + " did not take back " + refused.size()
 					+ " lease(s) of this process (they had expired, or conflicted); they are lost");
 			this.lossListeners.forEach(SocketLockRepository::runQuietly);
@@ -665,9 +826,10 @@ public class SocketLockRepository implements QueueingLockRepository, AutoCloseab
 	}
 
 	private void giveUpLeases(String why) {
-		if (!this.held.isEmpty()) {
-			int count = this.held.size();
-			this.held.clear();
+		List<Held> given = new ArrayList<>(this.held.tracked());
+		if (!given.isEmpty()) {
+			given.forEach((mine) -> this.held.forget(mine.spec().token()));
+			int count = given.size();
 			logger.warn(() -> "Giving up " + count + " lease(s) in " + this.link.directory() + ": " + why);
 			this.lossListeners.forEach(SocketLockRepository::runQuietly);
 		}
@@ -693,7 +855,7 @@ public class SocketLockRepository implements QueueingLockRepository, AutoCloseab
 		CancellationException gone = new CancellationException("The socket lock repository is closed");
 		this.queued.values().forEach((waiting) -> waiting.granted.completeExceptionally(gone));
 		this.queued.clear();
-		this.held.clear();
+		this.held.close();
 		this.link.close();
 	}
 
@@ -750,36 +912,73 @@ public class SocketLockRepository implements QueueingLockRepository, AutoCloseab
 
 	}
 
-	private record Queued(LeaseSpec lease, CompletableFuture<QueuedGrant> granted) {
+	/**
+	 * An acquisition queued at the arbiter.
+	 */
+	private static final class Queued {
+
+		final LeaseSpec lease;
+
+		final CompletableFuture<QueuedGrant> granted;
+
+		// The owner record its request named.
+		volatile @Nullable Record record;
+
+		Queued(LeaseSpec lease, CompletableFuture<QueuedGrant> granted) {
+			this.lease = lease;
+			this.granted = granted;
+		}
+
 	}
 
 	/**
 	 * A lease this repository holds, as it would re-assert it.
 	 */
-	private static final class Held {
+	private static final class Held extends OwnerRecordLeases.Held {
 
-		final LeaseSpec lease;
-
-		final long fencingToken;
+		long fencingToken;
 
 		/**
-		 * The arbiter's expiry as this process knows it: never later than the arbiter's
-		 * own.
+		 * The lease's own expiry at the arbiter as this process knows it: never later
+		 * than the arbiter's own.
 		 */
 		volatile long expiresAtNanos;
 
-		Held(LeaseSpec lease, long fencingToken, long expiresAtNanos) {
-			this.lease = lease;
+		/**
+		 * Whether it was renewed by itself, which took it off its record at the arbiter.
+		 */
+		volatile boolean detached;
+
+		Held(LeaseSpec lease, Record record) {
+			super(lease, record);
+		}
+
+		void granted(long fencingToken, long expiresAtNanos) {
 			this.fencingToken = fencingToken;
 			this.expiresAtNanos = expiresAtNanos;
 		}
 
-		long ttlNanos() {
-			return Math.max(1, this.lease.ttl().toNanos());
+		void detach(long expiresAtNanos) {
+			this.detached = true;
+			this.expiresAtNanos = expiresAtNanos;
+			renewed();
+		}
+
+		/**
+		 * When the lease expires at the arbiter, as far as this process knows: its own
+		 * expiry, or its record's when later.
+		 */
+		long expiresAt() {
+			long own = this.expiresAtNanos;
+			if (this.detached) {
+				return own;
+			}
+			long recorded = record().deadlineNanos();
+			return (recorded - own > 0) ? recorded : own;
 		}
 
 		boolean isValid() {
-			return System.nanoTime() - this.expiresAtNanos < 0;
+			return System.nanoTime() - expiresAt() < 0;
 		}
 
 	}

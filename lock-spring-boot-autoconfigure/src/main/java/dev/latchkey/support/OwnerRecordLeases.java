@@ -18,6 +18,7 @@ package dev.latchkey.support;
 
 import java.time.Duration;
 import java.util.Collection;
+import java.util.Collections;
 import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
@@ -35,8 +36,9 @@ import dev.latchkey.LeaseSpec;
 /**
  * The owner records of one repository and the leases that name them, for a backend whose
  * exclusive leases are held while their record lives (Redis outside a Cluster,
- * PostgreSQL): one record per TTL class, renewed in one request however many leases name
- * it. Internal: it serves Latchkey's own backends, and may change in any release.
+ * PostgreSQL, MySQL and MariaDB, every lease of the socket backend): one record per TTL
+ * class, renewed in one request however many leases name it. Internal: it serves
+ * Latchkey's own backends, and may change in any release.
  * <p>
  * A record is never made again once it is gone: a new one, with a new name, takes its
  * place, so that a lease whose record expired (its holder paused past the TTL, or the
@@ -139,6 +141,14 @@ public final class OwnerRecordLeases<H extends OwnerRecordLeases.Held> implement
 	 */
 	public @Nullable H get(String token) {
 		return this.held.get(token);
+	}
+
+	/**
+	 * The tracked leases, a live view.
+	 * @return the entries
+	 */
+	public Collection<H> tracked() {
+		return Collections.unmodifiableCollection(this.held.values());
 	}
 
 	/**
@@ -270,6 +280,15 @@ public final class OwnerRecordLeases<H extends OwnerRecordLeases.Held> implement
 		 */
 		public Duration ttl() {
 			return Duration.ofMillis(this.ttlMillis);
+		}
+
+		/**
+		 * Until when the record lives at least, on {@link System#nanoTime()}: a TTL from
+		 * when its last answered renewal (or its making) was sent.
+		 * @return the local deadline
+		 */
+		public long deadlineNanos() {
+			return this.deadlineNanos;
 		}
 
 		/**

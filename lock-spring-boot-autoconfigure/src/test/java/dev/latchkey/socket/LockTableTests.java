@@ -266,6 +266,123 @@ class LockTableTests {
 		assertThat(keys).containsExactlyElementsOf(held);
 	}
 
+	@Test
+	void aLeaseThatNamesARecordIsHeldWhileTheRecordIsRenewedAndExpiresWithIt() {
+		assertThat(this.table.createRecord("r", TTL, 0)).isTrue();
+		assertThat(this.table.createRecord("r", TTL, 0)).isFalse();
+		assertThat(acquireNaming("r", "a", "k", "t1", false, 0).kind()).isEqualTo(LockTable.Outcome.Kind.GRANTED);
+		acquire("b", "k", "t2", 0, true, 1);
+		// Renewing the record alone keeps the lease past its own expiry, pass after pass.
+		for (long now = 50; now < 400; now += 50) {
+			assertThat(this.table.renewRecord("r", TTL, now)).isEmpty();
+			this.table.sweep(now + 1, this.effects);
+			this.table.expire(now + 2, this.effects);
+		}
+		assertThat(this.effects.grants).isEmpty();
+		assertThat(this.table.inspect("k", 360)).hasValueSatisfying((lock) -> assertThat(lock.holders()).singleElement()
+			.satisfies((holder) -> assertThat(holder.remainingNanos()).isEqualTo(350 + TTL - 360)));
+		// Not renewed: the lease goes with the record, and the record never comes back.
+		this.table.sweep(350 + TTL, this.effects);
+		assertThat(this.effects.grants).singleElement().satisfies((grant) -> assertThat(grant.token()).isEqualTo("t2"));
+		assertThat(this.table.renewRecord("r", TTL, 350 + TTL + 1)).isNull();
+		assertThat(this.table.records()).isZero();
+		assertThat(acquireNaming("r", "a", "other", "t3", false, 500).kind())
+			.isEqualTo(LockTable.Outcome.Kind.RECORD_GONE);
+		assertThat(this.table.inspect("other", 500)).isEmpty();
+	}
+
+	@Test
+	void aRecordThatExpiredIsNeitherRenewedNorNamedEvenBeforeASweepForgetsIt() {
+		this.table.createRecord("r", TTL, 0);
+		acquireNaming("r", "a", "k", "t1", false, 0);
+		assertThat(acquireNaming("r", "a", "q", "t2", false, TTL).kind()).isEqualTo(LockTable.Outcome.Kind.RECORD_GONE);
+		assertThat(this.table.renewRecord("r", TTL, TTL)).isNull();
+		assertThat(acquire("b", "k", "t3", 0, false, TTL).kind()).isEqualTo(LockTable.Outcome.Kind.GRANTED);
+		assertThat(acquireNaming("unknown", "a", "q", "t4", true, TTL).kind())
+			.isEqualTo(LockTable.Outcome.Kind.RECORD_GONE);
+	}
+
+	@Test
+	void aForceReleaseIsToldToTheRecordsNextRenewalOnce() {
+		this.table.createRecord("r", TTL, 0);
+		acquireNaming("r", "a", "k", "t1", false, 0);
+		acquireNaming("r", "a", "q", "t2", false, 0);
+		assertThat(this.table.forceRelease("k", 10, this.effects)).isTrue();
+		assertThat(this.table.renewRecord("r", TTL, 20)).containsExactly("t1");
+		assertThat(this.table.renewRecord("r", TTL, 30)).isEmpty();
+		assertThat(this.table.inspect("q", 30 + TTL - 1)).isPresent();
+	}
+
+	@Test
+	void aLeaseRenewedByItselfLeavesItsRecordAndKeepsItsOwnExpiry() {
+		this.table.createRecord("r", TTL, 0);
+		acquireNaming("r", "a", "k", "t1", false, 0);
+		acquire("b", "k", "t2", 0, true, 1);
+		// A maximum hold's last renewal asks for less than the TTL.
+		assertThat(this.table.renew("a", List.of(new Protocol.Renewal("k", "t1", 10)), 50)).isEmpty();
+		assertThat(this.table.renewRecord("r", TTL, 55)).isEmpty();
+		this.table.sweep(59, this.effects);
+		assertThat(this.effects.grants).isEmpty();
+		this.table.sweep(60, this.effects);
+		assertThat(this.effects.grants).singleElement().satisfies((grant) -> assertThat(grant.token()).isEqualTo("t2"));
+	}
+
+	@Test
+	void aNewArbiterTakesBackTheRecordsOfTheClaimsThatNameThem() {
+		this.table.setGranting(false, 0, this.effects);
+		assertThat(this.table.reassert("a", new Protocol.Claim("k", "t1", 0, "a", 7, 50, "", "r"), 1)).isTrue();
+		assertThat(this.table.reassert("a", new Protocol.Claim("q", "t2", 0, "a", 8, 80, "", "r"), 2)).isTrue();
+		this.table.setGranting(true, 3, this.effects);
+		// The record lives until the latest of its claims, keeping both leases.
+		assertThat(this.table.inspect("k", 79)).isPresent();
+		assertThat(this.table.renewRecord("r", TTL, 79)).isEmpty();
+		this.table.expire(79 + TTL - 1, this.effects);
+		assertThat(this.table.inspect("k", 79 + TTL - 1)).isPresent();
+		assertThat(this.table.inspect("q", 79 + TTL - 1)).isPresent();
+		assertThat(acquire("b", "k", "t3", 0, false, 79 + TTL).kind()).isEqualTo(LockTable.Outcome.Kind.GRANTED);
+	}
+
+	@Test
+	void aClaimWhoseRecordExpiredAtTheNewArbiterKeepsItsOwnExpiryOnly() {
+		this.table.setGranting(false, 0, this.effects);
+		this.table.reassert("a", new Protocol.Claim("k", "t1", 0, "a", 7, 20, "", "r"), 1);
+		// The record expired with the first claim; a later claim must not bring it back.
+		assertThat(this.table.reassert("a", new Protocol.Claim("q", "t2", 0, "a", 8, 80, "", "r"), 30)).isTrue();
+		assertThat(this.table.renewRecord("r", TTL, 31)).isNull();
+		this.table.setGranting(true, 32, this.effects);
+		assertThat(this.table.inspect("k", 32)).isEmpty();
+		assertThat(this.table.inspect("q", 79)).isPresent();
+		assertThat(this.table.inspect("q", 80)).isEmpty();
+	}
+
+	@Test
+	void aGrantMakesItsRecordLastAsLongAsTheLeaseItGives() {
+		this.table.createRecord("r", TTL, 0);
+		// Nothing renews the record; a lease granted just before its end keeps it.
+		acquireNaming("r", "a", "k", "t1", false, TTL - 1);
+		assertThat(this.table.renewRecord("r", TTL, TTL + 10)).isEmpty();
+		assertThat(this.table.inspect("k", 2 * TTL)).isPresent();
+	}
+
+	@Test
+	void aQueuedRequestWhoseRecordExpiredWhileItWaitedIsGrantedWithItsOwnExpiryOnly() {
+		acquire("b", "k", "t0", 0, false, 0);
+		this.table.createRecord("r", TTL, 0);
+		assertThat(acquireNaming("r", "a", "k", "t1", true, 1).kind()).isEqualTo(LockTable.Outcome.Kind.QUEUED);
+		this.table.release("b", "k", "t0", 2 * TTL, this.effects);
+		assertThat(this.effects.grants).singleElement().satisfies((grant) -> assertThat(grant.token()).isEqualTo("t1"));
+		assertThat(this.table.renewRecord("r", TTL, 2 * TTL + 1)).as("gone, never renewed again").isNull();
+		// Held by its own expiry, and renewed by itself.
+		assertThat(this.table.renew("a", List.of(new Protocol.Renewal("k", "t1", TTL)), 3 * TTL - 1)).isEmpty();
+		assertThat(this.table.inspect("k", 4 * TTL - 2)).isPresent();
+		assertThat(this.table.inspect("k", 4 * TTL - 1)).isEmpty();
+	}
+
+	private LockTable.Outcome acquireNaming(String record, String client, String key, String token, boolean queue,
+			long now) {
+		return this.table.acquire(client, key, token, 0, TTL, client, null, queue, record, now, this.effects);
+	}
+
 	private LockTable.Outcome acquire(String client, String key, String token, int limit, boolean queue, long now) {
 		return this.table.acquire(client, key, token, limit, TTL, client, null, queue, now, this.effects);
 	}

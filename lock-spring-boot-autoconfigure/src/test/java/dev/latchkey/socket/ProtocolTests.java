@@ -45,12 +45,43 @@ class ProtocolTests {
 	@Test
 	void reassertionCarriesEachClaimsDescription() {
 		Protocol.Reassert sent = new Protocol.Reassert(9,
-				List.of(new Protocol.Claim("a", "t1", 0, "app@host:1", 5, 100, DESCRIPTION),
+				List.of(new Protocol.Claim("a", "t1", 0, "app@host:1", 5, 100, DESCRIPTION, "owner:1"),
 						new Protocol.Claim("b", "t2", 3, "app@host:1", 6, 200)));
 		Protocol.Reassert read = (Protocol.Reassert) Protocol.readRequest(reader(sent.write()));
-		assertThat(read.claims()).extracting(Protocol.Claim::key, Protocol.Claim::description)
-			.containsExactly(tuple("a", DESCRIPTION), tuple("b", ""));
+		assertThat(read.claims()).extracting(Protocol.Claim::key, Protocol.Claim::description, Protocol.Claim::record)
+			.containsExactly(tuple("a", DESCRIPTION, "owner:1"), tuple("b", "", ""));
 		assertThat(read).isEqualTo(sent);
+	}
+
+	@Test
+	void acquireNamesItsOwnerRecordAndMayBeToldItIsGone() {
+		Protocol.Acquire sent = new Protocol.Acquire(7, "order:42", "token-1", 0, 30_000_000_000L, "app@host:1", "",
+				false, "owner:5f1c");
+		assertThat(Protocol.readRequest(reader(sent.write()))).isEqualTo(sent);
+		Frame.Reader answer = reader(Protocol.Acquire.recordGone(7));
+		assertThat(answer.kind()).isEqualTo(Protocol.ANSWER);
+		assertThat(answer.getLong()).isEqualTo(7);
+		Protocol.AcquireOutcome outcome = Protocol.Acquire.readAnswer(answer);
+		assertThat(outcome.recordGone()).isTrue();
+		assertThat(outcome.granted()).isFalse();
+		assertThat(outcome.held()).isFalse();
+	}
+
+	@Test
+	void ownerRecordRequestsAndTheRenewalsAnswer() {
+		for (int kind : new int[] { Protocol.RECORD, Protocol.RENEW_RECORD }) {
+			Protocol.Request read = Protocol
+				.readRequest(reader(Protocol.OwnerRecord.write(kind, 3, "owner:5f1c", 3_000_000_000L)));
+			assertThat(read).isEqualTo(new Protocol.OwnerRecord(3, kind, "owner:5f1c", 3_000_000_000L));
+		}
+		Frame.Reader renewed = reader(Protocol.OwnerRecord.renewed(4, List.of("t1", "t2")));
+		assertThat(renewed.kind()).isEqualTo(Protocol.ANSWER);
+		assertThat(renewed.getLong()).isEqualTo(4);
+		assertThat(Protocol.OwnerRecord.readRenewal(renewed)).containsExactly("t1", "t2");
+		Frame.Reader gone = reader(Protocol.no(5));
+		assertThat(gone.kind()).isEqualTo(Protocol.ANSWER);
+		assertThat(gone.getLong()).isEqualTo(5);
+		assertThat(Protocol.OwnerRecord.readRenewal(gone)).isNull();
 	}
 
 	@Test
@@ -69,6 +100,20 @@ class ProtocolTests {
 		assertThat(listed.kind()).isEqualTo(Protocol.ANSWER);
 		assertThat(listed.getLong()).isEqualTo(2);
 		assertThat(Protocol.ListPage.readAnswer(listed).locks()).containsExactly(lock);
+	}
+
+	@Test
+	void acquireOfAnEarlierFormatWithoutAnOwnerRecordDoesNotParse() {
+		ByteBuffer earlier = new Frame.Writer(Protocol.ACQUIRE).putLong(1)
+			.putString("order:42")
+			.putString("token-1")
+			.putInt(0)
+			.putLong(1)
+			.putString("app@host:1")
+			.putString("")
+			.putBoolean(true)
+			.finish();
+		assertThatIllegalArgumentException().isThrownBy(() -> Protocol.readRequest(reader(earlier)));
 	}
 
 	@Test

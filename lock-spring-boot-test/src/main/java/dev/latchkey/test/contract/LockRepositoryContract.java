@@ -288,6 +288,19 @@ public abstract class LockRepositoryContract implements LockRepositoryFixture {
 	}
 
 	@Test
+	void renewalForLessThanTheTtlKeepsTheLeaseOnlyThatLong() {
+		String key = key("renew-shorter");
+		LeaseSpec lease = exclusive(key, "owner-a", LONG_TTL);
+		assertThat(this.repository.tryAcquire(lease)).isPresent();
+		// A maximum hold's last renewal asks only for what is left of the hold.
+		assertThat(this.repository.renew(List.of(lease.withTtl(shortTtl())))).isEmpty();
+		LeaseSpec taker = exclusive(key, "owner-b", LONG_TTL);
+		assertThat(this.repository.tryAcquire(taker)).isEmpty();
+		awaitExpiry().until(() -> this.repository.tryAcquire(taker).isPresent());
+		assertThat(this.repository.renew(List.of(lease))).containsExactly(lease.token());
+	}
+
+	@Test
 	void renewOfAHeldLeaseKeepsItPastItsOriginalTtl() throws InterruptedException {
 		String key = key("renew-held");
 		Duration ttl = shortTtl();
