@@ -36,6 +36,7 @@ import java.util.Locale;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.LongSupplier;
 
 import javax.sql.DataSource;
 
@@ -176,7 +177,18 @@ final class Instances implements AutoCloseable {
 		SocketLockRepository repository = new SocketLockRepository(this.socketDirectory, "instance-" + instance,
 				Duration.ofSeconds(5));
 		this.closeables.add(repository);
+		countAtArbiter(repository);
 		return repository;
+	}
+
+	/**
+	 * Counts the requests of every instance at the arbiter, which answers them all: asked
+	 * through the first repository.
+	 */
+	private void countAtArbiter(SocketLockRepository repository) {
+		if (!this.requests.counts()) {
+			this.requests.countedAt(() -> repository.stats().requests());
+		}
 	}
 
 	/**
@@ -199,6 +211,7 @@ final class Instances implements AutoCloseable {
 		if (repository.isArbiter()) {
 			throw new IllegalStateException("This process became the arbiter of " + this.socketDirectory);
 		}
+		countAtArbiter(repository);
 		return repository;
 	}
 
@@ -521,7 +534,8 @@ final class Instances implements AutoCloseable {
 	/**
 	 * Backend requests of every instance during a timed run, counted at the clients: each
 	 * request as it goes ({@link #add()}), or by the protocol proxy, which counts from
-	 * its reset to its reading.
+	 * its reset to its reading; or at the server, from its counter (the socket backend's
+	 * arbiter, whose readings are requests too, and taken off).
 	 */
 	static final class Requests {
 
@@ -530,6 +544,8 @@ final class Instances implements AutoCloseable {
 		private boolean counts;
 
 		private @Nullable StatementCountingProxy proxy;
+
+		private @Nullable LongSupplier server;
 
 		private long begun;
 
@@ -546,6 +562,11 @@ final class Instances implements AutoCloseable {
 			this.proxy = proxy;
 		}
 
+		void countedAt(LongSupplier server) {
+			this.counts = true;
+			this.server = server;
+		}
+
 		boolean counts() {
 			return this.counts;
 		}
@@ -554,10 +575,15 @@ final class Instances implements AutoCloseable {
 			if (this.proxy != null) {
 				this.proxy.reset();
 			}
-			this.begun = this.requests.sum();
+			this.begun = (this.server != null) ? this.server.getAsLong() : this.requests.sum();
 		}
 
 		long end() {
+			if (this.server != null) {
+				// Less the reading that ends the count (the one that began it counted
+				// itself before it answered).
+				return this.server.getAsLong() - this.begun - 1;
+			}
 			return (this.proxy != null) ? this.proxy.counts().roundTrips() : this.requests.sum() - this.begun;
 		}
 
