@@ -773,7 +773,10 @@ public class JdbcLockRepository implements LockRepository, AutoCloseable {
 	}
 
 	/**
-	 * Renews an owner record, and with it the given leases, which all name it.
+	 * Renews an owner record, and with it the given leases, which all name it. When the
+	 * record is gone (nothing renewed it for its TTL, as when its instance held nothing
+	 * of its TTL for a while), the leases are renewed row by row and leave it: one
+	 * granted less than a TTL ago is held by its own expiry; the others are lost.
 	 * @param entries the tracking entries of the leases, as {@link #renew} found them
 	 * @return the tokens of those no longer held
 	 */
@@ -784,7 +787,17 @@ public class JdbcLockRepository implements LockRepository, AutoCloseable {
 		JdbcLockDialect.RecordRenewal renewal = inConnection(one ? "renew" : "renew " + entries.size() + " leases",
 				one ? entries.get(0).spec().key() : null, false,
 				(connection) -> dialect.renewRecord(connection, record.name(), record.ttlMillis()));
-		return this.held.answered(record, entries, renewal.renewed(), sentAt, renewal.revoked());
+		if (!renewal.renewed()) {
+			record.gone();
+			List<LeaseSpec> leases = entries.stream().map(OwnerRecordLeases.Held::spec).toList();
+			leases.forEach((lease) -> this.held.forget(lease.token()));
+			Set<String> lost = new HashSet<>();
+			for (int from = 0; from < leases.size(); from += MAX_ROWS_PER_RENEWAL) {
+				lost.addAll(renewRows(leases.subList(from, Math.min(leases.size(), from + MAX_ROWS_PER_RENEWAL))));
+			}
+			return lost;
+		}
+		return this.held.answered(record, entries, true, sentAt, renewal.revoked());
 	}
 
 	/**

@@ -144,6 +144,30 @@ abstract class JdbcOwnerRecordTests {
 	}
 
 	@Test
+	void aLeaseGrantedJustBeforeItsIdleRecordExpiredIsKeptByItsOwnExpiry() throws InterruptedException {
+		try (JdbcLockRepository holder = new JdbcLockRepository(table().dataSource(), table().name());
+				JdbcLockRepository other = new JdbcLockRepository(table().dataSource(), table().name())) {
+			LeaseSpec first = lease("idle-first-" + UUID.randomUUID(), TTL);
+			assertThat(holder.tryAcquire(first)).isPresent();
+			assertThat(holder.release(first)).isTrue();
+			// Nothing renews the record (its instance holds nothing of its TTL), which
+			// has
+			// 0.8 s left when the next lease names it, as a job that locks every few
+			// seconds would.
+			sleep(2_200);
+			LeaseSpec late = lease("idle-late-" + UUID.randomUUID(), TTL);
+			assertThat(holder.tryAcquire(late)).isPresent();
+			// Its first renewal comes after the record expired, within its own TTL.
+			sleep(1_300);
+			assertThat(holder.renew(List.of(late))).as("kept by its own expiry, renewed by itself").isEmpty();
+			sleep(2_000);
+			assertThat(other.tryAcquire(lease(late.key(), TTL))).as("held past its first own expiry").isEmpty();
+			assertThat(holder.renew(List.of(late))).isEmpty();
+			assertThat(holder.release(late)).isTrue();
+		}
+	}
+
+	@Test
 	void aForceReleaseOfOneLeaseOfARecordIsReportedAtItsHoldersNextRenewal() {
 		try (JdbcLockRepository holder = new JdbcLockRepository(table().dataSource(), table().name());
 				JdbcLockRepository operator = new JdbcLockRepository(table().dataSource(), table().name())) {

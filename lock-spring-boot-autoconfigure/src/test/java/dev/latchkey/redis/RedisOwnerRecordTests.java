@@ -142,6 +142,24 @@ class RedisOwnerRecordTests {
 	}
 
 	@Test
+	void aLeaseGrantedJustBeforeItsIdleRecordWouldHaveExpiredIsKept() throws InterruptedException {
+		Duration ttl = Duration.ofSeconds(3);
+		LeaseSpec first = LeaseSpec.exclusive("idle-first", "holder", token(), ttl);
+		assertThat(this.holder.tryAcquire(first)).isPresent();
+		assertThat(this.holder.release(first)).isTrue();
+		// Nothing renews the record, which has 0.8 s left when the next lease names it:
+		// the grant makes it last the lease's TTL.
+		Thread.sleep(2_200);
+		LeaseSpec late = LeaseSpec.exclusive("idle-late", "holder", token(), ttl);
+		assertThat(this.holder.tryAcquire(late)).isPresent();
+		Thread.sleep(1_300);
+		assertThat(this.holder.renew(List.of(late))).as("renewed past its record's first expiry").isEmpty();
+		Thread.sleep(2_000);
+		assertThat(this.other.tryAcquire(LeaseSpec.exclusive("idle-late", "other", token(), ttl))).isEmpty();
+		assertThat(this.holder.renew(List.of(late))).isEmpty();
+	}
+
+	@Test
 	void aLeaseItsHolderStopsRenewingIsFreedAtItsDeadlineWhileItsOwnerRecordLivesOn() {
 		Duration ttl = Duration.ofSeconds(1);
 		LeaseSpec abandoned = LeaseSpec.exclusive("abandoned", "holder", token(), ttl);
