@@ -166,6 +166,15 @@ abstract class JdbcLockDialect {
 	}
 
 	/**
+	 * The table of the owner records, where they are not rows of the lock table (MySQL,
+	 * MariaDB): the start checks that it exists.
+	 * @return its name, or {@code null} when the records need no table of their own
+	 */
+	@Nullable String ownersTable() {
+		return null;
+	}
+
+	/**
 	 * A new owner record's name, unique among the records of the table.
 	 * @return the name
 	 */

@@ -284,51 +284,49 @@ public class JdbcLockRepository implements LockRepository, AutoCloseable {
 	 * @param holds what it holds, for the message
 	 */
 	private void checkAddedColumn(JdbcLockDialect dialect, String column, String type, String holds) {
-		try (Connection connection = this.dataSource.getConnection();
-				PreparedStatement statement = connection
-					.prepareStatement("SELECT " + column + " FROM " + this.tableName + " WHERE 1 = 0");
-				ResultSet result = statement.executeQuery()) {
-			// The column is there.
-		}
-		catch (SQLException ex) {
-			if (isTransientConnectionFailure(ex) || isRefusedLogin(ex)) {
-				throw failure("check the lock table", null, ex);
-			}
-			throw new LockConfigurationException(
-					"The lock table " + this.tableName + " lacks the " + column + " column, which holds " + holds
-							+ "; it was made by an earlier version of Latchkey (" + dialect.name() + " said: "
-							+ ex.getMessage() + ")",
-					"Add the column: ALTER TABLE " + this.tableName + " ADD COLUMN " + column + " " + type
-							+ " (in a Flyway or Liquibase migration, or by hand)",
-					ex);
-		}
+		requireSchema("SELECT " + column + " FROM " + this.tableName + " WHERE 1 = 0",
+				(ex) -> new LockConfigurationException(
+						"The lock table " + this.tableName + " lacks the " + column + " column, which holds " + holds
+								+ "; it was made by an earlier version of Latchkey (" + dialect.name() + " said: "
+								+ ex.getMessage() + ")",
+						"Add the column: ALTER TABLE " + this.tableName + " ADD COLUMN " + column + " " + type
+								+ " (in a Flyway or Liquibase migration, or by hand)",
+						ex));
 	}
 
 	/**
-	 * Checks that the table of the owner records exists, on MySQL and MariaDB, where the
-	 * records cannot be rows of the lock table: every statement that judges an exclusive
+	 * Checks that the table of the owner records exists, where the records are not rows
+	 * of the lock table (MySQL and MariaDB): every statement that judges an exclusive
 	 * lease reads it.
 	 */
-	private void checkOwnersTable(JdbcLockDialect dialect) {
-		String owners = MySqlLockDialect.ownersTable(this.tableName);
+	private void checkOwnersTable(JdbcLockDialect dialect, String owners) {
+		requireSchema("SELECT RECORD, TOKEN, OWNER, EXPIRES_AT FROM " + owners + " WHERE 1 = 0",
+				(ex) -> new LockConfigurationException("The table " + owners
+						+ " of the lock table's owner records does not exist, or lacks Latchkey's columns; a lock"
+						+ " table made by an earlier version of Latchkey comes without it (" + dialect.name()
+						+ " said: " + ex.getMessage() + ")",
+						"Create it with the second statement of the script classpath:dev/latchkey/jdbc/"
+								+ dialect.schemaScript()
+								+ " (in a Flyway or Liquibase migration, or by setting latchkey.jdbc.initialize-schema=always)",
+						ex));
+	}
+
+	/**
+	 * Runs a query that selects nothing from what the schema must have: a failure to
+	 * connect fails as the backend does, any other is the schema's, as {@code missing}
+	 * describes it.
+	 */
+	private void requireSchema(String query, Function<SQLException, LockConfigurationException> missing) {
 		try (Connection connection = this.dataSource.getConnection();
-				PreparedStatement statement = connection
-					.prepareStatement("SELECT RECORD, TOKEN, OWNER, EXPIRES_AT FROM " + owners + " WHERE 1 = 0");
+				PreparedStatement statement = connection.prepareStatement(query);
 				ResultSet result = statement.executeQuery()) {
-			// The table is there.
+			// What it selects is there.
 		}
 		catch (SQLException ex) {
 			if (isTransientConnectionFailure(ex) || isRefusedLogin(ex)) {
 				throw failure("check the lock table", null, ex);
 			}
-			throw new LockConfigurationException("The table " + owners
-					+ " of the lock table's owner records does not exist, or lacks Latchkey's columns; a lock table"
-					+ " made by an earlier version of Latchkey comes without it (" + dialect.name() + " said: "
-					+ ex.getMessage() + ")",
-					"Create it with the second statement of the script classpath:dev/latchkey/jdbc/"
-							+ dialect.schemaScript()
-							+ " (in a Flyway or Liquibase migration, or by setting latchkey.jdbc.initialize-schema=always)",
-					ex);
+			throw missing.apply(ex);
 		}
 	}
 
@@ -380,8 +378,9 @@ public class JdbcLockRepository implements LockRepository, AutoCloseable {
 							+ " upgrade, set latchkey.jdbc.owner-records=false (they would take over a lease held"
 							+ " longer than its TTL), and remove it once every instance runs this version");
 		}
-		if (dialect instanceof MySqlLockDialect) {
-			checkOwnersTable(dialect);
+		String owners = dialect.ownersTable();
+		if (owners != null) {
+			checkOwnersTable(dialect, owners);
 		}
 		if (keyColumnLength > 0 && keyColumnLength < maxKeyLength) {
 			throw new LockConfigurationException(

@@ -81,6 +81,10 @@ final class MySqlLockDialect extends JdbcLockDialect {
 
 	private final String owners;
 
+	// Whether this server's SYSDATE() was found to tell the time it runs: checked when
+	// the first record is made, not again.
+	private volatile boolean sysdateChecked;
+
 	MySqlLockDialect(String table) {
 		super(table);
 		this.owners = ownersTable(table);
@@ -134,6 +138,11 @@ final class MySqlLockDialect extends JdbcLockDialect {
 	 */
 	static String ownersTable(String table) {
 		return table + "_OWNERS";
+	}
+
+	@Override
+	String ownersTable() {
+		return this.owners;
 	}
 
 	@Override
@@ -308,12 +317,15 @@ final class MySqlLockDialect extends JdbcLockDialect {
 	 * {@inheritDoc}
 	 * <p>
 	 * Here a row of the table named after the lock table with {@code _OWNERS} appended
-	 * with an empty {@code TOKEN}. First checks that the server's {@code SYSDATE()} tells
-	 * the time it runs, which the renewal needs.
+	 * with an empty {@code TOKEN}. The first time, checks that the server's
+	 * {@code SYSDATE()} tells the time it runs, which the renewal needs.
 	 */
 	@Override
 	void createRecord(Connection connection, String record, String owner, long ttlMillis) throws SQLException {
-		checkSysdate(connection);
+		if (!this.sysdateChecked) {
+			checkSysdate(connection);
+			this.sysdateChecked = true;
+		}
 		update(connection, "DELETE FROM " + this.owners + " WHERE EXPIRES_AT <= " + NOW);
 		update(connection, "INSERT INTO " + this.owners + " (RECORD, TOKEN, OWNER, EXPIRES_AT) VALUES (?, '', ?, "
 				+ nowPlus("?") + ")", record, owner, ttlMillis);
