@@ -577,8 +577,8 @@ final class LockTable<C> {
 		if (record != null) {
 			if (!record.isLive(now)) {
 				// It expired while the request was queued: the lease keeps its own
-				// expiry,
-				// and its holder renews it by itself once it finds the record gone.
+				// expiry, and its holder renews it by itself once it finds the record
+				// gone.
 				holder.record = null;
 			}
 			else if (expiresAt - record.expiresAtNanos > 0) {
