@@ -288,6 +288,32 @@ public abstract class LockRepositoryContract implements LockRepositoryFixture {
 	}
 
 	@Test
+	void leaseTakenLateInTheLifeOfItsTtlsLastRenewalIsKeptByItsOwnRenewal() throws InterruptedException {
+		// What a backend keeps per holder and TTL (an owner record, an etcd lease) was
+		// made with a first lease and not renewed since: the next lease comes in the last
+		// third of its life, as a job that locks every few seconds would take it.
+		Duration ttl = Duration.ofSeconds(3);
+		LeaseSpec first = exclusive(key("ttl-class-first"), "owner-a", ttl);
+		assertThat(this.repository.tryAcquire(first)).isPresent();
+		assertThat(this.repository.release(first)).isTrue();
+		Thread.sleep(2_200);
+		String key = key("ttl-class-late");
+		LeaseSpec late = exclusive(key, "owner-a", ttl);
+		assertThat(this.repository.tryAcquire(late)).isPresent();
+		// Renewed within its own TTL, after what was kept for the first lease expired.
+		Thread.sleep(1_300);
+		assertThat(this.repository.renew(List.of(late))).as("renewed within its TTL").isEmpty();
+		LockRepository peer = createPeerRepository();
+		try {
+			assertThat(peer.tryAcquire(exclusive(key, "owner-b", ttl))).as("held by its first owner").isEmpty();
+		}
+		finally {
+			destroyRepository(peer);
+		}
+		assertThat(this.repository.release(late)).isTrue();
+	}
+
+	@Test
 	void renewalForLessThanTheTtlKeepsTheLeaseOnlyThatLong() {
 		String key = key("renew-shorter");
 		LeaseSpec lease = exclusive(key, "owner-a", LONG_TTL);
