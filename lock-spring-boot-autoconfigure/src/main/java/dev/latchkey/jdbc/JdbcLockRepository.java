@@ -762,10 +762,20 @@ public class JdbcLockRepository implements LockRepository, AutoCloseable {
 			}
 		}
 		byRecord.forEach((record, named) -> lost.addAll(renewRecord(dialect, record, named)));
-		for (int from = 0; from < oneByOne.size(); from += MAX_ROWS_PER_RENEWAL) {
-			List<LeaseSpec> slice = oneByOne.subList(from, Math.min(oneByOne.size(), from + MAX_ROWS_PER_RENEWAL));
+		lost.addAll(renewOffRecords(oneByOne));
+		return lost;
+	}
+
+	/**
+	 * Renews leases row by row, in statements of at most {@value #MAX_ROWS_PER_RENEWAL},
+	 * which moves them off their owner records, if they named one: tracked no longer.
+	 * @return the tokens of those no longer held
+	 */
+	private Set<String> renewOffRecords(List<LeaseSpec> leases) {
+		Set<String> lost = new HashSet<>();
+		for (int from = 0; from < leases.size(); from += MAX_ROWS_PER_RENEWAL) {
+			List<LeaseSpec> slice = leases.subList(from, Math.min(leases.size(), from + MAX_ROWS_PER_RENEWAL));
 			lost.addAll(renewRows(slice));
-			// Moved off their owner records, if they named one: tracked no longer.
 			slice.forEach((lease) -> this.held.forget(lease.token()));
 		}
 		return lost;
@@ -788,13 +798,7 @@ public class JdbcLockRepository implements LockRepository, AutoCloseable {
 				(connection) -> dialect.renewRecord(connection, record.name(), record.ttlMillis()));
 		if (!renewal.renewed()) {
 			record.gone();
-			List<LeaseSpec> leases = entries.stream().map(OwnerRecordLeases.Held::spec).toList();
-			leases.forEach((lease) -> this.held.forget(lease.token()));
-			Set<String> lost = new HashSet<>();
-			for (int from = 0; from < leases.size(); from += MAX_ROWS_PER_RENEWAL) {
-				lost.addAll(renewRows(leases.subList(from, Math.min(leases.size(), from + MAX_ROWS_PER_RENEWAL))));
-			}
-			return lost;
+			return renewOffRecords(entries.stream().map(OwnerRecordLeases.Held::spec).toList());
 		}
 		return this.held.answered(record, entries, true, sentAt, renewal.revoked());
 	}
