@@ -63,6 +63,13 @@ final class LettuceScriptPipeline {
 	}
 
 	/**
+	 * Whether the factory makes Lettuce connections.
+	 */
+	static boolean isLettuce(RedisConnectionFactory factory) {
+		return factory instanceof LettuceConnectionFactory;
+	}
+
+	/**
 	 * Groups items by the primary that serves their slot in the connection's view of the
 	 * Cluster, which Lettuce keeps (no request is made). Items of a slot no primary is
 	 * known to serve are grouped under {@code null}.

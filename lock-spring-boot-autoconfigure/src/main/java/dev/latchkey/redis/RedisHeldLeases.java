@@ -16,6 +16,7 @@
 
 package dev.latchkey.redis;
 
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.List;
 import java.util.Set;
@@ -27,17 +28,22 @@ import java.util.function.Consumer;
 
 import org.jspecify.annotations.Nullable;
 
+import org.springframework.data.redis.connection.ClusterSlotHashUtil;
+
 import dev.latchkey.LeaseSpec;
 import dev.latchkey.support.OwnerRecordLeases;
 import dev.latchkey.support.OwnerRecordLeases.Record;
 
 /**
- * The owner records of one repository and the exclusive leases that point to them, on a
- * Redis that is not a Cluster (the {@link OwnerRecordLeases} of the support package). An
- * owner record is a key with the TTL of one TTL class, {@code {ns:}:owner:<id>}; each
- * exclusive lock granted in that class names it, and is held for as long as it exists.
- * Renewing the record renews every lease of the class in one command, however many there
- * are. Here also: when each lock key's own expiry is next pushed back.
+ * The owner records of one repository and the exclusive leases that point to them (the
+ * {@link OwnerRecordLeases} of the support package). An owner record is a key with the
+ * TTL of one TTL class, {@code {ns:}:owner:<id>}; each exclusive lock granted in that
+ * class names it, and is held for as long as it exists. Renewing the record renews every
+ * lease of the class in one command, however many there are. On a Cluster, where a script
+ * may touch the keys of one slot only, each slot has records of its own,
+ * {@code {ns:~<n>}:owner:<id>:<serial>}, whose hash tag {@code ns:~<n>} is the first of
+ * that form to hash to the slot. Here also: when each lock key's own expiry is next
+ * pushed back.
  */
 final class RedisHeldLeases implements AutoCloseable {
 
@@ -46,6 +52,12 @@ final class RedisHeldLeases implements AutoCloseable {
 	private final OwnerRecordLeases<Held> leases;
 
 	private final long originNanos = System.nanoTime();
+
+	// This repository's part of the names of its owner records on a Cluster.
+	private final String id = UUID.randomUUID().toString();
+
+	// The n of each Cluster slot's hash tag, made with the first record on a Cluster.
+	private volatile int @Nullable [] slotTags;
 
 	/**
 	 * Tracks leases; the sweep, started with the first, deletes an expired lease's lock
@@ -63,6 +75,54 @@ final class RedisHeldLeases implements AutoCloseable {
 	 */
 	Record owner(long ttlMillis, Consumer<Record> create) {
 		return this.leases.record(ttlMillis, () -> "{" + this.namespace + ":}:owner:" + UUID.randomUUID(), create);
+	}
+
+	/**
+	 * The usable owner record of a TTL class in one Cluster slot, as
+	 * {@link #owner(long, Consumer)} has it for a Redis that is not a Cluster.
+	 */
+	Record owner(long ttlMillis, int slot, Consumer<Record> create) {
+		return this.leases.record(ttlMillis, slot, this::slotRecordName, create);
+	}
+
+	/**
+	 * The name of a slot's owner record: {@code {ns:~<n>}:owner:<id>:<serial>}, with this
+	 * repository's random id. Made when asked for, not kept: 16,384 slots' names would
+	 * take about 2 MB.
+	 */
+	private String slotRecordName(int slot, long serial) {
+		return "{" + slotTag(slot) + "}:owner:" + this.id + ":" + serial;
+	}
+
+	/**
+	 * The hash tag of a slot's owner records: {@code ns:~<n>} for the smallest n that
+	 * hashes to the slot.
+	 */
+	String slotTag(int slot) {
+		int[] tags = this.slotTags;
+		if (tags == null) {
+			tags = slotTags(this.namespace);
+			this.slotTags = tags;
+		}
+		return this.namespace + ":~" + tags[slot];
+	}
+
+	/**
+	 * The n of each slot's hash tag: about 170,000 hashes find all 16,384 (a few
+	 * milliseconds, once).
+	 */
+	private static int[] slotTags(String namespace) {
+		int[] tags = new int[ClusterSlotHashUtil.SLOT_COUNT];
+		Arrays.fill(tags, -1);
+		int found = 0;
+		for (int n = 0; found < tags.length; n++) {
+			int slot = ClusterSlotHashUtil.calculateSlot(namespace + ":~" + n);
+			if (tags[slot] < 0) {
+				tags[slot] = n;
+				found++;
+			}
+		}
+		return tags;
 	}
 
 	/**

@@ -39,6 +39,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.Predicate;
 import java.util.function.Supplier;
@@ -90,11 +91,12 @@ import dev.latchkey.support.ReleaseListeners;
  * Every operation is one Lua script, run with {@code EVALSHA} (falling back to
  * {@code EVAL} once per script and server): acquiring and releasing are one round trip
  * each. Renewing any number of exclusive leases is one round trip per TTL, through their
- * owner record (below); other leases, and every lease on a Cluster, are renewed one round
- * trip per 2,000 leases (on a Cluster, of one primary, touching keys of many slots, which
- * Redis 7.0 allows; else of one slot), so that no script holds the server for long.
- * Redis's clock decides expiry ({@code PEXPIRE} and {@code TIME}); the client's clock is
- * never compared with it.
+ * owner record (below); on a Cluster, where each slot has records of its own, one round
+ * trip per primary and 2,000 records, touching keys of many slots, which Redis 7.0
+ * allows. Other leases are renewed one round trip per 2,000 leases (on a Cluster, of one
+ * primary; before Redis 7.0, of one slot, and there exclusive leases name no records), so
+ * that no script holds the server for long. Redis's clock decides expiry ({@code PEXPIRE}
+ * and {@code TIME}); the client's clock is never compared with it.
  * <p>
  * Key layout, for a lock key {@code k} in the namespace {@code ns}; the hash tag
  * {@code {ns:k}} puts all of a key's entries in one Cluster slot, so that each script but
@@ -102,8 +104,8 @@ import dev.latchkey.support.ReleaseListeners;
  * <ul>
  * <li>{@code {ns:k}:lock}: a hash ({@code token}, {@code owner}, {@code fence}, and
  * {@code description} when the lease has one) while the key is held exclusively: with the
- * lease's TTL, or, outside a Cluster, with a {@code record} field naming its holder's
- * owner record, and held while that record exists;</li>
+ * lease's TTL, or with a {@code record} field naming its holder's owner record, and held
+ * while that record exists;</li>
  * <li>{@code {ns:k}:permits}: a sorted set of the semaphore's permits, lease token to
  * expiry (milliseconds of the server's clock), and {@code {ns:k}:holders}: a hash of
  * lease token to {@code "<fence> <limit> <owner>\n<description>"} (the description empty
@@ -122,7 +124,10 @@ import dev.latchkey.support.ReleaseListeners;
  * <li>{@code {ns:}:owner:<id>}: an owner record, one per repository and TTL, with that
  * TTL: renewing it renews every lock that names it. A record that is gone is never made
  * again. {@code {ns:}:owner:<id>:revoked} holds the tokens of its leases that a
- * force-release evicted, until its next renewal reads them.</li>
+ * force-release evicted, until its next renewal reads them. On a Cluster a lock names a
+ * record of its own slot, one per repository, TTL and slot (made with the slot's first
+ * such lock): {@code {ns:~<n>}:owner:<id>:<serial>}, whose hash tag {@code ns:~<n>} is
+ * the first of that form that hashes to the slot.</li>
  * </ul>
  * A release wakes one instance: the first in the key's wake line {@code {ns:k}:wake}, a
  * sorted set of the repositories whose exclusive callers wait for the key, by the time
@@ -654,6 +659,65 @@ public class RedisLockRepository implements FairExclusiveQueueing, AutoCloseable
 			return lost
 			""");
 
+	// The same for many owner records of one Cluster primary, whatever their slots.
+	// KEYS: the first record, which routes the call to the node. ARGV: the number of
+	// records, then the name, ttl (ms) and lock key lifetime (ms) of each record, then
+	// the lock, token and record (its place among the records, from 1) of each lease
+	// whose lock key's own expiry is due. Answers, for each record in order, 'gone', or
+	// the number of its leases that are not held followed by their tokens. Every key is
+	// read before any is written: a node that does not serve one of them refuses the
+	// script before it changed anything (revocations read and deleted by a script whose
+	// answer is an error would never be reported).
+	private static final RedisScript<List<String>> RENEW_OWNERS_ACROSS_SLOTS = listScript("""
+			#!lua flags=allow-cross-slot-keys
+			local n = tonumber(ARGV[1])
+			local first = n * 3 + 2
+			local revoked = {}
+			for i = 1, n do
+				redis.call('EXISTS', ARGV[i * 3 - 1])
+				revoked[i] = redis.call('EXISTS', ARGV[i * 3 - 1] .. ':revoked') == 1
+			end
+			for j = first, #ARGV, 3 do
+				redis.call('EXISTS', ARGV[j])
+			end
+			local lost = {}
+			for i = 1, n do
+				local record = ARGV[i * 3 - 1]
+				if redis.call('PEXPIRE', record, ARGV[i * 3]) == 1 then
+					lost[i] = {}
+					if revoked[i] then
+						lost[i] = redis.call('SMEMBERS', record .. ':revoked')
+						redis.call('DEL', record .. ':revoked')
+					end
+				else
+					lost[i] = false
+				end
+			end
+			for j = first, #ARGV, 3 do
+				local i = tonumber(ARGV[j + 2])
+				if lost[i] then
+					local held = redis.call('HMGET', ARGV[j], 'token', 'record')
+					if held[1] == ARGV[j + 1] and held[2] == ARGV[i * 3 - 1] then
+						redis.call('PEXPIRE', ARGV[j], ARGV[i * 3 + 1])
+					else
+						table.insert(lost[i], ARGV[j + 1])
+					end
+				end
+			end
+			local answer = {}
+			for i = 1, n do
+				if lost[i] then
+					answer[#answer + 1] = tostring(#lost[i])
+					for _, token in ipairs(lost[i]) do
+						answer[#answer + 1] = token
+					end
+				else
+					answer[#answer + 1] = 'gone'
+				end
+			end
+			return answer
+			""");
+
 	// KEYS: lock, permits, holders. Answers {'e', owner, fence, pttl, description} for an
 	// exclusive holder ('' for no description), {'s', now, token, expiry, holder, ...}
 	// for the unexpired permits of a semaphore, or {} when free.
@@ -936,9 +1000,11 @@ public class RedisLockRepository implements FairExclusiveQueueing, AutoCloseable
 	/**
 	 * The owner record the exclusive leases of one acquisition are to name, or
 	 * {@code null} when they keep TTLs of their own: shared leases and permits, leases of
-	 * different TTLs, on a Cluster (where a script may not read a record in another
-	 * slot), or once the repository is closed (and its sweep stopped). Making the record
-	 * fails as the acquisition would, with its key and action.
+	 * different TTLs or (on a Cluster) slots, once the repository is closed (and its
+	 * sweep stopped), or on a Cluster whose records could not be renewed a node at a time
+	 * (see {@link #recordsOnCluster()}). On a Cluster, where a script may not read a key
+	 * of another slot, the record is one of the leases' slot. Making the record fails as
+	 * the acquisition would, with its key and action.
 	 */
 	private OwnerRecordLeases.@Nullable Record owner(List<LeaseSpec> leases, @Nullable String key, String action) {
 		long ttl = ttlMillis(leases.get(0));
@@ -947,11 +1013,11 @@ public class RedisLockRepository implements FairExclusiveQueueing, AutoCloseable
 				return null;
 			}
 		}
-		if (this.closed || isCluster(key, action)) {
+		if (this.closed) {
 			return null;
 		}
 		String value = leases.get(0).owner();
-		return this.held.owner(ttl, (owner) -> {
+		Consumer<OwnerRecordLeases.Record> create = (owner) -> {
 			Boolean made = execute(key, () -> action,
 					() -> this.redis.opsForValue().setIfAbsent(owner.name(), value, owner.ttl()));
 			if (!Boolean.TRUE.equals(made)) {
@@ -960,7 +1026,35 @@ public class RedisLockRepository implements FairExclusiveQueueing, AutoCloseable
 						+ " at the Redis backend failed: its new owner record " + owner.name() + " existed already",
 						null);
 			}
-		});
+		};
+		if (!isCluster(key, action)) {
+			return this.held.owner(ttl, create);
+		}
+		if (!recordsOnCluster()) {
+			return null;
+		}
+		int slot = slot(leases.get(0));
+		for (LeaseSpec lease : leases) {
+			if (slot(lease) != slot) {
+				return null;
+			}
+		}
+		return this.held.owner(ttl, slot, create);
+	}
+
+	/**
+	 * Whether exclusive leases on a Cluster name owner records: when the client is
+	 * Lettuce, which sends the renewals of every node at once, and no node has refused a
+	 * script across slots (a Redis before 7.0), which renews a node's records together.
+	 * Otherwise each record would take a call of its own, one per slot: more than
+	 * renewing the leases a node at a time.
+	 */
+	private boolean recordsOnCluster() {
+		return this.renewAcrossSlots && LETTUCE_PRESENT && LettuceScriptPipeline.isLettuce(this.connectionFactory);
+	}
+
+	private int slot(LeaseSpec lease) {
+		return ClusterSlotHashUtil.calculateSlot(redisKey(lease.key(), "lock"));
 	}
 
 	/**
@@ -1076,11 +1170,12 @@ public class RedisLockRepository implements FairExclusiveQueueing, AutoCloseable
 	 * {@inheritDoc}
 	 * <p>
 	 * The exclusive leases this repository granted name the owner record of their TTL
-	 * class: one script per class renews the record, and with it every such lease, reads
-	 * the force-releases of the class's leases, and pushes back the expiry of the few
-	 * lock keys whose turn it is. Other leases (shared leases, permits, leases of another
-	 * repository, a lease whose TTL changed, every lease on a Cluster) are renewed lock
-	 * by lock, in scripts of at most 2,000.
+	 * class (on a Cluster, of their TTL class and slot): one script per record renews it,
+	 * and with it every such lease, reads the force-releases of its leases, and pushes
+	 * back the expiry of the few lock keys whose turn it is; on a Cluster, one script per
+	 * primary and 2,000 records does the same for all of them. Other leases (shared
+	 * leases, permits, leases of another repository, a lease whose TTL changed) are
+	 * renewed lock by lock, in scripts of at most 2,000.
 	 */
 	@Override
 	public Set<String> renew(Collection<LeaseSpec> leases) {
@@ -1099,12 +1194,35 @@ public class RedisLockRepository implements FairExclusiveQueueing, AutoCloseable
 				byOwner.computeIfAbsent(entry.record(), (owner) -> new ArrayList<>()).add(entry);
 			}
 		}
-		byOwner.forEach((owner, named) -> lost.addAll(renewOwner(owner, named)));
-		if (!oneByOne.isEmpty()) {
-			lost.addAll(renewOneByOne(oneByOne));
-			// Moved off their owner records, if they named one: tracked no longer.
-			oneByOne.forEach((lease) -> this.held.forget(lease.token()));
+		if (!byOwner.isEmpty()) {
+			lost.addAll(renewOwners(byOwner));
 		}
+		for (int from = 0; from < oneByOne.size(); from += MAX_CLUSTER_RENEWAL_BATCH) {
+			lost.addAll(
+					renewOneByOne(oneByOne.subList(from, Math.min(oneByOne.size(), from + MAX_CLUSTER_RENEWAL_BATCH))));
+		}
+		// Moved off their owner records, if they named one: tracked no longer.
+		oneByOne.forEach((lease) -> this.held.forget(lease.token()));
+		return lost;
+	}
+
+	/**
+	 * Renews owner records and the leases that name them: one script per record, or, on a
+	 * Cluster of Lettuce connections, one per primary and 2,000 records, all sent at
+	 * once.
+	 * @param byOwner the tracking entries of the leases, as {@link #renew} found them, by
+	 * the record they name
+	 * @return the tokens of the leases no longer held
+	 */
+	private Set<String> renewOwners(Map<OwnerRecordLeases.Record, List<RedisHeldLeases.Held>> byOwner) {
+		if (byOwner.size() > 1 && LETTUCE_PRESENT && isCluster()) {
+			Set<String> lost = renewOwnersByNode(byOwner);
+			if (lost != null) {
+				return lost;
+			}
+		}
+		Set<String> lost = new HashSet<>();
+		byOwner.forEach((owner, named) -> lost.addAll(renewOwner(owner, named)));
 		return lost;
 	}
 
@@ -1116,30 +1234,209 @@ public class RedisLockRepository implements FairExclusiveQueueing, AutoCloseable
 	 */
 	private Set<String> renewOwner(OwnerRecordLeases.Record owner, List<RedisHeldLeases.Held> entries) {
 		long now = System.nanoTime();
-		int nowSeconds = this.held.nowSeconds();
-		List<String> keys = new ArrayList<>();
-		List<String> arguments = new ArrayList<>();
-		keys.add(owner.name());
-		keys.add(RedisHeldLeases.revocationsKey(owner));
-		arguments.add(Long.toString(owner.ttlMillis()));
-		arguments.add(lifetime(owner));
-		List<RedisHeldLeases.Held> refreshed = new ArrayList<>();
-		for (RedisHeldLeases.Held entry : entries) {
-			if (nowSeconds - entry.refreshAt >= 0 && refreshed.size() < MAX_RENEWAL_BATCH) {
-				keys.add(redisKey(entry.spec().key(), "lock"));
-				arguments.add(entry.spec().token());
-				refreshed.add(entry);
-			}
-		}
+		OwnerRenewal renewal = new OwnerRenewal(owner, entries, this.held.nowSeconds());
 		List<String> answer = execute(null, () -> "Renewing " + entries.size() + " lease(s)",
-				() -> this.redis.execute(RENEW_OWNER, keys, arguments.toArray()));
-		boolean renewed = answer != null && !answer.isEmpty() && answer.get(0).equals("renewed");
+				() -> this.redis.execute(RENEW_OWNER, renewal.keys(), renewal.arguments().toArray()));
+		return ownerAnswered(renewal, answer, now);
+	}
+
+	/**
+	 * Takes the answer of {@link #RENEW_OWNER} for one record.
+	 * @return the tokens of the record's leases no longer held
+	 */
+	private Set<String> ownerAnswered(OwnerRenewal renewal, @Nullable List<String> answer, long sentAtNanos) {
+		boolean renewed = answer != null && !answer.isEmpty() && "renewed".equals(answer.get(0));
+		return renewed(renewal.owner, renewal.entries, renewal.refreshed, renewed, sentAtNanos,
+				renewed ? answer.subList(1, answer.size()) : List.of());
+	}
+
+	/**
+	 * Takes what the server answered for one record: schedules the next refresh of the
+	 * lock keys it refreshed, and marks the record's leases renewed or lost.
+	 * @return the tokens of the record's leases no longer held
+	 */
+	private Set<String> renewed(OwnerRecordLeases.Record owner, List<RedisHeldLeases.Held> entries,
+			List<RedisHeldLeases.Held> refreshed, boolean renewed, long sentAtNanos, List<String> revoked) {
 		if (renewed) {
 			for (RedisHeldLeases.Held entry : refreshed) {
 				entry.refreshAt = this.held.nextRefresh(lifetimeMillis(owner));
 			}
 		}
-		return this.held.answered(owner, entries, renewed, now, renewed ? answer.subList(1, answer.size()) : List.of());
+		return this.held.answered(owner, entries, renewed, sentAtNanos, revoked);
+	}
+
+	/**
+	 * The leases among {@code entries} whose lock key's own expiry is due, at most
+	 * {@code budget}.
+	 */
+	private static List<RedisHeldLeases.Held> dueRefreshes(List<RedisHeldLeases.Held> entries, int nowSeconds,
+			int budget) {
+		List<RedisHeldLeases.Held> due = new ArrayList<>();
+		for (RedisHeldLeases.Held entry : entries) {
+			if (due.size() >= budget) {
+				break;
+			}
+			if (nowSeconds - entry.refreshAt >= 0) {
+				due.add(entry);
+			}
+		}
+		return due;
+	}
+
+	/**
+	 * A call of {@link #RENEW_OWNER} for one record: its keys and arguments, and the
+	 * leases whose lock keys it refreshes.
+	 */
+	private final class OwnerRenewal {
+
+		final OwnerRecordLeases.Record owner;
+
+		final List<RedisHeldLeases.Held> entries;
+
+		final List<RedisHeldLeases.Held> refreshed;
+
+		OwnerRenewal(OwnerRecordLeases.Record owner, List<RedisHeldLeases.Held> entries, int nowSeconds) {
+			this.owner = owner;
+			this.entries = entries;
+			this.refreshed = dueRefreshes(entries, nowSeconds, MAX_RENEWAL_BATCH);
+		}
+
+		List<String> keys() {
+			List<String> keys = new ArrayList<>(this.refreshed.size() + 2);
+			keys.add(this.owner.name());
+			keys.add(RedisHeldLeases.revocationsKey(this.owner));
+			for (RedisHeldLeases.Held entry : this.refreshed) {
+				keys.add(redisKey(entry.spec().key(), "lock"));
+			}
+			return keys;
+		}
+
+		List<String> arguments() {
+			List<String> arguments = new ArrayList<>(this.refreshed.size() + 2);
+			arguments.add(Long.toString(this.owner.ttlMillis()));
+			arguments.add(lifetime(this.owner));
+			for (RedisHeldLeases.Held entry : this.refreshed) {
+				arguments.add(entry.spec().token());
+			}
+			return arguments;
+		}
+
+	}
+
+	/**
+	 * Renews the owner records of a Cluster on a Lettuce connection: one script per
+	 * primary and 2,000 records, whatever their slots, all sent at once, to each record's
+	 * slot's primary as the connection sees the Cluster. A call whose node refuses it
+	 * (the connection's view moved on: a slot migrated or failed over) changed nothing,
+	 * and its records are renewed one script each, which the client routes to the slot's
+	 * node wherever it went.
+	 * @return the tokens of the leases no longer held, or {@code null} when the
+	 * connection is not a Lettuce Cluster connection
+	 */
+	private @Nullable Set<String> renewOwnersByNode(Map<OwnerRecordLeases.Record, List<RedisHeldLeases.Held>> byOwner) {
+		int leases = byOwner.values().stream().mapToInt(List::size).sum();
+		return pipelined(leases, (connection) -> {
+			Map<@Nullable String, List<OwnerRecordLeases.Record>> byNode = LettuceScriptPipeline.groupByNode(connection,
+					byOwner.keySet(), OwnerRecordLeases.Record::shard);
+			if (byNode == null) {
+				return null;
+			}
+			List<OwnerRecordLeases.Record> refused = new ArrayList<>(byNode.getOrDefault(null, List.of()));
+			List<List<OwnerRecordLeases.Record>> batches = new ArrayList<>();
+			byNode.forEach((node, records) -> {
+				if (node != null) {
+					for (int from = 0; from < records.size(); from += MAX_RENEWAL_BATCH) {
+						batches.add(records.subList(from, Math.min(records.size(), from + MAX_RENEWAL_BATCH)));
+					}
+				}
+			});
+			int nowSeconds = this.held.nowSeconds();
+			List<List<String>> keys = new ArrayList<>(batches.size());
+			List<List<String>> arguments = new ArrayList<>(batches.size());
+			List<Map<OwnerRecordLeases.Record, List<RedisHeldLeases.Held>>> refreshed = new ArrayList<>(batches.size());
+			for (List<OwnerRecordLeases.Record> batch : batches) {
+				keys.add(List.of(batch.get(0).name()));
+				List<String> named = new ArrayList<>(batch.size() * 3 + 1);
+				named.add(Integer.toString(batch.size()));
+				for (OwnerRecordLeases.Record owner : batch) {
+					named.add(owner.name());
+					named.add(Long.toString(owner.ttlMillis()));
+					named.add(lifetime(owner));
+				}
+				// At most 2,000 lock keys refreshed per script, as by one record's.
+				Map<OwnerRecordLeases.Record, List<RedisHeldLeases.Held>> due = new IdentityHashMap<>();
+				int budget = MAX_RENEWAL_BATCH;
+				for (int i = 0; i < batch.size() && budget > 0; i++) {
+					List<RedisHeldLeases.Held> entries = dueRefreshes(byOwner.get(batch.get(i)), nowSeconds, budget);
+					for (RedisHeldLeases.Held entry : entries) {
+						named.add(redisKey(entry.spec().key(), "lock"));
+						named.add(entry.spec().token());
+						named.add(Integer.toString(i + 1));
+					}
+					due.put(batch.get(i), entries);
+					budget -= entries.size();
+				}
+				arguments.add(named);
+				refreshed.add(due);
+			}
+			long now = System.nanoTime();
+			List<LettuceScriptPipeline.Answer> answers = LettuceScriptPipeline.evalEach(this.connectionFactory,
+					connection, RENEW_OWNERS_ACROSS_SLOTS, keys, arguments);
+			Set<String> lost = new HashSet<>();
+			for (int b = 0; b < batches.size(); b++) {
+				List<OwnerRecordLeases.Record> batch = batches.get(b);
+				List<String> answer = answers.get(b).value();
+				if (answer == null) {
+					refusedAcrossSlots(String.valueOf(answers.get(b).refusal()), "its owner records one by one");
+					refused.addAll(batch);
+					continue;
+				}
+				int at = 0;
+				for (OwnerRecordLeases.Record owner : batch) {
+					String head = answer.get(at++);
+					boolean renewed = !"gone".equals(head);
+					List<String> revoked = List.of();
+					if (renewed) {
+						int count = Integer.parseInt(head);
+						revoked = answer.subList(at, at + count);
+						at += count;
+					}
+					lost.addAll(renewed(owner, byOwner.get(owner), refreshed.get(b).getOrDefault(owner, List.of()),
+							renewed, now, revoked));
+				}
+			}
+			if (!refused.isEmpty()) {
+				lost.addAll(renewOwnersEach(connection, refused, byOwner, nowSeconds));
+			}
+			return lost;
+		});
+	}
+
+	/**
+	 * Renews owner records one script each, all sent at once on a Lettuce Cluster
+	 * connection, which routes each to its slot's node (following a moved slot).
+	 * @return the tokens of the leases no longer held
+	 */
+	private Set<String> renewOwnersEach(RedisConnection connection, List<OwnerRecordLeases.Record> records,
+			Map<OwnerRecordLeases.Record, List<RedisHeldLeases.Held>> byOwner, int nowSeconds)
+			throws InterruptedException, ExecutionException, TimeoutException {
+		List<OwnerRenewal> renewals = new ArrayList<>(records.size());
+		List<List<String>> keys = new ArrayList<>(records.size());
+		List<List<String>> arguments = new ArrayList<>(records.size());
+		for (OwnerRecordLeases.Record owner : records) {
+			OwnerRenewal renewal = new OwnerRenewal(owner, byOwner.get(owner), nowSeconds);
+			renewals.add(renewal);
+			keys.add(renewal.keys());
+			arguments.add(renewal.arguments());
+		}
+		long now = System.nanoTime();
+		List<List<String>> answers = LettuceScriptPipeline.evalAll(this.connectionFactory, connection, RENEW_OWNER,
+				keys, arguments);
+		Set<String> lost = new HashSet<>();
+		for (int i = 0; i < renewals.size(); i++) {
+			lost.addAll(ownerAnswered(renewals.get(i), answers.get(i), now));
+		}
+		return lost;
 	}
 
 	/**
@@ -1222,21 +1519,31 @@ public class RedisLockRepository implements FairExclusiveQueueing, AutoCloseable
 					continue;
 				}
 				refused.addAll(batches.get(i));
-				String refusal = String.valueOf(answer.refusal());
-				if (this.renewAcrossSlots && (refusal.contains("compiling script") || refusal.contains("shebang"))) {
-					// A Redis before 7.0: no script flags, so no scripts across slots.
-					// Said once, by the first refused call.
-					this.renewAcrossSlots = false;
-					logger.info(() -> "A Redis Cluster node cannot run a script across slots (" + refusal
-							+ "); renewing leases slot by slot from now on");
-				}
-				else {
-					logger.debug(() -> "A Redis Cluster node refused a renewal across slots (" + refusal
-							+ "); renewing its leases slot by slot");
-				}
+				refusedAcrossSlots(String.valueOf(answer.refusal()), "its leases slot by slot");
 			}
 			return new NodeRenewal(lost, refused);
 		});
+	}
+
+	/**
+	 * Takes a Cluster node's refusal of a renewal script across slots. A Redis before 7.0
+	 * has no script flags, so no scripts across slots: leases are renewed slot by slot
+	 * from then on, and new leases name no owner records (said once, by the first refused
+	 * call). Otherwise the client's view of the Cluster moved on, and only that call is
+	 * made again another way.
+	 * @param refusal the node's error reply
+	 * @param instead how the refused call's leases are renewed instead, for the log
+	 */
+	private void refusedAcrossSlots(String refusal, String instead) {
+		if (this.renewAcrossSlots && (refusal.contains("compiling script") || refusal.contains("shebang"))) {
+			this.renewAcrossSlots = false;
+			logger.info(() -> "A Redis Cluster node cannot run a script across slots (" + refusal
+					+ "); renewing leases slot by slot, and without owner records, from now on");
+		}
+		else {
+			logger.debug(
+					() -> "A Redis Cluster node refused a renewal across slots (" + refusal + "); renewing " + instead);
+		}
 	}
 
 	/**
@@ -1306,14 +1613,15 @@ public class RedisLockRepository implements FairExclusiveQueueing, AutoCloseable
 	}
 
 	/**
-	 * On a Cluster, at most 20,000 leases per renewal call, which sends its scripts (one
-	 * per primary and 2,000 leases, or one per slot) at once. Elsewhere no limit:
-	 * exclusive leases are renewed by their owner record, and the others in scripts of at
-	 * most 2,000 one after the other.
+	 * No limit where exclusive leases are renewed by their owner records: the leases
+	 * renewed lock by lock go in calls of at most 20,000 on a Cluster, in scripts of at
+	 * most 2,000. On a Cluster whose leases name no records (see
+	 * {@link #recordsOnCluster()}), at most 20,000 leases per renewal call, which sends
+	 * its scripts (one per primary and 2,000 leases, or one per slot) at once.
 	 */
 	@Override
 	public int renewalBatchSize() {
-		return isCluster() ? MAX_CLUSTER_RENEWAL_BATCH : Integer.MAX_VALUE;
+		return (isCluster() && !recordsOnCluster()) ? MAX_CLUSTER_RENEWAL_BATCH : Integer.MAX_VALUE;
 	}
 
 	/**
@@ -1383,8 +1691,7 @@ public class RedisLockRepository implements FairExclusiveQueueing, AutoCloseable
 		}
 		Map<Integer, List<LeaseSpec>> bySlot = new LinkedHashMap<>();
 		for (LeaseSpec lease : leases) {
-			int slot = ClusterSlotHashUtil.calculateSlot(redisKey(lease.key(), "lock"));
-			bySlot.computeIfAbsent(slot, (s) -> new ArrayList<>()).add(lease);
+			bySlot.computeIfAbsent(slot(lease), (s) -> new ArrayList<>()).add(lease);
 		}
 		return bySlot.values();
 	}

@@ -25,20 +25,24 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 
 import org.jspecify.annotations.Nullable;
 
+import org.springframework.util.Assert;
+
 import dev.latchkey.LeaseSpec;
 
 /**
  * The owner records of one repository and the leases that name them, for a backend whose
- * exclusive leases are held while their record lives (Redis outside a Cluster,
- * PostgreSQL, MySQL and MariaDB, every lease of the socket backend): one record per TTL
- * class, renewed in one request however many leases name it. Internal: it serves
- * Latchkey's own backends, and may change in any release.
+ * exclusive leases are held while their record lives (Redis, PostgreSQL, MySQL and
+ * MariaDB, every lease of the socket backend): one record per TTL class (on a Redis
+ * Cluster, per TTL class and slot), renewed in one request however many leases name it.
+ * Internal: it serves Latchkey's own backends, and may change in any release.
  * <p>
  * A record is never made again once it is gone: a new one, with a new name, takes its
  * place, so that a lease whose record expired (its holder paused past the TTL, or the
@@ -63,7 +67,9 @@ public final class OwnerRecordLeases<H extends OwnerRecordLeases.Held> implement
 
 	private static final Duration CLOSE_WAIT = Duration.ofSeconds(2);
 
-	private final Map<Long, Record> records = new ConcurrentHashMap<>();
+	// The current record of each TTL class, by shard: an array rather than a map entry
+	// per shard, as a Redis Cluster has 16,384 (changed under recordLock only).
+	private final Map<Long, AtomicReferenceArray<Record>> records = new ConcurrentHashMap<>();
 
 	private final Map<String, H> held = new ConcurrentHashMap<>();
 
@@ -72,6 +78,9 @@ public final class OwnerRecordLeases<H extends OwnerRecordLeases.Held> implement
 	private final Set<String> revoked = ConcurrentHashMap.newKeySet();
 
 	private final ReentrantLock recordLock = new ReentrantLock();
+
+	// The serial number of the last record named by Names.
+	private final AtomicLong serials = new AtomicLong();
 
 	private final Consumer<? super H> release;
 
@@ -100,26 +109,80 @@ public final class OwnerRecordLeases<H extends OwnerRecordLeases.Held> implement
 	 * @return the record
 	 */
 	public Record record(long ttlMillis, Supplier<String> newName, Consumer<Record> create) {
-		Record record = this.records.get(ttlMillis);
+		return record(ttlMillis, 0, newName, null, create);
+	}
+
+	/**
+	 * The usable owner record of a TTL class in one shard of the server (a Redis
+	 * Cluster's hash slot: a script may touch the keys of its own slot only, so each slot
+	 * has records of its own), made when the class has none there, or its last one is
+	 * gone, or may be. Such records may be thousands, and their names are made when asked
+	 * for rather than kept: from the shard and a serial number, unique among the records
+	 * of this instance.
+	 *
+	 * <pre class="code">
+	 * int slot = ClusterSlotHashUtil.calculateSlot(lockKey);
+	 * Record record = held.record(ttlMillis, slot, (shard, serial) -&gt; tag(shard) + ":owner:" + id + ":" + serial,
+	 *         this::create);
+	 * </pre>
+	 * @param ttlMillis the TTL of the class
+	 * @param shard the shard, 0 on a server that has one only
+	 * @param names names a record from its shard and serial number; two records must
+	 * never have the same name
+	 * @param create makes the record at the server, or throws
+	 * @return the record
+	 * @since 0.1.0
+	 */
+	public Record record(long ttlMillis, int shard, Names names, Consumer<Record> create) {
+		return record(ttlMillis, shard, null, names, create);
+	}
+
+	private Record record(long ttlMillis, int shard, @Nullable Supplier<String> newName, @Nullable Names names,
+			Consumer<Record> create) {
+		Assert.isTrue(shard >= 0, "A shard is not negative");
+		Record record = current(ttlMillis, shard);
 		if (record != null && record.usable()) {
 			return record;
 		}
 		this.recordLock.lock();
 		try {
-			record = this.records.get(ttlMillis);
+			record = current(ttlMillis, shard);
 			if (record != null && record.usable()) {
 				return record;
 			}
-			Record fresh = new Record(newName.get(), ttlMillis);
+			Record fresh = (newName != null) ? new Record(newName.get(), null, 0, ttlMillis, shard)
+					: new Record(null, names, this.serials.incrementAndGet(), ttlMillis, shard);
 			long sentAt = System.nanoTime();
 			create.accept(fresh);
 			fresh.renewed(sentAt);
-			this.records.put(ttlMillis, fresh);
+			shards(ttlMillis, shard).set(shard, fresh);
 			return fresh;
 		}
 		finally {
 			this.recordLock.unlock();
 		}
+	}
+
+	private @Nullable Record current(long ttlMillis, int shard) {
+		AtomicReferenceArray<Record> shards = this.records.get(ttlMillis);
+		return (shards != null && shard < shards.length()) ? shards.get(shard) : null;
+	}
+
+	/**
+	 * The records of a TTL class, by shard, with room for the given one (under
+	 * {@link #recordLock}).
+	 */
+	private AtomicReferenceArray<Record> shards(long ttlMillis, int shard) {
+		AtomicReferenceArray<Record> shards = this.records.get(ttlMillis);
+		if (shards != null && shard < shards.length()) {
+			return shards;
+		}
+		AtomicReferenceArray<Record> grown = new AtomicReferenceArray<>(Math.max(1, Integer.highestOneBit(shard) << 1));
+		for (int i = 0; shards != null && i < shards.length(); i++) {
+			grown.set(i, shards.get(i));
+		}
+		this.records.put(ttlMillis, grown);
+		return grown;
 	}
 
 	/**
@@ -242,9 +305,16 @@ public final class OwnerRecordLeases<H extends OwnerRecordLeases.Held> implement
 	 */
 	public static final class Record {
 
-		private final String name;
+		// The record's name, or null when names makes it from the shard and serial.
+		private final @Nullable String name;
+
+		private final @Nullable Names names;
+
+		private final long serial;
 
 		private final long ttlMillis;
+
+		private final int shard;
 
 		// On the local monotonic clock, from before the last request that set the
 		// record's expiry was sent: the record lives at least until then.
@@ -253,9 +323,12 @@ public final class OwnerRecordLeases<H extends OwnerRecordLeases.Held> implement
 		// Cleared when the server answered that the record is gone.
 		private volatile boolean alive = true;
 
-		Record(String name, long ttlMillis) {
+		Record(@Nullable String name, @Nullable Names names, long serial, long ttlMillis, int shard) {
 			this.name = name;
+			this.names = names;
+			this.serial = serial;
 			this.ttlMillis = ttlMillis;
+			this.shard = shard;
 		}
 
 		/**
@@ -263,7 +336,11 @@ public final class OwnerRecordLeases<H extends OwnerRecordLeases.Held> implement
 		 * @return the name
 		 */
 		public String name() {
-			return this.name;
+			if (this.name != null) {
+				return this.name;
+			}
+			Assert.state(this.names != null, "A record has a name or is named by its Names");
+			return this.names.name(this.shard, this.serial);
 		}
 
 		/**
@@ -272,6 +349,16 @@ public final class OwnerRecordLeases<H extends OwnerRecordLeases.Held> implement
 		 */
 		public long ttlMillis() {
 			return this.ttlMillis;
+		}
+
+		/**
+		 * The shard of the server the record lives in: a Redis Cluster's hash slot, else
+		 * 0.
+		 * @return the shard
+		 * @since 0.1.0
+		 */
+		public int shard() {
+			return this.shard;
 		}
 
 		/**
@@ -311,6 +398,23 @@ public final class OwnerRecordLeases<H extends OwnerRecordLeases.Held> implement
 		boolean usable() {
 			return this.alive && System.nanoTime() - this.deadlineNanos < 0;
 		}
+
+	}
+
+	/**
+	 * Names the records of a server with many shards from their shard and serial number.
+	 */
+	@FunctionalInterface
+	public interface Names {
+
+		/**
+		 * The name of a record.
+		 * @param shard the record's shard
+		 * @param serial its serial number, unique among the records of one
+		 * {@link OwnerRecordLeases}
+		 * @return the name
+		 */
+		String name(int shard, long serial);
 
 	}
 

@@ -24,6 +24,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 
 import io.lettuce.core.cluster.RedisClusterClient;
 import org.awaitility.Awaitility;
@@ -36,6 +37,7 @@ import org.springframework.data.redis.connection.RedisClusterConfiguration;
 import org.springframework.data.redis.connection.lettuce.LettuceClientConfiguration;
 import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
 
+import dev.latchkey.LeaseMode;
 import dev.latchkey.LeaseSpec;
 import dev.latchkey.LockRepository;
 import dev.latchkey.test.contract.CrossInstanceContract;
@@ -137,50 +139,132 @@ class RedisClusterLockRepositoryTests extends LockRepositoryContract
 	}
 
 	@Test
-	void renewalOfLeasesOverThousandsOfSlotsSendsOneScriptPerNodeAndTwoThousandLeases() {
+	void renewalOfExclusiveLeasesOverThousandsOfSlotsSendsOneScriptPerNode() {
 		// Another test moves a slot behind the client's back; a node that no longer
-		// serves a slot of the leases would refuse its script, and its leases would be
-		// renewed slot by slot. The count is of a client whose view is current.
+		// serves a slot of the leases would refuse its script, and its records would be
+		// renewed one by one. The count is of a client whose view is current.
 		((RedisClusterClient) connectionFactory.getRequiredNativeClient()).refreshPartitions();
-		RedisLockRepository holder = new RedisLockRepository(connectionFactory, NAMESPACE);
+		// A namespace of its own, whose owner records are all this test's.
+		String namespace = NAMESPACE + "-records";
+		RedisLockRepository holder = new RedisLockRepository(connectionFactory, namespace);
 		List<LeaseSpec> leases = holdAcrossSlots(holder, "renew-by-node", 3_000);
+		assertThat(holder.renewalBatchSize()).isEqualTo(Integer.MAX_VALUE);
 		assertThat(holder.renew(leases)).isEmpty();
 		long before = scriptCalls();
 		assertThat(holder.renew(leases)).isEmpty();
-		// About 1,000 leases per primary: one script each, where a script per slot made
-		// about 2,700 calls.
+		// The leases name the owner records of about 2,700 slots, about 900 per primary:
+		// one script each, where a script per record would be about 2,700 calls, and a
+		// script per lease and node 3 to 6.
+		assertThat(scriptCalls() - before).isEqualTo(3);
+		assertThat(ownerRecords(namespace)).as("owner records of the leases' slots").isBetween(2_000L, 3_000L);
+	}
+
+	@Test
+	void renewalOfPermitsOverThousandsOfSlotsSendsOneScriptPerNodeAndTwoThousandLeases() {
+		((RedisClusterClient) connectionFactory.getRequiredNativeClient()).refreshPartitions();
+		RedisLockRepository holder = new RedisLockRepository(connectionFactory, NAMESPACE);
+		List<LeaseSpec> leases = new ArrayList<>();
+		for (int i = 0; i < 3_000; i++) {
+			LeaseSpec lease = LeaseSpec.semaphore("renew-permits:" + i, 2, "holder", UUID.randomUUID().toString(),
+					Duration.ofSeconds(30));
+			assertThat(holder.tryAcquirePermit(lease)).isPresent();
+			leases.add(lease);
+		}
+		assertThat(holder.renew(leases)).isEmpty();
+		long before = scriptCalls();
+		assertThat(holder.renew(leases)).isEmpty();
+		// Permits name no owner record: about 1,000 leases per primary, one script each,
+		// where a script per slot made about 2,700 calls.
 		assertThat(scriptCalls() - before).isBetween(3L, 6L);
 	}
 
 	@Test
 	void renewalOfALeaseWhoseSlotMovedToAnotherNodeRenewsItThereAndStillReportsItsLoss() {
+		renewalAfterASlotMoved((holder) -> holdAcrossSlots(holder, "renew-moved", 300));
+	}
+
+	@Test
+	void renewalOfPermitsWhoseSlotMovedToAnotherNodeRenewsThemThereAndStillReportsTheirLoss() {
+		renewalAfterASlotMoved((holder) -> {
+			List<LeaseSpec> leases = new ArrayList<>();
+			for (int i = 0; i < 300; i++) {
+				LeaseSpec lease = LeaseSpec.semaphore("renew-moved-permits:" + i, 2, "holder",
+						UUID.randomUUID().toString(), Duration.ofSeconds(30));
+				assertThat(holder.tryAcquirePermit(lease)).isPresent();
+				leases.add(lease);
+			}
+			return leases;
+		});
+	}
+
+	/**
+	 * Holds 300 leases over many slots, moves the slot of one of them to another node
+	 * behind the client's back, force-releases 20 others of its old node, and checks that
+	 * the renewal still reports exactly those; then force-releases the moved one, and
+	 * checks that its loss is reported too.
+	 */
+	private void renewalAfterASlotMoved(Function<RedisLockRepository, List<LeaseSpec>> hold) {
 		RedisLockRepository holder = new RedisLockRepository(connectionFactory, NAMESPACE);
 		RedisLockRepository operator = new RedisLockRepository(connectionFactory, NAMESPACE);
-		List<LeaseSpec> leases = holdAcrossSlots(holder, "renew-moved", 300);
+		List<LeaseSpec> leases = hold.apply(holder);
 		assertThat(holder.renew(leases)).isEmpty();
 		LeaseSpec moved = leases.get(150);
-		String lockKey = "{" + NAMESPACE + ":" + moved.key() + "}:lock";
-		RedisServerProcess from = nodes.stream()
-			.filter((node) -> node.command("EXISTS " + lockKey).equals(":1"))
-			.findFirst()
-			.orElseThrow();
+		RedisServerProcess from = nodeOf(moved);
 		RedisServerProcess to = nodes.get((nodes.indexOf(from) + 1) % nodes.size());
-		int slot = Integer.parseInt(from.command("CLUSTER KEYSLOT " + lockKey).substring(1));
+		int slot = Integer.parseInt(from.command("CLUSTER KEYSLOT " + lockKey(moved)).substring(1));
+		List<LeaseSpec> evicted = new ArrayList<>(leases.stream()
+			.filter((lease) -> lease != moved && nodeOf(lease) == from)
+			.filter((lease) -> !from.command("CLUSTER KEYSLOT " + lockKey(lease)).equals(":" + slot))
+			.limit(20)
+			.toList());
+		assertThat(evicted).hasSize(20);
 		long refusedBefore = failedScriptCalls(from);
 		migrateSlot(slot, from, to);
 		try {
+			for (LeaseSpec lease : evicted) {
+				assertThat(operator.forceRelease(lease.key())).isTrue();
+			}
 			// The client's view of the Cluster still has the slot on its old node, which
-			// refuses a script naming its keys: those leases are renewed slot by slot.
-			assertThat(holder.renew(leases)).isEmpty();
+			// refuses a script naming its keys: that node's leases are renewed another
+			// way. The refused script must not have read (and deleted) the revocations.
+			assertThat(holder.renew(leases))
+				.containsExactlyInAnyOrderElementsOf(evicted.stream().map(LeaseSpec::token).toList());
 			assertThat(failedScriptCalls(from)).as("scripts refused by the slot's old node")
 				.isGreaterThan(refusedBefore);
-			assertThat(to.command("PTTL " + lockKey)).startsWith(":");
+			assertThat(to.command("EXISTS " + lockKey(moved))).isEqualTo(":1");
+			List<LeaseSpec> kept = new ArrayList<>(leases);
+			kept.removeAll(evicted);
 			assertThat(operator.forceRelease(moved.key())).isTrue();
-			assertThat(holder.renew(leases)).containsExactly(moved.token());
+			assertThat(holder.renew(kept)).containsExactly(moved.token());
 		}
 		finally {
 			migrateSlot(slot, to, from);
 		}
+	}
+
+	private static String lockKey(LeaseSpec lease) {
+		return "{" + NAMESPACE + ":" + lease.key() + "}:"
+				+ ((lease.mode() == LeaseMode.EXCLUSIVE) ? "lock" : "permits");
+	}
+
+	private static RedisServerProcess nodeOf(LeaseSpec lease) {
+		return nodes.stream()
+			.filter((node) -> node.command("EXISTS " + lockKey(lease)).equals(":1"))
+			.findFirst()
+			.orElseThrow();
+	}
+
+	/**
+	 * The owner records of a namespace on every node.
+	 */
+	private static long ownerRecords(String namespace) {
+		long records = 0;
+		for (RedisServerProcess node : nodes) {
+			String keys = node.reply("KEYS {" + namespace + ":~*}:owner:*");
+			assertThat(keys).as("KEYS of a node").isNotNull();
+			records += keys.lines().filter((line) -> line.startsWith("$")).count();
+		}
+		return records;
 	}
 
 	@Test
