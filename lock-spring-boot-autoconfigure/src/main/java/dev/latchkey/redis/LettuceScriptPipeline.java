@@ -19,6 +19,7 @@ package dev.latchkey.redis;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -128,17 +129,54 @@ final class LettuceScriptPipeline {
 		return eval(factory, connection, script, keys, arguments, true);
 	}
 
+	/**
+	 * As {@link #evalEach}, but each call is sent to the primary of the given node id,
+	 * with no declared keys: the node runs it whatever keys it reads, never redirects it,
+	 * and refuses it if it reads a key the node does not serve (a script with the
+	 * {@code allow-cross-slot-keys} flag that reads the keys of many slots of that node).
+	 * @param nodes the node id of each call
+	 * @param arguments the arguments of each call
+	 * @return the answer of each call in order
+	 * @throws io.lettuce.core.RedisException or an {@link ExecutionException} cause if a
+	 * call fails otherwise (the connection, say)
+	 * @throws TimeoutException if a call is not answered within the factory's command
+	 * timeout
+	 */
+	@SuppressWarnings("unchecked")
+	static List<Answer> evalOnNodes(RedisConnectionFactory factory, RedisConnection connection, RedisScript<?> script,
+			List<String> nodes, List<List<String>> arguments)
+			throws InterruptedException, ExecutionException, TimeoutException {
+		RedisAdvancedClusterAsyncCommands<byte[], byte[]> commands = (RedisAdvancedClusterAsyncCommands<byte[], byte[]>) connection
+			.getNativeConnection();
+		List<RedisClusterAsyncCommands<byte[], byte[]>> targets = new ArrayList<>(nodes.size());
+		for (String node : nodes) {
+			targets.add(commands.getConnection(node));
+		}
+		return eval(factory, targets, script, Collections.nCopies(nodes.size(), List.of()), arguments, true);
+	}
+
 	@SuppressWarnings("unchecked")
 	private static List<Answer> eval(RedisConnectionFactory factory, RedisConnection connection, RedisScript<?> script,
 			List<List<String>> keys, List<List<String>> arguments, boolean refusable)
 			throws InterruptedException, ExecutionException, TimeoutException {
 		RedisClusterAsyncCommands<byte[], byte[]> commands = (RedisClusterAsyncCommands<byte[], byte[]>) connection
 			.getNativeConnection();
+		return eval(factory, Collections.nCopies(keys.size(), commands), script, keys, arguments, refusable);
+	}
+
+	/**
+	 * Sends the calls, each on its own commands (a node's, or the Cluster's, which route
+	 * each by its keys), and waits for their answers.
+	 */
+	private static List<Answer> eval(RedisConnectionFactory factory,
+			List<RedisClusterAsyncCommands<byte[], byte[]>> targets, RedisScript<?> script, List<List<String>> keys,
+			List<List<String>> arguments, boolean refusable)
+			throws InterruptedException, ExecutionException, TimeoutException {
 		long timeoutNanos = timeout(factory).toNanos();
 		List<RedisFuture<List<Object>>> calls = new ArrayList<>(keys.size());
 		for (int i = 0; i < keys.size(); i++) {
-			calls.add(commands.evalsha(script.getSha1(), ScriptOutputType.MULTI, bytes(keys.get(i)),
-					bytes(arguments.get(i))));
+			calls.add(targets.get(i)
+				.evalsha(script.getSha1(), ScriptOutputType.MULTI, bytes(keys.get(i)), bytes(arguments.get(i))));
 		}
 		long deadline = System.nanoTime() + timeoutNanos;
 		List<Answer> answers = new ArrayList<>(calls.size());
@@ -153,8 +191,9 @@ final class LettuceScriptPipeline {
 						throw ex;
 					}
 					// A node that has not loaded the script yet (a new or restarted one).
-					RedisFuture<List<Object>> loaded = commands.eval(script.getScriptAsString(), ScriptOutputType.MULTI,
-							bytes(keys.get(i)), bytes(arguments.get(i)));
+					RedisFuture<List<Object>> loaded = targets.get(i)
+						.eval(script.getScriptAsString(), ScriptOutputType.MULTI, bytes(keys.get(i)),
+								bytes(arguments.get(i)));
 					answer = loaded.get(timeoutNanos, TimeUnit.NANOSECONDS);
 				}
 			}

@@ -126,14 +126,6 @@ final class RedisHeldLeases implements AutoCloseable {
 	}
 
 	/**
-	 * The key of a record's revocations: the tokens of its leases that a force-release
-	 * evicted.
-	 */
-	static String revocationsKey(Record owner) {
-		return owner.name() + ":revoked";
-	}
-
-	/**
 	 * Tracks a lease from before its acquisition is sent, with its TTL from now.
 	 */
 	void track(LeaseSpec lease, Record owner) {

@@ -411,16 +411,15 @@ public class RedisLockRepository implements FairExclusiveQueueing, AutoCloseable
 
 	// KEYS: lock, permits, holders, fence, queue, queued. ARGV: channel, key, wake
 	// channel prefix. Answers 1 when a holder was evicted, else 0. An exclusive holder
-	// that names an owner record learns of it from the record's revocations, which its
-	// next renewal reads. The first fair waiter, if any, is woken beside every instance.
+	// that names an owner record learns of it from the revocation added to the record
+	// (a line with the lease's token, see RENEW_RECORD), which its next renewal reads.
+	// The first fair waiter, if any, is woken beside every instance.
 	private static final RedisScript<Long> FORCE_RELEASE = RedisScript.of(HELD + FAIR_QUEUE + """
 			local held = holds(KEYS[1])
 			if held then
 				local lock = redis.call('HMGET', KEYS[1], 'token', 'record')
 				if lock[2] then
-					local revoked = lock[2] .. ':revoked'
-					redis.call('SADD', revoked, lock[1])
-					redis.call('PEXPIRE', revoked, redis.call('PTTL', lock[2]) + 1000)
+					redis.call('APPEND', lock[2], '\\n' .. lock[1])
 				end
 			elseif redis.call('EXISTS', KEYS[2]) == 1 then
 			local now = clock()
@@ -631,92 +630,107 @@ public class RedisLockRepository implements FairExclusiveQueueing, AutoCloseable
 					return lost
 					""");
 
-	// KEYS: owner record, its revocations, then the lock of each lease whose lock key's
-	// own expiry is due. ARGV: ttl (ms), lock key lifetime (ms), then the token of each
-	// of those leases. Answers {'gone'} when the record is gone (every lease that names
-	// it is lost), else 'renewed' followed by the tokens of the leases that are not held:
-	// those a force-release revoked, and those of the given locks that no longer name the
+	// Renewing an owner record. Its value is its holder's owner, then a line for each
+	// lease a force-release revoked since the record's last renewal, with the lease's
+	// token: kept in the record itself, so that the revocations move with it should its
+	// slot migrate to another Cluster node. renew_record(record, value, ttl) renews the
+	// record whose value is 'value' for 'ttl' ms, clearing its revocations, and answers
+	// their tokens.
+	private static final String RENEW_RECORD = """
+			local function renew_record(record, value, ttl)
+				local revoked = {}
+				local cut = string.find(value, '\\n', 1, true)
+				if cut then
+					for token in string.gmatch(string.sub(value, cut + 1), '[^\\n]+') do
+						revoked[#revoked + 1] = token
+					end
+					redis.call('SET', record, string.sub(value, 1, cut - 1), 'PX', ttl)
+				else
+					redis.call('PEXPIRE', record, ttl)
+				end
+				return revoked
+			end
+			""";
+
+	// KEYS: owner record, then the lock of each lease whose lock key's own expiry is
+	// due. ARGV: ttl (ms), lock key lifetime (ms), then the token of each of those
+	// leases. Answers {'gone'} when the record is gone (every lease that names it is
+	// lost), else 'renewed' followed by the tokens of the leases that are not held: those
+	// a force-release revoked, and those of the given locks that no longer name the
 	// record.
-	private static final RedisScript<List<String>> RENEW_OWNER = listScript("""
-			if redis.call('PEXPIRE', KEYS[1], ARGV[1]) == 0 then
+	private static final RedisScript<List<String>> RENEW_OWNER = listScript(RENEW_RECORD + """
+			local value = redis.call('GET', KEYS[1])
+			if not value then
 				return { 'gone' }
 			end
 			local lost = { 'renewed' }
-			for _, token in ipairs(redis.call('SMEMBERS', KEYS[2])) do
+			for _, token in ipairs(renew_record(KEYS[1], value, ARGV[1])) do
 				lost[#lost + 1] = token
 			end
-			if #lost > 1 then
-				redis.call('DEL', KEYS[2])
-			end
-			for i = 3, #KEYS do
+			for i = 2, #KEYS do
 				local held = redis.call('HMGET', KEYS[i], 'token', 'record')
-				if held[1] == ARGV[i] and held[2] == KEYS[1] then
+				if held[1] == ARGV[i + 1] and held[2] == KEYS[1] then
 					redis.call('PEXPIRE', KEYS[i], ARGV[2])
 				else
-					lost[#lost + 1] = ARGV[i]
+					lost[#lost + 1] = ARGV[i + 1]
 				end
 			end
 			return lost
 			""");
 
-	// The same for many owner records of one Cluster primary, whatever their slots.
-	// KEYS: the first record, which routes the call to the node. ARGV: the number of
-	// records, then the name, ttl (ms) and lock key lifetime (ms) of each record, then
-	// the lock, token and record (its place among the records, from 1) of each lease
-	// whose lock key's own expiry is due. Answers, for each record in order, 'gone', or
-	// the number of its leases that are not held followed by their tokens. Every key is
-	// read before any is written: a node that does not serve one of them refuses the
-	// script before it changed anything (revocations read and deleted by a script whose
-	// answer is an error would never be reported).
-	private static final RedisScript<List<String>> RENEW_OWNERS_ACROSS_SLOTS = listScript("""
-			#!lua flags=allow-cross-slot-keys
-			local n = tonumber(ARGV[1])
-			local first = n * 3 + 2
-			local revoked = {}
-			for i = 1, n do
-				redis.call('EXISTS', ARGV[i * 3 - 1])
-				revoked[i] = redis.call('EXISTS', ARGV[i * 3 - 1] .. ':revoked') == 1
-			end
-			for j = first, #ARGV, 3 do
-				redis.call('EXISTS', ARGV[j])
-			end
-			local lost = {}
-			for i = 1, n do
-				local record = ARGV[i * 3 - 1]
-				if redis.call('PEXPIRE', record, ARGV[i * 3]) == 1 then
-					lost[i] = {}
-					if revoked[i] then
-						lost[i] = redis.call('SMEMBERS', record .. ':revoked')
-						redis.call('DEL', record .. ':revoked')
+	// The same for many owner records of one Cluster primary, whatever their slots, sent
+	// to that node with no declared keys (so never as the redirection of another node's
+	// call, which would let it read keys of a slot it is still importing as missing).
+	// ARGV: the number of records, then the name, ttl (ms) and lock key lifetime (ms) of
+	// each record, then the lock, token and record (its place among the records, from 1)
+	// of each lease whose lock key's own expiry is due. Answers, for each record in
+	// order, 'gone', or the number of its leases that are not held followed by their
+	// tokens. Every key is read before any is written: a node that does not serve one of
+	// them (its slot moved, or is migrating and the key went already) refuses the script
+	// before it changed anything.
+	private static final RedisScript<List<String>> RENEW_OWNERS_ACROSS_SLOTS = listScript(
+			"#!lua flags=allow-cross-slot-keys\n" + RENEW_RECORD + """
+					local n = tonumber(ARGV[1])
+					local first = n * 3 + 2
+					local values = {}
+					for i = 1, n do
+						values[i] = redis.call('GET', ARGV[i * 3 - 1])
 					end
-				else
-					lost[i] = false
-				end
-			end
-			for j = first, #ARGV, 3 do
-				local i = tonumber(ARGV[j + 2])
-				if lost[i] then
-					local held = redis.call('HMGET', ARGV[j], 'token', 'record')
-					if held[1] == ARGV[j + 1] and held[2] == ARGV[i * 3 - 1] then
-						redis.call('PEXPIRE', ARGV[j], ARGV[i * 3 + 1])
-					else
-						table.insert(lost[i], ARGV[j + 1])
+					for j = first, #ARGV, 3 do
+						redis.call('EXISTS', ARGV[j])
 					end
-				end
-			end
-			local answer = {}
-			for i = 1, n do
-				if lost[i] then
-					answer[#answer + 1] = tostring(#lost[i])
-					for _, token in ipairs(lost[i]) do
-						answer[#answer + 1] = token
+					local lost = {}
+					for i = 1, n do
+						if values[i] then
+							lost[i] = renew_record(ARGV[i * 3 - 1], values[i], ARGV[i * 3])
+						else
+							lost[i] = false
+						end
 					end
-				else
-					answer[#answer + 1] = 'gone'
-				end
-			end
-			return answer
-			""");
+					for j = first, #ARGV, 3 do
+						local i = tonumber(ARGV[j + 2])
+						if lost[i] then
+							local held = redis.call('HMGET', ARGV[j], 'token', 'record')
+							if held[1] == ARGV[j + 1] and held[2] == ARGV[i * 3 - 1] then
+								redis.call('PEXPIRE', ARGV[j], ARGV[i * 3 + 1])
+							else
+								table.insert(lost[i], ARGV[j + 1])
+							end
+						end
+					end
+					local answer = {}
+					for i = 1, n do
+						if lost[i] then
+							answer[#answer + 1] = tostring(#lost[i])
+							for _, token in ipairs(lost[i]) do
+								answer[#answer + 1] = token
+							end
+						else
+							answer[#answer + 1] = 'gone'
+						end
+					end
+					return answer
+					""");
 
 	// KEYS: lock, permits, holders. Answers {'e', owner, fence, pttl, description} for an
 	// exclusive holder ('' for no description), {'s', now, token, expiry, holder, ...}
@@ -1016,7 +1030,9 @@ public class RedisLockRepository implements FairExclusiveQueueing, AutoCloseable
 		if (this.closed) {
 			return null;
 		}
-		String value = leases.get(0).owner();
+		// The owner, for whoever reads the record; its line breaks would be read as
+		// revocations (see RENEW_RECORD).
+		String value = leases.get(0).owner().replace('\n', ' ');
 		Consumer<OwnerRecordLeases.Record> create = (owner) -> {
 			Boolean made = execute(key, () -> action,
 					() -> this.redis.opsForValue().setIfAbsent(owner.name(), value, owner.ttl()));
@@ -1234,7 +1250,7 @@ public class RedisLockRepository implements FairExclusiveQueueing, AutoCloseable
 	 */
 	private Set<String> renewOwner(OwnerRecordLeases.Record owner, List<RedisHeldLeases.Held> entries) {
 		long now = System.nanoTime();
-		OwnerRenewal renewal = new OwnerRenewal(owner, entries, this.held.nowSeconds());
+		OwnerRenewal renewal = new OwnerRenewal(owner, entries, this.held.nowSeconds(), MAX_RENEWAL_BATCH);
 		List<String> answer = execute(null, () -> "Renewing " + entries.size() + " lease(s)",
 				() -> this.redis.execute(RENEW_OWNER, renewal.keys(), renewal.arguments().toArray()));
 		return ownerAnswered(renewal, answer, now);
@@ -1295,16 +1311,20 @@ public class RedisLockRepository implements FairExclusiveQueueing, AutoCloseable
 
 		final List<RedisHeldLeases.Held> refreshed;
 
-		OwnerRenewal(OwnerRecordLeases.Record owner, List<RedisHeldLeases.Held> entries, int nowSeconds) {
+		/**
+		 * The renewal of a record that refreshes at most {@code refreshes} of its leases'
+		 * lock keys, those whose turn it is.
+		 */
+		OwnerRenewal(OwnerRecordLeases.Record owner, List<RedisHeldLeases.Held> entries, int nowSeconds,
+				int refreshes) {
 			this.owner = owner;
 			this.entries = entries;
-			this.refreshed = dueRefreshes(entries, nowSeconds, MAX_RENEWAL_BATCH);
+			this.refreshed = dueRefreshes(entries, nowSeconds, refreshes);
 		}
 
 		List<String> keys() {
-			List<String> keys = new ArrayList<>(this.refreshed.size() + 2);
+			List<String> keys = new ArrayList<>(this.refreshed.size() + 1);
 			keys.add(this.owner.name());
-			keys.add(RedisHeldLeases.revocationsKey(this.owner));
 			for (RedisHeldLeases.Held entry : this.refreshed) {
 				keys.add(redisKey(entry.spec().key(), "lock"));
 			}
@@ -1325,11 +1345,11 @@ public class RedisLockRepository implements FairExclusiveQueueing, AutoCloseable
 
 	/**
 	 * Renews the owner records of a Cluster on a Lettuce connection: one script per
-	 * primary and 2,000 records, whatever their slots, all sent at once, to each record's
-	 * slot's primary as the connection sees the Cluster. A call whose node refuses it
-	 * (the connection's view moved on: a slot migrated or failed over) changed nothing,
-	 * and its records are renewed one script each, which the client routes to the slot's
-	 * node wherever it went.
+	 * primary and 2,000 records, whatever their slots, all sent at once, each to the
+	 * primary of its records' slots as the connection sees the Cluster. A call whose node
+	 * refuses it (the connection's view moved on: a slot migrated or is migrating, or
+	 * failed over) changed nothing, and its records are renewed one script each, which
+	 * the client routes to each slot's node wherever it went.
 	 * @return the tokens of the leases no longer held, or {@code null} when the
 	 * connection is not a Lettuce Cluster connection
 	 */
@@ -1342,20 +1362,20 @@ public class RedisLockRepository implements FairExclusiveQueueing, AutoCloseable
 				return null;
 			}
 			List<OwnerRecordLeases.Record> refused = new ArrayList<>(byNode.getOrDefault(null, List.of()));
+			List<String> nodes = new ArrayList<>();
 			List<List<OwnerRecordLeases.Record>> batches = new ArrayList<>();
 			byNode.forEach((node, records) -> {
 				if (node != null) {
 					for (int from = 0; from < records.size(); from += MAX_RENEWAL_BATCH) {
+						nodes.add(node);
 						batches.add(records.subList(from, Math.min(records.size(), from + MAX_RENEWAL_BATCH)));
 					}
 				}
 			});
 			int nowSeconds = this.held.nowSeconds();
-			List<List<String>> keys = new ArrayList<>(batches.size());
 			List<List<String>> arguments = new ArrayList<>(batches.size());
 			List<Map<OwnerRecordLeases.Record, List<RedisHeldLeases.Held>>> refreshed = new ArrayList<>(batches.size());
 			for (List<OwnerRecordLeases.Record> batch : batches) {
-				keys.add(List.of(batch.get(0).name()));
 				List<String> named = new ArrayList<>(batch.size() * 3 + 1);
 				named.add(Integer.toString(batch.size()));
 				for (OwnerRecordLeases.Record owner : batch) {
@@ -1380,8 +1400,8 @@ public class RedisLockRepository implements FairExclusiveQueueing, AutoCloseable
 				refreshed.add(due);
 			}
 			long now = System.nanoTime();
-			List<LettuceScriptPipeline.Answer> answers = LettuceScriptPipeline.evalEach(this.connectionFactory,
-					connection, RENEW_OWNERS_ACROSS_SLOTS, keys, arguments);
+			List<LettuceScriptPipeline.Answer> answers = LettuceScriptPipeline.evalOnNodes(this.connectionFactory,
+					connection, RENEW_OWNERS_ACROSS_SLOTS, nodes, arguments);
 			Set<String> lost = new HashSet<>();
 			for (int b = 0; b < batches.size(); b++) {
 				List<OwnerRecordLeases.Record> batch = batches.get(b);
@@ -1414,7 +1434,10 @@ public class RedisLockRepository implements FairExclusiveQueueing, AutoCloseable
 
 	/**
 	 * Renews owner records one script each, all sent at once on a Lettuce Cluster
-	 * connection, which routes each to its slot's node (following a moved slot).
+	 * connection, which routes each to its slot's node, following a moved slot, or a
+	 * migrating one's record to where it went. They name their records alone, which carry
+	 * their revocations: the lock keys whose own expiry is due wait for the next renewal,
+	 * as naming keys that may be on either node of a migrating slot makes the call fail.
 	 * @return the tokens of the leases no longer held
 	 */
 	private Set<String> renewOwnersEach(RedisConnection connection, List<OwnerRecordLeases.Record> records,
@@ -1424,7 +1447,7 @@ public class RedisLockRepository implements FairExclusiveQueueing, AutoCloseable
 		List<List<String>> keys = new ArrayList<>(records.size());
 		List<List<String>> arguments = new ArrayList<>(records.size());
 		for (OwnerRecordLeases.Record owner : records) {
-			OwnerRenewal renewal = new OwnerRenewal(owner, byOwner.get(owner), nowSeconds);
+			OwnerRenewal renewal = new OwnerRenewal(owner, byOwner.get(owner), nowSeconds, 0);
 			renewals.add(renewal);
 			keys.add(renewal.keys());
 			arguments.add(renewal.arguments());

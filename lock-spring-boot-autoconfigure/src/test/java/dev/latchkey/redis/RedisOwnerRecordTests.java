@@ -22,7 +22,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.UUID;
-import java.util.stream.Collectors;
 
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
@@ -237,10 +236,7 @@ class RedisOwnerRecordTests {
 	}
 
 	private Set<String> ownerRecords() {
-		return redis().keys("{" + this.namespace + ":}:owner:*")
-			.stream()
-			.filter((key) -> !key.endsWith(":revoked"))
-			.collect(Collectors.toSet());
+		return redis().keys("{" + this.namespace + ":}:owner:*");
 	}
 
 	private static StringRedisTemplate redis() {

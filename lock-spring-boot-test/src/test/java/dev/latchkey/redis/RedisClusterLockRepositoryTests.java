@@ -33,6 +33,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import org.springframework.data.redis.connection.ClusterSlotHashUtil;
 import org.springframework.data.redis.connection.RedisClusterConfiguration;
 import org.springframework.data.redis.connection.lettuce.LettuceClientConfiguration;
 import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
@@ -242,6 +243,53 @@ class RedisClusterLockRepositoryTests extends LockRepositoryContract
 		}
 	}
 
+	@Test
+	void renewalGoesOnWhileASlotOfItsLeasesMigratesAndStillReportsALossThere() throws InterruptedException {
+		RedisLockRepository holder = new RedisLockRepository(connectionFactory, NAMESPACE);
+		RedisLockRepository operator = new RedisLockRepository(connectionFactory, NAMESPACE);
+		List<LeaseSpec> leases = new ArrayList<>(holdAcrossSlots(holder, "renew-migrating", 300));
+		LeaseSpec evicted = leases.get(150);
+		int slot = ClusterSlotHashUtil.calculateSlot(lockKey(evicted));
+		// A second lease of the same slot, kept.
+		String sameSlot = null;
+		for (int i = 0; sameSlot == null; i++) {
+			String key = "renew-migrating-kept:" + i;
+			if (ClusterSlotHashUtil.calculateSlot("{" + NAMESPACE + ":" + key + "}:lock") == slot) {
+				sameSlot = key;
+			}
+		}
+		LeaseSpec kept = LeaseSpec.exclusive(sameSlot, "holder", UUID.randomUUID().toString(), Duration.ofSeconds(30));
+		assertThat(holder.tryAcquire(kept)).isPresent();
+		leases.add(kept);
+		assertThat(holder.renew(leases)).isEmpty();
+		RedisServerProcess from = nodeOf(evicted);
+		RedisServerProcess to = nodes.get((nodes.indexOf(from) + 1) % nodes.size());
+		assertThat(operator.forceRelease(evicted.key())).isTrue();
+		startMigration(slot, from, to);
+		try {
+			// The slot's keys are all still on its old node, which serves them; a renewal
+			// that touched a key the slot does not have there would be refused.
+			assertThat(holder.renew(leases)).containsExactly(evicted.token());
+			leases.remove(evicted);
+			// The owner record moves first, the lock it keeps stays behind: the record is
+			// renewed where it went.
+			List<String> records = keysInSlot(from, slot).stream().filter((key) -> key.contains(":owner:")).toList();
+			assertThat(records).hasSize(1);
+			moveKeys(from, to, records);
+			Thread.sleep(1_500);
+			assertThat(holder.renew(leases)).isEmpty();
+			// Read as a client redirected there does: the slot is still the old node's.
+			List<String> pttl = to.reply("ASKING\r\nPTTL " + records.get(0)).lines().toList();
+			assertThat(pttl.get(0)).isEqualTo("+OK");
+			assertThat(Long.parseLong(pttl.get(1).substring(1))).isGreaterThan(29_000);
+		}
+		finally {
+			moveKeys(from, to, keysInSlot(from, slot));
+			finishMigration(slot, to);
+			migrateSlot(slot, to, from);
+		}
+	}
+
 	private static String lockKey(LeaseSpec lease) {
 		return "{" + NAMESPACE + ":" + lease.key() + "}:"
 				+ ((lease.mode() == LeaseMode.EXCLUSIVE) ? "lock" : "permits");
@@ -312,18 +360,37 @@ class RedisClusterLockRepositoryTests extends LockRepositoryContract
 	 * --cluster reshard} does, without telling the client.
 	 */
 	private static void migrateSlot(int slot, RedisServerProcess from, RedisServerProcess to) {
-		String fromId = bulk(from, "CLUSTER MYID");
-		String toId = bulk(to, "CLUSTER MYID");
-		assertThat(to.command("CLUSTER SETSLOT " + slot + " IMPORTING " + fromId)).isEqualTo("+OK");
-		assertThat(from.command("CLUSTER SETSLOT " + slot + " MIGRATING " + toId)).isEqualTo("+OK");
-		List<String> keys = from.reply("CLUSTER GETKEYSINSLOT " + slot + " 1000")
+		startMigration(slot, from, to);
+		moveKeys(from, to, keysInSlot(from, slot));
+		finishMigration(slot, to);
+	}
+
+	/**
+	 * Marks a slot as migrating from one primary and importing to another, the first step
+	 * of {@code redis-cli --cluster reshard}: from then until {@link #finishMigration},
+	 * its keys are on either node.
+	 */
+	private static void startMigration(int slot, RedisServerProcess from, RedisServerProcess to) {
+		assertThat(to.command("CLUSTER SETSLOT " + slot + " IMPORTING " + bulk(from, "CLUSTER MYID"))).isEqualTo("+OK");
+		assertThat(from.command("CLUSTER SETSLOT " + slot + " MIGRATING " + bulk(to, "CLUSTER MYID"))).isEqualTo("+OK");
+	}
+
+	private static List<String> keysInSlot(RedisServerProcess node, int slot) {
+		return node.reply("CLUSTER GETKEYSINSLOT " + slot + " 1000")
 			.lines()
 			.filter((line) -> !line.startsWith("*") && !line.startsWith("$") && !line.isEmpty())
 			.toList();
+	}
+
+	private static void moveKeys(RedisServerProcess from, RedisServerProcess to, List<String> keys) {
 		if (!keys.isEmpty()) {
 			assertThat(from.command("MIGRATE 127.0.0.1 " + to.port() + " \"\" 0 5000 KEYS " + String.join(" ", keys)))
 				.isEqualTo("+OK");
 		}
+	}
+
+	private static void finishMigration(int slot, RedisServerProcess to) {
+		String toId = bulk(to, "CLUSTER MYID");
 		for (RedisServerProcess node : nodes) {
 			assertThat(node.command("CLUSTER SETSLOT " + slot + " NODE " + toId)).isEqualTo("+OK");
 		}
