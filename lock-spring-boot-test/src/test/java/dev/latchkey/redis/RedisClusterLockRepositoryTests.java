@@ -40,12 +40,14 @@ import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactor
 
 import dev.latchkey.LeaseMode;
 import dev.latchkey.LeaseSpec;
+import dev.latchkey.LockBackendException;
 import dev.latchkey.LockRepository;
 import dev.latchkey.test.contract.CrossInstanceContract;
 import dev.latchkey.test.contract.FairLockRepositoryContract;
 import dev.latchkey.test.contract.LockRepositoryContract;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
 
 /**
  * The Redis backend passes the backend contract against a Redis Cluster: three primaries
@@ -271,6 +273,12 @@ class RedisClusterLockRepositoryTests extends LockRepositoryContract
 			// that touched a key the slot does not have there would be refused.
 			assertThat(holder.renew(leases)).containsExactly(evicted.token());
 			leases.remove(evicted);
+			// An acquisition names several keys of the slot, which may be on either node:
+			// refused until the migration is done.
+			LeaseSpec again = LeaseSpec.exclusive(evicted.key(), "operator", UUID.randomUUID().toString(),
+					Duration.ofSeconds(30));
+			assertThatExceptionOfType(LockBackendException.class).isThrownBy(() -> operator.tryAcquire(again))
+				.withMessageContaining("TRYAGAIN");
 			// The owner record moves first, the lock it keeps stays behind: the record is
 			// renewed where it went.
 			List<String> records = keysInSlot(from, slot).stream().filter((key) -> key.contains(":owner:")).toList();
