@@ -31,6 +31,9 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import org.awaitility.Awaitility;
 
 import org.springframework.test.util.TestSocketUtils;
 
@@ -96,10 +99,95 @@ final class RedisServerProcess implements AutoCloseable {
 	 * @return the running server
 	 */
 	static RedisServerProcess startClusterNode(Path directory) {
+		return startClusterNode(directory, false);
+	}
+
+	/**
+	 * Starts a server with Cluster mode enabled, as {@link #startClusterNode(Path)} does,
+	 * keeping its data, when asked, in an append-only file synced on every write, as
+	 * {@link #startPersistent(Path)} does: a {@link #restart()} then keeps its slots,
+	 * leases and fencing counters.
+	 * @param directory where to keep the server's log, data and Cluster configuration
+	 * file
+	 * @param persistent whether to keep the data on disk
+	 * @return the running server
+	 */
+	static RedisServerProcess startClusterNode(Path directory, boolean persistent) {
 		int port = clusterNodePort();
-		return new RedisServerProcess(port, directory.resolve("redis-server-" + port + ".log"),
-				List.of("--cluster-enabled", "yes", "--cluster-config-file",
-						directory.resolve("nodes-" + port + ".conf").toString()));
+		List<String> options = new ArrayList<>(List.of("--cluster-enabled", "yes", "--cluster-config-file",
+				directory.resolve("nodes-" + port + ".conf").toString()));
+		if (persistent) {
+			Path data = directory.resolve("redis-data-" + port);
+			try {
+				Files.createDirectories(data);
+			}
+			catch (IOException ex) {
+				throw new UncheckedIOException(ex);
+			}
+			options.addAll(List.of("--appendonly", "yes", "--appendfsync", "always", "--dir", data.toString()));
+		}
+		return new RedisServerProcess(port, directory.resolve("redis-server-" + port + ".log"), options);
+	}
+
+	/**
+	 * Starts a Cluster of primaries (no replicas) on free loopback ports, joined with
+	 * {@code redis-cli --cluster create}, and waits until every node reports
+	 * {@code cluster_state:ok}. <pre class="code">
+	 * List&lt;RedisServerProcess&gt; nodes = RedisServerProcess.startCluster(directory, 3, false);
+	 * </pre>
+	 * @param directory where to keep the nodes' logs, data and Cluster configuration
+	 * files
+	 * @param primaries how many primaries
+	 * @param persistent whether each node keeps its data on disk
+	 * @return the running nodes, to close after use
+	 */
+	static List<RedisServerProcess> startCluster(Path directory, int primaries, boolean persistent) {
+		List<RedisServerProcess> nodes = new ArrayList<>();
+		try {
+			for (int i = 0; i < primaries; i++) {
+				nodes.add(startClusterNode(directory, persistent));
+			}
+			List<String> command = new ArrayList<>(List.of("redis-cli", "--cluster", "create"));
+			nodes.forEach((node) -> command.add("127.0.0.1:" + node.port()));
+			command.addAll(List.of("--cluster-replicas", "0", "--cluster-yes"));
+			Process create;
+			try {
+				create = new ProcessBuilder(command).redirectErrorStream(true).start();
+			}
+			catch (IOException ex) {
+				throw new IllegalStateException("Could not run redis-cli, which this test uses to make a cluster of the"
+						+ " redis-server processes it starts: install it (scripts/services.sh does) and put it on the"
+						+ " PATH", ex);
+			}
+			String output = new String(create.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+			if (!create.waitFor(30, TimeUnit.SECONDS) || create.exitValue() != 0) {
+				throw new IllegalStateException("redis-cli --cluster create failed: " + output);
+			}
+			awaitClusterOk(nodes);
+			return nodes;
+		}
+		catch (IOException | InterruptedException | RuntimeException ex) {
+			nodes.forEach(RedisServerProcess::close);
+			if (ex instanceof InterruptedException) {
+				Thread.currentThread().interrupt();
+			}
+			throw (ex instanceof RuntimeException runtime) ? runtime
+					: new IllegalStateException("Could not start a Redis Cluster", ex);
+		}
+	}
+
+	/**
+	 * Waits until every node of a Cluster reports {@code cluster_state:ok}.
+	 * @param nodes the Cluster's nodes
+	 */
+	static void awaitClusterOk(List<RedisServerProcess> nodes) {
+		Awaitility.await("cluster_state:ok on every node")
+			.atMost(Duration.ofSeconds(30))
+			.pollInterval(Duration.ofMillis(50))
+			.until(() -> nodes.stream().allMatch((node) -> {
+				String info = node.reply("CLUSTER INFO");
+				return info != null && info.contains("cluster_state:ok");
+			}));
 	}
 
 	/**

@@ -34,6 +34,7 @@ import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import io.etcd.jetcd.Client;
 
+import org.springframework.data.redis.connection.RedisClusterConfiguration;
 import org.springframework.data.redis.connection.RedisStandaloneConfiguration;
 import org.springframework.data.redis.connection.lettuce.LettuceClientConfiguration;
 import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
@@ -60,9 +61,10 @@ import dev.latchkey.socket.SocketLockRepository;
  * <p>
  * Arguments: {@code <command> <backend> <command's own>}, where {@code <backend>} is one
  * word, its parts separated by {@code |}: {@code socket|<directory>},
- * {@code redis|<url>}, {@code jdbc|<jdbcUrl>|<tableName>} or {@code etcd|<endpoint>}.
- * Each prints {@code CLOCK <epochMillis>} (its wall clock, to show an injected offset)
- * first. Commands:
+ * {@code redis|<url>}, {@code redis-cluster|<host:port>,<host:port>...},
+ * {@code jdbc|<jdbcUrl>|<tableName>} or {@code etcd|<endpoint>}. Each prints
+ * {@code CLOCK <epochMillis>} (its wall clock, to show an injected offset) first.
+ * Commands:
  * <ul>
  * <li>{@code serve <backend>}: connects (for the socket backend: elects itself arbiter if
  * nobody serves the directory) and prints {@code READY}; then only serves standard
@@ -155,6 +157,14 @@ final class FaultChild {
 				URI url = URI.create(parts[1]);
 				LettuceConnectionFactory factory = new LettuceConnectionFactory(
 						new RedisStandaloneConfiguration(url.getHost(), url.getPort()),
+						LettuceClientConfiguration.builder().commandTimeout(Duration.ofSeconds(1)).build());
+				factory.afterPropertiesSet();
+				factory.start();
+				yield new RedisLockRepository(factory, NAMESPACE);
+			}
+			case "redis-cluster" -> {
+				LettuceConnectionFactory factory = new LettuceConnectionFactory(
+						new RedisClusterConfiguration(List.of(parts[1].split(","))),
 						LettuceClientConfiguration.builder().commandTimeout(Duration.ofSeconds(1)).build());
 				factory.afterPropertiesSet();
 				factory.start();

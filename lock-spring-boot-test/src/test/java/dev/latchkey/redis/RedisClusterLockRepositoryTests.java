@@ -16,18 +16,14 @@
 
 package dev.latchkey.redis;
 
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 
 import io.lettuce.core.cluster.RedisClusterClient;
-import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -69,33 +65,8 @@ class RedisClusterLockRepositoryTests extends LockRepositoryContract
 	private static LettuceConnectionFactory connectionFactory;
 
 	@BeforeAll
-	static void startCluster() throws Exception {
-		for (int i = 0; i < 3; i++) {
-			nodes.add(RedisServerProcess.startClusterNode(temporary));
-		}
-		List<String> command = new ArrayList<>(List.of("redis-cli", "--cluster", "create"));
-		nodes.forEach((node) -> command.add("127.0.0.1:" + node.port()));
-		command.addAll(List.of("--cluster-replicas", "0", "--cluster-yes"));
-		Process create;
-		try {
-			create = new ProcessBuilder(command).redirectErrorStream(true).start();
-		}
-		catch (IOException ex) {
-			throw new IllegalStateException("Could not run redis-cli, which this test uses to make a cluster of the"
-					+ " redis-server processes it starts: install it (scripts/services.sh does) and put it on the PATH",
-					ex);
-		}
-		String output = new String(create.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-		if (!create.waitFor(30, TimeUnit.SECONDS) || create.exitValue() != 0) {
-			throw new IllegalStateException("redis-cli --cluster create failed: " + output);
-		}
-		Awaitility.await("cluster_state:ok on every node")
-			.atMost(Duration.ofSeconds(20))
-			.pollInterval(Duration.ofMillis(50))
-			.until(() -> nodes.stream().allMatch((node) -> {
-				String info = node.reply("CLUSTER INFO");
-				return info != null && info.contains("cluster_state:ok");
-			}));
+	static void startCluster() {
+		nodes.addAll(RedisServerProcess.startCluster(temporary, 3, false));
 		RedisClusterConfiguration cluster = new RedisClusterConfiguration(
 				nodes.stream().map((node) -> "127.0.0.1:" + node.port()).toList());
 		LettuceClientConfiguration client = LettuceClientConfiguration.builder()
