@@ -299,11 +299,7 @@ final class LockTable<C> {
 		}
 		long expiresAt = now + ttlNanos;
 		this.horizon.accept(expiresAt);
-		// Never shortened, so that the bound on the earliest expiry, noted when its
-		// leases were added, stays a bound.
-		if (expiresAt - record.expiresAtNanos > 0) {
-			record.expiresAtNanos = expiresAt;
-		}
+		record.extendTo(expiresAt);
 		return record.takeEvicted();
 	}
 
@@ -363,9 +359,7 @@ final class LockTable<C> {
 		if (!record.isLive(now)) {
 			return null;
 		}
-		if (expiresAt - record.expiresAtNanos > 0) {
-			record.expiresAtNanos = expiresAt;
-		}
+		record.extendTo(expiresAt);
 		return record;
 	}
 
@@ -581,11 +575,11 @@ final class LockTable<C> {
 				// gone.
 				holder.record = null;
 			}
-			else if (expiresAt - record.expiresAtNanos > 0) {
+			else {
 				// The record lasts at least as long as the lease it is given: a record
 				// that nothing renewed for a while (its client held nothing of its TTL)
 				// must not expire before the new lease's first renewal.
-				record.expiresAtNanos = expiresAt;
+				record.extendTo(expiresAt);
 			}
 		}
 		return holder;
@@ -727,6 +721,17 @@ final class LockTable<C> {
 
 		boolean isLive(long now) {
 			return now - this.expiresAtNanos < 0;
+		}
+
+		/**
+		 * Makes the record live at least until the given time. Never shortened, so that
+		 * the bound on the earliest expiry, noted when its leases were added, stays a
+		 * bound.
+		 */
+		void extendTo(long expiresAtNanos) {
+			if (expiresAtNanos - this.expiresAtNanos > 0) {
+				this.expiresAtNanos = expiresAtNanos;
+			}
 		}
 
 		void evicted(String token) {
