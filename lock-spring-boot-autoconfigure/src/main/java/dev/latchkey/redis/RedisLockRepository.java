@@ -1231,7 +1231,8 @@ public class RedisLockRepository implements FairExclusiveQueueing, AutoCloseable
 	 * @return the tokens of the leases no longer held
 	 */
 	private Set<String> renewOwners(Map<OwnerRecordLeases.Record, List<RedisHeldLeases.Held>> byOwner) {
-		if (byOwner.size() > 1 && LETTUCE_PRESENT && isCluster()) {
+		if (LETTUCE_PRESENT && isCluster()) {
+			// Even for one record, which its node may refuse (a migrating slot).
 			Set<String> lost = renewOwnersByNode(byOwner);
 			if (lost != null) {
 				return lost;
