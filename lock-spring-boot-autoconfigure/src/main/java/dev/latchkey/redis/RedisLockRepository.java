@@ -1363,67 +1363,30 @@ public class RedisLockRepository implements FairExclusiveQueueing, AutoCloseable
 				return null;
 			}
 			List<OwnerRecordLeases.Record> refused = new ArrayList<>(byNode.getOrDefault(null, List.of()));
-			List<String> nodes = new ArrayList<>();
-			List<List<OwnerRecordLeases.Record>> batches = new ArrayList<>();
+			int nowSeconds = this.held.nowSeconds();
+			List<NodeRecordsRenewal> calls = new ArrayList<>();
 			byNode.forEach((node, records) -> {
 				if (node != null) {
 					for (int from = 0; from < records.size(); from += MAX_RENEWAL_BATCH) {
-						nodes.add(node);
-						batches.add(records.subList(from, Math.min(records.size(), from + MAX_RENEWAL_BATCH)));
+						calls.add(new NodeRecordsRenewal(node,
+								records.subList(from, Math.min(records.size(), from + MAX_RENEWAL_BATCH)), byOwner,
+								nowSeconds));
 					}
 				}
 			});
-			int nowSeconds = this.held.nowSeconds();
-			List<List<String>> arguments = new ArrayList<>(batches.size());
-			List<Map<OwnerRecordLeases.Record, List<RedisHeldLeases.Held>>> refreshed = new ArrayList<>(batches.size());
-			for (List<OwnerRecordLeases.Record> batch : batches) {
-				List<String> named = new ArrayList<>(batch.size() * 3 + 1);
-				named.add(Integer.toString(batch.size()));
-				for (OwnerRecordLeases.Record owner : batch) {
-					named.add(owner.name());
-					named.add(Long.toString(owner.ttlMillis()));
-					named.add(lifetime(owner));
-				}
-				// At most 2,000 lock keys refreshed per script, as by one record's.
-				Map<OwnerRecordLeases.Record, List<RedisHeldLeases.Held>> due = new IdentityHashMap<>();
-				int budget = MAX_RENEWAL_BATCH;
-				for (int i = 0; i < batch.size() && budget > 0; i++) {
-					List<RedisHeldLeases.Held> entries = dueRefreshes(byOwner.get(batch.get(i)), nowSeconds, budget);
-					for (RedisHeldLeases.Held entry : entries) {
-						named.add(redisKey(entry.spec().key(), "lock"));
-						named.add(entry.spec().token());
-						named.add(Integer.toString(i + 1));
-					}
-					due.put(batch.get(i), entries);
-					budget -= entries.size();
-				}
-				arguments.add(named);
-				refreshed.add(due);
-			}
 			long now = System.nanoTime();
 			List<LettuceScriptPipeline.Answer> answers = LettuceScriptPipeline.evalOnNodes(this.connectionFactory,
-					connection, RENEW_OWNERS_ACROSS_SLOTS, nodes, arguments);
+					connection, RENEW_OWNERS_ACROSS_SLOTS, calls.stream().map((call) -> call.node).toList(),
+					calls.stream().map((call) -> call.arguments).toList());
 			Set<String> lost = new HashSet<>();
-			for (int b = 0; b < batches.size(); b++) {
-				List<OwnerRecordLeases.Record> batch = batches.get(b);
-				List<String> answer = answers.get(b).value();
-				if (answer == null) {
-					refusedAcrossSlots(String.valueOf(answers.get(b).refusal()), "its owner records one by one");
-					refused.addAll(batch);
-					continue;
+			for (int i = 0; i < calls.size(); i++) {
+				List<String> answer = answers.get(i).value();
+				if (answer != null) {
+					lost.addAll(calls.get(i).answered(answer, now));
 				}
-				int at = 0;
-				for (OwnerRecordLeases.Record owner : batch) {
-					String head = answer.get(at++);
-					boolean renewed = !"gone".equals(head);
-					List<String> revoked = List.of();
-					if (renewed) {
-						int count = Integer.parseInt(head);
-						revoked = answer.subList(at, at + count);
-						at += count;
-					}
-					lost.addAll(renewed(owner, byOwner.get(owner), refreshed.get(b).getOrDefault(owner, List.of()),
-							renewed, now, revoked));
+				else {
+					refusedAcrossSlots(String.valueOf(answers.get(i).refusal()), "its owner records one by one");
+					refused.addAll(calls.get(i).records);
 				}
 			}
 			if (!refused.isEmpty()) {
@@ -1431,6 +1394,73 @@ public class RedisLockRepository implements FairExclusiveQueueing, AutoCloseable
 			}
 			return lost;
 		});
+	}
+
+	/**
+	 * A call of {@link #RENEW_OWNERS_ACROSS_SLOTS}: up to 2,000 records of one primary,
+	 * with the lock keys of their leases whose own expiry is due (at most 2,000 per call,
+	 * as one record's renewal refreshes), and what to make of its answer.
+	 */
+	private final class NodeRecordsRenewal {
+
+		final String node;
+
+		final List<OwnerRecordLeases.Record> records;
+
+		final List<String> arguments;
+
+		private final Map<OwnerRecordLeases.Record, List<RedisHeldLeases.Held>> byOwner;
+
+		private final Map<OwnerRecordLeases.Record, List<RedisHeldLeases.Held>> refreshed = new IdentityHashMap<>();
+
+		NodeRecordsRenewal(String node, List<OwnerRecordLeases.Record> records,
+				Map<OwnerRecordLeases.Record, List<RedisHeldLeases.Held>> byOwner, int nowSeconds) {
+			this.node = node;
+			this.records = records;
+			this.byOwner = byOwner;
+			this.arguments = new ArrayList<>(records.size() * 3 + 1);
+			this.arguments.add(Integer.toString(records.size()));
+			for (OwnerRecordLeases.Record owner : records) {
+				this.arguments.add(owner.name());
+				this.arguments.add(Long.toString(owner.ttlMillis()));
+				this.arguments.add(lifetime(owner));
+			}
+			int budget = MAX_RENEWAL_BATCH;
+			for (int i = 0; i < records.size() && budget > 0; i++) {
+				List<RedisHeldLeases.Held> due = dueRefreshes(byOwner.get(records.get(i)), nowSeconds, budget);
+				for (RedisHeldLeases.Held entry : due) {
+					this.arguments.add(redisKey(entry.spec().key(), "lock"));
+					this.arguments.add(entry.spec().token());
+					this.arguments.add(Integer.toString(i + 1));
+				}
+				this.refreshed.put(records.get(i), due);
+				budget -= due.size();
+			}
+		}
+
+		/**
+		 * Takes the call's answer: for each record in order, {@code gone}, or the number
+		 * of its leases not held followed by their tokens.
+		 * @return the tokens of the leases no longer held
+		 */
+		Set<String> answered(List<String> answer, long sentAtNanos) {
+			Set<String> lost = new HashSet<>();
+			int at = 0;
+			for (OwnerRecordLeases.Record owner : this.records) {
+				String head = answer.get(at++);
+				boolean renewed = !"gone".equals(head);
+				List<String> revoked = List.of();
+				if (renewed) {
+					int count = Integer.parseInt(head);
+					revoked = answer.subList(at, at + count);
+					at += count;
+				}
+				lost.addAll(renewed(owner, this.byOwner.get(owner), this.refreshed.getOrDefault(owner, List.of()),
+						renewed, sentAtNanos, revoked));
+			}
+			return lost;
+		}
+
 	}
 
 	/**
