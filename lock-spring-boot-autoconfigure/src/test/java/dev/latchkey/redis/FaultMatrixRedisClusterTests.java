@@ -25,7 +25,6 @@ import org.springframework.data.redis.connection.RedisClusterConfiguration;
 import org.springframework.data.redis.connection.lettuce.LettuceClientConfiguration;
 import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
 
-import dev.latchkey.LockRepository;
 import dev.latchkey.test.FaultMatrix;
 
 /**
@@ -39,22 +38,18 @@ import dev.latchkey.test.FaultMatrix;
  * Cluster's clients connect to the address each node announces, which one proxy cannot
  * stand in for.
  */
-class FaultMatrixRedisClusterTests extends FaultMatrix {
+class FaultMatrixRedisClusterTests extends RedisFaultMatrix {
 
 	private List<RedisServerProcess> nodes = List.of();
 
-	private LettuceConnectionFactory connectionFactory;
-
-	private RedisLockRepository repository;
-
 	@Override
-	protected void startBackend(Path temporary) {
+	LettuceConnectionFactory startRedis(Path temporary) {
 		this.nodes = RedisServerProcess.startCluster(temporary, 3, true);
-		this.connectionFactory = new LettuceConnectionFactory(new RedisClusterConfiguration(addresses()),
+		LettuceConnectionFactory factory = new LettuceConnectionFactory(new RedisClusterConfiguration(addresses()),
 				LettuceClientConfiguration.builder().commandTimeout(Duration.ofSeconds(1)).build());
-		this.connectionFactory.afterPropertiesSet();
-		this.connectionFactory.start();
-		this.repository = new RedisLockRepository(this.connectionFactory, NAMESPACE);
+		factory.afterPropertiesSet();
+		factory.start();
+		return factory;
 	}
 
 	private List<String> addresses() {
@@ -62,41 +57,13 @@ class FaultMatrixRedisClusterTests extends FaultMatrix {
 	}
 
 	@Override
-	protected void stopBackend() {
-		if (this.repository != null) {
-			this.repository.close();
-		}
-		if (this.connectionFactory != null) {
-			this.connectionFactory.destroy();
-		}
+	void stopRedis() {
 		this.nodes.forEach(RedisServerProcess::close);
 	}
 
 	@Override
 	protected String childBackend() {
 		return "redis-cluster|" + String.join(",", addresses());
-	}
-
-	@Override
-	protected LockRepository repository() {
-		return this.repository;
-	}
-
-	@Override
-	protected boolean freesKeyOfCrashedHolderAtOnce() {
-		return false;
-	}
-
-	@Override
-	protected boolean honoursFairLocks() {
-		return true;
-	}
-
-	@Override
-	protected Duration crashRecoveryBound() {
-		// The owner record's TTL on the slot's node; the waiter finds the expiry by
-		// polling.
-		return TTL.plusSeconds(2);
 	}
 
 	@Override

@@ -23,7 +23,6 @@ import java.util.List;
 
 import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
 
-import dev.latchkey.LockRepository;
 import dev.latchkey.test.FaultMatrix;
 
 /**
@@ -32,29 +31,18 @@ import dev.latchkey.test.FaultMatrix;
  * README advises where fencing matters), so that a restart keeps leases and fencing
  * counters. A restart without persistence is {@link RedisLockFaultTests}'s.
  */
-class FaultMatrixRedisTests extends FaultMatrix {
+class FaultMatrixRedisTests extends RedisFaultMatrix {
 
 	private RedisServerProcess server;
 
-	private LettuceConnectionFactory connectionFactory;
-
-	private RedisLockRepository repository;
-
 	@Override
-	protected void startBackend(Path temporary) {
+	LettuceConnectionFactory startRedis(Path temporary) {
 		this.server = RedisServerProcess.startPersistent(temporary);
-		this.connectionFactory = RedisTestSupport.connectionFactory(this.server.url(), Duration.ofSeconds(1));
-		this.repository = new RedisLockRepository(this.connectionFactory, NAMESPACE);
+		return RedisTestSupport.connectionFactory(this.server.url(), Duration.ofSeconds(1));
 	}
 
 	@Override
-	protected void stopBackend() {
-		if (this.repository != null) {
-			this.repository.close();
-		}
-		if (this.connectionFactory != null) {
-			this.connectionFactory.destroy();
-		}
+	void stopRedis() {
 		if (this.server != null) {
 			this.server.close();
 		}
@@ -73,27 +61,6 @@ class FaultMatrixRedisTests extends FaultMatrix {
 	@Override
 	protected String childBackendThrough(int port) {
 		return "redis|redis://127.0.0.1:" + port;
-	}
-
-	@Override
-	protected LockRepository repository() {
-		return this.repository;
-	}
-
-	@Override
-	protected boolean freesKeyOfCrashedHolderAtOnce() {
-		return false;
-	}
-
-	@Override
-	protected boolean honoursFairLocks() {
-		return true;
-	}
-
-	@Override
-	protected Duration crashRecoveryBound() {
-		// The lease's TTL on Redis's clock; the waiter finds the expiry by polling.
-		return TTL.plusSeconds(2);
 	}
 
 	@Override

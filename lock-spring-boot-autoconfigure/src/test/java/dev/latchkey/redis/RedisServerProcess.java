@@ -80,15 +80,22 @@ final class RedisServerProcess implements AutoCloseable {
 	 * @return the running server
 	 */
 	static RedisServerProcess startPersistent(Path directory) {
-		Path data = directory.resolve("redis-data");
+		return new RedisServerProcess(TestSocketUtils.findAvailableTcpPort(), directory.resolve("redis-server.log"),
+				persistence(directory.resolve("redis-data")));
+	}
+
+	/**
+	 * The options that keep a server's data in an append-only file in {@code data},
+	 * synced on every write; the directory is made.
+	 */
+	private static List<String> persistence(Path data) {
 		try {
 			Files.createDirectories(data);
 		}
 		catch (IOException ex) {
 			throw new UncheckedIOException(ex);
 		}
-		return new RedisServerProcess(TestSocketUtils.findAvailableTcpPort(), directory.resolve("redis-server.log"),
-				List.of("--appendonly", "yes", "--appendfsync", "always", "--dir", data.toString()));
+		return List.of("--appendonly", "yes", "--appendfsync", "always", "--dir", data.toString());
 	}
 
 	/**
@@ -117,14 +124,7 @@ final class RedisServerProcess implements AutoCloseable {
 		List<String> options = new ArrayList<>(List.of("--cluster-enabled", "yes", "--cluster-config-file",
 				directory.resolve("nodes-" + port + ".conf").toString()));
 		if (persistent) {
-			Path data = directory.resolve("redis-data-" + port);
-			try {
-				Files.createDirectories(data);
-			}
-			catch (IOException ex) {
-				throw new UncheckedIOException(ex);
-			}
-			options.addAll(List.of("--appendonly", "yes", "--appendfsync", "always", "--dir", data.toString()));
+			options.addAll(persistence(directory.resolve("redis-data-" + port)));
 		}
 		return new RedisServerProcess(port, directory.resolve("redis-server-" + port + ".log"), options);
 	}

@@ -35,6 +35,7 @@ import com.zaxxer.hikari.HikariDataSource;
 import io.etcd.jetcd.Client;
 
 import org.springframework.data.redis.connection.RedisClusterConfiguration;
+import org.springframework.data.redis.connection.RedisConfiguration;
 import org.springframework.data.redis.connection.RedisStandaloneConfiguration;
 import org.springframework.data.redis.connection.lettuce.LettuceClientConfiguration;
 import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
@@ -155,21 +156,9 @@ final class FaultChild {
 					Duration.ofSeconds(5));
 			case "redis" -> {
 				URI url = URI.create(parts[1]);
-				LettuceConnectionFactory factory = new LettuceConnectionFactory(
-						new RedisStandaloneConfiguration(url.getHost(), url.getPort()),
-						LettuceClientConfiguration.builder().commandTimeout(Duration.ofSeconds(1)).build());
-				factory.afterPropertiesSet();
-				factory.start();
-				yield new RedisLockRepository(factory, NAMESPACE);
+				yield redis(new RedisStandaloneConfiguration(url.getHost(), url.getPort()));
 			}
-			case "redis-cluster" -> {
-				LettuceConnectionFactory factory = new LettuceConnectionFactory(
-						new RedisClusterConfiguration(List.of(parts[1].split(","))),
-						LettuceClientConfiguration.builder().commandTimeout(Duration.ofSeconds(1)).build());
-				factory.afterPropertiesSet();
-				factory.start();
-				yield new RedisLockRepository(factory, NAMESPACE);
-			}
+			case "redis-cluster" -> redis(new RedisClusterConfiguration(List.of(parts[1].split(","))));
 			case "jdbc" -> {
 				HikariConfig config = new HikariConfig();
 				config.setJdbcUrl(parts[1]);
@@ -182,6 +171,14 @@ final class FaultChild {
 					NAMESPACE + "/", Duration.ofSeconds(1));
 			default -> throw new IllegalArgumentException("Unknown backend " + backend);
 		};
+	}
+
+	private static RedisLockRepository redis(RedisConfiguration configuration) {
+		LettuceConnectionFactory factory = new LettuceConnectionFactory(configuration,
+				LettuceClientConfiguration.builder().commandTimeout(Duration.ofSeconds(1)).build());
+		factory.afterPropertiesSet();
+		factory.start();
+		return new RedisLockRepository(factory, NAMESPACE);
 	}
 
 	private static void guard(LockRepository repository, String key, Duration ttl, Path store) {
