@@ -156,10 +156,15 @@ final class LeaseLifecycle {
 
 	private void releaseAtBackend(DefaultLease lease) {
 		boolean released;
+		LeaseSpec spec = lease.spec();
+		// The next waiter of this process, for whom the release keeps this process in the
+		// key's line: it waits for this release without asking first.
+		LeaseSpec waiter = this.repository.keepsWaitersInLine() ? this.waiter.nextWaiter(spec) : null;
 		try {
-			released = this.repository.release(lease.spec());
+			released = (waiter != null) ? this.repository.release(spec, waiter) : this.repository.release(spec);
 		}
 		catch (RuntimeException ex) {
+			this.waiter.releasedHere(spec);
 			lease.markReleased();
 			logger.warn(ex, () -> "Releasing lock " + describe(lease) + " failed; it expires at the "
 					+ this.repository.backend() + " backend within " + lease.ttl());
@@ -169,6 +174,11 @@ final class LeaseLifecycle {
 			}
 			return;
 		}
+		if (waiter != null && !this.waiter.waits(waiter)) {
+			// It gave up as the release was made: what the release recorded for it goes
+			// too, as its own withdrawal may have come first.
+			stopWaitingQuietly(waiter);
+		}
 		if (released) {
 			if (lease.markReleased()) {
 				releasedAtBackend(lease);
@@ -176,6 +186,16 @@ final class LeaseLifecycle {
 		}
 		else if (lease.markLost(LossReason.EXPIRED_BEFORE_RELEASE, null)) {
 			lost(lease, false);
+		}
+	}
+
+	private void stopWaitingQuietly(LeaseSpec waiter) {
+		try {
+			this.repository.stopWaiting(waiter);
+		}
+		catch (RuntimeException ex) {
+			logger.debug(ex, () -> "Could not withdraw the writer wait on '" + waiter.key()
+					+ "'; it expires with its time-to-live");
 		}
 	}
 
@@ -192,6 +212,9 @@ final class LeaseLifecycle {
 	private void releasedAtBackend(DefaultLease lease) {
 		if (!this.repository.wakesWaitersOfItsOwnReleases()) {
 			this.waiter.released(lease.key());
+		}
+		else {
+			this.waiter.releasedHere(lease.spec());
 		}
 		LockObserver.Hold hold = lease.takeHold();
 		if (hold != null) {

@@ -257,6 +257,51 @@ public interface LockRepository {
 	boolean release(LeaseSpec lease);
 
 	/**
+	 * Releases an exclusive lease, as {@link #release(LeaseSpec)} does, while another
+	 * caller of this process waits for its key, and keeps this process in line for that
+	 * caller in the same request: the backend records the caller's writer wait (see
+	 * {@link #tryAcquireWaiting}) and, if the release wakes another instance's waiters,
+	 * keeps this process in the key's wake line, behind the instances already in it. That
+	 * is what the caller's own refused attempt would have done, so the caller waits for a
+	 * release without asking while the key is held here, which saves that attempt.
+	 * {@code LockTemplate} calls it only when {@link #keepsWaitersInLine()} answers
+	 * {@code true}; the default releases the lease.
+	 *
+	 * <pre class="code">
+	 * boolean released = repository.keepsWaitersInLine() ? repository.release(lease, nextWaiter)
+	 *         : repository.release(lease);
+	 * </pre>
+	 * @param lease the exclusive lease to release
+	 * @param waiter the lease of the next caller of this process that waits for the key,
+	 * of mode {@link LeaseMode#EXCLUSIVE}
+	 * @return {@code true} if the lease was held and is now released, {@code false} if it
+	 * was no longer held (nothing is recorded for the waiter then)
+	 * @since 0.2.0
+	 */
+	default boolean release(LeaseSpec lease, LeaseSpec waiter) {
+		return release(lease);
+	}
+
+	/**
+	 * Whether {@link #release(LeaseSpec, LeaseSpec)} keeps this process in line for its
+	 * next waiter. When it does, a caller of this process that becomes the first waiter
+	 * for a key while another caller of this process holds it, granted from the same
+	 * line, waits for that holder's release (or its next poll) before asking, instead of
+	 * asking at once and being refused. The default answers {@code false}: the first
+	 * waiter asks at once, as a refused attempt is what keeps this process in the key's
+	 * line on a backend that wakes one instance per release.
+	 *
+	 * <pre class="code">
+	 * boolean waitsForLocalHolder = repository.keepsWaitersInLine();
+	 * </pre>
+	 * @return whether a release keeps this process in line for its next waiter
+	 * @since 0.2.0
+	 */
+	default boolean keepsWaitersInLine() {
+		return false;
+	}
+
+	/**
 	 * Releases every lease on a key, whoever holds it: an operator's tool (the
 	 * {@code locks} endpoint's delete operation), never used by the core. The key's
 	 * fencing counter is bumped, so that the next grant's token is higher than any the

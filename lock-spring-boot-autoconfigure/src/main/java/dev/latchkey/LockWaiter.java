@@ -66,6 +66,12 @@ import org.springframework.util.Assert;
  * it grants the key to its first waiter itself, which saves the notification and the new
  * attempt. A fair lease ({@link LeaseSpec#fair()}) that will wait joins that queue at
  * once, without a first attempt that could pass the queue by.
+ * <p>
+ * While a caller granted from a line holds the key, the next head of that line asks
+ * nothing at once, where the backend keeps this process in line for it
+ * ({@link LockRepository#keepsWaitersInLine()}): the holder's release names it
+ * ({@link #nextWaiter}), which records its writer wait and its place in the backend's
+ * line, as a refused attempt would have, and the release (or the next poll) wakes it.
  *
  * <pre class="code">
  * LockWaiter waiter = new LockWaiter(Duration.ofMillis(50), Duration.ofSeconds(1));
@@ -193,7 +199,8 @@ final class LockWaiter {
 			if (queueing != null) {
 				return waitQueued(queueing, lease, lock, deadline, validity.toNanos());
 			}
-			return joinLineAndWait(repository, listening, tried, lease, lock, attempt, deadline);
+			return joinLineAndWait(repository, listening, tried, lease, lock, attempt, deadline,
+					repository.keepsWaitersInLine() && lease.mode() == LeaseMode.EXCLUSIVE);
 		}
 		finally {
 			this.waiting.computeIfPresent(lease.key(), (key, count) -> (count > 1) ? count - 1 : null);
@@ -264,14 +271,16 @@ final class LockWaiter {
 	 * @param joined the line the caller listened on during its first attempt, or
 	 * {@code null}
 	 * @param tried the line's version when that attempt was made, or {@link #NOT_TRIED}
+	 * @param keptInLine whether the release of a lease granted from this line keeps this
+	 * process in line for the next head, which then waits for it without asking
 	 */
 	private @Nullable Grant joinLineAndWait(LockRepository repository, @Nullable WaitLine joined, long tried,
-			LeaseSpec lease, String lock, Function<LeaseSpec, OptionalLong> attempt, long deadline)
+			LeaseSpec lease, String lock, Function<LeaseSpec, OptionalLong> attempt, long deadline, boolean keptInLine)
 			throws InterruptedException {
 		WaitLine line = (joined != null) ? joined : join(repository, LineKey.of(lease), lock);
 		// Each waiter waits on a condition of its own, so that a release or a turn wakes
 		// only the head of the line, never every waiter.
-		Condition ticket = line.lock.newCondition();
+		Ticket ticket = new Ticket(line.lock.newCondition(), lease);
 		boolean first;
 		line.lock.lock();
 		try {
@@ -282,19 +291,24 @@ final class LockWaiter {
 		finally {
 			line.lock.unlock();
 		}
+		Grant grant = null;
 		try {
 			// A caller that was not the head when it joined attempts when its turn comes,
 			// whatever it tried before.
-			return waitInLine(line, ticket, lease, attempt, deadline, first ? tried : NOT_TRIED);
+			grant = waitInLine(line, ticket, attempt, deadline, first ? tried : NOT_TRIED, keptInLine);
+			return grant;
 		}
 		finally {
 			line.lock.lock();
 			try {
 				line.queue.remove(ticket);
 				line.tickets = line.queue.size();
-				Condition head = line.queue.peekFirst();
+				if (grant != null && keptInLine) {
+					line.heldHere = lease.token();
+				}
+				Ticket head = line.queue.peekFirst();
 				if (head != null) {
-					head.signal();
+					head.turn().signal();
 				}
 			}
 			finally {
@@ -401,13 +415,17 @@ final class LockWaiter {
 	 * @param tried the line's version when the caller's last attempt was made, if it
 	 * waits for a change of it before its first attempt here; {@link #NOT_TRIED} to
 	 * attempt as soon as it is the head
+	 * @param keptInLine whether the caller, on becoming the head while a caller granted
+	 * from this line holds the key, waits for a change before its first attempt
 	 */
-	private @Nullable Grant waitInLine(WaitLine line, Condition ticket, LeaseSpec lease,
-			Function<LeaseSpec, OptionalLong> attempt, long deadline, long tried) throws InterruptedException {
+	private @Nullable Grant waitInLine(WaitLine line, Ticket ticket, Function<LeaseSpec, OptionalLong> attempt,
+			long deadline, long tried, boolean keptInLine) throws InterruptedException {
 		long poll = this.initialPollNanos;
 		long version = tried;
+		boolean mayWaitFirst = keptInLine;
 		while (true) {
 			if (version == NOT_TRIED) {
+				boolean heldHere;
 				line.lock.lockInterruptibly();
 				try {
 					while (line.queue.peekFirst() != ticket) {
@@ -415,20 +433,27 @@ final class LockWaiter {
 						if (remaining <= 0) {
 							return null;
 						}
-						ticket.awaitNanos(remaining);
+						ticket.turn().awaitNanos(remaining);
 					}
 					// Read before the attempt, so a release between the attempt and the
 					// wait is not missed.
 					version = line.version;
+					heldHere = line.heldHere != null;
 				}
 				finally {
 					line.lock.unlock();
 				}
-				long requestedAt = System.nanoTime();
-				OptionalLong granted = attempt.apply(lease);
-				if (granted.isPresent()) {
-					return new Grant(granted.getAsLong(), requestedAt);
+				// Held by a caller granted from this line: its release keeps this
+				// process in line for this caller, and wakes it, or another instance's
+				// release does. Asking now would be refused.
+				if (!mayWaitFirst || !heldHere) {
+					long requestedAt = System.nanoTime();
+					OptionalLong granted = attempt.apply(ticket.lease());
+					if (granted.isPresent()) {
+						return new Grant(granted.getAsLong(), requestedAt);
+					}
 				}
+				mayWaitFirst = false;
 			}
 			long remaining = deadline - System.nanoTime();
 			if (remaining <= 0) {
@@ -441,13 +466,13 @@ final class LockWaiter {
 		}
 	}
 
-	private static boolean awaitChange(WaitLine line, Condition ticket, long version, long nanos)
+	private static boolean awaitChange(WaitLine line, Ticket ticket, long version, long nanos)
 			throws InterruptedException {
 		line.lock.lockInterruptibly();
 		try {
 			long left = nanos;
 			while (line.version == version && left > 0) {
-				left = ticket.awaitNanos(left);
+				left = ticket.turn().awaitNanos(left);
 			}
 			return line.version != version;
 		}
@@ -479,6 +504,80 @@ final class LockWaiter {
 		WaitLine line = this.lines.get(lineKey);
 		if (line != null) {
 			line.signal();
+		}
+	}
+
+	/**
+	 * The next caller of this process that waits for an exclusive lease's key, for its
+	 * release to keep this process in line for it
+	 * ({@link LockRepository#release(LeaseSpec, LeaseSpec)}).
+	 * @param lease the exclusive lease about to be released
+	 * @return the lease of the first exclusive waiter of the key's line, or {@code null}
+	 * when none waits
+	 */
+	@Nullable LeaseSpec nextWaiter(LeaseSpec lease) {
+		if (lease.mode() != LeaseMode.EXCLUSIVE || this.lines.isEmpty()) {
+			return null;
+		}
+		WaitLine line = this.lines.get(LineKey.of(lease));
+		if (line == null) {
+			return null;
+		}
+		line.lock.lock();
+		try {
+			Ticket head = line.queue.peekFirst();
+			return (head != null && head.lease().mode() == LeaseMode.EXCLUSIVE) ? head.lease() : null;
+		}
+		finally {
+			line.lock.unlock();
+		}
+	}
+
+	/**
+	 * Whether a caller still waits in its key's line.
+	 * @param waiter the lease the caller waits for
+	 * @return whether its ticket is in the line
+	 */
+	boolean waits(LeaseSpec waiter) {
+		WaitLine line = this.lines.get(LineKey.of(waiter));
+		if (line == null) {
+			return false;
+		}
+		line.lock.lock();
+		try {
+			for (Ticket ticket : line.queue) {
+				if (ticket.lease() == waiter) {
+					return true;
+				}
+			}
+			return false;
+		}
+		finally {
+			line.lock.unlock();
+		}
+	}
+
+	/**
+	 * Tells the key's line that a lease granted from it was given back (or is no longer
+	 * held), whether or not its release woke this process: the line's next head asks at
+	 * once again when its turn comes.
+	 * @param lease the lease that ended
+	 */
+	void releasedHere(LeaseSpec lease) {
+		if (this.lines.isEmpty()) {
+			return;
+		}
+		WaitLine line = this.lines.get(LineKey.of(lease));
+		if (line != null) {
+			line.lock.lock();
+			try {
+				if (lease.token().equals(line.heldHere)) {
+					line.heldHere = null;
+				}
+			}
+			finally {
+				line.lock.unlock();
+			}
 		}
 	}
 
@@ -546,6 +645,13 @@ final class LockWaiter {
 	record Grant(long fencingToken, long requestedAtNanos) {
 	}
 
+	/**
+	 * A waiter's place in a line: the condition its turn and the line's changes are
+	 * signalled on, and the lease it waits for.
+	 */
+	private record Ticket(Condition turn, LeaseSpec lease) {
+	}
+
 	private record LineKey(String key, boolean shared) {
 
 		/**
@@ -561,14 +667,18 @@ final class LockWaiter {
 
 		final ReentrantLock lock = new ReentrantLock();
 
-		// The waiters' own conditions, in order; the first is the head.
-		final ArrayDeque<Condition> queue = new ArrayDeque<>();
+		// The waiters, in order; the first is the head.
+		final ArrayDeque<Ticket> queue = new ArrayDeque<>();
 
 		// Guarded by the lines map's compute.
 		int users;
 
 		// Guarded by lock.
 		long version;
+
+		// The token of a lease granted from this line and not yet given back, whose
+		// release keeps this process in line for the next head; guarded by lock.
+		@Nullable String heldHere;
 
 		// The queue's size, written under the lock, read without it by new callers.
 		volatile int tickets;
@@ -597,9 +707,10 @@ final class LockWaiter {
 			this.lock.lock();
 			try {
 				this.version++;
-				Condition head = this.queue.peekFirst();
+				this.heldHere = null;
+				Ticket head = this.queue.peekFirst();
 				if (head != null) {
-					head.signal();
+					head.turn().signal();
 				}
 			}
 			finally {

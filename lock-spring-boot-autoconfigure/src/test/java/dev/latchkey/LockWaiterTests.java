@@ -36,6 +36,7 @@ import org.junit.jupiter.api.Timeout;
 
 import dev.latchkey.memory.MemoryLockRepository;
 import dev.latchkey.test.ForwardingLockRepository;
+import dev.latchkey.test.HandOffs;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
@@ -303,6 +304,36 @@ class LockWaiterTests {
 		return holder;
 	}
 
+	@Test
+	void theNextHeadWaitsForTheReleaseOfACallerGrantedFromItsLineWhereTheBackendKeepsItInLine() throws Exception {
+		// Polls far apart: every wake-up comes from a release made in this process.
+		LockSettings settings = LockSettings.defaults()
+			.withWaitTime(Duration.ofSeconds(20))
+			.withPollIntervals(Duration.ofSeconds(20), Duration.ofSeconds(20));
+		KeepingInLineRepository keeping = new KeepingInLineRepository(this.memory, true);
+		int granted = handOffs(keeping, settings);
+		// One attempt per grant, and one more for each thread's first: the head waits for
+		// the holder's release, which names it, instead of asking while the key is held.
+		assertThat(keeping.attempts.get()).isLessThanOrEqualTo(granted * 21 / 20 + 8);
+		assertThat(keeping.releasesNamingAWaiter.get()).isGreaterThan(granted / 2);
+		// A backend that does not keep the line: the head asks as soon as its turn comes,
+		// refused while the caller before it holds the key.
+		KeepingInLineRepository asking = new KeepingInLineRepository(this.memory, false);
+		int askedFor = handOffs(asking, settings);
+		assertThat(asking.attempts.get()).isGreaterThan(askedFor * 3 / 2);
+		assertThat(asking.releasesNamingAWaiter).hasValue(0);
+	}
+
+	/**
+	 * Makes 400 grants of one key to eight threads of one template, and returns the
+	 * grants made.
+	 */
+	private static int handOffs(LockRepository repository, LockSettings settings) throws InterruptedException {
+		try (LockTemplate template = new LockTemplate(repository, settings)) {
+			return HandOffs.take(List.of(template), 8, "order:1", 400);
+		}
+	}
+
 	private static LeaseSpec exclusive(String key, String owner, Duration ttl) {
 		return LeaseSpec.exclusive(key, owner, UUID.randomUUID().toString(), ttl);
 	}
@@ -337,6 +368,70 @@ class LockWaiterTests {
 			if (this.failSubscriptions) {
 				throw new IllegalStateException("Subscriptions are down");
 			}
+			return ReleaseSubscription.NONE;
+		}
+
+	}
+
+	/**
+	 * A backend that keeps this process in line for the next waiter of a release, or says
+	 * it does not, that announces no release, and whose release takes a millisecond;
+	 * counts acquisition attempts and the releases that name a waiter.
+	 */
+	private static final class KeepingInLineRepository extends ForwardingLockRepository {
+
+		final AtomicInteger attempts = new AtomicInteger();
+
+		final AtomicInteger releasesNamingAWaiter = new AtomicInteger();
+
+		private final boolean keepsWaitersInLine;
+
+		KeepingInLineRepository(LockRepository delegate, boolean keepsWaitersInLine) {
+			super(delegate);
+			this.keepsWaitersInLine = keepsWaitersInLine;
+		}
+
+		@Override
+		public OptionalLong tryAcquire(LeaseSpec lease) {
+			this.attempts.incrementAndGet();
+			return delegate().tryAcquire(lease);
+		}
+
+		@Override
+		public OptionalLong tryAcquireWaiting(LeaseSpec lease) {
+			this.attempts.incrementAndGet();
+			return delegate().tryAcquireWaiting(lease);
+		}
+
+		@Override
+		public boolean release(LeaseSpec lease, LeaseSpec waiter) {
+			assertThat(waiter.key()).isEqualTo(lease.key());
+			assertThat(waiter.token()).isNotEqualTo(lease.token());
+			this.releasesNamingAWaiter.incrementAndGet();
+			return release(lease);
+		}
+
+		@Override
+		public boolean release(LeaseSpec lease) {
+			// A release takes a round trip, as at a backend over the network: the key is
+			// held until it returns.
+			try {
+				Thread.sleep(1);
+			}
+			catch (InterruptedException ex) {
+				Thread.currentThread().interrupt();
+			}
+			return delegate().release(lease);
+		}
+
+		@Override
+		public boolean keepsWaitersInLine() {
+			return this.keepsWaitersInLine;
+		}
+
+		@Override
+		public ReleaseSubscription subscribe(String key, Runnable onRelease) {
+			// Only the releases made in this process wake its waiters, once each.
 			return ReleaseSubscription.NONE;
 		}
 

@@ -837,6 +837,48 @@ public class JdbcLockRepository implements LockRepository, AutoCloseable {
 		return released;
 	}
 
+	/**
+	 * {@inheritDoc}
+	 * <p>
+	 * On PostgreSQL, for a key this instance has found contended, one statement releases
+	 * the lease as {@link #release(LeaseSpec)} does, records the waiter's writer wait,
+	 * and, when the release wakes another instance, keeps this one in the key's wake
+	 * line. Otherwise the lease is released as by {@link #release(LeaseSpec)}, which
+	 * wakes this instance's waiters itself.
+	 */
+	@Override
+	public boolean release(LeaseSpec lease, LeaseSpec waiter) {
+		Assert.isTrue(waiter.mode() == LeaseMode.EXCLUSIVE && waiter.key().equals(lease.key()),
+				"release(lease, waiter) takes the lease of an exclusive waiter of the same key");
+		if (lease.mode() != LeaseMode.EXCLUSIVE || !(dialect() instanceof PostgresLockDialect postgres)
+				|| !this.contendedKeys.contains(lease.key())) {
+			return release(lease);
+		}
+		PostgresLockDialect.Release released = inConnection("release", lease.key(), false,
+				(connection) -> postgres.releaseExclusive(connection, lease, waiter, this.instance));
+		this.held.forget(lease.token());
+		if (released == PostgresLockDialect.Release.NOT_HELD) {
+			return false;
+		}
+		// Before the waiter is woken: its grant withdraws the wait.
+		this.writerWaits.putIfAbsent(waiter.token(), System.nanoTime());
+		if (released == PostgresLockDialect.Release.WAKE_HERE) {
+			this.listeners.released(lease.key());
+		}
+		return true;
+	}
+
+	/**
+	 * {@inheritDoc}
+	 * <p>
+	 * On PostgreSQL, yes (see {@link #release(LeaseSpec, LeaseSpec)}), once a request has
+	 * found which database this is; elsewhere, and before that, no.
+	 */
+	@Override
+	public boolean keepsWaitersInLine() {
+		return this.dialect instanceof PostgresLockDialect;
+	}
+
 	private boolean releaseAtDatabase(LeaseSpec lease) {
 		JdbcLockDialect dialect = dialect();
 		if (lease.mode() == LeaseMode.EXCLUSIVE && dialect instanceof PostgresLockDialect postgres

@@ -102,6 +102,8 @@ final class PostgresLockDialect extends JdbcLockDialect {
 
 	private final String releaseExclusiveWaking;
 
+	private final String releaseExclusiveKeepingWaiter;
+
 	private final String withdrawWaits;
 
 	private final String deletePermit;
@@ -196,20 +198,34 @@ final class PostgresLockDialect extends JdbcLockDialect {
 		// instance, which the answer tells; with nobody in the line, it tells every
 		// instance. Answers whether the lease was held, and the instance taken off the
 		// line (null for none).
-		this.releaseExclusiveWaking = """
+		// The first formatting leaves two placeholders: a condition that keeps an expired
+		// row in the line, and a further query.
+		String releaseExclusiveWaking = """
 				WITH released AS (UPDATE %1$s AS l SET TOKEN = NULL, OWNER = NULL, DESCRIPTION = NULL, RECORD = NULL,
 					EXPIRES_AT = %2$s WHERE l.LOCK_KEY = ? AND l.SLOT = '' AND l.TOKEN = ? AND %6$s
 					RETURNING l.LOCK_KEY),
 				popped AS (DELETE FROM %1$s WHERE LOCK_KEY = ? AND PERMITS = %3$d AND EXISTS (SELECT 1 FROM released)
-					AND (EXPIRES_AT <= now() OR SLOT = (SELECT SLOT FROM %1$s WHERE LOCK_KEY = ? AND PERMITS = %3$d
+					AND ((EXPIRES_AT <= now()%%1$s) OR SLOT = (SELECT SLOT FROM %1$s WHERE LOCK_KEY = ? AND PERMITS = %3$d
 						AND EXPIRES_AT > now() ORDER BY FENCING, SLOT LIMIT 1))
 					RETURNING SLOT, EXPIRES_AT > now() AS LIVE),
-				woken AS (SELECT substr(MIN(SLOT) FILTER (WHERE LIVE), %4$d) AS INSTANCE FROM popped)
+				woken AS (SELECT substr(MIN(SLOT) FILTER (WHERE LIVE), %4$d) AS INSTANCE FROM popped)%%2$s
 				SELECT (SELECT COUNT(*) FROM released), (SELECT INSTANCE FROM woken),
 					(SELECT COUNT(pg_notify('%5$s', CASE WHEN w.INSTANCE IS NULL THEN r.LOCK_KEY
 						ELSE chr(1) || w.INSTANCE || chr(1) || r.LOCK_KEY END))
-					FROM released r CROSS JOIN woken w WHERE w.INSTANCE IS DISTINCT FROM ?)""".formatted(table, PAST,
-				WAKE_LINE, WAKE_SLOT_PREFIX.length() + 1, this.channel, live("l", true));
+					FROM released r CROSS JOIN woken w WHERE w.INSTANCE IS DISTINCT FROM ?)"""
+			.formatted(table, PAST, WAKE_LINE, WAKE_SLOT_PREFIX.length() + 1, this.channel, live("l", true));
+		this.releaseExclusiveWaking = releaseExclusiveWaking.formatted("", "");
+		// The same release while a caller of the releasing instance waits for the key:
+		// it records that caller's writer wait, and, when it wakes another instance, puts
+		// the releasing instance in the line (where it keeps its place if it is there
+		// already), as the caller's refused attempt would have. The releasing instance's
+		// own row is never deleted here, so that no row is changed twice.
+		this.releaseExclusiveKeepingWaiter = releaseExclusiveWaking.formatted(" AND SLOT <> ?", """
+				,
+				waits AS (%s)""".formatted(joinWakeLine.formatted("""
+				WHERE EXISTS (SELECT 1 FROM released)
+					AND (v.PERMITS = %d OR EXISTS (SELECT 1 FROM woken WHERE INSTANCE <> ?))"""
+			.formatted(WRITER_WAIT))));
 		this.withdrawWaits = """
 				DELETE FROM %s WHERE LOCK_KEY = ? AND SLOT IN (?, ?) AND TOKEN IS NULL AND PERMITS IN (%d, %d)"""
 			.formatted(table, WRITER_WAIT, WAKE_LINE);
@@ -340,14 +356,46 @@ final class PostgresLockDialect extends JdbcLockDialect {
 			statement.setString(3, lease.key());
 			statement.setString(4, lease.key());
 			statement.setString(5, instance);
-			try (ResultSet result = statement.executeQuery()) {
-				result.next();
-				if (result.getLong(1) == 0) {
-					return Release.NOT_HELD;
-				}
-				String woken = result.getString(2);
-				return (woken == null || woken.equals(instance)) ? Release.WAKE_HERE : Release.WOKE_ANOTHER;
+			return release(statement, instance);
+		}
+	}
+
+	private static Release release(PreparedStatement statement, String instance) throws SQLException {
+		try (ResultSet result = statement.executeQuery()) {
+			result.next();
+			if (result.getLong(1) == 0) {
+				return Release.NOT_HELD;
 			}
+			String woken = result.getString(2);
+			return (woken == null || woken.equals(instance)) ? Release.WAKE_HERE : Release.WOKE_ANOTHER;
+		}
+	}
+
+	/**
+	 * Releases an exclusive lease as {@link #releaseExclusive} does, while another caller
+	 * of the releasing instance waits for the key: records that caller's writer wait, and
+	 * keeps the instance in the key's wake line when another instance is woken.
+	 * @param waiter the lease the waiting caller asks for
+	 * @param instance the releasing repository's instance id
+	 * @return as {@link #releaseExclusive}
+	 */
+	Release releaseExclusive(Connection connection, LeaseSpec lease, LeaseSpec waiter, String instance)
+			throws SQLException {
+		try (PreparedStatement statement = connection.prepareStatement(this.releaseExclusiveKeepingWaiter)) {
+			long ttl = waiter.ttl().toMillis();
+			statement.setString(1, lease.key());
+			statement.setString(2, lease.token());
+			statement.setString(3, lease.key());
+			statement.setString(4, WAKE_SLOT_PREFIX + instance);
+			statement.setString(5, lease.key());
+			statement.setString(6, waiter.key());
+			statement.setLong(7, ttl);
+			statement.setString(8, waiter.token());
+			statement.setString(9, WAKE_SLOT_PREFIX + instance);
+			statement.setString(10, instance);
+			statement.setLong(11, ttl - ttl / 3);
+			statement.setString(12, instance);
+			return release(statement, instance);
 		}
 	}
 

@@ -108,6 +108,16 @@ public class ForwardingLockRepository implements LockRepository {
 	}
 
 	@Override
+	public boolean release(LeaseSpec lease, LeaseSpec waiter) {
+		return this.delegate.release(lease, waiter);
+	}
+
+	@Override
+	public boolean keepsWaitersInLine() {
+		return this.delegate.keepsWaitersInLine();
+	}
+
+	@Override
 	public boolean forceRelease(String key) {
 		return this.delegate.forceRelease(key);
 	}
