@@ -136,7 +136,12 @@ class LockLostPolicyTests {
 			assertThat(worker.notifying(probe)).isEqualTo("finished");
 			assertThat(probe.interrupted).isFalse();
 			assertThat(probe.assertHeldFailure).isInstanceOf(LockLostException.class);
-			assertThat(context.getBean(Events.class).lost).hasSize(1);
+			// The lease turns invalid when the keeper marks it lost, and the event
+			// follows
+			// on the keeper's thread, so the work may return before it is published.
+			Events events = context.getBean(Events.class);
+			Awaitility.await().atMost(Duration.ofSeconds(2)).until(() -> !events.lost.isEmpty());
+			assertThat(events.lost).hasSize(1);
 		});
 	}
 
