@@ -177,7 +177,7 @@ final class LeaseLifecycle {
 		if (waiter != null && !this.waiter.waits(waiter)) {
 			// It gave up as the release was made: what the release recorded for it goes
 			// too, as its own withdrawal may have come first.
-			stopWaitingQuietly(waiter);
+			stopWaiting(waiter);
 		}
 		if (released) {
 			if (lease.markReleased()) {
@@ -189,7 +189,12 @@ final class LeaseLifecycle {
 		}
 	}
 
-	private void stopWaitingQuietly(LeaseSpec waiter) {
+	/**
+	 * Withdraws what the backend recorded for a caller that no longer waits (its writer
+	 * wait, its instance's place in a wake line), best effort: what is left expires with
+	 * the lease's time-to-live.
+	 */
+	void stopWaiting(LeaseSpec waiter) {
 		try {
 			this.repository.stopWaiting(waiter);
 		}

@@ -590,7 +590,7 @@ public class LockTemplate implements AutoCloseable {
 		}
 		finally {
 			if (writerWaits && grant == null) {
-				stopWaiting(spec);
+				this.lifecycle.stopWaiting(spec);
 			}
 		}
 		if (grant == null) {
@@ -852,16 +852,6 @@ public class LockTemplate implements AutoCloseable {
 		}
 		catch (RuntimeException ex) {
 			logger.warn(ex, () -> "Could not schedule the release of lock " + described + " after a failed acquire");
-		}
-	}
-
-	private void stopWaiting(LeaseSpec spec) {
-		try {
-			this.repository.stopWaiting(spec);
-		}
-		catch (RuntimeException ex) {
-			logger.debug(ex, () -> "Could not withdraw the writer wait on '" + spec.key()
-					+ "'; it expires with its time-to-live");
 		}
 	}
 

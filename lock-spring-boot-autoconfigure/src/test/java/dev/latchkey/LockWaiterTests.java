@@ -341,7 +341,7 @@ class LockWaiterTests {
 	/**
 	 * A backend that cannot announce releases, and counts acquisition attempts.
 	 */
-	private static final class SilentLockRepository extends ForwardingLockRepository {
+	private static class SilentLockRepository extends ForwardingLockRepository {
 
 		final AtomicInteger attempts = new AtomicInteger();
 
@@ -374,13 +374,11 @@ class LockWaiterTests {
 	}
 
 	/**
-	 * A backend that keeps this process in line for the next waiter of a release, or says
-	 * it does not, that announces no release, and whose release takes a millisecond;
-	 * counts acquisition attempts and the releases that name a waiter.
+	 * A silent backend that keeps this process in line for the next waiter of a release,
+	 * or says it does not, and whose release takes a millisecond; counts the waiting
+	 * attempts too, and the releases that name a waiter.
 	 */
-	private static final class KeepingInLineRepository extends ForwardingLockRepository {
-
-		final AtomicInteger attempts = new AtomicInteger();
+	private static final class KeepingInLineRepository extends SilentLockRepository {
 
 		final AtomicInteger releasesNamingAWaiter = new AtomicInteger();
 
@@ -389,12 +387,6 @@ class LockWaiterTests {
 		KeepingInLineRepository(LockRepository delegate, boolean keepsWaitersInLine) {
 			super(delegate);
 			this.keepsWaitersInLine = keepsWaitersInLine;
-		}
-
-		@Override
-		public OptionalLong tryAcquire(LeaseSpec lease) {
-			this.attempts.incrementAndGet();
-			return delegate().tryAcquire(lease);
 		}
 
 		@Override
@@ -427,12 +419,6 @@ class LockWaiterTests {
 		@Override
 		public boolean keepsWaitersInLine() {
 			return this.keepsWaitersInLine;
-		}
-
-		@Override
-		public ReleaseSubscription subscribe(String key, Runnable onRelease) {
-			// Only the releases made in this process wake its waiters, once each.
-			return ReleaseSubscription.NONE;
 		}
 
 	}
