@@ -516,41 +516,33 @@ final class LockWaiter {
 	 * when none waits
 	 */
 	@Nullable LeaseSpec nextWaiter(LeaseSpec lease) {
-		if (lease.mode() != LeaseMode.EXCLUSIVE || this.lines.isEmpty()) {
+		if (lease.mode() != LeaseMode.EXCLUSIVE) {
 			return null;
 		}
-		WaitLine line = this.lines.get(LineKey.of(lease));
+		LeaseSpec head = head(LineKey.of(lease));
+		return (head != null && head.mode() == LeaseMode.EXCLUSIVE) ? head : null;
+	}
+
+	/**
+	 * Whether a caller that {@link #nextWaiter} named still waits. Callers join the back
+	 * of a line only, so nobody gets ahead of a head: it still waits exactly while it is
+	 * the head.
+	 * @param waiter the lease {@link #nextWaiter} answered
+	 * @return whether its caller is still the head of its line
+	 */
+	boolean waits(LeaseSpec waiter) {
+		return head(LineKey.of(waiter)) == waiter;
+	}
+
+	private @Nullable LeaseSpec head(LineKey lineKey) {
+		WaitLine line = this.lines.isEmpty() ? null : this.lines.get(lineKey);
 		if (line == null) {
 			return null;
 		}
 		line.lock.lock();
 		try {
 			Ticket head = line.queue.peekFirst();
-			return (head != null && head.lease().mode() == LeaseMode.EXCLUSIVE) ? head.lease() : null;
-		}
-		finally {
-			line.lock.unlock();
-		}
-	}
-
-	/**
-	 * Whether a caller still waits in its key's line.
-	 * @param waiter the lease the caller waits for
-	 * @return whether its ticket is in the line
-	 */
-	boolean waits(LeaseSpec waiter) {
-		WaitLine line = this.lines.get(LineKey.of(waiter));
-		if (line == null) {
-			return false;
-		}
-		line.lock.lock();
-		try {
-			for (Ticket ticket : line.queue) {
-				if (ticket.lease() == waiter) {
-					return true;
-				}
-			}
-			return false;
+			return (head != null) ? head.lease() : null;
 		}
 		finally {
 			line.lock.unlock();

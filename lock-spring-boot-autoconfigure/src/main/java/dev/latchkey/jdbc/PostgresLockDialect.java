@@ -224,7 +224,7 @@ final class PostgresLockDialect extends JdbcLockDialect {
 				,
 				waits AS (%s)""".formatted(joinWakeLine.formatted("""
 				WHERE EXISTS (SELECT 1 FROM released)
-					AND (v.PERMITS = %d OR EXISTS (SELECT 1 FROM woken WHERE INSTANCE <> ?))"""
+					AND (v.PERMITS = %d OR EXISTS (SELECT 1 FROM popped WHERE LIVE AND SLOT <> v.SLOT))"""
 			.formatted(WRITER_WAIT))));
 		this.withdrawWaits = """
 				DELETE FROM %s WHERE LOCK_KEY = ? AND SLOT IN (?, ?) AND TOKEN IS NULL AND PERMITS IN (%d, %d)"""
@@ -382,19 +382,12 @@ final class PostgresLockDialect extends JdbcLockDialect {
 	Release releaseExclusive(Connection connection, LeaseSpec lease, LeaseSpec waiter, String instance)
 			throws SQLException {
 		try (PreparedStatement statement = connection.prepareStatement(this.releaseExclusiveKeepingWaiter)) {
-			long ttl = waiter.ttl().toMillis();
 			statement.setString(1, lease.key());
 			statement.setString(2, lease.token());
 			statement.setString(3, lease.key());
 			statement.setString(4, WAKE_SLOT_PREFIX + instance);
 			statement.setString(5, lease.key());
-			statement.setString(6, waiter.key());
-			statement.setLong(7, ttl);
-			statement.setString(8, waiter.token());
-			statement.setString(9, WAKE_SLOT_PREFIX + instance);
-			statement.setString(10, instance);
-			statement.setLong(11, ttl - ttl / 3);
-			statement.setString(12, instance);
+			statement.setString(bindJoin(statement, 6, waiter, instance), instance);
 			return release(statement, instance);
 		}
 	}
