@@ -129,6 +129,8 @@ public final class BenchmarkSuite {
 					"Spring Integration RedisLockRegistry, pub/sub lock", 8, 1, false);
 			manyWaiters(manyWaiters, skipped, size, "Redis", "si-redis-spin",
 					"Spring Integration RedisLockRegistry, spin lock", 8, 1, false);
+			manyWaiters(manyWaiters, skipped, size, "Redis", "redis-relay-floor",
+					"floor: the key passed to the next instance by one PUBLISH", 8, 1, false);
 			manyWaiters(manyWaiters, skipped, size, "Redis", "redis", "Latchkey LockTemplate", 10, 100, false);
 			manyWaiters(manyWaiters, skipped, size, "Redis", "redis", "Latchkey LockTemplate, fair", 10, 100, true);
 		}

@@ -30,6 +30,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.UUID;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
@@ -44,7 +45,10 @@ import io.etcd.jetcd.Client;
 
 import org.jspecify.annotations.Nullable;
 
+import org.springframework.data.redis.connection.RedisConnection;
+import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
 import org.springframework.integration.redis.util.RedisLockRegistry;
+import org.springframework.util.Assert;
 
 import dev.latchkey.LockNotAcquiredException;
 import dev.latchkey.LockSettings;
@@ -72,6 +76,8 @@ import dev.latchkey.LockTemplate;
  * {@code jetcd-lock}, jetcd's own {@code Lock} service on the etcd server,
  * {@code si-redis-spin} and {@code si-redis-pubsub}, Spring Integration's
  * {@code RedisLockRegistry} of either lock type on the Redis server,
+ * {@code redis-relay-floor}, the key passed round the instances by one {@code PUBLISH}
+ * each, the floor of any hand-off to another instance through Redis,
  * {@code pg-advisory-lock}, PostgreSQL's {@code pg_advisory_lock} on the PostgreSQL
  * server, and {@code pg-row-floor} and {@code pg-row-floor-unlogged}, a row taken with
  * one raw upsert and given back with one raw delete, the floor of the JDBC backend's
@@ -116,7 +122,7 @@ public final class ManyWaiters {
 		if (args.length < 3) {
 			System.err.println("Usage: ManyWaiters memory|socket|socket-remote|redis|redis-cluster|postgresql|"
 					+ "postgresql-unlogged|etcd|etcd-cluster|"
-					+ "jetcd-lock|si-redis-spin|si-redis-pubsub|pg-advisory-lock|pg-row-floor|pg-row-floor-unlogged instances threads-per-instance [seconds] [fair]");
+					+ "jetcd-lock|si-redis-spin|si-redis-pubsub|redis-relay-floor|pg-advisory-lock|pg-row-floor|pg-row-floor-unlogged instances threads-per-instance [seconds] [fair]");
 			System.exit(2);
 		}
 		Duration run = Duration.ofSeconds((args.length > 3) ? Long.parseLong(args[3]) : 10);
@@ -159,7 +165,7 @@ public final class ManyWaiters {
 	private static String server(String contender) {
 		return switch (contender) {
 			case "jetcd-lock" -> "etcd";
-			case "si-redis-spin", "si-redis-pubsub" -> "redis";
+			case "si-redis-spin", "si-redis-pubsub", "redis-relay-floor" -> "redis";
 			case "pg-advisory-lock", "pg-row-floor" -> "postgresql";
 			case "pg-row-floor-unlogged" -> "postgresql-unlogged";
 			default -> contender;
@@ -177,6 +183,7 @@ public final class ManyWaiters {
 				springIntegration(instances, registryKey, RedisLockRegistry.RedisLockType.SPIN_LOCK);
 			case "si-redis-pubsub" ->
 				springIntegration(instances, registryKey, RedisLockRegistry.RedisLockType.PUB_SUB_LOCK);
+			case "redis-relay-floor" -> relayFloor(instances, instance, registryKey);
 			case "pg-advisory-lock" -> advisoryLock(instances, instance);
 			case "pg-row-floor", "pg-row-floor-unlogged" -> rowFloor(instances, instance);
 			default -> {
@@ -220,6 +227,39 @@ public final class ManyWaiters {
 			}
 			finally {
 				lock.unlock();
+			}
+		};
+	}
+
+	/**
+	 * The floor of a hand-off to another instance through Redis: the instances pass the
+	 * key round a ring, each instance's turn beginning when Redis pushes it a message on
+	 * its own channel, which the instance before it sent with one {@code PUBLISH} after
+	 * its work. One command and one push per hand-off, and nothing kept in Redis: no lock
+	 * does less to hand a key to a waiter of another instance, since the release must
+	 * reach the server and the server must tell the waiter. Run it with one thread per
+	 * instance.
+	 */
+	private Locker relayFloor(Instances instances, int instance, String registryKey) {
+		Assert.isTrue(this.threadsPerInstance == 1,
+				"redis-relay-floor passes the key between instances: " + "run it with 1 thread per instance");
+		LettuceConnectionFactory factory = instances.redisConnectionFactory();
+		byte[] own = (registryKey + ":" + instance).getBytes(StandardCharsets.UTF_8);
+		byte[] next = (registryKey + ":" + ((instance + 1) % this.instances)).getBytes(StandardCharsets.UTF_8);
+		byte[] payload = "turn".getBytes(StandardCharsets.UTF_8);
+		Semaphore turn = new Semaphore((instance == 0) ? 1 : 0);
+		RedisConnection subscriber = factory.getConnection();
+		instances.closeLater(subscriber);
+		subscriber.subscribe((message, pattern) -> turn.release(), own);
+		RedisConnection publisher = factory.getConnection();
+		instances.closeLater(publisher);
+		return (work) -> {
+			turn.acquire();
+			try {
+				work.run();
+			}
+			finally {
+				publisher.publish(next, payload);
 			}
 		};
 	}
