@@ -135,6 +135,11 @@ public class JdbcLockRepository implements LockRepository, AutoCloseable {
 
 	private static final int MAX_ROWS_PER_RENEWAL = 5_000;
 
+	// How many times a statement (or transaction) is sent when the database aborts it to
+	// break a deadlock: the database lets one of the statements in the cycle through, so
+	// a second try is not in the same cycle again.
+	private static final int MAX_ATTEMPTS_AFTER_DEADLOCK = 3;
+
 	private static final Pattern IDENTIFIER = Pattern.compile("[A-Za-z_][A-Za-z0-9_]{0,62}");
 
 	private static final String POSTGRES_DRIVER = "org.postgresql.PGConnection";
@@ -1048,14 +1053,39 @@ public class JdbcLockRepository implements LockRepository, AutoCloseable {
 	 * when asked.
 	 */
 	private <T> T inConnection(String action, @Nullable String key, boolean transaction, ConnectionWork<T> work) {
+		for (int attempt = 1;; attempt++) {
+			try {
+				return inConnectionOnce(transaction, work);
+			}
+			catch (SQLException ex) {
+				if (attempt < MAX_ATTEMPTS_AFTER_DEADLOCK && isDeadlock(ex)) {
+					// The database rolled the statement back, whole: sent again, it
+					// decides afresh, as a first attempt would.
+					logger.debug(ex, () -> "Deadlock of the statement to " + action + " a lock; sending it again");
+					continue;
+				}
+				throw failure(action, key, ex);
+			}
+		}
+	}
+
+	private <T> T inConnectionOnce(boolean transaction, ConnectionWork<T> work) throws SQLException {
 		try (Connection connection = this.dataSource.getConnection()) {
 			boolean autoCommit = connection.getAutoCommit();
 			if (!transaction) {
-				T result = work.run(connection);
-				if (!autoCommit) {
-					connection.commit();
+				try {
+					T result = work.run(connection);
+					if (!autoCommit) {
+						connection.commit();
+					}
+					return result;
 				}
-				return result;
+				catch (SQLException ex) {
+					if (!autoCommit) {
+						connection.rollback();
+					}
+					throw ex;
+				}
 			}
 			// Read only here: some drivers (PostgreSQL's) ask the database for it, a
 			// round trip per call.
@@ -1080,9 +1110,16 @@ public class JdbcLockRepository implements LockRepository, AutoCloseable {
 				connection.setAutoCommit(autoCommit);
 			}
 		}
-		catch (SQLException ex) {
-			throw failure(action, key, ex);
-		}
+	}
+
+	/**
+	 * A statement or transaction the database aborted to break a deadlock (PostgreSQL's
+	 * SQLSTATE 40P01; MySQL's and MariaDB's 40001, which H2 also uses for a serialization
+	 * failure): nothing of it was kept, so it can be sent again.
+	 */
+	private static boolean isDeadlock(SQLException ex) {
+		String state = ex.getSQLState();
+		return "40P01".equals(state) || "40001".equals(state);
 	}
 
 	private LockBackendException failure(String action, @Nullable String key, SQLException ex) {

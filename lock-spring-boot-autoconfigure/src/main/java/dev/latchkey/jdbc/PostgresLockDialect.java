@@ -141,12 +141,15 @@ final class PostgresLockDialect extends JdbcLockDialect {
 		// A refused waiting caller's writer wait and its instance's place in the wake
 		// line (an instance already in it keeps its place). Either row is written again
 		// only once a third of its time-to-live has passed (a refused attempt in between
-		// only locks it). The first formatting leaves a placeholder for a condition.
+		// only locks it). The place is written first, then the writer wait: every
+		// statement that locks both locks them in that order (a release pops places
+		// before it writes a writer wait), so that none waits for another that waits for
+		// it. The first formatting leaves a placeholder for a condition.
 		String joinWakeLine = """
 				INSERT INTO %1$s AS w (LOCK_KEY, SLOT, FENCING, PERMITS, EXPIRES_AT)
 				SELECT ?, v.SLOT, v.FENCING, v.PERMITS, now() + ? * INTERVAL '1 millisecond'
-				FROM (VALUES (?, 0, %2$d),
-					(?, CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000000 AS BIGINT), %3$d))
+				FROM (VALUES (?, CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000000 AS BIGINT), %3$d),
+					(?, 0, %2$d))
 					AS v (SLOT, FENCING, PERMITS)
 				%%1$s
 				ON CONFLICT (LOCK_KEY, SLOT) DO UPDATE SET EXPIRES_AT = excluded.EXPIRES_AT,
@@ -226,8 +229,10 @@ final class PostgresLockDialect extends JdbcLockDialect {
 				WHERE EXISTS (SELECT 1 FROM released)
 					AND (v.PERMITS = %d OR EXISTS (SELECT 1 FROM popped WHERE LIVE AND SLOT <> v.SLOT))"""
 			.formatted(WRITER_WAIT))));
+		// Locks the instance's place before the writer wait, as the statements above do.
 		this.withdrawWaits = """
-				DELETE FROM %s WHERE LOCK_KEY = ? AND SLOT IN (?, ?) AND TOKEN IS NULL AND PERMITS IN (%d, %d)"""
+				DELETE FROM %1$s WHERE LOCK_KEY = ? AND SLOT IN (SELECT SLOT FROM %1$s WHERE LOCK_KEY = ?
+					AND SLOT IN (?, ?) AND TOKEN IS NULL AND PERMITS IN (%2$d, %3$d) ORDER BY PERMITS FOR UPDATE)"""
 			.formatted(table, WRITER_WAIT, WAKE_LINE);
 		this.deletePermit = """
 				WITH released AS (DELETE FROM %s WHERE LOCK_KEY = ? AND SLOT = ? AND TOKEN = ?
@@ -336,8 +341,8 @@ final class PostgresLockDialect extends JdbcLockDialect {
 		long ttl = lease.ttl().toMillis();
 		statement.setString(index, lease.key());
 		statement.setLong(index + 1, ttl);
-		statement.setString(index + 2, lease.token());
-		statement.setString(index + 3, WAKE_SLOT_PREFIX + instance);
+		statement.setString(index + 2, WAKE_SLOT_PREFIX + instance);
+		statement.setString(index + 3, lease.token());
 		statement.setLong(index + 4, ttl - ttl / 3);
 		return index + 5;
 	}
@@ -398,7 +403,7 @@ final class PostgresLockDialect extends JdbcLockDialect {
 	 * its next attempt).
 	 */
 	void withdrawWaits(Connection connection, LeaseSpec lease, String instance) throws SQLException {
-		update(connection, this.withdrawWaits, lease.key(), lease.token(), WAKE_SLOT_PREFIX + instance);
+		update(connection, this.withdrawWaits, lease.key(), lease.key(), lease.token(), WAKE_SLOT_PREFIX + instance);
 	}
 
 	@Override

@@ -16,22 +16,34 @@
 
 package dev.latchkey.jdbc;
 
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
+import java.sql.Connection;
+import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 import org.awaitility.Awaitility;
+import javax.sql.DataSource;
+
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 import org.springframework.core.log.LogAccessor;
 import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.jdbc.datasource.DelegatingDataSource;
 
 import dev.latchkey.LeaseSpec;
 import dev.latchkey.LockSettings;
@@ -267,6 +279,117 @@ class PostgresWakeLineTests {
 			LeaseSpec late = LeaseSpec.exclusive(key, "holder", UUID.randomUUID().toString(), TTL);
 			assertThat(holder.release(held, late)).isFalse();
 			assertThat(writerWaits(key, late)).isZero();
+		}
+	}
+
+	@Test
+	void aReleaseThatNamesAWaiterNeverDeadlocksWithThatWaitersOwnStatements() throws Exception {
+		// The waiter named by a release may be sending a statement of its own at that
+		// moment: its join of the wake line after a refused attempt, or its withdrawal
+		// as it gives up. Each writes the same two rows as the release (the waiter's
+		// writer wait and its instance's place in the line), which the release also pops:
+		// rows locked in opposite orders made PostgreSQL abort the release as a deadlock,
+		// and the key stayed held for its TTL (seen once in a full build).
+		PostgresLockDialect dialect = new PostgresLockDialect(table.name());
+		String instance = "instance-" + UUID.randomUUID();
+		String key = "named-waiter-" + UUID.randomUUID();
+		LeaseSpec waiter = LeaseSpec.exclusive(key, "waiter", UUID.randomUUID().toString(), TTL);
+		int rounds = 600;
+		List<String> deadlocks = new ArrayList<>();
+		ExecutorService threads = Executors.newFixedThreadPool(2);
+		try (Connection releasing = table.dataSource().getConnection();
+				Connection waiting = table.dataSource().getConnection()) {
+			// Each statement on its own, as the repository sends them.
+			releasing.setAutoCommit(true);
+			waiting.setAutoCommit(true);
+			for (int round = 0; round < rounds; round++) {
+				LeaseSpec held = LeaseSpec.exclusive(key, "holder", UUID.randomUUID().toString(), TTL);
+				int at = round;
+				assertThat(dialect.acquireExclusive(releasing, held, "holder", null))
+					.as(() -> "round " + at + ": "
+							+ jdbc().queryForList("SELECT * FROM " + table.name() + " WHERE LOCK_KEY = ?", key))
+					.isPresent();
+				// The instance is first in the key's wake line, for its waiter.
+				jdbc().update("DELETE FROM " + table.name() + " WHERE LOCK_KEY = ? AND PERMITS IN (?, ?)", key,
+						JdbcLockDialect.WRITER_WAIT, PostgresLockDialect.WAKE_LINE);
+				dialect.joinWakeLine(waiting, waiter, instance);
+				boolean withdraw = round % 2 == 1;
+				CyclicBarrier together = new CyclicBarrier(2);
+				Future<?> release = threads.submit(() -> {
+					together.await();
+					return dialect.releaseExclusive(releasing, held, waiter, instance);
+				});
+				Future<?> own = threads.submit(() -> {
+					together.await();
+					if (withdraw) {
+						dialect.withdrawWaits(waiting, waiter, instance);
+					}
+					else {
+						dialect.joinWakeLine(waiting, waiter, instance);
+					}
+					return null;
+				});
+				for (Future<?> statement : List.of(release, own)) {
+					try {
+						statement.get(30, TimeUnit.SECONDS);
+					}
+					catch (ExecutionException ex) {
+						if (ex.getCause() instanceof SQLException failure && "40P01".equals(failure.getSQLState())) {
+							deadlocks.add("round " + round + (withdraw ? " (withdrawal)" : " (join)"));
+						}
+						else {
+							throw ex;
+						}
+					}
+				}
+				// Free for the next round, whatever became of this one's release.
+				jdbc().update("UPDATE " + table.name() + " SET TOKEN = NULL, EXPIRES_AT = " + dialect.past()
+						+ " WHERE LOCK_KEY = ? AND SLOT = ''", key);
+			}
+		}
+		finally {
+			threads.shutdownNow();
+		}
+		assertThat(deadlocks).as("deadlocks in %d rounds", rounds).isEmpty();
+	}
+
+	@Test
+	void aReleaseThatTheDatabaseAbortsToBreakADeadlockIsSentAgainAndFreesTheKey() throws Exception {
+		String key = "deadlock-victim-" + UUID.randomUUID();
+		AtomicInteger aborted = new AtomicInteger();
+		// The database picks the release as a deadlock's victim, once: before its
+		// statement runs, as PostgreSQL aborts a statement whole.
+		DataSource victim = new DelegatingDataSource(table.dataSource()) {
+
+			@Override
+			public Connection getConnection() throws SQLException {
+				Connection connection = super.getConnection();
+				return (Connection) Proxy.newProxyInstance(getClass().getClassLoader(),
+						new Class<?>[] { Connection.class }, (proxy, method, arguments) -> {
+							if ("prepareStatement".equals(method.getName())
+									&& ((String) arguments[0]).contains("WITH released AS (UPDATE")
+									&& aborted.compareAndSet(0, 1)) {
+								throw new SQLException("ERROR: deadlock detected", "40P01");
+							}
+							try {
+								return method.invoke(connection, arguments);
+							}
+							catch (InvocationTargetException ex) {
+								throw ex.getCause();
+							}
+						});
+			}
+
+		};
+		try (JdbcLockRepository repository = new JdbcLockRepository(victim, table.name());
+				JdbcLockRepository other = new JdbcLockRepository(table.dataSource(), table.name())) {
+			LeaseSpec held = LeaseSpec.exclusive(key, "holder", UUID.randomUUID().toString(), TTL);
+			assertThat(repository.tryAcquire(held)).isPresent();
+			assertThat(repository.release(held)).as("released, on the second try").isTrue();
+			assertThat(aborted).hasValue(1);
+			assertThat(other.tryAcquire(LeaseSpec.exclusive(key, "other", UUID.randomUUID().toString(), TTL)))
+				.as("the key, free at once rather than at the end of the TTL")
+				.isPresent();
 		}
 	}
 
