@@ -41,11 +41,18 @@ import dev.latchkey.QueueingLockRepository.QueuedGrant;
  * The fair waiters of one Redis repository. Each joins its key's queue
  * ({@code {ns:k}:queue}, ordered by a counter, and {@code {ns:k}:queued}, each place's
  * deadline) with one script, which grants the key at once when it is free and nobody is
- * queued. A queued waiter is served by its own attempts: a release wakes the first live
- * place's instance alone, with a message naming the waiter, and that waiter's attempt is
- * granted when the key is free and its place is first; a waiter further back waits for
- * its turn. The fencing token is the grant's, as for every grant, and the grant's time is
- * when that attempt was sent.
+ * queued. A release serves the first live place alone: when the key is free and the place
+ * names an owner record, the release grants it the key and tells its instance, with a
+ * message naming the waiter, the fencing token and the record, so that the waiter goes on
+ * without a request of its own; otherwise the message wakes the waiter, whose attempt is
+ * granted when the key is free and its place is first. A waiter further back waits for
+ * its turn. A grant's time is when the waiter's last attempt was sent, which is never
+ * later than the grant: the attempt that was granted, or, for a grant made by a release,
+ * the attempt that last renewed the place.
+ * <p>
+ * A grant whose message is lost is answered to the waiter's next attempt (its poll), and
+ * a withdrawal that finds its waiter granted the key instead answers the grant, so that
+ * the caller gives it back or uses it: no grant is left held with nobody to release it.
  * <p>
  * A place lives for its lease's TTL from its waiter's last attempt, and each waiter
  * attempts again a third of that TTL after its last one (at most a second after it, when
@@ -97,6 +104,7 @@ final class RedisFairQueue implements AutoCloseable {
 		waiter.lock.lock();
 		try {
 			long sent = System.nanoTime();
+			waiter.lastSent = sent;
 			Answer answer;
 			try {
 				answer = this.attempts.attempt(lease, Mode.JOIN);
@@ -128,21 +136,30 @@ final class RedisFairQueue implements AutoCloseable {
 			if (waiter.grant.isDone()) {
 				return false;
 			}
-			boolean withdrawn;
+			Answer withdrawal;
 			try {
-				withdrawn = this.attempts.withdraw(lease);
+				withdrawal = this.attempts.withdraw(lease);
 			}
 			catch (RuntimeException ex) {
 				waiter.fail(ex);
 				throw ex;
 			}
-			if (withdrawn) {
+			if (withdrawal.fencingToken() != null) {
+				// A release granted the key as the waiter gave up: the caller gives it
+				// back (or uses it), as it does a grant that crossed its withdrawal.
+				String record = withdrawal.record();
+				if (record != null) {
+					this.attempts.granted(lease, record);
+				}
+				waiter.grant.complete(new QueuedGrant(withdrawal.fencingToken(), waiter.lastSent));
+				return false;
+			}
+			if (withdrawal.position() != null) {
 				waiter.grant.cancel(false);
+				return true;
 			}
-			else {
-				waiter.fail(lost(lease, "its deadline passed"));
-			}
-			return withdrawn;
+			waiter.fail(lost(lease, "its deadline passed"));
+			return false;
 		}
 		finally {
 			waiter.lock.unlock();
@@ -162,6 +179,41 @@ final class RedisFairQueue implements AutoCloseable {
 	}
 
 	/**
+	 * Hands a release's grant to the waiter it names, if it waits here: the waiter holds
+	 * the key from now on, naming the given owner record. A grant that reaches no waiter
+	 * of this repository (it withdrew, or its message came twice) is left to the
+	 * withdrawal, which answers it, or to the waiter's next attempt.
+	 */
+	void granted(String token, long fencingToken, String record) {
+		Waiter waiter = this.waiters.get(token);
+		if (waiter == null) {
+			return;
+		}
+		waiter.lock.lock();
+		try {
+			if (waiter.grant.isDone() || this.waiters.get(token) != waiter) {
+				return;
+			}
+			this.waiters.remove(token, waiter);
+			waiter.stopPolling();
+			if (this.attempts.granted(waiter.lease, record)) {
+				waiter.grant.complete(new QueuedGrant(fencingToken, waiter.lastSent));
+			}
+			else {
+				// The record the grant names is no longer this repository's: the lease
+				// ended with it. The caller joins again.
+				waiter.fail(lost(waiter.lease, "the owner record its grant named was gone"));
+			}
+		}
+		catch (RuntimeException ex) {
+			waiter.fail(ex);
+		}
+		finally {
+			waiter.lock.unlock();
+		}
+	}
+
+	/**
 	 * An attempt of a queued waiter, woken or at its poll.
 	 */
 	private void attempt(Waiter waiter) {
@@ -171,6 +223,7 @@ final class RedisFairQueue implements AutoCloseable {
 				return;
 			}
 			long sent = System.nanoTime();
+			waiter.lastSent = sent;
 			handle(waiter, this.attempts.attempt(waiter.lease, Mode.POLL), sent);
 		}
 		catch (RuntimeException ex) {
@@ -284,15 +337,19 @@ final class RedisFairQueue implements AutoCloseable {
 
 	/**
 	 * What a fair attempt answers: a fencing token when granted, the place's position in
-	 * the queue (0 for first) when not, neither when the place is gone.
+	 * the queue (0 for first) when not, neither when the place is gone. What a withdrawal
+	 * answers: a position when it withdrew the place, a fencing token and the owner
+	 * record the lock names when a release had granted the waiter the key instead.
 	 */
-	record Answer(@Nullable Long fencingToken, @Nullable Long position) {
+	record Answer(@Nullable Long fencingToken, @Nullable Long position, @Nullable String record) {
 
 		static Answer parse(List<String> answer) {
 			return switch (answer.get(0)) {
-				case "g" -> new Answer(Long.valueOf(answer.get(1)), null);
-				case "q" -> new Answer(null, (answer.size() > 1) ? Long.valueOf(answer.get(1)) : 0L);
-				default -> new Answer(null, null);
+				case "g" -> new Answer(Long.valueOf(answer.get(1)), null,
+						(answer.size() > 2 && !answer.get(2).isEmpty()) ? answer.get(2) : null);
+				case "q" -> new Answer(null, (answer.size() > 1) ? Long.valueOf(answer.get(1)) : 0L, null);
+				case "w" -> new Answer(null, 0L, null);
+				default -> new Answer(null, null, null);
 			};
 		}
 
@@ -315,9 +372,17 @@ final class RedisFairQueue implements AutoCloseable {
 
 		/**
 		 * Deletes the lease's place.
-		 * @return whether it was there
+		 * @return a position when the place was there, a fencing token when a release
+		 * granted the lease the key instead, neither when the place was gone
 		 */
-		boolean withdraw(LeaseSpec lease);
+		Answer withdraw(LeaseSpec lease);
+
+		/**
+		 * Tracks a lease that a release granted, naming the given owner record.
+		 * @return whether the record is this repository's record of the lease's TTL class
+		 * (else the lease ended with its record, and is not tracked)
+		 */
+		boolean granted(LeaseSpec lease, String record);
 
 	}
 
@@ -335,6 +400,10 @@ final class RedisFairQueue implements AutoCloseable {
 		private final ScheduledExecutorService scheduler;
 
 		private final AtomicReference<@Nullable ScheduledFuture<?>> next = new AtomicReference<>();
+
+		// When the waiter's last attempt was sent (under the lock): the time of a grant
+		// that a release makes.
+		volatile long lastSent = System.nanoTime();
 
 		Waiter(LeaseSpec lease, ScheduledExecutorService scheduler) {
 			this.lease = lease;

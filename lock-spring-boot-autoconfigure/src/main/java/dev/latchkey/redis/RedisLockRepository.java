@@ -179,6 +179,10 @@ public class RedisLockRepository implements FairExclusiveQueueing, AutoCloseable
 	// key's release message is the key).
 	private static final String FAIR_WAKE = "\u0001";
 
+	// What starts a message that tells a fair waiter that a release granted it the key,
+	// before '<fencing token> <length of the token in bytes> <token><owner record>'.
+	private static final byte FAIR_GRANT = 2;
+
 	// clock(): the server's time, in milliseconds.
 	private static final String CLOCK = """
 			local function clock()
@@ -235,10 +239,13 @@ public class RedisLockRepository implements FairExclusiveQueueing, AutoCloseable
 
 	// The fair queue of a key: 'queue', a sorted set of places ('<instance> <token>') by
 	// the order they joined, and 'queued', a hash of each place's deadline (milliseconds
-	// of the server's clock) and of the counter that orders them ('~seq'). head() answers
-	// the first place whose deadline has not passed, deleting the ones before it;
-	// wake_first() publishes that place's token, after U+0001, on its instance's wake
-	// channel, and answers whether there was one.
+	// of the server's clock), of what a release needs to grant the place the key ('>'
+	// before the place: its owner, TTL, description, owner record and lock key lifetime,
+	// in JSON; written by the waiter's attempts when its lease names an owner record) and
+	// of the counter that orders them ('~seq'). head() answers the first place whose
+	// deadline has not passed, deleting the ones before it; wake_first() publishes that
+	// place's token, after U+0001, on its instance's wake channel, and answers whether
+	// there was one.
 	private static final String FAIR_QUEUE = CLOCK + """
 			local function head(queue, queued, now)
 				while true do
@@ -250,7 +257,7 @@ public class RedisLockRepository implements FairExclusiveQueueing, AutoCloseable
 						return first
 					end
 					redis.call('ZREM', queue, first)
-					redis.call('HDEL', queued, first)
+					redis.call('HDEL', queued, first, '>' .. first)
 				end
 			end
 			local function wake_first(queue, queued, now, prefix)
@@ -445,16 +452,24 @@ public class RedisLockRepository implements FairExclusiveQueueing, AutoCloseable
 	// first, answering {'x'} when the place is gone (a place past its deadline is gone,
 	// deleted or not); 'once' grants the key if it is free and nobody is queued. Answers
 	// {'g', fencing token}, {'q', position} when not granted (0 for first; none for
-	// 'once'), or {'r'} when the owner record is gone (nothing changed then).
+	// 'once'), or {'r'} when the owner record is gone (nothing changed then). A 'join' or
+	// 'poll' of a waiter that a release granted the key already answers that grant.
 	private static final RedisScript<List<String>> FAIR = listScript(HELD + GRANT + FAIR_QUEUE + """
 			local now = clock()
 			local member = ARGV[7] .. ' ' .. ARGV[1]
 			local mode = ARGV[8]
+			if mode ~= 'once' then
+				-- Granted by a release whose message did not arrive (or not yet).
+				local lock = redis.call('HMGET', KEYS[1], 'token', 'fence')
+				if lock[1] == ARGV[1] and holds(KEYS[1]) then
+					return { 'g', lock[2] }
+				end
+			end
 			local deadline = redis.call('HGET', KEYS[5], member)
 			if deadline and tonumber(deadline) <= now then
 				-- Past its deadline: gone, whether or not a script deleted it yet.
 				redis.call('ZREM', KEYS[4], member)
-				redis.call('HDEL', KEYS[5], member)
+				redis.call('HDEL', KEYS[5], member, '>' .. member)
 				deadline = nil
 			end
 			if mode == 'join' and not deadline then
@@ -464,6 +479,10 @@ public class RedisLockRepository implements FairExclusiveQueueing, AutoCloseable
 			end
 			if mode ~= 'once' then
 				redis.call('HSET', KEYS[5], member, now + tonumber(ARGV[3]))
+				if ARGV[5] ~= '' then
+					redis.call('HSET', KEYS[5], '>' .. member,
+						cjson.encode({ ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6] }))
+				end
 				for i = 4, 5 do
 					if redis.call('PTTL', KEYS[i]) < tonumber(ARGV[3]) then
 						redis.call('PEXPIRE', KEYS[i], ARGV[3])
@@ -484,7 +503,7 @@ public class RedisLockRepository implements FairExclusiveQueueing, AutoCloseable
 			end
 			if mode ~= 'once' then
 				redis.call('ZREM', KEYS[4], member)
-				redis.call('HDEL', KEYS[5], member)
+				redis.call('HDEL', KEYS[5], member, '>' .. member)
 			end
 			local fence = redis.call('INCR', KEYS[3])
 			grant(KEYS[1], fence, ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6])
@@ -492,24 +511,31 @@ public class RedisLockRepository implements FairExclusiveQueueing, AutoCloseable
 			""");
 
 	// KEYS: lock, queue, queued. ARGV: instance, token, wake channel prefix. Withdraws a
-	// fair waiter's place: answers 1 when it was there, else 0. A place that was first
-	// wakes the next when the key is free.
-	private static final RedisScript<Long> WITHDRAW = RedisScript.of(HELD + FAIR_QUEUE + """
+	// fair waiter's place: answers {'w'} when it was there, {'g', fencing token, owner
+	// record ('' for none)} when a release granted the waiter the key instead (its
+	// message may still be on its way), else {'x'}. A place that was first wakes the next
+	// when the key is free.
+	private static final RedisScript<List<String>> WITHDRAW = listScript(HELD + FAIR_QUEUE + """
 			local member = ARGV[1] .. ' ' .. ARGV[2]
 			local position = redis.call('ZRANK', KEYS[2], member)
 			if not position then
-				return 0
+				local lock = redis.call('HMGET', KEYS[1], 'token', 'fence', 'record')
+				if lock[1] == ARGV[2] and holds(KEYS[1]) then
+					return { 'g', lock[2], lock[3] or '' }
+				end
+				return { 'x' }
 			end
 			redis.call('ZREM', KEYS[2], member)
-			redis.call('HDEL', KEYS[3], member)
+			redis.call('HDEL', KEYS[3], member, '>' .. member)
 			if position == 0 and not holds(KEYS[1]) then
 				wake_first(KEYS[2], KEYS[3], clock(), ARGV[3])
 			end
-			return 1
-			""", Long.class);
+			return { 'w' }
+			""");
 
-	// KEYS: lock, permits, holders, wake, queue, queued. ARGV: token, channel, key, wake
-	// channel prefix, instance. Answers 0 when no longer held; when released, 1 if
+	// KEYS: lock, permits, holders, wake, queue, queued, fence. ARGV: token, channel,
+	// key,
+	// wake channel prefix, instance. Answers 0 when no longer held; when released, 1 if
 	// another instance is woken, 2 if the releasing instance's waiters are to be woken;
 	// 3 when no longer held (its owner record had expired) but the lock's hash was
 	// deleted all the same and the releasing instance, first in the line, is to wake its
@@ -517,11 +543,44 @@ public class RedisLockRepository implements FairExclusiveQueueing, AutoCloseable
 	// channel, and takes it off the line (it joins again if its attempt fails); the
 	// releasing instance, if first, is told by the answer alone; with nobody in the
 	// line, the release tells every instance, the releasing one by the answer too. A key
-	// with fair waiters wakes the first of them alone, by its token, and leaves the wake
-	// line as it is.
-	private static final RedisScript<Long> RELEASE = RedisScript.of(FAIR_QUEUE + """
+	// with fair waiters serves the first of them alone, and leaves the wake line as it
+	// is: when the key is free and the place says how (see FAIR_QUEUE), the release
+	// grants
+	// it the key at the next fencing token (KEYS[7]) and tells its instance, after
+	// U+0002,
+	// the fencing token, the length in bytes of the waiter's token, the token and the
+	// owner record ('<fence> <length> <token><record>'); otherwise it wakes the waiter,
+	// whose attempt follows.
+	private static final RedisScript<Long> RELEASE = RedisScript.of(HELD + GRANT + FAIR_QUEUE + """
+			local function serve_first()
+				local now = clock()
+				local first = head(KEYS[5], KEYS[6], now)
+				if not first then
+					return false
+				end
+				local free = not holds(KEYS[1]) and not (redis.call('EXISTS', KEYS[2]) == 1
+					and redis.call('ZCOUNT', KEYS[2], '(' .. now, '+inf') > 0)
+				local how = redis.call('HGET', KEYS[6], '>' .. first)
+				local space = string.find(first, ' ', 1, true)
+				local instance = string.sub(first, 1, space - 1)
+				local token = string.sub(first, space + 1)
+				if free and how then
+					local place = cjson.decode(how)
+					if owned(place[4], place[2]) then
+						redis.call('ZREM', KEYS[5], first)
+						redis.call('HDEL', KEYS[6], first, '>' .. first)
+						local fence = redis.call('INCR', KEYS[7])
+						grant(KEYS[1], fence, token, place[1], place[2], place[3], place[4], place[5])
+						redis.call('PUBLISH', ARGV[4] .. instance,
+							'\\2' .. fence .. ' ' .. string.len(token) .. ' ' .. token .. place[4])
+						return true
+					end
+				end
+				redis.call('PUBLISH', ARGV[4] .. instance, '\\1' .. token)
+				return true
+			end
 			local function wake()
-				if redis.call('EXISTS', KEYS[5]) == 1 and wake_first(KEYS[5], KEYS[6], clock(), ARGV[4]) then
+				if redis.call('EXISTS', KEYS[5]) == 1 and serve_first() then
 					return 1
 				end
 				local next = redis.call('ZPOPMIN', KEYS[4])
@@ -950,14 +1009,46 @@ public class RedisLockRepository implements FairExclusiveQueueing, AutoCloseable
 		}
 
 		@Override
-		public boolean withdraw(LeaseSpec lease) {
-			Long withdrawn = execute(lease.key(), () -> "Withdrawing the fair waiter of the lock",
+		public RedisFairQueue.Answer withdraw(LeaseSpec lease) {
+			List<String> answer = execute(lease.key(), () -> "Withdrawing the fair waiter of the lock",
 					() -> RedisLockRepository.this.redis.execute(WITHDRAW, keys(lease.key(), "lock", "queue", "queued"),
 							RedisLockRepository.this.instance, lease.token(),
 							RedisLockRepository.this.wakeChannelPrefix));
-			return withdrawn != null && withdrawn == 1L;
+			return RedisFairQueue.Answer.parse((answer != null && !answer.isEmpty()) ? answer : List.of("x"));
 		}
 
+		@Override
+		public boolean granted(LeaseSpec lease, String record) {
+			OwnerRecordLeases.Record owner = owner(List.of(lease), lease.key(), "Acquiring the lock");
+			if (owner == null || !owner.name().equals(record)) {
+				return false;
+			}
+			RedisLockRepository.this.held.track(lease, owner);
+			RedisLockRepository.this.granted(lease);
+			return true;
+		}
+
+	}
+
+	/**
+	 * Hands a release's grant to the fair waiter it names: the message is
+	 * {@code <fencing token> <length of the token in bytes> <token><owner record>}, after
+	 * its first byte.
+	 */
+	private void fairGrant(byte[] message) {
+		String text = new String(message, 1, message.length - 1, StandardCharsets.ISO_8859_1);
+		int fenceEnd = text.indexOf(' ');
+		int lengthEnd = (fenceEnd < 0) ? -1 : text.indexOf(' ', fenceEnd + 1);
+		if (lengthEnd < 0) {
+			logger.warn(() -> "Ignoring a malformed fair grant message of " + message.length + " bytes");
+			return;
+		}
+		long fencingToken = Long.parseLong(text.substring(0, fenceEnd));
+		int tokenStart = 1 + lengthEnd + 1;
+		int tokenEnd = tokenStart + Integer.parseInt(text.substring(fenceEnd + 1, lengthEnd));
+		String token = new String(message, tokenStart, tokenEnd - tokenStart, StandardCharsets.UTF_8);
+		String record = new String(message, tokenEnd, message.length - tokenEnd, StandardCharsets.UTF_8);
+		this.queue.granted(token, fencingToken, record);
 	}
 
 	private OptionalLong acquire(LeaseSpec lease, boolean waiting) {
@@ -1788,8 +1879,8 @@ public class RedisLockRepository implements FairExclusiveQueueing, AutoCloseable
 	private boolean releaseAtServer(LeaseSpec lease, String action) {
 		Long released = execute(lease.key(), () -> action,
 				() -> this.redis.execute(RELEASE,
-						keys(lease.key(), "lock", "permits", "holders", "wake", "queue", "queued"), lease.token(),
-						this.channel, lease.key(), this.wakeChannelPrefix, this.instance));
+						keys(lease.key(), "lock", "permits", "holders", "wake", "queue", "queued", "fence"),
+						lease.token(), this.channel, lease.key(), this.wakeChannelPrefix, this.instance));
 		if (released != null && released >= 2L) {
 			this.listeners.released(lease.key());
 		}
@@ -1958,7 +2049,12 @@ public class RedisLockRepository implements FairExclusiveQueueing, AutoCloseable
 			// polling, and the next one to wait tries to subscribe again.
 			container.setRecoveryBackoff(new FixedBackOff(0, 0));
 			MessageListener listener = (message, pattern) -> {
-				String body = new String(message.getBody(), StandardCharsets.UTF_8);
+				byte[] bytes = message.getBody();
+				if (bytes.length > 0 && bytes[0] == FAIR_GRANT) {
+					fairGrant(bytes);
+					return;
+				}
+				String body = new String(bytes, StandardCharsets.UTF_8);
 				if (body.startsWith(FAIR_WAKE)) {
 					// A release that wakes a fair waiter of this instance, by its token.
 					this.queue.wake(body.substring(FAIR_WAKE.length()));

@@ -191,12 +191,13 @@ class RedisLockScriptTests {
 	}
 
 	@Test
-	void aFairHandOffCostsThreeScriptsAndWakesTheNextWaiterAlone() throws Exception {
+	void aFairHandOffCostsTwoScriptsAsTheReleaseGrantsTheNextWaiter() throws Exception {
 		HandOffCalls handOffs = handOffs("fair-test", 6, 3, LockSettings.defaults().withFair(true));
-		// Each hand-off: the release, which wakes the first waiter alone, that waiter's
-		// attempt, and the join of the holder's next request: 3, and a few polls (the
-		// first waiter's, once a second). Every instance woken would cost 2 more each.
-		assertThat(handOffs.calls().get("evalsha")).isLessThanOrEqualTo(handOffs.granted() * 13L / 4);
+		// Each hand-off: the release, which grants the key to the first waiter and tells
+		// its instance alone, and the join of the holder's next request: 2, and a few
+		// polls (the first waiter's, once a second). A release that only woke the first
+		// waiter, whose attempt then took the key, cost 3 (3.0 to 3.1 measured here).
+		assertThat(handOffs.calls().get("evalsha")).isLessThanOrEqualTo(handOffs.granted() * 5L / 2);
 		assertThat(handOffs.calls().get("publish")).isLessThanOrEqualTo(handOffs.granted());
 	}
 
