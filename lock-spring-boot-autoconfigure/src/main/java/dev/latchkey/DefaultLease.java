@@ -268,8 +268,9 @@ final class DefaultLease implements Lease, LeaseKeeper.KeptLease {
 
 	/**
 	 * Loses this lease because another lease of the same lock of several keys was lost.
+	 * @return whether this call lost it (it was not released or lost already)
 	 */
-	void lostWith(LockLostException other) {
+	boolean lostWith(LockLostException other) {
 		boolean lost;
 		synchronized (this) {
 			// A lease already released (the lock is being closed) stays released.
@@ -278,6 +279,7 @@ final class DefaultLease implements Lease, LeaseKeeper.KeptLease {
 		if (lost) {
 			this.lifecycle.lostTogether(this);
 		}
+		return lost;
 	}
 
 	// State changes

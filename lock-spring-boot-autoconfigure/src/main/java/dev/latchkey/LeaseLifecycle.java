@@ -243,23 +243,30 @@ final class LeaseLifecycle {
 	 * @param release whether to give the lease back at the backend, best effort
 	 */
 	void lost(DefaultLease lease, boolean release) {
-		end(lease, release && lease.lostException().getReason() != LossReason.NOT_OWNER);
+		end(lease, release && lease.lostException().getReason() != LossReason.NOT_OWNER, false);
 	}
 
 	/**
 	 * Ends a lease that is lost because another lease of the same lock of several keys
-	 * was: it is still ours at the backend, so it is given back.
+	 * was: it is still ours at the backend, so it is given back. Its loss is logged at
+	 * DEBUG: the lock's is logged once, not once for each of its keys.
 	 */
 	void lostTogether(DefaultLease lease) {
-		end(lease, true);
+		end(lease, true, true);
 	}
 
-	private void end(DefaultLease lease, boolean release) {
+	private void end(DefaultLease lease, boolean release, boolean together) {
 		this.keeper.forget(lease);
 		this.lostLeases.incrementAndGet();
 		LockLostException exception = lease.lostException();
-		logger.warn(exception, () -> "Lost lock " + describe(lease) + " (fencing token " + lease.fencingToken()
-				+ ") after holding it for " + lease.heldFor());
+		if (together) {
+			logger.debug(() -> "Lost lock " + describe(lease) + " (fencing token " + lease.fencingToken()
+					+ ") with another key of the same lock");
+		}
+		else {
+			logger.warn(exception, () -> "Lost lock " + describe(lease) + " (fencing token " + lease.fencingToken()
+					+ ") after holding it for " + lease.heldFor());
+		}
 		// Observers and listeners hear of the loss, then the work is told, and only then
 		// is the release tried: with the backend down, that attempt can take a whole
 		// request timeout, which must not delay the news.

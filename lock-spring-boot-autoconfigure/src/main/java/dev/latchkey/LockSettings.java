@@ -21,6 +21,7 @@ import java.time.Duration;
 import org.jspecify.annotations.Nullable;
 
 import org.springframework.util.Assert;
+import org.springframework.util.StringUtils;
 
 /**
  * The defaults a {@link LockTemplate} applies to every lock. Spring Boot builds them from
@@ -61,6 +62,8 @@ public record LockSettings(Duration ttl, Duration waitTime, @Nullable Duration r
 	 * mistake.
 	 */
 	public static final Duration MAX_DURATION = Duration.ofDays(365);
+
+	private static final int MAX_DESCRIBED_LENGTH = 200;
 
 	/**
 	 * Makes settings that keep keys out of messages and logs (see
@@ -349,7 +352,17 @@ public record LockSettings(Duration ttl, Duration waitTime, @Nullable Duration r
 	 * @return the lock as messages name it, quotes included
 	 */
 	String describe(String name, String key) {
-		return (this.showKeysInMessages && !name.equals(key)) ? "'" + name + "' (key '" + key + "')" : "'" + name + "'";
+		return (this.showKeysInMessages && !name.equals(key))
+				? "'" + abbreviated(name) + "' (key '" + abbreviated(key) + "')" : "'" + abbreviated(name) + "'";
+	}
+
+	/**
+	 * A name or key as messages show it: cut after 200 characters. A lock of many keys is
+	 * named by all of them joined, by default, and each of its messages would otherwise
+	 * carry them all.
+	 */
+	private static String abbreviated(String text) {
+		return StringUtils.truncate(text, MAX_DESCRIBED_LENGTH);
 	}
 
 	/**

@@ -29,6 +29,7 @@ import java.util.OptionalInt;
 import java.util.OptionalLong;
 import java.util.TreeMap;
 import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.Supplier;
@@ -815,7 +816,8 @@ public class LockTemplate implements AutoCloseable {
 	/**
 	 * Makes the leases of a lock of several keys lost together: when one is lost, those
 	 * this call took are lost with it (and released, best effort). Keys the call chain
-	 * held already belong to the outer call and are left alone.
+	 * held already belong to the outer call and are left alone. The loss is logged once
+	 * for the lock, not once for each of its keys.
 	 */
 	private static void loseTogether(List<LockHandle> parts) {
 		List<DefaultLease> own = new ArrayList<>(parts.size());
@@ -827,12 +829,25 @@ public class LockTemplate implements AutoCloseable {
 		if (own.size() < 2) {
 			return;
 		}
+		// Only the first loss spreads: the leases it loses run their own lost actions,
+		// this one among them.
+		AtomicBoolean spread = new AtomicBoolean();
 		for (DefaultLease lease : own) {
 			lease.onLost((lost) -> {
+				if (!spread.compareAndSet(false, true)) {
+					return;
+				}
+				int together = 0;
 				for (DefaultLease other : own) {
-					if (other != lease) {
-						other.lostWith(lost);
+					if (other != lease && other.lostWith(lost)) {
+						together++;
 					}
+				}
+				// One line for the lock, however many keys it has: each of those
+				// leases' own line is logged at DEBUG.
+				int given = together;
+				if (given > 0) {
+					logger.warn(() -> "Giving back the " + given + " other key(s) lost with it: " + lost.getMessage());
 				}
 			});
 		}

@@ -17,11 +17,14 @@
 package dev.latchkey;
 
 import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
 import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.IntStream;
 
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
@@ -175,6 +178,31 @@ class LockExceptionMessageTests {
 		}
 		assertThat(output).contains("Lost lock 'customer' (fencing token");
 		assertKeyOnlyAtDebug(output, "bob@example.com");
+	}
+
+	@Test
+	void aLockOfManyKeysIsLoggedOnceWhenLostAndItsNameIsCutShort(CapturedOutput output) {
+		MemoryLockRepository repository = new MemoryLockRepository();
+		String[] keys = IntStream.range(0, 300).mapToObj((i) -> "parcel:%06d".formatted(i)).toArray(String[]::new);
+		try (LockTemplate locks = new LockTemplate(repository, FAST_RENEWALS)) {
+			// Named by default by its 300 keys joined: 4,499 characters.
+			LockHandle handle = locks.exclusive(keys[0], Arrays.copyOfRange(keys, 1, keys.length)).acquire();
+			repository.forceRelease(keys[150]);
+			Awaitility.await()
+				.atMost(Duration.ofSeconds(5))
+				.until(() -> locks.lostLeaseCount() == keys.length && repository.list().isEmpty());
+			handle.close();
+		}
+		List<String> warnings = output.getAll().lines().filter((line) -> line.contains(" WARN ")).toList();
+		assertThat(warnings).filteredOn((line) -> line.contains("Lost lock")).singleElement().satisfies((line) -> {
+			assertThat(line).contains("Lost lock 'parcel:000000,parcel:000001,").contains(" (truncated)...'");
+			assertThat(line).hasSizeLessThan(600);
+		});
+		assertThat(warnings).filteredOn((line) -> line.contains("Giving back the 299 other key(s) lost with it"))
+			.hasSize(1);
+		// Before: a line and a stack trace for each key, each naming all 300 keys three
+		// times (the line, the exception, and the loss it was lost with), about 4 MB.
+		assertThat(output.getAll()).hasSizeLessThan(100_000);
 	}
 
 	@Test
