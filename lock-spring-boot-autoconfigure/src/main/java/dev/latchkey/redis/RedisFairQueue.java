@@ -103,17 +103,15 @@ final class RedisFairQueue implements AutoCloseable {
 		}
 		waiter.lock.lock();
 		try {
-			long sent = System.nanoTime();
-			waiter.lastSent = sent;
 			Answer answer;
 			try {
-				answer = this.attempts.attempt(lease, Mode.JOIN);
+				answer = send(waiter, Mode.JOIN);
 			}
 			catch (RuntimeException ex) {
 				this.waiters.remove(lease.token(), waiter);
 				throw ex;
 			}
-			handle(waiter, answer, sent);
+			handle(waiter, answer);
 		}
 		finally {
 			waiter.lock.unlock();
@@ -147,11 +145,7 @@ final class RedisFairQueue implements AutoCloseable {
 			if (withdrawal.fencingToken() != null) {
 				// A release granted the key as the waiter gave up: the caller gives it
 				// back (or uses it), as it does a grant that crossed its withdrawal.
-				String record = withdrawal.record();
-				if (record != null) {
-					this.attempts.granted(lease, record);
-				}
-				waiter.grant.complete(new QueuedGrant(withdrawal.fencingToken(), waiter.lastSent));
+				granted(waiter, withdrawal.fencingToken(), withdrawal.record());
 				return false;
 			}
 			if (withdrawal.position() != null) {
@@ -196,20 +190,29 @@ final class RedisFairQueue implements AutoCloseable {
 			}
 			this.waiters.remove(token, waiter);
 			waiter.stopPolling();
-			if (this.attempts.granted(waiter.lease, record)) {
-				waiter.grant.complete(new QueuedGrant(fencingToken, waiter.lastSent));
-			}
-			else {
-				// The record the grant names is no longer this repository's: the lease
-				// ended with it. The caller joins again.
-				waiter.fail(lost(waiter.lease, "the owner record its grant named was gone"));
-			}
+			granted(waiter, fencingToken, record);
 		}
 		catch (RuntimeException ex) {
 			waiter.fail(ex);
 		}
 		finally {
 			waiter.lock.unlock();
+		}
+	}
+
+	/**
+	 * Completes a waiter that a release granted the key, at the time of the waiter's last
+	 * attempt (the grant was made after it).
+	 * @param record the owner record the grant names, or {@code null} for none
+	 */
+	private void granted(Waiter waiter, long fencingToken, @Nullable String record) {
+		if (record == null || this.attempts.granted(waiter.lease, record)) {
+			waiter.grant.complete(new QueuedGrant(fencingToken, waiter.lastSent));
+		}
+		else {
+			// The record the grant names is no longer this repository's: the lease ended
+			// with it. The caller joins again.
+			waiter.fail(lost(waiter.lease, "the owner record its grant named was gone"));
 		}
 	}
 
@@ -222,9 +225,7 @@ final class RedisFairQueue implements AutoCloseable {
 			if (waiter.grant.isDone() || this.waiters.get(waiter.lease.token()) != waiter) {
 				return;
 			}
-			long sent = System.nanoTime();
-			waiter.lastSent = sent;
-			handle(waiter, this.attempts.attempt(waiter.lease, Mode.POLL), sent);
+			handle(waiter, send(waiter, Mode.POLL));
 		}
 		catch (RuntimeException ex) {
 			// The caller joins again (keeping its place, if Redis still holds it).
@@ -236,11 +237,19 @@ final class RedisFairQueue implements AutoCloseable {
 		}
 	}
 
-	private void handle(Waiter waiter, Answer answer, long sentNanos) {
+	/**
+	 * Sends a waiter's attempt, noting when (under the waiter's lock).
+	 */
+	private Answer send(Waiter waiter, Mode mode) {
+		waiter.lastSent = System.nanoTime();
+		return this.attempts.attempt(waiter.lease, mode);
+	}
+
+	private void handle(Waiter waiter, Answer answer) {
 		LeaseSpec lease = waiter.lease;
 		if (answer.fencingToken() != null) {
 			this.waiters.remove(lease.token(), waiter);
-			waiter.grant.complete(new QueuedGrant(answer.fencingToken(), sentNanos));
+			waiter.grant.complete(new QueuedGrant(answer.fencingToken(), waiter.lastSent));
 		}
 		else if (answer.position() != null) {
 			long third = Math.max(MIN_POLL_MILLIS, lease.ttl().toMillis() / 3);

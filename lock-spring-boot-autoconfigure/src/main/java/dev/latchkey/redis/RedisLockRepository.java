@@ -191,15 +191,29 @@ public class RedisLockRepository implements FairExclusiveQueueing, AutoCloseable
 			end
 			""";
 
-	// Whether an exclusive lock is held: its key exists and, when it names an owner
-	// record, so does that record.
-	private static final String HELD = """
+	// holds(): whether an exclusive lock is held: its key exists and, when it names an
+	// owner record, so does that record. held_now(): whether a key is held at all:
+	// exclusively, or by a permit or shared holder that has not expired at the server's
+	// time 'now' (read when needed, if nil). holder(): the lock's token, fencing token
+	// and owner record when the lease 'token' holds it, else nil. With clock().
+	private static final String HELD = CLOCK + """
 			local function holds(lock)
 				local owner = redis.call('HGET', lock, 'record')
 				if owner then
 					return redis.call('EXISTS', owner) == 1
 				end
 				return redis.call('EXISTS', lock) == 1
+			end
+			local function held_now(lock, permits, now)
+				return holds(lock) or (redis.call('EXISTS', permits) == 1
+					and redis.call('ZCOUNT', permits, '(' .. (now or clock()), '+inf') > 0)
+			end
+			local function holder(lock, token)
+				local held = redis.call('HMGET', lock, 'token', 'fence', 'record')
+				if held[1] == token and holds(lock) then
+					return held
+				end
+				return nil
 			end
 			""";
 
@@ -243,10 +257,10 @@ public class RedisLockRepository implements FairExclusiveQueueing, AutoCloseable
 	// before the place: its owner, TTL, description, owner record and lock key lifetime,
 	// in JSON; written by the waiter's attempts when its lease names an owner record) and
 	// of the counter that orders them ('~seq'). head() answers the first place whose
-	// deadline has not passed, deleting the ones before it; wake_first() publishes that
-	// place's token, after U+0001, on its instance's wake channel, and answers whether
-	// there was one.
-	private static final String FAIR_QUEUE = CLOCK + """
+	// deadline has not passed, deleting the ones before it; split() answers a place's
+	// instance and token; wake_first() publishes the first place's token, after U+0001,
+	// on its instance's wake channel, and answers whether there was one. After HELD.
+	private static final String FAIR_QUEUE = """
 			local function head(queue, queued, now)
 				while true do
 					local first = redis.call('ZRANGE', queue, 0, 0)[1]
@@ -260,13 +274,17 @@ public class RedisLockRepository implements FairExclusiveQueueing, AutoCloseable
 					redis.call('HDEL', queued, first, '>' .. first)
 				end
 			end
+			local function split(place)
+				local space = string.find(place, ' ', 1, true)
+				return string.sub(place, 1, space - 1), string.sub(place, space + 1)
+			end
 			local function wake_first(queue, queued, now, prefix)
 				local first = head(queue, queued, now)
 				if not first then
 					return false
 				end
-				local space = string.find(first, ' ', 1, true)
-				redis.call('PUBLISH', prefix .. string.sub(first, 1, space - 1), '\\1' .. string.sub(first, space + 1))
+				local instance, token = split(first)
+				redis.call('PUBLISH', prefix .. instance, '\\1' .. token)
 				return true
 			end
 			""";
@@ -277,16 +295,10 @@ public class RedisLockRepository implements FairExclusiveQueueing, AutoCloseable
 	// owner record is gone; a waiting caller that is refused records (or renews) its
 	// writer wait and puts its instance in the wake line, unless it is there already (it
 	// keeps its place), and a grant removes both.
-	private static final RedisScript<Long> ACQUIRE = RedisScript.of(HELD + GRANT + CLOCK + """
-			local held = holds(KEYS[1])
-			local now
-			if not held and redis.call('EXISTS', KEYS[2]) == 1 then
-				now = clock()
-				held = redis.call('ZCOUNT', KEYS[2], '(' .. now, '+inf') > 0
-			end
-			if held then
+	private static final RedisScript<Long> ACQUIRE = RedisScript.of(HELD + GRANT + """
+			if held_now(KEYS[1], KEYS[2]) then
 				if ARGV[4] == '1' then
-					now = now or clock()
+					local now = clock()
 					redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', now)
 					redis.call('ZADD', KEYS[4], now + tonumber(ARGV[3]), ARGV[1])
 					redis.call('PEXPIREAT', KEYS[4], redis.call('ZRANGE', KEYS[4], -1, -1, 'WITHSCORES')[2])
@@ -314,17 +326,10 @@ public class RedisLockRepository implements FairExclusiveQueueing, AutoCloseable
 	// lifetime (ms). Answers the fencing tokens, in the leases' order, {} when any key is
 	// held (every key is checked before any is written, so none is granted then), or
 	// {'-1'} when the owner record is gone.
-	private static final RedisScript<List<String>> ACQUIRE_ALL = listScript(HELD + GRANT + CLOCK + """
-			local now
+	private static final RedisScript<List<String>> ACQUIRE_ALL = listScript(HELD + GRANT + """
 			for i = 0, #KEYS / 3 - 1 do
-				if holds(KEYS[i * 3 + 1]) then
+				if held_now(KEYS[i * 3 + 1], KEYS[i * 3 + 2]) then
 					return {}
-				end
-				if redis.call('EXISTS', KEYS[i * 3 + 2]) == 1 then
-					now = now or clock()
-					if redis.call('ZCOUNT', KEYS[i * 3 + 2], '(' .. now, '+inf') > 0 then
-						return {}
-					end
 				end
 			end
 			local record, lifetime = ARGV[#ARGV - 1], ARGV[#ARGV]
@@ -382,7 +387,7 @@ public class RedisLockRepository implements FairExclusiveQueueing, AutoCloseable
 	// KEYS: lock, permits, holders, fence. ARGV: token, owner, ttl (ms), limit,
 	// description ('' for none). Answers the fencing token, nil when all permits are
 	// held, or minus the holders' limit when it is not the requested one.
-	private static final RedisScript<Long> ACQUIRE_PERMIT = RedisScript.of(HELD + CLOCK + """
+	private static final RedisScript<Long> ACQUIRE_PERMIT = RedisScript.of(HELD + """
 			if holds(KEYS[1]) then
 				return false
 			end
@@ -428,9 +433,8 @@ public class RedisLockRepository implements FairExclusiveQueueing, AutoCloseable
 				if lock[2] then
 					redis.call('APPEND', lock[2], '\\n' .. lock[1])
 				end
-			elseif redis.call('EXISTS', KEYS[2]) == 1 then
-			local now = clock()
-				held = redis.call('ZCOUNT', KEYS[2], '(' .. now, '+inf') > 0
+			else
+				held = held_now(KEYS[1], KEYS[2])
 			end
 			redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])
 			if not held then
@@ -460,9 +464,9 @@ public class RedisLockRepository implements FairExclusiveQueueing, AutoCloseable
 			local mode = ARGV[8]
 			if mode ~= 'once' then
 				-- Granted by a release whose message did not arrive (or not yet).
-				local lock = redis.call('HMGET', KEYS[1], 'token', 'fence')
-				if lock[1] == ARGV[1] and holds(KEYS[1]) then
-					return { 'g', lock[2] }
+				local granted = holder(KEYS[1], ARGV[1])
+				if granted then
+					return { 'g', granted[2] }
 				end
 			end
 			local deadline = redis.call('HGET', KEYS[5], member)
@@ -490,9 +494,7 @@ public class RedisLockRepository implements FairExclusiveQueueing, AutoCloseable
 				end
 			end
 			local first = head(KEYS[4], KEYS[5], now)
-			local held = holds(KEYS[1])
-				or (redis.call('EXISTS', KEYS[2]) == 1 and redis.call('ZCOUNT', KEYS[2], '(' .. now, '+inf') > 0)
-			if held or (first and first ~= member) then
+			if held_now(KEYS[1], KEYS[2], now) or (first and first ~= member) then
 				if mode == 'once' then
 					return { 'q' }
 				end
@@ -519,9 +521,9 @@ public class RedisLockRepository implements FairExclusiveQueueing, AutoCloseable
 			local member = ARGV[1] .. ' ' .. ARGV[2]
 			local position = redis.call('ZRANK', KEYS[2], member)
 			if not position then
-				local lock = redis.call('HMGET', KEYS[1], 'token', 'fence', 'record')
-				if lock[1] == ARGV[2] and holds(KEYS[1]) then
-					return { 'g', lock[2], lock[3] or '' }
+				local granted = holder(KEYS[1], ARGV[2])
+				if granted then
+					return { 'g', granted[2], granted[3] or '' }
 				end
 				return { 'x' }
 			end
@@ -534,39 +536,29 @@ public class RedisLockRepository implements FairExclusiveQueueing, AutoCloseable
 			""");
 
 	// KEYS: lock, permits, holders, wake, queue, queued, fence. ARGV: token, channel,
-	// key,
-	// wake channel prefix, instance. Answers 0 when no longer held; when released, 1 if
-	// another instance is woken, 2 if the releasing instance's waiters are to be woken;
-	// 3 when no longer held (its owner record had expired) but the lock's hash was
-	// deleted all the same and the releasing instance, first in the line, is to wake its
-	// waiters. The release wakes the instance first in the key's wake line, on its own
-	// channel, and takes it off the line (it joins again if its attempt fails); the
+	// key, wake channel prefix, instance. Answers 0 when no longer held; when released,
+	// 1 if another instance is woken, 2 if the releasing instance's waiters are to be
+	// woken; 3 when no longer held (its owner record had expired) but the lock's hash
+	// was deleted all the same and the releasing instance, first in the line, is to wake
+	// its waiters. The release wakes the instance first in the key's wake line, on its
+	// own channel, and takes it off the line (it joins again if its attempt fails); the
 	// releasing instance, if first, is told by the answer alone; with nobody in the
 	// line, the release tells every instance, the releasing one by the answer too. A key
 	// with fair waiters serves the first of them alone, and leaves the wake line as it
 	// is: when the key is free and the place says how (see FAIR_QUEUE), the release
-	// grants
-	// it the key at the next fencing token (KEYS[7]) and tells its instance, after
-	// U+0002,
-	// the fencing token, the length in bytes of the waiter's token, the token and the
-	// owner record ('<fence> <length> <token><record>'); otherwise it wakes the waiter,
-	// whose attempt follows.
+	// grants it the key at the next fencing token (KEYS[7]) and tells its instance,
+	// after U+0002, the fencing token, the length in bytes of the waiter's token, the
+	// token and the owner record ('<fence> <length> <token><record>'); otherwise it
+	// wakes the waiter, whose attempt follows.
 	private static final RedisScript<Long> RELEASE = RedisScript.of(HELD + GRANT + FAIR_QUEUE + """
 			local function serve_first()
 				local now = clock()
 				local first = head(KEYS[5], KEYS[6], now)
-				if not first then
-					return false
-				end
-				local free = not holds(KEYS[1]) and not (redis.call('EXISTS', KEYS[2]) == 1
-					and redis.call('ZCOUNT', KEYS[2], '(' .. now, '+inf') > 0)
-				local how = redis.call('HGET', KEYS[6], '>' .. first)
-				local space = string.find(first, ' ', 1, true)
-				local instance = string.sub(first, 1, space - 1)
-				local token = string.sub(first, space + 1)
-				if free and how then
+				local how = first and redis.call('HGET', KEYS[6], '>' .. first)
+				if how and not held_now(KEYS[1], KEYS[2], now) then
 					local place = cjson.decode(how)
 					if owned(place[4], place[2]) then
+						local instance, token = split(first)
 						redis.call('ZREM', KEYS[5], first)
 						redis.call('HDEL', KEYS[6], first, '>' .. first)
 						local fence = redis.call('INCR', KEYS[7])
@@ -576,8 +568,7 @@ public class RedisLockRepository implements FairExclusiveQueueing, AutoCloseable
 						return true
 					end
 				end
-				redis.call('PUBLISH', ARGV[4] .. instance, '\\1' .. token)
-				return true
+				return wake_first(KEYS[5], KEYS[6], now, ARGV[4])
 			end
 			local function wake()
 				if redis.call('EXISTS', KEYS[5]) == 1 and serve_first() then

@@ -23,6 +23,7 @@ import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 
 import org.awaitility.Awaitility;
@@ -39,9 +40,11 @@ import org.springframework.data.redis.connection.ReturnType;
 import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
 
 import dev.latchkey.LeaseSpec;
+import dev.latchkey.LockBackendException;
 import dev.latchkey.QueueingLockRepository.QueuedGrant;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
 
 /**
  * A release of a key with fair waiters grants the key to the first of them in the same
@@ -147,6 +150,29 @@ class RedisFairGrantTests {
 	}
 
 	@Test
+	void aWithdrawalAnsweredAGrantThatNamesAnotherOwnerRecordFailsTheWaiterAsTheGrantsMessageWould() {
+		String key = "other-record";
+		LeaseSpec held = fair(key, "holder");
+		assertThat(this.holder.tryAcquire(held)).isPresent();
+		LeaseSpec queued = fair(key, "waiter");
+		CompletableFuture<QueuedGrant> grant = this.waiter.acquireQueued(queued);
+		// Granted naming a record that is not the waiter repository's (its own expired
+		// and was made again, say): the lease cannot be kept through it.
+		String stranger = "{" + NAMESPACE + ":" + key + "}:stranger-record";
+		assertThat(server.command("SET " + stranger + " x")).isEqualTo("+OK");
+		grantWithoutMessage(key, stranger);
+		assertThat(this.waiter.cancelQueued(queued)).isFalse();
+		assertThat(grant).isCompletedExceptionally();
+		assertThatExceptionOfType(ExecutionException.class).isThrownBy(grant::get)
+			.havingCause()
+			.isInstanceOf(LockBackendException.class)
+			.withMessageContaining("the owner record its grant named was gone");
+		// The key is held through that record while it lasts.
+		assertThat(server.command("DEL " + stranger)).isEqualTo(":1");
+		assertThat(this.holder.tryAcquire(fair(key, "next"))).isPresent();
+	}
+
+	@Test
 	void aPlaceThatDoesNotSayHowToGrantItIsWokenAndItsAttemptTakesTheKey() throws Exception {
 		String key = "earlier-version";
 		List<String> messages = new CopyOnWriteArrayList<>();
@@ -196,6 +222,14 @@ class RedisFairGrantTests {
 	 * @return the fencing token of the grant
 	 */
 	private static long grantWithoutMessage(String key) {
+		return grantWithoutMessage(key, "");
+	}
+
+	/**
+	 * Grants the first fair waiter the key as a release would, without its message,
+	 * naming the given owner record (or the one its place names, when empty).
+	 */
+	private static long grantWithoutMessage(String key, String record) {
 		String tag = "{" + NAMESPACE + ":" + key + "}";
 		String script = """
 				local first = redis.call('ZRANGE', KEYS[1], 0, 0)[1]
@@ -205,7 +239,7 @@ class RedisFairGrantTests {
 				local fence = redis.call('INCR', KEYS[4])
 				redis.call('DEL', KEYS[3])
 				redis.call('HSET', KEYS[3], 'token', string.sub(first, string.find(first, ' ', 1, true) + 1),
-					'owner', place[1], 'fence', fence, 'record', place[4])
+					'owner', place[1], 'fence', fence, 'record', (ARGV[1] ~= '' and ARGV[1]) or place[4])
 				redis.call('PEXPIRE', KEYS[3], place[5])
 				return fence
 				""";
@@ -215,7 +249,7 @@ class RedisFairGrantTests {
 						(tag + ":queue").getBytes(StandardCharsets.UTF_8),
 						(tag + ":queued").getBytes(StandardCharsets.UTF_8),
 						(tag + ":lock").getBytes(StandardCharsets.UTF_8),
-						(tag + ":fence").getBytes(StandardCharsets.UTF_8));
+						(tag + ":fence").getBytes(StandardCharsets.UTF_8), record.getBytes(StandardCharsets.UTF_8));
 			return fence;
 		}
 	}
