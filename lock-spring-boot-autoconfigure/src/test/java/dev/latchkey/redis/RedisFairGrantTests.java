@@ -17,7 +17,6 @@
 package dev.latchkey.redis;
 
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
@@ -27,17 +26,14 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 
 import org.awaitility.Awaitility;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import org.springframework.data.redis.connection.RedisConnection;
 import org.springframework.data.redis.connection.ReturnType;
-import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
 
 import dev.latchkey.LeaseSpec;
 import dev.latchkey.LockBackendException;
@@ -60,37 +56,17 @@ class RedisFairGrantTests {
 
 	private static final String NAMESPACE = "fair-grant";
 
-	@TempDir
-	static Path temporary;
-
-	private static RedisServerProcess server;
-
-	private static LettuceConnectionFactory connectionFactory;
+	@RegisterExtension
+	static final OwnRedisServer redis = new OwnRedisServer();
 
 	private RedisLockRepository holder;
 
 	private RedisLockRepository waiter;
 
-	@BeforeAll
-	static void startServer() {
-		server = RedisServerProcess.start(temporary);
-		connectionFactory = RedisTestSupport.connectionFactory(server.url());
-	}
-
-	@AfterAll
-	static void stopServer() {
-		if (connectionFactory != null) {
-			connectionFactory.destroy();
-		}
-		if (server != null) {
-			server.close();
-		}
-	}
-
 	@BeforeEach
 	void startRepositories() {
-		this.holder = new RedisLockRepository(connectionFactory, NAMESPACE);
-		this.waiter = new RedisLockRepository(connectionFactory, NAMESPACE);
+		this.holder = new RedisLockRepository(redis.connections(), NAMESPACE);
+		this.waiter = new RedisLockRepository(redis.connections(), NAMESPACE);
 	}
 
 	@AfterEach
@@ -109,11 +85,11 @@ class RedisFairGrantTests {
 		assertThat(grant).isNotDone();
 		assertThat(this.holder.release(held)).isTrue();
 		// Granted by the release, before the waiter asked anything.
-		assertThat(server.reply("HGET {" + NAMESPACE + ":" + key + "}:lock token")).contains(queued.token());
+		assertThat(redis.server().reply("HGET {" + NAMESPACE + ":" + key + "}:lock token")).contains(queued.token());
 		QueuedGrant granted = grant.get(10, TimeUnit.SECONDS);
 		assertThat(granted.fencingToken()).isEqualTo(fence(key));
 		assertThat(this.waiter.release(queued)).isTrue();
-		assertThat(server.command("EXISTS {" + NAMESPACE + ":" + key + "}:lock")).isEqualTo(":0");
+		assertThat(redis.server().command("EXISTS {" + NAMESPACE + ":" + key + "}:lock")).isEqualTo(":0");
 	}
 
 	@Test
@@ -128,7 +104,7 @@ class RedisFairGrantTests {
 		// The waiter's poll, at most a second apart for the first place, finds it.
 		assertThat(grant.get(10, TimeUnit.SECONDS).fencingToken()).isEqualTo(fencingToken);
 		assertThat(this.waiter.release(queued)).isTrue();
-		assertThat(server.command("EXISTS {" + NAMESPACE + ":" + key + "}:lock")).isEqualTo(":0");
+		assertThat(redis.server().command("EXISTS {" + NAMESPACE + ":" + key + "}:lock")).isEqualTo(":0");
 	}
 
 	@Test
@@ -146,7 +122,7 @@ class RedisFairGrantTests {
 		assertThat(grant).isCompleted();
 		assertThat(grant.get().fencingToken()).isEqualTo(fencingToken);
 		assertThat(this.waiter.release(queued)).isTrue();
-		assertThat(server.command("EXISTS {" + NAMESPACE + ":" + key + "}:lock")).isEqualTo(":0");
+		assertThat(redis.server().command("EXISTS {" + NAMESPACE + ":" + key + "}:lock")).isEqualTo(":0");
 	}
 
 	@Test
@@ -159,7 +135,7 @@ class RedisFairGrantTests {
 		// Granted naming a record that is not the waiter repository's (its own expired
 		// and was made again, say): the lease cannot be kept through it.
 		String stranger = "{" + NAMESPACE + ":" + key + "}:stranger-record";
-		assertThat(server.command("SET " + stranger + " x")).isEqualTo("+OK");
+		assertThat(redis.server().command("SET " + stranger + " x")).isEqualTo("+OK");
 		grantWithoutMessage(key, stranger);
 		assertThat(this.waiter.cancelQueued(queued)).isFalse();
 		assertThat(grant).isCompletedExceptionally();
@@ -168,7 +144,7 @@ class RedisFairGrantTests {
 			.isInstanceOf(LockBackendException.class)
 			.withMessageContaining("the owner record its grant named was gone");
 		// The key is held through that record while it lasts.
-		assertThat(server.command("DEL " + stranger)).isEqualTo(":1");
+		assertThat(redis.server().command("DEL " + stranger)).isEqualTo(":1");
 		assertThat(this.holder.tryAcquire(fair(key, "next"))).isPresent();
 	}
 
@@ -176,7 +152,7 @@ class RedisFairGrantTests {
 	void aPlaceThatDoesNotSayHowToGrantItIsWokenAndItsAttemptTakesTheKey() throws Exception {
 		String key = "earlier-version";
 		List<String> messages = new CopyOnWriteArrayList<>();
-		RedisConnection listener = connectionFactory.getConnection();
+		RedisConnection listener = redis.connections().getConnection();
 		try {
 			listener.pSubscribe(
 					(message, pattern) -> messages.add(new String(message.getBody(), StandardCharsets.UTF_8)),
@@ -187,12 +163,13 @@ class RedisFairGrantTests {
 			CompletableFuture<QueuedGrant> grant = this.waiter.acquireQueued(queued);
 			// What a place written by a version before the release granted looks like.
 			String queue = "{" + NAMESPACE + ":" + key + "}:queued";
-			String place = server.reply("HKEYS " + queue)
+			String place = redis.server()
+				.reply("HKEYS " + queue)
 				.lines()
 				.filter((line) -> line.startsWith(">"))
 				.findFirst()
 				.orElseThrow();
-			assertThat(server.command("HDEL " + queue + " \"" + place + "\"")).isEqualTo(":1");
+			assertThat(redis.server().command("HDEL " + queue + " \"" + place + "\"")).isEqualTo(":1");
 			assertThat(this.holder.release(held)).isTrue();
 			QueuedGrant granted = grant.get(10, TimeUnit.SECONDS);
 			assertThat(granted.fencingToken()).isEqualTo(fence(key));
@@ -210,7 +187,7 @@ class RedisFairGrantTests {
 	}
 
 	private static long fence(String key) {
-		String reply = server.reply("HGET {" + NAMESPACE + ":" + key + "}:lock fence");
+		String reply = redis.server().reply("HGET {" + NAMESPACE + ":" + key + "}:lock fence");
 		return Long.parseLong(reply.lines().skip(1).findFirst().orElseThrow().trim());
 	}
 
@@ -243,7 +220,7 @@ class RedisFairGrantTests {
 				redis.call('PEXPIRE', KEYS[3], place[5])
 				return fence
 				""";
-		try (RedisConnection connection = connectionFactory.getConnection()) {
+		try (RedisConnection connection = redis.connections().getConnection()) {
 			Long fence = connection.scriptingCommands()
 				.eval(script.getBytes(StandardCharsets.UTF_8), ReturnType.INTEGER, 4,
 						(tag + ":queue").getBytes(StandardCharsets.UTF_8),

@@ -16,7 +16,6 @@
 
 package dev.latchkey.redis;
 
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -30,11 +29,9 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import org.awaitility.Awaitility;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import org.springframework.core.log.LogAccessor;
 import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
@@ -64,32 +61,12 @@ class RedisLockScriptTests {
 
 	private static final Duration TTL = Duration.ofSeconds(30);
 
-	@TempDir
-	static Path temporary;
-
-	private static RedisServerProcess server;
-
-	private static LettuceConnectionFactory connectionFactory;
-
-	@BeforeAll
-	static void startServer() {
-		server = RedisServerProcess.start(temporary);
-		connectionFactory = RedisTestSupport.connectionFactory(server.url());
-	}
-
-	@AfterAll
-	static void stopServer() {
-		if (connectionFactory != null) {
-			connectionFactory.destroy();
-		}
-		if (server != null) {
-			server.close();
-		}
-	}
+	@RegisterExtension
+	static final OwnRedisServer redis = new OwnRedisServer();
 
 	@Test
 	void uncontendedAcquireAndReleaseAreOneScriptCallEach() {
-		RedisLockRepository repository = new RedisLockRepository(connectionFactory, "script-test");
+		RedisLockRepository repository = new RedisLockRepository(redis.connections(), "script-test");
 		// The first call of each script loads it (EVALSHA answers NOSCRIPT, then EVAL),
 		// and the first exclusive lease makes the repository's owner record of its TTL
 		// (SET): not counted.
@@ -112,7 +89,7 @@ class RedisLockScriptTests {
 
 	@Test
 	void renewalOfThousandsOfExclusiveLeasesIsOneScriptCallThatStillReportsEachForceRelease() {
-		RedisLockRepository repository = new RedisLockRepository(connectionFactory, "script-test");
+		RedisLockRepository repository = new RedisLockRepository(redis.connections(), "script-test");
 		List<LeaseSpec> leases = new ArrayList<>();
 		for (int i = 0; i < 4_500; i++) {
 			LeaseSpec lease = LeaseSpec.exclusive("renew-flat:" + i, "owner", token(), TTL);
@@ -120,7 +97,7 @@ class RedisLockScriptTests {
 			leases.add(lease);
 		}
 		LeaseSpec forced = leases.get(4_321);
-		assertThat(new RedisLockRepository(connectionFactory, "script-test").forceRelease(forced.key())).isTrue();
+		assertThat(new RedisLockRepository(redis.connections(), "script-test").forceRelease(forced.key())).isTrue();
 		Map<String, Long> before = commandStats();
 		assertThat(repository.renew(leases)).containsExactly(forced.token());
 		// One script renews the owner record: no lock key is touched.
@@ -132,7 +109,7 @@ class RedisLockScriptTests {
 
 	@Test
 	void renewalOfThousandsOfPermitsIsSentInScriptsOfAtMostTwoThousandLeasesSoNoneStallsTheServer() {
-		RedisLockRepository repository = new RedisLockRepository(connectionFactory, "script-test");
+		RedisLockRepository repository = new RedisLockRepository(redis.connections(), "script-test");
 		List<LeaseSpec> leases = new ArrayList<>();
 		for (int i = 0; i < 4_500; i++) {
 			LeaseSpec lease = LeaseSpec.semaphore("renew-many:" + i, 2, "owner", token(), TTL);
@@ -140,7 +117,7 @@ class RedisLockScriptTests {
 			leases.add(lease);
 		}
 		LeaseSpec forced = leases.get(4_321);
-		assertThat(new RedisLockRepository(connectionFactory, "script-test").forceRelease(forced.key())).isTrue();
+		assertThat(new RedisLockRepository(redis.connections(), "script-test").forceRelease(forced.key())).isTrue();
 		Map<String, Long> before = commandStats();
 		assertThat(repository.renew(leases)).containsExactly(forced.token());
 		assertThat(delta(before, commandStats())).containsEntry("evalsha", 3L);
@@ -148,7 +125,7 @@ class RedisLockScriptTests {
 
 	@Test
 	void renewalOfManyLeasesOfBothKindsIsOneScriptCallPerKind() {
-		RedisLockRepository repository = new RedisLockRepository(connectionFactory, "script-test");
+		RedisLockRepository repository = new RedisLockRepository(redis.connections(), "script-test");
 		List<LeaseSpec> leases = new ArrayList<>();
 		for (int i = 0; i < 20; i++) {
 			LeaseSpec lease = (i % 2 == 0) ? LeaseSpec.exclusive("renew:" + i, "owner", token(), TTL)
@@ -210,7 +187,7 @@ class RedisLockScriptTests {
 		List<RedisLockRepository> repositories = new ArrayList<>();
 		List<LockTemplate> templates = new ArrayList<>();
 		for (int i = 0; i < instances; i++) {
-			RedisLockRepository repository = new RedisLockRepository(connectionFactory, namespace);
+			RedisLockRepository repository = new RedisLockRepository(redis.connections(), namespace);
 			repositories.add(repository);
 			LockTemplate template = new LockTemplate(repository,
 					settings.withTtl(TTL).withWaitTime(Duration.ofSeconds(50)).withOwner("instance-" + i));
@@ -234,12 +211,12 @@ class RedisLockScriptTests {
 
 	@Test
 	void anInstanceThatDiedInTheWakeLineCostsOneHandOffAPollAndNoMore() throws Exception {
-		RedisLockRepository holder = new RedisLockRepository(connectionFactory, "wake-test");
-		RedisLockRepository waiter = new RedisLockRepository(connectionFactory, "wake-test");
+		RedisLockRepository holder = new RedisLockRepository(redis.connections(), "wake-test");
+		RedisLockRepository waiter = new RedisLockRepository(redis.connections(), "wake-test");
 		LeaseSpec held = LeaseSpec.exclusive("dead-waker", "holder", token(), TTL);
 		assertThat(holder.tryAcquire(held)).isPresent();
 		// A waiting instance killed with kill -9 leaves its place in the wake line.
-		assertThat(server.command("ZADD {wake-test:dead-waker}:wake 0 killed-instance")).isEqualTo(":1");
+		assertThat(redis.server().command("ZADD {wake-test:dead-waker}:wake 0 killed-instance")).isEqualTo(":1");
 		LockSettings settings = LockSettings.defaults()
 			.withTtl(TTL)
 			.withWaitTime(Duration.ofSeconds(30))
@@ -254,14 +231,14 @@ class RedisLockScriptTests {
 			// The waiter has joined the line, behind the dead instance.
 			Awaitility.await()
 				.atMost(Duration.ofSeconds(10))
-				.until(() -> server.reply("ZCARD {wake-test:dead-waker}:wake").contains(":2"));
+				.until(() -> redis.server().reply("ZCARD {wake-test:dead-waker}:wake").contains(":2"));
 			long released = System.nanoTime();
 			assertThat(holder.release(held)).isTrue();
 			// The release woke the dead instance, and took it off the line; the waiter's
 			// poll found the key free.
 			assertThat(waited.get(10, TimeUnit.SECONDS)).isPositive();
 			assertThat(Duration.ofNanos(System.nanoTime() - released)).isLessThan(Duration.ofSeconds(5));
-			assertThat(server.reply("ZSCORE {wake-test:dead-waker}:wake killed-instance")).contains("$-1");
+			assertThat(redis.server().reply("ZSCORE {wake-test:dead-waker}:wake killed-instance")).contains("$-1");
 		}
 		finally {
 			holder.close();
@@ -271,7 +248,7 @@ class RedisLockScriptTests {
 
 	@Test
 	void aReleaseOfALostLeaseStillWakesTheWaitersOfItsInstanceFirstInLine() throws Exception {
-		RedisLockRepository repository = new RedisLockRepository(connectionFactory, "lost-wake");
+		RedisLockRepository repository = new RedisLockRepository(redis.connections(), "lost-wake");
 		AtomicInteger woken = new AtomicInteger();
 		try (ReleaseSubscription subscription = repository.subscribe("lost", woken::incrementAndGet)) {
 			LeaseSpec held = LeaseSpec.exclusive("lost", "holder", token(), TTL);
@@ -279,19 +256,20 @@ class RedisLockScriptTests {
 			// A caller of this instance waits: the instance is first in the key's wake
 			// line.
 			assertThat(repository.tryAcquireWaiting(LeaseSpec.exclusive("lost", "waiter", token(), TTL))).isEmpty();
-			assertThat(server.reply("ZCARD {lost-wake:lost}:wake")).contains(":1");
+			assertThat(redis.server().reply("ZCARD {lost-wake:lost}:wake")).contains(":1");
 			// The lease is lost: its owner record expired (deleted here, as a pause past
 			// the TTL would).
-			List<String> records = server.reply("KEYS {lost-wake:}:owner:*")
+			List<String> records = redis.server()
+				.reply("KEYS {lost-wake:}:owner:*")
 				.lines()
 				.filter((line) -> line.startsWith("{"))
 				.toList();
 			assertThat(records).isNotEmpty();
-			records.forEach((record) -> assertThat(server.command("DEL " + record)).isEqualTo(":1"));
+			records.forEach((record) -> assertThat(redis.server().command("DEL " + record)).isEqualTo(":1"));
 			// Reported as not held; the release still deleted the lock and took this
 			// instance off the line, so it wakes its own waiters, as nobody else will.
 			assertThat(repository.release(held)).isFalse();
-			assertThat(server.reply("ZCARD {lost-wake:lost}:wake")).contains(":0");
+			assertThat(redis.server().reply("ZCARD {lost-wake:lost}:wake")).contains(":0");
 			Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> woken.get() == 1);
 		}
 		finally {
@@ -301,8 +279,10 @@ class RedisLockScriptTests {
 
 	@Test
 	void scriptRefusedByAnAclIsABackendFailureThatSaysSo() {
-		assertThat(server.command("ACL SETUSER no-scripts on >secret ~* &* +@all -@scripting")).isEqualTo("+OK");
-		LettuceConnectionFactory restricted = RedisTestSupport.connectionFactory(server.url(), "no-scripts", "secret");
+		assertThat(redis.server().command("ACL SETUSER no-scripts on >secret ~* &* +@all -@scripting"))
+			.isEqualTo("+OK");
+		LettuceConnectionFactory restricted = RedisTestSupport.connectionFactory(redis.server().url(), "no-scripts",
+				"secret");
 		try {
 			RedisLockRepository repository = new RedisLockRepository(restricted, "script-test");
 			assertThatExceptionOfType(LockBackendException.class)
@@ -324,7 +304,7 @@ class RedisLockScriptTests {
 
 	private static Map<String, Long> commandStats() {
 		Map<String, Long> stats = new TreeMap<>();
-		Matcher matcher = COMMAND_STAT.matcher(server.reply("INFO commandstats"));
+		Matcher matcher = COMMAND_STAT.matcher(redis.server().reply("INFO commandstats"));
 		while (matcher.find()) {
 			stats.put(matcher.group(1), Long.parseLong(matcher.group(2)));
 		}

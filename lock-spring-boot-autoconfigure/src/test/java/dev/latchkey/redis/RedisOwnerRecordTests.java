@@ -16,7 +16,6 @@
 
 package dev.latchkey.redis;
 
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -24,15 +23,12 @@ import java.util.Set;
 import java.util.UUID;
 
 import org.awaitility.Awaitility;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
-import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
 import org.springframework.data.redis.core.StringRedisTemplate;
 
 import dev.latchkey.LeaseSpec;
@@ -50,14 +46,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 @Timeout(60)
 class RedisOwnerRecordTests {
 
-	@TempDir
-	static Path temporary;
-
-	private static RedisServerProcess server;
-
-	private static LettuceConnectionFactory holderConnections;
-
-	private static LettuceConnectionFactory otherConnections;
+	@RegisterExtension
+	static final OwnRedisServer redis = new OwnRedisServer();
 
 	private String namespace;
 
@@ -65,31 +55,11 @@ class RedisOwnerRecordTests {
 
 	private RedisLockRepository other;
 
-	@BeforeAll
-	static void startServer() {
-		server = RedisServerProcess.start(temporary);
-		holderConnections = RedisTestSupport.connectionFactory(server.url());
-		otherConnections = RedisTestSupport.connectionFactory(server.url());
-	}
-
-	@AfterAll
-	static void stopServer() {
-		for (LettuceConnectionFactory factory : new LettuceConnectionFactory[] { holderConnections,
-				otherConnections }) {
-			if (factory != null) {
-				factory.destroy();
-			}
-		}
-		if (server != null) {
-			server.close();
-		}
-	}
-
 	@BeforeEach
 	void repositories() {
 		this.namespace = "owner-test-" + UUID.randomUUID();
-		this.holder = new RedisLockRepository(holderConnections, this.namespace);
-		this.other = new RedisLockRepository(otherConnections, this.namespace);
+		this.holder = new RedisLockRepository(redis.connections(), this.namespace);
+		this.other = new RedisLockRepository(redis.connections(1), this.namespace);
 	}
 
 	@AfterEach
@@ -240,7 +210,7 @@ class RedisOwnerRecordTests {
 	}
 
 	private static StringRedisTemplate redis() {
-		return new StringRedisTemplate(otherConnections);
+		return new StringRedisTemplate(redis.connections(1));
 	}
 
 	private static String token() {
