@@ -256,11 +256,16 @@ public class RedisLockRepository implements FairExclusiveQueueing, AutoCloseable
 	// of the server's clock), of what a release needs to grant the place the key ('>'
 	// before the place: its owner, TTL, description, owner record and lock key lifetime,
 	// in JSON; written by the waiter's attempts when its lease names an owner record) and
-	// of the counter that orders them ('~seq'). head() answers the first place whose
-	// deadline has not passed, deleting the ones before it; split() answers a place's
-	// instance and token; wake_first() publishes the first place's token, after U+0001,
-	// on its instance's wake channel, and answers whether there was one. After HELD.
+	// of the counter that orders them ('~seq'). drop() deletes a place and what it
+	// keeps; head() answers the first place whose deadline has not passed, dropping the
+	// ones before it; split() answers a place's instance and token; wake_first()
+	// publishes the first place's token, after U+0001, on its instance's wake channel,
+	// and answers whether there was one. After HELD.
 	private static final String FAIR_QUEUE = """
+			local function drop(queue, queued, place)
+				redis.call('ZREM', queue, place)
+				redis.call('HDEL', queued, place, '>' .. place)
+			end
 			local function head(queue, queued, now)
 				while true do
 					local first = redis.call('ZRANGE', queue, 0, 0)[1]
@@ -270,8 +275,7 @@ public class RedisLockRepository implements FairExclusiveQueueing, AutoCloseable
 					if tonumber(redis.call('HGET', queued, first) or '0') > now then
 						return first
 					end
-					redis.call('ZREM', queue, first)
-					redis.call('HDEL', queued, first, '>' .. first)
+					drop(queue, queued, first)
 				end
 			end
 			local function split(place)
@@ -472,8 +476,7 @@ public class RedisLockRepository implements FairExclusiveQueueing, AutoCloseable
 			local deadline = redis.call('HGET', KEYS[5], member)
 			if deadline and tonumber(deadline) <= now then
 				-- Past its deadline: gone, whether or not a script deleted it yet.
-				redis.call('ZREM', KEYS[4], member)
-				redis.call('HDEL', KEYS[5], member, '>' .. member)
+				drop(KEYS[4], KEYS[5], member)
 				deadline = nil
 			end
 			if mode == 'join' and not deadline then
@@ -504,8 +507,7 @@ public class RedisLockRepository implements FairExclusiveQueueing, AutoCloseable
 				return { 'r' }
 			end
 			if mode ~= 'once' then
-				redis.call('ZREM', KEYS[4], member)
-				redis.call('HDEL', KEYS[5], member, '>' .. member)
+				drop(KEYS[4], KEYS[5], member)
 			end
 			local fence = redis.call('INCR', KEYS[3])
 			grant(KEYS[1], fence, ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6])
@@ -527,8 +529,7 @@ public class RedisLockRepository implements FairExclusiveQueueing, AutoCloseable
 				end
 				return { 'x' }
 			end
-			redis.call('ZREM', KEYS[2], member)
-			redis.call('HDEL', KEYS[3], member, '>' .. member)
+			drop(KEYS[2], KEYS[3], member)
 			if position == 0 and not holds(KEYS[1]) then
 				wake_first(KEYS[2], KEYS[3], clock(), ARGV[3])
 			end
@@ -559,8 +560,7 @@ public class RedisLockRepository implements FairExclusiveQueueing, AutoCloseable
 					local place = cjson.decode(how)
 					if owned(place[4], place[2]) then
 						local instance, token = split(first)
-						redis.call('ZREM', KEYS[5], first)
-						redis.call('HDEL', KEYS[6], first, '>' .. first)
+						drop(KEYS[5], KEYS[6], first)
 						local fence = redis.call('INCR', KEYS[7])
 						grant(KEYS[1], fence, token, place[1], place[2], place[3], place[4], place[5])
 						redis.call('PUBLISH', ARGV[4] .. instance,
