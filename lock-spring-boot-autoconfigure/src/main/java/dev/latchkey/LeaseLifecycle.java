@@ -18,6 +18,7 @@ package dev.latchkey;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.OptionalLong;
 import java.util.Set;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicLong;
@@ -161,6 +162,9 @@ final class LeaseLifecycle {
 		// key's line: it waits for this release without asking first.
 		LeaseSpec waiter = this.repository.keepsWaitersInLine() ? this.waiter.nextWaiter(spec) : null;
 		try {
+			if (waiter != null && this.repository.handsOver(spec) && handOver(lease, waiter)) {
+				return;
+			}
 			released = (waiter != null) ? this.repository.release(spec, waiter) : this.repository.release(spec);
 		}
 		catch (RuntimeException ex) {
@@ -190,6 +194,42 @@ final class LeaseLifecycle {
 	}
 
 	/**
+	 * Gives the lease's key straight to the next waiter of this process, in one request,
+	 * where the backend can ({@link LockRepository#handOver}): the waiter is set aside
+	 * meanwhile, so that it does not ask for the key itself, and then given its grant.
+	 * @return whether the key was handed over: the lease is released then; otherwise it
+	 * is still to be released
+	 */
+	private boolean handOver(DefaultLease lease, LeaseSpec waiter) {
+		if (!this.waiter.handing(waiter)) {
+			return false;
+		}
+		long sentAt = System.nanoTime();
+		OptionalLong handed = OptionalLong.empty();
+		try {
+			handed = this.repository.handOver(lease.spec(), waiter);
+		}
+		finally {
+			if (handed.isEmpty()) {
+				this.waiter.handedOver(waiter, null);
+			}
+		}
+		if (handed.isEmpty()) {
+			return false;
+		}
+		if (!this.waiter.handedOver(waiter, new LockWaiter.Grant(handed.getAsLong(), sentAt))) {
+			// It gave up as the key was handed to it: its grant goes back as a release.
+			if (releaseQuietly(waiter) && !this.repository.wakesWaitersOfItsOwnReleases()) {
+				this.waiter.released(waiter.key());
+			}
+		}
+		if (lease.markReleased()) {
+			endedAtBackend(lease, false);
+		}
+		return true;
+	}
+
+	/**
 	 * Withdraws what the backend recorded for a caller that no longer waits (its writer
 	 * wait, its instance's place in a wake line), best effort: what is left expires with
 	 * the lease's time-to-live.
@@ -205,8 +245,12 @@ final class LeaseLifecycle {
 	}
 
 	private boolean releaseQuietly(DefaultLease lease) {
+		return releaseQuietly(lease.spec());
+	}
+
+	private boolean releaseQuietly(LeaseSpec lease) {
 		try {
-			return this.repository.release(lease.spec());
+			return this.repository.release(lease);
 		}
 		catch (RuntimeException ex) {
 			logger.debug(ex, () -> "Releasing lock '" + lease.key() + "' failed; it expires at the backend");
@@ -215,7 +259,16 @@ final class LeaseLifecycle {
 	}
 
 	private void releasedAtBackend(DefaultLease lease) {
-		if (!this.repository.wakesWaitersOfItsOwnReleases()) {
+		endedAtBackend(lease, !this.repository.wakesWaitersOfItsOwnReleases());
+	}
+
+	/**
+	 * Tells the key's line and the lease's observer that the lease ended at the backend.
+	 * @param wake whether to wake the line's head: after a release that the backend does
+	 * not tell this process of; not after a hand-over, which left the key held
+	 */
+	private void endedAtBackend(DefaultLease lease, boolean wake) {
+		if (wake) {
 			this.waiter.released(lease.key());
 		}
 		else {

@@ -283,6 +283,53 @@ public interface LockRepository {
 	}
 
 	/**
+	 * Whether {@link #handOver} may give this exclusive lease's key to a waiter of this
+	 * process now. Answered from what the repository knows, without a request, so that
+	 * {@code LockTemplate} sets its next waiter aside for a hand-over only where one can
+	 * be made. The default answers {@code false}.
+	 *
+	 * <pre class="code">
+	 * OptionalLong handed = repository.handsOver(lease) ? repository.handOver(lease, nextWaiter)
+	 *         : OptionalLong.empty();
+	 * </pre>
+	 * @param lease the exclusive lease about to be released
+	 * @return whether a hand-over may be tried
+	 * @since 0.2.0
+	 */
+	default boolean handsOver(LeaseSpec lease) {
+		return false;
+	}
+
+	/**
+	 * Gives an exclusive lease's key straight to the next caller of this process that
+	 * waits for it, in one request: the lease ends and the waiter's begins, with a new
+	 * fencing token, as if the lease were released and the waiter's attempt granted at
+	 * once, but with no moment between them in which the key is free. A backend hands
+	 * over only while no other instance waits for the key (it says how it knows), so an
+	 * instance cannot keep a key from the others' waiters by handing it round its own
+	 * callers. {@code LockTemplate} calls it, when {@link #handsOver} answers
+	 * {@code true}, instead of {@link #release(LeaseSpec, LeaseSpec)}, and gives the
+	 * grant to the waiter.
+	 *
+	 * <pre class="code">
+	 * OptionalLong handed = repository.handOver(lease, nextWaiter);
+	 * if (handed.isEmpty()) {
+	 *     repository.release(lease, nextWaiter); // still held: release as usual
+	 * }
+	 * </pre>
+	 * @param lease the exclusive lease to end
+	 * @param waiter the lease of the next caller of this process that waits for the key,
+	 * of mode {@link LeaseMode#EXCLUSIVE}
+	 * @return the fencing token of the waiter's grant, or empty when the key was not
+	 * handed over: nothing changed then (the lease is held still, if it was), and the
+	 * caller releases it as usual. The default answers empty.
+	 * @since 0.2.0
+	 */
+	default OptionalLong handOver(LeaseSpec lease, LeaseSpec waiter) {
+		return OptionalLong.empty();
+	}
+
+	/**
 	 * Whether {@link #release(LeaseSpec, LeaseSpec)} keeps this process in line for its
 	 * next waiter. When it does, a caller of this process that becomes the first waiter
 	 * for a key while another caller of this process holds it, granted from the same

@@ -29,6 +29,7 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.BiPredicate;
 import java.util.function.Function;
 
 import org.jspecify.annotations.Nullable;
@@ -292,6 +293,7 @@ final class LockWaiter {
 			line.lock.unlock();
 		}
 		Grant grant = null;
+		Grant handedBack = null;
 		try {
 			// A caller that was not the head when it joined attempts when its turn comes,
 			// whatever it tried before.
@@ -303,6 +305,8 @@ final class LockWaiter {
 			try {
 				line.queue.remove(ticket);
 				line.tickets = line.queue.size();
+				// Handed the key as it gave up (interrupted, say): it gives it back.
+				handedBack = (grant == null) ? ticket.handed : null;
 				if (grant != null && keptInLine) {
 					line.heldHere = lease.token();
 				}
@@ -315,6 +319,12 @@ final class LockWaiter {
 				line.lock.unlock();
 			}
 			leave(line);
+			if (handedBack != null) {
+				releaseQuietly(repository, lease);
+				if (!repository.wakesWaitersOfItsOwnReleases()) {
+					released(lease.key());
+				}
+			}
 		}
 	}
 
@@ -425,30 +435,49 @@ final class LockWaiter {
 		boolean mayWaitFirst = keptInLine;
 		while (true) {
 			if (version == NOT_TRIED) {
-				boolean heldHere;
+				boolean asks;
 				line.lock.lockInterruptibly();
 				try {
-					while (line.queue.peekFirst() != ticket) {
+					// While the holder hands the key to this caller, an attempt would
+					// only be refused.
+					while (line.queue.peekFirst() != ticket || ticket.handing) {
 						long remaining = deadline - System.nanoTime();
 						if (remaining <= 0) {
 							return null;
 						}
 						ticket.turn().awaitNanos(remaining);
 					}
+					if (ticket.handed != null) {
+						return ticket.handed;
+					}
 					// Read before the attempt, so a release between the attempt and the
 					// wait is not missed.
 					version = line.version;
-					heldHere = line.heldHere != null;
+					// Held by a caller granted from this line: its release keeps this
+					// process in line for this caller, and wakes it, or another
+					// instance's release does. Asking now would be refused. So too
+					// when the holder set this caller aside for a hand-over it did not
+					// make: it releases the key instead, which is a change since then.
+					asks = (!mayWaitFirst || line.heldHere == null) && ticket.setAsideAt == NOT_TRIED;
+					if (ticket.setAsideAt != NOT_TRIED) {
+						version = ticket.setAsideAt;
+						ticket.setAsideAt = NOT_TRIED;
+					}
+					// Not set aside while it asks: the holder releases instead.
+					ticket.asking = asks;
 				}
 				finally {
 					line.lock.unlock();
 				}
-				// Held by a caller granted from this line: its release keeps this
-				// process in line for this caller, and wakes it, or another instance's
-				// release does. Asking now would be refused.
-				if (!mayWaitFirst || !heldHere) {
+				if (asks) {
 					long requestedAt = System.nanoTime();
-					OptionalLong granted = attempt.apply(ticket.lease());
+					OptionalLong granted;
+					try {
+						granted = attempt.apply(ticket.lease());
+					}
+					finally {
+						asked(line, ticket);
+					}
 					if (granted.isPresent()) {
 						return new Grant(granted.getAsLong(), requestedAt);
 					}
@@ -466,12 +495,22 @@ final class LockWaiter {
 		}
 	}
 
+	private static void asked(WaitLine line, Ticket ticket) {
+		line.lock.lock();
+		try {
+			ticket.asking = false;
+		}
+		finally {
+			line.lock.unlock();
+		}
+	}
+
 	private static boolean awaitChange(WaitLine line, Ticket ticket, long version, long nanos)
 			throws InterruptedException {
 		line.lock.lockInterruptibly();
 		try {
 			long left = nanos;
-			while (line.version == version && left > 0) {
+			while (line.version == version && !ticket.handing && ticket.handed == null && left > 0) {
 				left = ticket.turn().awaitNanos(left);
 			}
 			return line.version != version;
@@ -532,6 +571,63 @@ final class LockWaiter {
 	 */
 	boolean waits(LeaseSpec waiter) {
 		return head(LineKey.of(waiter)) == waiter;
+	}
+
+	/**
+	 * Sets aside the caller that {@link #nextWaiter} named for a hand-over
+	 * ({@link LockRepository#handOver}): until {@link #handedOver} tells how it went, it
+	 * waits without asking, even when woken, and then, not handed the key, waits for a
+	 * release made since; it may still give up. A caller that is asking the backend at
+	 * that moment is not set aside.
+	 * @param waiter the lease {@link #nextWaiter} answered
+	 * @return whether its caller still waits without asking, and is now set aside
+	 */
+	boolean handing(LeaseSpec waiter) {
+		return atHead(waiter, (line, head) -> {
+			if (head.asking) {
+				return false;
+			}
+			head.handing = true;
+			head.setAsideAt = line.version;
+			return true;
+		});
+	}
+
+	/**
+	 * Ends the hand-over {@link #handing} began: gives the caller its grant, or, when the
+	 * key was not handed over, lets it ask again.
+	 * @param waiter the lease of the caller set aside
+	 * @param grant its grant, or {@code null} when the key was not handed over
+	 * @return whether the caller still waited: when it did not, a grant is the releaser's
+	 * to give back
+	 */
+	boolean handedOver(LeaseSpec waiter, @Nullable Grant grant) {
+		return atHead(waiter, (line, head) -> {
+			head.handing = false;
+			head.handed = grant;
+			head.turn().signal();
+			return true;
+		});
+	}
+
+	/**
+	 * Applies a change to the ticket of a waiter, under its line's lock, if it is still
+	 * the head of its line.
+	 * @return the change's answer, or {@code false} when the waiter is not the head
+	 */
+	private boolean atHead(LeaseSpec waiter, BiPredicate<WaitLine, Ticket> change) {
+		WaitLine line = this.lines.isEmpty() ? null : this.lines.get(LineKey.of(waiter));
+		if (line == null) {
+			return false;
+		}
+		line.lock.lock();
+		try {
+			Ticket head = line.queue.peekFirst();
+			return head != null && head.lease() == waiter && change.test(line, head);
+		}
+		finally {
+			line.lock.unlock();
+		}
 	}
 
 	private @Nullable LeaseSpec head(LineKey lineKey) {
@@ -639,9 +735,41 @@ final class LockWaiter {
 
 	/**
 	 * A waiter's place in a line: the condition its turn and the line's changes are
-	 * signalled on, and the lease it waits for.
+	 * signalled on, the lease it waits for, and a hand-over to it (guarded by the line's
+	 * lock).
 	 */
-	private record Ticket(Condition turn, LeaseSpec lease) {
+	private static final class Ticket {
+
+		private final Condition turn;
+
+		private final LeaseSpec lease;
+
+		// Asking the backend for the key: not to be set aside for a hand-over.
+		boolean asking;
+
+		// Set aside for a hand-over in flight.
+		boolean handing;
+
+		// The line's version when it was last set aside for a hand-over, until it waits
+		// for a change of it: NOT_TRIED when it was not.
+		long setAsideAt = NOT_TRIED;
+
+		// The grant the holder handed it.
+		@Nullable Grant handed;
+
+		Ticket(Condition turn, LeaseSpec lease) {
+			this.turn = turn;
+			this.lease = lease;
+		}
+
+		Condition turn() {
+			return this.turn;
+		}
+
+		LeaseSpec lease() {
+			return this.lease;
+		}
+
 	}
 
 	private record LineKey(String key, boolean shared) {

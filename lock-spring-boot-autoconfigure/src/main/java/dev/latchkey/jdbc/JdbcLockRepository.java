@@ -170,6 +170,11 @@ public class JdbcLockRepository implements LockRepository, AutoCloseable {
 	// refused.
 	private final BoundedMemory<String, Boolean> contendedKeys = new BoundedMemory<>(10_000);
 
+	// The keys whose last grant or hand-over here found another instance in the wake
+	// line (PostgreSQL): no hand-over is tried until a grant finds none. At most 10,000:
+	// for a forgotten key a hand-over is tried, and refused while another waits.
+	private final BoundedMemory<String, Boolean> othersWaiting = new BoundedMemory<>(10_000);
+
 	// PostgreSQL, MySQL, MariaDB: the owner records of this repository and the
 	// exclusive leases that name them.
 	private final OwnerRecordLeases<OwnerRecordLeases.Held> held;
@@ -623,6 +628,10 @@ public class JdbcLockRepository implements LockRepository, AutoCloseable {
 			this.writerWaits.remove(lease.token());
 			if (!grant.othersWaiting()) {
 				this.contendedKeys.remove(lease.key());
+				this.othersWaiting.remove(lease.key());
+			}
+			else {
+				this.othersWaiting.put(lease.key(), true);
 			}
 			return grant.fencingToken();
 		}
@@ -871,6 +880,53 @@ public class JdbcLockRepository implements LockRepository, AutoCloseable {
 			this.listeners.released(lease.key());
 		}
 		return true;
+	}
+
+	/**
+	 * {@inheritDoc}
+	 * <p>
+	 * On PostgreSQL, unless the last grant or hand-over of the key here found another
+	 * instance waiting for it (see {@link #handOver}); elsewhere no: waiters of other
+	 * instances poll there, and no line tells whether any waits.
+	 */
+	@Override
+	public boolean handsOver(LeaseSpec lease) {
+		return lease.mode() == LeaseMode.EXCLUSIVE && this.dialect instanceof PostgresLockDialect
+				&& !this.othersWaiting.contains(lease.key());
+	}
+
+	/**
+	 * {@inheritDoc}
+	 * <p>
+	 * On PostgreSQL one statement changes the key's row to the waiter's lease, with a new
+	 * fencing token drawn from the table's sequence, only while the lease is held and no
+	 * other instance is in the key's wake line: every waiting caller of another instance
+	 * that was refused the key is in that line, so while one waits, the lease is released
+	 * as usual and that instance woken. It sends no notification, as the key stays held.
+	 * The waiter's lease names this repository's owner record of its TTL, as its own
+	 * grant would.
+	 */
+	@Override
+	public OptionalLong handOver(LeaseSpec lease, LeaseSpec waiter) {
+		Assert.isTrue(lease.mode() == LeaseMode.EXCLUSIVE && waiter.mode() == LeaseMode.EXCLUSIVE
+				&& waiter.key().equals(lease.key()), "handOver takes two exclusive leases of the same key");
+		if (!handsOver(lease) || !(dialect() instanceof PostgresLockDialect postgres)) {
+			return OptionalLong.empty();
+		}
+		OptionalLong handed = acquireNamingRecord(List.of(waiter), waiter.key(), postgres, (record) -> inConnection(
+				"hand over", lease.key(), false,
+				(connection) -> postgres.handOver(connection, lease, waiter, owner(waiter), record, this.instance)),
+				OptionalLong::isPresent);
+		if (handed.isEmpty()) {
+			// Another instance waits (or the lease is lost): its release goes the wake
+			// line's way, and so do the next ones until a grant finds nobody else in it.
+			this.contendedKeys.put(lease.key(), true);
+			this.othersWaiting.put(lease.key(), true);
+			return handed;
+		}
+		this.held.forget(lease.token());
+		this.writerWaits.remove(waiter.token());
+		return handed;
 	}
 
 	/**

@@ -106,6 +106,8 @@ final class PostgresLockDialect extends JdbcLockDialect {
 
 	private final String withdrawWaits;
 
+	private final String handOver;
+
 	private final String deletePermit;
 
 	private final String fenceOff;
@@ -229,6 +231,23 @@ final class PostgresLockDialect extends JdbcLockDialect {
 				WHERE EXISTS (SELECT 1 FROM released)
 					AND (v.PERMITS = %d OR EXISTS (SELECT 1 FROM popped WHERE LIVE AND SLOT <> v.SLOT))"""
 			.formatted(WRITER_WAIT))));
+		// The hand-over of an exclusive lease to another caller of the same instance: the
+		// key's row changes holder, token and fencing token in place, only while no other
+		// instance is in the key's wake line, and the new holder's writer wait and its
+		// instance's place go, as the grant of its own attempt would withdraw them: the
+		// key's row locked first, then the place, then the writer wait, as a withdrawal
+		// that the new holder sends as it gives up locks them.
+		this.handOver = """
+				WITH handed AS (UPDATE %1$s AS l SET TOKEN = ?, OWNER = ?, FENCING = nextval('%2$s'),
+					EXPIRES_AT = now() + ? * INTERVAL '1 millisecond', DESCRIPTION = ?, RECORD = ?
+					WHERE l.LOCK_KEY = ? AND l.SLOT = '' AND l.TOKEN = ? AND %3$s
+						AND NOT EXISTS (SELECT 1 FROM %1$s w WHERE w.LOCK_KEY = l.LOCK_KEY AND w.PERMITS = %4$d
+							AND w.SLOT <> ? AND w.EXPIRES_AT > now())
+					RETURNING l.FENCING),
+				withdrawn AS (DELETE FROM %1$s WHERE LOCK_KEY = ? AND SLOT IN (SELECT SLOT FROM %1$s
+					WHERE LOCK_KEY = ? AND SLOT IN (?, ?) AND TOKEN IS NULL AND PERMITS IN (%5$d, %4$d)
+						AND EXISTS (SELECT 1 FROM handed) ORDER BY PERMITS FOR UPDATE))
+				SELECT FENCING FROM handed""".formatted(table, sequence, live("l", true), WAKE_LINE, WRITER_WAIT);
 		// Locks the instance's place before the writer wait, as the statements above do.
 		this.withdrawWaits = """
 				DELETE FROM %1$s WHERE LOCK_KEY = ? AND SLOT IN (SELECT SLOT FROM %1$s WHERE LOCK_KEY = ?
@@ -394,6 +413,35 @@ final class PostgresLockDialect extends JdbcLockDialect {
 			statement.setString(5, lease.key());
 			statement.setString(bindJoin(statement, 6, waiter, instance), instance);
 			return release(statement, instance);
+		}
+	}
+
+	/**
+	 * Hands an exclusive lease's key to another caller of the same instance, in place, if
+	 * the lease is still held and no other instance is in the key's wake line.
+	 * @param lease the lease to end
+	 * @param waiter the lease the waiting caller asks for
+	 * @param owner the waiter's owner as the row shows it
+	 * @param record the owner record the waiter's lease names, or {@code null}
+	 * @param instance the repository's instance id
+	 * @return the fencing token of the waiter's grant, or empty when nothing changed
+	 */
+	OptionalLong handOver(Connection connection, LeaseSpec lease, LeaseSpec waiter, String owner,
+			@Nullable String record, String instance) throws SQLException {
+		try (PreparedStatement statement = connection.prepareStatement(this.handOver)) {
+			statement.setString(1, waiter.token());
+			statement.setString(2, owner);
+			statement.setLong(3, waiter.ttl().toMillis());
+			statement.setString(4, waiter.description());
+			statement.setString(5, record);
+			statement.setString(6, lease.key());
+			statement.setString(7, lease.token());
+			statement.setString(8, WAKE_SLOT_PREFIX + instance);
+			statement.setString(9, waiter.key());
+			statement.setString(10, waiter.key());
+			statement.setString(11, waiter.token());
+			statement.setString(12, WAKE_SLOT_PREFIX + instance);
+			return firstLong(statement);
 		}
 	}
 

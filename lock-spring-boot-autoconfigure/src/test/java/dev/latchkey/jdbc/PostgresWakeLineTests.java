@@ -93,13 +93,14 @@ class PostgresWakeLineTests {
 	}
 
 	@Test
-	void theCallersOfOneInstanceCostTwoStatementsPerHandOff() throws Exception {
+	void theCallersOfOneInstanceCostOneStatementPerHandOff() throws Exception {
 		HandOffCost handOffs = handOffStatements(1, 8);
-		// Each hand-off: the release, which keeps the instance's next caller in line, and
-		// that caller's attempt, woken by the release: 2.05 measured here. When the next
-		// caller asked as soon as its forerunner was granted, and was refused, it was
-		// 2.57 to 2.90.
-		assertThat(handOffs.statements()).isLessThanOrEqualTo(handOffs.granted() * 11L / 5);
+		// Each hand-off: the holder's hand-over to the instance's next caller, nothing
+		// else (PostgresHandOverTests). When the release kept the next caller in line
+		// and that caller's attempt, woken by it, took the key, it was 2.05; when the
+		// next caller asked as soon as its forerunner was granted, and was refused, it
+		// was 2.57 to 2.90.
+		assertThat(handOffs.statements()).isLessThanOrEqualTo(handOffs.granted() * 11L / 10);
 		assertThat(wakeRows("hand-off")).isZero();
 	}
 

@@ -118,6 +118,16 @@ public class ForwardingLockRepository implements LockRepository {
 	}
 
 	@Override
+	public boolean handsOver(LeaseSpec lease) {
+		return this.delegate.handsOver(lease);
+	}
+
+	@Override
+	public OptionalLong handOver(LeaseSpec lease, LeaseSpec waiter) {
+		return this.delegate.handOver(lease, waiter);
+	}
+
+	@Override
 	public boolean forceRelease(String key) {
 		return this.delegate.forceRelease(key);
 	}
