@@ -205,16 +205,16 @@ final class LeaseLifecycle {
 			return false;
 		}
 		long sentAt = System.nanoTime();
-		OptionalLong handed = OptionalLong.empty();
+		OptionalLong handed;
 		try {
 			handed = this.repository.handOver(lease.spec(), waiter);
 		}
-		finally {
-			if (handed.isEmpty()) {
-				this.waiter.handedOver(waiter, null);
-			}
+		catch (RuntimeException ex) {
+			this.waiter.handedOver(waiter, null);
+			return handOverFailed(lease, waiter, ex);
 		}
 		if (handed.isEmpty()) {
+			this.waiter.handedOver(waiter, null);
 			return false;
 		}
 		if (!this.waiter.handedOver(waiter, new LockWaiter.Grant(handed.getAsLong(), sentAt))) {
@@ -222,6 +222,29 @@ final class LeaseLifecycle {
 			if (releaseQuietly(waiter) && !this.repository.wakesWaitersOfItsOwnReleases()) {
 				this.waiter.released(waiter.key());
 			}
+		}
+		if (lease.markReleased()) {
+			endedAtBackend(lease, false);
+		}
+		return true;
+	}
+
+	/**
+	 * After a hand-over that failed with no answer (a dropped connection, say), which the
+	 * backend may or may not have made: the waiter's lease is given back, which frees the
+	 * key if it was made, and the waiter then asks again at once; otherwise the lease is
+	 * still to be released as usual. Either way the key is free again at once, rather
+	 * than once a lease nobody renews has expired.
+	 * @return whether the hand-over was made, and is undone
+	 */
+	private boolean handOverFailed(DefaultLease lease, LeaseSpec waiter, RuntimeException ex) {
+		logger.debug(ex, () -> "Handing lock " + describe(lease) + " over failed with no answer; giving back the"
+				+ " waiter's grant, in case it was made");
+		if (!releaseQuietly(waiter)) {
+			return false;
+		}
+		if (!this.repository.wakesWaitersOfItsOwnReleases()) {
+			this.waiter.released(waiter.key());
 		}
 		if (lease.markReleased()) {
 			endedAtBackend(lease, false);

@@ -37,6 +37,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import org.springframework.jdbc.core.JdbcTemplate;
 
 import dev.latchkey.LeaseSpec;
+import dev.latchkey.LockBackendException;
 import dev.latchkey.LockContext;
 import dev.latchkey.LockNotAcquiredException;
 import dev.latchkey.LockSettings;
@@ -225,6 +226,54 @@ class PostgresHandOverTests {
 				assertThat(failure.get()).isInstanceOf(LockNotAcquiredException.class);
 				Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> repository.inspect(key).isEmpty());
 				assertThat(other.tryAcquire(lease(key, "other"))).isPresent();
+			}
+		}
+	}
+
+	@Test
+	void aHandOverMadeWhoseAnswerIsLostGivesTheKeyBackAtOnceNotAfterItsTtl() throws Exception {
+		assertWaiterServedAfterALostAnswer(true);
+	}
+
+	@Test
+	void aHandOverNotMadeWhoseAnswerIsLostIsFollowedByTheRelease() throws Exception {
+		assertWaiterServedAfterALostAnswer(false);
+	}
+
+	/**
+	 * A dropped connection: the hand-over fails with no answer, made at the database or
+	 * not. The waiter must have the key within seconds, not once the TTL (30 s) and its
+	 * next poll (10 to 20 s) have passed.
+	 */
+	private static void assertWaiterServedAfterALostAnswer(boolean madeAtDatabase) throws Exception {
+		String key = "answer-lost-" + UUID.randomUUID();
+		AtomicInteger failed = new AtomicInteger();
+		try (JdbcLockRepository repository = new JdbcLockRepository(table.dataSource(), table.name())) {
+			ForwardingLockRepository dropped = new ForwardingLockRepository(repository) {
+
+				@Override
+				public OptionalLong handOver(LeaseSpec lease, LeaseSpec waiter) {
+					if (madeAtDatabase) {
+						assertThat(super.handOver(lease, waiter)).isPresent();
+					}
+					failed.incrementAndGet();
+					throw new LockBackendException(backend(), lease.key(), "I/O error: the connection was reset", null);
+				}
+
+			};
+			try (LockTemplate template = new LockTemplate(dropped, settings().withOwner("dropped"))) {
+				CompletableFuture<Void> holder = holdUntilAWaiterWaits(template, key);
+				AtomicLong granted = new AtomicLong();
+				CompletableFuture<Void> waiter = CompletableFuture
+					.runAsync(() -> template.exclusive(key).run(() -> granted.set(LockContext.fencingToken())));
+				holder.get(10, TimeUnit.SECONDS);
+				long released = System.nanoTime();
+				waiter.get(30, TimeUnit.SECONDS);
+				assertThat(Duration.ofNanos(System.nanoTime() - released)).isLessThan(Duration.ofSeconds(5));
+				assertThat(failed).hasValue(1);
+				assertThat(granted.get()).isPositive();
+				assertThat(template.lostLeaseCount()).isZero();
+				assertThat(repository.inspect(key)).isEmpty();
 			}
 		}
 	}
