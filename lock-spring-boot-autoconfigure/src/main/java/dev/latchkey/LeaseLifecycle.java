@@ -219,13 +219,9 @@ final class LeaseLifecycle {
 		}
 		if (!this.waiter.handedOver(waiter, new LockWaiter.Grant(handed.getAsLong(), sentAt))) {
 			// It gave up as the key was handed to it: its grant goes back as a release.
-			if (releaseQuietly(waiter) && !this.repository.wakesWaitersOfItsOwnReleases()) {
-				this.waiter.released(waiter.key());
-			}
+			this.waiter.giveBack(this.repository, waiter);
 		}
-		if (lease.markReleased()) {
-			endedAtBackend(lease, false);
-		}
+		handedAway(lease);
 		return true;
 	}
 
@@ -240,16 +236,21 @@ final class LeaseLifecycle {
 	private boolean handOverFailed(DefaultLease lease, LeaseSpec waiter, RuntimeException ex) {
 		logger.debug(ex, () -> "Handing lock " + describe(lease) + " over failed with no answer; giving back the"
 				+ " waiter's grant, in case it was made");
-		if (!releaseQuietly(waiter)) {
+		if (!this.waiter.giveBack(this.repository, waiter)) {
 			return false;
 		}
-		if (!this.repository.wakesWaitersOfItsOwnReleases()) {
-			this.waiter.released(waiter.key());
-		}
+		handedAway(lease);
+		return true;
+	}
+
+	/**
+	 * Ends a lease whose key was handed to a waiter: released, without waking the key's
+	 * line, which the hand-over left held.
+	 */
+	private void handedAway(DefaultLease lease) {
 		if (lease.markReleased()) {
 			endedAtBackend(lease, false);
 		}
-		return true;
 	}
 
 	/**
@@ -268,12 +269,8 @@ final class LeaseLifecycle {
 	}
 
 	private boolean releaseQuietly(DefaultLease lease) {
-		return releaseQuietly(lease.spec());
-	}
-
-	private boolean releaseQuietly(LeaseSpec lease) {
 		try {
-			return this.repository.release(lease);
+			return this.repository.release(lease.spec());
 		}
 		catch (RuntimeException ex) {
 			logger.debug(ex, () -> "Releasing lock '" + lease.key() + "' failed; it expires at the backend");

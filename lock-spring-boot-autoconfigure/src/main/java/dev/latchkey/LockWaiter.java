@@ -320,10 +320,7 @@ final class LockWaiter {
 			}
 			leave(line);
 			if (handedBack != null) {
-				releaseQuietly(repository, lease);
-				if (!repository.wakesWaitersOfItsOwnReleases()) {
-					released(lease.key());
-				}
+				giveBack(repository, lease);
 			}
 		}
 	}
@@ -417,6 +414,29 @@ final class LockWaiter {
 		catch (RuntimeException ex) {
 			logger.debug(ex, () -> "Giving back a late grant of '" + lease.key() + "' failed; it expires");
 		}
+	}
+
+	/**
+	 * Gives back a grant handed to a caller of this process ({@link #handedOver}) that
+	 * does not take it, best effort, and wakes the key's line where the backend does not
+	 * wake this process's waiters of its own releases.
+	 * @param repository the backend
+	 * @param lease the lease of the grant
+	 * @return whether it was held, and is now released
+	 */
+	boolean giveBack(LockRepository repository, LeaseSpec lease) {
+		boolean released;
+		try {
+			released = repository.release(lease);
+		}
+		catch (RuntimeException ex) {
+			logger.debug(ex, () -> "Giving back a grant of '" + lease.key() + "' failed; it expires at the backend");
+			return false;
+		}
+		if (released && !repository.wakesWaitersOfItsOwnReleases()) {
+			released(lease.key());
+		}
+		return released;
 	}
 
 	/**

@@ -231,12 +231,19 @@ final class PostgresLockDialect extends JdbcLockDialect {
 				WHERE EXISTS (SELECT 1 FROM released)
 					AND (v.PERMITS = %d OR EXISTS (SELECT 1 FROM popped WHERE LIVE AND SLOT <> v.SLOT))"""
 			.formatted(WRITER_WAIT))));
+		// Locks the instance's place before the writer wait, as the statements above do.
+		// The first formatting leaves a placeholder for a condition.
+		String withdrawWaits = """
+				DELETE FROM %1$s WHERE LOCK_KEY = ? AND SLOT IN (SELECT SLOT FROM %1$s WHERE LOCK_KEY = ?
+					AND SLOT IN (?, ?) AND TOKEN IS NULL AND PERMITS IN (%2$d, %3$d)%%s ORDER BY PERMITS FOR UPDATE)"""
+			.formatted(table, WRITER_WAIT, WAKE_LINE);
+		this.withdrawWaits = withdrawWaits.formatted("");
 		// The hand-over of an exclusive lease to another caller of the same instance: the
 		// key's row changes holder, token and fencing token in place, only while no other
 		// instance is in the key's wake line, and the new holder's writer wait and its
 		// instance's place go, as the grant of its own attempt would withdraw them: the
-		// key's row locked first, then the place, then the writer wait, as a withdrawal
-		// that the new holder sends as it gives up locks them.
+		// key's row locked first, then the withdrawal's statement itself, which the new
+		// holder may be sending as it gives up.
 		this.handOver = """
 				WITH handed AS (UPDATE %1$s AS l SET TOKEN = ?, OWNER = ?, FENCING = nextval('%2$s'),
 					EXPIRES_AT = now() + ? * INTERVAL '1 millisecond', DESCRIPTION = ?, RECORD = ?
@@ -244,15 +251,9 @@ final class PostgresLockDialect extends JdbcLockDialect {
 						AND NOT EXISTS (SELECT 1 FROM %1$s w WHERE w.LOCK_KEY = l.LOCK_KEY AND w.PERMITS = %4$d
 							AND w.SLOT <> ? AND w.EXPIRES_AT > now())
 					RETURNING l.FENCING),
-				withdrawn AS (DELETE FROM %1$s WHERE LOCK_KEY = ? AND SLOT IN (SELECT SLOT FROM %1$s
-					WHERE LOCK_KEY = ? AND SLOT IN (?, ?) AND TOKEN IS NULL AND PERMITS IN (%5$d, %4$d)
-						AND EXISTS (SELECT 1 FROM handed) ORDER BY PERMITS FOR UPDATE))
-				SELECT FENCING FROM handed""".formatted(table, sequence, live("l", true), WAKE_LINE, WRITER_WAIT);
-		// Locks the instance's place before the writer wait, as the statements above do.
-		this.withdrawWaits = """
-				DELETE FROM %1$s WHERE LOCK_KEY = ? AND SLOT IN (SELECT SLOT FROM %1$s WHERE LOCK_KEY = ?
-					AND SLOT IN (?, ?) AND TOKEN IS NULL AND PERMITS IN (%2$d, %3$d) ORDER BY PERMITS FOR UPDATE)"""
-			.formatted(table, WRITER_WAIT, WAKE_LINE);
+				withdrawn AS (%5$s)
+				SELECT FENCING FROM handed""".formatted(table, sequence, live("l", true), WAKE_LINE,
+				withdrawWaits.formatted(" AND EXISTS (SELECT 1 FROM handed)"));
 		this.deletePermit = """
 				WITH released AS (DELETE FROM %s WHERE LOCK_KEY = ? AND SLOT = ? AND TOKEN = ?
 					RETURNING LOCK_KEY, EXPIRES_AT)
